@@ -1,0 +1,122 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// certLabel is the signature purpose of device certificates.
+const certLabel = "device-cert"
+
+// certVersion is the only certificate layout this code writes and reads.
+const certVersion = 1
+
+// MaxCertificateSize caps an encoded certificate; real ones are about 180 bytes.
+const MaxCertificateSize = 1024
+
+// ErrInvalidCertificate reports a certificate that is malformed, of an unknown
+// version, or whose signature does not verify.
+var ErrInvalidCertificate = errors.New("identity: invalid device certificate")
+
+// Certificate is an account's statement that a device belongs to it.
+type Certificate struct {
+	Account  AccountPublicKey
+	Device   DevicePublicKey
+	IssuedAt time.Time // whole seconds
+}
+
+type certBody struct {
+	_        struct{} `cbor:",toarray"`
+	Version  uint8
+	Account  []byte
+	Device   []byte
+	IssuedAt int64
+}
+
+type certEnvelope struct {
+	_    struct{} `cbor:",toarray"`
+	Body []byte
+	Sig  []byte
+}
+
+// certEnc encodes deterministically, so one certificate has one encoding.
+var certEnc = mustEncMode()
+
+// certDec refuses anything larger or deeper than a certificate can be.
+var certDec = mustDecMode()
+
+func mustEncMode() cbor.EncMode {
+	em, err := cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	return em
+}
+
+func mustDecMode() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		MaxNestedLevels:   4,
+		MaxArrayElements:  16,
+		MaxMapPairs:       16,
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}
+
+// IssueCertificate signs a certificate binding device to account.
+func IssueCertificate(account *AccountKey, device DevicePublicKey, now time.Time) ([]byte, error) {
+	body, err := certEnc.Marshal(certBody{
+		Version:  certVersion,
+		Account:  account.Public().Bytes(),
+		Device:   device.Bytes(),
+		IssuedAt: now.Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode certificate: %w", err)
+	}
+	out, err := certEnc.Marshal(certEnvelope{Body: body, Sig: account.Sign(certLabel, body)})
+	if err != nil {
+		return nil, fmt.Errorf("encode certificate: %w", err)
+	}
+	return out, nil
+}
+
+// ParseCertificate decodes a certificate and verifies its signature against the
+// account key it names. The caller must still check that Account is the account it
+// expects (for example with [AccountPublicKey.Equal]).
+func ParseCertificate(b []byte) (Certificate, error) {
+	if len(b) > MaxCertificateSize {
+		return Certificate{}, fmt.Errorf("%w: %d bytes is too long", ErrInvalidCertificate, len(b))
+	}
+	var env certEnvelope
+	if err := certDec.Unmarshal(b, &env); err != nil {
+		return Certificate{}, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+	}
+	var body certBody
+	if err := certDec.Unmarshal(env.Body, &body); err != nil {
+		return Certificate{}, fmt.Errorf("%w: body: %v", ErrInvalidCertificate, err)
+	}
+	if body.Version != certVersion {
+		return Certificate{}, fmt.Errorf("%w: unknown version %d", ErrInvalidCertificate, body.Version)
+	}
+	acct, err := ParseAccountPublicKey(body.Account)
+	if err != nil {
+		return Certificate{}, fmt.Errorf("%w: account key: %v", ErrInvalidCertificate, err)
+	}
+	dev, err := ParseDevicePublicKey(body.Device)
+	if err != nil {
+		return Certificate{}, fmt.Errorf("%w: device key: %v", ErrInvalidCertificate, err)
+	}
+	if err := acct.Verify(certLabel, env.Body, env.Sig); err != nil {
+		return Certificate{}, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+	}
+	return Certificate{Account: acct, Device: dev, IssuedAt: time.Unix(body.IssuedAt, 0).UTC()}, nil
+}
