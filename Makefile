@@ -1,0 +1,53 @@
+# Hush — build, run and test. Every target installs what it is missing first.
+#   make run      build and open the Hush window
+#   make test     every test: Go (vet, race), frontend unit tests, end-to-end in
+#                 Chromium against browser mode, and the desktop smoke test
+SHELL := /bin/bash
+TAGS := webkit2_41
+WAILS := $(CURDIR)/.tools/bin/wails
+BIN := build/bin/hush
+GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
+
+.PHONY: run build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
+
+run: build
+	./$(BIN)
+
+deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+# The desktop binary: Wails builds the frontend into frontend/dist and embeds it.
+build: deps
+	$(WAILS) build -tags $(TAGS) -skipbindings -o hush
+	@ls -l $(BIN)
+
+# hush.exe for Windows, cross-compiled with CGO off.
+windows: deps
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -o hush.exe
+	@ls -l build/bin/hush.exe
+
+test: test-deps test-go test-frontend build test-e2e test-smoke
+	@echo "make test: all suites passed"
+
+test-go: test-deps
+	@test -f frontend/dist/index.html || (cd frontend && npm run build >/dev/null)
+	go vet -tags $(TAGS) $(GO_PKGS)
+	go test -race -tags $(TAGS) $(GO_PKGS)
+
+test-frontend: test-deps
+	cd frontend && npm run check && npm test
+
+test-e2e: test-deps
+	cd frontend && HUSH_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+test-smoke: test-deps
+	scripts/smoke-desktop.sh $(BIN)
+
+bench: deps
+	go test -tags $(TAGS) -run '^$$' -bench . -benchmem $(GO_PKGS)
+
+clean:
+	rm -rf build/bin frontend/dist/assets frontend/dist/index.html

@@ -1,0 +1,391 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"time"
+
+	"hush/identity"
+	"hush/vault"
+)
+
+// Reasons given with [EventVaultLocked].
+const (
+	LockReasonManual = "manual"
+	LockReasonIdle   = "idle"
+)
+
+// Back-off after wrong passphrases: the first freeAttempts failures cost nothing
+// beyond the key derivation itself; after that each failure doubles the wait, up
+// to maxBackoff. It only slows guessing through the UI — someone holding the file
+// can guess offline, which is what Argon2id's cost is for.
+const (
+	freeAttempts = 2
+	maxBackoff   = 5 * time.Minute
+)
+
+// Status is what the UI needs to choose its first screen.
+type Status struct {
+	State               string `json:"state"`
+	RetryAfterMs        int64  `json:"retryAfterMs"`
+	MinPassphraseLength int    `json:"minPassphraseLength"`
+}
+
+// Profile describes the unlocked account on this device.
+type Profile struct {
+	DisplayName        string `json:"displayName"`
+	AccountFingerprint string `json:"accountFingerprint"`
+	DeviceID           string `json:"deviceId"`
+	DeviceName         string `json:"deviceName"`
+}
+
+// LockedEvent is the payload of [EventVaultLocked].
+type LockedEvent struct {
+	Reason string `json:"reason"`
+}
+
+// AccountService creates the account, unlocks and locks the vault.
+type AccountService struct{ c *Core }
+
+// Status reports whether there is a vault and whether it is unlocked.
+func (s *AccountService) Status() (Status, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := Status{MinPassphraseLength: MinPassphraseLength}
+	defer func() { c.log.Debug("status", "state", st.State) }()
+	if c.session != nil {
+		st.State = StateUnlocked
+		return st, nil
+	}
+	exists, err := c.vaultExists()
+	if err != nil {
+		return Status{}, err
+	}
+	st.State = StateNew
+	if exists {
+		st.State = StateLocked
+	}
+	if wait := c.notUntil.Sub(c.clk.Now()); wait > 0 {
+		st.RetryAfterMs = wait.Milliseconds()
+	}
+	return st, nil
+}
+
+// Create makes the vault, the account keys and this device's keys, and leaves the
+// vault unlocked. It fails if an account already exists.
+func (s *AccountService) Create(displayName, passphrase string) (Profile, error) {
+	c := s.c
+	if err := checkName("display name", displayName); err != nil {
+		return Profile{}, err
+	}
+	if err := checkPassphrase(passphrase); err != nil {
+		return Profile{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.session != nil {
+		return Profile{}, ErrAlreadyExists
+	}
+	if exists, err := c.vaultExists(); err != nil {
+		return Profile{}, err
+	} else if exists {
+		return Profile{}, ErrAlreadyExists
+	}
+	ctx, cancel := defaultContext()
+	defer cancel()
+	pass := []byte(passphrase)
+	defer clear(pass)
+	sess, err := c.createVault(ctx, displayName, pass)
+	if err != nil {
+		c.log.Error("create account", "err", err)
+		return Profile{}, &userError{msg: "Could not create the vault: " + rootCause(err), cause: err}
+	}
+	c.session = sess
+	c.armIdleLocked()
+	c.log.Info("account created", "device", sess.profile.DeviceID)
+	return sess.profile, nil
+}
+
+func (c *Core) createVault(ctx context.Context, displayName string, pass []byte) (_ *session, err error) {
+	v, err := vault.Create(ctx, c.cfg.VaultPath, pass, c.cfg.VaultOptions)
+	if err != nil {
+		return nil, fmt.Errorf("create vault: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// Nothing was ever stored in it: remove it so the user can try again.
+			v.Close()
+			removeVaultFiles(c.cfg.VaultPath)
+		}
+	}()
+	acct, err := identity.NewAccountKey()
+	if err != nil {
+		return nil, err
+	}
+	dev, err := identity.NewDeviceKey()
+	if err != nil {
+		return nil, err
+	}
+	now := c.clk.Now()
+	cert, err := identity.IssueCertificate(acct, dev.Public(), now)
+	if err != nil {
+		return nil, err
+	}
+	deviceName := defaultDeviceName()
+	prefs := defaultPreferences()
+	aSign, aEnc := acct.Seeds()
+	dSign, dEnc := dev.Seeds()
+	defer clear(aSign)
+	defer clear(aEnc)
+	defer clear(dSign)
+	defer clear(dEnc)
+	err = v.Update(ctx, func(tx *vault.Tx) error {
+		if err := tx.PutAccount(vault.Account{
+			ID:            vault.ID(acct.ID()),
+			DisplayName:   displayName,
+			SigningSeed:   aSign,
+			EncryptionKey: aEnc,
+			CreatedAt:     now,
+		}); err != nil {
+			return err
+		}
+		dp := dev.Public()
+		if err := tx.PutDevice(vault.Device{
+			ID:               vault.ID(dev.ID()),
+			AccountID:        vault.ID(acct.ID()),
+			Name:             deviceName,
+			SigningPublic:    dp.SigningKey(),
+			EncryptionPublic: dp.EncryptionKey().Bytes(),
+			SigningSeed:      dSign,
+			EncryptionKey:    dEnc,
+			Certificate:      cert,
+			Own:              true,
+			CreatedAt:        now,
+		}); err != nil {
+			return err
+		}
+		return putPreferences(tx, prefs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store keys: %w", err)
+	}
+	return &session{
+		vault:   v,
+		account: acct,
+		device:  dev,
+		prefs:   prefs,
+		profile: Profile{
+			DisplayName:        displayName,
+			AccountFingerprint: acct.Public().Fingerprint(),
+			DeviceID:           dev.ID().String(),
+			DeviceName:         deviceName,
+		},
+	}, nil
+}
+
+// Unlock opens the vault with passphrase.
+func (s *AccountService) Unlock(passphrase string) (Profile, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.session != nil {
+		return c.session.profile, nil
+	}
+	if wait := c.notUntil.Sub(c.clk.Now()); wait > 0 {
+		return Profile{}, throttled(wait)
+	}
+	if passphrase == "" {
+		return Profile{}, invalid("Enter your passphrase.")
+	}
+	if exists, err := c.vaultExists(); err != nil {
+		return Profile{}, err
+	} else if !exists {
+		return Profile{}, ErrNoAccount
+	}
+	ctx, cancel := defaultContext()
+	defer cancel()
+	pass := []byte(passphrase)
+	defer clear(pass)
+	v, err := vault.Open(ctx, c.cfg.VaultPath, pass, c.cfg.VaultOptions)
+	if errors.Is(err, vault.ErrWrongPassphrase) {
+		c.failures++
+		c.notUntil = c.clk.Now().Add(backoff(c.failures))
+		c.log.Info("wrong passphrase", "failures", c.failures)
+		if wait := backoff(c.failures); wait > 0 {
+			return Profile{}, &userError{
+				msg:   fmt.Sprintf("Wrong passphrase. Try again in %s.", roundWait(wait)),
+				cause: ErrWrongPassphrase,
+			}
+		}
+		return Profile{}, ErrWrongPassphrase
+	}
+	if err != nil {
+		c.log.Error("open vault", "err", err)
+		return Profile{}, vaultOpenError(err)
+	}
+	sess, err := loadSession(ctx, v)
+	if err != nil {
+		v.Close()
+		c.log.Error("load account", "err", err)
+		return Profile{}, &userError{msg: "The vault opened but the account in it could not be read: " + rootCause(err), cause: err}
+	}
+	c.failures = 0
+	c.notUntil = time.Time{}
+	c.session = sess
+	c.armIdleLocked()
+	c.log.Info("vault unlocked")
+	return sess.profile, nil
+}
+
+func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
+	var sess *session
+	err := v.View(ctx, func(tx *vault.Tx) error {
+		accounts, err := tx.Accounts()
+		if err != nil {
+			return err
+		}
+		if len(accounts) != 1 {
+			return fmt.Errorf("vault holds %d accounts, want 1", len(accounts))
+		}
+		a := accounts[0]
+		acct, err := identity.AccountKeyFromSeeds(a.SigningSeed, a.EncryptionKey)
+		if err != nil {
+			return fmt.Errorf("account key: %w", err)
+		}
+		devices, err := tx.DevicesOf(a.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range devices {
+			if !d.Own || len(d.SigningSeed) == 0 {
+				continue
+			}
+			dev, err := identity.DeviceKeyFromSeeds(d.SigningSeed, d.EncryptionKey)
+			if err != nil {
+				return fmt.Errorf("device key: %w", err)
+			}
+			prefs, err := getPreferences(tx)
+			if err != nil {
+				return err
+			}
+			sess = &session{
+				vault:   v,
+				account: acct,
+				device:  dev,
+				prefs:   prefs,
+				profile: Profile{
+					DisplayName:        a.DisplayName,
+					AccountFingerprint: acct.Public().Fingerprint(),
+					DeviceID:           dev.ID().String(),
+					DeviceName:         d.Name,
+				},
+			}
+			return nil
+		}
+		return errors.New("no key for this device in the vault")
+	})
+	return sess, err
+}
+
+// Lock drops the keys from memory and shows the unlock screen.
+func (s *AccountService) Lock() error {
+	s.c.lock(LockReasonManual)
+	return nil
+}
+
+// ChangePassphrase re-wraps the vault's master key under a new passphrase.
+func (s *AccountService) ChangePassphrase(current, next string) error {
+	if err := checkPassphrase(next); err != nil {
+		return err
+	}
+	if current == next {
+		return invalid("The new passphrase is the same as the current one.")
+	}
+	return s.c.withSession(func(sess *session) error {
+		ctx, cancel := defaultContext()
+		defer cancel()
+		cur, nxt := []byte(current), []byte(next)
+		defer clear(cur)
+		defer clear(nxt)
+		err := sess.vault.ChangePassphrase(ctx, cur, nxt)
+		switch {
+		case errors.Is(err, vault.ErrWrongPassphrase):
+			return &userError{msg: "The current passphrase is wrong.", cause: ErrWrongPassphrase}
+		case err != nil:
+			s.c.log.Error("change passphrase", "err", err)
+			return &userError{msg: "Could not change the passphrase: " + rootCause(err), cause: err}
+		}
+		s.c.log.Info("passphrase changed")
+		return nil
+	})
+}
+
+// Activity tells Hush the user is active, restarting the auto-lock countdown.
+func (s *AccountService) Activity() error {
+	return s.c.withSession(func(*session) error {
+		s.c.armIdleLocked()
+		return nil
+	})
+}
+
+func backoff(failures int) time.Duration {
+	n := failures - freeAttempts
+	if n <= 0 {
+		return 0
+	}
+	if n > 20 {
+		return maxBackoff
+	}
+	return time.Duration(math.Min(float64(time.Second)*math.Pow(2, float64(n-1)), float64(maxBackoff)))
+}
+
+func throttled(wait time.Duration) error {
+	return &userError{msg: fmt.Sprintf("Too many wrong passphrases. Try again in %s.", roundWait(wait)), cause: ErrThrottled}
+}
+
+func roundWait(d time.Duration) string {
+	secs := int(math.Ceil(d.Seconds()))
+	if secs == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", secs)
+}
+
+func vaultOpenError(err error) error {
+	switch {
+	case errors.Is(err, vault.ErrVaultTooNew):
+		return &userError{msg: "This vault was written by a newer version of Hush. Update Hush to open it; the vault was not changed.", cause: err}
+	case errors.Is(err, vault.ErrCorrupt):
+		return &userError{msg: "The vault file is damaged and cannot be opened. It was left as it is; restore it from a backup.", cause: err}
+	}
+	return &userError{msg: "Could not open the vault: " + rootCause(err), cause: err}
+}
+
+// rootCause is the innermost error's message: the context chain is for logs, the
+// UI needs the reason.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+func defaultDeviceName() string {
+	if h, err := os.Hostname(); err == nil && h != "" && len(h) <= maxDisplayNameLength {
+		return h
+	}
+	return "This device"
+}
+
+func removeVaultFiles(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+}

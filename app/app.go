@@ -1,0 +1,257 @@
+// Package app is the API the Hush UI calls. It is plain Go with no Wails import: the
+// desktop shell binds its services into the window, and browser mode serves the same
+// services over HTTP (see docs/API.md for the contract).
+//
+// [Core] owns the state behind the services: whether the vault is unlocked, the keys
+// held while it is, the auto-lock timer and the back-off after wrong passphrases.
+// The services ([AccountService], [SettingsService]) are thin, bound views of it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"hush/clock"
+	"hush/identity"
+	"hush/vault"
+)
+
+// Lock states reported by [AccountService.Status].
+const (
+	StateNew      = "new"      // no vault yet: show the welcome screen
+	StateLocked   = "locked"   // a vault exists: show the unlock screen
+	StateUnlocked = "unlocked" // keys are in memory
+)
+
+// Event names emitted to the UI.
+const (
+	EventVaultLocked     = "vault:locked"
+	EventSettingsChanged = "settings:changed"
+)
+
+// MinPassphraseLength is the shortest passphrase accepted, in characters. The UI adds
+// a strength estimate on top; length is the floor Go enforces.
+const MinPassphraseLength = 10
+
+// maxDisplayNameLength and maxPassphraseLength bound user input.
+const (
+	maxDisplayNameLength = 64
+	maxPassphraseLength  = 1024
+)
+
+// Sentinel errors callers and tests branch on. Their messages are written for people:
+// the UI shows them as they are.
+var (
+	ErrLocked          = errors.New("Hush is locked. Unlock it first.")
+	ErrAlreadyExists   = errors.New("An account already exists on this device.")
+	ErrNoAccount       = errors.New("There is no account on this device yet.")
+	ErrWrongPassphrase = errors.New("Wrong passphrase.")
+	ErrThrottled       = errors.New("Too many wrong passphrases.")
+	ErrInvalidInput    = errors.New("Invalid input.")
+)
+
+// Emitter delivers events to the UI: the Wails runtime in the desktop window, the
+// WebSocket hub in browser mode.
+type Emitter interface {
+	Emit(name string, data any)
+}
+
+// Config is what [New] needs to know about its environment.
+type Config struct {
+	VaultPath string // the vault file inside the data directory
+	DataDir   string
+	Portable  bool
+	Version   string
+	Clock     clock.Clock  // nil: the real clock
+	Logger    *slog.Logger // nil: discard
+	// VaultOptions are passed to vault.Create and vault.Open; tests use them to pick
+	// cheap KDF parameters.
+	VaultOptions vault.Options
+}
+
+// Core holds the application state. Its zero value is not usable; call [New].
+type Core struct {
+	cfg Config
+	log *slog.Logger
+	clk clock.Clock
+
+	emitMu  sync.Mutex
+	emitter Emitter
+
+	mu       sync.Mutex // guards everything below
+	session  *session   // nil while locked
+	idle     clock.Timer
+	failures int
+	notUntil time.Time // no unlock attempt before this time
+}
+
+// session is what exists only while the vault is unlocked.
+type session struct {
+	vault   *vault.Vault
+	account *identity.AccountKey
+	device  *identity.DeviceKey
+	profile Profile
+	prefs   preferences
+}
+
+// New returns a Core for the vault at cfg.VaultPath. It does not open the vault.
+func New(cfg Config) (*Core, error) {
+	if cfg.VaultPath == "" {
+		return nil, errors.New("app: no vault path")
+	}
+	c := &Core{cfg: cfg, log: cfg.Logger, clk: cfg.Clock}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.clk == nil {
+		c.clk = clock.Real()
+	}
+	return c, nil
+}
+
+// SetEmitter sets where events go. The desktop shell only has its emitter once the
+// window has started, hence a setter rather than a Config field.
+func (c *Core) SetEmitter(e Emitter) {
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
+	c.emitter = e
+}
+
+func (c *Core) emit(name string, data any) {
+	c.emitMu.Lock()
+	e := c.emitter
+	c.emitMu.Unlock()
+	if e != nil {
+		e.Emit(name, data)
+	}
+}
+
+// Services returns the bound services, in the order the UI's client expects.
+func (c *Core) Services() []any {
+	return []any{&AccountService{c: c}, &SettingsService{c: c}}
+}
+
+// Shutdown locks the vault and releases everything. It is safe to call twice.
+func (c *Core) Shutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lockLocked()
+}
+
+func (c *Core) vaultExists() (bool, error) {
+	_, err := os.Stat(c.cfg.VaultPath)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("look for vault: %w", err)
+	}
+}
+
+// lockLocked drops the session: the vault closes (zeroing its keys) and the identity
+// keys are destroyed. It reports whether anything was unlocked.
+func (c *Core) lockLocked() bool {
+	if c.idle != nil {
+		c.idle.Stop()
+		c.idle = nil
+	}
+	s := c.session
+	if s == nil {
+		return false
+	}
+	c.session = nil
+	s.account.Destroy()
+	s.device.Destroy()
+	if err := s.vault.Close(); err != nil {
+		c.log.Error("close vault", "err", err)
+	}
+	return true
+}
+
+// lock locks on behalf of reason and tells the UI.
+func (c *Core) lock(reason string) {
+	c.mu.Lock()
+	locked := c.lockLocked()
+	c.mu.Unlock()
+	if locked {
+		c.log.Info("vault locked", "reason", reason)
+		c.emit(EventVaultLocked, LockedEvent{Reason: reason})
+	}
+}
+
+// armIdleLocked restarts the auto-lock countdown from now.
+func (c *Core) armIdleLocked() {
+	if c.idle != nil {
+		c.idle.Stop()
+		c.idle = nil
+	}
+	if c.session == nil || c.session.prefs.AutoLockMinutes == 0 {
+		return
+	}
+	s := c.session
+	c.idle = c.clk.AfterFunc(time.Duration(s.prefs.AutoLockMinutes)*time.Minute, func() {
+		c.mu.Lock()
+		current := c.session == s
+		c.mu.Unlock()
+		if current {
+			c.lock(LockReasonIdle)
+		}
+	})
+}
+
+// withSession runs fn with the unlocked session, or returns ErrLocked.
+func (c *Core) withSession(fn func(*session) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.session == nil {
+		return ErrLocked
+	}
+	return fn(c.session)
+}
+
+// userError carries a message for people while keeping the cause for errors.Is.
+type userError struct {
+	msg   string
+	cause error
+}
+
+func (e *userError) Error() string { return e.msg }
+func (e *userError) Unwrap() error { return e.cause }
+
+func invalid(msg string) error { return &userError{msg: msg, cause: ErrInvalidInput} }
+
+func checkPassphrase(p string) error {
+	n := utf8.RuneCountInString(p)
+	switch {
+	case n == 0:
+		return invalid("Enter a passphrase.")
+	case n < MinPassphraseLength:
+		return invalid(fmt.Sprintf("The passphrase is too short: use at least %d characters.", MinPassphraseLength))
+	case len(p) > maxPassphraseLength:
+		return invalid("The passphrase is too long.")
+	}
+	return nil
+}
+
+func checkName(what, name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return invalid(fmt.Sprintf("Enter a %s.", what))
+	case n > maxDisplayNameLength:
+		return invalid(fmt.Sprintf("The %s is too long (at most %d characters).", what, maxDisplayNameLength))
+	}
+	return nil
+}
+
+// defaultContext bounds service calls that the UI makes without a context.
+func defaultContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), time.Minute)
+}

@@ -1,0 +1,166 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"hush/vault"
+)
+
+// Themes the UI offers.
+const (
+	ThemeSystem = "system"
+	ThemeDark   = "dark"
+	ThemeLight  = "light"
+)
+
+// AutoLockChoices are the auto-lock delays offered, in minutes; 0 means never.
+var autoLockChoices = []int{0, 1, 5, 15, 30, 60, 240}
+
+// defaultAutoLockMinutes balances safety and the annoyance of unlocking often.
+const defaultAutoLockMinutes = 15
+
+// preferencesKey names the sealed setting that holds [preferences].
+const preferencesKey = "preferences"
+
+// preferences are the user's choices stored (sealed) in the vault.
+type preferences struct {
+	Theme           string `json:"theme"`
+	AutoLockMinutes int    `json:"autoLockMinutes"`
+}
+
+func defaultPreferences() preferences {
+	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes}
+}
+
+func putPreferences(tx *vault.Tx, p preferences) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode preferences: %w", err)
+	}
+	return tx.PutSetting(preferencesKey, b)
+}
+
+func getPreferences(tx *vault.Tx) (preferences, error) {
+	p := defaultPreferences()
+	b, err := tx.Setting(preferencesKey)
+	if errors.Is(err, vault.ErrNotFound) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return defaultPreferences(), fmt.Errorf("decode preferences: %w", err)
+	}
+	return p, nil
+}
+
+// Settings is everything the settings screen shows.
+type Settings struct {
+	Theme              string `json:"theme"`
+	AutoLockMinutes    int    `json:"autoLockMinutes"`
+	DeviceName         string `json:"deviceName"`
+	DisplayName        string `json:"displayName"`
+	AccountFingerprint string `json:"accountFingerprint"`
+	DeviceFingerprint  string `json:"deviceFingerprint"`
+	DataDir            string `json:"dataDir"`
+	Portable           bool   `json:"portable"`
+	Version            string `json:"version"`
+}
+
+// SettingsService reads and changes preferences. All methods need the vault unlocked.
+type SettingsService struct{ c *Core }
+
+func (c *Core) settingsLocked(s *session) Settings {
+	return Settings{
+		Theme:              s.prefs.Theme,
+		AutoLockMinutes:    s.prefs.AutoLockMinutes,
+		DeviceName:         s.profile.DeviceName,
+		DisplayName:        s.profile.DisplayName,
+		AccountFingerprint: s.profile.AccountFingerprint,
+		DeviceFingerprint:  s.device.Public().Fingerprint(),
+		DataDir:            c.cfg.DataDir,
+		Portable:           c.cfg.Portable,
+		Version:            c.cfg.Version,
+	}
+}
+
+// Get returns the current settings.
+func (s *SettingsService) Get() (Settings, error) {
+	var out Settings
+	err := s.c.withSession(func(sess *session) error {
+		out = s.c.settingsLocked(sess)
+		return nil
+	})
+	return out, err
+}
+
+// SetTheme chooses system, dark or light.
+func (s *SettingsService) SetTheme(theme string) (Settings, error) {
+	if theme != ThemeSystem && theme != ThemeDark && theme != ThemeLight {
+		return Settings{}, invalid(fmt.Sprintf("Unknown theme %q.", theme))
+	}
+	return s.update(func(p *preferences) { p.Theme = theme })
+}
+
+// SetAutoLock sets the idle time before Hush locks itself, in minutes (0: never).
+func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
+	if !slices.Contains(autoLockChoices, minutes) {
+		return Settings{}, invalid(fmt.Sprintf("Auto-lock must be one of %v minutes.", autoLockChoices))
+	}
+	return s.update(func(p *preferences) { p.AutoLockMinutes = minutes })
+}
+
+func (s *SettingsService) update(change func(*preferences)) (Settings, error) {
+	var out Settings
+	err := s.c.withSession(func(sess *session) error {
+		next := sess.prefs
+		change(&next)
+		ctx, cancel := defaultContext()
+		defer cancel()
+		if err := sess.vault.Update(ctx, func(tx *vault.Tx) error { return putPreferences(tx, next) }); err != nil {
+			return fmt.Errorf("save settings: %w", err)
+		}
+		sess.prefs = next
+		s.c.armIdleLocked()
+		out = s.c.settingsLocked(sess)
+		return nil
+	})
+	if err == nil {
+		s.c.emit(EventSettingsChanged, out)
+	}
+	return out, err
+}
+
+// SetDeviceName renames this device.
+func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
+	if err := checkName("device name", name); err != nil {
+		return Settings{}, err
+	}
+	var out Settings
+	err := s.c.withSession(func(sess *session) error {
+		ctx, cancel := defaultContext()
+		defer cancel()
+		err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
+			d, err := tx.Device(vault.ID(sess.device.ID()))
+			if err != nil {
+				return err
+			}
+			d.Name = name
+			return tx.PutDevice(d)
+		})
+		if err != nil {
+			return fmt.Errorf("rename device: %w", err)
+		}
+		sess.profile.DeviceName = name
+		out = s.c.settingsLocked(sess)
+		return nil
+	})
+	if err == nil {
+		s.c.emit(EventSettingsChanged, out)
+	}
+	return out, err
+}

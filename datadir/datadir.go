@@ -1,0 +1,177 @@
+// Package datadir decides where Hush keeps its data (DESIGN §8) and enforces
+// the one-writer rule: one Hush process per data directory.
+//
+// [Resolve] picks the directory: the --data-dir flag, else a portable folder
+// next to the executable, else the per-user config directory. A portable
+// folder that cannot be written is an error ([ErrPortableNotWritable]), never
+// a silent move to the host's profile: a user who runs Hush from a USB stick
+// has asked that nothing be written to the host. [Acquire] then takes the
+// directory's lock; a second process gets [ErrInUse].
+package datadir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Names inside and next to the data directory.
+const (
+	portableDirName    = "hush-data" // the portable folder, next to the executable
+	portableMarkerName = "portable"  // a file next to the executable that asks for portable mode
+	hostDirName        = "Hush"      // under os.UserConfigDir()
+	vaultFileName      = "vault.db"
+	lockFileName       = "hush.lock"
+	webViewDirName     = "webview"
+	tmpDirName         = "tmp"
+	dirPerm            = 0o700
+)
+
+var (
+	// ErrPortableNotWritable reports a portable folder (or a portable marker
+	// whose folder cannot be created) that Hush cannot write. The caller
+	// should tell the user and stop rather than fall back to the host.
+	ErrPortableNotWritable = errors.New("portable data folder is not writable")
+
+	// ErrNotWritable reports a data directory from the flag or the host
+	// profile that Hush cannot create or write.
+	ErrNotWritable = errors.New("data directory is not writable")
+
+	// ErrInUse reports a data directory whose lock another Hush process
+	// holds. The error's message names the directory.
+	ErrInUse = errors.New("another Hush is already using this data directory")
+)
+
+// Dir is a resolved data directory.
+type Dir struct {
+	// Path is absolute and exists.
+	Path string
+	// Portable is true when Path is the folder next to the executable; then
+	// the WebView's data and temporary files live inside it too.
+	Portable bool
+}
+
+// Resolve decides the data directory and makes sure it exists and can be
+// written. flagDir is the --data-dir value ("" when not given); exePath is
+// the running executable, from os.Executable() at the call site. In this
+// order:
+//
+//  1. flagDir, created 0700 if missing.
+//  2. A directory "hush-data" next to the executable, or a file "portable"
+//     next to it (then "hush-data" is created): portable mode. In portable
+//     mode Resolve also creates the tmp folder [Dir.TempDir] names.
+//  3. os.UserConfigDir()/Hush, created 0700 if missing.
+//
+// Writability is tested by creating and removing a file, since permission
+// bits do not tell (read-only media, ACLs, root).
+func Resolve(flagDir, exePath string) (Dir, error) {
+	if flagDir != "" {
+		p, err := filepath.Abs(flagDir)
+		if err != nil {
+			return Dir{}, fmt.Errorf("data directory %s: %w", flagDir, err)
+		}
+		if err := ensureWritable(p); err != nil {
+			return Dir{}, fmt.Errorf("%w: %s: %w", ErrNotWritable, p, err)
+		}
+		return Dir{Path: p}, nil
+	}
+
+	if exePath != "" {
+		d, ok, err := resolvePortable(exePath)
+		if err != nil || ok {
+			return d, err
+		}
+	}
+
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return Dir{}, fmt.Errorf("find the user config directory: %w", err)
+	}
+	p := filepath.Join(cfg, hostDirName)
+	if err := ensureWritable(p); err != nil {
+		return Dir{}, fmt.Errorf("%w: %s: %w", ErrNotWritable, p, err)
+	}
+	return Dir{Path: p}, nil
+}
+
+// resolvePortable reports whether the executable asks for portable mode and,
+// if so, the ready folder. Anything next to the executable that cannot be
+// inspected is an error, not a reason to fall back to the host: the user
+// may have asked for portable mode and we could not tell.
+func resolvePortable(exePath string) (Dir, bool, error) {
+	exeDir, err := filepath.Abs(filepath.Dir(exePath))
+	if err != nil {
+		return Dir{}, false, fmt.Errorf("executable directory of %s: %w", exePath, err)
+	}
+	p := filepath.Join(exeDir, portableDirName)
+
+	_, dirErr := os.Lstat(p)
+	_, markErr := os.Lstat(filepath.Join(exeDir, portableMarkerName))
+	for _, err := range []error{dirErr, markErr} {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return Dir{}, false, fmt.Errorf("%w: %s: cannot check for portable mode: %w", ErrPortableNotWritable, p, err)
+		}
+	}
+	if dirErr != nil && markErr != nil {
+		return Dir{}, false, nil // neither: not portable
+	}
+
+	if err := ensureWritable(p); err != nil {
+		return Dir{}, true, fmt.Errorf("%w: %s: %w", ErrPortableNotWritable, p, err)
+	}
+	if err := os.MkdirAll(filepath.Join(p, tmpDirName), dirPerm); err != nil {
+		return Dir{}, true, fmt.Errorf("%w: %s: %w", ErrPortableNotWritable, p, err)
+	}
+	return Dir{Path: p, Portable: true}, true, nil
+}
+
+// ensureWritable creates dir (0700) if missing and proves it writable by
+// creating and removing a file in it.
+func ensureWritable(dir string) error {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return err
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".hush-write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	cerr := f.Close()
+	if err := os.Remove(name); err != nil {
+		return err
+	}
+	return cerr
+}
+
+// VaultPath is the encrypted vault's file.
+func (d Dir) VaultPath() string { return filepath.Join(d.Path, vaultFileName) }
+
+// WebViewDirs returns the folders the WebView should keep its own data and
+// cache in (WebView2's user data folder; WebKitGTK's data and cache
+// directories). In portable mode they are inside the portable folder, so
+// the host keeps nothing; otherwise both are "" and the WebView uses the OS
+// default. The folders are not created here; the WebView creates them.
+func (d Dir) WebViewDirs() (data, cache string) {
+	if !d.Portable {
+		return "", ""
+	}
+	return filepath.Join(d.Path, webViewDirName, "data"), filepath.Join(d.Path, webViewDirName, "cache")
+}
+
+// TempDir is where temporary files go: inside the portable folder in
+// portable mode (created by [Resolve]), else os.TempDir().
+func (d Dir) TempDir() string {
+	if d.Portable {
+		return filepath.Join(d.Path, tmpDirName)
+	}
+	return os.TempDir()
+}

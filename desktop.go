@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
+	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"hush/app"
+	"hush/datadir"
+)
+
+// wailsEmitter sends app events through the Wails runtime to the window.
+type wailsEmitter struct{ ctx context.Context }
+
+func (e wailsEmitter) Emit(name string, data any) { wruntime.EventsEmit(e.ctx, name, data) }
+
+// runDesktop opens the Hush window and returns when it closes.
+func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
+	// One writer per data directory. If another process holds the lock, Wails's
+	// single-instance lock below hands over to its window when it is a desktop
+	// Hush (this process then exits inside wails.Run); otherwise startup reports the
+	// conflict in a dialog.
+	lock, lockErr := datadir.Acquire(dir.Path)
+	if lockErr != nil && !errors.Is(lockErr, datadir.ErrInUse) {
+		fmt.Fprintf(stderr, "hush: %v\n", lockErr)
+		return 1
+	}
+	if lock != nil {
+		defer lock.Release()
+	}
+	if dir.Portable {
+		// Keep the WebView's own data and temporary files inside the portable folder.
+		data, cache := dir.WebViewDirs()
+		os.Setenv("XDG_DATA_HOME", data)
+		os.Setenv("XDG_CACHE_HOME", cache)
+		for _, v := range []string{"TMPDIR", "TMP", "TEMP"} {
+			os.Setenv(v, dir.TempDir())
+		}
+	}
+	core, err := newCore(dir, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	defer core.Shutdown()
+
+	var webviewData string
+	if dir.Portable {
+		webviewData, _ = dir.WebViewDirs()
+	}
+	sum := sha256.Sum256([]byte(dir.Path))
+	var windowCtx context.Context
+	err = wails.Run(&options.App{
+		Title:            "Hush",
+		Width:            1100,
+		Height:           720,
+		MinWidth:         720,
+		MinHeight:        480,
+		BackgroundColour: &options.RGBA{R: 23, G: 33, B: 43, A: 255},
+		AssetServer:      &assetserver.Options{Assets: assets},
+		Bind:             core.Services(),
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId: "im.hush." + hex.EncodeToString(sum[:8]),
+			OnSecondInstanceLaunch: func(options.SecondInstanceData) {
+				if windowCtx != nil {
+					wruntime.WindowUnminimise(windowCtx)
+					wruntime.WindowShow(windowCtx)
+				}
+			},
+		},
+		OnStartup: func(ctx context.Context) {
+			windowCtx = ctx
+			if lockErr != nil {
+				wruntime.MessageDialog(ctx, wruntime.MessageDialogOptions{
+					Type:    wruntime.ErrorDialog,
+					Title:   "Hush is already running",
+					Message: lockErr.Error(),
+				})
+				wruntime.Quit(ctx)
+				return
+			}
+			core.SetEmitter(wailsEmitter{ctx: ctx})
+			log.Info("window started", "dataDir", dir.Path, "portable", dir.Portable)
+		},
+		OnShutdown: func(context.Context) { core.Shutdown() },
+		Linux:      &linux.Options{ProgramName: "hush", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+		Windows:    &windows.Options{WebviewUserDataPath: webviewData},
+		Mac:        &mac.Options{About: &mac.AboutInfo{Title: "Hush", Message: versionString()}},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+var _ app.Emitter = wailsEmitter{}

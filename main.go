@@ -1,0 +1,163 @@
+// Command hush is the Hush messenger: a desktop window (Wails), the same UI in a
+// browser on loopback (--web), and a relay server (hush relay).
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"hush/app"
+	"hush/browsermode"
+	"hush/datadir"
+)
+
+// version is the product version; the commit comes from the Go build info.
+const version = "0.1.0"
+
+//go:embed all:frontend/dist
+var embedded embed.FS
+
+const usage = `Hush — a private messenger.
+
+Usage:
+  hush [--data-dir DIR]              open the Hush window
+  hush --web 127.0.0.1:PORT          serve the same UI on loopback for a browser
+                                     (prints the URL with its one-time token)
+  hush version                       print version, commit and Go version
+  hush help                          show this help
+
+Options:
+  --data-dir DIR   keep all data in DIR (default: a "hush-data" folder or "portable"
+                   marker next to the program, else the per-user config folder)
+  --web ADDR       browser mode; ADDR must be a loopback address (port 0 picks one)
+  --log-level L    debug, info, warn or error (default info)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "version":
+			fmt.Fprintln(stdout, versionString())
+			return 0
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	fl := flag.NewFlagSet("hush", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	dataDir := fl.String("data-dir", "", "")
+	webAddr := fl.String("web", "", "")
+	logLevel := fl.String("log-level", "info", "")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "hush: %v\n\n%s", err, usage)
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "hush: unknown command %q\n\n%s", fl.Arg(0), usage)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "hush: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	dir, err := datadir.Resolve(*dataDir, exe)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	assets, err := fs.Sub(embedded, "frontend/dist")
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	if *webAddr != "" {
+		return runWeb(*webAddr, dir, assets, log, stdout, stderr)
+	}
+	return runDesktop(dir, assets, log, stderr)
+}
+
+func versionString() string {
+	commit := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("hush %s (commit %s, %s, %s/%s)", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func newCore(dir datadir.Dir, log *slog.Logger) (*app.Core, error) {
+	return app.New(app.Config{
+		VaultPath: dir.VaultPath(),
+		DataDir:   dir.Path,
+		Portable:  dir.Portable,
+		Version:   version,
+		Logger:    log,
+	})
+}
+
+// runWeb serves browser mode until SIGINT or SIGTERM.
+func runWeb(addr string, dir datadir.Dir, assets fs.FS, log *slog.Logger, stdout, stderr io.Writer) int {
+	lock, err := datadir.Acquire(dir.Path)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	defer lock.Release()
+	core, err := newCore(dir, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	defer core.Shutdown()
+	srv, err := browsermode.New(browsermode.Options{Addr: addr, Assets: assets, Services: core.Services(), Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	core.SetEmitter(srv)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	url, err := srv.Start(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Hush is serving its UI at %s\n", url)
+	log.Info("browser mode", "dataDir", dir.Path, "portable", dir.Portable)
+	<-ctx.Done()
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	return 0
+}

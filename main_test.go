@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"hush/datadir"
+)
+
+// TestCommandLine runs the command line as a user would and checks what it says.
+func TestCommandLine(t *testing.T) {
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"version", []string{"version"}, 0, "hush " + version + " (commit ", ""},
+		{"version names Go", []string{"version"}, 0, runtime.Version(), ""},
+		{"help", []string{"help"}, 0, "hush --web 127.0.0.1:PORT", ""},
+		{"--help", []string{"--help"}, 0, "Usage:", ""},
+		{"-h", []string{"-h"}, 0, "Usage:", ""},
+		{"unknown flag", []string{"--frobnicate"}, 2, "", "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{"bad log level", []string{"--log-level", "loud"}, 2, "", "bad --log-level"},
+		{"web on a public address", []string{"--data-dir", filepath.Join(tmp, "d1"), "--web", "0.0.0.0:0"}, 1, "", "loopback"},
+		{"data dir is a file", []string{"--data-dir", file, "--web", "127.0.0.1:0"}, 1, "", file},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tt.args, &out, &errb)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), tt.stdout) {
+				t.Errorf("stdout %q does not contain %q", out.String(), tt.stdout)
+			}
+			if !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", errb.String(), tt.stderr)
+			}
+		})
+	}
+}
+
+// TestSecondInstanceRefused: while another process holds the data directory, browser
+// mode refuses to start and says why.
+func TestSecondInstanceRefused(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := datadir.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	var out, errb bytes.Buffer
+	if code := run([]string{"--data-dir", dir, "--web", "127.0.0.1:0"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "already") || !strings.Contains(errb.String(), dir) {
+		t.Fatalf("stderr %q should say another Hush uses %s", errb.String(), dir)
+	}
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what building and testing Hush needs, and nothing twice: Debian packages,
+# the pinned Wails CLI (into .tools/bin) and the frontend's npm packages.
+# Usage: scripts/deps.sh [build|test]   (test adds the packages only tests need)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WAILS_VERSION=v2.16.0
+what=${1:-build}
+
+pkgs=(gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
+if [ "$what" = test ]; then
+  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null; then
+  echo "deps: Go 1.26 or newer is required (https://go.dev/dl/)" >&2
+  exit 1
+fi
+if ! command -v npm >/dev/null; then
+  echo "deps: Node.js 20 and npm are required" >&2
+  exit 1
+fi
+
+if ! .tools/bin/wails version 2>/dev/null | grep -q "$WAILS_VERSION"; then
+  echo "deps: installing the Wails CLI $WAILS_VERSION"
+  GOBIN="$PWD/.tools/bin" go install "github.com/wailsapp/wails/v2/cmd/wails@$WAILS_VERSION"
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=frontend/node_modules/.hush-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s frontend/package-lock.json "$stamp"; then
+  echo "deps: installing frontend packages"
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+  cp frontend/package-lock.json "$stamp"
+fi
