@@ -21,12 +21,12 @@ test-deps:
 
 # The desktop binary: Wails builds the frontend into frontend/dist and embeds it.
 build: deps
-	$(WAILS) build -tags $(TAGS) -skipbindings -o hush
+	$(WAILS) build -tags $(TAGS) -skipbindings -m -o hush
 	@ls -l $(BIN)
 
 # hush.exe for Windows, cross-compiled with CGO off.
 windows: deps
-	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -o hush.exe
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -m -o hush.exe
 	@ls -l build/bin/hush.exe
 
 test: test-deps test-go test-frontend build test-e2e test-smoke
