@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"hush/identity"
@@ -106,6 +107,7 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	}
 	c.session = sess
 	c.armIdleLocked()
+	releaseKDFMemory()
 	c.log.Info("account created", "device", sess.profile.DeviceID)
 	return sess.profile, nil
 }
@@ -237,6 +239,7 @@ func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 	c.notUntil = time.Time{}
 	c.session = sess
 	c.armIdleLocked()
+	releaseKDFMemory()
 	c.log.Info("vault unlocked")
 	return sess.profile, nil
 }
@@ -331,6 +334,10 @@ func (s *AccountService) Activity() error {
 		return nil
 	})
 }
+
+// releaseKDFMemory hands the Argon2id working memory (64 MiB or more per derivation)
+// back to the OS at once instead of keeping it in the heap until the next GC cycles.
+func releaseKDFMemory() { debug.FreeOSMemory() }
 
 func backoff(failures int) time.Duration {
 	n := failures - freeAttempts

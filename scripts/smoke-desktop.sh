@@ -62,6 +62,23 @@ pss=$(pss_kb $pid)
 echo "smoke: window mapped after $((t_map - t0)) ms; welcome screen painted after $((t_paint - t0)) ms"
 echo "smoke: memory at the welcome screen: $((pss / 1024)) MiB PSS (hush and its WebKit processes)"
 echo "smoke: screenshot $shot (standard deviation $sd)"
+# Drive the welcome form through the real window, as a person would: the name field
+# has focus; Enter in the confirmation field submits.
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool type --delay 5 "Smoke Test"
+xdotool key Tab
+xdotool type --delay 5 "smoke test passphrase 42"
+xdotool key Tab
+xdotool type --delay 5 "smoke test passphrase 42"
+xdotool key Return
+for _ in $(seq 1 500); do  # up to ~25 s (Argon2id calibration included)
+  grep -q 'msg="account created"' "$work/out.log" && break
+  sleep 0.05
+done
+grep -q 'msg="account created"' "$work/out.log" || { echo "smoke: creating an account from the window failed"; cat "$work/out.log"; exit 1; }
+sleep 1
+pss=$(pss_kb $pid)
+echo "smoke: account created from the window; memory after unlock: $((pss / 1024)) MiB PSS"
 INNER
 xvfb-run -a -s "-screen 0 1280x800x24" bash "$inner" "$bin" "$shot"
 status=$?

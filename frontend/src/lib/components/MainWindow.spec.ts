@@ -1,0 +1,94 @@
+import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createFakeApi } from '../testing/fakeApi';
+import { createTestContext, renderWithContext } from '../testing/render';
+import MainWindow from './MainWindow.svelte';
+
+function setup() {
+  const api = createFakeApi({ state: 'unlocked' });
+  const ctx = createTestContext({ api });
+  ctx.session.applyStatus({ ...api.backend.status });
+  const result = renderWithContext(MainWindow, {}, ctx);
+  return { ...result, api, ctx };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('MainWindow', () => {
+  it('shows the empty chat list and the empty pane', async () => {
+    const { api, ctx } = setup();
+    expect(screen.getByRole('navigation', { name: 'Chats' })).toBeInTheDocument();
+    expect(screen.getByRole('searchbox', { name: 'Search chats' })).toHaveFocus();
+    expect(screen.getByText('No chats yet')).toBeInTheDocument();
+    expect(screen.getByText('Select a chat to start messaging')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Settings' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Lock' })).toBeInTheDocument();
+    await waitFor(() => expect(ctx.settings.value?.deviceName).toBe('Laptop'));
+    expect(api.settings.get).toHaveBeenCalledTimes(1);
+  });
+
+  it('Escape in the search box clears it', async () => {
+    setup();
+    const user = userEvent.setup();
+    const search = screen.getByRole('searchbox', { name: 'Search chats' });
+    await user.type(search, 'ada');
+    expect(search).toHaveValue('ada');
+    await user.keyboard('{Escape}');
+    expect(search).toHaveValue('');
+  });
+
+  it('locks from the Lock button', async () => {
+    const { api, ctx } = setup();
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Lock' }));
+    await waitFor(() => expect(ctx.session.screen).toBe('unlock'));
+    expect(api.account.lock).toHaveBeenCalledTimes(1);
+    expect(ctx.session.lockReason).toBe('manual');
+  });
+
+  it.each([
+    ['Ctrl+L', { ctrlKey: true }],
+    ['Cmd+L', { metaKey: true }],
+  ])('locks on %s from anywhere, even inside the settings dialog', async (_name, mods) => {
+    const { api, ctx } = setup();
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Settings' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Settings' });
+    const ev = fireEvent.keyDown(dialog, { key: 'l', ...mods });
+    expect(await ev).toBe(false); // default (the browser's Ctrl+L) prevented
+    await waitFor(() => expect(ctx.session.screen).toBe('unlock'));
+    expect(api.account.lock).toHaveBeenCalledTimes(1);
+  });
+
+  it('opens settings as a dialog and returns focus to the button on close', async () => {
+    setup();
+    const user = userEvent.setup();
+    const button = screen.getByRole('button', { name: 'Settings' });
+    await user.click(button);
+    await screen.findByRole('dialog', { name: 'Settings' });
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    expect(button).toHaveFocus();
+  });
+
+  it('reports activity on input at most once per 10 s', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { api } = setup();
+    const start = Date.now();
+
+    await fireEvent.pointerMove(window);
+    await fireEvent.keyDown(window, { key: 'a' });
+    await fireEvent.pointerDown(window);
+    await fireEvent.wheel(window);
+    expect(api.account.activity).toHaveBeenCalledTimes(1);
+
+    vi.setSystemTime(start + 9_999);
+    await fireEvent.keyDown(window, { key: 'b' });
+    expect(api.account.activity).toHaveBeenCalledTimes(1);
+
+    vi.setSystemTime(start + 10_000);
+    await fireEvent.pointerDown(window);
+    expect(api.account.activity).toHaveBeenCalledTimes(2);
+  });
+});

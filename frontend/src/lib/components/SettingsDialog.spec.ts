@@ -1,0 +1,198 @@
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type Settings } from '../api';
+import { createFakeApi, sampleSettings } from '../testing/fakeApi';
+import { createTestContext, renderWithContext } from '../testing/render';
+import { createThemeController } from '../theme';
+import SettingsDialog from './SettingsDialog.svelte';
+
+function systemMedia(dark: boolean) {
+  return () => ({ matches: dark, addEventListener() {}, removeEventListener() {} }) as unknown as MediaQueryList;
+}
+
+async function setup(opts: { osDark?: boolean; preload?: boolean } = {}) {
+  const api = createFakeApi({ state: 'unlocked' });
+  const ctx = createTestContext({ api });
+  ctx.theme = createThemeController({
+    root: document.documentElement,
+    matchMedia: systemMedia(opts.osDark ?? false),
+  });
+  ctx.session.applyStatus({ ...api.backend.status });
+  if (opts.preload) ctx.settings.set({ ...api.backend.settings });
+  const onclose = vi.fn();
+  const user = userEvent.setup();
+  const result = renderWithContext(SettingsDialog, { onclose }, ctx);
+  const dialog = await screen.findByRole('dialog', { name: 'Settings' });
+  await within(dialog).findByLabelText('Device name');
+  return { ...result, api, user, onclose, dialog };
+}
+
+afterEach(() => {
+  delete document.documentElement.dataset['theme'];
+});
+
+describe('SettingsDialog', () => {
+  it('loads the settings and shows them', async () => {
+    const { api } = await setup();
+    expect(api.settings.get).toHaveBeenCalledTimes(1);
+    expect(screen.getByLabelText('Device name')).toHaveValue('Laptop');
+    expect(screen.getByText(sampleSettings.accountFingerprint)).toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: 'System' })).toBeChecked();
+    expect(screen.getByRole('combobox', { name: 'Auto-lock' })).toHaveDisplayValue('After 15 minutes');
+    expect(screen.getByText('0.1.0-test')).toBeInTheDocument();
+  });
+
+  it('offers exactly the auto-lock values Go accepts', async () => {
+    await setup();
+    const options = within(screen.getByRole('combobox', { name: 'Auto-lock' })).getAllByRole('option');
+    expect(options.map((o) => o.textContent)).toEqual([
+      'Never',
+      'After 1 minute',
+      'After 5 minutes',
+      'After 15 minutes',
+      'After 30 minutes',
+      'After 1 hour',
+      'After 4 hours',
+    ]);
+    expect(options.map((o) => (o as HTMLOptionElement).value)).toEqual(['0', '1', '5', '15', '30', '60', '240']);
+  });
+
+  describe('theme', () => {
+    it('applies a choice to <html> at once, before Go answers', async () => {
+      const { user, api } = await setup({ preload: true });
+      let answer!: (s: Settings) => void;
+      api.settings.setTheme.mockImplementationOnce(() => new Promise<Settings>((r) => (answer = r)));
+
+      await user.click(screen.getByRole('radio', { name: 'Dark' }));
+      expect(document.documentElement.dataset['theme']).toBe('dark');
+      expect(api.settings.setTheme).toHaveBeenCalledWith('dark');
+
+      answer({ ...sampleSettings, theme: 'dark' });
+      await waitFor(() => expect(screen.getByRole('radio', { name: 'Dark' })).toBeChecked());
+
+      await user.click(screen.getByRole('radio', { name: 'Light' }));
+      expect(document.documentElement.dataset['theme']).toBe('light');
+      await waitFor(() => expect(api.backend.settings.theme).toBe('light'));
+    });
+
+    it('follows prefers-color-scheme when System is chosen', async () => {
+      const { user } = await setup({ osDark: true, preload: true });
+      await user.click(screen.getByRole('radio', { name: 'Light' }));
+      expect(document.documentElement.dataset['theme']).toBe('light');
+      await user.click(screen.getByRole('radio', { name: 'System' }));
+      expect(document.documentElement.dataset['theme']).toBe('dark');
+    });
+
+    it('puts the old theme back if Go refuses', async () => {
+      const { user, api } = await setup({ preload: true });
+      api.settings.setTheme.mockRejectedValueOnce(new ApiError('vault is locked'));
+      await user.click(screen.getByRole('radio', { name: 'Dark' }));
+      expect(await screen.findByRole('alert')).toHaveTextContent('Could not save the theme: vault is locked');
+      expect(document.documentElement.dataset['theme']).toBe('light');
+    });
+  });
+
+  it('saves auto-lock', async () => {
+    const { user, api } = await setup();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Auto-lock' }), 'After 1 hour');
+    expect(api.settings.setAutoLock).toHaveBeenCalledWith(60);
+    expect(await screen.findByRole('status')).toHaveTextContent('Auto-lock saved.');
+    expect(api.backend.settings.autoLockMinutes).toBe(60);
+  });
+
+  it('saves the device name and refuses an empty one', async () => {
+    const { user, api } = await setup();
+    const field = screen.getByLabelText('Device name');
+    const save = screen.getByRole('button', { name: 'Save' });
+    expect(save).toBeDisabled(); // nothing changed yet
+
+    await user.clear(field);
+    await user.type(field, '   ');
+    await user.click(save);
+    expect(field).toHaveAccessibleDescription('Enter a name for this device.');
+    expect(api.settings.setDeviceName).not.toHaveBeenCalled();
+
+    await user.clear(field);
+    await user.type(field, '  Desk PC {enter}');
+    await waitFor(() => expect(api.settings.setDeviceName).toHaveBeenCalledWith('Desk PC'));
+    expect(await screen.findByText('Device name saved.')).toBeInTheDocument();
+    expect(screen.getByText('This device: Desk PC')).toBeInTheDocument();
+  });
+
+  it('copies the account key fingerprint', async () => {
+    // user-event installs an in-memory clipboard on navigator.
+    const { user } = await setup();
+    await user.click(screen.getByRole('button', { name: 'Copy account key fingerprint' }));
+    expect(await screen.findByText('Fingerprint copied.')).toBeInTheDocument();
+    await expect(navigator.clipboard.readText()).resolves.toBe(sampleSettings.accountFingerprint);
+  });
+
+  it('closes on Escape and on the Close button', async () => {
+    const { user, onclose } = await setup();
+    await user.keyboard('{Escape}');
+    expect(onclose).toHaveBeenCalledTimes(1);
+    await user.click(screen.getByRole('button', { name: 'Close' }));
+    expect(onclose).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps Tab inside the dialog', async () => {
+    const { user, dialog } = await setup();
+    const close = within(dialog).getByRole('button', { name: 'Close' });
+    expect(close).toHaveFocus(); // the first control gets focus on open
+    await user.tab({ shift: true });
+    expect(dialog).toContainElement(document.activeElement as HTMLElement);
+    expect(document.activeElement).not.toBe(close);
+    await user.tab();
+    expect(close).toHaveFocus();
+  });
+
+  it('locks the vault from “Lock now”', async () => {
+    const { user, api, ctx } = await setup();
+    ctx.session.applyStatus({ ...api.backend.status });
+    await user.click(screen.getByRole('button', { name: 'Lock now' }));
+    await waitFor(() => expect(ctx.session.screen).toBe('unlock'));
+    expect(api.account.lock).toHaveBeenCalledTimes(1);
+    expect(ctx.settings.value).toBeNull();
+  });
+
+  it('opens “Change passphrase…” as a nested dialog and reports success', async () => {
+    const { user, api } = await setup();
+    await user.click(screen.getByRole('button', { name: 'Change passphrase…' }));
+    const inner = await screen.findByRole('dialog', { name: 'Change passphrase' });
+    await user.type(within(inner).getByLabelText('Current passphrase'), api.backend.passphrase);
+    await user.type(within(inner).getByLabelText('New passphrase'), 'velvet orbit quartz lantern 93');
+    await user.type(within(inner).getByLabelText('Confirm new passphrase'), 'velvet orbit quartz lantern 93');
+    await user.click(within(inner).getByRole('button', { name: 'Change passphrase' }));
+
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Change passphrase' })).not.toBeInTheDocument());
+    expect(screen.getByText('Passphrase changed.')).toBeInTheDocument();
+    expect(api.backend.passphrase).toBe('velvet orbit quartz lantern 93');
+    // Focus goes back to the button that opened it.
+    expect(screen.getByRole('button', { name: 'Change passphrase…' })).toHaveFocus();
+  });
+
+  it('closes only the nested dialog on Escape', async () => {
+    const { user, onclose } = await setup();
+    await user.click(screen.getByRole('button', { name: 'Change passphrase…' }));
+    await screen.findByRole('dialog', { name: 'Change passphrase' });
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Change passphrase' })).not.toBeInTheDocument());
+    expect(onclose).not.toHaveBeenCalled();
+    expect(screen.getByRole('dialog', { name: 'Settings' })).toBeInTheDocument();
+  });
+});
+
+describe('SettingsDialog copy fallback', () => {
+  it('selects the fingerprint when no clipboard is available', async () => {
+    const { user } = await setup({ preload: true });
+    // Replace user-event's clipboard with one that refuses, as some webviews do.
+    Object.defineProperty(navigator, 'clipboard', {
+      configurable: true,
+      value: { writeText: () => Promise.reject(new DOMException('denied', 'NotAllowedError')) },
+    });
+    await user.click(screen.getByRole('button', { name: 'Copy account key fingerprint' }));
+    expect(await screen.findByText(/the fingerprint is selected/)).toBeInTheDocument();
+    expect(window.getSelection()?.toString()).toBe(sampleSettings.accountFingerprint);
+  });
+});

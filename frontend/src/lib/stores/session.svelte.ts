@@ -1,0 +1,71 @@
+// Which screen the app shows, derived from the vault's lock state. One store
+// per app instance (created in App.svelte, shared through context), so tests
+// build their own and nothing lives at module level.
+
+import type { LockReason, Profile, Status } from '../api';
+
+/** The screens of the first milestone, plus start-up and "cannot reach Hush". */
+export type Screen = 'starting' | 'unavailable' | 'welcome' | 'unlock' | 'main';
+
+export class SessionStore {
+  screen = $state<Screen>('starting');
+  /** The last Status read from Go; null until the first read. */
+  status = $state<Status | null>(null);
+  /** Who is signed in; null while locked (and after a reload while unlocked). */
+  profile = $state<Profile | null>(null);
+  /** Why the vault was last locked, to tell the user on the unlock screen. */
+  lockReason = $state<LockReason | null>(null);
+  /** Why Hush could not be reached, on the "unavailable" screen. */
+  error = $state<string | null>(null);
+
+  /** Shows the screen a fresh Status calls for. */
+  applyStatus(status: Status): void {
+    this.status = status;
+    this.error = null;
+    switch (status.state) {
+      case 'new':
+        this.profile = null;
+        this.screen = 'welcome';
+        break;
+      case 'locked':
+        this.profile = null;
+        this.screen = 'unlock';
+        break;
+      case 'unlocked':
+        this.screen = 'main';
+        break;
+    }
+  }
+
+  /** After Create or Unlock succeeded. */
+  unlocked(profile: Profile): void {
+    this.profile = profile;
+    this.lockReason = null;
+    this.error = null;
+    if (this.status) this.status = { ...this.status, state: 'unlocked', retryAfterMs: 0 };
+    this.screen = 'main';
+  }
+
+  /** After Lock or a vault:locked event; idempotent, both arrive for one lock. */
+  locked(reason: LockReason): void {
+    if (this.screen === 'unlock' || this.screen === 'welcome') return;
+    this.profile = null;
+    this.lockReason = reason;
+    if (this.status) this.status = { ...this.status, state: 'locked' };
+    this.screen = 'unlock';
+  }
+
+  /** The backend could not be reached or answered nonsense. */
+  unavailable(message: string): void {
+    this.error = message;
+    this.screen = 'unavailable';
+  }
+
+  reset(): void {
+    this.screen = 'starting';
+    this.status = null;
+    this.profile = null;
+    this.lockReason = null;
+    this.error = null;
+  }
+}

@@ -1,0 +1,2 @@
+// Extends expect with DOM matchers (toBeInTheDocument, toHaveAccessibleName …).
+import '@testing-library/jest-dom/vitest';
