@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"hush/identity"
+)
+
+// bench1KiB is a text whose encoded content (1 KiB less the CBOR header and the
+// padding marker) fills the 1 KiB bucket exactly.
+func bench1KiB(b *testing.B) Content {
+	c := textContent(strings.Repeat("x", 1024-8))
+	enc, err := EncodeContent(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if size, _ := paddedSize(len(enc)); size != 1024 {
+		b.Fatalf("benchmark content lands in the %d bucket", size)
+	}
+	return c
+}
+
+func BenchmarkSeal1KiB(b *testing.B) {
+	w := newWorld(b)
+	p := SealParams{Sender: w.aliceDev, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id16(1), Content: bench1KiB(b)}
+	b.SetBytes(1024)
+	for b.Loop() {
+		if _, err := Seal(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpen1KiB(b *testing.B) {
+	w := newWorld(b)
+	sealed := w.seal(b, id16(1), bench1KiB(b))
+	o := w.openParams(id16(1))
+	b.SetBytes(1024)
+	for b.Loop() {
+		if _, err := Open(sealed, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSealOpen1KiB(b *testing.B) {
+	w := newWorld(b)
+	p := SealParams{Sender: w.aliceDev, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id16(1), Content: bench1KiB(b)}
+	o := w.openParams(id16(1))
+	b.SetBytes(1024)
+	for b.Loop() {
+		sealed, err := Seal(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Open(sealed, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWrapEpochKey(b *testing.B) {
+	w := newWorld(b)
+	for b.Loop() {
+		if _, err := WrapEpochKey(w.key, w.chat, w.epoch, w.bob.Public()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnwrapEpochKey(b *testing.B) {
+	w := newWorld(b)
+	env, _ := WrapEpochKey(w.key, w.chat, w.epoch, w.bob.Public())
+	for b.Loop() {
+		if _, err := UnwrapEpochKey(env, w.chat, w.epoch, w.bob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRotate100 is a key rotation in a 100-member group: wrap to everyone, sign.
+func BenchmarkRotate100(b *testing.B) {
+	w := newWorld(b)
+	members := make([]identity.AccountPublicKey, 100)
+	for i := range members {
+		members[i] = testAccount(b, byte(i)).Public()
+	}
+	for b.Loop() {
+		e, err := NewKeyLogEntry(w.key, w.chat, w.epoch, members)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := SignKeyLogEntry(e, w.aliceDev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyKeyLogEntry is a member checking and opening its envelope.
+func BenchmarkVerifyKeyLogEntry(b *testing.B) {
+	w := newWorld(b)
+	env, _ := w.signedEntry(b).Envelope(w.bob.ID())
+	for b.Loop() {
+		if _, _, err := VerifyKeyLogEntry(env, w.chat, w.epoch, w.bob, w.admins()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

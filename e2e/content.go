@@ -1,0 +1,598 @@
+package e2e
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"hush/identity"
+)
+
+// Limits of [Content]. Each is checked by [EncodeContent] (so a sender learns at once)
+// and again by [DecodeContent] (so a modified client cannot get past them).
+const (
+	// MaxBodyBytes caps the text of a message or an edit, in bytes of UTF-8: 16 KiB,
+	// which is 16384 Latin or about 5400 CJK characters — more than the 4096
+	// characters of other messengers in every script — and keeps the encoded content
+	// within [MaxContentSize].
+	MaxBodyBytes = 16 << 10
+	// MaxEmojiBytes caps a reaction: room for the longest emoji ZWJ and tag
+	// sequences, too little for a hidden message.
+	MaxEmojiBytes = 64
+	// MaxAttachments caps the attachments of one message.
+	MaxAttachments = 10
+	// MaxFileNameBytes caps an attachment's file name, the common file system limit.
+	MaxFileNameBytes = 255
+	// MaxMIMEBytes caps an attachment's media type (RFC 6838 allows 127 + 1 + 127).
+	MaxMIMEBytes = 255
+	// MaxMembershipChanges caps the accounts one membership change adds, removes or
+	// gives a new role, so that the largest change still fits [MaxContentSize].
+	MaxMembershipChanges = 256
+)
+
+// Kind says what a [Content] does. The values are part of the wire format.
+type Kind uint8
+
+// The kinds of content. Kinds not listed here decode with [ErrUnsupportedKind].
+const (
+	// KindText is a new message: text, attachments, or both.
+	KindText Kind = 1
+	// KindEdit replaces the text of an earlier message by the same sender.
+	KindEdit Kind = 2
+	// KindDelete deletes an earlier message for everyone.
+	KindDelete Kind = 3
+	// KindReaction adds or removes an emoji reaction to a message.
+	KindReaction Kind = 4
+	// KindMembership adds or removes group members or changes their roles. Only
+	// a message from an admin may change membership: the caller checks the sender
+	// [Open] authenticated against its group state.
+	KindMembership Kind = 5
+)
+
+// String names the kind, for logs.
+func (k Kind) String() string {
+	switch k {
+	case KindText:
+		return "text"
+	case KindEdit:
+		return "edit"
+	case KindDelete:
+		return "delete"
+	case KindReaction:
+		return "reaction"
+	case KindMembership:
+		return "membership"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Content is what a cloud chat message says: its kind and the one payload of that
+// kind. Exactly the field named by Kind is set; the others are nil.
+type Content struct {
+	Kind       Kind
+	Text       *Text
+	Edit       *Edit
+	Delete     *Delete
+	Reaction   *Reaction
+	Membership *Membership
+}
+
+// Text is a new message.
+type Text struct {
+	// Body is the message text; it may be empty only when there are attachments.
+	Body string
+	// ReplyTo is the message this one answers; zero for none.
+	ReplyTo MessageID
+	// Attachments are files sent with the message, at most [MaxAttachments].
+	Attachments []Attachment
+}
+
+// Edit replaces the body of Target, an earlier text message of the same sender. The
+// caller checks that the sender of the edit is the sender of the target.
+type Edit struct {
+	Target MessageID
+	Body   string
+}
+
+// Delete removes Target for everyone. The caller checks that the sender may delete it
+// (its author, or an admin).
+type Delete struct {
+	Target MessageID
+}
+
+// Reaction adds Emoji to Target, or removes it when Remove is set.
+type Reaction struct {
+	Target MessageID
+	Emoji  string
+	Remove bool
+}
+
+// Role is a member's role in a group. The values are part of the wire format and are
+// those of the relay protocol (docs/PROTOCOL.md), so one number means one role
+// everywhere.
+type Role uint8
+
+// Roles of group members. Which role may do what is the caller's policy (and the
+// relay's, which enforces the same rules on its side).
+const (
+	// RoleOwner created the group; there is at most one.
+	RoleOwner Role = 1
+	// RoleAdmin may change membership and rotate the chat's keys.
+	RoleAdmin Role = 2
+	// RoleMember may read and post (in a channel: only read).
+	RoleMember Role = 3
+)
+
+func (r Role) valid() bool { return r >= RoleOwner && r <= RoleMember }
+
+// Member is an account added to a group. It carries the whole public key, not only
+// the id, so every member can wrap the next epoch key to it.
+type Member struct {
+	Account identity.AccountPublicKey
+	Role    Role
+}
+
+// RoleChange gives an existing member a new role.
+type RoleChange struct {
+	Account identity.AccountID
+	Role    Role
+}
+
+// Membership changes who is in a group. It is authenticated like any message, by the
+// sender's device signature chained to the sender's account key; callers apply it only
+// if that account is an admin. A change that removes someone must be followed by a
+// key rotation ([NewKeyLogEntry]) that leaves them out.
+type Membership struct {
+	Added   []Member
+	Removed []identity.AccountID
+	Roles   []RoleChange
+}
+
+// FileID names an encrypted file in the relay's blob store.
+type FileID [IDSize]byte
+
+// FileKeySize is the size of a [FileKey].
+const FileKeySize = 32
+
+// FileKey is the key an attachment is encrypted under. It travels only inside
+// messages. It is a secret: it prints as "[REDACTED]" and is not comparable with ==.
+type FileKey struct {
+	_ [0]func() // not comparable with ==
+	k [FileKeySize]byte
+}
+
+// FileKeyFromBytes builds a file key from its 32 bytes.
+func FileKeyFromBytes(b []byte) (FileKey, error) {
+	if len(b) != FileKeySize {
+		return FileKey{}, fmt.Errorf("%w: file key must be %d bytes, got %d", ErrInvalidContent, FileKeySize, len(b))
+	}
+	var k FileKey
+	copy(k.k[:], b)
+	return k, nil
+}
+
+// Bytes returns a copy of the key; the caller should clear it after use.
+func (k FileKey) Bytes() []byte { return append([]byte(nil), k.k[:]...) }
+
+// Equal reports, in constant time, whether k and o are the same key.
+func (k FileKey) Equal(o FileKey) bool { return subtle.ConstantTimeCompare(k.k[:], o.k[:]) == 1 }
+
+// IsZero reports whether k is the zero value, which is never a usable key.
+func (k FileKey) IsZero() bool { return k.Equal(FileKey{}) }
+
+// String hides the key.
+func (k FileKey) String() string { return "e2e.FileKey([REDACTED])" }
+
+// GoString hides the key from %#v as well.
+func (k FileKey) GoString() string { return k.String() }
+
+// LogValue hides the key from log/slog.
+func (k FileKey) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+// Attachment describes a file sent with a message. The file itself is encrypted
+// under Key and stored in the relay's blob store as FileID.
+type Attachment struct {
+	FileID FileID
+	Key    FileKey
+	// Name is the file name shown and proposed when saving: no path separators.
+	Name string
+	// MIME is the media type, for example "image/png".
+	MIME string
+	// Size is the plaintext size in bytes.
+	Size uint64
+}
+
+// contentWire is the CBOR form of [Content]: a map with small integer keys, every
+// field optional, so new fields can be added without breaking older readers.
+type contentWire struct {
+	Kind        uint8            `cbor:"0,keyasint"`
+	Body        string           `cbor:"1,keyasint,omitempty"`
+	Target      []byte           `cbor:"2,keyasint,omitempty"`
+	ReplyTo     []byte           `cbor:"3,keyasint,omitempty"`
+	Emoji       string           `cbor:"4,keyasint,omitempty"`
+	Remove      bool             `cbor:"5,keyasint,omitempty"`
+	Attachments []attachmentWire `cbor:"6,keyasint,omitempty"`
+	Added       []memberWire     `cbor:"7,keyasint,omitempty"`
+	Removed     [][]byte         `cbor:"8,keyasint,omitempty"`
+	Roles       []roleWire       `cbor:"9,keyasint,omitempty"`
+}
+
+type attachmentWire struct {
+	FileID []byte `cbor:"0,keyasint"`
+	Key    []byte `cbor:"1,keyasint"`
+	Name   string `cbor:"2,keyasint"`
+	MIME   string `cbor:"3,keyasint"`
+	Size   uint64 `cbor:"4,keyasint"`
+}
+
+type memberWire struct {
+	_       struct{} `cbor:",toarray"`
+	Account []byte
+	Role    uint8
+}
+
+type roleWire struct {
+	_       struct{} `cbor:",toarray"`
+	Account []byte
+	Role    uint8
+}
+
+// EncodeContent checks c against the rules of its kind and the limits above and
+// returns its CBOR encoding, at most [MaxContentSize] bytes.
+func EncodeContent(c Content) ([]byte, error) {
+	w, err := c.toWire()
+	if err != nil {
+		return nil, fmt.Errorf("encode content: %w", err)
+	}
+	b, err := detEnc.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("encode content: %w", err)
+	}
+	if len(b) > MaxContentSize {
+		return nil, fmt.Errorf("encode content: %w: %d bytes encoded, the limit is %d", ErrTooLarge, len(b), MaxContentSize)
+	}
+	return b, nil
+}
+
+// DecodeContent parses what [EncodeContent] produced, applying the same rules. Unknown
+// fields are ignored; an unknown kind fails with [ErrUnsupportedKind] and returns a
+// Content holding only that Kind, so the caller can show a placeholder.
+func DecodeContent(b []byte) (Content, error) {
+	if len(b) > MaxContentSize {
+		return Content{}, fmt.Errorf("decode content: %w: %d bytes, the limit is %d", ErrTooLarge, len(b), MaxContentSize)
+	}
+	var w contentWire
+	if err := contentDec.Unmarshal(b, &w); err != nil {
+		return Content{}, fmt.Errorf("decode content: %w: %v", ErrInvalidContent, err)
+	}
+	c, err := w.toContent()
+	if err != nil {
+		return c, fmt.Errorf("decode content: %w", err)
+	}
+	return c, nil
+}
+
+// invalid wraps ErrInvalidContent with a reason.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidContent, fmt.Sprintf(format, args...))
+}
+
+func (c Content) toWire() (contentWire, error) {
+	set := 0
+	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil} {
+		if p {
+			set++
+		}
+	}
+	if set != 1 {
+		return contentWire{}, invalid("%d payloads set, want exactly one", set)
+	}
+	w := contentWire{Kind: uint8(c.Kind)}
+	switch c.Kind {
+	case KindText:
+		if c.Text == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		t := c.Text
+		w.Body = t.Body
+		if !t.ReplyTo.IsZero() {
+			w.ReplyTo = t.ReplyTo[:]
+		}
+		for _, a := range t.Attachments {
+			w.Attachments = append(w.Attachments, attachmentWire{
+				FileID: a.FileID[:], Key: a.Key.k[:], Name: a.Name, MIME: a.MIME, Size: a.Size,
+			})
+		}
+	case KindEdit:
+		if c.Edit == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		w.Target, w.Body = c.Edit.Target[:], c.Edit.Body
+	case KindDelete:
+		if c.Delete == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		w.Target = c.Delete.Target[:]
+	case KindReaction:
+		if c.Reaction == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		w.Target, w.Emoji, w.Remove = c.Reaction.Target[:], c.Reaction.Emoji, c.Reaction.Remove
+	case KindMembership:
+		if c.Membership == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		m := c.Membership
+		for _, a := range m.Added {
+			if a.Account.IsZero() {
+				return contentWire{}, invalid("added member without an account key")
+			}
+			w.Added = append(w.Added, memberWire{Account: a.Account.Bytes(), Role: uint8(a.Role)})
+		}
+		for _, id := range m.Removed {
+			w.Removed = append(w.Removed, id[:])
+		}
+		for _, r := range m.Roles {
+			w.Roles = append(w.Roles, roleWire{Account: r.Account[:], Role: uint8(r.Role)})
+		}
+	default:
+		return contentWire{}, fmt.Errorf("%w: %v", ErrUnsupportedKind, c.Kind)
+	}
+	// Run the decoder's checks on what we are about to send, so both sides apply one
+	// set of rules.
+	if _, err := w.toContent(); err != nil {
+		return contentWire{}, err
+	}
+	return w, nil
+}
+
+// Bits naming the optional fields of [contentWire], to say which a kind uses.
+const (
+	fieldBody uint16 = 1 << iota
+	fieldTarget
+	fieldReplyTo
+	fieldEmoji
+	fieldRemove
+	fieldAttachments
+	fieldAdded
+	fieldRemoved
+	fieldRoles
+)
+
+// kindFields returns the fields kind k may carry, and whether k is known.
+func kindFields(k Kind) (uint16, bool) {
+	switch k {
+	case KindText:
+		return fieldBody | fieldReplyTo | fieldAttachments, true
+	case KindEdit:
+		return fieldBody | fieldTarget, true
+	case KindDelete:
+		return fieldTarget, true
+	case KindReaction:
+		return fieldTarget | fieldEmoji | fieldRemove, true
+	case KindMembership:
+		return fieldAdded | fieldRemoved | fieldRoles, true
+	}
+	return 0, false
+}
+
+// present returns the fields w carries.
+func (w contentWire) present() uint16 {
+	var m uint16
+	for _, f := range []struct {
+		bit uint16
+		set bool
+	}{
+		{fieldBody, w.Body != ""}, {fieldTarget, w.Target != nil}, {fieldReplyTo, w.ReplyTo != nil},
+		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
+		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
+	} {
+		if f.set {
+			m |= f.bit
+		}
+	}
+	return m
+}
+
+// toContent validates w and converts it. All of the kind rules live here.
+func (w contentWire) toContent() (Content, error) {
+	k := Kind(w.Kind)
+	uses, known := kindFields(k)
+	if !known {
+		if k == 0 {
+			return Content{}, invalid("no kind")
+		}
+		return Content{Kind: k}, fmt.Errorf("%w: %v", ErrUnsupportedKind, k)
+	}
+	// Fields a kind does not use must be absent, so that one content has one meaning.
+	if extra := w.present() &^ uses; extra != 0 {
+		return Content{}, invalid("a %v carries fields it does not use (mask %#x)", k, extra)
+	}
+	c := Content{Kind: k}
+	switch k {
+	case KindText:
+		t := &Text{Body: w.Body}
+		if err := checkBody(w.Body, len(w.Attachments) > 0); err != nil {
+			return Content{}, err
+		}
+		if w.ReplyTo != nil {
+			id, err := messageIDOf(w.ReplyTo, "reply-to id")
+			if err != nil {
+				return Content{}, err
+			}
+			t.ReplyTo = id
+		}
+		if len(w.Attachments) > MaxAttachments {
+			return Content{}, fmt.Errorf("%w: %d attachments, the limit is %d", ErrTooLarge, len(w.Attachments), MaxAttachments)
+		}
+		for i, aw := range w.Attachments {
+			a, err := aw.toAttachment()
+			if err != nil {
+				return Content{}, fmt.Errorf("attachment %d: %w", i, err)
+			}
+			t.Attachments = append(t.Attachments, a)
+		}
+		c.Text = t
+	case KindEdit:
+		target, err := messageIDOf(w.Target, "target id")
+		if err != nil {
+			return Content{}, err
+		}
+		if err := checkBody(w.Body, false); err != nil {
+			return Content{}, err
+		}
+		c.Edit = &Edit{Target: target, Body: w.Body}
+	case KindDelete:
+		target, err := messageIDOf(w.Target, "target id")
+		if err != nil {
+			return Content{}, err
+		}
+		c.Delete = &Delete{Target: target}
+	case KindReaction:
+		target, err := messageIDOf(w.Target, "target id")
+		if err != nil {
+			return Content{}, err
+		}
+		if w.Emoji == "" || !utf8.ValidString(w.Emoji) {
+			return Content{}, invalid("reaction needs an emoji in UTF-8")
+		}
+		if len(w.Emoji) > MaxEmojiBytes {
+			return Content{}, fmt.Errorf("%w: emoji of %d bytes, the limit is %d", ErrTooLarge, len(w.Emoji), MaxEmojiBytes)
+		}
+		c.Reaction = &Reaction{Target: target, Emoji: w.Emoji, Remove: w.Remove}
+	case KindMembership:
+		m, err := w.toMembership()
+		if err != nil {
+			return Content{}, err
+		}
+		c.Membership = m
+	}
+	return c, nil
+}
+
+func (w contentWire) toMembership() (*Membership, error) {
+	n := len(w.Added) + len(w.Removed) + len(w.Roles)
+	if n == 0 {
+		return nil, invalid("membership change changes nothing")
+	}
+	if n > MaxMembershipChanges {
+		return nil, fmt.Errorf("%w: membership change of %d accounts, the limit is %d", ErrTooLarge, n, MaxMembershipChanges)
+	}
+	// Each account may appear once: "added and removed in one change" has no meaning.
+	seen := make(map[identity.AccountID]bool, n)
+	once := func(id identity.AccountID) error {
+		if id == (identity.AccountID{}) {
+			return invalid("zero account id")
+		}
+		if seen[id] {
+			return invalid("account %v appears twice in one membership change", id)
+		}
+		seen[id] = true
+		return nil
+	}
+	m := &Membership{}
+	for _, a := range w.Added {
+		pk, err := identity.ParseAccountPublicKey(a.Account)
+		if err != nil {
+			return nil, invalid("added account: %v", err)
+		}
+		if !Role(a.Role).valid() {
+			return nil, invalid("unknown role %d", a.Role)
+		}
+		if err := once(pk.ID()); err != nil {
+			return nil, err
+		}
+		m.Added = append(m.Added, Member{Account: pk, Role: Role(a.Role)})
+	}
+	for _, b := range w.Removed {
+		if len(b) != identity.IDSize {
+			return nil, invalid("removed account id of %d bytes", len(b))
+		}
+		id := identity.AccountID(b)
+		if err := once(id); err != nil {
+			return nil, err
+		}
+		m.Removed = append(m.Removed, id)
+	}
+	for _, r := range w.Roles {
+		if len(r.Account) != identity.IDSize {
+			return nil, invalid("role change account id of %d bytes", len(r.Account))
+		}
+		if !Role(r.Role).valid() {
+			return nil, invalid("unknown role %d", r.Role)
+		}
+		id := identity.AccountID(r.Account)
+		if err := once(id); err != nil {
+			return nil, err
+		}
+		m.Roles = append(m.Roles, RoleChange{Account: id, Role: Role(r.Role)})
+	}
+	return m, nil
+}
+
+func (aw attachmentWire) toAttachment() (Attachment, error) {
+	if len(aw.FileID) != IDSize {
+		return Attachment{}, invalid("file id of %d bytes", len(aw.FileID))
+	}
+	key, err := FileKeyFromBytes(aw.Key)
+	if err != nil {
+		return Attachment{}, err
+	}
+	if key.IsZero() {
+		return Attachment{}, invalid("zero file key")
+	}
+	if err := checkFileName(aw.Name); err != nil {
+		return Attachment{}, err
+	}
+	if aw.MIME == "" || len(aw.MIME) > MaxMIMEBytes || !strings.Contains(aw.MIME, "/") {
+		return Attachment{}, invalid("media type %q", aw.MIME)
+	}
+	for i := 0; i < len(aw.MIME); i++ {
+		if c := aw.MIME[i]; c < 0x20 || c > 0x7e {
+			return Attachment{}, invalid("media type with byte %#x", c)
+		}
+	}
+	return Attachment{FileID: FileID(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size}, nil
+}
+
+// checkFileName refuses names that could leave the download folder when saved, so
+// that no later code path has to remember to.
+func checkFileName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return invalid("file name %q", name)
+	case len(name) > MaxFileNameBytes:
+		return fmt.Errorf("%w: file name of %d bytes, the limit is %d", ErrTooLarge, len(name), MaxFileNameBytes)
+	case !utf8.ValidString(name):
+		return invalid("file name is not UTF-8")
+	case strings.ContainsAny(name, "/\\\x00"):
+		return invalid("file name %q contains a path separator or NUL", name)
+	}
+	return nil
+}
+
+func checkBody(body string, mayBeEmpty bool) error {
+	if len(body) > MaxBodyBytes {
+		return fmt.Errorf("%w: text of %d bytes, the limit is %d", ErrTooLarge, len(body), MaxBodyBytes)
+	}
+	if body == "" && !mayBeEmpty {
+		return invalid("empty text")
+	}
+	if !utf8.ValidString(body) {
+		return invalid("text is not UTF-8")
+	}
+	return nil
+}
+
+func messageIDOf(b []byte, what string) (MessageID, error) {
+	if len(b) != IDSize {
+		return MessageID{}, invalid("%s of %d bytes, want %d", what, len(b), IDSize)
+	}
+	id := MessageID(b)
+	if id.IsZero() {
+		return MessageID{}, invalid("zero %s", what)
+	}
+	return id, nil
+}

@@ -1,0 +1,300 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"hush/identity"
+)
+
+func testFileKey(b byte) FileKey {
+	k, _ := FileKeyFromBytes(bytes.Repeat([]byte{b}, FileKeySize))
+	return k
+}
+
+func testAttachment(i byte) Attachment {
+	return Attachment{FileID: id16(0x60 + i), Key: testFileKey(0x70 + i), Name: fmt.Sprintf("photo-%d.png", i), MIME: "image/png", Size: 123456}
+}
+
+// validContents has one valid content of every kind and shape.
+func validContents(t testing.TB) map[string]Content {
+	return map[string]Content{
+		"text":                 textContent("hello, world"),
+		"text reply":           {Kind: KindText, Text: &Text{Body: "yes", ReplyTo: id16(1)}},
+		"text unicode":         textContent("Привет 👋🏽 世界"),
+		"text only attachment": {Kind: KindText, Text: &Text{Attachments: []Attachment{testAttachment(1)}}},
+		"text with attachments": {Kind: KindText, Text: &Text{Body: "look", ReplyTo: id16(2),
+			Attachments: []Attachment{testAttachment(1), testAttachment(2)}}},
+		"edit":            {Kind: KindEdit, Edit: &Edit{Target: id16(3), Body: "fixed typo"}},
+		"delete":          {Kind: KindDelete, Delete: &Delete{Target: id16(4)}},
+		"reaction add":    {Kind: KindReaction, Reaction: &Reaction{Target: id16(5), Emoji: "👍"}},
+		"reaction remove": {Kind: KindReaction, Reaction: &Reaction{Target: id16(5), Emoji: "👨‍👩‍👧‍👦", Remove: true}},
+		"membership": {Kind: KindMembership, Membership: &Membership{
+			Added:   []Member{{Account: testAccount(t, 30).Public(), Role: RoleMember}, {Account: testAccount(t, 32).Public(), Role: RoleAdmin}},
+			Removed: []identity.AccountID{testAccount(t, 34).ID()},
+			Roles:   []RoleChange{{Account: testAccount(t, 36).ID(), Role: RoleAdmin}},
+		}},
+		"membership remove only": {Kind: KindMembership, Membership: &Membership{Removed: []identity.AccountID{testAccount(t, 34).ID()}}},
+	}
+}
+
+// equalContent compares contents field by field; account keys and file keys need
+// their Equal methods.
+func equalContent(a, b Content) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case KindText:
+		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || len(a.Text.Attachments) != len(b.Text.Attachments) {
+			return false
+		}
+		for i, x := range a.Text.Attachments {
+			y := b.Text.Attachments[i]
+			if x.FileID != y.FileID || !x.Key.Equal(y.Key) || x.Name != y.Name || x.MIME != y.MIME || x.Size != y.Size {
+				return false
+			}
+		}
+		return true
+	case KindMembership:
+		am, bm := a.Membership, b.Membership
+		if len(am.Added) != len(bm.Added) || !reflect.DeepEqual(am.Removed, bm.Removed) || !reflect.DeepEqual(am.Roles, bm.Roles) {
+			return false
+		}
+		for i := range am.Added {
+			if !am.Added[i].Account.Equal(bm.Added[i].Account) || am.Added[i].Role != bm.Added[i].Role {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func TestContentRoundTrip(t *testing.T) {
+	for name, c := range validContents(t) {
+		t.Run(name, func(t *testing.T) {
+			b, err := EncodeContent(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeContent(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalContent(c, got) {
+				t.Fatalf("round trip changed the content:\n got %+v\nwant %+v", got, c)
+			}
+			again, err := EncodeContent(got)
+			if err != nil || !bytes.Equal(again, b) {
+				t.Fatalf("re-encoding differs: %x vs %x (%v)", again, b, err)
+			}
+		})
+	}
+}
+
+func TestEncodeContentRejects(t *testing.T) {
+	long := strings.Repeat("a", MaxBodyBytes+1)
+	tooMany := make([]Attachment, MaxAttachments+1)
+	for i := range tooMany {
+		tooMany[i] = testAttachment(byte(i))
+	}
+	bigChange := &Membership{}
+	for i := 0; i <= MaxMembershipChanges; i++ {
+		var id identity.AccountID
+		id[0], id[1] = byte(i), byte(i>>8)
+		id[15] = 1
+		bigChange.Removed = append(bigChange.Removed, id)
+	}
+	att := func(mod func(*Attachment)) Content {
+		a := testAttachment(1)
+		mod(&a)
+		return Content{Kind: KindText, Text: &Text{Attachments: []Attachment{a}}}
+	}
+	alice := testAccount(t, 1)
+	tests := []struct {
+		name string
+		c    Content
+		want error
+	}{
+		{"zero value", Content{}, ErrInvalidContent},
+		{"kind without payload", Content{Kind: KindText}, ErrInvalidContent},
+		{"payload of another kind", Content{Kind: KindEdit, Text: &Text{Body: "x"}}, ErrInvalidContent},
+		{"two payloads", Content{Kind: KindText, Text: &Text{Body: "x"}, Delete: &Delete{Target: id16(1)}}, ErrInvalidContent},
+		{"unknown kind", Content{Kind: 99, Text: &Text{Body: "x"}}, ErrUnsupportedKind},
+		{"empty text", textContent(""), ErrInvalidContent},
+		{"text not UTF-8", textContent("\xff\xfe"), ErrInvalidContent},
+		{"text over limit", textContent(long), ErrTooLarge},
+		{"edit empty", Content{Kind: KindEdit, Edit: &Edit{Target: id16(1)}}, ErrInvalidContent},
+		{"edit over limit", Content{Kind: KindEdit, Edit: &Edit{Target: id16(1), Body: long}}, ErrTooLarge},
+		{"edit without target", Content{Kind: KindEdit, Edit: &Edit{Body: "x"}}, ErrInvalidContent},
+		{"delete without target", Content{Kind: KindDelete, Delete: &Delete{}}, ErrInvalidContent},
+		{"reaction without emoji", Content{Kind: KindReaction, Reaction: &Reaction{Target: id16(1)}}, ErrInvalidContent},
+		{"reaction emoji too long", Content{Kind: KindReaction, Reaction: &Reaction{Target: id16(1), Emoji: strings.Repeat("👍", 17)}}, ErrTooLarge},
+		{"too many attachments", Content{Kind: KindText, Text: &Text{Attachments: tooMany}}, ErrTooLarge},
+		{"attachment zero key", att(func(a *Attachment) { a.Key = FileKey{} }), ErrInvalidContent},
+		{"attachment path name", att(func(a *Attachment) { a.Name = "../../.bashrc" }), ErrInvalidContent},
+		{"attachment windows path", att(func(a *Attachment) { a.Name = `..\evil.exe` }), ErrInvalidContent},
+		{"attachment dot-dot", att(func(a *Attachment) { a.Name = ".." }), ErrInvalidContent},
+		{"attachment no name", att(func(a *Attachment) { a.Name = "" }), ErrInvalidContent},
+		{"attachment long name", att(func(a *Attachment) { a.Name = strings.Repeat("n", MaxFileNameBytes+1) }), ErrTooLarge},
+		{"attachment bad MIME", att(func(a *Attachment) { a.MIME = "png" }), ErrInvalidContent},
+		{"attachment MIME control byte", att(func(a *Attachment) { a.MIME = "image/png\n" }), ErrInvalidContent},
+		{"membership empty", Content{Kind: KindMembership, Membership: &Membership{}}, ErrInvalidContent},
+		{"membership too large", Content{Kind: KindMembership, Membership: bigChange}, ErrTooLarge},
+		{"membership unknown role", Content{Kind: KindMembership, Membership: &Membership{
+			Added: []Member{{Account: alice.Public(), Role: 9}}}}, ErrInvalidContent},
+		{"membership zero role", Content{Kind: KindMembership, Membership: &Membership{
+			Roles: []RoleChange{{Account: alice.ID()}}}}, ErrInvalidContent},
+		{"membership added and removed", Content{Kind: KindMembership, Membership: &Membership{
+			Added:   []Member{{Account: alice.Public(), Role: RoleMember}},
+			Removed: []identity.AccountID{alice.ID()}}}, ErrInvalidContent},
+		{"membership zero account key", Content{Kind: KindMembership, Membership: &Membership{
+			Added: []Member{{Role: RoleMember}}}}, ErrInvalidContent},
+		{"membership zero account id", Content{Kind: KindMembership, Membership: &Membership{
+			Removed: []identity.AccountID{{}}}}, ErrInvalidContent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := EncodeContent(tt.c); !errors.Is(err, tt.want) {
+				t.Fatalf("EncodeContent: err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestContentLimitsExactly(t *testing.T) {
+	// The limits themselves are allowed.
+	ok := []Content{
+		textContent(strings.Repeat("a", MaxBodyBytes)),
+		textContent(strings.Repeat("世", MaxBodyBytes/3)),
+		{Kind: KindReaction, Reaction: &Reaction{Target: id16(1), Emoji: strings.Repeat("👍", MaxEmojiBytes/4)}},
+	}
+	atts := make([]Attachment, MaxAttachments)
+	for i := range atts {
+		atts[i] = testAttachment(byte(i))
+		atts[i].Name = strings.Repeat("n", MaxFileNameBytes)
+	}
+	ok = append(ok, Content{Kind: KindText, Text: &Text{Body: strings.Repeat("b", MaxBodyBytes), Attachments: atts}})
+	big := &Membership{}
+	for i := 0; i < MaxMembershipChanges; i++ {
+		a := testAccount(t, byte(i)).Public()
+		big.Added = append(big.Added, Member{Account: a, Role: RoleAdmin})
+	}
+	ok = append(ok, Content{Kind: KindMembership, Membership: big})
+	for i, c := range ok {
+		b, err := EncodeContent(c)
+		if err != nil {
+			t.Fatalf("content %d at the limit: %v", i, err)
+		}
+		if _, err := DecodeContent(b); err != nil {
+			t.Fatalf("content %d at the limit does not decode: %v", i, err)
+		}
+		// Everything at the limits still fits one message.
+		if _, err := pad(b); err != nil {
+			t.Fatalf("content %d at the limits (%d bytes) does not fit a message: %v", i, len(b), err)
+		}
+	}
+}
+
+// rawContent encodes a contentWire as is, skipping EncodeContent's checks, to play a
+// modified client.
+func rawContent(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := detEnc.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeContentRejects(t *testing.T) {
+	target := id16(1)
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, ErrInvalidContent},
+		{"not a map", []byte{0x01}, ErrInvalidContent},
+		{"trailing data", append(rawContent(t, contentWire{Kind: 3, Target: target[:]}), 0x00), ErrInvalidContent},
+		{"no kind", rawContent(t, map[int]any{1: "hi"}), ErrInvalidContent},
+		{"kind zero", rawContent(t, contentWire{Kind: 0, Body: "hi"}), ErrInvalidContent},
+		{"kind too big", rawContent(t, map[int]any{0: 300}), ErrInvalidContent},
+		{"unknown kind", rawContent(t, contentWire{Kind: 200, Body: "hi"}), ErrUnsupportedKind},
+		{"delete with body", rawContent(t, contentWire{Kind: 3, Target: target[:], Body: "x"}), ErrInvalidContent},
+		{"text with target", rawContent(t, contentWire{Kind: 1, Body: "x", Target: target[:]}), ErrInvalidContent},
+		{"short target", rawContent(t, contentWire{Kind: 3, Target: target[:15]}), ErrInvalidContent},
+		{"zero reply-to", rawContent(t, contentWire{Kind: 1, Body: "x", ReplyTo: make([]byte, 16)}), ErrInvalidContent},
+		{"invalid UTF-8 text string", []byte{0xa2, 0x00, 0x01, 0x01, 0x62, 0xff, 0xfe}, ErrInvalidContent},
+		{"duplicate key", []byte{0xa2, 0x00, 0x01, 0x00, 0x01}, ErrInvalidContent},
+		{"indefinite length map", []byte{0xbf, 0x00, 0x01, 0x01, 0x61, 'x', 0xff}, ErrInvalidContent},
+		{"tagged value", []byte{0xa2, 0x00, 0x01, 0x01, 0xc0, 0x61, 'x'}, ErrInvalidContent},
+		{"body over limit", rawContent(t, contentWire{Kind: 1, Body: strings.Repeat("a", MaxBodyBytes+1)}), ErrTooLarge},
+		{"over the size limit", make([]byte, MaxContentSize+1), ErrTooLarge},
+		{"membership bad key", rawContent(t, contentWire{Kind: 5, Added: []memberWire{{Account: make([]byte, 63), Role: 1}}}), ErrInvalidContent},
+		{"membership duplicate", rawContent(t, contentWire{Kind: 5, Removed: [][]byte{target[:], target[:]}}), ErrInvalidContent},
+		{"attachment short file id", rawContent(t, contentWire{Kind: 1, Attachments: []attachmentWire{{FileID: []byte{1}, Key: bytes.Repeat([]byte{1}, 32), Name: "a", MIME: "a/b"}}}), ErrInvalidContent},
+		{"attachment short key", rawContent(t, contentWire{Kind: 1, Attachments: []attachmentWire{{FileID: target[:], Key: []byte{1}, Name: "a", MIME: "a/b"}}}), ErrInvalidContent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := DecodeContent(tt.in); !errors.Is(err, tt.want) {
+				t.Fatalf("DecodeContent: err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeContentUnknownKindKeepsKind(t *testing.T) {
+	c, err := DecodeContent(rawContent(t, contentWire{Kind: 42, Body: "from the future"}))
+	if !errors.Is(err, ErrUnsupportedKind) || c.Kind != 42 {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+func TestDecodeContentIgnoresUnknownFields(t *testing.T) {
+	// A newer client may add fields; older ones read what they know.
+	b := rawContent(t, map[int]any{0: 1, 1: "hi", 17: "formatting we do not know"})
+	c, err := DecodeContent(b)
+	if err != nil || c.Text == nil || c.Text.Body != "hi" {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+func TestDecodeContentTruncations(t *testing.T) {
+	for name, c := range validContents(t) {
+		b, err := EncodeContent(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < len(b); n++ {
+			if _, err := DecodeContent(b[:n]); err == nil {
+				t.Fatalf("%s truncated to %d of %d bytes was accepted", name, n, len(b))
+			}
+		}
+	}
+}
+
+func TestFileKeyRedacted(t *testing.T) {
+	k := testFileKey(0x5a)
+	a := Attachment{Key: k, Name: "x"}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("attachment", "key", k, "att", a)
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v", a, a, k), logged.String()} {
+		if strings.Contains(s, "5a5a") || strings.Contains(s, "90 90") || strings.Contains(s, "ZZZZ") {
+			t.Fatalf("file key printed: %s", s)
+		}
+		if !strings.Contains(s, "REDACTED") {
+			t.Fatalf("no redaction marker in %q", s)
+		}
+	}
+	if !k.Equal(testFileKey(0x5a)) || k.Equal(testFileKey(0x5b)) || !(FileKey{}).IsZero() {
+		t.Fatal("FileKey.Equal/IsZero")
+	}
+}

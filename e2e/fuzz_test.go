@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"errors"
+	"testing"
+)
+
+// The fuzz targets feed arbitrary bytes to every decoder. Each must return a typed
+// error or a value that satisfies its invariants, and never panic.
+
+func FuzzOpen(f *testing.F) {
+	w := newWorld(f)
+	id := MessageID(id16(0x10))
+	for name, c := range validContents(f) {
+		_ = name
+		f.Add(w.seal(f, id, c))
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0x82, 0x40, 0x40})
+	o := w.openParams(id)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pt, err := Open(data, o)
+		if err != nil {
+			for _, want := range []error{ErrMalformed, ErrBadSignature, ErrWrongSender, ErrWrongContext, ErrDecrypt, ErrUnsupportedKind} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("untyped error: %v", err)
+		}
+		// Anything accepted was signed by Alice's device for this exact context.
+		if pt.Header.MessageID != id || pt.Header.ChatID != w.chat || !pt.Sender.Account.Equal(w.alice.Public()) {
+			t.Fatalf("accepted a message for another context: %+v", pt.Header)
+		}
+		if _, err := EncodeContent(pt.Content); err != nil {
+			t.Fatalf("accepted content that does not re-encode: %v", err)
+		}
+	})
+}
+
+func FuzzReadHeader(f *testing.F) {
+	w := newWorld(f)
+	f.Add(w.seal(f, id16(1), textContent("x")))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := ReadHeader(data); err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("untyped error: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeContent(f *testing.F) {
+	for _, c := range validContents(f) {
+		b, err := EncodeContent(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0xa1, 0x00, 0x18, 0x63})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := DecodeContent(data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidContent) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrUnsupportedKind) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		// Everything accepted obeys the sender's rules too, and is stable.
+		b, err := EncodeContent(c)
+		if err != nil {
+			t.Fatalf("decoded content does not encode: %v", err)
+		}
+		c2, err := DecodeContent(b)
+		if err != nil || !equalContent(c, c2) {
+			t.Fatalf("re-decoded content differs: %v", err)
+		}
+	})
+}
+
+func FuzzUnwrapEpochKey(f *testing.F) {
+	w := newWorld(f)
+	env, err := WrapEpochKey(w.key, w.chat, w.epoch, w.bob.Public())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(env)
+	f.Add([]byte{})
+	f.Add(make([]byte, EnvelopeSize))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := UnwrapEpochKey(data, w.chat, w.epoch, w.bob)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrDecrypt) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		if k.IsZero() && len(data) != EnvelopeSize {
+			t.Fatal("accepted an envelope of the wrong size")
+		}
+	})
+}
+
+func FuzzVerifyKeyLogEntry(f *testing.F) {
+	w := newWorld(f)
+	env, _ := w.signedEntry(f).Envelope(w.bob.ID())
+	f.Add(env)
+	f.Add([]byte{})
+	f.Add([]byte{0x84, 0x01, 0x40, 0x40, 0x40})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, cert, err := VerifyKeyLogEntry(data, w.chat, w.epoch, w.bob, w.admins())
+		if err != nil {
+			for _, want := range []error{ErrMalformed, ErrBadSignature, ErrWrongSender, ErrDecrypt} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("untyped error: %v", err)
+		}
+		// Only Alice can have signed it, and only the real key is in it.
+		if !cert.Account.Equal(w.alice.Public()) || !k.Equal(w.key) {
+			t.Fatal("accepted an envelope from another signer or with another key")
+		}
+	})
+}
+
+func FuzzUnpad(f *testing.F) {
+	p, _ := pad([]byte("x"))
+	f.Add(p)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		content, err := unpad(data)
+		if err != nil {
+			return
+		}
+		// Accepted padding is the one pad would produce.
+		again, err := pad(content)
+		if err != nil || string(again) != string(data) {
+			t.Fatal("unpad accepted a padding pad does not produce")
+		}
+	})
+}
