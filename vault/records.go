@@ -1,0 +1,163 @@
+package vault
+
+import (
+	"time"
+)
+
+// Account is one of the user's own accounts with its private keys. The vault
+// treats keys as opaque bytes; package identity gives them meaning.
+type Account struct {
+	ID            ID
+	DisplayName   string
+	Handle        string
+	SigningSeed   []byte
+	EncryptionKey []byte
+	CreatedAt     time.Time
+}
+
+// Device is a device of the user (Own, with private keys) or of someone
+// else (public keys and certificate only).
+type Device struct {
+	ID               ID
+	AccountID        ID
+	Name             string
+	SigningPublic    []byte
+	EncryptionPublic []byte
+	SigningSeed      []byte
+	EncryptionKey    []byte
+	Certificate      []byte
+	Own              bool
+	Revoked          bool
+	CreatedAt        time.Time
+}
+
+// Contact is another person's account with the keys pinned on first use.
+type Contact struct {
+	AccountID     ID
+	Handle        string
+	DisplayName   string
+	SigningKey    []byte
+	EncryptionKey []byte
+	PinnedAt      time.Time
+	KeyChangedAt  time.Time
+	Verified      bool
+}
+
+// ChatKind says what kind of chat a Chat is.
+type ChatKind uint8
+
+// Chat kinds. Zero is not a kind, so a forgotten field is an error.
+const (
+	ChatDirect ChatKind = iota + 1
+	ChatGroup
+	ChatChannel
+	ChatSecret
+)
+
+func (k ChatKind) valid() bool { return k >= ChatDirect && k <= ChatSecret }
+
+// Role is a member's role in a chat.
+type Role uint8
+
+// Roles. Zero is not a role.
+const (
+	RoleMember Role = iota + 1
+	RoleAdmin
+	RoleOwner
+)
+
+func (r Role) valid() bool { return r >= RoleMember && r <= RoleOwner }
+
+// Member is one account in a chat.
+type Member struct {
+	AccountID ID
+	Role      Role
+}
+
+// Chat is a conversation. LastActivity and Pinned are stored in clear
+// because the chat list is ordered by them; the rest is sealed.
+type Chat struct {
+	ID           ID
+	Kind         ChatKind
+	Title        string
+	Members      []Member // returned in the order members were first added
+	LastActivity time.Time
+	Pinned       bool
+	Muted        bool
+	Unread       int
+	Extra        []byte // opaque, for fields added by later features
+}
+
+// MessageStatus is the delivery state of a message.
+type MessageStatus uint8
+
+// Message states. Zero is not a state.
+const (
+	StatusPending MessageStatus = iota + 1
+	StatusSent
+	StatusDelivered
+	StatusRead
+	StatusFailed
+)
+
+func (s MessageStatus) valid() bool { return s >= StatusPending && s <= StatusFailed }
+
+// Message is one chat message. ID, ChatID and Seq are stored in clear;
+// everything else is sealed.
+type Message struct {
+	ID            ID
+	ChatID        ID
+	Seq           int64 // relay sequence number; 0 while pending
+	SenderAccount ID
+	SenderDevice  ID
+	SentAt        time.Time
+	Body          string
+	ReplyTo       *ID
+	Status        MessageStatus
+	EditedAt      time.Time
+	Extra         []byte // opaque, for reactions and the like
+}
+
+// OutboxItem is a record waiting to be sent to the relay. ChatID is the
+// zero ID for records that belong to no chat (the account log).
+type OutboxItem struct {
+	ID      ID
+	ChatID  ID
+	Payload []byte
+}
+
+// Attachment describes a file attached to a message. FileKey is the file's
+// own random key: deleting the row shreds the file.
+type Attachment struct {
+	ID        ID
+	MessageID ID
+	FileKey   []byte
+	Name      string
+	MIME      string
+	Size      int64
+}
+
+// PageCursor marks a position in a chat's message list for [Tx.Messages].
+// The zero PageCursor means "start from the newest message".
+type PageCursor struct {
+	set      bool
+	pending  int64
+	seq      int64
+	localSeq int64
+}
+
+// IsZero reports whether c is the starting cursor.
+func (c PageCursor) IsZero() bool { return !c.set }
+
+// Limits on list calls, so one call cannot pull an unbounded result into
+// memory.
+const (
+	// MaxPageSize caps Messages and Outbox; larger limits are clamped.
+	MaxPageSize = 500
+	// MaxDueTimers caps one DueTimers call; the sweep calls again until it
+	// gets fewer.
+	MaxDueTimers = 1000
+)
+
+// maxSeq keeps sequence numbers and epochs inside SQLite's int64.
+const maxSeq = 1<<63 - 1

@@ -1,0 +1,159 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"hush/vault/internal/field"
+	"hush/vault/internal/subkey"
+)
+
+// Table names: the SQL tables and the first part of every blob's
+// associated data.
+const (
+	tableAccounts    = "accounts"
+	tableDevices     = "devices"
+	tableContacts    = "contacts"
+	tableChats       = "chats"
+	tableChatMembers = "chat_members"
+	tableMessages    = "messages"
+	tableOutbox      = "outbox"
+	tableCursors     = "cursors"
+	tableEpochKeys   = "epoch_keys"
+	tableSessions    = "sessions"
+	tablePrekeys     = "prekeys"
+	tableAttachments = "attachments"
+	tableSettings    = "settings"
+	tableDrafts      = "drafts"
+)
+
+// columnData is the purpose of each table's one sealed column, the second
+// part of the associated data.
+const columnData = "data"
+
+// Tx is one transaction, handed to the function given to [Vault.Update] or
+// [Vault.View]. It carries that call's context and is valid only until the
+// function returns; it is not safe for concurrent use.
+type Tx struct {
+	ctx      context.Context
+	sqlTx    *sql.Tx
+	keys     *keySet
+	codec    codec
+	writable bool
+	done     bool
+	wiped    bool // a delete happened: checkpoint after commit
+}
+
+// begin checks that tx may be used for a read (write == false) or a write.
+func (tx *Tx) begin(write bool) error {
+	if tx.done {
+		return fmt.Errorf("%w: transaction used after its function returned", ErrClosed)
+	}
+	if write && !tx.writable {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	res, err := tx.sqlTx.ExecContext(tx.ctx, q, args...)
+	return res, classify(err)
+}
+
+// execOne runs a statement that must touch exactly one row; zero rows is
+// ErrNotFound.
+func (tx *Tx) execOne(q string, args ...any) error {
+	res, err := tx.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	return tx.sqlTx.QueryRowContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.sqlTx.QueryContext(tx.ctx, q, args...)
+	return rows, classify(err)
+}
+
+// seal encodes rec and seals it for (table, data, row).
+func (tx *Tx) seal(table string, row []byte, rec any) ([]byte, error) {
+	pt, err := tx.codec.enc.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s record: %w", table, err)
+	}
+	defer clear(pt)
+	if len(pt) > maxRecordSize {
+		return nil, fmt.Errorf("%w: %s record of %d bytes, limit %d", ErrTooLarge, table, len(pt), maxRecordSize)
+	}
+	blob, err := tx.keys.sealer.Seal(rand.Reader, field.Location{Table: table, Column: columnData, Row: row}, recordVersion, pt)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s record: %w", table, err)
+	}
+	return blob, nil
+}
+
+// openRecord opens a blob read from (table, data, row) and decodes it. A
+// blob that does not authenticate there (moved, altered) is ErrCorrupt.
+func openRecord[T any, P record[T]](tx *Tx, table string, row, blob []byte) (T, error) {
+	version, pt, err := tx.keys.sealer.Open(field.Location{Table: table, Column: columnData, Row: row}, blob)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("%w: %s row %x: %w", ErrCorrupt, table, row, err)
+	}
+	defer clear(pt)
+	rec, err := decodeRecord[T, P](tx.codec, version, pt)
+	if err != nil {
+		return rec, fmt.Errorf("%s row %x: %w", table, row, err)
+	}
+	return rec, nil
+}
+
+// lookupTag hides a secret row name (setting name, cursor scope).
+func (tx *Tx) lookupTag(table, name string) []byte {
+	return subkey.LookupTag(&tx.keys.lookup, table, name)
+}
+
+// wrap adds the operation to an error, turning a missing parent row into
+// ErrNotFound.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("vault: %s: parent row missing: %w", op, ErrNotFound)
+	}
+	return fmt.Errorf("vault: %s: %w", op, err)
+}
+
+// notFound reports whether a single-row query found nothing.
+func notFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// requireID rejects the zero ID for keys.
+func requireID(what string, id ID) error {
+	if id.IsZero() {
+		return fmt.Errorf("%w: zero %s", ErrInvalid, what)
+	}
+	return nil
+}
+
+// pairRow is the row id of a composite key: the first id, then the rest
+// (chat id || account id for members, chat id || big-endian epoch for keys).
+func pairRow(a ID, b []byte) []byte {
+	row := make([]byte, 0, len(a)+len(b))
+	row = append(row, a[:]...)
+	return append(row, b...)
+}

@@ -1,0 +1,135 @@
+package vault
+
+import (
+	"fmt"
+)
+
+// SetCursor records how far a sync scope has been read (a chat log, the
+// account log, a device inbox; the scope name is the caller's). The scope
+// name is stored only as a keyed lookup tag and inside the sealed record.
+func (tx *Tx) SetCursor(scope string, seq int64) error {
+	if err := tx.begin(true); err != nil {
+		return err
+	}
+	if scope == "" || seq < 0 {
+		return fmt.Errorf("%w: cursor %q at %d", ErrInvalid, scope, seq)
+	}
+	if err := checkText("cursor scope", scope); err != nil {
+		return err
+	}
+	tag := tx.lookupTag(tableCursors, scope)
+	blob, err := tx.seal(tableCursors, tag, &cursorRecord{Scope: scope, Seq: seq})
+	if err != nil {
+		return wrap("set cursor", err)
+	}
+	_, err = tx.exec(`INSERT INTO cursors (scope_tag, data) VALUES (?1, ?2)
+		ON CONFLICT (scope_tag) DO UPDATE SET data = excluded.data`, tag, blob)
+	return wrap("set cursor", err)
+}
+
+// Cursor returns a scope's position, 0 if it was never set.
+func (tx *Tx) Cursor(scope string) (int64, error) {
+	if err := tx.begin(false); err != nil {
+		return 0, err
+	}
+	tag := tx.lookupTag(tableCursors, scope)
+	var blob []byte
+	err := tx.queryRow(`SELECT data FROM cursors WHERE scope_tag = ?1`, tag).Scan(&blob)
+	if notFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap("cursor", err)
+	}
+	r, err := openRecord[cursorRecord](tx, tableCursors, tag, blob)
+	if err != nil {
+		return 0, wrap("cursor", err)
+	}
+	if r.Scope != scope {
+		return 0, fmt.Errorf("vault: cursor %q: %w: record names %q", scope, ErrCorrupt, r.Scope)
+	}
+	return r.Seq, nil
+}
+
+// PutSession stores the Double Ratchet state for a peer device, replacing
+// the previous state.
+func (tx *Tx) PutSession(peerDevice ID, state []byte) error {
+	return tx.putKey(tableSessions, "peer_device", peerDevice, state)
+}
+
+// Session returns the ratchet state for a peer device, or ErrNotFound.
+func (tx *Tx) Session(peerDevice ID) ([]byte, error) {
+	return tx.key(tableSessions, "peer_device", peerDevice)
+}
+
+// DeleteSession wipes a ratchet session (forward secrecy needs the old
+// state gone, so the WAL is checkpointed after commit).
+func (tx *Tx) DeleteSession(peerDevice ID) error {
+	return tx.deleteKey(tableSessions, "peer_device", peerDevice)
+}
+
+// PutPrekey stores the private half of one of this device's prekeys.
+func (tx *Tx) PutPrekey(id ID, private []byte) error {
+	return tx.putKey(tablePrekeys, "id", id, private)
+}
+
+// Prekey returns a prekey's private half, or ErrNotFound.
+func (tx *Tx) Prekey(id ID) ([]byte, error) {
+	return tx.key(tablePrekeys, "id", id)
+}
+
+// DeletePrekey wipes a prekey, as a one-time prekey must be once used.
+func (tx *Tx) DeletePrekey(id ID) error {
+	return tx.deleteKey(tablePrekeys, "id", id)
+}
+
+// putKey, key and deleteKey serve the tables that map an id to one sealed
+// secret. table and column are constants from this package, never input.
+func (tx *Tx) putKey(table, column string, id ID, secret []byte) error {
+	if err := tx.begin(true); err != nil {
+		return err
+	}
+	if err := requireID(table+" id", id); err != nil {
+		return err
+	}
+	if len(secret) == 0 {
+		return fmt.Errorf("%w: empty %s value", ErrInvalid, table)
+	}
+	blob, err := tx.seal(table, id[:], &keyRecord{Key: secret})
+	if err != nil {
+		return wrap("put "+table, err)
+	}
+	_, err = tx.exec(`INSERT INTO `+table+` (`+column+`, data) VALUES (?1, ?2)
+		ON CONFLICT (`+column+`) DO UPDATE SET data = excluded.data`, id[:], blob)
+	return wrap("put "+table, err)
+}
+
+func (tx *Tx) key(table, column string, id ID) ([]byte, error) {
+	if err := tx.begin(false); err != nil {
+		return nil, err
+	}
+	var blob []byte
+	err := tx.queryRow(`SELECT data FROM `+table+` WHERE `+column+` = ?1`, id[:]).Scan(&blob)
+	if notFound(err) {
+		return nil, fmt.Errorf("vault: %s %s: %w", table, id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, wrap(table, err)
+	}
+	r, err := openRecord[keyRecord](tx, table, id[:], blob)
+	if err != nil {
+		return nil, wrap(table, err)
+	}
+	return r.Key, nil
+}
+
+func (tx *Tx) deleteKey(table, column string, id ID) error {
+	if err := tx.begin(true); err != nil {
+		return err
+	}
+	if err := tx.execOne(`DELETE FROM `+table+` WHERE `+column+` = ?1`, id[:]); err != nil {
+		return wrap(fmt.Sprintf("delete %s %s", table, id), err)
+	}
+	tx.wiped = true
+	return nil
+}
