@@ -8,7 +8,7 @@ WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
+.PHONY: run frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
 
 run: build
 	./$(BIN)
@@ -19,21 +19,25 @@ deps:
 test-deps:
 	@scripts/deps.sh test
 
-# The desktop binary: Wails builds the frontend into frontend/dist and embeds it.
-build: deps
-	$(WAILS) build -tags $(TAGS) -skipbindings -m -o hush
+# The frontend, built into frontend/dist, which the Go binary embeds.
+frontend: deps
+	cd frontend && npm run build --silent
+
+# The desktop binary. Wails is told to skip its own frontend step (-s), which would
+# reinstall node_modules on every build, and go mod tidy (-m): go.mod is kept by hand.
+build: frontend
+	$(WAILS) build -tags $(TAGS) -skipbindings -s -m -o hush
 	@ls -l $(BIN)
 
 # hush.exe for Windows, cross-compiled with CGO off.
-windows: deps
-	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -m -o hush.exe
+windows: frontend
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -o hush.exe
 	@ls -l build/bin/hush.exe
 
 test: test-deps test-go test-frontend build test-e2e test-smoke
 	@echo "make test: all suites passed"
 
-test-go: test-deps
-	@test -f frontend/dist/index.html || (cd frontend && npm run build >/dev/null)
+test-go: test-deps frontend
 	go vet -tags $(TAGS) $(GO_PKGS)
 	go test -race -tags $(TAGS) $(GO_PKGS)
 

@@ -1,8 +1,6 @@
 package vault
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"database/sql"
 	"errors"
@@ -122,7 +120,3 @@ func pendingMessage(t testing.TB, chatID ID, body string) Message {
 		SentAt: time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC),
 	}
 }
-
-func sameBytes(a, b []byte) bool { return bytes.Equal(a, b) }
-
-func ctxBG() context.Context { return context.Background() }

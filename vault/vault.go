@@ -423,8 +423,25 @@ func Open(ctx context.Context, path string, passphrase []byte, opts Options) (_ 
 	return v, nil
 }
 
-// inspect is the read-only first phase of Open: schema version and key slot.
+// inspect is the read-only first phase of Open: schema version and key
+// slot. A read-only connection to a WAL database creates the -wal and -shm
+// files and leaves them behind; inspect removes the ones it created (the
+// -wal only while empty), so a failed unlock leaves the directory exactly
+// as it found it.
 func inspect(ctx context.Context, path string, known int) (keySlot, error) {
+	var created []string
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			created = append(created, p)
+		}
+	}
+	defer func() {
+		for _, p := range created {
+			if st, err := os.Stat(p); err == nil && (st.Size() == 0 || strings.HasSuffix(p, "-shm")) {
+				os.Remove(p)
+			}
+		}
+	}()
 	db, err := openDB(ctx, path, true)
 	if err != nil {
 		return keySlot{}, err

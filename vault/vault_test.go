@@ -138,6 +138,17 @@ func TestOpenWrongPassphraseChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := fileHash(t, path)
+	listing := func() (names []string) {
+		entries, err := os.ReadDir(filepath.Dir(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	dirBefore := strings.Join(listing(), ",")
 	for _, pass := range []string{"wrong", "", testPassphrase + " ", strings.ToUpper(testPassphrase)} {
 		_, err := Open(t.Context(), path, []byte(pass), testOptions(t))
 		if !errors.Is(err, ErrWrongPassphrase) {
@@ -146,6 +157,9 @@ func TestOpenWrongPassphraseChangesNothing(t *testing.T) {
 	}
 	if fileHash(t, path) != before {
 		t.Fatal("main database file changed after wrong passphrases")
+	}
+	if got := strings.Join(listing(), ","); got != dirBefore {
+		t.Errorf("directory after wrong passphrases = %s, before = %s", got, dirBefore)
 	}
 	reopen(t, path, testPassphrase)
 }
@@ -543,4 +557,31 @@ func TestCheckFindsDamageOpenMisses(t *testing.T) {
 	if !errors.Is(readErr, ErrCorrupt) {
 		t.Errorf("reading every message = %v, want ErrCorrupt", readErr)
 	}
+}
+
+func TestParseIDEveryTruncation(t *testing.T) {
+	s := newID(t).String()
+	for n := range len(s) {
+		if _, err := ParseID(s[:n]); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseID(%d of %d chars) = %v", n, len(s), err)
+		}
+	}
+}
+
+func FuzzParseID(f *testing.F) {
+	f.Add("00112233445566778899aabbccddeeff")
+	f.Add("00112233445566778899AABBCCDDEEFF")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseID(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error outside ErrInvalid: %v", err)
+			}
+			return
+		}
+		if !strings.EqualFold(id.String(), s) {
+			t.Fatalf("ParseID(%q) = %s", s, id)
+		}
+	})
 }
