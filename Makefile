@@ -8,10 +8,14 @@ WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
+.PHONY: run demo frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
 
 run: build
-	./$(BIN)
+	scripts/run.sh
+
+# Two windows (two people) and a local relay, to try chatting on one machine.
+demo: build
+	scripts/run.sh --demo
 
 deps:
 	@scripts/deps.sh build

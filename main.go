@@ -1,5 +1,6 @@
 // Command hush is the Hush messenger: a desktop window (Wails), the same UI in a
-// browser on loopback (--web), and a relay server (hush relay).
+// browser on loopback (--web), and a relay server (hush relay, the same server as
+// cmd/hush-relay).
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"hush/app"
 	"hush/browsermode"
 	"hush/datadir"
+	"hush/relay"
 )
 
 // version is the product version; the commit comes from the Go build info.
@@ -34,6 +36,9 @@ Usage:
   hush [--data-dir DIR]              open the Hush window
   hush --web 127.0.0.1:PORT          serve the same UI on loopback for a browser
                                      (prints the URL with its one-time token)
+  hush relay [--listen ADDR] [--db FILE]
+                                     run a relay on this computer
+                                     (hush relay --help lists its flags)
   hush version                       print version, commit and Go version
   hush help                          show this help
 
@@ -57,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return 0
+		case "relay":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return relay.Main(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fl := flag.NewFlagSet("hush", flag.ContinueOnError)

@@ -30,6 +30,8 @@ func TestCommandLine(t *testing.T) {
 		{"help", []string{"help"}, 0, "hush --web 127.0.0.1:PORT", ""},
 		{"--help", []string{"--help"}, 0, "Usage:", ""},
 		{"-h", []string{"-h"}, 0, "Usage:", ""},
+		{"relay help", []string{"relay", "--help"}, 0, "", "-listen address"},
+		{"relay bad flag", []string{"relay", "--frobnicate"}, 2, "", "flag provided but not defined"},
 		{"unknown flag", []string{"--frobnicate"}, 2, "", "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"bad log level", []string{"--log-level", "loud"}, 2, "", "bad --log-level"},

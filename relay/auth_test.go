@@ -1,0 +1,265 @@
+package relay_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"hush/identity"
+	"hush/relay"
+	"hush/relay/relaytest"
+	"hush/sync/wire"
+)
+
+func TestAuthHappyPath(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	alice := relaytest.NewAccount(t)
+	ctx := testCtx(t)
+
+	c, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if len(c.Hello.Versions) != 1 || c.Hello.Versions[0] != wire.Version {
+		t.Errorf("Hello.Versions = %v", c.Hello.Versions)
+	}
+	if c.Hello.Limits.MaxFrameSize != wire.MaxFrameSize || c.Hello.Limits.Burst == 0 {
+		t.Errorf("Hello.Limits = %+v", c.Hello.Limits)
+	}
+	ok, err := c.Auth(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok.AccountID != alice.AccountID() || ok.DeviceID != alice.DeviceID() || !ok.NewAccount {
+		t.Errorf("AuthOK = %+v, want account %v device %v new", ok, alice.AccountID(), alice.DeviceID())
+	}
+
+	// The same device again, and a second device: the account is known now.
+	for _, d := range []*relaytest.Device{alice, alice.NewDevice(t)} {
+		c2, err := relaytest.DialRaw(ctx, r.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2.Hello.Challenge == c.Hello.Challenge {
+			t.Error("two connections got the same challenge")
+		}
+		ok, err := c2.Auth(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok.NewAccount || ok.AccountID != alice.AccountID() || ok.DeviceID != d.DeviceID() {
+			t.Errorf("AuthOK = %+v", ok)
+		}
+		c2.Close()
+	}
+	acct := request[*wire.Account](t, c, &wire.LookupAccount{AccountID: alice.AccountID()})
+	if len(acct.Devices) != 2 {
+		t.Errorf("account lists %d devices, want 2", len(acct.Devices))
+	}
+}
+
+func TestAuthFailures(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	alice, mallory := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	relaytest.Dial(t, r, alice) // registers alice's device under alice
+
+	// A certificate for alice's device key issued by another account.
+	stolen, err := identity.IssueCertificate(mallory.Account, alice.Key.Public(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		auth func(c *relaytest.Conn) wire.Body
+		code wire.Code
+	}{
+		{"bad signature", func(c *relaytest.Conn) wire.Body {
+			var other wire.Challenge
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(other, r.Addr))}
+		}, wire.CodeAuthFailed},
+		{"signature for another host", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, "evil.example"))}
+		}, wire.CodeAuthFailed},
+		{"signature with another label", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign("other", wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+		}, wire.CodeAuthFailed},
+		{"certificate of another device", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: mallory.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+		}, wire.CodeAuthFailed},
+		{"device of another account", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: stolen, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+		}, wire.CodeAuthFailed},
+		{"garbage certificate", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: []byte("not a certificate"), Signature: make([]byte, 64)}
+		}, wire.CodeAuthFailed},
+		{"request before auth", func(c *relaytest.Conn) wire.Body {
+			return &wire.LookupHandle{Handle: "alice"}
+		}, wire.CodeUnauthenticated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			c, err := relaytest.DialRaw(ctx, r.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			requestErr(t, c, tt.auth(c), tt.code)
+			<-c.Done()
+			if s := c.CloseStatus(); s != websocket.StatusPolicyViolation {
+				t.Errorf("close status %v, want %v", s, websocket.StatusPolicyViolation)
+			}
+		})
+	}
+	t.Run("malformed first frame", func(t *testing.T) {
+		ctx := testCtx(t)
+		c, err := relaytest.DialRaw(ctx, r.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.WriteRaw(ctx, []byte{0xff}); err != nil {
+			t.Fatal(err)
+		}
+		if e := nextPush[*wire.Error](t, c); e.Code != wire.CodeBadFrame {
+			t.Errorf("error %v, want CodeBadFrame", e)
+		}
+		<-c.Done()
+	})
+	// The stolen certificate did not move alice's device to mallory.
+	ok := relaytest.Dial(t, r, alice)
+	requestErr(t, ok, &wire.LookupAccount{AccountID: mallory.AccountID()}, wire.CodeNotFound)
+}
+
+func TestAuthTimeout(t *testing.T) {
+	clock := newFakeClock()
+	r := relaytest.Start(t, &relaytest.Options{Clock: clock, Limits: relay.Limits{AuthTimeout: 10 * time.Second}})
+	ctx := testCtx(t)
+	c, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitFor(t, func() bool { return clock.Timers() == 1 })
+	clock.Advance(9 * time.Second)
+	noPush(t, c)
+	clock.Advance(time.Second)
+	if e := nextPush[*wire.Error](t, c); e.Code != wire.CodeAuthTimeout {
+		t.Errorf("error %v, want CodeAuthTimeout", e)
+	}
+	<-c.Done()
+	if s := c.CloseStatus(); s != websocket.StatusPolicyViolation {
+		t.Errorf("close status %v, want %v", s, websocket.StatusPolicyViolation)
+	}
+
+	// Authenticating in time stops the timer.
+	alice := relaytest.NewAccount(t)
+	c2 := relaytest.Dial(t, r, alice)
+	waitFor(t, func() bool { return clock.Timers() == 0 })
+	clock.Advance(time.Minute)
+	request[*wire.Chats](t, c2, &wire.ChatList{})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in time")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestRevokedDevice(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	alice := relaytest.NewAccount(t)
+	laptop := alice.NewDevice(t)
+	phone := relaytest.Dial(t, r, alice)
+	lc := relaytest.Dial(t, r, laptop)
+
+	// Only the account key may revoke.
+	requestErr(t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: laptop.Key.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), laptop.DeviceID()))}, wire.CodeForbidden)
+	// Not a device of this account.
+	bob := relaytest.NewAccount(t)
+	relaytest.Dial(t, r, bob)
+	requestErr(t, phone, &wire.RevokeDevice{DeviceID: bob.DeviceID(), Signature: alice.Account.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), bob.DeviceID()))}, wire.CodeNotFound)
+
+	sig := alice.Account.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), laptop.DeviceID()))
+	request[*wire.OK](t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: sig})
+	if p := nextPush[*wire.DeviceRevoked](t, phone); p.DeviceID != laptop.DeviceID() {
+		t.Errorf("DeviceRevoked for %v", p.DeviceID)
+	}
+	if e := nextPush[*wire.Error](t, lc); e.Code != wire.CodeDeviceRevoked {
+		t.Errorf("revoked connection got %v", e)
+	}
+	<-lc.Done()
+	if s := lc.CloseStatus(); s != 4001 {
+		t.Errorf("close status %v, want 4001", s)
+	}
+	// Revoking again is harmless.
+	request[*wire.OK](t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: sig})
+
+	ctx := testCtx(t)
+	c, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Auth(ctx, laptop); !errorIs(err, wire.ErrDeviceRevoked) {
+		t.Fatalf("revoked device authenticated: %v", err)
+	}
+	acct := request[*wire.Account](t, phone, &wire.LookupAccount{AccountID: alice.AccountID()})
+	if len(acct.Devices) != 1 {
+		t.Errorf("account lists %d devices after revocation, want 1", len(acct.Devices))
+	}
+	// A fresh certificate for the revoked key does not bring it back.
+	fresh, err := identity.IssueCertificate(alice.Account, laptop.Key.Public(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	if _, err := c3.Auth(ctx, &relaytest.Device{Account: alice.Account, Key: laptop.Key, Cert: fresh}); !errorIs(err, wire.ErrDeviceRevoked) {
+		t.Fatalf("revoked device authenticated with a fresh certificate: %v", err)
+	}
+}
+
+func TestTooManyConnections(t *testing.T) {
+	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{MaxConnsPerAccount: 2}})
+	alice := relaytest.NewAccount(t)
+	relaytest.Dial(t, r, alice)
+	second := relaytest.Dial(t, r, alice.NewDevice(t))
+	ctx := testCtx(t)
+	c, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Auth(ctx, alice); !errorIs(err, wire.ErrTooManyConnections) {
+		t.Fatalf("third connection: %v", err)
+	}
+	<-c.Done()
+	// Closing one frees a place.
+	second.Close()
+	<-second.Done()
+	waitFor(t, func() bool {
+		c, err := relaytest.DialRaw(ctx, r.URL)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		_, err = c.Auth(ctx, alice)
+		return err == nil
+	})
+}
+
+func errorIs(err error, target *wire.Error) bool {
+	we, ok := err.(*wire.Error)
+	return ok && we.Code == target.Code
+}

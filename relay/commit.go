@@ -1,0 +1,850 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+
+	"hush/identity"
+	"hush/relay/store"
+	"hush/sync/wire"
+)
+
+// Bounds of the commit loop's caches: past them, a cache is dropped and refilled from
+// the store on demand.
+const (
+	maxCachedChats    = 20000
+	maxCachedAccounts = 50000
+)
+
+// opsQueue is how many writes may wait for the commit loop before submitters block.
+const opsQueue = 8192
+
+// op is one write handled by the commit loop.
+type op interface {
+	// apply checks the write against the relay's state and performs it in tx. It
+	// returns a *wire.Error, having written nothing, when the request is refused;
+	// any other error aborts the whole batch.
+	apply(ctx context.Context, w *writer, tx store.Tx) error
+	// finish runs after the batch committed (err is the op's refusal, if any) or
+	// failed (err is the failure): it answers the device and pushes to others.
+	finish(w *writer, err error)
+}
+
+// reqOp is an op answering a device request.
+type reqOp interface {
+	op
+	requestID() uint64
+}
+
+// acctState is what the commit loop tracks of an account.
+type acctState struct {
+	used      int64
+	logSeq    uint64
+	logLoaded bool
+}
+
+// writer is the single commit loop. It owns its caches: nothing else touches them.
+type writer struct {
+	s    *Server
+	ops  chan op
+	done chan struct{}
+
+	chats map[wire.ChatID]*store.Chat
+	accts map[wire.AccountID]*acctState
+	usage map[wire.AccountID]int64 // this batch's quota changes
+	now   int64                    // this batch's time, Unix milliseconds
+
+	commits atomic.Int64
+	writes  atomic.Int64
+}
+
+func newWriter(s *Server) *writer {
+	w := &writer{s: s, ops: make(chan op, opsQueue), done: make(chan struct{})}
+	w.reset()
+	return w
+}
+
+func (w *writer) reset() {
+	w.chats = map[wire.ChatID]*store.Chat{}
+	w.accts = map[wire.AccountID]*acctState{}
+	w.usage = map[wire.AccountID]int64{}
+}
+
+// run takes whatever writes are waiting, commits them as one transaction, answers
+// them, and repeats: under load, batches grow by themselves while a commit runs.
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]op, 0, w.s.limits.MaxBatch)
+	for {
+		first, ok := <-w.ops
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-w.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+		clear(batch)
+	}
+}
+
+func (w *writer) commit(batch []op) {
+	// The store must finish a batch even while the relay shuts down: a write that
+	// was read is committed and acknowledged.
+	ctx := context.WithoutCancel(w.s.baseCtx)
+	if len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+		w.reset()
+	}
+	w.now = wire.Millis(w.s.clock.Now())
+	refused := make([]error, len(batch))
+	err := w.s.store.Write(ctx, func(tx store.Tx) error {
+		for i, o := range batch {
+			if err := o.apply(ctx, w, tx); err != nil {
+				var we *wire.Error
+				if !errors.As(err, &we) {
+					return err
+				}
+				refused[i] = we
+			}
+		}
+		for a, d := range w.usage {
+			if d != 0 {
+				if err := tx.AddUsage(ctx, a, d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	clear(w.usage)
+	if err != nil {
+		w.s.log.Error("commit failed", "writes", len(batch), "err", err)
+		w.reset() // the caches may hold state that was rolled back
+		fail := &wire.Error{Code: wire.CodeInternal, Message: "the relay could not store this; retry"}
+		for _, o := range batch {
+			o.finish(w, fail)
+		}
+		return
+	}
+	w.commits.Add(1)
+	w.writes.Add(int64(len(batch)))
+	for i, o := range batch {
+		o.finish(w, refused[i])
+	}
+}
+
+// chat returns the cached state of a chat, loading it in tx if needed.
+func (w *writer) chat(ctx context.Context, tx store.Tx, id wire.ChatID) (*store.Chat, error) {
+	if c, ok := w.chats[id]; ok {
+		return c, nil
+	}
+	c, err := tx.Chat(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	w.chats[id] = c
+	return c, nil
+}
+
+// memberChat returns a chat the account is a member of; to anyone else the chat
+// does not exist.
+func (w *writer) memberChat(ctx context.Context, tx store.Tx, id wire.ChatID, account wire.AccountID) (*store.Chat, *store.Member, error) {
+	c, err := w.chat(ctx, tx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, wire.Errorf(wire.CodeNotFound, "no such chat")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	m := c.Members[account]
+	if m == nil {
+		return nil, nil, wire.Errorf(wire.CodeNotFound, "no such chat")
+	}
+	return c, m, nil
+}
+
+// account returns the cached state of an account, loading it in tx if needed.
+func (w *writer) account(ctx context.Context, tx store.Tx, id wire.AccountID) (*acctState, error) {
+	if a, ok := w.accts[id]; ok {
+		return a, nil
+	}
+	rec, err := tx.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a := &acctState{used: rec.UsedBytes}
+	w.accts[id] = a
+	return a, nil
+}
+
+// charge counts n bytes (negative: frees them) against an account's quota.
+func (w *writer) charge(id wire.AccountID, a *acctState, n int64) {
+	a.used += n
+	w.usage[id] += n
+}
+
+func (w *writer) overQuota(a *acctState, n int) bool {
+	return a.used+int64(n) > w.s.limits.QuotaBytes
+}
+
+// pushMembers sends body to every connected device of every member of c, except
+// the connection except.
+func (w *writer) pushMembers(c *store.Chat, body wire.Body, except *conn) {
+	b, err := wire.Encode(0, body)
+	if err != nil {
+		w.s.log.Error("encode push", "type", body.Type(), "err", err)
+		return
+	}
+	for a := range c.Members {
+		w.s.hub.each(a, func(x *conn) {
+			if x != except {
+				x.send(b)
+			}
+		})
+	}
+}
+
+// pushAccount sends body to the connected devices of one account, except one.
+func (w *writer) pushAccount(account wire.AccountID, body wire.Body, except *conn) {
+	b, err := wire.Encode(0, body)
+	if err != nil {
+		w.s.log.Error("encode push", "type", body.Type(), "err", err)
+		return
+	}
+	w.s.hub.each(account, func(x *conn) {
+		if x != except {
+			x.send(b)
+		}
+	})
+}
+
+// chatInfo describes a chat from the commit loop's state.
+func chatInfo(c *store.Chat) wire.ChatInfo {
+	info := wire.ChatInfo{ChatID: c.ID, Kind: c.Kind, Epoch: c.Epoch, LastSeq: c.LastSeq, Members: make([]wire.MemberInfo, 0, len(c.Members))}
+	for a, m := range c.Members {
+		info.Members = append(info.Members, wire.MemberInfo{AccountID: a, Role: m.Role, DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
+	}
+	slices.SortFunc(info.Members, func(x, y wire.MemberInfo) int { return bytes.Compare(x.AccountID[:], y.AccountID[:]) })
+	return info
+}
+
+// base carries what every request op has.
+type base struct {
+	c     *conn
+	reqID uint64
+}
+
+func (b *base) requestID() uint64 { return b.reqID }
+
+// answer answers the request; its slot is freed once the answer is written.
+func (b *base) answer(err error, ok wire.Body) {
+	if err != nil {
+		b.c.replyErr(b.reqID, err)
+		return
+	}
+	b.c.reply(b.reqID, ok)
+}
+
+// --- registration -----------------------------------------------------------------
+
+type registerResult struct {
+	newAccount bool
+	err        error
+}
+
+// registerOp records a device seen for the first time, and its account if new.
+type registerOp struct {
+	c          *conn
+	cert       []byte
+	accountKey identity.AccountPublicKey
+	result     chan registerResult
+	newAccount bool
+}
+
+func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	acct, dev := o.c.account, o.c.device
+	d, err := tx.Device(ctx, dev)
+	switch {
+	case err == nil && d.Revoked():
+		return wire.Errorf(wire.CodeDeviceRevoked, "this device was revoked")
+	case err == nil && d.AccountID != acct:
+		return wire.Errorf(wire.CodeAuthFailed, "the device belongs to another account")
+	case err == nil:
+		return nil // registered meanwhile by another connection
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	a, err := tx.Account(ctx, acct)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if err := tx.CreateAccount(ctx, store.Account{ID: acct, PublicKey: o.accountKey.Bytes(), CreatedAt: w.now}); err != nil {
+			return err
+		}
+		w.accts[acct] = &acctState{}
+		o.newAccount = true
+	case err != nil:
+		return err
+	case !sameAccountKey(a.PublicKey, o.accountKey):
+		return wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
+	default:
+		n, err := tx.ActiveDeviceCount(ctx, acct)
+		if err != nil {
+			return err
+		}
+		if n >= wire.MaxDevicesPerAccount {
+			return wire.Errorf(wire.CodeQuotaExceeded, "the account has %d devices; revoke one first", n)
+		}
+	}
+	return tx.CreateDevice(ctx, store.Device{ID: dev, AccountID: acct, Cert: o.cert, CreatedAt: w.now})
+}
+
+func (o *registerOp) finish(w *writer, err error) {
+	o.result <- registerResult{newAccount: o.newAccount && err == nil, err: err}
+}
+
+// --- handles and devices ------------------------------------------------------------
+
+type handleOp struct {
+	base
+	handle string // normalised; signature already verified
+}
+
+func (o *handleOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	owner, err := tx.HandleOwner(ctx, o.handle)
+	switch {
+	case err == nil && owner == o.c.account:
+		return nil
+	case err == nil:
+		return wire.Errorf(wire.CodeHandleTaken, "@%s is taken", o.handle)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return tx.SetHandle(ctx, o.c.account, o.handle)
+}
+
+func (o *handleOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }
+
+type revokeOp struct {
+	base
+	dev     wire.DeviceID
+	already bool
+}
+
+func (o *revokeOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	d, err := tx.Device(ctx, o.dev)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.AccountID != o.c.account) {
+		return wire.Errorf(wire.CodeNotFound, "no such device in this account")
+	}
+	if err != nil {
+		return err
+	}
+	if d.Revoked() {
+		o.already = true
+		return nil
+	}
+	return tx.RevokeDevice(ctx, o.dev, w.now)
+}
+
+func (o *revokeOp) finish(w *writer, err error) {
+	o.answer(err, &wire.OK{})
+	if err != nil || o.already {
+		return
+	}
+	w.s.log.Info("device revoked", "account", o.c.account.String(), "device", o.dev.String())
+	b, _ := wire.Encode(0, &wire.DeviceRevoked{DeviceID: o.dev})
+	w.s.hub.each(o.c.account, func(x *conn) {
+		if x.device == o.dev {
+			x.closeRevoked()
+		} else {
+			x.send(b)
+		}
+	})
+}
+
+// --- chats ---------------------------------------------------------------------------
+
+type createChatOp struct {
+	base
+	m        *wire.CreateChat
+	info     wire.ChatInfo
+	chat     *store.Chat
+	existing bool
+}
+
+func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	me := o.c.account
+	c, err := w.chat(ctx, tx, o.m.ChatID)
+	if err == nil {
+		if c.CreatedBy == me && c.Kind == o.m.Kind && c.Members[me] != nil {
+			o.existing, o.info = true, chatInfo(c)
+			return nil
+		}
+		return wire.Errorf(wire.CodeConflict, "chat id in use")
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	members := map[wire.AccountID]*store.Member{me: {Role: wire.RoleOwner}}
+	for _, m := range o.m.Members {
+		if m.AccountID == me {
+			continue
+		}
+		role := m.Role
+		if role == wire.RoleOwner {
+			role = wire.RoleAdmin // one owner: the creator
+		}
+		if o.m.Kind == wire.KindDirect {
+			role = wire.RoleMember
+		}
+		if _, err := w.account(ctx, tx, m.AccountID); errors.Is(err, store.ErrNotFound) {
+			return wire.Errorf(wire.CodeNotFound, "account %s is unknown to this relay", m.AccountID)
+		} else if err != nil {
+			return err
+		}
+		members[m.AccountID] = &store.Member{Role: role}
+	}
+	if o.m.Kind == wire.KindDirect && len(members) != 2 {
+		return wire.Errorf(wire.CodeBadRequest, "a direct chat has exactly one other member")
+	}
+	if len(members) > wire.MaxChatMembers {
+		return wire.Errorf(wire.CodeQuotaExceeded, "a chat has at most %d members", wire.MaxChatMembers)
+	}
+	c = &store.Chat{ID: o.m.ChatID, Kind: o.m.Kind, CreatedBy: me, Members: members}
+	if err := tx.CreateChat(ctx, c, w.now); err != nil {
+		return err
+	}
+	w.chats[c.ID] = c
+	o.chat, o.info = c, chatInfo(c)
+	return nil
+}
+
+func (o *createChatOp) finish(w *writer, err error) {
+	o.answer(err, &o.info)
+	if err == nil && !o.existing {
+		w.pushMembers(o.chat, &wire.ChatChanged{Chat: o.info}, o.c)
+	}
+}
+
+type updateMembersOp struct {
+	base
+	m       *wire.UpdateMembers
+	chat    *store.Chat
+	info    wire.ChatInfo
+	removed []wire.AccountID
+}
+
+func (o *updateMembersOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	me := o.c.account
+	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, me)
+	if err != nil {
+		return err
+	}
+	if c.Kind == wire.KindDirect {
+		return wire.Errorf(wire.CodeForbidden, "the members of a direct chat cannot change")
+	}
+	// Check everything first: a refused update changes nothing.
+	touched := map[wire.AccountID]bool{}
+	added := 0
+	for _, m := range o.m.Add {
+		if touched[m.AccountID] {
+			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", m.AccountID)
+		}
+		touched[m.AccountID] = true
+		if m.Role == wire.RoleOwner {
+			return wire.Errorf(wire.CodeForbidden, "a chat has one owner")
+		}
+		cur := c.Members[m.AccountID]
+		switch {
+		case cur != nil && cur.Role == m.Role:
+			continue
+		case m.AccountID == me:
+			return wire.Errorf(wire.CodeForbidden, "members cannot change their own role")
+		case mine.Role == wire.RoleOwner:
+		case mine.Role == wire.RoleAdmin && cur == nil && m.Role == wire.RoleMember:
+		default:
+			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
+		}
+		if cur == nil {
+			if _, err := w.account(ctx, tx, m.AccountID); errors.Is(err, store.ErrNotFound) {
+				return wire.Errorf(wire.CodeNotFound, "account %s is unknown to this relay", m.AccountID)
+			} else if err != nil {
+				return err
+			}
+			added++
+		}
+	}
+	for _, a := range o.m.Remove {
+		if touched[a] {
+			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", a)
+		}
+		touched[a] = true
+		cur := c.Members[a]
+		switch {
+		case cur == nil, a == me:
+		case mine.Role == wire.RoleOwner:
+		case mine.Role == wire.RoleAdmin && cur.Role == wire.RoleMember:
+		default:
+			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
+		}
+	}
+	if len(c.Members)+added > wire.MaxChatMembers {
+		return wire.Errorf(wire.CodeQuotaExceeded, "a chat has at most %d members", wire.MaxChatMembers)
+	}
+	for _, m := range o.m.Add {
+		if cur := c.Members[m.AccountID]; cur != nil && cur.Role == m.Role {
+			continue
+		}
+		if err := tx.SetMember(ctx, c, m.AccountID, m.Role); err != nil {
+			return err
+		}
+		if cur := c.Members[m.AccountID]; cur != nil {
+			cur.Role = m.Role
+		} else {
+			c.Members[m.AccountID] = &store.Member{Role: m.Role}
+		}
+	}
+	for _, a := range o.m.Remove {
+		if c.Members[a] == nil {
+			continue
+		}
+		if err := tx.RemoveMember(ctx, c, a); err != nil {
+			return err
+		}
+		delete(c.Members, a)
+		o.removed = append(o.removed, a)
+	}
+	if len(o.removed) > 0 && !c.RotatePending {
+		c.RotatePending = true
+		if err := tx.SetEpoch(ctx, c); err != nil {
+			return err
+		}
+	}
+	o.chat, o.info = c, chatInfo(c)
+	return nil
+}
+
+func (o *updateMembersOp) finish(w *writer, err error) {
+	o.answer(err, &o.info)
+	if err != nil {
+		return
+	}
+	push := &wire.ChatChanged{Chat: o.info}
+	w.pushMembers(o.chat, push, o.c)
+	for _, a := range o.removed {
+		w.pushAccount(a, push, o.c)
+	}
+}
+
+type putEpochOp struct {
+	base
+	m    *wire.PutEpoch
+	chat *store.Chat
+	key  wire.EpochKey
+	dup  bool
+}
+
+func (o *putEpochOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, o.c.account)
+	if err != nil {
+		return err
+	}
+	if o.m.Epoch <= c.Epoch {
+		by, err := tx.EpochAuthor(ctx, c, o.m.Epoch)
+		if err == nil && by == o.c.device {
+			o.dup = true
+			return nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return wire.Errorf(wire.CodeConflict, "epoch %d exists; the chat is at epoch %d", o.m.Epoch, c.Epoch)
+	}
+	if o.m.Epoch != c.Epoch+1 {
+		return wire.Errorf(wire.CodeConflict, "the next epoch is %d", c.Epoch+1)
+	}
+	if mine.Role == wire.RoleMember && c.Kind != wire.KindDirect && !c.RotatePending {
+		return wire.Errorf(wire.CodeForbidden, "only the owner and admins put epochs, except to rotate after a removal")
+	}
+	seen := make(map[wire.AccountID]bool, len(o.m.Wrapped))
+	for _, k := range o.m.Wrapped {
+		if c.Members[k.AccountID] == nil {
+			return wire.Errorf(wire.CodeConflict, "account %s is not a member", k.AccountID)
+		}
+		if seen[k.AccountID] {
+			return wire.Errorf(wire.CodeConflict, "account %s has two envelopes", k.AccountID)
+		}
+		seen[k.AccountID] = true
+	}
+	if len(seen) != len(c.Members) {
+		return wire.Errorf(wire.CodeConflict, "the epoch misses %d members", len(c.Members)-len(seen))
+	}
+	o.key = wire.EpochKey{Epoch: o.m.Epoch, ByDevice: o.c.device, ByAccount: o.c.account, ServerTime: w.now}
+	if err := tx.InsertEpoch(ctx, c, o.key, o.m.Wrapped); err != nil {
+		return err
+	}
+	c.Epoch, c.RotatePending = o.m.Epoch, false
+	if err := tx.SetEpoch(ctx, c); err != nil {
+		return err
+	}
+	o.chat = c
+	return nil
+}
+
+func (o *putEpochOp) finish(w *writer, err error) {
+	o.answer(err, &wire.OK{})
+	if err != nil || o.dup {
+		return
+	}
+	for _, k := range o.m.Wrapped {
+		key := o.key
+		key.Envelope = k.Envelope
+		w.pushAccount(k.AccountID, &wire.NewEpoch{ChatID: o.m.ChatID, Key: key}, o.c)
+	}
+}
+
+// --- chat log ------------------------------------------------------------------------
+
+type sendOp struct {
+	base
+	m        *wire.Send
+	chat     *store.Chat
+	entry    wire.Entry
+	inserted bool
+}
+
+func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, o.c.account)
+	if err != nil {
+		return err
+	}
+	if c.Kind == wire.KindChannel && mine.Role == wire.RoleMember {
+		return wire.Errorf(wire.CodeForbidden, "subscribers cannot post in a channel")
+	}
+	a, err := w.account(ctx, tx, o.c.account)
+	if err != nil {
+		return err
+	}
+	if o.m.Epoch != c.Epoch || w.overQuota(a, len(o.m.Ciphertext)) {
+		// A resend of a stored message is answered as the first time, whatever
+		// changed since; anything else is refused.
+		seq, at, err := tx.MessageSeq(ctx, c, o.m.MsgID)
+		if err == nil {
+			o.entry = wire.Entry{Seq: seq, ServerTime: at}
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if o.m.Epoch != c.Epoch {
+			return wire.Errorf(wire.CodeStaleEpoch, "the chat is at epoch %d", c.Epoch)
+		}
+		return wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up")
+	}
+	e := wire.Entry{
+		Seq:           c.LastSeq + 1,
+		MsgID:         o.m.MsgID,
+		SenderAccount: o.c.account,
+		SenderDevice:  o.c.device,
+		Epoch:         o.m.Epoch,
+		ServerTime:    w.now,
+		Ciphertext:    o.m.Ciphertext,
+	}
+	seq, at, inserted, err := tx.InsertMessage(ctx, c, e)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		c.LastSeq = seq
+		w.charge(o.c.account, a, int64(len(e.Ciphertext)))
+	}
+	e.Seq, e.ServerTime = seq, at
+	o.chat, o.entry, o.inserted = c, e, inserted
+	return nil
+}
+
+func (o *sendOp) finish(w *writer, err error) {
+	o.answer(err, &wire.Ack{ChatID: o.m.ChatID, MsgID: o.m.MsgID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
+	if err == nil && o.inserted {
+		w.pushMembers(o.chat, &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}, o.c)
+	}
+}
+
+type markOp struct {
+	base
+	m       *wire.Mark
+	chat    *store.Chat
+	receipt wire.Receipt
+	changed bool
+}
+
+func (o *markOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, o.c.account)
+	if err != nil {
+		return err
+	}
+	read := min(max(mine.ReadSeq, o.m.ReadSeq), c.LastSeq)
+	delivered := min(max(mine.DeliveredSeq, o.m.DeliveredSeq, read), c.LastSeq)
+	if read == mine.ReadSeq && delivered == mine.DeliveredSeq {
+		return nil
+	}
+	if err := tx.SetMark(ctx, c, o.c.account, delivered, read); err != nil {
+		return err
+	}
+	mine.DeliveredSeq, mine.ReadSeq = delivered, read
+	o.chat, o.changed = c, true
+	o.receipt = wire.Receipt{ChatID: c.ID, AccountID: o.c.account, DeliveredSeq: delivered, ReadSeq: read}
+	return nil
+}
+
+func (o *markOp) finish(w *writer, err error) {
+	o.answer(err, &wire.OK{})
+	if err != nil || !o.changed {
+		return
+	}
+	if o.chat.Kind == wire.KindChannel {
+		w.pushAccount(o.c.account, &o.receipt, o.c)
+		return
+	}
+	w.pushMembers(o.chat, &o.receipt, o.c)
+}
+
+// --- account log and inboxes ---------------------------------------------------------
+
+type accountAppendOp struct {
+	base
+	m        *wire.AccountAppend
+	entry    wire.AccountEntry
+	inserted bool
+}
+
+func (o *accountAppendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	me := o.c.account
+	a, err := w.account(ctx, tx, me)
+	if err != nil {
+		return err
+	}
+	if !a.logLoaded {
+		if a.logSeq, err = tx.AccountLogSeq(ctx, me); err != nil {
+			return err
+		}
+		a.logLoaded = true
+	}
+	if w.overQuota(a, len(o.m.Ciphertext)) {
+		// A resend of a stored record is answered as the first time.
+		seq, at, err := tx.RecordSeq(ctx, me, o.m.RecordID)
+		if err == nil {
+			o.entry = wire.AccountEntry{Seq: seq, ServerTime: at}
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up")
+	}
+	e := wire.AccountEntry{Seq: a.logSeq + 1, RecordID: o.m.RecordID, SenderDevice: o.c.device, ServerTime: w.now, Ciphertext: o.m.Ciphertext}
+	seq, at, inserted, err := tx.InsertAccountRecord(ctx, me, e)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		a.logSeq = seq
+		w.charge(me, a, int64(len(e.Ciphertext)))
+	}
+	e.Seq, e.ServerTime = seq, at
+	o.entry, o.inserted = e, inserted
+	return nil
+}
+
+func (o *accountAppendOp) finish(w *writer, err error) {
+	o.answer(err, &wire.AccountAck{RecordID: o.m.RecordID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
+	if err == nil && o.inserted {
+		w.pushAccount(o.c.account, &wire.AccountPush{Entry: o.entry}, o.c)
+	}
+}
+
+type inboxSendOp struct {
+	base
+	m        *wire.InboxSend
+	target   wire.AccountID
+	item     wire.InboxItem
+	inserted bool
+}
+
+func (o *inboxSendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	d, err := tx.Device(ctx, o.m.ToDevice)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.Revoked()) {
+		return wire.Errorf(wire.CodeNotFound, "no such device")
+	}
+	if err != nil {
+		return err
+	}
+	a, err := w.account(ctx, tx, o.c.account)
+	if err != nil {
+		return err
+	}
+	it := wire.InboxItem{ItemID: o.m.ItemID, FromAccount: o.c.account, FromDevice: o.c.device, ServerTime: w.now, Ciphertext: o.m.Ciphertext}
+	if w.overQuota(a, len(it.Ciphertext)) {
+		return wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up")
+	}
+	stored, inserted, err := tx.InsertInboxItem(ctx, o.m.ToDevice, it)
+	if err != nil {
+		return err
+	}
+	if inserted {
+		w.charge(o.c.account, a, int64(len(it.Ciphertext)))
+	}
+	o.target, o.item, o.inserted = d.AccountID, stored, inserted
+	return nil
+}
+
+func (o *inboxSendOp) finish(w *writer, err error) {
+	o.answer(err, &wire.OK{})
+	if err != nil || !o.inserted {
+		return
+	}
+	b, err := wire.Encode(0, &wire.InboxPush{Item: o.item})
+	if err != nil {
+		w.s.log.Error("encode push", "err", err)
+		return
+	}
+	w.s.hub.each(o.target, func(x *conn) {
+		if x.device == o.m.ToDevice {
+			x.send(b)
+		}
+	})
+}
+
+type inboxAckOp struct {
+	base
+	m *wire.InboxAck
+}
+
+func (o *inboxAckOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	freed, err := tx.DeleteInboxItems(ctx, o.c.device, o.m.ItemIDs)
+	if err != nil {
+		return err
+	}
+	for id, n := range freed {
+		a, err := w.account(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		w.charge(id, a, -n)
+	}
+	return nil
+}
+
+func (o *inboxAckOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }

@@ -1,0 +1,176 @@
+package relay
+
+import "hush/sync/wire"
+
+// maxPageBytes keeps a page's encoding under the frame size, with room for the
+// envelope and the page's own fields.
+const maxPageBytes = wire.MaxFrameSize - 4096
+
+func pageLimit(limit uint32) int {
+	if limit == 0 {
+		return wire.DefaultPageEntries
+	}
+	return int(limit)
+}
+
+// handle answers one authenticated request. Reads are answered here, in order;
+// writes go to the commit loop and are answered when they commit.
+func (c *conn) handle(f wire.Frame) {
+	switch b := f.Body.(type) {
+	case *wire.Send:
+		c.submitWrite(&sendOp{base: base{c, f.ReqID}, m: b})
+	case *wire.AccountAppend:
+		c.submitWrite(&accountAppendOp{base: base{c, f.ReqID}, m: b})
+	case *wire.InboxSend:
+		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b})
+	case *wire.InboxAck:
+		c.submitWrite(&inboxAckOp{base: base{c, f.ReqID}, m: b})
+	case *wire.Mark:
+		c.submitWrite(&markOp{base: base{c, f.ReqID}, m: b})
+	case *wire.CreateChat:
+		c.submitWrite(&createChatOp{base: base{c, f.ReqID}, m: b})
+	case *wire.UpdateMembers:
+		c.submitWrite(&updateMembersOp{base: base{c, f.ReqID}, m: b})
+	case *wire.PutEpoch:
+		c.submitWrite(&putEpochOp{base: base{c, f.ReqID}, m: b})
+	case *wire.RegisterHandle:
+		c.registerHandle(f.ReqID, b)
+	case *wire.RevokeDevice:
+		if err := c.accountKey.Verify(wire.RevokeLabel, wire.RevokeMessage(c.account, b.DeviceID), b.Signature); err != nil {
+			c.reply(f.ReqID, wire.Errorf(wire.CodeForbidden, "the account signature does not verify"))
+			return
+		}
+		c.submitWrite(&revokeOp{base: base{c, f.ReqID}, dev: b.DeviceID})
+	case *wire.LookupHandle:
+		h, err := wire.NormalizeHandle(b.Handle)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		a, err := c.s.store.AccountByHandle(c.ctx, h)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.replyAccount(f.ReqID, a.ID, a.PublicKey, a.Handle)
+	case *wire.LookupAccount:
+		a, err := c.s.store.Account(c.ctx, b.AccountID)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.replyAccount(f.ReqID, a.ID, a.PublicKey, a.Handle)
+	case *wire.GetChat:
+		info, err := c.s.store.ChatInfo(c.ctx, b.ChatID, c.account)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &info)
+	case *wire.ChatList:
+		chats, more, err := c.s.store.Chats(c.ctx, c.account, b.After, pageLimit(b.Limit))
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.Chats{Chats: chats, More: more})
+	case *wire.FetchEpochs:
+		keys, more, err := c.s.store.Epochs(c.ctx, b.ChatID, c.account, b.FromEpoch, wire.MaxPageEntries)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.Epochs{ChatID: b.ChatID, Keys: keys, More: more})
+	case *wire.Fetch:
+		entries, more, err := c.s.store.Messages(c.ctx, b.ChatID, c.account, b.AfterSeq, pageLimit(b.Limit), maxPageBytes)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.Page{ChatID: b.ChatID, Entries: entries, More: more})
+	case *wire.AccountFetch:
+		entries, more, err := c.s.store.AccountLog(c.ctx, c.account, b.AfterSeq, pageLimit(b.Limit), maxPageBytes)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.AccountPage{Entries: entries, More: more})
+	case *wire.InboxFetch:
+		items, more, err := c.s.store.Inbox(c.ctx, c.device, b.AfterSeq, pageLimit(b.Limit), maxPageBytes)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.InboxPage{Items: items, More: more})
+	case *wire.Typing:
+		c.typing(b)
+	case *wire.Auth:
+		c.reply(f.ReqID, wire.Errorf(wire.CodeBadRequest, "already authenticated"))
+	default:
+		c.reply(f.ReqID, wire.Errorf(wire.CodeBadRequest, "%v is not a request", f.Type))
+	}
+}
+
+// submitWrite hands a write to the commit loop, which answers it after the commit;
+// the request's slot stays taken until then.
+func (c *conn) submitWrite(o reqOp) {
+	if err := c.s.submit(o); err != nil {
+		c.replyErr(o.requestID(), err)
+	}
+}
+
+func (c *conn) registerHandle(reqID uint64, b *wire.RegisterHandle) {
+	h, err := wire.NormalizeHandle(b.Handle)
+	if err != nil {
+		c.replyErr(reqID, err)
+		return
+	}
+	if err := c.accountKey.Verify(wire.HandleLabel, wire.HandleMessage(c.account, h), b.Signature); err != nil {
+		c.reply(reqID, wire.Errorf(wire.CodeForbidden, "the account signature does not verify"))
+		return
+	}
+	c.submitWrite(&handleOp{base: base{c, reqID}, handle: h})
+}
+
+func (c *conn) replyAccount(reqID uint64, id wire.AccountID, key []byte, handle string) {
+	certs, err := c.s.store.ActiveDeviceCerts(c.ctx, id)
+	if err != nil {
+		c.replyErr(reqID, err)
+		return
+	}
+	c.reply(reqID, &wire.Account{AccountKey: key, Handle: handle, Devices: certs})
+}
+
+// typing forwards a typing signal to the other members' connected devices. It is
+// never stored; a signal the caller may not send is dropped without an answer.
+func (c *conn) typing(t *wire.Typing) {
+	c.release() // no response
+	info, err := c.s.store.ChatInfo(c.ctx, t.ChatID, c.account)
+	if err != nil {
+		return
+	}
+	var mine wire.Role
+	for _, m := range info.Members {
+		if m.AccountID == c.account {
+			mine = m.Role
+		}
+	}
+	if info.Kind == wire.KindChannel && mine == wire.RoleMember {
+		return
+	}
+	b, err := wire.Encode(0, &wire.TypingPush{ChatID: t.ChatID, AccountID: c.account, DeviceID: c.device})
+	if err != nil {
+		return
+	}
+	for _, m := range info.Members {
+		if m.AccountID != c.account {
+			c.s.hub.each(m.AccountID, func(x *conn) { x.send(b) })
+		}
+	}
+}
+
+// closeRevoked closes a connection whose device was just revoked.
+func (c *conn) closeRevoked() {
+	c.pushBody(wire.Errorf(wire.CodeDeviceRevoked, "this device was revoked"))
+	c.close(statusDeviceRevoked, "device revoked")
+}

@@ -1,0 +1,89 @@
+package relay
+
+import (
+	"sync"
+
+	"hush/sync/wire"
+)
+
+// hub knows every open connection, and the authenticated ones by account, so commits
+// can be pushed to the devices that should see them.
+type hub struct {
+	mu        sync.RWMutex
+	closed    bool
+	conns     map[*conn]struct{}
+	byAccount map[wire.AccountID][]*conn
+}
+
+func (h *hub) init() {
+	h.conns = map[*conn]struct{}{}
+	h.byAccount = map[wire.AccountID][]*conn{}
+}
+
+// track records a new connection and counts it in wg, under the lock [hub.all]
+// takes, so Shutdown never waits on a group that is still growing. It returns false
+// once the relay is shutting down.
+func (h *hub) track(c *conn, wg *sync.WaitGroup) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	wg.Add(1)
+	h.conns[c] = struct{}{}
+	return true
+}
+
+// all returns every open connection and refuses new ones from now on.
+func (h *hub) all() []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	out := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// bind files an authenticated connection under its account, unless the account
+// already has max connections.
+func (h *hub) bind(c *conn, max int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	list := h.byAccount[c.account]
+	if len(list) >= max {
+		return false
+	}
+	h.byAccount[c.account] = append(list, c)
+	return true
+}
+
+// drop forgets a connection.
+func (h *hub) drop(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	list := h.byAccount[c.account]
+	for i, x := range list {
+		if x == c {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(h.byAccount, c.account)
+	} else {
+		h.byAccount[c.account] = list
+	}
+}
+
+// each calls fn for every authenticated connection of account. fn must not block or
+// call back into the hub.
+func (h *hub) each(account wire.AccountID, fn func(*conn)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, c := range h.byAccount[account] {
+		fn(c)
+	}
+}

@@ -1,0 +1,180 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"hush/relay/store"
+	"hush/sync/wire"
+)
+
+// DefaultListen is where the relay listens unless told otherwise: loopback only, so
+// a relay started by accident exposes nothing. A public relay sets --listen and
+// serves TLS itself (--tls-cert, --tls-key) or sits behind a TLS proxy.
+const DefaultListen = "127.0.0.1:8443"
+
+// envPrefix prefixes the environment variable of every flag: --max-conns-per-account
+// is HUSH_RELAY_MAX_CONNS_PER_ACCOUNT.
+const envPrefix = "HUSH_RELAY_"
+
+// Main runs the relay command line: `hush-relay [flags]`, also reached as
+// `hush relay [flags]`. args excludes the program (and subcommand) name. It serves
+// until ctx is cancelled — the caller maps SIGTERM and SIGINT to that — then shuts
+// down gracefully and returns the process exit code: 0 after a clean stop, 1 on a
+// runtime failure, 2 on bad usage.
+//
+// Every flag can also be set by an environment variable (HUSH_RELAY_ and the flag
+// name in upper case with - as _); a flag on the command line wins over the variable.
+// Once listening, Main prints "hush-relay listening on ws://ADDR/v1/ws" to stdout.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hush-relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	d := DefaultLimits()
+	var (
+		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
+		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing)")
+		publicHost   = fs.String("public-host", "", "host[:port] clients dial, which they sign when authenticating (default: the HTTP Host header)")
+		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
+		tlsKey       = fs.String("tls-key", "", "TLS private key `file`")
+		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
+		burst        = fs.Int("burst", d.Burst, "request burst per connection")
+		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
+		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
+		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
+		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
+		authTimeout  = fs.Duration("auth-timeout", d.AuthTimeout, "time to authenticate after connecting")
+		shutdownWait = fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM")
+		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
+		logFormat    = fs.String("log-format", "text", "text or json")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: hush-relay [flags]\n\nRuns a Hush relay: it stores and forwards ciphertext between devices.\nEvery flag may be set as %sNAME (e.g. %sLISTEN); flags win.\n\n", envPrefix, envPrefix)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hush-relay: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
+		return 2
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "hush-relay: --tls-cert and --tls-key go together")
+		return 2
+	}
+	limits := Limits{
+		AuthTimeout:        *authTimeout,
+		RatePerSecond:      *rate,
+		Burst:              *burst,
+		MaxInFlight:        *maxInFlight,
+		QuotaBytes:         *quotaMB << 20,
+		MaxConnsPerAccount: *maxConns,
+		SendQueue:          *sendQueue,
+	}
+	if err := run(ctx, log, stdout, *listen, *db, *publicHost, *tlsCert, *tlsKey, limits, *shutdownWait); err != nil {
+		log.Error("relay failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// applyEnv sets every flag not given on the command line from its environment
+// variable, if that is set.
+func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := lookup(name); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath, publicHost, tlsCert, tlsKey string, limits Limits, shutdownWait time.Duration) error {
+	st, err := store.Open(ctx, dbPath, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	srv, err := New(Config{Store: st, PublicHost: publicHost, Limits: limits, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "ws"
+	if tlsCert != "" {
+		scheme = "wss"
+	}
+	log.Info("relay listening", "addr", ln.Addr().String(), "db", dbPath, "tls", tlsCert != "")
+	fmt.Fprintf(stdout, "hush-relay listening on %s://%s%s\n", scheme, ln.Addr(), wire.Path)
+	served := make(chan error, 1)
+	go func() {
+		if tlsCert != "" {
+			served <- srv.ServeTLS(ln, tlsCert, tlsKey)
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-served:
+		srv.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-served
+	return err
+}

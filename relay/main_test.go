@@ -1,0 +1,132 @@
+package relay_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hush/relay"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestMainServesAndStops(t *testing.T) {
+	t.Setenv("HUSH_RELAY_LISTEN", "127.0.0.1:1") // overridden by the flag below
+	t.Setenv("HUSH_RELAY_LOG_FORMAT", "json")
+	db := filepath.Join(t.TempDir(), "relay.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int)
+	go func() { done <- relay.Main(ctx, []string{"--listen", "127.0.0.1:0", "--db", db}, &stdout, &stderr) }()
+
+	var url string
+	waitFor(t, func() bool {
+		line := stdout.String()
+		if i := strings.Index(line, "ws://"); i >= 0 && strings.HasSuffix(line, "\n") {
+			url = strings.TrimSpace(line[i:])
+			return true
+		}
+		return false
+	})
+	health := "http://" + strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/v1/ws") + "/healthz"
+	resp, err := http.Get(health)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("Main = %d after cancel; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Main did not stop")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"relay stopped"`) {
+		t.Errorf("HUSH_RELAY_LOG_FORMAT=json not applied; stderr:\n%s", stderr.String())
+	}
+}
+
+func TestMainUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown flag", []string{"--bogus"}, nil, "flag provided but not defined"},
+		{"extra argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+		{"bad env", nil, map[string]string{"HUSH_RELAY_RATE": "fast"}, "HUSH_RELAY_RATE"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, "log level"},
+		{"tls half", []string{"--tls-cert", "c.pem"}, nil, "--tls-cert and --tls-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := relay.Main(context.Background(), tt.args, &stdout, &stderr); code != 2 {
+				t.Errorf("Main = %d, want 2", code)
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr %q does not mention %q", stderr.String(), tt.want)
+			}
+		})
+	}
+	// A database it cannot open is a runtime failure.
+	var stdout, stderr bytes.Buffer
+	if code := relay.Main(context.Background(), []string{"--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "no", "such", "dir", "r.db")}, &stdout, &stderr); code != 1 {
+		t.Errorf("Main with an impossible database = %d, want 1", code)
+	}
+}
+
+// TestImports keeps the relay and the protocol free of client-side packages.
+func TestImports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	forbidden := []string{"hush/vault", "hush/app", "hush/sync/relayclient", "hush/e2e", "github.com/wailsapp/wails"}
+	for _, pkg := range []string{"hush/relay", "hush/cmd/hush-relay", "hush/sync/wire"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if strings.HasPrefix(dep, f) {
+					t.Errorf("%s imports %s", pkg, dep)
+				}
+			}
+			if pkg == "hush/sync/wire" && strings.HasPrefix(dep, "hush/") && dep != pkg {
+				t.Errorf("the wire package imports %s; it must stay a leaf", dep)
+			}
+		}
+	}
+}

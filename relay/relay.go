@@ -1,0 +1,324 @@
+// Package relay is the Hush relay server: it authenticates devices, keeps chat logs,
+// account logs and device inboxes of ciphertext, and pushes new entries to connected
+// devices, speaking the protocol of [hush/sync/wire] (docs/PROTOCOL.md) over one
+// WebSocket per device.
+//
+// A relay is a [Server] built with [New] from a [Config] whose Store is usually the
+// SQLite store of [hush/relay/store]; [Main] is the whole command line
+// (`hush-relay`, `hush relay`). Every write goes through a single commit loop that
+// batches the writes of all connections into one durable transaction (group commit)
+// and acknowledges each only after that transaction committed.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"hush/relay/store"
+	"hush/sync/wire"
+)
+
+// Limits are the relay's per-connection and per-account limits. Zero fields take the
+// defaults of [DefaultLimits].
+type Limits struct {
+	AuthTimeout        time.Duration // to receive a valid Auth after connecting
+	RatePerSecond      float64       // requests per second per connection (token bucket)
+	Burst              int           // token bucket size
+	MaxInFlight        int           // requests per connection whose response is not yet written
+	QuotaBytes         int64         // ciphertext bytes stored per account
+	MaxConnsPerAccount int           // open authenticated connections per account
+	SendQueue          int           // pushes queued per connection before it counts as slow
+	WriteTimeout       time.Duration // for one frame to a slow client
+	MaxBadFrames       int           // malformed frames tolerated per connection
+	ReadLimit          int64         // hard cap of one WebSocket message; above it, close 1009
+	MaxBatch           int           // writes per group commit
+}
+
+// DefaultLimits returns the limits documented in docs/PROTOCOL.md.
+func DefaultLimits() Limits {
+	return Limits{
+		AuthTimeout:        10 * time.Second,
+		RatePerSecond:      200,
+		Burst:              400,
+		MaxInFlight:        128,
+		QuotaBytes:         1 << 30,
+		MaxConnsPerAccount: 16,
+		SendQueue:          128,
+		WriteTimeout:       10 * time.Second,
+		MaxBadFrames:       10,
+		ReadLimit:          1 << 20,
+		MaxBatch:           4096,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.AuthTimeout <= 0 {
+		l.AuthTimeout = d.AuthTimeout
+	}
+	if l.RatePerSecond <= 0 {
+		l.RatePerSecond = d.RatePerSecond
+	}
+	if l.Burst <= 0 {
+		l.Burst = d.Burst
+	}
+	if l.MaxInFlight <= 0 {
+		l.MaxInFlight = d.MaxInFlight
+	}
+	if l.QuotaBytes <= 0 {
+		l.QuotaBytes = d.QuotaBytes
+	}
+	if l.MaxConnsPerAccount <= 0 {
+		l.MaxConnsPerAccount = d.MaxConnsPerAccount
+	}
+	if l.SendQueue <= 0 {
+		l.SendQueue = d.SendQueue
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = d.WriteTimeout
+	}
+	if l.MaxBadFrames <= 0 {
+		l.MaxBadFrames = d.MaxBadFrames
+	}
+	if l.ReadLimit < wire.MaxFrameSize {
+		l.ReadLimit = d.ReadLimit
+	}
+	if l.MaxBatch <= 0 {
+		l.MaxBatch = d.MaxBatch
+	}
+	return l
+}
+
+// Config configures a [Server].
+type Config struct {
+	// Store keeps the relay's state; required. The caller opens and closes it.
+	Store Store
+	// PublicHost is the host[:port] clients dial, which they sign into their
+	// authentication (wire.AuthMessage). Empty: the HTTP Host header of each
+	// connection, which is right unless a proxy rewrites it.
+	PublicHost string
+	Limits     Limits
+	Logger     *slog.Logger // nil: discard
+	Clock      Clock        // nil: the system clock
+}
+
+// Store is what the relay needs from its storage. [store.SQLite] implements it.
+type Store interface {
+	// Write runs fn in one durable transaction. Only the relay's commit loop calls it.
+	Write(ctx context.Context, fn func(store.Tx) error) error
+
+	Account(ctx context.Context, id wire.AccountID) (store.Account, error)
+	AccountByHandle(ctx context.Context, handle string) (store.Account, error)
+	Device(ctx context.Context, id wire.DeviceID) (store.Device, error)
+	ActiveDeviceCerts(ctx context.Context, account wire.AccountID) ([][]byte, error)
+	ChatInfo(ctx context.Context, chat wire.ChatID, reader wire.AccountID) (wire.ChatInfo, error)
+	Chats(ctx context.Context, account wire.AccountID, after wire.ChatID, limit int) ([]wire.ChatSummary, bool, error)
+	Messages(ctx context.Context, chat wire.ChatID, reader wire.AccountID, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
+	Epochs(ctx context.Context, chat wire.ChatID, reader wire.AccountID, from uint64, limit int) ([]wire.EpochKey, bool, error)
+	AccountLog(ctx context.Context, account wire.AccountID, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
+	Inbox(ctx context.Context, device wire.DeviceID, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
+}
+
+var _ Store = (*store.SQLite)(nil)
+
+// ErrServerClosed is returned by [Server.Serve] after [Server.Shutdown].
+var ErrServerClosed = errors.New("relay: server closed")
+
+// Server is a relay. Create it with [New]; serve it with [Server.Serve] or mount
+// [Server.Handler]; stop it with [Server.Shutdown].
+type Server struct {
+	store      Store
+	publicHost string
+	limits     Limits
+	log        *slog.Logger
+	clock      Clock
+
+	hub    hub
+	writer *writer
+	http   *http.Server
+
+	mu       sync.RWMutex // guards closing against submissions to the writer
+	closing  bool
+	connsWG  sync.WaitGroup
+	baseCtx  context.Context
+	stopBase context.CancelFunc
+}
+
+// New returns a relay serving cfg.Store. Its commit loop starts at once.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("relay: Config.Store is required")
+	}
+	s := &Server{
+		store:      cfg.Store,
+		publicHost: cfg.PublicHost,
+		limits:     cfg.Limits.withDefaults(),
+		log:        cfg.Logger,
+		clock:      cfg.Clock,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = systemClock{}
+	}
+	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
+	s.hub.init()
+	s.writer = newWriter(s)
+	go s.writer.run()
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
+	}
+	return s, nil
+}
+
+// Handler returns the relay's HTTP handler: the protocol at [wire.Path] and /healthz.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+wire.Path, s.serveWS)
+	mux.HandleFunc("GET /healthz", s.serveHealth)
+	return mux
+}
+
+// Serve accepts connections on l until [Server.Shutdown]; then it returns
+// [ErrServerClosed].
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("relay: serve: %w", err)
+	}
+	return ErrServerClosed
+}
+
+// ServeTLS is [Server.Serve] with TLS from the given certificate and key files.
+func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	if err := s.http.ServeTLS(l, certFile, keyFile); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("relay: serve: %w", err)
+	}
+	return ErrServerClosed
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closing
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	cw := &corkWriter{ResponseWriter: w, timeout: s.limits.WriteTimeout}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
+		// Devices are native apps, not pages: there is no Origin to check, and the
+		// authentication is a signature, not a cookie.
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		s.log.DebugContext(r.Context(), "websocket accept failed", "err", err)
+		return
+	}
+	host := s.publicHost
+	if host == "" {
+		host = r.Host
+	}
+	c := newConn(s, ws, cw.conn, host, r.RemoteAddr)
+	if !s.hub.track(c, &s.connsWG) {
+		ws.Close(websocket.StatusGoingAway, "relay shutting down")
+		return
+	}
+	defer s.connsWG.Done()
+	c.serve()
+}
+
+// submit hands a write to the commit loop, unless the relay is shutting down.
+func (s *Server) submit(o op) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closing {
+		return &wire.Error{Code: wire.CodeShuttingDown, Message: "relay is shutting down", RetryAfter: time.Second}
+	}
+	s.writer.ops <- o
+	return nil
+}
+
+// Shutdown stops the relay gracefully: it stops accepting connections and writes,
+// lets the commit loop commit and acknowledge every write already received, then
+// closes every connection (status 1001) after flushing what was queued for it. When
+// ctx ends first, the remaining connections are closed at once. The store stays open;
+// the caller closes it after Shutdown returns.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.closing
+	s.closing = true
+	s.mu.Unlock()
+	if already {
+		return errors.New("relay: Shutdown called twice")
+	}
+	s.log.InfoContext(ctx, "relay shutting down")
+	httpErr := s.http.Shutdown(ctx)
+	close(s.writer.ops)
+	select {
+	case <-s.writer.done:
+	case <-ctx.Done():
+		// The commit loop is stuck in the store; connections go down now, and whatever
+		// it commits will never be acknowledged — clients resend, idempotently.
+	}
+	for _, c := range s.hub.all() {
+		c.close(websocket.StatusGoingAway, "relay shutting down")
+	}
+	done := make(chan struct{})
+	go func() { s.connsWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, c := range s.hub.all() {
+			c.ws.CloseNow()
+		}
+		<-done
+		err = ctx.Err()
+	}
+	<-s.writer.done
+	s.stopBase()
+	if httpErr != nil && !errors.Is(httpErr, context.Canceled) && !errors.Is(httpErr, context.DeadlineExceeded) {
+		err = errors.Join(err, httpErr)
+	}
+	if err != nil {
+		return fmt.Errorf("relay: shutdown: %w", err)
+	}
+	s.log.Info("relay stopped")
+	return nil
+}
+
+// Stats are the relay's counters since it started.
+type Stats struct {
+	Commits int64 // durable transactions (group commits)
+	Writes  int64 // writes committed in them
+}
+
+// Stats returns the relay's counters; Writes/Commits is the mean group-commit size.
+func (s *Server) Stats() Stats {
+	return Stats{Commits: s.writer.commits.Load(), Writes: s.writer.writes.Load()}
+}

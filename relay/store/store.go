@@ -1,0 +1,130 @@
+// Package store keeps the relay's state in SQLite (modernc.org/sqlite, no cgo): accounts
+// and devices, chats with their members, epoch key logs and message logs, account logs
+// and device inboxes. It stores ciphertext it cannot read.
+//
+// The relay has exactly one writer: the relay's commit loop calls [SQLite.Write] with a
+// batch of writes, which runs them in one transaction and one fsync (group commit).
+// Reads run concurrently on a separate pool of read-only connections, thanks to WAL.
+// Durability is synchronous=FULL: when Write returns nil, the batch survives a power
+// cut.
+//
+// The schema is versioned by numbered, embedded migrations (migrations/NNNN_*.sql);
+// [Open] applies the missing ones in one transaction and refuses a database whose
+// schema is newer than this code ([ErrSchemaTooNew]).
+package store
+
+import (
+	"context"
+	"errors"
+
+	"hush/sync/wire"
+)
+
+// ErrNotFound reports that a record does not exist, or that the reader may not see it
+// (a chat of which it is not a member).
+var ErrNotFound = errors.New("store: not found")
+
+// ErrSchemaTooNew reports a database written by a newer relay; it is left untouched.
+var ErrSchemaTooNew = errors.New("store: database schema is newer than this relay supports")
+
+// Account is a registered account.
+type Account struct {
+	ID        wire.AccountID
+	PublicKey []byte // identity.AccountPublicKey.Bytes
+	Handle    string // normalised; "" if none
+	UsedBytes int64  // ciphertext bytes counted against the quota
+	CreatedAt int64  // Unix milliseconds
+}
+
+// Device is a device that authenticated at least once.
+type Device struct {
+	ID        wire.DeviceID
+	AccountID wire.AccountID
+	Cert      []byte
+	CreatedAt int64 // Unix milliseconds
+	RevokedAt int64 // Unix milliseconds; 0 if not revoked
+}
+
+// Revoked reports whether the device was revoked.
+func (d Device) Revoked() bool { return d.RevokedAt != 0 }
+
+// Chat is a chat as the writer needs it to enforce the rules.
+type Chat struct {
+	ID            wire.ChatID
+	Kind          wire.Kind
+	CreatedBy     wire.AccountID
+	Epoch         uint64 // current epoch; 0 before the first
+	RotatePending bool   // a member was removed since the current epoch was put
+	LastSeq       uint64
+	Members       map[wire.AccountID]*Member
+
+	no int64 // the store's local key; set by Tx.Chat and Tx.CreateChat
+}
+
+// Member is one account's membership in a chat, with its receipt positions.
+type Member struct {
+	Role         wire.Role
+	DeliveredSeq uint64
+	ReadSeq      uint64
+}
+
+// Tx is one write transaction, handed to the function given to [SQLite.Write]. Only
+// the relay's single writer uses it, so reads in it see every earlier write.
+type Tx interface {
+	// Account returns an account, or ErrNotFound.
+	Account(ctx context.Context, id wire.AccountID) (Account, error)
+	// Device returns a device, or ErrNotFound.
+	Device(ctx context.Context, id wire.DeviceID) (Device, error)
+	// ActiveDeviceCount counts an account's non-revoked devices.
+	ActiveDeviceCount(ctx context.Context, account wire.AccountID) (int, error)
+	// HandleOwner returns the account holding handle, or ErrNotFound.
+	HandleOwner(ctx context.Context, handle string) (wire.AccountID, error)
+	// AccountLogSeq returns the highest seq of an account log (0 if empty).
+	AccountLogSeq(ctx context.Context, account wire.AccountID) (uint64, error)
+	// Chat returns a chat with its members and last seq, or ErrNotFound.
+	Chat(ctx context.Context, id wire.ChatID) (*Chat, error)
+	// EpochAuthor returns the device that put an epoch, or ErrNotFound.
+	EpochAuthor(ctx context.Context, c *Chat, epoch uint64) (wire.DeviceID, error)
+
+	// CreateAccount inserts an account.
+	CreateAccount(ctx context.Context, a Account) error
+	// CreateDevice inserts a device.
+	CreateDevice(ctx context.Context, d Device) error
+	// RevokeDevice marks a device revoked at the given time.
+	RevokeDevice(ctx context.Context, id wire.DeviceID, at int64) error
+	// SetHandle binds a normalised handle to an account, replacing its previous one.
+	SetHandle(ctx context.Context, account wire.AccountID, handle string) error
+	// AddUsage adds delta (possibly negative) to an account's used bytes.
+	AddUsage(ctx context.Context, account wire.AccountID, delta int64) error
+
+	// CreateChat inserts a chat and its members.
+	CreateChat(ctx context.Context, c *Chat, createdAt int64) error
+	// SetMember inserts a member or changes its role.
+	SetMember(ctx context.Context, c *Chat, account wire.AccountID, role wire.Role) error
+	// RemoveMember deletes a membership.
+	RemoveMember(ctx context.Context, c *Chat, account wire.AccountID) error
+	// SetEpoch records c.Epoch and c.RotatePending.
+	SetEpoch(ctx context.Context, c *Chat) error
+	// InsertEpoch appends an epoch and its wrapped keys.
+	InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrapped []wire.WrappedKey) error
+	// SetMark stores a member's positions.
+	SetMark(ctx context.Context, c *Chat, account wire.AccountID, delivered, read uint64) error
+
+	// MessageSeq returns the Seq and ServerTime of a stored message, or ErrNotFound.
+	MessageSeq(ctx context.Context, c *Chat, msg wire.MsgID) (seq uint64, serverTime int64, err error)
+	// InsertMessage appends e to the chat log unless (chat, e.MsgID) exists; then it
+	// returns the stored entry's Seq and ServerTime and inserted=false.
+	InsertMessage(ctx context.Context, c *Chat, e wire.Entry) (seq uint64, serverTime int64, inserted bool, err error)
+	// RecordSeq returns the Seq and ServerTime of a stored account record, or
+	// ErrNotFound.
+	RecordSeq(ctx context.Context, account wire.AccountID, record wire.MsgID) (seq uint64, serverTime int64, err error)
+	// InsertAccountRecord appends e to the account log unless (account, e.RecordID)
+	// exists, like InsertMessage.
+	InsertAccountRecord(ctx context.Context, account wire.AccountID, e wire.AccountEntry) (seq uint64, serverTime int64, inserted bool, err error)
+	// InsertInboxItem stores an item (its Seq is assigned here) unless (device, ItemID)
+	// exists; it returns the item as stored.
+	InsertInboxItem(ctx context.Context, device wire.DeviceID, it wire.InboxItem) (stored wire.InboxItem, inserted bool, err error)
+	// DeleteInboxItems deletes items of a device and reports, per sender account, the
+	// ciphertext bytes freed.
+	DeleteInboxItems(ctx context.Context, device wire.DeviceID, ids []wire.MsgID) (map[wire.AccountID]int64, error)
+}

@@ -1,0 +1,866 @@
+package wire
+
+import "fmt"
+
+// Kind is a chat's kind.
+type Kind uint8
+
+// Chat kinds.
+const (
+	// KindDirect is a 1:1 chat: exactly two members, membership fixed, both may send
+	// and rotate the epoch.
+	KindDirect Kind = 1
+	// KindGroup is a group: every member sends; owner and admins manage members.
+	KindGroup Kind = 2
+	// KindChannel is a channel: owner and admins send; members only read.
+	KindChannel Kind = 3
+)
+
+func (k Kind) valid() bool { return k >= KindDirect && k <= KindChannel }
+
+// Role is a member's role in a chat.
+type Role uint8
+
+// Member roles.
+const (
+	// RoleOwner may do everything, including changing roles. The creator is the owner.
+	RoleOwner Role = 1
+	// RoleAdmin adds and removes members, puts epochs and (in channels) sends.
+	RoleAdmin Role = 2
+	// RoleMember sends in direct chats and groups, and reads. In a channel, a member
+	// is a subscriber: it reads only.
+	RoleMember Role = 3
+)
+
+func (r Role) valid() bool { return r >= RoleOwner && r <= RoleMember }
+
+// Limits are the relay's limits for this connection, announced in [Hello] so a client
+// can pace itself instead of discovering them by error.
+type Limits struct {
+	_                 struct{} `cbor:",toarray"`
+	MaxFrameSize      uint32
+	MaxCiphertextSize uint32
+	// RatePerSecond and Burst describe the token bucket of requests per connection.
+	RatePerSecond uint32
+	Burst         uint32
+	// MaxInFlight is how many requests a connection may have whose response is not
+	// yet written (writes wait for their commit); beyond it the relay stops reading
+	// the connection until a response goes out.
+	MaxInFlight uint32
+}
+
+// Hello is the relay's first frame on every connection.
+type Hello struct {
+	_          struct{} `cbor:",toarray"`
+	Versions   []uint16 // protocol versions the relay accepts
+	Challenge  Challenge
+	ServerTime int64 // Unix milliseconds
+	Limits     Limits
+}
+
+// Auth answers [Hello]: the device certificate (identity.IssueCertificate) and the
+// device key's signature, label [AuthLabel], over [AuthMessage].
+type Auth struct {
+	_          struct{} `cbor:",toarray"`
+	DeviceCert []byte
+	Signature  []byte
+}
+
+// AuthOK confirms authentication. NewAccount is true when this connection registered
+// the account at this relay.
+type AuthOK struct {
+	_          struct{} `cbor:",toarray"`
+	AccountID  AccountID
+	DeviceID   DeviceID
+	ServerTime int64 // Unix milliseconds
+	NewAccount bool
+}
+
+// OK answers a request that returns nothing.
+type OK struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+// RegisterHandle binds a handle to the caller's account, replacing its previous
+// handle. Signature is the account key's, label [HandleLabel], over [HandleMessage]
+// of the normalised handle.
+type RegisterHandle struct {
+	_         struct{} `cbor:",toarray"`
+	Handle    string
+	Signature []byte
+}
+
+// LookupHandle asks for the account holding a handle (case-insensitive, "@" optional).
+type LookupHandle struct {
+	_      struct{} `cbor:",toarray"`
+	Handle string
+}
+
+// LookupAccount asks for an account by id.
+type LookupAccount struct {
+	_         struct{} `cbor:",toarray"`
+	AccountID AccountID
+}
+
+// Account answers a lookup: the account public key (identity.AccountPublicKey.Bytes),
+// its handle ("" if none) and the certificates of its non-revoked devices. The client
+// verifies every certificate against the key itself; the relay is not trusted.
+type Account struct {
+	_          struct{} `cbor:",toarray"`
+	AccountKey []byte
+	Handle     string
+	Devices    [][]byte
+}
+
+// RevokeDevice revokes one of the caller's account's devices for good. Signature is
+// the account key's, label [RevokeLabel], over [RevokeMessage].
+type RevokeDevice struct {
+	_         struct{} `cbor:",toarray"`
+	DeviceID  DeviceID
+	Signature []byte
+}
+
+// DeviceRevoked tells an account's other devices that one of them was revoked.
+type DeviceRevoked struct {
+	_        struct{} `cbor:",toarray"`
+	DeviceID DeviceID
+}
+
+// Member is an account's membership in a chat.
+type Member struct {
+	_         struct{} `cbor:",toarray"`
+	AccountID AccountID
+	Role      Role
+}
+
+// CreateChat creates a chat. The caller becomes its owner whatever Members says about
+// it; every other member must be a known account. A direct chat names exactly one
+// other member. Retrying with the same ChatID by its creator returns the chat.
+type CreateChat struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ChatID
+	Kind    Kind
+	Members []Member
+}
+
+// UpdateMembers changes a chat's membership: Add adds accounts (or changes the role of
+// present ones), Remove removes them. Owner and admins add and remove members; only
+// the owner adds or removes admins and changes roles; anyone may remove itself (leave).
+// Direct chats cannot be changed.
+type UpdateMembers struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+	Add    []Member
+	Remove []AccountID
+}
+
+// GetChat asks for a chat's members and positions.
+type GetChat struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+}
+
+// MemberInfo is a member with its receipt positions.
+type MemberInfo struct {
+	_            struct{} `cbor:",toarray"`
+	AccountID    AccountID
+	Role         Role
+	DeliveredSeq uint64
+	ReadSeq      uint64
+}
+
+// ChatInfo describes a chat: its current epoch (0 before the first [PutEpoch]), the
+// last assigned sequence number and its members.
+type ChatInfo struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ChatID
+	Kind    Kind
+	Epoch   uint64
+	LastSeq uint64
+	Members []MemberInfo
+}
+
+// ChatList asks for the chats the caller's account belongs to, ordered by chat id,
+// starting after After (the zero id for the first page).
+type ChatList struct {
+	_     struct{} `cbor:",toarray"`
+	After ChatID
+	Limit uint32 // 0 means [DefaultPageEntries]
+}
+
+// ChatSummary is one chat in [Chats].
+type ChatSummary struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ChatID
+	Kind    Kind
+	Role    Role
+	Epoch   uint64
+	LastSeq uint64
+	ReadSeq uint64 // the caller's account's read position
+}
+
+// Chats answers [ChatList]. More says another page follows after the last chat id.
+type Chats struct {
+	_     struct{} `cbor:",toarray"`
+	Chats []ChatSummary
+	More  bool
+}
+
+// ChatChanged is pushed to every member (including the ones just removed, who see
+// themselves absent) after a chat is created or its membership changed.
+type ChatChanged struct {
+	_    struct{} `cbor:",toarray"`
+	Chat ChatInfo
+}
+
+// WrappedKey is an epoch key wrapped (encrypted) to one member account.
+type WrappedKey struct {
+	_         struct{} `cbor:",toarray"`
+	AccountID AccountID
+	Envelope  []byte
+}
+
+// PutEpoch appends the next epoch (the chat's current epoch + 1) to the chat's key log,
+// with the key wrapped to every current member — exactly once each, nobody else.
+// Owner and admins may put an epoch at any time; any member may in a direct chat, and
+// after a member left or was removed (the rotation the removal requires).
+type PutEpoch struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ChatID
+	Epoch   uint64
+	Wrapped []WrappedKey
+}
+
+// FetchEpochs asks for the caller's envelopes of the chat's epochs from FromEpoch on.
+type FetchEpochs struct {
+	_         struct{} `cbor:",toarray"`
+	ChatID    ChatID
+	FromEpoch uint64
+}
+
+// EpochKey is one epoch as a member sees it: the envelope wrapped to its account and
+// the device that put it.
+type EpochKey struct {
+	_          struct{} `cbor:",toarray"`
+	Epoch      uint64
+	Envelope   []byte
+	ByDevice   DeviceID
+	ByAccount  AccountID
+	ServerTime int64 // Unix milliseconds
+}
+
+// Epochs answers [FetchEpochs]; epochs without an envelope for the caller are left out.
+type Epochs struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+	Keys   []EpochKey
+	More   bool
+}
+
+// NewEpoch is pushed to every member's devices after a [PutEpoch], carrying that
+// member's envelope.
+type NewEpoch struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+	Key    EpochKey
+}
+
+// Send appends a message to a chat. The relay answers [Ack] only after the message is
+// durably committed; a resend with the same MsgID returns the original Ack and never
+// stores a second entry. Epoch must be the chat's current epoch ([CodeStaleEpoch]).
+type Send struct {
+	_          struct{} `cbor:",toarray"`
+	ChatID     ChatID
+	MsgID      MsgID
+	Epoch      uint64
+	Ciphertext []byte
+}
+
+// Ack confirms a durably committed [Send] with the sequence number the relay assigned.
+type Ack struct {
+	_          struct{} `cbor:",toarray"`
+	ChatID     ChatID
+	MsgID      MsgID
+	Seq        uint64
+	ServerTime int64 // Unix milliseconds
+}
+
+// Fetch asks for a chat's entries with Seq > AfterSeq, oldest first.
+type Fetch struct {
+	_        struct{} `cbor:",toarray"`
+	ChatID   ChatID
+	AfterSeq uint64
+	Limit    uint32 // 0 means [DefaultPageEntries]
+}
+
+// Entry is one message of a chat log.
+type Entry struct {
+	_             struct{} `cbor:",toarray"`
+	Seq           uint64
+	MsgID         MsgID
+	SenderAccount AccountID
+	SenderDevice  DeviceID
+	Epoch         uint64
+	ServerTime    int64 // Unix milliseconds
+	Ciphertext    []byte
+}
+
+// Page answers [Fetch]. More says further entries exist after the last one.
+type Page struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ChatID
+	Entries []Entry
+	More    bool
+}
+
+// Push carries a newly committed entry to every connected device of every member,
+// the sender's own devices included.
+type Push struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+	Entry  Entry
+}
+
+// Mark records the caller's account's delivered and read positions in a chat. The
+// relay keeps the highest values it has seen and pushes a [Receipt].
+type Mark struct {
+	_            struct{} `cbor:",toarray"`
+	ChatID       ChatID
+	DeliveredSeq uint64
+	ReadSeq      uint64
+}
+
+// Receipt tells members a member's positions changed. In channels it goes only to the
+// member's own devices.
+type Receipt struct {
+	_            struct{} `cbor:",toarray"`
+	ChatID       ChatID
+	AccountID    AccountID
+	DeliveredSeq uint64
+	ReadSeq      uint64
+}
+
+// Typing says the caller is typing in a chat. Sent with ReqID 0; no response; never
+// stored.
+type Typing struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ChatID
+}
+
+// TypingPush forwards a [Typing] to the other members' connected devices.
+type TypingPush struct {
+	_         struct{} `cbor:",toarray"`
+	ChatID    ChatID
+	AccountID AccountID
+	DeviceID  DeviceID
+}
+
+// AccountAppend appends an encrypted record to the caller's account log; idempotent
+// on RecordID like [Send].
+type AccountAppend struct {
+	_          struct{} `cbor:",toarray"`
+	RecordID   MsgID
+	Ciphertext []byte
+}
+
+// AccountAck confirms a durably committed [AccountAppend].
+type AccountAck struct {
+	_          struct{} `cbor:",toarray"`
+	RecordID   MsgID
+	Seq        uint64
+	ServerTime int64 // Unix milliseconds
+}
+
+// AccountFetch asks for account log records with Seq > AfterSeq, oldest first.
+type AccountFetch struct {
+	_        struct{} `cbor:",toarray"`
+	AfterSeq uint64
+	Limit    uint32 // 0 means [DefaultPageEntries]
+}
+
+// AccountEntry is one record of an account log.
+type AccountEntry struct {
+	_            struct{} `cbor:",toarray"`
+	Seq          uint64
+	RecordID     MsgID
+	SenderDevice DeviceID
+	ServerTime   int64 // Unix milliseconds
+	Ciphertext   []byte
+}
+
+// AccountPage answers [AccountFetch].
+type AccountPage struct {
+	_       struct{} `cbor:",toarray"`
+	Entries []AccountEntry
+	More    bool
+}
+
+// AccountPush carries a newly committed account record to the account's other
+// connected devices.
+type AccountPush struct {
+	_     struct{} `cbor:",toarray"`
+	Entry AccountEntry
+}
+
+// InboxSend puts an item into one device's inbox (secret-chat messages, key
+// envelopes, linking). Idempotent on (ToDevice, ItemID) while the item is unacknowledged.
+type InboxSend struct {
+	_          struct{} `cbor:",toarray"`
+	ToDevice   DeviceID
+	ItemID     MsgID
+	Ciphertext []byte
+}
+
+// InboxFetch asks for the caller's device inbox items with Seq > AfterSeq.
+type InboxFetch struct {
+	_        struct{} `cbor:",toarray"`
+	AfterSeq uint64
+	Limit    uint32 // 0 means [DefaultPageEntries]
+}
+
+// InboxItem is one item in a device inbox. Seq orders the inbox of one device.
+type InboxItem struct {
+	_           struct{} `cbor:",toarray"`
+	Seq         uint64
+	ItemID      MsgID
+	FromAccount AccountID
+	FromDevice  DeviceID
+	ServerTime  int64 // Unix milliseconds
+	Ciphertext  []byte
+}
+
+// InboxPage answers [InboxFetch].
+type InboxPage struct {
+	_     struct{} `cbor:",toarray"`
+	Items []InboxItem
+	More  bool
+}
+
+// InboxPush carries a new inbox item to its target device, if connected.
+type InboxPush struct {
+	_    struct{} `cbor:",toarray"`
+	Item InboxItem
+}
+
+// InboxAck deletes items from the caller's device inbox. Unknown ids are ignored, so
+// a repeated acknowledgement is harmless.
+type InboxAck struct {
+	_       struct{} `cbor:",toarray"`
+	ItemIDs []MsgID
+}
+
+// Type implements [Body].
+func (*Hello) Type() Type { return TypeHello }
+
+// Type implements [Body].
+func (*Auth) Type() Type { return TypeAuth }
+
+// Type implements [Body].
+func (*AuthOK) Type() Type { return TypeAuthOK }
+
+// Type implements [Body].
+func (*OK) Type() Type { return TypeOK }
+
+// Type implements [Body].
+func (*RegisterHandle) Type() Type { return TypeRegisterHandle }
+
+// Type implements [Body].
+func (*LookupHandle) Type() Type { return TypeLookupHandle }
+
+// Type implements [Body].
+func (*LookupAccount) Type() Type { return TypeLookupAccount }
+
+// Type implements [Body].
+func (*Account) Type() Type { return TypeAccount }
+
+// Type implements [Body].
+func (*RevokeDevice) Type() Type { return TypeRevokeDevice }
+
+// Type implements [Body].
+func (*DeviceRevoked) Type() Type { return TypeDeviceRevoked }
+
+// Type implements [Body].
+func (*CreateChat) Type() Type { return TypeCreateChat }
+
+// Type implements [Body].
+func (*UpdateMembers) Type() Type { return TypeUpdateMembers }
+
+// Type implements [Body].
+func (*GetChat) Type() Type { return TypeGetChat }
+
+// Type implements [Body].
+func (*ChatInfo) Type() Type { return TypeChatInfo }
+
+// Type implements [Body].
+func (*ChatList) Type() Type { return TypeChatList }
+
+// Type implements [Body].
+func (*Chats) Type() Type { return TypeChats }
+
+// Type implements [Body].
+func (*ChatChanged) Type() Type { return TypeChatChanged }
+
+// Type implements [Body].
+func (*PutEpoch) Type() Type { return TypePutEpoch }
+
+// Type implements [Body].
+func (*FetchEpochs) Type() Type { return TypeFetchEpochs }
+
+// Type implements [Body].
+func (*Epochs) Type() Type { return TypeEpochs }
+
+// Type implements [Body].
+func (*NewEpoch) Type() Type { return TypeNewEpoch }
+
+// Type implements [Body].
+func (*Send) Type() Type { return TypeSend }
+
+// Type implements [Body].
+func (*Ack) Type() Type { return TypeAck }
+
+// Type implements [Body].
+func (*Fetch) Type() Type { return TypeFetch }
+
+// Type implements [Body].
+func (*Page) Type() Type { return TypePage }
+
+// Type implements [Body].
+func (*Push) Type() Type { return TypePush }
+
+// Type implements [Body].
+func (*Mark) Type() Type { return TypeMark }
+
+// Type implements [Body].
+func (*Receipt) Type() Type { return TypeReceipt }
+
+// Type implements [Body].
+func (*Typing) Type() Type { return TypeTyping }
+
+// Type implements [Body].
+func (*TypingPush) Type() Type { return TypeTypingPush }
+
+// Type implements [Body].
+func (*AccountAppend) Type() Type { return TypeAccountAppend }
+
+// Type implements [Body].
+func (*AccountAck) Type() Type { return TypeAccountAck }
+
+// Type implements [Body].
+func (*AccountFetch) Type() Type { return TypeAccountFetch }
+
+// Type implements [Body].
+func (*AccountPage) Type() Type { return TypeAccountPage }
+
+// Type implements [Body].
+func (*AccountPush) Type() Type { return TypeAccountPush }
+
+// Type implements [Body].
+func (*InboxSend) Type() Type { return TypeInboxSend }
+
+// Type implements [Body].
+func (*InboxFetch) Type() Type { return TypeInboxFetch }
+
+// Type implements [Body].
+func (*InboxPage) Type() Type { return TypeInboxPage }
+
+// Type implements [Body].
+func (*InboxPush) Type() Type { return TypeInboxPush }
+
+// Type implements [Body].
+func (*InboxAck) Type() Type { return TypeInboxAck }
+
+// Validation: the limits beyond the CBOR shape. Sizes are checked here so that both
+// Encode (a local mistake) and Decode (a hostile peer) refuse the same frames.
+
+func checkCiphertext(what string, ct []byte) error {
+	if len(ct) == 0 {
+		return badFrame("%s: empty ciphertext", what)
+	}
+	if len(ct) > MaxCiphertextSize {
+		return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("%s: ciphertext of %d bytes exceeds %d", what, len(ct), MaxCiphertextSize)}
+	}
+	return nil
+}
+
+func checkLimit(limit uint32) error {
+	if limit > MaxPageEntries {
+		return badFrame("limit %d exceeds %d", limit, MaxPageEntries)
+	}
+	return nil
+}
+
+func checkSig(what string, sig []byte) error {
+	if len(sig) != SignatureSize {
+		return badFrame("%s: signature of %d bytes, want %d", what, len(sig), SignatureSize)
+	}
+	return nil
+}
+
+func checkHandleInput(h string) error {
+	if len(h) > MaxHandleInput {
+		return badFrame("handle of %d bytes exceeds %d", len(h), MaxHandleInput)
+	}
+	return nil
+}
+
+// maxCertificateSize mirrors identity.MaxCertificateSize without importing identity,
+// so this package stays a leaf.
+const maxCertificateSize = 1024
+
+func checkCert(c []byte) error {
+	if len(c) == 0 || len(c) > maxCertificateSize {
+		return badFrame("certificate of %d bytes (want 1 to %d)", len(c), maxCertificateSize)
+	}
+	return nil
+}
+
+func checkEpochKey(k *EpochKey) error {
+	if k.Epoch == 0 {
+		return badFrame("epoch 0")
+	}
+	if len(k.Envelope) == 0 || len(k.Envelope) > MaxEnvelopeSize {
+		return badFrame("envelope of %d bytes (want 1 to %d)", len(k.Envelope), MaxEnvelopeSize)
+	}
+	return nil
+}
+
+func checkChatInfo(c *ChatInfo) error {
+	if !c.Kind.valid() {
+		return badFrame("unknown chat kind %d", c.Kind)
+	}
+	if len(c.Members) > MaxChatMembers {
+		return badFrame("%d members exceed %d", len(c.Members), MaxChatMembers)
+	}
+	for _, m := range c.Members {
+		if !m.Role.valid() {
+			return badFrame("unknown role %d", m.Role)
+		}
+	}
+	return nil
+}
+
+func (*OK) validate() error { return nil }
+
+func (h *Hello) validate() error {
+	if len(h.Versions) == 0 || len(h.Versions) > MaxVersions {
+		return badFrame("hello lists %d versions (want 1 to %d)", len(h.Versions), MaxVersions)
+	}
+	return nil
+}
+
+func (a *Auth) validate() error {
+	if err := checkCert(a.DeviceCert); err != nil {
+		return err
+	}
+	return checkSig("auth", a.Signature)
+}
+
+func (*AuthOK) validate() error { return nil }
+
+func (r *RegisterHandle) validate() error {
+	if err := checkHandleInput(r.Handle); err != nil {
+		return err
+	}
+	return checkSig("register handle", r.Signature)
+}
+
+func (l *LookupHandle) validate() error { return checkHandleInput(l.Handle) }
+
+func (*LookupAccount) validate() error { return nil }
+
+func (a *Account) validate() error {
+	if len(a.AccountKey) != 64 {
+		return badFrame("account key of %d bytes, want 64", len(a.AccountKey))
+	}
+	if err := checkHandleInput(a.Handle); err != nil {
+		return err
+	}
+	if len(a.Devices) > MaxDevicesPerAccount {
+		return badFrame("%d devices exceed %d", len(a.Devices), MaxDevicesPerAccount)
+	}
+	for _, c := range a.Devices {
+		if err := checkCert(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *RevokeDevice) validate() error { return checkSig("revoke device", r.Signature) }
+
+func (*DeviceRevoked) validate() error { return nil }
+
+func (c *CreateChat) validate() error {
+	if c.ChatID.IsZero() {
+		return badFrame("zero chat id")
+	}
+	if !c.Kind.valid() {
+		return badFrame("unknown chat kind %d", c.Kind)
+	}
+	if len(c.Members) > MaxChatMembers {
+		return badFrame("%d members exceed %d", len(c.Members), MaxChatMembers)
+	}
+	for _, m := range c.Members {
+		if !m.Role.valid() {
+			return badFrame("unknown role %d", m.Role)
+		}
+	}
+	return nil
+}
+
+func (u *UpdateMembers) validate() error {
+	if len(u.Add)+len(u.Remove) == 0 {
+		return badFrame("update changes nothing")
+	}
+	if len(u.Add)+len(u.Remove) > MaxChatMembers {
+		return badFrame("%d changes exceed %d", len(u.Add)+len(u.Remove), MaxChatMembers)
+	}
+	for _, m := range u.Add {
+		if !m.Role.valid() {
+			return badFrame("unknown role %d", m.Role)
+		}
+	}
+	return nil
+}
+
+func (*GetChat) validate() error { return nil }
+
+func (c *ChatInfo) validate() error { return checkChatInfo(c) }
+
+func (c *ChatList) validate() error { return checkLimit(c.Limit) }
+
+func (c *Chats) validate() error {
+	if len(c.Chats) > MaxPageEntries {
+		return badFrame("%d chats exceed %d", len(c.Chats), MaxPageEntries)
+	}
+	for _, s := range c.Chats {
+		if !s.Kind.valid() || !s.Role.valid() {
+			return badFrame("chat summary with kind %d, role %d", s.Kind, s.Role)
+		}
+	}
+	return nil
+}
+
+func (c *ChatChanged) validate() error { return checkChatInfo(&c.Chat) }
+
+func (p *PutEpoch) validate() error {
+	if p.Epoch == 0 {
+		return badFrame("epoch 0")
+	}
+	if len(p.Wrapped) == 0 || len(p.Wrapped) > MaxChatMembers {
+		return badFrame("%d wrapped keys (want 1 to %d)", len(p.Wrapped), MaxChatMembers)
+	}
+	for _, w := range p.Wrapped {
+		if len(w.Envelope) == 0 || len(w.Envelope) > MaxEnvelopeSize {
+			return badFrame("envelope of %d bytes (want 1 to %d)", len(w.Envelope), MaxEnvelopeSize)
+		}
+	}
+	return nil
+}
+
+func (*FetchEpochs) validate() error { return nil }
+
+func (e *Epochs) validate() error {
+	if len(e.Keys) > MaxPageEntries {
+		return badFrame("%d epoch keys exceed %d", len(e.Keys), MaxPageEntries)
+	}
+	for i := range e.Keys {
+		if err := checkEpochKey(&e.Keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *NewEpoch) validate() error { return checkEpochKey(&n.Key) }
+
+func (s *Send) validate() error {
+	if s.MsgID.IsZero() {
+		return badFrame("zero message id")
+	}
+	if s.Epoch == 0 {
+		return badFrame("epoch 0")
+	}
+	return checkCiphertext("send", s.Ciphertext)
+}
+
+func (*Ack) validate() error { return nil }
+
+func (f *Fetch) validate() error { return checkLimit(f.Limit) }
+
+func (p *Page) validate() error {
+	if len(p.Entries) > MaxPageEntries {
+		return badFrame("%d entries exceed %d", len(p.Entries), MaxPageEntries)
+	}
+	for i := range p.Entries {
+		if err := checkCiphertext("page entry", p.Entries[i].Ciphertext); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Push) validate() error { return checkCiphertext("push", p.Entry.Ciphertext) }
+
+func (*Mark) validate() error { return nil }
+
+func (*Receipt) validate() error { return nil }
+
+func (*Typing) validate() error { return nil }
+
+func (*TypingPush) validate() error { return nil }
+
+func (a *AccountAppend) validate() error {
+	if a.RecordID.IsZero() {
+		return badFrame("zero record id")
+	}
+	return checkCiphertext("account append", a.Ciphertext)
+}
+
+func (*AccountAck) validate() error { return nil }
+
+func (a *AccountFetch) validate() error { return checkLimit(a.Limit) }
+
+func (a *AccountPage) validate() error {
+	if len(a.Entries) > MaxPageEntries {
+		return badFrame("%d entries exceed %d", len(a.Entries), MaxPageEntries)
+	}
+	for i := range a.Entries {
+		if err := checkCiphertext("account entry", a.Entries[i].Ciphertext); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *AccountPush) validate() error { return checkCiphertext("account push", a.Entry.Ciphertext) }
+
+func (s *InboxSend) validate() error {
+	if s.ItemID.IsZero() {
+		return badFrame("zero item id")
+	}
+	return checkCiphertext("inbox send", s.Ciphertext)
+}
+
+func (f *InboxFetch) validate() error { return checkLimit(f.Limit) }
+
+func (p *InboxPage) validate() error {
+	if len(p.Items) > MaxPageEntries {
+		return badFrame("%d items exceed %d", len(p.Items), MaxPageEntries)
+	}
+	for i := range p.Items {
+		if err := checkCiphertext("inbox item", p.Items[i].Ciphertext); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *InboxPush) validate() error { return checkCiphertext("inbox push", p.Item.Ciphertext) }
+
+func (a *InboxAck) validate() error {
+	if len(a.ItemIDs) == 0 || len(a.ItemIDs) > MaxPageEntries {
+		return badFrame("%d item ids (want 1 to %d)", len(a.ItemIDs), MaxPageEntries)
+	}
+	return nil
+}
