@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,6 +23,12 @@ import (
 	"hush/app"
 	"hush/datadir"
 )
+
+// appIcon is the window icon on Linux (Windows and macOS take theirs from the
+// packaged executable).
+//
+//go:embed build/appicon.png
+var appIcon []byte
 
 // wailsEmitter sends app events through the Wails runtime to the window.
 type wailsEmitter struct{ ctx context.Context }
@@ -100,7 +107,7 @@ func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Write
 		// No GPU compositing: a chat UI does not need it, it saves ~70 MB PSS and
 		// ~100 ms of start-up under software rendering, and it avoids the blank
 		// windows some GPU drivers give WebKitGTK.
-		Linux:   &linux.Options{ProgramName: "hush", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		Linux:   &linux.Options{ProgramName: "hush", Icon: appIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		Windows: &windows.Options{WebviewUserDataPath: webviewData},
 		Mac:     &mac.Options{About: &mac.AboutInfo{Title: "Hush", Message: versionString()}},
 	})
