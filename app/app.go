@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"hush/chat"
 	"hush/clock"
 	"hush/identity"
 	"hush/vault"
@@ -73,6 +74,9 @@ type Config struct {
 	// VaultOptions are passed to vault.Create and vault.Open; tests use them to pick
 	// cheap KDF parameters.
 	VaultOptions vault.Options
+	// DefaultRelayURL is the relay used until the user sets one; "" means
+	// chat.DefaultRelayURL (a relay on this machine).
+	DefaultRelayURL string
 }
 
 // Core holds the application state. Its zero value is not usable; call [New].
@@ -98,6 +102,7 @@ type session struct {
 	device  *identity.DeviceKey
 	profile Profile
 	prefs   preferences
+	engine  *chat.Engine // nil if messaging failed to start
 }
 
 // New returns a Core for the vault at cfg.VaultPath. It does not open the vault.
@@ -134,7 +139,8 @@ func (c *Core) emit(name string, data any) {
 
 // Services returns the bound services, in the order the UI's client expects.
 func (c *Core) Services() []any {
-	return []any{&AccountService{c: c}, &SettingsService{c: c}}
+	return []any{&AccountService{c: c}, &SettingsService{c: c},
+		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}}
 }
 
 // Shutdown locks the vault and releases everything. It is safe to call twice.
@@ -168,6 +174,7 @@ func (c *Core) lockLocked() bool {
 		return false
 	}
 	c.session = nil
+	stopEngineLocked(s) // before the keys and the vault go
 	s.account.Destroy()
 	s.device.Destroy()
 	if err := s.vault.Close(); err != nil {

@@ -27,10 +27,18 @@ func (r *recorder) Emit(name string, data any) {
 	r.events = append(r.events, name)
 }
 
+// list returns the vault and settings events; the messaging engine's events
+// (connection:changed, ...) are checked in chat_test.go.
 func (r *recorder) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.events...)
+	var out []string
+	for _, e := range r.events {
+		if strings.HasPrefix(e, "vault:") || strings.HasPrefix(e, "settings:") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 type fixture struct {

@@ -1,0 +1,359 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"hush/chat"
+	"hush/vault"
+)
+
+// errNoMessaging reports that the messaging engine could not start in this session.
+var errNoMessaging = errors.New("Messaging is not available: the chat engine did not start. Lock and unlock to try again.")
+
+// coreEmitter hands the engine's events to whatever emitter the Core has now.
+type coreEmitter struct{ c *Core }
+
+func (e coreEmitter) Emit(name string, data any) { e.c.emit(name, data) }
+
+// startEngineLocked starts the chat engine of a freshly unlocked session. A failure
+// leaves the vault unlocked without messaging (and says so in the log): the rest of
+// the app still works.
+func (c *Core) startEngineLocked(ctx context.Context, s *session) {
+	var cert []byte
+	err := s.vault.View(ctx, func(tx *vault.Tx) error {
+		d, err := tx.Device(vault.ID(s.device.ID()))
+		if err != nil {
+			return err
+		}
+		cert = d.Certificate
+		return nil
+	})
+	if err != nil {
+		c.log.Error("chat engine: read device certificate", "err", err)
+		return
+	}
+	e, err := chat.New(ctx, chat.Config{
+		Vault:       s.vault,
+		Account:     s.account,
+		Device:      s.device,
+		Certificate: cert,
+		DisplayName: s.profile.DisplayName,
+		RelayURL:    c.relayURL(ctx, s.vault),
+		Emitter:     coreEmitter{c},
+		Clock:       c.clk,
+		Logger:      c.log.With("component", "chat"),
+	})
+	if err == nil {
+		err = e.Start()
+	}
+	if err != nil {
+		c.log.Error("chat engine did not start", "err", err)
+		return
+	}
+	s.engine = e
+}
+
+// stopEngineLocked stops the session's engine; none of its goroutines survives.
+func stopEngineLocked(s *session) {
+	if s.engine != nil {
+		s.engine.Close()
+		s.engine = nil
+	}
+}
+
+// chatEngine returns the unlocked session's engine. The caller uses it without
+// holding c.mu (requests may take a while); if the vault locks meanwhile, the engine
+// answers with ErrClosed, which messagingError turns into ErrLocked.
+func (c *Core) chatEngine() (*chat.Engine, error) {
+	e, _, err := c.chatEngineAndVault()
+	return e, err
+}
+
+func (c *Core) chatEngineAndVault() (*chat.Engine, *vault.Vault, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.session == nil {
+		return nil, nil, ErrLocked
+	}
+	if c.session.engine == nil {
+		return nil, nil, errNoMessaging
+	}
+	return c.session.engine, c.session.vault, nil
+}
+
+// withEngine runs fn with the engine and a bounded context, wording its error.
+func (c *Core) withEngine(fn func(ctx context.Context, e *chat.Engine) error) error {
+	e, err := c.chatEngine()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := defaultContext()
+	defer cancel()
+	return messagingError(fn(ctx, e))
+}
+
+// ChatService lists chats and their messages, sends, and manages members. All
+// methods need the vault unlocked.
+type ChatService struct{ c *Core }
+
+// List returns the chat list: pinned chats first, then by latest activity.
+func (s *ChatService) List() ([]ChatSummary, error) {
+	var out []ChatSummary
+	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.List(ctx)
+		return err
+	})
+	return out, err
+}
+
+// OpenDirect returns the 1:1 chat with an account, creating it if needed.
+func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
+	id, err := parseID("account", accountID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	var out ChatSummary
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.OpenDirect(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// CreateGroup creates a group owned by this account.
+func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary, error) {
+	ids, err := parseIDs("account", memberIDs)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	var out ChatSummary
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.CreateGroup(ctx, title, ids)
+		return err
+	})
+	return out, err
+}
+
+// CreateChannel creates a channel owned by this account; subscribers read only.
+func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatSummary, error) {
+	ids, err := parseIDs("account", subscriberIDs)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	var out ChatSummary
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.CreateChannel(ctx, title, ids)
+		return err
+	})
+	return out, err
+}
+
+// Members returns a chat's members.
+func (s *ChatService) Members(chatID string) ([]Member, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.Members(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// AddMembers adds accounts to a group or channel.
+func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := parseIDs("account", accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.AddMembers(ctx, id, ids)
+		return err
+	})
+	return out, err
+}
+
+// RemoveMember removes an account from a group or channel and rotates the chat key.
+func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := parseID("account", accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.RemoveMember(ctx, id, acct)
+		return err
+	})
+	return out, err
+}
+
+// SetRole changes a member's role: "admin" or "member" (there is one owner).
+func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := parseID("account", accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.SetRole(ctx, id, acct, role)
+		return err
+	})
+	return out, err
+}
+
+// Leave leaves a group or channel.
+func (s *ChatService) Leave(chatID string) error {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Leave(ctx, id) })
+}
+
+// Messages returns a page of messages, newest first; before is "" or a page's
+// nextBefore.
+func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return MessagePage{}, err
+	}
+	var out MessagePage
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.Messages(ctx, id, before, limit)
+		return err
+	})
+	return out, err
+}
+
+// Send writes a message; it stays pending in the outbox until the relay
+// acknowledges it. replyTo is "" or the id of a message in the same chat.
+func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return Message{}, err
+	}
+	var reply *vault.ID
+	if replyTo != "" {
+		r, err := parseID("message", replyTo)
+		if err != nil {
+			return Message{}, err
+		}
+		reply = &r
+	}
+	var out Message
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.Send(ctx, id, body, reply)
+		return err
+	})
+	return out, err
+}
+
+// MarkRead marks everything received in a chat as read.
+func (s *ChatService) MarkRead(chatID string) error {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.MarkRead(ctx, id) })
+}
+
+// Typing tells the other members this user is typing (never stored).
+func (s *ChatService) Typing(chatID string) error {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Typing(ctx, id) })
+}
+
+// SetPinned pins or unpins a chat.
+func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error) {
+	id, err := parseID("chat", chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	var out ChatSummary
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.SetPinned(ctx, id, pinned)
+		return err
+	})
+	return out, err
+}
+
+// ContactService finds people by handle and keeps their pinned keys. All methods
+// need the vault unlocked.
+type ContactService struct{ c *Core }
+
+// RegisterHandle claims @handle for this account at the relay.
+func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
+	var out Connection
+	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.RegisterHandle(ctx, handle)
+		return err
+	})
+	return out, err
+}
+
+// Add looks a handle up and pins the account's keys on first use.
+func (s *ContactService) Add(handle string) (Contact, error) {
+	var out Contact
+	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.AddContact(ctx, handle)
+		return err
+	})
+	return out, err
+}
+
+// List returns every contact.
+func (s *ContactService) List() ([]Contact, error) {
+	var out []Contact
+	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.Contacts(ctx)
+		return err
+	})
+	return out, err
+}
+
+// SafetyNumber returns the number to compare with a contact out of band.
+func (s *ContactService) SafetyNumber(accountID string) (SafetyNumber, error) {
+	id, err := parseID("account", accountID)
+	if err != nil {
+		return SafetyNumber{}, err
+	}
+	var out SafetyNumber
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.SafetyNumber(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// MarkVerified records that the safety number was compared (or withdraws it).
+func (s *ContactService) MarkVerified(accountID string, verified bool) (Contact, error) {
+	id, err := parseID("account", accountID)
+	if err != nil {
+		return Contact{}, err
+	}
+	var out Contact
+	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = e.MarkVerified(ctx, id, verified)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,224 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"hush/vault"
+)
+
+// arrivals is an Emitter that notes when each message:new was emitted, which is
+// right after the recipient's vault transaction committed.
+type arrivals struct {
+	mu    sync.Mutex
+	at    map[string]time.Time // message:new
+	acked map[string]time.Time // message:status "sent"
+}
+
+func (a *arrivals) Emit(name string, data any) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch name {
+	case EventMessageNew:
+		a.at[data.(Message).ID] = now
+	case EventMessageStatus:
+		if st := data.(StatusEvent); st.Status == StatusSent && a.acked != nil {
+			a.acked[st.MessageID] = now
+		}
+	}
+}
+
+func (a *arrivals) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.at)
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// BenchmarkFullPath measures send → receive through a real relay on loopback, at a
+// paced 1,000 messages per second: the sender's vault write and outbox, sealing,
+// the relay's durable commit, the push, verification, decryption and the
+// recipient's vault commit. Each iteration sends benchMessages messages.
+//
+//	go test -run '^$' -bench FullPath -benchtime 3x ./chat
+func BenchmarkFullPath(b *testing.B) {
+	const benchMessages = 3000
+	const rate = time.Millisecond // one message per millisecond
+	r := startRelay(b)
+	alice := newPeer(b, "Alice", "ws://"+r.Addr)
+	bob := newPeer(b, "Bob", "ws://"+r.Addr)
+	alice.register(b, "alice")
+	bob.register(b, "bob")
+	chatID := direct(b, alice, bob, "bob")
+	arr := &arrivals{at: map[string]time.Time{}}
+	bob.stop()
+	bob.startWith(b, arr)
+	bob.online(b)
+	sender := &arrivals{at: map[string]time.Time{}, acked: map[string]time.Time{}}
+	alice.stop()
+	alice.startWith(b, sender)
+	alice.online(b)
+	ctx := context.Background()
+	var lat, toAck, afterAck, sendCall []time.Duration
+	var elapsed time.Duration
+	b.ResetTimer()
+	for range b.N {
+		sent := make(map[string]time.Time, benchMessages)
+		start := time.Now()
+		next := start
+		for i := range benchMessages {
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+			next = next.Add(rate)
+			t0 := time.Now()
+			m, err := alice.engine.Send(ctx, chatID, fmt.Sprintf("benchmark message %d with a little text", i), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sendCall = append(sendCall, time.Since(t0))
+			sent[m.ID] = t0
+		}
+		elapsed += time.Since(start)
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			arr.mu.Lock()
+			got := 0
+			for id := range sent {
+				if _, ok := arr.at[id]; ok {
+					got++
+				}
+			}
+			arr.mu.Unlock()
+			if got == len(sent) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("only %d of %d arrived", got, len(sent))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		arr.mu.Lock()
+		sender.mu.Lock()
+		for id, t0 := range sent {
+			lat = append(lat, arr.at[id].Sub(t0))
+			if a, ok := sender.acked[id]; ok {
+				toAck = append(toAck, a.Sub(t0))
+				afterAck = append(afterAck, arr.at[id].Sub(a))
+			}
+		}
+		sender.mu.Unlock()
+		arr.mu.Unlock()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(percentile(lat, 0.999).Microseconds())/1000, "p99.9-ms")
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "sent-msgs/s")
+	if testing.Verbose() {
+		b.Logf("Send call p50 %v p99 %v; send→ack p50 %v p99 %v; ack→received p50 %v p99 %v",
+			percentile(sendCall, .5), percentile(sendCall, .99), percentile(toAck, .5), percentile(toAck, .99),
+			percentile(afterAck, .5), percentile(afterAck, .99))
+	}
+}
+
+// BenchmarkOpenLargeChat measures opening a chat of 100,000 messages as the UI does:
+// the first page of 50 (vault read and field decryption, names, states) and each
+// further page, walking back through the whole history.
+//
+//	go test -run '^$' -bench OpenLargeChat -benchtime 3x ./chat
+func BenchmarkOpenLargeChat(b *testing.B) {
+	const total = 100_000
+	const pageSize = 50
+	const pages = total/pageSize - 1
+	r := startRelay(b)
+	alice := newPeer(b, "Alice", "ws://"+r.Addr)
+	bob := newPeer(b, "Bob", "ws://"+r.Addr)
+	alice.register(b, "alice")
+	bob.register(b, "bob")
+	chatID := direct(b, alice, bob, "bob")
+	ctx := context.Background()
+	// Fill Bob's vault as if the history had been synced.
+	now := time.Now()
+	for base := 0; base < total; base += 2000 {
+		err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
+			for i := base; i < base+2000; i++ {
+				id, _ := vault.NewID()
+				from := alice.id()
+				if i%3 == 0 {
+					from = bob.id()
+				}
+				if err := tx.InsertMessage(vault.Message{
+					ID: id, ChatID: chatID, Seq: int64(i + 1), SenderAccount: from,
+					SentAt: now.Add(time.Duration(i-total) * time.Second),
+					Body:   fmt.Sprintf("history message %d, a line of ordinary length for a chat", i),
+					Status: vault.StatusSent,
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	var first, further []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		page, err := bob.engine.Messages(ctx, chatID, "", pageSize)
+		if err != nil || len(page.Messages) != pageSize {
+			b.Fatalf("first page: %d, %v", len(page.Messages), err)
+		}
+		first = append(first, time.Since(t0))
+		for range pages {
+			t0 := time.Now()
+			page, err = bob.engine.Messages(ctx, chatID, page.NextBefore, pageSize)
+			if err != nil || len(page.Messages) != pageSize {
+				b.Fatalf("page: %d, %v", len(page.Messages), err)
+			}
+			further = append(further, time.Since(t0))
+		}
+		if last := page.Messages[pageSize-1]; last.Seq != 1 {
+			b.Fatalf("the walk ended at seq %d, not at the first message", last.Seq)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(percentile(first, 0.5).Microseconds())/1000, "first-p50-ms")
+	b.ReportMetric(float64(percentile(first, 0.99).Microseconds())/1000, "first-p99-ms")
+	b.ReportMetric(float64(percentile(further, 0.5).Microseconds())/1000, "page-p50-ms")
+	b.ReportMetric(float64(percentile(further, 0.99).Microseconds())/1000, "page-p99-ms")
+}
+
+// BenchmarkSendOffline measures Send alone (the vault transaction that writes the
+// message and its outbox item), with the relay away so nothing else runs.
+//
+//	go test -run '^$' -bench SendOffline -benchtime 2000x ./chat
+func BenchmarkSendOffline(b *testing.B) {
+	r := startRelay(b)
+	alice := newPeer(b, "Alice", "ws://"+r.Addr)
+	bob := newPeer(b, "Bob", "ws://"+r.Addr)
+	alice.register(b, "alice")
+	bob.register(b, "bob")
+	chatID := direct(b, alice, bob, "bob")
+	r.Stop()
+	waitFor(b, 1e10, "offline", func() bool { return alice.engine.Connection().State != StateOnline })
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := alice.engine.Send(ctx, chatID, "benchmark message with a little text", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,814 @@
+package chat
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"hush/e2e"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// directChatLabel derives the id of the 1:1 chat of two accounts, so both sides
+// open the same chat instead of racing to create two.
+const directChatLabel = "hush/v1/direct-chat-id"
+
+// Message sizes.
+const (
+	// maxPreviewRunes is the length of the last-message preview in the chat list.
+	maxPreviewRunes = 100
+	// maxSealedContent keeps a message in the 16 KiB padding bucket, the largest
+	// whose sealed form fits the relay's ciphertext limit (64 KiB).
+	maxSealedContent = 16<<10 - 1
+	// defaultPageSize and maxPageSize bound Messages.
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+func directChatID(a, b vault.ID) vault.ID {
+	if bytes.Compare(a[:], b[:]) > 0 {
+		a, b = b, a
+	}
+	h := sha256.New()
+	h.Write([]byte(directChatLabel))
+	h.Write(a[:])
+	h.Write(b[:])
+	var id vault.ID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+func vaultKind(k wire.Kind) (vault.ChatKind, bool) {
+	switch k {
+	case wire.KindDirect:
+		return vault.ChatDirect, true
+	case wire.KindGroup:
+		return vault.ChatGroup, true
+	case wire.KindChannel:
+		return vault.ChatChannel, true
+	}
+	return 0, false
+}
+
+func kindName(k vault.ChatKind) string {
+	switch k {
+	case vault.ChatDirect:
+		return KindDirect
+	case vault.ChatChannel:
+		return KindChannel
+	}
+	return KindGroup
+}
+
+func vaultRole(r wire.Role) vault.Role {
+	switch r {
+	case wire.RoleOwner:
+		return vault.RoleOwner
+	case wire.RoleAdmin:
+		return vault.RoleAdmin
+	}
+	return vault.RoleMember
+}
+
+func roleName(r vault.Role) string {
+	switch r {
+	case vault.RoleOwner:
+		return RoleOwner
+	case vault.RoleAdmin:
+		return RoleAdmin
+	case vault.RoleMember:
+		return RoleMember
+	}
+	return ""
+}
+
+// canPost reports whether role may send in a chat of kind.
+func canPost(kind vault.ChatKind, role vault.Role) bool {
+	if role == 0 {
+		return false
+	}
+	return kind != vault.ChatChannel || role == vault.RoleOwner || role == vault.RoleAdmin
+}
+
+// statusOf derives a message's state: own relayed messages are delivered or read
+// once another member's position passed them.
+func statusOf(m vault.Message, meta chatMeta, me vault.ID) string {
+	switch {
+	case m.Status == vault.StatusFailed:
+		return StatusFailed
+	case m.Seq == 0:
+		return StatusPending
+	case m.SenderAccount != me:
+		if uint64(m.Seq) <= meta.MyRead {
+			return StatusRead
+		}
+		return StatusDelivered
+	case uint64(m.Seq) <= meta.PeerRead:
+		return StatusRead
+	case uint64(m.Seq) <= meta.PeerDelivered:
+		return StatusDelivered
+	}
+	return StatusSent
+}
+
+// nameOf returns how the UI names an account.
+func (e *Engine) nameOf(tx *vault.Tx, id vault.ID, cache nameCache) string {
+	if id == e.meID {
+		return e.name
+	}
+	if n, ok := cache[id]; ok {
+		return n
+	}
+	n := "Unknown " + id.String()[:8]
+	if c, err := tx.Contact(id); err == nil {
+		n = toContact(c).DisplayName
+	}
+	cache[id] = n
+	return n
+}
+
+func (e *Engine) toMessage(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
+	out := Message{
+		ID:         m.ID.String(),
+		ChatID:     m.ChatID.String(),
+		SenderID:   m.SenderAccount.String(),
+		SenderName: e.nameOf(tx, m.SenderAccount, names),
+		Outgoing:   m.SenderAccount == e.meID,
+		Body:       m.Body,
+		SentAt:     m.SentAt.UnixMilli(),
+		Seq:        m.Seq,
+		Status:     statusOf(m, *meta, e.meID),
+	}
+	if m.ReplyTo != nil {
+		out.ReplyTo = m.ReplyTo.String()
+	}
+	return out
+}
+
+// summary builds the chat list row of c.
+func (e *Engine) summary(tx *vault.Tx, c vault.Chat) (ChatSummary, error) {
+	return e.summaryWith(tx, c, nil)
+}
+
+// summaryWith builds the chat list row of c; last, when given, is its newest message,
+// which saves looking it up.
+func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message) (ChatSummary, error) {
+	role := roleOf(&c, e.meID)
+	s := ChatSummary{
+		ID:          c.ID.String(),
+		Kind:        kindName(c.Kind),
+		Title:       c.Title,
+		Unread:      c.Unread,
+		Pinned:      c.Pinned,
+		MyRole:      roleName(role),
+		CanPost:     canPost(c.Kind, role),
+		MemberCount: len(c.Members),
+	}
+	if c.Kind == vault.ChatDirect {
+		for _, m := range c.Members {
+			if m.AccountID != e.meID {
+				s.Title = e.nameOf(tx, m.AccountID, nameCache{})
+			}
+		}
+	}
+	if s.Title == "" {
+		s.Title = "Untitled " + kindName(c.Kind)
+	}
+	if last == nil {
+		page, _, err := tx.Messages(c.ID, vault.PageCursor{}, 1)
+		if err != nil {
+			return ChatSummary{}, err
+		}
+		if len(page) == 1 {
+			last = &page[0]
+		}
+	}
+	if last != nil {
+		s.LastMessage = preview(last.Body)
+		s.LastMessageAt = last.SentAt.UnixMilli()
+	} else if !c.LastActivity.IsZero() {
+		s.LastMessageAt = c.LastActivity.UnixMilli()
+	}
+	return s, nil
+}
+
+func preview(body string) string {
+	body = strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(body) <= maxPreviewRunes {
+		return body
+	}
+	r := []rune(body)
+	return string(r[:maxPreviewRunes-1]) + "…"
+}
+
+// List returns the chat list: pinned chats first, then by latest activity.
+func (e *Engine) List(ctx context.Context) ([]ChatSummary, error) {
+	var out []ChatSummary
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		out = make([]ChatSummary, 0, len(chats))
+		for _, c := range chats {
+			if c.Kind == vault.ChatSecret {
+				continue
+			}
+			s, err := e.summary(tx, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list chats: %w", err)
+	}
+	return out, nil
+}
+
+// Summary returns one chat's list row.
+func (e *Engine) Summary(ctx context.Context, id vault.ID) (ChatSummary, error) {
+	var s ChatSummary
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		s, err = e.summary(tx, c)
+		return err
+	})
+	return s, notFound(err, "chat", id)
+}
+
+func notFound(err error, what string, id vault.ID) error {
+	if errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("%w: %s %s", ErrNotFound, what, id)
+	}
+	return err
+}
+
+// OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
+func (e *Engine) OpenDirect(ctx context.Context, account vault.ID) (ChatSummary, error) {
+	if account == e.meID {
+		return ChatSummary{}, fmt.Errorf("%w: a chat with yourself", ErrInvalid)
+	}
+	if id := e.directChatWith(ctx, account); !id.IsZero() {
+		return e.Summary(ctx, id)
+	}
+	if _, err := e.pinAccount(ctx, account); err != nil {
+		return ChatSummary{}, err
+	}
+	id := directChatID(e.meID, account)
+	create := &wire.CreateChat{ChatID: wire.ChatID(id), Kind: wire.KindDirect, Members: []wire.Member{{AccountID: wire.AccountID(account), Role: wire.RoleMember}}}
+	info, err := doAs[*wire.ChatInfo](ctx, e, create)
+	if errors.Is(err, wire.ErrConflict) {
+		// The other side created it first, or someone squats the id.
+		info, err = doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: wire.ChatID(id)})
+		if err != nil || !isDirectPair(info, e.meID, account) {
+			create.ChatID = wire.NewChatID()
+			info, err = doAs[*wire.ChatInfo](ctx, e, create)
+		}
+	}
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return e.adopt(ctx, *info)
+}
+
+func isDirectPair(info *wire.ChatInfo, a, b vault.ID) bool {
+	if info == nil || info.Kind != wire.KindDirect || len(info.Members) != 2 {
+		return false
+	}
+	seen := 0
+	for _, m := range info.Members {
+		if id := vault.ID(m.AccountID); id == a || id == b {
+			seen++
+		}
+	}
+	return seen == 2
+}
+
+// adopt stores a chat just created or joined and gives it its first epoch.
+func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (ChatSummary, error) {
+	id := vault.ID(info.ChatID)
+	present, err := e.applyChatInfo(ctx, info)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	if !present {
+		return ChatSummary{}, fmt.Errorf("%w: chat %s", ErrNotFound, id)
+	}
+	if err := e.fetchEpochs(ctx, id); err != nil {
+		return ChatSummary{}, err
+	}
+	e.rotateIfDue(ctx, id, true)
+	if err := e.fetchMessages(ctx, id); err != nil {
+		e.log.Info("messages of a new chat", "chat", id.String(), "err", err)
+	}
+	return e.Summary(ctx, id)
+}
+
+// CreateGroup creates a group with this account as owner and the given members.
+func (e *Engine) CreateGroup(ctx context.Context, title string, members []vault.ID) (ChatSummary, error) {
+	return e.create(ctx, wire.KindGroup, title, members)
+}
+
+// CreateChannel creates a channel: this account (owner) posts, subscribers read.
+func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []vault.ID) (ChatSummary, error) {
+	return e.create(ctx, wire.KindChannel, title, subscribers)
+}
+
+func validTitle(t string) error {
+	switch {
+	case strings.TrimSpace(t) == "":
+		return fmt.Errorf("%w: enter a title", ErrInvalid)
+	case !utf8.ValidString(t):
+		return fmt.Errorf("%w: the title is not valid text", ErrInvalid)
+	case len(t) > maxTitleBytes:
+		return fmt.Errorf("%w: titles have at most %d bytes", ErrTooLong, maxTitleBytes)
+	case strings.ContainsRune(t, 0):
+		return fmt.Errorf("%w: the title holds a NUL character", ErrInvalid)
+	}
+	return nil
+}
+
+func (e *Engine) create(ctx context.Context, kind wire.Kind, title string, members []vault.ID) (ChatSummary, error) {
+	title = strings.TrimSpace(title)
+	if err := validTitle(title); err != nil {
+		return ChatSummary{}, err
+	}
+	list, err := e.memberList(members, wire.RoleMember)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	for _, m := range list {
+		if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+			return ChatSummary{}, err
+		}
+	}
+	id := vault.ID(wire.NewChatID())
+	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.CreateChat{ChatID: wire.ChatID(id), Kind: kind, Members: list})
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	if err := e.setTitle(ctx, id, title, *info); err != nil {
+		return ChatSummary{}, err
+	}
+	return e.adopt(ctx, *info)
+}
+
+// memberList checks account ids for a membership request.
+func (e *Engine) memberList(ids []vault.ID, role wire.Role) ([]wire.Member, error) {
+	if len(ids) >= wire.MaxChatMembers {
+		return nil, fmt.Errorf("%w: at most %d members", ErrTooLong, wire.MaxChatMembers-1)
+	}
+	seen := map[vault.ID]bool{}
+	out := make([]wire.Member, 0, len(ids))
+	for _, id := range ids {
+		if id.IsZero() || id == e.meID || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, wire.Member{AccountID: wire.AccountID(id), Role: role})
+	}
+	return out, nil
+}
+
+// setTitle stores the chat with its title and queues the message that tells the
+// members.
+func (e *Engine) setTitle(ctx context.Context, id vault.ID, title string, info wire.ChatInfo) error {
+	if _, err := e.applyChatInfo(ctx, info); err != nil {
+		return err
+	}
+	payload, err := encodeOutbox(outboxPayload{Kind: outboxTitle, Title: title})
+	if err != nil {
+		return err
+	}
+	item, err := vault.NewID()
+	if err != nil {
+		return err
+	}
+	err = e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		c.Title = title
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		return tx.Enqueue(vault.OutboxItem{ID: item, ChatID: id, Payload: payload})
+	})
+	if err != nil {
+		return fmt.Errorf("store title: %w", err)
+	}
+	e.kick(e.kickFlush)
+	return nil
+}
+
+// Members returns a chat's members.
+func (e *Engine) Members(ctx context.Context, id vault.ID) ([]Member, error) {
+	var out []Member
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		names := nameCache{}
+		out = make([]Member, 0, len(c.Members))
+		for _, m := range c.Members {
+			mm := Member{AccountID: m.AccountID.String(), Role: roleName(m.Role), IsMe: m.AccountID == e.meID, DisplayName: e.nameOf(tx, m.AccountID, names)}
+			if mm.IsMe {
+				e.mu.Lock()
+				mm.Handle = e.handle
+				e.mu.Unlock()
+			} else if ct, err := tx.Contact(m.AccountID); err == nil {
+				mm.Handle = ct.Handle
+			}
+			out = append(out, mm)
+		}
+		return nil
+	})
+	return out, notFound(err, "chat", id)
+}
+
+// chatRole returns the chat's kind and this account's role in it.
+func (e *Engine) chatRole(ctx context.Context, id vault.ID) (vault.ChatKind, vault.Role, error) {
+	var kind vault.ChatKind
+	var role vault.Role
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		kind, role = c.Kind, roleOf(&c, e.meID)
+		return nil
+	})
+	return kind, role, notFound(err, "chat", id)
+}
+
+// updateMembers sends a membership change and stores the result.
+func (e *Engine) updateMembers(ctx context.Context, id vault.ID, u *wire.UpdateMembers) (*wire.ChatInfo, error) {
+	kind, _, err := e.chatRole(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if kind == vault.ChatDirect {
+		return nil, fmt.Errorf("%w: the members of a 1:1 chat cannot change", ErrForbidden)
+	}
+	u.ChatID = wire.ChatID(id)
+	info, err := doAs[*wire.ChatInfo](ctx, e, u)
+	if errors.Is(err, wire.ErrForbidden) {
+		return nil, fmt.Errorf("%w: %w", ErrForbidden, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.applyChatInfo(ctx, *info); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// AddMembers adds accounts to a group or channel. The chat key rotates so the new
+// members can read what follows (not what came before), and they are told the title.
+func (e *Engine) AddMembers(ctx context.Context, id vault.ID, accounts []vault.ID) ([]Member, error) {
+	list, err := e.memberList(accounts, wire.RoleMember)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return e.Members(ctx, id)
+	}
+	for _, m := range list {
+		if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+			return nil, err
+		}
+	}
+	info, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: list})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireEpoch(ctx, id, info.Epoch+1); err != nil {
+		return nil, err
+	}
+	if err := e.rotate(ctx, id); err != nil {
+		e.log.Info("rotate after adding members", "chat", id.String(), "err", err)
+	}
+	var title string
+	if err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		title = c.Title
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if title != "" {
+		if err := e.setTitle(ctx, id, title, *info); err != nil {
+			return nil, err
+		}
+	}
+	return e.Members(ctx, id)
+}
+
+// requireEpoch notes that the next message must use at least epoch.
+func (e *Engine) requireEpoch(ctx context.Context, id vault.ID, epoch uint64) error {
+	return e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		meta, err := decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		meta.NeedEpoch = max(meta.NeedEpoch, epoch)
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		return e.putChat(tx, c)
+	})
+}
+
+// RemoveMember removes an account and rotates the chat key to leave it out.
+func (e *Engine) RemoveMember(ctx context.Context, id, account vault.ID) ([]Member, error) {
+	if account == e.meID {
+		return nil, fmt.Errorf("%w: use Leave to leave a chat", ErrInvalid)
+	}
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []wire.AccountID{wire.AccountID(account)}}); err != nil {
+		return nil, err
+	}
+	if err := e.rotate(ctx, id); err != nil {
+		// The removal stands; the next send (or another admin) rotates.
+		e.log.Warn("rotate after removal", "chat", id.String(), "err", err)
+	}
+	return e.Members(ctx, id)
+}
+
+// SetRole changes a member's role (owner only; there is one owner).
+func (e *Engine) SetRole(ctx context.Context, id, account vault.ID, role string) ([]Member, error) {
+	var r wire.Role
+	switch role {
+	case RoleAdmin:
+		r = wire.RoleAdmin
+	case RoleMember:
+		r = wire.RoleMember
+	case RoleOwner:
+		return nil, fmt.Errorf("%w: a chat has one owner", ErrForbidden)
+	default:
+		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
+	}
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: wire.AccountID(account), Role: r}}}); err != nil {
+		return nil, err
+	}
+	return e.Members(ctx, id)
+}
+
+// Leave leaves a group or channel and deletes it on this device. The remaining
+// admins rotate the key.
+func (e *Engine) Leave(ctx context.Context, id vault.ID) error {
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []wire.AccountID{wire.AccountID(e.meID)}}); err != nil {
+		return err
+	}
+	e.removeLocal(ctx, id)
+	return nil
+}
+
+// SetPinned pins or unpins a chat in the list.
+func (e *Engine) SetPinned(ctx context.Context, id vault.ID, pinned bool) (ChatSummary, error) {
+	var s ChatSummary
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		c.Pinned = pinned
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		s, err = e.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return ChatSummary{}, notFound(err, "chat", id)
+	}
+	e.emit(EventChatUpdated, s)
+	return s, nil
+}
+
+// MarkRead marks everything received in a chat as read, here and at the relay.
+func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
+	var s ChatSummary
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		meta, err := decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.Cursor(scope(id))
+		if err != nil {
+			return err
+		}
+		meta.MyRead = max(meta.MyRead, uint64(cur))
+		meta.MyDelivered = max(meta.MyDelivered, meta.MyRead)
+		c.Unread = 0
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		s, err = e.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return notFound(err, "chat", id)
+	}
+	e.queueMark(id)
+	e.emit(EventChatUpdated, s)
+	return nil
+}
+
+// Messages returns a page of a chat's messages, newest first. before is "" for the
+// newest page, or the NextBefore of the previous page.
+func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit int) (MessagePage, error) {
+	if limit <= 0 {
+		limit = defaultPageSize
+	}
+	limit = min(limit, maxPageSize)
+	var cur vault.PageCursor
+	if before != "" {
+		e.mu.Lock()
+		c, ok := e.pages.byTok[before]
+		e.mu.Unlock()
+		if !ok {
+			return MessagePage{}, fmt.Errorf("%w: unknown page %q; start again from the newest", ErrInvalid, before)
+		}
+		cur = c
+	}
+	var page MessagePage
+	var next vault.PageCursor
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		meta, err := decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		var msgs []vault.Message
+		msgs, next, err = tx.Messages(id, cur, limit)
+		if err != nil {
+			return err
+		}
+		names := nameCache{}
+		page.Messages = make([]Message, 0, len(msgs))
+		for _, m := range msgs {
+			page.Messages = append(page.Messages, e.toMessage(tx, m, &meta, names))
+		}
+		return nil
+	})
+	if err != nil {
+		return MessagePage{}, notFound(err, "chat", id)
+	}
+	if len(page.Messages) == limit {
+		var b [16]byte
+		_, _ = rand.Read(b[:]) // never fails (Go 1.24+)
+		page.NextBefore = hex.EncodeToString(b[:])
+		e.mu.Lock()
+		e.pages.put(page.NextBefore, next)
+		e.mu.Unlock()
+	}
+	return page, nil
+}
+
+// checkBody applies the limits of a message text before anything is stored.
+func checkBody(body string) error {
+	switch {
+	case strings.TrimSpace(body) == "":
+		return fmt.Errorf("%w: the message is empty", ErrInvalid)
+	case !utf8.ValidString(body):
+		return fmt.Errorf("%w: the message is not valid text", ErrInvalid)
+	case strings.HasPrefix(body, "\x00"):
+		return fmt.Errorf("%w: the message starts with a NUL character", ErrInvalid)
+	case len(body) > e2e.MaxBodyBytes:
+		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, e2e.MaxBodyBytes)
+	}
+	enc, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: body, ReplyTo: e2e.MessageID{1}}})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if len(enc) >= maxSealedContent {
+		return fmt.Errorf("%w: the message is too long to send (%d bytes encoded, the limit is %d)", ErrTooLong, len(enc), maxSealedContent-1)
+	}
+	return nil
+}
+
+// Send writes a message and its outbox item in one transaction and returns it
+// pending; the flusher sends it when the relay is reachable.
+func (e *Engine) Send(ctx context.Context, id vault.ID, body string, replyTo *vault.ID) (Message, error) {
+	if err := checkBody(body); err != nil {
+		return Message{}, err
+	}
+	msgID, err := vault.NewID()
+	if err != nil {
+		return Message{}, err
+	}
+	payload, err := encodeOutbox(outboxPayload{Kind: outboxMessage})
+	if err != nil {
+		return Message{}, err
+	}
+	now := e.clk.Now()
+	e.mu.Lock()
+	cached, hit := e.sendCache[id]
+	e.mu.Unlock()
+	hit = hit && now.Sub(cached.activity) < activityStep && !now.Before(cached.activity)
+	m := vault.Message{
+		ID:            msgID,
+		ChatID:        id,
+		SenderAccount: e.meID,
+		SenderDevice:  vault.ID(e.dev.ID()),
+		SentAt:        now,
+		Body:          body,
+		ReplyTo:       replyTo,
+		Status:        vault.StatusPending,
+	}
+	var fresh sendInfo
+	var gen uint64
+	err = e.v.Update(ctx, func(tx *vault.Tx) error {
+		if hit {
+			if !cached.canPost {
+				return fmt.Errorf("%w: only the owner and admins post in a channel", ErrForbidden)
+			}
+		} else {
+			c, err := tx.Chat(id)
+			if err != nil {
+				return notFound(err, "chat", id)
+			}
+			fresh.canPost = canPost(c.Kind, roleOf(&c, e.meID))
+			if !fresh.canPost {
+				return fmt.Errorf("%w: only the owner and admins post in a channel", ErrForbidden)
+			}
+			c.LastActivity, fresh.activity = now, now
+			if err := e.putChat(tx, c); err != nil {
+				return err
+			}
+			if fresh.summary, err = e.summaryWith(tx, c, &m); err != nil {
+				return err
+			}
+			e.mu.Lock()
+			gen = e.chatGen[id]
+			e.mu.Unlock()
+		}
+		if replyTo != nil {
+			r, err := tx.Message(*replyTo)
+			if err != nil || r.ChatID != id {
+				return fmt.Errorf("%w: the message replied to is not in this chat", ErrNotFound)
+			}
+		}
+		if err := tx.InsertMessage(m); err != nil {
+			return notFound(err, "chat", id)
+		}
+		return tx.Enqueue(vault.OutboxItem{ID: msgID, ChatID: id, Payload: payload})
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	sum := fresh.summary
+	e.mu.Lock()
+	if hit {
+		sum = cached.summary
+		sum.LastMessage, sum.LastMessageAt = preview(body), now.UnixMilli()
+		if cur, ok := e.sendCache[id]; ok {
+			cur.summary = sum
+			e.sendCache[id] = cur
+		}
+	} else if e.chatGen[id] == gen {
+		e.sendCache[id] = fresh
+	}
+	e.mu.Unlock()
+	out := Message{
+		ID: msgID.String(), ChatID: id.String(), SenderID: e.meID.String(), SenderName: e.name,
+		Outgoing: true, Body: body, SentAt: now.UnixMilli(), Status: StatusPending,
+	}
+	if replyTo != nil {
+		out.ReplyTo = replyTo.String()
+	}
+	stored := m
+	e.handoff.push(queued{item: vault.OutboxItem{ID: msgID, ChatID: id, Payload: payload}, msg: &stored})
+	e.emit(EventChatUpdated, sum)
+	return out, nil
+}

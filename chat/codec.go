@@ -1,0 +1,213 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"hush/vault"
+)
+
+// The engine keeps two records of its own inside the vault's opaque fields: the sync
+// state of a chat (in vault.Chat.Extra) and what an outbox item asks for (in
+// vault.OutboxItem.Payload). Both are CBOR arrays with a version, decoded with hard
+// limits like everything else read from disk.
+
+// errBadRecord reports an engine record that does not decode.
+var errBadRecord = errors.New("chat: malformed engine record")
+
+const (
+	metaVersion   = 1
+	outboxVersion = 1
+
+	// maxRecordSize caps an engine record before it is decoded.
+	maxRecordSize = 64 << 10
+	// maxFormerMembers caps the departed members a chat remembers (to check the
+	// senders of old messages); the oldest are forgotten first.
+	maxFormerMembers = 1000
+)
+
+// codecModes holds the CBOR modes, built once from constant options.
+type codecModes struct {
+	enc cbor.EncMode
+	dec cbor.DecMode
+}
+
+// modes is immutable after package initialisation.
+var modes = mustModes()
+
+func mustModes() codecModes {
+	enc, err := cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	dec, err := cbor.DecOptions{
+		MaxNestedLevels:   5,
+		MaxArrayElements:  maxFormerMembers + 16,
+		MaxMapPairs:       16,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return codecModes{enc: enc, dec: dec}
+}
+
+// formerMember is an account that left (or was removed from) a chat, and the first
+// epoch it is no longer part of. Its messages of earlier epochs stay valid.
+type formerMember struct {
+	_         struct{} `cbor:",toarray"`
+	Account   []byte
+	LeftEpoch uint64
+}
+
+// chatMeta is the engine's sync state of one chat.
+type chatMeta struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	// Epoch is the relay's current epoch of the chat as last seen.
+	Epoch uint64
+	// FirstEpoch is the first epoch whose key this account holds (0: none yet);
+	// messages of earlier epochs were sent before it joined.
+	FirstEpoch uint64
+	// NeedEpoch is the lowest epoch the next message may use: after a removal the
+	// key must rotate to leave the removed member out.
+	NeedEpoch uint64
+	// MyDelivered and MyRead are this account's positions as marked.
+	MyDelivered uint64
+	MyRead      uint64
+	// PeerDelivered and PeerRead are the highest positions of any other member:
+	// this account's messages up to them are delivered / read.
+	PeerDelivered uint64
+	PeerRead      uint64
+	Former        []formerMember
+}
+
+func encodeMeta(m chatMeta) ([]byte, error) {
+	m.Version = metaVersion
+	if n := len(m.Former); n > maxFormerMembers {
+		m.Former = m.Former[n-maxFormerMembers:]
+	}
+	b, err := modes.enc.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode chat state: %w", err)
+	}
+	return b, nil
+}
+
+// decodeMeta parses what encodeMeta wrote; an empty field is a fresh state.
+func decodeMeta(b []byte) (chatMeta, error) {
+	if len(b) == 0 {
+		return chatMeta{Version: metaVersion}, nil
+	}
+	if len(b) > maxRecordSize {
+		return chatMeta{}, fmt.Errorf("%w: chat state of %d bytes", errBadRecord, len(b))
+	}
+	var m chatMeta
+	if err := modes.dec.Unmarshal(b, &m); err != nil {
+		return chatMeta{}, fmt.Errorf("%w: chat state: %v", errBadRecord, err)
+	}
+	if m.Version != metaVersion {
+		return chatMeta{}, fmt.Errorf("%w: chat state version %d", errBadRecord, m.Version)
+	}
+	if len(m.Former) > maxFormerMembers {
+		return chatMeta{}, fmt.Errorf("%w: %d former members", errBadRecord, len(m.Former))
+	}
+	for _, f := range m.Former {
+		if len(f.Account) != len(vault.ID{}) {
+			return chatMeta{}, fmt.Errorf("%w: former member id of %d bytes", errBadRecord, len(f.Account))
+		}
+	}
+	return m, nil
+}
+
+// formerLeft returns the epoch from which a departed account is out, if it is one.
+func (m *chatMeta) formerLeft(id vault.ID) (uint64, bool) {
+	for i := len(m.Former) - 1; i >= 0; i-- {
+		if vault.ID(m.Former[i].Account) == id {
+			return m.Former[i].LeftEpoch, true
+		}
+	}
+	return 0, false
+}
+
+// addFormer records that id left before epoch leftEpoch.
+func (m *chatMeta) addFormer(id vault.ID, leftEpoch uint64) {
+	for i := range m.Former {
+		if vault.ID(m.Former[i].Account) == id {
+			m.Former[i].LeftEpoch = leftEpoch
+			return
+		}
+	}
+	m.Former = append(m.Former, formerMember{Account: append([]byte(nil), id[:]...), LeftEpoch: leftEpoch})
+}
+
+// dropFormer forgets that id left, when it is added again.
+func (m *chatMeta) dropFormer(id vault.ID) {
+	out := m.Former[:0]
+	for _, f := range m.Former {
+		if vault.ID(f.Account) != id {
+			out = append(out, f)
+		}
+	}
+	m.Former = out
+}
+
+// Outbox item kinds.
+const (
+	// outboxMessage sends the text message with the item's id, read from the vault.
+	outboxMessage uint8 = 1
+	// outboxTitle announces a group or channel title to its members.
+	outboxTitle uint8 = 2
+)
+
+// maxTitleBytes caps a chat title.
+const maxTitleBytes = 256
+
+// outboxPayload is what an outbox item asks the flusher to do.
+type outboxPayload struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Kind    uint8
+	Title   string // outboxTitle only
+}
+
+func encodeOutbox(p outboxPayload) ([]byte, error) {
+	p.Version = outboxVersion
+	b, err := modes.enc.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode outbox item: %w", err)
+	}
+	return b, nil
+}
+
+func decodeOutbox(b []byte) (outboxPayload, error) {
+	if len(b) > maxRecordSize {
+		return outboxPayload{}, fmt.Errorf("%w: outbox item of %d bytes", errBadRecord, len(b))
+	}
+	var p outboxPayload
+	if err := modes.dec.Unmarshal(b, &p); err != nil {
+		return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
+	}
+	if p.Version != outboxVersion {
+		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d", errBadRecord, p.Version)
+	}
+	switch p.Kind {
+	case outboxMessage:
+		if p.Title != "" {
+			return outboxPayload{}, fmt.Errorf("%w: message item with a title", errBadRecord)
+		}
+	case outboxTitle:
+		if p.Title == "" || len(p.Title) > maxTitleBytes {
+			return outboxPayload{}, fmt.Errorf("%w: title of %d bytes", errBadRecord, len(p.Title))
+		}
+	default:
+		return outboxPayload{}, fmt.Errorf("%w: outbox item kind %d", errBadRecord, p.Kind)
+	}
+	return p, nil
+}

@@ -1,0 +1,164 @@
+package chat
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"hush/vault"
+)
+
+func TestMetaRoundTrip(t *testing.T) {
+	m := chatMeta{Epoch: 7, FirstEpoch: 2, NeedEpoch: 8, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12}
+	m.addFormer(vault.ID{1}, 5)
+	m.addFormer(vault.ID{2}, 6)
+	m.addFormer(vault.ID{1}, 7) // updates, does not duplicate
+	b, err := encodeMeta(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeMeta(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Epoch != 7 || got.FirstEpoch != 2 || got.NeedEpoch != 8 || got.MyDelivered != 40 || got.MyRead != 39 || got.PeerDelivered != 41 || got.PeerRead != 12 || len(got.Former) != 2 {
+		t.Fatalf("round trip = %+v", got)
+	}
+	if left, ok := got.formerLeft(vault.ID{1}); !ok || left != 7 {
+		t.Errorf("formerLeft = %d, %v", left, ok)
+	}
+	got.dropFormer(vault.ID{1})
+	if _, ok := got.formerLeft(vault.ID{1}); ok || len(got.Former) != 1 {
+		t.Errorf("after dropFormer: %+v", got.Former)
+	}
+	if fresh, err := decodeMeta(nil); err != nil || fresh.Version != metaVersion {
+		t.Errorf("empty state = %+v, %v", fresh, err)
+	}
+}
+
+func TestMetaBounded(t *testing.T) {
+	var m chatMeta
+	for i := range maxFormerMembers + 50 {
+		m.addFormer(vault.ID{byte(i), byte(i >> 8), 1}, uint64(i))
+	}
+	b, err := encodeMeta(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeMeta(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Former) != maxFormerMembers || got.Former[0].LeftEpoch != 50 {
+		t.Errorf("kept %d former members starting at %d, want the newest %d", len(got.Former), got.Former[0].LeftEpoch, maxFormerMembers)
+	}
+	if _, err := decodeMeta(make([]byte, maxRecordSize+1)); !errors.Is(err, errBadRecord) {
+		t.Errorf("oversize state: %v", err)
+	}
+}
+
+// TestMetaEveryTruncation: no prefix of a valid record decodes.
+func TestMetaEveryTruncation(t *testing.T) {
+	m := chatMeta{Epoch: 3}
+	m.addFormer(vault.ID{9}, 2)
+	b, err := encodeMeta(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(b); i++ {
+		if _, err := decodeMeta(b[:i]); !errors.Is(err, errBadRecord) {
+			t.Fatalf("prefix of %d bytes: %v", i, err)
+		}
+	}
+	p, err := encodeOutbox(outboxPayload{Kind: outboxTitle, Title: "Book club"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range len(p) {
+		if _, err := decodeOutbox(p[:i]); !errors.Is(err, errBadRecord) {
+			t.Fatalf("outbox prefix of %d bytes: %v", i, err)
+		}
+	}
+}
+
+func TestOutboxPayload(t *testing.T) {
+	for _, c := range []struct {
+		p  outboxPayload
+		ok bool
+	}{
+		{outboxPayload{Kind: outboxMessage}, true},
+		{outboxPayload{Kind: outboxTitle, Title: "News"}, true},
+		{outboxPayload{Kind: outboxTitle}, false},
+		{outboxPayload{Kind: outboxTitle, Title: strings.Repeat("x", maxTitleBytes+1)}, false},
+		{outboxPayload{Kind: outboxMessage, Title: "x"}, false},
+		{outboxPayload{Kind: 9}, false},
+	} {
+		b, err := encodeOutbox(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeOutbox(b)
+		if (err == nil) != c.ok {
+			t.Errorf("%+v: %v", c.p, err)
+		}
+		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title) {
+			t.Errorf("round trip %+v = %+v", c.p, got)
+		}
+	}
+	if _, err := decodeOutbox([]byte{0x83, 0x02, 0x01, 0x60}); !errors.Is(err, errBadRecord) {
+		t.Errorf("wrong version: %v", err)
+	}
+}
+
+func FuzzDecodeMeta(f *testing.F) {
+	m := chatMeta{Epoch: 3, NeedEpoch: 4}
+	m.addFormer(vault.ID{9}, 2)
+	b, _ := encodeMeta(m)
+	f.Add(b)
+	f.Add([]byte{})
+	f.Add([]byte{0x89, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeMeta(b)
+		if err != nil {
+			if !errors.Is(err, errBadRecord) {
+				t.Fatalf("error %v is not errBadRecord", err)
+			}
+			return
+		}
+		out, err := encodeMeta(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := decodeMeta(out)
+		if err != nil {
+			t.Fatalf("re-encoded state does not decode: %v", err)
+		}
+		if out2, _ := encodeMeta(again); !bytes.Equal(out, out2) {
+			t.Fatal("encoding is not stable")
+		}
+	})
+}
+
+func FuzzDecodeOutbox(f *testing.F) {
+	for _, p := range []outboxPayload{{Kind: outboxMessage}, {Kind: outboxTitle, Title: "x"}} {
+		b, _ := encodeOutbox(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := decodeOutbox(b)
+		if err != nil {
+			if !errors.Is(err, errBadRecord) {
+				t.Fatalf("error %v is not errBadRecord", err)
+			}
+			return
+		}
+		out, err := encodeOutbox(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeOutbox(out); err != nil {
+			t.Fatalf("re-encoded item does not decode: %v", err)
+		}
+	})
+}

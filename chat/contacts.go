@@ -1,0 +1,253 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"hush/identity"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// pinAccount returns the pinned key of id, looking the account up at the relay and
+// pinning it on first use. The relay cannot substitute a key for an id: an account
+// id is a hash of the account's signing key, and the answer is checked against it.
+func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountPublicKey, error) {
+	var k identity.AccountPublicKey
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		k, err = e.accountKey(tx, id)
+		return err
+	})
+	if err == nil || !errors.Is(err, vault.ErrNotFound) {
+		return k, err
+	}
+	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(id)})
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("look up account %s: %w", id, err)
+	}
+	k, err = identity.ParseAccountPublicKey(a.AccountKey)
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", id, err)
+	}
+	if vault.ID(k.ID()) != id {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", id)
+	}
+	err = e.v.Update(ctx, func(tx *vault.Tx) error {
+		if _, err := tx.Contact(id); err == nil {
+			return nil // pinned meanwhile
+		} else if !errors.Is(err, vault.ErrNotFound) {
+			return err
+		}
+		return tx.PutContact(newContact(id, a.Handle, k, e.clk.Now()))
+	})
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("pin account %s: %w", id, err)
+	}
+	return k, nil
+}
+
+func newContact(id vault.ID, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
+	return vault.Contact{
+		AccountID:     id,
+		Handle:        handle,
+		DisplayName:   displayHandle(handle),
+		SigningKey:    k.SigningKey(),
+		EncryptionKey: k.EncryptionKey().Bytes(),
+		PinnedAt:      now,
+	}
+}
+
+func displayHandle(h string) string {
+	if h == "" {
+		return ""
+	}
+	return "@" + h
+}
+
+// AddContact looks a handle up at the relay and pins the account's key on first
+// use. If the handle now names another key than the one pinned for it, the contact
+// is marked keyChanged and a warning is emitted.
+func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error) {
+	h, err := wire.NormalizeHandle(handle)
+	if err != nil {
+		return Contact{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	a, err := doAs[*wire.Account](ctx, e, &wire.LookupHandle{Handle: h})
+	if errors.Is(err, wire.ErrNotFound) {
+		return Contact{}, fmt.Errorf("%w: @%s", ErrUnknownHandle, h)
+	}
+	if err != nil {
+		return Contact{}, err
+	}
+	k, err := identity.ParseAccountPublicKey(a.AccountKey)
+	if err != nil {
+		return Contact{}, fmt.Errorf("the relay returned a malformed key for @%s: %w", h, err)
+	}
+	id := vault.ID(k.ID())
+	if id == e.meID {
+		return Contact{}, fmt.Errorf("%w: @%s is this account", ErrInvalid, h)
+	}
+	now := e.clk.Now()
+	var out vault.Contact
+	var warning string
+	err = e.v.Update(ctx, func(tx *vault.Tx) error {
+		warning = ""
+		all, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
+			if c.AccountID != id && c.Handle == h {
+				// The handle moved to another account: the person behind it may
+				// have new keys, or the relay lies. Either way, say so loudly.
+				warning = fmt.Sprintf("@%s now belongs to a different key. Compare safety numbers before trusting it.", h)
+				c.Handle = ""
+				if err := tx.PutContact(c); err != nil {
+					return err
+				}
+			}
+		}
+		old, err := tx.Contact(id)
+		switch {
+		case errors.Is(err, vault.ErrNotFound):
+			out = newContact(id, h, k, now)
+			if warning != "" {
+				out.KeyChangedAt = now
+			}
+		case err != nil:
+			return err
+		default:
+			pinned, err := contactKey(old)
+			if err != nil {
+				return err
+			}
+			out = old
+			out.Handle, out.DisplayName = h, displayHandle(h)
+			if !pinned.Equal(k) {
+				// Same id, other key: impossible for an honest relay (the id is a
+				// hash of the signing key). Keep the pinned key; flag it.
+				out.KeyChangedAt, out.Verified = now, false
+				warning = fmt.Sprintf("The relay returned a different key for @%s than the one pinned. The pinned key is kept; compare safety numbers.", h)
+			}
+		}
+		return tx.PutContact(out)
+	})
+	if err != nil {
+		return Contact{}, fmt.Errorf("save contact: %w", err)
+	}
+	if warning != "" {
+		e.warn(e.directChatWith(ctx, id), warning)
+	}
+	return toContact(out), nil
+}
+
+// directChatWith returns the id of the 1:1 chat with account, or the zero id.
+func (e *Engine) directChatWith(ctx context.Context, account vault.ID) vault.ID {
+	var found vault.ID
+	_ = e.v.View(ctx, func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		for _, c := range chats {
+			if c.Kind == vault.ChatDirect && roleOf(&c, account) != 0 {
+				found = c.ID
+				return nil
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+func toContact(c vault.Contact) Contact {
+	out := Contact{
+		AccountID:   c.AccountID.String(),
+		Handle:      c.Handle,
+		DisplayName: c.DisplayName,
+		Verified:    c.Verified,
+		KeyChanged:  !c.KeyChangedAt.IsZero(),
+	}
+	if out.DisplayName == "" {
+		out.DisplayName = displayHandle(c.Handle)
+	}
+	if out.DisplayName == "" {
+		out.DisplayName = "Unknown " + c.AccountID.String()[:8]
+	}
+	if k, err := contactKey(c); err == nil {
+		out.Fingerprint = k.Fingerprint()
+	}
+	return out
+}
+
+// Contacts returns every pinned account, by display name.
+func (e *Engine) Contacts(ctx context.Context) ([]Contact, error) {
+	var out []Contact
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		all, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		out = make([]Contact, 0, len(all))
+		for _, c := range all {
+			out = append(out, toContact(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Contact) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+	return out, nil
+}
+
+// SafetyNumber returns the number this account and a contact compare out of band.
+func (e *Engine) SafetyNumber(ctx context.Context, account vault.ID) (SafetyNumber, error) {
+	var k identity.AccountPublicKey
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Contact(account)
+		if err != nil {
+			return err
+		}
+		k, err = contactKey(c)
+		return err
+	})
+	if errors.Is(err, vault.ErrNotFound) {
+		return SafetyNumber{}, fmt.Errorf("%w: contact %s", ErrNotFound, account)
+	}
+	if err != nil {
+		return SafetyNumber{}, err
+	}
+	sn := identity.ComputeSafetyNumber(e.me, k)
+	return SafetyNumber{Digits: sn.Digits, Emoji: sn.Emoji}, nil
+}
+
+// MarkVerified records that the user compared the safety number (or withdraws it).
+// Verifying also acknowledges a key change.
+func (e *Engine) MarkVerified(ctx context.Context, account vault.ID, verified bool) (Contact, error) {
+	var out vault.Contact
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Contact(account)
+		if err != nil {
+			return err
+		}
+		c.Verified = verified
+		if verified {
+			c.KeyChangedAt = time.Time{}
+		}
+		out = c
+		return tx.PutContact(c)
+	})
+	if errors.Is(err, vault.ErrNotFound) {
+		return Contact{}, fmt.Errorf("%w: contact %s", ErrNotFound, account)
+	}
+	if err != nil {
+		return Contact{}, err
+	}
+	return toContact(out), nil
+}

@@ -1,0 +1,103 @@
+package chat
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestDirectChatLive(t *testing.T) {
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "Bob_1")
+	if got := bob.engine.Connection().Handle; got != "bob_1" {
+		t.Errorf("handle = %q, want the normalised bob_1", got)
+	}
+	chatID := direct(t, alice, bob, "@BOB_1")
+	ctx := context.Background()
+
+	m, err := alice.engine.Send(ctx, chatID, "hello Bob", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != StatusPending || !m.Outgoing || m.Seq != 0 {
+		t.Errorf("sent message = %+v, want pending outgoing without seq", m)
+	}
+	waitFor(t, 10*time.Second, "Bob receives", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
+	got := bob.allMessages(t, chatID)
+	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "@alice" || got[0].Seq != 1 {
+		t.Errorf("Bob's copy = %+v", got[0])
+	}
+	news := of[Message](bob.events, EventMessageNew)
+	if len(news) != 1 || news[0].ID != m.ID {
+		t.Errorf("Bob's message:new events = %+v, want one for %s", news, m.ID)
+	}
+	waitFor(t, 10*time.Second, "Alice's message marked sent", func() bool {
+		msgs := alice.allMessages(t, chatID)
+		return len(msgs) == 1 && msgs[0].Seq == 1 && msgs[0].Status != StatusPending
+	})
+
+	// Bob answers with a reply; Alice's unread count goes up, then down when read.
+	reply, err := parseID(t, got[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.engine.Send(ctx, chatID, "hi Alice", &reply); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "Alice receives the reply", func() bool { return alice.countFrom(t, chatID, bob) == 1 })
+	am := alice.allMessages(t, chatID)
+	if am[1].ReplyTo != m.ID || am[1].Body != "hi Alice" {
+		t.Errorf("reply = %+v, want a reply to %s", am[1], m.ID)
+	}
+	s, err := alice.engine.Summary(ctx, chatID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Unread != 1 || s.Kind != KindDirect || s.Title != "@bob_1" || !s.CanPost || s.MemberCount != 2 || s.LastMessage != "hi Alice" {
+		t.Errorf("Alice's summary = %+v", s)
+	}
+	if err := alice.engine.MarkRead(ctx, chatID); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := alice.engine.Summary(ctx, chatID); s.Unread != 0 {
+		t.Errorf("unread after MarkRead = %d", s.Unread)
+	}
+	// Bob's message becomes "read" on Bob's side once Alice's mark arrives.
+	waitFor(t, 10*time.Second, "Bob sees his message read", func() bool {
+		for _, st := range of[StatusEvent](bob.events, EventMessageStatus) {
+			if st.Status == StatusRead && st.Seq == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	// Alice's first message is delivered/read on her side too.
+	waitFor(t, 10*time.Second, "Alice's message delivered", func() bool {
+		msgs := alice.allMessages(t, chatID)
+		return msgs[0].Status == StatusDelivered || msgs[0].Status == StatusRead
+	})
+
+	// Typing is forwarded, never stored.
+	if err := alice.engine.Typing(ctx, chatID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "Bob sees Alice typing", func() bool {
+		ty := of[TypingEvent](bob.events, EventTyping)
+		return len(ty) > 0 && ty[0].ChatID == chatID.String() && ty[0].Name == "@alice"
+	})
+
+	// Opening the chat again from either side finds the same chat.
+	s2, err := bob.engine.OpenDirect(ctx, alice.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.ID != chatID.String() {
+		t.Errorf("Bob's OpenDirect = %s, want the existing %s", s2.ID, chatID)
+	}
+	if n := len(of[WarningEvent](alice.events, EventWarning)) + len(of[WarningEvent](bob.events, EventWarning)); n != 0 {
+		t.Errorf("%d warnings in a clean exchange: %+v %+v", n, of[WarningEvent](alice.events, EventWarning), of[WarningEvent](bob.events, EventWarning))
+	}
+}

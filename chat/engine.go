@@ -1,0 +1,558 @@
+// Package chat is the Hush cloud-chat engine: it keeps this device's chats, contacts
+// and messages in the vault in step with the relay, end-to-end encrypted as DESIGN §4
+// describes, and tells the UI what changed through events (docs/API.md,
+// "Messaging"). It has no UI and no Wails import; package app binds it.
+//
+// An [Engine] runs while the vault is unlocked. It holds a [relayclient.Client] and
+// implements its handler: after every (re)connection it catches up each chat from its
+// vault cursor in pages, then applies pushes live. Every message is verified with
+// package e2e — the sender's device certificate must chain to the sender's pinned
+// account key, and the sender must be a member at that epoch — and stored together
+// with the advanced cursor in one vault transaction; anything that fails
+// verification is dropped with a [EventWarning], never stored.
+//
+// Sending writes the message (pending) and its outbox item in one vault transaction;
+// a flusher goroutine sends outbox items in order whenever the link is up and marks a
+// message sent when the relay acknowledges its durable commit. Client-chosen message
+// ids make every resend idempotent, so a message is never shown twice.
+//
+// Epoch keys are wrapped to each member account's X25519 key, each envelope signed by
+// the rotating device (e2e.NewKeyLogEntry, e2e.SignKeyLogEntry), published with
+// PutEpoch, and rotated when a member leaves or is removed — to the remaining members
+// only.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"hush/clock"
+	"hush/e2e"
+	"hush/identity"
+	"hush/sync/relayclient"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// DefaultRelayURL is the relay a new device talks to: the default of `hush relay`
+// on this machine, so two windows can chat out of the box.
+const DefaultRelayURL = "ws://127.0.0.1:8443"
+
+// Sentinel errors callers branch on.
+var (
+	// ErrClosed: the engine was closed (the vault is locked).
+	ErrClosed = errors.New("chat: engine closed")
+	// ErrOffline: the request needs the relay and there is no connection.
+	ErrOffline = errors.New("chat: not connected to the relay")
+	// ErrNotFound: no such chat, contact or message.
+	ErrNotFound = errors.New("chat: not found")
+	// ErrInvalid: an argument is malformed (an id, an empty message, a bad role).
+	ErrInvalid = errors.New("chat: invalid input")
+	// ErrTooLong: a message or title is over the size limit.
+	ErrTooLong = errors.New("chat: too long")
+	// ErrForbidden: this account's role does not allow it (a channel subscriber
+	// posting, a member changing roles).
+	ErrForbidden = errors.New("chat: not allowed")
+	// ErrUnknownHandle: no account holds the handle at this relay.
+	ErrUnknownHandle = errors.New("chat: unknown handle")
+)
+
+// Emitter delivers events to the UI (package app passes its own).
+type Emitter interface {
+	Emit(name string, data any)
+}
+
+// Config is what [New] needs.
+type Config struct {
+	Vault       *vault.Vault
+	Account     *identity.AccountKey
+	Device      *identity.DeviceKey
+	Certificate []byte // the device's certificate
+	DisplayName string
+	RelayURL    string // "" means DefaultRelayURL
+	Emitter     Emitter
+	Clock       clock.Clock    // nil: the real clock
+	Rand        func() float64 // reconnect jitter; nil: math/rand
+	Logger      *slog.Logger   // nil: discard
+	HTTP        *http.Client   // nil: http.DefaultClient
+	// Backoff overrides the reconnect delays (minimum, maximum); zero: defaults.
+	Backoff [2]time.Duration
+}
+
+// Tuning of the engine's pipelines.
+const (
+	// sendWindow is how many sends the flusher keeps in flight.
+	sendWindow = 64
+	// fetchPage is how many entries one Fetch asks for (the protocol's maximum).
+	fetchPage = wire.MaxPageEntries
+	// requestTimeout bounds one request to the relay.
+	requestTimeout = 30 * time.Second
+	// markInterval spaces the delivered/read marks of a chat, so a busy chat does
+	// not turn every message into a relay write.
+	markInterval = 200 * time.Millisecond
+	// maxStatusScan bounds how many messages a receipt looks through to emit status
+	// changes.
+	maxStatusScan = 1000
+	// maxPageTokens bounds the message page cursors remembered for the UI.
+	maxPageTokens = 1024
+	// flushRetry is the wait before the flusher tries again after a relay failure.
+	flushRetry = 2 * time.Second
+)
+
+// Engine is the cloud-chat engine of one unlocked account on this device.
+type Engine struct {
+	v      *vault.Vault
+	acct   *identity.AccountKey
+	me     identity.AccountPublicKey
+	meID   vault.ID
+	dev    *identity.DeviceKey
+	cert   []byte
+	sender *e2e.Sender
+	name   string
+	emitr  Emitter
+	clk    clock.Clock
+	rnd    func() float64
+	log    *slog.Logger
+	httpc  *http.Client
+	boff   [2]time.Duration
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	kickFlush chan struct{}
+	kickMark  chan struct{}
+	handoff   handoff // Send → flusher
+
+	mu     sync.Mutex // guards the fields below
+	rc     *relayclient.Client
+	url    string
+	status relayclient.Status
+	handle string
+	closed bool
+	ahead  map[vault.ID]map[uint64]bool // own acked seqs beyond the chat's cursor
+	marks  map[vault.ID]bool            // chats whose marks must be sent
+	pages  pageTokens
+
+	// sendCache keeps what Send needs of a chat between changes to it, so a burst of
+	// messages does not re-read and re-write the chat row each time; chatGen counts
+	// the changes, so a cache entry computed before a change is never stored after it.
+	sendCache map[vault.ID]sendInfo
+	chatGen   map[vault.ID]uint64
+
+	rotMu    sync.Mutex
+	rotating map[vault.ID]*sync.Mutex
+}
+
+// sendInfo is what Send remembers of a chat.
+type sendInfo struct {
+	canPost  bool
+	summary  ChatSummary
+	activity time.Time // the chat's stored LastActivity
+}
+
+// activityStep is how stale a chat's stored last activity may get during a burst of
+// sends: the chat list is ordered by it, which needs no finer grain.
+const activityStep = time.Second
+
+// putChat stores a chat and forgets what Send cached of it. Every write of a chat
+// row goes through here (or deleteChat), inside the writing transaction.
+func (e *Engine) putChat(tx *vault.Tx, c vault.Chat) error {
+	e.invalidate(c.ID)
+	return tx.PutChat(c)
+}
+
+func (e *Engine) deleteChat(tx *vault.Tx, id vault.ID) error {
+	e.invalidate(id)
+	return tx.DeleteChat(id)
+}
+
+func (e *Engine) invalidate(id vault.ID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.sendCache, id)
+	e.chatGen[id]++
+}
+
+// New returns an engine for the unlocked account in cfg. It reads the account's
+// handle from the vault but does not connect until [Engine.Start].
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Vault == nil || cfg.Account == nil || cfg.Device == nil {
+		return nil, errors.New("chat: vault, account and device are required")
+	}
+	sender, err := e2e.NewSender(cfg.Device, cfg.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	if sender.Account() != cfg.Account.ID() {
+		return nil, errors.New("chat: the device certificate is for another account")
+	}
+	url := cfg.RelayURL
+	if url == "" {
+		url = DefaultRelayURL
+	}
+	if _, err := relayclient.ParseURL(url); err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	e := &Engine{
+		v:         cfg.Vault,
+		acct:      cfg.Account,
+		me:        cfg.Account.Public(),
+		meID:      vault.ID(cfg.Account.ID()),
+		dev:       cfg.Device,
+		cert:      append([]byte(nil), cfg.Certificate...),
+		sender:    sender,
+		name:      cfg.DisplayName,
+		emitr:     cfg.Emitter,
+		clk:       cfg.Clock,
+		rnd:       cfg.Rand,
+		log:       cfg.Logger,
+		httpc:     cfg.HTTP,
+		boff:      cfg.Backoff,
+		url:       url,
+		kickFlush: make(chan struct{}, 1),
+		kickMark:  make(chan struct{}, 1),
+		ahead:     map[vault.ID]map[uint64]bool{},
+		marks:     map[vault.ID]bool{},
+		rotating:  map[vault.ID]*sync.Mutex{},
+		sendCache: map[vault.ID]sendInfo{},
+		chatGen:   map[vault.ID]uint64{},
+	}
+	if e.clk == nil {
+		e.clk = clock.Real()
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.pages.init(maxPageTokens)
+	e.handoff.init()
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	err = e.v.View(ctx, func(tx *vault.Tx) error {
+		a, err := tx.Account(e.meID)
+		if err != nil {
+			return err
+		}
+		e.handle = a.Handle
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: read account: %w", err)
+	}
+	e.status = relayclient.Status{State: relayclient.StateConnecting, URL: url}
+	return e, nil
+}
+
+// Start connects to the relay and starts the flusher and the marker. It returns at
+// once.
+func (e *Engine) Start() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	url := e.url
+	e.mu.Unlock()
+	e.wg.Add(2)
+	go e.flusher()
+	go e.marker()
+	return e.connect(url)
+}
+
+// connect starts a relay client for url and makes it the engine's.
+func (e *Engine) connect(url string) error {
+	// Status reports of a client that was replaced (SetRelay) are ignored; self is
+	// set before Run, so before the first report.
+	var self *relayclient.Client
+	rc, err := relayclient.New(relayclient.Config{
+		URL:         url,
+		Device:      e.dev,
+		Certificate: e.cert,
+		Handler:     (*handler)(e),
+		OnStatus:    func(s relayclient.Status) { e.onStatus(self, s) },
+		Clock:       e.clk,
+		Rand:        e.rnd,
+		Logger:      e.log,
+		HTTP:        e.httpc,
+		Backoff:     e.boff,
+	})
+	if err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		rc.Close()
+		return ErrClosed
+	}
+	self = rc
+	e.rc = rc
+	e.url = rc.URL()
+	e.mu.Unlock()
+	rc.Run()
+	return nil
+}
+
+// Close disconnects and stops every goroutine of the engine; it returns once none
+// is left, so the vault can be closed after it. Calling it again does nothing.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	rc := e.rc
+	e.rc = nil
+	e.mu.Unlock()
+	e.cancel()
+	if rc != nil {
+		rc.Close() // not under e.mu: its goroutines report status through e.onStatus
+	}
+	e.wg.Wait()
+	return nil
+}
+
+// client returns the current relay client, or nil once closed.
+func (e *Engine) client() *relayclient.Client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rc
+}
+
+// do sends one request with the engine's timeout.
+func (e *Engine) do(ctx context.Context, req wire.Body) (wire.Body, error) {
+	rc := e.client()
+	if rc == nil {
+		return nil, ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, err := rc.Do(ctx, req)
+	if err != nil {
+		if errors.Is(err, relayclient.ErrOffline) || errors.Is(err, relayclient.ErrConnectionLost) {
+			return nil, fmt.Errorf("%w: %w", ErrOffline, err)
+		}
+		if errors.Is(err, relayclient.ErrClosed) {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
+// doAs sends a request and checks the response's type.
+func doAs[T wire.Body](ctx context.Context, e *Engine, req wire.Body) (T, error) {
+	var zero T
+	resp, err := e.do(ctx, req)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := resp.(T)
+	if !ok {
+		return zero, fmt.Errorf("chat: the relay answered %v with %v", req.Type(), resp.Type())
+	}
+	return t, nil
+}
+
+func (e *Engine) emit(name string, data any) {
+	if e.emitr != nil {
+		e.emitr.Emit(name, data)
+	}
+}
+
+func (e *Engine) warn(chatID vault.ID, text string) {
+	e.log.Warn("chat warning", "chat", chatID.String(), "text", text)
+	cid := ""
+	if !chatID.IsZero() {
+		cid = chatID.String()
+	}
+	e.emit(EventWarning, WarningEvent{ChatID: cid, Text: text})
+}
+
+func (e *Engine) kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// onStatus reports the relay link's state changes to the UI.
+func (e *Engine) onStatus(from *relayclient.Client, s relayclient.Status) {
+	e.mu.Lock()
+	if e.closed || from != e.rc {
+		e.mu.Unlock()
+		return
+	}
+	e.status = s
+	c := e.connectionLocked()
+	e.mu.Unlock()
+	e.emit(EventConnectionChanged, c)
+}
+
+func (e *Engine) connectionLocked() Connection {
+	s := e.status
+	c := Connection{State: string(s.State), RelayURL: e.url, Handle: e.handle}
+	switch s.State {
+	case relayclient.StateConnecting:
+		c.State = StateConnecting
+	case relayclient.StateOnline:
+		c.State = StateOnline
+	default:
+		c.State = StateOffline
+	}
+	if !s.RetryAt.IsZero() {
+		c.RetryInMs = max(0, s.RetryAt.Sub(e.clk.Now()).Milliseconds())
+	}
+	switch {
+	case s.Err != nil && s.State != relayclient.StateOnline:
+		c.Error = describeLinkError(s.Err)
+	case s.Warning != nil:
+		c.Error = s.Warning.Error()
+	}
+	return c
+}
+
+// describeLinkError turns why the link is down into words for people.
+func describeLinkError(err error) string {
+	var we *wire.Error
+	switch {
+	case errors.Is(err, relayclient.ErrClosed):
+		return ""
+	case errors.As(err, &we) && errors.Is(err, relayclient.ErrRefused):
+		return "The relay refused the connection: " + we.Code.String() + describeDetail(we.Message)
+	case errors.Is(err, relayclient.ErrUnreachable):
+		return "The relay is unreachable."
+	case errors.Is(err, relayclient.ErrConnectionLost):
+		return "The connection to the relay was lost."
+	}
+	return err.Error()
+}
+
+func describeDetail(m string) string {
+	if m == "" {
+		return "."
+	}
+	return " (" + m + ")."
+}
+
+// Connection returns the state of the link to the relay.
+func (e *Engine) Connection() Connection {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.connectionLocked()
+}
+
+// SetRelay switches to another relay address and reconnects. A malformed address
+// fails with an error matching relayclient.ErrInvalidURL and changes nothing.
+func (e *Engine) SetRelay(url string) (Connection, error) {
+	u, err := relayclient.ParseURL(url)
+	if err != nil {
+		return Connection{}, err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return Connection{}, ErrClosed
+	}
+	old := e.rc
+	e.rc = nil
+	e.url = u.String()
+	e.status = relayclient.Status{State: relayclient.StateConnecting, URL: e.url}
+	e.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	if err := e.connect(u.String()); err != nil {
+		return Connection{}, err
+	}
+	return e.Connection(), nil
+}
+
+// Retry reconnects now instead of waiting for the backoff.
+func (e *Engine) Retry() {
+	if rc := e.client(); rc != nil {
+		rc.Retry()
+	}
+}
+
+// RegisterHandle claims @handle for this account at the relay.
+func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection, error) {
+	h, err := wire.NormalizeHandle(handle)
+	if err != nil {
+		return Connection{}, err
+	}
+	id := wire.AccountID(e.acct.ID())
+	sig := e.acct.Sign(wire.HandleLabel, wire.HandleMessage(id, h))
+	if _, err := doAs[*wire.OK](ctx, e, &wire.RegisterHandle{Handle: h, Signature: sig}); err != nil {
+		return Connection{}, err
+	}
+	if err := e.storeHandle(ctx, h); err != nil {
+		return Connection{}, err
+	}
+	c := e.Connection()
+	e.emit(EventConnectionChanged, c)
+	return c, nil
+}
+
+func (e *Engine) storeHandle(ctx context.Context, h string) error {
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		a, err := tx.Account(e.meID)
+		if err != nil {
+			return err
+		}
+		if a.Handle == h {
+			return nil
+		}
+		a.Handle = h
+		return tx.PutAccount(a)
+	})
+	if err != nil {
+		return fmt.Errorf("chat: store handle: %w", err)
+	}
+	e.mu.Lock()
+	e.handle = h
+	e.mu.Unlock()
+	return nil
+}
+
+// Typing tells the chat's other members that this user is typing. It is never
+// stored; offline it does nothing.
+func (e *Engine) Typing(ctx context.Context, chatID vault.ID) error {
+	rc := e.client()
+	if rc == nil {
+		return ErrClosed
+	}
+	err := rc.Notify(ctx, &wire.Typing{ChatID: wire.ChatID(chatID)})
+	if errors.Is(err, relayclient.ErrOffline) || errors.Is(err, relayclient.ErrConnectionLost) {
+		return nil
+	}
+	return err
+}
+
+// pageTokens remembers the vault cursors behind the "nextBefore" strings handed to
+// the UI. vault.PageCursor cannot be serialised, so the UI gets a random token that
+// names one; the oldest tokens are forgotten beyond the bound.
+type pageTokens struct {
+	max   int
+	byTok map[string]vault.PageCursor
+	order []string
+}
+
+func (p *pageTokens) init(max int) {
+	p.max = max
+	p.byTok = make(map[string]vault.PageCursor, max)
+}
+
+func (p *pageTokens) put(tok string, c vault.PageCursor) {
+	if len(p.order) >= p.max {
+		delete(p.byTok, p.order[0])
+		p.order = p.order[1:]
+	}
+	p.byTok[tok] = c
+	p.order = append(p.order, tok)
+}

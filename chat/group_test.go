@@ -1,0 +1,317 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"hush/e2e"
+	"hush/identity"
+	"hush/relay/relaytest"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// epochKeys reads every epoch key p holds for a chat.
+func (p *peer) epochKeys(t *testing.T, chatID vault.ID) map[uint64]e2e.EpochKey {
+	t.Helper()
+	out := map[uint64]e2e.EpochKey{}
+	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
+		latest, err := tx.LatestEpoch(chatID)
+		if err != nil {
+			return err
+		}
+		for ep := uint64(1); ep <= latest; ep++ {
+			raw, err := tx.EpochKey(chatID, ep)
+			if errors.Is(err, vault.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			k, err := e2e.EpochKeyFromBytes(raw)
+			if err != nil {
+				return err
+			}
+			out[ep] = k
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// device is p's identity as a raw protocol client.
+func (p *peer) device() *relaytest.Device {
+	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
+}
+
+func summaryOf(t *testing.T, p *peer, chatID vault.ID) ChatSummary {
+	t.Helper()
+	s, err := p.engine.Summary(context.Background(), chatID)
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	return s
+}
+
+func threePeople(t *testing.T) (*relaytest.Relay, *peer, *peer, *peer) {
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	carol := newPeer(t, "Carol", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	carol.register(t, "carol")
+	for _, h := range []string{"bob", "carol"} {
+		if _, err := alice.engine.AddContact(context.Background(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r, alice, bob, carol
+}
+
+func TestGroupMembershipAndRotation(t *testing.T) {
+	r, alice, bob, carol := threePeople(t)
+	ctx := context.Background()
+	s, err := alice.engine.CreateGroup(ctx, "Book club", []vault.ID{bob.id(), carol.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID, _ := vault.ParseID(s.ID)
+	if s.Kind != KindGroup || s.MyRole != RoleOwner || s.MemberCount != 3 || !s.CanPost {
+		t.Errorf("owner's summary = %+v", s)
+	}
+	for _, p := range []*peer{bob, carol} {
+		waitFor(t, 20*time.Second, p.name+" learns the title", func() bool {
+			s, err := p.engine.Summary(ctx, chatID)
+			return err == nil && s.Title == "Book club"
+		})
+		if s := summaryOf(t, p, chatID); s.MyRole != RoleMember || !s.CanPost {
+			t.Errorf("%s's summary = %+v", p.name, s)
+		}
+	}
+	// Everyone talks; everyone hears everyone.
+	for _, p := range []*peer{alice, bob, carol} {
+		if _, err := p.engine.Send(ctx, chatID, body(p.name, 0), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*peer{alice, bob, carol} {
+		for _, q := range []*peer{alice, bob, carol} {
+			if p != q {
+				waitDelivered(t, p, chatID, q, 1)
+			}
+		}
+	}
+	// A plain member may not remove anyone.
+	if _, err := bob.engine.RemoveMember(ctx, chatID, carol.id()); !errors.Is(err, ErrForbidden) {
+		t.Errorf("member removes member: %v, want ErrForbidden", err)
+	}
+	// The owner makes Bob an admin; Bob sees it.
+	ms, err := alice.engine.SetRole(ctx, chatID, bob.id(), RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roleIn(ms, bob.id()) != RoleAdmin {
+		t.Errorf("members after SetRole = %+v", ms)
+	}
+	waitFor(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == RoleAdmin })
+
+	// Carol's keys before she is removed: all she will ever have.
+	carolKeys := carol.epochKeys(t, chatID)
+	if len(carolKeys) == 0 {
+		t.Fatal("Carol holds no epoch key")
+	}
+	var carolMax uint64
+	for ep := range carolKeys {
+		carolMax = max(carolMax, ep)
+	}
+	ms, err = alice.engine.RemoveMember(ctx, chatID, carol.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || roleIn(ms, carol.id()) != "" {
+		t.Errorf("members after removal = %+v", ms)
+	}
+	waitFor(t, 10*time.Second, "Carol told she is out", func() bool {
+		for _, e := range of[ChatRemovedEvent](carol.events, EventChatRemoved) {
+			if e.ChatID == chatID.String() {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := carol.engine.Summary(ctx, chatID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Carol still has the chat: %v", err)
+	}
+	// The key rotated to the remaining members.
+	aliceKeys := alice.epochKeys(t, chatID)
+	var aliceMax uint64
+	for ep := range aliceKeys {
+		aliceMax = max(aliceMax, ep)
+	}
+	if aliceMax <= carolMax {
+		t.Fatalf("no rotation: Alice's newest epoch %d, Carol's %d", aliceMax, carolMax)
+	}
+	after := []string{"secret plan A", "secret plan B"}
+	if _, err := alice.engine.Send(ctx, chatID, after[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.engine.Send(ctx, chatID, after[1], nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, bob, chatID, alice, 2)
+	waitDelivered(t, alice, chatID, bob, 2)
+
+	// Check with Carol's own keys: nothing sent after the removal opens.
+	raw := relaytest.Dial(t, r, alice.device())
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID), Limit: wire.MaxPageEntries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := page.(*wire.Page).Entries
+	tried := 0
+	for _, en := range entries {
+		if en.Epoch <= carolMax {
+			continue
+		}
+		tried++
+		sender := alice.acct.Public()
+		if vault.ID(en.SenderAccount) == bob.id() {
+			sender = bob.acct.Public()
+		}
+		for ep, k := range carolKeys {
+			for _, asEpoch := range []uint64{ep, en.Epoch} {
+				_, err := e2e.Open(en.Ciphertext, e2e.OpenParams{ChatID: e2e.ChatID(chatID), Epoch: asEpoch, EpochKey: k, MessageID: e2e.MessageID(en.MsgID), Sender: sender})
+				if err == nil {
+					t.Fatalf("Carol's epoch-%d key opens message %d of epoch %d", ep, en.Seq, en.Epoch)
+				}
+			}
+		}
+	}
+	if tried < 2 {
+		t.Fatalf("only %d messages after the removal were checked", tried)
+	}
+	// Nor can Carol open the new epoch's envelopes, or fetch anything more.
+	eps, err := raw.Request(ctx, &wire.FetchEpochs{ChatID: wire.ChatID(chatID), FromEpoch: carolMax + 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range eps.(*wire.Epochs).Keys {
+		if _, _, err := e2e.VerifyKeyLogEntry(k.Envelope, e2e.ChatID(chatID), k.Epoch, carol.acct, []identity.AccountPublicKey{alice.acct.Public(), bob.acct.Public()}); err == nil {
+			t.Fatalf("Carol opens Alice's envelope of epoch %d", k.Epoch)
+		}
+	}
+	carolRaw := relaytest.Dial(t, r, carol.device())
+	if _, err := carolRaw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)}); !errors.Is(err, wire.ErrNotFound) {
+		t.Errorf("removed member fetches: %v, want not found", err)
+	}
+	if _, err := carolRaw.Request(ctx, &wire.FetchEpochs{ChatID: wire.ChatID(chatID), FromEpoch: 1}); !errors.Is(err, wire.ErrNotFound) {
+		t.Errorf("removed member fetches epochs: %v, want not found", err)
+	}
+	for _, p := range []*peer{alice, bob, carol} {
+		if w := of[WarningEvent](p.events, EventWarning); len(w) != 0 {
+			t.Errorf("%s: warnings %+v", p.name, w)
+		}
+	}
+}
+
+func roleIn(ms []Member, id vault.ID) string {
+	for _, m := range ms {
+		if m.AccountID == id.String() {
+			return m.Role
+		}
+	}
+	return ""
+}
+
+func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
+	_, alice, bob, carol := threePeople(t)
+	ctx := context.Background()
+	s, err := alice.engine.CreateGroup(ctx, "Hikers", []vault.ID{bob.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID, _ := vault.ParseID(s.ID)
+	waitFor(t, 20*time.Second, "Bob has the group", func() bool {
+		s, err := bob.engine.Summary(ctx, chatID)
+		return err == nil && s.Title == "Hikers"
+	})
+	before := len(alice.epochKeys(t, chatID))
+	if _, err := bob.engine.Send(ctx, chatID, "bye", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, alice, chatID, bob, 1)
+	if err := bob.engine.Leave(ctx, chatID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.engine.Summary(ctx, chatID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Bob still has the chat after leaving: %v", err)
+	}
+	// The owner rotates when it learns of the departure.
+	waitFor(t, 20*time.Second, "Alice rotates", func() bool { return len(alice.epochKeys(t, chatID)) > before })
+
+	// Carol joins later: she gets a key for what follows, and the title.
+	if _, err := alice.engine.AddMembers(ctx, chatID, []vault.ID{carol.id()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "Carol has the group and its title", func() bool {
+		s, err := carol.engine.Summary(ctx, chatID)
+		return err == nil && s.Title == "Hikers"
+	})
+	if _, err := alice.engine.Send(ctx, chatID, "welcome Carol", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.engine.Send(ctx, chatID, "thanks", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, carol, chatID, alice, 1)
+	waitDelivered(t, alice, chatID, carol, 1)
+	// Carol reads what follows her joining, not what came before (Bob's "bye").
+	if msgs := carol.allMessages(t, chatID); len(msgs) != 2 || msgs[0].Body != "welcome Carol" || msgs[1].Body != "thanks" {
+		t.Errorf("Carol holds %+v", msgs)
+	}
+	if msgs := alice.allMessages(t, chatID); len(msgs) != 3 || msgs[0].Body != "bye" {
+		t.Errorf("Alice holds %+v", msgs)
+	}
+	for _, p := range []*peer{alice, bob, carol} {
+		if w := of[WarningEvent](p.events, EventWarning); len(w) != 0 {
+			t.Errorf("%s: warnings %+v", p.name, w)
+		}
+	}
+}
+
+func TestChannel(t *testing.T) {
+	_, alice, bob, carol := threePeople(t)
+	ctx := context.Background()
+	s, err := alice.engine.CreateChannel(ctx, "News", []vault.ID{bob.id(), carol.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID, _ := vault.ParseID(s.ID)
+	if s.Kind != KindChannel || !s.CanPost {
+		t.Errorf("owner's channel summary = %+v", s)
+	}
+	waitFor(t, 20*time.Second, "Bob subscribed", func() bool {
+		s, err := bob.engine.Summary(ctx, chatID)
+		return err == nil && s.Title == "News"
+	})
+	if s := summaryOf(t, bob, chatID); s.CanPost || s.MyRole != RoleMember || s.Kind != KindChannel {
+		t.Errorf("subscriber's summary = %+v", s)
+	}
+	if _, err := bob.engine.Send(ctx, chatID, "may I?", nil); !errors.Is(err, ErrForbidden) {
+		t.Errorf("subscriber posts: %v, want ErrForbidden", err)
+	}
+	for i := range 3 {
+		if _, err := alice.engine.Send(ctx, chatID, body(alice.name, i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, bob, chatID, alice, 3)
+	waitDelivered(t, carol, chatID, alice, 3)
+	checkTranscript(t, carol, chatID, 3, alice)
+}

@@ -1,0 +1,892 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"hush/e2e"
+	"hush/sync/relayclient"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// titlePrefix starts the body of a text message that sets a group's or channel's
+// title instead of being shown. e2e has no content kind for chat metadata yet; until
+// it has, the title travels as a text message that only this marker tells apart (a
+// NUL never appears in text a person typed, and older readers show nothing worse
+// than odd text).
+const titlePrefix = "\x00hush/v1/chat-title\x00"
+
+// handler is the engine seen as the relay client's handler.
+type handler Engine
+
+// Connected catches up every chat after a (re)connection.
+func (h *handler) Connected(ctx context.Context, s relayclient.Session) {
+	e := (*Engine)(h)
+	e.log.Info("relay session", "account", s.Account.String(), "device", s.Device.String(), "new_account", s.NewAccount)
+	e.refreshHandle(ctx)
+	e.catchUp(ctx)
+	e.kick(e.kickFlush)
+	e.kick(e.kickMark)
+}
+
+// Missed catches up after pushes were dropped.
+func (h *handler) Missed(ctx context.Context) { (*Engine)(h).catchUp(ctx) }
+
+// Pushes applies pushes in order; consecutive messages of one chat go into one vault
+// transaction.
+func (h *handler) Pushes(ctx context.Context, pushes []wire.Body) {
+	e := (*Engine)(h)
+	for i := 0; i < len(pushes); i++ {
+		switch b := pushes[i].(type) {
+		case *wire.Push:
+			entries := []wire.Entry{b.Entry}
+			for i+1 < len(pushes) {
+				next, ok := pushes[i+1].(*wire.Push)
+				if !ok || next.ChatID != b.ChatID {
+					break
+				}
+				entries = append(entries, next.Entry)
+				i++
+			}
+			e.receive(ctx, vault.ID(b.ChatID), entries)
+		case *wire.ChatChanged:
+			e.onChatChanged(ctx, b.Chat)
+		case *wire.NewEpoch:
+			e.onNewEpoch(ctx, b)
+		case *wire.Receipt:
+			e.onReceipt(ctx, b)
+		case *wire.TypingPush:
+			e.onTyping(ctx, b)
+		case *wire.DeviceRevoked:
+			e.log.Info("a device of this account was revoked", "device", b.DeviceID.String())
+		default:
+			e.log.Debug("push ignored", "type", b.Type())
+		}
+	}
+}
+
+// refreshHandle learns this account's handle from the relay (another device may have
+// registered it).
+func (e *Engine) refreshHandle(ctx context.Context) {
+	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(e.meID)})
+	if err != nil {
+		e.log.Debug("look up own account", "err", err)
+		return
+	}
+	e.mu.Lock()
+	same := e.handle == a.Handle
+	e.mu.Unlock()
+	if !same && a.Handle != "" {
+		if err := e.storeHandle(ctx, a.Handle); err != nil {
+			e.log.Warn("store handle", "err", err)
+			return
+		}
+		e.emit(EventConnectionChanged, e.Connection())
+	}
+}
+
+// catchUp brings every chat up to date with the relay: membership, epoch keys and
+// messages after the vault cursor. Chats the relay no longer lists for this account
+// were left or removed meanwhile and are deleted here.
+func (e *Engine) catchUp(ctx context.Context) {
+	remote := map[vault.ID]bool{}
+	var order []vault.ID
+	var after wire.ChatID
+	for {
+		page, err := doAs[*wire.Chats](ctx, e, &wire.ChatList{After: after, Limit: wire.MaxPageEntries})
+		if err != nil {
+			e.log.Info("catch-up: chat list", "err", err)
+			return
+		}
+		for _, c := range page.Chats {
+			if !remote[vault.ID(c.ChatID)] {
+				remote[vault.ID(c.ChatID)] = true
+				order = append(order, vault.ID(c.ChatID))
+			}
+		}
+		if !page.More || len(page.Chats) == 0 {
+			break
+		}
+		after = page.Chats[len(page.Chats)-1].ChatID
+	}
+	var local []vault.Chat
+	if err := e.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		local, err = tx.Chats()
+		return err
+	}); err != nil {
+		e.log.Warn("catch-up: local chats", "err", err)
+		return
+	}
+	for _, c := range local {
+		if c.Kind != vault.ChatSecret && !remote[c.ID] {
+			e.removeLocal(ctx, c.ID)
+		}
+	}
+	for _, id := range order {
+		if err := e.syncChat(ctx, id); err != nil {
+			if errors.Is(err, ErrOffline) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			e.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
+		}
+	}
+}
+
+// syncChat brings one chat up to date: members, epoch keys, rotation, messages.
+func (e *Engine) syncChat(ctx context.Context, id vault.ID) error {
+	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: wire.ChatID(id)})
+	if errors.Is(err, wire.ErrNotFound) {
+		e.removeLocal(ctx, id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	present, err := e.applyChatInfo(ctx, *info)
+	if err != nil || !present {
+		return err
+	}
+	if err := e.fetchEpochs(ctx, id); err != nil {
+		return err
+	}
+	e.rotateIfDue(ctx, id, true)
+	return e.fetchMessages(ctx, id)
+}
+
+// onChatChanged applies a membership push; a chat this device did not know is
+// caught up at once.
+func (e *Engine) onChatChanged(ctx context.Context, info wire.ChatInfo) {
+	id := vault.ID(info.ChatID)
+	known, err := e.hasChat(ctx, id)
+	if err != nil {
+		e.log.Warn("chat changed", "err", err)
+		return
+	}
+	present, err := e.applyChatInfo(ctx, info)
+	if err != nil {
+		e.log.Warn("chat changed", "chat", id.String(), "err", err)
+		return
+	}
+	if !present {
+		return
+	}
+	if !known {
+		if err := e.fetchEpochs(ctx, id); err != nil {
+			e.log.Info("new chat: epochs", "err", err)
+		}
+		if err := e.fetchMessages(ctx, id); err != nil {
+			e.log.Info("new chat: messages", "err", err)
+		}
+	}
+	e.rotateIfDue(ctx, id, true)
+}
+
+func (e *Engine) hasChat(ctx context.Context, id vault.ID) (bool, error) {
+	found := false
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		_, err := tx.Chat(id)
+		if errors.Is(err, vault.ErrNotFound) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return found, err
+}
+
+// applyChatInfo stores what the relay says about a chat's kind, members and
+// positions. It reports false when this account is no longer a member, in which case
+// the chat was deleted locally.
+func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, error) {
+	id := vault.ID(info.ChatID)
+	var mine *wire.MemberInfo
+	for i := range info.Members {
+		if vault.ID(info.Members[i].AccountID) == e.meID {
+			mine = &info.Members[i]
+		}
+	}
+	if mine == nil {
+		e.removeLocal(ctx, id)
+		return false, nil
+	}
+	kind, ok := vaultKind(info.Kind)
+	if !ok {
+		return false, fmt.Errorf("chat %s: unknown kind %d", id, info.Kind)
+	}
+	for _, m := range info.Members {
+		if vault.ID(m.AccountID) != e.meID {
+			if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+				// Its messages cannot be verified until it is pinned; a later catch-up
+				// tries again.
+				e.log.Info("pin member", "account", m.AccountID.String(), "err", err)
+			}
+		}
+	}
+	var sum ChatSummary
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		fresh := errors.Is(err, vault.ErrNotFound)
+		if err != nil && !fresh {
+			return err
+		}
+		meta, err := decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		if fresh {
+			c = vault.Chat{ID: id, LastActivity: e.clk.Now()}
+		}
+		now := map[vault.ID]bool{}
+		members := make([]vault.Member, 0, len(info.Members))
+		for _, m := range info.Members {
+			aid := vault.ID(m.AccountID)
+			now[aid] = true
+			members = append(members, vault.Member{AccountID: aid, Role: vaultRole(m.Role)})
+			if aid != e.meID {
+				meta.PeerDelivered = max(meta.PeerDelivered, m.DeliveredSeq)
+				meta.PeerRead = max(meta.PeerRead, m.ReadSeq)
+			}
+		}
+		if !fresh {
+			was := map[vault.ID]bool{}
+			for _, m := range c.Members {
+				was[m.AccountID] = true
+				if !now[m.AccountID] {
+					meta.addFormer(m.AccountID, info.Epoch+1)
+					meta.NeedEpoch = max(meta.NeedEpoch, info.Epoch+1)
+				}
+			}
+			for aid := range now {
+				if !was[aid] {
+					meta.dropFormer(aid)
+				}
+			}
+		}
+		meta.Epoch = max(meta.Epoch, info.Epoch)
+		meta.MyRead = max(meta.MyRead, mine.ReadSeq)
+		meta.MyDelivered = max(meta.MyDelivered, mine.DeliveredSeq, meta.MyRead)
+		c.Kind, c.Members = kind, members
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		sum, err = e.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store chat %s: %w", id, err)
+	}
+	e.emit(EventChatUpdated, sum)
+	return true, nil
+}
+
+// removeLocal deletes a chat this account left or was removed from.
+func (e *Engine) removeLocal(ctx context.Context, id vault.ID) {
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		if err := e.deleteChat(tx, id); err != nil {
+			return err
+		}
+		// If this account is added again, its history starts over.
+		return tx.SetCursor(scope(id), 0)
+	})
+	if errors.Is(err, vault.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		e.log.Warn("delete chat", "chat", id.String(), "err", err)
+		return
+	}
+	e.mu.Lock()
+	delete(e.ahead, id)
+	delete(e.marks, id)
+	e.mu.Unlock()
+	e.emit(EventChatRemoved, ChatRemovedEvent{ChatID: id.String()})
+}
+
+// fetchMessages pages through the chat log from the vault cursor until the relay
+// has nothing more, or processing stops making progress.
+func (e *Engine) fetchMessages(ctx context.Context, id vault.ID) error {
+	for {
+		cursor, err := e.cursor(ctx, id)
+		if err != nil {
+			return err
+		}
+		page, err := doAs[*wire.Page](ctx, e, &wire.Fetch{ChatID: wire.ChatID(id), AfterSeq: cursor, Limit: fetchPage})
+		if errors.Is(err, wire.ErrNotFound) {
+			e.removeLocal(ctx, id)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(page.Entries) == 0 {
+			return nil
+		}
+		next, _, err := e.process(ctx, id, page.Entries)
+		if err != nil {
+			return err
+		}
+		if next <= cursor || !page.More {
+			return nil
+		}
+	}
+}
+
+func scope(id vault.ID) string { return "chat:" + id.String() }
+
+func (e *Engine) cursor(ctx context.Context, id vault.ID) (uint64, error) {
+	var c int64
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		c, err = tx.Cursor(scope(id))
+		return err
+	})
+	return uint64(c), err
+}
+
+// receive applies pushed entries; a gap in the sequence numbers is filled by
+// fetching.
+func (e *Engine) receive(ctx context.Context, id vault.ID, entries []wire.Entry) {
+	_, gap, err := e.process(ctx, id, entries)
+	if errors.Is(err, errUnknownChat) {
+		if err := e.syncChat(ctx, id); err != nil {
+			e.log.Info("receive: unknown chat", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	if err != nil {
+		e.log.Warn("receive", "chat", id.String(), "err", err)
+		return
+	}
+	if gap {
+		if err := e.fetchMessages(ctx, id); err != nil {
+			e.log.Info("receive: fill gap", "chat", id.String(), "err", err)
+		}
+	}
+}
+
+// outcome is what processing did, to tell the UI after the commit.
+type outcome struct {
+	news     []Message
+	statuses []StatusEvent
+	warnings []string
+	summary  *ChatSummary
+	marked   bool
+	last     *vault.Message // the newest message stored
+}
+
+// process verifies, decrypts and stores entries of one chat that follow its cursor,
+// advancing the cursor in the same transaction. It returns the new cursor and
+// whether an entry beyond cursor+1 showed a gap.
+func (e *Engine) process(ctx context.Context, id vault.ID, entries []wire.Entry) (uint64, bool, error) {
+	// Optimistically in one transaction; if an entry needs network work first (a
+	// key to fetch, a sender to pin), do it and go again.
+	for prepared := false; ; prepared = true {
+		cursor, gap, err := e.processOnce(ctx, id, entries, prepared)
+		if errors.Is(err, errNeedPrep) && !prepared {
+			if err := e.prepareEntries(ctx, id, entries); err != nil {
+				return 0, false, err
+			}
+			continue
+		}
+		return cursor, gap, err
+	}
+}
+
+// errNeedPrep aborts a processing transaction that needs network work first.
+var errNeedPrep = errors.New("chat: entries need keys fetched first")
+
+// errUnknownChat reports entries of a chat this device does not have yet.
+var errUnknownChat = errors.New("chat: unknown chat")
+
+func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.Entry, prepared bool) (uint64, bool, error) {
+	var out outcome
+	var cursor uint64
+	var gap bool
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		out = outcome{}
+		gap = false
+		c, err := tx.Chat(id)
+		if errors.Is(err, vault.ErrNotFound) {
+			return errUnknownChat
+		}
+		if err != nil {
+			return err
+		}
+		meta, err := decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.Cursor(scope(id))
+		if err != nil {
+			return err
+		}
+		start := uint64(cur)
+		cursor = e.catchForward(id, start)
+		names := nameCache{}
+		fromOthers := false
+		for i := range entries {
+			en := &entries[i]
+			if en.Seq <= cursor {
+				continue
+			}
+			if en.Seq != cursor+1 {
+				gap = true
+				break
+			}
+			if en.Seq > math.MaxInt64 {
+				out.warnings = append(out.warnings, "The relay sent a message with an impossible sequence number; it was dropped.")
+				cursor = en.Seq
+				continue
+			}
+			stall, err := e.apply(tx, &c, &meta, en, names, &out, prepared)
+			if err != nil {
+				return err
+			}
+			if stall {
+				break
+			}
+			if vault.ID(en.SenderAccount) != e.meID {
+				fromOthers = true
+			}
+			cursor = e.catchForward(id, en.Seq)
+		}
+		if cursor == start {
+			return nil
+		}
+		if err := tx.SetCursor(scope(id), int64(cursor)); err != nil {
+			return err
+		}
+		if fromOthers && cursor > meta.MyDelivered {
+			meta.MyDelivered = cursor
+			out.marked = true
+		}
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		sum, err := e.summaryWith(tx, c, out.last)
+		if err != nil {
+			return err
+		}
+		out.summary = &sum
+		return nil
+	})
+	if errors.Is(err, errNeedPrep) || errors.Is(err, errUnknownChat) {
+		return 0, false, err
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store messages of %s: %w", id, err)
+	}
+	for _, w := range out.warnings {
+		e.warn(id, w)
+	}
+	for _, m := range out.news {
+		e.emit(EventMessageNew, m)
+	}
+	for _, s := range out.statuses {
+		e.emit(EventMessageStatus, s)
+	}
+	if out.summary != nil {
+		e.emit(EventChatUpdated, *out.summary)
+	}
+	if out.marked {
+		e.queueMark(id)
+	}
+	return cursor, gap, nil
+}
+
+// prepareEntries does the network work process cannot do inside a transaction:
+// fetching epoch keys it lacks and pinning senders it has not met.
+func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire.Entry) error {
+	epochs := map[uint64]bool{}
+	senders := map[vault.ID]bool{}
+	for _, en := range entries {
+		epochs[en.Epoch] = true
+		if a := vault.ID(en.SenderAccount); a != e.meID {
+			senders[a] = true
+		}
+	}
+	missingEpoch := false
+	var missing []vault.ID
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		for ep := range epochs {
+			if ep > math.MaxInt64 {
+				continue
+			}
+			_, err := tx.EpochKey(id, ep)
+			if errors.Is(err, vault.ErrNotFound) {
+				missingEpoch = true
+			} else if err != nil {
+				return err
+			}
+		}
+		for a := range senders {
+			_, err := tx.Contact(a)
+			if errors.Is(err, vault.ErrNotFound) {
+				missing = append(missing, a)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if missingEpoch {
+		if err := e.fetchEpochs(ctx, id); err != nil {
+			e.log.Info("fetch epochs for incoming messages", "chat", id.String(), "err", err)
+		}
+	}
+	for _, a := range missing {
+		if _, err := e.pinAccount(ctx, a); err != nil {
+			e.log.Info("pin sender", "account", a.String(), "err", err)
+		}
+	}
+	return nil
+}
+
+// catchForward moves a cursor over this device's own messages that the relay
+// acknowledged beyond it, so they do not look like a gap.
+func (e *Engine) catchForward(id vault.ID, cursor uint64) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	set := e.ahead[id]
+	for set[cursor+1] {
+		delete(set, cursor+1)
+		cursor++
+	}
+	for s := range set {
+		if s <= cursor {
+			delete(set, s)
+		}
+	}
+	if len(set) == 0 {
+		delete(e.ahead, id)
+	}
+	return cursor
+}
+
+// nameCache remembers display names looked up within one transaction.
+type nameCache map[vault.ID]string
+
+// apply handles one entry that directly follows the cursor. It reports stall when
+// the entry cannot be handled yet (its epoch key has not arrived) and the cursor must
+// stay before it.
+func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *outcome, prepared bool) (stall bool, err error) {
+	sender := vault.ID(en.SenderAccount)
+	chatID := c.ID
+	drop := func(text string) (bool, error) {
+		out.warnings = append(out.warnings, text)
+		return false, nil
+	}
+	// The key first: a message of an epoch this account never held a key for was
+	// sent before it joined, and is skipped whoever sent it.
+	raw, err := tx.EpochKey(chatID, en.Epoch)
+	if errors.Is(err, vault.ErrNotFound) {
+		latest, lerr := tx.LatestEpoch(chatID)
+		switch {
+		case lerr == nil && (en.Epoch < meta.FirstEpoch || en.Epoch < latest):
+			// Sent in an epoch this account was not part of (before it joined): not
+			// for us to read, and not a forgery either.
+			e.log.Debug("skipped a message of an epoch without our key", "chat", chatID.String(), "epoch", en.Epoch)
+			return false, nil
+		case lerr != nil && !errors.Is(lerr, vault.ErrNotFound):
+			return false, lerr
+		case !prepared:
+			return false, errNeedPrep
+		}
+		// The key has not arrived yet; wait for it (a NewEpoch push refetches).
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	key, err := e2e.EpochKeyFromBytes(raw)
+	clear(raw)
+	if err != nil {
+		return false, err
+	}
+	if !e.isMemberAt(c, meta, sender, en.Epoch) {
+		return drop("A message from someone who is not a member of this chat was dropped.")
+	}
+	senderKey, err := e.accountKey(tx, sender)
+	if errors.Is(err, vault.ErrNotFound) {
+		if !prepared {
+			return false, errNeedPrep
+		}
+		return drop("A message from an account whose keys could not be looked up was dropped.")
+	}
+	if err != nil {
+		return false, err
+	}
+	pt, err := e2e.Open(en.Ciphertext, e2e.OpenParams{
+		ChatID:    e2e.ChatID(chatID),
+		Epoch:     en.Epoch,
+		EpochKey:  key,
+		MessageID: e2e.MessageID(en.MsgID),
+		Sender:    senderKey,
+	})
+	unsupported := errors.Is(err, e2e.ErrUnsupportedKind)
+	if err != nil && !unsupported {
+		e.log.Info("message failed verification", "chat", chatID.String(), "seq", en.Seq, "err", err)
+		return drop(openFailure(err))
+	}
+	if vault.ID(pt.Header.SenderDevice) != vault.ID(en.SenderDevice) || vault.ID(pt.Header.SenderAccount) != sender {
+		return drop("A message whose sender does not match the relay's record was dropped.")
+	}
+	var body string
+	var replyTo *vault.ID
+	switch {
+	case unsupported:
+		body = "This message needs a newer version of Hush."
+	case pt.Content.Kind == e2e.KindText:
+		body = pt.Content.Text.Body
+		if strings.HasPrefix(body, titlePrefix) {
+			title := strings.TrimPrefix(body, titlePrefix)
+			if c.Kind != vault.ChatDirect && e.canManage(c, sender) && validTitle(title) == nil {
+				c.Title = title
+			}
+			return false, nil
+		}
+		if r := pt.Content.Text.ReplyTo; !r.IsZero() {
+			id := vault.ID(r)
+			replyTo = &id
+		}
+		if body == "" {
+			body = "(attachment)"
+		}
+	default:
+		// Edits, deletions, reactions and membership messages are authentic but not
+		// applied by this version of the engine.
+		e.log.Debug("content kind not applied", "kind", pt.Content.Kind.String())
+		return false, nil
+	}
+	msgID := vault.ID(en.MsgID)
+	sentAt := wire.Time(en.ServerTime)
+	m := vault.Message{
+		ID:            msgID,
+		ChatID:        chatID,
+		Seq:           int64(en.Seq),
+		SenderAccount: sender,
+		SenderDevice:  vault.ID(en.SenderDevice),
+		SentAt:        sentAt,
+		Body:          body,
+		ReplyTo:       replyTo,
+		Status:        vault.StatusSent,
+	}
+	err = tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
+	if err == nil {
+		if sender != e.meID && en.Seq > meta.MyRead {
+			c.Unread++
+		}
+		if sentAt.After(c.LastActivity) {
+			c.LastActivity = sentAt
+		}
+		out.news = append(out.news, e.toMessage(tx, m, meta, names))
+		out.last = &m
+		return false, nil
+	}
+	if !errors.Is(err, vault.ErrExists) {
+		return false, err
+	}
+	existing, err := tx.Message(msgID)
+	switch {
+	case err != nil:
+		return false, err
+	case existing.ChatID != chatID:
+		return drop("A message replayed from another chat was dropped.")
+	case existing.Seq == 0 && sender == e.meID:
+		// Our own message whose acknowledgement was lost: the log is the proof.
+		existing.Seq, existing.Status, existing.SentAt = int64(en.Seq), vault.StatusSent, sentAt
+		if err := tx.UpdateMessage(existing); err != nil {
+			return false, err
+		}
+		if err := tx.RemoveOutbox(msgID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return false, err
+		}
+		out.statuses = append(out.statuses, StatusEvent{ChatID: chatID.String(), MessageID: msgID.String(), Status: statusOf(existing, *meta, e.meID), Seq: existing.Seq})
+	case existing.Seq == int64(en.Seq):
+		// Already stored (our own message, acknowledged): nothing to do.
+	default:
+		return drop("A replayed message was dropped.")
+	}
+	return false, nil
+}
+
+// openFailure words an e2e failure for the warning event.
+func openFailure(err error) string {
+	switch {
+	case errors.Is(err, e2e.ErrBadSignature):
+		return "A message with a bad signature was dropped."
+	case errors.Is(err, e2e.ErrWrongSender):
+		return "A message signed by a key that does not match the sender's pinned key was dropped."
+	case errors.Is(err, e2e.ErrWrongContext):
+		return "A replayed or misfiled message was dropped."
+	case errors.Is(err, e2e.ErrDecrypt):
+		return "A message that could not be decrypted was dropped."
+	case errors.Is(err, e2e.ErrMalformed):
+		return "A malformed message was dropped."
+	}
+	return "A message that failed verification was dropped."
+}
+
+// isMemberAt reports whether account may have sent a message in epoch: a current
+// member, or a former one that left after that epoch.
+func (e *Engine) isMemberAt(c *vault.Chat, meta *chatMeta, account vault.ID, epoch uint64) bool {
+	for _, m := range c.Members {
+		if m.AccountID == account {
+			return true
+		}
+	}
+	left, ok := meta.formerLeft(account)
+	return ok && epoch < left
+}
+
+// canManage reports whether account is the owner or an admin of the chat.
+func (e *Engine) canManage(c *vault.Chat, account vault.ID) bool {
+	for _, m := range c.Members {
+		if m.AccountID == account {
+			return m.Role == vault.RoleOwner || m.Role == vault.RoleAdmin
+		}
+	}
+	return false
+}
+
+// onTyping tells the UI someone is typing.
+func (e *Engine) onTyping(ctx context.Context, t *wire.TypingPush) {
+	id := vault.ID(t.ChatID)
+	var name string
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		if _, err := tx.Chat(id); err != nil {
+			return err
+		}
+		name = e.nameOf(tx, vault.ID(t.AccountID), nameCache{})
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	e.emit(EventTyping, TypingEvent{ChatID: id.String(), AccountID: vault.ID(t.AccountID).String(), Name: name})
+}
+
+// onReceipt records a member's delivered/read positions and tells the UI which of
+// this account's messages changed state.
+func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
+	id := vault.ID(r.ChatID)
+	var sum ChatSummary
+	var changed bool
+	var lo uint64
+	var meta chatMeta
+	err := e.v.Update(ctx, func(tx *vault.Tx) error {
+		changed = false
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		meta, err = decodeMeta(c.Extra)
+		if err != nil {
+			return err
+		}
+		if vault.ID(r.AccountID) == e.meID {
+			if r.ReadSeq <= meta.MyRead && r.DeliveredSeq <= meta.MyDelivered {
+				return nil
+			}
+			meta.MyRead = max(meta.MyRead, r.ReadSeq)
+			meta.MyDelivered = max(meta.MyDelivered, r.DeliveredSeq)
+			cur, err := tx.Cursor(scope(id))
+			if err != nil {
+				return err
+			}
+			if meta.MyRead >= uint64(cur) {
+				c.Unread = 0
+			}
+		} else {
+			if r.DeliveredSeq <= meta.PeerDelivered && r.ReadSeq <= meta.PeerRead {
+				return nil
+			}
+			// Messages above the lower of the positions that moved may change state.
+			lo = math.MaxUint64
+			if r.DeliveredSeq > meta.PeerDelivered {
+				lo = meta.PeerDelivered
+			}
+			if r.ReadSeq > meta.PeerRead {
+				lo = min(lo, meta.PeerRead)
+			}
+			meta.PeerDelivered = max(meta.PeerDelivered, r.DeliveredSeq)
+			meta.PeerRead = max(meta.PeerRead, r.ReadSeq)
+		}
+		changed = true
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		if err := e.putChat(tx, c); err != nil {
+			return err
+		}
+		sum, err = e.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, vault.ErrNotFound) {
+			e.log.Warn("receipt", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	if !changed {
+		return
+	}
+	if vault.ID(r.AccountID) == e.meID {
+		e.emit(EventChatUpdated, sum)
+		return
+	}
+	e.emitStatuses(ctx, id, lo, max(meta.PeerDelivered, meta.PeerRead), meta)
+}
+
+// emitStatuses tells the UI the state of this account's messages with sequence
+// numbers in (lo, hi], looking at most maxStatusScan messages back from the newest.
+func (e *Engine) emitStatuses(ctx context.Context, id vault.ID, lo, hi uint64, meta chatMeta) {
+	var events []StatusEvent
+	err := e.v.View(ctx, func(tx *vault.Tx) error {
+		var cur vault.PageCursor
+		for scanned := 0; scanned < maxStatusScan; {
+			page, next, err := tx.Messages(id, cur, 200)
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if m.Seq == 0 {
+					continue
+				}
+				if uint64(m.Seq) <= lo {
+					return nil
+				}
+				if m.SenderAccount == e.meID && uint64(m.Seq) <= hi {
+					events = append(events, StatusEvent{ChatID: id.String(), MessageID: m.ID.String(), Status: statusOf(m, meta, e.meID), Seq: m.Seq})
+				}
+			}
+			scanned += len(page)
+			if len(page) < 200 {
+				return nil
+			}
+			cur = next
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("message states", "chat", id.String(), "err", err)
+		return
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e.emit(EventMessageStatus, events[i])
+	}
+}

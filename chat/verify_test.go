@@ -1,0 +1,177 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"hush/e2e"
+	"hush/relay/relaytest"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// TestBadMessagesDropped injects, through the real relay, messages that a relay or a
+// member could forge, and checks that each is dropped with a warning while the chat
+// keeps working.
+func TestBadMessagesDropped(t *testing.T) {
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	chatID := direct(t, alice, bob, "bob")
+	ctx := context.Background()
+	if _, err := alice.engine.Send(ctx, chatID, "genuine", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, bob, chatID, alice, 1)
+
+	keys := alice.epochKeys(t, chatID)
+	var epoch uint64
+	for ep := range keys {
+		epoch = max(epoch, ep)
+	}
+	sender, err := e2e.NewSender(alice.dev, alice.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(s *e2e.Sender, id wire.MsgID, text string) []byte {
+		t.Helper()
+		b, err := e2e.Seal(e2e.SealParams{Sender: s, ChatID: e2e.ChatID(chatID), Epoch: epoch, EpochKey: keys[epoch],
+			MessageID: e2e.MessageID(id), Content: e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: text}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// Mallory: a real account that is not Alice, signing as herself.
+	mallory := relaytest.NewAccount(t)
+	malSender, err := e2e.NewSender(mallory.Key, mallory.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := relaytest.Dial(t, r, alice.device())
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	genuine := page.(*wire.Page).Entries[0]
+
+	bad := []struct {
+		name string
+		ct   func(id wire.MsgID) []byte
+		want string
+	}{
+		{"tampered ciphertext", func(id wire.MsgID) []byte {
+			b := seal(sender, id, "tampered")
+			b[len(b)/2] ^= 0x40
+			return b
+		}, "bad signature"},
+		{"forged signature", func(id wire.MsgID) []byte {
+			b := seal(sender, id, "forged")
+			b[len(b)-1] ^= 0x01 // the signature is the last field
+			return b
+		}, "bad signature"},
+		{"signed by another account", func(id wire.MsgID) []byte { return seal(malSender, id, "I am Alice") }, "does not match the sender's pinned key"},
+		{"replayed under a new id", func(wire.MsgID) []byte { return genuine.Ciphertext }, "replayed or misfiled"},
+		{"garbage", func(wire.MsgID) []byte { return []byte("not a sealed message") }, "malformed"},
+	}
+	for _, b := range bad {
+		id := wire.NewMsgID()
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: id, Epoch: epoch, Ciphertext: b.ct(id)}); err != nil {
+			t.Fatalf("%s: relay refused: %v", b.name, err)
+		}
+	}
+	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[WarningEvent](bob.events, EventWarning)) >= len(bad) })
+	warnings := of[WarningEvent](bob.events, EventWarning)
+	for i, b := range bad {
+		if i >= len(warnings) || warnings[i].ChatID != chatID.String() || !strings.Contains(warnings[i].Text, b.want) {
+			t.Errorf("%s: warning %+v, want one mentioning %q", b.name, warnings[min(i, len(warnings)-1)], b.want)
+		}
+	}
+	// The chat keeps working, and nothing forged was stored.
+	if _, err := alice.engine.Send(ctx, chatID, "still here", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, bob, chatID, alice, 2)
+	msgs := bob.allMessages(t, chatID)
+	if len(msgs) != 2 || msgs[0].Body != "genuine" || msgs[1].Body != "still here" {
+		t.Fatalf("Bob holds %+v, want only the two genuine messages", msgs)
+	}
+	if len(of[WarningEvent](bob.events, EventWarning)) != len(bad) {
+		t.Errorf("more warnings than bad messages: %+v", of[WarningEvent](bob.events, EventWarning))
+	}
+}
+
+func TestContactKeyChange(t *testing.T) {
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	ctx := context.Background()
+	c, err := alice.engine.AddContact(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KeyChanged || c.Verified || c.Handle != "bob" || c.Fingerprint != bob.acct.Public().Fingerprint() {
+		t.Errorf("first contact = %+v", c)
+	}
+	sn, err := alice.engine.SafetyNumber(ctx, bob.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sn.Emoji) != 8 || len(strings.ReplaceAll(sn.Digits, " ", "")) != 60 {
+		t.Errorf("safety number = %+v", sn)
+	}
+	if c, err = alice.engine.MarkVerified(ctx, bob.id(), true); err != nil || !c.Verified {
+		t.Fatalf("MarkVerified = %+v, %v", c, err)
+	}
+	// Adding again with nothing changed is quiet.
+	if c, err = alice.engine.AddContact(ctx, "bob"); err != nil || c.KeyChanged || !c.Verified {
+		t.Fatalf("re-add = %+v, %v", c, err)
+	}
+
+	// Bob's handle moves to a new account (new keys, or an impostor).
+	if _, err := bob.engine.RegisterHandle(ctx, "bob_old"); err != nil {
+		t.Fatal(err)
+	}
+	bob2 := newPeer(t, "Bobby", "ws://"+r.Addr)
+	bob2.register(t, "bob")
+	c, err = alice.engine.AddContact(ctx, "@bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.KeyChanged || c.Verified || c.AccountID != bob2.id().String() {
+		t.Errorf("contact after the key change = %+v, want keyChanged for the new account", c)
+	}
+	w := of[WarningEvent](alice.events, EventWarning)
+	if len(w) != 1 || !strings.Contains(w[0].Text, "@bob now belongs to a different key") {
+		t.Errorf("warnings = %+v", w)
+	}
+	sn2, err := alice.engine.SafetyNumber(ctx, bob2.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn2.Digits == sn.Digits {
+		t.Error("the safety number did not change with the key")
+	}
+	all, err := alice.engine.Contacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Errorf("contacts = %+v", all)
+	}
+	if c, err = alice.engine.MarkVerified(ctx, bob2.id(), true); err != nil || c.KeyChanged {
+		t.Errorf("after re-verifying: %+v, %v", c, err)
+	}
+	if _, err := alice.engine.AddContact(ctx, "nobody_here"); err == nil {
+		t.Error("an unknown handle was added")
+	}
+	if _, err := alice.engine.SafetyNumber(ctx, vault.ID{1}); err == nil {
+		t.Error("safety number of a stranger")
+	}
+}
