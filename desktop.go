@@ -35,8 +35,27 @@ type wailsEmitter struct{ ctx context.Context }
 
 func (e wailsEmitter) Emit(name string, data any) { wruntime.EventsEmit(e.ctx, name, data) }
 
+// wailsNotifier raises native notifications (D-Bus on Linux, the notification
+// centre on Windows and macOS). Each chat replaces its previous notification
+// rather than stacking one per message.
+type wailsNotifier struct {
+	ctx context.Context
+	log *slog.Logger
+}
+
+func (n wailsNotifier) Notify(x app.Notification) {
+	err := wruntime.SendNotification(n.ctx, wruntime.NotificationOptions{
+		ID:    "chat-" + x.ChatID,
+		Title: x.Title,
+		Body:  x.Body,
+	})
+	if err != nil {
+		n.log.Warn("notification not shown", "err", err)
+	}
+}
+
 // runDesktop opens the Hush window and returns when it closes.
-func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
+func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
 	// One writer per data directory. If another process holds the lock, Wails's
 	// single-instance lock below hands over to its window when it is a desktop
 	// Hush (this process then exits inside wails.Run); otherwise startup reports the
@@ -58,7 +77,7 @@ func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Write
 			os.Setenv(v, dir.TempDir())
 		}
 	}
-	core, err := newCore(dir, log)
+	core, err := app.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
@@ -101,6 +120,11 @@ func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Write
 				return
 			}
 			core.SetEmitter(wailsEmitter{ctx: ctx})
+			if err := wruntime.InitializeNotifications(ctx); err != nil {
+				log.Warn("native notifications unavailable", "err", err)
+			} else {
+				core.SetNotifier(wailsNotifier{ctx: ctx, log: log})
+			}
 			log.Info("window started", "dataDir", dir.Path, "portable", dir.Portable)
 		},
 		OnShutdown: func(context.Context) { core.Shutdown() },
@@ -118,4 +142,7 @@ func runDesktop(dir datadir.Dir, assets fs.FS, log *slog.Logger, stderr io.Write
 	return 0
 }
 
-var _ app.Emitter = wailsEmitter{}
+var (
+	_ app.Emitter  = wailsEmitter{}
+	_ app.Notifier = wailsNotifier{}
+)

@@ -22,6 +22,7 @@ import (
 	"hush/browsermode"
 	"hush/datadir"
 	"hush/relay"
+	"hush/sync/relayclient"
 )
 
 // version is the product version; the commit comes from the Go build info.
@@ -46,6 +47,9 @@ Options:
   --data-dir DIR   keep all data in DIR (default: a "hush-data" folder or "portable"
                    marker next to the program, else the per-user config folder)
   --web ADDR       browser mode; ADDR must be a loopback address (port 0 picks one)
+  --relay URL      the relay a new account connects to (default ws://127.0.0.1:8443,
+                   or $HUSH_RELAY_URL); the address is then kept in the vault and
+                   changed in Settings
   --log-level L    debug, info, warn or error (default info)
 `
 
@@ -73,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dataDir := fl.String("data-dir", "", "")
 	webAddr := fl.String("web", "", "")
 	logLevel := fl.String("log-level", "info", "")
+	relayURL := fl.String("relay", os.Getenv("HUSH_RELAY_URL"), "")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -107,10 +112,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
 	}
-	if *webAddr != "" {
-		return runWeb(*webAddr, dir, assets, log, stdout, stderr)
+	if *relayURL != "" {
+		if _, err := relayclient.ParseURL(*relayURL); err != nil {
+			fmt.Fprintf(stderr, "hush: --relay: %v\n", err)
+			return 2
+		}
 	}
-	return runDesktop(dir, assets, log, stderr)
+	cfg := app.Config{
+		VaultPath:       dir.VaultPath(),
+		DataDir:         dir.Path,
+		Portable:        dir.Portable,
+		Version:         version,
+		Logger:          log,
+		DefaultRelayURL: *relayURL,
+	}
+	if *webAddr != "" {
+		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
+	}
+	return runDesktop(dir, cfg, assets, log, stderr)
 }
 
 func versionString() string {
@@ -125,25 +144,15 @@ func versionString() string {
 	return fmt.Sprintf("hush %s (commit %s, %s, %s/%s)", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
-func newCore(dir datadir.Dir, log *slog.Logger) (*app.Core, error) {
-	return app.New(app.Config{
-		VaultPath: dir.VaultPath(),
-		DataDir:   dir.Path,
-		Portable:  dir.Portable,
-		Version:   version,
-		Logger:    log,
-	})
-}
-
 // runWeb serves browser mode until SIGINT or SIGTERM.
-func runWeb(addr string, dir datadir.Dir, assets fs.FS, log *slog.Logger, stdout, stderr io.Writer) int {
+func runWeb(addr string, dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger, stdout, stderr io.Writer) int {
 	lock, err := datadir.Acquire(dir.Path)
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
 	}
 	defer lock.Release()
-	core, err := newCore(dir, log)
+	core, err := app.New(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1

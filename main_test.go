@@ -32,6 +32,7 @@ func TestCommandLine(t *testing.T) {
 		{"-h", []string{"-h"}, 0, "Usage:", ""},
 		{"relay help", []string{"relay", "--help"}, 0, "", "-listen address"},
 		{"relay bad flag", []string{"relay", "--frobnicate"}, 2, "", "flag provided but not defined"},
+		{"malformed relay", []string{"--relay", "ftp://x", "--web", "127.0.0.1:0"}, 2, "", "--relay"},
 		{"unknown flag", []string{"--frobnicate"}, 2, "", "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{"bad log level", []string{"--log-level", "loud"}, 2, "", "bad --log-level"},

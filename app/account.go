@@ -106,6 +106,7 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 		return Profile{}, &userError{msg: "Could not create the vault: " + rootCause(err), cause: err}
 	}
 	c.session = sess
+	c.applyNotifyPrefs(sess.prefs)
 	c.startEngineLocked(ctx, sess)
 	c.armIdleLocked()
 	releaseKDFMemory()
@@ -239,6 +240,7 @@ func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 	c.failures = 0
 	c.notUntil = time.Time{}
 	c.session = sess
+	c.applyNotifyPrefs(sess.prefs)
 	c.startEngineLocked(ctx, sess)
 	c.armIdleLocked()
 	releaseKDFMemory()

@@ -88,6 +88,8 @@ type Core struct {
 	emitMu  sync.Mutex
 	emitter Emitter
 
+	notify notifyState
+
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
 	idle     clock.Timer
@@ -117,6 +119,8 @@ func New(cfg Config) (*Core, error) {
 	if c.clk == nil {
 		c.clk = clock.Real()
 	}
+	// Until the window says otherwise, assume the user is looking at it.
+	c.notify.focused.Store(true)
 	return c, nil
 }
 
@@ -140,7 +144,7 @@ func (c *Core) emit(name string, data any) {
 // Services returns the bound services, in the order the UI's client expects.
 func (c *Core) Services() []any {
 	return []any{&AccountService{c: c}, &SettingsService{c: c},
-		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}}
+		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &WindowService{c: c}}
 }
 
 // Shutdown locks the vault and releases everything. It is safe to call twice.

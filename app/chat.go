@@ -14,7 +14,12 @@ var errNoMessaging = errors.New("Messaging is not available: the chat engine did
 // coreEmitter hands the engine's events to whatever emitter the Core has now.
 type coreEmitter struct{ c *Core }
 
-func (e coreEmitter) Emit(name string, data any) { e.c.emit(name, data) }
+func (e coreEmitter) Emit(name string, data any) {
+	if m, ok := data.(chat.Message); ok && name == chat.EventMessageNew {
+		e.c.maybeNotify(m)
+	}
+	e.c.emit(name, data)
+}
 
 // startEngineLocked starts the chat engine of a freshly unlocked session. A failure
 // leaves the vault unlocked without messaging (and says so in the log): the rest of

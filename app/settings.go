@@ -29,10 +29,15 @@ const preferencesKey = "preferences"
 type preferences struct {
 	Theme           string `json:"theme"`
 	AutoLockMinutes int    `json:"autoLockMinutes"`
+	// Notifications: a native notification for each message that arrives while
+	// the window is unfocused, naming the sender; NotificationPreview adds the
+	// text, which is off by default because notifications outlive the lock.
+	Notifications       bool `json:"notifications"`
+	NotificationPreview bool `json:"notificationPreview"`
 }
 
 func defaultPreferences() preferences {
-	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes}
+	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes, Notifications: true}
 }
 
 func putPreferences(tx *vault.Tx, p preferences) error {
@@ -60,15 +65,17 @@ func getPreferences(tx *vault.Tx) (preferences, error) {
 
 // Settings is everything the settings screen shows.
 type Settings struct {
-	Theme              string `json:"theme"`
-	AutoLockMinutes    int    `json:"autoLockMinutes"`
-	DeviceName         string `json:"deviceName"`
-	DisplayName        string `json:"displayName"`
-	AccountFingerprint string `json:"accountFingerprint"`
-	DeviceFingerprint  string `json:"deviceFingerprint"`
-	DataDir            string `json:"dataDir"`
-	Portable           bool   `json:"portable"`
-	Version            string `json:"version"`
+	Theme               string `json:"theme"`
+	AutoLockMinutes     int    `json:"autoLockMinutes"`
+	Notifications       bool   `json:"notifications"`
+	NotificationPreview bool   `json:"notificationPreview"`
+	DeviceName          string `json:"deviceName"`
+	DisplayName         string `json:"displayName"`
+	AccountFingerprint  string `json:"accountFingerprint"`
+	DeviceFingerprint   string `json:"deviceFingerprint"`
+	DataDir             string `json:"dataDir"`
+	Portable            bool   `json:"portable"`
+	Version             string `json:"version"`
 }
 
 // SettingsService reads and changes preferences. All methods need the vault unlocked.
@@ -76,15 +83,17 @@ type SettingsService struct{ c *Core }
 
 func (c *Core) settingsLocked(s *session) Settings {
 	return Settings{
-		Theme:              s.prefs.Theme,
-		AutoLockMinutes:    s.prefs.AutoLockMinutes,
-		DeviceName:         s.profile.DeviceName,
-		DisplayName:        s.profile.DisplayName,
-		AccountFingerprint: s.profile.AccountFingerprint,
-		DeviceFingerprint:  s.device.Public().Fingerprint(),
-		DataDir:            c.cfg.DataDir,
-		Portable:           c.cfg.Portable,
-		Version:            c.cfg.Version,
+		Theme:               s.prefs.Theme,
+		AutoLockMinutes:     s.prefs.AutoLockMinutes,
+		Notifications:       s.prefs.Notifications,
+		NotificationPreview: s.prefs.NotificationPreview,
+		DeviceName:          s.profile.DeviceName,
+		DisplayName:         s.profile.DisplayName,
+		AccountFingerprint:  s.profile.AccountFingerprint,
+		DeviceFingerprint:   s.device.Public().Fingerprint(),
+		DataDir:             c.cfg.DataDir,
+		Portable:            c.cfg.Portable,
+		Version:             c.cfg.Version,
 	}
 }
 
@@ -114,6 +123,12 @@ func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
 	return s.update(func(p *preferences) { p.AutoLockMinutes = minutes })
 }
 
+// SetNotifications chooses whether messages that arrive while the window is
+// unfocused raise a notification, and whether it shows the message text.
+func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, error) {
+	return s.update(func(p *preferences) { p.Notifications = enabled; p.NotificationPreview = preview && enabled })
+}
+
 func (s *SettingsService) update(change func(*preferences)) (Settings, error) {
 	var out Settings
 	err := s.c.withSession(func(sess *session) error {
@@ -125,6 +140,7 @@ func (s *SettingsService) update(change func(*preferences)) (Settings, error) {
 			return fmt.Errorf("save settings: %w", err)
 		}
 		sess.prefs = next
+		s.c.applyNotifyPrefs(next)
 		s.c.armIdleLocked()
 		out = s.c.settingsLocked(sess)
 		return nil
