@@ -33,7 +33,20 @@ function hushBinary(): string {
 }
 
 function startHush(bin: string, dataDir: string): Promise<{ proc: ChildProcess; url: string; log: string[] }> {
-  const proc = spawn(bin, ['--web', '127.0.0.1:0', '--data-dir', dataDir], {
+  return startAndRead(bin, ['--web', '127.0.0.1:0', '--data-dir', dataDir], urlPattern, 'hush');
+}
+
+/**
+ * Starts a process and resolves with the first match of `pattern` in its
+ * stdout (the URL it serves), or rejects if it exits or stays silent.
+ */
+function startAndRead(
+  bin: string,
+  args: string[],
+  pattern: RegExp,
+  name: string,
+): Promise<{ proc: ChildProcess; url: string; log: string[] }> {
+  const proc = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
   });
@@ -42,7 +55,7 @@ function startHush(bin: string, dataDir: string): Promise<{ proc: ChildProcess; 
     let buffered = '';
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      rejectStart(new Error(`hush printed no URL within ${startTimeoutMs} ms:\n${log.join('')}`));
+      rejectStart(new Error(`${name} printed no URL within ${startTimeoutMs} ms:\n${log.join('')}`));
     }, startTimeoutMs);
     proc.stdout?.setEncoding('utf8');
     proc.stderr?.setEncoding('utf8');
@@ -50,10 +63,10 @@ function startHush(bin: string, dataDir: string): Promise<{ proc: ChildProcess; 
     proc.stdout?.on('data', (chunk: string) => {
       log.push(chunk);
       buffered += chunk;
-      const m = urlPattern.exec(buffered);
+      const m = pattern.exec(buffered);
       if (m) {
         clearTimeout(timer);
-        resolveStart({ proc, url: m[0], log });
+        resolveStart({ proc, url: m[1] ?? m[0], log });
       }
     });
     proc.on('error', (err) => {
@@ -62,7 +75,7 @@ function startHush(bin: string, dataDir: string): Promise<{ proc: ChildProcess; 
     });
     proc.on('exit', (code, signal) => {
       clearTimeout(timer);
-      rejectStart(new Error(`hush exited (${code ?? signal}) before printing its URL:\n${log.join('')}`));
+      rejectStart(new Error(`${name} exited (${code ?? signal}) before printing its URL:\n${log.join('')}`));
     });
   });
 }
@@ -107,6 +120,111 @@ export const test = base.extend<{ hush: Hush }>({
 });
 
 export { expect };
+
+// ---------------------------------------------------------------------------
+// Messaging: one relay and several people, each with their own `hush --web`
+// (own data directory) in their own browser context.
+
+/** What `hush relay` prints once listening: "hush-relay listening on ws://ADDR/v1/ws". */
+const relayPattern = /listening on (wss?:\/\/\S+)/;
+
+export interface Relay {
+  /** The address clients dial, as the relay printed it. */
+  url: string;
+  output(): string;
+}
+
+export interface Person {
+  name: string;
+  handle: string;
+  page: Page;
+  hush: Hush;
+}
+
+export interface People {
+  /**
+   * Starts a Hush for someone, creates their account, points it at the
+   * test relay in Settings and registers their @handle there.
+   */
+  add(name: string, handle: string): Promise<Person>;
+}
+
+/**
+ * `HUSH_RELAY_BIN` runs a standalone hush-relay; otherwise `${HUSH_BIN} relay`.
+ */
+function startRelay(dir: string): Promise<{ proc: ChildProcess; url: string; log: string[] }> {
+  const args = ['--listen', '127.0.0.1:0', '--db', join(dir, 'relay.db')];
+  const standalone = process.env['HUSH_RELAY_BIN'];
+  if (standalone) return startAndRead(resolve(process.cwd(), standalone), args, relayPattern, 'hush-relay');
+  return startAndRead(hushBinary(), ['relay', ...args], relayPattern, 'hush relay');
+}
+
+export const chatTest = test.extend<{ relay: Relay; people: People }>({
+  // eslint-disable-next-line no-empty-pattern
+  relay: async ({}, use) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-e2e-relay-'));
+    const { proc, url, log } = await startRelay(dir);
+    try {
+      await use({ url, output: () => log.join('') });
+    } finally {
+      await stopHush(proc);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  people: async ({ browser, relay }, use) => {
+    const started: { proc: ChildProcess; dataDir: string }[] = [];
+    const contexts: import('@playwright/test').BrowserContext[] = [];
+    const problems: string[] = [];
+    const bin = hushBinary();
+    const people: People = {
+      async add(name, handle) {
+        const dataDir = mkdtempSync(join(tmpdir(), `hush-e2e-${handle}-`));
+        const { proc, url, log } = await startHush(bin, dataDir);
+        started.push({ proc, dataDir });
+        const hush: Hush = { url, dataDir, output: () => log.join('') };
+        const context = await browser.newContext();
+        contexts.push(context);
+        const page = await context.newPage();
+        page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
+        page.on('console', (msg) => {
+          if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
+            problems.push(`${name}: CSP: ${msg.text()}`);
+          }
+        });
+        await openHush(page, hush);
+        await createAccount(page, name, FIRST_PASSPHRASE);
+        await joinRelay(page, relay.url, handle);
+        return { name, handle, page, hush };
+      },
+    };
+    try {
+      await use(people);
+    } finally {
+      for (const c of contexts) await c.close();
+      await Promise.all(started.map(({ proc }) => stopHush(proc)));
+      for (const { dataDir } of started) rmSync(dataDir, { recursive: true, force: true });
+    }
+    expect(problems, 'errors in the pages').toEqual([]);
+  },
+});
+
+/** In Settings: set the relay address, wait until online, register @handle. */
+export async function joinRelay(page: Page, relayUrl: string, handle: string): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByRole('dialog', { name: 'Settings' });
+  await expect(settings).toBeVisible();
+  const relay = settings.getByLabel('Relay address');
+  await relay.fill(relayUrl);
+  await settings.getByRole('button', { name: 'Connect' }).click();
+  await expect(relay).not.toHaveAttribute('aria-invalid', 'true');
+  // The chat list's connection line: hidden while online, announced as "Online".
+  await expect(page.getByRole('status').filter({ hasText: /^Online$/ })).toBeAttached({ timeout: 30_000 });
+  await settings.getByLabel('Your username').fill(`@${handle}`);
+  await settings.getByRole('button', { name: 'Register' }).click();
+  await expect(settings.getByText(`@${handle}`, { exact: true })).toBeVisible({ timeout: 30_000 });
+  await page.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
+}
 
 /** A passphrase zxcvbn rates strong, and a second one for the change. */
 export const FIRST_PASSPHRASE = 'velvet orbit quartz lantern 93';

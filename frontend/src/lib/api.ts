@@ -47,10 +47,133 @@ export interface Settings {
 
 export type LockReason = 'manual' | 'idle';
 
+// ---------------------------------------------------------------------------
+// Messaging (cloud chats). Ids are lower-case hex; times are Unix ms.
+
+/** The link to the relay, as ConnectionService reports it. */
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+/** ConnectionService.Status and the connection:changed event. */
+export interface Connection {
+  state: ConnectionState;
+  /** '' when no relay is set. */
+  relayUrl: string;
+  /** How long until the next attempt, as of when Go sent this (offline only). */
+  retryInMs: number;
+  /** Why the last attempt failed (unreachable, refused, clock skew …); '' for none. */
+  error: string;
+  /** This account's @name once registered; '' before. */
+  handle: string;
+}
+
+/** A contact whose keys are pinned on first use. */
+export interface Contact {
+  accountId: string;
+  handle: string;
+  displayName: string;
+  fingerprint: string;
+  verified: boolean;
+  /** The relay now returns a different key than the pinned one: show it loudly. */
+  keyChanged: boolean;
+}
+
+/** What two people compare out of band to verify each other's keys. */
+export interface SafetyNumber {
+  digits: string;
+  emoji: string[];
+}
+
+export type ChatKind = 'direct' | 'group' | 'channel';
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** One chat as the chat list shows it. */
+export interface ChatSummary {
+  id: string;
+  kind: ChatKind;
+  title: string;
+  lastMessage: string;
+  /** 0 when the chat has no message yet. */
+  lastMessageAt: number;
+  unread: number;
+  pinned: boolean;
+  /** This account's role; Go may send any string, the UI only knows owner and admin. */
+  myRole: string;
+  canPost: boolean;
+  memberCount: number;
+}
+
+export interface Member {
+  accountId: string;
+  handle: string;
+  displayName: string;
+  role: string;
+  isMe: boolean;
+}
+
+export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface Message {
+  id: string;
+  chatId: string;
+  senderId: string;
+  senderName: string;
+  outgoing: boolean;
+  body: string;
+  sentAt: number;
+  /** The relay's sequence number in the chat log; 0 while pending. */
+  seq: number;
+  status: MessageStatus;
+  /** The id of the message this one answers; '' for none. */
+  replyTo: string;
+}
+
+/** ChatService.Messages: newest first. */
+export interface MessagePage {
+  messages: Message[];
+  /** Pass as `before` for the next older page; '' when there is none. */
+  nextBefore: string;
+}
+
+export interface MessageStatusEvent {
+  chatId: string;
+  messageId: string;
+  status: MessageStatus;
+  seq: number;
+}
+
+export interface TypingEvent {
+  chatId: string;
+  accountId: string;
+  name: string;
+}
+
+export interface WarningEvent {
+  /** '' when the warning belongs to no chat. */
+  chatId: string;
+  text: string;
+}
+
+export interface NotifyEvent {
+  chatId: string;
+  title: string;
+  /** '' when previews are off. */
+  body: string;
+}
+
 /** Every event the Go side emits, by name, with its payload. */
 export interface EventMap {
   'vault:locked': { reason: LockReason };
   'settings:changed': Settings;
+  'connection:changed': Connection;
+  'chat:updated': ChatSummary;
+  'chat:removed': { chatId: string };
+  'message:new': Message;
+  'message:status': MessageStatusEvent;
+  typing: TypingEvent;
+  warning: WarningEvent;
+  notify: NotifyEvent;
 }
 export type EventName = keyof EventMap;
 
@@ -72,11 +195,53 @@ export interface SettingsService {
   setDeviceName(name: string): Promise<Settings>;
 }
 
+/** ConnectionService: the link to the relay. */
+export interface ConnectionService {
+  status(): Promise<Connection>;
+  /** `ws://host:port` or `wss://…`; malformed → ApiError; reconnects. */
+  setRelay(url: string): Promise<Connection>;
+  /** Reconnects now instead of waiting for the back-off. */
+  retry(): Promise<void>;
+}
+
+/** ContactService: handles and pinned contact keys. */
+export interface ContactService {
+  registerHandle(handle: string): Promise<Connection>;
+  add(handle: string): Promise<Contact>;
+  list(): Promise<Contact[]>;
+  safetyNumber(accountId: string): Promise<SafetyNumber>;
+  markVerified(accountId: string, verified: boolean): Promise<Contact>;
+}
+
+/** ChatService: cloud chats, their members and messages. */
+export interface ChatService {
+  /** Pinned first, then most recent activity. */
+  list(): Promise<ChatSummary[]>;
+  openDirect(accountId: string): Promise<ChatSummary>;
+  createGroup(title: string, memberIds: readonly string[]): Promise<ChatSummary>;
+  createChannel(title: string, subscriberIds: readonly string[]): Promise<ChatSummary>;
+  members(chatId: string): Promise<Member[]>;
+  addMembers(chatId: string, accountIds: readonly string[]): Promise<Member[]>;
+  removeMember(chatId: string, accountId: string): Promise<Member[]>;
+  setRole(chatId: string, accountId: string, role: Role): Promise<Member[]>;
+  leave(chatId: string): Promise<void>;
+  /** Newest first; `before` is '' or a page's nextBefore. */
+  messages(chatId: string, before: string, limit: number): Promise<MessagePage>;
+  /** The message comes back pending; message:status events move it on. */
+  send(chatId: string, body: string, replyTo: string): Promise<Message>;
+  markRead(chatId: string): Promise<void>;
+  typing(chatId: string): Promise<void>;
+  setPinned(chatId: string, pinned: boolean): Promise<ChatSummary>;
+}
+
 /** The typed API every component uses. */
 export interface Api {
   readonly mode: TransportMode;
   readonly account: AccountService;
   readonly settings: SettingsService;
+  readonly connection: ConnectionService;
+  readonly contacts: ContactService;
+  readonly chats: ChatService;
   /** Subscribes to a Go event; returns the unsubscribe function. */
   on<K extends EventName>(name: K, handler: (payload: EventMap[K]) => void): () => void;
   /**
@@ -95,14 +260,30 @@ export interface Api {
 export class ApiError extends Error {
   /** HTTP status in browser mode; undefined for Wails and network failures. */
   readonly status: number | undefined;
-  constructor(message: string, status?: number) {
+  /**
+   * The method does not exist in this build of Hush (browser mode 404, or a
+   * missing Wails binding): the UI hides the feature instead of failing.
+   */
+  readonly unavailable: boolean;
+  constructor(message: string, status?: number, unavailable = false) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.unavailable = unavailable || status === 404;
   }
 }
 
-export type ServiceName = 'AccountService' | 'SettingsService';
+/** Whether err says the called method is missing from this build. */
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof ApiError && err.unavailable;
+}
+
+export type ServiceName =
+  | 'AccountService'
+  | 'SettingsService'
+  | 'ConnectionService'
+  | 'ContactService'
+  | 'ChatService';
 export type TransportMode = 'wails' | 'browser';
 
 /** How calls and events travel; one implementation per runtime. */
@@ -193,9 +374,181 @@ function decodeLocked(v: unknown): EventMap['vault:locked'] {
   return { reason: reason === 'idle' ? 'idle' : 'manual' };
 }
 
+// Messaging shapes. Lists accept null for empty: Go encodes a nil slice so.
+
+const isConnectionState = (v: unknown): v is ConnectionState =>
+  v === 'connecting' || v === 'online' || v === 'offline';
+const isChatKind = (v: unknown): v is ChatKind => v === 'direct' || v === 'group' || v === 'channel';
+const isMessageStatus = (v: unknown): v is MessageStatus =>
+  (MESSAGE_STATUSES as readonly unknown[]).includes(v);
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function objectOf(v: unknown, what: string): Json {
+  if (!isObject(v)) throw new ApiError(`unexpected ${what} from Hush: not an object`);
+  return v;
+}
+
+function listOf<T>(v: unknown, what: string, decode: (item: unknown) => T): T[] {
+  if (v === null) return [];
+  if (!Array.isArray(v)) throw new ApiError(`unexpected ${what} from Hush: not a list`);
+  return v.map(decode);
+}
+
+/** Decodes a Connection; throws ApiError on a malformed shape. */
+export function decodeConnection(v: unknown): Connection {
+  const what = 'connection';
+  const o = objectOf(v, what);
+  return {
+    state: field(o, 'state', what, isConnectionState, 'connecting, online or offline'),
+    relayUrl: field(o, 'relayUrl', what, isString, 'a string'),
+    retryInMs: Math.max(0, field(o, 'retryInMs', what, isNumber, 'a number')),
+    error: field(o, 'error', what, isString, 'a string'),
+    handle: field(o, 'handle', what, isString, 'a string'),
+  };
+}
+
+/** Decodes a Contact; throws ApiError on a malformed shape. */
+export function decodeContact(v: unknown): Contact {
+  const what = 'contact';
+  const o = objectOf(v, what);
+  return {
+    accountId: field(o, 'accountId', what, isString, 'a string'),
+    handle: field(o, 'handle', what, isString, 'a string'),
+    displayName: field(o, 'displayName', what, isString, 'a string'),
+    fingerprint: field(o, 'fingerprint', what, isString, 'a string'),
+    verified: field(o, 'verified', what, isBoolean, 'true or false'),
+    keyChanged: field(o, 'keyChanged', what, isBoolean, 'true or false'),
+  };
+}
+
+/** Decodes a SafetyNumber; throws ApiError on a malformed shape. */
+export function decodeSafetyNumber(v: unknown): SafetyNumber {
+  const what = 'safety number';
+  const o = objectOf(v, what);
+  const emoji = o['emoji'] === null ? [] : field(o, 'emoji', what, isStringArray, 'a list of strings');
+  return { digits: field(o, 'digits', what, isString, 'a string'), emoji };
+}
+
+/** Decodes a ChatSummary; throws ApiError on a malformed shape. */
+export function decodeChatSummary(v: unknown): ChatSummary {
+  const what = 'chat';
+  const o = objectOf(v, what);
+  return {
+    id: field(o, 'id', what, isString, 'a string'),
+    kind: field(o, 'kind', what, isChatKind, 'direct, group or channel'),
+    title: field(o, 'title', what, isString, 'a string'),
+    lastMessage: field(o, 'lastMessage', what, isString, 'a string'),
+    lastMessageAt: field(o, 'lastMessageAt', what, isNumber, 'a number'),
+    unread: Math.max(0, field(o, 'unread', what, isNumber, 'a number')),
+    pinned: field(o, 'pinned', what, isBoolean, 'true or false'),
+    myRole: field(o, 'myRole', what, isString, 'a string'),
+    canPost: field(o, 'canPost', what, isBoolean, 'true or false'),
+    memberCount: field(o, 'memberCount', what, isNumber, 'a number'),
+  };
+}
+
+/** Decodes a Member; throws ApiError on a malformed shape. */
+export function decodeMember(v: unknown): Member {
+  const what = 'member';
+  const o = objectOf(v, what);
+  return {
+    accountId: field(o, 'accountId', what, isString, 'a string'),
+    handle: field(o, 'handle', what, isString, 'a string'),
+    displayName: field(o, 'displayName', what, isString, 'a string'),
+    role: field(o, 'role', what, isString, 'a string'),
+    isMe: field(o, 'isMe', what, isBoolean, 'true or false'),
+  };
+}
+
+/** Decodes a Message; throws ApiError on a malformed shape. */
+export function decodeMessage(v: unknown): Message {
+  const what = 'message';
+  const o = objectOf(v, what);
+  return {
+    id: field(o, 'id', what, isString, 'a string'),
+    chatId: field(o, 'chatId', what, isString, 'a string'),
+    senderId: field(o, 'senderId', what, isString, 'a string'),
+    senderName: field(o, 'senderName', what, isString, 'a string'),
+    outgoing: field(o, 'outgoing', what, isBoolean, 'true or false'),
+    body: field(o, 'body', what, isString, 'a string'),
+    sentAt: field(o, 'sentAt', what, isNumber, 'a number'),
+    seq: field(o, 'seq', what, isNumber, 'a number'),
+    status: field(o, 'status', what, isMessageStatus, 'a message status'),
+    replyTo: field(o, 'replyTo', what, isString, 'a string'),
+  };
+}
+
+/** Decodes a MessagePage; throws ApiError on a malformed shape. */
+export function decodeMessagePage(v: unknown): MessagePage {
+  const what = 'message page';
+  const o = objectOf(v, what);
+  return {
+    messages: listOf(o['messages'], 'messages', decodeMessage),
+    nextBefore: field(o, 'nextBefore', what, isString, 'a string'),
+  };
+}
+
+const decodeContacts = (v: unknown): Contact[] => listOf(v, 'contacts', decodeContact);
+const decodeChats = (v: unknown): ChatSummary[] => listOf(v, 'chats', decodeChatSummary);
+const decodeMembers = (v: unknown): Member[] => listOf(v, 'members', decodeMember);
+
+function decodeChatRemoved(v: unknown): EventMap['chat:removed'] {
+  const o = objectOf(v, 'chat:removed payload');
+  return { chatId: field(o, 'chatId', 'chat:removed payload', isString, 'a string') };
+}
+
+function decodeMessageStatus(v: unknown): MessageStatusEvent {
+  const what = 'message:status payload';
+  const o = objectOf(v, what);
+  return {
+    chatId: field(o, 'chatId', what, isString, 'a string'),
+    messageId: field(o, 'messageId', what, isString, 'a string'),
+    status: field(o, 'status', what, isMessageStatus, 'a message status'),
+    seq: field(o, 'seq', what, isNumber, 'a number'),
+  };
+}
+
+function decodeTyping(v: unknown): TypingEvent {
+  const what = 'typing payload';
+  const o = objectOf(v, what);
+  return {
+    chatId: field(o, 'chatId', what, isString, 'a string'),
+    accountId: field(o, 'accountId', what, isString, 'a string'),
+    name: field(o, 'name', what, isString, 'a string'),
+  };
+}
+
+function decodeWarning(v: unknown): WarningEvent {
+  const what = 'warning payload';
+  const o = objectOf(v, what);
+  return {
+    chatId: field(o, 'chatId', what, isString, 'a string'),
+    text: field(o, 'text', what, isString, 'a string'),
+  };
+}
+
+function decodeNotify(v: unknown): NotifyEvent {
+  const what = 'notify payload';
+  const o = objectOf(v, what);
+  return {
+    chatId: field(o, 'chatId', what, isString, 'a string'),
+    title: field(o, 'title', what, isString, 'a string'),
+    body: field(o, 'body', what, isString, 'a string'),
+  };
+}
+
 const eventDecoders: { [K in EventName]: (v: unknown) => EventMap[K] } = {
   'vault:locked': decodeLocked,
   'settings:changed': decodeSettings,
+  'connection:changed': decodeConnection,
+  'chat:updated': decodeChatSummary,
+  'chat:removed': decodeChatRemoved,
+  'message:new': decodeMessage,
+  'message:status': decodeMessageStatus,
+  typing: decodeTyping,
+  warning: decodeWarning,
+  notify: decodeNotify,
 };
 
 function decodeNothing(): void {
@@ -233,10 +586,51 @@ export function createApi(transport: Transport): Api {
     setDeviceName: (name) => call('SettingsService', 'SetDeviceName', decodeSettings, name),
   };
 
+  const connection: ConnectionService = {
+    status: () => call('ConnectionService', 'Status', decodeConnection),
+    setRelay: (url) => call('ConnectionService', 'SetRelay', decodeConnection, url),
+    retry: () => call('ConnectionService', 'Retry', decodeNothing),
+  };
+
+  const contacts: ContactService = {
+    registerHandle: (handle) => call('ContactService', 'RegisterHandle', decodeConnection, handle),
+    add: (handle) => call('ContactService', 'Add', decodeContact, handle),
+    list: () => call('ContactService', 'List', decodeContacts),
+    safetyNumber: (accountId) => call('ContactService', 'SafetyNumber', decodeSafetyNumber, accountId),
+    markVerified: (accountId, verified) =>
+      call('ContactService', 'MarkVerified', decodeContact, accountId, verified),
+  };
+
+  const chats: ChatService = {
+    list: () => call('ChatService', 'List', decodeChats),
+    openDirect: (accountId) => call('ChatService', 'OpenDirect', decodeChatSummary, accountId),
+    createGroup: (title, memberIds) =>
+      call('ChatService', 'CreateGroup', decodeChatSummary, title, [...memberIds]),
+    createChannel: (title, subscriberIds) =>
+      call('ChatService', 'CreateChannel', decodeChatSummary, title, [...subscriberIds]),
+    members: (chatId) => call('ChatService', 'Members', decodeMembers, chatId),
+    addMembers: (chatId, accountIds) =>
+      call('ChatService', 'AddMembers', decodeMembers, chatId, [...accountIds]),
+    removeMember: (chatId, accountId) =>
+      call('ChatService', 'RemoveMember', decodeMembers, chatId, accountId),
+    setRole: (chatId, accountId, role) =>
+      call('ChatService', 'SetRole', decodeMembers, chatId, accountId, role),
+    leave: (chatId) => call('ChatService', 'Leave', decodeNothing, chatId),
+    messages: (chatId, before, limit) =>
+      call('ChatService', 'Messages', decodeMessagePage, chatId, before, limit),
+    send: (chatId, body, replyTo) => call('ChatService', 'Send', decodeMessage, chatId, body, replyTo),
+    markRead: (chatId) => call('ChatService', 'MarkRead', decodeNothing, chatId),
+    typing: (chatId) => call('ChatService', 'Typing', decodeNothing, chatId),
+    setPinned: (chatId, pinned) => call('ChatService', 'SetPinned', decodeChatSummary, chatId, pinned),
+  };
+
   return {
     mode: transport.mode,
     account,
     settings,
+    connection,
+    contacts,
+    chats,
     on(name, handler) {
       const decode = eventDecoders[name];
       return transport.subscribe(name, (data) => {
@@ -277,7 +671,7 @@ export function createWailsTransport(win: WailsGlobals): Transport {
     async call(service, method, args) {
       const fn = app[service]?.[method];
       if (typeof fn !== 'function') {
-        throw new ApiError(`${service}.${method} is not available in this build of Hush`);
+        throw new ApiError(`${service}.${method} is not available in this build of Hush`, undefined, true);
       }
       try {
         return (await fn(...args)) ?? null;

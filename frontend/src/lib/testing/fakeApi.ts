@@ -9,8 +9,16 @@ import {
   ApiError,
   type AccountService,
   type Api,
+  type ChatService,
+  type ChatSummary,
+  type Connection,
+  type ConnectionService,
+  type Contact,
+  type ContactService,
   type EventMap,
   type EventName,
+  type Member,
+  type Message,
   type Profile,
   type Settings,
   type SettingsService,
@@ -22,6 +30,9 @@ type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? Moc
 export interface FakeApi extends Api {
   readonly account: Mocked<AccountService>;
   readonly settings: Mocked<SettingsService>;
+  readonly connection: Mocked<ConnectionService>;
+  readonly contacts: Mocked<ContactService>;
+  readonly chats: Mocked<ChatService>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
   /** Simulates the event stream coming back after a drop. */
@@ -31,6 +42,67 @@ export interface FakeApi extends Api {
     status: Status;
     passphrase: string;
     settings: Settings;
+    connection: Connection;
+    /** Accounts the fake relay knows, by handle (without @). */
+    directory: Map<string, Contact>;
+    contacts: Map<string, Contact>;
+    chats: Map<string, ChatSummary>;
+    members: Map<string, Member[]>;
+    /** Per chat, oldest first. */
+    messages: Map<string, Message[]>;
+  };
+}
+
+/** This account in the fake backend. */
+export const ME = 'a'.repeat(32);
+
+/** A fresh random 32-hex-digit id, like Go's. */
+export function fakeId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export function sampleContact(handle: string, over: Partial<Contact> = {}): Contact {
+  return {
+    accountId: fakeId(),
+    handle,
+    displayName: handle.charAt(0).toUpperCase() + handle.slice(1),
+    fingerprint: `hush-acct:${handle}`,
+    verified: false,
+    keyChanged: false,
+    ...over,
+  };
+}
+
+export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
+  return {
+    id: fakeId(),
+    kind: 'direct',
+    title: 'Chat',
+    lastMessage: '',
+    lastMessageAt: 0,
+    unread: 0,
+    pinned: false,
+    myRole: 'owner',
+    canPost: true,
+    memberCount: 2,
+    ...over,
+  };
+}
+
+export function sampleMessage(over: Partial<Message> = {}): Message {
+  return {
+    id: fakeId(),
+    chatId: 'c'.repeat(32),
+    senderId: 'b'.repeat(32),
+    senderName: 'Bob',
+    outgoing: false,
+    body: 'hello',
+    sentAt: Date.now(),
+    seq: 1,
+    status: 'sent',
+    replyTo: '',
+    ...over,
   };
 }
 
@@ -58,10 +130,16 @@ export function profileOf(s: Settings): Profile {
 export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const reconnects = new Set<() => void>();
-  const backend = {
+  const backend: FakeApi['backend'] = {
     status: { state: 'locked', retryAfterMs: 0, minPassphraseLength: 12, ...initial } as Status,
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
+    connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
+    directory: new Map(),
+    contacts: new Map(),
+    chats: new Map(),
+    members: new Map(),
+    messages: new Map(),
   };
 
   const unlockedOnly = (): void => {
@@ -115,10 +193,151 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
   };
 
+  const me: Member = { accountId: ME, handle: 'ada', displayName: 'Ada', role: 'owner', isMe: true };
+  const asMember = (c: Contact, role = 'member'): Member => ({
+    accountId: c.accountId,
+    handle: c.handle,
+    displayName: c.displayName,
+    role,
+    isMe: false,
+  });
+  const chatOf = (chatId: string): ChatSummary => {
+    const c = backend.chats.get(chatId);
+    if (!c) throw new ApiError('no such chat', 422);
+    return c;
+  };
+  const membersOf = (chatId: string): Member[] => {
+    chatOf(chatId);
+    return [...(backend.members.get(chatId) ?? [])];
+  };
+  const contactOf = (accountId: string): Contact => {
+    const c = backend.contacts.get(accountId);
+    if (!c) throw new ApiError('unknown contact', 422);
+    return c;
+  };
+  const newChat = (kind: ChatSummary['kind'], title: string, ids: readonly string[]): ChatSummary => {
+    unlockedOnly();
+    const chat = sampleChat({ kind, title, memberCount: ids.length + 1 });
+    backend.chats.set(chat.id, chat);
+    backend.members.set(chat.id, [me, ...ids.map((id) => asMember(contactOf(id)))]);
+    backend.messages.set(chat.id, []);
+    return { ...chat };
+  };
+
+  const connection = {
+    status: vi.fn(async () => ({ ...backend.connection })),
+    setRelay: vi.fn(async (url: string) => {
+      if (!/^wss?:\/\/[^/]+/.test(url)) throw new ApiError('invalid relay address', 422);
+      backend.connection = { ...backend.connection, relayUrl: url, state: 'connecting' };
+      return { ...backend.connection };
+    }),
+    retry: vi.fn(async () => {}),
+  };
+
+  const contacts = {
+    registerHandle: vi.fn(async (handle: string) => {
+      if (backend.directory.has(handle)) throw new ApiError(`@${handle} is taken`, 422);
+      backend.connection = { ...backend.connection, handle };
+      return { ...backend.connection };
+    }),
+    add: vi.fn(async (handle: string) => {
+      const c = backend.directory.get(handle);
+      if (!c) throw new ApiError(`No one is called @${handle}.`, 422);
+      backend.contacts.set(c.accountId, c);
+      return { ...c };
+    }),
+    list: vi.fn(async () => [...backend.contacts.values()].map((c) => ({ ...c }))),
+    safetyNumber: vi.fn(async (accountId: string) => {
+      contactOf(accountId);
+      return { digits: '123451234512345123451234512345123451234512345123451234512345', emoji: ['🐶', '🔑', '🌵', '🎈'] };
+    }),
+    markVerified: vi.fn(async (accountId: string, verified: boolean) => {
+      const c = { ...contactOf(accountId), verified, keyChanged: verified ? false : contactOf(accountId).keyChanged };
+      backend.contacts.set(accountId, c);
+      return { ...c };
+    }),
+  };
+
+  const chats = {
+    list: vi.fn(async () => {
+      unlockedOnly();
+      return [...backend.chats.values()].map((c) => ({ ...c }));
+    }),
+    openDirect: vi.fn(async (accountId: string) => {
+      const c = contactOf(accountId);
+      for (const [id, chat] of backend.chats) {
+        if (chat.kind === 'direct' && backend.members.get(id)?.some((m) => m.accountId === accountId)) {
+          return { ...chat };
+        }
+      }
+      return newChat('direct', c.displayName, [accountId]);
+    }),
+    createGroup: vi.fn(async (title: string, ids: readonly string[]) => newChat('group', title, ids)),
+    createChannel: vi.fn(async (title: string, ids: readonly string[]) => newChat('channel', title, ids)),
+    members: vi.fn(async (chatId: string) => membersOf(chatId)),
+    addMembers: vi.fn(async (chatId: string, ids: readonly string[]) => {
+      const list = [...membersOf(chatId), ...ids.map((id) => asMember(contactOf(id)))];
+      backend.members.set(chatId, list);
+      return [...list];
+    }),
+    removeMember: vi.fn(async (chatId: string, accountId: string) => {
+      const list = membersOf(chatId).filter((m) => m.accountId !== accountId);
+      backend.members.set(chatId, list);
+      return [...list];
+    }),
+    setRole: vi.fn(async (chatId: string, accountId: string, role: string) => {
+      const list = membersOf(chatId).map((m) => (m.accountId === accountId ? { ...m, role } : m));
+      backend.members.set(chatId, list);
+      return [...list];
+    }),
+    leave: vi.fn(async (chatId: string) => {
+      chatOf(chatId);
+      backend.chats.delete(chatId);
+    }),
+    messages: vi.fn(async (chatId: string, before: string, limit: number) => {
+      chatOf(chatId);
+      const all = backend.messages.get(chatId) ?? [];
+      const end = before === '' ? all.length : all.findIndex((m) => m.id === before);
+      const start = Math.max(0, end - limit);
+      const page = all.slice(start, Math.max(0, end)).reverse();
+      return { messages: page, nextBefore: start > 0 ? all[start]!.id : '' };
+    }),
+    send: vi.fn(async (chatId: string, body: string, replyTo: string) => {
+      const chat = chatOf(chatId);
+      if (!chat.canPost) throw new ApiError('you cannot post here', 422);
+      const m: Message = {
+        id: fakeId(),
+        chatId,
+        senderId: ME,
+        senderName: 'Ada',
+        outgoing: true,
+        body,
+        sentAt: Date.now(),
+        seq: 0,
+        status: 'pending',
+        replyTo,
+      };
+      backend.messages.get(chatId)?.push(m);
+      return { ...m };
+    }),
+    markRead: vi.fn(async (chatId: string) => {
+      backend.chats.set(chatId, { ...chatOf(chatId), unread: 0 });
+    }),
+    typing: vi.fn(async () => {}),
+    setPinned: vi.fn(async (chatId: string, pinned: boolean) => {
+      const c = { ...chatOf(chatId), pinned };
+      backend.chats.set(chatId, c);
+      return { ...c };
+    }),
+  };
+
   return {
     mode: 'browser',
     account,
     settings,
+    connection,
+    contacts,
+    chats,
     backend,
     on(name, handler) {
       let set = listeners.get(name);

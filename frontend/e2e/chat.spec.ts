@@ -1,0 +1,220 @@
+// Messaging end to end: one real relay (`hush relay`) and two or three real
+// `hush --web` instances, each in its own browser context, talking through
+// it — the whole path UI → Go → relay → Go → UI, nothing faked.
+
+import AxeBuilder from '@axe-core/playwright';
+import type { Locator, Page } from '@playwright/test';
+import { chatTest as test, expect } from './fixtures';
+
+// Each person costs an Argon2id account creation and a relay handshake.
+test.describe.configure({ timeout: 240_000 });
+
+const deliveredOrBetter = /^(Sent|Delivered|Read)$/;
+
+async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const summary = serious.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`,
+  );
+  expect(summary, `axe violations on ${screen}`).toEqual([]);
+}
+
+async function startDirectChat(page: Page, handle: string): Promise<Locator> {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByRole('menuitem', { name: 'New message' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New message' });
+  await dialog.getByLabel('Username').fill(`@${handle}`);
+  await dialog.getByRole('button', { name: 'Start chat' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  return page.getByRole('main').getByRole('region').first();
+}
+
+async function send(pane: Locator, text: string): Promise<Locator> {
+  const box = pane.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+  return bubble(pane, text);
+}
+
+function bubble(pane: Locator, text: string): Locator {
+  return pane.getByRole('region', { name: 'Messages' }).locator('.bubble').filter({ hasText: text });
+}
+
+/** The bubble whose text is exactly `text` ("note 1", not "note 12"). */
+function exactBubble(pane: Locator, text: string): Locator {
+  const body = pane.page().locator('.body').getByText(text, { exact: true });
+  return pane.getByRole('region', { name: 'Messages' }).locator('.bubble').filter({ has: body });
+}
+
+async function openChat(page: Page, name: RegExp | string): Promise<Locator> {
+  const option = page.getByRole('option', { name });
+  await expect(option).toBeVisible({ timeout: 30_000 });
+  await option.click();
+  return page.getByRole('main').getByRole('region').first();
+}
+
+test('two people: a direct chat, live both ways, with typing and ticks', async ({ people }) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+
+  // An unknown handle is an error in the dialog, which stays open.
+  await alice.page.getByRole('button', { name: 'New chat' }).click();
+  await alice.page.getByRole('menuitem', { name: 'New message' }).click();
+  const dialog = alice.page.getByRole('dialog', { name: 'New message' });
+  await dialog.getByLabel('Username').fill('@nobody_here');
+  await dialog.getByRole('button', { name: 'Start chat' }).click();
+  await expect(dialog.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true', { timeout: 30_000 });
+  await alice.page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+
+  const alicePane = await startDirectChat(alice.page, 'bob');
+  await expect(alicePane.getByRole('heading', { name: /bob/i })).toBeVisible();
+  const first = await send(alicePane, 'Hi Bob, it is Alice');
+  await expect(first).toBeVisible();
+  await expect(first.getByRole('img', { name: deliveredOrBetter })).toBeVisible({ timeout: 30_000 });
+
+  // Bob sees the chat appear and the message live.
+  const bobPane = await openChat(bob.page, /alice/i);
+  await expect(bubble(bobPane, 'Hi Bob, it is Alice')).toBeVisible({ timeout: 30_000 });
+
+  // Bob types: Alice sees it in the header.
+  await bobPane.getByRole('textbox', { name: 'Message' }).pressSequentially('Hi Ali', { delay: 50 });
+  await expect(alicePane.getByRole('button', { name: /chat info$/ })).toContainText(/bob is typing…/i, {
+    timeout: 15_000,
+  });
+  await bobPane.getByRole('textbox', { name: 'Message' }).pressSequentially('ce!');
+  await bobPane.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(bubble(alicePane, 'Hi Alice!')).toBeVisible({ timeout: 30_000 });
+  // Shift+Enter writes a second line instead of sending.
+  const box = alicePane.getByRole('textbox', { name: 'Message' });
+  await box.fill('line one');
+  await box.press('Shift+Enter');
+  await box.pressSequentially('line two');
+  await expect(box).toHaveValue('line one\nline two');
+  await box.press('Enter');
+  await expect(bubble(bobPane, 'line two')).toBeVisible({ timeout: 30_000 });
+
+  // Bob read Alice's message while looking at the chat.
+  await expect(first.getByRole('img', { name: /^(Delivered|Read)$/ })).toBeVisible({ timeout: 30_000 });
+
+  // The messaging screens pass axe in both themes.
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await alice.page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    await expectNoSeriousViolations(alice.page, `a conversation (${colorScheme})`);
+  }
+  await alicePane.getByRole('button', { name: /chat info$/ }).click();
+  const contact = alice.page.getByRole('dialog', { name: /bob/i });
+  await expect(contact.getByText('Safety number', { exact: true })).toBeVisible();
+  await expect(contact.getByRole('img', { name: /Safety emoji/ })).toBeVisible({ timeout: 15_000 });
+  await expectNoSeriousViolations(alice.page, 'contact info');
+  await contact.getByRole('button', { name: 'Mark as verified' }).click();
+  await expect(contact.getByText('Verified', { exact: true })).toBeVisible();
+  await alice.page.keyboard.press('Escape');
+  await expect(contact).toBeHidden();
+});
+
+test('a group of three: everyone reads everyone, senders are named', async ({ people }) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+  const carol = await people.add('Carol', 'carol');
+
+  await alice.page.getByRole('button', { name: 'New chat' }).click();
+  await alice.page.getByRole('menuitem', { name: 'New group' }).click();
+  const dialog = alice.page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill('Trio');
+  for (const handle of ['bob', 'carol']) {
+    await dialog.getByLabel('Add by username').fill(`@${handle}`);
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(dialog.getByRole('checkbox', { name: new RegExp(handle, 'i') })).toBeChecked({ timeout: 30_000 });
+  }
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+
+  const alicePane = alice.page.getByRole('region', { name: 'Trio' });
+  await expect(alicePane.getByText('3 members')).toBeVisible({ timeout: 30_000 });
+  await send(alicePane, 'Welcome to Trio');
+
+  const bobPane = await openChat(bob.page, 'Trio');
+  await expect(bubble(bobPane, 'Welcome to Trio')).toBeVisible({ timeout: 30_000 });
+  await send(bobPane, 'Thanks Alice');
+
+  const carolPane = await openChat(carol.page, 'Trio');
+  await expect(bubble(carolPane, 'Welcome to Trio')).toBeVisible({ timeout: 30_000 });
+  const fromBob = bubble(carolPane, 'Thanks Alice');
+  await expect(fromBob).toBeVisible({ timeout: 30_000 });
+  await expect(fromBob.locator('.sender')).toHaveText(/bob/i);
+  await expect(bubble(alicePane, 'Thanks Alice')).toBeVisible({ timeout: 30_000 });
+
+  // The members dialog lists all three with their roles.
+  await carolPane.getByRole('button', { name: 'Trio — chat info' }).click();
+  const info = carol.page.getByRole('dialog', { name: 'Trio' });
+  await expect(info.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(3, { timeout: 30_000 });
+  await expect(info.getByText('Owner')).toBeVisible();
+  await expectNoSeriousViolations(carol.page, 'group info');
+  await carol.page.keyboard.press('Escape');
+  await expect(info).toBeHidden();
+});
+
+test('a channel: the owner posts, a subscriber reads and cannot post', async ({ people }) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+
+  await alice.page.getByRole('button', { name: 'New chat' }).click();
+  await alice.page.getByRole('menuitem', { name: 'New channel' }).click();
+  const dialog = alice.page.getByRole('dialog', { name: 'New channel' });
+  await dialog.getByLabel('Channel name').fill('Hush News');
+  await dialog.getByLabel('Add by username').fill('@bob');
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(dialog.getByRole('checkbox', { name: /bob/i })).toBeChecked({ timeout: 30_000 });
+  await dialog.getByRole('button', { name: 'Create channel' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+
+  const alicePane = alice.page.getByRole('region', { name: 'Hush News' });
+  await send(alicePane, 'First post');
+
+  const bobPane = await openChat(bob.page, 'Hush News');
+  await expect(bubble(bobPane, 'First post')).toBeVisible({ timeout: 30_000 });
+  await expect(bobPane.getByText('Only admins can post in this channel')).toBeVisible();
+  await expect(bobPane.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
+});
+
+test('a long chat: older pages load at the top without moving the view', async ({ people }) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+  const alicePane = await startDirectChat(alice.page, 'bob');
+  const total = 130; // more than two pages of 50
+  const box = alicePane.getByRole('textbox', { name: 'Message' });
+  for (let i = 1; i <= total; i++) {
+    await box.fill(`note ${i}`);
+    await box.press('Enter');
+  }
+  await expect(exactBubble(alicePane, `note ${total}`).getByRole('img', { name: deliveredOrBetter })).toBeVisible({
+    timeout: 60_000,
+  });
+
+  const bobPane = await openChat(bob.page, /alice/i);
+  const messages = bobPane.getByRole('region', { name: 'Messages' });
+  await expect(exactBubble(bobPane, `note ${total}`)).toBeVisible({ timeout: 30_000 });
+  // Virtualized: far fewer rows in the DOM than messages.
+  expect(await messages.locator('.row').count()).toBeLessThan(60);
+
+  // Scroll to the top, page after page, until the first note shows; each
+  // time, the note that was at the top must still be on screen afterwards.
+  for (let round = 0; round < 10; round++) {
+    if (await exactBubble(bobPane, 'note 1').isVisible()) break;
+    await messages.evaluate((el) => (el.scrollTop = 0));
+    const topNote = await messages.evaluate((el) => {
+      const top = el.getBoundingClientRect().top;
+      const bubbles = [...el.querySelectorAll<HTMLElement>('.bubble')];
+      const first = bubbles.find((b) => b.getBoundingClientRect().bottom > top);
+      return first?.querySelector('.body')?.textContent?.trim() ?? '';
+    });
+    await expect(messages.getByRole('status')).toBeHidden({ timeout: 15_000 }); // "Loading older messages…"
+    await bob.page.waitForTimeout(300);
+    if (topNote) await expect(exactBubble(bobPane, topNote)).toBeInViewport();
+  }
+  await expect(exactBubble(bobPane, 'note 1')).toBeVisible();
+  expect(await messages.locator('.row').count()).toBeLessThan(60);
+});

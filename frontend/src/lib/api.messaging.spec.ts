@@ -1,0 +1,216 @@
+// The messaging part of the client (docs/API.md "Messaging (cloud chats)"):
+// every method reaches its Go method with its arguments in both transports,
+// results and events are checked against the contract.
+
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ApiError,
+  createApi,
+  createBrowserTransport,
+  createWailsTransport,
+  decodeChatSummary,
+  decodeConnection,
+  decodeContact,
+  decodeMessage,
+  decodeMessagePage,
+  decodeSafetyNumber,
+  isUnavailable,
+  type Api,
+  type BrowserDeps,
+  type Connection,
+  type EventMap,
+  type EventName,
+  type WailsGlobals,
+} from './api';
+import { sampleChat, sampleContact, sampleMessage } from './testing/fakeApi';
+
+const chatId = 'c'.repeat(32);
+const accountId = 'b'.repeat(32);
+const connection: Connection = { state: 'offline', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 12_000, error: 'refused', handle: 'ada' };
+const contact = sampleContact('bob', { accountId });
+const chat = sampleChat({ id: chatId, title: 'Bob' });
+const member = { accountId, handle: 'bob', displayName: 'Bob', role: 'member', isMe: false };
+const message = sampleMessage({ id: 'd'.repeat(32), chatId });
+const page = { messages: [message], nextBefore: 'e'.repeat(32) };
+const safety = { digits: '12345 67890', emoji: ['🐶', '🔑'] };
+
+// [label, call, Go path, arguments, Go's answer, the decoded result]
+const cases: [string, (api: Api) => Promise<unknown>, string, unknown[], unknown, unknown][] = [
+  ['connection.status', (a) => a.connection.status(), 'ConnectionService/Status', [], connection, connection],
+  ['connection.setRelay', (a) => a.connection.setRelay('wss://r.example'), 'ConnectionService/SetRelay', ['wss://r.example'], connection, connection],
+  ['connection.retry', (a) => a.connection.retry(), 'ConnectionService/Retry', [], null, undefined],
+  ['contacts.registerHandle', (a) => a.contacts.registerHandle('ada'), 'ContactService/RegisterHandle', ['ada'], connection, connection],
+  ['contacts.add', (a) => a.contacts.add('bob'), 'ContactService/Add', ['bob'], contact, contact],
+  ['contacts.list', (a) => a.contacts.list(), 'ContactService/List', [], [contact], [contact]],
+  ['contacts.list (nil slice)', (a) => a.contacts.list(), 'ContactService/List', [], null, []],
+  ['contacts.safetyNumber', (a) => a.contacts.safetyNumber(accountId), 'ContactService/SafetyNumber', [accountId], safety, safety],
+  ['contacts.markVerified', (a) => a.contacts.markVerified(accountId, true), 'ContactService/MarkVerified', [accountId, true], contact, contact],
+  ['chats.list', (a) => a.chats.list(), 'ChatService/List', [], [chat], [chat]],
+  ['chats.openDirect', (a) => a.chats.openDirect(accountId), 'ChatService/OpenDirect', [accountId], chat, chat],
+  ['chats.createGroup', (a) => a.chats.createGroup('G', [accountId]), 'ChatService/CreateGroup', ['G', [accountId]], chat, chat],
+  ['chats.createChannel', (a) => a.chats.createChannel('C', []), 'ChatService/CreateChannel', ['C', []], chat, chat],
+  ['chats.members', (a) => a.chats.members(chatId), 'ChatService/Members', [chatId], [member], [member]],
+  ['chats.addMembers', (a) => a.chats.addMembers(chatId, [accountId]), 'ChatService/AddMembers', [chatId, [accountId]], [member], [member]],
+  ['chats.removeMember', (a) => a.chats.removeMember(chatId, accountId), 'ChatService/RemoveMember', [chatId, accountId], [], []],
+  ['chats.setRole', (a) => a.chats.setRole(chatId, accountId, 'admin'), 'ChatService/SetRole', [chatId, accountId, 'admin'], [member], [member]],
+  ['chats.leave', (a) => a.chats.leave(chatId), 'ChatService/Leave', [chatId], null, undefined],
+  ['chats.messages', (a) => a.chats.messages(chatId, '', 50), 'ChatService/Messages', [chatId, '', 50], page, page],
+  ['chats.messages (empty)', (a) => a.chats.messages(chatId, 'x', 50), 'ChatService/Messages', [chatId, 'x', 50], { messages: null, nextBefore: '' }, { messages: [], nextBefore: '' }],
+  ['chats.send', (a) => a.chats.send(chatId, 'hi', ''), 'ChatService/Send', [chatId, 'hi', ''], message, message],
+  ['chats.markRead', (a) => a.chats.markRead(chatId), 'ChatService/MarkRead', [chatId], null, undefined],
+  ['chats.typing', (a) => a.chats.typing(chatId), 'ChatService/Typing', [chatId], null, undefined],
+  ['chats.setPinned', (a) => a.chats.setPinned(chatId, true), 'ChatService/SetPinned', [chatId, true], chat, chat],
+];
+
+function browserApi(answer: unknown, status = 200) {
+  const fetchMock = vi.fn(
+    async (_url: string, _init?: RequestInit) =>
+      new Response(JSON.stringify(answer), { status, headers: { 'Content-Type': 'application/json' } }),
+  );
+  const deps: BrowserDeps = {
+    fetch: fetchMock as unknown as typeof fetch,
+    WebSocket: class {
+      onopen = null;
+      onmessage = null;
+      onclose = null;
+      onerror = null;
+      close() {}
+    } as unknown as BrowserDeps['WebSocket'],
+    location: { protocol: 'http:', host: '127.0.0.1:1' },
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+    random: () => 0.5,
+  };
+  return { api: createApi(createBrowserTransport(deps)), fetchMock };
+}
+
+describe('messaging calls in browser mode', () => {
+  it.each(cases)('%s', async (_label, call, path, args, answer, want) => {
+    const { api, fetchMock } = browserApi(answer);
+    await expect(call(api)).resolves.toEqual(want);
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe(`/api/call/${path}`);
+    expect(JSON.parse(init!.body as string)).toEqual(args);
+  });
+
+  it('passes Go’s refusal through as the error message', async () => {
+    const { api } = browserApi({ error: 'No one is called @nobody.' }, 422);
+    await expect(api.contacts.add('nobody')).rejects.toThrow('No one is called @nobody.');
+  });
+
+  it('marks a method missing from this build (404) as unavailable', async () => {
+    const { api } = browserApi({ error: 'unknown method "ChatService/List"' }, 404);
+    const err = await api.chats.list().catch((e: unknown) => e);
+    expect(isUnavailable(err)).toBe(true);
+    const other = await browserApi({ error: 'boom' }, 422).api.chats.list().catch((e: unknown) => e);
+    expect(isUnavailable(other)).toBe(false);
+  });
+});
+
+describe('messaging calls through Wails', () => {
+  it.each(cases)('%s', async (_label, call, path, args, answer, want) => {
+    const [service, method] = path.split('/') as [string, string];
+    const fn = vi.fn(async () => answer ?? undefined);
+    const win: WailsGlobals = { go: { app: { [service]: { [method]: fn } } } };
+    const api = createApi(createWailsTransport(win));
+    await expect(call(api)).resolves.toEqual(want);
+    expect(fn).toHaveBeenCalledWith(...args);
+  });
+
+  it('marks a missing binding as unavailable', async () => {
+    const api = createApi(createWailsTransport({ go: { app: {} } }));
+    const err = await api.chats.list().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(isUnavailable(err)).toBe(true);
+  });
+});
+
+describe('messaging decoders', () => {
+  it.each([
+    ['connection', decodeConnection, connection],
+    ['contact', decodeContact, contact],
+    ['chat', decodeChatSummary, chat],
+    ['message', decodeMessage, message],
+  ] as const)('refuses each %s field of the wrong type', (_name, decode, good) => {
+    expect(decode(good)).toEqual(good);
+    for (const [key, value] of Object.entries(good)) {
+      // The wrong type for each field: a string for numbers and booleans, a number for strings.
+      const broken = { ...good, [key]: typeof value === 'string' ? 7 : String(value) };
+      expect(() => decode(broken), key).toThrow(ApiError);
+    }
+    expect(() => decode(null)).toThrow(ApiError);
+  });
+
+  it.each([
+    ['an unknown connection state', () => decodeConnection({ ...connection, state: 'sleeping' })],
+    ['an unknown chat kind', () => decodeChatSummary({ ...chat, kind: 'secret' })],
+    ['an unknown message status', () => decodeMessage({ ...message, status: 'lost' })],
+    ['a page that is not a list', () => decodeMessagePage({ messages: {}, nextBefore: '' })],
+    ['a page with a broken message', () => decodeMessagePage({ messages: [{ id: 1 }], nextBefore: '' })],
+    ['emoji that are not strings', () => decodeSafetyNumber({ digits: '1', emoji: [1] })],
+  ])('refuses %s', (_name, decode) => {
+    expect(decode).toThrow(ApiError);
+  });
+
+  it('clamps negative counts from Go', () => {
+    expect(decodeConnection({ ...connection, retryInMs: -1 }).retryInMs).toBe(0);
+    expect(decodeChatSummary({ ...chat, unread: -3 }).unread).toBe(0);
+  });
+});
+
+describe('messaging events', () => {
+  const events: { [K in EventName]?: EventMap[K] } = {
+    'connection:changed': connection,
+    'chat:updated': chat,
+    'chat:removed': { chatId },
+    'message:new': message,
+    'message:status': { chatId, messageId: message.id, status: 'delivered', seq: 9 },
+    typing: { chatId, accountId, name: 'Bob' },
+    warning: { chatId, text: 'A message from Bob failed verification and was dropped.' },
+    notify: { chatId, title: 'Bob', body: '' },
+  };
+
+  it.each(Object.entries(events))('delivers %s decoded, through Wails', (name, payload) => {
+    const handlers = new Map<string, (d: unknown) => void>();
+    const win: WailsGlobals = {
+      go: { app: {} },
+      runtime: {
+        EventsOn: (n, cb) => {
+          handlers.set(n, cb);
+          return () => {};
+        },
+      },
+    };
+    const api = createApi(createWailsTransport(win));
+    const got = vi.fn();
+    api.on(name as EventName, got);
+    handlers.get(name)!(payload);
+    expect(got).toHaveBeenCalledWith(payload);
+  });
+
+  it.each([
+    ['message:new', { ...message, status: 'lost' }],
+    ['message:status', { chatId, messageId: 'x', status: 'sent' }],
+    ['typing', { chatId }],
+    ['chat:updated', { id: chatId }],
+    ['warning', { text: 'no chat id' }],
+  ] as const)('drops a malformed %s event', (name, payload) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let deliver: (d: unknown) => void = () => {};
+    const win: WailsGlobals = {
+      go: { app: {} },
+      runtime: {
+        EventsOn: (_n, cb) => {
+          deliver = cb;
+          return () => {};
+        },
+      },
+    };
+    const api = createApi(createWailsTransport(win));
+    const got = vi.fn();
+    api.on(name, got);
+    deliver(payload);
+    expect(got).not.toHaveBeenCalled();
+    expect(warn).toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,126 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import Composer, { TYPING_INTERVAL_MS } from './Composer.svelte';
+
+function setup(props: Partial<{ canPost: boolean; readOnlyReason: string; initial: string }> = {}) {
+  const onsend = vi.fn(async (_body: string) => {});
+  const ontyping = vi.fn();
+  const onchange = vi.fn();
+  render(Composer, { props: { canPost: true, onsend, ontyping, onchange, ...props } });
+  return { onsend, ontyping, onchange };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Composer', () => {
+  it('sends on Enter and clears the box', async () => {
+    const { onsend } = setup();
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    expect(box).toHaveFocus();
+    await user.type(box, 'hello there{Enter}');
+    expect(onsend).toHaveBeenCalledWith('hello there');
+    expect(box).toHaveValue('');
+  });
+
+  it('starts a new line on Shift+Enter instead of sending', async () => {
+    const { onsend } = setup();
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(box, 'line one{Shift>}{Enter}{/Shift}line two');
+    expect(onsend).not.toHaveBeenCalled();
+    expect(box).toHaveValue('line one\nline two');
+    await user.keyboard('{Enter}');
+    expect(onsend).toHaveBeenCalledWith('line one\nline two');
+  });
+
+  it('leaves Enter to the IME while composing', async () => {
+    const { onsend } = setup({ initial: 'にほん' });
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await fireEvent.keyDown(box, { key: 'Enter', isComposing: true });
+    await fireEvent.keyDown(box, { key: 'Enter', keyCode: 229 });
+    expect(onsend).not.toHaveBeenCalled();
+  });
+
+  it('does not send blank text; the Send button follows', async () => {
+    const { onsend } = setup();
+    const user = userEvent.setup();
+    const send = screen.getByRole('button', { name: 'Send' });
+    expect(send).toBeDisabled();
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), '   {Enter}');
+    expect(onsend).not.toHaveBeenCalled();
+    await user.type(screen.getByRole('textbox', { name: 'Message' }), 'x');
+    expect(send).toBeEnabled();
+    await user.click(send);
+    expect(onsend).toHaveBeenCalledWith('x');
+  });
+
+  it('gives the text back and says why when Go refuses it', async () => {
+    const { onsend } = setup();
+    onsend.mockRejectedValueOnce(new Error('message too long'));
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(box, 'keep me{Enter}');
+    expect(await screen.findByRole('alert')).toHaveTextContent('Not sent: message too long');
+    expect(box).toHaveValue('keep me');
+  });
+
+  it('reports typing at most every 3 s', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { ontyping } = setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    const start = Date.now();
+    const type = async (v: string) => {
+      (box as HTMLTextAreaElement).value = v;
+      await fireEvent.input(box);
+    };
+    await type('h');
+    await type('he');
+    await type('hel');
+    expect(ontyping).toHaveBeenCalledTimes(1);
+    vi.setSystemTime(start + TYPING_INTERVAL_MS - 1);
+    await type('hell');
+    expect(ontyping).toHaveBeenCalledTimes(1);
+    vi.setSystemTime(start + TYPING_INTERVAL_MS);
+    await type('hello');
+    expect(ontyping).toHaveBeenCalledTimes(2);
+  });
+
+  it('grows with its content up to eight lines, then scrolls', async () => {
+    setup();
+    const box = screen.getByRole('textbox', { name: 'Message' }) as HTMLTextAreaElement;
+    // jsdom computes no layout from the stylesheet: state the box's metrics.
+    Object.assign(box.style, { lineHeight: '20px', paddingTop: '11px', paddingBottom: '11px' });
+    let content = 20;
+    vi.spyOn(box, 'scrollHeight', 'get').mockImplementation(() => content);
+    const input = async (lines: number) => {
+      content = lines * 20 + 22;
+      box.value = 'x\n'.repeat(lines);
+      await fireEvent.input(box);
+    };
+    await input(3);
+    expect(box.style.height).toBe('82px');
+    expect(box.style.overflowY).toBe('hidden');
+    await input(20);
+    // 8 lines of 20 px plus 22 px of padding.
+    expect(box.style.height).toBe('182px');
+    expect(box.style.overflowY).toBe('auto');
+  });
+
+  it('explains why there is no box where posting is not allowed', () => {
+    setup({ canPost: false, readOnlyReason: 'Only admins can post in this channel' });
+    expect(screen.queryByRole('textbox', { name: 'Message' })).not.toBeInTheDocument();
+    expect(screen.getByText('Only admins can post in this channel')).toBeInTheDocument();
+  });
+
+  it('starts from a draft and reports changes', async () => {
+    const { onchange } = setup({ initial: 'half a thought' });
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    expect(box).toHaveValue('half a thought');
+    await userEvent.setup().type(box, '!');
+    await waitFor(() => expect(onchange).toHaveBeenLastCalledWith('half a thought!'));
+  });
+});

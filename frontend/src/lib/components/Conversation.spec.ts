@@ -1,0 +1,201 @@
+// The messaging window as a whole against the fake Go side: open a chat from
+// the list, send, watch ticks and typing, read-only channels, key changes and
+// warnings, and the New chat menu.
+
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatSummary, Contact } from '../api';
+import { ME, createFakeApi, sampleChat, sampleContact, sampleMessage, type FakeApi } from '../testing/fakeApi';
+import { mockLayout } from '../testing/layout';
+import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
+import MainWindow from './MainWindow.svelte';
+
+let restoreLayout: () => void = () => {};
+beforeEach(() => {
+  restoreLayout = mockLayout();
+});
+afterEach(() => restoreLayout());
+
+function addChat(api: FakeApi, chat: ChatSummary, members: Contact[]): void {
+  api.backend.chats.set(chat.id, chat);
+  api.backend.members.set(chat.id, [
+    { accountId: ME, handle: 'ada', displayName: 'Ada', role: chat.myRole, isMe: true },
+    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member', isMe: false })),
+  ]);
+  api.backend.messages.set(chat.id, []);
+}
+
+function setup() {
+  const api = createFakeApi({ state: 'unlocked' });
+  const bob = sampleContact('bob', { displayName: 'Bob' });
+  api.backend.contacts.set(bob.accountId, bob);
+  api.backend.directory.set('bob', bob);
+  const direct = sampleChat({ title: 'Bob', lastMessage: 'hi Ada', lastMessageAt: Date.now() - 1000, unread: 1 });
+  addChat(api, direct, [bob]);
+  api.backend.messages.set(direct.id, [sampleMessage({ chatId: direct.id, senderId: bob.accountId, body: 'hi Ada' })]);
+  const channel = sampleChat({ title: 'News', kind: 'channel', canPost: false, myRole: 'member', memberCount: 40 });
+  addChat(api, channel, [bob]);
+  const ctx = createTestContext({ api });
+  ctx.session.applyStatus({ ...api.backend.status });
+  const env = attentiveEnv();
+  renderWithContext(MainWindow, { env }, ctx);
+  return { api, bob, direct, channel, user: userEvent.setup() };
+}
+
+async function open(user: ReturnType<typeof userEvent.setup>, title: string) {
+  await user.click(await screen.findByRole('option', { name: title }));
+  return screen.findByRole('region', { name: title });
+}
+
+describe('Conversation', () => {
+  it('opens a chat from the list, marks it read and sends with ticks that follow Go', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    expect(within(pane).getByRole('heading', { name: 'Bob' })).toBeInTheDocument();
+    expect(await within(pane).findByText('hi Ada')).toBeInTheDocument();
+    expect(within(pane).getByText('@bob')).toBeInTheDocument();
+    await waitFor(() => expect(api.chats.markRead).toHaveBeenCalledWith(direct.id));
+    expect(screen.getByRole('option', { name: 'Bob' })).toHaveAttribute('aria-selected', 'true');
+
+    const box = within(pane).getByRole('textbox', { name: 'Message' });
+    await user.type(box, 'hello Bob{Enter}');
+    const bubble = (await within(pane).findByText('hello Bob')).closest('.bubble') as HTMLElement;
+    expect(within(bubble).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
+    const sent = api.backend.messages.get(direct.id)!.at(-1)!;
+    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'sent', seq: 2 });
+    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Sent' })).toBeInTheDocument());
+    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'read', seq: 2 });
+    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Read' })).toBeInTheDocument());
+  });
+
+  it('shows who is typing in the header and reports our own typing', async () => {
+    const { api, bob, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    api.emit('typing', { chatId: direct.id, accountId: bob.accountId, name: 'Bob' });
+    expect(await within(pane).findByText('Bob is typing…', { selector: '.subtitle' })).toBeInTheDocument();
+    // Bob's message ends it.
+    api.emit('message:new', sampleMessage({ chatId: direct.id, senderId: bob.accountId, body: 'done typing' }));
+    await waitFor(() => expect(within(pane).queryByText('Bob is typing…', { selector: '.subtitle' })).not.toBeInTheDocument());
+    expect(await within(pane).findByText('done typing')).toBeInTheDocument();
+
+    await user.type(within(pane).getByRole('textbox', { name: 'Message' }), 'abc');
+    expect(api.chats.typing).toHaveBeenCalledTimes(1);
+    expect(api.chats.typing).toHaveBeenCalledWith(direct.id);
+  });
+
+  it('replaces the composer with the reason in a channel the user cannot post in', async () => {
+    const { user } = setup();
+    const pane = await open(user, 'News');
+    expect(within(pane).getByText('40 subscribers')).toBeInTheDocument();
+    expect(within(pane).getByText('Only admins can post in this channel')).toBeInTheDocument();
+    expect(within(pane).queryByRole('textbox', { name: 'Message' })).not.toBeInTheDocument();
+  });
+
+  it('says loudly that a contact’s key changed until it is verified again', async () => {
+    const { api, bob, user } = setup();
+    api.backend.contacts.set(bob.accountId, { ...bob, keyChanged: true });
+    const pane = await open(user, 'Bob');
+    api.reconnect(); // re-read contacts
+    const alert = await within(pane).findByRole('alert');
+    expect(alert).toHaveTextContent("Bob's security key changed — compare safety numbers");
+    await user.click(within(alert).getByRole('button', { name: 'Compare safety numbers' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Bob' });
+    expect(await within(dialog).findByRole('img', { name: /Safety emoji: 🐶 🔑/ })).toBeInTheDocument();
+    expect(within(dialog).getAllByText('12345').length).toBeGreaterThan(0);
+    await user.click(within(dialog).getByRole('button', { name: 'Mark as verified' }));
+    await waitFor(() => expect(within(dialog).getByText('Verified')).toBeInTheDocument());
+    expect(api.contacts.markVerified).toHaveBeenCalledWith(bob.accountId, true);
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(within(pane).queryByRole('alert')).not.toBeInTheDocument());
+  });
+
+  it('shows a warning from Go in its chat until dismissed', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    api.emit('warning', { chatId: direct.id, text: 'A message from Bob failed verification and was dropped.' });
+    const alert = await within(pane).findByRole('alert');
+    expect(alert).toHaveTextContent('A message from Bob failed verification and was dropped.');
+    await user.click(within(alert).getByRole('button', { name: 'Dismiss warning' }));
+    await waitFor(() => expect(within(pane).queryByRole('alert')).not.toBeInTheDocument());
+  });
+
+  it('opens New message from the New chat menu by keyboard and starts a chat', async () => {
+    const { api, user } = setup();
+    api.backend.directory.set('carol', sampleContact('carol', { displayName: 'Carol' }));
+    const button = screen.getByRole('button', { name: 'New chat' });
+    button.focus();
+    await user.keyboard('{Enter}');
+    const menu = await screen.findByRole('menu', { name: 'New chat' });
+    expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual([
+      'New message',
+      'New group',
+      'New channel',
+    ]);
+    expect(within(menu).getByRole('menuitem', { name: 'New message' })).toHaveFocus();
+    await user.keyboard('{ArrowDown}{ArrowUp}{Enter}');
+    const dialog = await screen.findByRole('dialog', { name: 'New message' });
+    await user.type(within(dialog).getByLabelText('Username'), 'carol{Enter}');
+    expect(await screen.findByRole('region', { name: 'Carol' })).toBeInTheDocument();
+    expect(screen.getByRole('option', { name: 'Carol' })).toHaveAttribute('aria-selected', 'true');
+  });
+
+  it('creates a group with a contact and one added by username', async () => {
+    const { api, bob, user } = setup();
+    const carol = sampleContact('carol', { displayName: 'Carol' });
+    api.backend.directory.set('carol', carol);
+    await user.click(screen.getByRole('button', { name: 'New chat' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'New group' }));
+    const dialog = await screen.findByRole('dialog', { name: 'New group' });
+    await user.type(within(dialog).getByLabelText('Group name'), 'Trio');
+    await user.click(within(dialog).getByRole('checkbox', { name: /Bob/ }));
+    await user.type(within(dialog).getByLabelText('Add by username'), '@carol{Enter}');
+    await waitFor(() => expect(within(dialog).getByRole('checkbox', { name: /Carol/ })).toBeChecked());
+    await user.click(within(dialog).getByRole('button', { name: 'Create group' }));
+    expect(await screen.findByRole('region', { name: 'Trio' })).toBeInTheDocument();
+    expect(api.chats.createGroup).toHaveBeenCalledWith('Trio', [bob.accountId, carol.accountId]);
+  });
+
+  it('lets the owner manage members and anyone leave', async () => {
+    const { api, bob, user } = setup();
+    const group = sampleChat({ title: 'Team', kind: 'group', myRole: 'owner', memberCount: 2 });
+    addChat(api, group, [bob]);
+    api.emit('chat:updated', group);
+    const pane = await open(user, 'Team');
+    await user.click(within(pane).getByRole('button', { name: 'Team — chat info' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Team' });
+    const role = await within(dialog).findByRole('combobox', { name: 'Role of Bob' });
+    await user.selectOptions(role, 'admin');
+    await waitFor(() => expect(api.chats.setRole).toHaveBeenCalledWith(group.id, bob.accountId, 'admin'));
+    expect(await within(dialog).findByText('Bob is now admin.')).toBeInTheDocument();
+    await user.click(within(dialog).getByRole('button', { name: 'Remove Bob' }));
+    await waitFor(() => expect(within(dialog).queryByRole('combobox', { name: 'Role of Bob' })).not.toBeInTheDocument());
+    await user.click(within(dialog).getByRole('button', { name: 'Leave group' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Leave' }));
+    await waitFor(() => expect(screen.queryByRole('option', { name: 'Team' })).not.toBeInTheDocument());
+    expect(screen.getByText('Select a chat to start messaging')).toBeInTheDocument();
+  });
+
+  it('pins a chat from its header', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    await user.click(within(pane).getByRole('button', { name: 'Pin chat' }));
+    await waitFor(() => expect(api.chats.setPinned).toHaveBeenCalledWith(direct.id, true));
+    expect(within(pane).getByRole('button', { name: 'Unpin chat' })).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getByRole('option', { name: 'Bob' })).toHaveAccessibleDescription(expect.stringContaining('Pinned.'));
+  });
+});
+
+describe('Conversation after the event stream reconnects', () => {
+  it('re-reads the open chat and keeps showing live messages', async () => {
+    const { api, bob, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    await within(pane).findByText('hi Ada');
+    // A message arrives while the stream is down: its event is lost.
+    api.backend.messages.get(direct.id)!.push(sampleMessage({ chatId: direct.id, senderId: bob.accountId, body: 'missed one' }));
+    api.reconnect();
+    expect(await within(pane).findByText('missed one')).toBeInTheDocument();
+    api.emit('message:new', sampleMessage({ chatId: direct.id, senderId: bob.accountId, body: 'after the drop' }));
+    expect(await within(pane).findByText('after the drop')).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,169 @@
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { flushSync } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Message, MessagePage } from '../api';
+import { Messenger } from '../messenger.svelte';
+import { ConversationStore } from '../stores/conversation.svelte';
+import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
+import { createFakeApi, sampleMessage } from '../testing/fakeApi';
+import { mockLayout } from '../testing/layout';
+import MessageList from './MessageList.svelte';
+
+const chatId = 'c'.repeat(32);
+const now = new Date(2026, 4, 20, 15, 0).getTime();
+let restoreLayout: () => void = () => {};
+beforeEach(() => {
+  restoreLayout = mockLayout();
+});
+afterEach(() => restoreLayout());
+
+function messages(n: number, over: (i: number) => Partial<Message> = () => ({})): Message[] {
+  return Array.from({ length: n }, (_, i) =>
+    sampleMessage({ id: `m${i}`, chatId, sentAt: now - (n - i) * 60_000, body: `message ${i}`, seq: i + 1, ...over(i) }),
+  );
+}
+
+function pager(all: Message[]) {
+  return vi.fn(async (before: string, limit: number): Promise<MessagePage> => {
+    const end = before === '' ? all.length : all.findIndex((m) => m.id === before);
+    const start = Math.max(0, end - limit);
+    return { messages: all.slice(start, end).reverse(), nextBefore: start > 0 ? all[start]!.id : '' };
+  });
+}
+
+function renderList(conversation: ConversationStore, kind: 'direct' | 'group' | 'channel' = 'direct') {
+  const api = createFakeApi({ state: 'unlocked' });
+  const messenger = new Messenger(api, attentiveEnv());
+  return renderWithContext(MessageList, { conversation, kind, now }, createTestContext({ api }), messenger);
+}
+
+describe('MessageList', () => {
+  it('renders only a bounded window of a 100k-message chat', async () => {
+    const all = messages(100_000);
+    const load = vi.fn(async (): Promise<MessagePage> => ({ messages: [...all].reverse(), nextBefore: '' }));
+    const conversation = new ConversationStore(chatId, load);
+    await conversation.loadLatest();
+    expect(conversation.messages).toHaveLength(100_000);
+
+    renderList(conversation);
+    const region = screen.getByRole('region', { name: 'Messages' });
+    await waitFor(() => expect(within(region).getByText('message 99999')).toBeInTheDocument());
+    const rendered = region.querySelectorAll('.row').length;
+    // A 600 px viewport of 60 px rows plus overscan: a few dozen, never thousands.
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(60);
+    expect(within(region).queryByText('message 0')).not.toBeInTheDocument();
+    // The spacer stands in for the rest: the scrollbar is that of 100k rows.
+    const inner = region.querySelector<HTMLElement>('.inner')!;
+    expect(parseFloat(inner.style.height)).toBeGreaterThan(100_000 * 50);
+  });
+
+  it('separates days and shows each status tick with its name', async () => {
+    const day = (d: number, h: number) => new Date(2026, 4, d, h).getTime();
+    const list = [
+      sampleMessage({ id: 'a', chatId, sentAt: day(18, 9), body: 'old news' }),
+      sampleMessage({ id: 'b', chatId, sentAt: day(19, 9), outgoing: true, status: 'read', body: 'read one' }),
+      sampleMessage({ id: 'c', chatId, sentAt: day(20, 9), outgoing: true, status: 'delivered', body: 'delivered one' }),
+      sampleMessage({ id: 'd', chatId, sentAt: day(20, 10), outgoing: true, status: 'sent', body: 'sent one' }),
+      sampleMessage({ id: 'e', chatId, sentAt: day(20, 11), outgoing: true, status: 'pending', body: 'pending one' }),
+      sampleMessage({ id: 'f', chatId, sentAt: day(20, 12), outgoing: true, status: 'failed', body: 'failed one' }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    renderList(conversation);
+
+    expect(await screen.findByText('Today')).toBeInTheDocument();
+    expect(screen.getByText('Yesterday')).toBeInTheDocument();
+    expect(screen.getByText(/Monday.*18/)).toBeInTheDocument();
+    for (const [body, tick] of <[string, string][]>[
+      ['read one', 'Read'],
+      ['delivered one', 'Delivered'],
+      ['sent one', 'Sent'],
+      ['pending one', 'Pending'],
+      ['failed one', 'Failed to send'],
+    ]) {
+      const bubble = screen.getByText(body).closest('.bubble') as HTMLElement;
+      expect(within(bubble).getByRole('img', { name: tick })).toBeInTheDocument();
+    }
+    // Incoming messages have no tick.
+    const incoming = screen.getByText('old news').closest('.bubble') as HTMLElement;
+    expect(within(incoming).queryByRole('img')).not.toBeInTheDocument();
+  });
+
+  it('updates a tick when message:status moves the message on', async () => {
+    const conversation = new ConversationStore(chatId, pager([]));
+    await conversation.loadLatest();
+    renderList(conversation);
+    conversation.add(sampleMessage({ id: 'x', chatId, outgoing: true, status: 'pending', body: 'on its way' }));
+    const bubble = (await screen.findByText('on its way')).closest('.bubble') as HTMLElement;
+    expect(within(bubble).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
+    conversation.applyStatus({ chatId, messageId: 'x', status: 'delivered', seq: 7 });
+    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Delivered' })).toBeInTheDocument());
+  });
+
+  it('names senders in groups and shows reply previews', async () => {
+    const list = [
+      sampleMessage({ id: 'q', chatId, senderName: 'Carol', senderId: 'd'.repeat(32), body: 'lunch?' }),
+      sampleMessage({ id: 'r', chatId, senderName: 'Bob', body: 'yes!', replyTo: 'q' }),
+      sampleMessage({ id: 's', chatId, senderName: 'Bob', body: 'about that', replyTo: 'gone' }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    renderList(conversation, 'group');
+    const reply = (await screen.findByText('yes!')).closest('.bubble') as HTMLElement;
+    expect(within(reply).getByText('Bob')).toBeInTheDocument();
+    expect(within(reply).getByText('Carol')).toBeInTheDocument();
+    expect(within(reply).getByText('lunch?')).toBeInTheDocument();
+    const orphan = screen.getByText('about that').closest('.bubble') as HTMLElement;
+    expect(within(orphan).getByText('The original message is not loaded')).toBeInTheDocument();
+    // Bob's second message in a row does not repeat his name.
+    expect(within(orphan).queryByText('Bob')).not.toBeInTheDocument();
+  });
+
+  it('loads older pages when the top is near, keeping what was there', async () => {
+    const all = messages(120);
+    const load = pager(all);
+    const conversation = new ConversationStore(chatId, load);
+    await conversation.loadLatest();
+    renderList(conversation);
+    const region = screen.getByRole('region', { name: 'Messages' });
+    await screen.findByText('message 119');
+    // Scroll to the top: the next page comes in.
+    region.scrollTop = 0;
+    region.dispatchEvent(new Event('scroll'));
+    await waitFor(() => expect(load).toHaveBeenCalledWith('m70', 50));
+    await waitFor(() => expect(conversation.messages).toHaveLength(120));
+    expect(conversation.hasOlder).toBe(false);
+    expect(conversation.messages[0]!.id).toBe('m0');
+  });
+
+  it('offers "New messages" when scrolled up, and jumps down when clicked', async () => {
+    const conversation = new ConversationStore(chatId, pager(messages(50)));
+    await conversation.loadLatest();
+    renderList(conversation);
+    const region = screen.getByRole('region', { name: 'Messages' });
+    await screen.findByText('message 49');
+    // Scroll away from the bottom (but not near the top).
+    region.scrollTop = 1200;
+    region.dispatchEvent(new Event('scroll'));
+    flushSync();
+    conversation.add(sampleMessage({ id: 'late', chatId, body: 'are you there?', sentAt: now }));
+    const button = await screen.findByRole('button', { name: /New messages/ });
+    expect(button).toHaveTextContent('1');
+    await userEvent.setup().click(button);
+    await waitFor(() => expect(screen.queryByRole('button', { name: /New messages/ })).not.toBeInTheDocument());
+    expect(screen.getByText('are you there?')).toBeInTheDocument();
+  });
+
+  it('stays at the bottom when a message arrives there', async () => {
+    const conversation = new ConversationStore(chatId, pager(messages(50)));
+    await conversation.loadLatest();
+    renderList(conversation);
+    await screen.findByText('message 49');
+    conversation.add(sampleMessage({ id: 'live', chatId, body: 'live one', sentAt: now }));
+    expect(await screen.findByText('live one')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /New messages/ })).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('New message from Bob');
+  });
+});

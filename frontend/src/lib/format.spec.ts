@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AVATAR_COLOURS,
+  avatarColour,
+  buildRows,
+  compareChats,
+  dayLabel,
+  displayHandle,
+  filterChats,
+  formatChatTime,
+  handleError,
+  initials,
+  memberCountText,
+  nextStatus,
+  normalizeHandle,
+  relayUrlError,
+  typingText,
+  unreadLabel,
+} from './format';
+import type { MessageStatus } from './api';
+import { sampleChat, sampleMessage } from './testing/fakeApi';
+
+// Local times: the formatting follows the user's time zone, whatever it is.
+const now = new Date(2026, 4, 20, 15, 0).getTime(); // Wednesday 20 May 2026
+const at = (month: number, day: number, h = 12, m = 0, year = 2026) => new Date(year, month, day, h, m).getTime();
+
+describe('formatChatTime', () => {
+  it.each([
+    ['today, morning', at(4, 20, 9, 5), '09:05'],
+    ['today, a minute ago', now - 60_000, '14:59'],
+    ['yesterday', at(4, 19, 23, 59), 'Tue'],
+    ['six days ago', at(4, 14), 'Thu'],
+    ['a week ago', at(4, 13), '13 May'],
+    ['earlier this year', at(0, 3), '3 Jan'],
+    ['last year', at(11, 31, 12, 0, 2025), '31/12/2025'],
+  ])('%s → %s', (_name, ms, want) => {
+    expect(formatChatTime(ms, now, 'en-GB')).toBe(want);
+  });
+
+  it('shows nothing for a chat without messages', () => {
+    expect(formatChatTime(0, now, 'en-GB')).toBe('');
+  });
+});
+
+describe('dayLabel', () => {
+  it.each([
+    [at(4, 20, 0, 0), 'Today'],
+    [at(4, 20, 23, 59), 'Today'],
+    [at(4, 19, 0, 1), 'Yesterday'],
+    [at(4, 18), 'Monday 18 May'],
+    [at(6, 1, 12, 0, 2024), '1 July 2024'],
+  ])('%i → %s', (ms, want) => {
+    expect(dayLabel(ms, now, 'en-GB')).toBe(want);
+  });
+});
+
+describe('initials', () => {
+  it.each([
+    ['Ada Lovelace', 'AL'],
+    ['ada', 'A'],
+    ['@bob_smith', 'BS'],
+    ['Grace Brewster Hopper', 'GB'],
+    ['élodie durand', 'ÉD'],
+    ['👩‍💻 Team', '👩‍💻T'],
+    ['   ', '?'],
+    ['', '?'],
+  ])('%j → %j', (name, want) => {
+    expect(initials(name)).toBe(want);
+  });
+});
+
+describe('avatarColour', () => {
+  it('is stable per id, in range, and spreads ids over the palette', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(32, '0'));
+    const colours = ids.map(avatarColour);
+    expect(colours.every((c) => Number.isInteger(c) && c >= 0 && c < AVATAR_COLOURS)).toBe(true);
+    expect(ids.map(avatarColour)).toEqual(colours);
+    expect(new Set(colours).size).toBe(AVATAR_COLOURS);
+  });
+});
+
+describe('chat order and filter', () => {
+  it('puts pinned chats first, then the most recent, then by title', () => {
+    const list = [
+      sampleChat({ title: 'old', lastMessageAt: 10 }),
+      sampleChat({ title: 'pinned old', lastMessageAt: 1, pinned: true }),
+      sampleChat({ title: 'new', lastMessageAt: 30 }),
+      sampleChat({ title: 'b same', lastMessageAt: 20 }),
+      sampleChat({ title: 'a same', lastMessageAt: 20 }),
+      sampleChat({ title: 'pinned new', lastMessageAt: 5, pinned: true }),
+    ];
+    expect([...list].sort(compareChats).map((c) => c.title)).toEqual([
+      'pinned new',
+      'pinned old',
+      'new',
+      'a same',
+      'b same',
+      'old',
+    ]);
+  });
+
+  it('filters by title, ignoring case, accents and surrounding space', () => {
+    const list = [sampleChat({ title: 'Café Crew' }), sampleChat({ title: 'Bob', lastMessage: 'cafe?' })];
+    expect(filterChats(list, ' CAFE ').map((c) => c.title)).toEqual(['Café Crew']);
+    expect(filterChats(list, '').length).toBe(2);
+    expect(filterChats(list, 'zzz')).toEqual([]);
+  });
+});
+
+describe('small texts', () => {
+  it.each([
+    [[], ''],
+    [['Bob'], 'Bob is typing…'],
+    [['Bob', 'Carol'], 'Bob and Carol are typing…'],
+    [['Bob', 'Carol', 'Dan'], 'Bob and 2 others are typing…'],
+  ])('typingText(%j) = %j', (names, want) => {
+    expect(typingText(names)).toBe(want);
+  });
+
+  it.each([
+    [0, '0'],
+    [999, '999'],
+    [1000, '999+'],
+  ])('unreadLabel(%i) = %s', (n, want) => {
+    expect(unreadLabel(n)).toBe(want);
+  });
+
+  it('counts members and subscribers', () => {
+    expect(memberCountText('group', 1)).toBe('1 member');
+    expect(memberCountText('group', 3)).toBe('3 members');
+    expect(memberCountText('channel', 12)).toBe('12 subscribers');
+  });
+});
+
+describe('nextStatus', () => {
+  it.each<[MessageStatus, MessageStatus, MessageStatus]>([
+    ['pending', 'sent', 'sent'],
+    ['sent', 'delivered', 'delivered'],
+    ['delivered', 'read', 'read'],
+    ['read', 'delivered', 'read'], // late event
+    ['delivered', 'sent', 'delivered'],
+    ['pending', 'failed', 'failed'],
+    ['sent', 'failed', 'sent'], // acknowledged cannot fail
+    ['failed', 'sent', 'sent'], // a retry from the outbox got through
+    ['failed', 'pending', 'failed'],
+  ])('%s + %s → %s', (current, incoming, want) => {
+    expect(nextStatus(current, incoming)).toBe(want);
+  });
+});
+
+describe('handles and relay addresses', () => {
+  it.each([
+    ['@bob', ''],
+    ['bob_99', ''],
+    ['  @Bob  ', ''],
+    ['', 'Enter a username, such as @ada.'],
+    ['@', 'Enter a username, such as @ada.'],
+    ['ab', 'A username has 3 to 32 characters.'],
+    ['x'.repeat(33), 'A username has 3 to 32 characters.'],
+    ['bob smith', 'A username may hold only letters a–z, digits and _.'],
+    ['bøb', 'A username may hold only letters a–z, digits and _.'],
+  ])('handleError(%j) = %j', (typed, want) => {
+    expect(handleError(typed)).toBe(want);
+  });
+
+  it('normalises and displays handles like Go stores them', () => {
+    expect(normalizeHandle(' @Bob_1 ')).toBe('bob_1');
+    expect(displayHandle('bob')).toBe('@bob');
+    expect(displayHandle('@bob')).toBe('@bob');
+    expect(displayHandle('')).toBe('');
+  });
+
+  it.each([
+    ['ws://127.0.0.1:8443', ''],
+    ['wss://relay.example.org', ''],
+    ['ws://127.0.0.1:8443/v1/ws', ''],
+    ['', 'Enter an address such as ws://127.0.0.1:8443.'],
+    ['relay.example.org', 'That is not an address: use ws://host:port or wss://host.'],
+    ['https://relay.example.org', 'Use ws:// or wss:// (for example wss://relay.example.org).'],
+    ['ws://user:pw@relay.example.org', 'A relay address carries no user name or password.'],
+    ['ws://relay.example.org/?x=1', 'A relay address has no query or fragment.'],
+  ])('relayUrlError(%j) = %j', (typed, want) => {
+    expect(relayUrlError(typed)).toBe(want);
+  });
+});
+
+describe('buildRows', () => {
+  const chatId = 'c'.repeat(32);
+  const bob = 'b'.repeat(32);
+  const carol = 'd'.repeat(32);
+
+  it('puts a separator before each day and names senders in groups', () => {
+    const msgs = [
+      sampleMessage({ id: 'm1', chatId, senderId: bob, senderName: 'Bob', sentAt: at(4, 18, 10) }),
+      sampleMessage({ id: 'm2', chatId, senderId: bob, senderName: 'Bob', sentAt: at(4, 18, 11) }),
+      sampleMessage({ id: 'm3', chatId, senderId: carol, senderName: 'Carol', sentAt: at(4, 19, 9) }),
+      sampleMessage({ id: 'm4', chatId, outgoing: true, senderName: 'Ada', sentAt: at(4, 20, 8) }),
+      sampleMessage({ id: 'm5', chatId, senderId: carol, senderName: 'Carol', sentAt: at(4, 20, 9) }),
+    ];
+    const rows = buildRows(msgs, now, true, 'en-GB');
+    expect(rows.map((r) => (r.kind === 'day' ? `[${r.label}]` : `${r.key}${r.showSender ? '+name' : ''}`))).toEqual([
+      '[Monday 18 May]',
+      'm1+name',
+      'm2',
+      '[Yesterday]',
+      'm3+name',
+      '[Today]',
+      'm4',
+      'm5+name',
+    ]);
+  });
+
+  it('never names senders in direct chats', () => {
+    const rows = buildRows([sampleMessage({ chatId, sentAt: now })], now, false);
+    expect(rows.filter((r) => r.kind === 'message' && r.showSender)).toEqual([]);
+  });
+
+  it('gives every row a unique key even when clocks disagree', () => {
+    const msgs = [
+      sampleMessage({ id: 'a', sentAt: at(4, 20, 9) }),
+      sampleMessage({ id: 'b', sentAt: at(4, 19, 9) }),
+      sampleMessage({ id: 'c', sentAt: at(4, 20, 10) }),
+    ];
+    const keys = buildRows(msgs, now, false).map((r) => r.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.filter((k) => k.startsWith('day:'))).toHaveLength(3);
+  });
+
+  it('keeps a day separator key when older messages of that day are prepended', () => {
+    const later = [sampleMessage({ id: 'x2', sentAt: at(4, 20, 10) })];
+    const before = buildRows(later, now, false)[0]!.key;
+    const after = buildRows([sampleMessage({ id: 'x1', sentAt: at(4, 20, 9) }), ...later], now, false)[0]!.key;
+    expect(after).toBe(before);
+  });
+});

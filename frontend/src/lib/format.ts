@@ -1,0 +1,260 @@
+// Pure formatting and ordering rules of the messaging UI, kept out of the
+// components so they are tested without rendering: the chat list's times,
+// initials and colours, its order and filter, day separators, typing lines,
+// and the handle and relay-address checks that mirror the Go side's.
+
+import type { ChatSummary, Message, MessageStatus } from './api';
+
+const DAY_MS = 86_400_000;
+
+/** Midnight (local time) of the day that contains ms. */
+export function startOfDay(ms: number): number {
+  const d = new Date(ms);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/** Whole local calendar days from `then` to `now` (0 = same day, 1 = yesterday). */
+export function daysBetween(then: number, now: number): number {
+  // Round, not floor: a day with a DST change is 23 or 25 hours long.
+  return Math.round((startOfDay(now) - startOfDay(then)) / DAY_MS);
+}
+
+/** HH:MM in the user's locale (or the one given). */
+export function formatClock(ms: number, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(ms);
+}
+
+/**
+ * The time in a chat-list row, as Telegram shows it: today HH:MM, within the
+ * last week the weekday, older the date. 0 (no message yet) shows nothing.
+ */
+export function formatChatTime(ms: number, now: number, locale?: string): string {
+  if (ms <= 0) return '';
+  const days = daysBetween(ms, now);
+  if (days <= 0) return formatClock(ms, locale);
+  if (days < 7) return new Intl.DateTimeFormat(locale, { weekday: 'short' }).format(ms);
+  const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
+  return new Intl.DateTimeFormat(
+    locale,
+    sameYear ? { day: 'numeric', month: 'short' } : { day: '2-digit', month: '2-digit', year: 'numeric' },
+  ).format(ms);
+}
+
+/** The label of a day separator in a conversation: "Today", "Yesterday" or the date. */
+export function dayLabel(ms: number, now: number, locale?: string): string {
+  const days = daysBetween(ms, now);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
+  return new Intl.DateTimeFormat(
+    locale,
+    sameYear
+      ? { weekday: 'long', day: 'numeric', month: 'long' }
+      : { day: 'numeric', month: 'long', year: 'numeric' },
+  ).format(ms);
+}
+
+/**
+ * Up to two letters for an avatar: the first letters of the first two words
+ * ("Ada Lovelace" → "AL"), a leading @ ignored, whole characters (emoji and
+ * accents are not split).
+ */
+export function initials(name: string): string {
+  const words = name
+    .replace(/^@/, '')
+    .split(/[\s_.-]+/u)
+    .filter((w) => w !== '');
+  const letters = words
+    .slice(0, 2)
+    .map((w) => firstGrapheme(w))
+    .join('');
+  return letters === '' ? '?' : letters.toLocaleUpperCase();
+}
+
+function firstGrapheme(s: string): string {
+  const Segmenter = (Intl as { Segmenter?: typeof Intl.Segmenter }).Segmenter;
+  if (Segmenter) {
+    for (const { segment } of new Segmenter(undefined, { granularity: 'grapheme' }).segment(s)) {
+      return segment;
+    }
+    return '';
+  }
+  return Array.from(s)[0] ?? '';
+}
+
+/** How many avatar colours there are (app.css --avatar-0 … --avatar-6). */
+export const AVATAR_COLOURS = 7;
+
+/**
+ * The avatar colour of an id (0 … AVATAR_COLOURS-1): derived from the id, so
+ * a chat keeps its colour on every device and across renames.
+ */
+export function avatarColour(id: string): number {
+  // FNV-1a: tiny, stable, and spreads hex ids evenly.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % AVATAR_COLOURS;
+}
+
+/** The chat list's order: pinned first, then most recent activity, then title. */
+export function compareChats(a: ChatSummary, b: ChatSummary): number {
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1;
+  if (a.lastMessageAt !== b.lastMessageAt) return b.lastMessageAt - a.lastMessageAt;
+  return a.title.localeCompare(b.title) || a.id.localeCompare(b.id);
+}
+
+/** Chats whose title contains the filter, case- and accent-insensitively. */
+export function filterChats<T extends Pick<ChatSummary, 'title'>>(chats: readonly T[], filter: string): T[] {
+  const needle = fold(filter.trim());
+  if (needle === '') return [...chats];
+  return chats.filter((c) => fold(c.title).includes(needle));
+}
+
+function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+}
+
+/** The unread badge's text; large counts are capped so the badge stays small. */
+export function unreadLabel(n: number): string {
+  return n > 999 ? '999+' : String(n);
+}
+
+/** "Bob is typing…", "Bob and Carol are typing…", "Bob and 2 others are typing…". */
+export function typingText(names: readonly string[]): string {
+  const [first, second] = names;
+  if (first === undefined) return '';
+  if (second === undefined) return `${first} is typing…`;
+  if (names.length === 2) return `${first} and ${second} are typing…`;
+  return `${first} and ${names.length - 1} others are typing…`;
+}
+
+/** What a chat's header says under the title when nobody is typing. */
+export function memberCountText(kind: ChatSummary['kind'], count: number): string {
+  if (kind === 'channel') return count === 1 ? '1 subscriber' : `${count} subscribers`;
+  return count === 1 ? '1 member' : `${count} members`;
+}
+
+/** The accessible label (and tooltip) of each message status tick. */
+export const STATUS_LABELS: Record<MessageStatus, string> = {
+  pending: 'Pending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Failed to send',
+};
+
+const statusRank: Record<MessageStatus, number> = {
+  pending: 0,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  failed: 0,
+};
+
+/**
+ * The status to keep when a new one arrives: statuses only move forward
+ * (a late "sent" after "delivered" is ignored), and "failed" only replaces
+ * "pending" — a message the relay acknowledged cannot fail afterwards.
+ */
+export function nextStatus(current: MessageStatus, incoming: MessageStatus): MessageStatus {
+  if (incoming === 'failed') return current === 'pending' ? 'failed' : current;
+  if (current === 'failed') return incoming === 'pending' ? current : incoming;
+  return statusRank[incoming] > statusRank[current] ? incoming : current;
+}
+
+// Handles: 3–32 characters of a–z, 0–9 and _, an optional leading @
+// (sync/wire.NormalizeHandle is the authority; this only spares a round trip).
+export const HANDLE_MIN_LENGTH = 3;
+export const HANDLE_MAX_LENGTH = 32;
+
+/** Why a typed handle cannot be valid, or '' when it may be. */
+export function handleError(typed: string): string {
+  const h = typed.trim().replace(/^@/, '');
+  if (h === '') return 'Enter a username, such as @ada.';
+  if (h.length < HANDLE_MIN_LENGTH || h.length > HANDLE_MAX_LENGTH) {
+    return `A username has ${HANDLE_MIN_LENGTH} to ${HANDLE_MAX_LENGTH} characters.`;
+  }
+  if (!/^[A-Za-z0-9_]+$/.test(h)) return 'A username may hold only letters a–z, digits and _.';
+  return '';
+}
+
+/** The form Go stores and compares: no @, lower case. */
+export function normalizeHandle(typed: string): string {
+  return typed.trim().replace(/^@/, '').toLowerCase();
+}
+
+/** A handle for people: always exactly one leading @; '' stays ''. */
+export function displayHandle(handle: string): string {
+  const h = handle.replace(/^@/, '');
+  return h === '' ? '' : `@${h}`;
+}
+
+/** Why a typed relay address cannot work, or '' (Go checks it again). */
+export function relayUrlError(typed: string): string {
+  const s = typed.trim();
+  if (s === '') return 'Enter an address such as ws://127.0.0.1:8443.';
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'That is not an address: use ws://host:port or wss://host.';
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return 'Use ws:// or wss:// (for example wss://relay.example.org).';
+  if (u.hostname === '') return 'The address has no host.';
+  if (u.username !== '' || u.password !== '') return 'A relay address carries no user name or password.';
+  if (u.search !== '' || u.hash !== '') return 'A relay address has no query or fragment.';
+  return '';
+}
+
+/** Seconds for a countdown: "12 s", never negative. */
+export function formatSeconds(ms: number): string {
+  return `${Math.max(0, Math.ceil(ms / 1000))} s`;
+}
+
+/** One row of a conversation: a day separator or a message. */
+export type Row =
+  | { kind: 'day'; key: string; label: string; at: number }
+  | { kind: 'message'; key: string; message: Message; showSender: boolean };
+
+/**
+ * The rows of a conversation (messages oldest first): a separator before the
+ * first message of each local day, and — in groups — the sender's name on
+ * the first of a run of incoming messages from one person. Linear in the
+ * number of messages, with one date computation per day, not per message.
+ */
+export function buildRows(
+  messages: readonly Message[],
+  now: number,
+  showSenders: boolean,
+  locale?: string,
+): Row[] {
+  const rows: Row[] = [];
+  let dayEnd = -Infinity;
+  let dayStart = Infinity;
+  let prevSender: string | null = null;
+  const usedDays = new Set<string>();
+  for (const m of messages) {
+    if (m.sentAt < dayStart || m.sentAt >= dayEnd) {
+      const d = new Date(m.sentAt);
+      d.setHours(0, 0, 0, 0);
+      dayStart = d.getTime();
+      d.setDate(d.getDate() + 1);
+      dayEnd = d.getTime();
+      // Keyed by the day, so the key survives older pages being prepended;
+      // a day seen twice (clocks disagree) gets a distinct key.
+      let key = `day:${dayStart}`;
+      for (let n = 2; usedDays.has(key); n++) key = `day:${dayStart}:${n}`;
+      usedDays.add(key);
+      rows.push({ kind: 'day', key, label: dayLabel(m.sentAt, now, locale), at: dayStart });
+      prevSender = null;
+    }
+    const showSender = showSenders && !m.outgoing && m.senderId !== prevSender;
+    prevSender = m.outgoing ? null : m.senderId;
+    rows.push({ kind: 'message', key: m.id, message: m, showSender });
+  }
+  return rows;
+}

@@ -1,0 +1,268 @@
+// The messaging state of one unlocked window and the event wiring that keeps
+// it current. MainWindow creates one on mount and drops it on unmount (the
+// vault locked), so nothing read from the vault outlives the lock. Components
+// reach it through Svelte context, like the app's other stores.
+
+import { getContext, setContext } from 'svelte';
+import { isUnavailable, type Api, type ChatSummary, type Contact, type Message } from './api';
+import { ChatListStore } from './stores/chats.svelte';
+import { ConnectionStore } from './stores/connection.svelte';
+import { ContactsStore } from './stores/contacts.svelte';
+import { ConversationStore } from './stores/conversation.svelte';
+import { TypingStore } from './stores/typing.svelte';
+import { WarningsStore } from './stores/warnings.svelte';
+
+/** What the messenger needs from the window; tests pass their own. */
+export interface MessengerEnv {
+  /** Whether the user is looking at the window (visible and focused). */
+  attentive(): boolean;
+  /**
+   * Shows a notification for a message that arrived unseen; absent where Go
+   * shows native ones (the desktop window), so they are not doubled.
+   */
+  notify?: (title: string, body: string, onclick: () => void) => void;
+}
+
+/** The browser's view of attention and notifications. */
+export function windowEnv(api: Api, win: Window = window): MessengerEnv {
+  const env: MessengerEnv = {
+    attentive: () => win.document.visibilityState === 'visible' && win.document.hasFocus(),
+  };
+  if (api.mode === 'browser') {
+    env.notify = (title, body, onclick) => {
+      const N = (win as Window & { Notification?: typeof Notification }).Notification;
+      if (!N || N.permission !== 'granted') return;
+      try {
+        const n = new N(title, { body });
+        n.onclick = () => {
+          win.focus();
+          onclick();
+          n.close();
+        };
+      } catch {
+        // Some browsers allow notifications only from a service worker.
+      }
+    };
+  }
+  return env;
+}
+
+export class Messenger {
+  readonly chats = new ChatListStore();
+  readonly contacts = new ContactsStore();
+  readonly connection = new ConnectionStore();
+  readonly typing = new TypingStore();
+  readonly warnings = new WarningsStore();
+  /** False when this build of Hush has no messaging services yet. */
+  available = $state(true);
+  /** The open chat; null shows the empty pane. */
+  selectedId = $state<string | null>(null);
+  /** Bumped when cached conversations are dropped, so views re-read them. */
+  #generation = $state(0);
+  #conversations = new Map<string, ConversationStore>();
+  #marking = new Set<string>();
+  #duringLoad: (() => void)[] | null = null;
+  /** Unsent text per chat, for this window's lifetime. */
+  readonly drafts = new Map<string, string>();
+
+  constructor(
+    readonly api: Api,
+    private readonly env: MessengerEnv,
+  ) {}
+
+  /** The open chat's summary, if it still exists. */
+  get selected(): ChatSummary | undefined {
+    return this.selectedId === null ? undefined : this.chats.get(this.selectedId);
+  }
+
+  /** Subscribes to Go's events and reads the current state; returns the stop function. */
+  start(): () => void {
+    const { api } = this;
+    const offs = [
+      api.on('connection:changed', (c) => this.connection.set(c)),
+      api.on('chat:updated', (c) => {
+        this.chats.upsert(c);
+        this.#duringLoad?.push(() => this.chats.upsert(c));
+        this.markReadIfSeen(c.id);
+      }),
+      api.on('chat:removed', ({ chatId }) => {
+        this.chats.remove(chatId);
+        this.#duringLoad?.push(() => this.chats.remove(chatId));
+        this.#conversations.delete(chatId);
+        if (this.selectedId === chatId) this.selectedId = null;
+      }),
+      api.on('message:new', (m) => this.#onMessage(m)),
+      api.on('message:status', (ev) => this.#conversations.get(ev.chatId)?.applyStatus(ev)),
+      api.on('typing', (ev) => this.typing.add(ev)),
+      api.on('warning', (ev) => {
+        this.warnings.add(ev);
+        // A changed key arrives as a warning: re-read who is verified.
+        void this.loadContacts();
+      }),
+      // Events sent while the stream was down are lost: read everything again.
+      api.onReconnect(() => {
+        this.#conversations.clear();
+        this.#generation++;
+        void this.refresh();
+      }),
+    ];
+    void this.refresh();
+    return () => {
+      for (const off of offs) off();
+      this.typing.reset();
+      this.connection.reset();
+    };
+  }
+
+  /** Reads connection, chats and contacts from Go. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.loadConnection(), this.loadChats(), this.loadContacts()]);
+  }
+
+  async loadConnection(): Promise<void> {
+    try {
+      const mark = this.connection.mark();
+      this.connection.answer(await this.api.connection.status(), mark);
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  async loadChats(): Promise<void> {
+    // A List answer describes the moment it was asked; chat events that
+    // arrive while it travels are newer, so they are applied again on top.
+    const replay: (() => void)[] = [];
+    this.#duringLoad = replay;
+    try {
+      const list = await this.api.chats.list();
+      this.chats.set(list);
+      for (const apply of replay) apply();
+    } catch (err) {
+      if (!this.#failed(err)) this.chats.error = messageOf(err);
+    } finally {
+      if (this.#duringLoad === replay) this.#duringLoad = null;
+    }
+  }
+
+  async loadContacts(): Promise<void> {
+    try {
+      this.contacts.set(await this.api.contacts.list());
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  /** A chat's messages (cached while the window lives). */
+  conversation(chatId: string): ConversationStore {
+    void this.#generation;
+    let c = this.#conversations.get(chatId);
+    if (!c) {
+      c = new ConversationStore(chatId, (before, limit) => this.api.chats.messages(chatId, before, limit));
+      this.#conversations.set(chatId, c);
+    }
+    return c;
+  }
+
+  /** Opens a chat in the right pane. */
+  select(chatId: string | null): void {
+    this.selectedId = chatId;
+    if (chatId !== null) this.markReadIfSeen(chatId);
+  }
+
+  /** Shows a chat Go just created or returned (OpenDirect, CreateGroup …) and opens it. */
+  open(chat: ChatSummary): void {
+    this.chats.upsert(chat);
+    this.select(chat.id);
+  }
+
+  /**
+   * Tells Go the open chat was read, when it has unread messages and the
+   * user can see it. Called on open, on chat:updated and on window focus.
+   */
+  markReadIfSeen(chatId: string): void {
+    const chat = this.chats.get(chatId);
+    if (!chat || chat.unread === 0 || this.selectedId !== chatId || !this.env.attentive()) return;
+    if (this.#marking.has(chatId)) return;
+    this.#marking.add(chatId);
+    this.api.chats.markRead(chatId).then(
+      () => {
+        this.#marking.delete(chatId);
+        // Go follows with chat:updated; show the change now anyway.
+        const now = this.chats.get(chatId);
+        if (now) this.chats.upsert({ ...now, unread: 0 });
+      },
+      () => this.#marking.delete(chatId),
+    );
+  }
+
+  /** Sends a message; it shows at once as pending. Rejects with Go's error. */
+  async send(chatId: string, body: string, replyTo = ''): Promise<Message> {
+    const m = await this.api.chats.send(chatId, body, replyTo);
+    this.conversation(chatId).add(m);
+    const chat = this.chats.get(chatId);
+    if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt });
+    return m;
+  }
+
+  setDraft(chatId: string, text: string): void {
+    if (text === '') this.drafts.delete(chatId);
+    else this.drafts.set(chatId, text);
+  }
+
+  /** Tells the chat we are typing; a lost signal is not worth an error. */
+  reportTyping(chatId: string): void {
+    this.api.chats.typing(chatId).catch(() => {});
+  }
+
+  /**
+   * Adds a contact by handle (looked up at the relay, keys pinned on first
+   * use) and remembers it. Rejects with Go's error (unknown handle …).
+   */
+  async addContact(handle: string): Promise<Contact> {
+    const c = await this.api.contacts.add(handle);
+    this.contacts.upsert(c);
+    return c;
+  }
+
+  #onMessage(m: Message): void {
+    this.#conversations.get(m.chatId)?.add(m);
+    this.typing.clear(m.chatId, m.senderId);
+    if (m.outgoing || this.env.attentive() || !this.env.notify) return;
+    const title = this.chats.get(m.chatId)?.title || m.senderName || 'Hush';
+    // The sender only: message text never goes to the OS notification centre.
+    this.env.notify(title, m.senderName || 'New message', () => this.select(m.chatId));
+  }
+
+  /** Marks messaging unavailable on a missing method; true if that was the cause. */
+  #failed(err: unknown): boolean {
+    if (isUnavailable(err)) {
+      this.available = false;
+      return true;
+    }
+    return false;
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const key = Symbol('hush-messenger');
+
+/** The context key, for tests that render a component with their own messenger. */
+export const MESSENGER_CONTEXT_KEY = key;
+
+export function setMessenger(m: Messenger): void {
+  setContext(key, m);
+}
+
+export function getMessenger(): Messenger {
+  const m = getContext<Messenger | undefined>(key);
+  if (!m) throw new Error('Hush messenger context is missing');
+  return m;
+}
+
+/** The messenger when there is one (settings opened outside the main window has none). */
+export function findMessenger(): Messenger | undefined {
+  return getContext<Messenger | undefined>(key);
+}

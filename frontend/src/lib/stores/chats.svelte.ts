@@ -1,0 +1,42 @@
+// The chat list as last read from Go (ChatService.List) and kept current by
+// chat:updated / chat:removed, always in the list's order: pinned first,
+// then most recent activity.
+
+import type { ChatSummary } from '../api';
+import { compareChats } from '../format';
+
+export class ChatListStore {
+  /** Sorted; replaced (never mutated) so readers can hold a snapshot. */
+  chats = $state.raw<readonly ChatSummary[]>([]);
+  /** False until the first List answered. */
+  loaded = $state(false);
+  /** Why the list could not be read; '' when it could. */
+  error = $state('');
+
+  set(list: readonly ChatSummary[]): void {
+    const seen = new Map<string, ChatSummary>();
+    for (const c of list) seen.set(c.id, c);
+    this.chats = [...seen.values()].sort(compareChats);
+    this.loaded = true;
+    this.error = '';
+  }
+
+  get(id: string): ChatSummary | undefined {
+    return this.chats.find((c) => c.id === id);
+  }
+
+  /** Adds or replaces one chat and puts it where it belongs. */
+  upsert(chat: ChatSummary): void {
+    this.chats = [...this.chats.filter((c) => c.id !== chat.id), chat].sort(compareChats);
+  }
+
+  remove(id: string): void {
+    this.chats = this.chats.filter((c) => c.id !== id);
+  }
+
+  reset(): void {
+    this.chats = [];
+    this.loaded = false;
+    this.error = '';
+  }
+}

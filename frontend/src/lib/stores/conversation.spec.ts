@@ -1,0 +1,79 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Message, MessagePage } from '../api';
+import { sampleMessage } from '../testing/fakeApi';
+import { ConversationStore, MAX_EARLY_STATUSES, PAGE_SIZE } from './conversation.svelte';
+
+const chatId = 'c'.repeat(32);
+
+function history(n: number): Message[] {
+  return Array.from({ length: n }, (_, i) => sampleMessage({ id: `m${i}`, chatId, seq: i + 1 }));
+}
+
+function pager(all: Message[]) {
+  return vi.fn(async (before: string, limit: number): Promise<MessagePage> => {
+    const end = before === '' ? all.length : all.findIndex((m) => m.id === before);
+    const start = Math.max(0, end - limit);
+    return { messages: all.slice(start, end).reverse(), nextBefore: start > 0 ? all[start]!.id : '' };
+  });
+}
+
+describe('ConversationStore', () => {
+  it('pages backwards to the start, oldest first, once per page', async () => {
+    const load = pager(history(120));
+    const c = new ConversationStore(chatId, load);
+    await c.loadLatest();
+    await c.loadLatest(); // no second read
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(load).toHaveBeenLastCalledWith('', PAGE_SIZE);
+    expect(c.messages.map((m) => m.id).slice(0, 2)).toEqual(['m70', 'm71']);
+    await Promise.all([c.loadOlder(), c.loadOlder()]); // one in flight at a time
+    expect(load).toHaveBeenCalledTimes(2);
+    await c.loadOlder();
+    expect(c.messages).toHaveLength(120);
+    expect(c.messages[0]!.id).toBe('m0');
+    expect(c.hasOlder).toBe(false);
+    await c.loadOlder();
+    expect(load).toHaveBeenCalledTimes(3);
+  });
+
+  it('shows a message once whether it came by page, event or Send', async () => {
+    const all = history(3);
+    const c = new ConversationStore(chatId, pager(all));
+    c.add(all[2]!); // the event beat the first page
+    await c.loadLatest();
+    c.add({ ...all[1]!, status: 'read' });
+    expect(c.messages.map((m) => m.id)).toEqual(['m0', 'm1', 'm2']);
+    expect(c.get('m1')?.status).toBe('read');
+    c.add(sampleMessage({ chatId: 'other' }));
+    expect(c.messages).toHaveLength(3);
+  });
+
+  it('keeps a status that arrived before its message', () => {
+    const c = new ConversationStore(chatId, pager([]));
+    c.applyStatus({ chatId, messageId: 'fast', status: 'sent', seq: 5 });
+    c.add(sampleMessage({ id: 'fast', chatId, outgoing: true, status: 'pending', seq: 0 }));
+    expect(c.get('fast')).toMatchObject({ status: 'sent', seq: 5 });
+  });
+
+  it('bounds the statuses it keeps for unknown messages', () => {
+    const c = new ConversationStore(chatId, pager([]));
+    for (let i = 0; i <= MAX_EARLY_STATUSES; i++) {
+      c.applyStatus({ chatId, messageId: `x${i}`, status: 'sent', seq: i });
+    }
+    c.add(sampleMessage({ id: 'x0', chatId, status: 'pending' }));
+    c.add(sampleMessage({ id: `x${MAX_EARLY_STATUSES}`, chatId, status: 'pending' }));
+    expect(c.get('x0')?.status).toBe('pending'); // dropped: the oldest
+    expect(c.get(`x${MAX_EARLY_STATUSES}`)?.status).toBe('sent');
+  });
+
+  it('keeps the error of a failed page and tries again on request', async () => {
+    const load = vi.fn().mockRejectedValueOnce(new Error('vault is locked')).mockResolvedValue({ messages: [], nextBefore: '' });
+    const c = new ConversationStore(chatId, load);
+    await c.loadLatest();
+    expect(c.error).toBe('vault is locked');
+    expect(c.loaded).toBe(false);
+    await c.loadOlder();
+    expect(c.error).toBe('');
+    expect(c.loaded).toBe(true);
+  });
+});

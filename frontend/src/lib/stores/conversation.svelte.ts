@@ -1,0 +1,128 @@
+// One chat's messages, oldest first, loaded a page at a time from the newest
+// backwards (ChatService.Messages), plus what arrives live. Messages are
+// unique by id: a page that overlaps what arrived by event, or a Send result
+// that Go also announces, shows once.
+
+import type { Message, MessagePage, MessageStatusEvent } from '../api';
+import { nextStatus } from '../format';
+
+/** Messages asked for per page. */
+export const PAGE_SIZE = 50;
+
+/**
+ * Status changes kept for messages not seen yet: Go may report "sent"
+ * before Send's own answer arrives. Bounded, oldest dropped first.
+ */
+export const MAX_EARLY_STATUSES = 256;
+
+export type PageLoader = (before: string, limit: number) => Promise<MessagePage>;
+
+export class ConversationStore {
+  /** Oldest first; replaced, never mutated (large chats hold many rows). */
+  messages = $state.raw<readonly Message[]>([]);
+  /** True once the newest page has been read. */
+  loaded = $state(false);
+  /** Whether an older page may exist. */
+  hasOlder = $state(true);
+  loading = $state(false);
+  /** Why the last page could not be read; '' when it could. */
+  error = $state('');
+  #nextBefore = '';
+  #byId = new Map<string, Message>();
+  #early = new Map<string, MessageStatusEvent>();
+
+  constructor(
+    readonly chatId: string,
+    private readonly load: PageLoader,
+  ) {}
+
+  /** Reads the newest page, once. */
+  async loadLatest(): Promise<void> {
+    if (this.loaded) return;
+    await this.#fetch('');
+  }
+
+  /** Reads the next older page, if there is one and none is in flight. */
+  async loadOlder(): Promise<void> {
+    if (!this.loaded) return this.loadLatest();
+    if (!this.hasOlder) return;
+    await this.#fetch(this.#nextBefore);
+  }
+
+  async #fetch(before: string): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    try {
+      const page = await this.load(before, PAGE_SIZE);
+      const older: Message[] = [];
+      // The page is newest first.
+      for (let i = page.messages.length - 1; i >= 0; i--) {
+        const m = page.messages[i]!;
+        if (m.chatId !== this.chatId || this.#byId.has(m.id)) continue;
+        this.#byId.set(m.id, m);
+        older.push(m);
+      }
+      if (older.length > 0) this.messages = [...older, ...this.messages];
+      this.#nextBefore = page.nextBefore;
+      this.hasOlder = page.nextBefore !== '';
+      this.loaded = true;
+      this.error = '';
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** A message that arrived or was sent: appended, or merged if known. */
+  add(m: Message): void {
+    if (m.chatId !== this.chatId) return;
+    const known = this.#byId.get(m.id);
+    if (known) {
+      this.#replace({ ...known, ...m, status: nextStatus(known.status, m.status), seq: Math.max(known.seq, m.seq) });
+      return;
+    }
+    const early = this.#early.get(m.id);
+    if (early) {
+      this.#early.delete(m.id);
+      m = { ...m, status: nextStatus(m.status, early.status), seq: Math.max(m.seq, early.seq) };
+    }
+    this.#byId.set(m.id, m);
+    this.messages = [...this.messages, m];
+  }
+
+  applyStatus(ev: MessageStatusEvent): void {
+    if (ev.chatId !== this.chatId) return;
+    const known = this.#byId.get(ev.messageId);
+    if (!known) {
+      this.#early.set(ev.messageId, ev);
+      if (this.#early.size > MAX_EARLY_STATUSES) {
+        const oldest = this.#early.keys().next().value;
+        if (oldest !== undefined) this.#early.delete(oldest);
+      }
+      return;
+    }
+    const status = nextStatus(known.status, ev.status);
+    const seq = Math.max(known.seq, ev.seq);
+    if (status === known.status && seq === known.seq) return;
+    this.#replace({ ...known, status, seq });
+  }
+
+  get(id: string): Message | undefined {
+    return this.#byId.get(id);
+  }
+
+  #replace(m: Message): void {
+    this.#byId.set(m.id, m);
+    const list = this.messages;
+    // Status changes concern recent messages: search from the end.
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i]!.id === m.id) {
+        const next = list.slice();
+        next[i] = m;
+        this.messages = next;
+        return;
+      }
+    }
+  }
+}
