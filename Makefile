@@ -8,7 +8,7 @@ WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench clean
+.PHONY: run demo frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench bench-relay soak clean
 
 run: build
 	scripts/run.sh
@@ -44,6 +44,7 @@ test: test-deps test-go test-frontend build test-e2e test-smoke
 test-go: test-deps frontend
 	go vet -tags $(TAGS) $(GO_PKGS)
 	go test -race -tags $(TAGS) $(GO_PKGS)
+	go run ./cmd/hush-load soak --kills 5
 
 test-frontend: test-deps
 	cd frontend && npm run check && npm test
@@ -56,6 +57,19 @@ test-smoke: test-deps
 
 bench: deps
 	go test -tags $(TAGS) -run '^$$' -bench . -benchmem $(GO_PKGS)
+
+# The relay under load (docs/PERFORMANCE.md, "Relay under load").
+bench-relay:
+	go run ./cmd/hush-load throughput
+	go run ./cmd/hush-load latency
+	go run ./cmd/hush-load onechat
+	CGO_ENABLED=0 go build -o build/bin/hush-relay ./cmd/hush-relay
+	go run ./cmd/hush-load idle --relay-bin build/bin/hush-relay
+
+# Nothing lost: SIGKILL the relay 100 times under load; every acknowledged message
+# must survive exactly once.
+soak:
+	go run ./cmd/hush-load soak --kills 100
 
 clean:
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html
