@@ -74,7 +74,7 @@ test('welcome → lock → wrong passphrase → unlock → change passphrase →
   await expectMainWindow(page);
 });
 
-test('settings persist in the vault: device name, theme, auto-lock', async ({ page, hush }) => {
+test('settings persist in the vault: device name, theme, auto-lock, notifications', async ({ page, hush }) => {
   await openHush(page, hush);
   await createAccount(page, 'Grace', FIRST_PASSPHRASE);
 
@@ -94,6 +94,16 @@ test('settings persist in the vault: device name, theme, auto-lock', async ({ pa
   await settings.getByRole('combobox', { name: 'Auto-lock' }).selectOption({ label: 'After 5 minutes' });
   await expect(settings.getByText('Auto-lock saved.')).toBeVisible();
 
+  // Notifications: on, sender only by default; the text is a second choice.
+  const notify = settings.getByRole('switch', { name: 'Notify me of new messages' });
+  const preview = settings.getByRole('switch', { name: 'Show message text in notifications' });
+  await expect(notify).toBeChecked();
+  await expect(preview).not.toBeChecked();
+  await preview.check();
+  await expect(settings.getByText(/who wrote and what they wrote/)).toBeVisible();
+  // The explicit permission button stays in browser mode.
+  await expect(settings.getByRole('button', { name: 'Show notifications…' })).toBeVisible();
+
   // A reload reads everything back from Go (the vault stays unlocked).
   await page.reload();
   await expectMainWindow(page);
@@ -102,6 +112,17 @@ test('settings persist in the vault: device name, theme, auto-lock', async ({ pa
   await expect(settings.getByLabel('Device name')).toHaveValue('Test bench');
   await expect(settings.getByRole('radio', { name: 'Dark' })).toBeChecked();
   await expect(settings.getByRole('combobox', { name: 'Auto-lock' })).toHaveValue('5');
+  await expect(preview).toBeChecked();
+  // Off turns the text off too, and Go keeps it so.
+  await notify.uncheck();
+  await expect(preview).toBeDisabled();
+  await expect(preview).not.toBeChecked();
+  await page.reload();
+  await expectMainWindow(page);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(notify).not.toBeChecked();
+  await expect(preview).not.toBeChecked();
+  await expect(preview).toBeDisabled();
 
   // System follows the OS preference.
   await page.emulateMedia({ colorScheme: 'light' });

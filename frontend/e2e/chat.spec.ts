@@ -218,3 +218,53 @@ test('a long chat: older pages load at the top without moving the view', async (
   await expect(exactBubble(bobPane, 'note 1')).toBeVisible();
   expect(await messages.locator('.row').count()).toBeLessThan(60);
 });
+
+test('replies: by keyboard or the hover button, quoted on the other side, the quote leads back', async ({
+  people,
+}) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+  const alicePane = await startDirectChat(alice.page, 'bob');
+  await send(alicePane, 'Lunch at noon?');
+  await send(alicePane, 'Or later');
+
+  const bobPane = await openChat(bob.page, /alice/i);
+  const question = bobPane.getByRole('article', { name: /Lunch at noon\?/ });
+  await expect(question).toBeVisible({ timeout: 30_000 });
+  await expect(bobPane.getByRole('article', { name: /Or later/ })).toBeVisible({ timeout: 30_000 });
+
+  // Keyboard: focus the message, press R, write, Enter.
+  await question.focus();
+  await bob.page.keyboard.press('r');
+  const box = bobPane.getByRole('textbox', { name: 'Message' });
+  await expect(box).toBeFocused();
+  await expect(box).toHaveAccessibleDescription(/Reply to .*Lunch at noon\?/);
+  await expectNoSeriousViolations(bob.page, 'a reply being written');
+  await box.fill('Noon works');
+  await box.press('Enter');
+  await expect(bobPane.getByRole('button', { name: 'Cancel reply' })).toBeHidden();
+
+  // Alice gets the answer with her question quoted; the quote leads to it.
+  const answer = alicePane.getByRole('article', { name: /Noon works/ });
+  await expect(answer).toBeVisible({ timeout: 30_000 });
+  const quote = answer.getByRole('button', { name: /In reply to .*Lunch at noon\?/ });
+  await expect(quote).toBeVisible();
+  await quote.click();
+  await expect(alicePane.getByRole('article', { name: /Lunch at noon\?/ })).toBeFocused();
+
+  // The mouse: the button that shows on hover; Escape cancels the reply.
+  await answer.hover();
+  await answer.getByRole('button', { name: /^Reply to/ }).click();
+  const aliceBox = alicePane.getByRole('textbox', { name: 'Message' });
+  await expect(aliceBox).toBeFocused();
+  await expect(alicePane.getByRole('button', { name: 'Cancel reply' })).toBeVisible();
+  await aliceBox.press('Escape');
+  await expect(alicePane.getByRole('button', { name: 'Cancel reply' })).toBeHidden();
+  await answer.hover();
+  await answer.getByRole('button', { name: /^Reply to/ }).click();
+  await aliceBox.fill('See you then');
+  await aliceBox.press('Enter');
+  const last = bobPane.getByRole('article', { name: /See you then/ });
+  await expect(last).toBeVisible({ timeout: 30_000 });
+  await expect(last.getByRole('button', { name: /In reply to .*Noon works/ })).toBeVisible();
+});

@@ -1,6 +1,6 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import { ApiError, type Status } from './lib/api';
 import { createFakeApi, sampleSettings } from './lib/testing/fakeApi';
@@ -80,5 +80,27 @@ describe('App', () => {
 
     await user.type(field, 'velvet orbit quartz lantern 93{enter}');
     expect(await screen.findByText('No chats yet')).toBeInTheDocument();
+  });
+
+  it('reports window focus to Go in the desktop window, once per change', async () => {
+    const api = { ...createFakeApi({ state: 'locked' }), mode: 'wails' as const };
+    const hasFocus = vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    render(App, { props: { api, theme: createThemeController({ root: document.documentElement }) } });
+    await screen.findByRole('heading', { name: 'Hush is locked' });
+    expect(api.window.setFocused.mock.calls).toEqual([[true]]);
+    hasFocus.mockReturnValue(false);
+    window.dispatchEvent(new Event('blur'));
+    await waitFor(() => expect(api.window.setFocused).toHaveBeenLastCalledWith(false));
+    window.dispatchEvent(new Event('blur'));
+    hasFocus.mockReturnValue(true);
+    window.dispatchEvent(new Event('focus'));
+    await waitFor(() => expect(api.window.setFocused.mock.calls).toEqual([[true], [false], [true]]));
+  });
+
+  it('leaves focus alone in browser mode, where the page notifies by itself', async () => {
+    const { api } = start({ state: 'locked' });
+    await screen.findByRole('heading', { name: 'Hush is locked' });
+    window.dispatchEvent(new Event('blur'));
+    expect(api.window.setFocused).not.toHaveBeenCalled();
   });
 });

@@ -60,6 +60,7 @@ const cases: [string, (api: Api) => Promise<unknown>, string, unknown[], unknown
   ['chats.markRead', (a) => a.chats.markRead(chatId), 'ChatService/MarkRead', [chatId], null, undefined],
   ['chats.typing', (a) => a.chats.typing(chatId), 'ChatService/Typing', [chatId], null, undefined],
   ['chats.setPinned', (a) => a.chats.setPinned(chatId, true), 'ChatService/SetPinned', [chatId, true], chat, chat],
+  ['window.setFocused', (a) => a.window.setFocused(false), 'WindowService/SetFocused', [false], null, undefined],
 ];
 
 function browserApi(answer: unknown, status = 200) {

@@ -109,6 +109,7 @@ describe('browser mode calls', () => {
     ['settings.setTheme', () => ['SettingsService/SetTheme', ['dark']]],
     ['settings.setAutoLock', () => ['SettingsService/SetAutoLock', [15]]],
     ['settings.setDeviceName', () => ['SettingsService/SetDeviceName', ['Desk']]],
+    ['settings.setNotifications', () => ['SettingsService/SetNotifications', [true, false]]],
   ] as const)('maps %s to its Go method and arguments', async (name, expected) => {
     const fetchMock = vi.fn(async (url: string) => {
       if (url.endsWith('/Status')) {
@@ -136,6 +137,7 @@ describe('browser mode calls', () => {
       'settings.setTheme': () => api.settings.setTheme('dark'),
       'settings.setAutoLock': () => api.settings.setAutoLock(15),
       'settings.setDeviceName': () => api.settings.setDeviceName('Desk'),
+      'settings.setNotifications': () => api.settings.setNotifications(true, false),
     };
     await calls[name]!();
     const [path, args] = expected();

@@ -36,6 +36,10 @@ export const DEVICE_NAME_MAX_LENGTH = 64;
 export interface Settings {
   theme: Theme;
   autoLockMinutes: number;
+  /** Notify of messages that arrive while the window is unfocused. */
+  notifications: boolean;
+  /** Put the message text in those notifications (off: the sender's name only). */
+  notificationPreview: boolean;
   deviceName: string;
   displayName: string;
   accountFingerprint: string;
@@ -193,6 +197,17 @@ export interface SettingsService {
   setTheme(theme: Theme): Promise<Settings>;
   setAutoLock(minutes: AutoLockMinutes): Promise<Settings>;
   setDeviceName(name: string): Promise<Settings>;
+  /** Go stores `preview` as false whenever `enabled` is false. */
+  setNotifications(enabled: boolean, preview: boolean): Promise<Settings>;
+}
+
+/** WindowService: what only the window knows. */
+export interface WindowService {
+  /**
+   * Whether the user is looking at the window (focused and visible); Go
+   * raises native notifications only while this is false.
+   */
+  setFocused(focused: boolean): Promise<void>;
 }
 
 /** ConnectionService: the link to the relay. */
@@ -242,6 +257,7 @@ export interface Api {
   readonly connection: ConnectionService;
   readonly contacts: ContactService;
   readonly chats: ChatService;
+  readonly window: WindowService;
   /** Subscribes to a Go event; returns the unsubscribe function. */
   on<K extends EventName>(name: K, handler: (payload: EventMap[K]) => void): () => void;
   /**
@@ -283,7 +299,8 @@ export type ServiceName =
   | 'SettingsService'
   | 'ConnectionService'
   | 'ContactService'
-  | 'ChatService';
+  | 'ChatService'
+  | 'WindowService';
 export type TransportMode = 'wails' | 'browser';
 
 /** How calls and events travel; one implementation per runtime. */
@@ -356,6 +373,8 @@ export function decodeSettings(v: unknown): Settings {
   return {
     theme: field(v, 'theme', what, isTheme, 'system, dark or light'),
     autoLockMinutes: field(v, 'autoLockMinutes', what, isNumber, 'a number'),
+    notifications: field(v, 'notifications', what, isBoolean, 'true or false'),
+    notificationPreview: field(v, 'notificationPreview', what, isBoolean, 'true or false'),
     deviceName: field(v, 'deviceName', what, isString, 'a string'),
     displayName: field(v, 'displayName', what, isString, 'a string'),
     accountFingerprint: field(v, 'accountFingerprint', what, isString, 'a string'),
@@ -584,6 +603,12 @@ export function createApi(transport: Transport): Api {
     setTheme: (theme) => call('SettingsService', 'SetTheme', decodeSettings, theme),
     setAutoLock: (minutes) => call('SettingsService', 'SetAutoLock', decodeSettings, minutes),
     setDeviceName: (name) => call('SettingsService', 'SetDeviceName', decodeSettings, name),
+    setNotifications: (enabled, preview) =>
+      call('SettingsService', 'SetNotifications', decodeSettings, enabled, preview),
+  };
+
+  const windowService: WindowService = {
+    setFocused: (focused) => call('WindowService', 'SetFocused', decodeNothing, focused),
   };
 
   const connection: ConnectionService = {
@@ -631,6 +656,7 @@ export function createApi(transport: Transport): Api {
     connection,
     contacts,
     chats,
+    window: windowService,
     on(name, handler) {
       const decode = eventDecoders[name];
       return transport.subscribe(name, (data) => {

@@ -11,9 +11,14 @@ import {
   handleError,
   initials,
   memberCountText,
+  NOTIFICATION_TEXT_MAX,
   nextStatus,
   normalizeHandle,
+  notificationBody,
+  QUOTE_MAX_CHARS,
+  quoteLine,
   relayUrlError,
+  truncate,
   typingText,
   unreadLabel,
 } from './format';
@@ -231,5 +236,45 @@ describe('buildRows', () => {
     const before = buildRows(later, now, false)[0]!.key;
     const after = buildRows([sampleMessage({ id: 'x1', sentAt: at(4, 20, 9) }), ...later], now, false)[0]!.key;
     expect(after).toBe(before);
+  });
+});
+
+describe('truncate and quoteLine', () => {
+  it.each([
+    ['short', 10, 'short'],
+    ['exactly ten', 11, 'exactly ten'],
+    ['a longer sentence', 8, 'a longe…'],
+    ['trailing space cut', 9, 'trailing…'],
+    ['🐶🐱🐭🐹🐰', 3, '🐶🐱…'], // whole emoji, never half a surrogate pair
+  ])('truncate(%j, %i) = %j', (s, max, want) => {
+    expect(truncate(s, max)).toBe(want);
+    expect([...truncate(s, max)].length).toBeLessThanOrEqual(max);
+  });
+
+  it.each([
+    ['one line', 'one line'],
+    ['\n\n  first real line  \nsecond', 'first real line'],
+    ['', ''],
+    ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
+  ])('quoteLine(%j) = %j', (body, want) => {
+    expect(quoteLine(body)).toBe(want);
+  });
+});
+
+describe('notificationBody', () => {
+  it.each([
+    ['no preview: the sender only', 'direct', 'Bob', 'the secret plan', false, 'Bob'],
+    ['no preview and no name', 'group', '', 'the secret plan', false, 'New message'],
+    ['preview in a direct chat: the text', 'direct', 'Bob', 'see you\n at noon', true, 'see you at noon'],
+    ['preview in a group: who and what', 'group', 'Carol', 'lunch?', true, 'Carol: lunch?'],
+    ['preview in a channel', 'channel', 'News', 'Release 1.0', true, 'News: Release 1.0'],
+    ['preview, chat unknown', undefined, 'Dan', 'hi', true, 'Dan: hi'],
+  ] as const)('%s', (_name, kind, sender, text, preview, want) => {
+    expect(notificationBody(kind, sender, text, preview)).toBe(want);
+  });
+
+  it('cuts long text', () => {
+    const body = notificationBody('direct', 'Bob', 'y'.repeat(5000), true);
+    expect([...body].length).toBe(NOTIFICATION_TEXT_MAX);
   });
 });

@@ -3,7 +3,7 @@
 // initials and colours, its order and filter, day separators, typing lines,
 // and the handle and relay-address checks that mirror the Go side's.
 
-import type { ChatSummary, Message, MessageStatus } from './api';
+import type { ChatKind, ChatSummary, Message, MessageStatus } from './api';
 
 const DAY_MS = 86_400_000;
 
@@ -208,6 +208,35 @@ export function relayUrlError(typed: string): string {
   if (u.username !== '' || u.password !== '') return 'A relay address carries no user name or password.';
   if (u.search !== '' || u.hash !== '') return 'A relay address has no query or fragment.';
   return '';
+}
+
+/** `s` cut to at most `max` characters (code points), with an ellipsis when cut. */
+export function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, Math.max(0, max - 1)).join('').trimEnd()}…`;
+}
+
+/** How much of a message a reply quote shows. */
+export const QUOTE_MAX_CHARS = 120;
+
+/** A message as a one-line quote: its first non-blank line, cut to QUOTE_MAX_CHARS. */
+export function quoteLine(body: string): string {
+  const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
+  return truncate(line.trim(), QUOTE_MAX_CHARS);
+}
+
+/** Message text in a browser notification is cut to this many characters. */
+export const NOTIFICATION_TEXT_MAX = 200;
+
+/**
+ * What a browser notification says under its title: the sender's name only,
+ * unless the user chose to see message text (Settings → Notifications); in
+ * groups and channels the text is prefixed with who wrote it.
+ */
+export function notificationBody(kind: ChatKind | undefined, sender: string, text: string, preview: boolean): string {
+  if (!preview) return sender || 'New message';
+  const cut = truncate(text.replace(/\s+/g, ' ').trim(), NOTIFICATION_TEXT_MAX);
+  return kind === 'direct' || sender === '' ? cut : `${sender}: ${cut}`;
 }
 
 /** Seconds for a countdown: "12 s", never negative. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
-import { Messenger, type MessengerEnv } from './messenger.svelte';
+import { Messenger, type MessengerEnv, type NotificationPrefs } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
 import { createFakeApi, sampleChat, sampleMessage } from './testing/fakeApi';
@@ -13,9 +13,10 @@ function setup(env: Partial<MessengerEnv> = {}) {
   api.backend.messages.set(chat.id, []);
   const notify = vi.fn();
   const attentive = vi.fn(() => true);
-  const messenger = new Messenger(api, { attentive, notify, ...env });
+  const prefs = { value: { notifications: true, notificationPreview: false } as NotificationPrefs | null };
+  const messenger = new Messenger(api, { attentive, notify, notificationPrefs: () => prefs.value, ...env });
   const stop = messenger.start();
-  return { api, chat, messenger, stop, notify, attentive };
+  return { api, chat, messenger, stop, notify, attentive, prefs };
 }
 
 afterEach(() => {
@@ -101,6 +102,28 @@ describe('Messenger', () => {
     attentive.mockReturnValue(true);
     api.emit('message:new', sampleMessage({ chatId: chat.id }));
     expect(notify).toHaveBeenCalledTimes(1);
+  });
+
+  it('follows the notification settings: off, sender only, or with the text', async () => {
+    const { api, messenger, chat, notify, attentive, prefs } = setup();
+    const group = sampleChat({ title: 'Team', kind: 'group' });
+    api.emit('chat:updated', group);
+    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
+    attentive.mockReturnValue(false);
+
+    prefs.value = { notifications: false, notificationPreview: true };
+    api.emit('message:new', sampleMessage({ chatId: chat.id, body: 'not shown' }));
+    prefs.value = null; // settings not read yet: nothing rather than a guess
+    api.emit('message:new', sampleMessage({ chatId: chat.id, body: 'not shown either' }));
+    expect(notify).not.toHaveBeenCalled();
+
+    prefs.value = { notifications: true, notificationPreview: true };
+    api.emit('message:new', sampleMessage({ chatId: chat.id, senderName: 'Bob', body: 'see you\n  at noon' }));
+    api.emit('message:new', sampleMessage({ chatId: group.id, senderName: 'Carol', body: 'lunch?' }));
+    expect(notify.mock.calls.map(([t, b]) => [t, b])).toEqual([
+      ['Bob', 'see you at noon'],
+      ['Team', 'Carol: lunch?'],
+    ]);
   });
 
   it('leaves notifications to Go where it shows native ones (no notify in env)', async () => {

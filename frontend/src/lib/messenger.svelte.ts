@@ -4,7 +4,8 @@
 // reach it through Svelte context, like the app's other stores.
 
 import { getContext, setContext } from 'svelte';
-import { isUnavailable, type Api, type ChatSummary, type Contact, type Message } from './api';
+import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Settings } from './api';
+import { notificationBody } from './format';
 import { ChatListStore } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
@@ -21,12 +22,24 @@ export interface MessengerEnv {
    * shows native ones (the desktop window), so they are not doubled.
    */
   notify?: (title: string, body: string, onclick: () => void) => void;
+  /**
+   * The user's notification choices (Settings → Notifications); null while
+   * unknown, which shows nothing rather than guessing.
+   */
+  notificationPrefs?: () => NotificationPrefs | null;
 }
 
-/** The browser's view of attention and notifications. */
-export function windowEnv(api: Api, win: Window = window): MessengerEnv {
+/** What Settings says about notifications. */
+export type NotificationPrefs = Pick<Settings, 'notifications' | 'notificationPreview'>;
+
+/**
+ * The browser's view of attention and notifications; `prefs` reads the
+ * settings as last loaded (the settings store).
+ */
+export function windowEnv(api: Api, prefs: () => NotificationPrefs | null, win: Window = window): MessengerEnv {
   const env: MessengerEnv = {
     attentive: () => win.document.visibilityState === 'visible' && win.document.hasFocus(),
+    notificationPrefs: prefs,
   };
   if (api.mode === 'browser') {
     env.notify = (title, body, onclick) => {
@@ -64,6 +77,8 @@ export class Messenger {
   #duringLoad: (() => void)[] | null = null;
   /** Unsent text per chat, for this window's lifetime. */
   readonly drafts = new Map<string, string>();
+  /** The message being answered per chat, kept like the draft. */
+  readonly replies = new Map<string, Message>();
 
   constructor(
     readonly api: Api,
@@ -209,6 +224,11 @@ export class Messenger {
     else this.drafts.set(chatId, text);
   }
 
+  setReply(chatId: string, message: Message | null): void {
+    if (message === null) this.replies.delete(chatId);
+    else this.replies.set(chatId, message);
+  }
+
   /** Tells the chat we are typing; a lost signal is not worth an error. */
   reportTyping(chatId: string): void {
     this.api.chats.typing(chatId).catch(() => {});
@@ -228,9 +248,13 @@ export class Messenger {
     this.#conversations.get(m.chatId)?.add(m);
     this.typing.clear(m.chatId, m.senderId);
     if (m.outgoing || this.env.attentive() || !this.env.notify) return;
-    const title = this.chats.get(m.chatId)?.title || m.senderName || 'Hush';
-    // The sender only: message text never goes to the OS notification centre.
-    this.env.notify(title, m.senderName || 'New message', () => this.select(m.chatId));
+    const prefs = this.env.notificationPrefs?.() ?? null;
+    if (!prefs?.notifications) return;
+    const chat = this.chats.get(m.chatId);
+    const title = chat?.title || m.senderName || 'Hush';
+    // The text reaches the notification centre only if the user chose so.
+    const body = notificationBody(chat?.kind, m.senderName, m.body, prefs.notificationPreview);
+    this.env.notify(title, body, () => this.select(m.chatId));
   }
 
   /** Marks messaging unavailable on a missing method; true if that was the cause. */

@@ -11,10 +11,12 @@
 import { untrack } from 'svelte';
 import {
   Virtualizer,
+  defaultRangeExtractor,
   elementScroll,
   measureElement,
   observeElementOffset,
   observeElementRect,
+  type Range,
   type VirtualItem,
   type VirtualizerOptions,
 } from '@tanstack/svelte-virtual';
@@ -93,4 +95,23 @@ function measureNonZero(
   const size = measureElement(el, entry, instance);
   if (size > 0) return size;
   return instance.options.estimateSize(instance.indexFromElement(el));
+}
+
+/**
+ * A range extractor that renders, besides the rows near the viewport, the
+ * rows at `keep` (undefined entries are ignored): the row that holds keyboard
+ * focus, or the list's tab stop, must stay in the DOM when it scrolls out of
+ * view, or focus would fall back to the page and Tab would skip the list.
+ */
+export function keepRows(...keep: (number | undefined)[]): (range: Range) => number[] {
+  return (range) => {
+    const indexes = defaultRangeExtractor(range);
+    let added = false;
+    for (const i of keep) {
+      if (i === undefined || i < 0 || i >= range.count || indexes.includes(i)) continue;
+      indexes.push(i);
+      added = true;
+    }
+    return added ? indexes.sort((a, b) => a - b) : indexes;
+  };
 }

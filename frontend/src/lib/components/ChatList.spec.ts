@@ -1,8 +1,16 @@
-import { render, screen, within } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { flushSync } from 'svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sampleChat } from '../testing/fakeApi';
+import { ROW_PX, mockLayout } from '../testing/layout';
 import ChatList from './ChatList.svelte';
+
+let restoreLayout: () => void = () => {};
+beforeEach(() => {
+  restoreLayout = mockLayout();
+});
+afterEach(() => restoreLayout());
 
 const now = new Date(2026, 4, 20, 15, 0).getTime(); // Wednesday 20 May 2026, 15:00
 
@@ -90,5 +98,69 @@ describe('ChatList', () => {
     expect(alan).toHaveAttribute('aria-selected', 'true');
     expect(alan.tabIndex).toBe(0);
     expect(screen.getByRole('option', { name: 'Grace Hopper' })).toHaveAttribute('aria-selected', 'false');
+  });
+
+  describe('with 5,000 chats', () => {
+    const many = Array.from({ length: 5_000 }, (_, i) =>
+      sampleChat({ id: i.toString(16).padStart(32, '0'), title: `Chat ${i}`, lastMessageAt: now - i * 60_000 }),
+    );
+
+    it('renders a bounded number of rows, numbered in the whole list', () => {
+      render(ChatList, { props: { chats: many, filter: '', now } });
+      const options = screen.getAllByRole('option');
+      // A 600 px viewport of 60 px rows plus overscan: a few dozen at most.
+      expect(options.length).toBeGreaterThan(5);
+      expect(options.length).toBeLessThan(40);
+      expect(options[0]).toHaveAttribute('aria-posinset', '1');
+      expect(options[0]).toHaveAttribute('aria-setsize', '5000');
+      // The listbox is as tall as all of them, so the scrollbar is honest.
+      expect(parseFloat(screen.getByRole('listbox', { name: 'Chats' }).style.height)).toBeGreaterThanOrEqual(5_000 * ROW_PX);
+    });
+
+    it('keeps the keyboard working: End, arrows and Home scroll the active chat into view', async () => {
+      const onopen = vi.fn();
+      render(ChatList, { props: { chats: many, filter: '', now, onopen } });
+      const user = userEvent.setup();
+      const listbox = screen.getByRole('listbox', { name: 'Chats' });
+      const scroller = listbox.parentElement!;
+      await user.click(screen.getByRole('option', { name: 'Chat 0' }));
+
+      await user.keyboard('{End}');
+      const last = await waitFor(() => {
+        const el = screen.getByRole('option', { name: 'Chat 4999' });
+        expect(el).toHaveFocus();
+        return el;
+      });
+      expect(last).toHaveAttribute('aria-posinset', '5000');
+      expect(scroller.scrollTop).toBeGreaterThan(4_990 * ROW_PX - 600);
+      expect(screen.queryByRole('option', { name: 'Chat 0' })).not.toBeInTheDocument();
+      expect(screen.getAllByRole('option').length).toBeLessThan(40);
+
+      await user.keyboard('{ArrowUp}{ArrowUp}');
+      await waitFor(() => expect(screen.getByRole('option', { name: 'Chat 4997' })).toHaveFocus());
+      await user.keyboard('{Enter}');
+      expect(onopen).toHaveBeenLastCalledWith(many[4997]);
+
+      await user.keyboard('{Home}');
+      await waitFor(() => expect(screen.getByRole('option', { name: 'Chat 0' })).toHaveFocus());
+      expect(scroller.scrollTop).toBe(0);
+    });
+
+    it('keeps the focused chat in the DOM while the list is scrolled away from it', async () => {
+      render(ChatList, { props: { chats: many, filter: '', now } });
+      const scroller = screen.getByRole('listbox', { name: 'Chats' }).parentElement!;
+      const first = screen.getByRole('option', { name: 'Chat 0' });
+      first.focus();
+      scroller.scrollTo({ top: 2_500 * ROW_PX });
+      flushSync();
+      // Rows from the middle of the list are rendered now, and the first is still there.
+      const position = (o: HTMLElement) => Number(o.getAttribute('aria-posinset'));
+      await waitFor(() => expect(screen.getAllByRole('option').map(position)).toContain(1));
+      await waitFor(() => expect(Math.max(...screen.getAllByRole('option').map(position))).toBeGreaterThan(2_000));
+      expect(screen.getAllByRole('option').length).toBeLessThan(40);
+      expect(first).toBeInTheDocument();
+      expect(first).toHaveFocus();
+      expect(first.tabIndex).toBe(0);
+    });
   });
 });

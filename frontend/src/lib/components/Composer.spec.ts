@@ -1,14 +1,17 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Message } from '../api';
+import { sampleMessage } from '../testing/fakeApi';
 import Composer, { TYPING_INTERVAL_MS } from './Composer.svelte';
 
-function setup(props: Partial<{ canPost: boolean; readOnlyReason: string; initial: string }> = {}) {
+function setup(props: Partial<{ canPost: boolean; readOnlyReason: string; initial: string; reply: Message | null }> = {}) {
   const onsend = vi.fn(async (_body: string) => {});
   const ontyping = vi.fn();
   const onchange = vi.fn();
-  render(Composer, { props: { canPost: true, onsend, ontyping, onchange, ...props } });
-  return { onsend, ontyping, onchange };
+  const oncancelreply = vi.fn();
+  const result = render(Composer, { props: { canPost: true, onsend, ontyping, onchange, oncancelreply, ...props } });
+  return { onsend, ontyping, onchange, oncancelreply, ...result };
 }
 
 afterEach(() => {
@@ -122,5 +125,33 @@ describe('Composer', () => {
     expect(box).toHaveValue('half a thought');
     await userEvent.setup().type(box, '!');
     await waitFor(() => expect(onchange).toHaveBeenLastCalledWith('half a thought!'));
+  });
+
+  it('shows the message being answered above the box, and cancels it by button or Escape', async () => {
+    const reply = sampleMessage({ senderName: 'Carol', body: '\nlunch at noon?\nor later' });
+    const { oncancelreply } = setup({ reply });
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    expect(box).toHaveAccessibleDescription('Reply to Carol lunch at noon?');
+    await user.click(screen.getByRole('button', { name: 'Cancel reply' }));
+    expect(oncancelreply).toHaveBeenCalledTimes(1);
+    expect(box).toHaveFocus();
+    await user.keyboard('{Escape}');
+    expect(oncancelreply).toHaveBeenCalledTimes(2);
+  });
+
+  it('leaves Escape alone when there is no reply, and names a reply to oneself', async () => {
+    const { oncancelreply, rerender } = setup();
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await user.keyboard('{Escape}');
+    expect(oncancelreply).not.toHaveBeenCalled();
+    expect(screen.queryByRole('button', { name: 'Cancel reply' })).not.toBeInTheDocument();
+
+    // Choosing a reply brings focus to the box.
+    box.blur();
+    await rerender({ reply: sampleMessage({ outgoing: true, senderName: 'Ada', body: 'my own words' }) });
+    expect(box).toHaveFocus();
+    expect(box).toHaveAccessibleDescription('Reply to yourself my own words');
   });
 });

@@ -199,3 +199,63 @@ describe('Conversation after the event stream reconnects', () => {
     expect(await within(pane).findByText('after the drop')).toBeInTheDocument();
   });
 });
+
+describe('Conversation replies', () => {
+  it('replies from the keyboard: focus a message, R, write, Enter', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    const original = await within(pane).findByRole('article', { name: 'Bob: hi Ada' });
+    original.focus();
+    await user.keyboard('r');
+    const box = within(pane).getByRole('textbox', { name: 'Message' });
+    await waitFor(() => expect(box).toHaveFocus());
+    expect(box).toHaveAccessibleDescription('Reply to Bob hi Ada');
+    await user.keyboard('hello back{Enter}');
+    const originalId = api.backend.messages.get(direct.id)![0]!.id;
+    expect(api.chats.send).toHaveBeenCalledWith(direct.id, 'hello back', originalId);
+    // The bar is gone and the new bubble quotes the original.
+    expect(within(pane).queryByRole('button', { name: 'Cancel reply' })).not.toBeInTheDocument();
+    const answer = await within(pane).findByRole('article', { name: 'You: hello back' });
+    expect(within(answer).getByRole('button', { name: /In reply to Bob hi Ada/ })).toBeInTheDocument();
+    // The next message is no reply.
+    await user.keyboard('and more{Enter}');
+    expect(api.chats.send).toHaveBeenLastCalledWith(direct.id, 'and more', '');
+  });
+
+  it('replies with the hover button, cancels with Escape, and keeps the reply when Go refuses', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    await within(pane).findByText('hi Ada');
+    await user.click(within(pane).getByRole('button', { name: 'Reply to Bob' }));
+    expect(within(pane).getByRole('button', { name: 'Cancel reply' })).toBeInTheDocument();
+    await user.keyboard('{Escape}');
+    expect(within(pane).queryByRole('button', { name: 'Cancel reply' })).not.toBeInTheDocument();
+
+    await user.click(within(pane).getByRole('button', { name: 'Reply to Bob' }));
+    api.chats.send.mockRejectedValueOnce(new Error('relay refused it'));
+    await user.keyboard('try this{Enter}');
+    expect(await within(pane).findByRole('alert')).toHaveTextContent('Not sent: relay refused it');
+    expect(within(pane).getByRole('button', { name: 'Cancel reply' })).toBeInTheDocument();
+    await user.keyboard('{Enter}');
+    const originalId = api.backend.messages.get(direct.id)![0]!.id;
+    await waitFor(() => expect(api.chats.send).toHaveBeenLastCalledWith(direct.id, 'try this', originalId));
+  });
+
+  it('keeps a chat’s reply when another chat is opened in between', async () => {
+    const { user } = setup();
+    let pane = await open(user, 'Bob');
+    await within(pane).findByText('hi Ada');
+    await user.click(within(pane).getByRole('button', { name: 'Reply to Bob' }));
+    await open(user, 'News');
+    pane = await open(user, 'Bob');
+    expect(within(pane).getByRole('textbox', { name: 'Message' })).toHaveAccessibleDescription('Reply to Bob hi Ada');
+  });
+
+  it('offers no reply in a channel the user cannot post in', async () => {
+    const { api, channel, user } = setup();
+    api.backend.messages.set(channel.id, [sampleMessage({ chatId: channel.id, body: 'news item' })]);
+    const pane = await open(user, 'News');
+    await within(pane).findByText('news item');
+    expect(within(pane).queryByRole('button', { name: /^Reply to/ })).not.toBeInTheDocument();
+  });
+});

@@ -32,10 +32,14 @@ function pager(all: Message[]) {
   });
 }
 
-function renderList(conversation: ConversationStore, kind: 'direct' | 'group' | 'channel' = 'direct') {
+function renderList(
+  conversation: ConversationStore,
+  kind: 'direct' | 'group' | 'channel' = 'direct',
+  onreply?: (m: Message) => void,
+) {
   const api = createFakeApi({ state: 'unlocked' });
   const messenger = new Messenger(api, attentiveEnv());
-  return renderWithContext(MessageList, { conversation, kind, now }, createTestContext({ api }), messenger);
+  return renderWithContext(MessageList, { conversation, kind, now, onreply }, createTestContext({ api }), messenger);
 }
 
 describe('MessageList', () => {
@@ -165,5 +169,101 @@ describe('MessageList', () => {
     expect(await screen.findByText('live one')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /New messages/ })).not.toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('New message from Bob');
+  });
+
+  it('offers a reply on every message, named after its sender, but not where posting is not allowed', async () => {
+    const list = [
+      sampleMessage({ id: 'a', chatId, senderName: 'Carol', body: 'from Carol', sentAt: now - 3000 }),
+      sampleMessage({ id: 'b', chatId, senderName: 'Ada', outgoing: true, body: 'from me', sentAt: now - 2000 }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    const onreply = vi.fn();
+    const { unmount } = renderList(conversation, 'group', onreply);
+    await screen.findByText('from Carol');
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Reply to Carol' }));
+    expect(onreply).toHaveBeenCalledWith(list[0]);
+    expect(screen.getByRole('button', { name: 'Reply to your message' })).toBeInTheDocument();
+    unmount();
+
+    renderList(conversation, 'channel');
+    await screen.findByText('from Carol');
+    expect(screen.queryByRole('button', { name: /^Reply to/ })).not.toBeInTheDocument();
+  });
+
+  it('moves between messages with the arrow keys, Home and End, and replies with R', async () => {
+    const conversation = new ConversationStore(chatId, pager(messages(30)));
+    await conversation.loadLatest();
+    const onreply = vi.fn();
+    renderList(conversation, 'direct', onreply);
+    const region = screen.getByRole('region', { name: 'Messages' });
+    await within(region).findByText('message 29');
+    const user = userEvent.setup();
+    // One tab stop among the messages: the newest.
+    const stops = within(region)
+      .getAllByRole('article')
+      .filter((a) => a.tabIndex === 0);
+    expect(stops.map((a) => a.getAttribute('aria-label'))).toEqual(['Bob: message 29']);
+
+    stops[0]!.focus();
+    await user.keyboard('{ArrowUp}{ArrowUp}');
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Bob: message 27' })).toHaveFocus());
+    await user.keyboard('{ArrowDown}');
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Bob: message 28' })).toHaveFocus());
+    await user.keyboard('r');
+    expect(onreply).toHaveBeenCalledTimes(1);
+    expect(onreply.mock.calls[0]![0]).toMatchObject({ id: 'm28', body: 'message 28' });
+
+    // The focused message became the tab stop, and its buttons with it.
+    const focused = screen.getByRole('article', { name: 'Bob: message 28' });
+    expect(focused.tabIndex).toBe(0);
+    await user.tab();
+    expect(within(focused).getByRole('button', { name: 'Reply to Bob' })).toHaveFocus();
+
+    focused.focus();
+    await user.keyboard('{Home}');
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Bob: message 0' })).toHaveFocus());
+    await user.keyboard('{End}');
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Bob: message 29' })).toHaveFocus());
+    // Ctrl+R belongs to the browser, not to the reply.
+    await user.keyboard('{Control>}r{/Control}');
+    expect(onreply).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the focused message in the DOM when the list scrolls far from it', async () => {
+    const conversation = new ConversationStore(chatId, pager(messages(200)));
+    await conversation.loadLatest();
+    renderList(conversation, 'direct', vi.fn());
+    const region = screen.getByRole('region', { name: 'Messages' });
+    await within(region).findByText('message 199');
+    const last = screen.getByRole('article', { name: 'Bob: message 199' });
+    last.focus();
+    await userEvent.setup().keyboard('{ArrowUp}');
+    const focused = await waitFor(() => {
+      const el = screen.getByRole('article', { name: 'Bob: message 198' });
+      expect(el).toHaveFocus();
+      return el;
+    });
+    region.scrollTop = 0;
+    region.dispatchEvent(new Event('scroll'));
+    flushSync();
+    await waitFor(() => expect(within(region).queryByText('message 199')).not.toBeInTheDocument());
+    expect(focused).toBeInTheDocument();
+    expect(focused).toHaveFocus();
+  });
+
+  it('jumps from a reply quote to the original and focuses it', async () => {
+    const all = messages(100, (i) => (i === 99 ? { replyTo: 'm5', body: 'answer to five' } : {}));
+    const conversation = new ConversationStore(chatId, async () => ({ messages: [...all].reverse(), nextBefore: '' }));
+    await conversation.loadLatest();
+    renderList(conversation, 'direct', vi.fn());
+    const region = screen.getByRole('region', { name: 'Messages' });
+    const reply = await screen.findByRole('article', { name: 'Bob: answer to five' });
+    // The original is far above: not rendered.
+    expect(within(region).queryByRole('article', { name: 'Bob: message 5' })).not.toBeInTheDocument();
+    await userEvent.setup().click(within(reply).getByRole('button', { name: /In reply to Bob message 5/ }));
+    const original = await screen.findByRole('article', { name: 'Bob: message 5' });
+    await waitFor(() => expect(original).toHaveFocus());
+    expect(within(original).getByText('message 5')).toBeInTheDocument();
   });
 });

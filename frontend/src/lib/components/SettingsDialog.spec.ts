@@ -196,3 +196,87 @@ describe('SettingsDialog copy fallback', () => {
     expect(window.getSelection()?.toString()).toBe(sampleSettings.accountFingerprint);
   });
 });
+
+describe('SettingsDialog notifications', () => {
+  it('shows the choices Go holds and saves each change', async () => {
+    const { user, api } = await setup();
+    const notify = screen.getByRole('switch', { name: 'Notify me of new messages' });
+    const preview = screen.getByRole('switch', { name: 'Show message text in notifications' });
+    expect(notify).toBeChecked();
+    expect(preview).not.toBeChecked();
+    expect(preview).toBeEnabled();
+    expect(preview).toHaveAccessibleDescription('Notifications name the sender, never the text.');
+
+    await user.click(preview);
+    expect(api.settings.setNotifications).toHaveBeenLastCalledWith(true, true);
+    await waitFor(() => expect(api.backend.settings.notificationPreview).toBe(true));
+    expect(preview).toBeChecked();
+    expect(preview).toHaveAccessibleDescription(expect.stringContaining('what they wrote'));
+
+    // Off: the preview switch is off too, and cannot be turned on.
+    await user.click(notify);
+    expect(api.settings.setNotifications).toHaveBeenLastCalledWith(false, false);
+    await waitFor(() => expect(api.backend.settings.notifications).toBe(false));
+    expect(notify).not.toBeChecked();
+    expect(preview).not.toBeChecked();
+    expect(preview).toBeDisabled();
+    expect(screen.getByText('Hush does not notify you of new messages.')).toBeInTheDocument();
+
+    // Back on: sender only, as before the preview was chosen.
+    await user.click(notify);
+    expect(api.settings.setNotifications).toHaveBeenLastCalledWith(true, false);
+    await waitFor(() => expect(preview).toBeEnabled());
+    expect(preview).not.toBeChecked();
+  });
+
+  it('puts a switch back and says why when Go refuses', async () => {
+    const { user, api } = await setup();
+    api.settings.setNotifications.mockRejectedValueOnce(new ApiError('vault is locked'));
+    const notify = screen.getByRole('switch', { name: 'Notify me of new messages' });
+    await user.click(notify);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not save notifications: vault is locked');
+    expect(notify).toBeChecked();
+  });
+
+  it('follows settings:changed from another window', async () => {
+    const { ctx } = await setup();
+    ctx.settings.set({ ...sampleSettings, notifications: true, notificationPreview: true });
+    await waitFor(() =>
+      expect(screen.getByRole('switch', { name: 'Show message text in notifications' })).toBeChecked(),
+    );
+  });
+
+  it('asks the browser for permission with an explicit button (browser mode)', async () => {
+    let permission: NotificationPermission = 'default';
+    const requestPermission = vi.fn(async () => (permission = 'granted'));
+    vi.stubGlobal('Notification', {
+      get permission() {
+        return permission;
+      },
+      requestPermission,
+    });
+    const { user } = await setup();
+    await user.click(screen.getByRole('button', { name: 'Show notifications…' }));
+    expect(requestPermission).toHaveBeenCalledTimes(1);
+    expect(await screen.findByText("This browser shows Hush's notifications.")).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Show notifications…' })).not.toBeInTheDocument();
+  });
+
+  it('does not ask for the browser’s permission while notifications are off', async () => {
+    vi.stubGlobal('Notification', { permission: 'default', requestPermission: vi.fn() });
+    const api = createFakeApi({ state: 'unlocked' });
+    api.backend.settings = { ...api.backend.settings, notifications: false };
+    const ctx = createTestContext({ api });
+    renderWithContext(SettingsDialog, { onclose: vi.fn() }, ctx);
+    await screen.findByRole('switch', { name: 'Notify me of new messages' });
+    expect(screen.queryByRole('button', { name: 'Show notifications…' })).not.toBeInTheDocument();
+  });
+
+  it('has no browser permission button in the desktop window, where Go notifies', async () => {
+    vi.stubGlobal('Notification', { permission: 'default', requestPermission: vi.fn() });
+    const api = { ...createFakeApi({ state: 'unlocked' }), mode: 'wails' as const };
+    renderWithContext(SettingsDialog, { onclose: vi.fn() }, createTestContext({ api }));
+    expect(await screen.findByRole('switch', { name: 'Notify me of new messages' })).toBeChecked();
+    expect(screen.queryByRole('button', { name: 'Show notifications…' })).not.toBeInTheDocument();
+  });
+});

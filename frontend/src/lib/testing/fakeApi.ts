@@ -23,6 +23,7 @@ import {
   type Settings,
   type SettingsService,
   type Status,
+  type WindowService,
 } from '../api';
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? Mock<(...a: A) => R> : T[K] };
@@ -33,6 +34,7 @@ export interface FakeApi extends Api {
   readonly connection: Mocked<ConnectionService>;
   readonly contacts: Mocked<ContactService>;
   readonly chats: Mocked<ChatService>;
+  readonly window: Mocked<WindowService>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
   /** Simulates the event stream coming back after a drop. */
@@ -109,6 +111,8 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
 export const sampleSettings: Settings = {
   theme: 'system',
   autoLockMinutes: 15,
+  notifications: true,
+  notificationPreview: false,
   deviceName: 'Laptop',
   displayName: 'Ada',
   accountFingerprint: 'hush-acct:3f2a 91bc 0d44 e7a1 5c09 b2de 7781 aa40',
@@ -191,6 +195,16 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.settings = { ...backend.settings, deviceName };
       return { ...backend.settings };
     }),
+    setNotifications: vi.fn(async (notifications: boolean, preview: boolean) => {
+      unlockedOnly();
+      // As Go does: no preview without notifications.
+      backend.settings = { ...backend.settings, notifications, notificationPreview: preview && notifications };
+      return { ...backend.settings };
+    }),
+  };
+
+  const window = {
+    setFocused: vi.fn(async (_focused: boolean) => {}),
   };
 
   const me: Member = { accountId: ME, handle: 'ada', displayName: 'Ada', role: 'owner', isMe: true };
@@ -338,6 +352,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     connection,
     contacts,
     chats,
+    window,
     backend,
     on(name, handler) {
       let set = listeners.get(name);

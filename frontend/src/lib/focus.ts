@@ -1,0 +1,81 @@
+// Tells Go whether the user is looking at the desktop window
+// (WindowService.SetFocused): Go raises native notifications only while they
+// are not, and it cannot see the webview's focus by itself. The state is
+// reported once at start and on every focus, blur and visibility change, never
+// the same value twice in a row, and one call at a time so a slow answer
+// cannot let an older state overwrite a newer one on the Go side.
+
+import { isUnavailable } from './api';
+
+/** The parts of the page the reporter watches; tests pass a jsdom window. */
+export interface FocusWindow {
+  readonly document: Pick<Document, 'visibilityState' | 'hasFocus' | 'addEventListener' | 'removeEventListener'>;
+  addEventListener(type: 'focus' | 'blur', listener: () => void): void;
+  removeEventListener(type: 'focus' | 'blur', listener: () => void): void;
+}
+
+/**
+ * Starts reporting focus through `report`; returns the stop function. A
+ * failed report is retried on the next change; a build of Hush without the
+ * method stops the reporting for good.
+ */
+export function startFocusReporting(report: (focused: boolean) => Promise<void>, win: FocusWindow): () => void {
+  const doc = win.document;
+  let wanted = false;
+  /** What Go was last told; null when unknown (never told, or a call failed). */
+  let told: boolean | null = null;
+  let inFlight = false;
+  let stopped = false;
+
+  // During a focus or blur event the event itself is the truth; hasFocus()
+  // can still answer for the moment before it in some engines.
+  function looking(hint?: boolean): boolean {
+    if (doc.visibilityState !== 'visible') return false;
+    return hint ?? doc.hasFocus();
+  }
+
+  function flush(): void {
+    if (stopped || inFlight || told === wanted) return;
+    const value = wanted;
+    inFlight = true;
+    report(value).then(
+      () => {
+        inFlight = false;
+        told = value;
+        flush(); // the state may have moved on meanwhile
+      },
+      (err: unknown) => {
+        inFlight = false;
+        told = null;
+        if (isUnavailable(err)) {
+          stop();
+          return;
+        }
+        console.warn('hush: could not report window focus:', err);
+      },
+    );
+  }
+
+  function update(hint?: boolean): void {
+    wanted = looking(hint);
+    flush();
+  }
+
+  const onfocus = () => update(true);
+  const onblur = () => update(false);
+  const onvisibility = () => update();
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    win.removeEventListener('focus', onfocus);
+    win.removeEventListener('blur', onblur);
+    doc.removeEventListener('visibilitychange', onvisibility);
+  }
+
+  win.addEventListener('focus', onfocus);
+  win.addEventListener('blur', onblur);
+  doc.addEventListener('visibilitychange', onvisibility);
+  update();
+  return stop;
+}
