@@ -70,10 +70,11 @@ func BenchmarkFullPath(b *testing.B) {
 	alice.online(b)
 	ctx := context.Background()
 	var lat, toAck, afterAck, sendCall []time.Duration
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	b.ResetTimer()
 	for range b.N {
 		sent := make(map[string]time.Time, benchMessages)
+		cpu0 := processCPU()
 		start := time.Now()
 		next := start
 		for i := range benchMessages {
@@ -108,6 +109,7 @@ func BenchmarkFullPath(b *testing.B) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		cpu += processCPU() - cpu0
 		arr.mu.Lock()
 		sender.mu.Lock()
 		for id, t0 := range sent {
@@ -125,6 +127,8 @@ func BenchmarkFullPath(b *testing.B) {
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(percentile(lat, 0.999).Microseconds())/1000, "p99.9-ms")
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "sent-msgs/s")
+	// Relay, both engines and the load in this process: CPU per message end to end.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(len(lat)), "cpu-µs/msg")
 	if testing.Verbose() {
 		b.Logf("Send call p50 %v p99 %v; send→ack p50 %v p99 %v; ack→received p50 %v p99 %v",
 			percentile(sendCall, .5), percentile(sendCall, .99), percentile(toAck, .5), percentile(toAck, .99),

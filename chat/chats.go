@@ -3,9 +3,7 @@ package chat
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,12 +152,12 @@ func (e *Engine) toMessage(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 
 // summary builds the chat list row of c.
 func (e *Engine) summary(tx *vault.Tx, c vault.Chat) (ChatSummary, error) {
-	return e.summaryWith(tx, c, nil)
+	return e.summaryWith(tx, c, nil, nameCache{})
 }
 
 // summaryWith builds the chat list row of c; last, when given, is its newest message,
-// which saves looking it up.
-func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message) (ChatSummary, error) {
+// which saves looking it up, and names holds the names the transaction looked up.
+func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, names nameCache) (ChatSummary, error) {
 	role := roleOf(&c, e.meID)
 	s := ChatSummary{
 		ID:          c.ID.String(),
@@ -174,7 +172,7 @@ func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message) (C
 	if c.Kind == vault.ChatDirect {
 		for _, m := range c.Members {
 			if m.AccountID != e.meID {
-				s.Title = e.nameOf(tx, m.AccountID, nameCache{})
+				s.Title = e.nameOf(tx, m.AccountID, names)
 			}
 		}
 	}
@@ -327,16 +325,19 @@ func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []
 	return e.create(ctx, wire.KindChannel, title, subscribers)
 }
 
+// validTitle applies e2e's rules for titles (one line of text, at most
+// e2e.MaxTitleBytes), so a title accepted here can always be sent, and a received
+// one is held to the same rules.
 func validTitle(t string) error {
-	switch {
-	case strings.TrimSpace(t) == "":
+	if strings.TrimSpace(t) == "" {
 		return fmt.Errorf("%w: enter a title", ErrInvalid)
-	case !utf8.ValidString(t):
-		return fmt.Errorf("%w: the title is not valid text", ErrInvalid)
-	case len(t) > maxTitleBytes:
+	}
+	_, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: t}})
+	switch {
+	case errors.Is(err, e2e.ErrTooLarge):
 		return fmt.Errorf("%w: titles have at most %d bytes", ErrTooLong, maxTitleBytes)
-	case strings.ContainsRune(t, 0):
-		return fmt.Errorf("%w: the title holds a NUL character", ErrInvalid)
+	case err != nil:
+		return fmt.Errorf("%w: the title must be one line of text", ErrInvalid)
 	}
 	return nil
 }
@@ -403,7 +404,7 @@ func (e *Engine) setTitle(ctx context.Context, id vault.ID, title string, info w
 			return err
 		}
 		c.Title = title
-		if err := e.putChat(tx, c); err != nil {
+		if err := e.updateChat(tx, c); err != nil {
 			return err
 		}
 		return tx.Enqueue(vault.OutboxItem{ID: item, ChatID: id, Payload: payload})
@@ -535,7 +536,7 @@ func (e *Engine) requireEpoch(ctx context.Context, id vault.ID, epoch uint64) er
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		return e.putChat(tx, c)
+		return e.updateChat(tx, c)
 	})
 }
 
@@ -592,7 +593,7 @@ func (e *Engine) SetPinned(ctx context.Context, id vault.ID, pinned bool) (ChatS
 			return err
 		}
 		c.Pinned = pinned
-		if err := e.putChat(tx, c); err != nil {
+		if err := e.updateChat(tx, c); err != nil {
 			return err
 		}
 		s, err = e.summary(tx, c)
@@ -627,7 +628,7 @@ func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		if err := e.putChat(tx, c); err != nil {
+		if err := e.updateChat(tx, c); err != nil {
 			return err
 		}
 		s, err = e.summary(tx, c)
@@ -642,21 +643,16 @@ func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
 }
 
 // Messages returns a page of a chat's messages, newest first. before is "" for the
-// newest page, or the NextBefore of the previous page.
+// newest page, or the NextBefore of the previous page: the vault's page cursor as
+// text, so paging keeps no state here and survives a lock.
 func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit int) (MessagePage, error) {
 	if limit <= 0 {
 		limit = defaultPageSize
 	}
 	limit = min(limit, maxPageSize)
 	var cur vault.PageCursor
-	if before != "" {
-		e.mu.Lock()
-		c, ok := e.pages.byTok[before]
-		e.mu.Unlock()
-		if !ok {
-			return MessagePage{}, fmt.Errorf("%w: unknown page %q; start again from the newest", ErrInvalid, before)
-		}
-		cur = c
+	if err := cur.UnmarshalText([]byte(before)); err != nil {
+		return MessagePage{}, fmt.Errorf("%w: malformed page position; start again from the newest: %w", ErrInvalid, err)
 	}
 	var page MessagePage
 	var next vault.PageCursor
@@ -685,12 +681,11 @@ func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit
 		return MessagePage{}, notFound(err, "chat", id)
 	}
 	if len(page.Messages) == limit {
-		var b [16]byte
-		_, _ = rand.Read(b[:]) // never fails (Go 1.24+)
-		page.NextBefore = hex.EncodeToString(b[:])
-		e.mu.Lock()
-		e.pages.put(page.NextBefore, next)
-		e.mu.Unlock()
+		text, err := next.MarshalText()
+		if err != nil {
+			return MessagePage{}, fmt.Errorf("messages of %s: %w", id, err)
+		}
+		page.NextBefore = string(text)
 	}
 	return page, nil
 }
@@ -702,8 +697,6 @@ func checkBody(body string) error {
 		return fmt.Errorf("%w: the message is empty", ErrInvalid)
 	case !utf8.ValidString(body):
 		return fmt.Errorf("%w: the message is not valid text", ErrInvalid)
-	case strings.HasPrefix(body, "\x00"):
-		return fmt.Errorf("%w: the message starts with a NUL character", ErrInvalid)
 	case len(body) > e2e.MaxBodyBytes:
 		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, e2e.MaxBodyBytes)
 	}
@@ -763,10 +756,10 @@ func (e *Engine) Send(ctx context.Context, id vault.ID, body string, replyTo *va
 				return fmt.Errorf("%w: only the owner and admins post in a channel", ErrForbidden)
 			}
 			c.LastActivity, fresh.activity = now, now
-			if err := e.putChat(tx, c); err != nil {
+			if err := e.updateChat(tx, c); err != nil {
 				return err
 			}
-			if fresh.summary, err = e.summaryWith(tx, c, &m); err != nil {
+			if fresh.summary, err = e.summaryWith(tx, c, &m, nameCache{}); err != nil {
 				return err
 			}
 			e.mu.Lock()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"hush/e2e"
 	"hush/vault"
 )
 
@@ -166,8 +167,8 @@ const (
 	outboxTitle uint8 = 2
 )
 
-// maxTitleBytes caps a chat title.
-const maxTitleBytes = 256
+// maxTitleBytes caps a chat title: what one chat metadata message carries.
+const maxTitleBytes = e2e.MaxTitleBytes
 
 // outboxPayload is what an outbox item asks the flusher to do.
 type outboxPayload struct {

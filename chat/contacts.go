@@ -14,8 +14,9 @@ import (
 )
 
 // pinAccount returns the pinned key of id, looking the account up at the relay and
-// pinning it on first use. The relay cannot substitute a key for an id: an account
-// id is a hash of the account's signing key, and the answer is checked against it.
+// pinning it on first use (with its device list). The relay cannot substitute a key
+// for an id: an account id is a hash of the account's signing key, and the answer is
+// checked against it.
 func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountPublicKey, error) {
 	var k identity.AccountPublicKey
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
@@ -26,29 +27,7 @@ func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountP
 	if err == nil || !errors.Is(err, vault.ErrNotFound) {
 		return k, err
 	}
-	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(id)})
-	if err != nil {
-		return identity.AccountPublicKey{}, fmt.Errorf("look up account %s: %w", id, err)
-	}
-	k, err = identity.ParseAccountPublicKey(a.AccountKey)
-	if err != nil {
-		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", id, err)
-	}
-	if vault.ID(k.ID()) != id {
-		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", id)
-	}
-	err = e.v.Update(ctx, func(tx *vault.Tx) error {
-		if _, err := tx.Contact(id); err == nil {
-			return nil // pinned meanwhile
-		} else if !errors.Is(err, vault.ErrNotFound) {
-			return err
-		}
-		return tx.PutContact(newContact(id, a.Handle, k, e.clk.Now()))
-	})
-	if err != nil {
-		return identity.AccountPublicKey{}, fmt.Errorf("pin account %s: %w", id, err)
-	}
-	return k, nil
+	return e.refreshDevices(ctx, id)
 }
 
 func newContact(id vault.ID, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
@@ -95,8 +74,9 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 	now := e.clk.Now()
 	var out vault.Contact
 	var warning string
+	var devicesStored bool
 	err = e.v.Update(ctx, func(tx *vault.Tx) error {
-		warning = ""
+		warning, devicesStored = "", false
 		all, err := tx.Contacts()
 		if err != nil {
 			return err
@@ -135,10 +115,24 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 				warning = fmt.Sprintf("The relay returned a different key for @%s than the one pinned. The pinned key is kept; compare safety numbers.", h)
 			}
 		}
-		return tx.PutContact(out)
+		if err := tx.PutContact(out); err != nil {
+			return err
+		}
+		if pinned, err := contactKey(out); err != nil || !pinned.Equal(k) {
+			return err // the relay's device list is for a key that is not pinned
+		}
+		revoked, err := e.syncDevices(tx, id, k, a.Devices)
+		for _, d := range revoked {
+			e.log.Info("device revoked", "account", id.String(), "device", d.String())
+		}
+		devicesStored = err == nil
+		return err
 	})
 	if err != nil {
 		return Contact{}, fmt.Errorf("save contact: %w", err)
+	}
+	if devicesStored {
+		e.markDevicesFresh(id)
 	}
 	if warning != "" {
 		e.warn(e.directChatWith(ctx, id), warning)

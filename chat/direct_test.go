@@ -2,8 +2,11 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"hush/vault"
 )
 
 func TestDirectChatLive(t *testing.T) {
@@ -99,5 +102,64 @@ func TestDirectChatLive(t *testing.T) {
 	}
 	if n := len(of[WarningEvent](alice.events, EventWarning)) + len(of[WarningEvent](bob.events, EventWarning)); n != 0 {
 		t.Errorf("%d warnings in a clean exchange: %+v %+v", n, of[WarningEvent](alice.events, EventWarning), of[WarningEvent](bob.events, EventWarning))
+	}
+}
+
+// TestMessagesPagingIsStateless pages a chat with NextBefore across an engine
+// restart (as after a lock): the position lives in the text the UI holds, not in the
+// engine.
+func TestMessagesPagingIsStateless(t *testing.T) {
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	chatID := direct(t, alice, bob, "bob")
+	ctx := context.Background()
+	const total = 25
+	err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
+		for i := range total {
+			id, _ := vault.NewID()
+			if err := tx.InsertMessage(vault.Message{ID: id, ChatID: chatID, Seq: int64(i + 1), SenderAccount: alice.id(),
+				SentAt: time.Now(), Body: body("history", i), Status: vault.StatusSent}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := bob.engine.Messages(ctx, chatID, "", 10)
+	if err != nil || len(first.Messages) != 10 || first.NextBefore == "" {
+		t.Fatalf("first page: %d messages, next %q, %v", len(first.Messages), first.NextBefore, err)
+	}
+	bob.stop()
+	bob.start(t)
+	var got []string
+	for _, m := range first.Messages {
+		got = append(got, m.Body)
+	}
+	before := first.NextBefore
+	for before != "" {
+		page, err := bob.engine.Messages(ctx, chatID, before, 10)
+		if err != nil {
+			t.Fatalf("page after %q: %v", before, err)
+		}
+		for _, m := range page.Messages {
+			got = append(got, m.Body)
+		}
+		before = page.NextBefore
+		if len(got) > total {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(got) != total || got[0] != body("history", total-1) || got[total-1] != body("history", 0) {
+		t.Errorf("paged %d messages, %q … %q", len(got), got[0], got[len(got)-1])
+	}
+	for _, bad := range []string{"00112233445566778899aabbccddeeff", "not a page", first.NextBefore + "x"} {
+		if _, err := bob.engine.Messages(ctx, chatID, bad, 10); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Messages(before %q) = %v, want ErrInvalid", bad, err)
+		}
 	}
 }

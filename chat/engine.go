@@ -98,8 +98,6 @@ const (
 	// maxStatusScan bounds how many messages a receipt looks through to emit status
 	// changes.
 	maxStatusScan = 1000
-	// maxPageTokens bounds the message page cursors remembered for the UI.
-	maxPageTokens = 1024
 	// flushRetry is the wait before the flusher tries again after a relay failure.
 	flushRetry = 2 * time.Second
 )
@@ -111,8 +109,10 @@ type Engine struct {
 	me     identity.AccountPublicKey
 	meID   vault.ID
 	dev    *identity.DeviceKey
+	devID  vault.ID
 	cert   []byte
 	sender *e2e.Sender
+	certs  *e2e.CertCache // device certificates verified, shared by every Open
 	name   string
 	emitr  Emitter
 	clk    clock.Clock
@@ -127,7 +127,8 @@ type Engine struct {
 
 	kickFlush chan struct{}
 	kickMark  chan struct{}
-	handoff   handoff // Send → flusher
+	handoff   handoff  // Send → flusher
+	acks      ackQueue // flusher → acker
 
 	mu     sync.Mutex // guards the fields below
 	rc     *relayclient.Client
@@ -137,7 +138,9 @@ type Engine struct {
 	closed bool
 	ahead  map[vault.ID]map[uint64]bool // own acked seqs beyond the chat's cursor
 	marks  map[vault.ID]bool            // chats whose marks must be sent
-	pages  pageTokens
+	// devFresh is when each account's device list was last looked up on this
+	// connection (devices.go).
+	devFresh map[vault.ID]time.Time
 
 	// sendCache keeps what Send needs of a chat between changes to it, so a burst of
 	// messages does not re-read and re-write the chat row each time; chatGen counts
@@ -160,11 +163,19 @@ type sendInfo struct {
 // sends: the chat list is ordered by it, which needs no finer grain.
 const activityStep = time.Second
 
-// putChat stores a chat and forgets what Send cached of it. Every write of a chat
-// row goes through here (or deleteChat), inside the writing transaction.
+// putChat stores a chat with its members and forgets what Send cached of it. Every
+// write of a chat row goes through here, updateChat or deleteChat, inside the
+// writing transaction.
 func (e *Engine) putChat(tx *vault.Tx, c vault.Chat) error {
 	e.invalidate(c.ID)
 	return tx.PutChat(c)
+}
+
+// updateChat stores a chat's own fields, not its members (vault.Tx.UpdateChat):
+// for the writes that change no member, which saves reading the member list back.
+func (e *Engine) updateChat(tx *vault.Tx, c vault.Chat) error {
+	e.invalidate(c.ID)
+	return tx.UpdateChat(c)
 }
 
 func (e *Engine) deleteChat(tx *vault.Tx, id vault.ID) error {
@@ -205,8 +216,10 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		me:        cfg.Account.Public(),
 		meID:      vault.ID(cfg.Account.ID()),
 		dev:       cfg.Device,
+		devID:     vault.ID(cfg.Device.ID()),
 		cert:      append([]byte(nil), cfg.Certificate...),
 		sender:    sender,
+		certs:     e2e.NewCertCache(e2e.DefaultCertCacheSize),
 		name:      cfg.DisplayName,
 		emitr:     cfg.Emitter,
 		clk:       cfg.Clock,
@@ -219,6 +232,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		kickMark:  make(chan struct{}, 1),
 		ahead:     map[vault.ID]map[uint64]bool{},
 		marks:     map[vault.ID]bool{},
+		devFresh:  map[vault.ID]time.Time{},
 		rotating:  map[vault.ID]*sync.Mutex{},
 		sendCache: map[vault.ID]sendInfo{},
 		chatGen:   map[vault.ID]uint64{},
@@ -229,8 +243,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.pages.init(maxPageTokens)
 	e.handoff.init()
+	e.acks.init()
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	err = e.v.View(ctx, func(tx *vault.Tx) error {
 		a, err := tx.Account(e.meID)
@@ -247,8 +261,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Start connects to the relay and starts the flusher and the marker. It returns at
-// once.
+// Start connects to the relay and starts the flusher, the acker and the marker. It
+// returns at once.
 func (e *Engine) Start() error {
 	e.mu.Lock()
 	if e.closed {
@@ -257,8 +271,9 @@ func (e *Engine) Start() error {
 	}
 	url := e.url
 	e.mu.Unlock()
-	e.wg.Add(2)
+	e.wg.Add(3)
 	go e.flusher()
+	go e.acker()
 	go e.marker()
 	return e.connect(url)
 }
@@ -532,27 +547,4 @@ func (e *Engine) Typing(ctx context.Context, chatID vault.ID) error {
 		return nil
 	}
 	return err
-}
-
-// pageTokens remembers the vault cursors behind the "nextBefore" strings handed to
-// the UI. vault.PageCursor cannot be serialised, so the UI gets a random token that
-// names one; the oldest tokens are forgotten beyond the bound.
-type pageTokens struct {
-	max   int
-	byTok map[string]vault.PageCursor
-	order []string
-}
-
-func (p *pageTokens) init(max int) {
-	p.max = max
-	p.byTok = make(map[string]vault.PageCursor, max)
-}
-
-func (p *pageTokens) put(tok string, c vault.PageCursor) {
-	if len(p.order) >= p.max {
-		delete(p.byTok, p.order[0])
-		p.order = p.order[1:]
-	}
-	p.byTok[tok] = c
-	p.order = append(p.order, tok)
 }

@@ -183,7 +183,7 @@ func (e *Engine) keepEpoch(ctx context.Context, id vault.ID, epoch uint64, key e
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		return e.putChat(tx, c)
+		return e.updateChat(tx, c)
 	})
 	if err != nil {
 		return fmt.Errorf("store epoch %d of %s: %w", epoch, id, err)

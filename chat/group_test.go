@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,10 +267,11 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 	if _, err := alice.engine.Send(ctx, chatID, "welcome Carol", nil); err != nil {
 		t.Fatal(err)
 	}
+	// Carol answers once she has read it, so the log order is the one checked below.
+	waitDelivered(t, carol, chatID, alice, 1)
 	if _, err := carol.engine.Send(ctx, chatID, "thanks", nil); err != nil {
 		t.Fatal(err)
 	}
-	waitDelivered(t, carol, chatID, alice, 1)
 	waitDelivered(t, alice, chatID, carol, 1)
 	// Carol reads what follows her joining, not what came before (Bob's "bye").
 	if msgs := carol.allMessages(t, chatID); len(msgs) != 2 || msgs[0].Body != "welcome Carol" || msgs[1].Body != "thanks" {
@@ -314,4 +316,113 @@ func TestChannel(t *testing.T) {
 	waitDelivered(t, bob, chatID, alice, 3)
 	waitDelivered(t, carol, chatID, alice, 3)
 	checkTranscript(t, carol, chatID, 3, alice)
+}
+
+// TestTitleTravelsAsChatMeta checks that a title is a chat metadata message, verified
+// like any other and applied only from the owner or an admin, and that text that
+// looks like the old in-band title marker is just text.
+func TestTitleTravelsAsChatMeta(t *testing.T) {
+	r, alice, bob, carol := threePeople(t)
+	ctx := context.Background()
+	s, err := alice.engine.CreateGroup(ctx, "Book club", []vault.ID{bob.id(), carol.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID, _ := vault.ParseID(s.ID)
+	titleIs := func(p *peer, want string) func() bool {
+		return func() bool {
+			s, err := p.engine.Summary(ctx, chatID)
+			return err == nil && s.Title == want
+		}
+	}
+	for _, p := range []*peer{bob, carol} {
+		waitFor(t, 20*time.Second, p.name+" learns the title", titleIs(p, "Book club"))
+	}
+
+	// On the relay the title is a sealed chat-meta message, not text.
+	raw := relaytest.Dial(t, r, bob.device())
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := bob.epochKeys(t, chatID)
+	found := false
+	for _, en := range page.(*wire.Page).Entries {
+		pt, err := e2e.Open(en.Ciphertext, e2e.OpenParams{ChatID: e2e.ChatID(chatID), Epoch: en.Epoch, EpochKey: keys[en.Epoch],
+			MessageID: e2e.MessageID(en.MsgID), Sender: alice.acct.Public()})
+		if err != nil {
+			t.Fatalf("entry %d: %v", en.Seq, err)
+		}
+		if pt.Content.Kind == e2e.KindChatMeta && pt.Content.ChatMeta.Title == "Book club" {
+			found = true
+		}
+		if pt.Content.Kind == e2e.KindText {
+			t.Errorf("entry %d is a text message %q", en.Seq, pt.Content.Text.Body)
+		}
+	}
+	if !found {
+		t.Fatal("no chat-meta message with the title in the chat log")
+	}
+
+	// Bob, a plain member, renames the chat from a modified client: authentic, but
+	// not his to do.
+	var epoch uint64
+	for ep := range keys {
+		epoch = max(epoch, ep)
+	}
+	bobSender, err := e2e.NewSender(bob.dev, bob.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendMeta := func(title string) {
+		t.Helper()
+		id := wire.NewMsgID()
+		sealed, err := e2e.Seal(e2e.SealParams{Sender: bobSender, ChatID: e2e.ChatID(chatID), Epoch: epoch, EpochKey: keys[epoch],
+			MessageID: e2e.MessageID(id), Content: e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: title}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sendMeta("Hijacked")
+	// The old in-band marker is ordinary text now.
+	const oldMarker = "\x00hush/v1/chat-title\x00Hijacked too"
+	if _, err := bob.engine.Send(ctx, chatID, oldMarker, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*peer{alice, carol} {
+		waitDelivered(t, p, chatID, bob, 1)
+		if got := summaryOf(t, p, chatID).Title; got != "Book club" {
+			t.Errorf("%s: title %q after a member's rename, want it unchanged", p.name, got)
+		}
+		w := of[WarningEvent](p.events, EventWarning)
+		if len(w) != 1 || w[0].ChatID != chatID.String() || !strings.Contains(w[0].Text, "may not rename") {
+			t.Errorf("%s: warnings %+v, want one about the refused rename", p.name, w)
+		}
+		if msgs := p.allMessages(t, chatID); len(msgs) != 1 || msgs[0].Body != oldMarker {
+			t.Errorf("%s holds %+v, want the marker text as a message", p.name, msgs)
+		}
+	}
+
+	// Made an admin, Bob may rename it.
+	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "Alice sees Bob as admin", func() bool {
+		ms, err := alice.engine.Members(ctx, chatID)
+		return err == nil && roleIn(ms, bob.id()) == RoleAdmin
+	})
+	waitFor(t, 10*time.Second, "Carol sees Bob as admin", func() bool {
+		ms, err := carol.engine.Members(ctx, chatID)
+		return err == nil && roleIn(ms, bob.id()) == RoleAdmin
+	})
+	sendMeta("Reading circle")
+	for _, p := range []*peer{alice, carol} {
+		waitFor(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
+		if w := of[WarningEvent](p.events, EventWarning); len(w) != 1 {
+			t.Errorf("%s: warnings %+v", p.name, w)
+		}
+	}
 }

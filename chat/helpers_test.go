@@ -79,16 +79,30 @@ func testVaultOptions() vault.Options {
 // against the relay at url.
 func newPeer(t testing.TB, name, url string) *peer {
 	t.Helper()
+	acct, err := identity.NewAccountKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPeerOf(t, name, url, acct)
+}
+
+// newDevice adds another device to of's account: its own vault and engine, the same
+// account keys.
+func newDevice(t testing.TB, of *peer, name string) *peer {
+	t.Helper()
+	return newPeerOf(t, name, of.url, of.acct)
+}
+
+// newPeerOf is newPeer for a device of the given account.
+func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer {
+	t.Helper()
 	ctx := context.Background()
-	p := &peer{name: name, dir: t.TempDir(), url: url}
+	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct}
 	v, err := vault.Create(ctx, filepath.Join(p.dir, "vault.db"), testPassphrase, testVaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.vault = v
-	if p.acct, err = identity.NewAccountKey(); err != nil {
-		t.Fatal(err)
-	}
 	if p.dev, err = identity.NewDeviceKey(); err != nil {
 		t.Fatal(err)
 	}

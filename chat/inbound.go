@@ -5,20 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"hush/e2e"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
 )
-
-// titlePrefix starts the body of a text message that sets a group's or channel's
-// title instead of being shown. e2e has no content kind for chat metadata yet; until
-// it has, the title travels as a text message that only this marker tells apart (a
-// NUL never appears in text a person typed, and older readers show nothing worse
-// than odd text).
-const titlePrefix = "\x00hush/v1/chat-title\x00"
 
 // handler is the engine seen as the relay client's handler.
 type handler Engine
@@ -27,6 +19,7 @@ type handler Engine
 func (h *handler) Connected(ctx context.Context, s relayclient.Session) {
 	e := (*Engine)(h)
 	e.log.Info("relay session", "account", s.Account.String(), "device", s.Device.String(), "new_account", s.NewAccount)
+	e.forgetDeviceLists()
 	e.refreshHandle(ctx)
 	e.catchUp(ctx)
 	e.kick(e.kickFlush)
@@ -62,20 +55,23 @@ func (h *handler) Pushes(ctx context.Context, pushes []wire.Body) {
 		case *wire.TypingPush:
 			e.onTyping(ctx, b)
 		case *wire.DeviceRevoked:
-			e.log.Info("a device of this account was revoked", "device", b.DeviceID.String())
+			e.onDeviceRevoked(ctx, vault.ID(b.DeviceID))
 		default:
 			e.log.Debug("push ignored", "type", b.Type())
 		}
 	}
 }
 
-// refreshHandle learns this account's handle from the relay (another device may have
-// registered it).
+// refreshHandle learns this account's handle and device list from the relay
+// (another device may have registered the handle, or revoked a device meanwhile).
 func (e *Engine) refreshHandle(ctx context.Context) {
 	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(e.meID)})
 	if err != nil {
 		e.log.Debug("look up own account", "err", err)
 		return
+	}
+	if _, err := e.applyAccount(ctx, e.meID, a); err != nil {
+		e.log.Warn("own device list", "err", err)
 	}
 	e.mu.Lock()
 	same := e.handle == a.Handle
@@ -387,17 +383,22 @@ type outcome struct {
 // whether an entry beyond cursor+1 showed a gap.
 func (e *Engine) process(ctx context.Context, id vault.ID, entries []wire.Entry) (uint64, bool, error) {
 	// Optimistically in one transaction; if an entry needs network work first (a
-	// key to fetch, a sender to pin), do it and go again.
-	for prepared := false; ; prepared = true {
-		cursor, gap, err := e.processOnce(ctx, id, entries, prepared)
-		if errors.Is(err, errNeedPrep) && !prepared {
-			if err := e.prepareEntries(ctx, id, entries); err != nil {
-				return 0, false, err
-			}
-			continue
-		}
+	// key to fetch, a sender to pin, a device list to look up), do it and go again.
+	cursor, gap, err := e.processOnce(ctx, id, entries, nil)
+	if !errors.Is(err, errNeedPrep) {
 		return cursor, gap, err
 	}
+	prep, err := e.prepareEntries(ctx, id, entries)
+	if err != nil {
+		return 0, false, err
+	}
+	return e.processOnce(ctx, id, entries, prep)
+}
+
+// prepared is what prepareEntries did before the second processing pass.
+type prepared struct {
+	// devicesLooked holds the accounts whose device lists were looked up.
+	devicesLooked map[vault.ID]bool
 }
 
 // errNeedPrep aborts a processing transaction that needs network work first.
@@ -406,7 +407,7 @@ var errNeedPrep = errors.New("chat: entries need keys fetched first")
 // errUnknownChat reports entries of a chat this device does not have yet.
 var errUnknownChat = errors.New("chat: unknown chat")
 
-func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.Entry, prepared bool) (uint64, bool, error) {
+func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.Entry, prep *prepared) (uint64, bool, error) {
 	var out outcome
 	var cursor uint64
 	var gap bool
@@ -446,7 +447,7 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 				cursor = en.Seq
 				continue
 			}
-			stall, err := e.apply(tx, &c, &meta, en, names, &out, prepared)
+			stall, err := e.apply(tx, &c, &meta, en, names, &out, prep)
 			if err != nil {
 				return err
 			}
@@ -471,10 +472,10 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		if err := e.putChat(tx, c); err != nil {
+		if err := e.updateChat(tx, c); err != nil {
 			return err
 		}
-		sum, err := e.summaryWith(tx, c, out.last)
+		sum, err := e.summaryWith(tx, c, out.last, names)
 		if err != nil {
 			return err
 		}
@@ -506,18 +507,20 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 }
 
 // prepareEntries does the network work process cannot do inside a transaction:
-// fetching epoch keys it lacks and pinning senders it has not met.
-func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire.Entry) error {
+// fetching epoch keys it lacks, pinning senders it has not met, and looking up the
+// device lists of senders whose list is stale or who sent from a device the vault
+// does not know.
+func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire.Entry) (*prepared, error) {
 	epochs := map[uint64]bool{}
-	senders := map[vault.ID]bool{}
+	devices := map[vault.ID]vault.ID{} // device → account
 	for _, en := range entries {
 		epochs[en.Epoch] = true
-		if a := vault.ID(en.SenderAccount); a != e.meID {
-			senders[a] = true
+		if d := vault.ID(en.SenderDevice); d != e.devID {
+			devices[d] = vault.ID(en.SenderAccount)
 		}
 	}
 	missingEpoch := false
-	var missing []vault.ID
+	lookup := map[vault.ID]bool{}
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		for ep := range epochs {
 			if ep > math.MaxInt64 {
@@ -530,10 +533,21 @@ func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire
 				return err
 			}
 		}
-		for a := range senders {
-			_, err := tx.Contact(a)
-			if errors.Is(err, vault.ErrNotFound) {
-				missing = append(missing, a)
+		for d, a := range devices {
+			if lookup[a] {
+				continue
+			}
+			if !e.devicesFresh(a) {
+				lookup[a] = true
+				continue
+			}
+			if _, err := tx.Device(d); errors.Is(err, vault.ErrNotFound) {
+				lookup[a] = true
+			} else if err != nil {
+				return err
+			}
+			if _, err := e.accountKey(tx, a); errors.Is(err, vault.ErrNotFound) {
+				lookup[a] = true
 			} else if err != nil {
 				return err
 			}
@@ -541,19 +555,22 @@ func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if missingEpoch {
 		if err := e.fetchEpochs(ctx, id); err != nil {
 			e.log.Info("fetch epochs for incoming messages", "chat", id.String(), "err", err)
 		}
 	}
-	for _, a := range missing {
-		if _, err := e.pinAccount(ctx, a); err != nil {
-			e.log.Info("pin sender", "account", a.String(), "err", err)
+	prep := &prepared{devicesLooked: map[vault.ID]bool{}}
+	for a := range lookup {
+		if _, err := e.refreshDevices(ctx, a); err != nil {
+			e.log.Info("look up sender", "account", a.String(), "err", err)
+			continue
 		}
+		prep.devicesLooked[a] = true
 	}
-	return nil
+	return prep, nil
 }
 
 // catchForward moves a cursor over this device's own messages that the relay
@@ -583,7 +600,7 @@ type nameCache map[vault.ID]string
 // apply handles one entry that directly follows the cursor. It reports stall when
 // the entry cannot be handled yet (its epoch key has not arrived) and the cursor must
 // stay before it.
-func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *outcome, prepared bool) (stall bool, err error) {
+func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *outcome, prep *prepared) (stall bool, err error) {
 	sender := vault.ID(en.SenderAccount)
 	chatID := c.ID
 	drop := func(text string) (bool, error) {
@@ -603,7 +620,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 			return false, nil
 		case lerr != nil && !errors.Is(lerr, vault.ErrNotFound):
 			return false, lerr
-		case !prepared:
+		case prep == nil:
 			return false, errNeedPrep
 		}
 		// The key has not arrived yet; wait for it (a NewEpoch push refetches).
@@ -622,7 +639,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	}
 	senderKey, err := e.accountKey(tx, sender)
 	if errors.Is(err, vault.ErrNotFound) {
-		if !prepared {
+		if prep == nil {
 			return false, errNeedPrep
 		}
 		return drop("A message from an account whose keys could not be looked up was dropped.")
@@ -636,6 +653,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		EpochKey:  key,
 		MessageID: e2e.MessageID(en.MsgID),
 		Sender:    senderKey,
+		Certs:     e.certs,
 	})
 	unsupported := errors.Is(err, e2e.ErrUnsupportedKind)
 	if err != nil && !unsupported {
@@ -645,20 +663,41 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	if vault.ID(pt.Header.SenderDevice) != vault.ID(en.SenderDevice) || vault.ID(pt.Header.SenderAccount) != sender {
 		return drop("A message whose sender does not match the relay's record was dropped.")
 	}
+	switch v, err := e.checkDevice(tx, sender, pt.Sender, prep); {
+	case err != nil:
+		return false, err
+	case v == deviceLookup:
+		return false, errNeedPrep
+	case v == deviceWait:
+		// The sender's device list could not be looked up; try again later.
+		return true, nil
+	case v == deviceRevoked:
+		e.log.Info("message from a revoked device dropped", "chat", chatID.String(), "seq", en.Seq, "device", pt.Header.SenderDevice.String())
+		return drop("A message from a device its owner revoked was dropped.")
+	case v == deviceForeign:
+		return drop("A message from a device registered to another account was dropped.")
+	}
 	var body string
 	var replyTo *vault.ID
 	switch {
 	case unsupported:
 		body = "This message needs a newer version of Hush."
+	case pt.Content.Kind == e2e.KindChatMeta:
+		// Authentic (Open checked it like any message); applied only from the
+		// owner or an admin of a group or channel.
+		title := pt.Content.ChatMeta.Title
+		switch {
+		case c.Kind == vault.ChatDirect:
+			return drop("A title sent to a 1:1 chat was ignored.")
+		case !e.canManage(c, sender):
+			return drop("A title change from a member who may not rename this chat was ignored.")
+		case validTitle(title) != nil:
+			return drop("A title change with an invalid title was ignored.")
+		}
+		c.Title = title
+		return false, nil
 	case pt.Content.Kind == e2e.KindText:
 		body = pt.Content.Text.Body
-		if strings.HasPrefix(body, titlePrefix) {
-			title := strings.TrimPrefix(body, titlePrefix)
-			if c.Kind != vault.ChatDirect && e.canManage(c, sender) && validTitle(title) == nil {
-				c.Title = title
-			}
-			return false, nil
-		}
 		if r := pt.Content.Text.ReplyTo; !r.IsZero() {
 			id := vault.ID(r)
 			replyTo = &id
@@ -830,7 +869,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		if err := e.putChat(tx, c); err != nil {
+		if err := e.updateChat(tx, c); err != nil {
 			return err
 		}
 		sum, err = e.summary(tx, c)

@@ -15,7 +15,7 @@ import (
 
 // The flusher sends the outbox in order. It keeps up to sendWindow sends in flight
 // (the relay commits the writes of one connection in the order they arrive) and
-// handles each acknowledgement in turn. A message is sealed just before it goes out,
+// hands each acknowledgement, in turn, to the acker (acker.go) to record. A message is sealed just before it goes out,
 // under the chat's newest epoch, so messages written offline use the key that is
 // current when they leave.
 
@@ -114,7 +114,12 @@ func (e *Engine) flush(ctx context.Context) (time.Duration, error) {
 					reload = true
 				}
 				if reload {
-					// The vault holds everything the handoff did, and more.
+					// The vault holds everything the handoff did, and more. Record the
+					// acknowledgements first, so acknowledged items are out of it.
+					if err := e.recordAcks(ctx); err != nil {
+						stop, retryIn = err, flushRetry
+						break
+					}
 					items, more, err := e.outbox(ctx, len(inflight)+2*window, issued)
 					if err != nil {
 						stop, retryIn = err, flushRetry
@@ -239,13 +244,15 @@ func (e *Engine) flush(ctx context.Context) (time.Duration, error) {
 				stop, retryIn = e.sendFailed(ctx, s, err, stale, blocked)
 			}
 		}
-		if len(acked) > 0 {
-			if err := e.applyAcks(ctx, acked, acks); err != nil && stop == nil {
+		if len(acked) > 0 && e.acks.push(acked, acks) >= maxQueuedAcks {
+			// The acker falls behind: record them here before sending more.
+			if err := e.recordAcks(ctx); err != nil && stop == nil {
 				stop, retryIn = err, flushRetry
 			}
 		}
 		if len(issued) > maxIssued {
-			// Done items are out of the vault's outbox, so a reload cannot bring them
+			// Done items are out of the vault's outbox once their acknowledgements
+			// are recorded, which a reload does first, so a reload cannot bring them
 			// back; only a late copy in the handoff could, and the relay answers a
 			// resend with the original acknowledgement.
 			clear(issued)
@@ -401,7 +408,7 @@ func (e *Engine) prepare(ctx context.Context, q queued, keys map[vault.ID]*chatK
 		}
 		content = e2e.Content{Kind: e2e.KindText, Text: t}
 	case outboxTitle:
-		content = e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: titlePrefix + p.Title}}
+		content = e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: p.Title}}
 	}
 	sealed, err := e2e.Seal(e2e.SealParams{
 		Sender:    e.sender,
@@ -512,7 +519,7 @@ func (e *Engine) forgetRotation(ctx context.Context, id vault.ID) error {
 		if c.Extra, err = encodeMeta(meta); err != nil {
 			return err
 		}
-		return e.putChat(tx, c)
+		return e.updateChat(tx, c)
 	})
 }
 

@@ -30,6 +30,10 @@ const (
 	// MaxMembershipChanges caps the accounts one membership change adds, removes or
 	// gives a new role, so that the largest change still fits [MaxContentSize].
 	MaxMembershipChanges = 256
+	// MaxTitleBytes caps a group's or channel's title, in bytes of UTF-8: 256, so
+	// that the 128 characters the UI allows fit in Latin scripts and about 85 in
+	// CJK, while a title stays a line, not a message.
+	MaxTitleBytes = 256
 )
 
 // Kind says what a [Content] does. The values are part of the wire format.
@@ -49,6 +53,9 @@ const (
 	// a message from an admin may change membership: the caller checks the sender
 	// [Open] authenticated against its group state.
 	KindMembership Kind = 5
+	// KindChatMeta sets a group's or channel's metadata (its title). Like
+	// membership, only an admin's may be applied: the caller checks the sender.
+	KindChatMeta Kind = 6
 )
 
 // String names the kind, for logs.
@@ -64,6 +71,8 @@ func (k Kind) String() string {
 		return "reaction"
 	case KindMembership:
 		return "membership"
+	case KindChatMeta:
+		return "chat-meta"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -77,6 +86,7 @@ type Content struct {
 	Delete     *Delete
 	Reaction   *Reaction
 	Membership *Membership
+	ChatMeta   *ChatMeta
 }
 
 // Text is a new message.
@@ -150,6 +160,16 @@ type Membership struct {
 	Roles   []RoleChange
 }
 
+// ChatMeta is a group's or channel's metadata as its sender sets it. It is a
+// snapshot, not a change: every field this version knows is sent each time, and the
+// newest applied message wins. Newer versions may add fields (a description, a
+// picture); older readers ignore what they do not know and still apply the title.
+type ChatMeta struct {
+	// Title names the chat: one line of UTF-8, 1 to [MaxTitleBytes] bytes, without
+	// control characters.
+	Title string
+}
+
 // FileID names an encrypted file in the relay's blob store.
 type FileID [IDSize]byte
 
@@ -217,6 +237,7 @@ type contentWire struct {
 	Added       []memberWire     `cbor:"7,keyasint,omitempty"`
 	Removed     [][]byte         `cbor:"8,keyasint,omitempty"`
 	Roles       []roleWire       `cbor:"9,keyasint,omitempty"`
+	Title       string           `cbor:"10,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -281,7 +302,7 @@ func invalid(format string, args ...any) error {
 
 func (c Content) toWire() (contentWire, error) {
 	set := 0
-	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil} {
+	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil, c.ChatMeta != nil} {
 		if p {
 			set++
 		}
@@ -337,6 +358,11 @@ func (c Content) toWire() (contentWire, error) {
 		for _, r := range m.Roles {
 			w.Roles = append(w.Roles, roleWire{Account: r.Account[:], Role: uint8(r.Role)})
 		}
+	case KindChatMeta:
+		if c.ChatMeta == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		w.Title = c.ChatMeta.Title
 	default:
 		return contentWire{}, fmt.Errorf("%w: %v", ErrUnsupportedKind, c.Kind)
 	}
@@ -359,6 +385,7 @@ const (
 	fieldAdded
 	fieldRemoved
 	fieldRoles
+	fieldTitle
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
@@ -374,6 +401,8 @@ func kindFields(k Kind) (uint16, bool) {
 		return fieldTarget | fieldEmoji | fieldRemove, true
 	case KindMembership:
 		return fieldAdded | fieldRemoved | fieldRoles, true
+	case KindChatMeta:
+		return fieldTitle, true
 	}
 	return 0, false
 }
@@ -388,6 +417,7 @@ func (w contentWire) present() uint16 {
 		{fieldBody, w.Body != ""}, {fieldTarget, w.Target != nil}, {fieldReplyTo, w.ReplyTo != nil},
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
+		{fieldTitle, w.Title != ""},
 	} {
 		if f.set {
 			m |= f.bit
@@ -468,6 +498,11 @@ func (w contentWire) toContent() (Content, error) {
 			return Content{}, err
 		}
 		c.Membership = m
+	case KindChatMeta:
+		if err := checkTitle(w.Title); err != nil {
+			return Content{}, err
+		}
+		c.ChatMeta = &ChatMeta{Title: w.Title}
 	}
 	return c, nil
 }
@@ -569,6 +604,26 @@ func checkFileName(name string) error {
 		return invalid("file name is not UTF-8")
 	case strings.ContainsAny(name, "/\\\x00"):
 		return invalid("file name %q contains a path separator or NUL", name)
+	}
+	return nil
+}
+
+// checkTitle keeps a title to one line of text: a title is shown in places (the
+// chat list, notifications) where a line break or a control character could pass
+// for something else.
+func checkTitle(title string) error {
+	switch {
+	case title == "":
+		return invalid("chat metadata without a title")
+	case len(title) > MaxTitleBytes:
+		return fmt.Errorf("%w: title of %d bytes, the limit is %d", ErrTooLarge, len(title), MaxTitleBytes)
+	case !utf8.ValidString(title):
+		return invalid("title is not UTF-8")
+	}
+	for _, r := range title {
+		if r < 0x20 || r == 0x7f {
+			return invalid("title with control character %U", r)
+		}
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ func validContents(t testing.TB) map[string]Content {
 			Roles:   []RoleChange{{Account: testAccount(t, 36).ID(), Role: RoleAdmin}},
 		}},
 		"membership remove only": {Kind: KindMembership, Membership: &Membership{Removed: []identity.AccountID{testAccount(t, 34).ID()}}},
+		"chat meta":              {Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book club 📚"}},
 	}
 }
 
@@ -158,6 +159,15 @@ func TestEncodeContentRejects(t *testing.T) {
 			Added: []Member{{Role: RoleMember}}}}, ErrInvalidContent},
 		{"membership zero account id", Content{Kind: KindMembership, Membership: &Membership{
 			Removed: []identity.AccountID{{}}}}, ErrInvalidContent},
+		{"chat meta without payload", Content{Kind: KindChatMeta}, ErrInvalidContent},
+		{"chat meta with a text payload", Content{Kind: KindChatMeta, Text: &Text{Body: "x"}}, ErrInvalidContent},
+		{"chat meta and text payloads", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "x"}, Text: &Text{Body: "x"}}, ErrInvalidContent},
+		{"chat meta empty title", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{}}, ErrInvalidContent},
+		{"chat meta title over limit", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: strings.Repeat("t", MaxTitleBytes+1)}}, ErrTooLarge},
+		{"chat meta title not UTF-8", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "\xff"}}, ErrInvalidContent},
+		{"chat meta title with NUL", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "a\x00b"}}, ErrInvalidContent},
+		{"chat meta title with newline", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book\nclub"}}, ErrInvalidContent},
+		{"chat meta title with DEL", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book\x7f"}}, ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +184,8 @@ func TestContentLimitsExactly(t *testing.T) {
 		textContent(strings.Repeat("a", MaxBodyBytes)),
 		textContent(strings.Repeat("世", MaxBodyBytes/3)),
 		{Kind: KindReaction, Reaction: &Reaction{Target: id16(1), Emoji: strings.Repeat("👍", MaxEmojiBytes/4)}},
+		{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: strings.Repeat("t", MaxTitleBytes)}},
+		{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: strings.Repeat("题", MaxTitleBytes/3)}},
 	}
 	atts := make([]Attachment, MaxAttachments)
 	for i := range atts {
@@ -241,6 +253,14 @@ func TestDecodeContentRejects(t *testing.T) {
 		{"membership duplicate", rawContent(t, contentWire{Kind: 5, Removed: [][]byte{target[:], target[:]}}), ErrInvalidContent},
 		{"attachment short file id", rawContent(t, contentWire{Kind: 1, Attachments: []attachmentWire{{FileID: []byte{1}, Key: bytes.Repeat([]byte{1}, 32), Name: "a", MIME: "a/b"}}}), ErrInvalidContent},
 		{"attachment short key", rawContent(t, contentWire{Kind: 1, Attachments: []attachmentWire{{FileID: target[:], Key: []byte{1}, Name: "a", MIME: "a/b"}}}), ErrInvalidContent},
+		{"chat meta without title", rawContent(t, map[int]any{0: 6}), ErrInvalidContent},
+		{"chat meta with body", rawContent(t, contentWire{Kind: 6, Title: "t", Body: "x"}), ErrInvalidContent},
+		{"chat meta with target", rawContent(t, contentWire{Kind: 6, Title: "t", Target: target[:]}), ErrInvalidContent},
+		{"text with title", rawContent(t, contentWire{Kind: 1, Body: "x", Title: "t"}), ErrInvalidContent},
+		{"membership with title", rawContent(t, contentWire{Kind: 5, Removed: [][]byte{target[:]}, Title: "t"}), ErrInvalidContent},
+		{"title over limit", rawContent(t, contentWire{Kind: 6, Title: strings.Repeat("t", MaxTitleBytes+1)}), ErrTooLarge},
+		{"title with control character", rawContent(t, contentWire{Kind: 6, Title: "a\tb"}), ErrInvalidContent},
+		{"title of the wrong type", rawContent(t, map[int]any{0: 6, 10: []byte("t")}), ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,7 +24,8 @@
 //     pinned account key the caller expects), the signature, that the message belongs
 //     to the chat, epoch and message id the caller expects, and only then decrypts.
 //     Every failure is one of the sentinel errors below — never a panic and never a
-//     partial plaintext.
+//     partial plaintext. A reader that opens many messages passes a [CertCache], so
+//     a device's certificate is verified once rather than with every message.
 //
 // The package does no I/O: it neither stores keys nor talks to the relay. Callers keep
 // epoch keys in the vault ([EpochKey.Bytes], [EpochKeyFromBytes]) and decide who is a

@@ -94,6 +94,9 @@ type OpenParams struct {
 	EpochKey  EpochKey
 	MessageID MessageID
 	Sender    identity.AccountPublicKey
+	// Certs, when set, saves verifying a certificate that verified before (see
+	// [CertCache]); nil verifies every certificate.
+	Certs *CertCache
 }
 
 // Header is the clear part of a sealed message. From [ReadHeader] it is only a claim;
@@ -320,7 +323,7 @@ func Open(sealed []byte, o OpenParams) (Plaintext, error) {
 	if err != nil {
 		return Plaintext{}, fmt.Errorf("open: %w", err)
 	}
-	cert, err := identity.ParseCertificate(p.cert)
+	cert, err := o.Certs.parse(p.cert)
 	if err != nil {
 		return Plaintext{}, fmt.Errorf("open: %w: %w", ErrBadSignature, err)
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,18 +67,26 @@ func TestOpenEveryBitFlip(t *testing.T) {
 	w := newWorld(t)
 	id := MessageID(id16(0x12))
 	sealed := w.seal(t, id, textContent("flip me"))
-	o := w.openParams(id)
-	for i := range sealed {
-		for bit := 0; bit < 8; bit++ {
-			bad := bytes.Clone(sealed)
-			bad[i] ^= 1 << bit
-			pt, err := Open(bad, o)
-			if err == nil {
-				t.Fatalf("bit %d of byte %d flipped: accepted as %+v", bit, i, pt.Content)
+	// Without a certificate cache, and with one that already holds the genuine
+	// certificate: a flipped bit in the certificate must not find it there.
+	for _, certs := range []*CertCache{nil, warmCertCache(t, w)} {
+		o := w.openParams(id)
+		o.Certs = certs
+		for i := range sealed {
+			for bit := 0; bit < 8; bit++ {
+				bad := bytes.Clone(sealed)
+				bad[i] ^= 1 << bit
+				pt, err := Open(bad, o)
+				if err == nil {
+					t.Fatalf("bit %d of byte %d flipped: accepted as %+v", bit, i, pt.Content)
+				}
+				if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrWrongSender) {
+					t.Fatalf("bit %d of byte %d flipped: untyped error %v", bit, i, err)
+				}
 			}
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrWrongSender) {
-				t.Fatalf("bit %d of byte %d flipped: untyped error %v", bit, i, err)
-			}
+		}
+		if certs != nil && certs.Len() != warmCerts {
+			t.Errorf("the cache holds %d certificates after the flips, want the %d genuine ones", certs.Len(), warmCerts)
 		}
 	}
 }
@@ -245,16 +254,23 @@ func TestOpenForgeries(t *testing.T) {
 			ErrDecrypt,
 		},
 	}
+	warm := warmCertCache(t, w)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o := w.openParams(id)
-			if tt.name == "header changed under a valid signature" {
-				o.MessageID[0] ^= 1
-			}
-			if _, err := Open(tt.msg, o); !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v, want %v", err, tt.want)
-			}
-		})
+		for _, certs := range []*CertCache{nil, warm} {
+			t.Run(fmt.Sprintf("%s/cache=%v", tt.name, certs != nil), func(t *testing.T) {
+				o := w.openParams(id)
+				o.Certs = certs
+				if tt.name == "header changed under a valid signature" {
+					o.MessageID[0] ^= 1
+				}
+				if _, err := Open(tt.msg, o); !errors.Is(err, tt.want) {
+					t.Fatalf("err = %v, want %v", err, tt.want)
+				}
+			})
+		}
+	}
+	if warm.Len() != warmCerts {
+		t.Errorf("the cache holds %d certificates after the forgeries, want the %d genuine ones", warm.Len(), warmCerts)
 	}
 }
 

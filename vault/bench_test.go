@@ -195,3 +195,58 @@ func newVaultIn(b *testing.B, dir string) (*Vault, string) {
 	}
 	return v, path
 }
+
+// BenchmarkReceiveReads is the reads receiving one message makes, in one View and
+// without a commit (so without fsync): the chat with its members, the chat's
+// cursor, an epoch key, the sender's contact and device. It shows what statement
+// preparation costs next to the queries themselves.
+func BenchmarkReceiveReads(b *testing.B) {
+	v, _ := newVault(b)
+	chat := newChat(b, v)
+	account, device := ID{1}, ID{2}
+	err := v.Update(b.Context(), func(tx *Tx) error {
+		c, err := tx.Chat(chat)
+		if err != nil {
+			return err
+		}
+		c.Members = []Member{{AccountID: account, Role: RoleMember}, {AccountID: ID{3}, Role: RoleOwner}}
+		if err := tx.PutChat(c); err != nil {
+			return err
+		}
+		if err := tx.SetCursor("chat:bench", 7); err != nil {
+			return err
+		}
+		if err := tx.PutEpochKey(chat, 1, make([]byte, 32)); err != nil {
+			return err
+		}
+		if err := tx.PutContact(Contact{AccountID: account, Handle: "bob", SigningKey: make([]byte, 32), EncryptionKey: make([]byte, 32)}); err != nil {
+			return err
+		}
+		return tx.PutDevice(Device{ID: device, AccountID: account, SigningPublic: make([]byte, 32), Certificate: make([]byte, 180)})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		err := v.View(b.Context(), func(tx *Tx) error {
+			if _, err := tx.Chat(chat); err != nil {
+				return err
+			}
+			if _, err := tx.Cursor("chat:bench"); err != nil {
+				return err
+			}
+			if _, err := tx.EpochKey(chat, 1); err != nil {
+				return err
+			}
+			if _, err := tx.Contact(account); err != nil {
+				return err
+			}
+			_, err := tx.Device(device)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

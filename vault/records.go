@@ -138,7 +138,8 @@ type Attachment struct {
 }
 
 // PageCursor marks a position in a chat's message list for [Tx.Messages].
-// The zero PageCursor means "start from the newest message".
+// The zero PageCursor means "start from the newest message". It crosses the UI
+// API as opaque text ([PageCursor.MarshalText]), so callers keep no paging state.
 type PageCursor struct {
 	set      bool
 	pending  int64

@@ -218,6 +218,50 @@ func TestChats(t *testing.T) {
 	}
 }
 
+func TestUpdateChatLeavesMembers(t *testing.T) {
+	v, _ := newVault(t)
+	m1, m2 := newID(t), newID(t)
+	c := Chat{ID: newID(t), Kind: ChatGroup, Title: "group", LastActivity: ts, Members: []Member{{m1, RoleOwner}, {m2, RoleMember}}}
+	update(t, v, func(tx *Tx) error { return tx.PutChat(c) })
+	// Everything but the members changes; the members given are ignored.
+	changed := Chat{ID: c.ID, Kind: ChatChannel, Title: "renamed", LastActivity: ts.Add(time.Hour), Pinned: true, Muted: true,
+		Unread: 7, Extra: []byte{1, 2}, Members: []Member{{newID(t), RoleAdmin}}}
+	update(t, v, func(tx *Tx) error { return tx.UpdateChat(changed) })
+	view(t, v, func(tx *Tx) error {
+		got, err := tx.Chat(c.ID)
+		if err != nil {
+			return err
+		}
+		want := changed
+		want.Members = c.Members
+		if got.Kind != want.Kind || got.Title != want.Title || !got.LastActivity.Equal(want.LastActivity) || got.Pinned != want.Pinned ||
+			got.Muted != want.Muted || got.Unread != want.Unread || !bytes.Equal(got.Extra, want.Extra) || !slices.Equal(got.Members, want.Members) {
+			t.Errorf("after UpdateChat: %+v\nwant %+v", got, want)
+		}
+		all, err := tx.Chats()
+		if err != nil || len(all) != 1 || !all[0].Pinned {
+			t.Errorf("Chats after UpdateChat: %+v, %v (pinned and activity are clear columns)", all, err)
+		}
+		return nil
+	})
+	for _, tt := range []struct {
+		c    Chat
+		want error
+	}{
+		{Chat{ID: newID(t), Kind: ChatGroup}, ErrNotFound},
+		{Chat{ID: c.ID}, ErrInvalid},
+		{Chat{ID: c.ID, Kind: ChatGroup, Unread: -1}, ErrInvalid},
+		{Chat{ID: c.ID, Kind: ChatGroup, Title: "\xff"}, ErrInvalid},
+	} {
+		if err := v.Update(t.Context(), func(tx *Tx) error { return tx.UpdateChat(tt.c) }); !errors.Is(err, tt.want) {
+			t.Errorf("UpdateChat(%+v) = %v, want %v", tt.c, err, tt.want)
+		}
+	}
+	if err := v.View(t.Context(), func(tx *Tx) error { return tx.UpdateChat(c) }); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("UpdateChat in a View = %v", err)
+	}
+}
+
 func TestDraftsAndEpochKeys(t *testing.T) {
 	v, _ := newVault(t)
 	chat := newChat(t, v)

@@ -42,6 +42,9 @@ type Tx struct {
 	sqlTx    *sql.Tx
 	keys     *keySet
 	codec    codec
+	stmts    *stmtCache
+	bound    map[string]*sql.Stmt // prepared statements bound to this transaction
+	busy     map[string]bool      // statements whose rows are open
 	writable bool
 	done     bool
 	wiped    bool // a delete happened: checkpoint after commit
@@ -59,7 +62,13 @@ func (tx *Tx) begin(write bool) error {
 }
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
-	res, err := tx.sqlTx.ExecContext(tx.ctx, q, args...)
+	var res sql.Result
+	var err error
+	if st := tx.stmt(q); st != nil {
+		res, err = st.ExecContext(tx.ctx, args...)
+	} else {
+		res, err = tx.sqlTx.ExecContext(tx.ctx, q, args...)
+	}
 	return res, classify(err)
 }
 
@@ -80,13 +89,33 @@ func (tx *Tx) execOne(q string, args ...any) error {
 	return nil
 }
 
+// queryRow runs a query for one row; the caller scans it at once.
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	if st := tx.stmt(q); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.sqlTx.QueryRowContext(tx.ctx, q, args...)
 }
 
-func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.sqlTx.QueryContext(tx.ctx, q, args...)
-	return rows, classify(err)
+// query runs a query for many rows; the caller must close them.
+func (tx *Tx) query(q string, args ...any) (*stmtRows, error) {
+	st := tx.stmt(q)
+	if st == nil {
+		r, err := tx.sqlTx.QueryContext(tx.ctx, q, args...)
+		if err != nil {
+			return nil, classify(err)
+		}
+		return &stmtRows{Rows: r}, nil
+	}
+	r, err := st.QueryContext(tx.ctx, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if tx.busy == nil {
+		tx.busy = map[string]bool{}
+	}
+	tx.busy[q] = true
+	return &stmtRows{Rows: r, release: func() { delete(tx.busy, q) }}, nil
 }
 
 // seal encodes rec and seals it for (table, data, row).

@@ -39,6 +39,38 @@ func (tx *Tx) PutChat(c Chat) error {
 	return wrap("put chat members", tx.syncMembers(c.ID, c.Members))
 }
 
+// UpdateChat stores a chat's own fields (kind, title, pinned, last activity,
+// muted, unread, extra) and leaves its members as they are; c.Members is not
+// read. It is PutChat for the frequent writes that change no member — a new
+// message's unread count, a read mark — and saves reading the member list to
+// diff it. A chat that does not exist is ErrNotFound.
+func (tx *Tx) UpdateChat(c Chat) error {
+	if err := tx.begin(true); err != nil {
+		return err
+	}
+	c.Members = nil
+	if err := validateChat(c); err != nil {
+		return err
+	}
+	blob, err := tx.seal(tableChats, c.ID[:], &chatRecord{
+		Kind:   c.Kind,
+		Title:  c.Title,
+		Muted:  c.Muted,
+		Unread: c.Unread,
+		Extra:  c.Extra,
+	})
+	if err != nil {
+		return wrap("update chat", err)
+	}
+	pinned := 0
+	if c.Pinned {
+		pinned = 1
+	}
+	err = tx.execOne(`UPDATE chats SET pinned = ?2, last_activity = ?3, data = ?4 WHERE id = ?1`,
+		c.ID[:], pinned, micros(c.LastActivity), blob)
+	return wrap("update chat "+c.ID.String(), err)
+}
+
 func validateChat(c Chat) error {
 	if err := requireID("chat id", c.ID); err != nil {
 		return err

@@ -116,6 +116,7 @@ type Vault struct {
 	log    *slog.Logger
 	codec  codec
 	policy kdfPolicy
+	stmts  *stmtCache
 
 	// mu is held shared by every transaction and exclusively by Close, so
 	// keys are never wiped under a running transaction.
@@ -373,7 +374,7 @@ func Create(ctx context.Context, path string, passphrase []byte, opts Options) (
 	}
 	log.Info("vault: created", "path", path, "schema", len(ms),
 		"kdf_memory_kib", params.Memory, "kdf_time", params.Time, "kdf_threads", params.Threads)
-	return &Vault{db: db, path: path, id: vid, log: log, codec: cdc, policy: pol, keys: keys, params: params}, nil
+	return &Vault{db: db, path: path, id: vid, log: log, codec: cdc, policy: pol, keys: keys, params: params, stmts: newStmtCache()}, nil
 }
 
 // Open unlocks the vault at path. Until the passphrase is verified nothing
@@ -492,7 +493,7 @@ func finishOpen(ctx context.Context, path string, slot keySlot, master []byte, m
 		return nil, err
 	}
 	log.Info("vault: opened", "path", path, "schema_from", from, "schema", to)
-	return &Vault{db: db, path: path, id: slot.vaultID, log: log, codec: cdc, policy: pol, keys: keys, params: slot.params}, nil
+	return &Vault{db: db, path: path, id: slot.vaultID, log: log, codec: cdc, policy: pol, keys: keys, params: slot.params, stmts: newStmtCache()}, nil
 }
 
 // upgradeParams re-wraps the master key under calibrated parameters ("the
@@ -585,6 +586,7 @@ func (v *Vault) Close() error {
 	v.closed = true
 	v.keys.wipe()
 	v.keys = nil
+	v.stmts.close()
 	var errs []error
 	if _, err := v.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
@@ -624,11 +626,12 @@ func (v *Vault) run(ctx context.Context, writable bool, fn func(*Tx) error) (err
 	if v.closed {
 		return ErrClosed
 	}
+	v.stmts.prepareWanted(ctx, v.db)
 	stx, err := v.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !writable})
 	if err != nil {
 		return fmt.Errorf("vault: begin: %w", classify(err))
 	}
-	tx := &Tx{ctx: ctx, sqlTx: stx, keys: v.keys, codec: v.codec, writable: writable}
+	tx := &Tx{ctx: ctx, sqlTx: stx, keys: v.keys, codec: v.codec, stmts: v.stmts, writable: writable}
 	committed := false
 	defer func() {
 		tx.done = true
