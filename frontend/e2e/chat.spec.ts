@@ -38,14 +38,19 @@ async function send(pane: Locator, text: string): Promise<Locator> {
   return bubble(pane, text);
 }
 
+/** The message (an article) that shows `text`, on any of its lines. */
 function bubble(pane: Locator, text: string): Locator {
-  return pane.getByRole('region', { name: 'Messages' }).locator('.bubble').filter({ hasText: text });
+  return pane.getByRole('region', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
 }
 
-/** The bubble whose text is exactly `text` ("note 1", not "note 12"). */
+/**
+ * The message whose text is exactly `text` ("note 1", not "note 12"): its
+ * accessible name is "sender: text".
+ */
 function exactBubble(pane: Locator, text: string): Locator {
-  const body = pane.page().locator('.body').getByText(text, { exact: true });
-  return pane.getByRole('region', { name: 'Messages' }).locator('.bubble').filter({ has: body });
+  const literal = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = new RegExp(`: ${literal}$`);
+  return pane.getByRole('region', { name: 'Messages' }).getByRole('article', { name });
 }
 
 async function openChat(page: Page, name: RegExp | string): Promise<Locator> {
@@ -74,6 +79,9 @@ test('two people: a direct chat, live both ways, with typing and ticks', async (
   const first = await send(alicePane, 'Hi Bob, it is Alice');
   await expect(first).toBeVisible();
   await expect(first.getByRole('img', { name: deliveredOrBetter })).toBeVisible({ timeout: 30_000 });
+  // A screen reader hears who wrote it and the text, then the day, time and status.
+  await expect(first).toHaveAccessibleName('You: Hi Bob, it is Alice');
+  await expect(first).toHaveAccessibleDescription(/^Today, \d{1,2}:\d{2}\b.*, (Sent|Delivered|Read)$/);
 
   // Bob sees the chat appear and the message live.
   const bobPane = await openChat(bob.page, /alice/i);
@@ -144,7 +152,10 @@ test('a group of three: everyone reads everyone, senders are named', async ({ pe
   await expect(bubble(carolPane, 'Welcome to Trio')).toBeVisible({ timeout: 30_000 });
   const fromBob = bubble(carolPane, 'Thanks Alice');
   await expect(fromBob).toBeVisible({ timeout: 30_000 });
-  await expect(fromBob.locator('.sender')).toHaveText(/bob/i);
+  // The first message of a run shows its sender ("@bob" to Carol, who has
+  // not named him), and a screen reader hears it first.
+  await expect(fromBob.getByText(/bob/i)).toBeVisible();
+  await expect(fromBob).toHaveAccessibleName(/^@?bob: Thanks Alice$/i);
   await expect(bubble(alicePane, 'Thanks Alice')).toBeVisible({ timeout: 30_000 });
 
   // The members dialog lists all three with their roles.
@@ -197,26 +208,39 @@ test('a long chat: older pages load at the top without moving the view', async (
   const bobPane = await openChat(bob.page, /alice/i);
   const messages = bobPane.getByRole('region', { name: 'Messages' });
   await expect(exactBubble(bobPane, `note ${total}`)).toBeVisible({ timeout: 30_000 });
-  // Virtualized: far fewer rows in the DOM than messages.
-  expect(await messages.locator('.row').count()).toBeLessThan(60);
+  // Virtualized: far fewer messages in the DOM than in the chat.
+  expect(await messages.getByRole('article').count()).toBeLessThan(60);
 
   // Scroll to the top, page after page, until the first note shows; each
   // time, the note that was at the top must still be on screen afterwards.
   for (let round = 0; round < 10; round++) {
     if (await exactBubble(bobPane, 'note 1').isVisible()) break;
+    const box = await messages.boundingBox();
+    const view = { top: box?.y ?? 0, bottom: (box?.y ?? 0) + (box?.height ?? 0) };
     await messages.evaluate((el) => (el.scrollTop = 0));
-    const topNote = await messages.evaluate((el) => {
-      const top = el.getBoundingClientRect().top;
-      const bubbles = [...el.querySelectorAll<HTMLElement>('.bubble')];
-      const first = bubbles.find((b) => b.getBoundingClientRect().bottom > top);
-      return first?.querySelector('.body')?.textContent?.trim() ?? '';
-    });
-    await expect(messages.getByRole('status')).toBeHidden({ timeout: 15_000 }); // "Loading older messages…"
+    // The topmost message on screen once the list has rendered the top (the
+    // row holding the tab stop stays in the DOM off screen, so "below the top
+    // edge" alone is not enough).
+    let topNote = '';
+    await expect
+      .poll(async () => {
+        topNote = await messages.getByRole('article').evaluateAll((articles, { top, bottom }) => {
+          const first = articles.find((a) => {
+            const r = a.getBoundingClientRect();
+            return r.bottom > top && r.top < bottom;
+          });
+          return first?.getAttribute('aria-label')?.replace(/^[^:]*: /, '') ?? '';
+        }, view);
+        return topNote;
+      })
+      .not.toBe('');
+    const loading = bobPane.getByRole('status').filter({ hasText: 'Loading older messages' });
+    await expect(loading).toBeHidden({ timeout: 15_000 });
     await bob.page.waitForTimeout(300);
-    if (topNote) await expect(exactBubble(bobPane, topNote)).toBeInViewport();
+    await expect(exactBubble(bobPane, topNote)).toBeInViewport();
   }
   await expect(exactBubble(bobPane, 'note 1')).toBeVisible();
-  expect(await messages.locator('.row').count()).toBeLessThan(60);
+  expect(await messages.getByRole('article').count()).toBeLessThan(60);
 });
 
 test('replies: by keyboard or the hover button, quoted on the other side, the quote leads back', async ({

@@ -53,19 +53,26 @@ describe('ChatList', () => {
     expect(within(grace).getByText('Found the bug')).toBeInTheDocument();
     expect(within(grace).getByText('3')).toBeInTheDocument();
     expect(grace).toHaveAccessibleDescription(expect.stringContaining('3 unread.'));
-    expect(within(grace).getByText(/^\d{2}:\d{2}/)).toBeInTheDocument();
+    // Today's time is the clock, in a <time> carrying the exact instant.
+    const time = within(grace).getByRole('time');
+    expect(time).toHaveTextContent(/^\d{2}:\d{2}/);
+    expect(time).toHaveAttribute('datetime', new Date(now - 60_000).toISOString());
+    expect(grace).toHaveAccessibleDescription(expect.stringContaining(time.textContent!));
+    expect(within(grace).queryByRole('img', { name: 'Pinned' })).not.toBeInTheDocument();
 
     const project = screen.getByRole('option', { name: 'Project Hush' });
     expect(project).toHaveAccessibleDescription(expect.stringContaining('Pinned.'));
-    expect(project.querySelector('svg.pin')).not.toBeNull();
-    expect(screen.getByRole('option', { name: 'Alan' }).querySelector('svg.pin')).toBeNull();
+    expect(within(project).getByRole('img', { name: 'Pinned' })).toBeInTheDocument();
+    const alan = screen.getByRole('option', { name: 'Alan' });
+    expect(within(alan).queryByRole('img', { name: 'Pinned' })).not.toBeInTheDocument();
   });
 
   it('says "No messages yet" for a chat without messages, with no time', () => {
     render(ChatList, { props: { chats: [sampleChat({ title: 'Empty' })], filter: '', now } });
     const row = screen.getByRole('option', { name: 'Empty' });
     expect(within(row).getByText('No messages yet')).toBeInTheDocument();
-    expect(row.querySelector('.time')?.textContent).toBe('');
+    expect(within(row).queryByRole('time')).not.toBeInTheDocument();
+    expect(row).not.toHaveAccessibleDescription();
   });
 
   it('moves with the arrow keys, Home and End, and opens with Enter', async () => {

@@ -60,23 +60,25 @@ describe('Conversation', () => {
 
     const box = within(pane).getByRole('textbox', { name: 'Message' });
     await user.type(box, 'hello Bob{Enter}');
-    const bubble = (await within(pane).findByText('hello Bob')).closest('.bubble') as HTMLElement;
-    expect(within(bubble).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
+    const message = await within(pane).findByRole('article', { name: 'You: hello Bob' });
+    expect(within(message).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
     const sent = api.backend.messages.get(direct.id)!.at(-1)!;
     api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'sent', seq: 2 });
-    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Sent' })).toBeInTheDocument());
+    await waitFor(() => expect(within(message).getByRole('img', { name: 'Sent' })).toBeInTheDocument());
     api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'read', seq: 2 });
-    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Read' })).toBeInTheDocument());
+    await waitFor(() => expect(within(message).getByRole('img', { name: 'Read' })).toBeInTheDocument());
   });
 
   it('shows who is typing in the header and reports our own typing', async () => {
     const { api, bob, direct, user } = setup();
     const pane = await open(user, 'Bob');
     api.emit('typing', { chatId: direct.id, accountId: bob.accountId, name: 'Bob' });
-    expect(await within(pane).findByText('Bob is typing…', { selector: '.subtitle' })).toBeInTheDocument();
+    // In the header (a screen reader hears it from a live region too).
+    const header = within(pane).getByRole('button', { name: 'Bob — chat info' });
+    expect(await within(header).findByText('Bob is typing…')).toBeInTheDocument();
     // Bob's message ends it.
     api.emit('message:new', sampleMessage({ chatId: direct.id, senderId: bob.accountId, body: 'done typing' }));
-    await waitFor(() => expect(within(pane).queryByText('Bob is typing…', { selector: '.subtitle' })).not.toBeInTheDocument());
+    await waitFor(() => expect(within(header).queryByText('Bob is typing…')).not.toBeInTheDocument());
     expect(await within(pane).findByText('done typing')).toBeInTheDocument();
 
     await user.type(within(pane).getByRole('textbox', { name: 'Message' }), 'abc');

@@ -3,11 +3,12 @@ import userEvent from '@testing-library/user-event';
 import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, MessagePage } from '../api';
+import { formatClock } from '../format';
 import { Messenger } from '../messenger.svelte';
 import { ConversationStore } from '../stores/conversation.svelte';
 import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
 import { createFakeApi, sampleMessage } from '../testing/fakeApi';
-import { mockLayout } from '../testing/layout';
+import { ROW_PX, mockLayout } from '../testing/layout';
 import MessageList from './MessageList.svelte';
 
 const chatId = 'c'.repeat(32);
@@ -53,14 +54,14 @@ describe('MessageList', () => {
     renderList(conversation);
     const region = screen.getByRole('region', { name: 'Messages' });
     await waitFor(() => expect(within(region).getByText('message 99999')).toBeInTheDocument());
-    const rendered = region.querySelectorAll('.row').length;
+    const rendered = within(region).getAllByRole('article').length;
     // A 600 px viewport of 60 px rows plus overscan: a few dozen, never thousands.
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(60);
     expect(within(region).queryByText('message 0')).not.toBeInTheDocument();
-    // The spacer stands in for the rest: the scrollbar is that of 100k rows.
-    const inner = region.querySelector<HTMLElement>('.inner')!;
-    expect(parseFloat(inner.style.height)).toBeGreaterThan(100_000 * 50);
+    // Yet the scrollbar is that of 100k messages, with the view at its end.
+    expect(region.scrollHeight).toBeGreaterThan(100_000 * 50);
+    expect(region.scrollHeight - region.clientHeight - region.scrollTop).toBeLessThan(ROW_PX);
   });
 
   it('separates days and shows each status tick with its name', async () => {
@@ -79,7 +80,8 @@ describe('MessageList', () => {
 
     expect(await screen.findByText('Today')).toBeInTheDocument();
     expect(screen.getByText('Yesterday')).toBeInTheDocument();
-    expect(screen.getByText(/Monday.*18/)).toBeInTheDocument();
+    // (Anchored: each message's hidden description starts with its day too.)
+    expect(screen.getByText(/^Monday\D*18\D*$/)).toBeInTheDocument();
     for (const [body, tick] of <[string, string][]>[
       ['read one', 'Read'],
       ['delivered one', 'Delivered'],
@@ -87,12 +89,38 @@ describe('MessageList', () => {
       ['pending one', 'Pending'],
       ['failed one', 'Failed to send'],
     ]) {
-      const bubble = screen.getByText(body).closest('.bubble') as HTMLElement;
-      expect(within(bubble).getByRole('img', { name: tick })).toBeInTheDocument();
+      const message = screen.getByRole('article', { name: `You: ${body}` });
+      expect(within(message).getByRole('img', { name: tick })).toBeInTheDocument();
     }
     // Incoming messages have no tick.
-    const incoming = screen.getByText('old news').closest('.bubble') as HTMLElement;
+    const incoming = screen.getByRole('article', { name: 'Bob: old news' });
     expect(within(incoming).queryByRole('img')).not.toBeInTheDocument();
+  });
+
+  it('describes each message by its day, time and, when it is ours, its status', async () => {
+    const yesterday = new Date(2026, 4, 19, 9, 5).getTime();
+    const today = new Date(2026, 4, 20, 14, 30).getTime();
+    const list = [
+      sampleMessage({ id: 'a', chatId, sentAt: yesterday, body: 'morning' }),
+      sampleMessage({ id: 'b', chatId, sentAt: today, outgoing: true, status: 'failed', body: 'lost' }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    renderList(conversation);
+
+    const incoming = await screen.findByRole('article', { name: 'Bob: morning' });
+    expect(incoming).toHaveAccessibleDescription(`Yesterday, ${formatClock(yesterday)}`);
+    const outgoing = screen.getByRole('article', { name: 'You: lost' });
+    expect(outgoing).toHaveAccessibleDescription(`Today, ${formatClock(today)}, Failed to send`);
+    // The visible time is a <time> carrying the exact instant.
+    for (const [message, at] of <[HTMLElement, number][]>[
+      [incoming, yesterday],
+      [outgoing, today],
+    ]) {
+      const time = within(message).getByRole('time');
+      expect(time).toHaveTextContent(formatClock(at));
+      expect(time).toHaveAttribute('datetime', new Date(at).toISOString());
+    }
   });
 
   it('updates a tick when message:status moves the message on', async () => {
@@ -100,10 +128,12 @@ describe('MessageList', () => {
     await conversation.loadLatest();
     renderList(conversation);
     conversation.add(sampleMessage({ id: 'x', chatId, outgoing: true, status: 'pending', body: 'on its way' }));
-    const bubble = (await screen.findByText('on its way')).closest('.bubble') as HTMLElement;
-    expect(within(bubble).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
+    const message = await screen.findByRole('article', { name: 'You: on its way' });
+    expect(within(message).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
+    expect(message).toHaveAccessibleDescription(/, Pending$/);
     conversation.applyStatus({ chatId, messageId: 'x', status: 'delivered', seq: 7 });
-    await waitFor(() => expect(within(bubble).getByRole('img', { name: 'Delivered' })).toBeInTheDocument());
+    await waitFor(() => expect(within(message).getByRole('img', { name: 'Delivered' })).toBeInTheDocument());
+    expect(message).toHaveAccessibleDescription(/, Delivered$/);
   });
 
   it('names senders in groups and shows reply previews', async () => {
@@ -115,11 +145,15 @@ describe('MessageList', () => {
     const conversation = new ConversationStore(chatId, pager(list));
     await conversation.loadLatest();
     renderList(conversation, 'group');
-    const reply = (await screen.findByText('yes!')).closest('.bubble') as HTMLElement;
+    // The first of a run shows its sender above the text.
+    const question = await screen.findByRole('article', { name: 'Carol: lunch?' });
+    expect(within(question).getByText('Carol')).toBeInTheDocument();
+    const reply = screen.getByRole('article', { name: 'Bob: yes!' });
     expect(within(reply).getByText('Bob')).toBeInTheDocument();
-    expect(within(reply).getByText('Carol')).toBeInTheDocument();
-    expect(within(reply).getByText('lunch?')).toBeInTheDocument();
-    const orphan = screen.getByText('about that').closest('.bubble') as HTMLElement;
+    const quote = within(reply).getByRole('button', { name: /^In reply to/ });
+    expect(within(quote).getByText('Carol')).toBeInTheDocument();
+    expect(within(quote).getByText('lunch?')).toBeInTheDocument();
+    const orphan = screen.getByRole('article', { name: 'Bob: about that' });
     expect(within(orphan).getByText('The original message is not loaded')).toBeInTheDocument();
     // Bob's second message in a row does not repeat his name.
     expect(within(orphan).queryByText('Bob')).not.toBeInTheDocument();
