@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"hush/chat"
 	"hush/identity"
 	"hush/vault"
 )
@@ -82,6 +83,11 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	c := s.c
 	if err := checkName("display name", displayName); err != nil {
 		return Profile{}, err
+	}
+	// The name travels with every message; one that could not would make every
+	// send fail.
+	if err := chat.CheckDisplayName(displayName); err != nil {
+		return Profile{}, invalid("The display name must be one line of text, without control or text-direction characters.")
 	}
 	if err := checkPassphrase(passphrase); err != nil {
 		return Profile{}, err

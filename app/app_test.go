@@ -133,6 +133,9 @@ func TestCreateValidation(t *testing.T) {
 	}{
 		{"empty name", "", pass, "display name"},
 		{"long name", strings.Repeat("x", 65), pass, "too long"},
+		{"name of two lines", "Alice\nAdmin", pass, "one line"},
+		{"name with a text-direction override", "\u202eecilA", pass, "text-direction"},
+		{"name not UTF-8", "Al\xffce", pass, "display name"},
 		{"empty passphrase", "A", "", "Enter a passphrase"},
 		{"short passphrase", "A", "short", "too short"},
 	}

@@ -167,7 +167,7 @@ func TestMessagingThroughServices(t *testing.T) {
 		return bob.events.count(chat.EventMessageNew, func(d any) bool { return d.(chat.Message).Body == "hello from the app" }) == 1
 	})
 	list, err := bob.chats.List()
-	if err != nil || len(list) != 1 || list[0].ID != summary.ID || list[0].Unread != 1 || list[0].Title != "@alice" {
+	if err != nil || len(list) != 1 || list[0].ID != summary.ID || list[0].Unread != 1 || list[0].Title != "Alice" {
 		t.Fatalf("Bob's list = %+v, %v", list, err)
 	}
 	page, err := bob.chats.Messages(summary.ID, "", 50)

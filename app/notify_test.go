@@ -77,7 +77,7 @@ func TestNotifications(t *testing.T) {
 		if (len(n) == 1) != st.want || len(n) > 1 {
 			t.Fatalf("%s: notifications %+v", st.name, n)
 		}
-		if st.want && (n[0].Title != "@alice" || n[0].Body != st.wantBody || n[0].ChatID != chatSummary.ID) {
+		if st.want && (n[0].Title != "Alice" || n[0].Body != st.wantBody || n[0].ChatID != chatSummary.ID) {
 			t.Fatalf("%s: notification %+v", st.name, n[0])
 		}
 	}

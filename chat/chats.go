@@ -690,8 +690,9 @@ func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit
 	return page, nil
 }
 
-// checkBody applies the limits of a message text before anything is stored.
-func checkBody(body string) error {
+// checkBody applies the limits of a message text, sent with the display name
+// name, before anything is stored.
+func checkBody(body, name string) error {
 	switch {
 	case strings.TrimSpace(body) == "":
 		return fmt.Errorf("%w: the message is empty", ErrInvalid)
@@ -700,7 +701,7 @@ func checkBody(body string) error {
 	case len(body) > e2e.MaxBodyBytes:
 		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, e2e.MaxBodyBytes)
 	}
-	enc, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: body, ReplyTo: e2e.MessageID{1}}})
+	enc, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: body, ReplyTo: e2e.MessageID{1}, SenderName: name}})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -713,7 +714,10 @@ func checkBody(body string) error {
 // Send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
 func (e *Engine) Send(ctx context.Context, id vault.ID, body string, replyTo *vault.ID) (Message, error) {
-	if err := checkBody(body); err != nil {
+	if e.nameErr != nil {
+		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", e.nameErr)
+	}
+	if err := checkBody(body, e.sendName); err != nil {
 		return Message{}, err
 	}
 	msgID, err := vault.NewID()

@@ -30,6 +30,8 @@ func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountP
 	return e.refreshDevices(ctx, id)
 }
 
+// newContact pins k. Until the account's messages bring the name it chose
+// (names.go), its @handle stands in for its display name.
 func newContact(id vault.ID, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
 	return vault.Contact{
 		AccountID:     id,
@@ -107,7 +109,11 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 				return err
 			}
 			out = old
-			out.Handle, out.DisplayName = h, displayHandle(h)
+			if old.DisplayName == "" || old.DisplayName == displayHandle(old.Handle) {
+				// No name heard yet: the handle stands in for it.
+				out.DisplayName = displayHandle(h)
+			}
+			out.Handle = h
 			if !pinned.Equal(k) {
 				// Same id, other key: impossible for an honest relay (the id is a
 				// hash of the signing key). Keep the pinned key; flag it.

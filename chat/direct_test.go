@@ -30,7 +30,7 @@ func TestDirectChatLive(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "Bob receives", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
 	got := bob.allMessages(t, chatID)
-	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "@alice" || got[0].Seq != 1 {
+	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "Alice" || got[0].Seq != 1 {
 		t.Errorf("Bob's copy = %+v", got[0])
 	}
 	news := of[Message](bob.events, EventMessageNew)
@@ -59,7 +59,7 @@ func TestDirectChatLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Unread != 1 || s.Kind != KindDirect || s.Title != "@bob_1" || !s.CanPost || s.MemberCount != 2 || s.LastMessage != "hi Alice" {
+	if s.Unread != 1 || s.Kind != KindDirect || s.Title != "Bob" || !s.CanPost || s.MemberCount != 2 || s.LastMessage != "hi Alice" {
 		t.Errorf("Alice's summary = %+v", s)
 	}
 	if err := alice.engine.MarkRead(ctx, chatID); err != nil {
@@ -89,7 +89,7 @@ func TestDirectChatLive(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "Bob sees Alice typing", func() bool {
 		ty := of[TypingEvent](bob.events, EventTyping)
-		return len(ty) > 0 && ty[0].ChatID == chatID.String() && ty[0].Name == "@alice"
+		return len(ty) > 0 && ty[0].ChatID == chatID.String() && ty[0].Name == "Alice"
 	})
 
 	// Opening the chat again from either side finds the same chat.

@@ -114,12 +114,16 @@ type Engine struct {
 	sender *e2e.Sender
 	certs  *e2e.CertCache // device certificates verified, shared by every Open
 	name   string
-	emitr  Emitter
-	clk    clock.Clock
-	rnd    func() float64
-	log    *slog.Logger
-	httpc  *http.Client
-	boff   [2]time.Duration
+	// sendName is the display name sent with every text: name if it may travel,
+	// "" if there is none; nameErr says why name may not (then Send refuses).
+	sendName string
+	nameErr  error
+	emitr    Emitter
+	clk      clock.Clock
+	rnd      func() float64
+	log      *slog.Logger
+	httpc    *http.Client
+	boff     [2]time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -236,6 +240,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		rotating:  map[vault.ID]*sync.Mutex{},
 		sendCache: map[vault.ID]sendInfo{},
 		chatGen:   map[vault.ID]uint64{},
+	}
+	if e.name != "" {
+		if e.nameErr = CheckDisplayName(e.name); e.nameErr == nil {
+			e.sendName = e.name
+		}
 	}
 	if e.clk == nil {
 		e.clk = clock.Real()

@@ -375,7 +375,9 @@ type outcome struct {
 	warnings []string
 	summary  *ChatSummary
 	marked   bool
-	last     *vault.Message // the newest message stored
+	last     *vault.Message         // the newest message stored
+	names    map[vault.ID]heardName // the newest sender name of each account
+	retitled []vault.ID             // direct chats whose contact was renamed
 }
 
 // process verifies, decrypts and stores entries of one chat that follow its cursor,
@@ -465,6 +467,9 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 		if err := tx.SetCursor(scope(id), int64(cursor)); err != nil {
 			return err
 		}
+		if err := e.learnNames(tx, &out, names); err != nil {
+			return err
+		}
 		if fromOthers && cursor > meta.MyDelivered {
 			meta.MyDelivered = cursor
 			out.marked = true
@@ -500,6 +505,7 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 	if out.summary != nil {
 		e.emit(EventChatUpdated, *out.summary)
 	}
+	e.emitRetitled(ctx, out.retitled, id)
 	if out.marked {
 		e.queueMark(id)
 	}
@@ -677,7 +683,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	case v == deviceForeign:
 		return drop("A message from a device registered to another account was dropped.")
 	}
-	var body string
+	var body, senderName string
 	var replyTo *vault.ID
 	switch {
 	case unsupported:
@@ -698,6 +704,11 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return false, nil
 	case pt.Content.Kind == e2e.KindText:
 		body = pt.Content.Text.Body
+		if sender != e.meID {
+			// Checked by e2e (a text with an invalid name does not open); the
+			// name is the sender's word about itself, nothing more.
+			senderName = pt.Content.Text.SenderName
+		}
 		if r := pt.Content.Text.ReplyTo; !r.IsZero() {
 			id := vault.ID(r)
 			replyTo = &id
@@ -732,7 +743,12 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		if sentAt.After(c.LastActivity) {
 			c.LastActivity = sentAt
 		}
-		out.news = append(out.news, e.toMessage(tx, m, meta, names))
+		msg := e.toMessage(tx, m, meta, names)
+		if senderName != "" {
+			msg.SenderName = senderName
+			out.hearName(sender, senderName, en.ServerTime)
+		}
+		out.news = append(out.news, msg)
 		out.last = &m
 		return false, nil
 	}

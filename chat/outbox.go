@@ -402,7 +402,7 @@ func (e *Engine) prepare(ctx context.Context, q queued, keys map[vault.ID]*chatK
 			return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 		}
 		m := q.msg
-		t := &e2e.Text{Body: m.Body}
+		t := &e2e.Text{Body: m.Body, SenderName: e.sendName}
 		if m.ReplyTo != nil {
 			t.ReplyTo = e2e.MessageID(*m.ReplyTo)
 		}

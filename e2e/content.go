@@ -34,7 +34,15 @@ const (
 	// that the 128 characters the UI allows fit in Latin scripts and about 85 in
 	// CJK, while a title stays a line, not a message.
 	MaxTitleBytes = 256
+	// MaxSenderNameChars caps the sender's display name carried by a text message,
+	// in characters (code points): 64, the limit of the welcome screen, so that
+	// every name a person can choose travels, in any script. A valid name is thus
+	// at most 4×64 = 256 bytes of UTF-8, which the decoder checks first.
+	MaxSenderNameChars = 64
 )
+
+// maxSenderNameBytes bounds a name in bytes before its characters are counted.
+const maxSenderNameBytes = 4 * MaxSenderNameChars
 
 // Kind says what a [Content] does. The values are part of the wire format.
 type Kind uint8
@@ -97,6 +105,12 @@ type Text struct {
 	ReplyTo MessageID
 	// Attachments are files sent with the message, at most [MaxAttachments].
 	Attachments []Attachment
+	// SenderName is the display name the sender chose for itself, "" when the
+	// sender does not say (older clients). It is authenticated as what the sender's
+	// account says, inside the ciphertext, so the relay never learns it; but it is
+	// self-chosen and may imitate someone else, so it never identifies anyone —
+	// the pinned key and the @handle do. See [CheckSenderName] for its rules.
+	SenderName string
 }
 
 // Edit replaces the body of Target, an earlier text message of the same sender. The
@@ -238,6 +252,7 @@ type contentWire struct {
 	Removed     [][]byte         `cbor:"8,keyasint,omitempty"`
 	Roles       []roleWire       `cbor:"9,keyasint,omitempty"`
 	Title       string           `cbor:"10,keyasint,omitempty"`
+	SenderName  string           `cbor:"11,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -318,6 +333,7 @@ func (c Content) toWire() (contentWire, error) {
 		}
 		t := c.Text
 		w.Body = t.Body
+		w.SenderName = t.SenderName
 		if !t.ReplyTo.IsZero() {
 			w.ReplyTo = t.ReplyTo[:]
 		}
@@ -386,13 +402,14 @@ const (
 	fieldRemoved
 	fieldRoles
 	fieldTitle
+	fieldSenderName
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
 func kindFields(k Kind) (uint16, bool) {
 	switch k {
 	case KindText:
-		return fieldBody | fieldReplyTo | fieldAttachments, true
+		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName, true
 	case KindEdit:
 		return fieldBody | fieldTarget, true
 	case KindDelete:
@@ -417,7 +434,7 @@ func (w contentWire) present() uint16 {
 		{fieldBody, w.Body != ""}, {fieldTarget, w.Target != nil}, {fieldReplyTo, w.ReplyTo != nil},
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
-		{fieldTitle, w.Title != ""},
+		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""},
 	} {
 		if f.set {
 			m |= f.bit
@@ -443,9 +460,14 @@ func (w contentWire) toContent() (Content, error) {
 	c := Content{Kind: k}
 	switch k {
 	case KindText:
-		t := &Text{Body: w.Body}
+		t := &Text{Body: w.Body, SenderName: w.SenderName}
 		if err := checkBody(w.Body, len(w.Attachments) > 0); err != nil {
 			return Content{}, err
+		}
+		if w.SenderName != "" {
+			if err := CheckSenderName(w.SenderName); err != nil {
+				return Content{}, err
+			}
 		}
 		if w.ReplyTo != nil {
 			id, err := messageIDOf(w.ReplyTo, "reply-to id")
@@ -626,6 +648,48 @@ func checkTitle(title string) error {
 		}
 	}
 	return nil
+}
+
+// CheckSenderName reports whether name may travel as [Text.SenderName]: one line of
+// UTF-8, 1 to [MaxSenderNameChars] characters, without control characters, line or
+// paragraph separators, or bidirectional formatting characters. A name is shown
+// next to messages and in the chat list, where any of those could make it pass for
+// something else (another name, a handle, a second line). The error matches
+// [ErrInvalidContent] or [ErrTooLarge]. Callers use it to refuse a name before
+// anything is sent; [EncodeContent] and [DecodeContent] apply it too.
+func CheckSenderName(name string) error {
+	switch {
+	case name == "":
+		return invalid("empty sender name")
+	case len(name) > maxSenderNameBytes:
+		return fmt.Errorf("%w: sender name of %d bytes, the limit is %d characters", ErrTooLarge, len(name), MaxSenderNameChars)
+	case !utf8.ValidString(name):
+		return invalid("sender name is not UTF-8")
+	}
+	if n := utf8.RuneCountInString(name); n > MaxSenderNameChars {
+		return fmt.Errorf("%w: sender name of %d characters, the limit is %d", ErrTooLarge, n, MaxSenderNameChars)
+	}
+	for _, r := range name {
+		if spoofingRune(r) {
+			return invalid("sender name with character %U", r)
+		}
+	}
+	return nil
+}
+
+// spoofingRune reports the characters a name must not hold: C0 and C1 controls,
+// DEL, the line and paragraph separators, and the bidirectional embeddings,
+// overrides and isolates, which can make text display as other text.
+func spoofingRune(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 func checkBody(body string, mayBeEmpty bool) error {

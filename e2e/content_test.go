@@ -39,8 +39,11 @@ func validContents(t testing.TB) map[string]Content {
 			Removed: []identity.AccountID{testAccount(t, 34).ID()},
 			Roles:   []RoleChange{{Account: testAccount(t, 36).ID(), Role: RoleAdmin}},
 		}},
-		"membership remove only": {Kind: KindMembership, Membership: &Membership{Removed: []identity.AccountID{testAccount(t, 34).ID()}}},
-		"chat meta":              {Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book club 📚"}},
+		"membership remove only":        {Kind: KindMembership, Membership: &Membership{Removed: []identity.AccountID{testAccount(t, 34).ID()}}},
+		"chat meta":                     {Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book club 📚"}},
+		"text with sender name":         {Kind: KindText, Text: &Text{Body: "hi Bob", SenderName: "Alice"}},
+		"text with unicode sender name": {Kind: KindText, Text: &Text{Body: "привет", ReplyTo: id16(6), SenderName: "Алиса 🌸 李"}},
+		"attachment with sender name":   {Kind: KindText, Text: &Text{Attachments: []Attachment{testAttachment(3)}, SenderName: "Alice Liddell"}},
 	}
 }
 
@@ -52,7 +55,7 @@ func equalContent(a, b Content) bool {
 	}
 	switch a.Kind {
 	case KindText:
-		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || len(a.Text.Attachments) != len(b.Text.Attachments) {
+		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || a.Text.SenderName != b.Text.SenderName || len(a.Text.Attachments) != len(b.Text.Attachments) {
 			return false
 		}
 		for i, x := range a.Text.Attachments {
@@ -98,6 +101,9 @@ func TestContentRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// named is a text message carrying the sender name n.
+func named(n string) Content { return Content{Kind: KindText, Text: &Text{Body: "hi", SenderName: n}} }
 
 func TestEncodeContentRejects(t *testing.T) {
 	long := strings.Repeat("a", MaxBodyBytes+1)
@@ -168,6 +174,19 @@ func TestEncodeContentRejects(t *testing.T) {
 		{"chat meta title with NUL", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "a\x00b"}}, ErrInvalidContent},
 		{"chat meta title with newline", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book\nclub"}}, ErrInvalidContent},
 		{"chat meta title with DEL", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book\x7f"}}, ErrInvalidContent},
+		{"sender name over limit", named(strings.Repeat("n", MaxSenderNameChars+1)), ErrTooLarge},
+		{"sender name over limit in CJK", named(strings.Repeat("李", MaxSenderNameChars+1)), ErrTooLarge},
+		{"sender name over the byte bound", named(strings.Repeat("\xff", 4*MaxSenderNameChars+1)), ErrTooLarge},
+		{"sender name not UTF-8", named("Al\xffce"), ErrInvalidContent},
+		{"sender name with NUL", named("Al\x00ice"), ErrInvalidContent},
+		{"sender name with newline", named("Alice\nBob"), ErrInvalidContent},
+		{"sender name with tab", named("Alice\t"), ErrInvalidContent},
+		{"sender name with DEL", named("Alice\x7f"), ErrInvalidContent},
+		{"sender name with C1 control", named("Alice\u0085"), ErrInvalidContent},
+		{"sender name with line separator", named("Alice\u2028Bob"), ErrInvalidContent},
+		{"sender name with RTL override", named("\u202eecilA"), ErrInvalidContent},
+		{"sender name with bidi isolate", named("Alice\u2066x\u2069"), ErrInvalidContent},
+		{"sender name with an invalid body", Content{Kind: KindText, Text: &Text{SenderName: "Alice"}}, ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,13 +205,18 @@ func TestContentLimitsExactly(t *testing.T) {
 		{Kind: KindReaction, Reaction: &Reaction{Target: id16(1), Emoji: strings.Repeat("👍", MaxEmojiBytes/4)}},
 		{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: strings.Repeat("t", MaxTitleBytes)}},
 		{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: strings.Repeat("题", MaxTitleBytes/3)}},
+		named("A"),
+		named(strings.Repeat("n", MaxSenderNameChars)),
+		named(strings.Repeat("李", MaxSenderNameChars)),
+		named(strings.Repeat("🌸", MaxSenderNameChars)),
 	}
 	atts := make([]Attachment, MaxAttachments)
 	for i := range atts {
 		atts[i] = testAttachment(byte(i))
 		atts[i].Name = strings.Repeat("n", MaxFileNameBytes)
 	}
-	ok = append(ok, Content{Kind: KindText, Text: &Text{Body: strings.Repeat("b", MaxBodyBytes), Attachments: atts}})
+	ok = append(ok, Content{Kind: KindText, Text: &Text{Body: strings.Repeat("b", MaxBodyBytes), Attachments: atts,
+		SenderName: strings.Repeat("🌸", MaxSenderNameChars)}})
 	big := &Membership{}
 	for i := 0; i < MaxMembershipChanges; i++ {
 		a := testAccount(t, byte(i)).Public()
@@ -261,6 +285,15 @@ func TestDecodeContentRejects(t *testing.T) {
 		{"title over limit", rawContent(t, contentWire{Kind: 6, Title: strings.Repeat("t", MaxTitleBytes+1)}), ErrTooLarge},
 		{"title with control character", rawContent(t, contentWire{Kind: 6, Title: "a\tb"}), ErrInvalidContent},
 		{"title of the wrong type", rawContent(t, map[int]any{0: 6, 10: []byte("t")}), ErrInvalidContent},
+		{"sender name over limit", rawContent(t, contentWire{Kind: 1, Body: "x", SenderName: strings.Repeat("n", MaxSenderNameChars+1)}), ErrTooLarge},
+		{"sender name far over limit", rawContent(t, contentWire{Kind: 1, Body: "x", SenderName: strings.Repeat("n", 10000)}), ErrTooLarge},
+		{"sender name with control character", rawContent(t, contentWire{Kind: 1, Body: "x", SenderName: "Alice\r"}), ErrInvalidContent},
+		{"sender name with RTL override", rawContent(t, contentWire{Kind: 1, Body: "x", SenderName: "\u202eecilA"}), ErrInvalidContent},
+		{"sender name of the wrong type", rawContent(t, map[int]any{0: 1, 1: "x", 11: []byte("Alice")}), ErrInvalidContent},
+		{"sender name not UTF-8", []byte{0xa3, 0x00, 0x01, 0x01, 0x61, 'x', 0x0b, 0x62, 0xff, 0xfe}, ErrInvalidContent},
+		{"edit with sender name", rawContent(t, contentWire{Kind: 2, Target: target[:], Body: "x", SenderName: "Alice"}), ErrInvalidContent},
+		{"reaction with sender name", rawContent(t, contentWire{Kind: 4, Target: target[:], Emoji: "👍", SenderName: "Alice"}), ErrInvalidContent},
+		{"chat meta with sender name", rawContent(t, contentWire{Kind: 6, Title: "t", SenderName: "Alice"}), ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,6 +317,52 @@ func TestDecodeContentIgnoresUnknownFields(t *testing.T) {
 	c, err := DecodeContent(b)
 	if err != nil || c.Text == nil || c.Text.Body != "hi" {
 		t.Fatalf("got %+v, %v", c, err)
+	}
+}
+
+// TestDecodeContentWithoutSenderName: a text from an older client, which never
+// sends a name, stays valid and decodes with none.
+func TestDecodeContentWithoutSenderName(t *testing.T) {
+	for _, in := range [][]byte{
+		rawContent(t, contentWire{Kind: 1, Body: "hi"}),
+		rawContent(t, map[int]any{0: 1, 1: "hi"}),
+		rawContent(t, map[int]any{0: 1, 1: "hi", 11: ""}), // present but empty: the same as absent
+	} {
+		c, err := DecodeContent(in)
+		if err != nil || c.Text == nil || c.Text.Body != "hi" || c.Text.SenderName != "" {
+			t.Fatalf("DecodeContent(%x) = %+v, %v", in, c, err)
+		}
+	}
+}
+
+func TestCheckSenderName(t *testing.T) {
+	tests := []struct {
+		name string
+		want error // nil: accepted
+	}{
+		{"Alice", nil},
+		{"Alice Liddell-Smith, Jr.", nil},
+		{"@alice", nil}, // allowed: the UI shows the real handle beside it
+		{"Ἀλίκη", nil},
+		{"مريم", nil},
+		{"👩‍💻", nil},
+		{strings.Repeat("n", MaxSenderNameChars), nil},
+		{strings.Repeat("👍", MaxSenderNameChars), nil},
+		{"", ErrInvalidContent},
+		{strings.Repeat("n", MaxSenderNameChars+1), ErrTooLarge},
+		{strings.Repeat("👍", MaxSenderNameChars+1), ErrTooLarge},
+		{"a\x1bb", ErrInvalidContent},
+		{"a\u009bb", ErrInvalidContent},
+		{"a\u2029b", ErrInvalidContent},
+		{"a\u202ab", ErrInvalidContent},
+		{"a\u2067b", ErrInvalidContent},
+		{"\xc3", ErrInvalidContent},
+	}
+	for _, tt := range tests {
+		err := CheckSenderName(tt.name)
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("CheckSenderName(%q) = %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }
 
