@@ -25,33 +25,37 @@ const (
 	authTimedOut
 )
 
-// conn is one device's WebSocket. Its read loop (serve) reads and handles requests in
-// order; its write loop sends two bounded queues:
+// conn is one device's WebSocket. Its read loop reads and handles requests in order.
+// What the relay sends it waits in one bounded FIFO queue, written by a write loop
+// that runs only while the queue holds something, so an idle connection costs one
+// parked goroutine and no queue memory. The queue holds two kinds of frames:
 //
-//   - resp holds responses to this device's own requests. Every request takes a slot
-//     (of MaxInFlight) before it is handled and gives it back only when its response
-//     has been written, so resp never overflows and a device that reads slowly only
-//     slows its own requests down.
-//   - push holds pushes from other connections' commits. Those must never wait for
-//     this device, so a full push queue closes the connection as a slow consumer.
+//   - responses to this device's own requests. Every request takes a slot (of
+//     MaxInFlight) before it is handled and gives it back only when its response
+//     has been written, so responses never exceed MaxInFlight and a device that reads
+//     slowly only slows its own requests down.
+//   - pushes from other connections' commits. Those must never wait for this device,
+//     so more than SendQueue pushes waiting closes the connection as a slow consumer.
 type conn struct {
 	s      *Server
 	ws     *websocket.Conn
 	cork   *corkConn
 	host   string // the host the device must sign
-	log    *slog.Logger
+	remote string
 	ctx    context.Context
 	cancel context.CancelFunc
+	slots  chan struct{} // requests whose response is not written yet
 
-	resp       chan []byte   // responses; each holds a slot until written
-	push       chan []byte   // pushes and connection errors
-	slots      chan struct{} // requests whose response is not written yet
-	closing    chan struct{} // closed to make the write loop flush and close
-	writerDone chan struct{}
-	closeOnce  sync.Once
-	closeCode  websocket.StatusCode
-	closeWhy   string
-	flush      bool // whether the write loop sends the queue before closing
+	mu        sync.Mutex // guards the fields down to writers
+	out       frameQueue
+	pushes    int  // pushes in out
+	writing   bool // a write loop is running
+	closing   bool // a close was asked for (or writing failed): queue nothing more
+	flush     bool // whether the write loop sends the queue before closing
+	ended     bool // the connection is being torn down: start no write loop
+	closeCode websocket.StatusCode
+	closeWhy  string
+	writers   sync.WaitGroup // the write loop; Add only under mu and before ended
 
 	challenge wire.Challenge
 	authState atomic.Int32
@@ -66,18 +70,61 @@ type conn struct {
 	bad    int
 }
 
+// outFrame is an encoded frame waiting to be written.
+type outFrame struct {
+	b    []byte
+	resp bool // a response: its request slot is freed once it is written
+}
+
+// minQueue is the first allocation of a connection's frame queue.
+const minQueue = 8
+
+// frameQueue is a FIFO ring of frames that holds no memory while empty (after
+// release). Its size is bounded by its users: MaxInFlight responses plus SendQueue
+// pushes plus a few connection errors.
+type frameQueue struct {
+	buf  []outFrame // len is 0 or a power of two
+	head int
+	n    int
+}
+
+func (q *frameQueue) push(f outFrame) {
+	if q.n == len(q.buf) {
+		nb := make([]outFrame, max(minQueue, 2*len(q.buf)))
+		k := copy(nb, q.buf[q.head:])
+		copy(nb[k:], q.buf[:q.head])
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = f
+	q.n++
+}
+
+func (q *frameQueue) pop() (outFrame, bool) {
+	if q.n == 0 {
+		return outFrame{}, false
+	}
+	f := q.buf[q.head]
+	q.buf[q.head] = outFrame{}
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	return f, true
+}
+
+// release frees the ring if it is empty.
+func (q *frameQueue) release() {
+	if q.n == 0 {
+		q.buf, q.head = nil, 0
+	}
+}
+
 func newConn(s *Server, ws *websocket.Conn, cork *corkConn, host, remote string) *conn {
 	c := &conn{
-		s:          s,
-		ws:         ws,
-		cork:       cork,
-		host:       host,
-		log:        s.log.With("remote", remote),
-		resp:       make(chan []byte, s.limits.MaxInFlight),
-		push:       make(chan []byte, s.limits.SendQueue),
-		slots:      make(chan struct{}, s.limits.MaxInFlight),
-		closing:    make(chan struct{}),
-		writerDone: make(chan struct{}),
+		s:      s,
+		ws:     ws,
+		cork:   cork,
+		host:   host,
+		remote: remote,
+		slots:  make(chan struct{}, s.limits.MaxInFlight),
 	}
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	_, _ = rand.Read(c.challenge[:])
@@ -85,23 +132,25 @@ func newConn(s *Server, ws *websocket.Conn, cork *corkConn, host, remote string)
 	return c
 }
 
-// serve runs the connection until it closes.
-func (c *conn) serve() {
-	go c.writeLoop()
-	defer func() {
-		c.s.hub.drop(c)
-		select {
-		case <-c.closing:
-			// A close was asked for: let the write loop flush the queue (the error
-			// that explains the close) and run the close handshake. Its writes have
-			// timeouts, so this ends.
-			<-c.writerDone
-		default:
-		}
-		c.cancel()
-		<-c.writerDone
-		c.ws.CloseNow()
-	}()
+// logf logs about this connection at level, naming its peer and, once known, its
+// device. The attributes are built only when the level is enabled, so a connection
+// keeps no logger of its own.
+func (c *conn) logf(level slog.Level, msg string, args ...any) {
+	if !c.s.log.Enabled(c.ctx, level) {
+		return
+	}
+	attrs := []any{"remote", c.remote}
+	if c.authState.Load() == authDone {
+		attrs = append(attrs, "account", c.account.String(), "device", c.device.String())
+	}
+	c.s.log.Log(c.ctx, level, msg, append(attrs, args...)...)
+}
+
+// open greets the device and runs its authentication; it reports whether the device
+// may go on to the read loop. It runs on the HTTP handler's goroutine, which ends
+// afterwards, so the deep stack that authentication grows does not stay with the
+// connection.
+func (c *conn) open() bool {
 	now := c.s.clock.Now()
 	c.pushBody(&wire.Hello{
 		Versions:   []uint16{wire.Version},
@@ -118,11 +167,41 @@ func (c *conn) serve() {
 	stop := c.s.clock.AfterFunc(c.s.limits.AuthTimeout, c.authTimeout)
 	ok := c.authenticate()
 	stop()
-	if !ok {
-		return
+	if ok {
+		c.bucket = newBucket(c.s.limits.RatePerSecond, c.s.limits.Burst, c.s.clock.Now())
 	}
-	c.bucket = newBucket(c.s.limits.RatePerSecond, c.s.limits.Burst, c.s.clock.Now())
-	c.readLoop()
+	return ok
+}
+
+// teardown ends the connection after its read side stopped: it unregisters it, lets
+// a requested close finish (the write loop flushes the error that explains it and
+// runs the close handshake, both bounded by timeouts), then closes the socket and
+// waits for the write loop.
+func (c *conn) teardown() {
+	c.s.hub.drop(c)
+	c.mu.Lock()
+	c.ended = true
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		c.writers.Wait()
+	}
+	c.cancel()
+	c.ws.CloseNow()
+	c.writers.Wait()
+	c.mu.Lock()
+	for {
+		f, ok := c.out.pop()
+		if !ok {
+			break
+		}
+		if f.resp {
+			c.release()
+		}
+	}
+	c.out.release()
+	c.mu.Unlock()
+	c.cork.releaseReadBuf()
 }
 
 func (c *conn) authTimeout() {
@@ -141,7 +220,7 @@ func (c *conn) fail(reqID uint64, err *wire.Error) {
 
 // authenticate runs the Hello/Auth exchange; it reports whether the device may go on.
 func (c *conn) authenticate() bool {
-	typ, data, err := c.ws.Read(c.ctx)
+	typ, data, err := c.ws.Read(context.Background()) // see readLoop
 	if err != nil {
 		return false
 	}
@@ -177,7 +256,6 @@ func (c *conn) authenticate() bool {
 	c.account = wire.AccountID(cert.Account.ID())
 	c.device = wire.DeviceID(cert.Device.ID())
 	c.accountKey = cert.Account
-	c.log = c.log.With("account", c.account.String(), "device", c.device.String())
 	// Bind before checking revocation: a revocation that commits after the check then
 	// finds this connection in the hub and closes it.
 	if !c.s.hub.bind(c, c.s.limits.MaxConnsPerAccount) {
@@ -190,7 +268,7 @@ func (c *conn) authenticate() bool {
 		return false
 	}
 	c.reply(f.ReqID, &wire.AuthOK{AccountID: c.account, DeviceID: c.device, ServerTime: wire.Millis(c.s.clock.Now()), NewAccount: newAccount})
-	c.log.DebugContext(c.ctx, "device authenticated", "new_account", newAccount)
+	c.logf(slog.LevelDebug, "device authenticated", "new_account", newAccount)
 	return true
 }
 
@@ -235,10 +313,14 @@ func sameAccountKey(stored []byte, k identity.AccountPublicKey) bool {
 // readLoop handles requests until the connection closes.
 func (c *conn) readLoop() {
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		// Reads and writes get a context that never ends: given one that can, the
+		// WebSocket library arms a callback on every call. A blocked read ends when
+		// the socket is closed instead (teardown, Shutdown, a failed write), and
+		// writes are bounded by the cork's write deadline.
+		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			if s := websocket.CloseStatus(err); s == -1 && c.ctx.Err() == nil {
-				c.log.DebugContext(c.ctx, "connection read ended", "err", err)
+				c.logf(slog.LevelDebug, "connection read ended", "err", err)
 			}
 			return
 		}
@@ -278,124 +360,149 @@ func (c *conn) badFrame(reqID uint64, err *wire.Error) bool {
 	c.bad++
 	c.reply(reqID, err)
 	if c.bad >= c.s.limits.MaxBadFrames {
-		c.log.InfoContext(c.ctx, "closing connection after malformed frames", "count", c.bad, "last", err.Message)
+		c.logf(slog.LevelInfo, "closing connection after malformed frames", "count", c.bad, "last", err.Message)
 		c.close(websocket.StatusPolicyViolation, "too many malformed frames")
 		return false
 	}
 	return true
 }
 
-// writeLoop sends queued frames until the connection closes. Whatever is queued
-// when it wakes up goes out in one flush (see corkConn).
+// enqueue adds a frame to the queue and makes sure a write loop runs. The caller
+// holds mu.
+func (c *conn) enqueueLocked(f outFrame) {
+	c.out.push(f)
+	c.startWriterLocked()
+}
+
+func (c *conn) startWriterLocked() {
+	if c.writing || c.ended {
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
+}
+
+// writeLoop sends queued frames until the queue is empty, then ends; the next frame
+// queued starts it again. Whatever is queued when it looks goes out in one flush
+// (see corkConn). After a close was asked for it sends what is queued (unless the
+// connection is being dropped as a slow consumer) and runs the close handshake.
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	for {
-		var err error
-		select {
-		case b := <-c.resp:
-			c.cork.cork()
-			err = c.write(b)
-			c.release()
-		case b := <-c.push:
-			c.cork.cork()
-			err = c.write(b)
-		case <-c.closing:
-			c.cork.cork()
-			for flushed := !c.flush; !flushed; {
-				select {
-				case b := <-c.resp:
-					flushed = c.write(b) != nil
-					c.release()
-				case b := <-c.push:
-					flushed = c.write(b) != nil
-				default:
-					flushed = true
-				}
-			}
-			c.cork.uncork()
-			c.ws.Close(c.closeCode, c.closeWhy)
-			c.cancel()
-			return
-		case <-c.ctx.Done():
+		c.mu.Lock()
+		if c.closing && (!c.flush || c.out.n == 0) {
+			c.mu.Unlock()
+			c.finishClose()
 			return
 		}
-		for n := 1; err == nil && n < maxFramesPerFlush; n++ {
-			select {
-			case b := <-c.resp:
-				err = c.write(b)
+		if c.out.n == 0 {
+			c.writing = false
+			c.out.release()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		c.cork.cork()
+		var err error
+		for n := 0; err == nil && n < maxFramesPerFlush; n++ {
+			c.mu.Lock()
+			f, ok := c.out.pop()
+			if ok && !f.resp {
+				c.pushes--
+			}
+			c.mu.Unlock()
+			if !ok {
+				break
+			}
+			err = c.ws.Write(context.Background(), websocket.MessageBinary, f.b) // see readLoop
+			if f.resp {
 				c.release()
-			case b := <-c.push:
-				err = c.write(b)
-			default:
-				n = maxFramesPerFlush
 			}
 		}
 		if uerr := c.cork.uncork(); err == nil {
 			err = uerr
 		}
 		if err != nil {
+			// The device is gone or stopped reading for longer than the write
+			// timeout: the connection is dead.
+			c.mu.Lock()
+			c.closing, c.flush = true, false
+			c.mu.Unlock()
 			c.cancel()
+			c.ws.CloseNow()
 			return
 		}
 	}
 }
 
-func (c *conn) write(b []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, c.s.limits.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageBinary, b)
+// finishClose ends the write side after a close was asked for.
+func (c *conn) finishClose() {
+	c.mu.Lock()
+	flush, code, why := c.flush, c.closeCode, c.closeWhy
+	c.mu.Unlock()
+	if flush {
+		c.ws.Close(code, why)
+	}
+	// Without flush, whoever asked (a slow consumer, a failed write) closes the
+	// socket itself.
+	c.cancel()
 }
 
 // close makes the write loop send what is queued, then close with code.
 func (c *conn) close(code websocket.StatusCode, why string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeWhy, c.flush = code, why, true
-		close(c.closing)
-	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing, c.flush, c.closeCode, c.closeWhy = true, true, code, why
+	c.startWriterLocked()
 }
 
 // send queues an encoded push. It never blocks: a connection that cannot keep up is
 // closed with a policy violation instead of slowing anyone else.
 func (c *conn) send(b []byte) {
-	if c.ctx.Err() != nil {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.ended {
 		return
 	}
-	select {
-	case c.push <- b:
-	default:
-		c.closeOnce.Do(func() {
-			c.log.Info("closing slow connection", "queued", len(c.push))
-			c.closeCode, c.closeWhy = websocket.StatusPolicyViolation, "slow consumer"
-			close(c.closing)
-			// The write loop may be stuck in a write to this very client; Close
-			// interrupts it (after its own timeout at worst) without blocking us.
-			go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer")
-		})
+	if c.pushes >= c.s.limits.SendQueue {
+		c.logf(slog.LevelInfo, "closing slow connection", "queued", c.pushes)
+		c.closing, c.closeCode, c.closeWhy = true, websocket.StatusPolicyViolation, "slow consumer"
+		c.startWriterLocked()
+		// The write loop may be stuck in a write to this very client; Close
+		// interrupts it (after its own timeout at worst) without blocking us.
+		go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer")
+		return
 	}
+	c.pushes++
+	c.enqueueLocked(outFrame{b: b})
 }
 
 // reply encodes and queues the response to a request, handing the request's slot to
-// the queue. The queue has room for every slot, so this never blocks.
+// the queue.
 func (c *conn) reply(reqID uint64, body wire.Body) {
 	b, err := wire.Encode(reqID, body)
 	if err != nil {
-		c.log.Error("encode response", "type", body.Type(), "err", err)
+		c.logf(slog.LevelError, "encode response", "type", body.Type(), "err", err)
 		b, _ = wire.Encode(reqID, &wire.Error{Code: wire.CodeInternal, Message: "internal error"})
 	}
-	select {
-	case c.resp <- b:
-	default:
-		// Unreachable while every response holds a slot.
-		c.log.Error("response queue overflow")
-		c.release()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if (c.closing && !c.flush) || c.ended {
+		c.release() // nobody will write it
+		return
 	}
+	c.enqueueLocked(outFrame{b: b, resp: true})
 }
 
 // pushBody encodes and queues a push (request id 0) for this connection.
 func (c *conn) pushBody(body wire.Body) {
 	b, err := wire.Encode(0, body)
 	if err != nil {
-		c.log.Error("encode push", "type", body.Type(), "err", err)
+		c.logf(slog.LevelError, "encode push", "type", body.Type(), "err", err)
 		return
 	}
 	c.send(b)
@@ -418,7 +525,7 @@ func (c *conn) wireError(err error) *wire.Error {
 	case errors.Is(err, context.Canceled):
 		return &wire.Error{Code: wire.CodeShuttingDown, Message: "connection closing"}
 	default:
-		c.log.Error("request failed", "err", err)
+		c.logf(slog.LevelError, "request failed", "err", err)
 		return &wire.Error{Code: wire.CodeInternal, Message: "internal error"}
 	}
 }

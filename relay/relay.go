@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,13 +244,24 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if host == "" {
 		host = r.Host
 	}
-	c := newConn(s, ws, cw.conn, host, r.RemoteAddr)
+	c := newConn(s, ws, cw.conn, strings.Clone(host), r.RemoteAddr)
 	if !s.hub.track(c, &s.connsWG) {
 		ws.Close(websocket.StatusGoingAway, "relay shutting down")
 		return
 	}
-	defer s.connsWG.Done()
-	c.serve()
+	if !c.open() {
+		c.teardown()
+		s.connsWG.Done()
+		return
+	}
+	// The read loop runs on a fresh goroutine and this handler returns: net/http then
+	// frees the request, its connection state and this goroutine's grown stack, which
+	// would otherwise stay with every idle connection.
+	go func() {
+		defer s.connsWG.Done()
+		defer c.teardown()
+		c.readLoop()
+	}()
 }
 
 // submit hands a write to the commit loop, unless the relay is shutting down.
