@@ -98,18 +98,25 @@ func (c *Core) withEngine(fn func(ctx context.Context, e *chat.Engine) error) er
 	return messagingError(fn(ctx, e))
 }
 
+// engineResult is withEngine for calls that return a value.
+func engineResult[T any](c *Core, fn func(ctx context.Context, e *chat.Engine) (T, error)) (T, error) {
+	var out T
+	err := c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
+		out, err = fn(ctx, e)
+		return err
+	})
+	return out, err
+}
+
 // ChatService lists chats and their messages, sends, and manages members. All
 // methods need the vault unlocked.
 type ChatService struct{ c *Core }
 
 // List returns the chat list: pinned chats first, then by latest activity.
 func (s *ChatService) List() ([]ChatSummary, error) {
-	var out []ChatSummary
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.List(ctx)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]ChatSummary, error) {
+		return e.List(ctx)
 	})
-	return out, err
 }
 
 // OpenDirect returns the 1:1 chat with an account, creating it if needed.
@@ -118,12 +125,9 @@ func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	var out ChatSummary
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.OpenDirect(ctx, id)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+		return e.OpenDirect(ctx, id)
 	})
-	return out, err
 }
 
 // CreateGroup creates a group owned by this account.
@@ -132,12 +136,9 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	var out ChatSummary
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.CreateGroup(ctx, title, ids)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+		return e.CreateGroup(ctx, title, ids)
 	})
-	return out, err
 }
 
 // CreateChannel creates a channel owned by this account; subscribers read only.
@@ -146,12 +147,9 @@ func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatS
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	var out ChatSummary
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.CreateChannel(ctx, title, ids)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+		return e.CreateChannel(ctx, title, ids)
 	})
-	return out, err
 }
 
 // Members returns a chat's members.
@@ -160,12 +158,9 @@ func (s *ChatService) Members(chatID string) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Member
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.Members(ctx, id)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+		return e.Members(ctx, id)
 	})
-	return out, err
 }
 
 // AddMembers adds accounts to a group or channel.
@@ -178,12 +173,9 @@ func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, 
 	if err != nil {
 		return nil, err
 	}
-	var out []Member
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.AddMembers(ctx, id, ids)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+		return e.AddMembers(ctx, id, ids)
 	})
-	return out, err
 }
 
 // RemoveMember removes an account from a group or channel and rotates the chat key.
@@ -196,12 +188,9 @@ func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Member
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.RemoveMember(ctx, id, acct)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+		return e.RemoveMember(ctx, id, acct)
 	})
-	return out, err
 }
 
 // SetRole changes a member's role: "admin" or "member" (there is one owner).
@@ -214,12 +203,9 @@ func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) 
 	if err != nil {
 		return nil, err
 	}
-	var out []Member
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.SetRole(ctx, id, acct, role)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+		return e.SetRole(ctx, id, acct, role)
 	})
-	return out, err
 }
 
 // Leave leaves a group or channel.
@@ -238,12 +224,9 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 	if err != nil {
 		return MessagePage{}, err
 	}
-	var out MessagePage
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.Messages(ctx, id, before, limit)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (MessagePage, error) {
+		return e.Messages(ctx, id, before, limit)
 	})
-	return out, err
 }
 
 // Send writes a message; it stays pending in the outbox until the relay
@@ -261,12 +244,9 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 		}
 		reply = &r
 	}
-	var out Message
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.Send(ctx, id, body, reply)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Message, error) {
+		return e.Send(ctx, id, body, reply)
 	})
-	return out, err
 }
 
 // MarkRead marks everything received in a chat as read.
@@ -293,12 +273,9 @@ func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error)
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	var out ChatSummary
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.SetPinned(ctx, id, pinned)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+		return e.SetPinned(ctx, id, pinned)
 	})
-	return out, err
 }
 
 // ContactService finds people by handle and keeps their pinned keys. All methods
@@ -307,32 +284,23 @@ type ContactService struct{ c *Core }
 
 // RegisterHandle claims @handle for this account at the relay.
 func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
-	var out Connection
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.RegisterHandle(ctx, handle)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Connection, error) {
+		return e.RegisterHandle(ctx, handle)
 	})
-	return out, err
 }
 
 // Add looks a handle up and pins the account's keys on first use.
 func (s *ContactService) Add(handle string) (Contact, error) {
-	var out Contact
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.AddContact(ctx, handle)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Contact, error) {
+		return e.AddContact(ctx, handle)
 	})
-	return out, err
 }
 
 // List returns every contact.
 func (s *ContactService) List() ([]Contact, error) {
-	var out []Contact
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.Contacts(ctx)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Contact, error) {
+		return e.Contacts(ctx)
 	})
-	return out, err
 }
 
 // SafetyNumber returns the number to compare with a contact out of band.
@@ -341,12 +309,9 @@ func (s *ContactService) SafetyNumber(accountID string) (SafetyNumber, error) {
 	if err != nil {
 		return SafetyNumber{}, err
 	}
-	var out SafetyNumber
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.SafetyNumber(ctx, id)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (SafetyNumber, error) {
+		return e.SafetyNumber(ctx, id)
 	})
-	return out, err
 }
 
 // MarkVerified records that the safety number was compared (or withdraws it).
@@ -355,10 +320,7 @@ func (s *ContactService) MarkVerified(accountID string, verified bool) (Contact,
 	if err != nil {
 		return Contact{}, err
 	}
-	var out Contact
-	err = s.c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = e.MarkVerified(ctx, id, verified)
-		return err
+	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Contact, error) {
+		return e.MarkVerified(ctx, id, verified)
 	})
-	return out, err
 }
