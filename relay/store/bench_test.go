@@ -1,0 +1,126 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"hush/relay/store"
+	"hush/sync/wire"
+)
+
+// BenchmarkCommitLatency replays the relay's commit loop without the network: 1 KiB
+// messages arrive at a fixed 10 000 per second (open loop) in 10 direct chats, and a
+// single writer commits whatever has arrived in one durable transaction, as
+// relay.writer does, with the same statements (insert, usage update). It reports the
+// latency from each message's arrival to the end of its commit — the part of the
+// relay's ack latency that the store and the disk decide, checkpoints included.
+//
+//	go test ./relay/store/ -run '^$' -bench CommitLatency -benchtime 100000x
+func BenchmarkCommitLatency(b *testing.B) {
+	const (
+		rate  = 10000
+		chats = 10
+	)
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(b.TempDir(), "relay.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var cs []*store.Chat
+	if err := s.Write(ctx, func(tx store.Tx) error {
+		for i := range chats {
+			a, p := wire.AccountID{byte(i), 1}, wire.AccountID{byte(i), 2}
+			for _, id := range []wire.AccountID{a, p} {
+				if err := tx.CreateAccount(ctx, store.Account{ID: id, PublicKey: make([]byte, 64), CreatedAt: 1}); err != nil {
+					return err
+				}
+			}
+			c := &store.Chat{ID: wire.NewChatID(), Kind: wire.KindDirect, CreatedBy: a, Epoch: 1, Members: map[wire.AccountID]*store.Member{
+				a: {Role: wire.RoleOwner}, p: {Role: wire.RoleMember},
+			}}
+			if err := tx.CreateChat(ctx, c, 1); err != nil {
+				return err
+			}
+			cs = append(cs, c)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	ct := make([]byte, 1024)
+	rand.Read(ct)
+
+	arrivals := make(chan int, b.N)
+	interval := time.Second / rate
+	b.ResetTimer()
+	start := time.Now()
+	go func() {
+		for i := range b.N {
+			if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+			arrivals <- i
+		}
+		close(arrivals)
+	}()
+	lat := make([]time.Duration, 0, b.N)
+	batch := make([]int, 0, 4096)
+	commits := 0
+	for first := range arrivals {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case i, ok := <-arrivals:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, i)
+			default:
+				break fill
+			}
+		}
+		if err := s.Write(ctx, func(tx store.Tx) error {
+			used := map[wire.AccountID]int64{}
+			for _, i := range batch {
+				c := cs[i%chats]
+				sender := c.CreatedBy
+				e := wire.Entry{Seq: c.LastSeq + 1, MsgID: wire.NewMsgID(), SenderAccount: sender, Epoch: 1, ServerTime: int64(i), Ciphertext: ct}
+				seq, _, _, err := tx.InsertMessage(ctx, c, e)
+				if err != nil {
+					return err
+				}
+				c.LastSeq = seq
+				used[sender] += int64(len(ct))
+			}
+			for a, n := range used {
+				if err := tx.AddUsage(ctx, a, n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		commits++
+		now := time.Now()
+		for _, i := range batch {
+			lat = append(lat, now.Sub(start.Add(time.Duration(i)*interval)))
+		}
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/float64(commits), "msgs/commit")
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(0.999), "p99.9-ms")
+	b.ReportMetric(q(1), "max-ms")
+}
