@@ -524,11 +524,7 @@ func (e *Engine) AddMembers(ctx context.Context, id vault.ID, accounts []vault.I
 // requireEpoch notes that the next message must use at least epoch.
 func (e *Engine) requireEpoch(ctx context.Context, id vault.ID, epoch uint64) error {
 	return e.v.Update(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
@@ -610,11 +606,7 @@ func (e *Engine) SetPinned(ctx context.Context, id vault.ID, pinned bool) (ChatS
 func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
 	var s ChatSummary
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
@@ -657,11 +649,7 @@ func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit
 	var page MessagePage
 	var next vault.PageCursor
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		_, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}

@@ -102,6 +102,19 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 }
 
 // decodeMeta parses what encodeMeta wrote; an empty field is a fresh state.
+// chatWithMeta reads a chat and decodes the engine's metadata stored with it.
+func chatWithMeta(tx *vault.Tx, id vault.ID) (vault.Chat, chatMeta, error) {
+	c, err := tx.Chat(id)
+	if err != nil {
+		return vault.Chat{}, chatMeta{}, err
+	}
+	meta, err := decodeMeta(c.Extra)
+	if err != nil {
+		return vault.Chat{}, chatMeta{}, err
+	}
+	return c, meta, nil
+}
+
 func decodeMeta(b []byte) (chatMeta, error) {
 	if len(b) == 0 {
 		return chatMeta{Version: metaVersion}, nil

@@ -118,11 +118,7 @@ func (e *Engine) storeEpoch(ctx context.Context, id vault.ID, k wire.EpochKey) e
 	}
 	var authorized []identity.AccountPublicKey
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
@@ -152,11 +148,7 @@ func (e *Engine) keepEpoch(ctx context.Context, id vault.ID, epoch uint64, key e
 	conflict := false
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		conflict = false
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
@@ -224,11 +216,7 @@ func (e *Engine) signersAt(tx *vault.Tx, c *vault.Chat, meta *chatMeta, epoch ui
 func (e *Engine) rotateIfDue(ctx context.Context, id vault.ID, eager bool) {
 	var due, allowed bool
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}

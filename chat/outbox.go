@@ -436,11 +436,7 @@ func (e *Engine) currentKey(ctx context.Context, id vault.ID) (*chatKey, error) 
 		var ck *chatKey
 		var due bool
 		err := e.v.View(ctx, func(tx *vault.Tx) error {
-			c, err := tx.Chat(id)
-			if err != nil {
-				return err
-			}
-			meta, err := decodeMeta(c.Extra)
+			_, meta, err := chatWithMeta(tx, id)
 			if err != nil {
 				return err
 			}
@@ -507,11 +503,7 @@ func (e *Engine) currentKey(ctx context.Context, id vault.ID) (*chatKey, error) 
 // refused it: someone else already rotated, or the role does not allow it).
 func (e *Engine) forgetRotation(ctx context.Context, id vault.ID) error {
 	return e.v.Update(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
