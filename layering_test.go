@@ -17,13 +17,13 @@ func TestLayering(t *testing.T) {
 		{"hush/app", []string{"github.com/wailsapp/wails", "hush/browsermode", "hush/relay"}},
 		{"hush/chat", []string{"github.com/wailsapp/wails", "hush/app", "hush/browsermode", "hush/relay"}},
 		{"hush/sync/relayclient", []string{"hush/app", "hush/chat", "hush/vault", "hush/relay", "github.com/wailsapp/wails"}},
-		{"hush/vault", []string{"hush/"}},
-		{"hush/identity", []string{"hush/"}},
-		{"hush/e2e", []string{"hush/vault", "hush/app", "hush/chat", "hush/sync", "hush/relay"}},
+		{"hush/vault", []string{"hush/app", "hush/chat", "hush/sync", "hush/relay", "hush/identity", "hush/chatcrypto"}},
+		{"hush/identity", []string{"hush/app", "hush/chat", "hush/sync", "hush/relay", "hush/vault", "hush/chatcrypto"}},
+		{"hush/chatcrypto", []string{"hush/vault", "hush/app", "hush/chat", "hush/sync", "hush/relay"}},
 		{"hush/browsermode", []string{"hush/"}},
 		{"hush/datadir", []string{"hush/"}},
 		{"hush/clock", []string{"hush/"}},
-		{"hush/relay", []string{"hush/vault", "hush/app", "hush/chat", "hush/e2e", "hush/sync/relayclient", "github.com/wailsapp/wails"}},
+		{"hush/relay", []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", "github.com/wailsapp/wails"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pkg, func(t *testing.T) {

@@ -155,7 +155,7 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 	defer clear(dEnc)
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		if err := tx.PutAccount(vault.Account{
-			ID:            vault.ID(acct.ID()),
+			ID:            acct.ID(),
 			DisplayName:   displayName,
 			SigningSeed:   aSign,
 			EncryptionKey: aEnc,
@@ -165,8 +165,8 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 		}
 		dp := dev.Public()
 		if err := tx.PutDevice(vault.Device{
-			ID:               vault.ID(dev.ID()),
-			AccountID:        vault.ID(acct.ID()),
+			ID:               dev.ID(),
+			AccountID:        acct.ID(),
 			Name:             deviceName,
 			SigningPublic:    dp.SigningKey(),
 			EncryptionPublic: dp.EncryptionKey().Bytes(),

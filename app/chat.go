@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"hush/chat"
+	"hush/ids"
 	"hush/vault"
 )
 
@@ -27,7 +28,7 @@ func (e coreEmitter) Emit(name string, data any) {
 func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 	var cert []byte
 	err := s.vault.View(ctx, func(tx *vault.Tx) error {
-		d, err := tx.Device(vault.ID(s.device.ID()))
+		d, err := tx.Device(s.device.ID())
 		if err != nil {
 			return err
 		}
@@ -121,7 +122,7 @@ func (s *ChatService) List() ([]ChatSummary, error) {
 
 // OpenDirect returns the 1:1 chat with an account, creating it if needed.
 func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
-	id, err := parseID("account", accountID)
+	id, err := parseID[ids.Account](accountID)
 	if err != nil {
 		return ChatSummary{}, err
 	}
@@ -132,7 +133,7 @@ func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 
 // CreateGroup creates a group owned by this account.
 func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary, error) {
-	ids, err := parseIDs("account", memberIDs)
+	ids, err := parseIDs[ids.Account](memberIDs)
 	if err != nil {
 		return ChatSummary{}, err
 	}
@@ -143,7 +144,7 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 
 // CreateChannel creates a channel owned by this account; subscribers read only.
 func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatSummary, error) {
-	ids, err := parseIDs("account", subscriberIDs)
+	ids, err := parseIDs[ids.Account](subscriberIDs)
 	if err != nil {
 		return ChatSummary{}, err
 	}
@@ -154,7 +155,7 @@ func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatS
 
 // Members returns a chat's members.
 func (s *ChatService) Members(chatID string) ([]Member, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +166,11 @@ func (s *ChatService) Members(chatID string) ([]Member, error) {
 
 // AddMembers adds accounts to a group or channel.
 func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := parseIDs("account", accountIDs)
+	ids, err := parseIDs[ids.Account](accountIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +181,11 @@ func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, 
 
 // RemoveMember removes an account from a group or channel and rotates the chat key.
 func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return nil, err
 	}
-	acct, err := parseID("account", accountID)
+	acct, err := parseID[ids.Account](accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +196,11 @@ func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 
 // SetRole changes a member's role: "admin" or "member" (there is one owner).
 func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return nil, err
 	}
-	acct, err := parseID("account", accountID)
+	acct, err := parseID[ids.Account](accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) 
 
 // Leave leaves a group or channel.
 func (s *ChatService) Leave(chatID string) error {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return err
 	}
@@ -220,7 +221,7 @@ func (s *ChatService) Leave(chatID string) error {
 // Messages returns a page of messages, newest first; before is "" or a page's
 // nextBefore.
 func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return MessagePage{}, err
 	}
@@ -232,13 +233,13 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 // Send writes a message; it stays pending in the outbox until the relay
 // acknowledges it. replyTo is "" or the id of a message in the same chat.
 func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return Message{}, err
 	}
-	var reply *vault.ID
+	var reply *ids.Message
 	if replyTo != "" {
-		r, err := parseID("message", replyTo)
+		r, err := parseID[ids.Message](replyTo)
 		if err != nil {
 			return Message{}, err
 		}
@@ -251,7 +252,7 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 
 // MarkRead marks everything received in a chat as read.
 func (s *ChatService) MarkRead(chatID string) error {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return err
 	}
@@ -260,7 +261,7 @@ func (s *ChatService) MarkRead(chatID string) error {
 
 // Typing tells the other members this user is typing (never stored).
 func (s *ChatService) Typing(chatID string) error {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return err
 	}
@@ -269,7 +270,7 @@ func (s *ChatService) Typing(chatID string) error {
 
 // SetPinned pins or unpins a chat.
 func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error) {
-	id, err := parseID("chat", chatID)
+	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return ChatSummary{}, err
 	}
@@ -305,7 +306,7 @@ func (s *ContactService) List() ([]Contact, error) {
 
 // SafetyNumber returns the number to compare with a contact out of band.
 func (s *ContactService) SafetyNumber(accountID string) (SafetyNumber, error) {
-	id, err := parseID("account", accountID)
+	id, err := parseID[ids.Account](accountID)
 	if err != nil {
 		return SafetyNumber{}, err
 	}
@@ -316,7 +317,7 @@ func (s *ContactService) SafetyNumber(accountID string) (SafetyNumber, error) {
 
 // MarkVerified records that the safety number was compared (or withdraws it).
 func (s *ContactService) MarkVerified(accountID string, verified bool) (Contact, error) {
-	id, err := parseID("account", accountID)
+	id, err := parseID[ids.Account](accountID)
 	if err != nil {
 		return Contact{}, err
 	}

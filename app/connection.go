@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"hush/chat"
+	"hush/ids"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -144,18 +145,19 @@ func detail(err error) string {
 	return s
 }
 
-func parseID(what, s string) (vault.ID, error) {
-	id, err := vault.ParseID(s)
-	if err != nil || id.IsZero() {
-		return vault.ID{}, invalid(fmt.Sprintf("%q is not a valid %s id.", s, what))
+// parseID parses an id the UI sent, wording a bad one for people.
+func parseID[T ids.Any](s string) (T, error) {
+	id, err := ids.Parse[T](s)
+	if err != nil || id == (T{}) {
+		return T{}, invalid(fmt.Sprintf("%q is not a valid %s id.", s, id.Kind()))
 	}
 	return id, nil
 }
 
-func parseIDs(what string, ss []string) ([]vault.ID, error) {
-	out := make([]vault.ID, 0, len(ss))
+func parseIDs[T ids.Any](ss []string) ([]T, error) {
+	out := make([]T, 0, len(ss))
 	for _, s := range ss {
-		id, err := parseID(what, s)
+		id, err := parseID[T](s)
 		if err != nil {
 			return nil, err
 		}

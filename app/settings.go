@@ -161,7 +161,7 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 		ctx, cancel := defaultContext()
 		defer cancel()
 		err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
-			d, err := tx.Device(vault.ID(sess.device.ID()))
+			d, err := tx.Device(sess.device.ID())
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/vault"
 )
 
@@ -157,7 +159,7 @@ func BenchmarkOpenLargeChat(b *testing.B) {
 	for base := 0; base < total; base += 2000 {
 		err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
 			for i := base; i < base+2000; i++ {
-				id, _ := vault.NewID()
+				id := ids.New[ids.Message]()
 				from := alice.id()
 				if i%3 == 0 {
 					from = bob.id()
@@ -166,7 +168,7 @@ func BenchmarkOpenLargeChat(b *testing.B) {
 					ID: id, ChatID: chatID, Seq: int64(i + 1), SenderAccount: from,
 					SentAt: now.Add(time.Duration(i-total) * time.Second),
 					Body:   fmt.Sprintf("history message %d, a line of ordinary length for a chat", i),
-					Status: vault.StatusSent,
+					Status: policy.StatusSent,
 				}); err != nil {
 					return err
 				}

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 	"hush/vault"
 )
@@ -30,7 +32,7 @@ const (
 	maxPageSize     = 200
 )
 
-func directChatID(a, b vault.ID) vault.ID {
+func directChatID(a, b ids.Account) ids.Chat {
 	if bytes.Compare(a[:], b[:]) > 0 {
 		a, b = b, a
 	}
@@ -38,68 +40,68 @@ func directChatID(a, b vault.ID) vault.ID {
 	h.Write([]byte(directChatLabel))
 	h.Write(a[:])
 	h.Write(b[:])
-	var id vault.ID
+	var id ids.Chat
 	copy(id[:], h.Sum(nil))
 	return id
 }
 
-func vaultKind(k wire.Kind) (vault.ChatKind, bool) {
+func vaultKind(k policy.ChatKind) (policy.ChatKind, bool) {
 	switch k {
-	case wire.KindDirect:
-		return vault.ChatDirect, true
-	case wire.KindGroup:
-		return vault.ChatGroup, true
-	case wire.KindChannel:
-		return vault.ChatChannel, true
+	case policy.KindDirect:
+		return policy.KindDirect, true
+	case policy.KindGroup:
+		return policy.KindGroup, true
+	case policy.KindChannel:
+		return policy.KindChannel, true
 	}
 	return 0, false
 }
 
-func kindName(k vault.ChatKind) string {
+func kindName(k policy.ChatKind) string {
 	switch k {
-	case vault.ChatDirect:
+	case policy.KindDirect:
 		return KindDirect
-	case vault.ChatChannel:
+	case policy.KindChannel:
 		return KindChannel
 	}
 	return KindGroup
 }
 
-func vaultRole(r wire.Role) vault.Role {
+func vaultRole(r policy.Role) policy.Role {
 	switch r {
-	case wire.RoleOwner:
-		return vault.RoleOwner
-	case wire.RoleAdmin:
-		return vault.RoleAdmin
+	case policy.RoleOwner:
+		return policy.RoleOwner
+	case policy.RoleAdmin:
+		return policy.RoleAdmin
 	}
-	return vault.RoleMember
+	return policy.RoleMember
 }
 
-func roleName(r vault.Role) string {
+func roleName(r policy.Role) string {
 	switch r {
-	case vault.RoleOwner:
+	case policy.RoleOwner:
 		return RoleOwner
-	case vault.RoleAdmin:
+	case policy.RoleAdmin:
 		return RoleAdmin
-	case vault.RoleMember:
+	case policy.RoleMember:
 		return RoleMember
 	}
 	return ""
 }
 
 // canPost reports whether role may send in a chat of kind.
-func canPost(kind vault.ChatKind, role vault.Role) bool {
+func canPost(kind policy.ChatKind, role policy.Role) bool {
 	if role == 0 {
 		return false
 	}
-	return kind != vault.ChatChannel || role == vault.RoleOwner || role == vault.RoleAdmin
+	return kind != policy.KindChannel || role == policy.RoleOwner || role == policy.RoleAdmin
 }
 
 // statusOf derives a message's state: own relayed messages are delivered or read
 // once another member's position passed them.
-func statusOf(m vault.Message, meta chatMeta, me vault.ID) string {
+func statusOf(m vault.Message, meta chatMeta, me ids.Account) string {
 	switch {
-	case m.Status == vault.StatusFailed:
+	case m.Status == policy.StatusFailed:
 		return StatusFailed
 	case m.Seq == 0:
 		return StatusPending
@@ -117,7 +119,7 @@ func statusOf(m vault.Message, meta chatMeta, me vault.ID) string {
 }
 
 // nameOf returns how the UI names an account.
-func (e *Engine) nameOf(tx *vault.Tx, id vault.ID, cache nameCache) string {
+func (e *Engine) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
 	if id == e.meID {
 		return e.name
 	}
@@ -169,7 +171,7 @@ func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, na
 		CanPost:     canPost(c.Kind, role),
 		MemberCount: len(c.Members),
 	}
-	if c.Kind == vault.ChatDirect {
+	if c.Kind == policy.KindDirect {
 		for _, m := range c.Members {
 			if m.AccountID != e.meID {
 				s.Title = e.nameOf(tx, m.AccountID, names)
@@ -216,7 +218,7 @@ func (e *Engine) List(ctx context.Context) ([]ChatSummary, error) {
 		}
 		out = make([]ChatSummary, 0, len(chats))
 		for _, c := range chats {
-			if c.Kind == vault.ChatSecret {
+			if c.Kind == policy.KindSecret {
 				continue
 			}
 			s, err := e.summary(tx, c)
@@ -234,7 +236,7 @@ func (e *Engine) List(ctx context.Context) ([]ChatSummary, error) {
 }
 
 // Summary returns one chat's list row.
-func (e *Engine) Summary(ctx context.Context, id vault.ID) (ChatSummary, error) {
+func (e *Engine) Summary(ctx context.Context, id ids.Chat) (ChatSummary, error) {
 	var s ChatSummary
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
@@ -247,7 +249,7 @@ func (e *Engine) Summary(ctx context.Context, id vault.ID) (ChatSummary, error) 
 	return s, notFound(err, "chat", id)
 }
 
-func notFound(err error, what string, id vault.ID) error {
+func notFound(err error, what string, id fmt.Stringer) error {
 	if errors.Is(err, vault.ErrNotFound) {
 		return fmt.Errorf("%w: %s %s", ErrNotFound, what, id)
 	}
@@ -255,7 +257,7 @@ func notFound(err error, what string, id vault.ID) error {
 }
 
 // OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
-func (e *Engine) OpenDirect(ctx context.Context, account vault.ID) (ChatSummary, error) {
+func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (ChatSummary, error) {
 	if account == e.meID {
 		return ChatSummary{}, fmt.Errorf("%w: a chat with yourself", ErrInvalid)
 	}
@@ -266,13 +268,13 @@ func (e *Engine) OpenDirect(ctx context.Context, account vault.ID) (ChatSummary,
 		return ChatSummary{}, err
 	}
 	id := directChatID(e.meID, account)
-	create := &wire.CreateChat{ChatID: wire.ChatID(id), Kind: wire.KindDirect, Members: []wire.Member{{AccountID: wire.AccountID(account), Role: wire.RoleMember}}}
+	create := &wire.CreateChat{ChatID: ids.Chat(id), Kind: policy.KindDirect, Members: []wire.Member{{AccountID: ids.Account(account), Role: policy.RoleMember}}}
 	info, err := doAs[*wire.ChatInfo](ctx, e, create)
 	if errors.Is(err, wire.ErrConflict) {
 		// The other side created it first, or someone squats the id.
-		info, err = doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: wire.ChatID(id)})
+		info, err = doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: ids.Chat(id)})
 		if err != nil || !isDirectPair(info, e.meID, account) {
-			create.ChatID = wire.NewChatID()
+			create.ChatID = ids.New[ids.Chat]()
 			info, err = doAs[*wire.ChatInfo](ctx, e, create)
 		}
 	}
@@ -282,13 +284,13 @@ func (e *Engine) OpenDirect(ctx context.Context, account vault.ID) (ChatSummary,
 	return e.adopt(ctx, *info)
 }
 
-func isDirectPair(info *wire.ChatInfo, a, b vault.ID) bool {
-	if info == nil || info.Kind != wire.KindDirect || len(info.Members) != 2 {
+func isDirectPair(info *wire.ChatInfo, a, b ids.Account) bool {
+	if info == nil || info.Kind != policy.KindDirect || len(info.Members) != 2 {
 		return false
 	}
 	seen := 0
 	for _, m := range info.Members {
-		if id := vault.ID(m.AccountID); id == a || id == b {
+		if id := m.AccountID; id == a || id == b {
 			seen++
 		}
 	}
@@ -297,7 +299,7 @@ func isDirectPair(info *wire.ChatInfo, a, b vault.ID) bool {
 
 // adopt stores a chat just created or joined and gives it its first epoch.
 func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (ChatSummary, error) {
-	id := vault.ID(info.ChatID)
+	id := info.ChatID
 	present, err := e.applyChatInfo(ctx, info)
 	if err != nil {
 		return ChatSummary{}, err
@@ -316,25 +318,25 @@ func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (ChatSummary, er
 }
 
 // CreateGroup creates a group with this account as owner and the given members.
-func (e *Engine) CreateGroup(ctx context.Context, title string, members []vault.ID) (ChatSummary, error) {
-	return e.create(ctx, wire.KindGroup, title, members)
+func (e *Engine) CreateGroup(ctx context.Context, title string, members []ids.Account) (ChatSummary, error) {
+	return e.create(ctx, policy.KindGroup, title, members)
 }
 
 // CreateChannel creates a channel: this account (owner) posts, subscribers read.
-func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []vault.ID) (ChatSummary, error) {
-	return e.create(ctx, wire.KindChannel, title, subscribers)
+func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []ids.Account) (ChatSummary, error) {
+	return e.create(ctx, policy.KindChannel, title, subscribers)
 }
 
 // validTitle applies e2e's rules for titles (one line of text, at most
-// e2e.MaxTitleBytes), so a title accepted here can always be sent, and a received
+// chatcrypto.MaxTitleBytes), so a title accepted here can always be sent, and a received
 // one is held to the same rules.
 func validTitle(t string) error {
 	if strings.TrimSpace(t) == "" {
 		return fmt.Errorf("%w: enter a title", ErrInvalid)
 	}
-	_, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: t}})
+	_, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: t}})
 	switch {
-	case errors.Is(err, e2e.ErrTooLarge):
+	case errors.Is(err, chatcrypto.ErrTooLarge):
 		return fmt.Errorf("%w: titles have at most %d bytes", ErrTooLong, maxTitleBytes)
 	case err != nil:
 		return fmt.Errorf("%w: the title must be one line of text", ErrInvalid)
@@ -342,22 +344,22 @@ func validTitle(t string) error {
 	return nil
 }
 
-func (e *Engine) create(ctx context.Context, kind wire.Kind, title string, members []vault.ID) (ChatSummary, error) {
+func (e *Engine) create(ctx context.Context, kind policy.ChatKind, title string, members []ids.Account) (ChatSummary, error) {
 	title = strings.TrimSpace(title)
 	if err := validTitle(title); err != nil {
 		return ChatSummary{}, err
 	}
-	list, err := e.memberList(members, wire.RoleMember)
+	list, err := e.memberList(members, policy.RoleMember)
 	if err != nil {
 		return ChatSummary{}, err
 	}
 	for _, m := range list {
-		if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+		if _, err := e.pinAccount(ctx, m.AccountID); err != nil {
 			return ChatSummary{}, err
 		}
 	}
-	id := vault.ID(wire.NewChatID())
-	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.CreateChat{ChatID: wire.ChatID(id), Kind: kind, Members: list})
+	id := ids.New[ids.Chat]()
+	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.CreateChat{ChatID: ids.Chat(id), Kind: kind, Members: list})
 	if err != nil {
 		return ChatSummary{}, err
 	}
@@ -368,25 +370,25 @@ func (e *Engine) create(ctx context.Context, kind wire.Kind, title string, membe
 }
 
 // memberList checks account ids for a membership request.
-func (e *Engine) memberList(ids []vault.ID, role wire.Role) ([]wire.Member, error) {
-	if len(ids) >= wire.MaxChatMembers {
+func (e *Engine) memberList(accounts []ids.Account, role policy.Role) ([]wire.Member, error) {
+	if len(accounts) >= wire.MaxChatMembers {
 		return nil, fmt.Errorf("%w: at most %d members", ErrTooLong, wire.MaxChatMembers-1)
 	}
-	seen := map[vault.ID]bool{}
-	out := make([]wire.Member, 0, len(ids))
-	for _, id := range ids {
+	seen := map[ids.Account]bool{}
+	out := make([]wire.Member, 0, len(accounts))
+	for _, id := range accounts {
 		if id.IsZero() || id == e.meID || seen[id] {
 			continue
 		}
 		seen[id] = true
-		out = append(out, wire.Member{AccountID: wire.AccountID(id), Role: role})
+		out = append(out, wire.Member{AccountID: ids.Account(id), Role: role})
 	}
 	return out, nil
 }
 
 // setTitle stores the chat with its title and queues the message that tells the
 // members.
-func (e *Engine) setTitle(ctx context.Context, id vault.ID, title string, info wire.ChatInfo) error {
+func (e *Engine) setTitle(ctx context.Context, id ids.Chat, title string, info wire.ChatInfo) error {
 	if _, err := e.applyChatInfo(ctx, info); err != nil {
 		return err
 	}
@@ -394,10 +396,7 @@ func (e *Engine) setTitle(ctx context.Context, id vault.ID, title string, info w
 	if err != nil {
 		return err
 	}
-	item, err := vault.NewID()
-	if err != nil {
-		return err
-	}
+	item := ids.New[ids.Message]()
 	err = e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
 		if err != nil {
@@ -417,7 +416,7 @@ func (e *Engine) setTitle(ctx context.Context, id vault.ID, title string, info w
 }
 
 // Members returns a chat's members.
-func (e *Engine) Members(ctx context.Context, id vault.ID) ([]Member, error) {
+func (e *Engine) Members(ctx context.Context, id ids.Chat) ([]Member, error) {
 	var out []Member
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
@@ -443,9 +442,9 @@ func (e *Engine) Members(ctx context.Context, id vault.ID) ([]Member, error) {
 }
 
 // chatRole returns the chat's kind and this account's role in it.
-func (e *Engine) chatRole(ctx context.Context, id vault.ID) (vault.ChatKind, vault.Role, error) {
-	var kind vault.ChatKind
-	var role vault.Role
+func (e *Engine) chatRole(ctx context.Context, id ids.Chat) (policy.ChatKind, policy.Role, error) {
+	var kind policy.ChatKind
+	var role policy.Role
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
 		if err != nil {
@@ -458,15 +457,15 @@ func (e *Engine) chatRole(ctx context.Context, id vault.ID) (vault.ChatKind, vau
 }
 
 // updateMembers sends a membership change and stores the result.
-func (e *Engine) updateMembers(ctx context.Context, id vault.ID, u *wire.UpdateMembers) (*wire.ChatInfo, error) {
+func (e *Engine) updateMembers(ctx context.Context, id ids.Chat, u *wire.UpdateMembers) (*wire.ChatInfo, error) {
 	kind, _, err := e.chatRole(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if kind == vault.ChatDirect {
+	if kind == policy.KindDirect {
 		return nil, fmt.Errorf("%w: the members of a 1:1 chat cannot change", ErrForbidden)
 	}
-	u.ChatID = wire.ChatID(id)
+	u.ChatID = ids.Chat(id)
 	info, err := doAs[*wire.ChatInfo](ctx, e, u)
 	if errors.Is(err, wire.ErrForbidden) {
 		return nil, fmt.Errorf("%w: %w", ErrForbidden, err)
@@ -482,8 +481,8 @@ func (e *Engine) updateMembers(ctx context.Context, id vault.ID, u *wire.UpdateM
 
 // AddMembers adds accounts to a group or channel. The chat key rotates so the new
 // members can read what follows (not what came before), and they are told the title.
-func (e *Engine) AddMembers(ctx context.Context, id vault.ID, accounts []vault.ID) ([]Member, error) {
-	list, err := e.memberList(accounts, wire.RoleMember)
+func (e *Engine) AddMembers(ctx context.Context, id ids.Chat, accounts []ids.Account) ([]Member, error) {
+	list, err := e.memberList(accounts, policy.RoleMember)
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +490,7 @@ func (e *Engine) AddMembers(ctx context.Context, id vault.ID, accounts []vault.I
 		return e.Members(ctx, id)
 	}
 	for _, m := range list {
-		if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+		if _, err := e.pinAccount(ctx, m.AccountID); err != nil {
 			return nil, err
 		}
 	}
@@ -522,7 +521,7 @@ func (e *Engine) AddMembers(ctx context.Context, id vault.ID, accounts []vault.I
 }
 
 // requireEpoch notes that the next message must use at least epoch.
-func (e *Engine) requireEpoch(ctx context.Context, id vault.ID, epoch uint64) error {
+func (e *Engine) requireEpoch(ctx context.Context, id ids.Chat, epoch uint64) error {
 	return e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
@@ -537,11 +536,11 @@ func (e *Engine) requireEpoch(ctx context.Context, id vault.ID, epoch uint64) er
 }
 
 // RemoveMember removes an account and rotates the chat key to leave it out.
-func (e *Engine) RemoveMember(ctx context.Context, id, account vault.ID) ([]Member, error) {
+func (e *Engine) RemoveMember(ctx context.Context, id ids.Chat, account ids.Account) ([]Member, error) {
 	if account == e.meID {
 		return nil, fmt.Errorf("%w: use Leave to leave a chat", ErrInvalid)
 	}
-	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []wire.AccountID{wire.AccountID(account)}}); err != nil {
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []ids.Account{ids.Account(account)}}); err != nil {
 		return nil, err
 	}
 	if err := e.rotate(ctx, id); err != nil {
@@ -552,19 +551,19 @@ func (e *Engine) RemoveMember(ctx context.Context, id, account vault.ID) ([]Memb
 }
 
 // SetRole changes a member's role (owner only; there is one owner).
-func (e *Engine) SetRole(ctx context.Context, id, account vault.ID, role string) ([]Member, error) {
-	var r wire.Role
+func (e *Engine) SetRole(ctx context.Context, id ids.Chat, account ids.Account, role string) ([]Member, error) {
+	var r policy.Role
 	switch role {
 	case RoleAdmin:
-		r = wire.RoleAdmin
+		r = policy.RoleAdmin
 	case RoleMember:
-		r = wire.RoleMember
+		r = policy.RoleMember
 	case RoleOwner:
 		return nil, fmt.Errorf("%w: a chat has one owner", ErrForbidden)
 	default:
 		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
 	}
-	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: wire.AccountID(account), Role: r}}}); err != nil {
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: ids.Account(account), Role: r}}}); err != nil {
 		return nil, err
 	}
 	return e.Members(ctx, id)
@@ -572,8 +571,8 @@ func (e *Engine) SetRole(ctx context.Context, id, account vault.ID, role string)
 
 // Leave leaves a group or channel and deletes it on this device. The remaining
 // admins rotate the key.
-func (e *Engine) Leave(ctx context.Context, id vault.ID) error {
-	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []wire.AccountID{wire.AccountID(e.meID)}}); err != nil {
+func (e *Engine) Leave(ctx context.Context, id ids.Chat) error {
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []ids.Account{ids.Account(e.meID)}}); err != nil {
 		return err
 	}
 	e.removeLocal(ctx, id)
@@ -581,7 +580,7 @@ func (e *Engine) Leave(ctx context.Context, id vault.ID) error {
 }
 
 // SetPinned pins or unpins a chat in the list.
-func (e *Engine) SetPinned(ctx context.Context, id vault.ID, pinned bool) (ChatSummary, error) {
+func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (ChatSummary, error) {
 	var s ChatSummary
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
@@ -603,7 +602,7 @@ func (e *Engine) SetPinned(ctx context.Context, id vault.ID, pinned bool) (ChatS
 }
 
 // MarkRead marks everything received in a chat as read, here and at the relay.
-func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
+func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error {
 	var s ChatSummary
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, meta, err := chatWithMeta(tx, id)
@@ -637,7 +636,7 @@ func (e *Engine) MarkRead(ctx context.Context, id vault.ID) error {
 // Messages returns a page of a chat's messages, newest first. before is "" for the
 // newest page, or the NextBefore of the previous page: the vault's page cursor as
 // text, so paging keeps no state here and survives a lock.
-func (e *Engine) Messages(ctx context.Context, id vault.ID, before string, limit int) (MessagePage, error) {
+func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit int) (MessagePage, error) {
 	if limit <= 0 {
 		limit = defaultPageSize
 	}
@@ -686,10 +685,10 @@ func checkBody(body, name string) error {
 		return fmt.Errorf("%w: the message is empty", ErrInvalid)
 	case !utf8.ValidString(body):
 		return fmt.Errorf("%w: the message is not valid text", ErrInvalid)
-	case len(body) > e2e.MaxBodyBytes:
-		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, e2e.MaxBodyBytes)
+	case len(body) > chatcrypto.MaxBodyBytes:
+		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, chatcrypto.MaxBodyBytes)
 	}
-	enc, err := e2e.EncodeContent(e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: body, ReplyTo: e2e.MessageID{1}, SenderName: name}})
+	enc, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindText, Text: &chatcrypto.Text{Body: body, ReplyTo: ids.Message{1}, SenderName: name}})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -701,17 +700,14 @@ func checkBody(body, name string) error {
 
 // Send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
-func (e *Engine) Send(ctx context.Context, id vault.ID, body string, replyTo *vault.ID) (Message, error) {
+func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
 	if e.nameErr != nil {
 		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", e.nameErr)
 	}
 	if err := checkBody(body, e.sendName); err != nil {
 		return Message{}, err
 	}
-	msgID, err := vault.NewID()
-	if err != nil {
-		return Message{}, err
-	}
+	msgID := ids.New[ids.Message]()
 	payload, err := encodeOutbox(outboxPayload{Kind: outboxMessage})
 	if err != nil {
 		return Message{}, err
@@ -725,11 +721,11 @@ func (e *Engine) Send(ctx context.Context, id vault.ID, body string, replyTo *va
 		ID:            msgID,
 		ChatID:        id,
 		SenderAccount: e.meID,
-		SenderDevice:  vault.ID(e.dev.ID()),
+		SenderDevice:  e.dev.ID(),
 		SentAt:        now,
 		Body:          body,
 		ReplyTo:       replyTo,
-		Status:        vault.StatusPending,
+		Status:        policy.StatusPending,
 	}
 	var fresh sendInfo
 	var gen uint64

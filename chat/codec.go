@@ -6,7 +6,8 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
 	"hush/vault"
 )
 
@@ -103,7 +104,7 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 
 // decodeMeta parses what encodeMeta wrote; an empty field is a fresh state.
 // chatWithMeta reads a chat and decodes the engine's metadata stored with it.
-func chatWithMeta(tx *vault.Tx, id vault.ID) (vault.Chat, chatMeta, error) {
+func chatWithMeta(tx *vault.Tx, id ids.Chat) (vault.Chat, chatMeta, error) {
 	c, err := tx.Chat(id)
 	if err != nil {
 		return vault.Chat{}, chatMeta{}, err
@@ -133,7 +134,7 @@ func decodeMeta(b []byte) (chatMeta, error) {
 		return chatMeta{}, fmt.Errorf("%w: %d former members", errBadRecord, len(m.Former))
 	}
 	for _, f := range m.Former {
-		if len(f.Account) != len(vault.ID{}) {
+		if len(f.Account) != ids.Size {
 			return chatMeta{}, fmt.Errorf("%w: former member id of %d bytes", errBadRecord, len(f.Account))
 		}
 	}
@@ -141,9 +142,9 @@ func decodeMeta(b []byte) (chatMeta, error) {
 }
 
 // formerLeft returns the epoch from which a departed account is out, if it is one.
-func (m *chatMeta) formerLeft(id vault.ID) (uint64, bool) {
+func (m *chatMeta) formerLeft(id ids.Account) (uint64, bool) {
 	for i := len(m.Former) - 1; i >= 0; i-- {
-		if vault.ID(m.Former[i].Account) == id {
+		if ids.Account(m.Former[i].Account) == id {
 			return m.Former[i].LeftEpoch, true
 		}
 	}
@@ -151,9 +152,9 @@ func (m *chatMeta) formerLeft(id vault.ID) (uint64, bool) {
 }
 
 // addFormer records that id left before epoch leftEpoch.
-func (m *chatMeta) addFormer(id vault.ID, leftEpoch uint64) {
+func (m *chatMeta) addFormer(id ids.Account, leftEpoch uint64) {
 	for i := range m.Former {
-		if vault.ID(m.Former[i].Account) == id {
+		if ids.Account(m.Former[i].Account) == id {
 			m.Former[i].LeftEpoch = leftEpoch
 			return
 		}
@@ -162,10 +163,10 @@ func (m *chatMeta) addFormer(id vault.ID, leftEpoch uint64) {
 }
 
 // dropFormer forgets that id left, when it is added again.
-func (m *chatMeta) dropFormer(id vault.ID) {
+func (m *chatMeta) dropFormer(id ids.Account) {
 	out := m.Former[:0]
 	for _, f := range m.Former {
-		if vault.ID(f.Account) != id {
+		if ids.Account(f.Account) != id {
 			out = append(out, f)
 		}
 	}
@@ -181,7 +182,7 @@ const (
 )
 
 // maxTitleBytes caps a chat title: what one chat metadata message carries.
-const maxTitleBytes = e2e.MaxTitleBytes
+const maxTitleBytes = chatcrypto.MaxTitleBytes
 
 // outboxPayload is what an outbox item asks the flusher to do.
 type outboxPayload struct {

@@ -3,17 +3,16 @@ package chat
 import (
 	"bytes"
 	"errors"
+	"hush/ids"
 	"strings"
 	"testing"
-
-	"hush/vault"
 )
 
 func TestMetaRoundTrip(t *testing.T) {
 	m := chatMeta{Epoch: 7, FirstEpoch: 2, NeedEpoch: 8, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12}
-	m.addFormer(vault.ID{1}, 5)
-	m.addFormer(vault.ID{2}, 6)
-	m.addFormer(vault.ID{1}, 7) // updates, does not duplicate
+	m.addFormer(ids.Account{1}, 5)
+	m.addFormer(ids.Account{2}, 6)
+	m.addFormer(ids.Account{1}, 7) // updates, does not duplicate
 	b, err := encodeMeta(m)
 	if err != nil {
 		t.Fatal(err)
@@ -25,11 +24,11 @@ func TestMetaRoundTrip(t *testing.T) {
 	if got.Epoch != 7 || got.FirstEpoch != 2 || got.NeedEpoch != 8 || got.MyDelivered != 40 || got.MyRead != 39 || got.PeerDelivered != 41 || got.PeerRead != 12 || len(got.Former) != 2 {
 		t.Fatalf("round trip = %+v", got)
 	}
-	if left, ok := got.formerLeft(vault.ID{1}); !ok || left != 7 {
+	if left, ok := got.formerLeft(ids.Account{1}); !ok || left != 7 {
 		t.Errorf("formerLeft = %d, %v", left, ok)
 	}
-	got.dropFormer(vault.ID{1})
-	if _, ok := got.formerLeft(vault.ID{1}); ok || len(got.Former) != 1 {
+	got.dropFormer(ids.Account{1})
+	if _, ok := got.formerLeft(ids.Account{1}); ok || len(got.Former) != 1 {
 		t.Errorf("after dropFormer: %+v", got.Former)
 	}
 	if fresh, err := decodeMeta(nil); err != nil || fresh.Version != metaVersion {
@@ -40,7 +39,7 @@ func TestMetaRoundTrip(t *testing.T) {
 func TestMetaBounded(t *testing.T) {
 	var m chatMeta
 	for i := range maxFormerMembers + 50 {
-		m.addFormer(vault.ID{byte(i), byte(i >> 8), 1}, uint64(i))
+		m.addFormer(ids.Account{byte(i), byte(i >> 8), 1}, uint64(i))
 	}
 	b, err := encodeMeta(m)
 	if err != nil {
@@ -61,7 +60,7 @@ func TestMetaBounded(t *testing.T) {
 // TestMetaEveryTruncation: no prefix of a valid record decodes.
 func TestMetaEveryTruncation(t *testing.T) {
 	m := chatMeta{Epoch: 3}
-	m.addFormer(vault.ID{9}, 2)
+	m.addFormer(ids.Account{9}, 2)
 	b, err := encodeMeta(m)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +112,7 @@ func TestOutboxPayload(t *testing.T) {
 
 func FuzzDecodeMeta(f *testing.F) {
 	m := chatMeta{Epoch: 3, NeedEpoch: 4}
-	m.addFormer(vault.ID{9}, 2)
+	m.addFormer(ids.Account{9}, 2)
 	b, _ := encodeMeta(m)
 	f.Add(b)
 	f.Add([]byte{})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"hush/identity"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 	"hush/vault"
 )
@@ -17,7 +19,7 @@ import (
 // pinning it on first use (with its device list). The relay cannot substitute a key
 // for an id: an account id is a hash of the account's signing key, and the answer is
 // checked against it.
-func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountPublicKey, error) {
+func (e *Engine) pinAccount(ctx context.Context, id ids.Account) (identity.AccountPublicKey, error) {
 	var k identity.AccountPublicKey
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		var err error
@@ -32,7 +34,7 @@ func (e *Engine) pinAccount(ctx context.Context, id vault.ID) (identity.AccountP
 
 // newContact pins k. Until the account's messages bring the name it chose
 // (names.go), its @handle stands in for its display name.
-func newContact(id vault.ID, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
+func newContact(id ids.Account, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
 	return vault.Contact{
 		AccountID:     id,
 		Handle:        handle,
@@ -69,7 +71,7 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 	if err != nil {
 		return Contact{}, fmt.Errorf("the relay returned a malformed key for @%s: %w", h, err)
 	}
-	id := vault.ID(k.ID())
+	id := k.ID()
 	if id == e.meID {
 		return Contact{}, fmt.Errorf("%w: @%s is this account", ErrInvalid, h)
 	}
@@ -147,15 +149,15 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 }
 
 // directChatWith returns the id of the 1:1 chat with account, or the zero id.
-func (e *Engine) directChatWith(ctx context.Context, account vault.ID) vault.ID {
-	var found vault.ID
+func (e *Engine) directChatWith(ctx context.Context, account ids.Account) ids.Chat {
+	var found ids.Chat
 	_ = e.v.View(ctx, func(tx *vault.Tx) error {
 		chats, err := tx.Chats()
 		if err != nil {
 			return err
 		}
 		for _, c := range chats {
-			if c.Kind == vault.ChatDirect && roleOf(&c, account) != 0 {
+			if c.Kind == policy.KindDirect && roleOf(&c, account) != 0 {
 				found = c.ID
 				return nil
 			}
@@ -207,7 +209,7 @@ func (e *Engine) Contacts(ctx context.Context) ([]Contact, error) {
 }
 
 // SafetyNumber returns the number this account and a contact compare out of band.
-func (e *Engine) SafetyNumber(ctx context.Context, account vault.ID) (SafetyNumber, error) {
+func (e *Engine) SafetyNumber(ctx context.Context, account ids.Account) (SafetyNumber, error) {
 	var k identity.AccountPublicKey
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Contact(account)
@@ -229,7 +231,7 @@ func (e *Engine) SafetyNumber(ctx context.Context, account vault.ID) (SafetyNumb
 
 // MarkVerified records that the user compared the safety number (or withdraws it).
 // Verifying also acknowledges a key change.
-func (e *Engine) MarkVerified(ctx context.Context, account vault.ID, verified bool) (Contact, error) {
+func (e *Engine) MarkVerified(ctx context.Context, account ids.Account, verified bool) (Contact, error) {
 	var out vault.Contact
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Contact(account)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hush/identity"
+	"hush/ids"
 	"hush/sync/wire"
 	"hush/vault"
 )
@@ -39,14 +40,14 @@ const maxFreshLists = 4096
 
 // devicesFresh reports whether account's device list was looked up recently on
 // this connection.
-func (e *Engine) devicesFresh(account vault.ID) bool {
+func (e *Engine) devicesFresh(account ids.Account) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	at, ok := e.devFresh[account]
 	return ok && e.clk.Now().Sub(at) < deviceListMaxAge
 }
 
-func (e *Engine) markDevicesFresh(account vault.ID) {
+func (e *Engine) markDevicesFresh(account ids.Account) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if len(e.devFresh) >= maxFreshLists {
@@ -65,8 +66,8 @@ func (e *Engine) forgetDeviceLists() {
 
 // refreshDevices looks account up at the relay, pins its key on first use and
 // stores its device list. It returns the pinned key.
-func (e *Engine) refreshDevices(ctx context.Context, account vault.ID) (identity.AccountPublicKey, error) {
-	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(account)})
+func (e *Engine) refreshDevices(ctx context.Context, account ids.Account) (identity.AccountPublicKey, error) {
+	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: ids.Account(account)})
 	if err != nil {
 		return identity.AccountPublicKey{}, fmt.Errorf("look up account %s: %w", account, err)
 	}
@@ -76,16 +77,16 @@ func (e *Engine) refreshDevices(ctx context.Context, account vault.ID) (identity
 // applyAccount stores what the relay said about account: its key, pinned if it was
 // not, and its device list. A key other than the pinned one changes nothing (the
 // pinned key stays; AddContact flags the change).
-func (e *Engine) applyAccount(ctx context.Context, account vault.ID, a *wire.Account) (identity.AccountPublicKey, error) {
+func (e *Engine) applyAccount(ctx context.Context, account ids.Account, a *wire.Account) (identity.AccountPublicKey, error) {
 	k, err := identity.ParseAccountPublicKey(a.AccountKey)
 	if err != nil {
 		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", account, err)
 	}
-	if vault.ID(k.ID()) != account {
+	if k.ID() != account {
 		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", account)
 	}
 	var pinned identity.AccountPublicKey
-	var revoked []vault.ID
+	var revoked []ids.Device
 	err = e.v.Update(ctx, func(tx *vault.Tx) error {
 		revoked = nil
 		var err error
@@ -120,8 +121,8 @@ func (e *Engine) applyAccount(ctx context.Context, account vault.ID, a *wire.Acc
 // against its pinned key; others are ignored) and marks revoked, for good, every
 // device of the account the vault knows that the list no longer names. It returns
 // the devices it marked revoked. This device itself is never marked.
-func (e *Engine) syncDevices(tx *vault.Tx, account vault.ID, key identity.AccountPublicKey, certs [][]byte) ([]vault.ID, error) {
-	listed := make(map[vault.ID]bool, len(certs))
+func (e *Engine) syncDevices(tx *vault.Tx, account ids.Account, key identity.AccountPublicKey, certs [][]byte) ([]ids.Device, error) {
+	listed := make(map[ids.Device]bool, len(certs))
 	now := e.clk.Now()
 	for _, raw := range certs {
 		cert, err := identity.ParseCertificate(raw)
@@ -129,7 +130,7 @@ func (e *Engine) syncDevices(tx *vault.Tx, account vault.ID, key identity.Accoun
 			e.log.Info("ignored a device certificate that does not verify", "account", account.String(), "err", err)
 			continue
 		}
-		id := vault.ID(cert.Device.ID())
+		id := cert.Device.ID()
 		listed[id] = true
 		d, err := tx.Device(id)
 		switch {
@@ -147,7 +148,7 @@ func (e *Engine) syncDevices(tx *vault.Tx, account vault.ID, key identity.Accoun
 	if err != nil {
 		return nil, err
 	}
-	var revoked []vault.ID
+	var revoked []ids.Device
 	for _, d := range known {
 		if d.Revoked || d.Own || d.ID == e.devID || listed[d.ID] {
 			continue
@@ -163,9 +164,9 @@ func (e *Engine) syncDevices(tx *vault.Tx, account vault.ID, key identity.Accoun
 
 // deviceOf is the vault record of another device, from its verified certificate
 // (raw, its encoding, may be nil when only the parsed form is at hand).
-func deviceOf(account vault.ID, cert identity.Certificate, raw []byte, now time.Time) vault.Device {
+func deviceOf(account ids.Account, cert identity.Certificate, raw []byte, now time.Time) vault.Device {
 	return vault.Device{
-		ID:               vault.ID(cert.Device.ID()),
+		ID:               cert.Device.ID(),
 		AccountID:        account,
 		SigningPublic:    cert.Device.SigningKey(),
 		EncryptionPublic: cert.Device.EncryptionKey().Bytes(),
@@ -175,7 +176,7 @@ func deviceOf(account vault.ID, cert identity.Certificate, raw []byte, now time.
 }
 
 // onDeviceRevoked records that one of this account's own devices was revoked.
-func (e *Engine) onDeviceRevoked(ctx context.Context, id vault.ID) {
+func (e *Engine) onDeviceRevoked(ctx context.Context, id ids.Device) {
 	if id == e.devID {
 		// The relay closes a revoked device's connections rather than telling it.
 		e.log.Warn("the relay says this device was revoked")
@@ -215,8 +216,8 @@ const (
 // checkDevice decides about the sender device of an authentic message (cert is its
 // verified certificate). prep is nil on the first, optimistic pass; then anything
 // that needs the relay asks for a look-up.
-func (e *Engine) checkDevice(tx *vault.Tx, account vault.ID, cert identity.Certificate, prep *prepared) (deviceVerdict, error) {
-	id := vault.ID(cert.Device.ID())
+func (e *Engine) checkDevice(tx *vault.Tx, account ids.Account, cert identity.Certificate, prep *prepared) (deviceVerdict, error) {
+	id := cert.Device.ID()
 	if id == e.devID {
 		return deviceOK, nil
 	}

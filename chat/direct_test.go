@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/vault"
 )
 
@@ -119,9 +121,9 @@ func TestMessagesPagingIsStateless(t *testing.T) {
 	const total = 25
 	err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
 		for i := range total {
-			id, _ := vault.NewID()
+			id := ids.New[ids.Message]()
 			if err := tx.InsertMessage(vault.Message{ID: id, ChatID: chatID, Seq: int64(i + 1), SenderAccount: alice.id(),
-				SentAt: time.Now(), Body: body("history", i), Status: vault.StatusSent}); err != nil {
+				SentAt: time.Now(), Body: body("history", i), Status: policy.StatusSent}); err != nil {
 				return err
 			}
 		}

@@ -17,7 +17,7 @@
 // ids make every resend idempotent, so a message is never shown twice.
 //
 // Epoch keys are wrapped to each member account's X25519 key, each envelope signed by
-// the rotating device (e2e.NewKeyLogEntry, e2e.SignKeyLogEntry), published with
+// the rotating device (chatcrypto.NewKeyLogEntry, chatcrypto.SignKeyLogEntry), published with
 // PutEpoch, and rotated when a member leaves or is removed — to the remaining members
 // only.
 package chat
@@ -31,9 +31,10 @@ import (
 	"sync"
 	"time"
 
+	"hush/chatcrypto"
 	"hush/clock"
-	"hush/e2e"
 	"hush/identity"
+	"hush/ids"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -107,12 +108,12 @@ type Engine struct {
 	v      *vault.Vault
 	acct   *identity.AccountKey
 	me     identity.AccountPublicKey
-	meID   vault.ID
+	meID   ids.Account
 	dev    *identity.DeviceKey
-	devID  vault.ID
+	devID  ids.Device
 	cert   []byte
-	sender *e2e.Sender
-	certs  *e2e.CertCache // device certificates verified, shared by every Open
+	sender *chatcrypto.Sender
+	certs  *chatcrypto.CertCache // device certificates verified, shared by every Open
 	name   string
 	// sendName is the display name sent with every text: name if it may travel,
 	// "" if there is none; nameErr says why name may not (then Send refuses).
@@ -140,20 +141,20 @@ type Engine struct {
 	status relayclient.Status
 	handle string
 	closed bool
-	ahead  map[vault.ID]map[uint64]bool // own acked seqs beyond the chat's cursor
-	marks  map[vault.ID]bool            // chats whose marks must be sent
+	ahead  map[ids.Chat]map[uint64]bool // own acked seqs beyond the chat's cursor
+	marks  map[ids.Chat]bool            // chats whose marks must be sent
 	// devFresh is when each account's device list was last looked up on this
 	// connection (devices.go).
-	devFresh map[vault.ID]time.Time
+	devFresh map[ids.Account]time.Time
 
 	// sendCache keeps what Send needs of a chat between changes to it, so a burst of
 	// messages does not re-read and re-write the chat row each time; chatGen counts
 	// the changes, so a cache entry computed before a change is never stored after it.
-	sendCache map[vault.ID]sendInfo
-	chatGen   map[vault.ID]uint64
+	sendCache map[ids.Chat]sendInfo
+	chatGen   map[ids.Chat]uint64
 
 	rotMu    sync.Mutex
-	rotating map[vault.ID]*sync.Mutex
+	rotating map[ids.Chat]*sync.Mutex
 }
 
 // sendInfo is what Send remembers of a chat.
@@ -182,12 +183,12 @@ func (e *Engine) updateChat(tx *vault.Tx, c vault.Chat) error {
 	return tx.UpdateChat(c)
 }
 
-func (e *Engine) deleteChat(tx *vault.Tx, id vault.ID) error {
+func (e *Engine) deleteChat(tx *vault.Tx, id ids.Chat) error {
 	e.invalidate(id)
 	return tx.DeleteChat(id)
 }
 
-func (e *Engine) invalidate(id vault.ID) {
+func (e *Engine) invalidate(id ids.Chat) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.sendCache, id)
@@ -200,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Vault == nil || cfg.Account == nil || cfg.Device == nil {
 		return nil, errors.New("chat: vault, account and device are required")
 	}
-	sender, err := e2e.NewSender(cfg.Device, cfg.Certificate)
+	sender, err := chatcrypto.NewSender(cfg.Device, cfg.Certificate)
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}
@@ -218,12 +219,12 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		v:         cfg.Vault,
 		acct:      cfg.Account,
 		me:        cfg.Account.Public(),
-		meID:      vault.ID(cfg.Account.ID()),
+		meID:      cfg.Account.ID(),
 		dev:       cfg.Device,
-		devID:     vault.ID(cfg.Device.ID()),
+		devID:     cfg.Device.ID(),
 		cert:      append([]byte(nil), cfg.Certificate...),
 		sender:    sender,
-		certs:     e2e.NewCertCache(e2e.DefaultCertCacheSize),
+		certs:     chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize),
 		name:      cfg.DisplayName,
 		emitr:     cfg.Emitter,
 		clk:       cfg.Clock,
@@ -234,12 +235,12 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		url:       url,
 		kickFlush: make(chan struct{}, 1),
 		kickMark:  make(chan struct{}, 1),
-		ahead:     map[vault.ID]map[uint64]bool{},
-		marks:     map[vault.ID]bool{},
-		devFresh:  map[vault.ID]time.Time{},
-		rotating:  map[vault.ID]*sync.Mutex{},
-		sendCache: map[vault.ID]sendInfo{},
-		chatGen:   map[vault.ID]uint64{},
+		ahead:     map[ids.Chat]map[uint64]bool{},
+		marks:     map[ids.Chat]bool{},
+		devFresh:  map[ids.Account]time.Time{},
+		rotating:  map[ids.Chat]*sync.Mutex{},
+		sendCache: map[ids.Chat]sendInfo{},
+		chatGen:   map[ids.Chat]uint64{},
 	}
 	if e.name != "" {
 		if e.nameErr = CheckDisplayName(e.name); e.nameErr == nil {
@@ -389,7 +390,7 @@ func (e *Engine) emit(name string, data any) {
 	}
 }
 
-func (e *Engine) warn(chatID vault.ID, text string) {
+func (e *Engine) warn(chatID ids.Chat, text string) {
 	e.log.Warn("chat warning", "chat", chatID.String(), "text", text)
 	cid := ""
 	if !chatID.IsZero() {
@@ -510,7 +511,7 @@ func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection,
 	if err != nil {
 		return Connection{}, err
 	}
-	id := wire.AccountID(e.acct.ID())
+	id := ids.Account(e.acct.ID())
 	sig := e.acct.Sign(wire.HandleLabel, wire.HandleMessage(id, h))
 	if _, err := doAs[*wire.OK](ctx, e, &wire.RegisterHandle{Handle: h, Signature: sig}); err != nil {
 		return Connection{}, err
@@ -546,12 +547,12 @@ func (e *Engine) storeHandle(ctx context.Context, h string) error {
 
 // Typing tells the chat's other members that this user is typing. It is never
 // stored; offline it does nothing.
-func (e *Engine) Typing(ctx context.Context, chatID vault.ID) error {
+func (e *Engine) Typing(ctx context.Context, chatID ids.Chat) error {
 	rc := e.client()
 	if rc == nil {
 		return ErrClosed
 	}
-	err := rc.Notify(ctx, &wire.Typing{ChatID: wire.ChatID(chatID)})
+	err := rc.Notify(ctx, &wire.Typing{ChatID: ids.Chat(chatID)})
 	if errors.Is(err, relayclient.ErrOffline) || errors.Is(err, relayclient.ErrConnectionLost) {
 		return nil
 	}

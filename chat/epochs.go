@@ -7,8 +7,10 @@ import (
 	"math"
 	"sync"
 
-	"hush/e2e"
+	"hush/chatcrypto"
 	"hush/identity"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 	"hush/vault"
 )
@@ -19,14 +21,14 @@ const maxRotateAttempts = 3
 
 // fetchEpochs fetches, verifies and stores the chat's epoch keys newer than the
 // newest one in the vault.
-func (e *Engine) fetchEpochs(ctx context.Context, id vault.ID) error {
+func (e *Engine) fetchEpochs(ctx context.Context, id ids.Chat) error {
 	from, err := e.latestEpoch(ctx, id)
 	if err != nil {
 		return err
 	}
 	from++
 	for {
-		page, err := doAs[*wire.Epochs](ctx, e, &wire.FetchEpochs{ChatID: wire.ChatID(id), FromEpoch: from})
+		page, err := doAs[*wire.Epochs](ctx, e, &wire.FetchEpochs{ChatID: ids.Chat(id), FromEpoch: from})
 		if err != nil {
 			return err
 		}
@@ -43,7 +45,7 @@ func (e *Engine) fetchEpochs(ctx context.Context, id vault.ID) error {
 }
 
 // latestEpoch is the newest epoch with a key in the vault, 0 if none.
-func (e *Engine) latestEpoch(ctx context.Context, id vault.ID) (uint64, error) {
+func (e *Engine) latestEpoch(ctx context.Context, id ids.Chat) (uint64, error) {
 	var ep uint64
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		var err error
@@ -59,7 +61,7 @@ func (e *Engine) latestEpoch(ctx context.Context, id vault.ID) (uint64, error) {
 // onNewEpoch stores a pushed epoch key, then retries what waited for it: messages
 // of that epoch and sends.
 func (e *Engine) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
-	id := vault.ID(n.ChatID)
+	id := n.ChatID
 	known, err := e.hasChat(ctx, id)
 	if err != nil {
 		return
@@ -92,7 +94,7 @@ func (e *Engine) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
 
 // storeEpoch verifies one epoch key from the relay and keeps it. An envelope that
 // fails verification is dropped with a warning; it never replaces a stored key.
-func (e *Engine) storeEpoch(ctx context.Context, id vault.ID, k wire.EpochKey) error {
+func (e *Engine) storeEpoch(ctx context.Context, id ids.Chat, k wire.EpochKey) error {
 	if k.Epoch > math.MaxInt64 {
 		e.warn(id, "The relay sent a chat key with an impossible epoch; it was ignored.")
 		return nil
@@ -111,7 +113,7 @@ func (e *Engine) storeEpoch(ctx context.Context, id vault.ID, k wire.EpochKey) e
 	if have {
 		return nil
 	}
-	if by := vault.ID(k.ByAccount); by != e.meID {
+	if by := k.ByAccount; by != e.meID {
 		if _, err := e.pinAccount(ctx, by); err != nil {
 			e.log.Info("pin the author of an epoch", "account", by.String(), "err", err)
 		}
@@ -128,13 +130,13 @@ func (e *Engine) storeEpoch(ctx context.Context, id vault.ID, k wire.EpochKey) e
 	if err != nil {
 		return err
 	}
-	key, cert, err := e2e.VerifyKeyLogEntry(k.Envelope, e2e.ChatID(id), k.Epoch, e.acct, authorized)
+	key, cert, err := chatcrypto.VerifyKeyLogEntry(k.Envelope, ids.Chat(id), k.Epoch, e.acct, authorized)
 	if err != nil {
 		e.log.Info("epoch key failed verification", "chat", id.String(), "epoch", k.Epoch, "err", err)
 		e.warn(id, "A chat key that failed verification was ignored; messages sent with it cannot be read.")
 		return nil
 	}
-	if vault.ID(cert.Account.ID()) != vault.ID(k.ByAccount) || vault.ID(cert.Device.ID()) != vault.ID(k.ByDevice) {
+	if cert.Account.ID() != k.ByAccount || cert.Device.ID() != k.ByDevice {
 		e.warn(id, "A chat key whose signer does not match the relay's record was ignored.")
 		return nil
 	}
@@ -142,7 +144,7 @@ func (e *Engine) storeEpoch(ctx context.Context, id vault.ID, k wire.EpochKey) e
 }
 
 // keepEpoch stores an epoch key (write-once) and notes it in the chat's state.
-func (e *Engine) keepEpoch(ctx context.Context, id vault.ID, epoch uint64, key e2e.EpochKey) error {
+func (e *Engine) keepEpoch(ctx context.Context, id ids.Chat, epoch uint64, key chatcrypto.EpochKey) error {
 	raw := key.Bytes()
 	defer clear(raw)
 	conflict := false
@@ -158,7 +160,7 @@ func (e *Engine) keepEpoch(ctx context.Context, id vault.ID, epoch uint64, key e
 			if err != nil {
 				return err
 			}
-			old, err := e2e.EpochKeyFromBytes(stored)
+			old, err := chatcrypto.EpochKeyFromBytes(stored)
 			clear(stored)
 			if err != nil {
 				return err
@@ -190,7 +192,7 @@ func (e *Engine) keepEpoch(ctx context.Context, id vault.ID, epoch uint64, key e
 // account, the current members and those that left after it.
 func (e *Engine) signersAt(tx *vault.Tx, c *vault.Chat, meta *chatMeta, epoch uint64) []identity.AccountPublicKey {
 	keys := []identity.AccountPublicKey{e.me}
-	add := func(id vault.ID) {
+	add := func(id ids.Account) {
 		if id == e.meID {
 			return
 		}
@@ -203,7 +205,7 @@ func (e *Engine) signersAt(tx *vault.Tx, c *vault.Chat, meta *chatMeta, epoch ui
 	}
 	for _, f := range meta.Former {
 		if epoch < f.LeftEpoch {
-			add(vault.ID(f.Account))
+			add(ids.Account(f.Account))
 		}
 	}
 	return keys
@@ -213,7 +215,7 @@ func (e *Engine) signersAt(tx *vault.Tx, c *vault.Chat, meta *chatMeta, epoch ui
 // the chat has no key yet, or a member left since the current epoch. Eager callers
 // (membership changes) leave a pending rotation to the owner and admins; senders
 // rotate whatever their role.
-func (e *Engine) rotateIfDue(ctx context.Context, id vault.ID, eager bool) {
+func (e *Engine) rotateIfDue(ctx context.Context, id ids.Chat, eager bool) {
 	var due, allowed bool
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, meta, err := chatWithMeta(tx, id)
@@ -222,7 +224,7 @@ func (e *Engine) rotateIfDue(ctx context.Context, id vault.ID, eager bool) {
 		}
 		due = meta.Epoch == 0 || meta.NeedEpoch > meta.Epoch
 		role := roleOf(&c, e.meID)
-		allowed = c.Kind == vault.ChatDirect || role == vault.RoleOwner || role == vault.RoleAdmin || !eager
+		allowed = c.Kind == policy.KindDirect || role == policy.RoleOwner || role == policy.RoleAdmin || !eager
 		return nil
 	})
 	if err != nil || !due || !allowed {
@@ -233,7 +235,7 @@ func (e *Engine) rotateIfDue(ctx context.Context, id vault.ID, eager bool) {
 	}
 }
 
-func (e *Engine) rotationLock(id vault.ID) *sync.Mutex {
+func (e *Engine) rotationLock(id ids.Chat) *sync.Mutex {
 	e.rotMu.Lock()
 	defer e.rotMu.Unlock()
 	m := e.rotating[id]
@@ -247,12 +249,12 @@ func (e *Engine) rotationLock(id vault.ID) *sync.Mutex {
 // rotate puts the chat's next epoch: a fresh key wrapped to every current member,
 // each envelope signed by this device. The relay refuses it when membership changed
 // meanwhile or another device rotated first; then rotate looks again, a few times.
-func (e *Engine) rotate(ctx context.Context, id vault.ID) error {
+func (e *Engine) rotate(ctx context.Context, id ids.Chat) error {
 	l := e.rotationLock(id)
 	l.Lock()
 	defer l.Unlock()
 	for attempt := 0; ; attempt++ {
-		info, err := doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: wire.ChatID(id)})
+		info, err := doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: ids.Chat(id)})
 		if err != nil {
 			return err
 		}
@@ -268,7 +270,7 @@ func (e *Engine) rotate(ctx context.Context, id vault.ID) error {
 		}
 		var meta chatMeta
 		var members []identity.AccountPublicKey
-		var missing []vault.ID
+		var missing []ids.Account
 		err = e.v.View(ctx, func(tx *vault.Tx) error {
 			c, err := tx.Chat(id)
 			if err != nil {
@@ -304,23 +306,23 @@ func (e *Engine) rotate(ctx context.Context, id vault.ID) error {
 			return fmt.Errorf("rotate %s: %d members' keys are not pinned", id, len(missing))
 		}
 		epoch := info.Epoch + 1
-		key, err := e2e.NewEpochKey()
+		key, err := chatcrypto.NewEpochKey()
 		if err != nil {
 			return err
 		}
-		entry, err := e2e.NewKeyLogEntry(key, e2e.ChatID(id), epoch, members)
+		entry, err := chatcrypto.NewKeyLogEntry(key, ids.Chat(id), epoch, members)
 		if err != nil {
 			return fmt.Errorf("rotate %s: %w", id, err)
 		}
-		signed, err := e2e.SignKeyLogEntry(entry, e.sender)
+		signed, err := chatcrypto.SignKeyLogEntry(entry, e.sender)
 		if err != nil {
 			return fmt.Errorf("rotate %s: %w", id, err)
 		}
 		wrapped := make([]wire.WrappedKey, 0, len(signed.Envelopes))
 		for _, env := range signed.Envelopes {
-			wrapped = append(wrapped, wire.WrappedKey{AccountID: wire.AccountID(env.Recipient), Envelope: env.Signed})
+			wrapped = append(wrapped, wire.WrappedKey{AccountID: ids.Account(env.Recipient), Envelope: env.Signed})
 		}
-		_, err = doAs[*wire.OK](ctx, e, &wire.PutEpoch{ChatID: wire.ChatID(id), Epoch: epoch, Wrapped: wrapped})
+		_, err = doAs[*wire.OK](ctx, e, &wire.PutEpoch{ChatID: ids.Chat(id), Epoch: epoch, Wrapped: wrapped})
 		switch {
 		case err == nil:
 			e.log.Info("chat key rotated", "chat", id.String(), "epoch", epoch, "members", len(wrapped))
@@ -336,7 +338,7 @@ func (e *Engine) rotate(ctx context.Context, id vault.ID) error {
 }
 
 // accountKey returns the pinned account key of id (this account's own for itself).
-func (e *Engine) accountKey(tx *vault.Tx, id vault.ID) (identity.AccountPublicKey, error) {
+func (e *Engine) accountKey(tx *vault.Tx, id ids.Account) (identity.AccountPublicKey, error) {
 	if id == e.meID {
 		return e.me, nil
 	}
@@ -358,7 +360,7 @@ func contactKey(c vault.Contact) (identity.AccountPublicKey, error) {
 	return k, nil
 }
 
-func roleOf(c *vault.Chat, id vault.ID) vault.Role {
+func roleOf(c *vault.Chat, id ids.Account) policy.Role {
 	for _, m := range c.Members {
 		if m.AccountID == id {
 			return m.Role

@@ -2,16 +2,15 @@ package chat
 
 import (
 	"context"
+	"hush/ids"
 	"sync"
 	"testing"
 	"time"
-
-	"hush/vault"
 )
 
 // checkTranscript verifies that p's copy of a chat holds exactly n messages from each
 // sender, each sender's in the order they were written, none twice, none pending.
-func checkTranscript(t *testing.T, p *peer, chatID vault.ID, n int, senders ...*peer) {
+func checkTranscript(t *testing.T, p *peer, chatID ids.Chat, n int, senders ...*peer) {
 	t.Helper()
 	msgs := p.allMessages(t, chatID)
 	if len(msgs) != n*len(senders) {

@@ -7,17 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"hush/e2e"
+	"hush/chatcrypto"
 	"hush/identity"
+	"hush/ids"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
 )
 
 // epochKeys reads every epoch key p holds for a chat.
-func (p *peer) epochKeys(t *testing.T, chatID vault.ID) map[uint64]e2e.EpochKey {
+func (p *peer) epochKeys(t *testing.T, chatID ids.Chat) map[uint64]chatcrypto.EpochKey {
 	t.Helper()
-	out := map[uint64]e2e.EpochKey{}
+	out := map[uint64]chatcrypto.EpochKey{}
 	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
 		latest, err := tx.LatestEpoch(chatID)
 		if err != nil {
@@ -31,7 +32,7 @@ func (p *peer) epochKeys(t *testing.T, chatID vault.ID) map[uint64]e2e.EpochKey 
 			if err != nil {
 				return err
 			}
-			k, err := e2e.EpochKeyFromBytes(raw)
+			k, err := chatcrypto.EpochKeyFromBytes(raw)
 			if err != nil {
 				return err
 			}
@@ -50,7 +51,7 @@ func (p *peer) device() *relaytest.Device {
 	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
 }
 
-func summaryOf(t *testing.T, p *peer, chatID vault.ID) ChatSummary {
+func summaryOf(t *testing.T, p *peer, chatID ids.Chat) ChatSummary {
 	t.Helper()
 	s, err := p.engine.Summary(context.Background(), chatID)
 	if err != nil {
@@ -78,11 +79,11 @@ func threePeople(t *testing.T) (*relaytest.Relay, *peer, *peer, *peer) {
 func TestGroupMembershipAndRotation(t *testing.T) {
 	r, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
-	s, err := alice.engine.CreateGroup(ctx, "Book club", []vault.ID{bob.id(), carol.id()})
+	s, err := alice.engine.CreateGroup(ctx, "Book club", []ids.Account{bob.id(), carol.id()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := vault.ParseID(s.ID)
+	chatID, _ := ids.Parse[ids.Chat](s.ID)
 	if s.Kind != KindGroup || s.MyRole != RoleOwner || s.MemberCount != 3 || !s.CanPost {
 		t.Errorf("owner's summary = %+v", s)
 	}
@@ -170,7 +171,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 
 	// Check with Carol's own keys: nothing sent after the removal opens.
 	raw := relaytest.Dial(t, r, alice.device())
-	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID), Limit: wire.MaxPageEntries})
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: ids.Chat(chatID), Limit: wire.MaxPageEntries})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,12 +183,12 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		}
 		tried++
 		sender := alice.acct.Public()
-		if vault.ID(en.SenderAccount) == bob.id() {
+		if en.SenderAccount == bob.id() {
 			sender = bob.acct.Public()
 		}
 		for ep, k := range carolKeys {
 			for _, asEpoch := range []uint64{ep, en.Epoch} {
-				_, err := e2e.Open(en.Ciphertext, e2e.OpenParams{ChatID: e2e.ChatID(chatID), Epoch: asEpoch, EpochKey: k, MessageID: e2e.MessageID(en.MsgID), Sender: sender})
+				_, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{ChatID: ids.Chat(chatID), Epoch: asEpoch, EpochKey: k, MessageID: ids.Message(en.MsgID), Sender: sender})
 				if err == nil {
 					t.Fatalf("Carol's epoch-%d key opens message %d of epoch %d", ep, en.Seq, en.Epoch)
 				}
@@ -198,20 +199,20 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		t.Fatalf("only %d messages after the removal were checked", tried)
 	}
 	// Nor can Carol open the new epoch's envelopes, or fetch anything more.
-	eps, err := raw.Request(ctx, &wire.FetchEpochs{ChatID: wire.ChatID(chatID), FromEpoch: carolMax + 1})
+	eps, err := raw.Request(ctx, &wire.FetchEpochs{ChatID: ids.Chat(chatID), FromEpoch: carolMax + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range eps.(*wire.Epochs).Keys {
-		if _, _, err := e2e.VerifyKeyLogEntry(k.Envelope, e2e.ChatID(chatID), k.Epoch, carol.acct, []identity.AccountPublicKey{alice.acct.Public(), bob.acct.Public()}); err == nil {
+		if _, _, err := chatcrypto.VerifyKeyLogEntry(k.Envelope, ids.Chat(chatID), k.Epoch, carol.acct, []identity.AccountPublicKey{alice.acct.Public(), bob.acct.Public()}); err == nil {
 			t.Fatalf("Carol opens Alice's envelope of epoch %d", k.Epoch)
 		}
 	}
 	carolRaw := relaytest.Dial(t, r, carol.device())
-	if _, err := carolRaw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)}); !errors.Is(err, wire.ErrNotFound) {
+	if _, err := carolRaw.Request(ctx, &wire.Fetch{ChatID: ids.Chat(chatID)}); !errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("removed member fetches: %v, want not found", err)
 	}
-	if _, err := carolRaw.Request(ctx, &wire.FetchEpochs{ChatID: wire.ChatID(chatID), FromEpoch: 1}); !errors.Is(err, wire.ErrNotFound) {
+	if _, err := carolRaw.Request(ctx, &wire.FetchEpochs{ChatID: ids.Chat(chatID), FromEpoch: 1}); !errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("removed member fetches epochs: %v, want not found", err)
 	}
 	for _, p := range []*peer{alice, bob, carol} {
@@ -221,7 +222,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	}
 }
 
-func roleIn(ms []Member, id vault.ID) string {
+func roleIn(ms []Member, id ids.Account) string {
 	for _, m := range ms {
 		if m.AccountID == id.String() {
 			return m.Role
@@ -233,11 +234,11 @@ func roleIn(ms []Member, id vault.ID) string {
 func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 	_, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
-	s, err := alice.engine.CreateGroup(ctx, "Hikers", []vault.ID{bob.id()})
+	s, err := alice.engine.CreateGroup(ctx, "Hikers", []ids.Account{bob.id()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := vault.ParseID(s.ID)
+	chatID, _ := ids.Parse[ids.Chat](s.ID)
 	waitFor(t, 20*time.Second, "Bob has the group", func() bool {
 		s, err := bob.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "Hikers"
@@ -257,7 +258,7 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 	waitFor(t, 20*time.Second, "Alice rotates", func() bool { return len(alice.epochKeys(t, chatID)) > before })
 
 	// Carol joins later: she gets a key for what follows, and the title.
-	if _, err := alice.engine.AddMembers(ctx, chatID, []vault.ID{carol.id()}); err != nil {
+	if _, err := alice.engine.AddMembers(ctx, chatID, []ids.Account{carol.id()}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "Carol has the group and its title", func() bool {
@@ -290,11 +291,11 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 func TestChannel(t *testing.T) {
 	_, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
-	s, err := alice.engine.CreateChannel(ctx, "News", []vault.ID{bob.id(), carol.id()})
+	s, err := alice.engine.CreateChannel(ctx, "News", []ids.Account{bob.id(), carol.id()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := vault.ParseID(s.ID)
+	chatID, _ := ids.Parse[ids.Chat](s.ID)
 	if s.Kind != KindChannel || !s.CanPost {
 		t.Errorf("owner's channel summary = %+v", s)
 	}
@@ -324,11 +325,11 @@ func TestChannel(t *testing.T) {
 func TestTitleTravelsAsChatMeta(t *testing.T) {
 	r, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
-	s, err := alice.engine.CreateGroup(ctx, "Book club", []vault.ID{bob.id(), carol.id()})
+	s, err := alice.engine.CreateGroup(ctx, "Book club", []ids.Account{bob.id(), carol.id()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := vault.ParseID(s.ID)
+	chatID, _ := ids.Parse[ids.Chat](s.ID)
 	titleIs := func(p *peer, want string) func() bool {
 		return func() bool {
 			s, err := p.engine.Summary(ctx, chatID)
@@ -341,22 +342,22 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 
 	// On the relay the title is a sealed chat-meta message, not text.
 	raw := relaytest.Dial(t, r, bob.device())
-	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)})
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: ids.Chat(chatID)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := bob.epochKeys(t, chatID)
 	found := false
 	for _, en := range page.(*wire.Page).Entries {
-		pt, err := e2e.Open(en.Ciphertext, e2e.OpenParams{ChatID: e2e.ChatID(chatID), Epoch: en.Epoch, EpochKey: keys[en.Epoch],
-			MessageID: e2e.MessageID(en.MsgID), Sender: alice.acct.Public()})
+		pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{ChatID: ids.Chat(chatID), Epoch: en.Epoch, EpochKey: keys[en.Epoch],
+			MessageID: ids.Message(en.MsgID), Sender: alice.acct.Public()})
 		if err != nil {
 			t.Fatalf("entry %d: %v", en.Seq, err)
 		}
-		if pt.Content.Kind == e2e.KindChatMeta && pt.Content.ChatMeta.Title == "Book club" {
+		if pt.Content.Kind == chatcrypto.KindChatMeta && pt.Content.ChatMeta.Title == "Book club" {
 			found = true
 		}
-		if pt.Content.Kind == e2e.KindText {
+		if pt.Content.Kind == chatcrypto.KindText {
 			t.Errorf("entry %d is a text message %q", en.Seq, pt.Content.Text.Body)
 		}
 	}
@@ -370,19 +371,19 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 	for ep := range keys {
 		epoch = max(epoch, ep)
 	}
-	bobSender, err := e2e.NewSender(bob.dev, bob.cert)
+	bobSender, err := chatcrypto.NewSender(bob.dev, bob.cert)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sendMeta := func(title string) {
 		t.Helper()
-		id := wire.NewMsgID()
-		sealed, err := e2e.Seal(e2e.SealParams{Sender: bobSender, ChatID: e2e.ChatID(chatID), Epoch: epoch, EpochKey: keys[epoch],
-			MessageID: e2e.MessageID(id), Content: e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: title}}})
+		id := ids.New[ids.Message]()
+		sealed, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: bobSender, ChatID: ids.Chat(chatID), Epoch: epoch, EpochKey: keys[epoch],
+			MessageID: ids.Message(id), Content: chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: title}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: ids.Chat(chatID), MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
 			t.Fatal(err)
 		}
 	}

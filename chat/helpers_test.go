@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hush/identity"
+	"hush/ids"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/vault"
@@ -112,12 +113,12 @@ func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer 
 	aSign, aEnc := p.acct.Seeds()
 	dSign, dEnc := p.dev.Seeds()
 	err = v.Update(ctx, func(tx *vault.Tx) error {
-		if err := tx.PutAccount(vault.Account{ID: vault.ID(p.acct.ID()), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, CreatedAt: time.Now()}); err != nil {
+		if err := tx.PutAccount(vault.Account{ID: p.acct.ID(), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, CreatedAt: time.Now()}); err != nil {
 			return err
 		}
 		dp := p.dev.Public()
 		return tx.PutDevice(vault.Device{
-			ID: vault.ID(p.dev.ID()), AccountID: vault.ID(p.acct.ID()), Name: name + "'s device",
+			ID: p.dev.ID(), AccountID: p.acct.ID(), Name: name + "'s device",
 			SigningPublic: dp.SigningKey(), EncryptionPublic: dp.EncryptionKey().Bytes(),
 			SigningSeed: dSign, EncryptionKey: dEnc, Certificate: p.cert, Own: true, CreatedAt: time.Now(),
 		})
@@ -165,7 +166,7 @@ func (p *peer) stop() {
 	p.engine = nil
 }
 
-func (p *peer) id() vault.ID { return vault.ID(p.acct.ID()) }
+func (p *peer) id() ids.Account { return p.acct.ID() }
 
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -194,14 +195,14 @@ func (p *peer) register(t testing.TB, handle string) {
 }
 
 // direct opens a 1:1 chat from p to q (by handle) and waits until q has it too.
-func direct(t testing.TB, p, q *peer, qHandle string) vault.ID {
+func direct(t testing.TB, p, q *peer, qHandle string) ids.Chat {
 	t.Helper()
 	ctx := context.Background()
 	c, err := p.engine.AddContact(ctx, qHandle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := vault.ParseID(c.AccountID)
+	id, err := ids.Parse[ids.Account](c.AccountID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func direct(t testing.TB, p, q *peer, qHandle string) vault.ID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, err := vault.ParseID(s.ID)
+	chatID, err := ids.Parse[ids.Chat](s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func direct(t testing.TB, p, q *peer, qHandle string) vault.ID {
 }
 
 // allMessages reads every message of a chat, oldest first.
-func (p *peer) allMessages(t testing.TB, chatID vault.ID) []Message {
+func (p *peer) allMessages(t testing.TB, chatID ids.Chat) []Message {
 	t.Helper()
 	var out []Message
 	before := ""
@@ -243,7 +244,7 @@ func (p *peer) allMessages(t testing.TB, chatID vault.ID) []Message {
 }
 
 // countFrom counts the messages from sender stored on p, in a chat.
-func (p *peer) countFrom(t testing.TB, chatID vault.ID, sender *peer) int {
+func (p *peer) countFrom(t testing.TB, chatID ids.Chat, sender *peer) int {
 	n := 0
 	for _, m := range p.allMessages(t, chatID) {
 		if m.SenderID == sender.id().String() {
@@ -255,9 +256,9 @@ func (p *peer) countFrom(t testing.TB, chatID vault.ID, sender *peer) int {
 
 func body(from string, i int) string { return fmt.Sprintf("%s #%04d", from, i) }
 
-func parseID(t testing.TB, s string) (vault.ID, error) {
+func parseID(t testing.TB, s string) (ids.Message, error) {
 	t.Helper()
-	return vault.ParseID(s)
+	return ids.Parse[ids.Message](s)
 }
 
 // outboxLen counts what waits in p's outbox (up to a page).

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -45,7 +47,7 @@ func (h *handler) Pushes(ctx context.Context, pushes []wire.Body) {
 				entries = append(entries, next.Entry)
 				i++
 			}
-			e.receive(ctx, vault.ID(b.ChatID), entries)
+			e.receive(ctx, b.ChatID, entries)
 		case *wire.ChatChanged:
 			e.onChatChanged(ctx, b.Chat)
 		case *wire.NewEpoch:
@@ -55,7 +57,7 @@ func (h *handler) Pushes(ctx context.Context, pushes []wire.Body) {
 		case *wire.TypingPush:
 			e.onTyping(ctx, b)
 		case *wire.DeviceRevoked:
-			e.onDeviceRevoked(ctx, vault.ID(b.DeviceID))
+			e.onDeviceRevoked(ctx, b.DeviceID)
 		default:
 			e.log.Debug("push ignored", "type", b.Type())
 		}
@@ -65,7 +67,7 @@ func (h *handler) Pushes(ctx context.Context, pushes []wire.Body) {
 // refreshHandle learns this account's handle and device list from the relay
 // (another device may have registered the handle, or revoked a device meanwhile).
 func (e *Engine) refreshHandle(ctx context.Context) {
-	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: wire.AccountID(e.meID)})
+	a, err := doAs[*wire.Account](ctx, e, &wire.LookupAccount{AccountID: ids.Account(e.meID)})
 	if err != nil {
 		e.log.Debug("look up own account", "err", err)
 		return
@@ -89,9 +91,9 @@ func (e *Engine) refreshHandle(ctx context.Context) {
 // messages after the vault cursor. Chats the relay no longer lists for this account
 // were left or removed meanwhile and are deleted here.
 func (e *Engine) catchUp(ctx context.Context) {
-	remote := map[vault.ID]bool{}
-	var order []vault.ID
-	var after wire.ChatID
+	remote := map[ids.Chat]bool{}
+	var order []ids.Chat
+	var after ids.Chat
 	for {
 		page, err := doAs[*wire.Chats](ctx, e, &wire.ChatList{After: after, Limit: wire.MaxPageEntries})
 		if err != nil {
@@ -99,9 +101,9 @@ func (e *Engine) catchUp(ctx context.Context) {
 			return
 		}
 		for _, c := range page.Chats {
-			if !remote[vault.ID(c.ChatID)] {
-				remote[vault.ID(c.ChatID)] = true
-				order = append(order, vault.ID(c.ChatID))
+			if !remote[c.ChatID] {
+				remote[c.ChatID] = true
+				order = append(order, c.ChatID)
 			}
 		}
 		if !page.More || len(page.Chats) == 0 {
@@ -119,7 +121,7 @@ func (e *Engine) catchUp(ctx context.Context) {
 		return
 	}
 	for _, c := range local {
-		if c.Kind != vault.ChatSecret && !remote[c.ID] {
+		if c.Kind != policy.KindSecret && !remote[c.ID] {
 			e.removeLocal(ctx, c.ID)
 		}
 	}
@@ -134,8 +136,8 @@ func (e *Engine) catchUp(ctx context.Context) {
 }
 
 // syncChat brings one chat up to date: members, epoch keys, rotation, messages.
-func (e *Engine) syncChat(ctx context.Context, id vault.ID) error {
-	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: wire.ChatID(id)})
+func (e *Engine) syncChat(ctx context.Context, id ids.Chat) error {
+	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.GetChat{ChatID: ids.Chat(id)})
 	if errors.Is(err, wire.ErrNotFound) {
 		e.removeLocal(ctx, id)
 		return nil
@@ -157,7 +159,7 @@ func (e *Engine) syncChat(ctx context.Context, id vault.ID) error {
 // onChatChanged applies a membership push; a chat this device did not know is
 // caught up at once.
 func (e *Engine) onChatChanged(ctx context.Context, info wire.ChatInfo) {
-	id := vault.ID(info.ChatID)
+	id := info.ChatID
 	known, err := e.hasChat(ctx, id)
 	if err != nil {
 		e.log.Warn("chat changed", "err", err)
@@ -182,7 +184,7 @@ func (e *Engine) onChatChanged(ctx context.Context, info wire.ChatInfo) {
 	e.rotateIfDue(ctx, id, true)
 }
 
-func (e *Engine) hasChat(ctx context.Context, id vault.ID) (bool, error) {
+func (e *Engine) hasChat(ctx context.Context, id ids.Chat) (bool, error) {
 	found := false
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		_, err := tx.Chat(id)
@@ -199,10 +201,10 @@ func (e *Engine) hasChat(ctx context.Context, id vault.ID) (bool, error) {
 // positions. It reports false when this account is no longer a member, in which case
 // the chat was deleted locally.
 func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, error) {
-	id := vault.ID(info.ChatID)
+	id := info.ChatID
 	var mine *wire.MemberInfo
 	for i := range info.Members {
-		if vault.ID(info.Members[i].AccountID) == e.meID {
+		if info.Members[i].AccountID == e.meID {
 			mine = &info.Members[i]
 		}
 	}
@@ -215,8 +217,8 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 		return false, fmt.Errorf("chat %s: unknown kind %d", id, info.Kind)
 	}
 	for _, m := range info.Members {
-		if vault.ID(m.AccountID) != e.meID {
-			if _, err := e.pinAccount(ctx, vault.ID(m.AccountID)); err != nil {
+		if m.AccountID != e.meID {
+			if _, err := e.pinAccount(ctx, m.AccountID); err != nil {
 				// Its messages cannot be verified until it is pinned; a later catch-up
 				// tries again.
 				e.log.Info("pin member", "account", m.AccountID.String(), "err", err)
@@ -237,10 +239,10 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 		if fresh {
 			c = vault.Chat{ID: id, LastActivity: e.clk.Now()}
 		}
-		now := map[vault.ID]bool{}
+		now := map[ids.Account]bool{}
 		members := make([]vault.Member, 0, len(info.Members))
 		for _, m := range info.Members {
-			aid := vault.ID(m.AccountID)
+			aid := m.AccountID
 			now[aid] = true
 			members = append(members, vault.Member{AccountID: aid, Role: vaultRole(m.Role)})
 			if aid != e.meID {
@@ -249,7 +251,7 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 			}
 		}
 		if !fresh {
-			was := map[vault.ID]bool{}
+			was := map[ids.Account]bool{}
 			for _, m := range c.Members {
 				was[m.AccountID] = true
 				if !now[m.AccountID] {
@@ -284,7 +286,7 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 }
 
 // removeLocal deletes a chat this account left or was removed from.
-func (e *Engine) removeLocal(ctx context.Context, id vault.ID) {
+func (e *Engine) removeLocal(ctx context.Context, id ids.Chat) {
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		if err := e.deleteChat(tx, id); err != nil {
 			return err
@@ -308,13 +310,13 @@ func (e *Engine) removeLocal(ctx context.Context, id vault.ID) {
 
 // fetchMessages pages through the chat log from the vault cursor until the relay
 // has nothing more, or processing stops making progress.
-func (e *Engine) fetchMessages(ctx context.Context, id vault.ID) error {
+func (e *Engine) fetchMessages(ctx context.Context, id ids.Chat) error {
 	for {
 		cursor, err := e.cursor(ctx, id)
 		if err != nil {
 			return err
 		}
-		page, err := doAs[*wire.Page](ctx, e, &wire.Fetch{ChatID: wire.ChatID(id), AfterSeq: cursor, Limit: fetchPage})
+		page, err := doAs[*wire.Page](ctx, e, &wire.Fetch{ChatID: ids.Chat(id), AfterSeq: cursor, Limit: fetchPage})
 		if errors.Is(err, wire.ErrNotFound) {
 			e.removeLocal(ctx, id)
 			return nil
@@ -335,9 +337,9 @@ func (e *Engine) fetchMessages(ctx context.Context, id vault.ID) error {
 	}
 }
 
-func scope(id vault.ID) string { return "chat:" + id.String() }
+func scope(id ids.Chat) string { return "chat:" + id.String() }
 
-func (e *Engine) cursor(ctx context.Context, id vault.ID) (uint64, error) {
+func (e *Engine) cursor(ctx context.Context, id ids.Chat) (uint64, error) {
 	var c int64
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		var err error
@@ -349,7 +351,7 @@ func (e *Engine) cursor(ctx context.Context, id vault.ID) (uint64, error) {
 
 // receive applies pushed entries; a gap in the sequence numbers is filled by
 // fetching.
-func (e *Engine) receive(ctx context.Context, id vault.ID, entries []wire.Entry) {
+func (e *Engine) receive(ctx context.Context, id ids.Chat, entries []wire.Entry) {
 	_, gap, err := e.process(ctx, id, entries)
 	if errors.Is(err, errUnknownChat) {
 		if err := e.syncChat(ctx, id); err != nil {
@@ -375,15 +377,15 @@ type outcome struct {
 	warnings []string
 	summary  *ChatSummary
 	marked   bool
-	last     *vault.Message         // the newest message stored
-	names    map[vault.ID]heardName // the newest sender name of each account
-	retitled []vault.ID             // direct chats whose contact was renamed
+	last     *vault.Message            // the newest message stored
+	names    map[ids.Account]heardName // the newest sender name of each account
+	retitled []ids.Chat                // direct chats whose contact was renamed
 }
 
 // process verifies, decrypts and stores entries of one chat that follow its cursor,
 // advancing the cursor in the same transaction. It returns the new cursor and
 // whether an entry beyond cursor+1 showed a gap.
-func (e *Engine) process(ctx context.Context, id vault.ID, entries []wire.Entry) (uint64, bool, error) {
+func (e *Engine) process(ctx context.Context, id ids.Chat, entries []wire.Entry) (uint64, bool, error) {
 	// Optimistically in one transaction; if an entry needs network work first (a
 	// key to fetch, a sender to pin, a device list to look up), do it and go again.
 	cursor, gap, err := e.processOnce(ctx, id, entries, nil)
@@ -400,7 +402,7 @@ func (e *Engine) process(ctx context.Context, id vault.ID, entries []wire.Entry)
 // prepared is what prepareEntries did before the second processing pass.
 type prepared struct {
 	// devicesLooked holds the accounts whose device lists were looked up.
-	devicesLooked map[vault.ID]bool
+	devicesLooked map[ids.Account]bool
 }
 
 // errNeedPrep aborts a processing transaction that needs network work first.
@@ -409,7 +411,7 @@ var errNeedPrep = errors.New("chat: entries need keys fetched first")
 // errUnknownChat reports entries of a chat this device does not have yet.
 var errUnknownChat = errors.New("chat: unknown chat")
 
-func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.Entry, prep *prepared) (uint64, bool, error) {
+func (e *Engine) processOnce(ctx context.Context, id ids.Chat, entries []wire.Entry, prep *prepared) (uint64, bool, error) {
 	var out outcome
 	var cursor uint64
 	var gap bool
@@ -456,7 +458,7 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 			if stall {
 				break
 			}
-			if vault.ID(en.SenderAccount) != e.meID {
+			if en.SenderAccount != e.meID {
 				fromOthers = true
 			}
 			cursor = e.catchForward(id, en.Seq)
@@ -516,17 +518,17 @@ func (e *Engine) processOnce(ctx context.Context, id vault.ID, entries []wire.En
 // fetching epoch keys it lacks, pinning senders it has not met, and looking up the
 // device lists of senders whose list is stale or who sent from a device the vault
 // does not know.
-func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire.Entry) (*prepared, error) {
+func (e *Engine) prepareEntries(ctx context.Context, id ids.Chat, entries []wire.Entry) (*prepared, error) {
 	epochs := map[uint64]bool{}
-	devices := map[vault.ID]vault.ID{} // device → account
+	devices := map[ids.Device]ids.Account{} // device → account
 	for _, en := range entries {
 		epochs[en.Epoch] = true
-		if d := vault.ID(en.SenderDevice); d != e.devID {
-			devices[d] = vault.ID(en.SenderAccount)
+		if d := en.SenderDevice; d != e.devID {
+			devices[d] = en.SenderAccount
 		}
 	}
 	missingEpoch := false
-	lookup := map[vault.ID]bool{}
+	lookup := map[ids.Account]bool{}
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		for ep := range epochs {
 			if ep > math.MaxInt64 {
@@ -568,7 +570,7 @@ func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire
 			e.log.Info("fetch epochs for incoming messages", "chat", id.String(), "err", err)
 		}
 	}
-	prep := &prepared{devicesLooked: map[vault.ID]bool{}}
+	prep := &prepared{devicesLooked: map[ids.Account]bool{}}
 	for a := range lookup {
 		if _, err := e.refreshDevices(ctx, a); err != nil {
 			e.log.Info("look up sender", "account", a.String(), "err", err)
@@ -581,7 +583,7 @@ func (e *Engine) prepareEntries(ctx context.Context, id vault.ID, entries []wire
 
 // catchForward moves a cursor over this device's own messages that the relay
 // acknowledged beyond it, so they do not look like a gap.
-func (e *Engine) catchForward(id vault.ID, cursor uint64) uint64 {
+func (e *Engine) catchForward(id ids.Chat, cursor uint64) uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	set := e.ahead[id]
@@ -601,13 +603,13 @@ func (e *Engine) catchForward(id vault.ID, cursor uint64) uint64 {
 }
 
 // nameCache remembers display names looked up within one transaction.
-type nameCache map[vault.ID]string
+type nameCache map[ids.Account]string
 
 // apply handles one entry that directly follows the cursor. It reports stall when
 // the entry cannot be handled yet (its epoch key has not arrived) and the cursor must
 // stay before it.
 func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *outcome, prep *prepared) (stall bool, err error) {
-	sender := vault.ID(en.SenderAccount)
+	sender := en.SenderAccount
 	chatID := c.ID
 	drop := func(text string) (bool, error) {
 		out.warnings = append(out.warnings, text)
@@ -635,7 +637,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	if err != nil {
 		return false, err
 	}
-	key, err := e2e.EpochKeyFromBytes(raw)
+	key, err := chatcrypto.EpochKeyFromBytes(raw)
 	clear(raw)
 	if err != nil {
 		return false, err
@@ -653,20 +655,20 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	if err != nil {
 		return false, err
 	}
-	pt, err := e2e.Open(en.Ciphertext, e2e.OpenParams{
-		ChatID:    e2e.ChatID(chatID),
+	pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{
+		ChatID:    ids.Chat(chatID),
 		Epoch:     en.Epoch,
 		EpochKey:  key,
-		MessageID: e2e.MessageID(en.MsgID),
+		MessageID: ids.Message(en.MsgID),
 		Sender:    senderKey,
 		Certs:     e.certs,
 	})
-	unsupported := errors.Is(err, e2e.ErrUnsupportedKind)
+	unsupported := errors.Is(err, chatcrypto.ErrUnsupportedKind)
 	if err != nil && !unsupported {
 		e.log.Info("message failed verification", "chat", chatID.String(), "seq", en.Seq, "err", err)
 		return drop(openFailure(err))
 	}
-	if vault.ID(pt.Header.SenderDevice) != vault.ID(en.SenderDevice) || vault.ID(pt.Header.SenderAccount) != sender {
+	if pt.Header.SenderDevice != en.SenderDevice || pt.Header.SenderAccount != sender {
 		return drop("A message whose sender does not match the relay's record was dropped.")
 	}
 	switch v, err := e.checkDevice(tx, sender, pt.Sender, prep); {
@@ -684,16 +686,16 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return drop("A message from a device registered to another account was dropped.")
 	}
 	var body, senderName string
-	var replyTo *vault.ID
+	var replyTo *ids.Message
 	switch {
 	case unsupported:
 		body = "This message needs a newer version of Hush."
-	case pt.Content.Kind == e2e.KindChatMeta:
+	case pt.Content.Kind == chatcrypto.KindChatMeta:
 		// Authentic (Open checked it like any message); applied only from the
 		// owner or an admin of a group or channel.
 		title := pt.Content.ChatMeta.Title
 		switch {
-		case c.Kind == vault.ChatDirect:
+		case c.Kind == policy.KindDirect:
 			return drop("A title sent to a 1:1 chat was ignored.")
 		case !e.canManage(c, sender):
 			return drop("A title change from a member who may not rename this chat was ignored.")
@@ -702,7 +704,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		}
 		c.Title = title
 		return false, nil
-	case pt.Content.Kind == e2e.KindText:
+	case pt.Content.Kind == chatcrypto.KindText:
 		body = pt.Content.Text.Body
 		if sender != e.meID {
 			// Checked by e2e (a text with an invalid name does not open); the
@@ -710,7 +712,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 			senderName = pt.Content.Text.SenderName
 		}
 		if r := pt.Content.Text.ReplyTo; !r.IsZero() {
-			id := vault.ID(r)
+			id := r
 			replyTo = &id
 		}
 		if body == "" {
@@ -722,18 +724,18 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		e.log.Debug("content kind not applied", "kind", pt.Content.Kind.String())
 		return false, nil
 	}
-	msgID := vault.ID(en.MsgID)
+	msgID := en.MsgID
 	sentAt := wire.Time(en.ServerTime)
 	m := vault.Message{
 		ID:            msgID,
 		ChatID:        chatID,
 		Seq:           int64(en.Seq),
 		SenderAccount: sender,
-		SenderDevice:  vault.ID(en.SenderDevice),
+		SenderDevice:  en.SenderDevice,
 		SentAt:        sentAt,
 		Body:          body,
 		ReplyTo:       replyTo,
-		Status:        vault.StatusSent,
+		Status:        policy.StatusSent,
 	}
 	err = tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
 	if err == nil {
@@ -763,7 +765,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return drop("A message replayed from another chat was dropped.")
 	case existing.Seq == 0 && sender == e.meID:
 		// Our own message whose acknowledgement was lost: the log is the proof.
-		existing.Seq, existing.Status, existing.SentAt = int64(en.Seq), vault.StatusSent, sentAt
+		existing.Seq, existing.Status, existing.SentAt = int64(en.Seq), policy.StatusSent, sentAt
 		if err := tx.UpdateMessage(existing); err != nil {
 			return false, err
 		}
@@ -782,15 +784,15 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 // openFailure words an e2e failure for the warning event.
 func openFailure(err error) string {
 	switch {
-	case errors.Is(err, e2e.ErrBadSignature):
+	case errors.Is(err, chatcrypto.ErrBadSignature):
 		return "A message with a bad signature was dropped."
-	case errors.Is(err, e2e.ErrWrongSender):
+	case errors.Is(err, chatcrypto.ErrWrongSender):
 		return "A message signed by a key that does not match the sender's pinned key was dropped."
-	case errors.Is(err, e2e.ErrWrongContext):
+	case errors.Is(err, chatcrypto.ErrWrongContext):
 		return "A replayed or misfiled message was dropped."
-	case errors.Is(err, e2e.ErrDecrypt):
+	case errors.Is(err, chatcrypto.ErrDecrypt):
 		return "A message that could not be decrypted was dropped."
-	case errors.Is(err, e2e.ErrMalformed):
+	case errors.Is(err, chatcrypto.ErrMalformed):
 		return "A malformed message was dropped."
 	}
 	return "A message that failed verification was dropped."
@@ -798,7 +800,7 @@ func openFailure(err error) string {
 
 // isMemberAt reports whether account may have sent a message in epoch: a current
 // member, or a former one that left after that epoch.
-func (e *Engine) isMemberAt(c *vault.Chat, meta *chatMeta, account vault.ID, epoch uint64) bool {
+func (e *Engine) isMemberAt(c *vault.Chat, meta *chatMeta, account ids.Account, epoch uint64) bool {
 	for _, m := range c.Members {
 		if m.AccountID == account {
 			return true
@@ -809,10 +811,10 @@ func (e *Engine) isMemberAt(c *vault.Chat, meta *chatMeta, account vault.ID, epo
 }
 
 // canManage reports whether account is the owner or an admin of the chat.
-func (e *Engine) canManage(c *vault.Chat, account vault.ID) bool {
+func (e *Engine) canManage(c *vault.Chat, account ids.Account) bool {
 	for _, m := range c.Members {
 		if m.AccountID == account {
-			return m.Role == vault.RoleOwner || m.Role == vault.RoleAdmin
+			return m.Role == policy.RoleOwner || m.Role == policy.RoleAdmin
 		}
 	}
 	return false
@@ -820,25 +822,25 @@ func (e *Engine) canManage(c *vault.Chat, account vault.ID) bool {
 
 // onTyping tells the UI someone is typing.
 func (e *Engine) onTyping(ctx context.Context, t *wire.TypingPush) {
-	id := vault.ID(t.ChatID)
+	id := t.ChatID
 	var name string
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		if _, err := tx.Chat(id); err != nil {
 			return err
 		}
-		name = e.nameOf(tx, vault.ID(t.AccountID), nameCache{})
+		name = e.nameOf(tx, t.AccountID, nameCache{})
 		return nil
 	})
 	if err != nil {
 		return
 	}
-	e.emit(EventTyping, TypingEvent{ChatID: id.String(), AccountID: vault.ID(t.AccountID).String(), Name: name})
+	e.emit(EventTyping, TypingEvent{ChatID: id.String(), AccountID: t.AccountID.String(), Name: name})
 }
 
 // onReceipt records a member's delivered/read positions and tells the UI which of
 // this account's messages changed state.
 func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
-	id := vault.ID(r.ChatID)
+	id := r.ChatID
 	var sum ChatSummary
 	var changed bool
 	var lo uint64
@@ -853,7 +855,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 		if err != nil {
 			return err
 		}
-		if vault.ID(r.AccountID) == e.meID {
+		if r.AccountID == e.meID {
 			if r.ReadSeq <= meta.MyRead && r.DeliveredSeq <= meta.MyDelivered {
 				return nil
 			}
@@ -900,7 +902,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 	if !changed {
 		return
 	}
-	if vault.ID(r.AccountID) == e.meID {
+	if r.AccountID == e.meID {
 		e.emit(EventChatUpdated, sum)
 		return
 	}
@@ -909,7 +911,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 
 // emitStatuses tells the UI the state of this account's messages with sequence
 // numbers in (lo, hi], looking at most maxStatusScan messages back from the newest.
-func (e *Engine) emitStatuses(ctx context.Context, id vault.ID, lo, hi uint64, meta chatMeta) {
+func (e *Engine) emitStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, meta chatMeta) {
 	var events []StatusEvent
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		var cur vault.PageCursor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"hush/ids"
 	"hush/sync/wire"
 	"hush/vault"
 )
@@ -14,7 +15,7 @@ import (
 // costs the relay a few writes a second, not one per message.
 
 // queueMark asks the marker to send the chat's positions.
-func (e *Engine) queueMark(id vault.ID) {
+func (e *Engine) queueMark(id ids.Chat) {
 	e.mu.Lock()
 	e.marks[id] = true
 	e.mu.Unlock()
@@ -46,13 +47,13 @@ func (e *Engine) marker() {
 // stay queued (a reconnect kicks the marker again).
 func (e *Engine) sendMarks(ctx context.Context) {
 	e.mu.Lock()
-	ids := make([]vault.ID, 0, len(e.marks))
+	chats := make([]ids.Chat, 0, len(e.marks))
 	for id := range e.marks {
-		ids = append(ids, id)
+		chats = append(chats, id)
 	}
 	clear(e.marks)
 	e.mu.Unlock()
-	for i, id := range ids {
+	for i, id := range chats {
 		var meta chatMeta
 		err := e.v.View(ctx, func(tx *vault.Tx) error {
 			c, err := tx.Chat(id)
@@ -66,7 +67,7 @@ func (e *Engine) sendMarks(ctx context.Context) {
 			continue
 		}
 		if err == nil {
-			_, err = doAs[*wire.OK](ctx, e, &wire.Mark{ChatID: wire.ChatID(id), DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
+			_, err = doAs[*wire.OK](ctx, e, &wire.Mark{ChatID: ids.Chat(id), DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
 		}
 		if errors.Is(err, wire.ErrNotFound) {
 			continue
@@ -74,7 +75,7 @@ func (e *Engine) sendMarks(ctx context.Context) {
 		if err != nil {
 			e.log.Debug("send marks", "err", err)
 			e.mu.Lock()
-			for _, rest := range ids[i:] {
+			for _, rest := range chats[i:] {
 				e.marks[rest] = true
 			}
 			e.mu.Unlock()

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/policy"
 	"hush/vault"
 )
 
 // Display names travel inside every text message this account sends
-// (e2e.Text.SenderName), so readers show the name a person chose rather than their
+// (chatcrypto.Text.SenderName), so readers show the name a person chose rather than their
 // @handle, and the relay never learns it. A received name is authentic only as
 // "what that account calls itself": anyone may call themselves "Alice". So a name
 // updates the sender's own contact record and nothing else — never the handle, the
@@ -28,12 +30,12 @@ const nameAtSetting = "chat/contact-name-at/"
 // welcome screen accepts must pass it, or every send would be refused. The error
 // matches [ErrInvalid] or [ErrTooLong].
 func CheckDisplayName(name string) error {
-	err := e2e.CheckSenderName(name)
+	err := chatcrypto.CheckSenderName(name)
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, e2e.ErrTooLarge):
-		return fmt.Errorf("%w: a display name has at most %d characters", ErrTooLong, e2e.MaxSenderNameChars)
+	case errors.Is(err, chatcrypto.ErrTooLarge):
+		return fmt.Errorf("%w: a display name has at most %d characters", ErrTooLong, chatcrypto.MaxSenderNameChars)
 	}
 	return fmt.Errorf("%w: a display name is one line of text without control or text-direction characters", ErrInvalid)
 }
@@ -45,9 +47,9 @@ type heardName struct {
 }
 
 // hearName remembers name if it is the newest this batch carried for sender.
-func (o *outcome) hearName(sender vault.ID, name string, at int64) {
+func (o *outcome) hearName(sender ids.Account, name string, at int64) {
 	if o.names == nil {
-		o.names = map[vault.ID]heardName{}
+		o.names = map[ids.Account]heardName{}
 	}
 	if h, ok := o.names[sender]; ok && h.at > at {
 		return
@@ -101,7 +103,7 @@ func (e *Engine) learnNames(tx *vault.Tx, out *outcome, names nameCache) error {
 			return err
 		}
 		for _, ch := range chats {
-			if ch.Kind == vault.ChatDirect && roleOf(&ch, id) != 0 {
+			if ch.Kind == policy.KindDirect && roleOf(&ch, id) != 0 {
 				e.invalidate(ch.ID)
 				out.retitled = append(out.retitled, ch.ID)
 			}
@@ -112,8 +114,8 @@ func (e *Engine) learnNames(tx *vault.Tx, out *outcome, names nameCache) error {
 
 // emitRetitled sends the chat list rows of the direct chats a rename retitled,
 // except chat done, whose row the caller emits anyway.
-func (e *Engine) emitRetitled(ctx context.Context, ids []vault.ID, done vault.ID) {
-	for _, id := range ids {
+func (e *Engine) emitRetitled(ctx context.Context, chats []ids.Chat, done ids.Chat) {
+	for _, id := range chats {
 		if id == done {
 			continue
 		}

@@ -15,7 +15,8 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
@@ -38,7 +39,7 @@ func (p *peer) contactOf(t testing.TB, q *peer) Contact {
 }
 
 // titleOf returns the chat list title of a chat on p.
-func (p *peer) titleOf(t testing.TB, chatID vault.ID) string {
+func (p *peer) titleOf(t testing.TB, chatID ids.Chat) string {
 	t.Helper()
 	list, err := p.engine.List(context.Background())
 	if err != nil {
@@ -153,11 +154,11 @@ func TestDisplayNameInGroups(t *testing.T) {
 	bob.register(t, "bob")
 	dm := direct(t, bob, alice, "alice")
 	ctx := context.Background()
-	g, err := alice.engine.CreateGroup(ctx, "Tea party", []vault.ID{bob.id()})
+	g, err := alice.engine.CreateGroup(ctx, "Tea party", []ids.Account{bob.id()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gid, err := vault.ParseID(g.ID)
+	gid, err := ids.Parse[ids.Chat](g.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,8 +261,8 @@ func TestBadDisplayNameRefusedAtSend(t *testing.T) {
 		{"Eve\nAdmin", ErrInvalid},
 		{"Eve\x00", ErrInvalid},
 		{"\u202eEve", ErrInvalid},
-		{strings.Repeat("E", e2e.MaxSenderNameChars+1), ErrTooLong},
-		{strings.Repeat("李", e2e.MaxSenderNameChars+1), ErrTooLong},
+		{strings.Repeat("E", chatcrypto.MaxSenderNameChars+1), ErrTooLong},
+		{strings.Repeat("李", chatcrypto.MaxSenderNameChars+1), ErrTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,17 +285,17 @@ func TestBadDisplayNameRefusedAtSend(t *testing.T) {
 			}
 		})
 	}
-	for _, ok := range []string{"Eve", strings.Repeat("李", e2e.MaxSenderNameChars), "@eve"} {
+	for _, ok := range []string{"Eve", strings.Repeat("李", chatcrypto.MaxSenderNameChars), "@eve"} {
 		if err := CheckDisplayName(ok); err != nil {
 			t.Errorf("CheckDisplayName(%q) = %v", ok, err)
 		}
 	}
 }
 
-// forgeText seals content, a CBOR map that e2e.Seal would refuse, by following
+// forgeText seals content, a CBOR map that chatcrypto.Seal would refuse, by following
 // docs/SECURITY.md ("Messages") by hand: a modified client's message, correctly
 // encrypted and signed by p's device.
-func forgeText(t *testing.T, p *peer, chatID vault.ID, epoch uint64, key e2e.EpochKey, id wire.MsgID, content map[int]any) []byte {
+func forgeText(t *testing.T, p *peer, chatID ids.Chat, epoch uint64, key chatcrypto.EpochKey, id ids.Message, content map[int]any) []byte {
 	t.Helper()
 	enc, err := cbor.CoreDetEncOptions().EncMode()
 	if err != nil {
@@ -361,8 +362,8 @@ func TestBadDisplayNameDroppedAtReceive(t *testing.T) {
 	raw := relaytest.Dial(t, r, alice.device())
 
 	// The forger itself works: a valid name sealed by hand is accepted.
-	okID := wire.NewMsgID()
-	if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: okID, Epoch: epoch,
+	okID := ids.New[ids.Message]()
+	if _, err := raw.Request(ctx, &wire.Send{ChatID: ids.Chat(chatID), MsgID: okID, Epoch: epoch,
 		Ciphertext: forgeText(t, alice, chatID, epoch, keys[epoch], okID, map[int]any{0: 1, 1: "forged but fine", 11: "Alice"})}); err != nil {
 		t.Fatal(err)
 	}
@@ -372,13 +373,13 @@ func TestBadDisplayNameDroppedAtReceive(t *testing.T) {
 		"Alice\nverified by Hush",
 		"Ali\x00ce",
 		"\u202eecilA",
-		strings.Repeat("A", e2e.MaxSenderNameChars+1),
+		strings.Repeat("A", chatcrypto.MaxSenderNameChars+1),
 		strings.Repeat("A", 200),
 	}
 	for _, name := range bad {
-		id := wire.NewMsgID()
+		id := ids.New[ids.Message]()
 		ct := forgeText(t, alice, chatID, epoch, keys[epoch], id, map[int]any{0: 1, 1: "renamed?", 11: name})
-		if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: id, Epoch: epoch, Ciphertext: ct}); err != nil {
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: ids.Chat(chatID), MsgID: id, Epoch: epoch, Ciphertext: ct}); err != nil {
 			t.Fatalf("relay refused: %v", err)
 		}
 	}

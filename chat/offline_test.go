@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
 	"hush/sync/relayclient"
-	"hush/vault"
 )
 
 // waitDelivered waits until p has n messages from sender in the chat and nothing in
 // its outbox.
-func waitDelivered(t *testing.T, p *peer, chatID vault.ID, sender *peer, n int) {
+func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) {
 	t.Helper()
 	waitFor(t, 60*time.Second, p.name+" receives everything", func() bool {
 		got := 0

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -94,12 +96,12 @@ func (e *Engine) flush(ctx context.Context) (time.Duration, error) {
 	var (
 		inflight []*sending
 		queue    []queued
-		issued   = map[vault.ID]bool{} // in flight, acknowledged or failed in this flush
-		blocked  = map[vault.ID]bool{}
-		stale    = map[vault.ID]bool{}
-		parked   = map[vault.ID]bool{} // stale again and again: wait for a kick
-		rounds   = map[vault.ID]int{}
-		keys     = map[vault.ID]*chatKey{}
+		issued   = map[ids.Message]bool{} // in flight, acknowledged or failed in this flush
+		blocked  = map[ids.Chat]bool{}
+		stale    = map[ids.Chat]bool{}
+		parked   = map[ids.Chat]bool{} // stale again and again: wait for a kick
+		rounds   = map[ids.Chat]int{}
+		keys     = map[ids.Chat]*chatKey{}
 		reload   = true // read the vault's outbox before the handoff
 		stop     error
 		retryIn  = time.Duration(-1)
@@ -180,7 +182,7 @@ func (e *Engine) flush(ctx context.Context) (time.Duration, error) {
 					}
 					e.rotateIfDue(ctx, id, false)
 				}
-				stale = map[vault.ID]bool{}
+				stale = map[ids.Chat]bool{}
 				clear(keys)
 				clear(issued)
 				clear(blocked)
@@ -303,7 +305,7 @@ func (h *handoff) take() ([]queued, bool) {
 
 // sendFailed handles a send the relay refused; it returns a reason to stop
 // flushing (and when to try again), or nil to go on.
-func (e *Engine) sendFailed(ctx context.Context, s *sending, err error, stale, blocked map[vault.ID]bool) (error, time.Duration) {
+func (e *Engine) sendFailed(ctx context.Context, s *sending, err error, stale, blocked map[ids.Chat]bool) (error, time.Duration) {
 	var we *wire.Error
 	switch {
 	case errors.Is(err, wire.ErrStaleEpoch):
@@ -340,7 +342,7 @@ var errPermanent = errors.New("chat: cannot be sent")
 // chatKey is a chat's newest epoch key, looked up once per flush.
 type chatKey struct {
 	epoch uint64
-	key   e2e.EpochKey
+	key   chatcrypto.EpochKey
 }
 
 // queued is an outbox item with what it sends: its message, read in the same
@@ -352,7 +354,7 @@ type queued struct {
 
 // outbox reads the oldest n items (at most a vault page) with their messages,
 // leaving out those already issued; more says the page was full.
-func (e *Engine) outbox(ctx context.Context, n int, issued map[vault.ID]bool) (_ []queued, more bool, _ error) {
+func (e *Engine) outbox(ctx context.Context, n int, issued map[ids.Message]bool) (_ []queued, more bool, _ error) {
 	var out []queued
 	n = min(n, vault.MaxPageSize)
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
@@ -382,7 +384,7 @@ func (e *Engine) outbox(ctx context.Context, n int, issued map[vault.ID]bool) (_
 }
 
 // prepare seals one outbox item under its chat's newest key.
-func (e *Engine) prepare(ctx context.Context, q queued, keys map[vault.ID]*chatKey) (*sending, error) {
+func (e *Engine) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatKey) (*sending, error) {
 	it := q.item
 	p, err := decodeOutbox(it.Payload)
 	if err != nil {
@@ -395,27 +397,27 @@ func (e *Engine) prepare(ctx context.Context, q queued, keys map[vault.ID]*chatK
 		}
 		keys[it.ChatID] = ck
 	}
-	var content e2e.Content
+	var content chatcrypto.Content
 	switch p.Kind {
 	case outboxMessage:
 		if q.msg == nil {
 			return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 		}
 		m := q.msg
-		t := &e2e.Text{Body: m.Body, SenderName: e.sendName}
+		t := &chatcrypto.Text{Body: m.Body, SenderName: e.sendName}
 		if m.ReplyTo != nil {
-			t.ReplyTo = e2e.MessageID(*m.ReplyTo)
+			t.ReplyTo = ids.Message(*m.ReplyTo)
 		}
-		content = e2e.Content{Kind: e2e.KindText, Text: t}
+		content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t}
 	case outboxTitle:
-		content = e2e.Content{Kind: e2e.KindChatMeta, ChatMeta: &e2e.ChatMeta{Title: p.Title}}
+		content = chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: p.Title}}
 	}
-	sealed, err := e2e.Seal(e2e.SealParams{
+	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{
 		Sender:    e.sender,
-		ChatID:    e2e.ChatID(it.ChatID),
+		ChatID:    ids.Chat(it.ChatID),
 		Epoch:     ck.epoch,
 		EpochKey:  ck.key,
-		MessageID: e2e.MessageID(it.ID),
+		MessageID: ids.Message(it.ID),
 		Content:   content,
 	})
 	if err != nil {
@@ -425,13 +427,13 @@ func (e *Engine) prepare(ctx context.Context, q queued, keys map[vault.ID]*chatK
 		return nil, fmt.Errorf("%w: sealed message of %d bytes exceeds the relay's limit", errPermanent, len(sealed))
 	}
 	return &sending{item: it, kind: p.Kind, req: &wire.Send{
-		ChatID: wire.ChatID(it.ChatID), MsgID: wire.MsgID(it.ID), Epoch: ck.epoch, Ciphertext: sealed,
+		ChatID: ids.Chat(it.ChatID), MsgID: ids.Message(it.ID), Epoch: ck.epoch, Ciphertext: sealed,
 	}}, nil
 }
 
 // currentKey returns the chat's newest epoch key, rotating first when the chat has
 // none or a member left since, and this account may rotate.
-func (e *Engine) currentKey(ctx context.Context, id vault.ID) (*chatKey, error) {
+func (e *Engine) currentKey(ctx context.Context, id ids.Chat) (*chatKey, error) {
 	load := func() (*chatKey, bool, error) {
 		var ck *chatKey
 		var due bool
@@ -452,7 +454,7 @@ func (e *Engine) currentKey(ctx context.Context, id vault.ID) (*chatKey, error) 
 			if err != nil {
 				return err
 			}
-			k, err := e2e.EpochKeyFromBytes(raw)
+			k, err := chatcrypto.EpochKeyFromBytes(raw)
 			clear(raw)
 			if err != nil {
 				return err
@@ -501,7 +503,7 @@ func (e *Engine) currentKey(ctx context.Context, id vault.ID) (*chatKey, error) 
 
 // forgetRotation drops a pending rotation this account may not do (the relay
 // refused it: someone else already rotated, or the role does not allow it).
-func (e *Engine) forgetRotation(ctx context.Context, id vault.ID) error {
+func (e *Engine) forgetRotation(ctx context.Context, id ids.Chat) error {
 	return e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
@@ -522,7 +524,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 	var ahead []*wire.Ack
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		events, ahead = events[:0], ahead[:0]
-		cursors := map[vault.ID]int64{}
+		cursors := map[ids.Chat]int64{}
 		for i, s := range sent {
 			ack := acks[i]
 			id, chatID := s.item.ID, s.item.ChatID
@@ -536,7 +538,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 				case err != nil:
 					return err
 				case m.Seq == 0:
-					m.Seq, m.Status, m.SentAt = int64(ack.Seq), vault.StatusSent, wire.Time(ack.ServerTime)
+					m.Seq, m.Status, m.SentAt = int64(ack.Seq), policy.StatusSent, wire.Time(ack.ServerTime)
 					if err := tx.UpdateMessage(m); err != nil {
 						return err
 					}
@@ -575,7 +577,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 	if len(ahead) > 0 {
 		e.mu.Lock()
 		for _, ack := range ahead {
-			id := vault.ID(ack.ChatID)
+			id := ack.ChatID
 			if e.ahead[id] == nil {
 				e.ahead[id] = map[uint64]bool{}
 			}
@@ -605,7 +607,7 @@ func (e *Engine) failItem(ctx context.Context, it vault.OutboxItem, why error) {
 		if err != nil {
 			return err
 		}
-		m.Status = vault.StatusFailed
+		m.Status = policy.StatusFailed
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}

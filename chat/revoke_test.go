@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
@@ -16,8 +17,8 @@ import (
 func revoke(t *testing.T, r *relaytest.Relay, p, dev *peer) {
 	t.Helper()
 	raw := relaytest.Dial(t, r, p.device())
-	id := wire.DeviceID(dev.dev.ID())
-	sig := p.acct.Sign(wire.RevokeLabel, wire.RevokeMessage(wire.AccountID(p.acct.ID()), id))
+	id := ids.Device(dev.dev.ID())
+	sig := p.acct.Sign(wire.RevokeLabel, wire.RevokeMessage(ids.Account(p.acct.ID()), id))
 	if _, err := raw.Request(context.Background(), &wire.RevokeDevice{DeviceID: id, Signature: sig}); err != nil {
 		t.Fatalf("revoke %s: %v", dev.name, err)
 	}
@@ -31,7 +32,7 @@ func deviceIn(t *testing.T, p, dev *peer) (vault.Device, bool) {
 	var found bool
 	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
 		var err error
-		d, err = tx.Device(vault.ID(dev.dev.ID()))
+		d, err = tx.Device(dev.dev.ID())
 		found = err == nil
 		if !found {
 			return nil
@@ -45,7 +46,7 @@ func deviceIn(t *testing.T, p, dev *peer) (vault.Device, bool) {
 }
 
 // sendAcked sends a message from p and waits until the relay has acknowledged it.
-func sendAcked(t *testing.T, p *peer, chatID vault.ID, text string) {
+func sendAcked(t *testing.T, p *peer, chatID ids.Chat, text string) {
 	t.Helper()
 	m, err := p.engine.Send(context.Background(), chatID, text, nil)
 	if err != nil {

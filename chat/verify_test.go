@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"hush/e2e"
+	"hush/chatcrypto"
+	"hush/ids"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
-	"hush/vault"
 )
 
 // TestBadMessagesDropped injects, through the real relay, messages that a relay or a
@@ -33,14 +33,14 @@ func TestBadMessagesDropped(t *testing.T) {
 	for ep := range keys {
 		epoch = max(epoch, ep)
 	}
-	sender, err := e2e.NewSender(alice.dev, alice.cert)
+	sender, err := chatcrypto.NewSender(alice.dev, alice.cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seal := func(s *e2e.Sender, id wire.MsgID, text string) []byte {
+	seal := func(s *chatcrypto.Sender, id ids.Message, text string) []byte {
 		t.Helper()
-		b, err := e2e.Seal(e2e.SealParams{Sender: s, ChatID: e2e.ChatID(chatID), Epoch: epoch, EpochKey: keys[epoch],
-			MessageID: e2e.MessageID(id), Content: e2e.Content{Kind: e2e.KindText, Text: &e2e.Text{Body: text}}})
+		b, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: s, ChatID: ids.Chat(chatID), Epoch: epoch, EpochKey: keys[epoch],
+			MessageID: ids.Message(id), Content: chatcrypto.Content{Kind: chatcrypto.KindText, Text: &chatcrypto.Text{Body: text}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,12 +48,12 @@ func TestBadMessagesDropped(t *testing.T) {
 	}
 	// Mallory: a real account that is not Alice, signing as herself.
 	mallory := relaytest.NewAccount(t)
-	malSender, err := e2e.NewSender(mallory.Key, mallory.Cert)
+	malSender, err := chatcrypto.NewSender(mallory.Key, mallory.Cert)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := relaytest.Dial(t, r, alice.device())
-	page, err := raw.Request(ctx, &wire.Fetch{ChatID: wire.ChatID(chatID)})
+	page, err := raw.Request(ctx, &wire.Fetch{ChatID: ids.Chat(chatID)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,26 +61,26 @@ func TestBadMessagesDropped(t *testing.T) {
 
 	bad := []struct {
 		name string
-		ct   func(id wire.MsgID) []byte
+		ct   func(id ids.Message) []byte
 		want string
 	}{
-		{"tampered ciphertext", func(id wire.MsgID) []byte {
+		{"tampered ciphertext", func(id ids.Message) []byte {
 			b := seal(sender, id, "tampered")
 			b[len(b)/2] ^= 0x40
 			return b
 		}, "bad signature"},
-		{"forged signature", func(id wire.MsgID) []byte {
+		{"forged signature", func(id ids.Message) []byte {
 			b := seal(sender, id, "forged")
 			b[len(b)-1] ^= 0x01 // the signature is the last field
 			return b
 		}, "bad signature"},
-		{"signed by another account", func(id wire.MsgID) []byte { return seal(malSender, id, "I am Alice") }, "does not match the sender's pinned key"},
-		{"replayed under a new id", func(wire.MsgID) []byte { return genuine.Ciphertext }, "replayed or misfiled"},
-		{"garbage", func(wire.MsgID) []byte { return []byte("not a sealed message") }, "malformed"},
+		{"signed by another account", func(id ids.Message) []byte { return seal(malSender, id, "I am Alice") }, "does not match the sender's pinned key"},
+		{"replayed under a new id", func(ids.Message) []byte { return genuine.Ciphertext }, "replayed or misfiled"},
+		{"garbage", func(ids.Message) []byte { return []byte("not a sealed message") }, "malformed"},
 	}
 	for _, b := range bad {
-		id := wire.NewMsgID()
-		if _, err := raw.Request(ctx, &wire.Send{ChatID: wire.ChatID(chatID), MsgID: id, Epoch: epoch, Ciphertext: b.ct(id)}); err != nil {
+		id := ids.New[ids.Message]()
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: ids.Chat(chatID), MsgID: id, Epoch: epoch, Ciphertext: b.ct(id)}); err != nil {
 			t.Fatalf("%s: relay refused: %v", b.name, err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestContactKeyChange(t *testing.T) {
 	if _, err := alice.engine.AddContact(ctx, "nobody_here"); err == nil {
 		t.Error("an unknown handle was added")
 	}
-	if _, err := alice.engine.SafetyNumber(ctx, vault.ID{1}); err == nil {
+	if _, err := alice.engine.SafetyNumber(ctx, ids.Account{1}); err == nil {
 		t.Error("safety number of a stranger")
 	}
 }

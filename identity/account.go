@@ -4,6 +4,7 @@ import (
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"encoding/base64"
+	"hush/ids"
 )
 
 // AccountKey is an account's private key pair. Every linked device holds it.
@@ -36,7 +37,7 @@ func (k *AccountKey) Seeds() (signingSeed, encryptionKey []byte) { return k.kp.s
 func (k *AccountKey) Public() AccountPublicKey { return AccountPublicKey{k.kp.public()} }
 
 // ID returns the account's id.
-func (k *AccountKey) ID() AccountID { return k.Public().ID() }
+func (k *AccountKey) ID() ids.Account { return k.Public().ID() }
 
 // Sign signs msg for the purpose named by label (a constant of the caller).
 func (k *AccountKey) Sign(label string, msg []byte) []byte { return k.kp.sign(label, msg) }
@@ -78,7 +79,7 @@ func (p AccountPublicKey) IsZero() bool { return p.p.signing == nil }
 func (p AccountPublicKey) Equal(q AccountPublicKey) bool { return p.p.equal(q.p) }
 
 // ID returns the account id derived from the signing key.
-func (p AccountPublicKey) ID() AccountID { return hashID(accountIDLabel, p.p.signing) }
+func (p AccountPublicKey) ID() ids.Account { return hashID(accountIDLabel, p.p.signing) }
 
 // SigningKey returns the Ed25519 public key.
 func (p AccountPublicKey) SigningKey() ed25519.PublicKey { return p.p.signing }

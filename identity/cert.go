@@ -3,9 +3,8 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"hush/internal/strictcbor"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // certLabel is the signature purpose of device certificates.
@@ -43,33 +42,10 @@ type certEnvelope struct {
 }
 
 // certEnc encodes deterministically, so one certificate has one encoding.
-var certEnc = mustEncMode()
+var certEnc = strictcbor.EncMode()
 
 // certDec refuses anything larger or deeper than a certificate can be.
-var certDec = mustDecMode()
-
-func mustEncMode() cbor.EncMode {
-	em, err := cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		panic(err)
-	}
-	return em
-}
-
-func mustDecMode() cbor.DecMode {
-	dm, err := cbor.DecOptions{
-		MaxNestedLevels:   4,
-		MaxArrayElements:  16,
-		MaxMapPairs:       16,
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return dm
-}
+var certDec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: 16, MaxMap: 16})
 
 // IssueCertificate signs a certificate binding device to account.
 func IssueCertificate(account *AccountKey, device DevicePublicKey, now time.Time) ([]byte, error) {

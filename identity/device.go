@@ -4,6 +4,7 @@ import (
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"encoding/base64"
+	"hush/ids"
 )
 
 // DeviceKey is one device's private key pair. It never leaves the device.
@@ -35,7 +36,7 @@ func (k *DeviceKey) Seeds() (signingSeed, encryptionKey []byte) { return k.kp.se
 func (k *DeviceKey) Public() DevicePublicKey { return DevicePublicKey{k.kp.public()} }
 
 // ID returns the device's id.
-func (k *DeviceKey) ID() DeviceID { return k.Public().ID() }
+func (k *DeviceKey) ID() ids.Device { return k.Public().ID() }
 
 // Sign signs msg for the purpose named by label (a constant of the caller).
 func (k *DeviceKey) Sign(label string, msg []byte) []byte { return k.kp.sign(label, msg) }
@@ -76,7 +77,7 @@ func (p DevicePublicKey) IsZero() bool { return p.p.signing == nil }
 func (p DevicePublicKey) Equal(q DevicePublicKey) bool { return p.p.equal(q.p) }
 
 // ID returns the device id derived from the signing key.
-func (p DevicePublicKey) ID() DeviceID { return hashID(deviceIDLabel, p.p.signing) }
+func (p DevicePublicKey) ID() ids.Device { return hashID(deviceIDLabel, p.p.signing) }
 
 // SigningKey returns the Ed25519 public key.
 func (p DevicePublicKey) SigningKey() ed25519.PublicKey { return p.p.signing }

@@ -5,8 +5,8 @@
 // An account is an Ed25519 signing key (it signs device certificates and account
 // records) plus an X25519 encryption key (chat epoch keys are wrapped to it). A device
 // has its own Ed25519 and X25519 keys and is trusted only through a [Certificate]
-// signed by its account key. Identifiers ([AccountID], [DeviceID]) are hashes of the
-// signing public keys, so nobody can claim an id without the matching key.
+// signed by its account key. Their identifiers (ids.Account, ids.Device) are hashes of
+// the signing public keys, so nobody can claim an id without the matching key.
 //
 // Public key types are deliberately not comparable with ==: use their Equal methods,
 // which run in constant time.
@@ -19,9 +19,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hush/ids"
 	"strings"
 )
 
@@ -47,8 +47,6 @@ const (
 	SeedSize = 32
 	// PublicKeySize is the size of an encoded public key: Ed25519 (32) then X25519 (32).
 	PublicKeySize = ed25519.PublicKeySize + 32
-	// IDSize is the size of an [AccountID] or [DeviceID].
-	IDSize = 16
 )
 
 // ErrInvalidKey reports a key encoding that is malformed or of the wrong kind.
@@ -56,20 +54,6 @@ var ErrInvalidKey = errors.New("identity: invalid key")
 
 // ErrBadSignature reports a signature that does not verify.
 var ErrBadSignature = errors.New("identity: bad signature")
-
-// AccountID names an account: the first 16 bytes of a labelled SHA-256 of the
-// account's Ed25519 public key.
-type AccountID [IDSize]byte
-
-// String returns the id in lower-case hex.
-func (id AccountID) String() string { return hex.EncodeToString(id[:]) }
-
-// DeviceID names a device: the first 16 bytes of a labelled SHA-256 of the device's
-// Ed25519 public key.
-type DeviceID [IDSize]byte
-
-// String returns the id in lower-case hex.
-func (id DeviceID) String() string { return hex.EncodeToString(id[:]) }
 
 // keyPair is the shared shape of account and device keys.
 type keyPair struct {
@@ -185,11 +169,11 @@ func parsePrefixed(s, prefix string) (publicKey, error) {
 	return parsePublicKey(b)
 }
 
-func hashID(label string, signing ed25519.PublicKey) [IDSize]byte {
+func hashID(label string, signing ed25519.PublicKey) [ids.Size]byte {
 	h := sha256.New()
 	h.Write([]byte(label))
 	h.Write(signing)
-	var id [IDSize]byte
+	var id [ids.Size]byte
 	copy(id[:], h.Sum(nil))
 	return id
 }

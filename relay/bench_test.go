@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -22,7 +24,7 @@ import (
 // relay an ack to the sender and a push to the peer.
 type benchPair struct {
 	sender, peer *relaytest.Conn
-	chat         wire.ChatID
+	chat         ids.Chat
 }
 
 func setupPairs(b *testing.B, url string, n int) []benchPair {
@@ -32,9 +34,9 @@ func setupPairs(b *testing.B, url string, n int) []benchPair {
 		alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 		a := relaytest.DialURL(b, url, alice)
 		p := relaytest.DialURL(b, url, bob)
-		id := wire.NewChatID()
+		id := ids.New[ids.Chat]()
 		ctx := context.Background()
-		if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleMember}}}); err != nil {
+		if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := a.Request(ctx, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
@@ -130,7 +132,7 @@ func runSendLoad(b *testing.B, pairs []benchPair, window int) {
 				}
 			}()
 			for range n {
-				ch, err := p.sender.Start(ctx, &wire.Send{ChatID: p.chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: ct})
+				ch, err := p.sender.Start(ctx, &wire.Send{ChatID: p.chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: ct})
 				if err != nil {
 					b.Error(err)
 					break
@@ -195,7 +197,7 @@ func runLatency(b *testing.B, pairs []benchPair, rate int) {
 		}
 		k := i % conns
 		at := time.Now()
-		ch, err := pairs[k].sender.Start(context.Background(), &wire.Send{ChatID: pairs[k].chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: ct})
+		ch, err := pairs[k].sender.Start(context.Background(), &wire.Send{ChatID: pairs[k].chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: ct})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -224,9 +226,9 @@ func BenchmarkOneChatProcess(b *testing.B) {
 	alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 	a := relaytest.DialURL(b, url, alice)
 	c := relaytest.DialURL(b, url, bob)
-	id := wire.NewChatID()
+	id := ids.New[ids.Chat]()
 	ctx := context.Background()
-	if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleMember}}}); err != nil {
+	if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := a.Request(ctx, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -54,7 +56,7 @@ func TestSendAckFetchPush(t *testing.T) {
 	b := relaytest.Dial(t, r, bob)
 	carol := relaytest.Dial(t, r, relaytest.NewAccount(t))
 
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	if cc := nextPush[*wire.ChatChanged](t, b); cc.Chat.ChatID != chat || len(cc.Chat.Members) != 2 {
 		t.Errorf("ChatChanged = %+v", cc.Chat)
 	}
@@ -63,7 +65,7 @@ func TestSendAckFetchPush(t *testing.T) {
 	}
 	drain(a2)
 
-	msg := wire.NewMsgID()
+	msg := ids.New[ids.Message]()
 	ack := request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: msg, Epoch: 1, Ciphertext: []byte("hello bob")})
 	if ack.Seq != 1 || ack.MsgID != msg || ack.ChatID != chat || ack.ServerTime == 0 {
 		t.Errorf("Ack = %+v", ack)
@@ -79,7 +81,7 @@ func TestSendAckFetchPush(t *testing.T) {
 	noPush(t, carol) // not a member
 
 	for i := 2; i <= 5; i++ {
-		request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: fmt.Appendf(nil, "m%d", i)})
+		request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: fmt.Appendf(nil, "m%d", i)})
 	}
 	// Pages of two.
 	var seqs []uint64
@@ -101,11 +103,11 @@ func TestSendAckFetchPush(t *testing.T) {
 		t.Errorf("fetched seqs %v", seqs)
 	}
 	requestErr(t, carol, &wire.Fetch{ChatID: chat}, wire.CodeNotFound)
-	requestErr(t, carol, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeNotFound)
+	requestErr(t, carol, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeNotFound)
 	requestErr(t, carol, &wire.GetChat{ChatID: chat}, wire.CodeNotFound)
 
 	list := request[*wire.Chats](t, b, &wire.ChatList{})
-	if len(list.Chats) != 1 || list.Chats[0].ChatID != chat || list.Chats[0].LastSeq != 5 || list.Chats[0].Role != wire.RoleMember || list.Chats[0].Epoch != 1 {
+	if len(list.Chats) != 1 || list.Chats[0].ChatID != chat || list.Chats[0].LastSeq != 5 || list.Chats[0].Role != policy.RoleMember || list.Chats[0].Epoch != 1 {
 		t.Errorf("ChatList = %+v", list.Chats)
 	}
 }
@@ -115,16 +117,16 @@ func TestIdempotentResend(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	drain(b)
 
-	msg := wire.NewMsgID()
+	msg := ids.New[ids.Message]()
 	send := &wire.Send{ChatID: chat, MsgID: msg, Epoch: 1, Ciphertext: []byte("once")}
 	first := request[*wire.Ack](t, a, send)
 	nextPush[*wire.Push](t, b)
 	// Resent, pipelined with a new message, and after the epoch moved on.
 	again := request[*wire.Ack](t, a, send)
-	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("two")})
+	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("two")})
 	request[*wire.OK](t, b, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}})
 	late := request[*wire.Ack](t, a, send)
 	for _, ack := range []*wire.Ack{again, late} {
@@ -139,8 +141,8 @@ func TestIdempotentResend(t *testing.T) {
 		t.Errorf("log after resends: %+v", p.Entries)
 	}
 	// A new message with the old epoch is stale; with the new one it goes through.
-	requestErr(t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
-	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 2, Ciphertext: []byte("x")})
+	requestErr(t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
+	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 2, Ciphertext: []byte("x")})
 }
 
 func TestThousandSendsInOrder(t *testing.T) {
@@ -148,16 +150,16 @@ func TestThousandSendsInOrder(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	drain(b)
 	ctx := testCtx(t)
 
 	const n = 1000
-	ids := make([]wire.MsgID, n)
+	msgs := make([]ids.Message, n)
 	waits := make([]<-chan wire.Frame, n)
 	for i := range n {
-		ids[i] = wire.NewMsgID()
-		ch, err := a.Start(ctx, &wire.Send{ChatID: chat, MsgID: ids[i], Epoch: 1, Ciphertext: fmt.Appendf(nil, "message %d", i)})
+		msgs[i] = ids.New[ids.Message]()
+		ch, err := a.Start(ctx, &wire.Send{ChatID: chat, MsgID: msgs[i], Epoch: 1, Ciphertext: fmt.Appendf(nil, "message %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,13 +170,13 @@ func TestThousandSendsInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
-		if ack := resp.(*wire.Ack); ack.Seq != uint64(i+1) || ack.MsgID != ids[i] {
+		if ack := resp.(*wire.Ack); ack.Seq != uint64(i+1) || ack.MsgID != msgs[i] {
 			t.Fatalf("send %d acked with seq %d", i, ack.Seq)
 		}
 	}
 	for i := range n {
 		p := nextPush[*wire.Push](t, b)
-		if p.Entry.Seq != uint64(i+1) || p.Entry.MsgID != ids[i] {
+		if p.Entry.Seq != uint64(i+1) || p.Entry.MsgID != msgs[i] {
 			t.Fatalf("push %d has seq %d", i, p.Entry.Seq)
 		}
 	}
@@ -182,7 +184,7 @@ func TestThousandSendsInOrder(t *testing.T) {
 	for after, more := uint64(0), true; more; {
 		p := request[*wire.Page](t, b, &wire.Fetch{ChatID: chat, AfterSeq: after, Limit: wire.MaxPageEntries})
 		for _, e := range p.Entries {
-			if e.Seq != after+1 || e.MsgID != ids[got] {
+			if e.Seq != after+1 || e.MsgID != msgs[got] {
 				t.Fatalf("fetched seq %d after %d", e.Seq, after)
 			}
 			after = e.Seq
@@ -201,14 +203,14 @@ func TestChannelRoles(t *testing.T) {
 	o := relaytest.Dial(t, r, owner)
 	ad := relaytest.Dial(t, r, admin)
 	s := relaytest.Dial(t, r, sub)
-	chat := chatWith(t, o, wire.KindChannel, owner, sub)
+	chat := chatWith(t, o, policy.KindChannel, owner, sub)
 	drain(s)
 
-	requestErr(t, s, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeForbidden)
-	requestErr(t, s, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: wire.RoleMember}}}, wire.CodeForbidden)
+	requestErr(t, s, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeForbidden)
+	requestErr(t, s, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: policy.RoleMember}}}, wire.CodeForbidden)
 	requestErr(t, s, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: sub.AccountID(), Envelope: []byte("k")}}}, wire.CodeForbidden)
 
-	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: wire.RoleAdmin}}})
+	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: policy.RoleAdmin}}})
 	if len(info.Members) != 3 {
 		t.Fatalf("members %+v", info.Members)
 	}
@@ -216,7 +218,7 @@ func TestChannelRoles(t *testing.T) {
 		t.Errorf("admin's ChatChanged %+v", cc.Chat)
 	}
 	request[*wire.OK](t, ad, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: sub.AccountID(), Envelope: []byte("k")}, {AccountID: admin.AccountID(), Envelope: []byte("k")}}})
-	request[*wire.Ack](t, ad, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 2, Ciphertext: []byte("news")})
+	request[*wire.Ack](t, ad, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 2, Ciphertext: []byte("news")})
 	drain(s)
 	if p := request[*wire.Page](t, s, &wire.Fetch{ChatID: chat}); len(p.Entries) != 1 {
 		t.Errorf("subscriber reads %d entries", len(p.Entries))
@@ -224,9 +226,9 @@ func TestChannelRoles(t *testing.T) {
 	// An admin adds subscribers but cannot make admins or remove admins.
 	extra := relaytest.NewAccount(t)
 	relaytest.Dial(t, r, extra)
-	request[*wire.ChatInfo](t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: extra.AccountID(), Role: wire.RoleMember}}})
-	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: wire.RoleAdmin}}}, wire.CodeForbidden)
-	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: wire.RoleOwner}}}, wire.CodeForbidden)
+	request[*wire.ChatInfo](t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: extra.AccountID(), Role: policy.RoleMember}}})
+	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: policy.RoleAdmin}}}, wire.CodeForbidden)
+	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: policy.RoleOwner}}}, wire.CodeForbidden)
 	// Typing: subscribers' typing is not forwarded.
 	drain(o)
 	s.Start(testCtx(t), &wire.Typing{ChatID: chat})
@@ -239,18 +241,18 @@ func TestGroupMembership(t *testing.T) {
 	o := relaytest.Dial(t, r, owner)
 	b := relaytest.Dial(t, r, bob)
 	c := relaytest.Dial(t, r, carol)
-	chat := chatWith(t, o, wire.KindGroup, owner, bob, carol)
-	request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("before")})
+	chat := chatWith(t, o, policy.KindGroup, owner, bob, carol)
+	request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("before")})
 	drain(o)
 	drain(b)
 	drain(c)
 
 	// Unknown accounts cannot be added; members cannot add anyone.
-	requestErr(t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: wire.AccountID{1}, Role: wire.RoleMember}}}, wire.CodeNotFound)
-	requestErr(t, b, &wire.UpdateMembers{ChatID: chat, Remove: []wire.AccountID{carol.AccountID()}}, wire.CodeForbidden)
+	requestErr(t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: ids.Account{1}, Role: policy.RoleMember}}}, wire.CodeNotFound)
+	requestErr(t, b, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{carol.AccountID()}}, wire.CodeForbidden)
 
 	// The owner removes carol: she learns it, and can read nothing more.
-	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Remove: []wire.AccountID{carol.AccountID()}})
+	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{carol.AccountID()}})
 	if len(info.Members) != 2 {
 		t.Fatalf("members after removal: %+v", info.Members)
 	}
@@ -260,7 +262,7 @@ func TestGroupMembership(t *testing.T) {
 	nextPush[*wire.ChatChanged](t, b)
 	requestErr(t, c, &wire.Fetch{ChatID: chat}, wire.CodeNotFound)
 	requestErr(t, c, &wire.FetchEpochs{ChatID: chat}, wire.CodeNotFound)
-	requestErr(t, c, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeNotFound)
+	requestErr(t, c, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeNotFound)
 
 	// An epoch must cover exactly the members; after a removal any member may rotate.
 	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}, {AccountID: carol.AccountID(), Envelope: []byte("k")}}}, wire.CodeConflict)
@@ -274,7 +276,7 @@ func TestGroupMembership(t *testing.T) {
 	// The rotation done, members may not put epochs again.
 	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 3, Wrapped: rotate.Wrapped}, wire.CodeForbidden)
 
-	request[*wire.Ack](t, o, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 2, Ciphertext: []byte("after")})
+	request[*wire.Ack](t, o, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 2, Ciphertext: []byte("after")})
 	noPush(t, c)
 	keys := request[*wire.Epochs](t, b, &wire.FetchEpochs{ChatID: chat, FromEpoch: 1})
 	if len(keys.Keys) != 2 || string(keys.Keys[1].Envelope) != "bob2" || keys.Keys[1].ByDevice != bob.DeviceID() {
@@ -282,7 +284,7 @@ func TestGroupMembership(t *testing.T) {
 	}
 
 	// Leaving: bob removes himself.
-	request[*wire.ChatInfo](t, b, &wire.UpdateMembers{ChatID: chat, Remove: []wire.AccountID{bob.AccountID()}})
+	request[*wire.ChatInfo](t, b, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{bob.AccountID()}})
 	requestErr(t, b, &wire.Fetch{ChatID: chat}, wire.CodeNotFound)
 	list := request[*wire.Chats](t, b, &wire.ChatList{})
 	if len(list.Chats) != 0 {
@@ -296,13 +298,13 @@ func TestCreateChatRules(t *testing.T) {
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
 	relaytest.Dial(t, r, carol)
-	id := wire.NewChatID()
-	create := &wire.CreateChat{ChatID: id, Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleOwner}}}
+	id := ids.New[ids.Chat]()
+	create := &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleOwner}}}
 	info := request[*wire.ChatInfo](t, a, create)
 	for _, m := range info.Members {
-		want := wire.RoleMember
+		want := policy.RoleMember
 		if m.AccountID == alice.AccountID() {
-			want = wire.RoleOwner
+			want = policy.RoleOwner
 		}
 		if m.Role != want {
 			t.Errorf("member %v has role %d, want %d", m.AccountID, m.Role, want)
@@ -310,15 +312,15 @@ func TestCreateChatRules(t *testing.T) {
 	}
 	request[*wire.ChatInfo](t, a, create)       // retry by the creator
 	requestErr(t, b, create, wire.CodeConflict) // someone else
-	requestErr(t, a, &wire.CreateChat{ChatID: id, Kind: wire.KindGroup}, wire.CodeConflict)
-	requestErr(t, a, &wire.CreateChat{ChatID: wire.NewChatID(), Kind: wire.KindDirect}, wire.CodeBadRequest)
-	requestErr(t, a, &wire.CreateChat{ChatID: wire.NewChatID(), Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleMember}, {AccountID: carol.AccountID(), Role: wire.RoleMember}}}, wire.CodeBadRequest)
-	requestErr(t, a, &wire.CreateChat{ChatID: wire.NewChatID(), Kind: wire.KindGroup, Members: []wire.Member{{AccountID: wire.AccountID{9}, Role: wire.RoleMember}}}, wire.CodeNotFound)
-	requestErr(t, a, &wire.UpdateMembers{ChatID: id, Add: []wire.Member{{AccountID: carol.AccountID(), Role: wire.RoleMember}}}, wire.CodeForbidden)
+	requestErr(t, a, &wire.CreateChat{ChatID: id, Kind: policy.KindGroup}, wire.CodeConflict)
+	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindDirect}, wire.CodeBadRequest)
+	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}, {AccountID: carol.AccountID(), Role: policy.RoleMember}}}, wire.CodeBadRequest)
+	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindGroup, Members: []wire.Member{{AccountID: ids.Account{9}, Role: policy.RoleMember}}}, wire.CodeNotFound)
+	requestErr(t, a, &wire.UpdateMembers{ChatID: id, Add: []wire.Member{{AccountID: carol.AccountID(), Role: policy.RoleMember}}}, wire.CodeForbidden)
 	// Sending before the first epoch is a stale epoch.
-	g := wire.NewChatID()
-	request[*wire.ChatInfo](t, a, &wire.CreateChat{ChatID: g, Kind: wire.KindGroup})
-	requestErr(t, a, &wire.Send{ChatID: g, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
+	g := ids.New[ids.Chat]()
+	request[*wire.ChatInfo](t, a, &wire.CreateChat{ChatID: g, Kind: policy.KindGroup})
+	requestErr(t, a, &wire.Send{ChatID: g, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
 }
 
 func TestReceiptsAndTyping(t *testing.T) {
@@ -327,9 +329,9 @@ func TestReceiptsAndTyping(t *testing.T) {
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
 	b2 := relaytest.Dial(t, r, bob.NewDevice(t))
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	for range 3 {
-		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("m")})
+		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("m")})
 	}
 	drain(a)
 	drain(b)

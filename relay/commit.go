@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"hush/identity"
+	"hush/ids"
+	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -52,10 +54,10 @@ type writer struct {
 	ops  chan op
 	done chan struct{}
 
-	chats map[wire.ChatID]*store.Chat
-	accts map[wire.AccountID]*acctState
-	usage map[wire.AccountID]int64 // this batch's quota changes
-	now   int64                    // this batch's time, Unix milliseconds
+	chats map[ids.Chat]*store.Chat
+	accts map[ids.Account]*acctState
+	usage map[ids.Account]int64 // this batch's quota changes
+	now   int64                 // this batch's time, Unix milliseconds
 
 	commits atomic.Int64
 	writes  atomic.Int64
@@ -68,9 +70,9 @@ func newWriter(s *Server) *writer {
 }
 
 func (w *writer) reset() {
-	w.chats = map[wire.ChatID]*store.Chat{}
-	w.accts = map[wire.AccountID]*acctState{}
-	w.usage = map[wire.AccountID]int64{}
+	w.chats = map[ids.Chat]*store.Chat{}
+	w.accts = map[ids.Account]*acctState{}
+	w.usage = map[ids.Account]int64{}
 }
 
 // run takes whatever writes are waiting, commits them as one transaction, answers
@@ -147,7 +149,7 @@ func (w *writer) commit(batch []op) {
 }
 
 // chat returns the cached state of a chat, loading it in tx if needed.
-func (w *writer) chat(ctx context.Context, tx store.Tx, id wire.ChatID) (*store.Chat, error) {
+func (w *writer) chat(ctx context.Context, tx store.Tx, id ids.Chat) (*store.Chat, error) {
 	if c, ok := w.chats[id]; ok {
 		return c, nil
 	}
@@ -161,7 +163,7 @@ func (w *writer) chat(ctx context.Context, tx store.Tx, id wire.ChatID) (*store.
 
 // memberChat returns a chat the account is a member of; to anyone else the chat
 // does not exist.
-func (w *writer) memberChat(ctx context.Context, tx store.Tx, id wire.ChatID, account wire.AccountID) (*store.Chat, *store.Member, error) {
+func (w *writer) memberChat(ctx context.Context, tx store.Tx, id ids.Chat, account ids.Account) (*store.Chat, *store.Member, error) {
 	c, err := w.chat(ctx, tx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, wire.Errorf(wire.CodeNotFound, "no such chat")
@@ -177,7 +179,7 @@ func (w *writer) memberChat(ctx context.Context, tx store.Tx, id wire.ChatID, ac
 }
 
 // account returns the cached state of an account, loading it in tx if needed.
-func (w *writer) account(ctx context.Context, tx store.Tx, id wire.AccountID) (*acctState, error) {
+func (w *writer) account(ctx context.Context, tx store.Tx, id ids.Account) (*acctState, error) {
 	if a, ok := w.accts[id]; ok {
 		return a, nil
 	}
@@ -191,7 +193,7 @@ func (w *writer) account(ctx context.Context, tx store.Tx, id wire.AccountID) (*
 }
 
 // charge counts n bytes (negative: frees them) against an account's quota.
-func (w *writer) charge(id wire.AccountID, a *acctState, n int64) {
+func (w *writer) charge(id ids.Account, a *acctState, n int64) {
 	a.used += n
 	w.usage[id] += n
 }
@@ -218,7 +220,7 @@ func (w *writer) pushMembers(c *store.Chat, body wire.Body, except *conn) {
 }
 
 // pushAccount sends body to the connected devices of one account, except one.
-func (w *writer) pushAccount(account wire.AccountID, body wire.Body, except *conn) {
+func (w *writer) pushAccount(account ids.Account, body wire.Body, except *conn) {
 	b, err := wire.Encode(0, body)
 	if err != nil {
 		w.s.log.Error("encode push", "type", body.Type(), "err", err)
@@ -339,7 +341,7 @@ func (o *handleOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }
 
 type revokeOp struct {
 	base
-	dev     wire.DeviceID
+	dev     ids.Device
 	already bool
 }
 
@@ -397,17 +399,17 @@ func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error 
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	members := map[wire.AccountID]*store.Member{me: {Role: wire.RoleOwner}}
+	members := map[ids.Account]*store.Member{me: {Role: policy.RoleOwner}}
 	for _, m := range o.m.Members {
 		if m.AccountID == me {
 			continue
 		}
 		role := m.Role
-		if role == wire.RoleOwner {
-			role = wire.RoleAdmin // one owner: the creator
+		if role == policy.RoleOwner {
+			role = policy.RoleAdmin // one owner: the creator
 		}
-		if o.m.Kind == wire.KindDirect {
-			role = wire.RoleMember
+		if o.m.Kind == policy.KindDirect {
+			role = policy.RoleMember
 		}
 		if _, err := w.account(ctx, tx, m.AccountID); errors.Is(err, store.ErrNotFound) {
 			return wire.Errorf(wire.CodeNotFound, "account %s is unknown to this relay", m.AccountID)
@@ -416,7 +418,7 @@ func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error 
 		}
 		members[m.AccountID] = &store.Member{Role: role}
 	}
-	if o.m.Kind == wire.KindDirect && len(members) != 2 {
+	if o.m.Kind == policy.KindDirect && len(members) != 2 {
 		return wire.Errorf(wire.CodeBadRequest, "a direct chat has exactly one other member")
 	}
 	if len(members) > wire.MaxChatMembers {
@@ -443,7 +445,7 @@ type updateMembersOp struct {
 	m       *wire.UpdateMembers
 	chat    *store.Chat
 	info    wire.ChatInfo
-	removed []wire.AccountID
+	removed []ids.Account
 }
 
 func (o *updateMembersOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
@@ -452,29 +454,31 @@ func (o *updateMembersOp) apply(ctx context.Context, w *writer, tx store.Tx) err
 	if err != nil {
 		return err
 	}
-	if c.Kind == wire.KindDirect {
+	if c.Kind == policy.KindDirect {
 		return wire.Errorf(wire.CodeForbidden, "the members of a direct chat cannot change")
 	}
 	// Check everything first: a refused update changes nothing.
-	touched := map[wire.AccountID]bool{}
+	touched := map[ids.Account]bool{}
 	added := 0
 	for _, m := range o.m.Add {
 		if touched[m.AccountID] {
 			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", m.AccountID)
 		}
 		touched[m.AccountID] = true
-		if m.Role == wire.RoleOwner {
+		if m.Role == policy.RoleOwner {
 			return wire.Errorf(wire.CodeForbidden, "a chat has one owner")
 		}
 		cur := c.Members[m.AccountID]
+		var curRole policy.Role
+		if cur != nil {
+			curRole = cur.Role
+		}
 		switch {
-		case cur != nil && cur.Role == m.Role:
+		case curRole == m.Role:
 			continue
 		case m.AccountID == me:
 			return wire.Errorf(wire.CodeForbidden, "members cannot change their own role")
-		case mine.Role == wire.RoleOwner:
-		case mine.Role == wire.RoleAdmin && cur == nil && m.Role == wire.RoleMember:
-		default:
+		case !policy.CanSetMember(c.Kind, mine.Role, curRole, m.Role, false):
 			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
 		}
 		if cur == nil {
@@ -491,12 +495,7 @@ func (o *updateMembersOp) apply(ctx context.Context, w *writer, tx store.Tx) err
 			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", a)
 		}
 		touched[a] = true
-		cur := c.Members[a]
-		switch {
-		case cur == nil, a == me:
-		case mine.Role == wire.RoleOwner:
-		case mine.Role == wire.RoleAdmin && cur.Role == wire.RoleMember:
-		default:
+		if cur := c.Members[a]; cur != nil && !policy.CanRemove(c.Kind, mine.Role, cur.Role, a == me) {
 			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
 		}
 	}
@@ -575,10 +574,10 @@ func (o *putEpochOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if o.m.Epoch != c.Epoch+1 {
 		return wire.Errorf(wire.CodeConflict, "the next epoch is %d", c.Epoch+1)
 	}
-	if mine.Role == wire.RoleMember && c.Kind != wire.KindDirect && !c.RotatePending {
+	if !policy.CanSignEpoch(c.Kind, mine.Role, c.RotatePending) {
 		return wire.Errorf(wire.CodeForbidden, "only the owner and admins put epochs, except to rotate after a removal")
 	}
-	seen := make(map[wire.AccountID]bool, len(o.m.Wrapped))
+	seen := make(map[ids.Account]bool, len(o.m.Wrapped))
 	for _, k := range o.m.Wrapped {
 		if c.Members[k.AccountID] == nil {
 			return wire.Errorf(wire.CodeConflict, "account %s is not a member", k.AccountID)
@@ -630,7 +629,7 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if err != nil {
 		return err
 	}
-	if c.Kind == wire.KindChannel && mine.Role == wire.RoleMember {
+	if !policy.CanPost(c.Kind, mine.Role) {
 		return wire.Errorf(wire.CodeForbidden, "subscribers cannot post in a channel")
 	}
 	a, err := w.account(ctx, tx, o.c.account)
@@ -714,7 +713,7 @@ func (o *markOp) finish(w *writer, err error) {
 	if err != nil || !o.changed {
 		return
 	}
-	if o.chat.Kind == wire.KindChannel {
+	if !policy.SharesReceipts(o.chat.Kind) {
 		w.pushAccount(o.c.account, &o.receipt, o.c)
 		return
 	}
@@ -778,7 +777,7 @@ func (o *accountAppendOp) finish(w *writer, err error) {
 type inboxSendOp struct {
 	base
 	m        *wire.InboxSend
-	target   wire.AccountID
+	target   ids.Account
 	item     wire.InboxItem
 	inserted bool
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"hush/identity"
+	"hush/ids"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -61,8 +62,8 @@ type conn struct {
 	authState atomic.Int32
 
 	// Set by authentication before the connection is bound to the hub; read-only after.
-	account    wire.AccountID
-	device     wire.DeviceID
+	account    ids.Account
+	device     ids.Device
 	accountKey identity.AccountPublicKey
 
 	// Owned by the read loop.
@@ -253,8 +254,8 @@ func (c *conn) authenticate() bool {
 	if !c.authState.CompareAndSwap(authPending, authDone) {
 		return false
 	}
-	c.account = wire.AccountID(cert.Account.ID())
-	c.device = wire.DeviceID(cert.Device.ID())
+	c.account = ids.Account(cert.Account.ID())
+	c.device = ids.Device(cert.Device.ID())
 	c.accountKey = cert.Account
 	// Bind before checking revocation: a revocation that commits after the check then
 	// finds this connection in the hub and closes it.

@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
-	"hush/sync/wire"
 )
 
 // childEnv makes the test binary run the relay command instead of the tests, so a
@@ -69,8 +70,8 @@ func TestCrashLosesNoAckedMessage(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "relay.db")
 	devs := []*relaytest.Device{relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)}
-	l := &ledger{acked: map[wire.MsgID]uint64{}}
-	var chat wire.ChatID
+	l := &ledger{acked: map[ids.Message]uint64{}}
+	var chat ids.Chat
 	const kills = 3
 	for round := range kills + 1 {
 		cmd, url := startChild(t, db)
@@ -79,7 +80,7 @@ func TestCrashLosesNoAckedMessage(t *testing.T) {
 			conns[i] = relaytest.DialURL(t, url, d)
 		}
 		if round == 0 {
-			chat = chatWith(t, conns[0], wire.KindGroup, devs[0], devs[1:]...)
+			chat = chatWith(t, conns[0], policy.KindGroup, devs[0], devs[1:]...)
 		}
 		if round == kills {
 			n := checkLedger(t, conns[0], chat, l)

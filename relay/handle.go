@@ -1,6 +1,10 @@
 package relay
 
-import "hush/sync/wire"
+import (
+	"hush/ids"
+	"hush/policy"
+	"hush/sync/wire"
+)
 
 // maxPageBytes keeps a page's encoding under the frame size, with room for the
 // envelope and the page's own fields.
@@ -132,7 +136,7 @@ func (c *conn) registerHandle(reqID uint64, b *wire.RegisterHandle) {
 	c.submitWrite(&handleOp{base: base{c, reqID}, handle: h})
 }
 
-func (c *conn) replyAccount(reqID uint64, id wire.AccountID, key []byte, handle string) {
+func (c *conn) replyAccount(reqID uint64, id ids.Account, key []byte, handle string) {
 	certs, err := c.s.store.ActiveDeviceCerts(c.ctx, id)
 	if err != nil {
 		c.replyErr(reqID, err)
@@ -149,13 +153,13 @@ func (c *conn) typing(t *wire.Typing) {
 	if err != nil {
 		return
 	}
-	var mine wire.Role
+	var mine policy.Role
 	for _, m := range info.Members {
 		if m.AccountID == c.account {
 			mine = m.Role
 		}
 	}
-	if info.Kind == wire.KindChannel && mine == wire.RoleMember {
+	if !policy.CanPost(info.Kind, mine) {
 		return
 	}
 	b, err := wire.Encode(0, &wire.TypingPush{ChatID: t.ChatID, AccountID: c.account, DeviceID: c.device})

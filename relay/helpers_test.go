@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
@@ -147,13 +149,13 @@ func noPush(t *testing.T, c *relaytest.Conn) {
 
 // chatWith creates a chat of kind owned by owner with the other devices' accounts as
 // members, and puts epoch 1.
-func chatWith(t *testing.T, owner *relaytest.Conn, kind wire.Kind, ownerDev *relaytest.Device, others ...*relaytest.Device) wire.ChatID {
+func chatWith(t *testing.T, owner *relaytest.Conn, kind policy.ChatKind, ownerDev *relaytest.Device, others ...*relaytest.Device) ids.Chat {
 	t.Helper()
-	id := wire.NewChatID()
+	id := ids.New[ids.Chat]()
 	var members []wire.Member
 	wrapped := []wire.WrappedKey{{AccountID: ownerDev.AccountID(), Envelope: []byte("key for owner")}}
 	for _, o := range others {
-		members = append(members, wire.Member{AccountID: o.AccountID(), Role: wire.RoleMember})
+		members = append(members, wire.Member{AccountID: o.AccountID(), Role: policy.RoleMember})
 		wrapped = append(wrapped, wire.WrappedKey{AccountID: o.AccountID(), Envelope: []byte("key for " + o.AccountID().String())})
 	}
 	request[*wire.ChatInfo](t, owner, &wire.CreateChat{ChatID: id, Kind: kind, Members: members})

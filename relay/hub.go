@@ -1,9 +1,8 @@
 package relay
 
 import (
+	"hush/ids"
 	"sync"
-
-	"hush/sync/wire"
 )
 
 // hub knows every open connection, and the authenticated ones by account, so commits
@@ -12,12 +11,12 @@ type hub struct {
 	mu        sync.RWMutex
 	closed    bool
 	conns     map[*conn]struct{}
-	byAccount map[wire.AccountID][]*conn
+	byAccount map[ids.Account][]*conn
 }
 
 func (h *hub) init() {
 	h.conns = map[*conn]struct{}{}
-	h.byAccount = map[wire.AccountID][]*conn{}
+	h.byAccount = map[ids.Account][]*conn{}
 }
 
 // track records a new connection and counts it in wg, under the lock [hub.all]
@@ -80,7 +79,7 @@ func (h *hub) drop(c *conn) {
 
 // each calls fn for every authenticated connection of account. fn must not block or
 // call back into the hub.
-func (h *hub) each(account wire.AccountID, fn func(*conn)) {
+func (h *hub) each(account ids.Account, fn func(*conn)) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, c := range h.byAccount[account] {

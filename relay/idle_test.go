@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
@@ -50,7 +51,7 @@ func TestIdleConnectionHoldsOneGoroutine(t *testing.T) {
 	}
 	// Each connection is used once, so its write loop has run and ended.
 	for _, c := range conns {
-		requestErr(t, c, &wire.GetChat{ChatID: wire.NewChatID()}, wire.CodeNotFound)
+		requestErr(t, c, &wire.GetChat{ChatID: ids.New[ids.Chat]()}, wire.CodeNotFound)
 	}
 	var got map[string]int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {

@@ -10,6 +10,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/fxamacker/cbor/v2"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -47,29 +49,29 @@ func TestQuota(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 
-	first := &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, 600)}
+	first := &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 600)}
 	ack := request[*wire.Ack](t, a, first)
-	requestErr(t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
-	requestErr(t, a, &wire.AccountAppend{RecordID: wire.NewMsgID(), Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
-	requestErr(t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: wire.NewMsgID(), Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
+	requestErr(t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
+	requestErr(t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
+	requestErr(t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 600)}, wire.CodeQuotaExceeded)
 	// A resend of what is stored still succeeds; bob's quota is his own.
 	if again := request[*wire.Ack](t, a, first); again.Seq != ack.Seq {
 		t.Errorf("resend over quota acked seq %d, want %d", again.Seq, ack.Seq)
 	}
-	request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, 600)})
-	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, 400)})
+	request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 600)})
+	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 400)})
 
 	// Inbox items count until acknowledged.
 	r2 := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{QuotaBytes: 1000}})
 	a2 := relaytest.Dial(t, r2, alice)
 	b2 := relaytest.Dial(t, r2, bob)
-	item := wire.NewMsgID()
+	item := ids.New[ids.InboxItem]()
 	request[*wire.OK](t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: item, Ciphertext: make([]byte, 800)})
-	requestErr(t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: wire.NewMsgID(), Ciphertext: make([]byte, 800)}, wire.CodeQuotaExceeded)
-	request[*wire.OK](t, b2, &wire.InboxAck{ItemIDs: []wire.MsgID{item}})
-	request[*wire.OK](t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: wire.NewMsgID(), Ciphertext: make([]byte, 800)})
+	requestErr(t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 800)}, wire.CodeQuotaExceeded)
+	request[*wire.OK](t, b2, &wire.InboxAck{ItemIDs: []ids.InboxItem{item}})
+	request[*wire.OK](t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 800)})
 }
 
 func TestFrameLimits(t *testing.T) {
@@ -78,7 +80,7 @@ func TestFrameLimits(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, wire.KindGroup, alice, bob)
+	chat := chatWith(t, a, policy.KindGroup, alice, bob)
 	ctx := testCtx(t)
 
 	// A ciphertext over the limit, in a frame under it. (Request id 0, so the test
@@ -101,7 +103,7 @@ func TestFrameLimits(t *testing.T) {
 		t.Errorf("oversize frame: %v", e)
 	}
 	// The connection still works.
-	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, wire.MaxCiphertextSize)})
+	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, wire.MaxCiphertextSize)})
 	// A message over the hard read limit closes the connection (1009). (Only a little
 	// over, so the whole message is in the socket before the relay hangs up.)
 	if err := a.WriteRaw(ctx, make([]byte, readLimit+1)); err != nil {
@@ -118,12 +120,12 @@ func TestMalformedFrames(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	drain(b)
 	ctx := testCtx(t)
 
 	send := func() *wire.Ack {
-		return request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("still here")})
+		return request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("still here")})
 	}
 	bad := [][]byte{{0xff}, {0x84, 0x01}}
 	for _, frame := range bad {
@@ -159,7 +161,7 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	relaytest.Dial(t, r, bob) // register bob
-	chat := chatWith(t, a, wire.KindDirect, alice, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	ctx := testCtx(t)
 
 	// Bob connects with a raw client and then never reads again.
@@ -187,7 +189,7 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	// Alice sends large messages: pushes to bob pile up. Her acks keep coming fast.
 	start := time.Now()
 	for range 200 {
-		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, 60<<10)})
+		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 60<<10)})
 	}
 	if el := time.Since(start); el > 10*time.Second {
 		t.Errorf("200 sends took %v with a stalled member", el)
@@ -211,7 +213,7 @@ func TestAccountLog(t *testing.T) {
 	a2 := relaytest.Dial(t, r, alice.NewDevice(t))
 	other := relaytest.Dial(t, r, relaytest.NewAccount(t))
 
-	rec := &wire.AccountAppend{RecordID: wire.NewMsgID(), Ciphertext: []byte("settings")}
+	rec := &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: []byte("settings")}
 	ack := request[*wire.AccountAck](t, a, rec)
 	if ack.Seq != 1 || ack.RecordID != rec.RecordID {
 		t.Errorf("AccountAck = %+v", ack)
@@ -222,7 +224,7 @@ func TestAccountLog(t *testing.T) {
 	if again := request[*wire.AccountAck](t, a, rec); again.Seq != 1 || again.ServerTime != ack.ServerTime {
 		t.Errorf("resend acked %+v", again)
 	}
-	request[*wire.AccountAck](t, a2, &wire.AccountAppend{RecordID: wire.NewMsgID(), Ciphertext: []byte("draft")})
+	request[*wire.AccountAck](t, a2, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: []byte("draft")})
 	noPush(t, other)
 	page := request[*wire.AccountPage](t, a, &wire.AccountFetch{AfterSeq: 0})
 	if len(page.Entries) != 2 || page.Entries[1].Seq != 2 || page.More {
@@ -241,7 +243,7 @@ func TestInbox(t *testing.T) {
 	b := relaytest.Dial(t, r, bob)
 	bl := relaytest.Dial(t, r, bobLaptop)
 
-	send := &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: wire.NewMsgID(), Ciphertext: []byte("secret")}
+	send := &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("secret")}
 	request[*wire.OK](t, a, send)
 	request[*wire.OK](t, a, send) // idempotent
 	p := nextPush[*wire.InboxPush](t, b)
@@ -250,7 +252,7 @@ func TestInbox(t *testing.T) {
 	}
 	noPush(t, b)
 	noPush(t, bl) // another device of the same account sees nothing
-	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: wire.NewMsgID(), Ciphertext: []byte("second")})
+	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("second")})
 	page := request[*wire.InboxPage](t, b, &wire.InboxFetch{})
 	if len(page.Items) != 2 || page.Items[0].Seq >= page.Items[1].Seq {
 		t.Fatalf("InboxPage = %+v", page.Items)
@@ -258,11 +260,11 @@ func TestInbox(t *testing.T) {
 	if lp := request[*wire.InboxPage](t, bl, &wire.InboxFetch{}); len(lp.Items) != 0 {
 		t.Errorf("laptop's inbox has %d items", len(lp.Items))
 	}
-	request[*wire.OK](t, b, &wire.InboxAck{ItemIDs: []wire.MsgID{page.Items[0].ItemID, wire.NewMsgID()}})
+	request[*wire.OK](t, b, &wire.InboxAck{ItemIDs: []ids.InboxItem{page.Items[0].ItemID, ids.New[ids.InboxItem]()}})
 	if after := request[*wire.InboxPage](t, b, &wire.InboxFetch{}); len(after.Items) != 1 || after.Items[0].ItemID != page.Items[1].ItemID {
 		t.Errorf("inbox after ack: %+v", after.Items)
 	}
-	requestErr(t, a, &wire.InboxSend{ToDevice: wire.DeviceID{7}, ItemID: wire.NewMsgID(), Ciphertext: []byte("x")}, wire.CodeNotFound)
+	requestErr(t, a, &wire.InboxSend{ToDevice: ids.Device{7}, ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("x")}, wire.CodeNotFound)
 }
 
 func TestHealthzAndShutdown(t *testing.T) {

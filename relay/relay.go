@@ -23,6 +23,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"hush/ids"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -122,16 +123,16 @@ type Store interface {
 	// Write runs fn in one durable transaction. Only the relay's commit loop calls it.
 	Write(ctx context.Context, fn func(store.Tx) error) error
 
-	Account(ctx context.Context, id wire.AccountID) (store.Account, error)
+	Account(ctx context.Context, id ids.Account) (store.Account, error)
 	AccountByHandle(ctx context.Context, handle string) (store.Account, error)
-	Device(ctx context.Context, id wire.DeviceID) (store.Device, error)
-	ActiveDeviceCerts(ctx context.Context, account wire.AccountID) ([][]byte, error)
-	ChatInfo(ctx context.Context, chat wire.ChatID, reader wire.AccountID) (wire.ChatInfo, error)
-	Chats(ctx context.Context, account wire.AccountID, after wire.ChatID, limit int) ([]wire.ChatSummary, bool, error)
-	Messages(ctx context.Context, chat wire.ChatID, reader wire.AccountID, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
-	Epochs(ctx context.Context, chat wire.ChatID, reader wire.AccountID, from uint64, limit int) ([]wire.EpochKey, bool, error)
-	AccountLog(ctx context.Context, account wire.AccountID, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
-	Inbox(ctx context.Context, device wire.DeviceID, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
+	Device(ctx context.Context, id ids.Device) (store.Device, error)
+	ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error)
+	ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error)
+	Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error)
+	Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
+	Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit int) ([]wire.EpochKey, bool, error)
+	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
+	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
 }
 
 var _ Store = (*store.SQLite)(nil)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -16,10 +18,10 @@ import (
 // ledger records every acknowledgement a sender received.
 type ledger struct {
 	mu    sync.Mutex
-	acked map[wire.MsgID]uint64
+	acked map[ids.Message]uint64
 }
 
-func (l *ledger) record(t *testing.T, id wire.MsgID, seq uint64) {
+func (l *ledger) record(t *testing.T, id ids.Message, seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if old, ok := l.acked[id]; ok && old != seq {
@@ -29,13 +31,13 @@ func (l *ledger) record(t *testing.T, id wire.MsgID, seq uint64) {
 }
 
 // sendUntilClosed pipelines sends on c until the connection fails, recording acks.
-func sendUntilClosed(t *testing.T, c *relaytest.Conn, chat wire.ChatID, l *ledger) {
+func sendUntilClosed(t *testing.T, c *relaytest.Conn, chat ids.Chat, l *ledger) {
 	ctx := context.Background()
 	window := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for i := 0; ; i++ {
 		window <- struct{}{}
-		id := wire.NewMsgID()
+		id := ids.New[ids.Message]()
 		ch, err := c.Start(ctx, &wire.Send{ChatID: chat, MsgID: id, Epoch: 1, Ciphertext: fmt.Appendf(nil, "msg %d", i)})
 		if err != nil {
 			break
@@ -60,9 +62,9 @@ func sendUntilClosed(t *testing.T, c *relaytest.Conn, chat wire.ChatID, l *ledge
 
 // checkLedger fetches the whole chat and checks every acknowledged message is there
 // once, with its acknowledged seq, and that seqs run 1..n without gaps.
-func checkLedger(t *testing.T, c *relaytest.Conn, chat wire.ChatID, l *ledger) int {
+func checkLedger(t *testing.T, c *relaytest.Conn, chat ids.Chat, l *ledger) int {
 	t.Helper()
-	seen := map[wire.MsgID]uint64{}
+	seen := map[ids.Message]uint64{}
 	after := uint64(0)
 	for more := true; more; {
 		p := request[*wire.Page](t, c, &wire.Fetch{ChatID: chat, AfterSeq: after, Limit: wire.MaxPageEntries})
@@ -99,8 +101,8 @@ func TestRestartMidStreamLosesNoAckedMessage(t *testing.T) {
 	for i, d := range devs {
 		conns[i] = relaytest.Dial(t, r, d)
 	}
-	chat := chatWith(t, conns[0], wire.KindGroup, devs[0], devs[1:]...)
-	l := &ledger{acked: map[wire.MsgID]uint64{}}
+	chat := chatWith(t, conns[0], policy.KindGroup, devs[0], devs[1:]...)
+	l := &ledger{acked: map[ids.Message]uint64{}}
 
 	for round := range 3 {
 		var wg sync.WaitGroup

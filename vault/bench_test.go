@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/vault/internal/field"
 	"hush/vault/internal/keywrap"
 )
@@ -116,14 +118,14 @@ func BenchmarkFieldOpen1KiB(b *testing.B) {
 const benchBody = "Lorem ipsum dolor sit amet. Lorem ipsum dolor sit amet. " +
 	"Lorem ipsum dolor sit amet. Lorem ipsum dolor sit amet. "
 
-func fillMessages(b *testing.B, v *Vault, n int) ID {
+func fillMessages(b *testing.B, v *Vault, n int) ids.Chat {
 	b.Helper()
 	chat := newChat(b, v)
 	err := v.Update(b.Context(), func(tx *Tx) error {
 		for i := range n {
 			m := pendingMessage(b, chat, benchBody)
 			m.Seq = int64(i + 1)
-			m.Status = StatusSent
+			m.Status = policy.StatusSent
 			if err := tx.InsertMessage(m); err != nil {
 				return err
 			}
@@ -203,13 +205,13 @@ func newVaultIn(b *testing.B, dir string) (*Vault, string) {
 func BenchmarkReceiveReads(b *testing.B) {
 	v, _ := newVault(b)
 	chat := newChat(b, v)
-	account, device := ID{1}, ID{2}
+	account, device := [16]byte{1}, [16]byte{2}
 	err := v.Update(b.Context(), func(tx *Tx) error {
 		c, err := tx.Chat(chat)
 		if err != nil {
 			return err
 		}
-		c.Members = []Member{{AccountID: account, Role: RoleMember}, {AccountID: ID{3}, Role: RoleOwner}}
+		c.Members = []Member{{AccountID: account, Role: policy.RoleMember}, {AccountID: [16]byte{3}, Role: policy.RoleOwner}}
 		if err := tx.PutChat(c); err != nil {
 			return err
 		}

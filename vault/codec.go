@@ -7,6 +7,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"hush/ids"
 	"hush/vault/internal/field"
 )
 
@@ -111,23 +112,24 @@ func checkText(what, s string) error {
 
 // optionalID checks a sealed id field: empty (none) or 16 bytes.
 func optionalID(what string, b []byte) error {
-	if len(b) != 0 && len(b) != len(ID{}) {
+	if len(b) != 0 && len(b) != ids.Size {
 		return fmt.Errorf("%s is %d bytes", what, len(b))
 	}
 	return nil
 }
 
-// idBytes stores the zero ID as "absent".
-func idBytes(id ID) []byte {
-	if id.IsZero() {
+// idBytes stores the zero id as "absent".
+func idBytes[T ids.Any](id T) []byte {
+	var zero T
+	if id == zero {
 		return nil
 	}
 	return id[:]
 }
 
 // idOf reads what idBytes wrote; validate has checked the length.
-func idOf(b []byte) ID {
-	var id ID
+func idOf[T ids.Any](b []byte) T {
+	var id T
 	copy(id[:], b)
 	return id
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/policy"
 	"os"
 	"reflect"
 	"slices"
@@ -32,10 +33,10 @@ func sampleRecords() map[string]any {
 			SigningSeed: []byte{3}, EncryptionKey: []byte{4}, Certificate: []byte{5}, Own: true, Revoked: true, CreatedAt: 1},
 		tableContacts: &contactRecord{Handle: "@eve", DisplayName: "Eve", SigningKey: []byte{1}, EncryptionKey: []byte{2},
 			PinnedAt: 2, KeyChangedAt: 3, Verified: true},
-		tableChats:       &chatRecord{Kind: ChatChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}},
-		tableChatMembers: &memberRecord{Role: RoleAdmin},
+		tableChats:       &chatRecord{Kind: policy.KindChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}},
+		tableChatMembers: &memberRecord{Role: policy.RoleAdmin},
 		tableMessages: &messageRecord{SenderAccount: id(1), SenderDevice: id(2), SentAt: 1_700_000_000_123_456,
-			Body: "héllo ✓", ReplyTo: id(3), Status: StatusRead, EditedAt: 1_700_000_001_000_000, Extra: []byte{7}},
+			Body: "héllo ✓", ReplyTo: id(3), Status: policy.StatusRead, EditedAt: 1_700_000_001_000_000, Extra: []byte{7}},
 		tableOutbox:      &outboxRecord{Payload: []byte("frame")},
 		tableSettings:    &settingRecord{Name: "theme", Value: []byte("dark")},
 		tableCursors:     &cursorRecord{Scope: "account", Seq: 42},
@@ -93,12 +94,12 @@ func TestRecordEncodingByHand(t *testing.T) {
 		rec  any
 		want string
 	}{
-		// map(1) { 1: 2 }
-		{&memberRecord{Role: RoleAdmin}, "a10102"},
+		// map(1) { 2: 2 }
+		{&memberRecord{Role: policy.RoleAdmin}, "a10202"},
 		// map(2) { 1: text(7) "account", 2: uint8 42 }
 		{&cursorRecord{Scope: "account", Seq: 42}, "a201676163636f756e7402182a"},
 		// omitted empty fields: map(1) { 1: 1 }
-		{&chatRecord{Kind: ChatDirect}, "a10101"},
+		{&chatRecord{Kind: policy.KindDirect}, "a10101"},
 	}
 	for _, tt := range tests {
 		got, err := c.enc.Marshal(tt.rec)
@@ -107,6 +108,38 @@ func TestRecordEncodingByHand(t *testing.T) {
 		}
 		if hex.EncodeToString(got) != tt.want {
 			t.Errorf("%T = %x, want %s", tt.rec, got, tt.want)
+		}
+	}
+}
+
+// TestLegacyMemberRoles reads member records written before roles took the
+// numbering of package policy: key 1 held member 1, admin 2, owner 3.
+func TestLegacyMemberRoles(t *testing.T) {
+	c := testCodec(t)
+	for _, tt := range []struct {
+		hex  string
+		want policy.Role
+	}{
+		{"a10101", policy.RoleMember},
+		{"a10102", policy.RoleAdmin},
+		{"a10103", policy.RoleOwner},
+		{"a10201", policy.RoleOwner},
+		{"a10203", policy.RoleMember},
+	} {
+		b, _ := hex.DecodeString(tt.hex)
+		r, err := decodeRecord[memberRecord](c, recordVersion, b)
+		if err != nil {
+			t.Errorf("%s: %v", tt.hex, err)
+			continue
+		}
+		if got := r.role(); got != tt.want {
+			t.Errorf("%s: role %v, want %v", tt.hex, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"a10104", "a10204", "a0", "a2010102 02"} {
+		b, _ := hex.DecodeString(strings.ReplaceAll(bad, " ", ""))
+		if _, err := decodeRecord[memberRecord](c, recordVersion, b); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", bad, err)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package vault
 
-import "context"
+import (
+	"context"
+	"hush/ids"
+)
 
 // Setting reads one setting in its own read transaction; see [Tx.Setting].
 func (v *Vault) Setting(ctx context.Context, name string) (value []byte, err error) {
@@ -23,7 +26,7 @@ func (v *Vault) InsertMessage(ctx context.Context, m Message) error {
 }
 
 // Messages reads one page in its own read transaction; see [Tx.Messages].
-func (v *Vault) Messages(ctx context.Context, chatID ID, before PageCursor, limit int) (page []Message, next PageCursor, err error) {
+func (v *Vault) Messages(ctx context.Context, chatID ids.Chat, before PageCursor, limit int) (page []Message, next PageCursor, err error) {
 	err = v.View(ctx, func(tx *Tx) error {
 		page, next, err = tx.Messages(chatID, before, limit)
 		return err

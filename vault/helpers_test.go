@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"hush/ids"
+	"hush/policy"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,13 +52,10 @@ func reopen(t testing.TB, path, passphrase string) *Vault {
 	return v
 }
 
-func newID(t testing.TB) ID {
+// newID returns a random id, assignable to any of the id types.
+func newID(t testing.TB) [ids.Size]byte {
 	t.Helper()
-	id, err := NewID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return ids.New[ids.Chat]()
 }
 
 // fileHash returns the SHA-256 of a file, or of "absent" if it is missing.
@@ -101,22 +100,22 @@ func rawDB(t testing.TB, path string) *sql.DB {
 }
 
 // newChat stores a direct chat and returns its id.
-func newChat(t testing.TB, v *Vault) ID {
+func newChat(t testing.TB, v *Vault) ids.Chat {
 	t.Helper()
-	id := newID(t)
+	id := ids.New[ids.Chat]()
 	update(t, v, func(tx *Tx) error {
-		return tx.PutChat(Chat{ID: id, Kind: ChatDirect, Title: "chat"})
+		return tx.PutChat(Chat{ID: id, Kind: policy.KindDirect, Title: "chat"})
 	})
 	return id
 }
 
 // pendingMessage is a valid message in chatID.
-func pendingMessage(t testing.TB, chatID ID, body string) Message {
+func pendingMessage(t testing.TB, chatID ids.Chat, body string) Message {
 	return Message{
 		ID:     newID(t),
 		ChatID: chatID,
 		Body:   body,
-		Status: StatusPending,
+		Status: policy.StatusPending,
 		SentAt: time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hush/policy"
 	"slices"
 	"testing"
 )
@@ -28,7 +29,7 @@ func TestPageCursorTextPaging(t *testing.T) {
 		for i := range 20 {
 			m := pendingMessage(t, chat, string(rune('a'+i)))
 			if i%4 != 0 { // every fourth stays pending
-				m.Seq, m.Status = int64(i+1), StatusSent
+				m.Seq, m.Status = int64(i+1), policy.StatusSent
 			}
 			if err := tx.InsertMessage(m); err != nil {
 				return err

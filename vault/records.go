@@ -2,12 +2,15 @@ package vault
 
 import (
 	"time"
+
+	"hush/ids"
+	"hush/policy"
 )
 
 // Account is one of the user's own accounts with its private keys. The vault
 // treats keys as opaque bytes; package identity gives them meaning.
 type Account struct {
-	ID            ID
+	ID            ids.Account
 	DisplayName   string
 	Handle        string
 	SigningSeed   []byte
@@ -18,8 +21,8 @@ type Account struct {
 // Device is a device of the user (Own, with private keys) or of someone
 // else (public keys and certificate only).
 type Device struct {
-	ID               ID
-	AccountID        ID
+	ID               ids.Device
+	AccountID        ids.Account
 	Name             string
 	SigningPublic    []byte
 	EncryptionPublic []byte
@@ -33,7 +36,7 @@ type Device struct {
 
 // Contact is another person's account with the keys pinned on first use.
 type Contact struct {
-	AccountID     ID
+	AccountID     ids.Account
 	Handle        string
 	DisplayName   string
 	SigningKey    []byte
@@ -43,42 +46,17 @@ type Contact struct {
 	Verified      bool
 }
 
-// ChatKind says what kind of chat a Chat is.
-type ChatKind uint8
-
-// Chat kinds. Zero is not a kind, so a forgotten field is an error.
-const (
-	ChatDirect ChatKind = iota + 1
-	ChatGroup
-	ChatChannel
-	ChatSecret
-)
-
-func (k ChatKind) valid() bool { return k >= ChatDirect && k <= ChatSecret }
-
-// Role is a member's role in a chat.
-type Role uint8
-
-// Roles. Zero is not a role.
-const (
-	RoleMember Role = iota + 1
-	RoleAdmin
-	RoleOwner
-)
-
-func (r Role) valid() bool { return r >= RoleMember && r <= RoleOwner }
-
 // Member is one account in a chat.
 type Member struct {
-	AccountID ID
-	Role      Role
+	AccountID ids.Account
+	Role      policy.Role
 }
 
 // Chat is a conversation. LastActivity and Pinned are stored in clear
 // because the chat list is ordered by them; the rest is sealed.
 type Chat struct {
-	ID           ID
-	Kind         ChatKind
+	ID           ids.Chat
+	Kind         policy.ChatKind
 	Title        string
 	Members      []Member // returned in the order members were first added
 	LastActivity time.Time
@@ -88,32 +66,18 @@ type Chat struct {
 	Extra        []byte // opaque, for fields added by later features
 }
 
-// MessageStatus is the delivery state of a message.
-type MessageStatus uint8
-
-// Message states. Zero is not a state.
-const (
-	StatusPending MessageStatus = iota + 1
-	StatusSent
-	StatusDelivered
-	StatusRead
-	StatusFailed
-)
-
-func (s MessageStatus) valid() bool { return s >= StatusPending && s <= StatusFailed }
-
 // Message is one chat message. ID, ChatID and Seq are stored in clear;
 // everything else is sealed.
 type Message struct {
-	ID            ID
-	ChatID        ID
+	ID            ids.Message
+	ChatID        ids.Chat
 	Seq           int64 // relay sequence number; 0 while pending
-	SenderAccount ID
-	SenderDevice  ID
+	SenderAccount ids.Account
+	SenderDevice  ids.Device
 	SentAt        time.Time
 	Body          string
-	ReplyTo       *ID
-	Status        MessageStatus
+	ReplyTo       *ids.Message
+	Status        policy.Status
 	EditedAt      time.Time
 	Extra         []byte // opaque, for reactions and the like
 }
@@ -121,16 +85,16 @@ type Message struct {
 // OutboxItem is a record waiting to be sent to the relay. ChatID is the
 // zero ID for records that belong to no chat (the account log).
 type OutboxItem struct {
-	ID      ID
-	ChatID  ID
+	ID      ids.Message
+	ChatID  ids.Chat
 	Payload []byte
 }
 
 // Attachment describes a file attached to a message. FileKey is the file's
 // own random key: deleting the row shreds the file.
 type Attachment struct {
-	ID        ID
-	MessageID ID
+	ID        ids.File
+	MessageID ids.Message
 	FileKey   []byte
 	Name      string
 	MIME      string

@@ -3,6 +3,8 @@ package vault
 import (
 	"bytes"
 	"errors"
+	"hush/ids"
+	"hush/policy"
 	"slices"
 	"strings"
 	"testing"
@@ -154,11 +156,11 @@ func TestSettings(t *testing.T) {
 func TestChats(t *testing.T) {
 	v, _ := newVault(t)
 	m1, m2, m3 := newID(t), newID(t), newID(t)
-	older := Chat{ID: newID(t), Kind: ChatGroup, Title: "older", LastActivity: ts, Unread: 3, Muted: true, Extra: []byte{9},
-		Members: []Member{{m1, RoleOwner}, {m2, RoleMember}}}
-	newer := Chat{ID: newID(t), Kind: ChatDirect, Title: "newer", LastActivity: ts.Add(time.Minute)}
-	pinned := Chat{ID: newID(t), Kind: ChatChannel, Title: "pinned", LastActivity: ts.Add(-time.Hour), Pinned: true}
-	secret := Chat{ID: newID(t), Kind: ChatSecret, Title: "secret"}
+	older := Chat{ID: newID(t), Kind: policy.KindGroup, Title: "older", LastActivity: ts, Unread: 3, Muted: true, Extra: []byte{9},
+		Members: []Member{{m1, policy.RoleOwner}, {m2, policy.RoleMember}}}
+	newer := Chat{ID: newID(t), Kind: policy.KindDirect, Title: "newer", LastActivity: ts.Add(time.Minute)}
+	pinned := Chat{ID: newID(t), Kind: policy.KindChannel, Title: "pinned", LastActivity: ts.Add(-time.Hour), Pinned: true}
+	secret := Chat{ID: newID(t), Kind: policy.KindSecret, Title: "secret"}
 	update(t, v, func(tx *Tx) error {
 		for _, c := range []Chat{older, newer, pinned, secret} {
 			if err := tx.PutChat(c); err != nil {
@@ -180,14 +182,14 @@ func TestChats(t *testing.T) {
 			t.Errorf("Chats order = %v, want %v", titles, want)
 		}
 		got := all[2]
-		if got.Kind != ChatGroup || got.Unread != 3 || !got.Muted || !bytes.Equal(got.Extra, []byte{9}) ||
+		if got.Kind != policy.KindGroup || got.Unread != 3 || !got.Muted || !bytes.Equal(got.Extra, []byte{9}) ||
 			!got.LastActivity.Equal(ts) || !slices.Equal(got.Members, older.Members) {
 			t.Errorf("chat = %+v", got)
 		}
 		return nil
 	})
 	// Change one role, drop one member, add one.
-	older.Members = []Member{{m1, RoleOwner}, {m3, RoleAdmin}}
+	older.Members = []Member{{m1, policy.RoleOwner}, {m3, policy.RoleAdmin}}
 	older.Title = "renamed"
 	update(t, v, func(tx *Tx) error { return tx.PutChat(older) })
 	view(t, v, func(tx *Tx) error {
@@ -202,14 +204,14 @@ func TestChats(t *testing.T) {
 	})
 
 	bad := []Chat{
-		{Kind: ChatDirect},
+		{Kind: policy.KindDirect},
 		{ID: newID(t)},
 		{ID: newID(t), Kind: 9},
-		{ID: newID(t), Kind: ChatGroup, Unread: -1},
-		{ID: newID(t), Kind: ChatGroup, Members: []Member{{m1, 0}}},
-		{ID: newID(t), Kind: ChatGroup, Members: []Member{{ID{}, RoleMember}}},
-		{ID: newID(t), Kind: ChatGroup, Members: []Member{{m1, RoleMember}, {m1, RoleAdmin}}},
-		{ID: newID(t), Kind: ChatGroup, Title: "\xff"},
+		{ID: newID(t), Kind: policy.KindGroup, Unread: -1},
+		{ID: newID(t), Kind: policy.KindGroup, Members: []Member{{m1, 0}}},
+		{ID: newID(t), Kind: policy.KindGroup, Members: []Member{{[16]byte{}, policy.RoleMember}}},
+		{ID: newID(t), Kind: policy.KindGroup, Members: []Member{{m1, policy.RoleMember}, {m1, policy.RoleAdmin}}},
+		{ID: newID(t), Kind: policy.KindGroup, Title: "\xff"},
 	}
 	for _, c := range bad {
 		if err := v.Update(t.Context(), func(tx *Tx) error { return tx.PutChat(c) }); !errors.Is(err, ErrInvalid) {
@@ -221,11 +223,11 @@ func TestChats(t *testing.T) {
 func TestUpdateChatLeavesMembers(t *testing.T) {
 	v, _ := newVault(t)
 	m1, m2 := newID(t), newID(t)
-	c := Chat{ID: newID(t), Kind: ChatGroup, Title: "group", LastActivity: ts, Members: []Member{{m1, RoleOwner}, {m2, RoleMember}}}
+	c := Chat{ID: newID(t), Kind: policy.KindGroup, Title: "group", LastActivity: ts, Members: []Member{{m1, policy.RoleOwner}, {m2, policy.RoleMember}}}
 	update(t, v, func(tx *Tx) error { return tx.PutChat(c) })
 	// Everything but the members changes; the members given are ignored.
-	changed := Chat{ID: c.ID, Kind: ChatChannel, Title: "renamed", LastActivity: ts.Add(time.Hour), Pinned: true, Muted: true,
-		Unread: 7, Extra: []byte{1, 2}, Members: []Member{{newID(t), RoleAdmin}}}
+	changed := Chat{ID: c.ID, Kind: policy.KindChannel, Title: "renamed", LastActivity: ts.Add(time.Hour), Pinned: true, Muted: true,
+		Unread: 7, Extra: []byte{1, 2}, Members: []Member{{newID(t), policy.RoleAdmin}}}
 	update(t, v, func(tx *Tx) error { return tx.UpdateChat(changed) })
 	view(t, v, func(tx *Tx) error {
 		got, err := tx.Chat(c.ID)
@@ -248,10 +250,10 @@ func TestUpdateChatLeavesMembers(t *testing.T) {
 		c    Chat
 		want error
 	}{
-		{Chat{ID: newID(t), Kind: ChatGroup}, ErrNotFound},
+		{Chat{ID: newID(t), Kind: policy.KindGroup}, ErrNotFound},
 		{Chat{ID: c.ID}, ErrInvalid},
-		{Chat{ID: c.ID, Kind: ChatGroup, Unread: -1}, ErrInvalid},
-		{Chat{ID: c.ID, Kind: ChatGroup, Title: "\xff"}, ErrInvalid},
+		{Chat{ID: c.ID, Kind: policy.KindGroup, Unread: -1}, ErrInvalid},
+		{Chat{ID: c.ID, Kind: policy.KindGroup, Title: "\xff"}, ErrInvalid},
 	} {
 		if err := v.Update(t.Context(), func(tx *Tx) error { return tx.UpdateChat(tt.c) }); !errors.Is(err, tt.want) {
 			t.Errorf("UpdateChat(%+v) = %v, want %v", tt.c, err, tt.want)
@@ -372,7 +374,7 @@ func TestCursorsSessionsPrekeys(t *testing.T) {
 	for _, fn := range []func(tx *Tx) error{
 		func(tx *Tx) error { return tx.SetCursor("", 1) },
 		func(tx *Tx) error { return tx.SetCursor("x", -1) },
-		func(tx *Tx) error { return tx.PutSession(ID{}, []byte("s")) },
+		func(tx *Tx) error { return tx.PutSession([16]byte{}, []byte("s")) },
 		func(tx *Tx) error { return tx.PutSession(peer, nil) },
 		func(tx *Tx) error { return tx.PutPrekey(prekey, nil) },
 	} {
@@ -385,9 +387,9 @@ func TestCursorsSessionsPrekeys(t *testing.T) {
 func TestMessagesInsertIsIdempotent(t *testing.T) {
 	v, _ := newVault(t)
 	chat := newChat(t, v)
-	reply := newID(t)
+	reply := ids.New[ids.Message]()
 	m := Message{ID: newID(t), ChatID: chat, Seq: 7, SenderAccount: newID(t), SenderDevice: newID(t), SentAt: ts,
-		Body: "hello", ReplyTo: &reply, Status: StatusDelivered, EditedAt: ts.Add(time.Second), Extra: []byte("x")}
+		Body: "hello", ReplyTo: &reply, Status: policy.StatusDelivered, EditedAt: ts.Add(time.Second), Extra: []byte("x")}
 	if err := v.InsertMessage(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +404,7 @@ func TestMessagesInsertIsIdempotent(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if got.Body != "hello" || got.Seq != 7 || got.ReplyTo == nil || *got.ReplyTo != reply || got.Status != StatusDelivered ||
+		if got.Body != "hello" || got.Seq != 7 || got.ReplyTo == nil || *got.ReplyTo != reply || got.Status != policy.StatusDelivered ||
 			got.SenderAccount != m.SenderAccount || got.SenderDevice != m.SenderDevice || !got.SentAt.Equal(ts) ||
 			!got.EditedAt.Equal(m.EditedAt) || string(got.Extra) != "x" || got.ChatID != chat {
 			t.Errorf("Message = %+v, want %+v", got, m)
@@ -413,13 +415,13 @@ func TestMessagesInsertIsIdempotent(t *testing.T) {
 		t.Errorf("message for unknown chat = %v, want ErrNotFound", err)
 	}
 	for _, bad := range []Message{
-		{ChatID: chat, Status: StatusSent},
-		{ID: newID(t), Status: StatusSent},
+		{ChatID: chat, Status: policy.StatusSent},
+		{ID: newID(t), Status: policy.StatusSent},
 		{ID: newID(t), ChatID: chat},
 		{ID: newID(t), ChatID: chat, Status: 6},
-		{ID: newID(t), ChatID: chat, Status: StatusSent, Seq: -1},
-		{ID: newID(t), ChatID: chat, Status: StatusSent, Body: "\xc3"},
-		{ID: newID(t), ChatID: chat, Status: StatusSent, ReplyTo: &ID{}},
+		{ID: newID(t), ChatID: chat, Status: policy.StatusSent, Seq: -1},
+		{ID: newID(t), ChatID: chat, Status: policy.StatusSent, Body: "\xc3"},
+		{ID: newID(t), ChatID: chat, Status: policy.StatusSent, ReplyTo: &ids.Message{}},
 	} {
 		if err := v.InsertMessage(t.Context(), bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("InsertMessage(%+v) = %v, want ErrInvalid", bad, err)
@@ -432,7 +434,7 @@ func TestMessagesUpdateAndSeq(t *testing.T) {
 	chat := newChat(t, v)
 	m := pendingMessage(t, chat, "draft text")
 	update(t, v, func(tx *Tx) error { return tx.InsertMessage(m) })
-	m.Body, m.Status, m.EditedAt = "edited", StatusSent, ts
+	m.Body, m.Status, m.EditedAt = "edited", policy.StatusSent, ts
 	update(t, v, func(tx *Tx) error {
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
@@ -444,7 +446,7 @@ func TestMessagesUpdateAndSeq(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if got.Body != "edited" || got.Status != StatusSent || got.Seq != 99 || got.ReplyTo != nil {
+		if got.Body != "edited" || got.Status != policy.StatusSent || got.Seq != 99 || got.ReplyTo != nil {
 			t.Errorf("Message = %+v", got)
 		}
 		return nil
@@ -482,7 +484,7 @@ func TestMessagesPagination(t *testing.T) {
 			m := pendingMessage(t, chat, body)
 			m.Seq = seq
 			if seq > 0 {
-				m.Status = StatusSent
+				m.Status = policy.StatusSent
 			}
 			if err := tx.InsertMessage(m); err != nil {
 				t.Fatal(err)
@@ -681,7 +683,7 @@ func attachmentEqual(a, b Attachment) bool {
 func TestDueTimers(t *testing.T) {
 	v, _ := newVault(t)
 	chat := newChat(t, v)
-	var ids []ID
+	var due5 []ids.Message
 	update(t, v, func(tx *Tx) error {
 		for i := range 5 {
 			m := pendingMessage(t, chat, "m")
@@ -692,18 +694,18 @@ func TestDueTimers(t *testing.T) {
 			if err := tx.PutTimer(m.ID, ts.Add(time.Duration(4-i)*time.Minute)); err != nil {
 				return err
 			}
-			ids = append(ids, m.ID)
+			due5 = append(due5, m.ID)
 		}
 		return nil
 	})
 	tests := []struct {
 		now  time.Time
-		want []ID
+		want []ids.Message
 	}{
 		{ts.Add(-time.Nanosecond * 1000), nil},
-		{ts, []ID{ids[4]}},
-		{ts.Add(2*time.Minute + time.Second), []ID{ids[4], ids[3], ids[2]}},
-		{ts.Add(time.Hour), []ID{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{ts, []ids.Message{due5[4]}},
+		{ts.Add(2*time.Minute + time.Second), []ids.Message{due5[4], due5[3], due5[2]}},
+		{ts.Add(time.Hour), []ids.Message{due5[4], due5[3], due5[2], due5[1], due5[0]}},
 	}
 	for _, tt := range tests {
 		view(t, v, func(tx *Tx) error {
@@ -719,19 +721,19 @@ func TestDueTimers(t *testing.T) {
 	}
 	// Moving a timer and cancelling one.
 	update(t, v, func(tx *Tx) error {
-		if err := tx.PutTimer(ids[0], ts.Add(-time.Minute)); err != nil {
+		if err := tx.PutTimer(due5[0], ts.Add(-time.Minute)); err != nil {
 			return err
 		}
-		return tx.DeleteTimer(ids[4])
+		return tx.DeleteTimer(due5[4])
 	})
 	view(t, v, func(tx *Tx) error {
 		got, err := tx.DueTimers(ts)
-		if err != nil || !slices.Equal(got, []ID{ids[0]}) {
+		if err != nil || !slices.Equal(got, []ids.Message{due5[0]}) {
 			t.Errorf("DueTimers after changes = %v, %v", got, err)
 		}
 		return nil
 	})
-	if err := v.Update(t.Context(), func(tx *Tx) error { return tx.DeleteTimer(ids[4]) }); !errors.Is(err, ErrNotFound) {
+	if err := v.Update(t.Context(), func(tx *Tx) error { return tx.DeleteTimer(due5[4]) }); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete missing timer = %v", err)
 	}
 	if err := v.Update(t.Context(), func(tx *Tx) error { return tx.PutTimer(newID(t), ts) }); !errors.Is(err, ErrNotFound) {
@@ -756,7 +758,7 @@ func TestDueTimersLimit(t *testing.T) {
 	})
 	var swept int
 	for round := 0; ; round++ {
-		var due []ID
+		var due []ids.Message
 		update(t, v, func(tx *Tx) (err error) {
 			if due, err = tx.DueTimers(ts); err != nil {
 				return err
@@ -791,7 +793,7 @@ func TestOutbox(t *testing.T) {
 	for i := range 5 {
 		item := OutboxItem{ID: newID(t), ChatID: chat, Payload: []byte{byte(i)}}
 		if i == 2 {
-			item.ChatID = ID{} // an account-log record
+			item.ChatID = [16]byte{} // an account-log record
 		}
 		items = append(items, item)
 	}

@@ -3,6 +3,8 @@ package vault
 import (
 	"bytes"
 	"errors"
+	"hush/ids"
+	"hush/policy"
 	"os"
 	"testing"
 	"unicode/utf16"
@@ -84,7 +86,7 @@ func TestBlobMovedToAnotherRowFailsToOpen(t *testing.T) {
 				acctBlob := blob(t, `SELECT data FROM accounts WHERE id = ?1`, acct.ID[:])
 				exec(t, `UPDATE messages SET id = ?1, data = ?2 WHERE id = ?3`, acct.ID[:], acctBlob, m2.ID[:])
 			},
-			read: func(tx *Tx) error { _, err := tx.Message(acct.ID); return err },
+			read: func(tx *Tx) error { _, err := tx.Message(ids.Message(acct.ID)); return err },
 		},
 		{
 			name: "swap two settings",
@@ -211,11 +213,11 @@ func TestPlaintextScan(t *testing.T) {
 					SigningKey: secret, EncryptionKey: secret})
 			},
 			func() error {
-				return tx.PutChat(Chat{ID: chatID, Kind: ChatGroup, Title: mk("title"), Extra: secret,
-					Members: []Member{{AccountID: acctID, Role: RoleOwner}}})
+				return tx.PutChat(Chat{ID: chatID, Kind: policy.KindGroup, Title: mk("title"), Extra: secret,
+					Members: []Member{{AccountID: acctID, Role: policy.RoleOwner}}})
 			},
 			func() error {
-				return tx.InsertMessage(Message{ID: msgID, ChatID: chatID, Body: mk("body"), Status: StatusSent, Extra: secret})
+				return tx.InsertMessage(Message{ID: msgID, ChatID: chatID, Body: mk("body"), Status: policy.StatusSent, Extra: secret})
 			},
 			func() error {
 				return tx.PutAttachment(Attachment{ID: newID(t), MessageID: msgID, Name: mk("file.txt"), MIME: mk("text/x"), FileKey: secret})

@@ -1,13 +1,15 @@
 package vault
 
 import (
+	"hush/ids"
+	"hush/policy"
 	"slices"
 	"testing"
 )
 
 // receiveLike runs what receiving a message does in one transaction, and a read of
 // a page, so the statements on the hot paths are all used.
-func receiveLike(t *testing.T, v *Vault, chat ID, i int) {
+func receiveLike(t *testing.T, v *Vault, chat ids.Chat, i int) {
 	t.Helper()
 	update(t, v, func(tx *Tx) error {
 		c, err := tx.Chat(chat)
@@ -18,7 +20,7 @@ func receiveLike(t *testing.T, v *Vault, chat ID, i int) {
 			return err
 		}
 		m := pendingMessage(t, chat, "hello")
-		m.Seq, m.Status = int64(i), StatusSent
+		m.Seq, m.Status = int64(i), policy.StatusSent
 		if err := tx.InsertMessage(m); err != nil {
 			return err
 		}
@@ -78,13 +80,13 @@ func TestStatementReenteredWhileRowsOpen(t *testing.T) {
 	v, _ := newVault(t)
 	a, b := newChat(t, v), newChat(t, v)
 	update(t, v, func(tx *Tx) error {
-		for _, c := range []ID{a, b} {
+		for _, c := range []ids.Chat{a, b} {
 			ch, err := tx.Chat(c)
 			if err != nil {
 				return err
 			}
 			for range 3 {
-				ch.Members = append(ch.Members, Member{AccountID: newID(t), Role: RoleMember})
+				ch.Members = append(ch.Members, Member{AccountID: newID(t), Role: policy.RoleMember})
 			}
 			if err := tx.PutChat(ch); err != nil {
 				return err
@@ -92,7 +94,7 @@ func TestStatementReenteredWhileRowsOpen(t *testing.T) {
 		}
 		return nil
 	})
-	want := map[ID][]Member{}
+	want := map[ids.Chat][]Member{}
 	for round := range 2 { // the second round runs prepared
 		view(t, v, func(tx *Tx) error {
 			outer, err := tx.query(`SELECT account_id, data FROM chat_members WHERE chat_id = ?1 ORDER BY rowid`, a[:])

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"hush/ids"
 	"hush/vault/internal/field"
 	"hush/vault/internal/subkey"
 )
@@ -172,8 +173,9 @@ func wrap(op string, err error) error {
 func notFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // requireID rejects the zero ID for keys.
-func requireID(what string, id ID) error {
-	if id.IsZero() {
+func requireID[T ids.Any](what string, id T) error {
+	var zero T
+	if id == zero {
 		return fmt.Errorf("%w: zero %s", ErrInvalid, what)
 	}
 	return nil
@@ -181,7 +183,7 @@ func requireID(what string, id ID) error {
 
 // pairRow is the row id of a composite key: the first id, then the rest
 // (chat id || account id for members, chat id || big-endian epoch for keys).
-func pairRow(a ID, b []byte) []byte {
+func pairRow[T ids.Any](a T, b []byte) []byte {
 	row := make([]byte, 0, len(a)+len(b))
 	row = append(row, a[:]...)
 	return append(row, b...)

@@ -3,6 +3,9 @@ package vault
 import (
 	"encoding/binary"
 	"fmt"
+
+	"hush/ids"
+	"hush/policy"
 )
 
 // PutChat stores c with its members, replacing the chat with the same ID.
@@ -75,7 +78,7 @@ func validateChat(c Chat) error {
 	if err := requireID("chat id", c.ID); err != nil {
 		return err
 	}
-	if !c.Kind.valid() {
+	if !c.Kind.Valid() {
 		return fmt.Errorf("%w: chat kind %d", ErrInvalid, c.Kind)
 	}
 	if c.Unread < 0 {
@@ -84,12 +87,12 @@ func validateChat(c Chat) error {
 	if err := checkText("chat title", c.Title); err != nil {
 		return err
 	}
-	seen := make(map[ID]bool, len(c.Members))
+	seen := make(map[ids.Account]bool, len(c.Members))
 	for _, m := range c.Members {
 		if err := requireID("member account id", m.AccountID); err != nil {
 			return err
 		}
-		if !m.Role.valid() {
+		if !m.Role.Valid() {
 			return fmt.Errorf("%w: member role %d", ErrInvalid, m.Role)
 		}
 		if seen[m.AccountID] {
@@ -101,16 +104,16 @@ func validateChat(c Chat) error {
 }
 
 // syncMembers makes the stored member rows of chatID equal to want.
-func (tx *Tx) syncMembers(chatID ID, want []Member) error {
+func (tx *Tx) syncMembers(chatID ids.Chat, want []Member) error {
 	have, err := tx.members(chatID)
 	if err != nil {
 		return err
 	}
-	current := make(map[ID]Role, len(have))
+	current := make(map[ids.Account]policy.Role, len(have))
 	for _, m := range have {
 		current[m.AccountID] = m.Role
 	}
-	keep := make(map[ID]bool, len(want))
+	keep := make(map[ids.Account]bool, len(want))
 	for _, m := range want {
 		keep[m.AccountID] = true
 		if role, ok := current[m.AccountID]; ok && role == m.Role {
@@ -139,7 +142,7 @@ func (tx *Tx) syncMembers(chatID ID, want []Member) error {
 }
 
 // members reads one chat's members in the order they were added.
-func (tx *Tx) members(chatID ID) ([]Member, error) {
+func (tx *Tx) members(chatID ids.Chat) ([]Member, error) {
 	rows, err := tx.query(`SELECT account_id, data FROM chat_members WHERE chat_id = ?1 ORDER BY rowid`, chatID[:])
 	if err != nil {
 		return nil, err
@@ -151,7 +154,7 @@ func (tx *Tx) members(chatID ID) ([]Member, error) {
 		if err := rows.Scan(&rawAccount, &blob); err != nil {
 			return nil, err
 		}
-		account, err := idFrom(rawAccount)
+		account, err := idFrom[ids.Account](rawAccount)
 		if err != nil {
 			return nil, err
 		}
@@ -159,13 +162,13 @@ func (tx *Tx) members(chatID ID) ([]Member, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Member{AccountID: account, Role: r.Role})
+		out = append(out, Member{AccountID: account, Role: r.role()})
 	}
 	return out, rows.Err()
 }
 
 // Chat returns one chat with its members, or ErrNotFound.
-func (tx *Tx) Chat(id ID) (Chat, error) {
+func (tx *Tx) Chat(id ids.Chat) (Chat, error) {
 	if err := tx.begin(false); err != nil {
 		return Chat{}, err
 	}
@@ -189,7 +192,7 @@ func (tx *Tx) Chat(id ID) (Chat, error) {
 	return c, nil
 }
 
-func (tx *Tx) chat(id ID, pinned, lastActivity int64, blob []byte) (Chat, error) {
+func (tx *Tx) chat(id ids.Chat, pinned, lastActivity int64, blob []byte) (Chat, error) {
 	r, err := openRecord[chatRecord](tx, tableChats, id[:], blob)
 	if err != nil {
 		return Chat{}, wrap("chat", err)
@@ -219,14 +222,14 @@ func (tx *Tx) Chats() ([]Chat, error) {
 	}
 	defer rows.Close()
 	var out []Chat
-	index := map[ID]int{}
+	index := map[ids.Chat]int{}
 	for rows.Next() {
 		var rawID, blob []byte
 		var pinned, lastActivity int64
 		if err := rows.Scan(&rawID, &pinned, &lastActivity, &blob); err != nil {
 			return nil, wrap("chats", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Chat](rawID)
 		if err != nil {
 			return nil, wrap("chats", err)
 		}
@@ -248,7 +251,7 @@ func (tx *Tx) Chats() ([]Chat, error) {
 }
 
 // allMembers fills in members for every chat with one query.
-func (tx *Tx) allMembers(chats []Chat, index map[ID]int) error {
+func (tx *Tx) allMembers(chats []Chat, index map[ids.Chat]int) error {
 	rows, err := tx.query(`SELECT chat_id, account_id, data FROM chat_members ORDER BY rowid`)
 	if err != nil {
 		return err
@@ -259,11 +262,11 @@ func (tx *Tx) allMembers(chats []Chat, index map[ID]int) error {
 		if err := rows.Scan(&rawChat, &rawAccount, &blob); err != nil {
 			return err
 		}
-		chatID, err := idFrom(rawChat)
+		chatID, err := idFrom[ids.Chat](rawChat)
 		if err != nil {
 			return err
 		}
-		account, err := idFrom(rawAccount)
+		account, err := idFrom[ids.Account](rawAccount)
 		if err != nil {
 			return err
 		}
@@ -275,7 +278,7 @@ func (tx *Tx) allMembers(chats []Chat, index map[ID]int) error {
 		if err != nil {
 			return err
 		}
-		chats[i].Members = append(chats[i].Members, Member{AccountID: account, Role: r.Role})
+		chats[i].Members = append(chats[i].Members, Member{AccountID: account, Role: r.role()})
 	}
 	return rows.Err()
 }
@@ -283,7 +286,7 @@ func (tx *Tx) allMembers(chats []Chat, index map[ID]int) error {
 // DeleteChat wipes a chat with everything that hangs off it: members,
 // messages (and their attachments, timers and search tokens), epoch keys,
 // draft and queued outbox items.
-func (tx *Tx) DeleteChat(id ID) error {
+func (tx *Tx) DeleteChat(id ids.Chat) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -295,7 +298,7 @@ func (tx *Tx) DeleteChat(id ID) error {
 }
 
 // PutDraft stores the draft for a chat; an empty text deletes it.
-func (tx *Tx) PutDraft(chatID ID, text string) error {
+func (tx *Tx) PutDraft(chatID ids.Chat, text string) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -316,7 +319,7 @@ func (tx *Tx) PutDraft(chatID ID, text string) error {
 }
 
 // Draft returns the draft for a chat, or ErrNotFound if there is none.
-func (tx *Tx) Draft(chatID ID) (string, error) {
+func (tx *Tx) Draft(chatID ids.Chat) (string, error) {
 	if err := tx.begin(false); err != nil {
 		return "", err
 	}
@@ -335,14 +338,14 @@ func (tx *Tx) Draft(chatID ID) (string, error) {
 	return r.Text, nil
 }
 
-func epochRow(chatID ID, epoch uint64) []byte {
+func epochRow(chatID ids.Chat, epoch uint64) []byte {
 	return pairRow(chatID, binary.BigEndian.AppendUint64(nil, epoch))
 }
 
 // PutEpochKey stores a chat's key for one epoch. Epoch keys are write-once:
 // storing a second key for the same epoch returns ErrExists and keeps the
 // first (a relay must not be able to swap a key).
-func (tx *Tx) PutEpochKey(chatID ID, epoch uint64, key []byte) error {
+func (tx *Tx) PutEpochKey(chatID ids.Chat, epoch uint64, key []byte) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -368,7 +371,7 @@ func (tx *Tx) PutEpochKey(chatID ID, epoch uint64, key []byte) error {
 }
 
 // EpochKey returns a chat's key for one epoch, or ErrNotFound.
-func (tx *Tx) EpochKey(chatID ID, epoch uint64) ([]byte, error) {
+func (tx *Tx) EpochKey(chatID ids.Chat, epoch uint64) ([]byte, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
@@ -392,7 +395,7 @@ func (tx *Tx) EpochKey(chatID ID, epoch uint64) ([]byte, error) {
 
 // LatestEpoch returns the highest epoch with a stored key for a chat, or
 // ErrNotFound if the chat has none.
-func (tx *Tx) LatestEpoch(chatID ID) (uint64, error) {
+func (tx *Tx) LatestEpoch(chatID ids.Chat) (uint64, error) {
 	if err := tx.begin(false); err != nil {
 		return 0, err
 	}

@@ -3,6 +3,8 @@ package vault
 import (
 	"fmt"
 	"time"
+
+	"hush/ids"
 )
 
 func validateMessage(m Message) error {
@@ -15,7 +17,7 @@ func validateMessage(m Message) error {
 	if m.Seq < 0 {
 		return fmt.Errorf("%w: sequence number %d", ErrInvalid, m.Seq)
 	}
-	if !m.Status.valid() {
+	if !m.Status.Valid() {
 		return fmt.Errorf("%w: message status %d", ErrInvalid, m.Status)
 	}
 	if m.ReplyTo != nil && m.ReplyTo.IsZero() {
@@ -87,7 +89,7 @@ func (tx *Tx) UpdateMessage(m Message) error {
 // SetMessageSeq records the relay's sequence number for a message once the
 // relay has accepted it; the message moves from the pending tail into
 // sequence order.
-func (tx *Tx) SetMessageSeq(id ID, seq int64) error {
+func (tx *Tx) SetMessageSeq(id ids.Message, seq int64) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func (tx *Tx) SetMessageSeq(id ID, seq int64) error {
 }
 
 // Message returns one message, or ErrNotFound.
-func (tx *Tx) Message(id ID) (Message, error) {
+func (tx *Tx) Message(id ids.Message) (Message, error) {
 	if err := tx.begin(false); err != nil {
 		return Message{}, err
 	}
@@ -111,14 +113,14 @@ func (tx *Tx) Message(id ID) (Message, error) {
 	if err != nil {
 		return Message{}, wrap("message", err)
 	}
-	chatID, err := idFrom(rawChat)
+	chatID, err := idFrom[ids.Chat](rawChat)
 	if err != nil {
 		return Message{}, wrap("message", err)
 	}
 	return tx.message(id, chatID, seq, blob)
 }
 
-func (tx *Tx) message(id, chatID ID, seq int64, blob []byte) (Message, error) {
+func (tx *Tx) message(id ids.Message, chatID ids.Chat, seq int64, blob []byte) (Message, error) {
 	r, err := openRecord[messageRecord](tx, tableMessages, id[:], blob)
 	if err != nil {
 		return Message{}, wrap("message", err)
@@ -127,8 +129,8 @@ func (tx *Tx) message(id, chatID ID, seq int64, blob []byte) (Message, error) {
 		ID:            id,
 		ChatID:        chatID,
 		Seq:           seq,
-		SenderAccount: idOf(r.SenderAccount),
-		SenderDevice:  idOf(r.SenderDevice),
+		SenderAccount: idOf[ids.Account](r.SenderAccount),
+		SenderDevice:  idOf[ids.Device](r.SenderDevice),
 		SentAt:        fromMicros(r.SentAt),
 		Body:          r.Body,
 		Status:        r.Status,
@@ -136,7 +138,7 @@ func (tx *Tx) message(id, chatID ID, seq int64, blob []byte) (Message, error) {
 		Extra:         r.Extra,
 	}
 	if r.ReplyTo != nil {
-		reply := idOf(r.ReplyTo)
+		reply := idOf[ids.Message](r.ReplyTo)
 		m.ReplyTo = &reply
 	}
 	return m, nil
@@ -146,7 +148,7 @@ func (tx *Tx) message(id, chatID ID, seq int64, blob []byte) (Message, error) {
 // timer and its search tokens. After the commit the WAL is checkpointed
 // and truncated (see Update). The attachment files themselves are the
 // caller's to delete; read them with AttachmentsOf first.
-func (tx *Tx) DeleteMessage(id ID) error {
+func (tx *Tx) DeleteMessage(id ids.Message) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -163,7 +165,7 @@ func (tx *Tx) DeleteMessage(id ID) error {
 // relayed messages by Seq, highest first. Pass the returned cursor to get
 // the next, older page; a page shorter than limit is the last. limit is
 // clamped to MaxPageSize.
-func (tx *Tx) Messages(chatID ID, before PageCursor, limit int) ([]Message, PageCursor, error) {
+func (tx *Tx) Messages(chatID ids.Chat, before PageCursor, limit int) ([]Message, PageCursor, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, before, err
 	}
@@ -191,7 +193,7 @@ func (tx *Tx) Messages(chatID ID, before PageCursor, limit int) ([]Message, Page
 		if err := rows.Scan(&rawID, &seq, &pending, &local, &blob); err != nil {
 			return nil, before, wrap("messages", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Message](rawID)
 		if err != nil {
 			return nil, before, wrap("messages", err)
 		}
@@ -245,7 +247,7 @@ func (tx *Tx) PutAttachment(a Attachment) error {
 }
 
 // Attachment returns one attachment, or ErrNotFound.
-func (tx *Tx) Attachment(id ID) (Attachment, error) {
+func (tx *Tx) Attachment(id ids.File) (Attachment, error) {
 	if err := tx.begin(false); err != nil {
 		return Attachment{}, err
 	}
@@ -260,8 +262,8 @@ func (tx *Tx) Attachment(id ID) (Attachment, error) {
 	return tx.attachment(id, rawMessage, blob)
 }
 
-func (tx *Tx) attachment(id ID, rawMessage, blob []byte) (Attachment, error) {
-	messageID, err := idFrom(rawMessage)
+func (tx *Tx) attachment(id ids.File, rawMessage, blob []byte) (Attachment, error) {
+	messageID, err := idFrom[ids.Message](rawMessage)
 	if err != nil {
 		return Attachment{}, wrap("attachment", err)
 	}
@@ -274,7 +276,7 @@ func (tx *Tx) attachment(id ID, rawMessage, blob []byte) (Attachment, error) {
 
 // AttachmentsOf returns a message's attachments in the order they were
 // first stored.
-func (tx *Tx) AttachmentsOf(messageID ID) ([]Attachment, error) {
+func (tx *Tx) AttachmentsOf(messageID ids.Message) ([]Attachment, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
@@ -289,7 +291,7 @@ func (tx *Tx) AttachmentsOf(messageID ID) ([]Attachment, error) {
 		if err := rows.Scan(&rawID, &rawMessage, &blob); err != nil {
 			return nil, wrap("attachments", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.File](rawID)
 		if err != nil {
 			return nil, wrap("attachments", err)
 		}
@@ -303,7 +305,7 @@ func (tx *Tx) AttachmentsOf(messageID ID) ([]Attachment, error) {
 }
 
 // DeleteAttachment wipes one attachment's row and with it the file key.
-func (tx *Tx) DeleteAttachment(id ID) error {
+func (tx *Tx) DeleteAttachment(id ids.File) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -316,7 +318,7 @@ func (tx *Tx) DeleteAttachment(id ID) error {
 
 // PutTimer sets (or moves) a message's self-destruct time. The message must
 // exist (else ErrNotFound); deleting it deletes the timer.
-func (tx *Tx) PutTimer(messageID ID, expiresAt time.Time) error {
+func (tx *Tx) PutTimer(messageID ids.Message, expiresAt time.Time) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -332,7 +334,7 @@ func (tx *Tx) PutTimer(messageID ID, expiresAt time.Time) error {
 // DueTimers returns the ids of messages whose timers expire at or before
 // now, earliest first, at most MaxDueTimers of them: call again until
 // fewer come back. Deleting the messages deletes their timers.
-func (tx *Tx) DueTimers(now time.Time) ([]ID, error) {
+func (tx *Tx) DueTimers(now time.Time) ([]ids.Message, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
@@ -342,13 +344,13 @@ func (tx *Tx) DueTimers(now time.Time) ([]ID, error) {
 		return nil, wrap("due timers", err)
 	}
 	defer rows.Close()
-	var out []ID
+	var out []ids.Message
 	for rows.Next() {
 		var raw []byte
 		if err := rows.Scan(&raw); err != nil {
 			return nil, wrap("due timers", err)
 		}
-		id, err := idFrom(raw)
+		id, err := idFrom[ids.Message](raw)
 		if err != nil {
 			return nil, wrap("due timers", err)
 		}
@@ -358,7 +360,7 @@ func (tx *Tx) DueTimers(now time.Time) ([]ID, error) {
 }
 
 // DeleteTimer cancels a message's timer, or returns ErrNotFound.
-func (tx *Tx) DeleteTimer(messageID ID) error {
+func (tx *Tx) DeleteTimer(messageID ids.Message) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -409,13 +411,13 @@ func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
 		if err := rows.Scan(&rawID, &rawChat, &blob); err != nil {
 			return nil, wrap("outbox", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Message](rawID)
 		if err != nil {
 			return nil, wrap("outbox", err)
 		}
-		var chatID ID
+		var chatID ids.Chat
 		if rawChat != nil {
-			if chatID, err = idFrom(rawChat); err != nil {
+			if chatID, err = idFrom[ids.Chat](rawChat); err != nil {
 				return nil, wrap("outbox", err)
 			}
 		}
@@ -430,7 +432,7 @@ func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
 
 // RemoveOutbox drops an item once the relay has acknowledged it, or
 // returns ErrNotFound.
-func (tx *Tx) RemoveOutbox(id ID) error {
+func (tx *Tx) RemoveOutbox(id ids.Message) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}

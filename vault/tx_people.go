@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"hush/ids"
 )
 
 // PutAccount stores a, replacing the account with the same ID.
@@ -34,7 +35,7 @@ func (tx *Tx) PutAccount(a Account) error {
 }
 
 // Account returns the account with the given id, or ErrNotFound.
-func (tx *Tx) Account(id ID) (Account, error) {
+func (tx *Tx) Account(id ids.Account) (Account, error) {
 	if err := tx.begin(false); err != nil {
 		return Account{}, err
 	}
@@ -49,7 +50,7 @@ func (tx *Tx) Account(id ID) (Account, error) {
 	return tx.account(id, blob)
 }
 
-func (tx *Tx) account(id ID, blob []byte) (Account, error) {
+func (tx *Tx) account(id ids.Account, blob []byte) (Account, error) {
 	r, err := openRecord[accountRecord](tx, tableAccounts, id[:], blob)
 	if err != nil {
 		return Account{}, wrap("account", err)
@@ -80,7 +81,7 @@ func (tx *Tx) Accounts() ([]Account, error) {
 		if err := rows.Scan(&rawID, &blob); err != nil {
 			return nil, wrap("accounts", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Account](rawID)
 		if err != nil {
 			return nil, wrap("accounts", err)
 		}
@@ -128,7 +129,7 @@ func (tx *Tx) PutDevice(d Device) error {
 }
 
 // Device returns the device with the given id, or ErrNotFound.
-func (tx *Tx) Device(id ID) (Device, error) {
+func (tx *Tx) Device(id ids.Device) (Device, error) {
 	if err := tx.begin(false); err != nil {
 		return Device{}, err
 	}
@@ -143,8 +144,8 @@ func (tx *Tx) Device(id ID) (Device, error) {
 	return tx.device(id, account, blob)
 }
 
-func (tx *Tx) device(id ID, rawAccount, blob []byte) (Device, error) {
-	account, err := idFrom(rawAccount)
+func (tx *Tx) device(id ids.Device, rawAccount, blob []byte) (Device, error) {
+	account, err := idFrom[ids.Account](rawAccount)
 	if err != nil {
 		return Device{}, wrap("device", err)
 	}
@@ -169,7 +170,7 @@ func (tx *Tx) device(id ID, rawAccount, blob []byte) (Device, error) {
 
 // DevicesOf returns the devices of an account (own or a contact's), in the
 // order they were first stored.
-func (tx *Tx) DevicesOf(accountID ID) ([]Device, error) {
+func (tx *Tx) DevicesOf(accountID ids.Account) ([]Device, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func (tx *Tx) DevicesOf(accountID ID) ([]Device, error) {
 		if err := rows.Scan(&rawID, &account, &blob); err != nil {
 			return nil, wrap("devices", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Device](rawID)
 		if err != nil {
 			return nil, wrap("devices", err)
 		}
@@ -229,7 +230,7 @@ func (tx *Tx) PutContact(c Contact) error {
 }
 
 // Contact returns the contact for an account id, or ErrNotFound.
-func (tx *Tx) Contact(accountID ID) (Contact, error) {
+func (tx *Tx) Contact(accountID ids.Account) (Contact, error) {
 	if err := tx.begin(false); err != nil {
 		return Contact{}, err
 	}
@@ -244,7 +245,7 @@ func (tx *Tx) Contact(accountID ID) (Contact, error) {
 	return tx.contact(accountID, blob)
 }
 
-func (tx *Tx) contact(id ID, blob []byte) (Contact, error) {
+func (tx *Tx) contact(id ids.Account, blob []byte) (Contact, error) {
 	r, err := openRecord[contactRecord](tx, tableContacts, id[:], blob)
 	if err != nil {
 		return Contact{}, wrap("contact", err)
@@ -278,7 +279,7 @@ func (tx *Tx) Contacts() ([]Contact, error) {
 		if err := rows.Scan(&rawID, &blob); err != nil {
 			return nil, wrap("contacts", err)
 		}
-		id, err := idFrom(rawID)
+		id, err := idFrom[ids.Account](rawID)
 		if err != nil {
 			return nil, wrap("contacts", err)
 		}
@@ -292,7 +293,7 @@ func (tx *Tx) Contacts() ([]Contact, error) {
 }
 
 // DeleteContact removes a contact (its devices stay until deleted).
-func (tx *Tx) DeleteContact(accountID ID) error {
+func (tx *Tx) DeleteContact(accountID ids.Account) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"hush/ids"
 )
 
 // SetCursor records how far a sync scope has been read (a chat log, the
@@ -53,39 +54,39 @@ func (tx *Tx) Cursor(scope string) (int64, error) {
 
 // PutSession stores the Double Ratchet state for a peer device, replacing
 // the previous state.
-func (tx *Tx) PutSession(peerDevice ID, state []byte) error {
-	return tx.putKey(tableSessions, "peer_device", peerDevice, state)
+func (tx *Tx) PutSession(peerDevice ids.Device, state []byte) error {
+	return putKey(tx, tableSessions, "peer_device", peerDevice, state)
 }
 
 // Session returns the ratchet state for a peer device, or ErrNotFound.
-func (tx *Tx) Session(peerDevice ID) ([]byte, error) {
-	return tx.key(tableSessions, "peer_device", peerDevice)
+func (tx *Tx) Session(peerDevice ids.Device) ([]byte, error) {
+	return key(tx, tableSessions, "peer_device", peerDevice)
 }
 
 // DeleteSession wipes a ratchet session (forward secrecy needs the old
 // state gone, so the WAL is checkpointed after commit).
-func (tx *Tx) DeleteSession(peerDevice ID) error {
-	return tx.deleteKey(tableSessions, "peer_device", peerDevice)
+func (tx *Tx) DeleteSession(peerDevice ids.Device) error {
+	return deleteKey(tx, tableSessions, "peer_device", peerDevice)
 }
 
 // PutPrekey stores the private half of one of this device's prekeys.
-func (tx *Tx) PutPrekey(id ID, private []byte) error {
-	return tx.putKey(tablePrekeys, "id", id, private)
+func (tx *Tx) PutPrekey(id ids.Prekey, private []byte) error {
+	return putKey(tx, tablePrekeys, "id", id, private)
 }
 
 // Prekey returns a prekey's private half, or ErrNotFound.
-func (tx *Tx) Prekey(id ID) ([]byte, error) {
-	return tx.key(tablePrekeys, "id", id)
+func (tx *Tx) Prekey(id ids.Prekey) ([]byte, error) {
+	return key(tx, tablePrekeys, "id", id)
 }
 
 // DeletePrekey wipes a prekey, as a one-time prekey must be once used.
-func (tx *Tx) DeletePrekey(id ID) error {
-	return tx.deleteKey(tablePrekeys, "id", id)
+func (tx *Tx) DeletePrekey(id ids.Prekey) error {
+	return deleteKey(tx, tablePrekeys, "id", id)
 }
 
 // putKey, key and deleteKey serve the tables that map an id to one sealed
 // secret. table and column are constants from this package, never input.
-func (tx *Tx) putKey(table, column string, id ID, secret []byte) error {
+func putKey[T ids.Any](tx *Tx, table, column string, id T, secret []byte) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -104,14 +105,14 @@ func (tx *Tx) putKey(table, column string, id ID, secret []byte) error {
 	return wrap("put "+table, err)
 }
 
-func (tx *Tx) key(table, column string, id ID) ([]byte, error) {
+func key[T ids.Any](tx *Tx, table, column string, id T) ([]byte, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
 	var blob []byte
 	err := tx.queryRow(`SELECT data FROM `+table+` WHERE `+column+` = ?1`, id[:]).Scan(&blob)
 	if notFound(err) {
-		return nil, fmt.Errorf("vault: %s %s: %w", table, id, ErrNotFound)
+		return nil, fmt.Errorf("vault: %s %s: %w", table, id.String(), ErrNotFound)
 	}
 	if err != nil {
 		return nil, wrap(table, err)
@@ -123,12 +124,12 @@ func (tx *Tx) key(table, column string, id ID) ([]byte, error) {
 	return r.Key, nil
 }
 
-func (tx *Tx) deleteKey(table, column string, id ID) error {
+func deleteKey[T ids.Any](tx *Tx, table, column string, id T) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
 	if err := tx.execOne(`DELETE FROM `+table+` WHERE `+column+` = ?1`, id[:]); err != nil {
-		return wrap(fmt.Sprintf("delete %s %s", table, id), err)
+		return wrap(fmt.Sprintf("delete %s %s", table, id.String()), err)
 	}
 	tx.wiped = true
 	return nil

@@ -112,7 +112,7 @@ func resolveOptions(o Options) (kdfPolicy, *slog.Logger, error) {
 type Vault struct {
 	db     *sql.DB
 	path   string
-	id     ID
+	id     vaultID
 	log    *slog.Logger
 	codec  codec
 	policy kdfPolicy
@@ -141,7 +141,7 @@ type keySet struct {
 	sealer     *field.Sealer
 }
 
-func newKeySet(master []byte, vaultID ID) (*keySet, error) {
+func newKeySet(master []byte, vid vaultID) (*keySet, error) {
 	k := &keySet{}
 	if len(master) != len(k.master) {
 		return nil, fmt.Errorf("vault: master key is %d bytes", len(master))
@@ -156,7 +156,7 @@ func newKeySet(master []byte, vaultID ID) (*keySet, error) {
 		{&k.blindIndex, subkey.BlindIndexLabel},
 		{&k.attachment, subkey.AttachmentLabel},
 	} {
-		key, err := subkey.Derive(master, vaultID[:], d.label)
+		key, err := subkey.Derive(master, vid[:], d.label)
 		if err != nil {
 			k.wipe()
 			return nil, fmt.Errorf("vault: %w", err)
@@ -186,7 +186,7 @@ func (k *keySet) wipe() {
 
 // keySlot is the keyslot table's one row.
 type keySlot struct {
-	vaultID ID
+	vaultID vaultID
 	params  keywrap.Params
 	salt    []byte
 	wrapped []byte
@@ -194,7 +194,7 @@ type keySlot struct {
 
 // sealSlot wraps master under a fresh salt and a KEK derived from
 // passphrase with p.
-func sealSlot(passphrase, master []byte, p keywrap.Params, vaultID ID) (keySlot, error) {
+func sealSlot(passphrase, master []byte, p keywrap.Params, vid vaultID) (keySlot, error) {
 	salt := make([]byte, keywrap.SaltSize)
 	if _, err := rand.Read(salt); err != nil {
 		return keySlot{}, fmt.Errorf("vault: salt: %w", err)
@@ -204,11 +204,11 @@ func sealSlot(passphrase, master []byte, p keywrap.Params, vaultID ID) (keySlot,
 		return keySlot{}, fmt.Errorf("vault: derive key: %w", err)
 	}
 	defer clear(kek)
-	wrapped, err := keywrap.Wrap(rand.Reader, kek, master, p, salt, vaultID[:])
+	wrapped, err := keywrap.Wrap(rand.Reader, kek, master, p, salt, vid[:])
 	if err != nil {
 		return keySlot{}, fmt.Errorf("vault: wrap master key: %w", err)
 	}
-	return keySlot{vaultID: vaultID, params: p, salt: salt, wrapped: wrapped}, nil
+	return keySlot{vaultID: vid, params: p, salt: salt, wrapped: wrapped}, nil
 }
 
 // openSlot derives the KEK and unwraps the master key; the caller clears
@@ -250,9 +250,10 @@ func readSlot(ctx context.Context, q rowQuerier) (keySlot, error) {
 		return keySlot{}, fmt.Errorf("vault: read key slot: %w", classify(err))
 	}
 	s := keySlot{salt: salt, wrapped: wrapped}
-	if s.vaultID, err = idFrom(vid); err != nil {
-		return keySlot{}, fmt.Errorf("vault: key slot: %w", err)
+	if len(vid) != len(s.vaultID) {
+		return keySlot{}, fmt.Errorf("%w: key slot: vault id of %d bytes", ErrCorrupt, len(vid))
 	}
+	copy(s.vaultID[:], vid)
 	if s.params, err = keywrap.DecodeParams(params); err != nil {
 		return keySlot{}, fmt.Errorf("%w: key slot: %w", ErrCorrupt, err)
 	}
@@ -341,9 +342,9 @@ func Create(ctx context.Context, path string, passphrase []byte, opts Options) (
 	if _, err := rand.Read(master); err != nil {
 		return nil, fmt.Errorf("vault: master key: %w", err)
 	}
-	vid, err := NewID()
-	if err != nil {
-		return nil, err
+	var vid vaultID
+	if _, err := rand.Read(vid[:]); err != nil {
+		return nil, fmt.Errorf("vault: vault id: %w", err)
 	}
 	slot, err := sealSlot(passphrase, master, params, vid)
 	if err != nil {
@@ -517,7 +518,7 @@ func (v *Vault) upgradeParams(ctx context.Context, passphrase, master []byte) er
 
 // ID returns the vault's random id, stored in clear and bound into the key
 // wrap and the subkeys.
-func (v *Vault) ID() ID { return v.id }
+func (v *Vault) ID() [16]byte { return v.id }
 
 // KDFParams returns the parameters the master key is currently wrapped with.
 func (v *Vault) KDFParams() KDFParams {

@@ -497,26 +497,6 @@ func TestPathNeedsEscaping(t *testing.T) {
 	}
 }
 
-func TestIDText(t *testing.T) {
-	id := newID(t)
-	text, err := id.MarshalText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back ID
-	if err := back.UnmarshalText(text); err != nil || back != id {
-		t.Fatalf("round trip: %s -> %s, %v", id, back, err)
-	}
-	for _, bad := range []string{"", "00", strings.Repeat("g", 32), strings.Repeat("0", 33)} {
-		if _, err := ParseID(bad); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseID(%q) = %v", bad, err)
-		}
-	}
-	if !(ID{}).IsZero() || id.IsZero() {
-		t.Error("IsZero wrong")
-	}
-}
-
 // TestCheckFindsDamageOpenMisses covers damage the header check cannot see
 // (a page in the middle of the file): Open succeeds, but Check and reads of
 // the damaged pages report ErrCorrupt rather than garbage.
@@ -557,31 +537,4 @@ func TestCheckFindsDamageOpenMisses(t *testing.T) {
 	if !errors.Is(readErr, ErrCorrupt) {
 		t.Errorf("reading every message = %v, want ErrCorrupt", readErr)
 	}
-}
-
-func TestParseIDEveryTruncation(t *testing.T) {
-	s := newID(t).String()
-	for n := range len(s) {
-		if _, err := ParseID(s[:n]); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseID(%d of %d chars) = %v", n, len(s), err)
-		}
-	}
-}
-
-func FuzzParseID(f *testing.F) {
-	f.Add("00112233445566778899aabbccddeeff")
-	f.Add("00112233445566778899AABBCCDDEEFF")
-	f.Add("")
-	f.Fuzz(func(t *testing.T, s string) {
-		id, err := ParseID(s)
-		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error outside ErrInvalid: %v", err)
-			}
-			return
-		}
-		if !strings.EqualFold(id.String(), s) {
-			t.Fatalf("ParseID(%q) = %s", s, id)
-		}
-	})
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"hush/policy"
 )
 
 // The sealed records. Integer keys are part of the stored format: never
@@ -45,15 +46,15 @@ type contactRecord struct {
 func (r *contactRecord) validate() error { return nil }
 
 type chatRecord struct {
-	Kind   ChatKind `cbor:"1,keyasint"`
-	Title  string   `cbor:"2,keyasint,omitempty"`
-	Muted  bool     `cbor:"3,keyasint,omitempty"`
-	Unread int      `cbor:"4,keyasint,omitempty"`
-	Extra  []byte   `cbor:"5,keyasint,omitempty"`
+	Kind   policy.ChatKind `cbor:"1,keyasint"`
+	Title  string          `cbor:"2,keyasint,omitempty"`
+	Muted  bool            `cbor:"3,keyasint,omitempty"`
+	Unread int             `cbor:"4,keyasint,omitempty"`
+	Extra  []byte          `cbor:"5,keyasint,omitempty"`
 }
 
 func (r *chatRecord) validate() error {
-	if !r.Kind.valid() {
+	if !r.Kind.Valid() {
 		return fmt.Errorf("chat kind %d", r.Kind)
 	}
 	if r.Unread < 0 {
@@ -62,15 +63,40 @@ func (r *chatRecord) validate() error {
 	return nil
 }
 
+// memberRecord holds a member's role, under key 2 in the numbering of package
+// policy. Key 1 held it in the vault's first numbering (member 1, admin 2, owner 3);
+// it is read, never written, so vaults made before the numbering was unified keep
+// their members' roles.
 type memberRecord struct {
-	Role Role `cbor:"1,keyasint"`
+	LegacyRole uint8       `cbor:"1,keyasint,omitempty"`
+	Role       policy.Role `cbor:"2,keyasint,omitempty"`
 }
 
 func (r *memberRecord) validate() error {
-	if !r.Role.valid() {
+	switch {
+	case r.LegacyRole != 0 && r.Role != 0:
+		return errors.New("member role stored twice")
+	case r.LegacyRole != 0:
+		if r.LegacyRole > 3 {
+			return fmt.Errorf("legacy role %d", r.LegacyRole)
+		}
+	case !r.Role.Valid():
 		return fmt.Errorf("role %d", r.Role)
 	}
 	return nil
+}
+
+// role returns the member's role in policy's numbering, whichever key held it.
+func (r *memberRecord) role() policy.Role {
+	switch r.LegacyRole {
+	case 1:
+		return policy.RoleMember
+	case 2:
+		return policy.RoleAdmin
+	case 3:
+		return policy.RoleOwner
+	}
+	return r.Role
 }
 
 type messageRecord struct {
@@ -79,13 +105,13 @@ type messageRecord struct {
 	SentAt        int64         `cbor:"3,keyasint,omitempty"`
 	Body          string        `cbor:"4,keyasint,omitempty"`
 	ReplyTo       []byte        `cbor:"5,keyasint,omitempty"`
-	Status        MessageStatus `cbor:"6,keyasint"`
+	Status        policy.Status `cbor:"6,keyasint"`
 	EditedAt      int64         `cbor:"7,keyasint,omitempty"`
 	Extra         []byte        `cbor:"8,keyasint,omitempty"`
 }
 
 func (r *messageRecord) validate() error {
-	if !r.Status.valid() {
+	if !r.Status.Valid() {
 		return fmt.Errorf("message status %d", r.Status)
 	}
 	return errors.Join(

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hush/cmd/hush-load/internal/loadclient"
+	"hush/ids"
 	"hush/sync/wire"
 )
 
@@ -246,7 +247,7 @@ func checkAlive(ctx context.Context, conns []*loadclient.Conn, concurrency int) 
 				if i >= len(conns) {
 					return
 				}
-				_, err := conns[i].RoundTrip(ctx, &wire.GetChat{ChatID: wire.NewChatID()})
+				_, err := conns[i].RoundTrip(ctx, &wire.GetChat{ChatID: ids.New[ids.Chat]()})
 				if errors.Is(err, wire.ErrNotFound) {
 					alive.Add(1)
 				}

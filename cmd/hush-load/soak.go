@@ -16,6 +16,8 @@ import (
 	"hush/cmd/hush-load/internal/ledger"
 	"hush/cmd/hush-load/internal/loadclient"
 	"hush/cmd/hush-load/internal/relayproc"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 )
 
@@ -239,7 +241,7 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		sendWG.Wait()
 	}
 	// Fetch every chat log whole, then let the receivers catch up once more.
-	var logs map[wire.ChatID][]wire.Entry
+	var logs map[ids.Chat][]wire.Entry
 	fetchErr := errors.New("skipped: the relay did not come back")
 	if killErr == nil {
 		logs, fetchErr = fetchLogs(ctx, run, receivers[0].dev, senders)
@@ -408,14 +410,14 @@ func setupSoakChats(ctx context.Context, run *soakRun) ([]*soakSender, []*soakRe
 		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
 	defer closeAll(conns)
-	chats := make([]wire.ChatID, cfg.chats)
+	chats := make([]ids.Chat, cfg.chats)
 	for i := range chats {
 		var members []*loadclient.Device
 		for j := i + cfg.chats; j < cfg.senders; j += cfg.chats {
 			members = append(members, sendDevs[j])
 		}
 		members = append(members, recvDevs...)
-		if chats[i], err = createChat(ctx, conns[i], sendDevs[i], wire.KindGroup, members); err != nil {
+		if chats[i], err = createChat(ctx, conns[i], sendDevs[i], policy.KindGroup, members); err != nil {
 			return nil, nil, fmt.Errorf("setup: %w", err)
 		}
 	}
@@ -425,11 +427,11 @@ func setupSoakChats(ctx context.Context, run *soakRun) ([]*soakSender, []*soakRe
 	}
 	senders := make([]*soakSender, cfg.senders)
 	for i, d := range sendDevs {
-		senders[i] = &soakSender{run: run, idx: i, dev: d, chat: chats[i%cfg.chats], payload: randomPayload(cfg.size), interval: interval, unacked: map[wire.MsgID]struct{}{}}
+		senders[i] = &soakSender{run: run, idx: i, dev: d, chat: chats[i%cfg.chats], payload: randomPayload(cfg.size), interval: interval, unacked: map[ids.Message]struct{}{}}
 	}
 	receivers := make([]*soakReceiver, cfg.receivers)
 	for i, d := range recvDevs {
-		rc := &soakReceiver{run: run, idx: i, dev: d, chats: chats, views: map[wire.ChatID]*ledger.View{}, finish: make(chan struct{})}
+		rc := &soakReceiver{run: run, idx: i, dev: d, chats: chats, views: map[ids.Chat]*ledger.View{}, finish: make(chan struct{})}
 		for _, c := range chats {
 			rc.views[c] = ledger.NewView(c)
 		}
@@ -445,23 +447,23 @@ type soakSender struct {
 	run      *soakRun
 	idx      int
 	dev      *loadclient.Device
-	chat     wire.ChatID
+	chat     ids.Chat
 	payload  []byte
 	interval time.Duration // between sends; 0 for a closed loop
 
 	mu      sync.Mutex
-	order   []wire.MsgID // first-send order; may still hold acknowledged ids
-	unacked map[wire.MsgID]struct{}
+	order   []ids.Message // first-send order; may still hold acknowledged ids
+	unacked map[ids.Message]struct{}
 }
 
-func (s *soakSender) add(id wire.MsgID) {
+func (s *soakSender) add(id ids.Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.order = append(s.order, id)
 	s.unacked[id] = struct{}{}
 }
 
-func (s *soakSender) ack(id wire.MsgID) {
+func (s *soakSender) ack(id ids.Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.unacked, id)
@@ -488,11 +490,11 @@ func (s *soakSender) outstanding() int {
 }
 
 // pending returns the unacknowledged ids in send order.
-func (s *soakSender) pending() []wire.MsgID {
+func (s *soakSender) pending() []ids.Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.compactLocked()
-	return append([]wire.MsgID(nil), s.order...)
+	return append([]ids.Message(nil), s.order...)
 }
 
 // loop connects, sends and reconnects until, once draining, nothing is left
@@ -563,7 +565,7 @@ func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
 		if !acquire() {
 			return
 		}
-		id := wire.NewMsgID()
+		id := ids.New[ids.Message]()
 		s.run.led.Sent(s.idx, ledger.Ref{Chat: s.chat, ID: id})
 		s.add(id)
 		if !s.send(ctx, conn, id, 0, release) {
@@ -584,7 +586,7 @@ func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
 // send sends one message; false means the connection is gone. A resend gives the
 // time (Unix ms) its session started: an Ack with an older ServerTime was committed
 // by an earlier relay process.
-func (s *soakSender) send(ctx context.Context, conn *loadclient.Conn, id wire.MsgID, resentAt int64, release func()) bool {
+func (s *soakSender) send(ctx context.Context, conn *loadclient.Conn, id ids.Message, resentAt int64, release func()) bool {
 	err := conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: id, Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
 		defer release()
 		if err != nil {
@@ -622,9 +624,9 @@ type soakReceiver struct {
 	run    *soakRun
 	idx    int
 	dev    *loadclient.Device
-	chats  []wire.ChatID
-	views  map[wire.ChatID]*ledger.View // owned by the loop until it returns
-	finish chan struct{}                // closed: catch up once more and stop
+	chats  []ids.Chat
+	views  map[ids.Chat]*ledger.View // owned by the loop until it returns
+	finish chan struct{}             // closed: catch up once more and stop
 
 	extra    ledger.Result // problems the receiver itself found
 	viaPush  int
@@ -768,7 +770,7 @@ func (rc *soakReceiver) handle(ctx context.Context, conn *loadclient.Conn, f wir
 
 // catchUp fetches a chat from the view's cursor until the relay says there is no
 // more.
-func (rc *soakReceiver) catchUp(ctx context.Context, conn *loadclient.Conn, chat wire.ChatID) error {
+func (rc *soakReceiver) catchUp(ctx context.Context, conn *loadclient.Conn, chat ids.Chat) error {
 	v := rc.views[chat]
 	for {
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
@@ -797,12 +799,12 @@ func (rc *soakReceiver) catchUp(ctx context.Context, conn *loadclient.Conn, chat
 }
 
 // problem makes a result holding one problem, to merge into another.
-func problem(k ledger.Kind, chat wire.ChatID, id wire.MsgID, seq uint64, detail string) ledger.Result {
+func problem(k ledger.Kind, chat ids.Chat, id ids.Message, seq uint64, detail string) ledger.Result {
 	return ledger.Result{Counts: map[ledger.Kind]int{k: 1}, Problems: []ledger.Problem{{Kind: k, Chat: chat, ID: id, Seq: seq, Detail: detail}}}
 }
 
 // fetchLogs reads every chat log whole over a fresh connection of a member device.
-func fetchLogs(ctx context.Context, run *soakRun, member *loadclient.Device, senders []*soakSender) (map[wire.ChatID][]wire.Entry, error) {
+func fetchLogs(ctx context.Context, run *soakRun, member *loadclient.Device, senders []*soakSender) (map[ids.Chat][]wire.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	conn, err := dialAuth(ctx, run.dialer, run.url, member)
@@ -811,7 +813,7 @@ func fetchLogs(ctx context.Context, run *soakRun, member *loadclient.Device, sen
 	}
 	defer conn.CloseNow()
 	conn.Run(nil)
-	logs := map[wire.ChatID][]wire.Entry{}
+	logs := map[ids.Chat][]wire.Entry{}
 	for _, s := range senders {
 		if _, done := logs[s.chat]; done {
 			continue

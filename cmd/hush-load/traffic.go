@@ -15,6 +15,8 @@ import (
 	"hush/cmd/hush-load/internal/histogram"
 	"hush/cmd/hush-load/internal/loadclient"
 	"hush/cmd/hush-load/internal/relayproc"
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 )
 
@@ -115,17 +117,17 @@ func closeAll(conns []*loadclient.Conn) {
 // createChat creates a chat of kind owned by creator's device with the other
 // devices' accounts as members, and puts epoch 1 with a dummy envelope per member
 // (the relay never opens envelopes). It uses the synchronous calls: before Run.
-func createChat(ctx context.Context, creator *loadclient.Conn, owner *loadclient.Device, kind wire.Kind, others []*loadclient.Device) (wire.ChatID, error) {
-	id := wire.NewChatID()
+func createChat(ctx context.Context, creator *loadclient.Conn, owner *loadclient.Device, kind policy.ChatKind, others []*loadclient.Device) (ids.Chat, error) {
+	id := ids.New[ids.Chat]()
 	members := make([]wire.Member, 0, len(others))
 	wrapped := []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: dummyEnvelope()}}
-	seen := map[wire.AccountID]bool{owner.AccountID(): true}
+	seen := map[ids.Account]bool{owner.AccountID(): true}
 	for _, o := range others {
 		if seen[o.AccountID()] {
 			continue
 		}
 		seen[o.AccountID()] = true
-		members = append(members, wire.Member{AccountID: o.AccountID(), Role: wire.RoleMember})
+		members = append(members, wire.Member{AccountID: o.AccountID(), Role: policy.RoleMember})
 		wrapped = append(wrapped, wire.WrappedKey{AccountID: o.AccountID(), Envelope: dummyEnvelope()})
 	}
 	if _, err := creator.RoundTrip(ctx, &wire.CreateChat{ChatID: id, Kind: kind, Members: members}); err != nil {
@@ -156,7 +158,7 @@ func randomPayload(n int) []byte {
 // stream is one sending connection of a traffic mode.
 type stream struct {
 	conn    *loadclient.Conn
-	chat    wire.ChatID
+	chat    ids.Chat
 	payload []byte
 	t0, t1  time.Time // the measured window: acks arriving in [t0, t1) count
 
@@ -169,7 +171,7 @@ type stream struct {
 	firstErr atomic.Pointer[error]
 }
 
-func newStream(c *loadclient.Conn, chat wire.ChatID, size int) *stream {
+func newStream(c *loadclient.Conn, chat ids.Chat, size int) *stream {
 	return &stream{conn: c, chat: chat, payload: randomPayload(size)}
 }
 
@@ -199,7 +201,7 @@ func (s *stream) err() error {
 // after the answer (or failure) is handled.
 func (s *stream) send(ctx context.Context, from time.Time, release func()) bool {
 	s.inflight.Add(1)
-	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
+	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
 		defer s.inflight.Done()
 		defer release()
 		now := time.Now()
@@ -371,7 +373,7 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 	res := &trafficResult{connCount: len(conns)}
 	for p := range cfg.pairs {
 		a, b := 2*p*perMember, (2*p+1)*perMember
-		chat, err := createChat(setupCtx, conns[a], devs[a], wire.KindDirect, []*loadclient.Device{devs[b]})
+		chat, err := createChat(setupCtx, conns[a], devs[a], policy.KindDirect, []*loadclient.Device{devs[b]})
 		if err != nil {
 			closeAll(conns)
 			return nil, err

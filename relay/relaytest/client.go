@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"hush/identity"
+	"hush/ids"
 	"hush/sync/wire"
 )
 
@@ -53,10 +54,10 @@ func newDevice(t testing.TB, acct *identity.AccountKey) *Device {
 }
 
 // AccountID returns the device's account id.
-func (d *Device) AccountID() wire.AccountID { return wire.AccountID(d.Account.ID()) }
+func (d *Device) AccountID() ids.Account { return ids.Account(d.Account.ID()) }
 
 // DeviceID returns the device's id.
-func (d *Device) DeviceID() wire.DeviceID { return wire.DeviceID(d.Key.ID()) }
+func (d *Device) DeviceID() ids.Device { return ids.Device(d.Key.ID()) }
 
 // Conn is a minimal protocol client: it matches responses to requests by request id
 // and queues everything else (pushes, errors with request id 0) for [Conn.NextPush].

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -34,14 +36,14 @@ func BenchmarkCommitLatency(b *testing.B) {
 	var cs []*store.Chat
 	if err := s.Write(ctx, func(tx store.Tx) error {
 		for i := range chats {
-			a, p := wire.AccountID{byte(i), 1}, wire.AccountID{byte(i), 2}
-			for _, id := range []wire.AccountID{a, p} {
+			a, p := ids.Account{byte(i), 1}, ids.Account{byte(i), 2}
+			for _, id := range []ids.Account{a, p} {
 				if err := tx.CreateAccount(ctx, store.Account{ID: id, PublicKey: make([]byte, 64), CreatedAt: 1}); err != nil {
 					return err
 				}
 			}
-			c := &store.Chat{ID: wire.NewChatID(), Kind: wire.KindDirect, CreatedBy: a, Epoch: 1, Members: map[wire.AccountID]*store.Member{
-				a: {Role: wire.RoleOwner}, p: {Role: wire.RoleMember},
+			c := &store.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindDirect, CreatedBy: a, Epoch: 1, Members: map[ids.Account]*store.Member{
+				a: {Role: policy.RoleOwner}, p: {Role: policy.RoleMember},
 			}}
 			if err := tx.CreateChat(ctx, c, 1); err != nil {
 				return err
@@ -86,11 +88,11 @@ func BenchmarkCommitLatency(b *testing.B) {
 			}
 		}
 		if err := s.Write(ctx, func(tx store.Tx) error {
-			used := map[wire.AccountID]int64{}
+			used := map[ids.Account]int64{}
 			for _, i := range batch {
 				c := cs[i%chats]
 				sender := c.CreatedBy
-				e := wire.Entry{Seq: c.LastSeq + 1, MsgID: wire.NewMsgID(), SenderAccount: sender, Epoch: 1, ServerTime: int64(i), Ciphertext: ct}
+				e := wire.Entry{Seq: c.LastSeq + 1, MsgID: ids.New[ids.Message](), SenderAccount: sender, Epoch: 1, ServerTime: int64(i), Ciphertext: ct}
 				seq, _, _, err := tx.InsertMessage(ctx, c, e)
 				if err != nil {
 					return err

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -236,7 +238,7 @@ func scanID(dst []byte, src []byte, what string) error {
 }
 
 // Account returns an account, or ErrNotFound.
-func (s *SQLite) Account(ctx context.Context, id wire.AccountID) (Account, error) {
+func (s *SQLite) Account(ctx context.Context, id ids.Account) (Account, error) {
 	return scanAccount(s.rdb.QueryRowContext(ctx, selectAccount+" WHERE id = ?", id[:]))
 }
 
@@ -260,7 +262,7 @@ func scanAccount(row *sql.Row) (Account, error) {
 }
 
 // Device returns a device, or ErrNotFound.
-func (s *SQLite) Device(ctx context.Context, id wire.DeviceID) (Device, error) {
+func (s *SQLite) Device(ctx context.Context, id ids.Device) (Device, error) {
 	return scanDevice(s.rdb.QueryRowContext(ctx, selectDevice, id[:]))
 }
 
@@ -283,7 +285,7 @@ func scanDevice(row *sql.Row) (Device, error) {
 
 // ActiveDeviceCerts returns the certificates of an account's non-revoked devices, in
 // the order they were first seen.
-func (s *SQLite) ActiveDeviceCerts(ctx context.Context, account wire.AccountID) ([][]byte, error) {
+func (s *SQLite) ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error) {
 	rows, err := s.rdb.QueryContext(ctx, "SELECT cert FROM devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at, id", account[:])
 	if err != nil {
 		return nil, fmt.Errorf("read devices: %w", err)
@@ -314,7 +316,7 @@ func (s *SQLite) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // memberChatNo returns the local key of chat if reader is a member, else ErrNotFound.
-func memberChatNo(ctx context.Context, tx *sql.Tx, chat wire.ChatID, reader wire.AccountID) (no int64, role wire.Role, err error) {
+func memberChatNo(ctx context.Context, tx *sql.Tx, chat ids.Chat, reader ids.Account) (no int64, role policy.Role, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT c.no, m.role FROM chats c JOIN members m ON m.chat_no = c.no
 		WHERE c.id = ? AND m.account_id = ?`, chat[:], reader[:]).Scan(&no, &role)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -328,7 +330,7 @@ func memberChatNo(ctx context.Context, tx *sql.Tx, chat wire.ChatID, reader wire
 
 // ChatInfo returns a chat as its member reader sees it, or ErrNotFound if the chat
 // does not exist or reader is not a member.
-func (s *SQLite) ChatInfo(ctx context.Context, chat wire.ChatID, reader wire.AccountID) (wire.ChatInfo, error) {
+func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error) {
 	var info wire.ChatInfo
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		no, _, err := memberChatNo(ctx, tx, chat, reader)
@@ -363,7 +365,7 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat wire.ChatID, reader wire.Acc
 
 // Chats returns up to limit chats of account with ids above after, in id order, and
 // whether more follow.
-func (s *SQLite) Chats(ctx context.Context, account wire.AccountID, after wire.ChatID, limit int) ([]wire.ChatSummary, bool, error) {
+func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.kind, m.role, c.epoch,
 			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq
 		FROM members m JOIN chats c ON c.no = m.chat_no
@@ -396,7 +398,7 @@ func (s *SQLite) Chats(ctx context.Context, account wire.AccountID, after wire.C
 // Messages returns the entries of chat with Seq > after, at most limit of them and
 // not much more than maxBytes (but at least one), and whether more follow. It returns
 // ErrNotFound unless reader is a member, checked in the same snapshot.
-func (s *SQLite) Messages(ctx context.Context, chat wire.ChatID, reader wire.AccountID, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error) {
+func (s *SQLite) Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error) {
 	var out []wire.Entry
 	var more bool
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
@@ -434,7 +436,7 @@ func (s *SQLite) Messages(ctx context.Context, chat wire.ChatID, reader wire.Acc
 
 // Epochs returns reader's envelopes of the chat's epochs from from on, at most limit,
 // and whether more follow; ErrNotFound unless reader is a member.
-func (s *SQLite) Epochs(ctx context.Context, chat wire.ChatID, reader wire.AccountID, from uint64, limit int) ([]wire.EpochKey, bool, error) {
+func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit int) ([]wire.EpochKey, bool, error) {
 	var out []wire.EpochKey
 	var more bool
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
@@ -470,7 +472,7 @@ func (s *SQLite) Epochs(ctx context.Context, chat wire.ChatID, reader wire.Accou
 }
 
 // AccountLog returns records of an account log with Seq > after, like Messages.
-func (s *SQLite) AccountLog(ctx context.Context, account wire.AccountID, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error) {
+func (s *SQLite) AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, record_id, sender_device, server_time, ciphertext
 		FROM account_log WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, account[:], after, limit+1)
 	if err != nil {
@@ -501,7 +503,7 @@ func (s *SQLite) AccountLog(ctx context.Context, account wire.AccountID, after u
 }
 
 // Inbox returns a device's inbox items with Seq > after, like Messages.
-func (s *SQLite) Inbox(ctx context.Context, device wire.DeviceID, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error) {
+func (s *SQLite) Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, item_id, from_account, from_device, server_time, ciphertext
 		FROM inbox WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`, device[:], after, limit+1)
 	if err != nil {

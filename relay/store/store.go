@@ -17,6 +17,8 @@ import (
 	"context"
 	"errors"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 )
 
@@ -29,7 +31,7 @@ var ErrSchemaTooNew = errors.New("store: database schema is newer than this rela
 
 // Account is a registered account.
 type Account struct {
-	ID        wire.AccountID
+	ID        ids.Account
 	PublicKey []byte // identity.AccountPublicKey.Bytes
 	Handle    string // normalised; "" if none
 	UsedBytes int64  // ciphertext bytes counted against the quota
@@ -38,8 +40,8 @@ type Account struct {
 
 // Device is a device that authenticated at least once.
 type Device struct {
-	ID        wire.DeviceID
-	AccountID wire.AccountID
+	ID        ids.Device
+	AccountID ids.Account
 	Cert      []byte
 	CreatedAt int64 // Unix milliseconds
 	RevokedAt int64 // Unix milliseconds; 0 if not revoked
@@ -50,20 +52,20 @@ func (d Device) Revoked() bool { return d.RevokedAt != 0 }
 
 // Chat is a chat as the writer needs it to enforce the rules.
 type Chat struct {
-	ID            wire.ChatID
-	Kind          wire.Kind
-	CreatedBy     wire.AccountID
+	ID            ids.Chat
+	Kind          policy.ChatKind
+	CreatedBy     ids.Account
 	Epoch         uint64 // current epoch; 0 before the first
 	RotatePending bool   // a member was removed since the current epoch was put
 	LastSeq       uint64
-	Members       map[wire.AccountID]*Member
+	Members       map[ids.Account]*Member
 
 	no int64 // the store's local key; set by Tx.Chat and Tx.CreateChat
 }
 
 // Member is one account's membership in a chat, with its receipt positions.
 type Member struct {
-	Role         wire.Role
+	Role         policy.Role
 	DeliveredSeq uint64
 	ReadSeq      uint64
 }
@@ -72,59 +74,59 @@ type Member struct {
 // the relay's single writer uses it, so reads in it see every earlier write.
 type Tx interface {
 	// Account returns an account, or ErrNotFound.
-	Account(ctx context.Context, id wire.AccountID) (Account, error)
+	Account(ctx context.Context, id ids.Account) (Account, error)
 	// Device returns a device, or ErrNotFound.
-	Device(ctx context.Context, id wire.DeviceID) (Device, error)
+	Device(ctx context.Context, id ids.Device) (Device, error)
 	// ActiveDeviceCount counts an account's non-revoked devices.
-	ActiveDeviceCount(ctx context.Context, account wire.AccountID) (int, error)
+	ActiveDeviceCount(ctx context.Context, account ids.Account) (int, error)
 	// HandleOwner returns the account holding handle, or ErrNotFound.
-	HandleOwner(ctx context.Context, handle string) (wire.AccountID, error)
+	HandleOwner(ctx context.Context, handle string) (ids.Account, error)
 	// AccountLogSeq returns the highest seq of an account log (0 if empty).
-	AccountLogSeq(ctx context.Context, account wire.AccountID) (uint64, error)
+	AccountLogSeq(ctx context.Context, account ids.Account) (uint64, error)
 	// Chat returns a chat with its members and last seq, or ErrNotFound.
-	Chat(ctx context.Context, id wire.ChatID) (*Chat, error)
+	Chat(ctx context.Context, id ids.Chat) (*Chat, error)
 	// EpochAuthor returns the device that put an epoch, or ErrNotFound.
-	EpochAuthor(ctx context.Context, c *Chat, epoch uint64) (wire.DeviceID, error)
+	EpochAuthor(ctx context.Context, c *Chat, epoch uint64) (ids.Device, error)
 
 	// CreateAccount inserts an account.
 	CreateAccount(ctx context.Context, a Account) error
 	// CreateDevice inserts a device.
 	CreateDevice(ctx context.Context, d Device) error
 	// RevokeDevice marks a device revoked at the given time.
-	RevokeDevice(ctx context.Context, id wire.DeviceID, at int64) error
+	RevokeDevice(ctx context.Context, id ids.Device, at int64) error
 	// SetHandle binds a normalised handle to an account, replacing its previous one.
-	SetHandle(ctx context.Context, account wire.AccountID, handle string) error
+	SetHandle(ctx context.Context, account ids.Account, handle string) error
 	// AddUsage adds delta (possibly negative) to an account's used bytes.
-	AddUsage(ctx context.Context, account wire.AccountID, delta int64) error
+	AddUsage(ctx context.Context, account ids.Account, delta int64) error
 
 	// CreateChat inserts a chat and its members.
 	CreateChat(ctx context.Context, c *Chat, createdAt int64) error
 	// SetMember inserts a member or changes its role.
-	SetMember(ctx context.Context, c *Chat, account wire.AccountID, role wire.Role) error
+	SetMember(ctx context.Context, c *Chat, account ids.Account, role policy.Role) error
 	// RemoveMember deletes a membership.
-	RemoveMember(ctx context.Context, c *Chat, account wire.AccountID) error
+	RemoveMember(ctx context.Context, c *Chat, account ids.Account) error
 	// SetEpoch records c.Epoch and c.RotatePending.
 	SetEpoch(ctx context.Context, c *Chat) error
 	// InsertEpoch appends an epoch and its wrapped keys.
 	InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrapped []wire.WrappedKey) error
 	// SetMark stores a member's positions.
-	SetMark(ctx context.Context, c *Chat, account wire.AccountID, delivered, read uint64) error
+	SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error
 
 	// MessageSeq returns the Seq and ServerTime of a stored message, or ErrNotFound.
-	MessageSeq(ctx context.Context, c *Chat, msg wire.MsgID) (seq uint64, serverTime int64, err error)
+	MessageSeq(ctx context.Context, c *Chat, msg ids.Message) (seq uint64, serverTime int64, err error)
 	// InsertMessage appends e to the chat log unless (chat, e.MsgID) exists; then it
 	// returns the stored entry's Seq and ServerTime and inserted=false.
 	InsertMessage(ctx context.Context, c *Chat, e wire.Entry) (seq uint64, serverTime int64, inserted bool, err error)
 	// RecordSeq returns the Seq and ServerTime of a stored account record, or
 	// ErrNotFound.
-	RecordSeq(ctx context.Context, account wire.AccountID, record wire.MsgID) (seq uint64, serverTime int64, err error)
+	RecordSeq(ctx context.Context, account ids.Account, record ids.Record) (seq uint64, serverTime int64, err error)
 	// InsertAccountRecord appends e to the account log unless (account, e.RecordID)
 	// exists, like InsertMessage.
-	InsertAccountRecord(ctx context.Context, account wire.AccountID, e wire.AccountEntry) (seq uint64, serverTime int64, inserted bool, err error)
+	InsertAccountRecord(ctx context.Context, account ids.Account, e wire.AccountEntry) (seq uint64, serverTime int64, inserted bool, err error)
 	// InsertInboxItem stores an item (its Seq is assigned here) unless (device, ItemID)
 	// exists; it returns the item as stored.
-	InsertInboxItem(ctx context.Context, device wire.DeviceID, it wire.InboxItem) (stored wire.InboxItem, inserted bool, err error)
+	InsertInboxItem(ctx context.Context, device ids.Device, it wire.InboxItem) (stored wire.InboxItem, inserted bool, err error)
 	// DeleteInboxItems deletes items of a device and reports, per sender account, the
 	// ciphertext bytes freed.
-	DeleteInboxItems(ctx context.Context, device wire.DeviceID, ids []wire.MsgID) (map[wire.AccountID]int64, error)
+	DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error)
 }

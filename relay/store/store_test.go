@@ -10,6 +10,8 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -32,18 +34,18 @@ func write(t *testing.T, s *store.SQLite, fn func(tx store.Tx) error) {
 }
 
 // setup creates two accounts and a chat of both, returning the chat.
-func setup(t *testing.T, s *store.SQLite) (alice, bob wire.AccountID, chat wire.ChatID) {
+func setup(t *testing.T, s *store.SQLite) (alice, bob ids.Account, chat ids.Chat) {
 	t.Helper()
 	ctx := context.Background()
-	alice, bob, chat = wire.AccountID{1}, wire.AccountID{2}, wire.ChatID{3}
+	alice, bob, chat = ids.Account{1}, ids.Account{2}, ids.Chat{3}
 	write(t, s, func(tx store.Tx) error {
-		for _, a := range []wire.AccountID{alice, bob} {
+		for _, a := range []ids.Account{alice, bob} {
 			if err := tx.CreateAccount(ctx, store.Account{ID: a, PublicKey: make([]byte, 64), CreatedAt: 1}); err != nil {
 				return err
 			}
 		}
-		return tx.CreateChat(ctx, &store.Chat{ID: chat, Kind: wire.KindDirect, CreatedBy: alice, Members: map[wire.AccountID]*store.Member{
-			alice: {Role: wire.RoleOwner}, bob: {Role: wire.RoleMember},
+		return tx.CreateChat(ctx, &store.Chat{ID: chat, Kind: policy.KindDirect, CreatedBy: alice, Members: map[ids.Account]*store.Member{
+			alice: {Role: policy.RoleOwner}, bob: {Role: policy.RoleMember},
 		}}, 1)
 	})
 	return alice, bob, chat
@@ -94,7 +96,7 @@ func TestWriteIsAtomicAndDurable(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if _, _, _, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: wire.MsgID{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")}); err != nil {
+		if _, _, _, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: ids.Message{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")}); err != nil {
 			return err
 		}
 		return boom
@@ -110,7 +112,7 @@ func TestWriteIsAtomicAndDurable(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		_, _, _, err = tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: wire.MsgID{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")})
+		_, _, _, err = tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: ids.Message{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")})
 		return err
 	})
 	// A second handle on the file (as after a restart) sees the commit.
@@ -134,27 +136,27 @@ func TestMessagesIdempotentAndPaged(t *testing.T) {
 			return err
 		}
 		for i := 1; i <= 10; i++ {
-			seq, _, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: uint64(i), MsgID: wire.MsgID{byte(i)}, SenderAccount: alice, Epoch: 1, ServerTime: int64(i), Ciphertext: make([]byte, 1000)})
+			seq, _, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: uint64(i), MsgID: ids.Message{byte(i)}, SenderAccount: alice, Epoch: 1, ServerTime: int64(i), Ciphertext: make([]byte, 1000)})
 			if err != nil || !inserted || seq != uint64(i) {
 				return fmt.Errorf("insert %d: seq %d inserted %v: %v", i, seq, inserted, err)
 			}
 		}
 		// The same message id again, proposed with another seq: the stored one wins.
-		seq, at, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: 11, MsgID: wire.MsgID{3}, SenderAccount: alice, Epoch: 1, ServerTime: 99, Ciphertext: []byte("x")})
+		seq, at, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: 11, MsgID: ids.Message{3}, SenderAccount: alice, Epoch: 1, ServerTime: 99, Ciphertext: []byte("x")})
 		if err != nil || inserted || seq != 3 || at != 3 {
 			return fmt.Errorf("duplicate: seq %d at %d inserted %v: %v", seq, at, inserted, err)
 		}
-		if seq, _, err := tx.MessageSeq(ctx, c, wire.MsgID{7}); err != nil || seq != 7 {
+		if seq, _, err := tx.MessageSeq(ctx, c, ids.Message{7}); err != nil || seq != 7 {
 			return fmt.Errorf("MessageSeq = %d, %v", seq, err)
 		}
-		if _, _, err := tx.MessageSeq(ctx, c, wire.MsgID{77}); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := tx.MessageSeq(ctx, c, ids.Message{77}); !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("MessageSeq of unknown id: %v", err)
 		}
 		return nil
 	})
 	write(t, s, func(tx store.Tx) error {
 		c, err := tx.Chat(ctx, chat)
-		if err != nil || c.LastSeq != 10 || len(c.Members) != 2 || c.Members[bob].Role != wire.RoleMember {
+		if err != nil || c.LastSeq != 10 || len(c.Members) != 2 || c.Members[bob].Role != policy.RoleMember {
 			return fmt.Errorf("Chat = %+v, %v", c, err)
 		}
 		return nil
@@ -183,10 +185,10 @@ func TestMessagesIdempotentAndPaged(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := s.Messages(ctx, chat, wire.AccountID{9}, 0, 10, 1<<20); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.Messages(ctx, chat, ids.Account{9}, 0, 10, 1<<20); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a non-member reads messages: %v", err)
 	}
-	if _, err := s.ChatInfo(ctx, chat, wire.AccountID{9}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ChatInfo(ctx, chat, ids.Account{9}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a non-member reads the chat: %v", err)
 	}
 	if info, err := s.ChatInfo(ctx, chat, bob); err != nil || info.LastSeq != 10 || len(info.Members) != 2 {
@@ -198,26 +200,26 @@ func TestInboxSeqNeverReused(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
 	alice, _, _ := setup(t, s)
-	dev := wire.DeviceID{5}
+	dev := ids.Device{5}
 	var first wire.InboxItem
 	write(t, s, func(tx store.Tx) error {
 		var err error
-		first, _, err = tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: wire.MsgID{1}, FromAccount: alice, Ciphertext: make([]byte, 100)})
+		first, _, err = tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: ids.InboxItem{1}, FromAccount: alice, Ciphertext: make([]byte, 100)})
 		if err != nil {
 			return err
 		}
-		again, inserted, err := tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: wire.MsgID{1}, FromAccount: alice, Ciphertext: []byte("other")})
+		again, inserted, err := tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: ids.InboxItem{1}, FromAccount: alice, Ciphertext: []byte("other")})
 		if err != nil || inserted || again.Seq != first.Seq || len(again.Ciphertext) != 100 {
 			return fmt.Errorf("duplicate inbox item: %+v inserted %v: %v", again, inserted, err)
 		}
-		freed, err := tx.DeleteInboxItems(ctx, dev, []wire.MsgID{{1}, {2}})
+		freed, err := tx.DeleteInboxItems(ctx, dev, []ids.InboxItem{{1}, {2}})
 		if err != nil || freed[alice] != 100 || len(freed) != 1 {
 			return fmt.Errorf("freed %v: %v", freed, err)
 		}
 		return nil
 	})
 	write(t, s, func(tx store.Tx) error {
-		next, _, err := tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: wire.MsgID{1}, FromAccount: alice, Ciphertext: []byte("y")})
+		next, _, err := tx.InsertInboxItem(ctx, dev, wire.InboxItem{ItemID: ids.InboxItem{1}, FromAccount: alice, Ciphertext: []byte("y")})
 		if err != nil || next.Seq <= first.Seq {
 			return fmt.Errorf("seq %d after deleted %d: %v", next.Seq, first.Seq, err)
 		}
@@ -234,12 +236,12 @@ func TestAccountsDevicesHandles(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
 	alice, bob, _ := setup(t, s)
 	write(t, s, func(tx store.Tx) error {
-		for i, a := range []wire.AccountID{alice, alice, bob} {
-			if err := tx.CreateDevice(ctx, store.Device{ID: wire.DeviceID{byte(10 + i)}, AccountID: a, Cert: []byte{byte(i)}, CreatedAt: int64(i)}); err != nil {
+		for i, a := range []ids.Account{alice, alice, bob} {
+			if err := tx.CreateDevice(ctx, store.Device{ID: ids.Device{byte(10 + i)}, AccountID: a, Cert: []byte{byte(i)}, CreatedAt: int64(i)}); err != nil {
 				return err
 			}
 		}
-		if err := tx.RevokeDevice(ctx, wire.DeviceID{11}, 50); err != nil {
+		if err := tx.RevokeDevice(ctx, ids.Device{11}, 50); err != nil {
 			return err
 		}
 		if n, err := tx.ActiveDeviceCount(ctx, alice); err != nil || n != 1 {
@@ -261,14 +263,14 @@ func TestAccountsDevicesHandles(t *testing.T) {
 	if err != nil || a.ID != alice || a.Handle != "alice" || a.UsedBytes != 0 {
 		t.Errorf("AccountByHandle = %+v, %v", a, err)
 	}
-	if d, err := s.Device(ctx, wire.DeviceID{11}); err != nil || !d.Revoked() || d.AccountID != alice {
+	if d, err := s.Device(ctx, ids.Device{11}); err != nil || !d.Revoked() || d.AccountID != alice {
 		t.Errorf("Device = %+v, %v", d, err)
 	}
 	certs, err := s.ActiveDeviceCerts(ctx, alice)
 	if err != nil || len(certs) != 1 || certs[0][0] != 0 {
 		t.Errorf("ActiveDeviceCerts = %v, %v", certs, err)
 	}
-	if _, err := s.Account(ctx, wire.AccountID{42}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Account(ctx, ids.Account{42}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown account: %v", err)
 	}
 }

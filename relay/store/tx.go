@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/sync/wire"
 )
 
@@ -91,15 +93,15 @@ type sqliteTx struct {
 	s *writeStmts
 }
 
-func (t *sqliteTx) Account(ctx context.Context, id wire.AccountID) (Account, error) {
+func (t *sqliteTx) Account(ctx context.Context, id ids.Account) (Account, error) {
 	return scanAccount(t.s.account.QueryRowContext(ctx, id[:]))
 }
 
-func (t *sqliteTx) Device(ctx context.Context, id wire.DeviceID) (Device, error) {
+func (t *sqliteTx) Device(ctx context.Context, id ids.Device) (Device, error) {
 	return scanDevice(t.s.device.QueryRowContext(ctx, id[:]))
 }
 
-func (t *sqliteTx) ActiveDeviceCount(ctx context.Context, account wire.AccountID) (int, error) {
+func (t *sqliteTx) ActiveDeviceCount(ctx context.Context, account ids.Account) (int, error) {
 	var n int
 	if err := t.s.activeDevices.QueryRowContext(ctx, account[:]).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count devices: %w", err)
@@ -107,20 +109,20 @@ func (t *sqliteTx) ActiveDeviceCount(ctx context.Context, account wire.AccountID
 	return n, nil
 }
 
-func (t *sqliteTx) HandleOwner(ctx context.Context, handle string) (wire.AccountID, error) {
+func (t *sqliteTx) HandleOwner(ctx context.Context, handle string) (ids.Account, error) {
 	var id []byte
 	err := t.s.handleOwner.QueryRowContext(ctx, handle).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wire.AccountID{}, ErrNotFound
+		return ids.Account{}, ErrNotFound
 	}
 	if err != nil {
-		return wire.AccountID{}, fmt.Errorf("read handle: %w", err)
+		return ids.Account{}, fmt.Errorf("read handle: %w", err)
 	}
-	var a wire.AccountID
+	var a ids.Account
 	return a, scanID(a[:], id, "account id")
 }
 
-func (t *sqliteTx) AccountLogSeq(ctx context.Context, account wire.AccountID) (uint64, error) {
+func (t *sqliteTx) AccountLogSeq(ctx context.Context, account ids.Account) (uint64, error) {
 	var seq uint64
 	if err := t.s.accountLogSeq.QueryRowContext(ctx, account[:]).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("read account log seq: %w", err)
@@ -128,8 +130,8 @@ func (t *sqliteTx) AccountLogSeq(ctx context.Context, account wire.AccountID) (u
 	return seq, nil
 }
 
-func (t *sqliteTx) Chat(ctx context.Context, id wire.ChatID) (*Chat, error) {
-	c := &Chat{ID: id, Members: map[wire.AccountID]*Member{}}
+func (t *sqliteTx) Chat(ctx context.Context, id ids.Chat) (*Chat, error) {
+	c := &Chat{ID: id, Members: map[ids.Account]*Member{}}
 	var by []byte
 	err := t.s.chat.QueryRowContext(ctx, id[:]).Scan(&c.no, &c.Kind, &by, &c.Epoch, &c.RotatePending)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -155,7 +157,7 @@ func (t *sqliteTx) Chat(ctx context.Context, id wire.ChatID) (*Chat, error) {
 		if err := rows.Scan(&acct, &m.Role, &m.DeliveredSeq, &m.ReadSeq); err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
 		}
-		var a wire.AccountID
+		var a ids.Account
 		if err := scanID(a[:], acct, "account id"); err != nil {
 			return nil, err
 		}
@@ -167,16 +169,16 @@ func (t *sqliteTx) Chat(ctx context.Context, id wire.ChatID) (*Chat, error) {
 	return c, nil
 }
 
-func (t *sqliteTx) EpochAuthor(ctx context.Context, c *Chat, epoch uint64) (wire.DeviceID, error) {
+func (t *sqliteTx) EpochAuthor(ctx context.Context, c *Chat, epoch uint64) (ids.Device, error) {
 	var dev []byte
 	err := t.s.epochAuthor.QueryRowContext(ctx, c.no, epoch).Scan(&dev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wire.DeviceID{}, ErrNotFound
+		return ids.Device{}, ErrNotFound
 	}
 	if err != nil {
-		return wire.DeviceID{}, fmt.Errorf("read epoch: %w", err)
+		return ids.Device{}, fmt.Errorf("read epoch: %w", err)
 	}
-	var d wire.DeviceID
+	var d ids.Device
 	return d, scanID(d[:], dev, "device id")
 }
 
@@ -194,14 +196,14 @@ func (t *sqliteTx) CreateDevice(ctx context.Context, d Device) error {
 	return nil
 }
 
-func (t *sqliteTx) RevokeDevice(ctx context.Context, id wire.DeviceID, at int64) error {
+func (t *sqliteTx) RevokeDevice(ctx context.Context, id ids.Device, at int64) error {
 	if _, err := t.s.revoke.ExecContext(ctx, at, id[:]); err != nil {
 		return fmt.Errorf("revoke device: %w", err)
 	}
 	return nil
 }
 
-func (t *sqliteTx) SetHandle(ctx context.Context, account wire.AccountID, handle string) error {
+func (t *sqliteTx) SetHandle(ctx context.Context, account ids.Account, handle string) error {
 	if handle == "" {
 		_, err := t.s.clearHandle.ExecContext(ctx, account[:])
 		if err != nil {
@@ -215,7 +217,7 @@ func (t *sqliteTx) SetHandle(ctx context.Context, account wire.AccountID, handle
 	return nil
 }
 
-func (t *sqliteTx) AddUsage(ctx context.Context, account wire.AccountID, delta int64) error {
+func (t *sqliteTx) AddUsage(ctx context.Context, account ids.Account, delta int64) error {
 	if _, err := t.s.addUsage.ExecContext(ctx, delta, account[:]); err != nil {
 		return fmt.Errorf("update usage: %w", err)
 	}
@@ -238,14 +240,14 @@ func (t *sqliteTx) CreateChat(ctx context.Context, c *Chat, createdAt int64) err
 	return nil
 }
 
-func (t *sqliteTx) SetMember(ctx context.Context, c *Chat, account wire.AccountID, role wire.Role) error {
+func (t *sqliteTx) SetMember(ctx context.Context, c *Chat, account ids.Account, role policy.Role) error {
 	if _, err := t.s.setMember.ExecContext(ctx, c.no, account[:], role); err != nil {
 		return fmt.Errorf("set member: %w", err)
 	}
 	return nil
 }
 
-func (t *sqliteTx) RemoveMember(ctx context.Context, c *Chat, account wire.AccountID) error {
+func (t *sqliteTx) RemoveMember(ctx context.Context, c *Chat, account ids.Account) error {
 	if _, err := t.s.removeMember.ExecContext(ctx, c.no, account[:]); err != nil {
 		return fmt.Errorf("remove member: %w", err)
 	}
@@ -271,14 +273,14 @@ func (t *sqliteTx) InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, 
 	return nil
 }
 
-func (t *sqliteTx) SetMark(ctx context.Context, c *Chat, account wire.AccountID, delivered, read uint64) error {
+func (t *sqliteTx) SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error {
 	if _, err := t.s.setMark.ExecContext(ctx, delivered, read, c.no, account[:]); err != nil {
 		return fmt.Errorf("set mark: %w", err)
 	}
 	return nil
 }
 
-func (t *sqliteTx) MessageSeq(ctx context.Context, c *Chat, msg wire.MsgID) (uint64, int64, error) {
+func (t *sqliteTx) MessageSeq(ctx context.Context, c *Chat, msg ids.Message) (uint64, int64, error) {
 	var seq uint64
 	var at int64
 	err := t.s.messageByID.QueryRowContext(ctx, c.no, msg[:]).Scan(&seq, &at)
@@ -309,7 +311,7 @@ func (t *sqliteTx) InsertMessage(ctx context.Context, c *Chat, e wire.Entry) (ui
 	return seq, at, false, nil
 }
 
-func (t *sqliteTx) RecordSeq(ctx context.Context, account wire.AccountID, record wire.MsgID) (uint64, int64, error) {
+func (t *sqliteTx) RecordSeq(ctx context.Context, account ids.Account, record ids.Record) (uint64, int64, error) {
 	var seq uint64
 	var at int64
 	err := t.s.recordByID.QueryRowContext(ctx, account[:], record[:]).Scan(&seq, &at)
@@ -322,7 +324,7 @@ func (t *sqliteTx) RecordSeq(ctx context.Context, account wire.AccountID, record
 	return seq, at, nil
 }
 
-func (t *sqliteTx) InsertAccountRecord(ctx context.Context, account wire.AccountID, e wire.AccountEntry) (uint64, int64, bool, error) {
+func (t *sqliteTx) InsertAccountRecord(ctx context.Context, account ids.Account, e wire.AccountEntry) (uint64, int64, bool, error) {
 	res, err := t.s.insertRecord.ExecContext(ctx, account[:], e.Seq, e.RecordID[:], e.SenderDevice[:], e.ServerTime, e.Ciphertext)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("insert account record: %w", err)
@@ -340,7 +342,7 @@ func (t *sqliteTx) InsertAccountRecord(ctx context.Context, account wire.Account
 	return seq, at, false, nil
 }
 
-func (t *sqliteTx) InsertInboxItem(ctx context.Context, device wire.DeviceID, it wire.InboxItem) (wire.InboxItem, bool, error) {
+func (t *sqliteTx) InsertInboxItem(ctx context.Context, device ids.Device, it wire.InboxItem) (wire.InboxItem, bool, error) {
 	res, err := t.s.insertInbox.ExecContext(ctx, device[:], it.ItemID[:], it.FromAccount[:], it.FromDevice[:], it.ServerTime, it.Ciphertext)
 	if err != nil {
 		return wire.InboxItem{}, false, fmt.Errorf("insert inbox item: %w", err)
@@ -368,9 +370,9 @@ func (t *sqliteTx) InsertInboxItem(ctx context.Context, device wire.DeviceID, it
 	return stored, false, nil
 }
 
-func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device wire.DeviceID, ids []wire.MsgID) (map[wire.AccountID]int64, error) {
-	freed := map[wire.AccountID]int64{}
-	for _, id := range ids {
+func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error) {
+	freed := map[ids.Account]int64{}
+	for _, id := range items {
 		var acct []byte
 		var n int64
 		err := t.s.deleteInbox.QueryRowContext(ctx, device[:], id[:]).Scan(&acct, &n)
@@ -380,7 +382,7 @@ func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device wire.DeviceID, i
 		if err != nil {
 			return nil, fmt.Errorf("delete inbox item: %w", err)
 		}
-		var a wire.AccountID
+		var a ids.Account
 		if err := scanID(a[:], acct, "account id"); err != nil {
 			return nil, err
 		}

@@ -33,6 +33,7 @@ import (
 
 	"hush/clock"
 	"hush/identity"
+	"hush/ids"
 	"hush/sync/wire"
 )
 
@@ -93,8 +94,8 @@ const (
 
 // Session describes an authenticated connection.
 type Session struct {
-	Account    wire.AccountID
-	Device     wire.DeviceID
+	Account    ids.Account
+	Device     ids.Device
 	NewAccount bool
 	Limits     wire.Limits
 	// Skew is the relay's clock minus this device's, measured at the Hello.

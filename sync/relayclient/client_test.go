@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"hush/clock"
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -251,8 +253,8 @@ func TestRequestsAndPushes(t *testing.T) {
 		}
 	}
 	// A push reaches the other member, after its Connected.
-	chat := wire.NewChatID()
-	if _, err := ca.Do(ctx, &wire.CreateChat{ChatID: chat, Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleMember}}}); err != nil {
+	chat := ids.New[ids.Chat]()
+	if _, err := ca.Do(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })
@@ -279,7 +281,7 @@ func TestRequestsAndPushes(t *testing.T) {
 		t.Errorf("after a cancelled request: %v", err)
 	}
 	// A request the encoder refuses never leaves.
-	if _, err := ca.Do(ctx, &wire.Send{ChatID: chat, MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: make([]byte, wire.MaxCiphertextSize+1)}); !errors.Is(err, wire.ErrTooLarge) {
+	if _, err := ca.Do(ctx, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, wire.MaxCiphertextSize+1)}); !errors.Is(err, wire.ErrTooLarge) {
 		t.Errorf("oversize send: %v, want wire.ErrTooLarge", err)
 	}
 	ca.Close()

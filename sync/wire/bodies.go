@@ -1,38 +1,10 @@
 package wire
 
-import "fmt"
-
-// Kind is a chat's kind.
-type Kind uint8
-
-// Chat kinds.
-const (
-	// KindDirect is a 1:1 chat: exactly two members, membership fixed, both may send
-	// and rotate the epoch.
-	KindDirect Kind = 1
-	// KindGroup is a group: every member sends; owner and admins manage members.
-	KindGroup Kind = 2
-	// KindChannel is a channel: owner and admins send; members only read.
-	KindChannel Kind = 3
+import (
+	"fmt"
+	"hush/ids"
+	"hush/policy"
 )
-
-func (k Kind) valid() bool { return k >= KindDirect && k <= KindChannel }
-
-// Role is a member's role in a chat.
-type Role uint8
-
-// Member roles.
-const (
-	// RoleOwner may do everything, including changing roles. The creator is the owner.
-	RoleOwner Role = 1
-	// RoleAdmin adds and removes members, puts epochs and (in channels) sends.
-	RoleAdmin Role = 2
-	// RoleMember sends in direct chats and groups, and reads. In a channel, a member
-	// is a subscriber: it reads only.
-	RoleMember Role = 3
-)
-
-func (r Role) valid() bool { return r >= RoleOwner && r <= RoleMember }
 
 // Limits are the relay's limits for this connection, announced in [Hello] so a client
 // can pace itself instead of discovering them by error.
@@ -70,8 +42,8 @@ type Auth struct {
 // the account at this relay.
 type AuthOK struct {
 	_          struct{} `cbor:",toarray"`
-	AccountID  AccountID
-	DeviceID   DeviceID
+	AccountID  ids.Account
+	DeviceID   ids.Device
 	ServerTime int64 // Unix milliseconds
 	NewAccount bool
 }
@@ -99,7 +71,7 @@ type LookupHandle struct {
 // LookupAccount asks for an account by id.
 type LookupAccount struct {
 	_         struct{} `cbor:",toarray"`
-	AccountID AccountID
+	AccountID ids.Account
 }
 
 // Account answers a lookup: the account public key (identity.AccountPublicKey.Bytes),
@@ -116,21 +88,21 @@ type Account struct {
 // the account key's, label [RevokeLabel], over [RevokeMessage].
 type RevokeDevice struct {
 	_         struct{} `cbor:",toarray"`
-	DeviceID  DeviceID
+	DeviceID  ids.Device
 	Signature []byte
 }
 
 // DeviceRevoked tells an account's other devices that one of them was revoked.
 type DeviceRevoked struct {
 	_        struct{} `cbor:",toarray"`
-	DeviceID DeviceID
+	DeviceID ids.Device
 }
 
 // Member is an account's membership in a chat.
 type Member struct {
 	_         struct{} `cbor:",toarray"`
-	AccountID AccountID
-	Role      Role
+	AccountID ids.Account
+	Role      policy.Role
 }
 
 // CreateChat creates a chat. The caller becomes its owner whatever Members says about
@@ -138,8 +110,8 @@ type Member struct {
 // other member. Retrying with the same ChatID by its creator returns the chat.
 type CreateChat struct {
 	_       struct{} `cbor:",toarray"`
-	ChatID  ChatID
-	Kind    Kind
+	ChatID  ids.Chat
+	Kind    policy.ChatKind
 	Members []Member
 }
 
@@ -149,22 +121,22 @@ type CreateChat struct {
 // Direct chats cannot be changed.
 type UpdateMembers struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 	Add    []Member
-	Remove []AccountID
+	Remove []ids.Account
 }
 
 // GetChat asks for a chat's members and positions.
 type GetChat struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 }
 
 // MemberInfo is a member with its receipt positions.
 type MemberInfo struct {
 	_            struct{} `cbor:",toarray"`
-	AccountID    AccountID
-	Role         Role
+	AccountID    ids.Account
+	Role         policy.Role
 	DeliveredSeq uint64
 	ReadSeq      uint64
 }
@@ -173,8 +145,8 @@ type MemberInfo struct {
 // last assigned sequence number and its members.
 type ChatInfo struct {
 	_       struct{} `cbor:",toarray"`
-	ChatID  ChatID
-	Kind    Kind
+	ChatID  ids.Chat
+	Kind    policy.ChatKind
 	Epoch   uint64
 	LastSeq uint64
 	Members []MemberInfo
@@ -184,16 +156,16 @@ type ChatInfo struct {
 // starting after After (the zero id for the first page).
 type ChatList struct {
 	_     struct{} `cbor:",toarray"`
-	After ChatID
+	After ids.Chat
 	Limit uint32 // 0 means [DefaultPageEntries]
 }
 
 // ChatSummary is one chat in [Chats].
 type ChatSummary struct {
 	_       struct{} `cbor:",toarray"`
-	ChatID  ChatID
-	Kind    Kind
-	Role    Role
+	ChatID  ids.Chat
+	Kind    policy.ChatKind
+	Role    policy.Role
 	Epoch   uint64
 	LastSeq uint64
 	ReadSeq uint64 // the caller's account's read position
@@ -216,7 +188,7 @@ type ChatChanged struct {
 // WrappedKey is an epoch key wrapped (encrypted) to one member account.
 type WrappedKey struct {
 	_         struct{} `cbor:",toarray"`
-	AccountID AccountID
+	AccountID ids.Account
 	Envelope  []byte
 }
 
@@ -226,7 +198,7 @@ type WrappedKey struct {
 // after a member left or was removed (the rotation the removal requires).
 type PutEpoch struct {
 	_       struct{} `cbor:",toarray"`
-	ChatID  ChatID
+	ChatID  ids.Chat
 	Epoch   uint64
 	Wrapped []WrappedKey
 }
@@ -234,7 +206,7 @@ type PutEpoch struct {
 // FetchEpochs asks for the caller's envelopes of the chat's epochs from FromEpoch on.
 type FetchEpochs struct {
 	_         struct{} `cbor:",toarray"`
-	ChatID    ChatID
+	ChatID    ids.Chat
 	FromEpoch uint64
 }
 
@@ -244,15 +216,15 @@ type EpochKey struct {
 	_          struct{} `cbor:",toarray"`
 	Epoch      uint64
 	Envelope   []byte
-	ByDevice   DeviceID
-	ByAccount  AccountID
+	ByDevice   ids.Device
+	ByAccount  ids.Account
 	ServerTime int64 // Unix milliseconds
 }
 
 // Epochs answers [FetchEpochs]; epochs without an envelope for the caller are left out.
 type Epochs struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 	Keys   []EpochKey
 	More   bool
 }
@@ -261,7 +233,7 @@ type Epochs struct {
 // member's envelope.
 type NewEpoch struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 	Key    EpochKey
 }
 
@@ -270,8 +242,8 @@ type NewEpoch struct {
 // stores a second entry. Epoch must be the chat's current epoch ([CodeStaleEpoch]).
 type Send struct {
 	_          struct{} `cbor:",toarray"`
-	ChatID     ChatID
-	MsgID      MsgID
+	ChatID     ids.Chat
+	MsgID      ids.Message
 	Epoch      uint64
 	Ciphertext []byte
 }
@@ -279,8 +251,8 @@ type Send struct {
 // Ack confirms a durably committed [Send] with the sequence number the relay assigned.
 type Ack struct {
 	_          struct{} `cbor:",toarray"`
-	ChatID     ChatID
-	MsgID      MsgID
+	ChatID     ids.Chat
+	MsgID      ids.Message
 	Seq        uint64
 	ServerTime int64 // Unix milliseconds
 }
@@ -288,7 +260,7 @@ type Ack struct {
 // Fetch asks for a chat's entries with Seq > AfterSeq, oldest first.
 type Fetch struct {
 	_        struct{} `cbor:",toarray"`
-	ChatID   ChatID
+	ChatID   ids.Chat
 	AfterSeq uint64
 	Limit    uint32 // 0 means [DefaultPageEntries]
 }
@@ -297,9 +269,9 @@ type Fetch struct {
 type Entry struct {
 	_             struct{} `cbor:",toarray"`
 	Seq           uint64
-	MsgID         MsgID
-	SenderAccount AccountID
-	SenderDevice  DeviceID
+	MsgID         ids.Message
+	SenderAccount ids.Account
+	SenderDevice  ids.Device
 	Epoch         uint64
 	ServerTime    int64 // Unix milliseconds
 	Ciphertext    []byte
@@ -308,7 +280,7 @@ type Entry struct {
 // Page answers [Fetch]. More says further entries exist after the last one.
 type Page struct {
 	_       struct{} `cbor:",toarray"`
-	ChatID  ChatID
+	ChatID  ids.Chat
 	Entries []Entry
 	More    bool
 }
@@ -317,7 +289,7 @@ type Page struct {
 // the sender's own devices included.
 type Push struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 	Entry  Entry
 }
 
@@ -325,7 +297,7 @@ type Push struct {
 // relay keeps the highest values it has seen and pushes a [Receipt].
 type Mark struct {
 	_            struct{} `cbor:",toarray"`
-	ChatID       ChatID
+	ChatID       ids.Chat
 	DeliveredSeq uint64
 	ReadSeq      uint64
 }
@@ -334,8 +306,8 @@ type Mark struct {
 // member's own devices.
 type Receipt struct {
 	_            struct{} `cbor:",toarray"`
-	ChatID       ChatID
-	AccountID    AccountID
+	ChatID       ids.Chat
+	AccountID    ids.Account
 	DeliveredSeq uint64
 	ReadSeq      uint64
 }
@@ -344,29 +316,29 @@ type Receipt struct {
 // stored.
 type Typing struct {
 	_      struct{} `cbor:",toarray"`
-	ChatID ChatID
+	ChatID ids.Chat
 }
 
 // TypingPush forwards a [Typing] to the other members' connected devices.
 type TypingPush struct {
 	_         struct{} `cbor:",toarray"`
-	ChatID    ChatID
-	AccountID AccountID
-	DeviceID  DeviceID
+	ChatID    ids.Chat
+	AccountID ids.Account
+	DeviceID  ids.Device
 }
 
 // AccountAppend appends an encrypted record to the caller's account log; idempotent
 // on RecordID like [Send].
 type AccountAppend struct {
 	_          struct{} `cbor:",toarray"`
-	RecordID   MsgID
+	RecordID   ids.Record
 	Ciphertext []byte
 }
 
 // AccountAck confirms a durably committed [AccountAppend].
 type AccountAck struct {
 	_          struct{} `cbor:",toarray"`
-	RecordID   MsgID
+	RecordID   ids.Record
 	Seq        uint64
 	ServerTime int64 // Unix milliseconds
 }
@@ -382,8 +354,8 @@ type AccountFetch struct {
 type AccountEntry struct {
 	_            struct{} `cbor:",toarray"`
 	Seq          uint64
-	RecordID     MsgID
-	SenderDevice DeviceID
+	RecordID     ids.Record
+	SenderDevice ids.Device
 	ServerTime   int64 // Unix milliseconds
 	Ciphertext   []byte
 }
@@ -406,8 +378,8 @@ type AccountPush struct {
 // envelopes, linking). Idempotent on (ToDevice, ItemID) while the item is unacknowledged.
 type InboxSend struct {
 	_          struct{} `cbor:",toarray"`
-	ToDevice   DeviceID
-	ItemID     MsgID
+	ToDevice   ids.Device
+	ItemID     ids.InboxItem
 	Ciphertext []byte
 }
 
@@ -422,9 +394,9 @@ type InboxFetch struct {
 type InboxItem struct {
 	_           struct{} `cbor:",toarray"`
 	Seq         uint64
-	ItemID      MsgID
-	FromAccount AccountID
-	FromDevice  DeviceID
+	ItemID      ids.InboxItem
+	FromAccount ids.Account
+	FromDevice  ids.Device
 	ServerTime  int64 // Unix milliseconds
 	Ciphertext  []byte
 }
@@ -446,7 +418,7 @@ type InboxPush struct {
 // a repeated acknowledgement is harmless.
 type InboxAck struct {
 	_       struct{} `cbor:",toarray"`
-	ItemIDs []MsgID
+	ItemIDs []ids.InboxItem
 }
 
 // Type implements [Body].
@@ -625,14 +597,14 @@ func checkEpochKey(k *EpochKey) error {
 }
 
 func checkChatInfo(c *ChatInfo) error {
-	if !c.Kind.valid() {
+	if !c.Kind.Cloud() {
 		return badFrame("unknown chat kind %d", c.Kind)
 	}
 	if len(c.Members) > MaxChatMembers {
 		return badFrame("%d members exceed %d", len(c.Members), MaxChatMembers)
 	}
 	for _, m := range c.Members {
-		if !m.Role.valid() {
+		if !m.Role.Valid() {
 			return badFrame("unknown role %d", m.Role)
 		}
 	}
@@ -694,14 +666,14 @@ func (c *CreateChat) validate() error {
 	if c.ChatID.IsZero() {
 		return badFrame("zero chat id")
 	}
-	if !c.Kind.valid() {
+	if !c.Kind.Cloud() {
 		return badFrame("unknown chat kind %d", c.Kind)
 	}
 	if len(c.Members) > MaxChatMembers {
 		return badFrame("%d members exceed %d", len(c.Members), MaxChatMembers)
 	}
 	for _, m := range c.Members {
-		if !m.Role.valid() {
+		if !m.Role.Valid() {
 			return badFrame("unknown role %d", m.Role)
 		}
 	}
@@ -716,7 +688,7 @@ func (u *UpdateMembers) validate() error {
 		return badFrame("%d changes exceed %d", len(u.Add)+len(u.Remove), MaxChatMembers)
 	}
 	for _, m := range u.Add {
-		if !m.Role.valid() {
+		if !m.Role.Valid() {
 			return badFrame("unknown role %d", m.Role)
 		}
 	}
@@ -734,7 +706,7 @@ func (c *Chats) validate() error {
 		return badFrame("%d chats exceed %d", len(c.Chats), MaxPageEntries)
 	}
 	for _, s := range c.Chats {
-		if !s.Kind.valid() || !s.Role.valid() {
+		if !s.Kind.Cloud() || !s.Role.Valid() {
 			return badFrame("chat summary with kind %d, role %d", s.Kind, s.Role)
 		}
 	}

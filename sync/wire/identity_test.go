@@ -12,9 +12,6 @@ func TestSizesMatchIdentity(t *testing.T) {
 	if maxCertificateSize != identity.MaxCertificateSize {
 		t.Errorf("maxCertificateSize = %d, identity says %d", maxCertificateSize, identity.MaxCertificateSize)
 	}
-	if IDSize != identity.IDSize {
-		t.Errorf("IDSize = %d, identity says %d", IDSize, identity.IDSize)
-	}
 	acct, err := identity.NewAccountKey()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"hush/ids"
 	"net"
 	"strings"
 )
@@ -35,15 +36,15 @@ func AuthMessage(c Challenge, host string) []byte {
 
 // HandleMessage is what the account key signs (label [HandleLabel]) to bind handle,
 // already normalised by [NormalizeHandle], to the account.
-func HandleMessage(account AccountID, handle string) []byte {
-	b := make([]byte, 0, IDSize+len(handle))
+func HandleMessage(account ids.Account, handle string) []byte {
+	b := make([]byte, 0, ids.Size+len(handle))
 	b = append(b, account[:]...)
 	return append(b, handle...)
 }
 
 // RevokeMessage is what the account key signs (label [RevokeLabel]) to revoke device.
-func RevokeMessage(account AccountID, device DeviceID) []byte {
-	b := make([]byte, 0, 2*IDSize)
+func RevokeMessage(account ids.Account, device ids.Device) []byte {
+	b := make([]byte, 0, 2*ids.Size)
 	b = append(b, account[:]...)
 	return append(b, device[:]...)
 }

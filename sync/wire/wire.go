@@ -26,6 +26,7 @@ package wire
 
 import (
 	"fmt"
+	"hush/internal/strictcbor"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -168,28 +169,11 @@ type codec struct {
 	dec cbor.DecMode
 }
 
-// theCodec is immutable after package initialisation.
-var theCodec = mustCodec()
-
-func mustCodec() codec {
-	enc, err := cbor.EncOptions{}.EncMode()
-	if err != nil {
-		panic(err)
-	}
-	dec, err := cbor.DecOptions{
-		MaxNestedLevels:   maxNesting,
-		MaxArrayElements:  maxArray,
-		MaxMapPairs:       16, // no body uses a map; the smallest limit allowed
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return codec{enc: enc, dec: dec}
+// theCodec is immutable after package initialisation. No body uses a map, so maps
+// get the smallest limit the library allows.
+var theCodec = codec{
+	enc: strictcbor.EncMode(),
+	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: maxNesting, MaxArray: maxArray, MaxMap: 16}),
 }
 
 // newBody returns an empty body for t, or nil if t is unknown.

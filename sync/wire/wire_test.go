@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"hush/ids"
+	"hush/policy"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,8 +13,8 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-func id16(b byte) [IDSize]byte {
-	var id [IDSize]byte
+func id16(b byte) [ids.Size]byte {
+	var id [ids.Size]byte
 	for i := range id {
 		id[i] = b + byte(i)
 	}
@@ -23,13 +25,14 @@ func sig() []byte { return bytes.Repeat([]byte{0x5a}, SignatureSize) }
 
 // samples holds one populated body of every frame type.
 func samples() []Body {
-	chat, msg := ChatID(id16(1)), MsgID(id16(2))
-	acct, dev := AccountID(id16(3)), DeviceID(id16(4))
+	chat, msg := ids.Chat(id16(1)), ids.Message(id16(2))
+	rec, itm := ids.Record(id16(2)), ids.InboxItem(id16(2))
+	acct, dev := ids.Account(id16(3)), ids.Device(id16(4))
 	entry := Entry{Seq: 9, MsgID: msg, SenderAccount: acct, SenderDevice: dev, Epoch: 2, ServerTime: 1700000000123, Ciphertext: []byte("ciphertext")}
-	aentry := AccountEntry{Seq: 3, RecordID: msg, SenderDevice: dev, ServerTime: 1700000000000, Ciphertext: []byte("record")}
-	item := InboxItem{Seq: 4, ItemID: msg, FromAccount: acct, FromDevice: dev, ServerTime: 5, Ciphertext: []byte("item")}
+	aentry := AccountEntry{Seq: 3, RecordID: rec, SenderDevice: dev, ServerTime: 1700000000000, Ciphertext: []byte("record")}
+	item := InboxItem{Seq: 4, ItemID: itm, FromAccount: acct, FromDevice: dev, ServerTime: 5, Ciphertext: []byte("item")}
 	key := EpochKey{Epoch: 2, Envelope: []byte("envelope"), ByDevice: dev, ByAccount: acct, ServerTime: 6}
-	info := ChatInfo{ChatID: chat, Kind: KindGroup, Epoch: 2, LastSeq: 9, Members: []MemberInfo{{AccountID: acct, Role: RoleOwner, DeliveredSeq: 9, ReadSeq: 8}}}
+	info := ChatInfo{ChatID: chat, Kind: policy.KindGroup, Epoch: 2, LastSeq: 9, Members: []MemberInfo{{AccountID: acct, Role: policy.RoleOwner, DeliveredSeq: 9, ReadSeq: 8}}}
 	return []Body{
 		&Error{Code: CodeRateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond},
 		&Hello{Versions: []uint16{1}, Challenge: Challenge(bytes.Repeat([]byte{7}, ChallengeSize)), ServerTime: 1700000000000, Limits: Limits{MaxFrameSize: MaxFrameSize, MaxCiphertextSize: MaxCiphertextSize, RatePerSecond: 100, Burst: 200, MaxInFlight: 64}},
@@ -42,12 +45,12 @@ func samples() []Body {
 		&Account{AccountKey: bytes.Repeat([]byte{1}, 64), Handle: "alice", Devices: [][]byte{[]byte("cert1"), []byte("cert2")}},
 		&RevokeDevice{DeviceID: dev, Signature: sig()},
 		&DeviceRevoked{DeviceID: dev},
-		&CreateChat{ChatID: chat, Kind: KindChannel, Members: []Member{{AccountID: acct, Role: RoleMember}}},
-		&UpdateMembers{ChatID: chat, Add: []Member{{AccountID: acct, Role: RoleAdmin}}, Remove: []AccountID{AccountID(id16(9))}},
+		&CreateChat{ChatID: chat, Kind: policy.KindChannel, Members: []Member{{AccountID: acct, Role: policy.RoleMember}}},
+		&UpdateMembers{ChatID: chat, Add: []Member{{AccountID: acct, Role: policy.RoleAdmin}}, Remove: []ids.Account{ids.Account(id16(9))}},
 		&GetChat{ChatID: chat},
 		&info,
 		&ChatList{After: chat, Limit: 50},
-		&Chats{Chats: []ChatSummary{{ChatID: chat, Kind: KindDirect, Role: RoleMember, Epoch: 1, LastSeq: 3, ReadSeq: 2}}, More: true},
+		&Chats{Chats: []ChatSummary{{ChatID: chat, Kind: policy.KindDirect, Role: policy.RoleMember, Epoch: 1, LastSeq: 3, ReadSeq: 2}}, More: true},
 		&ChatChanged{Chat: info},
 		&PutEpoch{ChatID: chat, Epoch: 3, Wrapped: []WrappedKey{{AccountID: acct, Envelope: []byte("wrapped")}}},
 		&FetchEpochs{ChatID: chat, FromEpoch: 1},
@@ -62,16 +65,16 @@ func samples() []Body {
 		&Receipt{ChatID: chat, AccountID: acct, DeliveredSeq: 9, ReadSeq: 7},
 		&Typing{ChatID: chat},
 		&TypingPush{ChatID: chat, AccountID: acct, DeviceID: dev},
-		&AccountAppend{RecordID: msg, Ciphertext: []byte("settings")},
-		&AccountAck{RecordID: msg, Seq: 3, ServerTime: 8},
+		&AccountAppend{RecordID: rec, Ciphertext: []byte("settings")},
+		&AccountAck{RecordID: rec, Seq: 3, ServerTime: 8},
 		&AccountFetch{AfterSeq: 2, Limit: 10},
 		&AccountPage{Entries: []AccountEntry{aentry}, More: false},
 		&AccountPush{Entry: aentry},
-		&InboxSend{ToDevice: dev, ItemID: msg, Ciphertext: []byte("secret")},
+		&InboxSend{ToDevice: dev, ItemID: itm, Ciphertext: []byte("secret")},
 		&InboxFetch{AfterSeq: 0, Limit: 0},
 		&InboxPage{Items: []InboxItem{item}},
 		&InboxPush{Item: item},
-		&InboxAck{ItemIDs: []MsgID{msg}},
+		&InboxAck{ItemIDs: []ids.InboxItem{itm}},
 	}
 }
 
@@ -139,7 +142,7 @@ func rawFrame(t *testing.T, version uint16, typ Type, reqID uint64, body any) []
 }
 
 func TestDecodeRejects(t *testing.T) {
-	chat, msg := ChatID(id16(1)), MsgID(id16(2))
+	chat, msg := ids.Chat(id16(1)), ids.Message(id16(2))
 	type shortSend struct {
 		_          struct{} `cbor:",toarray"`
 		ChatID     []byte
@@ -150,14 +153,14 @@ func TestDecodeRejects(t *testing.T) {
 	type textSend struct {
 		_          struct{} `cbor:",toarray"`
 		ChatID     string
-		MsgID      MsgID
+		MsgID      ids.Message
 		Epoch      uint64
 		Ciphertext []byte
 	}
 	type extraSend struct {
 		_          struct{} `cbor:",toarray"`
-		ChatID     ChatID
-		MsgID      MsgID
+		ChatID     ids.Chat
+		MsgID      ids.Message
 		Epoch      uint64
 		Ciphertext []byte
 		Extra      int
@@ -170,7 +173,7 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	members := make([]Member, MaxChatMembers+1)
 	for i := range members {
-		members[i].Role = RoleMember
+		members[i].Role = policy.RoleMember
 	}
 	tests := []struct {
 		name  string
@@ -193,9 +196,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"zero msg id", rawFrame(t, Version, TypeSend, 4, &Send{ChatID: chat, Epoch: 1, Ciphertext: []byte("x")}), CodeBadFrame, 4},
 		{"empty ciphertext", rawFrame(t, Version, TypeSend, 4, &Send{ChatID: chat, MsgID: msg, Epoch: 1}), CodeBadFrame, 4},
 		{"ciphertext too large", rawFrame(t, Version, TypeSend, 3, &Send{ChatID: chat, MsgID: msg, Epoch: 1, Ciphertext: make([]byte, MaxCiphertextSize+1)}), CodeTooLarge, 3},
-		{"too many members", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: KindGroup, Members: members}), CodeBadFrame, 0},
+		{"too many members", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: policy.KindGroup, Members: members}), CodeBadFrame, 0},
 		{"bad kind", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: 9}), CodeBadFrame, 2},
-		{"bad role", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: KindGroup, Members: []Member{{Role: 0}}}), CodeBadFrame, 2},
+		{"bad role", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: policy.KindGroup, Members: []Member{{Role: 0}}}), CodeBadFrame, 2},
 		{"limit too large", rawFrame(t, Version, TypeFetch, 1, &Fetch{ChatID: chat, Limit: MaxPageEntries + 1}), CodeBadFrame, 1},
 		{"short signature", rawFrame(t, Version, TypeAuth, 1, &Auth{DeviceCert: []byte("c"), Signature: []byte("s")}), CodeBadFrame, 1},
 		{"huge certificate", rawFrame(t, Version, TypeAuth, 1, &Auth{DeviceCert: make([]byte, 2000), Signature: sig()}), CodeBadFrame, 1},
@@ -236,9 +239,9 @@ func TestEncodeRejects(t *testing.T) {
 		code Code
 	}{
 		{"nil body", nil, CodeBadFrame},
-		{"ciphertext too large", &Send{ChatID: ChatID(id16(1)), MsgID: MsgID(id16(2)), Epoch: 1, Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
-		{"account append too large", &AccountAppend{RecordID: MsgID(id16(2)), Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
-		{"inbox send too large", &InboxSend{ItemID: MsgID(id16(2)), Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
+		{"ciphertext too large", &Send{ChatID: ids.Chat(id16(1)), MsgID: ids.Message(id16(2)), Epoch: 1, Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
+		{"account append too large", &AccountAppend{RecordID: ids.Record(id16(2)), Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
+		{"inbox send too large", &InboxSend{ItemID: ids.InboxItem(id16(2)), Ciphertext: make([]byte, MaxCiphertextSize+1)}, CodeTooLarge},
 		{"frame too large", &Page{Entries: bigEntries(5)}, CodeTooLarge},
 		{"error message too long", &Error{Code: CodeInternal, Message: strings.Repeat("x", MaxErrorMessage+1)}, CodeBadFrame},
 		{"hello without versions", &Hello{}, CodeBadFrame},
@@ -265,7 +268,7 @@ func TestMaxSizedFramesFit(t *testing.T) {
 	// A full page of maximal entries cannot fit; the relay must cut pages by size. But
 	// one maximal entry always fits, as does a maximal Send.
 	for _, body := range []Body{
-		&Send{ChatID: ChatID(id16(1)), MsgID: MsgID(id16(2)), Epoch: 1 << 60, Ciphertext: make([]byte, MaxCiphertextSize)},
+		&Send{ChatID: ids.Chat(id16(1)), MsgID: ids.Message(id16(2)), Epoch: 1 << 60, Ciphertext: make([]byte, MaxCiphertextSize)},
 		&Page{Entries: bigEntries(3)},
 		&Push{Entry: bigEntries(1)[0]},
 	} {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"sync"
 
+	"hush/ids"
 	"hush/sync/wire"
 )
 
@@ -29,8 +30,8 @@ const maxProblems = 50
 
 // Ref names one message.
 type Ref struct {
-	Chat wire.ChatID
-	ID   wire.MsgID
+	Chat ids.Chat
+	ID   ids.Message
 }
 
 // Kind classifies a [Problem].
@@ -80,8 +81,8 @@ func (k Kind) String() string {
 // Problem is one broken promise, with enough detail to look it up in the database.
 type Problem struct {
 	Kind   Kind
-	Chat   wire.ChatID
-	ID     wire.MsgID
+	Chat   ids.Chat
+	ID     ids.Message
 	Seq    uint64
 	Detail string
 }
@@ -190,7 +191,7 @@ func (l *Ledger) SentCount() int {
 
 // Check holds the ledger against the chat logs as fetched from the relay (each in
 // fetch order). Chats the ledger sent to but logs lacks count as empty.
-func (l *Ledger) Check(logs map[wire.ChatID][]wire.Entry) Result {
+func (l *Ledger) Check(logs map[ids.Chat][]wire.Entry) Result {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	res := Result{Acked: len(l.acked)}
@@ -226,7 +227,7 @@ func (l *Ledger) Check(logs map[wire.ChatID][]wire.Entry) Result {
 		}
 	}
 	for stream, refs := range l.streams {
-		last := map[wire.ChatID]uint64{}
+		last := map[ids.Chat]uint64{}
 		for _, r := range refs {
 			seq, ok := stored[r]
 			if !ok {
@@ -242,8 +243,8 @@ func (l *Ledger) Check(logs map[wire.ChatID][]wire.Entry) Result {
 }
 
 // checkLog checks one fetched chat log on its own: Seqs 1, 2, 3, … and no id twice.
-func checkLog(res *Result, chat wire.ChatID, entries []wire.Entry) {
-	seen := make(map[wire.MsgID]uint64, len(entries))
+func checkLog(res *Result, chat ids.Chat, entries []wire.Entry) {
+	seen := make(map[ids.Message]uint64, len(entries))
 	next := uint64(1)
 	for _, e := range entries {
 		switch {
@@ -279,16 +280,16 @@ const (
 // View is what one device was given of one chat, by fetches and pushes, in Seq
 // order. It is not safe for concurrent use.
 type View struct {
-	chat    wire.ChatID
-	ids     []wire.MsgID // ids[i] is Seq i+1
-	byID    map[wire.MsgID]uint64
+	chat    ids.Chat
+	ids     []ids.Message // ids[i] is Seq i+1
+	byID    map[ids.Message]uint64
 	repeats int
 	res     Result
 }
 
 // NewView returns an empty view of chat.
-func NewView(chat wire.ChatID) *View {
-	return &View{chat: chat, byID: map[wire.MsgID]uint64{}}
+func NewView(chat ids.Chat) *View {
+	return &View{chat: chat, byID: map[ids.Message]uint64{}}
 }
 
 // Cursor returns the highest Seq applied: the AfterSeq of the next fetch.
@@ -301,7 +302,7 @@ func (v *View) Repeats() int { return v.repeats }
 func (v *View) Problems() Result { return v.res }
 
 // Apply takes one entry the device was given.
-func (v *View) Apply(seq uint64, id wire.MsgID) Outcome {
+func (v *View) Apply(seq uint64, id ids.Message) Outcome {
 	n := uint64(len(v.ids))
 	switch {
 	case seq == 0:

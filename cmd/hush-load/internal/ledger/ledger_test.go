@@ -4,13 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"hush/ids"
 	"hush/sync/wire"
 )
 
-// ids returns n distinct message ids, the same on every call, so test tables read
+// msgIDs returns n distinct message ids, the same on every call, so test tables read
 // as "message 3" rather than random bytes.
-func ids(n int) []wire.MsgID {
-	out := make([]wire.MsgID, n)
+func msgIDs(n int) []ids.Message {
+	out := make([]ids.Message, n)
 	for i := range out {
 		out[i][0] = byte(i + 1)
 		out[i][15] = 0xAA
@@ -18,7 +19,7 @@ func ids(n int) []wire.MsgID {
 	return out
 }
 
-func entries(chat wire.ChatID, seqs []uint64, msgs []wire.MsgID) []wire.Entry {
+func entries(chat ids.Chat, seqs []uint64, msgs []ids.Message) []wire.Entry {
 	out := make([]wire.Entry, len(seqs))
 	for i := range seqs {
 		out[i] = wire.Entry{Seq: seqs[i], MsgID: msgs[i]}
@@ -27,9 +28,9 @@ func entries(chat wire.ChatID, seqs []uint64, msgs []wire.MsgID) []wire.Entry {
 }
 
 func TestCheck(t *testing.T) {
-	chat := wire.ChatID{1}
-	other := wire.ChatID{2}
-	m := ids(6)
+	chat := ids.Chat{1}
+	other := ids.Chat{2}
+	m := msgIDs(6)
 	ref := func(i int) Ref { return Ref{Chat: chat, ID: m[i]} }
 	// The standard story: one sender sent m0..m3 to chat, the relay acknowledged m0..m2
 	// at seqs 1..3 and stored m3 without acknowledging it.
@@ -44,53 +45,53 @@ func TestCheck(t *testing.T) {
 	tests := []struct {
 		name    string
 		setup   func(l *Ledger)
-		logs    map[wire.ChatID][]wire.Entry
+		logs    map[ids.Chat][]wire.Entry
 		want    map[Kind]int
 		unacked int
 	}{
 		{
 			name:    "clean, with a stored but unacknowledged message",
 			setup:   standard,
-			logs:    map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []wire.MsgID{m[0], m[1], m[2], m[3]})},
+			logs:    map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []ids.Message{m[0], m[1], m[2], m[3]})},
 			unacked: 1,
 		},
 		{
 			name:  "an acknowledged id is lost",
 			setup: standard,
-			logs:  map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2}, []wire.MsgID{m[0], m[1]})},
+			logs:  map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2}, []ids.Message{m[0], m[1]})},
 			want:  map[Kind]int{Lost: 1},
 		},
 		{
 			name:  "a chat's whole log is missing",
 			setup: standard,
-			logs:  map[wire.ChatID][]wire.Entry{},
+			logs:  map[ids.Chat][]wire.Entry{},
 			want:  map[Kind]int{Lost: 3},
 		},
 		{
 			name:    "a duplicate id",
 			setup:   standard,
-			logs:    map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []wire.MsgID{m[0], m[1], m[2], m[1]})},
+			logs:    map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []ids.Message{m[0], m[1], m[2], m[1]})},
 			want:    map[Kind]int{Duplicate: 1},
 			unacked: 0,
 		},
 		{
 			name:    "a gap in seqs",
 			setup:   standard,
-			logs:    map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 5}, []wire.MsgID{m[0], m[1], m[2], m[3]})},
+			logs:    map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 5}, []ids.Message{m[0], m[1], m[2], m[3]})},
 			want:    map[Kind]int{Gap: 1},
 			unacked: 1,
 		},
 		{
 			name:    "a log not starting at seq 1",
 			setup:   func(l *Ledger) { l.Sent(0, ref(0)) },
-			logs:    map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{2}, []wire.MsgID{m[0]})},
+			logs:    map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{2}, []ids.Message{m[0]})},
 			want:    map[Kind]int{Gap: 1},
 			unacked: 1,
 		},
 		{
 			name:  "a seq repeated in the log",
 			setup: standard,
-			logs:  map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 2, 3}, []wire.MsgID{m[0], m[1], m[3], m[2]})},
+			logs:  map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 2, 3}, []ids.Message{m[0], m[1], m[3], m[2]})},
 			// m2 is at seq 3 as acknowledged; m3, sent after it, sits at a repeated seq 2.
 			want:    map[Kind]int{BadSeq: 1, OutOfOrder: 1},
 			unacked: 1,
@@ -98,14 +99,14 @@ func TestCheck(t *testing.T) {
 		{
 			name:  "stored at another seq than acknowledged",
 			setup: standard,
-			logs:  map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3}, []wire.MsgID{m[0], m[2], m[1]})},
+			logs:  map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3}, []ids.Message{m[0], m[2], m[1]})},
 			// m1 and m2 swapped: both mismatch their acks, and m2 went before m1.
 			want: map[Kind]int{SeqMismatch: 2, OutOfOrder: 1},
 		},
 		{
 			name:  "an id nobody sent",
 			setup: standard,
-			logs:  map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []wire.MsgID{m[0], m[1], m[2], m[5]})},
+			logs:  map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2, 3, 4}, []ids.Message{m[0], m[1], m[2], m[5]})},
 			want:  map[Kind]int{Unknown: 1},
 		},
 		{
@@ -116,7 +117,7 @@ func TestCheck(t *testing.T) {
 				l.Acked(ref(0), 1) // a resend answered with the original seq is fine
 				l.Acked(ref(0), 7)
 			},
-			logs: map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1}, []wire.MsgID{m[0]})},
+			logs: map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1}, []ids.Message{m[0]})},
 			want: map[Kind]int{AckConflict: 1},
 		},
 		{
@@ -126,7 +127,7 @@ func TestCheck(t *testing.T) {
 				l.Sent(0, ref(1))
 				l.Sent(0, ref(0)) // a resend does not change the order
 			},
-			logs:    map[wire.ChatID][]wire.Entry{chat: entries(chat, []uint64{1, 2}, []wire.MsgID{m[1], m[0]})},
+			logs:    map[ids.Chat][]wire.Entry{chat: entries(chat, []uint64{1, 2}, []ids.Message{m[1], m[0]})},
 			want:    map[Kind]int{OutOfOrder: 1},
 			unacked: 2,
 		},
@@ -142,9 +143,9 @@ func TestCheck(t *testing.T) {
 				l.Acked(ref(2), 3)
 				l.Acked(Ref{Chat: other, ID: m[3]}, 1)
 			},
-			logs: map[wire.ChatID][]wire.Entry{
-				chat:  entries(chat, []uint64{1, 2, 3}, []wire.MsgID{m[1], m[0], m[2]}),
-				other: entries(other, []uint64{1}, []wire.MsgID{m[3]}),
+			logs: map[ids.Chat][]wire.Entry{
+				chat:  entries(chat, []uint64{1, 2, 3}, []ids.Message{m[1], m[0], m[2]}),
+				other: entries(other, []uint64{1}, []ids.Message{m[3]}),
 			},
 		},
 	}
@@ -175,9 +176,9 @@ func TestCheck(t *testing.T) {
 
 func TestCheckCapsListedProblems(t *testing.T) {
 	l := New()
-	chat := wire.ChatID{1}
+	chat := ids.Chat{1}
 	for i := range 3 * maxProblems {
-		id := wire.MsgID{byte(i), byte(i >> 8), 1}
+		id := ids.Message{byte(i), byte(i >> 8), 1}
 		l.Sent(0, Ref{Chat: chat, ID: id})
 		l.Acked(Ref{Chat: chat, ID: id}, uint64(i+1))
 	}
@@ -191,8 +192,8 @@ func TestCheckCapsListedProblems(t *testing.T) {
 }
 
 func TestView(t *testing.T) {
-	chat := wire.ChatID{9}
-	m := ids(5)
+	chat := ids.Chat{9}
+	m := msgIDs(5)
 	type step struct {
 		seq  uint64
 		id   int

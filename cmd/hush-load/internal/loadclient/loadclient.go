@@ -31,6 +31,7 @@ import (
 	"github.com/coder/websocket"
 
 	"hush/identity"
+	"hush/ids"
 	"hush/sync/wire"
 )
 
@@ -81,10 +82,10 @@ func newDevice(acct *identity.AccountKey) (*Device, error) {
 }
 
 // AccountID returns the device's account id.
-func (d *Device) AccountID() wire.AccountID { return wire.AccountID(d.Account.ID()) }
+func (d *Device) AccountID() ids.Account { return ids.Account(d.Account.ID()) }
 
 // DeviceID returns the device's id.
-func (d *Device) DeviceID() wire.DeviceID { return wire.DeviceID(d.Key.ID()) }
+func (d *Device) DeviceID() ids.Device { return ids.Device(d.Key.ID()) }
 
 // CheckLoopbackURL accepts only ws:// URLs whose host is a loopback IP or
 // "localhost".

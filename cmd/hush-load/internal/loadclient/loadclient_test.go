@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -53,8 +55,8 @@ func TestSendAckPush(t *testing.T) {
 	ctx := testCtx(t)
 
 	// Synchronous setup before Run.
-	chat := wire.NewChatID()
-	if _, err := a.RoundTrip(ctx, &wire.CreateChat{ChatID: chat, Kind: wire.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: wire.RoleMember}}}); err != nil {
+	chat := ids.New[ids.Chat]()
+	if _, err := a.RoundTrip(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.RoundTrip(ctx, &wire.PutEpoch{ChatID: chat, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
@@ -72,7 +74,7 @@ func TestSendAckPush(t *testing.T) {
 		t.Errorf("RoundTrip after Run: %v, want ErrRunning", err)
 	}
 
-	id := wire.NewMsgID()
+	id := ids.New[ids.Message]()
 	resp, err := a.Request(ctx, &wire.Send{ChatID: chat, MsgID: id, Epoch: 1, Ciphertext: []byte("ciphertext")})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +93,7 @@ func TestSendAckPush(t *testing.T) {
 	}
 
 	// An error response reaches the callback as a *wire.Error.
-	_, err = a.Request(ctx, &wire.Send{ChatID: wire.NewChatID(), MsgID: wire.NewMsgID(), Epoch: 1, Ciphertext: []byte("x")})
+	_, err = a.Request(ctx, &wire.Send{ChatID: ids.New[ids.Chat](), MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")})
 	if !errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("send to an unknown chat: %v, want not found", err)
 	}
@@ -117,7 +119,7 @@ func TestPendingRequestsFailWhenTheRelayGoes(t *testing.T) {
 	if !errors.Is(c.Err(), ErrClosed) {
 		t.Errorf("Err = %v, want ErrClosed", c.Err())
 	}
-	err := c.Go(testCtx(t), &wire.GetChat{ChatID: wire.NewChatID()}, func(wire.Body, error) { t.Error("callback of a refused request") })
+	err := c.Go(testCtx(t), &wire.GetChat{ChatID: ids.New[ids.Chat]()}, func(wire.Body, error) { t.Error("callback of a refused request") })
 	if !errors.Is(err, ErrClosed) {
 		t.Errorf("Go on a closed connection: %v", err)
 	}

@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	xhkdf "golang.org/x/crypto/hkdf"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 var (
@@ -59,7 +60,7 @@ func syntheticEntry(w *world) KeyLogEntry {
 
 func computeKAT(t *testing.T) kat {
 	w := newWorld(t)
-	id := MessageID(id16(0x50))
+	id := ids.Message(id16(0x50))
 	mk, err := messageKey(w.key, id)
 	if err != nil {
 		t.Fatal(err)

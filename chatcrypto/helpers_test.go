@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // certTime is the fixed issue time of test certificates, so certificates (and
@@ -74,7 +75,7 @@ type world struct {
 	alice, bob, mallory         *identity.AccountKey
 	aliceDev, aliceDev2, bobDev *Sender
 	malloryDev                  *Sender
-	chat                        ChatID
+	chat                        ids.Chat
 	epoch                       uint64
 	key                         EpochKey
 }
@@ -101,7 +102,7 @@ func textContent(body string) Content {
 }
 
 // seal seals content from Alice's first device with message id id.
-func (w *world) seal(t testing.TB, id MessageID, c Content) []byte {
+func (w *world) seal(t testing.TB, id ids.Message, c Content) []byte {
 	t.Helper()
 	b, err := sealWithRand(SealParams{
 		Sender: w.aliceDev, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Content: c,
@@ -113,6 +114,6 @@ func (w *world) seal(t testing.TB, id MessageID, c Content) []byte {
 }
 
 // openParams is what Bob passes to open a message from Alice with id id.
-func (w *world) openParams(id MessageID) OpenParams {
+func (w *world) openParams(id ids.Message) OpenParams {
 	return OpenParams{ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Sender: w.alice.Public()}
 }

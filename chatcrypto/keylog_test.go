@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // signedEntry is epoch w.epoch of w.chat for Alice and Bob, signed by Alice's device.
@@ -80,7 +81,7 @@ func TestSignKeyLogEntryRejectsBadShape(t *testing.T) {
 	short := KeyLogEntry{ChatID: e.ChatID, Epoch: e.Epoch, Envelopes: []Envelope{{Recipient: e.Envelopes[0].Recipient, Wrapped: []byte{1}}}}
 	many := KeyLogEntry{ChatID: e.ChatID, Epoch: e.Epoch}
 	for i := 0; i <= MaxKeyLogRecipients; i++ {
-		var id identity.AccountID
+		var id ids.Account
 		id[0], id[1] = byte(i>>8), byte(i)
 		many.Envelopes = append(many.Envelopes, Envelope{Recipient: id, Wrapped: e.Envelopes[0].Wrapped})
 	}
@@ -146,7 +147,7 @@ func TestVerifyKeyLogEntryRejects(t *testing.T) {
 	tests := []struct {
 		name       string
 		signed     []byte
-		chat       ChatID
+		chat       ids.Chat
 		epoch      uint64
 		me         *identity.AccountKey
 		authorized []identity.AccountPublicKey

@@ -1,7 +1,8 @@
-package e2e
+package chatcrypto
 
 import (
 	"errors"
+	"hush/ids"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ import (
 
 func FuzzOpen(f *testing.F) {
 	w := newWorld(f)
-	id := MessageID(id16(0x10))
+	id := ids.Message(id16(0x10))
 	for name, c := range validContents(f) {
 		_ = name
 		f.Add(w.seal(f, id, c))

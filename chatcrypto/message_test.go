@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -10,13 +10,15 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"hush/identity"
+	"hush/ids"
+	"hush/policy"
 )
 
 func TestSealOpenRoundTrip(t *testing.T) {
 	w := newWorld(t)
 	for name, c := range validContents(t) {
 		t.Run(name, func(t *testing.T) {
-			id := MessageID(id16(0x10))
+			id := ids.Message(id16(0x10))
 			sealed := w.seal(t, id, c)
 			pt, err := Open(sealed, w.openParams(id))
 			if err != nil {
@@ -42,7 +44,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 func TestSealFromSecondDevice(t *testing.T) {
 	// Any certified device of the pinned account may send.
 	w := newWorld(t)
-	id := MessageID(id16(0x11))
+	id := ids.Message(id16(0x11))
 	sealed, err := Seal(SealParams{Sender: w.aliceDev2, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Content: textContent("from my laptop")})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +67,7 @@ func TestSealIsRandomised(t *testing.T) {
 
 func TestOpenEveryBitFlip(t *testing.T) {
 	w := newWorld(t)
-	id := MessageID(id16(0x12))
+	id := ids.Message(id16(0x12))
 	sealed := w.seal(t, id, textContent("flip me"))
 	// Without a certificate cache, and with one that already holds the genuine
 	// certificate: a flipped bit in the certificate must not find it there.
@@ -93,7 +95,7 @@ func TestOpenEveryBitFlip(t *testing.T) {
 
 func TestOpenTruncations(t *testing.T) {
 	w := newWorld(t)
-	id := MessageID(id16(0x13))
+	id := ids.Message(id16(0x13))
 	sealed := w.seal(t, id, textContent("cut me"))
 	o := w.openParams(id)
 	for n := 0; n < len(sealed); n++ {
@@ -111,7 +113,7 @@ func TestOpenTruncations(t *testing.T) {
 
 func TestOpenWrongParams(t *testing.T) {
 	w := newWorld(t)
-	id := MessageID(id16(0x14))
+	id := ids.Message(id16(0x14))
 	sealed := w.seal(t, id, textContent("context"))
 	nextKey := testEpochKey(t, 2)
 	otherChat := w.chat
@@ -178,7 +180,7 @@ func resign(t *testing.T, sealed []byte, s *Sender, mod func(*messageBody)) []by
 
 func TestOpenForgeries(t *testing.T) {
 	w := newWorld(t)
-	id := MessageID(id16(0x16))
+	id := ids.Message(id16(0x16))
 	sealed := w.seal(t, id, textContent("I owe you nothing"))
 	tests := []struct {
 		name string
@@ -276,7 +278,7 @@ func TestOpenForgeries(t *testing.T) {
 
 // sealRaw seals arbitrary padded plaintext, skipping EncodeContent, to play a
 // modified or newer client.
-func sealRaw(t *testing.T, w *world, id MessageID, content []byte) []byte {
+func sealRaw(t *testing.T, w *world, id ids.Message, content []byte) []byte {
 	t.Helper()
 	p, err := pad(content)
 	if err != nil {
@@ -285,7 +287,7 @@ func sealRaw(t *testing.T, w *world, id MessageID, content []byte) []byte {
 	return sealPadded(t, w, id, p)
 }
 
-func sealPadded(t *testing.T, w *world, id MessageID, padded []byte) []byte {
+func sealPadded(t *testing.T, w *world, id ids.Message, padded []byte) []byte {
 	t.Helper()
 	h := Header{ChatID: w.chat, Epoch: w.epoch, MessageID: id, SenderAccount: w.alice.ID(), SenderDevice: w.aliceDev.Device()}
 	key, _ := messageKey(w.key, id)
@@ -302,7 +304,7 @@ func sealPadded(t *testing.T, w *world, id MessageID, padded []byte) []byte {
 
 func TestOpenAuthenticContentProblems(t *testing.T) {
 	w := newWorld(t)
-	id := MessageID(id16(0x17))
+	id := ids.Message(id16(0x17))
 
 	// A newer client's kind: authentic, so the header comes back for a placeholder.
 	pt, err := Open(sealRaw(t, w, id, rawContent(t, contentWire{Kind: 77, Body: "new"})), w.openParams(id))
@@ -346,7 +348,7 @@ func TestSealLimits(t *testing.T) {
 	// The largest valid content fits in MaxSealedSize.
 	big := &Membership{}
 	for i := 0; i < MaxMembershipChanges; i++ {
-		big.Added = append(big.Added, Member{Account: testAccount(t, byte(i)).Public(), Role: RoleAdmin})
+		big.Added = append(big.Added, Member{Account: testAccount(t, byte(i)).Public(), Role: policy.RoleAdmin})
 	}
 	sealed := w.seal(t, id16(0x21), Content{Kind: KindMembership, Membership: big})
 	if len(sealed) > MaxSealedSize {
@@ -433,7 +435,7 @@ func TestRemovedMemberCannotReadNextEpoch(t *testing.T) {
 		t.Fatalf("Bob's epoch 2 key: %v", err)
 	}
 	// A message of epoch 2: Bob reads it, Carol with her epoch 1 key cannot.
-	id := MessageID(id16(0x30))
+	id := ids.Message(id16(0x30))
 	sealed, err := Seal(SealParams{Sender: w.aliceDev, ChatID: chat, Epoch: 2, EpochKey: k2, MessageID: id, Content: textContent("after Carol left")})
 	if err != nil {
 		t.Fatal(err)
@@ -449,7 +451,7 @@ func TestRemovedMemberCannotReadNextEpoch(t *testing.T) {
 	}
 }
 
-func slicesIndex(e KeyLogEntry, id identity.AccountID) int {
+func slicesIndex(e KeyLogEntry, id ids.Account) int {
 	for i, env := range e.Envelopes {
 		if env.Recipient == id {
 			return i

@@ -1,7 +1,7 @@
-// Package e2e is the end-to-end encryption of Hush cloud chats (DESIGN §4): the
-// per-chat epoch keys, how they reach every member, and how each message is sealed
-// so that the relay carrying it learns only who posted to which chat, when, and a
-// size bucket.
+// Package chatcrypto is the end-to-end encryption of Hush cloud chats: the per-chat
+// epoch keys, how they reach every member, how each message is sealed so that the
+// relay carrying it learns only who posted to which chat, when, and a size bucket —
+// and the content format of what is sealed.
 //
 // The construction, in short (docs/SECURITY.md, "Cloud chat encryption", has the
 // byte-level details):
@@ -30,4 +30,4 @@
 // The package does no I/O: it neither stores keys nor talks to the relay. Callers keep
 // epoch keys in the vault ([EpochKey.Bytes], [EpochKeyFromBytes]) and decide who is a
 // member or an admin; this package only proves who said what.
-package e2e
+package chatcrypto

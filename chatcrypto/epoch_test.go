@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 func TestEpochKeyRoundTrip(t *testing.T) {
@@ -53,7 +54,7 @@ func TestEpochKeyCrossBinding(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		chat  ChatID
+		chat  ids.Chat
 		epoch uint64
 		me    *identity.AccountKey
 	}{

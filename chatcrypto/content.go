@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"crypto/subtle"
@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"hush/identity"
+	"hush/ids"
+	"hush/policy"
 )
 
 // Limits of [Content]. Each is checked by [EncodeContent] (so a sender learns at once)
@@ -102,7 +104,7 @@ type Text struct {
 	// Body is the message text; it may be empty only when there are attachments.
 	Body string
 	// ReplyTo is the message this one answers; zero for none.
-	ReplyTo MessageID
+	ReplyTo ids.Message
 	// Attachments are files sent with the message, at most [MaxAttachments].
 	Attachments []Attachment
 	// SenderName is the display name the sender chose for itself, "" when the
@@ -116,52 +118,34 @@ type Text struct {
 // Edit replaces the body of Target, an earlier text message of the same sender. The
 // caller checks that the sender of the edit is the sender of the target.
 type Edit struct {
-	Target MessageID
+	Target ids.Message
 	Body   string
 }
 
 // Delete removes Target for everyone. The caller checks that the sender may delete it
 // (its author, or an admin).
 type Delete struct {
-	Target MessageID
+	Target ids.Message
 }
 
 // Reaction adds Emoji to Target, or removes it when Remove is set.
 type Reaction struct {
-	Target MessageID
+	Target ids.Message
 	Emoji  string
 	Remove bool
 }
-
-// Role is a member's role in a group. The values are part of the wire format and are
-// those of the relay protocol (docs/PROTOCOL.md), so one number means one role
-// everywhere.
-type Role uint8
-
-// Roles of group members. Which role may do what is the caller's policy (and the
-// relay's, which enforces the same rules on its side).
-const (
-	// RoleOwner created the group; there is at most one.
-	RoleOwner Role = 1
-	// RoleAdmin may change membership and rotate the chat's keys.
-	RoleAdmin Role = 2
-	// RoleMember may read and post (in a channel: only read).
-	RoleMember Role = 3
-)
-
-func (r Role) valid() bool { return r >= RoleOwner && r <= RoleMember }
 
 // Member is an account added to a group. It carries the whole public key, not only
 // the id, so every member can wrap the next epoch key to it.
 type Member struct {
 	Account identity.AccountPublicKey
-	Role    Role
+	Role    policy.Role
 }
 
 // RoleChange gives an existing member a new role.
 type RoleChange struct {
-	Account identity.AccountID
-	Role    Role
+	Account ids.Account
+	Role    policy.Role
 }
 
 // Membership changes who is in a group. It is authenticated like any message, by the
@@ -170,7 +154,7 @@ type RoleChange struct {
 // key rotation ([NewKeyLogEntry]) that leaves them out.
 type Membership struct {
 	Added   []Member
-	Removed []identity.AccountID
+	Removed []ids.Account
 	Roles   []RoleChange
 }
 
@@ -183,9 +167,6 @@ type ChatMeta struct {
 	// control characters.
 	Title string
 }
-
-// FileID names an encrypted file in the relay's blob store.
-type FileID [IDSize]byte
 
 // FileKeySize is the size of a [FileKey].
 const FileKeySize = 32
@@ -217,7 +198,7 @@ func (k FileKey) Equal(o FileKey) bool { return subtle.ConstantTimeCompare(k.k[:
 func (k FileKey) IsZero() bool { return k.Equal(FileKey{}) }
 
 // String hides the key.
-func (k FileKey) String() string { return "e2e.FileKey([REDACTED])" }
+func (k FileKey) String() string { return "chatcrypto.FileKey([REDACTED])" }
 
 // GoString hides the key from %#v as well.
 func (k FileKey) GoString() string { return k.String() }
@@ -228,7 +209,7 @@ func (k FileKey) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 // Attachment describes a file sent with a message. The file itself is encrypted
 // under Key and stored in the relay's blob store as FileID.
 type Attachment struct {
-	FileID FileID
+	FileID ids.File
 	Key    FileKey
 	// Name is the file name shown and proposed when saving: no path separators.
 	Name string
@@ -538,9 +519,9 @@ func (w contentWire) toMembership() (*Membership, error) {
 		return nil, fmt.Errorf("%w: membership change of %d accounts, the limit is %d", ErrTooLarge, n, MaxMembershipChanges)
 	}
 	// Each account may appear once: "added and removed in one change" has no meaning.
-	seen := make(map[identity.AccountID]bool, n)
-	once := func(id identity.AccountID) error {
-		if id == (identity.AccountID{}) {
+	seen := make(map[ids.Account]bool, n)
+	once := func(id ids.Account) error {
+		if id.IsZero() {
 			return invalid("zero account id")
 		}
 		if seen[id] {
@@ -555,42 +536,42 @@ func (w contentWire) toMembership() (*Membership, error) {
 		if err != nil {
 			return nil, invalid("added account: %v", err)
 		}
-		if !Role(a.Role).valid() {
+		if !policy.Role(a.Role).Valid() {
 			return nil, invalid("unknown role %d", a.Role)
 		}
 		if err := once(pk.ID()); err != nil {
 			return nil, err
 		}
-		m.Added = append(m.Added, Member{Account: pk, Role: Role(a.Role)})
+		m.Added = append(m.Added, Member{Account: pk, Role: policy.Role(a.Role)})
 	}
 	for _, b := range w.Removed {
-		if len(b) != identity.IDSize {
+		if len(b) != ids.Size {
 			return nil, invalid("removed account id of %d bytes", len(b))
 		}
-		id := identity.AccountID(b)
+		id := ids.Account(b)
 		if err := once(id); err != nil {
 			return nil, err
 		}
 		m.Removed = append(m.Removed, id)
 	}
 	for _, r := range w.Roles {
-		if len(r.Account) != identity.IDSize {
+		if len(r.Account) != ids.Size {
 			return nil, invalid("role change account id of %d bytes", len(r.Account))
 		}
-		if !Role(r.Role).valid() {
+		if !policy.Role(r.Role).Valid() {
 			return nil, invalid("unknown role %d", r.Role)
 		}
-		id := identity.AccountID(r.Account)
+		id := ids.Account(r.Account)
 		if err := once(id); err != nil {
 			return nil, err
 		}
-		m.Roles = append(m.Roles, RoleChange{Account: id, Role: Role(r.Role)})
+		m.Roles = append(m.Roles, RoleChange{Account: id, Role: policy.Role(r.Role)})
 	}
 	return m, nil
 }
 
 func (aw attachmentWire) toAttachment() (Attachment, error) {
-	if len(aw.FileID) != IDSize {
+	if len(aw.FileID) != ids.Size {
 		return Attachment{}, invalid("file id of %d bytes", len(aw.FileID))
 	}
 	key, err := FileKeyFromBytes(aw.Key)
@@ -611,7 +592,7 @@ func (aw attachmentWire) toAttachment() (Attachment, error) {
 			return Attachment{}, invalid("media type with byte %#x", c)
 		}
 	}
-	return Attachment{FileID: FileID(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size}, nil
+	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size}, nil
 }
 
 // checkFileName refuses names that could leave the download folder when saved, so
@@ -705,13 +686,13 @@ func checkBody(body string, mayBeEmpty bool) error {
 	return nil
 }
 
-func messageIDOf(b []byte, what string) (MessageID, error) {
-	if len(b) != IDSize {
-		return MessageID{}, invalid("%s of %d bytes, want %d", what, len(b), IDSize)
+func messageIDOf(b []byte, what string) (ids.Message, error) {
+	if len(b) != ids.Size {
+		return ids.Message{}, invalid("%s of %d bytes, want %d", what, len(b), ids.Size)
 	}
-	id := MessageID(b)
+	id := ids.Message(b)
 	if id.IsZero() {
-		return MessageID{}, invalid("zero %s", what)
+		return ids.Message{}, invalid("zero %s", what)
 	}
 	return id, nil
 }

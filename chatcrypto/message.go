@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"crypto/hkdf"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // Labels of the message construction. Each is used for exactly one purpose.
@@ -47,8 +48,8 @@ const (
 type Sender struct {
 	dev     *identity.DeviceKey
 	cert    []byte
-	account identity.AccountID
-	device  identity.DeviceID
+	account ids.Account
+	device  ids.Device
 }
 
 // NewSender checks that cert is a valid certificate of dev and returns the sender
@@ -69,18 +70,18 @@ func NewSender(dev *identity.DeviceKey, cert []byte) (*Sender, error) {
 }
 
 // Account returns the id of the account the sender's certificate names.
-func (s *Sender) Account() identity.AccountID { return s.account }
+func (s *Sender) Account() ids.Account { return s.account }
 
 // Device returns the id of the sender's device.
-func (s *Sender) Device() identity.DeviceID { return s.device }
+func (s *Sender) Device() ids.Device { return s.device }
 
 // SealParams is what [Seal] needs: who sends, where, under which key, and what.
 type SealParams struct {
 	Sender    *Sender
-	ChatID    ChatID
+	ChatID    ids.Chat
 	Epoch     uint64
 	EpochKey  EpochKey
-	MessageID MessageID
+	MessageID ids.Message
 	Content   Content
 }
 
@@ -89,10 +90,10 @@ type SealParams struct {
 // are the key the reader holds for the epoch the header names ([ReadHeader]); Sender
 // is the sender's account key as pinned in the reader's contacts.
 type OpenParams struct {
-	ChatID    ChatID
+	ChatID    ids.Chat
 	Epoch     uint64
 	EpochKey  EpochKey
-	MessageID MessageID
+	MessageID ids.Message
 	Sender    identity.AccountPublicKey
 	// Certs, when set, saves verifying a certificate that verified before (see
 	// [CertCache]); nil verifies every certificate.
@@ -102,11 +103,11 @@ type OpenParams struct {
 // Header is the clear part of a sealed message. From [ReadHeader] it is only a claim;
 // in a [Plaintext] it has been authenticated.
 type Header struct {
-	ChatID        ChatID
+	ChatID        ids.Chat
 	Epoch         uint64
-	MessageID     MessageID
-	SenderAccount identity.AccountID
-	SenderDevice  identity.DeviceID
+	MessageID     ids.Message
+	SenderAccount ids.Account
+	SenderDevice  ids.Device
 }
 
 // Plaintext is an opened message. Everything in it is authenticated.
@@ -142,7 +143,7 @@ type sealedMessage struct {
 // messageKey derives the key of one message: HKDF-SHA256 with the epoch key as input
 // keying material and the message id as salt. A fresh key per message means a nonce
 // collision could only ever matter within one message.
-func messageKey(epochKey EpochKey, id MessageID) ([]byte, error) {
+func messageKey(epochKey EpochKey, id ids.Message) ([]byte, error) {
 	k, err := hkdf.Key(sha256.New, epochKey.k[:], id[:], messageKeyLabel, messageKeySize)
 	if err != nil {
 		return nil, fmt.Errorf("derive message key: %w", err)
@@ -153,7 +154,7 @@ func messageKey(epochKey EpochKey, id MessageID) ([]byte, error) {
 // associatedData binds the ciphertext to its header: the label, the version, then
 // the fixed-size chat id, epoch, message id, sender account id and sender device id.
 func associatedData(h Header) []byte {
-	b := make([]byte, 0, len(messageADLabel)+1+IDSize+8+IDSize+2*identity.IDSize)
+	b := make([]byte, 0, len(messageADLabel)+1+ids.Size+8+ids.Size+2*ids.Size)
 	b = append(b, messageADLabel...)
 	b = append(b, messageVersion)
 	b = append(b, h.ChatID[:]...)
@@ -262,10 +263,10 @@ func parseSealed(b []byte) (parsed, error) {
 		b    []byte
 		n    int
 	}{
-		{"chat id", mb.ChatID, IDSize},
-		{"message id", mb.MessageID, IDSize},
-		{"sender account id", mb.SenderAccount, identity.IDSize},
-		{"sender device id", mb.SenderDevice, identity.IDSize},
+		{"chat id", mb.ChatID, ids.Size},
+		{"message id", mb.MessageID, ids.Size},
+		{"sender account id", mb.SenderAccount, ids.Size},
+		{"sender device id", mb.SenderDevice, ids.Size},
 		{"nonce", mb.Nonce, nonceSize},
 		{"signature", sm.Sig, signatureSize},
 	} {
@@ -281,11 +282,11 @@ func parseSealed(b []byte) (parsed, error) {
 	}
 	return parsed{
 		header: Header{
-			ChatID:        ChatID(mb.ChatID),
+			ChatID:        ids.Chat(mb.ChatID),
 			Epoch:         mb.Epoch,
-			MessageID:     MessageID(mb.MessageID),
-			SenderAccount: identity.AccountID(mb.SenderAccount),
-			SenderDevice:  identity.DeviceID(mb.SenderDevice),
+			MessageID:     ids.Message(mb.MessageID),
+			SenderAccount: ids.Account(mb.SenderAccount),
+			SenderDevice:  ids.Device(mb.SenderDevice),
 		},
 		body:  sm.Body,
 		sig:   sm.Sig,

@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // warmCerts is how many genuine certificates warmCertCache puts in its cache.
@@ -20,7 +21,7 @@ func warmCertCache(t testing.TB, w *world) *CertCache {
 		s    *Sender
 		acct *identity.AccountKey
 	}{{w.aliceDev, w.alice}, {w.aliceDev2, w.alice}, {w.bobDev, w.bob}, {w.malloryDev, w.mallory}} {
-		id := MessageID(id16(0xa0 + byte(i)))
+		id := ids.Message(id16(0xa0 + byte(i)))
 		sealed, err := Seal(SealParams{Sender: d.s, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Content: textContent("warm")})
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +50,7 @@ func TestCertCacheOpensAsWithout(t *testing.T) {
 	w := newWorld(t)
 	c := NewCertCache(8)
 	for name, content := range validContents(t) {
-		id := MessageID(id16(0x30))
+		id := ids.Message(id16(0x30))
 		sealed := w.seal(t, id, content)
 		plain, err := Open(sealed, w.openParams(id))
 		if err != nil {
@@ -78,7 +79,7 @@ func TestCertCacheOpensAsWithout(t *testing.T) {
 func TestCertCacheNotTrustedForOtherChecks(t *testing.T) {
 	w := newWorld(t)
 	c := warmCertCache(t, w)
-	id := MessageID(id16(0x31))
+	id := ids.Message(id16(0x31))
 	sealed := w.seal(t, id, textContent("hello"))
 	tests := []struct {
 		name string
@@ -108,7 +109,7 @@ func TestCertCacheBounded(t *testing.T) {
 	for i := range 2 * size {
 		senders = append(senders, testSender(t, w.alice, byte(40+2*i)))
 	}
-	open := func(s *Sender, id MessageID) {
+	open := func(s *Sender, id ids.Message) {
 		t.Helper()
 		sealed, err := Seal(SealParams{Sender: s, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Content: textContent("x")})
 		if err != nil {
@@ -157,7 +158,7 @@ func TestCertCacheConcurrent(t *testing.T) {
 				s, acct = w.bobDev, w.bob
 			}
 			for i := range 20 {
-				id := MessageID(id16(byte(g*20 + i)))
+				id := ids.Message(id16(byte(g*20 + i)))
 				sealed, err := Seal(SealParams{Sender: s, ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Content: textContent("x")})
 				if err != nil {
 					t.Error(err)

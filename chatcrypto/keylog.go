@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // Labels of the key log construction.
@@ -34,14 +35,14 @@ const (
 
 // Envelope is one member's copy of an epoch key, made by [WrapEpochKey].
 type Envelope struct {
-	Recipient identity.AccountID
+	Recipient ids.Account
 	Wrapped   []byte
 }
 
 // KeyLogEntry is the key of one epoch of one chat wrapped to every member account,
 // before signing. Envelopes are in ascending order of Recipient, one per account.
 type KeyLogEntry struct {
-	ChatID    ChatID
+	ChatID    ids.Chat
 	Epoch     uint64
 	Envelopes []Envelope
 }
@@ -49,7 +50,7 @@ type KeyLogEntry struct {
 // NewKeyLogEntry wraps key to each of members for one chat and epoch. Rotating after
 // a member leaves means calling it with a fresh key ([NewEpochKey]), the next epoch
 // and the members who remain, then [SignKeyLogEntry].
-func NewKeyLogEntry(key EpochKey, chatID ChatID, epoch uint64, members []identity.AccountPublicKey) (KeyLogEntry, error) {
+func NewKeyLogEntry(key EpochKey, chatID ids.Chat, epoch uint64, members []identity.AccountPublicKey) (KeyLogEntry, error) {
 	if len(members) == 0 || len(members) > MaxKeyLogRecipients {
 		return KeyLogEntry{}, fmt.Errorf("new key log entry: %d members, want 1 to %d", len(members), MaxKeyLogRecipients)
 	}
@@ -88,21 +89,21 @@ func (e KeyLogEntry) check() error {
 // SignedEnvelope is one member's signed envelope: what the relay stores for that
 // member in the chat's key log and hands to that member's devices.
 type SignedEnvelope struct {
-	Recipient identity.AccountID
+	Recipient ids.Account
 	Signed    []byte
 }
 
 // SignedKeyLogEntry is a [KeyLogEntry] signed by a member device: the body of the
 // relay's PutEpoch request, one signed envelope per member.
 type SignedKeyLogEntry struct {
-	ChatID    ChatID
+	ChatID    ids.Chat
 	Epoch     uint64
 	Envelopes []SignedEnvelope
 }
 
 // Envelope returns the signed envelope for the account id, if there is one.
-func (e SignedKeyLogEntry) Envelope(id identity.AccountID) ([]byte, bool) {
-	i, found := slices.BinarySearchFunc(e.Envelopes, id, func(env SignedEnvelope, id identity.AccountID) int {
+func (e SignedKeyLogEntry) Envelope(id ids.Account) ([]byte, bool) {
+	i, found := slices.BinarySearchFunc(e.Envelopes, id, func(env SignedEnvelope, id ids.Account) int {
 		return bytes.Compare(env.Recipient[:], id[:])
 	})
 	if !found {
@@ -123,7 +124,7 @@ type keyLogSigned struct {
 	EnvelopeHash []byte
 }
 
-func keyLogSignedBytes(chatID ChatID, epoch uint64, recipient identity.AccountID, wrapped []byte) ([]byte, error) {
+func keyLogSignedBytes(chatID ids.Chat, epoch uint64, recipient ids.Account, wrapped []byte) ([]byte, error) {
 	h := sha256.New()
 	h.Write([]byte(keyLogEnvelopeLabel))
 	h.Write(wrapped)
@@ -186,7 +187,7 @@ func SignKeyLogEntry(e KeyLogEntry, s *Sender) (SignedKeyLogEntry, error) {
 // ([ErrBadSignature]: an envelope replayed from elsewhere fails here), and finally
 // unwraps the key ([ErrDecrypt]). The caller checks that the epoch is the one it
 // expects and that the signing device is not revoked.
-func VerifyKeyLogEntry(signed []byte, chatID ChatID, epoch uint64, me *identity.AccountKey, authorized []identity.AccountPublicKey) (EpochKey, identity.Certificate, error) {
+func VerifyKeyLogEntry(signed []byte, chatID ids.Chat, epoch uint64, me *identity.AccountKey, authorized []identity.AccountPublicKey) (EpochKey, identity.Certificate, error) {
 	if me == nil {
 		return EpochKey{}, identity.Certificate{}, errors.New("verify key log entry: no account key")
 	}

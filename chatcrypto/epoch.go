@@ -1,4 +1,4 @@
-package e2e
+package chatcrypto
 
 import (
 	"crypto/hpke"
@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"hush/identity"
+	"hush/ids"
 )
 
 // epochWrapLabel starts the HPKE info of every epoch key envelope, so an envelope
@@ -71,7 +72,7 @@ func (k EpochKey) Equal(o EpochKey) bool { return subtle.ConstantTimeCompare(k.k
 func (k EpochKey) IsZero() bool { return k.Equal(EpochKey{}) }
 
 // String hides the key, so that printing a struct that holds one leaks nothing.
-func (k EpochKey) String() string { return "e2e.EpochKey([REDACTED])" }
+func (k EpochKey) String() string { return "chatcrypto.EpochKey([REDACTED])" }
 
 // GoString hides the key from %#v as well.
 func (k EpochKey) GoString() string { return k.String() }
@@ -82,8 +83,8 @@ func (k EpochKey) LogValue() slog.Value { return slog.StringValue("[REDACTED]") 
 // wrapInfo is the HPKE info of an envelope: the label, then the fixed-size chat id,
 // epoch and recipient account id, so an envelope opens only for the chat, epoch and
 // recipient it was made for.
-func wrapInfo(chatID ChatID, epoch uint64, recipient identity.AccountID) []byte {
-	b := make([]byte, 0, len(epochWrapLabel)+IDSize+8+identity.IDSize)
+func wrapInfo(chatID ids.Chat, epoch uint64, recipient ids.Account) []byte {
+	b := make([]byte, 0, len(epochWrapLabel)+ids.Size+8+ids.Size)
 	b = append(b, epochWrapLabel...)
 	b = append(b, chatID[:]...)
 	b = binary.BigEndian.AppendUint64(b, epoch)
@@ -94,7 +95,7 @@ func wrapInfo(chatID ChatID, epoch uint64, recipient identity.AccountID) []byte 
 // of that account, including devices linked later, can open it with
 // [UnwrapEpochKey]. The envelope is not authenticated as coming from anyone (HPKE base
 // mode): authentication comes from [SignKeyLogEntry].
-func WrapEpochKey(key EpochKey, chatID ChatID, epoch uint64, to identity.AccountPublicKey) ([]byte, error) {
+func WrapEpochKey(key EpochKey, chatID ids.Chat, epoch uint64, to identity.AccountPublicKey) ([]byte, error) {
 	if key.IsZero() {
 		return nil, errors.New("wrap epoch key: zero key")
 	}
@@ -123,7 +124,7 @@ func WrapEpochKey(key EpochKey, chatID ChatID, epoch uint64, to identity.Account
 // UnwrapEpochKey opens an envelope made by [WrapEpochKey] for me. It fails with
 // [ErrMalformed] if env is not an envelope and with [ErrDecrypt] if it was made for
 // another account, chat or epoch, or was altered.
-func UnwrapEpochKey(env []byte, chatID ChatID, epoch uint64, me *identity.AccountKey) (EpochKey, error) {
+func UnwrapEpochKey(env []byte, chatID ids.Chat, epoch uint64, me *identity.AccountKey) (EpochKey, error) {
 	if me == nil {
 		return EpochKey{}, errors.New("unwrap epoch key: no account key")
 	}

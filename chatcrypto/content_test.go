@@ -1,15 +1,15 @@
-package e2e
+package chatcrypto
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hush/ids"
+	"hush/policy"
 	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
-
-	"hush/identity"
 )
 
 func testFileKey(b byte) FileKey {
@@ -35,11 +35,11 @@ func validContents(t testing.TB) map[string]Content {
 		"reaction add":    {Kind: KindReaction, Reaction: &Reaction{Target: id16(5), Emoji: "👍"}},
 		"reaction remove": {Kind: KindReaction, Reaction: &Reaction{Target: id16(5), Emoji: "👨‍👩‍👧‍👦", Remove: true}},
 		"membership": {Kind: KindMembership, Membership: &Membership{
-			Added:   []Member{{Account: testAccount(t, 30).Public(), Role: RoleMember}, {Account: testAccount(t, 32).Public(), Role: RoleAdmin}},
-			Removed: []identity.AccountID{testAccount(t, 34).ID()},
-			Roles:   []RoleChange{{Account: testAccount(t, 36).ID(), Role: RoleAdmin}},
+			Added:   []Member{{Account: testAccount(t, 30).Public(), Role: policy.RoleMember}, {Account: testAccount(t, 32).Public(), Role: policy.RoleAdmin}},
+			Removed: []ids.Account{testAccount(t, 34).ID()},
+			Roles:   []RoleChange{{Account: testAccount(t, 36).ID(), Role: policy.RoleAdmin}},
 		}},
-		"membership remove only":        {Kind: KindMembership, Membership: &Membership{Removed: []identity.AccountID{testAccount(t, 34).ID()}}},
+		"membership remove only":        {Kind: KindMembership, Membership: &Membership{Removed: []ids.Account{testAccount(t, 34).ID()}}},
 		"chat meta":                     {Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book club 📚"}},
 		"text with sender name":         {Kind: KindText, Text: &Text{Body: "hi Bob", SenderName: "Alice"}},
 		"text with unicode sender name": {Kind: KindText, Text: &Text{Body: "привет", ReplyTo: id16(6), SenderName: "Алиса 🌸 李"}},
@@ -113,7 +113,7 @@ func TestEncodeContentRejects(t *testing.T) {
 	}
 	bigChange := &Membership{}
 	for i := 0; i <= MaxMembershipChanges; i++ {
-		var id identity.AccountID
+		var id ids.Account
 		id[0], id[1] = byte(i), byte(i>>8)
 		id[15] = 1
 		bigChange.Removed = append(bigChange.Removed, id)
@@ -159,12 +159,12 @@ func TestEncodeContentRejects(t *testing.T) {
 		{"membership zero role", Content{Kind: KindMembership, Membership: &Membership{
 			Roles: []RoleChange{{Account: alice.ID()}}}}, ErrInvalidContent},
 		{"membership added and removed", Content{Kind: KindMembership, Membership: &Membership{
-			Added:   []Member{{Account: alice.Public(), Role: RoleMember}},
-			Removed: []identity.AccountID{alice.ID()}}}, ErrInvalidContent},
+			Added:   []Member{{Account: alice.Public(), Role: policy.RoleMember}},
+			Removed: []ids.Account{alice.ID()}}}, ErrInvalidContent},
 		{"membership zero account key", Content{Kind: KindMembership, Membership: &Membership{
-			Added: []Member{{Role: RoleMember}}}}, ErrInvalidContent},
+			Added: []Member{{Role: policy.RoleMember}}}}, ErrInvalidContent},
 		{"membership zero account id", Content{Kind: KindMembership, Membership: &Membership{
-			Removed: []identity.AccountID{{}}}}, ErrInvalidContent},
+			Removed: []ids.Account{{}}}}, ErrInvalidContent},
 		{"chat meta without payload", Content{Kind: KindChatMeta}, ErrInvalidContent},
 		{"chat meta with a text payload", Content{Kind: KindChatMeta, Text: &Text{Body: "x"}}, ErrInvalidContent},
 		{"chat meta and text payloads", Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "x"}, Text: &Text{Body: "x"}}, ErrInvalidContent},
@@ -220,7 +220,7 @@ func TestContentLimitsExactly(t *testing.T) {
 	big := &Membership{}
 	for i := 0; i < MaxMembershipChanges; i++ {
 		a := testAccount(t, byte(i)).Public()
-		big.Added = append(big.Added, Member{Account: a, Role: RoleAdmin})
+		big.Added = append(big.Added, Member{Account: a, Role: policy.RoleAdmin})
 	}
 	ok = append(ok, Content{Kind: KindMembership, Membership: big})
 	for i, c := range ok {
