@@ -20,9 +20,9 @@ import (
 
 	"hush/app"
 	"hush/browsermode"
+	"hush/chat"
 	"hush/datadir"
 	"hush/relay"
-	"hush/sync/relayclient"
 )
 
 // version is the product version; the commit comes from the Go build info.
@@ -113,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *relayURL != "" {
-		if _, err := relayclient.ParseURL(*relayURL); err != nil {
+		if _, err := chat.CheckRelayURL(*relayURL); err != nil {
 			fmt.Fprintf(stderr, "hush: --relay: %v\n", err)
 			return 2
 		}

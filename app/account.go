@@ -14,11 +14,17 @@ import (
 	"hush/vault"
 )
 
-// Reasons given with [EventVaultLocked].
+// LockReason says why the vault locked.
+type LockReason string
+
+// Reasons given with [VaultLocked].
 const (
-	LockReasonManual = "manual"
-	LockReasonIdle   = "idle"
+	LockReasonManual LockReason = "manual"
+	LockReasonIdle   LockReason = "idle"
 )
+
+// Values lists every reason, for the generated UI contract.
+func (LockReason) Values() []string { return []string{string(LockReasonManual), string(LockReasonIdle)} }
 
 // Back-off after wrong passphrases: the first freeAttempts failures cost nothing
 // beyond the key derivation itself; after that each failure doubles the wait, up
@@ -31,7 +37,7 @@ const (
 
 // Status is what the UI needs to choose its first screen.
 type Status struct {
-	State               string `json:"state"`
+	State               VaultState `json:"state"`
 	RetryAfterMs        int64  `json:"retryAfterMs"`
 	MinPassphraseLength int    `json:"minPassphraseLength"`
 }
@@ -42,11 +48,6 @@ type Profile struct {
 	AccountFingerprint string `json:"accountFingerprint"`
 	DeviceID           string `json:"deviceId"`
 	DeviceName         string `json:"deviceName"`
-}
-
-// LockedEvent is the payload of [EventVaultLocked].
-type LockedEvent struct {
-	Reason string `json:"reason"`
 }
 
 // AccountService creates the account, unlocks and locks the vault.

@@ -23,18 +23,20 @@ import (
 	"hush/vault"
 )
 
+// VaultState is the vault's lock state, which decides the UI's first screen.
+type VaultState string
+
 // Lock states reported by [AccountService.Status].
 const (
-	StateNew      = "new"      // no vault yet: show the welcome screen
-	StateLocked   = "locked"   // a vault exists: show the unlock screen
-	StateUnlocked = "unlocked" // keys are in memory
+	StateNew      VaultState = "new"      // no vault yet: show the welcome screen
+	StateLocked   VaultState = "locked"   // a vault exists: show the unlock screen
+	StateUnlocked VaultState = "unlocked" // keys are in memory
 )
 
-// Event names emitted to the UI.
-const (
-	EventVaultLocked     = "vault:locked"
-	EventSettingsChanged = "settings:changed"
-)
+// Values lists every state, for the generated UI contract.
+func (VaultState) Values() []string {
+	return []string{string(StateNew), string(StateLocked), string(StateUnlocked)}
+}
 
 // MinPassphraseLength is the shortest passphrase accepted, in characters. The UI adds
 // a strength estimate on top; length is the floor Go enforces.
@@ -58,7 +60,7 @@ var (
 )
 
 // Emitter delivers events to the UI: the Wails runtime in the desktop window, the
-// WebSocket hub in browser mode.
+// WebSocket hub in browser mode. name is the event's [Event.EventName].
 type Emitter interface {
 	Emit(name string, data any)
 }
@@ -132,12 +134,12 @@ func (c *Core) SetEmitter(e Emitter) {
 	c.emitter = e
 }
 
-func (c *Core) emit(name string, data any) {
+func (c *Core) emit(ev Event) {
 	c.emitMu.Lock()
 	e := c.emitter
 	c.emitMu.Unlock()
 	if e != nil {
-		e.Emit(name, data)
+		e.Emit(ev.EventName(), ev)
 	}
 }
 
@@ -188,13 +190,13 @@ func (c *Core) lockLocked() bool {
 }
 
 // lock locks on behalf of reason and tells the UI.
-func (c *Core) lock(reason string) {
+func (c *Core) lock(reason LockReason) {
 	c.mu.Lock()
 	locked := c.lockLocked()
 	c.mu.Unlock()
 	if locked {
-		c.log.Info("vault locked", "reason", reason)
-		c.emit(EventVaultLocked, LockedEvent{Reason: reason})
+		c.log.Info("vault locked", "reason", string(reason))
+		c.emit(VaultLocked{Reason: reason})
 	}
 }
 

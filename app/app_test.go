@@ -21,8 +21,8 @@ type recorder struct {
 func (r *recorder) Emit(name string, data any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := data.(LockedEvent); ok {
-		name += ":" + e.Reason
+	if e, ok := data.(VaultLocked); ok {
+		name += ":" + string(e.Reason)
 	}
 	r.events = append(r.events, name)
 }
@@ -88,19 +88,19 @@ func (f *fixture) state(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.State
+	return string(st.State)
 }
 
 func TestCreateLockUnlock(t *testing.T) {
 	f := newFixture(t)
-	if got := f.state(t); got != StateNew {
+	if got := f.state(t); got != string(StateNew) {
 		t.Fatalf("fresh state = %q", got)
 	}
 	p := f.create(t)
 	if p.DisplayName != "Alice" || p.AccountFingerprint == "" || len(p.DeviceID) != 32 {
 		t.Fatalf("profile = %+v", p)
 	}
-	if got := f.state(t); got != StateUnlocked {
+	if got := f.state(t); got != string(StateUnlocked) {
 		t.Fatalf("after create: %q", got)
 	}
 	if _, err := f.account.Create("Alice", pass); !errors.Is(err, ErrAlreadyExists) {
@@ -109,7 +109,7 @@ func TestCreateLockUnlock(t *testing.T) {
 	if err := f.account.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.state(t); got != StateLocked {
+	if got := f.state(t); got != string(StateLocked) {
 		t.Fatalf("after lock: %q", got)
 	}
 	if _, err := f.settings.Get(); !errors.Is(err, ErrLocked) {
@@ -146,7 +146,7 @@ func TestCreateValidation(t *testing.T) {
 			if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want invalid input mentioning %q", err, tt.want)
 			}
-			if got := f.state(t); got != StateNew {
+			if got := f.state(t); got != string(StateNew) {
 				t.Fatalf("a failed create left state %q", got)
 			}
 		})
@@ -201,11 +201,11 @@ func TestAutoLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(4 * time.Minute) // 8 minutes since unlock, 4 since activity
-	if got := f.state(t); got != StateUnlocked {
+	if got := f.state(t); got != string(StateUnlocked) {
 		t.Fatalf("locked despite activity: %q", got)
 	}
 	f.clock.Advance(time.Minute + time.Second)
-	if got := f.state(t); got != StateLocked {
+	if got := f.state(t); got != string(StateLocked) {
 		t.Fatalf("not locked after idling: %q", got)
 	}
 	ev := f.events.list()
@@ -216,7 +216,7 @@ func TestAutoLock(t *testing.T) {
 	f.account.Unlock(pass)
 	f.settings.SetAutoLock(0)
 	f.clock.Advance(1000 * time.Hour)
-	if got := f.state(t); got != StateUnlocked {
+	if got := f.state(t); got != string(StateUnlocked) {
 		t.Fatalf("auto-lock 'never' locked: %q", got)
 	}
 	if _, err := f.settings.SetAutoLock(7); !errors.Is(err, ErrInvalidInput) {

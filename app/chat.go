@@ -3,23 +3,52 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"hush/chat"
 	"hush/ids"
+	"hush/policy"
 	"hush/vault"
 )
 
 // errNoMessaging reports that the messaging engine could not start in this session.
 var errNoMessaging = errors.New("Messaging is not available: the chat engine did not start. Lock and unlock to try again.")
 
-// coreEmitter hands the engine's events to whatever emitter the Core has now.
-type coreEmitter struct{ c *Core }
+// observer turns the engine's news into the UI's events, worded here. It runs on
+// the engine's goroutines, which Core.mu may be waiting for (a lock closes the
+// engine), so it never takes Core.mu: it reaches the engine through its own
+// pointer, set before the engine starts.
+type observer struct {
+	c *Core
+	e *chat.Engine
+}
 
-func (e coreEmitter) Emit(name string, data any) {
-	if m, ok := data.(chat.Message); ok && name == chat.EventMessageNew {
-		e.c.maybeNotify(m)
+func (o *observer) ConnectionChanged(conn chat.Connection) {
+	o.c.emit(ConnectionChanged(o.c.connectionView(conn)))
+}
+
+func (o *observer) ChatUpdated(ch chat.Chat) { o.c.emit(ChatUpdated(chatView(ch))) }
+
+func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.String()}) }
+
+func (o *observer) MessageNew(m chat.Message) {
+	v := messageView(m)
+	o.c.emit(MessageNew(v))
+	if !m.Outgoing {
+		o.c.maybeNotify(o.e, m.Chat, v)
 	}
-	e.c.emit(name, data)
+}
+
+func (o *observer) MessageStatus(s chat.StatusChange) {
+	o.c.emit(MessageStatusChanged{ChatID: s.Chat.String(), MessageID: s.Message.String(), Status: MessageStatus(s.Status.String()), Seq: s.Seq})
+}
+
+func (o *observer) Typing(t chat.Typing) {
+	o.c.emit(TypingStarted{ChatID: t.Chat.String(), AccountID: t.Account.String(), Name: nameOr(t.Name, t.Account)})
+}
+
+func (o *observer) Warning(w chat.Warning) {
+	o.c.emit(Warning{ChatID: idText(w.Chat), Text: warningText(w)})
 }
 
 // startEngineLocked starts the chat engine of a freshly unlocked session. A failure
@@ -39,6 +68,7 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		c.log.Error("chat engine: read device certificate", "err", err)
 		return
 	}
+	obs := &observer{c: c}
 	e, err := chat.New(ctx, chat.Config{
 		Vault:       s.vault,
 		Account:     s.account,
@@ -46,11 +76,12 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		Certificate: cert,
 		DisplayName: s.profile.DisplayName,
 		RelayURL:    c.relayURL(ctx, s.vault),
-		Emitter:     coreEmitter{c},
+		Observer:    obs,
 		Clock:       c.clk,
 		Logger:      c.log.With("component", "chat"),
 	})
 	if err == nil {
+		obs.e = e
 		err = e.Start()
 	}
 	if err != nil {
@@ -99,12 +130,17 @@ func (c *Core) withEngine(fn func(ctx context.Context, e *chat.Engine) error) er
 	return messagingError(fn(ctx, e))
 }
 
-// engineResult is withEngine for calls that return a value.
-func engineResult[T any](c *Core, fn func(ctx context.Context, e *chat.Engine) (T, error)) (T, error) {
-	var out T
-	err := c.withEngine(func(ctx context.Context, e *chat.Engine) (err error) {
-		out, err = fn(ctx, e)
-		return err
+// engineView is withEngine for calls that return a value, which view turns into
+// what the UI receives.
+func engineView[D, V any](c *Core, view func(D) V, fn func(ctx context.Context, e *chat.Engine) (D, error)) (V, error) {
+	var out V
+	err := c.withEngine(func(ctx context.Context, e *chat.Engine) error {
+		d, err := fn(ctx, e)
+		if err != nil {
+			return err
+		}
+		out = view(d)
+		return nil
 	})
 	return out, err
 }
@@ -115,7 +151,7 @@ type ChatService struct{ c *Core }
 
 // List returns the chat list: pinned chats first, then by latest activity.
 func (s *ChatService) List() ([]ChatSummary, error) {
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]ChatSummary, error) {
+	return engineView(s.c, chatsView, func(ctx context.Context, e *chat.Engine) ([]chat.Chat, error) {
 		return e.List(ctx)
 	})
 }
@@ -126,7 +162,7 @@ func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.OpenDirect(ctx, id)
 	})
 }
@@ -137,7 +173,7 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.CreateGroup(ctx, title, ids)
 	})
 }
@@ -148,7 +184,7 @@ func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatS
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.CreateChannel(ctx, title, ids)
 	})
 }
@@ -159,7 +195,7 @@ func (s *ChatService) Members(chatID string) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+	return engineView(s.c, membersView, func(ctx context.Context, e *chat.Engine) ([]chat.Member, error) {
 		return e.Members(ctx, id)
 	})
 }
@@ -174,7 +210,7 @@ func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, 
 	if err != nil {
 		return nil, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+	return engineView(s.c, membersView, func(ctx context.Context, e *chat.Engine) ([]chat.Member, error) {
 		return e.AddMembers(ctx, id, ids)
 	})
 }
@@ -189,13 +225,13 @@ func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
+	return engineView(s.c, membersView, func(ctx context.Context, e *chat.Engine) ([]chat.Member, error) {
 		return e.RemoveMember(ctx, id, acct)
 	})
 }
 
 // SetRole changes a member's role: "admin" or "member" (there is one owner).
-func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) {
+func (s *ChatService) SetRole(chatID, accountID string, role Role) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return nil, err
@@ -204,8 +240,12 @@ func (s *ChatService) SetRole(chatID, accountID, role string) ([]Member, error) 
 	if err != nil {
 		return nil, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Member, error) {
-		return e.SetRole(ctx, id, acct, role)
+	return engineView(s.c, membersView, func(ctx context.Context, e *chat.Engine) ([]chat.Member, error) {
+		r, ok := policy.ParseRole(string(role))
+		if !ok {
+			return nil, invalid(fmt.Sprintf("Unknown role %q.", role))
+		}
+		return e.SetRole(ctx, id, acct, r)
 	})
 }
 
@@ -225,7 +265,7 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 	if err != nil {
 		return MessagePage{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (MessagePage, error) {
+	return engineView(s.c, messagePageView, func(ctx context.Context, e *chat.Engine) (chat.MessagePage, error) {
 		return e.Messages(ctx, id, before, limit)
 	})
 }
@@ -245,7 +285,7 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 		}
 		reply = &r
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Message, error) {
+	return engineView(s.c, messageView, func(ctx context.Context, e *chat.Engine) (chat.Message, error) {
 		return e.Send(ctx, id, body, reply)
 	})
 }
@@ -274,7 +314,7 @@ func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error)
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (ChatSummary, error) {
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.SetPinned(ctx, id, pinned)
 	})
 }
@@ -285,21 +325,21 @@ type ContactService struct{ c *Core }
 
 // RegisterHandle claims @handle for this account at the relay.
 func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Connection, error) {
+	return engineView(s.c, s.c.connectionView, func(ctx context.Context, e *chat.Engine) (chat.Connection, error) {
 		return e.RegisterHandle(ctx, handle)
 	})
 }
 
 // Add looks a handle up and pins the account's keys on first use.
 func (s *ContactService) Add(handle string) (Contact, error) {
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Contact, error) {
+	return engineView(s.c, contactView, func(ctx context.Context, e *chat.Engine) (chat.Contact, error) {
 		return e.AddContact(ctx, handle)
 	})
 }
 
 // List returns every contact.
 func (s *ContactService) List() ([]Contact, error) {
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) ([]Contact, error) {
+	return engineView(s.c, contactsView, func(ctx context.Context, e *chat.Engine) ([]chat.Contact, error) {
 		return e.Contacts(ctx)
 	})
 }
@@ -310,7 +350,7 @@ func (s *ContactService) SafetyNumber(accountID string) (SafetyNumber, error) {
 	if err != nil {
 		return SafetyNumber{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (SafetyNumber, error) {
+	return engineView(s.c, safetyNumberView, func(ctx context.Context, e *chat.Engine) (chat.SafetyNumber, error) {
 		return e.SafetyNumber(ctx, id)
 	})
 }
@@ -321,7 +361,7 @@ func (s *ContactService) MarkVerified(accountID string, verified bool) (Contact,
 	if err != nil {
 		return Contact{}, err
 	}
-	return engineResult(s.c, func(ctx context.Context, e *chat.Engine) (Contact, error) {
+	return engineView(s.c, contactView, func(ctx context.Context, e *chat.Engine) (chat.Contact, error) {
 		return e.MarkVerified(ctx, id, verified)
 	})
 }

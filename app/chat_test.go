@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"hush/chat"
 	"hush/relay"
 	"hush/relay/relaytest"
 )
@@ -97,7 +96,7 @@ func (p *person) online(t *testing.T) {
 	t.Helper()
 	eventually(t, "online", func() bool {
 		c, err := p.conn.Status()
-		return err == nil && c.State == chat.StateOnline
+		return err == nil && c.State == ConnectionOnline
 	})
 }
 
@@ -160,11 +159,11 @@ func TestMessagingThroughServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != chat.StatusPending || !m.Outgoing || m.SenderName != "Alice" {
+	if m.Status != "pending" || !m.Outgoing || m.SenderName != "Alice" {
 		t.Errorf("sent = %+v", m)
 	}
 	eventually(t, "Bob's message:new", func() bool {
-		return bob.events.count(chat.EventMessageNew, func(d any) bool { return d.(chat.Message).Body == "hello from the app" }) == 1
+		return bob.events.count("message:new", func(d any) bool { return d.(MessageNew).Body == "hello from the app" }) == 1
 	})
 	list, err := bob.chats.List()
 	if err != nil || len(list) != 1 || list[0].ID != summary.ID || list[0].Unread != 1 || list[0].Title != "Alice" {
@@ -184,9 +183,9 @@ func TestMessagingThroughServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "Alice sees her message read", func() bool {
-		return alice.events.count(chat.EventMessageStatus, func(d any) bool {
-			s := d.(chat.StatusEvent)
-			return s.MessageID == m.ID && s.Status == chat.StatusRead
+		return alice.events.count("message:status", func(d any) bool {
+			s := d.(MessageStatusChanged)
+			return s.MessageID == m.ID && s.Status == "read"
 		}) > 0
 	})
 	pinned, err := alice.chats.SetPinned(summary.ID, true)
@@ -363,6 +362,6 @@ func TestSetRelay(t *testing.T) {
 	r2.Stop()
 	eventually(t, "offline with a reason", func() bool {
 		c, _ := alice.conn.Status()
-		return c.State == chat.StateOffline && c.Error != ""
+		return c.State == ConnectionOffline && c.Error != ""
 	})
 }

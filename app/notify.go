@@ -1,24 +1,33 @@
 package app
 
 import (
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"hush/chat"
+	"hush/ids"
+	"hush/policy"
 )
 
 // Notifier shows a native desktop notification. The desktop shell provides one;
-// browser mode has none, and its page uses the browser's own notifications.
+// browser mode has none: there the page shows the [Notify] event with the browser's
+// notifications instead.
 type Notifier interface {
 	Notify(n Notification)
 }
 
-// Notification is what a native notification shows. Body is empty unless the user
-// chose to see message text in notifications.
+// Notification is what a notification shows: the chat's title, and under it the
+// sender's name — or, if the user chose previews, the message text (prefixed with
+// the sender in groups and channels).
 type Notification struct {
 	ChatID string `json:"chatId"`
 	Title  string `json:"title"`
 	Body   string `json:"body"`
 }
+
+// notificationTextMax caps the message text a notification shows, in characters.
+const notificationTextMax = 200
 
 // notifyState is read on the engine's event path, which must not take Core.mu (an
 // engine call made under Core.mu may emit), so it lives in atomics.
@@ -43,21 +52,62 @@ func (c *Core) applyNotifyPrefs(p preferences) {
 	c.notify.preview.Store(p.NotificationPreview)
 }
 
-// maybeNotify raises a native notification for an incoming message while the
-// window is not focused.
-func (c *Core) maybeNotify(m chat.Message) {
-	np := c.notify.notifier.Load()
-	if np == nil || m.Outgoing || c.notify.focused.Load() || !c.notify.enabled.Load() {
+// maybeNotify tells the user of an incoming message while the window is not in
+// view: natively where the shell can, and always as a [Notify] event, which the page
+// shows in browser mode. e is the engine that received the message; it names the
+// chat.
+func (c *Core) maybeNotify(e *chat.Engine, chatID ids.Chat, m Message) {
+	if c.notify.focused.Load() || !c.notify.enabled.Load() {
 		return
 	}
+	ctx, cancel := defaultContext()
+	defer cancel()
+	var summary chat.Chat
+	if e != nil {
+		if s, err := e.Summary(ctx, chatID); err == nil {
+			summary = s
+		}
+	}
+	n := notificationFor(summary, m, c.notify.preview.Load())
+	if np := c.notify.notifier.Load(); np != nil {
+		(*np).Notify(n)
+	}
+	c.emit(Notify(n))
+}
+
+// notificationFor words the notification of message m in chat s (zero if the chat
+// could not be read).
+func notificationFor(s chat.Chat, m Message, preview bool) Notification {
 	n := Notification{ChatID: m.ChatID, Title: m.SenderName}
+	if !s.ID.IsZero() {
+		n.Title = chatTitle(s)
+	}
 	if n.Title == "" {
-		n.Title = "New message"
+		n.Title = "Hush"
 	}
-	if c.notify.preview.Load() {
-		n.Body = m.Body
+	if !preview {
+		n.Body = m.SenderName
+		if n.Body == "" {
+			n.Body = "New message"
+		}
+		return n
 	}
-	(*np).Notify(n)
+	text := truncate(strings.Join(strings.Fields(m.Body), " "), notificationTextMax)
+	if s.Kind == policy.KindDirect || m.SenderName == "" {
+		n.Body = text
+	} else {
+		n.Body = m.SenderName + ": " + text
+	}
+	return n
+}
+
+// truncate cuts s to at most max characters, with an ellipsis when it cut.
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:max-1]), " ") + "…"
 }
 
 // WindowService receives what the window knows and Go cannot see by itself.

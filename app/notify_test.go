@@ -1,11 +1,13 @@
 package app
 
 import (
+	"hush/chat"
+	"hush/ids"
+	"hush/policy"
+	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"hush/chat"
 )
 
 // notes is a Notifier that keeps what it was asked to show.
@@ -59,7 +61,7 @@ func TestNotifications(t *testing.T) {
 		wantBody string
 	}{
 		{"focused window: none", func() { window.SetFocused(true) }, "one", false, ""},
-		{"unfocused: sender only", func() { window.SetFocused(false) }, "two", true, ""},
+		{"unfocused: sender only", func() { window.SetFocused(false) }, "two", true, "Alice"},
 		{"preview chosen: with text", func() { settings.SetNotifications(true, true) }, "three", true, "three"},
 		{"turned off: none", func() { settings.SetNotifications(false, true) }, "four", false, ""},
 	}
@@ -71,7 +73,7 @@ func TestNotifications(t *testing.T) {
 		}
 		// The notification is decided before the event reaches the UI.
 		eventually(t, "Bob receives "+st.text, func() bool {
-			return bob.events.count(chat.EventMessageNew, func(d any) bool { return d.(chat.Message).Body == st.text }) == 1
+			return bob.events.count("message:new", func(d any) bool { return d.(MessageNew).Body == st.text }) == 1
 		})
 		n := got.all()[before:]
 		if (len(n) == 1) != st.want || len(n) > 1 {
@@ -79,6 +81,12 @@ func TestNotifications(t *testing.T) {
 		}
 		if st.want && (n[0].Title != "Alice" || n[0].Body != st.wantBody || n[0].ChatID != chatSummary.ID) {
 			t.Fatalf("%s: notification %+v", st.name, n[0])
+		}
+		// The same notification reaches the page as an event, for browser mode.
+		if st.want {
+			if events := bob.events.count("notify", func(d any) bool { return Notification(d.(Notify)) == n[0] }); events != 1 {
+				t.Fatalf("%s: %d notify events for %+v", st.name, events, n[0])
+			}
 		}
 	}
 	// Alice's own messages never notify her.
@@ -89,5 +97,37 @@ func TestNotifications(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if len(mine.all()) != 0 {
 		t.Fatalf("own message notified: %+v", mine.all())
+	}
+}
+
+func TestNotificationWording(t *testing.T) {
+	group := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindGroup, Title: "Book club"}
+	direct := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindDirect, Title: "Bob", Peer: ids.New[ids.Account]()}
+	untitled := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindGroup}
+	msg := func(sender, body string) Message { return Message{ChatID: "c", SenderName: sender, Body: body} }
+	long := strings.Repeat("word ", 100)
+	for _, c := range []struct {
+		name    string
+		chat    chat.Chat
+		m       Message
+		preview bool
+		title   string
+		body    string
+	}{
+		{"direct, sender only", direct, msg("Bob", "secret"), false, "Bob", "Bob"},
+		{"direct, preview", direct, msg("Bob", "see   you\nsoon"), true, "Bob", "see you soon"},
+		{"group, preview names the sender", group, msg("Carol", "hi all"), true, "Book club", "Carol: hi all"},
+		{"group, sender only", group, msg("Carol", "hi all"), false, "Book club", "Carol"},
+		{"untitled group", untitled, msg("Carol", "x"), false, "Untitled group", "Carol"},
+		{"chat unreadable: the sender names it", chat.Chat{}, msg("Dan", "x"), false, "Dan", "Dan"},
+		{"nothing known", chat.Chat{}, msg("", "x"), false, "Hush", "New message"},
+		{"long text is cut", direct, msg("Bob", long), true, "Bob", strings.TrimSpace(long[:199]) + "…"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := notificationFor(c.chat, c.m, c.preview)
+			if n.Title != c.title || n.Body != c.body || n.ChatID != "c" {
+				t.Errorf("notification = %+v, want title %q body %q", n, c.title, c.body)
+			}
+		})
 	}
 }

@@ -9,12 +9,20 @@ import (
 	"hush/vault"
 )
 
+// Theme is the colour scheme the UI uses.
+type Theme string
+
 // Themes the UI offers.
 const (
-	ThemeSystem = "system"
-	ThemeDark   = "dark"
-	ThemeLight  = "light"
+	ThemeSystem Theme = "system"
+	ThemeDark   Theme = "dark"
+	ThemeLight  Theme = "light"
 )
+
+// Values lists every theme, for the generated UI contract.
+func (Theme) Values() []string {
+	return []string{string(ThemeSystem), string(ThemeDark), string(ThemeLight)}
+}
 
 // AutoLockChoices are the auto-lock delays offered, in minutes; 0 means never.
 var autoLockChoices = []int{0, 1, 5, 15, 30, 60, 240}
@@ -27,8 +35,8 @@ const preferencesKey = "preferences"
 
 // preferences are the user's choices stored (sealed) in the vault.
 type preferences struct {
-	Theme           string `json:"theme"`
-	AutoLockMinutes int    `json:"autoLockMinutes"`
+	Theme           Theme `json:"theme"`
+	AutoLockMinutes int   `json:"autoLockMinutes"`
 	// Notifications: a native notification for each message that arrives while
 	// the window is unfocused, naming the sender; NotificationPreview adds the
 	// text, which is off by default because notifications outlive the lock.
@@ -65,7 +73,7 @@ func getPreferences(tx *vault.Tx) (preferences, error) {
 
 // Settings is everything the settings screen shows.
 type Settings struct {
-	Theme               string `json:"theme"`
+	Theme               Theme  `json:"theme"`
 	AutoLockMinutes     int    `json:"autoLockMinutes"`
 	Notifications       bool   `json:"notifications"`
 	NotificationPreview bool   `json:"notificationPreview"`
@@ -108,7 +116,7 @@ func (s *SettingsService) Get() (Settings, error) {
 }
 
 // SetTheme chooses system, dark or light.
-func (s *SettingsService) SetTheme(theme string) (Settings, error) {
+func (s *SettingsService) SetTheme(theme Theme) (Settings, error) {
 	if theme != ThemeSystem && theme != ThemeDark && theme != ThemeLight {
 		return Settings{}, invalid(fmt.Sprintf("Unknown theme %q.", theme))
 	}
@@ -146,7 +154,7 @@ func (s *SettingsService) update(change func(*preferences)) (Settings, error) {
 		return nil
 	})
 	if err == nil {
-		s.c.emit(EventSettingsChanged, out)
+		s.c.emit(SettingsChanged(out))
 	}
 	return out, err
 }
@@ -176,7 +184,7 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 		return nil
 	})
 	if err == nil {
-		s.c.emit(EventSettingsChanged, out)
+		s.c.emit(SettingsChanged(out))
 	}
 	return out, err
 }

@@ -13,25 +13,28 @@ import (
 	"hush/vault"
 )
 
-// arrivals is an Emitter that notes when each message:new was emitted, which is
+// arrivals is an Observer that notes when each MessageNew was called, which is
 // right after the recipient's vault transaction committed.
 type arrivals struct {
+	nopObserver
 	mu    sync.Mutex
-	at    map[string]time.Time // message:new
-	acked map[string]time.Time // message:status "sent"
+	at    map[ids.Message]time.Time // MessageNew
+	acked map[ids.Message]time.Time // MessageStatus "sent"
 }
 
-func (a *arrivals) Emit(name string, data any) {
+func (a *arrivals) MessageNew(m Message) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch name {
-	case EventMessageNew:
-		a.at[data.(Message).ID] = now
-	case EventMessageStatus:
-		if st := data.(StatusEvent); st.Status == StatusSent && a.acked != nil {
-			a.acked[st.MessageID] = now
-		}
+	a.at[m.ID] = now
+}
+
+func (a *arrivals) MessageStatus(st StatusChange) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st.Status == policy.StatusSent && a.acked != nil {
+		a.acked[st.Message] = now
 	}
 }
 
@@ -62,11 +65,11 @@ func BenchmarkFullPath(b *testing.B) {
 	alice.register(b, "alice")
 	bob.register(b, "bob")
 	chatID := direct(b, alice, bob, "bob")
-	arr := &arrivals{at: map[string]time.Time{}}
+	arr := &arrivals{at: map[ids.Message]time.Time{}}
 	bob.stop()
 	bob.startWith(b, arr)
 	bob.online(b)
-	sender := &arrivals{at: map[string]time.Time{}, acked: map[string]time.Time{}}
+	sender := &arrivals{at: map[ids.Message]time.Time{}, acked: map[ids.Message]time.Time{}}
 	alice.stop()
 	alice.startWith(b, sender)
 	alice.online(b)
@@ -75,7 +78,7 @@ func BenchmarkFullPath(b *testing.B) {
 	var elapsed, cpu time.Duration
 	b.ResetTimer()
 	for range b.N {
-		sent := make(map[string]time.Time, benchMessages)
+		sent := make(map[ids.Message]time.Time, benchMessages)
 		cpu0 := processCPU()
 		start := time.Now()
 		next := start
@@ -219,7 +222,7 @@ func BenchmarkSendOffline(b *testing.B) {
 	bob.register(b, "bob")
 	chatID := direct(b, alice, bob, "bob")
 	r.Stop()
-	waitFor(b, 1e10, "offline", func() bool { return alice.engine.Connection().State != StateOnline })
+	waitFor(b, 1e10, "offline", func() bool { return alice.engine.Connection().State != LinkOnline })
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -45,80 +45,28 @@ func directChatID(a, b ids.Account) ids.Chat {
 	return id
 }
 
-func vaultKind(k policy.ChatKind) (policy.ChatKind, bool) {
-	switch k {
-	case policy.KindDirect:
-		return policy.KindDirect, true
-	case policy.KindGroup:
-		return policy.KindGroup, true
-	case policy.KindChannel:
-		return policy.KindChannel, true
-	}
-	return 0, false
-}
-
-func kindName(k policy.ChatKind) string {
-	switch k {
-	case policy.KindDirect:
-		return KindDirect
-	case policy.KindChannel:
-		return KindChannel
-	}
-	return KindGroup
-}
-
-func vaultRole(r policy.Role) policy.Role {
-	switch r {
-	case policy.RoleOwner:
-		return policy.RoleOwner
-	case policy.RoleAdmin:
-		return policy.RoleAdmin
-	}
-	return policy.RoleMember
-}
-
-func roleName(r policy.Role) string {
-	switch r {
-	case policy.RoleOwner:
-		return RoleOwner
-	case policy.RoleAdmin:
-		return RoleAdmin
-	case policy.RoleMember:
-		return RoleMember
-	}
-	return ""
-}
-
-// canPost reports whether role may send in a chat of kind.
-func canPost(kind policy.ChatKind, role policy.Role) bool {
-	if role == 0 {
-		return false
-	}
-	return kind != policy.KindChannel || role == policy.RoleOwner || role == policy.RoleAdmin
-}
-
 // statusOf derives a message's state: own relayed messages are delivered or read
 // once another member's position passed them.
-func statusOf(m vault.Message, meta chatMeta, me ids.Account) string {
+func statusOf(m vault.Message, meta chatMeta, me ids.Account) policy.Status {
 	switch {
 	case m.Status == policy.StatusFailed:
-		return StatusFailed
+		return policy.StatusFailed
 	case m.Seq == 0:
-		return StatusPending
+		return policy.StatusPending
 	case m.SenderAccount != me:
 		if uint64(m.Seq) <= meta.MyRead {
-			return StatusRead
+			return policy.StatusRead
 		}
-		return StatusDelivered
+		return policy.StatusDelivered
 	case uint64(m.Seq) <= meta.PeerRead:
-		return StatusRead
+		return policy.StatusRead
 	case uint64(m.Seq) <= meta.PeerDelivered:
-		return StatusDelivered
+		return policy.StatusDelivered
 	}
-	return StatusSent
+	return policy.StatusSent
 }
 
-// nameOf returns how the UI names an account.
+// nameOf returns an account's display name, "" when unknown.
 func (e *Engine) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
 	if id == e.meID {
 		return e.name
@@ -126,7 +74,7 @@ func (e *Engine) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
 	if n, ok := cache[id]; ok {
 		return n
 	}
-	n := "Unknown " + id.String()[:8]
+	n := ""
 	if c, err := tx.Contact(id); err == nil {
 		n = toContact(c).DisplayName
 	}
@@ -136,55 +84,54 @@ func (e *Engine) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
 
 func (e *Engine) toMessage(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
 	out := Message{
-		ID:         m.ID.String(),
-		ChatID:     m.ChatID.String(),
-		SenderID:   m.SenderAccount.String(),
-		SenderName: e.nameOf(tx, m.SenderAccount, names),
-		Outgoing:   m.SenderAccount == e.meID,
-		Body:       m.Body,
-		SentAt:     m.SentAt.UnixMilli(),
-		Seq:        m.Seq,
-		Status:     statusOf(m, *meta, e.meID),
+		ID:          m.ID,
+		Chat:        m.ChatID,
+		Sender:      m.SenderAccount,
+		SenderName:  e.nameOf(tx, m.SenderAccount, names),
+		Outgoing:    m.SenderAccount == e.meID,
+		Body:        m.Body,
+		Placeholder: placeholderOf(m),
+		SentAt:      m.SentAt,
+		Seq:         m.Seq,
+		Status:      statusOf(m, *meta, e.meID),
 	}
 	if m.ReplyTo != nil {
-		out.ReplyTo = m.ReplyTo.String()
+		out.ReplyTo = *m.ReplyTo
 	}
 	return out
 }
 
 // summary builds the chat list row of c.
-func (e *Engine) summary(tx *vault.Tx, c vault.Chat) (ChatSummary, error) {
+func (e *Engine) summary(tx *vault.Tx, c vault.Chat) (Chat, error) {
 	return e.summaryWith(tx, c, nil, nameCache{})
 }
 
 // summaryWith builds the chat list row of c; last, when given, is its newest message,
 // which saves looking it up, and names holds the names the transaction looked up.
-func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, names nameCache) (ChatSummary, error) {
+func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, names nameCache) (Chat, error) {
 	role := roleOf(&c, e.meID)
-	s := ChatSummary{
-		ID:          c.ID.String(),
-		Kind:        kindName(c.Kind),
+	s := Chat{
+		ID:          c.ID,
+		Kind:        c.Kind,
 		Title:       c.Title,
 		Unread:      c.Unread,
 		Pinned:      c.Pinned,
-		MyRole:      roleName(role),
-		CanPost:     canPost(c.Kind, role),
+		MyRole:      role,
+		CanPost:     policy.CanPost(c.Kind, role),
 		MemberCount: len(c.Members),
 	}
 	if c.Kind == policy.KindDirect {
 		for _, m := range c.Members {
 			if m.AccountID != e.meID {
+				s.Peer = m.AccountID
 				s.Title = e.nameOf(tx, m.AccountID, names)
 			}
 		}
 	}
-	if s.Title == "" {
-		s.Title = "Untitled " + kindName(c.Kind)
-	}
 	if last == nil {
 		page, _, err := tx.Messages(c.ID, vault.PageCursor{}, 1)
 		if err != nil {
-			return ChatSummary{}, err
+			return Chat{}, err
 		}
 		if len(page) == 1 {
 			last = &page[0]
@@ -192,9 +139,10 @@ func (e *Engine) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, na
 	}
 	if last != nil {
 		s.LastMessage = preview(last.Body)
-		s.LastMessageAt = last.SentAt.UnixMilli()
-	} else if !c.LastActivity.IsZero() {
-		s.LastMessageAt = c.LastActivity.UnixMilli()
+		s.LastPlaceholder = placeholderOf(*last)
+		s.LastMessageAt = last.SentAt
+	} else {
+		s.LastMessageAt = c.LastActivity
 	}
 	return s, nil
 }
@@ -209,14 +157,14 @@ func preview(body string) string {
 }
 
 // List returns the chat list: pinned chats first, then by latest activity.
-func (e *Engine) List(ctx context.Context) ([]ChatSummary, error) {
-	var out []ChatSummary
+func (e *Engine) List(ctx context.Context) ([]Chat, error) {
+	var out []Chat
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		chats, err := tx.Chats()
 		if err != nil {
 			return err
 		}
-		out = make([]ChatSummary, 0, len(chats))
+		out = make([]Chat, 0, len(chats))
 		for _, c := range chats {
 			if c.Kind == policy.KindSecret {
 				continue
@@ -236,8 +184,8 @@ func (e *Engine) List(ctx context.Context) ([]ChatSummary, error) {
 }
 
 // Summary returns one chat's list row.
-func (e *Engine) Summary(ctx context.Context, id ids.Chat) (ChatSummary, error) {
-	var s ChatSummary
+func (e *Engine) Summary(ctx context.Context, id ids.Chat) (Chat, error) {
+	var s Chat
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
 		if err != nil {
@@ -251,21 +199,21 @@ func (e *Engine) Summary(ctx context.Context, id ids.Chat) (ChatSummary, error) 
 
 func notFound(err error, what string, id fmt.Stringer) error {
 	if errors.Is(err, vault.ErrNotFound) {
-		return fmt.Errorf("%w: %s %s", ErrNotFound, what, id)
+		return detailf(ErrNotFound, "%s %s", what, id)
 	}
 	return err
 }
 
 // OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
-func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (ChatSummary, error) {
+func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (Chat, error) {
 	if account == e.meID {
-		return ChatSummary{}, fmt.Errorf("%w: a chat with yourself", ErrInvalid)
+		return Chat{}, detailf(ErrInvalid, "a chat with yourself")
 	}
 	if id := e.directChatWith(ctx, account); !id.IsZero() {
 		return e.Summary(ctx, id)
 	}
 	if _, err := e.pinAccount(ctx, account); err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	id := directChatID(e.meID, account)
 	create := &wire.CreateChat{ChatID: ids.Chat(id), Kind: policy.KindDirect, Members: []wire.Member{{AccountID: ids.Account(account), Role: policy.RoleMember}}}
@@ -279,7 +227,7 @@ func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (ChatSumma
 		}
 	}
 	if err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	return e.adopt(ctx, *info)
 }
@@ -298,17 +246,17 @@ func isDirectPair(info *wire.ChatInfo, a, b ids.Account) bool {
 }
 
 // adopt stores a chat just created or joined and gives it its first epoch.
-func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (ChatSummary, error) {
+func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (Chat, error) {
 	id := info.ChatID
 	present, err := e.applyChatInfo(ctx, info)
 	if err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	if !present {
-		return ChatSummary{}, fmt.Errorf("%w: chat %s", ErrNotFound, id)
+		return Chat{}, detailf(ErrNotFound, "chat %s", id)
 	}
 	if err := e.fetchEpochs(ctx, id); err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	e.rotateIfDue(ctx, id, true)
 	if err := e.fetchMessages(ctx, id); err != nil {
@@ -318,12 +266,12 @@ func (e *Engine) adopt(ctx context.Context, info wire.ChatInfo) (ChatSummary, er
 }
 
 // CreateGroup creates a group with this account as owner and the given members.
-func (e *Engine) CreateGroup(ctx context.Context, title string, members []ids.Account) (ChatSummary, error) {
+func (e *Engine) CreateGroup(ctx context.Context, title string, members []ids.Account) (Chat, error) {
 	return e.create(ctx, policy.KindGroup, title, members)
 }
 
 // CreateChannel creates a channel: this account (owner) posts, subscribers read.
-func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []ids.Account) (ChatSummary, error) {
+func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []ids.Account) (Chat, error) {
 	return e.create(ctx, policy.KindChannel, title, subscribers)
 }
 
@@ -332,39 +280,39 @@ func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []
 // one is held to the same rules.
 func validTitle(t string) error {
 	if strings.TrimSpace(t) == "" {
-		return fmt.Errorf("%w: enter a title", ErrInvalid)
+		return detailf(ErrInvalid, "enter a title")
 	}
 	_, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: t}})
 	switch {
 	case errors.Is(err, chatcrypto.ErrTooLarge):
-		return fmt.Errorf("%w: titles have at most %d bytes", ErrTooLong, maxTitleBytes)
+		return detailf(ErrTooLong, "titles have at most %d bytes", maxTitleBytes)
 	case err != nil:
-		return fmt.Errorf("%w: the title must be one line of text", ErrInvalid)
+		return detailf(ErrInvalid, "the title must be one line of text")
 	}
 	return nil
 }
 
-func (e *Engine) create(ctx context.Context, kind policy.ChatKind, title string, members []ids.Account) (ChatSummary, error) {
+func (e *Engine) create(ctx context.Context, kind policy.ChatKind, title string, members []ids.Account) (Chat, error) {
 	title = strings.TrimSpace(title)
 	if err := validTitle(title); err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	list, err := e.memberList(members, policy.RoleMember)
 	if err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	for _, m := range list {
 		if _, err := e.pinAccount(ctx, m.AccountID); err != nil {
-			return ChatSummary{}, err
+			return Chat{}, err
 		}
 	}
 	id := ids.New[ids.Chat]()
 	info, err := doAs[*wire.ChatInfo](ctx, e, &wire.CreateChat{ChatID: ids.Chat(id), Kind: kind, Members: list})
 	if err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	if err := e.setTitle(ctx, id, title, *info); err != nil {
-		return ChatSummary{}, err
+		return Chat{}, err
 	}
 	return e.adopt(ctx, *info)
 }
@@ -372,7 +320,7 @@ func (e *Engine) create(ctx context.Context, kind policy.ChatKind, title string,
 // memberList checks account ids for a membership request.
 func (e *Engine) memberList(accounts []ids.Account, role policy.Role) ([]wire.Member, error) {
 	if len(accounts) >= wire.MaxChatMembers {
-		return nil, fmt.Errorf("%w: at most %d members", ErrTooLong, wire.MaxChatMembers-1)
+		return nil, detailf(ErrTooLong, "at most %d members", wire.MaxChatMembers-1)
 	}
 	seen := map[ids.Account]bool{}
 	out := make([]wire.Member, 0, len(accounts))
@@ -426,7 +374,7 @@ func (e *Engine) Members(ctx context.Context, id ids.Chat) ([]Member, error) {
 		names := nameCache{}
 		out = make([]Member, 0, len(c.Members))
 		for _, m := range c.Members {
-			mm := Member{AccountID: m.AccountID.String(), Role: roleName(m.Role), IsMe: m.AccountID == e.meID, DisplayName: e.nameOf(tx, m.AccountID, names)}
+			mm := Member{Account: m.AccountID, Role: m.Role, IsMe: m.AccountID == e.meID, DisplayName: e.nameOf(tx, m.AccountID, names)}
 			if mm.IsMe {
 				e.mu.Lock()
 				mm.Handle = e.handle
@@ -463,7 +411,7 @@ func (e *Engine) updateMembers(ctx context.Context, id ids.Chat, u *wire.UpdateM
 		return nil, err
 	}
 	if kind == policy.KindDirect {
-		return nil, fmt.Errorf("%w: the members of a 1:1 chat cannot change", ErrForbidden)
+		return nil, detailf(ErrForbidden, "the members of a 1:1 chat cannot change")
 	}
 	u.ChatID = ids.Chat(id)
 	info, err := doAs[*wire.ChatInfo](ctx, e, u)
@@ -538,7 +486,7 @@ func (e *Engine) requireEpoch(ctx context.Context, id ids.Chat, epoch uint64) er
 // RemoveMember removes an account and rotates the chat key to leave it out.
 func (e *Engine) RemoveMember(ctx context.Context, id ids.Chat, account ids.Account) ([]Member, error) {
 	if account == e.meID {
-		return nil, fmt.Errorf("%w: use Leave to leave a chat", ErrInvalid)
+		return nil, detailf(ErrInvalid, "use Leave to leave a chat")
 	}
 	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []ids.Account{ids.Account(account)}}); err != nil {
 		return nil, err
@@ -551,19 +499,15 @@ func (e *Engine) RemoveMember(ctx context.Context, id ids.Chat, account ids.Acco
 }
 
 // SetRole changes a member's role (owner only; there is one owner).
-func (e *Engine) SetRole(ctx context.Context, id ids.Chat, account ids.Account, role string) ([]Member, error) {
-	var r policy.Role
+func (e *Engine) SetRole(ctx context.Context, id ids.Chat, account ids.Account, role policy.Role) ([]Member, error) {
 	switch role {
-	case RoleAdmin:
-		r = policy.RoleAdmin
-	case RoleMember:
-		r = policy.RoleMember
-	case RoleOwner:
-		return nil, fmt.Errorf("%w: a chat has one owner", ErrForbidden)
+	case policy.RoleAdmin, policy.RoleMember:
+	case policy.RoleOwner:
+		return nil, detailf(ErrForbidden, "a chat has one owner")
 	default:
-		return nil, fmt.Errorf("%w: unknown role %q", ErrInvalid, role)
+		return nil, detailf(ErrInvalid, "unknown role %v", role)
 	}
-	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: ids.Account(account), Role: r}}}); err != nil {
+	if _, err := e.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: account, Role: role}}}); err != nil {
 		return nil, err
 	}
 	return e.Members(ctx, id)
@@ -580,8 +524,8 @@ func (e *Engine) Leave(ctx context.Context, id ids.Chat) error {
 }
 
 // SetPinned pins or unpins a chat in the list.
-func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (ChatSummary, error) {
-	var s ChatSummary
+func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
+	var s Chat
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
 		if err != nil {
@@ -595,15 +539,15 @@ func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (ChatS
 		return err
 	})
 	if err != nil {
-		return ChatSummary{}, notFound(err, "chat", id)
+		return Chat{}, notFound(err, "chat", id)
 	}
-	e.emit(EventChatUpdated, s)
+	e.obs.ChatUpdated(s)
 	return s, nil
 }
 
 // MarkRead marks everything received in a chat as read, here and at the relay.
 func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error {
-	var s ChatSummary
+	var s Chat
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
@@ -629,7 +573,7 @@ func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error {
 		return notFound(err, "chat", id)
 	}
 	e.queueMark(id)
-	e.emit(EventChatUpdated, s)
+	e.obs.ChatUpdated(s)
 	return nil
 }
 
@@ -643,7 +587,7 @@ func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit
 	limit = min(limit, maxPageSize)
 	var cur vault.PageCursor
 	if err := cur.UnmarshalText([]byte(before)); err != nil {
-		return MessagePage{}, fmt.Errorf("%w: malformed page position; start again from the newest: %w", ErrInvalid, err)
+		return MessagePage{}, &detailError{sentinel: ErrInvalid, detail: "malformed page position; start again from the newest", cause: err}
 	}
 	var page MessagePage
 	var next vault.PageCursor
@@ -682,18 +626,18 @@ func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit
 func checkBody(body, name string) error {
 	switch {
 	case strings.TrimSpace(body) == "":
-		return fmt.Errorf("%w: the message is empty", ErrInvalid)
+		return detailf(ErrInvalid, "the message is empty")
 	case !utf8.ValidString(body):
-		return fmt.Errorf("%w: the message is not valid text", ErrInvalid)
+		return detailf(ErrInvalid, "the message is not valid text")
 	case len(body) > chatcrypto.MaxBodyBytes:
-		return fmt.Errorf("%w: at most %d bytes", ErrTooLong, chatcrypto.MaxBodyBytes)
+		return detailf(ErrTooLong, "at most %d bytes", chatcrypto.MaxBodyBytes)
 	}
 	enc, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindText, Text: &chatcrypto.Text{Body: body, ReplyTo: ids.Message{1}, SenderName: name}})
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return &detailError{sentinel: ErrInvalid, detail: "the message cannot be encoded", cause: err}
 	}
 	if len(enc) >= maxSealedContent {
-		return fmt.Errorf("%w: the message is too long to send (%d bytes encoded, the limit is %d)", ErrTooLong, len(enc), maxSealedContent-1)
+		return detailf(ErrTooLong, "the message is too long to send (%d bytes encoded, the limit is %d)", len(enc), maxSealedContent-1)
 	}
 	return nil
 }
@@ -732,16 +676,16 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	err = e.v.Update(ctx, func(tx *vault.Tx) error {
 		if hit {
 			if !cached.canPost {
-				return fmt.Errorf("%w: only the owner and admins post in a channel", ErrForbidden)
+				return detailf(ErrForbidden, "only the owner and admins post in a channel")
 			}
 		} else {
 			c, err := tx.Chat(id)
 			if err != nil {
 				return notFound(err, "chat", id)
 			}
-			fresh.canPost = canPost(c.Kind, roleOf(&c, e.meID))
+			fresh.canPost = policy.CanPost(c.Kind, roleOf(&c, e.meID))
 			if !fresh.canPost {
-				return fmt.Errorf("%w: only the owner and admins post in a channel", ErrForbidden)
+				return detailf(ErrForbidden, "only the owner and admins post in a channel")
 			}
 			c.LastActivity, fresh.activity = now, now
 			if err := e.updateChat(tx, c); err != nil {
@@ -757,7 +701,7 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 		if replyTo != nil {
 			r, err := tx.Message(*replyTo)
 			if err != nil || r.ChatID != id {
-				return fmt.Errorf("%w: the message replied to is not in this chat", ErrNotFound)
+				return detailf(ErrNotFound, "the message replied to is not in this chat")
 			}
 		}
 		if err := tx.InsertMessage(m); err != nil {
@@ -772,7 +716,7 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	e.mu.Lock()
 	if hit {
 		sum = cached.summary
-		sum.LastMessage, sum.LastMessageAt = preview(body), now.UnixMilli()
+		sum.LastMessage, sum.LastPlaceholder, sum.LastMessageAt = preview(body), NoPlaceholder, now
 		if cur, ok := e.sendCache[id]; ok {
 			cur.summary = sum
 			e.sendCache[id] = cur
@@ -782,14 +726,14 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	}
 	e.mu.Unlock()
 	out := Message{
-		ID: msgID.String(), ChatID: id.String(), SenderID: e.meID.String(), SenderName: e.name,
-		Outgoing: true, Body: body, SentAt: now.UnixMilli(), Status: StatusPending,
+		ID: msgID, Chat: id, Sender: e.meID, SenderName: e.name,
+		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending,
 	}
 	if replyTo != nil {
-		out.ReplyTo = replyTo.String()
+		out.ReplyTo = *replyTo
 	}
 	stored := m
 	e.handoff.push(queued{item: vault.OutboxItem{ID: msgID, ChatID: id, Payload: payload}, msg: &stored})
-	e.emit(EventChatUpdated, sum)
+	e.obs.ChatUpdated(sum)
 	return out, nil
 }

@@ -173,6 +173,54 @@ func (m *chatMeta) dropFormer(id ids.Account) {
 	m.Former = out
 }
 
+// messageMeta is what the engine keeps with a message beyond its text (in
+// vault.Message.Extra): what stands for a text it has none of.
+type messageMeta struct {
+	_           struct{} `cbor:",toarray"`
+	Version     uint8
+	Placeholder Placeholder
+}
+
+const messageMetaVersion = 1
+
+func encodeMessageMeta(p Placeholder) ([]byte, error) {
+	if p == NoPlaceholder {
+		return nil, nil
+	}
+	b, err := modes.enc.Marshal(messageMeta{Version: messageMetaVersion, Placeholder: p})
+	if err != nil {
+		return nil, fmt.Errorf("encode message state: %w", err)
+	}
+	return b, nil
+}
+
+func decodeMessageMeta(b []byte) (messageMeta, error) {
+	if len(b) == 0 {
+		return messageMeta{Version: messageMetaVersion}, nil
+	}
+	if len(b) > maxRecordSize {
+		return messageMeta{}, fmt.Errorf("%w: message state of %d bytes", errBadRecord, len(b))
+	}
+	var m messageMeta
+	if err := modes.dec.Unmarshal(b, &m); err != nil {
+		return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
+	}
+	if m.Version != messageMetaVersion || m.Placeholder > Unsupported {
+		return messageMeta{}, fmt.Errorf("%w: message state version %d, placeholder %d", errBadRecord, m.Version, m.Placeholder)
+	}
+	return m, nil
+}
+
+// placeholderOf says what stands for m's text; a record that does not decode
+// stands for nothing (the text, if any, is shown).
+func placeholderOf(m vault.Message) Placeholder {
+	meta, err := decodeMessageMeta(m.Extra)
+	if err != nil {
+		return NoPlaceholder
+	}
+	return meta.Placeholder
+}
+
 // Outbox item kinds.
 const (
 	// outboxMessage sends the text message with the item's id, read from the vault.

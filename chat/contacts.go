@@ -56,13 +56,13 @@ func displayHandle(h string) string {
 // use. If the handle now names another key than the one pinned for it, the contact
 // is marked keyChanged and a warning is emitted.
 func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error) {
-	h, err := wire.NormalizeHandle(handle)
+	h, err := CheckHandle(handle)
 	if err != nil {
-		return Contact{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return Contact{}, err
 	}
 	a, err := doAs[*wire.Account](ctx, e, &wire.LookupHandle{Handle: h})
 	if errors.Is(err, wire.ErrNotFound) {
-		return Contact{}, fmt.Errorf("%w: @%s", ErrUnknownHandle, h)
+		return Contact{}, detailf(ErrUnknownHandle, "@%s", h)
 	}
 	if err != nil {
 		return Contact{}, err
@@ -73,14 +73,14 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 	}
 	id := k.ID()
 	if id == e.meID {
-		return Contact{}, fmt.Errorf("%w: @%s is this account", ErrInvalid, h)
+		return Contact{}, detailf(ErrInvalid, "@%s is this account", h)
 	}
 	now := e.clk.Now()
 	var out vault.Contact
-	var warning string
+	var warning WarningKind
 	var devicesStored bool
 	err = e.v.Update(ctx, func(tx *vault.Tx) error {
-		warning, devicesStored = "", false
+		warning, devicesStored = 0, false
 		all, err := tx.Contacts()
 		if err != nil {
 			return err
@@ -89,7 +89,7 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 			if c.AccountID != id && c.Handle == h {
 				// The handle moved to another account: the person behind it may
 				// have new keys, or the relay lies. Either way, say so loudly.
-				warning = fmt.Sprintf("@%s now belongs to a different key. Compare safety numbers before trusting it.", h)
+				warning = WarnHandleMoved
 				c.Handle = ""
 				if err := tx.PutContact(c); err != nil {
 					return err
@@ -100,7 +100,7 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 		switch {
 		case errors.Is(err, vault.ErrNotFound):
 			out = newContact(id, h, k, now)
-			if warning != "" {
+			if warning != 0 {
 				out.KeyChangedAt = now
 			}
 		case err != nil:
@@ -120,7 +120,7 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 				// Same id, other key: impossible for an honest relay (the id is a
 				// hash of the signing key). Keep the pinned key; flag it.
 				out.KeyChangedAt, out.Verified = now, false
-				warning = fmt.Sprintf("The relay returned a different key for @%s than the one pinned. The pinned key is kept; compare safety numbers.", h)
+				warning = WarnKeyChanged
 			}
 		}
 		if err := tx.PutContact(out); err != nil {
@@ -142,8 +142,8 @@ func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error)
 	if devicesStored {
 		e.markDevicesFresh(id)
 	}
-	if warning != "" {
-		e.warn(e.directChatWith(ctx, id), warning)
+	if warning != 0 {
+		e.warn(Warning{Chat: e.directChatWith(ctx, id), Kind: warning, Handle: h})
 	}
 	return toContact(out), nil
 }
@@ -169,7 +169,7 @@ func (e *Engine) directChatWith(ctx context.Context, account ids.Account) ids.Ch
 
 func toContact(c vault.Contact) Contact {
 	out := Contact{
-		AccountID:   c.AccountID.String(),
+		Account:     c.AccountID,
 		Handle:      c.Handle,
 		DisplayName: c.DisplayName,
 		Verified:    c.Verified,
@@ -177,9 +177,6 @@ func toContact(c vault.Contact) Contact {
 	}
 	if out.DisplayName == "" {
 		out.DisplayName = displayHandle(c.Handle)
-	}
-	if out.DisplayName == "" {
-		out.DisplayName = "Unknown " + c.AccountID.String()[:8]
 	}
 	if k, err := contactKey(c); err == nil {
 		out.Fingerprint = k.Fingerprint()
@@ -220,7 +217,7 @@ func (e *Engine) SafetyNumber(ctx context.Context, account ids.Account) (SafetyN
 		return err
 	})
 	if errors.Is(err, vault.ErrNotFound) {
-		return SafetyNumber{}, fmt.Errorf("%w: contact %s", ErrNotFound, account)
+		return SafetyNumber{}, detailf(ErrNotFound, "contact %s", account)
 	}
 	if err != nil {
 		return SafetyNumber{}, err
@@ -246,7 +243,7 @@ func (e *Engine) MarkVerified(ctx context.Context, account ids.Account, verified
 		return tx.PutContact(c)
 	})
 	if errors.Is(err, vault.ErrNotFound) {
-		return Contact{}, fmt.Errorf("%w: contact %s", ErrNotFound, account)
+		return Contact{}, detailf(ErrNotFound, "contact %s", account)
 	}
 	if err != nil {
 		return Contact{}, err

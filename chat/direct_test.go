@@ -27,7 +27,7 @@ func TestDirectChatLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != StatusPending || !m.Outgoing || m.Seq != 0 {
+	if m.Status != policy.StatusPending || !m.Outgoing || m.Seq != 0 {
 		t.Errorf("sent message = %+v, want pending outgoing without seq", m)
 	}
 	waitFor(t, 10*time.Second, "Bob receives", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
@@ -35,20 +35,17 @@ func TestDirectChatLive(t *testing.T) {
 	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "Alice" || got[0].Seq != 1 {
 		t.Errorf("Bob's copy = %+v", got[0])
 	}
-	news := of[Message](bob.events, EventMessageNew)
+	news := of[Message](bob.events)
 	if len(news) != 1 || news[0].ID != m.ID {
 		t.Errorf("Bob's message:new events = %+v, want one for %s", news, m.ID)
 	}
 	waitFor(t, 10*time.Second, "Alice's message marked sent", func() bool {
 		msgs := alice.allMessages(t, chatID)
-		return len(msgs) == 1 && msgs[0].Seq == 1 && msgs[0].Status != StatusPending
+		return len(msgs) == 1 && msgs[0].Seq == 1 && msgs[0].Status != policy.StatusPending
 	})
 
 	// Bob answers with a reply; Alice's unread count goes up, then down when read.
-	reply, err := parseID(t, got[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reply := got[0].ID
 	if _, err := bob.engine.Send(ctx, chatID, "hi Alice", &reply); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +58,7 @@ func TestDirectChatLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Unread != 1 || s.Kind != KindDirect || s.Title != "Bob" || !s.CanPost || s.MemberCount != 2 || s.LastMessage != "hi Alice" {
+	if s.Unread != 1 || s.Kind != policy.KindDirect || s.Title != "Bob" || !s.CanPost || s.MemberCount != 2 || s.LastMessage != "hi Alice" {
 		t.Errorf("Alice's summary = %+v", s)
 	}
 	if err := alice.engine.MarkRead(ctx, chatID); err != nil {
@@ -72,8 +69,8 @@ func TestDirectChatLive(t *testing.T) {
 	}
 	// Bob's message becomes "read" on Bob's side once Alice's mark arrives.
 	waitFor(t, 10*time.Second, "Bob sees his message read", func() bool {
-		for _, st := range of[StatusEvent](bob.events, EventMessageStatus) {
-			if st.Status == StatusRead && st.Seq == 2 {
+		for _, st := range of[StatusChange](bob.events) {
+			if st.Status == policy.StatusRead && st.Seq == 2 {
 				return true
 			}
 		}
@@ -82,7 +79,7 @@ func TestDirectChatLive(t *testing.T) {
 	// Alice's first message is delivered/read on her side too.
 	waitFor(t, 10*time.Second, "Alice's message delivered", func() bool {
 		msgs := alice.allMessages(t, chatID)
-		return msgs[0].Status == StatusDelivered || msgs[0].Status == StatusRead
+		return msgs[0].Status == policy.StatusDelivered || msgs[0].Status == policy.StatusRead
 	})
 
 	// Typing is forwarded, never stored.
@@ -90,8 +87,8 @@ func TestDirectChatLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "Bob sees Alice typing", func() bool {
-		ty := of[TypingEvent](bob.events, EventTyping)
-		return len(ty) > 0 && ty[0].ChatID == chatID.String() && ty[0].Name == "Alice"
+		ty := of[Typing](bob.events)
+		return len(ty) > 0 && ty[0].Chat == chatID && ty[0].Name == "Alice"
 	})
 
 	// Opening the chat again from either side finds the same chat.
@@ -99,11 +96,11 @@ func TestDirectChatLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s2.ID != chatID.String() {
+	if s2.ID != chatID {
 		t.Errorf("Bob's OpenDirect = %s, want the existing %s", s2.ID, chatID)
 	}
-	if n := len(of[WarningEvent](alice.events, EventWarning)) + len(of[WarningEvent](bob.events, EventWarning)); n != 0 {
-		t.Errorf("%d warnings in a clean exchange: %+v %+v", n, of[WarningEvent](alice.events, EventWarning), of[WarningEvent](bob.events, EventWarning))
+	if n := len(of[Warning](alice.events)) + len(of[Warning](bob.events)); n != 0 {
+		t.Errorf("%d warnings in a clean exchange: %+v %+v", n, of[Warning](alice.events), of[Warning](bob.events))
 	}
 }
 

@@ -44,30 +44,6 @@ import (
 // on this machine, so two windows can chat out of the box.
 const DefaultRelayURL = "ws://127.0.0.1:8443"
 
-// Sentinel errors callers branch on.
-var (
-	// ErrClosed: the engine was closed (the vault is locked).
-	ErrClosed = errors.New("chat: engine closed")
-	// ErrOffline: the request needs the relay and there is no connection.
-	ErrOffline = errors.New("chat: not connected to the relay")
-	// ErrNotFound: no such chat, contact or message.
-	ErrNotFound = errors.New("chat: not found")
-	// ErrInvalid: an argument is malformed (an id, an empty message, a bad role).
-	ErrInvalid = errors.New("chat: invalid input")
-	// ErrTooLong: a message or title is over the size limit.
-	ErrTooLong = errors.New("chat: too long")
-	// ErrForbidden: this account's role does not allow it (a channel subscriber
-	// posting, a member changing roles).
-	ErrForbidden = errors.New("chat: not allowed")
-	// ErrUnknownHandle: no account holds the handle at this relay.
-	ErrUnknownHandle = errors.New("chat: unknown handle")
-)
-
-// Emitter delivers events to the UI (package app passes its own).
-type Emitter interface {
-	Emit(name string, data any)
-}
-
 // Config is what [New] needs.
 type Config struct {
 	Vault       *vault.Vault
@@ -75,8 +51,8 @@ type Config struct {
 	Device      *identity.DeviceKey
 	Certificate []byte // the device's certificate
 	DisplayName string
-	RelayURL    string // "" means DefaultRelayURL
-	Emitter     Emitter
+	RelayURL    string         // "" means DefaultRelayURL
+	Observer    Observer       // nil: nobody is told
 	Clock       clock.Clock    // nil: the real clock
 	Rand        func() float64 // reconnect jitter; nil: math/rand
 	Logger      *slog.Logger   // nil: discard
@@ -119,7 +95,7 @@ type Engine struct {
 	// "" if there is none; nameErr says why name may not (then Send refuses).
 	sendName string
 	nameErr  error
-	emitr    Emitter
+	obs      Observer
 	clk      clock.Clock
 	rnd      func() float64
 	log      *slog.Logger
@@ -160,7 +136,7 @@ type Engine struct {
 // sendInfo is what Send remembers of a chat.
 type sendInfo struct {
 	canPost  bool
-	summary  ChatSummary
+	summary  Chat
 	activity time.Time // the chat's stored LastActivity
 }
 
@@ -213,7 +189,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		url = DefaultRelayURL
 	}
 	if _, err := relayclient.ParseURL(url); err != nil {
-		return nil, fmt.Errorf("chat: %w", err)
+		return nil, invalidRelayURL(err)
 	}
 	e := &Engine{
 		v:         cfg.Vault,
@@ -226,7 +202,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		sender:    sender,
 		certs:     chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize),
 		name:      cfg.DisplayName,
-		emitr:     cfg.Emitter,
+		obs:       cfg.Observer,
 		clk:       cfg.Clock,
 		rnd:       cfg.Rand,
 		log:       cfg.Logger,
@@ -249,6 +225,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if e.clk == nil {
 		e.clk = clock.Real()
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -359,13 +338,7 @@ func (e *Engine) do(ctx context.Context, req wire.Body) (wire.Body, error) {
 	defer cancel()
 	resp, err := rc.Do(ctx, req)
 	if err != nil {
-		if errors.Is(err, relayclient.ErrOffline) || errors.Is(err, relayclient.ErrConnectionLost) {
-			return nil, fmt.Errorf("%w: %w", ErrOffline, err)
-		}
-		if errors.Is(err, relayclient.ErrClosed) {
-			return nil, ErrClosed
-		}
-		return nil, err
+		return nil, relayError(err)
 	}
 	return resp, nil
 }
@@ -384,19 +357,9 @@ func doAs[T wire.Body](ctx context.Context, e *Engine, req wire.Body) (T, error)
 	return t, nil
 }
 
-func (e *Engine) emit(name string, data any) {
-	if e.emitr != nil {
-		e.emitr.Emit(name, data)
-	}
-}
-
-func (e *Engine) warn(chatID ids.Chat, text string) {
-	e.log.Warn("chat warning", "chat", chatID.String(), "text", text)
-	cid := ""
-	if !chatID.IsZero() {
-		cid = chatID.String()
-	}
-	e.emit(EventWarning, WarningEvent{ChatID: cid, Text: text})
+func (e *Engine) warn(w Warning) {
+	e.log.Warn("chat warning", "chat", w.Chat.String(), "kind", w.Kind.String(), "cause", w.Cause)
+	e.obs.Warning(w)
 }
 
 func (e *Engine) kick(ch chan struct{}) {
@@ -416,53 +379,25 @@ func (e *Engine) onStatus(from *relayclient.Client, s relayclient.Status) {
 	e.status = s
 	c := e.connectionLocked()
 	e.mu.Unlock()
-	e.emit(EventConnectionChanged, c)
+	e.obs.ConnectionChanged(c)
 }
 
 func (e *Engine) connectionLocked() Connection {
 	s := e.status
-	c := Connection{State: string(s.State), RelayURL: e.url, Handle: e.handle}
+	c := Connection{State: LinkOffline, RelayURL: e.url, Handle: e.handle, RetryAt: s.RetryAt}
 	switch s.State {
 	case relayclient.StateConnecting:
-		c.State = StateConnecting
+		c.State = LinkConnecting
 	case relayclient.StateOnline:
-		c.State = StateOnline
-	default:
-		c.State = StateOffline
+		c.State = LinkOnline
 	}
-	if !s.RetryAt.IsZero() {
-		c.RetryInMs = max(0, s.RetryAt.Sub(e.clk.Now()).Milliseconds())
+	if s.State != relayclient.StateOnline {
+		c.Err = linkError(s.Err)
 	}
-	switch {
-	case s.Err != nil && s.State != relayclient.StateOnline:
-		c.Error = describeLinkError(s.Err)
-	case s.Warning != nil:
-		c.Error = s.Warning.Error()
+	if errors.Is(s.Warning, relayclient.ErrClockSkew) {
+		c.ClockSkew = s.Session.Skew
 	}
 	return c
-}
-
-// describeLinkError turns why the link is down into words for people.
-func describeLinkError(err error) string {
-	var we *wire.Error
-	switch {
-	case errors.Is(err, relayclient.ErrClosed):
-		return ""
-	case errors.As(err, &we) && errors.Is(err, relayclient.ErrRefused):
-		return "The relay refused the connection: " + we.Code.String() + describeDetail(we.Message)
-	case errors.Is(err, relayclient.ErrUnreachable):
-		return "The relay is unreachable."
-	case errors.Is(err, relayclient.ErrConnectionLost):
-		return "The connection to the relay was lost."
-	}
-	return err.Error()
-}
-
-func describeDetail(m string) string {
-	if m == "" {
-		return "."
-	}
-	return " (" + m + ")."
 }
 
 // Connection returns the state of the link to the relay.
@@ -473,11 +408,11 @@ func (e *Engine) Connection() Connection {
 }
 
 // SetRelay switches to another relay address and reconnects. A malformed address
-// fails with an error matching relayclient.ErrInvalidURL and changes nothing.
+// fails with an error matching [ErrInvalidRelayURL] and changes nothing.
 func (e *Engine) SetRelay(url string) (Connection, error) {
 	u, err := relayclient.ParseURL(url)
 	if err != nil {
-		return Connection{}, err
+		return Connection{}, invalidRelayURL(err)
 	}
 	e.mu.Lock()
 	if e.closed {
@@ -507,11 +442,11 @@ func (e *Engine) Retry() {
 
 // RegisterHandle claims @handle for this account at the relay.
 func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection, error) {
-	h, err := wire.NormalizeHandle(handle)
+	h, err := CheckHandle(handle)
 	if err != nil {
 		return Connection{}, err
 	}
-	id := ids.Account(e.acct.ID())
+	id := e.acct.ID()
 	sig := e.acct.Sign(wire.HandleLabel, wire.HandleMessage(id, h))
 	if _, err := doAs[*wire.OK](ctx, e, &wire.RegisterHandle{Handle: h, Signature: sig}); err != nil {
 		return Connection{}, err
@@ -520,7 +455,7 @@ func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection,
 		return Connection{}, err
 	}
 	c := e.Connection()
-	e.emit(EventConnectionChanged, c)
+	e.obs.ConnectionChanged(c)
 	return c, nil
 }
 
@@ -558,3 +493,14 @@ func (e *Engine) Typing(ctx context.Context, chatID ids.Chat) error {
 	}
 	return err
 }
+
+// nopObserver is the observer of an engine nobody watches.
+type nopObserver struct{}
+
+func (nopObserver) ConnectionChanged(Connection) {}
+func (nopObserver) ChatUpdated(Chat)             {}
+func (nopObserver) ChatRemoved(ids.Chat)         {}
+func (nopObserver) MessageNew(Message)           {}
+func (nopObserver) MessageStatus(StatusChange)   {}
+func (nopObserver) Typing(Typing)                {}
+func (nopObserver) Warning(Warning)              {}

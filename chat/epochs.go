@@ -96,7 +96,7 @@ func (e *Engine) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
 // fails verification is dropped with a warning; it never replaces a stored key.
 func (e *Engine) storeEpoch(ctx context.Context, id ids.Chat, k wire.EpochKey) error {
 	if k.Epoch > math.MaxInt64 {
-		e.warn(id, "The relay sent a chat key with an impossible epoch; it was ignored.")
+		e.warn(Warning{Chat: id, Kind: WarnImpossibleEpoch})
 		return nil
 	}
 	have := false
@@ -133,11 +133,11 @@ func (e *Engine) storeEpoch(ctx context.Context, id ids.Chat, k wire.EpochKey) e
 	key, cert, err := chatcrypto.VerifyKeyLogEntry(k.Envelope, ids.Chat(id), k.Epoch, e.acct, authorized)
 	if err != nil {
 		e.log.Info("epoch key failed verification", "chat", id.String(), "epoch", k.Epoch, "err", err)
-		e.warn(id, "A chat key that failed verification was ignored; messages sent with it cannot be read.")
+		e.warn(Warning{Chat: id, Kind: WarnKeyUnverified})
 		return nil
 	}
 	if cert.Account.ID() != k.ByAccount || cert.Device.ID() != k.ByDevice {
-		e.warn(id, "A chat key whose signer does not match the relay's record was ignored.")
+		e.warn(Warning{Chat: id, Kind: WarnKeySignerMismatch})
 		return nil
 	}
 	return e.keepEpoch(ctx, id, k.Epoch, key)
@@ -183,7 +183,7 @@ func (e *Engine) keepEpoch(ctx context.Context, id ids.Chat, epoch uint64, key c
 		return fmt.Errorf("store epoch %d of %s: %w", epoch, id, err)
 	}
 	if conflict {
-		e.warn(id, "The relay offered a second, different key for a chat epoch; the first one was kept.")
+		e.warn(Warning{Chat: id, Kind: WarnKeyConflict})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"hush/ids"
+	"hush/policy"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func checkTranscript(t *testing.T, p *peer, chatID ids.Chat, n int, senders ...*
 	if len(msgs) != n*len(senders) {
 		t.Fatalf("%s holds %d messages, want %d", p.name, len(msgs), n*len(senders))
 	}
-	seen := map[string]bool{}
+	seen := map[ids.Message]bool{}
 	next := map[string]int{}
 	var lastSeq int64
 	for _, m := range msgs {
@@ -28,17 +29,17 @@ func checkTranscript(t *testing.T, p *peer, chatID ids.Chat, n int, senders ...*
 			t.Fatalf("%s: seq %d after %d", p.name, m.Seq, lastSeq)
 		}
 		lastSeq = m.Seq
-		if m.Status == StatusPending || m.Status == StatusFailed {
+		if m.Status == policy.StatusPending || m.Status == policy.StatusFailed {
 			t.Fatalf("%s: message %q is %s", p.name, m.Body, m.Status)
 		}
 		var from *peer
 		for _, s := range senders {
-			if m.SenderID == s.id().String() {
+			if m.Sender == s.id() {
 				from = s
 			}
 		}
 		if from == nil {
-			t.Fatalf("%s: message from unknown sender %s", p.name, m.SenderID)
+			t.Fatalf("%s: message from unknown sender %s", p.name, m.Sender)
 		}
 		if want := body(from.name, next[from.name]); m.Body != want {
 			t.Fatalf("%s: got %q, want %q (order or loss)", p.name, m.Body, want)
@@ -80,7 +81,7 @@ func TestThousandEachWay(t *testing.T) {
 	}
 	for _, p := range []*peer{alice, bob} {
 		waitFor(t, 120*time.Second, p.name+" has everything", func() bool {
-			return len(of[Message](p.events, EventMessageNew)) >= n && p.outboxLen(t) == 0
+			return len(of[Message](p.events)) >= n && p.outboxLen(t) == 0
 		})
 	}
 	t.Logf("delivered in %v", time.Since(start))
@@ -95,8 +96,8 @@ func TestThousandEachWay(t *testing.T) {
 	}
 	// Every message arrived exactly once as an event, too.
 	for _, p := range []*peer{alice, bob} {
-		seen := map[string]int{}
-		for _, m := range of[Message](p.events, EventMessageNew) {
+		seen := map[ids.Message]int{}
+		for _, m := range of[Message](p.events) {
 			seen[m.ID]++
 		}
 		if len(seen) != n {
@@ -107,7 +108,7 @@ func TestThousandEachWay(t *testing.T) {
 				t.Errorf("%s got message:new %d times for %s", p.name, c, id)
 			}
 		}
-		if w := of[WarningEvent](p.events, EventWarning); len(w) != 0 {
+		if w := of[Warning](p.events); len(w) != 0 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
 		if outbox := p.outboxLen(t); outbox != 0 {

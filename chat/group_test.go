@@ -3,13 +3,13 @@ package chat
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
 	"hush/chatcrypto"
 	"hush/identity"
 	"hush/ids"
+	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
@@ -51,7 +51,7 @@ func (p *peer) device() *relaytest.Device {
 	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
 }
 
-func summaryOf(t *testing.T, p *peer, chatID ids.Chat) ChatSummary {
+func summaryOf(t *testing.T, p *peer, chatID ids.Chat) Chat {
 	t.Helper()
 	s, err := p.engine.Summary(context.Background(), chatID)
 	if err != nil {
@@ -83,8 +83,8 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := ids.Parse[ids.Chat](s.ID)
-	if s.Kind != KindGroup || s.MyRole != RoleOwner || s.MemberCount != 3 || !s.CanPost {
+	chatID := s.ID
+	if s.Kind != policy.KindGroup || s.MyRole != policy.RoleOwner || s.MemberCount != 3 || !s.CanPost {
 		t.Errorf("owner's summary = %+v", s)
 	}
 	for _, p := range []*peer{bob, carol} {
@@ -92,7 +92,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 			s, err := p.engine.Summary(ctx, chatID)
 			return err == nil && s.Title == "Book club"
 		})
-		if s := summaryOf(t, p, chatID); s.MyRole != RoleMember || !s.CanPost {
+		if s := summaryOf(t, p, chatID); s.MyRole != policy.RoleMember || !s.CanPost {
 			t.Errorf("%s's summary = %+v", p.name, s)
 		}
 	}
@@ -114,14 +114,14 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		t.Errorf("member removes member: %v, want ErrForbidden", err)
 	}
 	// The owner makes Bob an admin; Bob sees it.
-	ms, err := alice.engine.SetRole(ctx, chatID, bob.id(), RoleAdmin)
+	ms, err := alice.engine.SetRole(ctx, chatID, bob.id(), policy.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if roleIn(ms, bob.id()) != RoleAdmin {
+	if roleIn(ms, bob.id()) != policy.RoleAdmin {
 		t.Errorf("members after SetRole = %+v", ms)
 	}
-	waitFor(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == RoleAdmin })
+	waitFor(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == policy.RoleAdmin })
 
 	// Carol's keys before she is removed: all she will ever have.
 	carolKeys := carol.epochKeys(t, chatID)
@@ -136,12 +136,12 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 2 || roleIn(ms, carol.id()) != "" {
+	if len(ms) != 2 || roleIn(ms, carol.id()) != 0 {
 		t.Errorf("members after removal = %+v", ms)
 	}
 	waitFor(t, 10*time.Second, "Carol told she is out", func() bool {
-		for _, e := range of[ChatRemovedEvent](carol.events, EventChatRemoved) {
-			if e.ChatID == chatID.String() {
+		for _, e := range of[chatRemoved](carol.events) {
+			if e.chat == chatID {
 				return true
 			}
 		}
@@ -216,19 +216,19 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		t.Errorf("removed member fetches epochs: %v, want not found", err)
 	}
 	for _, p := range []*peer{alice, bob, carol} {
-		if w := of[WarningEvent](p.events, EventWarning); len(w) != 0 {
+		if w := of[Warning](p.events); len(w) != 0 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
 	}
 }
 
-func roleIn(ms []Member, id ids.Account) string {
+func roleIn(ms []Member, id ids.Account) policy.Role {
 	for _, m := range ms {
-		if m.AccountID == id.String() {
+		if m.Account == id {
 			return m.Role
 		}
 	}
-	return ""
+	return 0
 }
 
 func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
@@ -238,7 +238,7 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := ids.Parse[ids.Chat](s.ID)
+	chatID := s.ID
 	waitFor(t, 20*time.Second, "Bob has the group", func() bool {
 		s, err := bob.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "Hikers"
@@ -282,7 +282,7 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 		t.Errorf("Alice holds %+v", msgs)
 	}
 	for _, p := range []*peer{alice, bob, carol} {
-		if w := of[WarningEvent](p.events, EventWarning); len(w) != 0 {
+		if w := of[Warning](p.events); len(w) != 0 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
 	}
@@ -295,15 +295,15 @@ func TestChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := ids.Parse[ids.Chat](s.ID)
-	if s.Kind != KindChannel || !s.CanPost {
+	chatID := s.ID
+	if s.Kind != policy.KindChannel || !s.CanPost {
 		t.Errorf("owner's channel summary = %+v", s)
 	}
 	waitFor(t, 20*time.Second, "Bob subscribed", func() bool {
 		s, err := bob.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "News"
 	})
-	if s := summaryOf(t, bob, chatID); s.CanPost || s.MyRole != RoleMember || s.Kind != KindChannel {
+	if s := summaryOf(t, bob, chatID); s.CanPost || s.MyRole != policy.RoleMember || s.Kind != policy.KindChannel {
 		t.Errorf("subscriber's summary = %+v", s)
 	}
 	if _, err := bob.engine.Send(ctx, chatID, "may I?", nil); !errors.Is(err, ErrForbidden) {
@@ -329,7 +329,7 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chatID, _ := ids.Parse[ids.Chat](s.ID)
+	chatID := s.ID
 	titleIs := func(p *peer, want string) func() bool {
 		return func() bool {
 			s, err := p.engine.Summary(ctx, chatID)
@@ -398,8 +398,8 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 		if got := summaryOf(t, p, chatID).Title; got != "Book club" {
 			t.Errorf("%s: title %q after a member's rename, want it unchanged", p.name, got)
 		}
-		w := of[WarningEvent](p.events, EventWarning)
-		if len(w) != 1 || w[0].ChatID != chatID.String() || !strings.Contains(w[0].Text, "may not rename") {
+		w := of[Warning](p.events)
+		if len(w) != 1 || w[0].Chat != chatID || w[0].Kind != WarnTitleNotAllowed {
 			t.Errorf("%s: warnings %+v, want one about the refused rename", p.name, w)
 		}
 		if msgs := p.allMessages(t, chatID); len(msgs) != 1 || msgs[0].Body != oldMarker {
@@ -408,21 +408,21 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 	}
 
 	// Made an admin, Bob may rename it.
-	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), RoleAdmin); err != nil {
+	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), policy.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "Alice sees Bob as admin", func() bool {
 		ms, err := alice.engine.Members(ctx, chatID)
-		return err == nil && roleIn(ms, bob.id()) == RoleAdmin
+		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
 	})
 	waitFor(t, 10*time.Second, "Carol sees Bob as admin", func() bool {
 		ms, err := carol.engine.Members(ctx, chatID)
-		return err == nil && roleIn(ms, bob.id()) == RoleAdmin
+		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
 	})
 	sendMeta("Reading circle")
 	for _, p := range []*peer{alice, carol} {
 		waitFor(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
-		if w := of[WarningEvent](p.events, EventWarning); len(w) != 1 {
+		if w := of[Warning](p.events); len(w) != 1 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
 	}

@@ -15,33 +15,37 @@ import (
 	"hush/vault"
 )
 
-// recorder is an Emitter that keeps every event.
+// recorder is an Observer that keeps every event.
 type recorder struct {
 	mu     sync.Mutex
-	events []recorded
+	events []any
 }
 
-type recorded struct {
-	name string
-	data any
-}
-
-func (r *recorder) Emit(name string, data any) {
+func (r *recorder) add(e any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, recorded{name, data})
+	r.events = append(r.events, e)
 }
 
-// of returns the payloads of the events named name.
-func of[T any](r *recorder, name string) []T {
+func (r *recorder) ConnectionChanged(c Connection) { r.add(c) }
+func (r *recorder) ChatUpdated(c Chat)             { r.add(c) }
+func (r *recorder) ChatRemoved(id ids.Chat)        { r.add(chatRemoved{id}) }
+func (r *recorder) MessageNew(m Message)           { r.add(m) }
+func (r *recorder) MessageStatus(s StatusChange)   { r.add(s) }
+func (r *recorder) Typing(t Typing)                { r.add(t) }
+func (r *recorder) Warning(w Warning)              { r.add(w) }
+
+// chatRemoved records a ChatRemoved call.
+type chatRemoved struct{ chat ids.Chat }
+
+// of returns the events of type T, in order.
+func of[T any](r *recorder) []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []T
 	for _, e := range r.events {
-		if e.name == name {
-			if d, ok := e.data.(T); ok {
-				out = append(out, d)
-			}
+		if d, ok := e.(T); ok {
+			out = append(out, d)
 		}
 	}
 	return out
@@ -143,12 +147,12 @@ func (p *peer) start(t testing.TB) {
 	p.startWith(t, p.events)
 }
 
-// startWith (re)starts the peer's engine with another emitter.
-func (p *peer) startWith(t testing.TB, em Emitter) {
+// startWith (re)starts the peer's engine with another observer.
+func (p *peer) startWith(t testing.TB, obs Observer) {
 	t.Helper()
 	e, err := New(context.Background(), Config{
 		Vault: p.vault, Account: p.acct, Device: p.dev, Certificate: p.cert,
-		DisplayName: p.name, RelayURL: p.url, Emitter: em,
+		DisplayName: p.name, RelayURL: p.url, Observer: obs,
 		Backoff: [2]time.Duration{20 * time.Millisecond, 200 * time.Millisecond},
 	})
 	if err != nil {
@@ -182,7 +186,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 
 func (p *peer) online(t testing.TB) {
 	t.Helper()
-	waitFor(t, 20*time.Second, p.name+" online", func() bool { return p.engine.Connection().State == StateOnline })
+	waitFor(t, 20*time.Second, p.name+" online", func() bool { return p.engine.Connection().State == LinkOnline })
 }
 
 // register gives the peer a handle.
@@ -202,18 +206,11 @@ func direct(t testing.TB, p, q *peer, qHandle string) ids.Chat {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := ids.Parse[ids.Account](c.AccountID)
+	s, err := p.engine.OpenDirect(ctx, c.Account)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := p.engine.OpenDirect(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chatID, err := ids.Parse[ids.Chat](s.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chatID := s.ID
 	waitFor(t, 20*time.Second, q.name+" sees the chat", func() bool {
 		_, err := q.engine.Summary(ctx, chatID)
 		return err == nil
@@ -247,7 +244,7 @@ func (p *peer) allMessages(t testing.TB, chatID ids.Chat) []Message {
 func (p *peer) countFrom(t testing.TB, chatID ids.Chat, sender *peer) int {
 	n := 0
 	for _, m := range p.allMessages(t, chatID) {
-		if m.SenderID == sender.id().String() {
+		if m.Sender == sender.id() {
 			n++
 		}
 	}

@@ -83,7 +83,7 @@ func (e *Engine) refreshHandle(ctx context.Context) {
 			e.log.Warn("store handle", "err", err)
 			return
 		}
-		e.emit(EventConnectionChanged, e.Connection())
+		e.obs.ConnectionChanged(e.Connection())
 	}
 }
 
@@ -212,8 +212,8 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 		e.removeLocal(ctx, id)
 		return false, nil
 	}
-	kind, ok := vaultKind(info.Kind)
-	if !ok {
+	kind := info.Kind
+	if !kind.Cloud() {
 		return false, fmt.Errorf("chat %s: unknown kind %d", id, info.Kind)
 	}
 	for _, m := range info.Members {
@@ -225,7 +225,7 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 			}
 		}
 	}
-	var sum ChatSummary
+	var sum Chat
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Chat(id)
 		fresh := errors.Is(err, vault.ErrNotFound)
@@ -244,7 +244,7 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 		for _, m := range info.Members {
 			aid := m.AccountID
 			now[aid] = true
-			members = append(members, vault.Member{AccountID: aid, Role: vaultRole(m.Role)})
+			members = append(members, vault.Member{AccountID: aid, Role: m.Role})
 			if aid != e.meID {
 				meta.PeerDelivered = max(meta.PeerDelivered, m.DeliveredSeq)
 				meta.PeerRead = max(meta.PeerRead, m.ReadSeq)
@@ -281,7 +281,7 @@ func (e *Engine) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("store chat %s: %w", id, err)
 	}
-	e.emit(EventChatUpdated, sum)
+	e.obs.ChatUpdated(sum)
 	return true, nil
 }
 
@@ -305,7 +305,7 @@ func (e *Engine) removeLocal(ctx context.Context, id ids.Chat) {
 	delete(e.ahead, id)
 	delete(e.marks, id)
 	e.mu.Unlock()
-	e.emit(EventChatRemoved, ChatRemovedEvent{ChatID: id.String()})
+	e.obs.ChatRemoved(id)
 }
 
 // fetchMessages pages through the chat log from the vault cursor until the relay
@@ -373,9 +373,9 @@ func (e *Engine) receive(ctx context.Context, id ids.Chat, entries []wire.Entry)
 // outcome is what processing did, to tell the UI after the commit.
 type outcome struct {
 	news     []Message
-	statuses []StatusEvent
-	warnings []string
-	summary  *ChatSummary
+	statuses []StatusChange
+	warnings []WarningKind
+	summary  *Chat
 	marked   bool
 	last     *vault.Message            // the newest message stored
 	names    map[ids.Account]heardName // the newest sender name of each account
@@ -447,7 +447,7 @@ func (e *Engine) processOnce(ctx context.Context, id ids.Chat, entries []wire.En
 				break
 			}
 			if en.Seq > math.MaxInt64 {
-				out.warnings = append(out.warnings, "The relay sent a message with an impossible sequence number; it was dropped.")
+				out.warnings = append(out.warnings, WarnImpossibleSeq)
 				cursor = en.Seq
 				continue
 			}
@@ -495,17 +495,17 @@ func (e *Engine) processOnce(ctx context.Context, id ids.Chat, entries []wire.En
 	if err != nil {
 		return 0, false, fmt.Errorf("store messages of %s: %w", id, err)
 	}
-	for _, w := range out.warnings {
-		e.warn(id, w)
+	for _, k := range out.warnings {
+		e.warn(Warning{Chat: id, Kind: k})
 	}
 	for _, m := range out.news {
-		e.emit(EventMessageNew, m)
+		e.obs.MessageNew(m)
 	}
 	for _, s := range out.statuses {
-		e.emit(EventMessageStatus, s)
+		e.obs.MessageStatus(s)
 	}
 	if out.summary != nil {
-		e.emit(EventChatUpdated, *out.summary)
+		e.obs.ChatUpdated(*out.summary)
 	}
 	e.emitRetitled(ctx, out.retitled, id)
 	if out.marked {
@@ -611,8 +611,8 @@ type nameCache map[ids.Account]string
 func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *outcome, prep *prepared) (stall bool, err error) {
 	sender := en.SenderAccount
 	chatID := c.ID
-	drop := func(text string) (bool, error) {
-		out.warnings = append(out.warnings, text)
+	drop := func(w WarningKind) (bool, error) {
+		out.warnings = append(out.warnings, w)
 		return false, nil
 	}
 	// The key first: a message of an epoch this account never held a key for was
@@ -643,14 +643,14 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return false, err
 	}
 	if !e.isMemberAt(c, meta, sender, en.Epoch) {
-		return drop("A message from someone who is not a member of this chat was dropped.")
+		return drop(WarnNotMember)
 	}
 	senderKey, err := e.accountKey(tx, sender)
 	if errors.Is(err, vault.ErrNotFound) {
 		if prep == nil {
 			return false, errNeedPrep
 		}
-		return drop("A message from an account whose keys could not be looked up was dropped.")
+		return drop(WarnSenderUnknown)
 	}
 	if err != nil {
 		return false, err
@@ -669,7 +669,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return drop(openFailure(err))
 	}
 	if pt.Header.SenderDevice != en.SenderDevice || pt.Header.SenderAccount != sender {
-		return drop("A message whose sender does not match the relay's record was dropped.")
+		return drop(WarnSenderMismatch)
 	}
 	switch v, err := e.checkDevice(tx, sender, pt.Sender, prep); {
 	case err != nil:
@@ -681,26 +681,27 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		return true, nil
 	case v == deviceRevoked:
 		e.log.Info("message from a revoked device dropped", "chat", chatID.String(), "seq", en.Seq, "device", pt.Header.SenderDevice.String())
-		return drop("A message from a device its owner revoked was dropped.")
+		return drop(WarnRevokedDevice)
 	case v == deviceForeign:
-		return drop("A message from a device registered to another account was dropped.")
+		return drop(WarnForeignDevice)
 	}
 	var body, senderName string
 	var replyTo *ids.Message
+	placeholder := NoPlaceholder
 	switch {
 	case unsupported:
-		body = "This message needs a newer version of Hush."
+		placeholder = Unsupported
 	case pt.Content.Kind == chatcrypto.KindChatMeta:
 		// Authentic (Open checked it like any message); applied only from the
 		// owner or an admin of a group or channel.
 		title := pt.Content.ChatMeta.Title
 		switch {
 		case c.Kind == policy.KindDirect:
-			return drop("A title sent to a 1:1 chat was ignored.")
+			return drop(WarnTitleInDirect)
 		case !e.canManage(c, sender):
-			return drop("A title change from a member who may not rename this chat was ignored.")
+			return drop(WarnTitleNotAllowed)
 		case validTitle(title) != nil:
-			return drop("A title change with an invalid title was ignored.")
+			return drop(WarnTitleInvalid)
 		}
 		c.Title = title
 		return false, nil
@@ -716,7 +717,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 			replyTo = &id
 		}
 		if body == "" {
-			body = "(attachment)"
+			placeholder = AttachmentOnly
 		}
 	default:
 		// Edits, deletions, reactions and membership messages are authentic but not
@@ -726,6 +727,10 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	}
 	msgID := en.MsgID
 	sentAt := wire.Time(en.ServerTime)
+	extra, err := encodeMessageMeta(placeholder)
+	if err != nil {
+		return false, err
+	}
 	m := vault.Message{
 		ID:            msgID,
 		ChatID:        chatID,
@@ -736,6 +741,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		Body:          body,
 		ReplyTo:       replyTo,
 		Status:        policy.StatusSent,
+		Extra:         extra,
 	}
 	err = tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
 	if err == nil {
@@ -762,7 +768,7 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 	case err != nil:
 		return false, err
 	case existing.ChatID != chatID:
-		return drop("A message replayed from another chat was dropped.")
+		return drop(WarnReplayedFromOtherChat)
 	case existing.Seq == 0 && sender == e.meID:
 		// Our own message whose acknowledgement was lost: the log is the proof.
 		existing.Seq, existing.Status, existing.SentAt = int64(en.Seq), policy.StatusSent, sentAt
@@ -772,30 +778,30 @@ func (e *Engine) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Ent
 		if err := tx.RemoveOutbox(msgID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 			return false, err
 		}
-		out.statuses = append(out.statuses, StatusEvent{ChatID: chatID.String(), MessageID: msgID.String(), Status: statusOf(existing, *meta, e.meID), Seq: existing.Seq})
+		out.statuses = append(out.statuses, StatusChange{Chat: chatID, Message: msgID, Status: statusOf(existing, *meta, e.meID), Seq: existing.Seq})
 	case existing.Seq == int64(en.Seq):
 		// Already stored (our own message, acknowledged): nothing to do.
 	default:
-		return drop("A replayed message was dropped.")
+		return drop(WarnReplayed)
 	}
 	return false, nil
 }
 
-// openFailure words an e2e failure for the warning event.
-func openFailure(err error) string {
+// openFailure says which check of chatcrypto.Open refused a message.
+func openFailure(err error) WarningKind {
 	switch {
 	case errors.Is(err, chatcrypto.ErrBadSignature):
-		return "A message with a bad signature was dropped."
+		return WarnBadSignature
 	case errors.Is(err, chatcrypto.ErrWrongSender):
-		return "A message signed by a key that does not match the sender's pinned key was dropped."
+		return WarnWrongSender
 	case errors.Is(err, chatcrypto.ErrWrongContext):
-		return "A replayed or misfiled message was dropped."
+		return WarnMisfiled
 	case errors.Is(err, chatcrypto.ErrDecrypt):
-		return "A message that could not be decrypted was dropped."
+		return WarnUndecryptable
 	case errors.Is(err, chatcrypto.ErrMalformed):
-		return "A malformed message was dropped."
+		return WarnMalformed
 	}
-	return "A message that failed verification was dropped."
+	return WarnUnverified
 }
 
 // isMemberAt reports whether account may have sent a message in epoch: a current
@@ -834,14 +840,14 @@ func (e *Engine) onTyping(ctx context.Context, t *wire.TypingPush) {
 	if err != nil {
 		return
 	}
-	e.emit(EventTyping, TypingEvent{ChatID: id.String(), AccountID: t.AccountID.String(), Name: name})
+	e.obs.Typing(Typing{Chat: id, Account: t.AccountID, Name: name})
 }
 
 // onReceipt records a member's delivered/read positions and tells the UI which of
 // this account's messages changed state.
 func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 	id := r.ChatID
-	var sum ChatSummary
+	var sum Chat
 	var changed bool
 	var lo uint64
 	var meta chatMeta
@@ -903,7 +909,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 		return
 	}
 	if r.AccountID == e.meID {
-		e.emit(EventChatUpdated, sum)
+		e.obs.ChatUpdated(sum)
 		return
 	}
 	e.emitStatuses(ctx, id, lo, max(meta.PeerDelivered, meta.PeerRead), meta)
@@ -912,7 +918,7 @@ func (e *Engine) onReceipt(ctx context.Context, r *wire.Receipt) {
 // emitStatuses tells the UI the state of this account's messages with sequence
 // numbers in (lo, hi], looking at most maxStatusScan messages back from the newest.
 func (e *Engine) emitStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, meta chatMeta) {
-	var events []StatusEvent
+	var events []StatusChange
 	err := e.v.View(ctx, func(tx *vault.Tx) error {
 		var cur vault.PageCursor
 		for scanned := 0; scanned < maxStatusScan; {
@@ -928,7 +934,7 @@ func (e *Engine) emitStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, m
 					return nil
 				}
 				if m.SenderAccount == e.meID && uint64(m.Seq) <= hi {
-					events = append(events, StatusEvent{ChatID: id.String(), MessageID: m.ID.String(), Status: statusOf(m, meta, e.meID), Seq: m.Seq})
+					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, e.meID), Seq: m.Seq})
 				}
 			}
 			scanned += len(page)
@@ -944,6 +950,6 @@ func (e *Engine) emitStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, m
 		return
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		e.emit(EventMessageStatus, events[i])
+		e.obs.MessageStatus(events[i])
 	}
 }

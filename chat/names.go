@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 
 	"hush/chatcrypto"
 	"hush/ids"
@@ -35,9 +34,9 @@ func CheckDisplayName(name string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, chatcrypto.ErrTooLarge):
-		return fmt.Errorf("%w: a display name has at most %d characters", ErrTooLong, chatcrypto.MaxSenderNameChars)
+		return detailf(ErrTooLong, "a display name has at most %d characters", chatcrypto.MaxSenderNameChars)
 	}
-	return fmt.Errorf("%w: a display name is one line of text without control or text-direction characters", ErrInvalid)
+	return detailf(ErrInvalid, "a display name is one line of text without control or text-direction characters")
 }
 
 // heardName is the newest sender name one batch of entries carried for an account.
@@ -124,6 +123,6 @@ func (e *Engine) emitRetitled(ctx context.Context, chats []ids.Chat, done ids.Ch
 			e.log.Warn("summary of a renamed contact's chat", "chat", id.String(), "err", err)
 			continue
 		}
-		e.emit(EventChatUpdated, s)
+		e.obs.ChatUpdated(s)
 	}
 }

@@ -30,7 +30,7 @@ func (p *peer) contactOf(t testing.TB, q *peer) Contact {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
-		if c.AccountID == q.id().String() {
+		if c.Account == q.id() {
 			return c
 		}
 	}
@@ -46,7 +46,7 @@ func (p *peer) titleOf(t testing.TB, chatID ids.Chat) string {
 		t.Fatal(err)
 	}
 	for _, s := range list {
-		if s.ID == chatID.String() {
+		if s.ID == chatID {
 			return s.Title
 		}
 	}
@@ -86,7 +86,7 @@ func TestDisplayNamesTravel(t *testing.T) {
 	if got := bob.allMessages(t, chatID); got[0].SenderName != "Alice" {
 		t.Errorf("Bob's copy names the sender %q, want Alice", got[0].SenderName)
 	}
-	if news := of[Message](bob.events, EventMessageNew); len(news) != 1 || news[0].SenderName != "Alice" {
+	if news := of[Message](bob.events); len(news) != 1 || news[0].SenderName != "Alice" {
 		t.Errorf("message:new = %+v, want one from Alice", news)
 	}
 	if got := bob.titleOf(t, chatID); got != "Alice" {
@@ -100,7 +100,7 @@ func TestDisplayNamesTravel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(members, func(m Member) bool { return m.AccountID == alice.id().String() })
+	i := slices.IndexFunc(members, func(m Member) bool { return m.Account == alice.id() })
 	if i < 0 || members[i].DisplayName != "Alice" || members[i].Handle != "alice" {
 		t.Errorf("members = %+v, want Alice with handle alice", members)
 	}
@@ -128,7 +128,7 @@ func TestDisplayNamesTravel(t *testing.T) {
 			t.Errorf("message %q names its sender %q, want her current name", m.Body, m.SenderName)
 		}
 	}
-	ups := of[ChatSummary](bob.events, EventChatUpdated)
+	ups := of[Chat](bob.events)
 	if len(ups) == 0 || ups[len(ups)-1].Title != "Alice Liddell 🐇" {
 		t.Errorf("last chat:updated = %+v, want the new title", ups)
 	}
@@ -139,7 +139,7 @@ func TestDisplayNamesTravel(t *testing.T) {
 	if c, err := bob.engine.AddContact(ctx, "alice"); err != nil || c.DisplayName != "Alice Liddell 🐇" || c.Handle != "alice" {
 		t.Errorf("re-adding @alice = %+v, %v", c, err)
 	}
-	if w := of[WarningEvent](bob.events, EventWarning); len(w) != 0 {
+	if w := of[Warning](bob.events); len(w) != 0 {
 		t.Errorf("warnings = %+v, want none", w)
 	}
 }
@@ -158,10 +158,7 @@ func TestDisplayNameInGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gid, err := ids.Parse[ids.Chat](g.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gid := g.ID
 	waitFor(t, 20*time.Second, "Bob sees the group", func() bool { _, err := bob.engine.Summary(ctx, gid); return err == nil })
 	if got := bob.titleOf(t, dm); got != "@alice" {
 		t.Fatalf("direct chat title before = %q", got)
@@ -180,8 +177,8 @@ func TestDisplayNameInGroups(t *testing.T) {
 		t.Errorf("the group kept its own title? %q", got)
 	}
 	waitFor(t, 10*time.Second, "a chat:updated for the direct chat", func() bool {
-		for _, s := range of[ChatSummary](bob.events, EventChatUpdated) {
-			if s.ID == dm.String() && s.Title == "Alice" {
+		for _, s := range of[Chat](bob.events) {
+			if s.ID == dm && s.Title == "Alice" {
 				return true
 			}
 		}
@@ -383,9 +380,9 @@ func TestBadDisplayNameDroppedAtReceive(t *testing.T) {
 			t.Fatalf("relay refused: %v", err)
 		}
 	}
-	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[WarningEvent](bob.events, EventWarning)) >= len(bad) })
-	for i, w := range of[WarningEvent](bob.events, EventWarning) {
-		if w.ChatID != chatID.String() || !strings.Contains(w.Text, "malformed") {
+	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
+	for i, w := range of[Warning](bob.events) {
+		if w.Chat != chatID || w.Kind != WarnMalformed {
 			t.Errorf("warning %d = %+v, want a malformed message dropped", i, w)
 		}
 	}

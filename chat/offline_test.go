@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"hush/ids"
-	"hush/sync/relayclient"
+	"hush/policy"
 )
 
 // waitDelivered waits until p has n messages from sender in the chat and nothing in
@@ -17,8 +17,8 @@ func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) 
 	t.Helper()
 	waitFor(t, 60*time.Second, p.name+" receives everything", func() bool {
 		got := 0
-		for _, m := range of[Message](p.events, EventMessageNew) {
-			if m.SenderID == sender.id().String() && m.ChatID == chatID.String() {
+		for _, m := range of[Message](p.events) {
+			if m.Sender == sender.id() && m.Chat == chatID {
 				got++
 			}
 		}
@@ -39,9 +39,9 @@ func TestOutboxAfterRelayDown(t *testing.T) {
 	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == StateOffline })
+	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
 	c := alice.engine.Connection()
-	if c.Error == "" || c.RelayURL != "ws://"+r.Addr {
+	if c.Err == nil || c.RelayURL != "ws://"+r.Addr {
 		t.Errorf("offline connection = %+v, want a reason and the relay address", c)
 	}
 	for i := range n {
@@ -49,7 +49,7 @@ func TestOutboxAfterRelayDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Status != StatusPending {
+		if m.Status != policy.StatusPending {
 			t.Fatalf("offline message is %s", m.Status)
 		}
 	}
@@ -58,8 +58,8 @@ func TestOutboxAfterRelayDown(t *testing.T) {
 	}
 	// A retry time is announced while the relay is away.
 	sawRetry := false
-	for _, c := range of[Connection](alice.events, EventConnectionChanged) {
-		sawRetry = sawRetry || (c.State == StateOffline && c.RetryInMs >= 0 && c.Error != "")
+	for _, c := range of[Connection](alice.events) {
+		sawRetry = sawRetry || (c.State == LinkOffline && !c.RetryAt.IsZero() && c.Err != nil)
 	}
 	if !sawRetry {
 		t.Error("no offline connection:changed event with a reason")
@@ -85,9 +85,9 @@ func TestOutboxAfterClientDisconnected(t *testing.T) {
 	if _, err := alice.engine.SetRelay("ws://127.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == StateOffline })
-	if got := alice.engine.Connection().Error; got != "The relay is unreachable." {
-		t.Errorf("error = %q", got)
+	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
+	if got := alice.engine.Connection().Err; !errors.Is(got, ErrUnreachable) {
+		t.Errorf("error = %v, want ErrUnreachable", got)
 	}
 	for i := range n / 2 {
 		if _, err := alice.engine.Send(ctx, chatID, body(alice.name, i), nil); err != nil {
@@ -145,11 +145,11 @@ func TestRelayRestartMidStream(t *testing.T) {
 		}
 	}()
 	// Restart twice while Alice writes and flushes.
-	acked := func() map[string]bool {
-		out := map[string]bool{}
-		for _, s := range of[StatusEvent](alice.events, EventMessageStatus) {
+	acked := func() map[ids.Message]bool {
+		out := map[ids.Message]bool{}
+		for _, s := range of[StatusChange](alice.events) {
 			if s.Seq > 0 {
-				out[s.MessageID] = true
+				out[s.Message] = true
 			}
 		}
 		return out
@@ -162,7 +162,7 @@ func TestRelayRestartMidStream(t *testing.T) {
 	wg.Wait()
 	waitDelivered(t, bob, chatID, alice, n)
 	checkTranscript(t, bob, chatID, n, alice)
-	have := map[string]bool{}
+	have := map[ids.Message]bool{}
 	for _, m := range bob.allMessages(t, chatID) {
 		have[m.ID] = true
 	}
@@ -182,11 +182,11 @@ func TestMalformedRelayAddress(t *testing.T) {
 	alice.online(t)
 	for _, bad := range []string{"", "http://127.0.0.1:8443", "127.0.0.1:8443", "ws://", "ws://host:99999", "ws://u:p@host", "ws://host/x?y"} {
 		_, err := alice.engine.SetRelay(bad)
-		if !errors.Is(err, relayclient.ErrInvalidURL) {
-			t.Errorf("SetRelay(%q) = %v, want ErrInvalidURL", bad, err)
+		if !errors.Is(err, ErrInvalidRelayURL) {
+			t.Errorf("SetRelay(%q) = %v, want ErrInvalidRelayURL", bad, err)
 		}
 	}
-	if got := alice.engine.Connection(); got.State != StateOnline || got.RelayURL != "ws://"+r.Addr {
+	if got := alice.engine.Connection(); got.State != LinkOnline || got.RelayURL != "ws://"+r.Addr {
 		t.Errorf("after bad addresses the link is %+v, want unchanged and online", got)
 	}
 }

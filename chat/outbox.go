@@ -320,7 +320,7 @@ func (e *Engine) sendFailed(ctx context.Context, s *sending, err error, stale, b
 		e.failItem(ctx, s.item, fmt.Errorf("%w: %w", errPermanent, err))
 		return nil, -1
 	case errors.Is(err, wire.ErrQuotaExceeded):
-		e.warn(s.item.ChatID, "The relay's storage quota for this account is used up; messages wait in the outbox.")
+		e.warn(Warning{Chat: s.item.ChatID, Kind: WarnQuotaExceeded})
 		return err, time.Minute
 	case errors.Is(err, relayclient.ErrConnectionLost), errors.Is(err, relayclient.ErrOffline):
 		return err, -1
@@ -520,7 +520,7 @@ func (e *Engine) forgetRotation(ctx context.Context, id ids.Chat) error {
 // applyAcks records the relay's acknowledgements, in order: each message gets its
 // sequence number and leaves the outbox, all in one transaction.
 func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ack) error {
-	var events []StatusEvent
+	var events []StatusChange
 	var ahead []*wire.Ack
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		events, ahead = events[:0], ahead[:0]
@@ -543,7 +543,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 						return err
 					}
 					// A receipt cannot have passed a message the relay just committed.
-					events = append(events, StatusEvent{ChatID: chatID.String(), MessageID: id.String(), Status: StatusSent, Seq: m.Seq})
+					events = append(events, StatusChange{Chat: chatID, Message: id, Status: policy.StatusSent, Seq: m.Seq})
 				}
 			}
 			cur, ok := cursors[chatID]
@@ -586,7 +586,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 		e.mu.Unlock()
 	}
 	for _, ev := range events {
-		e.emit(EventMessageStatus, ev)
+		e.obs.MessageStatus(ev)
 	}
 	return nil
 }
@@ -594,7 +594,7 @@ func (e *Engine) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 // failItem drops an item that can never be sent and marks its message failed.
 func (e *Engine) failItem(ctx context.Context, it vault.OutboxItem, why error) {
 	e.log.Warn("outbox item cannot be sent", "item", it.ID.String(), "err", why)
-	var ev *StatusEvent
+	var ev *StatusChange
 	err := e.v.Update(ctx, func(tx *vault.Tx) error {
 		ev = nil
 		if err := tx.RemoveOutbox(it.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -611,7 +611,7 @@ func (e *Engine) failItem(ctx context.Context, it vault.OutboxItem, why error) {
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		ev = &StatusEvent{ChatID: m.ChatID.String(), MessageID: m.ID.String(), Status: StatusFailed, Seq: m.Seq}
+		ev = &StatusChange{Chat: m.ChatID, Message: m.ID, Status: policy.StatusFailed, Seq: m.Seq}
 		return nil
 	})
 	if err != nil {
@@ -619,19 +619,7 @@ func (e *Engine) failItem(ctx context.Context, it vault.OutboxItem, why error) {
 		return
 	}
 	if ev != nil {
-		e.emit(EventMessageStatus, *ev)
-		e.warn(it.ChatID, "A message could not be sent: "+describeSendFailure(why))
+		e.obs.MessageStatus(*ev)
+		e.warn(Warning{Chat: it.ChatID, Kind: WarnSendFailed, Cause: relayError(why)})
 	}
-}
-
-func describeSendFailure(err error) string {
-	switch {
-	case errors.Is(err, wire.ErrForbidden):
-		return "your role in this chat does not allow posting."
-	case errors.Is(err, wire.ErrNotFound):
-		return "you are no longer a member of this chat."
-	case errors.Is(err, wire.ErrTooLarge):
-		return "it is too large for the relay."
-	}
-	return "the relay refused it."
 }

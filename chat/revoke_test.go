@@ -130,8 +130,8 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	bob.start(t)
 	alice.online(t)
 	bob.online(t)
-	waitFor(t, 20*time.Second, "Bob's warnings", func() bool { return len(of[WarningEvent](bob.events, EventWarning)) >= 2 })
-	waitFor(t, 20*time.Second, "Alice's warning", func() bool { return len(of[WarningEvent](alice.events, EventWarning)) >= 1 })
+	waitFor(t, 20*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= 2 })
+	waitFor(t, 20*time.Second, "Alice's warning", func() bool { return len(of[Warning](alice.events)) >= 1 })
 
 	// Everything after a revocation still works, and is read by both.
 	if _, err := alice.engine.Send(ctx, chatID, "still here", nil); err != nil {
@@ -154,12 +154,12 @@ func TestRevokedDeviceDropped(t *testing.T) {
 		p    *peer
 		want int
 	}{{bob, 2}, {alice, 1}} {
-		w := of[WarningEvent](c.p.events, EventWarning)
+		w := of[Warning](c.p.events)
 		if len(w) != c.want {
 			t.Errorf("%s: %d warnings %+v, want %d", c.p.name, len(w), w, c.want)
 		}
 		for _, x := range w {
-			if x.ChatID != chatID.String() || !strings.Contains(x.Text, "revoked") {
+			if x.Chat != chatID || x.Kind != WarnRevokedDevice {
 				t.Errorf("%s: warning %+v, want one about a revoked device", c.p.name, x)
 			}
 		}

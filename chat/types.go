@@ -1,143 +1,134 @@
 package chat
 
-// Event names, as docs/API.md ("Messaging") lists them.
-const (
-	EventConnectionChanged = "connection:changed"
-	EventChatUpdated       = "chat:updated"
-	EventChatRemoved       = "chat:removed"
-	EventMessageNew        = "message:new"
-	EventMessageStatus     = "message:status"
-	EventTyping            = "typing"
-	EventWarning           = "warning"
+import (
+	"time"
+
+	"hush/ids"
+	"hush/policy"
 )
 
-// Connection states, the values of [Connection.State].
+// The engine's results are domain values: typed ids, the enums of package policy,
+// times as time.Time. How the UI names and words them is package app's business.
+
+// LinkState is the state of the link to the relay.
+type LinkState uint8
+
+// Link states.
 const (
-	StateConnecting = "connecting"
-	StateOnline     = "online"
-	StateOffline    = "offline"
+	// LinkConnecting: dialling or authenticating, for the first time or again.
+	LinkConnecting LinkState = iota + 1
+	// LinkOnline: authenticated; requests and pushes flow.
+	LinkOnline
+	// LinkOffline: not connected; RetryAt says when the next attempt starts.
+	LinkOffline
 )
 
-// Chat kinds, the values of [ChatSummary.Kind].
-const (
-	KindDirect  = "direct"
-	KindGroup   = "group"
-	KindChannel = "channel"
-)
-
-// Member roles, the values of [Member.Role] and [ChatSummary.MyRole].
-const (
-	RoleOwner  = "owner"
-	RoleAdmin  = "admin"
-	RoleMember = "member"
-)
-
-// Message states, the values of [Message.Status].
-const (
-	StatusPending   = "pending"
-	StatusSent      = "sent"
-	StatusDelivered = "delivered"
-	StatusRead      = "read"
-	StatusFailed    = "failed"
-)
-
-// Connection is the link to the relay as the UI shows it.
+// Connection is the link to the relay.
 type Connection struct {
-	State    string `json:"state"`
-	RelayURL string `json:"relayUrl"`
-	// RetryInMs is how long until the next attempt, while offline.
-	RetryInMs int64 `json:"retryInMs"`
-	// Error says why the last attempt failed, or warns about clock skew.
-	Error string `json:"error"`
-	// Handle is this account's @name once registered, "" before.
-	Handle string `json:"handle"`
+	State    LinkState
+	RelayURL string
+	// RetryAt is when the next attempt starts, while offline; zero when none is
+	// planned.
+	RetryAt time.Time
+	// Err says why the link is down: it matches [ErrUnreachable],
+	// [ErrConnectionLost] or [ErrRefused] (with the relay's reason, see
+	// [RelayReason]); nil while online or connecting for the first time.
+	Err error
+	// ClockSkew is the relay's clock minus this device's, while online and only
+	// when it is large enough to deserve a warning (times shown would be off); the
+	// link works regardless.
+	ClockSkew time.Duration
+	// Handle is this account's handle once registered, "" before.
+	Handle string
 }
 
 // Contact is another account whose keys this device pinned.
 type Contact struct {
-	AccountID   string `json:"accountId"`
-	Handle      string `json:"handle"`
-	DisplayName string `json:"displayName"`
-	Fingerprint string `json:"fingerprint"`
-	Verified    bool   `json:"verified"`
-	// KeyChanged is true when the relay returned a different key than the pinned
-	// one (or the handle moved to another account); shown loudly until re-verified.
-	KeyChanged bool `json:"keyChanged"`
+	Account ids.Account
+	Handle  string
+	// DisplayName is the name the account gave itself in its messages, else its
+	// @handle; "" when neither is known.
+	DisplayName string
+	Fingerprint string
+	Verified    bool
+	// KeyChanged: the relay returned another key than the pinned one (or the
+	// handle moved to another account); to be shown loudly until re-verified.
+	KeyChanged bool
 }
 
 // SafetyNumber is what two people compare out of band.
 type SafetyNumber struct {
-	Digits string   `json:"digits"`
-	Emoji  []string `json:"emoji"`
+	Digits string
+	Emoji  []string
 }
 
-// ChatSummary is one row of the chat list.
-type ChatSummary struct {
-	ID            string `json:"id"`
-	Kind          string `json:"kind"`
-	Title         string `json:"title"`
-	LastMessage   string `json:"lastMessage"`
-	LastMessageAt int64  `json:"lastMessageAt"`
-	Unread        int    `json:"unread"`
-	Pinned        bool   `json:"pinned"`
-	MyRole        string `json:"myRole"`
-	CanPost       bool   `json:"canPost"`
-	MemberCount   int    `json:"memberCount"`
+// Chat is a chat as the chat list shows it.
+type Chat struct {
+	ID   ids.Chat
+	Kind policy.ChatKind
+	// Title is the chat's title; for a direct chat the other person's name. ""
+	// when there is none yet (an untitled group, a peer whose name is unknown).
+	Title string
+	// Peer is the other account of a direct chat; zero otherwise.
+	Peer ids.Account
+	// LastMessage is a one-line preview of the newest message, "" if none;
+	// LastPlaceholder says what stands for it when it has no text.
+	LastMessage     string
+	LastPlaceholder Placeholder
+	// LastMessageAt is when the newest message was sent (or the chat last changed).
+	LastMessageAt time.Time
+	Unread        int
+	Pinned        bool
+	// MyRole is this account's role; zero if it is no member (never listed).
+	MyRole      policy.Role
+	CanPost     bool
+	MemberCount int
 }
 
 // Member is one account in a chat.
 type Member struct {
-	AccountID   string `json:"accountId"`
-	Handle      string `json:"handle"`
-	DisplayName string `json:"displayName"`
-	Role        string `json:"role"`
-	IsMe        bool   `json:"isMe"`
+	Account ids.Account
+	Handle  string
+	// DisplayName is "" when the account's name is unknown.
+	DisplayName string
+	Role        policy.Role
+	IsMe        bool
 }
 
-// Message is one chat message as the UI shows it.
+// Placeholder says what stands for a message's text when it has none to show.
+type Placeholder uint8
+
+// Placeholders.
+const (
+	// NoPlaceholder: the message is its text.
+	NoPlaceholder Placeholder = iota
+	// AttachmentOnly: a message of attachments without text.
+	AttachmentOnly
+	// Unsupported: content a newer version of Hush sent, which this one cannot show.
+	Unsupported
+)
+
+// Message is one chat message.
 type Message struct {
-	ID         string `json:"id"`
-	ChatID     string `json:"chatId"`
-	SenderID   string `json:"senderId"`
-	SenderName string `json:"senderName"`
-	Outgoing   bool   `json:"outgoing"`
-	Body       string `json:"body"`
-	SentAt     int64  `json:"sentAt"`
-	Seq        int64  `json:"seq"`
-	Status     string `json:"status"`
-	ReplyTo    string `json:"replyTo"`
+	ID     ids.Message
+	Chat   ids.Chat
+	Sender ids.Account
+	// SenderName is the sender's display name; "" when unknown.
+	SenderName  string
+	Outgoing    bool
+	Body        string
+	Placeholder Placeholder
+	SentAt      time.Time
+	// Seq is the relay's sequence number in the chat log; 0 while pending.
+	Seq     int64
+	Status  policy.Status
+	ReplyTo ids.Message // zero: not a reply
 }
 
 // MessagePage is one page of a chat's messages, newest first.
 type MessagePage struct {
-	Messages []Message `json:"messages"`
+	Messages []Message
 	// NextBefore is passed as "before" to read the next, older page; "" when there
-	// is none.
-	NextBefore string `json:"nextBefore"`
-}
-
-// ChatRemovedEvent is the payload of [EventChatRemoved].
-type ChatRemovedEvent struct {
-	ChatID string `json:"chatId"`
-}
-
-// StatusEvent is the payload of [EventMessageStatus].
-type StatusEvent struct {
-	ChatID    string `json:"chatId"`
-	MessageID string `json:"messageId"`
-	Status    string `json:"status"`
-	Seq       int64  `json:"seq"`
-}
-
-// TypingEvent is the payload of [EventTyping].
-type TypingEvent struct {
-	ChatID    string `json:"chatId"`
-	AccountID string `json:"accountId"`
-	Name      string `json:"name"`
-}
-
-// WarningEvent is the payload of [EventWarning].
-type WarningEvent struct {
-	ChatID string `json:"chatId"`
-	Text   string `json:"text"`
+	// is none. It is the vault's page cursor as text, so paging keeps no state.
+	NextBefore string
 }

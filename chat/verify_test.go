@@ -62,21 +62,21 @@ func TestBadMessagesDropped(t *testing.T) {
 	bad := []struct {
 		name string
 		ct   func(id ids.Message) []byte
-		want string
+		want WarningKind
 	}{
 		{"tampered ciphertext", func(id ids.Message) []byte {
 			b := seal(sender, id, "tampered")
 			b[len(b)/2] ^= 0x40
 			return b
-		}, "bad signature"},
+		}, WarnBadSignature},
 		{"forged signature", func(id ids.Message) []byte {
 			b := seal(sender, id, "forged")
 			b[len(b)-1] ^= 0x01 // the signature is the last field
 			return b
-		}, "bad signature"},
-		{"signed by another account", func(id ids.Message) []byte { return seal(malSender, id, "I am Alice") }, "does not match the sender's pinned key"},
-		{"replayed under a new id", func(ids.Message) []byte { return genuine.Ciphertext }, "replayed or misfiled"},
-		{"garbage", func(ids.Message) []byte { return []byte("not a sealed message") }, "malformed"},
+		}, WarnBadSignature},
+		{"signed by another account", func(id ids.Message) []byte { return seal(malSender, id, "I am Alice") }, WarnWrongSender},
+		{"replayed under a new id", func(ids.Message) []byte { return genuine.Ciphertext }, WarnMisfiled},
+		{"garbage", func(ids.Message) []byte { return []byte("not a sealed message") }, WarnMalformed},
 	}
 	for _, b := range bad {
 		id := ids.New[ids.Message]()
@@ -84,11 +84,11 @@ func TestBadMessagesDropped(t *testing.T) {
 			t.Fatalf("%s: relay refused: %v", b.name, err)
 		}
 	}
-	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[WarningEvent](bob.events, EventWarning)) >= len(bad) })
-	warnings := of[WarningEvent](bob.events, EventWarning)
+	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
+	warnings := of[Warning](bob.events)
 	for i, b := range bad {
-		if i >= len(warnings) || warnings[i].ChatID != chatID.String() || !strings.Contains(warnings[i].Text, b.want) {
-			t.Errorf("%s: warning %+v, want one mentioning %q", b.name, warnings[min(i, len(warnings)-1)], b.want)
+		if i >= len(warnings) || warnings[i].Chat != chatID || warnings[i].Kind != b.want {
+			t.Errorf("%s: warning %+v, want %v", b.name, warnings[min(i, len(warnings)-1)], b.want)
 		}
 	}
 	// The chat keeps working, and nothing forged was stored.
@@ -100,8 +100,8 @@ func TestBadMessagesDropped(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].Body != "genuine" || msgs[1].Body != "still here" {
 		t.Fatalf("Bob holds %+v, want only the two genuine messages", msgs)
 	}
-	if len(of[WarningEvent](bob.events, EventWarning)) != len(bad) {
-		t.Errorf("more warnings than bad messages: %+v", of[WarningEvent](bob.events, EventWarning))
+	if len(of[Warning](bob.events)) != len(bad) {
+		t.Errorf("more warnings than bad messages: %+v", of[Warning](bob.events))
 	}
 }
 
@@ -144,11 +144,11 @@ func TestContactKeyChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.KeyChanged || c.Verified || c.AccountID != bob2.id().String() {
+	if !c.KeyChanged || c.Verified || c.Account != bob2.id() {
 		t.Errorf("contact after the key change = %+v, want keyChanged for the new account", c)
 	}
-	w := of[WarningEvent](alice.events, EventWarning)
-	if len(w) != 1 || !strings.Contains(w[0].Text, "@bob now belongs to a different key") {
+	w := of[Warning](alice.events)
+	if len(w) != 1 || w[0].Kind != WarnHandleMoved || w[0].Handle != "bob" {
 		t.Errorf("warnings = %+v", w)
 	}
 	sn2, err := alice.engine.SafetyNumber(ctx, bob2.id())

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"hush/chat"
+	"hush/chatcrypto"
+)
+
+// Rules are what the UI checks as the user types, so it can say at once what is
+// wrong. Go decides them — here, from the packages that enforce them — and checks
+// every one again when called; the UI's copy is generated from this value
+// (docs/API.md, "Rules"), so the two cannot disagree.
+type Rules struct {
+	// AutoLockMinutes are the auto-lock delays SettingsService.SetAutoLock accepts,
+	// in minutes; 0 means never.
+	AutoLockMinutes []int `json:"autoLockMinutes"`
+	// MinPassphraseLength is the shortest passphrase accepted, in characters.
+	MinPassphraseLength int `json:"minPassphraseLength"`
+	// MaxNameLength caps display and device names, in characters.
+	MaxNameLength int `json:"maxNameLength"`
+	// HandleMinLength and HandleMaxLength bound a handle without its "@".
+	HandleMinLength int `json:"handleMinLength"`
+	HandleMaxLength int `json:"handleMaxLength"`
+	// HandleCharacters is the set a handle is made of, as a regular-expression
+	// character class; upper case is folded to lower case.
+	HandleCharacters string `json:"handleCharacters"`
+	// MaxMessageBytes caps a message's text, in bytes of UTF-8.
+	MaxMessageBytes int `json:"maxMessageBytes"`
+	// MaxTitleBytes caps a group's or channel's title, in bytes of UTF-8.
+	MaxTitleBytes int `json:"maxTitleBytes"`
+}
+
+// UIRules returns the rules the UI applies before calling Go.
+func UIRules() Rules {
+	return Rules{
+		AutoLockMinutes:     append([]int(nil), autoLockChoices...),
+		MinPassphraseLength: MinPassphraseLength,
+		MaxNameLength:       maxDisplayNameLength,
+		HandleMinLength:     chat.MinHandleLength,
+		HandleMaxLength:     chat.MaxHandleLength,
+		HandleCharacters:    "[a-z0-9_]",
+		MaxMessageBytes:     chatcrypto.MaxBodyBytes,
+		MaxTitleBytes:       chatcrypto.MaxTitleBytes,
+	}
+}

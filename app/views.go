@@ -1,0 +1,273 @@
+package app
+
+import (
+	"hush/chat"
+	"hush/ids"
+	"hush/policy"
+)
+
+// The messaging types the UI receives (docs/API.md, "Messaging"). They are this
+// package's own: the engine returns domain values (package chat), and the functions
+// below turn them into what the UI shows, words included. Ids are lower-case hex,
+// times Unix milliseconds.
+
+// ConnectionState is the link's state as the UI shows it.
+type ConnectionState string
+
+// Connection states.
+const (
+	ConnectionConnecting ConnectionState = "connecting"
+	ConnectionOnline     ConnectionState = "online"
+	ConnectionOffline    ConnectionState = "offline"
+)
+
+// Values lists every state, for the generated UI contract.
+func (ConnectionState) Values() []string {
+	return []string{string(ConnectionConnecting), string(ConnectionOnline), string(ConnectionOffline)}
+}
+
+// ChatKind is a chat's kind as the UI names it.
+type ChatKind string
+
+// Chat kinds the chat list shows (secret chats are listed elsewhere).
+const (
+	KindDirect  ChatKind = "direct"
+	KindGroup   ChatKind = "group"
+	KindChannel ChatKind = "channel"
+)
+
+// Values lists every kind, for the generated UI contract.
+func (ChatKind) Values() []string {
+	return []string{string(KindDirect), string(KindGroup), string(KindChannel)}
+}
+
+// Role is a member's role as the UI names it; "" for none.
+type Role string
+
+// Values lists every role, for the generated UI contract.
+func (Role) Values() []string {
+	return []string{policy.RoleOwner.String(), policy.RoleAdmin.String(), policy.RoleMember.String()}
+}
+
+// MessageStatus is a message's delivery state as the UI names it.
+type MessageStatus string
+
+// Values lists every state in the order a message moves through them
+// (policy.Advance), for the generated UI contract.
+func (MessageStatus) Values() []string {
+	out := make([]string, 0, len(policy.Statuses))
+	for _, s := range policy.Statuses {
+		out = append(out, s.String())
+	}
+	return out
+}
+
+// Connection is the link to the relay as the UI shows it.
+type Connection struct {
+	State    ConnectionState `json:"state"`
+	RelayURL string          `json:"relayUrl"`
+	// RetryInMs is how long until the next attempt, while offline.
+	RetryInMs int64 `json:"retryInMs"`
+	// Error says why the last attempt failed, or warns about clock skew; "" for none.
+	Error string `json:"error"`
+	// Handle is this account's @name once registered, "" before.
+	Handle string `json:"handle"`
+}
+
+// Contact is another account whose keys this device pinned.
+type Contact struct {
+	AccountID   string `json:"accountId"`
+	Handle      string `json:"handle"`
+	DisplayName string `json:"displayName"`
+	Fingerprint string `json:"fingerprint"`
+	Verified    bool   `json:"verified"`
+	// KeyChanged is true when the relay returned a different key than the pinned
+	// one (or the handle moved to another account); shown loudly until re-verified.
+	KeyChanged bool `json:"keyChanged"`
+}
+
+// SafetyNumber is what two people compare out of band.
+type SafetyNumber struct {
+	Digits string   `json:"digits"`
+	Emoji  []string `json:"emoji"`
+}
+
+// ChatSummary is one row of the chat list.
+type ChatSummary struct {
+	ID          string   `json:"id"`
+	Kind        ChatKind `json:"kind"`
+	Title       string   `json:"title"`
+	LastMessage string   `json:"lastMessage"`
+	// LastMessageAt is 0 when the chat has no message yet.
+	LastMessageAt int64 `json:"lastMessageAt"`
+	Unread        int   `json:"unread"`
+	Pinned        bool  `json:"pinned"`
+	MyRole        Role  `json:"myRole"`
+	CanPost       bool  `json:"canPost"`
+	MemberCount   int   `json:"memberCount"`
+}
+
+// Member is one account in a chat.
+type Member struct {
+	AccountID   string `json:"accountId"`
+	Handle      string `json:"handle"`
+	DisplayName string `json:"displayName"`
+	Role        Role   `json:"role"`
+	IsMe        bool   `json:"isMe"`
+}
+
+// Message is one chat message as the UI shows it.
+type Message struct {
+	ID         string `json:"id"`
+	ChatID     string `json:"chatId"`
+	SenderID   string `json:"senderId"`
+	SenderName string `json:"senderName"`
+	Outgoing   bool   `json:"outgoing"`
+	Body       string `json:"body"`
+	SentAt     int64  `json:"sentAt"`
+	// Seq is the relay's sequence number in the chat log; 0 while pending.
+	Seq    int64         `json:"seq"`
+	Status MessageStatus `json:"status"`
+	// ReplyTo is the id of the message this one answers; "" for none.
+	ReplyTo string `json:"replyTo"`
+}
+
+// MessagePage is one page of a chat's messages, newest first.
+type MessagePage struct {
+	Messages []Message `json:"messages"`
+	// NextBefore is passed as "before" to read the next, older page; "" when there
+	// is none.
+	NextBefore string `json:"nextBefore"`
+}
+
+// idText is an id as the UI holds it: "" for none.
+func idText[T ids.Any](id T) string {
+	var zero T
+	if id == zero {
+		return ""
+	}
+	return id.String()
+}
+
+func roleView(r policy.Role) Role {
+	if !r.Valid() {
+		return ""
+	}
+	return Role(r.String())
+}
+
+func kindView(k policy.ChatKind) ChatKind {
+	switch k {
+	case policy.KindDirect:
+		return KindDirect
+	case policy.KindChannel:
+		return KindChannel
+	}
+	return KindGroup
+}
+
+func contactView(c chat.Contact) Contact {
+	return Contact{
+		AccountID:   c.Account.String(),
+		Handle:      c.Handle,
+		DisplayName: nameOr(c.DisplayName, c.Account),
+		Fingerprint: c.Fingerprint,
+		Verified:    c.Verified,
+		KeyChanged:  c.KeyChanged,
+	}
+}
+
+func contactsView(cs []chat.Contact) []Contact {
+	out := make([]Contact, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, contactView(c))
+	}
+	return out
+}
+
+func safetyNumberView(s chat.SafetyNumber) SafetyNumber {
+	return SafetyNumber{Digits: s.Digits, Emoji: s.Emoji}
+}
+
+func chatView(c chat.Chat) ChatSummary {
+	s := ChatSummary{
+		ID:          c.ID.String(),
+		Kind:        kindView(c.Kind),
+		Title:       chatTitle(c),
+		LastMessage: bodyText(c.LastMessage, c.LastPlaceholder),
+		Unread:      c.Unread,
+		Pinned:      c.Pinned,
+		MyRole:      roleView(c.MyRole),
+		CanPost:     c.CanPost,
+		MemberCount: c.MemberCount,
+	}
+	if !c.LastMessageAt.IsZero() {
+		s.LastMessageAt = c.LastMessageAt.UnixMilli()
+	}
+	return s
+}
+
+func chatsView(cs []chat.Chat) []ChatSummary {
+	out := make([]ChatSummary, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, chatView(c))
+	}
+	return out
+}
+
+func membersView(ms []chat.Member) []Member {
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Member{
+			AccountID:   m.Account.String(),
+			Handle:      m.Handle,
+			DisplayName: nameOr(m.DisplayName, m.Account),
+			Role:        roleView(m.Role),
+			IsMe:        m.IsMe,
+		})
+	}
+	return out
+}
+
+func messageView(m chat.Message) Message {
+	return Message{
+		ID:         m.ID.String(),
+		ChatID:     m.Chat.String(),
+		SenderID:   m.Sender.String(),
+		SenderName: nameOr(m.SenderName, m.Sender),
+		Outgoing:   m.Outgoing,
+		Body:       bodyText(m.Body, m.Placeholder),
+		SentAt:     m.SentAt.UnixMilli(),
+		Seq:        m.Seq,
+		Status:     MessageStatus(m.Status.String()),
+		ReplyTo:    idText(m.ReplyTo),
+	}
+}
+
+func messagePageView(p chat.MessagePage) MessagePage {
+	out := MessagePage{Messages: make([]Message, 0, len(p.Messages)), NextBefore: p.NextBefore}
+	for _, m := range p.Messages {
+		out.Messages = append(out.Messages, messageView(m))
+	}
+	return out
+}
+
+func connectionView(c chat.Connection, now func() int64) Connection {
+	out := Connection{State: ConnectionOffline, RelayURL: c.RelayURL, Handle: c.Handle}
+	switch c.State {
+	case chat.LinkConnecting:
+		out.State = ConnectionConnecting
+	case chat.LinkOnline:
+		out.State = ConnectionOnline
+	}
+	if !c.RetryAt.IsZero() {
+		out.RetryInMs = max(0, c.RetryAt.UnixMilli()-now())
+	}
+	switch {
+	case c.Err != nil:
+		out.Error = linkErrorText(c.Err)
+	case c.ClockSkew != 0:
+		out.Error = clockSkewText(c.ClockSkew)
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package chat
+
+import (
+	"hush/ids"
+	"hush/policy"
+)
+
+// Observer is told what changed, as it happens; package app implements it and turns
+// each call into an event for the UI. Calls come from the engine's goroutines, after
+// the change is committed to the vault, and must not block: an observer that needs
+// to call back into the engine does so on its own goroutine.
+type Observer interface {
+	ConnectionChanged(Connection)
+	ChatUpdated(Chat)
+	ChatRemoved(ids.Chat)
+	MessageNew(Message)
+	MessageStatus(StatusChange)
+	Typing(Typing)
+	Warning(Warning)
+}
+
+// StatusChange reports a message's new delivery state.
+type StatusChange struct {
+	Chat    ids.Chat
+	Message ids.Message
+	Status  policy.Status
+	Seq     int64
+}
+
+// Typing reports that a member is typing.
+type Typing struct {
+	Chat    ids.Chat
+	Account ids.Account
+	// Name is the member's display name; "" when unknown.
+	Name string
+}
+
+// Warning reports something the user should know that is no error of theirs: a
+// message dropped because it failed verification, a contact's key that changed, a
+// message that can never be sent.
+type Warning struct {
+	// Chat is the chat concerned; zero when none.
+	Chat ids.Chat
+	Kind WarningKind
+	// Handle is the handle concerned (WarnHandleMoved, WarnKeyChanged).
+	Handle string
+	// Cause says why (WarnSendFailed): it matches [ErrForbidden], [ErrNotFound],
+	// [ErrTooLong] or another of the package's sentinel errors.
+	Cause error
+}
+
+// WarningKind says what a [Warning] is about.
+type WarningKind uint8
+
+// Warning kinds. Each names one check that refused something, so the UI can word it
+// and tests can tell them apart.
+const (
+	_ WarningKind = iota
+	// WarnQuotaExceeded: the relay's storage quota for this account is used up;
+	// messages wait in the outbox.
+	WarnQuotaExceeded
+	// WarnSendFailed: a message can never be sent; Cause says why.
+	WarnSendFailed
+	// WarnNotMember: a message from an account that is not a member was dropped.
+	WarnNotMember
+	// WarnSenderUnknown: a message from an account whose keys could not be looked
+	// up was dropped.
+	WarnSenderUnknown
+	// WarnBadSignature: a message with a bad signature was dropped.
+	WarnBadSignature
+	// WarnWrongSender: a message signed by another key than the sender's pinned one
+	// was dropped.
+	WarnWrongSender
+	// WarnMisfiled: a message sealed for another chat, epoch or id was dropped.
+	WarnMisfiled
+	// WarnUndecryptable: a message that could not be decrypted was dropped.
+	WarnUndecryptable
+	// WarnMalformed: a malformed message was dropped.
+	WarnMalformed
+	// WarnUnverified: a message failed verification for another reason.
+	WarnUnverified
+	// WarnSenderMismatch: a message whose signed sender is not the relay's record
+	// of it was dropped.
+	WarnSenderMismatch
+	// WarnRevokedDevice: a message from a device its owner revoked was dropped.
+	WarnRevokedDevice
+	// WarnForeignDevice: a message from a device registered to another account was
+	// dropped.
+	WarnForeignDevice
+	// WarnTitleInDirect: a title sent to a 1:1 chat was ignored.
+	WarnTitleInDirect
+	// WarnTitleNotAllowed: a title change from a member who may not rename the chat
+	// was ignored.
+	WarnTitleNotAllowed
+	// WarnTitleInvalid: a title change with an invalid title was ignored.
+	WarnTitleInvalid
+	// WarnReplayedFromOtherChat: a message replayed from another chat was dropped.
+	WarnReplayedFromOtherChat
+	// WarnReplayed: a replayed message was dropped.
+	WarnReplayed
+	// WarnImpossibleSeq: the relay sent a message with an impossible sequence
+	// number; it was dropped.
+	WarnImpossibleSeq
+	// WarnImpossibleEpoch: the relay sent a chat key with an impossible epoch; it
+	// was ignored.
+	WarnImpossibleEpoch
+	// WarnKeyUnverified: a chat key that failed verification was ignored; messages
+	// sent with it cannot be read.
+	WarnKeyUnverified
+	// WarnKeySignerMismatch: a chat key whose signer is not the relay's record of
+	// it was ignored.
+	WarnKeySignerMismatch
+	// WarnKeyConflict: the relay offered a second, different key for a chat epoch;
+	// the first one was kept.
+	WarnKeyConflict
+	// WarnHandleMoved: Handle now belongs to another account's key.
+	WarnHandleMoved
+	// WarnKeyChanged: the relay returned another key for Handle than the pinned
+	// one; the pinned key is kept.
+	WarnKeyChanged
+)
+
+// String names the kind, for logs.
+func (k WarningKind) String() string {
+	if int(k) < len(warningNames) && warningNames[k] != "" {
+		return warningNames[k]
+	}
+	return "warning"
+}
+
+var warningNames = [...]string{
+	WarnQuotaExceeded: "quota exceeded", WarnSendFailed: "send failed", WarnNotMember: "not a member",
+	WarnSenderUnknown: "sender unknown", WarnBadSignature: "bad signature", WarnWrongSender: "wrong sender",
+	WarnMisfiled: "misfiled", WarnUndecryptable: "undecryptable", WarnMalformed: "malformed",
+	WarnUnverified: "unverified", WarnSenderMismatch: "sender mismatch", WarnRevokedDevice: "revoked device",
+	WarnForeignDevice: "foreign device", WarnTitleInDirect: "title in a direct chat",
+	WarnTitleNotAllowed: "title not allowed", WarnTitleInvalid: "invalid title",
+	WarnReplayedFromOtherChat: "replayed from another chat", WarnReplayed: "replayed",
+	WarnImpossibleSeq: "impossible sequence number", WarnImpossibleEpoch: "impossible epoch",
+	WarnKeyUnverified: "chat key unverified", WarnKeySignerMismatch: "chat key signer mismatch",
+	WarnKeyConflict: "chat key conflict", WarnHandleMoved: "handle moved", WarnKeyChanged: "key changed",
+}
