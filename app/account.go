@@ -24,7 +24,9 @@ const (
 )
 
 // Values lists every reason, for the generated UI contract.
-func (LockReason) Values() []string { return []string{string(LockReasonManual), string(LockReasonIdle)} }
+func (LockReason) Values() []string {
+	return []string{string(LockReasonManual), string(LockReasonIdle)}
+}
 
 // Back-off after wrong passphrases: the first freeAttempts failures cost nothing
 // beyond the key derivation itself; after that each failure doubles the wait, up
@@ -38,8 +40,8 @@ const (
 // Status is what the UI needs to choose its first screen.
 type Status struct {
 	State               VaultState `json:"state"`
-	RetryAfterMs        int64  `json:"retryAfterMs"`
-	MinPassphraseLength int    `json:"minPassphraseLength"`
+	RetryAfterMs        int64      `json:"retryAfterMs"`
+	MinPassphraseLength int        `json:"minPassphraseLength"`
 }
 
 // Profile describes the unlocked account on this device.
