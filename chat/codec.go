@@ -8,20 +8,21 @@ import (
 
 	"hush/chatcrypto"
 	"hush/ids"
+	"hush/internal/strictcbor"
 	"hush/vault"
 )
 
-// The engine keeps two records of its own inside the vault's opaque fields: the sync
-// state of a chat (in vault.Chat.Extra) and what an outbox item asks for (in
-// vault.OutboxItem.Payload). Both are CBOR arrays with a version, decoded with hard
+// The engine keeps three records of its own inside the vault's opaque fields: the
+// sync state of a chat (in vault.Chat.Extra), what a message holds beyond its text
+// (in vault.Message.Extra) and what an outbox item asks for (in
+// vault.OutboxItem.Payload). All are CBOR arrays with a version, decoded with hard
 // limits like everything else read from disk.
 
 // errBadRecord reports an engine record that does not decode.
 var errBadRecord = errors.New("chat: malformed engine record")
 
 const (
-	metaVersion   = 1
-	outboxVersion = 1
+	metaVersion = 1
 
 	// maxRecordSize caps an engine record before it is decoded.
 	maxRecordSize = 64 << 10
@@ -30,34 +31,14 @@ const (
 	maxFormerMembers = 1000
 )
 
-// codecModes holds the CBOR modes, built once from constant options.
-type codecModes struct {
+// modes are the engine records' CBOR modes: built once from constant options,
+// never written again.
+var modes = struct {
 	enc cbor.EncMode
 	dec cbor.DecMode
-}
-
-// modes is immutable after package initialisation.
-var modes = mustModes()
-
-func mustModes() codecModes {
-	enc, err := cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		panic(err)
-	}
-	dec, err := cbor.DecOptions{
-		MaxNestedLevels:   5,
-		MaxArrayElements:  maxFormerMembers + 16,
-		MaxMapPairs:       16,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return codecModes{enc: enc, dec: dec}
+}{
+	enc: strictcbor.EncMode(),
+	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: 5, MaxArray: maxFormerMembers + 16, MaxMap: 16}),
 }
 
 // formerMember is an account that left (or was removed from) a chat, and the first
@@ -103,19 +84,6 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 }
 
 // decodeMeta parses what encodeMeta wrote; an empty field is a fresh state.
-// chatWithMeta reads a chat and decodes the engine's metadata stored with it.
-func chatWithMeta(tx *vault.Tx, id ids.Chat) (vault.Chat, chatMeta, error) {
-	c, err := tx.Chat(id)
-	if err != nil {
-		return vault.Chat{}, chatMeta{}, err
-	}
-	meta, err := decodeMeta(c.Extra)
-	if err != nil {
-		return vault.Chat{}, chatMeta{}, err
-	}
-	return c, meta, nil
-}
-
 func decodeMeta(b []byte) (chatMeta, error) {
 	if len(b) == 0 {
 		return chatMeta{Version: metaVersion}, nil
@@ -221,24 +189,23 @@ func placeholderOf(m vault.Message) Placeholder {
 	return meta.Placeholder
 }
 
-// Outbox item kinds.
-const (
-	// outboxMessage sends the text message with the item's id, read from the vault.
-	outboxMessage uint8 = 1
-	// outboxTitle announces a group or channel title to its members.
-	outboxTitle uint8 = 2
-)
-
-// maxTitleBytes caps a chat title: what one chat metadata message carries.
-const maxTitleBytes = chatcrypto.MaxTitleBytes
-
-// outboxPayload is what an outbox item asks the flusher to do.
+// outboxPayload is what an outbox item asks the flusher to send: a text (the message
+// with the item's id, read from the vault) or a chat's title. Kind is the content
+// kind of chatcrypto it is sealed as.
 type outboxPayload struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
-	Kind    uint8
-	Title   string // outboxTitle only
+	Kind    chatcrypto.Kind
+	Title   string // titles only
 }
+
+// Outbox payload versions. Version 1 numbered its kinds on its own (1 text, 2
+// title); items written by it may still wait in an outbox and are read as the
+// content kinds they stand for.
+const (
+	outboxVersion       = 2
+	legacyOutboxVersion = 1
+)
 
 func encodeOutbox(p outboxPayload) ([]byte, error) {
 	p.Version = outboxVersion
@@ -257,16 +224,28 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	if err := modes.dec.Unmarshal(b, &p); err != nil {
 		return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
 	}
-	if p.Version != outboxVersion {
+	switch p.Version {
+	case outboxVersion:
+	case legacyOutboxVersion:
+		switch p.Kind {
+		case 1:
+			p.Kind = chatcrypto.KindText
+		case 2:
+			p.Kind = chatcrypto.KindChatMeta
+		default:
+			return outboxPayload{}, fmt.Errorf("%w: outbox item kind %d", errBadRecord, p.Kind)
+		}
+		p.Version = outboxVersion
+	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d", errBadRecord, p.Version)
 	}
 	switch p.Kind {
-	case outboxMessage:
+	case chatcrypto.KindText:
 		if p.Title != "" {
 			return outboxPayload{}, fmt.Errorf("%w: message item with a title", errBadRecord)
 		}
-	case outboxTitle:
-		if p.Title == "" || len(p.Title) > maxTitleBytes {
+	case chatcrypto.KindChatMeta:
+		if p.Title == "" || len(p.Title) > chatcrypto.MaxTitleBytes {
 			return outboxPayload{}, fmt.Errorf("%w: title of %d bytes", errBadRecord, len(p.Title))
 		}
 	default:

@@ -2,8 +2,11 @@ package chat
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
+	"hush/chatcrypto"
 	"hush/ids"
+	"hush/vault"
 	"strings"
 	"testing"
 )
@@ -70,7 +73,7 @@ func TestMetaEveryTruncation(t *testing.T) {
 			t.Fatalf("prefix of %d bytes: %v", i, err)
 		}
 	}
-	p, err := encodeOutbox(outboxPayload{Kind: outboxTitle, Title: "Book club"})
+	p, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "Book club"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +89,11 @@ func TestOutboxPayload(t *testing.T) {
 		p  outboxPayload
 		ok bool
 	}{
-		{outboxPayload{Kind: outboxMessage}, true},
-		{outboxPayload{Kind: outboxTitle, Title: "News"}, true},
-		{outboxPayload{Kind: outboxTitle}, false},
-		{outboxPayload{Kind: outboxTitle, Title: strings.Repeat("x", maxTitleBytes+1)}, false},
-		{outboxPayload{Kind: outboxMessage, Title: "x"}, false},
+		{outboxPayload{Kind: chatcrypto.KindText}, true},
+		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "News"}, true},
+		{outboxPayload{Kind: chatcrypto.KindChatMeta}, false},
+		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: strings.Repeat("x", chatcrypto.MaxTitleBytes+1)}, false},
+		{outboxPayload{Kind: chatcrypto.KindText, Title: "x"}, false},
 		{outboxPayload{Kind: 9}, false},
 	} {
 		b, err := encodeOutbox(c.p)
@@ -105,8 +108,59 @@ func TestOutboxPayload(t *testing.T) {
 			t.Errorf("round trip %+v = %+v", c.p, got)
 		}
 	}
-	if _, err := decodeOutbox([]byte{0x83, 0x02, 0x01, 0x60}); !errors.Is(err, errBadRecord) {
+	if _, err := decodeOutbox([]byte{0x83, 0x03, 0x01, 0x60}); !errors.Is(err, errBadRecord) {
 		t.Errorf("wrong version: %v", err)
+	}
+}
+
+// TestLegacyOutboxPayload reads items written by version 1, which numbered its
+// kinds on its own (1 text, 2 title): they may still wait in an outbox.
+func TestLegacyOutboxPayload(t *testing.T) {
+	for _, c := range []struct {
+		hex   string
+		kind  chatcrypto.Kind
+		title string
+		ok    bool
+	}{
+		{"83010160", chatcrypto.KindText, "", true},
+		{"830102644e657773", chatcrypto.KindChatMeta, "News", true},
+		{"830106644e657773", 0, "", false}, // version 1 knew no kind 6
+		{"83010360", 0, "", false},
+	} {
+		b, _ := hex.DecodeString(c.hex)
+		p, err := decodeOutbox(b)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.hex, err)
+			continue
+		}
+		if c.ok && (p.Kind != c.kind || p.Title != c.title || p.Version != outboxVersion) {
+			t.Errorf("%s decoded to %+v", c.hex, p)
+		}
+	}
+}
+
+// TestMessageMeta: a placeholder round-trips; no placeholder stores nothing; a
+// damaged record stands for no placeholder.
+func TestMessageMeta(t *testing.T) {
+	for _, p := range []Placeholder{AttachmentOnly, Unsupported} {
+		b, err := encodeMessageMeta(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := placeholderOf(vault.Message{Extra: b}); got != p {
+			t.Errorf("placeholder %d came back as %d", p, got)
+		}
+		for i := 1; i < len(b); i++ {
+			if _, err := decodeMessageMeta(b[:i]); !errors.Is(err, errBadRecord) {
+				t.Errorf("prefix of %d bytes: %v", i, err)
+			}
+		}
+	}
+	if b, err := encodeMessageMeta(NoPlaceholder); err != nil || b != nil {
+		t.Errorf("no placeholder encodes as %x, %v", b, err)
+	}
+	if got := placeholderOf(vault.Message{Extra: []byte{0x82, 0x01, 0x09}}); got != NoPlaceholder {
+		t.Errorf("an unknown placeholder reads as %d", got)
 	}
 }
 
@@ -139,8 +193,29 @@ func FuzzDecodeMeta(f *testing.F) {
 	})
 }
 
+func FuzzDecodeMessageMeta(f *testing.F) {
+	b, _ := encodeMessageMeta(Unsupported)
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeMessageMeta(b)
+		if err != nil {
+			if !errors.Is(err, errBadRecord) {
+				t.Fatalf("error %v is not errBadRecord", err)
+			}
+			return
+		}
+		out, err := encodeMessageMeta(m.Placeholder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := decodeMessageMeta(out); err != nil || back.Placeholder != m.Placeholder {
+			t.Fatalf("re-encoded %x decodes to %+v, %v", out, back, err)
+		}
+	})
+}
+
 func FuzzDecodeOutbox(f *testing.F) {
-	for _, p := range []outboxPayload{{Kind: outboxMessage}, {Kind: outboxTitle, Title: "x"}} {
+	for _, p := range []outboxPayload{{Kind: chatcrypto.KindText}, {Kind: chatcrypto.KindChatMeta, Title: "x"}} {
 		b, _ := encodeOutbox(p)
 		f.Add(b)
 	}

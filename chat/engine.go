@@ -1,25 +1,25 @@
-// Package chat is the Hush cloud-chat engine: it keeps this device's chats, contacts
-// and messages in the vault in step with the relay, end-to-end encrypted as DESIGN §4
-// describes, and tells the UI what changed through events (docs/API.md,
-// "Messaging"). It has no UI and no Wails import; package app binds it.
+// Package chat is the Hush cloud-chat engine: it keeps this device's chats,
+// contacts and messages in the vault in step with the relay, end-to-end encrypted
+// (docs/SECURITY.md), and tells an [Observer] what changed. It has no UI and no
+// Wails import; package app binds it and words everything it reports.
 //
-// An [Engine] runs while the vault is unlocked. It holds a [relayclient.Client] and
-// implements its handler: after every (re)connection it catches up each chat from its
-// vault cursor in pages, then applies pushes live. Every message is verified with
-// package e2e — the sender's device certificate must chain to the sender's pinned
-// account key, and the sender must be a member at that epoch — and stored together
-// with the advanced cursor in one vault transaction; anything that fails
-// verification is dropped with a [EventWarning], never stored.
+// An [Engine] runs while the vault is unlocked. It is made of parts, each with one
+// job and its own state (docs/ARCHITECTURE.md, "Client engine"):
 //
-// Sending writes the message (pending) and its outbox item in one vault transaction;
-// a flusher goroutine sends outbox items in order whenever the link is up and marks a
-// message sent when the relay acknowledges its durable commit. Client-chosen message
-// ids make every resend idempotent, so a message is never shown twice.
+//   - the link (link.go): the connection to the relay and its state;
+//   - the directory (directory.go): contacts and their pinned keys, devices and
+//     revocations, handles and display names;
+//   - the keyring (keys.go, membership.go): each chat's epoch keys, their rotation,
+//     and the membership they are wrapped to;
+//   - the receiver (receive.go, apply.go): catch-up, live pushes, verification;
+//   - the sender (send.go, flush.go, acks.go): the outbox, its flushing and the
+//     relay's acknowledgements;
+//   - the marker (marks.go): delivered and read positions;
+//   - the chat list (list.go): what the UI reads, and the summaries every part
+//     reports.
 //
-// Epoch keys are wrapped to each member account's X25519 key, each envelope signed by
-// the rotating device (chatcrypto.NewKeyLogEntry, chatcrypto.SignKeyLogEntry), published with
-// PutEpoch, and rotated when a member leaves or is removed — to the remaining members
-// only.
+// The Engine only wires them: it builds them, starts and stops their goroutines, and
+// hands each public call to the part that does it.
 package chat
 
 import (
@@ -35,6 +35,7 @@ import (
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
+	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -61,114 +62,23 @@ type Config struct {
 	Backoff [2]time.Duration
 }
 
-// Tuning of the engine's pipelines.
-const (
-	// sendWindow is how many sends the flusher keeps in flight.
-	sendWindow = 64
-	// fetchPage is how many entries one Fetch asks for (the protocol's maximum).
-	fetchPage = wire.MaxPageEntries
-	// requestTimeout bounds one request to the relay.
-	requestTimeout = 30 * time.Second
-	// markInterval spaces the delivered/read marks of a chat, so a busy chat does
-	// not turn every message into a relay write.
-	markInterval = 200 * time.Millisecond
-	// maxStatusScan bounds how many messages a receipt looks through to emit status
-	// changes.
-	maxStatusScan = 1000
-	// flushRetry is the wait before the flusher tries again after a relay failure.
-	flushRetry = 2 * time.Second
-)
-
 // Engine is the cloud-chat engine of one unlocked account on this device.
 type Engine struct {
-	v      *vault.Vault
-	acct   *identity.AccountKey
-	me     identity.AccountPublicKey
-	meID   ids.Account
-	dev    *identity.DeviceKey
-	devID  ids.Device
-	cert   []byte
-	sender *chatcrypto.Sender
-	certs  *chatcrypto.CertCache // device certificates verified, shared by every Open
-	name   string
-	// sendName is the display name sent with every text: name if it may travel,
-	// "" if there is none; nameErr says why name may not (then Send refuses).
-	sendName string
-	nameErr  error
-	obs      Observer
-	clk      clock.Clock
-	rnd      func() float64
-	log      *slog.Logger
-	httpc    *http.Client
-	boff     [2]time.Duration
+	link  *link
+	dir   *directory
+	keys  *keyring
+	recv  *receiver
+	send  *sender
+	marks *marker
+	list  *chatList
+	obs   Observer
+	log   *slog.Logger
+	clk   clock.Clock
 
-	ctx    context.Context
+	ctx    context.Context // ends when the engine closes
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-
-	kickFlush chan struct{}
-	kickMark  chan struct{}
-	handoff   handoff  // Send → flusher
-	acks      ackQueue // flusher → acker
-
-	mu     sync.Mutex // guards the fields below
-	rc     *relayclient.Client
-	url    string
-	status relayclient.Status
-	handle string
-	closed bool
-	ahead  map[ids.Chat]map[uint64]bool // own acked seqs beyond the chat's cursor
-	marks  map[ids.Chat]bool            // chats whose marks must be sent
-	// devFresh is when each account's device list was last looked up on this
-	// connection (devices.go).
-	devFresh map[ids.Account]time.Time
-
-	// sendCache keeps what Send needs of a chat between changes to it, so a burst of
-	// messages does not re-read and re-write the chat row each time; chatGen counts
-	// the changes, so a cache entry computed before a change is never stored after it.
-	sendCache map[ids.Chat]sendInfo
-	chatGen   map[ids.Chat]uint64
-
-	rotMu    sync.Mutex
-	rotating map[ids.Chat]*sync.Mutex
-}
-
-// sendInfo is what Send remembers of a chat.
-type sendInfo struct {
-	canPost  bool
-	summary  Chat
-	activity time.Time // the chat's stored LastActivity
-}
-
-// activityStep is how stale a chat's stored last activity may get during a burst of
-// sends: the chat list is ordered by it, which needs no finer grain.
-const activityStep = time.Second
-
-// putChat stores a chat with its members and forgets what Send cached of it. Every
-// write of a chat row goes through here, updateChat or deleteChat, inside the
-// writing transaction.
-func (e *Engine) putChat(tx *vault.Tx, c vault.Chat) error {
-	e.invalidate(c.ID)
-	return tx.PutChat(c)
-}
-
-// updateChat stores a chat's own fields, not its members (vault.Tx.UpdateChat):
-// for the writes that change no member, which saves reading the member list back.
-func (e *Engine) updateChat(tx *vault.Tx, c vault.Chat) error {
-	e.invalidate(c.ID)
-	return tx.UpdateChat(c)
-}
-
-func (e *Engine) deleteChat(tx *vault.Tx, id ids.Chat) error {
-	e.invalidate(id)
-	return tx.DeleteChat(id)
-}
-
-func (e *Engine) invalidate(id ids.Chat) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.sendCache, id)
-	e.chatGen[id]++
+	once   sync.Once
 }
 
 // New returns an engine for the unlocked account in cfg. It reads the account's
@@ -177,52 +87,21 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Vault == nil || cfg.Account == nil || cfg.Device == nil {
 		return nil, errors.New("chat: vault, account and device are required")
 	}
-	sender, err := chatcrypto.NewSender(cfg.Device, cfg.Certificate)
+	sealer, err := chatcrypto.NewSender(cfg.Device, cfg.Certificate)
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}
-	if sender.Account() != cfg.Account.ID() {
+	if sealer.Account() != cfg.Account.ID() {
 		return nil, errors.New("chat: the device certificate is for another account")
 	}
 	url := cfg.RelayURL
 	if url == "" {
 		url = DefaultRelayURL
 	}
-	if _, err := relayclient.ParseURL(url); err != nil {
-		return nil, invalidRelayURL(err)
+	if url, err = CheckRelayURL(url); err != nil {
+		return nil, err
 	}
-	e := &Engine{
-		v:         cfg.Vault,
-		acct:      cfg.Account,
-		me:        cfg.Account.Public(),
-		meID:      cfg.Account.ID(),
-		dev:       cfg.Device,
-		devID:     cfg.Device.ID(),
-		cert:      append([]byte(nil), cfg.Certificate...),
-		sender:    sender,
-		certs:     chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize),
-		name:      cfg.DisplayName,
-		obs:       cfg.Observer,
-		clk:       cfg.Clock,
-		rnd:       cfg.Rand,
-		log:       cfg.Logger,
-		httpc:     cfg.HTTP,
-		boff:      cfg.Backoff,
-		url:       url,
-		kickFlush: make(chan struct{}, 1),
-		kickMark:  make(chan struct{}, 1),
-		ahead:     map[ids.Chat]map[uint64]bool{},
-		marks:     map[ids.Chat]bool{},
-		devFresh:  map[ids.Account]time.Time{},
-		rotating:  map[ids.Chat]*sync.Mutex{},
-		sendCache: map[ids.Chat]sendInfo{},
-		chatGen:   map[ids.Chat]uint64{},
-	}
-	if e.name != "" {
-		if e.nameErr = CheckDisplayName(e.name); e.nameErr == nil {
-			e.sendName = e.name
-		}
-	}
+	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock}
 	if e.clk == nil {
 		e.clk = clock.Real()
 	}
@@ -232,129 +111,84 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.handoff.init()
-	e.acks.init()
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	err = e.v.View(ctx, func(tx *vault.Tx) error {
-		a, err := tx.Account(e.meID)
-		if err != nil {
-			return err
-		}
-		e.handle = a.Handle
-		return nil
-	})
-	if err != nil {
+	e.wire(cfg, url, sealer)
+	if err := e.dir.loadHandle(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read account: %w", err)
 	}
-	e.status = relayclient.Status{State: relayclient.StateConnecting, URL: url}
 	return e, nil
+}
+
+// wire builds the parts and connects them to each other.
+func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender) {
+	v, me, device := cfg.Vault, cfg.Account.ID(), cfg.Device.ID()
+	e.send = &sender{
+		v: v, meID: me, device: device, sealer: sealer, myName: cfg.DisplayName,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
+		wake: make(chan struct{}, 1), cache: map[ids.Chat]sendInfo{}, gen: map[ids.Chat]uint64{},
+	}
+	if cfg.DisplayName != "" {
+		if e.send.nameErr = CheckDisplayName(cfg.DisplayName); e.send.nameErr == nil {
+			e.send.sendName = cfg.DisplayName
+		}
+	}
+	e.send.handoff.init()
+	e.send.acks.init()
+	chats := &chatStore{v: v, changed: e.send.invalidate}
+	ahead := &aheadSet{seqs: map[ids.Chat]map[uint64]bool{}}
+	e.recv = &receiver{}
+	e.link = newLink(relayclient.Config{
+		URL: url, Device: cfg.Device, Certificate: cfg.Certificate, Handler: e.recv,
+		Clock: e.clk, Rand: cfg.Rand, Logger: e.log, HTTP: cfg.HTTP, Backoff: cfg.Backoff,
+	}, e.reportConnection)
+	e.dir = &directory{
+		v: v, link: e.link, chats: chats, me: cfg.Account, meID: me, device: device,
+		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, fresh: map[ids.Account]time.Time{},
+	}
+	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log}
+	e.marks = &marker{
+		v: v, link: e.link, chats: chats, list: e.list, clk: e.clk, log: e.log, obs: e.obs,
+		wake: make(chan struct{}, 1), pending: map[ids.Chat]bool{},
+	}
+	e.keys = &keyring{
+		v: v, link: e.link, chats: chats, dir: e.dir, me: cfg.Account, meID: me, sealer: sealer,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, titles: e.send, view: e.list,
+		forget: []chatForgetter{ahead, e.marks}, rotating: map[ids.Chat]*sync.Mutex{},
+	}
+	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead
+	*e.recv = receiver{
+		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks,
+		ahead: ahead, outbox: e.send, certs: chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize),
+		meID: me, device: device, log: e.log, obs: e.obs, warn: e.warn,
+		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
+	}
 }
 
 // Start connects to the relay and starts the flusher, the acker and the marker. It
 // returns at once.
 func (e *Engine) Start() error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	url := e.url
-	e.mu.Unlock()
-	e.wg.Add(3)
-	go e.flusher()
-	go e.acker()
-	go e.marker()
-	return e.connect(url)
-}
-
-// connect starts a relay client for url and makes it the engine's.
-func (e *Engine) connect(url string) error {
-	// Status reports of a client that was replaced (SetRelay) are ignored; self is
-	// set before Run, so before the first report.
-	var self *relayclient.Client
-	rc, err := relayclient.New(relayclient.Config{
-		URL:         url,
-		Device:      e.dev,
-		Certificate: e.cert,
-		Handler:     (*handler)(e),
-		OnStatus:    func(s relayclient.Status) { e.onStatus(self, s) },
-		Clock:       e.clk,
-		Rand:        e.rnd,
-		Logger:      e.log,
-		HTTP:        e.httpc,
-		Backoff:     e.boff,
-	})
-	if err != nil {
-		return fmt.Errorf("chat: %w", err)
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run} {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			run(e.ctx)
+		}()
 	}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		rc.Close()
-		return ErrClosed
-	}
-	self = rc
-	e.rc = rc
-	e.url = rc.URL()
-	e.mu.Unlock()
-	rc.Run()
-	return nil
+	return e.link.connect()
 }
 
 // Close disconnects and stops every goroutine of the engine; it returns once none
 // is left, so the vault can be closed after it. Calling it again does nothing.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
-	}
-	e.closed = true
-	rc := e.rc
-	e.rc = nil
-	e.mu.Unlock()
-	e.cancel()
-	if rc != nil {
-		rc.Close() // not under e.mu: its goroutines report status through e.onStatus
-	}
-	e.wg.Wait()
+	e.once.Do(func() {
+		e.cancel()
+		e.link.close()
+		e.wg.Wait()
+	})
 	return nil
-}
-
-// client returns the current relay client, or nil once closed.
-func (e *Engine) client() *relayclient.Client {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.rc
-}
-
-// do sends one request with the engine's timeout.
-func (e *Engine) do(ctx context.Context, req wire.Body) (wire.Body, error) {
-	rc := e.client()
-	if rc == nil {
-		return nil, ErrClosed
-	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	resp, err := rc.Do(ctx, req)
-	if err != nil {
-		return nil, relayError(err)
-	}
-	return resp, nil
-}
-
-// doAs sends a request and checks the response's type.
-func doAs[T wire.Body](ctx context.Context, e *Engine, req wire.Body) (T, error) {
-	var zero T
-	resp, err := e.do(ctx, req)
-	if err != nil {
-		return zero, err
-	}
-	t, ok := resp.(T)
-	if !ok {
-		return zero, fmt.Errorf("chat: the relay answered %v with %v", req.Type(), resp.Type())
-	}
-	return t, nil
 }
 
 func (e *Engine) warn(w Warning) {
@@ -362,29 +196,13 @@ func (e *Engine) warn(w Warning) {
 	e.obs.Warning(w)
 }
 
-func (e *Engine) kick(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
+// reportConnection tells the observer the link's state changed.
+func (e *Engine) reportConnection() { e.obs.ConnectionChanged(e.Connection()) }
 
-// onStatus reports the relay link's state changes to the UI.
-func (e *Engine) onStatus(from *relayclient.Client, s relayclient.Status) {
-	e.mu.Lock()
-	if e.closed || from != e.rc {
-		e.mu.Unlock()
-		return
-	}
-	e.status = s
-	c := e.connectionLocked()
-	e.mu.Unlock()
-	e.obs.ConnectionChanged(c)
-}
-
-func (e *Engine) connectionLocked() Connection {
-	s := e.status
-	c := Connection{State: LinkOffline, RelayURL: e.url, Handle: e.handle, RetryAt: s.RetryAt}
+// Connection returns the state of the link to the relay.
+func (e *Engine) Connection() Connection {
+	s, url := e.link.state()
+	c := Connection{State: LinkOffline, RelayURL: url, Handle: e.dir.ownHandle(), RetryAt: s.RetryAt}
 	switch s.State {
 	case relayclient.StateConnecting:
 		c.State = LinkConnecting
@@ -400,58 +218,25 @@ func (e *Engine) connectionLocked() Connection {
 	return c
 }
 
-// Connection returns the state of the link to the relay.
-func (e *Engine) Connection() Connection {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.connectionLocked()
-}
-
 // SetRelay switches to another relay address and reconnects. A malformed address
 // fails with an error matching [ErrInvalidRelayURL] and changes nothing.
 func (e *Engine) SetRelay(url string) (Connection, error) {
-	u, err := relayclient.ParseURL(url)
+	canonical, err := CheckRelayURL(url)
 	if err != nil {
-		return Connection{}, invalidRelayURL(err)
+		return Connection{}, err
 	}
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return Connection{}, ErrClosed
-	}
-	old := e.rc
-	e.rc = nil
-	e.url = u.String()
-	e.status = relayclient.Status{State: relayclient.StateConnecting, URL: e.url}
-	e.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	if err := e.connect(u.String()); err != nil {
+	if err := e.link.setRelay(canonical); err != nil {
 		return Connection{}, err
 	}
 	return e.Connection(), nil
 }
 
 // Retry reconnects now instead of waiting for the backoff.
-func (e *Engine) Retry() {
-	if rc := e.client(); rc != nil {
-		rc.Retry()
-	}
-}
+func (e *Engine) Retry() { e.link.retry() }
 
 // RegisterHandle claims @handle for this account at the relay.
 func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection, error) {
-	h, err := CheckHandle(handle)
-	if err != nil {
-		return Connection{}, err
-	}
-	id := e.acct.ID()
-	sig := e.acct.Sign(wire.HandleLabel, wire.HandleMessage(id, h))
-	if _, err := doAs[*wire.OK](ctx, e, &wire.RegisterHandle{Handle: h, Signature: sig}); err != nil {
-		return Connection{}, err
-	}
-	if err := e.storeHandle(ctx, h); err != nil {
+	if err := e.dir.registerHandle(ctx, handle); err != nil {
 		return Connection{}, err
 	}
 	c := e.Connection()
@@ -459,39 +244,126 @@ func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection,
 	return c, nil
 }
 
-func (e *Engine) storeHandle(ctx context.Context, h string) error {
-	err := e.v.Update(ctx, func(tx *vault.Tx) error {
-		a, err := tx.Account(e.meID)
-		if err != nil {
-			return err
-		}
-		if a.Handle == h {
-			return nil
-		}
-		a.Handle = h
-		return tx.PutAccount(a)
-	})
-	if err != nil {
-		return fmt.Errorf("chat: store handle: %w", err)
-	}
-	e.mu.Lock()
-	e.handle = h
-	e.mu.Unlock()
-	return nil
+// AddContact looks a handle up at the relay and pins the account's key on first
+// use. If the handle now names another key than the one pinned for it, the contact
+// is marked KeyChanged and a warning is raised.
+func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error) {
+	return e.dir.addContact(ctx, handle)
 }
+
+// Contacts returns every pinned account, by display name.
+func (e *Engine) Contacts(ctx context.Context) ([]Contact, error) { return e.dir.contacts(ctx) }
+
+// SafetyNumber returns the number this account and a contact compare out of band.
+func (e *Engine) SafetyNumber(ctx context.Context, account ids.Account) (SafetyNumber, error) {
+	return e.dir.safetyNumber(ctx, account)
+}
+
+// MarkVerified records that the user compared the safety number (or withdraws it).
+// Verifying also acknowledges a key change.
+func (e *Engine) MarkVerified(ctx context.Context, account ids.Account, verified bool) (Contact, error) {
+	return e.dir.markVerified(ctx, account, verified)
+}
+
+// List returns the chat list: pinned chats first, then by latest activity.
+func (e *Engine) List(ctx context.Context) ([]Chat, error) { return e.list.list(ctx) }
+
+// Summary returns one chat's list row.
+func (e *Engine) Summary(ctx context.Context, id ids.Chat) (Chat, error) { return e.list.get(ctx, id) }
+
+// Messages returns a page of a chat's messages, newest first. before is "" for the
+// newest page, or the NextBefore of the previous page.
+func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit int) (MessagePage, error) {
+	return e.list.messages(ctx, id, before, limit)
+}
+
+// SetPinned pins or unpins a chat in the list.
+func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
+	return e.list.setPinned(ctx, id, pinned)
+}
+
+// OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
+func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (Chat, error) {
+	if account != e.dir.meID {
+		if id := e.list.chats.directChatWith(ctx, account); !id.IsZero() {
+			return e.Summary(ctx, id)
+		}
+	}
+	info, err := e.keys.openDirect(ctx, account)
+	if err != nil {
+		return Chat{}, err
+	}
+	return e.adopt(ctx, info)
+}
+
+// CreateGroup creates a group with this account as owner and the given members.
+func (e *Engine) CreateGroup(ctx context.Context, title string, members []ids.Account) (Chat, error) {
+	info, err := e.keys.create(ctx, policy.KindGroup, title, members)
+	if err != nil {
+		return Chat{}, err
+	}
+	return e.adopt(ctx, info)
+}
+
+// CreateChannel creates a channel: this account (owner) posts, subscribers read.
+func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []ids.Account) (Chat, error) {
+	info, err := e.keys.create(ctx, policy.KindChannel, title, subscribers)
+	if err != nil {
+		return Chat{}, err
+	}
+	return e.adopt(ctx, info)
+}
+
+// adopt stores a chat just created or joined, gives it its first epoch and reads
+// what it already holds.
+func (e *Engine) adopt(ctx context.Context, info *wire.ChatInfo) (Chat, error) {
+	if err := e.keys.adopt(ctx, *info); err != nil {
+		return Chat{}, err
+	}
+	if err := e.recv.fetchMessages(ctx, info.ChatID); err != nil {
+		e.log.Info("messages of a new chat", "chat", info.ChatID.String(), "err", err)
+	}
+	return e.Summary(ctx, info.ChatID)
+}
+
+// Members returns a chat's members.
+func (e *Engine) Members(ctx context.Context, id ids.Chat) ([]Member, error) {
+	return e.keys.members(ctx, id)
+}
+
+// AddMembers adds accounts to a group or channel. The chat key rotates so the new
+// members can read what follows (not what came before), and they are told the title.
+func (e *Engine) AddMembers(ctx context.Context, id ids.Chat, accounts []ids.Account) ([]Member, error) {
+	return e.keys.addMembers(ctx, id, accounts)
+}
+
+// RemoveMember removes an account and rotates the chat key to leave it out.
+func (e *Engine) RemoveMember(ctx context.Context, id ids.Chat, account ids.Account) ([]Member, error) {
+	return e.keys.removeMember(ctx, id, account)
+}
+
+// SetRole changes a member's role (owner only; there is one owner).
+func (e *Engine) SetRole(ctx context.Context, id ids.Chat, account ids.Account, role policy.Role) ([]Member, error) {
+	return e.keys.setRole(ctx, id, account, role)
+}
+
+// Leave leaves a group or channel and deletes it on this device. The remaining
+// admins rotate the key.
+func (e *Engine) Leave(ctx context.Context, id ids.Chat) error { return e.keys.leave(ctx, id) }
+
+// Send writes a message and its outbox item in one transaction and returns it
+// pending; it is sent when the relay is reachable.
+func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
+	return e.send.send(ctx, id, body, replyTo)
+}
+
+// MarkRead marks everything received in a chat as read, here and at the relay.
+func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error { return e.marks.markRead(ctx, id) }
 
 // Typing tells the chat's other members that this user is typing. It is never
 // stored; offline it does nothing.
 func (e *Engine) Typing(ctx context.Context, chatID ids.Chat) error {
-	rc := e.client()
-	if rc == nil {
-		return ErrClosed
-	}
-	err := rc.Notify(ctx, &wire.Typing{ChatID: ids.Chat(chatID)})
-	if errors.Is(err, relayclient.ErrOffline) || errors.Is(err, relayclient.ErrConnectionLost) {
-		return nil
-	}
-	return err
+	return e.link.signal(ctx, &wire.Typing{ChatID: chatID})
 }
 
 // nopObserver is the observer of an engine nobody watches.

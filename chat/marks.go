@@ -3,83 +3,156 @@ package chat
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
+	"time"
 
+	"hush/clock"
 	"hush/ids"
 	"hush/sync/wire"
 	"hush/vault"
 )
 
-// Delivered and read positions are kept in the vault (chatMeta) and sent to the
-// relay by one marker goroutine. Marks of a chat that change while one is on its way
-// collapse into the next, and rounds are at least markInterval apart, so a busy chat
-// costs the relay a few writes a second, not one per message.
+// The marker keeps this account's delivered and read positions (in each chat's
+// sync state) and sends them to the relay from one goroutine. Marks of a chat that
+// change while one is on its way collapse into the next, and rounds are at least
+// markInterval apart, so a busy chat costs the relay a few writes a second, not one
+// per message. Its lock guards the set of chats whose marks must be sent.
+type marker struct {
+	v     *vault.Vault
+	link  *link
+	chats *chatStore
+	list  *chatList
+	clk   clock.Clock
+	log   *slog.Logger
+	obs   Observer
+	wake  chan struct{} // one token: marks are waiting
 
-// queueMark asks the marker to send the chat's positions.
-func (e *Engine) queueMark(id ids.Chat) {
-	e.mu.Lock()
-	e.marks[id] = true
-	e.mu.Unlock()
-	e.kick(e.kickMark)
+	mu      sync.Mutex
+	pending map[ids.Chat]bool
 }
 
-// marker runs until the engine closes.
-func (e *Engine) marker() {
-	defer e.wg.Done()
+// markInterval spaces the delivered/read marks of a chat, so a busy chat does not
+// turn every message into a relay write.
+const markInterval = 200 * time.Millisecond
+
+// queue asks for the chat's positions to be sent.
+func (m *marker) queue(id ids.Chat) {
+	m.mu.Lock()
+	m.pending[id] = true
+	m.mu.Unlock()
+	m.kick()
+}
+
+// kick wakes the marker (after a reconnect: marks that could not be sent wait).
+func (m *marker) kick() { kick(m.wake) }
+
+// forget drops what is queued for a chat that is gone.
+func (m *marker) forget(id ids.Chat) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.pending, id)
+}
+
+// run sends marks until ctx ends.
+func (m *marker) run(ctx context.Context) {
 	for {
 		select {
-		case <-e.kickMark:
-		case <-e.ctx.Done():
+		case <-m.wake:
+		case <-ctx.Done():
 			return
 		}
-		e.sendMarks(e.ctx)
-		done := make(chan struct{})
-		t := e.clk.AfterFunc(markInterval, func() { close(done) })
-		select {
-		case <-done:
-		case <-e.ctx.Done():
-			t.Stop()
+		m.send(ctx)
+		if !sleep(ctx, m.clk, markInterval, nil) {
 			return
 		}
 	}
 }
 
-// sendMarks sends the positions of every queued chat; chats it could not send for
-// stay queued (a reconnect kicks the marker again).
-func (e *Engine) sendMarks(ctx context.Context) {
-	e.mu.Lock()
-	chats := make([]ids.Chat, 0, len(e.marks))
-	for id := range e.marks {
+// send sends the positions of every queued chat; chats it could not send for stay
+// queued (a reconnect kicks the marker again).
+func (m *marker) send(ctx context.Context) {
+	m.mu.Lock()
+	chats := make([]ids.Chat, 0, len(m.pending))
+	for id := range m.pending {
 		chats = append(chats, id)
 	}
-	clear(e.marks)
-	e.mu.Unlock()
+	clear(m.pending)
+	m.mu.Unlock()
 	for i, id := range chats {
 		var meta chatMeta
-		err := e.v.View(ctx, func(tx *vault.Tx) error {
-			c, err := tx.Chat(id)
-			if err != nil {
-				return err
-			}
-			meta, err = decodeMeta(c.Extra)
+		err := m.v.View(ctx, func(tx *vault.Tx) error {
+			var err error
+			_, meta, err = chatWithMeta(tx, id)
 			return err
 		})
 		if errors.Is(err, vault.ErrNotFound) {
 			continue
 		}
 		if err == nil {
-			_, err = doAs[*wire.OK](ctx, e, &wire.Mark{ChatID: ids.Chat(id), DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
+			_, err = doAs[*wire.OK](ctx, m.link, &wire.Mark{ChatID: id, DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
 		}
-		if errors.Is(err, wire.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			e.log.Debug("send marks", "err", err)
-			e.mu.Lock()
+			m.log.Debug("send marks", "err", err)
+			m.mu.Lock()
 			for _, rest := range chats[i:] {
-				e.marks[rest] = true
+				m.pending[rest] = true
 			}
-			e.mu.Unlock()
+			m.mu.Unlock()
 			return
 		}
 	}
+}
+
+// markRead marks everything received in a chat as read, here and at the relay.
+func (m *marker) markRead(ctx context.Context, id ids.Chat) error {
+	var s Chat
+	err := m.v.Update(ctx, func(tx *vault.Tx) error {
+		cur, err := tx.Cursor(scope(id))
+		if err != nil {
+			return err
+		}
+		c, err := m.chats.updateMeta(tx, id, func(c *vault.Chat, meta *chatMeta) {
+			meta.MyRead = max(meta.MyRead, uint64(cur))
+			meta.MyDelivered = max(meta.MyDelivered, meta.MyRead)
+			c.Unread = 0
+		})
+		if err != nil {
+			return err
+		}
+		s, err = m.list.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return notFound(err, "chat", id)
+	}
+	m.queue(id)
+	m.obs.ChatUpdated(s)
+	return nil
+}
+
+// kick puts the one token in ch, if it is not there already.
+func kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits d on clk, until wake (if not nil) has a token, or until ctx ends; it
+// reports false when ctx ended.
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration, wake <-chan struct{}) bool {
+	done := make(chan struct{})
+	t := clk.AfterFunc(d, func() { close(done) })
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-wake:
+	case <-ctx.Done():
+		return false
+	}
+	return true
 }

@@ -196,7 +196,7 @@ func TestNewestNameWins(t *testing.T) {
 	bob.register(t, "bob")
 	direct(t, alice, bob, "bob")
 	ctx := context.Background()
-	e := bob.engine
+	dir := bob.engine.dir
 	batches := []struct {
 		name string
 		at   int64
@@ -210,9 +210,10 @@ func TestNewestNameWins(t *testing.T) {
 	}
 	for _, b := range batches {
 		err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
-			var out outcome
+			var out batch
 			out.hearName(alice.id(), b.name, b.at)
-			return e.learnNames(tx, &out, nameCache{})
+			_, err := dir.learnNames(tx, out.heard, nameCache{})
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -222,17 +223,18 @@ func TestNewestNameWins(t *testing.T) {
 		}
 	}
 	// Within one batch, the newest message's name is the one kept.
-	var out outcome
+	var out batch
 	out.hearName(alice.id(), "Late", 9000)
 	out.hearName(alice.id(), "Early", 5000)
-	if out.names[alice.id()].name != "Late" {
-		t.Errorf("batch kept %+v", out.names)
+	if out.heard[alice.id()].name != "Late" {
+		t.Errorf("batch kept %+v", out.heard)
 	}
 	// A name heard for this account itself is never stored on a contact.
 	err := bob.vault.Update(ctx, func(tx *vault.Tx) error {
-		var out outcome
+		var out batch
 		out.hearName(bob.id(), "Mallory", 9999)
-		return e.learnNames(tx, &out, nameCache{})
+		_, err := dir.learnNames(tx, out.heard, nameCache{})
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,278 @@
+package chat
+
+import (
+	"errors"
+
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/policy"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// Applying one chat log entry: the receiver's checks, in order. The sender's device
+// certificate must chain to the sender's pinned account key and the sender must be a
+// member at that epoch (chatcrypto.Open checks the signature, the context and the
+// ciphertext); its device must not be revoked; and only then does the content apply.
+
+// verdict is what the checks of an entry decided.
+type verdict int
+
+const (
+	entryOpened verdict = iota // authentic: apply it
+	entrySkip                  // not for this account (an epoch before it joined)
+	entryStall                 // not yet: the cursor stays before it
+	entryDrop                  // refused: drop it with a warning
+)
+
+// opened is an entry that passed the checks.
+type opened struct {
+	pt          chatcrypto.Plaintext
+	unsupported bool // content of a kind a newer version sent
+}
+
+// apply handles one entry that directly follows the cursor. It reports stall when the
+// entry cannot be handled yet (its epoch key has not arrived) and the cursor must stay
+// before it.
+func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *batch, prep *prepared) (stall bool, err error) {
+	o, v, warn, err := r.check(tx, c, meta, en, prep)
+	switch {
+	case err != nil:
+		return false, err
+	case v == entryStall:
+		return true, nil
+	case v == entrySkip:
+		return false, nil
+	case v == entryDrop:
+		out.warnings = append(out.warnings, warn)
+		return false, nil
+	}
+	m, senderName, warn, err := r.content(c, en, o)
+	if err != nil {
+		return false, err
+	}
+	if warn != 0 {
+		out.warnings = append(out.warnings, warn)
+	}
+	if m == nil {
+		return false, nil
+	}
+	warn, err = r.store(tx, c, meta, en, *m, senderName, names, out)
+	if warn != 0 {
+		out.warnings = append(out.warnings, warn)
+	}
+	return false, err
+}
+
+// check runs the checks of an entry; a drop comes with the warning to raise. On the
+// first, optimistic pass (prep nil) anything that needs the relay fails with
+// errNeedPrep.
+func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, prep *prepared) (opened, verdict, WarningKind, error) {
+	sender := en.SenderAccount
+	// The key first: a message of an epoch this account never held a key for was
+	// sent before it joined, and is skipped whoever sent it.
+	key, v, err := r.epochKey(tx, c.ID, meta, en.Epoch, prep)
+	if err != nil || v != entryOpened {
+		return opened{}, v, 0, err
+	}
+	if !isMemberAt(c, meta, sender, en.Epoch) {
+		return opened{}, entryDrop, WarnNotMember, nil
+	}
+	senderKey, err := r.dir.accountKey(tx, sender)
+	if errors.Is(err, vault.ErrNotFound) {
+		if prep == nil {
+			return opened{}, 0, 0, errNeedPrep
+		}
+		return opened{}, entryDrop, WarnSenderUnknown, nil
+	}
+	if err != nil {
+		return opened{}, 0, 0, err
+	}
+	pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{
+		ChatID:    c.ID,
+		Epoch:     en.Epoch,
+		EpochKey:  key,
+		MessageID: en.MsgID,
+		Sender:    senderKey,
+		Certs:     r.certs,
+	})
+	unsupported := errors.Is(err, chatcrypto.ErrUnsupportedKind)
+	if err != nil && !unsupported {
+		r.log.Info("message failed verification", "chat", c.ID.String(), "seq", en.Seq, "err", err)
+		return opened{}, entryDrop, openFailure(err), nil
+	}
+	if pt.Header.SenderDevice != en.SenderDevice || pt.Header.SenderAccount != sender {
+		return opened{}, entryDrop, WarnSenderMismatch, nil
+	}
+	switch dv, err := r.dir.checkDevice(tx, sender, pt.Sender, prep == nil, prep != nil && prep.devicesLooked[sender]); {
+	case err != nil:
+		return opened{}, 0, 0, err
+	case dv == deviceLookup:
+		return opened{}, 0, 0, errNeedPrep
+	case dv == deviceWait:
+		// The sender's device list could not be looked up; try again later.
+		return opened{}, entryStall, 0, nil
+	case dv == deviceRevoked:
+		r.log.Info("message from a revoked device dropped", "chat", c.ID.String(), "seq", en.Seq, "device", pt.Header.SenderDevice.String())
+		return opened{}, entryDrop, WarnRevokedDevice, nil
+	case dv == deviceForeign:
+		return opened{}, entryDrop, WarnForeignDevice, nil
+	}
+	return opened{pt: pt, unsupported: unsupported}, entryOpened, 0, nil
+}
+
+// epochKey returns the key of an entry's epoch, or says why there is none: an epoch
+// before this account joined (skip), or a key that has not arrived yet (stall; a
+// NewEpoch push refetches).
+func (r *receiver) epochKey(tx *vault.Tx, chat ids.Chat, meta *chatMeta, epoch uint64, prep *prepared) (chatcrypto.EpochKey, verdict, error) {
+	raw, err := tx.EpochKey(chat, epoch)
+	if errors.Is(err, vault.ErrNotFound) {
+		latest, lerr := tx.LatestEpoch(chat)
+		switch {
+		case lerr == nil && (epoch < meta.FirstEpoch || epoch < latest):
+			// Sent in an epoch this account was not part of (before it joined): not
+			// for us to read, and not a forgery either.
+			r.log.Debug("skipped a message of an epoch without our key", "chat", chat.String(), "epoch", epoch)
+			return chatcrypto.EpochKey{}, entrySkip, nil
+		case lerr != nil && !errors.Is(lerr, vault.ErrNotFound):
+			return chatcrypto.EpochKey{}, 0, lerr
+		case prep == nil:
+			return chatcrypto.EpochKey{}, 0, errNeedPrep
+		}
+		return chatcrypto.EpochKey{}, entryStall, nil
+	}
+	if err != nil {
+		return chatcrypto.EpochKey{}, 0, err
+	}
+	key, err := chatcrypto.EpochKeyFromBytes(raw)
+	clear(raw)
+	if err != nil {
+		return chatcrypto.EpochKey{}, 0, err
+	}
+	return key, entryOpened, nil
+}
+
+// content applies an authentic entry's content: a title changes the chat (c); a
+// text becomes the message returned, with the name its sender gave itself. Other
+// kinds return no message.
+func (r *receiver) content(c *vault.Chat, en *wire.Entry, o opened) (*vault.Message, string, WarningKind, error) {
+	sender := en.SenderAccount
+	m := &vault.Message{
+		ID:            en.MsgID,
+		ChatID:        c.ID,
+		Seq:           int64(en.Seq),
+		SenderAccount: sender,
+		SenderDevice:  en.SenderDevice,
+		SentAt:        wire.Time(en.ServerTime),
+		Status:        policy.StatusSent,
+	}
+	content := o.pt.Content
+	placeholder := NoPlaceholder
+	senderName := ""
+	switch {
+	case o.unsupported:
+		placeholder = Unsupported
+	case content.Kind == chatcrypto.KindChatMeta:
+		// Authentic (Open checked it like any message); applied only from the owner
+		// or an admin of a group or channel.
+		title := content.ChatMeta.Title
+		switch {
+		case c.Kind == policy.KindDirect:
+			return nil, "", WarnTitleInDirect, nil
+		case !policy.CanManage(c.Kind, roleOf(c, sender)):
+			return nil, "", WarnTitleNotAllowed, nil
+		case validTitle(title) != nil:
+			return nil, "", WarnTitleInvalid, nil
+		}
+		c.Title = title
+		return nil, "", 0, nil
+	case content.Kind == chatcrypto.KindText:
+		m.Body = content.Text.Body
+		if sender != r.meID {
+			// Checked by chatcrypto (a text with an invalid name does not open); the
+			// name is the sender's word about itself, nothing more.
+			senderName = content.Text.SenderName
+		}
+		if reply := content.Text.ReplyTo; !reply.IsZero() {
+			m.ReplyTo = &reply
+		}
+		if m.Body == "" {
+			placeholder = AttachmentOnly
+		}
+	default:
+		// Edits, deletions, reactions and membership messages are authentic but not
+		// applied by this version of the engine.
+		r.log.Debug("content kind not applied", "kind", content.Kind.String())
+		return nil, "", 0, nil
+	}
+	var err error
+	if m.Extra, err = encodeMessageMeta(placeholder); err != nil {
+		return nil, "", 0, err
+	}
+	return m, senderName, 0, nil
+}
+
+// store inserts a message, idempotently: a copy already stored (a redelivery, or
+// this device's own message) changes nothing, except that an own message whose
+// acknowledgement was lost takes its sequence number from the log.
+func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, m vault.Message, senderName string, names nameCache, out *batch) (WarningKind, error) {
+	err := tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
+	if err == nil {
+		if m.SenderAccount != r.meID && en.Seq > meta.MyRead {
+			c.Unread++
+		}
+		if m.SentAt.After(c.LastActivity) {
+			c.LastActivity = m.SentAt
+		}
+		msg := r.list.message(tx, m, meta, names)
+		if senderName != "" {
+			msg.SenderName = senderName
+			out.hearName(m.SenderAccount, senderName, en.ServerTime)
+		}
+		out.news = append(out.news, msg)
+		out.last = &m
+		return 0, nil
+	}
+	if !errors.Is(err, vault.ErrExists) {
+		return 0, err
+	}
+	existing, err := tx.Message(m.ID)
+	switch {
+	case err != nil:
+		return 0, err
+	case existing.ChatID != m.ChatID:
+		return WarnReplayedFromOtherChat, nil
+	case existing.Seq == 0 && m.SenderAccount == r.meID:
+		// Our own message whose acknowledgement was lost: the log is the proof.
+		existing.Seq, existing.Status, existing.SentAt = m.Seq, policy.StatusSent, m.SentAt
+		if err := tx.UpdateMessage(existing); err != nil {
+			return 0, err
+		}
+		if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return 0, err
+		}
+		out.statuses = append(out.statuses, StatusChange{Chat: m.ChatID, Message: m.ID, Status: statusOf(existing, *meta, r.meID), Seq: existing.Seq})
+	case existing.Seq == m.Seq:
+		// Already stored (our own message, acknowledged): nothing to do.
+	default:
+		return WarnReplayed, nil
+	}
+	return 0, nil
+}
+
+// openFailure says which check of chatcrypto.Open refused a message.
+func openFailure(err error) WarningKind {
+	switch {
+	case errors.Is(err, chatcrypto.ErrBadSignature):
+		return WarnBadSignature
+	case errors.Is(err, chatcrypto.ErrWrongSender):
+		return WarnWrongSender
+	case errors.Is(err, chatcrypto.ErrWrongContext):
+		return WarnMisfiled
+	case errors.Is(err, chatcrypto.ErrDecrypt):
+		return WarnUndecryptable
+	case errors.Is(err, chatcrypto.ErrMalformed):
+		return WarnMalformed
+	}
+	return WarnUnverified
+}

@@ -1,0 +1,727 @@
+package chat
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"hush/chatcrypto"
+	"hush/clock"
+	"hush/identity"
+	"hush/ids"
+	"hush/policy"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// The directory knows the other accounts: their pinned keys (contacts), their
+// devices and which of those are revoked, their handles and the names they give
+// themselves — and this account's own handle. Its lock guards the handle and when
+// each device list was last looked up.
+//
+// Keys are pinned on first use. The relay cannot substitute a key for an id: an
+// account id is a hash of the account's signing key, and every answer is checked
+// against it. A handle that moves to another key, or a relay that returns another
+// key for a pinned id, raises a warning and changes no pinned key.
+//
+// Device revocation. The relay lists an account's devices that are not revoked
+// (LookupAccount, LookupHandle) and pushes DeviceRevoked to the account's own other
+// devices; it never lists a revoked device again. The directory keeps what it learns
+// in the vault (vault.Device, Revoked set for good), and the receiver drops every
+// message whose sender device is revoked:
+//
+//   - a device the vault knows that a fresh list no longer names is revoked;
+//   - a device that sent a message but is not in a fresh list was revoked before
+//     this device ever saw it (a device must have authenticated, so be listed, to
+//     post);
+//   - a device list is fresh for deviceListMaxAge within one connection: the first
+//     message of each sender after a (re)connection looks its account up again, so
+//     a contact's revocation is learned at the latest on the next connection;
+//     revocations of this account's own devices arrive at once (DeviceRevoked).
+//
+// Messages stored before the revocation was learned stay; the relay gives no
+// trustworthy time of revocation to tell older messages from newer ones.
+//
+// Display names travel inside every text message (chatcrypto.Text.SenderName), so
+// readers show the name a person chose rather than their @handle, and the relay never
+// learns it. A received name is authentic only as "what that account calls itself":
+// anyone may call themselves "Alice". So a name updates the sender's own contact
+// record and nothing else — never the handle, the pinned key, the verification or a
+// key-change warning — and the UI keeps the handle beside it where a person is
+// identified.
+type directory struct {
+	v      *vault.Vault
+	link   *link
+	chats  *chatStore
+	me     *identity.AccountKey
+	meID   ids.Account
+	device ids.Device
+	// myName is this account's display name, as this device shows it.
+	myName string
+	clk    clock.Clock
+	log    *slog.Logger
+	warn   func(Warning)
+
+	mu     sync.Mutex
+	handle string
+	// fresh is when each account's device list was last looked up on this
+	// connection.
+	fresh map[ids.Account]time.Time
+}
+
+// deviceListMaxAge is how long a looked-up device list is trusted before the next
+// message from that account looks it up again.
+const deviceListMaxAge = 15 * time.Minute
+
+// maxFreshLists bounds the accounts whose list freshness is remembered; beyond it
+// the memory is cleared and lists are looked up again.
+const maxFreshLists = 4096
+
+// nameAtSetting prefixes the vault setting that records, per contact, the relay
+// time of the message whose name the contact record holds. Messages of different
+// chats arrive in any order during a catch-up; the newest name wins, not the last
+// one read.
+const nameAtSetting = "chat/contact-name-at/"
+
+// ownHandle returns this account's handle, "" before one is registered.
+func (d *directory) ownHandle() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.handle
+}
+
+// loadHandle reads this account's handle from the vault.
+func (d *directory) loadHandle(ctx context.Context) error {
+	return d.v.View(ctx, func(tx *vault.Tx) error {
+		a, err := tx.Account(d.meID)
+		if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.handle = a.Handle
+		d.mu.Unlock()
+		return nil
+	})
+}
+
+// registerHandle claims @handle for this account at the relay.
+func (d *directory) registerHandle(ctx context.Context, handle string) error {
+	h, err := CheckHandle(handle)
+	if err != nil {
+		return err
+	}
+	sig := d.me.Sign(wire.HandleLabel, wire.HandleMessage(d.meID, h))
+	if _, err := doAs[*wire.OK](ctx, d.link, &wire.RegisterHandle{Handle: h, Signature: sig}); err != nil {
+		return err
+	}
+	return d.storeHandle(ctx, h)
+}
+
+func (d *directory) storeHandle(ctx context.Context, h string) error {
+	err := d.v.Update(ctx, func(tx *vault.Tx) error {
+		a, err := tx.Account(d.meID)
+		if err != nil {
+			return err
+		}
+		if a.Handle == h {
+			return nil
+		}
+		a.Handle = h
+		return tx.PutAccount(a)
+	})
+	if err != nil {
+		return fmt.Errorf("chat: store handle: %w", err)
+	}
+	d.mu.Lock()
+	d.handle = h
+	d.mu.Unlock()
+	return nil
+}
+
+// refreshOwn learns this account's handle and device list from the relay (another
+// device may have registered the handle, or revoked a device meanwhile). It reports
+// whether the handle changed.
+func (d *directory) refreshOwn(ctx context.Context) bool {
+	a, err := doAs[*wire.Account](ctx, d.link, &wire.LookupAccount{AccountID: d.meID})
+	if err != nil {
+		d.log.Debug("look up own account", "err", err)
+		return false
+	}
+	if _, err := d.applyAccount(ctx, d.meID, a); err != nil {
+		d.log.Warn("own device list", "err", err)
+	}
+	if a.Handle == "" || a.Handle == d.ownHandle() {
+		return false
+	}
+	if err := d.storeHandle(ctx, a.Handle); err != nil {
+		d.log.Warn("store handle", "err", err)
+		return false
+	}
+	return true
+}
+
+// pinAccount returns the pinned key of id, looking the account up at the relay and
+// pinning it on first use (with its device list).
+func (d *directory) pinAccount(ctx context.Context, id ids.Account) (identity.AccountPublicKey, error) {
+	var k identity.AccountPublicKey
+	err := d.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		k, err = d.accountKey(tx, id)
+		return err
+	})
+	if err == nil || !errors.Is(err, vault.ErrNotFound) {
+		return k, err
+	}
+	return d.refreshDevices(ctx, id)
+}
+
+// accountKey returns the pinned account key of id (this account's own for itself).
+func (d *directory) accountKey(tx *vault.Tx, id ids.Account) (identity.AccountPublicKey, error) {
+	if id == d.meID {
+		return d.me.Public(), nil
+	}
+	c, err := tx.Contact(id)
+	if err != nil {
+		return identity.AccountPublicKey{}, err
+	}
+	return contactKey(c)
+}
+
+// contactKey rebuilds a pinned key from its stored halves.
+func contactKey(c vault.Contact) (identity.AccountPublicKey, error) {
+	b := make([]byte, 0, identity.PublicKeySize)
+	b = append(append(b, c.SigningKey...), c.EncryptionKey...)
+	k, err := identity.ParseAccountPublicKey(b)
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("pinned key of %s: %w", c.AccountID, err)
+	}
+	return k, nil
+}
+
+// newContact pins k. Until the account's messages bring the name it chose, its
+// @handle stands in for its display name.
+func newContact(id ids.Account, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
+	return vault.Contact{
+		AccountID:     id,
+		Handle:        handle,
+		DisplayName:   displayHandle(handle),
+		SigningKey:    k.SigningKey(),
+		EncryptionKey: k.EncryptionKey().Bytes(),
+		PinnedAt:      now,
+	}
+}
+
+func displayHandle(h string) string {
+	if h == "" {
+		return ""
+	}
+	return "@" + h
+}
+
+// addContact looks a handle up at the relay and pins the account's key on first
+// use. If the handle now names another key than the one pinned for it, the contact
+// is marked keyChanged and a warning is raised.
+func (d *directory) addContact(ctx context.Context, handle string) (Contact, error) {
+	h, err := CheckHandle(handle)
+	if err != nil {
+		return Contact{}, err
+	}
+	a, err := doAs[*wire.Account](ctx, d.link, &wire.LookupHandle{Handle: h})
+	if errors.Is(err, ErrNotFound) {
+		return Contact{}, detailf(ErrUnknownHandle, "@%s", h)
+	}
+	if err != nil {
+		return Contact{}, err
+	}
+	k, err := identity.ParseAccountPublicKey(a.AccountKey)
+	if err != nil {
+		return Contact{}, fmt.Errorf("the relay returned a malformed key for @%s: %w", h, err)
+	}
+	id := k.ID()
+	if id == d.meID {
+		return Contact{}, detailf(ErrInvalid, "@%s is this account", h)
+	}
+	now := d.clk.Now()
+	var out vault.Contact
+	var warning WarningKind
+	var devicesStored bool
+	err = d.v.Update(ctx, func(tx *vault.Tx) error {
+		warning, devicesStored = 0, false
+		moved, err := d.unbindHandle(tx, h, id)
+		if err != nil {
+			return err
+		}
+		if moved {
+			// The handle moved to another account: the person behind it may have
+			// new keys, or the relay lies. Either way, say so loudly.
+			warning = WarnHandleMoved
+		}
+		old, err := tx.Contact(id)
+		switch {
+		case errors.Is(err, vault.ErrNotFound):
+			out = newContact(id, h, k, now)
+			if moved {
+				out.KeyChangedAt = now
+			}
+		case err != nil:
+			return err
+		default:
+			pinned, err := contactKey(old)
+			if err != nil {
+				return err
+			}
+			out = old
+			if old.DisplayName == "" || old.DisplayName == displayHandle(old.Handle) {
+				// No name heard yet: the handle stands in for it.
+				out.DisplayName = displayHandle(h)
+			}
+			out.Handle = h
+			if !pinned.Equal(k) {
+				// Same id, other key: impossible for an honest relay (the id is a
+				// hash of the signing key). Keep the pinned key; flag it.
+				out.KeyChangedAt, out.Verified = now, false
+				warning = WarnKeyChanged
+			}
+		}
+		if err := tx.PutContact(out); err != nil {
+			return err
+		}
+		if pinned, err := contactKey(out); err != nil || !pinned.Equal(k) {
+			return err // the relay's device list is for a key that is not pinned
+		}
+		revoked, err := d.syncDevices(tx, id, k, a.Devices)
+		for _, dev := range revoked {
+			d.log.Info("device revoked", "account", id.String(), "device", dev.String())
+		}
+		devicesStored = err == nil
+		return err
+	})
+	if err != nil {
+		return Contact{}, fmt.Errorf("save contact: %w", err)
+	}
+	if devicesStored {
+		d.markFresh(id)
+	}
+	if warning != 0 {
+		d.warn(Warning{Chat: d.chats.directChatWith(ctx, id), Kind: warning, Handle: h})
+	}
+	return toContact(out), nil
+}
+
+// unbindHandle takes handle h from every contact but id, reporting whether one held
+// it.
+func (d *directory) unbindHandle(tx *vault.Tx, h string, id ids.Account) (bool, error) {
+	all, err := tx.Contacts()
+	if err != nil {
+		return false, err
+	}
+	moved := false
+	for _, c := range all {
+		if c.AccountID != id && c.Handle == h {
+			moved = true
+			c.Handle = ""
+			if err := tx.PutContact(c); err != nil {
+				return false, err
+			}
+		}
+	}
+	return moved, nil
+}
+
+func toContact(c vault.Contact) Contact {
+	out := Contact{
+		Account:     c.AccountID,
+		Handle:      c.Handle,
+		DisplayName: c.DisplayName,
+		Verified:    c.Verified,
+		KeyChanged:  !c.KeyChangedAt.IsZero(),
+	}
+	if out.DisplayName == "" {
+		out.DisplayName = displayHandle(c.Handle)
+	}
+	if k, err := contactKey(c); err == nil {
+		out.Fingerprint = k.Fingerprint()
+	}
+	return out
+}
+
+// contacts returns every pinned account, by display name.
+func (d *directory) contacts(ctx context.Context) ([]Contact, error) {
+	var out []Contact
+	err := d.v.View(ctx, func(tx *vault.Tx) error {
+		all, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		out = make([]Contact, 0, len(all))
+		for _, c := range all {
+			out = append(out, toContact(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Contact) int { return strings.Compare(a.DisplayName, b.DisplayName) })
+	return out, nil
+}
+
+// safetyNumber returns the number this account and a contact compare out of band.
+func (d *directory) safetyNumber(ctx context.Context, account ids.Account) (SafetyNumber, error) {
+	var k identity.AccountPublicKey
+	err := d.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Contact(account)
+		if err != nil {
+			return err
+		}
+		k, err = contactKey(c)
+		return err
+	})
+	if errors.Is(err, vault.ErrNotFound) {
+		return SafetyNumber{}, detailf(ErrNotFound, "contact %s", account)
+	}
+	if err != nil {
+		return SafetyNumber{}, err
+	}
+	sn := identity.ComputeSafetyNumber(d.me.Public(), k)
+	return SafetyNumber{Digits: sn.Digits, Emoji: sn.Emoji}, nil
+}
+
+// markVerified records that the user compared the safety number (or withdraws it).
+// Verifying also acknowledges a key change.
+func (d *directory) markVerified(ctx context.Context, account ids.Account, verified bool) (Contact, error) {
+	var out vault.Contact
+	err := d.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Contact(account)
+		if err != nil {
+			return err
+		}
+		c.Verified = verified
+		if verified {
+			c.KeyChangedAt = time.Time{}
+		}
+		out = c
+		return tx.PutContact(c)
+	})
+	if errors.Is(err, vault.ErrNotFound) {
+		return Contact{}, detailf(ErrNotFound, "contact %s", account)
+	}
+	if err != nil {
+		return Contact{}, err
+	}
+	return toContact(out), nil
+}
+
+// nameCache remembers display names looked up within one transaction.
+type nameCache map[ids.Account]string
+
+// nameOf returns an account's display name, "" when unknown.
+func (d *directory) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
+	if id == d.meID {
+		return d.myName
+	}
+	if n, ok := cache[id]; ok {
+		return n
+	}
+	n := ""
+	if c, err := tx.Contact(id); err == nil {
+		n = toContact(c).DisplayName
+	}
+	cache[id] = n
+	return n
+}
+
+// CheckDisplayName reports whether name can travel with messages: what the welcome
+// screen accepts must pass it, or every send would be refused. The error matches
+// [ErrInvalid] or [ErrTooLong].
+func CheckDisplayName(name string) error {
+	err := chatcrypto.CheckSenderName(name)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, chatcrypto.ErrTooLarge):
+		return detailf(ErrTooLong, "a display name has at most %d characters", chatcrypto.MaxSenderNameChars)
+	}
+	return detailf(ErrInvalid, "a display name is one line of text without control or text-direction characters")
+}
+
+// heardName is the newest sender name one batch of entries carried for an account.
+type heardName struct {
+	name string
+	at   int64 // relay time, Unix milliseconds
+}
+
+// learnNames stores the names a batch carried on their senders' contact records,
+// unless a newer message already set another, and forgets them in names so that what
+// the same transaction builds next shows them. It runs inside the transaction that
+// stored the batch, and returns the direct chats whose title (the contact's name)
+// changed.
+func (d *directory) learnNames(tx *vault.Tx, heard map[ids.Account]heardName, names nameCache) ([]ids.Chat, error) {
+	var retitled []ids.Chat
+	for id, h := range heard {
+		if id == d.meID {
+			continue // our own name comes from our profile, not from the network
+		}
+		c, err := tx.Contact(id)
+		if errors.Is(err, vault.ErrNotFound) {
+			continue // verified messages come from pinned accounts; nothing to update
+		}
+		if err != nil {
+			return nil, err
+		}
+		key := nameAtSetting + id.String()
+		var last int64
+		switch b, err := tx.Setting(key); {
+		case err == nil && len(b) == 8:
+			last = int64(binary.BigEndian.Uint64(b))
+		case err != nil && !errors.Is(err, vault.ErrNotFound):
+			return nil, err
+		}
+		if h.at < last {
+			continue // an older message, read late: its name is stale
+		}
+		if err := tx.PutSetting(key, binary.BigEndian.AppendUint64(nil, uint64(h.at))); err != nil {
+			return nil, err
+		}
+		if c.DisplayName == h.name {
+			continue
+		}
+		d.log.Info("contact changed display name", "account", id.String())
+		c.DisplayName = h.name
+		if err := tx.PutContact(c); err != nil {
+			return nil, err
+		}
+		delete(names, id)
+		// A direct chat is titled by the contact's name.
+		chats, err := tx.Chats()
+		if err != nil {
+			return nil, err
+		}
+		for _, ch := range chats {
+			if ch.Kind == policy.KindDirect && roleOf(&ch, id) != 0 {
+				d.chats.changed(ch.ID)
+				retitled = append(retitled, ch.ID)
+			}
+		}
+	}
+	return retitled, nil
+}
+
+// fresh reports whether account's device list was looked up recently on this
+// connection.
+func (d *directory) isFresh(account ids.Account) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, ok := d.fresh[account]
+	return ok && d.clk.Now().Sub(at) < deviceListMaxAge
+}
+
+func (d *directory) markFresh(account ids.Account) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.fresh) >= maxFreshLists {
+		clear(d.fresh)
+	}
+	d.fresh[account] = d.clk.Now()
+}
+
+// forgetDeviceLists makes every device list stale, after a (re)connection: what was
+// revoked while offline is learned from the next lookup.
+func (d *directory) forgetDeviceLists() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	clear(d.fresh)
+}
+
+// refreshDevices looks account up at the relay, pins its key on first use and
+// stores its device list. It returns the pinned key.
+func (d *directory) refreshDevices(ctx context.Context, account ids.Account) (identity.AccountPublicKey, error) {
+	a, err := doAs[*wire.Account](ctx, d.link, &wire.LookupAccount{AccountID: account})
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("look up account %s: %w", account, err)
+	}
+	return d.applyAccount(ctx, account, a)
+}
+
+// applyAccount stores what the relay said about account: its key, pinned if it was
+// not, and its device list. A key other than the pinned one changes nothing (the
+// pinned key stays; addContact flags the change).
+func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wire.Account) (identity.AccountPublicKey, error) {
+	k, err := identity.ParseAccountPublicKey(a.AccountKey)
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", account, err)
+	}
+	if k.ID() != account {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", account)
+	}
+	var pinned identity.AccountPublicKey
+	var revoked []ids.Device
+	err = d.v.Update(ctx, func(tx *vault.Tx) error {
+		revoked = nil
+		var err error
+		pinned, err = d.accountKey(tx, account)
+		if errors.Is(err, vault.ErrNotFound) {
+			pinned = k
+			err = tx.PutContact(newContact(account, a.Handle, k, d.clk.Now()))
+		}
+		if err != nil {
+			return err
+		}
+		if !pinned.Equal(k) {
+			return nil
+		}
+		revoked, err = d.syncDevices(tx, account, k, a.Devices)
+		return err
+	})
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("store account %s: %w", account, err)
+	}
+	if !pinned.Equal(k) {
+		d.log.Warn("the relay returned another key than the pinned one; device list ignored", "account", account.String())
+	}
+	for _, dev := range revoked {
+		d.log.Info("device revoked", "account", account.String(), "device", dev.String())
+	}
+	d.markFresh(account)
+	return pinned, nil
+}
+
+// syncDevices stores the devices the relay lists for account (certificates checked
+// against its pinned key; others are ignored) and marks revoked, for good, every
+// device of the account the vault knows that the list no longer names. It returns
+// the devices it marked revoked. This device itself is never marked.
+func (d *directory) syncDevices(tx *vault.Tx, account ids.Account, key identity.AccountPublicKey, certs [][]byte) ([]ids.Device, error) {
+	listed := make(map[ids.Device]bool, len(certs))
+	now := d.clk.Now()
+	for _, raw := range certs {
+		cert, err := identity.ParseCertificate(raw)
+		if err != nil || !cert.Account.Equal(key) {
+			d.log.Info("ignored a device certificate that does not verify", "account", account.String(), "err", err)
+			continue
+		}
+		id := cert.Device.ID()
+		listed[id] = true
+		dev, err := tx.Device(id)
+		switch {
+		case errors.Is(err, vault.ErrNotFound):
+			if err := tx.PutDevice(deviceOf(account, cert, raw, now)); err != nil {
+				return nil, err
+			}
+		case err != nil:
+			return nil, err
+		case dev.AccountID != account:
+			d.log.Warn("a device certificate names a device stored for another account", "account", account.String(), "device", id.String())
+		}
+	}
+	known, err := tx.DevicesOf(account)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []ids.Device
+	for _, dev := range known {
+		if dev.Revoked || dev.Own || dev.ID == d.device || listed[dev.ID] {
+			continue
+		}
+		dev.Revoked = true
+		if err := tx.PutDevice(dev); err != nil {
+			return nil, err
+		}
+		revoked = append(revoked, dev.ID)
+	}
+	return revoked, nil
+}
+
+// deviceOf is the vault record of another device, from its verified certificate
+// (raw, its encoding, may be nil when only the parsed form is at hand).
+func deviceOf(account ids.Account, cert identity.Certificate, raw []byte, now time.Time) vault.Device {
+	return vault.Device{
+		ID:               cert.Device.ID(),
+		AccountID:        account,
+		SigningPublic:    cert.Device.SigningKey(),
+		EncryptionPublic: cert.Device.EncryptionKey().Bytes(),
+		Certificate:      raw,
+		CreatedAt:        now,
+	}
+}
+
+// onDeviceRevoked records that one of this account's own devices was revoked.
+func (d *directory) onDeviceRevoked(ctx context.Context, id ids.Device) {
+	if id == d.device {
+		// The relay closes a revoked device's connections rather than telling it.
+		d.log.Warn("the relay says this device was revoked")
+		return
+	}
+	err := d.v.Update(ctx, func(tx *vault.Tx) error {
+		dev, err := tx.Device(id)
+		switch {
+		case errors.Is(err, vault.ErrNotFound):
+			dev = vault.Device{ID: id, AccountID: d.meID, CreatedAt: d.clk.Now()}
+		case err != nil:
+			return err
+		case dev.AccountID != d.meID || dev.Own || dev.Revoked:
+			return nil
+		}
+		dev.Revoked = true
+		return tx.PutDevice(dev)
+	})
+	if err != nil {
+		d.log.Warn("store device revocation", "device", id.String(), "err", err)
+		return
+	}
+	d.log.Info("a device of this account was revoked", "device", id.String())
+}
+
+// deviceVerdict is what the sender device of an authentic message allows.
+type deviceVerdict int
+
+const (
+	deviceOK      deviceVerdict = iota
+	deviceRevoked               // drop the message
+	deviceForeign               // stored for another account: drop
+	deviceLookup                // unknown and the list is not fresh: look it up first
+	deviceWait                  // unknown and the look-up failed: try again later
+)
+
+// checkDevice decides about the sender device of an authentic message (cert is its
+// verified certificate). On the first, optimistic pass (firstPass) anything that
+// needs the relay asks for a look-up; on the second, looked says whether the
+// account's list was looked up in between.
+func (d *directory) checkDevice(tx *vault.Tx, account ids.Account, cert identity.Certificate, firstPass, looked bool) (deviceVerdict, error) {
+	id := cert.Device.ID()
+	if id == d.device {
+		return deviceOK, nil
+	}
+	if firstPass && !d.isFresh(account) {
+		return deviceLookup, nil
+	}
+	dev, err := tx.Device(id)
+	switch {
+	case err == nil && dev.AccountID != account:
+		return deviceForeign, nil
+	case err == nil && dev.Revoked:
+		return deviceRevoked, nil
+	case err == nil:
+		return deviceOK, nil
+	case !errors.Is(err, vault.ErrNotFound):
+		return 0, err
+	case firstPass:
+		return deviceLookup, nil
+	case !looked:
+		return deviceWait, nil
+	}
+	// The relay lists every device that is not revoked, and a device must have
+	// authenticated (so be listed) to post: not listed means revoked before this
+	// device ever saw it. Remember it, so it is not looked up again.
+	dev = deviceOf(account, cert, nil, d.clk.Now())
+	dev.Revoked = true
+	if err := tx.PutDevice(dev); err != nil {
+		return 0, err
+	}
+	return deviceRevoked, nil
+}

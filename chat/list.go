@@ -1,0 +1,254 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"hush/ids"
+	"hush/policy"
+	"hush/vault"
+)
+
+// The chat list and each chat's history, as the UI reads them: the vault is the
+// source of truth, and every part that changes a chat reports it through the same
+// summary built here. It has no state of its own.
+type chatList struct {
+	v     *vault.Vault
+	chats *chatStore
+	dir   *directory
+	meID  ids.Account
+	obs   Observer
+	log   *slog.Logger
+}
+
+// Sizes of what the list shows.
+const (
+	// maxPreviewRunes is the length of the last-message preview in the chat list.
+	maxPreviewRunes = 100
+	// defaultPageSize and maxPageSize bound Messages.
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+// statusOf derives a message's state: own relayed messages are delivered or read
+// once another member's position passed them.
+func statusOf(m vault.Message, meta chatMeta, me ids.Account) policy.Status {
+	switch {
+	case m.Status == policy.StatusFailed:
+		return policy.StatusFailed
+	case m.Seq == 0:
+		return policy.StatusPending
+	case m.SenderAccount != me:
+		if uint64(m.Seq) <= meta.MyRead {
+			return policy.StatusRead
+		}
+		return policy.StatusDelivered
+	case uint64(m.Seq) <= meta.PeerRead:
+		return policy.StatusRead
+	case uint64(m.Seq) <= meta.PeerDelivered:
+		return policy.StatusDelivered
+	}
+	return policy.StatusSent
+}
+
+// message describes a stored message.
+func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
+	out := Message{
+		ID:          m.ID,
+		Chat:        m.ChatID,
+		Sender:      m.SenderAccount,
+		SenderName:  l.dir.nameOf(tx, m.SenderAccount, names),
+		Outgoing:    m.SenderAccount == l.meID,
+		Body:        m.Body,
+		Placeholder: placeholderOf(m),
+		SentAt:      m.SentAt,
+		Seq:         m.Seq,
+		Status:      statusOf(m, *meta, l.meID),
+	}
+	if m.ReplyTo != nil {
+		out.ReplyTo = *m.ReplyTo
+	}
+	return out
+}
+
+// summary builds the chat list row of c.
+func (l *chatList) summary(tx *vault.Tx, c vault.Chat) (Chat, error) {
+	return l.summaryWith(tx, c, nil, nameCache{})
+}
+
+// summaryWith builds the chat list row of c; last, when given, is its newest message,
+// which saves looking it up, and names holds the names the transaction looked up.
+func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, names nameCache) (Chat, error) {
+	role := roleOf(&c, l.meID)
+	s := Chat{
+		ID:          c.ID,
+		Kind:        c.Kind,
+		Title:       c.Title,
+		Unread:      c.Unread,
+		Pinned:      c.Pinned,
+		MyRole:      role,
+		CanPost:     policy.CanPost(c.Kind, role),
+		MemberCount: len(c.Members),
+	}
+	if c.Kind == policy.KindDirect {
+		for _, m := range c.Members {
+			if m.AccountID != l.meID {
+				s.Peer = m.AccountID
+				s.Title = l.dir.nameOf(tx, m.AccountID, names)
+			}
+		}
+	}
+	if last == nil {
+		page, _, err := tx.Messages(c.ID, vault.PageCursor{}, 1)
+		if err != nil {
+			return Chat{}, err
+		}
+		if len(page) == 1 {
+			last = &page[0]
+		}
+	}
+	if last != nil {
+		s.LastMessage = preview(last.Body)
+		s.LastPlaceholder = placeholderOf(*last)
+		s.LastMessageAt = last.SentAt
+	} else {
+		s.LastMessageAt = c.LastActivity
+	}
+	return s, nil
+}
+
+// preview is a message's text on one line, cut to maxPreviewRunes.
+func preview(body string) string {
+	body = strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(body) <= maxPreviewRunes {
+		return body
+	}
+	r := []rune(body)
+	return string(r[:maxPreviewRunes-1]) + "…"
+}
+
+// list returns the chat list: pinned chats first, then by latest activity.
+func (l *chatList) list(ctx context.Context) ([]Chat, error) {
+	var out []Chat
+	err := l.v.View(ctx, func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		out = make([]Chat, 0, len(chats))
+		for _, c := range chats {
+			if !c.Kind.Cloud() {
+				continue
+			}
+			s, err := l.summary(tx, c)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list chats: %w", err)
+	}
+	return out, nil
+}
+
+// get returns one chat's list row.
+func (l *chatList) get(ctx context.Context, id ids.Chat) (Chat, error) {
+	var s Chat
+	err := l.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		s, err = l.summary(tx, c)
+		return err
+	})
+	return s, notFound(err, "chat", id)
+}
+
+// setPinned pins or unpins a chat in the list.
+func (l *chatList) setPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
+	var s Chat
+	err := l.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		c.Pinned = pinned
+		if err := l.chats.update(tx, c); err != nil {
+			return err
+		}
+		s, err = l.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return Chat{}, notFound(err, "chat", id)
+	}
+	l.obs.ChatUpdated(s)
+	return s, nil
+}
+
+// messages returns a page of a chat's messages, newest first. before is "" for the
+// newest page, or the NextBefore of the previous page: the vault's page cursor as
+// text, so paging keeps no state here and survives a lock.
+func (l *chatList) messages(ctx context.Context, id ids.Chat, before string, limit int) (MessagePage, error) {
+	if limit <= 0 {
+		limit = defaultPageSize
+	}
+	limit = min(limit, maxPageSize)
+	var cur vault.PageCursor
+	if err := cur.UnmarshalText([]byte(before)); err != nil {
+		return MessagePage{}, &detailError{sentinel: ErrInvalid, detail: "malformed page position; start again from the newest", cause: err}
+	}
+	var page MessagePage
+	var next vault.PageCursor
+	err := l.v.View(ctx, func(tx *vault.Tx) error {
+		_, meta, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		var msgs []vault.Message
+		msgs, next, err = tx.Messages(id, cur, limit)
+		if err != nil {
+			return err
+		}
+		names := nameCache{}
+		page.Messages = make([]Message, 0, len(msgs))
+		for _, m := range msgs {
+			page.Messages = append(page.Messages, l.message(tx, m, &meta, names))
+		}
+		return nil
+	})
+	if err != nil {
+		return MessagePage{}, notFound(err, "chat", id)
+	}
+	if len(page.Messages) == limit {
+		text, err := next.MarshalText()
+		if err != nil {
+			return MessagePage{}, fmt.Errorf("messages of %s: %w", id, err)
+		}
+		page.NextBefore = string(text)
+	}
+	return page, nil
+}
+
+// emitRetitled tells the UI of the direct chats a contact's rename retitled, except
+// chat done, whose row the caller reports anyway.
+func (l *chatList) emitRetitled(ctx context.Context, chats []ids.Chat, done ids.Chat) {
+	for _, id := range chats {
+		if id == done {
+			continue
+		}
+		s, err := l.get(ctx, id)
+		if err != nil {
+			l.log.Warn("summary of a renamed contact's chat", "chat", id.String(), "err", err)
+			continue
+		}
+		l.obs.ChatUpdated(s)
+	}
+}

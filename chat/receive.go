@@ -1,0 +1,651 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"hush/chatcrypto"
+	"hush/ids"
+	"hush/sync/relayclient"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// The receiver keeps the vault in step with the relay. After every (re)connection
+// it catches up each chat from its vault cursor in pages, then applies pushes live.
+// Every message is verified (apply.go) and stored together with the advanced cursor
+// in one vault transaction; anything that fails verification is dropped with a
+// warning, never stored. It has no state of its own beyond the vault: the cursors
+// are there, and the acknowledged sequence numbers beyond them are the aheadSet's.
+type receiver struct {
+	v      *vault.Vault
+	link   *link
+	chats  *chatStore
+	keys   *keyring
+	dir    *directory
+	list   *chatList
+	marks  *marker
+	ahead  *aheadSet
+	outbox interface{ kick() } // the sender, woken when a connection or a key arrives
+	certs  *chatcrypto.CertCache
+	meID   ids.Account
+	device ids.Device
+	log    *slog.Logger
+	obs    Observer
+	warn   func(Warning)
+	// handleChanged reports this account's handle, learned from the relay.
+	handleChanged func()
+}
+
+// Tuning of the receiving pipeline.
+const (
+	// fetchPage is how many entries one Fetch asks for (the protocol's maximum).
+	fetchPage = wire.MaxPageEntries
+	// maxStatusScan bounds how many messages a receipt looks through to report
+	// status changes.
+	maxStatusScan = 1000
+)
+
+// Connected catches up every chat after a (re)connection.
+func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
+	r.log.Info("relay session", "account", s.Account.String(), "device", s.Device.String(), "new_account", s.NewAccount)
+	r.dir.forgetDeviceLists()
+	if r.dir.refreshOwn(ctx) {
+		r.handleChanged()
+	}
+	r.catchUp(ctx)
+	r.outbox.kick()
+	r.marks.kick()
+}
+
+// Missed catches up after pushes were dropped.
+func (r *receiver) Missed(ctx context.Context) { r.catchUp(ctx) }
+
+// Pushes applies pushes in order; consecutive messages of one chat go into one vault
+// transaction.
+func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
+	for i := 0; i < len(pushes); i++ {
+		switch b := pushes[i].(type) {
+		case *wire.Push:
+			entries := []wire.Entry{b.Entry}
+			for i+1 < len(pushes) {
+				next, ok := pushes[i+1].(*wire.Push)
+				if !ok || next.ChatID != b.ChatID {
+					break
+				}
+				entries = append(entries, next.Entry)
+				i++
+			}
+			r.receive(ctx, b.ChatID, entries)
+		case *wire.ChatChanged:
+			r.onChatChanged(ctx, b.Chat)
+		case *wire.NewEpoch:
+			r.onNewEpoch(ctx, b)
+		case *wire.Receipt:
+			r.onReceipt(ctx, b)
+		case *wire.TypingPush:
+			r.onTyping(ctx, b)
+		case *wire.DeviceRevoked:
+			r.dir.onDeviceRevoked(ctx, b.DeviceID)
+		default:
+			r.log.Debug("push ignored", "type", b.Type())
+		}
+	}
+}
+
+// catchUp brings every chat up to date with the relay: membership, epoch keys and
+// messages after the vault cursor. Chats the relay no longer lists for this account
+// were left or removed meanwhile and are deleted here.
+func (r *receiver) catchUp(ctx context.Context) {
+	remote, order, err := r.remoteChats(ctx)
+	if err != nil {
+		r.log.Info("catch-up: chat list", "err", err)
+		return
+	}
+	var local []vault.Chat
+	if err := r.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		local, err = tx.Chats()
+		return err
+	}); err != nil {
+		r.log.Warn("catch-up: local chats", "err", err)
+		return
+	}
+	for _, c := range local {
+		if c.Kind.Cloud() && !remote[c.ID] {
+			r.keys.removeLocal(ctx, c.ID)
+		}
+	}
+	for _, id := range order {
+		if err := r.syncChat(ctx, id); err != nil {
+			if errors.Is(err, ErrOffline) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			r.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
+		}
+	}
+}
+
+// remoteChats pages through the chats the relay lists for this account.
+func (r *receiver) remoteChats(ctx context.Context) (map[ids.Chat]bool, []ids.Chat, error) {
+	remote := map[ids.Chat]bool{}
+	var order []ids.Chat
+	var after ids.Chat
+	for {
+		page, err := doAs[*wire.Chats](ctx, r.link, &wire.ChatList{After: after, Limit: wire.MaxPageEntries})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range page.Chats {
+			if !remote[c.ChatID] {
+				remote[c.ChatID] = true
+				order = append(order, c.ChatID)
+			}
+		}
+		if !page.More || len(page.Chats) == 0 {
+			return remote, order, nil
+		}
+		after = page.Chats[len(page.Chats)-1].ChatID
+	}
+}
+
+// syncChat brings one chat up to date: members, epoch keys, rotation, messages.
+func (r *receiver) syncChat(ctx context.Context, id ids.Chat) error {
+	info, err := doAs[*wire.ChatInfo](ctx, r.link, &wire.GetChat{ChatID: id})
+	if errors.Is(err, wire.ErrNotFound) {
+		r.keys.removeLocal(ctx, id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	present, err := r.keys.applyChatInfo(ctx, *info)
+	if err != nil || !present {
+		return err
+	}
+	if err := r.keys.fetchEpochs(ctx, id); err != nil {
+		return err
+	}
+	r.keys.rotateIfDue(ctx, id, true)
+	return r.fetchMessages(ctx, id)
+}
+
+// onChatChanged applies a membership push; a chat this device did not know is
+// caught up at once.
+func (r *receiver) onChatChanged(ctx context.Context, info wire.ChatInfo) {
+	id := info.ChatID
+	known, err := r.chats.has(ctx, id)
+	if err != nil {
+		r.log.Warn("chat changed", "err", err)
+		return
+	}
+	present, err := r.keys.applyChatInfo(ctx, info)
+	if err != nil {
+		r.log.Warn("chat changed", "chat", id.String(), "err", err)
+		return
+	}
+	if !present {
+		return
+	}
+	if !known {
+		if err := r.keys.fetchEpochs(ctx, id); err != nil {
+			r.log.Info("new chat: epochs", "err", err)
+		}
+		if err := r.fetchMessages(ctx, id); err != nil {
+			r.log.Info("new chat: messages", "err", err)
+		}
+	}
+	r.keys.rotateIfDue(ctx, id, true)
+}
+
+// onNewEpoch stores a pushed epoch key, then retries what waited for it: messages of
+// that epoch and sends.
+func (r *receiver) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
+	id := n.ChatID
+	known, err := r.chats.has(ctx, id)
+	if err != nil {
+		return
+	}
+	if !known {
+		if err := r.syncChat(ctx, id); err != nil {
+			r.log.Info("new epoch of an unknown chat", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	if err := r.keys.newEpoch(ctx, id, n.Key); err != nil {
+		r.log.Info("new epoch", "chat", id.String(), "err", err)
+		return
+	}
+	if err := r.fetchMessages(ctx, id); err != nil {
+		r.log.Info("messages after new epoch", "chat", id.String(), "err", err)
+	}
+	r.outbox.kick()
+}
+
+// fetchMessages pages through the chat log from the vault cursor until the relay
+// has nothing more, or processing stops making progress.
+func (r *receiver) fetchMessages(ctx context.Context, id ids.Chat) error {
+	for {
+		cursor, err := r.chats.cursor(ctx, id)
+		if err != nil {
+			return err
+		}
+		page, err := doAs[*wire.Page](ctx, r.link, &wire.Fetch{ChatID: id, AfterSeq: cursor, Limit: fetchPage})
+		if errors.Is(err, wire.ErrNotFound) {
+			r.keys.removeLocal(ctx, id)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(page.Entries) == 0 {
+			return nil
+		}
+		next, _, err := r.process(ctx, id, page.Entries)
+		if err != nil {
+			return err
+		}
+		if next <= cursor || !page.More {
+			return nil
+		}
+	}
+}
+
+// receive applies pushed entries; a gap in the sequence numbers is filled by
+// fetching.
+func (r *receiver) receive(ctx context.Context, id ids.Chat, entries []wire.Entry) {
+	_, gap, err := r.process(ctx, id, entries)
+	if errors.Is(err, errUnknownChat) {
+		if err := r.syncChat(ctx, id); err != nil {
+			r.log.Info("receive: unknown chat", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	if err != nil {
+		r.log.Warn("receive", "chat", id.String(), "err", err)
+		return
+	}
+	if gap {
+		if err := r.fetchMessages(ctx, id); err != nil {
+			r.log.Info("receive: fill gap", "chat", id.String(), "err", err)
+		}
+	}
+}
+
+// errNeedPrep aborts a processing transaction that needs network work first.
+var errNeedPrep = errors.New("chat: entries need keys fetched first")
+
+// errUnknownChat reports entries of a chat this device does not have yet.
+var errUnknownChat = errors.New("chat: unknown chat")
+
+// process verifies, decrypts and stores entries of one chat that follow its cursor,
+// advancing the cursor in the same transaction. It returns the new cursor and
+// whether an entry beyond cursor+1 showed a gap.
+func (r *receiver) process(ctx context.Context, id ids.Chat, entries []wire.Entry) (uint64, bool, error) {
+	// Optimistically in one transaction; if an entry needs network work first (a
+	// key to fetch, a sender to pin, a device list to look up), do it and go again.
+	cursor, gap, err := r.processOnce(ctx, id, entries, nil)
+	if !errors.Is(err, errNeedPrep) {
+		return cursor, gap, err
+	}
+	prep, err := r.prepare(ctx, id, entries)
+	if err != nil {
+		return 0, false, err
+	}
+	return r.processOnce(ctx, id, entries, prep)
+}
+
+// batch is what one processing transaction did, to report after the commit.
+type batch struct {
+	news     []Message
+	statuses []StatusChange
+	warnings []WarningKind
+	summary  *Chat
+	marked   bool
+	last     *vault.Message            // the newest message stored
+	heard    map[ids.Account]heardName // the newest sender name of each account
+	retitled []ids.Chat                // direct chats whose contact was renamed
+}
+
+// hearName remembers name if it is the newest this batch carried for sender.
+func (b *batch) hearName(sender ids.Account, name string, at int64) {
+	if b.heard == nil {
+		b.heard = map[ids.Account]heardName{}
+	}
+	if h, ok := b.heard[sender]; ok && h.at > at {
+		return
+	}
+	b.heard[sender] = heardName{name: name, at: at}
+}
+
+func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.Entry, prep *prepared) (uint64, bool, error) {
+	var out batch
+	var cursor uint64
+	var gap bool
+	err := r.v.Update(ctx, func(tx *vault.Tx) error {
+		out, gap = batch{}, false
+		var err error
+		cursor, gap, err = r.applyBatch(tx, id, entries, prep, &out)
+		return err
+	})
+	if errors.Is(err, errNeedPrep) || errors.Is(err, errUnknownChat) {
+		return 0, false, err
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store messages of %s: %w", id, err)
+	}
+	for _, k := range out.warnings {
+		r.warn(Warning{Chat: id, Kind: k})
+	}
+	for _, m := range out.news {
+		r.obs.MessageNew(m)
+	}
+	for _, s := range out.statuses {
+		r.obs.MessageStatus(s)
+	}
+	if out.summary != nil {
+		r.obs.ChatUpdated(*out.summary)
+	}
+	r.list.emitRetitled(ctx, out.retitled, id)
+	if out.marked {
+		r.marks.queue(id)
+	}
+	return cursor, gap, nil
+}
+
+// applyBatch applies the entries that follow the chat's cursor, in tx, and stores
+// the advanced cursor with the chat's new state.
+func (r *receiver) applyBatch(tx *vault.Tx, id ids.Chat, entries []wire.Entry, prep *prepared, out *batch) (cursor uint64, gap bool, err error) {
+	c, err := tx.Chat(id)
+	if errors.Is(err, vault.ErrNotFound) {
+		return 0, false, errUnknownChat
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	meta, err := decodeMeta(c.Extra)
+	if err != nil {
+		return 0, false, err
+	}
+	cur, err := tx.Cursor(scope(id))
+	if err != nil {
+		return 0, false, err
+	}
+	start := uint64(cur)
+	cursor = r.ahead.catchForward(id, start)
+	names := nameCache{}
+	fromOthers := false
+	for i := range entries {
+		en := &entries[i]
+		if en.Seq <= cursor {
+			continue
+		}
+		if en.Seq != cursor+1 {
+			gap = true
+			break
+		}
+		if en.Seq > math.MaxInt64 {
+			out.warnings = append(out.warnings, WarnImpossibleSeq)
+			cursor = en.Seq
+			continue
+		}
+		stall, err := r.apply(tx, &c, &meta, en, names, out, prep)
+		if err != nil {
+			return 0, false, err
+		}
+		if stall {
+			break
+		}
+		if en.SenderAccount != r.meID {
+			fromOthers = true
+		}
+		cursor = r.ahead.catchForward(id, en.Seq)
+	}
+	if cursor == start {
+		return cursor, gap, nil
+	}
+	if err := tx.SetCursor(scope(id), int64(cursor)); err != nil {
+		return 0, false, err
+	}
+	if out.retitled, err = r.dir.learnNames(tx, out.heard, names); err != nil {
+		return 0, false, err
+	}
+	if fromOthers && cursor > meta.MyDelivered {
+		meta.MyDelivered = cursor
+		out.marked = true
+	}
+	if c.Extra, err = encodeMeta(meta); err != nil {
+		return 0, false, err
+	}
+	if err := r.chats.update(tx, c); err != nil {
+		return 0, false, err
+	}
+	sum, err := r.list.summaryWith(tx, c, out.last, names)
+	if err != nil {
+		return 0, false, err
+	}
+	out.summary = &sum
+	return cursor, gap, nil
+}
+
+// prepared is what prepare did before the second processing pass.
+type prepared struct {
+	// devicesLooked holds the accounts whose device lists were looked up.
+	devicesLooked map[ids.Account]bool
+}
+
+// prepare does the network work processing cannot do inside a transaction: fetching
+// epoch keys it lacks, pinning senders it has not met, and looking up the device
+// lists of senders whose list is stale or who sent from a device the vault does not
+// know.
+func (r *receiver) prepare(ctx context.Context, id ids.Chat, entries []wire.Entry) (*prepared, error) {
+	missingEpoch, lookup, err := r.needs(ctx, id, entries)
+	if err != nil {
+		return nil, err
+	}
+	if missingEpoch {
+		if err := r.keys.fetchEpochs(ctx, id); err != nil {
+			r.log.Info("fetch epochs for incoming messages", "chat", id.String(), "err", err)
+		}
+	}
+	prep := &prepared{devicesLooked: map[ids.Account]bool{}}
+	for a := range lookup {
+		if _, err := r.dir.refreshDevices(ctx, a); err != nil {
+			r.log.Info("look up sender", "account", a.String(), "err", err)
+			continue
+		}
+		prep.devicesLooked[a] = true
+	}
+	return prep, nil
+}
+
+// needs says what entries need from the relay: an epoch key the vault lacks, and
+// the accounts to look up.
+func (r *receiver) needs(ctx context.Context, id ids.Chat, entries []wire.Entry) (missingEpoch bool, lookup map[ids.Account]bool, err error) {
+	epochs := map[uint64]bool{}
+	devices := map[ids.Device]ids.Account{}
+	for _, en := range entries {
+		epochs[en.Epoch] = true
+		if en.SenderDevice != r.device {
+			devices[en.SenderDevice] = en.SenderAccount
+		}
+	}
+	lookup = map[ids.Account]bool{}
+	err = r.v.View(ctx, func(tx *vault.Tx) error {
+		for ep := range epochs {
+			if ep > math.MaxInt64 {
+				continue
+			}
+			_, err := tx.EpochKey(id, ep)
+			if errors.Is(err, vault.ErrNotFound) {
+				missingEpoch = true
+			} else if err != nil {
+				return err
+			}
+		}
+		for d, a := range devices {
+			if lookup[a] {
+				continue
+			}
+			if !r.dir.isFresh(a) {
+				lookup[a] = true
+				continue
+			}
+			if _, err := tx.Device(d); errors.Is(err, vault.ErrNotFound) {
+				lookup[a] = true
+			} else if err != nil {
+				return err
+			}
+			if _, err := r.dir.accountKey(tx, a); errors.Is(err, vault.ErrNotFound) {
+				lookup[a] = true
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return missingEpoch, lookup, err
+}
+
+// onTyping tells the UI someone is typing.
+func (r *receiver) onTyping(ctx context.Context, t *wire.TypingPush) {
+	id := t.ChatID
+	var name string
+	err := r.v.View(ctx, func(tx *vault.Tx) error {
+		if _, err := tx.Chat(id); err != nil {
+			return err
+		}
+		name = r.dir.nameOf(tx, t.AccountID, nameCache{})
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	r.obs.Typing(Typing{Chat: id, Account: t.AccountID, Name: name})
+}
+
+// onReceipt records a member's delivered/read positions and tells the UI which of
+// this account's messages changed state.
+func (r *receiver) onReceipt(ctx context.Context, rc *wire.Receipt) {
+	id := rc.ChatID
+	mine := rc.AccountID == r.meID
+	var sum Chat
+	var changed bool
+	var lo uint64
+	var meta chatMeta
+	err := r.v.Update(ctx, func(tx *vault.Tx) error {
+		c, m, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		meta = m
+		if mine {
+			cur, err := tx.Cursor(scope(id))
+			if err != nil {
+				return err
+			}
+			changed = ownReceipt(&c, &meta, rc, uint64(cur))
+		} else {
+			changed, lo = peerReceipt(&meta, rc)
+		}
+		if !changed {
+			return nil
+		}
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		if err := r.chats.update(tx, c); err != nil {
+			return err
+		}
+		sum, err = r.list.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, vault.ErrNotFound) {
+			r.log.Warn("receipt", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	switch {
+	case !changed:
+	case mine:
+		r.obs.ChatUpdated(sum)
+	default:
+		r.reportStatuses(ctx, id, lo, max(meta.PeerDelivered, meta.PeerRead), meta)
+	}
+}
+
+// ownReceipt applies this account's positions from another of its devices; a read
+// position past the cursor clears the unread count. It reports whether they moved.
+func ownReceipt(c *vault.Chat, meta *chatMeta, rc *wire.Receipt, cursor uint64) bool {
+	if rc.ReadSeq <= meta.MyRead && rc.DeliveredSeq <= meta.MyDelivered {
+		return false
+	}
+	meta.MyRead = max(meta.MyRead, rc.ReadSeq)
+	meta.MyDelivered = max(meta.MyDelivered, rc.DeliveredSeq)
+	if meta.MyRead >= cursor {
+		c.Unread = 0
+	}
+	return true
+}
+
+// peerReceipt applies another member's positions. It reports whether they moved
+// and the lowest position that moved: this account's messages above it may have
+// changed state.
+func peerReceipt(meta *chatMeta, rc *wire.Receipt) (bool, uint64) {
+	if rc.DeliveredSeq <= meta.PeerDelivered && rc.ReadSeq <= meta.PeerRead {
+		return false, 0
+	}
+	lo := uint64(math.MaxUint64)
+	if rc.DeliveredSeq > meta.PeerDelivered {
+		lo = meta.PeerDelivered
+	}
+	if rc.ReadSeq > meta.PeerRead {
+		lo = min(lo, meta.PeerRead)
+	}
+	meta.PeerDelivered = max(meta.PeerDelivered, rc.DeliveredSeq)
+	meta.PeerRead = max(meta.PeerRead, rc.ReadSeq)
+	return true, lo
+}
+
+// reportStatuses tells the UI the state of this account's messages with sequence
+// numbers in (lo, hi], looking at most maxStatusScan messages back from the newest.
+func (r *receiver) reportStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, meta chatMeta) {
+	var events []StatusChange
+	err := r.v.View(ctx, func(tx *vault.Tx) error {
+		var cur vault.PageCursor
+		for scanned := 0; scanned < maxStatusScan; {
+			page, next, err := tx.Messages(id, cur, 200)
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if m.Seq == 0 {
+					continue
+				}
+				if uint64(m.Seq) <= lo {
+					return nil
+				}
+				if m.SenderAccount == r.meID && uint64(m.Seq) <= hi {
+					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, r.meID), Seq: m.Seq})
+				}
+			}
+			scanned += len(page)
+			if len(page) < 200 {
+				return nil
+			}
+			cur = next
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("message states", "chat", id.String(), "err", err)
+		return
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		r.obs.MessageStatus(events[i])
+	}
+}

@@ -1,0 +1,407 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"hush/chatcrypto"
+	"hush/clock"
+	"hush/ids"
+	"hush/policy"
+	"hush/sync/relayclient"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// The sender takes what the user writes to the relay. Send writes the message
+// (pending) and its outbox item in one vault transaction and hands the item to the
+// flusher in memory; the flusher seals each item under the chat's newest epoch just
+// before it goes out (so messages written offline use the key current when they
+// leave), keeps up to sendWindow sends in flight — the relay commits the writes of
+// one connection in the order they arrive — and hands each acknowledgement, in
+// order, to the acker (acks.go). Client-chosen message ids make every resend
+// idempotent, so a message is never shown twice.
+//
+// Its lock guards what Send caches of each chat between changes to it, so a burst of
+// messages does not re-read and re-write the chat row each time.
+type sender struct {
+	v      *vault.Vault
+	chats  *chatStore
+	link   *link
+	keys   *keyring
+	list   *chatList
+	ahead  *aheadSet
+	meID   ids.Account
+	device ids.Device
+	sealer *chatcrypto.Sender
+	// myName is shown with this account's own messages; sendName travels with them
+	// ("" when the display name may not travel, nameErr says why: then Send refuses).
+	myName   string
+	sendName string
+	nameErr  error
+	clk      clock.Clock
+	log      *slog.Logger
+	obs      Observer
+	warn     func(Warning)
+
+	wake    chan struct{} // one token: flush now
+	handoff handoff       // Send → flusher
+	acks    ackQueue      // flusher → acker
+
+	mu sync.Mutex
+	// cache keeps what Send needs of a chat; gen counts the changes to each chat, so
+	// a cache entry computed before a change is never stored after it.
+	cache map[ids.Chat]sendInfo
+	gen   map[ids.Chat]uint64
+}
+
+// Tuning of the sending pipeline.
+const (
+	// sendWindow is how many sends the flusher keeps in flight.
+	sendWindow = 64
+	// flushRetry is the wait before the flusher tries again after a relay failure.
+	flushRetry = 2 * time.Second
+	// activityStep is how stale a chat's stored last activity may get during a burst
+	// of sends: the chat list is ordered by it, which needs no finer grain.
+	activityStep = time.Second
+	// maxSealedContent keeps a message in the 16 KiB padding bucket, the largest
+	// whose sealed form fits the relay's ciphertext limit (64 KiB).
+	maxSealedContent = 16<<10 - 1
+)
+
+// sendInfo is what Send remembers of a chat.
+type sendInfo struct {
+	canPost  bool
+	summary  Chat
+	activity time.Time // the chat's stored LastActivity
+}
+
+// invalidate forgets what Send cached of a chat: the chat store calls it for every
+// write of a chat row, inside the writing transaction.
+func (s *sender) invalidate(id ids.Chat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cache, id)
+	s.gen[id]++
+}
+
+// kick asks the flusher to go through the outbox.
+func (s *sender) kick() { kick(s.wake) }
+
+// checkBody applies the limits of a message text, sent with the display name name,
+// before anything is stored.
+func checkBody(body, name string) error {
+	switch {
+	case strings.TrimSpace(body) == "":
+		return detailf(ErrInvalid, "the message is empty")
+	case !utf8.ValidString(body):
+		return detailf(ErrInvalid, "the message is not valid text")
+	case len(body) > chatcrypto.MaxBodyBytes:
+		return detailf(ErrTooLong, "at most %d bytes", chatcrypto.MaxBodyBytes)
+	}
+	enc, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindText, Text: &chatcrypto.Text{Body: body, ReplyTo: ids.Message{1}, SenderName: name}})
+	if err != nil {
+		return &detailError{sentinel: ErrInvalid, detail: "the message cannot be encoded", cause: err}
+	}
+	if len(enc) >= maxSealedContent {
+		return detailf(ErrTooLong, "the message is too long to send (%d bytes encoded, the limit is %d)", len(enc), maxSealedContent-1)
+	}
+	return nil
+}
+
+// send writes a message and its outbox item in one transaction and returns it
+// pending; the flusher sends it when the relay is reachable.
+func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
+	if s.nameErr != nil {
+		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", s.nameErr)
+	}
+	if err := checkBody(body, s.sendName); err != nil {
+		return Message{}, err
+	}
+	payload, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindText})
+	if err != nil {
+		return Message{}, err
+	}
+	now := s.clk.Now()
+	s.mu.Lock()
+	cached, hit := s.cache[id]
+	s.mu.Unlock()
+	hit = hit && now.Sub(cached.activity) < activityStep && !now.Before(cached.activity)
+	m := vault.Message{
+		ID:            ids.New[ids.Message](),
+		ChatID:        id,
+		SenderAccount: s.meID,
+		SenderDevice:  s.device,
+		SentAt:        now,
+		Body:          body,
+		ReplyTo:       replyTo,
+		Status:        policy.StatusPending,
+	}
+	var fresh sendInfo
+	var gen uint64
+	err = s.v.Update(ctx, func(tx *vault.Tx) error {
+		if hit {
+			if !cached.canPost {
+				return detailf(ErrForbidden, "only the owner and admins post in a channel")
+			}
+		} else {
+			var err error
+			if fresh, gen, err = s.touch(tx, id, &m); err != nil {
+				return err
+			}
+		}
+		if replyTo != nil {
+			r, err := tx.Message(*replyTo)
+			if err != nil || r.ChatID != id {
+				return detailf(ErrNotFound, "the message replied to is not in this chat")
+			}
+		}
+		if err := tx.InsertMessage(m); err != nil {
+			return notFound(err, "chat", id)
+		}
+		return tx.Enqueue(vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload})
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	sum := s.remember(id, hit, cached, fresh, gen, body, now)
+	out := Message{
+		ID: m.ID, Chat: id, Sender: s.meID, SenderName: s.myName,
+		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending,
+	}
+	if replyTo != nil {
+		out.ReplyTo = *replyTo
+	}
+	stored := m
+	s.handoff.push(queued{item: vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload}, msg: &stored})
+	s.obs.ChatUpdated(sum)
+	return out, nil
+}
+
+// touch reads the chat Send writes to, checks this account may post, moves its last
+// activity and returns what Send caches of it, with the chat's change count as
+// read.
+func (s *sender) touch(tx *vault.Tx, id ids.Chat, m *vault.Message) (sendInfo, uint64, error) {
+	c, err := tx.Chat(id)
+	if err != nil {
+		return sendInfo{}, 0, notFound(err, "chat", id)
+	}
+	info := sendInfo{canPost: policy.CanPost(c.Kind, roleOf(&c, s.meID)), activity: m.SentAt}
+	if !info.canPost {
+		return sendInfo{}, 0, detailf(ErrForbidden, "only the owner and admins post in a channel")
+	}
+	c.LastActivity = m.SentAt
+	if err := s.chats.update(tx, c); err != nil {
+		return sendInfo{}, 0, err
+	}
+	if info.summary, err = s.list.summaryWith(tx, c, m, nameCache{}); err != nil {
+		return sendInfo{}, 0, err
+	}
+	s.mu.Lock()
+	gen := s.gen[id]
+	s.mu.Unlock()
+	return info, gen, nil
+}
+
+// remember updates the cache after a send and returns the chat's new summary.
+func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uint64, body string, now time.Time) Chat {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !hit {
+		if s.gen[id] == gen {
+			s.cache[id] = fresh
+		}
+		return fresh.summary
+	}
+	sum := cached.summary
+	sum.LastMessage, sum.LastPlaceholder, sum.LastMessageAt = preview(body), NoPlaceholder, now
+	if cur, ok := s.cache[id]; ok {
+		cur.summary = sum
+		s.cache[id] = cur
+	}
+	return sum
+}
+
+// queueTitle queues the message that announces a chat's title, in tx.
+func (s *sender) queueTitle(tx *vault.Tx, chat ids.Chat, title string) error {
+	payload, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: title})
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(vault.OutboxItem{ID: ids.New[ids.Message](), ChatID: chat, Payload: payload})
+}
+
+// errWait means an item cannot go out yet (its chat has no usable key); later items
+// of the same chat wait behind it, other chats go on.
+var errWait = errors.New("chat: waiting for a chat key")
+
+// errPermanent marks an item that can never be sent; its message is marked failed.
+var errPermanent = errors.New("chat: cannot be sent")
+
+// sending is one outbox item on its way.
+type sending struct {
+	item    vault.OutboxItem
+	kind    chatcrypto.Kind
+	req     *wire.Send
+	call    *relayclient.Call
+	started time.Time
+}
+
+// queued is an outbox item with what it sends: its message, read in the same
+// transaction.
+type queued struct {
+	item vault.OutboxItem
+	msg  *vault.Message // text items; nil if the message is gone
+}
+
+// handoff carries items Send just committed to the flusher, in commit order, so the
+// flusher need not read them back from the vault. It is bounded: when it overflows it
+// drops everything and says so, and the flusher reads the vault's outbox instead.
+type handoff struct {
+	mu       sync.Mutex
+	items    []queued
+	overflow bool
+	ready    chan struct{}
+}
+
+// maxHandoff bounds the items waiting in the handoff.
+const maxHandoff = 1024
+
+func (h *handoff) init() { h.ready = make(chan struct{}, 1) }
+
+func (h *handoff) push(q queued) {
+	h.mu.Lock()
+	if len(h.items) >= maxHandoff {
+		h.items, h.overflow = nil, true
+	} else if !h.overflow {
+		h.items = append(h.items, q)
+	}
+	h.mu.Unlock()
+	kick(h.ready)
+}
+
+// take returns what is waiting, and whether items were dropped since the last take.
+func (h *handoff) take() ([]queued, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	items, overflow := h.items, h.overflow
+	h.items, h.overflow = nil, false
+	return items, overflow
+}
+
+// outbox reads the oldest n items (at most a vault page) with their messages,
+// leaving out those already issued; more says the page was full.
+func (s *sender) outbox(ctx context.Context, n int, issued map[ids.Message]bool) (_ []queued, more bool, _ error) {
+	var out []queued
+	n = min(n, vault.MaxPageSize)
+	err := s.v.View(ctx, func(tx *vault.Tx) error {
+		items, err := tx.Outbox(n)
+		if err != nil {
+			return err
+		}
+		more = len(items) == n
+		out = make([]queued, 0, len(items))
+		for _, it := range items {
+			if issued[it.ID] {
+				continue
+			}
+			q := queued{item: it}
+			m, err := tx.Message(it.ID)
+			switch {
+			case err == nil:
+				q.msg = &m
+			case !errors.Is(err, vault.ErrNotFound):
+				return err
+			}
+			out = append(out, q)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// prepare seals one outbox item under its chat's newest key.
+func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatKey) (*sending, error) {
+	it := q.item
+	p, err := decodeOutbox(it.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	ck := keys[it.ChatID]
+	if ck == nil {
+		if ck, err = s.keys.currentKey(ctx, it.ChatID); err != nil {
+			return nil, err
+		}
+		keys[it.ChatID] = ck
+	}
+	var content chatcrypto.Content
+	switch p.Kind {
+	case chatcrypto.KindText:
+		if q.msg == nil {
+			return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
+		}
+		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
+		if q.msg.ReplyTo != nil {
+			t.ReplyTo = *q.msg.ReplyTo
+		}
+		content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t}
+	case chatcrypto.KindChatMeta:
+		content = chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: p.Title}}
+	}
+	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{
+		Sender:    s.sealer,
+		ChatID:    it.ChatID,
+		Epoch:     ck.epoch,
+		EpochKey:  ck.key,
+		MessageID: it.ID,
+		Content:   content,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	if len(sealed) > wire.MaxCiphertextSize {
+		return nil, fmt.Errorf("%w: sealed message of %d bytes exceeds the relay's limit", errPermanent, len(sealed))
+	}
+	return &sending{item: it, kind: p.Kind, req: &wire.Send{
+		ChatID: it.ChatID, MsgID: it.ID, Epoch: ck.epoch, Ciphertext: sealed,
+	}}, nil
+}
+
+// failItem drops an item that can never be sent and marks its message failed.
+func (s *sender) failItem(ctx context.Context, it vault.OutboxItem, why error) {
+	s.log.Warn("outbox item cannot be sent", "item", it.ID.String(), "err", why)
+	var ev *StatusChange
+	err := s.v.Update(ctx, func(tx *vault.Tx) error {
+		ev = nil
+		if err := tx.RemoveOutbox(it.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return err
+		}
+		m, err := tx.Message(it.ID)
+		if errors.Is(err, vault.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		m.Status = policy.StatusFailed
+		if err := tx.UpdateMessage(m); err != nil {
+			return err
+		}
+		ev = &StatusChange{Chat: m.ChatID, Message: m.ID, Status: policy.StatusFailed, Seq: m.Seq}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("mark message failed", "err", err)
+		return
+	}
+	if ev != nil {
+		s.obs.MessageStatus(*ev)
+		s.warn(Warning{Chat: it.ChatID, Kind: WarnSendFailed, Cause: relayError(why)})
+	}
+}
