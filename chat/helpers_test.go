@@ -2,17 +2,28 @@ package chat
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"hush/chatcrypto"
 	"hush/identity"
 	"hush/ids"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
+	"hush/sync/wire"
 	"hush/vault"
+
+	"github.com/fxamacker/cbor/v2"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/crypto/hkdf"
 )
 
 // recorder is an Observer that keeps every event.
@@ -271,4 +282,243 @@ func (p *peer) outboxLen(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// epochKeys reads every epoch key p holds for a chat.
+func (p *peer) epochKeys(t *testing.T, chatID ids.Chat) map[uint64]chatcrypto.EpochKey {
+	t.Helper()
+	out := map[uint64]chatcrypto.EpochKey{}
+	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
+		latest, err := tx.LatestEpoch(chatID)
+		if err != nil {
+			return err
+		}
+		for ep := uint64(1); ep <= latest; ep++ {
+			raw, err := tx.EpochKey(chatID, ep)
+			if errors.Is(err, vault.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			k, err := chatcrypto.EpochKeyFromBytes(raw)
+			if err != nil {
+				return err
+			}
+			out[ep] = k
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// device is p's identity as a raw protocol client.
+func (p *peer) device() *relaytest.Device {
+	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
+}
+
+func summaryOf(t *testing.T, p *peer, chatID ids.Chat) Chat {
+	t.Helper()
+	s, err := p.engine.Summary(context.Background(), chatID)
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	return s
+}
+
+func threePeople(t *testing.T) (*relaytest.Relay, *peer, *peer, *peer) {
+	t.Helper()
+	r, alice, bob := registered(t)
+	carol := newPeer(t, "Carol", "ws://"+r.Addr)
+	carol.register(t, "carol")
+	for _, h := range []string{"bob", "carol"} {
+		if _, err := alice.engine.AddContact(context.Background(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r, alice, bob, carol
+}
+
+func roleIn(ms []Member, id ids.Account) policy.Role {
+	for _, m := range ms {
+		if m.Account == id {
+			return m.Role
+		}
+	}
+	return 0
+}
+
+// contactOf returns p's contact record of q, as the UI gets it.
+func (p *peer) contactOf(t testing.TB, q *peer) Contact {
+	t.Helper()
+	cs, err := p.engine.Contacts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Account == q.id() {
+			return c
+		}
+	}
+	t.Fatalf("%s has no contact %s", p.name, q.name)
+	return Contact{}
+}
+
+// titleOf returns the chat list title of a chat on p.
+func (p *peer) titleOf(t testing.TB, chatID ids.Chat) string {
+	t.Helper()
+	list, err := p.engine.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if s.ID == chatID {
+			return s.Title
+		}
+	}
+	t.Fatalf("%s has no chat %s in its list", p.name, chatID)
+	return ""
+}
+
+// forgeText seals content, a CBOR map that chatcrypto.Seal would refuse, by following
+// docs/SECURITY.md ("Messages") by hand: a modified client's message, correctly
+// encrypted and signed by p's device.
+func forgeText(t *testing.T, p *peer, chatID ids.Chat, epoch uint64, key chatcrypto.EpochKey, id ids.Message, content map[int]any) []byte {
+	t.Helper()
+	enc, err := cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := enc.Marshal(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := make([]byte, 256)
+	if len(pt) >= len(padded) {
+		t.Fatalf("forged content of %d bytes does not fit the first bucket", len(pt))
+	}
+	copy(padded, pt)
+	padded[len(pt)] = 0x80
+	mk := make([]byte, 32)
+	if _, err := hkdf.New(sha256.New, key.Bytes(), id[:], []byte("hush/v1/message-key")).Read(mk); err != nil {
+		t.Fatal(err)
+	}
+	acct, dev := p.acct.ID(), p.dev.ID()
+	ad := append([]byte("hush/v1/message-ad"), 1)
+	ad = append(ad, chatID[:]...)
+	ad = binary.BigEndian.AppendUint64(ad, epoch)
+	ad = append(ad, id[:]...)
+	ad = append(ad, acct[:]...)
+	ad = append(ad, dev[:]...)
+	aead, err := chacha20poly1305.NewX(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, chacha20poly1305.NonceSizeX)
+	rand.Read(nonce)
+	body, err := enc.Marshal([]any{1, chatID[:], epoch, id[:], acct[:], dev[:], p.cert, nonce, aead.Seal(nil, nonce, padded, ad)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := enc.Marshal([]any{body, p.dev.Sign("cloud-message", body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// waitDelivered waits until p has n messages from sender in the chat and nothing in
+// its outbox.
+func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) {
+	t.Helper()
+	waitFor(t, 60*time.Second, p.name+" receives everything", func() bool {
+		got := 0
+		for _, m := range of[Message](p.events) {
+			if m.Sender == sender.id() && m.Chat == chatID {
+				got++
+			}
+		}
+		return got >= n && sender.outboxLen(t) == 0
+	})
+}
+
+// revoke revokes dev, a device of p's account, through a raw connection of p's
+// device, as the relay protocol does it (signed by the account key).
+func revoke(t *testing.T, r *relaytest.Relay, p, dev *peer) {
+	t.Helper()
+	raw := relaytest.Dial(t, r, p.device())
+	id := ids.Device(dev.dev.ID())
+	sig := p.acct.Sign(wire.RevokeLabel, wire.RevokeMessage(ids.Account(p.acct.ID()), id))
+	if _, err := raw.Request(context.Background(), &wire.RevokeDevice{DeviceID: id, Signature: sig}); err != nil {
+		t.Fatalf("revoke %s: %v", dev.name, err)
+	}
+	raw.Close()
+}
+
+// deviceIn reads what p's vault holds about dev's device.
+func deviceIn(t *testing.T, p, dev *peer) (vault.Device, bool) {
+	t.Helper()
+	var d vault.Device
+	var found bool
+	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
+		var err error
+		d, err = tx.Device(dev.dev.ID())
+		found = err == nil
+		if !found {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, found
+}
+
+// sendAcked sends a message from p and waits until the relay has acknowledged it.
+func sendAcked(t *testing.T, p *peer, chatID ids.Chat, text string) {
+	t.Helper()
+	m, err := p.engine.Send(context.Background(), chatID, text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, p.name+"'s message acknowledged", func() bool {
+		for _, x := range p.allMessages(t, chatID) {
+			if x.ID == m.ID && x.Seq > 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func bodiesOf(msgs []Message) []string {
+	out := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, m.Body)
+	}
+	return out
+}
+
+// registered is the start of many tests: a relay, and Alice and Bob online with the
+// handles alice and bob.
+func registered(t testing.TB) (*relaytest.Relay, *peer, *peer) {
+	t.Helper()
+	r := startRelay(t)
+	alice := newPeer(t, "Alice", "ws://"+r.Addr)
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	return r, alice, bob
+}
+
+// twoPeople is registered with the direct chat Alice opened with Bob, which both
+// devices hold.
+func twoPeople(t testing.TB) (*relaytest.Relay, *peer, *peer, ids.Chat) {
+	t.Helper()
+	r, alice, bob := registered(t)
+	return r, alice, bob, direct(t, alice, bob, "bob")
 }

@@ -3,9 +3,6 @@ package chat
 import (
 	"context"
 	"errors"
-	"testing"
-	"time"
-
 	"hush/chatcrypto"
 	"hush/identity"
 	"hush/ids"
@@ -13,68 +10,9 @@ import (
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
+	"testing"
+	"time"
 )
-
-// epochKeys reads every epoch key p holds for a chat.
-func (p *peer) epochKeys(t *testing.T, chatID ids.Chat) map[uint64]chatcrypto.EpochKey {
-	t.Helper()
-	out := map[uint64]chatcrypto.EpochKey{}
-	err := p.vault.View(context.Background(), func(tx *vault.Tx) error {
-		latest, err := tx.LatestEpoch(chatID)
-		if err != nil {
-			return err
-		}
-		for ep := uint64(1); ep <= latest; ep++ {
-			raw, err := tx.EpochKey(chatID, ep)
-			if errors.Is(err, vault.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			k, err := chatcrypto.EpochKeyFromBytes(raw)
-			if err != nil {
-				return err
-			}
-			out[ep] = k
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// device is p's identity as a raw protocol client.
-func (p *peer) device() *relaytest.Device {
-	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
-}
-
-func summaryOf(t *testing.T, p *peer, chatID ids.Chat) Chat {
-	t.Helper()
-	s, err := p.engine.Summary(context.Background(), chatID)
-	if err != nil {
-		t.Fatalf("%s: %v", p.name, err)
-	}
-	return s
-}
-
-func threePeople(t *testing.T) (*relaytest.Relay, *peer, *peer, *peer) {
-	r := startRelay(t)
-	alice := newPeer(t, "Alice", "ws://"+r.Addr)
-	bob := newPeer(t, "Bob", "ws://"+r.Addr)
-	carol := newPeer(t, "Carol", "ws://"+r.Addr)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	carol.register(t, "carol")
-	for _, h := range []string{"bob", "carol"} {
-		if _, err := alice.engine.AddContact(context.Background(), h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return r, alice, bob, carol
-}
 
 func TestGroupMembershipAndRotation(t *testing.T) {
 	r, alice, bob, carol := threePeople(t)
@@ -220,15 +158,6 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
 	}
-}
-
-func roleIn(ms []Member, id ids.Account) policy.Role {
-	for _, m := range ms {
-		if m.Account == id {
-			return m.Role
-		}
-	}
-	return 0
 }
 
 func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
@@ -425,5 +354,55 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 		if w := of[Warning](p.events); len(w) != 1 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}
+	}
+}
+
+// TestMergeMembers: what the relay reports replaces the member list; who left is
+// remembered with the first epoch they do not hold (and a rotation is due), who came
+// back is forgotten as former, and the others' positions only move forward.
+func TestMergeMembers(t *testing.T) {
+	me, bob, carol, dan := ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account]()
+	k := &keyring{meID: me}
+	var meta chatMeta
+	meta.addFormer(dan, 2)
+	meta.PeerRead = 7
+	was := []vault.Member{{AccountID: me, Role: policy.RoleOwner}, {AccountID: bob, Role: policy.RoleMember}, {AccountID: carol, Role: policy.RoleMember}}
+	info := wire.ChatInfo{Kind: policy.KindGroup, Epoch: 4, Members: []wire.MemberInfo{
+		{AccountID: me, Role: policy.RoleOwner, ReadSeq: 99},
+		{AccountID: bob, Role: policy.RoleAdmin, DeliveredSeq: 9, ReadSeq: 5},
+		{AccountID: dan, Role: policy.RoleMember},
+	}}
+	got := k.mergeMembers(&meta, was, info, true)
+	if len(got) != 3 || got[1].AccountID != bob || got[1].Role != policy.RoleAdmin {
+		t.Errorf("members = %+v", got)
+	}
+	if left, ok := meta.formerLeft(carol); !ok || left != 5 {
+		t.Errorf("carol left before epoch %d (%v), want 5", left, ok)
+	}
+	if _, ok := meta.formerLeft(dan); ok {
+		t.Error("dan came back but is still a former member")
+	}
+	if meta.NeedEpoch != 5 {
+		t.Errorf("NeedEpoch = %d, want 5: a rotation is due after carol left", meta.NeedEpoch)
+	}
+	if meta.PeerDelivered != 9 || meta.PeerRead != 7 {
+		t.Errorf("peer positions %d/%d, want 9/7 (they never move back, and mine are not a peer's)", meta.PeerDelivered, meta.PeerRead)
+	}
+	// A chat seen for the first time has no one who left.
+	var fresh chatMeta
+	k.mergeMembers(&fresh, nil, info, false)
+	if len(fresh.Former) != 0 || fresh.NeedEpoch != 0 {
+		t.Errorf("a new chat's state = %+v", fresh)
+	}
+}
+
+// TestDirectChatID: both sides derive the same id, and no other pair does.
+func TestDirectChatID(t *testing.T) {
+	a, b, c := ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account]()
+	if directChatID(a, b) != directChatID(b, a) {
+		t.Error("the id depends on who opens the chat")
+	}
+	if directChatID(a, b) == directChatID(a, c) {
+		t.Error("two pairs share an id")
 	}
 }
