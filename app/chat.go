@@ -31,12 +31,14 @@ func (o *observer) ChatUpdated(ch chat.Chat) { o.c.emit(ChatUpdated(chatView(ch)
 
 func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.String()}) }
 
+// MessageNew raises the notification before the event goes out, so whoever sees the
+// event can rely on the notification being decided.
 func (o *observer) MessageNew(m chat.Message) {
 	v := messageView(m)
-	o.c.emit(MessageNew(v))
 	if !m.Outgoing {
 		o.c.maybeNotify(o.e, m.Chat, v)
 	}
+	o.c.emit(MessageNew(v))
 }
 
 func (o *observer) MessageStatus(s chat.StatusChange) {
