@@ -15,13 +15,13 @@ import (
 	"hush/chatcrypto"
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/strictcbor"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
 
-	"github.com/fxamacker/cbor/v2"
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
 )
@@ -388,10 +388,7 @@ func (p *peer) titleOf(t testing.TB, chatID ids.Chat) string {
 // encrypted and signed by p's device.
 func forgeText(t *testing.T, p *peer, chatID ids.Chat, epoch uint64, key chatcrypto.EpochKey, id ids.Message, content map[int]any) []byte {
 	t.Helper()
-	enc, err := cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := strictcbor.EncMode()
 	pt, err := enc.Marshal(content)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,5 @@
-// Package datadir decides where Hush keeps its data (DESIGN §8) and enforces
+// Package datadir decides where Hush keeps its data (docs/ARCHITECTURE.md, "Where
+// data lives") and enforces
 // the one-writer rule: one Hush process per data directory.
 //
 // [Resolve] picks the directory: the --data-dir flag, else a portable folder

@@ -1,6 +1,6 @@
 // Package identity holds Hush's long-term keys: the account key every linked device
 // shares, the per-device key, and the certificate by which an account vouches for a
-// device (DESIGN §3).
+// device. docs/SECURITY.md says what each key signs and protects.
 //
 // An account is an Ed25519 signing key (it signs device certificates and account
 // records) plus an X25519 encryption key (chat epoch keys are wrapped to it). A device

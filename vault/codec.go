@@ -8,6 +8,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"hush/ids"
+	"hush/internal/strictcbor"
 	"hush/vault/internal/field"
 )
 
@@ -33,25 +34,11 @@ type codec struct {
 	dec cbor.DecMode
 }
 
-func newCodec() (codec, error) {
-	enc, err := cbor.CoreDetEncOptions().EncMode()
-	if err != nil {
-		return codec{}, fmt.Errorf("vault: cbor encoder: %w", err)
+func newCodec() codec {
+	return codec{
+		enc: strictcbor.EncMode(),
+		dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: maxNestedLevels, MaxArray: maxArrayElements, MaxMap: maxMapPairs}),
 	}
-	dec, err := cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   maxNestedLevels,
-		MaxArrayElements:  maxArrayElements,
-		MaxMapPairs:       maxMapPairs,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-	}.DecMode()
-	if err != nil {
-		return codec{}, fmt.Errorf("vault: cbor decoder: %w", err)
-	}
-	return codec{enc: enc, dec: dec}, nil
 }
 
 // record is implemented by the *xxxRecord wire types.

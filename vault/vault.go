@@ -303,10 +303,7 @@ func Create(ctx context.Context, path string, passphrase []byte, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	cdc, err := newCodec()
-	if err != nil {
-		return nil, err
-	}
+	cdc := newCodec()
 	for _, p := range vaultFiles(path)[1:] {
 		if _, err := os.Lstat(p); err == nil {
 			return nil, fmt.Errorf("vault: create %s: stale %s: %w", path, p, ErrExists)
@@ -396,10 +393,7 @@ func Open(ctx context.Context, path string, passphrase []byte, opts Options) (_ 
 	if err != nil {
 		return nil, err
 	}
-	cdc, err := newCodec()
-	if err != nil {
-		return nil, err
-	}
+	cdc := newCodec()
 	if err := checkHeader(path); err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
-// Passphrase strength, estimated with zxcvbn-ts (DESIGN §10: a realistic
-// estimator instead of length-only rules). The dictionaries are ~2 MB, so
+// Passphrase strength, estimated with zxcvbn-ts (docs/ARCHITECTURE.md,
+// "Dependencies": a realistic estimator instead of length-only rules). The dictionaries are ~2 MB, so
 // they load lazily, once per Estimator, when a screen first asks.
 
 import type { ZxcvbnResult } from '@zxcvbn-ts/core';
