@@ -374,7 +374,9 @@ func restartRelay(ctx context.Context, c *common, db, addr string) (*relayproc.P
 		if err == nil {
 			return p, nil
 		}
-		if !strings.Contains(err.Error(), "address already in use") || ctx.Err() != nil {
+		// A relay that exits before it listens most often found the port still
+		// held by the one just killed.
+		if !errors.Is(err, relayproc.ErrExited) || ctx.Err() != nil {
 			return nil, err
 		}
 		sleepUntil(ctx, time.Now().Add(restartRetryDelay))

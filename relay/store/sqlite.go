@@ -204,6 +204,24 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	return nil
 }
 
+// rollback ends the write transaction after a failure. SQLite may have rolled it
+// back already (a failed COMMIT can), in which case ROLLBACK fails; a BEGIN that
+// succeeds then proves no transaction is left open. ctx must not be cancelled: a
+// failed rollback must not leave the transaction open.
+func (s *SQLite) rollback(ctx context.Context) error {
+	_, rerr := s.wconn.ExecContext(ctx, "ROLLBACK")
+	if rerr == nil {
+		return nil
+	}
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("rollback: %w", rerr) // a transaction is still open
+	}
+	if _, err := s.wconn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
+
 // Write runs fn in one write transaction and commits it durably. If fn or the commit
 // fails, nothing of the batch is stored and the error is returned.
 func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) (err error) {
@@ -214,9 +232,8 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			// Use a fresh context: a cancelled ctx must not leave the transaction open.
-			if _, rerr := s.wconn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && !strings.Contains(rerr.Error(), "no transaction") {
-				err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+			if rerr := s.rollback(context.WithoutCancel(ctx)); rerr != nil {
+				err = errors.Join(err, rerr)
 			}
 		}
 	}()
