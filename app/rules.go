@@ -2,7 +2,6 @@ package app
 
 import (
 	"hush/chat"
-	"hush/chatcrypto"
 )
 
 // Rules are what the UI checks as the user types, so it can say at once what is
@@ -37,8 +36,8 @@ func UIRules() Rules {
 		MaxNameLength:       maxDisplayNameLength,
 		HandleMinLength:     chat.MinHandleLength,
 		HandleMaxLength:     chat.MaxHandleLength,
-		HandleCharacters:    "[a-z0-9_]",
-		MaxMessageBytes:     chatcrypto.MaxBodyBytes,
-		MaxTitleBytes:       chatcrypto.MaxTitleBytes,
+		HandleCharacters:    chat.HandleCharacters,
+		MaxMessageBytes:     chat.MaxMessageBytes,
+		MaxTitleBytes:       chat.MaxTitleBytes,
 	}
 }

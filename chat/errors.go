@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"hush/chatcrypto"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 )
@@ -84,10 +85,21 @@ func Detail(err error) string {
 }
 
 // Handle length bounds, after normalisation (without the "@"). A handle holds only
-// a–z, 0–9 and _; upper case is folded to lower case.
+// HandleCharacters; upper case is folded to lower case.
 const (
 	MinHandleLength = wire.MinHandleLen
 	MaxHandleLength = wire.MaxHandleLen
+	// HandleCharacters is what a normalised handle is made of, as a regular
+	// expression character class (TestHandleCharacters holds it to CheckHandle).
+	HandleCharacters = "[a-z0-9_]"
+)
+
+// Limits of what a person writes, in bytes of UTF-8.
+const (
+	// MaxMessageBytes caps a message's text.
+	MaxMessageBytes = chatcrypto.MaxBodyBytes
+	// MaxTitleBytes caps a group's or channel's title.
+	MaxTitleBytes = chatcrypto.MaxTitleBytes
 )
 
 // CheckHandle returns the stored form of a handle as a person typed it ("@" and

@@ -3,6 +3,8 @@ package chat
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,5 +76,22 @@ func TestTypingOffline(t *testing.T) {
 	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
 	if err := alice.engine.Typing(context.Background(), chatID); err != nil {
 		t.Errorf("Typing offline = %v, want nil", err)
+	}
+}
+
+// TestHandleCharacters: the character class the UI checks handles with accepts
+// exactly what CheckHandle accepts (after folding case).
+func TestHandleCharacters(t *testing.T) {
+	class := regexp.MustCompile("^" + HandleCharacters + "$")
+	for b := 0; b < 256; b++ {
+		c := string(rune(b))
+		_, err := CheckHandle("abc" + c)
+		folded := strings.ToLower(c)
+		if b >= 128 {
+			folded = c
+		}
+		if ok := class.MatchString(folded); ok != (err == nil) {
+			t.Errorf("%q: the class says %v, CheckHandle %v", c, ok, err)
+		}
 	}
 }
