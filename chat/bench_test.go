@@ -38,12 +38,6 @@ func (a *arrivals) MessageStatus(st StatusChange) {
 	}
 }
 
-func (a *arrivals) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.at)
-}
-
 func percentile(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)

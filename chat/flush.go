@@ -249,7 +249,7 @@ func (f *flushRun) collect(ctx context.Context) {
 			err = fmt.Errorf("the relay answered a send with %v", resp.Type())
 		}
 		if f.stop == nil {
-			f.stop, f.retryIn = f.s.sendFailed(ctx, sd, err, f.stale, f.blocked)
+			f.retryIn, f.stop = f.s.sendFailed(ctx, sd, err, f.stale, f.blocked)
 		}
 	}
 	if len(acked) > 0 && f.s.acks.push(acked, acks) >= maxQueuedAcks {
@@ -289,27 +289,28 @@ func answer(ctx context.Context, sd *sending, oldest bool) (resp wire.Body, done
 	return resp, true, err
 }
 
+
 // sendFailed handles a send the relay refused; it returns a reason to stop flushing
-// (and when to try again), or nil to go on.
-func (s *sender) sendFailed(ctx context.Context, sd *sending, err error, stale, blocked map[ids.Chat]bool) (error, time.Duration) {
+// and when to try again, or a nil stop to go on.
+func (s *sender) sendFailed(ctx context.Context, sd *sending, err error, stale, blocked map[ids.Chat]bool) (retryIn time.Duration, stop error) {
 	var we *wire.Error
 	switch {
 	case errors.Is(err, wire.ErrStaleEpoch):
 		// Everything after it in this chat is stale too; refresh, then resend.
 		stale[sd.item.ChatID] = true
 		blocked[sd.item.ChatID] = true
-		return nil, -1
+		return -1, nil
 	case errors.Is(err, wire.ErrRateLimited) && errors.As(err, &we):
-		return err, max(we.RetryAfter, 10*time.Millisecond)
+		return max(we.RetryAfter, 10*time.Millisecond), err
 	case errors.Is(err, wire.ErrForbidden), errors.Is(err, wire.ErrNotFound),
 		errors.Is(err, wire.ErrTooLarge), errors.Is(err, wire.ErrBadFrame), errors.Is(err, wire.ErrBadRequest):
 		s.failItem(ctx, sd.item, fmt.Errorf("%w: %w", errPermanent, err))
-		return nil, -1
+		return -1, nil
 	case errors.Is(err, wire.ErrQuotaExceeded):
 		s.warn(Warning{Chat: sd.item.ChatID, Kind: WarnQuotaExceeded})
-		return err, time.Minute
+		return time.Minute, err
 	case errors.Is(err, relayclient.ErrConnectionLost), errors.Is(err, relayclient.ErrOffline):
-		return err, -1
+		return -1, err
 	}
-	return err, flushRetry
+	return flushRetry, err
 }

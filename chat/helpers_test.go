@@ -264,11 +264,6 @@ func (p *peer) countFrom(t testing.TB, chatID ids.Chat, sender *peer) int {
 
 func body(from string, i int) string { return fmt.Sprintf("%s #%04d", from, i) }
 
-func parseID(t testing.TB, s string) (ids.Message, error) {
-	t.Helper()
-	return ids.Parse[ids.Message](s)
-}
-
 // outboxLen counts what waits in p's outbox (up to a page).
 func (p *peer) outboxLen(t testing.TB) int {
 	t.Helper()

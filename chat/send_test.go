@@ -94,7 +94,7 @@ func TestOutboxAfterRelayDown(t *testing.T) {
 		t.Error("no offline connection:changed event with a reason")
 	}
 
-	r = r.Restart(t)
+	r.Restart(t)
 	waitDelivered(t, bob, chatID, alice, n)
 	checkTranscript(t, bob, chatID, n, alice)
 	checkTranscript(t, alice, chatID, n, alice)
@@ -177,7 +177,7 @@ func TestRelayRestartMidStream(t *testing.T) {
 	r = r.Restart(t)
 	before := acked()
 	waitFor(t, 30*time.Second, "more acknowledgements", func() bool { return len(acked()) >= len(before)+20 || alice.outboxLen(t) == 0 })
-	r = r.Restart(t)
+	r.Restart(t)
 	wg.Wait()
 	waitDelivered(t, bob, chatID, alice, n)
 	checkTranscript(t, bob, chatID, n, alice)
@@ -305,7 +305,7 @@ func TestSendFailed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sd := pending()
 			stale, blocked := map[ids.Chat]bool{}, map[ids.Chat]bool{}
-			stop, retryIn := s.sendFailed(ctx, sd, c.err, stale, blocked)
+			retryIn, stop := s.sendFailed(ctx, sd, c.err, stale, blocked)
 			if (stop != nil) != c.stop || retryIn != c.retryIn || stale[chat] != c.stale || blocked[chat] != c.stale {
 				t.Errorf("stop %v, retry in %v, stale %v; want stop %v, retry in %v, stale %v", stop, retryIn, stale[chat], c.stop, c.retryIn, c.stale)
 			}
