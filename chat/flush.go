@@ -289,7 +289,6 @@ func answer(ctx context.Context, sd *sending, oldest bool) (resp wire.Body, done
 	return resp, true, err
 }
 
-
 // sendFailed handles a send the relay refused; it returns a reason to stop flushing
 // and when to try again, or a nil stop to go on.
 func (s *sender) sendFailed(ctx context.Context, sd *sending, err error, stale, blocked map[ids.Chat]bool) (retryIn time.Duration, stop error) {
