@@ -196,9 +196,7 @@ func TestThousandEachWay(t *testing.T) {
 				t.Errorf("%s got message:new %d times for %s", p.name, c, id)
 			}
 		}
-		if w := of[Warning](p.events); len(w) != 0 {
-			t.Errorf("%s: warnings %+v", p.name, w)
-		}
+		noWarnings(t, p)
 		if outbox := p.outboxLen(t); outbox != 0 {
 			t.Errorf("%s's outbox holds %d items after everything was acknowledged", p.name, outbox)
 		}

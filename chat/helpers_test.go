@@ -514,3 +514,22 @@ func twoPeople(t testing.TB) (*relaytest.Relay, *peer, *peer, ids.Chat) {
 	r, alice, bob := registered(t)
 	return r, alice, bob, direct(t, alice, bob, "bob")
 }
+
+// newest is the newest epoch of keys.
+func newest(keys map[uint64]chatcrypto.EpochKey) uint64 {
+	var epoch uint64
+	for ep := range keys {
+		epoch = max(epoch, ep)
+	}
+	return epoch
+}
+
+// noWarnings fails the test if any of peers was warned of anything.
+func noWarnings(t testing.TB, peers ...*peer) {
+	t.Helper()
+	for _, p := range peers {
+		if w := of[Warning](p.events); len(w) != 0 {
+			t.Errorf("%s: warnings %+v", p.name, w)
+		}
+	}
+}

@@ -153,11 +153,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if _, err := carolRaw.Request(ctx, &wire.FetchEpochs{ChatID: ids.Chat(chatID), FromEpoch: 1}); !errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("removed member fetches epochs: %v, want not found", err)
 	}
-	for _, p := range []*peer{alice, bob, carol} {
-		if w := of[Warning](p.events); len(w) != 0 {
-			t.Errorf("%s: warnings %+v", p.name, w)
-		}
-	}
+	noWarnings(t, alice, bob, carol)
 }
 
 func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
@@ -210,11 +206,7 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 	if msgs := alice.allMessages(t, chatID); len(msgs) != 3 || msgs[0].Body != "bye" {
 		t.Errorf("Alice holds %+v", msgs)
 	}
-	for _, p := range []*peer{alice, bob, carol} {
-		if w := of[Warning](p.events); len(w) != 0 {
-			t.Errorf("%s: warnings %+v", p.name, w)
-		}
-	}
+	noWarnings(t, alice, bob, carol)
 }
 
 func TestChannel(t *testing.T) {
@@ -296,10 +288,7 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 
 	// Bob, a plain member, renames the chat from a modified client: authentic, but
 	// not his to do.
-	var epoch uint64
-	for ep := range keys {
-		epoch = max(epoch, ep)
-	}
+	epoch := newest(keys)
 	bobSender, err := chatcrypto.NewSender(bob.dev, bob.cert)
 	if err != nil {
 		t.Fatal(err)

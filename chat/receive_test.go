@@ -24,10 +24,7 @@ func TestBadDisplayNameDroppedAtReceive(t *testing.T) {
 	}
 	waitDelivered(t, bob, chatID, alice, 1)
 	keys := alice.epochKeys(t, chatID)
-	var epoch uint64
-	for ep := range keys {
-		epoch = max(epoch, ep)
-	}
+	epoch := newest(keys)
 	raw := relaytest.Dial(t, r, alice.device())
 
 	// The forger itself works: a valid name sealed by hand is accepted.
@@ -86,10 +83,7 @@ func TestBadMessagesDropped(t *testing.T) {
 	waitDelivered(t, bob, chatID, alice, 1)
 
 	keys := alice.epochKeys(t, chatID)
-	var epoch uint64
-	for ep := range keys {
-		epoch = max(epoch, ep)
-	}
+	epoch := newest(keys)
 	sender, err := chatcrypto.NewSender(alice.dev, alice.cert)
 	if err != nil {
 		t.Fatal(err)
