@@ -3,6 +3,8 @@ package relayclient
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -374,6 +376,20 @@ func TestRefusedByRelay(t *testing.T) {
 	}
 	first.Close()
 	second.online(t)
+}
+
+func TestShuttingDownIsARefusal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c := newClient(t, "ws"+strings.TrimPrefix(srv.URL, "http"), relaytest.NewAccount(t), nil)
+	shuttingDown := func(s Status) bool { return errors.Is(s.Err, wire.ErrShuttingDown) }
+	waitFor(t, "refusal", func() bool { _, ok := c.st.find(shuttingDown); return ok })
+	st, _ := c.st.find(shuttingDown)
+	if st.State != StateOffline || !errors.Is(st.Err, ErrRefused) || st.RetryAt.IsZero() {
+		t.Errorf("status = %+v, want offline, refused, with a retry time", st)
+	}
 }
 
 // skewedClock is a relay clock ten minutes ahead.
