@@ -134,18 +134,18 @@ func TestAuthFailures(t *testing.T) {
 }
 
 func TestAuthTimeout(t *testing.T) {
-	clock := newFakeClock()
-	r := relaytest.Start(t, &relaytest.Options{Clock: clock, Limits: relay.Limits{AuthTimeout: 10 * time.Second}})
+	clk := fakeClock()
+	r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{AuthTimeout: 10 * time.Second}})
 	ctx := testCtx(t)
 	c, err := relaytest.DialRaw(ctx, r.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, func() bool { return clock.Timers() == 1 })
-	clock.Advance(9 * time.Second)
+	waitFor(t, func() bool { return clk.Pending() == 1 })
+	clk.Advance(9 * time.Second)
 	noPush(t, c)
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	if e := nextPush[*wire.Error](t, c); e.Code != wire.CodeAuthTimeout {
 		t.Errorf("error %v, want CodeAuthTimeout", e)
 	}
@@ -157,8 +157,8 @@ func TestAuthTimeout(t *testing.T) {
 	// Authenticating in time stops the timer.
 	alice := relaytest.NewAccount(t)
 	c2 := relaytest.Dial(t, r, alice)
-	waitFor(t, func() bool { return clock.Timers() == 0 })
-	clock.Advance(time.Minute)
+	waitFor(t, func() bool { return clk.Pending() == 0 })
+	clk.Advance(time.Minute)
 	request[*wire.Chats](t, c2, &wire.ChatList{})
 }
 

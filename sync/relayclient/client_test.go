@@ -396,8 +396,8 @@ func TestShuttingDownIsARefusal(t *testing.T) {
 type skewedClock struct{}
 
 func (skewedClock) Now() time.Time { return time.Now().Add(10 * time.Minute) }
-func (skewedClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
+func (skewedClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return time.AfterFunc(d, f)
 }
 
 func TestClockSkewWarning(t *testing.T) {
