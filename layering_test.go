@@ -32,6 +32,7 @@ func allowedImports() map[string][]string {
 		"hush/clock":               nil,
 		"hush/datadir":             nil,
 		"hush/browsermode":         nil,
+		"hush/internal/testutil":   nil,
 
 		// Keys and cloud-chat crypto.
 		"hush/identity":   {"hush/ids", "hush/internal/strictcbor"},
@@ -96,6 +97,7 @@ func depRules() []depRule {
 	clientSide := []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", wailsModule}
 	return []depRule{
 		{what: "only the hush binary imports Wails", except: []string{"hush"}, deny: []string{wailsModule}, direct: true},
+		{what: "test helpers are for tests", deny: []string{"hush/internal/testutil"}, direct: true},
 		{what: "the UI API and the engine are free of the desktop shell, browser mode and the relay",
 			pkgs: []string{"hush/app", "hush/chat"}, deny: []string{wailsModule, "hush/browsermode", "hush/relay"}},
 		{what: "the engine does not reach up into the UI API", pkgs: []string{"hush/chat"}, deny: []string{"hush/app"}},
@@ -112,7 +114,7 @@ func depRules() []depRule {
 		{what: "chat crypto knows nothing of storage, sync or the layers above",
 			pkgs: []string{"hush/chatcrypto"}, deny: []string{"hush/vault", "hush/app", "hush/chat", "hush/sync", "hush/relay"}},
 		{what: "the leaves import no other hush package", only: []string{},
-			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode"}},
+			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
 		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/internal/testutil"
 	"hush/relay"
 )
 
@@ -41,7 +42,7 @@ func TestMainServesAndStops(t *testing.T) {
 	go func() { done <- relay.Main(ctx, []string{"--listen", "127.0.0.1:0", "--db", db}, &stdout, &stderr) }()
 
 	var url string
-	waitFor(t, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the relay's URL on stdout", func() bool {
 		line := stdout.String()
 		if i := strings.Index(line, "ws://"); i >= 0 && strings.HasSuffix(line, "\n") {
 			url = strings.TrimSpace(line[i:])

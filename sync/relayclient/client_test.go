@@ -12,6 +12,7 @@ import (
 
 	"hush/clock"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -173,17 +174,6 @@ func (s *statuses) find(pred func(Status) bool) (Status, bool) {
 	return Status{}, false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 type client struct {
 	*Client
 	h  *recHandler
@@ -209,7 +199,7 @@ func newClient(t *testing.T, url string, d *relaytest.Device, mod func(*Config))
 
 func (c client) online(t *testing.T) {
 	t.Helper()
-	waitFor(t, "online", func() bool { return c.Status().State == StateOnline })
+	testutil.Eventually(t, 15*time.Second, "online", func() bool { return c.Status().State == StateOnline })
 }
 
 func TestRequestsAndPushes(t *testing.T) {
@@ -259,7 +249,7 @@ func TestRequestsAndPushes(t *testing.T) {
 	if _, err := ca.Do(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })
+	testutil.Eventually(t, 15*time.Second, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })
 	cb.h.mu.Lock()
 	if cc, ok := cb.h.pushes[0].(*wire.ChatChanged); !ok || cc.Chat.ChatID != chat {
 		t.Errorf("push = %#v", cb.h.pushes[0])
@@ -272,7 +262,7 @@ func TestRequestsAndPushes(t *testing.T) {
 	if err := ca.Notify(ctx, &wire.Typing{ChatID: chat}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "typing push", func() bool { _, p := cb.h.counts(); return p == 2 })
+	testutil.Eventually(t, 15*time.Second, "typing push", func() bool { _, p := cb.h.counts(); return p == 2 })
 	// A request whose context ends gives up without harming the connection.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
@@ -316,7 +306,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	c := newClient(t, "ws://"+r.Addr, d, nil)
 	c.online(t)
 	r = r.Restart(t)
-	waitFor(t, "second session", func() bool { s, _ := c.h.counts(); return s == 2 })
+	testutil.Eventually(t, 15*time.Second, "second session", func() bool { s, _ := c.h.counts(); return s == 2 })
 	c.online(t)
 	off, ok := c.st.find(func(s Status) bool { return s.State == StateOffline })
 	if !ok || off.Err == nil || off.RetryAt.IsZero() {
@@ -336,7 +326,7 @@ func TestUnreachableBackoffWithFakeClock(t *testing.T) {
 		cfg.Backoff = [2]time.Duration{time.Second, 8 * time.Second}
 	})
 	// Attempt 1 fails: offline, retry in 0.5 × 1 s.
-	waitFor(t, "first failure", func() bool { return c.Status().State == StateOffline })
+	testutil.Eventually(t, 15*time.Second, "first failure", func() bool { return c.Status().State == StateOffline })
 	st := c.Status()
 	if !errors.Is(st.Err, ErrUnreachable) || !st.RetryAt.Equal(clk.Now().Add(500*time.Millisecond)) {
 		t.Fatalf("status = %+v, want unreachable with a retry in 500ms", st)
@@ -347,14 +337,14 @@ func TestUnreachableBackoffWithFakeClock(t *testing.T) {
 		t.Errorf("%d status reports while waiting, want 2 (connecting, offline)", n)
 	}
 	clk.Advance(500 * time.Millisecond)
-	waitFor(t, "second failure", func() bool {
+	testutil.Eventually(t, 15*time.Second, "second failure", func() bool {
 		st := c.Status()
 		return st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(time.Second))
 	})
 	// Retry skips the wait.
 	before := c.st.count()
 	c.Retry()
-	waitFor(t, "third attempt", func() bool {
+	testutil.Eventually(t, 15*time.Second, "third attempt", func() bool {
 		st := c.Status()
 		return c.st.count() >= before+2 && st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(2*time.Second))
 	})
@@ -366,7 +356,7 @@ func TestRefusedByRelay(t *testing.T) {
 	first := newClient(t, "ws://"+r.Addr, d, nil)
 	first.online(t)
 	second := newClient(t, "ws://"+r.Addr, d.NewDevice(t), nil)
-	waitFor(t, "refusal", func() bool {
+	testutil.Eventually(t, 15*time.Second, "refusal", func() bool {
 		_, ok := second.st.find(func(s Status) bool { return errors.Is(s.Err, wire.ErrTooManyConnections) })
 		return ok
 	})
@@ -385,7 +375,7 @@ func TestShuttingDownIsARefusal(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, "ws"+strings.TrimPrefix(srv.URL, "http"), relaytest.NewAccount(t), nil)
 	shuttingDown := func(s Status) bool { return errors.Is(s.Err, wire.ErrShuttingDown) }
-	waitFor(t, "refusal", func() bool { _, ok := c.st.find(shuttingDown); return ok })
+	testutil.Eventually(t, 15*time.Second, "refusal", func() bool { _, ok := c.st.find(shuttingDown); return ok })
 	st, _ := c.st.find(shuttingDown)
 	if st.State != StateOffline || !errors.Is(st.Err, ErrRefused) || st.RetryAt.IsZero() {
 		t.Errorf("status = %+v, want offline, refused, with a retry time", st)
