@@ -3,11 +3,14 @@ package relayclient
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"hush/clock"
@@ -317,36 +320,50 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 }
 
+// TestUnreachableBackoffWithFakeClock runs in a synctest bubble with a dialer that
+// fails in memory, so no socket is involved and synctest.Wait says when the client
+// has settled: the status reports can be counted exactly.
 func TestUnreachableBackoffWithFakeClock(t *testing.T) {
-	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	d := relaytest.NewAccount(t)
-	c := newClient(t, "ws://127.0.0.1:1", d, func(cfg *Config) {
-		cfg.Clock = clk
-		cfg.Rand = func() float64 { return 0.5 }
-		cfg.Backoff = [2]time.Duration{time.Second, 8 * time.Second}
-	})
-	// Attempt 1 fails: offline, retry in 0.5 × 1 s.
-	testutil.Eventually(t, 15*time.Second, "first failure", func() bool { return c.Status().State == StateOffline })
-	st := c.Status()
-	if !errors.Is(st.Err, ErrUnreachable) || !st.RetryAt.Equal(clk.Now().Add(500*time.Millisecond)) {
-		t.Fatalf("status = %+v, want unreachable with a retry in 500ms", st)
-	}
-	// Nothing happens until the clock moves.
-	time.Sleep(50 * time.Millisecond)
-	if n := c.st.count(); n != 2 {
-		t.Errorf("%d status reports while waiting, want 2 (connecting, offline)", n)
-	}
-	clk.Advance(500 * time.Millisecond)
-	testutil.Eventually(t, 15*time.Second, "second failure", func() bool {
-		st := c.Status()
-		return st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(time.Second))
-	})
-	// Retry skips the wait.
-	before := c.st.count()
-	c.Retry()
-	testutil.Eventually(t, 15*time.Second, "third attempt", func() bool {
-		st := c.Status()
-		return c.st.count() >= before+2 && st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(2*time.Second))
+	synctest.Test(t, func(t *testing.T) {
+		clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		d := relaytest.NewAccount(t)
+		var dials atomic.Int32
+		noNetwork := &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("no network in this test")}
+			},
+		}}
+		c := newClient(t, "ws://127.0.0.1:1", d, func(cfg *Config) {
+			cfg.Clock = clk
+			cfg.Rand = func() float64 { return 0.5 }
+			cfg.Backoff = [2]time.Duration{time.Second, 8 * time.Second}
+			cfg.HTTP = noNetwork
+		})
+		settled := func(wantReports int, wantRetry time.Duration) {
+			t.Helper()
+			synctest.Wait()
+			st := c.Status()
+			if st.State != StateOffline || !errors.Is(st.Err, ErrUnreachable) || !st.RetryAt.Equal(clk.Now().Add(wantRetry)) {
+				t.Fatalf("status = %+v, want unreachable with a retry in %v", st, wantRetry)
+			}
+			if n := c.st.count(); n != wantReports {
+				t.Errorf("%d status reports, want %d (connecting, offline per attempt)", n, wantReports)
+			}
+			if n := int(dials.Load()); n != wantReports/2 {
+				t.Errorf("%d dials, want %d", n, wantReports/2)
+			}
+		}
+		// Attempt 1 fails: offline, retry in 0.5 × 1 s; nothing happens until the
+		// clock moves.
+		settled(2, 500*time.Millisecond)
+		clk.Advance(499 * time.Millisecond)
+		settled(2, time.Millisecond)
+		clk.Advance(time.Millisecond)
+		settled(4, time.Second)
+		// Retry skips the wait.
+		c.Retry()
+		settled(6, 2*time.Second)
 	})
 }
 
