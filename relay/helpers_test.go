@@ -8,6 +8,7 @@ import (
 
 	"hush/clock"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -17,11 +18,7 @@ import (
 // Advance, which runs the timers that came due.
 func fakeClock() *clock.Fake { return clock.NewFake(time.Unix(1700000000, 0)) }
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testutil.Context(t, 30*time.Second) }
 
 // request sends body and requires a response of type T.
 func request[T wire.Body](t *testing.T, c *relaytest.Conn, body wire.Body) T {

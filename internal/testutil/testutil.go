@@ -8,9 +8,18 @@
 package testutil
 
 import (
+	"context"
 	"testing"
 	"time"
 )
+
+// Context returns a context that ends after timeout, or when the test's cleanup
+// runs, so that a test waiting on a socket fails instead of hanging.
+func Context(t testing.TB, timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // maxPollInterval bounds the wait between two checks of [Eventually]: short enough
 // that a test does not sit idle long after its condition came true, long enough

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -62,5 +63,22 @@ func TestEventually(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestContext(t *testing.T) {
+	var ctx context.Context
+	synctest.Test(t, func(t *testing.T) {
+		ctx = Context(t, time.Minute)
+		if d, ok := ctx.Deadline(); !ok || d.Sub(time.Now()) != time.Minute {
+			t.Errorf("deadline %v (%v), want in a minute", d, ok)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("ended early: %v", ctx.Err())
+		}
+	})
+	// The bubble's cleanup has run.
+	if ctx.Err() != context.Canceled {
+		t.Errorf("after the cleanup: %v, want context.Canceled", ctx.Err())
 	}
 }

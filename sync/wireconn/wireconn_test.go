@@ -13,16 +13,13 @@ import (
 	"github.com/coder/websocket"
 
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/sync/wireconn"
 )
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testutil.Context(t, 20*time.Second) }
 
 // dialHello dials url and reads the Hello, failing the test on error.
 func dialHello(t *testing.T, url string) *wireconn.Conn {
