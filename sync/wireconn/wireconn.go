@@ -50,8 +50,10 @@ type DialError struct {
 	Err        error
 }
 
+// Error says that the dial failed, and why.
 func (e *DialError) Error() string { return "dial relay: " + e.Err.Error() }
 
+// Unwrap returns the WebSocket library's error, so errors.Is and errors.As see it.
 func (e *DialError) Unwrap() error { return e.Err }
 
 // RefusedError is the relay's Error frame where a Hello or an AuthOK was due: the
@@ -61,8 +63,10 @@ type RefusedError struct {
 	Err *wire.Error
 }
 
+// Error names the relay's error.
 func (e *RefusedError) Error() string { return "relay refused: " + e.Err.Error() }
 
+// Unwrap returns the relay's error, so errors.Is matches its code.
 func (e *RefusedError) Unwrap() error { return e.Err }
 
 // Options configure [Dial]; nil is the zero value.
@@ -72,8 +76,10 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// Conn is one connection to a relay. Reads must come from one goroutine at a time,
-// and so must writes; a read and a write may run concurrently.
+// Conn is one connection to a relay. Reads ([Conn.ReadHello], [Conn.ReadFrame],
+// and [Conn.Authenticate], which reads the answer) must come from one goroutine at
+// a time; everything else may be called concurrently, as github.com/coder/websocket
+// allows.
 type Conn struct {
 	ws    *websocket.Conn
 	host  string
