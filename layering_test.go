@@ -1,46 +1,212 @@
 package main
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestLayering keeps imports pointing down the architecture (docs/ARCHITECTURE.md):
-// the core the UI calls stays free of the desktop shell, the stores and crypto know
-// nothing of what is built on them, and the relay never links client code.
-func TestLayering(t *testing.T) {
-	rules := []struct {
-		pkg       string
-		forbidden []string
-	}{
-		{"hush/app", []string{"github.com/wailsapp/wails", "hush/browsermode", "hush/relay"}},
-		{"hush/chat", []string{"github.com/wailsapp/wails", "hush/app", "hush/browsermode", "hush/relay"}},
-		{"hush/sync/relayclient", []string{"hush/app", "hush/chat", "hush/vault", "hush/relay", "github.com/wailsapp/wails"}},
-		{"hush/vault", []string{"hush/app", "hush/chat", "hush/sync", "hush/relay", "hush/identity", "hush/chatcrypto"}},
-		{"hush/identity", []string{"hush/app", "hush/chat", "hush/sync", "hush/relay", "hush/vault", "hush/chatcrypto"}},
-		{"hush/chatcrypto", []string{"hush/vault", "hush/app", "hush/chat", "hush/sync", "hush/relay"}},
-		{"hush/browsermode", []string{"hush/"}},
-		{"hush/datadir", []string{"hush/"}},
-		{"hush/clock", []string{"hush/"}},
-		{"hush/relay", []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", "github.com/wailsapp/wails"}},
+// allowedImports states, for every package of the module, the hush packages its
+// code (not its tests) may import directly, layer by layer from the bottom
+// (docs/ARCHITECTURE.md, "Layout"). A package that is not listed fails the test: a
+// new package gets its place in the layering when it is made.
+func allowedImports() map[string][]string {
+	return map[string][]string{
+		// Leaves: the vocabulary every layer shares, and small utilities.
+		"hush/internal/strictcbor": nil,
+		"hush/ids":                 {"hush/internal/strictcbor"},
+		"hush/policy":              nil,
+		"hush/clock":               nil,
+		"hush/datadir":             nil,
+		"hush/browsermode":         nil,
+		"hush/internal/testutil":   nil,
+
+		// Keys and cloud-chat crypto.
+		"hush/identity":   {"hush/ids", "hush/internal/strictcbor"},
+		"hush/chatcrypto": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy"},
+
+		// The device's encrypted store.
+		"hush/vault":                  {"hush/ids", "hush/internal/strictcbor", "hush/policy", "hush/vault/internal/field", "hush/vault/internal/keywrap", "hush/vault/internal/subkey"},
+		"hush/vault/internal/field":   nil,
+		"hush/vault/internal/keywrap": nil,
+		"hush/vault/internal/subkey":  nil,
+
+		// The relay protocol, and a device's connection to a relay.
+		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
+		"hush/sync/wireconn":    {"hush/identity", "hush/sync/wire"},
+		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
+
+		// The client engine and the API the UI calls.
+		"hush/chat": {"hush/chatcrypto", "hush/clock", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/app":  {"hush/chat", "hush/clock", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
+
+		// The relay, its store, its test harness, its binary.
+		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},
+		"hush/relay":           {"hush/clock", "hush/identity", "hush/ids", "hush/policy", "hush/relay/store", "hush/sync/wire"},
+		"hush/relay/relaytest": {"hush/clock", "hush/identity", "hush/ids", "hush/relay", "hush/relay/store", "hush/sync/wire", "hush/sync/wireconn"},
+		"hush/cmd/hush-relay":  {"hush/relay"},
+
+		// The load generator: a relay child and a lean client.
+		"hush/cmd/hush-load":                     {"hush/cmd/hush-load/internal/histogram", "hush/cmd/hush-load/internal/ledger", "hush/cmd/hush-load/internal/loadclient", "hush/cmd/hush-load/internal/relayproc", "hush/ids", "hush/policy", "hush/sync/wire"},
+		"hush/cmd/hush-load/internal/histogram":  nil,
+		"hush/cmd/hush-load/internal/ledger":     {"hush/ids", "hush/sync/wire"},
+		"hush/cmd/hush-load/internal/loadclient": {"hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
+		"hush/cmd/hush-load/internal/relayproc":  {"hush/relay"},
+
+		// The hush binary: desktop window, browser mode, relay.
+		"hush": {"hush/app", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay"},
 	}
-	for _, r := range rules {
-		t.Run(r.pkg, func(t *testing.T) {
-			out, err := exec.Command("go", "list", "-deps", r.pkg).CombinedOutput()
-			if err != nil {
-				t.Fatalf("go list %s: %v\n%s", r.pkg, err, out)
+}
+
+// wailsModule is the desktop shell's module.
+const wailsModule = "github.com/wailsapp/wails"
+
+// depRule is a boundary that must hold whatever the allow-lists say, so that
+// widening an allow-list cannot quietly cross it.
+type depRule struct {
+	what string // the rule in words, for the failure message
+	// pkgs are the packages it binds, as import paths or "path/..." patterns; nil:
+	// every package but those in except.
+	pkgs   []string
+	except []string
+	// deny lists what the packages must not depend on; a path covers the packages
+	// below it ("hush/relay" is also hush/relay/store). only, if not nil, lists the
+	// only hush packages they may depend on.
+	deny []string
+	only []string
+	// direct counts only the packages' own imports; otherwise every dependency,
+	// however indirect, counts.
+	direct bool
+}
+
+func depRules() []depRule {
+	clientSide := []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", wailsModule}
+	return []depRule{
+		{what: "only the hush binary imports Wails", except: []string{"hush"}, deny: []string{wailsModule}, direct: true},
+		{what: "test helpers are for tests", deny: []string{"hush/internal/testutil"}, direct: true},
+		{what: "the UI API and the engine are free of the desktop shell, browser mode and the relay",
+			pkgs: []string{"hush/app", "hush/chat"}, deny: []string{wailsModule, "hush/browsermode", "hush/relay"}},
+		{what: "the engine does not reach up into the UI API", pkgs: []string{"hush/chat"}, deny: []string{"hush/app"}},
+		{what: "the UI API reaches the relay only through the engine",
+			pkgs: []string{"hush/app"}, deny: []string{"hush/sync/wire", "hush/sync/relayclient"}, direct: true},
+		{what: "the relay never links client code", pkgs: []string{"hush/relay/...", "hush/cmd/hush-relay"}, deny: clientSide},
+		{what: "the relay link knows nothing of what is built on it",
+			pkgs: []string{"hush/sync/relayclient", "hush/sync/wireconn"}, deny: []string{"hush/app", "hush/chat", "hush/vault", "hush/relay", wailsModule}},
+		{what: "the protocol is a leaf", pkgs: []string{"hush/sync/wire"}, only: []string{"hush/ids", "hush/policy", "hush/internal/strictcbor"}},
+		{what: "the vault knows nothing of sync, relay, engine, UI or keys",
+			pkgs: []string{"hush/vault/..."}, deny: []string{"hush/sync", "hush/relay", "hush/chat", "hush/app", "hush/identity", "hush/chatcrypto"}},
+		{what: "keys know nothing of what uses them",
+			pkgs: []string{"hush/identity"}, deny: []string{"hush/app", "hush/chat", "hush/sync", "hush/relay", "hush/vault", "hush/chatcrypto"}},
+		{what: "chat crypto knows nothing of storage, sync or the layers above",
+			pkgs: []string{"hush/chatcrypto"}, deny: []string{"hush/vault", "hush/app", "hush/chat", "hush/sync", "hush/relay"}},
+		{what: "the leaves import no other hush package", only: []string{},
+			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
+		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},
+	}
+}
+
+// goPackage is what go list says of one package of the module.
+type goPackage struct {
+	imports []string // direct imports of its non-test files
+	deps    []string // every dependency, however indirect
+}
+
+// TestLayering keeps imports pointing down the architecture: every package imports
+// only the hush packages [allowedImports] names for it, and no package crosses a
+// boundary of [depRules]. One go list call lists the whole module.
+func TestLayering(t *testing.T) {
+	pkgs := modulePackages(t)
+	paths := slices.Sorted(maps.Keys(pkgs))
+	allowed := allowedImports()
+	for _, path := range paths {
+		allow, ok := allowed[path]
+		if !ok {
+			t.Errorf("%s is not in allowedImports: add it, with the hush packages it may import", path)
+			continue
+		}
+		for _, imp := range pkgs[path].imports {
+			if isHush(imp) && !slices.Contains(allow, imp) {
+				t.Errorf("%s imports %s, which allowedImports does not allow it", path, imp)
 			}
-			for _, dep := range strings.Fields(string(out)) {
-				if dep == r.pkg || strings.HasPrefix(dep, r.pkg+"/") {
-					continue // the package itself and its internal packages
-				}
-				for _, f := range r.forbidden {
-					if strings.HasPrefix(dep, f) {
-						t.Errorf("%s imports %s", r.pkg, dep)
-					}
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(allowed)) {
+		if _, ok := pkgs[path]; !ok {
+			t.Errorf("allowedImports names %s, which is not a package of the module", path)
+		}
+	}
+	for _, r := range depRules() {
+		for _, path := range paths {
+			if !binds(r, path) {
+				continue
+			}
+			deps, how := pkgs[path].deps, "depends on"
+			if r.direct {
+				deps, how = pkgs[path].imports, "imports"
+			}
+			var bad []string
+			for _, dep := range deps {
+				if slices.ContainsFunc(r.deny, func(d string) bool { return under(dep, d) }) ||
+					(r.only != nil && isHush(dep) && !slices.Contains(r.only, dep)) {
+					bad = append(bad, dep)
 				}
 			}
+			if len(bad) > 0 {
+				t.Errorf("%s %s %s; rule: %s", path, how, strings.Join(bad, ", "), r.what)
+			}
+		}
+	}
+}
+
+// binds reports whether rule r applies to the package path.
+func binds(r depRule, path string) bool {
+	in := func(patterns []string) bool {
+		return slices.ContainsFunc(patterns, func(p string) bool {
+			if tree, ok := strings.CutSuffix(p, "/..."); ok {
+				return under(path, tree)
+			}
+			return path == p
 		})
 	}
+	if r.pkgs == nil {
+		return !in(r.except)
+	}
+	return in(r.pkgs) && !in(r.except)
+}
+
+// under reports whether path is the package p or one below it.
+func under(path, p string) bool { return path == p || strings.HasPrefix(path, p+"/") }
+
+func isHush(path string) bool { return under(path, "hush") }
+
+// modulePackages lists the module's packages with their imports and dependencies.
+// Go files under frontend/ (node_modules may bring some) are not Hush's packages.
+func modulePackages(t *testing.T) map[string]goPackage {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-f",
+		"{{.ImportPath}}\t{{join .Imports \" \"}}\t{{join .Deps \" \"}}", "./...").Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go list: %v\n%s", err, stderr)
+	}
+	pkgs := map[string]goPackage{}
+	for line := range strings.Lines(strings.TrimSpace(string(out))) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 3 {
+			t.Fatalf("go list: unexpected line %q", line)
+		}
+		if under(f[0], "hush/frontend") {
+			continue
+		}
+		pkgs[f[0]] = goPackage{imports: strings.Fields(f[1]), deps: strings.Fields(f[2])}
+	}
+	if len(pkgs) < len(allowedImports())/2 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
 }

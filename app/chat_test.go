@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/internal/testutil"
 	"hush/relay"
 	"hush/relay/relaytest"
 )
@@ -81,20 +82,9 @@ func newPerson(t *testing.T, relayURL, name string) *person {
 	return p
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (p *person) online(t *testing.T) {
 	t.Helper()
-	eventually(t, "online", func() bool {
+	testutil.Eventually(t, 20*time.Second, "online", func() bool {
 		c, err := p.conn.Status()
 		return err == nil && c.State == ConnectionOnline
 	})
@@ -162,7 +152,7 @@ func TestMessagingThroughServices(t *testing.T) {
 	if m.Status != "pending" || !m.Outgoing || m.SenderName != "Alice" {
 		t.Errorf("sent = %+v", m)
 	}
-	eventually(t, "Bob's message:new", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Bob's message:new", func() bool {
 		return bob.events.count("message:new", func(d any) bool { return d.(MessageNew).Body == "hello from the app" }) == 1
 	})
 	list, err := bob.chats.List()
@@ -182,7 +172,7 @@ func TestMessagingThroughServices(t *testing.T) {
 	if err := bob.chats.Typing(summary.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Alice sees her message read", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Alice sees her message read", func() bool {
 		return alice.events.count("message:status", func(d any) bool {
 			s := d.(MessageStatusChanged)
 			return s.MessageID == m.ID && s.Status == "read"
@@ -270,7 +260,7 @@ func TestLockStopsMessagingAndUnlockCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Alice has the chat", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Alice has the chat", func() bool {
 		l, _ := alice.chats.List()
 		return len(l) == 1
 	})
@@ -301,7 +291,7 @@ func TestLockStopsMessagingAndUnlockCatchesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "Bob's outbox sent", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Bob's outbox sent", func() bool {
 		page, err := bob.chats.Messages(s.ID, "", 10)
 		if err != nil || len(page.Messages) != 5 {
 			return false
@@ -316,7 +306,7 @@ func TestLockStopsMessagingAndUnlockCatchesUp(t *testing.T) {
 	if _, err := alice.account.Unlock(pass); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Alice catches up", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Alice catches up", func() bool {
 		page, err := alice.chats.Messages(s.ID, "", 10)
 		return err == nil && len(page.Messages) == 5
 	})
@@ -360,7 +350,7 @@ func TestSetRelay(t *testing.T) {
 	alice.online(t)
 	// Offline: a reason and a retry time.
 	r2.Stop()
-	eventually(t, "offline with a reason", func() bool {
+	testutil.Eventually(t, 20*time.Second, "offline with a reason", func() bool {
 		c, _ := alice.conn.Status()
 		return c.State == ConnectionOffline && c.Error != ""
 	})

@@ -3,6 +3,7 @@ package app
 import (
 	"hush/chat"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func TestNotifications(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The notification is decided before the event reaches the UI.
-		eventually(t, "Bob receives "+st.text, func() bool {
+		testutil.Eventually(t, 20*time.Second, "Bob receives "+st.text, func() bool {
 			return bob.events.count("message:new", func(d any) bool { return d.(MessageNew).Body == st.text }) == 1
 		})
 		n := got.all()[before:]

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hush/internal/testutil"
 )
 
 func newJar(t *testing.T) *cookiejar.Jar {
@@ -221,7 +223,7 @@ func TestGracefulShutdownFinishesCalls(t *testing.T) {
 
 	shut := make(chan error, 1)
 	go func() { shut <- ts.Shutdown(context.Background()) }()
-	waitFor(t, "the listener to close", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the listener to close", func() bool {
 		_, err := http.Get(ts.base + "/")
 		return err != nil
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"hush/internal/testutil"
 )
 
 // dialEvents opens /api/events with the header token; the socket is cut at
@@ -235,7 +237,7 @@ func TestPingDropsDeadClient(t *testing.T) {
 	if st := websocket.CloseStatus(err); st != -1 {
 		t.Fatalf("dead client closed with status %v, want a cut connection", st)
 	}
-	waitFor(t, "the dead client to leave", func() bool { return ts.clientCount() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the dead client to leave", func() bool { return ts.clientCount() == 0 })
 }
 
 func TestClientMessageClosesSocket(t *testing.T) {
@@ -249,7 +251,7 @@ func TestClientMessageClosesSocket(t *testing.T) {
 	if st := websocket.CloseStatus(err); st != websocket.StatusPolicyViolation {
 		t.Fatalf("after sending data the socket ended with %v, want StatusPolicyViolation", err)
 	}
-	waitFor(t, "the client to leave", func() bool { return ts.clientCount() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the client to leave", func() bool { return ts.clientCount() == 0 })
 }
 
 func TestShutdownClosesEventSockets(t *testing.T) {

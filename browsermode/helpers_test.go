@@ -202,19 +202,6 @@ func errorMessage(t *testing.T, body []byte) string {
 	return *e.Error
 }
 
-// waitFor polls cond; for state changed by another goroutine with no event
-// to wait on (a socket leaving the client set).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // testLogger discards logs; set HUSH_TEST_LOG=1 to see them.
 func testLogger() *slog.Logger {
 	if os.Getenv("HUSH_TEST_LOG") != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/vault"
 )
@@ -216,7 +217,7 @@ func BenchmarkSendOffline(b *testing.B) {
 	bob.register(b, "bob")
 	chatID := direct(b, alice, bob, "bob")
 	r.Stop()
-	waitFor(b, 1e10, "offline", func() bool { return alice.engine.Connection().State != LinkOnline })
+	testutil.Eventually(b, 1e10, "offline", func() bool { return alice.engine.Connection().State != LinkOnline })
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -6,6 +6,7 @@ import (
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/vault"
 	"slices"
 	"strings"
@@ -72,7 +73,7 @@ func TestDisplayNamesTravel(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDelivered(t, bob, chatID, alice, 2)
-	waitFor(t, 10*time.Second, "the renamed title", func() bool { return bob.titleOf(t, chatID) == "Alice Liddell 🐇" })
+	testutil.Eventually(t, 10*time.Second, "the renamed title", func() bool { return bob.titleOf(t, chatID) == "Alice Liddell 🐇" })
 	c = bob.contactOf(t, alice)
 	if c.DisplayName != "Alice Liddell 🐇" || c.Handle != "alice" || !c.Verified || c.KeyChanged {
 		t.Errorf("Bob's contact after the rename = %+v", c)
@@ -109,7 +110,7 @@ func TestDisplayNameInGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	gid := g.ID
-	waitFor(t, 20*time.Second, "Bob sees the group", func() bool { _, err := bob.engine.Summary(ctx, gid); return err == nil })
+	testutil.Eventually(t, 20*time.Second, "Bob sees the group", func() bool { _, err := bob.engine.Summary(ctx, gid); return err == nil })
 	if got := bob.titleOf(t, dm); got != "@alice" {
 		t.Fatalf("direct chat title before = %q", got)
 	}
@@ -126,7 +127,7 @@ func TestDisplayNameInGroups(t *testing.T) {
 	if got := bob.titleOf(t, gid); got != "Tea party" {
 		t.Errorf("the group kept its own title? %q", got)
 	}
-	waitFor(t, 10*time.Second, "a chat:updated for the direct chat", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a chat:updated for the direct chat", func() bool {
 		for _, s := range of[Chat](bob.events) {
 			if s.ID == dm && s.Title == "Alice" {
 				return true
@@ -206,13 +207,13 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	// Alice's laptop posts while it is hers; everyone accepts it.
 	laptop := newDevice(t, alice, "Alice's laptop")
 	laptop.online(t)
-	waitFor(t, 20*time.Second, "the laptop has the chat", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the laptop has the chat", func() bool {
 		_, err := laptop.engine.Summary(ctx, chatID)
 		return err == nil
 	})
 	sendAcked(t, laptop, chatID, "hello from the laptop")
 	for _, p := range []*peer{alice, bob} {
-		waitFor(t, 20*time.Second, p.name+" reads the laptop", func() bool { return len(p.allMessages(t, chatID)) == 1 })
+		testutil.Eventually(t, 20*time.Second, p.name+" reads the laptop", func() bool { return len(p.allMessages(t, chatID)) == 1 })
 	}
 	if d, ok := deviceIn(t, bob, laptop); !ok || d.Revoked || d.AccountID != alice.id() {
 		t.Fatalf("Bob's record of the laptop: %+v, %v", d, ok)
@@ -223,9 +224,9 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	// the revocation from the relay's push.
 	bob.stop()
 	sendAcked(t, laptop, chatID, "laptop spam")
-	waitFor(t, 20*time.Second, "Alice has the laptop's post", func() bool { return len(alice.allMessages(t, chatID)) == 2 })
+	testutil.Eventually(t, 20*time.Second, "Alice has the laptop's post", func() bool { return len(alice.allMessages(t, chatID)) == 2 })
 	revoke(t, r, alice, laptop)
-	waitFor(t, 10*time.Second, "Alice records the revocation pushed to her", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Alice records the revocation pushed to her", func() bool {
 		d, ok := deviceIn(t, alice, laptop)
 		return ok && d.Revoked
 	})
@@ -236,7 +237,7 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	alice.stop()
 	phone := newDevice(t, alice, "Alice's phone")
 	phone.online(t)
-	waitFor(t, 20*time.Second, "the phone has the chat", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the phone has the chat", func() bool {
 		_, err := phone.engine.Summary(ctx, chatID)
 		return err == nil
 	})
@@ -248,8 +249,8 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	bob.start(t)
 	alice.online(t)
 	bob.online(t)
-	waitFor(t, 20*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= 2 })
-	waitFor(t, 20*time.Second, "Alice's warning", func() bool { return len(of[Warning](alice.events)) >= 1 })
+	testutil.Eventually(t, 20*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= 2 })
+	testutil.Eventually(t, 20*time.Second, "Alice's warning", func() bool { return len(of[Warning](alice.events)) >= 1 })
 
 	// Everything after a revocation still works, and is read by both.
 	if _, err := alice.engine.Send(ctx, chatID, "still here", nil); err != nil {
@@ -258,8 +259,8 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	if _, err := bob.engine.Send(ctx, chatID, "me too", nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "Bob reads Alice", func() bool { return len(bob.allMessages(t, chatID)) == 3 })
-	waitFor(t, 20*time.Second, "Alice reads Bob", func() bool { return len(alice.allMessages(t, chatID)) == 4 })
+	testutil.Eventually(t, 20*time.Second, "Bob reads Alice", func() bool { return len(bob.allMessages(t, chatID)) == 3 })
+	testutil.Eventually(t, 20*time.Second, "Alice reads Bob", func() bool { return len(alice.allMessages(t, chatID)) == 4 })
 
 	if got := bodiesOf(bob.allMessages(t, chatID)); strings.Join(got, "|") != "hello from the laptop|still here|me too" &&
 		strings.Join(got, "|") != "hello from the laptop|me too|still here" {

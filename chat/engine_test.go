@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"sync"
 	"testing"
@@ -28,7 +29,7 @@ func TestDirectChatLive(t *testing.T) {
 	if m.Status != policy.StatusPending || !m.Outgoing || m.Seq != 0 {
 		t.Errorf("sent message = %+v, want pending outgoing without seq", m)
 	}
-	waitFor(t, 10*time.Second, "Bob receives", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
+	testutil.Eventually(t, 10*time.Second, "Bob receives", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
 	got := bob.allMessages(t, chatID)
 	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "Alice" || got[0].Seq != 1 {
 		t.Errorf("Bob's copy = %+v", got[0])
@@ -37,7 +38,7 @@ func TestDirectChatLive(t *testing.T) {
 	if len(news) != 1 || news[0].ID != m.ID {
 		t.Errorf("Bob's message:new events = %+v, want one for %s", news, m.ID)
 	}
-	waitFor(t, 10*time.Second, "Alice's message marked sent", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Alice's message marked sent", func() bool {
 		msgs := alice.allMessages(t, chatID)
 		return len(msgs) == 1 && msgs[0].Seq == 1 && msgs[0].Status != policy.StatusPending
 	})
@@ -47,7 +48,7 @@ func TestDirectChatLive(t *testing.T) {
 	if _, err := bob.engine.Send(ctx, chatID, "hi Alice", &reply); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice receives the reply", func() bool { return alice.countFrom(t, chatID, bob) == 1 })
+	testutil.Eventually(t, 10*time.Second, "Alice receives the reply", func() bool { return alice.countFrom(t, chatID, bob) == 1 })
 	am := alice.allMessages(t, chatID)
 	if am[1].ReplyTo != m.ID || am[1].Body != "hi Alice" {
 		t.Errorf("reply = %+v, want a reply to %s", am[1], m.ID)
@@ -66,7 +67,7 @@ func TestDirectChatLive(t *testing.T) {
 		t.Errorf("unread after MarkRead = %d", s.Unread)
 	}
 	// Bob's message becomes "read" on Bob's side once Alice's mark arrives.
-	waitFor(t, 10*time.Second, "Bob sees his message read", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Bob sees his message read", func() bool {
 		for _, st := range of[StatusChange](bob.events) {
 			if st.Status == policy.StatusRead && st.Seq == 2 {
 				return true
@@ -75,7 +76,7 @@ func TestDirectChatLive(t *testing.T) {
 		return false
 	})
 	// Alice's first message is delivered/read on her side too.
-	waitFor(t, 10*time.Second, "Alice's message delivered", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Alice's message delivered", func() bool {
 		msgs := alice.allMessages(t, chatID)
 		return msgs[0].Status == policy.StatusDelivered || msgs[0].Status == policy.StatusRead
 	})
@@ -84,7 +85,7 @@ func TestDirectChatLive(t *testing.T) {
 	if err := alice.engine.Typing(ctx, chatID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Bob sees Alice typing", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Bob sees Alice typing", func() bool {
 		ty := of[Typing](bob.events)
 		return len(ty) > 0 && ty[0].Chat == chatID && ty[0].Name == "Alice"
 	})
@@ -168,7 +169,7 @@ func TestThousandEachWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alice, bob} {
-		waitFor(t, 120*time.Second, p.name+" has everything", func() bool {
+		testutil.Eventually(t, 120*time.Second, p.name+" has everything", func() bool {
 			return len(of[Message](p.events)) >= n && p.outboxLen(t) == 0
 		})
 	}

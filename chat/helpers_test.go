@@ -16,6 +16,7 @@ import (
 	"hush/identity"
 	"hush/ids"
 	"hush/internal/strictcbor"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -183,21 +184,9 @@ func (p *peer) stop() {
 
 func (p *peer) id() ids.Account { return p.acct.ID() }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 func (p *peer) online(t testing.TB) {
 	t.Helper()
-	waitFor(t, 20*time.Second, p.name+" online", func() bool { return p.engine.Connection().State == LinkOnline })
+	testutil.Eventually(t, 20*time.Second, p.name+" online", func() bool { return p.engine.Connection().State == LinkOnline })
 }
 
 // register gives the peer a handle.
@@ -222,7 +211,7 @@ func direct(t testing.TB, p, q *peer, qHandle string) ids.Chat {
 		t.Fatal(err)
 	}
 	chatID := s.ID
-	waitFor(t, 20*time.Second, q.name+" sees the chat", func() bool {
+	testutil.Eventually(t, 20*time.Second, q.name+" sees the chat", func() bool {
 		_, err := q.engine.Summary(ctx, chatID)
 		return err == nil
 	})
@@ -426,7 +415,7 @@ func forgeText(t *testing.T, p *peer, chatID ids.Chat, epoch uint64, key chatcry
 // its outbox.
 func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) {
 	t.Helper()
-	waitFor(t, 60*time.Second, p.name+" receives everything", func() bool {
+	testutil.Eventually(t, 60*time.Second, p.name+" receives everything", func() bool {
 		got := 0
 		for _, m := range of[Message](p.events) {
 			if m.Sender == sender.id() && m.Chat == chatID {
@@ -477,7 +466,7 @@ func sendAcked(t *testing.T, p *peer, chatID ids.Chat, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, p.name+"'s message acknowledged", func() bool {
+	testutil.Eventually(t, 20*time.Second, p.name+"'s message acknowledged", func() bool {
 		for _, x := range p.allMessages(t, chatID) {
 			if x.ID == m.ID && x.Seq > 0 {
 				return true

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"hush/internal/testutil"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestRefusedConnection(t *testing.T) {
 	laptop := newDevice(t, alice, "Alice's laptop")
 	laptop.online(t)
 	revoke(t, r, alice, laptop)
-	waitFor(t, 20*time.Second, "the laptop refused", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the laptop refused", func() bool {
 		return errors.Is(laptop.engine.Connection().Err, ErrRefused)
 	})
 	c := laptop.engine.Connection()
@@ -73,7 +74,7 @@ func TestTypingOffline(t *testing.T) {
 	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
+	testutil.Eventually(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
 	if err := alice.engine.Typing(context.Background(), chatID); err != nil {
 		t.Errorf("Typing offline = %v, want nil", err)
 	}

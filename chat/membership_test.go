@@ -6,6 +6,7 @@ import (
 	"hush/chatcrypto"
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -26,7 +27,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		t.Errorf("owner's summary = %+v", s)
 	}
 	for _, p := range []*peer{bob, carol} {
-		waitFor(t, 20*time.Second, p.name+" learns the title", func() bool {
+		testutil.Eventually(t, 20*time.Second, p.name+" learns the title", func() bool {
 			s, err := p.engine.Summary(ctx, chatID)
 			return err == nil && s.Title == "Book club"
 		})
@@ -59,7 +60,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if roleIn(ms, bob.id()) != policy.RoleAdmin {
 		t.Errorf("members after SetRole = %+v", ms)
 	}
-	waitFor(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == policy.RoleAdmin })
+	testutil.Eventually(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == policy.RoleAdmin })
 
 	// Carol's keys before she is removed: all she will ever have.
 	carolKeys := carol.epochKeys(t, chatID)
@@ -77,7 +78,7 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if len(ms) != 2 || roleIn(ms, carol.id()) != 0 {
 		t.Errorf("members after removal = %+v", ms)
 	}
-	waitFor(t, 10*time.Second, "Carol told she is out", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Carol told she is out", func() bool {
 		for _, e := range of[chatRemoved](carol.events) {
 			if e.chat == chatID {
 				return true
@@ -164,7 +165,7 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 		t.Fatal(err)
 	}
 	chatID := s.ID
-	waitFor(t, 20*time.Second, "Bob has the group", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Bob has the group", func() bool {
 		s, err := bob.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "Hikers"
 	})
@@ -180,13 +181,13 @@ func TestLeaveRotatesAndAddGetsTitle(t *testing.T) {
 		t.Errorf("Bob still has the chat after leaving: %v", err)
 	}
 	// The owner rotates when it learns of the departure.
-	waitFor(t, 20*time.Second, "Alice rotates", func() bool { return len(alice.epochKeys(t, chatID)) > before })
+	testutil.Eventually(t, 20*time.Second, "Alice rotates", func() bool { return len(alice.epochKeys(t, chatID)) > before })
 
 	// Carol joins later: she gets a key for what follows, and the title.
 	if _, err := alice.engine.AddMembers(ctx, chatID, []ids.Account{carol.id()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "Carol has the group and its title", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Carol has the group and its title", func() bool {
 		s, err := carol.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "Hikers"
 	})
@@ -220,7 +221,7 @@ func TestChannel(t *testing.T) {
 	if s.Kind != policy.KindChannel || !s.CanPost {
 		t.Errorf("owner's channel summary = %+v", s)
 	}
-	waitFor(t, 20*time.Second, "Bob subscribed", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Bob subscribed", func() bool {
 		s, err := bob.engine.Summary(ctx, chatID)
 		return err == nil && s.Title == "News"
 	})
@@ -258,7 +259,7 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 		}
 	}
 	for _, p := range []*peer{bob, carol} {
-		waitFor(t, 20*time.Second, p.name+" learns the title", titleIs(p, "Book club"))
+		testutil.Eventually(t, 20*time.Second, p.name+" learns the title", titleIs(p, "Book club"))
 	}
 
 	// On the relay the title is a sealed chat-meta message, not text.
@@ -329,17 +330,17 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), policy.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice sees Bob as admin", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Alice sees Bob as admin", func() bool {
 		ms, err := alice.engine.Members(ctx, chatID)
 		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
 	})
-	waitFor(t, 10*time.Second, "Carol sees Bob as admin", func() bool {
+	testutil.Eventually(t, 10*time.Second, "Carol sees Bob as admin", func() bool {
 		ms, err := carol.engine.Members(ctx, chatID)
 		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
 	})
 	sendMeta("Reading circle")
 	for _, p := range []*peer{alice, carol} {
-		waitFor(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
+		testutil.Eventually(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
 		if w := of[Warning](p.events); len(w) != 1 {
 			t.Errorf("%s: warnings %+v", p.name, w)
 		}

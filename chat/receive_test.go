@@ -4,6 +4,7 @@ import (
 	"context"
 	"hush/chatcrypto"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 	"hush/vault"
@@ -49,7 +50,7 @@ func TestBadDisplayNameDroppedAtReceive(t *testing.T) {
 			t.Fatalf("relay refused: %v", err)
 		}
 	}
-	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
+	testutil.Eventually(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
 	for i, w := range of[Warning](bob.events) {
 		if w.Chat != chatID || w.Kind != WarnMalformed {
 			t.Errorf("warning %d = %+v, want a malformed message dropped", i, w)
@@ -135,7 +136,7 @@ func TestBadMessagesDropped(t *testing.T) {
 			t.Fatalf("%s: relay refused: %v", b.name, err)
 		}
 	}
-	waitFor(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
+	testutil.Eventually(t, 10*time.Second, "Bob's warnings", func() bool { return len(of[Warning](bob.events)) >= len(bad) })
 	warnings := of[Warning](bob.events)
 	for i, b := range bad {
 		if i >= len(warnings) || warnings[i].Chat != chatID || warnings[i].Kind != b.want {

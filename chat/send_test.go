@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hush/chatcrypto"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
@@ -68,7 +69,7 @@ func TestOutboxAfterRelayDown(t *testing.T) {
 	if err := r.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
+	testutil.Eventually(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
 	c := alice.engine.Connection()
 	if c.Err == nil || c.RelayURL != "ws://"+r.Addr {
 		t.Errorf("offline connection = %+v, want a reason and the relay address", c)
@@ -109,7 +110,7 @@ func TestOutboxAfterClientDisconnected(t *testing.T) {
 	if _, err := alice.engine.SetRelay("ws://127.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
+	testutil.Eventually(t, 10*time.Second, "Alice offline", func() bool { return alice.engine.Connection().State == LinkOffline })
 	if got := alice.engine.Connection().Err; !errors.Is(got, ErrUnreachable) {
 		t.Errorf("error = %v, want ErrUnreachable", got)
 	}
@@ -173,10 +174,10 @@ func TestRelayRestartMidStream(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, 30*time.Second, "some acknowledgements", func() bool { return len(acked()) >= 20 })
+	testutil.Eventually(t, 30*time.Second, "some acknowledgements", func() bool { return len(acked()) >= 20 })
 	r = r.Restart(t)
 	before := acked()
-	waitFor(t, 30*time.Second, "more acknowledgements", func() bool { return len(acked()) >= len(before)+20 || alice.outboxLen(t) == 0 })
+	testutil.Eventually(t, 30*time.Second, "more acknowledgements", func() bool { return len(acked()) >= len(before)+20 || alice.outboxLen(t) == 0 })
 	r.Restart(t)
 	wg.Wait()
 	waitDelivered(t, bob, chatID, alice, n)

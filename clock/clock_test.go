@@ -2,6 +2,7 @@ package clock
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -30,12 +31,38 @@ func TestFakeRunsDueTimersInOrder(t *testing.T) {
 	}
 }
 
+// TestRealClockFires runs the real clock in a synctest bubble, whose fake time moves
+// only when every goroutine waits, so the firing time is exact and nothing sleeps.
 func TestRealClockFires(t *testing.T) {
-	done := make(chan struct{})
-	Real().AfterFunc(time.Millisecond, func() { close(done) })
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("real timer did not fire")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := Real()
+		start := c.Now()
+		if !start.Equal(time.Now()) {
+			t.Errorf("Now = %v, want %v", start, time.Now())
+		}
+		fired := make(chan time.Time, 1)
+		c.AfterFunc(time.Second, func() { fired <- c.Now() })
+		stopped := c.AfterFunc(time.Second, func() { t.Error("a stopped timer fired") })
+		if !stopped.Stop() {
+			t.Error("Stop of a pending timer returned false")
+		}
+		time.Sleep(time.Second - time.Nanosecond)
+		synctest.Wait()
+		if len(fired) != 0 {
+			t.Fatal("timer fired early")
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		select {
+		case at := <-fired:
+			if at.Sub(start) != time.Second {
+				t.Errorf("fired after %v, want 1s", at.Sub(start))
+			}
+		default:
+			t.Fatal("timer did not fire")
+		}
+		if stopped.Stop() {
+			t.Error("Stop of a stopped timer returned true")
+		}
+	})
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hush/internal/testutil"
 )
 
 // Child-process modes: the test binary re-runs itself with these set to
@@ -175,18 +177,17 @@ func TestLockDiesWithProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, "the lock to be free after its holder died", func() bool {
 		l, err := Acquire(dir)
 		if err == nil {
 			l.Release()
-			return
+			return true
 		}
-		if !errors.Is(err, ErrInUse) || time.Now().After(deadline) {
+		if !errors.Is(err, ErrInUse) {
 			t.Fatalf("Acquire after the holder died: %v", err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func TestAcquireMissingDir(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/coder/websocket"
 
 	"hush/identity"
+	"hush/internal/testutil"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -134,18 +135,18 @@ func TestAuthFailures(t *testing.T) {
 }
 
 func TestAuthTimeout(t *testing.T) {
-	clock := newFakeClock()
-	r := relaytest.Start(t, &relaytest.Options{Clock: clock, Limits: relay.Limits{AuthTimeout: 10 * time.Second}})
+	clk := fakeClock()
+	r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{AuthTimeout: 10 * time.Second}})
 	ctx := testCtx(t)
 	c, err := relaytest.DialRaw(ctx, r.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, func() bool { return clock.Timers() == 1 })
-	clock.Advance(9 * time.Second)
+	testutil.Eventually(t, 10*time.Second, "the authentication timer", func() bool { return clk.Pending() == 1 })
+	clk.Advance(9 * time.Second)
 	noPush(t, c)
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	if e := nextPush[*wire.Error](t, c); e.Code != wire.CodeAuthTimeout {
 		t.Errorf("error %v, want CodeAuthTimeout", e)
 	}
@@ -157,20 +158,9 @@ func TestAuthTimeout(t *testing.T) {
 	// Authenticating in time stops the timer.
 	alice := relaytest.NewAccount(t)
 	c2 := relaytest.Dial(t, r, alice)
-	waitFor(t, func() bool { return clock.Timers() == 0 })
-	clock.Advance(time.Minute)
+	testutil.Eventually(t, 10*time.Second, "the authentication timer to stop", func() bool { return clk.Pending() == 0 })
+	clk.Advance(time.Minute)
 	request[*wire.Chats](t, c2, &wire.ChatList{})
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in time")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 func TestRevokedDevice(t *testing.T) {
@@ -248,7 +238,7 @@ func TestTooManyConnections(t *testing.T) {
 	// Closing one frees a place.
 	second.Close()
 	<-second.Done()
-	waitFor(t, func() bool {
+	testutil.Eventually(t, 10*time.Second, "a free connection for the account", func() bool {
 		c, err := relaytest.DialRaw(ctx, r.URL)
 		if err != nil {
 			return false

@@ -165,9 +165,9 @@ func (c *conn) open() bool {
 			MaxInFlight:       uint32(c.s.limits.MaxInFlight),
 		},
 	})
-	stop := c.s.clock.AfterFunc(c.s.limits.AuthTimeout, c.authTimeout)
+	timer := c.s.clock.AfterFunc(c.s.limits.AuthTimeout, c.authTimeout)
 	ok := c.authenticate()
-	stop()
+	timer.Stop()
 	if ok {
 		c.bucket = newBucket(c.s.limits.RatePerSecond, c.s.limits.Burst, c.s.clock.Now())
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
@@ -54,12 +55,14 @@ func TestIdleConnectionHoldsOneGoroutine(t *testing.T) {
 		requestErr(t, c, &wire.GetChat{ChatID: ids.New[ids.Chat]()}, wire.CodeNotFound)
 	}
 	var got map[string]int
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		got = goroutinesIn(readLoop, writeLoop, httpServer)
-		if got[readLoop] == n && got[writeLoop] == 0 && got[httpServer] == 0 {
-			return
+	defer func() {
+		if t.Failed() {
+			t.Logf("with %d idle connections: %d read loops (want %d), %d write loops (want 0), %d HTTP handlers (want 0)",
+				n, got[readLoop], n, got[writeLoop], got[httpServer])
 		}
-	}
-	t.Errorf("with %d idle connections: %d read loops (want %d), %d write loops (want 0), %d HTTP handlers (want 0)",
-		n, got[readLoop], n, got[writeLoop], got[httpServer])
+	}()
+	testutil.Eventually(t, 10*time.Second, "one goroutine per idle connection", func() bool {
+		got = goroutinesIn(readLoop, writeLoop, httpServer)
+		return got[readLoop] == n && got[writeLoop] == 0 && got[httpServer] == 0
+	})
 }

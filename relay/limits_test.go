@@ -18,8 +18,8 @@ import (
 )
 
 func TestRateLimit(t *testing.T) {
-	clock := newFakeClock()
-	r := relaytest.Start(t, &relaytest.Options{Clock: clock, Limits: relay.Limits{RatePerSecond: 2, Burst: 3}})
+	clk := fakeClock()
+	r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{RatePerSecond: 2, Burst: 3}})
 	alice := relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	if a.Hello.Limits.RatePerSecond != 2 || a.Hello.Limits.Burst != 3 {
@@ -32,15 +32,15 @@ func TestRateLimit(t *testing.T) {
 	if e.RetryAfter != 500*time.Millisecond {
 		t.Errorf("RetryAfter = %v, want 500ms", e.RetryAfter)
 	}
-	clock.Advance(499 * time.Millisecond)
+	clk.Advance(499 * time.Millisecond)
 	requestErr(t, a, &wire.ChatList{}, wire.CodeRateLimited)
-	clock.Advance(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	request[*wire.Chats](t, a, &wire.ChatList{})
 	// Another connection has its own bucket.
 	b := relaytest.Dial(t, r, relaytest.NewAccount(t))
 	request[*wire.Chats](t, b, &wire.ChatList{})
 	// A rate-limited connection stays open.
-	clock.Advance(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	request[*wire.Chats](t, a, &wire.ChatList{})
 }
 

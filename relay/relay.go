@@ -23,6 +23,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"hush/clock"
 	"hush/ids"
 	"hush/relay/store"
 	"hush/sync/wire"
@@ -115,7 +116,7 @@ type Config struct {
 	PublicHost string
 	Limits     Limits
 	Logger     *slog.Logger // nil: discard
-	Clock      Clock        // nil: the system clock
+	Clock      clock.Clock  // nil: the system clock
 }
 
 // Store is what the relay needs from its storage. [store.SQLite] implements it.
@@ -147,7 +148,7 @@ type Server struct {
 	publicHost string
 	limits     Limits
 	log        *slog.Logger
-	clock      Clock
+	clock      clock.Clock
 
 	hub    hub
 	writer *writer
@@ -176,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.clock == nil {
-		s.clock = systemClock{}
+		s.clock = clock.Real()
 	}
 	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
 	s.hub.init()

@@ -125,7 +125,7 @@ func TestSoakShort(t *testing.T) {
 func TestSoakDetectsLoss(t *testing.T) {
 	snap := t.TempDir()
 	files := []string{"", "-wal"}
-	cfg := soakConfig{kills: 2, minGap: 150 * time.Millisecond, maxGap: 200 * time.Millisecond, senders: 2, receivers: 1, chats: 1, window: 8, size: 64, seed: 7, timeout: 90 * time.Second}
+	cfg := soakConfig{kills: 2, minGap: 150 * time.Millisecond, maxGap: 200 * time.Millisecond, senders: 2, receivers: 1, chats: 1, window: 8, size: 64, seed: 7, timeout: 90 * time.Second, acksPerLife: 1}
 	cfg.beforeRestart = func(k int, db string) error {
 		for _, suffix := range files {
 			from, to := db+suffix, filepath.Join(snap, "db"+suffix)

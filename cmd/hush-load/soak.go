@@ -48,6 +48,9 @@ type soakConfig struct {
 	seed           uint64
 	timeout        time.Duration
 
+	// acksPerLife, if set, holds each kill until that many messages were
+	// acknowledged in the relay's life (tests of what a kill loses need some).
+	acksPerLife int
 	// beforeRestart, if set, runs after kill k (1-based) while the relay is down;
 	// tests use it to damage the database and check that the soak notices.
 	beforeRestart func(k int, db string) error
@@ -193,6 +196,11 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 			gap := cfg.minGap + time.Duration(rng.Int64N(int64(cfg.maxGap-cfg.minGap)+1))
 			ackedBefore := run.led.AckedCount()
 			sleepUntil(ctx, time.Now().Add(gap))
+			// A kill that must fall after acknowledgements waits for them, on a
+			// loaded machine too.
+			for run.led.AckedCount() < ackedBefore+cfg.acksPerLife && ctx.Err() == nil {
+				sleepUntil(ctx, time.Now().Add(10*time.Millisecond))
+			}
 			if ctx.Err() != nil {
 				return fmt.Errorf("after %d kills: %w", k, ctx.Err())
 			}

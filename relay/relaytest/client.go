@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"hush/identity"
 	"hush/ids"
 	"hush/sync/wire"
+	"hush/sync/wireconn"
 )
 
 // Device is a test identity: an account key, one device key of it, and the device's
@@ -63,8 +63,7 @@ func (d *Device) DeviceID() ids.Device { return ids.Device(d.Key.ID()) }
 // and queues everything else (pushes, errors with request id 0) for [Conn.NextPush].
 // It is for tests; the real client is sync/relayclient.
 type Conn struct {
-	ws    *websocket.Conn
-	host  string
+	wc    *wireconn.Conn
 	Hello *wire.Hello
 
 	nextID atomic.Uint64
@@ -77,40 +76,25 @@ type Conn struct {
 	closeErr error
 }
 
-// DialRaw connects without authenticating and reads the relay's Hello.
+// DialRaw connects without authenticating and reads the relay's Hello, so a test
+// can answer the challenge itself, well or badly.
 func DialRaw(ctx context.Context, rawURL string) (*Conn, error) {
-	u, err := url.Parse(rawURL)
+	wc, err := wireconn.Dial(ctx, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("dial relay: %w", err)
+		return nil, err
 	}
-	ws, _, err := websocket.Dial(ctx, rawURL, nil)
+	hello, err := wc.ReadHello(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dial relay: %w", err)
+		wc.CloseNow()
+		return nil, err
 	}
-	ws.SetReadLimit(wire.MaxFrameSize)
 	c := &Conn{
-		ws:       ws,
-		host:     u.Host,
+		wc:       wc,
+		Hello:    hello,
 		pending:  map[uint64]chan wire.Frame{},
 		pushWake: make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 	}
-	_, data, err := ws.Read(ctx)
-	if err != nil {
-		ws.CloseNow()
-		return nil, fmt.Errorf("read hello: %w", err)
-	}
-	f, err := wire.Decode(data)
-	if err != nil {
-		ws.CloseNow()
-		return nil, fmt.Errorf("read hello: %w", err)
-	}
-	hello, ok := f.Body.(*wire.Hello)
-	if !ok {
-		ws.CloseNow()
-		return nil, fmt.Errorf("read hello: got %v", f.Type)
-	}
-	c.Hello = hello
 	go c.readLoop()
 	return c, nil
 }
@@ -138,10 +122,14 @@ func DialURL(t testing.TB, rawURL string, d *Device) *Conn {
 	return c
 }
 
-// Auth answers the relay's challenge as device d.
+// Auth answers the relay's challenge as device d. A refusal is the relay's
+// *wire.Error.
 func (c *Conn) Auth(ctx context.Context, d *Device) (*wire.AuthOK, error) {
-	sig := d.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, c.host))
-	resp, err := c.Request(ctx, &wire.Auth{DeviceCert: d.Cert, Signature: sig})
+	auth, err := c.wc.AuthRequest(d.Key, d.Cert)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Request(ctx, auth)
 	if err != nil {
 		return nil, err
 	}
@@ -163,19 +151,14 @@ func (c *Conn) readLoop() {
 		close(c.closed)
 	}()
 	for {
-		_, data, err := c.ws.Read(context.Background())
+		f, err := c.wc.ReadFrame(context.Background(), nil)
 		if err != nil {
 			c.mu.Lock()
 			c.closeErr = err
 			c.mu.Unlock()
-			return
-		}
-		f, err := wire.Decode(data)
-		if err != nil {
-			c.mu.Lock()
-			c.closeErr = fmt.Errorf("relay sent a bad frame: %w", err)
-			c.mu.Unlock()
-			c.ws.CloseNow()
+			if errors.Is(err, wireconn.ErrBadFrame) || errors.Is(err, wireconn.ErrTextMessage) {
+				c.wc.CloseNow()
+			}
 			return
 		}
 		c.mu.Lock()
@@ -209,7 +192,7 @@ func (c *Conn) Start(ctx context.Context, body wire.Body) (<-chan wire.Frame, er
 	}
 	c.pending[id] = ch
 	c.mu.Unlock()
-	if err := c.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+	if err := c.wc.Write(ctx, b); err != nil {
 		return nil, fmt.Errorf("send %v: %w", body.Type(), err)
 	}
 	return ch, nil
@@ -243,12 +226,12 @@ func (c *Conn) Request(ctx context.Context, body wire.Body) (wire.Body, error) {
 
 // WriteRaw sends bytes as one binary message, well-formed or not.
 func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
-	return c.ws.Write(ctx, websocket.MessageBinary, b)
+	return c.wc.Write(ctx, b)
 }
 
 // WriteText sends a text message, which the protocol does not allow.
 func (c *Conn) WriteText(ctx context.Context, s string) error {
-	return c.ws.Write(ctx, websocket.MessageText, []byte(s))
+	return c.wc.WriteText(ctx, s)
 }
 
 // NextPush returns the next frame that was not a response: a push, or an error the
@@ -302,5 +285,5 @@ func (c *Conn) err() error {
 
 // Close closes the connection.
 func (c *Conn) Close() error {
-	return c.ws.Close(websocket.StatusNormalClosure, "")
+	return c.wc.Close()
 }

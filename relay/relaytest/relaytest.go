@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/clock"
 	"hush/relay"
 	"hush/relay/store"
 	"hush/sync/wire"
@@ -35,7 +36,7 @@ type Options struct {
 	// restart a relay on the same state.
 	DBPath string
 	Limits relay.Limits
-	Clock  relay.Clock
+	Clock  clock.Clock  // default: the system clock
 	Logger *slog.Logger // default: discard
 }
 

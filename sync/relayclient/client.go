@@ -29,12 +29,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
 	"hush/sync/wire"
+	"hush/sync/wireconn"
 )
 
 // Defaults and limits of a client.
@@ -272,7 +271,7 @@ func (c *Client) Close() error {
 	conn := c.conn
 	c.mu.Unlock()
 	if conn != nil {
-		conn.ws.CloseNow()
+		conn.wc.CloseNow()
 	}
 	c.q.close()
 	c.wg.Wait()
@@ -393,36 +392,27 @@ func permanent(err error) bool {
 func (c *Client) connect() (*connection, Session, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, handshakeTimeout)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, c.dialURL, &websocket.DialOptions{
-		HTTPClient:      c.http,
-		CompressionMode: websocket.CompressionDisabled,
-	})
-	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusServiceUnavailable {
-			return nil, Session{}, fmt.Errorf("%w: %w", ErrRefused, &wire.Error{Code: wire.CodeShuttingDown, Message: "the relay is shutting down"})
-		}
+	wc, err := wireconn.Dial(ctx, c.dialURL, &wireconn.Options{HTTPClient: c.http})
+	var de *wireconn.DialError
+	switch {
+	case errors.As(err, &de) && de.StatusCode == http.StatusServiceUnavailable:
+		return nil, Session{}, fmt.Errorf("%w: %w", ErrRefused, &wire.Error{Code: wire.CodeShuttingDown, Message: "the relay is shutting down"})
+	case err != nil:
 		return nil, Session{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	ws.SetReadLimit(wire.MaxFrameSize)
-	sess, err := c.authenticate(ctx, ws)
+	sess, err := c.authenticate(ctx, wc)
 	if err != nil {
-		ws.CloseNow()
+		wc.CloseNow()
 		return nil, Session{}, err
 	}
-	return newConnection(c.ctx, ws, c.sem), sess, nil
+	return newConnection(c.ctx, wc, c.sem), sess, nil
 }
 
-func (c *Client) authenticate(ctx context.Context, ws *websocket.Conn) (Session, error) {
-	f, err := readFrame(ctx, ws)
+// authenticate reads the Hello, checks the protocol version and authenticates.
+func (c *Client) authenticate(ctx context.Context, wc *wireconn.Conn) (Session, error) {
+	hello, err := wc.ReadHello(ctx)
 	if err != nil {
-		return Session{}, fmt.Errorf("%w: waiting for hello: %w", ErrUnreachable, err)
-	}
-	hello, ok := f.Body.(*wire.Hello)
-	if !ok {
-		if we, isErr := f.Body.(*wire.Error); isErr {
-			return Session{}, fmt.Errorf("%w: %w", ErrRefused, we)
-		}
-		return Session{}, fmt.Errorf("%w: the relay sent %v instead of hello", ErrUnreachable, f.Type)
+		return Session{}, classify(err)
 	}
 	supported := false
 	for _, v := range hello.Versions {
@@ -432,38 +422,21 @@ func (c *Client) authenticate(ctx context.Context, ws *websocket.Conn) (Session,
 		return Session{}, fmt.Errorf("%w: %w", ErrRefused, wire.Errorf(wire.CodeUnsupportedVersion, "the relay speaks versions %v, this device %d", hello.Versions, wire.Version))
 	}
 	skew := wire.Time(hello.ServerTime).Sub(c.clk.Now())
-	sig := c.dev.Sign(wire.AuthLabel, wire.AuthMessage(hello.Challenge, c.url.Host))
-	id := c.nextID.Add(1)
-	b, err := wire.Encode(id, &wire.Auth{DeviceCert: c.cert, Signature: sig})
+	ok, err := wc.Authenticate(ctx, c.dev, c.cert)
 	if err != nil {
-		return Session{}, fmt.Errorf("encode auth: %w", err)
+		return Session{}, classify(err)
 	}
-	if err := ws.Write(ctx, websocket.MessageBinary, b); err != nil {
-		return Session{}, fmt.Errorf("%w: send auth: %w", ErrUnreachable, err)
-	}
-	f, err = readFrame(ctx, ws)
-	if err != nil {
-		return Session{}, fmt.Errorf("%w: waiting for auth: %w", ErrUnreachable, err)
-	}
-	switch body := f.Body.(type) {
-	case *wire.AuthOK:
-		return Session{Account: body.AccountID, Device: body.DeviceID, NewAccount: body.NewAccount, Limits: hello.Limits, Skew: skew}, nil
-	case *wire.Error:
-		return Session{}, fmt.Errorf("%w: %w", ErrRefused, body)
-	default:
-		return Session{}, fmt.Errorf("%w: the relay answered auth with %v", ErrUnreachable, f.Type)
-	}
+	return Session{Account: ok.AccountID, Device: ok.DeviceID, NewAccount: ok.NewAccount, Limits: hello.Limits, Skew: skew}, nil
 }
 
-func readFrame(ctx context.Context, ws *websocket.Conn) (wire.Frame, error) {
-	typ, data, err := ws.Read(ctx)
-	if err != nil {
-		return wire.Frame{}, err
+// classify sorts a failed handshake: the relay's Error is a refusal, anything else
+// means it could not be reached properly.
+func classify(err error) error {
+	var re *wireconn.RefusedError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: %w", ErrRefused, re.Err)
 	}
-	if typ != websocket.MessageBinary {
-		return wire.Frame{}, wire.Errorf(wire.CodeBadFrame, "text message from the relay")
-	}
-	return wire.Decode(data)
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
 // Do sends a request and waits for its response. A relay error is returned as a
@@ -581,7 +554,7 @@ func (c *Client) Notify(ctx context.Context, body wire.Body) error {
 
 // connection is one authenticated WebSocket.
 type connection struct {
-	ws     *websocket.Conn
+	wc     *wireconn.Conn
 	ctx    context.Context
 	cancel context.CancelFunc
 	sem    chan struct{} // the client's; a slot is freed when a call finishes
@@ -592,9 +565,9 @@ type connection struct {
 	closing *wire.Error // the relay's last word before it closed, if any
 }
 
-func newConnection(parent context.Context, ws *websocket.Conn, sem chan struct{}) *connection {
+func newConnection(parent context.Context, wc *wireconn.Conn, sem chan struct{}) *connection {
 	ctx, cancel := context.WithCancel(parent)
-	return &connection{ws: ws, ctx: ctx, cancel: cancel, sem: sem, pending: map[uint64]*Call{}}
+	return &connection{wc: wc, ctx: ctx, cancel: cancel, sem: sem, pending: map[uint64]*Call{}}
 }
 
 func (k *connection) register(call *Call) bool {
@@ -641,7 +614,7 @@ func (k *connection) fail(err error) {
 func (k *connection) write(b []byte) error {
 	ctx, cancel := context.WithTimeout(k.ctx, writeTimeout)
 	defer cancel()
-	return k.ws.Write(ctx, websocket.MessageBinary, b)
+	return k.wc.Write(ctx, b)
 }
 
 // serve reads frames until the connection ends and returns why it ended. The
@@ -654,12 +627,21 @@ func (k *connection) serve(c *Client) error {
 	}()
 	defer func() {
 		k.cancel()
-		k.ws.CloseNow()
+		k.wc.CloseNow()
 		<-pinged
 	}()
 	for {
-		typ, data, err := k.ws.Read(k.ctx)
-		if err != nil {
+		f, err := k.wc.ReadFrame(k.ctx, nil)
+		switch {
+		case errors.Is(err, wireconn.ErrTextMessage):
+			c.log.Warn("relay sent a text message; ignored")
+			continue
+		case errors.Is(err, wireconn.ErrBadFrame):
+			// A malformed frame is the relay's bug or an attack; it is dropped alone.
+			// A response we cannot read leaves its request to time out.
+			c.log.Warn("malformed frame from the relay", "type", f.Type, "req", f.ReqID, "err", err)
+			continue
+		case err != nil:
 			k.mu.Lock()
 			last := k.closing
 			k.mu.Unlock()
@@ -667,17 +649,6 @@ func (k *connection) serve(c *Client) error {
 				return fmt.Errorf("%w: %w", ErrRefused, last)
 			}
 			return fmt.Errorf("%w: %w", ErrConnectionLost, err)
-		}
-		if typ != websocket.MessageBinary {
-			c.log.Warn("relay sent a text message; ignored")
-			continue
-		}
-		f, err := wire.Decode(data)
-		if err != nil {
-			// A malformed frame is the relay's bug or an attack; it is dropped alone.
-			// A response we cannot read leaves its request to time out.
-			c.log.Warn("malformed frame from the relay", "type", f.Type, "req", f.ReqID, "err", err)
-			continue
 		}
 		if f.ReqID != 0 {
 			var r result
@@ -713,13 +684,13 @@ func (c *Client) keepAlive(k *connection) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(k.ctx, pingTimeout)
-		err := k.ws.Ping(ctx)
+		err := k.wc.Ping(ctx)
 		cancel()
 		if err != nil {
 			if k.ctx.Err() == nil {
 				c.log.Info("relay did not answer a ping; reconnecting", "err", err)
 			}
-			k.ws.CloseNow()
+			k.wc.CloseNow()
 			return
 		}
 	}

@@ -3,13 +3,19 @@ package relayclient
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"hush/clock"
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -171,17 +177,6 @@ func (s *statuses) find(pred func(Status) bool) (Status, bool) {
 	return Status{}, false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 type client struct {
 	*Client
 	h  *recHandler
@@ -207,7 +202,7 @@ func newClient(t *testing.T, url string, d *relaytest.Device, mod func(*Config))
 
 func (c client) online(t *testing.T) {
 	t.Helper()
-	waitFor(t, "online", func() bool { return c.Status().State == StateOnline })
+	testutil.Eventually(t, 15*time.Second, "online", func() bool { return c.Status().State == StateOnline })
 }
 
 func TestRequestsAndPushes(t *testing.T) {
@@ -257,7 +252,7 @@ func TestRequestsAndPushes(t *testing.T) {
 	if _, err := ca.Do(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })
+	testutil.Eventually(t, 15*time.Second, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })
 	cb.h.mu.Lock()
 	if cc, ok := cb.h.pushes[0].(*wire.ChatChanged); !ok || cc.Chat.ChatID != chat {
 		t.Errorf("push = %#v", cb.h.pushes[0])
@@ -270,7 +265,7 @@ func TestRequestsAndPushes(t *testing.T) {
 	if err := ca.Notify(ctx, &wire.Typing{ChatID: chat}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "typing push", func() bool { _, p := cb.h.counts(); return p == 2 })
+	testutil.Eventually(t, 15*time.Second, "typing push", func() bool { _, p := cb.h.counts(); return p == 2 })
 	// A request whose context ends gives up without harming the connection.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
@@ -314,7 +309,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	c := newClient(t, "ws://"+r.Addr, d, nil)
 	c.online(t)
 	r = r.Restart(t)
-	waitFor(t, "second session", func() bool { s, _ := c.h.counts(); return s == 2 })
+	testutil.Eventually(t, 15*time.Second, "second session", func() bool { s, _ := c.h.counts(); return s == 2 })
 	c.online(t)
 	off, ok := c.st.find(func(s Status) bool { return s.State == StateOffline })
 	if !ok || off.Err == nil || off.RetryAt.IsZero() {
@@ -325,36 +320,50 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 }
 
+// TestUnreachableBackoffWithFakeClock runs in a synctest bubble with a dialer that
+// fails in memory, so no socket is involved and synctest.Wait says when the client
+// has settled: the status reports can be counted exactly.
 func TestUnreachableBackoffWithFakeClock(t *testing.T) {
-	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	d := relaytest.NewAccount(t)
-	c := newClient(t, "ws://127.0.0.1:1", d, func(cfg *Config) {
-		cfg.Clock = clk
-		cfg.Rand = func() float64 { return 0.5 }
-		cfg.Backoff = [2]time.Duration{time.Second, 8 * time.Second}
-	})
-	// Attempt 1 fails: offline, retry in 0.5 × 1 s.
-	waitFor(t, "first failure", func() bool { return c.Status().State == StateOffline })
-	st := c.Status()
-	if !errors.Is(st.Err, ErrUnreachable) || !st.RetryAt.Equal(clk.Now().Add(500*time.Millisecond)) {
-		t.Fatalf("status = %+v, want unreachable with a retry in 500ms", st)
-	}
-	// Nothing happens until the clock moves.
-	time.Sleep(50 * time.Millisecond)
-	if n := c.st.count(); n != 2 {
-		t.Errorf("%d status reports while waiting, want 2 (connecting, offline)", n)
-	}
-	clk.Advance(500 * time.Millisecond)
-	waitFor(t, "second failure", func() bool {
-		st := c.Status()
-		return st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(time.Second))
-	})
-	// Retry skips the wait.
-	before := c.st.count()
-	c.Retry()
-	waitFor(t, "third attempt", func() bool {
-		st := c.Status()
-		return c.st.count() >= before+2 && st.State == StateOffline && st.RetryAt.Equal(clk.Now().Add(2*time.Second))
+	synctest.Test(t, func(t *testing.T) {
+		clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		d := relaytest.NewAccount(t)
+		var dials atomic.Int32
+		noNetwork := &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("no network in this test")}
+			},
+		}}
+		c := newClient(t, "ws://127.0.0.1:1", d, func(cfg *Config) {
+			cfg.Clock = clk
+			cfg.Rand = func() float64 { return 0.5 }
+			cfg.Backoff = [2]time.Duration{time.Second, 8 * time.Second}
+			cfg.HTTP = noNetwork
+		})
+		settled := func(wantReports int, wantRetry time.Duration) {
+			t.Helper()
+			synctest.Wait()
+			st := c.Status()
+			if st.State != StateOffline || !errors.Is(st.Err, ErrUnreachable) || !st.RetryAt.Equal(clk.Now().Add(wantRetry)) {
+				t.Fatalf("status = %+v, want unreachable with a retry in %v", st, wantRetry)
+			}
+			if n := c.st.count(); n != wantReports {
+				t.Errorf("%d status reports, want %d (connecting, offline per attempt)", n, wantReports)
+			}
+			if n := int(dials.Load()); n != wantReports/2 {
+				t.Errorf("%d dials, want %d", n, wantReports/2)
+			}
+		}
+		// Attempt 1 fails: offline, retry in 0.5 × 1 s; nothing happens until the
+		// clock moves.
+		settled(2, 500*time.Millisecond)
+		clk.Advance(499 * time.Millisecond)
+		settled(2, time.Millisecond)
+		clk.Advance(time.Millisecond)
+		settled(4, time.Second)
+		// Retry skips the wait.
+		c.Retry()
+		settled(6, 2*time.Second)
 	})
 }
 
@@ -364,7 +373,7 @@ func TestRefusedByRelay(t *testing.T) {
 	first := newClient(t, "ws://"+r.Addr, d, nil)
 	first.online(t)
 	second := newClient(t, "ws://"+r.Addr, d.NewDevice(t), nil)
-	waitFor(t, "refusal", func() bool {
+	testutil.Eventually(t, 15*time.Second, "refusal", func() bool {
 		_, ok := second.st.find(func(s Status) bool { return errors.Is(s.Err, wire.ErrTooManyConnections) })
 		return ok
 	})
@@ -376,12 +385,26 @@ func TestRefusedByRelay(t *testing.T) {
 	second.online(t)
 }
 
+func TestShuttingDownIsARefusal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	c := newClient(t, "ws"+strings.TrimPrefix(srv.URL, "http"), relaytest.NewAccount(t), nil)
+	shuttingDown := func(s Status) bool { return errors.Is(s.Err, wire.ErrShuttingDown) }
+	testutil.Eventually(t, 15*time.Second, "refusal", func() bool { _, ok := c.st.find(shuttingDown); return ok })
+	st, _ := c.st.find(shuttingDown)
+	if st.State != StateOffline || !errors.Is(st.Err, ErrRefused) || st.RetryAt.IsZero() {
+		t.Errorf("status = %+v, want offline, refused, with a retry time", st)
+	}
+}
+
 // skewedClock is a relay clock ten minutes ahead.
 type skewedClock struct{}
 
 func (skewedClock) Now() time.Time { return time.Now().Add(10 * time.Minute) }
-func (skewedClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
+func (skewedClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return time.AfterFunc(d, f)
 }
 
 func TestClockSkewWarning(t *testing.T) {

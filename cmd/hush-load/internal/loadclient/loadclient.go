@@ -28,15 +28,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"hush/identity"
 	"hush/ids"
 	"hush/sync/wire"
+	"hush/sync/wireconn"
 )
-
-// readLimit is the largest message accepted from the relay: one frame.
-const readLimit = wire.MaxFrameSize
 
 // ErrNotLoopback is returned for a relay or source address outside 127.0.0.0/8 (or
 // ::1): load is only ever generated against this machine.
@@ -149,29 +145,17 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 	if err := CheckLoopbackURL(rawURL); err != nil {
 		return nil, err
 	}
-	u, _ := url.Parse(rawURL)
-	c := &Conn{host: u.Host, pending: map[uint64]func(wire.Body, error){}, done: make(chan struct{})}
+	c := &Conn{pending: map[uint64]func(wire.Body, error){}, done: make(chan struct{})}
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { c.local = info.Conn.LocalAddr() }}
-	ws, _, err := websocket.Dial(httptrace.WithClientTrace(ctx, trace), rawURL, &websocket.DialOptions{
-		HTTPClient:      d.client,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	wc, err := wireconn.Dial(httptrace.WithClientTrace(ctx, trace), rawURL, &wireconn.Options{HTTPClient: d.client})
 	if err != nil {
-		return nil, fmt.Errorf("dial relay: %w", err)
+		return nil, err
 	}
-	ws.SetReadLimit(readLimit)
-	c.ws = ws
-	f, err := c.readFrame(ctx)
-	if err != nil {
-		ws.CloseNow()
-		return nil, fmt.Errorf("read hello: %w", err)
+	if _, err := wc.ReadHello(ctx); err != nil {
+		wc.CloseNow()
+		return nil, err
 	}
-	hello, ok := f.Body.(*wire.Hello)
-	if !ok {
-		ws.CloseNow()
-		return nil, fmt.Errorf("read hello: got %v", f.Type)
-	}
-	c.hello = hello
+	c.wc = wc
 	return c, nil
 }
 
@@ -180,12 +164,10 @@ func (d *Dialer) Dial(ctx context.Context, rawURL string) (*Conn, error) {
 // of thousands of idle connections cheap for the load generator; after Run, a read
 // loop matches responses to [Conn.Go] callbacks.
 type Conn struct {
-	ws     *websocket.Conn
-	host   string
+	wc     *wireconn.Conn
 	local  net.Addr
-	hello  *wire.Hello
 	nextID atomic.Uint64
-	buf    bytes.Buffer // read buffer; owned by whoever reads (Dial, RoundTrip, then the read loop)
+	buf    bytes.Buffer // read buffer; owned by whoever reads (RoundTrip, then the read loop)
 
 	mu      sync.Mutex
 	running bool
@@ -196,53 +178,39 @@ type Conn struct {
 }
 
 // Hello returns the relay's Hello.
-func (c *Conn) Hello() *wire.Hello { return c.hello }
+func (c *Conn) Hello() *wire.Hello { return c.wc.Hello() }
 
 // LocalAddr returns the connection's local address (nil if unknown).
 func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 func (c *Conn) readFrame(ctx context.Context) (wire.Frame, error) {
-	typ, r, err := c.ws.Reader(ctx)
-	if err != nil {
-		return wire.Frame{}, err
-	}
-	if typ != websocket.MessageBinary {
-		return wire.Frame{}, errors.New("relay sent a text message")
-	}
-	c.buf.Reset()
-	if _, err := c.buf.ReadFrom(r); err != nil {
-		return wire.Frame{}, err
-	}
-	f, err := wire.Decode(c.buf.Bytes())
-	if err != nil {
-		return wire.Frame{}, fmt.Errorf("relay sent a bad frame: %w", err)
-	}
-	return f, nil
+	return c.wc.ReadFrame(ctx, &c.buf)
 }
 
 // Auth answers the relay's challenge as device d. It is synchronous: call it before
-// [Conn.Run].
+// [Conn.Run]. A refusal wraps the relay's *wire.Error.
 func (c *Conn) Auth(ctx context.Context, d *Device) (*wire.AuthOK, error) {
-	sig := d.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.hello.Challenge, c.host))
-	resp, err := c.RoundTrip(ctx, &wire.Auth{DeviceCert: d.Cert, Signature: sig})
+	if c.isRunning() {
+		return nil, ErrRunning
+	}
+	ok, err := c.wc.Authenticate(ctx, d.Key, d.Cert)
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	ok, isOK := resp.(*wire.AuthOK)
-	if !isOK {
-		return nil, fmt.Errorf("authenticate: got %v", resp.Type())
-	}
 	return ok, nil
+}
+
+func (c *Conn) isRunning() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running
 }
 
 // RoundTrip sends a request and reads frames until its response, dropping pushes
 // meanwhile. An Error response is returned as a *wire.Error error; an Error push
 // (the relay closing the connection) too. Only before [Conn.Run].
 func (c *Conn) RoundTrip(ctx context.Context, body wire.Body) (wire.Body, error) {
-	c.mu.Lock()
-	running := c.running
-	c.mu.Unlock()
-	if running {
+	if c.isRunning() {
 		return nil, ErrRunning
 	}
 	id := c.nextID.Add(1)
@@ -250,7 +218,7 @@ func (c *Conn) RoundTrip(ctx context.Context, body wire.Body) (wire.Body, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+	if err := c.wc.Write(ctx, b); err != nil {
 		return nil, fmt.Errorf("send %v: %w", body.Type(), err)
 	}
 	for {
@@ -324,7 +292,7 @@ func (c *Conn) finish(err error) {
 	for _, cb := range pending {
 		cb(nil, cause)
 	}
-	c.ws.CloseNow()
+	c.wc.CloseNow()
 	close(c.done)
 }
 
@@ -349,7 +317,7 @@ func (c *Conn) Go(ctx context.Context, body wire.Body, done func(wire.Body, erro
 	}
 	c.pending[id] = done
 	c.mu.Unlock()
-	if err := c.ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+	if err := c.wc.Write(ctx, b); err != nil {
 		c.mu.Lock()
 		_, still := c.pending[id]
 		delete(c.pending, id)
@@ -393,7 +361,7 @@ func (c *Conn) Err() error {
 // Close closes the connection with a normal closure. It does not wait for the
 // read loop.
 func (c *Conn) Close() error {
-	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	err := c.wc.Close()
 	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
 		return err
 	}
@@ -401,4 +369,4 @@ func (c *Conn) Close() error {
 }
 
 // CloseNow drops the connection without a closing handshake.
-func (c *Conn) CloseNow() error { return c.ws.CloseNow() }
+func (c *Conn) CloseNow() error { return c.wc.CloseNow() }

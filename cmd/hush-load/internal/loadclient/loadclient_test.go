@@ -9,17 +9,14 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t *testing.T) context.Context { return testutil.Context(t, 20*time.Second) }
 
 func mustDevice(t *testing.T) *Device {
 	t.Helper()

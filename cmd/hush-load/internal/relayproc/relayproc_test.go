@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hush/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -92,19 +94,18 @@ func TestHeapDump(t *testing.T) {
 	if err := p.DumpHeap(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	defer func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", p.LogTail())
+		}
+	}()
+	testutil.Eventually(t, 10*time.Second, "a heap profile and statistics after SIGUSR1", func() bool {
 		w.mu.Lock()
 		logged := strings.Contains(log.String(), "relay child memory (KiB): heap in use")
 		w.mu.Unlock()
-		if fi, err := os.Stat(heap); err == nil && fi.Size() > 0 && logged {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no heap profile or statistics after SIGUSR1; log:\n%s", p.LogTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		fi, err := os.Stat(heap)
+		return err == nil && fi.Size() > 0 && logged
+	})
 }
 
 func TestStartFails(t *testing.T) {

@@ -2,23 +2,6 @@ package relay
 
 import "time"
 
-// Clock is the relay's source of time, so tests can drive timers (authentication
-// timeout, rate limits) without sleeping.
-type Clock interface {
-	Now() time.Time
-	// AfterFunc calls f in its own goroutine after d; stop cancels the call and
-	// reports whether it did.
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
-	return time.AfterFunc(d, f).Stop
-}
-
 // bucket is a token bucket: rate tokens per second, at most burst. Not safe for
 // concurrent use; each connection's read loop owns its own.
 type bucket struct {

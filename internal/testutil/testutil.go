@@ -1,0 +1,44 @@
+// Package testutil holds what the module's tests share. It is for _test.go files
+// only; the layering test keeps it out of the packages' own code.
+//
+// Where no real socket or child process is involved, a test should not poll at
+// all: testing/synctest runs it with a fake clock, and synctest.Wait returns once
+// every goroutine has settled. [Eventually] is for the rest: a real relay on
+// loopback, an HTTP server, a process.
+package testutil
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Context returns a context that ends after timeout, or when the test's cleanup
+// runs, so that a test waiting on a socket fails instead of hanging.
+func Context(t testing.TB, timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// maxPollInterval bounds the wait between two checks of [Eventually]: short enough
+// that a test does not sit idle long after its condition came true, long enough
+// that a slow condition does not keep a shared machine busy.
+const maxPollInterval = 20 * time.Millisecond
+
+// Eventually checks cond until it returns true, first at once and then at
+// intervals growing from a millisecond to maxPollInterval, and fails the test
+// (t.Fatalf, so only from the test's goroutine) if timeout passes first. what
+// names the awaited state in the failure message ("Bob online").
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	wait := time.Millisecond
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, maxPollInterval)
+	}
+}
