@@ -35,7 +35,7 @@ func allowedImports() map[string][]string {
 
 		// The relay protocol, and a device's connection to a relay.
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
-		"hush/sync/wireconn":    {"hush/identity", "hush/sync/wire"},
+		"hush/sync/wireconn":    {"hush/identity", "hush/ids", "hush/sync/wire"},
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
 
 		// The client engine and the API the UI calls.

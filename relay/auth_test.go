@@ -38,7 +38,7 @@ func TestAuthHappyPath(t *testing.T) {
 	}
 
 	// The same device again, and a second device: the account is known now.
-	for _, d := range []*relaytest.Device{alice, alice.NewDevice(t)} {
+	for _, d := range []*relaytest.Device{alice, relaytest.Sibling(t, alice)} {
 		c2, err := relaytest.DialRaw(ctx, r.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -166,7 +166,7 @@ func TestAuthTimeout(t *testing.T) {
 func TestRevokedDevice(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice := relaytest.NewAccount(t)
-	laptop := alice.NewDevice(t)
+	laptop := relaytest.Sibling(t, alice)
 	phone := relaytest.Dial(t, r, alice)
 	lc := relaytest.Dial(t, r, laptop)
 
@@ -224,7 +224,7 @@ func TestTooManyConnections(t *testing.T) {
 	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{MaxConnsPerAccount: 2}})
 	alice := relaytest.NewAccount(t)
 	relaytest.Dial(t, r, alice)
-	second := relaytest.Dial(t, r, alice.NewDevice(t))
+	second := relaytest.Dial(t, r, relaytest.Sibling(t, alice))
 	ctx := testCtx(t)
 	c, err := relaytest.DialRaw(ctx, r.URL)
 	if err != nil {

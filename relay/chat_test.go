@@ -52,7 +52,7 @@ func TestSendAckFetchPush(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
-	a2 := relaytest.Dial(t, r, alice.NewDevice(t))
+	a2 := relaytest.Dial(t, r, relaytest.Sibling(t, alice))
 	b := relaytest.Dial(t, r, bob)
 	carol := relaytest.Dial(t, r, relaytest.NewAccount(t))
 
@@ -328,7 +328,7 @@ func TestReceiptsAndTyping(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	b2 := relaytest.Dial(t, r, bob.NewDevice(t))
+	b2 := relaytest.Dial(t, r, relaytest.Sibling(t, bob))
 	chat := chatWith(t, a, policy.KindDirect, alice, bob)
 	for range 3 {
 		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("m")})

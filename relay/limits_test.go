@@ -210,7 +210,7 @@ func TestAccountLog(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice := relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
-	a2 := relaytest.Dial(t, r, alice.NewDevice(t))
+	a2 := relaytest.Dial(t, r, relaytest.Sibling(t, alice))
 	other := relaytest.Dial(t, r, relaytest.NewAccount(t))
 
 	rec := &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: []byte("settings")}
@@ -238,7 +238,7 @@ func TestAccountLog(t *testing.T) {
 func TestInbox(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
-	bobLaptop := bob.NewDevice(t)
+	bobLaptop := relaytest.Sibling(t, bob)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
 	bl := relaytest.Dial(t, r, bobLaptop)

@@ -11,53 +11,33 @@ import (
 
 	"github.com/coder/websocket"
 
-	"hush/identity"
-	"hush/ids"
 	"hush/sync/wire"
 	"hush/sync/wireconn"
 )
 
 // Device is a test identity: an account key, one device key of it, and the device's
 // certificate.
-type Device struct {
-	Account *identity.AccountKey
-	Key     *identity.DeviceKey
-	Cert    []byte
-}
+type Device = wireconn.Device
 
 // NewAccount returns a fresh account with its first device.
 func NewAccount(t testing.TB) *Device {
 	t.Helper()
-	acct, err := identity.NewAccountKey()
+	d, err := wireconn.NewDevice()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDevice(t, acct)
+	return d
 }
 
-// NewDevice returns another device of d's account.
-func (d *Device) NewDevice(t testing.TB) *Device {
+// Sibling returns another device of d's account.
+func Sibling(t testing.TB, d *Device) *Device {
 	t.Helper()
-	return newDevice(t, d.Account)
-}
-
-func newDevice(t testing.TB, acct *identity.AccountKey) *Device {
-	dev, err := identity.NewDeviceKey()
+	s, err := d.Sibling()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := identity.IssueCertificate(acct, dev.Public(), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Device{Account: acct, Key: dev, Cert: cert}
+	return s
 }
-
-// AccountID returns the device's account id.
-func (d *Device) AccountID() ids.Account { return ids.Account(d.Account.ID()) }
-
-// DeviceID returns the device's id.
-func (d *Device) DeviceID() ids.Device { return ids.Device(d.Key.ID()) }
 
 // Conn is a minimal protocol client: it matches responses to requests by request id
 // and queues everything else (pushes, errors with request id 0) for [Conn.NextPush].

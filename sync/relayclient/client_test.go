@@ -372,7 +372,7 @@ func TestRefusedByRelay(t *testing.T) {
 	d := relaytest.NewAccount(t)
 	first := newClient(t, "ws://"+r.Addr, d, nil)
 	first.online(t)
-	second := newClient(t, "ws://"+r.Addr, d.NewDevice(t), nil)
+	second := newClient(t, "ws://"+r.Addr, relaytest.Sibling(t, d), nil)
 	testutil.Eventually(t, 15*time.Second, "refusal", func() bool {
 		_, ok := second.st.find(func(s Status) bool { return errors.Is(s.Err, wire.ErrTooManyConnections) })
 		return ok

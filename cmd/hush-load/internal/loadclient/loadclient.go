@@ -28,8 +28,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hush/identity"
-	"hush/ids"
 	"hush/sync/wire"
 	"hush/sync/wireconn"
 )
@@ -47,41 +45,10 @@ var ErrClosed = errors.New("connection closed")
 
 // Device is a device identity: an account key, a device key of it and the
 // certificate binding them.
-type Device struct {
-	Account *identity.AccountKey
-	Key     *identity.DeviceKey
-	Cert    []byte
-}
+type Device = wireconn.Device
 
 // NewDevice returns the first device of a fresh account.
-func NewDevice() (*Device, error) {
-	acct, err := identity.NewAccountKey()
-	if err != nil {
-		return nil, fmt.Errorf("new account: %w", err)
-	}
-	return newDevice(acct)
-}
-
-// Sibling returns another device of d's account.
-func (d *Device) Sibling() (*Device, error) { return newDevice(d.Account) }
-
-func newDevice(acct *identity.AccountKey) (*Device, error) {
-	dev, err := identity.NewDeviceKey()
-	if err != nil {
-		return nil, fmt.Errorf("new device: %w", err)
-	}
-	cert, err := identity.IssueCertificate(acct, dev.Public(), time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("new device: %w", err)
-	}
-	return &Device{Account: acct, Key: dev, Cert: cert}, nil
-}
-
-// AccountID returns the device's account id.
-func (d *Device) AccountID() ids.Account { return ids.Account(d.Account.ID()) }
-
-// DeviceID returns the device's id.
-func (d *Device) DeviceID() ids.Device { return ids.Device(d.Key.ID()) }
+func NewDevice() (*Device, error) { return wireconn.NewDevice() }
 
 // CheckLoopbackURL accepts only ws:// URLs whose host is a loopback IP or
 // "localhost".
