@@ -145,8 +145,8 @@ func engineView[D, V any](c *Core, view func(D) V, fn func(ctx context.Context, 
 	return out, err
 }
 
-// ChatService lists chats and their messages, sends, and manages members. All
-// methods need the vault unlocked.
+// ChatService lists chats and their messages, sends, and manages members of cloud
+// chats. All methods need the vault unlocked.
 type ChatService struct{ c *Core }
 
 // List returns the chat list: pinned chats first, then by latest activity.
@@ -156,7 +156,7 @@ func (s *ChatService) List() ([]ChatSummary, error) {
 	})
 }
 
-// OpenDirect returns the 1:1 chat with an account, creating it if needed.
+// OpenDirect returns the 1:1 chat with a contact, creating it if needed.
 func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	id, err := parseID[ids.Account](accountID)
 	if err != nil {
@@ -167,7 +167,8 @@ func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	})
 }
 
-// CreateGroup creates a group owned by this account.
+// CreateGroup creates a group owned by this account with the given contacts as
+// members; the title is one line of at most Rules.MaxTitleBytes.
 func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary, error) {
 	ids, err := parseIDs[ids.Account](memberIDs)
 	if err != nil {
@@ -179,6 +180,7 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 }
 
 // CreateChannel creates a channel owned by this account; subscribers read only.
+// The title is one line of at most Rules.MaxTitleBytes.
 func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatSummary, error) {
 	ids, err := parseIDs[ids.Account](subscriberIDs)
 	if err != nil {
@@ -189,7 +191,7 @@ func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatS
 	})
 }
 
-// Members returns a chat's members.
+// Members returns a chat's members, in the order they joined.
 func (s *ChatService) Members(chatID string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -200,7 +202,8 @@ func (s *ChatService) Members(chatID string) ([]Member, error) {
 	})
 }
 
-// AddMembers adds accounts to a group or channel.
+// AddMembers adds contacts to a group or channel (owner and admins only) and
+// returns the members.
 func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -215,7 +218,8 @@ func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, 
 	})
 }
 
-// RemoveMember removes an account from a group or channel and rotates the chat key.
+// RemoveMember removes an account from a group or channel and rotates the chat
+// key, so it cannot read what follows; returns the members.
 func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -230,7 +234,8 @@ func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	})
 }
 
-// SetRole changes a member's role: "admin" or "member" (there is one owner).
+// SetRole changes a member's role to "admin" or "member"; only the owner may
+// (there is one owner). Returns the members.
 func (s *ChatService) SetRole(chatID, accountID string, role Role) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -249,7 +254,7 @@ func (s *ChatService) SetRole(chatID, accountID string, role Role) ([]Member, er
 	})
 }
 
-// Leave leaves a group or channel.
+// Leave leaves a group or channel; [ChatRemoved] follows.
 func (s *ChatService) Leave(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -258,8 +263,8 @@ func (s *ChatService) Leave(chatID string) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Leave(ctx, id) })
 }
 
-// Messages returns a page of messages, newest first; before is "" or a page's
-// nextBefore.
+// Messages returns a page of at most limit messages, newest first; before is ""
+// for the newest page, or a page's nextBefore for the next, older one.
 func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -270,8 +275,10 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 	})
 }
 
-// Send writes a message; it stays pending in the outbox until the relay
-// acknowledges it. replyTo is "" or the id of a message in the same chat.
+// Send writes a message of at most Rules.MaxMessageBytes and returns it pending:
+// it stays in the outbox until the relay acknowledges it, and
+// [MessageStatusChanged] events move it on. replyTo is "" or the id of a message
+// in the same chat.
 func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -290,7 +297,8 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 	})
 }
 
-// MarkRead marks everything received in a chat as read.
+// MarkRead marks everything received in a chat as read (outside channels the
+// senders see it); the UI calls it while the user sees the chat.
 func (s *ChatService) MarkRead(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -299,7 +307,8 @@ func (s *ChatService) MarkRead(chatID string) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.MarkRead(ctx, id) })
 }
 
-// Typing tells the other members this user is typing (never stored).
+// Typing tells the other members this user is typing (never stored); they show
+// it for 5 s.
 func (s *ChatService) Typing(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -323,21 +332,22 @@ func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error)
 // need the vault unlocked.
 type ContactService struct{ c *Core }
 
-// RegisterHandle claims @handle for this account at the relay.
+// RegisterHandle claims @handle for this account at the relay and returns the
+// link with the handle set. A taken or malformed handle is an error.
 func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
 	return engineView(s.c, s.c.connectionView, func(ctx context.Context, e *chat.Engine) (chat.Connection, error) {
 		return e.RegisterHandle(ctx, handle)
 	})
 }
 
-// Add looks a handle up and pins the account's keys on first use.
+// Add looks a handle up at the relay and pins the account's keys on first use.
 func (s *ContactService) Add(handle string) (Contact, error) {
 	return engineView(s.c, contactView, func(ctx context.Context, e *chat.Engine) (chat.Contact, error) {
 		return e.AddContact(ctx, handle)
 	})
 }
 
-// List returns every contact.
+// List returns every contact, in the order they were added.
 func (s *ContactService) List() ([]Contact, error) {
 	return engineView(s.c, contactsView, func(ctx context.Context, e *chat.Engine) ([]chat.Contact, error) {
 		return e.Contacts(ctx)
