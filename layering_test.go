@@ -24,6 +24,7 @@ func TestLayering(t *testing.T) {
 		{"hush/datadir", []string{"hush/"}},
 		{"hush/clock", []string{"hush/"}},
 		{"hush/relay", []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", "github.com/wailsapp/wails"}},
+		{"hush/internal/apigen", []string{"github.com/wailsapp/wails", "hush/browsermode", "hush/relay"}},
 	}
 	for _, r := range rules {
 		t.Run(r.pkg, func(t *testing.T) {
@@ -42,5 +43,24 @@ func TestLayering(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGeneratorImports keeps the contract generator free of dependencies of its
+// own: it imports the standard library and the packages it describes, nothing
+// else (docs/ARCHITECTURE.md, "The UI contract").
+func TestGeneratorImports(t *testing.T) {
+	allowed := map[string]bool{"hush/app": true, "hush/policy": true, "hush/internal/apigen": true}
+	for _, pkg := range []string{"hush/internal/apigen", "hush/cmd/hush-apigen"} {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			first, _, _ := strings.Cut(imp, "/")
+			if !allowed[imp] && strings.Contains(first, ".") || strings.HasPrefix(imp, "hush/") && !allowed[imp] {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
 	}
 }
