@@ -74,7 +74,7 @@ test('welcome → lock → wrong passphrase → unlock → change passphrase →
   await expectMainWindow(page);
 });
 
-test('settings persist in the vault: device name, theme, auto-lock, notifications', async ({ page, hush }) => {
+test('settings persist in the vault: device name, theme, auto-lock, notifications; Go refuses a bad relay', async ({ page, hush }) => {
   await openHush(page, hush);
   await createAccount(page, 'Grace', FIRST_PASSPHRASE);
 

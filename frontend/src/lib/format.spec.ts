@@ -11,10 +11,8 @@ import {
   handleError,
   initials,
   memberCountText,
-  NOTIFICATION_TEXT_MAX,
   nextStatus,
   normalizeHandle,
-  notificationBody,
   QUOTE_MAX_CHARS,
   quoteLine,
   truncate,
@@ -274,23 +272,5 @@ describe('truncate and quoteLine', () => {
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
   ])('quoteLine(%j) = %j', (body, want) => {
     expect(quoteLine(body)).toBe(want);
-  });
-});
-
-describe('notificationBody', () => {
-  it.each([
-    ['no preview: the sender only', 'direct', 'Bob', 'the secret plan', false, 'Bob'],
-    ['no preview and no name', 'group', '', 'the secret plan', false, 'New message'],
-    ['preview in a direct chat: the text', 'direct', 'Bob', 'see you\n at noon', true, 'see you at noon'],
-    ['preview in a group: who and what', 'group', 'Carol', 'lunch?', true, 'Carol: lunch?'],
-    ['preview in a channel', 'channel', 'News', 'Release 1.0', true, 'News: Release 1.0'],
-    ['preview, chat unknown', undefined, 'Dan', 'hi', true, 'Dan: hi'],
-  ] as const)('%s', (_name, kind, sender, text, preview, want) => {
-    expect(notificationBody(kind, sender, text, preview)).toBe(want);
-  });
-
-  it('cuts long text', () => {
-    const body = notificationBody('direct', 'Bob', 'y'.repeat(5000), true);
-    expect([...body].length).toBe(NOTIFICATION_TEXT_MAX);
   });
 });

@@ -4,7 +4,7 @@
 // and the handle check. Rules Go enforces too come from the generated contract
 // (RULES, STATUS_ADVANCE), never from a copy kept here.
 
-import { RULES, STATUS_ADVANCE, type ChatKind, type ChatSummary, type Message, type MessageStatus } from './api';
+import { RULES, STATUS_ADVANCE, type ChatSummary, type Message, type MessageStatus } from './api';
 
 const DAY_MS = 86_400_000;
 
@@ -209,20 +209,6 @@ export const QUOTE_MAX_CHARS = 120;
 export function quoteLine(body: string): string {
   const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
   return truncate(line.trim(), QUOTE_MAX_CHARS);
-}
-
-/** Message text in a browser notification is cut to this many characters. */
-export const NOTIFICATION_TEXT_MAX = 200;
-
-/**
- * What a browser notification says under its title: the sender's name only,
- * unless the user chose to see message text (Settings → Notifications); in
- * groups and channels the text is prefixed with who wrote it.
- */
-export function notificationBody(kind: ChatKind | undefined, sender: string, text: string, preview: boolean): string {
-  if (!preview) return sender || 'New message';
-  const cut = truncate(text.replace(/\s+/g, ' ').trim(), NOTIFICATION_TEXT_MAX);
-  return kind === 'direct' || sender === '' ? cut : `${sender}: ${cut}`;
 }
 
 /** Seconds for a countdown: "12 s", never negative. */
