@@ -79,12 +79,8 @@ func (w *tsWriter) enums() {
 	w.section("String enums: each a union type, its values in order, and a decoder.")
 	for _, e := range w.m.enums {
 		w.p("")
-		quoted := make([]string, len(e.values))
-		for i, v := range e.values {
-			quoted[i] = tsString(v)
-		}
 		w.p("/** Every %s, in Go's order. */", e.name)
-		w.array("export const "+constName(e.name)+" = ", quoted, " as const;")
+		w.array("export const "+constName(e.name)+" = ", quoteAll(e.values), " as const;")
 		doc := e.doc
 		for i, v := range e.values {
 			if d := e.valueDocs[i]; d != "" {
@@ -164,12 +160,12 @@ func (w *tsWriter) events() error {
 	w.p("/** The name of an event Go emits. */")
 	w.p("export type EventName = keyof EventMap;")
 	w.p("")
-	names := make([]string, len(w.m.events))
-	for i, e := range w.m.events {
-		names[i] = tsString(e.name)
+	var names []string
+	for _, e := range w.m.events {
+		names = append(names, e.name)
 	}
 	w.p("/** Every event name, in the order docs/API.md lists them. */")
-	w.array("export const EVENT_NAMES = ", names, " as const satisfies readonly EventName[];")
+	w.array("export const EVENT_NAMES = ", quoteAll(names), " as const satisfies readonly EventName[];")
 	w.p("")
 	w.p("/** The decoder of each event's payload. */")
 	w.p("export const EVENT_DECODERS: { readonly [K in EventName]: %s<EventMap[K]> } = {", w.use("Decoder"))
@@ -200,12 +196,12 @@ func (w *tsWriter) services() {
 	}
 	w.p("}")
 	w.p("")
-	names := make([]string, len(w.m.services))
-	for i, s := range w.m.services {
-		names[i] = tsString(s.goName)
+	var names []string
+	for _, s := range w.m.services {
+		names = append(names, s.goName)
 	}
 	w.p("/** The Go names of the services, in the order app.Core.Services binds them. */")
-	w.array("export const SERVICE_NAMES = ", names, " as const;")
+	w.array("export const SERVICE_NAMES = ", quoteAll(names), " as const;")
 	w.p("/** A service's Go name: the first part of /api/call/<Service>/<Method>. */")
 	w.p("export type ServiceName = (typeof SERVICE_NAMES)[number];")
 	w.p("")
@@ -234,10 +230,11 @@ func (w *tsWriter) services() {
 		w.p("    service: %s,", tsString(s.goName))
 		w.p("    methods: {")
 		for _, m := range s.methods {
-			params := make([]string, len(m.params))
-			for i, p := range m.params {
-				params[i] = tsString(p.name)
+			var params []string
+			for _, p := range m.params {
+				params = append(params, p.name)
 			}
+			params = quoteAll(params)
 			dec := w.use("nothing")
 			if m.result != nil {
 				dec = w.decoder(m.result, false)
@@ -457,6 +454,15 @@ func tsString(s string) string {
 	inner = strings.ReplaceAll(inner, `\"`, `"`)
 	inner = strings.ReplaceAll(inner, `'`, `\'`)
 	return "'" + inner + "'"
+}
+
+// quoteAll quotes each string with tsString.
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = tsString(s)
+	}
+	return out
 }
 
 // tsLiteral writes a rule's value: numbers, strings and lists of them.

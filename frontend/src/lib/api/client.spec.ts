@@ -92,6 +92,22 @@ describe('messaging calls through Wails', () => {
   });
 });
 
+/** An Api over Wails whose events the test delivers, by name, as Go would. */
+function wailsEvents() {
+  const handlers = new Map<string, (d: unknown) => void>();
+  const win: WailsGlobals = {
+    go: { app: {} },
+    runtime: {
+      EventsOn: (n, cb) => {
+        handlers.set(n, cb);
+        return () => {};
+      },
+    },
+  };
+  const deliver = (payload: unknown, name: string) => handlers.get(name)?.(payload);
+  return { api: createApi(createWailsTransport(win)), deliver };
+}
+
 describe('messaging events', () => {
   const events: { [K in EventName]?: EventMap[K] } = {
     'connection:changed': connection,
@@ -105,20 +121,10 @@ describe('messaging events', () => {
   };
 
   it.each(Object.entries(events))('delivers %s decoded, through Wails', (name, payload) => {
-    const handlers = new Map<string, (d: unknown) => void>();
-    const win: WailsGlobals = {
-      go: { app: {} },
-      runtime: {
-        EventsOn: (n, cb) => {
-          handlers.set(n, cb);
-          return () => {};
-        },
-      },
-    };
-    const api = createApi(createWailsTransport(win));
+    const { api, deliver } = wailsEvents();
     const got = vi.fn();
     api.on(name as EventName, got);
-    handlers.get(name)!(payload);
+    deliver(payload, name);
     expect(got).toHaveBeenCalledWith(payload);
   });
 
@@ -130,40 +136,20 @@ describe('messaging events', () => {
     ['warning', { text: 'no chat id' }],
   ] as const)('drops a malformed %s event', (name, payload) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    let deliver: (d: unknown) => void = () => {};
-    const win: WailsGlobals = {
-      go: { app: {} },
-      runtime: {
-        EventsOn: (_n, cb) => {
-          deliver = cb;
-          return () => {};
-        },
-      },
-    };
-    const api = createApi(createWailsTransport(win));
+    const { api, deliver } = wailsEvents();
     const got = vi.fn();
     api.on(name, got);
-    deliver(payload);
+    deliver(payload, name);
     expect(got).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalled();
   });
 
   it('treats an unknown lock reason as a manual lock: a lock is a lock', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    let deliver: (d: unknown) => void = () => {};
-    const win: WailsGlobals = {
-      go: { app: {} },
-      runtime: {
-        EventsOn: (_n, cb) => {
-          deliver = cb;
-          return () => {};
-        },
-      },
-    };
-    const api = createApi(createWailsTransport(win));
+    const { api, deliver } = wailsEvents();
     const locked = vi.fn();
     api.on('vault:locked', locked);
-    deliver({ reason: 'solar flare' });
+    deliver({ reason: 'solar flare' }, 'vault:locked');
     expect(locked).toHaveBeenCalledWith({ reason: 'manual' });
     expect(warn).toHaveBeenCalled();
   });
