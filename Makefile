@@ -1,5 +1,7 @@
 # Hush — build, run and test. Every target installs what it is missing first.
 #   make run      build and open the Hush window
+#   make generate rewrite the UI contract from package app (docs/API.md, the
+#                 TypeScript contract and its samples); make test fails while stale
 #   make test     every test: Go (vet, race), frontend unit tests, end-to-end in
 #                 Chromium against browser mode, and the desktop smoke test
 SHELL := /bin/bash
@@ -8,7 +10,7 @@ WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench bench-relay soak clean
+.PHONY: run demo generate frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench bench-relay soak clean
 
 run: build
 	scripts/run.sh
@@ -22,6 +24,11 @@ deps:
 
 test-deps:
 	@scripts/deps.sh test
+
+# The UI's contract with Go, from package app (internal/apigen; docs/ARCHITECTURE.md,
+# "The UI contract"). Its test in test-go fails while the committed files are stale.
+generate:
+	go run ./cmd/hush-apigen
 
 # The frontend, built into frontend/dist, which the Go binary embeds.
 frontend: deps

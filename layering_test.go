@@ -55,6 +55,10 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-load/internal/loadclient": {"hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
 		"hush/cmd/hush-load/internal/relayproc":  {"hush/relay"},
 
+		// The generator of the UI contract: the standard library and what it describes.
+		"hush/internal/apigen": {"hush/app", "hush/policy"},
+		"hush/cmd/hush-apigen": {"hush/internal/apigen"},
+
 		// The hush binary: desktop window, browser mode, relay.
 		"hush": {"hush/app", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay"},
 	}
@@ -209,4 +213,23 @@ func modulePackages(t *testing.T) map[string]goPackage {
 		t.Fatalf("go list found only %d packages", len(pkgs))
 	}
 	return pkgs
+}
+
+// TestGeneratorImports keeps the contract generator free of dependencies of its
+// own: it imports the standard library and the packages it describes, nothing
+// else (docs/ARCHITECTURE.md, "The UI contract").
+func TestGeneratorImports(t *testing.T) {
+	allowed := map[string]bool{"hush/app": true, "hush/policy": true, "hush/internal/apigen": true}
+	for _, pkg := range []string{"hush/internal/apigen", "hush/cmd/hush-apigen"} {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			first, _, _ := strings.Cut(imp, "/")
+			if !allowed[imp] && strings.Contains(first, ".") || strings.HasPrefix(imp, "hush/") && !allowed[imp] {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
 }

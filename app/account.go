@@ -19,8 +19,8 @@ type LockReason string
 
 // Reasons given with [VaultLocked].
 const (
-	LockReasonManual LockReason = "manual"
-	LockReasonIdle   LockReason = "idle"
+	LockReasonManual LockReason = "manual" // the user locked
+	LockReasonIdle   LockReason = "idle"   // auto-lock after the chosen idle time
 )
 
 // Values lists every reason, for the generated UI contract.
@@ -39,23 +39,34 @@ const (
 
 // Status is what the UI needs to choose its first screen.
 type Status struct {
-	State               VaultState `json:"state"`
-	RetryAfterMs        int64      `json:"retryAfterMs"`
-	MinPassphraseLength int        `json:"minPassphraseLength"`
+	// State says which screen to show: welcome, unlock or the main window.
+	State VaultState `json:"state"`
+	// RetryAfterMs is how long the unlock screen must wait before the next try
+	// after wrong passphrases; 0 means now.
+	RetryAfterMs int64 `json:"retryAfterMs"`
+	// MinPassphraseLength is the shortest passphrase Create and ChangePassphrase
+	// accept, as in Rules.MinPassphraseLength.
+	MinPassphraseLength int `json:"minPassphraseLength"`
 }
 
 // Profile describes the unlocked account on this device.
 type Profile struct {
-	DisplayName        string `json:"displayName"`
+	// DisplayName is the name other people see.
+	DisplayName string `json:"displayName"`
+	// AccountFingerprint identifies the account key, for comparing out of band.
 	AccountFingerprint string `json:"accountFingerprint"`
-	DeviceID           string `json:"deviceId"`
-	DeviceName         string `json:"deviceName"`
+	// DeviceID is this device's id.
+	DeviceID string `json:"deviceId"`
+	// DeviceName is this device's name, chosen by the user (the host name at first).
+	DeviceName string `json:"deviceName"`
 }
 
-// AccountService creates the account, unlocks and locks the vault.
+// AccountService creates the account, unlocks and locks the vault: what screen the
+// UI shows depends on it.
 type AccountService struct{ c *Core }
 
-// Status reports whether there is a vault and whether it is unlocked.
+// Status reports whether there is a vault, whether it is unlocked, and how long
+// the unlock screen must wait. It works in every state.
 func (s *AccountService) Status() (Status, error) {
 	c := s.c
 	c.mu.Lock()
@@ -81,7 +92,9 @@ func (s *AccountService) Status() (Status, error) {
 }
 
 // Create makes the vault, the account keys and this device's keys, and leaves the
-// vault unlocked. It fails if an account already exists.
+// vault unlocked: the first start only; it fails if an account already exists.
+// displayName is one line of at most Rules.MaxNameLength characters; passphrase
+// has at least Rules.MinPassphraseLength.
 func (s *AccountService) Create(displayName, passphrase string) (Profile, error) {
 	c := s.c
 	if err := checkName("display name", displayName); err != nil {
@@ -200,7 +213,8 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 	}, nil
 }
 
-// Unlock opens the vault with passphrase.
+// Unlock opens the vault with passphrase. A wrong passphrase is an error; after
+// repeated failures the error names the wait (see Status.RetryAfterMs).
 func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 	c := s.c
 	c.mu.Lock()
@@ -307,13 +321,15 @@ func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
 	return sess, err
 }
 
-// Lock drops the keys from memory and shows the unlock screen.
+// Lock drops the keys from memory; every window shows the unlock screen on the
+// [VaultLocked] event that follows.
 func (s *AccountService) Lock() error {
 	s.c.lock(LockReasonManual)
 	return nil
 }
 
-// ChangePassphrase re-wraps the vault's master key under a new passphrase.
+// ChangePassphrase re-wraps the vault's master key under a new passphrase;
+// nothing else is re-encrypted. A wrong current passphrase is an error.
 func (s *AccountService) ChangePassphrase(current, next string) error {
 	if err := checkPassphrase(next); err != nil {
 		return err
@@ -340,7 +356,8 @@ func (s *AccountService) ChangePassphrase(current, next string) error {
 	})
 }
 
-// Activity tells Hush the user is active, restarting the auto-lock countdown.
+// Activity tells Hush the user is active, restarting the auto-lock countdown, so
+// auto-lock measures idle time. The UI calls it at most once per 10 s.
 func (s *AccountService) Activity() error {
 	return s.c.withSession(func(*session) error {
 		s.c.armIdleLocked()

@@ -179,6 +179,10 @@ func TestWrongPassphraseBackoff(t *testing.T) {
 		}
 		f.clock.Advance(want)
 	}
+	// The wait is over: Status says 0, never a negative wait (the UI shows it as is).
+	if st, _ := f.account.Status(); st.RetryAfterMs != 0 {
+		t.Fatalf("after waiting: retryAfterMs = %d", st.RetryAfterMs)
+	}
 	if _, err := f.account.Unlock(pass); err != nil {
 		t.Fatalf("after waiting: %v", err)
 	}

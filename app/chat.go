@@ -147,8 +147,8 @@ func engineView[D, V any](c *Core, view func(D) V, fn func(ctx context.Context, 
 	return out, err
 }
 
-// ChatService lists chats and their messages, sends, and manages members. All
-// methods need the vault unlocked.
+// ChatService lists chats and their messages, sends, and manages members of cloud
+// chats. All methods need the vault unlocked.
 type ChatService struct{ c *Core }
 
 // List returns the chat list: pinned chats first, then by latest activity.
@@ -158,7 +158,7 @@ func (s *ChatService) List() ([]ChatSummary, error) {
 	})
 }
 
-// OpenDirect returns the 1:1 chat with an account, creating it if needed.
+// OpenDirect returns the 1:1 chat with a contact, creating it if needed.
 func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	id, err := parseID[ids.Account](accountID)
 	if err != nil {
@@ -169,7 +169,8 @@ func (s *ChatService) OpenDirect(accountID string) (ChatSummary, error) {
 	})
 }
 
-// CreateGroup creates a group owned by this account.
+// CreateGroup creates a group owned by this account with the given contacts as
+// members; the title is one line of at most Rules.MaxTitleBytes.
 func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary, error) {
 	ids, err := parseIDs[ids.Account](memberIDs)
 	if err != nil {
@@ -181,6 +182,7 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 }
 
 // CreateChannel creates a channel owned by this account; subscribers read only.
+// The title is one line of at most Rules.MaxTitleBytes.
 func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatSummary, error) {
 	ids, err := parseIDs[ids.Account](subscriberIDs)
 	if err != nil {
@@ -191,7 +193,7 @@ func (s *ChatService) CreateChannel(title string, subscriberIDs []string) (ChatS
 	})
 }
 
-// Members returns a chat's members.
+// Members returns a chat's members, in the order they joined.
 func (s *ChatService) Members(chatID string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -202,7 +204,8 @@ func (s *ChatService) Members(chatID string) ([]Member, error) {
 	})
 }
 
-// AddMembers adds accounts to a group or channel.
+// AddMembers adds contacts to a group or channel (owner and admins only) and
+// returns the members.
 func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -217,7 +220,8 @@ func (s *ChatService) AddMembers(chatID string, accountIDs []string) ([]Member, 
 	})
 }
 
-// RemoveMember removes an account from a group or channel and rotates the chat key.
+// RemoveMember removes an account from a group or channel and rotates the chat
+// key, so it cannot read what follows; returns the members.
 func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -232,7 +236,8 @@ func (s *ChatService) RemoveMember(chatID, accountID string) ([]Member, error) {
 	})
 }
 
-// SetRole changes a member's role: "admin" or "member" (there is one owner).
+// SetRole changes a member's role to "admin" or "member"; only the owner may
+// (there is one owner). Returns the members.
 func (s *ChatService) SetRole(chatID, accountID string, role Role) ([]Member, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -251,7 +256,7 @@ func (s *ChatService) SetRole(chatID, accountID string, role Role) ([]Member, er
 	})
 }
 
-// Leave leaves a group or channel.
+// Leave leaves a group or channel; [ChatRemoved] follows.
 func (s *ChatService) Leave(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -260,8 +265,8 @@ func (s *ChatService) Leave(chatID string) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Leave(ctx, id) })
 }
 
-// Messages returns a page of messages, newest first; before is "" or a page's
-// nextBefore.
+// Messages returns a page of at most limit messages, newest first; before is ""
+// for the newest page, or a page's nextBefore for the next, older one.
 func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -272,8 +277,10 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 	})
 }
 
-// Send writes a message; it stays pending in the outbox until the relay
-// acknowledges it. replyTo is "" or the id of a message in the same chat.
+// Send writes a message of at most Rules.MaxMessageBytes and returns it pending:
+// it stays in the outbox until the relay acknowledges it, and
+// [MessageStatusChanged] events move it on. replyTo is "" or the id of a message
+// in the same chat.
 func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -292,7 +299,8 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 	})
 }
 
-// MarkRead marks everything received in a chat as read.
+// MarkRead marks everything received in a chat as read (outside channels the
+// senders see it); the UI calls it while the user sees the chat.
 func (s *ChatService) MarkRead(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -301,7 +309,8 @@ func (s *ChatService) MarkRead(chatID string) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.MarkRead(ctx, id) })
 }
 
-// Typing tells the other members this user is typing (never stored).
+// Typing tells the other members this user is typing (never stored); they show
+// it for 5 s.
 func (s *ChatService) Typing(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -325,21 +334,22 @@ func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error)
 // need the vault unlocked.
 type ContactService struct{ c *Core }
 
-// RegisterHandle claims @handle for this account at the relay.
+// RegisterHandle claims @handle for this account at the relay and returns the
+// link with the handle set. A taken or malformed handle is an error.
 func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
 	return engineView(s.c, s.c.connectionView, func(ctx context.Context, e *chat.Engine) (chat.Connection, error) {
 		return e.RegisterHandle(ctx, handle)
 	})
 }
 
-// Add looks a handle up and pins the account's keys on first use.
+// Add looks a handle up at the relay and pins the account's keys on first use.
 func (s *ContactService) Add(handle string) (Contact, error) {
 	return engineView(s.c, contactView, func(ctx context.Context, e *chat.Engine) (chat.Contact, error) {
 		return e.AddContact(ctx, handle)
 	})
 }
 
-// List returns every contact.
+// List returns every contact, in the order they were added.
 func (s *ContactService) List() ([]Contact, error) {
 	return engineView(s.c, contactsView, func(ctx context.Context, e *chat.Engine) ([]chat.Contact, error) {
 		return e.Contacts(ctx)

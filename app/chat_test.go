@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/chat"
 	"hush/internal/testutil"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -326,6 +327,10 @@ func TestSetRelay(t *testing.T) {
 	if _, err := alice.conn.SetRelay("localhost:8443"); err == nil || !strings.HasPrefix(err.Error(), "The relay address is not valid") {
 		t.Errorf("bad address: %v", err)
 	}
+	// A refused address changes nothing.
+	if c, _ := alice.conn.Status(); c.RelayURL != "ws://"+r.Addr || c.State != ConnectionOnline {
+		t.Errorf("after a refused address: %+v", c)
+	}
 	c, err := alice.conn.SetRelay("ws://" + r2.Addr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -354,4 +359,39 @@ func TestSetRelay(t *testing.T) {
 		c, _ := alice.conn.Status()
 		return c.State == ConnectionOffline && c.Error != ""
 	})
+}
+
+// TestSetRelayWording checks what the Settings screen shows under the relay
+// address: SetRelay refuses a malformed address before anything else, saying what
+// is wrong with it, and accepts the forms people type. (The UI has no check of
+// its own; it shows this error inline.)
+func TestSetRelayWording(t *testing.T) {
+	c, err := New(Config{VaultPath: filepath.Join(t.TempDir(), "v")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := &ConnectionService{c: c}
+	for _, tc := range []struct{ typed, want string }{
+		{"", "The relay address is not valid: enter an address such as ws://127.0.0.1:8443."},
+		{"   ", "The relay address is not valid: enter an address such as ws://127.0.0.1:8443."},
+		{"relay.example.org", `The relay address is not valid: "relay.example.org" has no scheme; use ws://host:port or wss://host.`},
+		{"https://relay.example.org", `The relay address is not valid: scheme "https"; use ws:// or wss://.`},
+		{"ws://user:pw@relay.example.org", "The relay address is not valid: a relay address carries no user name or password."},
+		{"ws://relay.example.org/?x=1", "The relay address is not valid: a relay address has no query or fragment."},
+		{"ws://relay.example.org/#top", "The relay address is not valid: a relay address has no query or fragment."},
+		{"ws://", `The relay address is not valid: "ws://" has no host.`},
+		{"ws://relay.example.org:99999", `The relay address is not valid: port "99999".`},
+		{"ws://relay.example.org/chat", `The relay address is not valid: unexpected path "/chat".`},
+	} {
+		_, err := conn.SetRelay(tc.typed)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, chat.ErrInvalidRelayURL) {
+			t.Errorf("SetRelay(%q) = %v, want %q", tc.typed, err, tc.want)
+		}
+	}
+	// Well-formed addresses pass the check; here the locked vault is what refuses.
+	for _, ok := range []string{"ws://127.0.0.1:8443", "wss://relay.example.org", "ws://127.0.0.1:8443/v1/ws", " WSS://Relay.Example.org/ "} {
+		if _, err := conn.SetRelay(ok); !errors.Is(err, ErrLocked) {
+			t.Errorf("SetRelay(%q) = %v, want ErrLocked", ok, err)
+		}
+	}
 }

@@ -17,7 +17,7 @@ const relayURLSetting = "relay-url"
 // vault unlocked.
 type ConnectionService struct{ c *Core }
 
-// Status returns the state of the link.
+// Status returns the state of the link; [ConnectionChanged] reports changes.
 func (s *ConnectionService) Status() (Connection, error) {
 	e, err := s.c.chatEngine()
 	if err != nil {
@@ -27,7 +27,8 @@ func (s *ConnectionService) Status() (Connection, error) {
 }
 
 // SetRelay switches to another relay address (ws://host:port or wss://host) and
-// reconnects; the address is kept in the vault. A malformed address changes nothing.
+// reconnects; the address is kept in the vault. A malformed address is an error
+// that says what is wrong with it, and changes nothing.
 func (s *ConnectionService) SetRelay(url string) (Connection, error) {
 	canonical, err := chat.CheckRelayURL(url)
 	if err != nil {
@@ -49,7 +50,7 @@ func (s *ConnectionService) SetRelay(url string) (Connection, error) {
 	return s.c.connectionView(conn), nil
 }
 
-// Retry reconnects now instead of waiting for the backoff.
+// Retry reconnects now instead of waiting for the back-off.
 func (s *ConnectionService) Retry() error {
 	e, err := s.c.chatEngine()
 	if err != nil {

@@ -21,9 +21,12 @@ type Notifier interface {
 // sender's name — or, if the user chose previews, the message text (prefixed with
 // the sender in groups and channels).
 type Notification struct {
+	// ChatID is the chat to open when the user clicks the notification.
 	ChatID string `json:"chatId"`
-	Title  string `json:"title"`
-	Body   string `json:"body"`
+	// Title is the chat's title.
+	Title string `json:"title"`
+	// Body is the sender's name, or with previews on the text.
+	Body string `json:"body"`
 }
 
 // notificationTextMax caps the message text a notification shows, in characters.
@@ -113,8 +116,9 @@ func truncate(s string, max int) string {
 // WindowService receives what the window knows and Go cannot see by itself.
 type WindowService struct{ c *Core }
 
-// SetFocused tells Hush whether its window has the user's focus; notifications are
-// raised only while it has not.
+// SetFocused tells Hush whether its window has the user's attention (focused and
+// visible); notifications are raised only while it has not. The desktop window
+// and browser mode both report it.
 func (s *WindowService) SetFocused(focused bool) error {
 	s.c.notify.focused.Store(focused)
 	return nil

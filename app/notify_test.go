@@ -105,6 +105,7 @@ func TestNotificationWording(t *testing.T) {
 	group := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindGroup, Title: "Book club"}
 	direct := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindDirect, Title: "Bob", Peer: ids.New[ids.Account]()}
 	untitled := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindGroup}
+	channel := chat.Chat{ID: ids.New[ids.Chat](), Kind: policy.KindChannel, Title: "News"}
 	msg := func(sender, body string) Message { return Message{ChatID: "c", SenderName: sender, Body: body} }
 	long := strings.Repeat("word ", 100)
 	for _, c := range []struct {
@@ -120,6 +121,9 @@ func TestNotificationWording(t *testing.T) {
 		{"group, preview names the sender", group, msg("Carol", "hi all"), true, "Book club", "Carol: hi all"},
 		{"group, sender only", group, msg("Carol", "hi all"), false, "Book club", "Carol"},
 		{"untitled group", untitled, msg("Carol", "x"), false, "Untitled group", "Carol"},
+		{"channel, preview names the sender", channel, msg("News", "Release 1.0"), true, "News", "News: Release 1.0"},
+		{"chat unreadable, preview names the sender", chat.Chat{}, msg("Dan", "hi"), true, "Dan", "Dan: hi"},
+		{"no name, preview: the text alone", group, msg("", "hi"), true, "Book club", "hi"},
 		{"chat unreadable: the sender names it", chat.Chat{}, msg("Dan", "x"), false, "Dan", "Dan"},
 		{"nothing known", chat.Chat{}, msg("", "x"), false, "Hush", "New message"},
 		{"long text is cut", direct, msg("Bob", long), true, "Bob", strings.TrimSpace(long[:199]) + "…"},

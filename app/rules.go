@@ -14,10 +14,11 @@ type Rules struct {
 	AutoLockMinutes []int `json:"autoLockMinutes"`
 	// MinPassphraseLength is the shortest passphrase accepted, in characters.
 	MinPassphraseLength int `json:"minPassphraseLength"`
-	// MaxNameLength caps display and device names, in characters.
+	// MaxNameLength caps display and device names, in characters (at least one).
 	MaxNameLength int `json:"maxNameLength"`
-	// HandleMinLength and HandleMaxLength bound a handle without its "@".
+	// HandleMinLength is the shortest handle, in characters without its "@".
 	HandleMinLength int `json:"handleMinLength"`
+	// HandleMaxLength is the longest handle, in characters without its "@".
 	HandleMaxLength int `json:"handleMaxLength"`
 	// HandleCharacters is the set a handle is made of, as a regular-expression
 	// character class; upper case is folded to lower case.

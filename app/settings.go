@@ -14,7 +14,7 @@ type Theme string
 
 // Themes the UI offers.
 const (
-	ThemeSystem Theme = "system"
+	ThemeSystem Theme = "system" // follow the operating system
 	ThemeDark   Theme = "dark"
 	ThemeLight  Theme = "light"
 )
@@ -71,22 +71,37 @@ func getPreferences(tx *vault.Tx) (preferences, error) {
 	return p, nil
 }
 
-// Settings is everything the settings screen shows.
+// Settings is everything the settings screen shows: the preferences stored in the
+// vault, and facts about this account, device and installation.
 type Settings struct {
-	Theme               Theme  `json:"theme"`
-	AutoLockMinutes     int    `json:"autoLockMinutes"`
-	Notifications       bool   `json:"notifications"`
-	NotificationPreview bool   `json:"notificationPreview"`
-	DeviceName          string `json:"deviceName"`
-	DisplayName         string `json:"displayName"`
-	AccountFingerprint  string `json:"accountFingerprint"`
-	DeviceFingerprint   string `json:"deviceFingerprint"`
-	DataDir             string `json:"dataDir"`
-	Portable            bool   `json:"portable"`
-	Version             string `json:"version"`
+	Theme Theme `json:"theme"`
+	// AutoLockMinutes is the idle time before Hush locks itself; 0 means never.
+	AutoLockMinutes int `json:"autoLockMinutes"`
+	// Notifications: tell the user of messages that arrive while the window does
+	// not have their attention.
+	Notifications bool `json:"notifications"`
+	// NotificationPreview puts the message text in those notifications (off: the
+	// sender's name only, because a notification outlives the lock).
+	NotificationPreview bool `json:"notificationPreview"`
+	// DeviceName is this device's name.
+	DeviceName string `json:"deviceName"`
+	// DisplayName is the name other people see.
+	DisplayName string `json:"displayName"`
+	// AccountFingerprint identifies the account key.
+	AccountFingerprint string `json:"accountFingerprint"`
+	// DeviceFingerprint identifies this device's key.
+	DeviceFingerprint string `json:"deviceFingerprint"`
+	// DataDir is the folder that holds the vault.
+	DataDir string `json:"dataDir"`
+	// Portable is true when the data lives next to the executable (a USB stick).
+	Portable bool `json:"portable"`
+	// Version is this build of Hush.
+	Version string `json:"version"`
 }
 
-// SettingsService reads and changes preferences. All methods need the vault unlocked.
+// SettingsService reads and changes the preferences stored in the vault. All methods
+// need the vault unlocked; every change emits [SettingsChanged], so other windows
+// follow.
 type SettingsService struct{ c *Core }
 
 func (c *Core) settingsLocked(s *session) Settings {
@@ -115,7 +130,7 @@ func (s *SettingsService) Get() (Settings, error) {
 	return out, err
 }
 
-// SetTheme chooses system, dark or light.
+// SetTheme chooses the colour scheme: system, dark or light.
 func (s *SettingsService) SetTheme(theme Theme) (Settings, error) {
 	if theme != ThemeSystem && theme != ThemeDark && theme != ThemeLight {
 		return Settings{}, invalid(fmt.Sprintf("Unknown theme %q.", theme))
@@ -123,7 +138,8 @@ func (s *SettingsService) SetTheme(theme Theme) (Settings, error) {
 	return s.update(func(p *preferences) { p.Theme = theme })
 }
 
-// SetAutoLock sets the idle time before Hush locks itself, in minutes (0: never).
+// SetAutoLock sets the idle time before Hush locks itself, in minutes: one of
+// Rules.AutoLockMinutes, where 0 means never.
 func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
 	if !slices.Contains(autoLockChoices, minutes) {
 		return Settings{}, invalid(fmt.Sprintf("Auto-lock must be one of %v minutes.", autoLockChoices))
@@ -132,7 +148,8 @@ func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
 }
 
 // SetNotifications chooses whether messages that arrive while the window is
-// unfocused raise a notification, and whether it shows the message text.
+// unfocused raise a notification, and whether it shows the message text; preview
+// is stored as false while enabled is false.
 func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, error) {
 	return s.update(func(p *preferences) { p.Notifications = enabled; p.NotificationPreview = preview && enabled })
 }
@@ -159,7 +176,7 @@ func (s *SettingsService) update(change func(*preferences)) (Settings, error) {
 	return out, err
 }
 
-// SetDeviceName renames this device.
+// SetDeviceName renames this device: 1 to Rules.MaxNameLength characters.
 func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 	if err := checkName("device name", name); err != nil {
 		return Settings{}, err

@@ -16,9 +16,9 @@ type ConnectionState string
 
 // Connection states.
 const (
-	ConnectionConnecting ConnectionState = "connecting"
-	ConnectionOnline     ConnectionState = "online"
-	ConnectionOffline    ConnectionState = "offline"
+	ConnectionConnecting ConnectionState = "connecting" // dialling or authenticating
+	ConnectionOnline     ConnectionState = "online"     // messages flow
+	ConnectionOffline    ConnectionState = "offline"    // waiting RetryInMs before the next attempt
 )
 
 // Values lists every state, for the generated UI contract.
@@ -31,9 +31,9 @@ type ChatKind string
 
 // Chat kinds the chat list shows (secret chats are listed elsewhere).
 const (
-	KindDirect  ChatKind = "direct"
-	KindGroup   ChatKind = "group"
-	KindChannel ChatKind = "channel"
+	KindDirect  ChatKind = "direct"  // two people
+	KindGroup   ChatKind = "group"   // members all post
+	KindChannel ChatKind = "channel" // the owner and admins post; subscribers read
 )
 
 // Values lists every kind, for the generated UI contract.
@@ -41,7 +41,9 @@ func (ChatKind) Values() []string {
 	return []string{string(KindDirect), string(KindGroup), string(KindChannel)}
 }
 
-// Role is a member's role as the UI names it; "" for none.
+// Role is a member's role as the UI names it: "owner" (one per chat, may do
+// everything), "admin" (manages members; posts in channels) or "member" (in a
+// channel, a subscriber). Results carry "" for none.
 type Role string
 
 // Values lists every role, for the generated UI contract.
@@ -49,7 +51,10 @@ func (Role) Values() []string {
 	return []string{policy.RoleOwner.String(), policy.RoleAdmin.String(), policy.RoleMember.String()}
 }
 
-// MessageStatus is a message's delivery state as the UI names it.
+// MessageStatus is a message's delivery state as the UI names it: "pending" (in
+// the outbox, waiting for the relay), "sent" (the relay stored it), "delivered"
+// (another member's device received it), "read" (another member read it) or
+// "failed" (the relay refused it for good).
 type MessageStatus string
 
 // Values lists every state in the order a message moves through them
@@ -64,69 +69,94 @@ func (MessageStatus) Values() []string {
 
 // Connection is the link to the relay as the UI shows it.
 type Connection struct {
-	State    ConnectionState `json:"state"`
-	RelayURL string          `json:"relayUrl"`
+	State ConnectionState `json:"state"`
+	// RelayURL is the relay's address in canonical form (ws://host:port or wss://host).
+	RelayURL string `json:"relayUrl"`
 	// RetryInMs is how long until the next attempt, while offline.
 	RetryInMs int64 `json:"retryInMs"`
-	// Error says why the last attempt failed, or warns about clock skew; "" for none.
+	// Error says why the last attempt failed (unreachable, refused …), or warns
+	// about clock skew; "" for none.
 	Error string `json:"error"`
 	// Handle is this account's @name once registered, "" before.
 	Handle string `json:"handle"`
 }
 
-// Contact is another account whose keys this device pinned.
+// Contact is another account whose keys this device pinned on first use.
 type Contact struct {
-	AccountID   string `json:"accountId"`
-	Handle      string `json:"handle"`
+	AccountID string `json:"accountId"`
+	// Handle is the contact's @name without the "@".
+	Handle string `json:"handle"`
+	// DisplayName is the name the contact chose ("Unknown …" while unknown).
 	DisplayName string `json:"displayName"`
+	// Fingerprint identifies the pinned account key.
 	Fingerprint string `json:"fingerprint"`
-	Verified    bool   `json:"verified"`
+	// Verified is true once the user compared safety numbers (MarkVerified).
+	Verified bool `json:"verified"`
 	// KeyChanged is true when the relay returned a different key than the pinned
 	// one (or the handle moved to another account); shown loudly until re-verified.
 	KeyChanged bool `json:"keyChanged"`
 }
 
-// SafetyNumber is what two people compare out of band.
+// SafetyNumber is what two people compare out of band to verify each other's keys:
+// the same on both sides, in digits or as emoji.
 type SafetyNumber struct {
-	Digits string   `json:"digits"`
-	Emoji  []string `json:"emoji"`
+	// Digits are 60 digits in 12 groups of 5, separated by spaces.
+	Digits string `json:"digits"`
+	// Emoji are the same number as 8 pictures.
+	Emoji []string `json:"emoji"`
 }
 
 // ChatSummary is one row of the chat list.
 type ChatSummary struct {
-	ID          string   `json:"id"`
-	Kind        ChatKind `json:"kind"`
-	Title       string   `json:"title"`
-	LastMessage string   `json:"lastMessage"`
+	ID   string   `json:"id"`
+	Kind ChatKind `json:"kind"`
+	// Title is the group's or channel's title, or the other person's name.
+	Title string `json:"title"`
+	// LastMessage is the newest message's text, as the chat list previews it.
+	LastMessage string `json:"lastMessage"`
 	// LastMessageAt is 0 when the chat has no message yet.
 	LastMessageAt int64 `json:"lastMessageAt"`
-	Unread        int   `json:"unread"`
-	Pinned        bool  `json:"pinned"`
-	MyRole        Role  `json:"myRole"`
-	CanPost       bool  `json:"canPost"`
-	MemberCount   int   `json:"memberCount"`
+	// Unread counts received messages not yet read.
+	Unread int `json:"unread"`
+	// Pinned chats lead the chat list.
+	Pinned bool `json:"pinned"`
+	// MyRole is this account's role in the chat.
+	MyRole Role `json:"myRole"`
+	// CanPost is false where this account may only read (a channel's subscribers).
+	CanPost bool `json:"canPost"`
+	// MemberCount counts the members, this account included.
+	MemberCount int `json:"memberCount"`
 }
 
 // Member is one account in a chat.
 type Member struct {
-	AccountID   string `json:"accountId"`
-	Handle      string `json:"handle"`
+	AccountID string `json:"accountId"`
+	// Handle is the member's @name without the "@".
+	Handle string `json:"handle"`
+	// DisplayName is the member's name ("Unknown …" while unknown).
 	DisplayName string `json:"displayName"`
 	Role        Role   `json:"role"`
-	IsMe        bool   `json:"isMe"`
+	// IsMe is true for this account.
+	IsMe bool `json:"isMe"`
 }
 
 // Message is one chat message as the UI shows it.
 type Message struct {
-	ID         string `json:"id"`
-	ChatID     string `json:"chatId"`
-	SenderID   string `json:"senderId"`
+	ID       string `json:"id"`
+	ChatID   string `json:"chatId"`
+	SenderID string `json:"senderId"`
+	// SenderName is the sender's display name ("Unknown …" while unknown).
 	SenderName string `json:"senderName"`
-	Outgoing   bool   `json:"outgoing"`
-	Body       string `json:"body"`
-	SentAt     int64  `json:"sentAt"`
+	// Outgoing is true for messages this account sent, from any of its devices.
+	Outgoing bool `json:"outgoing"`
+	// Body is the text, or what stands in for it (an attachment only, a message
+	// this version of Hush cannot show).
+	Body string `json:"body"`
+	// SentAt is the sender's clock when it was written.
+	SentAt int64 `json:"sentAt"`
 	// Seq is the relay's sequence number in the chat log; 0 while pending.
-	Seq    int64         `json:"seq"`
+	Seq int64 `json:"seq"`
+	// Status is the delivery state as its sender sees it.
 	Status MessageStatus `json:"status"`
 	// ReplyTo is the id of the message this one answers; "" for none.
 	ReplyTo string `json:"replyTo"`

@@ -74,7 +74,7 @@ test('welcome → lock → wrong passphrase → unlock → change passphrase →
   await expectMainWindow(page);
 });
 
-test('settings persist in the vault: device name, theme, auto-lock, notifications', async ({ page, hush }) => {
+test('settings persist in the vault: device name, theme, auto-lock, notifications; Go refuses a bad relay', async ({ page, hush }) => {
   await openHush(page, hush);
   await createAccount(page, 'Grace', FIRST_PASSPHRASE);
 
@@ -93,6 +93,13 @@ test('settings persist in the vault: device name, theme, auto-lock, notification
 
   await settings.getByRole('combobox', { name: 'Auto-lock' }).selectOption({ label: 'After 5 minutes' });
   await expect(settings.getByText('Auto-lock saved.')).toBeVisible();
+
+  // Go alone judges a relay address; its reason shows under the field.
+  const relay = settings.getByLabel('Relay address');
+  await relay.fill('localhost:8443');
+  await settings.getByRole('button', { name: 'Connect' }).click();
+  await expect(relay).toHaveAttribute('aria-invalid', 'true');
+  await expect(relay).toHaveAccessibleDescription(/^The relay address is not valid: "localhost:8443" has no scheme/);
 
   // Notifications: on, sender only by default; the text is a second choice.
   const notify = settings.getByRole('switch', { name: 'Notify me of new messages' });

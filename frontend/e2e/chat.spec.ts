@@ -53,6 +53,48 @@ function exactBubble(pane: Locator, text: string): Locator {
   return pane.getByRole('region', { name: 'Messages' }).getByRole('article', { name });
 }
 
+/** A notification the page showed through the browser's Notification API. */
+interface Shown {
+  title: string;
+  body: string;
+}
+
+/**
+ * Replaces the page's Notification with one that records what it shows (and
+ * is allowed to), then takes the page out of the user's view: the page tells
+ * Go (WindowService.SetFocused), which decides from then on to notify.
+ */
+async function lookAway(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const shown: Shown[] = [];
+    const notes: { onclick: (() => void) | null }[] = [];
+    class RecordingNotification {
+      static permission = 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push({ title, body: options?.body ?? '' });
+        notes.push(this);
+      }
+      close(): void {}
+    }
+    Object.assign(window, { Notification: RecordingNotification, hushShown: shown, hushNotes: notes });
+    window.dispatchEvent(new Event('blur'));
+  });
+}
+
+function shownNotifications(page: Page): Promise<Shown[]> {
+  return page.evaluate(() => (window as unknown as { hushShown: Shown[] }).hushShown);
+}
+
+/** Clicks the last notification shown, as the user would, and looks back. */
+async function clickNotification(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const notes = (window as unknown as { hushNotes: { onclick: (() => void) | null }[] }).hushNotes;
+    notes[notes.length - 1]?.onclick?.();
+    window.dispatchEvent(new Event('focus'));
+  });
+}
+
 async function openChat(page: Page, name: RegExp | string): Promise<Locator> {
   const option = page.getByRole('option', { name });
   await expect(option).toBeVisible({ timeout: 30_000 });
@@ -74,9 +116,17 @@ test('two people: a direct chat, live both ways, with typing and ticks', async (
   await alice.page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 
+  // Bob is not looking: Go notifies him (on by default, the sender's name
+  // only), and his page shows what Go says; the click opens the chat.
+  await lookAway(bob.page);
   const alicePane = await startDirectChat(alice.page, 'bob');
   await expect(alicePane.getByRole('heading', { name: /bob/i })).toBeVisible();
   const first = await send(alicePane, 'Hi Bob, it is Alice');
+  await expect.poll(() => shownNotifications(bob.page), { timeout: 30_000 }).toEqual([{ title: 'Alice', body: 'Alice' }]);
+  await clickNotification(bob.page);
+  await expect(
+    bob.page.getByRole('main').getByRole('region').first().getByRole('heading', { name: /alice/i }),
+  ).toBeVisible();
   await expect(first).toBeVisible();
   await expect(first.getByRole('img', { name: deliveredOrBetter })).toBeVisible({ timeout: 30_000 });
   // A screen reader hears who wrote it and the text, then the day, time and status.

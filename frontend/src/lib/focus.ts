@@ -1,9 +1,11 @@
-// Tells Go whether the user is looking at the desktop window
-// (WindowService.SetFocused): Go raises native notifications only while they
-// are not, and it cannot see the webview's focus by itself. The state is
-// reported once at start and on every focus, blur and visibility change, never
-// the same value twice in a row, and one call at a time so a slow answer
-// cannot let an older state overwrite a newer one on the Go side.
+// Tells Go whether the user is looking at the window (WindowService.SetFocused):
+// Go notifies of new messages only while they are not — natively in the
+// desktop window, through the notify event in browser mode — and cannot see
+// the page's focus by itself. It runs in both modes. The state is reported once
+// at start and on every focus, blur and visibility change, never the same value
+// twice in a row, and one call at a time so a slow answer cannot let an older
+// state overwrite a newer one on the Go side. In browser mode with several
+// tabs open, the tab that reported last wins.
 
 import { isUnavailable } from './api';
 

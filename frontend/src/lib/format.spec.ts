@@ -11,18 +11,16 @@ import {
   handleError,
   initials,
   memberCountText,
-  NOTIFICATION_TEXT_MAX,
   nextStatus,
   normalizeHandle,
-  notificationBody,
   QUOTE_MAX_CHARS,
   quoteLine,
-  relayUrlError,
   truncate,
+  utf8Length,
   typingText,
   unreadLabel,
 } from './format';
-import type { MessageStatus } from './api';
+import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
 
 // Local times: the formatting follows the user's time zone, whatever it is.
@@ -138,6 +136,8 @@ describe('small texts', () => {
 });
 
 describe('nextStatus', () => {
+  // The table is Go's (policy.Advance via STATUS_ADVANCE); these pin the
+  // behaviour the conversation relies on.
   it.each<[MessageStatus, MessageStatus, MessageStatus]>([
     ['pending', 'sent', 'sent'],
     ['sent', 'delivered', 'delivered'],
@@ -151,19 +151,37 @@ describe('nextStatus', () => {
   ])('%s + %s → %s', (current, incoming, want) => {
     expect(nextStatus(current, incoming)).toBe(want);
   });
+
+  it('knows every pair of statuses, and a status never goes back', () => {
+    for (const current of MESSAGE_STATUSES) {
+      expect(nextStatus(current, current)).toBe(current);
+      for (const incoming of MESSAGE_STATUSES) {
+        const kept = nextStatus(current, incoming);
+        expect([current, incoming]).toContain(kept);
+        // Applying the same report again changes nothing.
+        expect(nextStatus(kept, incoming)).toBe(kept);
+      }
+    }
+  });
 });
 
-describe('handles and relay addresses', () => {
+describe('handles', () => {
+  // Go's limits (RULES), so this checks the wording and the use of the rule,
+  // not a copy of its numbers.
+  const lengths = `A username has ${RULES.handleMinLength} to ${RULES.handleMaxLength} characters.`;
   it.each([
     ['@bob', ''],
     ['bob_99', ''],
     ['  @Bob  ', ''],
+    ['x'.repeat(RULES.handleMinLength), ''],
+    ['x'.repeat(RULES.handleMaxLength), ''],
     ['', 'Enter a username, such as @ada.'],
     ['@', 'Enter a username, such as @ada.'],
-    ['ab', 'A username has 3 to 32 characters.'],
-    ['x'.repeat(33), 'A username has 3 to 32 characters.'],
+    ['x'.repeat(RULES.handleMinLength - 1), lengths],
+    ['x'.repeat(RULES.handleMaxLength + 1), lengths],
     ['bob smith', 'A username may hold only letters a–z, digits and _.'],
     ['bøb', 'A username may hold only letters a–z, digits and _.'],
+    ['bob-1', 'A username may hold only letters a–z, digits and _.'],
   ])('handleError(%j) = %j', (typed, want) => {
     expect(handleError(typed)).toBe(want);
   });
@@ -173,19 +191,6 @@ describe('handles and relay addresses', () => {
     expect(displayHandle('bob')).toBe('@bob');
     expect(displayHandle('@bob')).toBe('@bob');
     expect(displayHandle('')).toBe('');
-  });
-
-  it.each([
-    ['ws://127.0.0.1:8443', ''],
-    ['wss://relay.example.org', ''],
-    ['ws://127.0.0.1:8443/v1/ws', ''],
-    ['', 'Enter an address such as ws://127.0.0.1:8443.'],
-    ['relay.example.org', 'That is not an address: use ws://host:port or wss://host.'],
-    ['https://relay.example.org', 'Use ws:// or wss:// (for example wss://relay.example.org).'],
-    ['ws://user:pw@relay.example.org', 'A relay address carries no user name or password.'],
-    ['ws://relay.example.org/?x=1', 'A relay address has no query or fragment.'],
-  ])('relayUrlError(%j) = %j', (typed, want) => {
-    expect(relayUrlError(typed)).toBe(want);
   });
 });
 
@@ -239,6 +244,15 @@ describe('buildRows', () => {
   });
 });
 
+describe('utf8Length', () => {
+  it('counts bytes of UTF-8, as Go measures titles and messages', () => {
+    expect(utf8Length('abc')).toBe(3);
+    expect(utf8Length('é')).toBe(2);
+    expect(utf8Length('🐶')).toBe(4);
+    expect(utf8Length('')).toBe(0);
+  });
+});
+
 describe('truncate and quoteLine', () => {
   it.each([
     ['short', 10, 'short'],
@@ -258,23 +272,5 @@ describe('truncate and quoteLine', () => {
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
   ])('quoteLine(%j) = %j', (body, want) => {
     expect(quoteLine(body)).toBe(want);
-  });
-});
-
-describe('notificationBody', () => {
-  it.each([
-    ['no preview: the sender only', 'direct', 'Bob', 'the secret plan', false, 'Bob'],
-    ['no preview and no name', 'group', '', 'the secret plan', false, 'New message'],
-    ['preview in a direct chat: the text', 'direct', 'Bob', 'see you\n at noon', true, 'see you at noon'],
-    ['preview in a group: who and what', 'group', 'Carol', 'lunch?', true, 'Carol: lunch?'],
-    ['preview in a channel', 'channel', 'News', 'Release 1.0', true, 'News: Release 1.0'],
-    ['preview, chat unknown', undefined, 'Dan', 'hi', true, 'Dan: hi'],
-  ] as const)('%s', (_name, kind, sender, text, preview, want) => {
-    expect(notificationBody(kind, sender, text, preview)).toBe(want);
-  });
-
-  it('cuts long text', () => {
-    const body = notificationBody('direct', 'Bob', 'y'.repeat(5000), true);
-    expect([...body].length).toBe(NOTIFICATION_TEXT_MAX);
   });
 });

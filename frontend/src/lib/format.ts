@@ -1,9 +1,10 @@
 // Pure formatting and ordering rules of the messaging UI, kept out of the
 // components so they are tested without rendering: the chat list's times,
 // initials and colours, its order and filter, day separators, typing lines,
-// and the handle and relay-address checks that mirror the Go side's.
+// and the handle check. Rules Go enforces too come from the generated contract
+// (RULES, STATUS_ADVANCE), never from a copy kept here.
 
-import type { ChatKind, ChatSummary, Message, MessageStatus } from './api';
+import { RULES, STATUS_ADVANCE, type ChatSummary, type Message, type MessageStatus } from './api';
 
 const DAY_MS = 86_400_000;
 
@@ -147,38 +148,35 @@ export const STATUS_LABELS: Record<MessageStatus, string> = {
   failed: 'Failed to send',
 };
 
-const statusRank: Record<MessageStatus, number> = {
-  pending: 0,
-  sent: 1,
-  delivered: 2,
-  read: 3,
-  failed: 0,
-};
-
 /**
- * The status to keep when a new one arrives: statuses only move forward
- * (a late "sent" after "delivered" is ignored), and "failed" only replaces
- * "pending" — a message the relay acknowledged cannot fail afterwards.
+ * The status to keep when a new one arrives: Go's rule (policy.Advance),
+ * looked up in the table the contract carries. Statuses only move forward,
+ * and "failed" only replaces "pending".
  */
 export function nextStatus(current: MessageStatus, incoming: MessageStatus): MessageStatus {
-  if (incoming === 'failed') return current === 'pending' ? 'failed' : current;
-  if (current === 'failed') return incoming === 'pending' ? current : incoming;
-  return statusRank[incoming] > statusRank[current] ? incoming : current;
+  return STATUS_ADVANCE[current][incoming];
 }
 
-// Handles: 3–32 characters of a–z, 0–9 and _, an optional leading @
-// (sync/wire.NormalizeHandle is the authority; this only spares a round trip).
-export const HANDLE_MIN_LENGTH = 3;
-export const HANDLE_MAX_LENGTH = 32;
+/** A whole handle as Go accepts it, after upper case is folded (RULES). */
+const handlePattern = new RegExp(`^${RULES.handleCharacters}+$`);
 
-/** Why a typed handle cannot be valid, or '' when it may be. */
+/** What the username field says about the length rule, e.g. "3–32". */
+export const HANDLE_LENGTHS = `${RULES.handleMinLength}–${RULES.handleMaxLength}`;
+
+/**
+ * Why a typed handle cannot be valid, or '' when it may be: the rules Go
+ * enforces (RULES), checked as the user types; Go checks them again.
+ */
 export function handleError(typed: string): string {
   const h = typed.trim().replace(/^@/, '');
   if (h === '') return 'Enter a username, such as @ada.';
-  if (h.length < HANDLE_MIN_LENGTH || h.length > HANDLE_MAX_LENGTH) {
-    return `A username has ${HANDLE_MIN_LENGTH} to ${HANDLE_MAX_LENGTH} characters.`;
+  if (h.length < RULES.handleMinLength || h.length > RULES.handleMaxLength) {
+    return `A username has ${RULES.handleMinLength} to ${RULES.handleMaxLength} characters.`;
   }
-  if (!/^[A-Za-z0-9_]+$/.test(h)) return 'A username may hold only letters a–z, digits and _.';
+  // Go folds A–Z to lower case and nothing else.
+  if (!handlePattern.test(h.replace(/[A-Z]/g, (c) => c.toLowerCase()))) {
+    return 'A username may hold only letters a–z, digits and _.';
+  }
   return '';
 }
 
@@ -193,21 +191,9 @@ export function displayHandle(handle: string): string {
   return h === '' ? '' : `@${h}`;
 }
 
-/** Why a typed relay address cannot work, or '' (Go checks it again). */
-export function relayUrlError(typed: string): string {
-  const s = typed.trim();
-  if (s === '') return 'Enter an address such as ws://127.0.0.1:8443.';
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    return 'That is not an address: use ws://host:port or wss://host.';
-  }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return 'Use ws:// or wss:// (for example wss://relay.example.org).';
-  if (u.hostname === '') return 'The address has no host.';
-  if (u.username !== '' || u.password !== '') return 'A relay address carries no user name or password.';
-  if (u.search !== '' || u.hash !== '') return 'A relay address has no query or fragment.';
-  return '';
+/** The length of `s` in bytes of UTF-8, as Go counts the limits in RULES named …Bytes. */
+export function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
 }
 
 /** `s` cut to at most `max` characters (code points), with an ellipsis when cut. */
@@ -223,20 +209,6 @@ export const QUOTE_MAX_CHARS = 120;
 export function quoteLine(body: string): string {
   const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
   return truncate(line.trim(), QUOTE_MAX_CHARS);
-}
-
-/** Message text in a browser notification is cut to this many characters. */
-export const NOTIFICATION_TEXT_MAX = 200;
-
-/**
- * What a browser notification says under its title: the sender's name only,
- * unless the user chose to see message text (Settings → Notifications); in
- * groups and channels the text is prefixed with who wrote it.
- */
-export function notificationBody(kind: ChatKind | undefined, sender: string, text: string, preview: boolean): string {
-  if (!preview) return sender || 'New message';
-  const cut = truncate(text.replace(/\s+/g, ' ').trim(), NOTIFICATION_TEXT_MAX);
-  return kind === 'direct' || sender === '' ? cut : `${sender}: ${cut}`;
 }
 
 /** Seconds for a countdown: "12 s", never negative. */

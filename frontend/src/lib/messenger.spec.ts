@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
-import { Messenger, type MessengerEnv, type NotificationPrefs } from './messenger.svelte';
+import { Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
 import { createFakeApi, sampleChat, sampleMessage } from './testing/fakeApi';
@@ -13,10 +13,9 @@ function setup(env: Partial<MessengerEnv> = {}) {
   api.backend.messages.set(chat.id, []);
   const notify = vi.fn();
   const attentive = vi.fn(() => true);
-  const prefs = { value: { notifications: true, notificationPreview: false } as NotificationPrefs | null };
-  const messenger = new Messenger(api, { attentive, notify, notificationPrefs: () => prefs.value, ...env });
+  const messenger = new Messenger(api, { attentive, notify, ...env });
   const stop = messenger.start();
-  return { api, chat, messenger, stop, notify, attentive, prefs };
+  return { api, chat, messenger, stop, notify, attentive };
 }
 
 afterEach(() => {
@@ -85,52 +84,63 @@ describe('Messenger', () => {
     expect(api.chats.markRead).toHaveBeenCalledTimes(1);
   });
 
-  it('notifies an unseen incoming message with the chat and sender only', async () => {
+  // Whether a message deserves a notification, and its words, are Go's
+  // (app TestNotifications, TestNotificationWording): the page shows what the
+  // notify event says, nothing of its own.
+  it('shows Go’s notify event as it is, and a click opens the chat', async () => {
+    const { api, messenger, chat, notify, attentive } = setup();
+    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
+    attentive.mockReturnValue(true); // Go decided: the page does not second-guess it
+    api.emit('notify', { chatId: chat.id, title: 'Bob', body: 'Bob' });
+    expect(notify).toHaveBeenCalledTimes(1);
+    const [title, body, onclick] = notify.mock.calls[0]!;
+    expect([title, body]).toEqual(['Bob', 'Bob']);
+    expect(messenger.selectedId).toBeNull();
+    (onclick as () => void)();
+    expect(messenger.selectedId).toBe(chat.id);
+  });
+
+  it('builds no notification of its own from messages', async () => {
     const { api, messenger, chat, notify, attentive } = setup();
     await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
     attentive.mockReturnValue(false);
     api.emit('message:new', sampleMessage({ chatId: chat.id, senderName: 'Bob', body: 'the secret plan' }));
-    expect(notify).toHaveBeenCalledTimes(1);
-    const [title, body, onclick] = notify.mock.calls[0]!;
-    expect([title, body]).toEqual(['Bob', 'Bob']);
-    expect(JSON.stringify(notify.mock.calls)).not.toContain('secret');
-    (onclick as () => void)();
-    expect(messenger.selectedId).toBe(chat.id);
-
-    // Not for our own messages, nor while the user is looking.
-    api.emit('message:new', sampleMessage({ chatId: chat.id, outgoing: true }));
-    attentive.mockReturnValue(true);
-    api.emit('message:new', sampleMessage({ chatId: chat.id }));
-    expect(notify).toHaveBeenCalledTimes(1);
-  });
-
-  it('follows the notification settings: off, sender only, or with the text', async () => {
-    const { api, messenger, chat, notify, attentive, prefs } = setup();
-    const group = sampleChat({ title: 'Team', kind: 'group' });
-    api.emit('chat:updated', group);
-    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
-    attentive.mockReturnValue(false);
-
-    prefs.value = { notifications: false, notificationPreview: true };
-    api.emit('message:new', sampleMessage({ chatId: chat.id, body: 'not shown' }));
-    prefs.value = null; // settings not read yet: nothing rather than a guess
-    api.emit('message:new', sampleMessage({ chatId: chat.id, body: 'not shown either' }));
     expect(notify).not.toHaveBeenCalled();
-
-    prefs.value = { notifications: true, notificationPreview: true };
-    api.emit('message:new', sampleMessage({ chatId: chat.id, senderName: 'Bob', body: 'see you\n  at noon' }));
-    api.emit('message:new', sampleMessage({ chatId: group.id, senderName: 'Carol', body: 'lunch?' }));
-    expect(notify.mock.calls.map(([t, b]) => [t, b])).toEqual([
-      ['Bob', 'see you at noon'],
-      ['Team', 'Carol: lunch?'],
-    ]);
   });
 
   it('leaves notifications to Go where it shows native ones (no notify in env)', async () => {
     const api = createFakeApi({ state: 'unlocked' });
+    const on = vi.spyOn(api, 'on');
     const messenger = new Messenger(api, { attentive: () => false });
     messenger.start();
-    expect(() => api.emit('message:new', sampleMessage())).not.toThrow();
+    expect(on.mock.calls.map(([name]) => name)).not.toContain('notify');
+    expect(() => api.emit('notify', { chatId: 'c'.repeat(32), title: 'Bob', body: 'Bob' })).not.toThrow();
+  });
+
+  it('shows notifications only in browser mode, with the browser’s permission', () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    expect(windowEnv({ ...api, mode: 'wails' }).notify).toBeUndefined();
+    const shown: { title: string; body: string | undefined; note: { onclick: (() => void) | null; close(): void } }[] = [];
+    class FakeNotification {
+      static permission: NotificationPermission = 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, opts?: NotificationOptions) {
+        shown.push({ title, body: opts?.body, note: this });
+      }
+      close = vi.fn();
+    }
+    const focus = vi.fn();
+    const win = Object.assign(Object.create(window) as Window, { Notification: FakeNotification, focus });
+    const env = windowEnv(api, win);
+    const opened = vi.fn();
+    env.notify!('Team', 'Carol: lunch?', opened);
+    expect(shown.map(({ title, body }) => [title, body])).toEqual([['Team', 'Carol: lunch?']]);
+    shown[0]!.note.onclick!();
+    expect(focus).toHaveBeenCalled();
+    expect(opened).toHaveBeenCalled();
+    FakeNotification.permission = 'denied';
+    env.notify!('Team', 'again', opened);
+    expect(shown).toHaveLength(1);
   });
 
   it('forgets typing after 5 s, or when that person’s message arrives', async () => {

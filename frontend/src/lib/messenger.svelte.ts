@@ -4,8 +4,7 @@
 // reach it through Svelte context, like the app's other stores.
 
 import { getContext, setContext } from 'svelte';
-import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Settings } from './api';
-import { notificationBody } from './format';
+import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify } from './api';
 import { ChatListStore } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
@@ -18,28 +17,17 @@ export interface MessengerEnv {
   /** Whether the user is looking at the window (visible and focused). */
   attentive(): boolean;
   /**
-   * Shows a notification for a message that arrived unseen; absent where Go
-   * shows native ones (the desktop window), so they are not doubled.
+   * Shows a notification Go asked for (the notify event); absent where Go
+   * shows native ones itself (the desktop window), so none is shown twice.
+   * Whether to notify and the words are Go's (app/notify.go).
    */
   notify?: (title: string, body: string, onclick: () => void) => void;
-  /**
-   * The user's notification choices (Settings → Notifications); null while
-   * unknown, which shows nothing rather than guessing.
-   */
-  notificationPrefs?: () => NotificationPrefs | null;
 }
 
-/** What Settings says about notifications. */
-export type NotificationPrefs = Pick<Settings, 'notifications' | 'notificationPreview'>;
-
-/**
- * The browser's view of attention and notifications; `prefs` reads the
- * settings as last loaded (the settings store).
- */
-export function windowEnv(api: Api, prefs: () => NotificationPrefs | null, win: Window = window): MessengerEnv {
+/** The browser's view of attention, and in browser mode its notifications. */
+export function windowEnv(api: Api, win: Window = window): MessengerEnv {
   const env: MessengerEnv = {
     attentive: () => win.document.visibilityState === 'visible' && win.document.hasFocus(),
-    notificationPrefs: prefs,
   };
   if (api.mode === 'browser') {
     env.notify = (title, body, onclick) => {
@@ -114,6 +102,7 @@ export class Messenger {
         // A changed key arrives as a warning: re-read who is verified.
         void this.loadContacts();
       }),
+      ...(this.env.notify ? [api.on('notify', (n) => this.#onNotify(n))] : []),
       // Events sent while the stream was down are lost: read everything again.
       api.onReconnect(() => {
         this.#conversations.clear();
@@ -247,14 +236,11 @@ export class Messenger {
   #onMessage(m: Message): void {
     this.#conversations.get(m.chatId)?.add(m);
     this.typing.clear(m.chatId, m.senderId);
-    if (m.outgoing || this.env.attentive() || !this.env.notify) return;
-    const prefs = this.env.notificationPrefs?.() ?? null;
-    if (!prefs?.notifications) return;
-    const chat = this.chats.get(m.chatId);
-    const title = chat?.title || m.senderName || 'Hush';
-    // The text reaches the notification centre only if the user chose so.
-    const body = notificationBody(chat?.kind, m.senderName, m.body, prefs.notificationPreview);
-    this.env.notify(title, body, () => this.select(m.chatId));
+  }
+
+  /** Shows what Go asked to notify; a click opens the chat. */
+  #onNotify(n: Notify): void {
+    this.env.notify?.(n.title, n.body, () => this.select(n.chatId));
   }
 
   /** Marks messaging unavailable on a missing method; true if that was the cause. */

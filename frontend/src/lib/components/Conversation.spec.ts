@@ -21,7 +21,7 @@ function addChat(api: FakeApi, chat: ChatSummary, members: Contact[]): void {
   api.backend.chats.set(chat.id, chat);
   api.backend.members.set(chat.id, [
     { accountId: ME, handle: 'ada', displayName: 'Ada', role: chat.myRole, isMe: true },
-    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member', isMe: false })),
+    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member' as const, isMe: false })),
   ]);
   api.backend.messages.set(chat.id, []);
 }

@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { ApiError, type Profile } from '../api';
+import { ApiError, RULES, type Profile } from '../api';
 import { createFakeApi, profileOf, sampleSettings } from '../testing/fakeApi';
 import { createTestContext, renderWithContext } from '../testing/render';
 import WelcomeScreen from './WelcomeScreen.svelte';
@@ -13,7 +13,7 @@ function setup() {
   const ctx = createTestContext({ api });
   ctx.session.applyStatus({ state: 'new', retryAfterMs: 0, minPassphraseLength: 12 });
   const user = userEvent.setup();
-  const result = renderWithContext(WelcomeScreen, { minPassphraseLength: 12 }, ctx);
+  const result = renderWithContext(WelcomeScreen, {}, ctx);
   const name = screen.getByLabelText('Your name');
   const pass = screen.getByLabelText('Passphrase');
   const confirm = screen.getByLabelText('Confirm passphrase');
@@ -37,7 +37,7 @@ describe('WelcomeScreen validation', () => {
 
   it.each([
     ['a whitespace-only name', '   ', strong, strong, 'Your name', 'Enter your name.'],
-    ['a passphrase below the minimum', 'Ada', 'short pass', 'short pass', 'Passphrase', 'Use at least 12 characters (now 10).'],
+    ['a passphrase below the minimum', 'Ada', 'short', 'short', 'Passphrase', `Use at least ${RULES.minPassphraseLength} characters (now 5).`],
     ['a mismatched confirmation', 'Ada', strong, `${strong}!`, 'Confirm passphrase', 'The passphrases do not match.'],
     ['a score-0 passphrase', 'Ada', 'passwordpassword', 'passwordpassword', 'Passphrase', 'This passphrase is too easy to guess. Add more words or characters.'],
   ])('refuses %s', async (_case, nameText, passText, confirmText, field, message) => {

@@ -3,7 +3,7 @@
 // unique by id: a page that overlaps what arrived by event, or a Send result
 // that Go also announces, shows once.
 
-import type { Message, MessagePage, MessageStatusEvent } from '../api';
+import type { Message, MessagePage, MessageStatusChanged } from '../api';
 import { nextStatus } from '../format';
 
 /** Messages asked for per page. */
@@ -29,7 +29,7 @@ export class ConversationStore {
   error = $state('');
   #nextBefore = '';
   #byId = new Map<string, Message>();
-  #early = new Map<string, MessageStatusEvent>();
+  #early = new Map<string, MessageStatusChanged>();
 
   constructor(
     readonly chatId: string,
@@ -91,7 +91,7 @@ export class ConversationStore {
     this.messages = [...this.messages, m];
   }
 
-  applyStatus(ev: MessageStatusEvent): void {
+  applyStatus(ev: MessageStatusChanged): void {
     if (ev.chatId !== this.chatId) return;
     const known = this.#byId.get(ev.messageId);
     if (!known) {

@@ -2,7 +2,7 @@
 // the UI forgets it after TYPING_EXPIRY_MS unless it is repeated, and at once
 // when that person's message arrives.
 
-import type { TypingEvent } from '../api';
+import type { TypingStarted } from '../api';
 
 /** The contract's expiry of a typing signal. */
 export const TYPING_EXPIRY_MS = 5_000;
@@ -17,7 +17,7 @@ export class TypingStore {
   #chats = $state.raw<ReadonlyMap<string, ReadonlyMap<string, Typist>>>(new Map());
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  add(ev: TypingEvent): void {
+  add(ev: TypingStarted): void {
     const chat = new Map(this.#chats.get(ev.chatId) ?? []);
     chat.set(ev.accountId, { name: ev.name, expiresAt: Date.now() + TYPING_EXPIRY_MS });
     const next = new Map(this.#chats);

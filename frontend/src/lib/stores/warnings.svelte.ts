@@ -2,7 +2,7 @@
 // changed), per chat, until the user dismisses them. Bounded: a flood of bad
 // messages must not grow the page without limit.
 
-import type { WarningEvent } from '../api';
+import type { Warning as WarningEvent } from '../api';
 
 /** Warnings kept per chat; older ones drop off. */
 export const MAX_WARNINGS_PER_CHAT = 5;

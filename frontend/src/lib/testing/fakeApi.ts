@@ -20,6 +20,7 @@ import {
   type Member,
   type Message,
   type Profile,
+  type Role,
   type Settings,
   type SettingsService,
   type Status,
@@ -208,7 +209,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   };
 
   const me: Member = { accountId: ME, handle: 'ada', displayName: 'Ada', role: 'owner', isMe: true };
-  const asMember = (c: Contact, role = 'member'): Member => ({
+  const asMember = (c: Contact, role: Role = 'member'): Member => ({
     accountId: c.accountId,
     handle: c.handle,
     displayName: c.displayName,
@@ -299,7 +300,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.members.set(chatId, list);
       return [...list];
     }),
-    setRole: vi.fn(async (chatId: string, accountId: string, role: string) => {
+    setRole: vi.fn(async (chatId: string, accountId: string, role: Role) => {
       const list = membersOf(chatId).map((m) => (m.accountId === accountId ? { ...m, role } : m));
       backend.members.set(chatId, list);
       return [...list];

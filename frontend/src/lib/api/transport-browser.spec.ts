@@ -1,21 +1,19 @@
+// Browser mode's transport: calls as POST /api/call/<Service>/<Method> with
+// the JSON argument array, Go's errors as ApiError, and the event WebSocket
+// with its size limit, reconnect back-off and reconnect notice.
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sampleSettings } from '../testing/fakeApi';
+import { createApi } from './client';
+import { ApiError, isUnavailable } from './decode';
 import {
-  ApiError,
   MAX_EVENT_BYTES,
   RECONNECT_BASE_MS,
   RECONNECT_MAX_MS,
-  createApi,
   createBrowserTransport,
-  createWailsTransport,
-  decodeSettings,
-  decodeStatus,
-  detectTransport,
   reconnectDelay,
   type BrowserDeps,
-  type Settings,
-  type WailsGlobals,
-} from './api';
-import { sampleSettings } from './testing/fakeApi';
+} from './transport-browser';
 
 // A WebSocket stand-in that records instances so tests can open, message and
 // drop them like a server would.
@@ -191,36 +189,25 @@ describe('browser mode calls', () => {
         browserDeps(async () => jsonResponse(200, { state: 'open', retryAfterMs: 0, minPassphraseLength: 12 })),
       ),
     );
-    await expect(api.account.status()).rejects.toThrow(/"state" is not new, locked or unlocked/);
-  });
-});
-
-describe('decoders', () => {
-  it('accepts the documented Status and clamps a negative wait', () => {
-    expect(decodeStatus({ state: 'new', retryAfterMs: -5, minPassphraseLength: 12, extra: true })).toEqual({
-      state: 'new',
-      retryAfterMs: 0,
-      minPassphraseLength: 12,
-    });
+    await expect(api.account.status()).rejects.toThrow(
+      'unexpected Status.state from Hush: "open" is not one of new, locked, unlocked',
+    );
   });
 
-  it.each([
-    ['null', null],
-    ['array', []],
-    ['missing retryAfterMs', { state: 'locked', minPassphraseLength: 12 }],
-    ['string number', { state: 'locked', retryAfterMs: '0', minPassphraseLength: 12 }],
-    ['NaN-ish', { state: 'locked', retryAfterMs: 0, minPassphraseLength: null }],
-  ])('refuses a Status that is %s', (_name, value) => {
-    expect(() => decodeStatus(value)).toThrow(ApiError);
+  const answering = (status: number, body: unknown) =>
+    createApi(createBrowserTransport(browserDeps(async () => jsonResponse(status, body))));
+
+  it('passes Go’s refusal through as the error message', async () => {
+    const api = answering(422, { error: 'No one is called @nobody.' });
+    await expect(api.contacts.add('nobody')).rejects.toThrow('No one is called @nobody.');
   });
 
-  it('accepts documented Settings and refuses each field of the wrong type', () => {
-    expect(decodeSettings(sampleSettings)).toEqual(sampleSettings);
-    for (const key of Object.keys(sampleSettings) as (keyof Settings)[]) {
-      const broken = { ...sampleSettings, [key]: key === 'portable' ? 'no' : 42 };
-      if (key === 'autoLockMinutes') (broken as Record<string, unknown>)[key] = 'never';
-      expect(() => decodeSettings(broken), key).toThrow(ApiError);
-    }
+  it('marks a method missing from this build (404) as unavailable', async () => {
+    const api = answering(404, { error: 'unknown method "ChatService/List"' });
+    const err = await api.chats.list().catch((e: unknown) => e);
+    expect(isUnavailable(err)).toBe(true);
+    const other = await answering(422, { error: 'boom' }).chats.list().catch((e: unknown) => e);
+    expect(isUnavailable(other)).toBe(false);
   });
 });
 
@@ -270,14 +257,6 @@ describe('browser mode events', () => {
     expect(locked).not.toHaveBeenCalled();
     expect(changed).not.toHaveBeenCalled();
     warn.mockRestore();
-  });
-
-  it('treats an unknown lock reason as a manual lock', () => {
-    const { api } = setup();
-    const locked = vi.fn();
-    api.on('vault:locked', locked);
-    FakeSocket.instances[0]!.receive(JSON.stringify({ name: 'vault:locked', data: { reason: 'solar flare' } }));
-    expect(locked).toHaveBeenCalledWith({ reason: 'manual' });
   });
 
   it('stops delivering to an unsubscribed handler', () => {
@@ -350,82 +329,3 @@ describe('browser mode events', () => {
   });
 });
 
-describe('Wails', () => {
-  function wailsWindow(app: Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>) {
-    const handlers = new Map<string, (...d: unknown[]) => void>();
-    const off = vi.fn();
-    const win: WailsGlobals = {
-      go: { app },
-      runtime: {
-        EventsOn: vi.fn((name: string, cb: (...d: unknown[]) => void) => {
-          handlers.set(name, cb);
-          return off;
-        }),
-      },
-    };
-    return { win, handlers, off };
-  }
-
-  it('calls the bound Go method with the arguments and decodes the result', async () => {
-    const unlock = vi.fn(async () => ({
-      displayName: 'Ada',
-      accountFingerprint: 'fp',
-      deviceId: 'd1',
-      deviceName: 'Laptop',
-    }));
-    const { win } = wailsWindow({ AccountService: { Unlock: unlock } });
-    const api = createApi(createWailsTransport(win));
-
-    await expect(api.account.unlock('secret words')).resolves.toMatchObject({ displayName: 'Ada' });
-    expect(unlock).toHaveBeenCalledWith('secret words');
-    expect(api.mode).toBe('wails');
-  });
-
-  it('turns the string Wails rejects with into an ApiError', async () => {
-    const { win } = wailsWindow({
-      AccountService: {
-        Unlock: () => Promise.reject('wrong passphrase'),
-      },
-    });
-    const api = createApi(createWailsTransport(win));
-    const err = await api.account.unlock('nope').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as Error).message).toBe('wrong passphrase');
-  });
-
-  it('resolves an error-only method (undefined from Wails) as done', async () => {
-    const { win } = wailsWindow({ AccountService: { Lock: async () => undefined } });
-    const api = createApi(createWailsTransport(win));
-    await expect(api.account.lock()).resolves.toBeUndefined();
-  });
-
-  it('names a method missing from the bindings', async () => {
-    const { win } = wailsWindow({ AccountService: {} });
-    const api = createApi(createWailsTransport(win));
-    await expect(api.settings.get()).rejects.toThrow('SettingsService.Get is not available');
-  });
-
-  it('subscribes through runtime.EventsOn and returns its unsubscribe', () => {
-    const { win, handlers, off } = wailsWindow({});
-    const api = createApi(createWailsTransport(win));
-    const locked = vi.fn();
-    const unsubscribe = api.on('vault:locked', locked);
-
-    expect(win.runtime?.EventsOn).toHaveBeenCalledWith('vault:locked', expect.any(Function));
-    handlers.get('vault:locked')!({ reason: 'idle' });
-    expect(locked).toHaveBeenCalledWith({ reason: 'idle' });
-    unsubscribe();
-    expect(off).toHaveBeenCalled();
-  });
-});
-
-describe('detectTransport', () => {
-  it('picks Wails when window.go.app exists, browser mode otherwise', () => {
-    const wails = Object.assign(Object.create(window) as Window & typeof globalThis, {
-      go: { app: {} },
-      runtime: { EventsOn: () => () => {} },
-    });
-    expect(detectTransport(wails).mode).toBe('wails');
-    expect(detectTransport(window).mode).toBe('browser');
-  });
-});

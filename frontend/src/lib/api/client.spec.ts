@@ -1,28 +1,14 @@
-// The messaging part of the client (docs/API.md "Messaging (cloud chats)"):
-// every method reaches its Go method with its arguments in both transports,
-// results and events are checked against the contract.
+// The typed Api over both transports: every method reaches its Go method
+// (service and method name from the generated table) with its arguments in
+// order, results and events come back decoded, and a malformed event is
+// dropped — except vault:locked, which still locks.
 
 import { describe, expect, it, vi } from 'vitest';
-import {
-  ApiError,
-  createApi,
-  createBrowserTransport,
-  createWailsTransport,
-  decodeChatSummary,
-  decodeConnection,
-  decodeContact,
-  decodeMessage,
-  decodeMessagePage,
-  decodeSafetyNumber,
-  isUnavailable,
-  type Api,
-  type BrowserDeps,
-  type Connection,
-  type EventMap,
-  type EventName,
-  type WailsGlobals,
-} from './api';
-import { sampleChat, sampleContact, sampleMessage } from './testing/fakeApi';
+import { sampleChat, sampleContact, sampleMessage } from '../testing/fakeApi';
+import { createApi, detectTransport, type Api } from './client';
+import type { Connection, EventMap, EventName } from './contract.gen';
+import { createBrowserTransport, type BrowserDeps } from './transport-browser';
+import { createWailsTransport, type WailsGlobals } from './transport-wails';
 
 const chatId = 'c'.repeat(32);
 const accountId = 'b'.repeat(32);
@@ -93,19 +79,6 @@ describe('messaging calls in browser mode', () => {
     expect(url).toBe(`/api/call/${path}`);
     expect(JSON.parse(init!.body as string)).toEqual(args);
   });
-
-  it('passes Go’s refusal through as the error message', async () => {
-    const { api } = browserApi({ error: 'No one is called @nobody.' }, 422);
-    await expect(api.contacts.add('nobody')).rejects.toThrow('No one is called @nobody.');
-  });
-
-  it('marks a method missing from this build (404) as unavailable', async () => {
-    const { api } = browserApi({ error: 'unknown method "ChatService/List"' }, 404);
-    const err = await api.chats.list().catch((e: unknown) => e);
-    expect(isUnavailable(err)).toBe(true);
-    const other = await browserApi({ error: 'boom' }, 422).api.chats.list().catch((e: unknown) => e);
-    expect(isUnavailable(other)).toBe(false);
-  });
 });
 
 describe('messaging calls through Wails', () => {
@@ -117,47 +90,23 @@ describe('messaging calls through Wails', () => {
     await expect(call(api)).resolves.toEqual(want);
     expect(fn).toHaveBeenCalledWith(...args);
   });
-
-  it('marks a missing binding as unavailable', async () => {
-    const api = createApi(createWailsTransport({ go: { app: {} } }));
-    const err = await api.chats.list().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(isUnavailable(err)).toBe(true);
-  });
 });
 
-describe('messaging decoders', () => {
-  it.each([
-    ['connection', decodeConnection, connection],
-    ['contact', decodeContact, contact],
-    ['chat', decodeChatSummary, chat],
-    ['message', decodeMessage, message],
-  ] as const)('refuses each %s field of the wrong type', (_name, decode, good) => {
-    expect(decode(good)).toEqual(good);
-    for (const [key, value] of Object.entries(good)) {
-      // The wrong type for each field: a string for numbers and booleans, a number for strings.
-      const broken = { ...good, [key]: typeof value === 'string' ? 7 : String(value) };
-      expect(() => decode(broken), key).toThrow(ApiError);
-    }
-    expect(() => decode(null)).toThrow(ApiError);
-  });
-
-  it.each([
-    ['an unknown connection state', () => decodeConnection({ ...connection, state: 'sleeping' })],
-    ['an unknown chat kind', () => decodeChatSummary({ ...chat, kind: 'secret' })],
-    ['an unknown message status', () => decodeMessage({ ...message, status: 'lost' })],
-    ['a page that is not a list', () => decodeMessagePage({ messages: {}, nextBefore: '' })],
-    ['a page with a broken message', () => decodeMessagePage({ messages: [{ id: 1 }], nextBefore: '' })],
-    ['emoji that are not strings', () => decodeSafetyNumber({ digits: '1', emoji: [1] })],
-  ])('refuses %s', (_name, decode) => {
-    expect(decode).toThrow(ApiError);
-  });
-
-  it('clamps negative counts from Go', () => {
-    expect(decodeConnection({ ...connection, retryInMs: -1 }).retryInMs).toBe(0);
-    expect(decodeChatSummary({ ...chat, unread: -3 }).unread).toBe(0);
-  });
-});
+/** An Api over Wails whose events the test delivers, by name, as Go would. */
+function wailsEvents() {
+  const handlers = new Map<string, (d: unknown) => void>();
+  const win: WailsGlobals = {
+    go: { app: {} },
+    runtime: {
+      EventsOn: (n, cb) => {
+        handlers.set(n, cb);
+        return () => {};
+      },
+    },
+  };
+  const deliver = (payload: unknown, name: string) => handlers.get(name)?.(payload);
+  return { api: createApi(createWailsTransport(win)), deliver };
+}
 
 describe('messaging events', () => {
   const events: { [K in EventName]?: EventMap[K] } = {
@@ -172,20 +121,10 @@ describe('messaging events', () => {
   };
 
   it.each(Object.entries(events))('delivers %s decoded, through Wails', (name, payload) => {
-    const handlers = new Map<string, (d: unknown) => void>();
-    const win: WailsGlobals = {
-      go: { app: {} },
-      runtime: {
-        EventsOn: (n, cb) => {
-          handlers.set(n, cb);
-          return () => {};
-        },
-      },
-    };
-    const api = createApi(createWailsTransport(win));
+    const { api, deliver } = wailsEvents();
     const got = vi.fn();
     api.on(name as EventName, got);
-    handlers.get(name)!(payload);
+    deliver(payload, name);
     expect(got).toHaveBeenCalledWith(payload);
   });
 
@@ -197,21 +136,32 @@ describe('messaging events', () => {
     ['warning', { text: 'no chat id' }],
   ] as const)('drops a malformed %s event', (name, payload) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    let deliver: (d: unknown) => void = () => {};
-    const win: WailsGlobals = {
-      go: { app: {} },
-      runtime: {
-        EventsOn: (_n, cb) => {
-          deliver = cb;
-          return () => {};
-        },
-      },
-    };
-    const api = createApi(createWailsTransport(win));
+    const { api, deliver } = wailsEvents();
     const got = vi.fn();
     api.on(name, got);
-    deliver(payload);
+    deliver(payload, name);
     expect(got).not.toHaveBeenCalled();
     expect(warn).toHaveBeenCalled();
+  });
+
+  it('treats an unknown lock reason as a manual lock: a lock is a lock', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { api, deliver } = wailsEvents();
+    const locked = vi.fn();
+    api.on('vault:locked', locked);
+    deliver({ reason: 'solar flare' }, 'vault:locked');
+    expect(locked).toHaveBeenCalledWith({ reason: 'manual' });
+    expect(warn).toHaveBeenCalled();
+  });
+});
+
+describe('detectTransport', () => {
+  it('picks Wails when window.go.app exists, browser mode otherwise', () => {
+    const wails = Object.assign(Object.create(window) as Window & typeof globalThis, {
+      go: { app: {} },
+      runtime: { EventsOn: () => () => {} },
+    });
+    expect(detectTransport(wails).mode).toBe('wails');
+    expect(detectTransport(window).mode).toBe('browser');
   });
 });
