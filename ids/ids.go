@@ -10,8 +10,9 @@
 //
 // Every id has one text form, 32 lower-case hex digits ([ID.String], [Parse]), used
 // in the UI API, logs and vault scopes; and one CBOR form, a byte string of exactly
-// 16 bytes, used on the wire and in signed structures. A byte string of any other
-// length is an error, never silently padded or cut.
+// 16 bytes, used on the wire and in signed structures — the CBOR library writes a
+// byte array so by itself, and [ID.UnmarshalCBOR] reads back only that: a byte
+// string of any other length is an error, never silently padded or cut.
 package ids
 
 import (
@@ -19,8 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-
-	"github.com/fxamacker/cbor/v2"
 
 	"hush/internal/strictcbor"
 )
@@ -152,9 +151,6 @@ func (id *ID[R]) UnmarshalText(b []byte) error {
 // byteString decodes a single CBOR byte string, under the strict rules every Hush
 // format shares.
 var byteString = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: 16, MaxMap: 16})
-
-// MarshalCBOR encodes the id as a byte string of [Size] bytes.
-func (id ID[R]) MarshalCBOR() ([]byte, error) { return cbor.Marshal(id[:]) }
 
 // UnmarshalCBOR decodes a byte string of exactly [Size] bytes in its one encoding
 // (a one-byte header, 0x50). The CBOR library would silently pad or cut a byte string
