@@ -44,9 +44,6 @@ type Status struct {
 	// RetryAfterMs is how long the unlock screen must wait before the next try
 	// after wrong passphrases; 0 means now.
 	RetryAfterMs int64 `json:"retryAfterMs"`
-	// MinPassphraseLength is the shortest passphrase Create and ChangePassphrase
-	// accept, as in Rules.MinPassphraseLength.
-	MinPassphraseLength int `json:"minPassphraseLength"`
 }
 
 // Profile describes the unlocked account on this device.
@@ -71,7 +68,7 @@ func (s *AccountService) Status() (Status, error) {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := Status{MinPassphraseLength: MinPassphraseLength}
+	var st Status
 	defer func() { c.log.Debug("status", "state", st.State) }()
 	if c.session != nil {
 		st.State = StateUnlocked

@@ -46,6 +46,10 @@ func (ChatKind) Values() []string {
 // channel, a subscriber). Results carry "" for none.
 type Role string
 
+// EmptyMeansNone says that "" is a Role in results and events — this account holds
+// no role — though Values does not list it; parameters take only Values.
+func (Role) EmptyMeansNone() bool { return true }
+
 // Values lists every role, for the generated UI contract.
 func (Role) Values() []string {
 	return []string{policy.RoleOwner.String(), policy.RoleAdmin.String(), policy.RoleMember.String()}

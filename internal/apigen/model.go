@@ -25,10 +25,16 @@ var clientNames = map[string]string{
 	"ChatService":    "chats",
 }
 
-// emptyEnums are string enums whose zero value "" travels in results and events
-// as "none", though Values does not list it: app.Role is "" for an account that
-// holds no role (app/views.go, roleView). Parameters still accept only Values.
-var emptyEnums = map[string]bool{"Role": true}
+// emptyMeansNone is implemented by string enums whose zero value "" travels in
+// results and events as "none", though Values does not list it (app.Role: an
+// account that holds no role). Parameters still accept only Values.
+type emptyMeansNone interface{ EmptyMeansNone() bool }
+
+// allowsEmpty reports whether the enum type t says "" means none.
+func allowsEmpty(t reflect.Type) bool {
+	e, ok := reflect.Zero(t).Interface().(emptyMeansNone)
+	return ok && e.EmptyMeansNone()
+}
 
 // model is package app's API as the UI sees it, gathered by reflection over the
 // values app hands out and completed from its source.
@@ -275,7 +281,7 @@ func (m *model) visitEnum(t reflect.Type, where string) error {
 	if len(values) == 0 || slices.Contains(values, "") {
 		return fmt.Errorf("app.%s.Values() = %q: want at least one value, none empty", t.Name(), values)
 	}
-	e := &enumType{name: t.Name(), doc: m.src.typeDocs[t.Name()], t: t, values: values, empty: emptyEnums[t.Name()]}
+	e := &enumType{name: t.Name(), doc: m.src.typeDocs[t.Name()], t: t, values: values, empty: allowsEmpty(t)}
 	if e.doc == "" {
 		return fmt.Errorf("app.%s has no doc comment", t.Name())
 	}

@@ -166,7 +166,7 @@ func zeroSample(t reflect.Type) reflect.Value {
 	v := reflect.New(t).Elem()
 	switch t.Kind() {
 	case reflect.String:
-		if e, ok := v.Interface().(interface{ Values() []string }); ok && !emptyEnums[t.Name()] {
+		if e, ok := v.Interface().(interface{ Values() []string }); ok && !allowsEmpty(t) {
 			v.SetString(e.Values()[0])
 		}
 	case reflect.Struct:

@@ -104,11 +104,6 @@ export interface Status {
    * passphrases; 0 means now.
    */
   retryAfterMs: number;
-  /**
-   * MinPassphraseLength is the shortest passphrase Create and ChangePassphrase accept, as in
-   * Rules.MinPassphraseLength.
-   */
-  minPassphraseLength: number;
 }
 
 /** Decodes a Status; throws ApiError when v has another shape. */
@@ -117,7 +112,6 @@ export function decodeStatus(v: unknown, at = 'Status'): Status {
   return {
     state: field(o, 'state', at, decodeVaultState),
     retryAfterMs: field(o, 'retryAfterMs', at, int),
-    minPassphraseLength: field(o, 'minPassphraseLength', at, int),
   };
 }
 

@@ -111,7 +111,7 @@ describe('browser mode calls', () => {
   ] as const)('maps %s to its Go method and arguments', async (name, expected) => {
     const fetchMock = vi.fn(async (url: string) => {
       if (url.endsWith('/Status')) {
-        return jsonResponse(200, { state: 'locked', retryAfterMs: 0, minPassphraseLength: 12 });
+        return jsonResponse(200, { state: 'locked', retryAfterMs: 0 });
       }
       if (url.includes('SettingsService')) return jsonResponse(200, sampleSettings);
       if (url.endsWith('/Unlock')) {
@@ -186,7 +186,7 @@ describe('browser mode calls', () => {
   it('rejects a result whose shape drifted from the contract', async () => {
     const api = createApi(
       createBrowserTransport(
-        browserDeps(async () => jsonResponse(200, { state: 'open', retryAfterMs: 0, minPassphraseLength: 12 })),
+        browserDeps(async () => jsonResponse(200, { state: 'open', retryAfterMs: 0 })),
       ),
     );
     await expect(api.account.status()).rejects.toThrow(

@@ -11,7 +11,7 @@ const strong = 'velvet orbit quartz lantern 93';
 function setup() {
   const api = createFakeApi({ state: 'new' });
   const ctx = createTestContext({ api });
-  ctx.session.applyStatus({ state: 'new', retryAfterMs: 0, minPassphraseLength: 12 });
+  ctx.session.applyStatus({ state: 'new', retryAfterMs: 0 });
   const user = userEvent.setup();
   const result = renderWithContext(WelcomeScreen, {}, ctx);
   const name = screen.getByLabelText('Your name');

@@ -9,13 +9,13 @@ describe('SessionStore', () => {
     ['unlocked', 'main'],
   ] as const)('Status %s shows %s', (state, screen) => {
     const s = new SessionStore();
-    s.applyStatus({ state, retryAfterMs: 0, minPassphraseLength: 12 });
+    s.applyStatus({ state, retryAfterMs: 0 });
     expect(s.screen).toBe(screen);
   });
 
   it('goes main → unlock on lock, remembering why, and back on unlock', () => {
     const s = new SessionStore();
-    s.applyStatus({ state: 'locked', retryAfterMs: 0, minPassphraseLength: 12 });
+    s.applyStatus({ state: 'locked', retryAfterMs: 0 });
     s.unlocked(profileOf(sampleSettings));
     expect(s.screen).toBe('main');
     expect(s.profile?.displayName).toBe('Ada');

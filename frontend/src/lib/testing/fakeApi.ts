@@ -136,7 +136,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const reconnects = new Set<() => void>();
   const backend: FakeApi['backend'] = {
-    status: { state: 'locked', retryAfterMs: 0, minPassphraseLength: 12, ...initial } as Status,
+    status: { state: 'locked', retryAfterMs: 0, ...initial } as Status,
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
