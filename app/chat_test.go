@@ -91,6 +91,38 @@ func (p *person) online(t *testing.T) {
 	})
 }
 
+// chatting is the start of the messaging tests: a relay, Alice and Bob online with
+// the handles alice and bob, and the direct chat Alice opened with Bob, which Bob's
+// device holds too.
+func chatting(t *testing.T) (alice, bob *person, chat ChatSummary) {
+	t.Helper()
+	r := startTestRelay(t)
+	alice = newPerson(t, "ws://"+r.Addr, "Alice")
+	bob = newPerson(t, "ws://"+r.Addr, "Bob")
+	alice.online(t)
+	bob.online(t)
+	for _, p := range []struct {
+		who    *person
+		handle string
+	}{{alice, "alice"}, {bob, "bob"}} {
+		if _, err := p.who.contacts.RegisterHandle(p.handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contact, err := alice.contacts.Add("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chat, err = alice.chats.OpenDirect(contact.AccountID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Bob has the chat", func() bool {
+		l, _ := bob.chats.List()
+		return len(l) == 1
+	})
+	return alice, bob, chat
+}
+
 func startTestRelay(t *testing.T) *relaytest.Relay {
 	return relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 10000, Burst: 10000}})
 }
@@ -245,26 +277,7 @@ func ourGoroutines() []string {
 }
 
 func TestLockStopsMessagingAndUnlockCatchesUp(t *testing.T) {
-	r := startTestRelay(t)
-	alice := newPerson(t, "ws://"+r.Addr, "Alice")
-	bob := newPerson(t, "ws://"+r.Addr, "Bob")
-	alice.online(t)
-	bob.online(t)
-	if _, err := alice.contacts.RegisterHandle("alice"); err != nil {
-		t.Fatal(err)
-	}
-	contact, err := bob.contacts.Add("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := bob.chats.OpenDirect(contact.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 20*time.Second, "Alice has the chat", func() bool {
-		l, _ := alice.chats.List()
-		return len(l) == 1
-	})
+	alice, bob, s := chatting(t)
 	if len(ourGoroutines()) == 0 {
 		t.Fatal("no engine goroutines while unlocked: the check below would prove nothing")
 	}

@@ -30,25 +30,7 @@ func (n *notes) all() []Notification {
 }
 
 func TestNotifications(t *testing.T) {
-	r := startTestRelay(t)
-	alice := newPerson(t, "ws://"+r.Addr, "Alice")
-	bob := newPerson(t, "ws://"+r.Addr, "Bob")
-	alice.online(t)
-	bob.online(t)
-	if _, err := alice.contacts.RegisterHandle("alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.contacts.RegisterHandle("bob"); err != nil {
-		t.Fatal(err)
-	}
-	contact, err := alice.contacts.Add("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	chatSummary, err := alice.chats.OpenDirect(contact.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, bob, chatSummary := chatting(t)
 	got := &notes{}
 	bob.core.SetNotifier(got)
 	window := &WindowService{c: bob.core}
