@@ -2,6 +2,7 @@ package chatcrypto
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,10 +33,8 @@ const (
 	// MaxMembershipChanges caps the accounts one membership change adds, removes or
 	// gives a new role, so that the largest change still fits [MaxContentSize].
 	MaxMembershipChanges = 256
-	// MaxTitleBytes caps a group's or channel's title, in bytes of UTF-8: 256, so
-	// that the 128 characters the UI allows fit in Latin scripts and about 85 in
-	// CJK, while a title stays a line, not a message.
-	MaxTitleBytes = 256
+	// MaxTitleBytes caps a group's or channel's title (policy.MaxTitleBytes).
+	MaxTitleBytes = policy.MaxTitleBytes
 	// MaxSenderNameChars caps the sender's display name carried by a text message,
 	// in characters (code points): 64, the limit of the welcome screen, so that
 	// every name a person can choose travels, in any script. A valid name is thus
@@ -611,22 +610,13 @@ func checkFileName(name string) error {
 	return nil
 }
 
-// checkTitle keeps a title to one line of text: a title is shown in places (the
-// chat list, notifications) where a line break or a control character could pass
-// for something else.
+// checkTitle applies policy.CheckTitle, the one rule for titles.
 func checkTitle(title string) error {
-	switch {
-	case title == "":
-		return invalid("chat metadata without a title")
-	case len(title) > MaxTitleBytes:
-		return fmt.Errorf("%w: title of %d bytes, the limit is %d", ErrTooLarge, len(title), MaxTitleBytes)
-	case !utf8.ValidString(title):
-		return invalid("title is not UTF-8")
-	}
-	for _, r := range title {
-		if r < 0x20 || r == 0x7f {
-			return invalid("title with control character %U", r)
-		}
+	switch err := policy.CheckTitle(title); {
+	case errors.Is(err, policy.ErrTitleTooLong):
+		return fmt.Errorf("%w: %v", ErrTooLarge, err)
+	case err != nil:
+		return invalid("%v", err)
 	}
 	return nil
 }

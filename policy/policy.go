@@ -136,15 +136,21 @@ func CanRemove(k ChatKind, actor, target Role, self bool) bool {
 	return target == RoleMember
 }
 
-// CanSignEpoch reports whether role r may put the next epoch key of a chat of kind
-// k: both members of a direct chat, the owner and admins of a group or channel, and —
-// while a rotation is due after a member left (rotationDue) — any member, so a
-// removal is never left without a rotation because no admin is online.
-func CanSignEpoch(k ChatKind, r Role, rotationDue bool) bool {
-	if !r.Valid() {
+// CanSignEpoch reports whether role r may sign the next epoch key of a chat of kind
+// k, for the membership log as it stands: both members of a direct chat; the owner
+// and admins of a group or channel; and, in a group, any member when the newest record
+// of the log changed who holds the keys (afterChange: a create, add, remove or leave),
+// so that a removal is never left without a new key because no admin is online.
+// Channel subscribers never sign. Whoever signs wraps the key only to the members the
+// verified log lists (docs/SECURITY.md, "Membership log").
+func CanSignEpoch(k ChatKind, r Role, afterChange bool) bool {
+	switch {
+	case !r.Valid():
 		return false
+	case k == KindDirect, r.manages():
+		return k.Cloud()
 	}
-	return k == KindDirect || r.manages() || rotationDue
+	return k == KindGroup && afterChange
 }
 
 // SharesReceipts reports whether the members of a chat of kind k see each other's

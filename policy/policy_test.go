@@ -1,6 +1,10 @@
 package policy
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
 func TestNumbering(t *testing.T) {
 	// These numbers are stored in vaults and sent on the wire: they never change.
@@ -108,10 +112,35 @@ func TestCanSignEpoch(t *testing.T) {
 		{KindGroup, RoleMember, false, false},
 		{KindGroup, RoleMember, true, true},
 		{KindChannel, RoleMember, false, false},
+		{KindChannel, RoleMember, true, false}, // subscribers never sign
+		{KindChannel, RoleAdmin, false, true},
+		{KindChannel, RoleOwner, true, true},
 		{KindGroup, 0, true, false},
+		{KindSecret, RoleOwner, true, false},
 	} {
 		if got := CanSignEpoch(c.k, c.r, c.due); got != c.want {
 			t.Errorf("CanSignEpoch(%v, %v, due %v) = %v, want %v", c.k, c.r, c.due, got, c.want)
+		}
+	}
+}
+
+func TestCheckTitle(t *testing.T) {
+	for _, c := range []struct {
+		title string
+		want  error
+	}{
+		{"Book club", nil},
+		{strings.Repeat("t", MaxTitleBytes), nil},
+		{strings.Repeat("题", MaxTitleBytes/3), nil},
+		{"", ErrInvalidTitle},
+		{strings.Repeat("t", MaxTitleBytes+1), ErrTitleTooLong},
+		{"two\nlines", ErrInvalidTitle},
+		{"tab\there", ErrInvalidTitle},
+		{"del\x7f", ErrInvalidTitle},
+		{"\xff\xfe", ErrInvalidTitle},
+	} {
+		if err := CheckTitle(c.title); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("CheckTitle(%q) = %v, want %v", c.title, err, c.want)
 		}
 	}
 }

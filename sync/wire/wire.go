@@ -27,6 +27,7 @@ package wire
 import (
 	"fmt"
 	"hush/internal/strictcbor"
+	"hush/policy"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -57,7 +58,7 @@ const (
 	DefaultPageEntries = 100
 	// MaxChatMembers caps the members of one chat (and the changes of one
 	// [UpdateMembers], and the keys of one [PutEpoch]).
-	MaxChatMembers = 1000
+	MaxChatMembers = policy.MaxChatMembers
 	// MaxDevicesPerAccount caps the non-revoked devices of one account.
 	MaxDevicesPerAccount = 32
 	// MaxHandleInput caps a handle as typed (with "@" and upper case) before
