@@ -45,8 +45,8 @@ func allowedImports() map[string][]string {
 
 		// The relay, its store, its test harness, its binary.
 		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},
-		"hush/relay":           {"hush/clock", "hush/identity", "hush/ids", "hush/policy", "hush/relay/store", "hush/sync/wire"},
-		"hush/relay/relaytest": {"hush/clock", "hush/identity", "hush/ids", "hush/relay", "hush/relay/store", "hush/sync/wire", "hush/sync/wireconn"},
+		"hush/relay":           {"hush/clock", "hush/identity", "hush/ids", "hush/membership", "hush/policy", "hush/relay/store", "hush/sync/wire"},
+		"hush/relay/relaytest": {"hush/clock", "hush/identity", "hush/ids", "hush/membership", "hush/policy", "hush/relay", "hush/relay/store", "hush/sync/wire", "hush/sync/wireconn"},
 		"hush/cmd/hush-relay":  {"hush/relay"},
 
 		// The load generator: a relay child and a lean client.

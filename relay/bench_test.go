@@ -34,14 +34,7 @@ func setupPairs(b *testing.B, url string, n int) []benchPair {
 		alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 		a := relaytest.DialURL(b, url, alice)
 		p := relaytest.DialURL(b, url, bob)
-		id := ids.New[ids.Chat]()
-		ctx := context.Background()
-		if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := a.Request(ctx, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
-			b.Fatal(err)
-		}
+		id := directChat(b, a, alice, bob)
 		pairs[i] = benchPair{sender: a, peer: p, chat: id}
 		// The peers only count pushes; keep their queues from growing.
 		go func() {
@@ -53,6 +46,21 @@ func setupPairs(b *testing.B, url string, n int) []benchPair {
 		}()
 	}
 	return pairs
+}
+
+// directChat creates the direct chat of alice (connected as a) and bob, with its
+// first epoch.
+func directChat(b *testing.B, a *relaytest.Conn, alice, bob *relaytest.Device) ids.Chat {
+	l, create := relaytest.NewChat(b, alice, policy.KindDirect, "", relaytest.Member(bob, policy.RoleMember))
+	ctx := context.Background()
+	if _, err := a.Request(ctx, create); err != nil {
+		b.Fatal(err)
+	}
+	epoch := &wire.PutEpoch{ChatID: l.ID(), Epoch: 1, LogLen: l.Len(), Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}
+	if _, err := a.Request(ctx, epoch); err != nil {
+		b.Fatal(err)
+	}
+	return l.ID()
 }
 
 func benchRelay(b *testing.B) *relaytest.Relay {
@@ -226,14 +234,7 @@ func BenchmarkOneChatProcess(b *testing.B) {
 	alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 	a := relaytest.DialURL(b, url, alice)
 	c := relaytest.DialURL(b, url, bob)
-	id := ids.New[ids.Chat]()
-	ctx := context.Background()
-	if _, err := a.Request(ctx, &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := a.Request(ctx, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
-		b.Fatal(err)
-	}
+	id := directChat(b, a, alice, bob)
 	for _, x := range []*relaytest.Conn{a, c} {
 		go func() {
 			for {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"hush/ids"
+	"hush/membership"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -117,7 +118,8 @@ func TestIdempotentResend(t *testing.T) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
-	chat := chatWith(t, a, policy.KindDirect, alice, bob)
+	l := logWith(t, a, policy.KindDirect, alice, bob)
+	chat := l.ID()
 	drain(b)
 
 	msg := ids.New[ids.Message]()
@@ -127,7 +129,7 @@ func TestIdempotentResend(t *testing.T) {
 	// Resent, pipelined with a new message, and after the epoch moved on.
 	again := request[*wire.Ack](t, a, send)
 	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("two")})
-	request[*wire.OK](t, b, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}})
+	request[*wire.OK](t, b, epochFor(l, 2, alice, bob))
 	late := request[*wire.Ack](t, a, send)
 	for _, ack := range []*wire.Ack{again, late} {
 		if ack.Seq != first.Seq || ack.ServerTime != first.ServerTime {
@@ -203,32 +205,36 @@ func TestChannelRoles(t *testing.T) {
 	o := relaytest.Dial(t, r, owner)
 	ad := relaytest.Dial(t, r, admin)
 	s := relaytest.Dial(t, r, sub)
-	chat := chatWith(t, o, policy.KindChannel, owner, sub)
+	l := logWith(t, o, policy.KindChannel, owner, sub)
+	chat := l.ID()
 	drain(s)
 
 	requestErr(t, s, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeForbidden)
-	requestErr(t, s, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: policy.RoleMember}}}, wire.CodeForbidden)
-	requestErr(t, s, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: sub.AccountID(), Envelope: []byte("k")}}}, wire.CodeForbidden)
+	requestErr(t, s, l.Try(t, sub, relaytest.Add(admin)), wire.CodeForbidden)
+	requestErr(t, s, epochFor(l, 2, owner, sub), wire.CodeForbidden)
 
-	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: admin.AccountID(), Role: policy.RoleAdmin}}})
-	if len(info.Members) != 3 {
-		t.Fatalf("members %+v", info.Members)
+	info := request[*wire.ChatInfo](t, o, l.Next(t, owner, membership.Change{Op: membership.OpAdd, Members: []membership.Member{relaytest.Member(admin, policy.RoleAdmin)}}))
+	if len(info.Members) != 3 || info.LogLen != 2 {
+		t.Fatalf("chat after adding an admin: %+v", info)
 	}
-	if cc := nextPush[*wire.ChatChanged](t, ad); len(cc.Chat.Members) != 3 {
+	if cc := nextPush[*wire.ChatChanged](t, ad); len(cc.Chat.Members) != 3 || cc.Chat.LogLen != 2 {
 		t.Errorf("admin's ChatChanged %+v", cc.Chat)
 	}
-	request[*wire.OK](t, ad, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: sub.AccountID(), Envelope: []byte("k")}, {AccountID: admin.AccountID(), Envelope: []byte("k")}}})
+	request[*wire.OK](t, ad, epochFor(l, 2, owner, sub, admin))
 	request[*wire.Ack](t, ad, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 2, Ciphertext: []byte("news")})
 	drain(s)
 	if p := request[*wire.Page](t, s, &wire.Fetch{ChatID: chat}); len(p.Entries) != 1 {
 		t.Errorf("subscriber reads %d entries", len(p.Entries))
 	}
-	// An admin adds subscribers but cannot make admins or remove admins.
+	// An admin adds subscribers but cannot make admins.
 	extra := relaytest.NewAccount(t)
 	relaytest.Dial(t, r, extra)
-	request[*wire.ChatInfo](t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: extra.AccountID(), Role: policy.RoleMember}}})
-	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: policy.RoleAdmin}}}, wire.CodeForbidden)
-	requestErr(t, ad, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: sub.AccountID(), Role: policy.RoleOwner}}}, wire.CodeForbidden)
+	request[*wire.ChatInfo](t, ad, l.Next(t, admin, relaytest.Add(extra)))
+	requestErr(t, ad, l.Try(t, admin, membership.Change{Op: membership.OpSetRole, Members: []membership.Member{relaytest.Member(sub, policy.RoleAdmin)}}), wire.CodeForbidden)
+	// After a removal, a subscriber still may not put the next epoch: only the owner
+	// and admins sign a channel's keys.
+	request[*wire.ChatInfo](t, o, l.Next(t, owner, relaytest.Remove(extra)))
+	requestErr(t, s, epochFor(l, 3, owner, sub, admin), wire.CodeForbidden)
 	// Typing: subscribers' typing is not forwarded.
 	drain(o)
 	s.Start(testCtx(t), &wire.Typing{ChatID: chat})
@@ -241,18 +247,27 @@ func TestGroupMembership(t *testing.T) {
 	o := relaytest.Dial(t, r, owner)
 	b := relaytest.Dial(t, r, bob)
 	c := relaytest.Dial(t, r, carol)
-	chat := chatWith(t, o, policy.KindGroup, owner, bob, carol)
+	l := logWith(t, o, policy.KindGroup, owner, bob, carol)
+	chat := l.ID()
 	request[*wire.Ack](t, b, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("before")})
 	drain(o)
 	drain(b)
 	drain(c)
 
-	// Unknown accounts cannot be added; members cannot add anyone.
-	requestErr(t, o, &wire.UpdateMembers{ChatID: chat, Add: []wire.Member{{AccountID: ids.Account{1}, Role: policy.RoleMember}}}, wire.CodeNotFound)
-	requestErr(t, b, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{carol.AccountID()}}, wire.CodeForbidden)
+	// Unknown accounts cannot be added; members cannot remove anyone.
+	stranger := relaytest.NewAccount(t) // never connects: unknown to the relay
+	requestErr(t, o, l.Try(t, owner, relaytest.Add(stranger)), wire.CodeNotFound)
+	requestErr(t, b, l.Try(t, bob, relaytest.Remove(carol)), wire.CodeForbidden)
+	// A record signed by someone else's device is refused.
+	requestErr(t, b, l.Try(t, owner, relaytest.Remove(carol)), wire.CodeForbidden)
+	log := request[*wire.Log](t, b, &wire.FetchLog{ChatID: chat})
+	if len(log.Records) != 1 || log.More {
+		t.Fatalf("the log has %d records, more %v; want 1", len(log.Records), log.More)
+	}
 
-	// The owner removes carol: she learns it, and can read nothing more.
-	info := request[*wire.ChatInfo](t, o, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{carol.AccountID()}})
+	// The owner removes carol: she learns it, reads the log up to her removal, and
+	// nothing else.
+	info := request[*wire.ChatInfo](t, o, l.Next(t, owner, relaytest.Remove(carol)))
 	if len(info.Members) != 2 {
 		t.Fatalf("members after removal: %+v", info.Members)
 	}
@@ -260,31 +275,47 @@ func TestGroupMembership(t *testing.T) {
 		t.Errorf("carol's ChatChanged %+v", cc.Chat)
 	}
 	nextPush[*wire.ChatChanged](t, b)
+	if log := request[*wire.Log](t, c, &wire.FetchLog{ChatID: chat}); len(log.Records) != 2 {
+		t.Errorf("carol reads %d records of the log, want 2 (up to her removal)", len(log.Records))
+	}
 	requestErr(t, c, &wire.Fetch{ChatID: chat}, wire.CodeNotFound)
 	requestErr(t, c, &wire.FetchEpochs{ChatID: chat}, wire.CodeNotFound)
 	requestErr(t, c, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeNotFound)
+	// Nobody sends in the epoch carol holds any more.
+	requestErr(t, o, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
 
-	// An epoch must cover exactly the members; after a removal any member may rotate.
-	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}, {AccountID: carol.AccountID(), Envelope: []byte("k")}}}, wire.CodeConflict)
-	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: bob.AccountID(), Envelope: []byte("k")}}}, wire.CodeConflict)
-	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 3, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}, wire.CodeConflict)
-	rotate := &wire.PutEpoch{ChatID: chat, Epoch: 2, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("owner2")}, {AccountID: bob.AccountID(), Envelope: []byte("bob2")}}}
+	// An epoch must cover exactly the members, for the log as it stands; right after
+	// a removal any member may rotate.
+	requestErr(t, b, epochFor(l, 2, owner, bob, carol), wire.CodeConflict)
+	requestErr(t, b, epochFor(l, 2, bob), wire.CodeConflict)
+	requestErr(t, b, epochFor(l, 3, owner, bob), wire.CodeConflict)
+	stale := epochFor(l, 2, owner, bob)
+	stale.LogLen--
+	requestErr(t, b, stale, wire.CodeConflict)
+	rotate := epochFor(l, 2, owner, bob)
 	request[*wire.OK](t, b, rotate)
 	request[*wire.OK](t, b, rotate) // a retry by the same device
 	nextPush[*wire.NewEpoch](t, o)
 	noPush(t, c)
-	// The rotation done, members may not put epochs again.
-	requestErr(t, b, &wire.PutEpoch{ChatID: chat, Epoch: 3, Wrapped: rotate.Wrapped}, wire.CodeForbidden)
 
 	request[*wire.Ack](t, o, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 2, Ciphertext: []byte("after")})
 	noPush(t, c)
 	keys := request[*wire.Epochs](t, b, &wire.FetchEpochs{ChatID: chat, FromEpoch: 1})
-	if len(keys.Keys) != 2 || string(keys.Keys[1].Envelope) != "bob2" || keys.Keys[1].ByDevice != bob.DeviceID() {
+	if len(keys.Keys) != 2 || keys.Keys[1].ByDevice != bob.DeviceID() {
 		t.Errorf("bob's epochs %+v", keys.Keys)
 	}
+	// After a title, members may not put epochs: only the owner and admins.
+	request[*wire.ChatInfo](t, o, l.Next(t, owner, membership.Change{Op: membership.OpTitle, Title: "Renamed"}))
+	requestErr(t, b, epochFor(l, 3, owner, bob), wire.CodeForbidden)
 
-	// Leaving: bob removes himself.
-	request[*wire.ChatInfo](t, b, &wire.UpdateMembers{ChatID: chat, Remove: []ids.Account{bob.AccountID()}})
+	// Adding carol back lets her read the whole log again.
+	request[*wire.ChatInfo](t, o, l.Next(t, owner, relaytest.Add(carol)))
+	if log := request[*wire.Log](t, c, &wire.FetchLog{ChatID: chat, From: 1}); len(log.Records) != 3 {
+		t.Errorf("carol, back, reads %d records from 1, want 3", len(log.Records))
+	}
+
+	// Leaving: bob leaves.
+	request[*wire.ChatInfo](t, b, l.Next(t, bob, relaytest.Leave()))
 	requestErr(t, b, &wire.Fetch{ChatID: chat}, wire.CodeNotFound)
 	list := request[*wire.Chats](t, b, &wire.ChatList{})
 	if len(list.Chats) != 0 {
@@ -298,29 +329,69 @@ func TestCreateChatRules(t *testing.T) {
 	a := relaytest.Dial(t, r, alice)
 	b := relaytest.Dial(t, r, bob)
 	relaytest.Dial(t, r, carol)
-	id := ids.New[ids.Chat]()
-	create := &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleOwner}}}
+	l, create := relaytest.NewChat(t, alice, policy.KindDirect, "", relaytest.Member(bob, policy.RoleMember))
 	info := request[*wire.ChatInfo](t, a, create)
-	for _, m := range info.Members {
-		want := policy.RoleMember
-		if m.AccountID == alice.AccountID() {
-			want = policy.RoleOwner
-		}
-		if m.Role != want {
-			t.Errorf("member %v has role %d, want %d", m.AccountID, m.Role, want)
+	if info.ChatID != l.ID() || info.LogLen != 1 || len(info.Members) != 2 {
+		t.Fatalf("created %+v", info)
+	}
+	request[*wire.ChatInfo](t, a, create)       // a retry
+	requestErr(t, b, create, wire.CodeForbidden) // sent by someone else's device
+	// A second direct chat of the same pair, by either side, is the first one.
+	for _, tt := range []struct {
+		by, other *relaytest.Device
+		conn      *relaytest.Conn
+	}{{alice, bob, a}, {bob, alice, b}} {
+		_, again := relaytest.NewChat(t, tt.by, policy.KindDirect, "", relaytest.Member(tt.other, policy.RoleMember))
+		if got := request[*wire.ChatInfo](t, tt.conn, again); got.ChatID != l.ID() {
+			t.Errorf("a second direct chat by %v: %v, want the first %v", tt.by.AccountID(), got.ChatID, l.ID())
 		}
 	}
-	request[*wire.ChatInfo](t, a, create)       // retry by the creator
-	requestErr(t, b, create, wire.CodeConflict) // someone else
-	requestErr(t, a, &wire.CreateChat{ChatID: id, Kind: policy.KindGroup}, wire.CodeConflict)
-	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindDirect}, wire.CodeBadRequest)
-	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}, {AccountID: carol.AccountID(), Role: policy.RoleMember}}}, wire.CodeBadRequest)
-	requestErr(t, a, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: policy.KindGroup, Members: []wire.Member{{AccountID: ids.Account{9}, Role: policy.RoleMember}}}, wire.CodeNotFound)
-	requestErr(t, a, &wire.UpdateMembers{ChatID: id, Add: []wire.Member{{AccountID: carol.AccountID(), Role: policy.RoleMember}}}, wire.CodeForbidden)
+	_, unknown := relaytest.NewChat(t, alice, policy.KindGroup, "", relaytest.Member(relaytest.NewAccount(t), policy.RoleMember))
+	requestErr(t, a, unknown, wire.CodeNotFound)
+	requestErr(t, a, l.Try(t, alice, relaytest.Add(carol)), wire.CodeForbidden)
+	requestErr(t, a, &wire.CreateChat{Record: []byte("not a record")}, wire.CodeBadRequest)
+	requestErr(t, a, l.Try(t, alice, relaytest.Leave()), wire.CodeForbidden)
 	// Sending before the first epoch is a stale epoch.
-	g := ids.New[ids.Chat]()
-	request[*wire.ChatInfo](t, a, &wire.CreateChat{ChatID: g, Kind: policy.KindGroup})
-	requestErr(t, a, &wire.Send{ChatID: g, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
+	g, createGroup := relaytest.NewChat(t, alice, policy.KindGroup, "")
+	request[*wire.ChatInfo](t, a, createGroup)
+	requestErr(t, a, &wire.Send{ChatID: g.ID(), MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("x")}, wire.CodeStaleEpoch)
+}
+
+// TestPutEpochInParts sends a rotation in three frames: nothing is committed until
+// the last, and a part of another rotation drops what was staged.
+func TestPutEpochInParts(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	owner, bob, carol := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+	o := relaytest.Dial(t, r, owner)
+	relaytest.Dial(t, r, bob)
+	relaytest.Dial(t, r, carol)
+	l := logWith(t, o, policy.KindGroup, owner, bob, carol)
+	all := epochFor(l, 2, owner, bob, carol)
+	part := func(i int, more bool) *wire.PutEpoch {
+		p := *all
+		p.Wrapped, p.More = all.Wrapped[i:i+1], more
+		return &p
+	}
+	request[*wire.OK](t, o, part(0, true))
+	request[*wire.OK](t, o, part(1, true))
+	if info := request[*wire.ChatInfo](t, o, &wire.GetChat{ChatID: l.ID()}); info.Epoch != 1 {
+		t.Fatalf("epoch %d before the last part", info.Epoch)
+	}
+	request[*wire.OK](t, o, part(2, false))
+	if info := request[*wire.ChatInfo](t, o, &wire.GetChat{ChatID: l.ID()}); info.Epoch != 2 {
+		t.Fatalf("epoch %d after the last part", info.Epoch)
+	}
+	// Parts of another rotation start over: the last part alone misses members.
+	next := epochFor(l, 3, owner, bob, carol)
+	first := *next
+	first.Wrapped, first.More = next.Wrapped[:1], true
+	request[*wire.OK](t, o, &first)
+	other := *epochFor(l, 4, owner)
+	other.More = true
+	request[*wire.OK](t, o, &other)
+	last := *next
+	last.Wrapped = next.Wrapped[1:]
+	requestErr(t, o, &last, wire.CodeConflict)
 }
 
 func TestReceiptsAndTyping(t *testing.T) {

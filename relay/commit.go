@@ -235,7 +235,7 @@ func (w *writer) pushAccount(account ids.Account, body wire.Body, except *conn) 
 
 // chatInfo describes a chat from the commit loop's state.
 func chatInfo(c *store.Chat) wire.ChatInfo {
-	info := wire.ChatInfo{ChatID: c.ID, Kind: c.Kind, Epoch: c.Epoch, LastSeq: c.LastSeq, Members: make([]wire.MemberInfo, 0, len(c.Members))}
+	info := wire.ChatInfo{ChatID: c.ID, Kind: c.Kind, Epoch: c.Epoch, LastSeq: c.LastSeq, LogLen: c.LogLen, Members: make([]wire.MemberInfo, 0, len(c.Members))}
 	for a, m := range c.Members {
 		info.Members = append(info.Members, wire.MemberInfo{AccountID: a, Role: m.Role, DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
 	}
@@ -376,244 +376,6 @@ func (o *revokeOp) finish(w *writer, err error) {
 	})
 }
 
-// --- chats ---------------------------------------------------------------------------
-
-type createChatOp struct {
-	base
-	m        *wire.CreateChat
-	info     wire.ChatInfo
-	chat     *store.Chat
-	existing bool
-}
-
-func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
-	me := o.c.account
-	c, err := w.chat(ctx, tx, o.m.ChatID)
-	if err == nil {
-		if c.CreatedBy == me && c.Kind == o.m.Kind && c.Members[me] != nil {
-			o.existing, o.info = true, chatInfo(c)
-			return nil
-		}
-		return wire.Errorf(wire.CodeConflict, "chat id in use")
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	members := map[ids.Account]*store.Member{me: {Role: policy.RoleOwner}}
-	for _, m := range o.m.Members {
-		if m.AccountID == me {
-			continue
-		}
-		role := m.Role
-		if role == policy.RoleOwner {
-			role = policy.RoleAdmin // one owner: the creator
-		}
-		if o.m.Kind == policy.KindDirect {
-			role = policy.RoleMember
-		}
-		if _, err := w.account(ctx, tx, m.AccountID); errors.Is(err, store.ErrNotFound) {
-			return wire.Errorf(wire.CodeNotFound, "account %s is unknown to this relay", m.AccountID)
-		} else if err != nil {
-			return err
-		}
-		members[m.AccountID] = &store.Member{Role: role}
-	}
-	if o.m.Kind == policy.KindDirect && len(members) != 2 {
-		return wire.Errorf(wire.CodeBadRequest, "a direct chat has exactly one other member")
-	}
-	if len(members) > wire.MaxChatMembers {
-		return wire.Errorf(wire.CodeQuotaExceeded, "a chat has at most %d members", wire.MaxChatMembers)
-	}
-	c = &store.Chat{ID: o.m.ChatID, Kind: o.m.Kind, CreatedBy: me, Members: members}
-	if err := tx.CreateChat(ctx, c, w.now); err != nil {
-		return err
-	}
-	w.chats[c.ID] = c
-	o.chat, o.info = c, chatInfo(c)
-	return nil
-}
-
-func (o *createChatOp) finish(w *writer, err error) {
-	o.answer(err, &o.info)
-	if err == nil && !o.existing {
-		w.pushMembers(o.chat, &wire.ChatChanged{Chat: o.info}, o.c)
-	}
-}
-
-type updateMembersOp struct {
-	base
-	m       *wire.UpdateMembers
-	chat    *store.Chat
-	info    wire.ChatInfo
-	removed []ids.Account
-}
-
-func (o *updateMembersOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
-	me := o.c.account
-	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, me)
-	if err != nil {
-		return err
-	}
-	if c.Kind == policy.KindDirect {
-		return wire.Errorf(wire.CodeForbidden, "the members of a direct chat cannot change")
-	}
-	// Check everything first: a refused update changes nothing.
-	touched := map[ids.Account]bool{}
-	added := 0
-	for _, m := range o.m.Add {
-		if touched[m.AccountID] {
-			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", m.AccountID)
-		}
-		touched[m.AccountID] = true
-		if m.Role == policy.RoleOwner {
-			return wire.Errorf(wire.CodeForbidden, "a chat has one owner")
-		}
-		cur := c.Members[m.AccountID]
-		var curRole policy.Role
-		if cur != nil {
-			curRole = cur.Role
-		}
-		switch {
-		case curRole == m.Role:
-			continue
-		case m.AccountID == me:
-			return wire.Errorf(wire.CodeForbidden, "members cannot change their own role")
-		case !policy.CanSetMember(c.Kind, mine.Role, curRole, m.Role, false):
-			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
-		}
-		if cur == nil {
-			if _, err := w.account(ctx, tx, m.AccountID); errors.Is(err, store.ErrNotFound) {
-				return wire.Errorf(wire.CodeNotFound, "account %s is unknown to this relay", m.AccountID)
-			} else if err != nil {
-				return err
-			}
-			added++
-		}
-	}
-	for _, a := range o.m.Remove {
-		if touched[a] {
-			return wire.Errorf(wire.CodeBadRequest, "account %s appears twice", a)
-		}
-		touched[a] = true
-		if cur := c.Members[a]; cur != nil && !policy.CanRemove(c.Kind, mine.Role, cur.Role, a == me) {
-			return wire.Errorf(wire.CodeForbidden, "your role does not allow this change")
-		}
-	}
-	if len(c.Members)+added > wire.MaxChatMembers {
-		return wire.Errorf(wire.CodeQuotaExceeded, "a chat has at most %d members", wire.MaxChatMembers)
-	}
-	for _, m := range o.m.Add {
-		if cur := c.Members[m.AccountID]; cur != nil && cur.Role == m.Role {
-			continue
-		}
-		if err := tx.SetMember(ctx, c, m.AccountID, m.Role); err != nil {
-			return err
-		}
-		if cur := c.Members[m.AccountID]; cur != nil {
-			cur.Role = m.Role
-		} else {
-			c.Members[m.AccountID] = &store.Member{Role: m.Role}
-		}
-	}
-	for _, a := range o.m.Remove {
-		if c.Members[a] == nil {
-			continue
-		}
-		if err := tx.RemoveMember(ctx, c, a); err != nil {
-			return err
-		}
-		delete(c.Members, a)
-		o.removed = append(o.removed, a)
-	}
-	if len(o.removed) > 0 && !c.RotatePending {
-		c.RotatePending = true
-		if err := tx.SetEpoch(ctx, c); err != nil {
-			return err
-		}
-	}
-	o.chat, o.info = c, chatInfo(c)
-	return nil
-}
-
-func (o *updateMembersOp) finish(w *writer, err error) {
-	o.answer(err, &o.info)
-	if err != nil {
-		return
-	}
-	push := &wire.ChatChanged{Chat: o.info}
-	w.pushMembers(o.chat, push, o.c)
-	for _, a := range o.removed {
-		w.pushAccount(a, push, o.c)
-	}
-}
-
-type putEpochOp struct {
-	base
-	m    *wire.PutEpoch
-	chat *store.Chat
-	key  wire.EpochKey
-	dup  bool
-}
-
-func (o *putEpochOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
-	c, mine, err := w.memberChat(ctx, tx, o.m.ChatID, o.c.account)
-	if err != nil {
-		return err
-	}
-	if o.m.Epoch <= c.Epoch {
-		by, err := tx.EpochAuthor(ctx, c, o.m.Epoch)
-		if err == nil && by == o.c.device {
-			o.dup = true
-			return nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		return wire.Errorf(wire.CodeConflict, "epoch %d exists; the chat is at epoch %d", o.m.Epoch, c.Epoch)
-	}
-	if o.m.Epoch != c.Epoch+1 {
-		return wire.Errorf(wire.CodeConflict, "the next epoch is %d", c.Epoch+1)
-	}
-	if !policy.CanSignEpoch(c.Kind, mine.Role, c.RotatePending) {
-		return wire.Errorf(wire.CodeForbidden, "only the owner and admins put epochs, except to rotate after a removal")
-	}
-	seen := make(map[ids.Account]bool, len(o.m.Wrapped))
-	for _, k := range o.m.Wrapped {
-		if c.Members[k.AccountID] == nil {
-			return wire.Errorf(wire.CodeConflict, "account %s is not a member", k.AccountID)
-		}
-		if seen[k.AccountID] {
-			return wire.Errorf(wire.CodeConflict, "account %s has two envelopes", k.AccountID)
-		}
-		seen[k.AccountID] = true
-	}
-	if len(seen) != len(c.Members) {
-		return wire.Errorf(wire.CodeConflict, "the epoch misses %d members", len(c.Members)-len(seen))
-	}
-	o.key = wire.EpochKey{Epoch: o.m.Epoch, ByDevice: o.c.device, ByAccount: o.c.account, ServerTime: w.now}
-	if err := tx.InsertEpoch(ctx, c, o.key, o.m.Wrapped); err != nil {
-		return err
-	}
-	c.Epoch, c.RotatePending = o.m.Epoch, false
-	if err := tx.SetEpoch(ctx, c); err != nil {
-		return err
-	}
-	o.chat = c
-	return nil
-}
-
-func (o *putEpochOp) finish(w *writer, err error) {
-	o.answer(err, &wire.OK{})
-	if err != nil || o.dup {
-		return
-	}
-	for _, k := range o.m.Wrapped {
-		key := o.key
-		key.Envelope = k.Envelope
-		w.pushAccount(k.AccountID, &wire.NewEpoch{ChatID: o.m.ChatID, Key: key}, o.c)
-	}
-}
-
 // --- chat log ------------------------------------------------------------------------
 
 type sendOp struct {
@@ -636,7 +398,7 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if err != nil {
 		return err
 	}
-	if o.m.Epoch != c.Epoch || w.overQuota(a, len(o.m.Ciphertext)) {
+	if o.m.Epoch != c.Epoch || c.RotatePending || w.overQuota(a, len(o.m.Ciphertext)) {
 		// A resend of a stored message is answered as the first time, whatever
 		// changed since; anything else is refused.
 		seq, at, err := tx.MessageSeq(ctx, c, o.m.MsgID)
@@ -649,6 +411,9 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 		}
 		if o.m.Epoch != c.Epoch {
 			return wire.Errorf(wire.CodeStaleEpoch, "the chat is at epoch %d", c.Epoch)
+		}
+		if c.RotatePending {
+			return wire.Errorf(wire.CodeStaleEpoch, "a member was removed: the chat's key must change before the next message")
 		}
 		return wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up")
 	}

@@ -69,6 +69,7 @@ type conn struct {
 	// Owned by the read loop.
 	bucket bucket
 	bad    int
+	staged *stagedEpoch // a rotation arriving in parts
 }
 
 // outFrame is an encoded frame waiting to be written.

@@ -1,8 +1,8 @@
 package relay
 
 import (
-	"hush/ids"
 	"hush/policy"
+	"hush/relay/store"
 	"hush/sync/wire"
 )
 
@@ -33,10 +33,10 @@ func (c *conn) handle(f wire.Frame) {
 		c.submitWrite(&markOp{base: base{c, f.ReqID}, m: b})
 	case *wire.CreateChat:
 		c.submitWrite(&createChatOp{base: base{c, f.ReqID}, m: b})
-	case *wire.UpdateMembers:
-		c.submitWrite(&updateMembersOp{base: base{c, f.ReqID}, m: b})
+	case *wire.AppendLog:
+		c.submitWrite(&appendLogOp{base: base{c, f.ReqID}, m: b})
 	case *wire.PutEpoch:
-		c.submitWrite(&putEpochOp{base: base{c, f.ReqID}, m: b})
+		c.putEpoch(f.ReqID, b)
 	case *wire.RegisterHandle:
 		c.registerHandle(f.ReqID, b)
 	case *wire.RevokeDevice:
@@ -56,14 +56,14 @@ func (c *conn) handle(f wire.Frame) {
 			c.replyErr(f.ReqID, err)
 			return
 		}
-		c.replyAccount(f.ReqID, a.ID, a.PublicKey, a.Handle)
+		c.replyAccount(f.ReqID, a)
 	case *wire.LookupAccount:
 		a, err := c.s.store.Account(c.ctx, b.AccountID)
 		if err != nil {
 			c.replyErr(f.ReqID, err)
 			return
 		}
-		c.replyAccount(f.ReqID, a.ID, a.PublicKey, a.Handle)
+		c.replyAccount(f.ReqID, a)
 	case *wire.GetChat:
 		info, err := c.s.store.ChatInfo(c.ctx, b.ChatID, c.account)
 		if err != nil {
@@ -78,6 +78,13 @@ func (c *conn) handle(f wire.Frame) {
 			return
 		}
 		c.reply(f.ReqID, &wire.Chats{Chats: chats, More: more})
+	case *wire.FetchLog:
+		records, more, err := c.s.store.Log(c.ctx, b.ChatID, c.account, b.From, wire.MaxPageEntries, maxPageBytes)
+		if err != nil {
+			c.replyErr(f.ReqID, err)
+			return
+		}
+		c.reply(f.ReqID, &wire.Log{ChatID: b.ChatID, From: b.From, Records: records, More: more})
 	case *wire.FetchEpochs:
 		keys, more, err := c.s.store.Epochs(c.ctx, b.ChatID, c.account, b.FromEpoch, wire.MaxPageEntries)
 		if err != nil {
@@ -136,13 +143,13 @@ func (c *conn) registerHandle(reqID uint64, b *wire.RegisterHandle) {
 	c.submitWrite(&handleOp{base: base{c, reqID}, handle: h})
 }
 
-func (c *conn) replyAccount(reqID uint64, id ids.Account, key []byte, handle string) {
-	certs, err := c.s.store.ActiveDeviceCerts(c.ctx, id)
+func (c *conn) replyAccount(reqID uint64, a store.Account) {
+	certs, err := c.s.store.ActiveDeviceCerts(c.ctx, a.ID)
 	if err != nil {
 		c.replyErr(reqID, err)
 		return
 	}
-	c.reply(reqID, &wire.Account{AccountKey: key, Handle: handle, Devices: certs})
+	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys})
 }
 
 // typing forwards a typing signal to the other members' connected devices. It is

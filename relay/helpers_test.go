@@ -9,6 +9,7 @@ import (
 	"hush/clock"
 	"hush/ids"
 	"hush/internal/testutil"
+	"hush/membership"
 	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -81,16 +82,31 @@ func noPush(t *testing.T, c *relaytest.Conn) {
 // members, and puts epoch 1.
 func chatWith(t *testing.T, owner *relaytest.Conn, kind policy.ChatKind, ownerDev *relaytest.Device, others ...*relaytest.Device) ids.Chat {
 	t.Helper()
-	id := ids.New[ids.Chat]()
-	var members []wire.Member
-	wrapped := []wire.WrappedKey{{AccountID: ownerDev.AccountID(), Envelope: []byte("key for owner")}}
+	return logWith(t, owner, kind, ownerDev, others...).ID()
+}
+
+// logWith is chatWith, returning the chat's membership log so the test can go on
+// changing it.
+func logWith(t *testing.T, owner *relaytest.Conn, kind policy.ChatKind, ownerDev *relaytest.Device, others ...*relaytest.Device) *relaytest.ChatLog {
+	t.Helper()
+	var members []membership.Member
 	for _, o := range others {
-		members = append(members, wire.Member{AccountID: o.AccountID(), Role: policy.RoleMember})
-		wrapped = append(wrapped, wire.WrappedKey{AccountID: o.AccountID(), Envelope: []byte("key for " + o.AccountID().String())})
+		members = append(members, relaytest.Member(o, policy.RoleMember))
 	}
-	request[*wire.ChatInfo](t, owner, &wire.CreateChat{ChatID: id, Kind: kind, Members: members})
-	request[*wire.OK](t, owner, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: wrapped})
-	return id
+	l, create := relaytest.NewChat(t, ownerDev, kind, "", members...)
+	request[*wire.ChatInfo](t, owner, create)
+	request[*wire.OK](t, owner, epochFor(l, 1, append([]*relaytest.Device{ownerDev}, others...)...))
+	return l
+}
+
+// epochFor is the PutEpoch of epoch for the log as it stands, with a stand-in
+// envelope for each listed account.
+func epochFor(l *relaytest.ChatLog, epoch uint64, ds ...*relaytest.Device) *wire.PutEpoch {
+	p := &wire.PutEpoch{ChatID: l.ID(), Epoch: epoch, LogLen: l.Len()}
+	for _, d := range ds {
+		p.Wrapped = append(p.Wrapped, wire.WrappedKey{AccountID: d.AccountID(), Envelope: []byte("key for " + d.AccountID().String())})
+	}
+	return p
 }
 
 // drain discards pushes until none has come for a while.

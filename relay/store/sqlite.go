@@ -264,12 +264,12 @@ func (s *SQLite) AccountByHandle(ctx context.Context, handle string) (Account, e
 	return scanAccount(s.rdb.QueryRowContext(ctx, selectAccount+" WHERE handle = ?", handle))
 }
 
-const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at FROM accounts"
+const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys FROM accounts"
 
 func scanAccount(row *sql.Row) (Account, error) {
 	var a Account
 	var id []byte
-	if err := row.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt); err != nil {
+	if err := row.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Account{}, ErrNotFound
 		}
@@ -355,8 +355,8 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account
 			return err
 		}
 		info.ChatID = chat
-		if err := tx.QueryRowContext(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?)
-			FROM chats WHERE no = ?`, no, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?), log_len
+			FROM chats WHERE no = ?`, no, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
 			return fmt.Errorf("read chat: %w", err)
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ? ORDER BY account_id", no)
@@ -384,7 +384,7 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account
 // whether more follow.
 func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.kind, m.role, c.epoch,
-			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq
+			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq, c.log_len
 		FROM members m JOIN chats c ON c.no = m.chat_no
 		WHERE m.account_id = ? AND c.id > ? ORDER BY c.id LIMIT ?`, account[:], after[:], limit+1)
 	if err != nil {
@@ -395,7 +395,7 @@ func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat,
 	for rows.Next() {
 		var c wire.ChatSummary
 		var id []byte
-		if err := rows.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq); err != nil {
+		if err := rows.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq, &c.LogLen); err != nil {
 			return nil, false, fmt.Errorf("read chats: %w", err)
 		}
 		if err := scanID(c.ChatID[:], id, "chat id"); err != nil {
@@ -410,6 +410,52 @@ func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat,
 		return out[:limit], true, nil
 	}
 	return out, false, nil
+}
+
+// Log returns records of chat's membership log from seq from on, at most limit of
+// them and not much more than maxBytes (but at least one), and whether more follow. A
+// member reads every record; a former member the records before the one after its
+// removal; anyone else gets ErrNotFound.
+func (s *SQLite) Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([][]byte, bool, error) {
+	var out [][]byte
+	var more bool
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var no int64
+		var until uint64
+		err := tx.QueryRowContext(ctx, `SELECT c.no, CASE WHEN m.account_id IS NOT NULL THEN c.log_len ELSE f.log_until END
+			FROM chats c
+			LEFT JOIN members m ON m.chat_no = c.no AND m.account_id = ?
+			LEFT JOIN former_members f ON f.chat_no = c.no AND f.account_id = ?
+			WHERE c.id = ? AND (m.account_id IS NOT NULL OR f.account_id IS NOT NULL)`,
+			reader[:], reader[:], chat[:]).Scan(&no, &until)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read log access: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT record FROM chat_log WHERE chat_no = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
+			no, from, until, limit+1)
+		if err != nil {
+			return fmt.Errorf("read log: %w", err)
+		}
+		defer rows.Close()
+		size := 0
+		for rows.Next() {
+			var r []byte
+			if err := rows.Scan(&r); err != nil {
+				return fmt.Errorf("read log: %w", err)
+			}
+			if len(out) == limit || (len(out) > 0 && size+len(r) > maxBytes) {
+				more = true
+				break
+			}
+			out = append(out, r)
+			size += len(r)
+		}
+		return rows.Err()
+	})
+	return out, more, err
 }
 
 // Messages returns the entries of chat with Seq > after, at most limit of them and

@@ -36,6 +36,8 @@ type Account struct {
 	Handle    string // normalised; "" if none
 	UsedBytes int64  // ciphertext bytes counted against the quota
 	CreatedAt int64  // Unix milliseconds
+	// Keys is the account's signed keys record, nil until it publishes one.
+	Keys []byte
 }
 
 // Device is a device that authenticated at least once.
@@ -59,6 +61,12 @@ type Chat struct {
 	RotatePending bool   // a member was removed since the current epoch was put
 	LastSeq       uint64
 	Members       map[ids.Account]*Member
+	// LogLen is the number of records in the chat's membership log, LogHead the hash
+	// of the newest one and HeadOp its op (membership.Op); all zero for a chat created
+	// before logs existed, until its owner adopts it.
+	LogLen  uint64
+	LogHead [32]byte
+	HeadOp  uint8
 
 	no int64 // the store's local key; set by Tx.Chat and Tx.CreateChat
 }
@@ -109,6 +117,20 @@ type Tx interface {
 	SetEpoch(ctx context.Context, c *Chat) error
 	// InsertEpoch appends an epoch and its wrapped keys.
 	InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrapped []wire.WrappedKey) error
+	// SetAccountKeys stores an account's signed keys record.
+	SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error
+	// LogRecord returns record seq of a chat's membership log, or ErrNotFound.
+	LogRecord(ctx context.Context, c *Chat, seq uint64) ([]byte, error)
+	// AppendLog stores record at position c.LogLen of the chat's membership log and
+	// makes it the head: c.LogLen, c.LogHead and c.HeadOp are updated, in c and stored.
+	AppendLog(ctx context.Context, c *Chat, record []byte, head [32]byte, op uint8) error
+	// SetFormer lets a removed account read the log up to (not including) logUntil;
+	// a logUntil of 0 forgets it (the account is a member again).
+	SetFormer(ctx context.Context, c *Chat, account ids.Account, logUntil uint64) error
+	// DirectChat returns the direct chat of two accounts, or ErrNotFound.
+	DirectChat(ctx context.Context, a, b ids.Account) (ids.Chat, error)
+	// SetDirectPair records c as the direct chat of a and b.
+	SetDirectPair(ctx context.Context, c *Chat, a, b ids.Account) error
 	// SetMark stores a member's positions.
 	SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -27,6 +28,9 @@ type writeStmts struct {
 	createChat, setMember, removeMember   *sql.Stmt
 	setEpoch, insertEpoch, insertEpochKey *sql.Stmt
 	setMark, mark                         *sql.Stmt
+	setAccountKeys, logRecord, appendLog  *sql.Stmt
+	setLogHead, setFormer, clearFormer    *sql.Stmt
+	directChat, setDirectPair             *sql.Stmt
 	all                                   []*sql.Stmt
 }
 
@@ -51,7 +55,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.handleOwner, "SELECT id FROM accounts WHERE handle = ?"},
 		{&w.activeDevices, "SELECT count(*) FROM devices WHERE account_id = ? AND revoked_at IS NULL"},
 		{&w.accountLogSeq, "SELECT coalesce(max(seq), 0) FROM account_log WHERE account_id = ?"},
-		{&w.chat, "SELECT no, kind, created_by, epoch, rotate_pending FROM chats WHERE id = ?"},
+		{&w.chat, "SELECT no, kind, created_by, epoch, rotate_pending, log_len, coalesce(log_head, x''), head_op FROM chats WHERE id = ?"},
 		{&w.chatMembers, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ?"},
 		{&w.chatLastSeq, "SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?"},
 		{&w.epochAuthor, "SELECT by_device FROM epochs WHERE chat_no = ? AND epoch = ?"},
@@ -68,6 +72,15 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.insertEpoch, "INSERT INTO epochs (chat_no, epoch, by_device, by_account, server_time) VALUES (?, ?, ?, ?, ?)"},
 		{&w.insertEpochKey, "INSERT INTO epoch_keys (chat_no, account_id, epoch, envelope) VALUES (?, ?, ?, ?)"},
 		{&w.setMark, "UPDATE members SET delivered_seq = ?, read_seq = ? WHERE chat_no = ? AND account_id = ?"},
+		{&w.setAccountKeys, "UPDATE accounts SET keys = ? WHERE id = ?"},
+		{&w.logRecord, "SELECT record FROM chat_log WHERE chat_no = ? AND seq = ?"},
+		{&w.appendLog, "INSERT INTO chat_log (chat_no, seq, record) VALUES (?, ?, ?)"},
+		{&w.setLogHead, "UPDATE chats SET log_len = ?, log_head = ?, head_op = ? WHERE no = ?"},
+		{&w.setFormer, `INSERT INTO former_members (chat_no, account_id, log_until) VALUES (?, ?, ?)
+			ON CONFLICT (chat_no, account_id) DO UPDATE SET log_until = excluded.log_until`},
+		{&w.clearFormer, "DELETE FROM former_members WHERE chat_no = ? AND account_id = ?"},
+		{&w.directChat, "SELECT c.id FROM direct_pairs p JOIN chats c ON c.no = p.chat_no WHERE p.low = ? AND p.high = ?"},
+		{&w.setDirectPair, "INSERT INTO direct_pairs (low, high, chat_no) VALUES (?, ?, ?)"},
 	}
 	for _, d := range defs {
 		st, err := c.PrepareContext(ctx, d.sql)
@@ -132,8 +145,8 @@ func (t *sqliteTx) AccountLogSeq(ctx context.Context, account ids.Account) (uint
 
 func (t *sqliteTx) Chat(ctx context.Context, id ids.Chat) (*Chat, error) {
 	c := &Chat{ID: id, Members: map[ids.Account]*Member{}}
-	var by []byte
-	err := t.s.chat.QueryRowContext(ctx, id[:]).Scan(&c.no, &c.Kind, &by, &c.Epoch, &c.RotatePending)
+	var by, head []byte
+	err := t.s.chat.QueryRowContext(ctx, id[:]).Scan(&c.no, &c.Kind, &by, &c.Epoch, &c.RotatePending, &c.LogLen, &head, &c.HeadOp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -142,6 +155,11 @@ func (t *sqliteTx) Chat(ctx context.Context, id ids.Chat) (*Chat, error) {
 	}
 	if err := scanID(c.CreatedBy[:], by, "account id"); err != nil {
 		return nil, err
+	}
+	if c.LogLen > 0 {
+		if err := scanID(c.LogHead[:], head, "log head"); err != nil {
+			return nil, err
+		}
 	}
 	if err := t.s.chatLastSeq.QueryRowContext(ctx, c.no).Scan(&c.LastSeq); err != nil {
 		return nil, fmt.Errorf("read chat seq: %w", err)
@@ -389,4 +407,77 @@ func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device ids.Device, item
 		freed[a] += n
 	}
 	return freed, nil
+}
+
+func (t *sqliteTx) SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error {
+	if _, err := t.s.setAccountKeys.ExecContext(ctx, keys, account[:]); err != nil {
+		return fmt.Errorf("set account keys: %w", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) LogRecord(ctx context.Context, c *Chat, seq uint64) ([]byte, error) {
+	var rec []byte
+	err := t.s.logRecord.QueryRowContext(ctx, c.no, seq).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read log record: %w", err)
+	}
+	return rec, nil
+}
+
+func (t *sqliteTx) AppendLog(ctx context.Context, c *Chat, record []byte, head [32]byte, op uint8) error {
+	if _, err := t.s.appendLog.ExecContext(ctx, c.no, c.LogLen, record); err != nil {
+		return fmt.Errorf("append log record: %w", err)
+	}
+	if _, err := t.s.setLogHead.ExecContext(ctx, c.LogLen+1, head[:], op, c.no); err != nil {
+		return fmt.Errorf("append log record: %w", err)
+	}
+	c.LogLen, c.LogHead, c.HeadOp = c.LogLen+1, head, op
+	return nil
+}
+
+func (t *sqliteTx) SetFormer(ctx context.Context, c *Chat, account ids.Account, logUntil uint64) error {
+	var err error
+	if logUntil == 0 {
+		_, err = t.s.clearFormer.ExecContext(ctx, c.no, account[:])
+	} else {
+		_, err = t.s.setFormer.ExecContext(ctx, c.no, account[:], logUntil)
+	}
+	if err != nil {
+		return fmt.Errorf("set former member: %w", err)
+	}
+	return nil
+}
+
+// pair orders two account ids as direct_pairs stores them.
+func pair(a, b ids.Account) (low, high []byte) {
+	if bytes.Compare(a[:], b[:]) > 0 {
+		a, b = b, a
+	}
+	return a[:], b[:]
+}
+
+func (t *sqliteTx) DirectChat(ctx context.Context, a, b ids.Account) (ids.Chat, error) {
+	low, high := pair(a, b)
+	var id []byte
+	err := t.s.directChat.QueryRowContext(ctx, low, high).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ids.Chat{}, ErrNotFound
+	}
+	if err != nil {
+		return ids.Chat{}, fmt.Errorf("read direct chat: %w", err)
+	}
+	var c ids.Chat
+	return c, scanID(c[:], id, "chat id")
+}
+
+func (t *sqliteTx) SetDirectPair(ctx context.Context, c *Chat, a, b ids.Account) error {
+	low, high := pair(a, b)
+	if _, err := t.s.setDirectPair.ExecContext(ctx, low, high, c.no); err != nil {
+		return fmt.Errorf("set direct pair: %w", err)
+	}
+	return nil
 }

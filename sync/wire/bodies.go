@@ -82,6 +82,17 @@ type Account struct {
 	AccountKey []byte
 	Handle     string
 	Devices    [][]byte
+	// Keys is the account's signed keys record (identity.IssueAccountKeys), empty
+	// while the account has published none ([PutAccountKeys]).
+	Keys []byte
+}
+
+// PutAccountKeys publishes the caller's account's signed keys record
+// (identity.IssueAccountKeys). The relay keeps the newest one whose signing key is
+// the account's; clients verify it themselves.
+type PutAccountKeys struct {
+	_    struct{} `cbor:",toarray"`
+	Keys []byte
 }
 
 // RevokeDevice revokes one of the caller's account's devices for good. Signature is
@@ -98,32 +109,43 @@ type DeviceRevoked struct {
 	DeviceID ids.Device
 }
 
-// Member is an account's membership in a chat.
-type Member struct {
-	_         struct{} `cbor:",toarray"`
-	AccountID ids.Account
-	Role      policy.Role
-}
-
-// CreateChat creates a chat. The caller becomes its owner whatever Members says about
-// it; every other member must be a known account. A direct chat names exactly one
-// other member. Retrying with the same ChatID by its creator returns the chat.
+// CreateChat creates a chat from the first record of its membership log
+// (membership.OpCreate, signed by the caller's device; docs/SECURITY.md, "Membership
+// log"), which names the chat, its kind, its title and its members. A direct chat
+// between two accounts that already have one is not created again: the answer
+// describes the existing chat, whose id differs from the record's. The same record
+// adopts a chat created before membership logs existed, when its owner sends it and
+// it lists the chat's members as they are. Retrying returns the chat.
 type CreateChat struct {
-	_       struct{} `cbor:",toarray"`
-	ChatID  ids.Chat
-	Kind    policy.ChatKind
-	Members []Member
+	_      struct{} `cbor:",toarray"`
+	Record []byte
 }
 
-// UpdateMembers changes a chat's membership: Add adds accounts (or changes the role of
-// present ones), Remove removes them. Owner and admins add and remove members; only
-// the owner adds or removes admins and changes roles; anyone may remove itself (leave).
-// Direct chats cannot be changed.
-type UpdateMembers struct {
+// AppendLog appends the next record of a chat's membership log: an add, a removal, a
+// leave, a role change or a title. The relay checks it as every member does
+// (membership.State.Apply) and applies it to its own access control.
+type AppendLog struct {
 	_      struct{} `cbor:",toarray"`
 	ChatID ids.Chat
-	Add    []Member
-	Remove []ids.Account
+	Record []byte
+}
+
+// FetchLog asks for a chat's membership log from record From (0 for the start).
+// Members read all of it; a former member reads up to the record that removed it.
+type FetchLog struct {
+	_      struct{} `cbor:",toarray"`
+	ChatID ids.Chat
+	From   uint64
+}
+
+// Log answers [FetchLog]: records From, From+1, … in order. More says another page
+// follows.
+type Log struct {
+	_       struct{} `cbor:",toarray"`
+	ChatID  ids.Chat
+	From    uint64
+	Records [][]byte
+	More    bool
 }
 
 // GetChat asks for a chat's members and positions.
@@ -141,14 +163,18 @@ type MemberInfo struct {
 	ReadSeq      uint64
 }
 
-// ChatInfo describes a chat: its current epoch (0 before the first [PutEpoch]), the
-// last assigned sequence number and its members.
+// ChatInfo describes a chat as the relay keeps it: its current epoch (0 before the
+// first [PutEpoch]), the last assigned sequence number, the length of its membership
+// log, and its members as the relay's access control knows them. Clients take members
+// and roles from the log they verified, never from here.
 type ChatInfo struct {
 	_       struct{} `cbor:",toarray"`
 	ChatID  ids.Chat
 	Kind    policy.ChatKind
 	Epoch   uint64
 	LastSeq uint64
+	// LogLen is the number of records in the chat's membership log.
+	LogLen  uint64
 	Members []MemberInfo
 }
 
@@ -169,6 +195,7 @@ type ChatSummary struct {
 	Epoch   uint64
 	LastSeq uint64
 	ReadSeq uint64 // the caller's account's read position
+	LogLen  uint64
 }
 
 // Chats answers [ChatList]. More says another page follows after the last chat id.
@@ -193,14 +220,18 @@ type WrappedKey struct {
 }
 
 // PutEpoch appends the next epoch (the chat's current epoch + 1) to the chat's key log,
-// with the key wrapped to every current member — exactly once each, nobody else.
-// Owner and admins may put an epoch at any time; any member may in a direct chat, and
-// after a member left or was removed (the rotation the removal requires).
+// with the key wrapped to every current member — exactly once each, nobody else —
+// for the membership log as it stands: LogLen must be the log's length. A rotation
+// too large for one frame is sent in parts: every part but the last has More set;
+// the relay keeps them for this connection and commits the epoch with the last one.
+// Who may put an epoch is policy.CanSignEpoch's.
 type PutEpoch struct {
 	_       struct{} `cbor:",toarray"`
 	ChatID  ids.Chat
 	Epoch   uint64
+	LogLen  uint64
 	Wrapped []WrappedKey
+	More    bool
 }
 
 // FetchEpochs asks for the caller's envelopes of the chat's epochs from FromEpoch on.
@@ -455,7 +486,16 @@ func (*DeviceRevoked) Type() Type { return TypeDeviceRevoked }
 func (*CreateChat) Type() Type { return TypeCreateChat }
 
 // Type implements [Body].
-func (*UpdateMembers) Type() Type { return TypeUpdateMembers }
+func (*AppendLog) Type() Type { return TypeAppendLog }
+
+// Type implements [Body].
+func (*FetchLog) Type() Type { return TypeFetchLog }
+
+// Type implements [Body].
+func (*Log) Type() Type { return TypeLog }
+
+// Type implements [Body].
+func (*PutAccountKeys) Type() Type { return TypePutAccountKeys }
 
 // Type implements [Body].
 func (*GetChat) Type() Type { return TypeGetChat }
@@ -586,6 +626,23 @@ func checkCert(c []byte) error {
 	return nil
 }
 
+// maxRecordSize mirrors membership.MaxRecordSize, so this package stays a leaf.
+const maxRecordSize = 64 << 10
+
+func checkRecord(r []byte) error {
+	if len(r) == 0 || len(r) > maxRecordSize {
+		return badFrame("membership record of %d bytes (want 1 to %d)", len(r), maxRecordSize)
+	}
+	return nil
+}
+
+func checkAccountKeys(k []byte, optional bool) error {
+	if (len(k) == 0 && !optional) || len(k) > MaxAccountKeysSize {
+		return badFrame("account keys of %d bytes (at most %d)", len(k), MaxAccountKeysSize)
+	}
+	return nil
+}
+
 func checkEpochKey(k *EpochKey) error {
 	if k.Epoch == 0 {
 		return badFrame("epoch 0")
@@ -644,6 +701,9 @@ func (a *Account) validate() error {
 	if len(a.AccountKey) != 64 {
 		return badFrame("account key of %d bytes, want 64", len(a.AccountKey))
 	}
+	if err := checkAccountKeys(a.Keys, true); err != nil {
+		return err
+	}
 	if err := checkHandleInput(a.Handle); err != nil {
 		return err
 	}
@@ -662,38 +722,25 @@ func (r *RevokeDevice) validate() error { return checkSig("revoke device", r.Sig
 
 func (*DeviceRevoked) validate() error { return nil }
 
-func (c *CreateChat) validate() error {
-	if c.ChatID.IsZero() {
-		return badFrame("zero chat id")
+func (c *CreateChat) validate() error { return checkRecord(c.Record) }
+
+func (a *AppendLog) validate() error { return checkRecord(a.Record) }
+
+func (*FetchLog) validate() error { return nil }
+
+func (l *Log) validate() error {
+	if len(l.Records) > MaxPageEntries {
+		return badFrame("%d records exceed %d", len(l.Records), MaxPageEntries)
 	}
-	if !c.Kind.Cloud() {
-		return badFrame("unknown chat kind %d", c.Kind)
-	}
-	if len(c.Members) > MaxChatMembers {
-		return badFrame("%d members exceed %d", len(c.Members), MaxChatMembers)
-	}
-	for _, m := range c.Members {
-		if !m.Role.Valid() {
-			return badFrame("unknown role %d", m.Role)
+	for _, r := range l.Records {
+		if err := checkRecord(r); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (u *UpdateMembers) validate() error {
-	if len(u.Add)+len(u.Remove) == 0 {
-		return badFrame("update changes nothing")
-	}
-	if len(u.Add)+len(u.Remove) > MaxChatMembers {
-		return badFrame("%d changes exceed %d", len(u.Add)+len(u.Remove), MaxChatMembers)
-	}
-	for _, m := range u.Add {
-		if !m.Role.Valid() {
-			return badFrame("unknown role %d", m.Role)
-		}
-	}
-	return nil
-}
+func (p *PutAccountKeys) validate() error { return checkAccountKeys(p.Keys, false) }
 
 func (*GetChat) validate() error { return nil }
 

@@ -38,7 +38,7 @@ const Path = "/v1/ws"
 
 // Version is the protocol version this package speaks. A relay lists the versions it
 // accepts in [Hello]; the client writes the version it chose into every frame.
-const Version = 1
+const Version = 2
 
 // Limits every peer enforces. They are part of the protocol: a frame that exceeds one
 // is rejected with [CodeTooLarge] or [CodeBadFrame].
@@ -48,8 +48,12 @@ const (
 	// MaxCiphertextSize caps the ciphertext of one chat message, account record or
 	// inbox item. Attachments travel separately, in chunks.
 	MaxCiphertextSize = 64 << 10
-	// MaxEnvelopeSize caps one wrapped epoch key.
-	MaxEnvelopeSize = 1 << 10
+	// MaxEnvelopeSize caps one signed, wrapped epoch key (chatcrypto's key log
+	// entries: about 360 bytes with X25519 alone, about 1.5 KiB with the hybrid
+	// post-quantum envelope).
+	MaxEnvelopeSize = 2 << 10
+	// MaxAccountKeysSize caps an account's signed keys record (about 1.4 KiB).
+	MaxAccountKeysSize = 2 << 10
 	// MaxPageEntries caps the entries of one page ([Page], [AccountPage],
 	// [InboxPage], [Epochs], [Chats]) and the Limit of the requests that ask for one.
 	// A relay may return fewer, to keep a page under [MaxFrameSize].
@@ -97,13 +101,16 @@ const (
 	TypeAccount        Type = 13 // relay → device
 	TypeRevokeDevice   Type = 14 // device → relay → OK
 	TypeDeviceRevoked  Type = 15 // push to the account's other devices
+	TypePutAccountKeys Type = 16 // device → relay → OK
 	TypeCreateChat     Type = 20 // device → relay → ChatInfo
-	TypeUpdateMembers  Type = 21 // device → relay → ChatInfo
+	TypeAppendLog      Type = 21 // device → relay → ChatInfo
 	TypeGetChat        Type = 22 // device → relay → ChatInfo
 	TypeChatInfo       Type = 23 // relay → device
 	TypeChatList       Type = 24 // device → relay → Chats
 	TypeChats          Type = 25 // relay → device
 	TypeChatChanged    Type = 26 // push to every member, old and new
+	TypeFetchLog       Type = 27 // device → relay → Log
+	TypeLog            Type = 28 // relay → device
 	TypePutEpoch       Type = 30 // device → relay → OK
 	TypeFetchEpochs    Type = 31 // device → relay → Epochs
 	TypeEpochs         Type = 32 // relay → device
@@ -204,8 +211,14 @@ func newBody(t Type) Body {
 		return new(DeviceRevoked)
 	case TypeCreateChat:
 		return new(CreateChat)
-	case TypeUpdateMembers:
-		return new(UpdateMembers)
+	case TypeAppendLog:
+		return new(AppendLog)
+	case TypeFetchLog:
+		return new(FetchLog)
+	case TypeLog:
+		return new(Log)
+	case TypePutAccountKeys:
+		return new(PutAccountKeys)
 	case TypeGetChat:
 		return new(GetChat)
 	case TypeChatInfo:

@@ -32,27 +32,30 @@ func samples() []Body {
 	aentry := AccountEntry{Seq: 3, RecordID: rec, SenderDevice: dev, ServerTime: 1700000000000, Ciphertext: []byte("record")}
 	item := InboxItem{Seq: 4, ItemID: itm, FromAccount: acct, FromDevice: dev, ServerTime: 5, Ciphertext: []byte("item")}
 	key := EpochKey{Epoch: 2, Envelope: []byte("envelope"), ByDevice: dev, ByAccount: acct, ServerTime: 6}
-	info := ChatInfo{ChatID: chat, Kind: policy.KindGroup, Epoch: 2, LastSeq: 9, Members: []MemberInfo{{AccountID: acct, Role: policy.RoleOwner, DeliveredSeq: 9, ReadSeq: 8}}}
+	info := ChatInfo{ChatID: chat, Kind: policy.KindGroup, Epoch: 2, LastSeq: 9, LogLen: 4, Members: []MemberInfo{{AccountID: acct, Role: policy.RoleOwner, DeliveredSeq: 9, ReadSeq: 8}}}
 	return []Body{
 		&Error{Code: CodeRateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond},
-		&Hello{Versions: []uint16{1}, Challenge: Challenge(bytes.Repeat([]byte{7}, ChallengeSize)), ServerTime: 1700000000000, Limits: Limits{MaxFrameSize: MaxFrameSize, MaxCiphertextSize: MaxCiphertextSize, RatePerSecond: 100, Burst: 200, MaxInFlight: 64}},
+		&Hello{Versions: []uint16{Version}, Challenge: Challenge(bytes.Repeat([]byte{7}, ChallengeSize)), ServerTime: 1700000000000, Limits: Limits{MaxFrameSize: MaxFrameSize, MaxCiphertextSize: MaxCiphertextSize, RatePerSecond: 100, Burst: 200, MaxInFlight: 64}},
 		&Auth{DeviceCert: []byte("certificate"), Signature: sig()},
 		&AuthOK{AccountID: acct, DeviceID: dev, ServerTime: 1, NewAccount: true},
 		&OK{},
 		&RegisterHandle{Handle: "@Alice", Signature: sig()},
 		&LookupHandle{Handle: "alice"},
 		&LookupAccount{AccountID: acct},
-		&Account{AccountKey: bytes.Repeat([]byte{1}, 64), Handle: "alice", Devices: [][]byte{[]byte("cert1"), []byte("cert2")}},
+		&Account{AccountKey: bytes.Repeat([]byte{1}, 64), Handle: "alice", Devices: [][]byte{[]byte("cert1"), []byte("cert2")}, Keys: []byte("keys")},
 		&RevokeDevice{DeviceID: dev, Signature: sig()},
 		&DeviceRevoked{DeviceID: dev},
-		&CreateChat{ChatID: chat, Kind: policy.KindChannel, Members: []Member{{AccountID: acct, Role: policy.RoleMember}}},
-		&UpdateMembers{ChatID: chat, Add: []Member{{AccountID: acct, Role: policy.RoleAdmin}}, Remove: []ids.Account{ids.Account(id16(9))}},
+		&CreateChat{Record: []byte("first record")},
+		&AppendLog{ChatID: chat, Record: []byte("record")},
+		&FetchLog{ChatID: chat, From: 3},
+		&Log{ChatID: chat, From: 3, Records: [][]byte{[]byte("r3"), []byte("r4")}, More: true},
+		&PutAccountKeys{Keys: []byte("keys")},
 		&GetChat{ChatID: chat},
 		&info,
 		&ChatList{After: chat, Limit: 50},
-		&Chats{Chats: []ChatSummary{{ChatID: chat, Kind: policy.KindDirect, Role: policy.RoleMember, Epoch: 1, LastSeq: 3, ReadSeq: 2}}, More: true},
+		&Chats{Chats: []ChatSummary{{ChatID: chat, Kind: policy.KindDirect, Role: policy.RoleMember, Epoch: 1, LastSeq: 3, ReadSeq: 2, LogLen: 1}}, More: true},
 		&ChatChanged{Chat: info},
-		&PutEpoch{ChatID: chat, Epoch: 3, Wrapped: []WrappedKey{{AccountID: acct, Envelope: []byte("wrapped")}}},
+		&PutEpoch{ChatID: chat, Epoch: 3, LogLen: 2, Wrapped: []WrappedKey{{AccountID: acct, Envelope: []byte("wrapped")}}, More: true},
 		&FetchEpochs{ChatID: chat, FromEpoch: 1},
 		&Epochs{ChatID: chat, Keys: []EpochKey{key}, More: false},
 		&NewEpoch{ChatID: chat, Key: key},
@@ -171,9 +174,13 @@ func TestDecodeRejects(t *testing.T) {
 	for range 10 {
 		deep = []any{deep}
 	}
-	members := make([]Member, MaxChatMembers+1)
+	members := make([]MemberInfo, MaxChatMembers+1)
 	for i := range members {
 		members[i].Role = policy.RoleMember
+	}
+	records := make([][]byte, MaxPageEntries+1)
+	for i := range records {
+		records[i] = []byte{1}
 	}
 	tests := []struct {
 		name  string
@@ -186,7 +193,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"not an array", []byte{0x01}, CodeBadFrame, 0},
 		{"trailing bytes", append(append([]byte(nil), valid...), 0x00), CodeBadFrame, 0},
 		{"too large", make([]byte, MaxFrameSize+1), CodeTooLarge, 0},
-		{"future version", rawFrame(t, 2, TypeSend, 9, &Send{}), CodeUnsupportedVersion, 9},
+		{"future version", rawFrame(t, Version+1, TypeSend, 9, &Send{}), CodeUnsupportedVersion, 9},
 		{"unknown type", rawFrame(t, Version, 200, 8, &OK{}), CodeBadFrame, 8},
 		{"wrong body type", rawFrame(t, Version, TypeSend, 7, &Ack{}), CodeBadFrame, 7},
 		{"short id", rawFrame(t, Version, TypeSend, 6, shortSend{ChatID: []byte{1, 2}, MsgID: msg[:], Epoch: 1, Ciphertext: []byte("x")}), CodeBadFrame, 6},
@@ -196,9 +203,14 @@ func TestDecodeRejects(t *testing.T) {
 		{"zero msg id", rawFrame(t, Version, TypeSend, 4, &Send{ChatID: chat, Epoch: 1, Ciphertext: []byte("x")}), CodeBadFrame, 4},
 		{"empty ciphertext", rawFrame(t, Version, TypeSend, 4, &Send{ChatID: chat, MsgID: msg, Epoch: 1}), CodeBadFrame, 4},
 		{"ciphertext too large", rawFrame(t, Version, TypeSend, 3, &Send{ChatID: chat, MsgID: msg, Epoch: 1, Ciphertext: make([]byte, MaxCiphertextSize+1)}), CodeTooLarge, 3},
-		{"too many members", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: policy.KindGroup, Members: members}), CodeBadFrame, 0},
-		{"bad kind", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: 9}), CodeBadFrame, 2},
-		{"bad role", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{ChatID: chat, Kind: policy.KindGroup, Members: []Member{{Role: 0}}}), CodeBadFrame, 2},
+		{"too many records", rawFrame(t, Version, TypeLog, 2, &Log{ChatID: chat, Records: records}), CodeBadFrame, 0},
+		{"empty record", rawFrame(t, Version, TypeCreateChat, 2, &CreateChat{}), CodeBadFrame, 2},
+		{"record too large", rawFrame(t, Version, TypeAppendLog, 2, &AppendLog{ChatID: chat, Record: make([]byte, 64<<10+1)}), CodeBadFrame, 2},
+		{"empty account keys", rawFrame(t, Version, TypePutAccountKeys, 2, &PutAccountKeys{}), CodeBadFrame, 2},
+		{"account keys too large", rawFrame(t, Version, TypePutAccountKeys, 2, &PutAccountKeys{Keys: make([]byte, MaxAccountKeysSize+1)}), CodeBadFrame, 2},
+		{"too many members", rawFrame(t, Version, TypeChatInfo, 2, &ChatInfo{ChatID: chat, Kind: policy.KindGroup, Members: members}), CodeBadFrame, 0},
+		{"bad kind", rawFrame(t, Version, TypeChatInfo, 2, &ChatInfo{ChatID: chat, Kind: 9}), CodeBadFrame, 2},
+		{"bad role", rawFrame(t, Version, TypeChatInfo, 2, &ChatInfo{ChatID: chat, Kind: policy.KindGroup, Members: []MemberInfo{{Role: 0}}}), CodeBadFrame, 2},
 		{"limit too large", rawFrame(t, Version, TypeFetch, 1, &Fetch{ChatID: chat, Limit: MaxPageEntries + 1}), CodeBadFrame, 1},
 		{"short signature", rawFrame(t, Version, TypeAuth, 1, &Auth{DeviceCert: []byte("c"), Signature: []byte("s")}), CodeBadFrame, 1},
 		{"huge certificate", rawFrame(t, Version, TypeAuth, 1, &Auth{DeviceCert: make([]byte, 2000), Signature: sig()}), CodeBadFrame, 1},
