@@ -50,7 +50,7 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-relay":  {"hush/relay"},
 
 		// The load generator: a relay child and a lean client.
-		"hush/cmd/hush-load":                     {"hush/cmd/hush-load/internal/histogram", "hush/cmd/hush-load/internal/ledger", "hush/cmd/hush-load/internal/loadclient", "hush/cmd/hush-load/internal/relayproc", "hush/ids", "hush/policy", "hush/sync/wire"},
+		"hush/cmd/hush-load":                     {"hush/cmd/hush-load/internal/histogram", "hush/cmd/hush-load/internal/ledger", "hush/cmd/hush-load/internal/loadclient", "hush/cmd/hush-load/internal/relayproc", "hush/ids", "hush/membership", "hush/policy", "hush/sync/wire"},
 		"hush/cmd/hush-load/internal/histogram":  nil,
 		"hush/cmd/hush-load/internal/ledger":     {"hush/ids", "hush/sync/wire"},
 		"hush/cmd/hush-load/internal/loadclient": {"hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},

@@ -16,6 +16,7 @@ import (
 	"hush/cmd/hush-load/internal/loadclient"
 	"hush/cmd/hush-load/internal/relayproc"
 	"hush/ids"
+	"hush/membership"
 	"hush/policy"
 	"hush/sync/wire"
 )
@@ -115,11 +116,13 @@ func closeAll(conns []*loadclient.Conn) {
 }
 
 // createChat creates a chat of kind owned by creator's device with the other
-// devices' accounts as members, and puts epoch 1 with a dummy envelope per member
-// (the relay never opens envelopes). It uses the synchronous calls: before Run.
+// devices' accounts as members — its first membership record signed as a client
+// signs it, so the relay does the checks it does for real clients — and puts epoch
+// 1 with a dummy envelope per member (the relay never opens envelopes). It uses the
+// synchronous calls: before Run. A direct chat of a pair that has one already is
+// that one.
 func createChat(ctx context.Context, creator *loadclient.Conn, owner *loadclient.Device, kind policy.ChatKind, others []*loadclient.Device) (ids.Chat, error) {
-	id := ids.New[ids.Chat]()
-	members := make([]wire.Member, 0, len(others))
+	members := []membership.Member{{Account: owner.AccountID(), Role: policy.RoleOwner}}
 	wrapped := []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: dummyEnvelope()}}
 	seen := map[ids.Account]bool{owner.AccountID(): true}
 	for _, o := range others {
@@ -127,16 +130,36 @@ func createChat(ctx context.Context, creator *loadclient.Conn, owner *loadclient
 			continue
 		}
 		seen[o.AccountID()] = true
-		members = append(members, wire.Member{AccountID: o.AccountID(), Role: policy.RoleMember})
+		members = append(members, membership.Member{Account: o.AccountID(), Role: policy.RoleMember})
 		wrapped = append(wrapped, wire.WrappedKey{AccountID: o.AccountID(), Envelope: dummyEnvelope()})
 	}
-	if _, err := creator.RoundTrip(ctx, &wire.CreateChat{ChatID: id, Kind: kind, Members: members}); err != nil {
-		return id, fmt.Errorf("create chat: %w", err)
+	signer, err := membership.NewSigner(owner.Key, owner.Cert)
+	if err != nil {
+		return ids.Chat{}, err
 	}
-	if _, err := creator.RoundTrip(ctx, &wire.PutEpoch{ChatID: id, Epoch: 1, Wrapped: wrapped}); err != nil {
-		return id, fmt.Errorf("put epoch: %w", err)
+	title := "load"
+	if kind == policy.KindDirect {
+		title = ""
 	}
-	return id, nil
+	rec, err := signer.Sign(ids.New[ids.Chat](), 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: kind, Title: title, Members: members})
+	if err != nil {
+		return ids.Chat{}, fmt.Errorf("create chat: %w", err)
+	}
+	resp, err := creator.RoundTrip(ctx, &wire.CreateChat{Record: rec.Raw})
+	if err != nil {
+		return ids.Chat{}, fmt.Errorf("create chat: %w", err)
+	}
+	info, ok := resp.(*wire.ChatInfo)
+	if !ok {
+		return ids.Chat{}, fmt.Errorf("create chat: answered %v", resp.Type())
+	}
+	if info.ChatID != rec.Chat {
+		return info.ChatID, nil // the pair's direct chat, made before
+	}
+	if _, err := creator.RoundTrip(ctx, &wire.PutEpoch{ChatID: info.ChatID, Epoch: 1, LogLen: info.LogLen, Wrapped: wrapped}); err != nil {
+		return info.ChatID, fmt.Errorf("put epoch: %w", err)
+	}
+	return info.ChatID, nil
 }
 
 // dummyEnvelope stands for an HPKE-wrapped epoch key: 32 random bytes plus the

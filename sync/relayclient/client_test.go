@@ -248,8 +248,9 @@ func TestRequestsAndPushes(t *testing.T) {
 		}
 	}
 	// A push reaches the other member, after its Connected.
-	chat := ids.New[ids.Chat]()
-	if _, err := ca.Do(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
+	l, create := relaytest.NewChat(t, alice, policy.KindDirect, "", relaytest.Member(bob, policy.RoleMember))
+	chat := l.ID()
+	if _, err := ca.Do(ctx, create); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 15*time.Second, "Bob's push", func() bool { _, p := cb.h.counts(); return p == 1 })

@@ -52,11 +52,12 @@ func TestSendAckPush(t *testing.T) {
 	ctx := testCtx(t)
 
 	// Synchronous setup before Run.
-	chat := ids.New[ids.Chat]()
-	if _, err := a.RoundTrip(ctx, &wire.CreateChat{ChatID: chat, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: bob.AccountID(), Role: policy.RoleMember}}}); err != nil {
+	l, create := relaytest.NewChat(t, alice, policy.KindDirect, "", relaytest.Member(bob, policy.RoleMember))
+	chat := l.ID()
+	if _, err := a.RoundTrip(ctx, create); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.RoundTrip(ctx, &wire.PutEpoch{ChatID: chat, Epoch: 1, Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
+	if _, err := a.RoundTrip(ctx, &wire.PutEpoch{ChatID: chat, Epoch: 1, LogLen: l.Len(), Wrapped: []wire.WrappedKey{{AccountID: alice.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}); err != nil {
 		t.Fatal(err)
 	}
 
