@@ -334,7 +334,7 @@ func TestCreateChatRules(t *testing.T) {
 	if info.ChatID != l.ID() || info.LogLen != 1 || len(info.Members) != 2 {
 		t.Fatalf("created %+v", info)
 	}
-	request[*wire.ChatInfo](t, a, create)       // a retry
+	request[*wire.ChatInfo](t, a, create)        // a retry
 	requestErr(t, b, create, wire.CodeForbidden) // sent by someone else's device
 	// A second direct chat of the same pair, by either side, is the first one.
 	for _, tt := range []struct {
