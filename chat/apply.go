@@ -2,6 +2,8 @@ package chat
 
 import (
 	"errors"
+	"slices"
+	"time"
 
 	"hush/chatcrypto"
 	"hush/ids"
@@ -47,7 +49,10 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		out.warnings = append(out.warnings, warn)
 		return false, nil
 	}
-	m, senderName, warn, err := r.content(c, en, o)
+	if !r.checks.noCounters && en.SenderDevice != r.device {
+		noteCounter(meta, en.SenderDevice, en.SenderAccount, o.pt.Content.Counter)
+	}
+	m, senderName, warn, err := r.content(c, meta, en, o)
 	if err != nil {
 		return false, err
 	}
@@ -155,7 +160,7 @@ func (r *receiver) epochKey(tx *vault.Tx, chat ids.Chat, meta *chatMeta, epoch u
 // content applies an authentic entry's content: a title changes the chat (c); a
 // text becomes the message returned, with the name its sender gave itself. Other
 // kinds return no message.
-func (r *receiver) content(c *vault.Chat, en *wire.Entry, o opened) (*vault.Message, string, WarningKind, error) {
+func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o opened) (*vault.Message, string, WarningKind, error) {
 	sender := en.SenderAccount
 	m := &vault.Message{
 		ID:            en.MsgID,
@@ -163,20 +168,24 @@ func (r *receiver) content(c *vault.Chat, en *wire.Entry, o opened) (*vault.Mess
 		Seq:           int64(en.Seq),
 		SenderAccount: sender,
 		SenderDevice:  en.SenderDevice,
-		SentAt:        wire.Time(en.ServerTime),
 		Status:        policy.StatusSent,
 	}
 	content := o.pt.Content
+	var clockOff bool
+	m.SentAt, clockOff = sentAt(content.SentAt, wire.Time(en.ServerTime))
 	placeholder := NoPlaceholder
 	senderName := ""
 	switch {
 	case o.unsupported:
 		placeholder = Unsupported
 	case content.Kind == chatcrypto.KindChatMeta:
-		// Authentic (Open checked it like any message); applied only from the owner
-		// or an admin of a group or channel.
+		// Titles travel in the membership log; this kind is what chats without a log
+		// used. Authentic (Open checked it like any message); applied only from the
+		// owner or an admin of a group or channel.
 		title := content.ChatMeta.Title
 		switch {
+		case meta.LogLen > 0:
+			return nil, "", 0, nil
 		case c.Kind == policy.KindDirect:
 			return nil, "", WarnTitleInDirect, nil
 		case !policy.CanManage(c.Kind, roleOf(c, sender)):
@@ -206,7 +215,7 @@ func (r *receiver) content(c *vault.Chat, en *wire.Entry, o opened) (*vault.Mess
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(placeholder); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil
@@ -275,4 +284,58 @@ func openFailure(err error) WarningKind {
 		return WarnMalformed
 	}
 	return WarnUnverified
+}
+
+// clockTolerance is how far a sender's signed time may run ahead of the relay's
+// before it is not believed: a message cannot be written after the relay got it,
+// beyond two clocks' disagreement. (Earlier is fine: a message written offline is
+// sent when the device is back.)
+const clockTolerance = 5 * time.Minute
+
+// sentAt is the time a message shows: the sender's signed time, checked against the
+// relay's (docs/SECURITY.md, "Gaps and times"). It reports clockOff when the
+// sender's time is later than the relay's beyond the tolerance, and shows the
+// relay's then; a message without a signed time (older clients) shows the relay's.
+func sentAt(signed, relay time.Time) (time.Time, bool) {
+	switch {
+	case signed.IsZero():
+		return relay, false
+	case signed.After(relay.Add(clockTolerance)):
+		return relay, true
+	}
+	return signed, false
+}
+
+// noteCounter records a sending device's counter in a chat: a number beyond the next
+// one expected leaves those between missing until they arrive; what is still missing
+// when a catch-up ends was withheld (reportGaps). A counter of 0 (older clients) is
+// not counted.
+func noteCounter(meta *chatMeta, device ids.Device, account ids.Account, n uint64) {
+	if n == 0 {
+		return
+	}
+	i := slices.IndexFunc(meta.Senders, func(sc senderCounter) bool { return ids.Device(sc.Device) == device })
+	if i < 0 {
+		meta.Senders = append(meta.Senders, senderCounter{Device: append([]byte(nil), device[:]...), Account: append([]byte(nil), account[:]...), High: n})
+		return
+	}
+	sc := &meta.Senders[i]
+	switch {
+	case n > sc.High:
+		for k := sc.High + 1; k < n; k++ {
+			if len(sc.Missing) == maxMissing {
+				sc.Lost += n - k
+				break
+			}
+			sc.Missing = append(sc.Missing, k)
+		}
+		sc.High = n
+	default:
+		sc.Missing = slices.DeleteFunc(sc.Missing, func(k uint64) bool { return k == n })
+	}
+	// The most recently heard device goes last: the first ones are forgotten first.
+	if last := len(meta.Senders) - 1; i != last {
+		moved := meta.Senders[i]
+		meta.Senders = append(slices.Delete(meta.Senders, i, i+1), moved)
+	}
 }

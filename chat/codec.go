@@ -9,6 +9,8 @@ import (
 	"hush/chatcrypto"
 	"hush/ids"
 	"hush/internal/strictcbor"
+	"hush/membership"
+	"hush/policy"
 	"hush/vault"
 )
 
@@ -22,7 +24,9 @@ import (
 var errBadRecord = errors.New("chat: malformed engine record")
 
 const (
-	metaVersion = 1
+	// metaVersion 2 added the membership log, consent and counters; version 1
+	// records are read and written back as 2.
+	metaVersion = 2
 
 	// maxRecordSize caps an engine record before it is decoded.
 	maxRecordSize = 64 << 10
@@ -38,7 +42,7 @@ var modes = struct {
 	dec cbor.DecMode
 }{
 	enc: strictcbor.EncMode(),
-	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: 5, MaxArray: maxFormerMembers + 16, MaxMap: 16}),
+	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: 5, MaxArray: maxSenderCounters + 16, MaxMap: 16}),
 }
 
 // formerMember is an account that left (or was removed from) a chat, and the first
@@ -49,23 +53,98 @@ type formerMember struct {
 	LeftEpoch uint64
 }
 
+// senderCounter is what this device has seen of one sending device's counters in a
+// chat (chatcrypto.Content.Counter): the highest, and those below it not seen yet.
+type senderCounter struct {
+	_       struct{} `cbor:",toarray"`
+	Device  []byte
+	Account []byte
+	High    uint64
+	Missing []uint64
+	// Lost counts numbers skipped beyond what Missing holds: they cannot arrive
+	// later unnoticed, but are not remembered one by one.
+	Lost uint64
+}
+
+// Limits of what a chat's state remembers of counters.
+const (
+	// maxSenderCounters bounds the sending devices a chat tracks; the least recently
+	// heard are forgotten first (and start over when they send again).
+	maxSenderCounters = 1024
+	// maxMissing bounds the numbers remembered as missing per device; a larger jump
+	// counts the rest without remembering each.
+	maxMissing = 64
+)
+
+// Request states of a chat someone else started (docs/SECURITY.md, "Consent").
+const (
+	requestNone     uint8 = 0
+	requestPending  uint8 = 1 // shown under Requests until the user accepts
+	requestDeclined uint8 = 2 // hidden; its messages are not stored
+)
+
 // chatMeta is the engine's sync state of one chat.
 type chatMeta struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
-	// Epoch is the relay's current epoch of the chat as last seen.
+	// Epoch is the newest epoch of the chat this device heard of.
 	Epoch uint64
 	// FirstEpoch is the first epoch whose key this account holds (0: none yet);
 	// messages of earlier epochs were sent before it joined.
 	FirstEpoch uint64
-	// NeedEpoch is the lowest epoch the next message may use: after a removal the
-	// key must rotate to leave the removed member out.
-	NeedEpoch uint64
 	// MyDelivered and MyRead are this account's positions as marked.
 	MyDelivered uint64
 	MyRead      uint64
 	// PeerDelivered and PeerRead are the highest positions of any other member:
 	// this account's messages up to them are delivered / read.
+	PeerDelivered uint64
+	PeerRead      uint64
+	Former        []formerMember
+
+	// The membership log as verified and stored (roster.go): its length and head,
+	// the newest record that removed someone and the newest that changed who holds
+	// the keys (each 1 + its seq, 0 for none), and the op of the head.
+	LogLen      uint64
+	LogHead     []byte
+	HeadOp      uint8
+	Removal     uint64
+	KeyChange   uint64
+	LegacyEpoch uint64 // membership.State.LegacyEpoch
+	// KeyLogLen is the log length the newest epoch key is bound to: the key may
+	// carry messages only while no removal follows it. KeyAt is when this device
+	// got it (Unix milliseconds), for the periodic rotation.
+	KeyLogLen uint64
+	KeyAt     int64
+	// Forked is set when the relay showed a log that does not continue the one
+	// stored here: nothing more is applied or sent until the user sees it.
+	Forked bool
+	// Warned are the accounts the relay listed as members without a record, already
+	// reported.
+	Warned [][]byte
+	// Request is the chat's consent state (requestNone, …); RequestBy who made this
+	// account a member.
+	Request   uint8
+	RequestBy []byte
+	// Unavailable is set while the relay does not serve the chat (it stopped
+	// listing it, or this device talks to another relay); RemovedBy while a
+	// verified record removed this account (zero: none).
+	Unavailable bool
+	RemovedBy   []byte
+	// NextCounter is the counter of this device's next message in the chat.
+	NextCounter uint64
+	// Senders are the other devices' counters.
+	Senders []senderCounter
+}
+
+// chatMetaV1 is what version 1 of the engine stored.
+type chatMetaV1 struct {
+	_             struct{} `cbor:",toarray"`
+	Version       uint8
+	Epoch         uint64
+	FirstEpoch    uint64
+	NeedEpoch     uint64
+	MyDelivered   uint64
+	MyRead        uint64
 	PeerDelivered uint64
 	PeerRead      uint64
 	Former        []formerMember
@@ -76,6 +155,12 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 	if n := len(m.Former); n > maxFormerMembers {
 		m.Former = m.Former[n-maxFormerMembers:]
 	}
+	if n := len(m.Senders); n > maxSenderCounters {
+		m.Senders = m.Senders[n-maxSenderCounters:]
+	}
+	if n := len(m.Warned); n > maxFormerMembers {
+		m.Warned = m.Warned[n-maxFormerMembers:]
+	}
 	b, err := modes.enc.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode chat state: %w", err)
@@ -83,7 +168,8 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 	return b, nil
 }
 
-// decodeMeta parses what encodeMeta wrote; an empty field is a fresh state.
+// decodeMeta parses what encodeMeta wrote (or version 1 did); an empty field is a
+// fresh state.
 func decodeMeta(b []byte) (chatMeta, error) {
 	if len(b) == 0 {
 		return chatMeta{Version: metaVersion}, nil
@@ -93,20 +179,53 @@ func decodeMeta(b []byte) (chatMeta, error) {
 	}
 	var m chatMeta
 	if err := modes.dec.Unmarshal(b, &m); err != nil {
-		return chatMeta{}, fmt.Errorf("%w: chat state: %v", errBadRecord, err)
+		var v1 chatMetaV1
+		if err1 := modes.dec.Unmarshal(b, &v1); err1 != nil || v1.Version != 1 {
+			return chatMeta{}, fmt.Errorf("%w: chat state: %v", errBadRecord, err)
+		}
+		// NeedEpoch meant a rotation was due; a chat without a log rotates no more
+		// until its owner adopts it into a log, which a rotation follows.
+		m = chatMeta{Version: metaVersion, Epoch: v1.Epoch, FirstEpoch: v1.FirstEpoch,
+			MyDelivered: v1.MyDelivered, MyRead: v1.MyRead, PeerDelivered: v1.PeerDelivered, PeerRead: v1.PeerRead, Former: v1.Former}
 	}
 	if m.Version != metaVersion {
 		return chatMeta{}, fmt.Errorf("%w: chat state version %d", errBadRecord, m.Version)
 	}
-	if len(m.Former) > maxFormerMembers {
-		return chatMeta{}, fmt.Errorf("%w: %d former members", errBadRecord, len(m.Former))
+	if err := m.check(); err != nil {
+		return chatMeta{}, fmt.Errorf("%w: chat state: %v", errBadRecord, err)
+	}
+	return m, nil
+}
+
+// check applies the limits of every field read from disk.
+func (m *chatMeta) check() error {
+	if len(m.Former) > maxFormerMembers || len(m.Warned) > maxFormerMembers || len(m.Senders) > maxSenderCounters {
+		return fmt.Errorf("%d former members, %d warned, %d senders", len(m.Former), len(m.Warned), len(m.Senders))
 	}
 	for _, f := range m.Former {
 		if len(f.Account) != ids.Size {
-			return chatMeta{}, fmt.Errorf("%w: former member id of %d bytes", errBadRecord, len(f.Account))
+			return fmt.Errorf("former member id of %d bytes", len(f.Account))
 		}
 	}
-	return m, nil
+	for _, w := range m.Warned {
+		if len(w) != ids.Size {
+			return fmt.Errorf("warned id of %d bytes", len(w))
+		}
+	}
+	for _, sc := range m.Senders {
+		if len(sc.Device) != ids.Size || len(sc.Account) != ids.Size || len(sc.Missing) > maxMissing {
+			return fmt.Errorf("sender counter of %d/%d bytes, %d missing", len(sc.Device), len(sc.Account), len(sc.Missing))
+		}
+	}
+	switch {
+	case len(m.LogHead) != 0 && len(m.LogHead) != membership.HashSize:
+		return fmt.Errorf("log head of %d bytes", len(m.LogHead))
+	case len(m.RemovedBy) != 0 && len(m.RemovedBy) != ids.Size, len(m.RequestBy) != 0 && len(m.RequestBy) != ids.Size:
+		return fmt.Errorf("removed or requested by an id of %d/%d bytes", len(m.RemovedBy), len(m.RequestBy))
+	case m.Request > requestDeclined:
+		return fmt.Errorf("request state %d", m.Request)
+	}
+	return nil
 }
 
 // formerLeft returns the epoch from which a departed account is out, if it is one.
@@ -142,20 +261,44 @@ func (m *chatMeta) dropFormer(id ids.Account) {
 }
 
 // messageMeta is what the engine keeps with a message beyond its text (in
-// vault.Message.Extra): what stands for a text it has none of.
+// vault.Message.Extra): what stands for a text it has none of, the line a service
+// message shows, and whether the sender's clock disagreed with the relay's.
 type messageMeta struct {
+	_           struct{} `cbor:",toarray"`
+	Version     uint8
+	Placeholder Placeholder
+	Service     *serviceLine
+	ClockOff    bool
+	// Counter is the number this device gave its own message (Content.Counter).
+	Counter uint64
+}
+
+// messageMetaV1 is what version 1 stored: the placeholder alone.
+type messageMetaV1 struct {
 	_           struct{} `cbor:",toarray"`
 	Version     uint8
 	Placeholder Placeholder
 }
 
-const messageMetaVersion = 1
+// serviceLine is a [Service] as stored: account ids, not names, which are looked up
+// when the line is shown.
+type serviceLine struct {
+	_       struct{} `cbor:",toarray"`
+	Kind    ServiceKind
+	Targets [][]byte
+	Role    policy.Role
+	Title   string
+	Count   uint64
+}
 
-func encodeMessageMeta(p Placeholder) ([]byte, error) {
-	if p == NoPlaceholder {
+const messageMetaVersion = 2
+
+func encodeMessageMeta(m messageMeta) ([]byte, error) {
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 {
 		return nil, nil
 	}
-	b, err := modes.enc.Marshal(messageMeta{Version: messageMetaVersion, Placeholder: p})
+	m.Version = messageMetaVersion
+	b, err := modes.enc.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode message state: %w", err)
 	}
@@ -171,39 +314,66 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 	}
 	var m messageMeta
 	if err := modes.dec.Unmarshal(b, &m); err != nil {
-		return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
+		var v1 messageMetaV1
+		if err1 := modes.dec.Unmarshal(b, &v1); err1 != nil || v1.Version != 1 {
+			return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
+		}
+		m = messageMeta{Version: messageMetaVersion, Placeholder: v1.Placeholder}
 	}
 	if m.Version != messageMetaVersion || m.Placeholder > Unsupported {
 		return messageMeta{}, fmt.Errorf("%w: message state version %d, placeholder %d", errBadRecord, m.Version, m.Placeholder)
 	}
+	if l := m.Service; l != nil {
+		if l.Kind < ServiceCreated || l.Kind > ServiceGap || len(l.Targets) > policy.MaxChatMembers {
+			return messageMeta{}, fmt.Errorf("%w: service line of kind %d with %d targets", errBadRecord, l.Kind, len(l.Targets))
+		}
+		for _, t := range l.Targets {
+			if len(t) != ids.Size {
+				return messageMeta{}, fmt.Errorf("%w: service line target of %d bytes", errBadRecord, len(t))
+			}
+		}
+	}
 	return m, nil
 }
 
-// placeholderOf says what stands for m's text; a record that does not decode
-// stands for nothing (the text, if any, is shown).
-func placeholderOf(m vault.Message) Placeholder {
+// metaOf reads m's engine state; a record that does not decode stands for nothing
+// (the text, if any, is shown).
+func metaOf(m vault.Message) messageMeta {
 	meta, err := decodeMessageMeta(m.Extra)
 	if err != nil {
-		return NoPlaceholder
+		return messageMeta{}
 	}
-	return meta.Placeholder
+	return meta
 }
 
+// placeholderOf says what stands for m's text.
+func placeholderOf(m vault.Message) Placeholder { return metaOf(m).Placeholder }
+
 // outboxPayload is what an outbox item asks the flusher to send: a text (the message
-// with the item's id, read from the vault) or a chat's title. Kind is the content
-// kind of chatcrypto it is sealed as.
+// with the item's id, read from the vault), with the number this device gives it in
+// the chat. Kind is the content kind of chatcrypto it is sealed as.
 type outboxPayload struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
 	Kind    chatcrypto.Kind
-	Title   string // titles only
+	Title   string // only in items of versions 1 and 2 (titles travel in the log now)
+	Counter uint64
+}
+
+// outboxPayloadV2 is the layout of versions 1 and 2, without a counter.
+type outboxPayloadV2 struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Kind    chatcrypto.Kind
+	Title   string
 }
 
 // Outbox payload versions. Version 1 numbered its kinds on its own (1 text, 2
-// title); items written by it may still wait in an outbox and are read as the
-// content kinds they stand for.
+// title); version 2 used the content kinds; version 3 adds the counter. Items of
+// older versions may still wait in an outbox: texts go out without a counter, and
+// titles — which now travel in the membership log — are dropped.
 const (
-	outboxVersion       = 2
+	outboxVersion       = 3
 	legacyOutboxVersion = 1
 )
 
@@ -222,10 +392,14 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	}
 	var p outboxPayload
 	if err := modes.dec.Unmarshal(b, &p); err != nil {
-		return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
+		var old outboxPayloadV2
+		if err2 := modes.dec.Unmarshal(b, &old); err2 != nil || old.Version >= outboxVersion {
+			return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
+		}
+		p = outboxPayload{Version: old.Version, Kind: old.Kind, Title: old.Title}
 	}
 	switch p.Version {
-	case outboxVersion:
+	case outboxVersion, outboxVersion - 1:
 	case legacyOutboxVersion:
 		switch p.Kind {
 		case 1:
@@ -235,21 +409,15 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 		default:
 			return outboxPayload{}, fmt.Errorf("%w: outbox item kind %d", errBadRecord, p.Kind)
 		}
-		p.Version = outboxVersion
 	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d", errBadRecord, p.Version)
 	}
-	switch p.Kind {
-	case chatcrypto.KindText:
-		if p.Title != "" {
-			return outboxPayload{}, fmt.Errorf("%w: message item with a title", errBadRecord)
-		}
-	case chatcrypto.KindChatMeta:
-		if p.Title == "" || len(p.Title) > chatcrypto.MaxTitleBytes {
-			return outboxPayload{}, fmt.Errorf("%w: title of %d bytes", errBadRecord, len(p.Title))
-		}
+	switch {
+	case p.Kind == chatcrypto.KindText && p.Title == "":
+	case p.Kind == chatcrypto.KindChatMeta && p.Version < outboxVersion && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes:
 	default:
-		return outboxPayload{}, fmt.Errorf("%w: outbox item kind %d", errBadRecord, p.Kind)
+		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d, kind %d, title of %d bytes", errBadRecord, p.Version, p.Kind, len(p.Title))
 	}
+	p.Version = outboxVersion
 	return p, nil
 }

@@ -25,10 +25,13 @@ import (
 // themselves — and this account's own handle. Its lock guards the handle and when
 // each device list was last looked up.
 //
-// Keys are pinned on first use. The relay cannot substitute a key for an id: an
-// account id is a hash of the account's signing key, and every answer is checked
-// against it. A handle that moves to another key, or a relay that returns another
-// key for a pinned id, raises a warning and changes no pinned key.
+// Keys are pinned on first use, and only as the account certified them: an account
+// id is a hash of the account's signing key, and its encryption keys (X25519 and
+// ML-KEM) are pinned only under that key's signature (certifiedKey), so the relay
+// can substitute none of them. A handle that moves to another key, or a relay that
+// returns another key for a pinned id, raises a warning and changes no pinned key.
+// An account met in a chat is pinned as a stranger: listed among the contacts only
+// once the user adds it, writes to it or accepts its request.
 //
 // Device revocation. The relay lists an account's devices that are not revoked
 // (LookupAccount, LookupHandle) and pushes DeviceRevoked to the account's own other
@@ -67,6 +70,7 @@ type directory struct {
 	clk    clock.Clock
 	log    *slog.Logger
 	warn   func(Warning)
+	checks *checks
 
 	mu     sync.Mutex
 	handle string
@@ -193,11 +197,15 @@ func (d *directory) accountKey(tx *vault.Tx, id ids.Account) (identity.AccountPu
 	return contactKey(c)
 }
 
-// contactKey rebuilds a pinned key from its stored halves.
+// contactKey rebuilds a pinned key from its stored parts (verified when pinned; the
+// vault authenticates what it returns).
 func contactKey(c vault.Contact) (identity.AccountPublicKey, error) {
 	b := make([]byte, 0, identity.PublicKeySize)
 	b = append(append(b, c.SigningKey...), c.EncryptionKey...)
 	k, err := identity.ParseAccountPublicKey(b)
+	if err == nil && len(c.KEMKey) > 0 {
+		k, err = k.WithKEM(c.KEMKey)
+	}
 	if err != nil {
 		return identity.AccountPublicKey{}, fmt.Errorf("pinned key of %s: %w", c.AccountID, err)
 	}
@@ -205,16 +213,103 @@ func contactKey(c vault.Contact) (identity.AccountPublicKey, error) {
 }
 
 // newContact pins k. Until the account's messages bring the name it chose, its
-// @handle stands in for its display name.
-func newContact(id ids.Account, handle string, k identity.AccountPublicKey, now time.Time) vault.Contact {
-	return vault.Contact{
+// @handle stands in for its display name. A stranger is an account met in a chat,
+// not one the user chose: it is not listed among the contacts.
+func newContact(id ids.Account, handle string, k identity.AccountPublicKey, now time.Time, stranger bool) vault.Contact {
+	c := vault.Contact{
 		AccountID:     id,
 		Handle:        handle,
 		DisplayName:   displayHandle(handle),
 		SigningKey:    k.SigningKey(),
 		EncryptionKey: k.EncryptionKey().Bytes(),
 		PinnedAt:      now,
+		Stranger:      stranger,
 	}
+	if kem := k.KEMKey(); kem != nil {
+		c.KEMKey = kem.Bytes()
+	}
+	return c
+}
+
+// certifiedKey returns the account key the relay returned, only if the account
+// certified it (docs/SECURITY.md, "Account keys"): its signed keys record — the
+// Ed25519, X25519 and ML-KEM keys under the account's signature — or, for an account
+// that has published none yet, one of its device certificates, which the account
+// signs over its Ed25519 and X25519 keys. The id is a hash of the signing key, so the
+// relay cannot substitute any of them.
+func (d *directory) certifiedKey(account ids.Account, a *wire.Account) (identity.AccountPublicKey, error) {
+	bare, err := identity.ParseAccountPublicKey(a.AccountKey)
+	if err != nil {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", account, err)
+	}
+	if bare.ID() != account {
+		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", account)
+	}
+	if d.checks.bareKeys {
+		return bare, nil // weakened for tests: the relay's word
+	}
+	if len(a.Keys) > 0 {
+		keys, err := identity.ParseAccountKeys(a.Keys)
+		if err != nil || keys.Public.ID() != account {
+			return identity.AccountPublicKey{}, detailf(ErrUncertified, "the keys of account %s do not verify", account)
+		}
+		return keys.Public, nil
+	}
+	for _, raw := range a.Devices {
+		if cert, err := identity.ParseCertificate(raw); err == nil && cert.Account.ID() == account {
+			return cert.Account, nil
+		}
+	}
+	return identity.AccountPublicKey{}, detailf(ErrUncertified, "no signature of account %s over its keys", account)
+}
+
+// standing says what the user decided about an account: blocked, or chosen as a
+// contact (listed).
+func (d *directory) standing(tx *vault.Tx, account ids.Account) (blocked, listed bool, err error) {
+	if _, err := tx.Setting(blockedSetting + account.String()); err == nil {
+		blocked = true
+	} else if !errors.Is(err, vault.ErrNotFound) {
+		return false, false, err
+	}
+	c, err := tx.Contact(account)
+	switch {
+	case errors.Is(err, vault.ErrNotFound):
+		return blocked, false, nil
+	case err != nil:
+		return false, false, err
+	}
+	return blocked, !c.Stranger, nil
+}
+
+// blockedSetting prefixes the vault setting that marks an account blocked.
+const blockedSetting = "chat/blocked/"
+
+// choose makes a pinned account one of the user's contacts: the user added it,
+// wrote to it, or accepted its request.
+func (d *directory) choose(ctx context.Context, account ids.Account) error {
+	return d.v.Update(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Contact(account)
+		if err != nil || !c.Stranger {
+			return err
+		}
+		c.Stranger = false
+		return tx.PutContact(c)
+	})
+}
+
+// block blocks an account (or unblocks it): chats it starts or adds this account to
+// are declined without asking.
+func (d *directory) block(ctx context.Context, account ids.Account, blocked bool) error {
+	return d.v.Update(ctx, func(tx *vault.Tx) error {
+		if !blocked {
+			err := tx.DeleteSetting(blockedSetting + account.String())
+			if errors.Is(err, vault.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+		return tx.PutSetting(blockedSetting+account.String(), []byte{1})
+	})
 }
 
 func displayHandle(h string) string {
@@ -239,11 +334,16 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 	if err != nil {
 		return Contact{}, err
 	}
-	k, err := identity.ParseAccountPublicKey(a.AccountKey)
+	bare, err := identity.ParseAccountPublicKey(a.AccountKey)
 	if err != nil {
 		return Contact{}, fmt.Errorf("the relay returned a malformed key for @%s: %w", h, err)
 	}
-	id := k.ID()
+	id := bare.ID()
+	k, err := d.certifiedKey(id, a)
+	if err != nil {
+		d.warn(Warning{Kind: WarnUncertifiedKeys, Handle: h, Account: id})
+		return Contact{}, err
+	}
 	if id == d.meID {
 		return Contact{}, detailf(ErrInvalid, "@%s is this account", h)
 	}
@@ -265,7 +365,7 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 		old, err := tx.Contact(id)
 		switch {
 		case errors.Is(err, vault.ErrNotFound):
-			out = newContact(id, h, k, now)
+			out = newContact(id, h, k, now, false)
 			if moved {
 				out.KeyChangedAt = now
 			}
@@ -281,7 +381,10 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 				// No name heard yet: the handle stands in for it.
 				out.DisplayName = displayHandle(h)
 			}
-			out.Handle = h
+			out.Handle, out.Stranger = h, false
+			if pinned.Equal(k) && len(out.KEMKey) == 0 && k.KEMKey() != nil {
+				out.KEMKey = k.KEMKey().Bytes() // certified since it was pinned
+			}
 			if !pinned.Equal(k) {
 				// Same id, other key: impossible for an honest relay (the id is a
 				// hash of the signing key). Keep the pinned key; flag it.
@@ -361,7 +464,9 @@ func (d *directory) contacts(ctx context.Context) ([]Contact, error) {
 		}
 		out = make([]Contact, 0, len(all))
 		for _, c := range all {
-			out = append(out, toContact(c))
+			if !c.Stranger {
+				out = append(out, toContact(c))
+			}
 		}
 		return nil
 	})
@@ -553,23 +658,19 @@ func (d *directory) refreshDevices(ctx context.Context, account ids.Account) (id
 // not, and its device list. A key other than the pinned one changes nothing (the
 // pinned key stays; addContact flags the change).
 func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wire.Account) (identity.AccountPublicKey, error) {
-	k, err := identity.ParseAccountPublicKey(a.AccountKey)
+	k, err := d.certifiedKey(account, a)
 	if err != nil {
-		return identity.AccountPublicKey{}, fmt.Errorf("account %s: %w", account, err)
-	}
-	if k.ID() != account {
-		return identity.AccountPublicKey{}, fmt.Errorf("account %s: the relay returned the key of another account", account)
+		if account != d.meID {
+			d.warn(Warning{Kind: WarnUncertifiedKeys, Account: account})
+		}
+		return identity.AccountPublicKey{}, err
 	}
 	var pinned identity.AccountPublicKey
 	var revoked []ids.Device
 	err = d.v.Update(ctx, func(tx *vault.Tx) error {
 		revoked = nil
 		var err error
-		pinned, err = d.accountKey(tx, account)
-		if errors.Is(err, vault.ErrNotFound) {
-			pinned = k
-			err = tx.PutContact(newContact(account, a.Handle, k, d.clk.Now()))
-		}
+		pinned, err = d.pin(tx, account, a.Handle, k)
 		if err != nil {
 			return err
 		}
@@ -589,6 +690,30 @@ func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wi
 		d.log.Info("device revoked", "account", account.String(), "device", dev.String())
 	}
 	d.markFresh(account)
+	return pinned, nil
+}
+
+// pin returns the key pinned for account, pinning k (as a stranger's) if none is.
+// An ML-KEM key the account certified later is added to the pinned key it extends.
+func (d *directory) pin(tx *vault.Tx, account ids.Account, handle string, k identity.AccountPublicKey) (identity.AccountPublicKey, error) {
+	if account == d.meID {
+		return d.me.Public(), nil
+	}
+	c, err := tx.Contact(account)
+	if errors.Is(err, vault.ErrNotFound) {
+		return k, tx.PutContact(newContact(account, handle, k, d.clk.Now(), !d.checks.noConsent))
+	}
+	if err != nil {
+		return identity.AccountPublicKey{}, err
+	}
+	pinned, err := contactKey(c)
+	if err != nil {
+		return identity.AccountPublicKey{}, err
+	}
+	if pinned.KEMKey() == nil && k.KEMKey() != nil && pinned.Equal(k) {
+		c.KEMKey = k.KEMKey().Bytes()
+		return k, tx.PutContact(c)
+	}
 	return pinned, nil
 }
 

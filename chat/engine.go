@@ -35,6 +35,7 @@ import (
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
+	"hush/membership"
 	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
@@ -64,16 +65,19 @@ type Config struct {
 
 // Engine is the cloud-chat engine of one unlocked account on this device.
 type Engine struct {
-	link  *link
-	dir   *directory
-	keys  *keyring
-	recv  *receiver
-	send  *sender
-	marks *marker
-	list  *chatList
-	obs   Observer
-	log   *slog.Logger
-	clk   clock.Clock
+	link    *link
+	dir     *directory
+	keys    *keyring
+	recv    *receiver
+	send    *sender
+	marks   *marker
+	list    *chatList
+	consent *consent
+	obs     Observer
+	log     *slog.Logger
+	clk     clock.Clock
+	// checks are the protections against a malicious relay; all on (see checks.go).
+	checks *checks
 
 	ctx    context.Context // ends when the engine closes
 	cancel context.CancelFunc
@@ -111,8 +115,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	signer, err := membership.NewSigner(cfg.Device, cfg.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wire(cfg, url, sealer)
+	e.checks = &checks{}
+	e.wire(cfg, url, sealer, signer)
 	if err := e.dir.loadHandle(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read account: %w", err)
 	}
@@ -120,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 }
 
 // wire builds the parts and connects them to each other.
-func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender) {
+func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer *membership.Signer) {
 	v, me, device := cfg.Vault, cfg.Account.ID(), cfg.Device.ID()
 	e.send = &sender{
 		v: v, meID: me, device: device, sealer: sealer, myName: cfg.DisplayName,
@@ -143,25 +152,32 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender) {
 	}, e.reportConnection)
 	e.dir = &directory{
 		v: v, link: e.link, chats: chats, me: cfg.Account, meID: me, device: device,
-		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, fresh: map[ids.Account]time.Time{},
+		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, checks: e.checks, fresh: map[ids.Account]time.Time{},
 	}
 	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log}
 	e.marks = &marker{
 		v: v, link: e.link, chats: chats, list: e.list, clk: e.clk, log: e.log, obs: e.obs,
 		wake: make(chan struct{}, 1), pending: map[ids.Chat]bool{},
 	}
+	certs := chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize)
+	roster := &roster{
+		v: v, link: e.link, chats: chats, dir: e.dir, view: e.list, signer: signer, meID: me, certs: certs.Parse,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks,
+		states: map[ids.Chat]*membership.State{}, locks: map[ids.Chat]*sync.Mutex{},
+	}
 	e.keys = &keyring{
-		v: v, link: e.link, chats: chats, dir: e.dir, me: cfg.Account, meID: me, sealer: sealer,
-		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, titles: e.send, view: e.list,
+		v: v, link: e.link, chats: chats, dir: e.dir, roster: roster, me: cfg.Account, meID: me, sealer: sealer,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks, view: e.list,
 		forget: []chatForgetter{ahead, e.marks}, rotating: map[ids.Chat]*sync.Mutex{},
 	}
 	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks,
-		ahead: ahead, outbox: e.send, certs: chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize),
-		meID: me, device: device, log: e.log, obs: e.obs, warn: e.warn,
+		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
+		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
+	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, view: e.list, meID: me, obs: e.obs, log: e.log}
 }
 
 // Start connects to the relay and starts the flusher, the acker and the marker. It
@@ -283,9 +299,13 @@ func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat,
 }
 
 // OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
+// The account becomes one of the user's contacts.
 func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (Chat, error) {
 	if account != e.dir.meID {
 		if id := e.list.chats.directChatWith(ctx, account); !id.IsZero() {
+			if err := e.dir.choose(ctx, account); err != nil {
+				return Chat{}, err
+			}
 			return e.Summary(ctx, id)
 		}
 	}
@@ -314,30 +334,28 @@ func (e *Engine) CreateChannel(ctx context.Context, title string, subscribers []
 	return e.adopt(ctx, info)
 }
 
-// adopt stores a chat just created or joined, gives it its first epoch and reads
-// what it already holds.
+// adopt stores a chat just created or joined — its membership log, its first epoch —
+// and reads what it already holds.
 func (e *Engine) adopt(ctx context.Context, info *wire.ChatInfo) (Chat, error) {
-	if err := e.keys.adopt(ctx, *info); err != nil {
-		return Chat{}, err
-	}
-	if err := e.recv.fetchMessages(ctx, info.ChatID); err != nil {
-		e.log.Info("messages of a new chat", "chat", info.ChatID.String(), "err", err)
+	if err := e.recv.syncInfo(ctx, *info); err != nil {
+		e.log.Info("a new chat", "chat", info.ChatID.String(), "err", err)
 	}
 	return e.Summary(ctx, info.ChatID)
 }
 
-// Members returns a chat's members.
+// Members returns a chat's members, as its verified membership log lists them.
 func (e *Engine) Members(ctx context.Context, id ids.Chat) ([]Member, error) {
 	return e.keys.members(ctx, id)
 }
 
 // AddMembers adds accounts to a group or channel. The chat key rotates so the new
-// members can read what follows (not what came before), and they are told the title.
+// members can read what follows (not what came before).
 func (e *Engine) AddMembers(ctx context.Context, id ids.Chat, accounts []ids.Account) ([]Member, error) {
 	return e.keys.addMembers(ctx, id, accounts)
 }
 
-// RemoveMember removes an account and rotates the chat key to leave it out.
+// RemoveMember removes an account and rotates the chat key to leave it out; until
+// the new key is made, the chat's messages wait.
 func (e *Engine) RemoveMember(ctx context.Context, id ids.Chat, account ids.Account) ([]Member, error) {
 	return e.keys.removeMember(ctx, id, account)
 }
@@ -347,9 +365,40 @@ func (e *Engine) SetRole(ctx context.Context, id ids.Chat, account ids.Account, 
 	return e.keys.setRole(ctx, id, account, role)
 }
 
-// Leave leaves a group or channel and deletes it on this device. The remaining
-// admins rotate the key.
+// SetTitle renames a group or channel (owner and admins).
+func (e *Engine) SetTitle(ctx context.Context, id ids.Chat, title string) (Chat, error) {
+	if err := e.keys.setTitle(ctx, id, title); err != nil {
+		return Chat{}, err
+	}
+	return e.Summary(ctx, id)
+}
+
+// Leave leaves a group or channel and deletes it on this device. A remaining member
+// makes the next key.
 func (e *Engine) Leave(ctx context.Context, id ids.Chat) error { return e.keys.leave(ctx, id) }
+
+// Accept accepts a chat request: the chat joins the list, its messages are read and
+// notified, and — for a 1:1 chat — its other member becomes a contact.
+func (e *Engine) Accept(ctx context.Context, id ids.Chat) (Chat, error) {
+	return e.consent.accept(ctx, id)
+}
+
+// Decline declines a chat request: this account leaves a group or channel, and the
+// chat is deleted here; a 1:1 chat is hidden and its messages are no longer kept.
+// With block, whoever started it is blocked: what they start is declined without
+// asking.
+func (e *Engine) Decline(ctx context.Context, id ids.Chat, block bool) error {
+	return e.consent.decline(ctx, id, block)
+}
+
+// SetBlocked blocks or unblocks an account.
+func (e *Engine) SetBlocked(ctx context.Context, account ids.Account, blocked bool) error {
+	return e.dir.block(ctx, account, blocked)
+}
+
+// Delete deletes a chat from this device — one the relay no longer serves, or one
+// this account was removed from. Its history is gone for good.
+func (e *Engine) Delete(ctx context.Context, id ids.Chat) error { return e.consent.remove(ctx, id) }
 
 // Send writes a message and its outbox item in one transaction and returns it
 // pending; it is sent when the relay is reachable.

@@ -42,6 +42,17 @@ var (
 	ErrQuotaExceeded = errors.New("chat: quota exceeded")
 	// ErrRelay: the relay refused for another reason; [RelayReason] names it.
 	ErrRelay = errors.New("chat: refused by the relay")
+	// ErrTampered: the relay showed this chat a membership log that fails
+	// verification or forks from the one held here; the chat is frozen.
+	ErrTampered = errors.New("chat: the relay tampered with the chat's members")
+	// ErrNotSecured: the chat was created before membership logs and its owner has
+	// not given it one yet; its members cannot change until then.
+	ErrNotSecured = errors.New("chat: not secured yet")
+	// ErrUncertified: the relay returned an account's keys without the account's
+	// signature over them; they are not pinned.
+	ErrUncertified = errors.New("chat: account keys not certified")
+	// ErrBlocked: the account is blocked.
+	ErrBlocked = errors.New("chat: blocked")
 
 	// ErrUnreachable: the relay could not be reached (in [Connection.Err]).
 	ErrUnreachable = errors.New("chat: relay unreachable")

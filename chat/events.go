@@ -47,6 +47,13 @@ type Warning struct {
 	// Cause says why (WarnSendFailed): it matches [ErrForbidden], [ErrNotFound],
 	// [ErrTooLong] or another of the package's sentinel errors.
 	Cause error
+	// Account is the account concerned (WarnUnverifiedMember, WarnMessagesMissing,
+	// WarnKeySignerNotAllowed); zero when none.
+	Account ids.Account
+	// Name is that account's display name, "" when unknown; Count how many messages
+	// (WarnMessagesMissing).
+	Name  string
+	Count int
 }
 
 // WarningKind says what a [Warning] is about.
@@ -118,6 +125,25 @@ const (
 	// WarnKeyChanged: the relay returned another key for Handle than the pinned
 	// one; the pinned key is kept.
 	WarnKeyChanged
+	// WarnLogInvalid: the relay served a membership record that fails verification
+	// (a forged signature, a change its signer may not make); the chat is frozen.
+	WarnLogInvalid
+	// WarnLogFork: the relay showed a membership log that does not continue the one
+	// held here (two records at one place): some members see another history; the
+	// chat is frozen.
+	WarnLogFork
+	// WarnUnverifiedMember: the relay lists Account as a member, but no record of
+	// the log added it; nothing is encrypted to it.
+	WarnUnverifiedMember
+	// WarnKeySignerNotAllowed: a chat key signed by an account the log does not
+	// allow to make keys (a subscriber, a member outside a change) was ignored.
+	WarnKeySignerNotAllowed
+	// WarnMessagesMissing: Count messages from Account never arrived: the relay
+	// withheld them (their senders' numbering skips them).
+	WarnMessagesMissing
+	// WarnUncertifiedKeys: the relay returned an account's keys without the
+	// account's signature over them; they were not pinned.
+	WarnUncertifiedKeys
 )
 
 // String names the kind, for logs.
@@ -139,4 +165,7 @@ var warningNames = [...]string{
 	WarnImpossibleSeq: "impossible sequence number", WarnImpossibleEpoch: "impossible epoch",
 	WarnKeyUnverified: "chat key unverified", WarnKeySignerMismatch: "chat key signer mismatch",
 	WarnKeyConflict: "chat key conflict", WarnHandleMoved: "handle moved", WarnKeyChanged: "key changed",
+	WarnLogInvalid: "membership log invalid", WarnLogFork: "membership log forked",
+	WarnUnverifiedMember: "unverified member", WarnKeySignerNotAllowed: "chat key signer not allowed",
+	WarnMessagesMissing: "messages missing", WarnUncertifiedKeys: "uncertified account keys",
 }

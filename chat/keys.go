@@ -7,28 +7,32 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"time"
 
 	"hush/chatcrypto"
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
-	"hush/policy"
+	"hush/membership"
 	"hush/sync/wire"
 	"hush/vault"
 )
 
-// The keyring holds each chat's epoch keys and the membership they are wrapped to.
-// Epoch keys are wrapped to each member account's X25519 key, each envelope signed
-// by the rotating device (chatcrypto.NewKeyLogEntry, chatcrypto.SignKeyLogEntry),
-// published with PutEpoch, and rotated when a member leaves or is removed — to the
-// remaining members only. Keys from the relay are verified before they are kept, and
-// kept write-once: a relay cannot swap a key. Its lock serialises the rotations of
-// each chat; its membership operations are in membership.go.
+// The keyring holds each chat's epoch keys (docs/SECURITY.md, "Keys"). A new epoch
+// key is wrapped to every member account the verified membership log lists — never
+// to whoever the relay lists — each envelope signed by the rotating device and bound
+// to the log's head; it is accepted from the relay only when its signer's account
+// was allowed to sign at that head (policy.CanSignEpoch), and kept write-once: a
+// relay cannot swap a key. After a record removes a member, nothing is sent under an
+// epoch made before it: the outbox waits for the next key, made here when this
+// account may, and no refusal of the relay's makes it fall back. Its lock serialises
+// the rotations of each chat; its membership operations are in membership.go.
 type keyring struct {
 	v      *vault.Vault
 	link   *link
 	chats  *chatStore
 	dir    *directory
+	roster *roster
 	me     *identity.AccountKey
 	meID   ids.Account
 	sealer *chatcrypto.Sender
@@ -36,7 +40,7 @@ type keyring struct {
 	log    *slog.Logger
 	obs    Observer
 	warn   func(Warning)
-	titles titleQueue // the outbox, which carries titles as messages
+	checks *checks
 	// forget are the parts told when a chat is gone from this device.
 	forget []chatForgetter
 	view   *chatList
@@ -45,27 +49,27 @@ type keyring struct {
 	rotating map[ids.Chat]*sync.Mutex
 }
 
-// titleQueue is the outbox as the keyring needs it: a chat's title travels as a
-// message, queued in the transaction that stores it.
-type titleQueue interface {
-	queueTitle(tx *vault.Tx, chat ids.Chat, title string) error
-	kick()
-}
-
 // chatForgetter is a part that holds state per chat, told when a chat is gone from
 // this device.
 type chatForgetter interface {
 	forget(ids.Chat)
 }
 
-// maxRotateAttempts bounds the retries of a PutEpoch that raced a membership change
-// or another device's rotation.
-const maxRotateAttempts = 3
+// Rotation.
+const (
+	// maxRotateAttempts bounds the retries of a PutEpoch that raced a membership
+	// change or another device's rotation.
+	maxRotateAttempts = 3
+	// epochPart is how many envelopes one PutEpoch frame carries: a post-quantum
+	// envelope is about 1.5 KiB, so a rotation of a large group takes several frames.
+	epochPart = 128
+	// rotationPeriod is how old an epoch key may grow before a member who may sign
+	// makes the next one with its next message, so one leaked key reads a bounded
+	// stretch of a chat.
+	rotationPeriod = 7 * 24 * time.Hour
+)
 
-// errNotMember reports that the relay no longer lists this account in a chat.
-var errNotMember = errors.New("chat: no longer a member")
-
-// chatKey is a chat's newest epoch key.
+// chatKey is the key a chat's next message is sealed with.
 type chatKey struct {
 	epoch uint64
 	key   chatcrypto.EpochKey
@@ -124,63 +128,145 @@ func (k *keyring) newEpoch(ctx context.Context, id ids.Chat, key wire.EpochKey) 
 }
 
 // storeEpoch verifies one epoch key from the relay and keeps it. An envelope that
-// fails verification is dropped with a warning; it never replaces a stored key.
+// fails a check is dropped with a warning; it never replaces a stored key.
 func (k *keyring) storeEpoch(ctx context.Context, id ids.Chat, key wire.EpochKey) error {
 	if key.Epoch > math.MaxInt64 {
 		k.warn(Warning{Chat: id, Kind: WarnImpossibleEpoch})
 		return nil
 	}
-	have := false
-	if err := k.v.View(ctx, func(tx *vault.Tx) error {
-		_, err := tx.EpochKey(id, key.Epoch)
-		have = err == nil
-		if errors.Is(err, vault.ErrNotFound) {
-			return nil
-		}
-		return err
-	}); err != nil {
+	if have, err := k.haveEpoch(ctx, id, key.Epoch); err != nil || have {
 		return err
 	}
-	if have {
-		return nil
-	}
-	if by := key.ByAccount; by != k.meID {
-		if _, err := k.dir.pinAccount(ctx, by); err != nil {
-			k.log.Info("pin the author of an epoch", "account", by.String(), "err", err)
-		}
-	}
-	var authorized []identity.AccountPublicKey
-	err := k.v.View(ctx, func(tx *vault.Tx) error {
-		c, meta, err := chatWithMeta(tx, id)
-		if err != nil {
-			return err
-		}
-		authorized = k.signersAt(tx, &c, &meta, key.Epoch)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	epochKey, cert, err := chatcrypto.VerifyKeyLogEntry(key.Envelope, id, key.Epoch, k.me, authorized)
+	entry, err := chatcrypto.ParseKeyLogEntry(key.Envelope, id, key.Epoch, k.meID)
 	if err != nil {
 		k.log.Info("epoch key failed verification", "chat", id.String(), "epoch", key.Epoch, "err", err)
 		k.warn(Warning{Chat: id, Kind: WarnKeyUnverified})
 		return nil
 	}
-	if cert.Account.ID() != key.ByAccount || cert.Device.ID() != key.ByDevice {
+	signer := entry.Signer.Account.ID()
+	if signer != key.ByAccount || entry.Signer.Device.ID() != key.ByDevice {
 		k.warn(Warning{Chat: id, Kind: WarnKeySignerMismatch})
 		return nil
 	}
-	return k.keep(ctx, id, key.Epoch, epochKey)
+	if signer != k.meID {
+		pinned, err := k.dir.pinAccount(ctx, signer)
+		if err != nil {
+			k.log.Info("pin the signer of an epoch", "account", signer.String(), "err", err)
+			return nil // tried again with the next fetch
+		}
+		if !pinned.Equal(entry.Signer.Account) {
+			k.warn(Warning{Chat: id, Kind: WarnKeyUnverified})
+			return nil
+		}
+	}
+	boundLen, verdict, err := k.allowedSigner(ctx, id, entry)
+	switch {
+	case err != nil:
+		return err
+	case verdict != 0:
+		k.log.Info("epoch key refused", "chat", id.String(), "epoch", key.Epoch, "signer", signer.String(), "kind", verdict.String())
+		k.warn(Warning{Chat: id, Kind: verdict, Account: signer})
+		return nil
+	}
+	epochKey, err := entry.Open(k.me)
+	if err != nil {
+		k.log.Info("epoch key does not open", "chat", id.String(), "epoch", key.Epoch, "err", err)
+		k.warn(Warning{Chat: id, Kind: WarnKeyUnverified})
+		return nil
+	}
+	return k.keep(ctx, id, key.Epoch, epochKey, boundLen)
 }
 
-// keep stores an epoch key (write-once) and notes it in the chat's state.
-func (k *keyring) keep(ctx context.Context, id ids.Chat, epoch uint64, key chatcrypto.EpochKey) error {
+func (k *keyring) haveEpoch(ctx context.Context, id ids.Chat, epoch uint64) (bool, error) {
+	have := false
+	err := k.v.View(ctx, func(tx *vault.Tx) error {
+		_, err := tx.EpochKey(id, epoch)
+		have = err == nil
+		if errors.Is(err, vault.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	return have, err
+}
+
+// allowedSigner decides whether entry's signer could put the epoch, by the log at
+// the head the entry names (version 2), which must be the head this device holds
+// there; or, for an epoch made before the chat had a log (version 1), by the chat's
+// first record or the members held before it. It returns the log length the key is
+// bound to, or the warning that refuses it.
+func (k *keyring) allowedSigner(ctx context.Context, id ids.Chat, entry chatcrypto.KeyLogEntryInfo) (uint64, WarningKind, error) {
+	signer := entry.Signer.Account.ID()
+	st, err := k.roster.state(ctx, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	if entry.Version < 2 {
+		return 0, k.legacySigner(ctx, id, st, entry.Epoch, signer), nil
+	}
+	head := entry.Head
+	if head.Seq >= st.Len {
+		// Made for records this device has not fetched: fetch them first.
+		if err := k.syncLog(ctx, id); err != nil {
+			return 0, 0, err
+		}
+		if st, err = k.roster.state(ctx, id); err != nil {
+			return 0, 0, err
+		}
+		if head.Seq >= st.Len {
+			return 0, WarnKeyUnverified, nil
+		}
+	}
+	at, err := k.roster.stateAt(ctx, id, head.Seq+1)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case at.Head != membership.Hash(head.Hash):
+		k.roster.tampered(ctx, id, WarnLogFork, fmt.Errorf("an epoch key names record %d with another hash", head.Seq))
+		return 0, WarnLogFork, nil
+	case at.Role(k.meID) == 0:
+		return 0, WarnKeyUnverified, nil
+	case !k.checks.anySigner && !at.MaySignEpoch(signer):
+		return 0, WarnKeySignerNotAllowed, nil
+	case k.checks.anySigner && at.Role(signer) == 0:
+		return 0, WarnKeySignerNotAllowed, nil
+	}
+	return head.Seq + 1, 0, nil
+}
+
+// legacySigner applies the rules of epochs made before a chat had a log: any
+// member of the chat as its first record lists it (or as this device held it, while
+// the chat has no log), and only for epochs up to the first record's.
+func (k *keyring) legacySigner(ctx context.Context, id ids.Chat, st membership.State, epoch uint64, signer ids.Account) WarningKind {
+	if st.Len > 0 {
+		first, err := k.roster.stateAt(ctx, id, 1)
+		if err != nil || epoch > first.LegacyEpoch || first.Role(signer) == 0 {
+			return WarnKeySignerNotAllowed
+		}
+		return 0
+	}
+	var member bool
+	_ = k.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		member = err == nil && roleOf(&c, signer) != 0
+		return err
+	})
+	if !member {
+		return WarnKeySignerNotAllowed
+	}
+	return 0
+}
+
+// keep stores an epoch key (write-once) and notes it in the chat's state: boundLen
+// is the log length it was made for (0 before logs).
+func (k *keyring) keep(ctx context.Context, id ids.Chat, epoch uint64, key chatcrypto.EpochKey, boundLen uint64) error {
 	raw := key.Bytes()
 	defer clear(raw)
 	conflict := false
+	var sum *Chat
 	err := k.v.Update(ctx, func(tx *vault.Tx) error {
-		conflict = false
+		conflict, sum = false, nil
 		switch err := tx.PutEpochKey(id, epoch, raw); {
 		case errors.Is(err, vault.ErrExists):
 			stored, err := tx.EpochKey(id, epoch)
@@ -197,12 +283,20 @@ func (k *keyring) keep(ctx context.Context, id ids.Chat, epoch uint64, key chatc
 		case err != nil:
 			return err
 		}
-		_, err := k.chats.updateMeta(tx, id, func(_ *vault.Chat, meta *chatMeta) {
+		c, err := k.chats.updateMeta(tx, id, func(_ *vault.Chat, meta *chatMeta) {
 			if meta.FirstEpoch == 0 || epoch < meta.FirstEpoch {
 				meta.FirstEpoch = epoch
 			}
+			if epoch >= meta.Epoch || meta.KeyAt == 0 {
+				meta.KeyLogLen, meta.KeyAt = boundLen, k.clk.Now().UnixMilli()
+			}
 			meta.Epoch = max(meta.Epoch, epoch)
 		})
+		if err != nil {
+			return err
+		}
+		s, err := k.view.summary(tx, c)
+		sum = &s
 		return err
 	})
 	if err != nil {
@@ -211,51 +305,43 @@ func (k *keyring) keep(ctx context.Context, id ids.Chat, epoch uint64, key chatc
 	if conflict {
 		k.warn(Warning{Chat: id, Kind: WarnKeyConflict})
 	}
+	if sum != nil {
+		k.obs.ChatUpdated(*sum)
+	}
 	return nil
 }
 
-// signersAt returns the pinned keys of the accounts that may have put an epoch: this
-// account, the current members and those that left after it.
-func (k *keyring) signersAt(tx *vault.Tx, c *vault.Chat, meta *chatMeta, epoch uint64) []identity.AccountPublicKey {
-	keys := []identity.AccountPublicKey{k.me.Public()}
-	add := func(id ids.Account) {
-		if id == k.meID {
-			return
-		}
-		if key, err := k.dir.accountKey(tx, id); err == nil {
-			keys = append(keys, key)
-		}
+// syncLog brings the chat's membership log up to what the relay holds.
+func (k *keyring) syncLog(ctx context.Context, id ids.Chat) error {
+	info, err := doAs[*wire.ChatInfo](ctx, k.link, &wire.GetChat{ChatID: id})
+	if err != nil {
+		return err
 	}
-	for _, m := range c.Members {
-		add(m.AccountID)
-	}
-	for _, f := range meta.Former {
-		if epoch < f.LeftEpoch {
-			add(ids.Account(f.Account))
-		}
-	}
-	return keys
+	_, err = k.roster.sync(ctx, id, info.LogLen)
+	return err
 }
 
-// rotateIfDue puts a new epoch when the chat needs one and this account may put it:
-// the chat has no key yet, or a member left since the current epoch. Eager callers
-// (membership changes) leave a pending rotation to the owner and admins; senders
-// rotate whatever their role.
-func (k *keyring) rotateIfDue(ctx context.Context, id ids.Chat, eager bool) {
-	var due, allowed bool
-	err := k.v.View(ctx, func(tx *vault.Tx) error {
-		c, meta, err := chatWithMeta(tx, id)
-		if err != nil {
-			return err
-		}
-		due = meta.Epoch == 0 || meta.NeedEpoch > meta.Epoch
-		allowed = !eager || policy.CanSignEpoch(c.Kind, roleOf(&c, k.meID), false)
-		return nil
-	})
-	if err != nil || !due || !allowed {
+// keyNeed says what a chat's next message needs of its key.
+type keyNeed uint8
+
+const (
+	keyReady   keyNeed = iota // the newest key will do
+	keyBetter                 // a new key is due (members added, the key is old): make one if allowed, else go on
+	keyMust                   // no key, or a removal follows it: nothing goes out until a new one arrives
+	keyBlocked                // the chat is frozen or not ours to send to
+)
+
+// rotateIfDue puts a new epoch when one is due and this account may sign it.
+func (k *keyring) rotateIfDue(ctx context.Context, id ids.Chat) {
+	_, need, err := k.loadKey(ctx, id)
+	if err != nil || need == keyReady || need == keyBlocked {
 		return
 	}
-	if err := k.rotate(ctx, id); err != nil && !errors.Is(err, ErrForbidden) {
+	st, err := k.roster.state(ctx, id)
+	if err != nil || !st.MaySignEpoch(k.meID) {
+		return
+	}
+	if err := k.rotate(ctx, id); err != nil {
 		k.log.Info("rotate chat key", "chat", id.String(), "err", err)
 	}
 }
@@ -271,9 +357,10 @@ func (k *keyring) rotationLock(id ids.Chat) *sync.Mutex {
 	return m
 }
 
-// rotate puts the chat's next epoch: a fresh key wrapped to every current member,
-// each envelope signed by this device. The relay refuses it when membership changed
-// meanwhile or another device rotated first; then rotate looks again, a few times.
+// rotate puts the chat's next epoch: a fresh key wrapped to every member the
+// verified log lists, each envelope signed by this device and bound to the log's
+// head. The relay refuses it when the log moved on meanwhile or another device
+// rotated first; then rotate looks again, a few times.
 func (k *keyring) rotate(ctx context.Context, id ids.Chat) error {
 	l := k.rotationLock(id)
 	l.Lock()
@@ -283,44 +370,26 @@ func (k *keyring) rotate(ctx context.Context, id ids.Chat) error {
 		if err != nil {
 			return err
 		}
-		present, err := k.applyChatInfo(ctx, *info)
-		if err != nil {
+		if _, err := k.roster.sync(ctx, id, info.LogLen); err != nil {
 			return err
-		}
-		if !present {
-			return errNotMember
 		}
 		if err := k.fetchEpochs(ctx, id); err != nil {
 			return err
 		}
-		meta, members, missing, err := k.memberKeys(ctx, id)
+		if _, need, err := k.loadKey(ctx, id); err != nil || need == keyReady {
+			return err // someone else rotated meanwhile
+		}
+		st, err := k.roster.state(ctx, id)
 		if err != nil {
 			return err
 		}
-		latest, err := k.latestEpoch(ctx, id)
-		if err != nil {
+		if err := k.mayRotate(ctx, id, st, info); err != nil {
 			return err
 		}
-		if info.Epoch > 0 && meta.NeedEpoch <= info.Epoch && latest == info.Epoch {
-			return nil // someone else rotated; we hold the key
-		}
-		if missing > 0 {
-			return fmt.Errorf("rotate %s: %d members' keys are not pinned", id, missing)
-		}
-		epoch := info.Epoch + 1
-		key, err := chatcrypto.NewEpochKey()
-		if err != nil {
-			return err
-		}
-		wrapped, err := k.wrap(key, id, epoch, members)
-		if err != nil {
-			return err
-		}
-		_, err = doAs[*wire.OK](ctx, k.link, &wire.PutEpoch{ChatID: id, Epoch: epoch, Wrapped: wrapped})
+		err = k.putEpoch(ctx, id, info, st)
 		switch {
 		case err == nil:
-			k.log.Info("chat key rotated", "chat", id.String(), "epoch", epoch, "members", len(wrapped))
-			return k.keep(ctx, id, epoch, key)
+			return nil
 		case errors.Is(err, wire.ErrConflict) && attempt+1 < maxRotateAttempts:
 			continue
 		default:
@@ -329,97 +398,136 @@ func (k *keyring) rotate(ctx context.Context, id ids.Chat) error {
 	}
 }
 
-// memberKeys reads a chat's sync state and its members' pinned keys, counting the
-// members whose keys are not pinned.
-func (k *keyring) memberKeys(ctx context.Context, id ids.Chat) (chatMeta, []identity.AccountPublicKey, int, error) {
-	var meta chatMeta
-	var keys []identity.AccountPublicKey
-	missing := 0
-	err := k.v.View(ctx, func(tx *vault.Tx) error {
-		c, m, err := chatWithMeta(tx, id)
-		if err != nil {
-			return err
-		}
-		meta = m
-		for _, mem := range c.Members {
-			key, err := k.dir.accountKey(tx, mem.AccountID)
-			if errors.Is(err, vault.ErrNotFound) {
-				missing++
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			keys = append(keys, key)
-		}
-		return nil
-	})
-	return meta, keys, missing, err
+// mayRotate checks that this account may sign the chat's next epoch now.
+func (k *keyring) mayRotate(ctx context.Context, id ids.Chat, st membership.State, info *wire.ChatInfo) error {
+	_, meta, err := k.roster.held(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case meta.Forked:
+		return detailf(ErrTampered, "the relay changed this chat's member list")
+	case st.Len == 0:
+		return detailf(ErrNotSecured, "the chat's owner has not secured it yet")
+	case info.LogLen != st.Len:
+		return fmt.Errorf("%w: the relay's log (%d records) is not the verified one (%d)", ErrTampered, info.LogLen, st.Len)
+	case !st.MaySignEpoch(k.meID):
+		return detailf(ErrForbidden, "only the owner and admins make new keys now")
+	}
+	return nil
 }
 
-// wrap wraps key to every member and signs each envelope with this device.
-func (k *keyring) wrap(key chatcrypto.EpochKey, id ids.Chat, epoch uint64, members []identity.AccountPublicKey) ([]wire.WrappedKey, error) {
-	entry, err := chatcrypto.NewKeyLogEntry(key, id, epoch, members)
+// putEpoch makes and sends the next epoch for the log state st.
+func (k *keyring) putEpoch(ctx context.Context, id ids.Chat, info *wire.ChatInfo, st membership.State) error {
+	members, err := k.recipients(ctx, id, st, info)
 	if err != nil {
-		return nil, fmt.Errorf("rotate %s: %w", id, err)
+		return err
+	}
+	epoch := info.Epoch + 1
+	key, err := chatcrypto.NewEpochKey()
+	if err != nil {
+		return err
+	}
+	head := chatcrypto.LogHead{Seq: st.Len - 1, Hash: st.Head}
+	entry, err := chatcrypto.NewKeyLogEntry(key, id, epoch, head, members)
+	if err != nil {
+		return fmt.Errorf("rotate %s: %w", id, err)
 	}
 	signed, err := chatcrypto.SignKeyLogEntry(entry, k.sealer)
 	if err != nil {
-		return nil, fmt.Errorf("rotate %s: %w", id, err)
+		return fmt.Errorf("rotate %s: %w", id, err)
 	}
 	wrapped := make([]wire.WrappedKey, 0, len(signed.Envelopes))
 	for _, env := range signed.Envelopes {
 		wrapped = append(wrapped, wire.WrappedKey{AccountID: env.Recipient, Envelope: env.Signed})
 	}
-	return wrapped, nil
+	for start := 0; start < len(wrapped); start += epochPart {
+		end := min(start+epochPart, len(wrapped))
+		part := &wire.PutEpoch{ChatID: id, Epoch: epoch, LogLen: st.Len, Wrapped: wrapped[start:end], More: end < len(wrapped)}
+		if _, err := doAs[*wire.OK](ctx, k.link, part); err != nil {
+			return err
+		}
+	}
+	k.log.Info("chat key rotated", "chat", id.String(), "epoch", epoch, "members", len(wrapped))
+	return k.keep(ctx, id, epoch, key, st.Len)
 }
 
-// currentKey returns the chat's newest epoch key, rotating first when the chat has
-// none or a member left since, and this account may rotate. It fails with
-// errPermanent when the chat can never be sent to, and errWait when it has no usable
-// key yet.
-func (k *keyring) currentKey(ctx context.Context, id ids.Chat) (*chatKey, error) {
-	ck, due, err := k.loadKey(ctx, id)
-	if errors.Is(err, vault.ErrNotFound) {
-		return nil, fmt.Errorf("%w: the chat is gone", errPermanent)
+// recipients returns the pinned keys of the members an epoch is wrapped to: those
+// the verified log lists. Each key is pinned only from its account's certified keys.
+func (k *keyring) recipients(ctx context.Context, id ids.Chat, st membership.State, info *wire.ChatInfo) ([]identity.AccountPublicKey, error) {
+	accounts := make([]ids.Account, 0, len(st.Members))
+	for a := range st.Members {
+		accounts = append(accounts, a)
 	}
-	if err != nil || !due {
-		return ck, err
+	if k.checks.relayMembers {
+		// Weakened for tests: wrap to whoever the relay lists.
+		accounts = accounts[:0]
+		for _, m := range info.Members {
+			accounts = append(accounts, m.AccountID)
+		}
+	}
+	keys := make([]identity.AccountPublicKey, 0, len(accounts))
+	for _, a := range accounts {
+		key, err := k.dir.pinAccount(ctx, a)
+		if err != nil {
+			return nil, fmt.Errorf("rotate %s: the keys of member %s: %w", id, a, err)
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// currentKey returns the key the chat's next message is sealed with, making a new
+// one first when one is due and this account may. It fails with errPermanent when
+// the chat can never be sent to, and errWait while it has no key it may use: after a
+// removal, until the next epoch arrives.
+func (k *keyring) currentKey(ctx context.Context, id ids.Chat) (*chatKey, error) {
+	ck, need, err := k.loadKey(ctx, id)
+	switch {
+	case errors.Is(err, vault.ErrNotFound):
+		return nil, fmt.Errorf("%w: the chat is gone", errPermanent)
+	case err != nil:
+		return nil, err
+	case need == keyReady:
+		return ck, nil
+	case need == keyBlocked:
+		return nil, errWait
 	}
 	if err := k.fetchEpochs(ctx, id); err != nil {
 		return nil, err
 	}
-	if ck2, due, err := k.loadKey(ctx, id); err == nil && !due {
+	if ck2, need2, err := k.loadKey(ctx, id); err == nil && need2 == keyReady {
 		return ck2, nil
 	}
-	switch err := k.rotate(ctx, id); {
-	case err == nil:
-	case errors.Is(err, ErrForbidden):
-		// Not ours to rotate; if the relay is satisfied with the current epoch, the
-		// relay's Send says so.
-		if err := k.forgetRotation(ctx, id); err != nil {
-			return nil, err
-		}
-	case errors.Is(err, errNotMember):
-		return nil, fmt.Errorf("%w: no longer a member", errPermanent)
-	default:
-		return nil, err
-	}
-	ck, _, err = k.loadKey(ctx, id)
+	st, err := k.roster.state(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if ck == nil {
+	if st.MaySignEpoch(k.meID) {
+		err := k.rotate(ctx, id)
+		switch {
+		case err == nil:
+			ck, need, err = k.loadKey(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+		case need == keyMust && !k.checks.fallBack:
+			// No answer of the relay's makes the message go out under the old key.
+			return nil, err
+		default:
+			k.log.Info("new chat key not made; the current one will do", "chat", id.String(), "err", err)
+		}
+	}
+	if ck == nil || (need == keyMust && !k.checks.fallBack) {
 		return nil, errWait
 	}
 	return ck, nil
 }
 
-// loadKey reads the chat's newest epoch key (nil if none) and whether a newer epoch
-// is due.
-func (k *keyring) loadKey(ctx context.Context, id ids.Chat) (*chatKey, bool, error) {
+// loadKey reads the chat's newest epoch key (nil if none) and what the next message
+// needs of it.
+func (k *keyring) loadKey(ctx context.Context, id ids.Chat) (*chatKey, keyNeed, error) {
 	var ck *chatKey
-	var due bool
+	var need keyNeed
 	err := k.v.View(ctx, func(tx *vault.Tx) error {
 		_, meta, err := chatWithMeta(tx, id)
 		if err != nil {
@@ -427,7 +535,10 @@ func (k *keyring) loadKey(ctx context.Context, id ids.Chat) (*chatKey, bool, err
 		}
 		ep, err := tx.LatestEpoch(id)
 		if errors.Is(err, vault.ErrNotFound) {
-			due = true
+			need = keyMust
+			if meta.Forked || meta.Request != requestNone || meta.RemovedBy != nil {
+				need = keyBlocked
+			}
 			return nil
 		}
 		if err != nil {
@@ -443,25 +554,28 @@ func (k *keyring) loadKey(ctx context.Context, id ids.Chat) (*chatKey, bool, err
 			return err
 		}
 		ck = &chatKey{epoch: ep, key: key}
-		due = meta.NeedEpoch > ep || meta.Epoch > ep
+		need = k.keyNeed(meta, ep)
 		return nil
 	})
-	return ck, due, err
+	return ck, need, err
 }
 
-// forgetRotation drops a pending rotation this account may not do (the relay
-// refused it: someone else already rotated, or the role does not allow it).
-func (k *keyring) forgetRotation(ctx context.Context, id ids.Chat) error {
-	return k.v.Update(ctx, func(tx *vault.Tx) error {
-		_, err := k.chats.updateMeta(tx, id, func(_ *vault.Chat, meta *chatMeta) { meta.NeedEpoch = 0 })
-		return err
-	})
-}
-
-// requireEpoch notes that the next message must use at least epoch.
-func (k *keyring) requireEpoch(ctx context.Context, id ids.Chat, epoch uint64) error {
-	return k.v.Update(ctx, func(tx *vault.Tx) error {
-		_, err := k.chats.updateMeta(tx, id, func(_ *vault.Chat, meta *chatMeta) { meta.NeedEpoch = max(meta.NeedEpoch, epoch) })
-		return err
-	})
+// keyNeed applies the rules of docs/SECURITY.md ("Membership log") to the chat's
+// newest key, of epoch ep.
+func (k *keyring) keyNeed(meta chatMeta, ep uint64) keyNeed {
+	switch {
+	case meta.Forked, meta.RemovedBy != nil, meta.Request != requestNone:
+		return keyBlocked
+	case meta.LogLen == 0:
+		return keyReady // a chat without a log keeps its key until its owner adopts it
+	case meta.Epoch > ep:
+		return keyMust // a newer epoch exists that this device has not got
+	case meta.KeyLogLen < meta.Removal:
+		return keyMust
+	case meta.KeyLogLen < meta.KeyChange:
+		return keyBetter
+	case k.clk.Now().Sub(time.UnixMilli(meta.KeyAt)) > rotationPeriod:
+		return keyBetter
+	}
+	return keyReady
 }

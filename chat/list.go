@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -56,6 +57,7 @@ func statusOf(m vault.Message, meta chatMeta, me ids.Account) policy.Status {
 
 // message describes a stored message.
 func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
+	em := metaOf(m)
 	out := Message{
 		ID:          m.ID,
 		Chat:        m.ChatID,
@@ -63,15 +65,52 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 		SenderName:  l.dir.nameOf(tx, m.SenderAccount, names),
 		Outgoing:    m.SenderAccount == l.meID,
 		Body:        m.Body,
-		Placeholder: placeholderOf(m),
+		Placeholder: em.Placeholder,
 		SentAt:      m.SentAt,
 		Seq:         m.Seq,
 		Status:      statusOf(m, *meta, l.meID),
+		ClockOff:    em.ClockOff,
 	}
 	if m.ReplyTo != nil {
 		out.ReplyTo = *m.ReplyTo
 	}
+	if line := em.Service; line != nil {
+		out.Outgoing, out.Status = false, policy.StatusSent
+		out.Service = &Service{Kind: line.Kind, Role: line.Role, Title: line.Title, Count: int(line.Count)}
+		for _, t := range line.Targets {
+			a := ids.Account(t)
+			out.Service.Targets = append(out.Service.Targets, Person{Account: a, Name: l.dir.nameOf(tx, a, names), IsMe: a == l.meID})
+		}
+	}
 	return out
+}
+
+// hold says what keeps c from taking messages as usual, by its state.
+func (l *chatList) hold(tx *vault.Tx, c *vault.Chat, meta *chatMeta) (Hold, error) {
+	switch {
+	case meta.Forked:
+		return HoldTampered, nil
+	case meta.RemovedBy != nil:
+		return HoldRemoved, nil
+	case meta.Unavailable:
+		return HoldUnavailable, nil
+	case meta.Request == requestPending:
+		return HoldRequest, nil
+	case meta.LogLen == 0 && c.Kind.Cloud():
+		return HoldNotSecured, nil
+	case roleOf(c, l.meID) == 0:
+		return HoldNone, nil
+	}
+	latest, err := tx.LatestEpoch(c.ID)
+	switch {
+	case errors.Is(err, vault.ErrNotFound):
+		return HoldNewKey, nil
+	case err != nil:
+		return HoldNone, err
+	case meta.KeyLogLen < meta.Removal || meta.Epoch > latest:
+		return HoldNewKey, nil
+	}
+	return HoldNone, nil
 }
 
 // summary builds the chat list row of c.
@@ -92,6 +131,17 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		MyRole:      role,
 		CanPost:     policy.CanPost(c.Kind, role),
 		MemberCount: len(c.Members),
+	}
+	meta, err := decodeMeta(c.Extra)
+	if err != nil {
+		return Chat{}, err
+	}
+	if s.Hold, err = l.hold(tx, &c, &meta); err != nil {
+		return Chat{}, err
+	}
+	if meta.RemovedBy != nil {
+		s.RemovedBy = ids.Account(meta.RemovedBy)
+		s.RemovedByName = l.dir.nameOf(tx, s.RemovedBy, names)
 	}
 	if c.Kind == policy.KindDirect {
 		for _, m := range c.Members {
@@ -114,6 +164,7 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		s.LastMessage = preview(last.Body)
 		s.LastPlaceholder = placeholderOf(*last)
 		s.LastMessageAt = last.SentAt
+		s.LastService = l.message(tx, *last, &meta, names).Service
 	} else {
 		s.LastMessageAt = c.LastActivity
 	}
@@ -140,7 +191,7 @@ func (l *chatList) list(ctx context.Context) ([]Chat, error) {
 		}
 		out = make([]Chat, 0, len(chats))
 		for _, c := range chats {
-			if !c.Kind.Cloud() {
+			if !c.Kind.Cloud() || declined(c) {
 				continue
 			}
 			s, err := l.summary(tx, c)
@@ -155,6 +206,12 @@ func (l *chatList) list(ctx context.Context) ([]Chat, error) {
 		return nil, fmt.Errorf("list chats: %w", err)
 	}
 	return out, nil
+}
+
+// declined reports whether the user declined the chat: it is not listed.
+func declined(c vault.Chat) bool {
+	meta, err := decodeMeta(c.Extra)
+	return err == nil && meta.Request == requestDeclined
 }
 
 // get returns one chat's list row.

@@ -1,48 +1,72 @@
 package chat
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
 
-	"hush/chatcrypto"
 	"hush/ids"
+	"hush/membership"
 	"hush/policy"
 	"hush/sync/wire"
 	"hush/vault"
 )
 
-// Membership is the keyring's other half: who is in a chat, with which role, as the
-// relay reports it — and the requests that change it. A member who leaves is
-// remembered with the first epoch it no longer holds, so its earlier messages still
-// verify; the key rotates to leave it out. The policy of who may do what is package
-// policy's, which the relay enforces too.
+// Membership is the keyring's other half: the requests that change who is in a chat
+// — each one a record of the chat's membership log, signed here and checked by every
+// member (roster.go) — and what the relay says of a chat it routes: receipt
+// positions, the newest epoch, whether it serves the chat at all. None of that
+// decides who is a member; a chat the relay stops serving is marked, never deleted
+// (docs/SECURITY.md, "History belongs to the user").
 
-// directChatLabel derives the id of the 1:1 chat of two accounts, so both sides open
-// the same chat instead of racing to create two.
-const directChatLabel = "hush/v1/direct-chat-id"
-
-// directChatID is the id of the 1:1 chat of accounts a and b.
-func directChatID(a, b ids.Account) ids.Chat {
-	if bytes.Compare(a[:], b[:]) > 0 {
-		a, b = b, a
+// adopt brings a chat the relay describes up to date: its membership log first, then
+// what the relay routes, its epoch keys and a key that is due. It reports whether
+// the chat is held here (the log makes this account a member, or made it one).
+func (k *keyring) adopt(ctx context.Context, info wire.ChatInfo) (bool, error) {
+	id := info.ChatID
+	held, err := k.roster.sync(ctx, id, info.LogLen)
+	if err != nil || !held {
+		if !held && err == nil && info.LogLen == 0 {
+			held, err = k.chats.has(ctx, id) // a chat held from before logs existed
+		}
+		if err != nil || !held {
+			return held, err
+		}
 	}
-	h := sha256.New()
-	h.Write([]byte(directChatLabel))
-	h.Write(a[:])
-	h.Write(b[:])
-	var id ids.Chat
-	copy(id[:], h.Sum(nil))
-	return id
+	if err := k.observeRelay(ctx, info); err != nil {
+		return true, err
+	}
+	if info.LogLen == 0 {
+		if err := k.roster.adoptLegacy(ctx, id, info); err != nil {
+			k.log.Info("secure an older chat", "chat", id.String(), "err", err)
+		}
+	}
+	if !k.member(ctx, id) {
+		return true, nil
+	}
+	if err := k.fetchEpochs(ctx, id); err != nil {
+		return true, err
+	}
+	k.rotateIfDue(ctx, id)
+	return true, nil
 }
 
-// applyChatInfo stores what the relay says about a chat's kind, members and
-// positions. It reports false when this account is no longer a member, in which case
-// the chat was deleted locally.
-func (k *keyring) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, error) {
+// member reports whether this account is a member of a chat held here.
+func (k *keyring) member(ctx context.Context, id ids.Chat) bool {
+	in := false
+	_ = k.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		in = err == nil && roleOf(&c, k.meID) != 0
+		return err
+	})
+	return in
+}
+
+// observeRelay records what the relay says of a chat held here: this account's and
+// the others' positions, the newest epoch, and that it serves the chat. A member the
+// relay lists without a record is reported (roster.checkRelayMembers).
+func (k *keyring) observeRelay(ctx context.Context, info wire.ChatInfo) error {
 	id := info.ChatID
 	var mine *wire.MemberInfo
 	for i := range info.Members {
@@ -50,91 +74,73 @@ func (k *keyring) applyChatInfo(ctx context.Context, info wire.ChatInfo) (bool, 
 			mine = &info.Members[i]
 		}
 	}
-	if mine == nil {
-		k.removeLocal(ctx, id)
-		return false, nil
-	}
-	if !info.Kind.Cloud() {
-		return false, fmt.Errorf("chat %s: unknown kind %d", id, info.Kind)
-	}
-	for _, m := range info.Members {
-		if m.AccountID != k.meID {
-			if _, err := k.dir.pinAccount(ctx, m.AccountID); err != nil {
-				// Its messages cannot be verified until it is pinned; a later catch-up
-				// tries again.
-				k.log.Info("pin member", "account", m.AccountID.String(), "err", err)
-			}
-		}
-	}
 	var sum Chat
 	err := k.v.Update(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		fresh := errors.Is(err, vault.ErrNotFound)
-		if err != nil && !fresh {
-			return err
-		}
-		meta, err := decodeMeta(c.Extra)
+		c, err := k.chats.updateMeta(tx, id, func(c *vault.Chat, meta *chatMeta) {
+			meta.Epoch = max(meta.Epoch, info.Epoch)
+			meta.Unavailable = mine == nil && roleOf(c, k.meID) != 0
+			if meta.LogLen == 0 && c.Kind == 0 {
+				c.Kind = info.Kind
+			}
+			for _, m := range info.Members {
+				if m.AccountID != k.meID {
+					meta.PeerDelivered = max(meta.PeerDelivered, m.DeliveredSeq)
+					meta.PeerRead = max(meta.PeerRead, m.ReadSeq)
+				}
+			}
+			if mine != nil {
+				meta.MyRead = max(meta.MyRead, mine.ReadSeq)
+				meta.MyDelivered = max(meta.MyDelivered, mine.DeliveredSeq, meta.MyRead)
+			}
+		})
 		if err != nil {
-			return err
-		}
-		if fresh {
-			c = vault.Chat{ID: id, LastActivity: k.clk.Now()}
-		}
-		c.Members = k.mergeMembers(&meta, c.Members, info, !fresh)
-		meta.Epoch = max(meta.Epoch, info.Epoch)
-		meta.MyRead = max(meta.MyRead, mine.ReadSeq)
-		meta.MyDelivered = max(meta.MyDelivered, mine.DeliveredSeq, meta.MyRead)
-		c.Kind = info.Kind
-		if c.Extra, err = encodeMeta(meta); err != nil {
-			return err
-		}
-		if err := k.chats.put(tx, c); err != nil {
 			return err
 		}
 		sum, err = k.view.summary(tx, c)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store chat %s: %w", id, err)
+		return fmt.Errorf("store chat %s: %w", id, err)
 	}
 	k.obs.ChatUpdated(sum)
-	return true, nil
+	k.roster.checkRelayMembers(ctx, id, info)
+	return nil
 }
 
-// mergeMembers returns the member list the relay reports and notes in meta what
-// changed against the stored one (was, when known): the others' positions, who left
-// (a rotation is due, and their earlier messages stay valid) and who came back.
-func (k *keyring) mergeMembers(meta *chatMeta, was []vault.Member, info wire.ChatInfo, known bool) []vault.Member {
-	now := map[ids.Account]bool{}
-	members := make([]vault.Member, 0, len(info.Members))
-	for _, m := range info.Members {
-		now[m.AccountID] = true
-		members = append(members, vault.Member{AccountID: m.AccountID, Role: m.Role})
-		if m.AccountID != k.meID {
-			meta.PeerDelivered = max(meta.PeerDelivered, m.DeliveredSeq)
-			meta.PeerRead = max(meta.PeerRead, m.ReadSeq)
+// unavailable marks a chat held here that the relay does not serve (it stopped
+// listing it, or answers that it does not exist): it stays, readable, until the user
+// deletes it, and comes back when the relay serves it again.
+func (k *keyring) unavailable(ctx context.Context, id ids.Chat) {
+	if k.checks.obeyRelay {
+		k.removeLocal(ctx, id) // weakened for tests: what older versions did
+		return
+	}
+	var sum *Chat
+	err := k.v.Update(ctx, func(tx *vault.Tx) error {
+		sum = nil
+		c, meta, err := chatWithMeta(tx, id)
+		if err != nil || meta.Unavailable || roleOf(&c, k.meID) == 0 {
+			return err
 		}
-	}
-	if !known {
-		return members
-	}
-	before := map[ids.Account]bool{}
-	for _, m := range was {
-		before[m.AccountID] = true
-		if !now[m.AccountID] {
-			meta.addFormer(m.AccountID, info.Epoch+1)
-			meta.NeedEpoch = max(meta.NeedEpoch, info.Epoch+1)
+		c, err = k.chats.updateMeta(tx, id, func(_ *vault.Chat, m *chatMeta) { m.Unavailable = true })
+		if err != nil {
+			return err
 		}
+		s, err := k.view.summary(tx, c)
+		sum = &s
+		return err
+	})
+	if err != nil && !errors.Is(err, vault.ErrNotFound) {
+		k.log.Warn("mark chat unavailable", "chat", id.String(), "err", err)
 	}
-	for account := range now {
-		if !before[account] {
-			meta.dropFormer(account)
-		}
+	if sum != nil {
+		k.log.Info("the relay does not serve a chat; kept here", "chat", id.String())
+		k.obs.ChatUpdated(*sum)
 	}
-	return members
 }
 
-// removeLocal deletes a chat this account left or was removed from.
+// removeLocal deletes a chat from this device: only ever on the user's action
+// (leaving, deleting, declining).
 func (k *keyring) removeLocal(ctx context.Context, id ids.Chat) {
 	err := k.v.Update(ctx, func(tx *vault.Tx) error {
 		if err := k.chats.delete(tx, id); err != nil {
@@ -150,6 +156,7 @@ func (k *keyring) removeLocal(ctx context.Context, id ids.Chat) {
 		k.log.Warn("delete chat", "chat", id.String(), "err", err)
 		return
 	}
+	k.roster.forget(id)
 	for _, f := range k.forget {
 		f.forget(id)
 	}
@@ -166,7 +173,8 @@ func isMemberAt(c *vault.Chat, meta *chatMeta, account ids.Account, epoch uint64
 	return ok && epoch < left
 }
 
-// openDirect asks the relay for the 1:1 chat with account, creating it if needed.
+// openDirect returns the 1:1 chat with account, creating it if needed. The relay
+// keeps one per pair: if the other side made it first, its answer names that one.
 func (k *keyring) openDirect(ctx context.Context, account ids.Account) (*wire.ChatInfo, error) {
 	if account == k.meID {
 		return nil, detailf(ErrInvalid, "a chat with yourself")
@@ -174,135 +182,62 @@ func (k *keyring) openDirect(ctx context.Context, account ids.Account) (*wire.Ch
 	if _, err := k.dir.pinAccount(ctx, account); err != nil {
 		return nil, err
 	}
-	id := directChatID(k.meID, account)
-	create := &wire.CreateChat{ChatID: id, Kind: policy.KindDirect, Members: []wire.Member{{AccountID: account, Role: policy.RoleMember}}}
-	info, err := doAs[*wire.ChatInfo](ctx, k.link, create)
-	if errors.Is(err, wire.ErrConflict) {
-		// The other side created it first, or someone squats the id.
-		info, err = doAs[*wire.ChatInfo](ctx, k.link, &wire.GetChat{ChatID: id})
-		if err != nil || !isDirectPair(info, k.meID, account) {
-			create.ChatID = ids.New[ids.Chat]()
-			info, err = doAs[*wire.ChatInfo](ctx, k.link, create)
-		}
+	if err := k.dir.choose(ctx, account); err != nil {
+		return nil, err
 	}
-	return info, err
+	return k.roster.create(ctx, policy.KindDirect, "", []membership.Member{{Account: account, Role: policy.RoleMember}})
 }
 
-func isDirectPair(info *wire.ChatInfo, a, b ids.Account) bool {
-	if info == nil || info.Kind != policy.KindDirect || len(info.Members) != 2 {
-		return false
-	}
-	seen := 0
-	for _, m := range info.Members {
-		if id := m.AccountID; id == a || id == b {
-			seen++
-		}
-	}
-	return seen == 2
-}
-
-// adopt stores a chat just created or joined and gives it its first epoch.
-func (k *keyring) adopt(ctx context.Context, info wire.ChatInfo) error {
-	id := info.ChatID
-	present, err := k.applyChatInfo(ctx, info)
-	if err != nil {
-		return err
-	}
-	if !present {
-		return detailf(ErrNotFound, "chat %s", id)
-	}
-	if err := k.fetchEpochs(ctx, id); err != nil {
-		return err
-	}
-	k.rotateIfDue(ctx, id, true)
-	return nil
-}
-
-// validTitle applies chatcrypto's rules for titles (one line of text, at most
-// chatcrypto.MaxTitleBytes), so a title accepted here can always be sent, and a
-// received one is held to the same rules.
+// validTitle applies the one rule for titles (policy.CheckTitle), so a title accepted
+// here can always be signed, and one received is held to the same rule.
 func validTitle(t string) error {
-	if strings.TrimSpace(t) == "" {
+	switch err := policy.CheckTitle(t); {
+	case strings.TrimSpace(t) == "":
 		return detailf(ErrInvalid, "enter a title")
-	}
-	_, err := chatcrypto.EncodeContent(chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: t}})
-	switch {
-	case errors.Is(err, chatcrypto.ErrTooLarge):
-		return detailf(ErrTooLong, "titles have at most %d bytes", chatcrypto.MaxTitleBytes)
+	case errors.Is(err, policy.ErrTitleTooLong):
+		return detailf(ErrTooLong, "titles have at most %d bytes", policy.MaxTitleBytes)
 	case err != nil:
 		return detailf(ErrInvalid, "the title must be one line of text")
 	}
 	return nil
 }
 
-// create creates a group or channel with this account as owner, and announces its
-// title.
-func (k *keyring) create(ctx context.Context, kind policy.ChatKind, title string, members []ids.Account) (*wire.ChatInfo, error) {
+// create creates a group or channel with this account as owner and the given
+// members: its first record carries the title.
+func (k *keyring) create(ctx context.Context, kind policy.ChatKind, title string, accounts []ids.Account) (*wire.ChatInfo, error) {
 	title = strings.TrimSpace(title)
 	if err := validTitle(title); err != nil {
 		return nil, err
 	}
-	list, err := k.memberList(members, policy.RoleMember)
+	list, err := k.memberList(ctx, accounts, policy.RoleMember)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range list {
-		if _, err := k.dir.pinAccount(ctx, m.AccountID); err != nil {
-			return nil, err
-		}
-	}
-	info, err := doAs[*wire.ChatInfo](ctx, k.link, &wire.CreateChat{ChatID: ids.New[ids.Chat](), Kind: kind, Members: list})
-	if err != nil {
-		return nil, err
-	}
-	if err := k.setTitle(ctx, info.ChatID, title, *info); err != nil {
-		return nil, err
-	}
-	return info, nil
+	return k.roster.create(ctx, kind, title, list)
 }
 
-// memberList checks account ids for a membership request.
-func (k *keyring) memberList(accounts []ids.Account, role policy.Role) ([]wire.Member, error) {
-	if len(accounts) >= wire.MaxChatMembers {
-		return nil, detailf(ErrTooLong, "at most %d members", wire.MaxChatMembers-1)
+// memberList checks account ids for a membership change and pins each one's
+// certified keys: an account whose keys cannot be pinned cannot be a member.
+func (k *keyring) memberList(ctx context.Context, accounts []ids.Account, role policy.Role) ([]membership.Member, error) {
+	if len(accounts) >= policy.MaxChatMembers {
+		return nil, detailf(ErrTooLong, "at most %d members", policy.MaxChatMembers-1)
 	}
 	seen := map[ids.Account]bool{}
-	out := make([]wire.Member, 0, len(accounts))
+	out := make([]membership.Member, 0, len(accounts))
 	for _, id := range accounts {
 		if id.IsZero() || id == k.meID || seen[id] {
 			continue
 		}
 		seen[id] = true
-		out = append(out, wire.Member{AccountID: id, Role: role})
+		if _, err := k.dir.pinAccount(ctx, id); err != nil {
+			return nil, err
+		}
+		out = append(out, membership.Member{Account: id, Role: role})
 	}
 	return out, nil
 }
 
-// setTitle stores the chat with its title and queues the message that tells the
-// members.
-func (k *keyring) setTitle(ctx context.Context, id ids.Chat, title string, info wire.ChatInfo) error {
-	if _, err := k.applyChatInfo(ctx, info); err != nil {
-		return err
-	}
-	err := k.v.Update(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		if err != nil {
-			return err
-		}
-		c.Title = title
-		if err := k.chats.update(tx, c); err != nil {
-			return err
-		}
-		return k.titles.queueTitle(tx, id, title)
-	})
-	if err != nil {
-		return fmt.Errorf("store title: %w", err)
-	}
-	k.titles.kick()
-	return nil
-}
-
-// members returns a chat's members.
+// members returns a chat's members, as its verified log lists them.
 func (k *keyring) members(ctx context.Context, id ids.Chat) ([]Member, error) {
 	var out []Member
 	err := k.v.View(ctx, func(tx *vault.Tx) error {
@@ -326,84 +261,50 @@ func (k *keyring) members(ctx context.Context, id ids.Chat) ([]Member, error) {
 	return out, notFound(err, "chat", id)
 }
 
-// updateMembers sends a membership change and stores the result.
-func (k *keyring) updateMembers(ctx context.Context, id ids.Chat, u *wire.UpdateMembers) (*wire.ChatInfo, error) {
+// changeMembers signs and appends a change of a group's or channel's log.
+func (k *keyring) changeMembers(ctx context.Context, id ids.Chat, c membership.Change) error {
 	var kind policy.ChatKind
 	err := k.v.View(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		kind = c.Kind
+		ch, err := tx.Chat(id)
+		kind = ch.Kind
 		return err
 	})
 	if err != nil {
-		return nil, notFound(err, "chat", id)
+		return notFound(err, "chat", id)
 	}
 	if kind == policy.KindDirect {
-		return nil, detailf(ErrForbidden, "the members of a 1:1 chat cannot change")
+		return detailf(ErrForbidden, "the members of a 1:1 chat cannot change")
 	}
-	u.ChatID = id
-	info, err := doAs[*wire.ChatInfo](ctx, k.link, u)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := k.applyChatInfo(ctx, *info); err != nil {
-		return nil, err
-	}
-	return info, nil
+	_, err = k.roster.change(ctx, id, c)
+	return err
 }
 
-// addMembers adds accounts to a group or channel. The chat key rotates so the new
-// members can read what follows (not what came before), and they are told the title.
+// addMembers adds accounts to a group or channel. A new key follows, so the new
+// members read what comes next (not what came before).
 func (k *keyring) addMembers(ctx context.Context, id ids.Chat, accounts []ids.Account) ([]Member, error) {
-	list, err := k.memberList(accounts, policy.RoleMember)
+	list, err := k.memberList(ctx, accounts, policy.RoleMember)
 	if err != nil {
 		return nil, err
 	}
-	if len(list) == 0 {
-		return k.members(ctx, id)
-	}
-	for _, m := range list {
-		if _, err := k.dir.pinAccount(ctx, m.AccountID); err != nil {
+	if len(list) > 0 {
+		if err := k.changeMembers(ctx, id, membership.Change{Op: membership.OpAdd, Members: list}); err != nil {
 			return nil, err
 		}
-	}
-	info, err := k.updateMembers(ctx, id, &wire.UpdateMembers{Add: list})
-	if err != nil {
-		return nil, err
-	}
-	if err := k.requireEpoch(ctx, id, info.Epoch+1); err != nil {
-		return nil, err
-	}
-	if err := k.rotate(ctx, id); err != nil {
-		k.log.Info("rotate after adding members", "chat", id.String(), "err", err)
-	}
-	var title string
-	if err := k.v.View(ctx, func(tx *vault.Tx) error {
-		c, err := tx.Chat(id)
-		title = c.Title
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if title != "" {
-		if err := k.setTitle(ctx, id, title, *info); err != nil {
-			return nil, err
-		}
+		k.rotateIfDue(ctx, id)
 	}
 	return k.members(ctx, id)
 }
 
-// removeMember removes an account and rotates the chat key to leave it out.
+// removeMember removes an account. Nothing more is sent under the key it holds: a new
+// one is made now, and if that fails the outbox waits for it.
 func (k *keyring) removeMember(ctx context.Context, id ids.Chat, account ids.Account) ([]Member, error) {
 	if account == k.meID {
 		return nil, detailf(ErrInvalid, "use Leave to leave a chat")
 	}
-	if _, err := k.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []ids.Account{account}}); err != nil {
+	if err := k.changeMembers(ctx, id, membership.Change{Op: membership.OpRemove, Accounts: []ids.Account{account}}); err != nil {
 		return nil, err
 	}
-	if err := k.rotate(ctx, id); err != nil {
-		// The removal stands; the next send (or another admin) rotates.
-		k.log.Warn("rotate after removal", "chat", id.String(), "err", err)
-	}
+	k.rotateIfDue(ctx, id)
 	return k.members(ctx, id)
 }
 
@@ -416,16 +317,26 @@ func (k *keyring) setRole(ctx context.Context, id ids.Chat, account ids.Account,
 	default:
 		return nil, detailf(ErrInvalid, "unknown role %v", role)
 	}
-	if _, err := k.updateMembers(ctx, id, &wire.UpdateMembers{Add: []wire.Member{{AccountID: account, Role: role}}}); err != nil {
+	change := membership.Change{Op: membership.OpSetRole, Members: []membership.Member{{Account: account, Role: role}}}
+	if err := k.changeMembers(ctx, id, change); err != nil {
 		return nil, err
 	}
 	return k.members(ctx, id)
 }
 
-// leave leaves a group or channel and deletes it on this device. The remaining
-// admins rotate the key.
+// setTitle renames a group or channel.
+func (k *keyring) setTitle(ctx context.Context, id ids.Chat, title string) error {
+	title = strings.TrimSpace(title)
+	if err := validTitle(title); err != nil {
+		return err
+	}
+	return k.changeMembers(ctx, id, membership.Change{Op: membership.OpTitle, Title: title})
+}
+
+// leave leaves a group or channel and deletes it on this device. A member that
+// remains makes the next key.
 func (k *keyring) leave(ctx context.Context, id ids.Chat) error {
-	if _, err := k.updateMembers(ctx, id, &wire.UpdateMembers{Remove: []ids.Account{k.meID}}); err != nil {
+	if err := k.changeMembers(ctx, id, membership.Change{Op: membership.OpLeave}); err != nil {
 		return err
 	}
 	k.removeLocal(ctx, id)

@@ -8,7 +8,9 @@ import (
 	"math"
 
 	"hush/chatcrypto"
+	"hush/clock"
 	"hush/ids"
+	"hush/policy"
 	"hush/sync/relayclient"
 	"hush/sync/wire"
 	"hush/vault"
@@ -31,8 +33,10 @@ type receiver struct {
 	ahead  *aheadSet
 	outbox interface{ kick() } // the sender, woken when a connection or a key arrives
 	certs  *chatcrypto.CertCache
+	checks *checks
 	meID   ids.Account
 	device ids.Device
+	clk    clock.Clock
 	log    *slog.Logger
 	obs    Observer
 	warn   func(Warning)
@@ -97,8 +101,9 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 }
 
 // catchUp brings every chat up to date with the relay: membership, epoch keys and
-// messages after the vault cursor. Chats the relay no longer lists for this account
-// were left or removed meanwhile and are deleted here.
+// messages after the vault cursor. A chat the relay no longer lists is not deleted:
+// its log is read as far as the relay lets this account (a removal shows there), and
+// otherwise it is marked unavailable on this relay.
 func (r *receiver) catchUp(ctx context.Context) {
 	remote, order, err := r.remoteChats(ctx)
 	if err != nil {
@@ -115,8 +120,8 @@ func (r *receiver) catchUp(ctx context.Context) {
 		return
 	}
 	for _, c := range local {
-		if c.Kind.Cloud() && !remote[c.ID] {
-			r.keys.removeLocal(ctx, c.ID)
+		if c.Kind.Cloud() && !remote[c.ID] && roleOf(&c, r.meID) != 0 {
+			r.unlisted(ctx, c.ID)
 		}
 	}
 	for _, id := range order {
@@ -126,6 +131,17 @@ func (r *receiver) catchUp(ctx context.Context) {
 			}
 			r.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
 		}
+	}
+}
+
+// unlisted handles a chat held here that the relay does not serve this account: the
+// log shows a removal if there was one; otherwise the chat is unavailable here.
+func (r *receiver) unlisted(ctx context.Context, id ids.Chat) {
+	if _, err := r.keys.roster.sync(ctx, id, unknownLen); err != nil && !errors.Is(err, wire.ErrNotFound) {
+		r.log.Info("log of an unlisted chat", "chat", id.String(), "err", err)
+	}
+	if r.keys.member(ctx, id) {
+		r.keys.unavailable(ctx, id)
 	}
 }
 
@@ -152,53 +168,45 @@ func (r *receiver) remoteChats(ctx context.Context) (map[ids.Chat]bool, []ids.Ch
 	}
 }
 
-// syncChat brings one chat up to date: members, epoch keys, rotation, messages.
+// syncChat brings one chat up to date: its log, epoch keys, a due key, messages.
 func (r *receiver) syncChat(ctx context.Context, id ids.Chat) error {
 	info, err := doAs[*wire.ChatInfo](ctx, r.link, &wire.GetChat{ChatID: id})
 	if errors.Is(err, wire.ErrNotFound) {
-		r.keys.removeLocal(ctx, id)
+		r.unlisted(ctx, id)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	present, err := r.keys.applyChatInfo(ctx, *info)
-	if err != nil || !present {
-		return err
-	}
-	if err := r.keys.fetchEpochs(ctx, id); err != nil {
-		return err
-	}
-	r.keys.rotateIfDue(ctx, id, true)
-	return r.fetchMessages(ctx, id)
+	return r.syncInfo(ctx, *info)
 }
 
-// onChatChanged applies a membership push; a chat this device did not know is
-// caught up at once.
+// syncInfo brings a chat the relay described up to date.
+func (r *receiver) syncInfo(ctx context.Context, info wire.ChatInfo) error {
+	held, err := r.keys.adopt(ctx, info)
+	if err != nil || !held || !r.readable(ctx, info.ChatID) {
+		return err
+	}
+	return r.fetchMessages(ctx, info.ChatID)
+}
+
+// readable reports whether a chat held here takes messages: this account is a member
+// and did not decline it.
+func (r *receiver) readable(ctx context.Context, id ids.Chat) bool {
+	ok := false
+	_ = r.v.View(ctx, func(tx *vault.Tx) error {
+		c, meta, err := chatWithMeta(tx, id)
+		ok = err == nil && roleOf(&c, r.meID) != 0 && meta.Request != requestDeclined && !meta.Forked
+		return err
+	})
+	return ok
+}
+
+// onChatChanged applies a membership push: the chat's log first, then the rest.
 func (r *receiver) onChatChanged(ctx context.Context, info wire.ChatInfo) {
-	id := info.ChatID
-	known, err := r.chats.has(ctx, id)
-	if err != nil {
-		r.log.Warn("chat changed", "err", err)
-		return
+	if err := r.syncInfo(ctx, info); err != nil {
+		r.log.Info("chat changed", "chat", info.ChatID.String(), "err", err)
 	}
-	present, err := r.keys.applyChatInfo(ctx, info)
-	if err != nil {
-		r.log.Warn("chat changed", "chat", id.String(), "err", err)
-		return
-	}
-	if !present {
-		return
-	}
-	if !known {
-		if err := r.keys.fetchEpochs(ctx, id); err != nil {
-			r.log.Info("new chat: epochs", "err", err)
-		}
-		if err := r.fetchMessages(ctx, id); err != nil {
-			r.log.Info("new chat: messages", "err", err)
-		}
-	}
-	r.keys.rotateIfDue(ctx, id, true)
 }
 
 // onNewEpoch stores a pushed epoch key, then retries what waited for it: messages of
@@ -235,22 +243,85 @@ func (r *receiver) fetchMessages(ctx context.Context, id ids.Chat) error {
 		}
 		page, err := doAs[*wire.Page](ctx, r.link, &wire.Fetch{ChatID: id, AfterSeq: cursor, Limit: fetchPage})
 		if errors.Is(err, wire.ErrNotFound) {
-			r.keys.removeLocal(ctx, id)
+			r.unlisted(ctx, id)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
 		if len(page.Entries) == 0 {
+			r.reportGaps(ctx, id)
 			return nil
 		}
 		next, _, err := r.process(ctx, id, page.Entries)
 		if err != nil {
 			return err
 		}
-		if next <= cursor || !page.More {
+		if !page.More {
+			r.reportGaps(ctx, id)
 			return nil
 		}
+		if next <= cursor {
+			return nil
+		}
+	}
+}
+
+// reportGaps shows, once the chat is caught up with the relay, the messages its
+// senders numbered that never arrived: the relay withheld them. Each sending device
+// with a gap gets a line in the chat and a warning; the gap is then forgotten (a
+// message arriving after all is shown as usual).
+func (r *receiver) reportGaps(ctx context.Context, id ids.Chat) {
+	var news []Message
+	var warns []Warning
+	err := r.v.Update(ctx, func(tx *vault.Tx) error {
+		news, warns = nil, nil
+		c, meta, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		cursor, err := tx.Cursor(scope(id))
+		if err != nil {
+			return err
+		}
+		names := nameCache{}
+		for i := range meta.Senders {
+			sc := &meta.Senders[i]
+			n := uint64(len(sc.Missing)) + sc.Lost
+			if n == 0 {
+				continue
+			}
+			sc.Missing, sc.Lost = nil, 0
+			account := ids.Account(sc.Account)
+			m := vault.Message{ID: ids.New[ids.Message](), ChatID: id, Seq: max(cursor, 1), SenderAccount: account,
+				SenderDevice: ids.Device(sc.Device), SentAt: r.clk.Now(), Status: policy.StatusSent}
+			line := &serviceLine{Kind: ServiceGap, Targets: [][]byte{append([]byte(nil), account[:]...)}, Count: n}
+			if _, err := r.keys.roster.storeLine(tx, m, line); err != nil {
+				return err
+			}
+			msg := r.list.message(tx, m, &meta, names)
+			news = append(news, msg)
+			warns = append(warns, Warning{Chat: id, Kind: WarnMessagesMissing, Account: account, Name: msg.SenderName, Count: int(n)})
+		}
+		if len(news) == 0 {
+			return nil
+		}
+		if c.Extra, err = encodeMeta(meta); err != nil {
+			return err
+		}
+		return r.chats.update(tx, c)
+	})
+	if err != nil {
+		if !errors.Is(err, vault.ErrNotFound) {
+			r.log.Warn("report missing messages", "chat", id.String(), "err", err)
+		}
+		return
+	}
+	for _, w := range warns {
+		r.warn(w)
+	}
+	for _, m := range news {
+		r.obs.MessageNew(m)
 	}
 }
 

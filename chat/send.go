@@ -80,6 +80,10 @@ type sendInfo struct {
 	canPost  bool
 	summary  Chat
 	activity time.Time // the chat's stored LastActivity
+	// next is the counter of this device's next message in the chat
+	// (chatcrypto.Content.Counter); the chat row holds at least the value it had
+	// when this entry was made, and each message its own.
+	next uint64
 }
 
 // invalidate forgets what Send cached of a chat: the chat store calls it for every
@@ -124,15 +128,18 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	if err := checkBody(body, s.sendName); err != nil {
 		return Message{}, err
 	}
-	payload, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindText})
-	if err != nil {
-		return Message{}, err
-	}
 	now := s.clk.Now()
 	s.mu.Lock()
 	cached, hit := s.cache[id]
-	s.mu.Unlock()
 	hit = hit && now.Sub(cached.activity) < activityStep && !now.Before(cached.activity)
+	counter := cached.next
+	if hit && cached.canPost {
+		// Taken under the lock, so two sends never share a number.
+		entry := cached
+		entry.next++
+		s.cache[id] = entry
+	}
+	s.mu.Unlock()
 	m := vault.Message{
 		ID:            ids.New[ids.Message](),
 		ChatID:        id,
@@ -145,7 +152,8 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	}
 	var fresh sendInfo
 	var gen uint64
-	err = s.v.Update(ctx, func(tx *vault.Tx) error {
+	var payload []byte
+	err := s.v.Update(ctx, func(tx *vault.Tx) error {
 		if hit {
 			if !cached.canPost {
 				return detailf(ErrForbidden, "only the owner and admins post in a channel")
@@ -155,6 +163,15 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 			if fresh, gen, err = s.touch(tx, id, &m); err != nil {
 				return err
 			}
+			counter = fresh.next
+			fresh.next++
+		}
+		var err error
+		if payload, err = encodeOutbox(outboxPayload{Kind: chatcrypto.KindText, Counter: counter}); err != nil {
+			return err
+		}
+		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter}); err != nil {
+			return err
 		}
 		if replyTo != nil {
 			r, err := tx.Message(*replyTo)
@@ -168,6 +185,9 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 		return tx.Enqueue(vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload})
 	})
 	if err != nil {
+		if hit {
+			s.invalidate(id) // the number taken goes to the next message instead
+		}
 		return Message{}, err
 	}
 	sum := s.remember(id, hit, cached, fresh, gen, body, now)
@@ -188,15 +208,31 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 // activity and returns what Send caches of it, with the chat's change count as
 // read.
 func (s *sender) touch(tx *vault.Tx, id ids.Chat, m *vault.Message) (sendInfo, uint64, error) {
-	c, err := tx.Chat(id)
+	c, meta, err := chatWithMeta(tx, id)
 	if err != nil {
 		return sendInfo{}, 0, notFound(err, "chat", id)
 	}
 	info := sendInfo{canPost: policy.CanPost(c.Kind, roleOf(&c, s.meID)), activity: m.SentAt}
-	if !info.canPost {
+	switch {
+	case !info.canPost && meta.RemovedBy != nil:
+		return sendInfo{}, 0, detailf(ErrForbidden, "you were removed from this chat")
+	case !info.canPost && roleOf(&c, s.meID) == 0:
+		return sendInfo{}, 0, detailf(ErrForbidden, "you are not a member of this chat")
+	case !info.canPost:
 		return sendInfo{}, 0, detailf(ErrForbidden, "only the owner and admins post in a channel")
+	case meta.Request == requestDeclined:
+		return sendInfo{}, 0, detailf(ErrForbidden, "you declined this chat")
 	}
+	if info.next, err = s.nextCounter(tx, id, meta); err != nil {
+		return sendInfo{}, 0, err
+	}
+	// The row keeps a counter no lower than any this entry hands out before the next
+	// touch; what the cache hands out meanwhile is in each message's own record.
+	meta.NextCounter = info.next + 1
 	c.LastActivity = m.SentAt
+	if c.Extra, err = encodeMeta(meta); err != nil {
+		return sendInfo{}, 0, err
+	}
 	if err := s.chats.update(tx, c); err != nil {
 		return sendInfo{}, 0, err
 	}
@@ -220,7 +256,7 @@ func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uin
 		return fresh.summary
 	}
 	sum := cached.summary
-	sum.LastMessage, sum.LastPlaceholder, sum.LastMessageAt = preview(body), NoPlaceholder, now
+	sum.LastMessage, sum.LastPlaceholder, sum.LastService, sum.LastMessageAt = preview(body), NoPlaceholder, nil, now
 	if cur, ok := s.cache[id]; ok {
 		cur.summary = sum
 		s.cache[id] = cur
@@ -228,13 +264,27 @@ func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uin
 	return sum
 }
 
-// queueTitle queues the message that announces a chat's title, in tx.
-func (s *sender) queueTitle(tx *vault.Tx, chat ids.Chat, title string) error {
-	payload, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: title})
+// ownCounterScan bounds how many of a chat's newest messages nextCounter reads for
+// this device's newest counter.
+const ownCounterScan = 200
+
+// nextCounter returns the counter of this device's next message in a chat: one more
+// than any it gave before — the chat row's, or, when messages sent between two
+// touches were the last before a restart, the newest of its own messages'.
+func (s *sender) nextCounter(tx *vault.Tx, id ids.Chat, meta chatMeta) (uint64, error) {
+	next := max(meta.NextCounter, 1)
+	page, _, err := tx.Messages(id, vault.PageCursor{}, ownCounterScan)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return tx.Enqueue(vault.OutboxItem{ID: ids.New[ids.Message](), ChatID: chat, Payload: payload})
+	for _, m := range page {
+		if m.SenderDevice == s.device {
+			if c := metaOf(m).Counter; c >= next {
+				next = c + 1
+			}
+		}
+	}
+	return next, nil
 }
 
 // errWait means an item cannot go out yet (its chat has no usable key); later items
@@ -341,19 +391,17 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 		keys[it.ChatID] = ck
 	}
 	var content chatcrypto.Content
-	switch p.Kind {
-	case chatcrypto.KindText:
-		if q.msg == nil {
-			return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
-		}
-		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
-		if q.msg.ReplyTo != nil {
-			t.ReplyTo = *q.msg.ReplyTo
-		}
-		content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t}
-	case chatcrypto.KindChatMeta:
-		content = chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: p.Title}}
+	switch {
+	case p.Kind == chatcrypto.KindChatMeta:
+		return nil, fmt.Errorf("%w: titles travel in the membership log", errPermanent)
+	case q.msg == nil:
+		return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 	}
+	t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
+	if q.msg.ReplyTo != nil {
+		t.ReplyTo = *q.msg.ReplyTo
+	}
+	content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t, Counter: p.Counter, SentAt: q.msg.SentAt}
 	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{
 		Sender:    s.sealer,
 		ChatID:    it.ChatID,

@@ -75,6 +75,8 @@ type Chat struct {
 	// LastPlaceholder says what stands for it when it has no text.
 	LastMessage     string
 	LastPlaceholder Placeholder
+	// LastService is set when the newest message is a service line.
+	LastService *Service
 	// LastMessageAt is when the newest message was sent (or the chat last changed).
 	LastMessageAt time.Time
 	Unread        int
@@ -83,7 +85,39 @@ type Chat struct {
 	MyRole      policy.Role
 	CanPost     bool
 	MemberCount int
+	// Hold says what keeps the chat from taking messages as usual; HoldNone for
+	// most chats.
+	Hold Hold
+	// RemovedBy is who removed this account (HoldRemoved), with their name.
+	RemovedBy     ids.Account
+	RemovedByName string
 }
+
+// Hold says why a chat does not take messages as usual (docs/SECURITY.md).
+type Hold uint8
+
+// Holds, from the most to the least serious: a chat shows the first that applies.
+const (
+	// HoldNone: an ordinary chat.
+	HoldNone Hold = iota
+	// HoldTampered: the relay showed a membership log that fails verification or
+	// forks from the one held here; nothing more is applied or sent.
+	HoldTampered
+	// HoldRemoved: a verified record removed this account; the history stays.
+	HoldRemoved
+	// HoldUnavailable: the relay does not serve the chat (any more); the history
+	// stays.
+	HoldUnavailable
+	// HoldRequest: someone who is not a contact started the chat or added this
+	// account to it; it is read and answered only once accepted.
+	HoldRequest
+	// HoldNotSecured: created before membership logs; its members cannot change
+	// until its owner's device gives it one.
+	HoldNotSecured
+	// HoldNewKey: a member left or was removed (or this account was just added);
+	// messages wait for a new key from a member allowed to make it.
+	HoldNewKey
+)
 
 // Member is one account in a chat.
 type Member struct {
@@ -123,6 +157,45 @@ type Message struct {
 	Seq     int64
 	Status  policy.Status
 	ReplyTo ids.Message // zero: not a reply
+	// ClockOff: the sender's signed time is later than the relay received the
+	// message, beyond the tolerance; SentAt is then the relay's time.
+	ClockOff bool
+	// Service is set for a line the chat shows about itself rather than a message
+	// someone wrote; Sender is then who made the change.
+	Service *Service
+}
+
+// ServiceKind says what a [Service] line reports.
+type ServiceKind uint8
+
+// Service lines: one per kind of membership record, and withheld messages.
+const (
+	ServiceCreated ServiceKind = iota + 1
+	ServiceAdded
+	ServiceRemoved
+	ServiceLeft
+	ServiceRole
+	ServiceTitle
+	// ServiceGap: Count messages of Targets[0] never arrived.
+	ServiceGap
+)
+
+// Service is a line a chat shows about itself: a change of its verified membership
+// log, or messages the relay withheld.
+type Service struct {
+	Kind ServiceKind
+	// Targets are the accounts the change names: added, removed, given Role.
+	Targets []Person
+	Role    policy.Role
+	Title   string // ServiceCreated (groups and channels), ServiceTitle
+	Count   int    // ServiceGap
+}
+
+// Person is an account as a line names it.
+type Person struct {
+	Account ids.Account
+	Name    string // "" when unknown
+	IsMe    bool
 }
 
 // MessagePage is one page of a chat's messages, newest first.

@@ -68,6 +68,11 @@ func (c *CertCache) parse(raw []byte) (identity.Certificate, error) {
 	return cert, nil
 }
 
+// Parse is identity.ParseCertificate through the cache, for the other signed
+// structures a reader verifies with the same device certificates (membership log
+// records). A nil cache parses every time.
+func (c *CertCache) Parse(raw []byte) (identity.Certificate, error) { return c.parse(raw) }
+
 // add records a verified certificate, evicting the oldest when full.
 func (c *CertCache) add(key [sha256.Size]byte, cert identity.Certificate) {
 	c.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hush/identity"
@@ -87,7 +88,8 @@ func (k Kind) String() string {
 }
 
 // Content is what a cloud chat message says: its kind and the one payload of that
-// kind. Exactly the field named by Kind is set; the others are nil.
+// kind. Exactly the field named by Kind is set; the others are nil. Counter and
+// SentAt may go with any kind.
 type Content struct {
 	Kind       Kind
 	Text       *Text
@@ -96,6 +98,13 @@ type Content struct {
 	Reaction   *Reaction
 	Membership *Membership
 	ChatMeta   *ChatMeta
+	// Counter numbers the sending device's messages in this chat: 1, 2, 3, … (0:
+	// not said, older clients). A reader that sees a number skipped learns that
+	// the relay withheld a message (docs/SECURITY.md, "Gaps and times").
+	Counter uint64
+	// SentAt is when the sender wrote the message, by its own clock, to the
+	// millisecond (zero: not said). Readers show it rather than the relay's time.
+	SentAt time.Time
 }
 
 // Text is a new message.
@@ -233,6 +242,8 @@ type contentWire struct {
 	Roles       []roleWire       `cbor:"9,keyasint,omitempty"`
 	Title       string           `cbor:"10,keyasint,omitempty"`
 	SenderName  string           `cbor:"11,keyasint,omitempty"`
+	Counter     uint64           `cbor:"12,keyasint,omitempty"`
+	SentAt      int64            `cbor:"13,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -305,7 +316,10 @@ func (c Content) toWire() (contentWire, error) {
 	if set != 1 {
 		return contentWire{}, invalid("%d payloads set, want exactly one", set)
 	}
-	w := contentWire{Kind: uint8(c.Kind)}
+	w := contentWire{Kind: uint8(c.Kind), Counter: c.Counter}
+	if !c.SentAt.IsZero() {
+		w.SentAt = c.SentAt.UnixMilli()
+	}
 	switch c.Kind {
 	case KindText:
 		if c.Text == nil {
@@ -437,7 +451,13 @@ func (w contentWire) toContent() (Content, error) {
 	if extra := w.present() &^ uses; extra != 0 {
 		return Content{}, invalid("a %v carries fields it does not use (mask %#x)", k, extra)
 	}
-	c := Content{Kind: k}
+	c := Content{Kind: k, Counter: w.Counter}
+	switch {
+	case w.SentAt < 0:
+		return Content{}, invalid("sent at %d, before 1970", w.SentAt)
+	case w.SentAt > 0:
+		c.SentAt = time.UnixMilli(w.SentAt).UTC()
+	}
 	switch k {
 	case KindText:
 		t := &Text{Body: w.Body, SenderName: w.SenderName}

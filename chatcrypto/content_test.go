@@ -7,9 +7,11 @@ import (
 	"hush/ids"
 	"hush/policy"
 	"log/slog"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testFileKey(b byte) FileKey {
@@ -216,7 +218,7 @@ func TestContentLimitsExactly(t *testing.T) {
 		atts[i].Name = strings.Repeat("n", MaxFileNameBytes)
 	}
 	ok = append(ok, Content{Kind: KindText, Text: &Text{Body: strings.Repeat("b", MaxBodyBytes), Attachments: atts,
-		SenderName: strings.Repeat("🌸", MaxSenderNameChars)}})
+		SenderName: strings.Repeat("🌸", MaxSenderNameChars)}, Counter: math.MaxUint64, SentAt: time.UnixMilli(math.MaxInt64)})
 	big := &Membership{}
 	for i := 0; i < MaxMembershipChanges; i++ {
 		a := testAccount(t, byte(i)).Public()
@@ -301,6 +303,33 @@ func TestDecodeContentRejects(t *testing.T) {
 				t.Fatalf("DecodeContent: err = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCounterAndTime: every kind may carry the sender's counter and time; both
+// survive the round trip, and a time before 1970 is refused.
+func TestCounterAndTime(t *testing.T) {
+	at := time.UnixMilli(1_700_000_000_123).UTC()
+	for _, c := range []Content{
+		textContent("hi"),
+		{Kind: KindReaction, Reaction: &Reaction{Target: id16(1), Emoji: "👍"}},
+		{Kind: KindDelete, Delete: &Delete{Target: id16(2)}},
+	} {
+		c.Counter, c.SentAt = 42, at
+		b, err := EncodeContent(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeContent(b)
+		if err != nil || got.Counter != 42 || !got.SentAt.Equal(at) {
+			t.Errorf("%v: counter %d, sent %v, %v", c.Kind, got.Counter, got.SentAt, err)
+		}
+	}
+	if _, err := DecodeContent(rawContent(t, contentWire{Kind: 1, Body: "x", SentAt: -1})); !errors.Is(err, ErrInvalidContent) {
+		t.Errorf("time before 1970: %v", err)
+	}
+	if c, err := DecodeContent(rawContent(t, contentWire{Kind: 1, Body: "x"})); err != nil || c.Counter != 0 || !c.SentAt.IsZero() {
+		t.Errorf("content without them: %+v, %v", c, err)
 	}
 }
 

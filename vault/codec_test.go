@@ -41,6 +41,7 @@ func sampleRecords() map[string]any {
 		tablePrekeys:     &keyRecord{Key: []byte("prekey")},
 		tableAttachments: &attachmentRecord{FileKey: []byte{9, 9}, Name: "a.jpg", MIME: "image/jpeg", Size: 123456},
 		tableDrafts:      &draftRecord{Text: "later"},
+		tableChatLog:     &keyRecord{Key: []byte("record")},
 	}
 }
 

@@ -41,9 +41,14 @@ type Contact struct {
 	DisplayName   string
 	SigningKey    []byte
 	EncryptionKey []byte
-	PinnedAt      time.Time
-	KeyChangedAt  time.Time
-	Verified      bool
+	// KEMKey is the account's ML-KEM-768 public key, when it certified one.
+	KEMKey       []byte
+	PinnedAt     time.Time
+	KeyChangedAt time.Time
+	Verified     bool
+	// Stranger marks an account pinned because it shares a chat with this one,
+	// not one the user chose: it is not listed among the contacts.
+	Stranger bool
 }
 
 // Member is one account in a chat.

@@ -41,6 +41,8 @@ type contactRecord struct {
 	PinnedAt      int64  `cbor:"5,keyasint,omitempty"`
 	KeyChangedAt  int64  `cbor:"6,keyasint,omitempty"`
 	Verified      bool   `cbor:"7,keyasint,omitempty"`
+	KEMKey        []byte `cbor:"20,keyasint,omitempty"`
+	Stranger      bool   `cbor:"21,keyasint,omitempty"`
 }
 
 func (r *contactRecord) validate() error { return nil }
@@ -208,6 +210,7 @@ func recordDecoders() map[string]func(codec, []byte) (any, error) {
 		tablePrekeys:     decodeAs[keyRecord],
 		tableAttachments: decodeAs[attachmentRecord],
 		tableDrafts:      decodeAs[draftRecord],
+		tableChatLog:     decodeAs[keyRecord],
 	}
 }
 

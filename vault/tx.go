@@ -29,6 +29,7 @@ const (
 	tableAttachments = "attachments"
 	tableSettings    = "settings"
 	tableDrafts      = "drafts"
+	tableChatLog     = "chat_log"
 )
 
 // columnData is the purpose of each table's one sealed column, the second

@@ -220,6 +220,8 @@ func (tx *Tx) PutContact(c Contact) error {
 		PinnedAt:      micros(c.PinnedAt),
 		KeyChangedAt:  micros(c.KeyChangedAt),
 		Verified:      c.Verified,
+		KEMKey:        c.KEMKey,
+		Stranger:      c.Stranger,
 	})
 	if err != nil {
 		return wrap("put contact", err)
@@ -259,6 +261,8 @@ func (tx *Tx) contact(id ids.Account, blob []byte) (Contact, error) {
 		PinnedAt:      fromMicros(r.PinnedAt),
 		KeyChangedAt:  fromMicros(r.KeyChangedAt),
 		Verified:      r.Verified,
+		KEMKey:        r.KEMKey,
+		Stranger:      r.Stranger,
 	}, nil
 }
 

@@ -1,0 +1,28 @@
+package chat
+
+// checks switches off, one by one, the protections against a malicious relay
+// (docs/SECURITY.md, "Threats"). Every field is false in a running engine: nothing
+// outside this package's tests sets them. The tests of attack_test.go set one to
+// show that the attack they try succeeds without its protection, then try it again
+// against the real engine and watch it fail — so no test of a protection can pass by
+// not attacking.
+type checks struct {
+	// relayMembers wraps new epoch keys to the members the relay lists rather than
+	// to those the verified membership log lists.
+	relayMembers bool
+	// anySigner accepts an epoch key signed by any member, channel subscribers
+	// included, rather than by one the log allows to sign at that point.
+	anySigner bool
+	// fallBack sends in the current epoch when the new one a removal requires could
+	// not be made (the relay refused it).
+	fallBack bool
+	// bareKeys pins the account key the relay returns without checking that the
+	// account certified it.
+	bareKeys bool
+	// obeyRelay deletes a chat the relay stops serving, as older versions did.
+	obeyRelay bool
+	// noConsent treats every chat as accepted, whoever started it.
+	noConsent bool
+	// noCounters ignores the senders' counters, so a withheld message goes unseen.
+	noCounters bool
+}
