@@ -105,7 +105,7 @@ func BenchmarkRotate100(b *testing.B) {
 		members[i] = testAccount(b, byte(i)).Public()
 	}
 	for b.Loop() {
-		e, err := NewKeyLogEntry(w.key, w.chat, w.epoch, members)
+		e, err := NewKeyLogEntry(w.key, w.chat, w.epoch, w.head, members)
 		if err != nil {
 			b.Fatal(err)
 		}
