@@ -359,7 +359,14 @@ func (k *keyring) memberKeys(ctx context.Context, id ids.Chat) (chatMeta, []iden
 
 // wrap wraps key to every member and signs each envelope with this device.
 func (k *keyring) wrap(key chatcrypto.EpochKey, id ids.Chat, epoch uint64, members []identity.AccountPublicKey) ([]wire.WrappedKey, error) {
-	entry, err := chatcrypto.NewKeyLogEntry(key, id, epoch, members)
+	// Version 1 envelopes (X25519 only) until the relay takes version 2 signed
+	// envelopes (about 1.5 KiB; wire.MaxEnvelopeSize is 1 KiB), and no membership
+	// log head yet.
+	v1 := make([]identity.AccountPublicKey, len(members))
+	for i, m := range members {
+		v1[i] = m.WithoutKEM()
+	}
+	entry, err := chatcrypto.NewKeyLogEntry(key, id, epoch, chatcrypto.LogHead{}, v1)
 	if err != nil {
 		return nil, fmt.Errorf("rotate %s: %w", id, err)
 	}
