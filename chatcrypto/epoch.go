@@ -1,6 +1,7 @@
 package chatcrypto
 
 import (
+	"crypto/ecdh"
 	"crypto/hpke"
 	"crypto/mlkem"
 	"crypto/rand"
@@ -143,23 +144,7 @@ func WrapEpochKey(key EpochKey, chatID ids.Chat, epoch uint64, to identity.Accou
 	if to.IsZero() {
 		return nil, errors.New("wrap epoch key: no recipient key")
 	}
-	// Both versions: HKDF-SHA256, ChaCha20Poly1305, base mode, empty AAD. The KEM is
-	// DHKEM(X25519, HKDF-SHA256) for version 1 and MLKEM768-X25519 for version 2,
-	// fixed by the account's keys.
-	var (
-		pk      hpke.PublicKey
-		err     error
-		version byte
-		label   string
-		size    int
-	)
-	if kem := to.KEMKey(); kem != nil {
-		pk, err = hpke.NewHybridPublicKey(kem, to.EncryptionKey())
-		version, label, size = envelopeV2, epochWrapLabelV2, EnvelopeSizeV2
-	} else {
-		pk, err = hpke.NewDHKEMPublicKey(to.EncryptionKey())
-		version, label, size = envelopeV1, epochWrapLabel, EnvelopeSizeV1
-	}
+	pk, version, label, err := recipientPublicKey(to)
 	if err != nil {
 		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
@@ -167,13 +152,36 @@ func WrapEpochKey(key EpochKey, chatID ids.Chat, epoch uint64, to identity.Accou
 	if err != nil {
 		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
-	env := make([]byte, 0, size)
-	env = append(env, version)
-	env = append(env, ct...)
-	if len(env) != size {
-		return nil, fmt.Errorf("wrap epoch key: envelope is %d bytes, want %d", len(env), size)
+	env := append([]byte{version}, ct...)
+	if err := checkEnvelope(env); err != nil {
+		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
 	return env, nil
+}
+
+// recipientPublicKey returns the HPKE public key, envelope version and info label
+// of envelopes to to. Both versions use HKDF-SHA256, ChaCha20Poly1305, base mode and
+// an empty AAD; the KEM is MLKEM768-X25519 (version 2) when to has an ML-KEM key,
+// DHKEM(X25519, HKDF-SHA256) (version 1) when not.
+func recipientPublicKey(to identity.AccountPublicKey) (hpke.PublicKey, byte, string, error) {
+	if kem := to.KEMKey(); kem != nil {
+		pk, err := hpke.NewHybridPublicKey(kem, to.EncryptionKey())
+		return pk, envelopeV2, epochWrapLabelV2, err
+	}
+	pk, err := hpke.NewDHKEMPublicKey(to.EncryptionKey())
+	return pk, envelopeV1, epochWrapLabel, err
+}
+
+// recipientKey returns the HPKE private key and the info label that open envelopes
+// of the given version, from an account's ML-KEM-768 and X25519 private keys (kem
+// must not be nil for version 2).
+func recipientKey(version byte, kem *mlkem.DecapsulationKey768, x *ecdh.PrivateKey) (hpke.PrivateKey, string, error) {
+	if version == envelopeV2 {
+		sk, err := hpke.NewHybridPrivateKey(kem, x)
+		return sk, epochWrapLabelV2, err
+	}
+	sk, err := hpke.NewDHKEMPrivateKey(x)
+	return sk, epochWrapLabel, err
 }
 
 // UnwrapEpochKey opens an envelope made by [WrapEpochKey] for me, of either version.
@@ -187,22 +195,10 @@ func UnwrapEpochKey(env []byte, chatID ids.Chat, epoch uint64, me *identity.Acco
 	if err := checkEnvelope(env); err != nil {
 		return EpochKey{}, err
 	}
-	var (
-		sk    hpke.PrivateKey
-		err   error
-		label string
-	)
-	switch env[0] {
-	case envelopeV1:
-		sk, err = hpke.NewDHKEMPrivateKey(me.EncryptionKey())
-		label = epochWrapLabel
-	case envelopeV2:
-		if me.KEMKey() == nil {
-			return EpochKey{}, fmt.Errorf("%w: a version 2 envelope, and the account key has no ML-KEM key", ErrDecrypt)
-		}
-		sk, err = hpke.NewHybridPrivateKey(me.KEMKey(), me.EncryptionKey())
-		label = epochWrapLabelV2
+	if env[0] == envelopeV2 && me.KEMKey() == nil {
+		return EpochKey{}, fmt.Errorf("%w: a version 2 envelope, and the account key has no ML-KEM key", ErrDecrypt)
 	}
+	sk, label, err := recipientKey(env[0], me.KEMKey(), me.EncryptionKey())
 	if err != nil {
 		return EpochKey{}, fmt.Errorf("unwrap epoch key: %w", err)
 	}

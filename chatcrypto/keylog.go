@@ -394,40 +394,51 @@ func parseSignedEnvelope(b []byte) (parsedEnvelope, error) {
 	if len(b) == 0 {
 		return parsedEnvelope{}, fmt.Errorf("%w: empty signed envelope", ErrMalformed)
 	}
-	var p parsedEnvelope
-	switch b[0] {
-	case arrayOf4:
-		var w signedEnvelopeWire
-		if err := keyLogDec.Unmarshal(b, &w); err != nil {
-			return parsedEnvelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		if w.Version != keyLogV1 {
-			return parsedEnvelope{}, fmt.Errorf("%w: version %d in a version 1 signed envelope", ErrMalformed, w.Version)
-		}
-		if len(w.Wrapped) == 0 || w.Wrapped[0] != envelopeV1 {
-			return parsedEnvelope{}, fmt.Errorf("%w: a version 1 signed envelope holds only a version 1 envelope", ErrMalformed)
-		}
-		p = parsedEnvelope{Version: w.Version, Wrapped: w.Wrapped, Cert: w.Cert, Sig: w.Sig}
-	case arrayOf6:
-		var w signedEnvelopeWireV2
-		if err := keyLogDec.Unmarshal(b, &w); err != nil {
-			return parsedEnvelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		if w.Version != keyLogV2 {
-			return parsedEnvelope{}, fmt.Errorf("%w: version %d in a version 2 signed envelope", ErrMalformed, w.Version)
-		}
-		if len(w.HeadHash) != len(LogHead{}.Hash) {
-			return parsedEnvelope{}, fmt.Errorf("%w: head hash of %d bytes", ErrMalformed, len(w.HeadHash))
-		}
-		p = parsedEnvelope{Version: w.Version, Wrapped: w.Wrapped, Cert: w.Cert, HeadSeq: w.HeadSeq, HeadHash: w.HeadHash, Sig: w.Sig}
-	default:
-		return parsedEnvelope{}, fmt.Errorf("%w: not a signed envelope of a known version", ErrMalformed)
+	p, want, err := decodeSignedEnvelope(b)
+	if err != nil {
+		return parsedEnvelope{}, err
+	}
+	if p.Version != want {
+		return parsedEnvelope{}, fmt.Errorf("%w: version %d in the layout of version %d", ErrMalformed, p.Version, want)
+	}
+	if want == keyLogV2 && len(p.HeadHash) != len(LogHead{}.Hash) {
+		return parsedEnvelope{}, fmt.Errorf("%w: head hash of %d bytes", ErrMalformed, len(p.HeadHash))
 	}
 	if err := checkEnvelope(p.Wrapped); err != nil {
 		return parsedEnvelope{}, err
+	}
+	if want == keyLogV1 && p.Wrapped[0] != envelopeV1 {
+		return parsedEnvelope{}, fmt.Errorf("%w: a version 1 signed envelope holds only a version 1 envelope", ErrMalformed)
 	}
 	if len(p.Sig) != signatureSize {
 		return parsedEnvelope{}, fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(p.Sig))
 	}
 	return p, nil
+}
+
+// decodeSignedEnvelope decodes b in the layout its first byte names and returns it
+// with the version that layout must carry.
+func decodeSignedEnvelope(b []byte) (parsedEnvelope, uint8, error) {
+	var (
+		p    parsedEnvelope
+		want uint8
+		err  error
+	)
+	switch b[0] {
+	case arrayOf4:
+		var w signedEnvelopeWire
+		err = keyLogDec.Unmarshal(b, &w)
+		p, want = parsedEnvelope{Version: w.Version, Wrapped: w.Wrapped, Cert: w.Cert, Sig: w.Sig}, keyLogV1
+	case arrayOf6:
+		var w signedEnvelopeWireV2
+		err = keyLogDec.Unmarshal(b, &w)
+		p = parsedEnvelope{Version: w.Version, Wrapped: w.Wrapped, Cert: w.Cert, HeadSeq: w.HeadSeq, HeadHash: w.HeadHash, Sig: w.Sig}
+		want = keyLogV2
+	default:
+		return parsedEnvelope{}, 0, fmt.Errorf("%w: not a signed envelope of a known version", ErrMalformed)
+	}
+	if err != nil {
+		return parsedEnvelope{}, 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return p, want, nil
 }

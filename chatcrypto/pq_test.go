@@ -229,17 +229,9 @@ func TestRelaySwappedEncryptionKey(t *testing.T) {
 	// relayOpens is the relay trying an envelope "for Bob" with its own keys and the
 	// info for Bob's id (it knows the id; it is public).
 	relayOpens := func(env []byte) bool {
-		var (
-			sk    hpke.PrivateKey
-			label string
-		)
-		switch env[0] {
-		case envelopeV1:
-			sk, _ = hpke.NewDHKEMPrivateKey(relay.EncryptionKey())
-			label = epochWrapLabel
-		case envelopeV2:
-			sk, _ = hpke.NewHybridPrivateKey(relay.KEMKey(), relay.EncryptionKey())
-			label = epochWrapLabelV2
+		sk, label, err := recipientKey(env[0], relay.KEMKey(), relay.EncryptionKey())
+		if err != nil {
+			t.Fatal(err)
 		}
 		pt, err := hpke.Open(sk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(label, w.chat, w.epoch, bobID), env[1:])
 		return err == nil && bytes.Equal(pt, w.key.k[:])

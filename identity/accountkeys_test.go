@@ -425,3 +425,24 @@ func FuzzParseAccountKeys(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseAccountKeys(b *testing.B) {
+	rec, err := IssueAccountKeys(testAccount(b, 1), time.Unix(1_700_000_000, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := ParseAccountKeys(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIssueAccountKeys(b *testing.B) {
+	k := testAccount(b, 1)
+	for b.Loop() {
+		if _, err := IssueAccountKeys(k, time.Unix(1_700_000_000, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
