@@ -160,10 +160,11 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 	}
 	deviceName := defaultDeviceName()
 	prefs := defaultPreferences()
-	aSign, aEnc := acct.Seeds()
+	aSign, aEnc, aKEM := acct.Seeds()
 	dSign, dEnc := dev.Seeds()
 	defer clear(aSign)
 	defer clear(aEnc)
+	defer clear(aKEM)
 	defer clear(dSign)
 	defer clear(dEnc)
 	err = v.Update(ctx, func(tx *vault.Tx) error {
@@ -172,6 +173,7 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 			DisplayName:   displayName,
 			SigningSeed:   aSign,
 			EncryptionKey: aEnc,
+			KEMSeed:       aKEM,
 			CreatedAt:     now,
 		}); err != nil {
 			return err
@@ -269,7 +271,10 @@ func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 }
 
 func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
-	var sess *session
+	var (
+		sess   *session
+		stored vault.Account
+	)
 	err := v.View(ctx, func(tx *vault.Tx) error {
 		accounts, err := tx.Accounts()
 		if err != nil {
@@ -279,7 +284,12 @@ func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
 			return fmt.Errorf("vault holds %d accounts, want 1", len(accounts))
 		}
 		a := accounts[0]
-		acct, err := identity.AccountKeyFromSeeds(a.SigningSeed, a.EncryptionKey)
+		stored = a
+		kemSeed := a.KEMSeed
+		if len(kemSeed) == 0 {
+			kemSeed = nil // a vault written before ML-KEM: added below
+		}
+		acct, err := identity.AccountKeyFromSeeds(a.SigningSeed, a.EncryptionKey, kemSeed)
 		if err != nil {
 			return fmt.Errorf("account key: %w", err)
 		}
@@ -315,7 +325,35 @@ func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
 		}
 		return errors.New("no key for this device in the vault")
 	})
-	return sess, err
+	if err != nil {
+		return nil, err
+	}
+	if !sess.account.HasKEM() {
+		if err := addAccountKEM(ctx, v, sess.account, stored); err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+// addAccountKEM gives the account of a vault written before ML-KEM its ML-KEM-768
+// key and stores it in the same record, so that every unlocked engine wraps and
+// opens post-quantum envelopes. If the write fails the unlock fails: a key used
+// but not stored would be a different one at the next unlock, and envelopes
+// wrapped to the first could never be opened.
+func addAccountKEM(ctx context.Context, v *vault.Vault, acct *identity.AccountKey, a vault.Account) error {
+	if err := acct.AddKEM(); err != nil {
+		return fmt.Errorf("add ML-KEM key: %w", err)
+	}
+	sign, enc, kem := acct.Seeds()
+	defer clear(sign)
+	defer clear(enc)
+	defer clear(kem)
+	a.KEMSeed = kem
+	if err := v.Update(ctx, func(tx *vault.Tx) error { return tx.PutAccount(a) }); err != nil {
+		return fmt.Errorf("store ML-KEM key: %w", err)
+	}
+	return nil
 }
 
 // Lock drops the keys from memory; every window shows the unlock screen on the

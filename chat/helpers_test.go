@@ -126,10 +126,10 @@ func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer 
 	if p.cert, err = identity.IssueCertificate(p.acct, p.dev.Public(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	aSign, aEnc := p.acct.Seeds()
+	aSign, aEnc, aKEM := p.acct.Seeds()
 	dSign, dEnc := p.dev.Seeds()
 	err = v.Update(ctx, func(tx *vault.Tx) error {
-		if err := tx.PutAccount(vault.Account{ID: p.acct.ID(), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, CreatedAt: time.Now()}); err != nil {
+		if err := tx.PutAccount(vault.Account{ID: p.acct.ID(), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, KEMSeed: aKEM, CreatedAt: time.Now()}); err != nil {
 			return err
 		}
 		dp := p.dev.Public()

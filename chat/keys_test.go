@@ -19,7 +19,7 @@ func envelopeFor(t *testing.T, p *peer, bob *peer, chat ids.Chat, epoch uint64) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := chatcrypto.NewKeyLogEntry(key, chat, epoch, []identity.AccountPublicKey{bob.acct.Public()})
+	entry, err := chatcrypto.NewKeyLogEntry(key, chat, epoch, chatcrypto.LogHead{}, []identity.AccountPublicKey{bob.acct.Public()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,14 +8,18 @@
 //
 //   - A chat's messages are encrypted under an [EpochKey]: 32 random bytes, replaced
 //     when a member leaves or is removed, and periodically. [NewKeyLogEntry] wraps an
-//     epoch key to every member account's X25519 key with HPKE (RFC 9180, base mode,
-//     DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305; see [WrapEpochKey]),
-//     binding chat, epoch and recipient so an envelope cannot be replayed elsewhere.
-//     [SignKeyLogEntry] signs each member's envelope with the rotating device's key
-//     (each member gets only its own envelope from the relay, so each carries its own
-//     signature), and [VerifyKeyLogEntry] checks a member's envelope against that
-//     device's certificate and the accounts allowed to rotate the chat's keys, then
-//     opens it.
+//     epoch key to every member account with HPKE (RFC 9180, base mode, HKDF-SHA256,
+//     ChaCha20Poly1305; see [WrapEpochKey]): with the hybrid post-quantum KEM
+//     MLKEM768-X25519 to accounts that have an ML-KEM-768 key (envelope version 2),
+//     with DHKEM(X25519) to older ones (version 1), binding chat, epoch and recipient
+//     so an envelope cannot be replayed elsewhere. [SignKeyLogEntry] signs each
+//     member's envelope with the rotating device's key, together with the membership
+//     log head ([LogHead]) the key was made for (each member gets only its own
+//     envelope from the relay, so each carries its own signature).
+//     [ParseKeyLogEntry] checks a member's envelope against that device's
+//     certificate and returns the signer and head, so the caller can decide whether
+//     the signer could rotate keys at that head before [KeyLogEntryInfo.Open] opens
+//     it.
 //   - [Seal] encodes a [Content] with CBOR, pads it to one of a few size buckets,
 //     encrypts it with XChaCha20-Poly1305 under a key derived with HKDF-SHA256 from
 //     the epoch key and the message id, and signs the result with the sender's device

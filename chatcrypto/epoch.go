@@ -1,7 +1,9 @@
 package chatcrypto
 
 import (
+	"crypto/ecdh"
 	"crypto/hpke"
+	"crypto/mlkem"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
@@ -14,21 +16,32 @@ import (
 	"hush/ids"
 )
 
-// epochWrapLabel starts the HPKE info of every epoch key envelope, so an envelope
-// cannot be mistaken for HPKE output of any other protocol that uses the same keys.
-const epochWrapLabel = "hush/v1/epoch-key-wrap"
+// Labels that start the HPKE info of epoch key envelopes, one per envelope version,
+// so an envelope cannot be mistaken for HPKE output of any other protocol (or of the
+// other version) that uses the same keys.
+const (
+	epochWrapLabel   = "hush/v1/epoch-key-wrap"
+	epochWrapLabelV2 = "hush/v1/epoch-key-wrap/mlkem768x25519"
+)
 
-// envelopeVersion is the first byte of every envelope. Version 1 is the ciphersuite
-// below; a post-quantum hybrid KEM would be version 2.
-const envelopeVersion = 1
+// Envelope versions, the first byte of every envelope. Version 1 wraps to the
+// account's X25519 key alone; version 2 to its X25519 and ML-KEM-768 keys together.
+const (
+	envelopeV1 = 1
+	envelopeV2 = 2
+)
 
 // Sizes of epoch keys and their envelopes.
 const (
 	// EpochKeySize is the size of an [EpochKey].
 	EpochKeySize = 32
-	// EnvelopeSize is the size of every envelope [WrapEpochKey] returns: a version
-	// byte, the 32-byte HPKE encapsulated key, the wrapped key and a 16-byte tag.
-	EnvelopeSize = 1 + 32 + EpochKeySize + 16
+	// EnvelopeSizeV1 is the size of a version 1 envelope: a version byte, the
+	// 32-byte X25519 encapsulated key, the wrapped key and a 16-byte tag.
+	EnvelopeSizeV1 = 1 + 32 + EpochKeySize + 16
+	// EnvelopeSizeV2 is the size of a version 2 envelope: a version byte, the
+	// ML-KEM-768 ciphertext (1088) and X25519 encapsulated key (32), the wrapped key
+	// and a 16-byte tag.
+	EnvelopeSizeV2 = 1 + mlkem.CiphertextSize768 + 32 + EpochKeySize + 16
 )
 
 // EpochKey is the symmetric key of one epoch of one chat. Every message of the epoch
@@ -80,21 +93,50 @@ func (k EpochKey) GoString() string { return k.String() }
 // LogValue hides the key from log/slog.
 func (k EpochKey) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
-// wrapInfo is the HPKE info of an envelope: the label, then the fixed-size chat id,
-// epoch and recipient account id, so an envelope opens only for the chat, epoch and
-// recipient it was made for.
-func wrapInfo(chatID ids.Chat, epoch uint64, recipient ids.Account) []byte {
-	b := make([]byte, 0, len(epochWrapLabel)+ids.Size+8+ids.Size)
-	b = append(b, epochWrapLabel...)
+// wrapInfo is the HPKE info of an envelope: the version's label, then the
+// fixed-size chat id, epoch and recipient account id, so an envelope opens only for
+// the chat, epoch and recipient it was made for.
+func wrapInfo(label string, chatID ids.Chat, epoch uint64, recipient ids.Account) []byte {
+	b := make([]byte, 0, len(label)+ids.Size+8+ids.Size)
+	b = append(b, label...)
 	b = append(b, chatID[:]...)
 	b = binary.BigEndian.AppendUint64(b, epoch)
 	return append(b, recipient[:]...)
 }
 
+// envelopeSize returns the size an envelope of the version in its first byte must
+// have; it fails with ErrMalformed for an unknown version.
+func envelopeSize(env []byte) (int, error) {
+	if len(env) == 0 {
+		return 0, fmt.Errorf("%w: empty envelope", ErrMalformed)
+	}
+	switch env[0] {
+	case envelopeV1:
+		return EnvelopeSizeV1, nil
+	case envelopeV2:
+		return EnvelopeSizeV2, nil
+	}
+	return 0, fmt.Errorf("%w: unknown envelope version %d", ErrMalformed, env[0])
+}
+
+// checkEnvelope checks an envelope's version and size.
+func checkEnvelope(env []byte) error {
+	n, err := envelopeSize(env)
+	if err != nil {
+		return err
+	}
+	if len(env) != n {
+		return fmt.Errorf("%w: version %d envelope of %d bytes, want %d", ErrMalformed, env[0], len(env), n)
+	}
+	return nil
+}
+
 // WrapEpochKey encrypts key to the account to, for one chat and epoch. Every device
 // of that account, including devices linked later, can open it with
-// [UnwrapEpochKey]. The envelope is not authenticated as coming from anyone (HPKE base
-// mode): authentication comes from [SignKeyLogEntry].
+// [UnwrapEpochKey]. When to has an ML-KEM-768 key the envelope is version 2, which a
+// future quantum computer cannot open; otherwise version 1 (X25519 only). The
+// envelope is not authenticated as coming from anyone (HPKE base mode):
+// authentication comes from [SignKeyLogEntry].
 func WrapEpochKey(key EpochKey, chatID ids.Chat, epoch uint64, to identity.AccountPublicKey) ([]byte, error) {
 	if key.IsZero() {
 		return nil, errors.New("wrap epoch key: zero key")
@@ -102,43 +144,65 @@ func WrapEpochKey(key EpochKey, chatID ids.Chat, epoch uint64, to identity.Accou
 	if to.IsZero() {
 		return nil, errors.New("wrap epoch key: no recipient key")
 	}
-	// Version 1 ciphersuite: DHKEM(X25519, HKDF-SHA256) (fixed by the X25519 account
-	// key), HKDF-SHA256, ChaCha20Poly1305.
-	pk, err := hpke.NewDHKEMPublicKey(to.EncryptionKey())
+	pk, version, label, err := recipientPublicKey(to)
 	if err != nil {
 		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
-	ct, err := hpke.Seal(pk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(chatID, epoch, to.ID()), key.k[:])
+	ct, err := hpke.Seal(pk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(label, chatID, epoch, to.ID()), key.k[:])
 	if err != nil {
 		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
-	env := make([]byte, 0, EnvelopeSize)
-	env = append(env, envelopeVersion)
-	env = append(env, ct...)
-	if len(env) != EnvelopeSize {
-		return nil, fmt.Errorf("wrap epoch key: envelope is %d bytes, want %d", len(env), EnvelopeSize)
+	env := append([]byte{version}, ct...)
+	if err := checkEnvelope(env); err != nil {
+		return nil, fmt.Errorf("wrap epoch key: %w", err)
 	}
 	return env, nil
 }
 
-// UnwrapEpochKey opens an envelope made by [WrapEpochKey] for me. It fails with
-// [ErrMalformed] if env is not an envelope and with [ErrDecrypt] if it was made for
-// another account, chat or epoch, or was altered.
+// recipientPublicKey returns the HPKE public key, envelope version and info label
+// of envelopes to to. Both versions use HKDF-SHA256, ChaCha20Poly1305, base mode and
+// an empty AAD; the KEM is MLKEM768-X25519 (version 2) when to has an ML-KEM key,
+// DHKEM(X25519, HKDF-SHA256) (version 1) when not.
+func recipientPublicKey(to identity.AccountPublicKey) (hpke.PublicKey, byte, string, error) {
+	if kem := to.KEMKey(); kem != nil {
+		pk, err := hpke.NewHybridPublicKey(kem, to.EncryptionKey())
+		return pk, envelopeV2, epochWrapLabelV2, err
+	}
+	pk, err := hpke.NewDHKEMPublicKey(to.EncryptionKey())
+	return pk, envelopeV1, epochWrapLabel, err
+}
+
+// recipientKey returns the HPKE private key and the info label that open envelopes
+// of the given version, from an account's ML-KEM-768 and X25519 private keys (kem
+// must not be nil for version 2).
+func recipientKey(version byte, kem *mlkem.DecapsulationKey768, x *ecdh.PrivateKey) (hpke.PrivateKey, string, error) {
+	if version == envelopeV2 {
+		sk, err := hpke.NewHybridPrivateKey(kem, x)
+		return sk, epochWrapLabelV2, err
+	}
+	sk, err := hpke.NewDHKEMPrivateKey(x)
+	return sk, epochWrapLabel, err
+}
+
+// UnwrapEpochKey opens an envelope made by [WrapEpochKey] for me, of either version.
+// It fails with [ErrMalformed] if env is not an envelope and with [ErrDecrypt] if it
+// was made for another account, chat or epoch, was altered, or is a version 2
+// envelope and me has no ML-KEM key.
 func UnwrapEpochKey(env []byte, chatID ids.Chat, epoch uint64, me *identity.AccountKey) (EpochKey, error) {
 	if me == nil {
 		return EpochKey{}, errors.New("unwrap epoch key: no account key")
 	}
-	if len(env) != EnvelopeSize {
-		return EpochKey{}, fmt.Errorf("%w: envelope is %d bytes, want %d", ErrMalformed, len(env), EnvelopeSize)
+	if err := checkEnvelope(env); err != nil {
+		return EpochKey{}, err
 	}
-	if env[0] != envelopeVersion {
-		return EpochKey{}, fmt.Errorf("%w: unknown envelope version %d", ErrMalformed, env[0])
+	if env[0] == envelopeV2 && me.KEMKey() == nil {
+		return EpochKey{}, fmt.Errorf("%w: a version 2 envelope, and the account key has no ML-KEM key", ErrDecrypt)
 	}
-	sk, err := hpke.NewDHKEMPrivateKey(me.EncryptionKey())
+	sk, label, err := recipientKey(env[0], me.KEMKey(), me.EncryptionKey())
 	if err != nil {
 		return EpochKey{}, fmt.Errorf("unwrap epoch key: %w", err)
 	}
-	pt, err := hpke.Open(sk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(chatID, epoch, me.ID()), env[1:])
+	pt, err := hpke.Open(sk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(label, chatID, epoch, me.ID()), env[1:])
 	if err != nil {
 		// The cause (a low-order point, a tag mismatch) tells an attacker nothing
 		// useful and the caller nothing actionable.

@@ -2,8 +2,10 @@ package chatcrypto
 
 import (
 	"errors"
-	"hush/ids"
 	"testing"
+
+	"hush/identity"
+	"hush/ids"
 )
 
 // The fuzz targets feed arbitrary bytes to every decoder. Each must return a typed
@@ -93,9 +95,15 @@ func FuzzUnwrapEpochKey(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(env)
+	v1, err := WrapEpochKey(w.key, w.chat, w.epoch, w.bob.Public().WithoutKEM())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(env) // version 2
+	f.Add(v1)
 	f.Add([]byte{})
-	f.Add(make([]byte, EnvelopeSize))
+	f.Add(make([]byte, EnvelopeSizeV1))
+	f.Add(append([]byte{envelopeV2}, make([]byte, EnvelopeSizeV2-1)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := UnwrapEpochKey(data, w.chat, w.epoch, w.bob)
 		if err != nil {
@@ -104,8 +112,13 @@ func FuzzUnwrapEpochKey(f *testing.F) {
 			}
 			return
 		}
-		if k.IsZero() && len(data) != EnvelopeSize {
-			t.Fatal("accepted an envelope of the wrong size")
+		// Only an envelope of a known version and its size, made for Bob, opens —
+		// and nobody but Bob's key-holder could have made one with another key.
+		if (data[0] != envelopeV1 || len(data) != EnvelopeSizeV1) && (data[0] != envelopeV2 || len(data) != EnvelopeSizeV2) {
+			t.Fatalf("accepted an envelope of version %d and %d bytes", data[0], len(data))
+		}
+		if k.IsZero() {
+			t.Fatal("accepted a zero key")
 		}
 	})
 }
@@ -129,6 +142,47 @@ func FuzzVerifyKeyLogEntry(f *testing.F) {
 		// Only Alice can have signed it, and only the real key is in it.
 		if !cert.Account.Equal(w.alice.Public()) || !k.Equal(w.key) {
 			t.Fatal("accepted an envelope from another signer or with another key")
+		}
+	})
+}
+
+// FuzzParseKeyLogEntry feeds both versions of signed envelopes. Whatever is
+// accepted was signed by Alice's device for this chat, epoch and Bob (the seeds'
+// only signer), and a version 2 entry carries the head she signed.
+func FuzzParseKeyLogEntry(f *testing.F) {
+	w := newWorld(f)
+	v2, _ := w.signedEntry(f).Envelope(w.bob.ID())
+	e, _ := NewKeyLogEntry(w.key, w.chat, w.epoch, LogHead{}, []identity.AccountPublicKey{w.bob.Public().WithoutKEM()})
+	v1, _ := signV1(f, e, w.aliceDev).Envelope(w.bob.ID())
+	f.Add(v2)
+	f.Add(v1)
+	f.Add([]byte{})
+	f.Add([]byte{0x86, 0x02, 0x40, 0x40, 0x00, 0x40, 0x40})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := ParseKeyLogEntry(data, w.chat, w.epoch, w.bob.ID())
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		if info.Signer.Device.ID() != w.aliceDev.Device() {
+			t.Fatal("accepted an entry from another device")
+		}
+		switch info.Version {
+		case 1:
+			if info.Head != (LogHead{}) {
+				t.Fatal("version 1 entry with a head")
+			}
+		case 2:
+			if info.Head != w.head {
+				t.Fatal("accepted a head Alice did not sign")
+			}
+		default:
+			t.Fatalf("version %d", info.Version)
+		}
+		if k, err := info.Open(w.bob); err != nil || !k.Equal(w.key) {
+			t.Fatalf("accepted entry does not open to the key: %v", err)
 		}
 	})
 }

@@ -17,10 +17,24 @@ var certTime = time.Unix(1_700_000_000, 0)
 
 func seed(b byte) []byte { return bytes.Repeat([]byte{b}, identity.SeedSize) }
 
-// testAccount returns the account key made from seeds b and b+1.
+// kemSeed is a fixed ML-KEM-768 seed of 64 bytes b.
+func kemSeed(b byte) []byte { return bytes.Repeat([]byte{b}, identity.KEMSeedSize) }
+
+// testAccount returns the account key made from seeds b, b+1 and ML-KEM seed b+2
+// (as chatcrypto/testdata/katgen.py makes them).
 func testAccount(t testing.TB, b byte) *identity.AccountKey {
 	t.Helper()
-	k, err := identity.AccountKeyFromSeeds(seed(b), seed(b+1))
+	k, err := identity.AccountKeyFromSeeds(seed(b), seed(b+1), kemSeed(b+2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// legacyAccount is testAccount without the ML-KEM key, as accounts made before it.
+func legacyAccount(t testing.TB, b byte) *identity.AccountKey {
+	t.Helper()
+	k, err := identity.AccountKeyFromSeeds(seed(b), seed(b+1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +91,7 @@ type world struct {
 	malloryDev                  *Sender
 	chat                        ids.Chat
 	epoch                       uint64
+	head                        LogHead
 	key                         EpochKey
 }
 
@@ -88,6 +103,7 @@ func newWorld(t testing.TB) *world {
 		mallory: testAccount(t, 9),
 		chat:    id16(0x40),
 		epoch:   7,
+		head:    LogHead{Seq: 42, Hash: [32]byte(bytes.Repeat([]byte{0xa5}, 32))},
 	}
 	w.aliceDev = testSender(t, w.alice, 20)
 	w.aliceDev2 = testSender(t, w.alice, 22)
@@ -116,4 +132,21 @@ func (w *world) seal(t testing.TB, id ids.Message, c Content) []byte {
 // openParams is what Bob passes to open a message from Alice with id id.
 func (w *world) openParams(id ids.Message) OpenParams {
 	return OpenParams{ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Sender: w.alice.Public()}
+}
+
+// eachBitFlip calls f with every single-bit change of b, except inside the opaque
+// bytes [from, to) — ciphertext, or bytes that are only hashed — where it flips one
+// bit per byte, a different one from byte to byte: every byte still changes, in an
+// eighth of the time. With -short it does that everywhere.
+func eachBitFlip(b []byte, from, to int, f func(bad []byte, i, bit int)) {
+	for i := range b {
+		for bit := 0; bit < 8; bit++ {
+			if bit != i%8 && (testing.Short() || (i >= from && i < to)) {
+				continue
+			}
+			bad := bytes.Clone(b)
+			bad[i] ^= 1 << bit
+			f(bad, i, bit)
+		}
+	}
 }

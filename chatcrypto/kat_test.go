@@ -21,10 +21,7 @@ import (
 	"hush/ids"
 )
 
-var (
-	update       = flag.Bool("update", false, "rewrite testdata/kat.json from the current code")
-	updateStored = flag.Bool("update-stored", false, "rewrite testdata/stored.json with fresh randomised envelopes")
-)
+var update = flag.Bool("update", false, "rewrite testdata/kat.json from the current code")
 
 // kat holds the known answers of every deterministic construction. The fixtures are
 // the world of newWorld: Alice (seeds 1,2), her device (20,21), Bob (5,6),
@@ -41,16 +38,29 @@ type kat struct {
 	SealedBody     string            `json:"sealed_body_text"`
 	KeyLogSigned   string            `json:"key_log_signed_bytes_for_bob"`
 	KeyLogEnvelope string            `json:"key_log_signed_envelope_for_bob"`
+	// Version 2, at head w.head, over the same synthetic envelopes but with version
+	// bytes (version 1 never checked them when signing; version 2 does).
+	KeyLogSignedV2   string `json:"key_log_v2_signed_bytes_for_bob"`
+	KeyLogEnvelopeV2 string `json:"key_log_v2_signed_envelope_for_bob"`
 }
 
 const katBody = "known answer"
 
 // syntheticEntry has fixed envelope bytes, so the key log construction (what is
 // signed, the signature, the encoding) is deterministic even though HPKE is not.
-func syntheticEntry(w *world) KeyLogEntry {
+// With versioned, the first byte of each is a version 1 envelope's; without, the
+// bytes are those of the version 1 known answers, made when no check looked at them.
+func syntheticEntry(w *world, versioned bool) KeyLogEntry {
 	e := KeyLogEntry{ChatID: w.chat, Epoch: w.epoch}
+	if versioned {
+		e.Head = w.head
+	}
 	for i, a := range []*identity.AccountKey{w.alice, w.bob} {
-		e.Envelopes = append(e.Envelopes, Envelope{Recipient: a.ID(), Wrapped: bytes.Repeat([]byte{byte(0xe0 + i)}, EnvelopeSize)})
+		env := bytes.Repeat([]byte{byte(0xe0 + i)}, EnvelopeSizeV1)
+		if versioned {
+			env[0] = envelopeV1
+		}
+		e.Envelopes = append(e.Envelopes, Envelope{Recipient: a.ID(), Wrapped: env})
 	}
 	if bytes.Compare(e.Envelopes[0].Recipient[:], e.Envelopes[1].Recipient[:]) > 0 {
 		e.Envelopes[0], e.Envelopes[1] = e.Envelopes[1], e.Envelopes[0]
@@ -69,7 +79,7 @@ func computeKAT(t *testing.T) kat {
 		EpochKey:    hex.EncodeToString(w.key.k[:]),
 		MessageID:   hex.EncodeToString(id[:]),
 		MessageKey:  hex.EncodeToString(mk),
-		WrapInfo:    hex.EncodeToString(wrapInfo(w.chat, w.epoch, w.bob.ID())),
+		WrapInfo:    hex.EncodeToString(wrapInfo(epochWrapLabel, w.chat, w.epoch, w.bob.ID())),
 		PaddedSizes: map[string]int{},
 		Contents:    map[string]string{},
 		SealedBody:  katBody,
@@ -92,19 +102,28 @@ func computeKAT(t *testing.T) kat {
 		k.Contents[name] = hex.EncodeToString(b)
 	}
 	k.Sealed = hex.EncodeToString(w.seal(t, id, textContent(katBody)))
-	e := syntheticEntry(w)
+	e := syntheticEntry(w, false)
 	bobWrapped := e.Envelopes[slicesIndex(e, w.bob.ID())].Wrapped
-	tbs, err := keyLogSignedBytes(w.chat, w.epoch, w.bob.ID(), bobWrapped)
+	tbs, err := keyLogSignedBytes(keyLogV1, w.chat, w.epoch, w.bob.ID(), bobWrapped, LogHead{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	k.KeyLogSigned = hex.EncodeToString(tbs)
+	bobEnv, _ := signV1(t, e, w.aliceDev).Envelope(w.bob.ID())
+	k.KeyLogEnvelope = hex.EncodeToString(bobEnv)
+
+	e = syntheticEntry(w, true)
+	bobWrapped = e.Envelopes[slicesIndex(e, w.bob.ID())].Wrapped
+	if tbs, err = keyLogSignedBytes(keyLogV2, w.chat, w.epoch, w.bob.ID(), bobWrapped, w.head); err != nil {
+		t.Fatal(err)
+	}
+	k.KeyLogSignedV2 = hex.EncodeToString(tbs)
 	signed, err := SignKeyLogEntry(e, w.aliceDev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bobEnv, _ := signed.Envelope(w.bob.ID())
-	k.KeyLogEnvelope = hex.EncodeToString(bobEnv)
+	bobEnv, _ = signed.Envelope(w.bob.ID())
+	k.KeyLogEnvelopeV2 = hex.EncodeToString(bobEnv)
 	return k
 }
 
@@ -238,8 +257,10 @@ func TestSealedMatchesSpec(t *testing.T) {
 	}
 }
 
-// stored holds answers made once with real randomness (HPKE encapsulation): the code
-// must keep opening them, whatever it does on the sealing side.
+// stored holds answers made once with real randomness (HPKE encapsulation), by the
+// code before version 2: version 1 envelopes and signed envelopes, which the code
+// must keep opening whatever it writes. It cannot be regenerated: the code no
+// longer writes version 1 signed envelopes.
 type stored struct {
 	Note         string `json:"note"`
 	EpochKey     string `json:"epoch_key"`
@@ -251,31 +272,6 @@ type stored struct {
 
 func TestStoredEnvelopes(t *testing.T) {
 	w := newWorld(t)
-	if *updateStored {
-		env, err := WrapEpochKey(w.key, w.chat, w.epoch, w.bob.Public())
-		if err != nil {
-			t.Fatal(err)
-		}
-		k2, _ := NewEpochKey()
-		e, err := NewKeyLogEntry(k2, w.chat, w.epoch+1, []identity.AccountPublicKey{w.alice.Public(), w.bob.Public()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		signed, err := SignKeyLogEntry(e, w.aliceDev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		forAlice, _ := signed.Envelope(w.alice.ID())
-		forBob, _ := signed.Envelope(w.bob.ID())
-		writeJSON(t, "stored.json", stored{
-			Note:         "made once by TestStoredEnvelopes -update-stored; fixtures as in kat.json; chat 404142..4f, epoch 7 (key log: epoch 8, signed by Alice's device)",
-			EpochKey:     hex.EncodeToString(w.key.k[:]),
-			Envelope:     hex.EncodeToString(env),
-			KeyLogAlice:  hex.EncodeToString(forAlice),
-			KeyLogBob:    hex.EncodeToString(forBob),
-			KeyLogEpoch2: hex.EncodeToString(k2.k[:]),
-		})
-	}
 	var s stored
 	readJSON(t, "stored.json", &s)
 	env, _ := hex.DecodeString(s.Envelope)

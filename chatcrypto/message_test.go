@@ -396,7 +396,7 @@ func TestRemovedMemberCannotReadNextEpoch(t *testing.T) {
 	chat := w.chat
 	// Epoch 1: Alice, Bob and Carol.
 	k1 := testEpochKey(t, 11)
-	e1, err := NewKeyLogEntry(k1, chat, 1, []identity.AccountPublicKey{w.alice.Public(), w.bob.Public(), carol.Public()})
+	e1, err := NewKeyLogEntry(k1, chat, 1, LogHead{}, []identity.AccountPublicKey{w.alice.Public(), w.bob.Public(), carol.Public()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestRemovedMemberCannotReadNextEpoch(t *testing.T) {
 	}
 	// Carol is removed; Alice rotates to epoch 2 for Alice and Bob.
 	k2, _ := NewEpochKey()
-	e2, err := NewKeyLogEntry(k2, chat, 2, []identity.AccountPublicKey{w.alice.Public(), w.bob.Public()})
+	e2, err := NewKeyLogEntry(k2, chat, 2, LogHead{}, []identity.AccountPublicKey{w.alice.Public(), w.bob.Public()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,9 @@ type certBody struct {
 	IssuedAt int64
 }
 
-type certEnvelope struct {
+// signedRecord is the outer form of every record identity signs: the encoded body and
+// the signature over it, CBOR [body, signature].
+type signedRecord struct {
 	_    struct{} `cbor:",toarray"`
 	Body []byte
 	Sig  []byte
@@ -58,7 +60,7 @@ func IssueCertificate(account *AccountKey, device DevicePublicKey, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("encode certificate: %w", err)
 	}
-	out, err := certEnc.Marshal(certEnvelope{Body: body, Sig: account.Sign(certLabel, body)})
+	out, err := certEnc.Marshal(signedRecord{Body: body, Sig: account.Sign(certLabel, body)})
 	if err != nil {
 		return nil, fmt.Errorf("encode certificate: %w", err)
 	}
@@ -72,7 +74,7 @@ func ParseCertificate(b []byte) (Certificate, error) {
 	if len(b) > MaxCertificateSize {
 		return Certificate{}, fmt.Errorf("%w: %d bytes is too long", ErrInvalidCertificate, len(b))
 	}
-	var env certEnvelope
+	var env signedRecord
 	if err := certDec.Unmarshal(b, &env); err != nil {
 		return Certificate{}, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
 	}

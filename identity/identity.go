@@ -3,7 +3,11 @@
 // device. docs/SECURITY.md says what each key signs and protects.
 //
 // An account is an Ed25519 signing key (it signs device certificates and account
-// records) plus an X25519 encryption key (chat epoch keys are wrapped to it). A device
+// records), an X25519 encryption key and an ML-KEM-768 encryption key (chat epoch
+// keys are wrapped to both at once, a hybrid that holds while either does; accounts
+// made before ML-KEM have only X25519 until [AccountKey.AddKEM]). The account's
+// public keys reach its contacts in a record it signs itself ([IssueAccountKeys],
+// [ParseAccountKeys]), so the relay that carries them cannot swap one. A device
 // has its own Ed25519 and X25519 keys and is trusted only through a [Certificate]
 // signed by its account key. Their identifiers (ids.Account, ids.Device) are hashes of
 // the signing public keys, so nobody can claim an id without the matching key.

@@ -17,9 +17,13 @@ var update = flag.Bool("update", false, "rewrite testdata/kat.json from the curr
 
 func seed(b byte) []byte { return bytes.Repeat([]byte{b}, SeedSize) }
 
+// kemSeed is a fixed ML-KEM-768 seed of 64 bytes b.
+func kemSeed(b byte) []byte { return bytes.Repeat([]byte{b}, KEMSeedSize) }
+
+// testAccount returns the account key made from seeds b, b+1 and ML-KEM seed b+2.
 func testAccount(t testing.TB, b byte) *AccountKey {
 	t.Helper()
-	k, err := AccountKeyFromSeeds(seed(b), seed(b+1))
+	k, err := AccountKeyFromSeeds(seed(b), seed(b+1), kemSeed(b+2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +103,19 @@ func TestSeedsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, e := a.Seeds()
-	b, err := AccountKeyFromSeeds(s, e)
+	if !a.HasKEM() {
+		t.Fatal("a new account key has no ML-KEM key")
+	}
+	s, e, m := a.Seeds()
+	if len(m) != KEMSeedSize {
+		t.Fatalf("ML-KEM seed of %d bytes", len(m))
+	}
+	b, err := AccountKeyFromSeeds(s, e, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.Public().Equal(b.Public()) || a.ID() != b.ID() {
+	if !a.Public().Equal(b.Public()) || a.ID() != b.ID() || !b.HasKEM() ||
+		!bytes.Equal(a.Public().KEMKey().Bytes(), b.Public().KEMKey().Bytes()) {
 		t.Fatal("account key did not survive its seeds")
 	}
 	d, _ := NewDeviceKey()
@@ -120,8 +131,13 @@ func TestSeedsRoundTrip(t *testing.T) {
 
 func TestBadSeeds(t *testing.T) {
 	for _, n := range []int{0, 31, 33} {
-		if _, err := AccountKeyFromSeeds(make([]byte, n), make([]byte, 32)); !errors.Is(err, ErrInvalidKey) {
+		if _, err := AccountKeyFromSeeds(make([]byte, n), make([]byte, 32), nil); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("seed of %d bytes: err = %v", n, err)
+		}
+	}
+	for _, n := range []int{0, 32, 63, 65} {
+		if _, err := AccountKeyFromSeeds(seed(1), seed(2), make([]byte, n)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("ML-KEM seed of %d bytes: err = %v", n, err)
 		}
 	}
 }
@@ -256,6 +272,9 @@ func TestDestroy(t *testing.T) {
 		if c != 0 {
 			t.Fatal("private key bytes not cleared")
 		}
+	}
+	if a.HasKEM() || a.KEMKey() != nil {
+		t.Fatal("ML-KEM key kept after Destroy")
 	}
 }
 

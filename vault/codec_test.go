@@ -24,7 +24,7 @@ func sampleRecords() map[string]any {
 	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16) }
 	return map[string]any{
 		tableAccounts: &accountRecord{DisplayName: "Ada", Handle: "@ada", SigningSeed: []byte{1, 2},
-			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000},
+			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000, KEMSeed: []byte{5, 6}},
 		tableDevices: &deviceRecord{Name: "laptop", SigningPublic: []byte{1}, EncryptionPublic: []byte{2},
 			SigningSeed: []byte{3}, EncryptionKey: []byte{4}, Certificate: []byte{5}, Own: true, Revoked: true, CreatedAt: 1},
 		tableContacts: &contactRecord{Handle: "@eve", DisplayName: "Eve", SigningKey: []byte{1}, EncryptionKey: []byte{2},
@@ -106,6 +106,20 @@ func TestRecordEncodingByHand(t *testing.T) {
 		if hex.EncodeToString(got) != tt.want {
 			t.Errorf("%T = %x, want %s", tt.rec, got, tt.want)
 		}
+	}
+}
+
+// TestLegacyAccountRecord reads an account record written before the ML-KEM seed
+// (key 6) existed: it decodes, with no seed, so the caller can add one.
+func TestLegacyAccountRecord(t *testing.T) {
+	c := testCodec(t)
+	b, _ := hex.DecodeString("a501634164610264406164610342010204420304051b00060a24181e4000")
+	r, err := decodeRecord[accountRecord](c, recordVersion, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.KEMSeed != nil || !bytes.Equal(r.SigningSeed, []byte{1, 2}) || r.DisplayName != "Ada" {
+		t.Fatalf("decoded %+v", r)
 	}
 }
 

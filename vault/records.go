@@ -15,7 +15,10 @@ type Account struct {
 	Handle        string
 	SigningSeed   []byte
 	EncryptionKey []byte
-	CreatedAt     time.Time
+	// KEMSeed is the account's ML-KEM-768 seed; empty in vaults written before
+	// post-quantum envelopes.
+	KEMSeed   []byte
+	CreatedAt time.Time
 }
 
 // Device is a device of the user (Own, with private keys) or of someone

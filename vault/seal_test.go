@@ -202,7 +202,7 @@ func TestPlaintextScan(t *testing.T) {
 	update(t, v, func(tx *Tx) error {
 		for _, fn := range []func() error{
 			func() error {
-				return tx.PutAccount(Account{ID: acctID, DisplayName: mk("name"), Handle: mk("@h"), SigningSeed: secret, EncryptionKey: secret})
+				return tx.PutAccount(Account{ID: acctID, DisplayName: mk("name"), Handle: mk("@h"), SigningSeed: secret, EncryptionKey: secret, KEMSeed: secret})
 			},
 			func() error {
 				return tx.PutDevice(Device{ID: newID(t), AccountID: acctID, Name: mk("device"), SigningSeed: secret,

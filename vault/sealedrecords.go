@@ -15,6 +15,7 @@ type accountRecord struct {
 	SigningSeed   []byte `cbor:"3,keyasint,omitempty"`
 	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
 	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
+	KEMSeed       []byte `cbor:"6,keyasint,omitempty"`
 }
 
 func (r *accountRecord) validate() error { return nil }

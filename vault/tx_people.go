@@ -24,6 +24,7 @@ func (tx *Tx) PutAccount(a Account) error {
 		Handle:        a.Handle,
 		SigningSeed:   a.SigningSeed,
 		EncryptionKey: a.EncryptionKey,
+		KEMSeed:       a.KEMSeed,
 		CreatedAt:     micros(a.CreatedAt),
 	})
 	if err != nil {
@@ -61,6 +62,7 @@ func (tx *Tx) account(id ids.Account, blob []byte) (Account, error) {
 		Handle:        r.Handle,
 		SigningSeed:   r.SigningSeed,
 		EncryptionKey: r.EncryptionKey,
+		KEMSeed:       r.KEMSeed,
 		CreatedAt:     fromMicros(r.CreatedAt),
 	}, nil
 }
