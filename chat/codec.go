@@ -414,7 +414,7 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	}
 	switch {
 	case p.Kind == chatcrypto.KindText && p.Title == "":
-	case p.Kind == chatcrypto.KindChatMeta && p.Version < outboxVersion && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes:
+	case p.Kind == chatcrypto.KindChatMeta && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes && p.Counter == 0:
 	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d, kind %d, title of %d bytes", errBadRecord, p.Version, p.Kind, len(p.Title))
 	}

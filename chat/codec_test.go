@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
 	"hush/chatcrypto"
 	"hush/ids"
 	"hush/vault"
-	"strings"
-	"testing"
 )
 
 func TestMetaRoundTrip(t *testing.T) {
-	m := chatMeta{Epoch: 7, FirstEpoch: 2, NeedEpoch: 8, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12}
+	m := chatMeta{Epoch: 7, FirstEpoch: 2, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12,
+		LogLen: 3, LogHead: bytes.Repeat([]byte{7}, 32), HeadOp: 3, Removal: 3, KeyChange: 3, KeyLogLen: 2, KeyAt: 9,
+		Request: requestPending, RequestBy: bytes.Repeat([]byte{4}, 16), NextCounter: 12,
+		Senders: []senderCounter{{Device: bytes.Repeat([]byte{5}, 16), Account: bytes.Repeat([]byte{6}, 16), High: 9, Missing: []uint64{4, 6}, Lost: 1}}}
 	m.addFormer(ids.Account{1}, 5)
 	m.addFormer(ids.Account{2}, 6)
 	m.addFormer(ids.Account{1}, 7) // updates, does not duplicate
@@ -24,8 +29,9 @@ func TestMetaRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Epoch != 7 || got.FirstEpoch != 2 || got.NeedEpoch != 8 || got.MyDelivered != 40 || got.MyRead != 39 || got.PeerDelivered != 41 || got.PeerRead != 12 || len(got.Former) != 2 {
-		t.Fatalf("round trip = %+v", got)
+	m.Former, m.Version = got.Former, metaVersion
+	if !reflect.DeepEqual(got, m) || len(got.Former) != 2 {
+		t.Fatalf("round trip = %+v, want %+v", got, m)
 	}
 	if left, ok := got.formerLeft(ids.Account{1}); !ok || left != 7 {
 		t.Errorf("formerLeft = %d, %v", left, ok)
@@ -36,6 +42,24 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 	if fresh, err := decodeMeta(nil); err != nil || fresh.Version != metaVersion {
 		t.Errorf("empty state = %+v, %v", fresh, err)
+	}
+}
+
+// TestMetaVersion1 reads what version 1 of the engine stored: its fields come back,
+// and a rotation it owed is not carried over (a chat without a log rotates no more).
+func TestMetaVersion1(t *testing.T) {
+	v1 := chatMetaV1{Version: 1, Epoch: 7, FirstEpoch: 2, NeedEpoch: 8, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12,
+		Former: []formerMember{{Account: bytes.Repeat([]byte{1}, 16), LeftEpoch: 5}}}
+	b, err := modes.enc.Marshal(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeMeta(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != metaVersion || got.Epoch != 7 || got.FirstEpoch != 2 || got.MyRead != 39 || got.PeerRead != 12 || len(got.Former) != 1 || got.LogLen != 0 {
+		t.Errorf("version 1 read as %+v", got)
 	}
 }
 
@@ -90,7 +114,9 @@ func TestOutboxPayload(t *testing.T) {
 		ok bool
 	}{
 		{outboxPayload{Kind: chatcrypto.KindText}, true},
+		{outboxPayload{Kind: chatcrypto.KindText, Counter: 41}, true},
 		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "News"}, true},
+		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "News", Counter: 3}, false},
 		{outboxPayload{Kind: chatcrypto.KindChatMeta}, false},
 		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: strings.Repeat("x", chatcrypto.MaxTitleBytes+1)}, false},
 		{outboxPayload{Kind: chatcrypto.KindText, Title: "x"}, false},
@@ -104,11 +130,11 @@ func TestOutboxPayload(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("%+v: %v", c.p, err)
 		}
-		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title) {
+		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title || got.Counter != c.p.Counter) {
 			t.Errorf("round trip %+v = %+v", c.p, got)
 		}
 	}
-	if _, err := decodeOutbox([]byte{0x83, 0x03, 0x01, 0x60}); !errors.Is(err, errBadRecord) {
+	if _, err := decodeOutbox([]byte{0x84, 0x04, 0x01, 0x60, 0x00}); !errors.Is(err, errBadRecord) {
 		t.Errorf("wrong version: %v", err)
 	}
 }
@@ -126,6 +152,8 @@ func TestLegacyOutboxPayload(t *testing.T) {
 		{"830102644e657773", chatcrypto.KindChatMeta, "News", true},
 		{"830106644e657773", 0, "", false}, // version 1 knew no kind 6
 		{"83010360", 0, "", false},
+		{"83020160", chatcrypto.KindText, "", true}, // version 2: content kinds, no counter
+		{"830206644e657773", chatcrypto.KindChatMeta, "News", true},
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		p, err := decodeOutbox(b)
@@ -139,16 +167,22 @@ func TestLegacyOutboxPayload(t *testing.T) {
 	}
 }
 
-// TestMessageMeta: a placeholder round-trips; no placeholder stores nothing; a
-// damaged record stands for no placeholder.
+// TestMessageMeta: what the engine keeps with a message round-trips; nothing stores
+// nothing; a damaged record stands for nothing; version 1 records still read.
 func TestMessageMeta(t *testing.T) {
-	for _, p := range []Placeholder{AttachmentOnly, Unsupported} {
-		b, err := encodeMessageMeta(p)
+	for _, m := range []messageMeta{
+		{Placeholder: AttachmentOnly}, {Placeholder: Unsupported}, {ClockOff: true}, {Counter: 12},
+		{Service: &serviceLine{Kind: ServiceAdded, Targets: [][]byte{bytes.Repeat([]byte{1}, 16)}}},
+		{Service: &serviceLine{Kind: ServiceGap, Targets: [][]byte{bytes.Repeat([]byte{2}, 16)}, Count: 3}},
+	} {
+		b, err := encodeMessageMeta(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := placeholderOf(vault.Message{Extra: b}); got != p {
-			t.Errorf("placeholder %d came back as %d", p, got)
+		got := metaOf(vault.Message{Extra: b})
+		m.Version = messageMetaVersion
+		if !reflect.DeepEqual(got, m) {
+			t.Errorf("%+v came back as %+v", m, got)
 		}
 		for i := 1; i < len(b); i++ {
 			if _, err := decodeMessageMeta(b[:i]); !errors.Is(err, errBadRecord) {
@@ -156,16 +190,23 @@ func TestMessageMeta(t *testing.T) {
 			}
 		}
 	}
-	if b, err := encodeMessageMeta(NoPlaceholder); err != nil || b != nil {
-		t.Errorf("no placeholder encodes as %x, %v", b, err)
+	if b, err := encodeMessageMeta(messageMeta{}); err != nil || b != nil {
+		t.Errorf("nothing encodes as %x, %v", b, err)
 	}
 	if got := placeholderOf(vault.Message{Extra: []byte{0x82, 0x01, 0x09}}); got != NoPlaceholder {
 		t.Errorf("an unknown placeholder reads as %d", got)
 	}
+	if got := placeholderOf(vault.Message{Extra: []byte{0x82, 0x01, 0x02}}); got != Unsupported {
+		t.Errorf("a version 1 record reads as %d", got)
+	}
+	bad, _ := modes.enc.Marshal(messageMeta{Version: messageMetaVersion, Service: &serviceLine{Kind: 99}})
+	if _, err := decodeMessageMeta(bad); !errors.Is(err, errBadRecord) {
+		t.Errorf("unknown service kind: %v", err)
+	}
 }
 
 func FuzzDecodeMeta(f *testing.F) {
-	m := chatMeta{Epoch: 3, NeedEpoch: 4}
+	m := chatMeta{Epoch: 3, LogLen: 4, Senders: []senderCounter{{Device: make([]byte, 16), Account: make([]byte, 16), High: 3, Missing: []uint64{2}}}}
 	m.addFormer(ids.Account{9}, 2)
 	b, _ := encodeMeta(m)
 	f.Add(b)
@@ -194,7 +235,9 @@ func FuzzDecodeMeta(f *testing.F) {
 }
 
 func FuzzDecodeMessageMeta(f *testing.F) {
-	b, _ := encodeMessageMeta(Unsupported)
+	b, _ := encodeMessageMeta(messageMeta{Placeholder: Unsupported})
+	f.Add(b)
+	b, _ = encodeMessageMeta(messageMeta{Service: &serviceLine{Kind: ServiceRemoved, Targets: [][]byte{make([]byte, 16)}}})
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessageMeta(b)
@@ -204,11 +247,11 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 			}
 			return
 		}
-		out, err := encodeMessageMeta(m.Placeholder)
+		out, err := encodeMessageMeta(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back, err := decodeMessageMeta(out); err != nil || back.Placeholder != m.Placeholder {
+		if back, err := decodeMessageMeta(out); err != nil || !reflect.DeepEqual(back, messageMeta{Version: messageMetaVersion, Placeholder: m.Placeholder, Service: m.Service, ClockOff: m.ClockOff, Counter: m.Counter}) {
 			t.Fatalf("re-encoded %x decodes to %+v, %v", out, back, err)
 		}
 	})

@@ -287,6 +287,9 @@ const blockedSetting = "chat/blocked/"
 // choose makes a pinned account one of the user's contacts: the user added it,
 // wrote to it, or accepted its request.
 func (d *directory) choose(ctx context.Context, account ids.Account) error {
+	if _, err := d.pinAccount(ctx, account); err != nil {
+		return err
+	}
 	return d.v.Update(ctx, func(tx *vault.Tx) error {
 		c, err := tx.Contact(account)
 		if err != nil || !c.Stranger {

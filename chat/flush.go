@@ -186,7 +186,8 @@ func (f *flushRun) next(ctx context.Context) (queued, bool) {
 	return q, true
 }
 
-// refreshStale fetches the keys of chats whose epoch moved on (rotating when due),
+// refreshStale brings up to date the chats whose epoch the relay called stale (their
+// log may hold a removal, their key log a new epoch), rotating when due and allowed,
 // then starts the flush's reading over.
 func (f *flushRun) refreshStale(ctx context.Context) error {
 	for id := range f.stale {
@@ -194,10 +195,9 @@ func (f *flushRun) refreshStale(ctx context.Context) error {
 			f.parked[id] = true
 			continue
 		}
-		if err := f.s.keys.fetchEpochs(ctx, id); err != nil {
+		if err := f.s.keys.refresh(ctx, id); err != nil {
 			return err
 		}
-		f.s.keys.rotateIfDue(ctx, id, false)
 	}
 	clear(f.stale)
 	clear(f.keys)

@@ -215,11 +215,48 @@ func direct(t testing.TB, p, q *peer, qHandle string) ids.Chat {
 		_, err := q.engine.Summary(ctx, chatID)
 		return err == nil
 	})
+	accept(t, q, chatID)
 	return chatID
 }
 
-// allMessages reads every message of a chat, oldest first.
+// accept accepts chatID on p's device if it arrived as a request (p had not chosen
+// whoever started it as a contact).
+func accept(t testing.TB, p *peer, chatID ids.Chat) {
+	t.Helper()
+	if s := summaryOf(t, p, chatID); s.Hold == HoldRequest {
+		if _, err := p.engine.Accept(context.Background(), chatID); err != nil {
+			t.Fatalf("%s accepts %s: %v", p.name, chatID, err)
+		}
+	}
+}
+
+// allMessages reads every message of a chat, oldest first, without the chat's service
+// lines (allLines has those).
 func (p *peer) allMessages(t testing.TB, chatID ids.Chat) []Message {
+	t.Helper()
+	var out []Message
+	for _, m := range p.everything(t, chatID) {
+		if m.Service == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// allLines reads a chat's service lines, oldest first.
+func (p *peer) allLines(t testing.TB, chatID ids.Chat) []Message {
+	t.Helper()
+	var out []Message
+	for _, m := range p.everything(t, chatID) {
+		if m.Service != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// everything reads every message and line of a chat, oldest first.
+func (p *peer) everything(t testing.TB, chatID ids.Chat) []Message {
 	t.Helper()
 	var out []Message
 	before := ""
@@ -304,7 +341,7 @@ func (p *peer) device() *relaytest.Device {
 	return &relaytest.Device{Account: p.acct, Key: p.dev, Cert: p.cert}
 }
 
-func summaryOf(t *testing.T, p *peer, chatID ids.Chat) Chat {
+func summaryOf(t testing.TB, p *peer, chatID ids.Chat) Chat {
 	t.Helper()
 	s, err := p.engine.Summary(context.Background(), chatID)
 	if err != nil {
@@ -318,9 +355,15 @@ func threePeople(t *testing.T) (*relaytest.Relay, *peer, *peer, *peer) {
 	r, alice, bob := registered(t)
 	carol := newPeer(t, "Carol", "ws://"+r.Addr)
 	carol.register(t, "carol")
-	for _, h := range []string{"bob", "carol"} {
-		if _, err := alice.engine.AddContact(context.Background(), h); err != nil {
-			t.Fatal(err)
+	// Friends: each has the others as contacts, so what one starts is no request.
+	for _, c := range []struct {
+		p       *peer
+		handles []string
+	}{{alice, []string{"bob", "carol"}}, {bob, []string{"alice", "carol"}}, {carol, []string{"alice", "bob"}}} {
+		for _, h := range c.handles {
+			if _, err := c.p.engine.AddContact(context.Background(), h); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return r, alice, bob, carol

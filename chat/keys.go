@@ -321,6 +321,19 @@ func (k *keyring) syncLog(ctx context.Context, id ids.Chat) error {
 	return err
 }
 
+// refresh brings a chat's log and epoch keys up to what the relay holds, and makes
+// the next key when one is due and this account may.
+func (k *keyring) refresh(ctx context.Context, id ids.Chat) error {
+	if err := k.syncLog(ctx, id); err != nil {
+		return err
+	}
+	if err := k.fetchEpochs(ctx, id); err != nil {
+		return err
+	}
+	k.rotateIfDue(ctx, id)
+	return nil
+}
+
 // keyNeed says what a chat's next message needs of its key.
 type keyNeed uint8
 

@@ -11,15 +11,20 @@ import (
 	"hush/sync/wire"
 )
 
-// envelopeFor wraps a fresh key of chat's epoch to bob, signed by p's device, as the
-// relay would hand it to bob.
+// envelopeFor wraps a fresh key of chat's epoch to bob, signed by p's device for the
+// membership log as bob holds it, as the relay would hand it to bob.
 func envelopeFor(t *testing.T, p *peer, bob *peer, chat ids.Chat, epoch uint64) (chatcrypto.EpochKey, wire.EpochKey) {
 	t.Helper()
 	key, err := chatcrypto.NewEpochKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := chatcrypto.NewKeyLogEntry(key, chat, epoch, chatcrypto.LogHead{}, []identity.AccountPublicKey{bob.acct.Public()})
+	st, err := bob.engine.keys.roster.state(context.Background(), chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := chatcrypto.LogHead{Seq: st.Len - 1, Hash: st.Head}
+	entry, err := chatcrypto.NewKeyLogEntry(key, chat, epoch, head, []identity.AccountPublicKey{bob.acct.Public()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +42,9 @@ func envelopeFor(t *testing.T, p *peer, bob *peer, chat ids.Chat, epoch uint64) 
 
 // TestStoreEpochRefuses hands Bob's keyring epoch keys as a relay could: a genuine
 // one from Alice (kept, to show the checks let the real thing through), then keys
-// signed by an outsider, attributed to another device, of an impossible epoch, and a
-// second key for an epoch already held. Each is refused with its warning and none
-// replaces a key.
+// signed by an outsider the log does not list, attributed to another device, of an
+// impossible epoch, and a second key for an epoch already held. Each is refused with
+// its warning and none replaces a key.
 func TestStoreEpochRefuses(t *testing.T) {
 	r, alice, bob, chat := twoPeople(t)
 	mallory := newPeer(t, "Mallory", "ws://"+r.Addr)
@@ -74,7 +79,7 @@ func TestStoreEpochRefuses(t *testing.T) {
 	if err := keys.storeEpoch(ctx, chat, forged); err != nil {
 		t.Fatal(err)
 	}
-	warned(WarnKeyUnverified)
+	warned(WarnKeySignerNotAllowed)
 
 	_, k = envelopeFor(t, alice, bob, chat, epoch+1)
 	k.ByDevice = ids.New[ids.Device]()
@@ -97,7 +102,7 @@ func TestStoreEpochRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.keep(ctx, chat, epoch, other); err != nil {
+	if err := keys.keep(ctx, chat, epoch, other, 1); err != nil {
 		t.Fatal(err)
 	}
 	warned(WarnKeyConflict)

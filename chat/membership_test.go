@@ -10,7 +10,6 @@ import (
 	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
-	"hush/vault"
 	"testing"
 	"time"
 )
@@ -78,16 +77,24 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if len(ms) != 2 || roleIn(ms, carol.id()) != 0 {
 		t.Errorf("members after removal = %+v", ms)
 	}
+	// Carol learns it from the log, signed by Alice; her history stays hers.
 	testutil.Eventually(t, 10*time.Second, "Carol told she is out", func() bool {
-		for _, e := range of[chatRemoved](carol.events) {
-			if e.chat == chatID {
-				return true
-			}
-		}
-		return false
+		s := summaryOf(t, carol, chatID)
+		return s.Hold == HoldRemoved && s.RemovedBy == alice.id() && s.MyRole == 0
 	})
-	if _, err := carol.engine.Summary(ctx, chatID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Carol still has the chat: %v", err)
+	if n := len(carol.allMessages(t, chatID)); n != 3 {
+		t.Errorf("Carol kept %d messages, want the 3 she read", n)
+	}
+	// Every member's chat shows the removal, as the log says it.
+	for _, p := range []*peer{alice, bob, carol} {
+		testutil.Eventually(t, 10*time.Second, p.name+" shows the removal", func() bool {
+			for _, l := range p.allLines(t, chatID) {
+				if l.Service.Kind == ServiceRemoved && l.Sender == alice.id() && len(l.Service.Targets) == 1 && l.Service.Targets[0].Account == carol.id() {
+					return true
+				}
+			}
+			return false
+		})
 	}
 	// The key rotated to the remaining members.
 	aliceKeys := alice.epochKeys(t, chatID)
@@ -241,10 +248,10 @@ func TestChannel(t *testing.T) {
 	checkTranscript(t, carol, chatID, 3, alice)
 }
 
-// TestTitleTravelsAsChatMeta checks that a title is a chat metadata message, verified
-// like any other and applied only from the owner or an admin, and that text that
-// looks like the old in-band title marker is just text.
-func TestTitleTravelsAsChatMeta(t *testing.T) {
+// TestTitleTravelsInTheLog: a title is a record of the membership log — none goes
+// through the chat log — applied only from the owner or an admin; a member's chat
+// metadata message (what chats without a log used) changes nothing.
+func TestTitleTravelsInTheLog(t *testing.T) {
 	r, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
 	s, err := alice.engine.CreateGroup(ctx, "Book club", []ids.Account{bob.id(), carol.id()})
@@ -261,55 +268,32 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 	for _, p := range []*peer{bob, carol} {
 		testutil.Eventually(t, 20*time.Second, p.name+" learns the title", titleIs(p, "Book club"))
 	}
-
-	// On the relay the title is a sealed chat-meta message, not text.
 	raw := relaytest.Dial(t, r, bob.device())
-	page, err := raw.Request(ctx, &wire.Fetch{ChatID: ids.Chat(chatID)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := bob.epochKeys(t, chatID)
-	found := false
-	for _, en := range page.(*wire.Page).Entries {
-		pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{ChatID: ids.Chat(chatID), Epoch: en.Epoch, EpochKey: keys[en.Epoch],
-			MessageID: ids.Message(en.MsgID), Sender: alice.acct.Public()})
-		if err != nil {
-			t.Fatalf("entry %d: %v", en.Seq, err)
-		}
-		if pt.Content.Kind == chatcrypto.KindChatMeta && pt.Content.ChatMeta.Title == "Book club" {
-			found = true
-		}
-		if pt.Content.Kind == chatcrypto.KindText {
-			t.Errorf("entry %d is a text message %q", en.Seq, pt.Content.Text.Body)
-		}
-	}
-	if !found {
-		t.Fatal("no chat-meta message with the title in the chat log")
+	if page, err := raw.Request(ctx, &wire.Fetch{ChatID: chatID}); err != nil || len(page.(*wire.Page).Entries) != 0 {
+		t.Fatalf("the chat log holds %v, %v; want nothing: the title is in the membership log", page, err)
 	}
 
-	// Bob, a plain member, renames the chat from a modified client: authentic, but
-	// not his to do.
+	// A plain member may not rename the chat.
+	if _, err := bob.engine.SetTitle(ctx, chatID, "Hijacked"); !errors.Is(err, ErrForbidden) {
+		t.Errorf("a member renames: %v, want ErrForbidden", err)
+	}
+	// Nor from a modified client, as chats without a log did it: a chat-meta message.
+	keys := bob.epochKeys(t, chatID)
 	epoch := newest(keys)
 	bobSender, err := chatcrypto.NewSender(bob.dev, bob.cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sendMeta := func(title string) {
-		t.Helper()
-		id := ids.New[ids.Message]()
-		sealed, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: bobSender, ChatID: ids.Chat(chatID), Epoch: epoch, EpochKey: keys[epoch],
-			MessageID: ids.Message(id), Content: chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: title}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := raw.Request(ctx, &wire.Send{ChatID: ids.Chat(chatID), MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
-			t.Fatal(err)
-		}
+	id := ids.New[ids.Message]()
+	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: bobSender, ChatID: chatID, Epoch: epoch, EpochKey: keys[epoch],
+		MessageID: id, Content: chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: "Hijacked"}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sendMeta("Hijacked")
-	// The old in-band marker is ordinary text now.
-	const oldMarker = "\x00hush/v1/chat-title\x00Hijacked too"
-	if _, err := bob.engine.Send(ctx, chatID, oldMarker, nil); err != nil {
+	if _, err := raw.Request(ctx, &wire.Send{ChatID: chatID, MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.engine.Send(ctx, chatID, "after", nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []*peer{alice, carol} {
@@ -317,82 +301,22 @@ func TestTitleTravelsAsChatMeta(t *testing.T) {
 		if got := summaryOf(t, p, chatID).Title; got != "Book club" {
 			t.Errorf("%s: title %q after a member's rename, want it unchanged", p.name, got)
 		}
-		w := of[Warning](p.events)
-		if len(w) != 1 || w[0].Chat != chatID || w[0].Kind != WarnTitleNotAllowed {
-			t.Errorf("%s: warnings %+v, want one about the refused rename", p.name, w)
-		}
-		if msgs := p.allMessages(t, chatID); len(msgs) != 1 || msgs[0].Body != oldMarker {
-			t.Errorf("%s holds %+v, want the marker text as a message", p.name, msgs)
-		}
 	}
 
-	// Made an admin, Bob may rename it.
+	// Made an admin, Bob may rename it; everyone sees the new title and a line.
 	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), policy.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 10*time.Second, "Alice sees Bob as admin", func() bool {
-		ms, err := alice.engine.Members(ctx, chatID)
-		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
-	})
-	testutil.Eventually(t, 10*time.Second, "Carol sees Bob as admin", func() bool {
-		ms, err := carol.engine.Members(ctx, chatID)
-		return err == nil && roleIn(ms, bob.id()) == policy.RoleAdmin
-	})
-	sendMeta("Reading circle")
-	for _, p := range []*peer{alice, carol} {
+	testutil.Eventually(t, 10*time.Second, "Bob is admin", func() bool { return summaryOf(t, bob, chatID).MyRole == policy.RoleAdmin })
+	if _, err := bob.engine.SetTitle(ctx, chatID, "Reading circle"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*peer{alice, bob, carol} {
 		testutil.Eventually(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
-		if w := of[Warning](p.events); len(w) != 1 {
-			t.Errorf("%s: warnings %+v", p.name, w)
-		}
+		testutil.Eventually(t, 10*time.Second, p.name+" shows who renamed it", func() bool {
+			ls := p.allLines(t, chatID)
+			return len(ls) > 0 && ls[len(ls)-1].Service.Kind == ServiceTitle && ls[len(ls)-1].Service.Title == "Reading circle" && ls[len(ls)-1].Sender == bob.id()
+		})
 	}
-}
-
-// TestMergeMembers: what the relay reports replaces the member list; who left is
-// remembered with the first epoch they do not hold (and a rotation is due), who came
-// back is forgotten as former, and the others' positions only move forward.
-func TestMergeMembers(t *testing.T) {
-	me, bob, carol, dan := ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account]()
-	k := &keyring{meID: me}
-	var meta chatMeta
-	meta.addFormer(dan, 2)
-	meta.PeerRead = 7
-	was := []vault.Member{{AccountID: me, Role: policy.RoleOwner}, {AccountID: bob, Role: policy.RoleMember}, {AccountID: carol, Role: policy.RoleMember}}
-	info := wire.ChatInfo{Kind: policy.KindGroup, Epoch: 4, Members: []wire.MemberInfo{
-		{AccountID: me, Role: policy.RoleOwner, ReadSeq: 99},
-		{AccountID: bob, Role: policy.RoleAdmin, DeliveredSeq: 9, ReadSeq: 5},
-		{AccountID: dan, Role: policy.RoleMember},
-	}}
-	got := k.mergeMembers(&meta, was, info, true)
-	if len(got) != 3 || got[1].AccountID != bob || got[1].Role != policy.RoleAdmin {
-		t.Errorf("members = %+v", got)
-	}
-	if left, ok := meta.formerLeft(carol); !ok || left != 5 {
-		t.Errorf("carol left before epoch %d (%v), want 5", left, ok)
-	}
-	if _, ok := meta.formerLeft(dan); ok {
-		t.Error("dan came back but is still a former member")
-	}
-	if meta.NeedEpoch != 5 {
-		t.Errorf("NeedEpoch = %d, want 5: a rotation is due after carol left", meta.NeedEpoch)
-	}
-	if meta.PeerDelivered != 9 || meta.PeerRead != 7 {
-		t.Errorf("peer positions %d/%d, want 9/7 (they never move back, and mine are not a peer's)", meta.PeerDelivered, meta.PeerRead)
-	}
-	// A chat seen for the first time has no one who left.
-	var fresh chatMeta
-	k.mergeMembers(&fresh, nil, info, false)
-	if len(fresh.Former) != 0 || fresh.NeedEpoch != 0 {
-		t.Errorf("a new chat's state = %+v", fresh)
-	}
-}
-
-// TestDirectChatID: both sides derive the same id, and no other pair does.
-func TestDirectChatID(t *testing.T) {
-	a, b, c := ids.New[ids.Account](), ids.New[ids.Account](), ids.New[ids.Account]()
-	if directChatID(a, b) != directChatID(b, a) {
-		t.Error("the id depends on who opens the chat")
-	}
-	if directChatID(a, b) == directChatID(a, c) {
-		t.Error("two pairs share an id")
-	}
+	noWarnings(t, alice, bob, carol)
 }

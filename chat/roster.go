@@ -273,11 +273,6 @@ func (r *roster) store(ctx context.Context, id ids.Chat, before, after membershi
 		case err != nil:
 			return err
 		}
-		for _, rec := range recs {
-			if err := r.putRecord(tx, id, rec); err != nil {
-				return err
-			}
-		}
 		r.applyState(&c, &meta, before, after)
 		if err := r.consent(tx, &meta, before, recs); err != nil {
 			return err
@@ -287,6 +282,11 @@ func (r *roster) store(ctx context.Context, id ids.Chat, before, after membershi
 		}
 		if err := r.chats.put(tx, c); err != nil {
 			return err
+		}
+		for _, rec := range recs {
+			if err := r.putRecord(tx, id, rec); err != nil {
+				return err
+			}
 		}
 		if news, err = r.lines(tx, &c, recs); err != nil {
 			return err

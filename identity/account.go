@@ -194,6 +194,17 @@ func (p AccountPublicKey) EncryptionKey() *ecdh.PublicKey { return p.p.enc }
 // its 64-byte form).
 func (p AccountPublicKey) KEMKey() *mlkem.EncapsulationKey768 { return p.kem }
 
+// WithKEM returns p with the ML-KEM-768 public key ek (its encoding, 1184 bytes).
+// It verifies nothing: it rebuilds a key pinned earlier from what [ParseAccountKeys]
+// verified (a caller's storage), never a key a peer or a relay hands over.
+func (p AccountPublicKey) WithKEM(ek []byte) (AccountPublicKey, error) {
+	k, err := mlkem.NewEncapsulationKey768(ek)
+	if err != nil {
+		return AccountPublicKey{}, fmt.Errorf("%w: ML-KEM-768 key: %v", ErrInvalidKey, err)
+	}
+	return AccountPublicKey{p: p.p, kem: k}, nil
+}
+
 // WithoutKEM returns p without its ML-KEM key: the 64-byte form, as a peer that has
 // not seen the account's signed keys knows it.
 func (p AccountPublicKey) WithoutKEM() AccountPublicKey { return AccountPublicKey{p: p.p} }

@@ -24,7 +24,7 @@ func (p *person) id() ids.Account { return p.account.ID() }
 func seeded(t testing.TB, name string, seed byte) *person {
 	t.Helper()
 	s := func(b byte) []byte { return bytes.Repeat([]byte{b}, identity.SeedSize) }
-	acct, err := identity.AccountKeyFromSeeds(s(seed), s(seed+1))
+	acct, err := identity.AccountKeyFromSeeds(s(seed), s(seed+1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
