@@ -35,7 +35,7 @@ func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.St
 // event can rely on the notification being decided.
 func (o *observer) MessageNew(m chat.Message) {
 	v := messageView(m)
-	if !m.Outgoing {
+	if !m.Outgoing && m.Service == nil {
 		o.c.maybeNotify(o.e, m.Chat, v)
 	}
 	o.c.emit(MessageNew(v))
@@ -265,6 +265,53 @@ func (s *ChatService) Leave(chatID string) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Leave(ctx, id) })
 }
 
+// Rename gives a group or channel a new title (owner and admins), one line of at
+// most Rules.MaxTitleBytes; every member's chat shows who renamed it.
+func (s *ChatService) Rename(chatID, title string) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.SetTitle(ctx, id, title)
+	})
+}
+
+// Accept accepts a chat request (a chat held as "request"): it joins the chat list
+// and its messages are read and notified; the other person of a 1:1 chat becomes a
+// contact.
+func (s *ChatService) Accept(chatID string) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.Accept(ctx, id)
+	})
+}
+
+// Decline declines a chat request: this account leaves a group or channel, and the
+// chat and what it held are deleted here; with block, whoever started it is blocked
+// and what they start later is declined without asking. [ChatRemoved] follows.
+func (s *ChatService) Decline(chatID string, block bool) error {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Decline(ctx, id, block) })
+}
+
+// Delete deletes a chat this account is no longer in (held as "removed",
+// "unavailable" or "tampered") from this device, with its history. [ChatRemoved]
+// follows.
+func (s *ChatService) Delete(chatID string) error {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Delete(ctx, id) })
+}
+
 // Messages returns a page of at most limit messages, newest first; before is ""
 // for the newest page, or a page's nextBefore for the next, older one.
 func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, error) {
@@ -376,4 +423,14 @@ func (s *ContactService) MarkVerified(accountID string, verified bool) (Contact,
 	return engineView(s.c, contactView, func(ctx context.Context, e *chat.Engine) (chat.Contact, error) {
 		return e.MarkVerified(ctx, id, verified)
 	})
+}
+
+// SetBlocked blocks an account (or unblocks it): chats it starts, or adds this
+// account to, are declined without asking.
+func (s *ContactService) SetBlocked(accountID string, blocked bool) error {
+	id, err := parseID[ids.Account](accountID)
+	if err != nil {
+		return err
+	}
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.SetBlocked(ctx, id, blocked) })
 }

@@ -109,6 +109,10 @@ func chatting(t *testing.T) (alice, bob *person, chat ChatSummary) {
 			t.Fatal(err)
 		}
 	}
+	// Bob knows Alice too: her chat is no request for him.
+	if _, err := bob.contacts.Add("alice"); err != nil {
+		t.Fatal(err)
+	}
 	contact, err := alice.contacts.Add("bob")
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,11 @@ func (c *Core) maybeNotify(e *chat.Engine, chatID ids.Chat, m Message) {
 // notificationFor words the notification of message m in chat s (zero if the chat
 // could not be read).
 func notificationFor(s chat.Chat, m Message, preview bool) Notification {
+	if s.Hold == chat.HoldRequest {
+		// Nothing of a stranger's chat shows before the user accepts it: not its
+		// title, not the name its sender chose, not its text.
+		return Notification{ChatID: m.ChatID, Title: "New message request", Body: "Open Hush to accept or decline it."}
+	}
 	n := Notification{ChatID: m.ChatID, Title: m.SenderName}
 	if !s.ID.IsZero() {
 		n.Title = chatTitle(s)

@@ -71,6 +71,28 @@ func (MessageStatus) Values() []string {
 	return out
 }
 
+// ChatHold says why a chat does not take messages as usual, as the UI names it;
+// results carry "" for an ordinary chat. HoldText words it.
+type ChatHold string
+
+// Holds, from the most to the least serious (chat.Hold).
+const (
+	HoldTampered    ChatHold = "tampered"    // the relay showed a member list that fails verification: nothing is sent
+	HoldRemoved     ChatHold = "removed"     // this account was removed; the history stays until deleted
+	HoldUnavailable ChatHold = "unavailable" // the relay does not serve the chat; the history stays until deleted
+	HoldRequest     ChatHold = "request"     // someone who is not a contact started it: accept or decline
+	HoldNotSecured  ChatHold = "notSecured"  // made by an older version; its owner's device secures it
+	HoldNewKey      ChatHold = "newKey"      // messages wait for a new chat key after a member left
+)
+
+// EmptyMeansNone says that "" is a ChatHold in results and events: an ordinary chat.
+func (ChatHold) EmptyMeansNone() bool { return true }
+
+// Values lists every hold, for the generated UI contract.
+func (ChatHold) Values() []string {
+	return []string{string(HoldTampered), string(HoldRemoved), string(HoldUnavailable), string(HoldRequest), string(HoldNotSecured), string(HoldNewKey)}
+}
+
 // Connection is the link to the relay as the UI shows it.
 type Connection struct {
 	State ConnectionState `json:"state"`
@@ -130,6 +152,11 @@ type ChatSummary struct {
 	CanPost bool `json:"canPost"`
 	// MemberCount counts the members, this account included.
 	MemberCount int `json:"memberCount"`
+	// Hold says why the chat does not take messages as usual ("" for most chats);
+	// HoldText says it in a sentence for the chat's banner. Chats held as
+	// "request" belong under Requests, not in the chat list.
+	Hold     ChatHold `json:"hold"`
+	HoldText string   `json:"holdText"`
 }
 
 // Member is one account in a chat.
@@ -164,6 +191,13 @@ type Message struct {
 	Status MessageStatus `json:"status"`
 	// ReplyTo is the id of the message this one answers; "" for none.
 	ReplyTo string `json:"replyTo"`
+	// Service is true for a line the chat shows about itself (who added whom,
+	// messages the relay withheld) rather than a message someone wrote; Body words
+	// it, and SenderID is who made the change.
+	Service bool `json:"service"`
+	// ClockOff is true when the sender's clock said the message was written after
+	// the relay received it; SentAt is then the relay's time.
+	ClockOff bool `json:"clockOff"`
 }
 
 // MessagePage is one page of a chat's messages, newest first.
@@ -234,6 +268,11 @@ func chatView(c chat.Chat) ChatSummary {
 		MyRole:      roleView(c.MyRole),
 		CanPost:     c.CanPost,
 		MemberCount: c.MemberCount,
+		Hold:        holdView(c.Hold),
+		HoldText:    holdText(c),
+	}
+	if c.LastService != nil {
+		s.LastMessage = serviceText(c.LastService, "", false)
 	}
 	if !c.LastMessageAt.IsZero() {
 		s.LastMessageAt = c.LastMessageAt.UnixMilli()
@@ -264,7 +303,7 @@ func membersView(ms []chat.Member) []Member {
 }
 
 func messageView(m chat.Message) Message {
-	return Message{
+	out := Message{
 		ID:         m.ID.String(),
 		ChatID:     m.Chat.String(),
 		SenderID:   m.Sender.String(),
@@ -275,7 +314,31 @@ func messageView(m chat.Message) Message {
 		Seq:        m.Seq,
 		Status:     MessageStatus(m.Status.String()),
 		ReplyTo:    idText(m.ReplyTo),
+		ClockOff:   m.ClockOff,
 	}
+	if m.Service != nil {
+		out.Service, out.Outgoing = true, false
+		out.Body = serviceText(m.Service, nameOr(m.SenderName, m.Sender), m.Outgoing)
+	}
+	return out
+}
+
+func holdView(h chat.Hold) ChatHold {
+	switch h {
+	case chat.HoldTampered:
+		return HoldTampered
+	case chat.HoldRemoved:
+		return HoldRemoved
+	case chat.HoldUnavailable:
+		return HoldUnavailable
+	case chat.HoldRequest:
+		return HoldRequest
+	case chat.HoldNotSecured:
+		return HoldNotSecured
+	case chat.HoldNewKey:
+		return HoldNewKey
+	}
+	return ""
 }
 
 func messagePageView(p chat.MessagePage) MessagePage {

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"hush/chat"
@@ -34,6 +35,108 @@ func chatTitle(c chat.Chat) string {
 		return unknownName(c.Peer)
 	}
 	return "Untitled " + c.Kind.String()
+}
+
+// holdText words why a chat does not take messages as usual, for its banner; "" for
+// an ordinary chat.
+func holdText(c chat.Chat) string {
+	switch c.Hold {
+	case chat.HoldTampered:
+		return "The relay changed this chat's member list in a way no member signed. To keep your messages from the wrong people, nothing more is sent here."
+	case chat.HoldRemoved:
+		by := "An admin"
+		if !c.RemovedBy.IsZero() {
+			by = nameOr(c.RemovedByName, c.RemovedBy)
+		}
+		return by + " removed you from this chat. Its history stays on this device until you delete it."
+	case chat.HoldUnavailable:
+		return "This chat is not available on this relay. Its history stays on this device until you delete it."
+	case chat.HoldRequest:
+		if c.Kind == policy.KindDirect {
+			return "Someone who is not in your contacts wants to chat. Accept to read and answer, or decline."
+		}
+		return "Someone who is not in your contacts added you to this " + c.Kind.String() + ". Accept to join, or decline."
+	case chat.HoldNotSecured:
+		return "This chat was made with an older version of Hush. Its member list is locked until its owner's device secures it."
+	case chat.HoldNewKey:
+		return "A member left or was removed. New messages wait until an admin shares a new key."
+	}
+	return ""
+}
+
+// serviceText words a line a chat shows about itself. by is who made the change
+// ("" when the line is a preview in the chat list, which words it on its own), and
+// byMe says that was this account.
+func serviceText(l *chat.Service, by string, byMe bool) string {
+	if byMe {
+		by = "You"
+	}
+	if by == "" {
+		by = "Someone"
+	}
+	targets := peopleText(l.Targets)
+	switch l.Kind {
+	case chat.ServiceCreated:
+		return by + " created " + quoteTitle(l.Title)
+	case chat.ServiceAdded:
+		return by + " added " + targets
+	case chat.ServiceRemoved:
+		return by + " removed " + targets
+	case chat.ServiceLeft:
+		return by + " left"
+	case chat.ServiceRole:
+		return by + " made " + targets + " " + article(l.Role)
+	case chat.ServiceTitle:
+		return by + " renamed the chat to " + quoteTitle(l.Title)
+	case chat.ServiceGap:
+		if l.Count == 1 {
+			return "A message from " + targets + " never arrived: the relay may have withheld it."
+		}
+		return fmt.Sprintf("%d messages from %s never arrived: the relay may have withheld them.", l.Count, targets)
+	}
+	return by + " changed the chat"
+}
+
+// peopleText names people for a sentence: "Ann", "Ann and Bob", "Ann, Bob and 3
+// others".
+func peopleText(ps []chat.Person) string {
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		switch {
+		case p.IsMe:
+			names = append(names, "you")
+		default:
+			names = append(names, nameOr(p.Name, p.Account))
+		}
+	}
+	switch n := len(names); {
+	case n == 0:
+		return "no one"
+	case n == 1:
+		return names[0]
+	case n <= 3:
+		return strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	default:
+		return fmt.Sprintf("%s, %s and %d others", names[0], names[1], n-2)
+	}
+}
+
+func quoteTitle(t string) string {
+	if t == "" {
+		return "the chat"
+	}
+	return "“" + t + "”"
+}
+
+// article names a role with its article: "an admin", "a member", "the owner".
+func article(r policy.Role) string {
+	switch r {
+	case policy.RoleAdmin:
+		return "an admin"
+	case policy.RoleOwner:
+		return "the owner"
+	}
+	return "a member"
 }
 
 // bodyText is a message's text as the UI shows it.
@@ -122,6 +225,24 @@ func warningText(w chat.Warning) string {
 		return fmt.Sprintf("@%s now belongs to a different key. Compare safety numbers before trusting it.", w.Handle)
 	case chat.WarnKeyChanged:
 		return fmt.Sprintf("The relay returned a different key for @%s than the one pinned. The pinned key is kept; compare safety numbers.", w.Handle)
+	case chat.WarnLogInvalid:
+		return "The relay sent a change to this chat's members that no member signed. Nothing more is sent here until you check with the members."
+	case chat.WarnLogFork:
+		return "The relay showed this chat a different member history than before: some members may see other members than you do. Nothing more is sent here until you check with the members."
+	case chat.WarnUnverifiedMember:
+		return "The relay lists " + nameOr(w.Name, w.Account) + " as a member of this chat, but no member added them. Nothing is encrypted to them."
+	case chat.WarnKeySignerNotAllowed:
+		return "A chat key from someone not allowed to make one was ignored."
+	case chat.WarnMessagesMissing:
+		if w.Count == 1 {
+			return "A message from " + nameOr(w.Name, w.Account) + " never arrived: the relay may have withheld it."
+		}
+		return fmt.Sprintf("%d messages from %s never arrived: the relay may have withheld them.", w.Count, nameOr(w.Name, w.Account))
+	case chat.WarnUncertifiedKeys:
+		if w.Handle != "" {
+			return fmt.Sprintf("The relay returned keys for @%s that the account did not sign. They were not trusted.", w.Handle)
+		}
+		return "The relay returned keys for an account that the account did not sign. They were not trusted."
 	}
 	return "Something in this chat needs your attention (" + w.Kind.String() + ")."
 }
@@ -161,8 +282,17 @@ func messagingError(err error) error {
 		msg = fmt.Sprintf("A handle has %d to %d characters: letters a–z, digits and _.", chat.MinHandleLength, chat.MaxHandleLength)
 	case errors.Is(err, chat.ErrInvalidRelayURL):
 		msg = "The relay address is not valid: " + chat.Detail(err) + "."
+	case errors.Is(err, chat.ErrTampered):
+		msg = "The relay changed this chat's member list in a way no member signed, so nothing more is sent or changed here."
+	case errors.Is(err, chat.ErrNotSecured):
+		msg = "This chat was made with an older version of Hush; its members cannot change until its owner's device secures it."
+	case errors.Is(err, chat.ErrUncertified):
+		msg = "The relay returned keys for that account that the account did not sign, so they are not trusted."
 	case errors.Is(err, chat.ErrForbidden):
 		msg = "Your role in this chat does not allow that."
+		if d := chat.Detail(err); d != "" {
+			msg = "Not allowed: " + d + "."
+		}
 	case errors.Is(err, chat.ErrNotFound):
 		msg = withDetail("Not found", err)
 	case errors.Is(err, chat.ErrTooLong):

@@ -70,6 +70,31 @@ export const decodeRole: Decoder<Role> = oneOf(ROLES);
 /** Decodes a Role or '' (none), as results and events carry it. */
 export const decodeRoleOrNone: Decoder<Role | ''> = oneOfOrEmpty(ROLES);
 
+/** Every ChatHold, in Go's order. */
+export const CHAT_HOLDS = [
+  'tampered',
+  'removed',
+  'unavailable',
+  'request',
+  'notSecured',
+  'newKey',
+] as const;
+/**
+ * ChatHold says why a chat does not take messages as usual, as the UI names it; results carry ""
+ * for an ordinary chat. HoldText words it.
+ * - `tampered`: the relay showed a member list that fails verification: nothing is sent
+ * - `removed`: this account was removed; the history stays until deleted
+ * - `unavailable`: the relay does not serve the chat; the history stays until deleted
+ * - `request`: someone who is not a contact started it: accept or decline
+ * - `notSecured`: made by an older version; its owner's device secures it
+ * - `newKey`: messages wait for a new chat key after a member left
+ */
+export type ChatHold = (typeof CHAT_HOLDS)[number];
+/** Decodes a ChatHold; any other string is an error. */
+export const decodeChatHold: Decoder<ChatHold> = oneOf(CHAT_HOLDS);
+/** Decodes a ChatHold or '' (none), as results and events carry it. */
+export const decodeChatHoldOrNone: Decoder<ChatHold | ''> = oneOfOrEmpty(CHAT_HOLDS);
+
 /** Every MessageStatus, in Go's order. */
 export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
 /**
@@ -289,6 +314,13 @@ export interface ChatSummary {
   canPost: boolean;
   /** MemberCount counts the members, this account included. */
   memberCount: number;
+  /**
+   * Hold says why the chat does not take messages as usual ("" for most chats); HoldText says it in
+   * a sentence for the chat's banner. Chats held as "request" belong under Requests, not in the
+   * chat list.
+   */
+  hold: ChatHold | '';
+  holdText: string;
 }
 
 /** Decodes a ChatSummary; throws ApiError when v has another shape. */
@@ -305,6 +337,8 @@ export function decodeChatSummary(v: unknown, at = 'ChatSummary'): ChatSummary {
     myRole: field(o, 'myRole', at, decodeRoleOrNone),
     canPost: field(o, 'canPost', at, bool),
     memberCount: field(o, 'memberCount', at, int),
+    hold: field(o, 'hold', at, decodeChatHoldOrNone),
+    holdText: field(o, 'holdText', at, str),
   };
 }
 
@@ -370,6 +404,17 @@ export interface Message {
   status: MessageStatus;
   /** ReplyTo is the id of the message this one answers; "" for none. */
   replyTo: string;
+  /**
+   * Service is true for a line the chat shows about itself (who added whom, messages the relay
+   * withheld) rather than a message someone wrote; Body words it, and SenderID is who made the
+   * change.
+   */
+  service: boolean;
+  /**
+   * ClockOff is true when the sender's clock said the message was written after the relay received
+   * it; SentAt is then the relay's time.
+   */
+  clockOff: boolean;
 }
 
 /** Decodes a Message; throws ApiError when v has another shape. */
@@ -386,6 +431,8 @@ export function decodeMessage(v: unknown, at = 'Message'): Message {
     seq: field(o, 'seq', at, int),
     status: field(o, 'status', at, decodeMessageStatus),
     replyTo: field(o, 'replyTo', at, str),
+    service: field(o, 'service', at, bool),
+    clockOff: field(o, 'clockOff', at, bool),
   };
 }
 
@@ -701,6 +748,11 @@ export interface ContactService {
   safetyNumber(accountId: string): Promise<SafetyNumber>;
   /** MarkVerified records that the safety number was compared (or withdraws it). */
   markVerified(accountId: string, verified: boolean): Promise<Contact>;
+  /**
+   * SetBlocked blocks an account (or unblocks it): chats it starts, or adds this account to, are
+   * declined without asking.
+   */
+  setBlocked(accountId: string, blocked: boolean): Promise<void>;
 }
 
 /**
@@ -740,6 +792,27 @@ export interface ChatService {
   setRole(chatId: string, accountId: string, role: Role): Promise<Member[]>;
   /** Leave leaves a group or channel; ChatRemoved follows. */
   leave(chatId: string): Promise<void>;
+  /**
+   * Rename gives a group or channel a new title (owner and admins), one line of at most
+   * Rules.MaxTitleBytes; every member's chat shows who renamed it.
+   */
+  rename(chatId: string, title: string): Promise<ChatSummary>;
+  /**
+   * Accept accepts a chat request (a chat held as "request"): it joins the chat list and its
+   * messages are read and notified; the other person of a 1:1 chat becomes a contact.
+   */
+  accept(chatId: string): Promise<ChatSummary>;
+  /**
+   * Decline declines a chat request: this account leaves a group or channel, and the chat and what
+   * it held are deleted here; with block, whoever started it is blocked and what they start later
+   * is declined without asking. ChatRemoved follows.
+   */
+  decline(chatId: string, block: boolean): Promise<void>;
+  /**
+   * Delete deletes a chat this account is no longer in (held as "removed", "unavailable" or
+   * "tampered") from this device, with its history. ChatRemoved follows.
+   */
+  delete(chatId: string): Promise<void>;
   /**
    * Messages returns a page of at most limit messages, newest first; before is "" for the newest
    * page, or a page's nextBefore for the next, older one.
@@ -863,6 +936,7 @@ export const SERVICES: ServiceTable = {
         params: ['accountId', 'verified'],
         result: decodeContact,
       },
+      setBlocked: { method: 'SetBlocked', params: ['accountId', 'blocked'], result: nothing },
     },
   },
   chats: {
@@ -897,6 +971,10 @@ export const SERVICES: ServiceTable = {
         result: list(decodeMember),
       },
       leave: { method: 'Leave', params: ['chatId'], result: nothing },
+      rename: { method: 'Rename', params: ['chatId', 'title'], result: decodeChatSummary },
+      accept: { method: 'Accept', params: ['chatId'], result: decodeChatSummary },
+      decline: { method: 'Decline', params: ['chatId', 'block'], result: nothing },
+      delete: { method: 'Delete', params: ['chatId'], result: nothing },
       messages: {
         method: 'Messages',
         params: ['chatId', 'before', 'limit'],
