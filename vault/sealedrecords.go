@@ -8,6 +8,13 @@ import (
 
 // The sealed records. Integer keys are part of the stored format: never
 // reuse or renumber one (testdata/records.json pins the encodings).
+//
+// Keys 20 and 21 hold the ids the graph index keeps out of the clear columns
+// (graphindex.go): 20 the row's own account, device or chat id, 21 the id of
+// what the row belongs to (a device's account, a message's chat). They are
+// numbered apart from the records' other fields so that fields added later
+// keep counting up from the low keys. Records written before the graph index
+// lack them; migration 2 adds them, and reads refuse a record without them.
 
 type accountRecord struct {
 	DisplayName   string `cbor:"1,keyasint,omitempty"`
@@ -15,9 +22,10 @@ type accountRecord struct {
 	SigningSeed   []byte `cbor:"3,keyasint,omitempty"`
 	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
 	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
+	ID            []byte `cbor:"20,keyasint,omitempty"`
 }
 
-func (r *accountRecord) validate() error { return nil }
+func (r *accountRecord) validate() error { return optionalID("account", r.ID) }
 
 type deviceRecord struct {
 	Name             string `cbor:"1,keyasint,omitempty"`
@@ -29,9 +37,13 @@ type deviceRecord struct {
 	Own              bool   `cbor:"7,keyasint,omitempty"`
 	Revoked          bool   `cbor:"8,keyasint,omitempty"`
 	CreatedAt        int64  `cbor:"9,keyasint,omitempty"`
+	ID               []byte `cbor:"20,keyasint,omitempty"`
+	AccountID        []byte `cbor:"21,keyasint,omitempty"`
 }
 
-func (r *deviceRecord) validate() error { return nil }
+func (r *deviceRecord) validate() error {
+	return errors.Join(optionalID("device", r.ID), optionalID("device account", r.AccountID))
+}
 
 type contactRecord struct {
 	Handle        string `cbor:"1,keyasint,omitempty"`
@@ -41,9 +53,10 @@ type contactRecord struct {
 	PinnedAt      int64  `cbor:"5,keyasint,omitempty"`
 	KeyChangedAt  int64  `cbor:"6,keyasint,omitempty"`
 	Verified      bool   `cbor:"7,keyasint,omitempty"`
+	AccountID     []byte `cbor:"20,keyasint,omitempty"`
 }
 
-func (r *contactRecord) validate() error { return nil }
+func (r *contactRecord) validate() error { return optionalID("contact account", r.AccountID) }
 
 type chatRecord struct {
 	Kind   policy.ChatKind `cbor:"1,keyasint"`
@@ -51,9 +64,13 @@ type chatRecord struct {
 	Muted  bool            `cbor:"3,keyasint,omitempty"`
 	Unread int             `cbor:"4,keyasint,omitempty"`
 	Extra  []byte          `cbor:"5,keyasint,omitempty"`
+	ID     []byte          `cbor:"20,keyasint,omitempty"`
 }
 
 func (r *chatRecord) validate() error {
+	if err := optionalID("chat", r.ID); err != nil {
+		return err
+	}
 	if !r.Kind.Valid() {
 		return fmt.Errorf("chat kind %d", r.Kind)
 	}
@@ -70,9 +87,13 @@ func (r *chatRecord) validate() error {
 type memberRecord struct {
 	LegacyRole uint8       `cbor:"1,keyasint,omitempty"`
 	Role       policy.Role `cbor:"2,keyasint,omitempty"`
+	AccountID  []byte      `cbor:"20,keyasint,omitempty"`
 }
 
 func (r *memberRecord) validate() error {
+	if err := optionalID("member account", r.AccountID); err != nil {
+		return err
+	}
 	switch {
 	case r.LegacyRole != 0 && r.Role != 0:
 		return errors.New("member role stored twice")
@@ -108,6 +129,7 @@ type messageRecord struct {
 	Status        policy.Status `cbor:"6,keyasint"`
 	EditedAt      int64         `cbor:"7,keyasint,omitempty"`
 	Extra         []byte        `cbor:"8,keyasint,omitempty"`
+	ChatID        []byte        `cbor:"21,keyasint,omitempty"`
 }
 
 func (r *messageRecord) validate() error {
@@ -118,14 +140,17 @@ func (r *messageRecord) validate() error {
 		optionalID("sender account", r.SenderAccount),
 		optionalID("sender device", r.SenderDevice),
 		optionalID("reply-to", r.ReplyTo),
+		optionalID("chat", r.ChatID),
 	)
 }
 
+// outboxRecord's ChatID is absent for records of no chat (the account log).
 type outboxRecord struct {
 	Payload []byte `cbor:"1,keyasint,omitempty"`
+	ChatID  []byte `cbor:"21,keyasint,omitempty"`
 }
 
-func (r *outboxRecord) validate() error { return nil }
+func (r *outboxRecord) validate() error { return optionalID("outbox chat", r.ChatID) }
 
 type settingRecord struct {
 	Name  string `cbor:"1,keyasint"`
@@ -178,6 +203,21 @@ func (r *attachmentRecord) validate() error {
 	return nil
 }
 
+// logRecord is one record of a chat's membership log, opaque to the vault.
+type logRecord struct {
+	Record []byte `cbor:"1,keyasint"`
+}
+
+func (r *logRecord) validate() error {
+	switch {
+	case len(r.Record) == 0:
+		return errors.New("empty log record")
+	case len(r.Record) > MaxLogRecordSize:
+		return fmt.Errorf("log record of %d bytes", len(r.Record))
+	}
+	return nil
+}
+
 type draftRecord struct {
 	Text string `cbor:"1,keyasint"`
 }
@@ -208,6 +248,7 @@ func recordDecoders() map[string]func(codec, []byte) (any, error) {
 		tablePrekeys:     decodeAs[keyRecord],
 		tableAttachments: decodeAs[attachmentRecord],
 		tableDrafts:      decodeAs[draftRecord],
+		tableLog:         decodeAs[logRecord],
 	}
 }
 

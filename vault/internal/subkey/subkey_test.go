@@ -114,7 +114,7 @@ func TestGraphTagDomainSeparation(t *testing.T) {
 		}
 		seen[tt.tag] = tt.name
 	}
-	if x1.Tag("chat", id) != x1.Tag("chat", id) {
+	if first := x1.Tag("chat", id); x1.Tag("chat", id) != first {
 		t.Error("the same input gave two tags")
 	}
 }

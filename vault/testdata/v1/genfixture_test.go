@@ -128,7 +128,7 @@ func TestGenerateV1Fixture(t *testing.T) {
 		d := Device{ID: k.ID(), AccountID: owner.ID(), Name: name,
 			SigningPublic: k.Public().SigningKey(), EncryptionPublic: k.Public().EncryptionKey().Bytes(),
 			Certificate: must(identity.IssueCertificate(owner, k.Public(), created)),
-			Own: own, Revoked: revoked, CreatedAt: created}
+			Own:         own, Revoked: revoked, CreatedAt: created}
 		if own {
 			d.SigningSeed, d.EncryptionKey = k.Seeds()
 		}
