@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/ids"
 	"hush/policy"
 	"os"
 	"reflect"
@@ -22,20 +23,26 @@ func testCodec(t testing.TB) codec {
 // for the known-answer encodings in testdata/records.json.
 func sampleRecords() map[string]any {
 	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16) }
+	fill := func(b byte) (id [ids.Size]byte) {
+		for i := range id {
+			id[i] = b
+		}
+		return id
+	}
 	return map[string]any{
 		tableAccounts: &accountRecord{DisplayName: "Ada", Handle: "@ada", SigningSeed: []byte{1, 2},
-			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000, ID: id(0xa1)},
+			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000, ID: fill(0xa1)},
 		tableDevices: &deviceRecord{Name: "laptop", SigningPublic: []byte{1}, EncryptionPublic: []byte{2},
 			SigningSeed: []byte{3}, EncryptionKey: []byte{4}, Certificate: []byte{5}, Own: true, Revoked: true, CreatedAt: 1,
-			ID: id(0xd1), AccountID: id(0xa1)},
+			ID: fill(0xd1), AccountID: fill(0xa1)},
 		tableContacts: &contactRecord{Handle: "@eve", DisplayName: "Eve", SigningKey: []byte{1}, EncryptionKey: []byte{2},
-			PinnedAt: 2, KeyChangedAt: 3, Verified: true, AccountID: id(0xa2)},
-		tableChats:       &chatRecord{Kind: policy.KindChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}, ID: id(0xc1)},
-		tableChatMembers: &memberRecord{Role: policy.RoleAdmin, AccountID: id(0xa2)},
+			PinnedAt: 2, KeyChangedAt: 3, Verified: true, AccountID: fill(0xa2)},
+		tableChats:       &chatRecord{Kind: policy.KindChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}, ID: fill(0xc1)},
+		tableChatMembers: &memberRecord{Role: policy.RoleAdmin, AccountID: fill(0xa2)},
 		tableMessages: &messageRecord{SenderAccount: id(1), SenderDevice: id(2), SentAt: 1_700_000_000_123_456,
 			Body: "héllo ✓", ReplyTo: id(3), Status: policy.StatusRead, EditedAt: 1_700_000_001_000_000, Extra: []byte{7},
-			ChatID: id(0xc1)},
-		tableOutbox:      &outboxRecord{Payload: []byte("frame"), ChatID: id(0xc1)},
+			ChatID: fill(0xc1)},
+		tableOutbox:      &outboxRecord{Payload: []byte("frame"), ChatID: fill(0xc1)},
 		tableLog:         &logRecord{Record: []byte("signed membership record")},
 		tableSettings:    &settingRecord{Name: "theme", Value: []byte("dark")},
 		tableCursors:     &cursorRecord{Scope: "account", Seq: 42},
@@ -132,7 +139,7 @@ func TestRecordEncodingByHand(t *testing.T) {
 		// omitted empty fields: map(1) { 1: 1 }
 		{&chatRecord{Kind: policy.KindDirect}, "a10101"},
 		// an id under key 20: map(2) { 2: 2, 20: bytes(16) 0x01... }
-		{&memberRecord{Role: policy.RoleAdmin, AccountID: bytes.Repeat([]byte{1}, 16)},
+		{&memberRecord{Role: policy.RoleAdmin, AccountID: ids.Account{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
 			"a20202" + "1450" + strings.Repeat("01", 16)},
 	}
 	for _, tt := range tests {

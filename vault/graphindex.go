@@ -79,17 +79,17 @@ func (tx *Tx) tag(d domain, a, b [ids.Size]byte) []byte {
 		b = [ids.Size]byte{}
 	}
 	k := tagKey{domain: d, a: a, b: b}
-	if t, ok := tx.tags[k]; ok {
+	if t := tx.tags[k]; t != nil {
 		return t[:]
 	}
-	var t subkey.Tag
+	t := new(subkey.Tag)
 	if d == domainMember {
-		t = tx.keys.graph.Tag(d.String(), a[:], b[:])
+		*t = tx.keys.graph.Tag(d.String(), a[:], b[:])
 	} else {
-		t = tx.keys.graph.Tag(d.String(), a[:])
+		*t = tx.keys.graph.Tag(d.String(), a[:])
 	}
 	if tx.tags == nil {
-		tx.tags = make(map[tagKey]subkey.Tag)
+		tx.tags = make(map[tagKey]*subkey.Tag)
 	}
 	if len(tx.tags) < maxTagCache {
 		tx.tags[k] = t
@@ -117,14 +117,13 @@ func (tx *Tx) chatTagOrNil(id ids.Chat) []byte {
 	return tx.chatTag(id)
 }
 
-// sealedID reads an id sealed in a record. Every record written since the
+// sealedID checks an id sealed in a record. Every record written since the
 // graph index carries its ids; one without is damage (or a migration bug),
 // never silently the zero id.
-func sealedID[T ids.Any](what string, b []byte) (T, error) {
-	id, err := ids.FromBytes[T](b)
+func sealedID[T ids.Any](what string, id T) (T, error) {
 	var zero T
-	if err != nil || id == zero {
-		return id, fmt.Errorf("%w: record holds no %s id (%d bytes)", ErrCorrupt, what, len(b))
+	if id == zero {
+		return id, fmt.Errorf("%w: record holds no %s id", ErrCorrupt, what)
 	}
 	return id, nil
 }

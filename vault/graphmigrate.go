@@ -34,14 +34,14 @@ func migrateGraphIndex(tx *Tx) error {
 		run   func(*Tx) error
 	}{
 		{tableAccounts, func(tx *Tx) error {
-			return migrateRekeyed(tx, tableAccounts, "tag", domainAccount, func(r *accountRecord, id []byte) { r.ID = id })
+			return migrateRekeyed(tx, tableAccounts, "tag", domainAccount, func(r *accountRecord, id [ids.Size]byte) { r.ID = id })
 		}},
 		{tableDevices, migrateDevices},
 		{tableContacts, func(tx *Tx) error {
-			return migrateRekeyed(tx, tableContacts, "tag", domainContact, func(r *contactRecord, id []byte) { r.AccountID = id })
+			return migrateRekeyed(tx, tableContacts, "tag", domainContact, func(r *contactRecord, id [ids.Size]byte) { r.AccountID = id })
 		}},
 		{tableChats, func(tx *Tx) error {
-			return migrateRekeyed(tx, tableChats, "tag", domainChat, func(r *chatRecord, id []byte) { r.ID = id })
+			return migrateRekeyed(tx, tableChats, "tag", domainChat, func(r *chatRecord, id [ids.Size]byte) { r.ID = id })
 		}},
 		{tableChatMembers, migrateMembers},
 		{tableMessages, migrateMessages},
@@ -123,7 +123,7 @@ func readRows(tx *Tx, selectSQL string, after int64) ([]v1Row, error) {
 // domain d: the blob is opened where version 1 sealed it (at the id), given
 // the id (setID, unless the table's reads never need it back) and sealed at
 // the tag. table and column are constants of this package.
-func migrateRekeyed[R any, P record[R]](tx *Tx, table, column string, d domain, setID func(P, []byte)) error {
+func migrateRekeyed[R any, P record[R]](tx *Tx, table, column string, d domain, setID func(P, [ids.Size]byte)) error {
 	return rewriteRows(tx,
 		`SELECT rowid, `+column+`, NULL, data FROM `+table+` WHERE rowid > ?1 ORDER BY rowid LIMIT ?2`,
 		`UPDATE `+table+` SET `+column+` = ?2, data = ?3 WHERE rowid = ?1`,
@@ -135,10 +135,11 @@ func migrateRekeyed[R any, P record[R]](tx *Tx, table, column string, d domain, 
 			if err != nil {
 				return nil, err
 			}
+			id := [ids.Size]byte(r.a)
 			if setID != nil {
-				setID(&rec, r.a)
+				setID(&rec, id)
 			}
-			tag := tx.tag(d, [ids.Size]byte(r.a), [ids.Size]byte{})
+			tag := tx.tag(d, id, [ids.Size]byte{})
 			blob, err := tx.seal(table, tag, P(&rec))
 			return []any{r.rowid, tag, blob}, err
 		})
@@ -161,7 +162,7 @@ func migrateDevices(tx *Tx) error {
 			if err != nil {
 				return nil, err
 			}
-			rec.ID, rec.AccountID = id[:], account[:]
+			rec.ID, rec.AccountID = id, account
 			tag := tx.deviceTag(id)
 			blob, err := tx.seal(tableDevices, tag, &rec)
 			return []any{r.rowid, tag, tx.ownerTag(account), blob}, err
@@ -186,7 +187,7 @@ func migrateMembers(tx *Tx) error {
 				return nil, err
 			}
 			// Written again in policy's numbering, whichever key held the role.
-			next := memberRecord{Role: rec.role(), AccountID: account[:]}
+			next := memberRecord{Role: rec.role(), AccountID: account}
 			chatTag, member := tx.chatTag(chat), tx.memberTag(chat, account)
 			blob, err := tx.seal(tableChatMembers, pairRow(chatTag, member), &next)
 			return []any{r.rowid, chatTag, member, blob}, err
@@ -206,7 +207,7 @@ func migrateMessages(tx *Tx) error {
 			if err != nil {
 				return nil, err
 			}
-			rec.ChatID = chat[:]
+			rec.ChatID = chat
 			blob, err := tx.seal(tableMessages, r.a, &rec)
 			return []any{r.rowid, tx.chatTag(chat), blob}, err
 		})
@@ -227,7 +228,7 @@ func migrateOutbox(tx *Tx) error {
 				if err != nil {
 					return nil, err
 				}
-				rec.ChatID, chatTag = chat[:], tx.chatTag(chat)
+				rec.ChatID, chatTag = chat, tx.chatTag(chat)
 			}
 			blob, err := tx.seal(tableOutbox, r.a, &rec)
 			return []any{r.rowid, chatTag, blob}, err

@@ -3,6 +3,8 @@ package vault
 import (
 	"errors"
 	"fmt"
+
+	"hush/ids"
 	"hush/policy"
 )
 
@@ -13,8 +15,10 @@ import (
 // (graphindex.go): 20 the row's own account, device or chat id, 21 the id of
 // what the row belongs to (a device's account, a message's chat). They are
 // numbered apart from the records' other fields so that fields added later
-// keep counting up from the low keys. Records written before the graph index
-// lack them; migration 2 adds them, and reads refuse a record without them.
+// keep counting up from the low keys. They are typed ids: a byte string of
+// exactly 16 bytes (ids.ID's UnmarshalCBOR), omitted when zero. Records
+// written before the graph index lack them; migration 2 adds them, and reads
+// refuse a record without them.
 
 type accountRecord struct {
 	DisplayName   string `cbor:"1,keyasint,omitempty"`
@@ -22,10 +26,10 @@ type accountRecord struct {
 	SigningSeed   []byte `cbor:"3,keyasint,omitempty"`
 	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
 	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
-	ID            []byte `cbor:"20,keyasint,omitempty"`
+	ID            ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
-func (r *accountRecord) validate() error { return optionalID("account", r.ID) }
+func (r *accountRecord) validate() error { return nil }
 
 type deviceRecord struct {
 	Name             string `cbor:"1,keyasint,omitempty"`
@@ -37,13 +41,11 @@ type deviceRecord struct {
 	Own              bool   `cbor:"7,keyasint,omitempty"`
 	Revoked          bool   `cbor:"8,keyasint,omitempty"`
 	CreatedAt        int64  `cbor:"9,keyasint,omitempty"`
-	ID               []byte `cbor:"20,keyasint,omitempty"`
-	AccountID        []byte `cbor:"21,keyasint,omitempty"`
+	ID               ids.Device  `cbor:"20,keyasint,omitzero"`
+	AccountID        ids.Account `cbor:"21,keyasint,omitzero"`
 }
 
-func (r *deviceRecord) validate() error {
-	return errors.Join(optionalID("device", r.ID), optionalID("device account", r.AccountID))
-}
+func (r *deviceRecord) validate() error { return nil }
 
 type contactRecord struct {
 	Handle        string `cbor:"1,keyasint,omitempty"`
@@ -53,10 +55,10 @@ type contactRecord struct {
 	PinnedAt      int64  `cbor:"5,keyasint,omitempty"`
 	KeyChangedAt  int64  `cbor:"6,keyasint,omitempty"`
 	Verified      bool   `cbor:"7,keyasint,omitempty"`
-	AccountID     []byte `cbor:"20,keyasint,omitempty"`
+	AccountID     ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
-func (r *contactRecord) validate() error { return optionalID("contact account", r.AccountID) }
+func (r *contactRecord) validate() error { return nil }
 
 type chatRecord struct {
 	Kind   policy.ChatKind `cbor:"1,keyasint"`
@@ -64,13 +66,10 @@ type chatRecord struct {
 	Muted  bool            `cbor:"3,keyasint,omitempty"`
 	Unread int             `cbor:"4,keyasint,omitempty"`
 	Extra  []byte          `cbor:"5,keyasint,omitempty"`
-	ID     []byte          `cbor:"20,keyasint,omitempty"`
+	ID     ids.Chat        `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *chatRecord) validate() error {
-	if err := optionalID("chat", r.ID); err != nil {
-		return err
-	}
 	if !r.Kind.Valid() {
 		return fmt.Errorf("chat kind %d", r.Kind)
 	}
@@ -87,13 +86,10 @@ func (r *chatRecord) validate() error {
 type memberRecord struct {
 	LegacyRole uint8       `cbor:"1,keyasint,omitempty"`
 	Role       policy.Role `cbor:"2,keyasint,omitempty"`
-	AccountID  []byte      `cbor:"20,keyasint,omitempty"`
+	AccountID  ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *memberRecord) validate() error {
-	if err := optionalID("member account", r.AccountID); err != nil {
-		return err
-	}
 	switch {
 	case r.LegacyRole != 0 && r.Role != 0:
 		return errors.New("member role stored twice")
@@ -129,7 +125,7 @@ type messageRecord struct {
 	Status        policy.Status `cbor:"6,keyasint"`
 	EditedAt      int64         `cbor:"7,keyasint,omitempty"`
 	Extra         []byte        `cbor:"8,keyasint,omitempty"`
-	ChatID        []byte        `cbor:"21,keyasint,omitempty"`
+	ChatID        ids.Chat      `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *messageRecord) validate() error {
@@ -140,17 +136,16 @@ func (r *messageRecord) validate() error {
 		optionalID("sender account", r.SenderAccount),
 		optionalID("sender device", r.SenderDevice),
 		optionalID("reply-to", r.ReplyTo),
-		optionalID("chat", r.ChatID),
 	)
 }
 
 // outboxRecord's ChatID is absent for records of no chat (the account log).
 type outboxRecord struct {
-	Payload []byte `cbor:"1,keyasint,omitempty"`
-	ChatID  []byte `cbor:"21,keyasint,omitempty"`
+	Payload []byte   `cbor:"1,keyasint,omitempty"`
+	ChatID  ids.Chat `cbor:"21,keyasint,omitzero"`
 }
 
-func (r *outboxRecord) validate() error { return optionalID("outbox chat", r.ChatID) }
+func (r *outboxRecord) validate() error { return nil }
 
 type settingRecord struct {
 	Name  string `cbor:"1,keyasint"`

@@ -46,9 +46,9 @@ type Tx struct {
 	keys     *keySet
 	codec    codec
 	stmts    *stmtCache
-	bound    map[string]*sql.Stmt  // prepared statements bound to this transaction
-	busy     map[string]bool       // statements whose rows are open
-	tags     map[tagKey]subkey.Tag // graph index tags computed in this transaction
+	bound    map[string]*sql.Stmt   // prepared statements bound to this transaction
+	busy     map[string]bool        // statements whose rows are open
+	tags     map[tagKey]*subkey.Tag // graph index tags computed in this transaction
 	writable bool
 	done     bool
 	wiped    bool // a delete happened: checkpoint after commit

@@ -41,7 +41,7 @@ func (tx *Tx) sealChat(tag []byte, c Chat) ([]byte, error) {
 		Muted:  c.Muted,
 		Unread: c.Unread,
 		Extra:  c.Extra,
-		ID:     c.ID[:],
+		ID:     c.ID,
 	})
 }
 
@@ -122,7 +122,7 @@ func (tx *Tx) syncMembers(chatID ids.Chat, chatTag []byte, want []Member) error 
 			continue
 		}
 		member := tx.memberTag(chatID, m.AccountID)
-		blob, err := tx.seal(tableChatMembers, pairRow(chatTag, member), &memberRecord{Role: m.Role, AccountID: m.AccountID[:]})
+		blob, err := tx.seal(tableChatMembers, pairRow(chatTag, member), &memberRecord{Role: m.Role, AccountID: m.AccountID})
 		if err != nil {
 			return err
 		}

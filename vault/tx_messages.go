@@ -35,7 +35,7 @@ func (tx *Tx) sealMessage(m Message) ([]byte, error) {
 		Status:        m.Status,
 		EditedAt:      micros(m.EditedAt),
 		Extra:         m.Extra,
-		ChatID:        m.ChatID[:],
+		ChatID:        m.ChatID,
 	}
 	if m.ReplyTo != nil {
 		r.ReplyTo = m.ReplyTo[:]
@@ -390,7 +390,7 @@ func (tx *Tx) Enqueue(item OutboxItem) error {
 	if err := requireID("outbox item id", item.ID); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableOutbox, item.ID[:], &outboxRecord{Payload: item.Payload, ChatID: idBytes(item.ChatID)})
+	blob, err := tx.seal(tableOutbox, item.ID[:], &outboxRecord{Payload: item.Payload, ChatID: item.ChatID})
 	if err != nil {
 		return wrap("enqueue", err)
 	}
@@ -435,7 +435,7 @@ func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
 		}
 		// A chat's item carries its chat sealed and the chat's tag in clear;
 		// an account-log item has neither.
-		chatID := idOf[ids.Chat](r.ChatID)
+		chatID := r.ChatID
 		if !sameTag(chatTag, tx.chatTagOrNil(chatID)) {
 			return nil, fmt.Errorf("vault: outbox item %s: %w: stored under another chat", id, ErrCorrupt)
 		}

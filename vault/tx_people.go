@@ -26,7 +26,7 @@ func (tx *Tx) PutAccount(a Account) error {
 		SigningSeed:   a.SigningSeed,
 		EncryptionKey: a.EncryptionKey,
 		CreatedAt:     micros(a.CreatedAt),
-		ID:            a.ID[:],
+		ID:            a.ID,
 	})
 	if err != nil {
 		return wrap("put account", err)
@@ -127,8 +127,8 @@ func (tx *Tx) PutDevice(d Device) error {
 		Own:              d.Own,
 		Revoked:          d.Revoked,
 		CreatedAt:        micros(d.CreatedAt),
-		ID:               d.ID[:],
-		AccountID:        d.AccountID[:],
+		ID:               d.ID,
+		AccountID:        d.AccountID,
 	})
 	if err != nil {
 		return wrap("put device", err)
@@ -242,7 +242,7 @@ func (tx *Tx) PutContact(c Contact) error {
 		PinnedAt:      micros(c.PinnedAt),
 		KeyChangedAt:  micros(c.KeyChangedAt),
 		Verified:      c.Verified,
-		AccountID:     c.AccountID[:],
+		AccountID:     c.AccountID,
 	})
 	if err != nil {
 		return wrap("put contact", err)
