@@ -26,7 +26,9 @@ type accountRecord struct {
 	SigningSeed   []byte `cbor:"3,keyasint,omitempty"`
 	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
 	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
-	ID            ids.Account `cbor:"20,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *accountRecord) validate() error { return nil }
@@ -41,8 +43,10 @@ type deviceRecord struct {
 	Own              bool   `cbor:"7,keyasint,omitempty"`
 	Revoked          bool   `cbor:"8,keyasint,omitempty"`
 	CreatedAt        int64  `cbor:"9,keyasint,omitempty"`
-	ID               ids.Device  `cbor:"20,keyasint,omitzero"`
-	AccountID        ids.Account `cbor:"21,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID        ids.Device  `cbor:"20,keyasint,omitzero"`
+	AccountID ids.Account `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *deviceRecord) validate() error { return nil }
@@ -55,7 +59,9 @@ type contactRecord struct {
 	PinnedAt      int64  `cbor:"5,keyasint,omitempty"`
 	KeyChangedAt  int64  `cbor:"6,keyasint,omitempty"`
 	Verified      bool   `cbor:"7,keyasint,omitempty"`
-	AccountID     ids.Account `cbor:"20,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	AccountID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *contactRecord) validate() error { return nil }
@@ -66,7 +72,9 @@ type chatRecord struct {
 	Muted  bool            `cbor:"3,keyasint,omitempty"`
 	Unread int             `cbor:"4,keyasint,omitempty"`
 	Extra  []byte          `cbor:"5,keyasint,omitempty"`
-	ID     ids.Chat        `cbor:"20,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID ids.Chat `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *chatRecord) validate() error {
@@ -86,7 +94,9 @@ func (r *chatRecord) validate() error {
 type memberRecord struct {
 	LegacyRole uint8       `cbor:"1,keyasint,omitempty"`
 	Role       policy.Role `cbor:"2,keyasint,omitempty"`
-	AccountID  ids.Account `cbor:"20,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	AccountID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *memberRecord) validate() error {
@@ -125,7 +135,9 @@ type messageRecord struct {
 	Status        policy.Status `cbor:"6,keyasint"`
 	EditedAt      int64         `cbor:"7,keyasint,omitempty"`
 	Extra         []byte        `cbor:"8,keyasint,omitempty"`
-	ChatID        ids.Chat      `cbor:"21,keyasint,omitzero"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ChatID ids.Chat `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *messageRecord) validate() error {
@@ -141,8 +153,10 @@ func (r *messageRecord) validate() error {
 
 // outboxRecord's ChatID is absent for records of no chat (the account log).
 type outboxRecord struct {
-	Payload []byte   `cbor:"1,keyasint,omitempty"`
-	ChatID  ids.Chat `cbor:"21,keyasint,omitzero"`
+	Payload []byte `cbor:"1,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ChatID ids.Chat `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *outboxRecord) validate() error { return nil }
