@@ -29,10 +29,25 @@ func migrateGraphIndex(tx *Tx) error {
 	if _, err := tx.sqlTx.ExecContext(tx.ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
 		return fmt.Errorf("defer foreign keys: %w", err)
 	}
-	for _, step := range []struct {
-		table string
-		run   func(*Tx) error
-	}{
+	for _, step := range graphIndexSteps() {
+		if err := step.run(tx); err != nil {
+			return fmt.Errorf("%s: %w", step.table, err)
+		}
+	}
+	return nil
+}
+
+// tableStep rewrites one table.
+type tableStep struct {
+	table string
+	run   func(*Tx) error
+}
+
+// graphIndexSteps are migration 2's tables in the order it rewrites them:
+// chats before the tables that reference them (the order does not matter
+// for correctness, the foreign keys being checked at commit).
+func graphIndexSteps() []tableStep {
+	return []tableStep{
 		{tableAccounts, func(tx *Tx) error {
 			return migrateRekeyed(tx, tableAccounts, "tag", domainAccount, func(r *accountRecord, id [ids.Size]byte) { r.ID = id })
 		}},
@@ -53,12 +68,7 @@ func migrateGraphIndex(tx *Tx) error {
 		{tableSessions, func(tx *Tx) error {
 			return migrateRekeyed[keyRecord](tx, tableSessions, "peer_tag", domainSessionPeer, nil)
 		}},
-	} {
-		if err := step.run(tx); err != nil {
-			return fmt.Errorf("%s: %w", step.table, err)
-		}
 	}
-	return nil
 }
 
 // v1Row is one row as version 1 stored it: its rowid, the ids in its clear
