@@ -59,8 +59,9 @@ type roster struct {
 // member's record at the same position.
 const maxLogAttempts = 3
 
-// logReadPage is how many stored records one vault read returns.
-const logReadPage = 1024
+// logReadPage is how many stored records one vault read asks for (the vault may
+// return fewer).
+const logReadPage = vault.MaxLogRecords
 
 // unknownLen asks sync for whatever the relay lets this account read, when its
 // length is not known (a chat the relay no longer lists: a former member reads up
@@ -140,7 +141,7 @@ func (r *roster) replay(ctx context.Context, id ids.Chat, n uint64) (membership.
 				}
 				raws = append(raws, rec.Record)
 			}
-			if len(page) < logReadPage {
+			if len(page) == 0 {
 				return nil
 			}
 			from = page[len(page)-1].Seq + 1

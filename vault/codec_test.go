@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/ids"
 	"hush/policy"
 	"os"
 	"reflect"
@@ -22,18 +23,27 @@ func testCodec(t testing.TB) codec {
 // for the known-answer encodings in testdata/records.json.
 func sampleRecords() map[string]any {
 	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16) }
+	fill := func(b byte) (id [ids.Size]byte) {
+		for i := range id {
+			id[i] = b
+		}
+		return id
+	}
 	return map[string]any{
 		tableAccounts: &accountRecord{DisplayName: "Ada", Handle: "@ada", SigningSeed: []byte{1, 2},
-			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000, KEMSeed: []byte{5, 6}},
+			EncryptionKey: []byte{3, 4}, CreatedAt: 1_700_000_000_000_000, KEMSeed: []byte{5, 6}, ID: fill(0xa1)},
 		tableDevices: &deviceRecord{Name: "laptop", SigningPublic: []byte{1}, EncryptionPublic: []byte{2},
-			SigningSeed: []byte{3}, EncryptionKey: []byte{4}, Certificate: []byte{5}, Own: true, Revoked: true, CreatedAt: 1},
+			SigningSeed: []byte{3}, EncryptionKey: []byte{4}, Certificate: []byte{5}, Own: true, Revoked: true, CreatedAt: 1,
+			ID: fill(0xd1), AccountID: fill(0xa1)},
 		tableContacts: &contactRecord{Handle: "@eve", DisplayName: "Eve", SigningKey: []byte{1}, EncryptionKey: []byte{2},
-			PinnedAt: 2, KeyChangedAt: 3, Verified: true},
-		tableChats:       &chatRecord{Kind: policy.KindChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}},
-		tableChatMembers: &memberRecord{Role: policy.RoleAdmin},
+			PinnedAt: 2, KeyChangedAt: 3, Verified: true, KEMKey: []byte{4}, Stranger: true, AccountID: fill(0xa2)},
+		tableChats:       &chatRecord{Kind: policy.KindChannel, Title: "news", Muted: true, Unread: 12, Extra: []byte{0xee}, ID: fill(0xc1)},
+		tableChatMembers: &memberRecord{Role: policy.RoleAdmin, AccountID: fill(0xa2)},
 		tableMessages: &messageRecord{SenderAccount: id(1), SenderDevice: id(2), SentAt: 1_700_000_000_123_456,
-			Body: "héllo ✓", ReplyTo: id(3), Status: policy.StatusRead, EditedAt: 1_700_000_001_000_000, Extra: []byte{7}},
-		tableOutbox:      &outboxRecord{Payload: []byte("frame")},
+			Body: "héllo ✓", ReplyTo: id(3), Status: policy.StatusRead, EditedAt: 1_700_000_001_000_000, Extra: []byte{7},
+			ChatID: fill(0xc1)},
+		tableOutbox:      &outboxRecord{Payload: []byte("frame"), ChatID: fill(0xc1)},
+		tableLog:         &logRecord{Record: []byte("signed membership record")},
 		tableSettings:    &settingRecord{Name: "theme", Value: []byte("dark")},
 		tableCursors:     &cursorRecord{Scope: "account", Seq: 42},
 		tableEpochKeys:   &keyRecord{Key: bytes.Repeat([]byte{0x42}, 32)},
@@ -41,7 +51,6 @@ func sampleRecords() map[string]any {
 		tablePrekeys:     &keyRecord{Key: []byte("prekey")},
 		tableAttachments: &attachmentRecord{FileKey: []byte{9, 9}, Name: "a.jpg", MIME: "image/jpeg", Size: 123456},
 		tableDrafts:      &draftRecord{Text: "later"},
-		tableChatLog:     &keyRecord{Key: []byte("record")},
 	}
 }
 
@@ -83,6 +92,38 @@ func TestRecordEncodingsKnownAnswers(t *testing.T) {
 	}
 }
 
+// TestRecordEncodingsV1StillDecode reads the encodings pinned before the
+// graph index (testdata/records-v1.json, records without the id keys 20 and
+// 21). Migration 2 opens every record of a version 1 vault with today's
+// decoders, so they must keep accepting them, and lose nothing: each
+// decodes and encodes back to the same bytes.
+func TestRecordEncodingsV1StillDecode(t *testing.T) {
+	raw, err := os.ReadFile("testdata/records-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v1 map[string]string
+	if err := json.Unmarshal(raw, &v1); err != nil {
+		t.Fatal(err)
+	}
+	c := testCodec(t)
+	if len(v1) != len(recordDecoders())-1 { // the membership log is new
+		t.Errorf("records-v1.json has %d tables, want every table but %s", len(v1), tableLog)
+	}
+	for table, h := range v1 {
+		b, _ := hex.DecodeString(h)
+		rec, err := recordDecoders()[table](c, b)
+		if err != nil {
+			t.Errorf("%s: %v", table, err)
+			continue
+		}
+		again, err := c.enc.Marshal(rec)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Errorf("%s: encodes back to %x, %v; want %s", table, again, err, h)
+		}
+	}
+}
+
 // TestRecordEncodingByHand checks two encodings worked out from RFC 8949
 // by hand, so the known answers above are not only the code's own output.
 func TestRecordEncodingByHand(t *testing.T) {
@@ -97,6 +138,9 @@ func TestRecordEncodingByHand(t *testing.T) {
 		{&cursorRecord{Scope: "account", Seq: 42}, "a201676163636f756e7402182a"},
 		// omitted empty fields: map(1) { 1: 1 }
 		{&chatRecord{Kind: policy.KindDirect}, "a10101"},
+		// an id under key 20: map(2) { 2: 2, 20: bytes(16) 0x01... }
+		{&memberRecord{Role: policy.RoleAdmin, AccountID: ids.Account{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
+			"a20202" + "1450" + strings.Repeat("01", 16)},
 	}
 	for _, tt := range tests {
 		got, err := c.enc.Marshal(tt.rec)

@@ -1,8 +1,9 @@
 // Package vault is Hush's encrypted local store: one SQLite file
 // (modernc.org/sqlite, WAL mode) in which every row keeps in clear only what
-// SQL needs (random ids, sequence numbers, ordering columns, expiry times)
-// and seals the rest with XChaCha20-Poly1305. The exact formats, the key
-// hierarchy and the wipe policy are in docs/ARCHITECTURE.md ("Vault").
+// SQL needs (random ids, keyed tags in place of account, device and chat
+// ids, sequence numbers, ordering columns, expiry times) and seals the rest
+// with XChaCha20-Poly1305. The exact formats, the key hierarchy, the graph
+// index and the wipe policy are in docs/ARCHITECTURE.md ("Vault").
 //
 // A passphrase is stretched with Argon2id into a key-encryption key that
 // wraps a random master key; per-purpose subkeys come from the master key

@@ -24,11 +24,47 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// rewrite, when set, runs after sql in the same transaction, with the
+	// vault's keys: for steps that compute tags or re-seal rows, which SQL
+	// alone cannot do. A crash or an error leaves the previous version as
+	// it was.
+	rewrite rewriteFunc
 }
 
-// loadMigrations reads and checks the embedded files.
+// rewriteFunc is the Go part of a migration. tx is a writable transaction
+// without prepared statements; the schema is the one sql has just made.
+type rewriteFunc func(tx *Tx) error
+
+// rewrites are the Go parts of migrations, by the version they belong to.
+func rewrites() map[int]rewriteFunc {
+	return map[int]rewriteFunc{
+		2: migrateGraphIndex,
+	}
+}
+
+// loadMigrations reads and checks the embedded files and attaches their Go
+// parts.
 func loadMigrations() ([]migration, error) {
-	return parseMigrations(migrationFiles, "migrations")
+	ms, err := parseMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := attachRewrites(ms, rewrites()); err != nil {
+		return nil, err
+	}
+	return ms, nil
+}
+
+// attachRewrites gives each Go part to the migration of its version; a Go
+// part without its SQL file is a build mistake.
+func attachRewrites(ms []migration, fns map[int]rewriteFunc) error {
+	for v, fn := range fns {
+		if v < 1 || v > len(ms) {
+			return fmt.Errorf("vault: migrations: Go step for version %d has no file", v)
+		}
+		ms[v-1].rewrite = fn
+	}
+	return nil
 }
 
 func parseMigrations(fsys fs.FS, dir string) ([]migration, error) {
@@ -78,8 +114,9 @@ func tooNew(have, known int) error {
 
 // migrate brings db up to the last of ms, one transaction per migration,
 // each ending with the new user_version so a crash leaves a consistent
-// version. It returns the version found and the version reached.
-func migrate(ctx context.Context, db *sql.DB, ms []migration, log *slog.Logger) (from, to int, err error) {
+// version. keys and cdc serve the Go parts of migrations. It returns the
+// version found and the version reached.
+func migrate(ctx context.Context, db *sql.DB, ms []migration, keys *keySet, cdc codec, log *slog.Logger) (from, to int, err error) {
 	from, err = schemaVersion(ctx, db)
 	if err != nil {
 		return 0, 0, err
@@ -89,7 +126,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, log *slog.Logger) 
 	}
 	to = from
 	for _, m := range ms[from:] {
-		if err := applyMigration(ctx, db, m); err != nil {
+		if err := applyMigration(ctx, db, m, keys, cdc); err != nil {
 			return from, to, err
 		}
 		to = m.version
@@ -98,7 +135,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration, log *slog.Logger) 
 	return from, to, nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) (err error) {
+func applyMigration(ctx context.Context, db *sql.DB, m migration, keys *keySet, cdc codec) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("vault: migration %s: begin: %w", m.name, classify(err))
@@ -110,6 +147,17 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) (err error) {
 	}()
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("vault: migration %s: %w", m.name, classify(err))
+	}
+	if m.rewrite != nil {
+		if keys == nil {
+			return fmt.Errorf("vault: migration %s: needs the vault's keys", m.name)
+		}
+		vtx := &Tx{ctx: ctx, sqlTx: tx, keys: keys, codec: cdc, writable: true}
+		err := m.rewrite(vtx)
+		vtx.done = true
+		if err != nil {
+			return fmt.Errorf("vault: migration %s: %w", m.name, err)
+		}
 	}
 	// PRAGMA takes no bound parameters; m.version is an int we parsed.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {

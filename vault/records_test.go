@@ -545,7 +545,7 @@ func TestMessagesPagination(t *testing.T) {
 func TestMessagesPageUsesIndex(t *testing.T) {
 	v, _ := newVault(t)
 	rows, err := v.db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT id, seq, pending, local_seq, data FROM messages
-		WHERE chat_id = ?1 AND (pending, seq, local_seq) < (?3, ?4, ?5)
+		WHERE chat_tag = ?1 AND (pending, seq, local_seq) < (?3, ?4, ?5)
 		ORDER BY pending DESC, seq DESC, local_seq DESC LIMIT ?2`, []byte("x"), 1, 0, 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -666,9 +666,12 @@ func TestDeleteMessageCascades(t *testing.T) {
 		if err := tx.Enqueue(OutboxItem{ID: newID(t), ChatID: chat, Payload: []byte("p")}); err != nil {
 			return err
 		}
+		if err := tx.PutLogRecord(chat, 0, []byte("log")); err != nil {
+			return err
+		}
 		return tx.DeleteChat(chat)
 	})
-	for _, table := range []string{"messages", "attachments", "timers", "drafts", "epoch_keys", "outbox", "chat_members", "chats"} {
+	for _, table := range []string{"messages", "attachments", "timers", "drafts", "epoch_keys", "outbox", "chat_members", "chats", "membership_log"} {
 		if n := count(`SELECT count(*) FROM ` + table); n != 0 {
 			t.Errorf("%d rows left in %s after DeleteChat", n, table)
 		}

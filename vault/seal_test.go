@@ -3,11 +3,15 @@ package vault
 import (
 	"bytes"
 	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"hush/identity"
 	"hush/ids"
 	"hush/policy"
-	"os"
-	"testing"
-	"unicode/utf16"
 )
 
 // TestBlobMovedToAnotherRowFailsToOpen swaps and copies sealed blobs with
@@ -37,6 +41,8 @@ func TestBlobMovedToAnotherRowFailsToOpen(t *testing.T) {
 		return nil
 	})
 	tag := func(table, name string) []byte { return v.keys.sealerTag(table, name) }
+	acctTag := v.keys.graphTag(domainAccount, acct.ID)
+	chatTag := v.keys.graphTag(domainChat, chat)
 
 	blob := func(t *testing.T, q string, args ...any) []byte {
 		t.Helper()
@@ -76,17 +82,17 @@ func TestBlobMovedToAnotherRowFailsToOpen(t *testing.T) {
 		{
 			name: "message blob into a draft (other table)",
 			tamper: func(t *testing.T) {
-				exec(t, `UPDATE drafts SET data = ?2 WHERE chat_id = ?1`, chat[:], blob(t, msgData, m2.ID[:]))
+				exec(t, `UPDATE drafts SET data = ?2 WHERE chat_tag = ?1`, chatTag, blob(t, msgData, m2.ID[:]))
 			},
 			read: func(tx *Tx) error { _, err := tx.Draft(chat); return err },
 		},
 		{
 			name: "account blob into a message with the same row id",
 			tamper: func(t *testing.T) {
-				acctBlob := blob(t, `SELECT data FROM accounts WHERE id = ?1`, acct.ID[:])
-				exec(t, `UPDATE messages SET id = ?1, data = ?2 WHERE id = ?3`, acct.ID[:], acctBlob, m2.ID[:])
+				acctBlob := blob(t, `SELECT data FROM accounts WHERE tag = ?1`, acctTag)
+				exec(t, `UPDATE messages SET id = ?1, data = ?2 WHERE id = ?3`, acctTag, acctBlob, m2.ID[:])
 			},
-			read: func(tx *Tx) error { _, err := tx.Message(ids.Message(acct.ID)); return err },
+			read: func(tx *Tx) error { _, err := tx.Message(ids.Message(acctTag)); return err },
 		},
 		{
 			name: "swap two settings",
@@ -115,17 +121,17 @@ func TestBlobMovedToAnotherRowFailsToOpen(t *testing.T) {
 		{
 			name: "one flipped bit",
 			tamper: func(t *testing.T) {
-				b := blob(t, `SELECT data FROM accounts WHERE id = ?1`, acct.ID[:])
+				b := blob(t, `SELECT data FROM accounts WHERE tag = ?1`, acctTag)
 				b[30] ^= 1
-				exec(t, `UPDATE accounts SET data = ?2 WHERE id = ?1`, acct.ID[:], b)
+				exec(t, `UPDATE accounts SET data = ?2 WHERE tag = ?1`, acctTag, b)
 			},
 			read: func(tx *Tx) error { _, err := tx.Account(acct.ID); return err },
 		},
 		{
 			name: "truncated blob",
 			tamper: func(t *testing.T) {
-				b := blob(t, `SELECT data FROM accounts WHERE id = ?1`, acct.ID[:])
-				exec(t, `UPDATE accounts SET data = ?2 WHERE id = ?1`, acct.ID[:], b[:20])
+				b := blob(t, `SELECT data FROM accounts WHERE tag = ?1`, acctTag)
+				exec(t, `UPDATE accounts SET data = ?2 WHERE tag = ?1`, acctTag, b[:20])
 			},
 			read: func(tx *Tx) error { _, err := tx.Accounts(); return err },
 		},
@@ -149,6 +155,12 @@ func (k *keySet) sealerTag(table, name string) []byte {
 	return tx.lookupTag(table, name)
 }
 
+// graphTag is a test hook to compute graph index tags like the vault does.
+func (k *keySet) graphTag(d domain, id [ids.Size]byte) []byte {
+	tx := &Tx{keys: k}
+	return tx.tag(d, id, [ids.Size]byte{})
+}
+
 // encodings returns the forms of a marker a scan should not find.
 func encodings(marker string) map[string][]byte {
 	u16 := utf16.Encode([]rune(marker))
@@ -164,33 +176,85 @@ func encodings(marker string) map[string][]byte {
 // scanFiles fails the test if any form of marker is in the vault's files.
 func scanFiles(t *testing.T, path, marker string) {
 	t.Helper()
-	scanned := 0
-	for _, p := range vaultFiles(path) {
-		b, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		scanned += len(b)
-		for enc, needle := range encodings(marker) {
-			if i := bytes.Index(b, needle); i >= 0 {
-				t.Errorf("%s: marker (%s) in clear at offset %d", p, enc, i)
-			}
-		}
+	needles := map[string][]byte{}
+	for enc, needle := range encodings(marker) {
+		needles["marker ("+enc+")"] = needle
 	}
-	if scanned == 0 {
-		t.Fatal("nothing scanned")
+	for _, found := range findNeedles(t, path, needles) {
+		t.Errorf("in clear: %s", found)
 	}
 }
 
-// TestPlaintextScan writes text carrying a marker through every API that
-// stores text or secrets, and checks the marker appears nowhere on disk:
-// not in the database, the WAL or the shared-memory file, neither while
-// the vault is open nor after Close.
+// scanWorld is a small social graph with real keys (package identity): an
+// own account with a device, two contacts with a device each, a group of
+// the three and the 1:1 chat with the first contact, its id derived as
+// package chat derives it. Its fields are filled in as the fixture's are, so
+// graphNeedles can compute what an attacker would search for.
+func scanWorld(t *testing.T) v1Contents {
+	t.Helper()
+	newAccount := func() *identity.AccountKey {
+		k, err := identity.NewAccountKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	device := func(owner *identity.AccountKey, own bool) Device {
+		k, err := identity.NewDeviceKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := identity.IssueCertificate(owner, k.Public(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Device{ID: k.ID(), AccountID: owner.ID(), SigningPublic: k.Public().SigningKey(),
+			EncryptionPublic: k.Public().EncryptionKey().Bytes(), Certificate: cert, Own: own}
+		if own {
+			d.SigningSeed, d.EncryptionKey = k.Seeds()
+		}
+		return d
+	}
+	own, bob, carol := newAccount(), newAccount(), newAccount()
+	sign, enc, _ := own.Seeds()
+	w := v1Contents{
+		AccountPublic: [][]byte{own.Public().SigningKey(), own.Public().EncryptionKey().Bytes()},
+		Accounts:      []Account{{ID: own.ID(), SigningSeed: sign, EncryptionKey: enc}},
+		Devices:       []Device{device(own, true), device(bob, false), device(carol, false)},
+		DirectChat:    directChatIDAsChatDoes(own.ID(), bob.ID()),
+	}
+	for _, k := range []*identity.AccountKey{bob, carol} {
+		w.Contacts = append(w.Contacts, Contact{AccountID: k.ID(), SigningKey: k.Public().SigningKey(),
+			EncryptionKey: k.Public().EncryptionKey().Bytes(), KEMKey: k.Public().KEMKey().Bytes()})
+	}
+	w.Chats = []Chat{
+		{ID: w.DirectChat, Kind: policy.KindDirect, Members: []Member{
+			{AccountID: own.ID(), Role: policy.RoleMember}, {AccountID: bob.ID(), Role: policy.RoleMember}}},
+		{ID: ids.New[ids.Chat](), Kind: policy.KindGroup, Members: []Member{
+			{AccountID: own.ID(), Role: policy.RoleOwner}, {AccountID: bob.ID(), Role: policy.RoleAdmin},
+			{AccountID: carol.ID(), Role: policy.RoleMember}}},
+	}
+	return w
+}
+
+// TestPlaintextScan writes text carrying a marker, and a small social graph
+// with real keys, through every API that stores text, secrets or ids, and
+// checks that none of it appears on disk: not the marker, not an account,
+// device or chat id (the 1:1 chat's derived from its two accounts' public
+// keys), not a public key, in bytes or hex text — not in the database, the
+// WAL or the shared-memory file, neither while the vault is open nor after
+// Close. It attacks first: the same search over a vault written before the
+// graph index finds every id.
 func TestPlaintextScan(t *testing.T) {
 	const marker = "ZebraQuokka7361"
+	t.Run("attack on the version 1 layout", func(t *testing.T) {
+		path, old := loadV1Fixture(t)
+		found := findNeedles(t, path, graphNeedles(t, old))
+		if len(found) < len(old.Accounts)+len(old.Contacts)+len(old.Devices)+len(old.Chats) {
+			t.Fatalf("the search finds only %v in a vault written before the graph index", found)
+		}
+	})
+
 	v, path := newVault(t)
 	// Keep the WAL around while open, so the scan sees uncheckpointed frames.
 	if _, err := v.db.ExecContext(t.Context(), "PRAGMA wal_autocheckpoint = 0"); err != nil {
@@ -198,39 +262,55 @@ func TestPlaintextScan(t *testing.T) {
 	}
 	mk := func(s string) string { return s + " " + marker + " " + s }
 	secret := []byte(mk("key material"))
-	chatID, msgID, acctID := newID(t), newID(t), newID(t)
+	w := scanWorld(t)
+	direct, group := w.Chats[0].ID, w.Chats[1].ID
+	msgID := ids.New[ids.Message]()
 	update(t, v, func(tx *Tx) error {
-		for _, fn := range []func() error{
+		var steps []func() error
+		for _, a := range w.Accounts {
+			a.DisplayName, a.Handle, a.KEMSeed = mk("name"), mk("@h"), secret
+			steps = append(steps, func() error { return tx.PutAccount(a) })
+		}
+		for _, d := range w.Devices {
+			d.Name = mk("device")
+			steps = append(steps, func() error { return tx.PutDevice(d) })
+			steps = append(steps, func() error { return tx.PutSession(d.ID, secret) })
+		}
+		for _, c := range w.Contacts {
+			c.Handle, c.DisplayName = mk("@c"), mk("contact")
+			steps = append(steps, func() error { return tx.PutContact(c) })
+		}
+		for _, c := range w.Chats {
+			c.Title, c.Extra = mk("title"), secret
+			steps = append(steps, func() error { return tx.PutChat(c) })
+			steps = append(steps, func() error { return tx.PutDraft(c.ID, mk("draft")) })
+			steps = append(steps, func() error { return tx.PutEpochKey(c.ID, 3, secret) })
+			steps = append(steps, func() error { return tx.PutLogRecord(c.ID, 1, secret) })
+			// The engine names a chat's cursor after the chat id's text.
+			steps = append(steps, func() error { return tx.SetCursor("chat:"+c.ID.String(), 5) })
+			steps = append(steps, func() error {
+				return tx.Enqueue(OutboxItem{ID: ids.New[ids.Message](), ChatID: c.ID, Payload: secret})
+			})
+		}
+		steps = append(steps,
 			func() error {
-				return tx.PutAccount(Account{ID: acctID, DisplayName: mk("name"), Handle: mk("@h"), SigningSeed: secret, EncryptionKey: secret, KEMSeed: secret})
+				return tx.InsertMessage(Message{ID: msgID, ChatID: direct, Body: mk("body"), Status: policy.StatusSent,
+					SenderAccount: w.Contacts[0].AccountID, SenderDevice: w.Devices[1].ID, Extra: secret})
 			},
 			func() error {
-				return tx.PutDevice(Device{ID: newID(t), AccountID: acctID, Name: mk("device"), SigningSeed: secret,
-					EncryptionKey: secret, SigningPublic: secret, EncryptionPublic: secret, Certificate: secret})
-			},
-			func() error {
-				return tx.PutContact(Contact{AccountID: newID(t), Handle: mk("@c"), DisplayName: mk("contact"),
-					SigningKey: secret, EncryptionKey: secret})
-			},
-			func() error {
-				return tx.PutChat(Chat{ID: chatID, Kind: policy.KindGroup, Title: mk("title"), Extra: secret,
-					Members: []Member{{AccountID: acctID, Role: policy.RoleOwner}}})
-			},
-			func() error {
-				return tx.InsertMessage(Message{ID: msgID, ChatID: chatID, Body: mk("body"), Status: policy.StatusSent, Extra: secret})
+				return tx.InsertMessage(Message{ID: ids.New[ids.Message](), ChatID: group, Body: mk("body"), Status: policy.StatusSent,
+					SenderAccount: w.Accounts[0].ID, SenderDevice: w.Devices[0].ID, ReplyTo: &msgID})
 			},
 			func() error {
 				return tx.PutAttachment(Attachment{ID: newID(t), MessageID: msgID, Name: mk("file.txt"), MIME: mk("text/x"), FileKey: secret})
 			},
 			func() error { return tx.PutSetting(mk("setting-name"), []byte(mk("setting-value"))) },
-			func() error { return tx.PutDraft(chatID, mk("draft")) },
 			func() error { return tx.SetCursor(mk("scope"), 5) },
-			func() error { return tx.Enqueue(OutboxItem{ID: newID(t), ChatID: chatID, Payload: secret}) },
-			func() error { return tx.PutEpochKey(chatID, 3, secret) },
-			func() error { return tx.PutSession(newID(t), secret) },
+			func() error { return tx.Enqueue(OutboxItem{ID: ids.New[ids.Message](), Payload: secret}) },
 			func() error { return tx.PutPrekey(newID(t), secret) },
-		} {
-			if err := fn(); err != nil {
+		)
+		for _, step := range steps {
+			if err := step(); err != nil {
 				return err
 			}
 		}
@@ -239,12 +319,19 @@ func TestPlaintextScan(t *testing.T) {
 	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
 		t.Fatalf("expected a non-empty WAL while open: %v", err)
 	}
-	t.Run("open", func(t *testing.T) { scanFiles(t, path, marker) })
+	needles := graphNeedles(t, w)
+	t.Run("open", func(t *testing.T) {
+		scanFiles(t, path, marker)
+		if found := findNeedles(t, path, needles); len(found) > 0 {
+			t.Errorf("in clear: %v", found)
+		}
+	})
 
 	// Sanity check that the scan can fail: a blob column holding the
-	// marker in clear is found.
+	// marker, an account id and a public key in clear is found.
 	canary := newID(t)
-	if _, err := v.db.ExecContext(t.Context(), `INSERT INTO prekeys (id, data) VALUES (?1, ?2)`, canary[:], []byte("canary "+marker)); err != nil {
+	planted := slices.Concat([]byte("canary "+marker), w.Contacts[0].AccountID[:], w.Devices[1].EncryptionPublic)
+	if _, err := v.db.ExecContext(t.Context(), `INSERT INTO prekeys (id, data) VALUES (?1, ?2)`, canary[:], planted); err != nil {
 		t.Fatal(err)
 	}
 	found := false
@@ -255,12 +342,20 @@ func TestPlaintextScan(t *testing.T) {
 	if !found {
 		t.Fatal("scan cannot see a clear marker; the test would pass vacuously")
 	}
+	if got := findNeedles(t, path, needles); len(got) != 2 {
+		t.Fatalf("planted an account id and a public key, the scan finds %v", got)
+	}
 	update(t, v, func(tx *Tx) error { return tx.DeletePrekey(canary) })
 
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("closed", func(t *testing.T) { scanFiles(t, path, marker) })
+	t.Run("closed", func(t *testing.T) {
+		scanFiles(t, path, marker)
+		if found := findNeedles(t, path, needles); len(found) > 0 {
+			t.Errorf("in clear after Close: %v", found)
+		}
+	})
 }
 
 // TestWipeLeavesNoTrace deletes a message and checks that its sealed blob

@@ -3,11 +3,22 @@ package vault
 import (
 	"errors"
 	"fmt"
+
+	"hush/ids"
 	"hush/policy"
 )
 
 // The sealed records. Integer keys are part of the stored format: never
 // reuse or renumber one (testdata/records.json pins the encodings).
+//
+// Keys 20 and 21 hold the ids the graph index keeps out of the clear columns
+// (graphindex.go): 20 the row's own account, device or chat id, 21 the id of
+// what the row belongs to (a device's account, a message's chat). They are
+// numbered apart from the records' other fields so that fields added later
+// keep counting up from the low keys. They are typed ids: a byte string of
+// exactly 16 bytes (ids.ID's UnmarshalCBOR), omitted when zero. Records
+// written before the graph index lack them; migration 2 adds them, and reads
+// refuse a record without them.
 
 type accountRecord struct {
 	DisplayName   string `cbor:"1,keyasint,omitempty"`
@@ -16,6 +27,9 @@ type accountRecord struct {
 	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
 	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
 	KEMSeed       []byte `cbor:"6,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *accountRecord) validate() error { return nil }
@@ -30,6 +44,10 @@ type deviceRecord struct {
 	Own              bool   `cbor:"7,keyasint,omitempty"`
 	Revoked          bool   `cbor:"8,keyasint,omitempty"`
 	CreatedAt        int64  `cbor:"9,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID        ids.Device  `cbor:"20,keyasint,omitzero"`
+	AccountID ids.Account `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *deviceRecord) validate() error { return nil }
@@ -42,8 +60,11 @@ type contactRecord struct {
 	PinnedAt      int64  `cbor:"5,keyasint,omitempty"`
 	KeyChangedAt  int64  `cbor:"6,keyasint,omitempty"`
 	Verified      bool   `cbor:"7,keyasint,omitempty"`
-	KEMKey        []byte `cbor:"20,keyasint,omitempty"`
-	Stranger      bool   `cbor:"21,keyasint,omitempty"`
+	KEMKey        []byte `cbor:"8,keyasint,omitempty"`
+	Stranger      bool   `cbor:"9,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	AccountID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *contactRecord) validate() error { return nil }
@@ -54,6 +75,9 @@ type chatRecord struct {
 	Muted  bool            `cbor:"3,keyasint,omitempty"`
 	Unread int             `cbor:"4,keyasint,omitempty"`
 	Extra  []byte          `cbor:"5,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ID ids.Chat `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *chatRecord) validate() error {
@@ -73,6 +97,9 @@ func (r *chatRecord) validate() error {
 type memberRecord struct {
 	LegacyRole uint8       `cbor:"1,keyasint,omitempty"`
 	Role       policy.Role `cbor:"2,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	AccountID ids.Account `cbor:"20,keyasint,omitzero"`
 }
 
 func (r *memberRecord) validate() error {
@@ -111,6 +138,9 @@ type messageRecord struct {
 	Status        policy.Status `cbor:"6,keyasint"`
 	EditedAt      int64         `cbor:"7,keyasint,omitempty"`
 	Extra         []byte        `cbor:"8,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ChatID ids.Chat `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *messageRecord) validate() error {
@@ -124,8 +154,12 @@ func (r *messageRecord) validate() error {
 	)
 }
 
+// outboxRecord's ChatID is absent for records of no chat (the account log).
 type outboxRecord struct {
 	Payload []byte `cbor:"1,keyasint,omitempty"`
+
+	// Ids the graph index keeps out of the clear columns.
+	ChatID ids.Chat `cbor:"21,keyasint,omitzero"`
 }
 
 func (r *outboxRecord) validate() error { return nil }
@@ -181,6 +215,21 @@ func (r *attachmentRecord) validate() error {
 	return nil
 }
 
+// logRecord is one record of a chat's membership log, opaque to the vault.
+type logRecord struct {
+	Record []byte `cbor:"1,keyasint"`
+}
+
+func (r *logRecord) validate() error {
+	switch {
+	case len(r.Record) == 0:
+		return errors.New("empty log record")
+	case len(r.Record) > MaxLogRecordSize:
+		return fmt.Errorf("log record of %d bytes", len(r.Record))
+	}
+	return nil
+}
+
 type draftRecord struct {
 	Text string `cbor:"1,keyasint"`
 }
@@ -211,7 +260,7 @@ func recordDecoders() map[string]func(codec, []byte) (any, error) {
 		tablePrekeys:     decodeAs[keyRecord],
 		tableAttachments: decodeAs[attachmentRecord],
 		tableDrafts:      decodeAs[draftRecord],
-		tableChatLog:     decodeAs[keyRecord],
+		tableLog:         decodeAs[logRecord],
 	}
 }
 

@@ -97,7 +97,7 @@ func TestStatementReenteredWhileRowsOpen(t *testing.T) {
 	want := map[ids.Chat][]Member{}
 	for round := range 2 { // the second round runs prepared
 		view(t, v, func(tx *Tx) error {
-			outer, err := tx.query(`SELECT account_id, data FROM chat_members WHERE chat_id = ?1 ORDER BY rowid`, a[:])
+			outer, err := tx.query(`SELECT member_tag, data FROM chat_members WHERE chat_tag = ?1 ORDER BY rowid`, tx.chatTag(a))
 			if err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func TestStatementReenteredWhileRowsOpen(t *testing.T) {
 			n := 0
 			for outer.Next() {
 				n++
-				inner, err := tx.members(b) // the same SQL, while outer is open
+				inner, err := tx.members(tx.chatTag(b)) // the same SQL, while outer is open
 				if err != nil {
 					return err
 				}

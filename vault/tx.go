@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -29,7 +30,7 @@ const (
 	tableAttachments = "attachments"
 	tableSettings    = "settings"
 	tableDrafts      = "drafts"
-	tableChatLog     = "chat_log"
+	tableLog         = "membership_log"
 )
 
 // columnData is the purpose of each table's one sealed column, the second
@@ -45,8 +46,9 @@ type Tx struct {
 	keys     *keySet
 	codec    codec
 	stmts    *stmtCache
-	bound    map[string]*sql.Stmt // prepared statements bound to this transaction
-	busy     map[string]bool      // statements whose rows are open
+	bound    map[string]*sql.Stmt   // prepared statements bound to this transaction
+	busy     map[string]bool        // statements whose rows are open
+	tags     map[tagKey]*subkey.Tag // graph index tags computed in this transaction
 	writable bool
 	done     bool
 	wiped    bool // a delete happened: checkpoint after commit
@@ -182,10 +184,16 @@ func requireID[T ids.Any](what string, id T) error {
 	return nil
 }
 
-// pairRow is the row id of a composite key: the first id, then the rest
-// (chat id || account id for members, chat id || big-endian epoch for keys).
-func pairRow[T ids.Any](a T, b []byte) []byte {
+// pairRow is the row id of a composite key: its clear columns in order
+// (chat tag || member tag for members; chat tag || big-endian epoch or
+// sequence number for epoch keys and log records).
+func pairRow(a, b []byte) []byte {
 	row := make([]byte, 0, len(a)+len(b))
-	row = append(row, a[:]...)
+	row = append(row, a...)
 	return append(row, b...)
+}
+
+// seqRow is the row id of an epoch key or a log record: chat tag || u64 BE.
+func seqRow(chatTag []byte, n uint64) []byte {
+	return binary.BigEndian.AppendUint64(pairRow(chatTag, nil), n)
 }

@@ -1,11 +1,11 @@
 package vault
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"hush/ids"
 	"hush/policy"
+	"hush/vault/internal/subkey"
 )
 
 // PutChat stores c with its members, replacing the chat with the same ID.
@@ -19,27 +19,37 @@ func (tx *Tx) PutChat(c Chat) error {
 	if err := validateChat(c); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableChats, c.ID[:], &chatRecord{
+	tag := tx.chatTag(c.ID)
+	blob, err := tx.sealChat(tag, c)
+	if err != nil {
+		return wrap("put chat", err)
+	}
+	if _, err := tx.exec(`INSERT INTO chats (tag, pinned, last_activity, data) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (tag) DO UPDATE SET pinned = excluded.pinned,
+			last_activity = excluded.last_activity, data = excluded.data`,
+		tag, pinnedFlag(c.Pinned), micros(c.LastActivity), blob); err != nil {
+		return wrap("put chat", err)
+	}
+	return wrap("put chat members", tx.syncMembers(c.ID, tag, c.Members))
+}
+
+// sealChat seals a chat's own fields (not its members) for its row.
+func (tx *Tx) sealChat(tag []byte, c Chat) ([]byte, error) {
+	return tx.seal(tableChats, tag, &chatRecord{
 		Kind:   c.Kind,
 		Title:  c.Title,
 		Muted:  c.Muted,
 		Unread: c.Unread,
 		Extra:  c.Extra,
+		ID:     c.ID,
 	})
-	if err != nil {
-		return wrap("put chat", err)
+}
+
+func pinnedFlag(pinned bool) int {
+	if pinned {
+		return 1
 	}
-	pinned := 0
-	if c.Pinned {
-		pinned = 1
-	}
-	if _, err := tx.exec(`INSERT INTO chats (id, pinned, last_activity, data) VALUES (?1, ?2, ?3, ?4)
-		ON CONFLICT (id) DO UPDATE SET pinned = excluded.pinned,
-			last_activity = excluded.last_activity, data = excluded.data`,
-		c.ID[:], pinned, micros(c.LastActivity), blob); err != nil {
-		return wrap("put chat", err)
-	}
-	return wrap("put chat members", tx.syncMembers(c.ID, c.Members))
+	return 0
 }
 
 // UpdateChat stores a chat's own fields (kind, title, pinned, last activity,
@@ -55,22 +65,13 @@ func (tx *Tx) UpdateChat(c Chat) error {
 	if err := validateChat(c); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableChats, c.ID[:], &chatRecord{
-		Kind:   c.Kind,
-		Title:  c.Title,
-		Muted:  c.Muted,
-		Unread: c.Unread,
-		Extra:  c.Extra,
-	})
+	tag := tx.chatTag(c.ID)
+	blob, err := tx.sealChat(tag, c)
 	if err != nil {
 		return wrap("update chat", err)
 	}
-	pinned := 0
-	if c.Pinned {
-		pinned = 1
-	}
-	err = tx.execOne(`UPDATE chats SET pinned = ?2, last_activity = ?3, data = ?4 WHERE id = ?1`,
-		c.ID[:], pinned, micros(c.LastActivity), blob)
+	err = tx.execOne(`UPDATE chats SET pinned = ?2, last_activity = ?3, data = ?4 WHERE tag = ?1`,
+		tag, pinnedFlag(c.Pinned), micros(c.LastActivity), blob)
 	return wrap("update chat "+c.ID.String(), err)
 }
 
@@ -103,9 +104,10 @@ func validateChat(c Chat) error {
 	return nil
 }
 
-// syncMembers makes the stored member rows of chatID equal to want.
-func (tx *Tx) syncMembers(chatID ids.Chat, want []Member) error {
-	have, err := tx.members(chatID)
+// syncMembers makes the stored member rows of chatID (whose tag is chatTag)
+// equal to want.
+func (tx *Tx) syncMembers(chatID ids.Chat, chatTag []byte, want []Member) error {
+	have, err := tx.members(chatTag)
 	if err != nil {
 		return err
 	}
@@ -119,21 +121,21 @@ func (tx *Tx) syncMembers(chatID ids.Chat, want []Member) error {
 		if role, ok := current[m.AccountID]; ok && role == m.Role {
 			continue
 		}
-		row := pairRow(chatID, m.AccountID[:])
-		blob, err := tx.seal(tableChatMembers, row, &memberRecord{Role: m.Role})
+		member := tx.memberTag(chatID, m.AccountID)
+		blob, err := tx.seal(tableChatMembers, pairRow(chatTag, member), &memberRecord{Role: m.Role, AccountID: m.AccountID})
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(`INSERT INTO chat_members (chat_id, account_id, data) VALUES (?1, ?2, ?3)
-			ON CONFLICT (chat_id, account_id) DO UPDATE SET data = excluded.data`,
-			chatID[:], m.AccountID[:], blob); err != nil {
+		if _, err := tx.exec(`INSERT INTO chat_members (chat_tag, member_tag, data) VALUES (?1, ?2, ?3)
+			ON CONFLICT (chat_tag, member_tag) DO UPDATE SET data = excluded.data`,
+			chatTag, member, blob); err != nil {
 			return err
 		}
 	}
 	for _, m := range have {
 		if !keep[m.AccountID] {
-			if _, err := tx.exec(`DELETE FROM chat_members WHERE chat_id = ?1 AND account_id = ?2`,
-				chatID[:], m.AccountID[:]); err != nil {
+			if _, err := tx.exec(`DELETE FROM chat_members WHERE chat_tag = ?1 AND member_tag = ?2`,
+				chatTag, tx.memberTag(chatID, m.AccountID)); err != nil {
 				return err
 			}
 		}
@@ -141,30 +143,41 @@ func (tx *Tx) syncMembers(chatID ids.Chat, want []Member) error {
 	return nil
 }
 
-// members reads one chat's members in the order they were added.
-func (tx *Tx) members(chatID ids.Chat) ([]Member, error) {
-	rows, err := tx.query(`SELECT account_id, data FROM chat_members WHERE chat_id = ?1 ORDER BY rowid`, chatID[:])
+// members reads the members of the chat with chatTag in the order they were
+// added.
+func (tx *Tx) members(chatTag []byte) ([]Member, error) {
+	rows, err := tx.query(`SELECT member_tag, data FROM chat_members WHERE chat_tag = ?1 ORDER BY rowid`, chatTag)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Member
 	for rows.Next() {
-		var rawAccount, blob []byte
-		if err := rows.Scan(&rawAccount, &blob); err != nil {
+		var member, blob []byte
+		if err := rows.Scan(&member, &blob); err != nil {
 			return nil, err
 		}
-		account, err := idFrom[ids.Account](rawAccount)
+		m, err := tx.member(chatTag, member, blob)
 		if err != nil {
 			return nil, err
 		}
-		r, err := openRecord[memberRecord](tx, tableChatMembers, pairRow(chatID, account[:]), blob)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Member{AccountID: account, Role: r.role()})
+		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// member opens one member row. Its blob is bound to chat tag || member tag,
+// so it opens in no other chat.
+func (tx *Tx) member(chatTag, memberTag, blob []byte) (Member, error) {
+	r, err := openRecord[memberRecord](tx, tableChatMembers, pairRow(chatTag, memberTag), blob)
+	if err != nil {
+		return Member{}, err
+	}
+	account, err := sealedID[ids.Account]("member account", r.AccountID)
+	if err != nil {
+		return Member{}, err
+	}
+	return Member{AccountID: account, Role: r.role()}, nil
 }
 
 // Chat returns one chat with its members, or ErrNotFound.
@@ -172,9 +185,10 @@ func (tx *Tx) Chat(id ids.Chat) (Chat, error) {
 	if err := tx.begin(false); err != nil {
 		return Chat{}, err
 	}
+	tag := tx.chatTag(id)
 	var pinned, lastActivity int64
 	var blob []byte
-	err := tx.queryRow(`SELECT pinned, last_activity, data FROM chats WHERE id = ?1`, id[:]).
+	err := tx.queryRow(`SELECT pinned, last_activity, data FROM chats WHERE tag = ?1`, tag).
 		Scan(&pinned, &lastActivity, &blob)
 	if notFound(err) {
 		return Chat{}, fmt.Errorf("vault: chat %s: %w", id, ErrNotFound)
@@ -182,18 +196,26 @@ func (tx *Tx) Chat(id ids.Chat) (Chat, error) {
 	if err != nil {
 		return Chat{}, wrap("chat", err)
 	}
-	c, err := tx.chat(id, pinned, lastActivity, blob)
+	c, err := tx.chat(tag, pinned, lastActivity, blob)
 	if err != nil {
 		return Chat{}, err
 	}
-	if c.Members, err = tx.members(id); err != nil {
+	if c.ID != id {
+		return Chat{}, wrap("chat", fmt.Errorf("%w: chat %s holds the record of %s", ErrCorrupt, id, c.ID))
+	}
+	if c.Members, err = tx.members(tag); err != nil {
 		return Chat{}, wrap("chat members", err)
 	}
 	return c, nil
 }
 
-func (tx *Tx) chat(id ids.Chat, pinned, lastActivity int64, blob []byte) (Chat, error) {
-	r, err := openRecord[chatRecord](tx, tableChats, id[:], blob)
+// chat opens the row stored under tag (without its members).
+func (tx *Tx) chat(tag []byte, pinned, lastActivity int64, blob []byte) (Chat, error) {
+	r, err := openRecord[chatRecord](tx, tableChats, tag, blob)
+	if err != nil {
+		return Chat{}, wrap("chat", err)
+	}
+	id, err := sealedID[ids.Chat]("chat", r.ID)
 	if err != nil {
 		return Chat{}, wrap("chat", err)
 	}
@@ -215,29 +237,25 @@ func (tx *Tx) Chats() ([]Chat, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(`SELECT id, pinned, last_activity, data FROM chats
-		ORDER BY pinned DESC, last_activity DESC, id`)
+	rows, err := tx.query(`SELECT tag, pinned, last_activity, data FROM chats
+		ORDER BY pinned DESC, last_activity DESC, tag`)
 	if err != nil {
 		return nil, wrap("chats", err)
 	}
 	defer rows.Close()
 	var out []Chat
-	index := map[ids.Chat]int{}
+	index := map[subkey.Tag]int{}
 	for rows.Next() {
-		var rawID, blob []byte
+		var tag, blob []byte
 		var pinned, lastActivity int64
-		if err := rows.Scan(&rawID, &pinned, &lastActivity, &blob); err != nil {
+		if err := rows.Scan(&tag, &pinned, &lastActivity, &blob); err != nil {
 			return nil, wrap("chats", err)
 		}
-		id, err := idFrom[ids.Chat](rawID)
-		if err != nil {
-			return nil, wrap("chats", err)
-		}
-		c, err := tx.chat(id, pinned, lastActivity, blob)
+		c, err := tx.chat(tag, pinned, lastActivity, blob)
 		if err != nil {
 			return nil, err
 		}
-		index[id] = len(out)
+		index[subkey.Tag(tag)] = len(out)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -250,35 +268,31 @@ func (tx *Tx) Chats() ([]Chat, error) {
 	return out, nil
 }
 
-// allMembers fills in members for every chat with one query.
-func (tx *Tx) allMembers(chats []Chat, index map[ids.Chat]int) error {
-	rows, err := tx.query(`SELECT chat_id, account_id, data FROM chat_members ORDER BY rowid`)
+// allMembers fills in members for every chat with one query; index maps
+// each chat's tag to its place in chats.
+func (tx *Tx) allMembers(chats []Chat, index map[subkey.Tag]int) error {
+	rows, err := tx.query(`SELECT chat_tag, member_tag, data FROM chat_members ORDER BY rowid`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var rawChat, rawAccount, blob []byte
-		if err := rows.Scan(&rawChat, &rawAccount, &blob); err != nil {
+		var chatTag, member, blob []byte
+		if err := rows.Scan(&chatTag, &member, &blob); err != nil {
 			return err
 		}
-		chatID, err := idFrom[ids.Chat](rawChat)
-		if err != nil {
-			return err
+		if len(chatTag) != subkey.TagSize {
+			return fmt.Errorf("%w: member row with a chat tag of %d bytes", ErrCorrupt, len(chatTag))
 		}
-		account, err := idFrom[ids.Account](rawAccount)
-		if err != nil {
-			return err
-		}
-		i, ok := index[chatID]
+		i, ok := index[subkey.Tag(chatTag)]
 		if !ok {
-			return fmt.Errorf("%w: member of unknown chat %s", ErrCorrupt, chatID)
+			return fmt.Errorf("%w: member of an unknown chat", ErrCorrupt)
 		}
-		r, err := openRecord[memberRecord](tx, tableChatMembers, pairRow(chatID, account[:]), blob)
+		m, err := tx.member(chatTag, member, blob)
 		if err != nil {
 			return err
 		}
-		chats[i].Members = append(chats[i].Members, Member{AccountID: account, Role: r.role()})
+		chats[i].Members = append(chats[i].Members, m)
 	}
 	return rows.Err()
 }
@@ -290,7 +304,7 @@ func (tx *Tx) DeleteChat(id ids.Chat) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
-	if err := tx.execOne(`DELETE FROM chats WHERE id = ?1`, id[:]); err != nil {
+	if err := tx.execOne(`DELETE FROM chats WHERE tag = ?1`, tx.chatTag(id)); err != nil {
 		return wrap("delete chat "+id.String(), err)
 	}
 	tx.wiped = true
@@ -305,16 +319,17 @@ func (tx *Tx) PutDraft(chatID ids.Chat, text string) error {
 	if err := checkText("draft", text); err != nil {
 		return err
 	}
+	tag := tx.chatTag(chatID)
 	if text == "" {
-		_, err := tx.exec(`DELETE FROM drafts WHERE chat_id = ?1`, chatID[:])
+		_, err := tx.exec(`DELETE FROM drafts WHERE chat_tag = ?1`, tag)
 		return wrap("delete draft", err)
 	}
-	blob, err := tx.seal(tableDrafts, chatID[:], &draftRecord{Text: text})
+	blob, err := tx.seal(tableDrafts, tag, &draftRecord{Text: text})
 	if err != nil {
 		return wrap("put draft", err)
 	}
-	_, err = tx.exec(`INSERT INTO drafts (chat_id, data) VALUES (?1, ?2)
-		ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data`, chatID[:], blob)
+	_, err = tx.exec(`INSERT INTO drafts (chat_tag, data) VALUES (?1, ?2)
+		ON CONFLICT (chat_tag) DO UPDATE SET data = excluded.data`, tag, blob)
 	return wrap("put draft", err)
 }
 
@@ -323,23 +338,20 @@ func (tx *Tx) Draft(chatID ids.Chat) (string, error) {
 	if err := tx.begin(false); err != nil {
 		return "", err
 	}
+	tag := tx.chatTag(chatID)
 	var blob []byte
-	err := tx.queryRow(`SELECT data FROM drafts WHERE chat_id = ?1`, chatID[:]).Scan(&blob)
+	err := tx.queryRow(`SELECT data FROM drafts WHERE chat_tag = ?1`, tag).Scan(&blob)
 	if notFound(err) {
 		return "", fmt.Errorf("vault: draft for chat %s: %w", chatID, ErrNotFound)
 	}
 	if err != nil {
 		return "", wrap("draft", err)
 	}
-	r, err := openRecord[draftRecord](tx, tableDrafts, chatID[:], blob)
+	r, err := openRecord[draftRecord](tx, tableDrafts, tag, blob)
 	if err != nil {
 		return "", wrap("draft", err)
 	}
 	return r.Text, nil
-}
-
-func epochRow(chatID ids.Chat, epoch uint64) []byte {
-	return pairRow(chatID, binary.BigEndian.AppendUint64(nil, epoch))
 }
 
 // PutEpochKey stores a chat's key for one epoch. Epoch keys are write-once:
@@ -355,12 +367,13 @@ func (tx *Tx) PutEpochKey(chatID ids.Chat, epoch uint64, key []byte) error {
 	if len(key) == 0 {
 		return fmt.Errorf("%w: empty epoch key", ErrInvalid)
 	}
-	blob, err := tx.seal(tableEpochKeys, epochRow(chatID, epoch), &keyRecord{Key: key})
+	tag := tx.chatTag(chatID)
+	blob, err := tx.seal(tableEpochKeys, seqRow(tag, epoch), &keyRecord{Key: key})
 	if err != nil {
 		return wrap("put epoch key", err)
 	}
-	res, err := tx.exec(`INSERT INTO epoch_keys (chat_id, epoch, data) VALUES (?1, ?2, ?3)
-		ON CONFLICT (chat_id, epoch) DO NOTHING`, chatID[:], int64(epoch), blob)
+	res, err := tx.exec(`INSERT INTO epoch_keys (chat_tag, epoch, data) VALUES (?1, ?2, ?3)
+		ON CONFLICT (chat_tag, epoch) DO NOTHING`, tag, int64(epoch), blob)
 	if err != nil {
 		return wrap("put epoch key", err)
 	}
@@ -378,15 +391,16 @@ func (tx *Tx) EpochKey(chatID ids.Chat, epoch uint64) ([]byte, error) {
 	if epoch > maxSeq {
 		return nil, fmt.Errorf("%w: epoch %d", ErrInvalid, epoch)
 	}
+	tag := tx.chatTag(chatID)
 	var blob []byte
-	err := tx.queryRow(`SELECT data FROM epoch_keys WHERE chat_id = ?1 AND epoch = ?2`, chatID[:], int64(epoch)).Scan(&blob)
+	err := tx.queryRow(`SELECT data FROM epoch_keys WHERE chat_tag = ?1 AND epoch = ?2`, tag, int64(epoch)).Scan(&blob)
 	if notFound(err) {
 		return nil, fmt.Errorf("vault: epoch %d of chat %s: %w", epoch, chatID, ErrNotFound)
 	}
 	if err != nil {
 		return nil, wrap("epoch key", err)
 	}
-	r, err := openRecord[keyRecord](tx, tableEpochKeys, epochRow(chatID, epoch), blob)
+	r, err := openRecord[keyRecord](tx, tableEpochKeys, seqRow(tag, epoch), blob)
 	if err != nil {
 		return nil, wrap("epoch key", err)
 	}
@@ -400,7 +414,7 @@ func (tx *Tx) LatestEpoch(chatID ids.Chat) (uint64, error) {
 		return 0, err
 	}
 	var epoch int64
-	err := tx.queryRow(`SELECT epoch FROM epoch_keys WHERE chat_id = ?1 ORDER BY epoch DESC LIMIT 1`, chatID[:]).Scan(&epoch)
+	err := tx.queryRow(`SELECT epoch FROM epoch_keys WHERE chat_tag = ?1 ORDER BY epoch DESC LIMIT 1`, tx.chatTag(chatID)).Scan(&epoch)
 	if notFound(err) {
 		return 0, fmt.Errorf("vault: epochs of chat %s: %w", chatID, ErrNotFound)
 	}

@@ -35,6 +35,7 @@ func (tx *Tx) sealMessage(m Message) ([]byte, error) {
 		Status:        m.Status,
 		EditedAt:      micros(m.EditedAt),
 		Extra:         m.Extra,
+		ChatID:        m.ChatID,
 	}
 	if m.ReplyTo != nil {
 		r.ReplyTo = m.ReplyTo[:]
@@ -56,8 +57,8 @@ func (tx *Tx) InsertMessage(m Message) error {
 	if err != nil {
 		return wrap("insert message", err)
 	}
-	res, err := tx.exec(`INSERT INTO messages (id, chat_id, seq, data) VALUES (?1, ?2, ?3, ?4)
-		ON CONFLICT (id) DO NOTHING`, m.ID[:], m.ChatID[:], m.Seq, blob)
+	res, err := tx.exec(`INSERT INTO messages (id, chat_tag, seq, data) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (id) DO NOTHING`, m.ID[:], tx.chatTag(m.ChatID), m.Seq, blob)
 	if err != nil {
 		return wrap("insert message", err)
 	}
@@ -81,8 +82,8 @@ func (tx *Tx) UpdateMessage(m Message) error {
 	if err != nil {
 		return wrap("update message", err)
 	}
-	err = tx.execOne(`UPDATE messages SET seq = ?3, data = ?4 WHERE id = ?1 AND chat_id = ?2`,
-		m.ID[:], m.ChatID[:], m.Seq, blob)
+	err = tx.execOne(`UPDATE messages SET seq = ?3, data = ?4 WHERE id = ?1 AND chat_tag = ?2`,
+		m.ID[:], tx.chatTag(m.ChatID), m.Seq, blob)
 	return wrap("update message "+m.ID.String(), err)
 }
 
@@ -104,24 +105,34 @@ func (tx *Tx) Message(id ids.Message) (Message, error) {
 	if err := tx.begin(false); err != nil {
 		return Message{}, err
 	}
-	var rawChat, blob []byte
+	var chatTag, blob []byte
 	var seq int64
-	err := tx.queryRow(`SELECT chat_id, seq, data FROM messages WHERE id = ?1`, id[:]).Scan(&rawChat, &seq, &blob)
+	err := tx.queryRow(`SELECT chat_tag, seq, data FROM messages WHERE id = ?1`, id[:]).Scan(&chatTag, &seq, &blob)
 	if notFound(err) {
 		return Message{}, fmt.Errorf("vault: message %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Message{}, wrap("message", err)
 	}
-	chatID, err := idFrom[ids.Chat](rawChat)
+	m, err := tx.message(id, seq, blob)
+	if err != nil {
+		return Message{}, err
+	}
+	if !sameTag(chatTag, tx.chatTag(m.ChatID)) {
+		return Message{}, fmt.Errorf("vault: message %s: %w: stored under another chat", id, ErrCorrupt)
+	}
+	return m, nil
+}
+
+// message opens a message row. The chat comes from the sealed record; the
+// caller checks it against the row's clear chat tag (or the chat it asked
+// for), which the blob's associated data does not bind.
+func (tx *Tx) message(id ids.Message, seq int64, blob []byte) (Message, error) {
+	r, err := openRecord[messageRecord](tx, tableMessages, id[:], blob)
 	if err != nil {
 		return Message{}, wrap("message", err)
 	}
-	return tx.message(id, chatID, seq, blob)
-}
-
-func (tx *Tx) message(id ids.Message, chatID ids.Chat, seq int64, blob []byte) (Message, error) {
-	r, err := openRecord[messageRecord](tx, tableMessages, id[:], blob)
+	chatID, err := sealedID[ids.Chat]("message chat", r.ChatID)
 	if err != nil {
 		return Message{}, wrap("message", err)
 	}
@@ -173,9 +184,9 @@ func (tx *Tx) Messages(chatID ids.Chat, before PageCursor, limit int) ([]Message
 		return nil, before, fmt.Errorf("%w: page size %d", ErrInvalid, limit)
 	}
 	limit = min(limit, MaxPageSize)
-	const cols = `SELECT id, seq, pending, local_seq, data FROM messages WHERE chat_id = ?1`
+	const cols = `SELECT id, seq, pending, local_seq, data FROM messages WHERE chat_tag = ?1`
 	const order = ` ORDER BY pending DESC, seq DESC, local_seq DESC LIMIT ?2`
-	q, args := cols+order, []any{chatID[:], limit}
+	q, args := cols+order, []any{tx.chatTag(chatID), limit}
 	if before.set {
 		q = cols + ` AND (pending, seq, local_seq) < (?3, ?4, ?5)` + order
 		args = append(args, before.pending, before.seq, before.localSeq)
@@ -197,9 +208,12 @@ func (tx *Tx) Messages(chatID ids.Chat, before PageCursor, limit int) ([]Message
 		if err != nil {
 			return nil, before, wrap("messages", err)
 		}
-		m, err := tx.message(id, chatID, seq, blob)
+		m, err := tx.message(id, seq, blob)
 		if err != nil {
 			return nil, before, err
+		}
+		if m.ChatID != chatID {
+			return nil, before, fmt.Errorf("vault: message %s: %w: stored under another chat", id, ErrCorrupt)
 		}
 		out = append(out, m)
 		next = PageCursor{set: true, pending: pending, seq: seq, localSeq: local}
@@ -376,12 +390,12 @@ func (tx *Tx) Enqueue(item OutboxItem) error {
 	if err := requireID("outbox item id", item.ID); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableOutbox, item.ID[:], &outboxRecord{Payload: item.Payload})
+	blob, err := tx.seal(tableOutbox, item.ID[:], &outboxRecord{Payload: item.Payload, ChatID: item.ChatID})
 	if err != nil {
 		return wrap("enqueue", err)
 	}
-	res, err := tx.exec(`INSERT INTO outbox (id, chat_id, data) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
-		item.ID[:], idBytes(item.ChatID), blob)
+	res, err := tx.exec(`INSERT INTO outbox (id, chat_tag, data) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING`,
+		item.ID[:], tx.chatTagOrNil(item.ChatID), blob)
 	if err != nil {
 		return wrap("enqueue", err)
 	}
@@ -400,30 +414,30 @@ func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: outbox limit %d", ErrInvalid, limit)
 	}
-	rows, err := tx.query(`SELECT id, chat_id, data FROM outbox ORDER BY local_seq LIMIT ?1`, min(limit, MaxPageSize))
+	rows, err := tx.query(`SELECT id, chat_tag, data FROM outbox ORDER BY local_seq LIMIT ?1`, min(limit, MaxPageSize))
 	if err != nil {
 		return nil, wrap("outbox", err)
 	}
 	defer rows.Close()
 	var out []OutboxItem
 	for rows.Next() {
-		var rawID, rawChat, blob []byte
-		if err := rows.Scan(&rawID, &rawChat, &blob); err != nil {
+		var rawID, chatTag, blob []byte
+		if err := rows.Scan(&rawID, &chatTag, &blob); err != nil {
 			return nil, wrap("outbox", err)
 		}
 		id, err := idFrom[ids.Message](rawID)
 		if err != nil {
 			return nil, wrap("outbox", err)
 		}
-		var chatID ids.Chat
-		if rawChat != nil {
-			if chatID, err = idFrom[ids.Chat](rawChat); err != nil {
-				return nil, wrap("outbox", err)
-			}
-		}
 		r, err := openRecord[outboxRecord](tx, tableOutbox, id[:], blob)
 		if err != nil {
 			return nil, wrap("outbox", err)
+		}
+		// A chat's item carries its chat sealed and the chat's tag in clear;
+		// an account-log item has neither.
+		chatID := r.ChatID
+		if !sameTag(chatTag, tx.chatTagOrNil(chatID)) {
+			return nil, fmt.Errorf("vault: outbox item %s: %w: stored under another chat", id, ErrCorrupt)
 		}
 		out = append(out, OutboxItem{ID: id, ChatID: chatID, Payload: r.Payload})
 	}

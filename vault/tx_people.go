@@ -19,19 +19,21 @@ func (tx *Tx) PutAccount(a Account) error {
 	if err := checkText("handle", a.Handle); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableAccounts, a.ID[:], &accountRecord{
+	tag := tx.accountTag(a.ID)
+	blob, err := tx.seal(tableAccounts, tag, &accountRecord{
 		DisplayName:   a.DisplayName,
 		Handle:        a.Handle,
 		SigningSeed:   a.SigningSeed,
 		EncryptionKey: a.EncryptionKey,
 		KEMSeed:       a.KEMSeed,
 		CreatedAt:     micros(a.CreatedAt),
+		ID:            a.ID,
 	})
 	if err != nil {
 		return wrap("put account", err)
 	}
-	_, err = tx.exec(`INSERT INTO accounts (id, data) VALUES (?1, ?2)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data`, a.ID[:], blob)
+	_, err = tx.exec(`INSERT INTO accounts (tag, data) VALUES (?1, ?2)
+		ON CONFLICT (tag) DO UPDATE SET data = excluded.data`, tag, blob)
 	return wrap("put account", err)
 }
 
@@ -40,19 +42,29 @@ func (tx *Tx) Account(id ids.Account) (Account, error) {
 	if err := tx.begin(false); err != nil {
 		return Account{}, err
 	}
+	tag := tx.accountTag(id)
 	var blob []byte
-	err := tx.queryRow(`SELECT data FROM accounts WHERE id = ?1`, id[:]).Scan(&blob)
+	err := tx.queryRow(`SELECT data FROM accounts WHERE tag = ?1`, tag).Scan(&blob)
 	if notFound(err) {
 		return Account{}, fmt.Errorf("vault: account %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Account{}, wrap("account", err)
 	}
-	return tx.account(id, blob)
+	a, err := tx.account(tag, blob)
+	if err == nil && a.ID != id {
+		err = wrap("account", fmt.Errorf("%w: account %s holds the record of %s", ErrCorrupt, id, a.ID))
+	}
+	return a, err
 }
 
-func (tx *Tx) account(id ids.Account, blob []byte) (Account, error) {
-	r, err := openRecord[accountRecord](tx, tableAccounts, id[:], blob)
+// account opens the row stored under tag.
+func (tx *Tx) account(tag, blob []byte) (Account, error) {
+	r, err := openRecord[accountRecord](tx, tableAccounts, tag, blob)
+	if err != nil {
+		return Account{}, wrap("account", err)
+	}
+	id, err := sealedID[ids.Account]("account", r.ID)
 	if err != nil {
 		return Account{}, wrap("account", err)
 	}
@@ -72,22 +84,18 @@ func (tx *Tx) Accounts() ([]Account, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(`SELECT id, data FROM accounts ORDER BY rowid`)
+	rows, err := tx.query(`SELECT tag, data FROM accounts ORDER BY rowid`)
 	if err != nil {
 		return nil, wrap("accounts", err)
 	}
 	defer rows.Close()
 	var out []Account
 	for rows.Next() {
-		var rawID, blob []byte
-		if err := rows.Scan(&rawID, &blob); err != nil {
+		var tag, blob []byte
+		if err := rows.Scan(&tag, &blob); err != nil {
 			return nil, wrap("accounts", err)
 		}
-		id, err := idFrom[ids.Account](rawID)
-		if err != nil {
-			return nil, wrap("accounts", err)
-		}
-		a, err := tx.account(id, blob)
+		a, err := tx.account(tag, blob)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +118,8 @@ func (tx *Tx) PutDevice(d Device) error {
 	if err := checkText("device name", d.Name); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableDevices, d.ID[:], &deviceRecord{
+	tag := tx.deviceTag(d.ID)
+	blob, err := tx.seal(tableDevices, tag, &deviceRecord{
 		Name:             d.Name,
 		SigningPublic:    d.SigningPublic,
 		EncryptionPublic: d.EncryptionPublic,
@@ -120,13 +129,15 @@ func (tx *Tx) PutDevice(d Device) error {
 		Own:              d.Own,
 		Revoked:          d.Revoked,
 		CreatedAt:        micros(d.CreatedAt),
+		ID:               d.ID,
+		AccountID:        d.AccountID,
 	})
 	if err != nil {
 		return wrap("put device", err)
 	}
-	_, err = tx.exec(`INSERT INTO devices (id, account_id, data) VALUES (?1, ?2, ?3)
-		ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, data = excluded.data`,
-		d.ID[:], d.AccountID[:], blob)
+	_, err = tx.exec(`INSERT INTO devices (tag, owner_tag, data) VALUES (?1, ?2, ?3)
+		ON CONFLICT (tag) DO UPDATE SET owner_tag = excluded.owner_tag, data = excluded.data`,
+		tag, tx.ownerTag(d.AccountID), blob)
 	return wrap("put device", err)
 }
 
@@ -135,25 +146,39 @@ func (tx *Tx) Device(id ids.Device) (Device, error) {
 	if err := tx.begin(false); err != nil {
 		return Device{}, err
 	}
-	var account, blob []byte
-	err := tx.queryRow(`SELECT account_id, data FROM devices WHERE id = ?1`, id[:]).Scan(&account, &blob)
+	tag := tx.deviceTag(id)
+	var owner, blob []byte
+	err := tx.queryRow(`SELECT owner_tag, data FROM devices WHERE tag = ?1`, tag).Scan(&owner, &blob)
 	if notFound(err) {
 		return Device{}, fmt.Errorf("vault: device %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return Device{}, wrap("device", err)
 	}
-	return tx.device(id, account, blob)
+	d, err := tx.device(tag, owner, blob)
+	if err == nil && d.ID != id {
+		err = wrap("device", fmt.Errorf("%w: device %s holds the record of %s", ErrCorrupt, id, d.ID))
+	}
+	return d, err
 }
 
-func (tx *Tx) device(id ids.Device, rawAccount, blob []byte) (Device, error) {
-	account, err := idFrom[ids.Account](rawAccount)
+// device opens the row stored under tag and checks that the row's clear
+// owner tag is the one of the account sealed in it.
+func (tx *Tx) device(tag, owner, blob []byte) (Device, error) {
+	r, err := openRecord[deviceRecord](tx, tableDevices, tag, blob)
 	if err != nil {
 		return Device{}, wrap("device", err)
 	}
-	r, err := openRecord[deviceRecord](tx, tableDevices, id[:], blob)
+	id, err := sealedID[ids.Device]("device", r.ID)
 	if err != nil {
 		return Device{}, wrap("device", err)
+	}
+	account, err := sealedID[ids.Account]("device account", r.AccountID)
+	if err != nil {
+		return Device{}, wrap("device", err)
+	}
+	if !sameTag(owner, tx.ownerTag(account)) {
+		return Device{}, fmt.Errorf("vault: device %s: %w: stored under another account", id, ErrCorrupt)
 	}
 	return Device{
 		ID:               id,
@@ -176,22 +201,18 @@ func (tx *Tx) DevicesOf(accountID ids.Account) ([]Device, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(`SELECT id, account_id, data FROM devices WHERE account_id = ?1 ORDER BY rowid`, accountID[:])
+	rows, err := tx.query(`SELECT tag, owner_tag, data FROM devices WHERE owner_tag = ?1 ORDER BY rowid`, tx.ownerTag(accountID))
 	if err != nil {
 		return nil, wrap("devices", err)
 	}
 	defer rows.Close()
 	var out []Device
 	for rows.Next() {
-		var rawID, account, blob []byte
-		if err := rows.Scan(&rawID, &account, &blob); err != nil {
+		var tag, owner, blob []byte
+		if err := rows.Scan(&tag, &owner, &blob); err != nil {
 			return nil, wrap("devices", err)
 		}
-		id, err := idFrom[ids.Device](rawID)
-		if err != nil {
-			return nil, wrap("devices", err)
-		}
-		d, err := tx.device(id, account, blob)
+		d, err := tx.device(tag, owner, blob)
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +235,8 @@ func (tx *Tx) PutContact(c Contact) error {
 	if err := checkText("contact display name", c.DisplayName); err != nil {
 		return err
 	}
-	blob, err := tx.seal(tableContacts, c.AccountID[:], &contactRecord{
+	tag := tx.contactTag(c.AccountID)
+	blob, err := tx.seal(tableContacts, tag, &contactRecord{
 		Handle:        c.Handle,
 		DisplayName:   c.DisplayName,
 		SigningKey:    c.SigningKey,
@@ -224,12 +246,13 @@ func (tx *Tx) PutContact(c Contact) error {
 		Verified:      c.Verified,
 		KEMKey:        c.KEMKey,
 		Stranger:      c.Stranger,
+		AccountID:     c.AccountID,
 	})
 	if err != nil {
 		return wrap("put contact", err)
 	}
-	_, err = tx.exec(`INSERT INTO contacts (account_id, data) VALUES (?1, ?2)
-		ON CONFLICT (account_id) DO UPDATE SET data = excluded.data`, c.AccountID[:], blob)
+	_, err = tx.exec(`INSERT INTO contacts (tag, data) VALUES (?1, ?2)
+		ON CONFLICT (tag) DO UPDATE SET data = excluded.data`, tag, blob)
 	return wrap("put contact", err)
 }
 
@@ -238,19 +261,29 @@ func (tx *Tx) Contact(accountID ids.Account) (Contact, error) {
 	if err := tx.begin(false); err != nil {
 		return Contact{}, err
 	}
+	tag := tx.contactTag(accountID)
 	var blob []byte
-	err := tx.queryRow(`SELECT data FROM contacts WHERE account_id = ?1`, accountID[:]).Scan(&blob)
+	err := tx.queryRow(`SELECT data FROM contacts WHERE tag = ?1`, tag).Scan(&blob)
 	if notFound(err) {
 		return Contact{}, fmt.Errorf("vault: contact %s: %w", accountID, ErrNotFound)
 	}
 	if err != nil {
 		return Contact{}, wrap("contact", err)
 	}
-	return tx.contact(accountID, blob)
+	c, err := tx.contact(tag, blob)
+	if err == nil && c.AccountID != accountID {
+		err = wrap("contact", fmt.Errorf("%w: contact %s holds the record of %s", ErrCorrupt, accountID, c.AccountID))
+	}
+	return c, err
 }
 
-func (tx *Tx) contact(id ids.Account, blob []byte) (Contact, error) {
-	r, err := openRecord[contactRecord](tx, tableContacts, id[:], blob)
+// contact opens the row stored under tag.
+func (tx *Tx) contact(tag, blob []byte) (Contact, error) {
+	r, err := openRecord[contactRecord](tx, tableContacts, tag, blob)
+	if err != nil {
+		return Contact{}, wrap("contact", err)
+	}
+	id, err := sealedID[ids.Account]("contact account", r.AccountID)
 	if err != nil {
 		return Contact{}, wrap("contact", err)
 	}
@@ -274,22 +307,18 @@ func (tx *Tx) Contacts() ([]Contact, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(`SELECT account_id, data FROM contacts ORDER BY rowid`)
+	rows, err := tx.query(`SELECT tag, data FROM contacts ORDER BY rowid`)
 	if err != nil {
 		return nil, wrap("contacts", err)
 	}
 	defer rows.Close()
 	var out []Contact
 	for rows.Next() {
-		var rawID, blob []byte
-		if err := rows.Scan(&rawID, &blob); err != nil {
+		var tag, blob []byte
+		if err := rows.Scan(&tag, &blob); err != nil {
 			return nil, wrap("contacts", err)
 		}
-		id, err := idFrom[ids.Account](rawID)
-		if err != nil {
-			return nil, wrap("contacts", err)
-		}
-		c, err := tx.contact(id, blob)
+		c, err := tx.contact(tag, blob)
 		if err != nil {
 			return nil, err
 		}
@@ -303,7 +332,7 @@ func (tx *Tx) DeleteContact(accountID ids.Account) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
-	if err := tx.execOne(`DELETE FROM contacts WHERE account_id = ?1`, accountID[:]); err != nil {
+	if err := tx.execOne(`DELETE FROM contacts WHERE tag = ?1`, tx.contactTag(accountID)); err != nil {
 		return wrap("delete contact "+accountID.String(), err)
 	}
 	tx.wiped = true

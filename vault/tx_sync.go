@@ -53,40 +53,45 @@ func (tx *Tx) Cursor(scope string) (int64, error) {
 }
 
 // PutSession stores the Double Ratchet state for a peer device, replacing
-// the previous state.
+// the previous state. The row is found by the peer's graph index tag.
 func (tx *Tx) PutSession(peerDevice ids.Device, state []byte) error {
-	return putKey(tx, tableSessions, "peer_device", peerDevice, state)
+	return putKey(tx, tableSessions, "peer_tag", peerDevice, tx.sessionTag, state)
 }
 
 // Session returns the ratchet state for a peer device, or ErrNotFound.
 func (tx *Tx) Session(peerDevice ids.Device) ([]byte, error) {
-	return key(tx, tableSessions, "peer_device", peerDevice)
+	return key(tx, tableSessions, "peer_tag", peerDevice, tx.sessionTag)
 }
 
 // DeleteSession wipes a ratchet session (forward secrecy needs the old
 // state gone, so the WAL is checkpointed after commit).
 func (tx *Tx) DeleteSession(peerDevice ids.Device) error {
-	return deleteKey(tx, tableSessions, "peer_device", peerDevice)
+	return deleteKey(tx, tableSessions, "peer_tag", peerDevice, tx.sessionTag)
 }
 
 // PutPrekey stores the private half of one of this device's prekeys.
 func (tx *Tx) PutPrekey(id ids.Prekey, private []byte) error {
-	return putKey(tx, tablePrekeys, "id", id, private)
+	return putKey(tx, tablePrekeys, "id", id, rawRow, private)
 }
 
 // Prekey returns a prekey's private half, or ErrNotFound.
 func (tx *Tx) Prekey(id ids.Prekey) ([]byte, error) {
-	return key(tx, tablePrekeys, "id", id)
+	return key(tx, tablePrekeys, "id", id, rawRow)
 }
 
 // DeletePrekey wipes a prekey, as a one-time prekey must be once used.
 func (tx *Tx) DeletePrekey(id ids.Prekey) error {
-	return deleteKey(tx, tablePrekeys, "id", id)
+	return deleteKey(tx, tablePrekeys, "id", id, rawRow)
 }
 
+// rawRow keys a row by the id itself: prekey ids are random and name
+// nothing anyone else knows.
+func rawRow(id ids.Prekey) []byte { return id[:] }
+
 // putKey, key and deleteKey serve the tables that map an id to one sealed
-// secret. table and column are constants from this package, never input.
-func putKey[T ids.Any](tx *Tx, table, column string, id T, secret []byte) error {
+// secret; row turns the id into the stored key (the id itself, or its graph
+// index tag). table and column are constants from this package, never input.
+func putKey[T ids.Any](tx *Tx, table, column string, id T, row func(T) []byte, secret []byte) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
@@ -96,39 +101,41 @@ func putKey[T ids.Any](tx *Tx, table, column string, id T, secret []byte) error 
 	if len(secret) == 0 {
 		return fmt.Errorf("%w: empty %s value", ErrInvalid, table)
 	}
-	blob, err := tx.seal(table, id[:], &keyRecord{Key: secret})
+	r := row(id)
+	blob, err := tx.seal(table, r, &keyRecord{Key: secret})
 	if err != nil {
 		return wrap("put "+table, err)
 	}
 	_, err = tx.exec(`INSERT INTO `+table+` (`+column+`, data) VALUES (?1, ?2)
-		ON CONFLICT (`+column+`) DO UPDATE SET data = excluded.data`, id[:], blob)
+		ON CONFLICT (`+column+`) DO UPDATE SET data = excluded.data`, r, blob)
 	return wrap("put "+table, err)
 }
 
-func key[T ids.Any](tx *Tx, table, column string, id T) ([]byte, error) {
+func key[T ids.Any](tx *Tx, table, column string, id T, row func(T) []byte) ([]byte, error) {
 	if err := tx.begin(false); err != nil {
 		return nil, err
 	}
+	r := row(id)
 	var blob []byte
-	err := tx.queryRow(`SELECT data FROM `+table+` WHERE `+column+` = ?1`, id[:]).Scan(&blob)
+	err := tx.queryRow(`SELECT data FROM `+table+` WHERE `+column+` = ?1`, r).Scan(&blob)
 	if notFound(err) {
 		return nil, fmt.Errorf("vault: %s %s: %w", table, id.String(), ErrNotFound)
 	}
 	if err != nil {
 		return nil, wrap(table, err)
 	}
-	r, err := openRecord[keyRecord](tx, table, id[:], blob)
+	rec, err := openRecord[keyRecord](tx, table, r, blob)
 	if err != nil {
 		return nil, wrap(table, err)
 	}
-	return r.Key, nil
+	return rec.Key, nil
 }
 
-func deleteKey[T ids.Any](tx *Tx, table, column string, id T) error {
+func deleteKey[T ids.Any](tx *Tx, table, column string, id T, row func(T) []byte) error {
 	if err := tx.begin(true); err != nil {
 		return err
 	}
-	if err := tx.execOne(`DELETE FROM `+table+` WHERE `+column+` = ?1`, id[:]); err != nil {
+	if err := tx.execOne(`DELETE FROM `+table+` WHERE `+column+` = ?1`, row(id)); err != nil {
 		return wrap(fmt.Sprintf("delete %s %s", table, id.String()), err)
 	}
 	tx.wiped = true

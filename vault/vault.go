@@ -138,7 +138,9 @@ type keySet struct {
 	lookup     subkey.Key
 	blindIndex subkey.Key
 	attachment subkey.Key
+	graphIndex subkey.Key
 	sealer     *field.Sealer
+	graph      *subkey.Indexer
 }
 
 func newKeySet(master []byte, vid vaultID) (*keySet, error) {
@@ -155,6 +157,7 @@ func newKeySet(master []byte, vid vaultID) (*keySet, error) {
 		{&k.lookup, subkey.LookupLabel},
 		{&k.blindIndex, subkey.BlindIndexLabel},
 		{&k.attachment, subkey.AttachmentLabel},
+		{&k.graphIndex, subkey.GraphIndexLabel},
 	} {
 		key, err := subkey.Derive(master, vid[:], d.label)
 		if err != nil {
@@ -170,18 +173,22 @@ func newKeySet(master []byte, vid vaultID) (*keySet, error) {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	k.sealer = sealer
+	k.graph = subkey.NewIndexer(&k.graphIndex)
 	return k, nil
 }
 
-// wipe zeroes every key this package owns. The AEAD inside the sealer keeps
-// its own copy, which Go cannot scrub; it becomes garbage with the sealer.
+// wipe zeroes every key this package owns. The AEAD inside the sealer and
+// the HMAC inside the graph indexer keep their own copies, which Go cannot
+// scrub; they become garbage with the sealer and the indexer.
 func (k *keySet) wipe() {
 	clear(k.master[:])
 	clear(k.field[:])
 	clear(k.lookup[:])
 	clear(k.blindIndex[:])
 	clear(k.attachment[:])
+	clear(k.graphIndex[:])
 	k.sealer = nil
+	k.graph = nil
 }
 
 // keySlot is the keyslot table's one row.
@@ -355,7 +362,16 @@ func Create(ctx context.Context, path string, passphrase []byte, opts Options) (
 	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
 		return nil, fmt.Errorf("vault: create %s: enable WAL (mode %q): %v", path, mode, err)
 	}
-	if _, _, err := migrate(ctx, db, ms, log); err != nil {
+	keys, err := newKeySet(master, vid)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			keys.wipe()
+		}
+	}()
+	if _, _, err := migrate(ctx, db, ms, keys, cdc, log); err != nil {
 		return nil, err
 	}
 	if err := writeSlot(ctx, db, slot, true); err != nil {
@@ -365,10 +381,6 @@ func Create(ctx context.Context, path string, passphrase []byte, opts Options) (
 	// is complete even if the process dies before the first close.
 	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		return nil, fmt.Errorf("vault: create %s: checkpoint: %w", path, err)
-	}
-	keys, err := newKeySet(master, vid)
-	if err != nil {
-		return nil, err
 	}
 	log.Info("vault: created", "path", path, "schema", len(ms),
 		"kdf_memory_kib", params.Memory, "kdf_time", params.Time, "kdf_threads", params.Threads)
@@ -479,13 +491,31 @@ func finishOpen(ctx context.Context, path string, slot keySlot, master []byte, m
 	if again.vaultID != slot.vaultID || !bytes.Equal(again.wrapped, slot.wrapped) {
 		return nil, fmt.Errorf("vault: open %s: key slot changed while opening", path)
 	}
-	from, to, err := migrate(ctx, db, ms, log)
-	if err != nil {
-		return nil, err
-	}
+	// The keys come before the migrations: a step that re-seals rows or
+	// computes graph index tags needs them.
 	keys, err := newKeySet(master, slot.vaultID)
 	if err != nil {
 		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			keys.wipe()
+		}
+	}()
+	from, to, err := migrate(ctx, db, ms, keys, cdc, log)
+	if err != nil {
+		return nil, err
+	}
+	if to > from {
+		// A migration may have rewritten rows whose old bytes (ids in clear)
+		// the WAL still holds in frames written before its commit; copy the
+		// new pages into the main file, where secure_delete zeroed the old
+		// cells, and empty the WAL.
+		var busy, frames, done int
+		cerr := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
+		if cerr != nil || busy != 0 {
+			log.Warn("vault: checkpoint after migration incomplete", "busy", busy, "err", cerr)
+		}
 	}
 	log.Info("vault: opened", "path", path, "schema_from", from, "schema", to)
 	return &Vault{db: db, path: path, id: slot.vaultID, log: log, codec: cdc, policy: pol, keys: keys, params: slot.params, stmts: newStmtCache()}, nil

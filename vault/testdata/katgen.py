@@ -92,6 +92,7 @@ LABELS = {
     "lookup": "hush/v1/vault/subkey/lookup",
     "blind-index": "hush/v1/vault/subkey/blind-index",
     "attachment": "hush/v1/vault/subkey/attachment",
+    "graph-index": "hush/v1/vault/subkey/graph-index",
 }
 
 
@@ -105,7 +106,16 @@ def subkey_vectors():
     for domain, name in [("settings", "theme"), ("cursors", "chat:00112233"), ("settings", "")]:
         tags.append({"domain": domain, "name": name,
                      "tag": hmac.new(lk, domain.encode() + b"\x00" + name.encode(), hashlib.sha256).hexdigest()})
-    return {"master": master.hex(), "vault_id": vid.hex(), "keys": keys, "lookup_tags": tags}
+    # Graph index: HMAC-SHA256(graph-index key, domain || 0x00 || parts)[:16].
+    gk = bytes.fromhex(keys["graph-index"])
+    graph = []
+    same = seq(0x60, 16)
+    for domain, parts in [("account", [same]), ("chat", [same]), ("contact", [same]),
+                          ("device", [seq(0x70, 16)]), ("device-owner", [same]),
+                          ("member", [seq(0x80, 16), same]), ("session-peer", [seq(0x70, 16)])]:
+        graph.append({"domain": domain, "parts": [x.hex() for x in parts],
+                      "tag": hmac.new(gk, domain.encode() + b"\x00" + b"".join(parts), hashlib.sha256).digest()[:16].hex()})
+    return {"master": master.hex(), "vault_id": vid.hex(), "keys": keys, "lookup_tags": tags, "graph_tags": graph}
 
 
 # ---- field ----
