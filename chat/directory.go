@@ -160,6 +160,9 @@ func (d *directory) refreshOwn(ctx context.Context) bool {
 	if _, err := d.applyAccount(ctx, d.meID, a); err != nil {
 		d.log.Warn("own device list", "err", err)
 	}
+	if err := d.publishKeys(ctx, a); err != nil {
+		d.log.Warn("publish account keys", "err", err)
+	}
 	if a.Handle == "" || a.Handle == d.ownHandle() {
 		return false
 	}
@@ -168,6 +171,26 @@ func (d *directory) refreshOwn(ctx context.Context) bool {
 		return false
 	}
 	return true
+}
+
+// publishKeys publishes this account's signed keys record (its ML-KEM key with the
+// others, under the account's signature) when the relay holds none, or another: then
+// contacts wrap chat keys to it post-quantum (docs/SECURITY.md, "Account keys").
+func (d *directory) publishKeys(ctx context.Context, own *wire.Account) error {
+	if !d.me.HasKEM() {
+		return nil
+	}
+	if len(own.Keys) > 0 {
+		if held, err := identity.ParseAccountKeys(own.Keys); err == nil && held.Public.Equal(d.me.Public()) && held.Public.KEMKey() != nil {
+			return nil
+		}
+	}
+	keys, err := identity.IssueAccountKeys(d.me, d.clk.Now())
+	if err != nil {
+		return err
+	}
+	_, err = doAs[*wire.OK](ctx, d.link, &wire.PutAccountKeys{Keys: keys})
+	return err
 }
 
 // pinAccount returns the pinned key of id, looking the account up at the relay and

@@ -339,6 +339,29 @@ func (o *handleOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 
 func (o *handleOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }
 
+// accountKeysOp stores an account's signed keys record (checked by putAccountKeys),
+// unless the one stored is newer.
+type accountKeysOp struct {
+	base
+	keys   []byte
+	issued int64 // Unix seconds
+}
+
+func (o *accountKeysOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	a, err := tx.Account(ctx, o.c.account)
+	if err != nil {
+		return err
+	}
+	if len(a.Keys) > 0 {
+		if held, err := identity.ParseAccountKeys(a.Keys); err == nil && held.IssuedAt.Unix() > o.issued {
+			return nil // a newer record from another device stays
+		}
+	}
+	return tx.SetAccountKeys(ctx, o.c.account, o.keys)
+}
+
+func (o *accountKeysOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }
+
 type revokeOp struct {
 	base
 	dev     ids.Device

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"hush/identity"
 	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
@@ -39,6 +40,8 @@ func (c *conn) handle(f wire.Frame) {
 		c.putEpoch(f.ReqID, b)
 	case *wire.RegisterHandle:
 		c.registerHandle(f.ReqID, b)
+	case *wire.PutAccountKeys:
+		c.putAccountKeys(f.ReqID, b)
 	case *wire.RevokeDevice:
 		if err := c.accountKey.Verify(wire.RevokeLabel, wire.RevokeMessage(c.account, b.DeviceID), b.Signature); err != nil {
 			c.reply(f.ReqID, wire.Errorf(wire.CodeForbidden, "the account signature does not verify"))
@@ -86,7 +89,7 @@ func (c *conn) handle(f wire.Frame) {
 		}
 		c.reply(f.ReqID, &wire.Log{ChatID: b.ChatID, From: b.From, Records: records, More: more})
 	case *wire.FetchEpochs:
-		keys, more, err := c.s.store.Epochs(c.ctx, b.ChatID, c.account, b.FromEpoch, wire.MaxPageEntries)
+		keys, more, err := c.s.store.Epochs(c.ctx, b.ChatID, c.account, b.FromEpoch, wire.MaxPageEntries, maxPageBytes)
 		if err != nil {
 			c.replyErr(f.ReqID, err)
 			return
@@ -184,4 +187,20 @@ func (c *conn) typing(t *wire.Typing) {
 func (c *conn) closeRevoked() {
 	c.pushBody(wire.Errorf(wire.CodeDeviceRevoked, "this device was revoked"))
 	c.close(statusDeviceRevoked, "device revoked")
+}
+
+// putAccountKeys checks an account's signed keys record before it is stored: signed
+// by the caller's account key, naming the key the account registered. Clients check
+// it again; the relay only keeps what would pass.
+func (c *conn) putAccountKeys(reqID uint64, b *wire.PutAccountKeys) {
+	keys, err := identity.ParseAccountKeys(b.Keys)
+	if err != nil {
+		c.reply(reqID, wire.Errorf(wire.CodeBadRequest, "account keys: %v", err))
+		return
+	}
+	if keys.Public.ID() != c.account || !keys.Public.Equal(c.accountKey) {
+		c.reply(reqID, wire.Errorf(wire.CodeForbidden, "the keys are not this account's"))
+		return
+	}
+	c.submitWrite(&accountKeysOp{base: base{c, reqID}, keys: b.Keys, issued: keys.IssuedAt.Unix()})
 }

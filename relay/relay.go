@@ -131,7 +131,7 @@ type Store interface {
 	ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error)
 	Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error)
 	Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
-	Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit int) ([]wire.EpochKey, bool, error)
+	Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([]wire.EpochKey, bool, error)
 	Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([][]byte, bool, error)
 	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
 	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)

@@ -499,7 +499,7 @@ func (s *SQLite) Messages(ctx context.Context, chat ids.Chat, reader ids.Account
 
 // Epochs returns reader's envelopes of the chat's epochs from from on, at most limit,
 // and whether more follow; ErrNotFound unless reader is a member.
-func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit int) ([]wire.EpochKey, bool, error) {
+func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([]wire.EpochKey, bool, error) {
 	var out []wire.EpochKey
 	var more bool
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
@@ -514,6 +514,7 @@ func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, 
 			return fmt.Errorf("read epochs: %w", err)
 		}
 		defer rows.Close()
+		size := 0
 		for rows.Next() {
 			if len(out) == limit {
 				more = true
@@ -524,6 +525,10 @@ func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, 
 			if err := rows.Scan(&k.Epoch, &k.Envelope, &dev, &acct, &k.ServerTime); err != nil {
 				return fmt.Errorf("read epochs: %w", err)
 			}
+			if size += len(k.Envelope) + epochOverhead; len(out) > 0 && size > maxBytes {
+				more = true
+				break
+			}
 			if err := errors.Join(scanID(k.ByDevice[:], dev, "device id"), scanID(k.ByAccount[:], acct, "account id")); err != nil {
 				return err
 			}
@@ -533,6 +538,10 @@ func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, 
 	})
 	return out, more, err
 }
+
+// epochOverhead bounds what an epoch key adds to a page beside its envelope: its
+// epoch, device, account and time.
+const epochOverhead = 64
 
 // AccountLog returns records of an account log with Seq > after, like Messages.
 func (s *SQLite) AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error) {
