@@ -56,7 +56,8 @@ func setupPairs(b *testing.B, url string, n int) []benchPair {
 }
 
 func benchRelay(b *testing.B) *relaytest.Relay {
-	return relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e9, Burst: 1e9, QuotaBytes: 1 << 40, SendQueue: 4096, MaxInFlight: 256}})
+	return relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e9, Burst: 1e9, QuotaBytes: 1 << 40, SendQueue: 4096, MaxInFlight: 256,
+		NewAccountsPerHour: relay.NoLimit, NewChatsPerHour: relay.NoLimit}})
 }
 
 // BenchmarkSendAck measures messages per second accepted with an acknowledgement
@@ -82,7 +83,7 @@ func BenchmarkSendAckProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	pairs := setupPairs(b, url, 32)
 	cpu0 := procCPU(b, cmd.Process.Pid)
 	runSendLoad(b, pairs, 64)
@@ -159,7 +160,7 @@ func BenchmarkAckLatency(b *testing.B) {
 
 // BenchmarkAckLatencyProcess is BenchmarkAckLatency with the relay in its own process.
 func BenchmarkAckLatencyProcess(b *testing.B) {
-	_, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	_, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	runLatency(b, setupPairs(b, url, 20), 10000)
 }
 
@@ -222,7 +223,7 @@ func BenchmarkOneChatProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 	a := relaytest.DialURL(b, url, alice)
 	c := relaytest.DialURL(b, url, bob)

@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"log/slog"
+
 	"hush/ids"
 	"hush/policy"
 	"hush/sync/wire"
@@ -26,7 +28,7 @@ func (c *conn) handle(f wire.Frame) {
 	case *wire.AccountAppend:
 		c.submitWrite(&accountAppendOp{base: base{c, f.ReqID}, m: b})
 	case *wire.InboxSend:
-		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b})
+		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b, stranger: c.toStranger(b.ToDevice)})
 	case *wire.InboxAck:
 		c.submitWrite(&inboxAckOp{base: base{c, f.ReqID}, m: b})
 	case *wire.Mark:
@@ -171,6 +173,19 @@ func (c *conn) typing(t *wire.Typing) {
 			c.s.hub.each(m.AccountID, func(x *conn) { x.send(b) })
 		}
 	}
+}
+
+// toStranger reports whether an inbox item to device counts against the hourly limit
+// for strangers: the device belongs neither to this account nor to one that shares
+// a chat with it. It is read before the write is queued, so a chat created in the
+// same group commit is not seen yet; a failed read counts as a stranger.
+func (c *conn) toStranger(device ids.Device) bool {
+	ok, err := c.s.store.Acquainted(c.ctx, c.account, device)
+	if err != nil {
+		c.logf(slog.LevelWarn, "read acquaintance", "err", err)
+		return true
+	}
+	return !ok
 }
 
 // closeRevoked closes a connection whose device was just revoked.
