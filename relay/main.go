@@ -18,8 +18,9 @@ import (
 )
 
 // DefaultListen is where the relay listens unless told otherwise: loopback only, so
-// a relay started by accident exposes nothing. A public relay sets --listen and
-// serves TLS itself (--tls-cert, --tls-key) or sits behind a TLS proxy.
+// a relay started by accident exposes nothing. A public relay sets --public-url and
+// either --listen with TLS of its own (--tls-cert, --tls-key) or sits behind a TLS
+// proxy (docs/RELAY.md).
 const DefaultListen = "127.0.0.1:8443"
 
 // envPrefix prefixes the environment variable of every flag: --max-conns-per-account
@@ -43,7 +44,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
 		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing)")
 		publicURL    = fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback")
-		trusted      = fs.String("trusted-proxy", "", "`CIDR[,CIDR]` of reverse proxies whose X-Forwarded-For names the client, for the per-network limits")
+		trusted      = fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For")
 		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
 		tlsKey       = fs.String("tls-key", "", "TLS private key `file`")
 		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")

@@ -198,6 +198,14 @@ func startRelay(t *testing.T, cfg relay.Config, l net.Listener, certFile, keyFil
 	return srv, served
 }
 
+// serveLoopback serves a relay built from cfg on 127.0.0.1 and returns its URL.
+func serveLoopback(t *testing.T, cfg relay.Config) string {
+	t.Helper()
+	l := listenLoopback(t)
+	startRelay(t, cfg, l, "", "")
+	return "ws://" + l.Addr().String() + wire.Path
+}
+
 func listenLoopback(t *testing.T) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

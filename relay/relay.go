@@ -227,7 +227,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PublicURL != "" {
 		o, err := PublicOrigin(cfg.PublicURL)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("relay: public URL: %w", err)
 		}
 		s.origins.Store(&[]wire.Origin{o})
 		s.public = true
@@ -257,10 +257,10 @@ func New(cfg Config) (*Server, error) {
 func PublicOrigin(publicURL string) (wire.Origin, error) {
 	o, err := wire.ParseOrigin(publicURL)
 	if err != nil {
-		return "", fmt.Errorf("relay: public URL: %w", err)
+		return "", err
 	}
 	if o.Insecure() {
-		return "", fmt.Errorf("relay: public URL %s: plain ws:// is only for loopback, devices refuse it for %s; use wss://%s", o, o.Host(), o.Host())
+		return "", fmt.Errorf("%s: plain ws:// is only for loopback, devices refuse it for %s; use wss://%s", o, o.Host(), o.Host())
 	}
 	return o, nil
 }
