@@ -61,6 +61,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat    = fs.String("log-format", "text", "text or json")
 	)
+	if retired := retiredPublicHost(args, os.LookupEnv); retired != "" {
+		fmt.Fprintf(stderr, "hush-relay: %s was replaced by --public-url, the whole address devices dial (--public-url wss://relay.example.org); see docs/RELAY.md\n", retired)
+		return 2
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: hush-relay [flags]\n\nRuns a Hush relay: it stores and forwards ciphertext between devices.\nEvery flag may be set as %sNAME (e.g. %sLISTEN); flags win.\n\n", envPrefix, envPrefix)
 		fs.PrintDefaults()
@@ -112,6 +116,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// retiredPublicHost names --public-host or HUSH_RELAY_PUBLIC_HOST if args or the
+// environment still set it, so an upgraded relay says what to change instead of
+// ignoring the variable and refusing every device behind its proxy.
+func retiredPublicHost(args []string, lookup func(string) (string, bool)) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "public-host" {
+			return "--public-host"
+		}
+	}
+	if _, set := lookup(envPrefix + "PUBLIC_HOST"); set {
+		return envPrefix + "PUBLIC_HOST"
+	}
+	return ""
 }
 
 // hourlyFlag maps an hourly limit's flag to its [Limits] value: 0 on the command
