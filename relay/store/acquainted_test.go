@@ -58,3 +58,46 @@ func TestAcquainted(t *testing.T) {
 	})
 	check(alice, carolPhone, true)
 }
+
+// BenchmarkAcquainted measures the stranger check of one InboxSend: two accounts in
+// no common chat, each a member of 20 chats with others.
+func BenchmarkAcquainted(b *testing.B) {
+	s, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "relay.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	alice, carol, carolPhone := ids.Account{1}, ids.Account{2}, ids.Device{3}
+	if err := s.Write(ctx, func(tx store.Tx) error {
+		for i := range 40 {
+			other := ids.Account{9, byte(i)}
+			if err := tx.CreateAccount(ctx, store.Account{ID: other, PublicKey: make([]byte, 64), CreatedAt: 1}); err != nil {
+				return err
+			}
+			member := alice
+			if i%2 == 1 {
+				member = carol
+			}
+			if err := tx.CreateChat(ctx, &store.Chat{ID: ids.Chat{7, byte(i)}, Kind: policy.KindDirect, CreatedBy: other, Members: map[ids.Account]*store.Member{
+				other: {Role: policy.RoleOwner}, member: {Role: policy.RoleMember},
+			}}, 1); err != nil {
+				return err
+			}
+		}
+		for _, a := range []ids.Account{alice, carol} {
+			if err := tx.CreateAccount(ctx, store.Account{ID: a, PublicKey: make([]byte, 64), CreatedAt: 1}); err != nil {
+				return err
+			}
+		}
+		return tx.CreateDevice(ctx, store.Device{ID: carolPhone, AccountID: carol, Cert: []byte("c"), CreatedAt: 1})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if ok, err := s.Acquainted(ctx, alice, carolPhone); err != nil || ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
