@@ -60,57 +60,66 @@ func (w withHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
+// limitCase is one run of an attack on an hourly limit: against a relay without
+// the limit (perHour NoLimit), where it must succeed, or with it, where it must be
+// refused.
+type limitCase struct {
+	perHour int
+	refused bool
+}
+
+// attackFirst runs attack against a relay without the limit, then against one
+// with limit, so a test of a limit cannot pass by not attacking.
+func attackFirst(t *testing.T, limit int, attack func(t *testing.T, tt limitCase)) {
+	t.Run("no limit: the attack succeeds", func(t *testing.T) { attack(t, limitCase{relay.NoLimit, false}) })
+	t.Run("limit", func(t *testing.T) { attack(t, limitCase{limit, true}) })
+}
+
 // TestNewAccountLimit: one network registers accounts as fast as it likes against a
 // relay without the limit; with it, the limit+1st is refused with CodeAccountLimit,
 // the connection is closed, and one more is let in when the hour has passed.
 // Known accounts and new devices of known accounts are never counted.
 func TestNewAccountLimit(t *testing.T) {
 	const limit = 3
-	for _, tt := range []struct {
-		name    string
-		perHour int
-		refused bool
-	}{{"no limit: the attack succeeds", relay.NoLimit, false}, {"limit", limit, true}} {
-		t.Run(tt.name, func(t *testing.T) {
-			clk := fakeClock()
-			r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{NewAccountsPerHour: tt.perHour}})
-			first := relaytest.NewAccount(t)
-			relaytest.Dial(t, r, first)
-			for range limit - 1 {
-				relaytest.Dial(t, r, relaytest.NewAccount(t))
-			}
-			ctx := testCtx(t)
-			c, err := relaytest.DialRaw(ctx, r.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			_, err = c.Auth(ctx, relaytest.NewAccount(t))
-			if !tt.refused {
-				if err != nil {
-					t.Fatalf("account %d: %v", limit+1, err)
-				}
-				return
-			}
-			if we := limitErr(t, err, wire.CodeAccountLimit); we.RetryAfter != firstRetry {
-				t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
-			}
-			<-c.Done()
-			if s := c.CloseStatus(); s != websocket.StatusPolicyViolation {
-				t.Errorf("close status %v, want %v", s, websocket.StatusPolicyViolation)
-			}
-			// A known account, and a new device of one, are not new accounts.
-			relaytest.Dial(t, r, first)
-			relaytest.Dial(t, r, relaytest.Sibling(t, first))
-
-			clk.Advance(firstRetry - time.Second)
-			if _, err := authAs(t, r.URL, nil, relaytest.NewAccount(t)); limitErr(t, err, wire.CodeAccountLimit).RetryAfter != time.Second {
-				t.Errorf("a second before the hour is up: %v", err)
-			}
-			clk.Advance(time.Second)
+	attackFirst(t, limit, func(t *testing.T, tt limitCase) {
+		clk := fakeClock()
+		r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{NewAccountsPerHour: tt.perHour}})
+		first := relaytest.NewAccount(t)
+		relaytest.Dial(t, r, first)
+		for range limit - 1 {
 			relaytest.Dial(t, r, relaytest.NewAccount(t))
-		})
-	}
+		}
+		ctx := testCtx(t)
+		c, err := relaytest.DialRaw(ctx, r.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = c.Auth(ctx, relaytest.NewAccount(t))
+		if !tt.refused {
+			if err != nil {
+				t.Fatalf("account %d: %v", limit+1, err)
+			}
+			return
+		}
+		if we := limitErr(t, err, wire.CodeAccountLimit); we.RetryAfter != firstRetry {
+			t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
+		}
+		<-c.Done()
+		if s := c.CloseStatus(); s != websocket.StatusPolicyViolation {
+			t.Errorf("close status %v, want %v", s, websocket.StatusPolicyViolation)
+		}
+		// A known account, and a new device of one, are not new accounts.
+		relaytest.Dial(t, r, first)
+		relaytest.Dial(t, r, relaytest.Sibling(t, first))
+
+		clk.Advance(firstRetry - time.Second)
+		if _, err := authAs(t, r.URL, nil, relaytest.NewAccount(t)); limitErr(t, err, wire.CodeAccountLimit).RetryAfter != time.Second {
+			t.Errorf("a second before the hour is up: %v", err)
+		}
+		clk.Advance(time.Second)
+		relaytest.Dial(t, r, relaytest.NewAccount(t))
+	})
 }
 
 // TestAccountLimitIgnoresForgedForwarding: a client that is not a trusted proxy
@@ -162,10 +171,10 @@ func TestAccountLimitBehindAProxy(t *testing.T) {
 	}{
 		{"2001:db8::1", 0},
 		{"2001:db8::ffff:1", 0},
-		{"2001:db8::2", wire.CodeAccountLimit},      // the same /64
-		{"2001:db8:0:1::1", 0},                      // the next /64
-		{"203.0.113.7", 0},                          // IPv4: the address alone
-		{"198.51.100.1, 203.0.113.7", 0},            // the client's own left entry is not read
+		{"2001:db8::2", wire.CodeAccountLimit}, // the same /64
+		{"2001:db8:0:1::1", 0},                 // the next /64
+		{"203.0.113.7", 0},                     // IPv4: the address alone
+		{"198.51.100.1, 203.0.113.7", 0},       // the client's own left entry is not read
 		{"198.51.100.2, 203.0.113.7", wire.CodeAccountLimit},
 		{"203.0.113.7, 10.1.2.3", wire.CodeAccountLimit}, // a trusted hop is skipped
 		{"203.0.113.8, 10.1.2.3", 0},
@@ -190,53 +199,47 @@ func TestAccountLimitBehindAProxy(t *testing.T) {
 // passed. Retrying a create that succeeded is not a new chat.
 func TestChatLimit(t *testing.T) {
 	const limit = 3
-	for _, tt := range []struct {
-		name    string
-		perHour int
-		refused bool
-	}{{"no limit: the attack succeeds", relay.NoLimit, false}, {"limit", limit, true}} {
-		t.Run(tt.name, func(t *testing.T) {
-			clk := fakeClock()
-			r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{NewChatsPerHour: tt.perHour}})
-			alice := relaytest.NewAccount(t)
-			a := relaytest.Dial(t, r, alice)
-			other := relaytest.Dial(t, r, relaytest.NewAccount(t))
-			create := func(c *relaytest.Conn, id ids.Chat) (wire.Body, error) {
-				return c.Request(testCtx(t), &wire.CreateChat{ChatID: id, Kind: policy.KindGroup})
+	attackFirst(t, limit, func(t *testing.T, tt limitCase) {
+		clk := fakeClock()
+		r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{NewChatsPerHour: tt.perHour}})
+		alice := relaytest.NewAccount(t)
+		a := relaytest.Dial(t, r, alice)
+		other := relaytest.Dial(t, r, relaytest.NewAccount(t))
+		create := func(c *relaytest.Conn, id ids.Chat) (wire.Body, error) {
+			return c.Request(testCtx(t), &wire.CreateChat{ChatID: id, Kind: policy.KindGroup})
+		}
+		first := ids.New[ids.Chat]()
+		for i := range limit {
+			id := ids.New[ids.Chat]()
+			if i == 0 {
+				id = first
 			}
-			first := ids.New[ids.Chat]()
-			for i := range limit {
-				id := ids.New[ids.Chat]()
-				if i == 0 {
-					id = first
-				}
-				if _, err := create(a, id); err != nil {
-					t.Fatalf("chat %d: %v", i+1, err)
-				}
+			if _, err := create(a, id); err != nil {
+				t.Fatalf("chat %d: %v", i+1, err)
 			}
-			_, err := create(a, ids.New[ids.Chat]())
-			if !tt.refused {
-				if err != nil {
-					t.Fatalf("chat %d: %v", limit+1, err)
-				}
-				return
+		}
+		_, err := create(a, ids.New[ids.Chat]())
+		if !tt.refused {
+			if err != nil {
+				t.Fatalf("chat %d: %v", limit+1, err)
 			}
-			if we := limitErr(t, err, wire.CodeChatLimit); we.RetryAfter != firstRetry {
-				t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
-			}
-			if _, err := create(a, first); err != nil {
-				t.Errorf("retrying a create that succeeded: %v", err)
-			}
-			if _, err := create(other, ids.New[ids.Chat]()); err != nil {
-				t.Errorf("another account: %v", err)
-			}
-			request[*wire.Chats](t, a, &wire.ChatList{}) // the connection is kept
-			clk.Advance(firstRetry)
-			if _, err := create(a, ids.New[ids.Chat]()); err != nil {
-				t.Errorf("after the hour: %v", err)
-			}
-		})
-	}
+			return
+		}
+		if we := limitErr(t, err, wire.CodeChatLimit); we.RetryAfter != firstRetry {
+			t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
+		}
+		if _, err := create(a, first); err != nil {
+			t.Errorf("retrying a create that succeeded: %v", err)
+		}
+		if _, err := create(other, ids.New[ids.Chat]()); err != nil {
+			t.Errorf("another account: %v", err)
+		}
+		request[*wire.Chats](t, a, &wire.ChatList{}) // the connection is kept
+		clk.Advance(firstRetry)
+		if _, err := create(a, ids.New[ids.Chat]()); err != nil {
+			t.Errorf("after the hour: %v", err)
+		}
+	})
 }
 
 // TestStrangerLimit: an account fills a stranger's inbox as fast as it likes against
@@ -246,60 +249,54 @@ func TestChatLimit(t *testing.T) {
 // resend of an item already stored.
 func TestStrangerLimit(t *testing.T) {
 	const limit = 2
-	for _, tt := range []struct {
-		name    string
-		perHour int
-		refused bool
-	}{{"no limit: the attack succeeds", relay.NoLimit, false}, {"limit", limit, true}} {
-		t.Run(tt.name, func(t *testing.T) {
-			clk := fakeClock()
-			r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{StrangerItemsPerHour: tt.perHour}})
-			alice, bob, carol, dave := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
-			laptop := relaytest.Sibling(t, alice)
-			a := relaytest.Dial(t, r, alice)
-			for _, d := range []*relaytest.Device{bob, carol, dave, laptop} {
-				relaytest.Dial(t, r, d)
+	attackFirst(t, limit, func(t *testing.T, tt limitCase) {
+		clk := fakeClock()
+		r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{StrangerItemsPerHour: tt.perHour}})
+		alice, bob, carol, dave := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+		laptop := relaytest.Sibling(t, alice)
+		a := relaytest.Dial(t, r, alice)
+		for _, d := range []*relaytest.Device{bob, carol, dave, laptop} {
+			relaytest.Dial(t, r, d)
+		}
+		chatWith(t, a, policy.KindDirect, alice, bob)
+		drain(a)
+		send := func(to *relaytest.Device, item ids.InboxItem) error {
+			_, err := a.Request(testCtx(t), &wire.InboxSend{ToDevice: to.DeviceID(), ItemID: item, Ciphertext: []byte("hello")})
+			return err
+		}
+		first := ids.New[ids.InboxItem]()
+		for _, step := range []struct {
+			to   *relaytest.Device
+			item ids.InboxItem
+		}{{carol, first}, {carol, first}, {dave, ids.New[ids.InboxItem]()}, {bob, ids.New[ids.InboxItem]()}, {laptop, ids.New[ids.InboxItem]()}} {
+			if err := send(step.to, step.item); err != nil {
+				t.Fatalf("item to %v: %v", step.to.AccountID(), err)
 			}
-			chatWith(t, a, policy.KindDirect, alice, bob)
-			drain(a)
-			send := func(to *relaytest.Device, item ids.InboxItem) error {
-				_, err := a.Request(testCtx(t), &wire.InboxSend{ToDevice: to.DeviceID(), ItemID: item, Ciphertext: []byte("hello")})
-				return err
+		}
+		err := send(carol, ids.New[ids.InboxItem]())
+		if !tt.refused {
+			if err != nil {
+				t.Fatalf("item %d to strangers: %v", limit+1, err)
 			}
-			first := ids.New[ids.InboxItem]()
-			for _, step := range []struct {
-				to   *relaytest.Device
-				item ids.InboxItem
-			}{{carol, first}, {carol, first}, {dave, ids.New[ids.InboxItem]()}, {bob, ids.New[ids.InboxItem]()}, {laptop, ids.New[ids.InboxItem]()}} {
-				if err := send(step.to, step.item); err != nil {
-					t.Fatalf("item to %v: %v", step.to.AccountID(), err)
-				}
-			}
-			err := send(carol, ids.New[ids.InboxItem]())
-			if !tt.refused {
-				if err != nil {
-					t.Fatalf("item %d to strangers: %v", limit+1, err)
-				}
-				return
-			}
-			if we := limitErr(t, err, wire.CodeStrangerLimit); we.RetryAfter != firstRetry {
-				t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
-			}
-			if err := send(bob, ids.New[ids.InboxItem]()); err != nil {
-				t.Errorf("an item to a chat partner at the limit: %v", err)
-			}
-			// Once carol shares a chat with alice she is no stranger.
-			chatWith(t, a, policy.KindDirect, alice, carol)
-			if err := send(carol, ids.New[ids.InboxItem]()); err != nil {
-				t.Errorf("an item to carol after a chat with her: %v", err)
-			}
-			limitErr(t, send(dave, ids.New[ids.InboxItem]()), wire.CodeStrangerLimit)
-			clk.Advance(firstRetry)
-			if err := send(dave, ids.New[ids.InboxItem]()); err != nil {
-				t.Errorf("after the hour: %v", err)
-			}
-		})
-	}
+			return
+		}
+		if we := limitErr(t, err, wire.CodeStrangerLimit); we.RetryAfter != firstRetry {
+			t.Errorf("RetryAfter = %v, want %v", we.RetryAfter, firstRetry)
+		}
+		if err := send(bob, ids.New[ids.InboxItem]()); err != nil {
+			t.Errorf("an item to a chat partner at the limit: %v", err)
+		}
+		// Once carol shares a chat with alice she is no stranger.
+		chatWith(t, a, policy.KindDirect, alice, carol)
+		if err := send(carol, ids.New[ids.InboxItem]()); err != nil {
+			t.Errorf("an item to carol after a chat with her: %v", err)
+		}
+		limitErr(t, send(dave, ids.New[ids.InboxItem]()), wire.CodeStrangerLimit)
+		clk.Advance(firstRetry)
+		if err := send(dave, ids.New[ids.InboxItem]()); err != nil {
+			t.Errorf("after the hour: %v", err)
+		}
+	})
 }
 
 func TestHourlyLimitDefaults(t *testing.T) {

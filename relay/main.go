@@ -39,7 +39,6 @@ const envPrefix = "HUSH_RELAY_"
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hush-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	d := DefaultLimits()
 	var (
 		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
 		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing)")
@@ -47,16 +46,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		trusted      = fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For")
 		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
 		tlsKey       = fs.String("tls-key", "", "TLS private key `file`")
-		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
-		burst        = fs.Int("burst", d.Burst, "request burst per connection")
-		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
-		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
-		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
-		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
-		authTimeout  = fs.Duration("auth-timeout", d.AuthTimeout, "time to authenticate after connecting")
-		accountsHour = fs.Int("new-accounts-per-hour", d.NewAccountsPerHour, "new accounts per client network (IPv4 address, IPv6 /64) per hour; 0: no limit")
-		chatsHour    = fs.Int("new-chats-per-hour", d.NewChatsPerHour, "chats an account may create per hour; 0: no limit")
-		strangerHour = fs.Int("stranger-items-per-hour", d.StrangerItemsPerHour, "inbox items an account may send per hour to accounts it shares no chat with; 0: no limit")
+		limits       = limitFlags(fs)
 		shutdownWait = fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM")
 		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat    = fs.String("log-format", "text", "text or json")
@@ -92,18 +82,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hush-relay: --tls-cert and --tls-key go together")
 		return 2
 	}
-	cfg := Config{Limits: Limits{
-		AuthTimeout:          *authTimeout,
-		RatePerSecond:        *rate,
-		Burst:                *burst,
-		MaxInFlight:          *maxInFlight,
-		QuotaBytes:           *quotaMB << 20,
-		MaxConnsPerAccount:   *maxConns,
-		SendQueue:            *sendQueue,
-		NewAccountsPerHour:   hourlyFlag(*accountsHour),
-		NewChatsPerHour:      hourlyFlag(*chatsHour),
-		StrangerItemsPerHour: hourlyFlag(*strangerHour),
-	}, Logger: log}
+	cfg := Config{Limits: limits(), Logger: log}
 	if err := checkAddresses(&cfg, *listen, *publicURL, *trusted); err != nil {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
@@ -116,6 +95,38 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// limitFlags defines the flags of [Limits] on fs, with their defaults; the function
+// it returns reads them once fs is parsed.
+func limitFlags(fs *flag.FlagSet) func() Limits {
+	d := DefaultLimits()
+	var (
+		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
+		burst        = fs.Int("burst", d.Burst, "request burst per connection")
+		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
+		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
+		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
+		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
+		authTimeout  = fs.Duration("auth-timeout", d.AuthTimeout, "time to authenticate after connecting")
+		accountsHour = fs.Int("new-accounts-per-hour", d.NewAccountsPerHour, "new accounts per client network (IPv4 address, IPv6 /64) per hour; 0: no limit")
+		chatsHour    = fs.Int("new-chats-per-hour", d.NewChatsPerHour, "chats an account may create per hour; 0: no limit")
+		strangerHour = fs.Int("stranger-items-per-hour", d.StrangerItemsPerHour, "inbox items an account may send per hour to accounts it shares no chat with; 0: no limit")
+	)
+	return func() Limits {
+		return Limits{
+			AuthTimeout:          *authTimeout,
+			RatePerSecond:        *rate,
+			Burst:                *burst,
+			MaxInFlight:          *maxInFlight,
+			QuotaBytes:           *quotaMB << 20,
+			MaxConnsPerAccount:   *maxConns,
+			SendQueue:            *sendQueue,
+			NewAccountsPerHour:   hourlyFlag(*accountsHour),
+			NewChatsPerHour:      hourlyFlag(*chatsHour),
+			StrangerItemsPerHour: hourlyFlag(*strangerHour),
+		}
+	}
 }
 
 // retiredPublicHost names --public-host or HUSH_RELAY_PUBLIC_HOST if args or the
