@@ -5,7 +5,8 @@
 //
 // A relay is a [Server] built with [New] from a [Config] whose Store is usually the
 // SQLite store of [hush/relay/store]; [Main] is the whole command line
-// (`hush-relay`, `hush relay`). Every write goes through a single commit loop that
+// (`hush-relay`, `hush relay`). A relay beyond loopback needs [Config.PublicURL],
+// the address its devices dial, whose origin they sign (docs/RELAY.md). Every write goes through a single commit loop that
 // batches the writes of all connections into one durable transaction (group commit)
 // and acknowledges each only after that transaction committed.
 package relay

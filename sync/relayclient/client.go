@@ -12,6 +12,11 @@
 // some. State changes (connecting, online, offline with the reason and the next retry
 // time) go to [Config.OnStatus].
 //
+// The address is checked by [ParseURL] before anything is dialled: wss://, or plain
+// ws:// only to a relay on this computer. The device signs the relay's origin as
+// it was configured (docs/PROTOCOL.md, "Authentication"); [Config.TLS] trusts a
+// private certificate authority for this client alone.
+//
 // Every queue is bounded: at most [MaxPendingRequests] requests wait for responses,
 // and at most [MaxQueuedPushes] pushes wait for the handler — beyond that pushes are
 // dropped and [Handler.Missed] asks the handler to catch up instead.
