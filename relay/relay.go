@@ -6,9 +6,10 @@
 // A relay is a [Server] built with [New] from a [Config] whose Store is usually the
 // SQLite store of [hush/relay/store]; [Main] is the whole command line
 // (`hush-relay`, `hush relay`). A relay beyond loopback needs [Config.PublicURL],
-// the address its devices dial, whose origin they sign (docs/RELAY.md). Every write goes through a single commit loop that
-// batches the writes of all connections into one durable transaction (group commit)
-// and acknowledges each only after that transaction committed.
+// the address its devices dial, whose origin they sign (docs/RELAY.md). Every write
+// goes through a single commit loop that batches the writes of all connections into
+// one durable transaction (group commit) and acknowledges each only after that
+// transaction committed.
 package relay
 
 import (
@@ -279,8 +280,10 @@ func (s *Server) Handler() http.Handler {
 // Serve accepts connections on l until [Server.Shutdown]; then it returns
 // [ErrServerClosed]. Without [Config.PublicURL], l must be on loopback (else
 // [ErrPublicURLRequired]), and the relay accepts the loopback origins of its port.
+// Serve closes l when it returns.
 func (s *Server) Serve(l net.Listener) error {
 	if err := s.listening(l, false); err != nil {
+		l.Close()
 		return err
 	}
 	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -292,6 +295,7 @@ func (s *Server) Serve(l net.Listener) error {
 // ServeTLS is [Server.Serve] with TLS from the given certificate and key files.
 func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
 	if err := s.listening(l, true); err != nil {
+		l.Close()
 		return err
 	}
 	if err := s.http.ServeTLS(l, certFile, keyFile); !errors.Is(err, http.ErrServerClosed) {
