@@ -1,8 +1,6 @@
 package relay
 
 import (
-	"log/slog"
-
 	"hush/ids"
 	"hush/policy"
 	"hush/sync/wire"
@@ -173,19 +171,6 @@ func (c *conn) typing(t *wire.Typing) {
 			c.s.hub.each(m.AccountID, func(x *conn) { x.send(b) })
 		}
 	}
-}
-
-// toStranger reports whether an inbox item to device counts against the hourly limit
-// for strangers: the device belongs neither to this account nor to one that shares
-// a chat with it. It is read before the write is queued, so a chat created in the
-// same group commit is not seen yet; a failed read counts as a stranger.
-func (c *conn) toStranger(device ids.Device) bool {
-	ok, err := c.s.store.Acquainted(c.ctx, c.account, device)
-	if err != nil {
-		c.logf(slog.LevelWarn, "read acquaintance", "err", err)
-		return true
-	}
-	return !ok
 }
 
 // closeRevoked closes a connection whose device was just revoked.

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -202,4 +203,17 @@ func (w *writer) allowStrangerItem(account ids.Account, now time.Time) error {
 		return &wire.Error{Code: wire.CodeStrangerLimit, Message: "too many items to accounts that share no chat with you in the last hour", RetryAfter: wait}
 	}
 	return nil
+}
+
+// toStranger reports whether an inbox item to device counts against the hourly limit
+// for strangers: the device belongs neither to this account nor to one that shares
+// a chat with it. It is read before the write is queued, so a chat created in the
+// same group commit is not seen yet; a failed read counts as a stranger.
+func (c *conn) toStranger(device ids.Device) bool {
+	ok, err := c.s.store.Acquainted(c.ctx, c.account, device)
+	if err != nil {
+		c.logf(slog.LevelWarn, "read acquaintance", "err", err)
+		return true
+	}
+	return !ok
 }
