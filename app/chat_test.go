@@ -399,6 +399,7 @@ func TestSetRelayWording(t *testing.T) {
 		{"ws://", `The relay address is not valid: "ws://" has no host.`},
 		{"ws://relay.example.org:99999", `The relay address is not valid: port "99999".`},
 		{"ws://relay.example.org/chat", `The relay address is not valid: unexpected path "/chat".`},
+		{"ws://relay.example.org", "Use a wss:// address: plain ws:// is only for a relay on this computer."},
 	} {
 		_, err := conn.SetRelay(tc.typed)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, chat.ErrInvalidRelayURL) {
@@ -406,7 +407,7 @@ func TestSetRelayWording(t *testing.T) {
 		}
 	}
 	// Well-formed addresses pass the check; here the locked vault is what refuses.
-	for _, ok := range []string{"ws://127.0.0.1:8443", "wss://relay.example.org", "ws://127.0.0.1:8443/v1/ws", " WSS://Relay.Example.org/ "} {
+	for _, ok := range []string{"ws://127.0.0.1:8443", "ws://localhost:8443", "wss://relay.example.org", "ws://127.0.0.1:8443/v1/ws", " WSS://Relay.Example.org/ "} {
 		if _, err := conn.SetRelay(ok); !errors.Is(err, ErrLocked) {
 			t.Errorf("SetRelay(%q) = %v, want ErrLocked", ok, err)
 		}

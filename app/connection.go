@@ -26,9 +26,10 @@ func (s *ConnectionService) Status() (Connection, error) {
 	return s.c.connectionView(e.Connection()), nil
 }
 
-// SetRelay switches to another relay address (ws://host:port or wss://host) and
-// reconnects; the address is kept in the vault. A malformed address is an error
-// that says what is wrong with it, and changes nothing.
+// SetRelay switches to another relay address (wss://host[:port], or
+// ws://127.0.0.1:port for a relay on this computer) and reconnects; the address is
+// kept in the vault. A malformed address, or plain ws:// to another computer, is an
+// error that says what is wrong with it, and changes nothing.
 func (s *ConnectionService) SetRelay(url string) (Connection, error) {
 	canonical, err := chat.CheckRelayURL(url)
 	if err != nil {

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -153,12 +155,20 @@ func bodyText(body string, p chat.Placeholder) string {
 // linkErrorText says why the link to the relay is down.
 func linkErrorText(err error) string {
 	switch {
+	case errors.Is(err, chat.ErrTooManyAccounts):
+		return fmt.Sprintf("This relay lets only a few new accounts in from one network per hour, and yours has had them. Hush tries again in %s.", waitText(chat.RetryAfter(err)))
 	case errors.Is(err, chat.ErrRefused):
 		reason, detail, _ := chat.RelayReason(err)
 		if detail == "" {
 			return "The relay refused the connection: " + reason + "."
 		}
 		return "The relay refused the connection: " + reason + " (" + detail + ")."
+	case errors.Is(err, chat.ErrUntrustedCertificate):
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) && cve.Err != nil {
+			return "The relay's certificate is not trusted, so Hush did not connect (" + cve.Err.Error() + ")."
+		}
+		return "The relay's certificate is not trusted, so Hush did not connect."
 	case errors.Is(err, chat.ErrUnreachable):
 		return "The relay is unreachable."
 	case errors.Is(err, chat.ErrConnectionLost):
@@ -280,6 +290,8 @@ func messagingError(err error) error {
 		msg = "That handle is taken. Choose another."
 	case errors.Is(err, chat.ErrInvalidHandle):
 		msg = fmt.Sprintf("A handle has %d to %d characters: letters a–z, digits and _.", chat.MinHandleLength, chat.MaxHandleLength)
+	case errors.Is(err, chat.ErrInsecureRelayURL):
+		msg = "Use a wss:// address: plain ws:// is only for a relay on this computer."
 	case errors.Is(err, chat.ErrInvalidRelayURL):
 		msg = "The relay address is not valid: " + chat.Detail(err) + "."
 	case errors.Is(err, chat.ErrTampered):
@@ -301,6 +313,12 @@ func messagingError(err error) error {
 		msg = withDetail("Invalid input", err)
 	case errors.Is(err, chat.ErrRateLimited):
 		msg = fmt.Sprintf("The relay is busy. Try again in %s.", roundWait(chat.RetryAfter(err)))
+	case errors.Is(err, chat.ErrTooManyChats):
+		msg = fmt.Sprintf("You created many chats in the last hour. Try again in %s.", waitText(chat.RetryAfter(err)))
+	case errors.Is(err, chat.ErrTooManyToStrangers):
+		msg = fmt.Sprintf("You wrote to many people you share no chat with in the last hour. Try again in %s.", waitText(chat.RetryAfter(err)))
+	case errors.Is(err, chat.ErrTooManyAccounts):
+		msg = fmt.Sprintf("This relay lets only a few new accounts in from one network per hour. Try again in %s.", waitText(chat.RetryAfter(err)))
 	case errors.Is(err, chat.ErrQuotaExceeded):
 		msg = "The relay's storage quota for this account is used up."
 	case errors.Is(err, chat.ErrRelay):
@@ -319,4 +337,23 @@ func withDetail(what string, err error) string {
 		return what + ": " + d
 	}
 	return what + "."
+}
+
+// waitText words a wait of minutes or more for people: "12 minutes", "1 hour";
+// shorter waits in seconds, as [roundWait] does. Minutes round up, so the wait is
+// never said to be shorter than it is; an hour or more is said in whole hours.
+func waitText(d time.Duration) string {
+	minutes := int(math.Ceil(d.Minutes()))
+	switch {
+	case d < time.Minute:
+		return roundWait(d)
+	case minutes == 1:
+		return "1 minute"
+	case minutes < 60:
+		return fmt.Sprintf("%d minutes", minutes)
+	}
+	if hours := int(math.Round(d.Hours())); hours > 1 {
+		return fmt.Sprintf("%d hours", hours)
+	}
+	return "1 hour"
 }

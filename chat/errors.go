@@ -36,8 +36,19 @@ var (
 	ErrInvalidHandle = errors.New("chat: invalid handle")
 	// ErrInvalidRelayURL: the relay address is malformed; nothing changed.
 	ErrInvalidRelayURL = errors.New("chat: invalid relay address")
+	// ErrInsecureRelayURL: the relay address is plain ws:// to another computer,
+	// which is only allowed for a relay on this one; it comes with
+	// [ErrInvalidRelayURL].
+	ErrInsecureRelayURL = errors.New("chat: plain ws:// relay address for another computer")
 	// ErrRateLimited: the relay asks to slow down; [RetryAfter] says for how long.
 	ErrRateLimited = errors.New("chat: rate limited")
+	// ErrTooManyChats: this account created as many chats in the last hour as the
+	// relay allows; [RetryAfter] says when it may create the next.
+	ErrTooManyChats = errors.New("chat: too many new chats")
+	// ErrTooManyToStrangers: this account sent the relay's hourly allowance of
+	// inbox items to people it shares no chat with; [RetryAfter] says when it may
+	// send the next.
+	ErrTooManyToStrangers = errors.New("chat: too many items to strangers")
 	// ErrQuotaExceeded: the relay's storage quota for this account is used up.
 	ErrQuotaExceeded = errors.New("chat: quota exceeded")
 	// ErrRelay: the relay refused for another reason; [RelayReason] names it.
@@ -61,6 +72,14 @@ var (
 	// ErrRefused: the relay refused this device's connection (in
 	// [Connection.Err]); [RelayReason] names why.
 	ErrRefused = errors.New("chat: connection refused")
+	// ErrTooManyAccounts: the relay refused to register this new account because
+	// its network registered as many as the relay allows in the last hour (in
+	// [Connection.Err], with [ErrRefused]); [RetryAfter] says when the link tries
+	// again.
+	ErrTooManyAccounts = errors.New("chat: too many new accounts from this network")
+	// ErrUntrustedCertificate: the relay's TLS certificate did not verify (in
+	// [Connection.Err], with [ErrUnreachable]).
+	ErrUntrustedCertificate = errors.New("chat: the relay's certificate is not trusted")
 )
 
 // detailError is a sentinel error with what exactly was wrong: a short phrase the
@@ -135,14 +154,18 @@ func CheckRelayURL(url string) (string, error) {
 
 func invalidRelayURL(err error) error {
 	var ue *relayclient.URLError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue) && errors.Is(err, relayclient.ErrInsecureURL):
+		return fmt.Errorf("%w: %w", ErrInsecureRelayURL, &detailError{sentinel: ErrInvalidRelayURL, detail: ue.Reason})
+	case errors.As(err, &ue):
 		return &detailError{sentinel: ErrInvalidRelayURL, detail: ue.Reason}
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidRelayURL, err)
 }
 
 // RetryAfter returns how long the relay asked to wait, for an error matching
-// [ErrRateLimited]; 0 otherwise.
+// [ErrRateLimited], [ErrTooManyChats], [ErrTooManyToStrangers] or
+// [ErrTooManyAccounts]; 0 otherwise.
 func RetryAfter(err error) time.Duration {
 	var we *wire.Error
 	if errors.As(err, &we) {
@@ -187,6 +210,12 @@ func relayError(err error) error {
 		sentinel = ErrInvalidHandle
 	case wire.CodeRateLimited:
 		sentinel = ErrRateLimited
+	case wire.CodeChatLimit:
+		sentinel = ErrTooManyChats
+	case wire.CodeStrangerLimit:
+		sentinel = ErrTooManyToStrangers
+	case wire.CodeAccountLimit:
+		sentinel = ErrTooManyAccounts
 	case wire.CodeQuotaExceeded:
 		sentinel = ErrQuotaExceeded
 	case wire.CodeTooLarge:
@@ -202,8 +231,12 @@ func linkError(err error) error {
 	switch {
 	case err == nil, errors.Is(err, relayclient.ErrClosed):
 		return nil
+	case errors.Is(err, relayclient.ErrRefused) && errors.Is(err, wire.ErrAccountLimit):
+		return fmt.Errorf("%w: %w: %w", ErrRefused, ErrTooManyAccounts, err)
 	case errors.Is(err, relayclient.ErrRefused):
 		return fmt.Errorf("%w: %w", ErrRefused, err)
+	case errors.Is(err, relayclient.ErrUntrustedCertificate):
+		return fmt.Errorf("%w: %w: %w", ErrUnreachable, ErrUntrustedCertificate, err)
 	case errors.Is(err, relayclient.ErrUnreachable):
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	case errors.Is(err, relayclient.ErrConnectionLost):

@@ -78,19 +78,19 @@ func TestAuthFailures(t *testing.T) {
 	}{
 		{"bad signature", func(c *relaytest.Conn) wire.Body {
 			var other wire.Challenge
-			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(other, r.Addr))}
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(other, originOf(t, r)))}
 		}, wire.CodeAuthFailed},
-		{"signature for another host", func(c *relaytest.Conn) wire.Body {
-			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, "evil.example"))}
+		{"signature for another origin", func(c *relaytest.Conn) wire.Body {
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, "wss://evil.example"))}
 		}, wire.CodeAuthFailed},
 		{"signature with another label", func(c *relaytest.Conn) wire.Body {
-			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign("other", wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+			return &wire.Auth{DeviceCert: alice.Cert, Signature: alice.Key.Sign("other", wire.AuthMessage(c.Hello.Challenge, originOf(t, r)))}
 		}, wire.CodeAuthFailed},
 		{"certificate of another device", func(c *relaytest.Conn) wire.Body {
-			return &wire.Auth{DeviceCert: mallory.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+			return &wire.Auth{DeviceCert: mallory.Cert, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, originOf(t, r)))}
 		}, wire.CodeAuthFailed},
 		{"device of another account", func(c *relaytest.Conn) wire.Body {
-			return &wire.Auth{DeviceCert: stolen, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, r.Addr))}
+			return &wire.Auth{DeviceCert: stolen, Signature: alice.Key.Sign(wire.AuthLabel, wire.AuthMessage(c.Hello.Challenge, originOf(t, r)))}
 		}, wire.CodeAuthFailed},
 		{"garbage certificate", func(c *relaytest.Conn) wire.Body {
 			return &wire.Auth{DeviceCert: []byte("not a certificate"), Signature: make([]byte, 64)}

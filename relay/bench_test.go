@@ -64,7 +64,8 @@ func directChat(b *testing.B, a *relaytest.Conn, alice, bob *relaytest.Device) i
 }
 
 func benchRelay(b *testing.B) *relaytest.Relay {
-	return relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e9, Burst: 1e9, QuotaBytes: 1 << 40, SendQueue: 4096, MaxInFlight: 256}})
+	return relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e9, Burst: 1e9, QuotaBytes: 1 << 40, SendQueue: 4096, MaxInFlight: 256,
+		NewAccountsPerHour: relay.NoLimit, NewChatsPerHour: relay.NoLimit}})
 }
 
 // BenchmarkSendAck measures messages per second accepted with an acknowledgement
@@ -90,7 +91,7 @@ func BenchmarkSendAckProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	pairs := setupPairs(b, url, 32)
 	cpu0 := procCPU(b, cmd.Process.Pid)
 	runSendLoad(b, pairs, 64)
@@ -167,7 +168,7 @@ func BenchmarkAckLatency(b *testing.B) {
 
 // BenchmarkAckLatencyProcess is BenchmarkAckLatency with the relay in its own process.
 func BenchmarkAckLatencyProcess(b *testing.B) {
-	_, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	_, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	runLatency(b, setupPairs(b, url, 20), 10000)
 }
 
@@ -230,7 +231,7 @@ func BenchmarkOneChatProcess(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256")
+	cmd, url := startChildArgs(b, filepath.Join(b.TempDir(), "relay.db"), "--quota-mb", "1000000", "--send-queue", "4096", "--max-in-flight", "256", "--new-accounts-per-hour", "0")
 	alice, bob := relaytest.NewAccount(b), relaytest.NewAccount(b)
 	a := relaytest.DialURL(b, url, alice)
 	c := relaytest.DialURL(b, url, bob)

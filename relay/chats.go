@@ -101,6 +101,9 @@ func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error 
 	if err := w.knownAccounts(ctx, tx, rec.Members); err != nil {
 		return err
 	}
+	if err := w.allowNewChat(o.c.account); err != nil {
+		return err
+	}
 	c = &store.Chat{ID: rec.Chat, Kind: rec.Kind, CreatedBy: o.c.account, Members: make(map[ids.Account]*store.Member, len(rec.Members))}
 	for _, m := range rec.Members {
 		c.Members[m.Account] = &store.Member{Role: m.Role}

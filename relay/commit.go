@@ -292,6 +292,9 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	a, err := tx.Account(ctx, acct)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		if err := w.allowNewAccount(o.c.source); err != nil {
+			return err
+		}
 		if err := tx.CreateAccount(ctx, store.Account{ID: acct, PublicKey: o.accountKey.Bytes(), CreatedAt: w.now}); err != nil {
 			return err
 		}
@@ -565,6 +568,7 @@ func (o *accountAppendOp) finish(w *writer, err error) {
 type inboxSendOp struct {
 	base
 	m        *wire.InboxSend
+	stranger bool // the target device's account shares no chat with the sender's
 	target   ids.Account
 	item     wire.InboxItem
 	inserted bool
@@ -586,9 +590,18 @@ func (o *inboxSendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if w.overQuota(a, len(it.Ciphertext)) {
 		return wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up")
 	}
+	now := w.s.clock.Now()
+	if o.stranger {
+		if err := w.allowStrangerItem(o.c.account, now); err != nil {
+			return err
+		}
+	}
 	stored, inserted, err := tx.InsertInboxItem(ctx, o.m.ToDevice, it)
 	if err != nil {
 		return err
+	}
+	if o.stranger && !inserted {
+		w.s.hourly.strangers.giveBack(o.c.account, now) // a resend stores nothing
 	}
 	if inserted {
 		w.charge(o.c.account, a, int64(len(it.Ciphertext)))

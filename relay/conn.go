@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -38,14 +39,15 @@ const (
 //   - pushes from other connections' commits. Those must never wait for this device,
 //     so more than SendQueue pushes waiting closes the connection as a slow consumer.
 type conn struct {
-	s      *Server
-	ws     *websocket.Conn
-	cork   *corkConn
-	host   string // the host the device must sign
-	remote string
-	ctx    context.Context
-	cancel context.CancelFunc
-	slots  chan struct{} // requests whose response is not written yet
+	s       *Server
+	ws      *websocket.Conn
+	cork    *corkConn
+	origins []wire.Origin // the origins the device may have signed: the relay's own
+	remote  string
+	source  netip.Prefix // the client's network, for the limit on new accounts
+	ctx     context.Context
+	cancel  context.CancelFunc
+	slots   chan struct{} // requests whose response is not written yet
 
 	mu        sync.Mutex // guards the fields down to writers
 	out       frameQueue
@@ -119,14 +121,15 @@ func (q *frameQueue) release() {
 	}
 }
 
-func newConn(s *Server, ws *websocket.Conn, cork *corkConn, host, remote string) *conn {
+func newConn(s *Server, ws *websocket.Conn, cork *corkConn, origins []wire.Origin, remote string, source netip.Prefix) *conn {
 	c := &conn{
-		s:      s,
-		ws:     ws,
-		cork:   cork,
-		host:   host,
-		remote: remote,
-		slots:  make(chan struct{}, s.limits.MaxInFlight),
+		s:       s,
+		ws:      ws,
+		cork:    cork,
+		origins: origins,
+		remote:  remote,
+		source:  source,
+		slots:   make(chan struct{}, s.limits.MaxInFlight),
 	}
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	_, _ = rand.Read(c.challenge[:])
@@ -248,8 +251,8 @@ func (c *conn) authenticate() bool {
 		c.fail(f.ReqID, wire.Errorf(wire.CodeAuthFailed, "invalid device certificate"))
 		return false
 	}
-	if err := cert.Device.Verify(wire.AuthLabel, wire.AuthMessage(c.challenge, c.host), auth.Signature); err != nil {
-		c.fail(f.ReqID, wire.Errorf(wire.CodeAuthFailed, "challenge signature does not verify"))
+	if !c.signedForThisRelay(cert.Device, auth.Signature) {
+		c.fail(f.ReqID, wire.Errorf(wire.CodeAuthFailed, "the challenge signature does not verify for this relay's origin"))
 		return false
 	}
 	if !c.authState.CompareAndSwap(authPending, authDone) {
@@ -272,6 +275,19 @@ func (c *conn) authenticate() bool {
 	c.reply(f.ReqID, &wire.AuthOK{AccountID: c.account, DeviceID: c.device, ServerTime: wire.Millis(c.s.clock.Now()), NewAccount: newAccount})
 	c.logf(slog.LevelDebug, "device authenticated", "new_account", newAccount)
 	return true
+}
+
+// signedForThisRelay reports whether sig is the device's signature of this
+// connection's challenge for one of the relay's own origins. The origins come from
+// the relay's configuration and its listener, never from the request: a device
+// that dialled another relay signed that relay's origin, which fails here.
+func (c *conn) signedForThisRelay(device identity.DevicePublicKey, sig []byte) bool {
+	for _, o := range c.origins {
+		if device.Verify(wire.AuthLabel, wire.AuthMessage(c.challenge, o), sig) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // authorize checks the relay's records of the authenticated device, registering the

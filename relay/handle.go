@@ -27,7 +27,7 @@ func (c *conn) handle(f wire.Frame) {
 	case *wire.AccountAppend:
 		c.submitWrite(&accountAppendOp{base: base{c, f.ReqID}, m: b})
 	case *wire.InboxSend:
-		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b})
+		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b, stranger: c.toStranger(b.ToDevice)})
 	case *wire.InboxAck:
 		c.submitWrite(&inboxAckOp{base: base{c, f.ReqID}, m: b})
 	case *wire.Mark:

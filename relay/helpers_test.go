@@ -120,3 +120,13 @@ func drain(c *relaytest.Conn) {
 		}
 	}
 }
+
+// originOf returns the origin devices sign for the test relay r (dialled as r.URL).
+func originOf(t testing.TB, r *relaytest.Relay) wire.Origin {
+	t.Helper()
+	o, err := wire.ParseOrigin(r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

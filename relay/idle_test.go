@@ -8,6 +8,7 @@ import (
 
 	"hush/ids"
 	"hush/internal/testutil"
+	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
@@ -44,7 +45,8 @@ func TestIdleConnectionHoldsOneGoroutine(t *testing.T) {
 		writeLoop  = "hush/relay.(*conn).writeLoop"
 		httpServer = "net/http.(*conn).serve"
 	)
-	r := relaytest.Start(t, nil)
+	// Twenty accounts from one address: more than the hourly limit lets in.
+	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{NewAccountsPerHour: relay.NoLimit}})
 	const n = 20
 	conns := make([]*relaytest.Conn, n)
 	for i := range conns {

@@ -179,7 +179,7 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	hello := f.Body.(*wire.Hello)
-	auth, _ := wire.Encode(1, &wire.Auth{DeviceCert: bob.Cert, Signature: bob.Key.Sign(wire.AuthLabel, wire.AuthMessage(hello.Challenge, r.Addr))})
+	auth, _ := wire.Encode(1, &wire.Auth{DeviceCert: bob.Cert, Signature: bob.Key.Sign(wire.AuthLabel, wire.AuthMessage(hello.Challenge, originOf(t, r)))})
 	if err := ws.Write(ctx, websocket.MessageBinary, auth); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -17,8 +18,9 @@ import (
 )
 
 // DefaultListen is where the relay listens unless told otherwise: loopback only, so
-// a relay started by accident exposes nothing. A public relay sets --listen and
-// serves TLS itself (--tls-cert, --tls-key) or sits behind a TLS proxy.
+// a relay started by accident exposes nothing. A public relay sets --public-url and
+// either --listen with TLS of its own (--tls-cert, --tls-key) or sits behind a TLS
+// proxy (docs/RELAY.md).
 const DefaultListen = "127.0.0.1:8443"
 
 // envPrefix prefixes the environment variable of every flag: --max-conns-per-account
@@ -37,24 +39,22 @@ const envPrefix = "HUSH_RELAY_"
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hush-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	d := DefaultLimits()
 	var (
 		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
 		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing)")
-		publicHost   = fs.String("public-host", "", "host[:port] clients dial, which they sign when authenticating (default: the HTTP Host header)")
+		publicURL    = fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback")
+		trusted      = fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For")
 		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
 		tlsKey       = fs.String("tls-key", "", "TLS private key `file`")
-		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
-		burst        = fs.Int("burst", d.Burst, "request burst per connection")
-		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
-		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
-		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
-		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
-		authTimeout  = fs.Duration("auth-timeout", d.AuthTimeout, "time to authenticate after connecting")
+		limits       = limitFlags(fs)
 		shutdownWait = fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM")
 		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat    = fs.String("log-format", "text", "text or json")
 	)
+	if retired := retiredPublicHost(args, os.LookupEnv); retired != "" {
+		fmt.Fprintf(stderr, "hush-relay: %s was replaced by --public-url, the whole address devices dial (--public-url wss://relay.example.org); see docs/RELAY.md\n", retired)
+		return 2
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: hush-relay [flags]\n\nRuns a Hush relay: it stores and forwards ciphertext between devices.\nEvery flag may be set as %sNAME (e.g. %sLISTEN); flags win.\n\n", envPrefix, envPrefix)
 		fs.PrintDefaults()
@@ -82,20 +82,111 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hush-relay: --tls-cert and --tls-key go together")
 		return 2
 	}
-	limits := Limits{
-		AuthTimeout:        *authTimeout,
-		RatePerSecond:      *rate,
-		Burst:              *burst,
-		MaxInFlight:        *maxInFlight,
-		QuotaBytes:         *quotaMB << 20,
-		MaxConnsPerAccount: *maxConns,
-		SendQueue:          *sendQueue,
+	cfg := Config{Limits: limits(), Logger: log}
+	if err := checkAddresses(&cfg, *listen, *publicURL, *trusted); err != nil {
+		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
+		return 2
 	}
-	if err := run(ctx, log, stdout, *listen, *db, *publicHost, *tlsCert, *tlsKey, limits, *shutdownWait); err != nil {
+	if cfg.PublicURL != "" && isLoopbackListen(*listen) && len(cfg.TrustedProxies) == 0 {
+		log.Warn("listening on loopback with a public URL, as behind a reverse proxy, but no --trusted-proxy: every client counts as the proxy's address for the limit on new accounts")
+	}
+	if err := run(ctx, log, stdout, *listen, *db, cfg, *tlsCert, *tlsKey, *shutdownWait); err != nil {
 		log.Error("relay failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// limitFlags defines the flags of [Limits] on fs, with their defaults; the function
+// it returns reads them once fs is parsed.
+func limitFlags(fs *flag.FlagSet) func() Limits {
+	d := DefaultLimits()
+	var (
+		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
+		burst        = fs.Int("burst", d.Burst, "request burst per connection")
+		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
+		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
+		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
+		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
+		authTimeout  = fs.Duration("auth-timeout", d.AuthTimeout, "time to authenticate after connecting")
+		accountsHour = fs.Int("new-accounts-per-hour", d.NewAccountsPerHour, "new accounts per client network (IPv4 address, IPv6 /64) per hour; 0: no limit")
+		chatsHour    = fs.Int("new-chats-per-hour", d.NewChatsPerHour, "chats an account may create per hour; 0: no limit")
+		strangerHour = fs.Int("stranger-items-per-hour", d.StrangerItemsPerHour, "inbox items an account may send per hour to accounts it shares no chat with; 0: no limit")
+	)
+	return func() Limits {
+		return Limits{
+			AuthTimeout:          *authTimeout,
+			RatePerSecond:        *rate,
+			Burst:                *burst,
+			MaxInFlight:          *maxInFlight,
+			QuotaBytes:           *quotaMB << 20,
+			MaxConnsPerAccount:   *maxConns,
+			SendQueue:            *sendQueue,
+			NewAccountsPerHour:   hourlyFlag(*accountsHour),
+			NewChatsPerHour:      hourlyFlag(*chatsHour),
+			StrangerItemsPerHour: hourlyFlag(*strangerHour),
+		}
+	}
+}
+
+// retiredPublicHost names --public-host or HUSH_RELAY_PUBLIC_HOST if args or the
+// environment still set it, so an upgraded relay says what to change instead of
+// ignoring the variable and refusing every device behind its proxy.
+func retiredPublicHost(args []string, lookup func(string) (string, bool)) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "public-host" {
+			return "--public-host"
+		}
+	}
+	if _, set := lookup(envPrefix + "PUBLIC_HOST"); set {
+		return envPrefix + "PUBLIC_HOST"
+	}
+	return ""
+}
+
+// hourlyFlag maps an hourly limit's flag to its [Limits] value: 0 on the command
+// line means no limit.
+func hourlyFlag(n int) int {
+	if n <= 0 {
+		return NoLimit
+	}
+	return n
+}
+
+// checkAddresses checks --listen, --public-url and --trusted-proxy together and sets
+// cfg's fields from them. A relay that listens beyond loopback must be told its
+// public URL: the origin devices sign is never taken from a request.
+func checkAddresses(cfg *Config, listen, publicURL, trusted string) error {
+	if publicURL != "" {
+		if _, err := PublicOrigin(publicURL); err != nil {
+			return fmt.Errorf("--public-url: %w", err)
+		}
+		cfg.PublicURL = publicURL
+	} else if !isLoopbackListen(listen) {
+		return fmt.Errorf("--listen %s is not a loopback address, so --public-url is required: "+
+			"the address devices dial, such as --public-url wss://relay.example.org (docs/RELAY.md)", listen)
+	}
+	for _, f := range strings.Split(trusted, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxy %q: want CIDRs such as 127.0.0.1/32,10.0.0.0/8", f)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
+	}
+	return nil
+}
+
+// isLoopbackListen reports whether a --listen address is on loopback only: a
+// loopback IP or "localhost" with a port. An empty host (every interface) is not.
+func isLoopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	return err == nil && host != "" && wire.IsLoopbackHost(host)
 }
 
 // applyEnv sets every flag not given on the command line from its environment
@@ -133,7 +224,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
 
-func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath, publicHost, tlsCert, tlsKey string, limits Limits, shutdownWait time.Duration) error {
+func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
 	st, err := store.Open(ctx, dbPath, log)
 	if err != nil {
 		return err
@@ -143,7 +234,8 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath
 			log.Error("close store", "err", err)
 		}
 	}()
-	srv, err := New(Config{Store: st, PublicHost: publicHost, Limits: limits, Logger: log})
+	cfg.Store = st
+	srv, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -156,7 +248,7 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath
 	if tlsCert != "" {
 		scheme = "wss"
 	}
-	log.Info("relay listening", "addr", ln.Addr().String(), "db", dbPath, "tls", tlsCert != "")
+	log.Info("relay listening", "addr", ln.Addr().String(), "db", dbPath, "tls", tlsCert != "", "public_url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "hush-relay listening on %s://%s%s\n", scheme, ln.Addr(), wire.Path)
 	served := make(chan error, 1)
 	go func() {

@@ -85,6 +85,13 @@ func TestMainUsageErrors(t *testing.T) {
 		{"bad env", nil, map[string]string{"HUSH_RELAY_RATE": "fast"}, "HUSH_RELAY_RATE"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "log level"},
 		{"tls half", []string{"--tls-cert", "c.pem"}, nil, "--tls-cert and --tls-key"},
+		{"public listen without public URL", []string{"--listen", "0.0.0.0:443"}, nil, "--listen 0.0.0.0:443 is not a loopback address, so --public-url is required"},
+		{"every interface without public URL", []string{"--listen", ":8443"}, nil, "--public-url is required"},
+		{"public URL from env, plain ws", nil, map[string]string{"HUSH_RELAY_PUBLIC_URL": "ws://relay.example.org"}, "use wss://relay.example.org"},
+		{"public URL not a URL", []string{"--public-url", "relay.example.org"}, nil, "--public-url"},
+		{"trusted proxy not a CIDR", []string{"--trusted-proxy", "127.0.0.1"}, nil, `--trusted-proxy "127.0.0.1"`},
+		{"retired --public-host", []string{"-public-host=relay.example.org"}, nil, "-public-host was replaced by --public-url"},
+		{"retired HUSH_RELAY_PUBLIC_HOST", nil, map[string]string{"HUSH_RELAY_PUBLIC_HOST": "relay.example.org"}, "HUSH_RELAY_PUBLIC_HOST was replaced by --public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,9 +5,11 @@
 //
 // A relay is a [Server] built with [New] from a [Config] whose Store is usually the
 // SQLite store of [hush/relay/store]; [Main] is the whole command line
-// (`hush-relay`, `hush relay`). Every write goes through a single commit loop that
-// batches the writes of all connections into one durable transaction (group commit)
-// and acknowledges each only after that transaction committed.
+// (`hush-relay`, `hush relay`). A relay beyond loopback needs [Config.PublicURL],
+// the address its devices dial, whose origin they sign (docs/RELAY.md). Every write
+// goes through a single commit loop that batches the writes of all connections into
+// one durable transaction (group commit) and acknowledges each only after that
+// transaction committed.
 package relay
 
 import (
@@ -17,8 +19,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
+	"net/netip"
+	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -43,6 +48,12 @@ type Limits struct {
 	MaxBadFrames       int           // malformed frames tolerated per connection
 	ReadLimit          int64         // hard cap of one WebSocket message; above it, close 1009
 	MaxBatch           int           // writes per group commit
+
+	// Hourly limits on what costs a stranger nothing (limits.go); NoLimit turns one
+	// off.
+	NewAccountsPerHour   int // accounts registered per source network (IPv4 address, IPv6 /64)
+	NewChatsPerHour      int // chats created per account
+	StrangerItemsPerHour int // inbox items per account to devices of accounts it shares no chat with
 }
 
 // DefaultLimits returns the limits documented in docs/PROTOCOL.md.
@@ -65,6 +76,10 @@ func DefaultLimits() Limits {
 		MaxBadFrames:       10,
 		ReadLimit:          1 << 20,
 		MaxBatch:           4096,
+
+		NewAccountsPerHour:   DefaultNewAccountsPerHour,
+		NewChatsPerHour:      DefaultNewChatsPerHour,
+		StrangerItemsPerHour: DefaultStrangerItemsPerHour,
 	}
 }
 
@@ -103,6 +118,15 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBatch <= 0 {
 		l.MaxBatch = d.MaxBatch
 	}
+	if l.NewAccountsPerHour == 0 {
+		l.NewAccountsPerHour = d.NewAccountsPerHour
+	}
+	if l.NewChatsPerHour == 0 {
+		l.NewChatsPerHour = d.NewChatsPerHour
+	}
+	if l.StrangerItemsPerHour == 0 {
+		l.StrangerItemsPerHour = d.StrangerItemsPerHour
+	}
 	return l
 }
 
@@ -110,13 +134,24 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	// Store keeps the relay's state; required. The caller opens and closes it.
 	Store Store
-	// PublicHost is the host[:port] clients dial, which they sign into their
-	// authentication (wire.AuthMessage). Empty: the HTTP Host header of each
-	// connection, which is right unless a proxy rewrites it.
-	PublicHost string
-	Limits     Limits
-	Logger     *slog.Logger // nil: discard
-	Clock      clock.Clock  // nil: the system clock
+	// PublicURL is the relay's address as devices dial it, such as
+	// "wss://relay.example.org". A device signs the origin of the address it dials
+	// (wire.AuthMessage), and the relay accepts only its own: PublicURL's origin,
+	// never one read from a request. Required for a relay that listens anywhere but
+	// loopback ([ErrPublicURLRequired]). Without it, a relay listening on loopback
+	// accepts the loopback origins of the port it listens on: ws://127.0.0.1:P,
+	// ws://localhost:P and ws://[::1]:P, and their wss:// forms when it serves TLS.
+	// Plain ws:// is refused for any host but loopback (devices would refuse it).
+	PublicURL string
+	// TrustedProxies are the networks of the reverse proxies in front of the relay.
+	// For a connection from one of them, the relay takes the client's address from
+	// X-Forwarded-For (the rightmost entry that is not itself a trusted proxy), for
+	// the per-network limits; for any other connection it uses the TCP peer and
+	// ignores the header.
+	TrustedProxies []netip.Prefix
+	Limits         Limits
+	Logger         *slog.Logger // nil: discard
+	Clock          clock.Clock  // nil: the system clock
 }
 
 // Store is what the relay needs from its storage. [store.SQLite] implements it.
@@ -135,6 +170,7 @@ type Store interface {
 	Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([][]byte, bool, error)
 	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
 	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
+	Acquainted(ctx context.Context, account ids.Account, device ids.Device) (bool, error)
 }
 
 var _ Store = (*store.SQLite)(nil)
@@ -142,14 +178,30 @@ var _ Store = (*store.SQLite)(nil)
 // ErrServerClosed is returned by [Server.Serve] after [Server.Shutdown].
 var ErrServerClosed = errors.New("relay: server closed")
 
-// Server is a relay. Create it with [New]; serve it with [Server.Serve] or mount
-// [Server.Handler]; stop it with [Server.Shutdown].
+// ErrPublicURLRequired is returned by [Server.Serve] for a listener that is not on
+// loopback when [Config.PublicURL] is empty: the relay would not know which origin
+// its devices sign, and must not guess it from requests.
+var ErrPublicURLRequired = errors.New("relay: a relay that listens beyond loopback needs its public URL (--public-url wss://…)")
+
+// Server is a relay. Create it with [New]; serve it with [Server.Serve] and stop it
+// with [Server.Shutdown].
 type Server struct {
-	store      Store
-	publicHost string
-	limits     Limits
-	log        *slog.Logger
-	clock      clock.Clock
+	store   Store
+	limits  Limits
+	log     *slog.Logger
+	clock   clock.Clock
+	trusted []netip.Prefix
+	hourly  *hourlyLimits
+
+	// origins are the origins devices may sign: PublicURL's (public), or those
+	// Serve adds for a loopback listener. Copied on write, under originsMu.
+	public    bool
+	originsMu sync.Mutex
+	origins   atomic.Pointer[[]wire.Origin]
+	// originOf, set only by tests (export_test.go), replaces origins with one taken
+	// from each request, as relays did before PublicURL: the attack test shows
+	// what that lets through.
+	originOf atomic.Pointer[func(*http.Request) wire.Origin]
 
 	hub    hub
 	writer *writer
@@ -168,11 +220,20 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("relay: Config.Store is required")
 	}
 	s := &Server{
-		store:      cfg.Store,
-		publicHost: cfg.PublicHost,
-		limits:     cfg.Limits.withDefaults(),
-		log:        cfg.Logger,
-		clock:      cfg.Clock,
+		store:   cfg.Store,
+		limits:  cfg.Limits.withDefaults(),
+		log:     cfg.Logger,
+		clock:   cfg.Clock,
+		trusted: slices.Clone(cfg.TrustedProxies),
+	}
+	s.hourly = newHourlyLimits(s.limits)
+	if cfg.PublicURL != "" {
+		o, err := PublicOrigin(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("relay: public URL: %w", err)
+		}
+		s.origins.Store(&[]wire.Origin{o})
+		s.public = true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -193,7 +254,23 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// PublicOrigin checks a relay's public URL ([Config.PublicURL], --public-url) and
+// returns the origin its devices sign. Plain ws:// is refused for any host but
+// loopback, since devices refuse to dial it.
+func PublicOrigin(publicURL string) (wire.Origin, error) {
+	o, err := wire.ParseOrigin(publicURL)
+	if err != nil {
+		return "", err
+	}
+	if o.Insecure() {
+		return "", fmt.Errorf("%s: plain ws:// is only for loopback, devices refuse it for %s; use wss://%s", o, o.Host(), o.Host())
+	}
+	return o, nil
+}
+
 // Handler returns the relay's HTTP handler: the protocol at [wire.Path] and /healthz.
+// Mounted elsewhere than by [Server.Serve], it authenticates devices only when
+// [Config.PublicURL] is set.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.Path, s.serveWS)
@@ -202,8 +279,14 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Serve accepts connections on l until [Server.Shutdown]; then it returns
-// [ErrServerClosed].
+// [ErrServerClosed]. Without [Config.PublicURL], l must be on loopback (else
+// [ErrPublicURLRequired]), and the relay accepts the loopback origins of its port.
+// Serve closes l when it returns.
 func (s *Server) Serve(l net.Listener) error {
+	if err := s.listening(l, false); err != nil {
+		l.Close()
+		return err
+	}
 	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("relay: serve: %w", err)
 	}
@@ -212,10 +295,56 @@ func (s *Server) Serve(l net.Listener) error {
 
 // ServeTLS is [Server.Serve] with TLS from the given certificate and key files.
 func (s *Server) ServeTLS(l net.Listener, certFile, keyFile string) error {
+	if err := s.listening(l, true); err != nil {
+		l.Close()
+		return err
+	}
 	if err := s.http.ServeTLS(l, certFile, keyFile); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("relay: serve: %w", err)
 	}
 	return ErrServerClosed
+}
+
+// listening checks a listener Serve was given and, without a public URL, adds the
+// loopback origins of its port: every spelling of loopback a device on this
+// computer may have dialled, with the port the relay really listens on.
+func (s *Server) listening(l net.Listener, tls bool) error {
+	s.originsMu.Lock()
+	defer s.originsMu.Unlock()
+	if s.public {
+		return nil
+	}
+	a, ok := l.Addr().(*net.TCPAddr)
+	if !ok || !a.IP.IsLoopback() {
+		return fmt.Errorf("%w: listening on %v", ErrPublicURLRequired, l.Addr())
+	}
+	schemes := []string{"ws"}
+	if tls {
+		schemes = append(schemes, "wss")
+	}
+	list := slices.Clone(s.acceptedOrigins())
+	for _, scheme := range schemes {
+		for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
+			o, err := wire.ParseOrigin(scheme + "://" + host + ":" + strconv.Itoa(a.Port))
+			if err != nil {
+				return fmt.Errorf("relay: loopback origin: %w", err)
+			}
+			if !slices.Contains(list, o) {
+				list = append(list, o)
+			}
+		}
+	}
+	s.origins.Store(&list)
+	return nil
+}
+
+// acceptedOrigins returns the origins devices may sign; nil before a loopback
+// listener was served when no public URL is set.
+func (s *Server) acceptedOrigins() []wire.Origin {
+	if p := s.origins.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *Server) isClosing() bool {
@@ -249,11 +378,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.DebugContext(r.Context(), "websocket accept failed", "err", err)
 		return
 	}
-	host := s.publicHost
-	if host == "" {
-		host = r.Host
+	origins := s.acceptedOrigins()
+	if f := s.originOf.Load(); f != nil {
+		origins = []wire.Origin{(*f)(r)}
 	}
-	c := newConn(s, ws, cw.conn, strings.Clone(host), r.RemoteAddr)
+	c := newConn(s, ws, cw.conn, origins, r.RemoteAddr, sourceNetwork(clientAddr(r, s.trusted)))
 	if !s.hub.track(c, &s.connsWG) {
 		ws.Close(websocket.StatusGoingAway, "relay shutting down")
 		return

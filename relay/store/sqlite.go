@@ -38,6 +38,8 @@ type SQLite struct {
 
 	rdb *sql.DB // read-only pool
 
+	acquainted acquaintedStmt // Acquainted's statement, prepared on first use
+
 	wmu   sync.Mutex // serialises Write; the relay has one writer anyway
 	wdb   *sql.DB
 	wconn *sql.Conn

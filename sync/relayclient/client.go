@@ -12,6 +12,11 @@
 // some. State changes (connecting, online, offline with the reason and the next retry
 // time) go to [Config.OnStatus].
 //
+// The address is checked by [ParseURL] before anything is dialled: wss://, or plain
+// ws:// only to a relay on this computer. The device signs the relay's origin as
+// it was configured (docs/PROTOCOL.md, "Authentication"); [Config.TLS] trusts a
+// private certificate authority for this client alone.
+//
 // Every queue is bounded: at most [MaxPendingRequests] requests wait for responses,
 // and at most [MaxQueuedPushes] pushes wait for the handler — beyond that pushes are
 // dropped and [Handler.Missed] asks the handler to catch up instead.
@@ -19,6 +24,7 @@ package relayclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +77,10 @@ var (
 	ErrConnectionLost = errors.New("connection to the relay lost")
 	// ErrUnreachable: the relay could not be reached (dial or handshake failed).
 	ErrUnreachable = errors.New("relay unreachable")
+	// ErrUntrustedCertificate: the relay's TLS certificate did not verify (an
+	// unknown authority, another host's name, expired); it comes with
+	// [ErrUnreachable]. A relay with a private authority needs [Config.TLS].
+	ErrUntrustedCertificate = errors.New("the relay's certificate is not trusted")
 	// ErrRefused: the relay answered but refused this device; the [*wire.Error] in
 	// the chain says why.
 	ErrRefused = errors.New("relay refused the connection")
@@ -141,11 +151,16 @@ type Config struct {
 	// OnStatus is called with every new status, from the client's goroutines; it
 	// must not block or call back into the client.
 	OnStatus func(Status)
-	Clock    clock.Clock      // nil: the real clock
-	Rand     func() float64   // uniform in [0, 1), for jitter; nil: math/rand/v2
-	Logger   *slog.Logger     // nil: discard
-	HTTP     *http.Client     // nil: http.DefaultClient
-	Backoff  [2]time.Duration // minimum and maximum delay; zero: the defaults
+	Clock    clock.Clock    // nil: the real clock
+	Rand     func() float64 // uniform in [0, 1), for jitter; nil: math/rand/v2
+	Logger   *slog.Logger   // nil: discard
+	HTTP     *http.Client   // nil: http.DefaultClient
+	// TLS configures wss:// connections, for example RootCAs to trust the
+	// certificate authority of a self-run relay; nil: the system's roots. It is for
+	// a client without HTTP (whose transport has its own TLS configuration):
+	// setting both is an error.
+	TLS     *tls.Config
+	Backoff [2]time.Duration // minimum and maximum delay; zero: the defaults
 }
 
 // Client is a device's connection to one relay. Create it with [New], start it with
@@ -193,6 +208,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Handler == nil {
 		return nil, errors.New("relayclient: a handler is required")
 	}
+	hc := cfg.HTTP
+	if cfg.TLS != nil {
+		if hc != nil {
+			return nil, fmt.Errorf("relayclient: %w", wireconn.ErrTLSWithHTTPClient)
+		}
+		hc = wireconn.HTTPClientWithTLS(cfg.TLS)
+	}
 	c := &Client{
 		url:     u,
 		dialURL: u.String() + wire.Path,
@@ -203,7 +225,7 @@ func New(cfg Config) (*Client, error) {
 		clk:     cfg.Clock,
 		rnd:     cfg.Rand,
 		log:     cfg.Logger,
-		http:    cfg.HTTP,
+		http:    hc,
 		minB:    cfg.Backoff[0],
 		maxB:    cfg.Backoff[1],
 		wake:    make(chan struct{}, 1),
@@ -360,9 +382,15 @@ func (c *Client) run() {
 	c.setStatus(Status{State: StateOffline, Err: ErrClosed})
 }
 
-// sleep reports the offline state with the next retry time and waits for it.
+// sleep reports the offline state with the next retry time and waits for it. A
+// relay that said when to come back (a refusal with a retry-after, such as too many
+// new accounts from this network) is not asked again before then.
 func (c *Client) sleep(attempt int, err error) {
 	d := backoffDelay(attempt, c.minB, c.maxB, c.rnd())
+	var we *wire.Error
+	if errors.As(err, &we) && we.RetryAfter > d {
+		d = we.RetryAfter
+	}
 	c.setStatus(Status{State: StateOffline, Err: err, RetryAt: c.clk.Now().Add(d)})
 	c.waitWake(d, true)
 }
@@ -398,6 +426,10 @@ func (c *Client) connect() (*connection, Session, error) {
 	case errors.As(err, &de) && de.StatusCode == http.StatusServiceUnavailable:
 		return nil, Session{}, fmt.Errorf("%w: %w", ErrRefused, &wire.Error{Code: wire.CodeShuttingDown, Message: "the relay is shutting down"})
 	case err != nil:
+		var cve *tls.CertificateVerificationError
+		if errors.As(err, &cve) {
+			return nil, Session{}, fmt.Errorf("%w: %w: %w", ErrUnreachable, ErrUntrustedCertificate, err)
+		}
 		return nil, Session{}, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	sess, err := c.authenticate(ctx, wc)

@@ -25,7 +25,10 @@ import (
 func TestParseURL(t *testing.T) {
 	good := []struct{ in, want string }{
 		{"ws://127.0.0.1:8443", "ws://127.0.0.1:8443"},
-		{"  WS://Relay.Example.ORG:8443/ ", "ws://relay.example.org:8443"},
+		{"  WSS://Relay.Example.ORG:8443/ ", "wss://relay.example.org:8443"},
+		{"ws://LOCALHOST:8443", "ws://localhost:8443"},
+		{"ws://127.1.2.3:8443", "ws://127.1.2.3:8443"},
+		{"wss://relay.example.org:443", "wss://relay.example.org"},
 		{"wss://relay.example.org", "wss://relay.example.org"},
 		{"wss://relay.example.org/v1/ws", "wss://relay.example.org"},
 		{"ws://[::1]:8443", "ws://[::1]:8443"},
@@ -53,11 +56,18 @@ func TestParseURL(t *testing.T) {
 		{"ws:host", "no host"},
 		{"ws://host\x7f", "not a URL"},
 		{"ws://" + strings.Repeat("a", maxURLLength), "characters long"},
+		{"ws://relay.example.org", "only for a relay on this computer; use wss://relay.example.org"},
+		{"ws://10.0.0.1:8443", "use wss://10.0.0.1:8443"},
+		{"ws://[::2]:8443", "use wss://[::2]:8443"},
+		{"ws://localhost.example.org:8443", "only for a relay on this computer"},
 	}
 	for _, b := range bad {
 		_, err := ParseURL(b.in)
 		if !errors.Is(err, ErrInvalidURL) || !strings.Contains(err.Error(), b.why) {
 			t.Errorf("ParseURL(%q) = %v, want ErrInvalidURL mentioning %q", b.in, err, b.why)
+		}
+		if insecure := strings.Contains(b.why, "this computer") || strings.HasPrefix(b.why, "use wss"); errors.Is(err, ErrInsecureURL) != insecure {
+			t.Errorf("ParseURL(%q) = %v; errors.Is(err, ErrInsecureURL) should be %v", b.in, err, insecure)
 		}
 	}
 }

@@ -60,6 +60,17 @@ const (
 	CodeShuttingDown Code = 18
 	// CodeInternal: the relay failed (for example its disk); retry later.
 	CodeInternal Code = 19
+	// CodeAccountLimit: too many new accounts came from the caller's network (its
+	// address, or its /64 for IPv6) in the last hour; [Error.RetryAfter] says when
+	// one more is allowed. It answers [Auth], and the connection is closed.
+	CodeAccountLimit Code = 20
+	// CodeChatLimit: the account created too many chats in the last hour;
+	// [Error.RetryAfter] says when it may create one more.
+	CodeChatLimit Code = 21
+	// CodeStrangerLimit: the account sent too many inbox items in the last hour to
+	// devices of accounts it shares no chat with; [Error.RetryAfter] says when it
+	// may send one more.
+	CodeStrangerLimit Code = 22
 )
 
 var codeNames = [...]string{
@@ -82,6 +93,9 @@ var codeNames = [...]string{
 	CodeBadRequest:         "bad request",
 	CodeShuttingDown:       "shutting down",
 	CodeInternal:           "internal error",
+	CodeAccountLimit:       "too many new accounts",
+	CodeChatLimit:          "too many new chats",
+	CodeStrangerLimit:      "too many items to strangers",
 }
 
 // String returns the code's name.
@@ -114,6 +128,9 @@ var (
 	ErrBadRequest         = &Error{Code: CodeBadRequest}
 	ErrShuttingDown       = &Error{Code: CodeShuttingDown}
 	ErrInternal           = &Error{Code: CodeInternal}
+	ErrAccountLimit       = &Error{Code: CodeAccountLimit}
+	ErrChatLimit          = &Error{Code: CodeChatLimit}
+	ErrStrangerLimit      = &Error{Code: CodeStrangerLimit}
 )
 
 // Error is both the body of an error frame and a Go error. The relay sends one in
@@ -121,8 +138,9 @@ var (
 type Error struct {
 	Code    Code
 	Message string // for people and logs; never contains secrets
-	// RetryAfter says when to try again; set with [CodeRateLimited] and
-	// [CodeShuttingDown]. Carried in whole milliseconds.
+	// RetryAfter says when to try again; set with [CodeRateLimited],
+	// [CodeShuttingDown], [CodeAccountLimit], [CodeChatLimit] and
+	// [CodeStrangerLimit]. Carried in whole milliseconds.
 	RetryAfter time.Duration
 }
 

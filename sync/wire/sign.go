@@ -1,16 +1,20 @@
 package wire
 
 import (
-	"hush/ids"
-	"net"
+	"encoding/binary"
 	"strings"
+
+	"hush/ids"
 )
 
 // Signature purposes (identity labels). Each names exactly one kind of signed
 // statement, so a signature made for one can never be replayed as another.
 const (
 	// AuthLabel: the device key signs [AuthMessage] to authenticate a connection.
-	AuthLabel = "relay-auth"
+	// It replaced "relay-auth", whose message bound only a host the relay might take
+	// from the request: a signature made under the old label never verifies under
+	// this one.
+	AuthLabel = "relay-auth-origin"
 	// HandleLabel: the account key signs [HandleMessage] to bind a handle.
 	HandleLabel = "relay-handle"
 	// RevokeLabel: the account key signs [RevokeMessage] to revoke a device.
@@ -24,14 +28,17 @@ const (
 )
 
 // AuthMessage is what a device signs (label [AuthLabel]) to answer the relay's
-// challenge: the challenge, a zero byte, then the relay's canonical host (see
-// [CanonicalHost]). Binding the host means a malicious relay cannot pass a challenge
-// from another relay to a client and replay the answer there.
-func AuthMessage(c Challenge, host string) []byte {
-	b := make([]byte, 0, len(c)+1+len(host))
+// challenge: the 32-byte challenge, the origin's length as two bytes big-endian, then
+// the origin. The origin is the one the device was configured with, never one the
+// relay names; the relay checks the signature against its own origin (its public URL,
+// or its loopback listening address). So a malicious relay that passes another relay's
+// challenge to a device gets back a signature for its own origin, which the other
+// relay refuses (docs/PROTOCOL.md, "Authentication").
+func AuthMessage(c Challenge, o Origin) []byte {
+	b := make([]byte, 0, len(c)+2+len(o))
 	b = append(b, c[:]...)
-	b = append(b, 0)
-	return append(b, CanonicalHost(host)...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(o)))
+	return append(b, o...)
 }
 
 // HandleMessage is what the account key signs (label [HandleLabel]) to bind handle,
@@ -47,26 +54,6 @@ func RevokeMessage(account ids.Account, device ids.Device) []byte {
 	b := make([]byte, 0, 2*ids.Size)
 	b = append(b, account[:]...)
 	return append(b, device[:]...)
-}
-
-// CanonicalHost returns the form of a relay's host[:port] that both sides sign: lower
-// case, without a port of 80 or 443 (the defaults of ws and wss), IPv6 literals in
-// brackets. A client passes the host of the URL it dialled; a relay its configured
-// public host, or the HTTP Host header when none is configured.
-func CanonicalHost(hostport string) string {
-	hostport = strings.ToLower(strings.TrimSpace(hostport))
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		// No port: a bare name or a bracketed IPv6 literal.
-		return hostport
-	}
-	if port == "80" || port == "443" || port == "" {
-		if strings.Contains(host, ":") {
-			return "[" + host + "]"
-		}
-		return host
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // NormalizeHandle checks a handle as a person typed it and returns the form the relay

@@ -18,10 +18,10 @@ package wireconn
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/coder/websocket"
 
@@ -74,6 +74,24 @@ type Options struct {
 	// HTTPClient makes the upgrade request; nil: http.DefaultClient. Its transport
 	// chooses how the TCP connection is dialled (source address, proxy, TLS).
 	HTTPClient *http.Client
+	// TLS configures wss:// connections, for example RootCAs to trust a private
+	// certificate authority; nil: the system's roots. It is used only without
+	// HTTPClient (whose transport has its own): setting both is an error.
+	TLS *tls.Config
+}
+
+// ErrTLSWithHTTPClient: [Options] sets both TLS and HTTPClient; only one may say
+// how TLS is done.
+var ErrTLSWithHTTPClient = errors.New("wireconn: set Options.TLS or Options.HTTPClient, not both")
+
+// HTTPClientWithTLS returns an HTTP client whose transport is the default one's
+// with cfg as its TLS configuration, for callers that dial often and keep one
+// client. Connections it upgrades to WebSockets are not pooled, so it holds no
+// idle connections of its own between dials.
+func HTTPClientWithTLS(cfg *tls.Config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = cfg.Clone()
+	return &http.Client{Transport: tr}
 }
 
 // Conn is one connection to a relay. Reads ([Conn.ReadHello], [Conn.ReadFrame],
@@ -81,26 +99,39 @@ type Options struct {
 // a time; everything else may be called concurrently, as github.com/coder/websocket
 // allows.
 type Conn struct {
-	ws    *websocket.Conn
-	host  string
-	hello *wire.Hello
+	ws     *websocket.Conn
+	origin wire.Origin
+	hello  *wire.Hello
 }
 
 // Dial opens a WebSocket to rawURL (ws:// or wss://, with the path [wire.Path])
 // without compression and with a read limit of [wire.MaxFrameSize]. ctx bounds the
 // dial, and carries any httptrace the caller wants. It reads nothing: call
 // [Conn.ReadHello] next.
+//
+// The origin of rawURL ([wire.ParseOrigin]) is the one the connection signs when it
+// authenticates. Dial follows no redirect (a 3xx answer is a [*DialError] with its
+// status): a device talks only to the relay it was configured with.
 func Dial(ctx context.Context, rawURL string, o *Options) (*Conn, error) {
-	u, err := url.Parse(rawURL)
+	origin, err := wire.ParseOrigin(rawURL)
 	if err != nil {
 		return nil, &DialError{Err: err}
 	}
-	var hc *http.Client
-	if o != nil {
+	hc := http.DefaultClient
+	if o != nil && o.HTTPClient != nil {
 		hc = o.HTTPClient
 	}
+	if o != nil && o.TLS != nil {
+		if o.HTTPClient != nil {
+			return nil, &DialError{Err: ErrTLSWithHTTPClient}
+		}
+		hc = HTTPClientWithTLS(o.TLS)
+		defer hc.CloseIdleConnections()
+	}
+	noRedirects := *hc
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ws, resp, err := websocket.Dial(ctx, rawURL, &websocket.DialOptions{
-		HTTPClient:      hc,
+		HTTPClient:      &noRedirects,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
@@ -111,7 +142,7 @@ func Dial(ctx context.Context, rawURL string, o *Options) (*Conn, error) {
 		return nil, de
 	}
 	ws.SetReadLimit(wire.MaxFrameSize)
-	return &Conn{ws: ws, host: u.Host}, nil
+	return &Conn{ws: ws, origin: origin}, nil
 }
 
 // ReadHello reads the relay's first frame, which must be its Hello. An Error frame
@@ -135,16 +166,19 @@ func (c *Conn) ReadHello(ctx context.Context) (*wire.Hello, error) {
 // Hello returns the Hello [Conn.ReadHello] read, or nil.
 func (c *Conn) Hello() *wire.Hello { return c.hello }
 
+// Origin returns the relay origin this connection signs: that of the URL it dialled.
+func (c *Conn) Origin() wire.Origin { return c.origin }
+
 // AuthRequest returns the Auth body that answers the Hello's challenge as the
 // device key with its certificate cert: the key's signature, label [wire.AuthLabel],
-// over [wire.AuthMessage] of the challenge and the host this connection dialled.
+// over [wire.AuthMessage] of the challenge and the origin this connection dialled.
 // [Conn.Authenticate] sends it; a client that reads frames on a goroutine of its own
 // sends it as its first request instead.
 func (c *Conn) AuthRequest(key *identity.DeviceKey, cert []byte) (*wire.Auth, error) {
 	if c.hello == nil {
 		return nil, errors.New("authenticate: no hello read yet")
 	}
-	sig := key.Sign(wire.AuthLabel, wire.AuthMessage(c.hello.Challenge, c.host))
+	sig := key.Sign(wire.AuthLabel, wire.AuthMessage(c.hello.Challenge, c.origin))
 	return &wire.Auth{DeviceCert: cert, Signature: sig}, nil
 }
 

@@ -3,6 +3,7 @@ package wireconn_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -110,15 +111,43 @@ func TestAuthenticateWithTheRealRelay(t *testing.T) {
 	}
 }
 
-// TestSignsTheDialledHost dials the relay by another spelling of its address: the
-// signature must cover what was dialled, since that is what the relay compares.
-func TestSignsTheDialledHost(t *testing.T) {
+// TestSignsTheDialledOrigin dials the relay by another spelling of its address: the
+// signature must cover the origin dialled, which a loopback relay accepts in every
+// loopback spelling of its port.
+func TestSignsTheDialledOrigin(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	d := relaytest.NewAccount(t)
-	url := strings.Replace(r.URL, "127.0.0.1", "localhost", 1)
+	url := strings.Replace(r.URL, "127.0.0.1", "LocalHost", 1)
 	c := dialHello(t, url)
+	if want := wire.Origin(strings.TrimSuffix(strings.ToLower(url), wire.Path)); c.Origin() != want {
+		t.Errorf("Origin() = %q, want %q", c.Origin(), want)
+	}
 	if _, err := c.Authenticate(testCtx(t), d.Key, d.Cert); err != nil {
 		t.Fatalf("dialled as localhost: %v", err)
+	}
+}
+
+// TestFollowsNoRedirect: a relay that redirects the device elsewhere (to a relay
+// that would take its signature, say) gets no connection: Dial stops at the
+// redirect.
+func TestFollowsNoRedirect(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	target := "http" + strings.TrimPrefix(r.URL, "ws")
+	redirect := httptest.NewServer(http.RedirectHandler(target, http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	for _, o := range []*wireconn.Options{nil, {HTTPClient: &http.Client{}}} {
+		c, err := wireconn.Dial(testCtx(t), "ws"+strings.TrimPrefix(redirect.URL, "http")+wire.Path, o)
+		var de *wireconn.DialError
+		if c != nil || !errors.As(err, &de) || de.StatusCode != http.StatusTemporaryRedirect {
+			t.Errorf("Dial through a redirect = %v, %v; want a DialError with status 307", c, err)
+		}
+	}
+}
+
+func TestTLSOptionAndHTTPClientConflict(t *testing.T) {
+	c, err := wireconn.Dial(testCtx(t), "wss://127.0.0.1:1/v1/ws", &wireconn.Options{HTTPClient: &http.Client{}, TLS: &tls.Config{}})
+	if c != nil || !errors.Is(err, wireconn.ErrTLSWithHTTPClient) {
+		t.Errorf("Dial = %v, %v; want ErrTLSWithHTTPClient", c, err)
 	}
 }
 

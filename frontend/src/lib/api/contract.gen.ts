@@ -721,9 +721,10 @@ export interface ConnectionService {
   /** Status returns the state of the link; ConnectionChanged reports changes. */
   status(): Promise<Connection>;
   /**
-   * SetRelay switches to another relay address (ws://host:port or wss://host) and reconnects; the
-   * address is kept in the vault. A malformed address is an error that says what is wrong with it,
-   * and changes nothing.
+   * SetRelay switches to another relay address (wss://host[:port], or ws://127.0.0.1:port for a
+   * relay on this computer) and reconnects; the address is kept in the vault. A malformed address,
+   * or plain ws:// to another computer, is an error that says what is wrong with it, and changes
+   * nothing.
    */
   setRelay(url: string): Promise<Connection>;
   /** Retry reconnects now instead of waiting for the back-off. */
