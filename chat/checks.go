@@ -25,4 +25,7 @@ type checks struct {
 	noConsent bool
 	// noCounters ignores the senders' counters, so a withheld message goes unseen.
 	noCounters bool
+	// relayTime shows the time the relay says it received a message rather than
+	// the time its sender signed.
+	relayTime bool
 }

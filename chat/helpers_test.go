@@ -84,6 +84,7 @@ type peer struct {
 	engine *Engine
 	events *recorder
 	url    string
+	weaken func(*checks) // nil: every protection on
 }
 
 var testPassphrase = []byte("test passphrase")
@@ -96,11 +97,18 @@ func testVaultOptions() vault.Options {
 // against the relay at url.
 func newPeer(t testing.TB, name, url string) *peer {
 	t.Helper()
+	return newWeakPeer(t, name, url, nil)
+}
+
+// newWeakPeer is newPeer whose engine runs with the protections weaken switches
+// off (checks.go): for attack tests that show an attack succeeding without them.
+func newWeakPeer(t testing.TB, name, url string, weaken func(*checks)) *peer {
+	t.Helper()
 	acct, err := identity.NewAccountKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newPeerOf(t, name, url, acct)
+	return newPeerOfWith(t, name, url, acct, weaken)
 }
 
 // newDevice adds another device to of's account: its own vault and engine, the same
@@ -113,8 +121,13 @@ func newDevice(t testing.TB, of *peer, name string) *peer {
 // newPeerOf is newPeer for a device of the given account.
 func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer {
 	t.Helper()
+	return newPeerOfWith(t, name, url, acct, nil)
+}
+
+func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, weaken func(*checks)) *peer {
+	t.Helper()
 	ctx := context.Background()
-	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct}
+	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, weaken: weaken}
 	v, err := vault.Create(ctx, filepath.Join(p.dir, "vault.db"), testPassphrase, testVaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +182,9 @@ func (p *peer) startWith(t testing.TB, obs Observer) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.weaken != nil {
+		p.weaken(e.checks)
 	}
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
@@ -461,7 +477,7 @@ func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) 
 	testutil.Eventually(t, 60*time.Second, p.name+" receives everything", func() bool {
 		got := 0
 		for _, m := range of[Message](p.events) {
-			if m.Sender == sender.id() && m.Chat == chatID {
+			if m.Sender == sender.id() && m.Chat == chatID && m.Service == nil {
 				got++
 			}
 		}

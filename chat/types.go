@@ -157,8 +157,9 @@ type Message struct {
 	Seq     int64
 	Status  policy.Status
 	ReplyTo ids.Message // zero: not a reply
-	// ClockOff: the sender's signed time is later than the relay received the
-	// message, beyond the tolerance; SentAt is then the relay's time.
+	// ClockOff: the sender's signed time (SentAt) is later than the relay says it
+	// received the message, beyond the tolerance: a clock is wrong, or the relay
+	// lies about when it got it.
 	ClockOff bool
 	// Service is set for a line the chat shows about itself rather than a message
 	// someone wrote; Sender is then who made the change.

@@ -38,6 +38,9 @@ type Options struct {
 	Limits relay.Limits
 	Clock  clock.Clock  // default: the system clock
 	Logger *slog.Logger // default: discard
+	// PublicURL is the relay's public address (relay.Config.PublicURL); default
+	// none: the relay accepts its loopback origins.
+	PublicURL string
 }
 
 // Relay is a relay serving on loopback. Stop it with [Relay.Stop]; the test's
@@ -88,7 +91,7 @@ func start(o Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger})
+	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger, PublicURL: o.PublicURL})
 	if err != nil {
 		st.Close()
 		return nil, err
