@@ -13,6 +13,7 @@ import (
 	"hush/chatcrypto"
 	"hush/ids"
 	"hush/internal/testutil"
+	"hush/membership"
 	"hush/policy"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -110,14 +111,29 @@ func (w *attackWorld) messagesAtRelay(t *testing.T, chat ids.Chat) []wire.Entry 
 	return entries
 }
 
+// stolenKey is an epoch key the attacker holds.
+type stolenKey struct {
+	epoch uint64
+	key   chatcrypto.EpochKey
+}
+
+// held turns a peer's epoch keys into what the attacker holds when that peer helps.
+func held(keys map[uint64]chatcrypto.EpochKey) []stolenKey {
+	var out []stolenKey
+	for ep, k := range keys {
+		out = append(out, stolenKey{ep, k})
+	}
+	return out
+}
+
 // readsWith reports whether any of keys opens a message of Alice's saying text.
-func readsWith(w *attackWorld, entries []wire.Entry, chat ids.Chat, text string, keys map[uint64]chatcrypto.EpochKey) bool {
+func readsWith(w *attackWorld, entries []wire.Entry, chat ids.Chat, text string, keys []stolenKey) bool {
 	for _, en := range entries {
-		for ep, k := range keys {
-			if ep != en.Epoch {
+		for _, sk := range keys {
+			if sk.epoch != en.Epoch {
 				continue
 			}
-			pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{ChatID: chat, Epoch: en.Epoch, EpochKey: k, MessageID: en.MsgID, Sender: w.alice.acct.Public()})
+			pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{ChatID: chat, Epoch: en.Epoch, EpochKey: sk.key, MessageID: en.MsgID, Sender: w.alice.acct.Public()})
 			if err == nil && pt.Content.Text != nil && pt.Content.Text.Body == text {
 				return true
 			}
@@ -129,27 +145,27 @@ func readsWith(w *attackWorld, entries []wire.Entry, chat ids.Chat, text string,
 // stolen collects what the attacker takes off the wire.
 type stolen struct {
 	mu   sync.Mutex
-	envs map[uint64][]byte // Mallory's envelope of each epoch
+	envs []stolenEnvelope
 	sent []*wire.Send
+}
+
+// stolenEnvelope is an envelope of one epoch taken from a rotation, which may have
+// lost the race to another device's.
+type stolenEnvelope struct {
+	epoch uint64
+	env   []byte
 }
 
 func (s *stolen) envelope(epoch uint64, env []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.envs == nil {
-		s.envs = map[uint64][]byte{}
-	}
-	s.envs[epoch] = env
+	s.envs = append(s.envs, stolenEnvelope{epoch, env})
 }
 
-func (s *stolen) envelopes() map[uint64][]byte {
+func (s *stolen) envelopes() []stolenEnvelope {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[uint64][]byte{}
-	for k, v := range s.envs {
-		out[k] = v
-	}
-	return out
+	return append([]stolenEnvelope(nil), s.envs...)
 }
 
 func (s *stolen) send(m *wire.Send) {
@@ -214,15 +230,17 @@ func TestAttackRelayListsAMember(t *testing.T) {
 				}
 				waitDelivered(t, w.bob, chat, w.alice, 1)
 
-				keys := map[uint64]chatcrypto.EpochKey{}
-				for epoch, env := range loot.envelopes() {
-					entry, err := chatcrypto.ParseKeyLogEntry(env, chat, epoch, mallory)
+				var keys []stolenKey
+				for _, e := range loot.envelopes() {
+					entry, err := chatcrypto.ParseKeyLogEntry(e.env, chat, e.epoch, mallory)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if keys[epoch], err = entry.Open(w.mallory.Account); err != nil {
+					k, err := entry.Open(w.mallory.Account)
+					if err != nil {
 						t.Fatal(err)
 					}
+					keys = append(keys, stolenKey{e.epoch, k})
 				}
 				read := readsWith(w, w.messagesAtRelay(t, chat), chat, "meet at noon", keys)
 				if run.weak {
@@ -323,7 +341,7 @@ func TestAttackRefusedRotation(t *testing.T) {
 			refuse = false
 			refusing.Unlock()
 			waitDelivered(t, w.bob, chat, w.alice, 2)
-			if carolReads() || readsWith(w, w.messagesAtRelay(t, chat), chat, "now that Carol is gone", carolKeys) {
+			if carolReads() || readsWith(w, w.messagesAtRelay(t, chat), chat, "now that Carol is gone", held(carolKeys)) {
 				t.Fatal("Carol's keys open what Alice sent after removing her")
 			}
 		})
@@ -436,17 +454,10 @@ func TestAttackSwappedEncryptionKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			testutil.Eventually(t, 20*time.Second, "Alice sends", func() bool { return len(w.messagesAtRelay(t, s.ID)) > 0 })
-			keys := map[uint64]chatcrypto.EpochKey{}
-			for epoch, env := range loot.envelopes() {
-				entry, err := chatcrypto.ParseKeyLogEntry(env, s.ID, epoch, w.bob.id())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if entry.Version != 2 {
-					t.Fatalf("entry of version %d", entry.Version)
-				}
-				if k, ok := openV1As(t, env, s.ID, epoch, w.bob.id(), w.mallory); ok {
-					keys[epoch] = k
+			var keys []stolenKey
+			for _, e := range loot.envelopes() {
+				if k, ok := openV1As(t, e.env, s.ID, e.epoch, w.bob.id(), w.mallory); ok {
+					keys = append(keys, stolenKey{e.epoch, k})
 				}
 			}
 			if !readsWith(w, w.messagesAtRelay(t, s.ID), s.ID, "for Bob only", keys) {
@@ -486,4 +497,330 @@ func openV1As(t *testing.T, signed []byte, chat ids.Chat, epoch uint64, recipien
 	}
 	k, err := chatcrypto.EpochKeyFromBytes(raw)
 	return k, err == nil
+}
+
+// TestAttackErasesHistory (threat "the relay erases local history"): the relay stops
+// listing Alice's chat with Bob and answers that it does not exist. An engine that
+// obeys deletes the chat and everything in it; the real engine keeps it, readable,
+// and marks it unavailable on this relay.
+func TestAttackErasesHistory(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.obeyRelay = true }))
+			ctx := context.Background()
+			s, err := w.alice.engine.OpenDirect(ctx, w.bob.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				if _, err := w.bob.engine.Send(ctx, s.ID, body("Bob", i), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitDelivered(t, w.alice, s.ID, w.bob, 3)
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				if tap.Account() != w.alice.id() {
+					return []wire.Frame{f}
+				}
+				switch b := f.Body.(type) {
+				case *wire.Chats:
+					b.Chats = nil
+				case *wire.GetChat, *wire.Fetch, *wire.FetchLog, *wire.FetchEpochs:
+					return tap.Refuse(f, wire.CodeNotFound, "no such chat")
+				}
+				return []wire.Frame{f}
+			})
+			w.evil.Disconnect(w.alice.id()) // Alice reconnects and catches up
+			if run.weak {
+				testutil.Eventually(t, 20*time.Second, "Alice's chat deleted", func() bool {
+					_, err := w.alice.engine.Summary(ctx, s.ID)
+					return errors.Is(err, ErrNotFound)
+				})
+				return
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice's chat marked unavailable", func() bool {
+				return summaryOf(t, w.alice, s.ID).Hold == HoldUnavailable
+			})
+			if n := len(w.alice.allMessages(t, s.ID)); n != 3 {
+				t.Fatalf("Alice holds %d messages, want the 3 she had", n)
+			}
+			// The relay serves it again: the chat is ordinary again.
+			w.evil.SetHook(nil)
+			w.evil.Disconnect(w.alice.id())
+			testutil.Eventually(t, 20*time.Second, "Alice's chat available again", func() bool {
+				return summaryOf(t, w.alice, s.ID).Hold == HoldNone
+			})
+			// Only the user deletes it: refused while it is an ordinary chat.
+			if err := w.alice.engine.Delete(ctx, s.ID); !errors.Is(err, ErrForbidden) {
+				t.Errorf("deleting a live chat: %v, want ErrForbidden", err)
+			}
+		})
+	}
+}
+
+// TestAttackStrangerChat (threat "unwanted chats"): Mallory, whom Alice never added,
+// puts her in a group. An engine without consent shows it like any chat and lists
+// its members among her contacts; the real engine holds it as a request, lists no
+// one, and declining with a block keeps Mallory's next group away.
+func TestAttackStrangerChat(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.noConsent = true }))
+			mallory := newPeer(t, "Mallory", w.evil.URL)
+			mallory.register(t, "mallory")
+			ctx := context.Background()
+			if _, err := mallory.engine.AddContact(ctx, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			spam, err := mallory.engine.CreateGroup(ctx, "Free prizes", []ids.Account{w.alice.id()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice has the group", func() bool {
+				_, err := w.alice.engine.Summary(ctx, spam.ID)
+				return err == nil
+			})
+			listed := func() bool {
+				cs, err := w.alice.engine.Contacts(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range cs {
+					if c.Account == mallory.id() {
+						return true
+					}
+				}
+				return false
+			}
+			if run.weak {
+				testutil.Eventually(t, 20*time.Second, "the group shown as Alice's own, its owner listed", func() bool {
+					return summaryOf(t, w.alice, spam.ID).Hold != HoldRequest && listed()
+				})
+				return
+			}
+			hold := summaryOf(t, w.alice, spam.ID).Hold
+			if hold != HoldRequest || listed() {
+				t.Fatalf("Alice's group from a stranger: hold %v, Mallory listed %v; want a request and no contact", hold, listed())
+			}
+			if err := w.alice.engine.Decline(ctx, spam.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.alice.engine.Summary(ctx, spam.ID); !errors.Is(err, ErrNotFound) {
+				t.Errorf("the declined group is still here: %v", err)
+			}
+			again, err := mallory.engine.CreateGroup(ctx, "Free prizes, again", []ids.Account{w.alice.id()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice's device saw it", func() bool {
+				_, meta, err := w.alice.engine.keys.roster.held(ctx, again.ID)
+				return err == nil && meta.Request == requestDeclined
+			})
+			list, err := w.alice.engine.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range list {
+				if c.ID == again.ID || c.ID == spam.ID {
+					t.Errorf("a blocked account's group is listed: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+// TestAttackWithheldMessage (threat "drops are undetectable"): the relay accepts
+// Bob's second message — it answers Bob that the message is stored — and keeps it
+// from everyone. An engine that ignores the senders' counters never knows; the real
+// engine says a message from Bob never arrived, at its next catch-up.
+func TestAttackWithheldMessage(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.noCounters = true }))
+			ctx := context.Background()
+			s, err := w.alice.engine.OpenDirect(ctx, w.bob.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			sends := 0
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				b, ok := f.Body.(*wire.Send)
+				if !ok || tap.Account() != w.bob.id() {
+					return []wire.Frame{f}
+				}
+				mu.Lock()
+				sends++
+				n := sends
+				mu.Unlock()
+				if n != 2 {
+					return []wire.Frame{f}
+				}
+				tap.Inject(relaytest.ToDevice, wire.Frame{ReqID: f.ReqID, Body: &wire.Ack{ChatID: b.ChatID, MsgID: b.MsgID, Seq: 1000, ServerTime: time.Now().UnixMilli()}})
+				return nil
+			})
+			for i := range 3 {
+				if _, err := w.bob.engine.Send(ctx, s.ID, body("Bob", i), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitDelivered(t, w.alice, s.ID, w.bob, 2)
+			w.evil.Disconnect(w.alice.id()) // the next catch-up
+			missing := func() bool {
+				for _, warn := range of[Warning](w.alice.events) {
+					if warn.Kind == WarnMessagesMissing && warn.Account == w.bob.id() && warn.Count == 1 {
+						return true
+					}
+				}
+				return false
+			}
+			if run.weak {
+				time.Sleep(time.Second)
+				if missing() {
+					t.Fatal("noticed without the counters")
+				}
+				if n := len(w.alice.allMessages(t, s.ID)); n != 2 {
+					t.Fatalf("Alice holds %d messages, want 2", n)
+				}
+				return
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice told a message never arrived", missing)
+			lines := w.alice.allLines(t, s.ID)
+			if len(lines) != 1 || lines[0].Service.Kind != ServiceGap || lines[0].Service.Count != 1 || lines[0].Service.Targets[0].Account != w.bob.id() {
+				t.Fatalf("Alice's lines %+v, want one gap line for Bob", lines)
+			}
+		})
+	}
+}
+
+// TestAttackRelayTime (threat "the displayed time is the relay's"): the relay
+// dates Bob's message three days back. An engine that shows the relay's time shows
+// it three days old; the real engine shows when Bob wrote it, and marks that the
+// relay's clock disagrees.
+func TestAttackRelayTime(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.relayTime = true }))
+			ctx := context.Background()
+			s, err := w.alice.engine.OpenDirect(ctx, w.bob.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := func(e *wire.Entry) { e.ServerTime -= (72 * time.Hour).Milliseconds() }
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				if tap.Account() == w.alice.id() {
+					switch b := f.Body.(type) {
+					case *wire.Push:
+						back(&b.Entry)
+					case *wire.Page:
+						for i := range b.Entries {
+							back(&b.Entries[i])
+						}
+					}
+				}
+				return []wire.Frame{f}
+			})
+			sent := time.Now()
+			if _, err := w.bob.engine.Send(ctx, s.ID, "written just now", nil); err != nil {
+				t.Fatal(err)
+			}
+			waitDelivered(t, w.alice, s.ID, w.bob, 1)
+			m := w.alice.allMessages(t, s.ID)[0]
+			off := m.SentAt.Sub(sent).Abs()
+			if run.weak {
+				if off < 71*time.Hour {
+					t.Fatalf("the attack did not work without the protection: shown %v off", off)
+				}
+				return
+			}
+			if off > time.Minute || !m.ClockOff {
+				t.Fatalf("shown %v off the time Bob wrote it, clock off %v; want Bob's time, marked", off, m.ClockOff)
+			}
+		})
+	}
+}
+
+// TestForgedAndForkedLogs: the relay puts a record into the chat's log that no
+// member may sign (its own account adding itself), and, in another chat, shows one
+// member a record that continues another history than the one it holds. Both chats
+// freeze with their warnings; members, roles and keys stay as the verified log says.
+// (These are attacks on the membership log itself, which earlier versions did not
+// have: there is no weaker engine to show them working against.)
+func TestForgedAndForkedLogs(t *testing.T) {
+	w := newAttackWorld(t, nil)
+	ctx := context.Background()
+	forged := w.group(t, policy.KindGroup)
+	st, err := w.bob.engine.keys.roster.state(ctx, forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallorySigner := relaytest.Signer(t, w.mallory)
+	rec, err := mallorySigner.Sign(forged, st.Len, st.Head, time.Now(), membership.Change{Op: membership.OpAdd,
+		Members: []membership.Member{{Account: w.mallory.AccountID(), Role: policy.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+		switch b := f.Body.(type) {
+		case *wire.ChatInfo:
+			if b.ChatID == forged {
+				b.LogLen = st.Len + 1
+			}
+		case *wire.Log:
+			if b.ChatID == forged && b.From == st.Len {
+				b.Records, b.More = [][]byte{rec.Raw}, false
+			}
+		}
+		return []wire.Frame{f}
+	})
+	w.evil.Push(w.bob.id(), &wire.ChatChanged{Chat: wire.ChatInfo{ChatID: forged, Kind: policy.KindGroup, LogLen: st.Len + 1}})
+	testutil.Eventually(t, 20*time.Second, "Bob's chat frozen", func() bool { return summaryOf(t, w.bob, forged).Hold == HoldTampered })
+	if ms, err := w.bob.engine.Members(ctx, forged); err != nil || roleIn(ms, w.mallory.AccountID()) != 0 || len(ms) != 3 {
+		t.Errorf("Bob's members after a forged record: %+v, %v", ms, err)
+	}
+	if _, err := w.bob.engine.Send(ctx, forged, "anyone?", nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := w.bob.outboxLen(t); n != 1 {
+		t.Errorf("Bob's outbox holds %d, want the message kept back", n)
+	}
+
+	// A fork: Carol is shown a record at the next place that follows another head
+	// than hers (Alice signed it, so it verifies on its own).
+	w.evil.SetHook(nil)
+	other := w.group(t, policy.KindGroup)
+	cst, err := w.carol.engine.keys.roster.state(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceSigner, err := membership.NewSigner(w.alice.dev, w.alice.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch, err := aliceSigner.Sign(other, cst.Len, membership.Hash{7}, time.Now(), membership.Change{Op: membership.OpTitle, Title: "Another history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+		if b, ok := f.Body.(*wire.Log); ok && b.ChatID == other && b.From == cst.Len {
+			b.Records, b.More = [][]byte{branch.Raw}, false
+		}
+		if b, ok := f.Body.(*wire.ChatInfo); ok && b.ChatID == other {
+			b.LogLen = cst.Len + 1
+		}
+		return []wire.Frame{f}
+	})
+	w.evil.Push(w.carol.id(), &wire.ChatChanged{Chat: wire.ChatInfo{ChatID: other, Kind: policy.KindGroup, LogLen: cst.Len + 1}})
+	testutil.Eventually(t, 20*time.Second, "Carol's chat frozen", func() bool {
+		for _, warn := range of[Warning](w.carol.events) {
+			if warn.Kind == WarnLogFork && warn.Chat == other {
+				return summaryOf(t, w.carol, other).Hold == HoldTampered
+			}
+		}
+		return false
+	})
+	if got := summaryOf(t, w.carol, other).Title; got != "Friends" {
+		t.Errorf("Carol's title %q after a forked record", got)
+	}
 }

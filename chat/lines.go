@@ -73,7 +73,7 @@ func (r *roster) lines(tx *vault.Tx, c *vault.Chat, recs []*membership.Record) (
 			ID: id, ChatID: c.ID, Seq: max(cursor, 1), SenderAccount: rec.By(), SenderDevice: rec.Signer.Device.ID(),
 			SentAt: rec.Time, Status: policy.StatusSent,
 		}
-		stored, err := r.storeLine(tx, m, line)
+		stored, err := r.storeLine(tx, &m, line)
 		if err != nil {
 			return nil, err
 		}
@@ -84,13 +84,14 @@ func (r *roster) lines(tx *vault.Tx, c *vault.Chat, recs []*membership.Record) (
 	return out, nil
 }
 
-// storeLine stores a line; one already stored (a record seen again) is left as is.
-func (r *roster) storeLine(tx *vault.Tx, m vault.Message, line *serviceLine) (bool, error) {
+// storeLine stores a line (m with line in its engine record); one already stored
+// (a record seen again) is left as is.
+func (r *roster) storeLine(tx *vault.Tx, m *vault.Message, line *serviceLine) (bool, error) {
 	var err error
 	if m.Extra, err = encodeMessageMeta(messageMeta{Service: line}); err != nil {
 		return false, err
 	}
-	switch err := tx.InsertMessage(m); {
+	switch err := tx.InsertMessage(*m); {
 	case errors.Is(err, vault.ErrExists):
 		return false, nil
 	case err != nil:

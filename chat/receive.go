@@ -296,7 +296,7 @@ func (r *receiver) reportGaps(ctx context.Context, id ids.Chat) {
 			m := vault.Message{ID: ids.New[ids.Message](), ChatID: id, Seq: max(cursor, 1), SenderAccount: account,
 				SenderDevice: ids.Device(sc.Device), SentAt: r.clk.Now(), Status: policy.StatusSent}
 			line := &serviceLine{Kind: ServiceGap, Targets: [][]byte{append([]byte(nil), account[:]...)}, Count: n}
-			if _, err := r.keys.roster.storeLine(tx, m, line); err != nil {
+			if _, err := r.keys.roster.storeLine(tx, &m, line); err != nil {
 				return err
 			}
 			msg := r.list.message(tx, m, &meta, names)
