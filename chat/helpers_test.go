@@ -84,7 +84,7 @@ type peer struct {
 	engine *Engine
 	events *recorder
 	url    string
-	weaken func(*checks) // nil: every protection on
+	tune   func(*Engine) // adjusts the engine before it starts; nil: as shipped
 }
 
 var testPassphrase = []byte("test passphrase")
@@ -104,11 +104,21 @@ func newPeer(t testing.TB, name, url string) *peer {
 // off (checks.go): for attack tests that show an attack succeeding without them.
 func newWeakPeer(t testing.TB, name, url string, weaken func(*checks)) *peer {
 	t.Helper()
+	var tune func(*Engine)
+	if weaken != nil {
+		tune = func(e *Engine) { weaken(e.checks) }
+	}
+	return newTunedPeer(t, name, url, tune)
+}
+
+// newTunedPeer is newPeer whose engine tune adjusts before it starts.
+func newTunedPeer(t testing.TB, name, url string, tune func(*Engine)) *peer {
+	t.Helper()
 	acct, err := identity.NewAccountKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newPeerOfWith(t, name, url, acct, weaken)
+	return newPeerOfWith(t, name, url, acct, tune)
 }
 
 // newDevice adds another device to of's account: its own vault and engine, the same
@@ -124,10 +134,10 @@ func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer 
 	return newPeerOfWith(t, name, url, acct, nil)
 }
 
-func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, weaken func(*checks)) *peer {
+func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, tune func(*Engine)) *peer {
 	t.Helper()
 	ctx := context.Background()
-	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, weaken: weaken}
+	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, tune: tune}
 	v, err := vault.Create(ctx, filepath.Join(p.dir, "vault.db"), testPassphrase, testVaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +193,8 @@ func (p *peer) startWith(t testing.TB, obs Observer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.weaken != nil {
-		p.weaken(e.checks)
+	if p.tune != nil {
+		p.tune(e)
 	}
 	if err := e.Start(); err != nil {
 		t.Fatal(err)

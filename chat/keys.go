@@ -41,6 +41,9 @@ type keyring struct {
 	obs    Observer
 	warn   func(Warning)
 	checks *checks
+	// part is how many envelopes a PutEpoch frame carries (0: epochPart); tests
+	// lower it to send small rotations in parts.
+	part int
 	// forget are the parts told when a chat is gone from this device.
 	forget []chatForgetter
 	view   *chatList
@@ -453,8 +456,12 @@ func (k *keyring) putEpoch(ctx context.Context, id ids.Chat, info *wire.ChatInfo
 	for _, env := range signed.Envelopes {
 		wrapped = append(wrapped, wire.WrappedKey{AccountID: env.Recipient, Envelope: env.Signed})
 	}
-	for start := 0; start < len(wrapped); start += epochPart {
-		end := min(start+epochPart, len(wrapped))
+	part := k.part
+	if part == 0 {
+		part = epochPart
+	}
+	for start := 0; start < len(wrapped); start += part {
+		end := min(start+part, len(wrapped))
 		part := &wire.PutEpoch{ChatID: id, Epoch: epoch, LogLen: st.Len, Wrapped: wrapped[start:end], More: end < len(wrapped)}
 		if _, err := doAs[*wire.OK](ctx, k.link, part); err != nil {
 			return err

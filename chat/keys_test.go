@@ -4,8 +4,10 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"hush/chatcrypto"
+	"hush/clock"
 	"hush/identity"
 	"hush/ids"
 	"hush/sync/wire"
@@ -109,4 +111,64 @@ func TestStoreEpochRefuses(t *testing.T) {
 	if got := bob.epochKeys(t, chat)[epoch]; !got.Equal(genuine) {
 		t.Error("a second key for an epoch replaced the first")
 	}
+}
+
+// TestKeyNeed: what the next message needs of a chat's newest key, by the chat's
+// state (docs/SECURITY.md, "Membership log").
+func TestKeyNeed(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	k := &keyring{clk: clock.NewFake(now)}
+	fresh := now.UnixMilli()
+	for _, c := range []struct {
+		name string
+		meta chatMeta
+		ep   uint64
+		want keyNeed
+	}{
+		{"an ordinary chat", chatMeta{LogLen: 3, Epoch: 2, KeyLogLen: 3, KeyChange: 1, KeyAt: fresh}, 2, keyReady},
+		{"frozen", chatMeta{LogLen: 3, Forked: true, KeyAt: fresh}, 2, keyBlocked},
+		{"removed", chatMeta{LogLen: 3, RemovedBy: make([]byte, 16), KeyAt: fresh}, 2, keyBlocked},
+		{"a request", chatMeta{LogLen: 3, Request: requestPending, KeyAt: fresh}, 2, keyBlocked},
+		{"declined", chatMeta{LogLen: 3, Request: requestDeclined, KeyAt: fresh}, 2, keyBlocked},
+		{"no log yet: its key until adopted", chatMeta{Epoch: 5, KeyAt: fresh}, 5, keyReady},
+		{"a newer epoch exists", chatMeta{LogLen: 3, Epoch: 3, KeyLogLen: 3, KeyAt: fresh}, 2, keyMust},
+		{"a removal after the key", chatMeta{LogLen: 4, Epoch: 2, KeyLogLen: 3, Removal: 4, KeyChange: 4, KeyAt: fresh}, 2, keyMust},
+		{"the key made for the removal", chatMeta{LogLen: 4, Epoch: 3, KeyLogLen: 4, Removal: 4, KeyChange: 4, KeyAt: fresh}, 3, keyReady},
+		{"members added after the key", chatMeta{LogLen: 4, Epoch: 2, KeyLogLen: 3, KeyChange: 4, KeyAt: fresh}, 2, keyBetter},
+		{"a title after the key", chatMeta{LogLen: 4, Epoch: 2, KeyLogLen: 3, KeyChange: 3, KeyAt: fresh}, 2, keyReady},
+		{"a week old", chatMeta{LogLen: 3, Epoch: 2, KeyLogLen: 3, KeyChange: 1, KeyAt: now.Add(-rotationPeriod - time.Minute).UnixMilli()}, 2, keyBetter},
+	} {
+		if got := k.keyNeed(c.meta, c.ep); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRotationInParts: a rotation bigger than one frame goes in parts, and every
+// member gets the key.
+func TestRotationInParts(t *testing.T) {
+	r, _, bob, carol := threePeople(t)
+	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, func(e *Engine) { e.keys.part = 1 })
+	alice.register(t, "alice2")
+	ctx := context.Background()
+	for _, p := range []*peer{bob, carol} {
+		if _, err := p.engine.AddContact(ctx, "alice2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, h := range []string{"bob", "carol"} {
+		if _, err := alice.engine.AddContact(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := alice.engine.CreateGroup(ctx, "Parts", []ids.Account{bob.id(), carol.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.engine.Send(ctx, s.ID, "in three parts", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, bob, s.ID, alice, 1)
+	waitDelivered(t, carol, s.ID, alice, 1)
+	noWarnings(t, alice, bob, carol)
 }

@@ -7,9 +7,12 @@ import (
 	"hush/identity"
 	"hush/ids"
 	"hush/internal/testutil"
+	"hush/membership"
 	"hush/policy"
 	"hush/relay/relaytest"
+	"hush/relay/store"
 	"hush/sync/wire"
+	"hush/vault"
 	"testing"
 	"time"
 )
@@ -327,4 +330,108 @@ func TestTitleTravelsInTheLog(t *testing.T) {
 		})
 	}
 	noWarnings(t, alice, bob, carol)
+}
+
+// TestOlderChatAdopted: a group created before membership logs — held by the relay
+// and by each member's vault without a log — gets its first record from its owner
+// at the next catch-up; the members accept it because their own vaults hold its
+// signer as the owner, and it works as any chat (a key, then messages). A first
+// record the relay serves from anyone else is refused.
+func TestOlderChatAdopted(t *testing.T) {
+	w := newAttackWorld(t, nil)
+	ctx := context.Background()
+	legacy := func(members ...vault.Member) ids.Chat {
+		id := ids.New[ids.Chat]()
+		err := w.evil.Store.Write(ctx, func(tx store.Tx) error {
+			c := &store.Chat{ID: id, Kind: policy.KindGroup, CreatedBy: members[0].AccountID, Members: map[ids.Account]*store.Member{}}
+			for _, m := range members {
+				c.Members[m.AccountID] = &store.Member{Role: m.Role}
+			}
+			return tx.CreateChat(ctx, c, time.Now().UnixMilli())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []*peer{w.alice, w.bob, w.carol} {
+			if err := p.vault.Update(ctx, func(tx *vault.Tx) error {
+				return tx.PutChat(vault.Chat{ID: id, Kind: policy.KindGroup, Title: "From before", Members: members, LastActivity: time.Now()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	members := []vault.Member{{AccountID: w.alice.id(), Role: policy.RoleOwner}, {AccountID: w.bob.id(), Role: policy.RoleMember}, {AccountID: w.carol.id(), Role: policy.RoleMember}}
+	// The relay serves Bob, for the second chat, a first record Carol signed: she is
+	// no owner on Bob's device.
+	forgedChat := ids.New[ids.Chat]()
+	carolsRecord := func() []byte {
+		s, err := membership.NewSigner(w.carol.dev, w.carol.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := []membership.Member{{Account: w.carol.id(), Role: policy.RoleOwner}, {Account: w.alice.id(), Role: policy.RoleMember}, {Account: w.bob.id(), Role: policy.RoleMember}}
+		rec, err := s.Sign(forgedChat, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: "Mine now", Members: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Raw
+	}()
+	w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+		switch b := f.Body.(type) {
+		case *wire.ChatInfo:
+			if b.ChatID == forgedChat && tap.Account() == w.bob.id() {
+				b.LogLen = 1
+			}
+		case *wire.Log:
+			if b.ChatID == forgedChat && tap.Account() == w.bob.id() {
+				b.Records = [][]byte{carolsRecord}
+			}
+		case *wire.FetchLog:
+			if b.ChatID == forgedChat && tap.Account() == w.bob.id() {
+				tap.Inject(relaytest.ToDevice, wire.Frame{ReqID: f.ReqID, Body: &wire.Log{ChatID: forgedChat, Records: [][]byte{carolsRecord}}})
+				return nil
+			}
+		}
+		return []wire.Frame{f}
+	})
+	for _, p := range []*peer{w.alice, w.bob, w.carol} {
+		p.stop()
+	}
+	old := legacy(members...)
+	id := forgedChat
+	if err := w.evil.Store.Write(ctx, func(tx store.Tx) error {
+		c := &store.Chat{ID: id, Kind: policy.KindGroup, CreatedBy: w.alice.id(), Members: map[ids.Account]*store.Member{}}
+		for _, m := range members {
+			c.Members[m.AccountID] = &store.Member{Role: m.Role}
+		}
+		return tx.CreateChat(ctx, c, time.Now().UnixMilli())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.bob.vault.Update(ctx, func(tx *vault.Tx) error {
+		return tx.PutChat(vault.Chat{ID: id, Kind: policy.KindGroup, Title: "Also from before", Members: members, LastActivity: time.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Only Bob starts at first: the relay can serve him the forged record before
+	// Alice adopts that chat for real.
+	w.bob.start(t)
+	testutil.Eventually(t, 20*time.Second, "Bob refuses the forged first record", func() bool {
+		return summaryOf(t, w.bob, forgedChat).Hold == HoldTampered
+	})
+	for _, p := range []*peer{w.alice, w.carol} {
+		p.start(t)
+	}
+	for _, p := range []*peer{w.alice, w.bob, w.carol} {
+		testutil.Eventually(t, 20*time.Second, p.name+" holds the older chat secured", func() bool {
+			s := summaryOf(t, p, old)
+			return s.Hold != HoldNotSecured && s.Hold != HoldTampered && s.MemberCount == 3 && s.Title == "From before"
+		})
+	}
+	if _, err := w.alice.engine.Send(ctx, old, "still here", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, w.bob, old, w.alice, 1)
+	waitDelivered(t, w.carol, old, w.alice, 1)
 }

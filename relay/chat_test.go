@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"hush/ids"
 	"hush/membership"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
+	"hush/relay/store"
 	"hush/sync/wire"
 )
 
@@ -447,5 +449,46 @@ func TestReceiptsAndTyping(t *testing.T) {
 	}
 	if info := request[*wire.ChatInfo](t, b, &wire.GetChat{ChatID: chat}); info.LastSeq != 3 {
 		t.Errorf("LastSeq %d after typing", info.LastSeq)
+	}
+}
+
+// TestAdoptOlderChat: a chat created before membership logs takes its first record
+// from its owner only, and only when it lists the chat as the relay holds it; until
+// then it takes no epoch and no other record.
+func TestAdoptOlderChat(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	owner, bob, carol := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+	o := relaytest.Dial(t, r, owner)
+	b := relaytest.Dial(t, r, bob)
+	relaytest.Dial(t, r, carol)
+	ctx := testCtx(t)
+	id := ids.New[ids.Chat]()
+	if err := r.Store.Write(ctx, func(tx store.Tx) error {
+		return tx.CreateChat(ctx, &store.Chat{ID: id, Kind: policy.KindGroup, CreatedBy: owner.AccountID(), Epoch: 4,
+			Members: map[ids.Account]*store.Member{owner.AccountID(): {Role: policy.RoleOwner}, bob.AccountID(): {Role: policy.RoleMember}}}, 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	adopt := func(by *relaytest.Device, epoch uint64, ms ...membership.Member) *wire.CreateChat {
+		s := relaytest.Signer(t, by)
+		rec, err := s.Sign(id, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: "Old", Members: ms, Epoch: epoch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &wire.CreateChat{Record: rec.Raw}
+	}
+	requestErr(t, o, &wire.PutEpoch{ChatID: id, Epoch: 5, LogLen: 0, Wrapped: []wire.WrappedKey{{AccountID: owner.AccountID(), Envelope: []byte("k")}, {AccountID: bob.AccountID(), Envelope: []byte("k")}}}, wire.CodeConflict)
+	requestErr(t, b, adopt(bob, 4, relaytest.Member(bob, policy.RoleOwner), relaytest.Member(owner, policy.RoleMember)), wire.CodeForbidden)
+	requestErr(t, o, adopt(owner, 4, relaytest.Member(owner, policy.RoleOwner), relaytest.Member(bob, policy.RoleMember), relaytest.Member(carol, policy.RoleMember)), wire.CodeConflict)
+	requestErr(t, o, adopt(owner, 4, relaytest.Member(owner, policy.RoleOwner), relaytest.Member(bob, policy.RoleAdmin)), wire.CodeConflict)
+	requestErr(t, o, adopt(owner, 3, relaytest.Member(owner, policy.RoleOwner), relaytest.Member(bob, policy.RoleMember)), wire.CodeConflict)
+	good := adopt(owner, 4, relaytest.Member(owner, policy.RoleOwner), relaytest.Member(bob, policy.RoleMember))
+	info := request[*wire.ChatInfo](t, o, good)
+	if info.LogLen != 1 || info.ChatID != id {
+		t.Fatalf("adopted: %+v", info)
+	}
+	request[*wire.ChatInfo](t, o, good) // a retry
+	if cc := nextPush[*wire.ChatChanged](t, b); cc.Chat.LogLen != 1 {
+		t.Errorf("Bob's push %+v", cc.Chat)
 	}
 }

@@ -1,10 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -272,5 +274,97 @@ func TestAccountsDevicesHandles(t *testing.T) {
 	}
 	if _, err := s.Account(ctx, ids.Account{42}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown account: %v", err)
+	}
+}
+
+// TestMigrationFindsDirectPairs: a database of schema 1 with a direct chat opens at
+// the current schema with that chat as its pair's, so a second create for the pair
+// finds it.
+func TestMigrationFindsDirectPairs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "relay.db")
+	init, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, bob, chat := ids.Account{1}, ids.Account{2}, ids.Chat{9}
+	for _, q := range []string{string(init),
+		fmt.Sprintf("INSERT INTO chats (no, id, kind, created_by, created_at) VALUES (7, x'%x', 1, x'%x', 1)", chat[:], alice[:]),
+		fmt.Sprintf("INSERT INTO members (chat_no, account_id, role) VALUES (7, x'%x', 1), (7, x'%x', 3)", alice[:], bob[:]),
+		"PRAGMA user_version = 1",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := open(t, path)
+	write(t, s, func(tx store.Tx) error {
+		for _, pair := range [][2]ids.Account{{alice, bob}, {bob, alice}} {
+			got, err := tx.DirectChat(context.Background(), pair[0], pair[1])
+			if err != nil || got != chat {
+				t.Errorf("DirectChat(%v) = %v, %v; want the migrated chat", pair, got, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TestMembershipLogStore: records append at the log's head, a member reads them all,
+// a former member up to the record that removed it, anyone else nothing.
+func TestMembershipLogStore(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+	alice, bob, chat := setup(t, s)
+	ctx := context.Background()
+	carol := ids.Account{4}
+	write(t, s, func(tx store.Tx) error {
+		c, err := tx.Chat(ctx, chat)
+		if err != nil {
+			return err
+		}
+		for i := range 4 {
+			if err := tx.AppendLog(ctx, c, []byte{byte(i)}, [32]byte{byte(i)}, uint8(i)); err != nil {
+				return err
+			}
+		}
+		if c.LogLen != 4 || c.LogHead != ([32]byte{3}) || c.HeadOp != 3 {
+			t.Errorf("chat after four records: %+v", c)
+		}
+		if rec, err := tx.LogRecord(ctx, c, 2); err != nil || !bytes.Equal(rec, []byte{2}) {
+			t.Errorf("record 2 = %x, %v", rec, err)
+		}
+		if _, err := tx.LogRecord(ctx, c, 4); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("record 4: %v", err)
+		}
+		return tx.SetFormer(ctx, c, carol, 2)
+	})
+	for _, c := range []struct {
+		reader ids.Account
+		from   uint64
+		want   int
+		err    error
+	}{
+		{alice, 0, 4, nil}, {bob, 1, 3, nil}, {carol, 0, 2, nil}, {carol, 2, 0, nil}, {ids.Account{5}, 0, 0, store.ErrNotFound},
+	} {
+		recs, more, err := s.Log(ctx, chat, c.reader, c.from, 100, 1<<20)
+		if len(recs) != c.want || more || !errors.Is(err, c.err) {
+			t.Errorf("%v reads from %d: %d records, more %v, %v; want %d, %v", c.reader, c.from, len(recs), more, err, c.want, c.err)
+		}
+	}
+	if recs, more, err := s.Log(ctx, chat, alice, 0, 3, 1<<20); len(recs) != 3 || !more || err != nil {
+		t.Errorf("a page of 3: %d, more %v, %v", len(recs), more, err)
+	}
+	write(t, s, func(tx store.Tx) error {
+		c, err := tx.Chat(ctx, chat)
+		if err != nil {
+			return err
+		}
+		return tx.SetFormer(ctx, c, carol, 0)
+	})
+	if _, _, err := s.Log(ctx, chat, carol, 0, 100, 1<<20); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a former member forgotten still reads: %v", err)
 	}
 }
