@@ -316,7 +316,11 @@ func noteCounter(meta *chatMeta, device ids.Device, account ids.Account, n uint6
 	if n == 0 {
 		return
 	}
-	i := slices.IndexFunc(meta.Senders, func(sc senderCounter) bool { return ids.Device(sc.Device) == device })
+	// From the end: the devices heard most recently are there.
+	i := len(meta.Senders) - 1
+	for i >= 0 && ids.Device(meta.Senders[i].Device) != device {
+		i--
+	}
 	if i < 0 {
 		meta.Senders = append(meta.Senders, senderCounter{Device: append([]byte(nil), device[:]...), Account: append([]byte(nil), account[:]...), High: n})
 		return

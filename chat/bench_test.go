@@ -226,3 +226,37 @@ func BenchmarkSendOffline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReceiveChecks measures what the engine checks on each received message
+// beyond chatcrypto.Open and the vault since membership logs (docs/SECURITY.md,
+// "Gaps and times"): the sender's counter, in a chat that tracks the most senders
+// it may, and the signed time against the relay's. "busy" is one sender talking
+// (found at once); "round" is every sender in turn (the least recently heard each
+// time: the whole list searched and moved). Compare with chatcrypto's
+// BenchmarkOpen1KiB.
+func BenchmarkReceiveChecks(b *testing.B) {
+	signed, relay := time.UnixMilli(1_700_000_000_000), time.UnixMilli(1_700_000_000_500)
+	for _, round := range []bool{false, true} {
+		name := "busy"
+		if round {
+			name = "round"
+		}
+		b.Run(name, func(b *testing.B) {
+			var meta chatMeta
+			for i := range maxSenderCounters {
+				noteCounter(&meta, ids.Device{byte(i), byte(i >> 8)}, ids.Account{1}, 1)
+			}
+			n, i, last := uint64(1), 0, maxSenderCounters-1
+			for b.Loop() {
+				dev := ids.Device{byte(last), byte(last >> 8)}
+				if round {
+					dev = ids.Device{byte(i), byte(i >> 8)}
+					i = (i + 1) % maxSenderCounters
+				}
+				n++
+				noteCounter(&meta, dev, ids.Account{1}, n)
+				sentAt(signed, relay)
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ var modes = struct {
 	dec cbor.DecMode
 }{
 	enc: strictcbor.EncMode(),
-	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: 5, MaxArray: maxSenderCounters + 16, MaxMap: 16}),
+	dec: strictcbor.DecMode(strictcbor.Limits{MaxNesting: 5, MaxArray: max(maxFormerMembers, maxSenderCounters) + 16, MaxMap: 16}),
 }
 
 // formerMember is an account that left (or was removed from) a chat, and the first
@@ -69,11 +69,12 @@ type senderCounter struct {
 // Limits of what a chat's state remembers of counters.
 const (
 	// maxSenderCounters bounds the sending devices a chat tracks; the least recently
-	// heard are forgotten first (and start over when they send again).
-	maxSenderCounters = 1024
+	// heard are forgotten first (and start over when they send again). The state
+	// must also fit one vault record: encodeMeta forgets more when it would not.
+	maxSenderCounters = 512
 	// maxMissing bounds the numbers remembered as missing per device; a larger jump
 	// counts the rest without remembering each.
-	maxMissing = 64
+	maxMissing = 32
 )
 
 // Request states of a chat someone else started (docs/SECURITY.md, "Consent").
@@ -161,11 +162,17 @@ func encodeMeta(m chatMeta) ([]byte, error) {
 	if n := len(m.Warned); n > maxFormerMembers {
 		m.Warned = m.Warned[n-maxFormerMembers:]
 	}
-	b, err := modes.enc.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode chat state: %w", err)
+	for {
+		b, err := modes.enc.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encode chat state: %w", err)
+		}
+		if len(b) <= maxRecordSize || len(m.Senders) == 0 {
+			return b, nil
+		}
+		// Too many senders heard with gaps to fit: forget the least recently heard.
+		m.Senders = m.Senders[(len(m.Senders)+3)/4:]
 	}
-	return b, nil
 }
 
 // decodeMeta parses what encodeMeta wrote (or version 1 did); an empty field is a

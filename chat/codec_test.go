@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -278,4 +279,32 @@ func FuzzDecodeOutbox(f *testing.F) {
 			t.Fatalf("re-encoded item does not decode: %v", err)
 		}
 	})
+}
+
+// TestMetaFitsARecord: a chat state holding the most former members and the most
+// senders, each with the most gaps, still encodes within a vault record, by
+// forgetting the least recently heard senders.
+func TestMetaFitsARecord(t *testing.T) {
+	var m chatMeta
+	for i := range maxFormerMembers {
+		m.addFormer(ids.Account{byte(i), byte(i >> 8), 1}, uint64(i))
+	}
+	for i := range maxSenderCounters {
+		sc := senderCounter{Device: bytes.Repeat([]byte{byte(i)}, 16), Account: bytes.Repeat([]byte{byte(i >> 8)}, 16), High: math.MaxUint64}
+		for k := range maxMissing {
+			sc.Missing = append(sc.Missing, math.MaxUint64-uint64(k)-1)
+		}
+		m.Senders = append(m.Senders, sc)
+	}
+	b, err := encodeMeta(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeMeta(b)
+	if err != nil {
+		t.Fatalf("%d bytes do not decode: %v", len(b), err)
+	}
+	if len(got.Senders) == 0 || len(got.Senders) == maxSenderCounters || got.Senders[len(got.Senders)-1].High != math.MaxUint64 {
+		t.Errorf("kept %d senders of %d", len(got.Senders), maxSenderCounters)
+	}
 }
