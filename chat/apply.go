@@ -52,6 +52,11 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if !r.checks.noCounters && en.SenderDevice != r.device {
 		noteCounter(meta, en.SenderDevice, en.SenderAccount, o.pt.Content.Counter)
 	}
+	if cm := o.pt.Content.ChatMeta; cm != nil && meta.LogLen > 0 && !o.unsupported {
+		// A title in a chat with a log: applied if it matches the log (titles.go).
+		_, err := learnTitle(tx, c, meta, cm.Title, cm.Salt)
+		return false, err
+	}
 	m, senderName, warn, err := r.content(c, meta, en, o)
 	if err != nil {
 		return false, err
@@ -182,13 +187,11 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	case o.unsupported:
 		placeholder = Unsupported
 	case content.Kind == chatcrypto.KindChatMeta:
-		// Titles travel in the membership log; this kind is what chats without a log
-		// used. Authentic (Open checked it like any message); applied only from the
-		// owner or an admin of a group or channel.
+		// In a chat without a membership log (apply handles the others): authentic
+		// (Open checked it like any message), applied only from the owner or an admin
+		// of a group or channel.
 		title := content.ChatMeta.Title
 		switch {
-		case meta.LogLen > 0:
-			return nil, "", 0, nil
 		case c.Kind == policy.KindDirect:
 			return nil, "", WarnTitleInDirect, nil
 		case !policy.CanManage(c.Kind, roleOf(c, sender)):

@@ -798,7 +798,7 @@ func TestForgedAndForkedLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	branch, err := aliceSigner.Sign(other, cst.Len, membership.Hash{7}, time.Now(), membership.Change{Op: membership.OpTitle, Title: "Another history"})
+	branch, err := aliceSigner.Sign(other, cst.Len, membership.Hash{7}, time.Now(), membership.Change{Op: membership.OpTitle, Title: relaytest.Title(other, "Another history")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,11 +131,24 @@ type chatMeta struct {
 	// verified record removed this account (zero: none).
 	Unavailable bool
 	RemovedBy   []byte
+	// The title (docs/SECURITY.md, "Titles"): the log's newest title commitment and
+	// the record that set it; the commitment the chat row's title matches, with its
+	// salt (to share it again with members added later); and a title heard before
+	// the record it matches (kept until the log catches up with it).
+	LogTitle     []byte
+	LogTitleBy   []byte
+	TitleCommit  []byte
+	TitleSalt    []byte
+	PendingTitle string
+	PendingSalt  []byte
 	// NextCounter is the counter of this device's next message in the chat.
 	NextCounter uint64
 	// Senders are the other devices' counters.
 	Senders []senderCounter
 }
+
+// sizeOr0 reports whether b is empty or n bytes long.
+func sizeOr0(b []byte, n int) bool { return len(b) == 0 || len(b) == n }
 
 // chatMetaV1 is what version 1 of the engine stored.
 type chatMetaV1 struct {
@@ -227,6 +240,9 @@ func (m *chatMeta) check() error {
 	switch {
 	case len(m.LogHead) != 0 && len(m.LogHead) != membership.HashSize:
 		return fmt.Errorf("log head of %d bytes", len(m.LogHead))
+	case !sizeOr0(m.LogTitle, membership.HashSize), !sizeOr0(m.LogTitleBy, membership.HashSize), !sizeOr0(m.TitleCommit, membership.HashSize),
+		!sizeOr0(m.TitleSalt, membership.TitleSaltSize), !sizeOr0(m.PendingSalt, membership.TitleSaltSize):
+		return fmt.Errorf("title fields of %d/%d/%d/%d/%d bytes", len(m.LogTitle), len(m.LogTitleBy), len(m.TitleCommit), len(m.TitleSalt), len(m.PendingSalt))
 	case len(m.RemovedBy) != 0 && len(m.RemovedBy) != ids.Size, len(m.RequestBy) != 0 && len(m.RequestBy) != ids.Size:
 		return fmt.Errorf("removed or requested by an id of %d/%d bytes", len(m.RemovedBy), len(m.RequestBy))
 	case m.Request > requestDeclined:
@@ -363,8 +379,12 @@ type outboxPayload struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
 	Kind    chatcrypto.Kind
-	Title   string // only in items of versions 1 and 2 (titles travel in the log now)
+	Title   string // a title (KindChatMeta)
 	Counter uint64
+	// Salt is the salt of the title's commitment in the membership log (titles.go);
+	// empty in items of versions 1 and 2 (then the title goes without it, for chats
+	// without a log).
+	Salt []byte
 }
 
 // outboxPayloadV2 is the layout of versions 1 and 2, without a counter.
@@ -376,9 +396,9 @@ type outboxPayloadV2 struct {
 }
 
 // Outbox payload versions. Version 1 numbered its kinds on its own (1 text, 2
-// title); version 2 used the content kinds; version 3 adds the counter. Items of
-// older versions may still wait in an outbox: texts go out without a counter, and
-// titles — which now travel in the membership log — are dropped.
+// title); version 2 used the content kinds; version 3 adds the counter and the
+// title's salt. Items of older versions may still wait in an outbox: they go out
+// without them.
 const (
 	outboxVersion       = 3
 	legacyOutboxVersion = 1
@@ -420,8 +440,9 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d", errBadRecord, p.Version)
 	}
 	switch {
-	case p.Kind == chatcrypto.KindText && p.Title == "":
-	case p.Kind == chatcrypto.KindChatMeta && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes && p.Counter == 0:
+	case p.Kind == chatcrypto.KindText && p.Title == "" && len(p.Salt) == 0:
+	case p.Kind == chatcrypto.KindChatMeta && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes && p.Counter == 0 &&
+		(len(p.Salt) == 0 || len(p.Salt) == chatcrypto.TitleSaltSize):
 	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d, kind %d, title of %d bytes", errBadRecord, p.Version, p.Kind, len(p.Title))
 	}

@@ -162,7 +162,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	certs := chatcrypto.NewCertCache(chatcrypto.DefaultCertCacheSize)
 	roster := &roster{
 		v: v, link: e.link, chats: chats, dir: e.dir, view: e.list, signer: signer, meID: me, certs: certs.Parse,
-		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks, titles: e.send,
 		states: map[ids.Chat]*membership.State{}, locks: map[ids.Chat]*sync.Mutex{},
 	}
 	e.keys = &keyring{

@@ -24,7 +24,7 @@ func lineOf(rec *membership.Record) *serviceLine {
 		if rec.Kind == policy.KindDirect || rec.Epoch > 0 {
 			return nil
 		}
-		l.Kind, l.Title = ServiceCreated, rec.Title
+		l.Kind = ServiceCreated // the title arrives sealed (titles.go)
 	case membership.OpAdd:
 		l.Kind = ServiceAdded
 	case membership.OpRemove:
@@ -34,7 +34,7 @@ func lineOf(rec *membership.Record) *serviceLine {
 	case membership.OpSetRole:
 		l.Kind, l.Role = ServiceRole, rec.Members[0].Role
 	case membership.OpTitle:
-		l.Kind, l.Title = ServiceTitle, rec.Title
+		l.Kind = ServiceTitle
 	default:
 		return nil
 	}

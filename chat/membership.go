@@ -275,7 +275,7 @@ func (k *keyring) changeMembers(ctx context.Context, id ids.Chat, c membership.C
 	if kind == policy.KindDirect {
 		return detailf(ErrForbidden, "the members of a 1:1 chat cannot change")
 	}
-	_, err = k.roster.change(ctx, id, c)
+	_, err = k.roster.change(ctx, id, c, nil)
 	return err
 }
 
@@ -291,6 +291,10 @@ func (k *keyring) addMembers(ctx context.Context, id ids.Chat, accounts []ids.Ac
 			return nil, err
 		}
 		k.rotateIfDue(ctx, id)
+		// Sealed under the new key, so the new members learn the title too.
+		if err := k.roster.shareTitle(ctx, id); err != nil {
+			k.log.Info("share the title with new members", "chat", id.String(), "err", err)
+		}
 	}
 	return k.members(ctx, id)
 }
@@ -330,7 +334,21 @@ func (k *keyring) setTitle(ctx context.Context, id ids.Chat, title string) error
 	if err := validTitle(title); err != nil {
 		return err
 	}
-	return k.changeMembers(ctx, id, membership.Change{Op: membership.OpTitle, Title: title})
+	known, commit := newTitle(id, title)
+	var kind policy.ChatKind
+	err := k.v.View(ctx, func(tx *vault.Tx) error {
+		c, err := tx.Chat(id)
+		kind = c.Kind
+		return err
+	})
+	if err != nil {
+		return notFound(err, "chat", id)
+	}
+	if kind == policy.KindDirect {
+		return detailf(ErrForbidden, "a 1:1 chat has no title")
+	}
+	_, err = k.roster.change(ctx, id, membership.Change{Op: membership.OpTitle, Title: commit}, known)
+	return err
 }
 
 // leave leaves a group or channel and deletes it on this device. A member that

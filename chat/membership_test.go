@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"hush/chatcrypto"
@@ -259,9 +260,11 @@ func TestChannel(t *testing.T) {
 	checkTranscript(t, carol, chatID, 3, alice)
 }
 
-// TestTitleTravelsInTheLog: a title is a record of the membership log — none goes
-// through the chat log — applied only from the owner or an admin; a member's chat
-// metadata message (what chats without a log used) changes nothing.
+// TestTitleTravelsInTheLog: a title change is a record of the membership log, signed
+// by the owner or an admin; the record holds only the title's salted commitment —
+// the relay cannot read the title — and the title goes to the members sealed, applied
+// only when it matches the newest commitment of their verified log. A member cannot
+// rename the chat, through the engine or with a forged chat-metadata message.
 func TestTitleTravelsInTheLog(t *testing.T) {
 	r, alice, bob, carol := threePeople(t)
 	ctx := context.Background()
@@ -279,30 +282,43 @@ func TestTitleTravelsInTheLog(t *testing.T) {
 	for _, p := range []*peer{bob, carol} {
 		testutil.Eventually(t, 20*time.Second, p.name+" learns the title", titleIs(p, "Book club"))
 	}
+	// Nothing the relay stores holds the title: not the log, not the chat log.
 	raw := relaytest.Dial(t, r, bob.device())
-	if page, err := raw.Request(ctx, &wire.Fetch{ChatID: chatID}); err != nil || len(page.(*wire.Page).Entries) != 0 {
-		t.Fatalf("the chat log holds %v, %v; want nothing: the title is in the membership log", page, err)
+	for _, req := range []wire.Body{&wire.FetchLog{ChatID: chatID}, &wire.Fetch{ChatID: chatID}} {
+		resp, err := raw.Request(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := wire.Encode(0, resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("Book club")) {
+			t.Fatalf("the relay's answer to %v holds the title", req.Type())
+		}
 	}
 
 	// A plain member may not rename the chat.
 	if _, err := bob.engine.SetTitle(ctx, chatID, "Hijacked"); !errors.Is(err, ErrForbidden) {
 		t.Errorf("a member renames: %v, want ErrForbidden", err)
 	}
-	// Nor from a modified client, as chats without a log did it: a chat-meta message.
+	// Nor from a modified client, with a chat-metadata message: it matches no record.
 	keys := bob.epochKeys(t, chatID)
 	epoch := newest(keys)
 	bobSender, err := chatcrypto.NewSender(bob.dev, bob.cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := ids.New[ids.Message]()
-	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: bobSender, ChatID: chatID, Epoch: epoch, EpochKey: keys[epoch],
-		MessageID: id, Content: chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: "Hijacked"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Request(ctx, &wire.Send{ChatID: chatID, MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
-		t.Fatal(err)
+	for _, salt := range [][]byte{nil, bytes.Repeat([]byte{1}, chatcrypto.TitleSaltSize)} {
+		id := ids.New[ids.Message]()
+		sealed, err := chatcrypto.Seal(chatcrypto.SealParams{Sender: bobSender, ChatID: chatID, Epoch: epoch, EpochKey: keys[epoch],
+			MessageID: id, Content: chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: "Hijacked", Salt: salt}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Request(ctx, &wire.Send{ChatID: chatID, MsgID: id, Epoch: epoch, Ciphertext: sealed}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := bob.engine.Send(ctx, chatID, "after", nil); err != nil {
 		t.Fatal(err)
@@ -314,7 +330,7 @@ func TestTitleTravelsInTheLog(t *testing.T) {
 		}
 	}
 
-	// Made an admin, Bob may rename it; everyone sees the new title and a line.
+	// Made an admin, Bob may rename it; everyone sees the new title in a line.
 	if _, err := alice.engine.SetRole(ctx, chatID, bob.id(), policy.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +342,25 @@ func TestTitleTravelsInTheLog(t *testing.T) {
 		testutil.Eventually(t, 10*time.Second, p.name+" applies the admin's title", titleIs(p, "Reading circle"))
 		testutil.Eventually(t, 10*time.Second, p.name+" shows who renamed it", func() bool {
 			ls := p.allLines(t, chatID)
-			return len(ls) > 0 && ls[len(ls)-1].Service.Kind == ServiceTitle && ls[len(ls)-1].Service.Title == "Reading circle" && ls[len(ls)-1].Sender == bob.id()
+			last := ls[len(ls)-1].Service
+			return last.Kind == ServiceTitle && last.Title == "Reading circle" && ls[len(ls)-1].Sender == bob.id()
 		})
 	}
-	noWarnings(t, alice, bob, carol)
+	// Dan, added later, learns the title though he holds no key of the epoch it was
+	// first sent in.
+	dan := newPeer(t, "Dan", "ws://"+r.Addr)
+	dan.register(t, "dan")
+	if _, err := dan.engine.AddContact(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.engine.AddContact(ctx, "dan"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.engine.AddMembers(ctx, chatID, []ids.Account{dan.id()}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Dan learns the title", titleIs(dan, "Reading circle"))
+	noWarnings(t, alice, bob, carol, dan)
 }
 
 // TestOlderChatAdopted: a group created before membership logs — held by the relay
@@ -371,7 +402,7 @@ func TestOlderChatAdopted(t *testing.T) {
 			t.Fatal(err)
 		}
 		ms := []membership.Member{{Account: w.carol.id(), Role: policy.RoleOwner}, {Account: w.alice.id(), Role: policy.RoleMember}, {Account: w.bob.id(), Role: policy.RoleMember}}
-		rec, err := s.Sign(forgedChat, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: "Mine now", Members: ms})
+		rec, err := s.Sign(forgedChat, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: relaytest.Title(forgedChat, "Mine now"), Members: ms})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -49,6 +49,7 @@ type roster struct {
 	obs    Observer
 	warn   func(Warning)
 	checks *checks
+	titles titleQueue // the outbox, which carries titles sealed
 
 	mu     sync.Mutex
 	states map[ids.Chat]*membership.State
@@ -195,7 +196,7 @@ func (r *roster) sync(ctx context.Context, id ids.Chat, relayLen uint64) (bool, 
 		}
 		next, recs, warn, cause := r.verify(st, page.Records, held, meta)
 		if len(recs) > 0 {
-			if held, err = r.store(ctx, id, st, next, recs); err != nil {
+			if held, err = r.store(ctx, id, st, next, recs, nil); err != nil {
 				return held, err
 			}
 			st = next
@@ -256,7 +257,7 @@ func (r *roster) verify(st membership.State, raws [][]byte, held bool, meta chat
 // store keeps verified records with what they change, in one vault transaction, and
 // tells the UI. before is the state they follow, after the state they lead to. It
 // reports whether the chat is held here afterwards.
-func (r *roster) store(ctx context.Context, id ids.Chat, before, after membership.State, recs []*membership.Record) (bool, error) {
+func (r *roster) store(ctx context.Context, id ids.Chat, before, after membership.State, recs []*membership.Record, known *titleSecret) (bool, error) {
 	var sum Chat
 	var news []Message
 	held := true
@@ -292,6 +293,9 @@ func (r *roster) store(ctx context.Context, id ids.Chat, before, after membershi
 		if news, err = r.lines(tx, &c, recs); err != nil {
 			return err
 		}
+		if err := r.title(tx, &c, &meta, known); err != nil {
+			return err
+		}
 		sum, err = r.view.summary(tx, c)
 		return err
 	})
@@ -308,6 +312,46 @@ func (r *roster) store(ctx context.Context, id ids.Chat, before, after membershi
 	}
 	r.obs.ChatUpdated(sum)
 	return true, nil
+}
+
+// title applies, after new records, a title this account just set (known, which
+// then goes to the members) or one heard before its record arrived.
+func (r *roster) title(tx *vault.Tx, c *vault.Chat, meta *chatMeta, known *titleSecret) error {
+	title, salt := meta.PendingTitle, meta.PendingSalt
+	if known != nil {
+		title, salt = known.title, known.salt[:]
+	}
+	if title == "" {
+		return nil
+	}
+	changed, err := learnTitle(tx, c, meta, title, salt)
+	if err != nil || !changed {
+		return err
+	}
+	if c.Extra, err = encodeMeta(*meta); err != nil {
+		return err
+	}
+	if err := r.chats.update(tx, *c); err != nil {
+		return err
+	}
+	if known != nil {
+		return r.titles.queueTitle(tx, c.ID, known.title, known.salt[:])
+	}
+	return nil
+}
+
+// shareTitle sends the chat's title again, sealed, for members added since: they
+// hold no key of the epochs it was sent in.
+func (r *roster) shareTitle(ctx context.Context, id ids.Chat) error {
+	err := r.v.Update(ctx, func(tx *vault.Tx) error {
+		c, meta, err := chatWithMeta(tx, id)
+		if err != nil || c.Title == "" || len(meta.TitleSalt) == 0 || !bytes.Equal(meta.TitleCommit, meta.LogTitle) {
+			return err
+		}
+		return r.titles.queueTitle(tx, id, c.Title, meta.TitleSalt)
+	})
+	r.titles.kick()
+	return err
 }
 
 // putRecord stores a record; one already stored at its place must be the same.
@@ -328,7 +372,10 @@ func (r *roster) putRecord(tx *vault.Tx, id ids.Chat, rec *membership.Record) er
 
 // applyState writes what the log says into the chat's row and sync state.
 func (r *roster) applyState(c *vault.Chat, meta *chatMeta, before, after membership.State) {
-	c.Kind, c.Title = after.Kind, after.Title
+	c.Kind = after.Kind
+	if !after.Title.IsZero() {
+		meta.LogTitle, meta.LogTitleBy = after.Title[:], after.TitleBy[:]
+	}
 	c.Members = c.Members[:0]
 	for a, role := range after.Members {
 		c.Members = append(c.Members, vault.Member{AccountID: a, Role: role})
@@ -425,7 +472,13 @@ func (r *roster) tampered(ctx context.Context, id ids.Chat, kind WarningKind, ca
 // caller syncs it.
 func (r *roster) create(ctx context.Context, kind policy.ChatKind, title string, others []membership.Member) (*wire.ChatInfo, error) {
 	members := append([]membership.Member{{Account: r.meID, Role: policy.RoleOwner}}, others...)
-	rec, err := r.signer.Sign(ids.New[ids.Chat](), 0, membership.Hash{}, r.clk.Now(), membership.Change{Op: membership.OpCreate, Kind: kind, Title: title, Members: members})
+	id := ids.New[ids.Chat]()
+	change := membership.Change{Op: membership.OpCreate, Kind: kind, Members: members}
+	var known *titleSecret
+	if title != "" {
+		known, change.Title = newTitle(id, title)
+	}
+	rec, err := r.signer.Sign(id, 0, membership.Hash{}, r.clk.Now(), change)
 	if err != nil {
 		return nil, recordError(err)
 	}
@@ -443,18 +496,19 @@ func (r *roster) create(ctx context.Context, kind policy.ChatKind, title string,
 	l := r.chatLock(rec.Chat)
 	l.Lock()
 	defer l.Unlock()
-	if _, err := r.store(ctx, rec.Chat, membership.State{}, st, []*membership.Record{rec}); err != nil {
+	if _, err := r.store(ctx, rec.Chat, membership.State{}, st, []*membership.Record{rec}, known); err != nil {
 		return nil, err
 	}
+	r.titles.kick()
 	return info, nil
 }
 
 // change signs c as the next record of the chat's log and appends it at the relay.
 // When another member's record took the place first, it syncs and tries again, so
 // the change is checked against the log as it then stands.
-func (r *roster) change(ctx context.Context, id ids.Chat, c membership.Change) (*wire.ChatInfo, error) {
+func (r *roster) change(ctx context.Context, id ids.Chat, c membership.Change, known *titleSecret) (*wire.ChatInfo, error) {
 	for attempt := 0; ; attempt++ {
-		info, err := r.tryChange(ctx, id, c)
+		info, err := r.tryChange(ctx, id, c, known)
 		if !errors.Is(err, wire.ErrConflict) || attempt+1 >= maxLogAttempts {
 			return info, err
 		}
@@ -468,7 +522,7 @@ func (r *roster) change(ctx context.Context, id ids.Chat, c membership.Change) (
 	}
 }
 
-func (r *roster) tryChange(ctx context.Context, id ids.Chat, c membership.Change) (*wire.ChatInfo, error) {
+func (r *roster) tryChange(ctx context.Context, id ids.Chat, c membership.Change, known *titleSecret) (*wire.ChatInfo, error) {
 	l := r.chatLock(id)
 	l.Lock()
 	defer l.Unlock()
@@ -498,8 +552,11 @@ func (r *roster) tryChange(ctx context.Context, id ids.Chat, c membership.Change
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.store(ctx, id, st, next, []*membership.Record{rec}); err != nil {
+	if _, err := r.store(ctx, id, st, next, []*membership.Record{rec}, known); err != nil {
 		return nil, err
+	}
+	if known != nil {
+		r.titles.kick()
 	}
 	return info, nil
 }
@@ -542,9 +599,15 @@ func (r *roster) adoptLegacy(ctx context.Context, id ids.Chat, info wire.ChatInf
 		}
 		members = append(members, membership.Member{Account: m.AccountID, Role: role})
 	}
-	change := membership.Change{Op: membership.OpCreate, Kind: c.Kind, Title: c.Title, Members: members, Epoch: info.Epoch}
-	if c.Kind == policy.KindDirect {
-		change.Title = ""
+	change := membership.Change{Op: membership.OpCreate, Kind: c.Kind, Members: members, Epoch: info.Epoch}
+	var known *titleSecret
+	if c.Kind != policy.KindDirect {
+		// The members hold the title already; a new commitment to it keeps it.
+		title := c.Title
+		if title == "" {
+			title = "Untitled " + c.Kind.String()
+		}
+		known, change.Title = newTitle(id, title)
 	}
 	rec, err := r.signer.Sign(id, 0, membership.Hash{}, r.clk.Now(), change)
 	if err != nil {
@@ -554,7 +617,17 @@ func (r *roster) adoptLegacy(ctx context.Context, id ids.Chat, info wire.ChatInf
 		return fmt.Errorf("secure chat %s: %w", id, err)
 	}
 	r.log.Info("chat given a membership log", "chat", id.String(), "members", len(members))
-	_, err = r.sync(ctx, id, 1)
+	if _, err := r.sync(ctx, id, 1); err != nil || known == nil {
+		return err
+	}
+	err = r.v.Update(ctx, func(tx *vault.Tx) error {
+		c, meta, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		return r.title(tx, &c, &meta, known)
+	})
+	r.titles.kick()
 	return err
 }
 

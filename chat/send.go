@@ -287,6 +287,16 @@ func (s *sender) nextCounter(tx *vault.Tx, id ids.Chat, meta chatMeta) (uint64, 
 	return next, nil
 }
 
+// queueTitle queues the sealed message that tells the members a chat's title, with
+// the salt of its commitment in the log (titles.go), in tx.
+func (s *sender) queueTitle(tx *vault.Tx, chat ids.Chat, title string, salt []byte) error {
+	payload, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: title, Salt: salt})
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(vault.OutboxItem{ID: ids.New[ids.Message](), ChatID: chat, Payload: payload})
+}
+
 // errWait means an item cannot go out yet (its chat has no usable key); later items
 // of the same chat wait behind it, other chats go on.
 var errWait = errors.New("chat: waiting for a chat key")
@@ -393,15 +403,16 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 	var content chatcrypto.Content
 	switch {
 	case p.Kind == chatcrypto.KindChatMeta:
-		return nil, fmt.Errorf("%w: titles travel in the membership log", errPermanent)
+		content = chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: p.Title, Salt: p.Salt}}
 	case q.msg == nil:
 		return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
+	default:
+		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
+		if q.msg.ReplyTo != nil {
+			t.ReplyTo = *q.msg.ReplyTo
+		}
+		content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t, Counter: p.Counter, SentAt: q.msg.SentAt}
 	}
-	t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
-	if q.msg.ReplyTo != nil {
-		t.ReplyTo = *q.msg.ReplyTo
-	}
-	content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t, Counter: p.Counter, SentAt: q.msg.SentAt}
 	sealed, err := chatcrypto.Seal(chatcrypto.SealParams{
 		Sender:    s.sealer,
 		ChatID:    it.ChatID,

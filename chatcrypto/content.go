@@ -174,7 +174,14 @@ type ChatMeta struct {
 	// Title names the chat: one line of UTF-8, 1 to [MaxTitleBytes] bytes, without
 	// control characters.
 	Title string
+	// Salt is the random salt of the title's commitment in the chat's membership log
+	// (membership.TitleCommitment), [TitleSaltSize] bytes; readers apply the title
+	// only when it matches the log's newest commitment. Empty in chats without a log.
+	Salt []byte
 }
+
+// TitleSaltSize is the size of [ChatMeta.Salt] (membership.TitleSaltSize).
+const TitleSaltSize = 32
 
 // FileKeySize is the size of a [FileKey].
 const FileKeySize = 32
@@ -244,6 +251,7 @@ type contentWire struct {
 	SenderName  string           `cbor:"11,keyasint,omitempty"`
 	Counter     uint64           `cbor:"12,keyasint,omitempty"`
 	SentAt      int64            `cbor:"13,keyasint,omitempty"`
+	Salt        []byte           `cbor:"14,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -372,7 +380,7 @@ func (c Content) toWire() (contentWire, error) {
 		if c.ChatMeta == nil {
 			return contentWire{}, invalid("kind %v without its payload", c.Kind)
 		}
-		w.Title = c.ChatMeta.Title
+		w.Title, w.Salt = c.ChatMeta.Title, c.ChatMeta.Salt
 	default:
 		return contentWire{}, fmt.Errorf("%w: %v", ErrUnsupportedKind, c.Kind)
 	}
@@ -397,6 +405,7 @@ const (
 	fieldRoles
 	fieldTitle
 	fieldSenderName
+	fieldSalt
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
@@ -413,7 +422,7 @@ func kindFields(k Kind) (uint16, bool) {
 	case KindMembership:
 		return fieldAdded | fieldRemoved | fieldRoles, true
 	case KindChatMeta:
-		return fieldTitle, true
+		return fieldTitle | fieldSalt, true
 	}
 	return 0, false
 }
@@ -428,7 +437,7 @@ func (w contentWire) present() uint16 {
 		{fieldBody, w.Body != ""}, {fieldTarget, w.Target != nil}, {fieldReplyTo, w.ReplyTo != nil},
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
-		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""},
+		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""}, {fieldSalt, w.Salt != nil},
 	} {
 		if f.set {
 			m |= f.bit
@@ -524,7 +533,10 @@ func (w contentWire) toContent() (Content, error) {
 		if err := checkTitle(w.Title); err != nil {
 			return Content{}, err
 		}
-		c.ChatMeta = &ChatMeta{Title: w.Title}
+		if w.Salt != nil && len(w.Salt) != TitleSaltSize {
+			return Content{}, invalid("title salt of %d bytes", len(w.Salt))
+		}
+		c.ChatMeta = &ChatMeta{Title: w.Title, Salt: w.Salt}
 	}
 	return c, nil
 }

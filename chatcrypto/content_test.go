@@ -306,6 +306,28 @@ func TestDecodeContentRejects(t *testing.T) {
 	}
 }
 
+// TestChatMetaSalt: a title's salt round-trips with it, has exactly its size, and
+// goes with chat metadata only.
+func TestChatMetaSalt(t *testing.T) {
+	salt := bytes.Repeat([]byte{9}, TitleSaltSize)
+	b, err := EncodeContent(Content{Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "News", Salt: salt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := DecodeContent(b)
+	if err != nil || c.ChatMeta == nil || !bytes.Equal(c.ChatMeta.Salt, salt) {
+		t.Fatalf("decoded %+v, %v", c.ChatMeta, err)
+	}
+	for _, w := range []contentWire{
+		{Kind: 6, Title: "News", Salt: salt[:5]},
+		{Kind: 1, Body: "x", Salt: salt},
+	} {
+		if _, err := DecodeContent(rawContent(t, w)); !errors.Is(err, ErrInvalidContent) {
+			t.Errorf("%+v: %v", w, err)
+		}
+	}
+}
+
 // TestCounterAndTime: every kind may carry the sender's counter and time; both
 // survive the round trip, and a time before 1970 is refused.
 func TestCounterAndTime(t *testing.T) {

@@ -15,7 +15,7 @@ func FuzzParse(f *testing.F) {
 	l := c.group(f, policy.KindGroup)
 	l.add(c.owner, Change{Op: OpAdd, Members: members(c.other, policy.RoleMember)})
 	l.add(c.owner, Change{Op: OpRemove, Accounts: []ids.Account{c.other.id()}})
-	l.add(c.admin, Change{Op: OpTitle, Title: "t"})
+	l.add(c.admin, Change{Op: OpTitle, Title: th("t")})
 	for _, r := range l.recs {
 		f.Add(r.Raw)
 	}

@@ -108,7 +108,16 @@ func members(ms ...any) []Member {
 }
 
 func create(kind policy.ChatKind, title string, ms ...any) Change {
-	return Change{Op: OpCreate, Kind: kind, Title: title, Members: members(ms...)}
+	c := Change{Op: OpCreate, Kind: kind, Members: members(ms...)}
+	if title != "" {
+		c.Title = th(title)
+	}
+	return c
+}
+
+// th is the commitment of title in the tests' chat, with a fixed salt.
+func th(title string) Hash {
+	return TitleCommitment(ids.Chat{0x40, 0x41, 0x42}, [TitleSaltSize]byte{7}, title)
 }
 
 // cast is the people of the tests.

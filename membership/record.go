@@ -81,7 +81,8 @@ const (
 	OpLeave Op = 4
 	// OpSetRole changes members' roles.
 	OpSetRole Op = 5
-	// OpTitle renames the chat.
+	// OpTitle renames the chat: it carries the new title's commitment (the title
+	// itself travels sealed, see [TitleCommitment]).
 	OpTitle Op = 6
 )
 
@@ -123,9 +124,12 @@ type Member struct {
 // Change is what a record says, before it is signed; each op carries only its own
 // fields ([Op]).
 type Change struct {
-	Op       Op
-	Kind     policy.ChatKind // OpCreate
-	Title    string          // OpCreate (groups and channels), OpTitle
+	Op   Op
+	Kind policy.ChatKind // OpCreate
+	// Title is the title's commitment ([TitleCommitment]), never the title: the
+	// relay stores records and must not read titles. OpCreate of a group or
+	// channel, and OpTitle.
+	Title Hash
 	Members  []Member        // OpCreate, OpAdd, OpSetRole
 	Accounts []ids.Account   // OpRemove
 	Epoch    uint64          // OpCreate adopting an older chat
@@ -160,7 +164,7 @@ type body struct {
 	Time     int64
 	Op       Op
 	Kind     policy.ChatKind
-	Title    string
+	Title    []byte
 	Members  []Member
 	Accounts []ids.Account
 	Epoch    uint64
@@ -217,7 +221,10 @@ func (s *Signer) Sign(chat ids.Chat, seq uint64, prev Hash, at time.Time, c Chan
 	// Empty lists are written as empty byte strings and arrays, never as null.
 	b := body{
 		Version: version, Chat: chat, Seq: seq, Prev: []byte{}, Time: at.UnixMilli(), Op: c.Op, Kind: c.Kind,
-		Title: c.Title, Members: orEmpty(c.Members), Accounts: orEmpty(c.Accounts), Epoch: c.Epoch, Cert: s.cert,
+		Title: []byte{}, Members: orEmpty(c.Members), Accounts: orEmpty(c.Accounts), Epoch: c.Epoch, Cert: s.cert,
+	}
+	if !c.Title.IsZero() {
+		b.Title = c.Title[:]
 	}
 	if seq > 0 {
 		b.Prev = prev[:]
@@ -262,7 +269,7 @@ func Parse(raw []byte, certs CertParser) (*Record, error) {
 		return nil, fmt.Errorf("%w: unknown version %d", ErrMalformed, b.Version)
 	}
 	r := &Record{
-		Change: Change{Op: b.Op, Kind: b.Kind, Title: b.Title, Members: orNil(b.Members), Accounts: orNil(b.Accounts), Epoch: b.Epoch},
+		Change: Change{Op: b.Op, Kind: b.Kind, Members: orNil(b.Members), Accounts: orNil(b.Accounts), Epoch: b.Epoch},
 		Chat:   b.Chat, Seq: b.Seq, Time: time.UnixMilli(b.Time).UTC(), Raw: bytes.Clone(raw),
 	}
 	switch {
@@ -271,6 +278,16 @@ func Parse(raw []byte, certs CertParser) (*Record, error) {
 		copy(r.Prev[:], b.Prev)
 	default:
 		return nil, fmt.Errorf("%w: predecessor hash of %d bytes at position %d", ErrMalformed, len(b.Prev), b.Seq)
+	}
+	switch len(b.Title) {
+	case 0:
+	case HashSize:
+		copy(r.Title[:], b.Title)
+		if r.Title.IsZero() {
+			return nil, fmt.Errorf("%w: a zero title commitment", ErrMalformed)
+		}
+	default:
+		return nil, fmt.Errorf("%w: title commitment of %d bytes", ErrMalformed, len(b.Title))
 	}
 	if err := checkChange(r.Change, r.Seq); err != nil {
 		return nil, err
@@ -321,7 +338,7 @@ func checkChange(c Change, seq uint64) error {
 		ok   bool // the op carries it
 	}{
 		{"kind", c.Kind != 0, c.Op == OpCreate},
-		{"title", c.Title != "", c.Op == OpCreate || c.Op == OpTitle},
+		{"title", !c.Title.IsZero(), c.Op == OpCreate || c.Op == OpTitle},
 		{"members", len(c.Members) > 0, c.Op == OpCreate || c.Op == OpAdd || c.Op == OpSetRole},
 		{"accounts", len(c.Accounts) > 0, c.Op == OpRemove},
 		{"epoch", c.Epoch != 0, c.Op == OpCreate},
@@ -366,7 +383,7 @@ func checkCreate(c Change) error {
 		return fmt.Errorf("%w: %d owners (want 1)", ErrMalformed, owners)
 	}
 	if c.Kind == policy.KindDirect {
-		if len(c.Members) != 2 || c.Title != "" {
+		if len(c.Members) != 2 || !c.Title.IsZero() {
 			return fmt.Errorf("%w: a 1:1 chat has two members and no title", ErrMalformed)
 		}
 		return nil
@@ -409,9 +426,31 @@ func checkAccounts(accounts []ids.Account) error {
 	return nil
 }
 
-func checkTitle(t string) error {
-	if err := policy.CheckTitle(t); err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
+func checkTitle(t Hash) error {
+	if t.IsZero() {
+		return fmt.Errorf("%w: no title", ErrMalformed)
 	}
 	return nil
+}
+
+// titleLabel is the domain of title commitments.
+const titleLabel = "hush/v1/membership-title"
+
+// TitleSaltSize is the size of a title commitment's salt.
+const TitleSaltSize = 32
+
+// TitleCommitment is what a record says of a title: SHA-256 over a label, the chat
+// id, a random salt and the title. The relay, which stores records, learns nothing of
+// the title (the salt is random, so a guessed title cannot be checked); the title and
+// its salt travel sealed to the members (chatcrypto.ChatMeta), who accept them only
+// when they match the newest commitment of the verified log.
+func TitleCommitment(chat ids.Chat, salt [TitleSaltSize]byte, title string) Hash {
+	h := sha256.New()
+	h.Write([]byte(titleLabel))
+	h.Write(chat[:])
+	h.Write(salt[:])
+	h.Write([]byte(title))
+	var out Hash
+	h.Sum(out[:0])
+	return out
 }

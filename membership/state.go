@@ -11,9 +11,12 @@ import (
 // State is a chat as its verified log describes it after some number of records.
 // The zero State is the empty log, before its first record.
 type State struct {
-	Chat    ids.Chat
-	Kind    policy.ChatKind
-	Title   string
+	Chat ids.Chat
+	Kind policy.ChatKind
+	// Title is the newest title commitment (zero for a 1:1 chat), and TitleBy the
+	// hash of the record that set it.
+	Title   Hash
+	TitleBy Hash
 	Members map[ids.Account]policy.Role
 	// Len is the number of records applied; the next record's Seq.
 	Len uint64
@@ -81,8 +84,8 @@ func (s *State) Apply(r *Record) error {
 	case OpLeave:
 		delete(s.Members, r.By())
 	}
-	if r.Title != "" {
-		s.Title = r.Title
+	if !r.Title.IsZero() {
+		s.Title, s.TitleBy = r.Title, r.Hash
 	}
 	if r.Op.Removes() {
 		s.removal = r.Seq + 1

@@ -13,7 +13,7 @@ func TestCreate(t *testing.T) {
 	c := newCast(t)
 	l := c.group(t, policy.KindGroup)
 	want := map[ids.Account]policy.Role{c.owner.id(): policy.RoleOwner, c.admin.id(): policy.RoleAdmin, c.member.id(): policy.RoleMember}
-	if !maps.Equal(l.state.Members, want) || l.state.Title != "Book club" || l.state.Kind != policy.KindGroup || l.state.Len != 1 {
+	if !maps.Equal(l.state.Members, want) || l.state.Title != th("Book club") || l.state.TitleBy != l.recs[0].Hash || l.state.Kind != policy.KindGroup || l.state.Len != 1 {
 		t.Fatalf("state after create = %+v", l.state)
 	}
 	if l.state.HeadOp != OpCreate || l.state.Head != l.recs[0].Hash || l.state.LastKeyChange() != 0 {
@@ -46,7 +46,7 @@ func TestDirectChatsNeverChange(t *testing.T) {
 		{"remove", c.owner, Change{Op: OpRemove, Accounts: []ids.Account{c.member.id()}}},
 		{"leave", c.member, Change{Op: OpLeave}},
 		{"role", c.owner, Change{Op: OpSetRole, Members: members(c.member, policy.RoleAdmin)}},
-		{"title", c.owner, Change{Op: OpTitle, Title: "us"}},
+		{"title", c.owner, Change{Op: OpTitle, Title: th("us")}},
 	} {
 		if err := l.try(tt.by, tt.c); !errors.Is(err, ErrNotAllowed) {
 			t.Errorf("%s in a 1:1 chat: %v, want ErrNotAllowed", tt.name, err)
@@ -58,7 +58,7 @@ func TestDirectChatsNeverChange(t *testing.T) {
 		create(policy.KindDirect, "title", c.owner, policy.RoleOwner, c.member, policy.RoleMember),
 	} {
 		if _, err := newLog(t).sign(c.owner, bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("1:1 chat of %d members, title %q: %v, want ErrMalformed", len(bad.Members), bad.Title, err)
+			t.Errorf("1:1 chat of %d members, title %v: %v, want ErrMalformed", len(bad.Members), bad.Title, err)
 		}
 	}
 }
@@ -100,8 +100,8 @@ func TestPolicy(t *testing.T) {
 		{op{"admin makes the member admin", admin, func(c cast) Change { return Change{Op: OpSetRole, Members: members(c.member, policy.RoleAdmin)} }}, false, false},
 		{op{"admin demotes itself", admin, func(c cast) Change { return Change{Op: OpSetRole, Members: members(c.admin, policy.RoleMember)} }}, false, false},
 		{op{"owner sets a non-member's role", owner, func(c cast) Change { return Change{Op: OpSetRole, Members: members(c.other, policy.RoleAdmin)} }}, false, false},
-		{op{"admin renames", admin, func(c cast) Change { return Change{Op: OpTitle, Title: "Reading group"} }}, true, true},
-		{op{"member renames", member, func(c cast) Change { return Change{Op: OpTitle, Title: "Reading group"} }}, false, false},
+		{op{"admin renames", admin, func(c cast) Change { return Change{Op: OpTitle, Title: th("Reading group")} }}, true, true},
+		{op{"member renames", member, func(c cast) Change { return Change{Op: OpTitle, Title: th("Reading group")} }}, false, false},
 	}
 	for _, kind := range []policy.ChatKind{policy.KindGroup, policy.KindChannel} {
 		for _, o := range ops {
@@ -142,7 +142,7 @@ func TestRemovalAndKeyChange(t *testing.T) {
 	if !l.state.MaySignEpoch(c.member.id()) || l.state.MaySignEpoch(c.other.id()) {
 		t.Error("after a removal: a member may not sign, or the removed one may")
 	}
-	l.add(c.admin, Change{Op: OpTitle, Title: "Readers"})
+	l.add(c.admin, Change{Op: OpTitle, Title: th("Readers")})
 	if l.state.MaySignEpoch(c.member.id()) || !l.state.MaySignEpoch(c.admin.id()) {
 		t.Error("after a title: a member may sign, or an admin may not")
 	}
@@ -172,7 +172,7 @@ func TestChain(t *testing.T) {
 	l := c.group(t, policy.KindGroup)
 	l.add(c.owner, Change{Op: OpAdd, Members: members(c.other, policy.RoleMember)})
 	head := l.state.Clone()
-	add := Change{Op: OpTitle, Title: "Readers"}
+	add := Change{Op: OpTitle, Title: th("Readers")}
 	for _, tt := range []struct {
 		name string
 		sign func() (*Record, error)
@@ -221,11 +221,11 @@ func TestReplay(t *testing.T) {
 func TestFork(t *testing.T) {
 	c := newCast(t)
 	l := c.group(t, policy.KindGroup)
-	a, err := l.sign(c.owner, Change{Op: OpTitle, Title: "A"})
+	a, err := l.sign(c.owner, Change{Op: OpTitle, Title: th("A")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := l.sign(c.owner, Change{Op: OpTitle, Title: "B"})
+	b, err := l.sign(c.owner, Change{Op: OpTitle, Title: th("B")})
 	if err != nil {
 		t.Fatal(err)
 	}

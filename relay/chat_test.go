@@ -307,7 +307,7 @@ func TestGroupMembership(t *testing.T) {
 		t.Errorf("bob's epochs %+v", keys.Keys)
 	}
 	// After a title, members may not put epochs: only the owner and admins.
-	request[*wire.ChatInfo](t, o, l.Next(t, owner, membership.Change{Op: membership.OpTitle, Title: "Renamed"}))
+	request[*wire.ChatInfo](t, o, l.Next(t, owner, membership.Change{Op: membership.OpTitle, Title: relaytest.Title(chat, "Renamed")}))
 	requestErr(t, b, epochFor(l, 3, owner, bob), wire.CodeForbidden)
 
 	// Adding carol back lets her read the whole log again.
@@ -471,7 +471,7 @@ func TestAdoptOlderChat(t *testing.T) {
 	}
 	adopt := func(by *relaytest.Device, epoch uint64, ms ...membership.Member) *wire.CreateChat {
 		s := relaytest.Signer(t, by)
-		rec, err := s.Sign(id, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: "Old", Members: ms, Epoch: epoch})
+		rec, err := s.Sign(id, 0, membership.Hash{}, time.Now(), membership.Change{Op: membership.OpCreate, Kind: policy.KindGroup, Title: relaytest.Title(id, "Old"), Members: ms, Epoch: epoch})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,12 @@ func NewChat(t testing.TB, owner *Device, kind policy.ChatKind, title string, ot
 	}
 	members := append([]membership.Member{Member(owner, policy.RoleOwner)}, others...)
 	l := &ChatLog{clock: time.UnixMilli(1_700_000_000_000)}
-	rec := l.sign(t, ids.New[ids.Chat](), owner, membership.Change{Op: membership.OpCreate, Kind: kind, Title: title, Members: members})
+	id := ids.New[ids.Chat]()
+	change := membership.Change{Op: membership.OpCreate, Kind: kind, Members: members}
+	if title != "" {
+		change.Title = Title(id, title)
+	}
+	rec := l.sign(t, id, owner, change)
 	if err := l.state.Apply(rec); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -107,3 +112,9 @@ func Remove(ds ...*Device) membership.Change {
 
 // Leave is the change by which the signer leaves.
 func Leave() membership.Change { return membership.Change{Op: membership.OpLeave} }
+
+// Title is the commitment of title in chat that records carry, with a fixed salt
+// (tests only need it to be the same each time).
+func Title(chat ids.Chat, title string) membership.Hash {
+	return membership.TitleCommitment(chat, [membership.TitleSaltSize]byte{1}, title)
+}

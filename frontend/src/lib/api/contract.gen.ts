@@ -411,8 +411,8 @@ export interface Message {
    */
   service: boolean;
   /**
-   * ClockOff is true when the sender's clock said the message was written after the relay received
-   * it; SentAt is then the relay's time.
+   * ClockOff is true when the sender's signed time (SentAt) is later than the relay says it
+   * received the message: a clock is wrong, or the relay lies.
    */
   clockOff: boolean;
 }
