@@ -118,3 +118,24 @@ func TestNotificationWording(t *testing.T) {
 		})
 	}
 }
+
+// TestNotificationForRequest: a notification of a stranger's chat shows nothing of
+// it — not its title, not the name its sender chose, not its text — whatever the
+// preview setting; a request's content is for after the user accepts it.
+func TestNotificationForRequest(t *testing.T) {
+	for _, kind := range []policy.ChatKind{policy.KindDirect, policy.KindGroup} {
+		for _, preview := range []bool{false, true} {
+			req := chat.Chat{ID: ids.New[ids.Chat](), Kind: kind, Title: "Free prizes", Hold: chat.HoldRequest}
+			n := notificationFor(req, Message{ChatID: "c", SenderName: "Your bank", Body: "click here"}, preview)
+			text := n.Title + " " + n.Body
+			for _, leak := range []string{"Free prizes", "Your bank", "click here"} {
+				if strings.Contains(text, leak) {
+					t.Errorf("%v, preview %v: %+v shows %q", kind, preview, n, leak)
+				}
+			}
+			if n.ChatID != "c" || n.Title != "New message request" {
+				t.Errorf("%v, preview %v: %+v", kind, preview, n)
+			}
+		}
+	}
+}
