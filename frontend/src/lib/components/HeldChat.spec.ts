@@ -7,7 +7,7 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatHold, ChatSummary } from '../api';
+import type { ChatHold, ChatSummary, Message } from '../api';
 import { ME, createFakeApi, sampleChat, sampleMessage } from '../testing/fakeApi';
 import { mockLayout } from '../testing/layout';
 import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
@@ -31,8 +31,19 @@ const HOLD_TEXT: Record<ChatHold, string> = {
   newKey: 'A member left or was removed. New messages wait until an admin shares a new key.',
 };
 
-function setup(hold: ChatHold) {
+/** The window with one chat, as Go lists it, and its messages. */
+function show(chat: ChatSummary, messages: Message[] = []) {
   const api = createFakeApi({ state: 'unlocked' });
+  api.backend.chats.set(chat.id, chat);
+  api.backend.members.set(chat.id, [{ accountId: ME, handle: 'ada', displayName: 'Ada', role: 'member', isMe: true }]);
+  api.backend.messages.set(chat.id, messages);
+  const ctx = createTestContext({ api });
+  ctx.session.applyStatus({ ...api.backend.status });
+  renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
+  return { api, chat, user: userEvent.setup() };
+}
+
+function setup(hold: ChatHold) {
   const out = hold === 'removed' || hold === 'unavailable';
   const chat = sampleChat({
     kind: 'group',
@@ -44,13 +55,7 @@ function setup(hold: ChatHold) {
     hold,
     holdText: HOLD_TEXT[hold],
   });
-  api.backend.chats.set(chat.id, chat);
-  api.backend.members.set(chat.id, [{ accountId: ME, handle: 'ada', displayName: 'Ada', role: 'member', isMe: true }]);
-  api.backend.messages.set(chat.id, [sampleMessage({ chatId: chat.id, senderName: 'Alice', body: 'see you' })]);
-  const ctx = createTestContext({ api });
-  ctx.session.applyStatus({ ...api.backend.status });
-  renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
-  return { api, chat, user: userEvent.setup() };
+  return show(chat, [sampleMessage({ chatId: chat.id, senderName: 'Alice', body: 'see you' })]);
 }
 
 async function open(user: ReturnType<typeof userEvent.setup>, chat: ChatSummary): Promise<HTMLElement> {
@@ -95,32 +100,17 @@ describe('Held chats', () => {
   );
 
   it('an ordinary chat has neither banner nor marker', async () => {
-    const api = createFakeApi({ state: 'unlocked' });
-    const chat = sampleChat({ title: 'Bob', lastMessage: 'hi', lastMessageAt: Date.now() });
-    api.backend.chats.set(chat.id, chat);
-    api.backend.members.set(chat.id, []);
-    api.backend.messages.set(chat.id, []);
-    const ctx = createTestContext({ api });
-    ctx.session.applyStatus({ ...api.backend.status });
-    renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
+    const { user } = show(sampleChat({ title: 'Bob', lastMessage: 'hi', lastMessageAt: Date.now() }));
     const row = await screen.findByRole('option', { name: 'Bob' });
     expect(within(row).queryByRole('img')).not.toBeInTheDocument();
-    await userEvent.setup().click(row);
+    await user.click(row);
     const pane = await screen.findByRole('region', { name: 'Bob' });
     expect(within(pane).queryByRole('alert')).not.toBeInTheDocument();
     expect(within(pane).getByRole('textbox', { name: 'Message' })).toBeInTheDocument();
   });
 
   it('shows the banner as soon as Go holds the open chat', async () => {
-    const api = createFakeApi({ state: 'unlocked' });
-    const chat = sampleChat({ kind: 'group', title: 'Trio', lastMessageAt: Date.now() });
-    api.backend.chats.set(chat.id, chat);
-    api.backend.members.set(chat.id, []);
-    api.backend.messages.set(chat.id, []);
-    const ctx = createTestContext({ api });
-    ctx.session.applyStatus({ ...api.backend.status });
-    renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
-    const user = userEvent.setup();
+    const { api, chat, user } = show(sampleChat({ kind: 'group', title: 'Trio', lastMessageAt: Date.now() }));
     await user.click(await screen.findByRole('option', { name: 'Trio' }));
     const pane = await screen.findByRole('region', { name: 'Trio' });
     expect(within(pane).getByRole('textbox', { name: 'Message' })).toBeInTheDocument();
