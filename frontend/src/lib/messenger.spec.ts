@@ -228,10 +228,14 @@ describe('Messenger', () => {
     });
 
     it('shows the requests when one is opened, and the chats once none is left', async () => {
-      const { api, messenger, request } = withRequest();
+      const { api, messenger, request, chat } = withRequest();
       await messenger.refresh();
       messenger.select(request.id);
       expect(messenger.showingRequests).toBe(true);
+      // A notification's click opens an ordinary chat: the chat list comes back.
+      messenger.select(chat.id);
+      expect(messenger.showingRequests).toBe(false);
+      messenger.select(request.id);
       // Accepted on another device: Go reports it as an ordinary chat.
       api.emit('chat:updated', { ...request, hold: '', holdText: '' });
       expect(messenger.showingRequests).toBe(false);

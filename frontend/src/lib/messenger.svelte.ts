@@ -169,12 +169,15 @@ export class Messenger {
     return c;
   }
 
-  /** Opens a chat in the right pane (a request with the requests beside it). */
+  /**
+   * Opens a chat in the right pane, and beside it the list it belongs to
+   * (a notification's click may open a request, or a chat, from either).
+   */
   select(chatId: string | null): void {
     this.selectedId = chatId;
     if (chatId === null) return;
     const chat = this.chats.get(chatId);
-    if (chat && isRequest(chat)) this.showingRequests = true;
+    if (chat) this.showingRequests = isRequest(chat);
     this.markReadIfSeen(chatId);
   }
 
