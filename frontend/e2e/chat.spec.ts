@@ -2,56 +2,24 @@
 // `hush --web` instances, each in its own browser context, talking through
 // it — the whole path UI → Go → relay → Go → UI, nothing faked.
 
-import AxeBuilder from '@axe-core/playwright';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { chatTest as test, expect } from './fixtures';
+import {
+  acceptRequest,
+  bubble,
+  createGroup,
+  exactBubble,
+  expectNoSeriousViolations,
+  openChat,
+  openPane,
+  send,
+  startDirectChat,
+} from './messaging';
 
 // Each person costs an Argon2id account creation and a relay handshake.
 test.describe.configure({ timeout: 240_000 });
 
 const deliveredOrBetter = /^(Sent|Delivered|Read)$/;
-
-async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const summary = serious.map(
-    (v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`,
-  );
-  expect(summary, `axe violations on ${screen}`).toEqual([]);
-}
-
-async function startDirectChat(page: Page, handle: string): Promise<Locator> {
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await page.getByRole('menuitem', { name: 'New message' }).click();
-  const dialog = page.getByRole('dialog', { name: 'New message' });
-  await dialog.getByLabel('Username').fill(`@${handle}`);
-  await dialog.getByRole('button', { name: 'Start chat' }).click();
-  await expect(dialog).toBeHidden({ timeout: 30_000 });
-  return page.getByRole('main').getByRole('region').first();
-}
-
-async function send(pane: Locator, text: string): Promise<Locator> {
-  const box = pane.getByRole('textbox', { name: 'Message' });
-  await box.fill(text);
-  await box.press('Enter');
-  await expect(box).toHaveValue('');
-  return bubble(pane, text);
-}
-
-/** The message (an article) that shows `text`, on any of its lines. */
-function bubble(pane: Locator, text: string): Locator {
-  return pane.getByRole('region', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
-}
-
-/**
- * The message whose text is exactly `text` ("note 1", not "note 12"): its
- * accessible name is "sender: text".
- */
-function exactBubble(pane: Locator, text: string): Locator {
-  const literal = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const name = new RegExp(`: ${literal}$`);
-  return pane.getByRole('region', { name: 'Messages' }).getByRole('article', { name });
-}
 
 /** A notification the page showed through the browser's Notification API. */
 interface Shown {
@@ -95,13 +63,6 @@ async function clickNotification(page: Page): Promise<void> {
   });
 }
 
-async function openChat(page: Page, name: RegExp | string): Promise<Locator> {
-  const option = page.getByRole('option', { name });
-  await expect(option).toBeVisible({ timeout: 30_000 });
-  await option.click();
-  return page.getByRole('main').getByRole('region').first();
-}
-
 test('two people: a direct chat, live both ways, with typing and ticks', async ({ people }) => {
   const alice = await people.add('Alice', 'alice');
   const bob = await people.add('Bob', 'bob');
@@ -116,17 +77,32 @@ test('two people: a direct chat, live both ways, with typing and ticks', async (
   await alice.page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 
-  // Bob is not looking: Go notifies him (on by default, the sender's name
-  // only), and his page shows what Go says; the click opens the chat.
+  // Bob is not looking, and Alice is a stranger to him: Go notifies him of a
+  // request and says nothing of it (app/notify.go); the click opens it under
+  // Requests, read-only, and he accepts it.
   await lookAway(bob.page);
   const alicePane = await startDirectChat(alice.page, 'bob');
   await expect(alicePane.getByRole('heading', { name: /bob/i })).toBeVisible();
   const first = await send(alicePane, 'Hi Bob, it is Alice');
+  await expect
+    .poll(() => shownNotifications(bob.page), { timeout: 30_000 })
+    .toEqual([{ title: 'New message request', body: 'Open Hush to accept or decline it.' }]);
+  await clickNotification(bob.page);
+  await expect(bob.page.getByRole('listbox', { name: 'Requests' })).toBeVisible();
+  const request = openPane(bob.page);
+  await expect(bubble(request, 'Hi Bob, it is Alice')).toBeVisible({ timeout: 30_000 });
+  await request.getByRole('button', { name: 'Accept' }).click();
+  await expect(bob.page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name: /alice/i })).toBeVisible({
+    timeout: 30_000,
+  });
+
+  // A contact now: Go notifies him as usual (on by default, the sender's
+  // name only), his page shows what Go says, and the click opens the chat.
+  await lookAway(bob.page);
+  await send(alicePane, 'Are you there?');
   await expect.poll(() => shownNotifications(bob.page), { timeout: 30_000 }).toEqual([{ title: 'Alice', body: 'Alice' }]);
   await clickNotification(bob.page);
-  await expect(
-    bob.page.getByRole('main').getByRole('region').first().getByRole('heading', { name: /alice/i }),
-  ).toBeVisible();
+  await expect(openPane(bob.page).getByRole('heading', { name: /alice/i })).toBeVisible();
   await expect(first).toBeVisible();
   await expect(first.getByRole('img', { name: deliveredOrBetter })).toBeVisible({ timeout: 30_000 });
   // A screen reader hears who wrote it and the text, then the day, time and status.
@@ -178,27 +154,16 @@ test('a group of three: everyone reads everyone, senders are named', async ({ pe
   const bob = await people.add('Bob', 'bob');
   const carol = await people.add('Carol', 'carol');
 
-  await alice.page.getByRole('button', { name: 'New chat' }).click();
-  await alice.page.getByRole('menuitem', { name: 'New group' }).click();
-  const dialog = alice.page.getByRole('dialog', { name: 'New group' });
-  await dialog.getByLabel('Group name').fill('Trio');
-  for (const handle of ['bob', 'carol']) {
-    await dialog.getByLabel('Add by username').fill(`@${handle}`);
-    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect(dialog.getByRole('checkbox', { name: new RegExp(handle, 'i') })).toBeChecked({ timeout: 30_000 });
-  }
-  await dialog.getByRole('button', { name: 'Create group' }).click();
-  await expect(dialog).toBeHidden({ timeout: 30_000 });
-
-  const alicePane = alice.page.getByRole('region', { name: 'Trio' });
+  const alicePane = await createGroup(alice.page, 'Trio', ['bob', 'carol']);
   await expect(alicePane.getByText('3 members')).toBeVisible({ timeout: 30_000 });
   await send(alicePane, 'Welcome to Trio');
 
-  const bobPane = await openChat(bob.page, 'Trio');
+  // Alice is a stranger to both: each accepts the group under Requests.
+  const bobPane = await acceptRequest(bob.page, 'Trio');
   await expect(bubble(bobPane, 'Welcome to Trio')).toBeVisible({ timeout: 30_000 });
   await send(bobPane, 'Thanks Alice');
 
-  const carolPane = await openChat(carol.page, 'Trio');
+  const carolPane = await acceptRequest(carol.page, 'Trio');
   await expect(bubble(carolPane, 'Welcome to Trio')).toBeVisible({ timeout: 30_000 });
   const fromBob = bubble(carolPane, 'Thanks Alice');
   await expect(fromBob).toBeVisible({ timeout: 30_000 });
@@ -235,7 +200,7 @@ test('a channel: the owner posts, a subscriber reads and cannot post', async ({ 
   const alicePane = alice.page.getByRole('region', { name: 'Hush News' });
   await send(alicePane, 'First post');
 
-  const bobPane = await openChat(bob.page, 'Hush News');
+  const bobPane = await acceptRequest(bob.page, 'Hush News');
   await expect(bubble(bobPane, 'First post')).toBeVisible({ timeout: 30_000 });
   await expect(bobPane.getByText('Only admins can post in this channel')).toBeVisible();
   await expect(bobPane.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
@@ -255,7 +220,7 @@ test('a long chat: older pages load at the top without moving the view', async (
     timeout: 60_000,
   });
 
-  const bobPane = await openChat(bob.page, /alice/i);
+  const bobPane = await acceptRequest(bob.page, /alice/i);
   const messages = bobPane.getByRole('region', { name: 'Messages' });
   await expect(exactBubble(bobPane, `note ${total}`)).toBeVisible({ timeout: 30_000 });
   // Virtualized: far fewer messages in the DOM than in the chat.
@@ -302,7 +267,7 @@ test('replies: by keyboard or the hover button, quoted on the other side, the qu
   await send(alicePane, 'Lunch at noon?');
   await send(alicePane, 'Or later');
 
-  const bobPane = await openChat(bob.page, /alice/i);
+  const bobPane = await acceptRequest(bob.page, /alice/i);
   const question = bobPane.getByRole('article', { name: /Lunch at noon\?/ });
   await expect(question).toBeVisible({ timeout: 30_000 });
   await expect(bobPane.getByRole('article', { name: /Or later/ })).toBeVisible({ timeout: 30_000 });

@@ -15,6 +15,7 @@ import {
   normalizeHandle,
   QUOTE_MAX_CHARS,
   quoteLine,
+  titleError,
   truncate,
   utf8Length,
   typingText,
@@ -220,6 +221,23 @@ describe('buildRows', () => {
     ]);
   });
 
+  it('names no sender on a service line, and names the next sender again', () => {
+    const msgs = [
+      sampleMessage({ id: 'm1', chatId, senderId: carol, senderName: 'Carol', sentAt: at(4, 20, 8) }),
+      sampleMessage({ id: 'l1', chatId, senderId: bob, senderName: 'Bob', service: true, sentAt: at(4, 20, 9) }),
+      sampleMessage({ id: 'm2', chatId, senderId: carol, senderName: 'Carol', sentAt: at(4, 20, 10) }),
+      sampleMessage({ id: 'm3', chatId, senderId: bob, senderName: 'Bob', sentAt: at(4, 20, 11) }),
+    ];
+    const rows = buildRows(msgs, now, true, 'en-GB');
+    expect(rows.map((r) => (r.kind === 'day' ? `[${r.label}]` : `${r.key}${r.showSender ? '+name' : ''}`))).toEqual([
+      '[Today]',
+      'm1+name',
+      'l1',
+      'm2+name',
+      'm3+name',
+    ]);
+  });
+
   it('never names senders in direct chats', () => {
     const rows = buildRows([sampleMessage({ chatId, sentAt: now })], now, false);
     expect(rows.filter((r) => r.kind === 'message' && r.showSender)).toEqual([]);
@@ -241,6 +259,20 @@ describe('buildRows', () => {
     const before = buildRows(later, now, false)[0]!.key;
     const after = buildRows([sampleMessage({ id: 'x1', sentAt: at(4, 20, 9) }), ...later], now, false)[0]!.key;
     expect(after).toBe(before);
+  });
+});
+
+describe('titleError', () => {
+  const tooLong = `The name is too long: at most ${RULES.maxTitleBytes} letters, fewer with accents or emoji.`;
+  it.each([
+    ['', 'group', 'Enter a name for the group.'],
+    ['   ', 'channel', 'Enter a name for the channel.'],
+    ['Book club', 'group', ''],
+    // Two bytes a letter: at the limit once trimmed, then one byte over.
+    [`  ${'é'.repeat(RULES.maxTitleBytes / 2)} `, 'group', ''],
+    [`${'é'.repeat(RULES.maxTitleBytes / 2)}x`, 'channel', tooLong],
+  ] as const)('%j (%s) → %j', (typed, noun, want) => {
+    expect(titleError(typed, noun)).toBe(want);
   });
 });
 

@@ -191,6 +191,23 @@ export function displayHandle(handle: string): string {
   return h === '' ? '' : `@${h}`;
 }
 
+/**
+ * Why a typed group or channel title cannot be valid, or '' when it may be:
+ * not empty, at most RULES.maxTitleBytes of UTF-8. Go checks it again (one
+ * line, no control characters) and its refusal is what the user then sees.
+ */
+export function titleError(typed: string, noun: 'group' | 'channel'): string {
+  const t = typed.trim();
+  if (t === '') return `Enter a name for the ${noun}.`;
+  if (utf8Length(t) > RULES.maxTitleBytes) {
+    return `The name is too long: at most ${RULES.maxTitleBytes} letters, fewer with accents or emoji.`;
+  }
+  return '';
+}
+
+/** The label (and tooltip) of the marker by a message time the relay supplied. */
+export const CLOCK_OFF_LABEL = "Sent time from the relay: the sender's clock was off";
+
 /** The length of `s` in bytes of UTF-8, as Go counts the limits in RULES named …Bytes. */
 export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
@@ -253,8 +270,10 @@ export function buildRows(
       rows.push({ kind: 'day', key, label: dayLabel(m.sentAt, now, locale), at: dayStart });
       prevSender = null;
     }
-    const showSender = showSenders && !m.outgoing && m.senderId !== prevSender;
-    prevSender = m.outgoing ? null : m.senderId;
+    // A service line is the chat's, not its sender's: it shows no name and
+    // ends a run, so the next message names its sender again.
+    const showSender = showSenders && !m.outgoing && !m.service && m.senderId !== prevSender;
+    prevSender = m.outgoing || m.service ? null : m.senderId;
     rows.push({ kind: 'message', key: m.id, message: m, showSender });
   }
   return rows;

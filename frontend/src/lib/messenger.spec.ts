@@ -209,4 +209,88 @@ describe('Messenger', () => {
     api.emit('chat:updated', { ...chat, title: 'Renamed' });
     expect(messenger.chats.get(chat.id)?.title).not.toBe('Renamed');
   });
+
+  describe('chat requests', () => {
+    function withRequest() {
+      const env = setup();
+      const request = sampleChat({ title: 'Stranger', lastMessageAt: 9, unread: 3, hold: 'request', holdText: 'Accept or decline.' });
+      env.api.backend.chats.set(request.id, request);
+      env.api.backend.members.set(request.id, []);
+      env.api.backend.messages.set(request.id, []);
+      return { ...env, request };
+    }
+
+    it('keeps requests apart from the chat list', async () => {
+      const { messenger, chat, request } = withRequest();
+      await messenger.refresh();
+      expect(messenger.chats.listed.map((c) => c.id)).toEqual([chat.id]);
+      expect(messenger.chats.requests.map((c) => c.id)).toEqual([request.id]);
+    });
+
+    it('shows the requests when one is opened, and the chats once none is left', async () => {
+      const { api, messenger, request, chat } = withRequest();
+      await messenger.refresh();
+      messenger.select(request.id);
+      expect(messenger.showingRequests).toBe(true);
+      // A notification's click opens an ordinary chat: the chat list comes back.
+      messenger.select(chat.id);
+      expect(messenger.showingRequests).toBe(false);
+      messenger.select(request.id);
+      // Accepted on another device: Go reports it as an ordinary chat.
+      api.emit('chat:updated', { ...request, hold: '', holdText: '' });
+      expect(messenger.showingRequests).toBe(false);
+      expect(messenger.chats.listed.map((c) => c.id)).toContain(request.id);
+    });
+
+    it('accepts: Go’s summary joins the chat list and opens, its messages read afresh', async () => {
+      const { api, messenger, request } = withRequest();
+      await messenger.refresh();
+      messenger.select(request.id);
+      const before = messenger.conversation(request.id);
+      const accepted = await messenger.accept(request.id);
+      expect(accepted.hold).toBe('');
+      expect(messenger.selectedId).toBe(request.id);
+      expect(messenger.showingRequests).toBe(false);
+      expect(messenger.chats.requests).toEqual([]);
+      expect(messenger.conversation(request.id)).not.toBe(before);
+      // Now an ordinary chat, it is marked read while seen.
+      await vi.waitFor(() => expect(api.chats.markRead).toHaveBeenCalledWith(request.id));
+    });
+
+    it('declines and deletes, forgetting the chat, its draft and its reply', async () => {
+      const { api, messenger, request, chat } = withRequest();
+      await messenger.refresh();
+      messenger.select(request.id);
+      messenger.setDraft(request.id, 'no thanks');
+      await messenger.decline(request.id, true);
+      expect(api.chats.decline).toHaveBeenCalledWith(request.id, true);
+      expect(messenger.chats.get(request.id)).toBeUndefined();
+      expect(messenger.selectedId).toBeNull();
+      expect(messenger.drafts.has(request.id)).toBe(false);
+      expect(messenger.showingRequests).toBe(false);
+
+      api.backend.chats.set(chat.id, { ...chat, hold: 'removed', holdText: 'Removed.' });
+      await messenger.deleteChat(chat.id);
+      expect(api.chats.delete).toHaveBeenCalledWith(chat.id);
+      expect(messenger.chats.chats).toEqual([]);
+    });
+
+    it('keeps the chat when Go refuses, and rejects with Go’s words', async () => {
+      const { api, messenger, request } = withRequest();
+      await messenger.refresh();
+      api.chats.decline.mockRejectedValueOnce(new ApiError('The relay is busy. Try again in 5 s.', 422));
+      await expect(messenger.decline(request.id, false)).rejects.toThrow('The relay is busy. Try again in 5 s.');
+      expect(messenger.chats.get(request.id)).toBeDefined();
+    });
+
+    it('renames through Go and shows the new title at once', async () => {
+      const { api, messenger } = setup();
+      const group = sampleChat({ kind: 'group', title: 'Old', myRole: 'admin' });
+      api.backend.chats.set(group.id, group);
+      await messenger.refresh();
+      await messenger.rename(group.id, 'New');
+      expect(api.chats.rename).toHaveBeenCalledWith(group.id, 'New');
+      expect(messenger.chats.get(group.id)?.title).toBe('New');
+    });
+  });
 });

@@ -5,7 +5,7 @@
 
 import { getContext, setContext } from 'svelte';
 import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify } from './api';
-import { ChatListStore } from './stores/chats.svelte';
+import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
 import { ConversationStore } from './stores/conversation.svelte';
@@ -58,6 +58,8 @@ export class Messenger {
   available = $state(true);
   /** The open chat; null shows the empty pane. */
   selectedId = $state<string | null>(null);
+  /** The left column shows the chat requests instead of the chat list. */
+  showingRequests = $state(false);
   /** Bumped when cached conversations are dropped, so views re-read them. */
   #generation = $state(0);
   #conversations = new Map<string, ConversationStore>();
@@ -86,13 +88,12 @@ export class Messenger {
       api.on('chat:updated', (c) => {
         this.chats.upsert(c);
         this.#duringLoad?.push(() => this.chats.upsert(c));
+        this.#settleRequests();
         this.markReadIfSeen(c.id);
       }),
       api.on('chat:removed', ({ chatId }) => {
-        this.chats.remove(chatId);
+        this.#removed(chatId);
         this.#duringLoad?.push(() => this.chats.remove(chatId));
-        this.#conversations.delete(chatId);
-        if (this.selectedId === chatId) this.selectedId = null;
       }),
       api.on('message:new', (m) => this.#onMessage(m)),
       api.on('message:status', (ev) => this.#conversations.get(ev.chatId)?.applyStatus(ev)),
@@ -141,6 +142,7 @@ export class Messenger {
       const list = await this.api.chats.list();
       this.chats.set(list);
       for (const apply of replay) apply();
+      this.#settleRequests();
     } catch (err) {
       if (!this.#failed(err)) this.chats.error = messageOf(err);
     } finally {
@@ -167,10 +169,16 @@ export class Messenger {
     return c;
   }
 
-  /** Opens a chat in the right pane. */
+  /**
+   * Opens a chat in the right pane, and beside it the list it belongs to
+   * (a notification's click may open a request, or a chat, from either).
+   */
   select(chatId: string | null): void {
     this.selectedId = chatId;
-    if (chatId !== null) this.markReadIfSeen(chatId);
+    if (chatId === null) return;
+    const chat = this.chats.get(chatId);
+    if (chat) this.showingRequests = isRequest(chat);
+    this.markReadIfSeen(chatId);
   }
 
   /** Shows a chat Go just created or returned (OpenDirect, CreateGroup …) and opens it. */
@@ -182,10 +190,11 @@ export class Messenger {
   /**
    * Tells Go the open chat was read, when it has unread messages and the
    * user can see it. Called on open, on chat:updated and on window focus.
+   * Never for a request: reading one would tell its sender it was seen.
    */
   markReadIfSeen(chatId: string): void {
     const chat = this.chats.get(chatId);
-    if (!chat || chat.unread === 0 || this.selectedId !== chatId || !this.env.attentive()) return;
+    if (!chat || isRequest(chat) || chat.unread === 0 || this.selectedId !== chatId || !this.env.attentive()) return;
     if (this.#marking.has(chatId)) return;
     this.#marking.add(chatId);
     this.api.chats.markRead(chatId).then(
@@ -206,6 +215,45 @@ export class Messenger {
     const chat = this.chats.get(chatId);
     if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt });
     return m;
+  }
+
+  /**
+   * Accepts a chat request: Go moves it to the chat list and reads it, and
+   * it opens there. Rejects with Go's error.
+   */
+  async accept(chatId: string): Promise<ChatSummary> {
+    const chat = await this.api.chats.accept(chatId);
+    // Go reads the chat afresh once accepted: so does the window.
+    this.#conversations.delete(chatId);
+    this.#generation++;
+    this.showingRequests = false;
+    this.open(chat);
+    return chat;
+  }
+
+  /**
+   * Declines a chat request, and with block also blocks whoever started it.
+   * Go deletes it here (chat:removed follows). Rejects with Go's error.
+   */
+  async decline(chatId: string, block: boolean): Promise<void> {
+    await this.api.chats.decline(chatId, block);
+    this.#removed(chatId);
+  }
+
+  /**
+   * Deletes a chat this account is no longer in (held as removed,
+   * unavailable or tampered) with its history. Rejects with Go's error.
+   */
+  async deleteChat(chatId: string): Promise<void> {
+    await this.api.chats.delete(chatId);
+    this.#removed(chatId);
+  }
+
+  /** Gives a group or channel a new title. Rejects with Go's error. */
+  async rename(chatId: string, title: string): Promise<ChatSummary> {
+    const chat = await this.api.chats.rename(chatId, title);
+    this.chats.upsert(chat);
+    return chat;
   }
 
   setDraft(chatId: string, text: string): void {
@@ -231,6 +279,21 @@ export class Messenger {
     const c = await this.api.contacts.add(handle);
     this.contacts.upsert(c);
     return c;
+  }
+
+  /** Forgets a chat Go removed (or the user declined or deleted). */
+  #removed(chatId: string): void {
+    this.chats.remove(chatId);
+    this.#conversations.delete(chatId);
+    this.drafts.delete(chatId);
+    this.replies.delete(chatId);
+    if (this.selectedId === chatId) this.selectedId = null;
+    this.#settleRequests();
+  }
+
+  /** Back to the chat list once no request is left (accepted, declined, elsewhere too). */
+  #settleRequests(): void {
+    if (this.showingRequests && this.chats.requests.length === 0) this.showingRequests = false;
   }
 
   #onMessage(m: Message): void {

@@ -107,6 +107,34 @@ describe('ChatList', () => {
     expect(screen.getByRole('option', { name: 'Grace Hopper' })).toHaveAttribute('aria-selected', 'false');
   });
 
+  it('marks a held chat with Go’s sentence, and says it in the row’s description', () => {
+    const text = 'This chat is not available on this relay. Its history stays on this device until you delete it.';
+    const held = sampleChat({ title: 'Old group', kind: 'group', hold: 'unavailable', holdText: text, lastMessageAt: now });
+    render(ChatList, { props: { chats: [held, chats[0]!], filter: '', now } });
+    const row = screen.getByRole('option', { name: 'Old group' });
+    expect(within(row).getByRole('img', { name: text })).toHaveAttribute('title', text);
+    expect(row).toHaveAccessibleDescription(expect.stringContaining(text));
+    const ordinary = screen.getByRole('option', { name: 'Grace Hopper' });
+    expect(within(ordinary).queryByRole('img')).not.toBeInTheDocument();
+  });
+
+  it('shows no unread badge and no hold marker on a request, under the label it is given', () => {
+    const request = sampleChat({
+      title: 'Stranger',
+      lastMessage: 'hello?',
+      lastMessageAt: now,
+      unread: 7,
+      hold: 'request',
+      holdText: 'Someone who is not in your contacts wants to chat. Accept to read and answer, or decline.',
+    });
+    render(ChatList, { props: { chats: [request], filter: '', now, label: 'Requests' } });
+    const row = within(screen.getByRole('listbox', { name: 'Requests' })).getByRole('option', { name: 'Stranger' });
+    expect(within(row).queryByText('7')).not.toBeInTheDocument();
+    expect(within(row).queryByRole('img')).not.toBeInTheDocument();
+    expect(row).not.toHaveAccessibleDescription(expect.stringContaining('unread'));
+    expect(row).not.toHaveAccessibleDescription(expect.stringContaining('not in your contacts'));
+  });
+
   describe('with 5,000 chats', () => {
     const many = Array.from({ length: 5_000 }, (_, i) =>
       sampleChat({ id: i.toString(16).padStart(32, '0'), title: `Chat ${i}`, lastMessageAt: now - i * 60_000 }),

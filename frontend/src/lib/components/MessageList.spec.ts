@@ -300,4 +300,66 @@ describe('MessageList', () => {
     await waitFor(() => expect(original).toHaveFocus());
     expect(within(original).getByText('message 5')).toBeInTheDocument();
   });
+
+  it('shows a service line as the chat’s own: centred text, no sender, tick or reply', async () => {
+    const carol = 'd'.repeat(32);
+    const list = [
+      sampleMessage({ id: 'a', chatId, senderName: 'Carol', senderId: carol, body: 'before', sentAt: now - 4000 }),
+      sampleMessage({ id: 'l', chatId, senderName: 'Alice', body: 'Alice removed Carol', service: true, sentAt: now - 3000 }),
+      sampleMessage({ id: 'b', chatId, senderName: 'Carol', senderId: carol, body: 'after', sentAt: now - 2000 }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    const onreply = vi.fn();
+    renderList(conversation, 'group', onreply);
+    // Named by Go's sentence alone, described by its day and time.
+    const line = await screen.findByRole('article', { name: 'Alice removed Carol' });
+    expect(line).toHaveAccessibleDescription(`Today, ${formatClock(now - 3000)}`);
+    expect(within(line).queryByRole('img')).not.toBeInTheDocument();
+    expect(within(line).queryByRole('button')).not.toBeInTheDocument();
+    expect(within(line).queryByText('Alice')).not.toBeInTheDocument();
+    // A line ends a sender's run: Carol's next message names her again.
+    expect(within(screen.getByRole('article', { name: 'Carol: after' })).getByText('Carol')).toBeInTheDocument();
+    // The messages around it keep their reply buttons.
+    expect(screen.getAllByRole('button', { name: 'Reply to Carol' })).toHaveLength(2);
+
+    // The arrow keys stop on it like on any message; R does nothing there.
+    const user = userEvent.setup();
+    screen.getByRole('article', { name: 'Carol: after' }).focus();
+    await user.keyboard('{ArrowUp}');
+    await waitFor(() => expect(line).toHaveFocus());
+    await user.keyboard('r');
+    expect(onreply).not.toHaveBeenCalled();
+    await user.keyboard('{ArrowUp}');
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Carol: before' })).toHaveFocus());
+  });
+
+  it('announces a service line that arrives by its own words', async () => {
+    const conversation = new ConversationStore(chatId, pager(messages(3)));
+    await conversation.loadLatest();
+    renderList(conversation, 'group');
+    await screen.findByText('message 2');
+    conversation.add(sampleMessage({ id: 'line', chatId, senderName: 'Alice', body: 'Alice added Dan', service: true, sentAt: now }));
+    expect(await screen.findByRole('article', { name: 'Alice added Dan' })).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent(/^Alice added Dan$/);
+  });
+
+  it('marks a time the relay supplied because the sender’s clock was off', async () => {
+    const list = [
+      sampleMessage({ id: 'a', chatId, body: 'from the future', clockOff: true, sentAt: now - 2000 }),
+      sampleMessage({ id: 'b', chatId, body: 'on time', sentAt: now - 1000 }),
+    ];
+    const conversation = new ConversationStore(chatId, pager(list));
+    await conversation.loadLatest();
+    renderList(conversation);
+    const off = await screen.findByRole('article', { name: 'Bob: from the future' });
+    const marker = within(off).getByRole('img', { name: "Sent time from the relay: the sender's clock was off" });
+    expect(marker).toHaveAttribute('title', "Sent time from the relay: the sender's clock was off");
+    expect(off).toHaveAccessibleDescription(
+      `Today, ${formatClock(now - 2000)}, Sent time from the relay: the sender's clock was off`,
+    );
+    const onTime = screen.getByRole('article', { name: 'Bob: on time' });
+    expect(within(onTime).queryByRole('img')).not.toBeInTheDocument();
+    expect(onTime).toHaveAccessibleDescription(`Today, ${formatClock(now - 1000)}`);
+  });
 });

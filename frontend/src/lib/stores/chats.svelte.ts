@@ -1,6 +1,7 @@
 // The chat list as last read from Go (ChatService.List) and kept current by
 // chat:updated / chat:removed, always in the list's order: pinned first,
-// then most recent activity.
+// then most recent activity. Go lists chat requests (hold "request") with
+// the rest; they are shown apart, under Requests (docs/API.md, ChatSummary).
 
 import type { ChatSummary } from '../api';
 import { compareChats } from '../format';
@@ -12,6 +13,10 @@ export class ChatListStore {
   loaded = $state(false);
   /** Why the list could not be read; '' when it could. */
   error = $state('');
+  /** The chat list proper: every chat but the requests. */
+  readonly listed = $derived(this.chats.filter((c) => !isRequest(c)));
+  /** Chats someone who is not a contact started, waiting for Accept or Decline. */
+  readonly requests = $derived(this.chats.filter(isRequest));
 
   set(list: readonly ChatSummary[]): void {
     const seen = new Map<string, ChatSummary>();
@@ -39,4 +44,9 @@ export class ChatListStore {
     this.loaded = false;
     this.error = '';
   }
+}
+
+/** Whether a chat waits under Requests rather than in the chat list. */
+export function isRequest(chat: Pick<ChatSummary, 'hold'>): boolean {
+  return chat.hold === 'request';
 }

@@ -53,6 +53,8 @@ export interface FakeApi extends Api {
     members: Map<string, Member[]>;
     /** Per chat, oldest first. */
     messages: Map<string, Message[]>;
+    /** Accounts blocked with SetBlocked or Decline(…, true). */
+    blocked: Set<string>;
   };
 }
 
@@ -89,6 +91,8 @@ export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
     myRole: 'owner',
     canPost: true,
     memberCount: 2,
+    hold: '',
+    holdText: '',
     ...over,
   };
 }
@@ -105,6 +109,8 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
     seq: 1,
     status: 'sent',
     replyTo: '',
+    service: false,
+    clockOff: false,
     ...over,
   };
 }
@@ -145,6 +151,10 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     chats: new Map(),
     members: new Map(),
     messages: new Map(),
+    blocked: new Set(),
+  };
+  const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
+    for (const h of [...(listeners.get(name) ?? [])]) h(payload);
   };
 
   const unlockedOnly = (): void => {
@@ -271,6 +281,19 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.contacts.set(accountId, c);
       return { ...c };
     }),
+    setBlocked: vi.fn(async (accountId: string, blocked: boolean) => {
+      unlockedOnly();
+      if (blocked) backend.blocked.add(accountId);
+      else backend.blocked.delete(accountId);
+    }),
+  };
+
+  /** As Go does after Decline and Delete: the chat is gone, and chat:removed says so. */
+  const dropChat = (chatId: string): void => {
+    backend.chats.delete(chatId);
+    backend.members.delete(chatId);
+    backend.messages.delete(chatId);
+    queueMicrotask(() => fire('chat:removed', { chatId }));
   };
 
   const chats = {
@@ -331,6 +354,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         seq: 0,
         status: 'pending',
         replyTo,
+        service: false,
+        clockOff: false,
       };
       backend.messages.get(chatId)?.push(m);
       return { ...m };
@@ -343,6 +368,38 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       const c = { ...chatOf(chatId), pinned };
       backend.chats.set(chatId, c);
       return { ...c };
+    }),
+    rename: vi.fn(async (chatId: string, title: string) => {
+      const chat = chatOf(chatId);
+      if (chat.kind === 'direct') throw new ApiError('Invalid input: a 1:1 chat has no title.', 422);
+      if (chat.myRole !== 'owner' && chat.myRole !== 'admin') {
+        throw new ApiError('Your role in this chat does not allow that.', 422);
+      }
+      const c = { ...chat, title };
+      backend.chats.set(chatId, c);
+      return { ...c };
+    }),
+    accept: vi.fn(async (chatId: string) => {
+      const chat = chatOf(chatId);
+      if (chat.hold !== 'request') throw new ApiError('Not found: chat request.', 422);
+      const c: ChatSummary = { ...chat, hold: '', holdText: '' };
+      backend.chats.set(chatId, c);
+      return { ...c };
+    }),
+    decline: vi.fn(async (chatId: string, block: boolean) => {
+      chatOf(chatId);
+      if (block) {
+        const by = backend.members.get(chatId)?.find((m) => !m.isMe);
+        if (by) backend.blocked.add(by.accountId);
+      }
+      dropChat(chatId);
+    }),
+    delete: vi.fn(async (chatId: string) => {
+      const chat = chatOf(chatId);
+      if (chat.hold !== 'removed' && chat.hold !== 'unavailable' && chat.hold !== 'tampered') {
+        throw new ApiError('Not allowed: leave the chat to delete it.', 422);
+      }
+      dropChat(chatId);
     }),
   };
 
@@ -369,9 +426,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     close() {
       listeners.clear();
     },
-    emit(name, payload) {
-      for (const h of [...(listeners.get(name) ?? [])]) h(payload);
-    },
+    emit: fire,
     reconnect() {
       for (const h of [...reconnects]) h();
     },

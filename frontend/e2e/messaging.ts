@@ -1,0 +1,103 @@
+// What the messaging specs share: finding a conversation, its messages and
+// service lines, sending, chat requests, and the axe audit. Everything is
+// found by role and accessible name, as a screen reader would.
+
+import AxeBuilder from '@axe-core/playwright';
+import type { Locator, Page } from '@playwright/test';
+import { expect } from './fixtures';
+
+export async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const summary = serious.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`,
+  );
+  expect(summary, `axe violations on ${screen}`).toEqual([]);
+}
+
+/** The open conversation (the right pane's region). */
+export function openPane(page: Page): Locator {
+  return page.getByRole('main').getByRole('region').first();
+}
+
+export async function startDirectChat(page: Page, handle: string): Promise<Locator> {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByRole('menuitem', { name: 'New message' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New message' });
+  await dialog.getByLabel('Username').fill(`@${handle}`);
+  await dialog.getByRole('button', { name: 'Start chat' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  return openPane(page);
+}
+
+/** Creates a group with the people of `handles`, added by username; returns its pane. */
+export async function createGroup(page: Page, title: string, handles: readonly string[]): Promise<Locator> {
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByRole('menuitem', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill(title);
+  for (const handle of handles) {
+    await dialog.getByLabel('Add by username').fill(`@${handle}`);
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(dialog.getByRole('checkbox', { name: new RegExp(handle, 'i') })).toBeChecked({ timeout: 30_000 });
+  }
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  return page.getByRole('region', { name: title });
+}
+
+export async function send(pane: Locator, text: string): Promise<Locator> {
+  const box = pane.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(box).toHaveValue('');
+  return bubble(pane, text);
+}
+
+/** The message (an article) that shows `text`, on any of its lines. */
+export function bubble(pane: Locator, text: string): Locator {
+  return pane.getByRole('region', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
+}
+
+/**
+ * The message whose text is exactly `text` ("note 1", not "note 12"): its
+ * accessible name is "sender: text".
+ */
+export function exactBubble(pane: Locator, text: string): Locator {
+  const literal = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = new RegExp(`: ${literal}$`);
+  return pane.getByRole('region', { name: 'Messages' }).getByRole('article', { name });
+}
+
+/** A line the chat shows about itself, named by Go's sentence alone. */
+export function serviceLine(pane: Locator, sentence: RegExp): Locator {
+  return pane.getByRole('region', { name: 'Messages' }).getByRole('article', { name: sentence });
+}
+
+/** Opens a chat of the chat list. */
+export async function openChat(page: Page, name: RegExp | string): Promise<Locator> {
+  const option = page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name });
+  await expect(option).toBeVisible({ timeout: 30_000 });
+  await option.click();
+  return openPane(page);
+}
+
+/** Opens Requests and the request named `name`; returns its (read-only) pane. */
+export async function openRequest(page: Page, name: RegExp | string): Promise<Locator> {
+  await page.getByRole('button', { name: /^Requests \(\d+\)$/ }).click({ timeout: 30_000 });
+  const option = page.getByRole('listbox', { name: 'Requests' }).getByRole('option', { name });
+  await expect(option).toBeVisible({ timeout: 30_000 });
+  await option.click();
+  return openPane(page);
+}
+
+/** Accepts the request named `name`; returns its pane, now an ordinary chat. */
+export async function acceptRequest(page: Page, name: RegExp | string): Promise<Locator> {
+  const pane = await openRequest(page, name);
+  await pane.getByRole('button', { name: 'Accept' }).click();
+  await expect(page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name })).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(pane.getByRole('textbox', { name: 'Message' }).or(pane.getByText(/can(not)? post/i))).toBeVisible();
+  return pane;
+}

@@ -1,0 +1,99 @@
+// The chat info dialog's rename: owners and admins of a group or channel
+// give it a new title; Go's limit is checked as they type and Go's refusals
+// show as Go words them. Members, and chats this account is out of, get no
+// field.
+
+import { screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { RULES, type ChatSummary, type Role } from '../api';
+import { Messenger } from '../messenger.svelte';
+import { ME, createFakeApi, sampleChat } from '../testing/fakeApi';
+import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
+import ChatInfoDialog from './ChatInfoDialog.svelte';
+
+function setup(over: Partial<ChatSummary> = {}) {
+  const api = createFakeApi({ state: 'unlocked' });
+  const chat = sampleChat({ kind: 'group', title: 'Book club', myRole: 'owner', ...over });
+  api.backend.chats.set(chat.id, chat);
+  const role: Role = chat.myRole === '' ? 'member' : chat.myRole;
+  api.backend.members.set(chat.id, [{ accountId: ME, handle: 'ada', displayName: 'Ada', role, isMe: true }]);
+  const messenger = new Messenger(api, attentiveEnv());
+  messenger.chats.set([chat]);
+  const onclose = vi.fn();
+  const result = renderWithContext(ChatInfoDialog, { chat, onclose }, createTestContext({ api }), messenger);
+  return { ...result, api, chat, messenger, user: userEvent.setup() };
+}
+
+describe('ChatInfoDialog rename', () => {
+  it.each([
+    ['group', 'owner', 'Group name'],
+    ['group', 'admin', 'Group name'],
+    ['channel', 'owner', 'Channel name'],
+  ] as const)('lets the %s’s %s rename it', async (kind, myRole, label) => {
+    const { api, chat, messenger, rerender, user } = setup({ kind, myRole });
+    const dialog = screen.getByRole('dialog', { name: 'Book club' });
+    const field = within(dialog).getByRole('textbox', { name: label });
+    expect(field).toHaveValue('Book club');
+    const save = within(dialog).getByRole('button', { name: 'Save' });
+    expect(save).toBeDisabled(); // nothing changed yet
+    await user.clear(field);
+    await user.type(field, '  Readers ');
+    await user.click(save);
+    expect(api.chats.rename).toHaveBeenCalledWith(chat.id, 'Readers');
+    expect(await within(dialog).findByText('Renamed to “Readers”.')).toBeInTheDocument();
+    // The chat list has the new title at once (Go's chat:updated follows).
+    expect(messenger.chats.get(chat.id)?.title).toBe('Readers');
+    await rerender({ chat: messenger.chats.get(chat.id)!, onclose: vi.fn() });
+    expect(screen.getByRole('dialog', { name: 'Readers' })).toBeInTheDocument();
+  });
+
+  it.each([
+    ['a member', { myRole: 'member' as const }],
+    ['one removed from it', { myRole: '' as const, hold: 'removed' as const }],
+    ['a 1:1 chat', { kind: 'direct' as const }],
+  ])('offers no rename to %s', async (_name, over) => {
+    setup(over);
+    const dialog = screen.getByRole('dialog', { name: 'Book club' });
+    expect(within(dialog).queryByRole('textbox', { name: /name$/ })).not.toBeInTheDocument();
+    expect(within(dialog).queryByRole('button', { name: 'Save' })).not.toBeInTheDocument();
+  });
+
+  it('checks Go’s limits as typed, before asking Go', async () => {
+    const { api, user } = setup();
+    const field = screen.getByRole('textbox', { name: 'Group name' });
+    await user.clear(field);
+    await user.type(field, '   ');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(field).toHaveAccessibleDescription('Enter a name for the group.');
+    await user.clear(field);
+    await user.type(field, 'é'.repeat(RULES.maxTitleBytes / 2 + 1));
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+    expect(field).toHaveAccessibleDescription(expect.stringContaining('The name is too long'));
+    expect(api.chats.rename).not.toHaveBeenCalled();
+  });
+
+  it('shows Go’s refusal as Go words it', async () => {
+    const { api, user } = setup({ myRole: 'admin' });
+    api.chats.rename.mockRejectedValueOnce(
+      new Error("The relay changed this chat's member list in a way no member signed, so nothing more is sent or changed here."),
+    );
+    const field = screen.getByRole('textbox', { name: 'Group name' });
+    await user.clear(field);
+    await user.type(field, 'Readers');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      "The relay changed this chat's member list in a way no member signed, so nothing more is sent or changed here.",
+    );
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Save' })).toBeEnabled());
+  });
+
+  it.each([
+    ['a member', { myRole: 'member' as const }, true],
+    ['one removed from it', { myRole: '' as const, hold: 'removed' as const }, false],
+  ])('offers Leave to %s: %s', (_name, over, offered) => {
+    setup(over);
+    expect(screen.queryAllByRole('button', { name: 'Leave group' })).toHaveLength(offered ? 1 : 0);
+  });
+});
