@@ -200,6 +200,20 @@ func TestMessagingThroughServices(t *testing.T) {
 	if err != nil || len(page.Messages) != 1 || page.NextBefore != "" {
 		t.Fatalf("Bob's page = %+v, %v", page, err)
 	}
+	// Alice is no contact of Bob's: her chat is a request, neither answered nor read
+	// before Bob accepts it.
+	if list[0].Hold != HoldRequest {
+		t.Errorf("Bob's chat from a stranger: hold %q, want a request", list[0].Hold)
+	}
+	if _, err := bob.chats.Send(summary.ID, "hi", page.Messages[0].ID); err == nil || err.Error() != "Not allowed: accept the request first." {
+		t.Errorf("answering a request: %v", err)
+	}
+	if err := bob.chats.MarkRead(summary.ID); err == nil || err.Error() != "Not allowed: accept the request first." {
+		t.Errorf("marking a request read: %v", err)
+	}
+	if _, err := bob.chats.Accept(summary.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := bob.chats.Send(summary.ID, "hi", page.Messages[0].ID); err != nil {
 		t.Fatal(err)
 	}

@@ -272,7 +272,7 @@ func chatView(c chat.Chat) ChatSummary {
 		HoldText:    holdText(c),
 	}
 	if c.LastService != nil {
-		s.LastMessage = serviceText(c.LastService, "", false)
+		s.LastMessage = serviceText(c.LastService)
 	}
 	if !c.LastMessageAt.IsZero() {
 		s.LastMessageAt = c.LastMessageAt.UnixMilli()
@@ -318,7 +318,7 @@ func messageView(m chat.Message) Message {
 	}
 	if m.Service != nil {
 		out.Service, out.Outgoing = true, false
-		out.Body = serviceText(m.Service, nameOr(m.SenderName, m.Sender), m.Outgoing)
+		out.Body = serviceText(m.Service)
 	}
 	return out
 }

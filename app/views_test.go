@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"hush/chat"
+	"hush/ids"
+	"hush/policy"
 )
 
 // TestConnectionViewRetry checks the retry countdown the UI shows as it comes:
@@ -24,6 +26,38 @@ func TestConnectionViewRetry(t *testing.T) {
 		v := connectionView(chat.Connection{State: chat.LinkOffline, RetryAt: c.retryAt}, clock)
 		if v.RetryInMs != c.want || v.State != ConnectionOffline {
 			t.Errorf("retry at %v: %+v, want retryInMs %d", c.retryAt, v, c.want)
+		}
+	}
+}
+
+// TestServiceLineWording checks a line reads the same in the chat and as the chat
+// list's preview, naming its author — "You" for this account — and whom it names.
+func TestServiceLineWording(t *testing.T) {
+	alice := chat.Person{Account: ids.Account{1}, Name: "Alice"}
+	me := chat.Person{Account: ids.Account{2}, Name: "Bob", IsMe: true}
+	carol := chat.Person{Account: ids.Account{3}, Name: "Carol"}
+	for _, c := range []struct {
+		line chat.Service
+		want string
+	}{
+		{chat.Service{Kind: chat.ServiceCreated, By: alice, Title: "Trio"}, "Alice created “Trio”"},
+		{chat.Service{Kind: chat.ServiceCreated, By: me, Title: "Trio"}, "You created “Trio”"},
+		{chat.Service{Kind: chat.ServiceTitle, By: me, Title: "Notes"}, "You renamed the chat to “Notes”"},
+		{chat.Service{Kind: chat.ServiceTitle, By: alice}, "Alice renamed the chat to the chat"},
+		{chat.Service{Kind: chat.ServiceRemoved, By: alice, Targets: []chat.Person{carol}}, "Alice removed Carol"},
+		{chat.Service{Kind: chat.ServiceRemoved, By: alice, Targets: []chat.Person{me}}, "Alice removed you"},
+		{chat.Service{Kind: chat.ServiceRemoved, By: me, Targets: []chat.Person{carol}}, "You removed Carol"},
+		{chat.Service{Kind: chat.ServiceRole, By: alice, Targets: []chat.Person{me}, Role: policy.RoleAdmin}, "Alice made you an admin"},
+		{chat.Service{Kind: chat.ServiceLeft, By: carol}, "Carol left"},
+		{chat.Service{Kind: chat.ServiceGap, By: me, Targets: []chat.Person{carol}, Count: 2}, "2 messages from Carol never arrived: the relay may have withheld them."},
+	} {
+		inChat := messageView(chat.Message{Sender: c.line.By.Account, SenderName: c.line.By.Name, Outgoing: c.line.By.IsMe, Service: &c.line})
+		preview := chatView(chat.Chat{Kind: policy.KindGroup, LastService: &c.line})
+		if inChat.Body != c.want || preview.LastMessage != c.want {
+			t.Errorf("%+v: in the chat %q, in the list %q; want %q", c.line, inChat.Body, preview.LastMessage, c.want)
+		}
+		if inChat.Outgoing || !inChat.Service {
+			t.Errorf("%+v: a line shown as a message: %+v", c.line, inChat)
 		}
 	}
 }

@@ -66,15 +66,12 @@ func holdText(c chat.Chat) string {
 	return ""
 }
 
-// serviceText words a line a chat shows about itself. by is who made the change
-// ("" when the line is a preview in the chat list, which words it on its own), and
-// byMe says that was this account.
-func serviceText(l *chat.Service, by string, byMe bool) string {
-	if byMe {
+// serviceText words a line a chat shows about itself, in the chat and as the chat
+// list's preview alike.
+func serviceText(l *chat.Service) string {
+	by := nameOr(l.By.Name, l.By.Account)
+	if l.By.IsMe {
 		by = "You"
-	}
-	if by == "" {
-		by = "Someone"
 	}
 	targets := peopleText(l.Targets)
 	switch l.Kind {

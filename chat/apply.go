@@ -54,7 +54,11 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	}
 	if cm := o.pt.Content.ChatMeta; cm != nil && meta.LogLen > 0 && !o.unsupported {
 		// A title in a chat with a log: applied if it matches the log (titles.go).
-		_, err := learnTitle(tx, c, meta, cm.Title, cm.Salt)
+		_, line, err := learnTitle(tx, c, meta, cm.Title, cm.Salt)
+		if line != nil {
+			// The line was shown before its title arrived: shown again, complete.
+			out.news = append(out.news, r.list.message(tx, *line, meta, names))
+		}
 		return false, err
 	}
 	m, senderName, warn, err := r.content(c, meta, en, o)

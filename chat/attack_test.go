@@ -580,6 +580,48 @@ func TestAttackStrangerChat(t *testing.T) {
 				_, err := w.alice.engine.Summary(ctx, spam.ID)
 				return err == nil
 			})
+			// Delivered and read marks would tell Mallory the group reached Alice and
+			// was seen before she chose to accept it.
+			var mu sync.Mutex
+			marked := map[ids.Chat]bool{}
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				if mk, ok := f.Body.(*wire.Mark); ok && dir == relaytest.ToRelay && tap.Account() == w.alice.id() {
+					mu.Lock()
+					marked[mk.ChatID] = true
+					mu.Unlock()
+				}
+				return []wire.Frame{f}
+			})
+			sawMark := func(id ids.Chat) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return marked[id]
+			}
+			if _, err := mallory.engine.Send(ctx, spam.ID, "Claim your prize", nil); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice has Mallory's message", func() bool {
+				return len(w.alice.allMessages(t, spam.ID)) == 1
+			})
+			readErr := w.alice.engine.MarkRead(ctx, spam.ID)
+			w.alice.engine.marks.queue(spam.ID)
+			w.alice.engine.marks.send(ctx)
+			if run.weak {
+				if readErr != nil {
+					t.Fatalf("marking read: %v", readErr)
+				}
+				testutil.Eventually(t, 20*time.Second, "Alice's marks reach the relay", func() bool { return sawMark(spam.ID) })
+			} else {
+				if !errors.Is(readErr, ErrForbidden) {
+					t.Errorf("marking a request read: %v, want ErrForbidden", readErr)
+				}
+				if sawMark(spam.ID) {
+					t.Error("Alice's device marked a request delivered or read")
+				}
+				if _, err := w.alice.engine.Send(ctx, spam.ID, "who are you?", nil); !errors.Is(err, ErrForbidden) {
+					t.Errorf("answering a request: %v, want ErrForbidden", err)
+				}
+			}
 			listed := func() bool {
 				cs, err := w.alice.engine.Contacts(ctx)
 				if err != nil {
@@ -602,6 +644,25 @@ func TestAttackStrangerChat(t *testing.T) {
 			if hold != HoldRequest || listed() {
 				t.Fatalf("Alice's group from a stranger: hold %v, Mallory listed %v; want a request and no contact", hold, listed())
 			}
+			// A request accepted is delivered, and Mallory hears so.
+			swap, err := mallory.engine.CreateGroup(ctx, "Book swap", []ids.Account{w.alice.id()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := mallory.engine.Send(ctx, swap.ID, "Any thrillers?", nil); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Alice has the second group's message", func() bool {
+				_, err := w.alice.engine.Summary(ctx, swap.ID)
+				return err == nil && len(w.alice.allMessages(t, swap.ID)) == 1
+			})
+			if _, err := w.alice.engine.Accept(ctx, swap.ID); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Mallory's message delivered once accepted", func() bool {
+				ms := mallory.allMessages(t, swap.ID)
+				return sawMark(swap.ID) && len(ms) == 1 && ms[0].Status >= policy.StatusDelivered
+			})
 			if err := w.alice.engine.Decline(ctx, spam.ID, true); err != nil {
 				t.Fatal(err)
 			}

@@ -24,6 +24,7 @@ type consent struct {
 	keys  *keyring
 	dir   *directory
 	recv  *receiver
+	marks *marker
 	view  *chatList
 	meID  ids.Account
 	obs   Observer
@@ -59,6 +60,8 @@ func (c *consent) accept(ctx context.Context, id ids.Chat) (Chat, error) {
 		c.log.Info("read an accepted chat", "chat", id.String(), "err", err)
 	}
 	c.keys.rotateIfDue(ctx, id)
+	// What arrived while it was a request is delivered now, and the sender hears so.
+	c.marks.queue(id)
 	sum, err := c.view.get(ctx, id)
 	if err != nil {
 		return Chat{}, err

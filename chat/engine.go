@@ -177,7 +177,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
-	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, view: e.list, meID: me, obs: e.obs, log: e.log}
+	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, marks: e.marks, view: e.list, meID: me, obs: e.obs, log: e.log}
 }
 
 // Start connects to the relay and starts the flusher, the acker and the marker. It
@@ -406,7 +406,9 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	return e.send.send(ctx, id, body, replyTo)
 }
 
-// MarkRead marks everything received in a chat as read, here and at the relay.
+// MarkRead marks everything received in a chat as read, here and at the relay. A
+// request is refused ([ErrForbidden]): it is read once accepted (docs/SECURITY.md,
+// "Consent").
 func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error { return e.marks.markRead(ctx, id) }
 
 // Typing tells the chat's other members that this user is typing. It is never

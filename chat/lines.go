@@ -50,18 +50,13 @@ func lineOf(rec *membership.Record) *serviceLine {
 }
 
 // lines stores the line of each record in its chat, placed after what the chat holds
-// so far, and returns them as the UI shows them.
-func (r *roster) lines(tx *vault.Tx, c *vault.Chat, recs []*membership.Record) ([]Message, error) {
+// so far, and returns the ids of those it stored (not those stored before).
+func (r *roster) lines(tx *vault.Tx, c *vault.Chat, recs []*membership.Record) ([]ids.Message, error) {
 	cursor, err := tx.Cursor(scope(c.ID))
 	if err != nil {
 		return nil, err
 	}
-	_, meta, err := chatWithMeta(tx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	names := nameCache{}
-	var out []Message
+	var out []ids.Message
 	for _, rec := range recs {
 		line := lineOf(rec)
 		if line == nil {
@@ -78,7 +73,7 @@ func (r *roster) lines(tx *vault.Tx, c *vault.Chat, recs []*membership.Record) (
 			return nil, err
 		}
 		if stored {
-			out = append(out, r.view.message(tx, m, &meta, names))
+			out = append(out, m.ID)
 		}
 	}
 	return out, nil

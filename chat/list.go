@@ -75,14 +75,32 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 		out.ReplyTo = *m.ReplyTo
 	}
 	if line := em.Service; line != nil {
-		out.Outgoing, out.Status = false, policy.StatusSent
-		out.Service = &Service{Kind: line.Kind, Role: line.Role, Title: line.Title, Count: int(line.Count)}
+		// Outgoing stays: the UI words a line this account wrote as "You …".
+		out.Status = policy.StatusSent
+		out.Service = &Service{
+			Kind: line.Kind, Role: line.Role, Title: line.Title, Count: int(line.Count),
+			By: Person{Account: m.SenderAccount, Name: out.SenderName, IsMe: out.Outgoing},
+		}
 		for _, t := range line.Targets {
 			a := ids.Account(t)
 			out.Service.Targets = append(out.Service.Targets, Person{Account: a, Name: l.dir.nameOf(tx, a, names), IsMe: a == l.meID})
 		}
 	}
 	return out
+}
+
+// byID reads stored messages of one chat by id and describes them.
+func (l *chatList) byID(tx *vault.Tx, msgs []ids.Message, meta *chatMeta) ([]Message, error) {
+	names := nameCache{}
+	out := make([]Message, 0, len(msgs))
+	for _, id := range msgs {
+		m, err := tx.Message(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.message(tx, m, meta, names))
+	}
+	return out, nil
 }
 
 // hold says what keeps c from taking messages as usual, by its state.

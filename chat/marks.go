@@ -32,6 +32,9 @@ type marker struct {
 	pending map[ids.Chat]bool
 }
 
+// errRequestUnread ends markRead's transaction for a chat still a request.
+var errRequestUnread = errors.New("chat: a request is not marked read")
+
 // markInterval spaces the delivered/read marks of a chat, so a busy chat does not
 // turn every message into a relay write.
 const markInterval = 200 * time.Millisecond
@@ -89,6 +92,12 @@ func (m *marker) send(ctx context.Context) {
 		if errors.Is(err, vault.ErrNotFound) {
 			continue
 		}
+		if err == nil && meta.Request != requestNone {
+			// A request's positions stay here: a delivered or read mark would tell
+			// its sender (and the relay) it reached and was seen before the user
+			// accepted it (docs/SECURITY.md, "Consent"); accepting queues them.
+			continue
+		}
 		if err == nil {
 			_, err = doAs[*wire.OK](ctx, m.link, &wire.Mark{ChatID: id, DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
 		}
@@ -107,10 +116,18 @@ func (m *marker) send(ctx context.Context) {
 	}
 }
 
-// markRead marks everything received in a chat as read, here and at the relay.
+// markRead marks everything received in a chat as read, here and at the relay. A
+// request is refused: it is read only once accepted.
 func (m *marker) markRead(ctx context.Context, id ids.Chat) error {
 	var s Chat
 	err := m.v.Update(ctx, func(tx *vault.Tx) error {
+		_, meta, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		if meta.Request != requestNone {
+			return errRequestUnread
+		}
 		cur, err := tx.Cursor(scope(id))
 		if err != nil {
 			return err
@@ -126,6 +143,9 @@ func (m *marker) markRead(ctx context.Context, id ids.Chat) error {
 		s, err = m.list.summary(tx, c)
 		return err
 	})
+	if errors.Is(err, errRequestUnread) {
+		return detailf(ErrForbidden, "accept the request first")
+	}
 	if err != nil {
 		return notFound(err, "chat", id)
 	}

@@ -102,6 +102,10 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 		testutil.Eventually(t, 10*time.Second, p.name+" shows the removal", func() bool {
 			for _, l := range p.allLines(t, chatID) {
 				if l.Service.Kind == ServiceRemoved && l.Sender == alice.id() && len(l.Service.Targets) == 1 && l.Service.Targets[0].Account == carol.id() {
+					// Only the author's own line is hers, so only Alice's reads "You removed".
+					if l.Outgoing != (p == alice) {
+						t.Errorf("%s: the removal line's Outgoing = %v", p.name, l.Outgoing)
+					}
 					return true
 				}
 			}
@@ -344,6 +348,20 @@ func TestTitleTravelsInTheLog(t *testing.T) {
 			ls := p.allLines(t, chatID)
 			last := ls[len(ls)-1].Service
 			return last.Kind == ServiceTitle && last.Title == "Reading circle" && ls[len(ls)-1].Sender == bob.id()
+		})
+		// The UI heard of the line complete — live, not only when it reads the chat
+		// again — with its title (which travels apart from the record) and its author.
+		ls := p.allLines(t, chatID)
+		line := ls[len(ls)-1]
+		testutil.Eventually(t, 10*time.Second, p.name+"'s UI shows the line complete", func() bool {
+			var heard *Message
+			for _, m := range of[Message](p.events) {
+				if m.ID == line.ID {
+					heard = &m
+				}
+			}
+			return heard != nil && heard.Service != nil && heard.Service.Title == "Reading circle" &&
+				heard.Service.By.Account == bob.id() && heard.Service.By.IsMe == (p == bob)
 		})
 	}
 	// Dan, added later, learns the title though he holds no key of the epoch it was

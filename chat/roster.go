@@ -290,10 +290,15 @@ func (r *roster) store(ctx context.Context, id ids.Chat, before, after membershi
 				return err
 			}
 		}
-		if news, err = r.lines(tx, &c, recs); err != nil {
+		lines, err := r.lines(tx, &c, recs)
+		if err != nil {
 			return err
 		}
 		if err := r.title(tx, &c, &meta, known); err != nil {
+			return err
+		}
+		// Read back: the title may have completed a line just stored.
+		if news, err = r.view.byID(tx, lines, &meta); err != nil {
 			return err
 		}
 		sum, err = r.view.summary(tx, c)
@@ -324,7 +329,7 @@ func (r *roster) title(tx *vault.Tx, c *vault.Chat, meta *chatMeta, known *title
 	if title == "" {
 		return nil
 	}
-	changed, err := learnTitle(tx, c, meta, title, salt)
+	changed, _, err := learnTitle(tx, c, meta, title, salt)
 	if err != nil || !changed {
 		return err
 	}

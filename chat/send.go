@@ -222,6 +222,8 @@ func (s *sender) touch(tx *vault.Tx, id ids.Chat, m *vault.Message) (sendInfo, u
 		return sendInfo{}, 0, detailf(ErrForbidden, "only the owner and admins post in a channel")
 	case meta.Request == requestDeclined:
 		return sendInfo{}, 0, detailf(ErrForbidden, "you declined this chat")
+	case meta.Request == requestPending:
+		return sendInfo{}, 0, detailf(ErrForbidden, "accept the request first")
 	}
 	if info.next, err = s.nextCounter(tx, id, meta); err != nil {
 		return sendInfo{}, 0, err

@@ -45,10 +45,10 @@ type titleQueue interface {
 // matches the log's newest commitment: it sets the chat's title and the line of the
 // record that set it. A title that matches nothing yet is kept, pending, until a
 // record does (the log may lag behind the message). It reports whether the title
-// changed.
-func learnTitle(tx *vault.Tx, c *vault.Chat, meta *chatMeta, title string, salt []byte) (bool, error) {
+// changed, and the line it completed (nil if none), for the UI to hear of again.
+func learnTitle(tx *vault.Tx, c *vault.Chat, meta *chatMeta, title string, salt []byte) (bool, *vault.Message, error) {
 	if len(salt) != membership.TitleSaltSize {
-		return false, nil
+		return false, nil, nil
 	}
 	var s [membership.TitleSaltSize]byte
 	copy(s[:], salt)
@@ -57,38 +57,40 @@ func learnTitle(tx *vault.Tx, c *vault.Chat, meta *chatMeta, title string, salt 
 		if !bytes.Equal(commit[:], meta.TitleCommit) {
 			meta.PendingTitle, meta.PendingSalt = title, bytes.Clone(salt)
 		}
-		return false, nil
+		return false, nil, nil
 	}
 	if bytes.Equal(commit[:], meta.TitleCommit) && c.Title == title {
-		return false, nil
+		return false, nil, nil
 	}
 	c.Title = title
 	meta.TitleCommit, meta.TitleSalt = commit[:], bytes.Clone(salt)
 	meta.PendingTitle, meta.PendingSalt = "", nil
-	return true, titleLine(tx, meta.LogTitleBy, title)
+	line, err := titleLine(tx, meta.LogTitleBy, title)
+	return true, line, err
 }
 
-// titleLine writes the title into the line of the record that set it.
-func titleLine(tx *vault.Tx, record []byte, title string) error {
+// titleLine writes the title into the line of the record that set it, and returns
+// the line changed (nil if none was).
+func titleLine(tx *vault.Tx, record []byte, title string) (*vault.Message, error) {
 	if len(record) != membership.HashSize {
-		return nil
+		return nil, nil
 	}
 	var id ids.Message
 	copy(id[:], record)
 	m, err := tx.Message(id)
 	if errors.Is(err, vault.ErrNotFound) {
-		return nil // a record without a line (a chat adopted from before logs)
+		return nil, nil // a record without a line (a chat adopted from before logs)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	em := metaOf(m)
 	if em.Service == nil || em.Service.Title == title {
-		return nil
+		return nil, nil
 	}
 	em.Service.Title = title
 	if m.Extra, err = encodeMessageMeta(em); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.UpdateMessage(m)
+	return &m, tx.UpdateMessage(m)
 }

@@ -148,7 +148,9 @@ type Message struct {
 	Chat   ids.Chat
 	Sender ids.Account
 	// SenderName is the sender's display name; "" when unknown.
-	SenderName  string
+	SenderName string
+	// Outgoing: this account sent it, from any of its devices; on a service line,
+	// this account made the change.
 	Outgoing    bool
 	Body        string
 	Placeholder Placeholder
@@ -185,6 +187,9 @@ const (
 // log, or messages the relay withheld.
 type Service struct {
 	Kind ServiceKind
+	// By is who made the change (whose record it is); for ServiceGap the device
+	// that noticed it, this account.
+	By Person
 	// Targets are the accounts the change names: added, removed, given Role.
 	Targets []Person
 	Role    policy.Role

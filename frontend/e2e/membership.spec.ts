@@ -159,16 +159,8 @@ test("a removal shows in every member's chat", async ({ people }) => {
   await expect(carol.page.getByText('Select a chat to start messaging')).toBeVisible();
 });
 
-// Two known faults of the engine, not of the UI. chat/lines.go builds the line
-// it announces (MessageNew) from the message before the line's metadata is
-// set, so the UI receives it as an empty message of its author until the chat
-// is read again; and chat/list.go clears Outgoing on a service line before
-// app/views.go asks it whether the line is this account's, so one's own line
-// reads "Alice renamed …", never "You renamed …". This test expects the line
-// live and worded for its author, and is marked as failing: once the engine
-// is fixed it passes, Playwright reports that, and the mark goes.
+// A line is announced live (not only on reload) and worded for its author.
 test('a service line arrives live as a line, worded for its author', async ({ people }) => {
-  test.fail(true, 'chat/lines.go announces a line without its metadata; chat/list.go clears Outgoing on lines');
   const alice = await people.add('Alice', 'alice');
   const pane = await createGroup(alice.page, 'Solo', []);
   await pane.getByRole('button', { name: 'Solo — chat info' }).click();
