@@ -129,10 +129,10 @@ type Change struct {
 	// Title is the title's commitment ([TitleCommitment]), never the title: the
 	// relay stores records and must not read titles. OpCreate of a group or
 	// channel, and OpTitle.
-	Title Hash
-	Members  []Member        // OpCreate, OpAdd, OpSetRole
-	Accounts []ids.Account   // OpRemove
-	Epoch    uint64          // OpCreate adopting an older chat
+	Title    Hash
+	Members  []Member      // OpCreate, OpAdd, OpSetRole
+	Accounts []ids.Account // OpRemove
+	Epoch    uint64        // OpCreate adopting an older chat
 }
 
 // Record is a verified record: its change, where it sits in which chat's log, when

@@ -205,6 +205,7 @@ type (
 		B *int              `json:"b"`
 		C map[string]string `json:"c"`
 		D int               `json:"-"`
+		//lint:ignore U1000 an unexported field is what the generator must skip
 		e int
 	}
 )

@@ -70,7 +70,7 @@ func TestContext(t *testing.T) {
 	var ctx context.Context
 	synctest.Test(t, func(t *testing.T) {
 		ctx = Context(t, time.Minute)
-		if d, ok := ctx.Deadline(); !ok || d.Sub(time.Now()) != time.Minute {
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) != time.Minute {
 			t.Errorf("deadline %v (%v), want in a minute", d, ok)
 		}
 		if ctx.Err() != nil {

@@ -27,7 +27,7 @@ type writeStmts struct {
 	clearHandle, setHandle                *sql.Stmt
 	createChat, setMember, removeMember   *sql.Stmt
 	setEpoch, insertEpoch, insertEpochKey *sql.Stmt
-	setMark, mark                         *sql.Stmt
+	setMark                               *sql.Stmt
 	setAccountKeys, logRecord, appendLog  *sql.Stmt
 	setLogHead, setFormer, clearFormer    *sql.Stmt
 	directChat, setDirectPair             *sql.Stmt

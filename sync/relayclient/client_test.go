@@ -319,7 +319,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	d := relaytest.NewAccount(t)
 	c := newClient(t, "ws://"+r.Addr, d, nil)
 	c.online(t)
-	r = r.Restart(t)
+	r.Restart(t)
 	testutil.Eventually(t, 15*time.Second, "second session", func() bool { s, _ := c.h.counts(); return s == 2 })
 	c.online(t)
 	off, ok := c.st.find(func(s Status) bool { return s.State == StateOffline })
