@@ -87,15 +87,21 @@ func relayChallenge(ctx context.Context, victim *websocket.Conn, honestURL, host
 	if err := honest.Write(ctx, websocket.MessageBinary, req); err != nil {
 		return h, err
 	}
-	_, b, err = honest.Read(ctx)
-	if err != nil {
-		return h, fmt.Errorf("read the victim's chat list: %w", err)
+	// Pushes (the victim's pending keys, say) may come first: the answer is the
+	// frame that echoes the request's id. The context bounds the wait.
+	for {
+		_, b, err = honest.Read(ctx)
+		if err != nil {
+			return h, fmt.Errorf("read the victim's chat list: %w", err)
+		}
+		if f, err = wire.Decode(b); err != nil {
+			return h, err
+		}
+		if f.ReqID == 2 {
+			h.asVictim = f.Body
+			return h, nil
+		}
 	}
-	if f, err = wire.Decode(b); err != nil {
-		return h, err
-	}
-	h.asVictim = f.Body
-	return h, nil
 }
 
 // TestRelayedChallengeAttack: a malicious relay passes an honest relay's challenge
