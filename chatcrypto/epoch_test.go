@@ -12,6 +12,7 @@ import (
 
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/testutil"
 )
 
 // recipients are Bob in both forms: with an ML-KEM key (version 2 envelopes) and a
@@ -142,7 +143,7 @@ func TestUnwrapEpochKeyBitFlips(t *testing.T) {
 			if r.version == envelopeV2 {
 				opaqueEnd = 1 + mlkem.CiphertextSize768
 			}
-			eachBitFlip(env, 1, opaqueEnd, func(bad []byte, i, bit int) {
+			testutil.EachBitFlip(env, 1, opaqueEnd, func(bad []byte, i, bit int) {
 				k, err := UnwrapEpochKey(bad, w.chat, w.epoch, r.key)
 				if err == nil {
 					t.Fatalf("bit %d of byte %d flipped: accepted, key equal = %v", bit, i, k.Equal(w.key))

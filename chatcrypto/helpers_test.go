@@ -133,20 +133,3 @@ func (w *world) seal(t testing.TB, id ids.Message, c Content) []byte {
 func (w *world) openParams(id ids.Message) OpenParams {
 	return OpenParams{ChatID: w.chat, Epoch: w.epoch, EpochKey: w.key, MessageID: id, Sender: w.alice.Public()}
 }
-
-// eachBitFlip calls f with every single-bit change of b, except inside the opaque
-// bytes [from, to) — ciphertext, or bytes that are only hashed — where it flips one
-// bit per byte, a different one from byte to byte: every byte still changes, in an
-// eighth of the time. With -short it does that everywhere.
-func eachBitFlip(b []byte, from, to int, f func(bad []byte, i, bit int)) {
-	for i := range b {
-		for bit := 0; bit < 8; bit++ {
-			if bit != i%8 && (testing.Short() || (i >= from && i < to)) {
-				continue
-			}
-			bad := bytes.Clone(b)
-			bad[i] ^= 1 << bit
-			f(bad, i, bit)
-		}
-	}
-}

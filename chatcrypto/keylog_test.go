@@ -9,6 +9,7 @@ import (
 
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/testutil"
 )
 
 // signedEntry is epoch w.epoch of w.chat at head w.head for Alice and Bob, signed by
@@ -390,7 +391,7 @@ func TestParseKeyLogEntryBitFlips(t *testing.T) {
 	env := signed.Envelopes[0].Signed
 	// The wrapped envelope's bytes are only hashed here: opaque.
 	from := bytes.Index(env, e.Envelopes[0].Wrapped)
-	eachBitFlip(env, from, from+len(e.Envelopes[0].Wrapped), func(bad []byte, i, bit int) {
+	testutil.EachBitFlip(env, from, from+len(e.Envelopes[0].Wrapped), func(bad []byte, i, bit int) {
 		_, err := ParseKeyLogEntry(bad, w.chat, w.epoch, w.bob.ID())
 		if err == nil {
 			t.Fatalf("bit %d of byte %d flipped: accepted", bit, i)

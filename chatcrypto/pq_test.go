@@ -19,6 +19,7 @@ import (
 
 	"hush/identity"
 	"hush/ids"
+	"hush/internal/testutil"
 )
 
 // pqKAT is testdata/pq_kat.json, written by the independent generator
@@ -43,22 +44,13 @@ type pqKAT struct {
 	KeyLogEntry      string `json:"key_log_entry"`
 }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func readPQKAT(t *testing.T) (pqKAT, ids.Chat, LogHead, EpochKey) {
 	t.Helper()
 	var v pqKAT
 	readJSON(t, "pq_kat.json", &v)
-	chat := ids.Chat(unhex(t, v.ChatID))
-	head := LogHead{Seq: v.HeadSeq, Hash: [32]byte(unhex(t, v.HeadHash))}
-	key, err := EpochKeyFromBytes(unhex(t, v.EpochKey))
+	chat := ids.Chat(testutil.Hex(t, v.ChatID))
+	head := LogHead{Seq: v.HeadSeq, Hash: [32]byte(testutil.Hex(t, v.HeadHash))}
+	key, err := EpochKeyFromBytes(testutil.Hex(t, v.EpochKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +70,7 @@ func TestPQKnownAnswers(t *testing.T) {
 	if got := hex.EncodeToString(wrapInfo(epochWrapLabelV2, chat, v.Epoch, bobID)); got != v.WrapInfo {
 		t.Errorf("wrap info = %s\nwant        %s", got, v.WrapInfo)
 	}
-	env := unhex(t, v.Envelope)
+	env := testutil.Hex(t, v.Envelope)
 	if len(env) != EnvelopeSizeV2 {
 		t.Fatalf("Python's envelope is %d bytes, want %d", len(env), EnvelopeSizeV2)
 	}
@@ -126,7 +118,7 @@ func TestPQKnownAnswers(t *testing.T) {
 	if hex.EncodeToString(signed.Envelopes[0].Signed) != v.KeyLogEntry {
 		t.Errorf("signed entry = %x\nwant %s", signed.Envelopes[0].Signed, v.KeyLogEntry)
 	}
-	info, err := ParseKeyLogEntry(unhex(t, v.KeyLogEntry), chat, v.Epoch, bobID)
+	info, err := ParseKeyLogEntry(testutil.Hex(t, v.KeyLogEntry), chat, v.Epoch, bobID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +153,7 @@ func TestEnvelopeV2MatchesSpec(t *testing.T) {
 	// Envelope: 0x02 || enc (1088 + 32) || ciphertext (32 + 16); HPKE base mode,
 	// MLKEM768-X25519, HKDF-SHA256, ChaCha20Poly1305, empty AAD, and
 	// info = "hush/v1/epoch-key-wrap/mlkem768x25519" || chat || epoch (8, BE) || id.
-	env := unhex(t, v.Envelope)
+	env := testutil.Hex(t, v.Envelope)
 	if env[0] != 2 || len(env) != 1+1088+32+32+16 {
 		t.Fatalf("envelope: version %d, %d bytes", env[0], len(env))
 	}
@@ -189,7 +181,7 @@ func TestEnvelopeV2MatchesSpec(t *testing.T) {
 	// CBOR [2, chat, epoch, recipient, SHA-256("hush/v1/key-log-envelope" ||
 	// envelope), head seq, head hash].
 	var fields []any
-	if err := cbor.Unmarshal(unhex(t, v.KeyLogEntry), &fields); err != nil || len(fields) != 6 {
+	if err := cbor.Unmarshal(testutil.Hex(t, v.KeyLogEntry), &fields); err != nil || len(fields) != 6 {
 		t.Fatalf("entry: %v (%d fields)", err, len(fields))
 	}
 	version, _ := fields[0].(uint64)

@@ -3,9 +3,9 @@ package identity
 import (
 	"bytes"
 	"crypto/mlkem"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/internal/testutil"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,15 +27,6 @@ type accountKeysKAT struct {
 	Record        string `json:"record"`
 }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestAccountKeysKnownAnswer compares the record with one made by another
 // implementation from the same seeds, byte for byte, both ways.
 func TestAccountKeysKnownAnswer(t *testing.T) {
@@ -47,23 +38,23 @@ func TestAccountKeysKnownAnswer(t *testing.T) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatal(err)
 	}
-	k, err := AccountKeyFromSeeds(unhex(t, v.SigningSeed), unhex(t, v.EncryptionKey), unhex(t, v.KEMSeed))
+	k, err := AccountKeyFromSeeds(testutil.Hex(t, v.SigningSeed), testutil.Hex(t, v.EncryptionKey), testutil.Hex(t, v.KEMSeed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := k.Public()
 	id := k.ID()
 	for name, c := range map[string]struct{ got, want []byte }{
-		"Ed25519 key": {p.SigningKey(), unhex(t, v.Ed25519)},
-		"X25519 key":  {p.EncryptionKey().Bytes(), unhex(t, v.X25519)},
-		"ML-KEM key":  {p.KEMKey().Bytes(), unhex(t, v.MLKEM)},
-		"account id":  {id[:], unhex(t, v.AccountID)},
+		"Ed25519 key": {p.SigningKey(), testutil.Hex(t, v.Ed25519)},
+		"X25519 key":  {p.EncryptionKey().Bytes(), testutil.Hex(t, v.X25519)},
+		"ML-KEM key":  {p.KEMKey().Bytes(), testutil.Hex(t, v.MLKEM)},
+		"account id":  {id[:], testutil.Hex(t, v.AccountID)},
 	} {
 		if !bytes.Equal(c.got, c.want) {
 			t.Errorf("%s = %x, want %x", name, c.got, c.want)
 		}
 	}
-	want := unhex(t, v.Record)
+	want := testutil.Hex(t, v.Record)
 	got, err := IssueAccountKeys(k, time.Unix(v.IssuedAt, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -379,18 +370,11 @@ func TestAccountKeysBitFlips(t *testing.T) {
 	b, _ := IssueAccountKeys(k, time.Unix(1_700_000_000, 0))
 	from := bytes.Index(b, k.Public().KEMKey().Bytes())
 	to := from + mlkem.EncapsulationKeySize768
-	for i := range b {
-		for bit := 0; bit < 8; bit++ {
-			if bit != i%8 && (testing.Short() || (i >= from && i < to)) {
-				continue
-			}
-			bad := bytes.Clone(b)
-			bad[i] ^= 1 << bit
-			if _, err := ParseAccountKeys(bad); !errors.Is(err, ErrInvalidAccountKeys) {
-				t.Fatalf("bit %d of byte %d flipped: err = %v", bit, i, err)
-			}
+	testutil.EachBitFlip(b, from, to, func(bad []byte, i, bit int) {
+		if _, err := ParseAccountKeys(bad); !errors.Is(err, ErrInvalidAccountKeys) {
+			t.Fatalf("bit %d of byte %d flipped: err = %v", bit, i, err)
 		}
-	}
+	})
 }
 
 func TestAccountKeysTruncations(t *testing.T) {

@@ -8,7 +8,9 @@
 package testutil
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"testing"
 	"time"
 )
@@ -40,5 +42,33 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(wait)
 		wait = min(2*wait, maxPollInterval)
+	}
+}
+
+// Hex decodes s, from a known-answer file or a literal; a test whose vector does
+// not decode fails there.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("vector %q: %v", s, err)
+	}
+	return b
+}
+
+// EachBitFlip calls f with every single-bit change of b, except inside the opaque
+// bytes [from, to) — ciphertext, key material, bytes that are only hashed — where
+// it flips one bit per byte, a different one from byte to byte: every byte still
+// changes, in an eighth of the time. With -short it does that everywhere.
+func EachBitFlip(b []byte, from, to int, f func(bad []byte, i, bit int)) {
+	for i := range b {
+		for bit := range 8 {
+			if bit != i%8 && (testing.Short() || (i >= from && i < to)) {
+				continue
+			}
+			bad := bytes.Clone(b)
+			bad[i] ^= 1 << bit
+			f(bad, i, bit)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -80,5 +81,32 @@ func TestContext(t *testing.T) {
 	// The bubble's cleanup has run.
 	if ctx.Err() != context.Canceled {
 		t.Errorf("after the cleanup: %v, want context.Canceled", ctx.Err())
+	}
+}
+
+// TestEachBitFlip checks every bit outside the opaque bytes changes, one bit per
+// opaque byte, and each call flips exactly one bit.
+func TestEachBitFlip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short flips one bit per byte everywhere")
+	}
+	b := []byte{0x00, 0xff, 0x5a, 0xa5}
+	for _, c := range []struct{ from, to, want int }{{0, 0, 32}, {0, 2, 2 + 16}, {1, 4, 8 + 3}} {
+		seen := map[[2]int]bool{}
+		EachBitFlip(b, c.from, c.to, func(bad []byte, i, bit int) {
+			if bad[i]^b[i] != 1<<bit || !bytes.Equal(bad[:i], b[:i]) || !bytes.Equal(bad[i+1:], b[i+1:]) {
+				t.Errorf("byte %d bit %d: %x from %x", i, bit, bad, b)
+			}
+			seen[[2]int{i, bit}] = true
+		})
+		if len(seen) != c.want {
+			t.Errorf("opaque [%d,%d): %d flips, want %d", c.from, c.to, len(seen), c.want)
+		}
+	}
+}
+
+func TestHex(t *testing.T) {
+	if got := Hex(t, "00ff10"); !bytes.Equal(got, []byte{0, 0xff, 0x10}) {
+		t.Errorf("Hex = %x", got)
 	}
 }

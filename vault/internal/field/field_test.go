@@ -3,9 +3,9 @@ package field
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/internal/testutil"
 	"os"
 	"testing"
 )
@@ -20,15 +20,6 @@ type katVector struct {
 	Plaintext string `json:"plaintext"`
 	AD        string `json:"ad"`
 	Blob      string `json:"blob"`
-}
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestKnownAnswers compares with vectors from an independent implementation
@@ -48,24 +39,24 @@ func TestKnownAnswers(t *testing.T) {
 	for _, v := range vs {
 		t.Run(v.Table, func(t *testing.T) {
 			t.Parallel()
-			s, err := NewSealer(unhex(t, v.Key))
+			s, err := NewSealer(testutil.Hex(t, v.Key))
 			if err != nil {
 				t.Fatal(err)
 			}
-			loc := Location{Table: v.Table, Column: v.Column, Row: unhex(t, v.Row)}
+			loc := Location{Table: v.Table, Column: v.Column, Row: testutil.Hex(t, v.Row)}
 			ad, err := AssociatedData(loc, v.Version)
-			if err != nil || !bytes.Equal(ad, unhex(t, v.AD)) {
+			if err != nil || !bytes.Equal(ad, testutil.Hex(t, v.AD)) {
 				t.Errorf("AssociatedData = %x, %v; want %s", ad, err, v.AD)
 			}
-			blob, err := s.Seal(bytes.NewReader(unhex(t, v.Nonce)), loc, v.Version, unhex(t, v.Plaintext))
+			blob, err := s.Seal(bytes.NewReader(testutil.Hex(t, v.Nonce)), loc, v.Version, testutil.Hex(t, v.Plaintext))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(blob, unhex(t, v.Blob)) {
+			if !bytes.Equal(blob, testutil.Hex(t, v.Blob)) {
 				t.Errorf("Seal = %x, want %s", blob, v.Blob)
 			}
-			version, pt, err := s.Open(loc, unhex(t, v.Blob))
-			if err != nil || version != v.Version || !bytes.Equal(pt, unhex(t, v.Plaintext)) {
+			version, pt, err := s.Open(loc, testutil.Hex(t, v.Blob))
+			if err != nil || version != v.Version || !bytes.Equal(pt, testutil.Hex(t, v.Plaintext)) {
 				t.Errorf("Open = %d, %x, %v", version, pt, err)
 			}
 		})

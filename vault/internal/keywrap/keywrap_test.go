@@ -2,9 +2,9 @@ package keywrap
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hush/internal/testutil"
 	"os"
 	"testing"
 	"time"
@@ -25,15 +25,6 @@ type katVector struct {
 	Wrapped    string `json:"wrapped"`
 }
 
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestKnownAnswers checks the construction against vectors made by an
 // independent implementation (vault/testdata/katgen.py).
 func TestKnownAnswers(t *testing.T) {
@@ -52,28 +43,28 @@ func TestKnownAnswers(t *testing.T) {
 		t.Run(string(rune('a'+i)), func(t *testing.T) {
 			t.Parallel()
 			p := Params{Memory: v.Memory, Time: v.Time, Threads: v.Threads}
-			salt, vid, master := unhex(t, v.Salt), unhex(t, v.VaultID), unhex(t, v.Master)
-			if got := EncodeParams(p); !bytes.Equal(got, unhex(t, v.Params)) {
+			salt, vid, master := testutil.Hex(t, v.Salt), testutil.Hex(t, v.VaultID), testutil.Hex(t, v.Master)
+			if got := EncodeParams(p); !bytes.Equal(got, testutil.Hex(t, v.Params)) {
 				t.Errorf("EncodeParams = %x, want %s", got, v.Params)
 			}
-			if got := AssociatedData(p, salt, vid); !bytes.Equal(got, unhex(t, v.AD)) {
+			if got := AssociatedData(p, salt, vid); !bytes.Equal(got, testutil.Hex(t, v.AD)) {
 				t.Errorf("AssociatedData = %x, want %s", got, v.AD)
 			}
-			kek, err := DeriveKEK(unhex(t, v.Passphrase), salt, p)
+			kek, err := DeriveKEK(testutil.Hex(t, v.Passphrase), salt, p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(kek, unhex(t, v.KEK)) {
+			if !bytes.Equal(kek, testutil.Hex(t, v.KEK)) {
 				t.Errorf("KEK = %x, want %s", kek, v.KEK)
 			}
-			wrapped, err := Wrap(bytes.NewReader(unhex(t, v.Nonce)), kek, master, p, salt, vid)
+			wrapped, err := Wrap(bytes.NewReader(testutil.Hex(t, v.Nonce)), kek, master, p, salt, vid)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(wrapped, unhex(t, v.Wrapped)) {
+			if !bytes.Equal(wrapped, testutil.Hex(t, v.Wrapped)) {
 				t.Errorf("Wrap = %x, want %s", wrapped, v.Wrapped)
 			}
-			got, err := Unwrap(kek, unhex(t, v.Wrapped), p, salt, vid)
+			got, err := Unwrap(kek, testutil.Hex(t, v.Wrapped), p, salt, vid)
 			if err != nil || !bytes.Equal(got, master) {
 				t.Errorf("Unwrap = %x, %v", got, err)
 			}
