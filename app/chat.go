@@ -434,3 +434,10 @@ func (s *ContactService) SetBlocked(accountID string, blocked bool) error {
 	}
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.SetBlocked(ctx, id, blocked) })
 }
+
+// Blocked lists the accounts the user blocked, the most recently blocked first.
+func (s *ContactService) Blocked() ([]BlockedAccount, error) {
+	return engineView(s.c, blockedView, func(ctx context.Context, e *chat.Engine) ([]chat.Blocked, error) {
+		return e.Blocked(ctx)
+	})
+}

@@ -427,3 +427,38 @@ func TestSetRelayWording(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedAccounts: the user's list of blocked accounts, named as the contacts are;
+// writing to one is refused in words that say how to undo it; unblocking empties
+// the list.
+func TestBlockedAccounts(t *testing.T) {
+	alice, _, _ := chatting(t)
+	contacts, err := alice.contacts.List()
+	if err != nil || len(contacts) != 1 || contacts[0].Handle != "bob" {
+		t.Fatalf("contacts = %+v, %v", contacts, err)
+	}
+	bobID := contacts[0].AccountID
+	if list, err := alice.contacts.Blocked(); err != nil || len(list) != 0 {
+		t.Fatalf("blocked at first = %+v, %v", list, err)
+	}
+	if err := alice.contacts.SetBlocked(bobID, true); err != nil {
+		t.Fatal(err)
+	}
+	list, err := alice.contacts.Blocked()
+	if err != nil || len(list) != 1 || list[0].AccountID != bobID || list[0].DisplayName != contacts[0].DisplayName || list[0].BlockedAt == 0 {
+		t.Fatalf("blocked = %+v, %v", list, err)
+	}
+	_, err = alice.chats.OpenDirect(bobID)
+	if err == nil || err.Error() != "You blocked this account. Unblock it in Settings to write to it." {
+		t.Errorf("writing to a blocked account: %v", err)
+	}
+	if err := alice.contacts.SetBlocked(bobID, false); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := alice.contacts.Blocked(); err != nil || len(list) != 0 {
+		t.Fatalf("blocked after unblocking = %+v, %v", list, err)
+	}
+	if _, err := alice.chats.OpenDirect(bobID); err != nil {
+		t.Errorf("writing once unblocked: %v", err)
+	}
+}

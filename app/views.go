@@ -123,6 +123,16 @@ type Contact struct {
 	KeyChanged bool `json:"keyChanged"`
 }
 
+// BlockedAccount is an account the user blocked: what it starts, or adds the user
+// to, is declined without asking.
+type BlockedAccount struct {
+	AccountID string `json:"accountId"`
+	// DisplayName is its name as last known ("Unknown …" if never known).
+	DisplayName string `json:"displayName"`
+	// BlockedAt is when it was blocked, in Unix milliseconds.
+	BlockedAt int64 `json:"blockedAt"`
+}
+
 // SafetyNumber is what two people compare out of band to verify each other's keys:
 // the same on both sides, in digits or as emoji.
 type SafetyNumber struct {
@@ -249,6 +259,14 @@ func contactsView(cs []chat.Contact) []Contact {
 	out := make([]Contact, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, contactView(c))
+	}
+	return out
+}
+
+func blockedView(bs []chat.Blocked) []BlockedAccount {
+	out := make([]BlockedAccount, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, BlockedAccount{AccountID: b.Account.String(), DisplayName: nameOr(b.Name, b.Account), BlockedAt: b.Since.UnixMilli()})
 	}
 	return out
 }

@@ -295,6 +295,8 @@ func messagingError(err error) error {
 		msg = "The relay changed this chat's member list in a way no member signed, so nothing more is sent or changed here."
 	case errors.Is(err, chat.ErrNotSecured):
 		msg = "This chat was made with an older version of Hush; its members cannot change until its owner's device secures it."
+	case errors.Is(err, chat.ErrBlocked):
+		msg = "You blocked this account. Unblock it in Settings to write to it."
 	case errors.Is(err, chat.ErrUncertified):
 		msg = "The relay returned keys for that account that the account did not sign, so they are not trusted."
 	case errors.Is(err, chat.ErrForbidden):

@@ -289,9 +289,7 @@ func (d *directory) certifiedKey(account ids.Account, a *wire.Account) (identity
 // standing says what the user decided about an account: blocked, or chosen as a
 // contact (listed).
 func (d *directory) standing(tx *vault.Tx, account ids.Account) (blocked, listed bool, err error) {
-	if _, err := tx.Setting(blockedSetting + account.String()); err == nil {
-		blocked = true
-	} else if !errors.Is(err, vault.ErrNotFound) {
+	if blocked, err = isBlocked(tx, account); err != nil {
 		return false, false, err
 	}
 	c, err := tx.Contact(account)
@@ -303,9 +301,6 @@ func (d *directory) standing(tx *vault.Tx, account ids.Account) (blocked, listed
 	}
 	return blocked, !c.Stranger, nil
 }
-
-// blockedSetting prefixes the vault setting that marks an account blocked.
-const blockedSetting = "chat/blocked/"
 
 // choose makes a pinned account one of the user's contacts: the user added it,
 // wrote to it, or accepted its request.
@@ -320,21 +315,6 @@ func (d *directory) choose(ctx context.Context, account ids.Account) error {
 		}
 		c.Stranger = false
 		return tx.PutContact(c)
-	})
-}
-
-// block blocks an account (or unblocks it): chats it starts or adds this account to
-// are declined without asking.
-func (d *directory) block(ctx context.Context, account ids.Account, blocked bool) error {
-	return d.v.Update(ctx, func(tx *vault.Tx) error {
-		if !blocked {
-			err := tx.DeleteSetting(blockedSetting + account.String())
-			if errors.Is(err, vault.ErrNotFound) {
-				return nil
-			}
-			return err
-		}
-		return tx.PutSetting(blockedSetting+account.String(), []byte{1})
 	})
 }
 

@@ -299,10 +299,23 @@ func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat,
 }
 
 // OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
-// The account becomes one of the user's contacts.
+// The account becomes one of the user's contacts. An account the user blocked is
+// refused ([ErrBlocked]) until unblocked.
 func (e *Engine) OpenDirect(ctx context.Context, account ids.Account) (Chat, error) {
 	if account != e.dir.meID {
+		if blocked, err := e.dir.isBlocked(ctx, account); err != nil {
+			return Chat{}, err
+		} else if blocked {
+			return Chat{}, ErrBlocked
+		}
 		if id := e.list.chats.directChatWith(ctx, account); !id.IsZero() {
+			// Writing to someone is consent: a 1:1 chat of theirs held as a request,
+			// or declined before, becomes an ordinary chat again.
+			if held, meta, err := e.keys.roster.held(ctx, id); err != nil {
+				return Chat{}, err
+			} else if held && meta.Request != requestNone {
+				return e.consent.accept(ctx, id)
+			}
 			if err := e.dir.choose(ctx, account); err != nil {
 				return Chat{}, err
 			}
@@ -391,10 +404,15 @@ func (e *Engine) Decline(ctx context.Context, id ids.Chat, block bool) error {
 	return e.consent.decline(ctx, id, block)
 }
 
-// SetBlocked blocks or unblocks an account.
+// SetBlocked blocks or unblocks an account. Blocking declines, without asking, what
+// it starts or adds this account to from then on; unblocking lets its next chats
+// arrive as requests again.
 func (e *Engine) SetBlocked(ctx context.Context, account ids.Account, blocked bool) error {
 	return e.dir.block(ctx, account, blocked)
 }
+
+// Blocked lists the accounts the user blocked, the most recent first.
+func (e *Engine) Blocked(ctx context.Context) ([]Blocked, error) { return e.dir.blocked(ctx) }
 
 // Delete deletes a chat from this device — one the relay no longer serves, or one
 // this account was removed from. Its history is gone for good.

@@ -62,7 +62,7 @@ var (
 	// ErrUncertified: the relay returned an account's keys without the account's
 	// signature over them; they are not pinned.
 	ErrUncertified = errors.New("chat: account keys not certified")
-	// ErrBlocked: the account is blocked.
+	// ErrBlocked: the user blocked the account; unblock it first.
 	ErrBlocked = errors.New("chat: blocked")
 
 	// ErrUnreachable: the relay could not be reached (in [Connection.Err]).

@@ -429,10 +429,12 @@ func (r *roster) consent(tx *vault.Tx, meta *chatMeta, before membership.State, 
 			switch blocked, listed, err := r.dir.standing(tx, by); {
 			case err != nil:
 				return err
-			case by == r.meID, listed, r.checks.noConsent:
+			case by == r.meID, r.checks.noConsent:
 				meta.Request = requestNone
-			case blocked:
+			case blocked: // a contact too, once blocked
 				meta.Request = requestDeclined
+			case listed:
+				meta.Request = requestNone
 			default:
 				meta.Request = requestPending
 			}

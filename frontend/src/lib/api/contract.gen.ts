@@ -294,6 +294,28 @@ export function decodeSafetyNumber(v: unknown, at = 'SafetyNumber'): SafetyNumbe
   };
 }
 
+/**
+ * BlockedAccount is an account the user blocked: what it starts, or adds the user to, is declined
+ * without asking.
+ */
+export interface BlockedAccount {
+  accountId: string;
+  /** DisplayName is its name as last known ("Unknown …" if never known). */
+  displayName: string;
+  /** BlockedAt is when it was blocked, in Unix milliseconds. */
+  blockedAt: number;
+}
+
+/** Decodes a BlockedAccount; throws ApiError when v has another shape. */
+export function decodeBlockedAccount(v: unknown, at = 'BlockedAccount'): BlockedAccount {
+  const o = object(v, at);
+  return {
+    accountId: field(o, 'accountId', at, str),
+    displayName: field(o, 'displayName', at, str),
+    blockedAt: field(o, 'blockedAt', at, int),
+  };
+}
+
 /** ChatSummary is one row of the chat list. */
 export interface ChatSummary {
   id: string;
@@ -754,6 +776,8 @@ export interface ContactService {
    * declined without asking.
    */
   setBlocked(accountId: string, blocked: boolean): Promise<void>;
+  /** Blocked lists the accounts the user blocked, the most recently blocked first. */
+  blocked(): Promise<BlockedAccount[]>;
 }
 
 /**
@@ -938,6 +962,7 @@ export const SERVICES: ServiceTable = {
         result: decodeContact,
       },
       setBlocked: { method: 'SetBlocked', params: ['accountId', 'blocked'], result: nothing },
+      blocked: { method: 'Blocked', params: [], result: list(decodeBlockedAccount) },
     },
   },
   chats: {
