@@ -1,5 +1,6 @@
 // What the end-to-end signed membership log shows: a chat a stranger starts
-// waits under Requests until accepted, and a change of members is a line in
+// waits under Requests until accepted (or blocked, and unblocked again from
+// Settings), and a change of members is a line in
 // every member's chat, the removed one's included, whose chat is then held
 // (banner, "Delete chat"). Real relay, real `hush --web` per person, as in
 // chat.spec.ts; every sentence checked here is Go's (app/wording.go).
@@ -47,11 +48,12 @@ test("a stranger's group arrives under Requests", async ({ people }) => {
   for (const name of ['Accept', 'Decline', 'Block']) {
     await expect(pane.getByRole('group', { name: 'Chat request' }).getByRole('button', { name })).toBeVisible();
   }
-  // Bob's device has it, but looking at a request tells Alice nothing:
-  // read marks go out within 200 ms (chat/marks.go), and none does.
-  await expect(first.getByRole('img', { name: /^(Delivered|Sent)$/ })).toBeVisible({ timeout: 30_000 });
+  // Bob's device has it, but a request tells Alice nothing — not that it
+  // arrived, not that it was looked at: marks go out within 200 ms
+  // (chat/marks.go), and none does before Bob accepts.
+  await expect(first.getByRole('img', { name: 'Sent' })).toBeVisible({ timeout: 30_000 });
   await bob.page.waitForTimeout(2_000);
-  await expect(first.getByRole('img', { name: 'Read' })).toHaveCount(0);
+  await expect(first.getByRole('img', { name: /^(Delivered|Read)$/ })).toHaveCount(0);
   for (const colorScheme of ['light', 'dark'] as const) {
     await bob.page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
     await expectNoSeriousViolations(bob.page, `the Requests view (${colorScheme})`);
@@ -172,4 +174,30 @@ test('a service line arrives live as a line, worded for its author', async ({ pe
   await expect(serviceLine(openPane(alice.page), /^You renamed the chat to “Notes”$/)).toBeVisible({
     timeout: 15_000,
   });
+});
+
+// Blocking is one click, and the user can see and undo it in Settings.
+test('a blocked stranger is listed in Settings and can be unblocked', async ({ people }) => {
+  const alice = await people.add('Alice', 'alice');
+  const bob = await people.add('Bob', 'bob');
+  await createGroup(alice.page, 'Prizes', ['bob']);
+  const pane = await openRequest(bob.page, 'Prizes');
+  await pane.getByRole('button', { name: 'Block' }).click();
+  await expect(bob.page.getByRole('button', { name: /^Requests/ })).toHaveCount(0, { timeout: 30_000 });
+
+  await bob.page.getByRole('button', { name: 'Settings' }).click();
+  const settings = bob.page.getByRole('dialog', { name: 'Settings' });
+  const blocked = settings.getByRole('list', { name: 'Blocked accounts' });
+  await expect(blocked.getByRole('listitem')).toHaveCount(1);
+  await expect(blocked.getByText('Blocked today')).toBeVisible();
+  const unblock = blocked.getByRole('button', { name: /^Unblock / });
+  await expectNoSeriousViolations(bob.page, 'the blocked accounts in Settings');
+  await unblock.click();
+  await expect(settings.getByText('You have blocked no one.')).toBeVisible();
+  await expect(settings.getByRole('status').filter({ hasText: /is unblocked\.$/ })).toBeVisible();
+  await bob.page.keyboard.press('Escape');
+
+  // Unblocked, Alice's next group is a request again.
+  await createGroup(alice.page, 'Prizes, again', ['bob']);
+  await expect(bob.page.getByRole('button', { name: 'Requests (1)' })).toBeVisible({ timeout: 30_000 });
 });

@@ -8,6 +8,7 @@ import { vi, type Mock } from 'vitest';
 import {
   ApiError,
   type AccountService,
+  type BlockedAccount,
   type Api,
   type ChatService,
   type ChatSummary,
@@ -53,8 +54,8 @@ export interface FakeApi extends Api {
     members: Map<string, Member[]>;
     /** Per chat, oldest first. */
     messages: Map<string, Message[]>;
-    /** Accounts blocked with SetBlocked or Decline(…, true). */
-    blocked: Set<string>;
+    /** Accounts blocked with SetBlocked or Decline(…, true), with when. */
+    blocked: Map<string, number>;
   };
 }
 
@@ -151,7 +152,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     chats: new Map(),
     members: new Map(),
     messages: new Map(),
-    blocked: new Set(),
+    blocked: new Map(),
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -283,8 +284,19 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
     setBlocked: vi.fn(async (accountId: string, blocked: boolean) => {
       unlockedOnly();
-      if (blocked) backend.blocked.add(accountId);
-      else backend.blocked.delete(accountId);
+      if (blocked && accountId === ME) throw new ApiError('Not allowed: you cannot block yourself.', 422);
+      if (blocked && !backend.blocked.has(accountId)) backend.blocked.set(accountId, Date.now());
+      if (!blocked) backend.blocked.delete(accountId);
+    }),
+    blocked: vi.fn(async (): Promise<BlockedAccount[]> => {
+      unlockedOnly();
+      return [...backend.blocked]
+        .map(([accountId, blockedAt]) => ({
+          accountId,
+          displayName: backend.contacts.get(accountId)?.displayName ?? `Unknown ${accountId.slice(0, 8)}`,
+          blockedAt,
+        }))
+        .sort((a, b) => b.blockedAt - a.blockedAt);
     }),
   };
 
@@ -390,7 +402,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       chatOf(chatId);
       if (block) {
         const by = backend.members.get(chatId)?.find((m) => !m.isMe);
-        if (by) backend.blocked.add(by.accountId);
+        if (by) backend.blocked.set(by.accountId, Date.now());
       }
       dropChat(chatId);
     }),
