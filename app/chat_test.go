@@ -202,8 +202,8 @@ func TestMessagingThroughServices(t *testing.T) {
 	}
 	// Alice is no contact of Bob's: her chat is a request, neither answered nor read
 	// before Bob accepts it.
-	if list[0].Hold != HoldRequest {
-		t.Errorf("Bob's chat from a stranger: hold %q, want a request", list[0].Hold)
+	if list[0].Hold != HoldRequest || list[0].HoldText != "Alice, who is not in your contacts, wants to chat. Accept to read and answer, or decline." {
+		t.Errorf("Bob's chat from a stranger: hold %q, %q; want a request naming Alice", list[0].Hold, list[0].HoldText)
 	}
 	if _, err := bob.chats.Send(summary.ID, "hi", page.Messages[0].ID); err == nil || err.Error() != "Not allowed: accept the request first." {
 		t.Errorf("answering a request: %v", err)

@@ -61,3 +61,26 @@ func TestServiceLineWording(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestWording: a request names who made it, as they named themselves, and
+// says no contact vouches for them; with no name known, it says "Someone".
+func TestRequestWording(t *testing.T) {
+	mallory := ids.Account{7}
+	for _, c := range []struct {
+		chat chat.Chat
+		want string
+	}{
+		{chat.Chat{Kind: policy.KindGroup, Hold: chat.HoldRequest, RequestBy: mallory, RequestByName: "Your bank"},
+			"Your bank, who is not in your contacts, added you to this group. Accept to join, or decline."},
+		{chat.Chat{Kind: policy.KindChannel, Hold: chat.HoldRequest, RequestBy: mallory},
+			unknownName(mallory) + ", who is not in your contacts, added you to this channel. Accept to join, or decline."},
+		{chat.Chat{Kind: policy.KindDirect, Hold: chat.HoldRequest, RequestBy: mallory, RequestByName: "Mallory"},
+			"Mallory, who is not in your contacts, wants to chat. Accept to read and answer, or decline."},
+		{chat.Chat{Kind: policy.KindGroup, Hold: chat.HoldRequest},
+			"Someone who is not in your contacts added you to this group. Accept to join, or decline."},
+	} {
+		if got := chatView(c.chat).HoldText; got != c.want {
+			t.Errorf("%+v: %q, want %q", c.chat, got, c.want)
+		}
+	}
+}

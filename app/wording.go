@@ -54,10 +54,15 @@ func holdText(c chat.Chat) string {
 	case chat.HoldUnavailable:
 		return "This chat is not available on this relay. Its history stays on this device until you delete it."
 	case chat.HoldRequest:
-		if c.Kind == policy.KindDirect {
-			return "Someone who is not in your contacts wants to chat. Accept to read and answer, or decline."
+		// Named as they named themselves: the qualifier says no contact vouches for it.
+		by := "Someone who is not in your contacts"
+		if !c.RequestBy.IsZero() {
+			by = nameOr(c.RequestByName, c.RequestBy) + ", who is not in your contacts,"
 		}
-		return "Someone who is not in your contacts added you to this " + c.Kind.String() + ". Accept to join, or decline."
+		if c.Kind == policy.KindDirect {
+			return by + " wants to chat. Accept to read and answer, or decline."
+		}
+		return by + " added you to this " + c.Kind.String() + ". Accept to join, or decline."
 	case chat.HoldNotSecured:
 		return "This chat was made with an older version of Hush. Its member list is locked until its owner's device secures it."
 	case chat.HoldNewKey:

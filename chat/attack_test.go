@@ -640,7 +640,11 @@ func TestAttackStrangerChat(t *testing.T) {
 				})
 				return
 			}
-			hold := summaryOf(t, w.alice, spam.ID).Hold
+			sum := summaryOf(t, w.alice, spam.ID)
+			if sum.RequestBy != mallory.id() || sum.RequestByName != "Mallory" {
+				t.Errorf("the request names %v %q, want Mallory", sum.RequestBy, sum.RequestByName)
+			}
+			hold := sum.Hold
 			if hold != HoldRequest || listed() {
 				t.Fatalf("Alice's group from a stranger: hold %v, Mallory listed %v; want a request and no contact", hold, listed())
 			}

@@ -161,6 +161,10 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		s.RemovedBy = ids.Account(meta.RemovedBy)
 		s.RemovedByName = l.dir.nameOf(tx, s.RemovedBy, names)
 	}
+	if s.Hold == HoldRequest && len(meta.RequestBy) == ids.Size {
+		s.RequestBy = ids.Account(meta.RequestBy)
+		s.RequestByName = l.dir.nameOf(tx, s.RequestBy, names)
+	}
 	if c.Kind == policy.KindDirect {
 		for _, m := range c.Members {
 			if m.AccountID != l.meID {

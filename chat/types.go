@@ -91,6 +91,10 @@ type Chat struct {
 	// RemovedBy is who removed this account (HoldRemoved), with their name.
 	RemovedBy     ids.Account
 	RemovedByName string
+	// RequestBy is who started the chat, or added this account to it (HoldRequest),
+	// with the name they gave themselves: the user decides on it.
+	RequestBy     ids.Account
+	RequestByName string
 }
 
 // Hold says why a chat does not take messages as usual (docs/SECURITY.md).

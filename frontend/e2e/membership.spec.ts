@@ -39,7 +39,7 @@ test("a stranger's group arrives under Requests", async ({ people }) => {
   const pane = await openRequest(bob.page, 'Book club');
   await expect(
     pane.getByRole('status').filter({
-      hasText: 'Someone who is not in your contacts added you to this group. Accept to join, or decline.',
+      hasText: 'Alice, who is not in your contacts, added you to this group. Accept to join, or decline.',
     }),
   ).toBeVisible();
   await expect(bubble(pane, 'First book: Dune')).toBeVisible({ timeout: 30_000 });

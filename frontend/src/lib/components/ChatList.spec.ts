@@ -125,7 +125,7 @@ describe('ChatList', () => {
       lastMessageAt: now,
       unread: 7,
       hold: 'request',
-      holdText: 'Someone who is not in your contacts wants to chat. Accept to read and answer, or decline.',
+      holdText: 'Mallory, who is not in your contacts, wants to chat. Accept to read and answer, or decline.',
     });
     render(ChatList, { props: { chats: [request], filter: '', now, label: 'Requests' } });
     const row = within(screen.getByRole('listbox', { name: 'Requests' })).getByRole('option', { name: 'Stranger' });

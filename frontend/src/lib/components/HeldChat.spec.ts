@@ -25,7 +25,7 @@ const HOLD_TEXT: Record<ChatHold, string> = {
     "The relay changed this chat's member list in a way no member signed. To keep your messages from the wrong people, nothing more is sent here.",
   removed: 'Alice removed you from this chat. Its history stays on this device until you delete it.',
   unavailable: 'This chat is not available on this relay. Its history stays on this device until you delete it.',
-  request: 'Someone who is not in your contacts added you to this group. Accept to join, or decline.',
+  request: 'Mallory, who is not in your contacts, added you to this group. Accept to join, or decline.',
   notSecured:
     "This chat was made with an older version of Hush. Its member list is locked until its owner's device secures it.",
   newKey: 'A member left or was removed. New messages wait until an admin shares a new key.',

@@ -19,7 +19,7 @@ beforeEach(() => {
 afterEach(() => restoreLayout());
 
 const STRANGER = 'e'.repeat(32);
-const REQUEST_TEXT = 'Someone who is not in your contacts added you to this group. Accept to join, or decline.';
+const REQUEST_TEXT = 'Mallory, who is not in your contacts, added you to this group. Accept to join, or decline.';
 
 function addChat(api: FakeApi, chat: ChatSummary, body: string): void {
   api.backend.chats.set(chat.id, chat);
