@@ -171,6 +171,15 @@ describe('MessageList', () => {
     region.scrollTop = 0;
     region.dispatchEvent(new Event('scroll'));
     await waitFor(() => expect(load).toHaveBeenCalledWith('m70', 50));
+    await waitFor(() => expect(conversation.messages).toHaveLength(100));
+    // The view did not jump to the page that came in: the message that was at
+    // the top (below the day separator, whose row moved up with its day) is
+    // still rendered, and the list is no longer at its top.
+    await waitFor(() => expect(region.scrollTop).toBeGreaterThan(0));
+    expect(screen.getByText('message 70')).toBeInTheDocument();
+    // At the top once more: the rest comes in.
+    region.scrollTop = 0;
+    region.dispatchEvent(new Event('scroll'));
     await waitFor(() => expect(conversation.messages).toHaveLength(120));
     expect(conversation.hasOlder).toBe(false);
     expect(conversation.messages[0]!.id).toBe('m0');
