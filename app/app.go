@@ -146,7 +146,7 @@ func (c *Core) emit(ev Event) {
 // Services returns the bound services, in the order the UI's client expects.
 func (c *Core) Services() []any {
 	return []any{&AccountService{c: c}, &SettingsService{c: c},
-		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &WindowService{c: c}}
+		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &DeviceService{c: c}, &WindowService{c: c}}
 }
 
 // Shutdown locks the vault and releases everything. It is safe to call twice.

@@ -12,7 +12,7 @@ func Events() []Event {
 	return []Event{
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
-		TypingStarted{}, Warning{}, Notify{},
+		TypingStarted{}, Warning{}, Notify{}, DevicesChanged{},
 	}
 }
 
@@ -98,3 +98,6 @@ func (Warning) EventName() string { return "warning" }
 
 // EventName implements [Event].
 func (Notify) EventName() string { return "notify" }
+
+// EventName implements [Event].
+func (DevicesChanged) EventName() string { return "devices:changed" }

@@ -255,6 +255,14 @@ func warningText(w chat.Warning) string {
 			return fmt.Sprintf("The relay returned keys for @%s that the account did not sign. They were not trusted.", w.Handle)
 		}
 		return "The relay returned keys for an account that the account did not sign. They were not trusted."
+	case chat.WarnDeviceListInvalid:
+		return "The relay returned a list of " + nameOr(w.Name, w.Account) + "'s devices that the account did not sign. It was ignored."
+	case chat.WarnDeviceListRollback:
+		return "The relay returned an older list of " + nameOr(w.Name, w.Account) + "'s devices than the one Hush holds, which could hide a removed device. It was ignored."
+	case chat.WarnDeviceListFork:
+		return nameOr(w.Name, w.Account) + " signed two different lists of devices. Hush keeps the first; check with them that all their devices are theirs."
+	case chat.WarnDeviceListWithheld:
+		return "The relay no longer returns the list of " + nameOr(w.Name, w.Account) + "'s devices. Hush keeps the one it holds, with its removed devices."
 	}
 	return "Something in this chat needs your attention (" + w.Kind.String() + ")."
 }

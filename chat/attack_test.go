@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hush/chatcrypto"
+	"hush/identity"
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/membership"
@@ -887,5 +888,106 @@ func TestForgedAndForkedLogs(t *testing.T) {
 	})
 	if got := summaryOf(t, w.carol, other).Title; got != "Friends" {
 		t.Errorf("Carol's title %q after a forked record", got)
+	}
+}
+
+// TestAttackDeviceLists (threats "the relay adds a device", "the relay hides a
+// revocation"): Alice links a laptop, Bob reads it, Alice revokes it. The relay then
+// shows Bob the list from before the revocation (replay), and a list of its own that
+// names a device of the operator's as Alice's. An engine that takes the relay's word
+// un-revokes the laptop and adopts the operator's device; the real engine keeps the
+// revocation, adopts nothing, and warns.
+func TestAttackDeviceLists(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.relayDevices = true }))
+			ctx := context.Background()
+			var mu sync.Mutex
+			var lists [][]byte // Alice's lists as the relay pushed them to Bob
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				if p, ok := f.Body.(*wire.DeviceListPush); ok && tap.Account() == w.bob.id() && p.AccountID == w.alice.id() {
+					mu.Lock()
+					lists = append(lists, bytes.Clone(p.List))
+					mu.Unlock()
+				}
+				return []wire.Frame{f}
+			})
+			s, err := w.alice.engine.OpenDirect(ctx, w.bob.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.bob.engine.Accept(ctx, s.ID); err != nil {
+				t.Fatal(err)
+			}
+			laptop := newDevice(t, w.alice, "Alice's laptop")
+			laptop.online(t)
+			testutil.Eventually(t, 20*time.Second, "Bob learns of the laptop", func() bool {
+				d, ok := deviceIn(t, w.bob, laptop)
+				return ok && !d.Revoked
+			})
+			if err := w.alice.engine.RevokeDevice(ctx, laptop.dev.ID()); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "Bob learns of the revocation", func() bool {
+				d, ok := deviceIn(t, w.bob, laptop)
+				return ok && d.Revoked
+			})
+			mu.Lock()
+			if len(lists) < 2 {
+				mu.Unlock()
+				t.Fatalf("the relay saw %d lists of Alice's go to Bob, want the one naming the laptop and the revocation", len(lists))
+			}
+			beforeRevocation := lists[len(lists)-2]
+			mu.Unlock()
+
+			operatorsIsAlices := func(id ids.Device) bool {
+				var d vault.Device
+				err := w.bob.vault.View(ctx, func(tx *vault.Tx) error {
+					var err error
+					d, err = tx.Device(id)
+					return err
+				})
+				return err == nil && d.AccountID == w.alice.id() && !d.Revoked
+			}
+
+			// Replay: the list that still names the laptop.
+			w.evil.Push(w.bob.id(), &wire.DeviceListPush{AccountID: w.alice.id(), List: beforeRevocation})
+			if run.weak {
+				testutil.Eventually(t, 20*time.Second, "the replay to bring the laptop back", func() bool {
+					d, ok := deviceIn(t, w.bob, laptop)
+					return ok && !d.Revoked
+				})
+			}
+			// Forgery: the operator's own device, in a list its own key signed.
+			mine := relaytest.Sibling(t, w.mallory)
+			forged, err := identity.IssueDeviceList(w.mallory.Account, identity.DeviceList{
+				Version: 99, IssuedAt: time.Now(),
+				Devices: []identity.ListedDevice{{Key: mine.Key.Public(), Name: "Alice's new phone", Platform: "linux"}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.evil.Push(w.bob.id(), &wire.DeviceListPush{AccountID: w.alice.id(), List: forged})
+			if run.weak {
+				testutil.Eventually(t, 20*time.Second, "the forged list to add the operator's device", func() bool {
+					return operatorsIsAlices(mine.DeviceID())
+				})
+				return
+			}
+			testutil.Eventually(t, 20*time.Second, "Bob's warnings", func() bool {
+				var rollback, invalid bool
+				for _, wn := range of[Warning](w.bob.events) {
+					rollback = rollback || (wn.Kind == WarnDeviceListRollback && wn.Account == w.alice.id())
+					invalid = invalid || (wn.Kind == WarnDeviceListInvalid && wn.Account == w.alice.id())
+				}
+				return rollback && invalid
+			})
+			if d, ok := deviceIn(t, w.bob, laptop); !ok || !d.Revoked {
+				t.Errorf("Bob's record of the revoked laptop after the replay: %+v", d)
+			}
+			if operatorsIsAlices(mine.DeviceID()) {
+				t.Error("Bob took the operator's device for Alice's")
+			}
+		})
 	}
 }

@@ -28,4 +28,7 @@ type checks struct {
 	// relayTime shows the time the relay says it received a message rather than
 	// the time its sender signed.
 	relayTime bool
+	// relayDevices applies any device list the relay returns, signed by any key and
+	// older than the one held, as the relay's word on an account's devices.
+	relayDevices bool
 }

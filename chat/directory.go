@@ -33,20 +33,12 @@ import (
 // An account met in a chat is pinned as a stranger: listed among the contacts only
 // once the user adds it, writes to it or accepts its request.
 //
-// Device revocation. The relay lists an account's devices that are not revoked
-// (LookupAccount, LookupHandle) and pushes DeviceRevoked to the account's own other
-// devices; it never lists a revoked device again. The directory keeps what it learns
-// in the vault (vault.Device, Revoked set for good), and the receiver drops every
-// message whose sender device is revoked:
-//
-//   - a device the vault knows that a fresh list no longer names is revoked;
-//   - a device that sent a message but is not in a fresh list was revoked before
-//     this device ever saw it (a device must have authenticated, so be listed, to
-//     post);
-//   - a device list is fresh for deviceListMaxAge within one connection: the first
-//     message of each sender after a (re)connection looks its account up again, so
-//     a contact's revocation is learned at the latest on the next connection;
-//     revocations of this account's own devices arrive at once (DeviceRevoked).
+// Devices. Which devices an account has, and which it revoked, comes from the
+// device list it signs (devices.go); the receiver drops every message whose sender
+// device is revoked or, once the account has a list, not listed. A list is fresh
+// for deviceListMaxAge within one connection: the first message of each sender
+// after a (re)connection looks its account up again, and the relay pushes a new
+// list of any account sharing a chat with this one as it is published.
 //
 // Messages stored before the revocation was learned stay; the relay gives no
 // trustworthy time of revocation to tell older messages from newer ones.
@@ -67,6 +59,14 @@ type directory struct {
 	device ids.Device
 	// myName is this account's display name, as this device shows it.
 	myName string
+	// deviceKey, deviceName and platform describe this device in the account's
+	// first device list.
+	deviceKey  identity.DevicePublicKey
+	deviceName string
+	platform   string
+	// onRemoved is called when this account's device list no longer names this
+	// device (it was revoked from another device).
+	onRemoved func()
 	clk    clock.Clock
 	log    *slog.Logger
 	warn   func(Warning)
@@ -159,6 +159,9 @@ func (d *directory) refreshOwn(ctx context.Context) bool {
 	}
 	if _, err := d.applyAccount(ctx, d.meID, a); err != nil {
 		d.log.Warn("own device list", "err", err)
+	}
+	if err := d.ensureOwnList(ctx, a); err != nil {
+		d.log.Warn("publish device list", "err", err)
 	}
 	if err := d.publishKeys(ctx, a); err != nil {
 		d.log.Warn("publish account keys", "err", err)
@@ -357,6 +360,7 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 	var out vault.Contact
 	var warning WarningKind
 	var devicesStored bool
+	var devices listOutcome
 	err = d.v.Update(ctx, func(tx *vault.Tx) error {
 		warning, devicesStored = 0, false
 		moved, err := d.unbindHandle(tx, h, id)
@@ -404,10 +408,7 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 		if pinned, err := contactKey(out); err != nil || !pinned.Equal(k) {
 			return err // the relay's device list is for a key that is not pinned
 		}
-		revoked, err := d.syncDevices(tx, id, k, a.Devices)
-		for _, dev := range revoked {
-			d.log.Info("device revoked", "account", id.String(), "device", dev.String())
-		}
+		devices, err = d.storeDevices(tx, id, k, a)
 		devicesStored = err == nil
 		return err
 	})
@@ -416,6 +417,7 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 	}
 	if devicesStored {
 		d.markFresh(id)
+		d.report(id, devices)
 	}
 	if warning != 0 {
 		d.warn(Warning{Chat: d.chats.directChatWith(ctx, id), Kind: warning, Handle: h})
@@ -672,9 +674,9 @@ func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wi
 		return identity.AccountPublicKey{}, err
 	}
 	var pinned identity.AccountPublicKey
-	var revoked []ids.Device
+	var out listOutcome
 	err = d.v.Update(ctx, func(tx *vault.Tx) error {
-		revoked = nil
+		out = listOutcome{}
 		var err error
 		pinned, err = d.pin(tx, account, a.Handle, k)
 		if err != nil {
@@ -683,7 +685,7 @@ func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wi
 		if !pinned.Equal(k) {
 			return nil
 		}
-		revoked, err = d.syncDevices(tx, account, k, a.Devices)
+		out, err = d.storeDevices(tx, account, k, a)
 		return err
 	})
 	if err != nil {
@@ -692,9 +694,7 @@ func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wi
 	if !pinned.Equal(k) {
 		d.log.Warn("the relay returned another key than the pinned one; device list ignored", "account", account.String())
 	}
-	for _, dev := range revoked {
-		d.log.Info("device revoked", "account", account.String(), "device", dev.String())
-	}
+	d.report(account, out)
 	d.markFresh(account)
 	return pinned, nil
 }
@@ -723,51 +723,6 @@ func (d *directory) pin(tx *vault.Tx, account ids.Account, handle string, k iden
 	return pinned, nil
 }
 
-// syncDevices stores the devices the relay lists for account (certificates checked
-// against its pinned key; others are ignored) and marks revoked, for good, every
-// device of the account the vault knows that the list no longer names. It returns
-// the devices it marked revoked. This device itself is never marked.
-func (d *directory) syncDevices(tx *vault.Tx, account ids.Account, key identity.AccountPublicKey, certs [][]byte) ([]ids.Device, error) {
-	listed := make(map[ids.Device]bool, len(certs))
-	now := d.clk.Now()
-	for _, raw := range certs {
-		cert, err := identity.ParseCertificate(raw)
-		if err != nil || !cert.Account.Equal(key) {
-			d.log.Info("ignored a device certificate that does not verify", "account", account.String(), "err", err)
-			continue
-		}
-		id := cert.Device.ID()
-		listed[id] = true
-		dev, err := tx.Device(id)
-		switch {
-		case errors.Is(err, vault.ErrNotFound):
-			if err := tx.PutDevice(deviceOf(account, cert, raw, now)); err != nil {
-				return nil, err
-			}
-		case err != nil:
-			return nil, err
-		case dev.AccountID != account:
-			d.log.Warn("a device certificate names a device stored for another account", "account", account.String(), "device", id.String())
-		}
-	}
-	known, err := tx.DevicesOf(account)
-	if err != nil {
-		return nil, err
-	}
-	var revoked []ids.Device
-	for _, dev := range known {
-		if dev.Revoked || dev.Own || dev.ID == d.device || listed[dev.ID] {
-			continue
-		}
-		dev.Revoked = true
-		if err := tx.PutDevice(dev); err != nil {
-			return nil, err
-		}
-		revoked = append(revoked, dev.ID)
-	}
-	return revoked, nil
-}
-
 // deviceOf is the vault record of another device, from its verified certificate
 // (raw, its encoding, may be nil when only the parsed form is at hand).
 func deviceOf(account ids.Account, cert identity.Certificate, raw []byte, now time.Time) vault.Device {
@@ -779,33 +734,6 @@ func deviceOf(account ids.Account, cert identity.Certificate, raw []byte, now ti
 		Certificate:      raw,
 		CreatedAt:        now,
 	}
-}
-
-// onDeviceRevoked records that one of this account's own devices was revoked.
-func (d *directory) onDeviceRevoked(ctx context.Context, id ids.Device) {
-	if id == d.device {
-		// The relay closes a revoked device's connections rather than telling it.
-		d.log.Warn("the relay says this device was revoked")
-		return
-	}
-	err := d.v.Update(ctx, func(tx *vault.Tx) error {
-		dev, err := tx.Device(id)
-		switch {
-		case errors.Is(err, vault.ErrNotFound):
-			dev = vault.Device{ID: id, AccountID: d.meID, CreatedAt: d.clk.Now()}
-		case err != nil:
-			return err
-		case dev.AccountID != d.meID || dev.Own || dev.Revoked:
-			return nil
-		}
-		dev.Revoked = true
-		return tx.PutDevice(dev)
-	})
-	if err != nil {
-		d.log.Warn("store device revocation", "device", id.String(), "err", err)
-		return
-	}
-	d.log.Info("a device of this account was revoked", "device", id.String())
 }
 
 // deviceVerdict is what the sender device of an authentic message allows.
@@ -846,9 +774,10 @@ func (d *directory) checkDevice(tx *vault.Tx, account ids.Account, cert identity
 	case !looked:
 		return deviceWait, nil
 	}
-	// The relay lists every device that is not revoked, and a device must have
-	// authenticated (so be listed) to post: not listed means revoked before this
-	// device ever saw it. Remember it, so it is not looked up again.
+	// Looked up, and still unknown: the account's signed list does not name it
+	// (revoked, or never linked), or the account has no list and the relay does not
+	// list it. Remember it, so it is not looked up again; a later list that names
+	// it brings it back.
 	dev = deviceOf(account, cert, nil, d.clk.Now())
 	dev.Revoked = true
 	if err := tx.PutDevice(dev); err != nil {

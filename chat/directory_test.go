@@ -201,7 +201,7 @@ func TestNewestNameWins(t *testing.T) {
 // after learning of the revocation; Alice's first device learns of one revocation
 // from the relay's DeviceRevoked push and of the other from her own device list.
 func TestRevokedDeviceDropped(t *testing.T) {
-	r, alice, bob, chatID := twoPeople(t)
+	_, alice, bob, chatID := twoPeople(t)
 	ctx := context.Background()
 
 	// Alice's laptop posts while it is hers; everyone accepts it.
@@ -225,7 +225,7 @@ func TestRevokedDeviceDropped(t *testing.T) {
 	bob.stop()
 	sendAcked(t, laptop, chatID, "laptop spam")
 	testutil.Eventually(t, 20*time.Second, "Alice has the laptop's post", func() bool { return len(alice.allMessages(t, chatID)) == 2 })
-	revoke(t, r, alice, laptop)
+	revoke(t, alice, laptop)
 	testutil.Eventually(t, 10*time.Second, "Alice records the revocation pushed to her", func() bool {
 		d, ok := deviceIn(t, alice, laptop)
 		return ok && d.Revoked
@@ -242,7 +242,7 @@ func TestRevokedDeviceDropped(t *testing.T) {
 		return err == nil
 	})
 	sendAcked(t, phone, chatID, "phone spam")
-	revoke(t, r, phone, phone) // any device of the account may revoke; here itself
+	revoke(t, phone, phone) // any device of the account may revoke; here itself, raw
 	phone.stop()
 
 	alice.start(t)

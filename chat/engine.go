@@ -23,11 +23,13 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -53,12 +55,16 @@ type Config struct {
 	Device      *identity.DeviceKey
 	Certificate []byte // the device's certificate
 	DisplayName string
-	RelayURL    string         // "" means DefaultRelayURL
-	Observer    Observer       // nil: nobody is told
-	Clock       clock.Clock    // nil: the real clock
-	Rand        func() float64 // reconnect jitter; nil: math/rand
-	Logger      *slog.Logger   // nil: discard
-	HTTP        *http.Client   // nil: http.DefaultClient
+	// DeviceName and Platform describe this device in the account's first device
+	// list ("" means "This device" and runtime.GOOS).
+	DeviceName string
+	Platform   string
+	RelayURL   string         // "" means DefaultRelayURL
+	Observer   Observer       // nil: nobody is told
+	Clock      clock.Clock    // nil: the real clock
+	Rand       func() float64 // reconnect jitter; nil: math/rand
+	Logger     *slog.Logger   // nil: discard
+	HTTP       *http.Client   // nil: http.DefaultClient
 	// Backoff overrides the reconnect delays (minimum, maximum); zero: defaults.
 	Backoff [2]time.Duration
 }
@@ -153,6 +159,8 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.dir = &directory{
 		v: v, link: e.link, chats: chats, me: cfg.Account, meID: me, device: device,
 		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, checks: e.checks, fresh: map[ids.Account]time.Time{},
+		deviceKey: cfg.Device.Public(), deviceName: cmp.Or(cfg.DeviceName, "This device"), platform: cmp.Or(cfg.Platform, runtime.GOOS),
+		onRemoved: func() { e.obs.DevicesChanged(DevicesChange{Removed: true}) },
 	}
 	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log}
 	e.marks = &marker{
@@ -445,3 +453,30 @@ func (nopObserver) MessageNew(Message)           {}
 func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
 func (nopObserver) Warning(Warning)              {}
+func (nopObserver) DevicesChanged(DevicesChange) {}
+
+// Devices returns this account's devices as its signed device list names them.
+func (e *Engine) Devices(ctx context.Context) ([]OwnDevice, error) { return e.dir.devices(ctx) }
+
+// RenameDevice renames one of this account's devices (a new device list).
+func (e *Engine) RenameDevice(ctx context.Context, id ids.Device, name string) error {
+	if err := e.dir.renameDevice(ctx, id, name); err != nil {
+		return err
+	}
+	e.obs.DevicesChanged(DevicesChange{})
+	return nil
+}
+
+// RevokeDevice removes a device from this account for good: a new device list
+// revokes it (the relay closes and refuses it; contacts drop what it sends), then
+// every chat this account may make keys for gets a new key, so the relay holds
+// nothing sent afterwards under a key the revoked device fetched
+// (docs/SECURITY.md, "Device lists", says what this does not cover).
+func (e *Engine) RevokeDevice(ctx context.Context, id ids.Device) error {
+	if err := e.dir.revokeDevice(ctx, id); err != nil {
+		return err
+	}
+	e.obs.DevicesChanged(DevicesChange{})
+	e.keys.rotateAll(ctx)
+	return nil
+}

@@ -17,6 +17,15 @@ type Observer interface {
 	MessageStatus(StatusChange)
 	Typing(Typing)
 	Warning(Warning)
+	// DevicesChanged reports that this account's device list changed.
+	DevicesChanged(DevicesChange)
+}
+
+// DevicesChange says what changed in this account's devices.
+type DevicesChange struct {
+	// Removed is true when the account's list no longer names this device: it was
+	// revoked from another device and the relay will refuse it.
+	Removed bool
 }
 
 // StatusChange reports a message's new delivery state.
@@ -144,6 +153,18 @@ const (
 	// WarnUncertifiedKeys: the relay returned an account's keys without the
 	// account's signature over them; they were not pinned.
 	WarnUncertifiedKeys
+	// WarnDeviceListInvalid: the relay returned a device list for Account that the
+	// account did not sign; it was ignored.
+	WarnDeviceListInvalid
+	// WarnDeviceListRollback: the relay returned an older device list for Account
+	// than one held, or one that brings back a revoked device; it was ignored.
+	WarnDeviceListRollback
+	// WarnDeviceListFork: Account signed two different device lists with one
+	// version; the one held first stays.
+	WarnDeviceListFork
+	// WarnDeviceListWithheld: the relay no longer returns Account's device list;
+	// the one held stays, with its revocations.
+	WarnDeviceListWithheld
 )
 
 // String names the kind, for logs.
@@ -168,4 +189,6 @@ var warningNames = [...]string{
 	WarnLogInvalid: "membership log invalid", WarnLogFork: "membership log forked",
 	WarnUnverifiedMember: "unverified member", WarnKeySignerNotAllowed: "chat key signer not allowed",
 	WarnMessagesMissing: "messages missing", WarnUncertifiedKeys: "uncertified account keys",
+	WarnDeviceListInvalid: "device list invalid", WarnDeviceListRollback: "device list rolled back",
+	WarnDeviceListFork: "device list forked", WarnDeviceListWithheld: "device list withheld",
 }

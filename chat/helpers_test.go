@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +48,7 @@ func (r *recorder) MessageNew(m Message)           { r.add(m) }
 func (r *recorder) MessageStatus(s StatusChange)   { r.add(s) }
 func (r *recorder) Typing(t Typing)                { r.add(t) }
 func (r *recorder) Warning(w Warning)              { r.add(w) }
+func (r *recorder) DevicesChanged(c DevicesChange) { r.add(c) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }
@@ -122,19 +125,67 @@ func newTunedPeer(t testing.TB, name, url string, tune func(*Engine)) *peer {
 }
 
 // newDevice adds another device to of's account: its own vault and engine, the same
-// account keys.
+// account keys, and a place in the account's device list, published (as linking
+// does) through a raw connection of of's device before the new engine starts.
 func newDevice(t testing.TB, of *peer, name string) *peer {
 	t.Helper()
-	return newPeerOf(t, name, of.url, of.acct)
+	return newPeerOfHook(t, name, of.url, of.acct, nil, func(p *peer) {
+		publishRaw(t, of, func(l *identity.DeviceList) {
+			l.Devices = append(l.Devices, identity.ListedDevice{Key: p.dev.Public(), Name: name, Platform: "linux", LinkedAt: time.Now()})
+		})
+	})
 }
 
-// newPeerOf is newPeer for a device of the given account.
-func newPeerOf(t testing.TB, name, url string, acct *identity.AccountKey) *peer {
+// publishRaw publishes the next version of p's account's device list, edit applied
+// to the relay's newest, through a raw connection of p's device. An account
+// without a list starts from one naming p's device.
+func publishRaw(t testing.TB, p *peer, edit func(*identity.DeviceList)) {
 	t.Helper()
-	return newPeerOfWith(t, name, url, acct, nil)
+	ctx := context.Background()
+	u := p.url
+	if !strings.HasSuffix(u, wire.Path) {
+		u += wire.Path
+	}
+	raw := relaytest.DialURL(t, u, p.device())
+	defer raw.Close()
+	for attempt := 0; attempt < 5; attempt++ {
+		b, err := raw.Request(ctx, &wire.LookupAccount{AccountID: p.acct.ID()})
+		if err != nil {
+			t.Fatalf("look up own account: %v", err)
+		}
+		l := identity.DeviceList{Devices: []identity.ListedDevice{{Key: p.dev.Public(), Name: p.name, Platform: "linux", LinkedAt: time.Now()}}}
+		if a := b.(*wire.Account); len(a.DeviceList) > 0 {
+			if l, err = identity.ParseDeviceList(a.DeviceList); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Version++
+		l.IssuedAt = time.Now()
+		edit(&l)
+		list, err := identity.IssueDeviceList(p.acct, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = raw.Request(ctx, &wire.PutDeviceList{List: list})
+		if errors.Is(err, wire.ErrConflict) {
+			continue // the engine published meanwhile
+		}
+		if err != nil {
+			t.Fatalf("publish device list: %v", err)
+		}
+		return
+	}
+	t.Fatal("publish device list: conflicts every time")
 }
 
 func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, tune func(*Engine)) *peer {
+	t.Helper()
+	return newPeerOfHook(t, name, url, acct, tune, nil)
+}
+
+// newPeerOfHook is newPeerOfWith with beforeStart called once the device exists and
+// before its engine starts.
+func newPeerOfHook(t testing.TB, name, url string, acct *identity.AccountKey, tune func(*Engine), beforeStart func(*peer)) *peer {
 	t.Helper()
 	ctx := context.Background()
 	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, tune: tune}
@@ -171,6 +222,9 @@ func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, tu
 		}
 		p.vault.Close()
 	})
+	if beforeStart != nil {
+		beforeStart(p)
+	}
 	p.start(t)
 	return p
 }
@@ -495,17 +549,15 @@ func waitDelivered(t *testing.T, p *peer, chatID ids.Chat, sender *peer, n int) 
 	})
 }
 
-// revoke revokes dev, a device of p's account, through a raw connection of p's
-// device, as the relay protocol does it (signed by the account key).
-func revoke(t *testing.T, r *relaytest.Relay, p, dev *peer) {
+// revoke revokes dev, a device of p's account, with a new device list signed by
+// the account key, published through a raw connection of p's device.
+func revoke(t *testing.T, p, dev *peer) {
 	t.Helper()
-	raw := relaytest.Dial(t, r, p.device())
 	id := ids.Device(dev.dev.ID())
-	sig := p.acct.Sign(wire.RevokeLabel, wire.RevokeMessage(ids.Account(p.acct.ID()), id))
-	if _, err := raw.Request(context.Background(), &wire.RevokeDevice{DeviceID: id, Signature: sig}); err != nil {
-		t.Fatalf("revoke %s: %v", dev.name, err)
-	}
-	raw.Close()
+	publishRaw(t, p, func(l *identity.DeviceList) {
+		l.Devices = slices.DeleteFunc(l.Devices, func(d identity.ListedDevice) bool { return d.ID() == id })
+		l.Revoked = append(l.Revoked, id)
+	})
 }
 
 // deviceIn reads what p's vault holds about dev's device.

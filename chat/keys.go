@@ -357,8 +357,35 @@ func (k *keyring) rotateIfDue(ctx context.Context, id ids.Chat) {
 	if err != nil || !st.MaySignEpoch(k.meID) {
 		return
 	}
-	if err := k.rotate(ctx, id); err != nil {
+	if err := k.rotate(ctx, id, false); err != nil {
 		k.log.Info("rotate chat key", "chat", id.String(), "err", err)
+	}
+}
+
+// rotateAll gives every chat this account may make keys for a new epoch (after a
+// device of the account was revoked). Chats where it may not are left to their
+// owner and admins; a failure is logged and the next chat tried.
+func (k *keyring) rotateAll(ctx context.Context) {
+	var chats []vault.Chat
+	if err := k.v.View(ctx, func(tx *vault.Tx) error {
+		var err error
+		chats, err = tx.Chats()
+		return err
+	}); err != nil {
+		k.log.Warn("rotate after revocation: chats", "err", err)
+		return
+	}
+	for _, c := range chats {
+		if !c.Kind.Cloud() {
+			continue
+		}
+		st, err := k.roster.state(ctx, c.ID)
+		if err != nil || !st.MaySignEpoch(k.meID) {
+			continue
+		}
+		if err := k.rotate(ctx, c.ID, true); err != nil {
+			k.log.Info("rotate after revocation", "chat", c.ID.String(), "err", err)
+		}
 	}
 }
 
@@ -376,11 +403,17 @@ func (k *keyring) rotationLock(id ids.Chat) *sync.Mutex {
 // rotate puts the chat's next epoch: a fresh key wrapped to every member the
 // verified log lists, each envelope signed by this device and bound to the log's
 // head. The relay refuses it when the log moved on meanwhile or another device
-// rotated first; then rotate looks again, a few times.
-func (k *keyring) rotate(ctx context.Context, id ids.Chat) error {
+// rotated first; then rotate looks again, a few times. Unless force is set, a chat
+// whose key is not due (keyReady) is left alone; with force (a device of this
+// account was revoked), any epoch newer than the one held at the call will do.
+func (k *keyring) rotate(ctx context.Context, id ids.Chat, force bool) error {
 	l := k.rotationLock(id)
 	l.Lock()
 	defer l.Unlock()
+	from, err := k.latestEpoch(ctx, id)
+	if err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		info, err := doAs[*wire.ChatInfo](ctx, k.link, &wire.GetChat{ChatID: id})
 		if err != nil {
@@ -392,7 +425,10 @@ func (k *keyring) rotate(ctx context.Context, id ids.Chat) error {
 		if err := k.fetchEpochs(ctx, id); err != nil {
 			return err
 		}
-		if _, need, err := k.loadKey(ctx, id); err != nil || need == keyReady {
+		if _, need, err := k.loadKey(ctx, id); err != nil || (need == keyReady && !force) {
+			return err // someone else rotated meanwhile
+		}
+		if latest, err := k.latestEpoch(ctx, id); err != nil || (force && latest > from) {
 			return err // someone else rotated meanwhile
 		}
 		st, err := k.roster.state(ctx, id)
@@ -523,7 +559,7 @@ func (k *keyring) currentKey(ctx context.Context, id ids.Chat) (*chatKey, error)
 		return nil, err
 	}
 	if st.MaySignEpoch(k.meID) {
-		err := k.rotate(ctx, id)
+		err := k.rotate(ctx, id, false)
 		switch {
 		case err == nil:
 			ck, need, err = k.loadKey(ctx, id)

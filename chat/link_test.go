@@ -53,10 +53,10 @@ func TestClosedEngine(t *testing.T) {
 // TestRefusedConnection: a device its account revoked is refused by the relay; the
 // link says so with the relay's reason, and stops retrying.
 func TestRefusedConnection(t *testing.T) {
-	r, alice, _ := registered(t)
+	_, alice, _ := registered(t)
 	laptop := newDevice(t, alice, "Alice's laptop")
 	laptop.online(t)
-	revoke(t, r, alice, laptop)
+	revoke(t, alice, laptop)
 	testutil.Eventually(t, 20*time.Second, "the laptop refused", func() bool {
 		return errors.Is(laptop.engine.Connection().Err, ErrRefused)
 	})

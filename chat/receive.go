@@ -92,8 +92,8 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.onReceipt(ctx, b)
 		case *wire.TypingPush:
 			r.onTyping(ctx, b)
-		case *wire.DeviceRevoked:
-			r.dir.onDeviceRevoked(ctx, b.DeviceID)
+		case *wire.DeviceListPush:
+			r.dir.onDeviceList(ctx, b.AccountID, b.List)
 		default:
 			r.log.Debug("push ignored", "type", b.Type())
 		}

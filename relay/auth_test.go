@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 
 	"hush/identity"
 	"hush/internal/testutil"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/sync/wire"
@@ -163,25 +165,72 @@ func TestAuthTimeout(t *testing.T) {
 	request[*wire.Chats](t, c2, &wire.ChatList{})
 }
 
-func TestRevokedDevice(t *testing.T) {
+// deviceList signs version v of d's account's device list naming devs and revoking
+// revoked.
+func deviceList(t *testing.T, d *relaytest.Device, v uint64, devs []*relaytest.Device, revoked ...*relaytest.Device) *wire.PutDeviceList {
+	t.Helper()
+	l := identity.DeviceList{Version: v, IssuedAt: time.Unix(1_700_000_000+int64(v), 0)}
+	for _, x := range devs {
+		l.Devices = append(l.Devices, identity.ListedDevice{Key: x.Key.Public(), Name: "device", Platform: "linux"})
+	}
+	for _, x := range revoked {
+		l.Revoked = append(l.Revoked, x.DeviceID())
+	}
+	b, err := identity.IssueDeviceList(d.Account, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &wire.PutDeviceList{List: b}
+}
+
+// The relay keeps an account's newest signed device list, refuses what does not
+// supersede it, registers only devices it names, and pushes it to the account's
+// devices and to the accounts that share a chat with it.
+func TestDeviceLists(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice := relaytest.NewAccount(t)
 	laptop := relaytest.Sibling(t, alice)
 	phone := relaytest.Dial(t, r, alice)
-	lc := relaytest.Dial(t, r, laptop)
-
-	// Only the account key may revoke.
-	requestErr(t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: laptop.Key.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), laptop.DeviceID()))}, wire.CodeForbidden)
-	// Not a device of this account.
 	bob := relaytest.NewAccount(t)
-	relaytest.Dial(t, r, bob)
-	requestErr(t, phone, &wire.RevokeDevice{DeviceID: bob.DeviceID(), Signature: alice.Account.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), bob.DeviceID()))}, wire.CodeNotFound)
+	bc := relaytest.Dial(t, r, bob)
+	carol := relaytest.NewAccount(t)
+	cc := relaytest.Dial(t, r, carol)
+	chatWith(t, phone, policy.KindGroup, alice, bob)
+	drain(bc)
 
-	sig := alice.Account.Sign(wire.RevokeLabel, wire.RevokeMessage(alice.AccountID(), laptop.DeviceID()))
-	request[*wire.OK](t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: sig})
-	if p := nextPush[*wire.DeviceRevoked](t, phone); p.DeviceID != laptop.DeviceID() {
-		t.Errorf("DeviceRevoked for %v", p.DeviceID)
+	v1 := deviceList(t, alice, 1, []*relaytest.Device{alice, laptop})
+	request[*wire.OK](t, phone, v1)
+	request[*wire.OK](t, phone, v1) // a retry
+	if p := nextPush[*wire.DeviceListPush](t, bc); p.AccountID != alice.AccountID() || !bytes.Equal(p.List, v1.List) {
+		t.Errorf("bob got the push %+v", p)
 	}
+	noPush(t, cc) // carol shares no chat with alice
+	acct := request[*wire.Account](t, bc, &wire.LookupAccount{AccountID: alice.AccountID()})
+	if !bytes.Equal(acct.DeviceList, v1.List) {
+		t.Error("the lookup does not return the device list")
+	}
+
+	// Listed devices register; one the list does not name cannot.
+	lc := relaytest.Dial(t, r, laptop)
+	stranger := relaytest.Sibling(t, alice)
+	ctx := testCtx(t)
+	c, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Auth(ctx, stranger); !errorIs(err, wire.ErrAuthFailed) {
+		t.Fatalf("a device the list does not name authenticated: %v", err)
+	}
+
+	// Only the account's key signs its lists; none goes back in time or un-revokes.
+	requestErr(t, bc, deviceList(t, alice, 2, []*relaytest.Device{alice}), wire.CodeForbidden)
+	requestErr(t, phone, deviceList(t, bob, 2, []*relaytest.Device{bob}), wire.CodeForbidden)
+	requestErr(t, phone, deviceList(t, alice, 1, []*relaytest.Device{alice}), wire.CodeConflict)
+
+	// Version 2 revokes the laptop: it is closed at once and refused after.
+	v2 := deviceList(t, alice, 2, []*relaytest.Device{alice}, laptop)
+	request[*wire.OK](t, phone, v2)
 	if e := nextPush[*wire.Error](t, lc); e.Code != wire.CodeDeviceRevoked {
 		t.Errorf("revoked connection got %v", e)
 	}
@@ -189,21 +238,17 @@ func TestRevokedDevice(t *testing.T) {
 	if s := lc.CloseStatus(); s != 4001 {
 		t.Errorf("close status %v, want 4001", s)
 	}
-	// Revoking again is harmless.
-	request[*wire.OK](t, phone, &wire.RevokeDevice{DeviceID: laptop.DeviceID(), Signature: sig})
-
-	ctx := testCtx(t)
-	c, err := relaytest.DialRaw(ctx, r.URL)
+	if p := nextPush[*wire.DeviceListPush](t, bc); !bytes.Equal(p.List, v2.List) {
+		t.Error("bob did not get the revocation")
+	}
+	requestErr(t, phone, deviceList(t, alice, 3, []*relaytest.Device{alice, laptop}), wire.CodeConflict)
+	c2, err := relaytest.DialRaw(ctx, r.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if _, err := c.Auth(ctx, laptop); !errorIs(err, wire.ErrDeviceRevoked) {
+	defer c2.Close()
+	if _, err := c2.Auth(ctx, laptop); !errorIs(err, wire.ErrDeviceRevoked) {
 		t.Fatalf("revoked device authenticated: %v", err)
-	}
-	acct := request[*wire.Account](t, phone, &wire.LookupAccount{AccountID: alice.AccountID()})
-	if len(acct.Devices) != 1 {
-		t.Errorf("account lists %d devices after revocation, want 1", len(acct.Devices))
 	}
 	// A fresh certificate for the revoked key does not bring it back.
 	fresh, err := identity.IssueCertificate(alice.Account, laptop.Key.Public(), time.Now())
@@ -217,6 +262,17 @@ func TestRevokedDevice(t *testing.T) {
 	defer c3.Close()
 	if _, err := c3.Auth(ctx, &relaytest.Device{Account: alice.Account, Key: laptop.Key, Cert: fresh}); !errorIs(err, wire.ErrDeviceRevoked) {
 		t.Fatalf("revoked device authenticated with a fresh certificate: %v", err)
+	}
+	acct = request[*wire.Account](t, phone, &wire.LookupAccount{AccountID: alice.AccountID()})
+	if len(acct.Devices) != 1 {
+		t.Errorf("account lists %d devices after revocation, want 1", len(acct.Devices))
+	}
+}
+
+// The relay's device limit and the signed list's are one number.
+func TestDeviceListLimit(t *testing.T) {
+	if identity.MaxListedDevices != wire.MaxDevicesPerAccount {
+		t.Fatalf("identity.MaxListedDevices %d, wire.MaxDevicesPerAccount %d", identity.MaxListedDevices, wire.MaxDevicesPerAccount)
 	}
 }
 

@@ -304,6 +304,10 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 		return err
 	case !sameAccountKey(a.PublicKey, o.accountKey):
 		return wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
+	case len(a.DeviceList) > 0:
+		if err := listsDevice(a.DeviceList, dev); err != nil {
+			return err
+		}
 	default:
 		n, err := tx.ActiveDeviceCount(ctx, acct)
 		if err != nil {
@@ -314,6 +318,22 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 		}
 	}
 	return tx.CreateDevice(ctx, store.Device{ID: dev, AccountID: acct, Cert: o.cert, CreatedAt: w.now})
+}
+
+// listsDevice refuses a device that the account's device list does not name (one
+// not yet linked) or revokes.
+func listsDevice(raw []byte, dev ids.Device) error {
+	l, err := identity.ParseDeviceList(raw)
+	if err != nil {
+		return err
+	}
+	if l.IsRevoked(dev) {
+		return wire.Errorf(wire.CodeDeviceRevoked, "this device was revoked")
+	}
+	if _, ok := l.Device(dev); !ok {
+		return wire.Errorf(wire.CodeAuthFailed, "this device is not in its account's device list; link it from a device of the account first")
+	}
+	return nil
 }
 
 func (o *registerOp) finish(w *writer, err error) {
@@ -365,41 +385,67 @@ func (o *accountKeysOp) apply(ctx context.Context, w *writer, tx store.Tx) error
 
 func (o *accountKeysOp) finish(w *writer, err error) { o.answer(err, &wire.OK{}) }
 
-type revokeOp struct {
+// deviceListOp stores an account's next signed device list (its signature checked
+// by putDeviceList) if it supersedes the stored one, and revokes, for good, every
+// registered device of the account the list revokes.
+type deviceListOp struct {
 	base
-	dev     ids.Device
-	already bool
+	raw     []byte
+	list    identity.DeviceList
+	revoked []ids.Device // newly revoked by this list
+	stored  bool
 }
 
-func (o *revokeOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
-	d, err := tx.Device(ctx, o.dev)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && d.AccountID != o.c.account) {
-		return wire.Errorf(wire.CodeNotFound, "no such device in this account")
-	}
+func (o *deviceListOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	a, err := tx.Account(ctx, o.c.account)
 	if err != nil {
 		return err
 	}
-	if d.Revoked() {
-		o.already = true
-		return nil
+	if len(a.DeviceList) > 0 {
+		held, err := identity.ParseDeviceList(a.DeviceList)
+		if err != nil {
+			return err
+		}
+		if bytes.Equal(a.DeviceList, o.raw) {
+			return nil // a retry
+		}
+		if err := held.Supersedes(o.list); err != nil {
+			return wire.Errorf(wire.CodeConflict, "device list: %v", err)
+		}
 	}
-	return tx.RevokeDevice(ctx, o.dev, w.now)
+	o.revoked = o.revoked[:0]
+	for _, id := range o.list.Revoked {
+		d, err := tx.Device(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.AccountID != o.c.account || d.Revoked())) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.RevokeDevice(ctx, id, w.now); err != nil {
+			return err
+		}
+		o.revoked = append(o.revoked, id)
+	}
+	o.stored = true
+	return tx.SetDeviceList(ctx, o.c.account, o.raw, o.list.Version)
 }
 
-func (o *revokeOp) finish(w *writer, err error) {
+func (o *deviceListOp) finish(w *writer, err error) {
 	o.answer(err, &wire.OK{})
-	if err != nil || o.already {
+	if err != nil || !o.stored {
 		return
 	}
-	w.s.log.Info("device revoked", "account", o.c.account.String(), "device", o.dev.String())
-	b, _ := wire.Encode(0, &wire.DeviceRevoked{DeviceID: o.dev})
+	for _, dev := range o.revoked {
+		w.s.log.Info("device revoked", "account", o.c.account.String(), "device", dev.String())
+	}
+	revoked := o.revoked
 	w.s.hub.each(o.c.account, func(x *conn) {
-		if x.device == o.dev {
+		if slices.Contains(revoked, x.device) {
 			x.closeRevoked()
-		} else {
-			x.send(b)
 		}
 	})
+	go w.s.pushDeviceList(o.c.account, o.raw)
 }
 
 // --- chat log ------------------------------------------------------------------------

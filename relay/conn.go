@@ -25,6 +25,7 @@ const (
 	authPending int32 = iota
 	authDone
 	authTimedOut
+	authLink // a device linking itself: it may only send LinkSend (link.go)
 )
 
 // conn is one device's WebSocket. Its read loop reads and handles requests in order.
@@ -48,6 +49,11 @@ type conn struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	slots   chan struct{} // requests whose response is not written yet
+	// link is the session this connection opened instead of authenticating.
+	link *linkSession
+	// claimedLink is set once it claimed a link session, so only such connections
+	// look through the sessions when they end.
+	claimedLink atomic.Bool
 
 	mu        sync.Mutex // guards the fields down to writers
 	out       frameQueue
@@ -184,6 +190,9 @@ func (c *conn) open() bool {
 // waits for the write loop.
 func (c *conn) teardown() {
 	c.s.hub.drop(c)
+	if c.link != nil || c.claimedLink.Load() {
+		c.s.leaveLinks(c)
+	}
 	c.mu.Lock()
 	c.ended = true
 	closing := c.closing
@@ -241,6 +250,9 @@ func (c *conn) authenticate() bool {
 		c.fail(f.ReqID, asWireError(err))
 		return false
 	}
+	if lo, ok := f.Body.(*wire.LinkOpen); ok {
+		return c.openLink(f.ReqID, lo)
+	}
 	auth, isAuth := f.Body.(*wire.Auth)
 	if !isAuth {
 		c.fail(f.ReqID, wire.Errorf(wire.CodeUnauthenticated, "authenticate first"))
@@ -274,6 +286,21 @@ func (c *conn) authenticate() bool {
 	}
 	c.reply(f.ReqID, &wire.AuthOK{AccountID: c.account, DeviceID: c.device, ServerTime: wire.Millis(c.s.clock.Now()), NewAccount: newAccount})
 	c.logf(slog.LevelDebug, "device authenticated", "new_account", newAccount)
+	return true
+}
+
+// openLink opens a link session instead of authenticating; the connection stays
+// until the session ends.
+func (c *conn) openLink(reqID uint64, b *wire.LinkOpen) bool {
+	if !c.authState.CompareAndSwap(authPending, authLink) {
+		return false
+	}
+	if err := c.s.openLink(c, b); err != nil {
+		c.fail(reqID, err)
+		return false
+	}
+	c.reply(reqID, &wire.OK{})
+	c.logf(slog.LevelDebug, "link session opened")
 	return true
 }
 
@@ -319,6 +346,9 @@ func (c *conn) authorize(cert identity.Certificate, certBytes []byte) (newAccoun
 	}
 	if !sameAccountKey(a.PublicKey, cert.Account) {
 		return false, wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
+	}
+	if len(a.DeviceList) > 0 {
+		return false, listsDevice(a.DeviceList, c.device)
 	}
 	return false, nil
 }

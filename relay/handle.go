@@ -2,6 +2,7 @@ package relay
 
 import (
 	"hush/identity"
+	"hush/ids"
 	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
@@ -21,6 +22,10 @@ func pageLimit(limit uint32) int {
 // handle answers one authenticated request. Reads are answered here, in order;
 // writes go to the commit loop and are answered when they commit.
 func (c *conn) handle(f wire.Frame) {
+	if c.link != nil {
+		c.handleLinking(f)
+		return
+	}
 	switch b := f.Body.(type) {
 	case *wire.Send:
 		c.submitWrite(&sendOp{base: base{c, f.ReqID}, m: b})
@@ -42,12 +47,17 @@ func (c *conn) handle(f wire.Frame) {
 		c.registerHandle(f.ReqID, b)
 	case *wire.PutAccountKeys:
 		c.putAccountKeys(f.ReqID, b)
-	case *wire.RevokeDevice:
-		if err := c.accountKey.Verify(wire.RevokeLabel, wire.RevokeMessage(c.account, b.DeviceID), b.Signature); err != nil {
-			c.reply(f.ReqID, wire.Errorf(wire.CodeForbidden, "the account signature does not verify"))
+	case *wire.PutDeviceList:
+		c.putDeviceList(f.ReqID, b)
+	case *wire.LinkClaim:
+		offer, err := c.s.claimLink(c, b.Session)
+		if err != nil {
+			c.reply(f.ReqID, err)
 			return
 		}
-		c.submitWrite(&revokeOp{base: base{c, f.ReqID}, dev: b.DeviceID})
+		c.reply(f.ReqID, offer)
+	case *wire.LinkSend:
+		c.linkSend(f.ReqID, b)
 	case *wire.LookupHandle:
 		h, err := wire.NormalizeHandle(b.Handle)
 		if err != nil {
@@ -152,7 +162,7 @@ func (c *conn) replyAccount(reqID uint64, a store.Account) {
 		c.replyErr(reqID, err)
 		return
 	}
-	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys})
+	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys, DeviceList: a.DeviceList})
 }
 
 // typing forwards a typing signal to the other members' connected devices. It is
@@ -203,4 +213,59 @@ func (c *conn) putAccountKeys(reqID uint64, b *wire.PutAccountKeys) {
 		return
 	}
 	c.submitWrite(&accountKeysOp{base: base{c, reqID}, keys: b.Keys, issued: keys.IssuedAt.Unix()})
+}
+
+// putDeviceList checks an account's next device list before the writer applies it:
+// signed by the caller's account key. The writer checks that it supersedes the
+// stored one. Clients check both again; the relay only keeps what would pass.
+func (c *conn) putDeviceList(reqID uint64, b *wire.PutDeviceList) {
+	l, err := identity.ParseDeviceList(b.List)
+	if err != nil {
+		c.reply(reqID, wire.Errorf(wire.CodeBadRequest, "device list: %v", err))
+		return
+	}
+	if !l.Account.Equal(c.accountKey) {
+		c.reply(reqID, wire.Errorf(wire.CodeForbidden, "the device list is not this account's"))
+		return
+	}
+	c.submitWrite(&deviceListOp{base: base{c, reqID}, raw: b.List, list: l})
+}
+
+// pushDeviceList sends an account's new device list to its connected devices and
+// to the connected devices of every account it shares a chat with, so contacts
+// learn of a revocation at once rather than at their next lookup.
+func (s *Server) pushDeviceList(account ids.Account, list []byte) {
+	b, err := wire.Encode(0, &wire.DeviceListPush{AccountID: account, List: list})
+	if err != nil {
+		s.log.Error("encode device list push", "err", err)
+		return
+	}
+	s.hub.each(account, func(x *conn) { x.send(b) })
+	peers, err := s.store.Peers(s.baseCtx, account)
+	if err != nil {
+		s.log.Warn("device list push: read peers", "account", account.String(), "err", err)
+		return
+	}
+	for _, p := range peers {
+		s.hub.each(p, func(x *conn) { x.send(b) })
+	}
+}
+
+// handleLinking handles a frame of a device that opened a link session instead of
+// authenticating: it may only pass messages on that session.
+func (c *conn) handleLinking(f wire.Frame) {
+	b, ok := f.Body.(*wire.LinkSend)
+	if !ok || b.Session != c.link.id {
+		c.reply(f.ReqID, wire.Errorf(wire.CodeUnauthenticated, "a device that is linking may only send link messages"))
+		return
+	}
+	c.linkSend(f.ReqID, b)
+}
+
+func (c *conn) linkSend(reqID uint64, b *wire.LinkSend) {
+	if err := c.s.sendLink(c, b.Session, b.Payload); err != nil {
+		c.reply(reqID, err)
+		return
+	}
+	c.reply(reqID, &wire.OK{})
 }

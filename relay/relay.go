@@ -54,6 +54,10 @@ type Limits struct {
 	NewAccountsPerHour   int // accounts registered per source network (IPv4 address, IPv6 /64)
 	NewChatsPerHour      int // chats created per account
 	StrangerItemsPerHour int // inbox items per account to devices of accounts it shares no chat with
+
+	// Link sessions (link.go) open at once, at this relay and per source network.
+	MaxLinkSessions           int
+	MaxLinkSessionsPerNetwork int
 }
 
 // DefaultLimits returns the limits documented in docs/PROTOCOL.md.
@@ -65,17 +69,19 @@ type Limits struct {
 // pushes, so idle connections pay nothing for the headroom.
 func DefaultLimits() Limits {
 	return Limits{
-		AuthTimeout:        10 * time.Second,
-		RatePerSecond:      200,
-		Burst:              400,
-		MaxInFlight:        128,
-		QuotaBytes:         1 << 30,
-		MaxConnsPerAccount: 16,
-		SendQueue:          256,
-		WriteTimeout:       10 * time.Second,
-		MaxBadFrames:       10,
-		ReadLimit:          1 << 20,
-		MaxBatch:           4096,
+		AuthTimeout:               10 * time.Second,
+		MaxLinkSessions:           10000,
+		MaxLinkSessionsPerNetwork: 8,
+		RatePerSecond:             200,
+		Burst:                     400,
+		MaxInFlight:               128,
+		QuotaBytes:                1 << 30,
+		MaxConnsPerAccount:        16,
+		SendQueue:                 256,
+		WriteTimeout:              10 * time.Second,
+		MaxBadFrames:              10,
+		ReadLimit:                 1 << 20,
+		MaxBatch:                  4096,
 
 		NewAccountsPerHour:   DefaultNewAccountsPerHour,
 		NewChatsPerHour:      DefaultNewChatsPerHour,
@@ -87,6 +93,12 @@ func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
 	if l.AuthTimeout <= 0 {
 		l.AuthTimeout = d.AuthTimeout
+	}
+	if l.MaxLinkSessions <= 0 {
+		l.MaxLinkSessions = d.MaxLinkSessions
+	}
+	if l.MaxLinkSessionsPerNetwork <= 0 {
+		l.MaxLinkSessionsPerNetwork = d.MaxLinkSessionsPerNetwork
 	}
 	if l.RatePerSecond <= 0 {
 		l.RatePerSecond = d.RatePerSecond
@@ -163,6 +175,7 @@ type Store interface {
 	AccountByHandle(ctx context.Context, handle string) (store.Account, error)
 	Device(ctx context.Context, id ids.Device) (store.Device, error)
 	ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error)
+	Peers(ctx context.Context, account ids.Account) ([]ids.Account, error)
 	ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error)
 	Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error)
 	Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
@@ -204,6 +217,7 @@ type Server struct {
 	originOf atomic.Pointer[func(*http.Request) wire.Origin]
 
 	hub    hub
+	links  linkTable
 	writer *writer
 	http   *http.Server
 

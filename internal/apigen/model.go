@@ -23,6 +23,7 @@ const appPkg = "hush/app"
 var clientNames = map[string]string{
 	"ContactService": "contacts",
 	"ChatService":    "chats",
+	"DeviceService":  "devices",
 }
 
 // emptyMeansNone is implemented by string enums whose zero value "" travels in

@@ -266,12 +266,12 @@ func (s *SQLite) AccountByHandle(ctx context.Context, handle string) (Account, e
 	return scanAccount(s.rdb.QueryRowContext(ctx, selectAccount+" WHERE handle = ?", handle))
 }
 
-const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys FROM accounts"
+const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys, device_list, device_list_version FROM accounts"
 
 func scanAccount(row *sql.Row) (Account, error) {
 	var a Account
 	var id []byte
-	if err := row.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys); err != nil {
+	if err := row.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys, &a.DeviceList, &a.DeviceListVersion); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Account{}, ErrNotFound
 		}
@@ -322,6 +322,34 @@ func (s *SQLite) ActiveDeviceCerts(ctx context.Context, account ids.Account) ([]
 		return nil, fmt.Errorf("read devices: %w", err)
 	}
 	return certs, nil
+}
+
+// Peers returns the accounts that share at least one chat with account, itself
+// excluded: those a change of its device list is pushed to.
+func (s *SQLite) Peers(ctx context.Context, account ids.Account) ([]ids.Account, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT o.account_id FROM members m
+		JOIN members o ON o.chat_no = m.chat_no AND o.account_id != m.account_id
+		WHERE m.account_id = ?`, account[:])
+	if err != nil {
+		return nil, fmt.Errorf("read peers: %w", err)
+	}
+	defer rows.Close()
+	var out []ids.Account
+	for rows.Next() {
+		var b []byte
+		var id ids.Account
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("read peers: %w", err)
+		}
+		if err := scanID(id[:], b, "account id"); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read peers: %w", err)
+	}
+	return out, nil
 }
 
 // readTx runs fn in one read transaction, so its queries see one snapshot.

@@ -38,6 +38,10 @@ type Account struct {
 	CreatedAt int64  // Unix milliseconds
 	// Keys is the account's signed keys record, nil until it publishes one.
 	Keys []byte
+	// DeviceList is the account's newest signed device list and DeviceListVersion
+	// its version; nil and 0 until the account publishes one.
+	DeviceList        []byte
+	DeviceListVersion uint64
 }
 
 // Device is a device that authenticated at least once.
@@ -117,6 +121,8 @@ type Tx interface {
 	SetEpoch(ctx context.Context, c *Chat) error
 	// InsertEpoch appends an epoch and its wrapped keys.
 	InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrapped []wire.WrappedKey) error
+	// SetDeviceList stores an account's signed device list and its version.
+	SetDeviceList(ctx context.Context, account ids.Account, list []byte, version uint64) error
 	// SetAccountKeys stores an account's signed keys record.
 	SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error
 	// LogRecord returns record seq of a chat's membership log, or ErrNotFound.

@@ -85,6 +85,9 @@ type Account struct {
 	// Keys is the account's signed keys record (identity.IssueAccountKeys), empty
 	// while the account has published none ([PutAccountKeys]).
 	Keys []byte
+	// DeviceList is the account's newest signed device list ([PutDeviceList]),
+	// empty while it has published none.
+	DeviceList []byte
 }
 
 // PutAccountKeys publishes the caller's account's signed keys record
@@ -95,18 +98,72 @@ type PutAccountKeys struct {
 	Keys []byte
 }
 
-// RevokeDevice revokes one of the caller's account's devices for good. Signature is
-// the account key's, label [RevokeLabel], over [RevokeMessage].
-type RevokeDevice struct {
-	_         struct{} `cbor:",toarray"`
-	DeviceID  ids.Device
-	Signature []byte
+// PutDeviceList publishes the caller's account's next signed device list
+// (identity.IssueDeviceList; docs/SECURITY.md, "Device lists"). The relay keeps it
+// only if it is signed by the account's key and supersedes the one it holds
+// (identity.DeviceList.Supersedes); it then refuses every device the list revokes,
+// closing their connections, and pushes the list ([DeviceListPush]) to the
+// account's devices and to every account that shares a chat with it. Linking a
+// device and revoking one are both a new list.
+type PutDeviceList struct {
+	_    struct{} `cbor:",toarray"`
+	List []byte
 }
 
-// DeviceRevoked tells an account's other devices that one of them was revoked.
-type DeviceRevoked struct {
-	_        struct{} `cbor:",toarray"`
-	DeviceID ids.Device
+// DeviceListPush carries an account's newest device list. Clients verify it and
+// apply it only if it supersedes the one they hold.
+type DeviceListPush struct {
+	_         struct{} `cbor:",toarray"`
+	AccountID ids.Account
+	List      []byte
+}
+
+// LinkOpen opens a link session: the first frame of a connection from a device that
+// belongs to no account yet, instead of [Auth] (docs/PROTOCOL.md, "Linking a
+// device"). PublicKey is the device's one-time link key (devicelink.PublicKeySize
+// bytes), which the relay hands to the device that claims the session. The session
+// lives [LinkLifetime] at most; the connection may then send only [LinkSend].
+type LinkOpen struct {
+	_         struct{} `cbor:",toarray"`
+	Session   ids.LinkSession
+	PublicKey []byte
+}
+
+// LinkClaim claims an open link session for the caller's account; it answers
+// [LinkOffer]. A session is claimed once: a second claim, an unknown or an expired
+// session answer NotFound.
+type LinkClaim struct {
+	_       struct{} `cbor:",toarray"`
+	Session ids.LinkSession
+}
+
+// LinkOffer answers [LinkClaim] with the new device's link key.
+type LinkOffer struct {
+	_         struct{} `cbor:",toarray"`
+	Session   ids.LinkSession
+	PublicKey []byte
+}
+
+// LinkSend carries one linking message (devicelink.EncodeMessage) to the other end
+// of a claimed session, as a [LinkPush]. The relay cannot read what matters in it.
+type LinkSend struct {
+	_       struct{} `cbor:",toarray"`
+	Session ids.LinkSession
+	Payload []byte
+}
+
+// LinkPush delivers a [LinkSend] of the other end.
+type LinkPush struct {
+	_       struct{} `cbor:",toarray"`
+	Session ids.LinkSession
+	Payload []byte
+}
+
+// LinkClosed tells one end of a session that the other left, or that the session
+// expired; nothing more passes on it.
+type LinkClosed struct {
+	_       struct{} `cbor:",toarray"`
+	Session ids.LinkSession
 }
 
 // CreateChat creates a chat from the first record of its membership log
@@ -477,10 +534,28 @@ func (*LookupAccount) Type() Type { return TypeLookupAccount }
 func (*Account) Type() Type { return TypeAccount }
 
 // Type implements [Body].
-func (*RevokeDevice) Type() Type { return TypeRevokeDevice }
+func (*PutDeviceList) Type() Type { return TypePutDeviceList }
 
 // Type implements [Body].
-func (*DeviceRevoked) Type() Type { return TypeDeviceRevoked }
+func (*LinkOpen) Type() Type { return TypeLinkOpen }
+
+// Type implements [Body].
+func (*LinkClaim) Type() Type { return TypeLinkClaim }
+
+// Type implements [Body].
+func (*LinkOffer) Type() Type { return TypeLinkOffer }
+
+// Type implements [Body].
+func (*LinkSend) Type() Type { return TypeLinkSend }
+
+// Type implements [Body].
+func (*LinkPush) Type() Type { return TypeLinkPush }
+
+// Type implements [Body].
+func (*LinkClosed) Type() Type { return TypeLinkClosed }
+
+// Type implements [Body].
+func (*DeviceListPush) Type() Type { return TypeDeviceListPush }
 
 // Type implements [Body].
 func (*CreateChat) Type() Type { return TypeCreateChat }
@@ -643,6 +718,37 @@ func checkAccountKeys(k []byte, optional bool) error {
 	return nil
 }
 
+// maxDeviceListSize mirrors identity.MaxDeviceListSize, so this package stays a leaf.
+const maxDeviceListSize = 64 << 10
+
+func checkDeviceList(l []byte, optional bool) error {
+	if (len(l) == 0 && !optional) || len(l) > maxDeviceListSize {
+		return badFrame("device list of %d bytes (at most %d)", len(l), maxDeviceListSize)
+	}
+	return nil
+}
+
+// linkKeySize mirrors devicelink.PublicKeySize (ML-KEM-768 and X25519 public keys)
+// and maxLinkPayload devicelink.MaxMessageSize, so this package stays a leaf.
+const (
+	linkKeySize    = 1216
+	maxLinkPayload = 72 << 10
+)
+
+func checkLinkKey(k []byte) error {
+	if len(k) != linkKeySize {
+		return badFrame("link key of %d bytes, want %d", len(k), linkKeySize)
+	}
+	return nil
+}
+
+func checkLinkPayload(p []byte) error {
+	if len(p) == 0 || len(p) > maxLinkPayload {
+		return badFrame("link message of %d bytes (want 1 to %d)", len(p), maxLinkPayload)
+	}
+	return nil
+}
+
 func checkEpochKey(k *EpochKey) error {
 	if k.Epoch == 0 {
 		return badFrame("epoch 0")
@@ -707,6 +813,9 @@ func (a *Account) validate() error {
 	if err := checkHandleInput(a.Handle); err != nil {
 		return err
 	}
+	if err := checkDeviceList(a.DeviceList, true); err != nil {
+		return err
+	}
 	if len(a.Devices) > MaxDevicesPerAccount {
 		return badFrame("%d devices exceed %d", len(a.Devices), MaxDevicesPerAccount)
 	}
@@ -718,9 +827,21 @@ func (a *Account) validate() error {
 	return nil
 }
 
-func (r *RevokeDevice) validate() error { return checkSig("revoke device", r.Signature) }
+func (p *PutDeviceList) validate() error { return checkDeviceList(p.List, false) }
 
-func (*DeviceRevoked) validate() error { return nil }
+func (p *DeviceListPush) validate() error { return checkDeviceList(p.List, false) }
+
+func (l *LinkOpen) validate() error { return checkLinkKey(l.PublicKey) }
+
+func (*LinkClaim) validate() error { return nil }
+
+func (l *LinkOffer) validate() error { return checkLinkKey(l.PublicKey) }
+
+func (l *LinkSend) validate() error { return checkLinkPayload(l.Payload) }
+
+func (l *LinkPush) validate() error { return checkLinkPayload(l.Payload) }
+
+func (*LinkClosed) validate() error { return nil }
 
 func (c *CreateChat) validate() error { return checkRecord(c.Record) }
 

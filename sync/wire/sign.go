@@ -17,8 +17,6 @@ const (
 	AuthLabel = "relay-auth-origin"
 	// HandleLabel: the account key signs [HandleMessage] to bind a handle.
 	HandleLabel = "relay-handle"
-	// RevokeLabel: the account key signs [RevokeMessage] to revoke a device.
-	RevokeLabel = "relay-revoke"
 )
 
 // Handle length bounds, after normalisation (without the "@").
@@ -47,13 +45,6 @@ func HandleMessage(account ids.Account, handle string) []byte {
 	b := make([]byte, 0, ids.Size+len(handle))
 	b = append(b, account[:]...)
 	return append(b, handle...)
-}
-
-// RevokeMessage is what the account key signs (label [RevokeLabel]) to revoke device.
-func RevokeMessage(account ids.Account, device ids.Device) []byte {
-	b := make([]byte, 0, 2*ids.Size)
-	b = append(b, account[:]...)
-	return append(b, device[:]...)
 }
 
 // NormalizeHandle checks a handle as a person typed it and returns the form the relay

@@ -76,6 +76,9 @@ const (
 	SignatureSize = 64
 	// ChallengeSize is the size of the relay's authentication challenge.
 	ChallengeSize = 32
+	// LinkLifetime is how long a link session ([LinkOpen]) lives: the link code's
+	// lifetime.
+	LinkLifetime = 5 * time.Minute
 )
 
 // maxNesting is the deepest a valid frame goes: frame → body → list → element → id.
@@ -99,9 +102,9 @@ const (
 	TypeLookupHandle   Type = 11 // device → relay → Account
 	TypeLookupAccount  Type = 12 // device → relay → Account
 	TypeAccount        Type = 13 // relay → device
-	TypeRevokeDevice   Type = 14 // device → relay → OK
-	TypeDeviceRevoked  Type = 15 // push to the account's other devices
 	TypePutAccountKeys Type = 16 // device → relay → OK
+	TypePutDeviceList  Type = 17 // device → relay → OK
+	TypeDeviceListPush Type = 18 // push to the account's devices and its chats' members
 	TypeCreateChat     Type = 20 // device → relay → ChatInfo
 	TypeAppendLog      Type = 21 // device → relay → ChatInfo
 	TypeGetChat        Type = 22 // device → relay → ChatInfo
@@ -134,6 +137,12 @@ const (
 	TypeInboxPage      Type = 62 // relay → device
 	TypeInboxPush      Type = 63 // push to the target device
 	TypeInboxAck       Type = 64 // device → relay → OK; deletes the items
+	TypeLinkOpen       Type = 70 // new device → relay → OK, instead of Auth
+	TypeLinkClaim      Type = 71 // device → relay → LinkOffer
+	TypeLinkOffer      Type = 72 // relay → device
+	TypeLinkSend       Type = 73 // either end → relay → OK
+	TypeLinkPush       Type = 74 // push to the other end
+	TypeLinkClosed     Type = 75 // push: the other end left, or the session expired
 )
 
 // Body is the payload of a frame: one of the pointer types of this package
@@ -205,10 +214,22 @@ func newBody(t Type) Body {
 		return new(LookupAccount)
 	case TypeAccount:
 		return new(Account)
-	case TypeRevokeDevice:
-		return new(RevokeDevice)
-	case TypeDeviceRevoked:
-		return new(DeviceRevoked)
+	case TypePutDeviceList:
+		return new(PutDeviceList)
+	case TypeLinkOpen:
+		return new(LinkOpen)
+	case TypeLinkClaim:
+		return new(LinkClaim)
+	case TypeLinkOffer:
+		return new(LinkOffer)
+	case TypeLinkSend:
+		return new(LinkSend)
+	case TypeLinkPush:
+		return new(LinkPush)
+	case TypeLinkClosed:
+		return new(LinkClosed)
+	case TypeDeviceListPush:
+		return new(DeviceListPush)
 	case TypeCreateChat:
 		return new(CreateChat)
 	case TypeAppendLog:

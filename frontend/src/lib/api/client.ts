@@ -65,6 +65,7 @@ export function createApi(transport: Transport): Api {
     connection: bind(transport, 'connection'),
     contacts: bind(transport, 'contacts'),
     chats: bind(transport, 'chats'),
+    devices: bind(transport, 'devices'),
     window: bind(transport, 'window'),
     on(name, handler) {
       return transport.subscribe(name, (data) => {

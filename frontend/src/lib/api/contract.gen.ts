@@ -458,6 +458,32 @@ export function decodeMessage(v: unknown, at = 'Message'): Message {
   };
 }
 
+/**
+ * Device is one device of this account, as the account's signed device list names it
+ * (docs/SECURITY.md, "Device lists").
+ */
+export interface Device {
+  id: string;
+  name: string;
+  platform: string;
+  /** LinkedAt is when it joined the account, in Unix milliseconds. */
+  linkedAt: number;
+  /** This is true for the device the UI runs on. */
+  this: boolean;
+}
+
+/** Decodes a Device; throws ApiError when v has another shape. */
+export function decodeDevice(v: unknown, at = 'Device'): Device {
+  const o = object(v, at);
+  return {
+    id: field(o, 'id', at, str),
+    name: field(o, 'name', at, str),
+    platform: field(o, 'platform', at, str),
+    linkedAt: field(o, 'linkedAt', at, int),
+    this: field(o, 'this', at, bool),
+  };
+}
+
 /** VaultLocked: the vault was locked; show the unlock screen. */
 export interface VaultLocked {
   reason: LockReason;
@@ -600,6 +626,23 @@ export type Notify = Notification;
 export const decodeNotify: Decoder<Notify> = (v, at = 'Notify') =>
   decodeNotification(v, at);
 
+/**
+ * DevicesChanged: this account's devices changed (one linked, renamed or removed).
+ * ThisDeviceRemoved is true when this device itself was removed from the account on another device:
+ * the UI shows the removal screen.
+ */
+export interface DevicesChanged {
+  thisDeviceRemoved: boolean;
+}
+
+/** Decodes a DevicesChanged; throws ApiError when v has another shape. */
+export function decodeDevicesChanged(v: unknown, at = 'DevicesChanged'): DevicesChanged {
+  const o = object(v, at);
+  return {
+    thisDeviceRemoved: field(o, 'thisDeviceRemoved', at, bool),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -638,6 +681,12 @@ export interface EventMap {
    * one from Go instead and ignores this event.
    */
   notify: Notify;
+  /**
+   * DevicesChanged: this account's devices changed (one linked, renamed or removed).
+   * ThisDeviceRemoved is true when this device itself was removed from the account on another
+   * device: the UI shows the removal screen.
+   */
+  'devices:changed': DevicesChanged;
 }
 
 /** The name of an event Go emits. */
@@ -655,6 +704,7 @@ export const EVENT_NAMES = [
   'typing',
   'warning',
   'notify',
+  'devices:changed',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -669,6 +719,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   typing: decodeTypingStarted,
   warning: decodeWarning,
   notify: decodeNotify,
+  'devices:changed': decodeDevicesChanged,
 };
 
 // ---------------------------------------------------------------------------
@@ -860,6 +911,22 @@ export interface ChatService {
   setPinned(chatId: string, pinned: boolean): Promise<ChatSummary>;
 }
 
+/**
+ * DeviceService lists this account's devices, renames and removes them. All methods need the vault
+ * unlocked and the relay reachable for changes.
+ */
+export interface DeviceService {
+  /** List returns this account's devices in the order they were linked. */
+  list(): Promise<Device[]>;
+  /** Rename gives one of this account's devices a new name (1 to 64 bytes). */
+  rename(deviceId: string, name: string): Promise<void>;
+  /**
+   * Revoke removes a device from this account for good: the relay refuses it at once, contacts
+   * ignore what it sends, and chats get new keys. This device cannot remove itself.
+   */
+  revoke(deviceId: string): Promise<void>;
+}
+
 /** WindowService receives what the window knows and Go cannot see by itself. */
 export interface WindowService {
   /**
@@ -877,6 +944,7 @@ export interface Services {
   readonly connection: ConnectionService;
   readonly contacts: ContactService;
   readonly chats: ChatService;
+  readonly devices: DeviceService;
   readonly window: WindowService;
 }
 
@@ -887,6 +955,7 @@ export const SERVICE_NAMES = [
   'ConnectionService',
   'ContactService',
   'ChatService',
+  'DeviceService',
   'WindowService',
 ] as const;
 /** A service's Go name: the first part of /api/call/<Service>/<Method>. */
@@ -1010,6 +1079,14 @@ export const SERVICES: ServiceTable = {
       markRead: { method: 'MarkRead', params: ['chatId'], result: nothing },
       typing: { method: 'Typing', params: ['chatId'], result: nothing },
       setPinned: { method: 'SetPinned', params: ['chatId', 'pinned'], result: decodeChatSummary },
+    },
+  },
+  devices: {
+    service: 'DeviceService',
+    methods: {
+      list: { method: 'List', params: [], result: list(decodeDevice) },
+      rename: { method: 'Rename', params: ['deviceId', 'name'], result: nothing },
+      revoke: { method: 'Revoke', params: ['deviceId'], result: nothing },
     },
   },
   window: {

@@ -15,6 +15,8 @@ import {
   type Connection,
   type ConnectionService,
   type Contact,
+  type Device,
+  type DeviceService,
   type ContactService,
   type EventMap,
   type EventName,
@@ -36,6 +38,7 @@ export interface FakeApi extends Api {
   readonly connection: Mocked<ConnectionService>;
   readonly contacts: Mocked<ContactService>;
   readonly chats: Mocked<ChatService>;
+  readonly devices: Mocked<DeviceService>;
   readonly window: Mocked<WindowService>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
@@ -56,6 +59,8 @@ export interface FakeApi extends Api {
     messages: Map<string, Message[]>;
     /** Accounts blocked with SetBlocked or Decline(…, true), with when. */
     blocked: Map<string, number>;
+    /** This account's devices, in the order linked. */
+    devices: Device[];
   };
 }
 
@@ -153,6 +158,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     members: new Map(),
     messages: new Map(),
     blocked: new Map(),
+    devices: [{ id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true }],
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -415,6 +421,25 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
   };
 
+  const deviceOf = (id: string): Device => {
+    const d = backend.devices.find((x) => x.id === id);
+    if (!d) throw new ApiError('Not found: no such device in this account.', 422);
+    return d;
+  };
+  const devices: FakeApi['devices'] = {
+    list: vi.fn(async () => backend.devices.map((d) => ({ ...d }))),
+    rename: vi.fn(async (deviceId: string, name: string) => {
+      const d = deviceOf(deviceId);
+      if (name.trim() === '') throw new ApiError('Invalid input: a device name has 1 to 64 bytes.', 422);
+      d.name = name.trim();
+    }),
+    revoke: vi.fn(async (deviceId: string) => {
+      const d = deviceOf(deviceId);
+      if (d.this) throw new ApiError('Invalid input: this device cannot remove itself; remove it from another of your devices.', 422);
+      backend.devices = backend.devices.filter((x) => x.id !== deviceId);
+    }),
+  };
+
   return {
     mode: 'browser',
     account,
@@ -422,6 +447,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     connection,
     contacts,
     chats,
+    devices,
     window,
     backend,
     on(name, handler) {

@@ -1,0 +1,6 @@
+-- 0003: each account's signed device list (identity.IssueDeviceList;
+-- docs/SECURITY.md, "Device lists"). The relay keeps the newest; devices it does
+-- not list cannot register, devices it revokes are refused.
+
+ALTER TABLE accounts ADD COLUMN device_list BLOB;
+ALTER TABLE accounts ADD COLUMN device_list_version INTEGER NOT NULL DEFAULT 0;
