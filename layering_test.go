@@ -42,7 +42,7 @@ func allowedImports() map[string][]string {
 
 		// The client engine and the API the UI calls.
 		"hush/chat": {"hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
-		"hush/app":  {"hush/chat", "hush/clock", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
+		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
 		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},

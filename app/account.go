@@ -119,7 +119,7 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	defer cancel()
 	pass := []byte(passphrase)
 	defer clear(pass)
-	sess, err := c.createVault(ctx, displayName, pass)
+	sess, err := c.createVault(ctx, displayName, pass, nil)
 	if err != nil {
 		c.log.Error("create account", "err", err)
 		return Profile{}, &userError{msg: "Could not create the vault: " + rootCause(err), cause: err}
@@ -133,7 +133,9 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	return sess.profile, nil
 }
 
-func (c *Core) createVault(ctx context.Context, displayName string, pass []byte) (_ *session, err error) {
+// createVault makes the vault of a new account, or of a device linked to one when
+// linked holds what linking brought (its keys are then used, not new ones).
+func (c *Core) createVault(ctx context.Context, displayName string, pass []byte, linked *chat.Joined) (_ *session, err error) {
 	v, err := vault.Create(ctx, c.cfg.VaultPath, pass, c.cfg.VaultOptions)
 	if err != nil {
 		return nil, fmt.Errorf("create vault: %w", err)
@@ -145,18 +147,14 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 			removeVaultFiles(c.cfg.VaultPath)
 		}
 	}()
-	acct, err := identity.NewAccountKey()
-	if err != nil {
-		return nil, err
-	}
-	dev, err := identity.NewDeviceKey()
-	if err != nil {
-		return nil, err
-	}
 	now := c.clk.Now()
-	cert, err := identity.IssueCertificate(acct, dev.Public(), now)
+	acct, dev, cert, err := accountKeys(linked, now)
 	if err != nil {
 		return nil, err
+	}
+	handle := ""
+	if linked != nil {
+		handle = linked.Handle
 	}
 	deviceName := defaultDeviceName()
 	prefs := defaultPreferences()
@@ -171,6 +169,7 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 		if err := tx.PutAccount(vault.Account{
 			ID:            acct.ID(),
 			DisplayName:   displayName,
+			Handle:        handle,
 			SigningSeed:   aSign,
 			EncryptionKey: aEnc,
 			KEMSeed:       aKEM,
@@ -193,6 +192,11 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 		}); err != nil {
 			return err
 		}
+		if linked != nil {
+			if err := chat.StoreLinked(tx, *linked); err != nil {
+				return err
+			}
+		}
 		return putPreferences(tx, prefs)
 	})
 	if err != nil {
@@ -210,6 +214,32 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte)
 			DeviceName:         deviceName,
 		},
 	}, nil
+}
+
+// accountKeys returns the keys of a new account, or those linking brought.
+func accountKeys(linked *chat.Joined, now time.Time) (*identity.AccountKey, *identity.DeviceKey, []byte, error) {
+	if linked != nil {
+		// The session keeps the account key; the caller destroys linked's copy.
+		signing, enc, kem := linked.Account.Seeds()
+		defer clear(signing)
+		defer clear(enc)
+		defer clear(kem)
+		acct, err := identity.AccountKeyFromSeeds(signing, enc, kem)
+		return acct, linked.Device, linked.Certificate, err
+	}
+	acct, err := identity.NewAccountKey()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dev, err := identity.NewDeviceKey()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cert, err := identity.IssueCertificate(acct, dev.Public(), now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return acct, dev, cert, nil
 }
 
 // Unlock opens the vault with passphrase. A wrong passphrase is an error; after

@@ -97,6 +97,7 @@ type Core struct {
 	idle     clock.Timer
 	failures int
 	notUntil time.Time // no unlock attempt before this time
+	joining  *joining  // this device linking itself to an account (link.go)
 }
 
 // session is what exists only while the vault is unlocked.
@@ -153,6 +154,11 @@ func (c *Core) Services() []any {
 func (c *Core) Shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.joining != nil {
+		c.joining.cancel()
+		c.joining.j.Close()
+		c.joining = nil
+	}
 	c.lockLocked()
 }
 

@@ -77,6 +77,7 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		Device:      s.device,
 		Certificate: cert,
 		DisplayName: s.profile.DisplayName,
+		DeviceName:  s.profile.DeviceName,
 		RelayURL:    c.relayURL(ctx, s.vault),
 		Observer:    obs,
 		Clock:       c.clk,

@@ -292,6 +292,14 @@ func messagingError(err error) error {
 	switch {
 	case errors.Is(err, chat.ErrClosed), errors.Is(err, vault.ErrClosed):
 		return ErrLocked
+	case errors.Is(err, chat.ErrLinkCode):
+		msg = withDetail("This link code cannot be used", err)
+	case errors.Is(err, chat.ErrLinkDeclined):
+		msg = "Linking was declined on the other device (" + chat.Detail(err) + "). Nothing was linked."
+	case errors.Is(err, chat.ErrLinkTampered):
+		msg = "Linking stopped: a message between the two devices failed its security check, so someone may have interfered. Nothing was linked; start again."
+	case errors.Is(err, chat.ErrLinkEnded):
+		msg = withDetail("Linking ended before it finished: the other device left, the code expired or the connection dropped. Nothing was linked", err)
 	case errors.Is(err, chat.ErrOffline):
 		msg = "You are offline: the relay cannot be reached. Try again when Hush is connected."
 	case errors.Is(err, chat.ErrUnknownHandle):

@@ -266,7 +266,7 @@ func (d *directory) ensureOwnList(ctx context.Context, own *wire.Account) error 
 	}
 	switch {
 	case raw != nil && bytes.Equal(raw, own.DeviceList):
-		return nil
+		return d.nameThisDevice(ctx)
 	case raw != nil:
 		_, err := doAs[*wire.OK](ctx, d.link, &wire.PutDeviceList{List: raw})
 		if errors.Is(err, wire.ErrConflict) {
@@ -283,6 +283,44 @@ func (d *directory) ensureOwnList(ctx context.Context, own *wire.Account) error 
 	return err
 }
 
+// addDevice publishes the next list with dev added, unnamed (the device names
+// itself once it connects: ensureOwnList), and returns the list as signed.
+func (d *directory) addDevice(ctx context.Context, dev identity.DevicePublicKey) ([]byte, error) {
+	_, raw, err := d.publishListRaw(ctx, func(l *identity.DeviceList) error {
+		if _, ok := l.Device(dev.ID()); ok || l.IsRevoked(dev.ID()) {
+			return detailf(ErrInvalid, "this device was linked before")
+		}
+		if len(l.Devices) >= identity.MaxListedDevices {
+			return detailf(ErrInvalid, "the account has %d devices; remove one first", len(l.Devices))
+		}
+		l.Devices = append(l.Devices, identity.ListedDevice{Key: dev, LinkedAt: d.clk.Now()})
+		return nil
+	})
+	return raw, err
+}
+
+// nameThisDevice gives this device its name and platform in the account's list if
+// the list has none for it: a linked device is listed unnamed by the device that
+// linked it, which does not know them.
+func (d *directory) nameThisDevice(ctx context.Context) error {
+	l, ok, err := d.ownList(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	if me, listed := l.Device(d.device); !listed || me.Name != "" {
+		return nil
+	}
+	_, err = d.publishList(ctx, func(l *identity.DeviceList) error {
+		for i := range l.Devices {
+			if l.Devices[i].ID() == d.device {
+				l.Devices[i].Name, l.Devices[i].Platform = d.deviceName, d.platform
+			}
+		}
+		return nil
+	})
+	return err
+}
+
 // ErrNoDeviceList reports a device change attempted before this account's device
 // list is known (not yet connected once since it was made or linked).
 var ErrNoDeviceList = errors.New("chat: this account's device list is not known yet")
@@ -292,10 +330,16 @@ var ErrNoDeviceList = errors.New("chat: this account's device list is not known 
 // holds a newer list (another device published meanwhile) answers Conflict: the list
 // is looked up and the change made again, once.
 func (d *directory) publishList(ctx context.Context, edit func(*identity.DeviceList) error) (identity.DeviceList, error) {
+	l, _, err := d.publishListRaw(ctx, edit)
+	return l, err
+}
+
+// publishListRaw is publishList, also returning the list as signed.
+func (d *directory) publishListRaw(ctx context.Context, edit func(*identity.DeviceList) error) (identity.DeviceList, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		l, _, err := d.ownList(ctx)
 		if err != nil {
-			return identity.DeviceList{}, err
+			return identity.DeviceList{}, nil, err
 		}
 		next := identity.DeviceList{
 			Version:  l.Version + 1,
@@ -304,21 +348,21 @@ func (d *directory) publishList(ctx context.Context, edit func(*identity.DeviceL
 			Revoked:  slices.Clone(l.Revoked),
 		}
 		if err := edit(&next); err != nil {
-			return identity.DeviceList{}, err
+			return identity.DeviceList{}, nil, err
 		}
 		raw, err := identity.IssueDeviceList(d.me, next)
 		if err != nil {
-			return identity.DeviceList{}, err
+			return identity.DeviceList{}, nil, err
 		}
 		_, err = doAs[*wire.OK](ctx, d.link, &wire.PutDeviceList{List: raw})
 		if errors.Is(err, wire.ErrConflict) && attempt == 0 {
 			if _, err := d.refreshDevices(ctx, d.meID); err != nil {
-				return identity.DeviceList{}, err
+				return identity.DeviceList{}, nil, err
 			}
 			continue
 		}
 		if err != nil {
-			return identity.DeviceList{}, fmt.Errorf("publish device list: %w", err)
+			return identity.DeviceList{}, nil, fmt.Errorf("publish device list: %w", err)
 		}
 		var out listOutcome
 		if err := d.v.Update(ctx, func(tx *vault.Tx) error {
@@ -326,10 +370,11 @@ func (d *directory) publishList(ctx context.Context, edit func(*identity.DeviceL
 			out, err = d.applyList(tx, d.meID, d.me.Public(), raw)
 			return err
 		}); err != nil {
-			return identity.DeviceList{}, err
+			return identity.DeviceList{}, nil, err
 		}
 		d.report(d.meID, out)
-		return identity.ParseDeviceList(raw)
+		l, err = identity.ParseDeviceList(raw)
+		return l, raw, err
 	}
 }
 

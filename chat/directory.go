@@ -67,10 +67,10 @@ type directory struct {
 	// onRemoved is called when this account's device list no longer names this
 	// device (it was revoked from another device).
 	onRemoved func()
-	clk    clock.Clock
-	log    *slog.Logger
-	warn   func(Warning)
-	checks *checks
+	clk       clock.Clock
+	log       *slog.Logger
+	warn      func(Warning)
+	checks    *checks
 
 	mu     sync.Mutex
 	handle string

@@ -79,6 +79,7 @@ type Engine struct {
 	marks   *marker
 	list    *chatList
 	consent *consent
+	sponsor *sponsor
 	obs     Observer
 	log     *slog.Logger
 	clk     clock.Clock
@@ -179,8 +180,9 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		forget: []chatForgetter{ahead, e.marks}, rotating: map[ids.Chat]*sync.Mutex{},
 	}
 	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead
+	e.sponsor = &sponsor{link: e.link, dir: e.dir, clk: e.clk, log: e.log}
 	*e.recv = receiver{
-		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks,
+		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor,
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -479,4 +481,30 @@ func (e *Engine) RevokeDevice(ctx context.Context, id ids.Device) error {
 	e.obs.DevicesChanged(DevicesChange{})
 	e.keys.rotateAll(ctx)
 	return nil
+}
+
+// BeginLink starts linking a new device to this account with the code it shows
+// (docs/SECURITY.md, "Linking a device"): it claims the session at the relay and
+// runs the exchange up to the string both devices show. Nothing is sent or listed
+// until [Engine.FinishLink] confirms it.
+func (e *Engine) BeginLink(ctx context.Context, code string) (LinkCheck, error) {
+	return e.sponsor.begin(ctx, code)
+}
+
+// FinishLink ends a link at the comparison: confirmed (the strings match), the new
+// device joins the account's device list and receives the account keys; otherwise
+// it is told the strings differ and nothing is linked.
+func (e *Engine) FinishLink(ctx context.Context, session ids.LinkSession, confirmed bool) error {
+	if err := e.sponsor.finish(ctx, session, confirmed); err != nil {
+		return err
+	}
+	if confirmed {
+		e.obs.DevicesChanged(DevicesChange{})
+	}
+	return nil
+}
+
+// CancelLink abandons a link begun with [Engine.BeginLink].
+func (e *Engine) CancelLink(ctx context.Context, session ids.LinkSession) {
+	e.sponsor.cancel(ctx, session)
 }

@@ -183,9 +183,27 @@ func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, tu
 	return newPeerOfHook(t, name, url, acct, tune, nil)
 }
 
+// newLinkedPeer is the device that linking made: its vault holds what the sponsor
+// sent (as the app stores it) and its engine starts.
+func newLinkedPeer(t testing.TB, name, url string, j Joined) *peer {
+	t.Helper()
+	return newPeerOfDevice(t, name, url, j.Account, j.Device, j.Certificate, nil, func(p *peer) {
+		if err := p.vault.Update(context.Background(), func(tx *vault.Tx) error { return StoreLinked(tx, j) }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // newPeerOfHook is newPeerOfWith with beforeStart called once the device exists and
 // before its engine starts.
 func newPeerOfHook(t testing.TB, name, url string, acct *identity.AccountKey, tune func(*Engine), beforeStart func(*peer)) *peer {
+	t.Helper()
+	return newPeerOfDevice(t, name, url, acct, nil, nil, tune, beforeStart)
+}
+
+// newPeerOfDevice is newPeerOfHook for a given device key and certificate (nil: new
+// ones).
+func newPeerOfDevice(t testing.TB, name, url string, acct *identity.AccountKey, dev *identity.DeviceKey, cert []byte, tune func(*Engine), beforeStart func(*peer)) *peer {
 	t.Helper()
 	ctx := context.Background()
 	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, tune: tune}
@@ -194,11 +212,14 @@ func newPeerOfHook(t testing.TB, name, url string, acct *identity.AccountKey, tu
 		t.Fatal(err)
 	}
 	p.vault = v
-	if p.dev, err = identity.NewDeviceKey(); err != nil {
-		t.Fatal(err)
-	}
-	if p.cert, err = identity.IssueCertificate(p.acct, p.dev.Public(), time.Now()); err != nil {
-		t.Fatal(err)
+	p.dev, p.cert = dev, cert
+	if p.dev == nil {
+		if p.dev, err = identity.NewDeviceKey(); err != nil {
+			t.Fatal(err)
+		}
+		if p.cert, err = identity.IssueCertificate(p.acct, p.dev.Public(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	aSign, aEnc, aKEM := p.acct.Seeds()
 	dSign, dEnc := p.dev.Seeds()

@@ -42,6 +42,13 @@ func newLink(cfg relayclient.Config, changed func()) *link {
 	}
 }
 
+// currentURL is the relay address the link uses.
+func (l *link) currentURL() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.url
+}
+
 // connect starts a relay client for the link's address. It returns at once; the
 // client dials, authenticates and reconnects on its own goroutines.
 func (l *link) connect() error {

@@ -23,23 +23,25 @@ import (
 // warning, never stored. It has no state of its own beyond the vault: the cursors
 // are there, and the acknowledged sequence numbers beyond them are the aheadSet's.
 type receiver struct {
-	v      *vault.Vault
-	link   *link
-	chats  *chatStore
-	keys   *keyring
-	dir    *directory
-	list   *chatList
-	marks  *marker
-	ahead  *aheadSet
-	outbox interface{ kick() } // the sender, woken when a connection or a key arrives
-	certs  *chatcrypto.CertCache
-	checks *checks
-	meID   ids.Account
-	device ids.Device
-	clk    clock.Clock
-	log    *slog.Logger
-	obs    Observer
-	warn   func(Warning)
+	v     *vault.Vault
+	link  *link
+	chats *chatStore
+	keys  *keyring
+	dir   *directory
+	// sponsor takes the messages of link sessions this device claimed.
+	sponsor *sponsor
+	list    *chatList
+	marks   *marker
+	ahead   *aheadSet
+	outbox  interface{ kick() } // the sender, woken when a connection or a key arrives
+	certs   *chatcrypto.CertCache
+	checks  *checks
+	meID    ids.Account
+	device  ids.Device
+	clk     clock.Clock
+	log     *slog.Logger
+	obs     Observer
+	warn    func(Warning)
 	// handleChanged reports this account's handle, learned from the relay.
 	handleChanged func()
 }
@@ -94,6 +96,10 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.onTyping(ctx, b)
 		case *wire.DeviceListPush:
 			r.dir.onDeviceList(ctx, b.AccountID, b.List)
+		case *wire.LinkPush:
+			r.sponsor.onPush(b)
+		case *wire.LinkClosed:
+			r.sponsor.onClosed(b.Session)
 		default:
 			r.log.Debug("push ignored", "type", b.Type())
 		}

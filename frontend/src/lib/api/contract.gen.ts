@@ -117,6 +117,18 @@ export type LockReason = (typeof LOCK_REASONS)[number];
 /** Decodes a LockReason; any other string is an error. */
 export const decodeLockReason: Decoder<LockReason> = oneOf(LOCK_REASONS);
 
+/** Every LinkStage, in Go's order. */
+export const LINK_STAGES = ['compare', 'linked', 'failed'] as const;
+/**
+ * LinkStage is where linking stands on the new device.
+ * - `compare`: show Emoji and Digits; the user confirms on the other device
+ * - `linked`: the account is on this device, unlocked
+ * - `failed`: Error says why; nothing was kept
+ */
+export type LinkStage = (typeof LINK_STAGES)[number];
+/** Decodes a LinkStage; any other string is an error. */
+export const decodeLinkStage: Decoder<LinkStage> = oneOf(LINK_STAGES);
+
 // ---------------------------------------------------------------------------
 // The types Go sends, and their decoders (ApiError on any other shape).
 
@@ -160,6 +172,25 @@ export function decodeProfile(v: unknown, at = 'Profile'): Profile {
     accountFingerprint: field(o, 'accountFingerprint', at, str),
     deviceId: field(o, 'deviceId', at, str),
     deviceName: field(o, 'deviceName', at, str),
+  };
+}
+
+/**
+ * LinkCode is what the new device shows: the text code (also drawn as a QR code) and when it
+ * expires.
+ */
+export interface LinkCode {
+  code: string;
+  /** ExpiresAt is in Unix milliseconds. */
+  expiresAt: number;
+}
+
+/** Decodes a LinkCode; throws ApiError when v has another shape. */
+export function decodeLinkCode(v: unknown, at = 'LinkCode'): LinkCode {
+  const o = object(v, at);
+  return {
+    code: field(o, 'code', at, str),
+    expiresAt: field(o, 'expiresAt', at, int),
   };
 }
 
@@ -484,6 +515,40 @@ export function decodeDevice(v: unknown, at = 'Device'): Device {
   };
 }
 
+/** LinkCheck is what the existing device shows to compare with the new one. */
+export interface LinkCheck {
+  sessionId: string;
+  emoji: SasEmoji[];
+  digits: string;
+}
+
+/** Decodes a LinkCheck; throws ApiError when v has another shape. */
+export function decodeLinkCheck(v: unknown, at = 'LinkCheck'): LinkCheck {
+  const o = object(v, at);
+  return {
+    sessionId: field(o, 'sessionId', at, str),
+    emoji: field(o, 'emoji', at, list(decodeSasEmoji)),
+    digits: field(o, 'digits', at, str),
+  };
+}
+
+/**
+ * SasEmoji is one symbol of the string the two devices compare, with its name for screen readers.
+ */
+export interface SasEmoji {
+  char: string;
+  name: string;
+}
+
+/** Decodes a SasEmoji; throws ApiError when v has another shape. */
+export function decodeSasEmoji(v: unknown, at = 'SasEmoji'): SasEmoji {
+  const o = object(v, at);
+  return {
+    char: field(o, 'char', at, str),
+    name: field(o, 'name', at, str),
+  };
+}
+
 /** VaultLocked: the vault was locked; show the unlock screen. */
 export interface VaultLocked {
   reason: LockReason;
@@ -643,6 +708,25 @@ export function decodeDevicesChanged(v: unknown, at = 'DevicesChanged'): Devices
   };
 }
 
+/** LinkProgress: linking this new device moved on. */
+export interface LinkProgress {
+  stage: LinkStage;
+  emoji: SasEmoji[];
+  digits: string;
+  error: string;
+}
+
+/** Decodes a LinkProgress; throws ApiError when v has another shape. */
+export function decodeLinkProgress(v: unknown, at = 'LinkProgress'): LinkProgress {
+  const o = object(v, at);
+  return {
+    stage: field(o, 'stage', at, decodeLinkStage),
+    emoji: field(o, 'emoji', at, list(decodeSasEmoji)),
+    digits: field(o, 'digits', at, str),
+    error: field(o, 'error', at, str),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -687,6 +771,8 @@ export interface EventMap {
    * device: the UI shows the removal screen.
    */
   'devices:changed': DevicesChanged;
+  /** LinkProgress: linking this new device moved on. */
+  'link:progress': LinkProgress;
 }
 
 /** The name of an event Go emits. */
@@ -705,6 +791,7 @@ export const EVENT_NAMES = [
   'warning',
   'notify',
   'devices:changed',
+  'link:progress',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -720,6 +807,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   warning: decodeWarning,
   notify: decodeNotify,
   'devices:changed': decodeDevicesChanged,
+  'link:progress': decodeLinkProgress,
 };
 
 // ---------------------------------------------------------------------------
@@ -761,6 +849,15 @@ export interface AccountService {
    * measures idle time. The UI calls it at most once per 10 s.
    */
   activity(): Promise<void>;
+  /**
+   * LinkStart makes this device, which has no account yet, ready to join one: it opens a link
+   * session at the relay at relayURL and returns the code to enter on a device of the account.
+   * passphrase protects this device's vault, made when the account keys arrive. Progress comes as
+   * LinkProgress events.
+   */
+  linkStart(relayUrl: string, passphrase: string): Promise<LinkCode>;
+  /** LinkCancel abandons linking this device; the other device is told. */
+  linkCancel(): Promise<void>;
 }
 
 /**
@@ -925,6 +1022,18 @@ export interface DeviceService {
    * ignore what it sends, and chats get new keys. This device cannot remove itself.
    */
   revoke(deviceId: string): Promise<void>;
+  /**
+   * Link starts linking a new device to this account with the code it shows, and returns the string
+   * to compare with the one the new device shows.
+   */
+  link(code: string): Promise<LinkCheck>;
+  /**
+   * ConfirmLink answers whether the two strings match: if they do, the new device joins the account
+   * and receives its keys; if not, it is told and nothing is linked.
+   */
+  confirmLink(sessionId: string, match: boolean): Promise<void>;
+  /** CancelLink abandons a link started with Link; the new device is told. */
+  cancelLink(sessionId: string): Promise<void>;
 }
 
 /** WindowService receives what the window knows and Go cannot see by itself. */
@@ -994,6 +1103,12 @@ export const SERVICES: ServiceTable = {
         result: nothing,
       },
       activity: { method: 'Activity', params: [], result: nothing },
+      linkStart: {
+        method: 'LinkStart',
+        params: ['relayUrl', 'passphrase'],
+        result: decodeLinkCode,
+      },
+      linkCancel: { method: 'LinkCancel', params: [], result: nothing },
     },
   },
   settings: {
@@ -1087,6 +1202,9 @@ export const SERVICES: ServiceTable = {
       list: { method: 'List', params: [], result: list(decodeDevice) },
       rename: { method: 'Rename', params: ['deviceId', 'name'], result: nothing },
       revoke: { method: 'Revoke', params: ['deviceId'], result: nothing },
+      link: { method: 'Link', params: ['code'], result: decodeLinkCheck },
+      confirmLink: { method: 'ConfirmLink', params: ['sessionId', 'match'], result: nothing },
+      cancelLink: { method: 'CancelLink', params: ['sessionId'], result: nothing },
     },
   },
   window: {
