@@ -4,8 +4,11 @@
 
 import type { LockReason, Profile, Status } from '../api';
 
-/** The screens of the first milestone, plus start-up and "cannot reach Hush". */
-export type Screen = 'starting' | 'unavailable' | 'welcome' | 'unlock' | 'main';
+/**
+ * The screens of the first milestone, plus start-up, "cannot reach Hush" and
+ * "this device was removed from your account".
+ */
+export type Screen = 'starting' | 'unavailable' | 'welcome' | 'unlock' | 'main' | 'removed';
 
 export class SessionStore {
   screen = $state<Screen>('starting');
@@ -32,7 +35,8 @@ export class SessionStore {
         this.screen = 'unlock';
         break;
       case 'unlocked':
-        this.screen = 'main';
+        // Status cannot tell a removed device; what devices:changed said stands.
+        if (this.screen !== 'removed') this.screen = 'main';
         break;
     }
   }
@@ -53,6 +57,16 @@ export class SessionStore {
     this.lockReason = reason;
     if (this.status) this.status = { ...this.status, state: 'locked' };
     this.screen = 'unlock';
+  }
+
+  /**
+   * Another device of the account removed this one (devices:changed): the
+   * main window gives way to the removal screen. Only an unlocked window
+   * can learn it; the lock that follows shows the unlock screen.
+   */
+  removed(): void {
+    if (this.screen !== 'main') return;
+    this.screen = 'removed';
   }
 
   /** The backend could not be reached or answered nonsense. */

@@ -17,6 +17,7 @@ import {
   type Contact,
   type Device,
   type DeviceService,
+  type LinkCheck,
   type ContactService,
   type EventMap,
   type EventName,
@@ -61,6 +62,13 @@ export interface FakeApi extends Api {
     blocked: Map<string, number>;
     /** This account's devices, in the order linked. */
     devices: Device[];
+    /**
+     * The link session LinkStart opened on this new device, until LinkCancel
+     * (specs then emit link:progress as Go would); null when none.
+     */
+    linking: { relayUrl: string; passphrase: string; code: string; expiresAt: number } | null;
+    /** Link sessions Link began on this existing device, until confirmed or cancelled. */
+    linkSessions: Set<string>;
   };
 }
 
@@ -135,6 +143,29 @@ export const sampleSettings: Settings = {
   version: '0.1.0-test',
 };
 
+/** How long a link code lasts, as Go's devicelink.CodeLifetime. */
+export const LINK_CODE_LIFETIME_MS = 5 * 60 * 1000;
+
+/** A code like Go's: "HUSH:" and upper-case base32 (QR alphanumeric characters only). */
+export function fakeLinkCode(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const b = crypto.getRandomValues(new Uint8Array(128));
+  return `HUSH:${Array.from(b, (x) => alphabet[x % 32]).join('')}`;
+}
+
+/** The string both devices show in the fake backend (Go derives it from the session). */
+export const sampleLinkCheck: LinkCheck = {
+  sessionId: 'e'.repeat(32),
+  emoji: [
+    { char: '🐶', name: 'Dog' },
+    { char: '🔑', name: 'Key' },
+    { char: '🌵', name: 'Cactus' },
+    { char: '🎈', name: 'Balloon' },
+    { char: '🚲', name: 'Bicycle' },
+  ],
+  digits: '123 456',
+};
+
 export function profileOf(s: Settings): Profile {
   return {
     displayName: s.displayName,
@@ -159,6 +190,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     messages: new Map(),
     blocked: new Map(),
     devices: [{ id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true }],
+    linking: null,
+    linkSessions: new Set(),
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -191,6 +224,16 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.passphrase = next;
     }),
     activity: vi.fn(async () => {}),
+    linkStart: vi.fn(async (relayUrl: string, passphrase: string) => {
+      if (backend.status.state !== 'new') throw new ApiError('account already exists', 409);
+      if (!/^wss?:\/\/[^/]+/.test(relayUrl)) throw new ApiError('invalid relay address', 422);
+      // As Go does: a second start replaces the first session.
+      backend.linking = { relayUrl, passphrase, code: fakeLinkCode(), expiresAt: Date.now() + LINK_CODE_LIFETIME_MS };
+      return { code: backend.linking.code, expiresAt: backend.linking.expiresAt };
+    }),
+    linkCancel: vi.fn(async () => {
+      backend.linking = null;
+    }),
   };
 
   const settings = {
@@ -437,6 +480,25 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       const d = deviceOf(deviceId);
       if (d.this) throw new ApiError('Invalid input: this device cannot remove itself; remove it from another of your devices.', 422);
       backend.devices = backend.devices.filter((x) => x.id !== deviceId);
+    }),
+    link: vi.fn(async (code: string) => {
+      unlockedOnly();
+      if (!code.trim().startsWith('HUSH:')) {
+        throw new ApiError('This link code cannot be used: this is not a Hush link code.', 422);
+      }
+      backend.linkSessions.add(sampleLinkCheck.sessionId);
+      return { ...sampleLinkCheck, emoji: sampleLinkCheck.emoji.map((e) => ({ ...e })) };
+    }),
+    confirmLink: vi.fn(async (sessionId: string, match: boolean) => {
+      if (!backend.linkSessions.delete(sessionId)) throw new ApiError('Not found: no such link session.', 422);
+      if (!match) return;
+      backend.devices = [
+        ...backend.devices,
+        { id: fakeId(), name: 'New device', platform: 'linux', linkedAt: Date.now(), this: false },
+      ];
+    }),
+    cancelLink: vi.fn(async (sessionId: string) => {
+      backend.linkSessions.delete(sessionId);
     }),
   };
 
