@@ -68,3 +68,32 @@ func (s *DeviceService) Revoke(deviceID string) error {
 	}
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.RevokeDevice(ctx, id) })
 }
+
+// SyncProgress: a catch-up with much history to fetch moved on (a newly linked
+// device fetching the whole history, or one back after long offline). Running is
+// false in the last one; Paused when the user paused it.
+type SyncProgress struct {
+	ChatsDone     int  `json:"chatsDone"`
+	ChatsTotal    int  `json:"chatsTotal"`
+	MessagesDone  int  `json:"messagesDone"`
+	MessagesTotal int  `json:"messagesTotal"`
+	Running       bool `json:"running"`
+	Paused        bool `json:"paused"`
+}
+
+// EventName implements [Event].
+func (SyncProgress) EventName() string { return "sync:progress" }
+
+func (o *observer) SyncProgress(p chat.SyncProgress) {
+	o.c.emit(SyncProgress{ChatsDone: p.ChatsDone, ChatsTotal: p.ChatsTotal, MessagesDone: p.MessagesDone,
+		MessagesTotal: p.MessagesTotal, Running: p.Running, Paused: p.Paused})
+}
+
+// PauseSync pauses fetching history (true) or resumes it where it stopped (false).
+// Messages of chats already fetched still arrive meanwhile.
+func (s *DeviceService) PauseSync(paused bool) error {
+	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error {
+		e.PauseSync(paused)
+		return nil
+	})
+}

@@ -56,7 +56,7 @@ func (c *consent) accept(ctx context.Context, id ids.Chat) (Chat, error) {
 			return Chat{}, err
 		}
 	}
-	if err := c.recv.syncChat(ctx, id); err != nil {
+	if err := c.recv.syncChat(ctx, id, nil); err != nil {
 		c.log.Info("read an accepted chat", "chat", id.String(), "err", err)
 	}
 	c.keys.rotateIfDue(ctx, id)

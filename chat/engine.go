@@ -80,6 +80,7 @@ type Engine struct {
 	list    *chatList
 	consent *consent
 	sponsor *sponsor
+	pause   *pauser
 	obs     Observer
 	log     *slog.Logger
 	clk     clock.Clock
@@ -181,8 +182,9 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	}
 	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead
 	e.sponsor = &sponsor{link: e.link, dir: e.dir, clk: e.clk, log: e.log}
+	e.pause = &pauser{}
 	*e.recv = receiver{
-		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor,
+		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause,
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -456,6 +458,7 @@ func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
 func (nopObserver) Warning(Warning)              {}
 func (nopObserver) DevicesChanged(DevicesChange) {}
+func (nopObserver) SyncProgress(SyncProgress)    {}
 
 // Devices returns this account's devices as its signed device list names them.
 func (e *Engine) Devices(ctx context.Context) ([]OwnDevice, error) { return e.dir.devices(ctx) }
@@ -507,4 +510,17 @@ func (e *Engine) FinishLink(ctx context.Context, session ids.LinkSession, confir
 // CancelLink abandons a link begun with [Engine.BeginLink].
 func (e *Engine) CancelLink(ctx context.Context, session ids.LinkSession) {
 	e.sponsor.cancel(ctx, session)
+}
+
+// PauseSync pauses fetching history (paused) or resumes it where it stopped. New
+// messages of chats already fetched still arrive; the pause lasts until resumed or
+// the engine restarts.
+func (e *Engine) PauseSync(paused bool) {
+	if e.pause.paused.Swap(paused) && !paused {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.recv.catchUp(e.ctx)
+		}()
+	}
 }

@@ -19,6 +19,8 @@ type Observer interface {
 	Warning(Warning)
 	// DevicesChanged reports that this account's device list changed.
 	DevicesChanged(DevicesChange)
+	// SyncProgress reports a catch-up with much history to fetch.
+	SyncProgress(SyncProgress)
 }
 
 // DevicesChange says what changed in this account's devices.

@@ -49,6 +49,7 @@ func (r *recorder) MessageStatus(s StatusChange)   { r.add(s) }
 func (r *recorder) Typing(t Typing)                { r.add(t) }
 func (r *recorder) Warning(w Warning)              { r.add(w) }
 func (r *recorder) DevicesChanged(c DevicesChange) { r.add(c) }
+func (r *recorder) SyncProgress(p SyncProgress)    { r.add(p) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }
@@ -188,6 +189,17 @@ func newPeerOfWith(t testing.TB, name, url string, acct *identity.AccountKey, tu
 func newLinkedPeer(t testing.TB, name, url string, j Joined) *peer {
 	t.Helper()
 	return newPeerOfDevice(t, name, url, j.Account, j.Device, j.Certificate, nil, func(p *peer) {
+		if err := p.vault.Update(context.Background(), func(tx *vault.Tx) error { return StoreLinked(tx, j) }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// newLinkedPeerPaused is newLinkedPeer whose engine starts with history sync
+// paused, fetching one page first.
+func newLinkedPeerPaused(t testing.TB, name, url string, j Joined) *peer {
+	t.Helper()
+	return newPeerOfDevice(t, name, url, j.Account, j.Device, j.Certificate, func(e *Engine) { e.pause.paused.Store(true) }, func(p *peer) {
 		if err := p.vault.Update(context.Background(), func(tx *vault.Tx) error { return StoreLinked(tx, j) }); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,6 +107,19 @@ func TestLinkDevice(t *testing.T) {
 	})
 	noWarnings(t, bob)
 
+	// Read state is the account's: what Alice has not read (Bob's two messages) is
+	// unread on the tablet too, and reading there clears it on Alice's first device.
+	sendAcked(t, bob, chatID, "unread so far")
+	testutil.Eventually(t, 20*time.Second, "both of Alice's devices count Bob's two unread", func() bool {
+		return summaryOf(t, alice, chatID).Unread == 2 && summaryOf(t, tablet, chatID).Unread == 2
+	})
+	if err := tablet.engine.MarkRead(ctx, chatID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "reading on the tablet clears Alice's badge", func() bool {
+		return summaryOf(t, alice, chatID).Unread == 0
+	})
+
 	// The code works once.
 	if _, err := alice.engine.BeginLink(ctx, j.Code().String()); !errors.Is(err, ErrLinkCode) {
 		t.Errorf("reusing the code: %v, want ErrLinkCode", err)
@@ -178,4 +192,90 @@ func TestLinkRefused(t *testing.T) {
 	if ds, _ := alice.engine.Devices(ctx); len(ds) != 1 {
 		t.Fatalf("devices after the refusals: %+v", ds)
 	}
+}
+
+// linkNewDevice runs the whole link of a new device to p's account and returns what
+// it received.
+func linkNewDevice(t *testing.T, p *peer) Joined {
+	t.Helper()
+	ctx := context.Background()
+	j, sasCh, done := startJoin(t, p.url)
+	check, err := p.engine.BeginLink(ctx, j.Code().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-sasCh
+	if err := p.engine.FinishLink(ctx, check.Session, true); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return res.joined
+}
+
+// A new device fetching a long history reports its progress, most recently active
+// chat first; paused, it stops between pages and, resumed, goes on from there.
+func TestHistorySyncProgress(t *testing.T) {
+	r, alice, bob := registered(t)
+	carol := newPeer(t, "Carol", "ws://"+r.Addr)
+	carol.register(t, "carol")
+	ctx := context.Background()
+	busy := direct(t, alice, bob, "bob")
+	quiet := direct(t, alice, carol, "carol")
+	for i := range 300 {
+		if _, err := alice.engine.Send(ctx, busy, fmt.Sprint("busy ", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, bob, busy, alice, 300)
+	sendAcked(t, alice, quiet, "the newest chat")
+	testutil.Eventually(t, 20*time.Second, "Alice's first list", func() bool {
+		_, err := alice.engine.Devices(ctx)
+		return err == nil
+	})
+
+	joined := linkNewDevice(t, alice)
+	tablet := newLinkedPeerPaused(t, "Alice's tablet", alice.url, joined)
+	testutil.Eventually(t, 30*time.Second, "the paused catch-up to stop", func() bool {
+		ps := of[SyncProgress](tablet.events)
+		return len(ps) > 0 && ps[len(ps)-1].Paused && !ps[len(ps)-1].Running
+	})
+	if n := countHeld(t, tablet, busy); n >= 300 {
+		t.Fatalf("the paused device fetched all %d messages", n)
+	}
+	tablet.engine.PauseSync(false)
+	testutil.Eventually(t, 30*time.Second, "the resumed catch-up to finish", func() bool {
+		ps := of[SyncProgress](tablet.events)
+		last := ps[len(ps)-1]
+		return !last.Running && !last.Paused && last.MessagesDone == last.MessagesTotal
+	})
+	if n := countHeld(t, tablet, busy); n != 300 {
+		t.Fatalf("the tablet holds %d messages of the busy chat, want 300", n)
+	}
+	// The most recently active chat came first, though the busy one is older and
+	// larger.
+	order := map[ids.Chat]int{}
+	for i, c := range of[Chat](tablet.events) {
+		if _, seen := order[c.ID]; !seen {
+			order[c.ID] = i
+		}
+	}
+	if qi, ok := order[quiet]; !ok || qi > order[busy] {
+		t.Errorf("chats arrived in the order %v; want the newest (%s) first", order, quiet)
+	}
+	first := of[SyncProgress](tablet.events)[0]
+	if first.ChatsTotal != 2 || first.MessagesTotal < 301 || !first.Running {
+		t.Errorf("first report %+v", first)
+	}
+}
+
+// countHeld counts a chat's messages in p's vault, 0 while it has none.
+func countHeld(t *testing.T, p *peer, chatID ids.Chat) int {
+	t.Helper()
+	if _, err := p.engine.Summary(context.Background(), chatID); err != nil {
+		return 0
+	}
+	return len(p.everything(t, chatID))
 }

@@ -30,18 +30,20 @@ type receiver struct {
 	dir   *directory
 	// sponsor takes the messages of link sessions this device claimed.
 	sponsor *sponsor
-	list    *chatList
-	marks   *marker
-	ahead   *aheadSet
-	outbox  interface{ kick() } // the sender, woken when a connection or a key arrives
-	certs   *chatcrypto.CertCache
-	checks  *checks
-	meID    ids.Account
-	device  ids.Device
-	clk     clock.Clock
-	log     *slog.Logger
-	obs     Observer
-	warn    func(Warning)
+	// pause is whether the user paused fetching history.
+	pause  *pauser
+	list   *chatList
+	marks  *marker
+	ahead  *aheadSet
+	outbox interface{ kick() } // the sender, woken when a connection or a key arrives
+	certs  *chatcrypto.CertCache
+	checks *checks
+	meID   ids.Account
+	device ids.Device
+	clk    clock.Clock
+	log    *slog.Logger
+	obs    Observer
+	warn   func(Warning)
 	// handleChanged reports this account's handle, learned from the relay.
 	handleChanged func()
 }
@@ -111,10 +113,14 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 // its log is read as far as the relay lets this account (a removal shows there), and
 // otherwise it is marked unavailable on this relay.
 func (r *receiver) catchUp(ctx context.Context) {
-	remote, order, err := r.remoteChats(ctx)
+	summaries, err := r.remoteChats(ctx)
 	if err != nil {
 		r.log.Info("catch-up: chat list", "err", err)
 		return
+	}
+	remote := make(map[ids.Chat]bool, len(summaries))
+	for _, c := range summaries {
+		remote[c.ChatID] = true
 	}
 	var local []vault.Chat
 	if err := r.v.View(ctx, func(tx *vault.Tx) error {
@@ -130,14 +136,23 @@ func (r *receiver) catchUp(ctx context.Context) {
 			r.unlisted(ctx, c.ID)
 		}
 	}
+	order, pending := r.planSync(ctx, summaries)
+	run := newSyncRun(r.obs, r.clk, len(order), pending)
 	for _, id := range order {
-		if err := r.syncChat(ctx, id); err != nil {
+		if r.pause.paused.Load() {
+			run.finish(true)
+			return
+		}
+		if err := r.syncChat(ctx, id, run); err != nil {
 			if errors.Is(err, ErrOffline) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+				run.finish(false)
 				return
 			}
 			r.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
 		}
+		run.chatDone()
 	}
+	run.finish(false)
 }
 
 // unlisted handles a chat held here that the relay does not serve this account: the
@@ -152,30 +167,30 @@ func (r *receiver) unlisted(ctx context.Context, id ids.Chat) {
 }
 
 // remoteChats pages through the chats the relay lists for this account.
-func (r *receiver) remoteChats(ctx context.Context) (map[ids.Chat]bool, []ids.Chat, error) {
-	remote := map[ids.Chat]bool{}
-	var order []ids.Chat
+func (r *receiver) remoteChats(ctx context.Context) ([]wire.ChatSummary, error) {
+	seen := map[ids.Chat]bool{}
+	var out []wire.ChatSummary
 	var after ids.Chat
 	for {
 		page, err := doAs[*wire.Chats](ctx, r.link, &wire.ChatList{After: after, Limit: wire.MaxPageEntries})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, c := range page.Chats {
-			if !remote[c.ChatID] {
-				remote[c.ChatID] = true
-				order = append(order, c.ChatID)
+			if !seen[c.ChatID] {
+				seen[c.ChatID] = true
+				out = append(out, c)
 			}
 		}
 		if !page.More || len(page.Chats) == 0 {
-			return remote, order, nil
+			return out, nil
 		}
 		after = page.Chats[len(page.Chats)-1].ChatID
 	}
 }
 
 // syncChat brings one chat up to date: its log, epoch keys, a due key, messages.
-func (r *receiver) syncChat(ctx context.Context, id ids.Chat) error {
+func (r *receiver) syncChat(ctx context.Context, id ids.Chat, run *syncRun) error {
 	info, err := doAs[*wire.ChatInfo](ctx, r.link, &wire.GetChat{ChatID: id})
 	if errors.Is(err, wire.ErrNotFound) {
 		r.unlisted(ctx, id)
@@ -184,16 +199,21 @@ func (r *receiver) syncChat(ctx context.Context, id ids.Chat) error {
 	if err != nil {
 		return err
 	}
-	return r.syncInfo(ctx, *info)
+	return r.syncInfoRun(ctx, *info, run)
 }
 
 // syncInfo brings a chat the relay described up to date.
 func (r *receiver) syncInfo(ctx context.Context, info wire.ChatInfo) error {
+	return r.syncInfoRun(ctx, info, nil)
+}
+
+// syncInfoRun is syncInfo counting what it fetches in run (nil: no catch-up).
+func (r *receiver) syncInfoRun(ctx context.Context, info wire.ChatInfo, run *syncRun) error {
 	held, err := r.keys.adopt(ctx, info)
 	if err != nil || !held || !r.readable(ctx, info.ChatID) {
 		return err
 	}
-	return r.fetchMessages(ctx, info.ChatID)
+	return r.fetchMessagesRun(ctx, info.ChatID, run)
 }
 
 // readable reports whether a chat held here takes messages: this account is a member
@@ -224,7 +244,7 @@ func (r *receiver) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
 		return
 	}
 	if !known {
-		if err := r.syncChat(ctx, id); err != nil {
+		if err := r.syncChat(ctx, id, nil); err != nil {
 			r.log.Info("new epoch of an unknown chat", "chat", id.String(), "err", err)
 		}
 		return
@@ -242,7 +262,16 @@ func (r *receiver) onNewEpoch(ctx context.Context, n *wire.NewEpoch) {
 // fetchMessages pages through the chat log from the vault cursor until the relay
 // has nothing more, or processing stops making progress.
 func (r *receiver) fetchMessages(ctx context.Context, id ids.Chat) error {
+	return r.fetchMessagesRun(ctx, id, nil)
+}
+
+// fetchMessagesRun is fetchMessages for a catch-up (run non-nil), which counts what
+// it fetched and stops between pages when the user pauses it.
+func (r *receiver) fetchMessagesRun(ctx context.Context, id ids.Chat, run *syncRun) error {
 	for {
+		if run != nil && r.pause.paused.Load() {
+			return nil
+		}
 		cursor, err := r.chats.cursor(ctx, id)
 		if err != nil {
 			return err
@@ -263,6 +292,7 @@ func (r *receiver) fetchMessages(ctx context.Context, id ids.Chat) error {
 		if err != nil {
 			return err
 		}
+		run.messages(len(page.Entries))
 		if !page.More {
 			r.reportGaps(ctx, id)
 			return nil
@@ -336,7 +366,7 @@ func (r *receiver) reportGaps(ctx context.Context, id ids.Chat) {
 func (r *receiver) receive(ctx context.Context, id ids.Chat, entries []wire.Entry) {
 	_, gap, err := r.process(ctx, id, entries)
 	if errors.Is(err, errUnknownChat) {
-		if err := r.syncChat(ctx, id); err != nil {
+		if err := r.syncChat(ctx, id, nil); err != nil {
 			r.log.Info("receive: unknown chat", "chat", id.String(), "err", err)
 		}
 		return

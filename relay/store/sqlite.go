@@ -414,7 +414,8 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account
 // whether more follow.
 func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.kind, m.role, c.epoch,
-			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq, c.log_len
+			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq, c.log_len,
+			coalesce((SELECT server_time FROM messages WHERE chat_no = c.no ORDER BY seq DESC LIMIT 1), 0)
 		FROM members m JOIN chats c ON c.no = m.chat_no
 		WHERE m.account_id = ? AND c.id > ? ORDER BY c.id LIMIT ?`, account[:], after[:], limit+1)
 	if err != nil {
@@ -425,7 +426,7 @@ func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat,
 	for rows.Next() {
 		var c wire.ChatSummary
 		var id []byte
-		if err := rows.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq, &c.LogLen); err != nil {
+		if err := rows.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq, &c.LogLen, &c.LastTime); err != nil {
 			return nil, false, fmt.Errorf("read chats: %w", err)
 		}
 		if err := scanID(c.ChatID[:], id, "chat id"); err != nil {

@@ -253,6 +253,9 @@ type ChatSummary struct {
 	LastSeq uint64
 	ReadSeq uint64 // the caller's account's read position
 	LogLen  uint64
+	// LastTime is when the relay stored the newest message (Unix milliseconds, 0 if
+	// none): a new device fetches the most recently active chats first.
+	LastTime int64
 }
 
 // Chats answers [ChatList]. More says another page follows after the last chat id.

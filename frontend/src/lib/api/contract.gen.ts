@@ -727,6 +727,33 @@ export function decodeLinkProgress(v: unknown, at = 'LinkProgress'): LinkProgres
   };
 }
 
+/**
+ * SyncProgress: a catch-up with much history to fetch moved on (a newly linked device fetching the
+ * whole history, or one back after long offline). Running is false in the last one; Paused when the
+ * user paused it.
+ */
+export interface SyncProgress {
+  chatsDone: number;
+  chatsTotal: number;
+  messagesDone: number;
+  messagesTotal: number;
+  running: boolean;
+  paused: boolean;
+}
+
+/** Decodes a SyncProgress; throws ApiError when v has another shape. */
+export function decodeSyncProgress(v: unknown, at = 'SyncProgress'): SyncProgress {
+  const o = object(v, at);
+  return {
+    chatsDone: field(o, 'chatsDone', at, int),
+    chatsTotal: field(o, 'chatsTotal', at, int),
+    messagesDone: field(o, 'messagesDone', at, int),
+    messagesTotal: field(o, 'messagesTotal', at, int),
+    running: field(o, 'running', at, bool),
+    paused: field(o, 'paused', at, bool),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -773,6 +800,12 @@ export interface EventMap {
   'devices:changed': DevicesChanged;
   /** LinkProgress: linking this new device moved on. */
   'link:progress': LinkProgress;
+  /**
+   * SyncProgress: a catch-up with much history to fetch moved on (a newly linked device fetching
+   * the whole history, or one back after long offline). Running is false in the last one; Paused
+   * when the user paused it.
+   */
+  'sync:progress': SyncProgress;
 }
 
 /** The name of an event Go emits. */
@@ -792,6 +825,7 @@ export const EVENT_NAMES = [
   'notify',
   'devices:changed',
   'link:progress',
+  'sync:progress',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -808,6 +842,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   notify: decodeNotify,
   'devices:changed': decodeDevicesChanged,
   'link:progress': decodeLinkProgress,
+  'sync:progress': decodeSyncProgress,
 };
 
 // ---------------------------------------------------------------------------
@@ -1023,6 +1058,11 @@ export interface DeviceService {
    */
   revoke(deviceId: string): Promise<void>;
   /**
+   * PauseSync pauses fetching history (true) or resumes it where it stopped (false). Messages of
+   * chats already fetched still arrive meanwhile.
+   */
+  pauseSync(paused: boolean): Promise<void>;
+  /**
    * Link starts linking a new device to this account with the code it shows, and returns the string
    * to compare with the one the new device shows.
    */
@@ -1202,6 +1242,7 @@ export const SERVICES: ServiceTable = {
       list: { method: 'List', params: [], result: list(decodeDevice) },
       rename: { method: 'Rename', params: ['deviceId', 'name'], result: nothing },
       revoke: { method: 'Revoke', params: ['deviceId'], result: nothing },
+      pauseSync: { method: 'PauseSync', params: ['paused'], result: nothing },
       link: { method: 'Link', params: ['code'], result: decodeLinkCheck },
       confirmLink: { method: 'ConfirmLink', params: ['sessionId', 'match'], result: nothing },
       cancelLink: { method: 'CancelLink', params: ['sessionId'], result: nothing },
