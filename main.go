@@ -125,6 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Version:         version,
 		Logger:          log,
 		DefaultRelayURL: *relayURL,
+		EraseDirs:       dir.EraseDirs(),
 	}
 	if *webAddr != "" {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,10 @@ type Config struct {
 	// DefaultRelayURL is the relay used until the user sets one; "" means
 	// chat.DefaultRelayURL (a relay on this machine).
 	DefaultRelayURL string
+	// EraseDirs are the folders of the window's own data and cache that
+	// AccountService.EraseDevice deletes with the vault (the WebView's, in
+	// portable mode).
+	EraseDirs []string
 }
 
 // Core holds the application state. Its zero value is not usable; call [New].
@@ -98,6 +103,10 @@ type Core struct {
 	failures int
 	notUntil time.Time // no unlock attempt before this time
 	joining  *joining  // this device linking itself to an account (link.go)
+
+	// removed says whether, and how, this device learned it was removed from its
+	// account (devices.go); the observer sets it without Core.mu.
+	removed atomic.Int32
 }
 
 // session is what exists only while the vault is unlocked.

@@ -25,6 +25,7 @@ type observer struct {
 
 func (o *observer) ConnectionChanged(conn chat.Connection) {
 	o.c.emit(ConnectionChanged(o.c.connectionView(conn)))
+	o.c.noteRefusal(conn)
 }
 
 func (o *observer) ChatUpdated(ch chat.Chat) { o.c.emit(ChatUpdated(chatView(ch))) }

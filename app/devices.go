@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"os"
+	"strings"
 
 	"hush/chat"
 	"hush/ids"
@@ -28,14 +31,69 @@ func devicesView(ds []chat.OwnDevice) []Device {
 }
 
 // DevicesChanged: this account's devices changed (one linked, renamed or removed).
-// ThisDeviceRemoved is true when this device itself was removed from the account
-// on another device: the UI shows the removal screen.
+// ThisDeviceRemoved is true when this device itself was removed from the account:
+// the UI shows the removal screen. Verified says how Hush knows: from the account's
+// signed device list (true), or only because the relay refuses this device as
+// revoked (false), which a relay could also claim falsely.
 type DevicesChanged struct {
 	ThisDeviceRemoved bool `json:"thisDeviceRemoved"`
+	Verified          bool `json:"verified"`
 }
 
+// How this device knows it was removed (Core.removed).
+const (
+	notRemoved int32 = iota
+	removedSaysRelay
+	removedSigned
+)
+
 func (o *observer) DevicesChanged(c chat.DevicesChange) {
-	o.c.emit(DevicesChanged{ThisDeviceRemoved: c.Removed})
+	if c.Removed {
+		o.c.removed.Store(removedSigned)
+	}
+	o.c.emit(DevicesChanged{ThisDeviceRemoved: c.Removed, Verified: c.Removed})
+}
+
+// noteRefusal tells the UI, once, that the relay refuses this device as revoked.
+func (c *Core) noteRefusal(conn chat.Connection) {
+	reason, _, ok := chat.RelayReason(conn.Err)
+	if !ok || reason != "device revoked" || !errors.Is(conn.Err, chat.ErrRefused) {
+		return
+	}
+	if c.removed.CompareAndSwap(notRemoved, removedSaysRelay) {
+		c.emit(DevicesChanged{ThisDeviceRemoved: true})
+	}
+}
+
+// EraseDevice deletes everything of the account on this device — the vault and the
+// window's own data and cache where Hush keeps them (docs/SECURITY.md, "Device
+// lists") — after it was removed from its account. The vault is locked first; the
+// welcome screen follows. It refuses on a device that was not removed.
+func (s *AccountService) EraseDevice() error {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed.Load() == notRemoved {
+		return invalid("Only a device that was removed from its account can be erased here.")
+	}
+	c.lockLocked()
+	removeVaultFiles(c.cfg.VaultPath)
+	var failed []string
+	for _, dir := range c.cfg.EraseDirs {
+		if err := os.RemoveAll(dir); err != nil {
+			c.log.Warn("erase device data", "dir", dir, "err", err)
+			failed = append(failed, dir)
+		}
+	}
+	if _, err := os.Stat(c.cfg.VaultPath); err == nil {
+		return &userError{msg: "The vault could not be deleted. Close Hush and delete " + c.cfg.VaultPath + " yourself."}
+	}
+	c.removed.Store(notRemoved)
+	c.log.Info("device erased after its removal")
+	if len(failed) > 0 {
+		return &userError{msg: "The vault is deleted, but some of the window's data could not be: " + strings.Join(failed, ", ") + ". Close Hush and delete them yourself."}
+	}
+	return nil
 }
 
 // DeviceService lists this account's devices, renames and removes them. All

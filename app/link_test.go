@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -96,6 +97,31 @@ func TestLinkThroughTheApp(t *testing.T) {
 		ds, err := devices.List()
 		return err == nil && len(ds) == 2
 	})
+
+	// Nothing to erase on a device that was not removed.
+	if err := account.EraseDevice(); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("erasing a device still in its account: %v", err)
+	}
+	// Alice removes it: it learns so from the signed list, and can erase itself.
+	ds, _ := devices.List()
+	if err := devices.Revoke(ds[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the new device learns it was removed", func() bool {
+		return rec.count("devices:changed", func(d any) bool {
+			e := d.(DevicesChanged)
+			return e.ThisDeviceRemoved && e.Verified
+		}) > 0
+	})
+	if err := account.EraseDevice(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := account.Status(); err != nil || s.State != StateNew {
+		t.Fatalf("after erasing: %+v, %v", s, err)
+	}
+	if _, err := os.Stat(c.cfg.VaultPath); !os.IsNotExist(err) {
+		t.Fatalf("the vault is still there: %v", err)
+	}
 }
 
 // The new device is told when the user declines on the existing one.

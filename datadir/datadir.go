@@ -168,6 +168,17 @@ func (d Dir) WebViewDirs() (data, cache string) {
 	return filepath.Join(d.Path, webViewDirName, "data"), filepath.Join(d.Path, webViewDirName, "cache")
 }
 
+// EraseDirs are the folders Hush made for the WebView and temporary files, which
+// erasing a removed device deletes with the vault: in portable mode, the webview
+// and tmp folders inside the portable folder; otherwise none (the WebView then
+// keeps its data where the OS puts it, which Hush does not own).
+func (d Dir) EraseDirs() []string {
+	if !d.Portable {
+		return nil
+	}
+	return []string{filepath.Join(d.Path, webViewDirName), filepath.Join(d.Path, tmpDirName)}
+}
+
 // TempDir is where temporary files go: inside the portable folder in
 // portable mode (created by [Resolve]), else os.TempDir().
 func (d Dir) TempDir() string {

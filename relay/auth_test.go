@@ -231,6 +231,11 @@ func TestDeviceLists(t *testing.T) {
 	// Version 2 revokes the laptop: it is closed at once and refused after.
 	v2 := deviceList(t, alice, 2, []*relaytest.Device{alice}, laptop)
 	request[*wire.OK](t, phone, v2)
+	// The revoked device gets the signed list first, so it knows from its account,
+	// not only from the relay, that it was removed.
+	if p := nextPush[*wire.DeviceListPush](t, lc); !bytes.Equal(p.List, v2.List) {
+		t.Error("the revoked device did not get the list that revokes it")
+	}
 	if e := nextPush[*wire.Error](t, lc); e.Code != wire.CodeDeviceRevoked {
 		t.Errorf("revoked connection got %v", e)
 	}

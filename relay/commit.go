@@ -439,13 +439,22 @@ func (o *deviceListOp) finish(w *writer, err error) {
 	for _, dev := range o.revoked {
 		w.s.log.Info("device revoked", "account", o.c.account.String(), "device", dev.String())
 	}
+	// The account's own devices get the list first — a revoked one too, so it
+	// learns from its account's signature, not only the relay's word, that it was
+	// removed — and a revoked one is then closed.
 	revoked := o.revoked
+	b, err := wire.Encode(0, &wire.DeviceListPush{AccountID: o.c.account, List: o.raw})
+	if err != nil {
+		w.s.log.Error("encode device list push", "err", err)
+		return
+	}
 	w.s.hub.each(o.c.account, func(x *conn) {
+		x.send(b)
 		if slices.Contains(revoked, x.device) {
 			x.closeRevoked()
 		}
 	})
-	go w.s.pushDeviceList(o.c.account, o.raw)
+	go w.s.pushToPeers(o.c.account, b)
 }
 
 // --- chat log ------------------------------------------------------------------------

@@ -231,23 +231,17 @@ func (c *conn) putDeviceList(reqID uint64, b *wire.PutDeviceList) {
 	c.submitWrite(&deviceListOp{base: base{c, reqID}, raw: b.List, list: l})
 }
 
-// pushDeviceList sends an account's new device list to its connected devices and
-// to the connected devices of every account it shares a chat with, so contacts
-// learn of a revocation at once rather than at their next lookup.
-func (s *Server) pushDeviceList(account ids.Account, list []byte) {
-	b, err := wire.Encode(0, &wire.DeviceListPush{AccountID: account, List: list})
-	if err != nil {
-		s.log.Error("encode device list push", "err", err)
-		return
-	}
-	s.hub.each(account, func(x *conn) { x.send(b) })
+// pushToPeers sends an encoded push about account (its new device list) to the
+// connected devices of every account it shares a chat with, so contacts learn of a
+// revocation at once rather than at their next lookup.
+func (s *Server) pushToPeers(account ids.Account, push []byte) {
 	peers, err := s.store.Peers(s.baseCtx, account)
 	if err != nil {
 		s.log.Warn("device list push: read peers", "account", account.String(), "err", err)
 		return
 	}
 	for _, p := range peers {
-		s.hub.each(p, func(x *conn) { x.send(b) })
+		s.hub.each(p, func(x *conn) { x.send(push) })
 	}
 }
 

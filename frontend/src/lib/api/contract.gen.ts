@@ -693,11 +693,14 @@ export const decodeNotify: Decoder<Notify> = (v, at = 'Notify') =>
 
 /**
  * DevicesChanged: this account's devices changed (one linked, renamed or removed).
- * ThisDeviceRemoved is true when this device itself was removed from the account on another device:
- * the UI shows the removal screen.
+ * ThisDeviceRemoved is true when this device itself was removed from the account: the UI shows the
+ * removal screen. Verified says how Hush knows: from the account's signed device list (true), or
+ * only because the relay refuses this device as revoked (false), which a relay could also claim
+ * falsely.
  */
 export interface DevicesChanged {
   thisDeviceRemoved: boolean;
+  verified: boolean;
 }
 
 /** Decodes a DevicesChanged; throws ApiError when v has another shape. */
@@ -705,6 +708,7 @@ export function decodeDevicesChanged(v: unknown, at = 'DevicesChanged'): Devices
   const o = object(v, at);
   return {
     thisDeviceRemoved: field(o, 'thisDeviceRemoved', at, bool),
+    verified: field(o, 'verified', at, bool),
   };
 }
 
@@ -794,8 +798,10 @@ export interface EventMap {
   notify: Notify;
   /**
    * DevicesChanged: this account's devices changed (one linked, renamed or removed).
-   * ThisDeviceRemoved is true when this device itself was removed from the account on another
-   * device: the UI shows the removal screen.
+   * ThisDeviceRemoved is true when this device itself was removed from the account: the UI shows
+   * the removal screen. Verified says how Hush knows: from the account's signed device list (true),
+   * or only because the relay refuses this device as revoked (false), which a relay could also
+   * claim falsely.
    */
   'devices:changed': DevicesChanged;
   /** LinkProgress: linking this new device moved on. */
@@ -884,6 +890,13 @@ export interface AccountService {
    * measures idle time. The UI calls it at most once per 10 s.
    */
   activity(): Promise<void>;
+  /**
+   * EraseDevice deletes everything of the account on this device — the vault and the window's own
+   * data and cache where Hush keeps them (docs/SECURITY.md, "Device lists") — after it was
+   * removed from its account. The vault is locked first; the welcome screen follows. It refuses on
+   * a device that was not removed.
+   */
+  eraseDevice(): Promise<void>;
   /**
    * LinkStart makes this device, which has no account yet, ready to join one: it opens a link
    * session at the relay at relayURL and returns the code to enter on a device of the account.
@@ -1143,6 +1156,7 @@ export const SERVICES: ServiceTable = {
         result: nothing,
       },
       activity: { method: 'Activity', params: [], result: nothing },
+      eraseDevice: { method: 'EraseDevice', params: [], result: nothing },
       linkStart: {
         method: 'LinkStart',
         params: ['relayUrl', 'passphrase'],
