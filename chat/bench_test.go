@@ -2,7 +2,9 @@ package chat
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +13,8 @@ import (
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/policy"
+	"hush/relay"
+	"hush/relay/relaytest"
 	"hush/vault"
 )
 
@@ -258,5 +262,122 @@ func BenchmarkReceiveChecks(b *testing.B) {
 				sentAt(signed, relay)
 			}
 		})
+	}
+}
+
+// First-sync size: the full figure of docs/PERFORMANCE.md is
+// -firstsync.chats=1000 -firstsync.messages=100000; the defaults keep `make bench`
+// short.
+var (
+	firstSyncChats    = flag.Int("firstsync.chats", 10, "chats for BenchmarkFirstSync")
+	firstSyncMessages = flag.Int("firstsync.messages", 1000, "messages for BenchmarkFirstSync, spread over the chats")
+)
+
+// syncWatch is an Observer that notes when a catch-up ended.
+type syncWatch struct {
+	nopObserver
+	done chan SyncProgress
+}
+
+func (w *syncWatch) SyncProgress(p SyncProgress) {
+	if !p.Running {
+		select {
+		case w.done <- p:
+		default:
+		}
+	}
+}
+
+// BenchmarkFirstSync measures a newly linked device fetching the whole cloud
+// history: every chat's log, keys and messages, verified, decrypted and stored,
+// from a real relay on loopback. The heap is sampled every 20 ms while it runs
+// (the relay and the account's first device live in the same process, idle).
+//
+//	go test -run '^$' -bench FirstSync -benchtime 1x -firstsync.chats=1000 -firstsync.messages=100000 ./chat
+func BenchmarkFirstSync(b *testing.B) {
+	r := relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e6, Burst: 1e6, NewChatsPerHour: relay.NoLimit}})
+	alice := newPeer(b, "Alice", "ws://"+r.Addr)
+	bob := newPeer(b, "Bob", "ws://"+r.Addr)
+	alice.register(b, "alice")
+	bob.register(b, "bob")
+	ctx := context.Background()
+	if _, err := alice.engine.AddContact(ctx, "bob"); err != nil {
+		b.Fatal(err)
+	}
+	bob.stop() // a member who does not read along
+	chats := make([]ids.Chat, *firstSyncChats)
+	for i := range chats {
+		c, err := alice.engine.CreateGroup(ctx, fmt.Sprint("group ", i), []ids.Account{bob.id()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		chats[i] = c.ID
+	}
+	for i := range *firstSyncMessages {
+		if _, err := alice.engine.Send(ctx, chats[i%len(chats)], fmt.Sprintf("history message %d with a little text in it", i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	testutil.Eventually(b, 30*time.Minute, "the history at the relay", func() bool { return alice.outboxLen(b) == 0 })
+	testutil.Eventually(b, 20*time.Second, "Alice's device list", func() bool {
+		_, err := alice.engine.Devices(ctx)
+		return err == nil
+	})
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		joined := linkNewDevice(b, alice)
+		watch := &syncWatch{done: make(chan SyncProgress, 1)}
+		// The device starts once paused (it names itself, fetches nothing), then
+		// again, timed, to fetch everything.
+		tablet := newLinkedPeerPaused(b, "tablet", alice.url, joined)
+		testutil.Eventually(b, time.Minute, "the paused start", func() bool {
+			for _, p := range of[SyncProgress](tablet.events) {
+				if p.Paused {
+					return true
+				}
+			}
+			return false
+		})
+		tablet.stop()
+		tablet.tune = nil
+		runtime.GC()
+		var peak uint64
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			var ms runtime.MemStats
+			for {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		b.StartTimer()
+		start := time.Now()
+		tablet.startWith(b, watch)
+		var p SyncProgress
+		select {
+		case p = <-watch.done:
+		case <-time.After(30 * time.Minute):
+			b.Fatal("the first sync did not finish")
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		close(stop)
+		<-sampled
+		// Each group's log also carries its title, sealed like a message.
+		if p.MessagesDone != *firstSyncMessages+len(chats) || p.ChatsDone != len(chats) {
+			b.Fatalf("synced %+v, want %d messages and %d titles in %d chats", p, *firstSyncMessages, len(chats), len(chats))
+		}
+		b.ReportMetric(elapsed.Seconds(), "sync-s")
+		b.ReportMetric(float64(p.MessagesDone)/elapsed.Seconds(), "msgs/s")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		tablet.stop()
 	}
 }

@@ -21,7 +21,7 @@ type joinResult struct {
 
 // startJoin opens a link session at p's relay and runs the new device's side in the
 // background; the SAS it shows arrives on the first channel.
-func startJoin(t *testing.T, url string) (*Joiner, <-chan devicelink.SAS, <-chan joinResult) {
+func startJoin(t testing.TB, url string) (*Joiner, <-chan devicelink.SAS, <-chan joinResult) {
 	t.Helper()
 	j, err := NewJoiner(context.Background(), url, nil, nil)
 	if err != nil {
@@ -196,7 +196,7 @@ func TestLinkRefused(t *testing.T) {
 
 // linkNewDevice runs the whole link of a new device to p's account and returns what
 // it received.
-func linkNewDevice(t *testing.T, p *peer) Joined {
+func linkNewDevice(t testing.TB, p *peer) Joined {
 	t.Helper()
 	ctx := context.Background()
 	j, sasCh, done := startJoin(t, p.url)

@@ -34,6 +34,22 @@ describe('SessionStore', () => {
     expect(s.lockReason).toBeNull();
   });
 
+  it('shows the removal screen only over the main window, keeps it while unlocked, and locks away from it', () => {
+    const s = new SessionStore();
+    s.applyStatus({ state: 'locked', retryAfterMs: 0 });
+    s.removed(); // a locked window cannot have learnt it
+    expect(s.screen).toBe('unlock');
+
+    s.unlocked(profileOf(sampleSettings));
+    s.removed();
+    expect(s.screen).toBe('removed');
+    s.applyStatus({ state: 'unlocked', retryAfterMs: 0 });
+    expect(s.screen).toBe('removed');
+
+    s.locked('manual');
+    expect(s.screen).toBe('unlock');
+  });
+
   it('reset forgets everything', () => {
     const s = new SessionStore();
     s.unavailable('boom');
