@@ -28,6 +28,7 @@ func allowedImports() map[string][]string {
 		"hush/chatcrypto": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/membership": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/devicelink": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		"hush/accountlog": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 
 		// The device's encrypted store.
 		"hush/vault":                  {"hush/ids", "hush/internal/strictcbor", "hush/policy", "hush/vault/internal/field", "hush/vault/internal/keywrap", "hush/vault/internal/subkey"},
@@ -41,7 +42,7 @@ func allowedImports() map[string][]string {
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
 
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
@@ -111,6 +112,8 @@ func depRules() []depRule {
 			pkgs: []string{"hush/membership"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy"}},
 		{what: "linking a device is crypto and formats only: no storage, protocol or engine",
 			pkgs: []string{"hush/devicelink"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
+		{what: "the account log is crypto and formats only: no storage, protocol or engine",
+			pkgs: []string{"hush/accountlog"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
 		{what: "the leaves import no other hush package", only: []string{},
 			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
 		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},

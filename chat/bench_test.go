@@ -293,7 +293,7 @@ func (w *syncWatch) SyncProgress(p SyncProgress) {
 // from a real relay on loopback. The heap is sampled every 20 ms while it runs
 // (the relay and the account's first device live in the same process, idle).
 //
-//	go test -run '^$' -bench FirstSync -benchtime 1x -firstsync.chats=1000 -firstsync.messages=100000 ./chat
+//	go test ./chat -run '^$' -bench FirstSync -benchtime 1x -timeout 60m -args -firstsync.chats=1000 -firstsync.messages=100000
 func BenchmarkFirstSync(b *testing.B) {
 	r := relaytest.Start(b, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 1e6, Burst: 1e6, NewChatsPerHour: relay.NoLimit}})
 	alice := newPeer(b, "Alice", "ws://"+r.Addr)

@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"hush/accountlog"
 	"hush/chatcrypto"
 	"hush/clock"
 	"hush/identity"
@@ -81,6 +82,7 @@ type Engine struct {
 	consent *consent
 	sponsor *sponsor
 	pause   *pauser
+	acct    *accountSync
 	obs     Observer
 	log     *slog.Logger
 	clk     clock.Clock
@@ -127,9 +129,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: %w", err)
 	}
+	logKey, err := accountlog.DeriveKey(cfg.Account)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.checks = &checks{}
-	e.wire(cfg, url, sealer, signer)
+	e.wire(cfg, url, sealer, signer, logKey)
 	if err := e.dir.loadHandle(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read account: %w", err)
 	}
@@ -137,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 }
 
 // wire builds the parts and connects them to each other.
-func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer *membership.Signer) {
+func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer *membership.Signer, logKey *accountlog.Key) {
 	v, me, device := cfg.Vault, cfg.Account.ID(), cfg.Device.ID()
 	e.send = &sender{
 		v: v, meID: me, device: device, sealer: sealer, myName: cfg.DisplayName,
@@ -183,8 +189,9 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead
 	e.sponsor = &sponsor{link: e.link, dir: e.dir, clk: e.clk, log: e.log}
 	e.pause = &pauser{}
+	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
 	*e.recv = receiver{
-		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause,
+		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct,
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -276,7 +283,11 @@ func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection,
 // use. If the handle now names another key than the one pinned for it, the contact
 // is marked KeyChanged and a warning is raised.
 func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error) {
-	return e.dir.addContact(ctx, handle)
+	c, err := e.dir.addContact(ctx, handle)
+	if err == nil {
+		e.acct.publish(ctx, accountlog.KindContact, c.Account, true)
+	}
+	return c, err
 }
 
 // Contacts returns every pinned account, by display name.
@@ -290,7 +301,11 @@ func (e *Engine) SafetyNumber(ctx context.Context, account ids.Account) (SafetyN
 // MarkVerified records that the user compared the safety number (or withdraws it).
 // Verifying also acknowledges a key change.
 func (e *Engine) MarkVerified(ctx context.Context, account ids.Account, verified bool) (Contact, error) {
-	return e.dir.markVerified(ctx, account, verified)
+	c, err := e.dir.markVerified(ctx, account, verified)
+	if err == nil {
+		e.acct.publish(ctx, accountlog.KindVerified, account, verified)
+	}
+	return c, err
 }
 
 // List returns the chat list: pinned chats first, then by latest activity.
@@ -307,7 +322,11 @@ func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit
 
 // SetPinned pins or unpins a chat in the list.
 func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
-	return e.list.setPinned(ctx, id, pinned)
+	c, err := e.list.setPinned(ctx, id, pinned)
+	if err == nil {
+		e.acct.publish(ctx, accountlog.KindPinned, id, pinned)
+	}
+	return c, err
 }
 
 // OpenDirect returns the 1:1 chat with account, creating it at the relay if needed.
@@ -420,7 +439,11 @@ func (e *Engine) Decline(ctx context.Context, id ids.Chat, block bool) error {
 // it starts or adds this account to from then on; unblocking lets its next chats
 // arrive as requests again.
 func (e *Engine) SetBlocked(ctx context.Context, account ids.Account, blocked bool) error {
-	return e.dir.block(ctx, account, blocked)
+	err := e.dir.block(ctx, account, blocked)
+	if err == nil {
+		e.acct.publish(ctx, accountlog.KindBlocked, account, blocked)
+	}
+	return err
 }
 
 // Blocked lists the accounts the user blocked, the most recent first.
@@ -523,4 +546,25 @@ func (e *Engine) PauseSync(paused bool) {
 			e.recv.catchUp(e.ctx)
 		}()
 	}
+}
+
+// applyAccountRecord makes a record another device of the account published take
+// effect here (accountsync.go).
+func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) error {
+	switch r.Kind {
+	case accountlog.KindPinned:
+		_, err := e.list.setPinned(ctx, ids.Chat(r.Target), r.Value)
+		return err
+	case accountlog.KindContact:
+		if !r.Value {
+			return nil // contacts are not removed yet
+		}
+		return e.dir.choose(ctx, ids.Account(r.Target))
+	case accountlog.KindVerified:
+		_, err := e.dir.markVerified(ctx, ids.Account(r.Target), r.Value)
+		return err
+	case accountlog.KindBlocked:
+		return e.dir.block(ctx, ids.Account(r.Target), r.Value)
+	}
+	return nil
 }

@@ -137,17 +137,23 @@ func newDevice(t testing.TB, of *peer, name string) *peer {
 	})
 }
 
+// rawConn is a raw protocol connection of p's device to its relay.
+func rawConn(t testing.TB, p *peer) *relaytest.Conn {
+	t.Helper()
+	u := p.url
+	if !strings.HasSuffix(u, wire.Path) {
+		u += wire.Path
+	}
+	return relaytest.DialURL(t, u, p.device())
+}
+
 // publishRaw publishes the next version of p's account's device list, edit applied
 // to the relay's newest, through a raw connection of p's device. An account
 // without a list starts from one naming p's device.
 func publishRaw(t testing.TB, p *peer, edit func(*identity.DeviceList)) {
 	t.Helper()
 	ctx := context.Background()
-	u := p.url
-	if !strings.HasSuffix(u, wire.Path) {
-		u += wire.Path
-	}
-	raw := relaytest.DialURL(t, u, p.device())
+	raw := rawConn(t, p)
 	defer raw.Close()
 	for attempt := 0; attempt < 5; attempt++ {
 		b, err := raw.Request(ctx, &wire.LookupAccount{AccountID: p.acct.ID()})

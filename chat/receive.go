@@ -31,7 +31,9 @@ type receiver struct {
 	// sponsor takes the messages of link sessions this device claimed.
 	sponsor *sponsor
 	// pause is whether the user paused fetching history.
-	pause  *pauser
+	pause *pauser
+	// acct keeps the account log.
+	acct   *accountSync
 	list   *chatList
 	marks  *marker
 	ahead  *aheadSet
@@ -65,6 +67,8 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 		r.handleChanged()
 	}
 	r.catchUp(ctx)
+	r.acct.catchUp(ctx)
+	r.acct.reapply(ctx)
 	r.outbox.kick()
 	r.marks.kick()
 }
@@ -98,6 +102,8 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.onTyping(ctx, b)
 		case *wire.DeviceListPush:
 			r.dir.onDeviceList(ctx, b.AccountID, b.List)
+		case *wire.AccountPush:
+			r.acct.receive(ctx, b.Entry)
 		case *wire.LinkPush:
 			r.sponsor.onPush(b)
 		case *wire.LinkClosed:

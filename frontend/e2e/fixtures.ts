@@ -147,6 +147,11 @@ export interface People {
    * test relay in Settings and registers their @handle there.
    */
   add(name: string, handle: string): Promise<Person>;
+  /**
+   * Starts a Hush with no account (the welcome screen), in its own browser
+   * context: a new device about to be linked to someone's account.
+   */
+  bare(name: string): Promise<{ name: string; page: Page; hush: Hush }>;
 }
 
 /**
@@ -176,25 +181,35 @@ export const chatTest = test.extend<{ relay: Relay; people: People }>({
     const contexts: import('@playwright/test').BrowserContext[] = [];
     const problems: string[] = [];
     const bin = hushBinary();
+    /** Starts a hush and opens it in a fresh browser context, on its first screen. */
+    async function launch(name: string, tag: string): Promise<{ page: Page; hush: Hush }> {
+      const dataDir = mkdtempSync(join(tmpdir(), `hush-e2e-${tag}-`));
+      const { proc, url, log } = await startHush(bin, dataDir);
+      started.push({ proc, dataDir });
+      const hush: Hush = { url, dataDir, output: () => log.join('') };
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
+          problems.push(`${name}: CSP: ${msg.text()}`);
+        }
+      });
+      await openHush(page, hush);
+      return { page, hush };
+    }
     const people: People = {
       async add(name, handle) {
-        const dataDir = mkdtempSync(join(tmpdir(), `hush-e2e-${handle}-`));
-        const { proc, url, log } = await startHush(bin, dataDir);
-        started.push({ proc, dataDir });
-        const hush: Hush = { url, dataDir, output: () => log.join('') };
-        const context = await browser.newContext();
-        contexts.push(context);
-        const page = await context.newPage();
-        page.on('pageerror', (err) => problems.push(`${name}: page error: ${err.message}`));
-        page.on('console', (msg) => {
-          if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
-            problems.push(`${name}: CSP: ${msg.text()}`);
-          }
-        });
-        await openHush(page, hush);
+        const { page, hush } = await launch(name, handle);
         await createAccount(page, name, FIRST_PASSPHRASE);
         await joinRelay(page, relay.url, handle);
         return { name, handle, page, hush };
+      },
+      async bare(name) {
+        const { page, hush } = await launch(name, 'bare');
+        await expect(page.getByRole('heading', { name: 'Welcome to Hush' })).toBeVisible();
+        return { name, page, hush };
       },
     };
     try {

@@ -137,7 +137,7 @@ describe('DevicesSettings', () => {
       ...api.backend.devices,
       { id: PHONE, name: 'Phone', platform: 'linux', linkedAt: Date.now(), this: false },
     ];
-    api.emit('devices:changed', { thisDeviceRemoved: false });
+    api.emit('devices:changed', { thisDeviceRemoved: false, verified: false });
     await waitFor(async () => expect(await items()).toHaveLength(2));
     expect(screen.getByText('Phone')).toBeInTheDocument();
     expect(api.devices.list).toHaveBeenCalledTimes(2);

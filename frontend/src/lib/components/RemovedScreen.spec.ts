@@ -1,13 +1,13 @@
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../App.svelte';
+import { ApiError } from '../api';
 import { createFakeApi } from '../testing/fakeApi';
-import { createTestContext, renderWithContext } from '../testing/render';
 import { createThemeController } from '../theme';
-import RemovedScreen from './RemovedScreen.svelte';
 
 const HEADING = 'This device was removed from your account';
+const ERASE = 'Erase this device’s data';
 
 /** The whole app, unlocked, as Go's devices:changed finds it. */
 async function startUnlocked() {
@@ -17,41 +17,75 @@ async function startUnlocked() {
   return { api, user: userEvent.setup() };
 }
 
-describe('RemovedScreen', () => {
-  it('says the device can no longer send or receive; Erase is there but not available yet', () => {
-    renderWithContext(RemovedScreen, {}, createTestContext({ api: createFakeApi({ state: 'unlocked' }) }));
-    expect(screen.getByRole('heading', { name: HEADING, level: 1 })).toBeInTheDocument();
-    expect(screen.getByText(/can no longer send or receive messages/)).toBeInTheDocument();
-    const erase = screen.getByRole('button', { name: 'Erase this device’s data' });
-    expect(erase).toBeDisabled();
-    expect(erase).toHaveAccessibleDescription('Erasing is not available yet.');
-    expect(screen.getByRole('button', { name: 'Lock' })).toHaveFocus();
-  });
+/** As Go says it: the device learnt it was removed (signed list, or only the relay's refusal). */
+async function removed(api: Awaited<ReturnType<typeof startUnlocked>>['api'], verified = true) {
+  api.backend.removed = true;
+  api.emit('devices:changed', { thisDeviceRemoved: true, verified });
+  return screen.findByRole('heading', { name: HEADING, level: 1 });
+}
 
-  it('replaces the main window when another device removes this one', async () => {
+describe('RemovedScreen', () => {
+  it('replaces the main window when this device is removed, and says what that means', async () => {
     const { api } = await startUnlocked();
-    api.emit('devices:changed', { thisDeviceRemoved: false });
+    api.emit('devices:changed', { thisDeviceRemoved: false, verified: false });
     await Promise.resolve();
     expect(screen.queryByRole('heading', { name: HEADING })).not.toBeInTheDocument();
 
-    api.emit('devices:changed', { thisDeviceRemoved: true });
-    expect(await screen.findByRole('heading', { name: HEADING, level: 1 })).toBeInTheDocument();
+    await removed(api);
     expect(screen.queryByRole('searchbox', { name: 'Search chats' })).not.toBeInTheDocument();
+    expect(screen.getByText(/can no longer send or receive messages/)).toBeInTheDocument();
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: ERASE })).toBeEnabled();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Lock' })).toHaveFocus());
+  });
+
+  it('warns when only the relay says so, until the signed list confirms it', async () => {
+    const { api } = await startUnlocked();
+    await removed(api, false);
+    expect(screen.getByRole('note')).toHaveTextContent(/^Only the relay says so/);
+    api.emit('devices:changed', { thisDeviceRemoved: true, verified: true });
+    await waitFor(() => expect(screen.queryByRole('note')).not.toBeInTheDocument());
   });
 
   it('stays when the event stream reconnects (Status cannot tell a removed device)', async () => {
     const { api } = await startUnlocked();
-    api.emit('devices:changed', { thisDeviceRemoved: true });
-    await screen.findByRole('heading', { name: HEADING });
+    await removed(api);
     api.reconnect();
     await waitFor(() => expect(api.account.status).toHaveBeenCalledTimes(2));
     expect(screen.getByRole('heading', { name: HEADING })).toBeInTheDocument();
   });
 
+  it('erases the device through Go once confirmed, then shows the welcome screen', async () => {
+    const { api, user } = await startUnlocked();
+    await removed(api);
+    await user.click(screen.getByRole('button', { name: ERASE }));
+    const dialog = screen.getByRole('dialog', { name: ERASE });
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.click(within(dialog).getByRole('button', { name: 'Erase' }));
+
+    expect(api.account.eraseDevice).toHaveBeenCalledTimes(1);
+    expect(await screen.findByRole('heading', { name: 'Welcome to Hush' })).toBeInTheDocument();
+  });
+
+  it('keeps the confirmation open with Go’s words when erasing fails, and Cancel keeps the data', async () => {
+    const { api, user } = await startUnlocked();
+    await removed(api);
+    api.account.eraseDevice.mockRejectedValueOnce(
+      new ApiError('The vault could not be deleted. Close Hush and delete /data/vault.db yourself.', 500),
+    );
+    await user.click(screen.getByRole('button', { name: ERASE }));
+    const dialog = screen.getByRole('dialog', { name: ERASE });
+    await user.click(within(dialog).getByRole('button', { name: 'Erase' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('The vault could not be deleted.');
+
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog', { name: ERASE })).not.toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: HEADING })).toBeInTheDocument();
+  });
+
   it('Lock locks the vault and shows the unlock screen', async () => {
     const { api, user } = await startUnlocked();
-    api.emit('devices:changed', { thisDeviceRemoved: true });
-    await screen.findByRole('heading', { name: HEADING });
+    await removed(api);
     await user.click(screen.getByRole('button', { name: 'Lock' }));
     expect(api.account.lock).toHaveBeenCalledTimes(1);
     expect(await screen.findByRole('heading', { name: 'Hush is locked' })).toBeInTheDocument();

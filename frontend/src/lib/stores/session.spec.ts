@@ -37,12 +37,17 @@ describe('SessionStore', () => {
   it('shows the removal screen only over the main window, keeps it while unlocked, and locks away from it', () => {
     const s = new SessionStore();
     s.applyStatus({ state: 'locked', retryAfterMs: 0 });
-    s.removed(); // a locked window cannot have learnt it
+    s.removed(true); // a locked window cannot have learnt it
     expect(s.screen).toBe('unlock');
 
     s.unlocked(profileOf(sampleSettings));
-    s.removed();
+    s.removed(false);
     expect(s.screen).toBe('removed');
+    expect(s.removalVerified).toBe(false);
+    // The signed list confirms what the relay said; nothing takes that back.
+    s.removed(true);
+    s.removed(false);
+    expect(s.removalVerified).toBe(true);
     s.applyStatus({ state: 'unlocked', retryAfterMs: 0 });
     expect(s.screen).toBe('removed');
 

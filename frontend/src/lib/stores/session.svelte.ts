@@ -18,6 +18,8 @@ export class SessionStore {
   profile = $state<Profile | null>(null);
   /** Why the vault was last locked, to tell the user on the unlock screen. */
   lockReason = $state<LockReason | null>(null);
+  /** On the removal screen: whether the account's signed device list says so (not just the relay). */
+  removalVerified = $state(false);
   /** Why Hush could not be reached, on the "unavailable" screen. */
   error = $state<string | null>(null);
 
@@ -60,12 +62,19 @@ export class SessionStore {
   }
 
   /**
-   * Another device of the account removed this one (devices:changed): the
-   * main window gives way to the removal screen. Only an unlocked window
-   * can learn it; the lock that follows shows the unlock screen.
+   * This device was removed from its account (devices:changed): the main
+   * window gives way to the removal screen. `verified` is false when only
+   * the relay says so (its refusal), true once the account's signed device
+   * list does; a later signed word upgrades an earlier unsigned one. Only
+   * an unlocked window learns it; a lock shows the unlock screen.
    */
-  removed(): void {
+  removed(verified: boolean): void {
+    if (this.screen === 'removed') {
+      this.removalVerified ||= verified;
+      return;
+    }
     if (this.screen !== 'main') return;
+    this.removalVerified = verified;
     this.screen = 'removed';
   }
 
@@ -77,6 +86,7 @@ export class SessionStore {
 
   reset(): void {
     this.screen = 'starting';
+    this.removalVerified = false;
     this.status = null;
     this.profile = null;
     this.lockReason = null;

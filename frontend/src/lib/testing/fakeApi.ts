@@ -69,6 +69,10 @@ export interface FakeApi extends Api {
     linking: { relayUrl: string; passphrase: string; code: string; expiresAt: number } | null;
     /** Link sessions Link began on this existing device, until confirmed or cancelled. */
     linkSessions: Set<string>;
+    /** Whether this device learnt it was removed from its account (EraseDevice needs it). */
+    removed: boolean;
+    /** History sync paused with PauseSync. */
+    syncPaused: boolean;
   };
 }
 
@@ -192,6 +196,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     devices: [{ id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true }],
     linking: null,
     linkSessions: new Set(),
+    removed: false,
+    syncPaused: false,
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -224,6 +230,17 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.passphrase = next;
     }),
     activity: vi.fn(async () => {}),
+    eraseDevice: vi.fn(async () => {
+      if (!backend.removed) {
+        throw new ApiError('Only a device that was removed from its account can be erased here.', 422);
+      }
+      // As Go does: locked first (vault:locked), then no vault at all.
+      const wasUnlocked = backend.status.state === 'unlocked';
+      backend.removed = false;
+      backend.status = { state: 'new', retryAfterMs: 0 };
+      backend.devices = [];
+      if (wasUnlocked) queueMicrotask(() => fire('vault:locked', { reason: 'manual' }));
+    }),
     linkStart: vi.fn(async (relayUrl: string, passphrase: string) => {
       if (backend.status.state !== 'new') throw new ApiError('account already exists', 409);
       if (!/^wss?:\/\/[^/]+/.test(relayUrl)) throw new ApiError('invalid relay address', 422);
@@ -480,6 +497,10 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       const d = deviceOf(deviceId);
       if (d.this) throw new ApiError('Invalid input: this device cannot remove itself; remove it from another of your devices.', 422);
       backend.devices = backend.devices.filter((x) => x.id !== deviceId);
+    }),
+    pauseSync: vi.fn(async (paused: boolean) => {
+      unlockedOnly();
+      backend.syncPaused = paused;
     }),
     link: vi.fn(async (code: string) => {
       unlockedOnly();

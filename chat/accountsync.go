@@ -1,0 +1,281 @@
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"hush/accountlog"
+	"hush/clock"
+	"hush/ids"
+	"hush/internal/strictcbor"
+	"hush/sync/wire"
+	"hush/vault"
+)
+
+// The account log (docs/SECURITY.md, "Account log"): what the user sets on one device
+// and expects on all — pinned chats, contacts, verified marks, blocked accounts —
+// travels as records sealed with a key every device of the account derives
+// (package accountlog). Each device keeps, per kind and target, the newest record it
+// holds (last writer wins), applies what it fetches or is pushed, and publishes what
+// the user changes here; a change made offline is published at the next connection.
+
+// accountStateSetting names the vault setting holding the newest record per kind
+// and target; accountLogScope the cursor of the account log.
+const (
+	accountStateSetting = "account-log/state"
+	accountLogScope     = "account-log"
+)
+
+// heldRecord is a record as the device holds it; Pending until the relay stored it.
+type heldRecord struct {
+	_       struct{} `cbor:",toarray"`
+	Kind    accountlog.Kind
+	Target  []byte
+	Value   bool
+	At      int64
+	Device  []byte
+	Pending bool
+}
+
+var (
+	stateEnc = strictcbor.EncMode()
+	stateDec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: 100000, MaxMap: 16})
+)
+
+// maxHeldRecords bounds the shared state: one record per chat pin, contact, mark
+// and block.
+const maxHeldRecords = 100000
+
+// accountSync is the engine part that keeps the account log.
+type accountSync struct {
+	v      *vault.Vault
+	link   *link
+	key    *accountlog.Key
+	device ids.Device
+	clk    clock.Clock
+	log    *slog.Logger
+	// apply makes a record from another device take effect here.
+	apply func(ctx context.Context, r accountlog.Record) error
+
+	mu sync.Mutex // serialises changes of the held state
+}
+
+type stateKey struct {
+	kind   accountlog.Kind
+	target [ids.Size]byte
+}
+
+func (a *accountSync) load(tx *vault.Tx) (map[stateKey]heldRecord, error) {
+	b, err := tx.Setting(accountStateSetting)
+	if errors.Is(err, vault.ErrNotFound) {
+		return map[stateKey]heldRecord{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []heldRecord
+	if err := stateDec.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("account log state: %w", err)
+	}
+	out := make(map[stateKey]heldRecord, len(list))
+	for _, h := range list {
+		var k stateKey
+		k.kind = h.Kind
+		copy(k.target[:], h.Target)
+		out[k] = h
+	}
+	return out, nil
+}
+
+func (a *accountSync) store(tx *vault.Tx, m map[stateKey]heldRecord) error {
+	if len(m) > maxHeldRecords {
+		return fmt.Errorf("account log state: %d records, the limit is %d", len(m), maxHeldRecords)
+	}
+	list := make([]heldRecord, 0, len(m))
+	for _, h := range m {
+		list = append(list, h)
+	}
+	b, err := stateEnc.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return tx.PutSetting(accountStateSetting, b)
+}
+
+func toHeld(r accountlog.Record, pending bool) heldRecord {
+	return heldRecord{Kind: r.Kind, Target: r.Target[:], Value: r.Value, At: r.At.UnixMilli(), Device: r.Device[:], Pending: pending}
+}
+
+func fromHeld(h heldRecord) accountlog.Record {
+	r := accountlog.Record{Kind: h.Kind, Value: h.Value, At: time.UnixMilli(h.At).UTC()}
+	copy(r.Target[:], h.Target)
+	copy(r.Device[:], h.Device)
+	return r
+}
+
+// publish records a change the user made here and sends it; offline, it goes out
+// at the next connection (flush).
+func (a *accountSync) publish(ctx context.Context, kind accountlog.Kind, target [ids.Size]byte, value bool) {
+	r := accountlog.Record{Kind: kind, Target: target, Value: value, At: a.clk.Now(), Device: a.device}
+	a.mu.Lock()
+	err := a.v.Update(ctx, func(tx *vault.Tx) error {
+		m, err := a.load(tx)
+		if err != nil {
+			return err
+		}
+		m[stateKey{kind, target}] = toHeld(r, true)
+		return a.store(tx, m)
+	})
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Warn("account log: keep a change", "err", err)
+		return
+	}
+	a.flush(ctx)
+}
+
+// flush sends the changes made here that the relay has not stored yet.
+func (a *accountSync) flush(ctx context.Context) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var pending []heldRecord
+	if err := a.v.View(ctx, func(tx *vault.Tx) error {
+		m, err := a.load(tx)
+		for _, h := range m {
+			if h.Pending {
+				pending = append(pending, h)
+			}
+		}
+		return err
+	}); err != nil {
+		a.log.Warn("account log: read pending changes", "err", err)
+		return
+	}
+	for _, h := range pending {
+		var id ids.Record
+		rand.Read(id[:])
+		ct, err := a.key.Seal(id, fromHeld(h))
+		if err != nil {
+			a.log.Warn("account log: seal", "err", err)
+			continue
+		}
+		if _, err := doAs[*wire.AccountAck](ctx, a.link, &wire.AccountAppend{RecordID: id, Ciphertext: ct}); err != nil {
+			a.log.Info("account log: send a change", "err", err)
+			return
+		}
+		err = a.v.Update(ctx, func(tx *vault.Tx) error {
+			m, err := a.load(tx)
+			if err != nil {
+				return err
+			}
+			k := stateKey{kind: h.Kind}
+			copy(k.target[:], h.Target)
+			if cur, ok := m[k]; ok && cur.At == h.At && cur.Pending {
+				cur.Pending = false
+				m[k] = cur
+			}
+			return a.store(tx, m)
+		})
+		if err != nil {
+			a.log.Warn("account log: mark a change sent", "err", err)
+		}
+	}
+}
+
+// catchUp fetches the records after the cursor and applies them, then sends what
+// waits here.
+func (a *accountSync) catchUp(ctx context.Context) {
+	for {
+		var cursor int64
+		if err := a.v.View(ctx, func(tx *vault.Tx) error {
+			var err error
+			cursor, err = tx.Cursor(accountLogScope)
+			return err
+		}); err != nil {
+			a.log.Warn("account log: cursor", "err", err)
+			return
+		}
+		page, err := doAs[*wire.AccountPage](ctx, a.link, &wire.AccountFetch{AfterSeq: uint64(cursor), Limit: wire.MaxPageEntries})
+		if err != nil {
+			a.log.Info("account log: fetch", "err", err)
+			return
+		}
+		for _, en := range page.Entries {
+			a.receive(ctx, en)
+		}
+		if !page.More || len(page.Entries) == 0 {
+			break
+		}
+	}
+	a.flush(ctx)
+}
+
+// receive applies one record of the log, if it is newer than what is held, and
+// moves the cursor past it.
+func (a *accountSync) receive(ctx context.Context, en wire.AccountEntry) {
+	r, openErr := a.key.Open(en.RecordID, en.Ciphertext)
+	if openErr != nil {
+		// Not sealed with this account's key: the relay's, not the account's.
+		a.log.Warn("account log: a record that does not open was ignored", "seq", en.Seq, "err", openErr)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var apply bool
+	err2 := a.v.Update(ctx, func(tx *vault.Tx) error {
+		apply = false
+		if cur, err := tx.Cursor(accountLogScope); err != nil || uint64(cur) >= en.Seq {
+			return err
+		}
+		if err := tx.SetCursor(accountLogScope, int64(en.Seq)); err != nil {
+			return err
+		}
+		if openErr != nil {
+			return nil // passed over, for good
+		}
+		m, err := a.load(tx)
+		if err != nil {
+			return err
+		}
+		k := stateKey{r.Kind, r.Target}
+		if held, ok := m[k]; ok && !r.Newer(fromHeld(held)) {
+			return nil
+		}
+		m[k] = toHeld(r, false)
+		apply = true
+		return a.store(tx, m)
+	})
+	if err2 != nil {
+		a.log.Warn("account log: store a record", "err", err2)
+		return
+	}
+	if apply {
+		if err := a.apply(ctx, r); err != nil {
+			a.log.Info("account log: apply a record", "kind", r.Kind, "err", err)
+		}
+	}
+}
+
+// reapply applies the held state again, for what a record named before this device
+// held it (a chat pinned before the new device had fetched it).
+func (a *accountSync) reapply(ctx context.Context) {
+	var held []heldRecord
+	if err := a.v.View(ctx, func(tx *vault.Tx) error {
+		m, err := a.load(tx)
+		for _, h := range m {
+			held = append(held, h)
+		}
+		return err
+	}); err != nil {
+		return
+	}
+	for _, h := range held {
+		if err := a.apply(ctx, fromHeld(h)); err != nil && !errors.Is(err, ErrNotFound) {
+			a.log.Debug("account log: reapply", "kind", h.Kind, "err", err)
+		}
+	}
+}
