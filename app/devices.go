@@ -20,12 +20,19 @@ type Device struct {
 	LinkedAt int64 `json:"linkedAt"`
 	// This is true for the device the UI runs on.
 	This bool `json:"this"`
+	// LastSeen is when it last connected to the relay, in Unix milliseconds (0:
+	// unknown), as the relay says.
+	LastSeen int64 `json:"lastSeen"`
 }
 
 func devicesView(ds []chat.OwnDevice) []Device {
 	out := make([]Device, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, Device{ID: d.ID.String(), Name: d.Name, Platform: d.Platform, LinkedAt: d.LinkedAt.UnixMilli(), This: d.This})
+		var seen int64
+		if !d.LastSeen.IsZero() {
+			seen = d.LastSeen.UnixMilli()
+		}
+		out = append(out, Device{ID: d.ID.String(), Name: d.Name, Platform: d.Platform, LinkedAt: d.LinkedAt.UnixMilli(), This: d.This, LastSeen: seen})
 	}
 	return out
 }

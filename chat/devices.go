@@ -386,6 +386,22 @@ type OwnDevice struct {
 	LinkedAt time.Time
 	// This is true for the device this engine runs on.
 	This bool
+	// LastSeen is when it last connected to the relay, as the relay says (zero:
+	// unknown); for this device, now while online.
+	LastSeen time.Time
+}
+
+// noteSeen keeps when this account's devices last connected, from the relay's
+// answer about the account.
+func (d *directory) noteSeen(a *wire.Account) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen = make(map[ids.Device]time.Time, len(a.Seen))
+	for _, s := range a.Seen {
+		if s.At > 0 {
+			d.seen[s.DeviceID] = time.UnixMilli(s.At)
+		}
+	}
 }
 
 // devices returns this account's devices, in the order they were linked.
@@ -397,9 +413,18 @@ func (d *directory) devices(ctx context.Context) ([]OwnDevice, error) {
 	if !ok {
 		return nil, ErrNoDeviceList
 	}
+	// A fresh look-up for when the devices were last seen, if the relay answers soon.
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	if a, err := doAs[*wire.Account](lctx, d.link, &wire.LookupAccount{AccountID: d.meID}); err == nil {
+		d.noteSeen(a)
+	}
+	cancel()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	out := make([]OwnDevice, 0, len(l.Devices))
 	for _, ld := range l.Devices {
-		out = append(out, OwnDevice{ID: ld.ID(), Name: ld.Name, Platform: ld.Platform, LinkedAt: ld.LinkedAt, This: ld.ID() == d.device})
+		od := OwnDevice{ID: ld.ID(), Name: ld.Name, Platform: ld.Platform, LinkedAt: ld.LinkedAt, This: ld.ID() == d.device, LastSeen: d.seen[ld.ID()]}
+		out = append(out, od)
 	}
 	return out, nil
 }

@@ -29,6 +29,10 @@ func TestOwnDeviceList(t *testing.T) {
 		ds, err := alice.engine.Devices(ctx)
 		return err == nil && len(ds) == 2
 	})
+	testutil.Eventually(t, 20*time.Second, "the relay says when each device was last seen", func() bool {
+		ds, err := alice.engine.Devices(ctx)
+		return err == nil && len(ds) == 2 && !ds[0].LastSeen.IsZero() && !ds[1].LastSeen.IsZero()
+	})
 	if err := alice.engine.RenameDevice(ctx, laptop.dev.ID(), "  Work laptop "); err != nil {
 		t.Fatal(err)
 	}

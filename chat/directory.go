@@ -77,6 +77,9 @@ type directory struct {
 	// fresh is when each account's device list was last looked up on this
 	// connection.
 	fresh map[ids.Account]time.Time
+	// seen is when each of this account's devices last connected, as the relay
+	// said in the latest look-up of this account.
+	seen map[ids.Device]time.Time
 }
 
 // deviceListMaxAge is how long a looked-up device list is trusted before the next
@@ -160,6 +163,7 @@ func (d *directory) refreshOwn(ctx context.Context) bool {
 	if _, err := d.applyAccount(ctx, d.meID, a); err != nil {
 		d.log.Warn("own device list", "err", err)
 	}
+	d.noteSeen(a)
 	if err := d.ensureOwnList(ctx, a); err != nil {
 		d.log.Warn("publish device list", "err", err)
 	}

@@ -209,6 +209,13 @@ func TestDeviceLists(t *testing.T) {
 	if !bytes.Equal(acct.DeviceList, v1.List) {
 		t.Error("the lookup does not return the device list")
 	}
+	if len(acct.Seen) != 0 {
+		t.Error("Bob learns when Alice's devices were last seen")
+	}
+	own := request[*wire.Account](t, phone, &wire.LookupAccount{AccountID: alice.AccountID()})
+	if len(own.Seen) != 1 || own.Seen[0].DeviceID != alice.DeviceID() || own.Seen[0].At == 0 {
+		t.Errorf("Alice's own look-up: seen %+v", own.Seen)
+	}
 
 	// Listed devices register; one the list does not name cannot.
 	lc := relaytest.Dial(t, r, laptop)

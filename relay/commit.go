@@ -320,6 +320,18 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	return tx.CreateDevice(ctx, store.Device{ID: dev, AccountID: acct, Cert: o.cert, CreatedAt: w.now})
 }
 
+// seenOp records that a device authenticated; nobody waits for it.
+type seenOp struct {
+	dev ids.Device
+	at  int64
+}
+
+func (o *seenOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	return tx.SetLastSeen(ctx, o.dev, o.at)
+}
+
+func (o *seenOp) finish(*writer, error) {}
+
 // listsDevice refuses a device that the account's device list does not name (one
 // not yet linked) or revokes.
 func listsDevice(raw []byte, dev ids.Device) error {

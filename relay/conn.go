@@ -285,6 +285,7 @@ func (c *conn) authenticate() bool {
 		return false
 	}
 	c.reply(f.ReqID, &wire.AuthOK{AccountID: c.account, DeviceID: c.device, ServerTime: wire.Millis(c.s.clock.Now()), NewAccount: newAccount})
+	_ = c.s.submit(&seenOp{dev: c.device, at: wire.Millis(c.s.clock.Now())})
 	c.logf(slog.LevelDebug, "device authenticated", "new_account", newAccount)
 	return true
 }

@@ -162,7 +162,14 @@ func (c *conn) replyAccount(reqID uint64, a store.Account) {
 		c.replyErr(reqID, err)
 		return
 	}
-	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys, DeviceList: a.DeviceList})
+	var seen []wire.DeviceSeen
+	if a.ID == c.account {
+		if seen, err = c.s.store.LastSeen(c.ctx, a.ID); err != nil {
+			c.replyErr(reqID, err)
+			return
+		}
+	}
+	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys, DeviceList: a.DeviceList, Seen: seen})
 }
 
 // typing forwards a typing signal to the other members' connected devices. It is

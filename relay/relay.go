@@ -176,6 +176,7 @@ type Store interface {
 	Device(ctx context.Context, id ids.Device) (store.Device, error)
 	ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error)
 	Peers(ctx context.Context, account ids.Account) ([]ids.Account, error)
+	LastSeen(ctx context.Context, account ids.Account) ([]wire.DeviceSeen, error)
 	ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error)
 	Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error)
 	Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)

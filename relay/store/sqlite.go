@@ -324,6 +324,32 @@ func (s *SQLite) ActiveDeviceCerts(ctx context.Context, account ids.Account) ([]
 	return certs, nil
 }
 
+// LastSeen returns when each non-revoked device of account last authenticated
+// (Unix milliseconds).
+func (s *SQLite) LastSeen(ctx context.Context, account ids.Account) ([]wire.DeviceSeen, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id, last_seen FROM devices WHERE account_id = ? AND revoked_at IS NULL", account[:])
+	if err != nil {
+		return nil, fmt.Errorf("read devices: %w", err)
+	}
+	defer rows.Close()
+	var out []wire.DeviceSeen
+	for rows.Next() {
+		var b []byte
+		var d wire.DeviceSeen
+		if err := rows.Scan(&b, &d.At); err != nil {
+			return nil, fmt.Errorf("read devices: %w", err)
+		}
+		if err := scanID(d.DeviceID[:], b, "device id"); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read devices: %w", err)
+	}
+	return out, nil
+}
+
 // Peers returns the accounts that share at least one chat with account, itself
 // excluded: those a change of its device list is pushed to.
 func (s *SQLite) Peers(ctx context.Context, account ids.Account) ([]ids.Account, error) {

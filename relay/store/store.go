@@ -121,6 +121,8 @@ type Tx interface {
 	SetEpoch(ctx context.Context, c *Chat) error
 	// InsertEpoch appends an epoch and its wrapped keys.
 	InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrapped []wire.WrappedKey) error
+	// SetLastSeen records when a device last authenticated.
+	SetLastSeen(ctx context.Context, device ids.Device, at int64) error
 	// SetDeviceList stores an account's signed device list and its version.
 	SetDeviceList(ctx context.Context, account ids.Account, list []byte, version uint64) error
 	// SetAccountKeys stores an account's signed keys record.

@@ -31,7 +31,7 @@ type writeStmts struct {
 	setAccountKeys, logRecord, appendLog  *sql.Stmt
 	setLogHead, setFormer, clearFormer    *sql.Stmt
 	directChat, setDirectPair             *sql.Stmt
-	setDeviceList                         *sql.Stmt
+	setDeviceList, setLastSeen            *sql.Stmt
 	all                                   []*sql.Stmt
 }
 
@@ -75,6 +75,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.setMark, "UPDATE members SET delivered_seq = ?, read_seq = ? WHERE chat_no = ? AND account_id = ?"},
 		{&w.setAccountKeys, "UPDATE accounts SET keys = ? WHERE id = ?"},
 		{&w.setDeviceList, "UPDATE accounts SET device_list = ?, device_list_version = ? WHERE id = ?"},
+		{&w.setLastSeen, "UPDATE devices SET last_seen = ? WHERE id = ?"},
 		{&w.logRecord, "SELECT record FROM chat_log WHERE chat_no = ? AND seq = ?"},
 		{&w.appendLog, "INSERT INTO chat_log (chat_no, seq, record) VALUES (?, ?, ?)"},
 		{&w.setLogHead, "UPDATE chats SET log_len = ?, log_head = ?, head_op = ? WHERE no = ?"},
@@ -421,6 +422,13 @@ func (t *sqliteTx) SetAccountKeys(ctx context.Context, account ids.Account, keys
 func (t *sqliteTx) SetDeviceList(ctx context.Context, account ids.Account, list []byte, version uint64) error {
 	if _, err := t.s.setDeviceList.ExecContext(ctx, list, version, account[:]); err != nil {
 		return fmt.Errorf("set device list: %w", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) SetLastSeen(ctx context.Context, device ids.Device, at int64) error {
+	if _, err := t.s.setLastSeen.ExecContext(ctx, at, device[:]); err != nil {
+		return fmt.Errorf("set last seen: %w", err)
 	}
 	return nil
 }

@@ -88,6 +88,16 @@ type Account struct {
 	// DeviceList is the account's newest signed device list ([PutDeviceList]),
 	// empty while it has published none.
 	DeviceList []byte
+	// Seen says when each device last connected; only in the answer about the
+	// caller's own account.
+	Seen []DeviceSeen
+}
+
+// DeviceSeen is when a device last authenticated (Unix milliseconds, 0 unknown).
+type DeviceSeen struct {
+	_        struct{} `cbor:",toarray"`
+	DeviceID ids.Device
+	At       int64
 }
 
 // PutAccountKeys publishes the caller's account's signed keys record
@@ -819,7 +829,7 @@ func (a *Account) validate() error {
 	if err := checkDeviceList(a.DeviceList, true); err != nil {
 		return err
 	}
-	if len(a.Devices) > MaxDevicesPerAccount {
+	if len(a.Devices) > MaxDevicesPerAccount || len(a.Seen) > MaxDevicesPerAccount {
 		return badFrame("%d devices exceed %d", len(a.Devices), MaxDevicesPerAccount)
 	}
 	for _, c := range a.Devices {

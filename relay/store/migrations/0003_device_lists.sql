@@ -4,3 +4,7 @@
 
 ALTER TABLE accounts ADD COLUMN device_list BLOB;
 ALTER TABLE accounts ADD COLUMN device_list_version INTEGER NOT NULL DEFAULT 0;
+
+-- When each device last authenticated, for its account's own device list (Unix
+-- milliseconds; 0 before this column existed).
+ALTER TABLE devices ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;

@@ -501,6 +501,11 @@ export interface Device {
   linkedAt: number;
   /** This is true for the device the UI runs on. */
   this: boolean;
+  /**
+   * LastSeen is when it last connected to the relay, in Unix milliseconds (0: unknown), as the
+   * relay says.
+   */
+  lastSeen: number;
 }
 
 /** Decodes a Device; throws ApiError when v has another shape. */
@@ -512,6 +517,7 @@ export function decodeDevice(v: unknown, at = 'Device'): Device {
     platform: field(o, 'platform', at, str),
     linkedAt: field(o, 'linkedAt', at, int),
     this: field(o, 'this', at, bool),
+    lastSeen: field(o, 'lastSeen', at, int),
   };
 }
 
