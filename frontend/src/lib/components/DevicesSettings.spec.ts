@@ -14,13 +14,14 @@ const PHONE = 'f'.repeat(32);
 function setup(extra: Partial<Device>[] = []) {
   const api = createFakeApi({ state: 'unlocked' });
   api.backend.devices = [
-    { id: THIS, name: 'Work laptop', platform: 'linux', linkedAt: Date.now() - 3 * DAY, this: true },
+    { id: THIS, name: 'Work laptop', platform: 'linux', linkedAt: Date.now() - 3 * DAY, this: true, lastSeen: Date.now() },
     ...extra.map((d, i) => ({
       id: i === 0 ? PHONE : `${i}`.repeat(32),
       name: '',
       platform: 'windows',
       linkedAt: Date.now(),
       this: false,
+      lastSeen: 0,
       ...d,
     })),
   ];
@@ -35,8 +36,20 @@ async function items() {
 }
 
 describe('DevicesSettings', () => {
+  it('says when the relay last saw a device today', async () => {
+    const at = new Date();
+    at.setHours(0, 5, 0, 0);
+    setup([{ name: 'Desk', lastSeen: at.getTime() }]);
+    const [, desk] = await items();
+    expect(within(desk!).getByText(/^Last seen today at \d\d:05/)).toBeInTheDocument();
+  });
+
   it('lists the devices Go names: name, platform, when linked, and which is this one', async () => {
-    setup([{ name: 'Desk', platform: 'windows' }, { name: '', platform: 'browser' }, { name: 'Mac', platform: 'darwin' }]);
+    setup([
+      { name: 'Desk', platform: 'windows', lastSeen: Date.now() - 2 * DAY },
+      { name: '', platform: 'browser', lastSeen: 0 },
+      { name: 'Mac', platform: 'darwin', lastSeen: Date.now() - DAY },
+    ]);
     const [me, desk, unnamed, mac] = await items();
     expect(within(me!).getByText('Work laptop')).toBeInTheDocument();
     expect(within(me!).getByText('This device')).toBeInTheDocument();
@@ -46,6 +59,11 @@ describe('DevicesSettings', () => {
     expect(within(unnamed!).getByText('Unnamed device')).toBeInTheDocument();
     expect(within(unnamed!).getByText('Browser · Linked today')).toBeInTheDocument();
     expect(within(mac!).getByText('macOS · Linked today')).toBeInTheDocument();
+    // When the relay last saw the others; never for this one, nor when unknown.
+    expect(within(desk!).getByText(/^Last seen on /)).toBeInTheDocument();
+    expect(within(mac!).getByText('Last seen yesterday')).toBeInTheDocument();
+    expect(within(me!).queryByText(/^Last seen/)).not.toBeInTheDocument();
+    expect(within(unnamed!).queryByText(/^Last seen/)).not.toBeInTheDocument();
   });
 
   it('offers Remove for every device but this one', async () => {
@@ -135,7 +153,7 @@ describe('DevicesSettings', () => {
     expect(await items()).toHaveLength(1);
     api.backend.devices = [
       ...api.backend.devices,
-      { id: PHONE, name: 'Phone', platform: 'linux', linkedAt: Date.now(), this: false },
+      { id: PHONE, name: 'Phone', platform: 'linux', linkedAt: Date.now(), this: false, lastSeen: 0 },
     ];
     api.emit('devices:changed', { thisDeviceRemoved: false, verified: false });
     await waitFor(async () => expect(await items()).toHaveLength(2));

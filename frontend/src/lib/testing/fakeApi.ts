@@ -193,7 +193,9 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     members: new Map(),
     messages: new Map(),
     blocked: new Map(),
-    devices: [{ id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true }],
+    devices: [
+      { id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true, lastSeen: Date.now() },
+    ],
     linking: null,
     linkSessions: new Set(),
     removed: false,
@@ -515,7 +517,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (!match) return;
       backend.devices = [
         ...backend.devices,
-        { id: fakeId(), name: 'New device', platform: 'linux', linkedAt: Date.now(), this: false },
+        { id: fakeId(), name: 'New device', platform: 'linux', linkedAt: Date.now(), this: false, lastSeen: Date.now() },
       ];
     }),
     cancelLink: vi.fn(async (sessionId: string) => {
