@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,13 @@ type Status struct {
 	// RetryAfterMs is how long the unlock screen must wait before the next try
 	// after wrong passphrases; 0 means now.
 	RetryAfterMs int64 `json:"retryAfterMs"`
+	// DefaultRelayURL is the relay a new account (or a device being linked) uses
+	// unless the user says otherwise.
+	DefaultRelayURL string `json:"defaultRelayUrl"`
+	// Removed is true once this device learned it was removed from its account
+	// (the removal screen); RemovedVerified as in [DevicesChanged].
+	Removed         bool `json:"removed"`
+	RemovedVerified bool `json:"removedVerified"`
 }
 
 // Profile describes the unlocked account on this device.
@@ -70,6 +78,13 @@ func (s *AccountService) Status() (Status, error) {
 	defer c.mu.Unlock()
 	var st Status
 	defer func() { c.log.Debug("status", "state", st.State) }()
+	st.DefaultRelayURL = cmp.Or(c.cfg.DefaultRelayURL, chat.DefaultRelayURL)
+	switch c.removed.Load() {
+	case removedSigned:
+		st.Removed, st.RemovedVerified = true, true
+	case removedSaysRelay:
+		st.Removed = true
+	}
 	if c.session != nil {
 		st.State = StateUnlocked
 		return st, nil

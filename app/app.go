@@ -107,6 +107,11 @@ type Core struct {
 	// removed says whether, and how, this device learned it was removed from its
 	// account (devices.go); the observer sets it without Core.mu.
 	removed atomic.Int32
+
+	// linkWait guards linkCancel, which ends a DeviceService.Link waiting for the
+	// new device (it runs without Core.mu).
+	linkWait   sync.Mutex
+	linkCancel context.CancelFunc
 }
 
 // session is what exists only while the vault is unlocked.

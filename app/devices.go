@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
 	"hush/chat"
 	"hush/ids"
+	"hush/vault"
 )
 
 // Device is one device of this account, as the account's signed device list names
@@ -114,13 +116,17 @@ func (s *DeviceService) List() ([]Device, error) {
 	})
 }
 
-// Rename gives one of this account's devices a new name (1 to 64 bytes).
+// Rename gives one of this account's devices a new name (1 to 64 bytes). Renaming
+// this device also renames it in Settings.
 func (s *DeviceService) Rename(deviceID, name string) error {
 	id, err := parseID[ids.Device](deviceID)
 	if err != nil {
 		return err
 	}
-	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.RenameDevice(ctx, id, name) })
+	if err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.RenameDevice(ctx, id, name) }); err != nil {
+		return err
+	}
+	return s.c.renamedThisDevice(id, strings.TrimSpace(name))
 }
 
 // Revoke removes a device from this account for good: the relay refuses it at
@@ -161,4 +167,35 @@ func (s *DeviceService) PauseSync(paused bool) error {
 		e.PauseSync(paused)
 		return nil
 	})
+}
+
+// renamedThisDevice keeps Settings' name of this device in step with the list's.
+func (c *Core) renamedThisDevice(id ids.Device, name string) error {
+	var out Settings
+	changed := false
+	err := c.withSession(func(sess *session) error {
+		if sess.device.ID() != id || sess.profile.DeviceName == name {
+			return nil
+		}
+		ctx, cancel := defaultContext()
+		defer cancel()
+		err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
+			d, err := tx.Device(id)
+			if err != nil {
+				return err
+			}
+			d.Name = name
+			return tx.PutDevice(d)
+		})
+		if err != nil {
+			return fmt.Errorf("rename device: %w", err)
+		}
+		sess.profile.DeviceName = name
+		out, changed = c.settingsLocked(sess), true
+		return nil
+	})
+	if changed {
+		c.emit(SettingsChanged(out))
+	}
+	return err
 }

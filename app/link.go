@@ -184,7 +184,8 @@ func (c *Core) finishJoin(joined chat.Joined, relayURL string, pass []byte) erro
 }
 
 // Link starts linking a new device to this account with the code it shows, and
-// returns the string to compare with the one the new device shows.
+// returns the string to compare with the one the new device shows. It waits for
+// the new device's answer; CancelLink("") ends the wait.
 func (s *DeviceService) Link(code string) (LinkCheck, error) {
 	return engineView(s.c, func(lc chat.LinkCheck) LinkCheck {
 		emoji, digits := sasView(lc.SAS)
@@ -194,6 +195,14 @@ func (s *DeviceService) Link(code string) (LinkCheck, error) {
 		// than one request.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devicelink.CodeLifetime)
 		defer cancel()
+		s.c.linkWait.Lock()
+		s.c.linkCancel = cancel
+		s.c.linkWait.Unlock()
+		defer func() {
+			s.c.linkWait.Lock()
+			s.c.linkCancel = nil
+			s.c.linkWait.Unlock()
+		}()
 		return e.BeginLink(ctx, code)
 	})
 }
@@ -208,8 +217,17 @@ func (s *DeviceService) ConfirmLink(sessionID string, match bool) error {
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.FinishLink(ctx, id, match) })
 }
 
-// CancelLink abandons a link started with Link; the new device is told.
+// CancelLink abandons a link started with Link; the new device is told. An empty
+// sessionID ends a Link still waiting for the new device's answer.
 func (s *DeviceService) CancelLink(sessionID string) error {
+	if sessionID == "" {
+		s.c.linkWait.Lock()
+		if s.c.linkCancel != nil {
+			s.c.linkCancel()
+		}
+		s.c.linkWait.Unlock()
+		return nil
+	}
 	id, err := parseID[ids.LinkSession](sessionID)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"hush/chat"
+	"hush/ids"
 	"hush/vault"
 )
 
@@ -182,6 +184,8 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 		return Settings{}, err
 	}
 	var out Settings
+	var engine *chat.Engine
+	var self ids.Device
 	err := s.c.withSession(func(sess *session) error {
 		ctx, cancel := defaultContext()
 		defer cancel()
@@ -198,10 +202,20 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 		}
 		sess.profile.DeviceName = name
 		out = s.c.settingsLocked(sess)
+		engine, self = sess.engine, sess.device.ID()
 		return nil
 	})
 	if err == nil {
 		s.c.emit(SettingsChanged(out))
+		if engine != nil {
+			// The account's device list carries the name the other devices show;
+			// outside the lock, since it asks the relay.
+			ctx, cancel := defaultContext()
+			defer cancel()
+			if err := engine.RenameDevice(ctx, self, name); err != nil {
+				s.c.log.Info("rename this device in the account's list", "err", err)
+			}
+		}
 	}
 	return out, err
 }

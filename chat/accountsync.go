@@ -279,3 +279,49 @@ func (a *accountSync) reapply(ctx context.Context) {
 		}
 	}
 }
+
+// fact is one piece of the shared state as this device holds it.
+type fact struct {
+	kind   accountlog.Kind
+	target [ids.Size]byte
+}
+
+// seed publishes what this device holds that the account log has no record of —
+// contacts, verified marks, pinned chats and blocks made before the log carried
+// them — so a device linked later receives them too. Facts that are off (not
+// pinned, not blocked) need no record.
+func (a *accountSync) seed(ctx context.Context, facts []fact) {
+	if len(facts) == 0 {
+		return
+	}
+	a.mu.Lock()
+	added := 0
+	err := a.v.Update(ctx, func(tx *vault.Tx) error {
+		added = 0
+		m, err := a.load(tx)
+		if err != nil {
+			return err
+		}
+		now := a.clk.Now()
+		for _, f := range facts {
+			k := stateKey{f.kind, f.target}
+			if _, ok := m[k]; ok {
+				continue
+			}
+			m[k] = toHeld(accountlog.Record{Kind: f.kind, Target: f.target, Value: true, At: now, Device: a.device}, true)
+			added++
+		}
+		if added == 0 {
+			return nil
+		}
+		return a.store(tx, m)
+	})
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Warn("account log: seed", "err", err)
+		return
+	}
+	if added > 0 {
+		a.log.Info("account log: published what this device held before", "records", added)
+	}
+}

@@ -28,6 +28,13 @@ func TestAccountLog(t *testing.T) {
 		return err == nil
 	})
 
+	// What Alice's first device held before the account log carried anything (Bob
+	// as a contact) reaches the laptop too: Bob is a contact there, by handle.
+	testutil.Eventually(t, 20*time.Second, "the laptop knows Bob as a contact", func() bool {
+		cs, err := laptop.engine.Contacts(ctx)
+		return err == nil && len(cs) == 1 && cs[0].Account == bob.id() && cs[0].Handle == "bob"
+	})
+
 	// Live: pin and verify on Alice's first device.
 	if _, err := alice.engine.SetPinned(ctx, chatID, true); err != nil {
 		t.Fatal(err)

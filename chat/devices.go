@@ -57,6 +57,8 @@ type listOutcome struct {
 	warning WarningKind  // 0, or what the relay tried
 	// removed is true when this device's own account no longer lists it.
 	removed bool
+	// changed is true when a new list was stored.
+	changed bool
 }
 
 // storeDevices stores what the relay said about account's devices (a is its lookup
@@ -113,7 +115,9 @@ func (d *directory) applyList(tx *vault.Tx, account ids.Account, key identity.Ac
 	if err := tx.PutSetting(deviceListSetting(account), raw); err != nil {
 		return listOutcome{}, err
 	}
-	return d.syncListed(tx, account, next)
+	out, err := d.syncListed(tx, account, next)
+	out.changed = true
+	return out, err
 }
 
 // syncListed makes the vault's devices of account match list l.
@@ -204,8 +208,11 @@ func (d *directory) report(account ids.Account, out listOutcome) {
 	if out.warning != 0 {
 		d.warn(Warning{Kind: out.warning, Account: account})
 	}
-	if out.removed && d.onRemoved != nil {
+	switch {
+	case out.removed && d.onRemoved != nil:
 		d.onRemoved()
+	case out.changed && account == d.meID && d.onOwnChanged != nil:
+		d.onOwnChanged()
 	}
 }
 

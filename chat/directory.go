@@ -67,10 +67,13 @@ type directory struct {
 	// onRemoved is called when this account's device list no longer names this
 	// device (it was revoked from another device).
 	onRemoved func()
-	clk       clock.Clock
-	log       *slog.Logger
-	warn      func(Warning)
-	checks    *checks
+	// onOwnChanged is called when a new list of this account arrived (a device
+	// linked, renamed or revoked elsewhere).
+	onOwnChanged func()
+	clk          clock.Clock
+	log          *slog.Logger
+	warn         func(Warning)
+	checks       *checks
 
 	mu     sync.Mutex
 	handle string

@@ -168,7 +168,8 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		v: v, link: e.link, chats: chats, me: cfg.Account, meID: me, device: device,
 		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, checks: e.checks, fresh: map[ids.Account]time.Time{},
 		deviceKey: cfg.Device.Public(), deviceName: cmp.Or(cfg.DeviceName, "This device"), platform: cmp.Or(cfg.Platform, runtime.GOOS),
-		onRemoved: func() { e.obs.DevicesChanged(DevicesChange{Removed: true}) },
+		onRemoved:    func() { e.obs.DevicesChanged(DevicesChange{Removed: true}) },
+		onOwnChanged: func() { e.obs.DevicesChanged(DevicesChange{}) },
 	}
 	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log}
 	e.marks = &marker{
@@ -191,7 +192,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.pause = &pauser{}
 	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
 	*e.recv = receiver{
-		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct,
+		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -486,13 +487,10 @@ func (nopObserver) SyncProgress(SyncProgress)    {}
 // Devices returns this account's devices as its signed device list names them.
 func (e *Engine) Devices(ctx context.Context) ([]OwnDevice, error) { return e.dir.devices(ctx) }
 
-// RenameDevice renames one of this account's devices (a new device list).
+// RenameDevice renames one of this account's devices (a new device list; the
+// observer hears of it, as of every change of the list).
 func (e *Engine) RenameDevice(ctx context.Context, id ids.Device, name string) error {
-	if err := e.dir.renameDevice(ctx, id, name); err != nil {
-		return err
-	}
-	e.obs.DevicesChanged(DevicesChange{})
-	return nil
+	return e.dir.renameDevice(ctx, id, name)
 }
 
 // RevokeDevice removes a device from this account for good: a new device list
@@ -504,7 +502,6 @@ func (e *Engine) RevokeDevice(ctx context.Context, id ids.Device) error {
 	if err := e.dir.revokeDevice(ctx, id); err != nil {
 		return err
 	}
-	e.obs.DevicesChanged(DevicesChange{})
 	e.keys.rotateAll(ctx)
 	return nil
 }
@@ -521,13 +518,7 @@ func (e *Engine) BeginLink(ctx context.Context, code string) (LinkCheck, error) 
 // device joins the account's device list and receives the account keys; otherwise
 // it is told the strings differ and nothing is linked.
 func (e *Engine) FinishLink(ctx context.Context, session ids.LinkSession, confirmed bool) error {
-	if err := e.sponsor.finish(ctx, session, confirmed); err != nil {
-		return err
-	}
-	if confirmed {
-		e.obs.DevicesChanged(DevicesChange{})
-	}
-	return nil
+	return e.sponsor.finish(ctx, session, confirmed)
 }
 
 // CancelLink abandons a link begun with [Engine.BeginLink].
@@ -567,4 +558,46 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return e.dir.block(ctx, ids.Account(r.Target), r.Value)
 	}
 	return nil
+}
+
+// heldFacts lists the shared state this device holds (accountsync.go, seed).
+func (e *Engine) heldFacts(ctx context.Context) []fact {
+	var out []fact
+	err := e.list.v.View(ctx, func(tx *vault.Tx) error {
+		contacts, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		for _, c := range contacts {
+			if c.Stranger {
+				continue
+			}
+			out = append(out, fact{accountlog.KindContact, c.AccountID})
+			if c.Verified {
+				out = append(out, fact{accountlog.KindVerified, c.AccountID})
+			}
+		}
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		for _, c := range chats {
+			if c.Pinned {
+				out = append(out, fact{accountlog.KindPinned, c.ID})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Warn("account log: read held state", "err", err)
+		return nil
+	}
+	blocked, err := e.dir.blocked(ctx)
+	if err != nil {
+		e.log.Warn("account log: read blocks", "err", err)
+	}
+	for _, b := range blocked {
+		out = append(out, fact{accountlog.KindBlocked, b.Account})
+	}
+	return out
 }

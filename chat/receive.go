@@ -32,8 +32,9 @@ type receiver struct {
 	sponsor *sponsor
 	// pause is whether the user paused fetching history.
 	pause *pauser
-	// acct keeps the account log.
+	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
+	facts  func(context.Context) []fact
 	list   *chatList
 	marks  *marker
 	ahead  *aheadSet
@@ -69,6 +70,8 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	r.catchUp(ctx)
 	r.acct.catchUp(ctx)
 	r.acct.reapply(ctx)
+	r.acct.seed(ctx, r.facts(ctx))
+	r.acct.flush(ctx)
 	r.outbox.kick()
 	r.marks.kick()
 }

@@ -141,6 +141,17 @@ export interface Status {
    * passphrases; 0 means now.
    */
   retryAfterMs: number;
+  /**
+   * DefaultRelayURL is the relay a new account (or a device being linked) uses unless the user says
+   * otherwise.
+   */
+  defaultRelayUrl: string;
+  /**
+   * Removed is true once this device learned it was removed from its account (the removal screen);
+   * RemovedVerified as in DevicesChanged.
+   */
+  removed: boolean;
+  removedVerified: boolean;
 }
 
 /** Decodes a Status; throws ApiError when v has another shape. */
@@ -149,6 +160,9 @@ export function decodeStatus(v: unknown, at = 'Status'): Status {
   return {
     state: field(o, 'state', at, decodeVaultState),
     retryAfterMs: field(o, 'retryAfterMs', at, int),
+    defaultRelayUrl: field(o, 'defaultRelayUrl', at, str),
+    removed: field(o, 'removed', at, bool),
+    removedVerified: field(o, 'removedVerified', at, bool),
   };
 }
 
@@ -1069,7 +1083,10 @@ export interface ChatService {
 export interface DeviceService {
   /** List returns this account's devices in the order they were linked. */
   list(): Promise<Device[]>;
-  /** Rename gives one of this account's devices a new name (1 to 64 bytes). */
+  /**
+   * Rename gives one of this account's devices a new name (1 to 64 bytes). Renaming this device
+   * also renames it in Settings.
+   */
   rename(deviceId: string, name: string): Promise<void>;
   /**
    * Revoke removes a device from this account for good: the relay refuses it at once, contacts
@@ -1083,7 +1100,8 @@ export interface DeviceService {
   pauseSync(paused: boolean): Promise<void>;
   /**
    * Link starts linking a new device to this account with the code it shows, and returns the string
-   * to compare with the one the new device shows.
+   * to compare with the one the new device shows. It waits for the new device's answer;
+   * CancelLink("") ends the wait.
    */
   link(code: string): Promise<LinkCheck>;
   /**
@@ -1091,7 +1109,10 @@ export interface DeviceService {
    * and receives its keys; if not, it is told and nothing is linked.
    */
   confirmLink(sessionId: string, match: boolean): Promise<void>;
-  /** CancelLink abandons a link started with Link; the new device is told. */
+  /**
+   * CancelLink abandons a link started with Link; the new device is told. An empty sessionID ends a
+   * Link still waiting for the new device's answer.
+   */
   cancelLink(sessionId: string): Promise<void>;
 }
 
