@@ -153,3 +153,51 @@ func TestLinkDeclinedThroughTheApp(t *testing.T) {
 		t.Errorf("a vault was made after a decline: %+v", s)
 	}
 }
+
+// A device removed while it was locked learns it only from the relay's refusal when
+// it unlocks: the removal shows, marked as the relay's word alone.
+func TestRemovedWhileLocked(t *testing.T) {
+	alice, _, _ := chatting(t)
+	st, _ := alice.conn.Status()
+	devices := alice.core.Services()[5].(*DeviceService)
+	testutil.Eventually(t, 20*time.Second, "Alice's device list", func() bool {
+		_, err := devices.List()
+		return err == nil
+	})
+	_, account, rec := newcomer(t, st.RelayURL)
+	code, err := account.LinkStart(st.RelayURL, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := devices.Link(code.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := devices.ConfirmLink(check.SessionID, true); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, "linked", func() bool {
+		p, ok := rec.linkEvent()
+		return ok && p.Stage == LinkStageLinked
+	})
+	if err := account.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := devices.List()
+	if len(ds) != 2 {
+		t.Fatalf("devices %+v", ds)
+	}
+	if err := devices.Revoke(ds[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.Unlock(pass); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the removal, on the relay's word", func() bool {
+		s, err := account.Status()
+		return err == nil && s.Removed && !s.RemovedVerified
+	})
+	if rec.count("devices:changed", func(d any) bool { e := d.(DevicesChanged); return e.ThisDeviceRemoved && !e.Verified }) != 1 {
+		t.Error("want one unverified removal event")
+	}
+}
