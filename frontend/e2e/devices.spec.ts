@@ -2,8 +2,8 @@
 // a Hush with no account shows a link code; the account's device enters it
 // in Settings → Devices, both show the same emoji and digits, the user
 // confirms, and the new device opens with the account's chats and history.
-// Removed from the first device, the second one says so and can erase its
-// data. Real relay, real `hush --web` per device, as in chat.spec.ts.
+// Removed from the first device, the second one says so (after a reload
+// too) and can erase its data. Real relay, real `hush --web` per device, as in chat.spec.ts.
 
 import { SECOND_PASSPHRASE, chatTest as test, expect } from './fixtures';
 import { bubble, expectNoSeriousViolations, openPane, send, startDirectChat } from './messaging';
@@ -23,6 +23,8 @@ test('link a new device with a code, see the history there, then remove it', asy
   const page = laptop.page;
   await page.getByRole('button', { name: 'Link to an existing account' }).click();
   await expect(page.getByRole('heading', { name: 'Link to an existing account', level: 1 })).toBeVisible();
+  // It starts at the relay Go uses unless told otherwise (Status.defaultRelayUrl).
+  await expect(page.getByLabel('Relay address')).toHaveValue(process.env['HUSH_RELAY_URL'] || 'ws://127.0.0.1:8443');
   await page.getByLabel('Relay address').fill(relay.url);
   await page.getByLabel('Passphrase', { exact: true }).fill(SECOND_PASSPHRASE);
   await page.getByLabel('Confirm passphrase').fill(SECOND_PASSPHRASE);
@@ -93,6 +95,12 @@ test('link a new device with a code, see the history there, then remove it', asy
     timeout: 60_000,
   });
   await expectNoSeriousViolations(page, 'the removal screen');
+  // Go remembers it: a reload shows the removal screen again, not the chats.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'This device was removed from your account' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(page.getByRole('searchbox', { name: 'Search chats' })).toBeHidden();
 
   // Erasing leaves a device with no account: the welcome screen.
   await page.getByRole('button', { name: 'Erase this device’s data' }).click();

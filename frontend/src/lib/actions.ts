@@ -23,7 +23,7 @@ export async function refreshStatus(ctx: AppContext): Promise<void> {
   try {
     const status = await ctx.api.account.status();
     if (status.state !== 'unlocked') ctx.settings.reset();
-    if (ctx.session.screen === 'main' && status.state === 'unlocked') {
+    if (ctx.session.screen === 'main' && status.state === 'unlocked' && !status.removed) {
       ctx.session.status = status;
       return;
     }

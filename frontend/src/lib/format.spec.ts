@@ -8,6 +8,7 @@ import {
   displayHandle,
   filterChats,
   formatChatTime,
+  formatCount,
   handleError,
   initials,
   memberCountText,
@@ -15,6 +16,7 @@ import {
   normalizeHandle,
   QUOTE_MAX_CHARS,
   quoteLine,
+  syncProgressText,
   titleError,
   truncate,
   utf8Length,
@@ -304,5 +306,20 @@ describe('truncate and quoteLine', () => {
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
   ])('quoteLine(%j) = %j', (body, want) => {
     expect(quoteLine(body)).toBe(want);
+  });
+});
+
+describe('syncProgressText', () => {
+  it('counts chats and messages with the locale’s grouping', () => {
+    expect(formatCount(10_000, 'en')).toBe('10,000');
+    expect(
+      syncProgressText({ chatsDone: 12, chatsTotal: 40, messagesDone: 3400, messagesTotal: 10_000 }, 'en'),
+    ).toBe('12 of 40 chats · 3,400 of 10,000 messages');
+  });
+
+  it('speaks of one chat and one message in the singular', () => {
+    expect(syncProgressText({ chatsDone: 1, chatsTotal: 1, messagesDone: 0, messagesTotal: 1 }, 'en')).toBe(
+      '1 of 1 chat · 0 of 1 message',
+    );
   });
 });

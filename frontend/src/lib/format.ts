@@ -278,3 +278,18 @@ export function buildRows(
   }
   return rows;
 }
+
+/** A count with the locale's grouping: "3,400". */
+export function formatCount(n: number, locale?: string): string {
+  return new Intl.NumberFormat(locale).format(n);
+}
+
+/** How far a history sync got: "12 of 40 chats · 3,400 of 10,000 messages". */
+export function syncProgressText(
+  p: { chatsDone: number; chatsTotal: number; messagesDone: number; messagesTotal: number },
+  locale?: string,
+): string {
+  const part = (done: number, total: number, one: string, many: string) =>
+    `${formatCount(done, locale)} of ${formatCount(total, locale)} ${total === 1 ? one : many}`;
+  return `${part(p.chatsDone, p.chatsTotal, 'chat', 'chats')} · ${part(p.messagesDone, p.messagesTotal, 'message', 'messages')}`;
+}

@@ -9,6 +9,7 @@ import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
 import { ConversationStore } from './stores/conversation.svelte';
+import { SyncStore } from './stores/sync.svelte';
 import { TypingStore } from './stores/typing.svelte';
 import { WarningsStore } from './stores/warnings.svelte';
 
@@ -54,6 +55,8 @@ export class Messenger {
   readonly connection = new ConnectionStore();
   readonly typing = new TypingStore();
   readonly warnings = new WarningsStore();
+  /** History sync: how far fetching the account's history got, and Pause/Resume. */
+  readonly sync = new SyncStore((paused) => this.api.devices.pauseSync(paused));
   /** False when this build of Hush has no messaging services yet. */
   available = $state(true);
   /** The open chat; null shows the empty pane. */
@@ -98,6 +101,7 @@ export class Messenger {
       api.on('message:new', (m) => this.#onMessage(m)),
       api.on('message:status', (ev) => this.#conversations.get(ev.chatId)?.applyStatus(ev)),
       api.on('typing', (ev) => this.typing.add(ev)),
+      api.on('sync:progress', (p) => this.sync.set(p)),
       api.on('warning', (ev) => {
         this.warnings.add(ev);
         // A changed key arrives as a warning: re-read who is verified.
@@ -116,6 +120,7 @@ export class Messenger {
       for (const off of offs) off();
       this.typing.reset();
       this.connection.reset();
+      this.sync.reset();
     };
   }
 

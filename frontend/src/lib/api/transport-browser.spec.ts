@@ -3,7 +3,7 @@
 // with its size limit, reconnect back-off and reconnect notice.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sampleSettings } from '../testing/fakeApi';
+import { sampleSettings, sampleStatus } from '../testing/fakeApi';
 import { createApi } from './client';
 import { ApiError, isUnavailable } from './decode';
 import {
@@ -111,7 +111,7 @@ describe('browser mode calls', () => {
   ] as const)('maps %s to its Go method and arguments', async (name, expected) => {
     const fetchMock = vi.fn(async (url: string) => {
       if (url.endsWith('/Status')) {
-        return jsonResponse(200, { state: 'locked', retryAfterMs: 0 });
+        return jsonResponse(200, sampleStatus());
       }
       if (url.includes('SettingsService')) return jsonResponse(200, sampleSettings);
       if (url.endsWith('/Unlock')) {

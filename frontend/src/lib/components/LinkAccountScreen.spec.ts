@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type LinkProgress } from '../api';
-import { createFakeApi, sampleLinkCheck } from '../testing/fakeApi';
+import { createFakeApi, sampleLinkCheck, sampleStatus } from '../testing/fakeApi';
 import { createTestContext, instantEstimator, renderWithContext } from '../testing/render';
 import WelcomeScreen from './WelcomeScreen.svelte';
 
@@ -17,11 +17,12 @@ const estimator = () =>
   );
 
 /** The welcome screen of a device without a vault, switched to "Link to an existing account". */
-async function setup(opts: { fakeTimers?: boolean } = {}) {
+async function setup(opts: { fakeTimers?: boolean; defaultRelayUrl?: string } = {}) {
   if (opts.fakeTimers) vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
-  const api = createFakeApi({ state: 'new' });
+  const status = sampleStatus({ state: 'new', ...(opts.defaultRelayUrl ? { defaultRelayUrl: opts.defaultRelayUrl } : {}) });
+  const api = createFakeApi(status);
   const ctx = createTestContext({ api, strength: estimator() });
-  ctx.session.applyStatus({ state: 'new', retryAfterMs: 0 });
+  ctx.session.applyStatus(status);
   const user = userEvent.setup(opts.fakeTimers ? { advanceTimers: vi.advanceTimersByTime } : {});
   const result = renderWithContext(WelcomeScreen, {}, ctx);
   await user.click(screen.getByRole('button', { name: 'Link to an existing account' }));
@@ -61,6 +62,13 @@ describe('LinkAccountScreen: the form', () => {
     const link = await screen.findByRole('button', { name: 'Link to an existing account' });
     expect(screen.getByRole('heading', { name: 'Welcome to Hush' })).toBeInTheDocument();
     await waitFor(() => expect(link).toHaveFocus());
+  });
+
+  it('starts at the relay Go names (Status.defaultRelayUrl) and links through it', async () => {
+    const { user, api } = await setup({ defaultRelayUrl: 'wss://relay.example.org' });
+    expect(screen.getByLabelText('Relay address')).toHaveValue('wss://relay.example.org');
+    await showCode(user);
+    expect(api.account.linkStart).toHaveBeenCalledWith('wss://relay.example.org', strong);
   });
 
   it('refuses an empty relay and a mismatched confirmation before asking Go', async () => {

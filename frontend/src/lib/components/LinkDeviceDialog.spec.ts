@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
+import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type LinkCheck } from '../api';
 import { createFakeApi, fakeLinkCode, sampleLinkCheck } from '../testing/fakeApi';
@@ -109,14 +110,41 @@ describe('LinkDeviceDialog', () => {
     expect(s.api.devices.confirmLink).not.toHaveBeenCalled();
   });
 
-  it('Cancel while waiting cancels the session as soon as Go names it', async () => {
+  it('Cancel while waiting ends the wait with CancelLink(""), and Link’s refusal shows nothing', async () => {
+    const s = setup();
+    s.api.backend.linkWaits = true;
+    await enter(s, fakeLinkCode());
+    await within(s.dialog).findByRole('progressbar', { name: 'Waiting for the new device' });
+    await s.user.click(within(s.dialog).getByRole('button', { name: 'Cancel' }));
+    expect(s.onclose).toHaveBeenCalledTimes(1);
+    expect(s.api.devices.cancelLink).toHaveBeenCalledExactlyOnceWith('');
+
+    // Go's Link fails once the wait ended: nothing alarming follows.
+    await expect(s.api.devices.link.mock.results[0]!.value).rejects.toThrow('Linking was cancelled.');
+    await tick();
+    expect(within(s.dialog).queryByRole('alert')).not.toBeInTheDocument();
+    expect(within(s.dialog).queryByText('Linking was cancelled.')).not.toBeInTheDocument();
+    expect(s.api.devices.cancelLink).toHaveBeenCalledTimes(1);
+  });
+
+  it('Escape while waiting ends the wait too', async () => {
+    const s = setup();
+    s.api.backend.linkWaits = true;
+    await enter(s, fakeLinkCode());
+    await within(s.dialog).findByRole('progressbar', { name: 'Waiting for the new device' });
+    await s.user.keyboard('{Escape}');
+    expect(s.onclose).toHaveBeenCalledTimes(1);
+    expect(s.api.devices.cancelLink).toHaveBeenCalledExactlyOnceWith('');
+  });
+
+  it('cancels the session Link returns all the same after the user walked away', async () => {
     const s = setup();
     let answer!: (c: LinkCheck) => void;
     s.api.devices.link.mockImplementationOnce(() => new Promise<LinkCheck>((r) => (answer = r)));
     await enter(s, fakeLinkCode());
     await s.user.click(await within(s.dialog).findByRole('button', { name: 'Cancel' }));
     expect(s.onclose).toHaveBeenCalledTimes(1);
-    expect(s.api.devices.cancelLink).not.toHaveBeenCalled();
+    expect(s.api.devices.cancelLink).toHaveBeenCalledWith('');
 
     answer(sampleLinkCheck);
     await waitFor(() => expect(s.api.devices.cancelLink).toHaveBeenCalledWith(sampleLinkCheck.sessionId));

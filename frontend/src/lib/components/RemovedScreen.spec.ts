@@ -19,9 +19,15 @@ async function startUnlocked() {
 
 /** As Go says it: the device learnt it was removed (signed list, or only the relay's refusal). */
 async function removed(api: Awaited<ReturnType<typeof startUnlocked>>['api'], verified = true) {
-  api.backend.removed = true;
-  api.emit('devices:changed', { thisDeviceRemoved: true, verified });
+  api.removeThisDevice(verified);
   return screen.findByRole('heading', { name: HEADING, level: 1 });
+}
+
+/** The whole app started afresh (a reload) on a device Go knows was removed. */
+function startRemoved(state: 'locked' | 'unlocked', removedVerified: boolean) {
+  const api = createFakeApi({ state, removed: true, removedVerified });
+  render(App, { props: { api, theme: createThemeController({ root: document.documentElement }) } });
+  return { api, user: userEvent.setup() };
 }
 
 describe('RemovedScreen', () => {
@@ -43,11 +49,44 @@ describe('RemovedScreen', () => {
     const { api } = await startUnlocked();
     await removed(api, false);
     expect(screen.getByRole('note')).toHaveTextContent(/^Only the relay says so/);
-    api.emit('devices:changed', { thisDeviceRemoved: true, verified: true });
+    api.removeThisDevice(true);
     await waitFor(() => expect(screen.queryByRole('note')).not.toBeInTheDocument());
   });
 
-  it('stays when the event stream reconnects (Status cannot tell a removed device)', async () => {
+  it('shows at start-up when Status says this device was removed (a reload)', async () => {
+    startRemoved('unlocked', true);
+    expect(await screen.findByRole('heading', { name: HEADING, level: 1 })).toBeInTheDocument();
+    expect(screen.queryByRole('searchbox', { name: 'Search chats' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
+  });
+
+  it('warns at start-up too when Status says only the relay told', async () => {
+    startRemoved('unlocked', false);
+    await screen.findByRole('heading', { name: HEADING, level: 1 });
+    expect(screen.getByRole('note')).toHaveTextContent(/^Only the relay says so/);
+  });
+
+  it('asks for the passphrase first when locked, and shows after unlocking', async () => {
+    const { api, user } = startRemoved('locked', false);
+    await screen.findByRole('heading', { name: 'Hush is locked' });
+    await user.type(screen.getByLabelText('Passphrase'), api.backend.passphrase);
+    await user.click(screen.getByRole('button', { name: 'Unlock' }));
+    expect(await screen.findByRole('heading', { name: HEADING, level: 1 })).toBeInTheDocument();
+    expect(screen.getByRole('note')).toHaveTextContent(/^Only the relay says so/);
+  });
+
+  it('comes back after Lock and unlocking again', async () => {
+    const { api, user } = await startUnlocked();
+    await removed(api);
+    await user.click(screen.getByRole('button', { name: 'Lock' }));
+    await screen.findByRole('heading', { name: 'Hush is locked' });
+    await user.type(screen.getByLabelText('Passphrase'), api.backend.passphrase);
+    await user.click(screen.getByRole('button', { name: 'Unlock' }));
+    expect(await screen.findByRole('heading', { name: HEADING, level: 1 })).toBeInTheDocument();
+    expect(screen.queryByRole('note')).not.toBeInTheDocument();
+  });
+
+  it('stays when the event stream reconnects', async () => {
     const { api } = await startUnlocked();
     await removed(api);
     api.reconnect();

@@ -2,7 +2,7 @@ import { screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { ApiError, RULES, type Profile } from '../api';
-import { createFakeApi, profileOf, sampleSettings } from '../testing/fakeApi';
+import { createFakeApi, profileOf, sampleSettings, sampleStatus } from '../testing/fakeApi';
 import { createTestContext, renderWithContext } from '../testing/render';
 import WelcomeScreen from './WelcomeScreen.svelte';
 
@@ -11,7 +11,7 @@ const strong = 'velvet orbit quartz lantern 93';
 function setup() {
   const api = createFakeApi({ state: 'new' });
   const ctx = createTestContext({ api });
-  ctx.session.applyStatus({ state: 'new', retryAfterMs: 0 });
+  ctx.session.applyStatus(sampleStatus({ state: 'new' }));
   const user = userEvent.setup();
   const result = renderWithContext(WelcomeScreen, {}, ctx);
   const name = screen.getByLabelText('Your name');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStore } from './session.svelte';
-import { profileOf, sampleSettings } from '../testing/fakeApi';
+import { profileOf, sampleSettings, sampleStatus } from '../testing/fakeApi';
 
 describe('SessionStore', () => {
   it.each([
@@ -9,13 +9,13 @@ describe('SessionStore', () => {
     ['unlocked', 'main'],
   ] as const)('Status %s shows %s', (state, screen) => {
     const s = new SessionStore();
-    s.applyStatus({ state, retryAfterMs: 0 });
+    s.applyStatus(sampleStatus({ state }));
     expect(s.screen).toBe(screen);
   });
 
   it('goes main → unlock on lock, remembering why, and back on unlock', () => {
     const s = new SessionStore();
-    s.applyStatus({ state: 'locked', retryAfterMs: 0 });
+    s.applyStatus(sampleStatus({ state: 'locked' }));
     s.unlocked(profileOf(sampleSettings));
     expect(s.screen).toBe('main');
     expect(s.profile?.displayName).toBe('Ada');
@@ -36,7 +36,7 @@ describe('SessionStore', () => {
 
   it('shows the removal screen only over the main window, keeps it while unlocked, and locks away from it', () => {
     const s = new SessionStore();
-    s.applyStatus({ state: 'locked', retryAfterMs: 0 });
+    s.applyStatus(sampleStatus({ state: 'locked' }));
     s.removed(true); // a locked window cannot have learnt it
     expect(s.screen).toBe('unlock');
 
@@ -48,11 +48,38 @@ describe('SessionStore', () => {
     s.removed(true);
     s.removed(false);
     expect(s.removalVerified).toBe(true);
-    s.applyStatus({ state: 'unlocked', retryAfterMs: 0 });
+    s.applyStatus(sampleStatus({ state: 'unlocked' }));
     expect(s.screen).toBe('removed');
 
     s.locked('manual');
     expect(s.screen).toBe('unlock');
+  });
+
+  it('shows the removal screen when Status says so: at start-up, and on unlocking', () => {
+    const s = new SessionStore();
+    s.applyStatus(sampleStatus({ state: 'unlocked', removed: true, removedVerified: false }));
+    expect(s.screen).toBe('removed');
+    expect(s.removalVerified).toBe(false);
+    s.applyStatus(sampleStatus({ state: 'unlocked', removed: true, removedVerified: true }));
+    expect(s.removalVerified).toBe(true);
+
+    const t = new SessionStore();
+    t.applyStatus(sampleStatus({ state: 'locked', removed: true, removedVerified: true }));
+    expect(t.screen).toBe('unlock');
+    t.unlocked(profileOf(sampleSettings));
+    expect(t.screen).toBe('removed');
+    expect(t.removalVerified).toBe(true);
+  });
+
+  it('remembers a devices:changed removal in its Status, so it shows again after a lock', () => {
+    const s = new SessionStore();
+    s.applyStatus(sampleStatus({ state: 'unlocked' }));
+    s.removed(false);
+    s.locked('manual');
+    expect(s.screen).toBe('unlock');
+    s.unlocked(profileOf(sampleSettings));
+    expect(s.screen).toBe('removed');
+    expect(s.removalVerified).toBe(false);
   });
 
   it('reset forgets everything', () => {

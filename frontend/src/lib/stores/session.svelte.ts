@@ -37,8 +37,9 @@ export class SessionStore {
         this.screen = 'unlock';
         break;
       case 'unlocked':
-        // Status cannot tell a removed device; what devices:changed said stands.
-        if (this.screen !== 'removed') this.screen = 'main';
+        if (status.removed) this.#showRemoved(status.removedVerified);
+        // What devices:changed said stands, whatever an older Status says.
+        else if (this.screen !== 'removed') this.screen = 'main';
         break;
     }
   }
@@ -49,7 +50,9 @@ export class SessionStore {
     this.lockReason = null;
     this.error = null;
     if (this.status) this.status = { ...this.status, state: 'unlocked', retryAfterMs: 0 };
+    // Go remembers a removal across locks: unlocking shows it again.
     this.screen = 'main';
+    if (this.status?.removed) this.#showRemoved(this.status.removedVerified);
   }
 
   /** After Lock or a vault:locked event; idempotent, both arrive for one lock. */
@@ -66,14 +69,22 @@ export class SessionStore {
    * window gives way to the removal screen. `verified` is false when only
    * the relay says so (its refusal), true once the account's signed device
    * list does; a later signed word upgrades an earlier unsigned one. Only
-   * an unlocked window learns it; a lock shows the unlock screen.
+   * an unlocked window learns it; a lock shows the unlock screen. Go keeps
+   * it too (Status.removed), so a reload or an unlock shows it again.
    */
   removed(verified: boolean): void {
+    if (this.screen !== 'main' && this.screen !== 'removed') return;
+    this.#showRemoved(verified);
+    if (this.status) {
+      this.status = { ...this.status, removed: true, removedVerified: this.removalVerified };
+    }
+  }
+
+  #showRemoved(verified: boolean): void {
     if (this.screen === 'removed') {
       this.removalVerified ||= verified;
       return;
     }
-    if (this.screen !== 'main') return;
     this.removalVerified = verified;
     this.screen = 'removed';
   }

@@ -45,6 +45,12 @@ export interface FakeApi extends Api {
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
   /** Simulates the event stream coming back after a drop. */
   reconnect(): void;
+  /**
+   * As Go learns this device was removed from its account: Status says so
+   * from then on (status.removed), and devices:changed tells the windows.
+   * `verified`: from the signed device list (true) or only the relay (false).
+   */
+  removeThisDevice(verified?: boolean): void;
   /** The fake backend's state, for assertions and set-up. */
   backend: {
     status: Status;
@@ -69,8 +75,11 @@ export interface FakeApi extends Api {
     linking: { relayUrl: string; passphrase: string; code: string; expiresAt: number } | null;
     /** Link sessions Link began on this existing device, until confirmed or cancelled. */
     linkSessions: Set<string>;
-    /** Whether this device learnt it was removed from its account (EraseDevice needs it). */
-    removed: boolean;
+    /**
+     * When true, Link waits for a new device that never answers, until
+     * CancelLink('') ends the wait (Link then rejects, as Go's does).
+     */
+    linkWaits: boolean;
     /** History sync paused with PauseSync. */
     syncPaused: boolean;
   };
@@ -170,6 +179,18 @@ export const sampleLinkCheck: LinkCheck = {
   digits: '123 456',
 };
 
+/** A Status as Go sends it: no removal, the default relay; `over` changes the rest. */
+export function sampleStatus(over: Partial<Status> = {}): Status {
+  return {
+    state: 'locked',
+    retryAfterMs: 0,
+    defaultRelayUrl: 'ws://127.0.0.1:8443',
+    removed: false,
+    removedVerified: false,
+    ...over,
+  };
+}
+
 export function profileOf(s: Settings): Profile {
   return {
     displayName: s.displayName,
@@ -183,7 +204,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const reconnects = new Set<() => void>();
   const backend: FakeApi['backend'] = {
-    status: { state: 'locked', retryAfterMs: 0, ...initial } as Status,
+    status: sampleStatus(initial),
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
@@ -198,7 +219,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     ],
     linking: null,
     linkSessions: new Set(),
-    removed: false,
+    linkWaits: false,
     syncPaused: false,
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
@@ -233,13 +254,12 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
     activity: vi.fn(async () => {}),
     eraseDevice: vi.fn(async () => {
-      if (!backend.removed) {
+      if (!backend.status.removed) {
         throw new ApiError('Only a device that was removed from its account can be erased here.', 422);
       }
       // As Go does: locked first (vault:locked), then no vault at all.
       const wasUnlocked = backend.status.state === 'unlocked';
-      backend.removed = false;
-      backend.status = { state: 'new', retryAfterMs: 0 };
+      backend.status = { ...backend.status, state: 'new', retryAfterMs: 0, removed: false, removedVerified: false };
       backend.devices = [];
       if (wasUnlocked) queueMicrotask(() => fire('vault:locked', { reason: 'manual' }));
     }),
@@ -488,6 +508,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     if (!d) throw new ApiError('Not found: no such device in this account.', 422);
     return d;
   };
+  /** Ends the Link waiting for the new device (linkWaits), if one is. */
+  let endLinkWait: (() => void) | null = null;
   const devices: FakeApi['devices'] = {
     list: vi.fn(async () => backend.devices.map((d) => ({ ...d }))),
     rename: vi.fn(async (deviceId: string, name: string) => {
@@ -509,6 +531,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (!code.trim().startsWith('HUSH:')) {
         throw new ApiError('This link code cannot be used: this is not a Hush link code.', 422);
       }
+      if (backend.linkWaits) {
+        return new Promise<LinkCheck>((_, reject) => {
+          endLinkWait = () => reject(new ApiError('Linking was cancelled.', 409));
+        });
+      }
       backend.linkSessions.add(sampleLinkCheck.sessionId);
       return { ...sampleLinkCheck, emoji: sampleLinkCheck.emoji.map((e) => ({ ...e })) };
     }),
@@ -521,6 +548,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       ];
     }),
     cancelLink: vi.fn(async (sessionId: string) => {
+      if (sessionId === '') {
+        endLinkWait?.();
+        endLinkWait = null;
+        return;
+      }
       backend.linkSessions.delete(sessionId);
     }),
   };
@@ -552,6 +584,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     emit: fire,
     reconnect() {
       for (const h of [...reconnects]) h();
+    },
+    removeThisDevice(verified = true) {
+      const s = backend.status;
+      backend.status = { ...s, removed: true, removedVerified: s.removedVerified || verified };
+      fire('devices:changed', { thisDeviceRemoved: true, verified });
     },
   };
 }
