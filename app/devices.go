@@ -160,6 +160,17 @@ func (o *observer) SyncProgress(p chat.SyncProgress) {
 		MessagesTotal: p.MessagesTotal, Running: p.Running, Paused: p.Paused})
 }
 
+// SyncPaused reports whether fetching history is paused (PauseSync), so a UI that
+// reloads can offer Resume.
+func (s *DeviceService) SyncPaused() (bool, error) {
+	var paused bool
+	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error {
+		paused = e.SyncPaused()
+		return nil
+	})
+	return paused, err
+}
+
 // PauseSync pauses fetching history (true) or resumes it where it stopped (false).
 // Messages of chats already fetched still arrive meanwhile.
 func (s *DeviceService) PauseSync(paused bool) error {

@@ -526,6 +526,9 @@ func (e *Engine) CancelLink(ctx context.Context, session ids.LinkSession) {
 	e.sponsor.cancel(ctx, session)
 }
 
+// SyncPaused reports whether the user paused fetching history.
+func (e *Engine) SyncPaused() bool { return e.pause.paused.Load() }
+
 // PauseSync pauses fetching history (paused) or resumes it where it stopped. New
 // messages of chats already fetched still arrive; the pause lasts until resumed or
 // the engine restarts.

@@ -75,6 +75,8 @@ func (r *syncRun) chatDone() {
 func (r *syncRun) finish(paused bool) {
 	r.mu.Lock()
 	r.p.Running, r.p.Paused = false, paused
+	// A pause is always reported, however little was left: the UI shows Resume.
+	r.on = r.on || paused
 	r.reportLocked(true)
 	r.mu.Unlock()
 }

@@ -31,6 +31,23 @@ describe('Messenger', () => {
     expect(api.contacts.list).toHaveBeenCalledTimes(1);
   });
 
+  it('offers Resume after a reload when Go still holds a paused history sync', async () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    api.backend.syncPaused = true;
+    const messenger = new Messenger(api, { attentive: () => true, notify: vi.fn() });
+    const stop = messenger.start();
+    await vi.waitFor(() => expect(messenger.sync.progress?.paused).toBe(true));
+    expect(messenger.sync.visible).toBe(true);
+    stop();
+  });
+
+  it('shows no history bar when nothing is paused', async () => {
+    const { api, messenger, stop } = setup();
+    await vi.waitFor(() => expect(api.devices.syncPaused).toHaveBeenCalled());
+    expect(messenger.sync.visible).toBe(false);
+    stop();
+  });
+
   it('keeps the list current from chat:updated and chat:removed, in order', async () => {
     const { api, messenger, chat } = setup();
     await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));

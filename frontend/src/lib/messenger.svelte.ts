@@ -126,7 +126,21 @@ export class Messenger {
 
   /** Reads connection, chats and contacts from Go. */
   async refresh(): Promise<void> {
-    await Promise.all([this.loadConnection(), this.loadChats(), this.loadContacts()]);
+    await Promise.all([this.loadConnection(), this.loadChats(), this.loadContacts(), this.loadSyncPaused()]);
+  }
+
+  /**
+   * A pause outlives a reload of the UI: Go still holds it, and only its
+   * answer tells the bar to offer Resume (no event comes until then).
+   */
+  async loadSyncPaused(): Promise<void> {
+    try {
+      if (await this.api.devices.syncPaused()) {
+        this.sync.set({ chatsDone: 0, chatsTotal: 0, messagesDone: 0, messagesTotal: 0, running: false, paused: true });
+      }
+    } catch (err) {
+      this.#failed(err);
+    }
   }
 
   async loadConnection(): Promise<void> {

@@ -1094,6 +1094,11 @@ export interface DeviceService {
    */
   revoke(deviceId: string): Promise<void>;
   /**
+   * SyncPaused reports whether fetching history is paused (PauseSync), so a UI that reloads can
+   * offer Resume.
+   */
+  syncPaused(): Promise<boolean>;
+  /**
    * PauseSync pauses fetching history (true) or resumes it where it stopped (false). Messages of
    * chats already fetched still arrive meanwhile.
    */
@@ -1283,6 +1288,7 @@ export const SERVICES: ServiceTable = {
       list: { method: 'List', params: [], result: list(decodeDevice) },
       rename: { method: 'Rename', params: ['deviceId', 'name'], result: nothing },
       revoke: { method: 'Revoke', params: ['deviceId'], result: nothing },
+      syncPaused: { method: 'SyncPaused', params: [], result: bool },
       pauseSync: { method: 'PauseSync', params: ['paused'], result: nothing },
       link: { method: 'Link', params: ['code'], result: decodeLinkCheck },
       confirmLink: { method: 'ConfirmLink', params: ['sessionId', 'match'], result: nothing },

@@ -526,6 +526,10 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       unlockedOnly();
       backend.syncPaused = paused;
     }),
+    syncPaused: vi.fn(async () => {
+      unlockedOnly();
+      return backend.syncPaused;
+    }),
     link: vi.fn(async (code: string) => {
       unlockedOnly();
       if (!code.trim().startsWith('HUSH:')) {
