@@ -168,11 +168,7 @@ func (c *Core) Services() []any {
 func (c *Core) Shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.joining != nil {
-		c.joining.cancel()
-		c.joining.j.Close()
-		c.joining = nil
-	}
+	c.stopJoiningLocked()
 	c.lockLocked()
 }
 

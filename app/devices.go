@@ -3,13 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
 	"hush/chat"
 	"hush/ids"
-	"hush/vault"
 )
 
 // Device is one device of this account, as the account's signed device list names
@@ -188,20 +186,9 @@ func (c *Core) renamedThisDevice(id ids.Device, name string) error {
 		if sess.device.ID() != id || sess.profile.DeviceName == name {
 			return nil
 		}
-		ctx, cancel := defaultContext()
-		defer cancel()
-		err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
-			d, err := tx.Device(id)
-			if err != nil {
-				return err
-			}
-			d.Name = name
-			return tx.PutDevice(d)
-		})
-		if err != nil {
-			return fmt.Errorf("rename device: %w", err)
+		if err := storeDeviceName(sess, name); err != nil {
+			return err
 		}
-		sess.profile.DeviceName = name
 		out, changed = c.settingsLocked(sess), true
 		return nil
 	})

@@ -96,11 +96,7 @@ func (s *AccountService) LinkStart(relayURL, passphrase string) (LinkCode, error
 	} else if exists {
 		return LinkCode{}, ErrAlreadyExists
 	}
-	if c.joining != nil {
-		c.joining.cancel()
-		c.joining.j.Close()
-		c.joining = nil
-	}
+	c.stopJoiningLocked()
 	ctx, cancel := defaultContext()
 	defer cancel()
 	j, err := chat.NewJoiner(ctx, relayURL, nil, c.clk)
@@ -120,12 +116,17 @@ func (s *AccountService) LinkCancel() error {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopJoiningLocked()
+	return nil
+}
+
+// stopJoiningLocked ends a link of this device in progress; the caller holds c.mu.
+func (c *Core) stopJoiningLocked() {
 	if c.joining != nil {
 		c.joining.cancel()
 		c.joining.j.Close()
 		c.joining = nil
 	}
-	return nil
 }
 
 // runJoin waits for the exchange to end and, when the keys arrived, makes the

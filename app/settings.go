@@ -187,20 +187,9 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 	var engine *chat.Engine
 	var self ids.Device
 	err := s.c.withSession(func(sess *session) error {
-		ctx, cancel := defaultContext()
-		defer cancel()
-		err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
-			d, err := tx.Device(sess.device.ID())
-			if err != nil {
-				return err
-			}
-			d.Name = name
-			return tx.PutDevice(d)
-		})
-		if err != nil {
-			return fmt.Errorf("rename device: %w", err)
+		if err := storeDeviceName(sess, name); err != nil {
+			return err
 		}
-		sess.profile.DeviceName = name
 		out = s.c.settingsLocked(sess)
 		engine, self = sess.engine, sess.device.ID()
 		return nil
@@ -218,4 +207,23 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 		}
 	}
 	return out, err
+}
+
+// storeDeviceName keeps name as this device's in the vault and the session.
+func storeDeviceName(sess *session, name string) error {
+	ctx, cancel := defaultContext()
+	defer cancel()
+	err := sess.vault.Update(ctx, func(tx *vault.Tx) error {
+		d, err := tx.Device(sess.device.ID())
+		if err != nil {
+			return err
+		}
+		d.Name = name
+		return tx.PutDevice(d)
+	})
+	if err != nil {
+		return fmt.Errorf("rename device: %w", err)
+	}
+	sess.profile.DeviceName = name
+	return nil
 }
