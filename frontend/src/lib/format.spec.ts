@@ -256,11 +256,16 @@ describe('buildRows', () => {
     expect(keys.filter((k) => k.startsWith('day:'))).toHaveLength(3);
   });
 
-  it('keeps a day separator key when older messages of that day are prepended', () => {
+  it('gives a day separator a new key when older messages of that day are prepended', () => {
+    // The separator moves above the older messages: were it the same row, the
+    // list would anchor the view on it and jump to the oldest messages.
     const later = [sampleMessage({ id: 'x2', sentAt: at(4, 20, 10) })];
     const before = buildRows(later, now, false)[0]!.key;
     const after = buildRows([sampleMessage({ id: 'x1', sentAt: at(4, 20, 9) }), ...later], now, false)[0]!.key;
-    expect(after).toBe(before);
+    expect(after).not.toBe(before);
+    // Appending keeps it: the view at the bottom does not move either.
+    const appended = buildRows([...later, sampleMessage({ id: 'x3', sentAt: at(4, 20, 11) })], now, false)[0]!.key;
+    expect(appended).toBe(before);
   });
 });
 

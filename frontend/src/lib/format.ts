@@ -262,9 +262,12 @@ export function buildRows(
       dayStart = d.getTime();
       d.setDate(d.getDate() + 1);
       dayEnd = d.getTime();
-      // Keyed by the day, so the key survives older pages being prepended;
-      // a day seen twice (clocks disagree) gets a distinct key.
-      let key = `day:${dayStart}`;
+      // Keyed by the day and its first message: when older messages of the
+      // same day are prepended, the separator that moves up above them is a
+      // new row, so the list anchors the view on a message, not on a
+      // separator that left its place (MessageList). A day seen twice (clocks
+      // disagree) gets a distinct key.
+      let key = `day:${dayStart}:${m.id}`;
       for (let n = 2; usedDays.has(key); n++) key = `day:${dayStart}:${n}`;
       usedDays.add(key);
       rows.push({ kind: 'day', key, label: dayLabel(m.sentAt, now, locale), at: dayStart });
