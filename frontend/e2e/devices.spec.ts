@@ -71,8 +71,9 @@ test('link a new device with a code, see the history there, then remove it', asy
 
   // The new device opens the account, with the chat and what was said before.
   await expect(page.getByRole('searchbox', { name: 'Search chats' })).toBeVisible({ timeout: 60_000 });
-  // Its one chat, found by its last message: the new device does not know Bob
-  // as a contact yet, so Go titles the 1:1 chat "Unknown …" there.
+  // Its one chat, found by its last message: Bob's name may not be there yet
+  // (contacts arrive with the account log, after the chats), and until then Go
+  // titles the 1:1 chat "Unknown …".
   const chat = page.getByRole('listbox', { name: 'Chats' }).getByRole('option').filter({ hasText: 'Written before' });
   await expect(chat).toHaveCount(1, { timeout: 60_000 });
   await chat.click();
