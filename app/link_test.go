@@ -124,8 +124,11 @@ func TestLinkThroughTheApp(t *testing.T) {
 	}
 }
 
-// The new device is told when the user declines on the existing one.
-func TestLinkDeclinedThroughTheApp(t *testing.T) {
+// linkToAlice takes a new device through linking to Alice's account up to the
+// comparison: Alice's devices, the new device's account service and events, and
+// what Alice compares.
+func linkToAlice(t *testing.T) (*DeviceService, *AccountService, *dataRecorder, LinkCheck) {
+	t.Helper()
 	alice, _, _ := chatting(t)
 	st, _ := alice.conn.Status()
 	devices := alice.core.Services()[5].(*DeviceService)
@@ -142,6 +145,12 @@ func TestLinkDeclinedThroughTheApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return devices, account, rec, check
+}
+
+// The new device is told when the user declines on the existing one.
+func TestLinkDeclinedThroughTheApp(t *testing.T) {
+	devices, account, rec, check := linkToAlice(t)
 	if err := devices.ConfirmLink(check.SessionID, false); err != nil {
 		t.Fatal(err)
 	}
@@ -157,22 +166,7 @@ func TestLinkDeclinedThroughTheApp(t *testing.T) {
 // A device removed while it was locked learns it only from the relay's refusal when
 // it unlocks: the removal shows, marked as the relay's word alone.
 func TestRemovedWhileLocked(t *testing.T) {
-	alice, _, _ := chatting(t)
-	st, _ := alice.conn.Status()
-	devices := alice.core.Services()[5].(*DeviceService)
-	testutil.Eventually(t, 20*time.Second, "Alice's device list", func() bool {
-		_, err := devices.List()
-		return err == nil
-	})
-	_, account, rec := newcomer(t, st.RelayURL)
-	code, err := account.LinkStart(st.RelayURL, pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check, err := devices.Link(code.Code)
-	if err != nil {
-		t.Fatal(err)
-	}
+	devices, account, rec, check := linkToAlice(t)
 	if err := devices.ConfirmLink(check.SessionID, true); err != nil {
 		t.Fatal(err)
 	}
