@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,8 @@ func TestKnownAnswers(t *testing.T) {
 			Kind     Kind   `json:"kind"`
 			Target   string `json:"target"`
 			Value    bool   `json:"value"`
+			Text     string `json:"text"`
+			Version  byte   `json:"version"`
 			AtMs     int64  `json:"at_ms"`
 			Device   string `json:"device"`
 			Sealed   string `json:"sealed"`
@@ -65,9 +68,51 @@ func TestKnownAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("record %s: %v", v.RecordID, err)
 		}
-		if r.Kind != v.Kind || !bytes.Equal(r.Target[:], testutil.Hex(t, v.Target)) || r.Value != v.Value ||
+		if r.Kind != v.Kind || !bytes.Equal(r.Target[:], testutil.Hex(t, v.Target)) || r.Value != v.Value || r.Text != v.Text ||
 			r.At.UnixMilli() != v.AtMs || !bytes.Equal(r.Device[:], testutil.Hex(t, v.Device)) {
 			t.Fatalf("record %s read as %+v", v.RecordID, r)
+		}
+		// The version is bound: the same bytes claimed as the other version do not open.
+		relabelled := testutil.Hex(t, v.Sealed)
+		relabelled[0] = 3 - v.Version
+		if _, err := k.Open(id, relabelled); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("record %s as version %d: %v, want ErrInvalid", v.RecordID, relabelled[0], err)
+		}
+	}
+	if len(kat.Records) < 4 {
+		t.Fatalf("%d known answers, want both versions", len(kat.Records))
+	}
+}
+
+// TestText: a draft or a name travels whole, up to the limit; longer or invalid
+// text is refused when sealing.
+func TestText(t *testing.T) {
+	k := testKey(t, 1)
+	cases := []struct {
+		name string
+		text string
+		ok   bool
+	}{
+		{"empty", "", true},
+		{"a name", "Alice B.", true},
+		{"multi-line draft", "line one\nline two 😀", true},
+		{"at the limit", strings.Repeat("é", MaxTextBytes/2), true},
+		{"over the limit", strings.Repeat("a", MaxTextBytes+1), false},
+		{"not UTF-8", "bad \xff byte", false},
+	}
+	for _, c := range cases {
+		r := sample()
+		r.Kind, r.Text = KindDraft, c.text
+		b, err := k.Seal(ids.Record{2}, r)
+		if (err == nil) != c.ok {
+			t.Fatalf("%s: seal error %v, want ok=%v", c.name, err, c.ok)
+		}
+		if !c.ok {
+			continue
+		}
+		got, err := k.Open(ids.Record{2}, b)
+		if err != nil || got.Text != c.text || got.Kind != KindDraft {
+			t.Fatalf("%s: opened %+v, %v", c.name, got, err)
 		}
 	}
 }

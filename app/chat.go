@@ -32,6 +32,17 @@ func (o *observer) ChatUpdated(ch chat.Chat) { o.c.emit(ChatUpdated(chatView(ch)
 
 func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.String()}) }
 
+// DisplayNameChanged follows a name chosen on another device. The session is
+// updated off the event path, which must not take Core.mu (an engine call made
+// under it may emit).
+func (o *observer) DisplayNameChanged(string) {
+	go func() {
+		if _, err := o.c.displayNameChanged(); err != nil && !errors.Is(err, ErrLocked) {
+			o.c.log.Info("display name from another device", "err", err)
+		}
+	}()
+}
+
 // MessageNew raises the notification before the event goes out, so whoever sees the
 // event can rely on the notification being decided.
 func (o *observer) MessageNew(m chat.Message) {
@@ -376,6 +387,40 @@ func (s *ChatService) SetPinned(chatID string, pinned bool) (ChatSummary, error)
 	}
 	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.SetPinned(ctx, id, pinned)
+	})
+}
+
+// SetArchived moves a chat to the archived chats, or back to the main list, on
+// every device of the account.
+func (s *ChatService) SetArchived(chatID string, archived bool) (ChatSummary, error) {
+	return s.shelve(chatID, func(ctx context.Context, e *chat.Engine, id ids.Chat) (chat.Chat, error) {
+		return e.SetArchived(ctx, id, archived)
+	})
+}
+
+// SetMuted mutes or unmutes a chat on every device of the account: a muted chat
+// raises no notification.
+func (s *ChatService) SetMuted(chatID string, muted bool) (ChatSummary, error) {
+	return s.shelve(chatID, func(ctx context.Context, e *chat.Engine, id ids.Chat) (chat.Chat, error) {
+		return e.SetMuted(ctx, id, muted)
+	})
+}
+
+// SetDraft keeps the text the user began in a chat ("" clears it); it follows the
+// user to their other devices. Sending a message clears it.
+func (s *ChatService) SetDraft(chatID, text string) (ChatSummary, error) {
+	return s.shelve(chatID, func(ctx context.Context, e *chat.Engine, id ids.Chat) (chat.Chat, error) {
+		return e.SetDraft(ctx, id, text)
+	})
+}
+
+func (s *ChatService) shelve(chatID string, change func(context.Context, *chat.Engine, ids.Chat) (chat.Chat, error)) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return change(ctx, e, id)
 	})
 }
 

@@ -56,7 +56,7 @@ func (c *Core) applyNotifyPrefs(p preferences) {
 }
 
 // maybeNotify tells the user of an incoming message while the window is not in
-// view: natively where the shell can, and always as a [Notify] event, which the page
+// view, unless its chat is muted: natively where the shell can, and always as a [Notify] event, which the page
 // shows in browser mode. e is the engine that received the message; it names the
 // chat.
 func (c *Core) maybeNotify(e *chat.Engine, chatID ids.Chat, m Message) {
@@ -70,6 +70,9 @@ func (c *Core) maybeNotify(e *chat.Engine, chatID ids.Chat, m Message) {
 		if s, err := e.Summary(ctx, chatID); err == nil {
 			summary = s
 		}
+	}
+	if summary.Muted {
+		return // the user muted the chat, here or on another device
 	}
 	n := notificationFor(summary, m, c.notify.preview.Load())
 	if np := c.notify.notifier.Load(); np != nil {

@@ -47,6 +47,17 @@ func TestNotifications(t *testing.T) {
 		{"unfocused: sender only", func() { window.SetFocused(false) }, "two", true, "Alice"},
 		{"preview chosen: with text", func() { settings.SetNotifications(true, true) }, "three", true, "three"},
 		{"turned off: none", func() { settings.SetNotifications(false, true) }, "four", false, ""},
+		{"muted chat: none", func() {
+			settings.SetNotifications(true, true)
+			if _, err := bob.chats.SetMuted(chatSummary.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}, "muted", false, ""},
+		{"unmuted: again", func() {
+			if _, err := bob.chats.SetMuted(chatSummary.ID, false); err != nil {
+				t.Fatal(err)
+			}
+		}, "unmuted", true, "unmuted"},
 	}
 	for _, st := range steps {
 		st.setup()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,6 +206,35 @@ func (s *SettingsService) SetDeviceName(name string) (Settings, error) {
 				s.c.log.Info("rename this device in the account's list", "err", err)
 			}
 		}
+	}
+	return out, err
+}
+
+// SetDisplayName changes the name other people see with this account's messages,
+// on every device of the account: one line of 1 to Rules.MaxNameLength characters.
+func (s *SettingsService) SetDisplayName(name string) (Settings, error) {
+	if err := checkName("display name", name); err != nil {
+		return Settings{}, err
+	}
+	if err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.SetDisplayName(ctx, name) }); err != nil {
+		return Settings{}, err
+	}
+	return s.c.displayNameChanged()
+}
+
+// displayNameChanged takes the engine's display name into the session and tells
+// every window.
+func (c *Core) displayNameChanged() (Settings, error) {
+	var out Settings
+	err := c.withSession(func(sess *session) error {
+		if sess.engine != nil {
+			sess.profile.DisplayName = sess.engine.DisplayName()
+		}
+		out = c.settingsLocked(sess)
+		return nil
+	})
+	if err == nil {
+		c.emit(SettingsChanged(out))
 	}
 	return out, err
 }

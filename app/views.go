@@ -156,6 +156,13 @@ type ChatSummary struct {
 	Unread int `json:"unread"`
 	// Pinned chats lead the chat list.
 	Pinned bool `json:"pinned"`
+	// Archived chats are listed apart, under "Archived chats".
+	Archived bool `json:"archived"`
+	// Muted chats raise no notification.
+	Muted bool `json:"muted"`
+	// Draft is the text the user began in this chat and did not send ("" none); it
+	// follows the user to their other devices.
+	Draft string `json:"draft"`
 	// MyRole is this account's role in the chat.
 	MyRole Role `json:"myRole"`
 	// CanPost is false where this account may only read (a channel's subscribers).
@@ -283,6 +290,9 @@ func chatView(c chat.Chat) ChatSummary {
 		LastMessage: bodyText(c.LastMessage, c.LastPlaceholder),
 		Unread:      c.Unread,
 		Pinned:      c.Pinned,
+		Archived:    c.Archived,
+		Muted:       c.Muted,
+		Draft:       c.Draft,
 		MyRole:      roleView(c.MyRole),
 		CanPost:     c.CanPost,
 		MemberCount: c.MemberCount,

@@ -18,7 +18,8 @@ import (
 )
 
 // The account log (docs/SECURITY.md, "Account log"): what the user sets on one device
-// and expects on all — pinned chats, contacts, verified marks, blocked accounts —
+// and expects on all — pinned, archived and muted chats, drafts, contacts, verified
+// marks, blocked accounts, the display name —
 // travels as records sealed with a key every device of the account derives
 // (package accountlog). Each device keeps, per kind and target, the newest record it
 // holds (last writer wins), applies what it fetches or is pushed, and publishes what
@@ -33,6 +34,18 @@ const (
 
 // heldRecord is a record as the device holds it; Pending until the relay stored it.
 type heldRecord struct {
+	_       struct{} `cbor:",toarray"`
+	Kind    accountlog.Kind
+	Target  []byte
+	Value   bool
+	At      int64
+	Device  []byte
+	Pending bool
+	Text    string
+}
+
+// heldRecordV1 is a held record as kept before records carried text.
+type heldRecordV1 struct {
 	_       struct{} `cbor:",toarray"`
 	Kind    accountlog.Kind
 	Target  []byte
@@ -80,7 +93,13 @@ func (a *accountSync) load(tx *vault.Tx) (map[stateKey]heldRecord, error) {
 	}
 	var list []heldRecord
 	if err := stateDec.Unmarshal(b, &list); err != nil {
-		return nil, fmt.Errorf("account log state: %w", err)
+		var v1 []heldRecordV1
+		if stateDec.Unmarshal(b, &v1) != nil {
+			return nil, fmt.Errorf("account log state: %w", err)
+		}
+		for _, h := range v1 {
+			list = append(list, heldRecord{Kind: h.Kind, Target: h.Target, Value: h.Value, At: h.At, Device: h.Device, Pending: h.Pending})
+		}
 	}
 	out := make(map[stateKey]heldRecord, len(list))
 	for _, h := range list {
@@ -108,20 +127,25 @@ func (a *accountSync) store(tx *vault.Tx, m map[stateKey]heldRecord) error {
 }
 
 func toHeld(r accountlog.Record, pending bool) heldRecord {
-	return heldRecord{Kind: r.Kind, Target: r.Target[:], Value: r.Value, At: r.At.UnixMilli(), Device: r.Device[:], Pending: pending}
+	return heldRecord{Kind: r.Kind, Target: r.Target[:], Value: r.Value, Text: r.Text, At: r.At.UnixMilli(), Device: r.Device[:], Pending: pending}
 }
 
 func fromHeld(h heldRecord) accountlog.Record {
-	r := accountlog.Record{Kind: h.Kind, Value: h.Value, At: time.UnixMilli(h.At).UTC()}
+	r := accountlog.Record{Kind: h.Kind, Value: h.Value, Text: h.Text, At: time.UnixMilli(h.At).UTC()}
 	copy(r.Target[:], h.Target)
 	copy(r.Device[:], h.Device)
 	return r
 }
 
-// publish records a change the user made here and sends it; offline, it goes out
-// at the next connection (flush).
-func (a *accountSync) publish(ctx context.Context, kind accountlog.Kind, target [ids.Size]byte, value bool) {
-	r := accountlog.Record{Kind: kind, Target: target, Value: value, At: a.clk.Now(), Device: a.device}
+// publish records a change the user made here (r's kind, target, value and text;
+// made now unless r says when) and sends it; offline, it goes out at the next
+// connection (flush).
+func (a *accountSync) publish(ctx context.Context, r accountlog.Record) {
+	if r.At.IsZero() {
+		r.At = a.clk.Now()
+	}
+	r.Device = a.device
+	kind, target := r.Kind, r.Target
 	a.mu.Lock()
 	err := a.v.Update(ctx, func(tx *vault.Tx) error {
 		m, err := a.load(tx)
@@ -284,6 +308,7 @@ func (a *accountSync) reapply(ctx context.Context) {
 type fact struct {
 	kind   accountlog.Kind
 	target [ids.Size]byte
+	text   string
 }
 
 // seed publishes what this device holds that the account log has no record of —
@@ -308,7 +333,7 @@ func (a *accountSync) seed(ctx context.Context, facts []fact) {
 			if _, ok := m[k]; ok {
 				continue
 			}
-			m[k] = toHeld(accountlog.Record{Kind: f.kind, Target: f.target, Value: true, At: now, Device: a.device}, true)
+			m[k] = toHeld(accountlog.Record{Kind: f.kind, Target: f.target, Value: true, Text: f.text, At: now, Device: a.device}, true)
 			added++
 		}
 		if added == 0 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"hush/chatcrypto"
+	"hush/identity"
 	"hush/ids"
 	"hush/policy"
 	"hush/sync/wire"
@@ -37,7 +38,7 @@ type opened struct {
 // entry cannot be handled yet (its epoch key has not arrived) and the cursor must stay
 // before it.
 func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, names nameCache, out *batch, prep *prepared) (stall bool, err error) {
-	o, v, warn, err := r.check(tx, c, meta, en, prep)
+	o, v, warn, err := r.check(tx, c, meta, en, prep, out)
 	switch {
 	case err != nil:
 		return false, err
@@ -81,7 +82,7 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 // check runs the checks of an entry; a drop comes with the warning to raise. On the
 // first, optimistic pass (prep nil) anything that needs the relay fails with
 // errNeedPrep.
-func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, prep *prepared) (opened, verdict, WarningKind, error) {
+func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, prep *prepared, out *batch) (opened, verdict, WarningKind, error) {
 	sender := en.SenderAccount
 	// The key first: a message of an epoch this account never held a key for was
 	// sent before it joined, and is skipped whoever sent it.
@@ -102,14 +103,17 @@ func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if err != nil {
 		return opened{}, 0, 0, err
 	}
-	pt, err := chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{
-		ChatID:    c.ID,
-		Epoch:     en.Epoch,
-		EpochKey:  key,
-		MessageID: en.MsgID,
-		Sender:    senderKey,
-		Certs:     r.certs,
-	})
+	pt, err, early := out.pre.result(en, key, senderKey)
+	if !early {
+		pt, err = chatcrypto.Open(en.Ciphertext, chatcrypto.OpenParams{
+			ChatID:    c.ID,
+			Epoch:     en.Epoch,
+			EpochKey:  key,
+			MessageID: en.MsgID,
+			Sender:    senderKey,
+			Certs:     r.certs,
+		})
+	}
 	unsupported := errors.Is(err, chatcrypto.ErrUnsupportedKind)
 	if err != nil && !unsupported {
 		r.log.Info("message failed verification", "chat", c.ID.String(), "seq", en.Seq, "err", err)
@@ -118,7 +122,7 @@ func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if pt.Header.SenderDevice != en.SenderDevice || pt.Header.SenderAccount != sender {
 		return opened{}, entryDrop, WarnSenderMismatch, nil
 	}
-	switch dv, err := r.dir.checkDevice(tx, sender, pt.Sender, prep == nil, prep != nil && prep.devicesLooked[sender]); {
+	switch dv, err := r.deviceOf(tx, sender, pt.Sender, prep, out); {
 	case err != nil:
 		return opened{}, 0, 0, err
 	case dv == deviceLookup:
@@ -133,6 +137,24 @@ func (r *receiver) check(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		return opened{}, entryDrop, WarnForeignDevice, nil
 	}
 	return opened{pt: pt, unsupported: unsupported}, entryOpened, 0, nil
+}
+
+// deviceOf checks the sending device, once per transaction for a device found good:
+// a page is mostly one or two devices' messages, and the verdict cannot change
+// within the transaction.
+func (r *receiver) deviceOf(tx *vault.Tx, account ids.Account, cert identity.Certificate, prep *prepared, out *batch) (deviceVerdict, error) {
+	k := sentBy{account: account, device: cert.Device.ID()}
+	if dv, ok := out.devices[k]; ok {
+		return dv, nil
+	}
+	dv, err := r.dir.checkDevice(tx, account, cert, prep == nil, prep != nil && prep.devicesLooked[account])
+	if err == nil && dv == deviceOK {
+		if out.devices == nil {
+			out.devices = map[sentBy]deviceVerdict{}
+		}
+		out.devices[k] = dv
+	}
+	return dv, err
 }
 
 // epochKey returns the key of an entry's epoch, or says why there is none: an epoch

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"testing"
@@ -271,6 +273,8 @@ func BenchmarkReceiveChecks(b *testing.B) {
 var (
 	firstSyncChats    = flag.Int("firstsync.chats", 10, "chats for BenchmarkFirstSync")
 	firstSyncMessages = flag.Int("firstsync.messages", 1000, "messages for BenchmarkFirstSync, spread over the chats")
+	firstSyncProfile  = flag.String("firstsync.cpuprofile", "", "write a CPU profile of the timed part of BenchmarkFirstSync to this file")
+	firstSyncHeap     = flag.String("firstsync.memprofile", "", "write a heap profile taken while BenchmarkFirstSync's heap peaks to this file")
 )
 
 // syncWatch is an Observer that notes when a catch-up ended.
@@ -319,6 +323,7 @@ func BenchmarkFirstSync(b *testing.B) {
 		}
 	}
 	testutil.Eventually(b, 30*time.Minute, "the history at the relay", func() bool { return alice.outboxLen(b) == 0 })
+	alice.events.reset() // the events of sending the history would count as the new device's heap
 	testutil.Eventually(b, 20*time.Second, "Alice's device list", func() bool {
 		_, err := alice.engine.Devices(ctx)
 		return err == nil
@@ -350,6 +355,9 @@ func BenchmarkFirstSync(b *testing.B) {
 			var ms runtime.MemStats
 			for {
 				runtime.ReadMemStats(&ms)
+				if *firstSyncHeap != "" && ms.HeapInuse > peak+peak/8 {
+					writeHeapProfile(b, *firstSyncHeap)
+				}
 				peak = max(peak, ms.HeapInuse)
 				select {
 				case <-stop:
@@ -358,6 +366,7 @@ func BenchmarkFirstSync(b *testing.B) {
 				}
 			}
 		}()
+		stopProfile := startProfile(b, *firstSyncProfile)
 		b.StartTimer()
 		start := time.Now()
 		tablet.startWith(b, watch)
@@ -369,6 +378,7 @@ func BenchmarkFirstSync(b *testing.B) {
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
+		stopProfile()
 		close(stop)
 		<-sampled
 		// Each group's log also carries its title, sealed like a message.
@@ -379,5 +389,41 @@ func BenchmarkFirstSync(b *testing.B) {
 		b.ReportMetric(float64(p.MessagesDone)/elapsed.Seconds(), "msgs/s")
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		tablet.stop()
+	}
+}
+
+// startProfile starts a CPU profile into path, if one is asked for, and returns
+// what stops it: the setup of a benchmark (sending the history) would otherwise
+// drown what it measures.
+func startProfile(tb testing.TB, path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			tb.Error(err)
+		}
+	}
+}
+
+// writeHeapProfile writes the heap profile (what the last collection found live,
+// and where it was allocated) to path.
+func writeHeapProfile(tb testing.TB, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Error(err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		tb.Error(err)
 	}
 }

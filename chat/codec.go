@@ -25,7 +25,8 @@ var errBadRecord = errors.New("chat: malformed engine record")
 
 const (
 	// metaVersion 2 added the membership log, consent and counters; version 1
-	// records are read and written back as 2.
+	// records are read and written back as 2. Version 2 later grew the shelf as its
+	// last field; a state written before reads as an empty shelf.
 	metaVersion = 2
 
 	// maxRecordSize caps an engine record before it is decoded.
@@ -145,6 +146,31 @@ type chatMeta struct {
 	NextCounter uint64
 	// Senders are the other devices' counters.
 	Senders []senderCounter
+	// Shelf is how the user keeps the chat (archived, muted, a draft), shared with
+	// the account's other devices through the account log.
+	Shelf chatShelf
+}
+
+// chatShelf is the user's own arrangement of a chat. A state written before it
+// existed lacks the field and reads as the zero shelf (decodeMeta).
+type chatShelf struct {
+	_        struct{} `cbor:",toarray"`
+	Archived bool
+	Muted    bool
+	Draft    string
+	// DraftAt is when the draft was last changed (Unix milliseconds).
+	DraftAt int64
+}
+
+// withNullField returns the CBOR array b with a null appended: a record written
+// before its layout grew a last field, which then decodes as that field's zero.
+func withNullField(b []byte) ([]byte, bool) {
+	var fields []cbor.RawMessage
+	if err := modes.dec.Unmarshal(b, &fields); err != nil {
+		return nil, false
+	}
+	out, err := modes.enc.Marshal(append(fields, cbor.RawMessage{0xf6}))
+	return out, err == nil
 }
 
 // sizeOr0 reports whether b is empty or n bytes long.
@@ -198,7 +224,14 @@ func decodeMeta(b []byte) (chatMeta, error) {
 		return chatMeta{}, fmt.Errorf("%w: chat state of %d bytes", errBadRecord, len(b))
 	}
 	var m chatMeta
-	if err := modes.dec.Unmarshal(b, &m); err != nil {
+	err := modes.dec.Unmarshal(b, &m)
+	if err != nil {
+		// Written before the shelf: the same array, one field shorter.
+		if padded, ok := withNullField(b); ok && modes.dec.Unmarshal(padded, &m) == nil {
+			err = nil
+		}
+	}
+	if err != nil {
 		var v1 chatMetaV1
 		if err1 := modes.dec.Unmarshal(b, &v1); err1 != nil || v1.Version != 1 {
 			return chatMeta{}, fmt.Errorf("%w: chat state: %v", errBadRecord, err)
@@ -247,6 +280,8 @@ func (m *chatMeta) check() error {
 		return fmt.Errorf("removed or requested by an id of %d/%d bytes", len(m.RemovedBy), len(m.RequestBy))
 	case m.Request > requestDeclined:
 		return fmt.Errorf("request state %d", m.Request)
+	case len(m.Shelf.Draft) > MaxDraftBytes:
+		return fmt.Errorf("draft of %d bytes", len(m.Shelf.Draft))
 	}
 	return nil
 }

@@ -57,8 +57,8 @@ type directory struct {
 	me     *identity.AccountKey
 	meID   ids.Account
 	device ids.Device
-	// myName is this account's display name, as this device shows it.
-	myName string
+	// name is this account's display name (profile.go).
+	name *ownName
 	// deviceKey, deviceName and platform describe this device in the account's
 	// first device list.
 	deviceKey  identity.DevicePublicKey
@@ -106,8 +106,8 @@ func (d *directory) ownHandle() string {
 	return d.handle
 }
 
-// loadHandle reads this account's handle from the vault.
-func (d *directory) loadHandle(ctx context.Context) error {
+// loadAccount reads this account's handle and display name from the vault.
+func (d *directory) loadAccount(ctx context.Context) error {
 	return d.v.View(ctx, func(tx *vault.Tx) error {
 		a, err := tx.Account(d.meID)
 		if err != nil {
@@ -116,6 +116,9 @@ func (d *directory) loadHandle(ctx context.Context) error {
 		d.mu.Lock()
 		d.handle = a.Handle
 		d.mu.Unlock()
+		if a.DisplayName != "" {
+			d.name.set(a.DisplayName) // the vault's, changed since the caller read it
+		}
 		return nil
 	})
 }
@@ -544,7 +547,7 @@ type nameCache map[ids.Account]string
 // nameOf returns an account's display name, "" when unknown.
 func (d *directory) nameOf(tx *vault.Tx, id ids.Account, cache nameCache) string {
 	if id == d.meID {
-		return d.myName
+		return d.name.get().shown
 	}
 	if n, ok := cache[id]; ok {
 		return n

@@ -64,11 +64,10 @@ func TestDisplayNamesTravel(t *testing.T) {
 		t.Errorf("members = %+v, want Bob as himself", members)
 	}
 
-	// Alice renames herself (a new session with another profile name); her next
-	// message renames her on Bob's side.
-	alice.stop()
-	alice.name = "Alice Liddell 🐇"
-	alice.start(t)
+	// Alice renames herself; her next message renames her on Bob's side.
+	if err := alice.engine.SetDisplayName(ctx, "Alice Liddell 🐇"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := alice.engine.Send(ctx, chatID, "new name", nil); err != nil {
 		t.Fatal(err)
 	}

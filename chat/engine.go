@@ -55,6 +55,8 @@ type Config struct {
 	Account     *identity.AccountKey
 	Device      *identity.DeviceKey
 	Certificate []byte // the device's certificate
+	// DisplayName is the account's name for a vault that holds none yet; the
+	// vault's, once it holds one, wins (it may have changed on another device).
 	DisplayName string
 	// DeviceName and Platform describe this device in the account's first device
 	// list ("" means "This device" and runtime.GOOS).
@@ -83,6 +85,8 @@ type Engine struct {
 	sponsor *sponsor
 	pause   *pauser
 	acct    *accountSync
+	name    *ownName
+	me      ids.Account
 	obs     Observer
 	log     *slog.Logger
 	clk     clock.Clock
@@ -115,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if url, err = CheckRelayURL(url); err != nil {
 		return nil, err
 	}
-	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock}
+	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock, me: cfg.Account.ID()}
 	if e.clk == nil {
 		e.clk = clock.Real()
 	}
@@ -136,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.checks = &checks{}
 	e.wire(cfg, url, sealer, signer, logKey)
-	if err := e.dir.loadHandle(ctx); err != nil {
+	if err := e.dir.loadAccount(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read account: %w", err)
 	}
 	return e, nil
@@ -145,15 +149,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 // wire builds the parts and connects them to each other.
 func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer *membership.Signer, logKey *accountlog.Key) {
 	v, me, device := cfg.Vault, cfg.Account.ID(), cfg.Device.ID()
+	e.name = newOwnName(cfg.DisplayName)
 	e.send = &sender{
-		v: v, meID: me, device: device, sealer: sealer, myName: cfg.DisplayName,
+		v: v, meID: me, device: device, sealer: sealer, name: e.name,
 		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		wake: make(chan struct{}, 1), cache: map[ids.Chat]sendInfo{}, gen: map[ids.Chat]uint64{},
-	}
-	if cfg.DisplayName != "" {
-		if e.send.nameErr = CheckDisplayName(cfg.DisplayName); e.send.nameErr == nil {
-			e.send.sendName = cfg.DisplayName
-		}
 	}
 	e.send.handoff.init()
 	e.send.acks.init()
@@ -166,7 +166,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	}, e.reportConnection)
 	e.dir = &directory{
 		v: v, link: e.link, chats: chats, me: cfg.Account, meID: me, device: device,
-		myName: cfg.DisplayName, clk: e.clk, log: e.log, warn: e.warn, checks: e.checks, fresh: map[ids.Account]time.Time{},
+		name: e.name, clk: e.clk, log: e.log, warn: e.warn, checks: e.checks, fresh: map[ids.Account]time.Time{},
 		deviceKey: cfg.Device.Public(), deviceName: cmp.Or(cfg.DeviceName, "This device"), platform: cmp.Or(cfg.Platform, runtime.GOOS),
 		onRemoved:    func() { e.obs.DevicesChanged(DevicesChange{Removed: true}) },
 		onOwnChanged: func() { e.obs.DevicesChanged(DevicesChange{}) },
@@ -286,7 +286,7 @@ func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection,
 func (e *Engine) AddContact(ctx context.Context, handle string) (Contact, error) {
 	c, err := e.dir.addContact(ctx, handle)
 	if err == nil {
-		e.acct.publish(ctx, accountlog.KindContact, c.Account, true)
+		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindContact, Target: c.Account, Value: true})
 	}
 	return c, err
 }
@@ -304,7 +304,7 @@ func (e *Engine) SafetyNumber(ctx context.Context, account ids.Account) (SafetyN
 func (e *Engine) MarkVerified(ctx context.Context, account ids.Account, verified bool) (Contact, error) {
 	c, err := e.dir.markVerified(ctx, account, verified)
 	if err == nil {
-		e.acct.publish(ctx, accountlog.KindVerified, account, verified)
+		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindVerified, Target: account, Value: verified})
 	}
 	return c, err
 }
@@ -325,7 +325,7 @@ func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit
 func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
 	c, err := e.list.setPinned(ctx, id, pinned)
 	if err == nil {
-		e.acct.publish(ctx, accountlog.KindPinned, id, pinned)
+		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindPinned, Target: id, Value: pinned})
 	}
 	return c, err
 }
@@ -442,7 +442,7 @@ func (e *Engine) Decline(ctx context.Context, id ids.Chat, block bool) error {
 func (e *Engine) SetBlocked(ctx context.Context, account ids.Account, blocked bool) error {
 	err := e.dir.block(ctx, account, blocked)
 	if err == nil {
-		e.acct.publish(ctx, accountlog.KindBlocked, account, blocked)
+		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindBlocked, Target: account, Value: blocked})
 	}
 	return err
 }
@@ -457,7 +457,11 @@ func (e *Engine) Delete(ctx context.Context, id ids.Chat) error { return e.conse
 // Send writes a message and its outbox item in one transaction and returns it
 // pending; it is sent when the relay is reachable.
 func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
-	return e.send.send(ctx, id, body, replyTo)
+	m, err := e.send.send(ctx, id, body, replyTo)
+	if err == nil {
+		e.clearDraft(ctx, id, m.SentAt)
+	}
+	return m, err
 }
 
 // MarkRead marks everything received in a chat as read, here and at the relay. A
@@ -477,6 +481,7 @@ type nopObserver struct{}
 func (nopObserver) ConnectionChanged(Connection) {}
 func (nopObserver) ChatUpdated(Chat)             {}
 func (nopObserver) ChatRemoved(ids.Chat)         {}
+func (nopObserver) DisplayNameChanged(string)    {}
 func (nopObserver) MessageNew(Message)           {}
 func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
@@ -559,6 +564,10 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return err
 	case accountlog.KindBlocked:
 		return e.dir.block(ctx, ids.Account(r.Target), r.Value)
+	case accountlog.KindArchived, accountlog.KindMuted, accountlog.KindDraft:
+		return e.applyShelf(ctx, r)
+	case accountlog.KindDisplayName:
+		return e.applyName(ctx, r.Text)
 	}
 	return nil
 }
@@ -575,9 +584,9 @@ func (e *Engine) heldFacts(ctx context.Context) []fact {
 			if c.Stranger {
 				continue
 			}
-			out = append(out, fact{accountlog.KindContact, c.AccountID})
+			out = append(out, fact{kind: accountlog.KindContact, target: c.AccountID})
 			if c.Verified {
-				out = append(out, fact{accountlog.KindVerified, c.AccountID})
+				out = append(out, fact{kind: accountlog.KindVerified, target: c.AccountID})
 			}
 		}
 		chats, err := tx.Chats()
@@ -586,7 +595,20 @@ func (e *Engine) heldFacts(ctx context.Context) []fact {
 		}
 		for _, c := range chats {
 			if c.Pinned {
-				out = append(out, fact{accountlog.KindPinned, c.ID})
+				out = append(out, fact{kind: accountlog.KindPinned, target: c.ID})
+			}
+			meta, err := decodeMeta(c.Extra)
+			if err != nil {
+				continue
+			}
+			if meta.Shelf.Archived {
+				out = append(out, fact{kind: accountlog.KindArchived, target: c.ID})
+			}
+			if meta.Shelf.Muted {
+				out = append(out, fact{kind: accountlog.KindMuted, target: c.ID})
+			}
+			if meta.Shelf.Draft != "" {
+				out = append(out, fact{kind: accountlog.KindDraft, target: c.ID, text: meta.Shelf.Draft})
 			}
 		}
 		return nil
@@ -600,7 +622,7 @@ func (e *Engine) heldFacts(ctx context.Context) []fact {
 		e.log.Warn("account log: read blocks", "err", err)
 	}
 	for _, b := range blocked {
-		out = append(out, fact{accountlog.KindBlocked, b.Account})
+		out = append(out, fact{kind: accountlog.KindBlocked, target: b.Account})
 	}
 	return out
 }

@@ -21,6 +21,9 @@ type Observer interface {
 	DevicesChanged(DevicesChange)
 	// SyncProgress reports a catch-up with much history to fetch.
 	SyncProgress(SyncProgress)
+	// DisplayNameChanged reports the account's new display name, chosen on another
+	// of its devices.
+	DisplayNameChanged(string)
 }
 
 // DevicesChange says what changed in this account's devices.

@@ -35,6 +35,14 @@ type recorder struct {
 	events []any
 }
 
+// reset forgets what was recorded, for a benchmark that records much before what
+// it measures.
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = nil
+}
+
 func (r *recorder) add(e any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -50,9 +58,12 @@ func (r *recorder) Typing(t Typing)                { r.add(t) }
 func (r *recorder) Warning(w Warning)              { r.add(w) }
 func (r *recorder) DevicesChanged(c DevicesChange) { r.add(c) }
 func (r *recorder) SyncProgress(p SyncProgress)    { r.add(p) }
+func (r *recorder) DisplayNameChanged(n string)    { r.add(nameChanged{n}) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }
+
+type nameChanged struct{ name string }
 
 // of returns the events of type T, in order.
 func of[T any](r *recorder) []T {

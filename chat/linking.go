@@ -408,7 +408,7 @@ func (sp *sponsor) sendKeys(ctx context.Context, s *sponsored) error {
 		signing, enc, kem := sp.dir.me.Seeds()
 		b := devicelink.Bundle{
 			SigningSeed: signing, EncryptionKey: enc, KEMSeed: kem,
-			Certificate: cert, DeviceList: raw, Handle: sp.dir.ownHandle(), DisplayName: sp.dir.myName,
+			Certificate: cert, DeviceList: raw, Handle: sp.dir.ownHandle(), DisplayName: sp.dir.name.get().shown,
 		}
 		var sealed []byte
 		sealed, err = s.ex.SealBundle(b)

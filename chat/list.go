@@ -154,6 +154,7 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 	if err != nil {
 		return Chat{}, err
 	}
+	s.Archived, s.Muted, s.Draft = meta.Shelf.Archived, meta.Shelf.Muted, meta.Shelf.Draft
 	if s.Hold, err = l.hold(tx, &c, &meta); err != nil {
 		return Chat{}, err
 	}
@@ -270,6 +271,36 @@ func (l *chatList) setPinned(ctx context.Context, id ids.Chat, pinned bool) (Cha
 	}
 	l.obs.ChatUpdated(s)
 	return s, nil
+}
+
+// shelve changes how the user keeps a chat (archived, muted, its draft) and
+// reports whether anything changed.
+func (l *chatList) shelve(ctx context.Context, id ids.Chat, change func(*chatShelf) bool) (Chat, bool, error) {
+	var s Chat
+	changed := false
+	err := l.v.Update(ctx, func(tx *vault.Tx) error {
+		c, meta, err := chatWithMeta(tx, id)
+		if err != nil {
+			return err
+		}
+		if changed = change(&meta.Shelf); changed {
+			if c.Extra, err = encodeMeta(meta); err != nil {
+				return err
+			}
+			if err := l.chats.update(tx, c); err != nil {
+				return err
+			}
+		}
+		s, err = l.summary(tx, c)
+		return err
+	})
+	if err != nil {
+		return Chat{}, false, notFound(err, "chat", id)
+	}
+	if changed {
+		l.obs.ChatUpdated(s)
+	}
+	return s, changed, nil
 }
 
 // messages returns a page of a chat's messages, newest first. before is "" for the

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"hush/chatcrypto"
 	"hush/clock"
@@ -40,6 +42,8 @@ type receiver struct {
 	ahead  *aheadSet
 	outbox interface{ kick() } // the sender, woken when a connection or a key arrives
 	certs  *chatcrypto.CertCache
+	// early counts the entries opened before their transaction (preopen.go).
+	early  atomic.Int64
 	checks *checks
 	meID   ids.Account
 	device ids.Device
@@ -55,6 +59,9 @@ type receiver struct {
 const (
 	// fetchPage is how many entries one Fetch asks for (the protocol's maximum).
 	fetchPage = wire.MaxPageEntries
+	// syncChatsAtOnce is how many chats a catch-up brings up to date together: one
+	// chat's round trips to the relay overlap another's work on this device.
+	syncChatsAtOnce = 2
 	// maxStatusScan bounds how many messages a receipt looks through to report
 	// status changes.
 	maxStatusScan = 1000
@@ -147,21 +154,57 @@ func (r *receiver) catchUp(ctx context.Context) {
 	}
 	order, pending := r.planSync(ctx, summaries)
 	run := newSyncRun(r.obs, r.clk, len(order), pending)
-	for _, id := range order {
-		if r.pause.paused.Load() {
-			run.finish(true)
-			return
+	run.finish(r.syncChats(ctx, order, run))
+}
+
+// syncChats brings the chats of order up to date and reports whether the user
+// paused it: the first (the most recently active, the one the user opens) alone,
+// then the others syncChatsAtOnce at a time, taken in order. It stops early when
+// the connection is gone.
+func (r *receiver) syncChats(ctx context.Context, order []ids.Chat, run *syncRun) (paused bool) {
+	var (
+		mu      sync.Mutex
+		next    int
+		stopped bool
+	)
+	take := func() (ids.Chat, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || next == len(order) {
+			return ids.Chat{}, false
 		}
-		if err := r.syncChat(ctx, id, run); err != nil {
-			if errors.Is(err, ErrOffline) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
-				run.finish(false)
+		if r.pause.paused.Load() {
+			stopped, paused = true, true
+			return ids.Chat{}, false
+		}
+		next++
+		return order[next-1], true
+	}
+	// work takes chats until none is left, or only one with once.
+	work := func(once bool) {
+		for id, ok := take(); ok; id, ok = take() {
+			if err := r.syncChat(ctx, id, run); err != nil {
+				if errors.Is(err, ErrOffline) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
+					mu.Lock()
+					stopped = true
+					mu.Unlock()
+					return
+				}
+				r.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
+			}
+			run.chatDone()
+			if once {
 				return
 			}
-			r.log.Warn("catch-up: chat", "chat", id.String(), "err", err)
 		}
-		run.chatDone()
 	}
-	run.finish(false)
+	work(true)
+	var wg sync.WaitGroup
+	for range syncChatsAtOnce {
+		wg.Go(func() { work(false) })
+	}
+	wg.Wait()
+	return paused
 }
 
 // unlisted handles a chat held here that the relay does not serve this account: the
@@ -403,7 +446,8 @@ var errUnknownChat = errors.New("chat: unknown chat")
 func (r *receiver) process(ctx context.Context, id ids.Chat, entries []wire.Entry) (uint64, bool, error) {
 	// Optimistically in one transaction; if an entry needs network work first (a
 	// key to fetch, a sender to pin, a device list to look up), do it and go again.
-	cursor, gap, err := r.processOnce(ctx, id, entries, nil)
+	pre := r.preopen(ctx, id, entries, nil)
+	cursor, gap, err := r.processOnce(ctx, id, entries, nil, pre)
 	if !errors.Is(err, errNeedPrep) {
 		return cursor, gap, err
 	}
@@ -411,7 +455,8 @@ func (r *receiver) process(ctx context.Context, id ids.Chat, entries []wire.Entr
 	if err != nil {
 		return 0, false, err
 	}
-	return r.processOnce(ctx, id, entries, prep)
+	// What prepare fetched (a sender pinned, an epoch key) may open more early.
+	return r.processOnce(ctx, id, entries, prep, r.preopen(ctx, id, entries, pre))
 }
 
 // batch is what one processing transaction did, to report after the commit.
@@ -424,6 +469,15 @@ type batch struct {
 	last     *vault.Message            // the newest message stored
 	heard    map[ids.Account]heardName // the newest sender name of each account
 	retitled []ids.Chat                // direct chats whose contact was renamed
+
+	pre     preopened                // the page opened before the transaction
+	devices map[sentBy]deviceVerdict // devices found good in this transaction
+}
+
+// sentBy is a sending device and the account it claims.
+type sentBy struct {
+	account ids.Account
+	device  ids.Device
 }
 
 // hearName remembers name if it is the newest this batch carried for sender.
@@ -437,12 +491,12 @@ func (b *batch) hearName(sender ids.Account, name string, at int64) {
 	b.heard[sender] = heardName{name: name, at: at}
 }
 
-func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.Entry, prep *prepared) (uint64, bool, error) {
+func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.Entry, prep *prepared, pre preopened) (uint64, bool, error) {
 	var out batch
 	var cursor uint64
 	var gap bool
 	err := r.v.Update(ctx, func(tx *vault.Tx) error {
-		out, gap = batch{}, false
+		out, gap = batch{pre: pre}, false
 		var err error
 		cursor, gap, err = r.applyBatch(tx, id, entries, prep, &out)
 		return err

@@ -1,8 +1,10 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"hush/chatcrypto"
+	"hush/identity"
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/relay/relaytest"
@@ -154,6 +156,73 @@ func TestBadMessagesDropped(t *testing.T) {
 	}
 	if len(of[Warning](bob.events)) != len(bad) {
 		t.Errorf("more warnings than bad messages: %+v", of[Warning](bob.events))
+	}
+
+	// A device of Bob's that joins now reads the whole log as one page, opened on
+	// every core before its transaction (preopen.go): the same entries are refused
+	// with the same warnings, and no early result lets a forgery through.
+	for i := range minPreopen {
+		if _, err := alice.engine.Send(ctx, chatID, body("later", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, bob, chatID, alice, 2+minPreopen)
+	tablet := newDevice(t, bob, "Bob's tablet")
+	testutil.Eventually(t, 10*time.Second, "the tablet's history", func() bool {
+		s, err := tablet.engine.Summary(ctx, chatID)
+		return err == nil && s.LastMessage == body("later", minPreopen-1)
+	})
+	if n := tablet.engine.recv.early.Load(); n < minPreopen {
+		t.Fatalf("%d entries opened early, want the page (at least %d)", n, minPreopen)
+	}
+	var kinds, want []WarningKind
+	for _, w := range of[Warning](tablet.events) {
+		kinds = append(kinds, w.Kind)
+	}
+	for _, b := range bad {
+		want = append(want, b.want)
+	}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("the tablet warned %v, want %v", kinds, want)
+	}
+	if got := bodiesOf(tablet.allMessages(t, chatID)); len(got) != 2+minPreopen || got[0] != "genuine" || got[1] != "still here" {
+		t.Errorf("the tablet holds %q, want only the genuine messages", got)
+	}
+}
+
+// TestEarlyResultNeedsTheSameKeys: an entry opened before its transaction counts only
+// if the transaction reads the keys it was opened with.
+func TestEarlyResultNeedsTheSameKeys(t *testing.T) {
+	key := func(b byte) chatcrypto.EpochKey {
+		k, err := chatcrypto.EpochKeyFromBytes(bytes.Repeat([]byte{b}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	alice, bob := relaytest.NewAccount(t).Account.Public(), relaytest.NewAccount(t).Account.Public()
+	en, other := &wire.Entry{Seq: 1}, &wire.Entry{Seq: 1}
+	pre := preopened{en: {key: key(1), sender: alice, pt: chatcrypto.Plaintext{Content: chatcrypto.Content{Counter: 7}}}}
+	cases := []struct {
+		name   string
+		en     *wire.Entry
+		key    chatcrypto.EpochKey
+		sender identity.AccountPublicKey
+		want   bool
+	}{
+		{"same keys", en, key(1), alice, true},
+		{"another epoch key", en, key(2), alice, false},
+		{"another sender key", en, key(1), bob, false},
+		{"an equal entry elsewhere", other, key(1), alice, false},
+	}
+	for _, c := range cases {
+		pt, err, ok := pre.result(c.en, c.key, c.sender)
+		if ok != c.want || (ok && (err != nil || pt.Content.Counter != 7)) {
+			t.Errorf("%s: result %v, %v, %v; want used=%v", c.name, pt.Content.Counter, err, ok, c.want)
+		}
+	}
+	if _, _, ok := preopened(nil).result(en, key(1), alice); ok {
+		t.Error("an empty set gave a result")
 	}
 }
 

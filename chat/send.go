@@ -40,12 +40,10 @@ type sender struct {
 	meID   ids.Account
 	device ids.Device
 	sealer *chatcrypto.Sender
-	// myName is shown with this account's own messages; sendName travels with them
-	// ("" when the display name may not travel, nameErr says why: then Send refuses).
-	myName   string
-	sendName string
-	nameErr  error
-	clk      clock.Clock
+	// name is this account's display name: shown with its own messages, and sent
+	// with them (profile.go).
+	name *ownName
+	clk  clock.Clock
 	log      *slog.Logger
 	obs      Observer
 	warn     func(Warning)
@@ -122,10 +120,11 @@ func checkBody(body, name string) error {
 // send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
 func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
-	if s.nameErr != nil {
-		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", s.nameErr)
+	name := s.name.get()
+	if name.err != nil {
+		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", name.err)
 	}
-	if err := checkBody(body, s.sendName); err != nil {
+	if err := checkBody(body, name.sent); err != nil {
 		return Message{}, err
 	}
 	now := s.clk.Now()
@@ -192,7 +191,7 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	}
 	sum := s.remember(id, hit, cached, fresh, gen, body, now)
 	out := Message{
-		ID: m.ID, Chat: id, Sender: s.meID, SenderName: s.myName,
+		ID: m.ID, Chat: id, Sender: s.meID, SenderName: name.shown,
 		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending,
 	}
 	if replyTo != nil {
@@ -409,7 +408,7 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 	case q.msg == nil:
 		return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 	default:
-		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.sendName}
+		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.name.get().sent}
 		if q.msg.ReplyTo != nil {
 			t.ReplyTo = *q.msg.ReplyTo
 		}

@@ -81,6 +81,12 @@ type Chat struct {
 	LastMessageAt time.Time
 	Unread        int
 	Pinned        bool
+	// Archived chats are kept apart from the main list; Muted ones raise no
+	// notification. Draft is the text the user began and did not send ("" none).
+	// All three follow the user to the account's other devices.
+	Archived bool
+	Muted    bool
+	Draft    string
 	// MyRole is this account's role; zero if it is no member (never listed).
 	MyRole      policy.Role
 	CanPost     bool

@@ -57,6 +57,9 @@ def cbor(v):
         return b"\xf4"
     if isinstance(v, list):
         return kg.cbor_head(4, len(v)) + b"".join(cbor(x) for x in v)
+    if isinstance(v, str):
+        b = v.encode("utf-8")
+        return kg.cbor_head(3, len(b)) + b
     return kg.cbor(v)
 
 
@@ -64,16 +67,22 @@ def main():
     acct = kg.Account(0x01)
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=acct.id, info=b"hush/v1/account-log/key").derive(acct.sign_seed)
     cases = []
-    for i, (kind, value, at) in enumerate([(1, True, 1700000000123), (4, False, 1700000999000)]):
+    # Version 1: [kind, target, value, at, device]; version 2 adds the text.
+    specs = [(1, 1, True, 1700000000123, None), (1, 4, False, 1700000999000, None),
+             (2, 7, True, 1700001000456, "Draft: caf\u00e9 \U0001F600 at 10?"), (2, 8, False, 1700002000789, "Alice B.")]
+    for i, (version, kind, value, at, text) in enumerate(specs):
         rec_id = bytes([0x40 + i]) * 16
-        target = bytes([0x60 + i]) * 16
+        target = bytes([0x60 + i]) * 16 if kind != 8 else bytes(16)
         device = bytes([0x70 + i]) * 16
         nonce = bytes([0x50 + i]) * 24
-        pt = cbor([kind, target, value, at, device])
-        ad = b"hush/v1/account-log/record\x00\x01" + rec_id
-        sealed = b"\x01" + nonce + xchacha_seal(key, nonce, pt, ad)
-        cases.append({"record_id": rec_id.hex(), "kind": kind, "target": target.hex(), "value": value,
-                      "at_ms": at, "device": device.hex(), "sealed": sealed.hex()})
+        fields = [kind, target, value, at, device]
+        if version == 2:
+            fields.append(text)
+        pt = cbor(fields)
+        ad = b"hush/v1/account-log/record\x00" + bytes([version]) + rec_id
+        sealed = bytes([version]) + nonce + xchacha_seal(key, nonce, pt, ad)
+        cases.append({"version": version, "record_id": rec_id.hex(), "kind": kind, "target": target.hex(), "value": value,
+                      "text": text or "", "at_ms": at, "device": device.hex(), "sealed": sealed.hex()})
     out = {"note": "accountlog/testdata/katgen.py; account seeds: signing 01*32, X25519 02*32, ML-KEM 03*64",
            "key": key.hex(), "records": cases}
     with open(os.path.join(HERE, "kat.json"), "w") as f:

@@ -375,6 +375,15 @@ export interface ChatSummary {
   unread: number;
   /** Pinned chats lead the chat list. */
   pinned: boolean;
+  /** Archived chats are listed apart, under "Archived chats". */
+  archived: boolean;
+  /** Muted chats raise no notification. */
+  muted: boolean;
+  /**
+   * Draft is the text the user began in this chat and did not send ("" none); it follows the user
+   * to their other devices.
+   */
+  draft: string;
   /** MyRole is this account's role in the chat. */
   myRole: Role | '';
   /** CanPost is false where this account may only read (a channel's subscribers). */
@@ -401,6 +410,9 @@ export function decodeChatSummary(v: unknown, at = 'ChatSummary'): ChatSummary {
     lastMessageAt: field(o, 'lastMessageAt', at, int),
     unread: field(o, 'unread', at, int),
     pinned: field(o, 'pinned', at, bool),
+    archived: field(o, 'archived', at, bool),
+    muted: field(o, 'muted', at, bool),
+    draft: field(o, 'draft', at, str),
     myRole: field(o, 'myRole', at, decodeRoleOrNone),
     canPost: field(o, 'canPost', at, bool),
     memberCount: field(o, 'memberCount', at, int),
@@ -1074,6 +1086,21 @@ export interface ChatService {
   typing(chatId: string): Promise<void>;
   /** SetPinned pins or unpins a chat. */
   setPinned(chatId: string, pinned: boolean): Promise<ChatSummary>;
+  /**
+   * SetArchived moves a chat to the archived chats, or back to the main list, on every device of
+   * the account.
+   */
+  setArchived(chatId: string, archived: boolean): Promise<ChatSummary>;
+  /**
+   * SetMuted mutes or unmutes a chat on every device of the account: a muted chat raises no
+   * notification.
+   */
+  setMuted(chatId: string, muted: boolean): Promise<ChatSummary>;
+  /**
+   * SetDraft keeps the text the user began in a chat ("" clears it); it follows the user to their
+   * other devices. Sending a message clears it.
+   */
+  setDraft(chatId: string, text: string): Promise<ChatSummary>;
 }
 
 /**
@@ -1280,6 +1307,13 @@ export const SERVICES: ServiceTable = {
       markRead: { method: 'MarkRead', params: ['chatId'], result: nothing },
       typing: { method: 'Typing', params: ['chatId'], result: nothing },
       setPinned: { method: 'SetPinned', params: ['chatId', 'pinned'], result: decodeChatSummary },
+      setArchived: {
+        method: 'SetArchived',
+        params: ['chatId', 'archived'],
+        result: decodeChatSummary,
+      },
+      setMuted: { method: 'SetMuted', params: ['chatId', 'muted'], result: decodeChatSummary },
+      setDraft: { method: 'SetDraft', params: ['chatId', 'text'], result: decodeChatSummary },
     },
   },
   devices: {
