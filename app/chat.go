@@ -35,7 +35,7 @@ func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.St
 // DisplayNameChanged follows a name chosen on another device. The session is
 // updated off the event path, which must not take Core.mu (an engine call made
 // under it may emit).
-func (o *observer) DisplayNameChanged(string) {
+func (o *observer) DisplayNameChanged(name string) {
 	go func() {
 		if _, err := o.c.displayNameChanged(); err != nil && !errors.Is(err, ErrLocked) {
 			o.c.log.Info("display name from another device", "err", err)

@@ -44,9 +44,9 @@ type sender struct {
 	// with them (profile.go).
 	name *ownName
 	clk  clock.Clock
-	log      *slog.Logger
-	obs      Observer
-	warn     func(Warning)
+	log  *slog.Logger
+	obs  Observer
+	warn func(Warning)
 
 	wake    chan struct{} // one token: flush now
 	handoff handoff       // Send → flusher

@@ -962,6 +962,11 @@ export interface SettingsService {
   setNotifications(enabled: boolean, preview: boolean): Promise<Settings>;
   /** SetDeviceName renames this device: 1 to Rules.MaxNameLength characters. */
   setDeviceName(name: string): Promise<Settings>;
+  /**
+   * SetDisplayName changes the name other people see with this account's messages, on every device
+   * of the account: one line of 1 to Rules.MaxNameLength characters.
+   */
+  setDisplayName(name: string): Promise<Settings>;
 }
 
 /**
@@ -1236,6 +1241,7 @@ export const SERVICES: ServiceTable = {
         result: decodeSettings,
       },
       setDeviceName: { method: 'SetDeviceName', params: ['name'], result: decodeSettings },
+      setDisplayName: { method: 'SetDisplayName', params: ['name'], result: decodeSettings },
     },
   },
   connection: {
