@@ -63,12 +63,17 @@ export class Messenger {
   selectedId = $state<string | null>(null);
   /** The left column shows the chat requests instead of the chat list. */
   showingRequests = $state(false);
+  /** The left column shows the archived chats instead of the chat list. */
+  showingArchived = $state(false);
   /** Bumped when cached conversations are dropped, so views re-read them. */
   #generation = $state(0);
   #conversations = new Map<string, ConversationStore>();
   #marking = new Set<string>();
   #duringLoad: (() => void)[] | null = null;
-  /** Unsent text per chat, for this window's lifetime. */
+  /**
+   * Text typed in a chat and not yet saved as its draft in Go (the saved
+   * draft is ChatSummary.draft), so a chat reopened at once gets it back.
+   */
   readonly drafts = new Map<string, string>();
   /** The message being answered per chat, kept like the draft. */
   readonly replies = new Map<string, Message>();
@@ -92,6 +97,7 @@ export class Messenger {
         this.chats.upsert(c);
         this.#duringLoad?.push(() => this.chats.upsert(c));
         this.#settleRequests();
+        this.#settleArchived();
         this.markReadIfSeen(c.id);
       }),
       api.on('chat:removed', ({ chatId }) => {
@@ -162,6 +168,7 @@ export class Messenger {
       this.chats.set(list);
       for (const apply of replay) apply();
       this.#settleRequests();
+      this.#settleArchived();
     } catch (err) {
       if (!this.#failed(err)) this.chats.error = messageOf(err);
     } finally {
@@ -196,7 +203,10 @@ export class Messenger {
     this.selectedId = chatId;
     if (chatId === null) return;
     const chat = this.chats.get(chatId);
-    if (chat) this.showingRequests = isRequest(chat);
+    if (chat) {
+      this.showingRequests = isRequest(chat);
+      this.showingArchived = !isRequest(chat) && chat.archived;
+    }
     this.markReadIfSeen(chatId);
   }
 
@@ -232,8 +242,42 @@ export class Messenger {
     const m = await this.api.chats.send(chatId, body, replyTo);
     this.conversation(chatId).add(m);
     const chat = this.chats.get(chatId);
-    if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt });
+    // Go cleared the draft too (a chat:updated follows).
+    if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt, draft: '' });
+    this.drafts.delete(chatId);
     return m;
+  }
+
+  /** Pins or unpins a chat. Rejects with Go's error. */
+  async setPinned(chatId: string, pinned: boolean): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setPinned(chatId, pinned));
+  }
+
+  /**
+   * Moves a chat to the archive or back (on every device of the account).
+   * Rejects with Go's error.
+   */
+  async setArchived(chatId: string, archived: boolean): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setArchived(chatId, archived));
+  }
+
+  /** Mutes or unmutes a chat's notifications (on every device). Rejects with Go's error. */
+  async setMuted(chatId: string, muted: boolean): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setMuted(chatId, muted));
+  }
+
+  /**
+   * Saves a chat's draft in Go ("" clears it); it follows the user to their
+   * other devices. Rejects with Go's error.
+   */
+  async saveDraft(chatId: string, text: string): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setDraft(chatId, text));
+  }
+
+  #changed(chat: ChatSummary): ChatSummary {
+    this.chats.upsert(chat);
+    this.#settleArchived();
+    return chat;
   }
 
   /**
@@ -308,6 +352,12 @@ export class Messenger {
     this.replies.delete(chatId);
     if (this.selectedId === chatId) this.selectedId = null;
     this.#settleRequests();
+    this.#settleArchived();
+  }
+
+  /** Back to the chat list once no archived chat is left (unarchived here or elsewhere). */
+  #settleArchived(): void {
+    if (this.showingArchived && this.chats.archived.length === 0) this.showingArchived = false;
   }
 
   /** Back to the chat list once no request is left (accepted, declined, elsewhere too). */

@@ -4,7 +4,7 @@
 // dropped — except vault:locked, which still locks.
 
 import { describe, expect, it, vi } from 'vitest';
-import { sampleChat, sampleContact, sampleMessage } from '../testing/fakeApi';
+import { sampleChat, sampleContact, sampleMessage, sampleSettings } from '../testing/fakeApi';
 import { createApi, detectTransport, type Api } from './client';
 import type { Connection, EventMap, EventName } from './contract.gen';
 import { createBrowserTransport, type BrowserDeps } from './transport-browser';
@@ -46,6 +46,10 @@ const cases: [string, (api: Api) => Promise<unknown>, string, unknown[], unknown
   ['chats.markRead', (a) => a.chats.markRead(chatId), 'ChatService/MarkRead', [chatId], null, undefined],
   ['chats.typing', (a) => a.chats.typing(chatId), 'ChatService/Typing', [chatId], null, undefined],
   ['chats.setPinned', (a) => a.chats.setPinned(chatId, true), 'ChatService/SetPinned', [chatId, true], chat, chat],
+  ['chats.setArchived', (a) => a.chats.setArchived(chatId, true), 'ChatService/SetArchived', [chatId, true], chat, chat],
+  ['chats.setMuted', (a) => a.chats.setMuted(chatId, false), 'ChatService/SetMuted', [chatId, false], chat, chat],
+  ['chats.setDraft', (a) => a.chats.setDraft(chatId, 'half a thought'), 'ChatService/SetDraft', [chatId, 'half a thought'], chat, chat],
+  ['settings.setDisplayName', (a) => a.settings.setDisplayName('Ada L.'), 'SettingsService/SetDisplayName', ['Ada L.'], sampleSettings, sampleSettings],
   ['window.setFocused', (a) => a.window.setFocused(false), 'WindowService/SetFocused', [false], null, undefined],
 ];
 

@@ -1,7 +1,8 @@
 // The chat list as last read from Go (ChatService.List) and kept current by
 // chat:updated / chat:removed, always in the list's order: pinned first,
 // then most recent activity. Go lists chat requests (hold "request") with
-// the rest; they are shown apart, under Requests (docs/API.md, ChatSummary).
+// the rest; they are shown apart, under Requests (docs/API.md, ChatSummary),
+// and so are archived chats, under "Archived chats".
 
 import type { ChatSummary } from '../api';
 import { compareChats } from '../format';
@@ -15,6 +16,10 @@ export class ChatListStore {
   error = $state('');
   /** The chat list proper: every chat but the requests. */
   readonly listed = $derived(this.chats.filter((c) => !isRequest(c)));
+  /** The main chat list: the listed chats that are not archived. */
+  readonly unarchived = $derived(this.listed.filter((c) => !c.archived));
+  /** The listed chats moved to the archive. */
+  readonly archived = $derived(this.listed.filter((c) => c.archived));
   /** Chats someone who is not a contact started, waiting for Accept or Decline. */
   readonly requests = $derived(this.chats.filter(isRequest));
 

@@ -115,6 +115,9 @@ export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
     lastMessageAt: 0,
     unread: 0,
     pinned: false,
+    archived: false,
+    muted: false,
+    draft: '',
     myRole: 'owner',
     canPost: true,
     memberCount: 2,
@@ -295,6 +298,18 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.settings = { ...backend.settings, deviceName };
       return { ...backend.settings };
     }),
+    setDisplayName: vi.fn(async (name: string) => {
+      unlockedOnly();
+      const displayName = name.trim();
+      // As Go's rule: one line of 1 to Rules.MaxNameLength characters.
+      if (displayName === '' || [...displayName].length > 64 || /[\r\n]/.test(displayName)) {
+        throw new ApiError('Invalid input: a name has 1 to 64 characters on one line.', 422);
+      }
+      backend.settings = { ...backend.settings, displayName };
+      // Go tells every window (and the account's other devices) too.
+      queueMicrotask(() => fire('settings:changed', { ...backend.settings }));
+      return { ...backend.settings };
+    }),
     setNotifications: vi.fn(async (notifications: boolean, preview: boolean) => {
       unlockedOnly();
       // As Go does: no preview without notifications.
@@ -396,6 +411,14 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     queueMicrotask(() => fire('chat:removed', { chatId }));
   };
 
+  /** As Go's account-log changes do: the chat changes, and chat:updated says so. */
+  const changeChat = (chatId: string, change: Partial<ChatSummary>): ChatSummary => {
+    const c = { ...chatOf(chatId), ...change };
+    backend.chats.set(chatId, c);
+    queueMicrotask(() => fire('chat:updated', { ...c }));
+    return { ...c };
+  };
+
   const chats = {
     list: vi.fn(async () => {
       unlockedOnly();
@@ -458,6 +481,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         clockOff: false,
       };
       backend.messages.get(chatId)?.push(m);
+      // As Go does: sending clears the chat's draft.
+      if (chat.draft !== '') changeChat(chatId, { draft: '' });
       return { ...m };
     }),
     markRead: vi.fn(async (chatId: string) => {
@@ -469,6 +494,9 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.chats.set(chatId, c);
       return { ...c };
     }),
+    setArchived: vi.fn(async (chatId: string, archived: boolean) => changeChat(chatId, { archived })),
+    setMuted: vi.fn(async (chatId: string, muted: boolean) => changeChat(chatId, { muted })),
+    setDraft: vi.fn(async (chatId: string, draft: string) => changeChat(chatId, { draft })),
     rename: vi.fn(async (chatId: string, title: string) => {
       const chat = chatOf(chatId);
       if (chat.kind === 'direct') throw new ApiError('Invalid input: a 1:1 chat has no title.', 422);
