@@ -198,4 +198,63 @@ describe('ChatList', () => {
       expect(first.tabIndex).toBe(0);
     });
   });
+
+  it('shows a muted chat with the muted sign and a grey badge', () => {
+    const muted = sampleChat({ title: 'Noisy group', kind: 'group', muted: true, unread: 12, lastMessage: 'spam', lastMessageAt: now });
+    render(ChatList, { props: { chats: [muted, chats[0]!], filter: '', now } });
+    const row = screen.getByRole('option', { name: 'Noisy group' });
+    expect(within(row).getByRole('img', { name: 'Muted' })).toBeInTheDocument();
+    expect(within(row).getByText('12')).toHaveClass('muted');
+    expect(row).toHaveAccessibleDescription(expect.stringContaining('Muted. 12 unread.'));
+    const grace = screen.getByRole('option', { name: 'Grace Hopper' });
+    expect(within(grace).queryByRole('img', { name: 'Muted' })).not.toBeInTheDocument();
+    expect(within(grace).getByText('3')).not.toHaveClass('muted');
+  });
+
+  it('previews a draft instead of the last message, except in the open chat', () => {
+    const drafted = chats.map((c, i) => (i === 0 || i === 1 ? { ...c, draft: 'half a thought' } : c));
+    render(ChatList, { props: { chats: drafted, filter: '', now, selectedId: chats[1]!.id } });
+    const grace = screen.getByRole('option', { name: 'Grace Hopper' });
+    expect(within(grace).getByText('Draft:')).toHaveClass('draft');
+    expect(within(grace).queryByText('Found the bug')).not.toBeInTheDocument();
+    expect(grace).toHaveAccessibleDescription(expect.stringContaining('Draft: half a thought'));
+    const open = screen.getByRole('option', { name: 'Project Hush' });
+    expect(within(open).queryByText('Draft:')).not.toBeInTheDocument();
+    expect(within(open).getByText('Release on Friday')).toBeInTheDocument();
+  });
+
+  describe('context menu', () => {
+    it('opens on right click and reports the choice', async () => {
+      const onaction = vi.fn();
+      render(ChatList, { props: { chats, filter: '', now, onaction } });
+      const user = userEvent.setup();
+      await user.pointer({ keys: '[MouseRight]', target: screen.getByRole('option', { name: 'Grace Hopper' }) });
+      const menu = screen.getByRole('menu', { name: 'Grace Hopper — chat actions' });
+      expect(within(menu).getByRole('menuitem', { name: 'Pin chat' })).toHaveFocus();
+      await user.click(within(menu).getByRole('menuitem', { name: 'Archive chat' }));
+      expect(onaction).toHaveBeenCalledWith(chats[0], 'archive');
+      expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    });
+
+    it.each([['{Shift>}{F10}{/Shift}'], ['{ContextMenu}']])('opens from the keyboard (%s); Escape gives focus back', async (keys) => {
+      const onaction = vi.fn();
+      render(ChatList, { props: { chats, filter: '', now, onaction } });
+      const user = userEvent.setup();
+      const row = screen.getByRole('option', { name: 'Project Hush' });
+      row.focus();
+      await user.keyboard(keys);
+      const menu = screen.getByRole('menu', { name: 'Project Hush — chat actions' });
+      expect(within(menu).getByRole('menuitem', { name: 'Unpin chat' })).toHaveFocus();
+      await user.keyboard('{Escape}');
+      expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+      await waitFor(() => expect(row).toHaveFocus());
+      expect(onaction).not.toHaveBeenCalled();
+    });
+
+    it('is not offered without onaction (the requests)', async () => {
+      render(ChatList, { props: { chats, filter: '', now } });
+      await userEvent.setup().pointer({ keys: '[MouseRight]', target: screen.getByRole('option', { name: 'Alan' }) });
+      expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    });
+  });
 });

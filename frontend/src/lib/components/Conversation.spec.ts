@@ -261,3 +261,119 @@ describe('Conversation replies', () => {
     expect(within(pane).queryByRole('button', { name: /^Reply to/ })).not.toBeInTheDocument();
   });
 });
+
+describe('Archive, mute and drafts', () => {
+  it('archives from the header: the chat moves under "Archived chats", and back', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    await user.click(within(pane).getByRole('button', { name: 'Archive chat' }));
+    await waitFor(() => expect(api.chats.setArchived).toHaveBeenCalledWith(direct.id, true));
+    expect(within(pane).getByRole('button', { name: 'Unarchive chat' })).toBeInTheDocument();
+    const chatsList = screen.getByRole('listbox', { name: 'Chats' });
+    expect(within(chatsList).queryByRole('option', { name: 'Bob' })).not.toBeInTheDocument();
+    // Bob's one unread message was read on opening.
+    await user.click(await screen.findByRole('button', { name: 'Archived chats, 1 chat' }));
+    const archived = screen.getByRole('listbox', { name: 'Archived chats' });
+    expect(within(archived).getByRole('option', { name: 'Bob' })).toBeInTheDocument();
+
+    // Unarchived from its context menu, the archive is empty: back to the chats.
+    await user.pointer({ keys: '[MouseRight]', target: within(archived).getByRole('option', { name: 'Bob' }) });
+    await user.click(screen.getByRole('menuitem', { name: 'Unarchive chat' }));
+    await waitFor(() => expect(api.chats.setArchived).toHaveBeenCalledWith(direct.id, false));
+    expect(await screen.findByRole('listbox', { name: 'Chats' })).toContainElement(screen.getByRole('option', { name: 'Bob' }));
+    expect(screen.queryByRole('button', { name: /^Archived chats/ })).not.toBeInTheDocument();
+  });
+
+  it('counts the archived chats and their unread messages; Back returns to the chats', async () => {
+    const { api, user } = setup();
+    const [a, b] = [...api.backend.chats.values()];
+    api.backend.chats.set(a!.id, { ...a!, archived: true, unread: 2 });
+    api.backend.chats.set(b!.id, { ...b!, archived: true, unread: 1 });
+    api.reconnect();
+    await user.click(await screen.findByRole('button', { name: 'Archived chats, 2 chats, 3 unread' }));
+    expect(screen.getByRole('listbox', { name: 'Archived chats' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Back' }));
+    expect(screen.getByRole('button', { name: 'Archived chats, 2 chats, 3 unread' })).toHaveFocus();
+    expect(screen.getByText('No chats yet')).toBeInTheDocument();
+  });
+
+  it('a chat archived on another device leaves the list (chat:updated)', async () => {
+    const { api, direct } = setup();
+    await screen.findByRole('option', { name: 'Bob' });
+    api.emit('chat:updated', { ...api.backend.chats.get(direct.id)!, archived: true });
+    expect(await screen.findByRole('button', { name: /^Archived chats, 1 chat/ })).toBeInTheDocument();
+    expect(within(screen.getByRole('listbox', { name: 'Chats' })).queryByRole('option', { name: 'Bob' })).not.toBeInTheDocument();
+  });
+
+  it('mutes from the header: the row shows the muted sign', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    await user.click(within(pane).getByRole('button', { name: 'Mute notifications' }));
+    await waitFor(() => expect(api.chats.setMuted).toHaveBeenCalledWith(direct.id, true));
+    const row = screen.getByRole('option', { name: 'Bob' });
+    expect(within(row).getByRole('img', { name: 'Muted' })).toBeInTheDocument();
+    await user.click(within(pane).getByRole('button', { name: 'Unmute notifications' }));
+    await waitFor(() => expect(api.chats.setMuted).toHaveBeenCalledWith(direct.id, false));
+    expect(within(row).queryByRole('img', { name: 'Muted' })).not.toBeInTheDocument();
+  });
+
+  it('shows why an action failed', async () => {
+    const { api, user } = setup();
+    api.chats.setMuted.mockRejectedValueOnce(new Error('The vault is locked.'));
+    const pane = await open(user, 'Bob');
+    await user.click(within(pane).getByRole('button', { name: 'Mute notifications' }));
+    expect(await within(pane).findByRole('alert')).toHaveTextContent('Could not mute notifications: The vault is locked.');
+  });
+
+  it('saves the draft while typing and on leaving; the list shows it and the chat opens with it', async () => {
+    const { api, direct, user } = setup();
+    let pane = await open(user, 'Bob');
+    await user.type(within(pane).getByRole('textbox', { name: 'Message' }), 'half a thought');
+    await waitFor(() => expect(api.chats.setDraft).toHaveBeenLastCalledWith(direct.id, 'half a thought'), { timeout: 2000 });
+    expect(api.chats.setDraft).toHaveBeenCalledTimes(1); // once typing paused
+    // The open chat shows its last message, not its own draft.
+    const row = screen.getByRole('option', { name: 'Bob' });
+    expect(within(row).queryByText('Draft:')).not.toBeInTheDocument();
+
+    await user.type(within(pane).getByRole('textbox', { name: 'Message' }), ', more');
+    await user.click(screen.getByRole('option', { name: 'News' })); // leaves at once
+    await waitFor(() => expect(api.chats.setDraft).toHaveBeenLastCalledWith(direct.id, 'half a thought, more'));
+    expect(within(screen.getByRole('option', { name: 'Bob' })).getByText('Draft:')).toBeInTheDocument();
+    expect(screen.getByRole('option', { name: 'Bob' })).toHaveAccessibleDescription(
+      expect.stringContaining('Draft: half a thought, more'),
+    );
+
+    pane = await open(user, 'Bob');
+    expect(within(pane).getByRole('textbox', { name: 'Message' })).toHaveValue('half a thought, more');
+  });
+
+  it('takes another device’s draft for the open chat unless the user is typing', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    const box = within(pane).getByRole('textbox', { name: 'Message' });
+    api.emit('chat:updated', { ...api.backend.chats.get(direct.id)!, draft: 'from the phone' });
+    await waitFor(() => expect(box).toHaveValue('from the phone'));
+
+    await user.type(box, '!');
+    api.emit('chat:updated', { ...api.backend.chats.get(direct.id)!, draft: 'again from the phone' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(box).toHaveValue('from the phone!');
+  });
+
+  it('after sending the composer is empty and the draft does not come back', async () => {
+    const { api, direct, user } = setup();
+    const pane = await open(user, 'Bob');
+    const box = within(pane).getByRole('textbox', { name: 'Message' });
+    await user.type(box, 'see you');
+    await waitFor(() => expect(api.chats.setDraft).toHaveBeenCalledWith(direct.id, 'see you'), { timeout: 2000 });
+    await user.type(box, ' soon{Enter}');
+    await waitFor(() => expect(api.chats.send).toHaveBeenCalledWith(direct.id, 'see you soon', ''));
+    expect(box).toHaveValue('');
+    // A late echo of the earlier save changes nothing.
+    api.emit('chat:updated', { ...api.backend.chats.get(direct.id)!, draft: 'see you' });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(box).toHaveValue('');
+    expect(api.chats.setDraft).toHaveBeenCalledTimes(1);
+    expect(api.backend.chats.get(direct.id)!.draft).toBe('');
+  });
+});

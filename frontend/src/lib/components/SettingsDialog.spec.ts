@@ -120,6 +120,51 @@ describe('SettingsDialog', () => {
     expect(screen.getByText('This device: Desk PC')).toBeInTheDocument();
   });
 
+  it('saves the display name, checking Go’s length rule and showing Go’s error', async () => {
+    const { user, api, ctx } = await setup();
+    const field = screen.getByRole('textbox', { name: 'Display name' });
+    expect(field).toHaveValue('Ada');
+    const save = screen.getByRole('button', { name: 'Save display name' });
+    expect(save).toBeDisabled();
+
+    await user.clear(field);
+    await user.click(save);
+    expect(field).toHaveAccessibleDescription('Enter your name.');
+    // Longer than RULES.maxNameLength: the field stops at the limit, a paste is checked again.
+    field.removeAttribute('maxlength');
+    await user.type(field, 'x'.repeat(65));
+    await user.click(save);
+    expect(field).toHaveAccessibleDescription('Use at most 64 characters.');
+    expect(api.settings.setDisplayName).not.toHaveBeenCalled();
+
+    api.settings.setDisplayName.mockRejectedValueOnce(new ApiError('Invalid input: a name is one line.', 422));
+    await user.clear(field);
+    await user.type(field, 'Ada L.{enter}');
+    expect(await screen.findByText('Invalid input: a name is one line.')).toBeInTheDocument();
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+
+    await user.click(save);
+    await waitFor(() => expect(api.settings.setDisplayName).toHaveBeenLastCalledWith('Ada L.'));
+    expect(await screen.findByText('Name saved.')).toBeInTheDocument();
+    expect(field).not.toHaveAttribute('aria-invalid');
+    expect(ctx.settings.value?.displayName).toBe('Ada L.');
+    expect(within(screen.getByRole('dialog', { name: 'Settings' })).getAllByText('Ada L.').length).toBeGreaterThan(0);
+  });
+
+  it('shows a display name changed on another device (settings:changed), unless it is being edited', async () => {
+    const { user, ctx } = await setup({ preload: true });
+    const field = screen.getByRole('textbox', { name: 'Display name' });
+    ctx.settings.set({ ...ctx.settings.value!, displayName: 'Ada Lovelace' });
+    await waitFor(() => expect(field).toHaveValue('Ada Lovelace'));
+    expect(screen.getByText('Ada Lovelace', { selector: 'p' })).toBeInTheDocument();
+
+    await user.clear(field);
+    await user.type(field, 'Countess');
+    ctx.settings.set({ ...ctx.settings.value!, displayName: 'A. Lovelace' });
+    await waitFor(() => expect(screen.getByText('A. Lovelace', { selector: 'p' })).toBeInTheDocument());
+    expect(field).toHaveValue('Countess');
+  });
+
   it('copies the account key fingerprint', async () => {
     // user-event installs an in-memory clipboard on navigator.
     const { user } = await setup();
