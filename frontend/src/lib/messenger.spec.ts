@@ -311,3 +311,41 @@ describe('Messenger', () => {
     });
   });
 });
+
+describe('Messenger: archive, mute and drafts', () => {
+  it('lists archived chats apart, opens an archived chat beside the archive, and leaves it once empty', async () => {
+    const { messenger, chat, stop } = setup();
+    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
+    await messenger.setArchived(chat.id, true);
+    expect(messenger.chats.unarchived).toEqual([]);
+    expect(messenger.chats.archived.map((c) => c.id)).toEqual([chat.id]);
+    messenger.select(chat.id);
+    expect(messenger.showingArchived).toBe(true);
+    await messenger.setArchived(chat.id, false);
+    expect(messenger.showingArchived).toBe(false);
+    expect(messenger.chats.unarchived.map((c) => c.id)).toEqual([chat.id]);
+    stop();
+  });
+
+  it('mutes and saves drafts through Go', async () => {
+    const { api, messenger, chat, stop } = setup();
+    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
+    await messenger.setMuted(chat.id, true);
+    expect(messenger.chats.get(chat.id)?.muted).toBe(true);
+    await messenger.saveDraft(chat.id, 'later');
+    expect(api.chats.setDraft).toHaveBeenCalledWith(chat.id, 'later');
+    expect(messenger.chats.get(chat.id)?.draft).toBe('later');
+    stop();
+  });
+
+  it('sending clears the draft at once', async () => {
+    const { messenger, chat, stop } = setup();
+    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
+    await messenger.saveDraft(chat.id, 'later');
+    messenger.setDraft(chat.id, 'later, typed');
+    await messenger.send(chat.id, 'later, typed');
+    expect(messenger.chats.get(chat.id)?.draft).toBe('');
+    expect(messenger.drafts.has(chat.id)).toBe(false);
+    stop();
+  });
+});
