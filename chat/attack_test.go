@@ -6,7 +6,9 @@ import (
 	"crypto/hpke"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -990,4 +992,70 @@ func TestAttackDeviceLists(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAttackRefusedRevocation: the relay refuses to store Alice's revocation of her
+// laptop (it answers the new list with an error and drops it). Alice is told — the
+// revocation fails with the relay's error — and nothing half-done remains: her
+// device still lists the laptop as hers, and neither she nor Bob holds it as
+// revoked. Once the relay takes the list, the revocation goes through.
+func TestAttackRefusedRevocation(t *testing.T) {
+	w := newAttackWorld(t, nil)
+	ctx := context.Background()
+	s, err := w.alice.engine.OpenDirect(ctx, w.bob.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.bob.engine.Accept(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	laptop := newDevice(t, w.alice, "Alice's laptop")
+	laptop.online(t)
+	testutil.Eventually(t, 20*time.Second, "Bob learns of the laptop", func() bool {
+		d, ok := deviceIn(t, w.bob, laptop)
+		return ok && !d.Revoked
+	})
+	var refused atomic.Int32
+	w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+		if _, ok := f.Body.(*wire.PutDeviceList); ok && dir == relaytest.ToRelay && tap.Account() == w.alice.id() {
+			refused.Add(1)
+			if err := tap.Inject(relaytest.ToDevice, wire.Frame{ReqID: f.ReqID, Body: &wire.Error{Code: wire.CodeInternal, Message: "not today"}}); err != nil {
+				t.Error(err)
+			}
+			return nil
+		}
+		return []wire.Frame{f}
+	})
+	err = w.alice.engine.RevokeDevice(ctx, laptop.dev.ID())
+	if err == nil || refused.Load() == 0 {
+		t.Fatalf("revocation against a refusing relay: %v (%d lists refused)", err, refused.Load())
+	}
+	listed := func(p *peer) bool {
+		ds, err := p.engine.Devices(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(ds, func(d OwnDevice) bool { return d.ID == laptop.dev.ID() })
+	}
+	if !listed(w.alice) {
+		t.Error("after the refusal Alice's device no longer lists the laptop")
+	}
+	if d, ok := deviceIn(t, w.alice, laptop); !ok || d.Revoked {
+		t.Errorf("after the refusal Alice holds the laptop as %+v", d)
+	}
+	if d, ok := deviceIn(t, w.bob, laptop); !ok || d.Revoked {
+		t.Errorf("after the refusal Bob holds the laptop as %+v", d)
+	}
+
+	w.evil.SetHook(nil)
+	if err := w.alice.engine.RevokeDevice(ctx, laptop.dev.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if listed(w.alice) {
+		t.Error("the revocation went through, and the laptop is still listed")
+	}
+	testutil.Eventually(t, 20*time.Second, "Bob learns of the revocation", func() bool {
+		d, ok := deviceIn(t, w.bob, laptop)
+		return ok && d.Revoked
+	})
 }
