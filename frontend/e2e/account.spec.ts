@@ -85,7 +85,7 @@ test('settings persist in the vault: device name, theme, auto-lock, notification
 
   const deviceName = settings.getByLabel('Device name');
   await deviceName.fill('Test bench');
-  await settings.getByRole('button', { name: 'Save' }).click();
+  await settings.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(settings.getByText('Device name saved.')).toBeVisible();
 
   await settings.getByRole('radio', { name: 'Dark' }).check();
