@@ -325,6 +325,22 @@ describe('Archive, mute and drafts', () => {
     expect(await within(pane).findByRole('alert')).toHaveTextContent('Could not mute notifications: The vault is locked.');
   });
 
+  it('pins from a row’s context menu, and says why a menu action failed', async () => {
+    const { api, direct, user } = setup();
+    const row = await screen.findByRole('option', { name: 'Bob' });
+    await user.pointer({ keys: '[MouseRight]', target: row });
+    await user.click(screen.getByRole('menuitem', { name: 'Pin chat' }));
+    await waitFor(() => expect(api.chats.setPinned).toHaveBeenCalledWith(direct.id, true));
+    await waitFor(() => expect(screen.getByRole('option', { name: 'Bob' })).toHaveAccessibleDescription(expect.stringContaining('Pinned.')));
+
+    api.chats.setArchived.mockRejectedValueOnce(new Error('The vault is locked.'));
+    await user.pointer({ keys: '[MouseRight]', target: screen.getByRole('option', { name: 'Bob' }) });
+    await user.click(screen.getByRole('menuitem', { name: 'Archive chat' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not archive “Bob”: The vault is locked.');
+    await user.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
   it('saves the draft while typing and on leaving; the list shows it and the chat opens with it', async () => {
     const { api, direct, user } = setup();
     let pane = await open(user, 'Bob');
