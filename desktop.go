@@ -84,10 +84,9 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 	}
 	defer core.Shutdown()
 
-	var webviewData string
-	if dir.Portable {
-		webviewData, _ = dir.WebViewDirs()
-	}
+	// Inside the data directory in portable mode and on Windows (so erasing a
+	// removed device finds it); "" elsewhere: the WebView's default.
+	webviewData, _ := dir.WebViewDirs()
 	sum := sha256.Sum256([]byte(dir.Path))
 	var windowCtx context.Context
 	err = wails.Run(&options.App{
@@ -131,7 +130,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 		// No GPU compositing: a chat UI does not need it, it saves ~70 MB PSS and
 		// ~100 ms of start-up under software rendering, and it avoids the blank
 		// windows some GPU drivers give WebKitGTK.
-		Linux:   &linux.Options{ProgramName: "hush", Icon: appIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		Linux:   &linux.Options{ProgramName: datadir.ProgramName, Icon: appIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		Windows: &windows.Options{WebviewUserDataPath: webviewData},
 		Mac:     &mac.Options{About: &mac.AboutInfo{Title: "Hush", Message: versionString()}},
 	})

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Names inside and next to the data directory.
@@ -52,6 +53,18 @@ type Dir struct {
 	// Portable is true when Path is the folder next to the executable; then
 	// the WebView's data and temporary files live inside it too.
 	Portable bool
+
+	// goos is the system whose WebView folders apply: runtime.GOOS unless a test
+	// sets another.
+	goos string
+}
+
+// system returns the operating system the directory's WebView folders follow.
+func (d Dir) system() string {
+	if d.goos != "" {
+		return d.goos
+	}
+	return runtime.GOOS
 }
 
 // Resolve decides the data directory and makes sure it exists and can be
@@ -159,24 +172,59 @@ func (d Dir) VaultPath() string { return filepath.Join(d.Path, vaultFileName) }
 // WebViewDirs returns the folders the WebView should keep its own data and
 // cache in (WebView2's user data folder; WebKitGTK's data and cache
 // directories). In portable mode they are inside the portable folder, so
-// the host keeps nothing; otherwise both are "" and the WebView uses the OS
-// default. The folders are not created here; the WebView creates them.
+// the host keeps nothing; on Windows they are inside the data directory too, so
+// that erasing a removed device can find them. Elsewhere both are "" and the
+// WebView uses its default, named after [ProgramName] on Linux. The folders are
+// not created here; the WebView creates them.
 func (d Dir) WebViewDirs() (data, cache string) {
-	if !d.Portable {
+	if !d.Portable && d.system() != "windows" {
 		return "", ""
 	}
 	return filepath.Join(d.Path, webViewDirName, "data"), filepath.Join(d.Path, webViewDirName, "cache")
 }
 
-// EraseDirs are the folders Hush made for the WebView and temporary files, which
+// ProgramName is the name the desktop shell gives the process; WebKitGTK names
+// its default data and cache folders after it ($XDG_DATA_HOME/hush,
+// $XDG_CACHE_HOME/hush), so they are Hush's alone.
+const ProgramName = "hush"
+
+// EraseDirs are the folders of the WebView's data and of temporary files, which
 // erasing a removed device deletes with the vault: in portable mode, the webview
-// and tmp folders inside the portable folder; otherwise none (the WebView then
-// keeps its data where the OS puts it, which Hush does not own).
+// and tmp folders inside the portable folder; on Windows the webview folder of
+// the data directory; on Linux and the BSDs WebKitGTK's folders named after
+// [ProgramName]. None on macOS, whose WebView keeps its data where the system
+// decides (docs/SECURITY.md says so).
 func (d Dir) EraseDirs() []string {
-	if !d.Portable {
+	switch {
+	case d.Portable:
+		return []string{filepath.Join(d.Path, webViewDirName), filepath.Join(d.Path, tmpDirName)}
+	case d.system() == "windows":
+		return []string{filepath.Join(d.Path, webViewDirName)}
+	case d.system() == "darwin":
 		return nil
 	}
-	return []string{filepath.Join(d.Path, webViewDirName), filepath.Join(d.Path, tmpDirName)}
+	var out []string
+	if data := xdgDir("XDG_DATA_HOME", ".local/share"); data != "" {
+		out = append(out, filepath.Join(data, ProgramName))
+	}
+	if cache, err := os.UserCacheDir(); err == nil {
+		out = append(out, filepath.Join(cache, ProgramName))
+	}
+	return out
+}
+
+// xdgDir returns the XDG base directory of env (an absolute path; a relative one
+// is ignored, as the specification says), else fallback under the home folder;
+// "" when neither is known.
+func xdgDir(env, fallback string) string {
+	if dir := os.Getenv(env); filepath.IsAbs(dir) {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, fallback)
 }
 
 // TempDir is where temporary files go: inside the portable folder in

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -345,8 +346,11 @@ func TestDirPaths(t *testing.T) {
 	if data != filepath.Join(root, "webview", "data") || cache != filepath.Join(root, "webview", "cache") {
 		t.Errorf("portable WebViewDirs = %s, %s", data, cache)
 	}
-	if data, cache := host.WebViewDirs(); data != "" || cache != "" {
-		t.Errorf("host WebViewDirs = %q, %q, want the OS default (empty)", data, cache)
+	if data, cache := (Dir{Path: host.Path, goos: "linux"}).WebViewDirs(); data != "" || cache != "" {
+		t.Errorf("host WebViewDirs on Linux = %q, %q, want the OS default (empty)", data, cache)
+	}
+	if data, _ := (Dir{Path: host.Path, goos: "windows"}).WebViewDirs(); data != filepath.Join(host.Path, "webview", "data") {
+		t.Errorf("host WebViewDirs on Windows = %q, want inside the data directory", data)
 	}
 	if got, want := portable.TempDir(), filepath.Join(root, "tmp"); got != want {
 		t.Errorf("portable TempDir = %s, want %s", got, want)
@@ -367,5 +371,39 @@ func assertNoLeftovers(t *testing.T, dir string) {
 		if strings.HasPrefix(e.Name(), ".hush-write-test") {
 			t.Errorf("writability probe %s left behind", e.Name())
 		}
+	}
+}
+
+// What erasing a removed device deletes besides the vault: the WebView's folders
+// wherever Hush can name them, and nothing of anyone else's.
+func TestEraseDirs(t *testing.T) {
+	data, cache := t.TempDir(), t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	t.Setenv("XDG_CACHE_HOME", cache)
+	root := filepath.Join(t.TempDir(), "Hush")
+	cases := []struct {
+		name string
+		dir  Dir
+		want []string
+	}{
+		{"portable", Dir{Path: root, Portable: true, goos: "linux"}, []string{filepath.Join(root, "webview"), filepath.Join(root, "tmp")}},
+		{"linux: WebKitGTK's folders, named after the program", Dir{Path: root, goos: "linux"}, []string{filepath.Join(data, "hush"), filepath.Join(cache, "hush")}},
+		{"windows: the WebView2 folder Hush chose", Dir{Path: root, goos: "windows"}, []string{filepath.Join(root, "webview")}},
+		{"macOS: none Hush can name", Dir{Path: root, goos: "darwin"}, nil},
+	}
+	for _, c := range cases {
+		if got := c.dir.EraseDirs(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	// A relative XDG_DATA_HOME is ignored (the XDG specification): the default
+	// under the home folder applies, never a folder relative to where Hush runs.
+	t.Setenv("XDG_DATA_HOME", "relative/share")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home folder here")
+	}
+	if got := (Dir{Path: root, goos: "linux"}).EraseDirs(); len(got) == 0 || got[0] != filepath.Join(home, ".local", "share", "hush") {
+		t.Errorf("with a relative XDG_DATA_HOME: %q", got)
 	}
 }
