@@ -2,18 +2,29 @@
 // a Hush with no account shows a link code; the account's device enters it
 // in Settings → Devices, both show the same emoji and digits, the user
 // confirms, and the new device opens with the account's chats and history.
-// Removed from the first device, the second one says so (after a reload
-// too) and can erase its data. Real relay, real `hush --web` per device, as in chat.spec.ts.
+// With both of Alice's devices in the background, Bob writes: both show the
+// chat unread; Alice reads it on the first, and the badge clears on the
+// laptop too. Removed from the first device, the second one says so (after a
+// reload too) and can erase its data. Real relay, real `hush --web` per device, as in chat.spec.ts.
 
 import { SECOND_PASSPHRASE, chatTest as test, expect } from './fixtures';
-import { bubble, expectNoSeriousViolations, openPane, send, startDirectChat } from './messaging';
+import {
+  acceptRequest,
+  bubble,
+  expectNoSeriousViolations,
+  openPane,
+  send,
+  startDirectChat,
+  toBackground,
+  toForeground,
+} from './messaging';
 
-// Two accounts, one link (Argon2id on the new device), one removal.
+// Two accounts, one link (Argon2id on the new device), a message read on one device, one removal.
 test.describe.configure({ timeout: 240_000 });
 
-test('link a new device with a code, see the history there, then remove it', async ({ people, relay }) => {
+test('link a new device with a code, see the history there, read on one clears the other’s badge, then remove it', async ({ people, relay }) => {
   const alice = await people.add('Alice', 'alice');
-  await people.add('Bob', 'bob');
+  const bob = await people.add('Bob', 'bob');
   const pane = await startDirectChat(alice.page, 'bob');
   const hello = await send(pane, 'Written before the new device existed');
   await expect(hello.getByRole('img', { name: /^(Sent|Delivered|Read)$/ })).toBeVisible({ timeout: 30_000 });
@@ -82,6 +93,35 @@ test('link a new device with a code, see the history there, then remove it', asy
 
   await alice.page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
   await expectNoSeriousViolations(alice.page, 'Settings → Devices');
+
+  // Read on one device, read on the other. Both of Alice's windows go to the
+  // background, so neither marks the chat read when Bob's answer arrives.
+  await alice.page.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
+  await toBackground(alice.page);
+  await toBackground(page);
+  const bobPane = await acceptRequest(bob.page, /alice/i);
+  await expect(bubble(bobPane, 'Written before the new device existed')).toBeVisible({ timeout: 30_000 });
+  await send(bobPane, 'Bob answers both of Alice’s devices');
+  await expect(bubble(pane, 'Bob answers both of Alice’s devices')).toBeVisible({ timeout: 30_000 });
+  await expect(bubble(history, 'Bob answers both of Alice’s devices')).toBeVisible({ timeout: 60_000 });
+  // Each window's chat row: "1 unread." in what a screen reader hears of it.
+  const firstRow = alice.page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name: /bob/i });
+  const laptopRow = page.getByRole('listbox', { name: 'Chats' }).getByRole('option');
+  await expect(laptopRow).toHaveCount(1);
+  await expect(firstRow).toHaveAccessibleDescription(/^1 unread\. /, { timeout: 30_000 });
+  await expect(laptopRow).toHaveAccessibleDescription(/^1 unread\. /, { timeout: 30_000 });
+
+  // The first window comes back to the front with the chat open: read there,
+  // and on the laptop, still in the background, the badge goes too.
+  await toForeground(alice.page);
+  // No "unread" any more: the description starts with the last message.
+  await expect(firstRow).toHaveAccessibleDescription(/^Bob answers both of Alice’s devices/, { timeout: 30_000 });
+  await expect(laptopRow).toHaveAccessibleDescription(/^Bob answers both of Alice’s devices/, { timeout: 30_000 });
+  expect(await page.evaluate(() => document.hasFocus()), 'the laptop still in the background').toBe(false);
+  await toForeground(page);
+  await alice.page.getByRole('button', { name: 'Settings' }).click();
+  await expect(devices.getByText('This device')).toBeVisible();
 
   // Removed from the first device, it says so.
   await expect(devices.getByRole('button', { name: /^Remove / })).toHaveCount(1);

@@ -101,3 +101,25 @@ export async function acceptRequest(page: Page, name: RegExp | string): Promise<
   await expect(pane.getByRole('textbox', { name: 'Message' }).or(pane.getByText(/can(not)? post/i))).toBeVisible();
   return pane;
 }
+
+/**
+ * Puts the window in the background as far as the app can tell: headless
+ * Chromium says every page has the focus, so `document.hasFocus()` is made to
+ * answer false and a blur event tells the app (focus.ts reports it to Go,
+ * MainWindow stops marking the open chat read). Undone by toForeground.
+ */
+export async function toBackground(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hasFocus', { value: () => false, configurable: true });
+    window.dispatchEvent(new Event('blur'));
+  });
+}
+
+/** Brings a window put back by toBackground to the front: the open chat counts as seen. */
+export async function toForeground(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    // The own property goes; Document.prototype.hasFocus answers again.
+    delete (document as { hasFocus?: unknown }).hasFocus;
+    window.dispatchEvent(new Event('focus'));
+  });
+}
