@@ -22,7 +22,10 @@ import {
 // Two accounts, one link (Argon2id on the new device), a message read on one device, one removal.
 test.describe.configure({ timeout: 240_000 });
 
-test('link a new device with a code, see the history there, read on one clears the other’s badge, then remove it', async ({ people, relay }) => {
+test('link a new device with a code, see the history there, read on one clears the other’s badge, then remove it', async ({
+  people,
+  relay,
+}) => {
   const alice = await people.add('Alice', 'alice');
   const bob = await people.add('Bob', 'bob');
   const pane = await startDirectChat(alice.page, 'bob');
