@@ -29,6 +29,8 @@ func allowedImports() map[string][]string {
 		"hush/membership": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/devicelink": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/accountlog": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		"hush/ratchet":    {"hush/internal/strictcbor"},
+		"hush/pqxdh":      {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 
 		// The device's encrypted store.
 		"hush/vault":                  {"hush/ids", "hush/internal/strictcbor", "hush/policy", "hush/vault/internal/field", "hush/vault/internal/keywrap", "hush/vault/internal/subkey"},
@@ -114,6 +116,8 @@ func depRules() []depRule {
 			pkgs: []string{"hush/devicelink"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
 		{what: "the account log is crypto and formats only: no storage, protocol or engine",
 			pkgs: []string{"hush/accountlog"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
+		{what: "secret chats' crypto (handshake, ratchet) is crypto and formats only: no storage, protocol or engine",
+			pkgs: []string{"hush/pqxdh", "hush/ratchet"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
 		{what: "the leaves import no other hush package", only: []string{},
 			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
 		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},
