@@ -1,5 +1,8 @@
 // Package ratchet is the Double Ratchet of Hush secret chats, as Signal's "The
-// Double Ratchet Algorithm" (revision 4) specifies it, without header encryption.
+// Double Ratchet Algorithm" (revision 4) specifies it, without the spec's header
+// encryption variant: the relay that carries the messages already sees which
+// device writes to which, and the ratchet key and counters in the clear tell it
+// little more (when the speaker changed, how many messages a turn had).
 // The PQXDH handshake (package pqxdh) gives both devices a 32-byte shared secret
 // SK and associated data AD, and gives Alice, the initiator, Bob's signed prekey:
 // Alice starts with [InitAlice], Bob with [InitBob] and the prekey's private key
@@ -65,8 +68,8 @@
 //     is accepted: a long loss costs those messages, not the session.
 //   - Replays are told apart ([ErrDuplicate]) from forgeries ([ErrDecrypt]): a
 //     message of the current receiving chain before its next index, or of one of
-//     the last [maxPreviousChains] receiving chains, whose key is not stored, is
-//     refused from its header without a DH ratchet step being tried.
+//     the last 32 receiving chains, whose key is not stored, is refused from its
+//     header without a DH ratchet step being tried.
 //
 // A [State] is not safe for concurrent use. It holds secrets: it prints as a
 // redacted summary ([State.String], [State.LogValue]), and [State.Destroy] clears
@@ -152,7 +155,8 @@ var (
 	ErrBadKey = errors.New("ratchet: bad key")
 
 	// ErrBadState reports an encoded state that does not parse or breaks an
-	// invariant: damaged, truncated, or from a newer version.
+	// invariant (damaged, truncated, or from a newer version), and a State used
+	// before it was initialised or after [State.Destroy].
 	ErrBadState = errors.New("ratchet: bad state")
 )
 

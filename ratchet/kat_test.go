@@ -69,6 +69,7 @@ func eqHex(t *testing.T, what string, got []byte, want string) {
 }
 
 func TestKnownAnswerFunctions(t *testing.T) {
+	t.Parallel()
 	v := readKAT(t)
 	t.Run("KDF_RK", func(t *testing.T) {
 		rk := [keySize]byte(unhex(t, v.KDFRK.RK))
@@ -113,6 +114,7 @@ func TestKnownAnswerFunctions(t *testing.T) {
 // in a new chain (Bob's second step). Every message and every recorded state must
 // be the generator's, byte for byte.
 func TestKnownAnswerConversation(t *testing.T) {
+	t.Parallel()
 	v := readKAT(t).Conversation
 	ad := unhex(t, v.AD)
 	prekey := x25519Key(t, unhex(t, v.BobPrekey))

@@ -89,6 +89,9 @@ func InitBob(sk []byte, bob *ecdh.PrivateKey) (*State, error) {
 // the same. The state moves on even if the message is never sent: store it before
 // sending.
 func (s *State) Encrypt(plaintext, ad []byte) ([]byte, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	if !s.c.hasCKs {
 		return nil, ErrNoSendingChain
 	}
@@ -114,13 +117,20 @@ func (s *State) Encrypt(plaintext, ad []byte) ([]byte, error) {
 
 // Decrypt is RatchetDecrypt: it returns the plaintext of msg, checking that it was
 // made by the peer for this session with the same ad. It fails with
-// [ErrMalformed], [ErrDecrypt], [ErrDuplicate], [ErrTooManySkipped] or [ErrBadKey],
-// and then leaves the state exactly as it was, so a genuine message after a forged
+// [ErrMalformed], [ErrDecrypt], [ErrDuplicate], [ErrTooManySkipped] or [ErrBadKey]
+// (a peer ratchet key of low order), and then leaves the state exactly as it was, so a genuine message after a forged
 // one still decrypts. Each message decrypts once.
 func (s *State) Decrypt(msg, ad []byte) ([]byte, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	h, header, ct, err := parseMessage(msg)
 	if err != nil {
 		return nil, err
+	}
+	if h.N == math.MaxUint32 {
+		// Encrypt never writes it (the counter would wrap); refused so Nr cannot.
+		return nil, fmt.Errorf("%w: message index %d", ErrMalformed, h.N)
 	}
 
 	// TrySkippedMessageKeys: a late message whose key was stored. The key is
@@ -191,6 +201,15 @@ func (s *State) Decrypt(msg, ad []byte) ([]byte, error) {
 	s.c, c = c, s.c // the deferred clear now wipes the old chain keys
 	s.skipped.add(pending)
 	return pt, nil
+}
+
+// check refuses a State that was never initialised, or was destroyed: it has no
+// ratchet key pair.
+func (s *State) check() error {
+	if s.c.dhs == nil {
+		return fmt.Errorf("%w: not initialised, or destroyed", ErrBadState)
+	}
+	return nil
 }
 
 // skip is SkipMessageKeys: it derives the keys of the receiving chain's messages

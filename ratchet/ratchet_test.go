@@ -12,6 +12,7 @@ import (
 )
 
 func TestConversation(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 1)
 	// Alternating turns: every turn is a DH ratchet step on both sides.
 	for turn := range 6 {
@@ -30,6 +31,7 @@ func TestConversation(t *testing.T) {
 }
 
 func TestBobCannotSendFirst(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 2)
 	if _, err := bob.Encrypt([]byte("hi"), testAD); !errors.Is(err, ErrNoSendingChain) {
 		t.Fatalf("Bob's first Encrypt: %v", err)
@@ -39,6 +41,7 @@ func TestBobCannotSendFirst(t *testing.T) {
 }
 
 func TestInitErrors(t *testing.T) {
+	t.Parallel()
 	prekey, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +71,7 @@ func TestInitErrors(t *testing.T) {
 }
 
 func TestOutOfOrder(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 3)
 	a := make([][]byte, 5)
 	for i := range a {
@@ -95,6 +99,7 @@ func TestOutOfOrder(t *testing.T) {
 }
 
 func TestReplay(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 4)
 	m0 := mustEncrypt(t, alice, "m0")
 	m1 := mustEncrypt(t, alice, "m1")
@@ -113,6 +118,7 @@ func TestReplay(t *testing.T) {
 }
 
 func TestTooManySkipped(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 5)
 	mustDecrypt(t, bob, mustEncrypt(t, alice, "first"), "first")
 	var last []byte
@@ -144,6 +150,7 @@ func TestTooManySkipped(t *testing.T) {
 }
 
 func TestSkippedKeysBound(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 6)
 	// Three chains of Alice's, each almost MaxSkip long, of which Bob reads only
 	// the last message: more skipped keys than MaxSkippedKeys.
@@ -171,6 +178,7 @@ func TestSkippedKeysBound(t *testing.T) {
 }
 
 func TestTampered(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 7)
 	mustDecrypt(t, bob, mustEncrypt(t, alice, "setup"), "setup")
 	mustDecrypt(t, alice, mustEncrypt(t, bob, "setup"), "setup")
@@ -204,6 +212,11 @@ func TestTampered(t *testing.T) {
 	forged.DH = [32]byte(x25519Key(t, bytes.Repeat([]byte{9}, 32)).PublicKey().Bytes())
 	fh, _ := forged.MarshalBinary()
 	wantErr(t, bob, append(fh, make([]byte, 40)...), ErrDecrypt)
+	// A low-order ratchet key (all zeros), and an index no sender writes.
+	lowOrder, _ := Header{}.MarshalBinary()
+	wantErr(t, bob, append(lowOrder, make([]byte, 40)...), ErrBadKey)
+	last, _ := Header{DH: forged.DH, N: 1<<32 - 1}.MarshalBinary()
+	wantErr(t, bob, append(last, make([]byte, 40)...), ErrMalformed)
 	// Truncated, and too short for a tag.
 	wantErr(t, bob, m2[:len(m2)-1], ErrDecrypt)
 	h, _ := ParseHeader(m2[:len(m2)-len("genuine two")-tagSize])
@@ -221,6 +234,7 @@ func TestTampered(t *testing.T) {
 // TestAliceForgedPrekeyChain: before Bob's first reply Alice has no receiving
 // chain, so a message claiming Bob's prekey as its ratchet key is refused.
 func TestAliceForgedPrekeyChain(t *testing.T) {
+	t.Parallel()
 	alice, _ := newPair(t, 8)
 	h := Header{DH: [32]byte(alice.c.dhr.Bytes())}
 	b, _ := h.MarshalBinary()
@@ -228,6 +242,7 @@ func TestAliceForgedPrekeyChain(t *testing.T) {
 }
 
 func TestEncryptLimits(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 9)
 	if _, err := alice.Encrypt(make([]byte, MaxPlaintextSize+1), nil); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized plaintext: %v", err)
@@ -248,6 +263,7 @@ func TestEncryptLimits(t *testing.T) {
 }
 
 func TestHeaderEncoding(t *testing.T) {
+	t.Parallel()
 	for _, h := range []Header{{}, {PN: 23, N: 24}, {DH: [32]byte{1, 2, 3}, PN: 1<<32 - 1, N: 1 << 16}} {
 		b, err := h.MarshalBinary()
 		if err != nil {
@@ -286,6 +302,7 @@ func TestHeaderEncoding(t *testing.T) {
 }
 
 func TestStateEncoding(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 10)
 	var states [][]byte
 	states = append(states, encodeState(t, alice), encodeState(t, bob))
@@ -376,6 +393,7 @@ func TestStateEncoding(t *testing.T) {
 }
 
 func TestDestroy(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 11)
 	mustDecrypt(t, bob, mustEncrypt(t, alice, "x"), "x")
 	rk := bob.c.rk
@@ -386,10 +404,21 @@ func TestDestroy(t *testing.T) {
 	if _, err := bob.MarshalBinary(); !errors.Is(err, ErrBadState) {
 		t.Fatalf("MarshalBinary after Destroy: %v", err)
 	}
+	// Neither a destroyed nor a zero State does anything.
+	m := mustEncrypt(t, alice, "y")
+	for _, s := range []*State{bob, {}} {
+		if _, err := s.Decrypt(m, testAD); !errors.Is(err, ErrBadState) {
+			t.Errorf("Decrypt: %v", err)
+		}
+		if _, err := s.Encrypt(nil, nil); !errors.Is(err, ErrBadState) {
+			t.Errorf("Encrypt: %v", err)
+		}
+	}
 }
 
 // TestRedacted: no way of printing a State shows a key.
 func TestRedacted(t *testing.T) {
+	t.Parallel()
 	alice, bob := newPair(t, 12)
 	mustEncrypt(t, alice, "a0")
 	mustDecrypt(t, bob, mustEncrypt(t, alice, "a1"), "a1")

@@ -44,10 +44,10 @@ type skippedBody struct {
 // secret as the state: seal them (in the vault) and clear them after. At most
 // [MaxStateSize] bytes.
 func (s *State) MarshalBinary() ([]byte, error) {
-	c := &s.c
-	if c.dhs == nil {
-		return nil, fmt.Errorf("%w: destroyed", ErrBadState)
+	if err := s.check(); err != nil {
+		return nil, err
 	}
+	c := &s.c
 	body := stateBody{
 		Version: stateVersion,
 		RK:      c.rk[:],
