@@ -35,6 +35,10 @@ func (c *conn) handle(f wire.Frame) {
 		c.submitWrite(&inboxSendOp{base: base{c, f.ReqID}, m: b, stranger: c.toStranger(b.ToDevice)})
 	case *wire.InboxAck:
 		c.submitWrite(&inboxAckOp{base: base{c, f.ReqID}, m: b})
+	case *wire.PutPrekeys:
+		c.submitWrite(&putPrekeysOp{base: base{c, f.ReqID}, m: b})
+	case *wire.FetchPrekeys:
+		c.submitWrite(&fetchPrekeysOp{base: base{c, f.ReqID}, m: b})
 	case *wire.Mark:
 		c.submitWrite(&markOp{base: base{c, f.ReqID}, m: b})
 	case *wire.CreateChat:

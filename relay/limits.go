@@ -20,6 +20,7 @@ const (
 	DefaultNewAccountsPerHour   = 10
 	DefaultNewChatsPerHour      = 60
 	DefaultStrangerItemsPerHour = 200
+	DefaultPrekeyBundlesPerHour = 120
 )
 
 // NoLimit, as the value of an hourly limit in [Limits], turns it off (a load
@@ -169,6 +170,7 @@ type hourlyLimits struct {
 	accounts  *window[netip.Prefix] // new accounts per source network
 	chats     *window[ids.Account]  // chats created per account
 	strangers *window[ids.Account]  // inbox items per account to strangers
+	bundles   *window[ids.Account]  // prekey bundles fetched per account
 }
 
 func newHourlyLimits(l Limits) *hourlyLimits {
@@ -176,6 +178,7 @@ func newHourlyLimits(l Limits) *hourlyLimits {
 		accounts:  newWindow[netip.Prefix](l.NewAccountsPerHour),
 		chats:     newWindow[ids.Account](l.NewChatsPerHour),
 		strangers: newWindow[ids.Account](l.StrangerItemsPerHour),
+		bundles:   newWindow[ids.Account](l.PrekeyBundlesPerHour),
 	}
 }
 
@@ -201,6 +204,16 @@ func (w *writer) allowNewChat(account ids.Account) error {
 func (w *writer) allowStrangerItem(account ids.Account, now time.Time) error {
 	if ok, wait := w.s.hourly.strangers.take(account, now); !ok {
 		return &wire.Error{Code: wire.CodeStrangerLimit, Message: "too many items to accounts that share no chat with you in the last hour", RetryAfter: wait}
+	}
+	return nil
+}
+
+// allowBundle records one prekey bundle fetched by account, or refuses it: every
+// bundle uses up one-time prekeys of the target device, so fetching them is bounded
+// per account.
+func (w *writer) allowBundle(account ids.Account, now time.Time) error {
+	if ok, wait := w.s.hourly.bundles.take(account, now); !ok {
+		return &wire.Error{Code: wire.CodeRateLimited, Message: "too many secret chats started in the last hour", RetryAfter: wait}
 	}
 	return nil
 }

@@ -112,6 +112,7 @@ func limitFlags(fs *flag.FlagSet) func() Limits {
 		accountsHour = fs.Int("new-accounts-per-hour", d.NewAccountsPerHour, "new accounts per client network (IPv4 address, IPv6 /64) per hour; 0: no limit")
 		chatsHour    = fs.Int("new-chats-per-hour", d.NewChatsPerHour, "chats an account may create per hour; 0: no limit")
 		strangerHour = fs.Int("stranger-items-per-hour", d.StrangerItemsPerHour, "inbox items an account may send per hour to accounts it shares no chat with; 0: no limit")
+		bundlesHour  = fs.Int("prekey-bundles-per-hour", d.PrekeyBundlesPerHour, "prekey bundles (secret chats started) an account may fetch per hour; 0: no limit")
 	)
 	return func() Limits {
 		return Limits{
@@ -125,6 +126,7 @@ func limitFlags(fs *flag.FlagSet) func() Limits {
 			NewAccountsPerHour:   hourlyFlag(*accountsHour),
 			NewChatsPerHour:      hourlyFlag(*chatsHour),
 			StrangerItemsPerHour: hourlyFlag(*strangerHour),
+			PrekeyBundlesPerHour: hourlyFlag(*bundlesHour),
 		}
 	}
 }

@@ -54,6 +54,7 @@ type Limits struct {
 	NewAccountsPerHour   int // accounts registered per source network (IPv4 address, IPv6 /64)
 	NewChatsPerHour      int // chats created per account
 	StrangerItemsPerHour int // inbox items per account to devices of accounts it shares no chat with
+	PrekeyBundlesPerHour int // prekey bundles an account fetches (each uses one-time prekeys up)
 
 	// Link sessions (link.go) open at once, at this relay and per source network.
 	MaxLinkSessions           int
@@ -86,6 +87,7 @@ func DefaultLimits() Limits {
 		NewAccountsPerHour:   DefaultNewAccountsPerHour,
 		NewChatsPerHour:      DefaultNewChatsPerHour,
 		StrangerItemsPerHour: DefaultStrangerItemsPerHour,
+		PrekeyBundlesPerHour: DefaultPrekeyBundlesPerHour,
 	}
 }
 
@@ -138,6 +140,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.StrangerItemsPerHour == 0 {
 		l.StrangerItemsPerHour = d.StrangerItemsPerHour
+	}
+	if l.PrekeyBundlesPerHour == 0 {
+		l.PrekeyBundlesPerHour = d.PrekeyBundlesPerHour
 	}
 	return l
 }

@@ -159,4 +159,28 @@ type Tx interface {
 	// DeleteInboxItems deletes items of a device and reports, per sender account, the
 	// ciphertext bytes freed.
 	DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error)
+
+	// ReplacePrekey stores a device's signed or last-resort prekey (kind
+	// PrekeySigned or PrekeyLastResort), replacing the one held.
+	ReplacePrekey(ctx context.Context, device ids.Device, kind PrekeyKind, p wire.Prekey) error
+	// AddPrekeys adds one-time prekeys of a kind (PrekeyOneTime, PrekeyPQOneTime);
+	// an id already held is left as it is.
+	AddPrekeys(ctx context.Context, device ids.Device, kind PrekeyKind, ps []wire.Prekey) error
+	// PrekeyCounts returns how many one-time prekeys of each kind a device has.
+	PrekeyCounts(ctx context.Context, device ids.Device) (oneTime, pqOneTime int, err error)
+	// TakePrekeys returns a device's bundle and deletes the one-time prekeys it
+	// hands out (the lowest id of each kind), or ErrNotFound when the device has no
+	// signed or no last-resort prekey.
+	TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyBundle, error)
 }
+
+// PrekeyKind says which of a device's prekeys a row is (docs/PROTOCOL.md, "Prekeys").
+type PrekeyKind uint8
+
+// Kinds of prekeys.
+const (
+	PrekeySigned     PrekeyKind = 1 // the signed X25519 prekey
+	PrekeyLastResort PrekeyKind = 2 // the post-quantum last-resort prekey
+	PrekeyOneTime    PrekeyKind = 3 // an X25519 one-time prekey
+	PrekeyPQOneTime  PrekeyKind = 4 // an ML-KEM-768 one-time prekey
+)

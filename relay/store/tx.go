@@ -32,6 +32,8 @@ type writeStmts struct {
 	setLogHead, setFormer, clearFormer    *sql.Stmt
 	directChat, setDirectPair             *sql.Stmt
 	setDeviceList, setLastSeen            *sql.Stmt
+	putPrekey, addPrekey, prekeyCounts    *sql.Stmt
+	prekey, firstPrekey, deletePrekey     *sql.Stmt
 	all                                   []*sql.Stmt
 }
 
@@ -84,6 +86,12 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.clearFormer, "DELETE FROM former_members WHERE chat_no = ? AND account_id = ?"},
 		{&w.directChat, "SELECT c.id FROM direct_pairs p JOIN chats c ON c.no = p.chat_no WHERE p.low = ? AND p.high = ?"},
 		{&w.setDirectPair, "INSERT INTO direct_pairs (low, high, chat_no) VALUES (?, ?, ?)"},
+		{&w.putPrekey, `INSERT INTO prekeys (device_id, kind, id, key) VALUES (?, ?, ?, ?)`},
+		{&w.addPrekey, `INSERT INTO prekeys (device_id, kind, id, key) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`},
+		{&w.prekeyCounts, "SELECT coalesce(sum(kind = 3), 0), coalesce(sum(kind = 4), 0) FROM prekeys WHERE device_id = ? AND kind IN (3, 4)"},
+		{&w.prekey, "SELECT id, key FROM prekeys WHERE device_id = ? AND kind = ?"},
+		{&w.firstPrekey, "SELECT id, key FROM prekeys WHERE device_id = ? AND kind = ? ORDER BY id LIMIT 1"},
+		{&w.deletePrekey, "DELETE FROM prekeys WHERE device_id = ? AND kind = ? AND (id = ? OR ? = 0)"},
 	}
 	for _, d := range defs {
 		st, err := c.PrepareContext(ctx, d.sql)
@@ -497,4 +505,78 @@ func (t *sqliteTx) SetDirectPair(ctx context.Context, c *Chat, a, b ids.Account)
 		return fmt.Errorf("set direct pair: %w", err)
 	}
 	return nil
+}
+
+func (t *sqliteTx) ReplacePrekey(ctx context.Context, device ids.Device, kind PrekeyKind, p wire.Prekey) error {
+	if _, err := t.s.deletePrekey.ExecContext(ctx, device[:], kind, 0, 0); err != nil {
+		return fmt.Errorf("replace prekey: %w", err)
+	}
+	if _, err := t.s.putPrekey.ExecContext(ctx, device[:], kind, p.ID, p.Signed); err != nil {
+		return fmt.Errorf("replace prekey: %w", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) AddPrekeys(ctx context.Context, device ids.Device, kind PrekeyKind, ps []wire.Prekey) error {
+	for _, p := range ps {
+		if _, err := t.s.addPrekey.ExecContext(ctx, device[:], kind, p.ID, p.Signed); err != nil {
+			return fmt.Errorf("add prekeys: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *sqliteTx) PrekeyCounts(ctx context.Context, device ids.Device) (int, int, error) {
+	var one, pq int
+	if err := t.s.prekeyCounts.QueryRowContext(ctx, device[:]).Scan(&one, &pq); err != nil {
+		return 0, 0, fmt.Errorf("count prekeys: %w", err)
+	}
+	return one, pq, nil
+}
+
+func (t *sqliteTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyBundle, error) {
+	b := wire.PrekeyBundle{Device: device}
+	read := func(st *sql.Stmt, kind PrekeyKind) (wire.Prekey, error) {
+		var p wire.Prekey
+		err := st.QueryRowContext(ctx, device[:], kind).Scan(&p.ID, &p.Signed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return wire.Prekey{}, ErrNotFound
+		}
+		if err != nil {
+			return wire.Prekey{}, fmt.Errorf("read prekey: %w", err)
+		}
+		return p, nil
+	}
+	take := func(kind PrekeyKind) (wire.Prekey, error) {
+		p, err := read(t.s.firstPrekey, kind)
+		if err != nil {
+			return wire.Prekey{}, err
+		}
+		if _, err := t.s.deletePrekey.ExecContext(ctx, device[:], kind, p.ID, p.ID); err != nil {
+			return wire.Prekey{}, fmt.Errorf("take prekey: %w", err)
+		}
+		return p, nil
+	}
+	var err error
+	if b.Signed, err = read(t.s.prekey, PrekeySigned); err != nil {
+		return wire.PrekeyBundle{}, err
+	}
+	lastResort, err := read(t.s.prekey, PrekeyLastResort)
+	if err != nil {
+		return wire.PrekeyBundle{}, err
+	}
+	b.PQ, err = take(PrekeyPQOneTime)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		b.PQ = lastResort
+	case err != nil:
+		return wire.PrekeyBundle{}, err
+	default:
+		b.PQOneTime = true
+	}
+	b.OneTime, err = take(PrekeyOneTime)
+	if errors.Is(err, ErrNotFound) {
+		b.OneTime, err = wire.Prekey{}, nil
+	}
+	return b, err
 }

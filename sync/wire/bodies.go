@@ -128,6 +128,62 @@ type DeviceListPush struct {
 	List      []byte
 }
 
+// Prekey is one of a device's prekeys for secret chats (docs/PROTOCOL.md, "Prekeys"):
+// an id the device chose (never 0) and the key as the device signed it. The relay
+// keeps it opaque and hands it out as published; the device that fetches it checks
+// the signature against the device list it holds.
+type Prekey struct {
+	_      struct{} `cbor:",toarray"`
+	ID     uint32
+	Signed []byte
+}
+
+// IsZero reports whether p is the empty prekey: none, or "keep the one held".
+func (p Prekey) IsZero() bool { return p.ID == 0 && len(p.Signed) == 0 }
+
+// PutPrekeys publishes the caller device's prekeys. Signed (the signed X25519
+// prekey) and LastResort (the post-quantum last-resort prekey) replace the ones held
+// unless zero; OneTime (X25519) and PQOneTime (ML-KEM-768) one-time prekeys are
+// added to those held, an id already held being ignored, up to
+// [MaxOneTimePrekeys] of each kind. Answered with [PrekeyCount].
+type PutPrekeys struct {
+	_          struct{} `cbor:",toarray"`
+	Signed     Prekey
+	LastResort Prekey
+	OneTime    []Prekey
+	PQOneTime  []Prekey
+}
+
+// PrekeyCount says how many one-time prekeys of each kind the relay holds for the
+// device: the answer to [PutPrekeys], and a push when either falls below
+// [LowPrekeys] because others fetched them.
+type PrekeyCount struct {
+	_         struct{} `cbor:",toarray"`
+	OneTime   uint32
+	PQOneTime uint32
+}
+
+// FetchPrekeys asks for a device's prekey bundle, to start a secret chat with it.
+// The relay hands out each one-time prekey once (and deletes it); it answers
+// [PrekeyBundle], or CodeNotFound for a device that is unknown, revoked, or has
+// published no signed and last-resort prekey.
+type FetchPrekeys struct {
+	_      struct{} `cbor:",toarray"`
+	Device ids.Device
+}
+
+// PrekeyBundle is one device's prekeys for one handshake: its signed prekey, a
+// post-quantum prekey — a one-time one while any is left (PQOneTime), else the
+// last-resort one — and an X25519 one-time prekey (zero when none is left).
+type PrekeyBundle struct {
+	_         struct{} `cbor:",toarray"`
+	Device    ids.Device
+	Signed    Prekey
+	PQ        Prekey
+	PQOneTime bool
+	OneTime   Prekey
+}
+
 // LinkOpen opens a link session: the first frame of a connection from a device that
 // belongs to no account yet, instead of [Auth] (docs/PROTOCOL.md, "Linking a
 // device"). PublicKey is the device's one-time link key (devicelink.PublicKeySize
@@ -669,6 +725,18 @@ func (*InboxPush) Type() Type { return TypeInboxPush }
 // Type implements [Body].
 func (*InboxAck) Type() Type { return TypeInboxAck }
 
+// Type implements [Body].
+func (*PutPrekeys) Type() Type { return TypePutPrekeys }
+
+// Type implements [Body].
+func (*PrekeyCount) Type() Type { return TypePrekeyCount }
+
+// Type implements [Body].
+func (*FetchPrekeys) Type() Type { return TypeFetchPrekeys }
+
+// Type implements [Body].
+func (*PrekeyBundle) Type() Type { return TypePrekeyBundle }
+
 // Validation: the limits beyond the CBOR shape. Sizes are checked here so that both
 // Encode (a local mistake) and Decode (a hostile peer) refuse the same frames.
 
@@ -962,6 +1030,79 @@ func (*Receipt) validate() error { return nil }
 func (*Typing) validate() error { return nil }
 
 func (*TypingPush) validate() error { return nil }
+
+// checkPrekey checks one prekey; optional allows the zero prekey.
+func checkPrekey(what string, p Prekey, optional bool) error {
+	switch {
+	case optional && p.IsZero():
+		return nil
+	case p.ID == 0:
+		return badFrame("%s: prekey id 0", what)
+	case len(p.Signed) == 0:
+		return badFrame("%s: empty prekey", what)
+	case len(p.Signed) > MaxPrekeySize:
+		return &Error{Code: CodeTooLarge, Message: fmt.Sprintf("%s: prekey of %d bytes exceeds %d", what, len(p.Signed), MaxPrekeySize)}
+	}
+	return nil
+}
+
+// checkOneTime checks a list of one-time prekeys: each valid, ids distinct.
+func checkOneTime(what string, ps []Prekey) error {
+	if len(ps) > MaxOneTimePrekeys {
+		return badFrame("%s: %d one-time prekeys, at most %d", what, len(ps), MaxOneTimePrekeys)
+	}
+	seen := make(map[uint32]bool, len(ps))
+	for _, p := range ps {
+		if err := checkPrekey(what, p, false); err != nil {
+			return err
+		}
+		if seen[p.ID] {
+			return badFrame("%s: prekey id %d twice", what, p.ID)
+		}
+		seen[p.ID] = true
+	}
+	return nil
+}
+
+func (p *PutPrekeys) validate() error {
+	if err := checkPrekey("signed prekey", p.Signed, true); err != nil {
+		return err
+	}
+	if err := checkPrekey("last-resort prekey", p.LastResort, true); err != nil {
+		return err
+	}
+	if err := checkOneTime("one-time prekeys", p.OneTime); err != nil {
+		return err
+	}
+	return checkOneTime("post-quantum one-time prekeys", p.PQOneTime)
+}
+
+func (p *PrekeyCount) validate() error {
+	if p.OneTime > MaxOneTimePrekeys || p.PQOneTime > MaxOneTimePrekeys {
+		return badFrame("prekey count %d/%d exceeds %d", p.OneTime, p.PQOneTime, MaxOneTimePrekeys)
+	}
+	return nil
+}
+
+func (p *FetchPrekeys) validate() error {
+	if p.Device.IsZero() {
+		return badFrame("zero device id")
+	}
+	return nil
+}
+
+func (p *PrekeyBundle) validate() error {
+	if p.Device.IsZero() {
+		return badFrame("zero device id")
+	}
+	if err := checkPrekey("signed prekey", p.Signed, false); err != nil {
+		return err
+	}
+	if err := checkPrekey("post-quantum prekey", p.PQ, false); err != nil {
+		return err
+	}
+	return checkPrekey("one-time prekey", p.OneTime, true)
+}
 
 func (a *AccountAppend) validate() error {
 	if a.RecordID.IsZero() {

@@ -79,6 +79,15 @@ const (
 	// LinkLifetime is how long a link session ([LinkOpen]) lives: the link code's
 	// lifetime.
 	LinkLifetime = 5 * time.Minute
+	// MaxPrekeySize caps one signed prekey ([Prekey]): an ML-KEM-768 key (1 184
+	// bytes), its id, its signature and their framing fit with room to spare.
+	MaxPrekeySize = 2 << 10
+	// MaxOneTimePrekeys caps the one-time prekeys of each kind one [PutPrekeys]
+	// adds, and those a relay holds for one device.
+	MaxOneTimePrekeys = 100
+	// LowPrekeys is the count of one-time prekeys of either kind below which the
+	// relay tells the device ([PrekeyCount] pushed) to publish more.
+	LowPrekeys = 10
 )
 
 // maxNesting is the deepest a valid frame goes: frame → body → list → element → id.
@@ -143,6 +152,10 @@ const (
 	TypeLinkSend       Type = 73 // either end → relay → OK
 	TypeLinkPush       Type = 74 // push to the other end
 	TypeLinkClosed     Type = 75 // push: the other end left, or the session expired
+	TypePutPrekeys     Type = 80 // device → relay → PrekeyCount
+	TypePrekeyCount    Type = 81 // relay → device; also pushed when one-time prekeys run low
+	TypeFetchPrekeys   Type = 82 // device → relay → PrekeyBundle
+	TypePrekeyBundle   Type = 83 // relay → device
 )
 
 // Body is the payload of a frame: one of the pointer types of this package
@@ -296,6 +309,14 @@ func newBody(t Type) Body {
 		return new(InboxPush)
 	case TypeInboxAck:
 		return new(InboxAck)
+	case TypePutPrekeys:
+		return new(PutPrekeys)
+	case TypePrekeyCount:
+		return new(PrekeyCount)
+	case TypeFetchPrekeys:
+		return new(FetchPrekeys)
+	case TypePrekeyBundle:
+		return new(PrekeyBundle)
 	}
 	return nil
 }
