@@ -9,14 +9,14 @@ import (
 // Size limits of what a relay carries. Each is the largest valid value with room
 // to spare; anything longer is refused before it is decoded.
 const (
-	// MaxBundleSize caps an encoded [Bundle]; the largest valid one is 1 564
+	// MaxBundleSize caps an encoded [Bundle]; the largest valid one is 1 530
 	// bytes, the ML-KEM-768 key being most of it.
 	MaxBundleSize = 2048
 	// MaxOneTimePrekeys caps the one-time prekeys of each kind (X25519 and
 	// ML-KEM-768) that a store holds and a publication carries.
 	MaxOneTimePrekeys = 100
 	// MaxPublicationSize caps an encoded [Publication]; the largest valid one,
-	// with [MaxOneTimePrekeys] keys of each kind, is 136 526 bytes.
+	// with [MaxOneTimePrekeys] keys of each kind, is 134 882 bytes.
 	MaxPublicationSize = 144 << 10
 )
 
@@ -84,7 +84,10 @@ func EncodeBundle(b Bundle) ([]byte, error) {
 
 // ParseBundle decodes a bundle and verifies the signatures of its prekeys under
 // its own device key. It fails with [ErrInvalidBundle] or [ErrBadSignature]. It
-// does not know which device the caller wants: [Initiate] checks that.
+// does not know which device the caller wants: [Initiate] checks that, on all 64
+// bytes of the device key — the prekey signatures cover the prekeys, not the
+// device's X25519 key, which only the account's certificate binds to its
+// signing key.
 func ParseBundle(b []byte) (Bundle, error) {
 	if len(b) > MaxBundleSize {
 		return Bundle{}, fmt.Errorf("%w: %d bytes is too long", ErrInvalidBundle, len(b))

@@ -14,7 +14,7 @@ import (
 	"hush/ids"
 )
 
-// MaxInitialMessageSize caps an encoded [InitialMessage]; a valid one is 1 259
+// MaxInitialMessageSize caps an encoded [InitialMessage]; a valid one is 1 244
 // bytes, the ML-KEM-768 ciphertext being most of it.
 const MaxInitialMessageSize = 1536
 

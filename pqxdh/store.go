@@ -17,7 +17,7 @@ import (
 // Limits of a [Store].
 const (
 	// MaxStoreSize caps encoded private prekeys; the largest valid store is
-	// 20 382 bytes.
+	// 19 272 bytes.
 	MaxStoreSize = 24 << 10
 	// maxSignedKept is how many signed prekeys, and last-resort post-quantum
 	// prekeys, a store keeps: the current one and the one before it, so that an
