@@ -80,3 +80,25 @@ func FuzzParseStore(f *testing.F) {
 	addEncoded(f, EncodeStore, katStore(f), s)
 	fuzzDecoder(f, ParseStore, EncodeStore, nil, ErrInvalidStore)
 }
+
+func FuzzParsePQPrekey(f *testing.F) {
+	bob := testBob(f)
+	_, pub := newStore(f, bob, 1)
+	addEncoded(f, EncodePQPrekey, pub.LastResort, pub.PQOneTime[0])
+	parse := func(b []byte) (PQPrekey, error) { return ParsePQPrekey(bob.Public(), b) }
+	fuzzDecoder(f, parse, EncodePQPrekey, nil, ErrInvalidBundle, ErrBadSignature)
+}
+
+func FuzzParseSignedPrekey(f *testing.F) {
+	bob := testBob(f)
+	_, pub := newStore(f, bob, 0)
+	addEncoded(f, EncodeSignedPrekey, pub.SignedPrekey)
+	parse := func(b []byte) (SignedPrekey, error) { return ParseSignedPrekey(bob.Public(), b) }
+	fuzzDecoder(f, parse, EncodeSignedPrekey, nil, ErrInvalidBundle, ErrBadSignature)
+}
+
+func FuzzParseOneTimePrekey(f *testing.F) {
+	_, pub := newStore(f, testBob(f), 1)
+	addEncoded(f, EncodeOneTimePrekey, pub.OneTime[0])
+	fuzzDecoder(f, ParseOneTimePrekey, EncodeOneTimePrekey, nil, ErrInvalidBundle)
+}
