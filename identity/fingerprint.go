@@ -10,6 +10,10 @@ import (
 
 const safetyNumberLabel = "hush/v1/safety-number"
 
+// devicePairNumberLabel separates the number of two devices (a secret chat's) from
+// that of two accounts.
+const devicePairNumberLabel = "hush/v1/device-pair-number"
+
 // fingerprint is 20 upper-case hex digits of a labelled hash of the public key, in
 // groups of four: enough to recognise a key, short enough to read aloud.
 func fingerprint(p publicKey) string {
@@ -48,12 +52,25 @@ type SafetyNumber struct {
 // ComputeSafetyNumber derives the safety number of two accounts. The order of the
 // arguments does not matter.
 func ComputeSafetyNumber(a, b AccountPublicKey) SafetyNumber {
-	x, y := a.Bytes(), b.Bytes()
+	return safetyNumber(safetyNumberLabel, a.Bytes(), b.Bytes())
+}
+
+// ComputeDevicePairNumber derives the number the users of two devices compare for a
+// secret chat between them: the same form as a safety number (60 digits, 8 emoji),
+// under its own label, so it never equals the number of two accounts. The order of
+// the arguments does not matter.
+func ComputeDevicePairNumber(a, b DevicePublicKey) SafetyNumber {
+	return safetyNumber(devicePairNumberLabel, a.Bytes(), b.Bytes())
+}
+
+// safetyNumber is SHA-256(label || the smaller key || the larger key), chained for
+// more output, as digits and emoji.
+func safetyNumber(label string, x, y []byte) SafetyNumber {
 	if bytes.Compare(x, y) > 0 {
 		x, y = y, x
 	}
 	h := sha256.New()
-	h.Write([]byte(safetyNumberLabel))
+	h.Write([]byte(label))
 	h.Write(x)
 	h.Write(y)
 	sum := h.Sum(nil)

@@ -308,3 +308,31 @@ func FuzzParsePublicKey(f *testing.F) {
 		}
 	})
 }
+
+// The number two devices compare (a secret chat's) is symmetric and, for the very
+// same 64 key bytes, never the safety number of two accounts: the labels differ.
+func TestDevicePairNumber(t *testing.T) {
+	a, err := NewDeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewDeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, ba := ComputeDevicePairNumber(a.Public(), b.Public()), ComputeDevicePairNumber(b.Public(), a.Public())
+	if ab.Digits != ba.Digits || strings.Join(ab.Emoji, "") != strings.Join(ba.Emoji, "") {
+		t.Fatalf("not symmetric: %v / %v", ab, ba)
+	}
+	x, err := ParseAccountPublicKey(a.Public().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := ParseAccountPublicKey(b.Public().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ComputeSafetyNumber(x, y).Digits == ab.Digits {
+		t.Fatal("the devices' number equals the accounts' safety number over the same bytes")
+	}
+}

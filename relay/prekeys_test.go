@@ -11,8 +11,11 @@ import (
 	"hush/sync/wire"
 )
 
-func prekey(id uint32, what string) wire.Prekey {
-	return wire.Prekey{ID: id, Signed: fmt.Appendf(nil, "%s %d", what, id)}
+// prekey returns a prekey whose id is n in its last bytes (so ids order as numbers).
+func prekey(n int, what string) wire.Prekey {
+	var id ids.Prekey
+	id[14], id[15] = byte(n>>8), byte(n)
+	return wire.Prekey{ID: id, Signed: fmt.Appendf(nil, "%s %d", what, n)}
 }
 
 // A device publishes its prekeys; others fetch bundles, each one-time prekey handed
@@ -82,7 +85,7 @@ func TestPrekeyCap(t *testing.T) {
 	batch := func(from, n int) []wire.Prekey {
 		out := make([]wire.Prekey, n)
 		for i := range out {
-			out[i] = prekey(uint32(from+i), "otk")
+			out[i] = prekey(from+i, "otk")
 		}
 		return out
 	}

@@ -34,7 +34,7 @@ _spec.loader.exec_module(cc)
 KDF_INFO = b"Hush_PQXDH_X25519_SHA-256_ML-KEM-768"
 TRANSCRIPT_LABEL = b"hush/v1/pqxdh/transcript"
 PREKEY_LABEL = b"pqxdh-prekey"
-SAFETY_LABEL = b"hush/v1/safety-number"
+SAFETY_LABEL = b"hush/v1/device-pair-number"
 KIND_SIGNED, KIND_PQ_LAST_RESORT, KIND_PQ_ONE_TIME = 1, 2, 3
 CREATED = 1_700_000_000
 
@@ -101,7 +101,7 @@ def transcript_ad(ik_a, ik_b, ek_a, spk_id, spk, pq_id, pqpk, ct, opk):
 
 
 def safety_number(a, b):
-    """identity.ComputeSafetyNumber over two 64-byte keys, as identity documents it."""
+    """identity.ComputeDevicePairNumber over two 64-byte device keys, as identity documents it."""
     x, y = sorted([a, b])
     s = hashlib.sha256(SAFETY_LABEL + x + y).digest()
     more = hashlib.sha256(s).digest()

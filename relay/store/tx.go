@@ -34,6 +34,7 @@ type writeStmts struct {
 	setDeviceList, setLastSeen            *sql.Stmt
 	putPrekey, addPrekey, prekeyCounts    *sql.Stmt
 	prekey, firstPrekey, deletePrekey     *sql.Stmt
+	deleteKind                            *sql.Stmt
 	all                                   []*sql.Stmt
 }
 
@@ -91,7 +92,8 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.prekeyCounts, "SELECT coalesce(sum(kind = 3), 0), coalesce(sum(kind = 4), 0) FROM prekeys WHERE device_id = ? AND kind IN (3, 4)"},
 		{&w.prekey, "SELECT id, key FROM prekeys WHERE device_id = ? AND kind = ?"},
 		{&w.firstPrekey, "SELECT id, key FROM prekeys WHERE device_id = ? AND kind = ? ORDER BY id LIMIT 1"},
-		{&w.deletePrekey, "DELETE FROM prekeys WHERE device_id = ? AND kind = ? AND (id = ? OR ? = 0)"},
+		{&w.deleteKind, "DELETE FROM prekeys WHERE device_id = ? AND kind = ?"},
+		{&w.deletePrekey, "DELETE FROM prekeys WHERE device_id = ? AND kind = ? AND id = ?"},
 	}
 	for _, d := range defs {
 		st, err := c.PrepareContext(ctx, d.sql)
@@ -508,10 +510,10 @@ func (t *sqliteTx) SetDirectPair(ctx context.Context, c *Chat, a, b ids.Account)
 }
 
 func (t *sqliteTx) ReplacePrekey(ctx context.Context, device ids.Device, kind PrekeyKind, p wire.Prekey) error {
-	if _, err := t.s.deletePrekey.ExecContext(ctx, device[:], kind, 0, 0); err != nil {
+	if _, err := t.s.deleteKind.ExecContext(ctx, device[:], kind); err != nil {
 		return fmt.Errorf("replace prekey: %w", err)
 	}
-	if _, err := t.s.putPrekey.ExecContext(ctx, device[:], kind, p.ID, p.Signed); err != nil {
+	if _, err := t.s.putPrekey.ExecContext(ctx, device[:], kind, p.ID[:], p.Signed); err != nil {
 		return fmt.Errorf("replace prekey: %w", err)
 	}
 	return nil
@@ -519,7 +521,7 @@ func (t *sqliteTx) ReplacePrekey(ctx context.Context, device ids.Device, kind Pr
 
 func (t *sqliteTx) AddPrekeys(ctx context.Context, device ids.Device, kind PrekeyKind, ps []wire.Prekey) error {
 	for _, p := range ps {
-		if _, err := t.s.addPrekey.ExecContext(ctx, device[:], kind, p.ID, p.Signed); err != nil {
+		if _, err := t.s.addPrekey.ExecContext(ctx, device[:], kind, p.ID[:], p.Signed); err != nil {
 			return fmt.Errorf("add prekeys: %w", err)
 		}
 	}
@@ -538,21 +540,22 @@ func (t *sqliteTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.Pre
 	b := wire.PrekeyBundle{Device: device}
 	read := func(st *sql.Stmt, kind PrekeyKind) (wire.Prekey, error) {
 		var p wire.Prekey
-		err := st.QueryRowContext(ctx, device[:], kind).Scan(&p.ID, &p.Signed)
+		var id []byte
+		err := st.QueryRowContext(ctx, device[:], kind).Scan(&id, &p.Signed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return wire.Prekey{}, ErrNotFound
 		}
 		if err != nil {
 			return wire.Prekey{}, fmt.Errorf("read prekey: %w", err)
 		}
-		return p, nil
+		return p, scanID(p.ID[:], id, "prekey id")
 	}
 	take := func(kind PrekeyKind) (wire.Prekey, error) {
 		p, err := read(t.s.firstPrekey, kind)
 		if err != nil {
 			return wire.Prekey{}, err
 		}
-		if _, err := t.s.deletePrekey.ExecContext(ctx, device[:], kind, p.ID, p.ID); err != nil {
+		if _, err := t.s.deletePrekey.ExecContext(ctx, device[:], kind, p.ID[:]); err != nil {
 			return wire.Prekey{}, fmt.Errorf("take prekey: %w", err)
 		}
 		return p, nil

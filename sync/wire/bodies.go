@@ -129,17 +129,18 @@ type DeviceListPush struct {
 }
 
 // Prekey is one of a device's prekeys for secret chats (docs/PROTOCOL.md, "Prekeys"):
-// an id the device chose (never 0) and the key as the device signed it. The relay
-// keeps it opaque and hands it out as published; the device that fetches it checks
-// the signature against the device list it holds.
+// the random id the device gave it and its record as the device encoded it
+// (package pqxdh; signed by the device, except X25519 one-time prekeys, which the
+// handshake itself checks). The relay keeps it opaque and hands it out as
+// published.
 type Prekey struct {
 	_      struct{} `cbor:",toarray"`
-	ID     uint32
+	ID     ids.Prekey
 	Signed []byte
 }
 
 // IsZero reports whether p is the empty prekey: none, or "keep the one held".
-func (p Prekey) IsZero() bool { return p.ID == 0 && len(p.Signed) == 0 }
+func (p Prekey) IsZero() bool { return p.ID.IsZero() && len(p.Signed) == 0 }
 
 // PutPrekeys publishes the caller device's prekeys. Signed (the signed X25519
 // prekey) and LastResort (the post-quantum last-resort prekey) replace the ones held
@@ -1036,8 +1037,8 @@ func checkPrekey(what string, p Prekey, optional bool) error {
 	switch {
 	case optional && p.IsZero():
 		return nil
-	case p.ID == 0:
-		return badFrame("%s: prekey id 0", what)
+	case p.ID.IsZero():
+		return badFrame("%s: zero prekey id", what)
 	case len(p.Signed) == 0:
 		return badFrame("%s: empty prekey", what)
 	case len(p.Signed) > MaxPrekeySize:
@@ -1051,13 +1052,13 @@ func checkOneTime(what string, ps []Prekey) error {
 	if len(ps) > MaxOneTimePrekeys {
 		return badFrame("%s: %d one-time prekeys, at most %d", what, len(ps), MaxOneTimePrekeys)
 	}
-	seen := make(map[uint32]bool, len(ps))
+	seen := make(map[ids.Prekey]bool, len(ps))
 	for _, p := range ps {
 		if err := checkPrekey(what, p, false); err != nil {
 			return err
 		}
 		if seen[p.ID] {
-			return badFrame("%s: prekey id %d twice", what, p.ID)
+			return badFrame("%s: prekey id %v twice", what, p.ID)
 		}
 		seen[p.ID] = true
 	}

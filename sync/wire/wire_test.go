@@ -84,19 +84,26 @@ func samples() []Body {
 		&InboxPage{Items: []InboxItem{item}},
 		&InboxPush{Item: item},
 		&InboxAck{ItemIDs: []ids.InboxItem{itm}},
-		&PutPrekeys{Signed: Prekey{ID: 1, Signed: []byte("signed prekey")}, LastResort: Prekey{ID: 2, Signed: []byte("pq last resort")},
-			OneTime: []Prekey{{ID: 3, Signed: []byte("otk")}, {ID: 4, Signed: []byte("otk")}}, PQOneTime: []Prekey{{ID: 5, Signed: []byte("pq otk")}}},
+		&PutPrekeys{Signed: Prekey{ID: pk(1), Signed: []byte("signed prekey")}, LastResort: Prekey{ID: pk(2), Signed: []byte("pq last resort")},
+			OneTime: []Prekey{{ID: pk(3), Signed: []byte("otk")}, {ID: pk(4), Signed: []byte("otk")}}, PQOneTime: []Prekey{{ID: pk(5), Signed: []byte("pq otk")}}},
 		&PrekeyCount{OneTime: 2, PQOneTime: 1},
 		&FetchPrekeys{Device: dev},
-		&PrekeyBundle{Device: dev, Signed: Prekey{ID: 1, Signed: []byte("signed prekey")}, PQ: Prekey{ID: 5, Signed: []byte("pq otk")}, PQOneTime: true, OneTime: Prekey{ID: 3, Signed: []byte("otk")}},
+		&PrekeyBundle{Device: dev, Signed: Prekey{ID: pk(1), Signed: []byte("signed prekey")}, PQ: Prekey{ID: pk(5), Signed: []byte("pq otk")}, PQOneTime: true, OneTime: Prekey{ID: pk(3), Signed: []byte("otk")}},
 	}
+}
+
+// pk returns the prekey id n (its last bytes).
+func pk(n int) ids.Prekey {
+	var id ids.Prekey
+	id[14], id[15] = byte(n>>8), byte(n)
+	return id
 }
 
 // manyPrekeys returns n one-time prekeys with distinct ids.
 func manyPrekeys(n int) []Prekey {
 	out := make([]Prekey, n)
 	for i := range out {
-		out[i] = Prekey{ID: uint32(i + 1), Signed: []byte("k")}
+		out[i] = Prekey{ID: pk(i + 1), Signed: []byte("k")}
 	}
 	return out
 }
@@ -240,12 +247,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"indefinite length", []byte{0x9f, 0x01, 0x05, 0x01, 0x80, 0xff}, CodeBadFrame, 0},
 		{"too deep", rawFrame(t, Version, TypeOK, 1, deep), CodeBadFrame, 0},
 		{"empty inbox ack", rawFrame(t, Version, TypeInboxAck, 1, &InboxAck{}), CodeBadFrame, 1},
-		{"prekey id 0", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{OneTime: []Prekey{{Signed: []byte("k")}}}), CodeBadFrame, 1},
-		{"empty prekey", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{Signed: Prekey{ID: 1}}), CodeBadFrame, 1},
-		{"prekey too large", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{LastResort: Prekey{ID: 1, Signed: make([]byte, MaxPrekeySize+1)}}), CodeTooLarge, 1},
-		{"prekey id twice", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{PQOneTime: []Prekey{{ID: 7, Signed: []byte("a")}, {ID: 7, Signed: []byte("b")}}}), CodeBadFrame, 1},
+		{"zero prekey id", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{OneTime: []Prekey{{Signed: []byte("k")}}}), CodeBadFrame, 1},
+		{"empty prekey", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{Signed: Prekey{ID: pk(1)}}), CodeBadFrame, 1},
+		{"prekey too large", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{LastResort: Prekey{ID: pk(1), Signed: make([]byte, MaxPrekeySize+1)}}), CodeTooLarge, 1},
+		{"prekey id twice", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{PQOneTime: []Prekey{{ID: pk(7), Signed: []byte("a")}, {ID: pk(7), Signed: []byte("b")}}}), CodeBadFrame, 1},
 		{"too many one-time prekeys", rawFrame(t, Version, TypePutPrekeys, 1, &PutPrekeys{OneTime: manyPrekeys(MaxOneTimePrekeys + 1)}), CodeBadFrame, 1},
-		{"bundle without a post-quantum prekey", rawFrame(t, Version, TypePrekeyBundle, 1, &PrekeyBundle{Device: ids.Device(id16(4)), Signed: Prekey{ID: 1, Signed: []byte("s")}}), CodeBadFrame, 1},
+		{"bundle without a post-quantum prekey", rawFrame(t, Version, TypePrekeyBundle, 1, &PrekeyBundle{Device: ids.Device(id16(4)), Signed: Prekey{ID: pk(1), Signed: []byte("s")}}), CodeBadFrame, 1},
 		{"fetch for no device", rawFrame(t, Version, TypeFetchPrekeys, 1, &FetchPrekeys{}), CodeBadFrame, 1},
 		{"error without code", rawFrame(t, Version, TypeError, 1, &errorWire{Message: "x"}), CodeBadFrame, 1},
 		{"epoch zero", rawFrame(t, Version, TypePutEpoch, 1, &PutEpoch{ChatID: chat, Wrapped: []WrappedKey{{Envelope: []byte("e")}}}), CodeBadFrame, 1},

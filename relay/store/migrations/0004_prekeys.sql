@@ -7,7 +7,7 @@
 CREATE TABLE prekeys (
 	device_id  BLOB NOT NULL,
 	kind       INTEGER NOT NULL,
-	id         INTEGER NOT NULL,
+	id         BLOB NOT NULL,
 	key        BLOB NOT NULL,
 	PRIMARY KEY (device_id, kind, id)
 ) WITHOUT ROWID;
