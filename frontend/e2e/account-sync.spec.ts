@@ -80,7 +80,7 @@ test('mute, draft, archive and the display name follow the account to its other 
   await expect(laptopPane.getByRole('button', { name: 'Unarchive chat' })).toBeVisible();
   const entry = alice.page.getByRole('button', { name: /^Archived chats, 1 chat/ });
   await expect(entry).toBeVisible({ timeout: 30_000 });
-  await expect(alice.page.getByText('No chats yet')).toBeVisible();
+  await expect(alice.page.getByText('All your chats are archived')).toBeVisible();
   await entry.click();
   const archived = alice.page.getByRole('listbox', { name: 'Archived chats' });
   await expect(archived.getByRole('option')).toBeVisible();

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createFakeApi } from '../testing/fakeApi';
+import { createFakeApi, sampleChat } from '../testing/fakeApi';
 import { createTestContext, renderWithContext } from '../testing/render';
 import MainWindow from './MainWindow.svelte';
 
@@ -28,6 +28,18 @@ describe('MainWindow', () => {
     expect(screen.getByRole('button', { name: 'Lock' })).toBeInTheDocument();
     await waitFor(() => expect(ctx.settings.value?.deviceName).toBe('Laptop'));
     expect(api.settings.get).toHaveBeenCalledTimes(1);
+  });
+
+  it('says so when every chat is archived, instead of "No chats yet"', async () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    const chat = sampleChat({ title: 'Old group', kind: 'group', archived: true });
+    api.backend.chats.set(chat.id, chat);
+    const ctx = createTestContext({ api });
+    ctx.session.applyStatus({ ...api.backend.status });
+    renderWithContext(MainWindow, {}, ctx);
+    expect(await screen.findByText('All your chats are archived')).toBeInTheDocument();
+    expect(screen.queryByText('No chats yet')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: /^Archived chats, 1 chat/ })).toBeInTheDocument();
   });
 
   it('Escape in the search box clears it', async () => {
