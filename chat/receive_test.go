@@ -175,6 +175,8 @@ func TestBadMessagesDropped(t *testing.T) {
 	if n := tablet.engine.recv.early.Load(); n < minPreopen {
 		t.Fatalf("%d entries opened early, want the page (at least %d)", n, minPreopen)
 	}
+	// Warnings are reported after the transaction that stored the page commits.
+	testutil.Eventually(t, 10*time.Second, "the tablet's warnings", func() bool { return len(of[Warning](tablet.events)) >= len(bad) })
 	var kinds, want []WarningKind
 	for _, w := range of[Warning](tablet.events) {
 		kinds = append(kinds, w.Kind)

@@ -47,8 +47,10 @@ const listeningPrefix = "hush-relay listening on "
 // defaultStartTimeout bounds how long [Start] waits for the relay to listen.
 const defaultStartTimeout = 20 * time.Second
 
-// stderrTail is how much of the relay's log an error message quotes.
-const stderrTail = 2 << 10
+// stderrTail is how much of the relay's log an error message quotes: enough for a
+// refused flag's line and the whole usage text after it (about 3 KiB and growing
+// with the relay's flags).
+const stderrTail = 8 << 10
 
 // ErrExited is returned when the relay exits before it listens.
 var ErrExited = errors.New("relay exited before listening")
