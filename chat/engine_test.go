@@ -34,6 +34,8 @@ func TestDirectChatLive(t *testing.T) {
 	if got[0].Body != "hello Bob" || got[0].Outgoing || got[0].SenderName != "Alice" || got[0].Seq != 1 {
 		t.Errorf("Bob's copy = %+v", got[0])
 	}
+	// The event follows the commit that stored the message.
+	testutil.Eventually(t, 10*time.Second, "Bob's message:new event", func() bool { return len(of[Message](bob.events)) > 0 })
 	news := of[Message](bob.events)
 	if len(news) != 1 || news[0].ID != m.ID {
 		t.Errorf("Bob's message:new events = %+v, want one for %s", news, m.ID)
