@@ -48,6 +48,18 @@
 // ratchet state; nothing else changes before the message has authenticated). Every
 // frame opens once; a second delivery fails with [ErrReplay].
 //
+// One chat id has one session. An initiator that lost its session and starts
+// another for the same chat sends another initial message, which the
+// responder's session refuses ([ErrOtherSession]) rather than silently switching
+// keys: replacing it is the caller's decision, with the user told that the safety
+// number ([Session.SafetyNumber]) may have changed.
+//
+// A first frame that fails to open in [Accept] has still used up the one-time
+// prekeys its initial message named (pqxdh deletes them on receipt, as the PQXDH
+// specification does), so that initiator's session can never start and must be
+// started again with a new bundle. Only someone who can alter frames on the way
+// can cause that, and the relay, which can, could as well drop them.
+//
 // A [Session] is safe for concurrent use. It holds secrets: it prints as a
 // redacted summary, and [Session.Destroy] clears what Go lets it clear.
 package secretsession
