@@ -31,6 +31,8 @@ func allowedImports() map[string][]string {
 		"hush/accountlog": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/ratchet":    {"hush/internal/strictcbor"},
 		"hush/pqxdh":      {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		// A secret chat's session: the handshake, then the ratchet.
+		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
 
 		// The device's encrypted store.
 		"hush/vault":                  {"hush/ids", "hush/internal/strictcbor", "hush/policy", "hush/vault/internal/field", "hush/vault/internal/keywrap", "hush/vault/internal/subkey"},
@@ -118,6 +120,8 @@ func depRules() []depRule {
 			pkgs: []string{"hush/accountlog"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
 		{what: "secret chats' crypto (handshake, ratchet) is crypto and formats only: no storage, protocol or engine",
 			pkgs: []string{"hush/pqxdh", "hush/ratchet"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
+		{what: "a secret chat's session builds on the handshake and the ratchet alone",
+			pkgs: []string{"hush/secretsession"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"}},
 		{what: "the leaves import no other hush package", only: []string{},
 			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
 		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},
