@@ -294,7 +294,7 @@ describe('Archive, mute and drafts', () => {
     expect(screen.getByRole('listbox', { name: 'Archived chats' })).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Back' }));
     expect(screen.getByRole('button', { name: 'Archived chats, 2 chats, 3 unread' })).toHaveFocus();
-    expect(screen.getByText('No chats yet')).toBeInTheDocument();
+    expect(screen.getByText('All your chats are archived')).toBeInTheDocument();
   });
 
   it('a chat archived on another device leaves the list (chat:updated)', async () => {
