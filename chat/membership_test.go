@@ -89,14 +89,16 @@ func TestGroupMembershipAndRotation(t *testing.T) {
 	if n := len(carol.allMessages(t, chatID)); n != 3 {
 		t.Errorf("Carol kept %d messages, want the 3 she read", n)
 	}
-	// The UI heard of the line as a line, not as a message.
-	lineEvent := false
-	for _, m := range of[Message](carol.events) {
-		lineEvent = lineEvent || (m.Service != nil && m.Service.Kind == ServiceRemoved)
-	}
-	if !lineEvent {
-		t.Error("no service line event for the removal")
-	}
+	// The UI heard of the line as a line, not as a message (the event follows the
+	// commit the check above saw).
+	testutil.Eventually(t, 10*time.Second, "a service line event for the removal", func() bool {
+		for _, m := range of[Message](carol.events) {
+			if m.Service != nil && m.Service.Kind == ServiceRemoved {
+				return true
+			}
+		}
+		return false
+	})
 	// Every member's chat shows the removal, as the log says it.
 	for _, p := range []*peer{alice, bob, carol} {
 		testutil.Eventually(t, 10*time.Second, p.name+" shows the removal", func() bool {
