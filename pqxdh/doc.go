@@ -9,10 +9,12 @@
 // Bob is a device that publishes prekeys; Alice is a device that opens a session
 // with him while he may be offline. The steps:
 //
-//  1. Bob keeps his private prekeys in a [Store] ([NewStore]), tops up its
-//     one-time prekeys ([Store.Replenish], [Store.Remaining]) and renews the
-//     signed ones ([Store.Rotate]); each of these returns a [Publication] for his
-//     relay. Every prekey that is signed is signed by his device key.
+//  1. Bob keeps his private prekeys in a [Store] ([NewStore]), makes as many new
+//     one-time prekeys as his relay says it lacks ([Store.Replenish]; the store
+//     keeps the unused ones the relay may have handed out, up to twice what a
+//     relay holds) and renews the signed ones ([Store.Rotate]); each of these
+//     returns a [Publication] for his relay. Every prekey that is signed is signed
+//     by his device key.
 //  2. The relay serves Alice a [Bundle] for Bob's device: his device public key,
 //     his signed prekey, one post-quantum prekey (a one-time one while any is left,
 //     else the last-resort one) and at most one one-time X25519 prekey.

@@ -16,9 +16,15 @@ import (
 
 // Limits of a [Store].
 const (
-	// MaxStoreSize caps encoded private prekeys; the largest valid store is
-	// 19 272 bytes.
-	MaxStoreSize = 24 << 10
+	// MaxStoreSize caps encoded private prekeys; the largest valid store (every
+	// list full) is 33 872 bytes.
+	MaxStoreSize = 48 << 10
+	// maxUnusedKept caps the unused one-time prekeys of each kind a store keeps:
+	// twice what a relay holds, so the keys the relay has handed out lately stay
+	// usable while new ones are published. Past it the oldest are forgotten; an
+	// initial message naming one fails with [ErrUnknownPrekey], and its sender
+	// starts again from a new bundle.
+	maxUnusedKept = 2 * MaxOneTimePrekeys
 	// maxSignedKept is how many signed prekeys, and last-resort post-quantum
 	// prekeys, a store keeps: the current one and the one before it, so that an
 	// initiator who fetched a bundle just before [Store.Rotate] still gets through.
@@ -113,20 +119,23 @@ func (s *Store) rotateLocked(now time.Time) error {
 	return nil
 }
 
-// Replenish tops up the one-time prekeys of each kind to target (at most
+// Replenish makes n new one-time prekeys of each kind (at most
 // [MaxOneTimePrekeys]) and returns the publication to send: the current signed
 // prekeys and only the one-time prekeys it made, so that the relay never hands
-// out again one it has already served.
-func (s *Store) Replenish(me *identity.DeviceKey, target int, now time.Time) (Publication, error) {
+// out again one it has already served. The caller asks for what the relay lacks
+// (its count, wire.PrekeyCount, against the number it should hold): the store
+// cannot know which of its unused keys the relay has handed out already, so it
+// keeps them all — up to maxUnusedKept of each kind, forgetting the oldest.
+func (s *Store) Replenish(me *identity.DeviceKey, n int, now time.Time) (Publication, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkDeviceLocked(me); err != nil {
 		return Publication{}, err
 	}
-	target = max(0, min(target, MaxOneTimePrekeys))
+	n = max(0, min(n, MaxOneTimePrekeys))
 	now = time.Unix(now.Unix(), 0).UTC()
 	var newPQ []pqSecret
-	for len(s.pqOneTime)+len(newPQ) < target {
+	for len(newPQ) < n {
 		kem, err := mlkem.GenerateKey768()
 		if err != nil {
 			return Publication{}, fmt.Errorf("generate post-quantum prekey: %w", err)
@@ -134,7 +143,7 @@ func (s *Store) Replenish(me *identity.DeviceKey, target int, now time.Time) (Pu
 		newPQ = append(newPQ, pqSecret{id: ids.New[ids.Prekey](), created: now, key: kem})
 	}
 	var newOT []oneTimeSecret
-	for len(s.oneTime)+len(newOT) < target {
+	for len(newOT) < n {
 		x, err := ecdh.X25519().GenerateKey(rand.Reader)
 		if err != nil {
 			return Publication{}, fmt.Errorf("generate one-time prekey: %w", err)
@@ -147,6 +156,18 @@ func (s *Store) Replenish(me *identity.DeviceKey, target int, now time.Time) (Pu
 	}
 	s.pqOneTime = append(s.pqOneTime, newPQ...)
 	s.oneTime = append(s.oneTime, newOT...)
+	if over := len(s.pqOneTime) - maxUnusedKept; over > 0 {
+		for i := range over {
+			s.pqOneTime[i] = pqSecret{}
+		}
+		s.pqOneTime = slices.Delete(s.pqOneTime, 0, over)
+	}
+	if over := len(s.oneTime) - maxUnusedKept; over > 0 {
+		for i := range over {
+			s.oneTime[i] = oneTimeSecret{}
+		}
+		s.oneTime = slices.Delete(s.oneTime, 0, over)
+	}
 	return p, nil
 }
 
@@ -389,7 +410,7 @@ func ParseStore(b []byte) (*Store, error) {
 		return nil, fmt.Errorf("%w: %d signed and %d last-resort prekeys, want 1 to %d", ErrInvalidStore, len(w.Signed), len(w.LastResort), maxSignedKept)
 	case w.PQOneTime == nil || w.OneTime == nil || w.Used == nil:
 		return nil, fmt.Errorf("%w: null in place of a list", ErrInvalidStore)
-	case len(w.PQOneTime) > MaxOneTimePrekeys || len(w.OneTime) > MaxOneTimePrekeys || len(w.Used) > maxUsedIDs:
+	case len(w.PQOneTime) > maxUnusedKept || len(w.OneTime) > maxUnusedKept || len(w.Used) > maxUsedIDs:
 		return nil, fmt.Errorf("%w: too many one-time prekeys or used ids", ErrInvalidStore)
 	}
 	seen := make(map[ids.Prekey]bool)

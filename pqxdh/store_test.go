@@ -29,7 +29,8 @@ func TestStoreLifecycle(t *testing.T) {
 	if len(p.OneTime) != 3 || len(p.PQOneTime) != 3 || !p.LastResort.LastResort || !p.Device.Equal(bob.Public()) {
 		t.Fatalf("publication: %d one-time, %d PQ one-time", len(p.OneTime), len(p.PQOneTime))
 	}
-	// Topping up again publishes only the new keys.
+	// Topping up publishes only new keys, however many the store still holds: it
+	// cannot know which of them the relay has handed out.
 	m, _, err := Initiate(alice, bob.Public(), bundleOf(p))
 	if err != nil {
 		t.Fatal(err)
@@ -40,22 +41,30 @@ func TestStoreLifecycle(t *testing.T) {
 	if ot, pq := s.Remaining(); ot != 2 || pq != 2 {
 		t.Fatalf("after one handshake: %d and %d", ot, pq)
 	}
-	more, err := s.Replenish(bob, 3, start)
+	more, err := s.Replenish(bob, 1, start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(more.OneTime) != 1 || len(more.PQOneTime) != 1 || more.OneTime[0].ID == p.OneTime[1].ID {
+	if len(more.OneTime) != 1 || len(more.PQOneTime) != 1 || more.OneTime[0].ID == p.OneTime[1].ID || more.OneTime[0].ID == p.OneTime[2].ID {
 		t.Fatalf("replenishing published %d and %d keys", len(more.OneTime), len(more.PQOneTime))
 	}
 	all, err := s.Publication(bob)
 	if err != nil || len(all.OneTime) != 3 || len(all.PQOneTime) != 3 {
 		t.Fatalf("full publication: %v", err)
 	}
-	if _, err := s.Replenish(bob, 1000, start); err != nil {
-		t.Fatal(err)
+	// One request makes at most MaxOneTimePrekeys; the store keeps at most
+	// maxUnusedKept, forgetting the oldest — the relay handed those out long ago.
+	oldest := all.OneTime[0].ID
+	for range 3 {
+		if got, err := s.Replenish(bob, 1000, start); err != nil || len(got.OneTime) != MaxOneTimePrekeys {
+			t.Fatalf("replenish: %d keys, %v", len(got.OneTime), err)
+		}
 	}
-	if ot, pq := s.Remaining(); ot != MaxOneTimePrekeys || pq != MaxOneTimePrekeys {
+	if ot, pq := s.Remaining(); ot != maxUnusedKept || pq != maxUnusedKept {
 		t.Fatalf("replenishing past the limit left %d and %d", ot, pq)
+	}
+	if kept, _ := s.Publication(bob); kept.OneTime[0].ID == oldest {
+		t.Fatal("the oldest one-time prekey was kept past the limit")
 	}
 
 	// Rotation: a handshake on the previous signed prekey still works, on the one
@@ -130,6 +139,9 @@ func largestStore(t testing.TB) *Store {
 	t.Helper()
 	bob := testBob(t)
 	s, _ := newStore(t, bob, MaxOneTimePrekeys)
+	if _, err := s.Replenish(bob, MaxOneTimePrekeys, time.Unix(katCreated, 0)); err != nil { // every list full
+		t.Fatal(err)
+	}
 	if _, err := s.Rotate(bob, time.Unix(katCreated, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +207,7 @@ func TestStoreEncoding(t *testing.T) {
 		{"short X25519 key", func(w *storeWire) { w.OneTime[0].Key = w.OneTime[0].Key[:31] }},
 		{"short ML-KEM seed", func(w *storeWire) { w.LastResort[0].Key = w.LastResort[0].Key[:63] }},
 		{"too many one-time prekeys", func(w *storeWire) {
-			for i := range MaxOneTimePrekeys {
+			for i := range maxUnusedKept {
 				w.OneTime = append(w.OneTime, secretWire{ID: ids.Prekey{byte(i), 7}, Key: w.OneTime[0].Key})
 			}
 		}},
