@@ -193,7 +193,8 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
+		prekeys: &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log},
+		ahead:   ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}

@@ -34,6 +34,8 @@ type receiver struct {
 	sponsor *sponsor
 	// pause is whether the user paused fetching history.
 	pause *pauser
+	// prekeys keeps this device's prekeys for secret chats at the relay.
+	prekeys *prekeys
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
 	facts  func(context.Context) []fact
@@ -81,6 +83,9 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	r.acct.flush(ctx)
 	r.outbox.kick()
 	r.marks.kick()
+	if err := r.prekeys.ensure(ctx); err != nil {
+		r.log.Info("prekeys for secret chats", "err", err)
+	}
 }
 
 // Missed catches up after pushes were dropped.
@@ -118,6 +123,8 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.sponsor.onPush(b)
 		case *wire.LinkClosed:
 			r.sponsor.onClosed(b.Session)
+		case *wire.PrekeyCount:
+			r.prekeys.onCount(ctx, *b)
 		default:
 			r.log.Debug("push ignored", "type", b.Type())
 		}
