@@ -26,8 +26,20 @@ for (const colorScheme of ['light', 'dark'] as const) {
     hush,
   }) => {
     await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    // No file the page loads is missing (a browser asks for an icon too); API calls
+    // answer refusals (a wrong passphrase) with statuses of their own.
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/')) failed.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => failed.push(`failed ${r.url()}`));
     await openHush(page, hush);
     await expect(page.getByRole('heading', { name: 'Welcome to Hush' })).toBeVisible();
+    // The page names its icon, and the icon is there (headless Chromium asks for
+    // none by itself; a browser without one logs a 404 on every load).
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    expect(icon, 'the page names an icon').toBeTruthy();
+    expect((await page.request.get(new URL(icon ?? '', page.url()).href)).status()).toBe(200);
     await expectNoSeriousViolations(page, 'welcome');
 
     // With inline errors showing.
@@ -50,5 +62,6 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await unlock(page, 'wrong passphrase');
     await expect(page.getByRole('alert')).toBeVisible();
     await expectNoSeriousViolations(page, 'unlock (error)');
+    expect(failed, 'failed requests').toEqual([]);
   });
 }
