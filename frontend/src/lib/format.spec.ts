@@ -22,6 +22,7 @@ import {
   utf8Length,
   typingText,
   unreadLabel,
+  windowTitle,
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
@@ -129,6 +130,14 @@ describe('small texts', () => {
     [1000, '999+'],
   ])('unreadLabel(%i) = %s', (n, want) => {
     expect(unreadLabel(n)).toBe(want);
+  });
+
+  it.each([
+    [0, 'Hush'],
+    [3, '(3) Hush'],
+    [1500, '(999+) Hush'],
+  ])('windowTitle(%i) = %s', (n, want) => {
+    expect(windowTitle(n)).toBe(want);
   });
 
   it('counts members and subscribers', () => {

@@ -124,6 +124,11 @@ export function unreadLabel(n: number): string {
   return n > 999 ? '999+' : String(n);
 }
 
+/** The window's title: "Hush", with the unread count in front when there is one. */
+export function windowTitle(unread: number): string {
+  return unread > 0 ? `(${unreadLabel(unread)}) Hush` : 'Hush';
+}
+
 /** "Bob is typing…", "Bob and Carol are typing…", "Bob and 2 others are typing…". */
 export function typingText(names: readonly string[]): string {
   const [first, second] = names;

@@ -30,6 +30,8 @@ export interface Transport {
   /** Delivers an event's raw payload; returns the unsubscribe function. */
   subscribe(name: string, handler: (data: unknown) => void): () => void;
   onReconnect(handler: () => void): () => void;
+  /** Shows title as the window's title (the page's, and the native window's). */
+  setTitle(title: string): void;
   close(): void;
 }
 
@@ -43,6 +45,8 @@ export interface Api extends Services {
    * because events emitted meanwhile are lost and state must be re-read.
    */
   onReconnect(handler: () => void): () => void;
+  /** Shows title as the window's title (with the unread count, say). */
+  setTitle(title: string): void;
   /** Stops the event stream; the Api is unusable afterwards. */
   close(): void;
 }
@@ -74,6 +78,7 @@ export function createApi(transport: Transport): Api {
       });
     },
     onReconnect: (handler) => transport.onReconnect(handler),
+    setTitle: (title) => transport.setTitle(title),
     close: () => transport.close(),
   };
 }
@@ -119,5 +124,6 @@ export function detectTransport(win: Window & typeof globalThis & WailsGlobals):
     setTimeout: (fn, ms) => win.setTimeout(fn, ms),
     clearTimeout: (id) => win.clearTimeout(id as number),
     random: Math.random,
+    document: win.document,
   });
 }

@@ -79,7 +79,10 @@ describe('browser mode calls', () => {
         deviceName: 'Laptop',
       }),
     );
-    const api = createApi(createBrowserTransport(browserDeps(fetchMock)));
+    const page = { title: 'Hush' };
+    const api = createApi(createBrowserTransport({ ...browserDeps(fetchMock), document: page }));
+    api.setTitle('(1) Hush');
+    expect(page.title).toBe('(1) Hush');
 
     const profile = await api.account.create('Ada', 'pass phrase "quoted"');
 

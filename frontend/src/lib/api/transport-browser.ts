@@ -22,6 +22,8 @@ export interface BrowserDeps {
   clearTimeout: (id: unknown) => void;
   /** In [0, 1); spreads reconnects so many tabs do not retry in lockstep. */
   random: () => number;
+  /** The page, whose title is the tab's; absent in tests that do not look. */
+  document?: { title: string };
 }
 
 /** The delay before reconnect attempt n (0-based): exponential, capped, with jitter. */
@@ -135,6 +137,9 @@ export function createBrowserTransport(deps: BrowserDeps): Transport {
     onReconnect(handler) {
       reconnectHandlers.add(handler);
       return () => reconnectHandlers.delete(handler);
+    },
+    setTitle(title) {
+      if (deps.document) deps.document.title = title;
     },
     close() {
       closed = true;

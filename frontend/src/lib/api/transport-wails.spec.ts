@@ -37,6 +37,16 @@ describe('Wails', () => {
     expect(api.mode).toBe('wails');
   });
 
+  it('sets the native window title and the page title', () => {
+    const { win } = wailsWindow({});
+    const setTitle = vi.fn();
+    win.runtime!.WindowSetTitle = setTitle;
+    win.document = { title: 'Hush' };
+    createApi(createWailsTransport(win)).setTitle('(2) Hush');
+    expect(setTitle).toHaveBeenCalledWith('(2) Hush');
+    expect(win.document.title).toBe('(2) Hush');
+  });
+
   it('turns the string Wails rejects with into an ApiError', async () => {
     const { win } = wailsWindow({
       AccountService: {

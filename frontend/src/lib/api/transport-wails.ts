@@ -11,7 +11,9 @@ export interface WailsGlobals {
   go?: { app?: Record<string, Record<string, BoundMethod | undefined> | undefined> };
   runtime?: {
     EventsOn(name: string, callback: (...data: unknown[]) => void): (() => void) | undefined;
+    WindowSetTitle?(title: string): void;
   };
+  document?: { title: string };
 }
 
 /** Calls the Go services that Wails binds into the page. */
@@ -37,6 +39,12 @@ export function createWailsTransport(win: WailsGlobals): Transport {
       return typeof off === 'function' ? off : () => {};
     },
     onReconnect: () => () => {},
+    setTitle(title) {
+      // The native window keeps the title Go gave it unless told: WebKitGTK and
+      // WebView2 do not follow document.title.
+      if (win.document) win.document.title = title;
+      win.runtime?.WindowSetTitle?.(title);
+    },
     close() {},
   };
 }

@@ -42,6 +42,25 @@ describe('MainWindow', () => {
     expect(screen.getByRole('button', { name: /^Archived chats, 1 chat/ })).toBeInTheDocument();
   });
 
+  it('counts the unread messages of the main list, unmuted, in the window title', async () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    for (const c of [
+      sampleChat({ title: 'Grace', unread: 2 }),
+      sampleChat({ title: 'Quiet group', kind: 'group', unread: 5, muted: true }),
+      sampleChat({ title: 'Old group', kind: 'group', unread: 4, archived: true }),
+      sampleChat({ title: 'Alan', unread: 1 }),
+    ]) {
+      api.backend.chats.set(c.id, c);
+    }
+    const ctx = createTestContext({ api });
+    ctx.session.applyStatus({ ...api.backend.status });
+    const { unmount } = renderWithContext(MainWindow, {}, ctx);
+    await waitFor(() => expect(document.title).toBe('(3) Hush'));
+    expect(api.setTitle).toHaveBeenLastCalledWith('(3) Hush');
+    unmount(); // locked: the main window goes
+    expect(document.title).toBe('Hush');
+  });
+
   it('Escape in the search box clears it', async () => {
     setup();
     const user = userEvent.setup();

@@ -22,6 +22,8 @@ export class ChatListStore {
   readonly archived = $derived(this.listed.filter((c) => c.archived));
   /** Chats someone who is not a contact started, waiting for Accept or Decline. */
   readonly requests = $derived(this.chats.filter(isRequest));
+  /** The unread messages the window title counts: in the main list, not muted. */
+  readonly unreadTotal = $derived(this.unarchived.reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0));
 
   set(list: readonly ChatSummary[]): void {
     const seen = new Map<string, ChatSummary>();

@@ -610,6 +610,9 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       reconnects.add(handler);
       return () => reconnects.delete(handler);
     },
+    setTitle: vi.fn((title: string) => {
+      document.title = title;
+    }),
     close() {
       listeners.clear();
     },
