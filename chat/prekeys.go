@@ -79,6 +79,7 @@ func (p *prekeys) ensure(ctx context.Context) error {
 		return fmt.Errorf("read prekeys: %w", err)
 	}
 	now := p.clk.Now()
+	changed := true
 	switch {
 	case s == nil:
 		if s, err = pqxdh.NewStore(p.dev, now); err != nil {
@@ -88,9 +89,13 @@ func (p *prekeys) ensure(ctx context.Context) error {
 		if _, err := s.Rotate(p.dev, now); err != nil {
 			return err
 		}
+	default:
+		changed = false // a connection like any other: nothing new to keep
 	}
-	if err := p.save(ctx, s); err != nil {
-		return fmt.Errorf("keep prekeys: %w", err)
+	if changed {
+		if err := p.save(ctx, s); err != nil {
+			return fmt.Errorf("keep prekeys: %w", err)
+		}
 	}
 	defer s.Destroy()
 	pub, err := s.Publication(p.dev)

@@ -8,6 +8,7 @@ import (
 	"hush/accountlog"
 	"hush/chatcrypto"
 	"hush/ids"
+	"hush/vault"
 )
 
 // The shelf: how the user keeps a chat — archived, muted, the draft they began.
@@ -93,8 +94,17 @@ func (e *Engine) applyShelf(ctx context.Context, r accountlog.Record) error {
 	return err
 }
 
-// clearDraft clears a chat's draft once its text went out as a message.
+// clearDraft clears a chat's draft once its text went out as a message. Most chats
+// have none: a read finds that, without the write transaction of shelve.
 func (e *Engine) clearDraft(ctx context.Context, id ids.Chat, sent time.Time) {
+	var draft bool
+	if err := e.list.v.View(ctx, func(tx *vault.Tx) error {
+		_, meta, err := chatWithMeta(tx, id)
+		draft = err == nil && meta.Shelf.Draft != ""
+		return err
+	}); err != nil || !draft {
+		return
+	}
 	var had bool
 	_, changed, err := e.list.shelve(ctx, id, func(s *chatShelf) bool {
 		had = s.Draft != ""
