@@ -172,6 +172,33 @@ func recipientPublicKey(to identity.AccountPublicKey) (hpke.PublicKey, byte, str
 	return pk, envelopeV1, epochWrapLabel, err
 }
 
+// openEnvelope opens env for me with each private key that could open it: the
+// X25519 key for version 1, every held ML-KEM key with it for version 2. A wrong
+// ML-KEM key decapsulates to an unrelated secret (implicit rejection), so a wrong
+// try fails at the AEAD, as a forgery does.
+func openEnvelope(env []byte, info func(string, ids.Chat, uint64, ids.Account) []byte, chatID ids.Chat, epoch uint64, me *identity.AccountKey) ([]byte, error) {
+	kems := []*mlkem.DecapsulationKey768{nil}
+	if env[0] == envelopeV2 {
+		kems = me.KEMKeys()
+		if len(kems) == 0 {
+			return nil, fmt.Errorf("%w: a version 2 envelope, and the account key has no ML-KEM key", ErrDecrypt)
+		}
+	}
+	for _, kem := range kems {
+		sk, label, err := recipientKey(env[0], kem, me.EncryptionKey())
+		if err != nil {
+			return nil, fmt.Errorf("unwrap epoch key: %w", err)
+		}
+		pt, err := hpke.Open(sk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), info(label, chatID, epoch, me.ID()), env[1:])
+		if err == nil {
+			return pt, nil
+		}
+	}
+	// The cause (a low-order point, a tag mismatch) tells an attacker nothing
+	// useful and the caller nothing actionable.
+	return nil, fmt.Errorf("%w: epoch key envelope", ErrDecrypt)
+}
+
 // recipientKey returns the HPKE private key and the info label that open envelopes
 // of the given version, from an account's ML-KEM-768 and X25519 private keys (kem
 // must not be nil for version 2).
@@ -185,9 +212,11 @@ func recipientKey(version byte, kem *mlkem.DecapsulationKey768, x *ecdh.PrivateK
 }
 
 // UnwrapEpochKey opens an envelope made by [WrapEpochKey] for me, of either version.
-// It fails with [ErrMalformed] if env is not an envelope and with [ErrDecrypt] if it
-// was made for another account, chat or epoch, was altered, or is a version 2
-// envelope and me has no ML-KEM key.
+// A version 2 envelope opens with any ML-KEM key me holds, the current one tried
+// first: the account's key changes when it revokes a device, and older envelopes
+// stay wrapped to the key of their time. It fails with [ErrMalformed] if env is not
+// an envelope and with [ErrDecrypt] if it was made for another account, chat or
+// epoch, was altered, or is a version 2 envelope to an ML-KEM key me does not hold.
 func UnwrapEpochKey(env []byte, chatID ids.Chat, epoch uint64, me *identity.AccountKey) (EpochKey, error) {
 	if me == nil {
 		return EpochKey{}, errors.New("unwrap epoch key: no account key")
@@ -195,18 +224,9 @@ func UnwrapEpochKey(env []byte, chatID ids.Chat, epoch uint64, me *identity.Acco
 	if err := checkEnvelope(env); err != nil {
 		return EpochKey{}, err
 	}
-	if env[0] == envelopeV2 && me.KEMKey() == nil {
-		return EpochKey{}, fmt.Errorf("%w: a version 2 envelope, and the account key has no ML-KEM key", ErrDecrypt)
-	}
-	sk, label, err := recipientKey(env[0], me.KEMKey(), me.EncryptionKey())
+	pt, err := openEnvelope(env, wrapInfo, chatID, epoch, me)
 	if err != nil {
-		return EpochKey{}, fmt.Errorf("unwrap epoch key: %w", err)
-	}
-	pt, err := hpke.Open(sk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), wrapInfo(label, chatID, epoch, me.ID()), env[1:])
-	if err != nil {
-		// The cause (a low-order point, a tag mismatch) tells an attacker nothing
-		// useful and the caller nothing actionable.
-		return EpochKey{}, fmt.Errorf("%w: epoch key envelope", ErrDecrypt)
+		return EpochKey{}, err
 	}
 	defer clear(pt)
 	return EpochKeyFromBytes(pt)

@@ -311,3 +311,50 @@ func TestQuantumAttackerOnRecordedEnvelopes(t *testing.T) {
 		t.Fatal("version 2: opened with the X25519 key alone")
 	}
 }
+
+// TestUnwrapAfterKEMRotation: after the account publishes a new ML-KEM key (a
+// revocation), an envelope to the new key opens only for devices given its seed —
+// a revoked device, which keeps the X25519 key and the old ML-KEM seed, gets
+// ErrDecrypt — while envelopes wrapped before stay open to the remaining devices.
+func TestUnwrapAfterKEMRotation(t *testing.T) {
+	chat := ids.Chat{7}
+	remaining, err := identity.NewAccountKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign, enc, kem := remaining.Seeds()
+	revoked, err := identity.AccountKeyFromSeeds(sign, enc, kem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := NewEpochKey()
+	oldEnv, err := WrapEpochKey(oldKey, chat, 1, remaining.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := remaining.NewKEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	remaining.UseKEM(next)
+	revoked.UseKEM(next) // it may even learn the new public key: it lacks the seed
+	newKey, _ := NewEpochKey()
+	newEnv, err := WrapEpochKey(newKey, chat, 2, remaining.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newEnv[0] != envelopeV2 {
+		t.Fatalf("envelope version %d, want the hybrid one", newEnv[0])
+	}
+	if _, err := UnwrapEpochKey(newEnv, chat, 2, revoked); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("the revoked device opened the envelope to the new key: %v", err)
+	}
+	if got, err := UnwrapEpochKey(newEnv, chat, 2, remaining); err != nil || !got.Equal(newKey) {
+		t.Fatalf("the remaining device: %v", err)
+	}
+	for name, k := range map[string]*identity.AccountKey{"remaining": remaining, "revoked": revoked} {
+		if got, err := UnwrapEpochKey(oldEnv, chat, 1, k); err != nil || !got.Equal(oldKey) {
+			t.Fatalf("%s device cannot open history: %v", name, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"crypto/mlkem"
 	"errors"
 	"fmt"
 	"time"
@@ -13,8 +14,13 @@ import (
 // deviceListLabel is the signature purpose of device lists.
 const deviceListLabel = "device-list"
 
-// deviceListVersion is the only device-list layout this code writes and reads.
-const deviceListVersion = 1
+// Device-list layouts: format 2 adds the account's current ML-KEM-768 key
+// ([DeviceList.KEM]); format 1, without it, is still written for a list that has
+// none and read.
+const (
+	deviceListVersion    = 1
+	deviceListVersionKEM = 2
+)
 
 // Limits of a device list. An account with more devices than MaxListedDevices
 // must revoke one before it links another; MaxRevokedDevices bounds the revocations
@@ -58,6 +64,13 @@ type DeviceList struct {
 	// Revoked are every device the account ever revoked, kept so that no later
 	// list can bring one back.
 	Revoked []ids.Device
+	// KEM is the account's current ML-KEM-768 key, which everything wrapped to the
+	// account uses from this list on; nil in a format-1 list. Revoking a device
+	// publishes a new one, whose seed only the remaining devices get
+	// (docs/SECURITY.md, "Revocation and the account's keys"); putting it in the
+	// list the revocation is in means a contact cannot accept the revocation and
+	// keep wrapping to a key the revoked device holds.
+	KEM *mlkem.EncapsulationKey768
 }
 
 // Device returns the listed device with the given id.
@@ -117,6 +130,18 @@ type deviceListBody struct {
 	Revoked  []ids.Device
 }
 
+// deviceListBodyKEM is format 2: format 1 and the ML-KEM key.
+type deviceListBodyKEM struct {
+	_        struct{} `cbor:",toarray"`
+	Format   uint8
+	Account  []byte
+	Version  uint64
+	IssuedAt int64
+	Devices  []deviceEntry
+	Revoked  []ids.Device
+	KEM      []byte
+}
+
 type deviceEntry struct {
 	_        struct{} `cbor:",toarray"`
 	Key      []byte
@@ -130,8 +155,9 @@ var deviceListDec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray
 
 // IssueDeviceList signs l with k, writing CBOR [body, signature], body = CBOR [1,
 // account public key (64), version, issued at (Unix seconds), [[device public key
-// (64), name, platform, linked at]…], [revoked device id (16)…]]. l.Account is set
-// from k. It refuses a list that [ParseDeviceList] would refuse.
+// (64), name, platform, linked at]…], [revoked device id (16)…]], or, when l.KEM is
+// set, CBOR [2, the same five, ML-KEM-768 encapsulation key (1184)]. l.Account is
+// set from k. It refuses a list that [ParseDeviceList] would refuse.
 func IssueDeviceList(k *AccountKey, l DeviceList) ([]byte, error) {
 	l.Account = k.Public().WithoutKEM()
 	body := deviceListBody{
@@ -151,7 +177,15 @@ func IssueDeviceList(k *AccountKey, l DeviceList) ([]byte, error) {
 	if err := checkDeviceList(body); err != nil {
 		return nil, fmt.Errorf("issue device list: %w", err)
 	}
-	enc, err := certEnc.Marshal(body)
+	var enc []byte
+	var err error
+	if l.KEM != nil {
+		body.Format = deviceListVersionKEM
+		enc, err = certEnc.Marshal(deviceListBodyKEM{Format: body.Format, Account: body.Account, Version: body.Version,
+			IssuedAt: body.IssuedAt, Devices: body.Devices, Revoked: body.Revoked, KEM: l.KEM.Bytes()})
+	} else {
+		enc, err = certEnc.Marshal(body)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode device list: %w", err)
 	}
@@ -176,12 +210,9 @@ func ParseDeviceList(b []byte) (DeviceList, error) {
 	if err := deviceListDec.Unmarshal(b, &rec); err != nil {
 		return DeviceList{}, fmt.Errorf("%w: %v", ErrInvalidDeviceList, err)
 	}
-	var body deviceListBody
-	if err := deviceListDec.Unmarshal(rec.Body, &body); err != nil {
-		return DeviceList{}, fmt.Errorf("%w: body: %v", ErrInvalidDeviceList, err)
-	}
-	if body.Format != deviceListVersion {
-		return DeviceList{}, fmt.Errorf("%w: unknown version %d", ErrInvalidDeviceList, body.Format)
+	body, kemKey, err := decodeDeviceListBody(rec.Body)
+	if err != nil {
+		return DeviceList{}, err
 	}
 	acct, err := ParseAccountPublicKey(body.Account)
 	if err != nil {
@@ -199,6 +230,7 @@ func ParseDeviceList(b []byte) (DeviceList, error) {
 		IssuedAt: time.Unix(body.IssuedAt, 0).UTC(),
 		Devices:  make([]ListedDevice, 0, len(body.Devices)),
 		Revoked:  body.Revoked,
+		KEM:      kemKey,
 	}
 	for _, e := range body.Devices {
 		key, err := ParseDevicePublicKey(e.Key)
@@ -208,6 +240,30 @@ func ParseDeviceList(b []byte) (DeviceList, error) {
 		l.Devices = append(l.Devices, ListedDevice{Key: key, Name: e.Name, Platform: e.Platform, LinkedAt: time.Unix(e.LinkedAt, 0).UTC()})
 	}
 	return l, nil
+}
+
+// decodeDeviceListBody decodes either format; the ML-KEM key is nil in format 1.
+func decodeDeviceListBody(b []byte) (deviceListBody, *mlkem.EncapsulationKey768, error) {
+	var v2 deviceListBodyKEM
+	if err := deviceListDec.Unmarshal(b, &v2); err == nil {
+		if v2.Format != deviceListVersionKEM {
+			return deviceListBody{}, nil, fmt.Errorf("%w: version %d with an ML-KEM key", ErrInvalidDeviceList, v2.Format)
+		}
+		k, err := mlkem.NewEncapsulationKey768(v2.KEM)
+		if err != nil {
+			return deviceListBody{}, nil, fmt.Errorf("%w: ML-KEM key: %v", ErrInvalidDeviceList, err)
+		}
+		return deviceListBody{Format: v2.Format, Account: v2.Account, Version: v2.Version, IssuedAt: v2.IssuedAt,
+			Devices: v2.Devices, Revoked: v2.Revoked}, k, nil
+	}
+	var body deviceListBody
+	if err := deviceListDec.Unmarshal(b, &body); err != nil {
+		return deviceListBody{}, nil, fmt.Errorf("%w: body: %v", ErrInvalidDeviceList, err)
+	}
+	if body.Format != deviceListVersion {
+		return deviceListBody{}, nil, fmt.Errorf("%w: unknown version %d", ErrInvalidDeviceList, body.Format)
+	}
+	return body, nil, nil
 }
 
 // checkDeviceList holds both writer and reader to the same rules: bounded sizes,

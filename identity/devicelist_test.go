@@ -61,6 +61,91 @@ func TestDeviceListKnownAnswer(t *testing.T) {
 	}
 }
 
+// TestDeviceListKEMKnownAnswer checks format 2 (the list names the account's
+// ML-KEM-768 key) against the independent generator.
+func TestDeviceListKEMKnownAnswer(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "devicelist_kat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kat struct {
+		Record string `json:"record_kem"`
+	}
+	if err := json.Unmarshal(b, &kat); err != nil {
+		t.Fatal(err)
+	}
+	acct := testAccount(t, 1)
+	in := testList(t, 3)
+	in.KEM = acct.Public().KEMKey()
+	got, err := IssueDeviceList(acct, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(got) != kat.Record {
+		t.Fatalf("format-2 device list differs from the independent generator's:\n got %x\nwant %s", got, kat.Record)
+	}
+	l, err := ParseDeviceList(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.KEM == nil || !bytes.Equal(l.KEM.Bytes(), acct.Public().KEMKey().Bytes()) || l.Version != 3 || len(l.Devices) != 2 {
+		t.Fatalf("parsed %+v", l)
+	}
+	// A format-1 list parses with no ML-KEM key.
+	in.KEM = nil
+	v1, err := IssueDeviceList(acct, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := ParseDeviceList(v1); err != nil || l.KEM != nil {
+		t.Fatalf("format 1: %v, KEM %v", err, l.KEM)
+	}
+}
+
+// TestDeviceListKEMRefused: a format-2 body with a malformed key, or a format-1
+// number on a body with a key, is refused even under a good signature.
+func TestDeviceListKEMRefused(t *testing.T) {
+	acct := testAccount(t, 1)
+	sign := func(body any) []byte {
+		enc, err := certEnc.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := certEnc.Marshal(signedRecord{Body: enc, Sig: acct.Sign(deviceListLabel, enc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	good := acct.Public().KEMKey().Bytes()
+	short := good[:100]
+	bad := bytes.Repeat([]byte{0xff}, len(good)) // coefficients out of range
+	tests := []struct {
+		name   string
+		format uint8
+		kem    []byte
+	}{
+		{"short key", 2, short},
+		{"key not reduced", 2, bad},
+		{"format 1 with a key", 1, good},
+		{"format 3", 3, good},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := sign(deviceListBodyKEM{Format: tt.format, Account: acct.Public().Bytes(), Version: 1, IssuedAt: 1,
+				Devices: []deviceEntry{}, Revoked: []ids.Device{}, KEM: tt.kem})
+			if _, err := ParseDeviceList(rec); !errors.Is(err, ErrInvalidDeviceList) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+	ok := sign(deviceListBodyKEM{Format: 2, Account: acct.Public().Bytes(), Version: 1, IssuedAt: 1,
+		Devices: []deviceEntry{}, Revoked: []ids.Device{}, KEM: good})
+	if _, err := ParseDeviceList(ok); err != nil {
+		t.Fatalf("the same list with a good key: %v", err)
+	}
+}
+
 func TestDeviceListRoundTrip(t *testing.T) {
 	acct := testAccount(t, 1)
 	in := testList(t, 7)

@@ -51,6 +51,9 @@ def main():
     ]
     body = cbor([1, acct.ed + acct.x, 3, 1700001000, devices, [device_id(old)]])
     record = cbor([body, kg.sign(acct.sign_seed, b"device-list", body)])
+    # Format 2: the same list naming the account's ML-KEM-768 key (seed 03*64).
+    body_kem = cbor([2, acct.ed + acct.x, 3, 1700001000, devices, [device_id(old)], acct.ek])
+    record_kem = cbor([body_kem, kg.sign(acct.sign_seed, b"device-list", body_kem)])
     out = {
         "note": "identity/testdata/devicelist_katgen.py; account seeds: signing 01*32, X25519 02*32; "
         "devices (signing, X25519 seeds): laptop 21/22, phone 23/24, revoked 25/26",
@@ -64,6 +67,8 @@ def main():
         "revoked_x25519_seed": "26" * 32,
         "revoked_id": device_id(old).hex(),
         "record": record.hex(),
+        "kem_seed": "03" * 64,
+        "record_kem": record_kem.hex(),
     }
     path = os.path.join(HERE, "devicelist_kat.json")
     with open(path, "w") as f:
