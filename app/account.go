@@ -173,7 +173,8 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte,
 	}
 	deviceName := defaultDeviceName()
 	prefs := defaultPreferences()
-	aSign, aEnc, aKEM := acct.Seeds()
+	aSign, aEnc, _ := acct.Seeds()
+	aKEM, aOtherKEM := acct.StoredKEMSeeds()
 	dSign, dEnc := dev.Seeds()
 	defer clear(aSign)
 	defer clear(aEnc)
@@ -188,6 +189,7 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte,
 			SigningSeed:   aSign,
 			EncryptionKey: aEnc,
 			KEMSeed:       aKEM,
+			OtherKEMSeeds: aOtherKEM,
 			CreatedAt:     now,
 		}); err != nil {
 			return err
@@ -235,11 +237,15 @@ func (c *Core) createVault(ctx context.Context, displayName string, pass []byte,
 func accountKeys(linked *chat.Joined, now time.Time) (*identity.AccountKey, *identity.DeviceKey, []byte, error) {
 	if linked != nil {
 		// The session keeps the account key; the caller destroys linked's copy.
-		signing, enc, kem := linked.Account.Seeds()
+		signing, enc, _ := linked.Account.Seeds()
+		kem, others := linked.Account.StoredKEMSeeds()
 		defer clear(signing)
 		defer clear(enc)
 		defer clear(kem)
 		acct, err := identity.AccountKeyFromSeeds(signing, enc, kem)
+		if err == nil {
+			_, err = acct.AddKEMSeeds(others)
+		}
 		return acct, linked.Device, linked.Certificate, err
 	}
 	acct, err := identity.NewAccountKey()
@@ -335,6 +341,9 @@ func loadSession(ctx context.Context, v *vault.Vault) (*session, error) {
 			kemSeed = nil // a vault written before ML-KEM: added below
 		}
 		acct, err := identity.AccountKeyFromSeeds(a.SigningSeed, a.EncryptionKey, kemSeed)
+		if err == nil {
+			_, err = acct.AddKEMSeeds(a.OtherKEMSeeds)
+		}
 		if err != nil {
 			return fmt.Errorf("account key: %w", err)
 		}

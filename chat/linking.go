@@ -149,6 +149,9 @@ func (j *Joiner) Run(ctx context.Context, compare func(devicelink.SAS)) (Joined,
 	}
 	defer b.Destroy()
 	acct, err := identity.AccountKeyFromSeeds(b.SigningSeed, b.EncryptionKey, b.KEMSeed)
+	if err == nil {
+		_, err = acct.AddKEMSeeds(b.OtherKEMSeeds)
+	}
 	if err != nil {
 		return Joined{}, j.abort(ctx, err)
 	}
@@ -405,9 +408,10 @@ func (sp *sponsor) sendKeys(ctx context.Context, s *sponsored) error {
 	}
 	cert, err := identity.IssueCertificate(sp.dir.me, dev, sp.clk.Now())
 	if err == nil {
-		signing, enc, kem := sp.dir.me.Seeds()
+		signing, enc, _ := sp.dir.me.Seeds()
+		kem, others := sp.dir.me.StoredKEMSeeds()
 		b := devicelink.Bundle{
-			SigningSeed: signing, EncryptionKey: enc, KEMSeed: kem,
+			SigningSeed: signing, EncryptionKey: enc, KEMSeed: kem, OtherKEMSeeds: others,
 			Certificate: cert, DeviceList: raw, Handle: sp.dir.ownHandle(), DisplayName: sp.dir.name.get().shown,
 		}
 		var sealed []byte

@@ -20,18 +20,26 @@ const (
 	MaxHandleSize = 64
 	// MaxDisplayNameSize caps the account's display name, in bytes of UTF-8.
 	MaxDisplayNameSize = 256
+	// MaxOtherKEMSeeds caps the account's older ML-KEM seeds a bundle carries (one
+	// more for each device the account revoked: docs/SECURITY.md, "Revocation and
+	// the account's keys"), 6 KiB at most.
+	MaxOtherKEMSeeds = 96
 	// MaxSealedBundleSize caps a sealed bundle: the largest valid bundle (about
-	// 67 000 bytes, the device list dominating), with room to spare, plus what HPKE
+	// 73 200 bytes, the device list dominating), with room to spare, plus what HPKE
 	// adds.
 	MaxSealedBundleSize = maxBundleSize + sealOverhead
 )
 
 // maxBundleSize caps an encoded bundle before sealing; the largest valid one is
-// 67 029 bytes.
-const maxBundleSize = 68 << 10
+// about 73 200 bytes.
+const maxBundleSize = 74 << 10
 
-// bundleVersion is the only bundle layout this code writes and reads.
-const bundleVersion = 1
+// Bundle layouts: version 2 adds the older ML-KEM seeds; version 1, without them,
+// is still written for an account that has none and read.
+const (
+	bundleVersion      = 1
+	bundleVersionSeeds = 2
+)
 
 // Bundle is what the sponsor gives the newcomer once the user has confirmed the
 // SAS: everything a new device needs to act as the account. It holds the account's
@@ -42,6 +50,9 @@ type Bundle struct {
 	// identity.AccountKey.Seeds returns them. KEMSeed is nil for a legacy account
 	// without ML-KEM.
 	SigningSeed, EncryptionKey, KEMSeed []byte
+	// OtherKEMSeeds are the account's older ML-KEM seeds (identity.AccountKey.KEMSeeds
+	// without KEMSeed), which history is wrapped to; at most [MaxOtherKEMSeeds].
+	OtherKEMSeeds [][]byte
 	// Certificate is the account's certificate for the newcomer's device key
 	// (identity.IssueCertificate), at most identity.MaxCertificateSize bytes.
 	Certificate []byte
@@ -71,12 +82,29 @@ type bundlePlain struct {
 	DisplayName   string
 }
 
+// bundlePlainSeeds is version 2: version 1 and the older ML-KEM seeds.
+type bundlePlainSeeds struct {
+	_             struct{} `cbor:",toarray"`
+	Version       uint8
+	SigningSeed   []byte
+	EncryptionKey []byte
+	KEMSeed       []byte
+	Certificate   []byte
+	DeviceList    []byte
+	Handle        string
+	DisplayName   string
+	OtherKEMSeeds [][]byte
+}
+
 // Destroy zeroes the seeds b holds; the rest is public.
 func (b *Bundle) Destroy() {
 	clear(b.SigningSeed)
 	clear(b.EncryptionKey)
 	clear(b.KEMSeed)
-	b.SigningSeed, b.EncryptionKey, b.KEMSeed = nil, nil, nil
+	for _, s := range b.OtherKEMSeeds {
+		clear(s)
+	}
+	b.SigningSeed, b.EncryptionKey, b.KEMSeed, b.OtherKEMSeeds = nil, nil, nil, nil
 }
 
 // String hides the seeds, so that printing a bundle leaks nothing.
@@ -97,6 +125,14 @@ func (b Bundle) check() error {
 	}
 	if b.KEMSeed != nil && len(b.KEMSeed) != identity.KEMSeedSize {
 		return fmt.Errorf("ML-KEM seed of %d bytes, want %d or none", len(b.KEMSeed), identity.KEMSeedSize)
+	}
+	if len(b.OtherKEMSeeds) > MaxOtherKEMSeeds || (len(b.OtherKEMSeeds) > 0 && b.KEMSeed == nil) {
+		return fmt.Errorf("%d older ML-KEM seeds, want at most %d and a current one", len(b.OtherKEMSeeds), MaxOtherKEMSeeds)
+	}
+	for _, s := range b.OtherKEMSeeds {
+		if len(s) != identity.KEMSeedSize {
+			return fmt.Errorf("older ML-KEM seed of %d bytes, want %d", len(s), identity.KEMSeedSize)
+		}
 	}
 	if len(b.Certificate) == 0 || len(b.Certificate) > identity.MaxCertificateSize {
 		return fmt.Errorf("certificate of %d bytes, want 1 to %d", len(b.Certificate), identity.MaxCertificateSize)
@@ -122,7 +158,7 @@ func encodeBundle(b Bundle) ([]byte, error) {
 	if kem == nil {
 		kem = []byte{} // an empty byte string, not CBOR null: one layout for both kinds
 	}
-	out, err := enc.Marshal(bundlePlain{
+	p := bundlePlain{
 		Version:       bundleVersion,
 		SigningSeed:   b.SigningSeed,
 		EncryptionKey: b.EncryptionKey,
@@ -131,7 +167,16 @@ func encodeBundle(b Bundle) ([]byte, error) {
 		DeviceList:    b.DeviceList,
 		Handle:        b.Handle,
 		DisplayName:   b.DisplayName,
-	})
+	}
+	var out []byte
+	var err error
+	if len(b.OtherKEMSeeds) > 0 {
+		out, err = enc.Marshal(bundlePlainSeeds{Version: bundleVersionSeeds, SigningSeed: p.SigningSeed, EncryptionKey: p.EncryptionKey,
+			KEMSeed: p.KEMSeed, Certificate: p.Certificate, DeviceList: p.DeviceList, Handle: p.Handle, DisplayName: p.DisplayName,
+			OtherKEMSeeds: b.OtherKEMSeeds})
+	} else {
+		out, err = enc.Marshal(p)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode bundle: %w", err)
 	}
@@ -144,10 +189,20 @@ func encodeBundle(b Bundle) ([]byte, error) {
 // decodeBundle decodes what encodeBundle wrote, and only that.
 func decodeBundle(pt []byte) (Bundle, error) {
 	var p bundlePlain
-	if err := dec.Unmarshal(pt, &p); err != nil {
+	var others [][]byte
+	var v2 bundlePlainSeeds
+	if err := dec.Unmarshal(pt, &v2); err == nil {
+		if v2.Version != bundleVersionSeeds {
+			return Bundle{}, fmt.Errorf("bundle version %d with older ML-KEM seeds", v2.Version)
+		}
+		p = bundlePlain{Version: bundleVersion, SigningSeed: v2.SigningSeed, EncryptionKey: v2.EncryptionKey, KEMSeed: v2.KEMSeed,
+			Certificate: v2.Certificate, DeviceList: v2.DeviceList, Handle: v2.Handle, DisplayName: v2.DisplayName}
+		others = v2.OtherKEMSeeds
+	} else if err := dec.Unmarshal(pt, &p); err != nil {
 		return Bundle{}, err
 	}
 	b := Bundle{
+		OtherKEMSeeds: others,
 		SigningSeed:   p.SigningSeed,
 		EncryptionKey: p.EncryptionKey,
 		KEMSeed:       p.KEMSeed,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,14 @@ func TestBundleRoundTrip(t *testing.T) {
 		"full":      {account, nil},
 		"legacy":    {legacy, nil},
 		"no handle": {account, func(b *Bundle) { b.Handle, b.DisplayName = "", "" }},
+		"older ML-KEM seeds": {account, func(b *Bundle) {
+			b.OtherKEMSeeds = [][]byte{filled(identity.KEMSeedSize, 0x31), filled(identity.KEMSeedSize, 0x32)}
+		}},
+		"most older ML-KEM seeds": {account, func(b *Bundle) {
+			for i := range MaxOtherKEMSeeds {
+				b.OtherKEMSeeds = append(b.OtherKEMSeeds, filled(identity.KEMSeedSize, byte(i)))
+			}
+		}},
 		"long fields": {account, func(b *Bundle) {
 			b.Handle, b.DisplayName = strings.Repeat("h", MaxHandleSize), strings.Repeat("é", MaxDisplayNameSize/2)
 		}},
@@ -183,7 +192,23 @@ func TestBundleLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(pt) != 67_029 || len(pt) > maxBundleSize {
-		t.Fatalf("the largest bundle is %d bytes", len(pt))
+		t.Fatalf("the largest bundle without older ML-KEM seeds is %d bytes", len(pt))
+	}
+	for range MaxOtherKEMSeeds {
+		largest.OtherKEMSeeds = append(largest.OtherKEMSeeds, filled(identity.KEMSeedSize, 0x33))
+	}
+	if pt, err = encodeBundle(largest); err != nil || len(pt) > maxBundleSize {
+		t.Fatalf("the largest bundle: %d bytes, %v", len(pt), err)
+	}
+	for name, others := range map[string][][]byte{
+		"one seed too many": append(slices.Clone(largest.OtherKEMSeeds), filled(identity.KEMSeedSize, 0x34)),
+		"a short seed":      {filled(identity.KEMSeedSize-1, 0x34)},
+	} {
+		bad := largest
+		bad.OtherKEMSeeds = others
+		if _, err := encodeBundle(bad); err == nil {
+			t.Errorf("%s: encoded", name)
+		}
 	}
 	sealed, err := SealBundle(key.PublicKey(), [32]byte{}, largest)
 	if err != nil {

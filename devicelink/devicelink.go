@@ -103,6 +103,7 @@ var (
 // and what known-answer tests compare is stable.
 var enc = strictcbor.EncMode()
 
-// dec reads the code, link messages and the bundle: arrays of at most eight
-// elements, at most two deep; the library's minimum limits are far above that.
-var dec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: 16, MaxMap: 16})
+// dec reads the code, link messages and the bundle: arrays of at most nine
+// elements but the bundle's older ML-KEM seeds (MaxOtherKEMSeeds), at most two
+// deep; the library's minimum limits are far above that.
+var dec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: MaxOtherKEMSeeds, MaxMap: 16})

@@ -11,7 +11,7 @@ import (
 
 // MaxMessageSize caps an encoded link message. The largest is a [SealedBundle]
 // with the largest bundle ([MaxSealedBundleSize]); the rest are under 200 bytes.
-const MaxMessageSize = 72 << 10
+const MaxMessageSize = 80 << 10
 
 // Message is one of the link messages the two sides exchange through the relay:
 // [Commit], [Reply], [Reveal], [SealedBundle] or [Decline]. The set is closed.

@@ -241,6 +241,18 @@ func (k *AccountKey) KEMSeeds() [][]byte {
 	return out
 }
 
+// StoredKEMSeeds returns copies of the ML-KEM seeds split as the vault and link
+// bundles keep them: one (the current one when held), which [AccountKeyFromSeeds]
+// takes, and the others, which [AccountKey.AddKEMSeeds] takes. kemSeed is nil for a
+// legacy key.
+func (k *AccountKey) StoredKEMSeeds() (kemSeed []byte, others [][]byte) {
+	s := k.KEMSeeds()
+	if len(s) == 0 {
+		return nil, nil
+	}
+	return s[0], s[1:]
+}
+
 // KEMKeys returns every ML-KEM-768 private key held, the current one first when
 // held: an envelope wrapped before a revocation opens with an older one.
 func (k *AccountKey) KEMKeys() []*mlkem.DecapsulationKey768 { return slices.Clone(k.kems().held) }

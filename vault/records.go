@@ -17,8 +17,13 @@ type Account struct {
 	EncryptionKey []byte
 	// KEMSeed is the account's ML-KEM-768 seed; empty in vaults written before
 	// post-quantum envelopes.
-	KEMSeed   []byte
-	CreatedAt time.Time
+	KEMSeed []byte
+	// OtherKEMSeeds are the account's other ML-KEM-768 seeds: those it had before
+	// revoking a device (history is wrapped to them) and, for a moment, one made for
+	// a revocation not yet published (docs/SECURITY.md, "Revocation and the
+	// account's keys").
+	OtherKEMSeeds [][]byte
+	CreatedAt     time.Time
 }
 
 // Device is a device of the user (Own, with private keys) or of someone

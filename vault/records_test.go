@@ -15,7 +15,7 @@ var ts = time.Date(2025, 3, 4, 5, 6, 7, 890123000, time.UTC)
 
 func TestAccountsAndDevices(t *testing.T) {
 	v, _ := newVault(t)
-	a1 := Account{ID: newID(t), DisplayName: "Ada", Handle: "@ada", SigningSeed: []byte("seed"), EncryptionKey: []byte("enc"), KEMSeed: []byte("kem"), CreatedAt: ts}
+	a1 := Account{ID: newID(t), DisplayName: "Ada", Handle: "@ada", SigningSeed: []byte("seed"), EncryptionKey: []byte("enc"), KEMSeed: []byte("kem"), OtherKEMSeeds: [][]byte{[]byte("old1"), []byte("old2")}, CreatedAt: ts}
 	a2 := Account{ID: newID(t), DisplayName: "Bob"}
 	d1 := Device{ID: newID(t), AccountID: a1.ID, Name: "laptop", SigningPublic: []byte("sp"), EncryptionPublic: []byte("ep"),
 		SigningSeed: []byte("ss"), EncryptionKey: []byte("ek"), Certificate: []byte("cert"), Own: true, CreatedAt: ts}
@@ -46,7 +46,7 @@ func TestAccountsAndDevices(t *testing.T) {
 		if len(got) != 2 || got[0].ID != a1.ID || got[1].DisplayName != "Bobby" {
 			t.Errorf("Accounts = %+v", got)
 		}
-		if !got[0].CreatedAt.Equal(ts) || string(got[0].EncryptionKey) != "enc" || string(got[0].KEMSeed) != "kem" {
+		if !got[0].CreatedAt.Equal(ts) || string(got[0].EncryptionKey) != "enc" || string(got[0].KEMSeed) != "kem" || len(got[0].OtherKEMSeeds) != 2 || string(got[0].OtherKEMSeeds[1]) != "old2" {
 			t.Errorf("account 1 = %+v", got[0])
 		}
 		dev, err := tx.Device(d1.ID)

@@ -21,12 +21,13 @@ import (
 // refuse a record without them.
 
 type accountRecord struct {
-	DisplayName   string `cbor:"1,keyasint,omitempty"`
-	Handle        string `cbor:"2,keyasint,omitempty"`
-	SigningSeed   []byte `cbor:"3,keyasint,omitempty"`
-	EncryptionKey []byte `cbor:"4,keyasint,omitempty"`
-	CreatedAt     int64  `cbor:"5,keyasint,omitempty"`
-	KEMSeed       []byte `cbor:"6,keyasint,omitempty"`
+	DisplayName   string   `cbor:"1,keyasint,omitempty"`
+	Handle        string   `cbor:"2,keyasint,omitempty"`
+	SigningSeed   []byte   `cbor:"3,keyasint,omitempty"`
+	EncryptionKey []byte   `cbor:"4,keyasint,omitempty"`
+	CreatedAt     int64    `cbor:"5,keyasint,omitempty"`
+	KEMSeed       []byte   `cbor:"6,keyasint,omitempty"`
+	OtherKEMSeeds [][]byte `cbor:"7,keyasint,omitempty"`
 
 	// Ids the graph index keeps out of the clear columns.
 	ID ids.Account `cbor:"20,keyasint,omitzero"`

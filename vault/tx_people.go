@@ -26,6 +26,7 @@ func (tx *Tx) PutAccount(a Account) error {
 		SigningSeed:   a.SigningSeed,
 		EncryptionKey: a.EncryptionKey,
 		KEMSeed:       a.KEMSeed,
+		OtherKEMSeeds: a.OtherKEMSeeds,
 		CreatedAt:     micros(a.CreatedAt),
 		ID:            a.ID,
 	})
@@ -75,6 +76,7 @@ func (tx *Tx) account(tag, blob []byte) (Account, error) {
 		SigningSeed:   r.SigningSeed,
 		EncryptionKey: r.EncryptionKey,
 		KEMSeed:       r.KEMSeed,
+		OtherKEMSeeds: r.OtherKEMSeeds,
 		CreatedAt:     fromMicros(r.CreatedAt),
 	}, nil
 }

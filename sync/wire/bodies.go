@@ -814,7 +814,7 @@ func checkDeviceList(l []byte, optional bool) error {
 // and maxLinkPayload devicelink.MaxMessageSize, so this package stays a leaf.
 const (
 	linkKeySize    = 1216
-	maxLinkPayload = 72 << 10
+	maxLinkPayload = 80 << 10
 )
 
 func checkLinkKey(k []byte) error {
