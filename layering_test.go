@@ -32,6 +32,7 @@ func allowedImports() map[string][]string {
 		"hush/ratchet":    {"hush/internal/strictcbor"},
 		"hush/pqxdh":      {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
+		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
 		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
 
 		// The device's encrypted store.
@@ -46,7 +47,7 @@ func allowedImports() map[string][]string {
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
 
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
@@ -120,6 +121,8 @@ func depRules() []depRule {
 			pkgs: []string{"hush/accountlog"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
 		{what: "secret chats' crypto (handshake, ratchet) is crypto and formats only: no storage, protocol or engine",
 			pkgs: []string{"hush/pqxdh", "hush/ratchet"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor"}},
+		{what: "carrying the account's ML-KEM seeds between its devices builds on the handshake alone",
+			pkgs: []string{"hush/seedbox"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"}},
 		{what: "a secret chat's session builds on the handshake and the ratchet alone",
 			pkgs: []string{"hush/secretsession"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"}},
 		{what: "the leaves import no other hush package", only: []string{},
