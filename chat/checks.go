@@ -31,4 +31,8 @@ type checks struct {
 	// relayDevices applies any device list the relay returns, signed by any key and
 	// older than the one held, as the relay's word on an account's devices.
 	relayDevices bool
+	// keepKEM keeps the account's ML-KEM key through a revocation: the revoked
+	// device, which holds the account key, opens what is wrapped to the account
+	// afterwards if the relay hands it over.
+	keepKEM bool
 }

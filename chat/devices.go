@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"context"
+	"crypto/mlkem"
 	"errors"
 	"fmt"
 	"slices"
@@ -113,6 +114,9 @@ func (d *directory) applyList(tx *vault.Tx, account ids.Account, key identity.Ac
 		}
 	}
 	if err := tx.PutSetting(deviceListSetting(account), raw); err != nil {
+		return listOutcome{}, err
+	}
+	if err := d.adoptKEM(tx, account, next); err != nil {
 		return listOutcome{}, err
 	}
 	out, err := d.syncListed(tx, account, next)
@@ -353,6 +357,7 @@ func (d *directory) publishListRaw(ctx context.Context, edit func(*identity.Devi
 			IssuedAt: d.clk.Now(),
 			Devices:  slices.Clone(l.Devices),
 			Revoked:  slices.Clone(l.Revoked),
+			KEM:      d.me.Public().KEMKey(),
 		}
 		if err := edit(&next); err != nil {
 			return identity.DeviceList{}, nil, err
@@ -455,12 +460,17 @@ func (d *directory) renameDevice(ctx context.Context, id ids.Device, name string
 }
 
 // revokeDevice publishes the next list without device id and with it revoked, for
-// good. This device cannot revoke itself: another device of the account does.
-func (d *directory) revokeDevice(ctx context.Context, id ids.Device) error {
+// good, naming kem as the account's ML-KEM key when it is not nil (a new one, whose
+// seed the revoked device never gets). This device cannot revoke itself: another
+// device of the account does.
+func (d *directory) revokeDevice(ctx context.Context, id ids.Device, kem *mlkem.EncapsulationKey768) error {
 	if id == d.device {
-		return detailf(ErrInvalid, "this device cannot remove itself; remove it from another of your devices")
+		return errRevokeSelf
 	}
 	_, err := d.publishList(ctx, func(l *identity.DeviceList) error {
+		if kem != nil {
+			l.KEM = kem
+		}
 		i := slices.IndexFunc(l.Devices, func(ld identity.ListedDevice) bool { return ld.ID() == id })
 		if i < 0 {
 			return detailf(ErrNotFound, "no such device in this account")

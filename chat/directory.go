@@ -198,6 +198,11 @@ func (d *directory) publishKeys(ctx context.Context, own *wire.Account) error {
 			return nil
 		}
 	}
+	return d.putKeys(ctx)
+}
+
+// putKeys publishes this account's signed keys record with its current keys.
+func (d *directory) putKeys(ctx context.Context) error {
 	keys, err := identity.IssueAccountKeys(d.me, d.clk.Now())
 	if err != nil {
 		return err
@@ -402,10 +407,10 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 				out.DisplayName = displayHandle(h)
 			}
 			out.Handle, out.Stranger = h, false
-			if pinned.Equal(k) && len(out.KEMKey) == 0 && k.KEMKey() != nil {
+			if sameKey(pinned, k) && len(out.KEMKey) == 0 && k.KEMKey() != nil {
 				out.KEMKey = k.KEMKey().Bytes() // certified since it was pinned
 			}
-			if !pinned.Equal(k) {
+			if !sameKey(pinned, k) {
 				// Same id, other key: impossible for an honest relay (the id is a
 				// hash of the signing key). Keep the pinned key; flag it.
 				out.KeyChangedAt, out.Verified = now, false
@@ -415,7 +420,7 @@ func (d *directory) addContact(ctx context.Context, handle string) (Contact, err
 		if err := tx.PutContact(out); err != nil {
 			return err
 		}
-		if pinned, err := contactKey(out); err != nil || !pinned.Equal(k) {
+		if pinned, err := contactKey(out); err != nil || !sameKey(pinned, k) {
 			return err // the relay's device list is for a key that is not pinned
 		}
 		devices, err = d.storeDevices(tx, id, k, a)
@@ -692,22 +697,34 @@ func (d *directory) applyAccount(ctx context.Context, account ids.Account, a *wi
 		if err != nil {
 			return err
 		}
-		if !pinned.Equal(k) {
+		if !sameKey(pinned, k) {
 			return nil
 		}
-		out, err = d.storeDevices(tx, account, k, a)
+		if out, err = d.storeDevices(tx, account, k, a); err != nil {
+			return err
+		}
+		// The list may have named a newer ML-KEM key: return the key as pinned now.
+		pinned, err = d.accountKey(tx, account)
 		return err
 	})
 	if err != nil {
 		return identity.AccountPublicKey{}, fmt.Errorf("store account %s: %w", account, err)
 	}
-	if !pinned.Equal(k) {
+	if !sameKey(pinned, k) {
 		d.log.Warn("the relay returned another key than the pinned one; device list ignored", "account", account.String())
 	}
 	d.report(account, out)
 	d.markFresh(account)
 	return pinned, nil
 }
+
+// sameKey reports whether two keys of one account are the same identity: the
+// Ed25519 and X25519 keys. The ML-KEM key is left out: it changes, signed by the
+// account in its device list, each time the account revokes a device
+// (docs/SECURITY.md, "Revocation and the account's keys"), so a relay serving an
+// older keys record is not a key change; which ML-KEM key is current only a newer
+// device list decides (adoptKEM).
+func sameKey(a, b identity.AccountPublicKey) bool { return a.WithoutKEM().Equal(b.WithoutKEM()) }
 
 // pin returns the key pinned for account, pinning k (as a stranger's) if none is.
 // An ML-KEM key the account certified later is added to the pinned key it extends.

@@ -25,6 +25,7 @@ package chat
 import (
 	"cmp"
 	"context"
+	"crypto/mlkem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,7 @@ type Engine struct {
 	list    *chatList
 	consent *consent
 	sponsor *sponsor
+	courier *kemCourier
 	pause   *pauser
 	acct    *accountSync
 	name    *ownName
@@ -143,6 +145,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.dir.loadAccount(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read account: %w", err)
 	}
+	if err := e.dir.useHeldKEM(ctx); err != nil {
+		return nil, fmt.Errorf("chat: read device list: %w", err)
+	}
 	return e, nil
 }
 
@@ -191,10 +196,12 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.sponsor = &sponsor{link: e.link, dir: e.dir, clk: e.clk, log: e.log}
 	e.pause = &pauser{}
 	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
+	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
+	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		prekeys: &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log},
-		ahead:   ahead, outbox: e.send, certs: certs, checks: e.checks,
+		prekeys: pre, courier: e.courier, inbox: &inbox{link: e.link, courier: e.courier, log: e.log},
+		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
@@ -207,7 +214,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -505,8 +512,25 @@ func (e *Engine) RenameDevice(ctx context.Context, id ids.Device, name string) e
 // nothing sent afterwards under a key the revoked device fetched
 // (docs/SECURITY.md, "Device lists", says what this does not cover).
 func (e *Engine) RevokeDevice(ctx context.Context, id ids.Device) error {
-	if err := e.dir.revokeDevice(ctx, id); err != nil {
+	if id == e.dir.device {
+		return errRevokeSelf
+	}
+	var kem *mlkem.EncapsulationKey768
+	if e.dir.me.HasKEM() && !e.checks.keepKEM {
+		// A new ML-KEM key, owed to the remaining devices and sent to them before
+		// the list that names it goes out (docs/SECURITY.md, "Revocation and the
+		// account's keys").
+		var err error
+		if kem, err = e.courier.rekey(ctx, id); err != nil {
+			return fmt.Errorf("new account key: %w", err)
+		}
+		e.courier.deliverNow(ctx)
+	}
+	if err := e.dir.revokeDevice(ctx, id, kem); err != nil {
 		return err
+	}
+	if err := e.dir.putKeys(ctx); err != nil {
+		e.log.Warn("publish account keys after a revocation", "err", err)
 	}
 	e.keys.rotateAll(ctx)
 	return nil

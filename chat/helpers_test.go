@@ -235,7 +235,9 @@ func newPeerOfHook(t testing.TB, name, url string, acct *identity.AccountKey, tu
 func newPeerOfDevice(t testing.TB, name, url string, acct *identity.AccountKey, dev *identity.DeviceKey, cert []byte, tune func(*Engine), beforeStart func(*peer)) *peer {
 	t.Helper()
 	ctx := context.Background()
-	p := &peer{name: name, dir: t.TempDir(), url: url, acct: acct, tune: tune}
+	// Each device holds its own copy of the account key, as each app loads its own
+	// from its vault: a revocation changes the revoking device's ML-KEM keys only.
+	p := &peer{name: name, dir: t.TempDir(), url: url, acct: copyAccountKey(t, acct), tune: tune}
 	v, err := vault.Create(ctx, filepath.Join(p.dir, "vault.db"), testPassphrase, testVaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -250,10 +252,11 @@ func newPeerOfDevice(t testing.TB, name, url string, acct *identity.AccountKey, 
 			t.Fatal(err)
 		}
 	}
-	aSign, aEnc, aKEM := p.acct.Seeds()
+	aSign, aEnc, _ := p.acct.Seeds()
+	aKEM, aOther := p.acct.StoredKEMSeeds()
 	dSign, dEnc := p.dev.Seeds()
 	err = v.Update(ctx, func(tx *vault.Tx) error {
-		if err := tx.PutAccount(vault.Account{ID: p.acct.ID(), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, KEMSeed: aKEM, CreatedAt: time.Now()}); err != nil {
+		if err := tx.PutAccount(vault.Account{ID: p.acct.ID(), DisplayName: name, SigningSeed: aSign, EncryptionKey: aEnc, KEMSeed: aKEM, OtherKEMSeeds: aOther, CreatedAt: time.Now()}); err != nil {
 			return err
 		}
 		dp := p.dev.Public()
@@ -277,6 +280,25 @@ func newPeerOfDevice(t testing.TB, name, url string, acct *identity.AccountKey, 
 	}
 	p.start(t)
 	return p
+}
+
+// copyAccountKey returns a copy of k with all its ML-KEM keys and the same current
+// one.
+func copyAccountKey(t testing.TB, k *identity.AccountKey) *identity.AccountKey {
+	t.Helper()
+	sign, enc, _ := k.Seeds()
+	kem, others := k.StoredKEMSeeds()
+	c, err := identity.AccountKeyFromSeeds(sign, enc, kem)
+	if err == nil {
+		_, err = c.AddKEMSeeds(others)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub := k.Public().KEMKey(); pub != nil {
+		c.UseKEM(pub)
+	}
+	return c
 }
 
 // start (re)starts the peer's engine.

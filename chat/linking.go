@@ -422,7 +422,7 @@ func (sp *sponsor) sendKeys(ctx context.Context, s *sponsored) error {
 		}
 	}
 	if err != nil {
-		if rerr := sp.dir.revokeDevice(context.WithoutCancel(ctx), dev.ID()); rerr != nil {
+		if rerr := sp.dir.revokeDevice(context.WithoutCancel(ctx), dev.ID(), nil); rerr != nil {
 			sp.log.Warn("revoke a device whose keys did not go out", "device", dev.ID().String(), "err", rerr)
 		}
 		return err

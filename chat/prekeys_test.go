@@ -96,7 +96,13 @@ func TestPrekeysPublishedAndUsed(t *testing.T) {
 			return false
 		}
 		one, pq := s.Remaining()
-		return one >= prekeyTarget+prekeyTarget/2 && pq >= prekeyTarget+prekeyTarget/2
+		if one < prekeyTarget+prekeyTarget/2 || pq < prekeyTarget+prekeyTarget/2 {
+			return false
+		}
+		// Made and kept; published under the same lock, right after.
+		bob.engine.recv.prekeys.mu.Lock()
+		bob.engine.recv.prekeys.mu.Unlock()
+		return true
 	})
 	for i := range prekeyTarget / 2 {
 		if b := fetch(); !b.PQOneTime || b.OneTime.IsZero() {

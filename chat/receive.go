@@ -36,6 +36,8 @@ type receiver struct {
 	pause *pauser
 	// prekeys keeps this device's prekeys for secret chats at the relay.
 	prekeys *prekeys
+	courier *kemCourier
+	inbox   *inbox
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
 	facts  func(context.Context) []fact
@@ -76,6 +78,9 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	if r.dir.refreshOwn(ctx) {
 		r.handleChanged()
 	}
+	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
+	// keys fetched next are wrapped to.
+	r.inbox.catchUp(ctx)
 	r.catchUp(ctx)
 	r.acct.catchUp(ctx)
 	r.acct.reapply(ctx)
@@ -86,6 +91,7 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	if err := r.prekeys.ensure(ctx); err != nil {
 		r.log.Info("prekeys for secret chats", "err", err)
 	}
+	r.courier.deliverNow(ctx)
 }
 
 // Missed catches up after pushes were dropped.
@@ -125,6 +131,10 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.sponsor.onClosed(b.Session)
 		case *wire.PrekeyCount:
 			r.prekeys.onCount(ctx, *b)
+		case *wire.InboxPush:
+			if r.inbox.handle(ctx, []wire.InboxItem{b.Item}) {
+				r.catchUp(ctx) // epoch keys wrapped to the new seeds
+			}
 		default:
 			r.log.Debug("push ignored", "type", b.Type())
 		}
