@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,15 +31,22 @@ import (
 // Labels for domain separation.
 const (
 	keyLabel    = "hush/v1/account-log/key"
+	kemKeyLabel = "hush/v1/account-log/key/kem"
+	keyIDLabel  = "hush/v1/account-log/key-id"
 	recordLabel = "hush/v1/account-log/record"
 )
 
-// Sealed-record layouts: version 1 carries no text; version 2, the only one this
-// code writes, adds it. Both are read.
+// Sealed-record layouts: version 1 carries no text; version 2 adds it; version 3,
+// what an account with an ML-KEM key writes, is version 2 under a key derived from
+// the current ML-KEM seed too, named by a key id. All three are read.
 const (
-	recordVersion1 = 1
-	recordVersion  = 2
+	recordVersion1   = 1
+	recordVersion    = 2
+	recordVersionKEM = 3
 )
+
+// keyIDSize is the size of a version 3 record's key id.
+const keyIDSize = 8
 
 // MaxTextBytes caps a record's text: a draft as long as the longest message.
 const MaxTextBytes = 16 << 10
@@ -49,6 +57,12 @@ const MaxSealedSize = MaxTextBytes + 256
 // ErrInvalid reports a sealed record that does not open: altered, truncated, moved
 // to another id, sealed with another account's key, or of an unknown version.
 var ErrInvalid = errors.New("accountlog: invalid record")
+
+// ErrKeyMissing reports a record to seal or open under an ML-KEM key of the account
+// this device does not hold (yet): after a revocation, the new key's seed comes
+// from the device that made it (docs/SECURITY.md, "Revocation and the account's
+// keys"). Keep the record and try again once it has come.
+var ErrKeyMissing = errors.New("accountlog: the account's current key has not reached this device yet")
 
 // Kind says what a record is about.
 type Kind uint8
@@ -137,40 +151,118 @@ var (
 	dec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: 16, MaxMap: 16})
 )
 
-// Key seals and opens an account's records.
-type Key struct{ aead cipher.AEAD }
+// Key seals and opens an account's records. Records are sealed under the account's
+// current ML-KEM key (with its signing seed), so a device revoked since — which
+// keeps the signing seed but never gets the new ML-KEM seed — cannot open them;
+// records of accounts without ML-KEM, and older ones, under the signing seed alone.
+type Key struct {
+	acct    *identity.AccountKey
+	signing []byte // the account's Ed25519 seed, which every derivation takes
+	legacy  cipher.AEAD
 
-// DeriveKey derives the account log's key from the account key: HKDF-SHA256 with
-// the account's Ed25519 seed as input, the account id as salt and
-// "hush/v1/account-log/key" as info; 32 bytes for XChaCha20-Poly1305.
+	mu  sync.Mutex
+	kem map[[keyIDSize]byte]cipher.AEAD // by key id, derived once per ML-KEM key
+}
+
+// DeriveKey returns the account log's keys of account key k, which it keeps: its
+// ML-KEM keys change (a revocation, a seed arriving), and the keys derived from them
+// follow. The key of versions 1 and 2 is HKDF-SHA256 with the account's Ed25519 seed
+// as input, the account id as salt and "hush/v1/account-log/key" as info; that of
+// version 3, with the Ed25519 seed followed by the ML-KEM seed (64 bytes) as input,
+// the account id as salt and "hush/v1/account-log/key/kem" as info; both 32 bytes
+// for XChaCha20-Poly1305.
 func DeriveKey(k *identity.AccountKey) (*Key, error) {
 	signing, encKey, kem := k.Seeds()
-	defer clear(signing)
 	clear(encKey)
 	clear(kem)
-	id := k.ID()
-	raw, err := hkdf.Key(sha256.New, signing, id[:], keyLabel, chacha20poly1305.KeySize)
+	legacy, err := derive(signing, nil, k.ID(), keyLabel)
+	if err != nil {
+		clear(signing)
+		return nil, err
+	}
+	return &Key{acct: k, signing: signing, legacy: legacy, kem: map[[keyIDSize]byte]cipher.AEAD{}}, nil
+}
+
+func derive(signing, kemSeed []byte, id ids.Account, label string) (cipher.AEAD, error) {
+	ikm := append(append(make([]byte, 0, len(signing)+len(kemSeed)), signing...), kemSeed...)
+	defer clear(ikm)
+	raw, err := hkdf.Key(sha256.New, ikm, id[:], label, chacha20poly1305.KeySize)
 	if err != nil {
 		return nil, fmt.Errorf("derive account log key: %w", err)
 	}
 	defer clear(raw)
-	aead, err := chacha20poly1305.NewX(raw)
-	if err != nil {
-		return nil, err
-	}
-	return &Key{aead: aead}, nil
+	return chacha20poly1305.NewX(raw)
 }
 
-func ad(version byte, id ids.Record) []byte {
-	b := make([]byte, 0, len(recordLabel)+2+ids.Size)
+// keyID names an ML-KEM key in a version 3 record: the first 8 bytes of
+// SHA-256("hush/v1/account-log/key-id" || its encapsulation key (1184 bytes)).
+func keyID(ek []byte) [keyIDSize]byte {
+	h := sha256.New()
+	h.Write([]byte(keyIDLabel))
+	h.Write(ek)
+	var id [keyIDSize]byte
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// kemAEAD returns the key of version 3 records under the held ML-KEM key named by
+// kid, deriving keys of held ML-KEM keys not met yet.
+func (k *Key) kemAEAD(kid [keyIDSize]byte) (cipher.AEAD, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if a, ok := k.kem[kid]; ok {
+		return a, true, nil
+	}
+	for _, dk := range k.acct.KEMKeys() {
+		id := keyID(dk.EncapsulationKey().Bytes())
+		if _, ok := k.kem[id]; ok {
+			continue
+		}
+		seed := dk.Bytes()
+		a, err := derive(k.signing, seed, k.acct.ID(), kemKeyLabel)
+		clear(seed)
+		if err != nil {
+			return nil, false, err
+		}
+		k.kem[id] = a
+	}
+	a, ok := k.kem[kid]
+	return a, ok, nil
+}
+
+// sealing returns the layout and key new records are sealed with.
+func (k *Key) sealing() (version byte, kid [keyIDSize]byte, a cipher.AEAD, err error) {
+	if !k.acct.HasKEM() {
+		return recordVersion, kid, k.legacy, nil
+	}
+	dk := k.acct.KEMKey()
+	if dk == nil {
+		return 0, kid, nil, ErrKeyMissing
+	}
+	kid = keyID(dk.EncapsulationKey().Bytes())
+	a, ok, err := k.kemAEAD(kid)
+	if err == nil && !ok {
+		err = ErrKeyMissing
+	}
+	return recordVersionKEM, kid, a, err
+}
+
+// ad is the associated data: label || 0 || version || key id (version 3 only) || id.
+func ad(version byte, kid []byte, id ids.Record) []byte {
+	b := make([]byte, 0, len(recordLabel)+2+len(kid)+ids.Size)
 	b = append(b, recordLabel...)
 	b = append(b, 0, version)
+	b = append(b, kid...)
 	return append(b, id[:]...)
 }
 
-// Seal seals r as the record with id: version (2) || nonce (24) ||
+// Seal seals r as the record with id: version (3) || key id (8) || nonce (24) ||
 // XChaCha20-Poly1305(CBOR [kind, target, value, at ms, device, text], AD = label ||
-// 0 || version || id). Version 1, still read, lacks the text.
+// 0 || version || key id || id), under the current ML-KEM key's record key; for an
+// account without ML-KEM, version (2) || nonce || the same under the signing seed's
+// key, with AD = label || 0 || version || id. Version 1, still read, is version 2
+// without the text. It fails with [ErrKeyMissing] while this device does not hold
+// the current ML-KEM key.
 func (k *Key) Seal(id ids.Record, r Record) ([]byte, error) {
 	if !r.Kind.valid() {
 		return nil, fmt.Errorf("accountlog: unknown kind %d", r.Kind)
@@ -182,21 +274,51 @@ func (k *Key) Seal(id ids.Record, r Record) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	out := make([]byte, 1+chacha20poly1305.NonceSizeX, 1+chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
-	out[0] = recordVersion
-	if _, err := rand.Read(out[1:]); err != nil {
+	version, kid, aead, err := k.sealing()
+	if err != nil {
 		return nil, err
 	}
-	return k.aead.Seal(out, out[1:], pt, ad(recordVersion, id)), nil
+	head := 1
+	if version == recordVersionKEM {
+		head += keyIDSize
+	}
+	out := make([]byte, head+chacha20poly1305.NonceSizeX, head+chacha20poly1305.NonceSizeX+len(pt)+chacha20poly1305.Overhead)
+	out[0] = version
+	copy(out[1:head], kid[:])
+	if _, err := rand.Read(out[head:]); err != nil {
+		return nil, err
+	}
+	return aead.Seal(out, out[head:], pt, ad(version, out[1:head], id)), nil
 }
 
-// Open opens the record with id.
+// Open opens the record with id. A version 3 record under an ML-KEM key this device
+// does not hold fails with [ErrKeyMissing]: the key may still come.
 func (k *Key) Open(id ids.Record, b []byte) (Record, error) {
-	if len(b) > MaxSealedSize || len(b) < 1+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead ||
-		(b[0] != recordVersion && b[0] != recordVersion1) {
+	if len(b) > MaxSealedSize || len(b) < 1 {
 		return Record{}, ErrInvalid
 	}
-	pt, err := k.aead.Open(nil, b[1:1+chacha20poly1305.NonceSizeX], b[1+chacha20poly1305.NonceSizeX:], ad(b[0], id))
+	head, aead := 1, k.legacy
+	switch b[0] {
+	case recordVersion1, recordVersion:
+	case recordVersionKEM:
+		head += keyIDSize
+		if len(b) < head {
+			return Record{}, ErrInvalid
+		}
+		var ok bool
+		var err error
+		if aead, ok, err = k.kemAEAD([keyIDSize]byte(b[1:head])); err != nil {
+			return Record{}, err
+		} else if !ok {
+			return Record{}, ErrKeyMissing
+		}
+	default:
+		return Record{}, ErrInvalid
+	}
+	if len(b) < head+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
+		return Record{}, ErrInvalid
+	}
+	pt, err := aead.Open(nil, b[head:head+chacha20poly1305.NonceSizeX], b[head+chacha20poly1305.NonceSizeX:], ad(b[0], b[1:head], id))
 	if err != nil {
 		return Record{}, ErrInvalid
 	}

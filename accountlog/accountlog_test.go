@@ -62,6 +62,7 @@ func TestKnownAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := testKey(t, 1)
+	versions := map[byte]int{}
 	for _, v := range kat.Records {
 		id := ids.Record(testutil.Hex(t, v.RecordID))
 		r, err := k.Open(id, testutil.Hex(t, v.Sealed))
@@ -72,15 +73,21 @@ func TestKnownAnswers(t *testing.T) {
 			r.At.UnixMilli() != v.AtMs || !bytes.Equal(r.Device[:], testutil.Hex(t, v.Device)) {
 			t.Fatalf("record %s read as %+v", v.RecordID, r)
 		}
-		// The version is bound: the same bytes claimed as the other version do not open.
-		relabelled := testutil.Hex(t, v.Sealed)
-		relabelled[0] = 3 - v.Version
-		if _, err := k.Open(id, relabelled); !errors.Is(err, ErrInvalid) {
-			t.Fatalf("record %s as version %d: %v, want ErrInvalid", v.RecordID, relabelled[0], err)
+		// The version is bound: the same bytes claimed as another version do not open.
+		for _, other := range []byte{1, 2, 3} {
+			if other == v.Version {
+				continue
+			}
+			relabelled := testutil.Hex(t, v.Sealed)
+			relabelled[0] = other
+			if _, err := k.Open(id, relabelled); err == nil {
+				t.Fatalf("record %s opened as version %d", v.RecordID, other)
+			}
 		}
+		versions[v.Version]++
 	}
-	if len(kat.Records) < 4 {
-		t.Fatalf("%d known answers, want both versions", len(kat.Records))
+	if versions[1] == 0 || versions[2] == 0 || versions[3] == 0 {
+		t.Fatalf("known answers by version: %v, want all three", versions)
 	}
 }
 
@@ -148,11 +155,14 @@ func TestOpenRefuses(t *testing.T) {
 	if _, err := k.Open(ids.Record{2}, b); !errors.Is(err, ErrInvalid) {
 		t.Errorf("moved to another id: %v", err)
 	}
-	if _, err := testKey(t, 5).Open(id, b); !errors.Is(err, ErrInvalid) {
+	// A record naming an ML-KEM key this device does not hold may be one it has
+	// not received yet (ErrKeyMissing); it never opens.
+	refused := func(err error) bool { return errors.Is(err, ErrInvalid) || errors.Is(err, ErrKeyMissing) }
+	if _, err := testKey(t, 5).Open(id, b); !refused(err) {
 		t.Errorf("another account's key: %v", err)
 	}
 	testutil.EachBitFlip(b, 0, len(b), func(bad []byte, i, bit int) {
-		if _, err := k.Open(id, bad); !errors.Is(err, ErrInvalid) {
+		if _, err := k.Open(id, bad); !refused(err) {
 			t.Fatalf("bit %d of byte %d flipped: %v", bit, i, err)
 		}
 	})
@@ -164,6 +174,86 @@ func TestOpenRefuses(t *testing.T) {
 	if _, err := k.Seal(id, Record{Kind: 99}); err == nil {
 		t.Error("sealed an unknown kind")
 	}
+}
+
+// TestKeyFollowsTheAccount: after a revocation gives the account a new ML-KEM key,
+// records are sealed under it; a device revoked before (the account key with the
+// old ML-KEM seed only) opens none of them, while the remaining devices open the
+// old and the new. A device told of the new key before its seed arrives can
+// neither seal nor open under it until then (ErrKeyMissing), and reads the old.
+func TestKeyFollowsTheAccount(t *testing.T) {
+	acct := testAccount(t, 1)
+	revoked := testAccount(t, 1)
+	waiting := testAccount(t, 1)
+	k, r, w := mustKey(t, acct), mustKey(t, revoked), mustKey(t, waiting)
+	before, err := k.Seal(ids.Record{1}, sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before[0] != recordVersionKEM {
+		t.Fatalf("an account with ML-KEM writes version %d", before[0])
+	}
+	pub, err := acct.NewKEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.UseKEM(pub)
+	waiting.UseKEM(pub)
+	after, err := k.Seal(ids.Record{2}, sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Open(ids.Record{2}, after); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("the revoked device opened a record sealed after: %v", err)
+	}
+	if _, err := w.Open(ids.Record{2}, after); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("waiting device: %v", err)
+	}
+	if _, err := w.Seal(ids.Record{3}, sample()); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("waiting device sealed: %v", err)
+	}
+	for name, key := range map[string]*Key{"the account": k, "the revoked device": r, "the waiting device": w} {
+		if _, err := key.Open(ids.Record{1}, before); err != nil {
+			t.Fatalf("%s cannot open a record from before: %v", name, err)
+		}
+	}
+	if _, err := waiting.AddKEMSeeds(acct.KEMSeeds()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Open(ids.Record{2}, after); err != nil || got != sample() {
+		t.Fatalf("once the seed came: %+v, %v", got, err)
+	}
+	if _, err := w.Seal(ids.Record{3}, sample()); err != nil {
+		t.Fatal(err)
+	}
+	// The key id is bound: a record relabelled with another held key's id fails.
+	relabelled := bytes.Clone(after)
+	copy(relabelled[1:1+keyIDSize], before[1:1+keyIDSize])
+	if _, err := k.Open(ids.Record{2}, relabelled); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("relabelled: %v", err)
+	}
+	// An account without ML-KEM keeps writing version 2 under the signing seed.
+	legacy, err := identity.AccountKeyFromSeeds(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := mustKey(t, legacy)
+	b, err := lk.Seal(ids.Record{4}, sample())
+	if err != nil || b[0] != recordVersion {
+		t.Fatalf("legacy: version %d, %v", b[0], err)
+	}
+	if _, err := k.Open(ids.Record{4}, b); err != nil {
+		t.Fatalf("a version 2 record of the same account: %v", err)
+	}
+}
+
+func mustKey(t *testing.T, a *identity.AccountKey) *Key {
+	t.Helper()
+	k, err := DeriveKey(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func TestNewer(t *testing.T) {

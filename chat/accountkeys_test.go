@@ -77,6 +77,25 @@ func TestAttackRevokedDeviceReadsLaterEpochs(t *testing.T) {
 				return hasBodies(phone, chatID, "after the revocation")
 			})
 
+			// A draft Alice types now follows her to the phone, through the account log.
+			if _, err := alice.engine.SetDraft(ctx, chatID, "a draft after the revocation"); err != nil {
+				t.Fatal(err)
+			}
+			testutil.Eventually(t, 20*time.Second, "the phone has Alice's draft", func() bool {
+				c, err := phone.engine.Summary(ctx, chatID)
+				return err == nil && c.Draft == "a draft after the revocation"
+			})
+			// The relay hands the laptop the account-log record of that draft.
+			log, err := doAs[*wire.AccountPage](ctx, alice.engine.link, &wire.AccountFetch{})
+			if err != nil || len(log.Entries) == 0 {
+				t.Fatalf("account log: %v", err)
+			}
+			last := log.Entries[len(log.Entries)-1]
+			draft, err := laptop.engine.acct.key.Open(last.RecordID, last.Ciphertext)
+			if opened := err == nil && draft.Text == "a draft after the revocation"; opened != weak {
+				t.Fatalf("the revoked laptop opened the draft record: %v (%v)", opened, err)
+			}
+
 			// The relay's key-log entries for Alice made after the revocation.
 			laptopHeld := laptop.epochKeys(t, chatID)
 			entries := map[ids.Chat][]wire.EpochKey{
@@ -162,10 +181,11 @@ func TestNewAccountKeySurvives(t *testing.T) {
 
 // TestSeedsOwedUntilPrekeys: a device without prekeys at the relay when the key
 // changes (listed, never connected since) is owed the seeds until it has some, and
-// then gets them without the revoking device reconnecting.
+// then gets them without the revoking device reconnecting; an account-log record
+// it could not open meanwhile waits for them and is applied then.
 func TestSeedsOwedUntilPrekeys(t *testing.T) {
 	ctx := context.Background()
-	_, alice, _, _ := twoPeople(t)
+	_, alice, _, chatID := twoPeople(t)
 	laptop := newDevice(t, alice, "Alice's laptop")
 	laptop.online(t)
 	phoneKey, err := identity.NewDeviceKey()
@@ -190,6 +210,9 @@ func TestSeedsOwedUntilPrekeys(t *testing.T) {
 	if owed := owedSeeds(t, alice); len(owed) != 1 || owed[0] != phoneKey.ID() {
 		t.Fatalf("owed %v, want the phone alone", owed)
 	}
+	if _, err := alice.engine.SetDraft(ctx, chatID, "written while the phone was away"); err != nil {
+		t.Fatal(err)
+	}
 	phone := newPeerOfDevice(t, "Alice's phone", alice.url, before, phoneKey, phoneCert, nil, nil)
 	if len(phone.acct.KEMSeeds()) != 1 {
 		t.Fatal("the phone starts with the new seed")
@@ -199,6 +222,10 @@ func TestSeedsOwedUntilPrekeys(t *testing.T) {
 		return len(phone.acct.KEMSeeds()) == 2 && phone.acct.HoldsCurrentKEM()
 	})
 	testutil.Eventually(t, 10*time.Second, "nothing owed any more", func() bool { return len(owedSeeds(t, alice)) == 0 })
+	testutil.Eventually(t, 20*time.Second, "the draft that waited for the seeds", func() bool {
+		c, err := phone.engine.Summary(ctx, chatID)
+		return err == nil && c.Draft == "written while the phone was away"
+	})
 }
 
 // hasBodies reports whether p holds messages with every one of bodies in chatID

@@ -184,6 +184,10 @@ func (a *accountSync) flush(ctx context.Context) {
 		var id ids.Record
 		rand.Read(id[:])
 		ct, err := a.key.Seal(id, fromHeld(h))
+		if errors.Is(err, accountlog.ErrKeyMissing) {
+			a.log.Info("account log: changes wait for the account's new key")
+			return // sent once its seed has come (kemCourier)
+		}
 		if err != nil {
 			a.log.Warn("account log: seal", "err", err)
 			continue
@@ -240,10 +244,12 @@ func (a *accountSync) catchUp(ctx context.Context) {
 }
 
 // receive applies one record of the log, if it is newer than what is held, and
-// moves the cursor past it.
+// moves the cursor past it. A record under an ML-KEM key this device does not hold
+// yet waits (accountWaitingSetting) until the key's seed comes.
 func (a *accountSync) receive(ctx context.Context, en wire.AccountEntry) {
 	r, openErr := a.key.Open(en.RecordID, en.Ciphertext)
-	if openErr != nil {
+	waits := errors.Is(openErr, accountlog.ErrKeyMissing)
+	if openErr != nil && !waits {
 		// Not sealed with this account's key: the relay's, not the account's.
 		a.log.Warn("account log: a record that does not open was ignored", "seq", en.Seq, "err", openErr)
 	}
@@ -258,20 +264,15 @@ func (a *accountSync) receive(ctx context.Context, en wire.AccountEntry) {
 		if err := tx.SetCursor(accountLogScope, int64(en.Seq)); err != nil {
 			return err
 		}
+		if waits {
+			return a.keepWaiting(tx, en)
+		}
 		if openErr != nil {
 			return nil // passed over, for good
 		}
-		m, err := a.load(tx)
-		if err != nil {
-			return err
-		}
-		k := stateKey{r.Kind, r.Target}
-		if held, ok := m[k]; ok && !r.Newer(fromHeld(held)) {
-			return nil
-		}
-		m[k] = toHeld(r, false)
-		apply = true
-		return a.store(tx, m)
+		var err error
+		apply, err = a.take(tx, r)
+		return err
 	})
 	if err2 != nil {
 		a.log.Warn("account log: store a record", "err", err2)
@@ -282,6 +283,111 @@ func (a *accountSync) receive(ctx context.Context, en wire.AccountEntry) {
 			a.log.Info("account log: apply a record", "kind", r.Kind, "err", err)
 		}
 	}
+}
+
+// take makes r the held record of its kind and target if it is newer than the one
+// held, and reports whether it did.
+func (a *accountSync) take(tx *vault.Tx, r accountlog.Record) (bool, error) {
+	m, err := a.load(tx)
+	if err != nil {
+		return false, err
+	}
+	k := stateKey{r.Kind, r.Target}
+	if held, ok := m[k]; ok && !r.Newer(fromHeld(held)) {
+		return false, nil
+	}
+	m[k] = toHeld(r, false)
+	return true, a.store(tx, m)
+}
+
+// accountWaitingSetting names the vault setting of the records that wait for an
+// ML-KEM seed (CBOR array of wire.AccountEntry), at most maxWaitingRecords, the
+// oldest dropped first.
+const (
+	accountWaitingSetting = "account-log/waiting"
+	maxWaitingRecords     = 1024
+)
+
+func (a *accountSync) waiting(tx *vault.Tx) ([]wire.AccountEntry, error) {
+	b, err := tx.Setting(accountWaitingSetting)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []wire.AccountEntry
+	if err := stateDec.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("account log: records waiting: %w", err)
+	}
+	return out, nil
+}
+
+func (a *accountSync) putWaiting(tx *vault.Tx, es []wire.AccountEntry) error {
+	if es == nil {
+		es = []wire.AccountEntry{}
+	}
+	b, err := stateEnc.Marshal(es)
+	if err != nil {
+		return err
+	}
+	return tx.PutSetting(accountWaitingSetting, b)
+}
+
+func (a *accountSync) keepWaiting(tx *vault.Tx, en wire.AccountEntry) error {
+	es, err := a.waiting(tx)
+	if err != nil {
+		return err
+	}
+	if len(es) >= maxWaitingRecords {
+		a.log.Warn("account log: too many records wait for a key; the oldest is dropped")
+		es = es[1:]
+	}
+	return a.putWaiting(tx, append(es, en))
+}
+
+// retryWaiting opens the records that waited for an ML-KEM seed, once new seeds
+// came, applies those that open, and sends the changes made here meanwhile.
+func (a *accountSync) retryWaiting(ctx context.Context) {
+	a.mu.Lock()
+	var applied []accountlog.Record
+	err := a.v.Update(ctx, func(tx *vault.Tx) error {
+		applied = nil
+		es, err := a.waiting(tx)
+		if err != nil || len(es) == 0 {
+			return err
+		}
+		var still []wire.AccountEntry
+		for _, en := range es {
+			r, err := a.key.Open(en.RecordID, en.Ciphertext)
+			switch {
+			case errors.Is(err, accountlog.ErrKeyMissing):
+				still = append(still, en)
+			case err != nil:
+				a.log.Warn("account log: a record that does not open was ignored", "seq", en.Seq, "err", err)
+			default:
+				ok, err := a.take(tx, r)
+				if err != nil {
+					return err
+				}
+				if ok {
+					applied = append(applied, r)
+				}
+			}
+		}
+		return a.putWaiting(tx, still)
+	})
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Warn("account log: records waiting", "err", err)
+		return
+	}
+	for _, r := range applied {
+		if err := a.apply(ctx, r); err != nil {
+			a.log.Info("account log: apply a record", "kind", r.Kind, "err", err)
+		}
+	}
+	a.flush(ctx)
 }
 
 // reapply applies the held state again, for what a record named before this device

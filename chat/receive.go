@@ -80,8 +80,11 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	}
 	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
 	// keys fetched next are wrapped to.
-	r.inbox.catchUp(ctx)
+	seeds := r.inbox.catchUp(ctx)
 	r.catchUp(ctx)
+	if seeds {
+		r.acct.retryWaiting(ctx)
+	}
 	r.acct.catchUp(ctx)
 	r.acct.reapply(ctx)
 	r.acct.seed(ctx, r.facts(ctx))
@@ -133,7 +136,9 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.prekeys.onCount(ctx, *b)
 		case *wire.InboxPush:
 			if r.inbox.handle(ctx, []wire.InboxItem{b.Item}) {
-				r.catchUp(ctx) // epoch keys wrapped to the new seeds
+				// What waited for the new seeds: epoch keys, account records.
+				r.catchUp(ctx)
+				r.acct.retryWaiting(ctx)
 			}
 		default:
 			r.log.Debug("push ignored", "type", b.Type())

@@ -83,8 +83,24 @@ def main():
         sealed = bytes([version]) + nonce + xchacha_seal(key, nonce, pt, ad)
         cases.append({"version": version, "record_id": rec_id.hex(), "kind": kind, "target": target.hex(), "value": value,
                       "text": text or "", "at_ms": at, "device": device.hex(), "sealed": sealed.hex()})
+    # Version 3: under the ML-KEM seed too, named by a key id.
+    import hashlib
+    kem_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=acct.id,
+                   info=b"hush/v1/account-log/key/kem").derive(acct.sign_seed + acct.kem_seed)
+    kid = hashlib.sha256(b"hush/v1/account-log/key-id" + acct.ek).digest()[:8]
+    for i, (kind, value, at, text) in enumerate([(7, True, 1700003000111, "a draft under the ML-KEM key"),
+                                                 (1, False, 1700003000222, "")]):
+        rec_id = bytes([0x48 + i]) * 16
+        target = bytes([0x68 + i]) * 16
+        device = bytes([0x78 + i]) * 16
+        nonce = bytes([0x58 + i]) * 24
+        pt = cbor([kind, target, value, at, device, text])
+        ad = b"hush/v1/account-log/record\x00" + bytes([3]) + kid + rec_id
+        sealed = bytes([3]) + kid + nonce + xchacha_seal(kem_key, nonce, pt, ad)
+        cases.append({"version": 3, "record_id": rec_id.hex(), "kind": kind, "target": target.hex(), "value": value,
+                      "text": text, "at_ms": at, "device": device.hex(), "sealed": sealed.hex()})
     out = {"note": "accountlog/testdata/katgen.py; account seeds: signing 01*32, X25519 02*32, ML-KEM 03*64",
-           "key": key.hex(), "records": cases}
+           "key": key.hex(), "kem_key": kem_key.hex(), "key_id": kid.hex(), "records": cases}
     with open(os.path.join(HERE, "kat.json"), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")
