@@ -14,7 +14,6 @@ import (
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
-	"hush/internal/strictcbor"
 	"hush/pqxdh"
 	"hush/seedbox"
 	"hush/sync/wire"
@@ -49,8 +48,6 @@ const (
 const (
 	inboxKEMSeeds byte = 1 // a seedbox with the account's ML-KEM seeds
 )
-
-var deliveriesDec = strictcbor.DecMode(strictcbor.Limits{MaxNesting: 4, MaxArray: identity.MaxListedDevices, MaxMap: 16})
 
 // adoptKEM takes the ML-KEM key a newer device list of account names as current:
 // for this account, what everything is wrapped to from now on (its seed may still
@@ -203,29 +200,11 @@ func (c *kemCourier) rekey(ctx context.Context, revoked ids.Device) (*mlkem.Enca
 }
 
 func (c *kemCourier) owed(tx *vault.Tx) ([]ids.Device, error) {
-	b, err := tx.Setting(kemDeliveriesSetting)
-	if errors.Is(err, vault.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []ids.Device
-	if err := deliveriesDec.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("owed ML-KEM seeds: %w", err)
-	}
-	return out, nil
+	return settingList[ids.Device](tx, kemDeliveriesSetting)
 }
 
 func (c *kemCourier) putOwed(tx *vault.Tx, owed []ids.Device) error {
-	if owed == nil {
-		owed = []ids.Device{}
-	}
-	b, err := strictcbor.EncMode().Marshal(owed)
-	if err != nil {
-		return err
-	}
-	return tx.PutSetting(kemDeliveriesSetting, b)
+	return putSettingList(tx, kemDeliveriesSetting, owed)
 }
 
 // deliver sends every owed device a box with all the account's seeds and returns

@@ -33,15 +33,7 @@ func TestAttackRevokedDeviceReadsLaterEpochs(t *testing.T) {
 			ctx := context.Background()
 			_, alice, bob, chatID := twoPeople(t)
 			alice.engine.checks.keepKEM = weak
-			phone := newDevice(t, alice, "Alice's phone")
-			laptop := newDevice(t, alice, "Alice's laptop")
-			for _, p := range []*peer{phone, laptop} {
-				p.online(t)
-				testutil.Eventually(t, 20*time.Second, p.name+" has prekeys", func() bool {
-					s, err := p.engine.recv.prekeys.load(ctx)
-					return err == nil && s != nil
-				})
-			}
+			phone, laptop := devicesWithPrekeys(t, alice)
 			testutil.Eventually(t, 20*time.Second, "Alice lists three devices", func() bool {
 				ds, err := alice.engine.Devices(ctx)
 				return err == nil && len(ds) == 3
@@ -141,15 +133,7 @@ func TestNewAccountKeySurvives(t *testing.T) {
 	ctx := context.Background()
 	_, alice, bob, chatID := twoPeople(t)
 	sendAcked(t, bob, chatID, "before the revocation")
-	phone := newDevice(t, alice, "Alice's phone")
-	laptop := newDevice(t, alice, "Alice's laptop")
-	for _, p := range []*peer{phone, laptop} {
-		p.online(t)
-		testutil.Eventually(t, 20*time.Second, p.name+" has prekeys", func() bool {
-			s, err := p.engine.recv.prekeys.load(ctx)
-			return err == nil && s != nil
-		})
-	}
+	phone, laptop := devicesWithPrekeys(t, alice)
 	if err := alice.engine.RevokeDevice(ctx, laptop.dev.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +210,22 @@ func TestSeedsOwedUntilPrekeys(t *testing.T) {
 		c, err := phone.engine.Summary(ctx, chatID)
 		return err == nil && c.Draft == "written while the phone was away"
 	})
+}
+
+// devicesWithPrekeys adds a phone and a laptop to p's account, online and with
+// prekeys at the relay (a seed box can be sealed to them).
+func devicesWithPrekeys(t *testing.T, p *peer) (phone, laptop *peer) {
+	t.Helper()
+	phone = newDevice(t, p, p.name+"'s phone")
+	laptop = newDevice(t, p, p.name+"'s laptop")
+	for _, d := range []*peer{phone, laptop} {
+		d.online(t)
+		testutil.Eventually(t, 20*time.Second, d.name+" has prekeys", func() bool {
+			s, err := d.engine.recv.prekeys.load(context.Background())
+			return err == nil && s != nil
+		})
+	}
+	return phone, laptop
 }
 
 // hasBodies reports whether p holds messages with every one of bodies in chatID

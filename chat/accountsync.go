@@ -309,29 +309,11 @@ const (
 )
 
 func (a *accountSync) waiting(tx *vault.Tx) ([]wire.AccountEntry, error) {
-	b, err := tx.Setting(accountWaitingSetting)
-	if errors.Is(err, vault.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []wire.AccountEntry
-	if err := stateDec.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("account log: records waiting: %w", err)
-	}
-	return out, nil
+	return settingList[wire.AccountEntry](tx, accountWaitingSetting)
 }
 
 func (a *accountSync) putWaiting(tx *vault.Tx, es []wire.AccountEntry) error {
-	if es == nil {
-		es = []wire.AccountEntry{}
-	}
-	b, err := stateEnc.Marshal(es)
-	if err != nil {
-		return err
-	}
-	return tx.PutSetting(accountWaitingSetting, b)
+	return putSettingList(tx, accountWaitingSetting, es)
 }
 
 func (a *accountSync) keepWaiting(tx *vault.Tx, en wire.AccountEntry) error {

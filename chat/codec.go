@@ -484,3 +484,33 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	p.Version = outboxVersion
 	return p, nil
 }
+
+// settingList reads a CBOR array kept as a sealed vault setting; none stored is an
+// empty list.
+func settingList[T any](tx *vault.Tx, name string) ([]T, error) {
+	b, err := tx.Setting(name)
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	if err := stateDec.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// putSettingList keeps list as a sealed vault setting, a CBOR array.
+func putSettingList[T any](tx *vault.Tx, name string, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	b, err := stateEnc.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return tx.PutSetting(name, b)
+}
+
