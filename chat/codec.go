@@ -513,4 +513,3 @@ func putSettingList[T any](tx *vault.Tx, name string, list []T) error {
 	}
 	return tx.PutSetting(name, b)
 }
-
