@@ -329,6 +329,21 @@ type messageMeta struct {
 	ClockOff    bool
 	// Counter is the number this device gave its own message (Content.Counter).
 	Counter uint64
+	// TTL is a secret message's self-destruct time after it is read (seconds, 0:
+	// none); ExpiresAt when it goes (Unix milliseconds, 0: its countdown has not
+	// started).
+	TTL       uint32
+	ExpiresAt int64
+}
+
+// messageMetaV2 is what version 2 stored: no self-destruct.
+type messageMetaV2 struct {
+	_           struct{} `cbor:",toarray"`
+	Version     uint8
+	Placeholder Placeholder
+	Service     *serviceLine
+	ClockOff    bool
+	Counter     uint64
 }
 
 // messageMetaV1 is what version 1 stored: the placeholder alone.
@@ -349,10 +364,10 @@ type serviceLine struct {
 	Count   uint64
 }
 
-const messageMetaVersion = 2
+const messageMetaVersion = 3
 
 func encodeMessageMeta(m messageMeta) ([]byte, error) {
-	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 {
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 {
 		return nil, nil
 	}
 	m.Version = messageMetaVersion
@@ -372,17 +387,22 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 	}
 	var m messageMeta
 	if err := modes.dec.Unmarshal(b, &m); err != nil {
+		var v2 messageMetaV2
 		var v1 messageMetaV1
-		if err1 := modes.dec.Unmarshal(b, &v1); err1 != nil || v1.Version != 1 {
+		switch {
+		case modes.dec.Unmarshal(b, &v2) == nil && v2.Version == 2:
+			m = messageMeta{Version: messageMetaVersion, Placeholder: v2.Placeholder, Service: v2.Service, ClockOff: v2.ClockOff, Counter: v2.Counter}
+		case modes.dec.Unmarshal(b, &v1) == nil && v1.Version == 1:
+			m = messageMeta{Version: messageMetaVersion, Placeholder: v1.Placeholder}
+		default:
 			return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
 		}
-		m = messageMeta{Version: messageMetaVersion, Placeholder: v1.Placeholder}
 	}
 	if m.Version != messageMetaVersion || m.Placeholder > Unsupported {
 		return messageMeta{}, fmt.Errorf("%w: message state version %d, placeholder %d", errBadRecord, m.Version, m.Placeholder)
 	}
 	if l := m.Service; l != nil {
-		if l.Kind < ServiceCreated || l.Kind > ServiceGap || len(l.Targets) > policy.MaxChatMembers {
+		if l.Kind < ServiceCreated || l.Kind > ServiceTimer || len(l.Targets) > policy.MaxChatMembers {
 			return messageMeta{}, fmt.Errorf("%w: service line of kind %d with %d targets", errBadRecord, l.Kind, len(l.Targets))
 		}
 		for _, t := range l.Targets {

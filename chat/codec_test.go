@@ -175,6 +175,7 @@ func TestMessageMeta(t *testing.T) {
 		{Placeholder: AttachmentOnly}, {Placeholder: Unsupported}, {ClockOff: true}, {Counter: 12},
 		{Service: &serviceLine{Kind: ServiceAdded, Targets: [][]byte{bytes.Repeat([]byte{1}, 16)}}},
 		{Service: &serviceLine{Kind: ServiceGap, Targets: [][]byte{bytes.Repeat([]byte{2}, 16)}, Count: 3}},
+		{TTL: 5}, {TTL: 30, ExpiresAt: 1_700_000_000_000},
 	} {
 		b, err := encodeMessageMeta(m)
 		if err != nil {
@@ -190,6 +191,14 @@ func TestMessageMeta(t *testing.T) {
 				t.Errorf("prefix of %d bytes: %v", i, err)
 			}
 		}
+	}
+	// Version 2 (before self-destruct) still reads.
+	v2, err := modes.enc.Marshal(messageMetaV2{Version: 2, ClockOff: true, Counter: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: v2}); !got.ClockOff || got.Counter != 7 || got.TTL != 0 {
+		t.Errorf("a version 2 record reads as %+v", got)
 	}
 	if b, err := encodeMessageMeta(messageMeta{}); err != nil || b != nil {
 		t.Errorf("nothing encodes as %x, %v", b, err)

@@ -85,6 +85,8 @@ type Engine struct {
 	consent *consent
 	sponsor *sponsor
 	courier *kemCourier
+	secrets *secrets
+	expiry  *expirer
 	pause   *pauser
 	acct    *accountSync
 	name    *ownName
@@ -198,9 +200,12 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
 	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
+	e.expiry = &expirer{v: v, list: e.list, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
+	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
+		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		prekeys: pre, courier: e.courier, inbox: &inbox{link: e.link, courier: e.courier, log: e.log},
+		prekeys: pre, courier: e.courier, secrets: e.secrets, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -214,7 +219,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -333,7 +338,7 @@ func (e *Engine) Messages(ctx context.Context, id ids.Chat, before string, limit
 func (e *Engine) SetPinned(ctx context.Context, id ids.Chat, pinned bool) (Chat, error) {
 	c, err := e.list.setPinned(ctx, id, pinned)
 	if err == nil {
-		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindPinned, Target: id, Value: pinned})
+		e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindPinned, Target: id, Value: pinned})
 	}
 	return c, err
 }
@@ -460,11 +465,23 @@ func (e *Engine) Blocked(ctx context.Context) ([]Blocked, error) { return e.dir.
 
 // Delete deletes a chat from this device — one the relay no longer serves, or one
 // this account was removed from. Its history is gone for good.
-func (e *Engine) Delete(ctx context.Context, id ids.Chat) error { return e.consent.remove(ctx, id) }
+func (e *Engine) Delete(ctx context.Context, id ids.Chat) error {
+	if e.isSecret(ctx, id) {
+		return e.secrets.close(ctx, id)
+	}
+	return e.consent.remove(ctx, id)
+}
 
 // Send writes a message and its outbox item in one transaction and returns it
 // pending; it is sent when the relay is reachable.
 func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
+	if e.isSecret(ctx, id) {
+		m, err := e.secrets.send(ctx, id, body)
+		if err == nil {
+			e.clearDraft(ctx, id, m.SentAt)
+		}
+		return m, err
+	}
 	m, err := e.send.send(ctx, id, body, replyTo)
 	if err == nil {
 		e.clearDraft(ctx, id, m.SentAt)
@@ -475,11 +492,19 @@ func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *id
 // MarkRead marks everything received in a chat as read, here and at the relay. A
 // request is refused ([ErrForbidden]): it is read once accepted (docs/SECURITY.md,
 // "Consent").
-func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error { return e.marks.markRead(ctx, id) }
+func (e *Engine) MarkRead(ctx context.Context, id ids.Chat) error {
+	if e.isSecret(ctx, id) {
+		return e.secrets.markRead(ctx, id)
+	}
+	return e.marks.markRead(ctx, id)
+}
 
 // Typing tells the chat's other members that this user is typing. It is never
 // stored; offline it does nothing.
 func (e *Engine) Typing(ctx context.Context, chatID ids.Chat) error {
+	if e.isSecret(ctx, chatID) {
+		return nil // the relay does not know secret chats
+	}
 	return e.link.signal(ctx, &wire.Typing{ChatID: chatID})
 }
 
@@ -496,6 +521,7 @@ func (nopObserver) Typing(Typing)                {}
 func (nopObserver) Warning(Warning)              {}
 func (nopObserver) DevicesChanged(DevicesChange) {}
 func (nopObserver) SyncProgress(SyncProgress)    {}
+func (nopObserver) MessageExpired(MessageExpiry) {}
 
 // Devices returns this account's devices as its signed device list names them.
 func (e *Engine) Devices(ctx context.Context) ([]OwnDevice, error) { return e.dir.devices(ctx) }
@@ -619,6 +645,9 @@ func (e *Engine) heldFacts(ctx context.Context) []fact {
 			return err
 		}
 		for _, c := range chats {
+			if !c.Kind.Cloud() {
+				continue // a secret chat stays on this device
+			}
 			if c.Pinned {
 				out = append(out, fact{kind: accountlog.KindPinned, target: c.ID})
 			}

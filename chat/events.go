@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"time"
 	"hush/ids"
 	"hush/policy"
 )
@@ -24,6 +25,15 @@ type Observer interface {
 	// DisplayNameChanged reports the account's new display name, chosen on another
 	// of its devices.
 	DisplayNameChanged(string)
+	// MessageExpired reports a secret message whose self-destruct time came: it is
+	// gone from the vault, and must go from the screen and the notifications.
+	MessageExpired(MessageExpiry)
+}
+
+// MessageExpiry names a message that self-destructed.
+type MessageExpiry struct {
+	Chat    ids.Chat
+	Message ids.Message
 }
 
 // DevicesChange says what changed in this account's devices.
@@ -39,6 +49,9 @@ type StatusChange struct {
 	Message ids.Message
 	Status  policy.Status
 	Seq     int64
+	// ExpiresAt is set when a secret message's countdown started with this change
+	// (it was read).
+	ExpiresAt time.Time
 }
 
 // Typing reports that a member is typing.
@@ -170,6 +183,9 @@ const (
 	// WarnDeviceListWithheld: the relay no longer returns Account's device list;
 	// the one held stays, with its revocations.
 	WarnDeviceListWithheld
+	// WarnSecretFromStranger: Account, who is not one of the user's contacts,
+	// tried to open a secret chat with this device; it was refused.
+	WarnSecretFromStranger
 )
 
 // String names the kind, for logs.
@@ -196,4 +212,5 @@ var warningNames = [...]string{
 	WarnMessagesMissing: "messages missing", WarnUncertifiedKeys: "uncertified account keys",
 	WarnDeviceListInvalid: "device list invalid", WarnDeviceListRollback: "device list rolled back",
 	WarnDeviceListFork: "device list forked", WarnDeviceListWithheld: "device list withheld",
+	WarnSecretFromStranger: "secret chat from a stranger",
 }

@@ -59,6 +59,7 @@ func (r *recorder) Warning(w Warning)              { r.add(w) }
 func (r *recorder) DevicesChanged(c DevicesChange) { r.add(c) }
 func (r *recorder) SyncProgress(p SyncProgress)    { r.add(p) }
 func (r *recorder) DisplayNameChanged(n string)    { r.add(nameChanged{n}) }
+func (r *recorder) MessageExpired(e MessageExpiry) { r.add(e) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }

@@ -20,6 +20,7 @@ const maxInboxPages = 64
 type inbox struct {
 	link    *link
 	courier *kemCourier
+	secrets *secrets
 	log     *slog.Logger
 
 	mu sync.Mutex // items are handled one at a time, in order
@@ -74,6 +75,8 @@ func (b *inbox) handleOne(ctx context.Context, it wire.InboxItem) (done, seeds b
 	switch it.Ciphertext[0] {
 	case inboxKEMSeeds:
 		return b.courier.open(ctx, it, it.Ciphertext[1:])
+	case inboxSecret:
+		return b.secrets.receive(ctx, it, it.Ciphertext[1:]), false
 	default:
 		b.log.Warn("inbox: an item of an unknown kind dropped", "kind", it.Ciphertext[0], "from", it.FromDevice.String())
 		return true, false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"hush/ids"
@@ -70,6 +71,10 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 		Seq:         m.Seq,
 		Status:      statusOf(m, *meta, l.meID),
 		ClockOff:    em.ClockOff,
+		TTL:         time.Duration(em.TTL) * time.Second,
+	}
+	if em.ExpiresAt != 0 {
+		out.ExpiresAt = time.UnixMilli(em.ExpiresAt)
 	}
 	if m.ReplyTo != nil {
 		out.ReplyTo = *m.ReplyTo
@@ -114,6 +119,8 @@ func (l *chatList) hold(tx *vault.Tx, c *vault.Chat, meta *chatMeta) (Hold, erro
 		return HoldUnavailable, nil
 	case meta.Request == requestPending:
 		return HoldRequest, nil
+	case c.Kind == policy.KindSecret:
+		return HoldNone, nil // its keys are the session's, not epochs
 	case meta.LogLen == 0 && c.Kind.Cloud():
 		return HoldNotSecured, nil
 	case roleOf(c, l.meID) == 0:
@@ -166,7 +173,12 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		s.RequestBy = ids.Account(meta.RequestBy)
 		s.RequestByName = l.dir.nameOf(tx, s.RequestBy, names)
 	}
-	if c.Kind == policy.KindDirect {
+	if c.Kind == policy.KindSecret {
+		if err := l.secretSummary(tx, c.ID, &s); err != nil {
+			return Chat{}, err
+		}
+	}
+	if c.Kind == policy.KindDirect || c.Kind == policy.KindSecret {
 		for _, m := range c.Members {
 			if m.AccountID != l.meID {
 				s.Peer = m.AccountID
@@ -192,6 +204,30 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		s.LastMessageAt = c.LastActivity
 	}
 	return s, nil
+}
+
+// secretSummary fills what the row of a secret chat says about it: the device it
+// is with and its self-destruct time.
+func (l *chatList) secretSummary(tx *vault.Tx, id ids.Chat, s *Chat) error {
+	b, err := tx.Setting(secretStateSetting(id))
+	if errors.Is(err, vault.ErrNotFound) {
+		return nil // being wiped
+	}
+	if err != nil {
+		return err
+	}
+	var st secretState
+	if err := stateDec.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("%w: secret chat state: %v", errBadRecord, err)
+	}
+	s.SecretDevice = st.PeerDevice
+	s.SecretTimer = time.Duration(st.Timer) * time.Second
+	if list, _, held, err := heldList(tx, st.PeerAccount); err == nil && held {
+		if d, ok := list.Device(st.PeerDevice); ok {
+			s.SecretDeviceName = d.Name
+		}
+	}
+	return nil
 }
 
 // preview is a message's text on one line, cut to maxPreviewRunes.

@@ -37,6 +37,7 @@ type receiver struct {
 	// prekeys keeps this device's prekeys for secret chats at the relay.
 	prekeys *prekeys
 	courier *kemCourier
+	secrets *secrets
 	inbox   *inbox
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
@@ -95,6 +96,7 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 		r.log.Info("prekeys for secret chats", "err", err)
 	}
 	r.courier.deliverNow(ctx)
+	r.secrets.flush(ctx)
 }
 
 // Missed catches up after pushes were dropped.

@@ -27,7 +27,7 @@ func (e *Engine) SetArchived(ctx context.Context, id ids.Chat, archived bool) (C
 		return was != archived
 	})
 	if err == nil && changed {
-		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindArchived, Target: id, Value: archived})
+		e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindArchived, Target: id, Value: archived})
 	}
 	return c, err
 }
@@ -40,7 +40,7 @@ func (e *Engine) SetMuted(ctx context.Context, id ids.Chat, muted bool) (Chat, e
 		return was != muted
 	})
 	if err == nil && changed {
-		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindMuted, Target: id, Value: muted})
+		e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindMuted, Target: id, Value: muted})
 	}
 	return c, err
 }
@@ -63,7 +63,7 @@ func (e *Engine) SetDraft(ctx context.Context, id ids.Chat, text string) (Chat, 
 		return true
 	})
 	if err == nil && changed {
-		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindDraft, Target: id, Value: text != "", Text: text, At: now})
+		e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindDraft, Target: id, Value: text != "", Text: text, At: now})
 	}
 	return c, err
 }
@@ -115,6 +115,6 @@ func (e *Engine) clearDraft(ctx context.Context, id ids.Chat, sent time.Time) {
 		return true
 	})
 	if err == nil && changed {
-		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindDraft, Target: id, Value: false, At: sent})
+		e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindDraft, Target: id, Value: false, At: sent})
 	}
 }

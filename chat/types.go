@@ -101,6 +101,11 @@ type Chat struct {
 	// with the name they gave themselves: the user decides on it.
 	RequestBy     ids.Account
 	RequestByName string
+	// SecretDevice is the other device of a secret chat, with the name its account
+	// gave it; SecretTimer the chat's self-destruct time (0: off).
+	SecretDevice     ids.Device
+	SecretDeviceName string
+	SecretTimer      time.Duration
 }
 
 // Hold says why a chat does not take messages as usual (docs/SECURITY.md).
@@ -176,6 +181,10 @@ type Message struct {
 	// Service is set for a line the chat shows about itself rather than a message
 	// someone wrote; Sender is then who made the change.
 	Service *Service
+	// TTL is a secret message's self-destruct time once read (0: none); ExpiresAt
+	// when it goes, zero until its countdown started.
+	TTL       time.Duration
+	ExpiresAt time.Time
 }
 
 // ServiceKind says what a [Service] line reports.
@@ -191,6 +200,11 @@ const (
 	ServiceTitle
 	// ServiceGap: Count messages of Targets[0] never arrived.
 	ServiceGap
+	// ServiceSecret: By opened the secret chat.
+	ServiceSecret
+	// ServiceTimer: By set the secret chat's self-destruct time to Count seconds
+	// (0: off).
+	ServiceTimer
 )
 
 // Service is a line a chat shows about itself: a change of its verified membership
@@ -204,7 +218,7 @@ type Service struct {
 	Targets []Person
 	Role    policy.Role
 	Title   string // ServiceCreated (groups and channels), ServiceTitle
-	Count   int    // ServiceGap
+	Count   int    // ServiceGap; ServiceTimer: seconds
 }
 
 // Person is an account as a line names it.

@@ -686,6 +686,12 @@ func attachmentEqual(a, b Attachment) bool {
 func TestDueTimers(t *testing.T) {
 	v, _ := newVault(t)
 	chat := newChat(t, v)
+	view(t, v, func(tx *Tx) error {
+		if _, ok, err := tx.NextTimer(); ok || err != nil {
+			t.Errorf("NextTimer with none set: %v, %v", ok, err)
+		}
+		return nil
+	})
 	var due5 []ids.Message
 	update(t, v, func(tx *Tx) error {
 		for i := range 5 {
@@ -698,6 +704,12 @@ func TestDueTimers(t *testing.T) {
 				return err
 			}
 			due5 = append(due5, m.ID)
+		}
+		return nil
+	})
+	view(t, v, func(tx *Tx) error {
+		if at, ok, err := tx.NextTimer(); !ok || err != nil || !at.Equal(ts) {
+			t.Errorf("NextTimer = %v, %v, %v; want %v", at, ok, err, ts)
 		}
 		return nil
 	})

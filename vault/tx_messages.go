@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -371,6 +372,22 @@ func (tx *Tx) DueTimers(now time.Time) ([]ids.Message, error) {
 		out = append(out, id)
 	}
 	return out, wrap("due timers", rows.Err())
+}
+
+// NextTimer returns the earliest self-destruct time set; ok is false when no
+// timer is set. The caller sleeps until then and calls DueTimers.
+func (tx *Tx) NextTimer() (at time.Time, ok bool, err error) {
+	if err := tx.begin(false); err != nil {
+		return time.Time{}, false, err
+	}
+	var us sql.NullInt64
+	if err := tx.queryRow(`SELECT MIN(expires_at) FROM timers`).Scan(&us); err != nil {
+		return time.Time{}, false, wrap("next timer", err)
+	}
+	if !us.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(us.Int64), true, nil
 }
 
 // DeleteTimer cancels a message's timer, or returns ErrNotFound.

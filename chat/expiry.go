@@ -1,0 +1,114 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"hush/clock"
+	"hush/ids"
+	"hush/vault"
+)
+
+// expirer is the engine part that wipes secret messages when their self-destruct
+// time comes (docs/SECURITY.md, "Secret chats"). The times are vault timers, so
+// they survive a restart: the engine sweeps at start, then sleeps until the
+// earliest one, on the engine's clock (tests advance a fake one).
+type expirer struct {
+	v    *vault.Vault
+	list *chatList
+	clk  clock.Clock
+	log  *slog.Logger
+	obs  Observer
+	// kick is woken when a countdown starts (capacity 1).
+	kick chan struct{}
+}
+
+// wake has the sweep look at the timers again.
+func (x *expirer) wake() { kick(x.kick) }
+
+// run sweeps now, then whenever the earliest timer is due or a countdown starts,
+// until ctx ends.
+func (x *expirer) run(ctx context.Context) {
+	for {
+		next, ok := x.sweep(ctx)
+		var due chan struct{}
+		var t clock.Timer
+		if ok {
+			due = make(chan struct{})
+			t = x.clk.AfterFunc(max(next.Sub(x.clk.Now()), 0), func() { close(due) })
+		}
+		select {
+		case <-ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			return
+		case <-x.kick:
+		case <-due:
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// sweep wipes every message whose time has come and returns the next time, if
+// any timer is left.
+func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
+	for {
+		now := x.clk.Now()
+		var gone []MessageExpiry
+		var chats map[ids.Chat]bool
+		err := x.v.Update(ctx, func(tx *vault.Tx) error {
+			gone, chats = nil, map[ids.Chat]bool{}
+			due, err := tx.DueTimers(now)
+			if err != nil {
+				return err
+			}
+			for _, id := range due {
+				m, err := tx.Message(id)
+				if errors.Is(err, vault.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := tx.DeleteMessage(id); err != nil {
+					return err
+				}
+				gone = append(gone, MessageExpiry{Chat: m.ChatID, Message: id})
+				chats[m.ChatID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				x.log.Warn("self-destruct sweep", "err", err)
+			}
+			return x.clk.Now().Add(time.Minute), true // try again
+		}
+		for _, g := range gone {
+			x.obs.MessageExpired(g)
+		}
+		for id := range chats {
+			if c, err := x.list.get(ctx, id); err == nil {
+				x.obs.ChatUpdated(c)
+			}
+		}
+		if len(gone) < vault.MaxDueTimers {
+			break
+		}
+	}
+	var next time.Time
+	var ok bool
+	err := x.v.View(ctx, func(tx *vault.Tx) (err error) {
+		next, ok, err = tx.NextTimer()
+		return err
+	})
+	if err != nil {
+		return time.Time{}, false
+	}
+	return next, ok
+}
