@@ -1,9 +1,9 @@
 package chat
 
 import (
-	"time"
 	"hush/ids"
 	"hush/policy"
+	"time"
 )
 
 // Observer is told what changed, as it happens; package app implements it and turns

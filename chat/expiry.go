@@ -33,11 +33,18 @@ func (x *expirer) wake() { kick(x.kick) }
 func (x *expirer) run(ctx context.Context) {
 	for {
 		next, ok := x.sweep(ctx)
+		if ok && !next.After(x.clk.Now()) {
+			continue // came due while sweeping
+		}
 		var due chan struct{}
 		var t clock.Timer
 		if ok {
 			due = make(chan struct{})
-			t = x.clk.AfterFunc(max(next.Sub(x.clk.Now()), 0), func() { close(due) })
+			t = x.clk.AfterFunc(next.Sub(x.clk.Now()), func() { close(due) })
+			if !next.After(x.clk.Now()) {
+				t.Stop() // the clock moved on while the timer was set
+				continue
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -773,4 +773,3 @@ func (e *Engine) ContactDevices(ctx context.Context, account ids.Account) ([]Own
 	slices.SortStableFunc(out, func(a, b OwnDevice) int { return b.LinkedAt.Compare(a.LinkedAt) })
 	return out, nil
 }
-
