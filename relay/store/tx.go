@@ -55,7 +55,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.deleteInbox, "DELETE FROM inbox WHERE device_id = ? AND item_id = ? RETURNING from_account, length(ciphertext)"},
 		{&w.addUsage, "UPDATE accounts SET used_bytes = max(0, used_bytes + ?) WHERE id = ?"},
 		{&w.account, selectAccount + " WHERE id = ?"},
-		{&w.device, selectDevice},
+		{&w.device, selectDevice + " WHERE id = ?"},
 		{&w.handleOwner, "SELECT id FROM accounts WHERE handle = ?"},
 		{&w.activeDevices, "SELECT count(*) FROM devices WHERE account_id = ? AND revoked_at IS NULL"},
 		{&w.accountLogSeq, "SELECT coalesce(max(seq), 0) FROM account_log WHERE account_id = ?"},
@@ -539,16 +539,7 @@ func (t *sqliteTx) PrekeyCounts(ctx context.Context, device ids.Device) (int, in
 func (t *sqliteTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyBundle, error) {
 	b := wire.PrekeyBundle{Device: device}
 	read := func(st *sql.Stmt, kind PrekeyKind) (wire.Prekey, error) {
-		var p wire.Prekey
-		var id []byte
-		err := st.QueryRowContext(ctx, device[:], kind).Scan(&id, &p.Signed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return wire.Prekey{}, ErrNotFound
-		}
-		if err != nil {
-			return wire.Prekey{}, fmt.Errorf("read prekey: %w", err)
-		}
-		return p, scanID(p.ID[:], id, "prekey id")
+		return scanPrekey(st.QueryRowContext(ctx, device[:], kind))
 	}
 	take := func(kind PrekeyKind) (wire.Prekey, error) {
 		p, err := read(t.s.firstPrekey, kind)
