@@ -10,8 +10,10 @@ import (
 	"hush/relay/store"
 )
 
-func TestAcquainted(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+func TestAcquainted(t *testing.T) { eachEngine(t, testAcquainted) }
+
+func testAcquainted(t *testing.T, e engine) {
+	s := open(t, e, "")
 	ctx := context.Background()
 	alice, bob, chat := setup(t, s)
 	carol := ids.Account{4}

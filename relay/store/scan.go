@@ -76,7 +76,7 @@ func scanDevice(r row) (Device, error) {
 }
 
 // scanAll reads every row with scan, naming what in errors.
-func scanAll[T any](rs rows, what string, scan func(rows) (T, error)) ([]T, error) {
+func scanAll[T any](rs rows, what string, scan func(row) (T, error)) ([]T, error) {
 	var out []T
 	for rs.Next() {
 		v, err := scan(rs)
@@ -94,7 +94,7 @@ func scanAll[T any](rs rows, what string, scan func(rows) (T, error)) ([]T, erro
 // scanPage reads at most limit rows with scan, and not much more than maxBytes (but
 // at least one) as size counts them; more reports a row beyond the page. The query
 // asks for limit+1 rows.
-func scanPage[T any](rs rows, what string, limit, maxBytes int, scan func(rows) (T, error), size func(T) int) (out []T, more bool, err error) {
+func scanPage[T any](rs rows, what string, limit, maxBytes int, scan func(row) (T, error), size func(T) int) (out []T, more bool, err error) {
 	total := 0
 	for rs.Next() {
 		if len(out) == limit {
@@ -115,12 +115,12 @@ func scanPage[T any](rs rows, what string, limit, maxBytes int, scan func(rows) 
 	return out, false, nil
 }
 
-func scanCert(r rows) ([]byte, error) {
+func scanCert(r row) ([]byte, error) {
 	var c []byte
 	return c, r.Scan(&c)
 }
 
-func scanSeen(r rows) (wire.DeviceSeen, error) {
+func scanSeen(r row) (wire.DeviceSeen, error) {
 	var b []byte
 	var d wire.DeviceSeen
 	if err := r.Scan(&b, &d.At); err != nil {
@@ -129,7 +129,7 @@ func scanSeen(r rows) (wire.DeviceSeen, error) {
 	return d, scanID(d.DeviceID[:], b, "device id")
 }
 
-func scanAccountID(r rows) (ids.Account, error) {
+func scanAccountID(r row) (ids.Account, error) {
 	var b []byte
 	var id ids.Account
 	if err := r.Scan(&b); err != nil {
@@ -138,7 +138,7 @@ func scanAccountID(r rows) (ids.Account, error) {
 	return id, scanID(id[:], b, "account id")
 }
 
-func scanMemberInfo(r rows) (wire.MemberInfo, error) {
+func scanMemberInfo(r row) (wire.MemberInfo, error) {
 	var m wire.MemberInfo
 	var id []byte
 	if err := r.Scan(&id, &m.Role, &m.DeliveredSeq, &m.ReadSeq); err != nil {
@@ -147,7 +147,7 @@ func scanMemberInfo(r rows) (wire.MemberInfo, error) {
 	return m, scanID(m.AccountID[:], id, "account id")
 }
 
-func scanChatSummary(r rows) (wire.ChatSummary, error) {
+func scanChatSummary(r row) (wire.ChatSummary, error) {
 	var c wire.ChatSummary
 	var id []byte
 	if err := r.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq, &c.LogLen, &c.LastTime); err != nil {
@@ -156,14 +156,14 @@ func scanChatSummary(r rows) (wire.ChatSummary, error) {
 	return c, scanID(c.ChatID[:], id, "chat id")
 }
 
-func scanRecord(r rows) ([]byte, error) {
+func scanRecord(r row) ([]byte, error) {
 	var rec []byte
 	return rec, r.Scan(&rec)
 }
 
 func recordSize(r []byte) int { return len(r) }
 
-func scanEntry(r rows) (wire.Entry, error) {
+func scanEntry(r row) (wire.Entry, error) {
 	var e wire.Entry
 	var msg, acct, dev []byte
 	if err := r.Scan(&e.Seq, &msg, &acct, &dev, &e.Epoch, &e.ServerTime, &e.Ciphertext); err != nil {
@@ -174,7 +174,7 @@ func scanEntry(r rows) (wire.Entry, error) {
 
 func entrySize(e wire.Entry) int { return len(e.Ciphertext) + entryOverhead }
 
-func scanEpochKey(r rows) (wire.EpochKey, error) {
+func scanEpochKey(r row) (wire.EpochKey, error) {
 	var k wire.EpochKey
 	var dev, acct []byte
 	if err := r.Scan(&k.Epoch, &k.Envelope, &dev, &acct, &k.ServerTime); err != nil {
@@ -185,7 +185,7 @@ func scanEpochKey(r rows) (wire.EpochKey, error) {
 
 func epochKeySize(k wire.EpochKey) int { return len(k.Envelope) + epochOverhead }
 
-func scanAccountEntry(r rows) (wire.AccountEntry, error) {
+func scanAccountEntry(r row) (wire.AccountEntry, error) {
 	var e wire.AccountEntry
 	var rec, dev []byte
 	if err := r.Scan(&e.Seq, &rec, &dev, &e.ServerTime, &e.Ciphertext); err != nil {
@@ -196,7 +196,7 @@ func scanAccountEntry(r rows) (wire.AccountEntry, error) {
 
 func accountEntrySize(e wire.AccountEntry) int { return len(e.Ciphertext) + entryOverhead }
 
-func scanInboxItem(r rows) (wire.InboxItem, error) {
+func scanInboxItem(r row) (wire.InboxItem, error) {
 	var it wire.InboxItem
 	var item, acct, dev []byte
 	if err := r.Scan(&it.Seq, &item, &acct, &dev, &it.ServerTime, &it.Ciphertext); err != nil {

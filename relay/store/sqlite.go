@@ -230,7 +230,7 @@ func (s *SQLite) Device(ctx context.Context, id ids.Device) (Device, error) {
 }
 
 // queryAll runs a query on the read pool and reads every row with scan.
-func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(rows) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(row) (T, error), query string, args ...any) ([]T, error) {
 	rs, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
@@ -242,7 +242,7 @@ func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(row
 // queryPage runs a query in tx and reads a page of its rows, as scanPage does.
 func queryPage[T any](ctx context.Context, tx interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, what string, limit, maxBytes int, scan func(rows) (T, error), size func(T) int, query string, args ...any) ([]T, bool, error) {
+}, what string, limit, maxBytes int, scan func(row) (T, error), size func(T) int, query string, args ...any) ([]T, bool, error) {
 	rs, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", what, err)
