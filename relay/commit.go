@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -107,12 +108,19 @@ func (w *writer) commit(batch []op) {
 	// The store must finish a batch even while the relay shuts down: a write that
 	// was read is committed and acknowledged.
 	ctx := context.WithoutCancel(w.s.baseCtx)
-	if len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+	if w.s.fan != nil || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+		// Among several relays, what one transaction read is stale by the next:
+		// another relay may have written between them.
 		w.reset()
 	}
 	w.now = wire.Millis(w.s.clock.Now())
 	refused := make([]error, len(batch))
 	err := w.s.store.Write(ctx, func(tx store.Tx) error {
+		if w.s.fan != nil {
+			if err := w.lockChats(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
 		for i, o := range batch {
 			if err := o.apply(ctx, w, tx); err != nil {
 				var we *wire.Error
@@ -122,14 +130,15 @@ func (w *writer) commit(batch []op) {
 				refused[i] = we
 			}
 		}
-		for a, d := range w.usage {
-			if d != 0 {
+		// In one order, so two relays' batches do not wait on each other in a cycle.
+		for _, a := range slices.SortedFunc(maps.Keys(w.usage), func(x, y ids.Account) int { return bytes.Compare(x[:], y[:]) }) {
+			if d := w.usage[a]; d != 0 {
 				if err := tx.AddUsage(ctx, a, d); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		return w.announce(ctx, tx, batch, refused)
 	})
 	clear(w.usage)
 	if err != nil {
@@ -146,6 +155,41 @@ func (w *writer) commit(batch []op) {
 	for i, o := range batch {
 		o.finish(w, refused[i])
 	}
+}
+
+// lockChats loads, and so locks, the existing chats a batch writes to in the order
+// of their ids before any op runs: two relays' batches that share chats then lock
+// them in the same order and never deadlock on them.
+func (w *writer) lockChats(ctx context.Context, tx store.Tx, batch []op) error {
+	var chats []ids.Chat
+	for _, o := range batch {
+		if c, ok := o.(chatOp); ok {
+			chats = append(chats, c.chatID())
+		}
+	}
+	slices.SortFunc(chats, func(x, y ids.Chat) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range slices.Compact(chats) {
+		if _, err := w.chat(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// announce tells the other relays on the store what the batch's accepted writes
+// changed; they hear it when, and only if, the batch commits.
+func (w *writer) announce(ctx context.Context, tx store.Tx, batch []op, refused []error) error {
+	n, ok := tx.(notifier)
+	if w.s.fan == nil || !ok {
+		return nil
+	}
+	var evs []event
+	for i, o := range batch {
+		if a, ok := o.(announcer); ok && refused[i] == nil {
+			evs = append(evs, a.announce()...)
+		}
+	}
+	return w.s.fan.announce(ctx, n, evs)
 }
 
 // chat returns the cached state of a chat, loading it in tx if needed.
@@ -535,7 +579,10 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 func (o *sendOp) finish(w *writer, err error) {
 	o.answer(err, &wire.Ack{ChatID: o.m.ChatID, MsgID: o.m.MsgID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
-		w.pushMembers(o.chat, &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}, o.c)
+		push := &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}
+		if !w.pushInOrder(event{Kind: evMessage, Chat: o.m.ChatID, Seq: o.entry.Seq}, push, o.c, slices.Collect(maps.Keys(o.chat.Members))) {
+			w.pushMembers(o.chat, push, o.c)
+		}
 	}
 }
 
@@ -628,7 +675,10 @@ func (o *accountAppendOp) apply(ctx context.Context, w *writer, tx store.Tx) err
 func (o *accountAppendOp) finish(w *writer, err error) {
 	o.answer(err, &wire.AccountAck{RecordID: o.m.RecordID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
-		w.pushAccount(o.c.account, &wire.AccountPush{Entry: o.entry}, o.c)
+		push := &wire.AccountPush{Entry: o.entry}
+		if !w.pushInOrder(event{Kind: evAccount, Account: o.c.account, Seq: o.entry.Seq}, push, o.c, []ids.Account{o.c.account}) {
+			w.pushAccount(o.c.account, push, o.c)
+		}
 	}
 }
 

@@ -202,6 +202,7 @@ func (c *conn) typing(t *wire.Typing) {
 			c.s.hub.each(m.AccountID, func(x *conn) { x.send(b) })
 		}
 	}
+	c.s.announceTyping(c.ctx, t, c.account, c.device)
 }
 
 // closeRevoked closes a connection whose device was just revoked.

@@ -1,0 +1,251 @@
+package relay_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"hush/ids"
+	"hush/internal/pgtest"
+	"hush/policy"
+	"hush/relay"
+	"hush/relay/relaytest"
+	"hush/sync/wire"
+)
+
+// twoRelays starts two relays on one fresh PostgreSQL database, as two nodes of
+// one service.
+func twoRelays(t *testing.T) (a, b *relaytest.Relay) {
+	t.Helper()
+	dsn := pgtest.Database(t)
+	opts := &relaytest.Options{Postgres: dsn, Limits: relay.Limits{RatePerSecond: 1e6, Burst: 1e6}}
+	return relaytest.Start(t, opts), relaytest.Start(t, opts)
+}
+
+// pushesOf reads n pushes of type T from c, failing on anything else.
+func pushesOf[T wire.Body](t *testing.T, c *relaytest.Conn, n int) []T {
+	t.Helper()
+	out := make([]T, 0, n)
+	for range n {
+		out = append(out, nextPush[T](t, c))
+	}
+	return out
+}
+
+// TestClusterMessagesInOrderExactlyOnce: messages sent on one relay reach a device
+// on the other in order, once each; with senders on both relays writing into one
+// chat at once, every device, on either relay, gets every message once, in
+// sequence order, and the sequence numbers have no gap.
+func TestClusterMessagesInOrderExactlyOnce(t *testing.T) {
+	const first, each = 30, 60
+	ra, rb := twoRelays(t)
+	alice, bob, carol := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+	carolB := relaytest.Sibling(t, carol)
+	a, b := relaytest.Dial(t, ra, alice), relaytest.Dial(t, rb, bob)
+	ca, cb := relaytest.Dial(t, ra, carol), relaytest.Dial(t, rb, carolB)
+	chat := chatWith(t, a, policy.KindGroup, alice, bob, carol)
+	for _, c := range []*relaytest.Conn{b, ca, cb} {
+		if cc := nextPush[*wire.ChatChanged](t, c); cc.Chat.ChatID != chat {
+			t.Fatalf("ChatChanged of %v", cc.Chat.ChatID)
+		}
+		if ne := nextPush[*wire.NewEpoch](t, c); ne.ChatID != chat || ne.Key.Epoch != 1 {
+			t.Fatalf("NewEpoch %+v", ne)
+		}
+	}
+
+	// One sender, on relay A.
+	for i := range first {
+		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: fmt.Appendf(nil, "a%d", i)})
+	}
+	for _, c := range []*relaytest.Conn{b, ca, cb} {
+		for i, p := range pushesOf[*wire.Push](t, c, first) {
+			if p.Entry.Seq != uint64(i+1) || string(p.Entry.Ciphertext) != fmt.Sprintf("a%d", i) {
+				t.Fatalf("push %d: seq %d %q", i, p.Entry.Seq, p.Entry.Ciphertext)
+			}
+		}
+	}
+
+	// Two senders, one on each relay, at once.
+	var mu sync.Mutex
+	var acked []uint64
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, sender := range []*relaytest.Conn{a, b} {
+		wg.Go(func() {
+			for i := range each {
+				resp, err := sender.Request(testCtx(t), &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: fmt.Appendf(nil, "%d", i)})
+				ack, ok := resp.(*wire.Ack)
+				if err != nil || !ok {
+					errs <- fmt.Errorf("send %d: %v %v", i, resp, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, ack.Seq)
+				mu.Unlock()
+			}
+		})
+	}
+	// Carol's two devices read while the senders send, so no queue overflows.
+	got := make([][]uint64, 2)
+	for i, c := range []*relaytest.Conn{ca, cb} {
+		wg.Go(func() {
+			for range 2 * each {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				f, err := c.NextPush(ctx)
+				cancel()
+				p, ok := f.Body.(*wire.Push)
+				if err != nil || !ok {
+					errs <- fmt.Errorf("carol's device %d: %v %v", i, f.Type, err)
+					return
+				}
+				got[i] = append(got[i], p.Entry.Seq)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := make([]uint64, 2*each)
+	for i := range want {
+		want[i] = uint64(first + 1 + i)
+	}
+	slices.Sort(acked)
+	if !slices.Equal(acked, want) {
+		t.Errorf("acknowledged sequence numbers %v, want %d…%d without gap or repeat", acked, want[0], want[len(want)-1])
+	}
+	for i := range got {
+		if !slices.Equal(got[i], want) {
+			t.Errorf("carol's device on relay %c got %v, want %d…%d in order", 'A'+i, got[i], want[0], want[len(want)-1])
+		}
+	}
+	// Each sender got the other's messages, in order, and not its own.
+	for i, c := range []*relaytest.Conn{a, b} {
+		var seqs []uint64
+		for _, p := range pushesOf[*wire.Push](t, c, each) {
+			seqs = append(seqs, p.Entry.Seq)
+		}
+		if !slices.IsSorted(seqs) {
+			t.Errorf("sender on relay %c got %v out of order", 'A'+i, seqs)
+		}
+	}
+	for _, c := range []*relaytest.Conn{a, b, ca, cb} {
+		noPush(t, c)
+	}
+}
+
+// TestClusterPushesEveryKind: whatever one relay pushes to the devices connected
+// to it, the other relay pushes to its own — chat changes, epochs, receipts,
+// account log records, inbox items, typing, prekey counts, device lists — and a
+// device revoked on one relay is cut off on the other.
+func TestClusterPushesEveryKind(t *testing.T) {
+	ra, rb := twoRelays(t)
+	alice, bob, carol := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+	laptop := relaytest.Sibling(t, alice)
+	a, al := relaytest.Dial(t, ra, alice), relaytest.Dial(t, rb, laptop)
+
+	// Alice's first device list, put on A, reaches her laptop on B. (Bob and carol
+	// connect after: sharing no chat with alice yet, they are not told.)
+	v1 := deviceList(t, alice, 1, []*relaytest.Device{alice, laptop})
+	request[*wire.OK](t, a, v1)
+	for _, x := range []*relaytest.Conn{a, al} {
+		if p := nextPush[*wire.DeviceListPush](t, x); !bytes.Equal(p.List, v1.List) {
+			t.Error("alice's device did not get her list")
+		}
+	}
+	b, c := relaytest.Dial(t, rb, bob), relaytest.Dial(t, rb, carol)
+
+	// Membership: a chat made on A, then carol added on A.
+	l := logWith(t, a, policy.KindGroup, alice, bob)
+	if cc := nextPush[*wire.ChatChanged](t, b); cc.Chat.ChatID != l.ID() || len(cc.Chat.Members) != 2 {
+		t.Errorf("bob's ChatChanged = %+v", cc.Chat)
+	}
+	if ne := nextPush[*wire.NewEpoch](t, b); ne.Key.Epoch != 1 || string(ne.Key.Envelope) != "key for "+bob.AccountID().String() || ne.Key.ByDevice != alice.DeviceID() {
+		t.Errorf("bob's NewEpoch = %+v", ne.Key)
+	}
+	drain(al)
+	request[*wire.ChatInfo](t, a, l.Next(t, alice, relaytest.Add(carol)))
+	for _, x := range []*relaytest.Conn{b, c} {
+		if cc := nextPush[*wire.ChatChanged](t, x); len(cc.Chat.Members) != 3 {
+			t.Errorf("ChatChanged after adding carol = %+v", cc.Chat)
+		}
+	}
+	drain(al)
+
+	// A message and bob's receipt for it, across.
+	request[*wire.Ack](t, a, &wire.Send{ChatID: l.ID(), MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("hi")})
+	for _, x := range []*relaytest.Conn{b, c, al} {
+		nextPush[*wire.Push](t, x)
+	}
+	request[*wire.OK](t, b, &wire.Mark{ChatID: l.ID(), DeliveredSeq: 1, ReadSeq: 1})
+	if r := nextPush[*wire.Receipt](t, a); r.AccountID != bob.AccountID() || r.ReadSeq != 1 {
+		t.Errorf("receipt = %+v", r)
+	}
+	nextPush[*wire.Receipt](t, al)
+	nextPush[*wire.Receipt](t, c)
+	noPush(t, b) // not to the device that marked
+
+	// Typing on A, seen on B.
+	if _, err := a.Start(testCtx(t), &wire.Typing{ChatID: l.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	if tp := nextPush[*wire.TypingPush](t, b); tp.AccountID != alice.AccountID() || tp.DeviceID != alice.DeviceID() {
+		t.Errorf("typing = %+v", tp)
+	}
+	nextPush[*wire.TypingPush](t, c)
+	noPush(t, al) // not to the typist's own devices, as on one relay
+
+	// Alice's account log record reaches her laptop on B.
+	request[*wire.AccountAck](t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: []byte("pinned")})
+	if p := nextPush[*wire.AccountPush](t, al); p.Entry.Seq != 1 || string(p.Entry.Ciphertext) != "pinned" || p.Entry.SenderDevice != alice.DeviceID() {
+		t.Errorf("account push = %+v", p.Entry)
+	}
+
+	// An inbox item from A to bob's device on B.
+	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("secret")})
+	if p := nextPush[*wire.InboxPush](t, b); string(p.Item.Ciphertext) != "secret" || p.Item.FromDevice != alice.DeviceID() {
+		t.Errorf("inbox push = %+v", p.Item)
+	}
+
+	// Bob publishes prekeys on B; Alice's fetch on A leaves him low, and he hears.
+	request[*wire.PrekeyCount](t, b, &wire.PutPrekeys{Signed: prekey(1, "signed"), LastResort: prekey(2, "last resort"), OneTime: []wire.Prekey{prekey(3, "otk")}})
+	request[*wire.PrekeyBundle](t, a, &wire.FetchPrekeys{Device: bob.DeviceID()})
+	if p := nextPush[*wire.PrekeyCount](t, b); p.OneTime != 0 || p.PQOneTime != 0 {
+		t.Errorf("prekey count push = %+v", p)
+	}
+
+	// A device list revoking the laptop, put on A: the laptop on B gets it and is
+	// closed; bob and carol, who share a chat with alice, get it on B.
+	v2 := deviceList(t, alice, 2, []*relaytest.Device{alice}, laptop)
+	request[*wire.OK](t, a, v2)
+	if p := nextPush[*wire.DeviceListPush](t, al); !bytes.Equal(p.List, v2.List) {
+		t.Error("the revoked laptop did not get the list that revokes it")
+	}
+	if e := nextPush[*wire.Error](t, al); e.Code != wire.CodeDeviceRevoked {
+		t.Errorf("revoked connection got %v", e)
+	}
+	<-al.Done()
+	if s := al.CloseStatus(); s != 4001 {
+		t.Errorf("close status %v, want 4001", s)
+	}
+	for _, x := range []*relaytest.Conn{b, c} {
+		if p := nextPush[*wire.DeviceListPush](t, x); !bytes.Equal(p.List, v2.List) {
+			t.Error("a peer on B did not get the revocation")
+		}
+	}
+
+	// Bob removed on A: he hears it on B, with the chat as it is without him.
+	request[*wire.ChatInfo](t, a, l.Next(t, alice, relaytest.Remove(bob)))
+	if cc := nextPush[*wire.ChatChanged](t, b); len(cc.Chat.Members) != 2 || slices.ContainsFunc(cc.Chat.Members, func(m wire.MemberInfo) bool { return m.AccountID == bob.AccountID() }) {
+		t.Errorf("removed bob's ChatChanged = %+v", cc.Chat)
+	}
+	nextPush[*wire.ChatChanged](t, c)
+	for _, x := range []*relaytest.Conn{b, c} {
+		noPush(t, x)
+	}
+}
