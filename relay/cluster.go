@@ -208,32 +208,39 @@ func (f *fanout) Notify(ctx context.Context, payload string) error {
 }
 
 // announce packs events, stamped with this relay, into as few notifications as fit
-// PostgreSQL's payload limit, and sends them with n.
+// PostgreSQL's payload limit (JSON arrays), and sends them with n.
 func (f *fanout) announce(ctx context.Context, n notifier, evs []event) error {
-	for i := range evs {
-		evs[i].Node = f.node
-	}
-	for len(evs) > 0 {
-		k := len(evs)
-		for {
-			b, err := json.Marshal(evs[:k])
-			if err != nil {
-				return fmt.Errorf("announce: %w", err)
-			}
-			if len(b) <= evMaxBytes {
-				if err := n.Notify(ctx, string(b)); err != nil {
-					return err
-				}
-				break
-			}
-			if k == 1 {
-				return fmt.Errorf("announce: one event of %d bytes", len(b))
-			}
-			k = (k + 1) / 2
+	var buf []byte
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
 		}
-		evs = evs[k:]
+		err := n.Notify(ctx, string(append(buf, ']')))
+		buf = buf[:0]
+		return err
 	}
-	return nil
+	for _, ev := range evs {
+		ev.Node = f.node
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("announce: %w", err)
+		}
+		if len(b)+2 > evMaxBytes {
+			return fmt.Errorf("announce: one event of %d bytes", len(b))
+		}
+		if len(buf)+1+len(b)+1 > evMaxBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(buf) == 0 {
+			buf = append(buf, '[')
+		} else {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, b...)
+	}
+	return flush()
 }
 
 // run pushes the items in the order they came, each ordered stream once per
@@ -265,15 +272,7 @@ func (f *fanout) handle(ctx context.Context, it fanItem) error {
 	case evDevices:
 		return f.deviceList(ctx, ev)
 	case evPrekeys:
-		b, err := wire.Encode(0, &wire.PrekeyCount{OneTime: ev.One, PQOneTime: ev.PQ})
-		if err != nil {
-			return err
-		}
-		f.s.hub.each(ev.Account, func(x *conn) {
-			if x.device == ev.Device {
-				x.send(b)
-			}
-		})
+		f.s.pushToDevice(ev.Account, ev.Device, &wire.PrekeyCount{OneTime: ev.One, PQOneTime: ev.PQ})
 		return nil
 	case evTyping:
 		return f.typing(ctx, ev)
@@ -332,6 +331,10 @@ func (f *fanout) ordered(ctx context.Context, st stream, it fanItem) error {
 	upTo := seq
 	if it.body != nil {
 		upTo = seq - 1
+	}
+	// Any member reads the chat; one connected here surely was one just now.
+	if i := slices.IndexFunc(targets, f.s.hub.connected); i > 0 {
+		targets[0], targets[i] = targets[i], targets[0]
 	}
 	if err := f.fill(ctx, st, targets, from, upTo); err != nil {
 		return err
@@ -404,15 +407,7 @@ func (f *fanout) inbox(ctx context.Context, ev event) error {
 	if err != nil || len(items) == 0 || items[0].Seq != ev.Seq {
 		return err // acknowledged meanwhile
 	}
-	b, err := wire.Encode(0, &wire.InboxPush{Item: items[0]})
-	if err != nil {
-		return err
-	}
-	f.s.hub.each(ev.Account, func(x *conn) {
-		if x.device == ev.Device {
-			x.send(b)
-		}
-	})
+	f.s.pushToDevice(ev.Account, ev.Device, &wire.InboxPush{Item: items[0]})
 	return nil
 }
 

@@ -223,16 +223,7 @@ func TestClusterPushesEveryKind(t *testing.T) {
 	// closed; bob and carol, who share a chat with alice, get it on B.
 	v2 := deviceList(t, alice, 2, []*relaytest.Device{alice}, laptop)
 	request[*wire.OK](t, a, v2)
-	if p := nextPush[*wire.DeviceListPush](t, al); !bytes.Equal(p.List, v2.List) {
-		t.Error("the revoked laptop did not get the list that revokes it")
-	}
-	if e := nextPush[*wire.Error](t, al); e.Code != wire.CodeDeviceRevoked {
-		t.Errorf("revoked connection got %v", e)
-	}
-	<-al.Done()
-	if s := al.CloseStatus(); s != 4001 {
-		t.Errorf("close status %v, want 4001", s)
-	}
+	revokedBy(t, al, v2)
 	for _, x := range []*relaytest.Conn{b, c} {
 		if p := nextPush[*wire.DeviceListPush](t, x); !bytes.Equal(p.List, v2.List) {
 			t.Error("a peer on B did not get the revocation")

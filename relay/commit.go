@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -142,7 +143,11 @@ func (w *writer) commit(batch []op) {
 	})
 	clear(w.usage)
 	if err != nil {
-		w.s.log.Error("commit failed", "writes", len(batch), "err", err)
+		level := slog.LevelError
+		if errors.Is(err, store.ErrConflict) {
+			level = slog.LevelWarn // another relay's batch won; devices resend
+		}
+		w.s.log.Log(ctx, level, "commit failed", "writes", len(batch), "err", err)
 		w.reset() // the caches may hold state that was rolled back
 		fail := &wire.Error{Code: wire.CodeInternal, Message: "the relay could not store this; retry"}
 		for _, o := range batch {
@@ -732,16 +737,7 @@ func (o *inboxSendOp) finish(w *writer, err error) {
 	if err != nil || !o.inserted {
 		return
 	}
-	b, err := wire.Encode(0, &wire.InboxPush{Item: o.item})
-	if err != nil {
-		w.s.log.Error("encode push", "err", err)
-		return
-	}
-	w.s.hub.each(o.target, func(x *conn) {
-		if x.device == o.m.ToDevice {
-			x.send(b)
-		}
-	})
+	w.s.pushToDevice(o.target, o.m.ToDevice, &wire.InboxPush{Item: o.item})
 }
 
 type inboxAckOp struct {

@@ -243,6 +243,20 @@ func (c *conn) putDeviceList(reqID uint64, b *wire.PutDeviceList) {
 	c.submitWrite(&deviceListOp{base: base{c, reqID}, raw: b.List, list: l})
 }
 
+// pushToDevice sends body to the connections of one device of account.
+func (s *Server) pushToDevice(account ids.Account, device ids.Device, body wire.Body) {
+	b, err := wire.Encode(0, body)
+	if err != nil {
+		s.log.Error("encode push", "type", body.Type(), "err", err)
+		return
+	}
+	s.hub.each(account, func(x *conn) {
+		if x.device == device {
+			x.send(b)
+		}
+	})
+}
+
 // pushToPeers sends an encoded push about account (its new device list) to the
 // connected devices of every account it shares a chat with, so contacts learn of a
 // revocation at once rather than at their next lookup.

@@ -109,14 +109,5 @@ func (o *fetchPrekeysOp) finish(w *writer, err error) {
 	if err != nil || !o.low() {
 		return
 	}
-	b, err := wire.Encode(0, &o.left)
-	if err != nil {
-		w.s.log.Error("encode push", "err", err)
-		return
-	}
-	w.s.hub.each(o.target, func(x *conn) {
-		if x.device == o.m.Device {
-			x.send(b)
-		}
-	})
+	w.s.pushToDevice(o.target, o.m.Device, &o.left)
 }

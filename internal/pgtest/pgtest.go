@@ -4,7 +4,7 @@
 // packages' own code).
 //
 // The cluster is made with initdb and pg_ctl from the PostgreSQL 15 binaries
-// (docs/RELAY.md, "Testing on PostgreSQL"), in a temporary directory, listening on
+// (docs/ARCHITECTURE.md, "Relay store"), in a temporary directory, listening on
 // a free port of 127.0.0.1 only, trusting local connections, and stopped with
 // "pg_ctl stop -m immediate" when the tests end. PostgreSQL refuses to run as root,
 // so when the tests run as root the server runs as the user nobody.
@@ -128,16 +128,35 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "hush-pgtest-")
+	asNobody := os.Geteuid() == 0
+	parent := os.TempDir()
+	if asNobody && !traversable(parent) {
+		parent = "/tmp" // nobody must reach the data directory
+	}
+	dir, err := os.MkdirTemp(parent, "hush-pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
-	c := &Cluster{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asNobody: os.Geteuid() == 0}
+	c := &Cluster{bin: bin, dir: dir, data: filepath.Join(dir, "data"), asNobody: asNobody}
 	if err := c.start(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	return c, nil
+}
+
+// traversable reports whether every directory from the root to dir lets others
+// pass (o+x), as the server's user must.
+func traversable(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 func binDir() (string, error) {

@@ -44,11 +44,7 @@ func testAcquainted(t *testing.T, e engine) {
 	check(alice, ids.Device{99}, false) // unknown device
 
 	// Once bob leaves the chat, alice and bob are strangers.
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		return tx.RemoveMember(ctx, c, bob)
 	})
 	check(alice, bobPhone, false)

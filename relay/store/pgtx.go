@@ -308,24 +308,9 @@ func (t *pgTx) InsertInboxItem(ctx context.Context, device ids.Device, it wire.I
 }
 
 func (t *pgTx) DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error) {
-	freed := map[ids.Account]int64{}
-	for _, id := range items {
-		var acct []byte
-		var n int64
-		err := t.tx.QueryRow(ctx, "DELETE FROM inbox WHERE device_id = $1 AND item_id = $2 RETURNING from_account, length(ciphertext)", device[:], id[:]).Scan(&acct, &n)
-		if noRows(err) {
-			continue
-		}
-		if err != nil {
-			return nil, pgErr("delete inbox item", err)
-		}
-		var a ids.Account
-		if err := scanID(a[:], acct, "account id"); err != nil {
-			return nil, err
-		}
-		freed[a] += n
-	}
-	return freed, nil
+	return deleteItems(items, func(id ids.InboxItem) row {
+		return t.tx.QueryRow(ctx, "DELETE FROM inbox WHERE device_id = $1 AND item_id = $2 RETURNING from_account, length(ciphertext)", device[:], id[:])
+	})
 }
 
 func (t *pgTx) SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error {
@@ -428,7 +413,6 @@ func (t *pgTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyB
 	if err := t.lockDevice(ctx, device); err != nil {
 		return wire.PrekeyBundle{}, err
 	}
-	b := wire.PrekeyBundle{Device: device}
 	read := func(kind PrekeyKind) (wire.Prekey, error) {
 		return scanPrekey(t.tx.QueryRow(ctx, "SELECT id, key FROM prekeys WHERE device_id = $1 AND kind = $2", device[:], kind))
 	}
@@ -436,26 +420,5 @@ func (t *pgTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyB
 		return scanPrekey(t.tx.QueryRow(ctx, `DELETE FROM prekeys WHERE device_id = $1 AND kind = $2 AND id = (
 			SELECT id FROM prekeys WHERE device_id = $1 AND kind = $2 ORDER BY id LIMIT 1) RETURNING id, key`, device[:], kind))
 	}
-	var err error
-	if b.Signed, err = read(PrekeySigned); err != nil {
-		return wire.PrekeyBundle{}, err
-	}
-	lastResort, err := read(PrekeyLastResort)
-	if err != nil {
-		return wire.PrekeyBundle{}, err
-	}
-	b.PQ, err = take(PrekeyPQOneTime)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		b.PQ = lastResort
-	case err != nil:
-		return wire.PrekeyBundle{}, err
-	default:
-		b.PQOneTime = true
-	}
-	b.OneTime, err = take(PrekeyOneTime)
-	if errors.Is(err, ErrNotFound) {
-		b.OneTime, err = wire.Prekey{}, nil
-	}
-	return b, err
+	return bundle(device, read, take)
 }

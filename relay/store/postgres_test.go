@@ -30,8 +30,8 @@ func openPostgres(t *testing.T, dsn string) *store.Postgres {
 	return s
 }
 
-// sql runs statements on a database directly, as an operator would.
-func execSQL(t *testing.T, dsn string, stmts ...string) {
+// withConn runs fn on a connection of its own to a database, as an operator would.
+func withConn(t *testing.T, dsn string, fn func(ctx context.Context, conn *pgx.Conn) error) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -39,25 +39,16 @@ func execSQL(t *testing.T, dsn string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	for _, q := range stmts {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	if err := fn(ctx, conn); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func schemaVersion(t *testing.T, dsn string) int {
+func schemaVersion(t *testing.T, dsn string) (v int) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var v int
-	if err := conn.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
-		t.Fatal(err)
-	}
+	withConn(t, dsn, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&v)
+	})
 	return v
 }
 
@@ -74,7 +65,10 @@ func TestPostgresOpenMigratesAndRefusesNewer(t *testing.T) {
 		}
 	}
 	newer := store.PostgresSchemaVersion() + 1
-	execSQL(t, dsn, fmt.Sprintf("UPDATE schema_version SET version = %d", newer))
+	withConn(t, dsn, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "UPDATE schema_version SET version = $1", newer)
+		return err
+	})
 	if _, err := store.OpenPostgres(context.Background(), dsn, nil); !errors.Is(err, store.ErrSchemaTooNew) {
 		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
 	}
@@ -333,11 +327,7 @@ func testFanOutReads(t *testing.T, e engine) {
 	ctx := context.Background()
 	s := open(t, e, "")
 	alice, bob, chat := setup(t, s)
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		key := wire.EpochKey{Epoch: 1, ByDevice: ids.Device{1}, ByAccount: alice, ServerTime: 5}
 		if err := tx.InsertEpoch(ctx, c, key, []wire.WrappedKey{{AccountID: alice, Envelope: []byte("a")}, {AccountID: bob, Envelope: []byte("b")}}); err != nil {
 			return err

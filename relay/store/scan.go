@@ -220,6 +220,60 @@ func scanPrekey(r row) (wire.Prekey, error) {
 	return p, scanID(p.ID[:], id, "prekey id")
 }
 
+// deleteItems deletes inbox items one by one with del, whose row is the deleted
+// item's sender and ciphertext length, and reports the bytes freed per sender.
+func deleteItems(items []ids.InboxItem, del func(ids.InboxItem) row) (map[ids.Account]int64, error) {
+	freed := map[ids.Account]int64{}
+	for _, id := range items {
+		var acct []byte
+		var n int64
+		err := del(id).Scan(&acct, &n)
+		if noRows(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete inbox item: %w", err)
+		}
+		var a ids.Account
+		if err := scanID(a[:], acct, "account id"); err != nil {
+			return nil, err
+		}
+		freed[a] += n
+	}
+	return freed, nil
+}
+
+// bundle assembles a device's prekey bundle from its signed and last-resort
+// prekeys (read) and one one-time prekey of each kind (take, which deletes it):
+// the post-quantum one falls back to the last-resort key when none is left, the
+// X25519 one is left out. ErrNotFound when the device lacks a signed or
+// last-resort prekey.
+func bundle(device ids.Device, read, take func(PrekeyKind) (wire.Prekey, error)) (wire.PrekeyBundle, error) {
+	b := wire.PrekeyBundle{Device: device}
+	var err error
+	if b.Signed, err = read(PrekeySigned); err != nil {
+		return wire.PrekeyBundle{}, err
+	}
+	lastResort, err := read(PrekeyLastResort)
+	if err != nil {
+		return wire.PrekeyBundle{}, err
+	}
+	b.PQ, err = take(PrekeyPQOneTime)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		b.PQ = lastResort
+	case err != nil:
+		return wire.PrekeyBundle{}, err
+	default:
+		b.PQOneTime = true
+	}
+	b.OneTime, err = take(PrekeyOneTime)
+	if errors.Is(err, ErrNotFound) {
+		b.OneTime, err = wire.Prekey{}, nil
+	}
+	return b, err
+}
+
 // migration is one numbered schema step.
 type migration struct {
 	version int

@@ -15,28 +15,16 @@ import (
 	"hush/ids"
 	"hush/internal/pgtest"
 	"hush/policy"
+	"hush/relay"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
 
-// testStore is what the suite uses of a store: every engine has it.
+// testStore is what the suite uses of a store: what the relay needs, which every
+// engine has, and what a relay sharing its store reads to fan out.
 type testStore interface {
-	Write(ctx context.Context, fn func(store.Tx) error) error
-	Account(ctx context.Context, id ids.Account) (store.Account, error)
-	AccountByHandle(ctx context.Context, handle string) (store.Account, error)
-	Device(ctx context.Context, id ids.Device) (store.Device, error)
-	ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error)
-	Peers(ctx context.Context, account ids.Account) ([]ids.Account, error)
+	relay.Store
 	ChatMembers(ctx context.Context, chat ids.Chat) ([]ids.Account, error)
-	LastSeen(ctx context.Context, account ids.Account) ([]wire.DeviceSeen, error)
-	ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error)
-	Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error)
-	Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error)
-	Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([]wire.EpochKey, bool, error)
-	Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([][]byte, bool, error)
-	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
-	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
-	Acquainted(ctx context.Context, account ids.Account, device ids.Device) (bool, error)
 	Close() error
 }
 
@@ -85,6 +73,18 @@ func write(t *testing.T, s testStore, fn func(tx store.Tx) error) {
 	if err := s.Write(context.Background(), fn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeChat writes in a chat, locked and read in the transaction.
+func writeChat(t *testing.T, s testStore, chat ids.Chat, fn func(tx store.Tx, c *store.Chat) error) {
+	t.Helper()
+	write(t, s, func(tx store.Tx) error {
+		c, err := tx.Chat(context.Background(), chat)
+		if err != nil {
+			return err
+		}
+		return fn(tx, c)
+	})
 }
 
 // setup creates two accounts and a chat of both, returning the chat.
@@ -163,11 +163,7 @@ func testWriteIsAtomicAndDurable(t *testing.T, e engine) {
 	if e, _, err := s.Messages(ctx, chat, alice, 0, 10, 1<<20); err != nil || len(e) != 0 {
 		t.Fatalf("after a failed batch: %d entries, %v", len(e), err)
 	}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		_, _, _, err = tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: ids.Message{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")})
 		return err
 	})
@@ -184,11 +180,7 @@ func testMessagesIdempotentAndPaged(t *testing.T, e engine) {
 	ctx := context.Background()
 	s := open(t, e, "")
 	alice, bob, chat := setup(t, s)
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		for i := 1; i <= 10; i++ {
 			seq, _, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: uint64(i), MsgID: ids.Message{byte(i)}, SenderAccount: alice, Epoch: 1, ServerTime: int64(i), Ciphertext: make([]byte, 1000)})
 			if err != nil || !inserted || seq != uint64(i) {
@@ -378,11 +370,7 @@ func testMembershipLogStore(t *testing.T, e engine) {
 	alice, bob, chat := setup(t, s)
 	ctx := context.Background()
 	carol := ids.Account{4}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		for i := range 4 {
 			if err := tx.AppendLog(ctx, c, []byte{byte(i)}, [32]byte{byte(i)}, uint8(i)); err != nil {
 				return err
@@ -415,11 +403,7 @@ func testMembershipLogStore(t *testing.T, e engine) {
 	if recs, more, err := s.Log(ctx, chat, alice, 0, 3, 1<<20); len(recs) != 3 || !more || err != nil {
 		t.Errorf("a page of 3: %d, more %v, %v", len(recs), more, err)
 	}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		return tx.SetFormer(ctx, c, carol, 0)
 	})
 	if _, _, err := s.Log(ctx, chat, carol, 0, 100, 1<<20); !errors.Is(err, store.ErrNotFound) {
