@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"hush/ids"
 	"hush/internal/pgtest"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -239,4 +242,60 @@ func TestClusterPushesEveryKind(t *testing.T) {
 	for _, x := range []*relaytest.Conn{b, c} {
 		noPush(t, x)
 	}
+}
+
+// TestClusterMissedNotificationCostsLatency: a relay that lost its connection to
+// the database misses what other relays commit meanwhile; once it listens again,
+// the chat's next message makes it read the missed one from the store (it knows
+// the last one it pushed), and its device gets both, in order.
+func TestClusterMissedNotificationCostsLatency(t *testing.T) {
+	dsn := pgtest.Database(t)
+	opts := &relaytest.Options{Postgres: dsn}
+	ra, rb := relaytest.Start(t, opts), relaytest.Start(t, opts)
+	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a, b := relaytest.Dial(t, ra, alice), relaytest.Dial(t, rb, bob)
+	chat := chatWith(t, a, policy.KindDirect, alice, bob)
+	nextPush[*wire.ChatChanged](t, b)
+	nextPush[*wire.NewEpoch](t, b)
+
+	ctx := testCtx(t)
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	const listening = "FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+	listeners := func() int {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT count(*) "+listening).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	testutil.Eventually(t, 10*time.Second, "both relays listening", func() bool { return listeners() == 2 })
+
+	send := func(text string) {
+		request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte(text)})
+	}
+	send("first")
+	if p := nextPush[*wire.Push](t, b); p.Entry.Seq != 1 {
+		t.Fatalf("first push has seq %d", p.Entry.Seq)
+	}
+	if _, err := db.Exec(ctx, "SELECT pg_terminate_backend(pid) "+listening); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the listening connections gone", func() bool { return listeners() == 0 })
+	send("missed")
+	if listeners() != 0 {
+		t.Fatal("a relay listened again before the message committed; the test proves nothing")
+	}
+	noPush(t, b)
+	testutil.Eventually(t, 10*time.Second, "both relays listening again", func() bool { return listeners() == 2 })
+	send("next")
+	for i, want := range []string{"missed", "next"} {
+		if p := nextPush[*wire.Push](t, b); p.Entry.Seq != uint64(i+2) || string(p.Entry.Ciphertext) != want {
+			t.Errorf("push %d: seq %d %q, want %q", i, p.Entry.Seq, p.Entry.Ciphertext, want)
+		}
+	}
+	noPush(t, b)
 }
