@@ -109,6 +109,18 @@ type chatOp interface {
 	chatID() ids.Chat
 }
 
+// accountLogOp appends to an account's log, and deviceOp numbers or counts what a
+// device holds (its inbox, its prekeys): lockBatch locks those in one order too.
+type (
+	accountLogOp interface{ logOf() ids.Account }
+	deviceOp     interface{ deviceOf() ids.Device }
+)
+
+// deviceLocker is the write transaction of a store that locks devices (PostgreSQL).
+type deviceLocker interface {
+	LockDevices(ctx context.Context, devices []ids.Device) error
+}
+
 // stream is one numbering whose pushes keep their order: a chat's messages or an
 // account's log.
 type stream struct {
@@ -551,6 +563,11 @@ func (o *markOp) announce() []event {
 	r := o.receipt
 	return []event{{Kind: evReceipt, Chat: r.ChatID, Account: r.AccountID, Device: o.c.device, Delivered: r.DeliveredSeq, Read: r.ReadSeq, Shared: policy.SharesReceipts(o.chat.Kind)}}
 }
+
+func (o *accountAppendOp) logOf() ids.Account  { return o.c.account }
+func (o *inboxSendOp) deviceOf() ids.Device    { return o.m.ToDevice }
+func (o *fetchPrekeysOp) deviceOf() ids.Device { return o.m.Device }
+func (o *putPrekeysOp) deviceOf() ids.Device   { return o.c.device }
 
 func (o *accountAppendOp) announce() []event {
 	if !o.inserted {

@@ -299,3 +299,59 @@ func TestClusterMissedNotificationCostsLatency(t *testing.T) {
 	}
 	noPush(t, b)
 }
+
+// TestClusterBatchesDoNotDeadlock: devices on two relays write at once into
+// several chats, their account logs and each other's inboxes, in different
+// orders, so both relays' batches hold many of the same chats, logs and devices;
+// every write is acknowledged — none lost to a deadlock between the relays.
+func TestClusterBatchesDoNotDeadlock(t *testing.T) {
+	const accounts, chats, rounds = 4, 3, 30
+	ra, rb := twoRelays(t)
+	var devs []*relaytest.Device
+	var conns []*relaytest.Conn
+	for range accounts {
+		d := relaytest.NewAccount(t)
+		sib := relaytest.Sibling(t, d)
+		devs = append(devs, d, sib)
+		conns = append(conns, relaytest.Dial(t, ra, d), relaytest.Dial(t, rb, sib))
+	}
+	var ids_ []ids.Chat
+	for range chats {
+		ids_ = append(ids_, chatWith(t, conns[0], policy.KindGroup, devs[0], devs[2], devs[4], devs[6]))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(conns))
+	for i, c := range conns {
+		wg.Go(func() {
+			var waits []<-chan wire.Frame
+			for r := range rounds {
+				bodies := []wire.Body{
+					&wire.Send{ChatID: ids_[(i+r)%chats], MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("m")},
+					&wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: []byte("r")},
+					&wire.InboxSend{ToDevice: devs[(i+r+1)%len(devs)].DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("i")},
+				}
+				for _, b := range bodies {
+					ch, err := c.Start(testCtx(t), b)
+					if err != nil {
+						errs <- err
+						return
+					}
+					waits = append(waits, ch)
+				}
+			}
+			for _, ch := range waits {
+				if _, err := c.Wait(testCtx(t), ch); err != nil {
+					errs <- fmt.Errorf("device %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	stats := []relay.Stats{ra.Server.Stats(), rb.Server.Stats()}
+	t.Logf("commits/writes: A %d/%d, B %d/%d", stats[0].Commits, stats[0].Writes, stats[1].Commits, stats[1].Writes)
+}

@@ -118,7 +118,7 @@ func (w *writer) commit(batch []op) {
 	refused := make([]error, len(batch))
 	err := w.s.store.Write(ctx, func(tx store.Tx) error {
 		if w.s.fan != nil {
-			if err := w.lockChats(ctx, tx, batch); err != nil {
+			if err := w.lockBatch(ctx, tx, batch); err != nil {
 				return err
 			}
 		}
@@ -162,14 +162,24 @@ func (w *writer) commit(batch []op) {
 	}
 }
 
-// lockChats loads, and so locks, the existing chats a batch writes to in the order
-// of their ids before any op runs: two relays' batches that share chats then lock
-// them in the same order and never deadlock on them.
-func (w *writer) lockChats(ctx context.Context, tx store.Tx, batch []op) error {
+// lockBatch takes, before any op runs, the locks the batch's ops will take on what
+// they number — the chats they write to, the account logs they append to, the
+// devices whose inbox or prekeys they touch — each kind in one order (chats, then
+// account logs, then devices, each sorted by id). Two relays' batches that share
+// some then wait for each other at most, never in a cycle.
+func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
 	var chats []ids.Chat
+	var logs []ids.Account
+	var devices []ids.Device
 	for _, o := range batch {
 		if c, ok := o.(chatOp); ok {
 			chats = append(chats, c.chatID())
+		}
+		if l, ok := o.(accountLogOp); ok {
+			logs = append(logs, l.logOf())
+		}
+		if d, ok := o.(deviceOp); ok {
+			devices = append(devices, d.deviceOf())
 		}
 	}
 	slices.SortFunc(chats, func(x, y ids.Chat) int { return bytes.Compare(x[:], y[:]) })
@@ -177,6 +187,15 @@ func (w *writer) lockChats(ctx context.Context, tx store.Tx, batch []op) error {
 		if _, err := w.chat(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+	}
+	slices.SortFunc(logs, func(x, y ids.Account) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range slices.Compact(logs) {
+		if _, err := w.accountLog(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if l, ok := tx.(deviceLocker); ok && len(devices) > 0 {
+		return l.LockDevices(ctx, devices)
 	}
 	return nil
 }
@@ -238,6 +257,20 @@ func (w *writer) account(ctx context.Context, tx store.Tx, id ids.Account) (*acc
 	}
 	a := &acctState{used: rec.UsedBytes}
 	w.accts[id] = a
+	return a, nil
+}
+
+// accountLog returns the cached state of an account with its log's last seq,
+// loading (and, on a shared store, locking) the log in tx if needed.
+func (w *writer) accountLog(ctx context.Context, tx store.Tx, id ids.Account) (*acctState, error) {
+	a, err := w.account(ctx, tx, id)
+	if err != nil || a.logLoaded {
+		return a, err
+	}
+	if a.logSeq, err = tx.AccountLogSeq(ctx, id); err != nil {
+		return nil, err
+	}
+	a.logLoaded = true
 	return a, nil
 }
 
@@ -641,15 +674,9 @@ type accountAppendOp struct {
 
 func (o *accountAppendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	me := o.c.account
-	a, err := w.account(ctx, tx, me)
+	a, err := w.accountLog(ctx, tx, me)
 	if err != nil {
 		return err
-	}
-	if !a.logLoaded {
-		if a.logSeq, err = tx.AccountLogSeq(ctx, me); err != nil {
-			return err
-		}
-		a.logLoaded = true
 	}
 	if w.overQuota(a, len(o.m.Ciphertext)) {
 		// A resend of a stored record is answered as the first time.

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,11 +36,13 @@ func pgErr(what string, err error) error {
 
 // pgTx implements Tx in one PostgreSQL transaction. Where a write extends a
 // numbering — a chat's messages, an account's log, a device's inbox — it first locks
-// the row that owns it (SELECT … FOR UPDATE) and only then reads the last number,
-// in a statement of its own: under READ COMMITTED that statement sees every commit
-// of the relay that held the lock before.
+// what owns it (the chat's row, SELECT … FOR UPDATE; an advisory lock for an
+// account's log or a device) and only then reads the last number, in a statement of
+// its own: under READ COMMITTED that statement sees every commit of the relay that
+// held the lock before.
 type pgTx struct {
-	tx pgx.Tx
+	tx     pgx.Tx
+	locked map[int64]struct{} // advisory locks held
 }
 
 func (t *pgTx) exec(ctx context.Context, what, query string, args ...any) error {
@@ -47,18 +52,55 @@ func (t *pgTx) exec(ctx context.Context, what, query string, args ...any) error 
 	return nil
 }
 
-// lock takes the row lock of one row (none if the row does not exist).
-func (t *pgTx) lock(ctx context.Context, what, query string, id []byte) error {
-	rs, err := t.tx.Query(ctx, query, id)
-	if err != nil {
-		return pgErr("lock "+what, err)
+// Kinds of the advisory locks a write takes on what it numbers, so one object's
+// id names a lock per kind.
+const (
+	lockAccountLog byte = 1 // an account's log
+	lockDevice     byte = 2 // a device's inbox and prekeys
+)
+
+// advisoryKey is the 64-bit key of an advisory lock: the kind, then 56 bits of
+// the id. Two ids that share a key only wait on each other.
+func advisoryKey(kind byte, id []byte) int64 {
+	return int64(binary.BigEndian.Uint64(append([]byte{kind}, id[:7]...)))
+}
+
+// lockFor takes the transaction's advisory lock on one object, once. Advisory
+// locks, not row locks: rows such as a device's last-seen time or an account's
+// quota are updated by other writes in other orders, and must not deadlock with
+// numbering.
+func (t *pgTx) lockFor(ctx context.Context, kind byte, id []byte) error {
+	key := advisoryKey(kind, id)
+	if _, held := t.locked[key]; held {
+		return nil
 	}
-	rs.Close()
-	return pgErr("lock "+what, rs.Err())
+	if err := t.exec(ctx, "lock", "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+		return err
+	}
+	if t.locked == nil {
+		t.locked = map[int64]struct{}{}
+	}
+	t.locked[key] = struct{}{}
+	return nil
 }
 
 func (t *pgTx) lockDevice(ctx context.Context, device ids.Device) error {
-	return t.lock(ctx, "device", "SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", device[:])
+	return t.lockFor(ctx, lockDevice, device[:])
+}
+
+// LockDevices takes the locks an inbox insert or a prekey count or bundle takes,
+// for several devices at once and in one order: a writer that takes them first
+// never waits in a cycle with another relay's.
+func (t *pgTx) LockDevices(ctx context.Context, devices []ids.Device) error {
+	sorted := slices.SortedFunc(slices.Values(devices), func(a, b ids.Device) int {
+		return cmp.Compare(advisoryKey(lockDevice, a[:]), advisoryKey(lockDevice, b[:]))
+	})
+	for _, d := range sorted {
+		if err := t.lockDevice(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Notify sends payload to every relay listening on the database once, and only if,
@@ -99,9 +141,9 @@ func (t *pgTx) HandleOwner(ctx context.Context, handle string) (ids.Account, err
 	return a, scanID(a[:], id, "account id")
 }
 
-// AccountLogSeq locks the account's row, then reads its log's last seq.
+// AccountLogSeq locks the account's log, then reads its last seq.
 func (t *pgTx) AccountLogSeq(ctx context.Context, account ids.Account) (uint64, error) {
-	if err := t.lock(ctx, "account", "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", account[:]); err != nil {
+	if err := t.lockFor(ctx, lockAccountLog, account[:]); err != nil {
 		return 0, err
 	}
 	var seq uint64
@@ -285,7 +327,7 @@ func (t *pgTx) InsertAccountRecord(ctx context.Context, account ids.Account, e w
 		pgRecordByID, account[:], e.RecordID[:])
 }
 
-// InsertInboxItem locks the device's row first, so the device's items take their
+// InsertInboxItem locks the device first, so the device's items take their
 // numbers in the order they commit.
 func (t *pgTx) InsertInboxItem(ctx context.Context, device ids.Device, it wire.InboxItem) (wire.InboxItem, bool, error) {
 	if err := t.lockDevice(ctx, device); err != nil {
@@ -393,7 +435,7 @@ func (t *pgTx) AddPrekeys(ctx context.Context, device ids.Device, kind PrekeyKin
 	return nil
 }
 
-// PrekeyCounts locks the device's row first: the count is what a publish checks
+// PrekeyCounts locks the device first: the count is what a publish checks
 // its cap against, and what a fetch reports after taking keys.
 func (t *pgTx) PrekeyCounts(ctx context.Context, device ids.Device) (int, int, error) {
 	if err := t.lockDevice(ctx, device); err != nil {
@@ -407,7 +449,7 @@ func (t *pgTx) PrekeyCounts(ctx context.Context, device ids.Device) (int, int, e
 	return one, pq, nil
 }
 
-// TakePrekeys locks the device's row first, so two relays never hand out one
+// TakePrekeys locks the device first, so two relays never hand out one
 // one-time prekey twice.
 func (t *pgTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyBundle, error) {
 	if err := t.lockDevice(ctx, device); err != nil {
