@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os/exec"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -354,4 +357,75 @@ func TestClusterBatchesDoNotDeadlock(t *testing.T) {
 	}
 	stats := []relay.Stats{ra.Server.Stats(), rb.Server.Stats()}
 	t.Logf("commits/writes: A %d/%d, B %d/%d", stats[0].Commits, stats[0].Writes, stats[1].Commits, stats[1].Writes)
+}
+
+// TestClusterKillOneRelayLosesNoAckedMessage: three relay processes on one
+// PostgreSQL database, a sender on each, all sending into one chat, and a watcher
+// on the second. The first relay is killed (SIGKILL) at a random moment; its sender
+// moves to the third and goes on. No acknowledged message is lost, the chat's
+// sequence numbers run without a gap, and the watcher got every message by push,
+// in order, once — those the killed relay committed too.
+func TestClusterKillOneRelayLosesNoAckedMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs relay processes")
+	}
+	dsn := pgtest.Database(t)
+	var cmds []*exec.Cmd
+	var urls []string
+	for range 3 {
+		cmd, url := startChildArgs(t, dsn)
+		cmds, urls = append(cmds, cmd), append(urls, url)
+	}
+	devs := []*relaytest.Device{relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)}
+	conns := make([]*relaytest.Conn, 3)
+	for i := range conns {
+		conns[i] = relaytest.DialURL(t, urls[i], devs[i])
+	}
+	watcher := relaytest.DialURL(t, urls[1], devs[3])
+	chat := chatWith(t, conns[0], policy.KindGroup, devs[0], devs[1:]...)
+	drain(watcher)
+
+	l := &ledger{acked: map[ids.Message]uint64{}}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() { sendUntilClosed(t, c, chat, l) })
+	}
+	time.Sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
+	if err := cmds[0].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmds[0].Wait()
+	moved := relaytest.DialURL(t, urls[2], devs[0])
+	wg.Go(func() { sendUntilClosed(t, moved, chat, l) })
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range []*relaytest.Conn{conns[1], conns[2], moved} {
+		c.Close()
+	}
+	wg.Wait()
+
+	n := checkLedger(t, relaytest.DialURL(t, urls[1], devs[1]), chat, l)
+	var pushed []uint64
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		f, err := watcher.NextPush(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if p, ok := f.Body.(*wire.Push); ok {
+			pushed = append(pushed, p.Entry.Seq)
+		}
+	}
+	for i, seq := range pushed {
+		if seq != uint64(i+1) {
+			t.Fatalf("the watcher's push %d has seq %d (after %v)", i, seq, pushed[max(0, i-3):i])
+		}
+	}
+	if len(pushed) != n {
+		t.Errorf("the watcher got %d of %d messages", len(pushed), n)
+	}
+	t.Logf("%d acknowledged, %d stored, %d pushed to the watcher", len(l.acked), n, len(pushed))
+	if len(l.acked) < 100 {
+		t.Errorf("only %d messages acknowledged; the test did not stress anything", len(l.acked))
+	}
 }
