@@ -22,6 +22,7 @@ func allowedImports() map[string][]string {
 		"hush/datadir":             nil,
 		"hush/browsermode":         nil,
 		"hush/internal/testutil":   nil,
+		"hush/internal/pgtest":     nil,
 
 		// Keys and cloud-chat crypto.
 		"hush/identity":   {"hush/ids", "hush/internal/strictcbor"},
@@ -97,7 +98,7 @@ func depRules() []depRule {
 	clientSide := []string{"hush/vault", "hush/app", "hush/chat", "hush/chatcrypto", "hush/sync/relayclient", wailsModule}
 	return []depRule{
 		{what: "only the hush binary imports Wails", except: []string{"hush"}, deny: []string{wailsModule}, direct: true},
-		{what: "test helpers are for tests", deny: []string{"hush/internal/testutil"}, direct: true},
+		{what: "test helpers are for tests", deny: []string{"hush/internal/testutil", "hush/internal/pgtest"}, direct: true},
 		{what: "the UI API and the engine are free of the desktop shell, browser mode and the relay",
 			pkgs: []string{"hush/app", "hush/chat"}, deny: []string{wailsModule, "hush/browsermode", "hush/relay"}},
 		{what: "the engine does not reach up into the UI API", pkgs: []string{"hush/chat"}, deny: []string{"hush/app"}},

@@ -183,6 +183,23 @@ func deviceList(t *testing.T, d *relaytest.Device, v uint64, devs []*relaytest.D
 	return &wire.PutDeviceList{List: b}
 }
 
+// revokedBy requires that c gets the device list that revokes it — first, so it
+// knows from its account, not only from the relay, that it was removed — and is
+// then closed as revoked.
+func revokedBy(t *testing.T, c *relaytest.Conn, list *wire.PutDeviceList) {
+	t.Helper()
+	if p := nextPush[*wire.DeviceListPush](t, c); !bytes.Equal(p.List, list.List) {
+		t.Error("the revoked device did not get the list that revokes it")
+	}
+	if e := nextPush[*wire.Error](t, c); e.Code != wire.CodeDeviceRevoked {
+		t.Errorf("revoked connection got %v", e)
+	}
+	<-c.Done()
+	if s := c.CloseStatus(); s != 4001 {
+		t.Errorf("close status %v, want 4001", s)
+	}
+}
+
 // The relay keeps an account's newest signed device list, refuses what does not
 // supersede it, registers only devices it names, and pushes it to the account's
 // devices and to the accounts that share a chat with it.
@@ -238,18 +255,7 @@ func TestDeviceLists(t *testing.T) {
 	// Version 2 revokes the laptop: it is closed at once and refused after.
 	v2 := deviceList(t, alice, 2, []*relaytest.Device{alice}, laptop)
 	request[*wire.OK](t, phone, v2)
-	// The revoked device gets the signed list first, so it knows from its account,
-	// not only from the relay, that it was removed.
-	if p := nextPush[*wire.DeviceListPush](t, lc); !bytes.Equal(p.List, v2.List) {
-		t.Error("the revoked device did not get the list that revokes it")
-	}
-	if e := nextPush[*wire.Error](t, lc); e.Code != wire.CodeDeviceRevoked {
-		t.Errorf("revoked connection got %v", e)
-	}
-	<-lc.Done()
-	if s := lc.CloseStatus(); s != 4001 {
-		t.Errorf("close status %v, want 4001", s)
-	}
+	revokedBy(t, lc, v2)
 	if p := nextPush[*wire.DeviceListPush](t, bc); !bytes.Equal(p.List, v2.List) {
 		t.Error("bob did not get the revocation")
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -107,12 +109,19 @@ func (w *writer) commit(batch []op) {
 	// The store must finish a batch even while the relay shuts down: a write that
 	// was read is committed and acknowledged.
 	ctx := context.WithoutCancel(w.s.baseCtx)
-	if len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+	if w.s.fan != nil || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+		// Among several relays, what one transaction read is stale by the next:
+		// another relay may have written between them.
 		w.reset()
 	}
 	w.now = wire.Millis(w.s.clock.Now())
 	refused := make([]error, len(batch))
 	err := w.s.store.Write(ctx, func(tx store.Tx) error {
+		if w.s.fan != nil {
+			if err := w.lockBatch(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
 		for i, o := range batch {
 			if err := o.apply(ctx, w, tx); err != nil {
 				var we *wire.Error
@@ -122,18 +131,23 @@ func (w *writer) commit(batch []op) {
 				refused[i] = we
 			}
 		}
-		for a, d := range w.usage {
-			if d != 0 {
+		// In one order, so two relays' batches do not wait on each other in a cycle.
+		for _, a := range slices.SortedFunc(maps.Keys(w.usage), func(x, y ids.Account) int { return bytes.Compare(x[:], y[:]) }) {
+			if d := w.usage[a]; d != 0 {
 				if err := tx.AddUsage(ctx, a, d); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		return w.announce(ctx, tx, batch, refused)
 	})
 	clear(w.usage)
 	if err != nil {
-		w.s.log.Error("commit failed", "writes", len(batch), "err", err)
+		level := slog.LevelError
+		if errors.Is(err, store.ErrConflict) {
+			level = slog.LevelWarn // another relay's batch won; devices resend
+		}
+		w.s.log.Log(ctx, level, "commit failed", "writes", len(batch), "err", err)
 		w.reset() // the caches may hold state that was rolled back
 		fail := &wire.Error{Code: wire.CodeInternal, Message: "the relay could not store this; retry"}
 		for _, o := range batch {
@@ -146,6 +160,60 @@ func (w *writer) commit(batch []op) {
 	for i, o := range batch {
 		o.finish(w, refused[i])
 	}
+}
+
+// lockBatch takes, before any op runs, the locks the batch's ops will take on what
+// they number — the chats they write to, the account logs they append to, the
+// devices whose inbox or prekeys they touch — each kind in one order (chats, then
+// account logs, then devices, each sorted by id). Two relays' batches that share
+// some then wait for each other at most, never in a cycle.
+func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
+	var chats []ids.Chat
+	var logs []ids.Account
+	var devices []ids.Device
+	for _, o := range batch {
+		if c, ok := o.(chatOp); ok {
+			chats = append(chats, c.chatID())
+		}
+		if l, ok := o.(accountLogOp); ok {
+			logs = append(logs, l.logOf())
+		}
+		if d, ok := o.(deviceOp); ok {
+			devices = append(devices, d.deviceOf())
+		}
+	}
+	slices.SortFunc(chats, func(x, y ids.Chat) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range slices.Compact(chats) {
+		if _, err := w.chat(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	slices.SortFunc(logs, func(x, y ids.Account) int { return bytes.Compare(x[:], y[:]) })
+	for _, id := range slices.Compact(logs) {
+		if _, err := w.accountLog(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if l, ok := tx.(deviceLocker); ok && len(devices) > 0 {
+		return l.LockDevices(ctx, devices)
+	}
+	return nil
+}
+
+// announce tells the other relays on the store what the batch's accepted writes
+// changed; they hear it when, and only if, the batch commits.
+func (w *writer) announce(ctx context.Context, tx store.Tx, batch []op, refused []error) error {
+	n, ok := tx.(notifier)
+	if w.s.fan == nil || !ok {
+		return nil
+	}
+	var evs []event
+	for i, o := range batch {
+		if a, ok := o.(announcer); ok && refused[i] == nil {
+			evs = append(evs, a.announce()...)
+		}
+	}
+	return w.s.fan.announce(ctx, n, evs)
 }
 
 // chat returns the cached state of a chat, loading it in tx if needed.
@@ -189,6 +257,20 @@ func (w *writer) account(ctx context.Context, tx store.Tx, id ids.Account) (*acc
 	}
 	a := &acctState{used: rec.UsedBytes}
 	w.accts[id] = a
+	return a, nil
+}
+
+// accountLog returns the cached state of an account with its log's last seq,
+// loading (and, on a shared store, locking) the log in tx if needed.
+func (w *writer) accountLog(ctx context.Context, tx store.Tx, id ids.Account) (*acctState, error) {
+	a, err := w.account(ctx, tx, id)
+	if err != nil || a.logLoaded {
+		return a, err
+	}
+	if a.logSeq, err = tx.AccountLogSeq(ctx, id); err != nil {
+		return nil, err
+	}
+	a.logLoaded = true
 	return a, nil
 }
 
@@ -535,7 +617,10 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 func (o *sendOp) finish(w *writer, err error) {
 	o.answer(err, &wire.Ack{ChatID: o.m.ChatID, MsgID: o.m.MsgID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
-		w.pushMembers(o.chat, &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}, o.c)
+		push := &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}
+		if !w.pushInOrder(event{Kind: evMessage, Chat: o.m.ChatID, Seq: o.entry.Seq}, push, o.c, slices.Collect(maps.Keys(o.chat.Members))) {
+			w.pushMembers(o.chat, push, o.c)
+		}
 	}
 }
 
@@ -589,15 +674,9 @@ type accountAppendOp struct {
 
 func (o *accountAppendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	me := o.c.account
-	a, err := w.account(ctx, tx, me)
+	a, err := w.accountLog(ctx, tx, me)
 	if err != nil {
 		return err
-	}
-	if !a.logLoaded {
-		if a.logSeq, err = tx.AccountLogSeq(ctx, me); err != nil {
-			return err
-		}
-		a.logLoaded = true
 	}
 	if w.overQuota(a, len(o.m.Ciphertext)) {
 		// A resend of a stored record is answered as the first time.
@@ -628,7 +707,10 @@ func (o *accountAppendOp) apply(ctx context.Context, w *writer, tx store.Tx) err
 func (o *accountAppendOp) finish(w *writer, err error) {
 	o.answer(err, &wire.AccountAck{RecordID: o.m.RecordID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
-		w.pushAccount(o.c.account, &wire.AccountPush{Entry: o.entry}, o.c)
+		push := &wire.AccountPush{Entry: o.entry}
+		if !w.pushInOrder(event{Kind: evAccount, Account: o.c.account, Seq: o.entry.Seq}, push, o.c, []ids.Account{o.c.account}) {
+			w.pushAccount(o.c.account, push, o.c)
+		}
 	}
 }
 
@@ -682,16 +764,7 @@ func (o *inboxSendOp) finish(w *writer, err error) {
 	if err != nil || !o.inserted {
 		return
 	}
-	b, err := wire.Encode(0, &wire.InboxPush{Item: o.item})
-	if err != nil {
-		w.s.log.Error("encode push", "err", err)
-		return
-	}
-	w.s.hub.each(o.target, func(x *conn) {
-		if x.device == o.m.ToDevice {
-			x.send(b)
-		}
-	})
+	w.s.pushToDevice(o.target, o.m.ToDevice, &wire.InboxPush{Item: o.item})
 }
 
 type inboxAckOp struct {

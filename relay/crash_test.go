@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/pgtest"
 	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // startChild runs the relay in a child process and returns its URL.

@@ -202,6 +202,7 @@ func (c *conn) typing(t *wire.Typing) {
 			c.s.hub.each(m.AccountID, func(x *conn) { x.send(b) })
 		}
 	}
+	c.s.announceTyping(c.ctx, t, c.account, c.device)
 }
 
 // closeRevoked closes a connection whose device was just revoked.
@@ -240,6 +241,20 @@ func (c *conn) putDeviceList(reqID uint64, b *wire.PutDeviceList) {
 		return
 	}
 	c.submitWrite(&deviceListOp{base: base{c, reqID}, raw: b.List, list: l})
+}
+
+// pushToDevice sends body to the connections of one device of account.
+func (s *Server) pushToDevice(account ids.Account, device ids.Device, body wire.Body) {
+	b, err := wire.Encode(0, body)
+	if err != nil {
+		s.log.Error("encode push", "type", body.Type(), "err", err)
+		return
+	}
+	s.hub.each(account, func(x *conn) {
+		if x.device == device {
+			x.send(b)
+		}
+	})
 }
 
 // pushToPeers sends an encoded push about account (its new device list) to the

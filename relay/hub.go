@@ -86,3 +86,10 @@ func (h *hub) each(account ids.Account, fn func(*conn)) {
 		fn(c)
 	}
 }
+
+// connected reports whether account has an authenticated connection here.
+func (h *hub) connected(account ids.Account) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.byAccount[account]) > 0
+}

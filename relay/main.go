@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
-		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing)")
+		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing), or the postgres:// URL of a PostgreSQL database, which several relays may share (docs/RELAY.md)")
 		publicURL    = fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback")
 		trusted      = fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For")
 		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
@@ -226,8 +227,37 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
 
-func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
-	st, err := store.Open(ctx, dbPath, log)
+// closingStore is a [Store] the command opened and closes.
+type closingStore interface {
+	Store
+	Close() error
+}
+
+// isPostgres reports whether --db names a PostgreSQL database rather than a file.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// openStore opens the store --db names: a postgres:// URL is PostgreSQL, anything
+// else a SQLite file. It also returns the name to log, without a password.
+func openStore(ctx context.Context, db string, log *slog.Logger) (closingStore, string, error) {
+	if !isPostgres(db) {
+		st, err := store.Open(ctx, db, log)
+		return st, db, err
+	}
+	shown := "postgres://…"
+	if u, err := url.Parse(db); err == nil {
+		shown = u.Redacted()
+	}
+	st, err := store.OpenPostgres(ctx, db, log)
+	if err != nil {
+		return nil, shown, fmt.Errorf("%s: %w", shown, err)
+	}
+	return st, shown, nil
+}
+
+func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
+	st, dbName, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
 	}
@@ -250,7 +280,7 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, dbPath
 	if tlsCert != "" {
 		scheme = "wss"
 	}
-	log.Info("relay listening", "addr", ln.Addr().String(), "db", dbPath, "tls", tlsCert != "", "public_url", cfg.PublicURL)
+	log.Info("relay listening", "addr", ln.Addr().String(), "db", dbName, "tls", tlsCert != "", "public_url", cfg.PublicURL)
 	fmt.Fprintf(stdout, "hush-relay listening on %s://%s%s\n", scheme, ln.Addr(), wire.Path)
 	served := make(chan error, 1)
 	go func() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/internal/pgtest"
 	"hush/internal/testutil"
 	"hush/relay"
 )
@@ -32,14 +33,35 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// TestMainServesAndStops runs the command on each engine: a SQLite file by
+// --db, a PostgreSQL URL by HUSH_RELAY_DB (a password in it is never logged).
 func TestMainServesAndStops(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   func(t *testing.T) []string
+		logged string // the start of the database as logged
+	}{
+		{"sqlite", func(t *testing.T) []string { return []string{"--db", filepath.Join(t.TempDir(), "relay.db")} }, "/"},
+		{"postgres", func(t *testing.T) []string {
+			// The test cluster trusts loopback: the password is only there to be hidden.
+			t.Setenv("HUSH_RELAY_DB", strings.Replace(pgtest.Database(t), "postgres@", "postgres:s3cret-pw@", 1))
+			return nil
+		}, "postgres://postgres:xxxxx@127.0.0.1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testMainServesAndStops(t, tt.args(t), tt.logged) })
+	}
+}
+
+func testMainServesAndStops(t *testing.T, args []string, logged string) {
 	t.Setenv("HUSH_RELAY_LISTEN", "127.0.0.1:1") // overridden by the flag below
 	t.Setenv("HUSH_RELAY_LOG_FORMAT", "json")
-	db := filepath.Join(t.TempDir(), "relay.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int)
-	go func() { done <- relay.Main(ctx, []string{"--listen", "127.0.0.1:0", "--db", db}, &stdout, &stderr) }()
+	go func() {
+		done <- relay.Main(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &stdout, &stderr)
+	}()
 
 	var url string
 	testutil.Eventually(t, 10*time.Second, "the relay's URL on stdout", func() bool {
@@ -70,6 +92,12 @@ func TestMainServesAndStops(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"relay stopped"`) {
 		t.Errorf("HUSH_RELAY_LOG_FORMAT=json not applied; stderr:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"db":"`+logged) {
+		t.Errorf("the relay did not log its database as %s…; stderr:\n%s", logged, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "s3cret-pw") {
+		t.Errorf("the database password is in the log:\n%s", stderr.String())
 	}
 }
 

@@ -98,19 +98,16 @@ func (o *fetchPrekeysOp) apply(ctx context.Context, w *writer, tx store.Tx) erro
 	return nil
 }
 
+// low reports whether the device fetched from runs low on one-time prekeys, and
+// should be told.
+func (o *fetchPrekeysOp) low() bool {
+	return o.left.OneTime < wire.LowPrekeys || o.left.PQOneTime < wire.LowPrekeys
+}
+
 func (o *fetchPrekeysOp) finish(w *writer, err error) {
 	o.answer(err, &o.bundle)
-	if err != nil || (o.left.OneTime >= wire.LowPrekeys && o.left.PQOneTime >= wire.LowPrekeys) {
+	if err != nil || !o.low() {
 		return
 	}
-	b, err := wire.Encode(0, &o.left)
-	if err != nil {
-		w.s.log.Error("encode push", "err", err)
-		return
-	}
-	w.s.hub.each(o.target, func(x *conn) {
-		if x.device == o.m.Device {
-			x.send(b)
-		}
-	})
+	w.s.pushToDevice(o.target, o.m.Device, &o.left)
 }

@@ -3,8 +3,9 @@
 // devices, speaking the protocol of [hush/sync/wire] (docs/PROTOCOL.md) over one
 // WebSocket per device.
 //
-// A relay is a [Server] built with [New] from a [Config] whose Store is usually the
-// SQLite store of [hush/relay/store]; [Main] is the whole command line
+// A relay is a [Server] built with [New] from a [Config] whose Store is the SQLite
+// or the PostgreSQL store of [hush/relay/store] (several relays may share one
+// PostgreSQL database: cluster.go); [Main] is the whole command line
 // (`hush-relay`, `hush relay`). A relay beyond loopback needs [Config.PublicURL],
 // the address its devices dial, whose origin they sign (docs/RELAY.md). Every write
 // goes through a single commit loop that batches the writes of all connections into
@@ -171,7 +172,9 @@ type Config struct {
 	Clock          clock.Clock  // nil: the system clock
 }
 
-// Store is what the relay needs from its storage. [store.SQLite] implements it.
+// Store is what the relay needs from its storage. [store.SQLite] and
+// [store.Postgres] implement it; a Store that is also a [Cluster] may be shared by
+// several relays.
 type Store interface {
 	// Write runs fn in one durable transaction. Only the relay's commit loop calls it.
 	Write(ctx context.Context, fn func(store.Tx) error) error
@@ -223,6 +226,7 @@ type Server struct {
 	originOf atomic.Pointer[func(*http.Request) wire.Origin]
 
 	hub    hub
+	fan    *fanout // nil for a relay alone on its store
 	links  linkTable
 	writer *writer
 	http   *http.Server
@@ -263,6 +267,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.baseCtx, s.stopBase = context.WithCancel(context.Background())
 	s.hub.init()
+	if c, ok := cfg.Store.(Cluster); ok {
+		s.fan = newFanout(s, c)
+		if err := s.fan.start(); err != nil {
+			s.stopBase()
+			return nil, err
+		}
+	}
 	s.writer = newWriter(s)
 	go s.writer.run()
 	s.http = &http.Server{
@@ -472,6 +483,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	<-s.writer.done
 	s.stopBase()
+	if s.fan != nil {
+		<-s.fan.done
+	}
 	if httpErr != nil && !errors.Is(httpErr, context.Canceled) && !errors.Is(httpErr, context.DeadlineExceeded) {
 		err = errors.Join(err, httpErr)
 	}

@@ -10,7 +10,8 @@ what=${1:-build}
 
 pkgs=(gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 if [ "$what" = test ]; then
-  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji)
+  # postgresql: the relay's tests start a throwaway cluster (internal/pgtest).
+  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql)
 fi
 
 missing=()

@@ -35,9 +35,13 @@ type Options struct {
 	// DBPath is the database file; default a file in t.TempDir(). Reuse one to
 	// restart a relay on the same state.
 	DBPath string
-	Limits relay.Limits
-	Clock  clock.Clock  // default: the system clock
-	Logger *slog.Logger // default: discard
+	// Postgres, if set, is the URL of a PostgreSQL database the relay uses instead
+	// of a file (internal/pgtest makes one per test). Relays started on one URL
+	// share it, as several relays of one service do (docs/RELAY.md).
+	Postgres string
+	Limits   relay.Limits
+	Clock    clock.Clock  // default: the system clock
+	Logger   *slog.Logger // default: discard
 	// PublicURL is the relay's public address (relay.Config.PublicURL); default
 	// none: the relay accepts its loopback origins.
 	PublicURL string
@@ -52,12 +56,18 @@ type Relay struct {
 	Addr   string
 	DBPath string
 	Server *relay.Server
-	Store  *store.SQLite
+	Store  Store
 
 	opts      Options
 	served    chan error
 	stopOnce  sync.Once
 	stopError error
+}
+
+// Store is the relay's store: SQLite, or PostgreSQL with [Options.Postgres].
+type Store interface {
+	relay.Store
+	Close() error
 }
 
 // Start starts a relay, failing the test if it cannot.
@@ -70,7 +80,7 @@ func Start(t testing.TB, opts *Options) *Relay {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	if o.DBPath == "" {
+	if o.DBPath == "" && o.Postgres == "" {
 		o.DBPath = filepath.Join(t.TempDir(), "relay.db")
 	}
 	r, err := start(o)
@@ -87,7 +97,13 @@ func Start(t testing.TB, opts *Options) *Relay {
 
 func start(o Options) (*Relay, error) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, o.DBPath, o.Logger)
+	var st Store
+	var err error
+	if o.Postgres != "" {
+		st, err = store.OpenPostgres(ctx, o.Postgres, o.Logger)
+	} else {
+		st, err = store.Open(ctx, o.DBPath, o.Logger)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,10 @@ import (
 	"hush/relay/store"
 )
 
-func TestAcquainted(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+func TestAcquainted(t *testing.T) { eachEngine(t, testAcquainted) }
+
+func testAcquainted(t *testing.T, e engine) {
+	s := open(t, e, "")
 	ctx := context.Background()
 	alice, bob, chat := setup(t, s)
 	carol := ids.Account{4}
@@ -42,11 +44,7 @@ func TestAcquainted(t *testing.T) {
 	check(alice, ids.Device{99}, false) // unknown device
 
 	// Once bob leaves the chat, alice and bob are strangers.
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		return tx.RemoveMember(ctx, c, bob)
 	})
 	check(alice, bobPhone, false)

@@ -6,16 +6,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+
 	"log/slog"
+	"math"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
+
 	"sync"
 
 	"hush/ids"
-	"hush/policy"
 	"hush/sync/wire"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -126,39 +124,7 @@ func (s *SQLite) Close() error {
 	return nil
 }
 
-// migration is one numbered schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected number %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+func migrations() ([]migration, error) { return readMigrations(migrationFiles, "migrations") }
 
 // SchemaVersion is the schema version this code writes: the number of the last
 // embedded migration.
@@ -248,14 +214,6 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) (err error) {
 	return nil
 }
 
-func scanID(dst []byte, src []byte, what string) error {
-	if len(src) != len(dst) {
-		return fmt.Errorf("stored %s has %d bytes", what, len(src))
-	}
-	copy(dst, src)
-	return nil
-}
-
 // Account returns an account, or ErrNotFound.
 func (s *SQLite) Account(ctx context.Context, id ids.Account) (Account, error) {
 	return scanAccount(s.rdb.QueryRowContext(ctx, selectAccount+" WHERE id = ?", id[:]))
@@ -266,116 +224,57 @@ func (s *SQLite) AccountByHandle(ctx context.Context, handle string) (Account, e
 	return scanAccount(s.rdb.QueryRowContext(ctx, selectAccount+" WHERE handle = ?", handle))
 }
 
-const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys, device_list, device_list_version FROM accounts"
-
-func scanAccount(row *sql.Row) (Account, error) {
-	var a Account
-	var id []byte
-	if err := row.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys, &a.DeviceList, &a.DeviceListVersion); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Account{}, ErrNotFound
-		}
-		return Account{}, fmt.Errorf("read account: %w", err)
-	}
-	return a, scanID(a.ID[:], id, "account id")
-}
-
 // Device returns a device, or ErrNotFound.
 func (s *SQLite) Device(ctx context.Context, id ids.Device) (Device, error) {
-	return scanDevice(s.rdb.QueryRowContext(ctx, selectDevice, id[:]))
+	return scanDevice(s.rdb.QueryRowContext(ctx, selectDevice+" WHERE id = ?", id[:]))
 }
 
-const selectDevice = "SELECT id, account_id, cert, created_at, coalesce(revoked_at, 0) FROM devices WHERE id = ?"
+// queryAll runs a query on the read pool and reads every row with scan.
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(row) (T, error), query string, args ...any) ([]T, error) {
+	rs, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rs.Close()
+	return scanAll(rs, what, scan)
+}
 
-func scanDevice(row *sql.Row) (Device, error) {
-	var d Device
-	var id, acct []byte
-	if err := row.Scan(&id, &acct, &d.Cert, &d.CreatedAt, &d.RevokedAt); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Device{}, ErrNotFound
-		}
-		return Device{}, fmt.Errorf("read device: %w", err)
+// queryPage runs a query in tx and reads a page of its rows, as scanPage does.
+func queryPage[T any](ctx context.Context, tx interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, what string, limit, maxBytes int, scan func(row) (T, error), size func(T) int, query string, args ...any) ([]T, bool, error) {
+	rs, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", what, err)
 	}
-	if err := scanID(d.ID[:], id, "device id"); err != nil {
-		return Device{}, err
-	}
-	return d, scanID(d.AccountID[:], acct, "account id")
+	defer rs.Close()
+	return scanPage(rs, what, limit, maxBytes, scan, size)
 }
 
 // ActiveDeviceCerts returns the certificates of an account's non-revoked devices, in
 // the order they were first seen.
 func (s *SQLite) ActiveDeviceCerts(ctx context.Context, account ids.Account) ([][]byte, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT cert FROM devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at, id", account[:])
-	if err != nil {
-		return nil, fmt.Errorf("read devices: %w", err)
-	}
-	defer rows.Close()
-	var certs [][]byte
-	for rows.Next() {
-		var c []byte
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("read devices: %w", err)
-		}
-		certs = append(certs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read devices: %w", err)
-	}
-	return certs, nil
+	return queryAll(ctx, s.rdb, "devices", scanCert, "SELECT cert FROM devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at, id", account[:])
 }
 
 // LastSeen returns when each non-revoked device of account last authenticated
 // (Unix milliseconds).
 func (s *SQLite) LastSeen(ctx context.Context, account ids.Account) ([]wire.DeviceSeen, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT id, last_seen FROM devices WHERE account_id = ? AND revoked_at IS NULL", account[:])
-	if err != nil {
-		return nil, fmt.Errorf("read devices: %w", err)
-	}
-	defer rows.Close()
-	var out []wire.DeviceSeen
-	for rows.Next() {
-		var b []byte
-		var d wire.DeviceSeen
-		if err := rows.Scan(&b, &d.At); err != nil {
-			return nil, fmt.Errorf("read devices: %w", err)
-		}
-		if err := scanID(d.DeviceID[:], b, "device id"); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read devices: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.rdb, "devices", scanSeen, "SELECT id, last_seen FROM devices WHERE account_id = ? AND revoked_at IS NULL", account[:])
 }
 
 // Peers returns the accounts that share at least one chat with account, itself
 // excluded: those a change of its device list is pushed to.
 func (s *SQLite) Peers(ctx context.Context, account ids.Account) ([]ids.Account, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT o.account_id FROM members m
+	return queryAll(ctx, s.rdb, "peers", scanAccountID, `SELECT DISTINCT o.account_id FROM members m
 		JOIN members o ON o.chat_no = m.chat_no AND o.account_id != m.account_id
 		WHERE m.account_id = ?`, account[:])
-	if err != nil {
-		return nil, fmt.Errorf("read peers: %w", err)
-	}
-	defer rows.Close()
-	var out []ids.Account
-	for rows.Next() {
-		var b []byte
-		var id ids.Account
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("read peers: %w", err)
-		}
-		if err := scanID(id[:], b, "account id"); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read peers: %w", err)
-	}
-	return out, nil
+}
+
+// ChatMembers returns the accounts of a chat's members; none for a chat that does
+// not exist. It answers no reader: a relay asks it to fan out what a member did.
+func (s *SQLite) ChatMembers(ctx context.Context, chat ids.Chat) ([]ids.Account, error) {
+	return queryAll(ctx, s.rdb, "members", scanAccountID, `SELECT m.account_id FROM members m JOIN chats c ON c.no = m.chat_no WHERE c.id = ?`, chat[:])
 }
 
 // readTx runs fn in one read transaction, so its queries see one snapshot.
@@ -389,16 +288,16 @@ func (s *SQLite) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // memberChatNo returns the local key of chat if reader is a member, else ErrNotFound.
-func memberChatNo(ctx context.Context, tx *sql.Tx, chat ids.Chat, reader ids.Account) (no int64, role policy.Role, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT c.no, m.role FROM chats c JOIN members m ON m.chat_no = c.no
-		WHERE c.id = ? AND m.account_id = ?`, chat[:], reader[:]).Scan(&no, &role)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, ErrNotFound
+func memberChatNo(ctx context.Context, tx *sql.Tx, chat ids.Chat, reader ids.Account) (no int64, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT c.no FROM chats c JOIN members m ON m.chat_no = c.no
+		WHERE c.id = ? AND m.account_id = ?`, chat[:], reader[:]).Scan(&no)
+	if noRows(err) {
+		return 0, ErrNotFound
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("read membership: %w", err)
+		return 0, fmt.Errorf("read membership: %w", err)
 	}
-	return no, role, nil
+	return no, nil
 }
 
 // ChatInfo returns a chat as its member reader sees it, or ErrNotFound if the chat
@@ -406,7 +305,7 @@ func memberChatNo(ctx context.Context, tx *sql.Tx, chat ids.Chat, reader ids.Acc
 func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error) {
 	var info wire.ChatInfo
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		no, _, err := memberChatNo(ctx, tx, chat, reader)
+		no, err := memberChatNo(ctx, tx, chat, reader)
 		if err != nil {
 			return err
 		}
@@ -415,23 +314,13 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account
 			FROM chats WHERE no = ?`, no, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
 			return fmt.Errorf("read chat: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ? ORDER BY account_id", no)
+		rs, err := tx.QueryContext(ctx, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ? ORDER BY account_id", no)
 		if err != nil {
 			return fmt.Errorf("read members: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var m wire.MemberInfo
-			var id []byte
-			if err := rows.Scan(&id, &m.Role, &m.DeliveredSeq, &m.ReadSeq); err != nil {
-				return fmt.Errorf("read members: %w", err)
-			}
-			if err := scanID(m.AccountID[:], id, "account id"); err != nil {
-				return err
-			}
-			info.Members = append(info.Members, m)
-		}
-		return rows.Err()
+		defer rs.Close()
+		info.Members, err = scanAll(rs, "members", scanMemberInfo)
+		return err
 	})
 	return info, err
 }
@@ -439,44 +328,19 @@ func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account
 // Chats returns up to limit chats of account with ids above after, in id order, and
 // whether more follow.
 func (s *SQLite) Chats(ctx context.Context, account ids.Account, after ids.Chat, limit int) ([]wire.ChatSummary, bool, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT c.id, c.kind, m.role, c.epoch,
+	return queryPage(ctx, s.rdb, "chats", limit, math.MaxInt, scanChatSummary, func(wire.ChatSummary) int { return 0 }, `SELECT c.id, c.kind, m.role, c.epoch,
 			(SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = c.no), m.read_seq, c.log_len,
 			coalesce((SELECT server_time FROM messages WHERE chat_no = c.no ORDER BY seq DESC LIMIT 1), 0)
 		FROM members m JOIN chats c ON c.no = m.chat_no
 		WHERE m.account_id = ? AND c.id > ? ORDER BY c.id LIMIT ?`, account[:], after[:], limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("read chats: %w", err)
-	}
-	defer rows.Close()
-	var out []wire.ChatSummary
-	for rows.Next() {
-		var c wire.ChatSummary
-		var id []byte
-		if err := rows.Scan(&id, &c.Kind, &c.Role, &c.Epoch, &c.LastSeq, &c.ReadSeq, &c.LogLen, &c.LastTime); err != nil {
-			return nil, false, fmt.Errorf("read chats: %w", err)
-		}
-		if err := scanID(c.ChatID[:], id, "chat id"); err != nil {
-			return nil, false, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read chats: %w", err)
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
 }
 
 // Log returns records of chat's membership log from seq from on, at most limit of
 // them and not much more than maxBytes (but at least one), and whether more follow. A
 // member reads every record; a former member the records before the one after its
 // removal; anyone else gets ErrNotFound.
-func (s *SQLite) Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([][]byte, bool, error) {
-	var out [][]byte
-	var more bool
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+func (s *SQLite) Log(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) (out [][]byte, more bool, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		var no int64
 		var until uint64
 		err := tx.QueryRowContext(ctx, `SELECT c.no, CASE WHEN m.account_id IS NOT NULL THEN c.log_len ELSE f.log_until END
@@ -485,32 +349,15 @@ func (s *SQLite) Log(ctx context.Context, chat ids.Chat, reader ids.Account, fro
 			LEFT JOIN former_members f ON f.chat_no = c.no AND f.account_id = ?
 			WHERE c.id = ? AND (m.account_id IS NOT NULL OR f.account_id IS NOT NULL)`,
 			reader[:], reader[:], chat[:]).Scan(&no, &until)
-		if errors.Is(err, sql.ErrNoRows) {
+		if noRows(err) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("read log access: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT record FROM chat_log WHERE chat_no = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?",
-			no, from, until, limit+1)
-		if err != nil {
-			return fmt.Errorf("read log: %w", err)
-		}
-		defer rows.Close()
-		size := 0
-		for rows.Next() {
-			var r []byte
-			if err := rows.Scan(&r); err != nil {
-				return fmt.Errorf("read log: %w", err)
-			}
-			if len(out) == limit || (len(out) > 0 && size+len(r) > maxBytes) {
-				more = true
-				break
-			}
-			out = append(out, r)
-			size += len(r)
-		}
-		return rows.Err()
+		out, more, err = queryPage(ctx, tx, "log", limit, maxBytes, scanRecord, recordSize,
+			"SELECT record FROM chat_log WHERE chat_no = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?", no, from, until, limit+1)
+		return err
 	})
 	return out, more, err
 }
@@ -518,80 +365,31 @@ func (s *SQLite) Log(ctx context.Context, chat ids.Chat, reader ids.Account, fro
 // Messages returns the entries of chat with Seq > after, at most limit of them and
 // not much more than maxBytes (but at least one), and whether more follow. It returns
 // ErrNotFound unless reader is a member, checked in the same snapshot.
-func (s *SQLite) Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) ([]wire.Entry, bool, error) {
-	var out []wire.Entry
-	var more bool
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		no, _, err := memberChatNo(ctx, tx, chat, reader)
+func (s *SQLite) Messages(ctx context.Context, chat ids.Chat, reader ids.Account, after uint64, limit, maxBytes int) (out []wire.Entry, more bool, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		no, err := memberChatNo(ctx, tx, chat, reader)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, msg_id, sender_account, sender_device, epoch, server_time, ciphertext
+		out, more, err = queryPage(ctx, tx, "messages", limit, maxBytes, scanEntry, entrySize, `SELECT seq, msg_id, sender_account, sender_device, epoch, server_time, ciphertext
 			FROM messages WHERE chat_no = ? AND seq > ? ORDER BY seq LIMIT ?`, no, after, limit+1)
-		if err != nil {
-			return fmt.Errorf("read messages: %w", err)
-		}
-		defer rows.Close()
-		size := 0
-		for rows.Next() {
-			var e wire.Entry
-			var msg, acct, dev []byte
-			if err := rows.Scan(&e.Seq, &msg, &acct, &dev, &e.Epoch, &e.ServerTime, &e.Ciphertext); err != nil {
-				return fmt.Errorf("read messages: %w", err)
-			}
-			size += len(e.Ciphertext) + entryOverhead
-			if len(out) == limit || (len(out) > 0 && size > maxBytes) {
-				more = true
-				break
-			}
-			if err := errors.Join(scanID(e.MsgID[:], msg, "message id"), scanID(e.SenderAccount[:], acct, "account id"), scanID(e.SenderDevice[:], dev, "device id")); err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+		return err
 	})
 	return out, more, err
 }
 
 // Epochs returns reader's envelopes of the chat's epochs from from on, at most limit,
 // and whether more follow; ErrNotFound unless reader is a member.
-func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) ([]wire.EpochKey, bool, error) {
-	var out []wire.EpochKey
-	var more bool
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		no, _, err := memberChatNo(ctx, tx, chat, reader)
+func (s *SQLite) Epochs(ctx context.Context, chat ids.Chat, reader ids.Account, from uint64, limit, maxBytes int) (out []wire.EpochKey, more bool, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		no, err := memberChatNo(ctx, tx, chat, reader)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT k.epoch, k.envelope, e.by_device, e.by_account, e.server_time
+		out, more, err = queryPage(ctx, tx, "epochs", limit, maxBytes, scanEpochKey, epochKeySize, `SELECT k.epoch, k.envelope, e.by_device, e.by_account, e.server_time
 			FROM epoch_keys k JOIN epochs e ON e.chat_no = k.chat_no AND e.epoch = k.epoch
 			WHERE k.chat_no = ? AND k.account_id = ? AND k.epoch >= ? ORDER BY k.epoch LIMIT ?`, no, reader[:], from, limit+1)
-		if err != nil {
-			return fmt.Errorf("read epochs: %w", err)
-		}
-		defer rows.Close()
-		size := 0
-		for rows.Next() {
-			if len(out) == limit {
-				more = true
-				break
-			}
-			var k wire.EpochKey
-			var dev, acct []byte
-			if err := rows.Scan(&k.Epoch, &k.Envelope, &dev, &acct, &k.ServerTime); err != nil {
-				return fmt.Errorf("read epochs: %w", err)
-			}
-			if size += len(k.Envelope) + epochOverhead; len(out) > 0 && size > maxBytes {
-				more = true
-				break
-			}
-			if err := errors.Join(scanID(k.ByDevice[:], dev, "device id"), scanID(k.ByAccount[:], acct, "account id")); err != nil {
-				return err
-			}
-			out = append(out, k)
-		}
-		return rows.Err()
+		return err
 	})
 	return out, more, err
 }
@@ -602,62 +400,12 @@ const epochOverhead = 64
 
 // AccountLog returns records of an account log with Seq > after, like Messages.
 func (s *SQLite) AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, record_id, sender_device, server_time, ciphertext
+	return queryPage(ctx, s.rdb, "account log", limit, maxBytes, scanAccountEntry, accountEntrySize, `SELECT seq, record_id, sender_device, server_time, ciphertext
 		FROM account_log WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, account[:], after, limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("read account log: %w", err)
-	}
-	defer rows.Close()
-	var out []wire.AccountEntry
-	size := 0
-	for rows.Next() {
-		var e wire.AccountEntry
-		var rec, dev []byte
-		if err := rows.Scan(&e.Seq, &rec, &dev, &e.ServerTime, &e.Ciphertext); err != nil {
-			return nil, false, fmt.Errorf("read account log: %w", err)
-		}
-		size += len(e.Ciphertext) + entryOverhead
-		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
-			return out, true, nil
-		}
-		if err := errors.Join(scanID(e.RecordID[:], rec, "record id"), scanID(e.SenderDevice[:], dev, "device id")); err != nil {
-			return nil, false, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read account log: %w", err)
-	}
-	return out, false, nil
 }
 
 // Inbox returns a device's inbox items with Seq > after, like Messages.
 func (s *SQLite) Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT seq, item_id, from_account, from_device, server_time, ciphertext
+	return queryPage(ctx, s.rdb, "inbox", limit, maxBytes, scanInboxItem, inboxItemSize, `SELECT seq, item_id, from_account, from_device, server_time, ciphertext
 		FROM inbox WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`, device[:], after, limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("read inbox: %w", err)
-	}
-	defer rows.Close()
-	var out []wire.InboxItem
-	size := 0
-	for rows.Next() {
-		var it wire.InboxItem
-		var item, acct, dev []byte
-		if err := rows.Scan(&it.Seq, &item, &acct, &dev, &it.ServerTime, &it.Ciphertext); err != nil {
-			return nil, false, fmt.Errorf("read inbox: %w", err)
-		}
-		size += len(it.Ciphertext) + entryOverhead
-		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
-			return out, true, nil
-		}
-		if err := errors.Join(scanID(it.ItemID[:], item, "item id"), scanID(it.FromAccount[:], acct, "account id"), scanID(it.FromDevice[:], dev, "device id")); err != nil {
-			return nil, false, err
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read inbox: %w", err)
-	}
-	return out, false, nil
 }

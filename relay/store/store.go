@@ -1,16 +1,24 @@
-// Package store keeps the relay's state in SQLite (modernc.org/sqlite, no cgo): accounts
-// and devices, chats with their members, epoch key logs and message logs, account logs
-// and device inboxes. It stores ciphertext it cannot read.
+// Package store keeps the relay's state: accounts and devices, chats with their
+// members, epoch key logs and message logs, account logs and device inboxes. It
+// stores ciphertext it cannot read. Two engines implement the same [Tx]:
 //
-// The relay has exactly one writer: the relay's commit loop calls [SQLite.Write] with a
-// batch of writes, which runs them in one transaction and one fsync (group commit).
-// Reads run concurrently on a separate pool of read-only connections, thanks to WAL.
-// Durability is synchronous=FULL: when Write returns nil, the batch survives a power
-// cut.
+//   - [SQLite] (modernc.org/sqlite, no cgo), one file, the default: one relay, whose
+//     commit loop calls [SQLite.Write] with a batch of writes, run in one
+//     transaction and one fsync (group commit); reads run concurrently on a pool of
+//     read-only connections, thanks to WAL. Durability is synchronous=FULL.
+//   - [Postgres] (github.com/jackc/pgx/v5), which several relays may share
+//     (docs/RELAY.md, "Several relays"): each relay's commit loop writes its batches
+//     as with SQLite, with synchronous_commit on; where a write extends a numbering
+//     (a chat's messages, an account's log, a device's inbox) the transaction locks
+//     the row that owns it first, so numbers stay gap-free and in commit order
+//     whichever relay writes. A write can announce what it changed (NOTIFY, sent on
+//     commit) and [Postgres.Listen] hears every relay's announcements.
 //
-// The schema is versioned by numbered, embedded migrations (migrations/NNNN_*.sql);
-// [Open] applies the missing ones in one transaction and refuses a database whose
-// schema is newer than this code ([ErrSchemaTooNew]).
+// The schema is versioned by numbered, embedded migrations per engine
+// (migrations/NNNN_*.sql for SQLite, pgmigrations/NNNN_*.sql for PostgreSQL);
+// opening applies the missing ones in one transaction — on PostgreSQL under an
+// advisory lock, so relays starting together migrate once — and refuses a
+// database whose schema is newer than this code ([ErrSchemaTooNew]).
 package store
 
 import (
@@ -82,8 +90,11 @@ type Member struct {
 	ReadSeq      uint64
 }
 
-// Tx is one write transaction, handed to the function given to [SQLite.Write]. Only
-// the relay's single writer uses it, so reads in it see every earlier write.
+// Tx is one write transaction, handed to the function given to [SQLite.Write] or
+// [Postgres.Write]. Each relay has a single writer, so reads in it see every
+// earlier write of that relay; on PostgreSQL other relays may write between two
+// transactions, so the caller keeps nothing it read beyond the transaction, and
+// [Tx.Chat] and [Tx.AccountLogSeq] lock what they return until the commit.
 type Tx interface {
 	// Account returns an account, or ErrNotFound.
 	Account(ctx context.Context, id ids.Account) (Account, error)

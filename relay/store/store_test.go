@@ -13,14 +13,54 @@ import (
 	_ "modernc.org/sqlite"
 
 	"hush/ids"
+	"hush/internal/pgtest"
 	"hush/policy"
+	"hush/relay"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
 
-func open(t *testing.T, path string) *store.SQLite {
+// testStore is what the suite uses of a store: what the relay needs, which every
+// engine has, and what a relay sharing its store reads to fan out.
+type testStore interface {
+	relay.Store
+	ChatMembers(ctx context.Context, chat ids.Chat) ([]ids.Account, error)
+	Close() error
+}
+
+// engine is one database engine the suite runs on.
+type engine struct {
+	name string
+	// place returns where a fresh, empty store lives: a file or a database URL.
+	place func(t *testing.T) string
+	open  func(ctx context.Context, place string) (testStore, error)
+}
+
+// engines are every engine the relay runs on. The PostgreSQL one needs the
+// cluster TestMain started (internal/pgtest).
+var engines = []engine{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "relay.db") },
+		func(ctx context.Context, path string) (testStore, error) { return store.Open(ctx, path, nil) }},
+	{"postgres", func(t *testing.T) string { return pgtest.Database(t) },
+		func(ctx context.Context, dsn string) (testStore, error) { return store.OpenPostgres(ctx, dsn, nil) }},
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// eachEngine runs test once per engine, as a subtest named after it.
+func eachEngine(t *testing.T, test func(t *testing.T, e engine)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { test(t, e) })
+	}
+}
+
+// open opens a store at place (a fresh one if place is ""), closed at cleanup.
+func open(t *testing.T, e engine, place string) testStore {
 	t.Helper()
-	s, err := store.Open(context.Background(), path, nil)
+	if place == "" {
+		place = e.place(t)
+	}
+	s, err := e.open(context.Background(), place)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,15 +68,27 @@ func open(t *testing.T, path string) *store.SQLite {
 	return s
 }
 
-func write(t *testing.T, s *store.SQLite, fn func(tx store.Tx) error) {
+func write(t *testing.T, s testStore, fn func(tx store.Tx) error) {
 	t.Helper()
 	if err := s.Write(context.Background(), fn); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// writeChat writes in a chat, locked and read in the transaction.
+func writeChat(t *testing.T, s testStore, chat ids.Chat, fn func(tx store.Tx, c *store.Chat) error) {
+	t.Helper()
+	write(t, s, func(tx store.Tx) error {
+		c, err := tx.Chat(context.Background(), chat)
+		if err != nil {
+			return err
+		}
+		return fn(tx, c)
+	})
+}
+
 // setup creates two accounts and a chat of both, returning the chat.
-func setup(t *testing.T, s *store.SQLite) (alice, bob ids.Account, chat ids.Chat) {
+func setup(t *testing.T, s testStore) (alice, bob ids.Account, chat ids.Chat) {
 	t.Helper()
 	ctx := context.Background()
 	alice, bob, chat = ids.Account{1}, ids.Account{2}, ids.Chat{3}
@@ -86,10 +138,12 @@ func TestOpenMigratesAndRefusesNewer(t *testing.T) {
 	}
 }
 
-func TestWriteIsAtomicAndDurable(t *testing.T) {
+func TestWriteIsAtomicAndDurable(t *testing.T) { eachEngine(t, testWriteIsAtomicAndDurable) }
+
+func testWriteIsAtomicAndDurable(t *testing.T, e engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "relay.db")
-	s := open(t, path)
+	place := e.place(t)
+	s := open(t, e, place)
 	alice, _, chat := setup(t, s)
 
 	boom := errors.New("boom")
@@ -109,34 +163,24 @@ func TestWriteIsAtomicAndDurable(t *testing.T) {
 	if e, _, err := s.Messages(ctx, chat, alice, 0, 10, 1<<20); err != nil || len(e) != 0 {
 		t.Fatalf("after a failed batch: %d entries, %v", len(e), err)
 	}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		_, _, _, err = tx.InsertMessage(ctx, c, wire.Entry{Seq: 1, MsgID: ids.Message{1}, SenderAccount: alice, Epoch: 1, Ciphertext: []byte("x")})
 		return err
 	})
-	// A second handle on the file (as after a restart) sees the commit.
-	s2, err := store.Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	// A second handle on the database (as after a restart) sees the commit.
+	s2 := open(t, e, place)
 	if e, _, err := s2.Messages(ctx, chat, alice, 0, 10, 1<<20); err != nil || len(e) != 1 {
 		t.Fatalf("reopened store: %d entries, %v", len(e), err)
 	}
 }
 
-func TestMessagesIdempotentAndPaged(t *testing.T) {
+func TestMessagesIdempotentAndPaged(t *testing.T) { eachEngine(t, testMessagesIdempotentAndPaged) }
+
+func testMessagesIdempotentAndPaged(t *testing.T, e engine) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+	s := open(t, e, "")
 	alice, bob, chat := setup(t, s)
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		for i := 1; i <= 10; i++ {
 			seq, _, inserted, err := tx.InsertMessage(ctx, c, wire.Entry{Seq: uint64(i), MsgID: ids.Message{byte(i)}, SenderAccount: alice, Epoch: 1, ServerTime: int64(i), Ciphertext: make([]byte, 1000)})
 			if err != nil || !inserted || seq != uint64(i) {
@@ -198,9 +242,11 @@ func TestMessagesIdempotentAndPaged(t *testing.T) {
 	}
 }
 
-func TestInboxSeqNeverReused(t *testing.T) {
+func TestInboxSeqNeverReused(t *testing.T) { eachEngine(t, testInboxSeqNeverReused) }
+
+func testInboxSeqNeverReused(t *testing.T, e engine) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+	s := open(t, e, "")
 	alice, _, _ := setup(t, s)
 	dev := ids.Device{5}
 	var first wire.InboxItem
@@ -233,9 +279,11 @@ func TestInboxSeqNeverReused(t *testing.T) {
 	}
 }
 
-func TestAccountsDevicesHandles(t *testing.T) {
+func TestAccountsDevicesHandles(t *testing.T) { eachEngine(t, testAccountsDevicesHandles) }
+
+func testAccountsDevicesHandles(t *testing.T, e engine) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+	s := open(t, e, "")
 	alice, bob, _ := setup(t, s)
 	write(t, s, func(tx store.Tx) error {
 		for i, a := range []ids.Account{alice, alice, bob} {
@@ -301,7 +349,7 @@ func TestMigrationFindsDirectPairs(t *testing.T) {
 		}
 	}
 	db.Close()
-	s := open(t, path)
+	s := open(t, engines[0], path)
 	write(t, s, func(tx store.Tx) error {
 		for _, pair := range [][2]ids.Account{{alice, bob}, {bob, alice}} {
 			got, err := tx.DirectChat(context.Background(), pair[0], pair[1])
@@ -315,16 +363,14 @@ func TestMigrationFindsDirectPairs(t *testing.T) {
 
 // TestMembershipLogStore: records append at the log's head, a member reads them all,
 // a former member up to the record that removed it, anyone else nothing.
-func TestMembershipLogStore(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "relay.db"))
+func TestMembershipLogStore(t *testing.T) { eachEngine(t, testMembershipLogStore) }
+
+func testMembershipLogStore(t *testing.T, e engine) {
+	s := open(t, e, "")
 	alice, bob, chat := setup(t, s)
 	ctx := context.Background()
 	carol := ids.Account{4}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		for i := range 4 {
 			if err := tx.AppendLog(ctx, c, []byte{byte(i)}, [32]byte{byte(i)}, uint8(i)); err != nil {
 				return err
@@ -357,11 +403,7 @@ func TestMembershipLogStore(t *testing.T) {
 	if recs, more, err := s.Log(ctx, chat, alice, 0, 3, 1<<20); len(recs) != 3 || !more || err != nil {
 		t.Errorf("a page of 3: %d, more %v, %v", len(recs), more, err)
 	}
-	write(t, s, func(tx store.Tx) error {
-		c, err := tx.Chat(ctx, chat)
-		if err != nil {
-			return err
-		}
+	writeChat(t, s, chat, func(tx store.Tx, c *store.Chat) (err error) {
 		return tx.SetFormer(ctx, c, carol, 0)
 	})
 	if _, _, err := s.Log(ctx, chat, carol, 0, 100, 1<<20); !errors.Is(err, store.ErrNotFound) {

@@ -55,7 +55,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.deleteInbox, "DELETE FROM inbox WHERE device_id = ? AND item_id = ? RETURNING from_account, length(ciphertext)"},
 		{&w.addUsage, "UPDATE accounts SET used_bytes = max(0, used_bytes + ?) WHERE id = ?"},
 		{&w.account, selectAccount + " WHERE id = ?"},
-		{&w.device, selectDevice},
+		{&w.device, selectDevice + " WHERE id = ?"},
 		{&w.handleOwner, "SELECT id FROM accounts WHERE handle = ?"},
 		{&w.activeDevices, "SELECT count(*) FROM devices WHERE account_id = ? AND revoked_at IS NULL"},
 		{&w.accountLogSeq, "SELECT coalesce(max(seq), 0) FROM account_log WHERE account_id = ?"},
@@ -402,24 +402,7 @@ func (t *sqliteTx) InsertInboxItem(ctx context.Context, device ids.Device, it wi
 }
 
 func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error) {
-	freed := map[ids.Account]int64{}
-	for _, id := range items {
-		var acct []byte
-		var n int64
-		err := t.s.deleteInbox.QueryRowContext(ctx, device[:], id[:]).Scan(&acct, &n)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("delete inbox item: %w", err)
-		}
-		var a ids.Account
-		if err := scanID(a[:], acct, "account id"); err != nil {
-			return nil, err
-		}
-		freed[a] += n
-	}
-	return freed, nil
+	return deleteItems(items, func(id ids.InboxItem) row { return t.s.deleteInbox.QueryRowContext(ctx, device[:], id[:]) })
 }
 
 func (t *sqliteTx) SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error {
@@ -537,18 +520,8 @@ func (t *sqliteTx) PrekeyCounts(ctx context.Context, device ids.Device) (int, in
 }
 
 func (t *sqliteTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.PrekeyBundle, error) {
-	b := wire.PrekeyBundle{Device: device}
 	read := func(st *sql.Stmt, kind PrekeyKind) (wire.Prekey, error) {
-		var p wire.Prekey
-		var id []byte
-		err := st.QueryRowContext(ctx, device[:], kind).Scan(&id, &p.Signed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return wire.Prekey{}, ErrNotFound
-		}
-		if err != nil {
-			return wire.Prekey{}, fmt.Errorf("read prekey: %w", err)
-		}
-		return p, scanID(p.ID[:], id, "prekey id")
+		return scanPrekey(st.QueryRowContext(ctx, device[:], kind))
 	}
 	take := func(kind PrekeyKind) (wire.Prekey, error) {
 		p, err := read(t.s.firstPrekey, kind)
@@ -560,26 +533,5 @@ func (t *sqliteTx) TakePrekeys(ctx context.Context, device ids.Device) (wire.Pre
 		}
 		return p, nil
 	}
-	var err error
-	if b.Signed, err = read(t.s.prekey, PrekeySigned); err != nil {
-		return wire.PrekeyBundle{}, err
-	}
-	lastResort, err := read(t.s.prekey, PrekeyLastResort)
-	if err != nil {
-		return wire.PrekeyBundle{}, err
-	}
-	b.PQ, err = take(PrekeyPQOneTime)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		b.PQ = lastResort
-	case err != nil:
-		return wire.PrekeyBundle{}, err
-	default:
-		b.PQOneTime = true
-	}
-	b.OneTime, err = take(PrekeyOneTime)
-	if errors.Is(err, ErrNotFound) {
-		b.OneTime, err = wire.Prekey{}, nil
-	}
-	return b, err
+	return bundle(device, func(kind PrekeyKind) (wire.Prekey, error) { return read(t.s.prekey, kind) }, take)
 }
