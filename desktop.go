@@ -54,6 +54,13 @@ func (n wailsNotifier) Notify(x app.Notification) {
 	}
 }
 
+// Withdraw removes a chat's notification, shown or pending.
+func (n wailsNotifier) Withdraw(chatID string) {
+	if err := wruntime.RemoveNotification(n.ctx, "chat-"+chatID); err != nil {
+		n.log.Debug("notification not withdrawn", "err", err)
+	}
+}
+
 // runDesktop opens the Hush window and returns when it closes.
 func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
 	// One writer per data directory. If another process holds the lock, Wails's

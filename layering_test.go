@@ -48,7 +48,7 @@ func allowedImports() map[string][]string {
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
 
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"time"
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +55,15 @@ func (o *observer) MessageNew(m chat.Message) {
 }
 
 func (o *observer) MessageStatus(s chat.StatusChange) {
-	o.c.emit(MessageStatusChanged{ChatID: s.Chat.String(), MessageID: s.Message.String(), Status: MessageStatus(s.Status.String()), Seq: s.Seq})
+	o.c.emit(MessageStatusChanged{ChatID: s.Chat.String(), MessageID: s.Message.String(), Status: MessageStatus(s.Status.String()),
+		Seq: s.Seq, ExpiresAt: unixMilliOr0(s.ExpiresAt)})
+}
+
+// MessageExpired takes a self-destructed message off the screen, and its chat's
+// notification away.
+func (o *observer) MessageExpired(x chat.MessageExpiry) {
+	o.c.withdrawNotification(x.Chat)
+	o.c.emit(MessageExpired{ChatID: x.Chat.String(), MessageID: x.Message.String()})
 }
 
 func (o *observer) Typing(t chat.Typing) {
@@ -315,8 +324,8 @@ func (s *ChatService) Decline(chatID string, block bool) error {
 }
 
 // Delete deletes a chat this account is no longer in (held as "removed",
-// "unavailable" or "tampered") from this device, with its history. [ChatRemoved]
-// follows.
+// "unavailable" or "tampered") from this device, with its history; a secret chat
+// is closed and wiped on both devices. [ChatRemoved] follows.
 func (s *ChatService) Delete(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
@@ -488,3 +497,58 @@ func (s *ContactService) Blocked() ([]BlockedAccount, error) {
 		return e.Blocked(ctx)
 	})
 }
+
+// ContactDevices lists a contact's devices, as its signed device list names them,
+// the most recently linked first: the devices a secret chat can be opened with.
+func (s *ChatService) ContactDevices(accountID string) ([]Device, error) {
+	id, err := parseID[ids.Account](accountID)
+	if err != nil {
+		return nil, err
+	}
+	return engineView(s.c, devicesView, func(ctx context.Context, e *chat.Engine) ([]chat.OwnDevice, error) {
+		return e.ContactDevices(ctx, id)
+	})
+}
+
+// StartSecret opens a secret chat with one device of a contact (from
+// ContactDevices), or returns the one already open with it. The chat lives only on
+// that device and this one.
+func (s *ChatService) StartSecret(accountID, deviceID string) (ChatSummary, error) {
+	account, err := parseID[ids.Account](accountID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	device, err := parseID[ids.Device](deviceID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.StartSecret(ctx, account, device)
+	})
+}
+
+// SetSecretTimer sets a secret chat's self-destruct time for the messages sent
+// from now on, in seconds: one of Rules.SecretTimerSeconds (0: off). Both devices
+// show a line.
+func (s *ChatService) SetSecretTimer(chatID string, seconds int) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.SetSecretTimer(ctx, id, time.Duration(seconds)*time.Second)
+	})
+}
+
+// SecretSafetyNumber is the number (digits and emoji) the two devices of a secret
+// chat both show: equal on both screens, nobody sits in between.
+func (s *ChatService) SecretSafetyNumber(chatID string) (SafetyNumber, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return SafetyNumber{}, err
+	}
+	return engineView(s.c, safetyNumberView, func(ctx context.Context, e *chat.Engine) (chat.SafetyNumber, error) {
+		return e.SecretSafetyNumber(ctx, id)
+	})
+}
+

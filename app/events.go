@@ -12,7 +12,7 @@ func Events() []Event {
 	return []Event{
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
-		TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{},
+		MessageExpired{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{},
 	}
 }
 
@@ -47,6 +47,16 @@ type MessageStatusChanged struct {
 	MessageID string        `json:"messageId"`
 	Status    MessageStatus `json:"status"`
 	Seq       int64         `json:"seq"`
+	// ExpiresAt is set (Unix milliseconds) when a secret message's countdown
+	// started with this change: it was read.
+	ExpiresAt int64 `json:"expiresAt"`
+}
+
+// MessageExpired: a secret message self-destructed; it is gone from the vault and
+// must go from the screen.
+type MessageExpired struct {
+	ChatID    string `json:"chatId"`
+	MessageID string `json:"messageId"`
 }
 
 // TypingStarted: someone is typing in a chat (the UI lets it expire after 5 s).
@@ -89,6 +99,9 @@ func (MessageNew) EventName() string { return "message:new" }
 
 // EventName implements [Event].
 func (MessageStatusChanged) EventName() string { return "message:status" }
+
+// EventName implements [Event].
+func (MessageExpired) EventName() string { return "message:expired" }
 
 // EventName implements [Event].
 func (TypingStarted) EventName() string { return "typing" }

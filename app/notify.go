@@ -15,6 +15,8 @@ import (
 // notifications instead.
 type Notifier interface {
 	Notify(n Notification)
+	// Withdraw takes a chat's notification away (its secret message expired).
+	Withdraw(chatID string)
 }
 
 // Notification is what a notification shows: the chat's title, and under it the
@@ -84,6 +86,10 @@ func (c *Core) maybeNotify(e *chat.Engine, chatID ids.Chat, m Message) {
 // notificationFor words the notification of message m in chat s (zero if the chat
 // could not be read).
 func notificationFor(s chat.Chat, m Message, preview bool) Notification {
+	if s.Kind == policy.KindSecret {
+		// Nothing of a secret chat shows outside it: not who wrote, not what.
+		return Notification{ChatID: m.ChatID, Title: "Hush", Body: "New secret message"}
+	}
 	if s.Hold == chat.HoldRequest {
 		// Nothing of a stranger's chat shows before the user accepts it: not its
 		// title, not the name its sender chose, not its text.
@@ -110,6 +116,14 @@ func notificationFor(s chat.Chat, m Message, preview bool) Notification {
 		n.Body = m.SenderName + ": " + text
 	}
 	return n
+}
+
+// withdrawNotification takes a chat's native notification away; the page closes
+// its own on the [MessageExpired] event that follows.
+func (c *Core) withdrawNotification(chatID ids.Chat) {
+	if np := c.notify.notifier.Load(); np != nil {
+		(*np).Withdraw(chatID.String())
+	}
 }
 
 // truncate cuts s to at most max characters, with an ellipsis when it cut.

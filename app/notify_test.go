@@ -13,8 +13,21 @@ import (
 
 // notes is a Notifier that keeps what it was asked to show.
 type notes struct {
-	mu   sync.Mutex
-	list []Notification
+	mu        sync.Mutex
+	list      []Notification
+	withdrawn []string
+}
+
+func (n *notes) Withdraw(chatID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.withdrawn = append(n.withdrawn, chatID)
+}
+
+func (n *notes) withdrawnChats() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.withdrawn...)
 }
 
 func (n *notes) Notify(x Notification) {

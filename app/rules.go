@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"hush/chat"
 )
 
@@ -27,6 +29,9 @@ type Rules struct {
 	MaxMessageBytes int `json:"maxMessageBytes"`
 	// MaxTitleBytes caps a group's or channel's title, in bytes of UTF-8.
 	MaxTitleBytes int `json:"maxTitleBytes"`
+	// SecretTimerSeconds are the self-destruct times a secret chat offers, in
+	// seconds; 0 means off.
+	SecretTimerSeconds []int `json:"secretTimerSeconds"`
 }
 
 // UIRules returns the rules the UI applies before calling Go.
@@ -40,5 +45,14 @@ func UIRules() Rules {
 		HandleCharacters:    chat.HandleCharacters,
 		MaxMessageBytes:     chat.MaxMessageBytes,
 		MaxTitleBytes:       chat.MaxTitleBytes,
+		SecretTimerSeconds:  secretTimerSeconds(),
 	}
+}
+
+func secretTimerSeconds() []int {
+	out := make([]int, 0, len(chat.SecretTimers))
+	for _, d := range chat.SecretTimers {
+		out = append(out, int(d/time.Second))
+	}
+	return out
 }

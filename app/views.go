@@ -1,6 +1,7 @@
 package app
 
 import (
+	"time"
 	"hush/chat"
 	"hush/ids"
 	"hush/policy"
@@ -29,16 +30,19 @@ func (ConnectionState) Values() []string {
 // ChatKind is a chat's kind as the UI names it.
 type ChatKind string
 
-// Chat kinds the chat list shows (secret chats are listed elsewhere).
+// Chat kinds.
 const (
 	KindDirect  ChatKind = "direct"  // two people
 	KindGroup   ChatKind = "group"   // members all post
 	KindChannel ChatKind = "channel" // the owner and admins post; subscribers read
+	// KindSecret is a secret chat: this device and one device of a contact, with
+	// self-destructing messages; never on the account's other devices.
+	KindSecret ChatKind = "secret"
 )
 
 // Values lists every kind, for the generated UI contract.
 func (ChatKind) Values() []string {
-	return []string{string(KindDirect), string(KindGroup), string(KindChannel)}
+	return []string{string(KindDirect), string(KindGroup), string(KindChannel), string(KindSecret)}
 }
 
 // Role is a member's role as the UI names it: "owner" (one per chat, may do
@@ -174,6 +178,14 @@ type ChatSummary struct {
 	// "request" belong under Requests, not in the chat list.
 	Hold     ChatHold `json:"hold"`
 	HoldText string   `json:"holdText"`
+	// PeerID is the other person of a direct or secret chat ("" otherwise).
+	PeerID string `json:"peerId"`
+	// SecretDeviceID and SecretDeviceName are the other device of a secret chat
+	// ("" otherwise); SecretTimer its self-destruct time in seconds (0: off), one of
+	// Rules.SecretTimerSeconds.
+	SecretDeviceID   string `json:"secretDeviceId"`
+	SecretDeviceName string `json:"secretDeviceName"`
+	SecretTimer      int    `json:"secretTimer"`
 }
 
 // Member is one account in a chat.
@@ -215,6 +227,10 @@ type Message struct {
 	// ClockOff is true when the sender's signed time (SentAt) is later than the
 	// relay says it received the message: a clock is wrong, or the relay lies.
 	ClockOff bool `json:"clockOff"`
+	// TTL is a secret message's self-destruct time once read, in seconds (0:
+	// none); ExpiresAt when it goes, in Unix milliseconds (0: not read yet).
+	TTL       int   `json:"ttl"`
+	ExpiresAt int64 `json:"expiresAt"`
 }
 
 // MessagePage is one page of a chat's messages, newest first.
@@ -247,8 +263,18 @@ func kindView(k policy.ChatKind) ChatKind {
 		return KindDirect
 	case policy.KindChannel:
 		return KindChannel
+	case policy.KindSecret:
+		return KindSecret
 	}
 	return KindGroup
+}
+
+// unixMilliOr0 is t in Unix milliseconds, 0 for the zero time.
+func unixMilliOr0(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func contactView(c chat.Contact) Contact {
@@ -298,6 +324,12 @@ func chatView(c chat.Chat) ChatSummary {
 		MemberCount: c.MemberCount,
 		Hold:        holdView(c.Hold),
 		HoldText:    holdText(c),
+		PeerID:      idText(c.Peer),
+	}
+	if c.Kind == policy.KindSecret {
+		s.SecretDeviceID = idText(c.SecretDevice)
+		s.SecretDeviceName = c.SecretDeviceName
+		s.SecretTimer = int(c.SecretTimer / time.Second)
 	}
 	if c.LastService != nil {
 		s.LastMessage = serviceText(c.LastService)
@@ -343,6 +375,8 @@ func messageView(m chat.Message) Message {
 		Status:     MessageStatus(m.Status.String()),
 		ReplyTo:    idText(m.ReplyTo),
 		ClockOff:   m.ClockOff,
+		TTL:        int(m.TTL / time.Second),
+		ExpiresAt:  unixMilliOr0(m.ExpiresAt),
 	}
 	if m.Service != nil {
 		out.Service, out.Outgoing = true, false

@@ -92,6 +92,13 @@ func serviceText(l *chat.Service) string {
 		return by + " made " + targets + " " + article(l.Role)
 	case chat.ServiceTitle:
 		return by + " renamed the chat to " + quoteTitle(l.Title)
+	case chat.ServiceSecret:
+		return by + " started the secret chat"
+	case chat.ServiceTimer:
+		if l.Count == 0 {
+			return by + " turned off self-destruct"
+		}
+		return by + " set messages to self-destruct " + durationText(l.Count) + " after they are read"
 	case chat.ServiceGap:
 		if l.Count == 1 {
 			return "A message from " + targets + " never arrived: the relay may have withheld it."
@@ -99,6 +106,25 @@ func serviceText(l *chat.Service) string {
 		return fmt.Sprintf("%d messages from %s never arrived: the relay may have withheld them.", l.Count, targets)
 	}
 	return by + " changed the chat"
+}
+
+// durationText words a self-destruct time given in seconds: "5 seconds", "1 minute",
+// "1 day", "1 week".
+func durationText(seconds int) string {
+	units := []struct {
+		n    int
+		name string
+	}{{7 * 24 * 3600, "week"}, {24 * 3600, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}}
+	for _, u := range units {
+		if seconds >= u.n && seconds%u.n == 0 {
+			n := seconds / u.n
+			if n == 1 {
+				return "1 " + u.name
+			}
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+	}
+	return fmt.Sprintf("%d seconds", seconds)
 }
 
 // peopleText names people for a sentence: "Ann", "Ann and Bob", "Ann, Bob and 3
@@ -263,6 +289,8 @@ func warningText(w chat.Warning) string {
 		return nameOr(w.Name, w.Account) + " signed two different lists of devices. Hush keeps the first; check with them that all their devices are theirs."
 	case chat.WarnDeviceListWithheld:
 		return "The relay no longer returns the list of " + nameOr(w.Name, w.Account) + "'s devices. Hush keeps the one it holds, with its removed devices."
+	case chat.WarnSecretFromStranger:
+		return "Someone who is not one of your contacts (" + nameOr(w.Name, w.Account) + ") tried to open a secret chat with this device. It was refused; add them as a contact first."
 	}
 	return "Something in this chat needs your attention (" + w.Kind.String() + ")."
 }

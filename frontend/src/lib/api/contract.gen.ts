@@ -46,12 +46,14 @@ export type ConnectionState = (typeof CONNECTION_STATES)[number];
 export const decodeConnectionState: Decoder<ConnectionState> = oneOf(CONNECTION_STATES);
 
 /** Every ChatKind, in Go's order. */
-export const CHAT_KINDS = ['direct', 'group', 'channel'] as const;
+export const CHAT_KINDS = ['direct', 'group', 'channel', 'secret'] as const;
 /**
  * ChatKind is a chat's kind as the UI names it.
  * - `direct`: two people
  * - `group`: members all post
  * - `channel`: the owner and admins post; subscribers read
+ * - `secret`: KindSecret is a secret chat: this device and one device of a contact, with
+ * self-destructing messages; never on the account's other devices.
  */
 export type ChatKind = (typeof CHAT_KINDS)[number];
 /** Decodes a ChatKind; any other string is an error. */
@@ -397,6 +399,15 @@ export interface ChatSummary {
    */
   hold: ChatHold | '';
   holdText: string;
+  /** PeerID is the other person of a direct or secret chat ("" otherwise). */
+  peerId: string;
+  /**
+   * SecretDeviceID and SecretDeviceName are the other device of a secret chat ("" otherwise);
+   * SecretTimer its self-destruct time in seconds (0: off), one of Rules.SecretTimerSeconds.
+   */
+  secretDeviceId: string;
+  secretDeviceName: string;
+  secretTimer: number;
 }
 
 /** Decodes a ChatSummary; throws ApiError when v has another shape. */
@@ -418,6 +429,10 @@ export function decodeChatSummary(v: unknown, at = 'ChatSummary'): ChatSummary {
     memberCount: field(o, 'memberCount', at, int),
     hold: field(o, 'hold', at, decodeChatHoldOrNone),
     holdText: field(o, 'holdText', at, str),
+    peerId: field(o, 'peerId', at, str),
+    secretDeviceId: field(o, 'secretDeviceId', at, str),
+    secretDeviceName: field(o, 'secretDeviceName', at, str),
+    secretTimer: field(o, 'secretTimer', at, int),
   };
 }
 
@@ -494,6 +509,12 @@ export interface Message {
    * received the message: a clock is wrong, or the relay lies.
    */
   clockOff: boolean;
+  /**
+   * TTL is a secret message's self-destruct time once read, in seconds (0: none); ExpiresAt when it
+   * goes, in Unix milliseconds (0: not read yet).
+   */
+  ttl: number;
+  expiresAt: number;
 }
 
 /** Decodes a Message; throws ApiError when v has another shape. */
@@ -512,6 +533,8 @@ export function decodeMessage(v: unknown, at = 'Message'): Message {
     replyTo: field(o, 'replyTo', at, str),
     service: field(o, 'service', at, bool),
     clockOff: field(o, 'clockOff', at, bool),
+    ttl: field(o, 'ttl', at, int),
+    expiresAt: field(o, 'expiresAt', at, int),
   };
 }
 
@@ -640,6 +663,11 @@ export interface MessageStatusChanged {
   messageId: string;
   status: MessageStatus;
   seq: number;
+  /**
+   * ExpiresAt is set (Unix milliseconds) when a secret message's countdown started with this
+   * change: it was read.
+   */
+  expiresAt: number;
 }
 
 /** Decodes a MessageStatusChanged; throws ApiError when v has another shape. */
@@ -650,6 +678,25 @@ export function decodeMessageStatusChanged(v: unknown, at = 'MessageStatusChange
     messageId: field(o, 'messageId', at, str),
     status: field(o, 'status', at, decodeMessageStatus),
     seq: field(o, 'seq', at, int),
+    expiresAt: field(o, 'expiresAt', at, int),
+  };
+}
+
+/**
+ * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from the
+ * screen.
+ */
+export interface MessageExpired {
+  chatId: string;
+  messageId: string;
+}
+
+/** Decodes a MessageExpired; throws ApiError when v has another shape. */
+export function decodeMessageExpired(v: unknown, at = 'MessageExpired'): MessageExpired {
+  const o = object(v, at);
+  return {
+    chatId: field(o, 'chatId', at, str),
+    messageId: field(o, 'messageId', at, str),
   };
 }
 
@@ -814,6 +861,11 @@ export interface EventMap {
    * MessageStatusChanged: a message moved on (pending → sent → delivered → read, or failed).
    */
   'message:status': MessageStatusChanged;
+  /**
+   * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from
+   * the screen.
+   */
+  'message:expired': MessageExpired;
   /** TypingStarted: someone is typing in a chat (the UI lets it expire after 5 s). */
   typing: TypingStarted;
   /**
@@ -858,6 +910,7 @@ export const EVENT_NAMES = [
   'chat:removed',
   'message:new',
   'message:status',
+  'message:expired',
   'typing',
   'warning',
   'notify',
@@ -875,6 +928,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   'chat:removed': decodeChatRemoved,
   'message:new': decodeMessageNew,
   'message:status': decodeMessageStatusChanged,
+  'message:expired': decodeMessageExpired,
   typing: decodeTypingStarted,
   warning: decodeWarning,
   notify: decodeNotify,
@@ -1068,7 +1122,8 @@ export interface ChatService {
   decline(chatId: string, block: boolean): Promise<void>;
   /**
    * Delete deletes a chat this account is no longer in (held as "removed", "unavailable" or
-   * "tampered") from this device, with its history. ChatRemoved follows.
+   * "tampered") from this device, with its history; a secret chat is closed and wiped on both
+   * devices. ChatRemoved follows.
    */
   delete(chatId: string): Promise<void>;
   /**
@@ -1106,6 +1161,26 @@ export interface ChatService {
    * other devices. Sending a message clears it.
    */
   setDraft(chatId: string, text: string): Promise<ChatSummary>;
+  /**
+   * ContactDevices lists a contact's devices, as its signed device list names them, the most
+   * recently linked first: the devices a secret chat can be opened with.
+   */
+  contactDevices(accountId: string): Promise<Device[]>;
+  /**
+   * StartSecret opens a secret chat with one device of a contact (from ContactDevices), or returns
+   * the one already open with it. The chat lives only on that device and this one.
+   */
+  startSecret(accountId: string, deviceId: string): Promise<ChatSummary>;
+  /**
+   * SetSecretTimer sets a secret chat's self-destruct time for the messages sent from now on, in
+   * seconds: one of Rules.SecretTimerSeconds (0: off). Both devices show a line.
+   */
+  setSecretTimer(chatId: string, seconds: number): Promise<ChatSummary>;
+  /**
+   * SecretSafetyNumber is the number (digits and emoji) the two devices of a secret chat both show:
+   * equal on both screens, nobody sits in between.
+   */
+  secretSafetyNumber(chatId: string): Promise<SafetyNumber>;
 }
 
 /**
@@ -1320,6 +1395,26 @@ export const SERVICES: ServiceTable = {
       },
       setMuted: { method: 'SetMuted', params: ['chatId', 'muted'], result: decodeChatSummary },
       setDraft: { method: 'SetDraft', params: ['chatId', 'text'], result: decodeChatSummary },
+      contactDevices: {
+        method: 'ContactDevices',
+        params: ['accountId'],
+        result: list(decodeDevice),
+      },
+      startSecret: {
+        method: 'StartSecret',
+        params: ['accountId', 'deviceId'],
+        result: decodeChatSummary,
+      },
+      setSecretTimer: {
+        method: 'SetSecretTimer',
+        params: ['chatId', 'seconds'],
+        result: decodeChatSummary,
+      },
+      secretSafetyNumber: {
+        method: 'SecretSafetyNumber',
+        params: ['chatId'],
+        result: decodeSafetyNumber,
+      },
     },
   },
   devices: {
@@ -1374,6 +1469,10 @@ export const RULES = {
   maxMessageBytes: 16384,
   /** MaxTitleBytes caps a group's or channel's title, in bytes of UTF-8. */
   maxTitleBytes: 256,
+  /**
+   * SecretTimerSeconds are the self-destruct times a secret chat offers, in seconds; 0 means off.
+   */
+  secretTimerSeconds: [0, 1, 5, 30, 60, 300, 3600, 86400, 604800],
 } as const;
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"hush/internal/testutil"
+)
+
+// TestSecretChatThroughTheApp: a secret chat opened with one of Bob's devices, as the
+// UI does it; its notification says nothing of who wrote or what; a message read
+// with a 1 s timer goes on both sides, with the events the UI needs and the native
+// notification withdrawn.
+func TestSecretChatThroughTheApp(t *testing.T) {
+	alice, bob, direct := chatting(t)
+	got := &notes{}
+	bob.core.SetNotifier(got)
+	(&WindowService{c: bob.core}).SetFocused(false)
+	if _, err := (&SettingsService{c: bob.core}).SetNotifications(true, true); err != nil {
+		t.Fatal(err)
+	}
+	var devices []Device
+	testutil.Eventually(t, 20*time.Second, "Bob's device is listed", func() bool {
+		var err error
+		devices, err = alice.chats.ContactDevices(direct.PeerID)
+		return err == nil && len(devices) == 1
+	})
+	if _, err := alice.chats.StartSecret(direct.PeerID, "not an id"); err == nil {
+		t.Fatal("a malformed device id was taken")
+	}
+	var secret ChatSummary
+	testutil.Eventually(t, 20*time.Second, "the secret chat starts once Bob's prekeys are out", func() bool {
+		var err error
+		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
+		return err == nil
+	})
+	if secret.Kind != KindSecret || secret.SecretDeviceID != devices[0].ID || secret.PeerID != direct.PeerID {
+		t.Fatalf("the secret chat as the UI gets it: %+v", secret)
+	}
+	if _, err := alice.chats.SetSecretTimer(secret.ID, 2); err == nil {
+		t.Fatal("a timer not offered was taken")
+	}
+	if s, err := alice.chats.SetSecretTimer(secret.ID, 1); err != nil || s.SecretTimer != 1 {
+		t.Fatalf("timer: %+v, %v", s, err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Bob sees the line", func() bool {
+		return bob.events.count("message:new", func(d any) bool {
+			m := d.(MessageNew)
+			return m.Service && strings.Contains(m.Body, "self-destruct 1 second after they are read")
+		}) == 1
+	})
+	if _, err := alice.chats.Send(secret.ID, "hidden text", ""); err != nil {
+		t.Fatal(err)
+	}
+	var msg MessageNew
+	testutil.Eventually(t, 20*time.Second, "Bob receives it", func() bool {
+		return bob.events.count("message:new", func(d any) bool {
+			if m := d.(MessageNew); m.Body == "hidden text" {
+				msg = m
+				return true
+			}
+			return false
+		}) == 1
+	})
+	if msg.TTL != 1 || msg.ExpiresAt != 0 {
+		t.Fatalf("unread message: ttl %d, expires %d", msg.TTL, msg.ExpiresAt)
+	}
+	for _, n := range got.all() {
+		if n.ChatID == secret.ID && (n.Title != "Hush" || n.Body != "New secret message") {
+			t.Fatalf("a secret chat's notification shows %+v", n)
+		}
+	}
+	if len(got.all()) == 0 {
+		t.Fatal("no notification for the secret message")
+	}
+	if err := bob.chats.MarkRead(secret.ID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "gone on both sides", func() bool {
+		gone := func(p *person) bool {
+			return p.events.count("message:expired", func(d any) bool { return d.(MessageExpired).MessageID == msg.ID }) == 1
+		}
+		return gone(alice) && gone(bob)
+	})
+	if alice.events.count("message:status", func(d any) bool {
+		s := d.(MessageStatusChanged)
+		return s.MessageID == msg.ID && s.Status == "read" && s.ExpiresAt > 0
+	}) != 1 {
+		t.Fatal("Alice was not told the countdown started")
+	}
+	page, err := bob.chats.Messages(secret.ID, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range page.Messages {
+		if m.Body == "hidden text" {
+			t.Fatal("the expired message is still listed")
+		}
+	}
+	if w := got.withdrawnChats(); len(w) == 0 || w[0] != secret.ID {
+		t.Fatalf("notifications withdrawn: %v", w)
+	}
+	if err := bob.chats.Delete(secret.ID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "closed on Alice's side too", func() bool {
+		return alice.events.count("chat:removed", func(d any) bool { return d.(ChatRemoved).ChatID == secret.ID }) == 1
+	})
+}
