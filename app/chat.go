@@ -1,10 +1,10 @@
 package app
 
 import (
-	"time"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"hush/chat"
 	"hush/ids"
@@ -551,4 +551,3 @@ func (s *ChatService) SecretSafetyNumber(chatID string) (SafetyNumber, error) {
 		return e.SecretSafetyNumber(ctx, id)
 	})
 }
-

@@ -1,10 +1,10 @@
 package app
 
 import (
-	"time"
 	"hush/chat"
 	"hush/ids"
 	"hush/policy"
+	"time"
 )
 
 // The messaging types the UI receives (docs/API.md, "Messaging"). They are this
