@@ -131,6 +131,9 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 			} else {
 				core.SetNotifier(wailsNotifier{ctx: ctx, log: log})
 			}
+			if p := newScreenProtector(); p != nil {
+				core.SetScreenProtector(p)
+			}
 			log.Info("window started", "dataDir", dir.Path, "portable", dir.Portable)
 		},
 		OnShutdown: func(context.Context) { core.Shutdown() },
@@ -139,7 +142,9 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 		// windows some GPU drivers give WebKitGTK.
 		Linux:   &linux.Options{ProgramName: datadir.ProgramName, Icon: appIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		Windows: &windows.Options{WebviewUserDataPath: webviewData},
-		Mac:     &mac.Options{About: &mac.AboutInfo{Title: "Hush", Message: versionString()}},
+		// macOS: out of screen capture from the start (Wails v2 cannot switch it
+		// later; protect_darwin.go).
+		Mac: &mac.Options{About: &mac.AboutInfo{Title: "Hush", Message: versionString()}, ContentProtection: true},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)

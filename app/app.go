@@ -95,7 +95,8 @@ type Core struct {
 	emitMu  sync.Mutex
 	emitter Emitter
 
-	notify notifyState
+	notify  notifyState
+	protect protectState
 
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
@@ -212,6 +213,8 @@ func (c *Core) lock(reason LockReason) {
 	c.mu.Unlock()
 	if locked {
 		c.log.Info("vault locked", "reason", string(reason))
+		c.protect.secretOpen.Store(false) // no chat is on screen any more
+		c.applyScreenProtection()
 		c.emit(VaultLocked{Reason: reason})
 	}
 }

@@ -55,6 +55,7 @@ func (c *Core) SetNotifier(n Notifier) {
 func (c *Core) applyNotifyPrefs(p preferences) {
 	c.notify.enabled.Store(p.Notifications)
 	c.notify.preview.Store(p.NotificationPreview)
+	c.protect.wanted.Store(p.ScreenProtection)
 }
 
 // maybeNotify tells the user of an incoming message while the window is not in
@@ -143,5 +144,84 @@ type WindowService struct{ c *Core }
 // and browser mode both report it.
 func (s *WindowService) SetFocused(focused bool) error {
 	s.c.notify.focused.Store(focused)
+	return nil
+}
+
+// ProtectionSupport says how this system lets Hush hide its window from screen
+// capture: "switchable" (Windows: while a secret chat is open, if the user wants
+// it), "always" (macOS: the whole window, always — the system sets it when the
+// window opens) or "unavailable" (Linux, where no compositor honours such a
+// request, and browser mode).
+type ProtectionSupport string
+
+// Screen protection support.
+const (
+	ProtectionSwitchable  ProtectionSupport = "switchable"
+	ProtectionAlways      ProtectionSupport = "always"
+	ProtectionUnavailable ProtectionSupport = "unavailable"
+)
+
+// Values lists every kind of support, for the generated UI contract.
+func (ProtectionSupport) Values() []string {
+	return []string{string(ProtectionSwitchable), string(ProtectionAlways), string(ProtectionUnavailable)}
+}
+
+// ScreenProtector hides the window from screen capture or shows it again. The
+// desktop shell provides one where the system allows it.
+type ScreenProtector interface {
+	// Support says what the system allows.
+	Support() ProtectionSupport
+	// SetProtected hides the window from capture (true) or not.
+	SetProtected(on bool) error
+}
+
+// SetScreenProtector sets how the window is hidden from screen capture (nil: it
+// cannot be).
+func (c *Core) SetScreenProtector(p ScreenProtector) {
+	if p == nil {
+		c.protect.protector.Store(nil)
+		return
+	}
+	c.protect.protector.Store(&p)
+}
+
+// protectState is what decides whether the window is hidden from capture: read
+// on the UI's calls, which must not wait for Core.mu.
+type protectState struct {
+	protector  atomic.Pointer[ScreenProtector]
+	secretOpen atomic.Bool // a secret chat is on screen
+	wanted     atomic.Bool // the user's preference
+	applied    atomic.Bool
+}
+
+func (c *Core) protectionSupport() ProtectionSupport {
+	if p := c.protect.protector.Load(); p != nil {
+		return (*p).Support()
+	}
+	return ProtectionUnavailable
+}
+
+// applyScreenProtection hides the window while a secret chat is open and the user
+// wants it, and shows it otherwise (a lock closes the chat).
+func (c *Core) applyScreenProtection() {
+	p := c.protect.protector.Load()
+	if p == nil || (*p).Support() != ProtectionSwitchable {
+		return
+	}
+	on := c.protect.secretOpen.Load() && c.protect.wanted.Load()
+	if c.protect.applied.Swap(on) == on {
+		return
+	}
+	if err := (*p).SetProtected(on); err != nil {
+		c.log.Warn("screen protection", "on", on, "err", err)
+	}
+}
+
+// SetSecretOpen tells Hush whether a secret chat is on screen: while one is, the
+// window is hidden from screen capture where the system allows it and the user
+// wants it (Settings.ScreenProtection).
+func (s *WindowService) SetSecretOpen(open bool) error {
+	s.c.protect.secretOpen.Store(open)
+	s.c.applyScreenProtection()
 	return nil
 }

@@ -45,10 +45,14 @@ type preferences struct {
 	// text, which is off by default because notifications outlive the lock.
 	Notifications       bool `json:"notifications"`
 	NotificationPreview bool `json:"notificationPreview"`
+	// ScreenProtection hides the window from screen capture while a secret chat is
+	// open, where the system allows it; on by default (a vault written before it
+	// reads as on).
+	ScreenProtection bool `json:"screenProtection"`
 }
 
 func defaultPreferences() preferences {
-	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes, Notifications: true}
+	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes, Notifications: true, ScreenProtection: true}
 }
 
 func putPreferences(tx *vault.Tx, p preferences) error {
@@ -98,6 +102,10 @@ type Settings struct {
 	DataDir string `json:"dataDir"`
 	// Portable is true when the data lives next to the executable (a USB stick).
 	Portable bool `json:"portable"`
+	// ScreenProtection: hide the window from screen capture while a secret chat is
+	// open. ScreenProtectionSupport says what this system allows.
+	ScreenProtection        bool              `json:"screenProtection"`
+	ScreenProtectionSupport ProtectionSupport `json:"screenProtectionSupport"`
 	// Version is this build of Hush.
 	Version string `json:"version"`
 }
@@ -109,17 +117,19 @@ type SettingsService struct{ c *Core }
 
 func (c *Core) settingsLocked(s *session) Settings {
 	return Settings{
-		Theme:               s.prefs.Theme,
-		AutoLockMinutes:     s.prefs.AutoLockMinutes,
-		Notifications:       s.prefs.Notifications,
-		NotificationPreview: s.prefs.NotificationPreview,
-		DeviceName:          s.profile.DeviceName,
-		DisplayName:         s.profile.DisplayName,
-		AccountFingerprint:  s.profile.AccountFingerprint,
-		DeviceFingerprint:   s.device.Public().Fingerprint(),
-		DataDir:             c.cfg.DataDir,
-		Portable:            c.cfg.Portable,
-		Version:             c.cfg.Version,
+		Theme:                   s.prefs.Theme,
+		AutoLockMinutes:         s.prefs.AutoLockMinutes,
+		Notifications:           s.prefs.Notifications,
+		NotificationPreview:     s.prefs.NotificationPreview,
+		ScreenProtection:        s.prefs.ScreenProtection,
+		ScreenProtectionSupport: c.protectionSupport(),
+		DeviceName:              s.profile.DeviceName,
+		DisplayName:             s.profile.DisplayName,
+		AccountFingerprint:      s.profile.AccountFingerprint,
+		DeviceFingerprint:       s.device.Public().Fingerprint(),
+		DataDir:                 c.cfg.DataDir,
+		Portable:                c.cfg.Portable,
+		Version:                 c.cfg.Version,
 	}
 }
 
@@ -155,6 +165,16 @@ func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
 // is stored as false while enabled is false.
 func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, error) {
 	return s.update(func(p *preferences) { p.Notifications = enabled; p.NotificationPreview = preview && enabled })
+}
+
+// SetScreenProtection turns on or off hiding the window from screen capture while
+// a secret chat is open (where ScreenProtectionSupport is "switchable").
+func (s *SettingsService) SetScreenProtection(on bool) (Settings, error) {
+	out, err := s.update(func(p *preferences) { p.ScreenProtection = on })
+	if err == nil {
+		s.c.applyScreenProtection()
+	}
+	return out, err
 }
 
 func (s *SettingsService) update(change func(*preferences)) (Settings, error) {

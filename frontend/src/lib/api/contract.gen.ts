@@ -33,6 +33,18 @@ export type Theme = (typeof THEMES)[number];
 /** Decodes a Theme; any other string is an error. */
 export const decodeTheme: Decoder<Theme> = oneOf(THEMES);
 
+/** Every ProtectionSupport, in Go's order. */
+export const PROTECTION_SUPPORTS = ['switchable', 'always', 'unavailable'] as const;
+/**
+ * ProtectionSupport says how this system lets Hush hide its window from screen capture:
+ * "switchable" (Windows: while a secret chat is open, if the user wants it), "always" (macOS: the
+ * whole window, always — the system sets it when the window opens) or "unavailable" (Linux, where
+ * no compositor honours such a request, and browser mode).
+ */
+export type ProtectionSupport = (typeof PROTECTION_SUPPORTS)[number];
+/** Decodes a ProtectionSupport; any other string is an error. */
+export const decodeProtectionSupport: Decoder<ProtectionSupport> = oneOf(PROTECTION_SUPPORTS);
+
 /** Every ConnectionState, in Go's order. */
 export const CONNECTION_STATES = ['connecting', 'online', 'offline'] as const;
 /**
@@ -240,6 +252,12 @@ export interface Settings {
   dataDir: string;
   /** Portable is true when the data lives next to the executable (a USB stick). */
   portable: boolean;
+  /**
+   * ScreenProtection: hide the window from screen capture while a secret chat is open.
+   * ScreenProtectionSupport says what this system allows.
+   */
+  screenProtection: boolean;
+  screenProtectionSupport: ProtectionSupport;
   /** Version is this build of Hush. */
   version: string;
 }
@@ -258,6 +276,8 @@ export function decodeSettings(v: unknown, at = 'Settings'): Settings {
     deviceFingerprint: field(o, 'deviceFingerprint', at, str),
     dataDir: field(o, 'dataDir', at, str),
     portable: field(o, 'portable', at, bool),
+    screenProtection: field(o, 'screenProtection', at, bool),
+    screenProtectionSupport: field(o, 'screenProtectionSupport', at, decodeProtectionSupport),
     version: field(o, 'version', at, str),
   };
 }
@@ -1014,6 +1034,11 @@ export interface SettingsService {
    * is false.
    */
   setNotifications(enabled: boolean, preview: boolean): Promise<Settings>;
+  /**
+   * SetScreenProtection turns on or off hiding the window from screen capture while a secret chat
+   * is open (where ScreenProtectionSupport is "switchable").
+   */
+  setScreenProtection(on: boolean): Promise<Settings>;
   /** SetDeviceName renames this device: 1 to Rules.MaxNameLength characters. */
   setDeviceName(name: string): Promise<Settings>;
   /**
@@ -1236,6 +1261,12 @@ export interface WindowService {
    * it.
    */
   setFocused(focused: boolean): Promise<void>;
+  /**
+   * SetSecretOpen tells Hush whether a secret chat is on screen: while one is, the window is hidden
+   * from screen capture where the system allows it and the user wants it
+   * (Settings.ScreenProtection).
+   */
+  setSecretOpen(open: boolean): Promise<void>;
 }
 
 /** The services, as the properties of the UI's api object (app.Core.Services). */
@@ -1313,6 +1344,11 @@ export const SERVICES: ServiceTable = {
       setNotifications: {
         method: 'SetNotifications',
         params: ['enabled', 'preview'],
+        result: decodeSettings,
+      },
+      setScreenProtection: {
+        method: 'SetScreenProtection',
+        params: ['on'],
         result: decodeSettings,
       },
       setDeviceName: { method: 'SetDeviceName', params: ['name'], result: decodeSettings },
@@ -1434,6 +1470,7 @@ export const SERVICES: ServiceTable = {
     service: 'WindowService',
     methods: {
       setFocused: { method: 'SetFocused', params: ['focused'], result: nothing },
+      setSecretOpen: { method: 'SetSecretOpen', params: ['open'], result: nothing },
     },
   },
 };
