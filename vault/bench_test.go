@@ -2,6 +2,7 @@ package vault
 
 import (
 	"crypto/rand"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -248,6 +249,45 @@ func BenchmarkReceiveReads(b *testing.B) {
 			return err
 		})
 		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSelfDestructWipe is what a secret message's expiry costs, from the
+// sweep's look at the due timers to the message gone from disk: one transaction
+// that finds the due timer and deletes the message (secure_delete zeroes its
+// cells), its durable commit, then the WAL checkpointed and truncated. The vault
+// holds 10,000 other messages, as a busy chat would.
+func BenchmarkSelfDestructWipe(b *testing.B) {
+	v, _ := newVault(b)
+	chat := fillMessages(b, v, 10_000)
+	msgs := make([]Message, b.N)
+	at := time.Now()
+	if err := v.Update(b.Context(), func(tx *Tx) error {
+		for i := range msgs {
+			msgs[i] = pendingMessage(b, chat, benchBody)
+			if err := tx.InsertMessage(msgs[i]); err != nil {
+				return err
+			}
+			if err := tx.PutTimer(msgs[i].ID, at.Add(time.Duration(i)*time.Microsecond)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		now := at.Add(time.Duration(i) * time.Microsecond)
+		if err := v.Update(b.Context(), func(tx *Tx) error {
+			due, err := tx.DueTimers(now)
+			if err != nil || len(due) != 1 {
+				return fmt.Errorf("due %d, %v", len(due), err)
+			}
+			return tx.DeleteMessage(due[0])
+		}); err != nil {
 			b.Fatal(err)
 		}
 	}
