@@ -283,8 +283,18 @@ func TestNewer(t *testing.T) {
 
 func FuzzOpen(f *testing.F) {
 	k := testKey(f, 1)
-	b, _ := k.Seal(ids.Record{1}, sample())
+	b, _ := k.Seal(ids.Record{1}, sample()) // version 3
 	f.Add(b)
+	legacy, err := identity.AccountKeyFromSeeds(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	lk, err := DeriveKey(legacy)
+	if err != nil {
+		f.Fatal(err)
+	}
+	v2, _ := lk.Seal(ids.Record{1}, sample()) // version 2: opens with k too
+	f.Add(v2)
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := k.Open(ids.Record{1}, data)

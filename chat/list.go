@@ -216,9 +216,9 @@ func (l *chatList) secretSummary(tx *vault.Tx, id ids.Chat, s *Chat) error {
 	if err != nil {
 		return err
 	}
-	var st secretState
-	if err := stateDec.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("%w: secret chat state: %v", errBadRecord, err)
+	st, err := decodeSecretState(b)
+	if err != nil {
+		return err
 	}
 	s.SecretDevice = st.PeerDevice
 	s.SecretTimer = time.Duration(st.Timer) * time.Second

@@ -141,8 +141,13 @@ func (s *secrets) state(tx *vault.Tx, id ids.Chat) (secretState, error) {
 	if err != nil {
 		return secretState{}, err
 	}
+	return decodeSecretState(b)
+}
+
+// decodeSecretState reads a secret chat's stored state.
+func decodeSecretState(b []byte) (secretState, error) {
 	var st secretState
-	if err := stateDec.Unmarshal(b, &st); err != nil || st.Version != secretStateVersion {
+	if err := stateDec.Unmarshal(b, &st); err != nil || st.Version != secretStateVersion || st.NextSeq < 1 {
 		return secretState{}, fmt.Errorf("%w: secret chat state: %v", errBadRecord, err)
 	}
 	return st, nil

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -198,9 +199,9 @@ func (s *secrets) accept(ctx context.Context, it wire.InboxItem, info secretsess
 // apply takes one opened content into the chat; the caller stores the state after
 // it, unless it wiped the chat (a close).
 func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secretsession.Session, pt []byte, ev *secretEvents) (wiped bool, err error) {
-	var content secretContent
-	if err := stateDec.Unmarshal(pt, &content); err != nil || content.Version != secretContentVersion || len(content.Refs) > maxSecretRefs {
-		return false, errBadRecord
+	content, err := decodeSecretContent(pt)
+	if err != nil {
+		return false, err
 	}
 	now := s.clk.Now()
 	meta, err := decodeMeta(c.Extra)
@@ -296,3 +297,17 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 	ev.summary = &sum
 	return false, nil
 }
+
+// decodeSecretContent reads what a frame of a secret chat says; anything the
+// sending code does not write is errBadRecord.
+func decodeSecretContent(pt []byte) (secretContent, error) {
+	var c secretContent
+	if err := stateDec.Unmarshal(pt, &c); err != nil {
+		return secretContent{}, fmt.Errorf("%w: secret content: %v", errBadRecord, err)
+	}
+	if c.Version != secretContentVersion || len(c.Refs) > maxSecretRefs || c.Kind < secretText || c.Kind > secretHello {
+		return secretContent{}, fmt.Errorf("%w: secret content version %d, kind %d, %d refs", errBadRecord, c.Version, c.Kind, len(c.Refs))
+	}
+	return c, nil
+}
+

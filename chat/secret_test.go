@@ -282,3 +282,47 @@ func fileHolds(t *testing.T, p *peer, b []byte) bool {
 	}
 	return found
 }
+
+// FuzzDecodeSecretContent: whatever a peer seals into a frame decodes to a content
+// within the limits, or to errBadRecord; never a panic.
+func FuzzDecodeSecretContent(f *testing.F) {
+	for _, c := range []secretContent{
+		{Version: secretContentVersion, Kind: secretText, ID: ids.Message{1}, At: 1, Text: "hi", TTL: 5},
+		{Version: secretContentVersion, Kind: secretRead, Refs: []ids.Message{{1}, {2}}},
+		{Version: secretContentVersion, Kind: secretClose},
+	} {
+		b, err := stateEnc.Marshal(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeSecretContent(b)
+		if err != nil {
+			if !errors.Is(err, errBadRecord) {
+				t.Fatalf("error %v is not errBadRecord", err)
+			}
+			return
+		}
+		if len(c.Refs) > maxSecretRefs || c.Kind < secretText || c.Kind > secretHello {
+			t.Fatalf("decoded out of bounds: %+v", c)
+		}
+	})
+}
+
+// FuzzDecodeSecretState: a damaged state never decodes to one that numbers
+// messages from zero or below.
+func FuzzDecodeSecretState(f *testing.F) {
+	b, err := stateEnc.Marshal(secretState{Version: secretStateVersion, NextSeq: 3, Timer: 5})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := decodeSecretState(b)
+		if err == nil && st.NextSeq < 1 {
+			t.Fatalf("decoded %+v", st)
+		}
+	})
+}

@@ -314,6 +314,9 @@ func TestDeviceListTruncations(t *testing.T) {
 
 func FuzzParseDeviceList(f *testing.F) {
 	f.Add(mustIssue(f, testAccount(f, 1), testList(f, 2)))
+	withKEM := testList(f, 2)
+	withKEM.KEM = testAccount(f, 1).Public().KEMKey()
+	f.Add(mustIssue(f, testAccount(f, 1), withKEM))
 	f.Add([]byte{})
 	f.Add([]byte{0x82, 0x40, 0x40})
 	f.Fuzz(func(t *testing.T, data []byte) {
