@@ -56,6 +56,7 @@ type person struct {
 	contacts *ContactService
 	chats    *ChatService
 	events   *dataRecorder
+	dir      string // the data folder
 }
 
 func newPerson(t *testing.T, relayURL, name string) *person {
@@ -76,7 +77,7 @@ func newPerson(t *testing.T, relayURL, name string) *person {
 	c.SetEmitter(rec)
 	svc := c.Services()
 	p := &person{core: c, account: svc[0].(*AccountService), conn: svc[2].(*ConnectionService),
-		contacts: svc[3].(*ContactService), chats: svc[4].(*ChatService), events: rec}
+		contacts: svc[3].(*ContactService), chats: svc[4].(*ChatService), events: rec, dir: dir}
 	if _, err := p.account.Create(name, pass); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package app
 
 import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,4 +111,35 @@ func TestSecretChatThroughTheApp(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, "closed on Alice's side too", func() bool {
 		return alice.events.count("chat:removed", func(d any) bool { return d.(ChatRemoved).ChatID == secret.ID }) == 1
 	})
+
+	// The apps close: nothing in either data folder (vault, WAL, shared memory,
+	// logs, anything else written there) holds the text or the message's id.
+	id, err := hex.DecodeString(msg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.core.Shutdown()
+	bob.core.Shutdown()
+	for _, p := range []*person{alice, bob} {
+		files := 0
+		err := filepath.WalkDir(p.dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for name, needle := range map[string][]byte{"text": []byte("hidden text"), "message id": id} {
+				if bytes.Contains(b, needle) {
+					t.Errorf("%s holds the secret message's %s", path, name)
+				}
+			}
+			return nil
+		})
+		if err != nil || files == 0 {
+			t.Fatalf("scan of %s: %d files, %v", p.dir, files, err)
+		}
+	}
 }
