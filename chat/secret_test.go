@@ -186,6 +186,22 @@ func TestSecretChat(t *testing.T) {
 		return a && b
 	})
 
+	// A countdown survives a shutdown: read, closed before its time, it is wiped
+	// by the sweep at the next start.
+	if err := bob.engine.MarkRead(ctx, chat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := messageIn(bob, chat.ID, "after a restart"); !ok || m.ExpiresAt.IsZero() {
+		t.Fatalf("no countdown: %+v", m)
+	}
+	bob.stop()
+	fb.Advance(10 * time.Second)
+	bob.start(t)
+	testutil.Eventually(t, 20*time.Second, "wiped at start", func() bool {
+		_, ok := messageIn(bob, chat.ID, "after a restart")
+		return !ok
+	})
+
 	// Closing on one side wipes it on both.
 	if err := bob.engine.Delete(ctx, chat.ID); err != nil {
 		t.Fatal(err)
