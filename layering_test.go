@@ -40,6 +40,10 @@ func allowedImports() map[string][]string {
 		"hush/vault/internal/keywrap": nil,
 		"hush/vault/internal/subkey":  nil,
 
+		// Backups: the archive format over age, and a vault's export and import.
+		"hush/backup":             {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
+		"hush/backup/vaultbackup": {"hush/backup", "hush/ids", "hush/policy", "hush/vault"},
+
 		// The relay protocol, and a device's connection to a relay.
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/sync/wireconn":    {"hush/identity", "hush/ids", "hush/sync/wire"},
