@@ -253,7 +253,9 @@ func TestReaderErrors(t *testing.T) {
 	manifestFrame := frame(KindManifest, mustCBOR(t, mv))
 	head := append([]byte(magic), manifestFrame...)
 	accountFrame := frame(KindAccount, mustCBOR(t, recs[0]))
-	trailerFor := func(c Counts, n int) []byte { return frame(KindTrailer, mustCBOR(t, Trailer{Counts: c, Bytes: uint64(n)})) }
+	trailerFor := func(c Counts, n int) []byte {
+		return frame(KindTrailer, mustCBOR(t, Trailer{Counts: c, Bytes: uint64(n)}))
+	}
 	onlyAccount := Counts{Accounts: 1}
 	m1 := mv
 	m1.Counts = onlyAccount
