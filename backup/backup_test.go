@@ -64,7 +64,7 @@ func sampleRecords() []Record {
 func countsOf(recs []Record) Counts {
 	var c Counts
 	for _, r := range recs {
-		c.add(r.RecordKind())
+		c.Add(r.RecordKind())
 	}
 	return c
 }

@@ -44,8 +44,8 @@ func (c Counts) Total() uint64 {
 		c.Drafts + c.Messages + c.Settings + c.Cursors + c.Attachments
 }
 
-// add counts one record of kind k.
-func (c *Counts) add(k Kind) {
+// Add counts one record of kind k.
+func (c *Counts) Add(k Kind) {
 	switch k {
 	case KindAccount:
 		c.Accounts++

@@ -158,7 +158,7 @@ func (r *Reader) next() (Record, error) {
 	if err := rec.validate(); err != nil {
 		return nil, fmt.Errorf("%w: record kind %d: %v", ErrCorrupt, k, err)
 	}
-	r.counts.add(k)
+	r.counts.Add(k)
 	if r.counts.Accounts > 1 {
 		return nil, fmt.Errorf("%w: more than one account", ErrCorrupt)
 	}

@@ -107,7 +107,7 @@ func (w *Writer) Write(rec Record) error {
 		return err
 	}
 	w.last = k
-	w.counts.add(k)
+	w.counts.Add(k)
 	return nil
 }
 
