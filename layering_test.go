@@ -51,7 +51,7 @@ func allowedImports() map[string][]string {
 
 		// The client engine and the API the UI calls.
 		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
-		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
+		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
 		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},
@@ -71,7 +71,7 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-apigen": {"hush/internal/apigen"},
 
 		// The hush binary: desktop window, browser mode, relay.
-		"hush": {"hush/app", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay"},
+		"hush": {"hush/app", "hush/backup", "hush/backup/vaultbackup", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay", "hush/vault"},
 	}
 }
 

@@ -40,6 +40,8 @@ Usage:
   hush relay [--listen ADDR] [--db FILE]
                                      run a relay on this computer
                                      (hush relay --help lists its flags)
+  hush backup export --out FILE      write an encrypted backup (hush backup help)
+  hush backup import FILE            import a backup, or restore one on a new device
   hush version                       print version, commit and Go version
   hush help                          show this help
 
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return 0
+		case "backup":
+			return runBackup(args[1:], backupEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr})
 		case "relay":
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
