@@ -426,8 +426,8 @@ func TestMaxRecordSize(t *testing.T) {
 
 // readPlain reads a plaintext archive without age around it.
 func readPlain(plain []byte) (Manifest, []Record, error) {
-	r := &Reader{src: &countingReader{r: bytes.NewReader(nil)}, codec: newCodec(), last: KindManifest}
-	if _, err := r.open(bytes.NewReader(plain)); err != nil {
+	r, err := openPlain(bytes.NewReader(plain))
+	if err != nil {
 		return Manifest{}, nil, err
 	}
 	var recs []Record

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"fmt"
 
 	"hush/ids"
@@ -94,4 +95,15 @@ type Trailer struct {
 	// Bytes is the length of the plaintext before the trailer's frame: the
 	// magic, the manifest and every record frame.
 	Bytes uint64 `cbor:"2,keyasint"`
+}
+
+// ParseManifest reads the manifest from the start of a backup's plaintext (as
+// `age -d` writes it), for tools and tests that read a backup without a
+// [Reader]. It checks the magic and the version as [NewReader] does.
+func ParseManifest(plain []byte) (Manifest, error) {
+	r, err := openPlain(bytes.NewReader(plain))
+	if err != nil {
+		return Manifest{}, err
+	}
+	return r.manifest, nil
 }

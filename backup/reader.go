@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -54,6 +55,13 @@ func NewReader(src io.Reader, passphrase string) (*Reader, error) {
 		return nil, headerError(err)
 	}
 	return r.open(&authReader{r: dec})
+}
+
+// openPlain reads a plaintext archive without age around it (ParseManifest,
+// tests).
+func openPlain(plain io.Reader) (*Reader, error) {
+	r := &Reader{src: &countingReader{r: bytes.NewReader(nil)}, codec: newCodec(), last: KindManifest}
+	return r.open(plain)
 }
 
 // open reads the magic and the manifest from the decrypted plaintext.
