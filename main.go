@@ -130,6 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Logger:          log,
 		DefaultRelayURL: *relayURL,
 		EraseDirs:       dir.EraseDirs(),
+		TempDir:         dir.TempDir(),
 	}
 	if *webAddr != "" {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
@@ -163,7 +164,16 @@ func runWeb(addr string, dir datadir.Dir, cfg app.Config, assets fs.FS, log *slo
 		return 1
 	}
 	defer core.Shutdown()
-	srv, err := browsermode.New(browsermode.Options{Addr: addr, Assets: assets, Services: core.Services(), Logger: log})
+	srv, err := browsermode.New(browsermode.Options{Addr: addr, Assets: assets, Services: core.Services(), Logger: log,
+		Upload: core.Upload,
+		Download: func(id string) (string, io.ReadCloser, error) {
+			name, body, err := core.Download(id)
+			if errors.Is(err, os.ErrNotExist) {
+				err = browsermode.ErrNoSuchDownload
+			}
+			return name, body, err
+		},
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
