@@ -43,7 +43,7 @@ describe('BackupImportForm', () => {
 
     api.emit('backup:progress', progress({ stage: 'done', text: 'Imported 1 account: nothing new.' }));
     expect(await screen.findByText('Imported 1 account: nothing new.')).toHaveAttribute('role', 'status');
-    await user.click(screen.getByRole('button', { name: 'Close' }));
+    await user.click(screen.getByRole('button', { name: 'Done' }));
     expect(onclose).toHaveBeenCalled();
   });
 
