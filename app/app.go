@@ -207,6 +207,9 @@ func (c *Core) lockLocked() bool {
 		return false
 	}
 	c.session = nil
+	// A running export or import ends with the session: it would hold the
+	// vault's Close (and so this lock) until its last record.
+	c.cancelBackup()
 	stopEngineLocked(s) // before the keys and the vault go
 	s.account.Destroy()
 	s.device.Destroy()

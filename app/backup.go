@@ -332,12 +332,18 @@ func (c *Core) importSource(source string) (string, error) {
 // Cancel ends the running backup operation, if any: an export leaves no file, an
 // import or a restore changes nothing.
 func (s *BackupService) Cancel() error {
-	s.c.backup.mu.Lock()
-	defer s.c.backup.mu.Unlock()
-	if s.c.backup.cancel != nil {
-		s.c.backup.cancel()
-	}
+	s.c.cancelBackup()
 	return nil
+}
+
+// cancelBackup ends the running backup operation, if any. Locking the vault
+// calls it too.
+func (c *Core) cancelBackup() {
+	c.backup.mu.Lock()
+	defer c.backup.mu.Unlock()
+	if c.backup.cancel != nil {
+		c.backup.cancel()
+	}
 }
 
 // startBackup runs op in the background, reporting it with BackupProgress events.
@@ -444,11 +450,9 @@ func (c *Core) dropUpload(id string) {
 // dropTransfers cancels the running operation and deletes every temporary file
 // of uploads and downloads, at shutdown.
 func (c *Core) dropTransfers() {
+	c.cancelBackup()
 	c.backup.mu.Lock()
 	defer c.backup.mu.Unlock()
-	if c.backup.cancel != nil {
-		c.backup.cancel()
-	}
 	for _, m := range []map[string]string{c.backup.uploads, c.backup.exports} {
 		for id, path := range m {
 			os.Remove(path)

@@ -238,3 +238,25 @@ func TestBackupCancel(t *testing.T) {
 		t.Errorf("a cancelled export left %d files", len(entries))
 	}
 }
+
+// TestBackupEndsWithTheLock: locking the vault cancels a running export rather
+// than waiting for it.
+func TestBackupEndsWithTheLock(t *testing.T) {
+	f, svc, ev := newBackupFixture(t)
+	f.create(t)
+	v := f.core.session.vault
+	release, held := make(chan struct{}), make(chan struct{})
+	go v.Update(t.Context(), func(*vault.Tx) error { close(held); <-release; return nil })
+	<-held
+	if err := svc.Export(backupPassphrase, ""); err != nil {
+		t.Fatal(err)
+	}
+	locked := make(chan struct{})
+	go func() { f.account.Lock(); close(locked) }()
+	time.Sleep(200 * time.Millisecond) // the lock is waiting for the vault
+	close(release)
+	<-locked
+	if p := ev.wait(t); p.Stage != BackupCancelled {
+		t.Fatalf("the export ended with %+v", p)
+	}
+}
