@@ -132,12 +132,18 @@ func TestBackupExportRestoreImport(t *testing.T) {
 
 	// Importing it again into the restored account adds nothing.
 	gsvc.ChooseImportFile()
-	if err := gsvc.Import(file, backupPassphrase); err != nil {
-		t.Fatal(err)
-	}
-	if p := gev.wait(t); p.Stage != BackupDone || !strings.HasSuffix(p.Text, ": nothing new.") {
+	if p := importAndWait(t, gsvc, gev, file); p.Stage != BackupDone || !strings.HasSuffix(p.Text, ": nothing new.") {
 		t.Fatalf("import ended with %+v", p)
 	}
+}
+
+// importAndWait imports source and returns the event that ends the import.
+func importAndWait(t *testing.T, svc *BackupService, ev *backupEvents, source string) BackupProgress {
+	t.Helper()
+	if err := svc.Import(source, backupPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	return ev.wait(t)
 }
 
 func TestBackupThroughBrowser(t *testing.T) {
@@ -187,10 +193,7 @@ func TestBackupThroughBrowser(t *testing.T) {
 	}
 	// A damaged upload fails and changes nothing.
 	up, _ = g.core.Upload(t.Context(), bytes.NewReader(file[:len(file)-7]))
-	if err := gsvc.Import(up, backupPassphrase); err != nil {
-		t.Fatal(err)
-	}
-	if p := gev.wait(t); p.Stage != BackupFailed || !strings.Contains(p.Text, "incomplete or damaged") {
+	if p := importAndWait(t, gsvc, gev, up); p.Stage != BackupFailed || !strings.Contains(p.Text, "incomplete or damaged") {
 		t.Fatalf("import of a cut file ended with %+v", p)
 	}
 }

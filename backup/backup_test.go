@@ -100,6 +100,11 @@ func readAll(file []byte, pass string) (Manifest, []Record, error) {
 	if err != nil {
 		return Manifest{}, nil, err
 	}
+	return drain(r)
+}
+
+// drain reads the records of r to the end.
+func drain(r *Reader) (Manifest, []Record, error) {
 	var recs []Record
 	for {
 		rec, err := r.Next()
@@ -430,17 +435,7 @@ func readPlain(plain []byte) (Manifest, []Record, error) {
 	if err != nil {
 		return Manifest{}, nil, err
 	}
-	var recs []Record
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return r.Manifest(), recs, nil
-		}
-		if err != nil {
-			return r.Manifest(), recs, err
-		}
-		recs = append(recs, rec)
-	}
+	return drain(r)
 }
 
 // FuzzReader fuzzes the archive decoder: the plaintext inside age, which is

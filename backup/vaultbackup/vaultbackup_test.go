@@ -70,16 +70,7 @@ func TestExportRestoreRoundTrip(t *testing.T) {
 func TestSecretChatsExcluded(t *testing.T) {
 	v, _ := newVault(t, t.TempDir())
 	f := populate(t, v, 3)
-	file := exportBytes(t, v)
-	id, _ := age.NewScryptIdentity(backupPass)
-	r, err := age.Decrypt(bytes.NewReader(file), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain := agePlain(t, exportBytes(t, v))
 	for _, s := range [][]byte{[]byte(secretBody), f.secret[:], []byte(f.secret.String()), []byte("secret prekey state"),
 		[]byte("ratchet state"), []byte("prekey private")} {
 		if bytes.Contains(plain, s) {
@@ -232,6 +223,21 @@ func flipIn(file []byte, i int) []byte {
 	return b
 }
 
+// agePlain decrypts a backup with the age library alone, as the age command does.
+func agePlain(t testing.TB, file []byte) []byte {
+	t.Helper()
+	id, _ := age.NewScryptIdentity(backupPass)
+	r, err := age.Decrypt(bytes.NewReader(file), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
+}
+
 // ageHeaderLen is the length of an age file's header, up to the payload's nonce.
 func ageHeaderLen(t testing.TB, file []byte) int {
 	t.Helper()
@@ -260,15 +266,7 @@ func ageFile(t testing.TB, plain []byte) []byte {
 // manifest is the first frame, and its first field is the version).
 func newerPlain(t testing.TB, file []byte) []byte {
 	t.Helper()
-	id, _ := age.NewScryptIdentity(backupPass)
-	r, err := age.Decrypt(bytes.NewReader(file), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain := agePlain(t, file)
 	// magic(12) kind(1) len(4) map-header(1) key 1(1) value
 	const versionAt = 12 + 5 + 2
 	if plain[versionAt] != backup.FormatVersion {

@@ -39,6 +39,25 @@ export class BackupRun {
   }
 }
 
+/** The file a native dialog of the desktop window chose, or why it could not. */
+export class ChosenFile {
+  /** The path chosen; '' until one is. */
+  path = $state('');
+  /** Why the dialog failed; '' when it did not. */
+  error = $state('');
+
+  /** Shows the dialog; a cancelled dialog keeps the last choice. */
+  async choose(pick: () => Promise<string>): Promise<void> {
+    this.error = '';
+    try {
+      const path = await pick();
+      if (path) this.path = path;
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
 /** "12.4 MB", "980 kB": a backup's size so far (SI units, as file managers show). */
 export function formatBytes(n: number): string {
   if (n < 1000) return `${n} B`;
