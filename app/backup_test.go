@@ -218,17 +218,23 @@ func TestBackupRefusals(t *testing.T) {
 	}
 }
 
-func TestBackupCancel(t *testing.T) {
-	f, svc, ev := newBackupFixture(t)
+// startHeldExport creates the account and starts an export that waits for a
+// write transaction holding the vault until release is closed.
+func startHeldExport(t *testing.T, f *fixture, svc *BackupService) (release chan struct{}) {
+	t.Helper()
 	f.create(t)
-	// Hold the vault in a write transaction, so the export waits for it.
-	v := f.core.session.vault
 	release, held := make(chan struct{}), make(chan struct{})
-	go v.Update(t.Context(), func(*vault.Tx) error { close(held); <-release; return nil })
+	go f.core.session.vault.Update(t.Context(), func(*vault.Tx) error { close(held); <-release; return nil })
 	<-held
 	if err := svc.Export(backupPassphrase, ""); err != nil {
 		t.Fatal(err)
 	}
+	return release
+}
+
+func TestBackupCancel(t *testing.T) {
+	f, svc, ev := newBackupFixture(t)
+	release := startHeldExport(t, f, svc)
 	if err := svc.Export(backupPassphrase, ""); err == nil {
 		t.Error("a second operation started while one runs")
 	}
@@ -246,14 +252,7 @@ func TestBackupCancel(t *testing.T) {
 // than waiting for it.
 func TestBackupEndsWithTheLock(t *testing.T) {
 	f, svc, ev := newBackupFixture(t)
-	f.create(t)
-	v := f.core.session.vault
-	release, held := make(chan struct{}), make(chan struct{})
-	go v.Update(t.Context(), func(*vault.Tx) error { close(held); <-release; return nil })
-	<-held
-	if err := svc.Export(backupPassphrase, ""); err != nil {
-		t.Fatal(err)
-	}
+	release := startHeldExport(t, f, svc)
 	locked := make(chan struct{})
 	go func() { f.account.Lock(); close(locked) }()
 	time.Sleep(200 * time.Millisecond) // the lock is waiting for the vault
