@@ -51,7 +51,10 @@ func ExportFile(ctx context.Context, v *vault.Vault, path, passphrase string, op
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.partial")
+	// An export that a crash or a power cut interrupted left its temporary
+	// file (never a file at path): the next export to the same name removes it.
+	removeStalePartials(dir, base)
+	tmp, err := os.CreateTemp(dir, partialPattern(base))
 	if err != nil {
 		return backup.Manifest{}, fmt.Errorf("export backup: %w", err)
 	}
@@ -81,6 +84,18 @@ func ExportFile(ctx context.Context, v *vault.Vault, path, passphrase string, op
 	done = true
 	syncDir(dir)
 	return m, nil
+}
+
+// partialPattern names the temporary file of an export to base (os.CreateTemp
+// puts a random string for the "*"): hidden, and never a .hushbackup name.
+func partialPattern(base string) string { return "." + base + ".*.partial" }
+
+// removeStalePartials deletes what interrupted exports to base left in dir.
+func removeStalePartials(dir, base string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, partialPattern(filepath.Clean(base))))
+	for _, p := range stale {
+		os.Remove(p)
+	}
 }
 
 // syncDir makes a rename durable where the platform allows it (not Windows,
