@@ -65,7 +65,9 @@ func ExportFile(ctx context.Context, v *vault.Vault, path, passphrase string, op
 			os.Remove(tmp.Name())
 		}
 	}()
-	m, err := Export(ctx, v, tmp, passphrase, opts)
+	bg := newBackgroundSync(tmp)
+	m, err := Export(ctx, v, bg, passphrase, opts)
+	bg.stop()
 	if err != nil {
 		return backup.Manifest{}, err
 	}
@@ -84,6 +86,48 @@ func ExportFile(ctx context.Context, v *vault.Vault, path, passphrase string, op
 	done = true
 	syncDir(dir)
 	return m, nil
+}
+
+// syncEvery is how much is written between two background syncs.
+const syncEvery = 32 << 20
+
+// backgroundSync writes to a file and, every syncEvery bytes, has another
+// goroutine sync what was written so far, so that the export goes on while the
+// disk catches up and the sync before the rename finds little left to do.
+type backgroundSync struct {
+	f       *os.File
+	n       int64
+	kick    chan struct{}
+	stopped chan struct{}
+}
+
+func newBackgroundSync(f *os.File) *backgroundSync {
+	b := &backgroundSync{f: f, kick: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go func() {
+		defer close(b.stopped)
+		for range b.kick {
+			f.Sync() // the sync before the rename reports errors
+		}
+	}()
+	return b
+}
+
+func (b *backgroundSync) Write(p []byte) (int, error) {
+	n, err := b.f.Write(p)
+	if b.n/syncEvery != (b.n+int64(n))/syncEvery {
+		select {
+		case b.kick <- struct{}{}:
+		default: // a sync is running; the next boundary asks again
+		}
+	}
+	b.n += int64(n)
+	return n, err
+}
+
+// stop waits for the syncing goroutine to end.
+func (b *backgroundSync) stop() {
+	close(b.kick)
+	<-b.stopped
 }
 
 // partialPattern names the temporary file of an export to base (os.CreateTemp
@@ -137,18 +181,7 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 				opts.Progress(Progress{Bytes: w.Bytes(), Items: w.Records(), TotalItems: counts.Total()})
 			}
 		}
-		if _, err := walk(ctx, tx, func(r backup.Record) error {
-			if err := w.Write(r); err != nil {
-				return err
-			}
-			if w.Records()%progressEvery == 0 {
-				report()
-			}
-			return nil
-		}, nil); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
+		if err := pipe(ctx, tx, w, report); err != nil {
 			return err
 		}
 		report()
@@ -158,6 +191,54 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 		return backup.Manifest{}, fmt.Errorf("export backup: %w", err)
 	}
 	return m, nil
+}
+
+// pipelineDepth is how many records may wait between the vault's reader and
+// the backup's writer: enough to keep both busy, few enough that memory stays
+// flat (a record is at most 1 MiB, a message typically far less).
+const pipelineDepth = 64
+
+// pipe walks tx into w on two goroutines, so that reading the vault (SQLite and
+// opening sealed rows) and writing the backup (CBOR, age) share the machine's
+// cores; it closes w once every record is written. report runs on the writer's goroutine every
+// progressEvery records.
+func pipe(ctx context.Context, tx *vault.Tx, w *backup.Writer, report func()) error {
+	recs := make(chan backup.Record, pipelineDepth)
+	stop := make(chan struct{}) // closed when the writer fails
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for r := range recs {
+			if err != nil {
+				continue // drain: the reader stops at its next record
+			}
+			if err = w.Write(r); err != nil {
+				close(stop)
+			} else if w.Records()%progressEvery == 0 {
+				report()
+			}
+		}
+		written <- err
+	}()
+	_, err := walk(ctx, tx, func(r backup.Record) error {
+		select {
+		case recs <- r:
+			return nil
+		case <-stop:
+			return errors.New("the writer stopped")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, nil)
+	close(recs)
+	werr := <-written
+	switch {
+	case err != nil && werr == nil: // the reader's failure, a cancel among them
+		return err
+	case werr != nil:
+		return werr
+	}
+	return w.Close()
 }
 
 // walk reads what a backup holds from tx, in the format's order, and gives
