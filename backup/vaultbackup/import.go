@@ -158,6 +158,11 @@ func (a *applier) apply(rec backup.Record) error {
 			return err
 		}, func() error { return a.tx.PutContact(contactIn(rec)) })
 	case *backup.Chat:
+		if !a.in.chat(rec.Kind) {
+			// The reader refuses such a record already; this keeps the rule in
+			// one place should a later format admit other kinds.
+			return fmt.Errorf("%w: chat kind %d is never imported", backup.ErrCorrupt, rec.Kind)
+		}
 		a.in.add(rec.ID)
 		return a.putIfMissing(rec, func() error {
 			_, err := a.tx.Chat(rec.ID)
