@@ -4,7 +4,6 @@ package vaultbackup
 
 import (
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"hush/backup"
 	"hush/vault"
 )
 
@@ -60,22 +58,7 @@ func TestExportCrash(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, "out")); len(entries) != 1 {
 		t.Errorf("after the next export the folder holds %d files, want the backup alone", len(entries))
 	}
-	f, err := os.Open(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := backup.NewReader(f, backupPass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := r.Next(); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("the next export does not read back: %v", err)
-		}
-	}
+	readBackupFile(t, target)
 }
 
 // exportAndDie makes a vault in dir and exports it to dir/out, killing itself

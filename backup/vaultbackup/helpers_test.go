@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,6 +213,28 @@ func withoutSecret(lines []string, f fixture) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// readBackupFile reads the backup at path to its end: it must open with
+// backupPass and check out whole.
+func readBackupFile(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := backup.NewReader(f, backupPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			return
+		} else if err != nil {
+			t.Fatalf("%s does not read back: %v", path, err)
+		}
+	}
 }
 
 func fileHash(t testing.TB, path string) [32]byte {

@@ -324,19 +324,7 @@ func TestExportFileCancelLeavesNothing(t *testing.T) {
 	if _, err := ExportFile(t.Context(), v, path, backupPass, exportOptions()); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	r, err := backup.NewReader(f, backupPass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := r.Next(); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	}
+	readBackupFile(t, path)
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the directory holds %d entries, want the backup only", len(entries))
 	}
