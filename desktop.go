@@ -61,6 +61,22 @@ func (n wailsNotifier) Withdraw(chatID string) {
 	}
 }
 
+// wailsPicker shows the native file dialogs (backups).
+type wailsPicker struct{ ctx context.Context }
+
+// backupFilters offer Hush backups in the dialogs.
+func backupFilters() []wruntime.FileFilter {
+	return []wruntime.FileFilter{{DisplayName: "Hush backups (*.hushbackup)", Pattern: "*.hushbackup"}}
+}
+
+func (p wailsPicker) SaveFile(title, defaultName string) (string, error) {
+	return wruntime.SaveFileDialog(p.ctx, wruntime.SaveDialogOptions{Title: title, DefaultFilename: defaultName, Filters: backupFilters()})
+}
+
+func (p wailsPicker) OpenFile(title string) (string, error) {
+	return wruntime.OpenFileDialog(p.ctx, wruntime.OpenDialogOptions{Title: title, Filters: backupFilters()})
+}
+
 // runDesktop opens the Hush window and returns when it closes.
 func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
 	// One writer per data directory. If another process holds the lock, Wails's
@@ -126,6 +142,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 				return
 			}
 			core.SetEmitter(wailsEmitter{ctx: ctx})
+			core.SetFilePicker(wailsPicker{ctx: ctx})
 			if err := wruntime.InitializeNotifications(ctx); err != nil {
 				log.Warn("native notifications unavailable", "err", err)
 			} else {

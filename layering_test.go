@@ -42,6 +42,10 @@ func allowedImports() map[string][]string {
 		"hush/vault/internal/keywrap": nil,
 		"hush/vault/internal/subkey":  nil,
 
+		// Backups: the archive format over age, and a vault's export and import.
+		"hush/backup":             {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
+		"hush/backup/vaultbackup": {"hush/backup", "hush/ids", "hush/policy", "hush/vault"},
+
 		// The relay protocol, and a device's connection to a relay.
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/sync/wireconn":    {"hush/identity", "hush/ids", "hush/sync/wire"},
@@ -49,7 +53,7 @@ func allowedImports() map[string][]string {
 
 		// The client engine and the API the UI calls.
 		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
-		"hush/app":  {"hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
+		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
 		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},
@@ -69,7 +73,7 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-apigen": {"hush/internal/apigen"},
 
 		// The hush binary: desktop window, browser mode, relay.
-		"hush": {"hush/app", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay"},
+		"hush": {"hush/app", "hush/backup", "hush/backup/vaultbackup", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay", "hush/vault"},
 	}
 }
 

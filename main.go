@@ -40,6 +40,8 @@ Usage:
   hush relay [--listen ADDR] [--db FILE]
                                      run a relay on this computer
                                      (hush relay --help lists its flags)
+  hush backup export --out FILE      write an encrypted backup (hush backup help)
+  hush backup import FILE            import a backup, or restore one on a new device
   hush version                       print version, commit and Go version
   hush help                          show this help
 
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "help":
 			fmt.Fprint(stdout, usage)
 			return 0
+		case "backup":
+			return runBackup(args[1:], backupEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr})
 		case "relay":
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -126,6 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Logger:          log,
 		DefaultRelayURL: *relayURL,
 		EraseDirs:       dir.EraseDirs(),
+		TempDir:         dir.TempDir(),
 	}
 	if *webAddr != "" {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
@@ -159,7 +164,16 @@ func runWeb(addr string, dir datadir.Dir, cfg app.Config, assets fs.FS, log *slo
 		return 1
 	}
 	defer core.Shutdown()
-	srv, err := browsermode.New(browsermode.Options{Addr: addr, Assets: assets, Services: core.Services(), Logger: log})
+	srv, err := browsermode.New(browsermode.Options{Addr: addr, Assets: assets, Services: core.Services(), Logger: log,
+		Upload: core.Upload,
+		Download: func(id string) (string, io.ReadCloser, error) {
+			name, body, err := core.Download(id)
+			if errors.Is(err, os.ErrNotExist) {
+				err = browsermode.ErrNoSuchDownload
+			}
+			return name, body, err
+		},
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"hush/backup"
 	"hush/chat"
 	"hush/clock"
 	"hush/identity"
@@ -80,6 +81,11 @@ type Config struct {
 	// DefaultRelayURL is the relay used until the user sets one; "" means
 	// chat.DefaultRelayURL (a relay on this machine).
 	DefaultRelayURL string
+	// TempDir holds backups on their way to or from a browser (the data
+	// directory's in portable mode); "" means os.TempDir().
+	TempDir string
+	// BackupOptions tune the backup writer; tests lower the scrypt work factor.
+	BackupOptions backup.Options
 	// EraseDirs are the folders of the window's own data and cache that
 	// AccountService.EraseDevice deletes with the vault (the WebView's, in
 	// portable mode).
@@ -97,6 +103,8 @@ type Core struct {
 
 	notify  notifyState
 	protect protectState
+
+	backup backupState // backup.go
 
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
@@ -131,6 +139,8 @@ func New(cfg Config) (*Core, error) {
 		return nil, errors.New("app: no vault path")
 	}
 	c := &Core{cfg: cfg, log: cfg.Logger, clk: cfg.Clock}
+	c.backup.exports = map[string]string{}
+	c.backup.uploads = map[string]string{}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -162,11 +172,12 @@ func (c *Core) emit(ev Event) {
 // Services returns the bound services, in the order the UI's client expects.
 func (c *Core) Services() []any {
 	return []any{&AccountService{c: c}, &SettingsService{c: c},
-		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &DeviceService{c: c}, &WindowService{c: c}}
+		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &DeviceService{c: c}, &WindowService{c: c}, &BackupService{c: c}}
 }
 
 // Shutdown locks the vault and releases everything. It is safe to call twice.
 func (c *Core) Shutdown() {
+	c.dropTransfers()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopJoiningLocked()
@@ -197,6 +208,9 @@ func (c *Core) lockLocked() bool {
 		return false
 	}
 	c.session = nil
+	// A running export or import ends with the session: it would hold the
+	// vault's Close (and so this lock) until its last record.
+	c.cancelBackup()
 	stopEngineLocked(s) // before the keys and the vault go
 	s.account.Destroy()
 	s.device.Destroy()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"hush/backup"
+	"hush/backup/vaultbackup"
 	"hush/chat"
 	"hush/ids"
 	"hush/policy"
@@ -404,4 +407,70 @@ func waitText(d time.Duration) string {
 		return fmt.Sprintf("%d hours", hours)
 	}
 	return "1 hour"
+}
+
+// BackupErrorText words why a backup could not be made, imported or restored,
+// for the UI and the command line alike. The file's own faults say that the vault
+// was not changed: an import reads the whole file in one transaction first
+// (docs/BACKUP-FORMAT.md).
+func BackupErrorText(err error) string {
+	switch {
+	case errors.Is(err, backup.ErrWrongPassphrase):
+		return "Wrong backup passphrase. Nothing was changed."
+	case errors.Is(err, backup.ErrNotBackup):
+		return "This file is not a Hush backup. Nothing was changed."
+	case errors.Is(err, backup.ErrCorrupt):
+		return "The backup is incomplete or damaged (truncated, or altered after it was written). Nothing was changed."
+	case errors.Is(err, backup.ErrNewerFormat):
+		return "This backup was made by a newer version of Hush. Update Hush to import it. Nothing was changed."
+	case errors.Is(err, vaultbackup.ErrOtherAccount):
+		return "This backup is of another account. A backup can be imported only into the account it was made from. Nothing was changed."
+	case errors.Is(err, vaultbackup.ErrNoDeviceKey):
+		return "This backup holds no keys to restore a device from. Nothing was changed."
+	case errors.Is(err, vaultbackup.ErrVaultExists):
+		return "There is already an account on this device. Import the backup from Settings instead."
+	case errors.Is(err, vaultbackup.ErrNoAccount):
+		return "There is no account on this device to back up."
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return "Wrong vault passphrase."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled. Nothing was written or changed."
+	}
+	return "The backup failed: " + rootCause(err)
+}
+
+// BackupCountsText says what a backup holds, or what an import added: "1 account,
+// 3 contacts, 2 chats and 1,204 messages".
+func BackupCountsText(c backup.Counts) string {
+	parts := []string{}
+	for _, p := range []struct {
+		n   uint64
+		one string
+	}{{c.Accounts, "account"}, {c.Contacts, "contact"}, {c.Chats, "chat"}, {c.Messages, "message"}} {
+		if p.n == 0 {
+			continue
+		}
+		noun := p.one
+		if p.n != 1 {
+			noun += "s"
+		}
+		parts = append(parts, groupDigits(p.n)+" "+noun)
+	}
+	switch n := len(parts); n {
+	case 0:
+		return "nothing"
+	case 1:
+		return parts[0]
+	default:
+		return strings.Join(parts[:n-1], ", ") + " and " + parts[n-1]
+	}
+}
+
+// groupDigits writes n with thousands separators: 1,204.
+func groupDigits(n uint64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -82,6 +83,14 @@ type Options struct {
 	Services []any
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Upload, if set, receives the body of POST /api/upload — a file the user
+	// picked, streamed, of any size — and returns an id the page then passes to
+	// a service (a backup to import). Its context ends with the request.
+	Upload func(ctx context.Context, body io.Reader) (id string, err error)
+	// Download, if set, opens the file GET /api/download/<id> sends as an
+	// attachment (an exported backup), with the name the browser saves it
+	// under; an unknown id is ErrNoSuchDownload.
+	Download func(id string) (name string, body io.ReadCloser, err error)
 }
 
 // Server serves one browser-mode session. Create it with [New]; the zero
@@ -90,6 +99,8 @@ type Server struct {
 	log      *slog.Logger
 	assets   fs.FS
 	services map[string]*service
+	upload   func(context.Context, io.Reader) (string, error)
+	download func(string) (string, io.ReadCloser, error)
 	listenIP netip.Addr
 	port     uint16
 
@@ -140,6 +151,8 @@ func New(opts Options) (*Server, error) {
 		log:          logger,
 		assets:       opts.Assets,
 		services:     services,
+		upload:       opts.Upload,
+		download:     opts.Download,
 		listenIP:     ip,
 		port:         port,
 		pingInterval: defaultPingInterval,
@@ -308,6 +321,10 @@ func (s *Server) handler(sess *session) http.Handler {
 			s.serveCall(w, r)
 		case r.URL.Path == eventsPath:
 			s.serveEvents(w, r)
+		case r.URL.Path == uploadPath:
+			s.serveUpload(w, r)
+		case strings.HasPrefix(r.URL.Path, downloadPrefix):
+			s.serveDownload(w, r)
 		case strings.HasPrefix(r.URL.Path, apiPrefix):
 			writeError(w, http.StatusNotFound, "no such API endpoint")
 		default:

@@ -106,17 +106,26 @@ export const test = base.extend<{ hush: Hush }>({
     expect(problems, 'errors in the page').toEqual([]);
   },
   // eslint-disable-next-line no-empty-pattern
-  hush: async ({}, use) => {
-    const bin = hushBinary();
-    const dataDir = mkdtempSync(join(tmpdir(), 'hush-e2e-'));
-    const { proc, url, log } = await startHush(bin, dataDir);
-    try {
-      await use({ url, dataDir, output: () => log.join('') });
-    } finally {
-      await stopHush(proc);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  },
+  hush: async ({}, use) => runHush(use),
+});
+
+/** Runs a Hush with a fresh data directory for as long as `use` runs. */
+async function runHush(use: (h: Hush) => Promise<void>): Promise<void> {
+  const bin = hushBinary();
+  const dataDir = mkdtempSync(join(tmpdir(), 'hush-e2e-'));
+  const { proc, url, log } = await startHush(bin, dataDir);
+  try {
+    await use({ url, dataDir, output: () => log.join('') });
+  } finally {
+    await stopHush(proc);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A test with a second Hush of its own (a fresh install elsewhere, say). */
+export const twoHushTest = test.extend<{ otherHush: Hush }>({
+  // eslint-disable-next-line no-empty-pattern
+  otherHush: async ({}, use) => runHush(use),
 });
 
 export { expect };

@@ -32,6 +32,12 @@ export interface Transport {
   onReconnect(handler: () => void): () => void;
   /** Shows title as the window's title (the page's, and the native window's). */
   setTitle(title: string): void;
+  /**
+   * Sends a file the user picked to Go (browser mode: POST /api/upload) and
+   * resolves with the id a service then takes. The desktop window picks
+   * files with native dialogs instead and rejects this.
+   */
+  upload(file: Blob): Promise<string>;
   close(): void;
 }
 
@@ -47,6 +53,8 @@ export interface Api extends Services {
   onReconnect(handler: () => void): () => void;
   /** Shows title as the window's title (with the unread count, say). */
   setTitle(title: string): void;
+  /** Sends a file to Go for a service to use (browser mode only); resolves with its id. */
+  upload(file: Blob): Promise<string>;
   /** Stops the event stream; the Api is unusable afterwards. */
   close(): void;
 }
@@ -71,6 +79,7 @@ export function createApi(transport: Transport): Api {
     chats: bind(transport, 'chats'),
     devices: bind(transport, 'devices'),
     window: bind(transport, 'window'),
+    backup: bind(transport, 'backup'),
     on(name, handler) {
       return transport.subscribe(name, (data) => {
         const payload = decodeEvent(name, data);
@@ -79,6 +88,7 @@ export function createApi(transport: Transport): Api {
     },
     onReconnect: (handler) => transport.onReconnect(handler),
     setTitle: (title) => transport.setTitle(title),
+    upload: (file) => transport.upload(file),
     close: () => transport.close(),
   };
 }

@@ -143,6 +143,31 @@ export type LinkStage = (typeof LINK_STAGES)[number];
 /** Decodes a LinkStage; any other string is an error. */
 export const decodeLinkStage: Decoder<LinkStage> = oneOf(LINK_STAGES);
 
+/** Every BackupOperation, in Go's order. */
+export const BACKUP_OPERATIONS = ['export', 'import', 'restore'] as const;
+/**
+ * BackupOperation names what a BackupProgress reports on.
+ * - `export`: Settings → Backup → Export
+ * - `import`: Settings → Backup → Import: merge into this account
+ * - `restore`: the welcome screen: a new vault from a backup
+ */
+export type BackupOperation = (typeof BACKUP_OPERATIONS)[number];
+/** Decodes a BackupOperation; any other string is an error. */
+export const decodeBackupOperation: Decoder<BackupOperation> = oneOf(BACKUP_OPERATIONS);
+
+/** Every BackupStage, in Go's order. */
+export const BACKUP_STAGES = ['running', 'done', 'failed', 'cancelled'] as const;
+/**
+ * BackupStage is where a backup operation stands.
+ * - `running`: Bytes and Items move on
+ * - `done`: Text says what was written or imported
+ * - `failed`: Text says why; nothing was written or changed
+ * - `cancelled`: nothing was written or changed
+ */
+export type BackupStage = (typeof BACKUP_STAGES)[number];
+/** Decodes a BackupStage; any other string is an error. */
+export const decodeBackupStage: Decoder<BackupStage> = oneOf(BACKUP_STAGES);
+
 // ---------------------------------------------------------------------------
 // The types Go sends, and their decoders (ApiError on any other shape).
 
@@ -857,6 +882,38 @@ export function decodeSyncProgress(v: unknown, at = 'SyncProgress'): SyncProgres
   };
 }
 
+/** BackupProgress: a backup operation moved on, or ended. */
+export interface BackupProgress {
+  operation: BackupOperation;
+  stage: BackupStage;
+  /** Bytes of the backup file written or read so far. */
+  bytes: number;
+  /** Items are the records done so far, of TotalItems (0 until known). */
+  items: number;
+  totalItems: number;
+  /** Text, once the operation ended: what it did, or why it failed. */
+  text: string;
+  /**
+   * Download, when an export for a browser is done: the URL path the browser downloads the file
+   * from (once).
+   */
+  download: string;
+}
+
+/** Decodes a BackupProgress; throws ApiError when v has another shape. */
+export function decodeBackupProgress(v: unknown, at = 'BackupProgress'): BackupProgress {
+  const o = object(v, at);
+  return {
+    operation: field(o, 'operation', at, decodeBackupOperation),
+    stage: field(o, 'stage', at, decodeBackupStage),
+    bytes: field(o, 'bytes', at, int),
+    items: field(o, 'items', at, int),
+    totalItems: field(o, 'totalItems', at, int),
+    text: field(o, 'text', at, str),
+    download: field(o, 'download', at, str),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -916,6 +973,8 @@ export interface EventMap {
    * when the user paused it.
    */
   'sync:progress': SyncProgress;
+  /** BackupProgress: a backup operation moved on, or ended. */
+  'backup:progress': BackupProgress;
 }
 
 /** The name of an event Go emits. */
@@ -937,6 +996,7 @@ export const EVENT_NAMES = [
   'devices:changed',
   'link:progress',
   'sync:progress',
+  'backup:progress',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -955,6 +1015,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   'devices:changed': decodeDevicesChanged,
   'link:progress': decodeLinkProgress,
   'sync:progress': decodeSyncProgress,
+  'backup:progress': decodeBackupProgress,
 };
 
 // ---------------------------------------------------------------------------
@@ -1269,6 +1330,52 @@ export interface WindowService {
   setSecretOpen(open: boolean): Promise<void>;
 }
 
+/**
+ * BackupService makes and imports backups: Settings → Backup, and "Restore from backup" on the
+ * welcome screen. Secret chats are never in a backup.
+ */
+export interface BackupService {
+  /**
+   * ChooseExportFile shows the desktop window's save dialog and returns the path chosen ("" if the
+   * user cancelled), which BackupService.Export then accepts. In browser mode there is no dialog:
+   * export with an empty destination instead.
+   */
+  chooseExportFile(): Promise<string>;
+  /**
+   * ChooseImportFile shows the desktop window's open dialog and returns the path chosen ("" if the
+   * user cancelled), which Import and Restore then accept. In browser mode, upload the file instead
+   * (POST /api/upload) and pass its id.
+   */
+  chooseImportFile(): Promise<string>;
+  /**
+   * Export starts a backup of this account, encrypted with passphrase (at least
+   * Rules.MinPassphraseLength characters; it may differ from the vault's), to destination: the path
+   * ChooseExportFile returned, or "" to offer it as a download (browser mode). It returns at once;
+   * BackupProgress events follow.
+   */
+  export(passphrase: string, destination: string): Promise<void>;
+  /**
+   * Import starts merging a backup into this account: source is the path ChooseImportFile returned
+   * or the id of an upload. What the vault holds is kept; importing the same backup twice adds
+   * nothing. A wrong passphrase or a truncated, altered or newer file changes nothing. It returns
+   * at once; BackupProgress events follow.
+   */
+  import(source: string, passphrase: string): Promise<void>;
+  /**
+   * Restore starts making this device's vault from a backup, on the welcome screen: source as for
+   * Import, passphrase the backup's, vaultPassphrase the new vault's (at least
+   * Rules.MinPassphraseLength characters). Once done, the vault is unlocked and this device is the
+   * one that made the backup. A bad file leaves no vault behind. It returns at once; BackupProgress
+   * events follow.
+   */
+  restore(source: string, passphrase: string, vaultPassphrase: string): Promise<void>;
+  /**
+   * Cancel ends the running backup operation, if any: an export leaves no file, an import or a
+   * restore changes nothing.
+   */
+  cancel(): Promise<void>;
+}
+
 /** The services, as the properties of the UI's api object (app.Core.Services). */
 export interface Services {
   readonly account: AccountService;
@@ -1278,6 +1385,7 @@ export interface Services {
   readonly chats: ChatService;
   readonly devices: DeviceService;
   readonly window: WindowService;
+  readonly backup: BackupService;
 }
 
 /** The Go names of the services, in the order app.Core.Services binds them. */
@@ -1289,6 +1397,7 @@ export const SERVICE_NAMES = [
   'ChatService',
   'DeviceService',
   'WindowService',
+  'BackupService',
 ] as const;
 /** A service's Go name: the first part of /api/call/<Service>/<Method>. */
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -1471,6 +1580,21 @@ export const SERVICES: ServiceTable = {
     methods: {
       setFocused: { method: 'SetFocused', params: ['focused'], result: nothing },
       setSecretOpen: { method: 'SetSecretOpen', params: ['open'], result: nothing },
+    },
+  },
+  backup: {
+    service: 'BackupService',
+    methods: {
+      chooseExportFile: { method: 'ChooseExportFile', params: [], result: str },
+      chooseImportFile: { method: 'ChooseImportFile', params: [], result: str },
+      export: { method: 'Export', params: ['passphrase', 'destination'], result: nothing },
+      import: { method: 'Import', params: ['source', 'passphrase'], result: nothing },
+      restore: {
+        method: 'Restore',
+        params: ['source', 'passphrase', 'vaultPassphrase'],
+        result: nothing,
+      },
+      cancel: { method: 'Cancel', params: [], result: nothing },
     },
   },
 };

@@ -122,6 +122,31 @@ export function createBrowserTransport(deps: BrowserDeps): Transport {
       }
       return body;
     },
+    async upload(file) {
+      let res: Response;
+      try {
+        res = await deps.fetch('/api/upload', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream' },
+          body: file,
+          credentials: 'same-origin',
+        });
+      } catch (err) {
+        throw new ApiError(`Cannot reach Hush: ${errorMessage(err)}`);
+      }
+      let body: unknown = null;
+      try {
+        body = await res.json();
+      } catch {
+        body = null;
+      }
+      if (!res.ok || !isObject(body) || typeof body['id'] !== 'string') {
+        const message =
+          isObject(body) && typeof body['error'] === 'string' ? body['error'] : `The upload failed: HTTP ${res.status}`;
+        throw new ApiError(message, res.status);
+      }
+      return body['id'];
+    },
     subscribe(name, handler) {
       let set = listeners.get(name);
       if (!set) {

@@ -45,6 +45,9 @@ export function createWailsTransport(win: WailsGlobals): Transport {
       if (win.document) win.document.title = title;
       win.runtime?.WindowSetTitle?.(title);
     },
+    upload() {
+      return Promise.reject(new ApiError('The desktop window opens files with its own dialog.'));
+    },
     close() {},
   };
 }

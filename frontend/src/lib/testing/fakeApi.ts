@@ -8,6 +8,7 @@ import { vi, type Mock } from 'vitest';
 import {
   ApiError,
   type AccountService,
+  type BackupService,
   type BlockedAccount,
   type Api,
   type ChatService,
@@ -41,6 +42,8 @@ export interface FakeApi extends Api {
   readonly chats: Mocked<ChatService>;
   readonly devices: Mocked<DeviceService>;
   readonly window: Mocked<WindowService>;
+  readonly backup: Mocked<BackupService>;
+  readonly upload: Mock<(file: Blob) => Promise<string>>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
   /** Simulates the event stream coming back after a drop. */
@@ -589,6 +592,16 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
   };
 
+  // Backups start and return at once; specs emit backup:progress as Go would.
+  const backup: Mocked<BackupService> = {
+    chooseExportFile: vi.fn(async () => '/home/ada/hush-2026-01-01.hushbackup'),
+    chooseImportFile: vi.fn(async () => '/home/ada/hush-2025-12-01.hushbackup'),
+    export: vi.fn(async (_passphrase: string, _destination: string) => unlockedOnly()),
+    import: vi.fn(async (_source: string, _passphrase: string) => unlockedOnly()),
+    restore: vi.fn(async (_source: string, _passphrase: string, _vaultPassphrase: string) => {}),
+    cancel: vi.fn(async () => {}),
+  };
+
   return {
     mode: 'browser',
     account,
@@ -598,6 +611,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     chats,
     devices,
     window,
+    backup,
+    upload: vi.fn(async (_file: Blob) => 'upload-1'),
     backend,
     on(name, handler) {
       let set = listeners.get(name);

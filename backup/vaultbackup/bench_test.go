@@ -1,0 +1,206 @@
+package vaultbackup
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hush/ids"
+	"hush/policy"
+	"hush/vault"
+)
+
+// Export and import of a vault with 100,000 messages (docs/PERFORMANCE.md,
+// "Backups"). Run with:
+//
+//	go test ./backup/vaultbackup/ -run '^$' -bench . -benchtime 3x -count 5
+//
+// The scrypt work factor is lowered here so that the figures are the
+// streaming's; BenchmarkScrypt in package backup times the production one,
+// which every export and import pays once on top.
+
+// fillBench stores n messages of body bytes each, in 10 group chats, with an
+// account and its device, in batches of 10,000.
+func fillBench(b *testing.B, v *vault.Vault, n, body int) {
+	b.Helper()
+	acct := ids.New[ids.Account]()
+	chats := make([]ids.Chat, 10)
+	text := strings.Repeat("x", body)
+	err := v.Update(b.Context(), func(tx *vault.Tx) error {
+		if err := tx.PutAccount(vault.Account{ID: acct, SigningSeed: []byte("s"), EncryptionKey: []byte("e")}); err != nil {
+			return err
+		}
+		if err := tx.PutDevice(vault.Device{ID: ids.New[ids.Device](), AccountID: acct, SigningSeed: []byte("d"), EncryptionKey: []byte("d"), Own: true}); err != nil {
+			return err
+		}
+		for i := range chats {
+			chats[i] = ids.New[ids.Chat]()
+			if err := tx.PutChat(vault.Chat{ID: chats[i], Kind: policy.KindGroup, Title: "g",
+				Members: []vault.Member{{AccountID: acct, Role: policy.RoleOwner}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for start := 0; start < n; start += 10_000 {
+		err := v.Update(b.Context(), func(tx *vault.Tx) error {
+			for i := start; i < min(n, start+10_000); i++ {
+				if err := tx.InsertMessage(vault.Message{ID: ids.New[ids.Message](), ChatID: chats[i%len(chats)], Seq: int64(i + 1),
+					SenderAccount: acct, SentAt: time.Unix(int64(1_700_000_000+i), 0), Body: text, Status: policy.StatusRead}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// heapPeak samples the heap every half millisecond while it runs and keeps the
+// highest values seen: peak, the heap's objects live or not yet swept (what the
+// process holds, with the garbage collector's slack), and live, the heap found
+// live by the last completed collection (what the code retains).
+type heapPeak struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+	live uint64
+}
+
+func startHeapPeak() *heapPeak {
+	runtime.GC()
+	h := &heapPeak{stop: make(chan struct{})}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		t := time.NewTicker(500 * time.Microsecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			h.peak = max(h.peak, sample[0].Value.Uint64())
+			h.live = max(h.live, sample[1].Value.Uint64())
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) done() *heapPeak {
+	close(h.stop)
+	h.wg.Wait()
+	return h
+}
+
+// reportHeap adds the highest of the peaks to b's metrics.
+func reportHeap(b *testing.B, hs []*heapPeak) {
+	var peak, live uint64
+	for _, h := range hs {
+		peak, live = max(peak, h.peak), max(live, h.live)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(live)/(1<<20), "peak-live-MiB")
+}
+
+func benchVault(b *testing.B, n, body int) (*vault.Vault, string) {
+	b.Helper()
+	dir := b.TempDir()
+	v, err := vault.Create(b.Context(), filepath.Join(dir, "vault.db"), []byte(vaultPass), vaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { v.Close() })
+	fillBench(b, v, n, body)
+	return v, dir
+}
+
+func benchmarkExport(b *testing.B, n, body int) {
+	v, dir := benchVault(b, n, body)
+	path := filepath.Join(dir, "b.hushbackup")
+	var heaps []*heapPeak
+	var size int64
+	for b.Loop() {
+		h := startHeapPeak()
+		if _, err := ExportFile(b.Context(), v, path, backupPass, exportOptions()); err != nil {
+			b.Fatal(err)
+		}
+		heaps = append(heaps, h.done())
+		st, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = st.Size()
+	}
+	b.SetBytes(size)
+	reportHeap(b, heaps)
+	b.ReportMetric(float64(size)/(1<<20), "file-MiB")
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func benchmarkImport(b *testing.B, n, body int) {
+	v, dir := benchVault(b, n, body)
+	// Read from the file, as an import does: a copy in memory would count
+	// in the heap.
+	name := mustExport(b, v, filepath.Join(dir, "b.hushbackup"))
+	st, err := os.Stat(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var heaps []*heapPeak
+	i := 0
+	for b.Loop() {
+		path := filepath.Join(b.TempDir(), fmt.Sprintf("r%d.db", i))
+		i++
+		file, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := startHeapPeak()
+		dst, _, err := Restore(b.Context(), path, []byte(vaultPass), vaultOptions(), file, backupPass, ImportOptions{})
+		file.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		heaps = append(heaps, h.done())
+		dst.Close()
+	}
+	b.SetBytes(st.Size())
+	reportHeap(b, heaps)
+	b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func mustExport(b *testing.B, v *vault.Vault, path string) string {
+	b.Helper()
+	if _, err := ExportFile(b.Context(), v, path, backupPass, exportOptions()); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// Messages of 100 bytes: a chat's typical line.
+func BenchmarkExport100k(b *testing.B) { benchmarkExport(b, 100_000, 100) }
+func BenchmarkImport100k(b *testing.B) { benchmarkImport(b, 100_000, 100) }
+
+// Messages of 1 KiB: ten times the bytes through the same number of rows.
+func BenchmarkExport100k1KiB(b *testing.B) { benchmarkExport(b, 100_000, 1024) }
+func BenchmarkImport100k1KiB(b *testing.B) { benchmarkImport(b, 100_000, 1024) }
+
+// 10,000 messages: the peak heap stays the same with ten times fewer rows.
+func BenchmarkExport10k(b *testing.B) { benchmarkExport(b, 10_000, 100) }
+func BenchmarkImport10k(b *testing.B) { benchmarkImport(b, 10_000, 100) }

@@ -1,0 +1,148 @@
+package vault
+
+import (
+	"fmt"
+
+	"hush/ids"
+)
+
+// Whole-table reads for backups (package backup/vaultbackup): the other reads
+// find rows by a key the caller knows, but a backup must find every row,
+// including settings and cursors whose names are only sealed. Each calls fn once
+// per row while the rows stay open, so memory stays flat however many there
+// are; fn must not use tx.
+
+// EachMessage calls fn with every message of every chat, in the order they were
+// stored (which keeps the order of pending messages when they are inserted
+// again in it).
+func (tx *Tx) EachMessage(fn func(Message) error) error {
+	if err := tx.begin(false); err != nil {
+		return err
+	}
+	rows, err := tx.query(`SELECT id, chat_tag, seq, data FROM messages ORDER BY local_seq`)
+	if err != nil {
+		return wrap("each message", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rawID, chatTag, blob []byte
+		var seq int64
+		if err := rows.Scan(&rawID, &chatTag, &seq, &blob); err != nil {
+			return wrap("each message", err)
+		}
+		id, err := idFrom[ids.Message](rawID)
+		if err != nil {
+			return wrap("each message", err)
+		}
+		m, err := tx.message(id, seq, blob)
+		if err != nil {
+			return err
+		}
+		if !sameTag(chatTag, tx.chatTag(m.ChatID)) {
+			return fmt.Errorf("vault: message %s: %w: stored under another chat", id, ErrCorrupt)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return wrap("each message", rows.Err())
+}
+
+// MessageCount is the number of messages stored in a chat.
+func (tx *Tx) MessageCount(chatID ids.Chat) (int64, error) {
+	if err := tx.begin(false); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := tx.queryRow(`SELECT count(*) FROM messages WHERE chat_tag = ?1`, tx.chatTag(chatID)).Scan(&n)
+	return n, wrap("message count", err)
+}
+
+// EachSetting calls fn with every setting's name and value.
+func (tx *Tx) EachSetting(fn func(name string, value []byte) error) error {
+	if err := tx.begin(false); err != nil {
+		return err
+	}
+	rows, err := tx.query(`SELECT name_tag, data FROM settings ORDER BY rowid`)
+	if err != nil {
+		return wrap("each setting", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tag, blob []byte
+		if err := rows.Scan(&tag, &blob); err != nil {
+			return wrap("each setting", err)
+		}
+		r, err := openRecord[settingRecord](tx, tableSettings, tag, blob)
+		if err != nil {
+			return wrap("each setting", err)
+		}
+		if !sameTag(tag, tx.lookupTag(tableSettings, r.Name)) {
+			return fmt.Errorf("vault: setting %q: %w: stored under another name", r.Name, ErrCorrupt)
+		}
+		if r.Value == nil {
+			r.Value = []byte{}
+		}
+		if err := fn(r.Name, r.Value); err != nil {
+			return err
+		}
+	}
+	return wrap("each setting", rows.Err())
+}
+
+// EachCursor calls fn with every sync cursor's scope and position.
+func (tx *Tx) EachCursor(fn func(scope string, seq int64) error) error {
+	if err := tx.begin(false); err != nil {
+		return err
+	}
+	rows, err := tx.query(`SELECT scope_tag, data FROM cursors ORDER BY rowid`)
+	if err != nil {
+		return wrap("each cursor", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tag, blob []byte
+		if err := rows.Scan(&tag, &blob); err != nil {
+			return wrap("each cursor", err)
+		}
+		r, err := openRecord[cursorRecord](tx, tableCursors, tag, blob)
+		if err != nil {
+			return wrap("each cursor", err)
+		}
+		if !sameTag(tag, tx.lookupTag(tableCursors, r.Scope)) {
+			return fmt.Errorf("vault: cursor %q: %w: stored under another scope", r.Scope, ErrCorrupt)
+		}
+		if err := fn(r.Scope, r.Seq); err != nil {
+			return err
+		}
+	}
+	return wrap("each cursor", rows.Err())
+}
+
+// EachEpochKey calls fn with every epoch key of a chat, by ascending epoch.
+func (tx *Tx) EachEpochKey(chatID ids.Chat, fn func(epoch uint64, key []byte) error) error {
+	if err := tx.begin(false); err != nil {
+		return err
+	}
+	tag := tx.chatTag(chatID)
+	rows, err := tx.query(`SELECT epoch, data FROM epoch_keys WHERE chat_tag = ?1 ORDER BY epoch`, tag)
+	if err != nil {
+		return wrap("each epoch key", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var epoch int64
+		var blob []byte
+		if err := rows.Scan(&epoch, &blob); err != nil {
+			return wrap("each epoch key", err)
+		}
+		r, err := openRecord[keyRecord](tx, tableEpochKeys, seqRow(tag, uint64(epoch)), blob)
+		if err != nil {
+			return wrap("each epoch key", err)
+		}
+		if err := fn(uint64(epoch), r.Key); err != nil {
+			return err
+		}
+	}
+	return wrap("each epoch key", rows.Err())
+}
