@@ -202,7 +202,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
 	e.expiry = &expirer{v: v, list: e.list, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
 	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
-		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn}
+		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
 		prekeys: pre, courier: e.courier, secrets: e.secrets, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
@@ -219,7 +219,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

@@ -130,8 +130,24 @@ type secrets struct {
 	obs     Observer
 	warn    func(Warning)
 
+	// wake has run flush the frames waiting for the relay (capacity 1).
+	wake chan struct{}
+
 	mu      sync.Mutex // frames are sealed and opened one at a time: sessions change with each
 	flushMu sync.Mutex // one flush at a time, in order
+}
+
+// run flushes the frames waiting for the relay each time one is queued, until ctx
+// ends (the engine closes).
+func (s *secrets) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+			s.flush(ctx)
+		}
+	}
 }
 
 func secretStateSetting(id ids.Chat) string { return secretStatePrefix + id.String() }
@@ -306,7 +322,7 @@ func (s *secrets) start(ctx context.Context, account ids.Account, device ids.Dev
 		return Chat{}, err
 	}
 	s.obs.ChatUpdated(sum)
-	go s.flush(context.WithoutCancel(ctx))
+	kick(s.wake)
 	return sum, nil
 }
 
@@ -422,7 +438,7 @@ func (s *secrets) send(ctx context.Context, chat ids.Chat, body string) (Message
 		return Message{}, err
 	}
 	s.obs.ChatUpdated(sum)
-	go s.flush(context.WithoutCancel(ctx))
+	kick(s.wake)
 	return out, nil
 }
 
@@ -456,7 +472,7 @@ func (s *secrets) setTimer(ctx context.Context, chat ids.Chat, d time.Duration) 
 	}
 	s.obs.MessageNew(line)
 	s.obs.ChatUpdated(sum)
-	go s.flush(context.WithoutCancel(ctx))
+	kick(s.wake)
 	return sum, nil
 }
 
@@ -543,7 +559,7 @@ func (s *secrets) markRead(ctx context.Context, chat ids.Chat) error {
 	if len(started) > 0 {
 		s.expiry.wake()
 	}
-	go s.flush(context.WithoutCancel(ctx))
+	kick(s.wake)
 	return nil
 }
 
@@ -579,7 +595,7 @@ func (s *secrets) close(ctx context.Context, chat ids.Chat) error {
 		return err
 	}
 	s.obs.ChatRemoved(chat)
-	go s.flush(context.WithoutCancel(ctx))
+	kick(s.wake)
 	return nil
 }
 

@@ -104,7 +104,7 @@ func (s *secrets) receive(ctx context.Context, it wire.InboxItem, frame []byte) 
 	}
 	ev.emit(s)
 	if ev.reply {
-		go s.flush(context.WithoutCancel(ctx))
+		kick(s.wake)
 	}
 	return true
 }
