@@ -78,6 +78,9 @@ func (o *observer) Warning(w chat.Warning) {
 // leaves the vault unlocked without messaging (and says so in the log): the rest of
 // the app still works.
 func (c *Core) startEngineLocked(ctx context.Context, s *session) {
+	// Every session start comes through here: watch that its vault file stays
+	// reachable (storage.go).
+	c.watchStorageLocked(s)
 	var cert []byte
 	err := s.vault.View(ctx, func(tx *vault.Tx) error {
 		d, err := tx.Device(s.device.ID())

@@ -138,4 +138,13 @@ describe('UnlockScreen', () => {
     renderWithContext(UnlockScreen, {}, ctx);
     expect(screen.getByRole('status')).toHaveTextContent('Locked after inactivity');
   });
+
+  it('says the vault locked because its data folder disappeared', () => {
+    const api = createFakeApi({ state: 'locked' });
+    const ctx = createTestContext({ api });
+    ctx.session.applyStatus({ ...api.backend.status, state: 'unlocked' });
+    ctx.session.locked('storage');
+    renderWithContext(UnlockScreen, {}, ctx);
+    expect(screen.getByRole('status')).toHaveTextContent('the data folder disappeared');
+  });
 });
