@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"hush/app"
@@ -111,6 +112,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
 	}
+	// Portable mode: before GTK and the WebView start (inside wails.Run), since
+	// GLib reads the XDG folders once, at their first use.
+	if err := setEnv(dir.Env()); err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
 	assets, err := fs.Sub(embedded, "frontend/dist")
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
@@ -136,6 +143,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
 	}
 	return runDesktop(dir, cfg, assets, log, stderr)
+}
+
+// setEnv sets each KEY=value pair in the process environment (and so in the C
+// library's, which GTK and WebKitGTK read).
+func setEnv(pairs []string) error {
+	for _, kv := range pairs {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s for portable mode: %w", k, err)
+		}
+	}
+	return nil
 }
 
 func versionString() string {
