@@ -3,14 +3,15 @@
 #   make generate rewrite the UI contract from package app (docs/API.md, the
 #                 TypeScript contract and its samples); make test fails while stale
 #   make test     every test: Go (vet, race), frontend unit tests, end-to-end in
-#                 Chromium against browser mode, and the desktop smoke test
+#                 Chromium against browser mode, the desktop smoke test and the
+#                 portable-mode test
 SHELL := /bin/bash
 TAGS := webkit2_41
 WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo generate frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench bench-relay soak clean
+.PHONY: run demo generate frontend build windows portable dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak clean
 
 run: build
 	scripts/run.sh
@@ -45,7 +46,7 @@ windows: frontend
 	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -o hush.exe
 	@ls -l build/bin/hush.exe
 
-test: test-deps test-go test-frontend build test-e2e test-smoke
+test: test-deps test-go test-frontend build test-e2e test-smoke test-portable
 	@echo "make test: all suites passed"
 
 test-go: test-deps frontend
@@ -61,6 +62,10 @@ test-e2e: test-deps
 
 test-smoke: test-deps
 	scripts/smoke-desktop.sh $(BIN)
+
+# Portable mode with the real window: nothing may appear outside hush-data/.
+test-portable: test-deps
+	scripts/portable-test.sh $(BIN)
 
 bench: deps
 	go test -tags $(TAGS) -run '^$$' -bench . -benchmem $(GO_PKGS)

@@ -11,7 +11,8 @@ what=${1:-build}
 pkgs=(gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 if [ "$what" = test ]; then
   # postgresql: the relay's tests start a throwaway cluster (internal/pgtest).
-  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql)
+  # python3: scripts/x11-close.py closes a window as its close button does.
+  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql python3)
 fi
 
 missing=()

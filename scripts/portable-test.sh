@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Portable-mode test of the real binary: copy hush next to an empty hush-data/,
+# point HOME, every XDG folder and TMPDIR at empty folders, start it under Xvfb,
+# create an account and a group through the window, close the window as a person
+# would, and fail if any file appeared anywhere but hush-data/.
+# It runs in a private mount namespace with fresh /tmp, /var/tmp and /dev/shm, so
+# that anything written there is Hush's (other programs on the machine share the
+# real ones).
+# Usage: scripts/portable-test.sh path/to/hush
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(realpath "$1")
+[ -x "$bin" ] || { echo "portable-test: $bin is not an executable" >&2; exit 1; }
+
+if [ "${HUSH_PORTABLE_TEST_NS:-}" != 1 ]; then
+  ns=(unshare -m --propagation private)
+  [ "$(id -u)" -ne 0 ] && ns=(unshare -r -m --propagation private)
+  HUSH_PORTABLE_TEST_NS=1 exec "${ns[@]}" "$0" "$bin"
+fi
+
+# Inside the namespace: empty temporary file systems where programs put scratch files.
+for d in /tmp /var/tmp /dev/shm; do
+  mount -t tmpfs -o mode=1777,size=512m tmpfs "$d"
+done
+t0=$(date +%s)
+harness=/tmp/harness stick=/tmp/stick host=/tmp/host
+mkdir -p "$harness" "$stick/hush-data" "$host"/{home,config,data,cache,state,tmp}
+install -d -m 0700 "$host/runtime"
+cp "$bin" "$stick/hush"
+out=$harness/hush.log
+
+inner=$harness/inner.sh
+cat >"$inner" <<'INNER'
+set -euo pipefail
+here=$1 harness=$2 stick=$3 host=$4 out=$5
+cd "$harness"
+port=$((20000 + RANDOM % 20000))
+"$stick/hush" relay --listen "127.0.0.1:$port" --db "$harness/relay.db" >"$harness/relay.log" 2>&1 &
+relay=$!
+# Only what a desktop session gives a program, all of it pointing at empty folders.
+env -i PATH="$PATH" DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" LANG=C.UTF-8 \
+  HOME="$host/home" XDG_CONFIG_HOME="$host/config" XDG_DATA_HOME="$host/data" \
+  XDG_CACHE_HOME="$host/cache" XDG_STATE_HOME="$host/state" XDG_RUNTIME_DIR="$host/runtime" \
+  TMPDIR="$host/tmp" \
+  "$stick/hush" --relay "ws://127.0.0.1:$port" --log-level debug >"$out" 2>&1 &
+pid=$!
+trap 'kill $pid $relay 2>/dev/null || true; wait $pid $relay 2>/dev/null || true' EXIT
+fail() { echo "portable-test: $*"; tail -n 30 "$out"; exit 1; }
+wait_log() { # pattern, tries of 0.1 s
+  for _ in $(seq 1 "$2"); do
+    grep -q -- "$1" "$out" && return 0
+    kill -0 $pid 2>/dev/null || fail "hush exited early"
+    sleep 0.1
+  done
+  fail "timed out waiting for $1"
+}
+win=""
+for _ in $(seq 1 150); do  # up to ~15 s
+  win=$(xdotool search --onlyvisible --name '^Hush$' 2>/dev/null | head -1 || true)
+  [ -n "$win" ] && break
+  kill -0 $pid 2>/dev/null || fail "hush exited early"
+  sleep 0.1
+done
+[ -n "$win" ] || fail "no window titled Hush appeared"
+grep -q 'portable=true' "$out" || fail "hush did not start in portable mode"
+wait_log 'msg=status state=new' 150
+sleep 1  # the welcome screen renders in the frame after its first answer
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool type --delay 5 "Portable Test"
+xdotool key Tab
+xdotool type --delay 5 "portable test passphrase 42"
+xdotool key Tab
+xdotool type --delay 5 "portable test passphrase 42"
+xdotool key Return
+wait_log 'msg="account created"' 300
+wait_log 'msg="relay session"' 200
+sleep 1
+# A group, from the "New chat" button (bottom right of the chat list in the
+# 1100×720 window), its menu's second item, and the dialog's name field.
+xdotool mousemove --window "$win" 285 676 click 1
+sleep 0.5
+xdotool key Down
+sleep 0.2
+xdotool key Return
+sleep 0.5
+xdotool type --delay 5 "Portable notes"
+xdotool key Return
+wait_log 'msg="group created"' 150
+sleep 1
+# Quit as a person does: the window's close button.
+python3 "$here/x11-close.py" "$win"
+for _ in $(seq 1 150); do  # up to ~15 s
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 $pid 2>/dev/null && fail "hush did not quit after its window was closed"
+wait $pid || fail "hush exited with status $?"
+trap 'kill $relay 2>/dev/null || true; wait $relay 2>/dev/null || true' EXIT
+echo "portable-test: account and group created, window closed, hush exited"
+INNER
+TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" bash "$inner" "$here" "$harness" "$stick" "$host" "$out"
+
+# Everything Hush wrote must be in hush-data/. The harness's own files (its logs,
+# the relay's database, Xvfb's socket and lock, xvfb-run's auth file) are not Hush's.
+allowed="$stick $stick/hush $host $(printf "$host/%s " home config data cache state tmp runtime)"
+leaks=$(find /tmp /var/tmp /dev/shm -mindepth 1 \
+  \( -path "$harness" -o -path "$stick/hush-data" -o -path /tmp/.X11-unix \) -prune -o -print |
+  grep -vxF -e "$harness" -e "$stick/hush-data" -e /tmp/.X11-unix $(printf -- '-e %s ' $allowed) |
+  grep -vE '^/tmp/\.X[0-9]+-lock$' || true)
+if [ -n "$leaks" ]; then
+  echo "portable-test: FAIL: files outside the portable folder:"
+  echo "$leaks" | sed 's/^/  /'
+  exit 1
+fi
+# And something did land inside it: the vault and the WebView's own data.
+for f in vault.db webview/data/hush webview/cache/hush; do
+  [ -e "$stick/hush-data/$f" ] || { echo "portable-test: FAIL: hush-data/$f missing"; find "$stick/hush-data" | head -40; exit 1; }
+done
+echo "portable-test: nothing outside hush-data/ ($(find "$stick/hush-data" | wc -l) entries inside) in $(( $(date +%s) - t0 )) s"
