@@ -17,7 +17,7 @@ VERSION := $(shell sed -n 's/^const version = "\(.*\)"/\1/p' main.go)
 DIST := build/dist
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo generate frontend build windows portable dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak clean
+.PHONY: run demo generate frontend build windows portable deb dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak clean
 
 run: build
 	scripts/run.sh
@@ -63,16 +63,20 @@ portable: build windows
 	sed 's/$$/\r/' build/portable-README.txt >build/portable/hush-windows/README.txt
 	@ls -lR build/portable
 
-# What users download. The Windows installer is Wails' NSIS project
-# (build/windows/installer/project.nsi) built with Debian's makensis; the .deb
-# is nfpm's (build/nfpm.yaml); the relay is static, for any Linux server.
-dist: portable
+# The Linux package (build/nfpm.yaml): the binary, desktop entry and icon, and
+# the WebKitGTK and GTK packages it needs.
+deb: build
 	@scripts/deps.sh dist
-	rm -rf $(DIST)
 	mkdir -p $(DIST)
 	HUSH_VERSION=$(VERSION) $(NFPM) package --config build/nfpm.yaml --packager deb --target $(DIST)/hush_$(VERSION)_amd64.deb
+
+# What users download. The Windows installer is Wails' NSIS project
+# (build/windows/installer/project.nsi) built with Debian's makensis; the relay
+# is static, for any Linux server.
+dist: portable deb
 	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -nsis -o hush.exe
 	mv build/bin/hush-amd64-installer.exe $(DIST)/hush-$(VERSION)-windows-amd64-setup.exe
+	rm -f $(DIST)/*-portable.zip
 	cd build/portable && zip -qr9 ../dist/hush-$(VERSION)-linux-amd64-portable.zip hush-linux
 	cd build/portable && zip -qr9 ../dist/hush-$(VERSION)-windows-amd64-portable.zip hush-windows
 	rm -rf build/relay-tar && mkdir -p build/relay-tar/hush-relay-$(VERSION)
@@ -80,10 +84,10 @@ dist: portable
 	cp build/hush-relay.service build/relay-tar/hush-relay-$(VERSION)/
 	tar -C build/relay-tar -czf $(DIST)/hush-relay-$(VERSION)-linux-amd64.tar.gz hush-relay-$(VERSION)
 	rm -rf build/relay-tar
-	cd $(DIST) && sha256sum * >SHA256SUMS
+	cd $(DIST) && rm -f SHA256SUMS && sha256sum * >SHA256SUMS
 	@ls -l $(DIST)
 
-test: test-deps test-go test-frontend build test-e2e test-smoke test-portable
+test: test-deps test-go test-frontend build test-e2e test-smoke test-portable test-deb
 	@echo "make test: all suites passed"
 
 test-go: test-deps frontend
@@ -103,6 +107,10 @@ test-smoke: test-deps
 # Portable mode with the real window: nothing may appear outside hush-data/.
 test-portable: test-deps
 	scripts/portable-test.sh $(BIN)
+
+# The .deb as users get it: unpacked into an empty root, its binary opens a window.
+test-deb: test-deps deb
+	scripts/deb-test.sh $(DIST)/hush_$(VERSION)_amd64.deb
 
 bench: deps
 	go test -tags $(TAGS) -run '^$$' -bench . -benchmem $(GO_PKGS)
