@@ -12,18 +12,31 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
 [ -x "$bin" ] || { echo "portable-test: $bin is not an executable" >&2; exit 1; }
 
-if [ "${HUSH_PORTABLE_TEST_NS:-}" != 1 ]; then
+scratch="/tmp /var/tmp /dev/shm"  # where programs put files outside any profile
+if [ -z "${HUSH_PORTABLE_TEST_MODE:-}" ]; then
   ns=(unshare -m --propagation private)
   [ "$(id -u)" -ne 0 ] && ns=(unshare -r -m --propagation private)
-  HUSH_PORTABLE_TEST_NS=1 exec "${ns[@]}" "$0" "$bin"
+  if "${ns[@]}" true 2>/dev/null; then
+    HUSH_PORTABLE_TEST_MODE=ns exec "${ns[@]}" "$0" "$bin"
+  fi
+  echo "portable-test: no private mount namespace here; comparing the shared $scratch before and after instead"
+  HUSH_PORTABLE_TEST_MODE=shared
 fi
 
-# Inside the namespace: empty temporary file systems where programs put scratch files.
-for d in /tmp /var/tmp /dev/shm; do
-  mount -t tmpfs -o mode=1777,size=512m tmpfs "$d"
-done
+if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
+  # Inside the namespace: empty scratch file systems, seen by this test alone.
+  for d in $scratch; do
+    mount -t tmpfs -o mode=1777,size=512m tmpfs "$d"
+  done
+  base=/tmp
+else
+  base=$(mktemp -d)
+  trap 'rm -rf "$base"' EXIT
+  # shellcheck disable=SC2086
+  before=$(find $scratch -mindepth 1 -maxdepth 1 2>/dev/null | sort)
+fi
 t0=$(date +%s)
-harness=/tmp/harness stick=/tmp/stick host=/tmp/host
+harness=$base/harness stick=$base/stick host=$base/host
 mkdir -p "$harness" "$stick/hush-data" "$host"/{home,config,data,cache,state,tmp}
 install -d -m 0700 "$host/runtime"
 cp "$bin" "$stick/hush"
@@ -103,10 +116,20 @@ TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" b
 # Everything Hush wrote must be in hush-data/. The harness's own files (its logs,
 # the relay's database, Xvfb's socket and lock, xvfb-run's auth file) are not Hush's.
 allowed="$stick $stick/hush $host $(printf "$host/%s " home config data cache state tmp runtime)"
-leaks=$(find /tmp /var/tmp /dev/shm -mindepth 1 \
-  \( -path "$harness" -o -path "$stick/hush-data" -o -path /tmp/.X11-unix \) -prune -o -print |
-  grep -vxF -e "$harness" -e "$stick/hush-data" -e /tmp/.X11-unix $(printf -- '-e %s ' $allowed) |
-  grep -vE '^/tmp/\.X[0-9]+-lock$' || true)
+if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
+  # shellcheck disable=SC2086
+  leaks=$(find $scratch -mindepth 1 \
+    \( -path "$harness" -o -path "$stick/hush-data" -o -path /tmp/.X11-unix \) -prune -o -print |
+    grep -vxF -e "$harness" -e "$stick/hush-data" -e /tmp/.X11-unix $(printf -- '-e %s ' $allowed) |
+    grep -vE '^/tmp/\.X[0-9]+-lock$' || true)
+else
+  # New top-level entries in the shared scratch folders (other programs on this
+  # machine could add some too: a failure here names them), and anything in the
+  # fake profile folders.
+  # shellcheck disable=SC2086
+  leaks=$( { comm -13 <(echo "$before") <(find $scratch -mindepth 1 -maxdepth 1 2>/dev/null | sort) | grep -vxF "$base" || true
+    find "$host" -mindepth 1 | grep -vxF $(printf -- '-e %s ' $allowed) || true; } )
+fi
 if [ -n "$leaks" ]; then
   echo "portable-test: FAIL: files outside the portable folder:"
   echo "$leaks" | sed 's/^/  /'
