@@ -108,7 +108,10 @@ SectionEnd
 Section "uninstall"
     !insertmacro wails.setShellContext
 
-    RMDir /r "$AppData\${PRODUCT_EXECUTABLE}" # Remove the WebView2 DataPath
+    # Hush keeps WebView2's folder with the vault in its data folder
+    # (%AppData%\Hush\webview, datadir.WebViewDirs), not in Wails' default
+    # %AppData%\hush.exe; uninstalling keeps both, as it keeps the user's
+    # messages. Erasing a removed device (Settings) deletes them.
 
     RMDir /r $INSTDIR
 
