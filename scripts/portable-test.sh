@@ -40,22 +40,51 @@ harness=$base/harness stick=$base/stick host=$base/host
 mkdir -p "$harness" "$stick/hush-data" "$host"/{home,config,data,cache,state,tmp}
 install -d -m 0700 "$host/runtime"
 cp "$bin" "$stick/hush"
+ro=""
+if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
+  # A stick whose hush-data/ is read-only (write-protect switch): Hush must say so.
+  ro=$base/ro-stick
+  mkdir -p "$ro/hush-data"
+  cp "$bin" "$ro/hush"
+  mount -t tmpfs -o ro,size=1m tmpfs "$ro/hush-data"
+fi
 out=$harness/hush.log
 
 inner=$harness/inner.sh
 cat >"$inner" <<'INNER'
 set -euo pipefail
-here=$1 harness=$2 stick=$3 host=$4 out=$5
+here=$1 harness=$2 stick=$3 host=$4 out=$5 ro=${6:-}
 cd "$harness"
+# Only what a desktop session gives a program, all of it pointing at empty folders.
+session_env=(env -i PATH="$PATH" DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" LANG=C.UTF-8
+  HOME="$host/home" XDG_CONFIG_HOME="$host/config" XDG_DATA_HOME="$host/data"
+  XDG_CACHE_HOME="$host/cache" XDG_STATE_HOME="$host/state" XDG_RUNTIME_DIR="$host/runtime"
+  TMPDIR="$host/tmp")
+if [ -n "$ro" ]; then
+  # Started as from a file manager (stderr is no terminal): a message box titled
+  # Hush says the drive is read-only; closing it ends Hush with status 1.
+  "${session_env[@]}" "$ro/hush" >"$harness/ro.log" 2>&1 &
+  ropid=$!
+  dialog=""
+  for _ in $(seq 1 100); do  # up to ~10 s
+    dialog=$(xdotool search --onlyvisible --name '^Hush$' 2>/dev/null | head -1 || true)
+    [ -n "$dialog" ] && break
+    kill -0 $ropid 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$dialog" ] || { echo "portable-test: no message box for a read-only stick"; cat "$harness/ro.log"; exit 1; }
+  grep -q 'read-only' "$harness/ro.log" || { echo "portable-test: the error does not say read-only"; cat "$harness/ro.log"; exit 1; }
+  python3 "$here/x11-close.py" "$dialog"
+  rc=0
+  for _ in $(seq 1 50); do kill -0 $ropid 2>/dev/null || break; sleep 0.1; done
+  wait $ropid || rc=$?
+  [ "$rc" = 1 ] || { echo "portable-test: hush on a read-only stick exited with $rc, want 1"; exit 1; }
+  echo "portable-test: read-only stick: message box shown ($(grep -m1 '^hush: ' "$harness/ro.log"))"
+fi
 port=$((20000 + RANDOM % 20000))
 "$stick/hush" relay --listen "127.0.0.1:$port" --db "$harness/relay.db" >"$harness/relay.log" 2>&1 &
 relay=$!
-# Only what a desktop session gives a program, all of it pointing at empty folders.
-env -i PATH="$PATH" DISPLAY="$DISPLAY" XAUTHORITY="$XAUTHORITY" LANG=C.UTF-8 \
-  HOME="$host/home" XDG_CONFIG_HOME="$host/config" XDG_DATA_HOME="$host/data" \
-  XDG_CACHE_HOME="$host/cache" XDG_STATE_HOME="$host/state" XDG_RUNTIME_DIR="$host/runtime" \
-  TMPDIR="$host/tmp" \
-  "$stick/hush" --relay "ws://127.0.0.1:$port" --log-level debug >"$out" 2>&1 &
+"${session_env[@]}" "$stick/hush" --relay "ws://127.0.0.1:$port" --log-level debug >"$out" 2>&1 &
 pid=$!
 trap 'kill $pid $relay 2>/dev/null || true; wait $pid $relay 2>/dev/null || true' EXIT
 fail() { echo "portable-test: $*"; tail -n 30 "$out"; exit 1; }
@@ -111,7 +140,7 @@ wait $pid || fail "hush exited with status $?"
 trap 'kill $relay 2>/dev/null || true; wait $relay 2>/dev/null || true' EXIT
 echo "portable-test: account and group created, window closed, hush exited"
 INNER
-TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" bash "$inner" "$here" "$harness" "$stick" "$host" "$out"
+TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" bash "$inner" "$here" "$harness" "$stick" "$host" "$out" "$ro"
 
 # Everything Hush wrote must be in hush-data/. The harness's own files (its logs,
 # the relay's database, Xvfb's socket and lock, xvfb-run's auth file) are not Hush's.
@@ -120,7 +149,8 @@ if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
   # shellcheck disable=SC2086
   leaks=$(find $scratch -mindepth 1 \
     \( -path "$harness" -o -path "$stick/hush-data" -o -path /tmp/.X11-unix \) -prune -o -print |
-    grep -vxF -e "$harness" -e "$stick/hush-data" -e /tmp/.X11-unix $(printf -- '-e %s ' $allowed) |
+    grep -vxF -e "$harness" -e "$stick/hush-data" -e /tmp/.X11-unix $(printf -- '-e %s ' $allowed) \
+      -e "$base/ro-stick" -e "$base/ro-stick/hush" -e "$base/ro-stick/hush-data" |
     grep -vE '^/tmp/\.X[0-9]+-lock$' || true)
 else
   # New top-level entries in the shared scratch folders (other programs on this
