@@ -20,11 +20,9 @@ type LockReason string
 
 // Reasons given with [VaultLocked].
 const (
-	LockReasonManual LockReason = "manual" // the user locked
-	LockReasonIdle   LockReason = "idle"   // auto-lock after the chosen idle time
-	// LockReasonStorage: the data folder vanished while unlocked (a USB stick
-	// pulled out in portable mode).
-	LockReasonStorage LockReason = "storage"
+	LockReasonManual  LockReason = "manual"  // the user locked
+	LockReasonIdle    LockReason = "idle"    // auto-lock after the chosen idle time
+	LockReasonStorage LockReason = "storage" // the data folder vanished while unlocked (a pulled USB stick)
 )
 
 // Values lists every reason, for the generated UI contract.

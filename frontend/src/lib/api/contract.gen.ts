@@ -126,8 +126,7 @@ export const LOCK_REASONS = ['manual', 'idle', 'storage'] as const;
  * LockReason says why the vault locked.
  * - `manual`: the user locked
  * - `idle`: auto-lock after the chosen idle time
- * - `storage`: LockReasonStorage: the data folder vanished while unlocked (a USB stick pulled out
- * in portable mode).
+ * - `storage`: the data folder vanished while unlocked (a pulled USB stick)
  */
 export type LockReason = (typeof LOCK_REASONS)[number];
 /** Decodes a LockReason; any other string is an error. */
