@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
-
-	"hush/clock"
 )
 
 // storageFixture is a Core whose data folder sits on a "stick" that a test can
@@ -20,17 +17,7 @@ func storageFixture(t *testing.T) (*fixture, string) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	c, err := New(Config{VaultPath: filepath.Join(dir, "vault.db"), DataDir: dir, Portable: true,
-		Version: "test", Clock: clk, VaultOptions: testVaultOptions()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Shutdown)
-	rec := &recorder{}
-	c.SetEmitter(rec)
-	svc := c.Services()
-	return &fixture{core: c, account: svc[0].(*AccountService), settings: svc[1].(*SettingsService), clock: clk, events: rec, dir: dir}, dir
+	return newFixtureIn(t, dir, true), dir
 }
 
 // A stick pulled out while unlocked: the app locks within one check, says why,

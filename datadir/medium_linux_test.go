@@ -23,46 +23,52 @@ func mountTmpfs(t *testing.T, dir, opts string) {
 	})
 }
 
+// portableOnTmpfs is a layout whose hush-data/ is a fresh tmpfs mounted with
+// opts, and where the host profile folder would be.
+func portableOnTmpfs(t *testing.T, opts string) (l layout, dataDir, hostDir string) {
+	t.Helper()
+	_, hostDir = isolateHost(t)
+	l = newLayout(t)
+	dataDir = filepath.Join(l.exeDir, portableDirName)
+	mustMkdir(t, dataDir)
+	mountTmpfs(t, dataDir, opts)
+	return l, dataDir, hostDir
+}
+
 // Real media: a read-only and a full file system under hush-data/ stop Hush with
 // an error that says which, and never fall back to the host profile.
 func TestResolvePortableOnReadOnlyAndFullMedia(t *testing.T) {
-	t.Run("read-only", func(t *testing.T) {
-		_, hostDir := isolateHost(t)
-		l := newLayout(t)
-		p := filepath.Join(l.exeDir, portableDirName)
-		mustMkdir(t, p)
-		mountTmpfs(t, p, "ro,size=1m")
-		_, err := Resolve("", l.exe)
-		if !errors.Is(err, ErrPortableNotWritable) || !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), "read-only") {
-			t.Fatalf("Resolve on a read-only medium: %v", err)
-		}
-		if _, err := os.Stat(hostDir); err == nil {
-			t.Fatal("fell back to the host profile")
-		}
-	})
-	t.Run("full", func(t *testing.T) {
-		_, hostDir := isolateHost(t)
-		l := newLayout(t)
-		p := filepath.Join(l.exeDir, portableDirName)
-		mustMkdir(t, p)
-		mountTmpfs(t, p, "size=256k")
-		// Fill it up, as a stick full of photos would be.
-		f, err := os.Create(filepath.Join(p, "photos"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			if _, err := f.Write(make([]byte, 4096)); err != nil {
-				break
+	cases := []struct {
+		name, opts string
+		fill       bool // write until the medium is full, as a stick full of photos
+		errno      syscall.Errno
+		words      string
+	}{
+		{"read-only", "ro,size=1m", false, syscall.EROFS, "read-only"},
+		{"full", "size=256k", true, syscall.ENOSPC, "full"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, p, hostDir := portableOnTmpfs(t, c.opts)
+			if c.fill {
+				f, err := os.Create(filepath.Join(p, "photos"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for {
+					if _, err := f.Write(make([]byte, 4096)); err != nil {
+						break
+					}
+				}
+				f.Close()
 			}
-		}
-		f.Close()
-		_, err = Resolve("", l.exe)
-		if !errors.Is(err, ErrPortableNotWritable) || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "full") {
-			t.Fatalf("Resolve on a full medium: %v", err)
-		}
-		if _, err := os.Stat(hostDir); err == nil {
-			t.Fatal("fell back to the host profile")
-		}
-	})
+			_, err := Resolve("", l.exe)
+			if !errors.Is(err, ErrPortableNotWritable) || !errors.Is(err, c.errno) || !strings.Contains(err.Error(), c.words) {
+				t.Fatalf("Resolve on a %s medium: %v", c.name, err)
+			}
+			if _, err := os.Stat(hostDir); err == nil {
+				t.Fatal("fell back to the host profile")
+			}
+		})
+	}
 }
