@@ -6,8 +6,9 @@
 // next to the executable, else the per-user config directory. A portable
 // folder that cannot be written is an error ([ErrPortableNotWritable]), never
 // a silent move to the host's profile: a user who runs Hush from a USB stick
-// has asked that nothing be written to the host. [Acquire] then takes the
-// directory's lock; a second process gets [ErrInUse].
+// has asked that nothing be written to the host; for the same reason a
+// portable process sets [Dir.Env] before its window starts. [Acquire] then
+// takes the directory's lock; a second process gets [ErrInUse].
 package datadir
 
 import (
