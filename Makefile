@@ -2,15 +2,22 @@
 #   make run      build and open the Hush window
 #   make generate rewrite the UI contract from package app (docs/API.md, the
 #                 TypeScript contract and its samples); make test fails while stale
+#   make portable ready-to-copy portable folders in build/portable (README.md)
+#   make dist     what users download, in build/dist: .deb, Windows installer,
+#                 the portable folders zipped, the static relay with its unit
 #   make test     every test: Go (vet, race), frontend unit tests, end-to-end in
-#                 Chromium against browser mode, and the desktop smoke test
+#                 Chromium against browser mode, the desktop smoke test and the
+#                 portable-mode test
 SHELL := /bin/bash
 TAGS := webkit2_41
 WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
+NFPM := $(CURDIR)/.tools/bin/nfpm
+VERSION := $(shell sed -n 's/^const version = "\(.*\)"/\1/p' main.go)
+DIST := build/dist
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo generate frontend build windows relay deps test-deps test test-go test-frontend test-e2e test-smoke bench bench-relay soak clean
+.PHONY: run demo generate frontend build windows portable deb dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak clean
 
 run: build
 	scripts/run.sh
@@ -45,7 +52,42 @@ windows: frontend
 	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -o hush.exe
 	@ls -l build/bin/hush.exe
 
-test: test-deps test-go test-frontend build test-e2e test-smoke
+# Portable folders: the program next to an empty hush-data/, which makes it
+# portable (datadir.Resolve), and a short README.txt.
+portable: build windows
+	rm -rf build/portable
+	mkdir -p build/portable/hush-linux/hush-data build/portable/hush-windows/hush-data
+	cp $(BIN) build/portable/hush-linux/hush
+	cp build/bin/hush.exe build/portable/hush-windows/hush.exe
+	cp build/portable-README.txt build/portable/hush-linux/README.txt
+	sed 's/$$/\r/' build/portable-README.txt >build/portable/hush-windows/README.txt
+	@ls -lR build/portable
+
+# The Linux package (build/nfpm.yaml): the binary, desktop entry and icon, and
+# the WebKitGTK and GTK packages it needs.
+deb: build
+	@scripts/deps.sh dist
+	mkdir -p $(DIST)
+	HUSH_VERSION=$(VERSION) $(NFPM) package --config build/nfpm.yaml --packager deb --target $(DIST)/hush_$(VERSION)_amd64.deb
+
+# What users download. The Windows installer is Wails' NSIS project
+# (build/windows/installer/project.nsi) built with Debian's makensis; the relay
+# is static, for any Linux server.
+dist: portable deb
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -nsis -o hush.exe
+	mv build/bin/hush-amd64-installer.exe $(DIST)/hush-$(VERSION)-windows-amd64-setup.exe
+	rm -f $(DIST)/*-portable.zip
+	cd build/portable && zip -qr9 ../dist/hush-$(VERSION)-linux-amd64-portable.zip hush-linux
+	cd build/portable && zip -qr9 ../dist/hush-$(VERSION)-windows-amd64-portable.zip hush-windows
+	rm -rf build/relay-tar && mkdir -p build/relay-tar/hush-relay-$(VERSION)
+	CGO_ENABLED=0 go build -trimpath -o build/relay-tar/hush-relay-$(VERSION)/hush-relay ./cmd/hush-relay
+	cp build/hush-relay.service build/relay-tar/hush-relay-$(VERSION)/
+	tar -C build/relay-tar -czf $(DIST)/hush-relay-$(VERSION)-linux-amd64.tar.gz hush-relay-$(VERSION)
+	rm -rf build/relay-tar
+	cd $(DIST) && rm -f SHA256SUMS && sha256sum * >SHA256SUMS
+	@ls -l $(DIST)
+
+test: test-deps test-go test-frontend build test-e2e test-smoke test-portable test-deb
 	@echo "make test: all suites passed"
 
 test-go: test-deps frontend
@@ -61,6 +103,14 @@ test-e2e: test-deps
 
 test-smoke: test-deps
 	scripts/smoke-desktop.sh $(BIN)
+
+# Portable mode with the real window: nothing may appear outside hush-data/.
+test-portable: test-deps
+	scripts/portable-test.sh $(BIN)
+
+# The .deb as users get it: unpacked into an empty root, its binary opens a window.
+test-deb: test-deps deb
+	scripts/deb-test.sh $(DIST)/hush_$(VERSION)_amd64.deb
 
 bench: deps
 	go test -tags $(TAGS) -run '^$$' -bench . -benchmem $(GO_PKGS)
@@ -79,4 +129,4 @@ soak:
 	go run ./cmd/hush-load soak --kills 100
 
 clean:
-	rm -rf build/bin frontend/dist/assets frontend/dist/index.html
+	rm -rf build/bin build/portable build/dist frontend/dist/assets frontend/dist/index.html

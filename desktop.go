@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -90,15 +89,6 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 	}
 	if lock != nil {
 		defer lock.Release()
-	}
-	if dir.Portable {
-		// Keep the WebView's own data and temporary files inside the portable folder.
-		data, cache := dir.WebViewDirs()
-		os.Setenv("XDG_DATA_HOME", data)
-		os.Setenv("XDG_CACHE_HOME", cache)
-		for _, v := range []string{"TMPDIR", "TMP", "TEMP"} {
-			os.Setenv(v, dir.TempDir())
-		}
 	}
 	core, err := app.New(cfg)
 	if err != nil {

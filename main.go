@@ -16,7 +16,10 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"golang.org/x/term"
 
 	"hush/app"
 	"hush/browsermode"
@@ -56,7 +59,42 @@ Options:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Opening the window from a menu or a file manager, nobody sees stderr: an
+	// error that stops Hush (a read-only or full portable stick, a data folder
+	// that cannot be written) is also shown in a message box. Tests call run.
+	var errs lastError
+	code := run(os.Args[1:], os.Stdout, io.MultiWriter(os.Stderr, &errs))
+	if code != 0 && opensWindow(os.Args[1:]) && !term.IsTerminal(int(os.Stderr.Fd())) && errs.msg != "" {
+		showStartupError("Hush could not start", errs.msg)
+	}
+	os.Exit(code)
+}
+
+// lastError keeps the last "hush: ..." line written to it: run's own error
+// messages, not the log lines that share stderr.
+type lastError struct{ msg string }
+
+func (e *lastError) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		if msg, ok := strings.CutPrefix(line, "hush: "); ok {
+			e.msg = msg
+		}
+	}
+	return len(p), nil
+}
+
+// opensWindow reports whether args ask for the desktop window (no command, no
+// --web), the one case where a person may not be looking at a terminal.
+func opensWindow(args []string) bool {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return false
+	}
+	for _, a := range args {
+		if a == "--web" || a == "-web" || strings.HasPrefix(a, "--web=") || strings.HasPrefix(a, "-web=") {
+			return false
+		}
+	}
+	return true
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -111,6 +149,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
 	}
+	// Portable mode: before GTK and the WebView start (inside wails.Run), since
+	// GLib reads the XDG folders once, at their first use.
+	if err := setEnv(dir.Env()); err != nil {
+		fmt.Fprintf(stderr, "hush: %v\n", err)
+		return 1
+	}
 	assets, err := fs.Sub(embedded, "frontend/dist")
 	if err != nil {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
@@ -136,6 +180,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
 	}
 	return runDesktop(dir, cfg, assets, log, stderr)
+}
+
+// setEnv sets each KEY=value pair in the process environment (and so in the C
+// library's, which GTK and WebKitGTK read).
+func setEnv(pairs []string) error {
+	for _, kv := range pairs {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s for portable mode: %w", k, err)
+		}
+	}
+	return nil
 }
 
 func versionString() string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -71,5 +72,37 @@ func TestSecondInstanceRefused(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "already") || !strings.Contains(errb.String(), dir) {
 		t.Fatalf("stderr %q should say another Hush uses %s", errb.String(), dir)
+	}
+}
+
+// Only the window gets a message box for a start-up error; commands and browser
+// mode have a terminal or a caller that reads stderr.
+func TestOpensWindow(t *testing.T) {
+	cases := map[string]bool{
+		"":                               true,
+		"--data-dir /media/usb/x":        true,
+		"--log-level debug":              true,
+		"--web 127.0.0.1:0":              false,
+		"--web=127.0.0.1:0":              false,
+		"--data-dir d --web 127.0.0.1:0": false,
+		"relay --listen :1":              false,
+		"backup export --out f":          false,
+		"version":                        false,
+	}
+	for args, want := range cases {
+		if got := opensWindow(strings.Fields(args)); got != want {
+			t.Errorf("opensWindow(%q) = %v, want %v", args, got, want)
+		}
+	}
+}
+
+// The message box shows run's own error line, not the log lines around it.
+func TestLastErrorKeepsRunsMessage(t *testing.T) {
+	var e lastError
+	fmt.Fprintf(&e, "time=x level=INFO msg=starting\n")
+	fmt.Fprintf(&e, "hush: portable data folder is not writable: /m/hush-data: the drive is read-only\n")
+	fmt.Fprintf(&e, "time=y level=DEBUG msg=after\n")
+	if want := "portable data folder is not writable: /m/hush-data: the drive is read-only"; e.msg != want {
+		t.Fatalf("msg = %q, want %q", e.msg, want)
 	}
 }

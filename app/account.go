@@ -20,13 +20,14 @@ type LockReason string
 
 // Reasons given with [VaultLocked].
 const (
-	LockReasonManual LockReason = "manual" // the user locked
-	LockReasonIdle   LockReason = "idle"   // auto-lock after the chosen idle time
+	LockReasonManual  LockReason = "manual"  // the user locked
+	LockReasonIdle    LockReason = "idle"    // auto-lock after the chosen idle time
+	LockReasonStorage LockReason = "storage" // the data folder vanished while unlocked (a pulled USB stick)
 )
 
 // Values lists every reason, for the generated UI contract.
 func (LockReason) Values() []string {
-	return []string{string(LockReasonManual), string(LockReasonIdle)}
+	return []string{string(LockReasonManual), string(LockReasonIdle), string(LockReasonStorage)}
 }
 
 // Back-off after wrong passphrases: the first freeAttempts failures cost nothing
@@ -94,7 +95,9 @@ func (s *AccountService) Status() (Status, error) {
 		return Status{}, err
 	}
 	st.State = StateNew
-	if exists {
+	// A vault that vanished with its drive is still this device's account: the
+	// unlock screen, never the welcome screen that would create one elsewhere.
+	if exists || c.storageLost.Load() {
 		st.State = StateLocked
 	}
 	if wait := c.notUntil.Sub(c.clk.Now()); wait > 0 {
@@ -124,6 +127,9 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	defer c.mu.Unlock()
 	if c.session != nil {
 		return Profile{}, ErrAlreadyExists
+	}
+	if err := c.storageMissingLocked(); err != nil {
+		return Profile{}, err
 	}
 	if exists, err := c.vaultExists(); err != nil {
 		return Profile{}, err
@@ -277,6 +283,9 @@ func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 	}
 	if passphrase == "" {
 		return Profile{}, invalid("Enter your passphrase.")
+	}
+	if err := c.storageMissingLocked(); err != nil {
+		return Profile{}, err
 	}
 	if exists, err := c.vaultExists(); err != nil {
 		return Profile{}, err

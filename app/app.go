@@ -109,6 +109,7 @@ type Core struct {
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
 	idle     clock.Timer
+	storage  clock.Timer // the vault file's presence check (storage.go)
 	failures int
 	notUntil time.Time // no unlock attempt before this time
 	joining  *joining  // this device linking itself to an account (link.go)
@@ -116,6 +117,10 @@ type Core struct {
 	// removed says whether, and how, this device learned it was removed from its
 	// account (devices.go); the observer sets it without Core.mu.
 	removed atomic.Int32
+
+	// storageLost is set when the vault file vanished while unlocked (a removed
+	// drive) and cleared once it is back (storage.go).
+	storageLost atomic.Bool
 
 	// linkWait guards linkCancel, which ends a DeviceService.Link waiting for the
 	// new device (it runs without Core.mu).
@@ -202,6 +207,10 @@ func (c *Core) lockLocked() bool {
 	if c.idle != nil {
 		c.idle.Stop()
 		c.idle = nil
+	}
+	if c.storage != nil {
+		c.storage.Stop()
+		c.storage = nil
 	}
 	s := c.session
 	if s == nil {

@@ -52,11 +52,18 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
+	return newFixtureIn(t, t.TempDir(), false)
+}
+
+// newFixtureIn is newFixture with the data folder at dir (which exists), portable
+// or not.
+func newFixtureIn(t *testing.T, dir string, portable bool) *fixture {
+	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	c, err := New(Config{
 		VaultPath:    filepath.Join(dir, "vault.db"),
 		DataDir:      dir,
+		Portable:     portable,
 		Version:      "test",
 		Clock:        clk,
 		VaultOptions: testVaultOptions(),

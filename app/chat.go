@@ -78,6 +78,9 @@ func (o *observer) Warning(w chat.Warning) {
 // leaves the vault unlocked without messaging (and says so in the log): the rest of
 // the app still works.
 func (c *Core) startEngineLocked(ctx context.Context, s *session) {
+	// Every session start comes through here: watch that its vault file stays
+	// reachable (storage.go).
+	c.watchStorageLocked(s)
 	var cert []byte
 	err := s.vault.View(ctx, func(tx *vault.Tx) error {
 		d, err := tx.Device(s.device.ID())
@@ -198,9 +201,15 @@ func (s *ChatService) CreateGroup(title string, memberIDs []string) (ChatSummary
 	if err != nil {
 		return ChatSummary{}, err
 	}
-	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+	sum, err := engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.CreateGroup(ctx, title, ids)
 	})
+	if err == nil {
+		// The id only, never the title: logs may be shared in a bug report. Tests
+		// of the real window wait for this line.
+		s.c.log.Info("group created", "chat", sum.ID, "members", len(ids))
+	}
+	return sum, err
 }
 
 // CreateChannel creates a channel owned by this account; subscribers read only.

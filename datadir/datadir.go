@@ -6,8 +6,9 @@
 // next to the executable, else the per-user config directory. A portable
 // folder that cannot be written is an error ([ErrPortableNotWritable]), never
 // a silent move to the host's profile: a user who runs Hush from a USB stick
-// has asked that nothing be written to the host. [Acquire] then takes the
-// directory's lock; a second process gets [ErrInUse].
+// has asked that nothing be written to the host; for the same reason a
+// portable process sets [Dir.Env] before its window starts. [Acquire] then
+// takes the directory's lock; a second process gets [ErrInUse].
 package datadir
 
 import (
@@ -17,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 )
 
 // Names inside and next to the data directory.
@@ -29,6 +31,10 @@ const (
 	webViewDirName     = "webview"
 	tmpDirName         = "tmp"
 	dirPerm            = 0o700
+	// probeSize is what the writability probe writes: enough that a full
+	// medium says so at start rather than at the first message (an empty file
+	// needs only a directory entry, which a full FAT stick still has).
+	probeSize = 64 << 10
 )
 
 var (
@@ -142,28 +148,77 @@ func resolvePortable(exePath string) (Dir, bool, error) {
 }
 
 // ensureWritable creates dir (0700) if missing and proves it writable by
-// creating and removing a file in it.
+// writing, syncing and removing a file in it. Its errors say in words what is
+// wrong with the medium ([mediumProblem]).
 func ensureWritable(dir string) error {
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
-		return err
+		return mediumProblem(err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
-		return err
+		return mediumProblem(err)
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
 	}
 	f, err := os.CreateTemp(dir, ".hush-write-test-*")
 	if err != nil {
-		return err
+		return mediumProblem(err)
 	}
 	name := f.Name()
+	_, werr := f.Write(make([]byte, probeSize))
+	if werr == nil {
+		werr = f.Sync()
+	}
 	cerr := f.Close()
 	if err := os.Remove(name); err != nil {
-		return err
+		return mediumProblem(err)
 	}
-	return cerr
+	return mediumProblem(errors.Join(werr, cerr))
+}
+
+// mediumProblem puts the likely cause of a failed write first, in the words a
+// person who plugged in a stick understands; nil stays nil.
+func mediumProblem(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("the drive is read-only (is its write-protect switch on?): %w", err)
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("the drive is full: %w", err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("no permission to write there: %w", err)
+	}
+	return err
+}
+
+// Env returns the environment variables a portable Hush sets for itself before
+// the WebView starts, as KEY=value pairs; nil when not portable. WebKitGTK and
+// the libraries under it (GLib, GTK, fontconfig, Mesa) choose their folders from
+// the XDG base directories at their first use, so pointing those inside the
+// portable folder keeps the website data, caches, the GPU shader cache, GTK's
+// recently-used list and temporary files off the host. NVIDIA's driver ignores
+// XDG and gets its own variable. On Windows TEMP and TMP matter; WebView2's
+// folder is set through Wails ([Dir.WebViewDirs]).
+func (d Dir) Env() []string {
+	if !d.Portable {
+		return nil
+	}
+	web := filepath.Join(d.Path, webViewDirName)
+	data, cache := d.WebViewDirs()
+	tmp := d.TempDir()
+	return []string{
+		"XDG_DATA_HOME=" + data,
+		"XDG_CACHE_HOME=" + cache,
+		"XDG_CONFIG_HOME=" + filepath.Join(web, "config"),
+		"XDG_STATE_HOME=" + filepath.Join(web, "state"),
+		"MESA_SHADER_CACHE_DIR=" + filepath.Join(cache, "mesa_shader_cache"),
+		"__GL_SHADER_DISK_CACHE_PATH=" + filepath.Join(cache, "nvidia"),
+		"TMPDIR=" + tmp,
+		"TMP=" + tmp,
+		"TEMP=" + tmp,
+	}
 }
 
 // VaultPath is the encrypted vault's file.

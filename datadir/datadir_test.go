@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -405,5 +406,81 @@ func TestEraseDirs(t *testing.T) {
 	}
 	if got := (Dir{Path: root, goos: "linux"}).EraseDirs(); len(got) == 0 || got[0] != filepath.Join(home, ".local", "share", "hush") {
 		t.Errorf("with a relative XDG_DATA_HOME: %q", got)
+	}
+}
+
+// Portable mode points every folder the WebView and its libraries pick by
+// themselves inside the portable folder; outside portable mode nothing changes.
+func TestEnvPortable(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join(string(filepath.Separator), "media", "usb", "hush-data")
+	env := Dir{Path: root, Portable: true}.Env()
+	got := map[string]string{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("pair %q has no =", kv)
+		}
+		got[k] = v
+	}
+	for _, k := range []string{"XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "TMPDIR", "TMP", "TEMP", "MESA_SHADER_CACHE_DIR", "__GL_SHADER_DISK_CACHE_PATH"} {
+		v, ok := got[k]
+		if !ok {
+			t.Errorf("%s not set in portable mode", k)
+			continue
+		}
+		if !strings.HasPrefix(v, root+string(filepath.Separator)) {
+			t.Errorf("%s=%s is outside the portable folder %s", k, v, root)
+		}
+	}
+	data, cache := Dir{Path: root, Portable: true}.WebViewDirs()
+	if got["XDG_DATA_HOME"] != data || got["XDG_CACHE_HOME"] != cache {
+		t.Errorf("XDG data/cache %s, %s differ from WebViewDirs %s, %s (EraseDirs would miss them)", got["XDG_DATA_HOME"], got["XDG_CACHE_HOME"], data, cache)
+	}
+	if env := (Dir{Path: root}).Env(); env != nil {
+		t.Errorf("non-portable Env = %q, want nil", env)
+	}
+}
+
+// A read-only or full medium is named as such, with the cause kept for errors.Is.
+func TestMediumProblemWords(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "open", Path: "/media/usb/hush-data/x", Err: syscall.EROFS}, "read-only"},
+		{&fs.PathError{Op: "write", Path: "/media/usb/hush-data/x", Err: syscall.ENOSPC}, "full"},
+		{&fs.PathError{Op: "open", Path: "/media/usb/hush-data/x", Err: syscall.EACCES}, "no permission"},
+	}
+	for _, c := range cases {
+		got := mediumProblem(c.err)
+		if !strings.Contains(got.Error(), c.want) || !errors.Is(got, c.err.(*fs.PathError).Err) {
+			t.Errorf("mediumProblem(%v) = %v, want it to say %q and keep the cause", c.err, got, c.want)
+		}
+	}
+	if mediumProblem(nil) != nil {
+		t.Error("mediumProblem(nil) != nil")
+	}
+}
+
+// A read-only portable folder stops Hush with an error that says why, in words.
+func TestResolvePortableReadOnlySaysSo(t *testing.T) {
+	_, _ = isolateHost(t)
+	l := newLayout(t)
+	p := filepath.Join(l.exeDir, portableDirName)
+	mustMkdir(t, p)
+	if err := os.Chmod(p, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(p, 0o700) })
+	if f, err := os.CreateTemp(p, "probe-*"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skip("chmod 0500 does not stop writes here (root); TestResolvePortableNotWritable covers the refusal")
+	}
+	_, err := Resolve("", l.exe)
+	if !errors.Is(err, ErrPortableNotWritable) || !strings.Contains(err.Error(), "no permission") {
+		t.Fatalf("Resolve on a read-only folder: %v, want ErrPortableNotWritable saying no permission", err)
 	}
 }

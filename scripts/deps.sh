@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Hush needs, and nothing twice: Debian packages,
 # the pinned Wails CLI (into .tools/bin) and the frontend's npm packages.
-# Usage: scripts/deps.sh [build|test]   (test adds the packages only tests need)
+# Usage: scripts/deps.sh [build|test|dist]   (test adds the packages only tests need;
+#        dist those that packaging needs: NSIS for the Windows installer, zip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,11 @@ what=${1:-build}
 pkgs=(gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 if [ "$what" = test ]; then
   # postgresql: the relay's tests start a throwaway cluster (internal/pgtest).
-  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql)
+  # python3: scripts/x11-close.py closes a window as its close button does.
+  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql python3)
+fi
+if [ "$what" = dist ]; then
+  pkgs+=(nsis zip)
 fi
 
 missing=()
@@ -35,9 +40,17 @@ if ! command -v npm >/dev/null; then
   exit 1
 fi
 
-if ! .tools/bin/wails version 2>/dev/null | grep -q "$WAILS_VERSION"; then
+# grep reads to the end (no -q): an early exit would SIGPIPE the writer, and
+# pipefail would then count a match as a miss.
+if ! .tools/bin/wails version 2>/dev/null | grep "$WAILS_VERSION" >/dev/null; then
   echo "deps: installing the Wails CLI $WAILS_VERSION"
   GOBIN="$PWD/.tools/bin" go install "github.com/wailsapp/wails/v2/cmd/wails@$WAILS_VERSION"
+fi
+
+NFPM_VERSION=v2.48.0
+if [ "$what" = dist ] && ! go version -m .tools/bin/nfpm 2>/dev/null | grep "goreleaser/nfpm/v2[[:space:]]*$NFPM_VERSION" >/dev/null; then
+  echo "deps: installing nfpm $NFPM_VERSION"
+  GOBIN="$PWD/.tools/bin" go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION"
 fi
 
 # npm ci only when the lock file changed since the last install.

@@ -121,11 +121,12 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const decodeMessageStatus: Decoder<MessageStatus> = oneOf(MESSAGE_STATUSES);
 
 /** Every LockReason, in Go's order. */
-export const LOCK_REASONS = ['manual', 'idle'] as const;
+export const LOCK_REASONS = ['manual', 'idle', 'storage'] as const;
 /**
  * LockReason says why the vault locked.
  * - `manual`: the user locked
  * - `idle`: auto-lock after the chosen idle time
+ * - `storage`: the data folder vanished while unlocked (a pulled USB stick)
  */
 export type LockReason = (typeof LOCK_REASONS)[number];
 /** Decodes a LockReason; any other string is an error. */

@@ -130,12 +130,15 @@ describe('UnlockScreen', () => {
     expect(ctx.session.screen).toBe('main');
   });
 
-  it('says the vault locked itself after inactivity', () => {
+  it.each([
+    ['itself after inactivity', 'idle', 'Locked after inactivity'],
+    ['because its data folder disappeared', 'storage', 'the data folder disappeared'],
+] as const)('says the vault locked %s', (_what, reason, text) => {
     const api = createFakeApi({ state: 'locked' });
     const ctx = createTestContext({ api });
     ctx.session.applyStatus({ ...api.backend.status, state: 'unlocked' });
-    ctx.session.locked('idle');
+    ctx.session.locked(reason);
     renderWithContext(UnlockScreen, {}, ctx);
-    expect(screen.getByRole('status')).toHaveTextContent('Locked after inactivity');
+    expect(screen.getByRole('status')).toHaveTextContent(text);
   });
 });
