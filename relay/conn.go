@@ -220,6 +220,7 @@ func (c *conn) teardown() {
 
 func (c *conn) authTimeout() {
 	if c.authState.CompareAndSwap(authPending, authTimedOut) {
+		c.s.metrics.errorAnswered(wire.CodeAuthTimeout)
 		c.pushBody(&wire.Error{Code: wire.CodeAuthTimeout, Message: "no authentication in time"})
 		c.close(websocket.StatusPolicyViolation, wire.CodeAuthTimeout.String())
 	}
@@ -533,6 +534,9 @@ func (c *conn) send(b []byte) {
 // reply encodes and queues the response to a request, handing the request's slot to
 // the queue.
 func (c *conn) reply(reqID uint64, body wire.Body) {
+	if e, ok := body.(*wire.Error); ok {
+		c.s.metrics.errorAnswered(e.Code)
+	}
 	b, err := wire.Encode(reqID, body)
 	if err != nil {
 		c.logf(slog.LevelError, "encode response", "type", body.Type(), "err", err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -51,6 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shutdownWait = fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM")
 		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat    = fs.String("log-format", "text", "text or json")
+		metricsAddr  = fs.String("metrics-listen", "", "`address` to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); empty: none. Keep it off the Internet (docs/RELAY.md)")
 	)
 	if retired := retiredPublicHost(args, os.LookupEnv); retired != "" {
 		fmt.Fprintf(stderr, "hush-relay: %s was replaced by --public-url, the whole address devices dial (--public-url wss://relay.example.org); see docs/RELAY.md\n", retired)
@@ -91,7 +93,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.PublicURL != "" && isLoopbackListen(*listen) && len(cfg.TrustedProxies) == 0 {
 		log.Warn("listening on loopback with a public URL, as behind a reverse proxy, but no --trusted-proxy: every client counts as the proxy's address for the limit on new accounts")
 	}
-	if err := run(ctx, log, stdout, *listen, *db, cfg, *tlsCert, *tlsKey, *shutdownWait); err != nil {
+	if err := run(ctx, log, stdout, *listen, *metricsAddr, *db, cfg, *tlsCert, *tlsKey, *shutdownWait); err != nil {
 		log.Error("relay failed", "err", err)
 		return 1
 	}
@@ -256,7 +258,7 @@ func openStore(ctx context.Context, db string, log *slog.Logger) (closingStore, 
 	return st, shown, nil
 }
 
-func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
+func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, metricsAddr, db string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
 	st, dbName, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
@@ -275,6 +277,15 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db str
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("listen: %w", err)
+	}
+	if metricsAddr != "" {
+		stop, err := serveMetrics(log, stdout, metricsAddr, srv)
+		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	scheme := "ws"
 	if tlsCert != "" {
@@ -301,4 +312,35 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db str
 	err = srv.Shutdown(sctx)
 	<-served
 	return err
+}
+
+// serveMetrics serves srv's metrics at /metrics on their own listener
+// (--metrics-listen), apart from the devices' one: they tell how busy the relay is
+// and when, which is for its operator, not for whoever can reach port 443. It
+// returns the function that stops it.
+func serveMetrics(log *slog.Logger, stdout io.Writer, addr string, srv *Server) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.MetricsHandler())
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	fmt.Fprintf(stdout, "hush-relay metrics on http://%s/metrics\n", ln.Addr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server failed", "err", err)
+		}
+	}()
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -60,20 +61,33 @@ func testMainServesAndStops(t *testing.T, args []string, logged string) {
 	var stdout, stderr syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- relay.Main(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &stdout, &stderr)
+		done <- relay.Main(ctx, append([]string{"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, args...), &stdout, &stderr)
 	}()
 
-	var url string
+	var url, metrics string
 	testutil.Eventually(t, 10*time.Second, "the relay's URL on stdout", func() bool {
-		line := stdout.String()
-		if i := strings.Index(line, "ws://"); i >= 0 && strings.HasSuffix(line, "\n") {
-			url = strings.TrimSpace(line[i:])
-			return true
+		out := stdout.String()
+		for line := range strings.Lines(out) {
+			if i := strings.Index(line, "ws://"); i >= 0 {
+				url = strings.TrimSpace(line[i:])
+			}
+			if i := strings.Index(line, "http://"); i >= 0 {
+				metrics = strings.TrimSpace(line[i:])
+			}
 		}
-		return false
+		return url != "" && metrics != "" && strings.HasSuffix(out, "\n")
 	})
+	resp, err := http.Get(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "hush_relay_connections 0") {
+		t.Errorf("metrics: %d %v\n%s", resp.StatusCode, err, body)
+	}
 	health := "http://" + strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/v1/ws") + "/healthz"
-	resp, err := http.Get(health)
+	resp, err = http.Get(health)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,6 +193,9 @@ type Store interface {
 	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
 	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
 	Acquainted(ctx context.Context, account ids.Account, device ids.Device) (bool, error)
+	// Ready returns nil when the store answers a cheap query and its schema is the
+	// one this code writes: what /readyz reports.
+	Ready(ctx context.Context) error
 }
 
 var _ Store = (*store.SQLite)(nil)
@@ -225,11 +228,12 @@ type Server struct {
 	// what that lets through.
 	originOf atomic.Pointer[func(*http.Request) wire.Origin]
 
-	hub    hub
-	fan    *fanout // nil for a relay alone on its store
-	links  linkTable
-	writer *writer
-	http   *http.Server
+	hub     hub
+	fan     *fanout // nil for a relay alone on its store
+	links   linkTable
+	writer  *writer
+	http    *http.Server
+	metrics *metrics
 
 	mu       sync.RWMutex // guards closing against submissions to the writer
 	closing  bool
@@ -244,13 +248,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("relay: Config.Store is required")
 	}
 	s := &Server{
-		store:   cfg.Store,
 		limits:  cfg.Limits.withDefaults(),
 		log:     cfg.Logger,
 		clock:   cfg.Clock,
 		trusted: slices.Clone(cfg.TrustedProxies),
 	}
 	s.hourly = newHourlyLimits(s.limits)
+	s.metrics = newMetrics(s)
+	s.store = timedStore{Store: cfg.Store, seconds: s.metrics.storeSeconds}
 	if cfg.PublicURL != "" {
 		o, err := PublicOrigin(cfg.PublicURL)
 		if err != nil {
@@ -299,13 +304,15 @@ func PublicOrigin(publicURL string) (wire.Origin, error) {
 	return o, nil
 }
 
-// Handler returns the relay's HTTP handler: the protocol at [wire.Path] and /healthz.
-// Mounted elsewhere than by [Server.Serve], it authenticates devices only when
-// [Config.PublicURL] is set.
+// Handler returns the relay's HTTP handler: the protocol at [wire.Path], /healthz
+// (the process serves) and /readyz (its store answers and is migrated; docs/RELAY.md,
+// "Health"). Mounted elsewhere than by [Server.Serve], it authenticates devices only
+// when [Config.PublicURL] is set. The metrics are not here: see [Server.MetricsHandler].
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.Path, s.serveWS)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
 	return mux
 }
 
@@ -391,6 +398,29 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")
+}
+
+// readyTimeout bounds /readyz's query: a load balancer asks often, and a store that
+// takes longer than this is as good as unreachable for devices.
+const readyTimeout = 2 * time.Second
+
+// serveReady answers 200 when the store answers and its schema is current, 503
+// otherwise, so a load balancer sends no devices to a relay that cannot store
+// their writes. The reason goes to the log, not to the (public) response.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.store.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		http.Error(w, "store not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"hush/ids"
 	"hush/policy"
@@ -36,6 +37,21 @@ var ErrNotFound = errors.New("store: not found")
 
 // ErrSchemaTooNew reports a database written by a newer relay; it is left untouched.
 var ErrSchemaTooNew = errors.New("store: database schema is newer than this relay supports")
+
+// ErrNotMigrated reports, from Ready, a database whose schema is older than this
+// code's: another relay is migrating it, or a migration failed.
+var ErrNotMigrated = errors.New("store: database schema is not migrated")
+
+// checkVersion compares a database's schema version with the one this code writes.
+func checkVersion(have, want int) error {
+	switch {
+	case have < want:
+		return fmt.Errorf("%w: version %d, want %d", ErrNotMigrated, have, want)
+	case have > want:
+		return fmt.Errorf("%w: version %d, this relay knows up to %d", ErrSchemaTooNew, have, want)
+	}
+	return nil
+}
 
 // Account is a registered account.
 type Account struct {
