@@ -168,6 +168,10 @@ type Config struct {
 	// ignores the header.
 	TrustedProxies []netip.Prefix
 	Limits         Limits
+	// InboxRetention is how long an inbox item waits for its device before the
+	// relay deletes it (retention.go); 0 keeps items until they are acknowledged.
+	// The command's default is [DefaultInboxRetention].
+	InboxRetention time.Duration
 	Logger         *slog.Logger // nil: discard
 	Clock          clock.Clock  // nil: the system clock
 }
