@@ -238,6 +238,7 @@ type Server struct {
 	writer  *writer
 	http    *http.Server
 	metrics *metrics
+	sweeper *sweeper // nil: inbox items are kept until acknowledged
 
 	mu       sync.RWMutex // guards closing against submissions to the writer
 	closing  bool
@@ -285,6 +286,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.writer = newWriter(s)
 	go s.writer.run()
+	s.sweeper = startSweeper(s, cfg.InboxRetention)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -487,6 +489,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	already := s.closing
 	s.closing = true
+	s.sweeper.stopLocked()
 	s.mu.Unlock()
 	if already {
 		return errors.New("relay: Shutdown called twice")

@@ -66,7 +66,14 @@ type Account struct {
 	// its version; nil and 0 until the account publishes one.
 	DeviceList        []byte
 	DeviceListVersion uint64
+	// DisabledAt is when the relay's operator disabled the account (Unix
+	// milliseconds; `hush-relay admin disable`), 0 while it is enabled. The relay
+	// refuses a disabled account's devices.
+	DisabledAt int64
 }
+
+// Disabled reports whether the relay's operator disabled the account.
+func (a Account) Disabled() bool { return a.DisabledAt != 0 }
 
 // Device is a device that authenticated at least once.
 type Device struct {
@@ -186,6 +193,10 @@ type Tx interface {
 	// DeleteInboxItems deletes items of a device and reports, per sender account, the
 	// ciphertext bytes freed.
 	DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error)
+	// ExpireInboxItems deletes up to limit inbox items stored before the given time
+	// (Unix milliseconds), oldest first, and reports how many it deleted and, per
+	// sender account, the ciphertext bytes freed.
+	ExpireInboxItems(ctx context.Context, before int64, limit int) (n int, freed map[ids.Account]int64, err error)
 
 	// ReplacePrekey stores a device's signed or last-resort prekey (kind
 	// PrekeySigned or PrekeyLastResort), replacing the one held.
