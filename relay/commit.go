@@ -391,6 +391,8 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 		return err
 	case !sameAccountKey(a.PublicKey, o.accountKey):
 		return wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
+	case a.Disabled():
+		return errAccountDisabled()
 	case len(a.DeviceList) > 0:
 		if err := listsDevice(a.DeviceList, dev); err != nil {
 			return err

@@ -349,10 +349,19 @@ func (c *conn) authorize(cert identity.Certificate, certBytes []byte) (newAccoun
 	if !sameAccountKey(a.PublicKey, cert.Account) {
 		return false, wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
 	}
+	if a.Disabled() {
+		return false, errAccountDisabled()
+	}
 	if len(a.DeviceList) > 0 {
 		return false, listsDevice(a.DeviceList, c.device)
 	}
 	return false, nil
+}
+
+// errAccountDisabled refuses a device of an account the relay's operator disabled
+// (`hush-relay admin disable`, docs/RELAY.md "Administration").
+func errAccountDisabled() *wire.Error {
+	return wire.Errorf(wire.CodeForbidden, "this account was disabled by the relay's operator")
 }
 
 func sameAccountKey(stored []byte, k identity.AccountPublicKey) bool {
