@@ -72,12 +72,12 @@ type ExportedDevice struct {
 // ExportedChat is one chat an exported account is a member of, with what it
 // posted there.
 type ExportedChat struct {
-	ID           ids.Chat        `json:"id"`
-	Kind         policy.ChatKind `json:"kind"`
-	Role         policy.Role     `json:"role"`
-	DeliveredSeq uint64          `json:"delivered_seq"`
-	ReadSeq      uint64          `json:"read_seq"`
-	Sent         Sizes           `json:"sent"`
+	ID           ids.Chat `json:"id"`
+	Kind         string   `json:"kind"` // policy.ChatKind's name
+	Role         string   `json:"role"` // policy.Role's name
+	DeliveredSeq uint64   `json:"delivered_seq"`
+	ReadSeq      uint64   `json:"read_seq"`
+	Sent         Sizes    `json:"sent"`
 }
 
 // Sizes counts stored ciphertexts and their bytes.
@@ -182,6 +182,13 @@ func (p *Postgres) admin(ctx context.Context, fn func(adminQuerier) error) error
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgAdmin{tx}) })
 }
 
+// withAdmin runs f in one admin transaction of run and returns its result.
+func withAdmin[T any](ctx context.Context, run func(context.Context, func(adminQuerier) error) error, f func(adminQuerier) (T, error)) (T, error) {
+	var v T
+	err := run(ctx, func(q adminQuerier) (err error) { v, err = f(q); return err })
+	return v, err
+}
+
 // Accounts calls fn with every account, oldest first, one at a time so a large
 // relay's list is never held in memory.
 func (s *SQLite) Accounts(ctx context.Context, fn func(AccountUsage) error) error {
@@ -208,30 +215,22 @@ func (p *Postgres) SetDisabled(ctx context.Context, id ids.Account, at int64) er
 // alone (docs/RELAY.md, "Administration"); ErrNotFound if there is none,
 // ErrNotDisabled if it is enabled.
 func (s *SQLite) DeleteAccount(ctx context.Context, id ids.Account) (DeleteCounts, error) {
-	var c DeleteCounts
-	err := s.admin(ctx, func(q adminQuerier) (err error) { c, err = deleteAccount(ctx, q, id); return err })
-	return c, err
+	return withAdmin(ctx, s.admin, func(q adminQuerier) (DeleteCounts, error) { return deleteAccount(ctx, q, id) })
 }
 
 // DeleteAccount is [SQLite.DeleteAccount].
 func (p *Postgres) DeleteAccount(ctx context.Context, id ids.Account) (DeleteCounts, error) {
-	var c DeleteCounts
-	err := p.admin(ctx, func(q adminQuerier) (err error) { c, err = deleteAccount(ctx, q, id); return err })
-	return c, err
+	return withAdmin(ctx, p.admin, func(q adminQuerier) (DeleteCounts, error) { return deleteAccount(ctx, q, id) })
 }
 
 // ExportAccount returns what the relay holds of an account, or ErrNotFound.
 func (s *SQLite) ExportAccount(ctx context.Context, id ids.Account) (AccountExport, error) {
-	var e AccountExport
-	err := s.admin(ctx, func(q adminQuerier) (err error) { e, err = exportAccount(ctx, q, id); return err })
-	return e, err
+	return withAdmin(ctx, s.admin, func(q adminQuerier) (AccountExport, error) { return exportAccount(ctx, q, id) })
 }
 
 // ExportAccount is [SQLite.ExportAccount].
 func (p *Postgres) ExportAccount(ctx context.Context, id ids.Account) (AccountExport, error) {
-	var e AccountExport
-	err := p.admin(ctx, func(q adminQuerier) (err error) { e, err = exportAccount(ctx, q, id); return err })
-	return e, err
+	return withAdmin(ctx, p.admin, func(q adminQuerier) (AccountExport, error) { return exportAccount(ctx, q, id) })
 }
 
 // each runs a query and calls scan for every row.
@@ -414,9 +413,12 @@ func exportAccount(ctx context.Context, q adminQuerier, id ids.Account) (Account
 	err = each(ctx, q, "chats", func(rs adminRows) error {
 		var c ExportedChat
 		var raw []byte
-		if err := rs.Scan(&raw, &c.Kind, &c.Role, &c.DeliveredSeq, &c.ReadSeq, &c.Sent.Count, &c.Sent.Bytes); err != nil {
+		var kind policy.ChatKind
+		var role policy.Role
+		if err := rs.Scan(&raw, &kind, &role, &c.DeliveredSeq, &c.ReadSeq, &c.Sent.Count, &c.Sent.Bytes); err != nil {
 			return err
 		}
+		c.Kind, c.Role = kind.String(), role.String()
 		if err := scanID(c.ID[:], raw, "chat id"); err != nil {
 			return err
 		}

@@ -74,7 +74,7 @@ func testAdmin(t *testing.T, e engine) {
 	if ex.Account.ID != alice || ex.Account.Handle != "alice" || len(ex.Devices) != 1 || ex.Devices[0].ID != aliceDev || ex.Devices[0].Prekeys != 2 {
 		t.Errorf("export account and devices: %+v %+v", ex.Account, ex.Devices)
 	}
-	if len(ex.Chats) != 1 || ex.Chats[0].ID != chat || ex.Chats[0].Sent != (store.Sizes{Count: 1, Bytes: int64(len("hello bob"))}) {
+	if len(ex.Chats) != 1 || ex.Chats[0].ID != chat || ex.Chats[0].Kind != "direct" || ex.Chats[0].Role != "owner" || ex.Chats[0].Sent != (store.Sizes{Count: 1, Bytes: int64(len("hello bob"))}) {
 		t.Errorf("export chats: %+v", ex.Chats)
 	}
 	if ex.Inbox != (store.Sizes{Count: 1, Bytes: int64(len(item))}) || ex.SentInbox != (store.Sizes{}) || ex.AccountLog != (store.Sizes{Count: 1, Bytes: int64(len("settings"))}) {
