@@ -11,6 +11,12 @@
 // goes through a single commit loop that batches the writes of all connections into
 // one durable transaction (group commit) and acknowledges each only after that
 // transaction committed.
+//
+// For its operator (docs/RELAY.md): /healthz and /readyz beside the protocol,
+// Prometheus metrics on a listener of their own ([Server.MetricsHandler],
+// metrics.go), undelivered inbox items expired after [Config.InboxRetention]
+// (retention.go), settings from flags, environment and a TOML file (config.go),
+// and `hush-relay admin` on the store (admin.go).
 package relay
 
 import (

@@ -19,6 +19,9 @@
 // opening applies the missing ones in one transaction — on PostgreSQL under an
 // advisory lock, so relays starting together migrate once — and refuses a
 // database whose schema is newer than this code ([ErrSchemaTooNew]).
+//
+// Beside what the relay needs, both engines answer `hush-relay admin` (admin.go:
+// list, disable, delete and export accounts) and Ready, the /readyz check.
 package store
 
 import (
