@@ -162,3 +162,46 @@ func TestAdminUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestDisableCutsConnections: an account disabled while its device is connected
+// (by the admin command, another process) is cut off at the relay's next poll.
+func TestDisableCutsConnections(t *testing.T) {
+	tests := []struct {
+		name string
+		opts func(t *testing.T) (relaytest.Options, string)
+	}{
+		{"sqlite", func(t *testing.T) (relaytest.Options, string) {
+			path := filepath.Join(t.TempDir(), "relay.db")
+			return relaytest.Options{DBPath: path}, path
+		}},
+		{"postgres", func(t *testing.T) (relaytest.Options, string) {
+			dsn := pgtest.Database(t)
+			return relaytest.Options{Postgres: dsn}, dsn
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, db := tt.opts(t)
+			clk := fakeClock()
+			o.Clock = clk
+			r := relaytest.Start(t, &o)
+			alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+			a := relaytest.Dial(t, r, alice)
+			b := relaytest.Dial(t, r, bob)
+			if code, out, errOut := admin(t, "--db", db, "disable", alice.AccountID().String()); code != 0 {
+				t.Fatalf("disable = %d\n%s%s", code, out, errOut)
+			}
+			clk.Advance(relay.DisabledPoll)
+			if e := nextPush[*wire.Error](t, a); e.Code != wire.CodeForbidden {
+				t.Errorf("pushed %v, want CodeForbidden", e)
+			}
+			select {
+			case <-a.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the disabled account's connection stays open")
+			}
+			// Another account's connection is left alone.
+			request[*wire.OK](t, b, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("note to self")})
+		})
+	}
+}

@@ -192,6 +192,11 @@ func (t timedStore) Acquainted(ctx context.Context, account ids.Account, device 
 	return t.Store.Acquainted(ctx, account, device)
 }
 
+func (t timedStore) DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error) {
+	defer t.observe("disabled_since", time.Now())
+	return t.Store.DisabledSince(ctx, after, limit)
+}
+
 func (t timedStore) Ready(ctx context.Context) error {
 	defer t.observe("ready", time.Now())
 	return t.Store.Ready(ctx)

@@ -203,6 +203,9 @@ type Store interface {
 	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
 	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
 	Acquainted(ctx context.Context, account ids.Account, device ids.Device) (bool, error)
+	// DisabledSince returns up to limit accounts disabled after the given time
+	// (Unix milliseconds), in the order they were, and the newest one's time.
+	DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error)
 	// Ready returns nil when the store answers a cheap query and its schema is the
 	// one this code writes: what /readyz reports.
 	Ready(ctx context.Context) error
@@ -244,10 +247,10 @@ type Server struct {
 	writer  *writer
 	http    *http.Server
 	metrics *metrics
-	sweeper *sweeper // nil: inbox items are kept until acknowledged
 
 	mu       sync.RWMutex // guards closing against submissions to the writer
 	closing  bool
+	timers   []clock.Timer // the next run of each periodic task (every); under mu
 	connsWG  sync.WaitGroup
 	baseCtx  context.Context
 	stopBase context.CancelFunc
@@ -292,7 +295,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.writer = newWriter(s)
 	go s.writer.run()
-	s.sweeper = startSweeper(s, cfg.InboxRetention)
+	startSweeper(s, cfg.InboxRetention)
+	startDisabledWatch(s)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -475,6 +479,27 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
+// every runs fn every d on the relay's clock, from d after now until the relay
+// shuts down; fn runs on a timer's goroutine, one run at a time.
+func (s *Server) every(d time.Duration, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := len(s.timers)
+	var tick func()
+	tick = func() {
+		if s.isClosing() {
+			return
+		}
+		fn()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closing {
+			s.timers[i] = s.clock.AfterFunc(d, tick)
+		}
+	}
+	s.timers = append(s.timers, s.clock.AfterFunc(d, tick))
+}
+
 // submit hands a write to the commit loop, unless the relay is shutting down.
 func (s *Server) submit(o op) error {
 	s.mu.RLock()
@@ -495,7 +520,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	already := s.closing
 	s.closing = true
-	s.sweeper.stopLocked()
+	for _, t := range s.timers {
+		t.Stop()
+	}
 	s.mu.Unlock()
 	if already {
 		return errors.New("relay: Shutdown called twice")

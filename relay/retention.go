@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"hush/clock"
 	"hush/relay/store"
 )
 
@@ -29,40 +28,15 @@ const (
 type sweeper struct {
 	s         *Server
 	retention time.Duration
-	every     time.Duration
-
-	timer clock.Timer // guarded by s.mu
 }
 
-// startSweeper arms the first sweep; nil when items are kept until acknowledged.
-func startSweeper(s *Server, retention time.Duration) *sweeper {
+// startSweeper schedules the sweeps, unless items are kept until acknowledged.
+func startSweeper(s *Server, retention time.Duration) {
 	if retention <= 0 {
-		return nil
+		return
 	}
-	sw := &sweeper{s: s, retention: retention, every: min(maxSweepInterval, max(retention/2, time.Second))}
-	s.mu.Lock()
-	sw.timer = s.clock.AfterFunc(sw.every, sw.tick)
-	s.mu.Unlock()
-	return sw
-}
-
-// tick submits a sweep and arms the next one, unless the relay is shutting down.
-func (sw *sweeper) tick() {
-	if err := sw.s.submit(&expireOp{sw: sw}); err != nil {
-		return // shutting down
-	}
-	sw.s.mu.Lock()
-	defer sw.s.mu.Unlock()
-	if !sw.s.closing {
-		sw.timer = sw.s.clock.AfterFunc(sw.every, sw.tick)
-	}
-}
-
-// stop cancels the next sweep; the caller holds s.mu and has set s.closing.
-func (sw *sweeper) stopLocked() {
-	if sw != nil && sw.timer != nil {
-		sw.timer.Stop()
-	}
+	sw := &sweeper{s: s, retention: retention}
+	s.every(min(maxSweepInterval, max(retention/2, time.Second)), func() { _ = s.submit(&expireOp{sw: sw}) })
 }
 
 // expireOp deletes one batch of expired inbox items.

@@ -91,9 +91,14 @@ type DeleteCounts struct {
 	Devices, InboxItems, AccountLog, Memberships, Prekeys int64
 }
 
-// adminQuerier is a transaction of either engine, taking SQL with ? placeholders.
-type adminQuerier interface {
+// adminReader runs queries of either engine, written with ? placeholders.
+type adminReader interface {
 	query(ctx context.Context, q string, args ...any) (adminRows, error)
+}
+
+// adminQuerier is a transaction of either engine: it reads and writes.
+type adminQuerier interface {
+	adminReader
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 }
 
@@ -104,19 +109,29 @@ type adminRows interface {
 	Close()
 }
 
-// sqliteAdmin is a SQLite transaction as an adminQuerier.
-type sqliteAdmin struct{ tx *sql.Tx }
+// sqliteReader reads through a SQLite transaction or the read pool.
+type sqliteReader struct {
+	q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	}
+}
 
 type sqliteRows struct{ *sql.Rows }
 
 func (r sqliteRows) Close() { r.Rows.Close() }
 
-func (a sqliteAdmin) query(ctx context.Context, q string, args ...any) (adminRows, error) {
-	rs, err := a.tx.QueryContext(ctx, q, args...)
+func (r sqliteReader) query(ctx context.Context, q string, args ...any) (adminRows, error) {
+	rs, err := r.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	return sqliteRows{rs}, nil
+}
+
+// sqliteAdmin is a SQLite transaction as an adminQuerier.
+type sqliteAdmin struct {
+	sqliteReader
+	tx *sql.Tx
 }
 
 func (a sqliteAdmin) exec(ctx context.Context, q string, args ...any) (int64, error) {
@@ -127,8 +142,26 @@ func (a sqliteAdmin) exec(ctx context.Context, q string, args ...any) (int64, er
 	return res.RowsAffected()
 }
 
+// pgReader reads through a PostgreSQL transaction or the pool.
+type pgReader struct{ q pgQuerier }
+
+func (r pgReader) query(ctx context.Context, q string, args ...any) (adminRows, error) {
+	return r.q.Query(ctx, pgPlaceholders(q), args...)
+}
+
 // pgAdmin is a PostgreSQL transaction as an adminQuerier.
-type pgAdmin struct{ tx pgx.Tx }
+type pgAdmin struct {
+	pgReader
+	tx pgx.Tx
+}
+
+func (a pgAdmin) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := a.tx.Exec(ctx, pgPlaceholders(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
 
 // pgPlaceholders numbers the ? of q as PostgreSQL's $1, $2, …; the admin queries
 // hold no ? in a literal.
@@ -146,18 +179,6 @@ func pgPlaceholders(q string) string {
 	return b.String()
 }
 
-func (a pgAdmin) query(ctx context.Context, q string, args ...any) (adminRows, error) {
-	return a.tx.Query(ctx, pgPlaceholders(q), args...)
-}
-
-func (a pgAdmin) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	tag, err := a.tx.Exec(ctx, pgPlaceholders(q), args...)
-	if err != nil {
-		return 0, err
-	}
-	return tag.RowsAffected(), nil
-}
-
 // admin runs fn in one write transaction, serialised with the relay's commits
 // when the relay runs in this process.
 func (s *SQLite) admin(ctx context.Context, fn func(adminQuerier) error) error {
@@ -168,7 +189,7 @@ func (s *SQLite) admin(ctx context.Context, fn func(adminQuerier) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(sqliteAdmin{tx}); err != nil {
+	if err := fn(sqliteAdmin{sqliteReader{tx}, tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -179,7 +200,7 @@ func (s *SQLite) admin(ctx context.Context, fn func(adminQuerier) error) error {
 
 // admin runs fn in one transaction.
 func (p *Postgres) admin(ctx context.Context, fn func(adminQuerier) error) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgAdmin{tx}) })
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgAdmin{pgReader{tx}, tx}) })
 }
 
 // withAdmin runs f in one admin transaction of run and returns its result.
@@ -233,8 +254,35 @@ func (p *Postgres) ExportAccount(ctx context.Context, id ids.Account) (AccountEx
 	return withAdmin(ctx, p.admin, func(q adminQuerier) (AccountExport, error) { return exportAccount(ctx, q, id) })
 }
 
+// DisabledSince returns up to limit accounts disabled after the given time (Unix
+// milliseconds), oldest first, and the newest one's time (after if none): what a
+// running relay polls to cut off accounts disabled while connected.
+func (s *SQLite) DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error) {
+	return disabledSince(ctx, sqliteReader{s.rdb}, after, limit)
+}
+
+// DisabledSince is [SQLite.DisabledSince].
+func (p *Postgres) DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error) {
+	return disabledSince(ctx, pgReader{p.pool}, after, limit)
+}
+
+func disabledSince(ctx context.Context, q adminReader, after int64, limit int) ([]ids.Account, int64, error) {
+	var out []ids.Account
+	newest := after
+	err := each(ctx, q, "disabled accounts", func(rs adminRows) error {
+		var raw []byte
+		var a ids.Account
+		if err := rs.Scan(&raw, &newest); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return scanID(out[len(out)-1][:], raw, "account id")
+	}, "SELECT id, disabled_at FROM accounts WHERE disabled_at > ? ORDER BY disabled_at LIMIT ?", after, limit)
+	return out, newest, err
+}
+
 // each runs a query and calls scan for every row.
-func each(ctx context.Context, q adminQuerier, what string, scan func(adminRows) error, query string, args ...any) error {
+func each(ctx context.Context, q adminReader, what string, scan func(adminRows) error, query string, args ...any) error {
 	rs, err := q.query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", what, err)

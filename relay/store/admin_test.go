@@ -90,6 +90,12 @@ func testAdmin(t *testing.T, e engine) {
 	if a, err := s.Account(ctx, alice); err != nil || !a.Disabled() || a.DisabledAt != 99 {
 		t.Errorf("after SetDisabled: %+v, %v", a, err)
 	}
+	if got, newest, err := s.DisabledSince(ctx, 0, 10); err != nil || len(got) != 1 || got[0] != alice || newest != 99 {
+		t.Errorf("DisabledSince(0) = %v, %d, %v", got, newest, err)
+	}
+	if got, newest, err := s.DisabledSince(ctx, 99, 10); err != nil || len(got) != 0 || newest != 99 {
+		t.Errorf("DisabledSince(99) = %v, %d, %v", got, newest, err)
+	}
 	counts, err := s.DeleteAccount(ctx, alice)
 	if err != nil {
 		t.Fatal(err)
