@@ -118,7 +118,11 @@ func settingsTable(fs *flag.FlagSet) string {
 		if f.DefValue == "" {
 			def = "—"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", f.Name, envName(f.Name), def, strings.ReplaceAll(usage, "|", `\|`))
+		name := "`" + f.Name + "`"
+		if f.Name == "config" {
+			name += " (not in the file)"
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", name, envName(f.Name), def, strings.ReplaceAll(usage, "|", `\|`))
 	})
 	return b.String()
 }

@@ -352,6 +352,9 @@ func serveMetrics(log *slog.Logger, stdout io.Writer, addr string, srv *Server) 
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if !isLoopbackListen(addr) {
+		log.Warn("metrics listening beyond loopback: they have no authentication, so firewall the port to the scraper (docs/RELAY.md, \"Metrics\")", "addr", addr)
+	}
 	log.Info("metrics listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "hush-relay metrics on http://%s/metrics\n", ln.Addr())
 	done := make(chan struct{})
