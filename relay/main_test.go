@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -35,22 +36,37 @@ func (s *syncBuffer) String() string {
 }
 
 // TestMainServesAndStops runs the command on each engine: a SQLite file by
-// --db, a PostgreSQL URL by HUSH_RELAY_DB (a password in it is never logged).
+// --db or by the --config file, a PostgreSQL URL by HUSH_RELAY_DB (a password in
+// it is never logged).
 func TestMainServesAndStops(t *testing.T) {
 	tests := []struct {
-		name   string
-		args   func(t *testing.T) []string
-		logged string // the start of the database as logged
+		name string
+		// args returns the command line and the start of the database as logged.
+		args func(t *testing.T) ([]string, string)
 	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--db", filepath.Join(t.TempDir(), "relay.db")} }, "/"},
-		{"postgres", func(t *testing.T) []string {
+		{"sqlite", func(t *testing.T) ([]string, string) {
+			return []string{"--db", filepath.Join(t.TempDir(), "relay.db")}, "/"
+		}},
+		// Settings from a file: its db is used, its listen loses to the flag's.
+		{"config file", func(t *testing.T) ([]string, string) {
+			dir := t.TempDir()
+			file, db := filepath.Join(dir, "relay.toml"), filepath.Join(dir, "from-file.db")
+			if err := os.WriteFile(file, []byte("listen = \"127.0.0.1:1\"\ndb = \""+db+"\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--config", file}, db
+		}},
+		{"postgres", func(t *testing.T) ([]string, string) {
 			// The test cluster trusts loopback: the password is only there to be hidden.
 			t.Setenv("HUSH_RELAY_DB", strings.Replace(pgtest.Database(t), "postgres@", "postgres:s3cret-pw@", 1))
-			return nil
-		}, "postgres://postgres:xxxxx@127.0.0.1:"},
+			return nil, "postgres://postgres:xxxxx@127.0.0.1:"
+		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { testMainServesAndStops(t, tt.args(t), tt.logged) })
+		t.Run(tt.name, func(t *testing.T) {
+			args, logged := tt.args(t)
+			testMainServesAndStops(t, args, logged)
+		})
 	}
 }
 
@@ -148,6 +164,15 @@ func TestMainUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q does not mention %q", stderr.String(), tt.want)
 			}
 		})
+	}
+	// A config file naming no setting is bad usage.
+	bad := filepath.Join(t.TempDir(), "relay.toml")
+	if err := os.WriteFile(bad, []byte("listne = \"127.0.0.1:1\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := relay.Main(context.Background(), []string{"--config", bad}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `"listne" is not a setting`) {
+		t.Errorf("Main with a misspelt setting = %d, %q", code, errOut.String())
 	}
 	// A database it cannot open is a runtime failure.
 	var stdout, stderr bytes.Buffer
