@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"hush/ids"
-	"hush/internal/pgtest"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/relay/store"
@@ -46,26 +45,10 @@ func authErr(t *testing.T, r *relaytest.Relay, d *relaytest.Device) error {
 // a running relay: list, export, disable (the relay then refuses the account's
 // devices), enable, delete.
 func TestAdminCommands(t *testing.T) {
-	tests := []struct {
-		name  string
-		relay func(t *testing.T) (*relaytest.Relay, string)
-	}{
-		{"sqlite", func(t *testing.T) (*relaytest.Relay, string) {
-			r := relaytest.Start(t, nil)
-			return r, r.DBPath
-		}},
-		{"postgres", func(t *testing.T) (*relaytest.Relay, string) {
-			dsn := pgtest.Database(t)
-			return relaytest.Start(t, &relaytest.Options{Postgres: dsn}), dsn
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { testAdminCommands(t, tt.relay) })
-	}
+	eachEngine(t, func(t *testing.T, o relaytest.Options, db string) { testAdminCommands(t, relaytest.Start(t, &o), db) })
 }
 
-func testAdminCommands(t *testing.T, start func(t *testing.T) (*relaytest.Relay, string)) {
-	r, db := start(t)
+func testAdminCommands(t *testing.T, r *relaytest.Relay, db string) {
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
 	a := relaytest.Dial(t, r, alice)
 	relaytest.Dial(t, r, bob)
@@ -166,42 +149,26 @@ func TestAdminUsage(t *testing.T) {
 // TestDisableCutsConnections: an account disabled while its device is connected
 // (by the admin command, another process) is cut off at the relay's next poll.
 func TestDisableCutsConnections(t *testing.T) {
-	tests := []struct {
-		name string
-		opts func(t *testing.T) (relaytest.Options, string)
-	}{
-		{"sqlite", func(t *testing.T) (relaytest.Options, string) {
-			path := filepath.Join(t.TempDir(), "relay.db")
-			return relaytest.Options{DBPath: path}, path
-		}},
-		{"postgres", func(t *testing.T) (relaytest.Options, string) {
-			dsn := pgtest.Database(t)
-			return relaytest.Options{Postgres: dsn}, dsn
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o, db := tt.opts(t)
-			clk := fakeClock()
-			o.Clock = clk
-			r := relaytest.Start(t, &o)
-			alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
-			a := relaytest.Dial(t, r, alice)
-			b := relaytest.Dial(t, r, bob)
-			if code, out, errOut := admin(t, "--db", db, "disable", alice.AccountID().String()); code != 0 {
-				t.Fatalf("disable = %d\n%s%s", code, out, errOut)
-			}
-			clk.Advance(relay.DisabledPoll)
-			if e := nextPush[*wire.Error](t, a); e.Code != wire.CodeForbidden {
-				t.Errorf("pushed %v, want CodeForbidden", e)
-			}
-			select {
-			case <-a.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("the disabled account's connection stays open")
-			}
-			// Another account's connection is left alone.
-			request[*wire.OK](t, b, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("note to self")})
-		})
-	}
+	eachEngine(t, func(t *testing.T, o relaytest.Options, db string) {
+		clk := fakeClock()
+		o.Clock = clk
+		r := relaytest.Start(t, &o)
+		alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+		a := relaytest.Dial(t, r, alice)
+		b := relaytest.Dial(t, r, bob)
+		if code, out, errOut := admin(t, "--db", db, "disable", alice.AccountID().String()); code != 0 {
+			t.Fatalf("disable = %d\n%s%s", code, out, errOut)
+		}
+		clk.Advance(relay.DisabledPoll)
+		if e := nextPush[*wire.Error](t, a); e.Code != wire.CodeForbidden {
+			t.Errorf("pushed %v, want CodeForbidden", e)
+		}
+		select {
+		case <-a.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the disabled account's connection stays open")
+		}
+		// Another account's connection is left alone.
+		request[*wire.OK](t, b, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("note to self")})
+	})
 }
