@@ -174,3 +174,58 @@ func TestReady(t *testing.T) {
 		}
 	})
 }
+
+// TestExpireInboxItems: items stored before the cutoff go, oldest first, at most
+// limit per call, and each sender gets back what its items took.
+func TestExpireInboxItems(t *testing.T) { eachEngine(t, testExpireInboxItems) }
+
+func testExpireInboxItems(t *testing.T, e engine) {
+	ctx := context.Background()
+	s := open(t, e, "")
+	alice, bob, _ := setup(t, s)
+	dev := ids.Device{10}
+	write(t, s, func(tx store.Tx) error {
+		if err := tx.CreateDevice(ctx, store.Device{ID: dev, AccountID: bob, Cert: []byte("cert"), CreatedAt: 1}); err != nil {
+			return err
+		}
+		for i, at := range []int64{30, 10, 20} { // stored out of time order
+			from := alice
+			if at == 20 {
+				from = bob
+			}
+			it := wire.InboxItem{ItemID: ids.InboxItem{byte(i + 1)}, FromAccount: from, ServerTime: at, Ciphertext: make([]byte, at)}
+			if _, _, err := tx.InsertInboxItem(ctx, dev, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	steps := []struct {
+		before int64
+		limit  int
+		n      int
+		freed  map[ids.Account]int64
+	}{
+		{before: 25, limit: 1, n: 1, freed: map[ids.Account]int64{alice: 10}}, // the oldest only
+		{before: 25, limit: 5, n: 1, freed: map[ids.Account]int64{bob: 20}},
+		{before: 25, limit: 5, n: 0, freed: map[ids.Account]int64{}}, // the one at 30 is younger
+		{before: 31, limit: 5, n: 1, freed: map[ids.Account]int64{alice: 30}},
+	}
+	for i, st := range steps {
+		write(t, s, func(tx store.Tx) error {
+			n, freed, err := tx.ExpireInboxItems(ctx, st.before, st.limit)
+			if err != nil {
+				return err
+			}
+			if n != st.n || len(freed) != len(st.freed) {
+				t.Errorf("step %d: %d items, freed %v; want %d, %v", i, n, freed, st.n, st.freed)
+			}
+			for a, want := range st.freed {
+				if freed[a] != want {
+					t.Errorf("step %d: freed %d of %v, want %d", i, freed[a], a, want)
+				}
+			}
+			return nil
+		})
+	}
+}
