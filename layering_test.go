@@ -80,6 +80,9 @@ func allowedImports() map[string][]string {
 // wailsModule is the desktop shell's module.
 const wailsModule = "github.com/wailsapp/wails"
 
+// prometheusModule is the metrics library; only the relay exposes metrics.
+const prometheusModule = "github.com/prometheus/client_golang"
+
 // depRule is a boundary that must hold whatever the allow-lists say, so that
 // widening an allow-list cannot quietly cross it.
 type depRule struct {
@@ -108,6 +111,7 @@ func depRules() []depRule {
 		{what: "the engine does not reach up into the UI API", pkgs: []string{"hush/chat"}, deny: []string{"hush/app"}},
 		{what: "the UI API reaches the relay only through the engine",
 			pkgs: []string{"hush/app"}, deny: []string{"hush/sync/wire", "hush/sync/relayclient"}, direct: true},
+		{what: "only the relay serves Prometheus metrics", except: []string{"hush/relay"}, deny: []string{prometheusModule}, direct: true},
 		{what: "the relay never links client code", pkgs: []string{"hush/relay/...", "hush/cmd/hush-relay"}, deny: clientSide},
 		{what: "the relay link knows nothing of what is built on it",
 			pkgs: []string{"hush/sync/relayclient", "hush/sync/wireconn"}, deny: []string{"hush/app", "hush/chat", "hush/vault", "hush/relay", wailsModule}},

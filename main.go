@@ -43,6 +43,8 @@ Usage:
   hush relay [--listen ADDR] [--db FILE]
                                      run a relay on this computer
                                      (hush relay --help lists its flags)
+  hush relay admin COMMAND           list, disable, delete or export a relay's
+                                     accounts (hush relay admin --help)
   hush backup export --out FILE      write an encrypted backup (hush backup help)
   hush backup import FILE            import a backup, or restore one on a new device
   hush version                       print version, commit and Go version

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"hush/identity"
 	"hush/ids"
@@ -116,6 +117,7 @@ func (w *writer) commit(batch []op) {
 	}
 	w.now = wire.Millis(w.s.clock.Now())
 	refused := make([]error, len(batch))
+	start := time.Now()
 	err := w.s.store.Write(ctx, func(tx store.Tx) error {
 		if w.s.fan != nil {
 			if err := w.lockBatch(ctx, tx, batch); err != nil {
@@ -142,7 +144,9 @@ func (w *writer) commit(batch []op) {
 		return w.announce(ctx, tx, batch, refused)
 	})
 	clear(w.usage)
+	w.s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
+		w.s.metrics.commitFailures.Inc()
 		level := slog.LevelError
 		if errors.Is(err, store.ErrConflict) {
 			level = slog.LevelWarn // another relay's batch won; devices resend
@@ -157,6 +161,7 @@ func (w *writer) commit(batch []op) {
 	}
 	w.commits.Add(1)
 	w.writes.Add(int64(len(batch)))
+	w.s.metrics.commitWrites.Observe(float64(len(batch)))
 	for i, o := range batch {
 		o.finish(w, refused[i])
 	}
@@ -386,6 +391,8 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 		return err
 	case !sameAccountKey(a.PublicKey, o.accountKey):
 		return wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
+	case a.Disabled():
+		return errAccountDisabled()
 	case len(a.DeviceList) > 0:
 		if err := listsDevice(a.DeviceList, dev); err != nil {
 			return err
@@ -617,6 +624,7 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 func (o *sendOp) finish(w *writer, err error) {
 	o.answer(err, &wire.Ack{ChatID: o.m.ChatID, MsgID: o.m.MsgID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
+		w.s.metrics.messages.Inc()
 		push := &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}
 		if !w.pushInOrder(event{Kind: evMessage, Chat: o.m.ChatID, Seq: o.entry.Seq}, push, o.c, slices.Collect(maps.Keys(o.chat.Members))) {
 			w.pushMembers(o.chat, push, o.c)

@@ -220,6 +220,7 @@ func (c *conn) teardown() {
 
 func (c *conn) authTimeout() {
 	if c.authState.CompareAndSwap(authPending, authTimedOut) {
+		c.s.metrics.errorAnswered(wire.CodeAuthTimeout)
 		c.pushBody(&wire.Error{Code: wire.CodeAuthTimeout, Message: "no authentication in time"})
 		c.close(websocket.StatusPolicyViolation, wire.CodeAuthTimeout.String())
 	}
@@ -348,10 +349,19 @@ func (c *conn) authorize(cert identity.Certificate, certBytes []byte) (newAccoun
 	if !sameAccountKey(a.PublicKey, cert.Account) {
 		return false, wire.Errorf(wire.CodeAuthFailed, "the certificate's account key differs from the registered one")
 	}
+	if a.Disabled() {
+		return false, errAccountDisabled()
+	}
 	if len(a.DeviceList) > 0 {
 		return false, listsDevice(a.DeviceList, c.device)
 	}
 	return false, nil
+}
+
+// errAccountDisabled refuses a device of an account the relay's operator disabled
+// (`hush-relay admin disable`, docs/RELAY.md "Administration").
+func errAccountDisabled() *wire.Error {
+	return wire.Errorf(wire.CodeForbidden, "this account was disabled by the relay's operator")
 }
 
 func sameAccountKey(stored []byte, k identity.AccountPublicKey) bool {
@@ -533,6 +543,9 @@ func (c *conn) send(b []byte) {
 // reply encodes and queues the response to a request, handing the request's slot to
 // the queue.
 func (c *conn) reply(reqID uint64, body wire.Body) {
+	if e, ok := body.(*wire.Error); ok {
+		c.s.metrics.errorAnswered(e.Code)
+	}
 	b, err := wire.Encode(reqID, body)
 	if err != nil {
 		c.logf(slog.LevelError, "encode response", "type", body.Type(), "err", err)

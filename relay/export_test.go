@@ -20,3 +20,6 @@ func TakeOriginFromHostHeader(s *Server) {
 
 // AcceptedOrigins returns the origins s accepts, for tests of how they are chosen.
 func AcceptedOrigins(s *Server) []wire.Origin { return s.acceptedOrigins() }
+
+// DisabledPoll is how often a relay looks for accounts disabled meanwhile.
+const DisabledPoll = disabledPoll

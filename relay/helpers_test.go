@@ -3,11 +3,13 @@ package relay_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"hush/clock"
 	"hush/ids"
+	"hush/internal/pgtest"
 	"hush/internal/testutil"
 	"hush/membership"
 	"hush/policy"
@@ -129,4 +131,17 @@ func originOf(t testing.TB, r *relaytest.Relay) wire.Origin {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// eachEngine runs test once per store engine, as subtests "sqlite" and
+// "postgres", with the options of a relay on a fresh store and that store's --db.
+func eachEngine(t *testing.T, test func(t *testing.T, o relaytest.Options, db string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "relay.db")
+		test(t, relaytest.Options{DBPath: path}, path)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		test(t, relaytest.Options{Postgres: dsn}, dsn)
+	})
 }

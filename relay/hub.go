@@ -93,3 +93,24 @@ func (h *hub) connected(account ids.Account) bool {
 	defer h.mu.RUnlock()
 	return len(h.byAccount[account]) > 0
 }
+
+// count returns the number of open connections.
+func (h *hub) count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.conns)
+}
+
+// queuedPushes adds up the pushes waiting in every connection's send queue, for the
+// metrics; it runs at a scrape, not on any hot path.
+func (h *hub) queuedPushes() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for c := range h.conns {
+		c.mu.Lock()
+		n += c.pushes
+		c.mu.Unlock()
+	}
+	return n
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
@@ -35,29 +36,23 @@ const envPrefix = "HUSH_RELAY_"
 // runtime failure, 2 on bad usage.
 //
 // Every flag can also be set by an environment variable (HUSH_RELAY_ and the flag
-// name in upper case with - as _); a flag on the command line wins over the variable.
+// name in upper case with - as _) and in the TOML file --config names; a flag on the
+// command line wins over the variable, which wins over the file (config.go).
+// `hush-relay admin …` administers the store instead (admin.go).
 // Once listening, Main prints "hush-relay listening on ws://ADDR/v1/ws" to stdout.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "admin" {
+		return adminMain(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("hush-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var (
-		listen       = fs.String("listen", DefaultListen, "`address` to listen on")
-		db           = fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing), or the postgres:// URL of a PostgreSQL database, which several relays may share (docs/RELAY.md)")
-		publicURL    = fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback")
-		trusted      = fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For")
-		tlsCert      = fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly")
-		tlsKey       = fs.String("tls-key", "", "TLS private key `file`")
-		limits       = limitFlags(fs)
-		shutdownWait = fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM")
-		logLevel     = fs.String("log-level", "info", "debug, info, warn or error")
-		logFormat    = fs.String("log-format", "text", "text or json")
-	)
+	set := defineFlags(fs)
 	if retired := retiredPublicHost(args, os.LookupEnv); retired != "" {
 		fmt.Fprintf(stderr, "hush-relay: %s was replaced by --public-url, the whole address devices dial (--public-url wss://relay.example.org); see docs/RELAY.md\n", retired)
 		return 2
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: hush-relay [flags]\n\nRuns a Hush relay: it stores and forwards ciphertext between devices.\nEvery flag may be set as %sNAME (e.g. %sLISTEN); flags win.\n\n", envPrefix, envPrefix)
+		fmt.Fprintf(stderr, "Usage: hush-relay [flags]\n       hush-relay admin COMMAND (hush-relay admin -h)\n\nRuns a Hush relay: it stores and forwards ciphertext between devices.\nEvery flag may be set as %sNAME (e.g. %sLISTEN) or in the --config file\n(listen = \"127.0.0.1:8443\"); flags win over the environment, which wins over the file.\n\n", envPrefix, envPrefix)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,32 +65,61 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush-relay: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
+	if err := applySettings(fs, os.LookupEnv); err != nil {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
 	}
-	log, err := newLogger(stderr, *logLevel, *logFormat)
+	log, err := newLogger(stderr, *set.logLevel, *set.logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
+	if (*set.tlsCert == "") != (*set.tlsKey == "") {
 		fmt.Fprintln(stderr, "hush-relay: --tls-cert and --tls-key go together")
 		return 2
 	}
-	cfg := Config{Limits: limits(), Logger: log}
-	if err := checkAddresses(&cfg, *listen, *publicURL, *trusted); err != nil {
+	cfg := Config{Limits: set.limits(), Logger: log, InboxRetention: *set.inboxRetention}
+	if err := checkAddresses(&cfg, *set.listen, *set.publicURL, *set.trusted); err != nil {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
 	}
-	if cfg.PublicURL != "" && isLoopbackListen(*listen) && len(cfg.TrustedProxies) == 0 {
+	if cfg.PublicURL != "" && isLoopbackListen(*set.listen) && len(cfg.TrustedProxies) == 0 {
 		log.Warn("listening on loopback with a public URL, as behind a reverse proxy, but no --trusted-proxy: every client counts as the proxy's address for the limit on new accounts")
 	}
-	if err := run(ctx, log, stdout, *listen, *db, cfg, *tlsCert, *tlsKey, *shutdownWait); err != nil {
+	if err := run(ctx, log, stdout, *set.listen, *set.metricsAddr, *set.db, cfg, *set.tlsCert, *set.tlsKey, *set.shutdownWait); err != nil {
 		log.Error("relay failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// settings are the relay's flags, each also an environment variable and a key of
+// the --config file (config.go).
+type settings struct {
+	config, listen, db, publicURL, trusted, tlsCert, tlsKey *string
+	logLevel, logFormat, metricsAddr                        *string
+	shutdownWait, inboxRetention                            *time.Duration
+	limits                                                  func() Limits
+}
+
+// defineFlags defines every setting of the relay on fs: the one list from which
+// -h, the environment, the config file and the table in docs/RELAY.md all come.
+func defineFlags(fs *flag.FlagSet) *settings {
+	return &settings{
+		config:         fs.String("config", "", "TOML `file` of settings, keys named as these flags (listen = \"127.0.0.1:8443\"); flags and the environment win over it"),
+		listen:         fs.String("listen", DefaultListen, "`address` to listen on"),
+		db:             fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing), or the postgres:// URL of a PostgreSQL database, which several relays may share (docs/RELAY.md)"),
+		publicURL:      fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback"),
+		trusted:        fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For"),
+		tlsCert:        fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly"),
+		tlsKey:         fs.String("tls-key", "", "TLS private key `file`"),
+		limits:         limitFlags(fs),
+		inboxRetention: fs.Duration("inbox-retention", DefaultInboxRetention, "how long an undelivered inbox item is kept before it is deleted; 0: for ever"),
+		shutdownWait:   fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM"),
+		logLevel:       fs.String("log-level", "info", "debug, info, warn or error"),
+		logFormat:      fs.String("log-format", "text", "text or json"),
+		metricsAddr:    fs.String("metrics-listen", "", "`address` to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); empty: none. Keep it off the Internet (docs/RELAY.md)"),
+	}
 }
 
 // limitFlags defines the flags of [Limits] on fs, with their defaults; the function
@@ -202,7 +226,7 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 		if given[f.Name] {
 			return
 		}
-		name := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v, ok := lookup(name); ok {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
@@ -256,7 +280,7 @@ func openStore(ctx context.Context, db string, log *slog.Logger) (closingStore, 
 	return st, shown, nil
 }
 
-func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
+func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, metricsAddr, db string, cfg Config, tlsCert, tlsKey string, shutdownWait time.Duration) error {
 	st, dbName, err := openStore(ctx, db, log)
 	if err != nil {
 		return err
@@ -275,6 +299,15 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db str
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("listen: %w", err)
+	}
+	if metricsAddr != "" {
+		stop, err := serveMetrics(log, stdout, metricsAddr, srv)
+		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	scheme := "ws"
 	if tlsCert != "" {
@@ -301,4 +334,38 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, db str
 	err = srv.Shutdown(sctx)
 	<-served
 	return err
+}
+
+// serveMetrics serves srv's metrics at /metrics on their own listener
+// (--metrics-listen), apart from the devices' one: they tell how busy the relay is
+// and when, which is for its operator, not for whoever can reach port 443. It
+// returns the function that stops it.
+func serveMetrics(log *slog.Logger, stdout io.Writer, addr string, srv *Server) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", srv.MetricsHandler())
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if !isLoopbackListen(addr) {
+		log.Warn("metrics listening beyond loopback: they have no authentication, so firewall the port to the scraper (docs/RELAY.md, \"Metrics\")", "addr", addr)
+	}
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	fmt.Fprintf(stdout, "hush-relay metrics on http://%s/metrics\n", ln.Addr())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server failed", "err", err)
+		}
+	}()
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }

@@ -3,7 +3,9 @@ package relay_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,22 +36,37 @@ func (s *syncBuffer) String() string {
 }
 
 // TestMainServesAndStops runs the command on each engine: a SQLite file by
-// --db, a PostgreSQL URL by HUSH_RELAY_DB (a password in it is never logged).
+// --db or by the --config file, a PostgreSQL URL by HUSH_RELAY_DB (a password in
+// it is never logged).
 func TestMainServesAndStops(t *testing.T) {
 	tests := []struct {
-		name   string
-		args   func(t *testing.T) []string
-		logged string // the start of the database as logged
+		name string
+		// args returns the command line and the start of the database as logged.
+		args func(t *testing.T) ([]string, string)
 	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--db", filepath.Join(t.TempDir(), "relay.db")} }, "/"},
-		{"postgres", func(t *testing.T) []string {
+		{"sqlite", func(t *testing.T) ([]string, string) {
+			return []string{"--db", filepath.Join(t.TempDir(), "relay.db")}, "/"
+		}},
+		// Settings from a file: its db is used, its listen loses to the flag's.
+		{"config file", func(t *testing.T) ([]string, string) {
+			dir := t.TempDir()
+			file, db := filepath.Join(dir, "relay.toml"), filepath.Join(dir, "from-file.db")
+			if err := os.WriteFile(file, []byte("listen = \"127.0.0.1:1\"\ndb = \""+db+"\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--config", file}, db
+		}},
+		{"postgres", func(t *testing.T) ([]string, string) {
 			// The test cluster trusts loopback: the password is only there to be hidden.
 			t.Setenv("HUSH_RELAY_DB", strings.Replace(pgtest.Database(t), "postgres@", "postgres:s3cret-pw@", 1))
-			return nil
-		}, "postgres://postgres:xxxxx@127.0.0.1:"},
+			return nil, "postgres://postgres:xxxxx@127.0.0.1:"
+		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { testMainServesAndStops(t, tt.args(t), tt.logged) })
+		t.Run(tt.name, func(t *testing.T) {
+			args, logged := tt.args(t)
+			testMainServesAndStops(t, args, logged)
+		})
 	}
 }
 
@@ -60,20 +77,33 @@ func testMainServesAndStops(t *testing.T, args []string, logged string) {
 	var stdout, stderr syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- relay.Main(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), &stdout, &stderr)
+		done <- relay.Main(ctx, append([]string{"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, args...), &stdout, &stderr)
 	}()
 
-	var url string
+	var url, metrics string
 	testutil.Eventually(t, 10*time.Second, "the relay's URL on stdout", func() bool {
-		line := stdout.String()
-		if i := strings.Index(line, "ws://"); i >= 0 && strings.HasSuffix(line, "\n") {
-			url = strings.TrimSpace(line[i:])
-			return true
+		out := stdout.String()
+		for line := range strings.Lines(out) {
+			if i := strings.Index(line, "ws://"); i >= 0 {
+				url = strings.TrimSpace(line[i:])
+			}
+			if i := strings.Index(line, "http://"); i >= 0 {
+				metrics = strings.TrimSpace(line[i:])
+			}
 		}
-		return false
+		return url != "" && metrics != "" && strings.HasSuffix(out, "\n")
 	})
+	resp, err := http.Get(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "hush_relay_connections 0") {
+		t.Errorf("metrics: %d %v\n%s", resp.StatusCode, err, body)
+	}
 	health := "http://" + strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/v1/ws") + "/healthz"
-	resp, err := http.Get(health)
+	resp, err = http.Get(health)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +164,15 @@ func TestMainUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q does not mention %q", stderr.String(), tt.want)
 			}
 		})
+	}
+	// A config file naming no setting is bad usage.
+	bad := filepath.Join(t.TempDir(), "relay.toml")
+	if err := os.WriteFile(bad, []byte("listne = \"127.0.0.1:1\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := relay.Main(context.Background(), []string{"--config", bad}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `"listne" is not a setting`) {
+		t.Errorf("Main with a misspelt setting = %d, %q", code, errOut.String())
 	}
 	// A database it cannot open is a runtime failure.
 	var stdout, stderr bytes.Buffer

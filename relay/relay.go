@@ -11,6 +11,12 @@
 // goes through a single commit loop that batches the writes of all connections into
 // one durable transaction (group commit) and acknowledges each only after that
 // transaction committed.
+//
+// For its operator (docs/RELAY.md): /healthz and /readyz beside the protocol,
+// Prometheus metrics on a listener of their own ([Server.MetricsHandler],
+// metrics.go), undelivered inbox items expired after [Config.InboxRetention]
+// (retention.go), settings from flags, environment and a TOML file (config.go),
+// and `hush-relay admin` on the store (admin.go).
 package relay
 
 import (
@@ -168,6 +174,10 @@ type Config struct {
 	// ignores the header.
 	TrustedProxies []netip.Prefix
 	Limits         Limits
+	// InboxRetention is how long an inbox item waits for its device before the
+	// relay deletes it (retention.go); 0 keeps items until they are acknowledged.
+	// The command's default is [DefaultInboxRetention].
+	InboxRetention time.Duration
 	Logger         *slog.Logger // nil: discard
 	Clock          clock.Clock  // nil: the system clock
 }
@@ -193,6 +203,12 @@ type Store interface {
 	AccountLog(ctx context.Context, account ids.Account, after uint64, limit, maxBytes int) ([]wire.AccountEntry, bool, error)
 	Inbox(ctx context.Context, device ids.Device, after uint64, limit, maxBytes int) ([]wire.InboxItem, bool, error)
 	Acquainted(ctx context.Context, account ids.Account, device ids.Device) (bool, error)
+	// DisabledSince returns up to limit accounts disabled after the given time
+	// (Unix milliseconds), in the order they were, and the newest one's time.
+	DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error)
+	// Ready returns nil when the store answers a cheap query and its schema is the
+	// one this code writes: what /readyz reports.
+	Ready(ctx context.Context) error
 }
 
 var _ Store = (*store.SQLite)(nil)
@@ -225,14 +241,16 @@ type Server struct {
 	// what that lets through.
 	originOf atomic.Pointer[func(*http.Request) wire.Origin]
 
-	hub    hub
-	fan    *fanout // nil for a relay alone on its store
-	links  linkTable
-	writer *writer
-	http   *http.Server
+	hub     hub
+	fan     *fanout // nil for a relay alone on its store
+	links   linkTable
+	writer  *writer
+	http    *http.Server
+	metrics *metrics
 
 	mu       sync.RWMutex // guards closing against submissions to the writer
 	closing  bool
+	timers   []clock.Timer // the next run of each periodic task (every); under mu
 	connsWG  sync.WaitGroup
 	baseCtx  context.Context
 	stopBase context.CancelFunc
@@ -244,13 +262,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("relay: Config.Store is required")
 	}
 	s := &Server{
-		store:   cfg.Store,
 		limits:  cfg.Limits.withDefaults(),
 		log:     cfg.Logger,
 		clock:   cfg.Clock,
 		trusted: slices.Clone(cfg.TrustedProxies),
 	}
 	s.hourly = newHourlyLimits(s.limits)
+	s.metrics = newMetrics(s)
+	s.store = timedStore{Store: cfg.Store, seconds: s.metrics.storeSeconds}
 	if cfg.PublicURL != "" {
 		o, err := PublicOrigin(cfg.PublicURL)
 		if err != nil {
@@ -276,6 +295,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.writer = newWriter(s)
 	go s.writer.run()
+	startSweeper(s, cfg.InboxRetention)
+	startDisabledWatch(s)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -299,13 +320,15 @@ func PublicOrigin(publicURL string) (wire.Origin, error) {
 	return o, nil
 }
 
-// Handler returns the relay's HTTP handler: the protocol at [wire.Path] and /healthz.
-// Mounted elsewhere than by [Server.Serve], it authenticates devices only when
-// [Config.PublicURL] is set.
+// Handler returns the relay's HTTP handler: the protocol at [wire.Path], /healthz
+// (the process serves) and /readyz (its store answers and is migrated; docs/RELAY.md,
+// "Health"). Mounted elsewhere than by [Server.Serve], it authenticates devices only
+// when [Config.PublicURL] is set. The metrics are not here: see [Server.MetricsHandler].
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+wire.Path, s.serveWS)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
 	return mux
 }
 
@@ -393,6 +416,29 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// readyTimeout bounds /readyz's query: a load balancer asks often, and a store that
+// takes longer than this is as good as unreachable for devices.
+const readyTimeout = 2 * time.Second
+
+// serveReady answers 200 when the store answers and its schema is current, 503
+// otherwise, so a load balancer sends no devices to a relay that cannot store
+// their writes. The reason goes to the log, not to the (public) response.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.store.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		http.Error(w, "store not ready", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
+}
+
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.isClosing() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -433,6 +479,27 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
+// every runs fn every d on the relay's clock, from d after now until the relay
+// shuts down; fn runs on a timer's goroutine, one run at a time.
+func (s *Server) every(d time.Duration, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := len(s.timers)
+	var tick func()
+	tick = func() {
+		if s.isClosing() {
+			return
+		}
+		fn()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closing {
+			s.timers[i] = s.clock.AfterFunc(d, tick)
+		}
+	}
+	s.timers = append(s.timers, s.clock.AfterFunc(d, tick))
+}
+
 // submit hands a write to the commit loop, unless the relay is shutting down.
 func (s *Server) submit(o op) error {
 	s.mu.RLock()
@@ -453,6 +520,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	already := s.closing
 	s.closing = true
+	for _, t := range s.timers {
+		t.Stop()
+	}
 	s.mu.Unlock()
 	if already {
 		return errors.New("relay: Shutdown called twice")

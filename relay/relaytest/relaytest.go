@@ -45,6 +45,9 @@ type Options struct {
 	// PublicURL is the relay's public address (relay.Config.PublicURL); default
 	// none: the relay accepts its loopback origins.
 	PublicURL string
+	// InboxRetention is relay.Config.InboxRetention; default 0, items are kept
+	// until acknowledged.
+	InboxRetention time.Duration
 }
 
 // Relay is a relay serving on loopback. Stop it with [Relay.Stop]; the test's
@@ -107,7 +110,7 @@ func start(o Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger, PublicURL: o.PublicURL})
+	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger, PublicURL: o.PublicURL, InboxRetention: o.InboxRetention})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -355,6 +355,19 @@ func (t *pgTx) DeleteInboxItems(ctx context.Context, device ids.Device, items []
 	})
 }
 
+// ExpireInboxItems skips items another relay's sweep has locked: that sweep
+// deletes them, and each item's bytes are freed once.
+func (t *pgTx) ExpireInboxItems(ctx context.Context, before int64, limit int) (int, map[ids.Account]int64, error) {
+	rs, err := t.tx.Query(ctx, `DELETE FROM inbox WHERE seq IN (
+			SELECT seq FROM inbox WHERE server_time < $1 ORDER BY server_time, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING from_account, length(ciphertext)`, before, limit)
+	if err != nil {
+		return 0, nil, pgErr("expire inbox items", err)
+	}
+	defer rs.Close()
+	return expiredItems(rs)
+}
+
 func (t *pgTx) SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error {
 	return t.exec(ctx, "set account keys", "UPDATE accounts SET keys = $1 WHERE id = $2", keys, account[:])
 }

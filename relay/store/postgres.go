@@ -409,3 +409,13 @@ func (p *Postgres) Acquainted(ctx context.Context, account ids.Account, device i
 	}
 	return ok, nil
 }
+
+// Ready reads the schema version: it proves a connection to the database answers,
+// and that the schema is the one this code writes.
+func (p *Postgres) Ready(ctx context.Context) error {
+	var v int
+	if err := p.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&v); err != nil {
+		return fmt.Errorf("relay store ready: %w", err)
+	}
+	return checkVersion(v, PostgresSchemaVersion())
+}

@@ -43,12 +43,12 @@ func scanID(dst []byte, src []byte, what string) error {
 }
 
 // selectAccount lists the columns scanAccount reads; the caller adds the WHERE.
-const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys, device_list, device_list_version FROM accounts"
+const selectAccount = "SELECT id, public_key, coalesce(handle, ''), used_bytes, created_at, keys, device_list, device_list_version, coalesce(disabled_at, 0) FROM accounts"
 
 func scanAccount(r row) (Account, error) {
 	var a Account
 	var id []byte
-	if err := r.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys, &a.DeviceList, &a.DeviceListVersion); err != nil {
+	if err := r.Scan(&id, &a.PublicKey, &a.Handle, &a.UsedBytes, &a.CreatedAt, &a.Keys, &a.DeviceList, &a.DeviceListVersion, &a.DisabledAt); err != nil {
 		if noRows(err) {
 			return Account{}, ErrNotFound
 		}
@@ -241,6 +241,33 @@ func deleteItems(items []ids.InboxItem, del func(ids.InboxItem) row) (map[ids.Ac
 		freed[a] += n
 	}
 	return freed, nil
+}
+
+// expiredItems reads the rows a sweep of expired inbox items returned (sender
+// account, ciphertext length): how many, and the bytes freed per sender.
+func expiredItems(rs interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) (int, map[ids.Account]int64, error) {
+	n, freed := 0, map[ids.Account]int64{}
+	for rs.Next() {
+		var acct []byte
+		var size int64
+		if err := rs.Scan(&acct, &size); err != nil {
+			return 0, nil, fmt.Errorf("expire inbox items: %w", err)
+		}
+		var a ids.Account
+		if err := scanID(a[:], acct, "account id"); err != nil {
+			return 0, nil, err
+		}
+		n++
+		freed[a] += size
+	}
+	if err := rs.Err(); err != nil {
+		return 0, nil, fmt.Errorf("expire inbox items: %w", err)
+	}
+	return n, freed, nil
 }
 
 // bundle assembles a device's prekey bundle from its signed and last-resort

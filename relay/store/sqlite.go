@@ -409,3 +409,13 @@ func (s *SQLite) Inbox(ctx context.Context, device ids.Device, after uint64, lim
 	return queryPage(ctx, s.rdb, "inbox", limit, maxBytes, scanInboxItem, inboxItemSize, `SELECT seq, item_id, from_account, from_device, server_time, ciphertext
 		FROM inbox WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?`, device[:], after, limit+1)
 }
+
+// Ready reads the schema version on the read pool: it proves the file opens and
+// answers, and that the schema is the one this code writes.
+func (s *SQLite) Ready(ctx context.Context) error {
+	var v int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("relay store ready: %w", err)
+	}
+	return checkVersion(v, SchemaVersion())
+}

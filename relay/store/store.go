@@ -19,11 +19,15 @@
 // opening applies the missing ones in one transaction — on PostgreSQL under an
 // advisory lock, so relays starting together migrate once — and refuses a
 // database whose schema is newer than this code ([ErrSchemaTooNew]).
+//
+// Beside what the relay needs, both engines answer `hush-relay admin` (admin.go:
+// list, disable, delete and export accounts) and Ready, the /readyz check.
 package store
 
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"hush/ids"
 	"hush/policy"
@@ -36,6 +40,21 @@ var ErrNotFound = errors.New("store: not found")
 
 // ErrSchemaTooNew reports a database written by a newer relay; it is left untouched.
 var ErrSchemaTooNew = errors.New("store: database schema is newer than this relay supports")
+
+// ErrNotMigrated reports, from Ready, a database whose schema is older than this
+// code's: another relay is migrating it, or a migration failed.
+var ErrNotMigrated = errors.New("store: database schema is not migrated")
+
+// checkVersion compares a database's schema version with the one this code writes.
+func checkVersion(have, want int) error {
+	switch {
+	case have < want:
+		return fmt.Errorf("%w: version %d, want %d", ErrNotMigrated, have, want)
+	case have > want:
+		return fmt.Errorf("%w: version %d, this relay knows up to %d", ErrSchemaTooNew, have, want)
+	}
+	return nil
+}
 
 // Account is a registered account.
 type Account struct {
@@ -50,7 +69,14 @@ type Account struct {
 	// its version; nil and 0 until the account publishes one.
 	DeviceList        []byte
 	DeviceListVersion uint64
+	// DisabledAt is when the relay's operator disabled the account (Unix
+	// milliseconds; `hush-relay admin disable`), 0 while it is enabled. The relay
+	// refuses a disabled account's devices.
+	DisabledAt int64
 }
+
+// Disabled reports whether the relay's operator disabled the account.
+func (a Account) Disabled() bool { return a.DisabledAt != 0 }
 
 // Device is a device that authenticated at least once.
 type Device struct {
@@ -170,6 +196,10 @@ type Tx interface {
 	// DeleteInboxItems deletes items of a device and reports, per sender account, the
 	// ciphertext bytes freed.
 	DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error)
+	// ExpireInboxItems deletes up to limit inbox items stored before the given time
+	// (Unix milliseconds), oldest first, and reports how many it deleted and, per
+	// sender account, the ciphertext bytes freed.
+	ExpireInboxItems(ctx context.Context, before int64, limit int) (n int, freed map[ids.Account]int64, err error)
 
 	// ReplacePrekey stores a device's signed or last-resort prekey (kind
 	// PrekeySigned or PrekeyLastResort), replacing the one held.

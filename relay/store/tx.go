@@ -18,6 +18,7 @@ type writeStmts struct {
 	insertMessage, messageByID            *sql.Stmt
 	insertRecord, recordByID              *sql.Stmt
 	insertInbox, inboxByID, deleteInbox   *sql.Stmt
+	expireInbox                           *sql.Stmt
 	addUsage                              *sql.Stmt
 	account, device, handleOwner          *sql.Stmt
 	activeDevices, accountLogSeq          *sql.Stmt
@@ -53,6 +54,8 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, item_id) DO NOTHING`},
 		{&w.inboxByID, "SELECT seq, from_account, from_device, server_time, ciphertext FROM inbox WHERE device_id = ? AND item_id = ?"},
 		{&w.deleteInbox, "DELETE FROM inbox WHERE device_id = ? AND item_id = ? RETURNING from_account, length(ciphertext)"},
+		{&w.expireInbox, `DELETE FROM inbox WHERE seq IN (SELECT seq FROM inbox WHERE server_time < ? ORDER BY server_time, seq LIMIT ?)
+			RETURNING from_account, length(ciphertext)`},
 		{&w.addUsage, "UPDATE accounts SET used_bytes = max(0, used_bytes + ?) WHERE id = ?"},
 		{&w.account, selectAccount + " WHERE id = ?"},
 		{&w.device, selectDevice + " WHERE id = ?"},
@@ -403,6 +406,15 @@ func (t *sqliteTx) InsertInboxItem(ctx context.Context, device ids.Device, it wi
 
 func (t *sqliteTx) DeleteInboxItems(ctx context.Context, device ids.Device, items []ids.InboxItem) (map[ids.Account]int64, error) {
 	return deleteItems(items, func(id ids.InboxItem) row { return t.s.deleteInbox.QueryRowContext(ctx, device[:], id[:]) })
+}
+
+func (t *sqliteTx) ExpireInboxItems(ctx context.Context, before int64, limit int) (int, map[ids.Account]int64, error) {
+	rs, err := t.s.expireInbox.QueryContext(ctx, before, limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("expire inbox items: %w", err)
+	}
+	defer rs.Close()
+	return expiredItems(rs)
 }
 
 func (t *sqliteTx) SetAccountKeys(ctx context.Context, account ids.Account, keys []byte) error {
