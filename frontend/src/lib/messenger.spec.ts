@@ -82,8 +82,8 @@ describe('Messenger', () => {
     expect(sent.status).toBe('pending');
     // Go may also announce our own message; it shows once.
     api.emit('message:new', { ...sent, status: 'sent', seq: 4 });
-    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'delivered', seq: 4 });
-    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4 }); // late
+    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'delivered', seq: 4, expiresAt: 0 });
+    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4, expiresAt: 0 }); // late
     expect(conv.messages.map((m) => [m.body, m.status])).toEqual([['hi', 'delivered']]);
     expect(messenger.chats.get(chat.id)?.lastMessage).toBe('hi');
   });
