@@ -131,6 +131,7 @@ describe('Conversation', () => {
     const menu = await screen.findByRole('menu', { name: 'New chat' });
     expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual([
       'New message',
+      'New secret chat',
       'New group',
       'New channel',
     ]);
