@@ -114,16 +114,6 @@ describe('Messenger', () => {
     expect(conv.messages.map((m) => m.body)).toEqual(['still here']);
   });
 
-  it('reads the timer again when the other device sets it (Go’s chat:updated carries the old one)', async () => {
-    const { api, messenger, chat } = setup();
-    await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));
-    const secret = { ...chat, kind: 'secret' as const, secretTimer: 0 };
-    api.emit('chat:updated', secret);
-    api.backend.chats.set(chat.id, { ...secret, secretTimer: 5 });
-    api.emit('message:new', sampleMessage({ chatId: chat.id, service: true, body: 'Bob set messages to self-destruct 5 seconds after they are read' }));
-    await vi.waitFor(() => expect(messenger.chats.get(chat.id)?.secretTimer).toBe(5));
-  });
-
   it('marks the open chat read only while the user is looking', async () => {
     const { api, messenger, chat, attentive } = setup();
     await vi.waitFor(() => expect(messenger.chats.loaded).toBe(true));

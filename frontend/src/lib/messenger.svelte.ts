@@ -389,25 +389,6 @@ export class Messenger {
   #onMessage(m: Message): void {
     this.#conversations.get(m.chatId)?.add(m);
     this.typing.clear(m.chatId, m.senderId);
-    if (m.service && this.chats.get(m.chatId)?.kind === 'secret') void this.#refreshSecretTimer(m.chatId);
-  }
-
-  /**
-   * Go's chat:updated for a timer the other device set carries the timer from
-   * before (chat/secret_receive.go computes the summary before it stores the
-   * chat's state), so the header would go on showing the old one; List,
-   * read after the change was stored, has it. Only the timer is taken from
-   * it, so a List answer cannot undo newer events. Remove once Go's event is
-   * right.
-   */
-  async #refreshSecretTimer(chatId: string): Promise<void> {
-    try {
-      const fresh = (await this.api.chats.list()).find((c) => c.id === chatId);
-      const now = this.chats.get(chatId);
-      if (fresh && now && fresh.secretTimer !== now.secretTimer) this.chats.upsert({ ...now, secretTimer: fresh.secretTimer });
-    } catch {
-      // The next chat:updated of this chat carries the timer anyway.
-    }
   }
 
   /** Shows what Go asked to notify; a click opens the chat. */
