@@ -11,8 +11,36 @@ export class MenuButton {
   button = $state<HTMLButtonElement>();
   menu = $state<HTMLElement>();
 
-  /** @param opensAt the item focused when the menu opens (its index). */
-  constructor(private readonly opensAt: () => number = () => 0) {}
+  /**
+   * @param menuId the menu element's id, which the button names
+   * @param opensAt the item focused when the menu opens (its index)
+   */
+  constructor(
+    private readonly menuId: string,
+    private readonly opensAt: () => number = () => 0,
+  ) {}
+
+  /** The button's ARIA state and handlers, spread on it. */
+  get buttonProps() {
+    return {
+      'aria-haspopup': 'menu' as const,
+      'aria-expanded': this.open,
+      'aria-controls': this.open ? this.menuId : undefined,
+      onclick: this.toggle,
+      onkeydown: this.onbuttonkey,
+    };
+  }
+
+  /** The menu's role, id and handlers, spread on it. */
+  get menuProps() {
+    return {
+      role: 'menu' as const,
+      id: this.menuId,
+      tabindex: -1,
+      onkeydown: this.onmenukey,
+      onfocusout: this.onfocusout,
+    };
+  }
 
   /** Opens the menu, focus on item `index` (negative counts from the end). */
   async show(index = this.opensAt()): Promise<void> {
