@@ -26,8 +26,10 @@ test.describe.configure({ timeout: 300_000 });
 const DESK = 'Bob desk';
 
 async function audit(page: Page, screen: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
-  await expectNoSeriousViolations(page, screen);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    await expectNoSeriousViolations(page, `${screen} (${colorScheme})`);
+  }
 }
 
 /**

@@ -44,8 +44,8 @@ function setup() {
   addChat(api, direct, bob);
   const ctx = createTestContext({ api });
   ctx.session.applyStatus({ ...api.backend.status });
-  renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
-  return { api, ctx, bob, laptop, phone, direct, user: userEvent.setup() };
+  const { unmount } = renderWithContext(MainWindow, { env: attentiveEnv() }, ctx);
+  return { api, ctx, bob, laptop, phone, direct, unmount, user: userEvent.setup() };
 }
 
 /** A secret chat with Bob's laptop, already in the list. */
@@ -150,6 +150,15 @@ describe('A secret chat', () => {
     await user.click(screen.getByRole('option', { name: 'Bob' }));
     await waitFor(() => expect(api.window.setSecretOpen).toHaveBeenLastCalledWith(false));
     expect(api.backend.secretOpen).toBe(false);
+  });
+
+  it('is off screen once the window locks (the main window goes)', async () => {
+    const { api, bob, laptop, unmount, user } = setup();
+    addSecret(api, bob, laptop);
+    await user.click(await screen.findByRole('option', { name: LAPTOP_CHAT }));
+    await waitFor(() => expect(api.backend.secretOpen).toBe(true));
+    unmount();
+    await waitFor(() => expect(api.backend.secretOpen).toBe(false));
   });
 
   it('sets the self-destruct timer from the times Go allows', async () => {
