@@ -115,14 +115,16 @@ test('a secret chat with one device: 5 s self-destruct on both sides, never on t
     timeout: 30_000,
   });
   await expect(serviceLine(bobPane, /self-destruct 5 seconds after they are read/)).toBeVisible({ timeout: 30_000 });
-  // Bob's header is not checked for "5 s": Go's chat:updated for a timer the
-  // other device set still carries the old one (reported; chat/secret_receive.go).
 
   // Alice writes; Bob, looking at the chat, reads it; both count down.
   const text = 'This message will self-destruct';
   const mine = await send(pane, text);
   const theirs = bubble(bobPane, text);
   await expect(theirs).toBeVisible({ timeout: 30_000 });
+  // Only now does Bob's header say "5 s": Go's chat:updated for the timer the
+  // other device set carries the old one (chat/secret_receive.go computes the
+  // summary before it stores the chat's state); the next one is right.
+  await expect(bobPane.getByRole('button', { name: 'Self-destruct timer: 5 s' })).toBeVisible();
   await expect(theirs.getByRole('timer', { name: /^Disappears in \d seconds?$/ })).toBeVisible({ timeout: 15_000 });
   await expect(mine.getByRole('timer', { name: /^Disappears in \d seconds?$/ })).toBeVisible({ timeout: 15_000 });
   await audit(bob.page, 'a secret message counting down');
