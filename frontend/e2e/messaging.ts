@@ -123,3 +123,34 @@ export async function toForeground(page: Page): Promise<void> {
     window.dispatchEvent(new Event('focus'));
   });
 }
+
+/**
+ * Links a device with no account (`page`, on the welcome screen) to the
+ * account open in `owner`, as Settings → Devices does it: the new device
+ * shows a code, the owner enters it, both compare, the owner confirms. Ends
+ * with the new device in its main window.
+ */
+export async function linkDevice(owner: Page, page: Page, relayUrl: string, passphrase: string): Promise<void> {
+  await page.getByRole('button', { name: 'Link to an existing account' }).click();
+  await page.getByLabel('Relay address').fill(relayUrl);
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Confirm passphrase').fill(passphrase);
+  await expect(page.getByText(/Strength: (good|strong)/)).toBeVisible();
+  await page.getByRole('button', { name: 'Show link code' }).click();
+  const code = page.getByRole('textbox', { name: 'Link code' });
+  await expect(code).toHaveValue(/^HUSH:/, { timeout: 30_000 });
+
+  await owner.getByRole('button', { name: 'Settings' }).click();
+  const settings = owner.getByRole('dialog', { name: 'Settings' });
+  await settings.getByRole('region', { name: 'Devices' }).getByRole('button', { name: 'Link a device' }).click();
+  const link = owner.getByRole('dialog', { name: 'Link a device' });
+  await link.getByRole('textbox', { name: 'Link code' }).fill(await code.inputValue());
+  await link.getByRole('button', { name: 'Continue' }).click();
+  await expect(link.getByRole('group', { name: 'Code to compare' })).toBeVisible({ timeout: 60_000 });
+  await link.getByRole('button', { name: 'They match' }).click();
+  await expect(link.getByRole('status')).toHaveText(/^Linked\./, { timeout: 30_000 });
+  await link.getByRole('button', { name: 'Done' }).click();
+  await owner.keyboard.press('Escape');
+  await expect(settings).toBeHidden();
+  await expect(page.getByRole('searchbox', { name: 'Search chats' })).toBeVisible({ timeout: 60_000 });
+}

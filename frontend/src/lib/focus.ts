@@ -3,11 +3,10 @@
 // desktop window, through the notify event in browser mode — and cannot see
 // the page's focus by itself. It runs in both modes. The state is reported once
 // at start and on every focus, blur and visibility change, never the same value
-// twice in a row, and one call at a time so a slow answer cannot let an older
-// state overwrite a newer one on the Go side. In browser mode with several
-// tabs open, the tab that reported last wins.
+// twice in a row, and one call at a time (report.ts). In browser mode with
+// several tabs open, the tab that reported last wins.
 
-import { isUnavailable } from './api';
+import { latestReporter } from './report';
 
 /** The parts of the page the reporter watches; tests pass a jsdom window. */
 export interface FocusWindow {
@@ -23,10 +22,7 @@ export interface FocusWindow {
  */
 export function startFocusReporting(report: (focused: boolean) => Promise<void>, win: FocusWindow): () => void {
   const doc = win.document;
-  let wanted = false;
-  /** What Go was last told; null when unknown (never told, or a call failed). */
-  let told: boolean | null = null;
-  let inFlight = false;
+  const reporter = latestReporter(report, 'window focus', () => stop());
   let stopped = false;
 
   // During a focus or blur event the event itself is the truth; hasFocus()
@@ -36,31 +32,8 @@ export function startFocusReporting(report: (focused: boolean) => Promise<void>,
     return hint ?? doc.hasFocus();
   }
 
-  function flush(): void {
-    if (stopped || inFlight || told === wanted) return;
-    const value = wanted;
-    inFlight = true;
-    report(value).then(
-      () => {
-        inFlight = false;
-        told = value;
-        flush(); // the state may have moved on meanwhile
-      },
-      (err: unknown) => {
-        inFlight = false;
-        told = null;
-        if (isUnavailable(err)) {
-          stop();
-          return;
-        }
-        console.warn('hush: could not report window focus:', err);
-      },
-    );
-  }
-
   function update(hint?: boolean): void {
-    wanted = looking(hint);
-    flush();
+    reporter.set(looking(hint));
   }
 
   const onfocus = () => update(true);
@@ -70,6 +43,7 @@ export function startFocusReporting(report: (focused: boolean) => Promise<void>,
   function stop(): void {
     if (stopped) return;
     stopped = true;
+    reporter.stop();
     win.removeEventListener('focus', onfocus);
     win.removeEventListener('blur', onblur);
     doc.removeEventListener('visibilitychange', onvisibility);

@@ -23,6 +23,11 @@ import {
   typingText,
   unreadLabel,
   windowTitle,
+  countdownLabel,
+  countdownText,
+  secretChatLabel,
+  secretTimerLabel,
+  selfDestructHint,
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
@@ -335,5 +340,40 @@ describe('syncProgressText', () => {
     expect(syncProgressText({ chatsDone: 1, chatsTotal: 1, messagesDone: 0, messagesTotal: 1 }, 'en')).toBe(
       '1 of 1 chat · 0 of 1 message',
     );
+  });
+});
+
+describe('secret chat wording', () => {
+  it('names every self-destruct time Go offers', () => {
+    expect(RULES.secretTimerSeconds.map(secretTimerLabel)).toEqual([
+      'Off',
+      '1 s',
+      '5 s',
+      '30 s',
+      '1 min',
+      '5 min',
+      '1 h',
+      '1 day',
+      '1 week',
+    ]);
+    expect(selfDestructHint(5)).toBe('self-destructs 5 s after reading');
+  });
+
+  it('counts down in the two largest units, rounded up to a second', () => {
+    expect(countdownText(4_000)).toBe('4s');
+    expect(countdownText(3_001)).toBe('4s');
+    expect(countdownText(59_000)).toBe('59s');
+    expect(countdownText(65_000)).toBe('1m 5s');
+    expect(countdownText(3_720_000)).toBe('1h 2m');
+    expect(countdownText(3_600_000)).toBe('1h');
+    expect(countdownText(7 * 86_400_000 - 3_600_000)).toBe('6d 23h');
+    expect(countdownText(-5)).toBe('0s');
+    expect(countdownLabel(1_000)).toBe('Disappears in 1 second');
+    expect(countdownLabel(3_720_000)).toBe('Disappears in 1 hour 2 minutes');
+  });
+
+  it('names a secret chat with its device', () => {
+    expect(secretChatLabel({ title: 'Bob', secretDeviceName: 'Bob’s laptop' })).toBe('Secret chat with Bob (Bob’s laptop)');
+    expect(secretChatLabel({ title: 'Bob', secretDeviceName: '' })).toBe('Secret chat with Bob');
   });
 });

@@ -4,7 +4,7 @@
 // and the handle check. Rules Go enforces too come from the generated contract
 // (RULES, STATUS_ADVANCE), never from a copy kept here.
 
-import { RULES, STATUS_ADVANCE, type ChatSummary, type Message, type MessageStatus } from './api';
+import { RULES, STATUS_ADVANCE, type ChatSummary, type Device, type Message, type MessageStatus } from './api';
 
 const DAY_MS = 86_400_000;
 
@@ -300,4 +300,101 @@ export function syncProgressText(
   const part = (done: number, total: number, one: string, many: string) =>
     `${formatCount(done, locale)} of ${formatCount(total, locale)} ${total === 1 ? one : many}`;
   return `${part(p.chatsDone, p.chatsTotal, 'chat', 'chats')} · ${part(p.messagesDone, p.messagesTotal, 'message', 'messages')}`;
+}
+
+/** The short name of a self-destruct time (RULES.secretTimerSeconds), as the timer menu lists it. */
+export function secretTimerLabel(seconds: number): string {
+  if (seconds <= 0) return 'Off';
+  const [n, unit] = largestUnit(seconds);
+  const short: Record<TimeUnit, string> = { second: 's', minute: 'min', hour: 'h', day: n === 1 ? 'day' : 'days', week: n === 1 ? 'week' : 'weeks' };
+  return `${n} ${short[unit]}`;
+}
+
+/** The hint under a secret message whose countdown has not started (ttl > 0, not read yet). */
+export function selfDestructHint(ttl: number): string {
+  return `self-destructs ${secretTimerLabel(ttl)} after reading`;
+}
+
+type TimeUnit = 'second' | 'minute' | 'hour' | 'day' | 'week';
+
+/** A whole number of the largest unit that divides seconds, else seconds. */
+function largestUnit(seconds: number): [number, TimeUnit] {
+  const units: [number, TimeUnit][] = [
+    [604_800, 'week'],
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, unit] of units) {
+    if (seconds >= size && seconds % size === 0) return [seconds / size, unit];
+  }
+  return [seconds, 'second'];
+}
+
+/**
+ * The two largest parts of what is left, rounded up to a whole second (a
+ * countdown never shows 0 while time is left): [[4, 'second']],
+ * [[1, 'hour'], [2, 'minute']].
+ */
+function countdownParts(ms: number): [number, TimeUnit][] {
+  let s = Math.max(0, Math.ceil(ms / 1000));
+  const sizes: [number, TimeUnit][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const parts: [number, TimeUnit][] = [];
+  for (const [size, unit] of sizes) {
+    const n = Math.floor(s / size);
+    s -= n * size;
+    if (n > 0 || parts.length > 0) parts.push([n, unit]);
+    if (parts.length === 2) break;
+  }
+  if (parts.length === 0) return [[0, 'second']];
+  // "1h 0m" says no more than "1h".
+  return parts.filter(([n], i) => i === 0 || n > 0);
+}
+
+/** A live countdown's text: "4s", "59s", "4m 5s", "1h 2m", "6d 23h". */
+export function countdownText(ms: number): string {
+  const letter: Record<TimeUnit, string> = { second: 's', minute: 'm', hour: 'h', day: 'd', week: 'w' };
+  return countdownParts(ms)
+    .map(([n, unit]) => `${n}${letter[unit]}`)
+    .join(' ');
+}
+
+/** A live countdown's accessible name: "Disappears in 4 seconds", "… in 1 hour 2 minutes". */
+export function countdownLabel(ms: number): string {
+  const words = countdownParts(ms).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`);
+  return `Disappears in ${words.join(' ')}`;
+}
+
+/** A secret chat's name where the device matters: "Secret chat with Bob (Bob's laptop)". */
+export function secretChatLabel(chat: Pick<ChatSummary, 'title' | 'secretDeviceName'>): string {
+  const device = chat.secretDeviceName === '' ? '' : ` (${chat.secretDeviceName})`;
+  return `Secret chat with ${chat.title}${device}`;
+}
+
+const PLATFORMS: Record<string, string> = {
+  linux: 'Linux',
+  windows: 'Windows',
+  darwin: 'macOS',
+  browser: 'Browser',
+};
+
+/** A device's name as lists show it; Go allows none. */
+export function deviceNameOf(d: Pick<Device, 'name'>): string {
+  return d.name.trim() === '' ? 'Unnamed device' : d.name;
+}
+
+/** A device's system as people call it: "Linux", "macOS". */
+export function devicePlatform(d: Pick<Device, 'platform'>): string {
+  return PLATFORMS[d.platform] ?? (d.platform || 'Unknown system');
+}
+
+/** "Linked today", "Linked yesterday", "Linked on Monday, 30 November". */
+export function linkedText(ms: number, now = Date.now()): string {
+  const day = dayLabel(ms, now);
+  return day === 'Today' || day === 'Yesterday' ? `Linked ${day.toLowerCase()}` : `Linked on ${day}`;
 }

@@ -4,9 +4,9 @@
 // context menu closes to its row, a menu button to its button), so each menu
 // handles those itself.
 
-/** The items of a menu, in order. */
+/** The items of a menu (plain, or radio items such as a timer's choices), in order. */
 export function menuItems(menu: HTMLElement | undefined): HTMLElement[] {
-  return menu ? [...menu.querySelectorAll<HTMLElement>('[role="menuitem"]')] : [];
+  return menu ? [...menu.querySelectorAll<HTMLElement>('[role="menuitem"], [role="menuitemradio"]')] : [];
 }
 
 /** Moves focus for ArrowDown, ArrowUp, Home and End; returns whether e was one of them. */

@@ -82,10 +82,36 @@ describe('Messenger', () => {
     expect(sent.status).toBe('pending');
     // Go may also announce our own message; it shows once.
     api.emit('message:new', { ...sent, status: 'sent', seq: 4 });
-    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'delivered', seq: 4 });
-    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4 }); // late
+    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'delivered', seq: 4, expiresAt: 0 });
+    api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4, expiresAt: 0 }); // late
     expect(conv.messages.map((m) => [m.body, m.status])).toEqual([['hi', 'delivered']]);
     expect(messenger.chats.get(chat.id)?.lastMessage).toBe('hi');
+  });
+
+  it('starts a secret message’s countdown from message:status and removes it on message:expired', async () => {
+    const { api, messenger, chat } = setup();
+    const secret = { ...chat, kind: 'secret' as const, secretTimer: 5 };
+    api.backend.chats.set(chat.id, secret);
+    const gone = sampleMessage({ chatId: chat.id, ttl: 5, body: 'burn after reading' });
+    const kept = sampleMessage({ chatId: chat.id, ttl: 5, body: 'still here' });
+    api.backend.messages.set(chat.id, [gone, kept]);
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    messenger.setReply(chat.id, gone);
+    api.emit('message:status', { chatId: chat.id, messageId: gone.id, status: 'read', seq: 1, expiresAt: 12_345 });
+    expect(conv.get(gone.id)?.expiresAt).toBe(12_345);
+    // A later report does not move a countdown already started.
+    api.emit('message:status', { chatId: chat.id, messageId: gone.id, status: 'read', seq: 1, expiresAt: 99_999 });
+    expect(conv.get(gone.id)?.expiresAt).toBe(12_345);
+
+    api.emit('message:expired', { chatId: chat.id, messageId: gone.id });
+    expect(conv.messages.map((m) => m.body)).toEqual(['still here']);
+    expect(conv.get(gone.id)).toBeUndefined();
+    expect(conv.expired(gone.id)).toBe(true);
+    expect(messenger.replies.has(chat.id)).toBe(false);
+    // An event or page that crossed the removal does not bring it back.
+    api.emit('message:new', gone);
+    expect(conv.messages.map((m) => m.body)).toEqual(['still here']);
   });
 
   it('marks the open chat read only while the user is looking', async () => {
@@ -110,8 +136,8 @@ describe('Messenger', () => {
     attentive.mockReturnValue(true); // Go decided: the page does not second-guess it
     api.emit('notify', { chatId: chat.id, title: 'Bob', body: 'Bob' });
     expect(notify).toHaveBeenCalledTimes(1);
-    const [title, body, onclick] = notify.mock.calls[0]!;
-    expect([title, body]).toEqual(['Bob', 'Bob']);
+    const [chatId, title, body, onclick] = notify.mock.calls[0]!;
+    expect([chatId, title, body]).toEqual([chat.id, 'Bob', 'Bob']);
     expect(messenger.selectedId).toBeNull();
     (onclick as () => void)();
     expect(messenger.selectedId).toBe(chat.id);
@@ -150,14 +176,39 @@ describe('Messenger', () => {
     const win = Object.assign(Object.create(window) as Window, { Notification: FakeNotification, focus });
     const env = windowEnv(api, win);
     const opened = vi.fn();
-    env.notify!('Team', 'Carol: lunch?', opened);
+    env.notify!('c'.repeat(32), 'Team', 'Carol: lunch?', opened);
     expect(shown.map(({ title, body }) => [title, body])).toEqual([['Team', 'Carol: lunch?']]);
     shown[0]!.note.onclick!();
     expect(focus).toHaveBeenCalled();
     expect(opened).toHaveBeenCalled();
     FakeNotification.permission = 'denied';
-    env.notify!('Team', 'again', opened);
+    env.notify!('c'.repeat(32), 'Team', 'again', opened);
     expect(shown).toHaveLength(1);
+  });
+
+  it('closes a chat’s browser notifications when one of its secret messages self-destructs', () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    const closed: string[] = [];
+    class FakeNotification {
+      static permission: NotificationPermission = 'granted';
+      onclick: (() => void) | null = null;
+      onclose: (() => void) | null = null;
+      constructor(readonly title: string) {}
+      close(): void {
+        closed.push(this.title);
+        this.onclose?.();
+      }
+    }
+    const win = Object.assign(Object.create(window) as Window, { Notification: FakeNotification, focus: vi.fn() });
+    const env = windowEnv(api, win);
+    const secret = 's'.repeat(32);
+    env.notify!(secret, 'Secret chat', 'New message', vi.fn());
+    env.notify!('o'.repeat(32), 'Other', 'Bob', vi.fn());
+    const messenger = new Messenger(api, { ...env, attentive: () => true });
+    const stop = messenger.start();
+    api.emit('message:expired', { chatId: secret, messageId: 'm'.repeat(32) });
+    expect(closed).toEqual(['Secret chat']);
+    stop();
   });
 
   it('forgets typing after 5 s, or when that person’s message arrives', async () => {

@@ -22,7 +22,12 @@ export interface MessengerEnv {
    * shows native ones itself (the desktop window), so none is shown twice.
    * Whether to notify and the words are Go's (app/notify.go).
    */
-  notify?: (title: string, body: string, onclick: () => void) => void;
+  notify?: (chatId: string, title: string, body: string, onclick: () => void) => void;
+  /**
+   * Closes the notifications shown for a chat: one of its secret messages
+   * self-destructed, and a notification must not outlive it.
+   */
+  withdraw?: (chatId: string) => void;
 }
 
 /** The browser's view of attention, and in browser mode its notifications. */
@@ -31,19 +36,34 @@ export function windowEnv(api: Api, win: Window = window): MessengerEnv {
     attentive: () => win.document.visibilityState === 'visible' && win.document.hasFocus(),
   };
   if (api.mode === 'browser') {
-    env.notify = (title, body, onclick) => {
+    const shown = new Map<string, Set<Notification>>();
+    env.notify = (chatId, title, body, onclick) => {
       const N = (win as Window & { Notification?: typeof Notification }).Notification;
       if (!N || N.permission !== 'granted') return;
       try {
         const n = new N(title, { body });
+        let set = shown.get(chatId);
+        if (!set) shown.set(chatId, (set = new Set()));
+        set.add(n);
+        const forget = () => {
+          set.delete(n);
+          if (set.size === 0 && shown.get(chatId) === set) shown.delete(chatId);
+        };
         n.onclick = () => {
           win.focus();
           onclick();
           n.close();
+          forget();
         };
+        n.onclose = forget;
       } catch {
         // Some browsers allow notifications only from a service worker.
       }
+    };
+    env.withdraw = (chatId) => {
+      const set = shown.get(chatId);
+      shown.delete(chatId);
+      for (const n of set ?? []) n.close();
     };
   }
   return env;
@@ -106,6 +126,7 @@ export class Messenger {
       }),
       api.on('message:new', (m) => this.#onMessage(m)),
       api.on('message:status', (ev) => this.#conversations.get(ev.chatId)?.applyStatus(ev)),
+      api.on('message:expired', ({ chatId, messageId }) => this.#onExpired(chatId, messageId)),
       api.on('typing', (ev) => this.typing.add(ev)),
       api.on('sync:progress', (p) => this.sync.set(p)),
       api.on('warning', (ev) => {
@@ -372,7 +393,14 @@ export class Messenger {
 
   /** Shows what Go asked to notify; a click opens the chat. */
   #onNotify(n: Notify): void {
-    this.env.notify?.(n.title, n.body, () => this.select(n.chatId));
+    this.env.notify?.(n.chatId, n.title, n.body, () => this.select(n.chatId));
+  }
+
+  /** A secret message self-destructed: nothing of it may stay on screen. */
+  #onExpired(chatId: string, messageId: string): void {
+    this.conversation(chatId).remove(messageId);
+    if (this.replies.get(chatId)?.id === messageId) this.replies.delete(chatId);
+    this.env.withdraw?.(chatId);
   }
 
   /** Marks messaging unavailable on a missing method; true if that was the cause. */

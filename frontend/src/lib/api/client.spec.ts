@@ -118,7 +118,7 @@ describe('messaging events', () => {
     'chat:updated': chat,
     'chat:removed': { chatId },
     'message:new': message,
-    'message:status': { chatId, messageId: message.id, status: 'delivered', seq: 9 },
+    'message:status': { chatId, messageId: message.id, status: 'delivered', seq: 9, expiresAt: 0 },
     typing: { chatId, accountId, name: 'Bob' },
     warning: { chatId, text: 'A message from Bob failed verification and was dropped.' },
     notify: { chatId, title: 'Bob', body: '' },

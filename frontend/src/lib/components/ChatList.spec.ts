@@ -25,6 +25,22 @@ function names(): string[] {
 }
 
 describe('ChatList', () => {
+  it('names a secret chat with its device and marks it with a padlock', () => {
+    const secret = sampleChat({
+      id: '4'.repeat(32),
+      kind: 'secret',
+      title: 'Bob',
+      secretDeviceName: 'Bob’s laptop',
+      lastMessage: 'psst',
+      lastMessageAt: now - 120_000,
+    });
+    render(ChatList, { props: { chats: [chats[0]!, secret, chats[2]!], filter: '', now } });
+    expect(names()).toEqual(['Grace Hopper', 'Secret chat with Bob (Bob’s laptop)', 'Alan']);
+    // The padlock is decorative: the row's name says it already.
+    const row = screen.getByRole('option', { name: 'Secret chat with Bob (Bob’s laptop)' });
+    expect(row.querySelector('svg.secret-icon')).toHaveAttribute('aria-hidden', 'true');
+  });
+
   it('says there are no chats yet', () => {
     render(ChatList, { props: { chats: [], filter: '' } });
     expect(screen.getByText('No chats yet')).toBeInTheDocument();

@@ -63,9 +63,9 @@ describe('Conversation', () => {
     const message = await within(pane).findByRole('article', { name: 'You: hello Bob' });
     expect(within(message).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
     const sent = api.backend.messages.get(direct.id)!.at(-1)!;
-    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'sent', seq: 2 });
+    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'sent', seq: 2, expiresAt: 0 });
     await waitFor(() => expect(within(message).getByRole('img', { name: 'Sent' })).toBeInTheDocument());
-    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'read', seq: 2 });
+    api.emit('message:status', { chatId: direct.id, messageId: sent.id, status: 'read', seq: 2, expiresAt: 0 });
     await waitFor(() => expect(within(message).getByRole('img', { name: 'Read' })).toBeInTheDocument());
   });
 
@@ -131,6 +131,7 @@ describe('Conversation', () => {
     const menu = await screen.findByRole('menu', { name: 'New chat' });
     expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual([
       'New message',
+      'New secret chat',
       'New group',
       'New channel',
     ]);

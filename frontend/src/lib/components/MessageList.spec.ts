@@ -131,7 +131,7 @@ describe('MessageList', () => {
     const message = await screen.findByRole('article', { name: 'You: on its way' });
     expect(within(message).getByRole('img', { name: 'Pending' })).toBeInTheDocument();
     expect(message).toHaveAccessibleDescription(/, Pending$/);
-    conversation.applyStatus({ chatId, messageId: 'x', status: 'delivered', seq: 7 });
+    conversation.applyStatus({ chatId, messageId: 'x', status: 'delivered', seq: 7, expiresAt: 0 });
     await waitFor(() => expect(within(message).getByRole('img', { name: 'Delivered' })).toBeInTheDocument());
     expect(message).toHaveAccessibleDescription(/, Delivered$/);
   });

@@ -200,7 +200,7 @@ describe('Requests', () => {
     const ctx = createTestContext({ api });
     ctx.session.applyStatus({ ...api.backend.status });
     let click: () => void = () => {};
-    const env = { ...attentiveEnv(), notify: (_t: string, _b: string, onclick: () => void) => (click = onclick) };
+    const env = { ...attentiveEnv(), notify: (_c: string, _t: string, _b: string, onclick: () => void) => (click = onclick) };
     renderWithContext(MainWindow, { env }, ctx);
     await screen.findByRole('button', { name: 'Requests (1)' });
     api.emit('notify', { chatId: offer.id, title: 'New message request', body: 'Open Hush to accept or decline it.' });

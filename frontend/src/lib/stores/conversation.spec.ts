@@ -50,15 +50,15 @@ describe('ConversationStore', () => {
 
   it('keeps a status that arrived before its message', () => {
     const c = new ConversationStore(chatId, pager([]));
-    c.applyStatus({ chatId, messageId: 'fast', status: 'sent', seq: 5 });
+    c.applyStatus({ chatId, messageId: 'fast', status: 'sent', seq: 5, expiresAt: 0 });
     c.add(sampleMessage({ id: 'fast', chatId, outgoing: true, status: 'pending', seq: 0 }));
-    expect(c.get('fast')).toMatchObject({ status: 'sent', seq: 5 });
+    expect(c.get('fast')).toMatchObject({ status: 'sent', seq: 5, expiresAt: 0 });
   });
 
   it('bounds the statuses it keeps for unknown messages', () => {
     const c = new ConversationStore(chatId, pager([]));
     for (let i = 0; i <= MAX_EARLY_STATUSES; i++) {
-      c.applyStatus({ chatId, messageId: `x${i}`, status: 'sent', seq: i });
+      c.applyStatus({ chatId, messageId: `x${i}`, status: 'sent', seq: i, expiresAt: 0 });
     }
     c.add(sampleMessage({ id: 'x0', chatId, status: 'pending' }));
     c.add(sampleMessage({ id: `x${MAX_EARLY_STATUSES}`, chatId, status: 'pending' }));

@@ -30,6 +30,13 @@ export class ConversationStore {
   #nextBefore = '';
   #byId = new Map<string, Message>();
   #early = new Map<string, MessageStatusChanged>();
+  /**
+   * Messages that self-destructed (message:expired), so a page or event
+   * that crosses the removal does not bring one back. Bounded like #early.
+   */
+  #expired = new Set<string>();
+  /** Bumped on every removal, so views holding a message (a reply) look again. */
+  removals = $state(0);
 
   constructor(
     readonly chatId: string,
@@ -58,7 +65,7 @@ export class ConversationStore {
       // The page is newest first.
       for (let i = page.messages.length - 1; i >= 0; i--) {
         const m = page.messages[i]!;
-        if (m.chatId !== this.chatId || this.#byId.has(m.id)) continue;
+        if (m.chatId !== this.chatId || this.#byId.has(m.id) || this.#expired.has(m.id)) continue;
         this.#byId.set(m.id, m);
         older.push(m);
       }
@@ -76,16 +83,27 @@ export class ConversationStore {
 
   /** A message that arrived or was sent: appended, or merged if known. */
   add(m: Message): void {
-    if (m.chatId !== this.chatId) return;
+    if (m.chatId !== this.chatId || this.#expired.has(m.id)) return;
     const known = this.#byId.get(m.id);
     if (known) {
-      this.#replace({ ...known, ...m, status: nextStatus(known.status, m.status), seq: Math.max(known.seq, m.seq) });
+      this.#replace({
+        ...known,
+        ...m,
+        status: nextStatus(known.status, m.status),
+        seq: Math.max(known.seq, m.seq),
+        expiresAt: startedAt(known.expiresAt, m.expiresAt),
+      });
       return;
     }
     const early = this.#early.get(m.id);
     if (early) {
       this.#early.delete(m.id);
-      m = { ...m, status: nextStatus(m.status, early.status), seq: Math.max(m.seq, early.seq) };
+      m = {
+        ...m,
+        status: nextStatus(m.status, early.status),
+        seq: Math.max(m.seq, early.seq),
+        expiresAt: startedAt(m.expiresAt, early.expiresAt),
+      };
     }
     this.#byId.set(m.id, m);
     this.messages = [...this.messages, m];
@@ -104,8 +122,27 @@ export class ConversationStore {
     }
     const status = nextStatus(known.status, ev.status);
     const seq = Math.max(known.seq, ev.seq);
-    if (status === known.status && seq === known.seq) return;
-    this.#replace({ ...known, status, seq });
+    const expiresAt = startedAt(known.expiresAt, ev.expiresAt);
+    if (status === known.status && seq === known.seq && expiresAt === known.expiresAt) return;
+    this.#replace({ ...known, status, seq, expiresAt });
+  }
+
+  /** A message that self-destructed: gone from the list, and kept out of it. */
+  remove(id: string): void {
+    this.#expired.add(id);
+    if (this.#expired.size > MAX_EARLY_STATUSES) {
+      const oldest = this.#expired.values().next().value;
+      if (oldest !== undefined) this.#expired.delete(oldest);
+    }
+    this.#early.delete(id);
+    if (!this.#byId.delete(id)) return;
+    this.messages = this.messages.filter((m) => m.id !== id);
+    this.removals++;
+  }
+
+  /** Whether a message self-destructed while this store watched. */
+  expired(id: string): boolean {
+    return this.#expired.has(id);
   }
 
   get(id: string): Message | undefined {
@@ -125,4 +162,12 @@ export class ConversationStore {
       }
     }
   }
+}
+
+/**
+ * When a countdown ends: the first start reported wins (0 means not started;
+ * Go sends one start per message, a later report changes nothing).
+ */
+function startedAt(known: number, incoming: number): number {
+  return known > 0 ? known : incoming;
 }

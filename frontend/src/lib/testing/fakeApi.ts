@@ -7,6 +7,7 @@
 import { vi, type Mock } from 'vitest';
 import {
   ApiError,
+  RULES,
   type AccountService,
   type BackupService,
   type BlockedAccount,
@@ -85,6 +86,10 @@ export interface FakeApi extends Api {
     linkWaits: boolean;
     /** History sync paused with PauseSync. */
     syncPaused: boolean;
+    /** Each contact's devices, newest first (ContactDevices), by account id. */
+    contactDevices: Map<string, Device[]>;
+    /** What WindowService.SetSecretOpen was last told. */
+    secretOpen: boolean;
   };
 }
 
@@ -126,6 +131,10 @@ export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
     memberCount: 2,
     hold: '',
     holdText: '',
+    peerId: '',
+    secretDeviceId: '',
+    secretDeviceName: '',
+    secretTimer: 0,
     ...over,
   };
 }
@@ -144,6 +153,8 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
     replyTo: '',
     service: false,
     clockOff: false,
+    ttl: 0,
+    expiresAt: 0,
     ...over,
   };
 }
@@ -159,6 +170,8 @@ export const sampleSettings: Settings = {
   deviceFingerprint: 'hush-dev:7c11 02ef 9ab3 4d5e',
   dataDir: '/home/ada/.config/Hush',
   portable: false,
+  screenProtection: true,
+  screenProtectionSupport: 'unavailable',
   version: '0.1.0-test',
 };
 
@@ -227,6 +240,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     linkSessions: new Set(),
     linkWaits: false,
     syncPaused: false,
+    contactDevices: new Map(),
+    secretOpen: false,
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -319,10 +334,21 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.settings = { ...backend.settings, notifications, notificationPreview: preview && notifications };
       return { ...backend.settings };
     }),
+    setScreenProtection: vi.fn(async (screenProtection: boolean) => {
+      unlockedOnly();
+      if (backend.settings.screenProtectionSupport !== 'switchable') {
+        throw new ApiError('Not allowed: this system does not let Hush switch screen capture protection.', 422);
+      }
+      backend.settings = { ...backend.settings, screenProtection };
+      return { ...backend.settings };
+    }),
   };
 
   const window = {
     setFocused: vi.fn(async (_focused: boolean) => {}),
+    setSecretOpen: vi.fn(async (open: boolean) => {
+      backend.secretOpen = open;
+    }),
   };
 
   const me: Member = { accountId: ME, handle: 'ada', displayName: 'Ada', role: 'owner', isMe: true };
@@ -482,6 +508,9 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         replyTo,
         service: false,
         clockOff: false,
+        // As Go does: a secret chat's timer goes with each message sent.
+        ttl: chat.kind === 'secret' ? chat.secretTimer : 0,
+        expiresAt: 0,
       };
       backend.messages.get(chatId)?.push(m);
       // As Go does: sending clears the chat's draft.
@@ -527,10 +556,35 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
     delete: vi.fn(async (chatId: string) => {
       const chat = chatOf(chatId);
-      if (chat.hold !== 'removed' && chat.hold !== 'unavailable' && chat.hold !== 'tampered') {
+      if (chat.kind !== 'secret' && chat.hold !== 'removed' && chat.hold !== 'unavailable' && chat.hold !== 'tampered') {
         throw new ApiError('Not allowed: leave the chat to delete it.', 422);
       }
       dropChat(chatId);
+    }),
+    contactDevices: vi.fn(async (accountId: string) => {
+      unlockedOnly();
+      contactOf(accountId);
+      return (backend.contactDevices.get(accountId) ?? []).map((d) => ({ ...d }));
+    }),
+    startSecret: vi.fn(async (accountId: string, deviceId: string) => {
+      const c = contactOf(accountId);
+      const device = backend.contactDevices.get(accountId)?.find((d) => d.id === deviceId);
+      if (!device) throw new ApiError('Not found: no such device of this contact.', 422);
+      // As Go does: one secret chat per device.
+      for (const chat of backend.chats.values()) {
+        if (chat.kind === 'secret' && chat.secretDeviceId === deviceId) return { ...chat };
+      }
+      const chat = newChat('secret', c.displayName, [accountId]);
+      return changeChat(chat.id, { peerId: accountId, secretDeviceId: deviceId, secretDeviceName: device.name });
+    }),
+    setSecretTimer: vi.fn(async (chatId: string, secretTimer: number) => {
+      if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: only a secret chat has a timer.', 422);
+      if (!(RULES.secretTimerSeconds as readonly number[]).includes(secretTimer)) throw new ApiError('Invalid input: no such timer.', 422);
+      return changeChat(chatId, { secretTimer });
+    }),
+    secretSafetyNumber: vi.fn(async (chatId: string) => {
+      if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: not a secret chat.', 422);
+      return { digits: '543215432154321543215432154321543215432154321543215432154321', emoji: ['🦊', '🔒', '🌙', '🍀'] };
     }),
   };
 
