@@ -476,7 +476,7 @@ func (e *Engine) Delete(ctx context.Context, id ids.Chat) error {
 // pending; it is sent when the relay is reachable.
 func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
 	if e.isSecret(ctx, id) {
-		m, err := e.secrets.send(ctx, id, body)
+		m, err := e.secrets.send(ctx, id, body, replyTo)
 		if err == nil {
 			e.clearDraft(ctx, id, m.SentAt)
 		}

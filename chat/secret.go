@@ -87,6 +87,8 @@ type secretContent struct {
 	// new time (seconds).
 	TTL  uint32
 	Refs []ids.Message // the texts a receipt is about
+	// ReplyTo is the message of the chat a text answers (zero: none).
+	ReplyTo ids.Message
 }
 
 const (
@@ -401,7 +403,7 @@ func (s *secrets) withSession(ctx context.Context, chat ids.Chat, fn func(tx *va
 }
 
 // send writes a text in a secret chat.
-func (s *secrets) send(ctx context.Context, chat ids.Chat, body string) (Message, error) {
+func (s *secrets) send(ctx context.Context, chat ids.Chat, body string, replyTo *ids.Message) (Message, error) {
 	if err := checkBody(body, "message"); err != nil {
 		return Message{}, err
 	}
@@ -415,10 +417,17 @@ func (s *secrets) send(ctx context.Context, chat ids.Chat, body string) (Message
 		}
 		m := vault.Message{ID: ids.New[ids.Message](), ChatID: chat, SenderAccount: s.meID, SenderDevice: s.dev.ID(),
 			SentAt: now, Body: body, Status: policy.StatusPending, Extra: extra}
+		content := secretContent{Kind: secretText, ID: m.ID, At: now.UnixMilli(), Text: body, TTL: st.Timer}
+		if replyTo != nil {
+			r, err := tx.Message(*replyTo)
+			if err != nil || r.ChatID != chat {
+				return detailf(ErrInvalid, "the message replied to is not in this chat")
+			}
+			m.ReplyTo, content.ReplyTo = replyTo, *replyTo
+		}
 		if err := tx.InsertMessage(m); err != nil {
 			return err
 		}
-		content := secretContent{Kind: secretText, ID: m.ID, At: now.UnixMilli(), Text: body, TTL: st.Timer}
 		if err := s.seal(tx, chat, st, sess, content, m.ID); err != nil {
 			return err
 		}

@@ -223,6 +223,11 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 		}
 		m := vault.Message{ID: content.ID, ChatID: c.ID, Seq: st.NextSeq, SenderAccount: st.PeerAccount, SenderDevice: st.PeerDevice,
 			SentAt: time.UnixMilli(content.At), Body: content.Text, Status: policy.StatusDelivered, Extra: extra}
+		if !content.ReplyTo.IsZero() {
+			if r, err := tx.Message(content.ReplyTo); err == nil && r.ChatID == c.ID {
+				m.ReplyTo = &content.ReplyTo // only to a message of this chat still here
+			}
+		}
 		st.NextSeq++
 		if err := tx.InsertMessage(m); err != nil {
 			return false, err
@@ -290,6 +295,10 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 	if err := s.chats.update(tx, c); err != nil {
 		return false, err
 	}
+	// The summary reads the state: store it first (the caller stores it again).
+	if err := s.putState(tx, c.ID, *st); err != nil {
+		return false, err
+	}
 	sum, err := s.list.summary(tx, c)
 	if err != nil {
 		return false, err
@@ -310,4 +319,3 @@ func decodeSecretContent(pt []byte) (secretContent, error) {
 	}
 	return c, nil
 }
-

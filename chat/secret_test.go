@@ -97,9 +97,17 @@ func TestSecretChat(t *testing.T) {
 	if _, err := alice.engine.SetSecretTimer(ctx, chat.ID, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 20*time.Second, "Bob sees the timer", func() bool {
+	testutil.Eventually(t, 20*time.Second, "Bob sees the timer, in the chat's update too", func() bool {
 		c, err := bob.engine.Summary(ctx, chat.ID)
-		return err == nil && c.SecretTimer == 5*time.Second
+		if err != nil || c.SecretTimer != 5*time.Second {
+			return false
+		}
+		for _, u := range of[Chat](bob.events) {
+			if u.ID == chat.ID && u.SecretTimer == 5*time.Second {
+				return true
+			}
+		}
+		return false
 	})
 	const marker = "secret marker 7731 zebra"
 	if _, err := alice.engine.Send(ctx, chat.ID, marker, nil); err != nil {
@@ -177,13 +185,17 @@ func TestSecretChat(t *testing.T) {
 	if _, err := alice.engine.Send(ctx, chat.ID, "after a restart", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.engine.Send(ctx, chat.ID, "and back", nil); err != nil {
+	testutil.Eventually(t, 20*time.Second, "Bob has it", func() bool {
+		_, ok := messageIn(bob, chat.ID, "after a restart")
+		return ok
+	})
+	first := mb0(t, bob, chat.ID, "after a restart").ID
+	if _, err := bob.engine.Send(ctx, chat.ID, "and back", &first); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 20*time.Second, "both arrive after restarts", func() bool {
-		_, b := messageIn(bob, chat.ID, "after a restart")
-		_, a := messageIn(alice, chat.ID, "and back")
-		return a && b
+	testutil.Eventually(t, 20*time.Second, "the reply arrives after restarts, as a reply", func() bool {
+		m, a := messageIn(alice, chat.ID, "and back")
+		return a && m.ReplyTo == first
 	})
 
 	// A countdown survives a shutdown: read, closed before its time, it is wiped
