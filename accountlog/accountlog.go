@@ -77,9 +77,10 @@ const (
 	KindMuted       Kind = 6 // Target is a chat; Value: muted
 	KindDraft       Kind = 7 // Target is a chat; Text: the draft ("" none), Value: there is one
 	KindDisplayName Kind = 8 // Target is zero; Text: the name others see
+	KindAccepted    Kind = 9 // Target is a chat; Value: the user accepted it (it was a request)
 )
 
-func (k Kind) valid() bool { return k >= KindPinned && k <= KindDisplayName }
+func (k Kind) valid() bool { return k >= KindPinned && k <= KindAccepted }
 
 // String names the kind, for logs.
 func (k Kind) String() string {
@@ -100,6 +101,8 @@ func (k Kind) String() string {
 		return "draft"
 	case KindDisplayName:
 		return "display-name"
+	case KindAccepted:
+		return "accepted"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +276,44 @@ func TestDisplayNameFollowsTheUser(t *testing.T) {
 	if got := alice.engine.DisplayName(); got != "Alice B." {
 		t.Errorf("after a restart Alice's device shows %q", got)
 	}
+}
+
+// TestAcceptFollowsTheUser: a request accepted on one device is accepted on the
+// account's other devices — those online, and one linked afterwards — and its
+// sender becomes a contact there too.
+func TestAcceptFollowsTheUser(t *testing.T) {
+	ctx := context.Background()
+	_, alice, bob := registered(t)
+	laptop := newDevice(t, bob, "Bob's laptop")
+	laptop.online(t)
+	c, err := alice.engine.AddContact(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := alice.engine.OpenDirect(ctx, c.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*peer{bob, laptop} {
+		testutil.Eventually(t, 20*time.Second, p.name+" holds it as a request", func() bool {
+			got, err := p.engine.Summary(ctx, s.ID)
+			return err == nil && got.Hold == HoldRequest
+		})
+	}
+	if _, err := bob.engine.Accept(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	accepted := func(p *peer) func() bool {
+		return func() bool {
+			got, err := p.engine.Summary(ctx, s.ID)
+			if err != nil || got.Hold == HoldRequest {
+				return false
+			}
+			cs, err := p.engine.Contacts(ctx)
+			return err == nil && slices.ContainsFunc(cs, func(c Contact) bool { return c.Account == alice.id() })
+		}
+	}
+	testutil.Eventually(t, 20*time.Second, "the laptop accepts it too", accepted(laptop))
+	tablet := newLinkedPeer(t, "Bob's tablet", bob.url, linkNewDevice(t, bob))
+	testutil.Eventually(t, 30*time.Second, "a device linked later holds it accepted", accepted(tablet))
 }

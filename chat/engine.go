@@ -438,7 +438,17 @@ func (e *Engine) Leave(ctx context.Context, id ids.Chat) error { return e.keys.l
 // Accept accepts a chat request: the chat joins the list, its messages are read and
 // notified, and — for a 1:1 chat — its other member becomes a contact.
 func (e *Engine) Accept(ctx context.Context, id ids.Chat) (Chat, error) {
-	return e.consent.accept(ctx, id)
+	c, err := e.consent.accept(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	// The user's other devices accept it too, and list whoever started a 1:1 chat
+	// as a contact, as this one does.
+	e.publishChat(ctx, accountlog.Record{Kind: accountlog.KindAccepted, Target: id, Value: true})
+	if c.Kind == policy.KindDirect && !c.Peer.IsZero() {
+		e.acct.publish(ctx, accountlog.Record{Kind: accountlog.KindContact, Target: c.Peer, Value: true})
+	}
+	return c, nil
 }
 
 // Decline declines a chat request: this account leaves a group or channel, and the
@@ -619,6 +629,12 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return e.applyShelf(ctx, r)
 	case accountlog.KindDisplayName:
 		return e.applyName(ctx, r.Text)
+	case accountlog.KindAccepted:
+		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
+			return nil // not held yet (applied again once it is), or no request here
+		}
+		_, err := e.consent.accept(ctx, ids.Chat(r.Target))
+		return err
 	}
 	return nil
 }
@@ -663,6 +679,9 @@ func (e *Engine) heldFacts(ctx context.Context) []fact {
 			}
 			if meta.Shelf.Draft != "" {
 				out = append(out, fact{kind: accountlog.KindDraft, target: c.ID, text: meta.Shelf.Draft})
+			}
+			if meta.Request == requestNone && len(meta.RequestBy) == ids.Size && ids.Account(meta.RequestBy) != e.me {
+				out = append(out, fact{kind: accountlog.KindAccepted, target: c.ID})
 			}
 		}
 		return nil
