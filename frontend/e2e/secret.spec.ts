@@ -34,12 +34,10 @@ async function audit(page: Page, screen: string): Promise<void> {
 
 /**
  * The 1:1 chat with Alice on Bob's laptop, once its history arrived: in the
- * chat list, or (as Go lists it there on a device linked after it was
- * accepted) under Requests.
+ * chat list, accepted as on Bob's first device (the account log carries it).
  */
 function alicesChat(page: Page): Locator {
-  const row = page.getByRole('listbox', { name: 'Chats' }).getByRole('option').filter({ hasText: 'Hello Bob' });
-  return row.or(page.getByRole('button', { name: /^Requests \(1\)$/ })).first();
+  return page.getByRole('listbox', { name: 'Chats' }).getByRole('option').filter({ hasText: 'Hello Bob' });
 }
 
 /** The secret chats in a window's chat list. */
