@@ -23,6 +23,9 @@ if [ -z "${HUSH_PORTABLE_TEST_MODE:-}" ]; then
   HUSH_PORTABLE_TEST_MODE=shared
 fi
 
+# Held open: the fresh scratch file systems below may hide the paths (a checkout
+# under /tmp, as CI's may be).
+exec 8<"$bin" 9<"$here/x11-close.py"
 if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
   # Inside the namespace: empty scratch file systems, seen by this test alone.
   for d in $scratch; do
@@ -39,13 +42,16 @@ t0=$(date +%s)
 harness=$base/harness stick=$base/stick host=$base/host
 mkdir -p "$harness" "$stick/hush-data" "$host"/{home,config,data,cache,state,tmp}
 install -d -m 0700 "$host/runtime"
-cp "$bin" "$stick/hush"
+cat <&8 >"$stick/hush"
+chmod 0755 "$stick/hush"
+cat <&9 >"$harness/x11-close.py"
+exec 8<&- 9<&-
 ro=""
 if [ "$HUSH_PORTABLE_TEST_MODE" = ns ]; then
   # A stick whose hush-data/ is read-only (write-protect switch): Hush must say so.
   ro=$base/ro-stick
   mkdir -p "$ro/hush-data"
-  cp "$bin" "$ro/hush"
+  cp "$stick/hush" "$ro/hush"
   mount -t tmpfs -o ro,size=1m tmpfs "$ro/hush-data"
 fi
 out=$harness/hush.log
@@ -118,9 +124,12 @@ wait_log 'msg="account created"' 300
 wait_log 'msg="relay session"' 200
 sleep 1
 # A group, from the "New chat" button (bottom right of the chat list in the
-# 1100×720 window), its menu's second item, and the dialog's name field.
+# 1100×720 window), its menu's third item (New message, New secret chat, New
+# group), and the dialog's name field.
 xdotool mousemove --window "$win" 285 676 click 1
 sleep 0.5
+xdotool key Down
+sleep 0.2
 xdotool key Down
 sleep 0.2
 xdotool key Return
@@ -140,7 +149,7 @@ wait $pid || fail "hush exited with status $?"
 trap 'kill $relay 2>/dev/null || true; wait $relay 2>/dev/null || true' EXIT
 echo "portable-test: account and group created, window closed, hush exited"
 INNER
-TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" bash "$inner" "$here" "$harness" "$stick" "$host" "$out" "$ro"
+TMPDIR="$harness" xvfb-run -a -s "-screen 0 1280x800x24" env TMPDIR="$harness" bash "$inner" "$harness" "$harness" "$stick" "$host" "$out" "$ro"
 
 # Everything Hush wrote must be in hush-data/. The harness's own files (its logs,
 # the relay's database, Xvfb's socket and lock, xvfb-run's auth file) are not Hush's.
