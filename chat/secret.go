@@ -776,7 +776,9 @@ func (e *Engine) SecretSafetyNumber(ctx context.Context, chat ids.Chat) (SafetyN
 }
 
 // ContactDevices lists a contact's devices as its signed device list names them,
-// the most recently seen first: the devices a secret chat can be opened with.
+// the most recently active first (LastSeen: when the newest message this device
+// holds from it was sent; zero when none), then the most recently linked: the
+// devices a secret chat can be opened with.
 func (e *Engine) ContactDevices(ctx context.Context, account ids.Account) ([]OwnDevice, error) {
 	if _, err := e.dir.refreshDevices(ctx, account); err != nil {
 		e.log.Info("look up a contact's devices", "account", account.String(), "err", err)
@@ -798,8 +800,49 @@ func (e *Engine) ContactDevices(ctx context.Context, account ids.Account) ([]Own
 	if len(out) == 0 {
 		return nil, detailf(ErrNotFound, "no devices known for %s", account)
 	}
-	// The most recently linked first: the relay does not tell others when a
-	// device was last seen.
-	slices.SortStableFunc(out, func(a, b OwnDevice) int { return b.LinkedAt.Compare(a.LinkedAt) })
+	// The most recently active first. The relay tells no one else when a device
+	// was last seen; what this device knows is when each wrote last, from the
+	// newest messages of the chats it shares with the account.
+	last, err := e.lastWritten(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].LastSeen = last[out[i].ID]
+	}
+	slices.SortStableFunc(out, func(a, b OwnDevice) int {
+		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+			return c
+		}
+		return b.LinkedAt.Compare(a.LinkedAt)
+	})
 	return out, nil
+}
+
+// lastWritten returns, per device of account, when its newest message this device
+// holds was sent, from the newest page of each chat the two accounts share.
+func (e *Engine) lastWritten(ctx context.Context, account ids.Account) (map[ids.Device]time.Time, error) {
+	last := map[ids.Device]time.Time{}
+	err := e.dir.v.View(ctx, func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		for _, c := range chats {
+			if roleOf(&c, account) == 0 {
+				continue
+			}
+			page, _, err := tx.Messages(c.ID, vault.PageCursor{}, maxPageSize)
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if m.SenderAccount == account && m.SentAt.After(last[m.SenderDevice]) {
+					last[m.SenderDevice] = m.SentAt
+				}
+			}
+		}
+		return nil
+	})
+	return last, err
 }

@@ -63,9 +63,23 @@ func TestSecretChat(t *testing.T) {
 	laptop := newDevice(t, bob, "Bob's laptop")
 	laptop.online(t)
 
+	// Bob writes from his first device: it leads the list, though the laptop was
+	// linked later (the most recently active first).
+	dm, err := bob.engine.OpenDirect(ctx, alice.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAcked(t, bob, dm.ID, "hello from Bob's first device")
+	testutil.Eventually(t, 20*time.Second, "Alice has it", func() bool {
+		_, ok := messageIn(alice, dm.ID, "hello from Bob's first device")
+		return ok
+	})
 	devs, err := alice.engine.ContactDevices(ctx, bob.id())
 	if err != nil || len(devs) != 2 {
 		t.Fatalf("Bob's devices: %v, %v", devs, err)
+	}
+	if devs[0].ID != bob.dev.ID() || devs[0].LastSeen.IsZero() || devs[1].ID != laptop.dev.ID() || !devs[1].LastSeen.IsZero() {
+		t.Fatalf("Bob's devices, most recently active first: %+v", devs)
 	}
 	chat, err := alice.engine.StartSecret(ctx, bob.id(), bob.dev.ID())
 	if err != nil {

@@ -63,7 +63,10 @@ test('a secret chat with one device: 5 s self-destruct on both sides, never on t
   // Alice and Bob are contacts: she writes, he accepts.
   const direct = await startDirectChat(alice.page, 'bob');
   await send(direct, 'Hello Bob');
-  await acceptRequest(bob.page, /alice/i);
+  const bobsPane = await acceptRequest(bob.page, /alice/i);
+  // Bob answers from his first device: it is his most recently active one.
+  await send(bobsPane, 'Hello Alice');
+  await expect(bubble(direct, 'Hello Alice')).toBeVisible({ timeout: 30_000 });
 
   // Bob's second device.
   const laptop = await people.bare('Bob’s laptop');
@@ -78,8 +81,9 @@ test('a secret chat with one device: 5 s self-destruct on both sides, never on t
   await dialog.getByRole('button', { name: /bob/i }).click();
   const devices = dialog.getByRole('group', { name: /bob's devices$/i });
   await expect(devices.getByRole('radio')).toHaveCount(2, { timeout: 30_000 });
-  // Newest first: the laptop leads, the desk is the older one.
-  await expect(devices.getByRole('radio').last()).toHaveAccessibleName(new RegExp(`^${DESK} `));
+  // The most recently active first: the desk, which wrote last, before the laptop
+  // linked later.
+  await expect(devices.getByRole('radio').first()).toHaveAccessibleName(new RegExp(`^${DESK} .*Last wrote today`));
   await devices.getByRole('radio', { name: new RegExp(`^${DESK} `) }).check();
   await expect(dialog.getByText(`A secret chat lives only on this device and ${DESK}.`, { exact: false })).toBeVisible();
   await audit(alice.page, 'the New secret chat dialog');

@@ -5,6 +5,7 @@ import {
   buildRows,
   compareChats,
   dayLabel,
+  lastWroteText,
   displayHandle,
   filterChats,
   formatChatTime,
@@ -51,6 +52,15 @@ describe('formatChatTime', () => {
 
   it('shows nothing for a chat without messages', () => {
     expect(formatChatTime(0, now, 'en-GB')).toBe('');
+  });
+});
+
+describe('lastWroteText', () => {
+  it('says when a contact\'s device last wrote, and nothing when it never did', () => {
+    expect(lastWroteText(0, now)).toBe('');
+    expect(lastWroteText(at(4, 20, 9, 5), now)).toMatch(/^Last wrote today at \d\d:\d\d/);
+    expect(lastWroteText(at(4, 19, 10), now)).toBe('Last wrote yesterday');
+    expect(lastWroteText(at(4, 18), now)).toMatch(/^Last wrote on .*18/);
   });
 });
 

@@ -393,6 +393,18 @@ export function devicePlatform(d: Pick<Device, 'platform'>): string {
   return PLATFORMS[d.platform] ?? (d.platform || 'Unknown system');
 }
 
+/**
+ * When a contact's device last wrote to this account, as Go knows it
+ * (ContactDevices' lastSeen): "Last wrote today at 10:42", "Last wrote on
+ * Monday, 30 November"; "" when it never did.
+ */
+export function lastWroteText(ms: number, now = Date.now()): string {
+  if (ms <= 0) return '';
+  const day = dayLabel(ms, now);
+  if (day === 'Today') return `Last wrote today at ${formatClock(ms)}`;
+  return day === 'Yesterday' ? 'Last wrote yesterday' : `Last wrote on ${day}`;
+}
+
 /** "Linked today", "Linked yesterday", "Linked on Monday, 30 November". */
 export function linkedText(ms: number, now = Date.now()): string {
   const day = dayLabel(ms, now);

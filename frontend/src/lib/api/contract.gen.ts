@@ -1249,8 +1249,10 @@ export interface ChatService {
    */
   setDraft(chatId: string, text: string): Promise<ChatSummary>;
   /**
-   * ContactDevices lists a contact's devices, as its signed device list names them, the most
-   * recently linked first: the devices a secret chat can be opened with.
+   * ContactDevices lists a contact's devices, as its signed device list names them: the devices a
+   * secret chat can be opened with. The most recently active come first — lastSeen is when the
+   * newest message this device holds from it was sent (0: none; the relay tells nobody else when a
+   * device connects) — then the most recently linked.
    */
   contactDevices(accountId: string): Promise<Device[]>;
   /**
