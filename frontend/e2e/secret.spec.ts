@@ -37,7 +37,7 @@ async function audit(page: Page, screen: string): Promise<void> {
  * chat list, accepted as on Bob's first device (the account log carries it).
  */
 function alicesChat(page: Page): Locator {
-  return page.getByRole('listbox', { name: 'Chats' }).getByRole('option').filter({ hasText: 'Hello Bob' });
+  return page.getByRole('listbox', { name: 'Chats' }).getByRole('option').filter({ hasText: 'Hello Alice' });
 }
 
 /** The secret chats in a window's chat list. */
