@@ -375,8 +375,10 @@ func (c *Core) startBackup(kind BackupOperation, op func(context.Context, func(v
 		done, err := op(ctx, progress)
 		done.Operation = kind
 		switch {
-		case errors.Is(err, context.Canceled):
-			done.Stage, done.Text = BackupCancelled, BackupErrorText(err)
+		case errors.Is(err, context.Canceled), err != nil && ctx.Err() != nil:
+			// Cancelled — by the user, or by a lock, whose closing of the vault the
+			// operation may meet before it sees its context end.
+			done.Stage, done.Text = BackupCancelled, BackupErrorText(context.Canceled)
 			c.log.Info("backup cancelled", "operation", string(kind))
 		case err != nil:
 			done.Stage, done.Text = BackupFailed, BackupErrorText(err)
