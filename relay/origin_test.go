@@ -71,13 +71,17 @@ func relayChallenge(ctx context.Context, victim *websocket.Conn, honestURL, host
 	if _, err := pass(victim, honest); err != nil { // the victim's Auth
 		return h, fmt.Errorf("replay the auth: %w", err)
 	}
-	b, err := pass(honest, victim)
-	if err != nil {
-		return h, fmt.Errorf("read the verdict: %w", err)
-	}
-	f, err := wire.Decode(b)
-	if err != nil {
-		return h, err
+	// The verdict is the answer to the Auth; pushes (request id 0) of the account's
+	// chats may come first once it is logged in, and pass on.
+	var f wire.Frame
+	for f.ReqID == 0 {
+		b, err := pass(honest, victim)
+		if err != nil {
+			return h, fmt.Errorf("read the verdict: %w", err)
+		}
+		if f, err = wire.Decode(b); err != nil {
+			return h, err
+		}
 	}
 	h.verdict = f.Body
 	if _, in := f.Body.(*wire.AuthOK); !in {
@@ -90,7 +94,7 @@ func relayChallenge(ctx context.Context, victim *websocket.Conn, honestURL, host
 	// Pushes (the victim's pending keys, say) may come first: the answer is the
 	// frame that echoes the request's id. The context bounds the wait.
 	for {
-		_, b, err = honest.Read(ctx)
+		_, b, err := honest.Read(ctx)
 		if err != nil {
 			return h, fmt.Errorf("read the victim's chat list: %w", err)
 		}
