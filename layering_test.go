@@ -23,6 +23,7 @@ func allowedImports() map[string][]string {
 		"hush/browsermode":         nil,
 		"hush/internal/testutil":   nil,
 		"hush/internal/pgtest":     nil,
+		"hush/internal/cputime":    nil,
 
 		// Keys and cloud-chat crypto.
 		"hush/identity":   {"hush/ids", "hush/internal/strictcbor"},

@@ -33,7 +33,7 @@ const (
 // codec is the CBOR modes of the format: the shared strict rules
 // (internal/strictcbor), deterministic encoding, and limits of its own.
 type codec struct {
-	enc cbor.EncMode
+	enc cbor.UserBufferEncMode
 	dec cbor.DecMode
 	// peek reads only the manifest's version, ignoring fields a newer version
 	// may have added, so a newer backup is reported as such and not as damaged.

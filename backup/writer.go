@@ -1,7 +1,7 @@
 package backup
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,14 +32,14 @@ type Options struct {
 type Writer struct {
 	dst      *countingWriter
 	age      io.WriteCloser
-	buf      *bufio.Writer
 	codec    codec
 	manifest Manifest
 	counts   Counts
 	last     Kind
 	plain    uint64 // plaintext bytes written
 	frame    []byte
-	err      error // sticky: the first failure ends the backup
+	body     bytes.Buffer // the record being framed, reused: one record at a time
+	err      error        // sticky: the first failure ends the backup
 	closed   bool
 }
 
@@ -74,7 +74,6 @@ func NewWriter(dst io.Writer, passphrase string, m Manifest, opts Options) (*Wri
 	if err != nil {
 		return nil, fmt.Errorf("backup: encrypt: %w", err)
 	}
-	w.buf = bufio.NewWriterSize(w.age, 64<<10)
 	if err := w.write([]byte(magic)); err != nil {
 		return nil, err
 	}
@@ -129,10 +128,9 @@ func (w *Writer) Close() error {
 	if err := w.writeFrame(KindTrailer, &Trailer{Counts: w.counts, Bytes: w.plain}); err != nil {
 		return err
 	}
-	if err := w.buf.Flush(); err != nil {
-		w.err = fmt.Errorf("backup: write: %w", err)
-		return w.err
-	}
+	w.body.Reset()
+	spare := w.body.AvailableBuffer()
+	clear(spare[:cap(spare)]) // the last records' plaintext
 	if err := w.age.Close(); err != nil {
 		w.err = fmt.Errorf("backup: finish encryption: %w", err)
 		return w.err
@@ -147,11 +145,12 @@ func (w *Writer) Bytes() int64 { return w.dst.n }
 func (w *Writer) Records() uint64 { return w.counts.Total() }
 
 func (w *Writer) writeFrame(k Kind, v any) error {
-	body, err := w.codec.enc.Marshal(v)
-	if err != nil {
+	w.body.Reset()
+	if err := w.codec.enc.MarshalToBuffer(v, &w.body); err != nil {
 		w.err = fmt.Errorf("backup: encode record kind %d: %w", k, err)
 		return w.err
 	}
+	body := w.body.Bytes()
 	if len(body) > MaxRecordSize {
 		w.err = fmt.Errorf("backup: record kind %d of %d bytes exceeds %d", k, len(body), MaxRecordSize)
 		return w.err
@@ -165,7 +164,8 @@ func (w *Writer) writeFrame(k Kind, v any) error {
 }
 
 func (w *Writer) write(b []byte) error {
-	if _, err := w.buf.Write(b); err != nil {
+	// age buffers a whole chunk (64 KiB) itself: no buffer of ours in between.
+	if _, err := w.age.Write(b); err != nil {
 		w.err = fmt.Errorf("backup: write: %w", err)
 		return w.err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/cputime"
 	"hush/internal/testutil"
 	"hush/policy"
 	"hush/relay"
@@ -80,7 +81,7 @@ func BenchmarkFullPath(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		sent := make(map[ids.Message]time.Time, benchMessages)
-		cpu0 := processCPU()
+		cpu0 := cputime.Process()
 		start := time.Now()
 		next := start
 		for i := range benchMessages {
@@ -115,7 +116,7 @@ func BenchmarkFullPath(b *testing.B) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		cpu += processCPU() - cpu0
+		cpu += cputime.Process() - cpu0
 		arr.mu.Lock()
 		sender.mu.Lock()
 		for id, t0 := range sent {

@@ -109,7 +109,7 @@ func BenchmarkFieldOpen1KiB(b *testing.B) {
 	}
 	b.SetBytes(1024)
 	for b.Loop() {
-		if _, _, err := s.Open(loc, blob); err != nil {
+		if _, _, err := s.Open(nil, loc, blob); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -49,6 +49,7 @@ type Tx struct {
 	bound    map[string]*sql.Stmt   // prepared statements bound to this transaction
 	busy     map[string]bool        // statements whose rows are open
 	tags     map[tagKey]*subkey.Tag // graph index tags computed in this transaction
+	opened   []byte                 // openRecord's plaintext buffer, cleared after each record
 	writable bool
 	done     bool
 	wiped    bool // a delete happened: checkpoint after commit
@@ -142,12 +143,15 @@ func (tx *Tx) seal(table string, row []byte, rec any) ([]byte, error) {
 // openRecord opens a blob read from (table, data, row) and decodes it. A
 // blob that does not authenticate there (moved, altered) is ErrCorrupt.
 func openRecord[T any, P record[T]](tx *Tx, table string, row, blob []byte) (T, error) {
-	version, pt, err := tx.keys.sealer.Open(field.Location{Table: table, Column: columnData, Row: row}, blob)
+	version, pt, err := tx.keys.sealer.Open(tx.opened[:0], field.Location{Table: table, Column: columnData, Row: row}, blob)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("%w: %s row %x: %w", ErrCorrupt, table, row, err)
 	}
-	defer clear(pt)
+	defer func() {
+		clear(pt)
+		tx.opened = pt[:0]
+	}()
 	rec, err := decodeRecord[T, P](tx.codec, version, pt)
 	if err != nil {
 		return rec, fmt.Errorf("%s row %x: %w", table, row, err)

@@ -92,8 +92,9 @@ func ExportFile(ctx context.Context, v *vault.Vault, path, passphrase string, op
 const syncEvery = 32 << 20
 
 // backgroundSync writes to a file and, every syncEvery bytes, has another
-// goroutine sync what was written so far, so that the export goes on while the
-// disk catches up and the sync before the rename finds little left to do.
+// goroutine start writing what was written so far to the disk
+// (startWriteback), so that the export goes on while the disk catches up and
+// the sync before the rename finds little left to do.
 type backgroundSync struct {
 	f       *os.File
 	n       int64
@@ -106,7 +107,7 @@ func newBackgroundSync(f *os.File) *backgroundSync {
 	go func() {
 		defer close(b.stopped)
 		for range b.kick {
-			f.Sync() // the sync before the rename reports errors
+			startWriteback(f)
 		}
 	}()
 	return b

@@ -51,8 +51,11 @@ func DecMode(l Limits) cbor.DecMode {
 // EncMode returns the encoder every format uses: RFC 8949 core deterministic
 // encoding, so one value has one encoding — what is signed, hashed or compared in a
 // known-answer test is stable.
-func EncMode() cbor.EncMode {
-	em, err := cbor.CoreDetEncOptions().EncMode()
+//
+// It can also encode into a caller's buffer (MarshalToBuffer), for writers that
+// encode many records in a row and should not allocate for each (backups).
+func EncMode() cbor.UserBufferEncMode {
+	em, err := cbor.CoreDetEncOptions().UserBufferEncMode()
 	if err != nil {
 		panic("strictcbor: " + err.Error())
 	}

@@ -129,9 +129,11 @@ func Parse(blob []byte) (version byte, nonce, ciphertext []byte, err error) {
 }
 
 // Open authenticates and decrypts a blob sealed for loc, returning the
-// record version it was sealed with. The caller owns the plaintext and
-// should clear it once decoded.
-func (s *Sealer) Open(loc Location, blob []byte) (version byte, plaintext []byte, err error) {
+// record version it was sealed with and the plaintext appended to dst (as
+// cipher.AEAD does: a caller opening many rows passes the same buffer each
+// time and allocates nothing). The caller owns the plaintext and should clear
+// it once decoded.
+func (s *Sealer) Open(dst []byte, loc Location, blob []byte) (version byte, plaintext []byte, err error) {
 	version, nonce, ct, err := Parse(blob)
 	if err != nil {
 		return 0, nil, err
@@ -140,7 +142,7 @@ func (s *Sealer) Open(loc Location, blob []byte) (version byte, plaintext []byte
 	if err != nil {
 		return 0, nil, err
 	}
-	plaintext, err = s.aead.Open(nil, nonce, ct, ad)
+	plaintext, err = s.aead.Open(dst, nonce, ct, ad)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: %s.%s", ErrOpen, loc.Table, loc.Column)
 	}

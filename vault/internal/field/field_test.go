@@ -55,7 +55,7 @@ func TestKnownAnswers(t *testing.T) {
 			if !bytes.Equal(blob, testutil.Hex(t, v.Blob)) {
 				t.Errorf("Seal = %x, want %s", blob, v.Blob)
 			}
-			version, pt, err := s.Open(loc, testutil.Hex(t, v.Blob))
+			version, pt, err := s.Open(nil, loc, testutil.Hex(t, v.Blob))
 			if err != nil || version != v.Version || !bytes.Equal(pt, testutil.Hex(t, v.Plaintext)) {
 				t.Errorf("Open = %d, %x, %v", version, pt, err)
 			}
@@ -106,7 +106,7 @@ func TestOpenRejectsMovedBlob(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, pt, err := tt.sealer.Open(tt.loc, tt.blob)
+			_, pt, err := tt.sealer.Open(nil, tt.loc, tt.blob)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -161,7 +161,7 @@ func TestOpenEveryTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n := range len(blob) {
-		_, _, err := s.Open(loc, blob[:n])
+		_, _, err := s.Open(nil, loc, blob[:n])
 		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrOpen) {
 			t.Errorf("Open(%d of %d bytes) err = %v", n, len(blob), err)
 		}
@@ -183,7 +183,7 @@ func FuzzOpen(f *testing.F) {
 		if err == nil && (version == 0 || len(nonce) != NonceSize || 1+len(nonce)+len(ct) != len(b)) {
 			t.Fatalf("Parse accepted %x as v%d nonce %d ct %d", b, version, len(nonce), len(ct))
 		}
-		_, pt, err := s.Open(loc, b)
+		_, pt, err := s.Open(nil, loc, b)
 		if err == nil && !bytes.Equal(b, blob) {
 			t.Fatalf("forged blob opened to %q", pt)
 		}
