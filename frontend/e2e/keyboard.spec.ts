@@ -29,7 +29,7 @@ test('Ctrl+K, Alt+Up/Down and Ctrl+/ work from the keyboard alone', async ({ peo
   await expect(switcher.getByRole('option')).toHaveCount(1);
   await page.keyboard.press('Enter');
   await expect(switcher).toBeHidden();
-  await expect(openPane(page)).toHaveAccessibleName('Bob');
+  await expect(openPane(page)).toHaveAccessibleName(/bob/i);
 
   // Nothing matches: Enter keeps the dialog, Escape closes it and the chat stays.
   await page.keyboard.press('Control+K');
@@ -39,21 +39,21 @@ test('Ctrl+K, Alt+Up/Down and Ctrl+/ work from the keyboard alone', async ({ peo
   await expect(switcher).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(switcher).toBeHidden();
-  await expect(openPane(page)).toHaveAccessibleName('Bob');
+  await expect(openPane(page)).toHaveAccessibleName(/bob/i);
 
-  // Alt+Up/Down walk the list as shown (newest first: Book club, then Bob).
+  // Alt+Up/Down walk the list as shown (newest first: Book club, then the chat with Bob).
   await page.keyboard.press('Alt+ArrowUp');
   await expect(openPane(page)).toHaveAccessibleName('Book club');
   await page.keyboard.press('Alt+ArrowUp'); // the top: stays
   await expect(openPane(page)).toHaveAccessibleName('Book club');
   await page.keyboard.press('Alt+ArrowDown');
-  await expect(openPane(page)).toHaveAccessibleName('Bob');
+  await expect(openPane(page)).toHaveAccessibleName(/bob/i);
 
   // The shortcuts sheet.
   await page.keyboard.press('Control+/');
   const sheet = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await expect(sheet).toBeVisible();
-  await expect(sheet.getByRole('row', { name: 'Ctrl+K Go to a chat (quick switcher)' })).toBeVisible();
+  await expect(sheet.getByRole('row', { name: /^Ctrl\s*\+\s*K\s+Go to a chat/ })).toBeVisible();
   await expectNoSeriousViolations(page, 'the shortcuts sheet');
   await page.keyboard.press('Escape');
   await expect(sheet).toBeHidden();
