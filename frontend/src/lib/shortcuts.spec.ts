@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLockShortcut, lockShortcutLabel } from './shortcuts';
+import { adjacentChat, isLockShortcut, lockShortcutLabel, shortcutSheet, windowShortcut } from './shortcuts';
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k,
@@ -31,5 +31,62 @@ describe('lockShortcutLabel', () => {
     ['Linux x86_64', 'Ctrl+L'],
   ])('%s → %s', (platform, want) => {
     expect(lockShortcutLabel(platform)).toBe(want);
+  });
+});
+
+describe('windowShortcut', () => {
+  it.each([
+    ['Ctrl+K', key('k', { ctrlKey: true }), 'switcher'],
+    ['Cmd+K', key('k', { metaKey: true }), 'switcher'],
+    ['Ctrl+/', key('/', { ctrlKey: true }), 'sheet'],
+    ['Ctrl+? (Shift+/ on US keyboards)', key('?', { ctrlKey: true, shiftKey: true }), 'sheet'],
+    ['Ctrl+Shift+7 giving / (German)', key('/', { ctrlKey: true, shiftKey: true }), 'sheet'],
+    ['Alt+Up', key('ArrowUp', { altKey: true }), 'previous-chat'],
+    ['Alt+Down', key('ArrowDown', { altKey: true }), 'next-chat'],
+    ['Ctrl+L', key('l', { ctrlKey: true }), 'lock'],
+    ['plain K', key('k'), null],
+    ['plain Up', key('ArrowUp'), null],
+    ['Alt+Shift+Down (selects text)', key('ArrowDown', { altKey: true, shiftKey: true }), null],
+    ['Ctrl+Alt+Down', key('ArrowDown', { altKey: true, ctrlKey: true }), null],
+    ['Ctrl+Alt+K (AltGr on Windows)', key('k', { altKey: true, ctrlKey: true }), null],
+    ['Ctrl+Shift+K', key('K', { ctrlKey: true, shiftKey: true }), null],
+  ])('%s → %s', (_name, e, want) => {
+    expect(windowShortcut(e)).toBe(want);
+  });
+});
+
+describe('adjacentChat', () => {
+  const chats = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+  it.each([
+    ['down from the middle', 'b', 1, 'c'],
+    ['up from the middle', 'b', -1, 'a'],
+    ['down at the end stays', 'c', 1, null],
+    ['up at the top stays', 'a', -1, null],
+    ['down with none open: the first', null, 1, 'a'],
+    ['up with none open: the last', null, -1, 'c'],
+    ['down from a chat not in the list (archived): the first', 'z', 1, 'a'],
+  ] as const)('%s', (_name, open, step, want) => {
+    expect(adjacentChat(chats, open, step)?.id ?? null).toBe(want);
+  });
+
+  it('finds nothing in an empty list', () => {
+    expect(adjacentChat([], null, 1)).toBeNull();
+  });
+});
+
+describe('shortcutSheet', () => {
+  it('names the keys of this platform', () => {
+    const mac = shortcutSheet('MacIntel');
+    const pc = shortcutSheet('Linux x86_64');
+    expect(mac.find((s) => s.action.startsWith('Go to a chat'))?.keys).toEqual(['⌘', 'K']);
+    expect(pc.find((s) => s.action.startsWith('Go to a chat'))?.keys).toEqual(['Ctrl', 'K']);
+    expect(pc.find((s) => s.action === 'Open the chat above')?.keys).toEqual(['Alt', '↑']);
+  });
+
+  it('lists every window shortcut', () => {
+    const actions = shortcutSheet('Win32').map((s) => s.action);
+    for (const want of ['Lock Hush', 'Show these shortcuts', 'Open the chat below', 'Search messages']) {
+      expect(actions).toContain(want);
+    }
   });
 });

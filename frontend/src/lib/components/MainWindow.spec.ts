@@ -1,7 +1,8 @@
 import { fireEvent, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFakeApi, sampleChat } from '../testing/fakeApi';
+import { mockLayout } from '../testing/layout';
 import { createTestContext, renderWithContext } from '../testing/render';
 import MainWindow from './MainWindow.svelte';
 
@@ -121,5 +122,61 @@ describe('MainWindow', () => {
     vi.setSystemTime(start + 10_000);
     await fireEvent.pointerDown(window);
     expect(api.account.activity).toHaveBeenCalledTimes(2);
+  });
+
+  describe('keyboard', () => {
+    let restoreLayout: () => void = () => {};
+    beforeEach(() => {
+      restoreLayout = mockLayout();
+    });
+    afterEach(() => restoreLayout());
+    function withChats() {
+      const api = createFakeApi({ state: 'unlocked' });
+      const chats = [
+        sampleChat({ title: 'Ada', lastMessageAt: 3000 }),
+        sampleChat({ title: 'Grace', lastMessageAt: 2000 }),
+        sampleChat({ title: 'Alan', lastMessageAt: 1000 }),
+      ];
+      for (const c of chats) api.backend.chats.set(c.id, c);
+      const ctx = createTestContext({ api });
+      ctx.session.applyStatus({ ...api.backend.status });
+      renderWithContext(MainWindow, {}, ctx);
+      return { api, chats, user: userEvent.setup() };
+    }
+    const openChat = () => screen.queryByRole('region', { name: /^(Ada|Grace|Alan)$/ })?.getAttribute('aria-label') ?? null;
+
+    it('Alt+Down and Alt+Up open the chat below and above, stopping at the ends', async () => {
+      const { user } = withChats();
+      await screen.findByRole('option', { name: /Alan/ });
+      await user.keyboard('{Alt>}{ArrowDown}{/Alt}');
+      await waitFor(() => expect(openChat()).toBe('Ada'));
+      await user.keyboard('{Alt>}{ArrowDown}{ArrowDown}{ArrowDown}{/Alt}');
+      await waitFor(() => expect(openChat()).toBe('Alan'));
+      await user.keyboard('{Alt>}{ArrowUp}{/Alt}');
+      await waitFor(() => expect(openChat()).toBe('Grace'));
+    });
+
+    it('Ctrl+K opens the quick switcher; Enter opens the chat typed', async () => {
+      const { user } = withChats();
+      await screen.findByRole('option', { name: /Alan/ });
+      await user.keyboard('{Control>}k{/Control}');
+      const field = await screen.findByRole('combobox', { name: 'Chat name' });
+      expect(field).toHaveFocus();
+      await user.keyboard('gra{Enter}');
+      await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Go to chat' })).not.toBeInTheDocument());
+      await waitFor(() => expect(openChat()).toBe('Grace'));
+    });
+
+    it('Ctrl+/ shows the shortcuts; window shortcuts other than lock wait while a dialog is open', async () => {
+      const { user } = withChats();
+      await user.keyboard('{Control>}/{/Control}');
+      expect(await screen.findByRole('dialog', { name: 'Keyboard shortcuts' })).toBeInTheDocument();
+      await user.keyboard('{Control>}k{/Control}');
+      expect(screen.queryByRole('dialog', { name: 'Go to chat' })).not.toBeInTheDocument();
+      await user.keyboard('{Alt>}{ArrowDown}{/Alt}');
+      expect(openChat()).toBeNull();
+      await user.keyboard('{Escape}');
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    });
   });
 });
