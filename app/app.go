@@ -103,6 +103,9 @@ type Core struct {
 
 	notify  notifyState
 	protect protectState
+	// typing: the user sends and sees typing indicators (preferences); read on
+	// the engine's event path, which must not take mu.
+	typing atomic.Bool
 
 	backup backupState // backup.go
 

@@ -67,6 +67,9 @@ func (o *observer) MessageExpired(x chat.MessageExpiry) {
 }
 
 func (o *observer) Typing(t chat.Typing) {
+	if !o.c.typing.Load() {
+		return // the user turned typing indicators off: theirs are not shown either
+	}
 	o.c.emit(TypingStarted{ChatID: t.Chat.String(), AccountID: t.Account.String(), Name: nameOr(t.Name, t.Account)})
 }
 
@@ -388,11 +391,14 @@ func (s *ChatService) MarkRead(chatID string) error {
 }
 
 // Typing tells the other members this user is typing (never stored); they show
-// it for 5 s.
+// it for 5 s. With typing indicators off (Settings) it sends nothing.
 func (s *ChatService) Typing(chatID string) error {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {
 		return err
+	}
+	if !s.c.typing.Load() {
+		return nil
 	}
 	return s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.Typing(ctx, id) })
 }

@@ -56,6 +56,7 @@ func (c *Core) applyNotifyPrefs(p preferences) {
 	c.notify.enabled.Store(p.Notifications)
 	c.notify.preview.Store(p.NotificationPreview)
 	c.protect.wanted.Store(p.ScreenProtection)
+	c.typing.Store(p.TypingIndicators)
 }
 
 // maybeNotify tells the user of an incoming message while the window is not in

@@ -49,10 +49,14 @@ type preferences struct {
 	// open, where the system allows it; on by default (a vault written before it
 	// reads as on).
 	ScreenProtection bool `json:"screenProtection"`
+	// TypingIndicators: tell the others while this user types, and show when they
+	// do. On by default (a vault written before it reads as on); off works both
+	// ways, as in Signal: who does not send them does not see them.
+	TypingIndicators bool `json:"typingIndicators"`
 }
 
 func defaultPreferences() preferences {
-	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes, Notifications: true, ScreenProtection: true}
+	return preferences{Theme: ThemeSystem, AutoLockMinutes: defaultAutoLockMinutes, Notifications: true, ScreenProtection: true, TypingIndicators: true}
 }
 
 func putPreferences(tx *vault.Tx, p preferences) error {
@@ -106,6 +110,9 @@ type Settings struct {
 	// open. ScreenProtectionSupport says what this system allows.
 	ScreenProtection        bool              `json:"screenProtection"`
 	ScreenProtectionSupport ProtectionSupport `json:"screenProtectionSupport"`
+	// TypingIndicators: this user's typing is shown to the others, and theirs to
+	// this user; off, neither.
+	TypingIndicators bool `json:"typingIndicators"`
 	// Version is this build of Hush.
 	Version string `json:"version"`
 }
@@ -123,6 +130,7 @@ func (c *Core) settingsLocked(s *session) Settings {
 		NotificationPreview:     s.prefs.NotificationPreview,
 		ScreenProtection:        s.prefs.ScreenProtection,
 		ScreenProtectionSupport: c.protectionSupport(),
+		TypingIndicators:        s.prefs.TypingIndicators,
 		DeviceName:              s.profile.DeviceName,
 		DisplayName:             s.profile.DisplayName,
 		AccountFingerprint:      s.profile.AccountFingerprint,
@@ -165,6 +173,13 @@ func (s *SettingsService) SetAutoLock(minutes int) (Settings, error) {
 // is stored as false while enabled is false.
 func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, error) {
 	return s.update(func(p *preferences) { p.Notifications = enabled; p.NotificationPreview = preview && enabled })
+}
+
+// SetTypingIndicators turns typing indicators on or off, both ways: off, this
+// device neither tells the others that the user is typing nor shows when they
+// are.
+func (s *SettingsService) SetTypingIndicators(on bool) (Settings, error) {
+	return s.update(func(p *preferences) { p.TypingIndicators = on })
 }
 
 // SetScreenProtection turns on or off hiding the window from screen capture while

@@ -284,6 +284,11 @@ export interface Settings {
    */
   screenProtection: boolean;
   screenProtectionSupport: ProtectionSupport;
+  /**
+   * TypingIndicators: this user's typing is shown to the others, and theirs to this user; off,
+   * neither.
+   */
+  typingIndicators: boolean;
   /** Version is this build of Hush. */
   version: string;
 }
@@ -304,6 +309,7 @@ export function decodeSettings(v: unknown, at = 'Settings'): Settings {
     portable: field(o, 'portable', at, bool),
     screenProtection: field(o, 'screenProtection', at, bool),
     screenProtectionSupport: field(o, 'screenProtectionSupport', at, decodeProtectionSupport),
+    typingIndicators: field(o, 'typingIndicators', at, bool),
     version: field(o, 'version', at, str),
   };
 }
@@ -1097,6 +1103,11 @@ export interface SettingsService {
    */
   setNotifications(enabled: boolean, preview: boolean): Promise<Settings>;
   /**
+   * SetTypingIndicators turns typing indicators on or off, both ways: off, this device neither
+   * tells the others that the user is typing nor shows when they are.
+   */
+  setTypingIndicators(on: boolean): Promise<Settings>;
+  /**
    * SetScreenProtection turns on or off hiding the window from screen capture while a secret chat
    * is open (where ScreenProtectionSupport is "switchable").
    */
@@ -1229,7 +1240,10 @@ export interface ChatService {
    * UI calls it while the user sees the chat.
    */
   markRead(chatId: string): Promise<void>;
-  /** Typing tells the other members this user is typing (never stored); they show it for 5 s. */
+  /**
+   * Typing tells the other members this user is typing (never stored); they show it for 5 s. With
+   * typing indicators off (Settings) it sends nothing.
+   */
   typing(chatId: string): Promise<void>;
   /** SetPinned pins or unpins a chat. */
   setPinned(chatId: string, pinned: boolean): Promise<ChatSummary>;
@@ -1456,6 +1470,11 @@ export const SERVICES: ServiceTable = {
       setNotifications: {
         method: 'SetNotifications',
         params: ['enabled', 'preview'],
+        result: decodeSettings,
+      },
+      setTypingIndicators: {
+        method: 'SetTypingIndicators',
+        params: ['on'],
         result: decodeSettings,
       },
       setScreenProtection: {

@@ -172,6 +172,7 @@ export const sampleSettings: Settings = {
   portable: false,
   screenProtection: true,
   screenProtectionSupport: 'unavailable',
+  typingIndicators: true,
   version: '0.1.0-test',
 };
 
@@ -340,6 +341,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         throw new ApiError('Not allowed: this system does not let Hush switch screen capture protection.', 422);
       }
       backend.settings = { ...backend.settings, screenProtection };
+      return { ...backend.settings };
+    }),
+    setTypingIndicators: vi.fn(async (typingIndicators: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, typingIndicators };
       return { ...backend.settings };
     }),
   };
