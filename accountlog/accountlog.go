@@ -78,9 +78,15 @@ const (
 	KindDraft       Kind = 7 // Target is a chat; Text: the draft ("" none), Value: there is one
 	KindDisplayName Kind = 8 // Target is zero; Text: the name others see
 	KindAccepted    Kind = 9 // Target is a chat; Value: the user accepted it (it was a request)
+	// KindFolder: Target is a chat folder's random id; Value: it exists; Text: its
+	// name ("" once deleted).
+	KindFolder Kind = 10
+	// KindFolderChats: Target is a chat; Text: the folders it is in, their ids in
+	// lowercase hex, sorted, joined by ","; Value: it is in one.
+	KindFolderChats Kind = 11
 )
 
-func (k Kind) valid() bool { return k >= KindPinned && k <= KindAccepted }
+func (k Kind) valid() bool { return k >= KindPinned && k <= KindFolderChats }
 
 // String names the kind, for logs.
 func (k Kind) String() string {
@@ -103,6 +109,10 @@ func (k Kind) String() string {
 		return "display-name"
 	case KindAccepted:
 		return "accepted"
+	case KindFolder:
+		return "folder"
+	case KindFolderChats:
+		return "folder-chats"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -525,6 +525,7 @@ func (nopObserver) ConnectionChanged(Connection) {}
 func (nopObserver) ChatUpdated(Chat)             {}
 func (nopObserver) ChatRemoved(ids.Chat)         {}
 func (nopObserver) DisplayNameChanged(string)    {}
+func (nopObserver) FoldersChanged()              {}
 func (nopObserver) MessageNew(Message)           {}
 func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
@@ -629,6 +630,9 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return e.applyShelf(ctx, r)
 	case accountlog.KindDisplayName:
 		return e.applyName(ctx, r.Text)
+	case accountlog.KindFolder, accountlog.KindFolderChats:
+		e.obs.FoldersChanged() // the state taken is the folders (folders.go)
+		return nil
 	case accountlog.KindAccepted:
 		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
 			return nil // not held yet (applied again once it is), or no request here

@@ -28,6 +28,9 @@ type Observer interface {
 	// MessageExpired reports a secret message whose self-destruct time came: it is
 	// gone from the vault, and must go from the screen and the notifications.
 	MessageExpired(MessageExpiry)
+	// FoldersChanged reports that the user's chat folders changed, here or on
+	// another device of the account ([Engine.Folders] has them).
+	FoldersChanged()
 }
 
 // MessageExpiry names a message that self-destructed.

@@ -60,11 +60,14 @@ func (r *recorder) DevicesChanged(c DevicesChange) { r.add(c) }
 func (r *recorder) SyncProgress(p SyncProgress)    { r.add(p) }
 func (r *recorder) DisplayNameChanged(n string)    { r.add(nameChanged{n}) }
 func (r *recorder) MessageExpired(e MessageExpiry) { r.add(e) }
+func (r *recorder) FoldersChanged()                { r.add(foldersChanged{}) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }
 
 type nameChanged struct{ name string }
+
+type foldersChanged struct{}
 
 // of returns the events of type T, in order.
 func of[T any](r *recorder) []T {
