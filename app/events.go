@@ -13,6 +13,7 @@ func Events() []Event {
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
 		MessageExpired{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{}, BackupProgress{},
+		FoldersChanged{},
 	}
 }
 

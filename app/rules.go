@@ -32,6 +32,10 @@ type Rules struct {
 	// SecretTimerSeconds are the self-destruct times a secret chat offers, in
 	// seconds; 0 means off.
 	SecretTimerSeconds []int `json:"secretTimerSeconds"`
+	// MaxFolders caps the user's chat folders.
+	MaxFolders int `json:"maxFolders"`
+	// MaxFolderNameLength caps a folder's name, in characters.
+	MaxFolderNameLength int `json:"maxFolderNameLength"`
 }
 
 // UIRules returns the rules the UI applies before calling Go.
@@ -46,6 +50,8 @@ func UIRules() Rules {
 		MaxMessageBytes:     chat.MaxMessageBytes,
 		MaxTitleBytes:       chat.MaxTitleBytes,
 		SecretTimerSeconds:  secretTimerSeconds(),
+		MaxFolders:          chat.MaxFolders,
+		MaxFolderNameLength: chat.MaxFolderNameChars,
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -208,7 +207,7 @@ func (e *Engine) SetChatFolders(ctx context.Context, chat ids.Chat, folders []Fo
 	}
 	for _, id := range folders {
 		if !slices.ContainsFunc(have, func(f Folder) bool { return f.ID == id }) {
-			return detailf(ErrNotFound, "no folder %s", id)
+			return detailf(ErrNotFound, "there is no such folder (deleted on another device?)")
 		}
 	}
 	text := formatFolderList(folders)
@@ -225,7 +224,7 @@ func (e *Engine) folder(ctx context.Context, id FolderID) (Folder, error) {
 	}
 	i := slices.IndexFunc(have, func(f Folder) bool { return f.ID == id })
 	if i < 0 {
-		return Folder{}, fmt.Errorf("folder %s: %w", id, ErrNotFound)
+		return Folder{}, detailf(ErrNotFound, "there is no such folder (deleted on another device?)")
 	}
 	return have[i], nil
 }

@@ -622,6 +622,28 @@ export function decodeDevice(v: unknown, at = 'Device'): Device {
   };
 }
 
+/**
+ * Folder is one of the user's chat folders (Telegram's folders): a name and the chats filed under
+ * it. Folders follow the user to every device (docs/SECURITY.md, "Account log"). The UI's built-in
+ * views (all, unread, personal, groups, channels) are not folders: it computes them from the chats.
+ */
+export interface Folder {
+  id: string;
+  name: string;
+  /** ChatIDs are the chats in the folder. */
+  chatIds: string[];
+}
+
+/** Decodes a Folder; throws ApiError when v has another shape. */
+export function decodeFolder(v: unknown, at = 'Folder'): Folder {
+  const o = object(v, at);
+  return {
+    id: field(o, 'id', at, str),
+    name: field(o, 'name', at, str),
+    chatIds: field(o, 'chatIds', at, list(str)),
+  };
+}
+
 /** LinkCheck is what the existing device shows to compare with the new one. */
 export interface LinkCheck {
   sessionId: string;
@@ -921,6 +943,19 @@ export function decodeBackupProgress(v: unknown, at = 'BackupProgress'): BackupP
   };
 }
 
+/**
+ * FoldersChanged: the user's folders changed, on this device or another; read them again with
+ * ChatService.Folders.
+ */
+export interface FoldersChanged {
+}
+
+/** Decodes a FoldersChanged; throws ApiError when v has another shape. */
+export function decodeFoldersChanged(v: unknown, at = 'FoldersChanged'): FoldersChanged {
+  object(v, at);
+  return {};
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -982,6 +1017,11 @@ export interface EventMap {
   'sync:progress': SyncProgress;
   /** BackupProgress: a backup operation moved on, or ended. */
   'backup:progress': BackupProgress;
+  /**
+   * FoldersChanged: the user's folders changed, on this device or another; read them again with
+   * ChatService.Folders.
+   */
+  folders: FoldersChanged;
 }
 
 /** The name of an event Go emits. */
@@ -1004,6 +1044,7 @@ export const EVENT_NAMES = [
   'link:progress',
   'sync:progress',
   'backup:progress',
+  'folders',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -1023,6 +1064,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   'link:progress': decodeLinkProgress,
   'sync:progress': decodeSyncProgress,
   'backup:progress': decodeBackupProgress,
+  folders: decodeFoldersChanged,
 };
 
 // ---------------------------------------------------------------------------
@@ -1284,6 +1326,22 @@ export interface ChatService {
    * equal on both screens, nobody sits in between.
    */
   secretSafetyNumber(chatId: string): Promise<SafetyNumber>;
+  /** Folders lists the user's folders, by name. */
+  folders(): Promise<Folder[]>;
+  /**
+   * CreateFolder makes an empty folder: a name of 1 to Rules.MaxFolderNameLength characters, at
+   * most Rules.MaxFolders folders.
+   */
+  createFolder(name: string): Promise<Folder>;
+  /** RenameFolder gives a folder another name. */
+  renameFolder(folderId: string, name: string): Promise<Folder>;
+  /** DeleteFolder deletes a folder; its chats stay in the chat list. */
+  deleteFolder(folderId: string): Promise<void>;
+  /**
+   * SetChatFolders files a chat under exactly these folders (none: no folder). A secret chat cannot
+   * be filed: it lives on this device only.
+   */
+  setChatFolders(chatId: string, folderIds: readonly string[]): Promise<void>;
 }
 
 /**
@@ -1582,6 +1640,15 @@ export const SERVICES: ServiceTable = {
         params: ['chatId'],
         result: decodeSafetyNumber,
       },
+      folders: { method: 'Folders', params: [], result: list(decodeFolder) },
+      createFolder: { method: 'CreateFolder', params: ['name'], result: decodeFolder },
+      renameFolder: { method: 'RenameFolder', params: ['folderId', 'name'], result: decodeFolder },
+      deleteFolder: { method: 'DeleteFolder', params: ['folderId'], result: nothing },
+      setChatFolders: {
+        method: 'SetChatFolders',
+        params: ['chatId', 'folderIds'],
+        result: nothing,
+      },
     },
   },
   devices: {
@@ -1656,6 +1723,10 @@ export const RULES = {
    * SecretTimerSeconds are the self-destruct times a secret chat offers, in seconds; 0 means off.
    */
   secretTimerSeconds: [0, 1, 5, 30, 60, 300, 3600, 86400, 604800],
+  /** MaxFolders caps the user's chat folders. */
+  maxFolders: 20,
+  /** MaxFolderNameLength caps a folder's name, in characters. */
+  maxFolderNameLength: 24,
 } as const;
 
 // ---------------------------------------------------------------------------
