@@ -9,6 +9,7 @@ import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
 import { ConversationStore } from './stores/conversation.svelte';
+import { FoldersStore } from './stores/folders.svelte';
 import { SyncStore } from './stores/sync.svelte';
 import { TypingStore } from './stores/typing.svelte';
 import { WarningsStore } from './stores/warnings.svelte';
@@ -75,6 +76,8 @@ export class Messenger {
   readonly connection = new ConnectionStore();
   readonly typing = new TypingStore();
   readonly warnings = new WarningsStore();
+  /** The user's chat folders and the view the chat list shows. */
+  readonly folders = new FoldersStore();
   /** History sync: how far fetching the account's history got, and Pause/Resume. */
   readonly sync = new SyncStore((paused) => this.api.devices.pauseSync(paused));
   /** False when this build of Hush has no messaging services yet. */
@@ -129,6 +132,7 @@ export class Messenger {
       api.on('message:expired', ({ chatId, messageId }) => this.#onExpired(chatId, messageId)),
       api.on('typing', (ev) => this.typing.add(ev)),
       api.on('sync:progress', (p) => this.sync.set(p)),
+      api.on('folders', () => void this.loadFolders()),
       api.on('warning', (ev) => {
         this.warnings.add(ev);
         // A changed key arrives as a warning: re-read who is verified.
@@ -153,7 +157,18 @@ export class Messenger {
 
   /** Reads connection, chats and contacts from Go. */
   async refresh(): Promise<void> {
-    await Promise.all([this.loadConnection(), this.loadChats(), this.loadContacts(), this.loadSyncPaused()]);
+    await Promise.all([
+      this.loadConnection(),
+      this.loadChats(),
+      this.loadContacts(),
+      this.loadSyncPaused(),
+      this.loadFolders(),
+    ]);
+  }
+
+  /** Reads the chat folders from Go. */
+  async loadFolders(): Promise<void> {
+    await this.folders.load(() => this.api.chats.folders());
   }
 
   /**

@@ -21,6 +21,7 @@ describe('ChatMenu', () => {
       'Pin chat',
       'Archive chat',
       'Mute notifications',
+      'Add to folder…',
     ]);
     expect(screen.getByRole('menuitem', { name: 'Pin chat' })).toHaveFocus();
   });
@@ -31,20 +32,26 @@ describe('ChatMenu', () => {
       'Unpin chat',
       'Unarchive chat',
       'Unmute notifications',
+      'Add to folder…',
     ]);
+  });
+
+  it('offers no folders for a secret chat, which stays on this device', () => {
+    setup({ kind: 'secret' });
+    expect(screen.queryByRole('menuitem', { name: 'Add to folder…' })).not.toBeInTheDocument();
   });
 
   it('moves with the arrow keys, Home and End, and chooses with Enter', async () => {
     const { user, onchoose } = setup();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByRole('menuitem', { name: 'Archive chat' })).toHaveFocus();
-    await user.keyboard('{ArrowDown}{ArrowDown}');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
     expect(screen.getByRole('menuitem', { name: 'Pin chat' })).toHaveFocus(); // wraps
     await user.keyboard('{ArrowUp}');
-    expect(screen.getByRole('menuitem', { name: 'Mute notifications' })).toHaveFocus();
+    expect(screen.getByRole('menuitem', { name: 'Add to folder…' })).toHaveFocus();
     await user.keyboard('{Home}');
     expect(screen.getByRole('menuitem', { name: 'Pin chat' })).toHaveFocus();
-    await user.keyboard('{End}{Enter}');
+    await user.keyboard('{End}{ArrowUp}{Enter}');
     expect(onchoose).toHaveBeenCalledWith('mute');
   });
 

@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFakeApi, sampleChat } from '../testing/fakeApi';
@@ -177,6 +177,65 @@ describe('MainWindow', () => {
       expect(openChat()).toBeNull();
       await user.keyboard('{Escape}');
       await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    });
+  });
+
+  describe('folders', () => {
+    let restoreLayout: () => void = () => {};
+    beforeEach(() => {
+      restoreLayout = mockLayout();
+    });
+    afterEach(() => restoreLayout());
+
+    it('the tabs narrow the chat list: built-in views and the user’s folders, filed from a chat’s menu', async () => {
+      const api = createFakeApi({ state: 'unlocked' });
+      const ada = sampleChat({ title: 'Ada', kind: 'direct', lastMessageAt: 3000 });
+      const club = sampleChat({ title: 'Book club', kind: 'group', lastMessageAt: 2000 });
+      const news = sampleChat({ title: 'News', kind: 'channel', lastMessageAt: 1000 });
+      for (const c of [ada, club, news]) api.backend.chats.set(c.id, c);
+      const ctx = createTestContext({ api });
+      ctx.session.applyStatus({ ...api.backend.status });
+      renderWithContext(MainWindow, {}, ctx);
+      const user = userEvent.setup();
+      await screen.findByRole('listbox', { name: 'Chats' });
+      // The list is made anew when it empties (its empty state): look it up each time.
+      const list = () => screen.getByRole('listbox', { name: 'Chats' });
+      const shown = () => within(list()).queryAllByRole('option');
+      await waitFor(() => expect(shown()).toHaveLength(3));
+
+      await user.click(screen.getByRole('tab', { name: 'Groups' }));
+      await waitFor(() => expect(shown()).toHaveLength(1));
+      expect(within(list()).getByRole('option', { name: /Book club/ })).toBeInTheDocument();
+      await user.click(screen.getByRole('tab', { name: 'Channels' }));
+      await waitFor(() => expect(within(list()).getByRole('option', { name: /News/ })).toBeInTheDocument());
+      expect(shown()).toHaveLength(1);
+
+      // A folder of one's own, made from Edit folders, then filled from a chat's menu.
+      await user.click(screen.getByRole('button', { name: 'Edit folders' }));
+      await user.type(await screen.findByLabelText('New folder'), 'Work{Enter}');
+      await screen.findByRole('tab', { name: 'Work' });
+      await user.keyboard('{Escape}');
+      await user.click(screen.getByRole('tab', { name: 'Work' }));
+      expect(await screen.findByText('No chats here')).toBeInTheDocument();
+      await user.click(screen.getByRole('tab', { name: 'All chats' }));
+      await waitFor(() => expect(shown()).toHaveLength(3));
+      const row = within(list()).getByRole('option', { name: /Ada/ });
+      await user.pointer({ keys: '[MouseRight]', target: row });
+      await user.click(await screen.findByRole('menuitem', { name: 'Add to folder…' }));
+      const dialog = await screen.findByRole('dialog', { name: 'Folders for “Ada”' });
+      await user.click(within(dialog).getByRole('checkbox', { name: 'Work' }));
+      await user.click(within(dialog).getByRole('button', { name: 'Save' }));
+      await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+      await user.click(screen.getByRole('tab', { name: 'Work' }));
+      await waitFor(() => expect(shown()).toHaveLength(1));
+      expect(within(list()).getByRole('option', { name: /Ada/ })).toBeInTheDocument();
+
+      // Deleted on another device: the list falls back to all chats.
+      api.backend.folders = [];
+      api.emit('folders', {});
+      await waitFor(() => expect(screen.queryByRole('tab', { name: 'Work' })).not.toBeInTheDocument());
+      await waitFor(() => expect(shown()).toHaveLength(3));
+      expect(screen.getByRole('tab', { name: 'All chats' })).toHaveAttribute('aria-selected', 'true');
     });
   });
 });

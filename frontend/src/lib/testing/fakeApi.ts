@@ -23,6 +23,7 @@ import {
   type ContactService,
   type EventMap,
   type EventName,
+  type Folder,
   type Member,
   type Message,
   type Profile,
@@ -90,6 +91,8 @@ export interface FakeApi extends Api {
     contactDevices: Map<string, Device[]>;
     /** What WindowService.SetSecretOpen was last told. */
     secretOpen: boolean;
+    /** The user's chat folders, by name as Go lists them. */
+    folders: Folder[];
   };
 }
 
@@ -243,10 +246,19 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     syncPaused: false,
     contactDevices: new Map(),
     secretOpen: false,
+    folders: [],
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
   };
+
+  const folderOf = (id: string): Folder => {
+    const f = backend.folders.find((x) => x.id === id);
+    if (!f) throw new ApiError('Not found: there is no such folder (deleted on another device?)', 404);
+    return f;
+  };
+  const sortFolders = (fs: Folder[]): Folder[] =>
+    [...fs].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()) || a.id.localeCompare(b.id));
 
   const unlockedOnly = (): void => {
     if (backend.status.state !== 'unlocked') throw new ApiError('vault is locked', 409);
@@ -534,6 +546,46 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     }),
     setArchived: vi.fn(async (chatId: string, archived: boolean) => changeChat(chatId, { archived })),
     setMuted: vi.fn(async (chatId: string, muted: boolean) => changeChat(chatId, { muted })),
+    folders: vi.fn(async () => {
+      unlockedOnly();
+      return backend.folders.map((f) => ({ ...f, chatIds: [...f.chatIds] }));
+    }),
+    createFolder: vi.fn(async (name: string) => {
+      unlockedOnly();
+      const trimmed = name.trim();
+      if (trimmed === '') throw new ApiError('Invalid input: a folder needs a name', 422);
+      if (backend.folders.length >= RULES.maxFolders) {
+        throw new ApiError(`Invalid input: you have ${RULES.maxFolders} folders, the most there can be`, 422);
+      }
+      const folder: Folder = { id: fakeId(), name: trimmed, chatIds: [] };
+      backend.folders = sortFolders([...backend.folders, folder]);
+      fire('folders', {});
+      return { ...folder };
+    }),
+    renameFolder: vi.fn(async (folderId: string, name: string) => {
+      unlockedOnly();
+      const f = folderOf(folderId);
+      const renamed = { ...f, name: name.trim() };
+      backend.folders = sortFolders(backend.folders.map((x) => (x.id === folderId ? renamed : x)));
+      fire('folders', {});
+      return { ...renamed };
+    }),
+    deleteFolder: vi.fn(async (folderId: string) => {
+      unlockedOnly();
+      folderOf(folderId);
+      backend.folders = backend.folders.filter((f) => f.id !== folderId);
+      fire('folders', {});
+    }),
+    setChatFolders: vi.fn(async (chatId: string, folderIds: readonly string[]) => {
+      unlockedOnly();
+      if (chatOf(chatId).kind === 'secret') throw new ApiError('Invalid input: a secret chat cannot be put in a folder', 422);
+      for (const id of folderIds) folderOf(id);
+      backend.folders = backend.folders.map((f) => ({
+        ...f,
+        chatIds: folderIds.includes(f.id) ? [...new Set([...f.chatIds, chatId])] : f.chatIds.filter((c) => c !== chatId),
+      }));
+      fire('folders', {});
+    }),
     setDraft: vi.fn(async (chatId: string, draft: string) => changeChat(chatId, { draft })),
     rename: vi.fn(async (chatId: string, title: string) => {
       const chat = chatOf(chatId);
