@@ -168,17 +168,22 @@ func (w *writer) commit(batch []op) {
 }
 
 // lockBatch takes, before any op runs, the locks the batch's ops will take on what
-// they number — the chats they write to, the account logs they append to, the
-// devices whose inbox or prekeys they touch — each kind in one order (chats, then
-// account logs, then devices, each sorted by id). Two relays' batches that share
-// some then wait for each other at most, never in a cycle.
+// they number — the chats they write to, the quotas they charge, the account logs
+// they append to, the devices whose inbox or prekeys they touch — each kind in one
+// order (chats, then quotas, then account logs, then devices, each sorted by id).
+// Two relays' batches that share some then wait for each other at most, never in a
+// cycle. Quotas come before account logs: loading a log reads its account's used
+// bytes, which must be read under the quota's lock.
 func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
 	var chats []ids.Chat
-	var logs []ids.Account
+	var charged, logs []ids.Account
 	var devices []ids.Device
 	for _, o := range batch {
 		if c, ok := o.(chatOp); ok {
 			chats = append(chats, c.chatID())
+		}
+		if c, ok := o.(chargeOp); ok {
+			charged = append(charged, c.chargedAccount())
 		}
 		if l, ok := o.(accountLogOp); ok {
 			logs = append(logs, l.logOf())
@@ -190,6 +195,11 @@ func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
 	slices.SortFunc(chats, func(x, y ids.Chat) int { return bytes.Compare(x[:], y[:]) })
 	for _, id := range slices.Compact(chats) {
 		if _, err := w.chat(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if l, ok := tx.(quotaLocker); ok && len(charged) > 0 {
+		if err := l.LockQuotas(ctx, charged); err != nil {
 			return err
 		}
 	}
@@ -278,6 +288,16 @@ func (w *writer) accountLog(ctx context.Context, tx store.Tx, id ids.Account) (*
 	a.logLoaded = true
 	return a, nil
 }
+
+// chargeOp is an op that may charge bytes to its account's quota; on a shared
+// store the batch locks that quota first (lockBatch).
+type chargeOp interface {
+	chargedAccount() ids.Account
+}
+
+func (o *sendOp) chargedAccount() ids.Account          { return o.c.account }
+func (o *accountAppendOp) chargedAccount() ids.Account { return o.c.account }
+func (o *inboxSendOp) chargedAccount() ids.Account     { return o.c.account }
 
 // charge counts n bytes (negative: frees them) against an account's quota.
 func (w *writer) charge(id ids.Account, a *acctState, n int64) {
