@@ -64,6 +64,8 @@ type writer struct {
 
 	commits atomic.Int64
 	writes  atomic.Int64
+	// reread asks the next batch to start from empty caches (startReread).
+	reread atomic.Bool
 }
 
 func newWriter(s *Server) *writer {
@@ -110,7 +112,7 @@ func (w *writer) commit(batch []op) {
 	// The store must finish a batch even while the relay shuts down: a write that
 	// was read is committed and acknowledged.
 	ctx := context.WithoutCancel(w.s.baseCtx)
-	if w.s.fan != nil || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+	if w.s.fan != nil || w.reread.Swap(false) || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
 		// Among several relays, what one transaction read is stale by the next:
 		// another relay may have written between them.
 		w.reset()
@@ -242,6 +244,18 @@ func (w *writer) chat(ctx context.Context, tx store.Tx, id ids.Chat) (*store.Cha
 	}
 	w.chats[id] = c
 	return c, nil
+}
+
+// forgetMemberships drops the cached chats that list account as a member. A new
+// account has none; a cached chat that lists it was read before the operator
+// deleted an account of the same id (its devices may register it again), and
+// must not let it post there. New accounts are few, and the cache bounded.
+func (w *writer) forgetMemberships(account ids.Account) {
+	for id, c := range w.chats {
+		if c.Members[account] != nil {
+			delete(w.chats, id)
+		}
+	}
 }
 
 // memberChat returns a chat the account is a member of; to anyone else the chat
@@ -406,6 +420,7 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 			return err
 		}
 		w.accts[acct] = &acctState{}
+		w.forgetMemberships(acct)
 		o.newAccount = true
 	case err != nil:
 		return err
