@@ -175,6 +175,17 @@ func TestDisableCutsConnections(t *testing.T) {
 	})
 }
 
+// adminDelete disables and deletes an account with the admin command, as its
+// operator would.
+func adminDelete(t *testing.T, db string, id ids.Account) {
+	t.Helper()
+	for _, cmd := range []string{"disable", "delete"} {
+		if code, out, errOut := admin(t, "--db", db, cmd, id.String()); code != 0 {
+			t.Fatalf("%s = %d\n%s%s", cmd, code, out, errOut)
+		}
+	}
+}
+
 // TestDeleteGivesQuotaBack: on a single relay, whose commit loop keeps the
 // quotas it checks in memory, an account deleted by the admin command (another
 // process) gives the bytes of the undelivered items sent to it back to their
@@ -189,11 +200,7 @@ func TestDeleteGivesQuotaBack(t *testing.T) {
 	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 1000)})
 	requestErr(t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 10)}, wire.CodeQuotaExceeded)
 
-	for _, cmd := range []string{"disable", "delete"} {
-		if code, out, errOut := admin(t, "--db", r.DBPath, cmd, bob.AccountID().String()); code != 0 {
-			t.Fatalf("%s = %d\n%s%s", cmd, code, out, errOut)
-		}
-	}
+	adminDelete(t, r.DBPath, bob.AccountID())
 	if u := request[*wire.Usage](t, a, &wire.GetUsage{}); u.UsedBytes != 0 {
 		t.Fatalf("alice's stored count after bob's deletion: %d bytes, want 0", u.UsedBytes)
 	}
@@ -216,11 +223,7 @@ func TestDeletedAccountComesBackWithoutItsChats(t *testing.T) {
 	chat := chatWith(t, a, policy.KindGroup, alice, bob)
 	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("before")})
 	a.Close()
-	for _, cmd := range []string{"disable", "delete"} {
-		if code, out, errOut := admin(t, "--db", r.DBPath, cmd, alice.AccountID().String()); code != 0 {
-			t.Fatalf("%s = %d\n%s%s", cmd, code, out, errOut)
-		}
-	}
+	adminDelete(t, r.DBPath, alice.AccountID())
 	ctx := testCtx(t)
 	again, err := relaytest.DialRaw(ctx, r.URL)
 	if err != nil {
