@@ -61,6 +61,19 @@ func (s *ConnectionService) Retry() error {
 	return nil
 }
 
+// Usage asks the relay how much it stores for this account against its quota, for
+// Settings ("Storage on the relay"). The figures are the relay's word, shown and
+// never acted on; offline it is an error that says so.
+func (s *ConnectionService) Usage() (RelayUsage, error) {
+	return engineView(s.c, relayUsageView, func(ctx context.Context, e *chat.Engine) (chat.RelayUsage, error) {
+		return e.RelayUsage(ctx)
+	})
+}
+
+func relayUsageView(u chat.RelayUsage) RelayUsage {
+	return RelayUsage{UsedBytes: u.UsedBytes, QuotaBytes: u.QuotaBytes, Devices: u.Devices, MaxDevices: u.MaxDevices}
+}
+
 // connectionView words the link's state with the Core's clock.
 func (c *Core) connectionView(conn chat.Connection) Connection {
 	return connectionView(conn, func() int64 { return c.clk.Now().UnixMilli() })

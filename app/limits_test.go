@@ -78,3 +78,45 @@ func TestWaitText(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayUsage: Settings reads what the relay counts against the account, the
+// relay's quota among it; offline it gets the offline sentence. A send the quota
+// refuses is worded as the relay's storage being full, and says nothing is lost.
+func TestRelayUsage(t *testing.T) {
+	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{QuotaBytes: 5 << 20}})
+	alice := newPerson(t, "ws://"+r.Addr, "Alice")
+	alice.online(t)
+	notes, err := alice.chats.CreateGroup("notes", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.chats.Send(notes.ID, "a note to self", ""); err != nil {
+		t.Fatal(err)
+	}
+	var u RelayUsage
+	testutil.Eventually(t, 20*time.Second, "the note counted", func() bool {
+		u, err = alice.conn.Usage()
+		return err == nil && u.UsedBytes > 0
+	})
+	if u.QuotaBytes != 5<<20 || u.UsedBytes >= u.QuotaBytes || u.Devices != 1 || u.MaxDevices != wire.MaxDevicesPerAccount {
+		t.Errorf("usage = %+v", u)
+	}
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Alice offline", func() bool {
+		c, err := alice.conn.Status()
+		return err == nil && c.State == ConnectionOffline
+	})
+	if _, err := alice.conn.Usage(); err == nil || !strings.HasPrefix(err.Error(), "You are offline") {
+		t.Errorf("usage offline: %v", err)
+	}
+
+	full := fmt.Errorf("%w: %w", chat.ErrQuotaExceeded, wire.Errorf(wire.CodeQuotaExceeded, "the account's storage quota is used up"))
+	if got := messagingError(full).Error(); got != "The relay's storage for your account is full." {
+		t.Errorf("quota error worded %q", got)
+	}
+	if got := warningText(chat.Warning{Kind: chat.WarnQuotaExceeded}); !strings.HasPrefix(got, "The relay's storage for your account is full.") || !strings.Contains(got, "pending") {
+		t.Errorf("quota warning worded %q", got)
+	}
+}

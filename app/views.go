@@ -111,6 +111,21 @@ type Connection struct {
 	Handle string `json:"handle"`
 }
 
+// RelayUsage is what the relay says it stores for this account, against its limits
+// (ConnectionService.Usage): the ciphertext of the messages it sent, of its account
+// log and of items for other devices not yet picked up.
+type RelayUsage struct {
+	// UsedBytes is the stored ciphertext, in bytes.
+	UsedBytes int64 `json:"usedBytes"`
+	// QuotaBytes is the most the relay stores for the account; a message past it
+	// waits in the outbox until there is room.
+	QuotaBytes int64 `json:"quotaBytes"`
+	// Devices is how many devices the account has at the relay; MaxDevices how
+	// many it may have.
+	Devices    int `json:"devices"`
+	MaxDevices int `json:"maxDevices"`
+}
+
 // Contact is another account whose keys this device pinned on first use.
 type Contact struct {
 	AccountID string `json:"accountId"`

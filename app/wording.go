@@ -213,11 +213,14 @@ func clockSkewText(skew time.Duration) string {
 	return fmt.Sprintf("This device's clock is %v off the relay's; check the date and time settings.", skew.Round(time.Second))
 }
 
+// quotaFullText says that the relay refused a write for the account's quota.
+const quotaFullText = "The relay's storage for your account is full."
+
 // warningText words a warning from the engine.
 func warningText(w chat.Warning) string {
 	switch w.Kind {
 	case chat.WarnQuotaExceeded:
-		return "The relay's storage quota for this account is used up; messages wait in the outbox."
+		return quotaFullText + " Your messages are kept here as pending and go out by themselves once it has room; Settings shows how much is used."
 	case chat.WarnSendFailed:
 		return "A message could not be sent: " + sendFailureText(w.Cause)
 	case chat.WarnNotMember:
@@ -371,7 +374,7 @@ func messagingError(err error) error {
 	case errors.Is(err, chat.ErrTooManyAccounts):
 		msg = fmt.Sprintf("This relay lets only a few new accounts in from one network per hour. Try again in %s.", waitText(chat.RetryAfter(err)))
 	case errors.Is(err, chat.ErrQuotaExceeded):
-		msg = "The relay's storage quota for this account is used up."
+		msg = quotaFullText
 	case errors.Is(err, chat.ErrRelay):
 		reason, _, _ := chat.RelayReason(err)
 		msg = "The relay refused: " + reason + "."

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/testutil"
+	"hush/policy"
 	"hush/relay"
 	"hush/relay/relaytest"
 	"hush/relay/store"
@@ -171,4 +173,68 @@ func TestDisableCutsConnections(t *testing.T) {
 		// Another account's connection is left alone.
 		request[*wire.OK](t, b, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("note to self")})
 	})
+}
+
+// adminDelete disables and deletes an account with the admin command, as its
+// operator would.
+func adminDelete(t *testing.T, db string, id ids.Account) {
+	t.Helper()
+	for _, cmd := range []string{"disable", "delete"} {
+		if code, out, errOut := admin(t, "--db", db, cmd, id.String()); code != 0 {
+			t.Fatalf("%s = %d\n%s%s", cmd, code, out, errOut)
+		}
+	}
+}
+
+// TestDeleteGivesQuotaBack: on a single relay, whose commit loop keeps the
+// quotas it checks in memory, an account deleted by the admin command (another
+// process) gives the bytes of the undelivered items sent to it back to their
+// sender within DisabledPoll: the sender, refused at its quota before, may write
+// again.
+func TestDeleteGivesQuotaBack(t *testing.T) {
+	clk := fakeClock()
+	r := relaytest.Start(t, &relaytest.Options{Clock: clk, Limits: relay.Limits{QuotaBytes: 1000}})
+	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a := relaytest.Dial(t, r, alice)
+	relaytest.Dial(t, r, bob).Close()
+	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 1000)})
+	requestErr(t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 10)}, wire.CodeQuotaExceeded)
+
+	adminDelete(t, r.DBPath, bob.AccountID())
+	if u := request[*wire.Usage](t, a, &wire.GetUsage{}); u.UsedBytes != 0 {
+		t.Fatalf("alice's stored count after bob's deletion: %d bytes, want 0", u.UsedBytes)
+	}
+	clk.Advance(relay.DisabledPoll)
+	testutil.Eventually(t, 10*time.Second, "alice's quota given back to her writes", func() bool {
+		_, err := a.Request(testCtx(t), &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 10)})
+		return err == nil
+	})
+}
+
+// TestDeletedAccountComesBackWithoutItsChats: on a single relay, whose commit
+// loop caches chats with their members, an account deleted by the admin command
+// whose device then registers it again (same keys, same id) is a member of none of
+// its old chats: its messages there are refused, not stored.
+func TestDeletedAccountComesBackWithoutItsChats(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a := relaytest.Dial(t, r, alice)
+	b := relaytest.Dial(t, r, bob)
+	chat := chatWith(t, a, policy.KindGroup, alice, bob)
+	request[*wire.Ack](t, a, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("before")})
+	a.Close()
+	adminDelete(t, r.DBPath, alice.AccountID())
+	ctx := testCtx(t)
+	again, err := relaytest.DialRaw(ctx, r.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if ok, err := again.Auth(ctx, alice); err != nil || !ok.NewAccount {
+		t.Fatalf("the deleted account's device registers again: %+v, %v; want a new account", ok, err)
+	}
+	requestErr(t, again, &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: []byte("after")}, wire.CodeNotFound)
+	if p := request[*wire.Page](t, b, &wire.Fetch{ChatID: chat}); len(p.Entries) != 1 {
+		t.Errorf("the chat holds %d messages, want only the one from before", len(p.Entries))
+	}
 }

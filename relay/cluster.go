@@ -121,6 +121,12 @@ type deviceLocker interface {
 	LockDevices(ctx context.Context, devices []ids.Device) error
 }
 
+// quotaLocker is the write transaction of a store that locks accounts' quotas
+// (PostgreSQL), so relays sharing it check a quota one at a time.
+type quotaLocker interface {
+	LockQuotas(ctx context.Context, accounts []ids.Account) error
+}
+
 // stream is one numbering whose pushes keep their order: a chat's messages or an
 // account's log.
 type stream struct {

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
@@ -430,5 +431,82 @@ func TestClusterKillOneRelayLosesNoAckedMessage(t *testing.T) {
 	t.Logf("%d acknowledged, %d stored, %d pushed to the watcher", len(l.acked), n, len(pushed))
 	if len(l.acked) < 100 {
 		t.Errorf("only %d messages acknowledged; the test did not stress anything", len(l.acked))
+	}
+}
+
+// TestClusterQuotaOneCheckAtATime attacks the quota through two relays at once:
+// alice's two devices, one on each relay, each send a message that fits her quota
+// alone but not together. The test holds both chats' rows so that both relays'
+// batches are in their transactions at the same moment, then lets go: one message
+// is stored and the other refused, and her count never passes the quota, because
+// the relays check an account's quota one transaction at a time.
+func TestClusterQuotaOneCheckAtATime(t *testing.T) {
+	const quota = 1000
+	dsn := pgtest.Database(t)
+	opts := &relaytest.Options{Postgres: dsn, Limits: relay.Limits{QuotaBytes: quota}}
+	ra, rb := relaytest.Start(t, opts), relaytest.Start(t, opts)
+	alice, bob, carol := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a1, a2 := relaytest.Dial(t, ra, alice), relaytest.Dial(t, rb, relaytest.Sibling(t, alice))
+	relaytest.Dial(t, ra, bob)
+	relaytest.Dial(t, rb, carol)
+	withBob := chatWith(t, a1, policy.KindDirect, alice, bob)
+	withCarol := chatWith(t, a1, policy.KindDirect, alice, carol)
+
+	ctx := testCtx(t)
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	hold, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Exec(ctx, "SELECT 1 FROM chats WHERE id = ANY($1) FOR UPDATE", [][]byte{withBob[:], withCarol[:]}); err != nil {
+		t.Fatal(err)
+	}
+	type call struct {
+		c  *relaytest.Conn
+		ch <-chan wire.Frame
+	}
+	var calls []call
+	for _, s := range []struct {
+		c    *relaytest.Conn
+		chat ids.Chat
+	}{{a1, withBob}, {a2, withCarol}} {
+		ch, err := s.c.Start(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, 600)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, call{s.c, ch})
+	}
+	testutil.Eventually(t, 10*time.Second, "both relays' batches waiting in their transactions", func() bool {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE NOT granted").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n >= 2
+	})
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acks, refusals := 0, 0
+	for i, call := range calls {
+		body, err := call.c.Wait(ctx, call.ch)
+		var we *wire.Error
+		switch {
+		case err == nil:
+			if _, ok := body.(*wire.Ack); ok {
+				acks++
+			}
+		case errors.As(err, &we) && we.Code == wire.CodeQuotaExceeded:
+			refusals++
+		default:
+			t.Errorf("send %d: %v", i, err)
+		}
+	}
+	u := request[*wire.Usage](t, a1, &wire.GetUsage{})
+	if acks != 1 || refusals != 1 || u.UsedBytes > quota {
+		t.Errorf("%d stored, %d refused, %d bytes counted against a quota of %d; want 1, 1 and at most the quota", acks, refusals, u.UsedBytes, quota)
 	}
 }

@@ -64,6 +64,8 @@ type writer struct {
 
 	commits atomic.Int64
 	writes  atomic.Int64
+	// reread asks the next batch to start from empty caches (startReread).
+	reread atomic.Bool
 }
 
 func newWriter(s *Server) *writer {
@@ -110,7 +112,7 @@ func (w *writer) commit(batch []op) {
 	// The store must finish a batch even while the relay shuts down: a write that
 	// was read is committed and acknowledged.
 	ctx := context.WithoutCancel(w.s.baseCtx)
-	if w.s.fan != nil || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
+	if w.s.fan != nil || w.reread.Swap(false) || len(w.chats) > maxCachedChats || len(w.accts) > maxCachedAccounts {
 		// Among several relays, what one transaction read is stale by the next:
 		// another relay may have written between them.
 		w.reset()
@@ -168,17 +170,22 @@ func (w *writer) commit(batch []op) {
 }
 
 // lockBatch takes, before any op runs, the locks the batch's ops will take on what
-// they number — the chats they write to, the account logs they append to, the
-// devices whose inbox or prekeys they touch — each kind in one order (chats, then
-// account logs, then devices, each sorted by id). Two relays' batches that share
-// some then wait for each other at most, never in a cycle.
+// they number — the chats they write to, the quotas they charge, the account logs
+// they append to, the devices whose inbox or prekeys they touch — each kind in one
+// order (chats, then quotas, then account logs, then devices, each sorted by id).
+// Two relays' batches that share some then wait for each other at most, never in a
+// cycle. Quotas come before account logs: loading a log reads its account's used
+// bytes, which must be read under the quota's lock.
 func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
 	var chats []ids.Chat
-	var logs []ids.Account
+	var charged, logs []ids.Account
 	var devices []ids.Device
 	for _, o := range batch {
 		if c, ok := o.(chatOp); ok {
 			chats = append(chats, c.chatID())
+		}
+		if c, ok := o.(chargeOp); ok {
+			charged = append(charged, c.chargedAccount())
 		}
 		if l, ok := o.(accountLogOp); ok {
 			logs = append(logs, l.logOf())
@@ -190,6 +197,11 @@ func (w *writer) lockBatch(ctx context.Context, tx store.Tx, batch []op) error {
 	slices.SortFunc(chats, func(x, y ids.Chat) int { return bytes.Compare(x[:], y[:]) })
 	for _, id := range slices.Compact(chats) {
 		if _, err := w.chat(ctx, tx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if l, ok := tx.(quotaLocker); ok && len(charged) > 0 {
+		if err := l.LockQuotas(ctx, charged); err != nil {
 			return err
 		}
 	}
@@ -232,6 +244,18 @@ func (w *writer) chat(ctx context.Context, tx store.Tx, id ids.Chat) (*store.Cha
 	}
 	w.chats[id] = c
 	return c, nil
+}
+
+// forgetMemberships drops the cached chats that list account as a member. A new
+// account has none; a cached chat that lists it was read before the operator
+// deleted an account of the same id (its devices may register it again), and
+// must not let it post there. New accounts are few, and the cache bounded.
+func (w *writer) forgetMemberships(account ids.Account) {
+	for id, c := range w.chats {
+		if c.Members[account] != nil {
+			delete(w.chats, id)
+		}
+	}
 }
 
 // memberChat returns a chat the account is a member of; to anyone else the chat
@@ -278,6 +302,16 @@ func (w *writer) accountLog(ctx context.Context, tx store.Tx, id ids.Account) (*
 	a.logLoaded = true
 	return a, nil
 }
+
+// chargeOp is an op that may charge bytes to its account's quota; on a shared
+// store the batch locks that quota first (lockBatch).
+type chargeOp interface {
+	chargedAccount() ids.Account
+}
+
+func (o *sendOp) chargedAccount() ids.Account          { return o.c.account }
+func (o *accountAppendOp) chargedAccount() ids.Account { return o.c.account }
+func (o *inboxSendOp) chargedAccount() ids.Account     { return o.c.account }
 
 // charge counts n bytes (negative: frees them) against an account's quota.
 func (w *writer) charge(id ids.Account, a *acctState, n int64) {
@@ -386,6 +420,7 @@ func (o *registerOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 			return err
 		}
 		w.accts[acct] = &acctState{}
+		w.forgetMemberships(acct)
 		o.newAccount = true
 	case err != nil:
 		return err

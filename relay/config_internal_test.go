@@ -150,3 +150,50 @@ func TestSampleConfig(t *testing.T) {
 		t.Errorf("public-url = %q", got)
 	}
 }
+
+// TestQuotaSetting: --quota-mb takes whole and fractional MiB (a test relay's quota
+// of a few KiB) and refuses what is no positive size, rather than falling back to
+// the default quota.
+func TestQuotaSetting(t *testing.T) {
+	tests := []struct {
+		value string
+		bytes int64 // 0: refused
+	}{
+		{"1024", 1 << 30},
+		{"0.5", 512 << 10},
+		{"0.01", 10485},
+		{"1e-9", 1},
+		{"1048576", 1 << 40},
+		{"0", 0},
+		{"-1", 0},
+		{"NaN", 0},
+		{"Inf", 0},
+		{"2e9", 0},
+		{"a lot", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			fs := flag.NewFlagSet("hush-relay", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			set := defineFlags(fs)
+			err := fs.Parse([]string{"--quota-mb", tt.value})
+			if tt.bytes == 0 {
+				if err == nil {
+					t.Fatalf("--quota-mb %s accepted: %d bytes", tt.value, set.limits().QuotaBytes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := set.limits().QuotaBytes; got != tt.bytes {
+				t.Errorf("--quota-mb %s = %d bytes, want %d", tt.value, got, tt.bytes)
+			}
+		})
+	}
+	// From the file, a TOML float.
+	fs, err := parseSettings(t, []string{"--config", writeConfig(t, "quota-mb = 0.25\n")}, nil)
+	if err != nil || fs.Lookup("quota-mb").Value.String() != "0.25" {
+		t.Errorf("quota-mb = 0.25 in the file: %v, %v", fs.Lookup("quota-mb").Value, err)
+	}
+}

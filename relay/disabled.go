@@ -19,6 +19,20 @@ const (
 	disabledBatch   = 1000 // accounts per read
 )
 
+// startReread makes a single relay's commit loop forget what it caches of
+// accounts and chats every disabledPoll. `hush-relay admin delete` changes them
+// behind the loop's back: the undelivered items other accounts sent to the deleted
+// one go, and with them the bytes counted against those accounts' quotas; a loop
+// that kept the counts it checks from one batch to the next would refuse their
+// writes for bytes no longer stored until it restarted. Relays sharing a store
+// re-read every batch anyway.
+func startReread(s *Server) {
+	if s.fan != nil {
+		return
+	}
+	s.every(disabledPoll, func() { s.writer.reread.Store(true) })
+}
+
 // startDisabledWatch schedules the poll. The first one reads every disabled
 // account, a page at a time; none of them should have a connection, so closing
 // any it finds is right whenever it was disabled.

@@ -81,6 +81,8 @@ func (c *conn) handle(f wire.Frame) {
 			return
 		}
 		c.replyAccount(f.ReqID, a)
+	case *wire.GetUsage:
+		c.replyUsage(f.ReqID)
 	case *wire.GetChat:
 		info, err := c.s.store.ChatInfo(c.ctx, b.ChatID, c.account)
 		if err != nil {
@@ -174,6 +176,28 @@ func (c *conn) replyAccount(reqID uint64, a store.Account) {
 		}
 	}
 	c.reply(reqID, &wire.Account{AccountKey: a.PublicKey, Handle: a.Handle, Devices: certs, Keys: a.Keys, DeviceList: a.DeviceList, Seen: seen})
+}
+
+// replyUsage answers what the relay counts against the caller's account: the
+// committed counter the commit loop keeps in the same transaction as every write
+// it charges (a single row), and the account's non-revoked devices.
+func (c *conn) replyUsage(reqID uint64) {
+	a, err := c.s.store.Account(c.ctx, c.account)
+	if err != nil {
+		c.replyErr(reqID, err)
+		return
+	}
+	certs, err := c.s.store.ActiveDeviceCerts(c.ctx, c.account)
+	if err != nil {
+		c.replyErr(reqID, err)
+		return
+	}
+	c.reply(reqID, &wire.Usage{
+		UsedBytes:  uint64(max(a.UsedBytes, 0)),
+		QuotaBytes: uint64(c.s.limits.QuotaBytes),
+		Devices:    uint32(len(certs)),
+		MaxDevices: wire.MaxDevicesPerAccount,
+	})
 }
 
 // typing forwards a typing signal to the other members' connected devices. It is

@@ -74,6 +74,68 @@ func TestQuota(t *testing.T) {
 	request[*wire.OK](t, a2, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 800)})
 }
 
+// TestQuotaFilledToTheByte attacks the quota on each engine: an account fills it
+// exactly, with a message, an account record and an inbox item, and then a single
+// byte more of any of the three is refused and stores nothing. GetUsage reports the
+// committed counter to every device of the account, and an acknowledged inbox item
+// gives its bytes back to its sender, who may then write again.
+func TestQuotaFilledToTheByte(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		const quota = 1000
+		o.Limits = relay.Limits{QuotaBytes: quota}
+		r := relaytest.Start(t, &o)
+		alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+		a := relaytest.Dial(t, r, alice)
+		b := relaytest.Dial(t, r, bob)
+		usage := func(c *relaytest.Conn) *wire.Usage {
+			t.Helper()
+			return request[*wire.Usage](t, c, &wire.GetUsage{})
+		}
+		if u := usage(a); *u != (wire.Usage{UsedBytes: 0, QuotaBytes: quota, Devices: 1, MaxDevices: wire.MaxDevicesPerAccount}) {
+			t.Errorf("a new account's usage = %+v", u)
+		}
+		chat := chatWith(t, a, policy.KindDirect, alice, bob)
+		send := func(c *relaytest.Conn, n int) *wire.Send {
+			return &wire.Send{ChatID: chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: make([]byte, n)}
+		}
+		request[*wire.Ack](t, a, send(a, 500))
+		request[*wire.AccountAck](t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 300)})
+		item := ids.New[ids.InboxItem]()
+		request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: item, Ciphertext: make([]byte, 200)})
+		if u := usage(a); u.UsedBytes != quota {
+			t.Fatalf("used %d bytes after writing %d", u.UsedBytes, quota)
+		}
+
+		requestErr(t, a, send(a, 1), wire.CodeQuotaExceeded)
+		requestErr(t, a, &wire.AccountAppend{RecordID: ids.New[ids.Record](), Ciphertext: make([]byte, 1)}, wire.CodeQuotaExceeded)
+		requestErr(t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: make([]byte, 1)}, wire.CodeQuotaExceeded)
+		if p := request[*wire.Page](t, b, &wire.Fetch{ChatID: chat}); len(p.Entries) != 1 {
+			t.Errorf("the chat holds %d messages, want the one under the quota", len(p.Entries))
+		}
+		if p := request[*wire.AccountPage](t, a, &wire.AccountFetch{}); len(p.Entries) != 1 {
+			t.Errorf("the account log holds %d records, want 1", len(p.Entries))
+		}
+		if p := request[*wire.InboxPage](t, b, &wire.InboxFetch{}); len(p.Items) != 1 {
+			t.Errorf("bob's inbox holds %d items, want 1", len(p.Items))
+		}
+		// Another device of the account sees the account's figure; bob's is his own.
+		a2 := relaytest.Dial(t, r, relaytest.Sibling(t, alice))
+		if u := usage(a2); u.UsedBytes != quota || u.Devices != 2 {
+			t.Errorf("alice's second device sees %+v", u)
+		}
+		if u := usage(b); u.UsedBytes != 0 {
+			t.Errorf("bob uses %d bytes, want 0", u.UsedBytes)
+		}
+
+		request[*wire.OK](t, b, &wire.InboxAck{ItemIDs: []ids.InboxItem{item}})
+		if u := usage(a); u.UsedBytes != quota-200 {
+			t.Errorf("used %d bytes after bob took the 200-byte item, want %d", u.UsedBytes, quota-200)
+		}
+		request[*wire.Ack](t, a2, send(a2, 200))
+		requestErr(t, a, send(a, 1), wire.CodeQuotaExceeded)
+	})
+}
+
 func TestFrameLimits(t *testing.T) {
 	const readLimit = wire.MaxFrameSize + 4096
 	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{ReadLimit: readLimit}})

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func limitFlags(fs *flag.FlagSet) func() Limits {
 	var (
 		rate         = fs.Float64("rate", d.RatePerSecond, "requests per second per connection")
 		burst        = fs.Int("burst", d.Burst, "request burst per connection")
-		quotaMB      = fs.Int64("quota-mb", d.QuotaBytes>>20, "stored ciphertext per account, in MiB")
+		quota        = mebibytes(d.QuotaBytes)
 		maxConns     = fs.Int("max-conns-per-account", d.MaxConnsPerAccount, "open connections per account")
 		maxInFlight  = fs.Int("max-in-flight", d.MaxInFlight, "unanswered requests per connection")
 		sendQueue    = fs.Int("send-queue", d.SendQueue, "pushes queued per connection before it is closed as slow")
@@ -139,13 +140,14 @@ func limitFlags(fs *flag.FlagSet) func() Limits {
 		strangerHour = fs.Int("stranger-items-per-hour", d.StrangerItemsPerHour, "inbox items an account may send per hour to accounts it shares no chat with; 0: no limit")
 		bundlesHour  = fs.Int("prekey-bundles-per-hour", d.PrekeyBundlesPerHour, "prekey bundles (secret chats started) an account may fetch per hour; 0: no limit")
 	)
+	fs.Var(&quota, "quota-mb", "stored ciphertext per account, in MiB (fractions too: 0.5 is 512 KiB): its messages, account log and undelivered inbox items; a write past it is refused, and its devices show the use to their user")
 	return func() Limits {
 		return Limits{
 			AuthTimeout:          *authTimeout,
 			RatePerSecond:        *rate,
 			Burst:                *burst,
 			MaxInFlight:          *maxInFlight,
-			QuotaBytes:           *quotaMB << 20,
+			QuotaBytes:           int64(quota),
 			MaxConnsPerAccount:   *maxConns,
 			SendQueue:            *sendQueue,
 			NewAccountsPerHour:   hourlyFlag(*accountsHour),
@@ -154,6 +156,28 @@ func limitFlags(fs *flag.FlagSet) func() Limits {
 			PrekeyBundlesPerHour: hourlyFlag(*bundlesHour),
 		}
 	}
+}
+
+// maxQuotaMiB bounds --quota-mb (1 PiB): far above any disk, and small enough that
+// the bytes fit an int64 and a float64 exactly.
+const maxQuotaMiB = 1 << 30
+
+// mebibytes is the value of --quota-mb: bytes, set and shown in MiB. Fractions are
+// allowed, so a test relay can have a quota of a few KiB.
+type mebibytes int64
+
+func (m *mebibytes) String() string {
+	return strconv.FormatFloat(float64(*m)/(1<<20), 'f', -1, 64)
+}
+
+// Set parses a positive number of MiB; the bytes are rounded down, to at least 1.
+func (m *mebibytes) Set(s string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || !(f > 0 && f <= maxQuotaMiB) { // also refuses NaN
+		return fmt.Errorf("want a number of MiB above 0 and at most %d, such as 1024 or 0.5", maxQuotaMiB)
+	}
+	*m = mebibytes(max(int64(f*(1<<20)), 1))
+	return nil
 }
 
 // retiredPublicHost names --public-host or HUSH_RELAY_PUBLIC_HOST if args or the

@@ -297,6 +297,7 @@ func New(cfg Config) (*Server, error) {
 	go s.writer.run()
 	startSweeper(s, cfg.InboxRetention)
 	startDisabledWatch(s)
+	startReread(s)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -165,19 +165,21 @@ export interface People {
 
 /**
  * `HUSH_RELAY_BIN` runs a standalone hush-relay; otherwise `${HUSH_BIN} relay`.
+ * `extra` are more of its flags (a spec's `relayArgs`).
  */
-function startRelay(dir: string): Promise<{ proc: ChildProcess; url: string; log: string[] }> {
-  const args = ['--listen', '127.0.0.1:0', '--db', join(dir, 'relay.db')];
+function startRelay(dir: string, extra: readonly string[] = []): Promise<{ proc: ChildProcess; url: string; log: string[] }> {
+  const args = ['--listen', '127.0.0.1:0', '--db', join(dir, 'relay.db'), ...extra];
   const standalone = process.env['HUSH_RELAY_BIN'];
   if (standalone) return startAndRead(resolve(process.cwd(), standalone), args, relayPattern, 'hush-relay');
   return startAndRead(hushBinary(), ['relay', ...args], relayPattern, 'hush relay');
 }
 
-export const chatTest = test.extend<{ relay: Relay; people: People }>({
-  // eslint-disable-next-line no-empty-pattern
-  relay: async ({}, use) => {
+export const chatTest = test.extend<{ relayArgs: string[]; relay: Relay; people: People }>({
+  /** More flags for the spec's relay: `chatTest.use({ relayArgs: ['--quota-mb', '0.004'] })`. */
+  relayArgs: [[], { option: true }],
+  relay: async ({ relayArgs }, use) => {
     const dir = mkdtempSync(join(tmpdir(), 'hush-e2e-relay-'));
-    const { proc, url, log } = await startRelay(dir);
+    const { proc, url, log } = await startRelay(dir, relayArgs);
     try {
       await use({ url, output: () => log.join('') });
     } finally {

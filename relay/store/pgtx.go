@@ -57,6 +57,7 @@ func (t *pgTx) exec(ctx context.Context, what, query string, args ...any) error 
 const (
 	lockAccountLog byte = 1 // an account's log
 	lockDevice     byte = 2 // a device's inbox and prekeys
+	lockQuota      byte = 3 // an account's quota: its used bytes, checked then charged
 )
 
 // advisoryKey is the 64-bit key of an advisory lock: the kind, then 56 bits of
@@ -97,6 +98,23 @@ func (t *pgTx) LockDevices(ctx context.Context, devices []ids.Device) error {
 	})
 	for _, d := range sorted {
 		if err := t.lockDevice(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LockQuotas takes the locks that make several relays check the quotas of accounts
+// one transaction at a time, in one order: a batch that charges an account reads
+// its used bytes only once it holds that account's lock, so what another relay
+// charged is committed and seen, and two relays' writes cannot both pass a check
+// that only one of them fits.
+func (t *pgTx) LockQuotas(ctx context.Context, accounts []ids.Account) error {
+	sorted := slices.SortedFunc(slices.Values(accounts), func(a, b ids.Account) int {
+		return cmp.Compare(advisoryKey(lockQuota, a[:]), advisoryKey(lockQuota, b[:]))
+	})
+	for _, a := range sorted {
+		if err := t.lockFor(ctx, lockQuota, a[:]); err != nil {
 			return err
 		}
 	}

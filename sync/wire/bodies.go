@@ -100,6 +100,27 @@ type DeviceSeen struct {
 	At       int64
 }
 
+// GetUsage asks what the relay counts against the caller's account; it answers
+// [Usage].
+type GetUsage struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+// Usage is what the relay counts against the caller's account, and its limits
+// (docs/PROTOCOL.md, "Usage"): the ciphertext bytes of the messages it posted, of
+// its account log and of the inbox items it sent that are not yet acknowledged,
+// against its storage quota, and its non-revoked devices against the most it may
+// have. A write that would take UsedBytes past QuotaBytes, or a device past
+// MaxDevices, is refused with [CodeQuotaExceeded]. The figures are the relay's
+// word, for people to read: a client decides nothing on them.
+type Usage struct {
+	_          struct{} `cbor:",toarray"`
+	UsedBytes  uint64
+	QuotaBytes uint64
+	Devices    uint32
+	MaxDevices uint32
+}
+
 // PutAccountKeys publishes the caller's account's signed keys record
 // (identity.IssueAccountKeys). The relay keeps the newest one whose signing key is
 // the account's; clients verify it themselves.
@@ -604,6 +625,12 @@ func (*LookupAccount) Type() Type { return TypeLookupAccount }
 func (*Account) Type() Type { return TypeAccount }
 
 // Type implements [Body].
+func (*GetUsage) Type() Type { return TypeGetUsage }
+
+// Type implements [Body].
+func (*Usage) Type() Type { return TypeUsage }
+
+// Type implements [Body].
 func (*PutDeviceList) Type() Type { return TypePutDeviceList }
 
 // Type implements [Body].
@@ -884,6 +911,12 @@ func (r *RegisterHandle) validate() error {
 func (l *LookupHandle) validate() error { return checkHandleInput(l.Handle) }
 
 func (*LookupAccount) validate() error { return nil }
+
+func (*GetUsage) validate() error { return nil }
+
+// validate accepts any figures: a relay may have lowered a quota below what an
+// account already stores, and a client only shows them.
+func (*Usage) validate() error { return nil }
 
 func (a *Account) validate() error {
 	if len(a.AccountKey) != 64 {

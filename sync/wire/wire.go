@@ -111,6 +111,8 @@ const (
 	TypeLookupHandle   Type = 11 // device → relay → Account
 	TypeLookupAccount  Type = 12 // device → relay → Account
 	TypeAccount        Type = 13 // relay → device
+	TypeGetUsage       Type = 14 // device → relay → Usage
+	TypeUsage          Type = 15 // relay → device
 	TypePutAccountKeys Type = 16 // device → relay → OK
 	TypePutDeviceList  Type = 17 // device → relay → OK
 	TypeDeviceListPush Type = 18 // push to the account's devices and its chats' members
@@ -227,6 +229,10 @@ func newBody(t Type) Body {
 		return new(LookupAccount)
 	case TypeAccount:
 		return new(Account)
+	case TypeGetUsage:
+		return new(GetUsage)
+	case TypeUsage:
+		return new(Usage)
 	case TypePutDeviceList:
 		return new(PutDeviceList)
 	case TypeLinkOpen:

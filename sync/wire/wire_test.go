@@ -43,6 +43,8 @@ func samples() []Body {
 		&LookupHandle{Handle: "alice"},
 		&LookupAccount{AccountID: acct},
 		&Account{AccountKey: bytes.Repeat([]byte{1}, 64), Handle: "alice", Devices: [][]byte{[]byte("cert1"), []byte("cert2")}, Keys: []byte("keys"), DeviceList: []byte("list")},
+		&GetUsage{},
+		&Usage{UsedBytes: 3 << 20, QuotaBytes: 1 << 30, Devices: 2, MaxDevices: MaxDevicesPerAccount},
 		&PutDeviceList{List: []byte("list")},
 		&DeviceListPush{AccountID: acct, List: []byte("list")},
 		&LinkOpen{Session: ids.LinkSession{7}, PublicKey: bytes.Repeat([]byte{2}, 1216)},

@@ -342,6 +342,35 @@ export function decodeConnection(v: unknown, at = 'Connection'): Connection {
   };
 }
 
+/**
+ * RelayUsage is what the relay says it stores for this account, against its limits
+ * (ConnectionService.Usage): the ciphertext of the messages it sent, of its account log and of
+ * items for other devices not yet picked up.
+ */
+export interface RelayUsage {
+  /** UsedBytes is the stored ciphertext, in bytes. */
+  usedBytes: number;
+  /**
+   * QuotaBytes is the most the relay stores for the account; a message past it waits in the outbox
+   * until there is room.
+   */
+  quotaBytes: number;
+  /** Devices is how many devices the account has at the relay; MaxDevices how many it may have. */
+  devices: number;
+  maxDevices: number;
+}
+
+/** Decodes a RelayUsage; throws ApiError when v has another shape. */
+export function decodeRelayUsage(v: unknown, at = 'RelayUsage'): RelayUsage {
+  const o = object(v, at);
+  return {
+    usedBytes: field(o, 'usedBytes', at, int),
+    quotaBytes: field(o, 'quotaBytes', at, int),
+    devices: field(o, 'devices', at, int),
+    maxDevices: field(o, 'maxDevices', at, int),
+  };
+}
+
 /** Contact is another account whose keys this device pinned on first use. */
 export interface Contact {
   accountId: string;
@@ -1178,6 +1207,12 @@ export interface ConnectionService {
   setRelay(url: string): Promise<Connection>;
   /** Retry reconnects now instead of waiting for the back-off. */
   retry(): Promise<void>;
+  /**
+   * Usage asks the relay how much it stores for this account against its quota, for Settings
+   * ("Storage on the relay"). The figures are the relay's word, shown and never acted on; offline
+   * it is an error that says so.
+   */
+  usage(): Promise<RelayUsage>;
 }
 
 /**
@@ -1550,6 +1585,7 @@ export const SERVICES: ServiceTable = {
       status: { method: 'Status', params: [], result: decodeConnection },
       setRelay: { method: 'SetRelay', params: ['url'], result: decodeConnection },
       retry: { method: 'Retry', params: [], result: nothing },
+      usage: { method: 'Usage', params: [], result: decodeRelayUsage },
     },
   },
   contacts: {

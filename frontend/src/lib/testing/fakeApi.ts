@@ -27,6 +27,7 @@ import {
   type Member,
   type Message,
   type Profile,
+  type RelayUsage,
   type Role,
   type Settings,
   type SettingsService,
@@ -62,6 +63,8 @@ export interface FakeApi extends Api {
     passphrase: string;
     settings: Settings;
     connection: Connection;
+    /** What the fake relay counts against this account (ConnectionService.Usage). */
+    usage: RelayUsage;
     /** Accounts the fake relay knows, by handle (without @). */
     directory: Map<string, Contact>;
     contacts: Map<string, Contact>;
@@ -231,6 +234,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
+    usage: { usedBytes: 3 << 20, quotaBytes: 1 << 30, devices: 1, maxDevices: 32 },
     directory: new Map(),
     contacts: new Map(),
     chats: new Map(),
@@ -408,6 +412,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       return { ...backend.connection };
     }),
     retry: vi.fn(async () => {}),
+    usage: vi.fn(async () => ({ ...backend.usage })),
   };
 
   const contacts = {
