@@ -291,7 +291,13 @@ func TestClusterTenThousandMessagesNodeKilledAndRestarted(t *testing.T) {
 		// Each sender starts in another chat, so every chat has all six writing.
 		s.chats = append(chatIDs[i%chats:], chatIDs[:i%chats]...)
 		for range per {
-			s.msgs = append(s.msgs, ids.New[ids.Message]())
+			// Half the senders make time-ordered ids, half random ones, as older
+			// clients did: both kinds share the chats.
+			id := ids.NewOrdered[ids.Message](time.Now())
+			if i%2 == 1 {
+				id = ids.New[ids.Message]()
+			}
+			s.msgs = append(s.msgs, id)
 		}
 		s.seqs = make([]atomic.Uint64, per)
 	}

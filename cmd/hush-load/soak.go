@@ -575,7 +575,7 @@ func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
 		if !acquire() {
 			return
 		}
-		id := ids.New[ids.Message]()
+		id := ids.NewOrdered[ids.Message](time.Now())
 		s.run.led.Sent(s.idx, ledger.Ref{Chat: s.chat, ID: id})
 		s.add(id)
 		if !s.send(ctx, conn, id, 0, release) {

@@ -226,7 +226,7 @@ func (s *stream) err() error {
 // after the answer (or failure) is handled.
 func (s *stream) send(ctx context.Context, from time.Time, release func()) bool {
 	s.inflight.Add(1)
-	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
+	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.NewOrdered[ids.Message](time.Now()), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
 		defer s.inflight.Done()
 		defer release()
 		now := time.Now()

@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -19,20 +22,54 @@ import (
 // single writer commits whatever has arrived in one durable transaction, as
 // relay.writer does, with the same statements (insert, usage update). It reports the
 // latency from each message's arrival to the end of its commit — the part of the
-// relay's ack latency that the store and the disk decide, checkpoints included.
+// relay's ack latency that the store and the disk decide, checkpoints included —
+// and the WAL frames (pages) each commit appends.
+//
+// Its variants are the message ids and the index that makes resends idempotent:
+// "ordered" is today's (time-ordered ids, index keyed by id first), "random" the
+// same index with random ids (older clients), and "before" random ids with the
+// index of schema 5, keyed by chat first (docs/PERFORMANCE.md, "Time-ordered
+// message ids").
 //
 //	go test ./relay/store/ -run '^$' -bench CommitLatency -benchtime 100000x
 func BenchmarkCommitLatency(b *testing.B) {
+	for _, v := range []struct {
+		name      string
+		ordered   bool
+		oldSchema bool
+	}{{"ordered", true, false}, {"random", false, false}, {"before", false, true}} {
+		b.Run(v.name, func(b *testing.B) { benchmarkCommitLatency(b, v.ordered, v.oldSchema) })
+	}
+}
+
+func benchmarkCommitLatency(b *testing.B, ordered, oldSchema bool) {
 	const (
 		rate  = 10000
 		chats = 10
 	)
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(b.TempDir(), "relay.db"), nil)
+	path := filepath.Join(b.TempDir(), "relay.db")
+	s, err := store.Open(ctx, path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	if oldSchema {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = db.Exec("DROP INDEX messages_msg; CREATE UNIQUE INDEX messages_msg ON messages (chat_no, msg_id)")
+		db.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	shm, err := os.Open(path + "-shm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer shm.Close()
 	var cs []*store.Chat
 	if err := s.Write(ctx, func(tx store.Tx) error {
 		for i := range chats {
@@ -72,7 +109,8 @@ func BenchmarkCommitLatency(b *testing.B) {
 	}()
 	lat := make([]time.Duration, 0, b.N)
 	batch := make([]int, 0, 4096)
-	commits := 0
+	commits, frames := 0, 0
+	lastFrame := walFrames(b, shm)
 	for first := range arrivals {
 		batch = append(batch[:0], first)
 	fill:
@@ -92,7 +130,11 @@ func BenchmarkCommitLatency(b *testing.B) {
 			for _, i := range batch {
 				c := cs[i%chats]
 				sender := c.CreatedBy
-				e := wire.Entry{Seq: c.LastSeq + 1, MsgID: ids.New[ids.Message](), SenderAccount: sender, Epoch: 1, ServerTime: int64(i), Ciphertext: ct}
+				id := ids.New[ids.Message]()
+				if ordered {
+					id = ids.NewOrdered[ids.Message](time.Now())
+				}
+				e := wire.Entry{Seq: c.LastSeq + 1, MsgID: id, SenderAccount: sender, Epoch: 1, ServerTime: int64(i), Ciphertext: ct}
 				seq, _, _, err := tx.InsertMessage(ctx, c, e)
 				if err != nil {
 					return err
@@ -110,6 +152,14 @@ func BenchmarkCommitLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 		commits++
+		// A WAL that restarted (after a checkpoint) holds this commit's frames only.
+		if f := walFrames(b, shm); f >= lastFrame {
+			frames += f - lastFrame
+			lastFrame = f
+		} else {
+			frames += f
+			lastFrame = f
+		}
 		now := time.Now()
 		for _, i := range batch {
 			lat = append(lat, now.Sub(start.Add(time.Duration(i)*interval)))
@@ -121,8 +171,20 @@ func BenchmarkCommitLatency(b *testing.B) {
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
 	b.ReportMetric(float64(b.N)/float64(commits), "msgs/commit")
+	b.ReportMetric(float64(frames)/float64(commits), "frames/commit")
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(q(0.999), "p99.9-ms")
 	b.ReportMetric(q(1), "max-ms")
+}
+
+// walFrames reads how many frames the WAL holds (mxFrame) from the first copy of the
+// WAL-index header, at the start of the -shm file, as the writer left it after its
+// commit (https://sqlite.org/walformat.html, "The WAL-Index Header").
+func walFrames(b *testing.B, shm *os.File) int {
+	var buf [4]byte
+	if _, err := shm.ReadAt(buf[:], 16); err != nil {
+		b.Fatal(err)
+	}
+	return int(binary.NativeEndian.Uint32(buf[:]))
 }
