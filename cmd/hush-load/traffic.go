@@ -57,8 +57,8 @@ func newDevices(n int) ([]*loadclient.Device, error) {
 }
 
 // connectAll dials and authenticates one connection per device, concurrency at a
-// time; on error it closes what it opened.
-func connectAll(ctx context.Context, d *loadclient.Dialer, url string, devs []*loadclient.Device, concurrency int) ([]*loadclient.Conn, error) {
+// time, device i to urls[i mod len(urls)]; on error it closes what it opened.
+func connectAll(ctx context.Context, d *loadclient.Dialer, urls []string, devs []*loadclient.Device, concurrency int) ([]*loadclient.Conn, error) {
 	conns := make([]*loadclient.Conn, len(devs))
 	var next atomic.Int64
 	var firstErr error
@@ -73,7 +73,7 @@ func connectAll(ctx context.Context, d *loadclient.Dialer, url string, devs []*l
 				if i >= len(devs) {
 					return
 				}
-				c, err := dialAuth(ctx, d, url, devs[i])
+				c, err := dialAuth(ctx, d, urls[i%len(urls)], devs[i])
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -350,7 +350,8 @@ type trafficResult struct {
 	pushes    int64
 	refused   int64
 	window    time.Duration
-	relayCPU  time.Duration
+	relayCPU  time.Duration // every relay child's
+	dbCPU     time.Duration // the PostgreSQL server's
 	selfCPU   time.Duration
 	peakMem   relayproc.Memory // highest RSS and PSS sampled during the window
 	endMem    relayproc.Memory
@@ -359,9 +360,10 @@ type trafficResult struct {
 	connCount int
 }
 
-// runTraffic sets up the chats and connections of cfg against url and runs them.
-// proc, if not nil, is the relay child to measure.
-func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg trafficConfig) (*trafficResult, error) {
+// runTraffic sets up the chats and connections of cfg against t's relays and runs
+// them, measuring t's relay children and database.
+func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*trafficResult, error) {
+	proc := t.proc()
 	if cfg.duration <= 0 || cfg.duration > maxDuration || cfg.warmup < 0 || cfg.warmup > maxDuration {
 		return nil, usagef("--duration must be in (0, %v] and --warmup in [0, %v]", maxDuration, maxDuration)
 	}
@@ -391,7 +393,7 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 	if err != nil {
 		return nil, err
 	}
-	conns, err := connectAll(setupCtx, dialer, url, devs, max(cfg.connectionsGo, 1))
+	conns, err := connectAll(setupCtx, dialer, t.urls, devs, max(cfg.connectionsGo, 1))
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -438,10 +440,8 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 
 	// Measure the relay around the window.
 	sleepUntil(ctx, t0)
-	var cpu0, self0 time.Duration
-	if proc != nil {
-		cpu0, _ = proc.CPU()
-	}
+	var self0 time.Duration
+	cpu0, db0 := relaysCPU(t.procs), t.db.cpu()
 	self0, _ = relayproc.ReadCPU(os.Getpid())
 	memDone := make(chan struct{})
 	if proc != nil && cfg.sampleMemory {
@@ -466,9 +466,8 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 		close(memDone)
 	}
 	sleepUntil(ctx, t1)
+	res.relayCPU, res.dbCPU = relaysCPU(t.procs)-cpu0, t.db.cpu()-db0
 	if proc != nil {
-		cpu1, _ := proc.CPU()
-		res.relayCPU = cpu1 - cpu0
 		res.endMem, _ = proc.Memory()
 	}
 	self1, _ := relayproc.ReadCPU(os.Getpid())
@@ -495,6 +494,16 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 	return res, errors.Join(errs...)
 }
 
+// relaysCPU adds up the relay children's CPU time.
+func relaysCPU(procs []*relayproc.Process) time.Duration {
+	var sum time.Duration
+	for _, p := range procs {
+		d, _ := p.CPU()
+		sum += d
+	}
+	return sum
+}
+
 func sleepUntil(ctx context.Context, t time.Time) {
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
@@ -505,12 +514,18 @@ func sleepUntil(ctx context.Context, t time.Time) {
 }
 
 // reportTraffic adds what every traffic mode reports.
-func reportTraffic(r *report, res *trafficResult, proc *relayproc.Process) {
+func reportTraffic(r *report, res *trafficResult, t *relayTarget) {
 	secs := res.window.Seconds()
+	proc := t.proc()
 	r.add("pushes delivered/s", float64(res.pushes)/secs, "msgs/s")
 	if res.acked > 0 {
-		if proc != nil {
-			r.add("relay CPU per message", float64(res.relayCPU.Microseconds())/float64(res.acked), "µs")
+		if len(t.procs) > 0 {
+			r.add("relay CPU per message (all relays)", float64(res.relayCPU.Microseconds())/float64(res.acked), "µs")
+			r.add("relay CPU, share of one core (all relays)", res.relayCPU.Seconds()/secs, "cores")
+		}
+		if t.db != nil && t.db.pg != nil {
+			r.add("PostgreSQL CPU per message", float64(res.dbCPU.Microseconds())/float64(res.acked), "µs")
+			r.add("PostgreSQL CPU, share of one core", res.dbCPU.Seconds()/secs, "cores")
 		}
 		r.add("load generator CPU per message", float64(res.selfCPU.Microseconds())/float64(res.acked), "µs")
 	}
@@ -547,13 +562,13 @@ func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report)
 		r.param("window", *window)
 		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16})
 		if err != nil {
 			return err
 		}
 		r.atLeast("acknowledged msgs/s", float64(res.acked)/res.window.Seconds(), "msgs/s", targetThroughput)
 		r.latencies("ack latency", &res.hist, 0, false)
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }
@@ -579,14 +594,14 @@ func setupLatency(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 		r.param("offered rate", fmt.Sprintf("%.0f msgs/s (open loop; latency counts from when each send was due)", *rate))
 		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16})
 		if err != nil {
 			return err
 		}
 		r.add("acknowledged msgs/s", float64(res.acked)/res.window.Seconds(), "msgs/s")
 		r.latencies("ack latency", &res.hist, targetP99, true)
 		r.add("worst generator lag behind schedule", float64(res.worstLag)/float64(time.Millisecond), "ms")
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }
@@ -606,12 +621,12 @@ func setupOneChat(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 			return err
 		}
 		defer t.stop()
-		base, _ := t.proc.Memory()
+		base, _ := t.proc().Memory()
 		r.param("chat", fmt.Sprintf("one direct chat, 2 members × %d connected devices, all sending", *perMember))
 		r.param("window", *window)
 		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: 1, perMember: *perMember, size: *size, window: *window, warmup: *warmup, duration: *duration, sampleMemory: true, connectionsGo: 4})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: 1, perMember: *perMember, size: *size, window: *window, warmup: *warmup, duration: *duration, sampleMemory: true, connectionsGo: 4})
 		if err != nil {
 			return err
 		}
@@ -621,7 +636,7 @@ func setupOneChat(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 		r.atMost("relay peak RSS under load", mib(res.peakMem.RSS), "MiB", targetOneChatRSS)
 		r.add("relay peak PSS under load", mib(res.peakMem.PSS), "MiB")
 		r.add("relay VmHWM (peak since start)", mib(res.peakMem.PeakRSS), "MiB")
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }
