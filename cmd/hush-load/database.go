@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"hush/cmd/hush-load/internal/relayproc"
 	"hush/internal/pgcluster"
 )
@@ -61,6 +63,30 @@ func (d *database) cpu() time.Duration {
 	}
 	t, _ := relayproc.ReadTreeCPU(pid)
 	return t
+}
+
+// pgStats are PostgreSQL's cumulative counters that say what the disk and the
+// server did: WAL written and fsynced (pg_stat_wal), transactions committed
+// (pg_stat_database, the relays' database).
+type pgStats struct {
+	walBytes, walSyncs, walRecords, commits int64
+}
+
+// stats reads the counters; ok is false for SQLite or when they cannot be read.
+func (d *database) stats(ctx context.Context) (s pgStats, ok bool) {
+	if d == nil || d.pg == nil {
+		return s, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, d.url)
+	if err != nil {
+		return s, false
+	}
+	defer conn.Close(ctx)
+	err = conn.QueryRow(ctx, `SELECT w.wal_bytes::bigint, w.wal_sync, w.wal_records, d.xact_commit
+		FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = current_database()`).Scan(&s.walBytes, &s.walSyncs, &s.walRecords, &s.commits)
+	return s, err == nil
 }
 
 func (d *database) close() error {

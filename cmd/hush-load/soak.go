@@ -358,7 +358,7 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		unacked += s.outstanding()
 	}
 
-	r.add("kills (SIGKILL of a relay)", float64(cfg.kills-dbKills), "")
+	r.add("relay kills (SIGKILL)", float64(cfg.kills-dbKills), "")
 	if cfg.dbEvery > 0 {
 		r.add("database crashes (pg_ctl stop -m immediate)", float64(dbKills), "")
 		if dbKills > 0 {

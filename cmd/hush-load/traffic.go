@@ -352,6 +352,8 @@ type trafficResult struct {
 	window    time.Duration
 	relayCPU  time.Duration // every relay child's
 	dbCPU     time.Duration // the PostgreSQL server's
+	pg        pgStats       // its counters' growth over the window
+	pgOK      bool
 	selfCPU   time.Duration
 	peakMem   relayproc.Memory // highest RSS and PSS sampled during the window
 	endMem    relayproc.Memory
@@ -442,6 +444,7 @@ func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*traffi
 	sleepUntil(ctx, t0)
 	var self0 time.Duration
 	cpu0, db0 := relaysCPU(t.procs), t.db.cpu()
+	pg0, pgOK0 := t.db.stats(ctx)
 	self0, _ = relayproc.ReadCPU(os.Getpid())
 	memDone := make(chan struct{})
 	if proc != nil && cfg.sampleMemory {
@@ -467,6 +470,10 @@ func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*traffi
 	}
 	sleepUntil(ctx, t1)
 	res.relayCPU, res.dbCPU = relaysCPU(t.procs)-cpu0, t.db.cpu()-db0
+	if pg1, ok := t.db.stats(ctx); ok && pgOK0 {
+		res.pg = pgStats{walBytes: pg1.walBytes - pg0.walBytes, walSyncs: pg1.walSyncs - pg0.walSyncs, walRecords: pg1.walRecords - pg0.walRecords, commits: pg1.commits - pg0.commits}
+		res.pgOK = true
+	}
 	if proc != nil {
 		res.endMem, _ = proc.Memory()
 	}
@@ -526,6 +533,14 @@ func reportTraffic(r *report, res *trafficResult, t *relayTarget) {
 		if t.db != nil && t.db.pg != nil {
 			r.add("PostgreSQL CPU per message", float64(res.dbCPU.Microseconds())/float64(res.acked), "µs")
 			r.add("PostgreSQL CPU, share of one core", res.dbCPU.Seconds()/secs, "cores")
+		}
+		if res.pgOK {
+			// Counted over the window, reads of the counters included (two
+			// transactions, a few bytes of WAL).
+			r.add("PostgreSQL transactions committed/s", float64(res.pg.commits)/secs, "/s")
+			r.add("PostgreSQL WAL fsyncs/s", float64(res.pg.walSyncs)/secs, "/s")
+			r.add("PostgreSQL WAL bytes per message", float64(res.pg.walBytes)/float64(res.acked), "B")
+			r.add("PostgreSQL WAL bytes per transaction", float64(res.pg.walBytes)/float64(max(res.pg.commits, 1)), "B")
 		}
 		r.add("load generator CPU per message", float64(res.selfCPU.Microseconds())/float64(res.acked), "µs")
 	}
