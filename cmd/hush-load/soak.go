@@ -252,6 +252,14 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 				inflight += s.outstanding()
 			}
 			ackedAtKill := run.led.AckedCount()
+			if inflight > 0 {
+				underLoad++
+			}
+			if ackedAtKill > ackedBefore {
+				withAcks++
+			}
+			inflightSum += inflight
+			inflightMax = max(inflightMax, inflight)
 			if cfg.dbEvery > 0 && (k+1)%cfg.dbEvery == 0 {
 				if err := database.pg.Crash(ctx); err != nil {
 					return fmt.Errorf("kill %d, of the database: %w", k+1, err)
@@ -261,14 +269,6 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 					return fmt.Errorf("restart of the database after kill %d: %w", k+1, err)
 				}
 				dbKills++
-				if inflight > 0 {
-					underLoad++
-				}
-				if ackedAtKill > ackedBefore {
-					withAcks++
-				}
-				inflightSum += inflight
-				inflightMax = max(inflightMax, inflight)
 				d := time.Since(crashed)
 				dbRestartSum += d
 				dbRestartMax = max(dbRestartMax, d)
@@ -280,14 +280,6 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 				return err
 			}
 			killed := time.Now()
-			if inflight > 0 {
-				underLoad++
-			}
-			if ackedAtKill > ackedBefore {
-				withAcks++
-			}
-			inflightSum += inflight
-			inflightMax = max(inflightMax, inflight)
 			if cfg.beforeRestart != nil {
 				if err := cfg.beforeRestart(k+1, db); err != nil {
 					return err
