@@ -348,7 +348,7 @@ func (c *common) target(ctx context.Context, r *report, extraArgs ...string) (*r
 		cleanup(false)
 	}
 	args := append(loadRelayArgs(), extraArgs...)
-	for i := range c.nodes {
+	for i := range max(c.nodes, 1) { // a zero common is one relay
 		p, err := c.startRelay(ctx, db.url, "", args...)
 		if err != nil {
 			t.stop()

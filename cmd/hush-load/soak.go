@@ -190,7 +190,7 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 	r.param("database", database.describe())
 	r.param("relay log", c.relayLog)
 
-	procs := make([]*relayproc.Process, c.nodes)
+	procs := make([]*relayproc.Process, max(c.nodes, 1)) // a zero common is one relay
 	defer func() {
 		for _, p := range procs {
 			if p != nil {
