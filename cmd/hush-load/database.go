@@ -69,7 +69,7 @@ func (d *database) cpu() time.Duration {
 // server did: WAL written and fsynced (pg_stat_wal), transactions committed
 // (pg_stat_database, the relays' database).
 type pgStats struct {
-	walBytes, walSyncs, walRecords, commits int64
+	walBytes, walSyncs, walRecords, walFPI, commits int64
 }
 
 // stats reads the counters; ok is false for SQLite or when they cannot be read.
@@ -84,8 +84,8 @@ func (d *database) stats(ctx context.Context) (s pgStats, ok bool) {
 		return s, false
 	}
 	defer conn.Close(ctx)
-	err = conn.QueryRow(ctx, `SELECT w.wal_bytes::bigint, w.wal_sync, w.wal_records, d.xact_commit
-		FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = current_database()`).Scan(&s.walBytes, &s.walSyncs, &s.walRecords, &s.commits)
+	err = conn.QueryRow(ctx, `SELECT w.wal_bytes::bigint, w.wal_sync, w.wal_records, w.wal_fpi, d.xact_commit
+		FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = current_database()`).Scan(&s.walBytes, &s.walSyncs, &s.walRecords, &s.walFPI, &s.commits)
 	return s, err == nil
 }
 

@@ -186,6 +186,8 @@ type stream struct {
 	chat    ids.Chat
 	payload []byte
 	t0, t1  time.Time // the measured window: acks arriving in [t0, t1) count
+	// randomIDs sends random message ids, as clients did before time-ordered ones.
+	randomIDs bool
 
 	inflight sync.WaitGroup
 	hist     histogram.Histogram // written only by the read goroutine's callbacks
@@ -196,8 +198,8 @@ type stream struct {
 	firstErr atomic.Pointer[error]
 }
 
-func newStream(c *loadclient.Conn, chat ids.Chat, size int) *stream {
-	return &stream{conn: c, chat: chat, payload: randomPayload(size)}
+func newStream(c *loadclient.Conn, chat ids.Chat, size int, randomIDs bool) *stream {
+	return &stream{conn: c, chat: chat, payload: randomPayload(size), randomIDs: randomIDs}
 }
 
 // start runs the read loop, counting the pushes that arrive in the window.
@@ -226,7 +228,11 @@ func (s *stream) err() error {
 // after the answer (or failure) is handled.
 func (s *stream) send(ctx context.Context, from time.Time, release func()) bool {
 	s.inflight.Add(1)
-	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.NewOrdered[ids.Message](time.Now()), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
+	id := ids.NewOrdered[ids.Message](time.Now())
+	if s.randomIDs {
+		id = ids.New[ids.Message]()
+	}
+	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: id, Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
 		defer s.inflight.Done()
 		defer release()
 		now := time.Now()
@@ -340,6 +346,7 @@ type trafficConfig struct {
 	duration      time.Duration
 	sampleMemory  bool
 	connectionsGo int // dial concurrency
+	randomIDs     bool
 }
 
 // trafficResult is what a traffic run measured.
@@ -408,7 +415,7 @@ func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*traffi
 			return nil, err
 		}
 		for i := a; i < b+perMember; i++ {
-			res.streams = append(res.streams, newStream(conns[i], chat, cfg.size))
+			res.streams = append(res.streams, newStream(conns[i], chat, cfg.size, cfg.randomIDs))
 		}
 	}
 	defer closeAll(conns)
@@ -471,7 +478,7 @@ func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*traffi
 	sleepUntil(ctx, t1)
 	res.relayCPU, res.dbCPU = relaysCPU(t.procs)-cpu0, t.db.cpu()-db0
 	if pg1, ok := t.db.stats(ctx); ok && pgOK0 {
-		res.pg = pgStats{walBytes: pg1.walBytes - pg0.walBytes, walSyncs: pg1.walSyncs - pg0.walSyncs, walRecords: pg1.walRecords - pg0.walRecords, commits: pg1.commits - pg0.commits}
+		res.pg = pgStats{walBytes: pg1.walBytes - pg0.walBytes, walSyncs: pg1.walSyncs - pg0.walSyncs, walRecords: pg1.walRecords - pg0.walRecords, walFPI: pg1.walFPI - pg0.walFPI, commits: pg1.commits - pg0.commits}
 		res.pgOK = true
 	}
 	if proc != nil {
@@ -541,6 +548,9 @@ func reportTraffic(r *report, res *trafficResult, t *relayTarget) {
 			r.add("PostgreSQL WAL fsyncs/s", float64(res.pg.walSyncs)/secs, "/s")
 			r.add("PostgreSQL WAL bytes per message", float64(res.pg.walBytes)/float64(res.acked), "B")
 			r.add("PostgreSQL WAL bytes per transaction", float64(res.pg.walBytes)/float64(max(res.pg.commits, 1)), "B")
+			// Full-page images: the first change to a page after a checkpoint
+			// writes the whole 8 KiB page; random index inserts touch many pages.
+			r.add("PostgreSQL WAL full-page images per message", float64(res.pg.walFPI)/float64(res.acked), "")
 		}
 		r.add("load generator CPU per message", float64(res.selfCPU.Microseconds())/float64(res.acked), "µs")
 	}
@@ -554,6 +564,13 @@ func reportTraffic(r *report, res *trafficResult, t *relayTarget) {
 	}
 }
 
+func idKind(random bool) string {
+	if random {
+		return "random"
+	}
+	return "time-ordered"
+}
+
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report) error {
@@ -562,6 +579,7 @@ func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report)
 	size := fs.Int("size", 1024, "ciphertext `bytes` per message")
 	duration := fs.Duration("duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
+	randomIDs := fs.Bool("random-ids", false, "send random message ids, as clients did before time-ordered ones (docs/PERFORMANCE.md, \"Time-ordered message ids\")")
 	return func(ctx context.Context, r *report) error {
 		if *conns < 2 || *conns > 4096 || *window < 1 || *window > 4096 {
 			return usagef("--conns must be 2..4096 and --window 1..4096")
@@ -575,9 +593,9 @@ func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report)
 		r.param("connections", 2*pairs)
 		r.param("chats", fmt.Sprintf("%d direct chats, both members sending", pairs))
 		r.param("window", *window)
-		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
+		r.param("message", fmt.Sprintf("%d B random ciphertext, %s ids", *size, idKind(*randomIDs)))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16, randomIDs: *randomIDs})
 		if err != nil {
 			return err
 		}
@@ -594,6 +612,7 @@ func setupLatency(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 	size := fs.Int("size", 1024, "ciphertext `bytes` per message")
 	duration := fs.Duration("duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
+	randomIDs := fs.Bool("random-ids", false, "send random message ids, as clients did before time-ordered ones (docs/PERFORMANCE.md, \"Time-ordered message ids\")")
 	return func(ctx context.Context, r *report) error {
 		if *conns < 2 || *conns > 4096 || *rate <= 0 || *rate > 1e6 {
 			return usagef("--conns must be 2..4096 and --rate in (0, 1e6]")
@@ -607,9 +626,9 @@ func setupLatency(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 		r.param("connections", 2*pairs)
 		r.param("chats", fmt.Sprintf("%d direct chats, both members sending", pairs))
 		r.param("offered rate", fmt.Sprintf("%.0f msgs/s (open loop; latency counts from when each send was due)", *rate))
-		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
+		r.param("message", fmt.Sprintf("%d B random ciphertext, %s ids", *size, idKind(*randomIDs)))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16, randomIDs: *randomIDs})
 		if err != nil {
 			return err
 		}
