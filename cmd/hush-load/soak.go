@@ -410,20 +410,10 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		failures = append(failures, "no message was acknowledged: the soak loaded nothing")
 	}
 	if len(run.sendErrors) > 0 {
-		var parts []string
-		for k, n := range run.sendErrors {
-			parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
-		}
-		sort.Strings(parts)
-		r.note("sends refused by the relay (each followed by a reconnect and an in-order resend): %s", strings.Join(parts, ", "))
+		r.note("sends refused by the relay (each followed by a reconnect and an in-order resend): %s", countList(run.sendErrors))
 	}
 	if len(run.readErrors) > 0 {
-		var parts []string
-		for k, n := range run.readErrors {
-			parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
-		}
-		sort.Strings(parts)
-		r.note("fetches refused by the relay (each followed by a reconnect and a catch-up): %s", strings.Join(parts, ", "))
+		r.note("fetches refused by the relay (each followed by a reconnect and a catch-up): %s", countList(run.readErrors))
 	}
 	for i, p := range res.Problems {
 		if i == maxListedProblems {
@@ -441,6 +431,16 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		r.note("database and relay log kept in %s", dir)
 	}
 	return nil
+}
+
+// countList writes counts by kind as "kind ×n, …", sorted.
+func countList(counts map[string]int) string {
+	var parts []string
+	for k, n := range counts {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 func rateText(rate float64) string {
