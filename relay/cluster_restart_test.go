@@ -129,6 +129,9 @@ func (s *clusterSender) sendFrom(t *testing.T, ctx context.Context, c *relaytest
 	}
 }
 
+// errWrongLog marks what a watcher saw that no connection failure excuses.
+var errWrongLog = errors.New("wrong log")
+
 // clusterWatcher is a device that only reads: it follows every chat by push, and
 // after a reconnection catches up with Fetch from its cursor (PROTOCOL.md, "Catch-up
 // then live").
@@ -161,7 +164,7 @@ func (w *clusterWatcher) fetch(ctx context.Context, c *relaytest.Conn, chat ids.
 		p := resp.(*wire.Page)
 		for _, e := range p.Entries {
 			if e.Seq != uint64(len(w.got[chat])+1) {
-				return fmt.Errorf("fetch of %v after %d gave seq %d", chat, len(w.got[chat]), e.Seq)
+				return fmt.Errorf("%w: fetch of %v after %d gave seq %d", errWrongLog, chat, len(w.got[chat]), e.Seq)
 			}
 			w.got[chat] = append(w.got[chat], e.MsgID)
 			w.byFetch++
@@ -186,6 +189,11 @@ func (w *clusterWatcher) run(t *testing.T, ctx context.Context, n *nodeSet, chat
 		}
 		w.dials++
 		if err := w.follow(ctx, c, chats, want); err != nil && ctx.Err() == nil {
+			if errors.Is(err, errWrongLog) {
+				t.Errorf("watcher on node %d: %v", w.node, err)
+				c.Close()
+				return
+			}
 			select {
 			case <-c.Done(): // the node died: reconnect
 				t.Logf("watcher on node %d: %v (close status %v)", w.node, err, c.CloseStatus())
@@ -222,7 +230,7 @@ func (w *clusterWatcher) follow(ctx context.Context, c *relaytest.Conn, chats []
 			// never a different message at that seq.
 			w.repeats++
 			if l[p.Entry.Seq-1] != p.Entry.MsgID {
-				return fmt.Errorf("chat %v seq %d was %v, now pushed as %v", p.ChatID, p.Entry.Seq, l[p.Entry.Seq-1], p.Entry.MsgID)
+				return fmt.Errorf("%w: chat %v seq %d was %v, now pushed as %v", errWrongLog, p.ChatID, p.Entry.Seq, l[p.Entry.Seq-1], p.Entry.MsgID)
 			}
 		case p.Entry.Seq == uint64(len(l)+1):
 			w.got[p.ChatID] = append(l, p.Entry.MsgID)
