@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -30,6 +31,12 @@ func (c *common) openDatabase(ctx context.Context, dir string) (*database, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, pgStartTimeout)
 	defer cancel()
+	// Run as root, the server runs as nobody, who must pass through the run's
+	// directory to keep its data on the disk --db-dir names (else pgcluster falls
+	// back to /tmp).
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
 	// max_connections: each relay holds a pool (4 × its GOMAXPROCS by default, at
 	// least 4) and a listening connection.
 	pg, err := pgcluster.Start(ctx, pgcluster.Options{Durable: true, Dir: dir, MaxConnections: 100})
