@@ -17,7 +17,7 @@ VERSION := $(shell sed -n 's/^const version = "\(.*\)"/\1/p' main.go)
 DIST := build/dist
 GO_PKGS = $$(go list -tags $(TAGS) ./... | grep -v /frontend/)
 
-.PHONY: run demo generate frontend build windows portable deb dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak clean
+.PHONY: run demo generate frontend build windows portable deb dist relay deps test-deps test test-go test-frontend test-e2e test-smoke test-portable test-deb bench bench-relay soak soak-postgres clean
 
 run: build
 	scripts/run.sh
@@ -127,6 +127,11 @@ bench-relay:
 # must survive exactly once.
 soak:
 	go run ./cmd/hush-load soak --kills 100
+
+# The same on PostgreSQL: three relay nodes on a throwaway durable server; of 100
+# kills, every tenth crashes the database (pg_ctl stop -m immediate) instead.
+soak-postgres:
+	go run ./cmd/hush-load soak --store postgres --nodes 3 --kills 100 --db-every 10
 
 clean:
 	rm -rf build/bin build/portable build/dist frontend/dist/assets frontend/dist/index.html

@@ -22,8 +22,9 @@ func allowedImports() map[string][]string {
 		"hush/datadir":             nil,
 		"hush/browsermode":         nil,
 		"hush/internal/testutil":   nil,
-		"hush/internal/pgtest":     nil,
 		"hush/internal/cputime":    nil,
+		"hush/internal/pgcluster":  nil,
+		"hush/internal/pgtest":     {"hush/internal/pgcluster"},
 
 		// Keys and cloud-chat crypto.
 		"hush/identity":   {"hush/ids", "hush/internal/strictcbor"},
@@ -63,7 +64,7 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-relay":  {"hush/relay"},
 
 		// The load generator: a relay child and a lean client.
-		"hush/cmd/hush-load":                     {"hush/cmd/hush-load/internal/histogram", "hush/cmd/hush-load/internal/ledger", "hush/cmd/hush-load/internal/loadclient", "hush/cmd/hush-load/internal/relayproc", "hush/ids", "hush/membership", "hush/policy", "hush/sync/wire"},
+		"hush/cmd/hush-load":                     {"hush/cmd/hush-load/internal/histogram", "hush/cmd/hush-load/internal/ledger", "hush/cmd/hush-load/internal/loadclient", "hush/cmd/hush-load/internal/relayproc", "hush/ids", "hush/internal/pgcluster", "hush/membership", "hush/policy", "hush/sync/wire"},
 		"hush/cmd/hush-load/internal/histogram":  nil,
 		"hush/cmd/hush-load/internal/ledger":     {"hush/ids", "hush/sync/wire"},
 		"hush/cmd/hush-load/internal/loadclient": {"hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
@@ -107,6 +108,7 @@ func depRules() []depRule {
 	return []depRule{
 		{what: "only the hush binary imports Wails", except: []string{"hush"}, deny: []string{wailsModule}, direct: true},
 		{what: "test helpers are for tests", deny: []string{"hush/internal/testutil", "hush/internal/pgtest"}, direct: true},
+		{what: "throwaway PostgreSQL servers are for tests and the load generator", except: []string{"hush/internal/pgtest", "hush/cmd/hush-load"}, deny: []string{"hush/internal/pgcluster"}, direct: true},
 		{what: "the UI API and the engine are free of the desktop shell, browser mode and the relay",
 			pkgs: []string{"hush/app", "hush/chat"}, deny: []string{wailsModule, "hush/browsermode", "hush/relay"}},
 		{what: "the engine does not reach up into the UI API", pkgs: []string{"hush/chat"}, deny: []string{"hush/app"}},

@@ -140,7 +140,7 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	}
 	s.mu.Unlock()
 	m := vault.Message{
-		ID:            ids.New[ids.Message](),
+		ID:            ids.NewOrdered[ids.Message](now),
 		ChatID:        id,
 		SenderAccount: s.meID,
 		SenderDevice:  s.device,
@@ -295,7 +295,7 @@ func (s *sender) queueTitle(tx *vault.Tx, chat ids.Chat, title string, salt []by
 	if err != nil {
 		return err
 	}
-	return tx.Enqueue(vault.OutboxItem{ID: ids.New[ids.Message](), ChatID: chat, Payload: payload})
+	return tx.Enqueue(vault.OutboxItem{ID: ids.NewOrdered[ids.Message](s.clk.Now()), ChatID: chat, Payload: payload})
 }
 
 // errWait means an item cannot go out yet (its chat has no usable key); later items

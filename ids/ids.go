@@ -6,7 +6,9 @@
 //
 // Account and device ids are hashes of the signing keys they name (package identity
 // derives them); the others are random, chosen by the device that creates the thing
-// they name ([New]). Ids are public: they are compared with ==.
+// they name ([New]), except message ids, which are time-ordered ([NewOrdered]) so
+// the relay's index of them grows at one end. Ids are public: they are compared
+// with ==.
 //
 // Every id has one text form, 32 lower-case hex digits ([ID.String], [Parse]), used
 // in the UI API, logs and vault scopes; and one CBOR form, a byte string of exactly
@@ -20,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"hush/internal/strictcbor"
 )
@@ -69,8 +72,10 @@ type (
 	// Chat names a chat. Its creator picks it at random, except that a direct chat's
 	// id is derived from its two accounts so both sides open the same one.
 	Chat = ID[chatRole]
-	// Message names a chat message. The sending device picks it at random, so a
-	// resend is idempotent; it also salts the message key.
+	// Message names a chat message. The sending device picks it when the message
+	// is written, time-ordered ([NewOrdered]), and resends it with the same id, so a
+	// resend is idempotent; it also salts the message key. Older clients' random ids
+	// ([New]) remain valid.
 	Message = ID[messageRole]
 	// Record names a record of an account's log, chosen at random by the device that
 	// appends it.
@@ -99,6 +104,27 @@ func New[T Any]() T {
 	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return id
 }
+
+// NewOrdered returns a time-ordered id, laid out as UUIDv7 orders its bits: the
+// first 6 bytes are now's Unix time in milliseconds, big-endian, and the other 10 are
+// from crypto/rand (80 bits; no version or variant bits are spent). Ids made later
+// sort after earlier ones (within a millisecond, in random order), so an index of
+// them is appended to at its end instead of written all over: the relay's index of
+// message ids (docs/PERFORMANCE.md, "Time-ordered message ids"). The id shows when
+// it was made, to the second or better, to whoever sees it (docs/SECURITY.md).
+func NewOrdered[T Any](now time.Time) T {
+	var id T
+	ms := uint64(max(now.UnixMilli(), 0))
+	for i := range orderedTimeBytes {
+		id[i] = byte(ms >> (8 * (orderedTimeBytes - 1 - i)))
+	}
+	_, _ = rand.Read(id[orderedTimeBytes:])
+	return id
+}
+
+// orderedTimeBytes is how many leading bytes of a [NewOrdered] id hold its time: 48
+// bits of milliseconds last until the year 10889.
+const orderedTimeBytes = 6
 
 // Kind names what the id identifies ("chat", "account", …), for messages.
 func (id ID[R]) Kind() string {

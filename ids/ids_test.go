@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -190,5 +191,38 @@ func TestParseEveryTruncation(t *testing.T) {
 		if _, err := Parse[Message](s[:n]); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Parse(%d of %d chars) = %v", n, len(s), err)
 		}
+	}
+}
+
+func TestNewOrdered(t *testing.T) {
+	at := time.UnixMilli(0x0123456789ab)
+	cases := []struct {
+		name string
+		now  time.Time
+		head []byte
+	}{
+		{"its time in milliseconds, big-endian", at, []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab}},
+		{"sub-millisecond parts dropped", at.Add(999 * time.Microsecond), []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab}},
+		{"before 1970 clamped to zero", time.UnixMilli(-5), []byte{0, 0, 0, 0, 0, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := NewOrdered[Message](c.now), NewOrdered[Message](c.now)
+			if !bytes.Equal(a[:6], c.head) || !bytes.Equal(b[:6], c.head) {
+				t.Errorf("heads %x, %x; want %x", a[:6], b[:6], c.head)
+			}
+			if bytes.Equal(a[6:], b[6:]) {
+				t.Error("two ids of one millisecond share their random part")
+			}
+		})
+	}
+	// Later ids sort after earlier ones, byte-wise, as the relay's index orders them.
+	prev := NewOrdered[Message](at)
+	for i := 1; i <= 1000; i++ {
+		id := NewOrdered[Message](at.Add(time.Duration(i) * time.Millisecond))
+		if bytes.Compare(prev[:], id[:]) >= 0 {
+			t.Fatalf("id %d (%v) does not sort after the one a millisecond earlier (%v)", i, id, prev)
+		}
+		prev = id
 	}
 }

@@ -12,8 +12,10 @@
 // Every mode runs the relay as a child process (this executable re-executed as
 // relay.Main — the code of cmd/hush-relay — or --relay-bin), on a fresh SQLite
 // database in a temporary directory, and talks to it over loopback only
-// (127.0.0.0/8). throughput and latency can instead target a running relay with
-// --relay. Every loop is bounded in count and time.
+// (127.0.0.0/8). throughput, latency and soak can instead run --nodes relays on a
+// throwaway PostgreSQL server (--store postgres, internal/pgcluster, fsync on),
+// with the connections spread over the nodes; throughput and latency can target
+// running relays with --relay URL[,URL…]. Every loop is bounded in count and time.
 //
 // The soak exits with status 1 when it finds a lost or duplicated message; the
 // benchmarks mark a missed target in their table (and exit 1 with --strict).
@@ -27,7 +29,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -51,23 +52,28 @@ type mode struct {
 	summary string
 	// external says whether the mode can target a relay given by --relay.
 	external bool
+	// cluster says whether the mode can run relays on PostgreSQL (--store, --nodes).
+	cluster bool
 	// setup registers the mode's own flags and returns the function that runs it.
 	setup func(fs *flag.FlagSet, c *common) func(ctx context.Context, r *report) error
 }
 
 func modes() []mode {
 	return []mode{
-		{name: "throughput", summary: "acknowledged msgs/s with N connections sending 1 KiB messages in pairs (target ≥ 25k/s)", external: true, setup: setupThroughput},
-		{name: "latency", summary: "acknowledgement latency at a fixed offered rate (target p99 ≤ 5 ms at 10k msgs/s)", external: true, setup: setupLatency},
+		{name: "throughput", summary: "acknowledged msgs/s with N connections sending 1 KiB messages in pairs (target ≥ 25k/s)", external: true, cluster: true, setup: setupThroughput},
+		{name: "latency", summary: "acknowledgement latency at a fixed offered rate (target p99 ≤ 5 ms at 10k msgs/s)", external: true, cluster: true, setup: setupLatency},
 		{name: "onechat", summary: "all load in one chat of two members: msgs/s (≥ 5k/s) and relay memory (≤ 60 MB)", setup: setupOneChat},
 		{name: "idle", summary: "relay memory per idle authenticated connection (target ≤ 24 KiB at 50k)", setup: setupIdle},
-		{name: "soak", summary: "SIGKILL the relay at random moments under load; 0 acknowledged messages lost or duplicated", setup: setupSoak},
+		{name: "soak", summary: "SIGKILL the relay at random moments under load; 0 acknowledged messages lost or duplicated", cluster: true, setup: setupSoak},
 	}
 }
 
 // common are the flags every mode has.
 type common struct {
 	relayURL    string
+	relayURLs   []string // relayURL split at commas
+	store       string   // "sqlite" or "postgres"
+	nodes       int
 	relayBin    string
 	relayLog    string
 	relayArgs   stringList
@@ -85,9 +91,21 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, " ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func (c *common) register(fs *flag.FlagSet, external bool) {
+// Stores a mode can run its relays on.
+const (
+	storeSQLite   = "sqlite"
+	storePostgres = "postgres"
+	maxNodes      = 16
+)
+
+func (c *common) register(fs *flag.FlagSet, external, cluster bool) {
+	c.store, c.nodes = storeSQLite, 1
 	if external {
-		fs.StringVar(&c.relayURL, "relay", "", "`URL` of a running relay to load (ws://127.x.y.z:PORT/v1/ws, loopback only) instead of starting one; it must allow the rate (hush-relay --rate/--burst)")
+		fs.StringVar(&c.relayURL, "relay", "", "`URL`s of running relays to load, comma-separated (ws://127.x.y.z:PORT/v1/ws, loopback only), instead of starting one; connections are spread over them in turn; they must allow the rate (hush-relay --rate/--burst)")
+	}
+	if cluster {
+		fs.StringVar(&c.store, "store", storeSQLite, "the started relays' store: sqlite (a file in --db-dir) or postgres (a throwaway PostgreSQL 15 server with fsync on, its data in --db-dir)")
+		fs.IntVar(&c.nodes, "nodes", 1, "relay `processes` to start on the one database (more than 1 needs --store postgres); connections are spread over them in turn")
 	}
 	fs.StringVar(&c.relayBin, "relay-bin", "", "relay `command` to start, e.g. \"./hush-relay\" or \"build/bin/hush relay\" (default: this executable re-executed as the relay)")
 	fs.StringVar(&c.relayLog, "relay-log", "", "append the relay's log to this `file` (default: discarded; the end is quoted on failure)")
@@ -191,7 +209,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hush-load "+m.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
-	c.register(fs, m.external)
+	c.register(fs, m.external, m.cluster)
 	runMode := m.setup(fs, &c)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: hush-load %s [flags]\n\n%s.\n\n", m.name, m.summary)
@@ -207,11 +225,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush-load %s: unexpected argument %q\n", m.name, fs.Arg(0))
 		return 2
 	}
-	if c.relayURL != "" {
-		if err := loadclient.CheckLoopbackURL(c.relayURL); err != nil {
-			fmt.Fprintf(stderr, "hush-load %s: %v\n", m.name, err)
-			return 2
-		}
+	if err := c.check(); err != nil {
+		fmt.Fprintf(stderr, "hush-load %s: %v\n", m.name, err)
+		return 2
 	}
 	if c.relayBin != "" {
 		if _, err := os.Stat(strings.Fields(c.relayBin)[0]); err != nil {
@@ -263,37 +279,85 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// relayTarget is the relay a mode loads: a child it started, or one given by URL.
-type relayTarget struct {
-	url  string
-	proc *relayproc.Process // nil for --relay
-	stop func()
+// check validates the flags common to every mode.
+func (c *common) check() error {
+	if c.relayURL != "" {
+		c.relayURLs = strings.Split(c.relayURL, ",")
+		for _, u := range c.relayURLs {
+			if err := loadclient.CheckLoopbackURL(u); err != nil {
+				return err
+			}
+		}
+	}
+	switch {
+	case c.store != storeSQLite && c.store != storePostgres:
+		return fmt.Errorf("--store must be %s or %s", storeSQLite, storePostgres)
+	case c.nodes < 1 || c.nodes > maxNodes:
+		return fmt.Errorf("--nodes must be 1..%d", maxNodes)
+	case c.nodes > 1 && c.store != storePostgres:
+		return fmt.Errorf("--nodes %d: several relays need --store postgres", c.nodes)
+	case c.relayURL != "" && (c.nodes > 1 || c.store != storeSQLite):
+		return fmt.Errorf("--relay loads running relays; --store and --nodes are for started ones")
+	}
+	return nil
 }
 
-// target starts a relay child (or uses --relay) for a traffic mode.
+// relayTarget is what a mode loads: relay children it started, or relays given by
+// URL.
+type relayTarget struct {
+	urls  []string
+	procs []*relayproc.Process // nil for --relay
+	db    *database
+	stop  func()
+}
+
+// proc is the one relay child, or nil when there are several or none.
+func (t *relayTarget) proc() *relayproc.Process {
+	if len(t.procs) != 1 {
+		return nil
+	}
+	return t.procs[0]
+}
+
+// target starts relay children (or uses --relay) for a traffic mode.
 func (c *common) target(ctx context.Context, r *report, extraArgs ...string) (*relayTarget, error) {
 	if c.relayURL != "" {
 		r.param("relay", c.relayURL+" (external; its memory and CPU are not measured)")
-		return &relayTarget{url: c.relayURL, stop: func() {}}, nil
+		return &relayTarget{urls: c.relayURLs, stop: func() {}}, nil
 	}
 	dir, cleanup, err := c.workDir()
 	if err != nil {
 		return nil, err
 	}
-	args := append(loadRelayArgs(), extraArgs...)
-	p, err := c.startRelay(ctx, filepath.Join(dir, "relay.db"), "", args...)
+	db, err := c.openDatabase(ctx, dir)
 	if err != nil {
 		cleanup(false)
 		return nil, err
 	}
-	r.param("relay", describeRelay(c, p, args))
-	r.param("database", filepath.Join(dir, "relay.db"))
-	return &relayTarget{url: p.URL, proc: p, stop: func() {
-		if err := p.Stop(30 * time.Second); err != nil {
-			r.note("relay stop: %v", err)
+	r.param("database", db.describe())
+	t := &relayTarget{db: db}
+	t.stop = func() {
+		for _, p := range t.procs {
+			if err := p.Stop(30 * time.Second); err != nil {
+				r.note("relay stop: %v", err)
+			}
+		}
+		if err := db.close(); err != nil {
+			r.note("database stop: %v", err)
 		}
 		cleanup(false)
-	}}, nil
+	}
+	args := append(loadRelayArgs(), extraArgs...)
+	for i := range max(c.nodes, 1) { // a zero common is one relay
+		p, err := c.startRelay(ctx, db.url, "", args...)
+		if err != nil {
+			t.stop()
+			return nil, err
+		}
+		t.procs, t.urls = append(t.procs, p), append(t.urls, p.URL)
+		r.param(fmt.Sprintf("relay %d", i+1), describeRelay(c, p, args))
+	}
+	return t, nil
 }
 
 func describeRelay(c *common, p *relayproc.Process, args []string) string {

@@ -76,6 +76,12 @@ func TestUsage(t *testing.T) {
 		{"zero duration", []string{"throughput", "--duration", "0"}, 2, "--duration"},
 		{"one connection", []string{"throughput", "--conns", "1"}, 2, "--conns"},
 		{"idle sources", []string{"idle", "--sources", "0"}, 2, "--sources"},
+		{"several nodes on SQLite", []string{"throughput", "--nodes", "2"}, 2, "--store postgres"},
+		{"unknown store", []string{"latency", "--store", "mysql"}, 2, "--store must be"},
+		{"database kills on SQLite", []string{"soak", "--db-every", "2"}, 2, "--db-every needs --store postgres"},
+		{"nodes beside --relay", []string{"latency", "--relay", "ws://127.0.0.1:1/v1/ws", "--nodes", "2", "--store", "postgres"}, 2, "--store and --nodes are for started ones"},
+		{"one of several relays off loopback", []string{"latency", "--relay", "ws://127.0.0.1:1/v1/ws,ws://10.0.0.1:8443/v1/ws"}, 2, "not a loopback address"},
+		{"store on a mode without it", []string{"idle", "--store", "postgres"}, 2, "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +104,7 @@ func TestSoakShort(t *testing.T) {
 	if code != 0 || r.Failed {
 		t.Fatalf("soak failed (exit %d):\n%s\nnotes: %v", code, errOut, r.Notes)
 	}
-	if got := r.value(t, "kills (SIGKILL)"); got != 2 {
+	if got := r.value(t, "relay kills (SIGKILL)"); got != 2 {
 		t.Errorf("kills %v", got)
 	}
 	acked := r.value(t, "messages acknowledged")
@@ -117,6 +123,42 @@ func TestSoakShort(t *testing.T) {
 		t.Errorf("the receiver was not given every message")
 	}
 	t.Logf("%v acknowledged, 2 kills, %v", acked, time.Since(start).Round(time.Millisecond))
+}
+
+// TestSoakPostgresShort is the short soak on PostgreSQL: two relay nodes on one
+// durable throwaway server (internal/pgcluster), each killed once under load and
+// restarted on its address, then the database crashed (pg_ctl stop -m immediate)
+// and restarted; nothing acknowledged may be lost or duplicated, and the receivers,
+// on the other node than the senders, get every message.
+func TestSoakPostgresShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL server and relay processes")
+	}
+	start := time.Now()
+	code, r, errOut := runJSON(t, "soak", "--store", "postgres", "--nodes", "2", "--kills", "3", "--db-every", "3",
+		"--senders", "4", "--receivers", "1", "--chats", "2", "--window", "16", "--min-interval", "200ms", "--max-interval", "400ms", "--seed", "42")
+	if code != 0 || r.Failed {
+		t.Fatalf("soak failed (exit %d):\n%s\nnotes: %v", code, errOut, r.Notes)
+	}
+	if got, db := r.value(t, "relay kills (SIGKILL)"), r.value(t, "database crashes (pg_ctl stop -m immediate)"); got != 2 || db != 1 {
+		t.Errorf("%v relay kills and %v database crashes, want 2 and 1", got, db)
+	}
+	acked := r.value(t, "messages acknowledged")
+	if acked < 100 {
+		t.Errorf("only %v messages acknowledged: the soak did not load the relays", acked)
+	}
+	if stored := r.value(t, "entries in the chat logs"); stored != acked {
+		t.Errorf("%v entries stored, %v acknowledged (everything sent is acknowledged after the drain)", stored, acked)
+	}
+	for _, name := range []string{"acknowledged messages lost", "duplicate message ids (logs and devices)", "seq gaps", "seq mismatches (ack vs log vs device)", "one sender's messages out of order"} {
+		if v := r.value(t, name); v != 0 {
+			t.Errorf("%s: %v", name, v)
+		}
+	}
+	if r.value(t, "entries given to receivers by push") == 0 {
+		t.Error("no message reached the receiver by push from the other node")
+	}
+	t.Logf("%v acknowledged, 2 relay kills and a database crash, %v", acked, time.Since(start).Round(time.Millisecond))
 }
 
 // TestSoakDetectsLoss rolls the database back to an older copy during one restart,

@@ -54,6 +54,9 @@ type soakConfig struct {
 	// beforeRestart, if set, runs after kill k (1-based) while the relay is down;
 	// tests use it to damage the database and check that the soak notices.
 	beforeRestart func(k int, db string) error
+	// dbEvery, on PostgreSQL, makes every dbEvery-th kill one of the database
+	// (pg_ctl stop -m immediate, then start) instead of a relay; 0: none.
+	dbEvery int
 }
 
 func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error {
@@ -69,6 +72,7 @@ func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error
 	fs.IntVar(&cfg.size, "size", 256, "ciphertext `bytes` per message")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "seed of the kill intervals (0: random; printed, so a run can be repeated)")
 	fs.DurationVar(&cfg.timeout, "timeout", 15*time.Minute, "bound of the whole run")
+	fs.IntVar(&cfg.dbEvery, "db-every", 0, "with --store postgres: every `N`th kill crashes the database server instead (pg_ctl stop -m immediate, then start: it recovers from its WAL); 0: only relays are killed")
 	return func(ctx context.Context, r *report) error {
 		switch {
 		case cfg.kills < 0 || cfg.kills > maxKills:
@@ -83,6 +87,8 @@ func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error
 			return usagef("--size must be 1..%d", wire.MaxCiphertextSize)
 		case cfg.timeout <= 0:
 			return usagef("--timeout must be positive")
+		case cfg.dbEvery < 0 || cfg.dbEvery > 0 && c.store != storePostgres:
+			return usagef("--db-every needs --store postgres, and must not be negative")
 		}
 		if cfg.seed == 0 {
 			cfg.seed = rand.Uint64()
@@ -94,7 +100,7 @@ func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error
 // soakRun is the shared state of one soak.
 type soakRun struct {
 	cfg    soakConfig
-	url    string // the relay's address never changes across restarts
+	urls   []string // one per relay node; a node's address never changes across restarts
 	dialer *loadclient.Dialer
 	led    *ledger.Ledger
 
@@ -107,6 +113,17 @@ type soakRun struct {
 
 	errMu      sync.Mutex
 	sendErrors map[string]int
+	readErrors map[string]int // fetches refused while the database was down
+}
+
+// url is the node the idx-th client of a kind uses: clients are spread over the
+// nodes in turn.
+func (s *soakRun) url(idx int) string { return s.urls[idx%len(s.urls)] }
+
+func (s *soakRun) readError(err error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	s.readErrors[err.Error()]++
 }
 
 func (s *soakRun) sendError(err error) {
@@ -151,23 +168,49 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 	if c.relayLog == "" {
 		c.relayLog = filepath.Join(dir, "relay.log")
 	}
-	db := filepath.Join(dir, "relay.db")
-	r.param("kills", fmt.Sprintf("%d, each %v–%v after the relay listens (seed %d)", cfg.kills, cfg.minGap, cfg.maxGap, cfg.seed))
-	r.param("load", fmt.Sprintf("%d senders in %d group chats, %d receivers in every chat; window %d; %s; %d B messages", cfg.senders, cfg.chats, cfg.receivers, cfg.window, rateText(cfg.rate), cfg.size))
-	r.param("database", db)
-	r.param("relay log", c.relayLog)
-
-	proc, err := c.startRelay(ctx, db, "", loadRelayArgs()...)
+	database, err := c.openDatabase(ctx, dir)
 	if err != nil {
 		return err
 	}
-	defer func() { proc.Kill() }()
-	r.param("relay", describeRelay(c, proc, loadRelayArgs()))
+	defer func() {
+		if err := database.close(); err != nil {
+			r.note("database stop: %v", err)
+		}
+	}()
+	db := database.url
+	kills := fmt.Sprintf("%d, each %v–%v after the relay listens (seed %d)", cfg.kills, cfg.minGap, cfg.maxGap, cfg.seed)
+	if c.nodes > 1 {
+		kills += "; relay nodes killed in turn"
+	}
+	if cfg.dbEvery > 0 {
+		kills += fmt.Sprintf("; of every %d kills, the last crashes the database instead (pg_ctl stop -m immediate, then start)", cfg.dbEvery)
+	}
+	r.param("kills", kills)
+	r.param("load", fmt.Sprintf("%d senders in %d group chats, %d receivers in every chat; window %d; %s; %d B messages", cfg.senders, cfg.chats, cfg.receivers, cfg.window, rateText(cfg.rate), cfg.size))
+	r.param("database", database.describe())
+	r.param("relay log", c.relayLog)
+
+	procs := make([]*relayproc.Process, max(c.nodes, 1)) // a zero common is one relay
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.Kill()
+			}
+		}
+	}()
+	var urls []string
+	for i := range procs {
+		if procs[i], err = c.startRelay(ctx, db, "", loadRelayArgs()...); err != nil {
+			return err
+		}
+		urls = append(urls, procs[i].URL)
+		r.param(fmt.Sprintf("relay %d", i+1), describeRelay(c, procs[i], loadRelayArgs()))
+	}
 	dialer, err := loadclient.NewDialer(nil)
 	if err != nil {
 		return err
 	}
-	run := &soakRun{cfg: cfg, url: proc.URL, dialer: dialer, led: ledger.New(), sendErrors: map[string]int{}}
+	run := &soakRun{cfg: cfg, urls: urls, dialer: dialer, led: ledger.New(), sendErrors: map[string]int{}, readErrors: map[string]int{}}
 	senders, receivers, err := setupSoakChats(ctx, run)
 	if err != nil {
 		return err
@@ -188,9 +231,9 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 
 	// The killer: wait a random gap after the relay listens, SIGKILL it, restart it.
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
-	var underLoad, withAcks int
+	var underLoad, withAcks, dbKills int
 	var inflightSum, inflightMax int
-	var restartSum, restartMax time.Duration
+	var restartSum, restartMax, dbRestartSum, dbRestartMax time.Duration
 	killErr := func() error {
 		for k := 0; k < cfg.kills; k++ {
 			gap := cfg.minGap + time.Duration(rng.Int64N(int64(cfg.maxGap-cfg.minGap)+1))
@@ -209,10 +252,6 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 				inflight += s.outstanding()
 			}
 			ackedAtKill := run.led.AckedCount()
-			if err := proc.Kill(); err != nil {
-				return err
-			}
-			killed := time.Now()
 			if inflight > 0 {
 				underLoad++
 			}
@@ -221,6 +260,26 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 			}
 			inflightSum += inflight
 			inflightMax = max(inflightMax, inflight)
+			if cfg.dbEvery > 0 && (k+1)%cfg.dbEvery == 0 {
+				if err := database.pg.Crash(ctx); err != nil {
+					return fmt.Errorf("kill %d, of the database: %w", k+1, err)
+				}
+				crashed := time.Now()
+				if err := database.pg.Restart(ctx); err != nil {
+					return fmt.Errorf("restart of the database after kill %d: %w", k+1, err)
+				}
+				dbKills++
+				d := time.Since(crashed)
+				dbRestartSum += d
+				dbRestartMax = max(dbRestartMax, d)
+				continue
+			}
+			node := k % len(procs)
+			proc := procs[node]
+			if err := proc.Kill(); err != nil {
+				return err
+			}
+			killed := time.Now()
 			if cfg.beforeRestart != nil {
 				if err := cfg.beforeRestart(k+1, db); err != nil {
 					return err
@@ -230,7 +289,7 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 			if err != nil {
 				return fmt.Errorf("restart after kill %d: %w", k+1, err)
 			}
-			proc = next
+			procs[node] = next
 			d := time.Since(killed)
 			restartSum += d
 			restartMax = max(restartMax, d)
@@ -262,8 +321,10 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		recvWG.Wait()
 	}
 	stopLoad()
-	if err := proc.Stop(30 * time.Second); err != nil {
-		r.note("final relay stop: %v", err)
+	for i, p := range procs {
+		if err := p.Stop(30 * time.Second); err != nil {
+			r.note("final stop of relay %d: %v", i+1, err)
+		}
 	}
 
 	// The books.
@@ -289,13 +350,22 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		unacked += s.outstanding()
 	}
 
-	r.add("kills (SIGKILL)", float64(cfg.kills), "")
+	r.add("relay kills (SIGKILL)", float64(cfg.kills-dbKills), "")
+	if cfg.dbEvery > 0 {
+		r.add("database crashes (pg_ctl stop -m immediate)", float64(dbKills), "")
+		if dbKills > 0 {
+			r.add("database restart (crash → accepting), mean", float64(dbRestartSum/time.Duration(dbKills))/float64(time.Millisecond), "ms")
+			r.add("database restart (crash → accepting), max", float64(dbRestartMax)/float64(time.Millisecond), "ms")
+		}
+	}
 	r.add("kills with unacknowledged sends", float64(underLoad), "")
 	r.add("kills after acknowledgements in that relay's life", float64(withAcks), "")
 	if cfg.kills > 0 {
 		r.add("unacknowledged sends at a kill, mean", float64(inflightSum)/float64(cfg.kills), "")
 		r.add("unacknowledged sends at a kill, max", float64(inflightMax), "")
-		r.add("restart (kill → listening), mean", float64(restartSum/time.Duration(cfg.kills))/float64(time.Millisecond), "ms")
+	}
+	if relayKills := cfg.kills - dbKills; relayKills > 0 {
+		r.add("restart (kill → listening), mean", float64(restartSum/time.Duration(relayKills))/float64(time.Millisecond), "ms")
 		r.add("restart (kill → listening), max", float64(restartMax)/float64(time.Millisecond), "ms")
 	}
 	r.add("messages sent", float64(run.led.SentCount()), "")
@@ -340,12 +410,10 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		failures = append(failures, "no message was acknowledged: the soak loaded nothing")
 	}
 	if len(run.sendErrors) > 0 {
-		var parts []string
-		for k, n := range run.sendErrors {
-			parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
-		}
-		sort.Strings(parts)
-		r.note("sends refused by the relay (each followed by a reconnect and an in-order resend): %s", strings.Join(parts, ", "))
+		r.note("sends refused by the relay (each followed by a reconnect and an in-order resend): %s", countList(run.sendErrors))
+	}
+	if len(run.readErrors) > 0 {
+		r.note("fetches refused by the relay (each followed by a reconnect and a catch-up): %s", countList(run.readErrors))
 	}
 	for i, p := range res.Problems {
 		if i == maxListedProblems {
@@ -363,6 +431,16 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		r.note("database and relay log kept in %s", dir)
 	}
 	return nil
+}
+
+// countList writes counts by kind as "kind ×n, …", sorted.
+func countList(counts map[string]int) string {
+	var parts []string
+	for k, n := range counts {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 func rateText(rate float64) string {
@@ -415,7 +493,7 @@ func setupSoakChats(ctx context.Context, run *soakRun) ([]*soakSender, []*soakRe
 	}
 	sendDevs, recvDevs := devs[:cfg.senders], devs[cfg.senders:]
 	// Every device authenticates once so the relay knows its account.
-	conns, err := connectAll(ctx, run.dialer, run.url, devs, 8)
+	conns, err := connectAll(ctx, run.dialer, run.urls, devs, 8)
 	if err != nil {
 		return nil, nil, fmt.Errorf("setup: %w", err)
 	}
@@ -515,7 +593,7 @@ func (s *soakSender) loop(ctx context.Context) error {
 		if s.run.draining.Load() && s.outstanding() == 0 {
 			return nil
 		}
-		conn, err := dialAuth(ctx, s.run.dialer, s.run.url, s.dev)
+		conn, err := dialAuth(ctx, s.run.dialer, s.run.url(s.idx), s.dev)
 		if err != nil {
 			bo.wait(ctx)
 			continue
@@ -575,7 +653,7 @@ func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
 		if !acquire() {
 			return
 		}
-		id := ids.New[ids.Message]()
+		id := ids.NewOrdered[ids.Message](time.Now())
 		s.run.led.Sent(s.idx, ledger.Ref{Chat: s.chat, ID: id})
 		s.add(id)
 		if !s.send(ctx, conn, id, 0, release) {
@@ -680,7 +758,9 @@ func (q *pushQueue) take() ([]wire.Frame, bool) {
 func (rc *soakReceiver) loop(ctx context.Context) error {
 	bo := newBackoff(uint64(rc.idx) + 1000)
 	for ctx.Err() == nil {
-		conn, err := dialAuth(ctx, rc.run.dialer, rc.run.url, rc.dev)
+		// Receivers start one node further than senders, so that with several
+		// nodes what a sender commits reaches them through another relay.
+		conn, err := dialAuth(ctx, rc.run.dialer, rc.run.url(rc.idx+1), rc.dev)
 		if err != nil {
 			bo.wait(ctx)
 			continue
@@ -752,6 +832,12 @@ func (rc *soakReceiver) fatal(err error) error {
 	if errors.As(err, &we) && we.Code == wire.CodeShuttingDown {
 		return nil
 	}
+	if errors.As(err, &we) && we.Code == wire.CodeInternal {
+		// The relay's store failed: the database was crashed on purpose. The
+		// catch-up after reconnecting reads what was missed.
+		rc.run.readError(err)
+		return nil
+	}
 	return err
 }
 
@@ -817,7 +903,7 @@ func problem(k ledger.Kind, chat ids.Chat, id ids.Message, seq uint64, detail st
 func fetchLogs(ctx context.Context, run *soakRun, member *loadclient.Device, senders []*soakSender) (map[ids.Chat][]wire.Entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	conn, err := dialAuth(ctx, run.dialer, run.url, member)
+	conn, err := dialAuth(ctx, run.dialer, run.url(0), member)
 	if err != nil {
 		return nil, err
 	}

@@ -57,8 +57,8 @@ func newDevices(n int) ([]*loadclient.Device, error) {
 }
 
 // connectAll dials and authenticates one connection per device, concurrency at a
-// time; on error it closes what it opened.
-func connectAll(ctx context.Context, d *loadclient.Dialer, url string, devs []*loadclient.Device, concurrency int) ([]*loadclient.Conn, error) {
+// time, device i to urls[i mod len(urls)]; on error it closes what it opened.
+func connectAll(ctx context.Context, d *loadclient.Dialer, urls []string, devs []*loadclient.Device, concurrency int) ([]*loadclient.Conn, error) {
 	conns := make([]*loadclient.Conn, len(devs))
 	var next atomic.Int64
 	var firstErr error
@@ -73,7 +73,7 @@ func connectAll(ctx context.Context, d *loadclient.Dialer, url string, devs []*l
 				if i >= len(devs) {
 					return
 				}
-				c, err := dialAuth(ctx, d, url, devs[i])
+				c, err := dialAuth(ctx, d, urls[i%len(urls)], devs[i])
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -186,6 +186,8 @@ type stream struct {
 	chat    ids.Chat
 	payload []byte
 	t0, t1  time.Time // the measured window: acks arriving in [t0, t1) count
+	// randomIDs sends random message ids, as clients did before time-ordered ones.
+	randomIDs bool
 
 	inflight sync.WaitGroup
 	hist     histogram.Histogram // written only by the read goroutine's callbacks
@@ -196,8 +198,8 @@ type stream struct {
 	firstErr atomic.Pointer[error]
 }
 
-func newStream(c *loadclient.Conn, chat ids.Chat, size int) *stream {
-	return &stream{conn: c, chat: chat, payload: randomPayload(size)}
+func newStream(c *loadclient.Conn, chat ids.Chat, size int, randomIDs bool) *stream {
+	return &stream{conn: c, chat: chat, payload: randomPayload(size), randomIDs: randomIDs}
 }
 
 // start runs the read loop, counting the pushes that arrive in the window.
@@ -226,7 +228,11 @@ func (s *stream) err() error {
 // after the answer (or failure) is handled.
 func (s *stream) send(ctx context.Context, from time.Time, release func()) bool {
 	s.inflight.Add(1)
-	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: ids.New[ids.Message](), Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
+	id := ids.NewOrdered[ids.Message](time.Now())
+	if s.randomIDs {
+		id = ids.New[ids.Message]()
+	}
+	err := s.conn.Go(ctx, &wire.Send{ChatID: s.chat, MsgID: id, Epoch: 1, Ciphertext: s.payload}, func(b wire.Body, err error) {
 		defer s.inflight.Done()
 		defer release()
 		now := time.Now()
@@ -340,6 +346,7 @@ type trafficConfig struct {
 	duration      time.Duration
 	sampleMemory  bool
 	connectionsGo int // dial concurrency
+	randomIDs     bool
 }
 
 // trafficResult is what a traffic run measured.
@@ -350,7 +357,10 @@ type trafficResult struct {
 	pushes    int64
 	refused   int64
 	window    time.Duration
-	relayCPU  time.Duration
+	relayCPU  time.Duration // every relay child's
+	dbCPU     time.Duration // the PostgreSQL server's
+	pg        pgStats       // its counters' growth over the window
+	pgOK      bool
 	selfCPU   time.Duration
 	peakMem   relayproc.Memory // highest RSS and PSS sampled during the window
 	endMem    relayproc.Memory
@@ -359,9 +369,10 @@ type trafficResult struct {
 	connCount int
 }
 
-// runTraffic sets up the chats and connections of cfg against url and runs them.
-// proc, if not nil, is the relay child to measure.
-func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg trafficConfig) (*trafficResult, error) {
+// runTraffic sets up the chats and connections of cfg against t's relays and runs
+// them, measuring t's relay children and database.
+func runTraffic(ctx context.Context, t *relayTarget, cfg trafficConfig) (*trafficResult, error) {
+	proc := t.proc()
 	if cfg.duration <= 0 || cfg.duration > maxDuration || cfg.warmup < 0 || cfg.warmup > maxDuration {
 		return nil, usagef("--duration must be in (0, %v] and --warmup in [0, %v]", maxDuration, maxDuration)
 	}
@@ -391,7 +402,7 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 	if err != nil {
 		return nil, err
 	}
-	conns, err := connectAll(setupCtx, dialer, url, devs, max(cfg.connectionsGo, 1))
+	conns, err := connectAll(setupCtx, dialer, t.urls, devs, max(cfg.connectionsGo, 1))
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
@@ -404,7 +415,7 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 			return nil, err
 		}
 		for i := a; i < b+perMember; i++ {
-			res.streams = append(res.streams, newStream(conns[i], chat, cfg.size))
+			res.streams = append(res.streams, newStream(conns[i], chat, cfg.size, cfg.randomIDs))
 		}
 	}
 	defer closeAll(conns)
@@ -438,10 +449,9 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 
 	// Measure the relay around the window.
 	sleepUntil(ctx, t0)
-	var cpu0, self0 time.Duration
-	if proc != nil {
-		cpu0, _ = proc.CPU()
-	}
+	var self0 time.Duration
+	cpu0, db0 := relaysCPU(t.procs), t.db.cpu()
+	pg0, pgOK0 := t.db.stats(ctx)
 	self0, _ = relayproc.ReadCPU(os.Getpid())
 	memDone := make(chan struct{})
 	if proc != nil && cfg.sampleMemory {
@@ -466,9 +476,12 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 		close(memDone)
 	}
 	sleepUntil(ctx, t1)
+	res.relayCPU, res.dbCPU = relaysCPU(t.procs)-cpu0, t.db.cpu()-db0
+	if pg1, ok := t.db.stats(ctx); ok && pgOK0 {
+		res.pg = pgStats{walBytes: pg1.walBytes - pg0.walBytes, walSyncs: pg1.walSyncs - pg0.walSyncs, walRecords: pg1.walRecords - pg0.walRecords, walFPI: pg1.walFPI - pg0.walFPI, commits: pg1.commits - pg0.commits}
+		res.pgOK = true
+	}
 	if proc != nil {
-		cpu1, _ := proc.CPU()
-		res.relayCPU = cpu1 - cpu0
 		res.endMem, _ = proc.Memory()
 	}
 	self1, _ := relayproc.ReadCPU(os.Getpid())
@@ -495,6 +508,16 @@ func runTraffic(ctx context.Context, url string, proc *relayproc.Process, cfg tr
 	return res, errors.Join(errs...)
 }
 
+// relaysCPU adds up the relay children's CPU time.
+func relaysCPU(procs []*relayproc.Process) time.Duration {
+	var sum time.Duration
+	for _, p := range procs {
+		d, _ := p.CPU()
+		sum += d
+	}
+	return sum
+}
+
 func sleepUntil(ctx context.Context, t time.Time) {
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
@@ -505,12 +528,29 @@ func sleepUntil(ctx context.Context, t time.Time) {
 }
 
 // reportTraffic adds what every traffic mode reports.
-func reportTraffic(r *report, res *trafficResult, proc *relayproc.Process) {
+func reportTraffic(r *report, res *trafficResult, t *relayTarget) {
 	secs := res.window.Seconds()
+	proc := t.proc()
 	r.add("pushes delivered/s", float64(res.pushes)/secs, "msgs/s")
 	if res.acked > 0 {
-		if proc != nil {
-			r.add("relay CPU per message", float64(res.relayCPU.Microseconds())/float64(res.acked), "µs")
+		if len(t.procs) > 0 {
+			r.add("relay CPU per message (all relays)", float64(res.relayCPU.Microseconds())/float64(res.acked), "µs")
+			r.add("relay CPU, share of one core (all relays)", res.relayCPU.Seconds()/secs, "cores")
+		}
+		if t.db != nil && t.db.pg != nil {
+			r.add("PostgreSQL CPU per message", float64(res.dbCPU.Microseconds())/float64(res.acked), "µs")
+			r.add("PostgreSQL CPU, share of one core", res.dbCPU.Seconds()/secs, "cores")
+		}
+		if res.pgOK {
+			// Counted over the window, reads of the counters included (two
+			// transactions, a few bytes of WAL).
+			r.add("PostgreSQL transactions committed/s", float64(res.pg.commits)/secs, "/s")
+			r.add("PostgreSQL WAL fsyncs/s", float64(res.pg.walSyncs)/secs, "/s")
+			r.add("PostgreSQL WAL bytes per message", float64(res.pg.walBytes)/float64(res.acked), "B")
+			r.add("PostgreSQL WAL bytes per transaction", float64(res.pg.walBytes)/float64(max(res.pg.commits, 1)), "B")
+			// Full-page images: the first change to a page after a checkpoint
+			// writes the whole 8 KiB page; random index inserts touch many pages.
+			r.add("PostgreSQL WAL full-page images per message", float64(res.pg.walFPI)/float64(res.acked), "")
 		}
 		r.add("load generator CPU per message", float64(res.selfCPU.Microseconds())/float64(res.acked), "µs")
 	}
@@ -524,6 +564,13 @@ func reportTraffic(r *report, res *trafficResult, proc *relayproc.Process) {
 	}
 }
 
+func idKind(random bool) string {
+	if random {
+		return "random"
+	}
+	return "time-ordered"
+}
+
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report) error {
@@ -532,6 +579,7 @@ func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report)
 	size := fs.Int("size", 1024, "ciphertext `bytes` per message")
 	duration := fs.Duration("duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
+	randomIDs := fs.Bool("random-ids", false, "send random message ids, as clients did before time-ordered ones (docs/PERFORMANCE.md, \"Time-ordered message ids\")")
 	return func(ctx context.Context, r *report) error {
 		if *conns < 2 || *conns > 4096 || *window < 1 || *window > 4096 {
 			return usagef("--conns must be 2..4096 and --window 1..4096")
@@ -545,15 +593,15 @@ func setupThroughput(fs *flag.FlagSet, c *common) func(context.Context, *report)
 		r.param("connections", 2*pairs)
 		r.param("chats", fmt.Sprintf("%d direct chats, both members sending", pairs))
 		r.param("window", *window)
-		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
+		r.param("message", fmt.Sprintf("%d B random ciphertext, %s ids", *size, idKind(*randomIDs)))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, window: *window, warmup: *warmup, duration: *duration, connectionsGo: 16, randomIDs: *randomIDs})
 		if err != nil {
 			return err
 		}
 		r.atLeast("acknowledged msgs/s", float64(res.acked)/res.window.Seconds(), "msgs/s", targetThroughput)
 		r.latencies("ack latency", &res.hist, 0, false)
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }
@@ -564,6 +612,7 @@ func setupLatency(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 	size := fs.Int("size", 1024, "ciphertext `bytes` per message")
 	duration := fs.Duration("duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
+	randomIDs := fs.Bool("random-ids", false, "send random message ids, as clients did before time-ordered ones (docs/PERFORMANCE.md, \"Time-ordered message ids\")")
 	return func(ctx context.Context, r *report) error {
 		if *conns < 2 || *conns > 4096 || *rate <= 0 || *rate > 1e6 {
 			return usagef("--conns must be 2..4096 and --rate in (0, 1e6]")
@@ -577,16 +626,16 @@ func setupLatency(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 		r.param("connections", 2*pairs)
 		r.param("chats", fmt.Sprintf("%d direct chats, both members sending", pairs))
 		r.param("offered rate", fmt.Sprintf("%.0f msgs/s (open loop; latency counts from when each send was due)", *rate))
-		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
+		r.param("message", fmt.Sprintf("%d B random ciphertext, %s ids", *size, idKind(*randomIDs)))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: pairs, size: *size, rate: *rate, warmup: *warmup, duration: *duration, connectionsGo: 16, randomIDs: *randomIDs})
 		if err != nil {
 			return err
 		}
 		r.add("acknowledged msgs/s", float64(res.acked)/res.window.Seconds(), "msgs/s")
 		r.latencies("ack latency", &res.hist, targetP99, true)
 		r.add("worst generator lag behind schedule", float64(res.worstLag)/float64(time.Millisecond), "ms")
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }
@@ -606,12 +655,12 @@ func setupOneChat(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 			return err
 		}
 		defer t.stop()
-		base, _ := t.proc.Memory()
+		base, _ := t.proc().Memory()
 		r.param("chat", fmt.Sprintf("one direct chat, 2 members × %d connected devices, all sending", *perMember))
 		r.param("window", *window)
 		r.param("message", fmt.Sprintf("%d B random ciphertext", *size))
 		r.param("measured", fmt.Sprintf("%v after %v warm-up", *duration, *warmup))
-		res, err := runTraffic(ctx, t.url, t.proc, trafficConfig{pairs: 1, perMember: *perMember, size: *size, window: *window, warmup: *warmup, duration: *duration, sampleMemory: true, connectionsGo: 4})
+		res, err := runTraffic(ctx, t, trafficConfig{pairs: 1, perMember: *perMember, size: *size, window: *window, warmup: *warmup, duration: *duration, sampleMemory: true, connectionsGo: 4})
 		if err != nil {
 			return err
 		}
@@ -621,7 +670,7 @@ func setupOneChat(fs *flag.FlagSet, c *common) func(context.Context, *report) er
 		r.atMost("relay peak RSS under load", mib(res.peakMem.RSS), "MiB", targetOneChatRSS)
 		r.add("relay peak PSS under load", mib(res.peakMem.PSS), "MiB")
 		r.add("relay VmHWM (peak since start)", mib(res.peakMem.PeakRSS), "MiB")
-		reportTraffic(r, res, t.proc)
+		reportTraffic(r, res, t)
 		return nil
 	}
 }

@@ -158,3 +158,62 @@ func ParseLoadAvg(b []byte) (float64, error) {
 	}
 	return v, nil
 }
+
+// ReadTreeCPU returns the user+system CPU time of a process and all its living
+// descendants — a PostgreSQL server: the postmaster and its backends.
+func ReadTreeCPU(root int) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNoProc, err)
+	}
+	children := map[int][]int{}
+	cpu := map[int]time.Duration{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := readProc(pid, "stat")
+		if err != nil {
+			continue // exited meanwhile
+		}
+		ppid, err := ParseStatPPID(b)
+		if err != nil {
+			continue
+		}
+		d, err := ParseStatCPU(b)
+		if err != nil {
+			continue
+		}
+		children[ppid] = append(children[ppid], pid)
+		cpu[pid] = d
+	}
+	if _, ok := cpu[root]; !ok {
+		return 0, fmt.Errorf("read cpu time of %d: no such process", root)
+	}
+	var total time.Duration
+	for todo := []int{root}; len(todo) > 0; {
+		p := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		total += cpu[p]
+		todo = append(todo, children[p]...)
+	}
+	return total, nil
+}
+
+// ParseStatPPID returns the parent process id of a /proc/PID/stat file.
+func ParseStatPPID(b []byte) (int, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("stat: no command name")
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 2 {
+		return 0, errors.New("stat: no parent pid")
+	}
+	v, err := strconv.Atoi(string(f[1]))
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("stat: bad parent pid %.40q", f[1])
+	}
+	return v, nil
+}

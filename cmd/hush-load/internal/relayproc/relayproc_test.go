@@ -205,6 +205,45 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
+func TestParseStatPPID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int
+		ok   bool
+	}{
+		{"plain", "123 (postgres) S 77 123 123 0 -1", 77, true},
+		{"name with spaces and parens", "7 (a) b) (c) R 1 7 7", 1, true},
+		{"no parent", "7 (x) R", 0, false},
+		{"no name", "7 x R 1", 0, false},
+		{"negative", "7 (x) R -3", 0, false},
+		{"not a number", "7 (x) R p", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseStatPPID([]byte(tt.in))
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Errorf("got %v, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestReadTreeCPU: a process's tree holds at least the process itself.
+func TestReadTreeCPU(t *testing.T) {
+	own, err := ReadCPU(os.Getpid())
+	if errors.Is(err, ErrNoProc) {
+		t.Skip("no /proc here")
+	}
+	tree, err := ReadTreeCPU(os.Getpid())
+	if err != nil || tree < own {
+		t.Errorf("tree CPU %v, %v; the process alone had %v", tree, err, own)
+	}
+	if _, err := ReadTreeCPU(-1); err == nil {
+		t.Error("the tree of no process was read")
+	}
+}
+
 func TestParseLoadAvg(t *testing.T) {
 	if v, err := ParseLoadAvg([]byte("5.05 3.92 3.60 3/456 7890\n")); err != nil || v != 5.05 {
 		t.Errorf("got %v, %v", v, err)
@@ -239,6 +278,16 @@ func FuzzParseStatCPU(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if d, err := ParseStatCPU(b); err == nil && d < 0 {
 			t.Fatalf("negative cpu time %v", d)
+		}
+	})
+}
+
+func FuzzParseStatPPID(f *testing.F) {
+	f.Add([]byte("1 (x) S 1 1 1 0 -1"))
+	f.Add([]byte(")))"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := ParseStatPPID(b); err == nil && p < 0 {
+			t.Fatalf("negative parent pid %d", p)
 		}
 	})
 }
