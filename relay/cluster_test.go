@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -374,7 +375,11 @@ func TestClusterKillOneRelayLosesNoAckedMessage(t *testing.T) {
 	var cmds []*exec.Cmd
 	var urls []string
 	for range 3 {
-		cmd, url := startChildArgs(t, dsn)
+		// A deep push queue, as in TestClusterTenThousandMessagesNodeKilledAndRestarted:
+		// the relay's writer, starved for a moment on a busy machine, must not close the
+		// watcher as a slow consumer (which a client survives by fetching after it
+		// reconnects), or the count below would measure the machine, not the fan-out.
+		cmd, url := startChildArgs(t, dsn, "--send-queue", "8192")
 		cmds, urls = append(cmds, cmd), append(urls, url)
 	}
 	devs := []*relaytest.Device{relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)}
@@ -387,6 +392,10 @@ func TestClusterKillOneRelayLosesNoAckedMessage(t *testing.T) {
 	drain(watcher)
 
 	l := &ledger{acked: map[ids.Message]uint64{}}
+	// The watcher reads its pushes while the others send, as a client does.
+	var sent atomic.Bool
+	watched := make(chan []uint64, 1)
+	go func() { watched <- watch(watcher, &sent) }()
 	var wg sync.WaitGroup
 	for _, c := range conns {
 		wg.Go(func() { sendUntilClosed(t, c, chat, l) })
@@ -403,22 +412,12 @@ func TestClusterKillOneRelayLosesNoAckedMessage(t *testing.T) {
 		c.Close()
 	}
 	wg.Wait()
+	sent.Store(true)
 
-	// The pushes first, until 2 s pass without one: a request a sender wrote just
-	// before closing may still commit after it closed, and is then pushed too. Only
-	// then is the store's count final.
-	var pushed []uint64
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		f, err := watcher.NextPush(ctx)
-		cancel()
-		if err != nil {
-			break
-		}
-		if p, ok := f.Body.(*wire.Push); ok {
-			pushed = append(pushed, p.Entry.Seq)
-		}
-	}
+	// The pushes first, until 2 s pass without one after the senders stopped: a
+	// request a sender wrote just before closing may still commit after it closed,
+	// and is then pushed too. Only then is the store's count final.
+	pushed := <-watched
 	n := checkLedger(t, relaytest.DialURL(t, urls[1], devs[1]), chat, l)
 	for i, seq := range pushed {
 		if seq != uint64(i+1) {
@@ -508,5 +507,25 @@ func TestClusterQuotaOneCheckAtATime(t *testing.T) {
 	u := request[*wire.Usage](t, a1, &wire.GetUsage{})
 	if acks != 1 || refusals != 1 || u.UsedBytes > quota {
 		t.Errorf("%d stored, %d refused, %d bytes counted against a quota of %d; want 1, 1 and at most the quota", acks, refusals, u.UsedBytes, quota)
+	}
+}
+
+// watch collects the sequence numbers pushed to c until, once sent is set, 2 s
+// pass without a push (or the connection ends).
+func watch(c *relaytest.Conn, sent *atomic.Bool) []uint64 {
+	var pushed []uint64
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		f, err := c.NextPush(ctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && !sent.Load() {
+			continue
+		}
+		if err != nil {
+			return pushed
+		}
+		if p, ok := f.Body.(*wire.Push); ok {
+			pushed = append(pushed, p.Entry.Seq)
+		}
 	}
 }
