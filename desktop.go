@@ -36,13 +36,20 @@ var windowIcon []byte
 
 // webkitEnv returns the KEY=value settings the Linux window gives WebKitGTK
 // (read by it and by the WebKit processes it starts), leaving out any the user
-// has set: getenv is os.Getenv. The window runs without GPU compositing
-// (WebviewGpuPolicyNever), so WebKit's DMA-BUF renderer, which only serves
-// composited pages, would be set up and probed for nothing: 5 MB of the main
-// process (docs/PERFORMANCE.md, "Desktop cold start and memory").
+// has set: getenv is os.Getenv. Each was measured (docs/PERFORMANCE.md,
+// "Desktop cold start and memory"):
+//   - WEBKIT_DISABLE_DMABUF_RENDERER: the window runs without GPU compositing
+//     (WebviewGpuPolicyNever), so WebKit's DMA-BUF renderer, which only serves
+//     composited pages, would be set up and probed for nothing (5 MB of the
+//     main process).
+//   - JSC_useJIT=0: JavaScriptCore interprets the page's script instead of
+//     compiling it (13 MB less in the web process with a long chat open). The
+//     UI's script is small and mostly waits; what is heavy (crypto, storage)
+//     runs in Go. A JIT is also the usual way in for an exploit of the engine,
+//     which is why Apple's Lockdown Mode turns it off too.
 func webkitEnv(getenv func(string) string) []string {
 	var env []string
-	for _, kv := range []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1"} {
+	for _, kv := range []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0"} {
 		k, _, _ := strings.Cut(kv, "=")
 		if getenv(k) == "" {
 			env = append(env, kv)
