@@ -57,7 +57,7 @@ if [ "$chat" -gt 0 ]; then
   "$bin" relay --listen 127.0.0.1:0 --db "$tmp/relay.db" --rate 1000000000 --burst 1000000000 \
     --new-chats-per-hour 0 --quota-mb 1048576 >"$tmp/relay.log" 2>&1 &
   relay_pid=$!
-  for _ in $(seq 100); do grep -q 'listening on ws://' "$tmp/relay.log" && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q 'listening on ws://' "$tmp/relay.log" && break; sleep 0.1; done
   url=$(grep -o 'ws://[^ ]*' "$tmp/relay.log" | head -1)
   "$tmp/hush-seed" --data-dir "$tmp/seed" --passphrase-file "$tmp/pass" --messages "$chat" --relay "$url"
   kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || true; relay_pid=""
@@ -74,10 +74,12 @@ wait_log() { # file pattern tries(x50 ms)
 run() {
   local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win args title status=ok
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime" "$w/tmp"; chmod 700 "$w/runtime"
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" 2>/dev/null &
+  # Xvfb picks a free display and writes its number, then a newline, when ready.
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" </dev/null >/dev/null 2>&1 &
   xvfb=$!
-  for _ in $(seq 100); do [ -s "$w/display" ] && break; sleep 0.05; done
-  dpy=":$(cat "$w/display")"
+  for _ in $(seq 200); do [ "$(wc -l <"$w/display")" -ge 1 ] && break; sleep 0.05; done
+  dpy=":$(head -1 "$w/display")"
+  for _ in $(seq 100); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
   case $kind in
     floor) title='^webkit-floor$'; args=(env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$tmp/webkit-floor") ;;
     hush) title='^Hush$'; args=(env "${extra_env[@]}" "$bin" --data-dir "$w/data" --log-level debug) ;;
@@ -94,11 +96,12 @@ run() {
   for _ in $(seq 1500); do
     win=$(DISPLAY=$dpy xdotool search --onlyvisible --name "$title" 2>/dev/null | head -1 || true)
     [ -n "$win" ] && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
   done
   t1=$(now_ms)
   [ -n "$win" ] || status=no_window
-  case $kind in
+  [ "$status" = ok ] && case $kind in
     floor) sleep 3 ;;
     hush) wait_log "$w/log" 'msg=status state=new' 200 || status=no_welcome; sleep 3 ;;
     chat)
@@ -116,7 +119,11 @@ run() {
   DISPLAY=$dpy import -window root "$tmp/$kind.png" 2>/dev/null || true
   local main=0 net=0 web=0 p k comm pids alone=0
   pids=$(pgrep -s "$pid" || true)
-  [ "$(id -u)" = 0 ] && alone=$("$tmp/hush-pss" $pids | awk '$1 == "total" {print $2}')
+  if [ -z "$pids" ]; then
+    status=exited
+  elif [ "$(id -u)" = 0 ]; then
+    alone=$("$tmp/hush-pss" $pids 2>/dev/null | awk '$1 == "total" {print $2}') || alone=0
+  fi
   for p in $pids; do
     k=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
     comm=$(cat "/proc/$p/comm" 2>/dev/null || echo gone)

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"hush/app"
 	"hush/datadir"
@@ -84,9 +85,17 @@ func run(args []string) error {
 	if _, err := account.Create("Seed", pass); err != nil {
 		return fmt.Errorf("create the account: %w", err)
 	}
-	chat, err := chats.CreateGroup(fmt.Sprintf("%d messages", *n), nil)
-	if err != nil {
-		return fmt.Errorf("create the chat: %w", err)
+	// Creating a group needs the relay, which the new account is still
+	// connecting to: try again for a while (slow on a busy machine).
+	var chat app.ChatSummary
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		chat, err = chats.CreateGroup(fmt.Sprintf("%d messages", *n), nil)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("create the chat: %w", err)
+		}
 	}
 	for i := range *n {
 		if _, err := chats.Send(chat.ID, fmt.Sprintf("%d. %s", i+1, body), ""); err != nil {
