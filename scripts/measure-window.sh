@@ -72,14 +72,15 @@ wait_log() { # file pattern tries(x50 ms)
 
 # run KIND: one cold start; prints "KIND ttw_ms pss_MiB main net web alone_MiB status"
 run() {
-  local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win args title status=ok
+  local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win="" args title status=ok
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime" "$w/tmp"; chmod 700 "$w/runtime"
   # Xvfb picks a free display and writes its number, then a newline, when ready.
   Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" </dev/null >/dev/null 2>&1 &
   xvfb=$!
   for _ in $(seq 200); do [ "$(wc -l <"$w/display")" -ge 1 ] && break; sleep 0.05; done
   dpy=":$(head -1 "$w/display")"
-  for _ in $(seq 100); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
+  for _ in $(seq 200); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
+  DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 || status=no_display
   case $kind in
     floor) title='^webkit-floor$'; args=(env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$tmp/webkit-floor") ;;
     hush) title='^Hush$'; args=(env "${extra_env[@]}" "$bin" --data-dir "$w/data" --log-level debug) ;;
