@@ -17,7 +17,7 @@
 # status (hush), after the window mapped (floor), or after the chat opened (chat).
 # PSS divides a shared page between every process on the machine that maps it, so
 # other WebKit processes running at the same time make the figures smaller: the
-# script says how many it saw. Run as root, it also gives "alone": the PSS the
+# script says how many it saw (it cannot see other containers' on a shared host). Run as root, it also gives "alone": the PSS the
 # processes would have with nothing else running (cmd/hush-pss), which does not
 # move with the machine's other users. Medians at the end. --env adds a variable to Hush's
 # environment (to try a setting). Needs Xvfb, xdotool, ImageMagick, cc, pkg-config,
@@ -75,12 +75,22 @@ run() {
   local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win="" args title status=ok
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime" "$w/tmp"; chmod 700 "$w/runtime"
   # Xvfb picks a free display and writes its number, then a newline, when ready.
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" </dev/null >/dev/null 2>&1 &
-  xvfb=$!
-  for _ in $(seq 200); do [ "$(wc -l <"$w/display")" -ge 1 ] && break; sleep 0.05; done
-  dpy=":$(head -1 "$w/display")"
-  for _ in $(seq 200); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
-  DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 || status=no_display
+  # On a shared host a number can look free and still not be served: try again.
+  local try
+  for try in 1 2 3 4 5; do
+    : >"$w/display"
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" </dev/null >/dev/null 2>&1 &
+    xvfb=$!
+    for _ in $(seq 200); do [ "$(wc -l <"$w/display")" -ge 1 ] && break; sleep 0.05; done
+    dpy=":$(head -1 "$w/display")"
+    for _ in $(seq 40); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break 2; sleep 0.05; done
+    kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true
+  done
+  if ! DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1; then
+    kill "$xvfb" 2>/dev/null || true
+    echo "measure-window: no display after five tries" >&2
+    return 1
+  fi
   case $kind in
     floor) title='^webkit-floor$'; args=(env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$tmp/webkit-floor") ;;
     hush) title='^Hush$'; args=(env "${extra_env[@]}" "$bin" --data-dir "$w/data" --log-level debug) ;;
@@ -145,12 +155,12 @@ run() {
 }
 
 echo "measure-window: $(date -u '+%F %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "other WebKit processes running: $(pgrep -c WebKit || true)"
+  "other WebKit processes in sight: $(pgrep -c WebKit || true) (those of other containers on the host are not)"
 echo "kind ttw_ms pss_MiB main net web alone_MiB status"
 for i in $(seq "$runs"); do
   run hush
   run floor
-  [ "$chat" -gt 0 ] && run chat
+  if [ "$chat" -gt 0 ]; then run chat; fi
 done | tee "$tmp/results"
 echo "medians (of $runs):"
 for kind in hush floor chat; do
