@@ -74,23 +74,22 @@ wait_log() { # file pattern tries(x50 ms)
 run() {
   local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win="" args title status=ok
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime" "$w/tmp"; chmod 700 "$w/runtime"
-  # Xvfb picks a free display and writes its number, then a newline, when ready.
-  # On a shared host a number can look free and still not be served: try again.
-  local try
-  for try in 1 2 3 4 5; do
-    : >"$w/display"
-    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$w/display" </dev/null >/dev/null 2>&1 &
+  # A display number nobody serves (another container's Xvfb can hold one that
+  # looks free here), then Xvfb on it; an Xvfb that exits lost a race: next number.
+  local n
+  dpy=""
+  for n in $(seq $((200 + RANDOM % 500)) 999); do
+    DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && continue
+    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp </dev/null >/dev/null 2>&1 &
     xvfb=$!
-    for _ in $(seq 200); do [ "$(wc -l <"$w/display")" -ge 1 ] && break; sleep 0.05; done
-    dpy=":$(head -1 "$w/display")"
-    for _ in $(seq 40); do DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1 && break 2; sleep 0.05; done
+    for _ in $(seq 100); do
+      kill -0 "$xvfb" 2>/dev/null || break
+      DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && { dpy=":$n"; break 2; }
+      sleep 0.05
+    done
     kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true
   done
-  if ! DISPLAY=$dpy xdotool getdisplaygeometry >/dev/null 2>&1; then
-    kill "$xvfb" 2>/dev/null || true
-    echo "measure-window: no display after five tries" >&2
-    return 1
-  fi
+  [ -n "$dpy" ] || { echo "measure-window: no free display" >&2; return 1; }
   case $kind in
     floor) title='^webkit-floor$'; args=(env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$tmp/webkit-floor") ;;
     hush) title='^Hush$'; args=(env "${extra_env[@]}" "$bin" --data-dir "$w/data" --log-level debug) ;;
