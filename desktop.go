@@ -10,6 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
+	"runtime"
+	"strings"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -23,11 +26,37 @@ import (
 	"hush/datadir"
 )
 
-// appIcon is the window icon on Linux (Windows and macOS take theirs from the
-// packaged executable).
+// windowIcon is the window icon on Linux (Windows and macOS take theirs from the
+// packaged executable). 256×256, not the 1024×1024 build/appicon.png: GTK keeps
+// the decoded icon for the window's life, 4 MiB at full size against 256 KiB
+// (docs/PERFORMANCE.md, "Desktop cold start and memory").
 //
-//go:embed build/appicon.png
-var appIcon []byte
+//go:embed build/windowicon.png
+var windowIcon []byte
+
+// webkitEnv returns the KEY=value settings the Linux window gives WebKitGTK
+// (read by it and by the WebKit processes it starts), leaving out any the user
+// has set: getenv is os.Getenv. Each was measured (docs/PERFORMANCE.md,
+// "Desktop cold start and memory"):
+//   - WEBKIT_DISABLE_DMABUF_RENDERER: the window runs without GPU compositing
+//     (WebviewGpuPolicyNever), so WebKit's DMA-BUF renderer, which only serves
+//     composited pages, would be set up and probed for nothing (5 MB of the
+//     main process).
+//   - JSC_useJIT=0: JavaScriptCore interprets the page's script instead of
+//     compiling it (13 MB less in the web process with a long chat open). The
+//     UI's script is small and mostly waits; what is heavy (crypto, storage)
+//     runs in Go. A JIT is also the usual way in for an exploit of the engine,
+//     which is why Apple's Lockdown Mode turns it off too.
+func webkitEnv(getenv func(string) string) []string {
+	var env []string
+	for _, kv := range []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0"} {
+		k, _, _ := strings.Cut(kv, "=")
+		if getenv(k) == "" {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
 
 // wailsEmitter sends app events through the Wails runtime to the window.
 type wailsEmitter struct{ ctx context.Context }
@@ -96,6 +125,13 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 		return 1
 	}
 	defer core.Shutdown()
+	if runtime.GOOS == "linux" {
+		// Before wails.Run, which starts GTK and WebKit.
+		if err := setEnv(webkitEnv(os.Getenv)); err != nil {
+			fmt.Fprintf(stderr, "hush: %v\n", err)
+			return 1
+		}
+	}
 
 	// Inside the data directory in portable mode and on Windows (so erasing a
 	// removed device finds it); "" elsewhere: the WebView's default.
@@ -147,7 +183,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 		// No GPU compositing: a chat UI does not need it, it saves ~70 MB PSS and
 		// ~100 ms of start-up under software rendering, and it avoids the blank
 		// windows some GPU drivers give WebKitGTK.
-		Linux:   &linux.Options{ProgramName: datadir.ProgramName, Icon: appIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		Linux:   &linux.Options{ProgramName: datadir.ProgramName, Icon: windowIcon, WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		Windows: &windows.Options{WebviewUserDataPath: webviewData},
 		// macOS: out of screen capture from the start (Wails v2 cannot switch it
 		// later; protect_darwin.go).

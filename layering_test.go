@@ -74,6 +74,10 @@ func allowedImports() map[string][]string {
 		"hush/internal/apigen": {"hush/app", "hush/policy"},
 		"hush/cmd/hush-apigen": {"hush/internal/apigen"},
 
+		// Measuring the window: a data directory with a long chat, and PSS as if alone.
+		"hush/cmd/hush-seed": {"hush/app", "hush/datadir"},
+		"hush/cmd/hush-pss":  nil,
+
 		// The hush binary: desktop window, browser mode, relay.
 		"hush": {"hush/app", "hush/backup", "hush/backup/vaultbackup", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay", "hush/vault"},
 	}

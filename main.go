@@ -190,7 +190,7 @@ func setEnv(pairs []string) error {
 	for _, kv := range pairs {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := os.Setenv(k, v); err != nil {
-			return fmt.Errorf("set %s for portable mode: %w", k, err)
+			return fmt.Errorf("set %s: %w", k, err)
 		}
 	}
 	return nil

@@ -1,6 +1,6 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import { ApiError, type Status } from './lib/api';
 import { createFakeApi, sampleSettings } from './lib/testing/fakeApi';
@@ -16,6 +16,12 @@ function start(status: Partial<Status>) {
 
 afterEach(() => {
   delete document.documentElement.dataset['theme'];
+});
+
+// App loads the main window's module on first need; compiling it for the test
+// runner takes longer than a findBy waits, so do it once up front.
+beforeAll(async () => {
+  await import('./lib/components/MainWindow.svelte');
 });
 
 describe('App', () => {
@@ -80,7 +86,8 @@ describe('App', () => {
 
     await user.type(field, 'velvet orbit quartz lantern 93{enter}');
     expect(await screen.findByText('No chats yet')).toBeInTheDocument();
-  });
+    // The real strength estimator loads its dictionaries here: seconds on a busy machine.
+  }, 20_000);
 
   // Go decides when a message deserves a notification, in both modes, so both
   // tell it whether the user is looking.

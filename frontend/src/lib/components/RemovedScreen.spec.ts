@@ -1,10 +1,16 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import App from '../../App.svelte';
 import { ApiError } from '../api';
 import { createFakeApi } from '../testing/fakeApi';
 import { createThemeController } from '../theme';
+
+// App loads the main window's module on first need; compiling it for the test
+// runner takes longer than a findBy waits, so do it once up front.
+beforeAll(async () => {
+  await import('./MainWindow.svelte');
+});
 
 const HEADING = 'This device was removed from your account';
 const ERASE = 'Erase this device’s data';

@@ -1,8 +1,9 @@
 import { screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiError, RULES, type Profile } from '../api';
 import { createFakeApi, profileOf, sampleSettings, sampleStatus } from '../testing/fakeApi';
+import { createEstimator } from '../strength';
 import { createTestContext, renderWithContext } from '../testing/render';
 import WelcomeScreen from './WelcomeScreen.svelte';
 
@@ -62,6 +63,24 @@ describe('WelcomeScreen validation', () => {
     await user.type(pass, strong);
     expect(await screen.findByText(/Strength: (good|strong)/)).toBeInTheDocument();
     expect(screen.getByRole('meter', { name: 'Passphrase strength' })).toBeInTheDocument();
+  });
+});
+
+describe('WelcomeScreen strength estimator', () => {
+  it('loads the dictionaries when a passphrase field takes focus, not with the screen', async () => {
+    const loader = vi.fn(async () => () => ({ score: 4 as const, label: 'strong', warning: '', suggestions: [] }));
+    const api = createFakeApi({ state: 'new' });
+    const ctx = createTestContext({ api, strength: createEstimator(loader) });
+    ctx.session.applyStatus(sampleStatus({ state: 'new' }));
+    const user = userEvent.setup();
+    renderWithContext(WelcomeScreen, {}, ctx);
+
+    await user.type(screen.getByLabelText('Your name'), 'Ada');
+    expect(loader).not.toHaveBeenCalled();
+    await user.click(screen.getByLabelText('Passphrase'));
+    expect(loader).toHaveBeenCalledTimes(1);
+    await user.click(screen.getByLabelText('Confirm passphrase'));
+    expect(loader).toHaveBeenCalledTimes(1);
   });
 });
 
