@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from './api';
-import { Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
+import { ApiError, type Message } from './api';
+import { LOCAL_ID_PREFIX, Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
 import { createFakeApi, sampleChat, sampleMessage } from './testing/fakeApi';
@@ -86,6 +86,52 @@ describe('Messenger', () => {
     api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4, expiresAt: 0 }); // late
     expect(conv.messages.map((m) => [m.body, m.status])).toEqual([['hi', 'delivered']]);
     expect(messenger.chats.get(chat.id)?.lastMessage).toBe('hi');
+  });
+
+  it('shows a message being sent at once, pending; Go’s message takes its place; a refusal marks it failed', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    let answer: (m: Message) => void = () => {};
+    let refuse: (e: Error) => void = () => {};
+    const go = sampleMessage({ chatId: chat.id, outgoing: true, body: 'fast', status: 'pending', seq: 0 });
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((r) => (answer = r)));
+    const sending = messenger.send(chat.id, 'fast');
+    // Before Go answers: the bubble is there, ours, pending.
+    expect(conv.messages.map((m) => [m.body, m.status, m.outgoing])).toEqual([['fast', 'pending', true]]);
+    expect(conv.messages[0]!.id.startsWith(LOCAL_ID_PREFIX)).toBe(true);
+    // A status Go reports before Send's answer is kept for the real id.
+    api.emit('message:status', { chatId: chat.id, messageId: go.id, status: 'sent', seq: 7, expiresAt: 0 });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    answer(go);
+    await sending;
+    expect(conv.messages.map((m) => [m.id, m.status, m.seq])).toEqual([[go.id, 'sent', 7]]);
+
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((_, r) => (refuse = r)));
+    const refused = messenger.send(chat.id, 'refused');
+    expect(conv.messages.at(-1)).toMatchObject({ body: 'refused', status: 'pending' });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(2));
+    refuse(new Error('no'));
+    await expect(refused).rejects.toThrow('no');
+    expect(conv.messages.map((m) => [m.body, m.status])).toEqual([
+      ['fast', 'sent'],
+      ['refused', 'failed'],
+    ]);
+  });
+
+  it('keeps one bubble when Go announces our message before Send answers', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    let answer: (m: Message) => void = () => {};
+    const go = sampleMessage({ chatId: chat.id, outgoing: true, body: 'once', status: 'pending', seq: 0 });
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((r) => (answer = r)));
+    const sending = messenger.send(chat.id, 'once');
+    api.emit('message:new', { ...go, status: 'sent', seq: 3 });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    answer(go);
+    await sending;
+    expect(conv.messages.map((m) => [m.id, m.status])).toEqual([[go.id, 'sent']]);
   });
 
   it('starts a secret message’s countdown from message:status and removes it on message:expired', async () => {

@@ -13,6 +13,13 @@ import { SyncStore } from './stores/sync.svelte';
 import { TypingStore } from './stores/typing.svelte';
 import { WarningsStore } from './stores/warnings.svelte';
 
+/**
+ * Starts the id of a message shown while Go has not answered its Send yet
+ * (Go's ids are hex, so they never start so). Such a message that failed was
+ * refused by Go and exists nowhere else.
+ */
+export const LOCAL_ID_PREFIX = 'local-';
+
 /** What the messenger needs from the window; tests pass their own. */
 export interface MessengerEnv {
   /** Whether the user is looking at the window (visible and focused). */
@@ -72,6 +79,8 @@ export function windowEnv(api: Api, win: Window = window): MessengerEnv {
 export class Messenger {
   readonly chats = new ChatListStore();
   readonly contacts = new ContactsStore();
+  /** Numbers the stand-ins of messages being sent (LOCAL_ID_PREFIX). */
+  #localSends = 0;
   readonly connection = new ConnectionStore();
   readonly typing = new TypingStore();
   readonly warnings = new WarningsStore();
@@ -258,10 +267,42 @@ export class Messenger {
     );
   }
 
-  /** Sends a message; it shows at once as pending. Rejects with Go's error. */
-  async send(chatId: string, body: string, replyTo = ''): Promise<Message> {
-    const m = await this.api.chats.send(chatId, body, replyTo);
-    this.conversation(chatId).add(m);
+  /**
+   * Sends a message. It shows at once as pending, before Go has it (after
+   * `ready`, say a draft save that must reach Go first), and becomes Go's
+   * message when Send answers; refused, it stays and shows as failed.
+   * Rejects with Go's error.
+   */
+  async send(chatId: string, body: string, replyTo = '', ready?: Promise<unknown>): Promise<Message> {
+    const shown = this.conversation(chatId);
+    const localId = `${LOCAL_ID_PREFIX}${++this.#localSends}`;
+    shown.add({
+      id: localId,
+      chatId,
+      senderId: '',
+      senderName: '',
+      outgoing: true,
+      body,
+      sentAt: Date.now(),
+      seq: 0,
+      status: 'pending',
+      replyTo,
+      service: false,
+      clockOff: false,
+      ttl: 0,
+      expiresAt: 0,
+    });
+    let m: Message;
+    try {
+      await ready;
+      m = await this.api.chats.send(chatId, body, replyTo);
+    } catch (err) {
+      shown.fail(localId);
+      throw err;
+    }
+    const current = this.conversation(chatId);
+    if (current === shown) shown.settle(localId, m);
+    else current.add(m); // re-read after a reconnect: the stand-in went with the old store
     const chat = this.chats.get(chatId);
     // Go cleared the draft too (a chat:updated follows).
     if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt, draft: '' });
