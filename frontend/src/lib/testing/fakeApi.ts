@@ -682,6 +682,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     setTitle: vi.fn((title: string) => {
       document.title = title;
     }),
+    openURL: vi.fn((_url: string) => {}),
     close() {
       listeners.clear();
     },
