@@ -3,7 +3,7 @@ import { ApiError, type Message } from './api';
 import { LOCAL_ID_PREFIX, Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
-import { createFakeApi, sampleChat, sampleMessage } from './testing/fakeApi';
+import { createFakeApi, sampleChat, sampleContact, sampleMessage } from './testing/fakeApi';
 
 function setup(env: Partial<MessengerEnv> = {}) {
   const api = createFakeApi({ state: 'unlocked' });
@@ -117,6 +117,27 @@ describe('Messenger', () => {
       ['fast', 'sent'],
       ['refused', 'failed'],
     ]);
+  });
+
+  it('reads the contacts again when a direct chat takes the name its contact sent (no more "@bob")', async () => {
+    const { api, messenger, chat } = setup();
+    const bob = sampleContact('bob', { displayName: '@bob' });
+    api.backend.contacts.set(bob.accountId, bob);
+    await messenger.loadContacts();
+    expect(messenger.contacts.get(bob.accountId)?.displayName).toBe('@bob');
+    const direct = { ...chat, kind: 'direct' as const, peerId: bob.accountId, title: '@bob' };
+    api.emit('chat:updated', direct);
+    await Promise.resolve();
+    const calls = api.contacts.list.mock.calls.length;
+    // Go learnt "Bob" from his message: the contact record and the chat title change.
+    api.backend.contacts.set(bob.accountId, { ...bob, displayName: 'Bob' });
+    api.emit('chat:updated', { ...direct, title: 'Bob' });
+    await vi.waitFor(() => expect(messenger.contacts.get(bob.accountId)?.displayName).toBe('Bob'));
+    expect(api.contacts.list.mock.calls.length).toBe(calls + 1);
+    // Nothing to learn from a chat whose title matches: no extra reads.
+    api.emit('chat:updated', { ...direct, title: 'Bob', unread: 2 });
+    await Promise.resolve();
+    expect(api.contacts.list.mock.calls.length).toBe(calls + 1);
   });
 
   it('keeps one bubble when Go announces our message before Send answers', async () => {

@@ -123,6 +123,7 @@ export class Messenger {
     const offs = [
       api.on('connection:changed', (c) => this.connection.set(c)),
       api.on('chat:updated', (c) => {
+        this.#renamedPeer(c);
         this.chats.upsert(c);
         this.#duringLoad?.push(() => this.chats.upsert(c));
         this.#settleRequests();
@@ -204,6 +205,18 @@ export class Messenger {
     } finally {
       if (this.#duringLoad === replay) this.#duringLoad = null;
     }
+  }
+
+  /**
+   * A direct chat is titled by its contact's name: a new title means the
+   * name that travels in the contact's messages replaced the one held (the
+   * @handle, at first). The contact dialog, pickers and member lists read
+   * the contacts, so they are read again.
+   */
+  #renamedPeer(c: ChatSummary): void {
+    if ((c.kind !== 'direct' && c.kind !== 'secret') || c.peerId === '') return;
+    const contact = this.contacts.get(c.peerId);
+    if (contact && contact.displayName !== c.title) void this.loadContacts();
   }
 
   async loadContacts(): Promise<void> {
