@@ -140,6 +140,36 @@ describe('Messenger', () => {
     expect(api.contacts.list.mock.calls.length).toBe(calls + 1);
   });
 
+  it('hands a chat’s sends to Go one after another, in the order typed, both shown at once', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    const answers: (() => void)[] = [];
+    api.chats.send.mockImplementation(
+      (chatId: string, body: string) =>
+        new Promise<Message>((r) =>
+          answers.push(() => r(sampleMessage({ chatId, body, outgoing: true, status: 'pending', seq: 0 }))),
+        ),
+    );
+    const one = messenger.send(chat.id, 'one');
+    const two = messenger.send(chat.id, 'two');
+    expect(conv.messages.map((m) => [m.body, m.status])).toEqual([
+      ['one', 'pending'],
+      ['two', 'pending'],
+    ]);
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    await Promise.resolve();
+    expect(api.chats.send).toHaveBeenCalledTimes(1); // "two" waits for "one"
+    answers[0]!();
+    await one;
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(2));
+    expect(api.chats.send.mock.calls.map((c) => c[1])).toEqual(['one', 'two']);
+    answers[1]!();
+    await two;
+    expect(conv.messages.map((m) => m.body)).toEqual(['one', 'two']);
+    expect(conv.messages.every((m) => !m.id.startsWith(LOCAL_ID_PREFIX))).toBe(true);
+  });
+
   it('keeps one bubble when Go announces our message before Send answers', async () => {
     const { api, messenger, chat } = setup();
     const conv = messenger.conversation(chat.id);

@@ -81,6 +81,8 @@ export class Messenger {
   readonly contacts = new ContactsStore();
   /** Numbers the stand-ins of messages being sent (LOCAL_ID_PREFIX). */
   #localSends = 0;
+  /** Per chat, the send in flight that the next one waits for. */
+  #sending = new Map<string, Promise<void>>();
   readonly connection = new ConnectionStore();
   readonly typing = new TypingStore();
   readonly warnings = new WarningsStore();
@@ -305,13 +307,27 @@ export class Messenger {
       ttl: 0,
       expiresAt: 0,
     });
+    // One send after another per chat, so Go numbers them in the order typed
+    // (two calls in flight at once may reach Go in either order).
+    const before = this.#sending.get(chatId);
+    const call = (async () => {
+      await before;
+      await ready;
+      return this.api.chats.send(chatId, body, replyTo);
+    })();
+    const settled = call.then(
+      () => {},
+      () => {},
+    );
+    this.#sending.set(chatId, settled);
     let m: Message;
     try {
-      await ready;
-      m = await this.api.chats.send(chatId, body, replyTo);
+      m = await call;
     } catch (err) {
       shown.fail(localId);
       throw err;
+    } finally {
+      if (this.#sending.get(chatId) === settled) this.#sending.delete(chatId);
     }
     const current = this.conversation(chatId);
     if (current === shown) shown.settle(localId, m);
