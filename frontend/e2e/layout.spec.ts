@@ -51,6 +51,7 @@ test('layout at 1280, 800 and 600 px: one column, anchoring, jump to latest, tic
   const bob = await people.add('Bob', 'bob');
   await alice.page.setViewportSize(SIZES[0]);
 
+
   // Alice writes first, with a link; Bob accepts.
   const pane = await startDirectChat(alice.page, 'bob');
   await send(pane, 'hello Bob, the plan is at https://example.com/plan?v=1. javascript:alert(1)');
@@ -109,6 +110,9 @@ test('layout at 1280, 800 and 600 px: one column, anchoring, jump to latest, tic
   await expect(exactBubble(bobPane, 'shown before Go answers')).toBeVisible({ timeout: 30_000 });
   const newest = 'shown before Go answers';
 
+  // Alice's window is the one in front from here on (a background page is
+  // neither painted nor measured by Chromium).
+  await alice.page.bringToFront();
   for (const size of SIZES) {
     await alice.page.setViewportSize(size);
     const label = `${size.width}×${size.height}`;
