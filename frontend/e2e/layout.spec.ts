@@ -110,6 +110,16 @@ test('layout at 1280, 800 and 600 px: one column, anchoring, jump to latest, tic
   await expect(exactBubble(bobPane, 'shown before Go answers')).toBeVisible({ timeout: 30_000 });
   const newest = 'shown before Go answers';
 
+  // Bob was added by his handle; the name his messages carry replaced it, the
+  // contact dialog included ("Bob", not "@bob @bob").
+  await pane.getByRole('button', { name: /chat info$/ }).click();
+  const info = alice.page.getByRole('dialog', { name: 'Bob' });
+  await expect(info).toBeVisible();
+  await expect(info.getByRole('heading', { name: 'Bob', exact: true })).toBeVisible();
+  await expect(info.getByText('@bob', { exact: true })).toHaveCount(1);
+  await alice.page.keyboard.press('Escape');
+  await expect(info).toBeHidden();
+
   // Alice's window is the one in front from here on (a background page is
   // neither painted nor measured by Chromium).
   await alice.page.bringToFront();
