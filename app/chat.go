@@ -452,11 +452,21 @@ func (s *ChatService) shelve(chatID string, change func(context.Context, *chat.E
 // need the vault unlocked.
 type ContactService struct{ c *Core }
 
-// RegisterHandle claims @handle for this account at the relay and returns the
-// link with the handle set. A taken or malformed handle is an error.
+// RegisterHandle claims @handle for this account at the relay, replacing its
+// handle if it had one, and returns the link with the handle set. A taken or
+// malformed handle is an error.
 func (s *ContactService) RegisterHandle(handle string) (Connection, error) {
 	return engineView(s.c, s.c.connectionView, func(ctx context.Context, e *chat.Engine) (chat.Connection, error) {
 		return e.RegisterHandle(ctx, handle)
+	})
+}
+
+// RemoveHandle drops this account's @handle at the relay (RegisterHandle changes
+// it instead) and returns the link without one. People who already have the
+// account as a contact keep it; nobody finds it by the old handle any more.
+func (s *ContactService) RemoveHandle() (Connection, error) {
+	return engineView(s.c, s.c.connectionView, func(ctx context.Context, e *chat.Engine) (chat.Connection, error) {
+		return e.RemoveHandle(ctx)
 	})
 }
 

@@ -147,6 +147,40 @@ func TestServicesOrder(t *testing.T) {
 	}
 }
 
+// TestHandleChangedAndRemovedThroughServices: ContactService changes the username
+// (the old one finds nobody) and removes it; the UI hears the link without one.
+func TestHandleChangedAndRemovedThroughServices(t *testing.T) {
+	r := startTestRelay(t)
+	alice := newPerson(t, "ws://"+r.Addr, "Alice")
+	bob := newPerson(t, "ws://"+r.Addr, "Bob")
+	alice.online(t)
+	bob.online(t)
+	if _, err := bob.contacts.RegisterHandle("bob"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := bob.contacts.RegisterHandle("@Robert"); err != nil || c.Handle != "robert" {
+		t.Fatalf("change = %+v, %v", c, err)
+	}
+	if _, err := alice.contacts.Add("bob"); err == nil {
+		t.Error("the old username still finds Bob")
+	}
+	if _, err := alice.contacts.Add("robert"); err != nil {
+		t.Errorf("the new username: %v", err)
+	}
+	noHandle := func(d any) bool { return d.(ConnectionChanged).Handle == "" }
+	before := bob.events.count("connection:changed", noHandle)
+	c, err := bob.contacts.RemoveHandle()
+	if err != nil || c.Handle != "" {
+		t.Fatalf("RemoveHandle = %+v, %v", c, err)
+	}
+	if _, err := alice.contacts.Add("robert"); err == nil {
+		t.Error("the removed username still finds Bob")
+	}
+	if n := bob.events.count("connection:changed", noHandle); n <= before {
+		t.Error("no connection:changed without the handle after the removal")
+	}
+}
+
 func TestMessagingThroughServices(t *testing.T) {
 	r := startTestRelay(t)
 	alice := newPerson(t, "ws://"+r.Addr, "Alice")

@@ -136,6 +136,17 @@ func (d *directory) registerHandle(ctx context.Context, handle string) error {
 	return d.storeHandle(ctx, h)
 }
 
+// removeHandle drops this account's handle at the relay: people no longer find the
+// account by it, and anyone may register it. Contacts who added the account keep it
+// under its pinned key, as before.
+func (d *directory) removeHandle(ctx context.Context) error {
+	sig := d.me.Sign(wire.HandleLabel, wire.HandleMessage(d.meID, ""))
+	if _, err := doAs[*wire.OK](ctx, d.link, &wire.RegisterHandle{Handle: "", Signature: sig}); err != nil {
+		return err
+	}
+	return d.storeHandle(ctx, "")
+}
+
 func (d *directory) storeHandle(ctx context.Context, h string) error {
 	err := d.v.Update(ctx, func(tx *vault.Tx) error {
 		a, err := tx.Account(d.meID)
@@ -158,8 +169,8 @@ func (d *directory) storeHandle(ctx context.Context, h string) error {
 }
 
 // refreshOwn learns this account's handle and device list from the relay (another
-// device may have registered the handle, or revoked a device meanwhile). It reports
-// whether the handle changed.
+// device may have registered, changed or removed the handle, or revoked a device
+// meanwhile). It reports whether the handle changed.
 func (d *directory) refreshOwn(ctx context.Context) bool {
 	a, err := doAs[*wire.Account](ctx, d.link, &wire.LookupAccount{AccountID: d.meID})
 	if err != nil {
@@ -176,9 +187,10 @@ func (d *directory) refreshOwn(ctx context.Context) bool {
 	if err := d.publishKeys(ctx, a); err != nil {
 		d.log.Warn("publish account keys", "err", err)
 	}
-	if a.Handle == "" || a.Handle == d.ownHandle() {
+	if a.Handle == d.ownHandle() {
 		return false
 	}
+	// A handle registered, changed or removed on another device of the account.
 	if err := d.storeHandle(ctx, a.Handle); err != nil {
 		d.log.Warn("store handle", "err", err)
 		return false

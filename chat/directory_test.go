@@ -477,3 +477,57 @@ func TestDeviceListFreshness(t *testing.T) {
 		t.Errorf("%d lists remembered past the bound", len(d.fresh))
 	}
 }
+
+// TestHandleChangedAndRemoved: a new handle replaces the old one at the relay (the
+// old one finds nobody), a removed one finds nobody and stays removed after a
+// restart, and the account's other device learns both when it connects. Contacts
+// keep the account whatever its handle.
+func TestHandleChangedAndRemoved(t *testing.T) {
+	_, alice, bob := registered(t)
+	ctx := context.Background()
+	phone := newDevice(t, bob, "phone")
+	phone.online(t)
+	testutil.Eventually(t, 20*time.Second, "the phone learns @bob", func() bool { return phone.engine.Connection().Handle == "bob" })
+	if _, err := alice.engine.AddContact(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+
+	if c, err := bob.engine.RegisterHandle(ctx, "@Bobby"); err != nil || c.Handle != "bobby" {
+		t.Fatalf("RegisterHandle(@Bobby) = %+v, %v", c, err)
+	}
+	if _, err := alice.engine.AddContact(ctx, "bob"); !errors.Is(err, ErrUnknownHandle) {
+		t.Errorf("the old handle still finds someone: %v", err)
+	}
+	if c, err := alice.engine.AddContact(ctx, "bobby"); err != nil || c.Account != bob.id() || c.KeyChanged {
+		t.Errorf("AddContact(bobby) = %+v, %v", c, err)
+	}
+	phone.stop()
+	phone.start(t)
+	testutil.Eventually(t, 20*time.Second, "the phone learns @bobby", func() bool { return phone.engine.Connection().Handle == "bobby" })
+
+	bob.events.reset()
+	c, err := bob.engine.RemoveHandle(ctx)
+	if err != nil || c.Handle != "" {
+		t.Fatalf("RemoveHandle = %+v, %v", c, err)
+	}
+	if got := of[Connection](bob.events); len(got) == 0 || got[len(got)-1].Handle != "" {
+		t.Errorf("connection events after the removal = %+v", got)
+	}
+	if _, err := alice.engine.AddContact(ctx, "bobby"); !errors.Is(err, ErrUnknownHandle) {
+		t.Errorf("the removed handle still finds someone: %v", err)
+	}
+	if got := alice.contactOf(t, bob); got.Account != bob.id() {
+		t.Errorf("alice's contact of bob after the removal = %+v", got)
+	}
+	bob.stop()
+	bob.start(t)
+	bob.online(t)
+	if h := bob.engine.Connection().Handle; h != "" {
+		t.Errorf("after a restart, bob's handle = %q", h)
+	}
+	phone.stop()
+	phone.start(t)
+	testutil.Eventually(t, 20*time.Second, "the phone learns the removal", func() bool {
+		return phone.engine.Connection().State == LinkOnline && phone.engine.Connection().Handle == ""
+	})
+}

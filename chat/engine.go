@@ -283,9 +283,21 @@ func (e *Engine) SetRelay(url string) (Connection, error) {
 // Retry reconnects now instead of waiting for the backoff.
 func (e *Engine) Retry() { e.link.retry() }
 
-// RegisterHandle claims @handle for this account at the relay.
+// RegisterHandle claims @handle for this account at the relay, replacing the one it
+// had (which anyone may then register).
 func (e *Engine) RegisterHandle(ctx context.Context, handle string) (Connection, error) {
 	if err := e.dir.registerHandle(ctx, handle); err != nil {
+		return Connection{}, err
+	}
+	c := e.Connection()
+	e.obs.ConnectionChanged(c)
+	return c, nil
+}
+
+// RemoveHandle drops this account's @handle at the relay (RegisterHandle sets a new
+// one, replacing it); people already in touch keep the account.
+func (e *Engine) RemoveHandle(ctx context.Context) (Connection, error) {
+	if err := e.dir.removeHandle(ctx); err != nil {
 		return Connection{}, err
 	}
 	c := e.Connection()

@@ -51,6 +51,39 @@ func TestHandles(t *testing.T) {
 	}
 }
 
+// TestHandleRemoved: an empty handle, signed by the account key, removes the
+// account's handle; signed by anyone else it is refused and the handle stays.
+func TestHandleRemoved(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a := relaytest.Dial(t, r, alice)
+	b := relaytest.Dial(t, r, bob)
+	sign := func(d *relaytest.Device, h string) []byte {
+		return d.Account.Sign(wire.HandleLabel, wire.HandleMessage(d.AccountID(), h))
+	}
+	request[*wire.OK](t, a, &wire.RegisterHandle{Handle: "alice", Signature: sign(alice, "alice")})
+
+	// Forged removals: bob's account key, alice's device key, or alice's signature of
+	// her handle replayed for "".
+	requestErr(t, a, &wire.RegisterHandle{Handle: "", Signature: sign(bob, "")}, wire.CodeForbidden)
+	requestErr(t, a, &wire.RegisterHandle{Handle: "", Signature: alice.Key.Sign(wire.HandleLabel, wire.HandleMessage(alice.AccountID(), ""))}, wire.CodeForbidden)
+	requestErr(t, a, &wire.RegisterHandle{Handle: "", Signature: sign(alice, "alice")}, wire.CodeForbidden)
+	if acct := request[*wire.Account](t, b, &wire.LookupHandle{Handle: "alice"}); !bytes.Equal(acct.AccountKey, alice.Account.Public().Bytes()) {
+		t.Fatal("a refused removal moved the handle")
+	}
+
+	for range 2 { // a second removal is no error
+		request[*wire.OK](t, a, &wire.RegisterHandle{Handle: "", Signature: sign(alice, "")})
+	}
+	requestErr(t, b, &wire.LookupHandle{Handle: "alice"}, wire.CodeNotFound)
+	if acct := request[*wire.Account](t, b, &wire.LookupAccount{AccountID: alice.AccountID()}); acct.Handle != "" {
+		t.Errorf("alice's handle after removal = %q", acct.Handle)
+	}
+	// The handle is free, and alice may register one again.
+	request[*wire.OK](t, b, &wire.RegisterHandle{Handle: "alice", Signature: sign(bob, "alice")})
+	request[*wire.OK](t, a, &wire.RegisterHandle{Handle: "ada", Signature: sign(alice, "ada")})
+}
+
 func TestSendAckFetchPush(t *testing.T) {
 	r := relaytest.Start(t, nil)
 	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)

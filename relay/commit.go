@@ -480,10 +480,13 @@ func (o *registerOp) finish(w *writer, err error) {
 
 type handleOp struct {
 	base
-	handle string // normalised; signature already verified
+	handle string // normalised, or "" to remove; signature already verified
 }
 
 func (o *handleOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
+	if o.handle == "" {
+		return tx.SetHandle(ctx, o.c.account, "")
+	}
 	owner, err := tx.HandleOwner(ctx, o.handle)
 	switch {
 	case err == nil && owner == o.c.account:

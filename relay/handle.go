@@ -150,10 +150,15 @@ func (c *conn) submitWrite(o reqOp) {
 }
 
 func (c *conn) registerHandle(reqID uint64, b *wire.RegisterHandle) {
-	h, err := wire.NormalizeHandle(b.Handle)
-	if err != nil {
-		c.replyErr(reqID, err)
-		return
+	// "" removes the account's handle (signed like any other, so only the
+	// account can drop it).
+	h := ""
+	if b.Handle != "" {
+		var err error
+		if h, err = wire.NormalizeHandle(b.Handle); err != nil {
+			c.replyErr(reqID, err)
+			return
+		}
 	}
 	if err := c.accountKey.Verify(wire.HandleLabel, wire.HandleMessage(c.account, h), b.Signature); err != nil {
 		c.reply(reqID, wire.Errorf(wire.CodeForbidden, "the account signature does not verify"))

@@ -7,8 +7,17 @@ import type { Locator, Page } from '@playwright/test';
 import { expect } from './fixtures';
 
 export async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
+  await expectNoViolations(page, screen, (impact) => impact === 'serious' || impact === 'critical');
+}
+
+/** axe finds nothing on the page (of the impacts `counts` keeps; all by default). */
+export async function expectNoViolations(
+  page: Page,
+  screen: string,
+  counts: (impact: string | null | undefined) => boolean = () => true,
+): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const serious = results.violations.filter((v) => counts(v.impact));
   const summary = serious.map(
     (v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`,
   );

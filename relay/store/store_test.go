@@ -325,6 +325,43 @@ func testAccountsDevicesHandles(t *testing.T, e engine) {
 	}
 }
 
+// TestHandleChangedAndRemoved: a new handle replaces the old, which another account
+// may then take; "" removes the handle, and the account is found by none.
+func TestHandleChangedAndRemoved(t *testing.T) { eachEngine(t, testHandleChangedAndRemoved) }
+
+func testHandleChangedAndRemoved(t *testing.T, e engine) {
+	ctx := context.Background()
+	s := open(t, e, "")
+	alice, bob, _ := setup(t, s)
+	write(t, s, func(tx store.Tx) error { return tx.SetHandle(ctx, alice, "alice") })
+	write(t, s, func(tx store.Tx) error { return tx.SetHandle(ctx, alice, "ada") })
+	if _, err := s.AccountByHandle(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old handle still finds an account: %v", err)
+	}
+	if a, err := s.AccountByHandle(ctx, "ada"); err != nil || a.ID != alice {
+		t.Errorf("AccountByHandle(ada) = %+v, %v", a, err)
+	}
+	// The freed handle is anyone's.
+	write(t, s, func(tx store.Tx) error { return tx.SetHandle(ctx, bob, "alice") })
+	if a, err := s.AccountByHandle(ctx, "alice"); err != nil || a.ID != bob {
+		t.Errorf("AccountByHandle(alice) after the change = %+v, %v", a, err)
+	}
+	for range 2 { // removing twice is no error
+		write(t, s, func(tx store.Tx) error { return tx.SetHandle(ctx, alice, "") })
+	}
+	if a, err := s.Account(ctx, alice); err != nil || a.Handle != "" {
+		t.Errorf("Account after removal = %+v, %v", a, err)
+	}
+	if _, err := s.AccountByHandle(ctx, "ada"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the removed handle still finds an account: %v", err)
+	}
+	// An empty handle is never looked up as one (several accounts hold none).
+	write(t, s, func(tx store.Tx) error { return tx.SetHandle(ctx, bob, "") })
+	if _, err := s.AccountByHandle(ctx, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AccountByHandle(\"\") = %v", err)
+	}
+}
+
 // TestMigrationFindsDirectPairs: a database of schema 1 with a direct chat opens at
 // the current schema with that chat as its pair's, so a second create for the pair
 // finds it.

@@ -54,8 +54,9 @@ type OK struct {
 }
 
 // RegisterHandle binds a handle to the caller's account, replacing its previous
-// handle. Signature is the account key's, label [HandleLabel], over [HandleMessage]
-// of the normalised handle.
+// handle (which anyone may then take); an empty Handle removes it. Signature is the
+// account key's, label [HandleLabel], over [HandleMessage] of the normalised handle
+// ("" for a removal).
 type RegisterHandle struct {
 	_         struct{} `cbor:",toarray"`
 	Handle    string

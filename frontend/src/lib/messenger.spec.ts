@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from './api';
-import { Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
+import { ApiError, type Message } from './api';
+import { LOCAL_ID_PREFIX, Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
-import { createFakeApi, sampleChat, sampleMessage } from './testing/fakeApi';
+import { createFakeApi, sampleChat, sampleContact, sampleMessage } from './testing/fakeApi';
 
 function setup(env: Partial<MessengerEnv> = {}) {
   const api = createFakeApi({ state: 'unlocked' });
@@ -86,6 +86,103 @@ describe('Messenger', () => {
     api.emit('message:status', { chatId: chat.id, messageId: sent.id, status: 'sent', seq: 4, expiresAt: 0 }); // late
     expect(conv.messages.map((m) => [m.body, m.status])).toEqual([['hi', 'delivered']]);
     expect(messenger.chats.get(chat.id)?.lastMessage).toBe('hi');
+  });
+
+  it('shows a message being sent at once, pending; Go’s message takes its place; a refusal marks it failed', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    let answer: (m: Message) => void = () => {};
+    let refuse: (e: Error) => void = () => {};
+    const go = sampleMessage({ chatId: chat.id, outgoing: true, body: 'fast', status: 'pending', seq: 0 });
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((r) => (answer = r)));
+    const sending = messenger.send(chat.id, 'fast');
+    // Before Go answers: the bubble is there, ours, pending.
+    expect(conv.messages.map((m) => [m.body, m.status, m.outgoing])).toEqual([['fast', 'pending', true]]);
+    expect(conv.messages[0]!.id.startsWith(LOCAL_ID_PREFIX)).toBe(true);
+    // A status Go reports before Send's answer is kept for the real id.
+    api.emit('message:status', { chatId: chat.id, messageId: go.id, status: 'sent', seq: 7, expiresAt: 0 });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    answer(go);
+    await sending;
+    expect(conv.messages.map((m) => [m.id, m.status, m.seq])).toEqual([[go.id, 'sent', 7]]);
+
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((_, r) => (refuse = r)));
+    const refused = messenger.send(chat.id, 'refused');
+    expect(conv.messages.at(-1)).toMatchObject({ body: 'refused', status: 'pending' });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(2));
+    refuse(new Error('no'));
+    await expect(refused).rejects.toThrow('no');
+    expect(conv.messages.map((m) => [m.body, m.status])).toEqual([
+      ['fast', 'sent'],
+      ['refused', 'failed'],
+    ]);
+  });
+
+  it('reads the contacts again when a direct chat takes the name its contact sent (no more "@bob")', async () => {
+    const { api, messenger, chat } = setup();
+    const bob = sampleContact('bob', { displayName: '@bob' });
+    api.backend.contacts.set(bob.accountId, bob);
+    await messenger.loadContacts();
+    expect(messenger.contacts.get(bob.accountId)?.displayName).toBe('@bob');
+    const direct = { ...chat, kind: 'direct' as const, peerId: bob.accountId, title: '@bob' };
+    api.emit('chat:updated', direct);
+    await Promise.resolve();
+    const calls = api.contacts.list.mock.calls.length;
+    // Go learnt "Bob" from his message: the contact record and the chat title change.
+    api.backend.contacts.set(bob.accountId, { ...bob, displayName: 'Bob' });
+    api.emit('chat:updated', { ...direct, title: 'Bob' });
+    await vi.waitFor(() => expect(messenger.contacts.get(bob.accountId)?.displayName).toBe('Bob'));
+    expect(api.contacts.list.mock.calls.length).toBe(calls + 1);
+    // Nothing to learn from a chat whose title matches: no extra reads.
+    api.emit('chat:updated', { ...direct, title: 'Bob', unread: 2 });
+    await Promise.resolve();
+    expect(api.contacts.list.mock.calls.length).toBe(calls + 1);
+  });
+
+  it('hands a chat’s sends to Go one after another, in the order typed, both shown at once', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    const answers: (() => void)[] = [];
+    api.chats.send.mockImplementation(
+      (chatId: string, body: string) =>
+        new Promise<Message>((r) =>
+          answers.push(() => r(sampleMessage({ chatId, body, outgoing: true, status: 'pending', seq: 0 }))),
+        ),
+    );
+    const one = messenger.send(chat.id, 'one');
+    const two = messenger.send(chat.id, 'two');
+    expect(conv.messages.map((m) => [m.body, m.status])).toEqual([
+      ['one', 'pending'],
+      ['two', 'pending'],
+    ]);
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    await Promise.resolve();
+    expect(api.chats.send).toHaveBeenCalledTimes(1); // "two" waits for "one"
+    answers[0]!();
+    await one;
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(2));
+    expect(api.chats.send.mock.calls.map((c) => c[1])).toEqual(['one', 'two']);
+    answers[1]!();
+    await two;
+    expect(conv.messages.map((m) => m.body)).toEqual(['one', 'two']);
+    expect(conv.messages.every((m) => !m.id.startsWith(LOCAL_ID_PREFIX))).toBe(true);
+  });
+
+  it('keeps one bubble when Go announces our message before Send answers', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    let answer: (m: Message) => void = () => {};
+    const go = sampleMessage({ chatId: chat.id, outgoing: true, body: 'once', status: 'pending', seq: 0 });
+    api.chats.send.mockImplementationOnce(() => new Promise<Message>((r) => (answer = r)));
+    const sending = messenger.send(chat.id, 'once');
+    api.emit('message:new', { ...go, status: 'sent', seq: 3 });
+    await vi.waitFor(() => expect(api.chats.send).toHaveBeenCalledTimes(1));
+    answer(go);
+    await sending;
+    expect(conv.messages.map((m) => [m.id, m.status])).toEqual([[go.id, 'sent']]);
   });
 
   it('starts a secret message’s countdown from message:status and removes it on message:expired', async () => {

@@ -14,6 +14,13 @@ import { SyncStore } from './stores/sync.svelte';
 import { TypingStore } from './stores/typing.svelte';
 import { WarningsStore } from './stores/warnings.svelte';
 
+/**
+ * Starts the id of a message shown while Go has not answered its Send yet
+ * (Go's ids are hex, so they never start so). Such a message that failed was
+ * refused by Go and exists nowhere else.
+ */
+export const LOCAL_ID_PREFIX = 'local-';
+
 /** What the messenger needs from the window; tests pass their own. */
 export interface MessengerEnv {
   /** Whether the user is looking at the window (visible and focused). */
@@ -73,6 +80,10 @@ export function windowEnv(api: Api, win: Window = window): MessengerEnv {
 export class Messenger {
   readonly chats = new ChatListStore();
   readonly contacts = new ContactsStore();
+  /** Numbers the stand-ins of messages being sent (LOCAL_ID_PREFIX). */
+  #localSends = 0;
+  /** Per chat, the send in flight that the next one waits for. */
+  #sending = new Map<string, Promise<void>>();
   readonly connection = new ConnectionStore();
   readonly typing = new TypingStore();
   readonly warnings = new WarningsStore();
@@ -117,6 +128,7 @@ export class Messenger {
     const offs = [
       api.on('connection:changed', (c) => this.connection.set(c)),
       api.on('chat:updated', (c) => {
+        this.#renamedPeer(c);
         this.chats.upsert(c);
         this.#duringLoad?.push(() => this.chats.upsert(c));
         this.#settleRequests();
@@ -212,6 +224,18 @@ export class Messenger {
     }
   }
 
+  /**
+   * A direct chat is titled by its contact's name: a new title means the
+   * name that travels in the contact's messages replaced the one held (the
+   * @handle, at first). The contact dialog, pickers and member lists read
+   * the contacts, so they are read again.
+   */
+  #renamedPeer(c: ChatSummary): void {
+    if ((c.kind !== 'direct' && c.kind !== 'secret') || c.peerId === '') return;
+    const contact = this.contacts.get(c.peerId);
+    if (contact && contact.displayName !== c.title) void this.loadContacts();
+  }
+
   async loadContacts(): Promise<void> {
     try {
       this.contacts.set(await this.api.contacts.list());
@@ -273,10 +297,56 @@ export class Messenger {
     );
   }
 
-  /** Sends a message; it shows at once as pending. Rejects with Go's error. */
-  async send(chatId: string, body: string, replyTo = ''): Promise<Message> {
-    const m = await this.api.chats.send(chatId, body, replyTo);
-    this.conversation(chatId).add(m);
+  /**
+   * Sends a message. It shows at once as pending, before Go has it (after
+   * `ready`, say a draft save that must reach Go first), and becomes Go's
+   * message when Send answers; refused, it stays and shows as failed.
+   * Rejects with Go's error.
+   */
+  async send(chatId: string, body: string, replyTo = '', ready?: Promise<unknown>): Promise<Message> {
+    const shown = this.conversation(chatId);
+    const localId = `${LOCAL_ID_PREFIX}${++this.#localSends}`;
+    shown.add({
+      id: localId,
+      chatId,
+      senderId: '',
+      senderName: '',
+      outgoing: true,
+      body,
+      sentAt: Date.now(),
+      seq: 0,
+      status: 'pending',
+      replyTo,
+      service: false,
+      clockOff: false,
+      ttl: 0,
+      expiresAt: 0,
+    });
+    // One send after another per chat, so Go numbers them in the order typed
+    // (two calls in flight at once may reach Go in either order).
+    const before = this.#sending.get(chatId);
+    const call = (async () => {
+      await before;
+      await ready;
+      return this.api.chats.send(chatId, body, replyTo);
+    })();
+    const settled = call.then(
+      () => {},
+      () => {},
+    );
+    this.#sending.set(chatId, settled);
+    let m: Message;
+    try {
+      m = await call;
+    } catch (err) {
+      shown.fail(localId);
+      throw err;
+    } finally {
+      if (this.#sending.get(chatId) === settled) this.#sending.delete(chatId);
+    }
+    const current = this.conversation(chatId);
+    if (current === shown) shown.settle(localId, m);
+    else current.add(m); // re-read after a reconnect: the stand-in went with the old store
     const chat = this.chats.get(chatId);
     // Go cleared the draft too (a chat:updated follows).
     if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt, draft: '' });

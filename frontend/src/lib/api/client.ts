@@ -32,6 +32,8 @@ export interface Transport {
   onReconnect(handler: () => void): () => void;
   /** Shows title as the window's title (the page's, and the native window's). */
   setTitle(title: string): void;
+  /** Opens a checked http(s) or mailto address outside Hush (the system's browser or mail program). */
+  openURL(url: string): void;
   /**
    * Sends a file the user picked to Go (browser mode: POST /api/upload) and
    * resolves with the id a service then takes. The desktop window picks
@@ -53,6 +55,8 @@ export interface Api extends Services {
   onReconnect(handler: () => void): () => void;
   /** Shows title as the window's title (with the unread count, say). */
   setTitle(title: string): void;
+  /** Opens a link outside Hush; callers pass only what lib/links.ts accepts. */
+  openURL(url: string): void;
   /** Sends a file to Go for a service to use (browser mode only); resolves with its id. */
   upload(file: Blob): Promise<string>;
   /** Stops the event stream; the Api is unusable afterwards. */
@@ -88,6 +92,7 @@ export function createApi(transport: Transport): Api {
     },
     onReconnect: (handler) => transport.onReconnect(handler),
     setTitle: (title) => transport.setTitle(title),
+    openURL: (url) => transport.openURL(url),
     upload: (file) => transport.upload(file),
     close: () => transport.close(),
   };
@@ -135,5 +140,6 @@ export function detectTransport(win: Window & typeof globalThis & WailsGlobals):
     clearTimeout: (id) => win.clearTimeout(id as number),
     random: Math.random,
     document: win.document,
+    open: (url, target, features) => win.open(url, target, features),
   });
 }

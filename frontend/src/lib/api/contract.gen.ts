@@ -1221,10 +1221,16 @@ export interface ConnectionService {
  */
 export interface ContactService {
   /**
-   * RegisterHandle claims @handle for this account at the relay and returns the link with the
-   * handle set. A taken or malformed handle is an error.
+   * RegisterHandle claims @handle for this account at the relay, replacing its handle if it had
+   * one, and returns the link with the handle set. A taken or malformed handle is an error.
    */
   registerHandle(handle: string): Promise<Connection>;
+  /**
+   * RemoveHandle drops this account's @handle at the relay (RegisterHandle changes it instead) and
+   * returns the link without one. People who already have the account as a contact keep it; nobody
+   * finds it by the old handle any more.
+   */
+  removeHandle(): Promise<Connection>;
   /** Add looks a handle up at the relay and pins the account's keys on first use. */
   add(handle: string): Promise<Contact>;
   /** List returns every contact, in the order they were added. */
@@ -1592,6 +1598,7 @@ export const SERVICES: ServiceTable = {
     service: 'ContactService',
     methods: {
       registerHandle: { method: 'RegisterHandle', params: ['handle'], result: decodeConnection },
+      removeHandle: { method: 'RemoveHandle', params: [], result: decodeConnection },
       add: { method: 'Add', params: ['handle'], result: decodeContact },
       list: { method: 'List', params: [], result: list(decodeContact) },
       safetyNumber: { method: 'SafetyNumber', params: ['accountId'], result: decodeSafetyNumber },

@@ -24,6 +24,8 @@ export interface BrowserDeps {
   random: () => number;
   /** The page, whose title is the tab's; absent in tests that do not look. */
   document?: { title: string };
+  /** window.open; absent in tests that do not look. */
+  open?: (url: string, target: string, features: string) => unknown;
 }
 
 /** The delay before reconnect attempt n (0-based): exponential, capped, with jitter. */
@@ -165,6 +167,9 @@ export function createBrowserTransport(deps: BrowserDeps): Transport {
     },
     setTitle(title) {
       if (deps.document) deps.document.title = title;
+    },
+    openURL(url) {
+      deps.open?.(url, '_blank', 'noopener,noreferrer');
     },
     close() {
       closed = true;

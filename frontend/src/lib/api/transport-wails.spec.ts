@@ -47,6 +47,14 @@ describe('Wails', () => {
     expect(win.document.title).toBe('(2) Hush');
   });
 
+  it('opens a link in the system browser (BrowserOpenURL)', () => {
+    const { win } = wailsWindow({});
+    const open = vi.fn();
+    win.runtime!.BrowserOpenURL = open;
+    createApi(createWailsTransport(win)).openURL('https://example.com/');
+    expect(open).toHaveBeenCalledWith('https://example.com/');
+  });
+
   it('turns the string Wails rejects with into an ApiError', async () => {
     const { win } = wailsWindow({
       AccountService: {

@@ -12,6 +12,7 @@ export interface WailsGlobals {
   runtime?: {
     EventsOn(name: string, callback: (...data: unknown[]) => void): (() => void) | undefined;
     WindowSetTitle?(title: string): void;
+    BrowserOpenURL?(url: string): void;
   };
   document?: { title: string };
 }
@@ -44,6 +45,10 @@ export function createWailsTransport(win: WailsGlobals): Transport {
       // WebView2 do not follow document.title.
       if (win.document) win.document.title = title;
       win.runtime?.WindowSetTitle?.(title);
+    },
+    openURL(url) {
+      // The system's browser; the WebView itself never leaves the app.
+      win.runtime?.BrowserOpenURL?.(url);
     },
     upload() {
       return Promise.reject(new ApiError('The desktop window opens files with its own dialog.'));

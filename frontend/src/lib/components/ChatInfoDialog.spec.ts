@@ -8,7 +8,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { RULES, type ChatSummary, type Role } from '../api';
 import { Messenger } from '../messenger.svelte';
-import { ME, createFakeApi, sampleChat } from '../testing/fakeApi';
+import { ME, createFakeApi, sampleChat, sampleContact } from '../testing/fakeApi';
 import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
 import ChatInfoDialog from './ChatInfoDialog.svelte';
 
@@ -95,5 +95,54 @@ describe('ChatInfoDialog rename', () => {
   ])('offers Leave to %s: %s', (_name, over, offered) => {
     setup(over);
     expect(screen.queryAllByRole('button', { name: 'Leave group' })).toHaveLength(offered ? 1 : 0);
+  });
+});
+
+describe('ChatInfoDialog members', () => {
+  it('lists the owner first, then the admins, then everyone by name', async () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    const chat = sampleChat({ kind: 'group', title: 'Book club', myRole: 'member' });
+    api.backend.chats.set(chat.id, chat);
+    const m = (name: string, role: Role, isMe = false) => ({
+      accountId: isMe ? ME : name.toLowerCase().padEnd(32, '0'),
+      handle: name.toLowerCase(),
+      displayName: name,
+      role,
+      isMe,
+    });
+    api.backend.members.set(chat.id, [
+      m('Zoe', 'member'),
+      m('Carol', 'admin'),
+      m('Ada', 'member', true),
+      m('Walter', 'owner'),
+      m('Bob', 'admin'),
+      m('Dan', 'member'),
+    ]);
+    const messenger = new Messenger(api, attentiveEnv());
+    messenger.chats.set([chat]);
+    renderWithContext(ChatInfoDialog, { chat, onclose: vi.fn() }, createTestContext({ api }), messenger);
+    const list = await screen.findByRole('list', { name: 'Members' });
+    const names = within(list)
+      .getAllByRole('listitem')
+      .map((li) => ['Walter', 'Bob', 'Carol', 'Ada', 'Dan', 'Zoe'].find((n) => within(li).queryByText(n, { exact: true })));
+    expect(names).toEqual(['Walter', 'Bob', 'Carol', 'Ada', 'Dan', 'Zoe']);
+  });
+
+  it('says every contact is already a member rather than that there are none', async () => {
+    const api = createFakeApi({ state: 'unlocked' });
+    const chat = sampleChat({ kind: 'group', title: 'Book club', myRole: 'owner' });
+    api.backend.chats.set(chat.id, chat);
+    const bob = sampleContact('bob');
+    api.backend.contacts.set(bob.accountId, bob);
+    api.backend.members.set(chat.id, [
+      { accountId: ME, handle: 'ada', displayName: 'Ada', role: 'owner', isMe: true },
+      { accountId: bob.accountId, handle: 'bob', displayName: 'Bob', role: 'member', isMe: false },
+    ]);
+    const messenger = new Messenger(api, attentiveEnv());
+    messenger.chats.set([chat]);
+    await messenger.loadContacts();
+    renderWithContext(ChatInfoDialog, { chat, onclose: vi.fn() }, createTestContext({ api }), messenger);
+    expect(await screen.findByText(/All your contacts are here already/)).toBeInTheDocument();
+    expect(screen.queryByText(/No contacts to add yet/)).not.toBeInTheDocument();
   });
 });

@@ -78,6 +78,11 @@ describe('ChatList', () => {
     expect(time).toHaveTextContent(/^\d{2}:\d{2}/);
     expect(time).toHaveAttribute('datetime', new Date(now - 60_000).toISOString());
     expect(grace).toHaveAccessibleDescription(expect.stringContaining(time.textContent!));
+    // The description's own text is hidden too: browse mode, which reads an
+    // option's content, would otherwise say the preview a second time.
+    const description = document.getElementById(grace.getAttribute('aria-describedby')!)!;
+    expect(description).toHaveAttribute('hidden');
+    expect(description.closest('[aria-hidden="true"], [hidden]')).toBe(description);
     expect(within(grace).queryByRole('img', { name: 'Pinned' })).not.toBeInTheDocument();
 
     const project = screen.getByRole('option', { name: 'Project Hush' });

@@ -29,6 +29,16 @@ describe('Composer', () => {
     expect(box).toHaveValue('');
   });
 
+  it('sends the next message while the last one is still on its way', async () => {
+    const { onsend } = setup();
+    onsend.mockImplementation(() => new Promise(() => {})); // Go never answers
+    const user = userEvent.setup();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await user.type(box, 'first{Enter}second{Enter}');
+    expect(onsend.mock.calls.map((c) => c[0])).toEqual(['first', 'second']);
+    expect(box).toHaveValue('');
+  });
+
   it('starts a new line on Shift+Enter instead of sending', async () => {
     const { onsend } = setup();
     const user = userEvent.setup();

@@ -69,6 +69,16 @@ describe('Conversation', () => {
     await waitFor(() => expect(within(message).getByRole('img', { name: 'Read' })).toBeInTheDocument());
   });
 
+  it('offers "Back to chats" for the one-column layout: the list again, focus on the chat left', async () => {
+    const { user } = setup();
+    const pane = await open(user, 'Bob');
+    // The button is in the header; CSS shows it only at 600 px and below (e2e/layout.spec.ts).
+    await user.click(within(pane).getByRole('button', { name: 'Back to chats' }));
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Bob' })).not.toBeInTheDocument());
+    expect(screen.getByText('Select a chat to start messaging')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByRole('option', { name: 'Bob' })).toHaveFocus());
+  });
+
   it('shows who is typing in the header and reports our own typing', async () => {
     const { api, bob, direct, user } = setup();
     const pane = await open(user, 'Bob');

@@ -185,7 +185,7 @@ describe('MessageList', () => {
     expect(conversation.messages[0]!.id).toBe('m0');
   });
 
-  it('offers "New messages" when scrolled up, and jumps down when clicked', async () => {
+  it('offers "Jump to latest" when scrolled up, counts what arrives, and jumps down when clicked', async () => {
     const conversation = new ConversationStore(chatId, pager(messages(50)));
     await conversation.loadLatest();
     renderList(conversation);
@@ -195,11 +195,12 @@ describe('MessageList', () => {
     region.scrollTop = 1200;
     region.dispatchEvent(new Event('scroll'));
     flushSync();
+    expect(await screen.findByRole('button', { name: 'Jump to latest' })).toBeInTheDocument();
     conversation.add(sampleMessage({ id: 'late', chatId, body: 'are you there?', sentAt: now }));
-    const button = await screen.findByRole('button', { name: /New messages/ });
+    const button = await screen.findByRole('button', { name: 'Jump to latest, 1 new message' });
     expect(button).toHaveTextContent('1');
     await userEvent.setup().click(button);
-    await waitFor(() => expect(screen.queryByRole('button', { name: /New messages/ })).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.queryByRole('button', { name: /Jump to latest/ })).not.toBeInTheDocument());
     expect(screen.getByText('are you there?')).toBeInTheDocument();
   });
 
@@ -210,7 +211,7 @@ describe('MessageList', () => {
     await screen.findByText('message 49');
     conversation.add(sampleMessage({ id: 'live', chatId, body: 'live one', sentAt: now }));
     expect(await screen.findByText('live one')).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: /New messages/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Jump to latest/ })).not.toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('New message from Bob');
   });
 

@@ -59,4 +59,44 @@ describe('MessagingSettings', () => {
     await user.click(screen.getByRole('button', { name: 'Register' }));
     await waitFor(() => expect(api.contacts.registerHandle).toHaveBeenCalledWith('ada_1'));
   });
+
+  it('changes the username: the new one replaces it, Cancel keeps it', async () => {
+    const { api, user } = await setup('ada');
+    expect(screen.getByText('@ada')).toBeInTheDocument();
+    expect(screen.queryByLabelText('New username')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Change username' }));
+    await user.type(screen.getByLabelText('New username'), 'x');
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByLabelText('New username')).not.toBeInTheDocument();
+    expect(api.contacts.registerHandle).not.toHaveBeenCalled();
+
+    await user.click(screen.getByRole('button', { name: 'Change username' }));
+    await user.type(screen.getByLabelText('New username'), '@Ada_L');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.contacts.registerHandle).toHaveBeenCalledWith('ada_l'));
+    expect(await screen.findByText('@ada_l')).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Username changed.');
+  });
+
+  it('removes the username after asking, and offers to choose one again', async () => {
+    const { api, user } = await setup('ada');
+    await user.click(screen.getByRole('button', { name: 'Remove username' }));
+    const dialog = screen.getByRole('dialog', { name: 'Remove username' });
+    expect(dialog).toHaveTextContent('People will no longer find you by @ada');
+    expect(api.contacts.removeHandle).not.toHaveBeenCalled();
+    await user.click(screen.getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(api.contacts.removeHandle).toHaveBeenCalledTimes(1));
+    expect(await screen.findByLabelText('Your username')).toBeInTheDocument();
+    expect(screen.queryByText('@ada')).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Username removed.');
+  });
+
+  it('keeps the username and shows Go’s reason when the removal fails', async () => {
+    const { api, user } = await setup('ada');
+    api.contacts.removeHandle.mockRejectedValueOnce(new ApiError('You are offline.', 503));
+    await user.click(screen.getByRole('button', { name: 'Remove username' }));
+    await user.click(screen.getByRole('button', { name: 'Remove' }));
+    expect(await screen.findByText('You are offline.')).toBeInTheDocument();
+    expect(screen.getByText('@ada', { exact: true })).toBeInTheDocument();
+  });
 });

@@ -109,6 +109,35 @@ export class ConversationStore {
     this.messages = [...this.messages, m];
   }
 
+  /**
+   * Go answered the send shown as `localId` (add, before Go had it): the
+   * real message takes its place, in the same spot. Go may have announced it
+   * already (message:new); then the stand-in just goes.
+   */
+  settle(localId: string, m: Message): void {
+    const local = this.#byId.get(localId);
+    if (!local) return this.add(m);
+    this.#byId.delete(localId);
+    if (this.#byId.has(m.id) || m.chatId !== this.chatId) {
+      this.messages = this.messages.filter((x) => x.id !== localId);
+      this.add(m);
+      return;
+    }
+    const early = this.#early.get(m.id);
+    if (early) {
+      this.#early.delete(m.id);
+      m = { ...m, status: nextStatus(m.status, early.status), seq: Math.max(m.seq, early.seq) };
+    }
+    this.#byId.set(m.id, m);
+    this.messages = this.messages.map((x) => (x.id === localId ? m : x));
+  }
+
+  /** Go refused the send shown as `localId`: it stays, marked failed. */
+  fail(localId: string): void {
+    const local = this.#byId.get(localId);
+    if (local) this.#replace({ ...local, status: 'failed' });
+  }
+
   applyStatus(ev: MessageStatusChanged): void {
     if (ev.chatId !== this.chatId) return;
     const known = this.#byId.get(ev.messageId);

@@ -421,6 +421,10 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.connection = { ...backend.connection, handle };
       return { ...backend.connection };
     }),
+    removeHandle: vi.fn(async () => {
+      backend.connection = { ...backend.connection, handle: '' };
+      return { ...backend.connection };
+    }),
     add: vi.fn(async (handle: string) => {
       const c = backend.directory.get(handle);
       if (!c) throw new ApiError(`No one is called @${handle}.`, 422);
@@ -745,6 +749,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     setTitle: vi.fn((title: string) => {
       document.title = title;
     }),
+    openURL: vi.fn((_url: string) => {}),
     close() {
       listeners.clear();
     },
