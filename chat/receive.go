@@ -792,4 +792,3 @@ func ownReceipt(c *vault.Chat, meta *chatMeta, rc *wire.Receipt, cursor uint64) 
 func peerReceipt(meta *chatMeta, rc *wire.Receipt) (bool, uint64) {
 	return meta.movePeer(rc.DeliveredSeq, rc.ReadSeq)
 }
-
