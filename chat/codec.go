@@ -536,12 +536,11 @@ func putSettingList[T any](tx *vault.Tx, name string, list []T) error {
 }
 
 // movePeer raises the other members' positions to delivered and read, as far as
-// they are higher. It reports whether they moved and the lowest position that moved
-// (math.MaxUint64 when neither did): this account's messages above it may have
-// changed state.
+// they are higher. It reports whether they moved and the lowest position that moved:
+// this account's messages above it may have changed state.
 func (m *chatMeta) movePeer(delivered, read uint64) (bool, uint64) {
 	if delivered <= m.PeerDelivered && read <= m.PeerRead {
-		return false, math.MaxUint64
+		return false, 0
 	}
 	lo := uint64(math.MaxUint64)
 	if delivered > m.PeerDelivered {

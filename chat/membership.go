@@ -84,7 +84,10 @@ func (k *keyring) observeRelay(ctx context.Context, info wire.ChatInfo) error {
 		moved, lo, behind = false, math.MaxUint64, false
 		c, err := k.chats.updateMeta(tx, id, func(c *vault.Chat, meta *chatMeta) {
 			meta.Epoch = max(meta.Epoch, info.Epoch)
-			meta.Unavailable = mine == nil && roleOf(c, k.meID) != 0
+			// The relay serves the chat: it is available, whatever its member
+			// list says. Only a signed record removes this account (roster.go);
+			// a list that leaves it out is the relay's word alone.
+			meta.Unavailable = k.checks.relayRemoves && mine == nil && roleOf(c, k.meID) != 0
 			if meta.LogLen == 0 && c.Kind == 0 {
 				c.Kind = info.Kind
 			}
