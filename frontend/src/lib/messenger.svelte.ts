@@ -5,6 +5,7 @@
 
 import { getContext, setContext } from 'svelte';
 import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify } from './api';
+import { SPLIT_FROM_BYTES, utf8Length } from './format';
 import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
@@ -260,8 +261,14 @@ export class Messenger {
 
   /** Sends a message; it shows at once as pending. Rejects with Go's error. */
   async send(chatId: string, body: string, replyTo = ''): Promise<Message> {
-    const m = await this.api.chats.send(chatId, body, replyTo);
-    this.conversation(chatId).add(m);
+    // A text that may not fit one message is sent as several (Go splits it).
+    const sent =
+      utf8Length(body) > SPLIT_FROM_BYTES
+        ? await this.api.chats.sendSplit(chatId, body, replyTo)
+        : [await this.api.chats.send(chatId, body, replyTo)];
+    const m = sent[sent.length - 1];
+    if (!m) throw new Error('Nothing was sent.');
+    for (const part of sent) this.conversation(chatId).add(part);
     const chat = this.chats.get(chatId);
     // Go cleared the draft too (a chat:updated follows).
     if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt, draft: '' });
