@@ -49,6 +49,19 @@ func relayRead(t *testing.T, r *relaytest.Relay, chat ids.Chat, reader, account 
 	return 0
 }
 
+// twoBehindAttacker is Alice and Bob in a direct chat on a relay behind a man in
+// the middle, who stands in for crashes: frames it drops are frames a dying relay or
+// device never sent.
+func twoBehindAttacker(t *testing.T) (*relaytest.Malicious, *peer, *peer, ids.Chat) {
+	t.Helper()
+	evil := relaytest.StartMalicious(t, &relaytest.Options{Limits: testLimits()})
+	alice := newPeer(t, "Alice", evil.URL)
+	bob := newPeer(t, "Bob", evil.URL)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	return evil, alice, bob, direct(t, alice, bob, "bob")
+}
+
 // TestReadMarksConvergeAfterRelayCrash: the relay dies right after storing one of
 // Alice's messages — her acknowledgement, and the receipts it would have pushed her,
 // never leave it — while Bob reads the message. Once everything is back and Bob has
@@ -57,12 +70,7 @@ func relayRead(t *testing.T, r *relaytest.Relay, chat ids.Chat, reader, account 
 // receipts took.
 func TestReadMarksConvergeAfterRelayCrash(t *testing.T) {
 	ctx := context.Background()
-	evil := relaytest.StartMalicious(t, &relaytest.Options{Limits: testLimits()})
-	alice := newPeer(t, "Alice", evil.URL)
-	bob := newPeer(t, "Bob", evil.URL)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "bob")
+	evil, alice, bob, chatID := twoBehindAttacker(t)
 
 	sent := map[ids.Message]policy.Status{}
 	var mu sync.Mutex
@@ -177,12 +185,7 @@ func TestReadMarksConvergeAfterRelayCrash(t *testing.T) {
 // reading anything more.
 func TestReadMarksReachTheRelayAfterClientCrash(t *testing.T) {
 	ctx := context.Background()
-	evil := relaytest.StartMalicious(t, &relaytest.Options{Limits: testLimits()})
-	alice := newPeer(t, "Alice", evil.URL)
-	bob := newPeer(t, "Bob", evil.URL)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "bob")
+	evil, alice, bob, chatID := twoBehindAttacker(t)
 
 	var marks atomic.Int64
 	evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
@@ -223,12 +226,7 @@ func TestReadMarksReachTheRelayAfterClientCrash(t *testing.T) {
 // is "read", not "sent".
 func TestAckAfterReceiptShowsRead(t *testing.T) {
 	ctx := context.Background()
-	evil := relaytest.StartMalicious(t, &relaytest.Options{Limits: testLimits()})
-	alice := newPeer(t, "Alice", evil.URL)
-	bob := newPeer(t, "Bob", evil.URL)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "bob")
+	evil, alice, bob, chatID := twoBehindAttacker(t)
 
 	var mu sync.Mutex
 	var held []wire.Frame
