@@ -123,7 +123,7 @@ func (k *keyring) observeRelay(ctx context.Context, info wire.ChatInfo) error {
 		k.view.reportStatuses(ctx, id, lo, max(after.PeerDelivered, after.PeerRead), after)
 	}
 	if behind && k.marks != nil {
-		k.marks.queue(id) // a request's stay here: the marker holds them back
+		k.marks.queue(id) // a request's positions stay here: the marker holds them back
 	}
 	k.roster.checkRelayMembers(ctx, id, info)
 	return nil
