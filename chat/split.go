@@ -28,8 +28,8 @@ const (
 )
 
 // SplitText cuts text into parts of at most limit bytes each, at the most natural
-// boundary within each part's reach; the whitespace at a cut is dropped, and text
-// that fits is returned whole. Every part is valid UTF-8 when text is, and none
+// boundary within each part's reach; the whitespace at a cut (and at the end of the
+// last part) is dropped, and text that fits is returned whole. Every part is valid UTF-8 when text is, and none
 // ends inside a grapheme cluster unless one cluster alone exceeds limit (then it
 // is cut between code points).
 func SplitText(text string, limit int) []string {
@@ -40,7 +40,10 @@ func SplitText(text string, limit int) []string {
 	for {
 		text = strings.TrimLeftFunc(text, unicode.IsSpace)
 		if len(text) <= limit {
-			if strings.TrimSpace(text) != "" {
+			if len(parts) > 0 { // the last of several: trimmed as the others are
+				text = strings.TrimRightFunc(text, unicode.IsSpace)
+			}
+			if text != "" {
 				parts = append(parts, text)
 			}
 			return parts
