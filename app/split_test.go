@@ -11,22 +11,7 @@ import (
 // SendSplit as several messages, in order, each within one message's limit; a short
 // one stays whole, and bad ids are refused as by Send.
 func TestSendSplitThroughServices(t *testing.T) {
-	r := startTestRelay(t)
-	alice := newPerson(t, "ws://"+r.Addr, "Alice")
-	bob := newPerson(t, "ws://"+r.Addr, "Bob")
-	alice.online(t)
-	bob.online(t)
-	if _, err := bob.contacts.RegisterHandle("bob"); err != nil {
-		t.Fatal(err)
-	}
-	contact, err := alice.contacts.Add("@bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	summary, err := alice.chats.OpenDirect(contact.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, _, summary := chatting(t)
 	long := strings.Repeat("A sentence that ends here. ", 2*chat.SplitPartBytes/27+10)
 	if _, err := alice.chats.Send(summary.ID, long, ""); err == nil {
 		t.Fatal("Send took a text over the limit: the test proves nothing")
