@@ -58,11 +58,14 @@ func SplitText(text string, limit int) []string {
 
 // cutAt returns where to end the next part of text (longer than limit): the best
 // boundary in text[:limit], by the order paragraph, line, sentence, word, cluster.
+// A paragraph, line or sentence counts only in the second half of the window, so
+// a break near the start does not make a part of a few words.
 func cutAt(text string, limit int) int {
 	window := text[:limit]
+	half := limit / 2
 	// A paragraph or a line: cut after the break.
 	for _, sep := range []string{"\n\n", "\n"} {
-		if i := strings.LastIndex(window, sep); i > 0 {
+		if i := strings.LastIndex(window, sep); i >= half {
 			return i + len(sep)
 		}
 	}
@@ -80,7 +83,7 @@ func cutAt(text string, limit int) int {
 			}
 		}
 	}
-	if best > 0 {
+	if best > half {
 		return best
 	}
 	// A word: at the last space.

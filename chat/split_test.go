@@ -45,7 +45,8 @@ func TestSplitText(t *testing.T) {
 	}{
 		{"fits", "hello there", 64, []string{"hello there"}},
 		{"paragraphs first", para + "\n\n" + para + "end.", 80, []string{strings.TrimSpace(para), para + "end."}},
-		{"lines next", "first line\nsecond line that is long", 30, []string{"first line", "second line that is long"}},
+		{"lines next", "a first line\nthe second line", 20, []string{"a first line", "the second line"}},
+		{"no break near the start", "first\nthen a line that is long", 24, []string{"first\nthen a line that", "is long"}},
 		{"sentences next", "One. Two! Three? Four and more words", 20, []string{"One. Two! Three?", "Four and more words"}},
 		{"no cut after a dot inside a word", "v1.2.3 is out now ok", 12, []string{"v1.2.3 is", "out now ok"}},
 		{"words next", "alpha beta gamma delta", 12, []string{"alpha beta", "gamma delta"}},
