@@ -123,8 +123,8 @@ bench-relay:
 	CGO_ENABLED=0 go build -o build/bin/hush-relay ./cmd/hush-relay
 	go run ./cmd/hush-load idle --relay-bin build/bin/hush-relay
 
-# Nothing lost: SIGKILL the relay 100 times under load; every acknowledged message
-# must survive exactly once.
+# Nothing lost: SIGKILL the relay 100 times under load, and clients 100 times; every
+# acknowledged message must survive exactly once, and read marks must converge.
 soak:
 	go run ./cmd/hush-load soak --kills 100
 

@@ -380,6 +380,28 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 	})
 }
 
+// SendSplit sends a text too long for one message (Send refuses it) as several,
+// cut between paragraphs, else lines, sentences or words — never inside a
+// character or an emoji — and returns them in order, pending; a text that fits is
+// sent whole. The first answers replyTo.
+func (s *ChatService) SendSplit(chatID, body, replyTo string) ([]Message, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return nil, err
+	}
+	var reply *ids.Message
+	if replyTo != "" {
+		r, err := parseID[ids.Message](replyTo)
+		if err != nil {
+			return nil, err
+		}
+		reply = &r
+	}
+	return engineView(s.c, messagesView, func(ctx context.Context, e *chat.Engine) ([]chat.Message, error) {
+		return e.SendSplit(ctx, id, body, reply)
+	})
+}
+
 // MarkRead marks everything received in a chat as read (outside channels the
 // senders see it); the UI calls it while the user sees the chat.
 func (s *ChatService) MarkRead(chatID string) error {

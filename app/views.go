@@ -377,6 +377,14 @@ func membersView(ms []chat.Member) []Member {
 	return out
 }
 
+func messagesView(ms []chat.Message) []Message {
+	out := make([]Message, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, messageView(m))
+	}
+	return out
+}
+
 func messageView(m chat.Message) Message {
 	out := Message{
 		ID:         m.ID.String(),

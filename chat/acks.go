@@ -98,16 +98,26 @@ func (s *sender) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 	err := s.v.Update(ctx, func(tx *vault.Tx) error {
 		events, beyond = events[:0], beyond[:0]
 		cursors := map[ids.Chat]int64{}
+		metas := map[ids.Chat]*chatMeta{}
 		for i, sd := range sent {
 			ack := acks[i]
-			ev, err := recordAck(tx, sd, ack)
+			chatID := sd.item.ChatID
+			meta, ok := metas[chatID]
+			if !ok {
+				_, m, err := chatWithMeta(tx, chatID)
+				if err != nil && !errors.Is(err, vault.ErrNotFound) {
+					return err
+				}
+				meta = &m // a chat gone: no positions, the status is only "sent"
+				metas[chatID] = meta
+			}
+			ev, err := recordAck(tx, sd, ack, *meta, s.meID)
 			if err != nil {
 				return err
 			}
 			if ev != nil {
 				events = append(events, *ev)
 			}
-			chatID := sd.item.ChatID
 			cur, ok := cursors[chatID]
 			if !ok {
 				if cur, err = tx.Cursor(scope(chatID)); err != nil {
@@ -145,7 +155,7 @@ func (s *sender) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 
 // recordAck takes an acknowledged item out of the outbox and gives its message the
 // relay's sequence number; it returns the status change to report, if any.
-func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack) (*StatusChange, error) {
+func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack, meta chatMeta, me ids.Account) (*StatusChange, error) {
 	id := sd.item.ID
 	if err := tx.RemoveOutbox(id); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return nil, err
@@ -166,8 +176,11 @@ func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack) (*StatusChange, error) 
 	if err := tx.UpdateMessage(m); err != nil {
 		return nil, err
 	}
-	// A receipt cannot have passed a message the relay just committed.
-	return &StatusChange{Chat: sd.item.ChatID, Message: id, Status: policy.StatusSent, Seq: m.Seq}, nil
+	// The status follows the chat's positions, not only the acknowledgement: a
+	// resend answered after a relay crash is acknowledged with the sequence number
+	// of the first try, which the other members may have read meanwhile (their
+	// receipts came while this message had no number and passed it by).
+	return &StatusChange{Chat: sd.item.ChatID, Message: id, Status: statusOf(m, meta, me), Seq: m.Seq}, nil
 }
 
 // aheadSet remembers the sequence numbers of this device's own messages that the

@@ -1059,3 +1059,70 @@ func TestAttackRefusedRevocation(t *testing.T) {
 		return ok && d.Revoked
 	})
 }
+
+// TestAttackRelayClaimsRemoval (threat "the relay removes a member"): the relay tells
+// Carol, in every chat description it gives her, that she is no longer a member of
+// a group — though no member signed her removal — and goes on serving her the chat.
+// An engine that takes the relay's member list as its word holds the chat, read-only;
+// the real engine shows no removal (no line, no "removed" hold), and Carol writes on.
+func TestAttackRelayClaimsRemoval(t *testing.T) {
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			w := newAttackWorld(t, weakIf(run.weak, func(c *checks) { c.relayRemoves = true }))
+			ctx := context.Background()
+			chat := w.group(t, policy.KindGroup)
+			carol := w.carol.id()
+			without := func(ms []wire.MemberInfo) []wire.MemberInfo {
+				return slices.DeleteFunc(ms, func(m wire.MemberInfo) bool { return m.AccountID == carol })
+			}
+			var claims atomic.Int64
+			w.evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+				if dir != relaytest.ToDevice || tap.Account() != carol {
+					return []wire.Frame{f}
+				}
+				switch b := f.Body.(type) {
+				case *wire.ChatInfo:
+					if b.ChatID == chat {
+						b.Members = without(b.Members)
+						claims.Add(1)
+					}
+				case *wire.ChatChanged:
+					b.Chat.Members = without(b.Chat.Members)
+				}
+				return []wire.Frame{f}
+			})
+			w.carol.events.reset()
+			w.evil.Disconnect(carol) // Carol reconnects and reads the chat's description
+			testutil.Eventually(t, 20*time.Second, "Carol reads the relay's claim", func() bool {
+				if claims.Load() == 0 {
+					return false
+				}
+				for _, c := range of[Chat](w.carol.events) {
+					if c.ID == chat {
+						return true // what she made of it is stored
+					}
+				}
+				return false
+			})
+			if run.weak {
+				testutil.Eventually(t, 20*time.Second, "Carol's chat held read-only", func() bool {
+					return summaryOf(t, w.carol, chat).Hold == HoldUnavailable
+				})
+				return
+			}
+			s := summaryOf(t, w.carol, chat)
+			if s.Hold != HoldNone || !s.CanPost || s.RemovedBy != (ids.Account{}) {
+				t.Fatalf("Carol's chat after the relay's claim: hold %v, can post %v, removed by %v", s.Hold, s.CanPost, s.RemovedBy)
+			}
+			for _, l := range w.carol.allLines(t, chat) {
+				if l.Service.Kind == ServiceRemoved {
+					t.Fatalf("Carol's chat shows a removal no one signed: %+v", l)
+				}
+			}
+			if _, err := w.carol.engine.Send(ctx, chat, "I am still here", nil); err != nil {
+				t.Fatal(err)
+			}
+			waitDelivered(t, w.bob, chat, w.carol, 1)
+		})
+	}
+}

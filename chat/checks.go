@@ -21,6 +21,10 @@ type checks struct {
 	bareKeys bool
 	// obeyRelay deletes a chat the relay stops serving, as older versions did.
 	obeyRelay bool
+	// relayRemoves takes a member list from the relay that leaves this account out
+	// as its word that the account is out, and holds the chat (read-only) though
+	// no signed record removed it.
+	relayRemoves bool
 	// noConsent treats every chat as accepted, whoever started it.
 	noConsent bool
 	// noCounters ignores the senders' counters, so a withheld message goes unseen.

@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -532,4 +533,23 @@ func putSettingList[T any](tx *vault.Tx, name string, list []T) error {
 		return err
 	}
 	return tx.PutSetting(name, b)
+}
+
+// movePeer raises the other members' positions to delivered and read, as far as
+// they are higher. It reports whether they moved and the lowest position that moved:
+// this account's messages above it may have changed state.
+func (m *chatMeta) movePeer(delivered, read uint64) (bool, uint64) {
+	if delivered <= m.PeerDelivered && read <= m.PeerRead {
+		return false, 0
+	}
+	lo := uint64(math.MaxUint64)
+	if delivered > m.PeerDelivered {
+		lo = m.PeerDelivered
+	}
+	if read > m.PeerRead {
+		lo = min(lo, m.PeerRead)
+	}
+	m.PeerDelivered = max(m.PeerDelivered, delivered)
+	m.PeerRead = max(m.PeerRead, read)
+	return true, lo
 }

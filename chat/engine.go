@@ -191,7 +191,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	}
 	e.keys = &keyring{
 		v: v, link: e.link, chats: chats, dir: e.dir, roster: roster, me: cfg.Account, meID: me, sealer: sealer,
-		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks, view: e.list,
+		clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, checks: e.checks, view: e.list, marks: e.marks,
 		forget: []chatForgetter{ahead, e.marks}, rotating: map[ids.Chat]*sync.Mutex{},
 	}
 	e.send.link, e.send.keys, e.send.list, e.send.chats, e.send.ahead = e.link, e.keys, e.list, chats, ahead

@@ -47,6 +47,10 @@ type keyring struct {
 	// forget are the parts told when a chat is gone from this device.
 	forget []chatForgetter
 	view   *chatList
+	// marks sends this account's positions where the relay holds older ones (a
+	// device that died before its marks left, a relay that died before it stored
+	// them).
+	marks *marker
 
 	mu       sync.Mutex
 	rotating map[ids.Chat]*sync.Mutex

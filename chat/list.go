@@ -398,3 +398,44 @@ func (l *chatList) emitRetitled(ctx context.Context, chats []ids.Chat, done ids.
 		l.obs.ChatUpdated(s)
 	}
 }
+
+// reportStatuses tells the UI the state of this account's messages with sequence
+// numbers in (lo, hi], looking at most maxStatusScan messages back from the newest:
+// whatever moved the positions (a receipt, the relay's chat description after a
+// reconnect) reports the messages it changed, so no tick is left behind.
+func (l *chatList) reportStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, meta chatMeta) {
+	var events []StatusChange
+	err := l.v.View(ctx, func(tx *vault.Tx) error {
+		var cur vault.PageCursor
+		for scanned := 0; scanned < maxStatusScan; {
+			page, next, err := tx.Messages(id, cur, 200)
+			if err != nil {
+				return err
+			}
+			for _, m := range page {
+				if m.Seq == 0 {
+					continue
+				}
+				if uint64(m.Seq) <= lo {
+					return nil
+				}
+				if m.SenderAccount == l.meID && uint64(m.Seq) <= hi {
+					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, l.meID), Seq: m.Seq})
+				}
+			}
+			scanned += len(page)
+			if len(page) < 200 {
+				return nil
+			}
+			cur = next
+		}
+		return nil
+	})
+	if err != nil {
+		l.log.Warn("message states", "chat", id.String(), "err", err)
+		return
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		l.obs.MessageStatus(events[i])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"hush/ids"
@@ -75,23 +76,38 @@ func (k *keyring) observeRelay(ctx context.Context, info wire.ChatInfo) error {
 		}
 	}
 	var sum Chat
+	var moved bool
+	var lo uint64
+	var after chatMeta
+	var behind bool
 	err := k.v.Update(ctx, func(tx *vault.Tx) error {
+		moved, lo, behind = false, math.MaxUint64, false
 		c, err := k.chats.updateMeta(tx, id, func(c *vault.Chat, meta *chatMeta) {
 			meta.Epoch = max(meta.Epoch, info.Epoch)
-			meta.Unavailable = mine == nil && roleOf(c, k.meID) != 0
+			// The relay serves the chat: it is available, whatever its member
+			// list says. Only a signed record removes this account (roster.go);
+			// a list that leaves it out is the relay's word alone.
+			meta.Unavailable = k.checks.relayRemoves && mine == nil && roleOf(c, k.meID) != 0
 			if meta.LogLen == 0 && c.Kind == 0 {
 				c.Kind = info.Kind
 			}
 			for _, m := range info.Members {
 				if m.AccountID != k.meID {
-					meta.PeerDelivered = max(meta.PeerDelivered, m.DeliveredSeq)
-					meta.PeerRead = max(meta.PeerRead, m.ReadSeq)
+					// The receipts that moved these may have been lost with a
+					// relay that died before pushing them.
+					if ok, from := meta.movePeer(m.DeliveredSeq, m.ReadSeq); ok {
+						moved, lo = true, min(lo, from)
+					}
 				}
 			}
 			if mine != nil {
 				meta.MyRead = max(meta.MyRead, mine.ReadSeq)
 				meta.MyDelivered = max(meta.MyDelivered, mine.DeliveredSeq, meta.MyRead)
+				// Positions marked here that never reached the relay: the
+				// marker's queue lives in memory and dies with the process.
+				behind = meta.MyRead > mine.ReadSeq || meta.MyDelivered > mine.DeliveredSeq
 			}
+			after = *meta
 		})
 		if err != nil {
 			return err
@@ -103,6 +119,12 @@ func (k *keyring) observeRelay(ctx context.Context, info wire.ChatInfo) error {
 		return fmt.Errorf("store chat %s: %w", id, err)
 	}
 	k.obs.ChatUpdated(sum)
+	if moved {
+		k.view.reportStatuses(ctx, id, lo, max(after.PeerDelivered, after.PeerRead), after)
+	}
+	if behind && k.marks != nil {
+		k.marks.queue(id) // a request's positions stay here: the marker holds them back
+	}
 	k.roster.checkRelayMembers(ctx, id, info)
 	return nil
 }

@@ -486,3 +486,58 @@ func TestOlderChatAdopted(t *testing.T) {
 	waitDelivered(t, w.bob, old, w.alice, 1)
 	waitDelivered(t, w.carol, old, w.alice, 1)
 }
+
+// TestRemovedWhileAway: Carol's device is off when Alice removes her, and Bob's too.
+// When they start again the relay no longer lists the chat for Carol; her chat must
+// not vanish: it stays with its history, held as removed by Alice, with the line the
+// signed record gives — and Bob, back too, shows the same line.
+func TestRemovedWhileAway(t *testing.T) {
+	_, alice, bob, carol := threePeople(t)
+	ctx := context.Background()
+	s, err := alice.engine.CreateGroup(ctx, "Trio", []ids.Account{bob.id(), carol.id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chatID := s.ID
+	for i := range 3 {
+		if _, err := alice.engine.Send(ctx, chatID, body(alice.name, i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, carol, chatID, alice, 3)
+	waitDelivered(t, bob, chatID, alice, 3)
+	carol.stop()
+	bob.stop()
+	if _, err := alice.engine.RemoveMember(ctx, chatID, carol.id()); err != nil {
+		t.Fatal(err)
+	}
+	carol.start(t)
+	bob.start(t)
+
+	testutil.Eventually(t, 20*time.Second, "Carol's chat held as removed by Alice", func() bool {
+		s, err := carol.engine.Summary(ctx, chatID)
+		return err == nil && s.Hold == HoldRemoved && s.RemovedBy == alice.id() && !s.CanPost
+	})
+	if n := carol.countFrom(t, chatID, alice); n != 3 {
+		t.Errorf("Carol kept %d of Alice's messages, want 3", n)
+	}
+	for _, p := range []*peer{carol, bob} {
+		testutil.Eventually(t, 20*time.Second, p.name+" shows the removal line", func() bool {
+			for _, l := range p.allLines(t, chatID) {
+				if l.Service.Kind == ServiceRemoved && l.Sender == alice.id() && len(l.Service.Targets) == 1 && l.Service.Targets[0].Account == carol.id() {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if _, err := carol.engine.Send(ctx, chatID, "can I still write?", nil); err == nil {
+		t.Error("Carol sent into a chat she was removed from")
+	}
+	for _, c := range of[chatRemoved](carol.events) {
+		if c.chat == chatID {
+			t.Error("Carol's UI was told the chat is gone")
+		}
+	}
+	noWarnings(t, alice, bob, carol)
+}

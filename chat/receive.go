@@ -768,7 +768,7 @@ func (r *receiver) onReceipt(ctx context.Context, rc *wire.Receipt) {
 	case mine:
 		r.obs.ChatUpdated(sum)
 	default:
-		r.reportStatuses(ctx, id, lo, max(meta.PeerDelivered, meta.PeerRead), meta)
+		r.list.reportStatuses(ctx, id, lo, max(meta.PeerDelivered, meta.PeerRead), meta)
 	}
 }
 
@@ -790,56 +790,5 @@ func ownReceipt(c *vault.Chat, meta *chatMeta, rc *wire.Receipt, cursor uint64) 
 // and the lowest position that moved: this account's messages above it may have
 // changed state.
 func peerReceipt(meta *chatMeta, rc *wire.Receipt) (bool, uint64) {
-	if rc.DeliveredSeq <= meta.PeerDelivered && rc.ReadSeq <= meta.PeerRead {
-		return false, 0
-	}
-	lo := uint64(math.MaxUint64)
-	if rc.DeliveredSeq > meta.PeerDelivered {
-		lo = meta.PeerDelivered
-	}
-	if rc.ReadSeq > meta.PeerRead {
-		lo = min(lo, meta.PeerRead)
-	}
-	meta.PeerDelivered = max(meta.PeerDelivered, rc.DeliveredSeq)
-	meta.PeerRead = max(meta.PeerRead, rc.ReadSeq)
-	return true, lo
-}
-
-// reportStatuses tells the UI the state of this account's messages with sequence
-// numbers in (lo, hi], looking at most maxStatusScan messages back from the newest.
-func (r *receiver) reportStatuses(ctx context.Context, id ids.Chat, lo, hi uint64, meta chatMeta) {
-	var events []StatusChange
-	err := r.v.View(ctx, func(tx *vault.Tx) error {
-		var cur vault.PageCursor
-		for scanned := 0; scanned < maxStatusScan; {
-			page, next, err := tx.Messages(id, cur, 200)
-			if err != nil {
-				return err
-			}
-			for _, m := range page {
-				if m.Seq == 0 {
-					continue
-				}
-				if uint64(m.Seq) <= lo {
-					return nil
-				}
-				if m.SenderAccount == r.meID && uint64(m.Seq) <= hi {
-					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, r.meID), Seq: m.Seq})
-				}
-			}
-			scanned += len(page)
-			if len(page) < 200 {
-				return nil
-			}
-			cur = next
-		}
-		return nil
-	})
-	if err != nil {
-		r.log.Warn("message states", "chat", id.String(), "err", err)
-		return
-	}
-	for i := len(events) - 1; i >= 0; i-- {
-		r.obs.MessageStatus(events[i])
-	}
+	return meta.movePeer(rc.DeliveredSeq, rc.ReadSeq)
 }

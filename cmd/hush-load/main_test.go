@@ -114,10 +114,14 @@ func TestSoakShort(t *testing.T) {
 	if stored := r.value(t, "entries in the chat logs"); stored != acked {
 		t.Errorf("%v entries stored, %v acknowledged (everything sent is acknowledged after the drain)", stored, acked)
 	}
-	for _, name := range []string{"acknowledged messages lost", "duplicate message ids (logs and devices)", "seq gaps", "seq mismatches (ack vs log vs device)"} {
+	for _, name := range []string{"acknowledged messages lost", "duplicate message ids (logs and devices)", "seq gaps", "seq mismatches (ack vs log vs device)",
+		"read marks behind at the relay at the end", "receivers not read to the end", "senders never told a final read position"} {
 		if v := r.value(t, name); v != 0 {
 			t.Errorf("%s: %v", name, v)
 		}
+	}
+	if r.value(t, "receiver deaths (each also once after storing its final marks)") < 1 || r.value(t, "read marks acknowledged by the relay") == 0 {
+		t.Errorf("no receiver died or no read mark was sent: the marks were not tried")
 	}
 	if r.value(t, "entries given to receivers by push")+r.value(t, "entries given to receivers by fetch") < acked {
 		t.Errorf("the receiver was not given every message")
@@ -200,6 +204,33 @@ func TestSoakDetectsLoss(t *testing.T) {
 	}
 	if !kept {
 		t.Error("the failed soak did not keep its database")
+	}
+}
+
+// TestSoakDetectsStaleMarks runs the soak with clients that do not read the chat's
+// positions again after reconnecting (what the app did before): each receiver dies
+// once with its final read marks stored but unsent, and the soak must report that
+// the relay, and so the senders, never got them.
+func TestSoakDetectsStaleMarks(t *testing.T) {
+	cfg := soakConfig{kills: 1, minGap: 100 * time.Millisecond, maxGap: 150 * time.Millisecond, senders: 2, receivers: 2, chats: 1, window: 8, size: 64, seed: 9, timeout: 90 * time.Second, clientKills: 2, noMarkResync: true, receiptsWait: time.Second}
+	c := &common{dbDir: t.TempDir()}
+	r := newReport("soak")
+	if err := runSoak(context.Background(), r, c, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Failed {
+		t.Fatalf("read marks lost with a dying client went unnoticed: %+v", r.Metrics)
+	}
+	if v := r.value(t, "read marks behind at the relay at the end"); v != 2 {
+		t.Errorf("%v receivers' marks behind at the relay, want both; notes: %v", v, r.Notes)
+	}
+	if v := r.value(t, "senders never told a final read position"); v == 0 {
+		t.Errorf("no sender reported behind; notes: %v", r.Notes)
+	}
+	for _, name := range []string{"acknowledged messages lost", "seq gaps"} {
+		if v := r.value(t, name); v != 0 {
+			t.Errorf("%s: %v (only the marks were meant to go wrong)", name, v)
+		}
 	}
 }
 

@@ -57,11 +57,21 @@ type soakConfig struct {
 	// dbEvery, on PostgreSQL, makes every dbEvery-th kill one of the database
 	// (pg_ctl stop -m immediate, then start) instead of a relay; 0: none.
 	dbEvery int
+
+	// clientKills is how many client kills fall among the relay's (marks.go).
+	clientKills int
+	// noMarkResync leaves out reading the positions again after a reconnection:
+	// what the app did before; tests use it to check that the soak notices.
+	noMarkResync bool
+	// receiptsWait bounds the wait for senders to be told the final read
+	// positions (0: receiptsTimeout).
+	receiptsWait time.Duration
 }
 
 func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error {
 	var cfg soakConfig
 	fs.IntVar(&cfg.kills, "kills", 100, "SIGKILLs of the relay (each followed by a restart on the same database)")
+	fs.IntVar(&cfg.clientKills, "client-kills", 100, "kills of clients meanwhile (a sender's connection, or a receiver with the read marks it had not sent yet); each receiver also dies once after storing its final marks when this is not 0")
 	fs.DurationVar(&cfg.minGap, "min-interval", 50*time.Millisecond, "shortest time between the relay listening and its next kill")
 	fs.DurationVar(&cfg.maxGap, "max-interval", 500*time.Millisecond, "longest such time (each gap is uniformly random in between)")
 	fs.IntVar(&cfg.senders, "senders", 4, "sending devices (each its own account), spread over the chats")
@@ -77,6 +87,8 @@ func setupSoak(fs *flag.FlagSet, c *common) func(context.Context, *report) error
 		switch {
 		case cfg.kills < 0 || cfg.kills > maxKills:
 			return usagef("--kills must be 0..%d", maxKills)
+		case cfg.clientKills < 0 || cfg.clientKills > maxKills:
+			return usagef("--client-kills must be 0..%d", maxKills)
 		case cfg.minGap <= 0 || cfg.maxGap < cfg.minGap || cfg.maxGap > time.Minute:
 			return usagef("need 0 < --min-interval ≤ --max-interval ≤ 1m")
 		case cfg.senders < 1 || cfg.senders > 256 || cfg.receivers < 1 || cfg.receivers > 16 || cfg.chats < 1 || cfg.chats > cfg.senders:
@@ -104,9 +116,12 @@ type soakRun struct {
 	dialer *loadclient.Dialer
 	led    *ledger.Ledger
 
-	draining   atomic.Bool
-	reconnects atomic.Int64
-	resends    atomic.Int64
+	draining atomic.Bool
+	drainWG  sync.WaitGroup // one per sender: everything it sent is acknowledged
+	// receiptsDone is closed when senders may stop listening for receipts.
+	receiptsDone chan struct{}
+	reconnects   atomic.Int64
+	resends      atomic.Int64
 	// ackedOld counts resends the relay answered with a message committed in an
 	// earlier life: the relay died after the commit, before the Ack reached us.
 	ackedOld atomic.Int64
@@ -210,11 +225,12 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 	if err != nil {
 		return err
 	}
-	run := &soakRun{cfg: cfg, urls: urls, dialer: dialer, led: ledger.New(), sendErrors: map[string]int{}, readErrors: map[string]int{}}
+	run := &soakRun{cfg: cfg, urls: urls, dialer: dialer, led: ledger.New(), sendErrors: map[string]int{}, readErrors: map[string]int{}, receiptsDone: make(chan struct{})}
 	senders, receivers, err := setupSoakChats(ctx, run)
 	if err != nil {
 		return err
 	}
+	run.drainWG.Add(len(senders))
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
@@ -228,6 +244,12 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		recvWG.Add(1)
 		go func() { defer recvWG.Done(); rc.err = rc.loop(loadCtx) }()
 	}
+
+	// Clients die meanwhile, as long as the relay does.
+	killClients, stopKillingClients := context.WithCancel(loadCtx)
+	defer stopKillingClients()
+	clientKills := make(chan int, 1)
+	go func() { clientKills <- clientKiller(killClients, cfg, senders, receivers) }()
 
 	// The killer: wait a random gap after the relay listens, SIGKILL it, restart it.
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))
@@ -296,13 +318,15 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		}
 		return nil
 	}()
+	stopKillingClients()
+	clientKilled := <-clientKills
 	if killErr == nil {
 		sleepUntil(ctx, time.Now().Add(afterLastKill))
 	}
 
 	// Drain: no new messages; every sent one must be acknowledged.
 	run.draining.Store(true)
-	drained := killErr == nil && waitTimeout(&sendWG, soakDrainTimeout)
+	drained := killErr == nil && waitTimeout(&run.drainWG, soakDrainTimeout)
 	if !drained {
 		stopLoad()
 		sendWG.Wait()
@@ -320,7 +344,15 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		stopLoad()
 		recvWG.Wait()
 	}
+	// The read marks: at the relay, and as the senders were told them.
+	var marks markResult
+	marksErr := errors.New("skipped: the logs were not read")
+	if fetchErr == nil {
+		marks, marksErr = checkMarks(ctx, run, senders, receivers, logs)
+	}
+	close(run.receiptsDone)
 	stopLoad()
+	sendWG.Wait()
 	for i, p := range procs {
 		if err := p.Stop(30 * time.Second); err != nil {
 			r.note("final stop of relay %d: %v", i+1, err)
@@ -382,6 +414,12 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 	r.atMost("seq mismatches (ack vs log vs device)", float64(res.Count(ledger.SeqMismatch)+res.Count(ledger.AckConflict)), "", 0)
 	r.atMost("one sender's messages out of order", float64(res.Count(ledger.OutOfOrder)), "", 0)
 	r.atMost("unknown ids in the logs", float64(res.Count(ledger.Unknown)), "", 0)
+	r.add("client kills during the load", float64(clientKilled), "")
+	r.add("receiver deaths (each also once after storing its final marks)", float64(marks.receiverDeaths), "")
+	r.add("read marks acknowledged by the relay", float64(marks.marksSent), "")
+	r.atMost("read marks behind at the relay at the end", float64(marks.relayBehind), "", 0)
+	r.atMost("receivers not read to the end", float64(marks.unread), "", 0)
+	r.atMost("senders never told a final read position", float64(marks.sendersBehind), "", 0)
 	r.add("entries given to receivers by push", float64(viaPush), "")
 	r.add("entries given to receivers by fetch", float64(viaFetch), "")
 	r.add("repeated deliveries dropped by (chat, seq)", float64(repeats), "")
@@ -405,6 +443,8 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 	}
 	if fetchErr != nil {
 		failures = append(failures, "final fetch: "+fetchErr.Error())
+	} else if marksErr != nil {
+		failures = append(failures, "read marks: "+marksErr.Error())
 	}
 	if res.Acked == 0 {
 		failures = append(failures, "no message was acknowledged: the soak loaded nothing")
@@ -422,7 +462,14 @@ func runSoak(ctx context.Context, r *report, c *common, cfg soakConfig) error {
 		}
 		r.note("%v", p)
 	}
-	if !res.OK() || len(failures) > 0 {
+	for i, p := range marks.problems {
+		if i == maxListedProblems {
+			r.note("… %d more problems with read marks", len(marks.problems)-i)
+			break
+		}
+		r.note("%s", p)
+	}
+	if !res.OK() || len(failures) > 0 || len(marks.problems) > 0 {
 		r.Failed = true
 		kept = true
 		for _, f := range failures {
@@ -519,7 +566,7 @@ func setupSoakChats(ctx context.Context, run *soakRun) ([]*soakSender, []*soakRe
 	}
 	receivers := make([]*soakReceiver, cfg.receivers)
 	for i, d := range recvDevs {
-		rc := &soakReceiver{run: run, idx: i, dev: d, chats: chats, views: map[ids.Chat]*ledger.View{}, finish: make(chan struct{})}
+		rc := &soakReceiver{run: run, idx: i, dev: d, chats: chats, views: map[ids.Chat]*ledger.View{}, finish: make(chan struct{}), kill: make(chan struct{}, 1), marks: newMarkState()}
 		for _, c := range chats {
 			rc.views[c] = ledger.NewView(c)
 		}
@@ -542,6 +589,10 @@ type soakSender struct {
 	mu      sync.Mutex
 	order   []ids.Message // first-send order; may still hold acknowledged ids
 	unacked map[ids.Message]struct{}
+
+	conn     atomic.Pointer[loadclient.Conn] // the current connection, for client kills
+	receipts receipts
+	drained  sync.Once
 }
 
 func (s *soakSender) add(id ids.Message) {
@@ -591,7 +642,12 @@ func (s *soakSender) loop(ctx context.Context) error {
 	bo := newBackoff(uint64(s.idx) + 1)
 	for ctx.Err() == nil {
 		if s.run.draining.Load() && s.outstanding() == 0 {
-			return nil
+			s.drained.Do(s.run.drainWG.Done)
+			select {
+			case <-s.run.receiptsDone:
+				return nil
+			default: // stay connected: receipts still come
+			}
 		}
 		conn, err := dialAuth(ctx, s.run.dialer, s.run.url(s.idx), s.dev)
 		if err != nil {
@@ -608,7 +664,12 @@ func (s *soakSender) loop(ctx context.Context) error {
 }
 
 func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
-	conn.Run(nil) // pushes of the other senders are read and dropped
+	conn.Run(s.onPush) // messages of the other senders are dropped; receipts kept
+	s.conn.Store(conn)
+	defer s.conn.Store(nil)
+	if err := s.resyncReceipts(ctx, conn); err != nil {
+		return
+	}
 	sem := make(chan struct{}, s.run.cfg.window)
 	release := func() { <-sem }
 	acquire := func() bool {
@@ -669,6 +730,12 @@ func (s *soakSender) session(ctx context.Context, conn *loadclient.Conn) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+	s.drained.Do(s.run.drainWG.Done)
+	select {
+	case <-s.run.receiptsDone:
+	case <-conn.Done():
+	case <-ctx.Done():
+	}
 }
 
 // send sends one message; false means the connection is gone. A resend gives the
@@ -715,6 +782,11 @@ type soakReceiver struct {
 	chats  []ids.Chat
 	views  map[ids.Chat]*ledger.View // owned by the loop until it returns
 	finish chan struct{}             // closed: catch up once more and stop
+	kill   chan struct{}             // a client kill
+	marks  markState                 // owned by the loop until it returns
+	// finishing is set once the final positions are stored: the next session
+	// sends what is unsent and ends.
+	finishing bool
 
 	extra    ledger.Result // problems the receiver itself found
 	viaPush  int
@@ -786,6 +858,17 @@ func (rc *soakReceiver) session(ctx context.Context, conn *loadclient.Conn) (don
 			return false, rc.fatal(err)
 		}
 	}
+	if err := rc.resyncMarks(ctx, conn); err != nil {
+		return false, rc.fatal(err)
+	}
+	if rc.finishing {
+		if err := rc.flushMarks(ctx, conn); err != nil {
+			return false, rc.fatal(err)
+		}
+		return true, nil
+	}
+	tick := time.NewTicker(markEvery)
+	defer tick.Stop()
 	handle := func() error {
 		frames, overflow := q.take()
 		if overflow {
@@ -804,6 +887,15 @@ func (rc *soakReceiver) session(ctx context.Context, conn *loadclient.Conn) (don
 			if err := handle(); err != nil {
 				return false, rc.fatal(err)
 			}
+		case <-tick.C:
+			// Send what the last tick stored, then store what came since.
+			if err := rc.flushMarks(ctx, conn); err != nil {
+				return false, rc.fatal(err)
+			}
+			rc.storeMarks(false)
+		case <-rc.kill:
+			rc.die()
+			return false, nil
 		case <-conn.Done():
 			return false, nil
 		case <-rc.finish:
@@ -814,6 +906,17 @@ func (rc *soakReceiver) session(ctx context.Context, conn *loadclient.Conn) (don
 				if err := rc.catchUp(ctx, conn, chat); err != nil {
 					return false, rc.fatal(err)
 				}
+			}
+			rc.storeMarks(true)
+			rc.finishing = true
+			if rc.run.cfg.clientKills > 0 {
+				// The device dies with its last marks stored and unsent: the
+				// next session must find the relay behind and send them.
+				rc.die()
+				return false, nil
+			}
+			if err := rc.flushMarks(ctx, conn); err != nil {
+				return false, rc.fatal(err)
 			}
 			return true, nil
 		case <-ctx.Done():

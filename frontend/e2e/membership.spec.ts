@@ -2,7 +2,7 @@
 // waits under Requests until accepted (or blocked, and unblocked again from
 // Settings), and a change of members is a line in
 // every member's chat, the removed one's included, whose chat is then held
-// (banner, "Delete chat"). Real relay, real `hush --web` per person, as in
+// (banner, "Delete chat"); removing someone asks first. Real relay, real `hush --web` per person, as in
 // chat.spec.ts; every sentence checked here is Go's (app/wording.go).
 
 import { chatTest as test, expect } from './fixtures';
@@ -100,10 +100,15 @@ test("a removal shows in every member's chat", async ({ people }) => {
   await expect(bubble(alicePane, 'Hi from Carol')).toBeVisible({ timeout: 30_000 });
   await expect(bubble(bobPane, 'Hi from Carol')).toBeVisible({ timeout: 30_000 });
 
-  // Alice removes Carol from the chat info.
+  // Alice removes Carol from the chat info — asked first, Cancel first.
   await alicePane.getByRole('button', { name: 'Trio — chat info' }).click();
   const info = alice.page.getByRole('dialog', { name: 'Trio' });
   await info.getByRole('button', { name: /^Remove @?Carol$/i }).click({ timeout: 30_000 });
+  const ask = info.getByRole('group', { name: /^Remove @?Carol\?$/i });
+  await expect(ask).toContainText('Remove Carol from “Trio”?');
+  await expect(ask.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expectNoSeriousViolations(alice.page, 'the removal question');
+  await ask.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(info.getByRole('button', { name: /^Remove @?Carol$/i })).toHaveCount(0, { timeout: 30_000 });
   await alice.page.keyboard.press('Escape');
   await expect(info).toBeHidden();

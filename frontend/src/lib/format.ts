@@ -218,6 +218,34 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
+/**
+ * Texts longer than this (bytes of UTF-8) may not fit one message once
+ * encoded: they go through ChatService.SendSplit, which sends one that fits
+ * whole and cuts the others into parts of this size (Go's chat.SplitPartBytes).
+ */
+export const SPLIT_FROM_BYTES = RULES.maxMessageBytes - 1024;
+
+/** The composer counts the text from 90% of one message. */
+export const COUNTER_FROM_BYTES = Math.floor(RULES.maxMessageBytes * 0.9);
+
+/** 15900 → "15 900" (no-break space), as the counter shows it. */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0');
+}
+
+/**
+ * What the composer's counter says of a text of `bytes` bytes of UTF-8 ('' below
+ * COUNTER_FROM_BYTES): how much of one message it takes, and that a longer text
+ * is sent as several messages rather than refused.
+ */
+export function lengthCounter(bytes: number): string {
+  if (bytes < COUNTER_FROM_BYTES) return '';
+  const used = `${grouped(bytes)} / ${grouped(RULES.maxMessageBytes)}`;
+  if (bytes <= RULES.maxMessageBytes) return `${used} — longer texts are sent as several messages`;
+  // Go cuts at paragraphs, sentences or words: about this many parts, or one more.
+  return `${used} — will be sent as about ${Math.ceil(bytes / SPLIT_FROM_BYTES)} messages`;
+}
+
 /** `s` cut to at most `max` characters (code points), with an ellipsis when cut. */
 export function truncate(s: string, max: number): string {
   const chars = [...s];

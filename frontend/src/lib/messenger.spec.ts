@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Message } from './api';
+import { SPLIT_FROM_BYTES } from './format';
 import { LOCAL_ID_PREFIX, Messenger, windowEnv, type MessengerEnv } from './messenger.svelte';
 import { TYPING_EXPIRY_MS } from './stores/typing.svelte';
 import { MAX_WARNINGS_PER_CHAT } from './stores/warnings.svelte';
@@ -183,6 +184,25 @@ describe('Messenger', () => {
     answer(go);
     await sending;
     expect(conv.messages.map((m) => [m.id, m.status])).toEqual([[go.id, 'sent']]);
+  });
+
+  it('sends a text too long for one message through sendSplit, and shows every part in order', async () => {
+    const { api, messenger, chat } = setup();
+    const conv = messenger.conversation(chat.id);
+    await conv.loadLatest();
+    await messenger.send(chat.id, 'short');
+    expect(api.chats.sendSplit).not.toHaveBeenCalled();
+    const long = 'a'.repeat(SPLIT_FROM_BYTES) + 'b'.repeat(SPLIT_FROM_BYTES) + 'c';
+    const last = await messenger.send(chat.id, long, 'r1');
+    expect(api.chats.sendSplit).toHaveBeenCalledWith(chat.id, long, 'r1');
+    expect(conv.messages.map((m) => m.body.slice(0, 1) + m.body.length)).toEqual([
+      's5',
+      `a${SPLIT_FROM_BYTES}`,
+      `b${SPLIT_FROM_BYTES}`,
+      'c1',
+    ]);
+    expect(last.body).toBe('c');
+    expect(messenger.chats.get(chat.id)?.lastMessage).toBe('c');
   });
 
   it('starts a secret message’s countdown from message:status and removes it on message:expired', async () => {

@@ -5,6 +5,7 @@
 
 import { getContext, setContext } from 'svelte';
 import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify } from './api';
+import { SPLIT_FROM_BYTES, utf8Length } from './format';
 import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
@@ -300,7 +301,9 @@ export class Messenger {
   /**
    * Sends a message. It shows at once as pending, before Go has it (after
    * `ready`, say a draft save that must reach Go first), and becomes Go's
-   * message when Send answers; refused, it stays and shows as failed.
+   * message when Send answers; refused, it stays and shows as failed. A text
+   * that may not fit one message is sent as several (Go splits it: SendSplit);
+   * the stand-in becomes the first part. Resolves with the last message sent.
    * Rejects with Go's error.
    */
   async send(chatId: string, body: string, replyTo = '', ready?: Promise<unknown>): Promise<Message> {
@@ -328,25 +331,34 @@ export class Messenger {
     const call = (async () => {
       await before;
       await ready;
-      return this.api.chats.send(chatId, body, replyTo);
+      return utf8Length(body) > SPLIT_FROM_BYTES
+        ? this.api.chats.sendSplit(chatId, body, replyTo)
+        : [await this.api.chats.send(chatId, body, replyTo)];
     })();
     const settled = call.then(
       () => {},
       () => {},
     );
     this.#sending.set(chatId, settled);
-    let m: Message;
+    let sent: Message[];
     try {
-      m = await call;
+      sent = await call;
     } catch (err) {
       shown.fail(localId);
       throw err;
     } finally {
       if (this.#sending.get(chatId) === settled) this.#sending.delete(chatId);
     }
+    const [first, ...rest] = sent;
+    const m = sent[sent.length - 1];
+    if (!first || !m) {
+      shown.fail(localId);
+      throw new Error('Nothing was sent.');
+    }
     const current = this.conversation(chatId);
-    if (current === shown) shown.settle(localId, m);
-    else current.add(m); // re-read after a reconnect: the stand-in went with the old store
+    if (current === shown) shown.settle(localId, first);
+    else current.add(first); // re-read after a reconnect: the stand-in went with the old store
+    for (const part of rest) current.add(part);
     const chat = this.chats.get(chatId);
     // Go cleared the draft too (a chat:updated follows).
     if (chat) this.chats.upsert({ ...chat, lastMessage: m.body, lastMessageAt: m.sentAt, draft: '' });

@@ -1319,6 +1319,12 @@ export interface ChatService {
    */
   send(chatId: string, body: string, replyTo: string): Promise<Message>;
   /**
+   * SendSplit sends a text too long for one message (Send refuses it) as several, cut between
+   * paragraphs, else lines, sentences or words — never inside a character or an emoji — and
+   * returns them in order, pending; a text that fits is sent whole. The first answers replyTo.
+   */
+  sendSplit(chatId: string, body: string, replyTo: string): Promise<Message[]>;
+  /**
    * MarkRead marks everything received in a chat as read (outside channels the senders see it); the
    * UI calls it while the user sees the chat.
    */
@@ -1653,6 +1659,11 @@ export const SERVICES: ServiceTable = {
         result: decodeMessagePage,
       },
       send: { method: 'Send', params: ['chatId', 'body', 'replyTo'], result: decodeMessage },
+      sendSplit: {
+        method: 'SendSplit',
+        params: ['chatId', 'body', 'replyTo'],
+        result: list(decodeMessage),
+      },
       markRead: { method: 'MarkRead', params: ['chatId'], result: nothing },
       typing: { method: 'Typing', params: ['chatId'], result: nothing },
       setPinned: { method: 'SetPinned', params: ['chatId', 'pinned'], result: decodeChatSummary },

@@ -1,23 +1,23 @@
 // The chat info dialog's rename: owners and admins of a group or channel
 // give it a new title; Go's limit is checked as they type and Go's refusals
 // show as Go words them. Members, and chats this account is out of, get no
-// field.
+// field. Removing a member asks first.
 
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { RULES, type ChatSummary, type Role } from '../api';
+import { RULES, type ChatSummary, type Member, type Role } from '../api';
 import { Messenger } from '../messenger.svelte';
 import { ME, createFakeApi, sampleChat, sampleContact } from '../testing/fakeApi';
 import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
 import ChatInfoDialog from './ChatInfoDialog.svelte';
 
-function setup(over: Partial<ChatSummary> = {}) {
+function setup(over: Partial<ChatSummary> = {}, others: Member[] = []) {
   const api = createFakeApi({ state: 'unlocked' });
   const chat = sampleChat({ kind: 'group', title: 'Book club', myRole: 'owner', ...over });
   api.backend.chats.set(chat.id, chat);
   const role: Role = chat.myRole === '' ? 'member' : chat.myRole;
-  api.backend.members.set(chat.id, [{ accountId: ME, handle: 'ada', displayName: 'Ada', role, isMe: true }]);
+  api.backend.members.set(chat.id, [{ accountId: ME, handle: 'ada', displayName: 'Ada', role, isMe: true }, ...others]);
   const messenger = new Messenger(api, attentiveEnv());
   messenger.chats.set([chat]);
   const onclose = vi.fn();
@@ -144,5 +144,41 @@ describe('ChatInfoDialog members', () => {
     renderWithContext(ChatInfoDialog, { chat, onclose: vi.fn() }, createTestContext({ api }), messenger);
     expect(await screen.findByText(/All your contacts are here already/)).toBeInTheDocument();
     expect(screen.queryByText(/No contacts to add yet/)).not.toBeInTheDocument();
+  });
+});
+
+describe('ChatInfoDialog removal', () => {
+  const withCarol = () =>
+    setup({}, [{ accountId: 'c'.repeat(32), handle: 'carol', displayName: 'Carol', role: 'member', isMe: false }]);
+
+  it('asks before removing a member, Cancel first, and removes only on yes', async () => {
+    const { api, chat, user } = withCarol();
+    const dialog = screen.getByRole('dialog', { name: 'Book club' });
+    await user.click(await within(dialog).findByRole('button', { name: 'Remove Carol' }));
+    expect(api.chats.removeMember).not.toHaveBeenCalled();
+    const ask = within(dialog).getByRole('group', { name: 'Remove Carol?' });
+    expect(ask).toHaveTextContent('Remove Carol from “Book club”?');
+    const cancel = within(ask).getByRole('button', { name: 'Cancel' });
+    await waitFor(() => expect(cancel).toHaveFocus()); // Enter does no harm
+    await user.keyboard('{Enter}');
+    expect(within(dialog).queryByRole('group', { name: 'Remove Carol?' })).not.toBeInTheDocument();
+    expect(api.chats.removeMember).not.toHaveBeenCalled();
+
+    await user.click(within(dialog).getByRole('button', { name: 'Remove Carol' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Remove' }));
+    expect(api.chats.removeMember).toHaveBeenCalledWith(chat.id, 'c'.repeat(32));
+    expect(await within(dialog).findByText('Removed Carol.')).toBeInTheDocument();
+    expect(within(dialog).queryByRole('group', { name: 'Remove Carol?' })).not.toBeInTheDocument();
+    expect(within(dialog).queryByRole('button', { name: 'Remove Carol' })).not.toBeInTheDocument();
+  });
+
+  it('keeps the question and shows Go’s refusal as Go words it', async () => {
+    const { api, user } = withCarol();
+    api.chats.removeMember.mockRejectedValueOnce(new Error('Only owners and admins can remove members.'));
+    const dialog = screen.getByRole('dialog', { name: 'Book club' });
+    await user.click(await within(dialog).findByRole('button', { name: 'Remove Carol' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Remove' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('Only owners and admins can remove members.');
+    expect(within(dialog).getByRole('group', { name: 'Remove Carol?' })).toBeInTheDocument();
   });
 });

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../api';
 import { sampleMessage } from '../testing/fakeApi';
+import { COUNTER_FROM_BYTES } from '../format';
 import Composer, { TYPING_INTERVAL_MS } from './Composer.svelte';
 
 function setup(props: Partial<{ canPost: boolean; readOnlyReason: string; initial: string; reply: Message | null }> = {}) {
@@ -163,5 +164,21 @@ describe('Composer', () => {
     await rerender({ reply: sampleMessage({ outgoing: true, senderName: 'Ada', body: 'my own words' }) });
     expect(box).toHaveFocus();
     expect(box).toHaveAccessibleDescription('Reply to yourself my own words');
+  });
+
+  it('counts the text near one message’s limit, and says a longer one is split, not refused', async () => {
+    const { onsend } = setup({ initial: 'a'.repeat(COUNTER_FROM_BYTES - 1) });
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    expect(screen.queryByText(/\/ 16\s384/)).not.toBeInTheDocument();
+    // 15 900 bytes: "é" is two.
+    await fireEvent.input(box, { target: { value: 'é'.repeat(7950) } });
+    // The default matcher folds the no-break spaces into plain ones.
+    await screen.findByText('15 900 / 16 384 — longer texts are sent as several messages');
+    expect(box).toHaveAccessibleDescription(/^15\s900 \/ 16\s384 — longer texts are sent as several messages$/);
+    await fireEvent.input(box, { target: { value: '语'.repeat(11_000) } }); // 33 000 bytes
+    expect(await screen.findByText('33 000 / 16 384 — will be sent as about 3 messages')).toBeInTheDocument();
+    await userEvent.setup().keyboard('{Enter}');
+    expect(onsend).toHaveBeenCalledWith('语'.repeat(11_000)); // not refused here: Go splits it
+    await waitFor(() => expect(screen.queryByText(/16\s384/)).not.toBeInTheDocument());
   });
 });

@@ -182,6 +182,9 @@ describe('Conversation', () => {
     await waitFor(() => expect(api.chats.setRole).toHaveBeenCalledWith(group.id, bob.accountId, 'admin'));
     expect(await within(dialog).findByText('Bob is now admin.')).toBeInTheDocument();
     await user.click(within(dialog).getByRole('button', { name: 'Remove Bob' }));
+    // Asked first (ChatInfoDialog.spec.ts has the rest).
+    const ask = within(dialog).getByRole('group', { name: 'Remove Bob?' });
+    await user.click(within(ask).getByRole('button', { name: 'Remove' }));
     await waitFor(() => expect(within(dialog).queryByRole('combobox', { name: 'Role of Bob' })).not.toBeInTheDocument());
     await user.click(within(dialog).getByRole('button', { name: 'Leave group' }));
     await user.click(within(dialog).getByRole('button', { name: 'Leave' }));

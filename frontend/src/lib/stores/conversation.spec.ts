@@ -55,6 +55,35 @@ describe('ConversationStore', () => {
     expect(c.get('fast')).toMatchObject({ status: 'sent', seq: 5, expiresAt: 0 });
   });
 
+  it('carries a delivered or read report back to earlier own messages, never forward', async () => {
+    const mine = (id: string, seq: number, status: Message['status']) =>
+      sampleMessage({ id, chatId, outgoing: true, seq, status });
+    const all = [
+      mine('lost', 1, 'sent'), // its receipt was lost with a crashed relay
+      sampleMessage({ id: 'theirs', chatId, outgoing: false, seq: 2, status: 'delivered' }),
+      mine('pending', 0, 'pending'),
+      mine('failed', 0, 'failed'),
+      mine('read-me', 3, 'sent'),
+      mine('later', 4, 'sent'),
+    ];
+    const c = new ConversationStore(chatId, pager(all));
+    await c.loadLatest();
+    c.applyStatus({ chatId, messageId: 'read-me', status: 'read', seq: 3, expiresAt: 0 });
+    const status = (id: string) => c.get(id)?.status;
+    expect(status('lost')).toBe('read');
+    expect(status('read-me')).toBe('read');
+    expect(status('later')).toBe('sent'); // a position covers only what is before it
+    expect(status('pending')).toBe('pending'); // no place in the log yet
+    expect(status('failed')).toBe('failed');
+    expect(status('theirs')).toBe('delivered'); // not this account's
+    expect(c.messages.find((m) => m.id === 'lost')?.status).toBe('read');
+    // A later, lower report changes nothing; "sent" carries nothing back.
+    c.applyStatus({ chatId, messageId: 'later', status: 'delivered', seq: 4, expiresAt: 0 });
+    c.applyStatus({ chatId, messageId: 'later', status: 'sent', seq: 4, expiresAt: 0 });
+    expect(status('lost')).toBe('read');
+    expect(status('later')).toBe('delivered');
+  });
+
   it('bounds the statuses it keeps for unknown messages', () => {
     const c = new ConversationStore(chatId, pager([]));
     for (let i = 0; i <= MAX_EARLY_STATUSES; i++) {

@@ -140,6 +140,7 @@ export class ConversationStore {
 
   applyStatus(ev: MessageStatusChanged): void {
     if (ev.chatId !== this.chatId) return;
+    this.#carryBack(ev);
     const known = this.#byId.get(ev.messageId);
     if (!known) {
       this.#early.set(ev.messageId, ev);
@@ -154,6 +155,29 @@ export class ConversationStore {
     const expiresAt = startedAt(known.expiresAt, ev.expiresAt);
     if (status === known.status && seq === known.seq && expiresAt === known.expiresAt) return;
     this.#replace({ ...known, status, seq, expiresAt });
+  }
+
+  /**
+   * Delivered and read are positions in the chat's log, as Go computes them
+   * (one member's read position covers everything before it): a report for
+   * one message raises this account's earlier messages too, so a report that
+   * never came (lost with a relay that crashed) cannot leave a tick behind.
+   */
+  #carryBack(ev: MessageStatusChanged): void {
+    if ((ev.status !== 'delivered' && ev.status !== 'read') || ev.seq <= 0) return;
+    let next: Message[] | null = null;
+    const list = this.messages;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      if (!m.outgoing || m.service || m.seq <= 0 || m.seq >= ev.seq) continue;
+      const status = nextStatus(m.status, ev.status);
+      if (status === m.status) continue;
+      next ??= list.slice();
+      const raised = { ...m, status };
+      next[i] = raised;
+      this.#byId.set(m.id, raised);
+    }
+    if (next) this.messages = next;
   }
 
   /** A message that self-destructed: gone from the list, and kept out of it. */

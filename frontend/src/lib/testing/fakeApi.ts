@@ -544,6 +544,17 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (chat.draft !== '') changeChat(chatId, { draft: '' });
       return { ...m };
     }),
+    // As Go does, roughly: whole when it fits, else parts of SplitPartBytes
+    // (here cut by code points, not at sentences).
+    sendSplit: vi.fn(async (chatId: string, body: string, replyTo: string) => {
+      const chars = [...body];
+      const size = RULES.maxMessageBytes - 1024;
+      const parts: string[] = [];
+      for (let i = 0; i < chars.length; i += size) parts.push(chars.slice(i, i + size).join(''));
+      const out: Message[] = [];
+      for (const [i, p] of parts.entries()) out.push(await chats.send(chatId, p, i === 0 ? replyTo : ''));
+      return out;
+    }),
     markRead: vi.fn(async (chatId: string) => {
       backend.chats.set(chatId, { ...chatOf(chatId), unread: 0 });
     }),
