@@ -526,6 +526,8 @@ func (nopObserver) ChatUpdated(Chat)             {}
 func (nopObserver) ChatRemoved(ids.Chat)         {}
 func (nopObserver) DisplayNameChanged(string)    {}
 func (nopObserver) MessageNew(Message)           {}
+func (nopObserver) MessageChanged(Message)       {}
+func (nopObserver) MessageHidden(MessageExpiry)  {}
 func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
 func (nopObserver) Warning(Warning)              {}
@@ -629,6 +631,8 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return e.applyShelf(ctx, r)
 	case accountlog.KindDisplayName:
 		return e.applyName(ctx, r.Text)
+	case accountlog.KindHidden:
+		return e.applyHidden(ctx, r)
 	case accountlog.KindAccepted:
 		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
 			return nil // not held yet (applied again once it is), or no request here
