@@ -52,7 +52,7 @@ test('edit, react, pin, forward, delete and select, seen on both ends', async ({
   await expect(edit).toBeHidden();
   const edited = bubble(bobPane, 'lunch at one?');
   await expect(edited).toBeVisible({ timeout: 30_000 });
-  await expect(edited.getByText('edited')).toBeVisible();
+  await expect(edited.getByText('edited', { exact: true })).toBeVisible();
   await expect(bubble(bobPane, 'lunch at noon?')).toHaveCount(0);
 
   // Bob reacts from the keyboard: Shift+F10 on the message, Enter on 👍.
