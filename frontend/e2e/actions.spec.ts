@@ -44,6 +44,9 @@ test('edit, react, pin, forward, delete and select, seen on both ends', async ({
   // Edit, from the menu opened by right click; the menu and the dialog are audited.
   let menu = await menuOf(alice.page, lunch);
   await expectNoViolations(alice.page, 'a message menu open');
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoViolations(alice.page, 'a message menu open (dark)');
+  await alice.page.emulateMedia({ colorScheme: 'light' });
   await menu.getByRole('menuitem', { name: 'Edit' }).click();
   const edit = alice.page.getByRole('dialog', { name: 'Edit message' });
   await expectNoViolations(alice.page, 'the edit dialog');
@@ -96,6 +99,9 @@ test('edit, react, pin, forward, delete and select, seen on both ends', async ({
   await menu.getByRole('menuitem', { name: 'Delete…' }).click();
   const del = alice.page.getByRole('dialog', { name: 'Delete message' });
   await expectNoViolations(alice.page, 'the delete dialog');
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await expectNoViolations(alice.page, 'the delete dialog (dark), reactions and the pinned bar shown');
+  await alice.page.emulateMedia({ colorScheme: 'light' });
   await del.getByRole('button', { name: 'Delete for everyone' }).click();
   await expect(del).toBeHidden();
   await expect(bobPane.getByRole('region', { name: 'Messages' }).getByText('Message deleted')).toBeVisible({
