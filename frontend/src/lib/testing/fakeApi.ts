@@ -224,6 +224,16 @@ export function profileOf(s: Settings): Profile {
   };
 }
 
+/** Puts a chat in the fake backend with this account (Ada) and `members` in it, and no messages. */
+export function addChat(api: FakeApi, chat: ChatSummary, members: readonly Contact[]): void {
+  api.backend.chats.set(chat.id, chat);
+  api.backend.members.set(chat.id, [
+    { accountId: ME, handle: 'ada', displayName: 'Ada', role: chat.myRole, isMe: true },
+    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member' as const, isMe: false })),
+  ]);
+  api.backend.messages.set(chat.id, []);
+}
+
 export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const reconnects = new Set<() => void>();
