@@ -441,6 +441,9 @@ func (r *receiver) act(tx *vault.Tx, c *vault.Chat, meta *chatMeta, a action, na
 		return 0, out.flushParked(tx)
 	case res == actApplied:
 		out.changed = append(out.changed, r.list.message(tx, *m, meta, names))
+		if out.last != nil && out.last.ID == m.ID {
+			out.last = m // the chat list previews it as it stands now
+		}
 	}
 	return 0, nil
 }

@@ -146,6 +146,9 @@ func (s *sender) act(ctx context.Context, chat ids.Chat, a action) (Message, err
 		s.handoff.push(queued{item: *item})
 	}
 	s.obs.MessageChanged(out)
+	if sum, err := s.list.get(ctx, chat); err == nil {
+		s.obs.ChatUpdated(sum) // its preview, if this was the newest message
+	}
 	return out, nil
 }
 
@@ -237,6 +240,9 @@ func (e *Engine) hide(ctx context.Context, chat ids.Chat, msg ids.Message) (sent
 		return false, err
 	}
 	e.obs.MessageHidden(MessageExpiry{Chat: chat, Message: msg})
+	if sum, err := e.list.get(ctx, chat); err == nil {
+		e.obs.ChatUpdated(sum)
+	}
 	return sent, nil
 }
 

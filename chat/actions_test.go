@@ -139,6 +139,16 @@ func TestActionsReachEveryDevice(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// The chat list's preview follows: the newest message is now a placeholder.
+	for _, p := range everyone {
+		testutil.Eventually(t, 30*time.Second, p.name+"'s preview", func() bool {
+			s := summaryOf(t, p, chatID)
+			return s.LastPlaceholder == Deleted && s.LastMessage == ""
+		})
+	}
+	if ups := of[Chat](alice.events); len(ups) == 0 || ups[len(ups)-1].LastPlaceholder != Deleted {
+		t.Error("Alice's list was not told of the deletion")
+	}
 	// An edit of a deleted message does nothing.
 	if _, err := alice.engine.EditMessage(ctx, chatID, m.ID, "back?"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("editing a deleted message: %v", err)
