@@ -69,16 +69,17 @@ type Kind uint8
 
 // Kinds of records.
 const (
-	KindPinned      Kind = 1  // Target is a chat; Value: pinned
-	KindContact     Kind = 2  // Target is an account; Value: one of the user's contacts
-	KindVerified    Kind = 3  // Target is an account; Value: its safety number was compared
-	KindBlocked     Kind = 4  // Target is an account; Value: blocked
-	KindArchived    Kind = 5  // Target is a chat; Value: archived
-	KindMuted       Kind = 6  // Target is a chat; Value: muted
-	KindDraft       Kind = 7  // Target is a chat; Text: the draft ("" none), Value: there is one
-	KindDisplayName Kind = 8  // Target is zero; Text: the name others see
-	KindAccepted    Kind = 9  // Target is a chat; Value: the user accepted it (it was a request)
-	KindHidden      Kind = 10 // Target is a message; Value: the user deleted it for themself
+	KindPinned      Kind = 1 // Target is a chat; Value: pinned
+	KindContact     Kind = 2 // Target is an account; Value: one of the user's contacts
+	KindVerified    Kind = 3 // Target is an account; Value: its safety number was compared
+	KindBlocked     Kind = 4 // Target is an account; Value: blocked
+	KindArchived    Kind = 5 // Target is a chat; Value: archived
+	KindMuted       Kind = 6 // Target is a chat; Value: muted
+	KindDraft       Kind = 7 // Target is a chat; Text: the draft ("" none), Value: there is one
+	KindDisplayName Kind = 8 // Target is zero; Text: the name others see
+	KindAccepted    Kind = 9 // Target is a chat; Value: the user accepted it (it was a request)
+	// 10 and 11 are the chat folders' (KindFolder, KindFolderChats, another branch).
+	KindHidden Kind = 12 // Target is a message; Value: the user deleted it for themself
 )
 
 func (k Kind) valid() bool { return k >= KindPinned && k <= KindHidden }
