@@ -84,9 +84,10 @@ const (
 	// KindFolderChats: Target is a chat; Text: the folders it is in, their ids in
 	// lowercase hex, sorted, joined by ","; Value: it is in one.
 	KindFolderChats Kind = 11
+	KindHidden      Kind = 12 // Target is a message; Value: the user deleted it for themself
 )
 
-func (k Kind) valid() bool { return k >= KindPinned && k <= KindFolderChats }
+func (k Kind) valid() bool { return k >= KindPinned && k <= KindHidden }
 
 // String names the kind, for logs.
 func (k Kind) String() string {
@@ -113,6 +114,8 @@ func (k Kind) String() string {
 		return "folder"
 	case KindFolderChats:
 		return "folder-chats"
+	case KindHidden:
+		return "hidden"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -246,6 +246,27 @@ type Message struct {
 	// none); ExpiresAt when it goes, in Unix milliseconds (0: not read yet).
 	TTL       int   `json:"ttl"`
 	ExpiresAt int64 `json:"expiresAt"`
+	// EditedAt is when its author last edited it, in Unix milliseconds (0: never);
+	// the UI marks it "edited".
+	EditedAt int64 `json:"editedAt"`
+	// Deleted is true when it was deleted for everyone: Body words the placeholder.
+	Deleted bool `json:"deleted"`
+	// Reactions are the emoji on it, the most used first.
+	Reactions []Reaction `json:"reactions"`
+	// Pinned is true while it is pinned in its chat.
+	Pinned bool `json:"pinned"`
+	// ForwardedFrom names the original's sender on a forwarded message; "" if it
+	// is not one.
+	ForwardedFrom string `json:"forwardedFrom"`
+}
+
+// Reaction is one emoji on a message: how many put it there, whether this account
+// did, and their names (this account as "you", first).
+type Reaction struct {
+	Emoji string   `json:"emoji"`
+	Count int      `json:"count"`
+	Mine  bool     `json:"mine"`
+	Names []string `json:"names"`
 }
 
 // MessagePage is one page of a chat's messages, newest first.
@@ -400,7 +421,12 @@ func messageView(m chat.Message) Message {
 		ClockOff:   m.ClockOff,
 		TTL:        int(m.TTL / time.Second),
 		ExpiresAt:  unixMilliOr0(m.ExpiresAt),
+		EditedAt:   unixMilliOr0(m.Edited),
+		Deleted:    m.Placeholder == chat.Deleted,
+		Pinned:     m.Pinned,
+		Reactions:  reactionsView(m.Reactions),
 	}
+	out.ForwardedFrom = m.ForwardedFrom
 	if m.Service != nil {
 		out.Service, out.Outgoing = true, false
 		out.Body = serviceText(m.Service)

@@ -179,6 +179,8 @@ func bodyText(body string, p chat.Placeholder) string {
 		return "(attachment)"
 	case chat.Unsupported:
 		return "This message needs a newer version of Hush."
+	case chat.Deleted:
+		return "Message deleted"
 	}
 	return body
 }
@@ -247,6 +249,8 @@ func warningText(w chat.Warning) string {
 		return "A message from a device registered to another account was dropped."
 	case chat.WarnTitleInDirect:
 		return "A title sent to a 1:1 chat was ignored."
+	case chat.WarnActionNotAllowed:
+		return "A change to a message from a member who may not make it (an edit of someone else's message, a deletion or a pin) was refused."
 	case chat.WarnTitleNotAllowed:
 		return "A title change from a member who may not rename this chat was ignored."
 	case chat.WarnTitleInvalid:

@@ -62,6 +62,13 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		}
 		return false, err
 	}
+	if content := o.pt.Content; isAction(content.Kind) && !o.unsupported {
+		warn, err := r.act(tx, c, meta, actionOf(en.SenderAccount, content, wire.Time(en.ServerTime)), names, out)
+		if warn != 0 {
+			out.warnings = append(out.warnings, warn)
+		}
+		return false, err
+	}
 	m, senderName, warn, err := r.content(c, meta, en, o)
 	if err != nil {
 		return false, err
@@ -209,6 +216,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	}
 	placeholder := NoPlaceholder
 	senderName := ""
+	var acts *messageActs
 	switch {
 	case o.unsupported:
 		placeholder = Unsupported
@@ -237,17 +245,20 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		if reply := content.Text.ReplyTo; !reply.IsZero() {
 			m.ReplyTo = &reply
 		}
+		if f := content.Text.ForwardedFrom; f != "" {
+			acts = &messageActs{Forwarded: f}
+		}
 		if m.Body == "" {
 			placeholder = AttachmentOnly
 		}
 	default:
-		// Edits, deletions, reactions and membership messages are authentic but not
-		// applied by this version of the engine.
+		// Membership messages come through the membership log (roster.go); the
+		// message itself changes nothing.
 		r.log.Debug("content kind not applied", "kind", content.Kind.String())
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff}); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil
@@ -259,6 +270,10 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, m vault.Message, senderName string, names nameCache, out *batch) (WarningKind, error) {
 	err := tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
 	if err == nil {
+		// Actions that came before it (parked) apply now.
+		if m, err = r.unpark(tx, c, m, out); err != nil {
+			return 0, err
+		}
 		if m.SenderAccount != r.meID && en.Seq > meta.MyRead {
 			c.Unread++
 		}

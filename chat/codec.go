@@ -335,6 +335,10 @@ type messageMeta struct {
 	// started).
 	TTL       uint32
 	ExpiresAt int64
+	// Acts is what was done to the message after it was sent (actions.go): deleted
+	// for everyone, reactions, pinned, forwarded. Records written before it lack
+	// the field and read as nil.
+	Acts *messageActs
 }
 
 // messageMetaV2 is what version 2 stored: no self-destruct.
@@ -368,7 +372,10 @@ type serviceLine struct {
 const messageMetaVersion = 3
 
 func encodeMessageMeta(m messageMeta) ([]byte, error) {
-	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 {
+	if m.Acts != nil && m.Acts.empty() {
+		m.Acts = nil
+	}
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil {
 		return nil, nil
 	}
 	m.Version = messageMetaVersion
@@ -387,7 +394,14 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 		return messageMeta{}, fmt.Errorf("%w: message state of %d bytes", errBadRecord, len(b))
 	}
 	var m messageMeta
-	if err := modes.dec.Unmarshal(b, &m); err != nil {
+	err := modes.dec.Unmarshal(b, &m)
+	if err != nil {
+		// Written before Acts: the same array, one field shorter.
+		if padded, ok := withNullField(b); ok && modes.dec.Unmarshal(padded, &m) == nil && m.Version == messageMetaVersion {
+			err = nil
+		}
+	}
+	if err != nil {
 		var v2 messageMetaV2
 		var v1 messageMetaV1
 		switch {
@@ -399,7 +413,7 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 			return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
 		}
 	}
-	if m.Version != messageMetaVersion || m.Placeholder > Unsupported {
+	if m.Version != messageMetaVersion || m.Placeholder > Deleted {
 		return messageMeta{}, fmt.Errorf("%w: message state version %d, placeholder %d", errBadRecord, m.Version, m.Placeholder)
 	}
 	if l := m.Service; l != nil {
@@ -411,6 +425,9 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 				return messageMeta{}, fmt.Errorf("%w: service line target of %d bytes", errBadRecord, len(t))
 			}
 		}
+	}
+	if err := m.Acts.check(); err != nil {
+		return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
 	}
 	return m, nil
 }
@@ -441,6 +458,25 @@ type outboxPayload struct {
 	// empty in items of versions 1 and 2 (then the title goes without it, for chats
 	// without a log).
 	Salt []byte
+	// An action on an earlier message (version 4, actions.go): its target, the new
+	// text of an edit, the emoji of a reaction, Remove for a reaction taken back or
+	// a message unpinned, and At, when the user did it (Unix milliseconds), the
+	// time the action is signed with.
+	Target []byte
+	Body   string
+	Emoji  string
+	Remove bool
+	At     int64
+}
+
+// outboxPayloadV3 is the layout of version 3, without actions.
+type outboxPayloadV3 struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Kind    chatcrypto.Kind
+	Title   string
+	Counter uint64
+	Salt    []byte
 }
 
 // outboxPayloadV2 is the layout of versions 1 and 2, without a counter.
@@ -453,10 +489,10 @@ type outboxPayloadV2 struct {
 
 // Outbox payload versions. Version 1 numbered its kinds on its own (1 text, 2
 // title); version 2 used the content kinds; version 3 adds the counter and the
-// title's salt. Items of older versions may still wait in an outbox: they go out
-// without them.
+// title's salt; version 4 the actions on earlier messages. Items of older versions
+// may still wait in an outbox: they go out without them.
 const (
-	outboxVersion       = 3
+	outboxVersion       = 4
 	legacyOutboxVersion = 1
 )
 
@@ -475,14 +511,20 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	}
 	var p outboxPayload
 	if err := modes.dec.Unmarshal(b, &p); err != nil {
+		var v3 outboxPayloadV3
 		var old outboxPayloadV2
-		if err2 := modes.dec.Unmarshal(b, &old); err2 != nil || old.Version >= outboxVersion {
+		switch {
+		case modes.dec.Unmarshal(b, &v3) == nil && v3.Version == outboxVersion-1:
+			p = outboxPayload{Version: v3.Version, Kind: v3.Kind, Title: v3.Title, Counter: v3.Counter, Salt: v3.Salt}
+		case modes.dec.Unmarshal(b, &old) == nil && old.Version < outboxVersion-1:
+			p = outboxPayload{Version: old.Version, Kind: old.Kind, Title: old.Title}
+		default:
 			return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
 		}
-		p = outboxPayload{Version: old.Version, Kind: old.Kind, Title: old.Title}
 	}
+	action := p.Target != nil || p.Body != "" || p.Emoji != "" || p.Remove || p.At != 0
 	switch p.Version {
-	case outboxVersion, outboxVersion - 1:
+	case outboxVersion, outboxVersion - 1, outboxVersion - 2:
 	case legacyOutboxVersion:
 		switch p.Kind {
 		case 1:
@@ -496,9 +538,11 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d", errBadRecord, p.Version)
 	}
 	switch {
-	case p.Kind == chatcrypto.KindText && p.Title == "" && len(p.Salt) == 0:
+	case p.Kind == chatcrypto.KindText && p.Title == "" && len(p.Salt) == 0 && !action:
 	case p.Kind == chatcrypto.KindChatMeta && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes && p.Counter == 0 &&
-		(len(p.Salt) == 0 || len(p.Salt) == chatcrypto.TitleSaltSize):
+		(len(p.Salt) == 0 || len(p.Salt) == chatcrypto.TitleSaltSize) && !action:
+	case isAction(p.Kind) && p.Title == "" && len(p.Salt) == 0 && p.Counter == 0 && len(p.Target) == ids.Size && p.At >= 0:
+		// The content's own rules (body, emoji) are checked when it is sealed.
 	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d, kind %d, title of %d bytes", errBadRecord, p.Version, p.Kind, len(p.Title))
 	}

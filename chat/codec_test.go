@@ -122,6 +122,15 @@ func TestOutboxPayload(t *testing.T) {
 		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: strings.Repeat("x", chatcrypto.MaxTitleBytes+1)}, false},
 		{outboxPayload{Kind: chatcrypto.KindText, Title: "x"}, false},
 		{outboxPayload{Kind: 9}, false},
+		{outboxPayload{Kind: chatcrypto.KindEdit, Target: bytes.Repeat([]byte{1}, 16), Body: "fixed", At: 1_700_000_000_000}, true},
+		{outboxPayload{Kind: chatcrypto.KindReaction, Target: bytes.Repeat([]byte{1}, 16), Emoji: "👍", Remove: true}, true},
+		{outboxPayload{Kind: chatcrypto.KindDelete, Target: bytes.Repeat([]byte{1}, 16)}, true},
+		{outboxPayload{Kind: chatcrypto.KindPin, Target: bytes.Repeat([]byte{1}, 16)}, true},
+		{outboxPayload{Kind: chatcrypto.KindDelete, Target: []byte{1}}, false},
+		{outboxPayload{Kind: chatcrypto.KindDelete}, false},
+		{outboxPayload{Kind: chatcrypto.KindDelete, Target: bytes.Repeat([]byte{1}, 16), Counter: 2}, false},
+		{outboxPayload{Kind: chatcrypto.KindText, Target: bytes.Repeat([]byte{1}, 16)}, false},
+		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "News", Emoji: "👍"}, false},
 	} {
 		b, err := encodeOutbox(c.p)
 		if err != nil {
@@ -131,7 +140,8 @@ func TestOutboxPayload(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("%+v: %v", c.p, err)
 		}
-		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title || got.Counter != c.p.Counter) {
+		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title || got.Counter != c.p.Counter || !bytes.Equal(got.Target, c.p.Target) ||
+			got.Body != c.p.Body || got.Emoji != c.p.Emoji || got.Remove != c.p.Remove || got.At != c.p.At) {
 			t.Errorf("round trip %+v = %+v", c.p, got)
 		}
 	}
@@ -155,6 +165,8 @@ func TestLegacyOutboxPayload(t *testing.T) {
 		{"83010360", 0, "", false},
 		{"83020160", chatcrypto.KindText, "", true}, // version 2: content kinds, no counter
 		{"830206644e657773", chatcrypto.KindChatMeta, "News", true},
+		{"85030160182a40", chatcrypto.KindText, "", true}, // version 3: counter and salt, no actions
+		{"850306644e6577730040", chatcrypto.KindChatMeta, "News", true},
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		p, err := decodeOutbox(b)
@@ -176,6 +188,10 @@ func TestMessageMeta(t *testing.T) {
 		{Service: &serviceLine{Kind: ServiceAdded, Targets: [][]byte{bytes.Repeat([]byte{1}, 16)}}},
 		{Service: &serviceLine{Kind: ServiceGap, Targets: [][]byte{bytes.Repeat([]byte{2}, 16)}, Count: 3}},
 		{TTL: 5}, {TTL: 30, ExpiresAt: 1_700_000_000_000},
+		{Counter: 3, Acts: &messageActs{Forwarded: "Alice"}},
+		{Placeholder: Deleted, Acts: &messageActs{Deleted: true, DeletedBy: bytes.Repeat([]byte{3}, 16)}},
+		{Acts: &messageActs{Pinned: true, PinAt: 9, Reactions: []reactionRecord{
+			{Account: bytes.Repeat([]byte{4}, 16), Emoji: "👍", At: 5}, {Account: bytes.Repeat([]byte{5}, 16), Emoji: "🎉", At: 6, Removed: true}}}},
 	} {
 		b, err := encodeMessageMeta(m)
 		if err != nil {
@@ -190,6 +206,39 @@ func TestMessageMeta(t *testing.T) {
 			if _, err := decodeMessageMeta(b[:i]); !errors.Is(err, errBadRecord) {
 				t.Errorf("prefix of %d bytes: %v", i, err)
 			}
+		}
+	}
+	// Version 3 before actions (one field shorter) still reads.
+	type v3Layout struct {
+		_           struct{} `cbor:",toarray"`
+		Version     uint8
+		Placeholder Placeholder
+		Service     *serviceLine
+		ClockOff    bool
+		Counter     uint64
+		TTL         uint32
+		ExpiresAt   int64
+	}
+	v3, err := modes.enc.Marshal(v3Layout{Version: 3, Counter: 9, TTL: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: v3}); got.Counter != 9 || got.TTL != 4 || got.Acts != nil {
+		t.Errorf("a version 3 record before actions reads as %+v", got)
+	}
+	for _, acts := range []*messageActs{
+		{Reactions: make([]reactionRecord, maxReactionRecords+1)},
+		{Reactions: []reactionRecord{{Account: []byte{1}, Emoji: "👍"}}},
+		{Reactions: []reactionRecord{{Account: bytes.Repeat([]byte{4}, 16), Emoji: ""}}},
+		{DeletedBy: []byte{1, 2}},
+		{Forwarded: "line\nbreak"},
+	} {
+		b, err := modes.enc.Marshal(messageMeta{Version: messageMetaVersion, Acts: acts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeMessageMeta(b); !errors.Is(err, errBadRecord) {
+			t.Errorf("actions %+v: %v", acts, err)
 		}
 	}
 	// Version 2 (before self-destruct) still reads.
@@ -249,6 +298,8 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 	f.Add(b)
 	b, _ = encodeMessageMeta(messageMeta{Service: &serviceLine{Kind: ServiceRemoved, Targets: [][]byte{make([]byte, 16)}}})
 	f.Add(b)
+	b, _ = encodeMessageMeta(messageMeta{Acts: &messageActs{Pinned: true, Forwarded: "Bob", Reactions: []reactionRecord{{Account: make([]byte, 16), Emoji: "👍"}}}})
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessageMeta(b)
 		if err != nil {
@@ -261,14 +312,19 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back, err := decodeMessageMeta(out); err != nil || !reflect.DeepEqual(back, messageMeta{Version: messageMetaVersion, Placeholder: m.Placeholder, Service: m.Service, ClockOff: m.ClockOff, Counter: m.Counter}) {
-			t.Fatalf("re-encoded %x decodes to %+v, %v", out, back, err)
+		back, err := decodeMessageMeta(out)
+		if err != nil {
+			t.Fatalf("re-encoded %x does not decode: %v", out, err)
+		}
+		if again, err := encodeMessageMeta(back); err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("encoding is not stable: %x, then %x (%v)", out, again, err)
 		}
 	})
 }
 
 func FuzzDecodeOutbox(f *testing.F) {
-	for _, p := range []outboxPayload{{Kind: chatcrypto.KindText}, {Kind: chatcrypto.KindChatMeta, Title: "x"}} {
+	for _, p := range []outboxPayload{{Kind: chatcrypto.KindText}, {Kind: chatcrypto.KindChatMeta, Title: "x"},
+		{Kind: chatcrypto.KindReaction, Target: make([]byte, 16), Emoji: "👍", At: 1}} {
 		b, _ := encodeOutbox(p)
 		f.Add(b)
 	}

@@ -539,6 +539,8 @@ func (nopObserver) ChatRemoved(ids.Chat)         {}
 func (nopObserver) DisplayNameChanged(string)    {}
 func (nopObserver) FoldersChanged()              {}
 func (nopObserver) MessageNew(Message)           {}
+func (nopObserver) MessageChanged(Message)       {}
+func (nopObserver) MessageHidden(MessageExpiry)  {}
 func (nopObserver) MessageStatus(StatusChange)   {}
 func (nopObserver) Typing(Typing)                {}
 func (nopObserver) Warning(Warning)              {}
@@ -645,6 +647,8 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 	case accountlog.KindFolder, accountlog.KindFolderChats:
 		e.obs.FoldersChanged() // the state taken is the folders (folders.go)
 		return nil
+	case accountlog.KindHidden:
+		return e.applyHidden(ctx, r)
 	case accountlog.KindAccepted:
 		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
 			return nil // not held yet (applied again once it is), or no request here

@@ -15,6 +15,13 @@ type Observer interface {
 	ChatUpdated(Chat)
 	ChatRemoved(ids.Chat)
 	MessageNew(Message)
+	// MessageChanged reports a message an action changed: edited, deleted for
+	// everyone, reacted to, pinned or unpinned (actions.go). The message is given
+	// as it stands now.
+	MessageChanged(Message)
+	// MessageHidden reports a message deleted for this account only (on this
+	// device or another of the account's): it must go from the screen.
+	MessageHidden(MessageExpiry)
 	MessageStatus(StatusChange)
 	Typing(Typing)
 	Warning(Warning)
@@ -189,6 +196,9 @@ const (
 	// WarnSecretFromStranger: Account, who is not one of the user's contacts,
 	// tried to open a secret chat with this device; it was refused.
 	WarnSecretFromStranger
+	// WarnActionNotAllowed: an edit, deletion or pin from a member who may not make
+	// it (someone else's edit, a member deleting another's message) was refused.
+	WarnActionNotAllowed
 )
 
 // String names the kind, for logs.
@@ -215,5 +225,5 @@ var warningNames = [...]string{
 	WarnMessagesMissing: "messages missing", WarnUncertifiedKeys: "uncertified account keys",
 	WarnDeviceListInvalid: "device list invalid", WarnDeviceListRollback: "device list rolled back",
 	WarnDeviceListFork: "device list forked", WarnDeviceListWithheld: "device list withheld",
-	WarnSecretFromStranger: "secret chat from a stranger",
+	WarnSecretFromStranger: "secret chat from a stranger", WarnActionNotAllowed: "action not allowed",
 }

@@ -53,6 +53,8 @@ func (r *recorder) ConnectionChanged(c Connection) { r.add(c) }
 func (r *recorder) ChatUpdated(c Chat)             { r.add(c) }
 func (r *recorder) ChatRemoved(id ids.Chat)        { r.add(chatRemoved{id}) }
 func (r *recorder) MessageNew(m Message)           { r.add(m) }
+func (r *recorder) MessageChanged(m Message)       { r.add(changedMessage{m}) }
+func (r *recorder) MessageHidden(h MessageExpiry)  { r.add(hiddenMessage{h}) }
 func (r *recorder) MessageStatus(s StatusChange)   { r.add(s) }
 func (r *recorder) Typing(t Typing)                { r.add(t) }
 func (r *recorder) Warning(w Warning)              { r.add(w) }
@@ -68,6 +70,10 @@ type chatRemoved struct{ chat ids.Chat }
 type nameChanged struct{ name string }
 
 type foldersChanged struct{}
+
+// changedMessage and hiddenMessage record MessageChanged and MessageHidden calls.
+type changedMessage struct{ Message }
+type hiddenMessage struct{ MessageExpiry }
 
 // of returns the events of type T, in order.
 func of[T any](r *recorder) []T {

@@ -79,6 +79,11 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 	if m.ReplyTo != nil {
 		out.ReplyTo = *m.ReplyTo
 	}
+	out.Edited = m.EditedAt
+	if a := em.Acts; a != nil {
+		out.Pinned, out.ForwardedFrom = a.Pinned, a.Forwarded
+		out.Reactions = reactionsOf(a, l.meID, func(id ids.Account) string { return l.dir.nameOf(tx, id, names) })
+	}
 	if line := em.Service; line != nil {
 		// Outgoing stays: the UI words a line this account wrote as "You …".
 		out.Status = policy.StatusSent

@@ -486,6 +486,7 @@ func (r *receiver) process(ctx context.Context, id ids.Chat, entries []wire.Entr
 // batch is what one processing transaction did, to report after the commit.
 type batch struct {
 	news     []Message
+	changed  []Message // messages actions changed (actions.go)
 	statuses []StatusChange
 	warnings []WarningKind
 	summary  *Chat
@@ -496,6 +497,9 @@ type batch struct {
 
 	pre     preopened                // the page opened before the transaction
 	devices map[sentBy]deviceVerdict // devices found good in this transaction
+
+	parked     *parked // the parked actions of parkedChat, once read
+	parkedChat ids.Chat
 }
 
 // sentBy is a sending device and the account it claims.
@@ -536,6 +540,9 @@ func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.
 	}
 	for _, m := range out.news {
 		r.obs.MessageNew(m)
+	}
+	for _, m := range out.changed {
+		r.obs.MessageChanged(m)
 	}
 	for _, s := range out.statuses {
 		r.obs.MessageStatus(s)

@@ -120,6 +120,12 @@ func checkBody(body, name string) error {
 // send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
 func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
+	return s.sendWith(ctx, id, body, replyTo, "")
+}
+
+// sendWith is send of a message forwarded from someone named forwarded ("" for a
+// message of one's own).
+func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message, forwarded string) (Message, error) {
 	name := s.name.get()
 	if name.err != nil {
 		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", name.err)
@@ -169,7 +175,11 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 		if payload, err = encodeOutbox(outboxPayload{Kind: chatcrypto.KindText, Counter: counter}); err != nil {
 			return err
 		}
-		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter}); err != nil {
+		var acts *messageActs
+		if forwarded != "" {
+			acts = &messageActs{Forwarded: forwarded}
+		}
+		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter, Acts: acts}); err != nil {
 			return err
 		}
 		if replyTo != nil {
@@ -192,7 +202,7 @@ func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *id
 	sum := s.remember(id, hit, cached, fresh, gen, body, now)
 	out := Message{
 		ID: m.ID, Chat: id, Sender: s.meID, SenderName: name.shown,
-		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending,
+		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending, ForwardedFrom: forwarded,
 	}
 	if replyTo != nil {
 		out.ReplyTo = *replyTo
@@ -305,6 +315,10 @@ var errWait = errors.New("chat: waiting for a chat key")
 // errPermanent marks an item that can never be sent; its message is marked failed.
 var errPermanent = errors.New("chat: cannot be sent")
 
+// errWithdrawn marks an item whose message was deleted for everyone before it went
+// out: it is dropped quietly, the placeholder stays.
+var errWithdrawn = errors.New("chat: deleted before it was sent")
+
 // sending is one outbox item on its way.
 type sending struct {
 	item    vault.OutboxItem
@@ -405,10 +419,21 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 	switch {
 	case p.Kind == chatcrypto.KindChatMeta:
 		content = chatcrypto.Content{Kind: chatcrypto.KindChatMeta, ChatMeta: &chatcrypto.ChatMeta{Title: p.Title, Salt: p.Salt}}
+	case isAction(p.Kind):
+		if content, err = actionContent(p); err != nil {
+			return nil, err
+		}
 	case q.msg == nil:
 		return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 	default:
+		em := metaOf(*q.msg)
+		if em.Acts != nil && em.Acts.Deleted {
+			return nil, fmt.Errorf("%w: %w", errPermanent, errWithdrawn)
+		}
 		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.name.get().sent}
+		if em.Acts != nil {
+			t.ForwardedFrom = em.Acts.Forwarded
+		}
 		if q.msg.ReplyTo != nil {
 			t.ReplyTo = *q.msg.ReplyTo
 		}
@@ -443,7 +468,7 @@ func (s *sender) failItem(ctx context.Context, it vault.OutboxItem, why error) {
 			return err
 		}
 		m, err := tx.Message(it.ID)
-		if errors.Is(err, vault.ErrNotFound) {
+		if errors.Is(err, vault.ErrNotFound) || errors.Is(why, errWithdrawn) {
 			return nil
 		}
 		if err != nil {

@@ -34,6 +34,12 @@ func (s *chatStore) update(tx *vault.Tx, c vault.Chat) error {
 
 func (s *chatStore) delete(tx *vault.Tx, id ids.Chat) error {
 	s.changed(id)
+	// What actions keep of the chat (actions.go) goes with it.
+	for _, name := range []string{pinsSetting(id), parkedSetting(id)} {
+		if err := tx.DeleteSetting(name); err != nil && !errors.Is(err, vault.ErrNotFound) {
+			return err
+		}
+	}
 	return tx.DeleteChat(id)
 }
 

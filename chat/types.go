@@ -155,6 +155,8 @@ const (
 	AttachmentOnly
 	// Unsupported: content a newer version of Hush sent, which this one cannot show.
 	Unsupported
+	// Deleted: its sender (or an admin) deleted it for everyone; the text is gone.
+	Deleted
 )
 
 // Message is one chat message.
@@ -185,6 +187,23 @@ type Message struct {
 	// when it goes, zero until its countdown started.
 	TTL       time.Duration
 	ExpiresAt time.Time
+	// Edited is when its author last edited it (zero: never).
+	Edited time.Time
+	// Reactions are the emoji members put on it, the most used first.
+	Reactions []Reaction
+	// Pinned: pinned in the chat, for every member.
+	Pinned bool
+	// ForwardedFrom is, on a forwarded message, the name of the original's sender
+	// as the forwarder gave it; "" otherwise.
+	ForwardedFrom string
+}
+
+// Reaction is one emoji on a message with who put it there.
+type Reaction struct {
+	Emoji string
+	By    []Person
+	// Mine: this account is among By.
+	Mine bool
 }
 
 // ServiceKind says what a [Service] line reports.

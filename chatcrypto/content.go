@@ -66,6 +66,9 @@ const (
 	// KindChatMeta sets a group's or channel's metadata (its title). Like
 	// membership, only an admin's may be applied: the caller checks the sender.
 	KindChatMeta Kind = 6
+	// KindPin pins a message of the chat for every member, or unpins it. Any member
+	// who may post may pin; the caller checks the sender.
+	KindPin Kind = 7
 )
 
 // String names the kind, for logs.
@@ -83,6 +86,8 @@ func (k Kind) String() string {
 		return "membership"
 	case KindChatMeta:
 		return "chat-meta"
+	case KindPin:
+		return "pin"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -98,6 +103,7 @@ type Content struct {
 	Reaction   *Reaction
 	Membership *Membership
 	ChatMeta   *ChatMeta
+	Pin        *Pin
 	// Counter numbers the sending device's messages in this chat: 1, 2, 3, … (0:
 	// not said, older clients). A reader that sees a number skipped learns that
 	// the relay withheld a message (docs/SECURITY.md, "Gaps and times").
@@ -121,6 +127,11 @@ type Text struct {
 	// self-chosen and may imitate someone else, so it never identifies anyone —
 	// the pinned key and the @handle do. See [CheckSenderName] for its rules.
 	SenderName string
+	// ForwardedFrom is set on a message forwarded from another chat: the display
+	// name of the original's sender, as the forwarder saw it ("" for none). It is
+	// the forwarder's word, checked like [Text.SenderName]; the original's
+	// ciphertext is never sent again.
+	ForwardedFrom string
 }
 
 // Edit replaces the body of Target, an earlier text message of the same sender. The
@@ -141,6 +152,13 @@ type Reaction struct {
 	Target ids.Message
 	Emoji  string
 	Remove bool
+}
+
+// Pin pins Target, a message of the same chat, for every member; Unpin takes it
+// off the chat's pinned messages.
+type Pin struct {
+	Target ids.Message
+	Unpin  bool
 }
 
 // Member is an account added to a group. It carries the whole public key, not only
@@ -252,6 +270,7 @@ type contentWire struct {
 	Counter     uint64           `cbor:"12,keyasint,omitempty"`
 	SentAt      int64            `cbor:"13,keyasint,omitempty"`
 	Salt        []byte           `cbor:"14,keyasint,omitempty"`
+	Forwarded   string           `cbor:"15,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -316,7 +335,7 @@ func invalid(format string, args ...any) error {
 
 func (c Content) toWire() (contentWire, error) {
 	set := 0
-	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil, c.ChatMeta != nil} {
+	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil, c.ChatMeta != nil, c.Pin != nil} {
 		if p {
 			set++
 		}
@@ -336,6 +355,7 @@ func (c Content) toWire() (contentWire, error) {
 		t := c.Text
 		w.Body = t.Body
 		w.SenderName = t.SenderName
+		w.Forwarded = t.ForwardedFrom
 		if !t.ReplyTo.IsZero() {
 			w.ReplyTo = t.ReplyTo[:]
 		}
@@ -381,6 +401,11 @@ func (c Content) toWire() (contentWire, error) {
 			return contentWire{}, invalid("kind %v without its payload", c.Kind)
 		}
 		w.Title, w.Salt = c.ChatMeta.Title, c.ChatMeta.Salt
+	case KindPin:
+		if c.Pin == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		w.Target, w.Remove = c.Pin.Target[:], c.Pin.Unpin
 	default:
 		return contentWire{}, fmt.Errorf("%w: %v", ErrUnsupportedKind, c.Kind)
 	}
@@ -406,13 +431,14 @@ const (
 	fieldTitle
 	fieldSenderName
 	fieldSalt
+	fieldForwarded
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
 func kindFields(k Kind) (uint16, bool) {
 	switch k {
 	case KindText:
-		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName, true
+		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName | fieldForwarded, true
 	case KindEdit:
 		return fieldBody | fieldTarget, true
 	case KindDelete:
@@ -423,6 +449,8 @@ func kindFields(k Kind) (uint16, bool) {
 		return fieldAdded | fieldRemoved | fieldRoles, true
 	case KindChatMeta:
 		return fieldTitle | fieldSalt, true
+	case KindPin:
+		return fieldTarget | fieldRemove, true
 	}
 	return 0, false
 }
@@ -438,6 +466,7 @@ func (w contentWire) present() uint16 {
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
 		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""}, {fieldSalt, w.Salt != nil},
+		{fieldForwarded, w.Forwarded != ""},
 	} {
 		if f.set {
 			m |= f.bit
@@ -469,13 +498,19 @@ func (w contentWire) toContent() (Content, error) {
 	}
 	switch k {
 	case KindText:
-		t := &Text{Body: w.Body, SenderName: w.SenderName}
+		t := &Text{Body: w.Body, SenderName: w.SenderName, ForwardedFrom: w.Forwarded}
 		if err := checkBody(w.Body, len(w.Attachments) > 0); err != nil {
 			return Content{}, err
 		}
 		if w.SenderName != "" {
 			if err := CheckSenderName(w.SenderName); err != nil {
 				return Content{}, err
+			}
+		}
+		if w.Forwarded != "" {
+			// The same rules as a sender's name: it is shown as one.
+			if err := CheckSenderName(w.Forwarded); err != nil {
+				return Content{}, fmt.Errorf("forwarded from: %w", err)
 			}
 		}
 		if w.ReplyTo != nil {
@@ -537,6 +572,12 @@ func (w contentWire) toContent() (Content, error) {
 			return Content{}, invalid("title salt of %d bytes", len(w.Salt))
 		}
 		c.ChatMeta = &ChatMeta{Title: w.Title, Salt: w.Salt}
+	case KindPin:
+		target, err := messageIDOf(w.Target, "target id")
+		if err != nil {
+			return Content{}, err
+		}
+		c.Pin = &Pin{Target: target, Unpin: w.Remove}
 	}
 	return c, nil
 }

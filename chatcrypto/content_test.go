@@ -45,6 +45,9 @@ func validContents(t testing.TB) map[string]Content {
 		"chat meta":                     {Kind: KindChatMeta, ChatMeta: &ChatMeta{Title: "Book club 📚"}},
 		"text with sender name":         {Kind: KindText, Text: &Text{Body: "hi Bob", SenderName: "Alice"}},
 		"text with unicode sender name": {Kind: KindText, Text: &Text{Body: "привет", ReplyTo: id16(6), SenderName: "Алиса 🌸 李"}},
+		"pin":                           {Kind: KindPin, Pin: &Pin{Target: id16(7)}},
+		"unpin":                         {Kind: KindPin, Pin: &Pin{Target: id16(7), Unpin: true}},
+		"text forwarded":                {Kind: KindText, Text: &Text{Body: "look at this", SenderName: "Bob", ForwardedFrom: "Carol 🌿"}},
 		"attachment with sender name":   {Kind: KindText, Text: &Text{Attachments: []Attachment{testAttachment(3)}, SenderName: "Alice Liddell"}},
 	}
 }
@@ -57,7 +60,7 @@ func equalContent(a, b Content) bool {
 	}
 	switch a.Kind {
 	case KindText:
-		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || a.Text.SenderName != b.Text.SenderName || len(a.Text.Attachments) != len(b.Text.Attachments) {
+		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || a.Text.SenderName != b.Text.SenderName || a.Text.ForwardedFrom != b.Text.ForwardedFrom || len(a.Text.Attachments) != len(b.Text.Attachments) {
 			return false
 		}
 		for i, x := range a.Text.Attachments {
@@ -296,6 +299,13 @@ func TestDecodeContentRejects(t *testing.T) {
 		{"edit with sender name", rawContent(t, contentWire{Kind: 2, Target: target[:], Body: "x", SenderName: "Alice"}), ErrInvalidContent},
 		{"reaction with sender name", rawContent(t, contentWire{Kind: 4, Target: target[:], Emoji: "👍", SenderName: "Alice"}), ErrInvalidContent},
 		{"chat meta with sender name", rawContent(t, contentWire{Kind: 6, Title: "t", SenderName: "Alice"}), ErrInvalidContent},
+		{"pin without target", rawContent(t, map[int]any{0: 7}), ErrInvalidContent},
+		{"pin with zero target", rawContent(t, contentWire{Kind: 7, Target: make([]byte, 16)}), ErrInvalidContent},
+		{"pin with body", rawContent(t, contentWire{Kind: 7, Target: target[:], Body: "x"}), ErrInvalidContent},
+		{"pin with emoji", rawContent(t, contentWire{Kind: 7, Target: target[:], Emoji: "👍"}), ErrInvalidContent},
+		{"forwarded from with RTL override", rawContent(t, contentWire{Kind: 1, Body: "x", Forwarded: "\u202eecilA"}), ErrInvalidContent},
+		{"forwarded from over limit", rawContent(t, contentWire{Kind: 1, Body: "x", Forwarded: strings.Repeat("n", MaxSenderNameChars+1)}), ErrTooLarge},
+		{"edit forwarded", rawContent(t, contentWire{Kind: 2, Target: target[:], Body: "x", Forwarded: "Alice"}), ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

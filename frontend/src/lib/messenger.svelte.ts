@@ -143,6 +143,13 @@ export class Messenger {
       api.on('message:new', (m) => this.#onMessage(m)),
       api.on('message:status', (ev) => this.#conversations.get(ev.chatId)?.applyStatus(ev)),
       api.on('message:expired', ({ chatId, messageId }) => this.#onExpired(chatId, messageId)),
+      // Edited, deleted for everyone, reacted to, pinned: the message as it stands.
+      api.on('message:changed', (m) => this.#conversations.get(m.chatId)?.change(m)),
+      // Deleted for this account (here or on another of its devices).
+      api.on('message:hidden', ({ chatId, messageId }) => {
+        this.#conversations.get(chatId)?.remove(messageId);
+        if (this.replies.get(chatId)?.id === messageId) this.replies.delete(chatId);
+      }),
       api.on('typing', (ev) => this.typing.add(ev)),
       api.on('sync:progress', (p) => this.sync.set(p)),
       api.on('folders', () => void this.loadFolders()),
@@ -324,6 +331,11 @@ export class Messenger {
       clockOff: false,
       ttl: 0,
       expiresAt: 0,
+      editedAt: 0,
+      deleted: false,
+      reactions: [],
+      pinned: false,
+      forwardedFrom: '',
     });
     // One send after another per chat, so Go numbers them in the order typed
     // (two calls in flight at once may reach Go in either order).

@@ -5,8 +5,7 @@
 import { screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatSummary, Contact } from '../api';
-import { ME, createFakeApi, sampleChat, sampleContact, sampleMessage, type FakeApi } from '../testing/fakeApi';
+import { addChat, createFakeApi, sampleChat, sampleContact, sampleMessage } from '../testing/fakeApi';
 import { mockLayout } from '../testing/layout';
 import { attentiveEnv, createTestContext, renderWithContext } from '../testing/render';
 import MainWindow from './MainWindow.svelte';
@@ -16,15 +15,6 @@ beforeEach(() => {
   restoreLayout = mockLayout();
 });
 afterEach(() => restoreLayout());
-
-function addChat(api: FakeApi, chat: ChatSummary, members: Contact[]): void {
-  api.backend.chats.set(chat.id, chat);
-  api.backend.members.set(chat.id, [
-    { accountId: ME, handle: 'ada', displayName: 'Ada', role: chat.myRole, isMe: true },
-    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member' as const, isMe: false })),
-  ]);
-  api.backend.messages.set(chat.id, []);
-}
 
 function setup() {
   const api = createFakeApi({ state: 'unlocked' });

@@ -180,6 +180,19 @@ export class ConversationStore {
     if (next) this.messages = next;
   }
 
+  /**
+   * A message an action changed (message:changed: edited, deleted for
+   * everyone, reacted to, pinned): replaced whole, its delivery state kept
+   * from whichever report is further on. Not loaded: nothing to do (a page
+   * read later has it as it stands).
+   */
+  change(m: Message): void {
+    if (m.chatId !== this.chatId) return;
+    const known = this.#byId.get(m.id);
+    if (!known) return;
+    this.#replace({ ...m, status: nextStatus(known.status, m.status), seq: Math.max(known.seq, m.seq) });
+  }
+
   /** A message that self-destructed: gone from the list, and kept out of it. */
   remove(id: string): void {
     this.#expired.add(id);

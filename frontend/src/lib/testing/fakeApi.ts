@@ -161,6 +161,11 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
     clockOff: false,
     ttl: 0,
     expiresAt: 0,
+    editedAt: 0,
+    deleted: false,
+    reactions: [],
+    pinned: false,
+    forwardedFrom: '',
     ...over,
   };
 }
@@ -224,6 +229,16 @@ export function profileOf(s: Settings): Profile {
     deviceId: 'dev-1',
     deviceName: s.deviceName,
   };
+}
+
+/** Puts a chat in the fake backend with this account (Ada) and `members` in it, and no messages. */
+export function addChat(api: FakeApi, chat: ChatSummary, members: readonly Contact[]): void {
+  api.backend.chats.set(chat.id, chat);
+  api.backend.members.set(chat.id, [
+    { accountId: ME, handle: 'ada', displayName: 'Ada', role: chat.myRole, isMe: true },
+    ...members.map((c) => ({ accountId: c.accountId, handle: c.handle, displayName: c.displayName, role: 'member' as const, isMe: false })),
+  ]);
+  api.backend.messages.set(chat.id, []);
 }
 
 export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
@@ -475,6 +490,18 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     return { ...c };
   };
 
+  /** As Go's actions do: the message changes, and message:changed says so. */
+  const changeMessage = (chatId: string, messageId: string, change: (m: Message) => Message): Message => {
+    chatOf(chatId);
+    const all = backend.messages.get(chatId) ?? [];
+    const i = all.findIndex((m) => m.id === messageId);
+    if (i < 0) throw new ApiError('Not found: the message is not in this chat.', 422);
+    const m = change(all[i]!);
+    all[i] = m;
+    queueMicrotask(() => fire('message:changed', { ...m }));
+    return { ...m };
+  };
+
   const chats = {
     list: vi.fn(async () => {
       unlockedOnly();
@@ -538,6 +565,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         // As Go does: a secret chat's timer goes with each message sent.
         ttl: chat.kind === 'secret' ? chat.secretTimer : 0,
         expiresAt: 0,
+        editedAt: 0,
+        deleted: false,
+        reactions: [],
+        pinned: false,
+        forwardedFrom: '',
       };
       backend.messages.get(chatId)?.push(m);
       // As Go does: sending clears the chat's draft.
@@ -659,6 +691,64 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: only a secret chat has a timer.', 422);
       if (!(RULES.secretTimerSeconds as readonly number[]).includes(secretTimer)) throw new ApiError('Invalid input: no such timer.', 422);
       return changeChat(chatId, { secretTimer });
+    }),
+    editMessage: vi.fn(async (chatId: string, messageId: string, body: string) =>
+      changeMessage(chatId, messageId, (m) => {
+        if (!m.outgoing) throw new ApiError('Not allowed: you can only edit your own messages.', 422);
+        if (m.deleted) throw new ApiError('Invalid input: the message was deleted.', 422);
+        return { ...m, body, editedAt: Date.now() };
+      }),
+    ),
+    react: vi.fn(async (chatId: string, messageId: string, emoji: string, remove: boolean) =>
+      changeMessage(chatId, messageId, (m) => {
+        const others = m.reactions.filter((r) => r.emoji !== emoji);
+        const had = m.reactions.find((r) => r.emoji === emoji);
+        const names = (had?.names ?? []).filter((n) => n !== 'you');
+        const next = remove ? names : ['you', ...names];
+        const reactions = next.length === 0 ? others : [...others, { emoji, count: next.length, mine: !remove, names: next }];
+        return { ...m, reactions };
+      }),
+    ),
+    pinMessage: vi.fn(async (chatId: string, messageId: string, pinned: boolean) =>
+      changeMessage(chatId, messageId, (m) => ({ ...m, pinned })),
+    ),
+    retryMessage: vi.fn(async (chatId: string, messageId: string) =>
+      changeMessage(chatId, messageId, (m) => {
+        if (m.status !== 'failed') throw new ApiError('Invalid input: only a message that failed can be sent again.', 422);
+        return { ...m, status: 'pending' };
+      }),
+    ),
+    pinnedMessages: vi.fn(async (chatId: string) => (backend.messages.get(chatId) ?? []).filter((m) => m.pinned).map((m) => ({ ...m }))),
+    deleteMessages: vi.fn(async (chatId: string, messageIds: readonly string[], forEveryone: boolean) => {
+      for (const id of messageIds) {
+        if (forEveryone) {
+          changeMessage(chatId, id, (m) => ({ ...m, body: 'Message deleted', deleted: true, reactions: [], pinned: false }));
+        } else {
+          const all = backend.messages.get(chatId) ?? [];
+          backend.messages.set(
+            chatId,
+            all.filter((m) => m.id !== id),
+          );
+          queueMicrotask(() => fire('message:hidden', { chatId, messageId: id }));
+        }
+      }
+    }),
+    forward: vi.fn(async (fromChatId: string, messageIds: readonly string[], toChatId: string) => {
+      chatOf(toChatId);
+      const out: Message[] = [];
+      for (const id of messageIds) {
+        const orig = (backend.messages.get(fromChatId) ?? []).find((m) => m.id === id);
+        if (!orig) throw new ApiError('Not found: the message is not in this chat.', 422);
+        const sent = await chats.send(toChatId, orig.body, '');
+        const m = { ...sent, forwardedFrom: orig.outgoing ? 'Ada' : orig.senderName };
+        const list = backend.messages.get(toChatId) ?? [];
+        backend.messages.set(
+          toChatId,
+          list.map((x) => (x.id === m.id ? m : x)),
+        );
+        out.push(m);
+      }
+      return out;
     }),
     secretSafetyNumber: vi.fn(async (chatId: string) => {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: not a secret chat.', 422);
