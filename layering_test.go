@@ -32,7 +32,9 @@ func allowedImports() map[string][]string {
 		"hush/devicelink": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/accountlog": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/ratchet":    {"hush/internal/strictcbor"},
-		"hush/pqxdh":      {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		// Attachment files: chunked STREAM encryption under each file's key.
+		"hush/attachcrypto": nil,
+		"hush/pqxdh":        {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
 		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
 		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
