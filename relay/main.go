@@ -291,6 +291,16 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, metric
 		}
 	}()
 	cfg.Store = st
+	blobs, closeBlobs, err := OpenBlobStore(st, db)
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	defer func() {
+		if err := closeBlobs(); err != nil {
+			log.Error("close blob store", "err", err)
+		}
+	}()
+	cfg.Blobs.Store = blobs
 	srv, err := New(cfg)
 	if err != nil {
 		return err

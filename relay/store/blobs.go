@@ -164,17 +164,19 @@ func (d *DirBlobs) path(id ids.File, ext string) string {
 	return filepath.Join(d.root, s[:2], s+ext)
 }
 
-// Close closes the files of uploads in progress.
+// Close checkpoints the uploads in progress (so a graceful restart keeps every
+// chunk) and closes their files.
 func (d *DirBlobs) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, b := range d.blobs {
+	var errs []error
+	for id, b := range d.blobs {
 		if b.f != nil {
-			b.f.Close()
+			errs = append(errs, d.checkpointLocked(id, b, false), b.f.Close())
 			b.f = nil
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Begin starts an upload, or resumes it: it returns the blob's state with the
