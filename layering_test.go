@@ -34,7 +34,9 @@ func allowedImports() map[string][]string {
 		"hush/ratchet":    {"hush/internal/strictcbor"},
 		// Attachment files: chunked STREAM encryption under each file's key.
 		"hush/attachcrypto": nil,
-		"hush/pqxdh":        {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		// Image previews made on the device.
+		"hush/thumbnail": nil,
+		"hush/pqxdh":     {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
 		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
 		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
