@@ -55,6 +55,8 @@ func allowedImports() map[string][]string {
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/sync/wireconn":    {"hush/identity", "hush/ids", "hush/sync/wire"},
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
+		// Attachment files: encrypted into the data folder, moved through the relay.
+		"hush/attachment": {"hush/attachcrypto", "hush/ids", "hush/sync/relayclient", "hush/sync/wire", "hush/thumbnail"},
 
 		// The client engine and the API the UI calls.
 		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
