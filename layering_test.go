@@ -59,7 +59,7 @@ func allowedImports() map[string][]string {
 		"hush/attachment": {"hush/attachcrypto", "hush/ids", "hush/sync/relayclient", "hush/sync/wire", "hush/thumbnail"},
 
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/attachment", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
