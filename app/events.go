@@ -12,7 +12,7 @@ func Events() []Event {
 	return []Event{
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
-		MessageExpired{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{}, BackupProgress{},
+		MessageExpired{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{}, BackupProgress{}, FileProgress{},
 	}
 }
 
