@@ -14,7 +14,7 @@ import (
 	"hush/ids"
 )
 
-// FileService sends and receives attachments (docs/ATTACHMENTS.md): files go
+// FileService sends and receives attachments (docs/SECURITY.md, "Attachments"): files go
 // encrypted to the relay, and land encrypted in the data folder's attachments
 // folder; they are decrypted only when saved. Transfers run in the background,
 // report [FileProgress] events and can be cancelled; a download cut short

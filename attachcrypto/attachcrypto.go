@@ -17,8 +17,8 @@
 // Hush differs from age in one place: the payload key is derived from the file key
 // with HKDF-SHA-256 under the label [payloadKeyLabel] and no salt, since the file
 // key is random, used for one file only, and travels only inside an end-to-end
-// encrypted message (chatcrypto.Attachment). docs/ATTACHMENTS.md describes where the
-// chunks go.
+// encrypted message (chatcrypto.Attachment). docs/PROTOCOL.md ("Attachments")
+// describes where the chunks go.
 //
 // Most callers need [NewWriter] (encrypt a stream) and [NewReader] (decrypt one);
 // uploads and downloads address single chunks with [Cipher.SealChunk] and

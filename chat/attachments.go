@@ -12,7 +12,7 @@ import (
 	"hush/vault"
 )
 
-// Attachments (docs/ATTACHMENTS.md): a file is encrypted from disk into the
+// Attachments (docs/SECURITY.md, "Attachments"): a file is encrypted from disk into the
 // attachments folder under its own key, uploaded to the relay's blob store, and
 // only then sent as a text message whose content carries the key, the blob id
 // and the thumbnail. A receiver stores that description in the vault (the key

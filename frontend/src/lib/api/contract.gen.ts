@@ -1454,9 +1454,9 @@ export interface BackupService {
 }
 
 /**
- * FileService sends and receives attachments (docs/ATTACHMENTS.md): files go encrypted to the
- * relay, and land encrypted in the data folder's attachments folder; they are decrypted only when
- * saved. Transfers run in the background, report FileProgress events and can be cancelled; a
+ * FileService sends and receives attachments (docs/SECURITY.md, "Attachments"): files go encrypted
+ * to the relay, and land encrypted in the data folder's attachments folder; they are decrypted only
+ * when saved. Transfers run in the background, report FileProgress events and can be cancelled; a
  * download cut short resumes where it stopped.
  */
 export interface FileService {
