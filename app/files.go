@@ -142,6 +142,21 @@ func (s *FileService) SendFiles(chatID string, paths []string, caption string) (
 	if err != nil {
 		return "", err
 	}
+	return s.background(func(ctx context.Context, e *chat.Engine, tr string) FileProgress {
+		m, err := e.SendFiles(ctx, id, paths, caption, func(p chat.FileProgress) {
+			s.c.emit(FileProgress{Transfer: tr, Direction: FileUpload, ChatID: chatID, Name: p.Name, Index: p.Index, Done: p.Done, Total: p.Total})
+		})
+		end := FileProgress{Transfer: tr, Direction: FileUpload, ChatID: chatID, Ended: true, Error: transferError(err)}
+		if err == nil {
+			end.MessageID = m.ID.String()
+		}
+		return end
+	})
+}
+
+// background runs a transfer with a context [FileService.Cancel] ends, and emits
+// the FileProgress it returns as its last event. It returns the transfer's id.
+func (s *FileService) background(run func(ctx context.Context, e *chat.Engine, transfer string) FileProgress) (string, error) {
 	e, err := s.c.chatEngine()
 	if err != nil {
 		return "", err
@@ -152,14 +167,7 @@ func (s *FileService) SendFiles(chatID string, paths []string, caption string) (
 	go func() {
 		defer cancel()
 		defer s.c.files.end(tr)
-		m, err := e.SendFiles(ctx, id, paths, caption, func(p chat.FileProgress) {
-			s.c.emit(FileProgress{Transfer: tr, Direction: FileUpload, ChatID: chatID, Name: p.Name, Index: p.Index, Done: p.Done, Total: p.Total})
-		})
-		end := FileProgress{Transfer: tr, Direction: FileUpload, ChatID: chatID, Ended: true, Error: transferError(err)}
-		if err == nil {
-			end.MessageID = m.ID.String()
-		}
-		s.c.emit(end)
+		s.c.emit(run(ctx, e, tr))
 	}()
 	return tr, nil
 }
@@ -172,22 +180,12 @@ func (s *FileService) Download(fileID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	e, err := s.c.chatEngine()
-	if err != nil {
-		return "", err
-	}
-	tr := ids.New[ids.File]().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	s.c.files.start(tr, cancel)
-	go func() {
-		defer cancel()
-		defer s.c.files.end(tr)
+	return s.background(func(ctx context.Context, e *chat.Engine, tr string) FileProgress {
 		err := e.DownloadFile(ctx, id, func(done, total int64) {
 			s.c.emit(FileProgress{Transfer: tr, Direction: FileDownload, FileID: fileID, Done: done, Total: total})
 		})
-		s.c.emit(FileProgress{Transfer: tr, Direction: FileDownload, FileID: fileID, Ended: true, Error: transferError(err)})
-	}()
-	return tr, nil
+		return FileProgress{Transfer: tr, Direction: FileDownload, FileID: fileID, Ended: true, Error: transferError(err)}
+	})
 }
 
 // Cancel stops a running transfer; its last [FileProgress] says "Cancelled.".

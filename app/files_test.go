@@ -14,22 +14,7 @@ import (
 // services, with progress events, and saves it decrypted; the data folders hold
 // only ciphertext.
 func TestFilesThroughServices(t *testing.T) {
-	r := startTestRelay(t)
-	alice := newPerson(t, "ws://"+r.Addr, "Alice")
-	bob := newPerson(t, "ws://"+r.Addr, "Bob")
-	alice.online(t)
-	bob.online(t)
-	if _, err := bob.contacts.RegisterHandle("bob"); err != nil {
-		t.Fatal(err)
-	}
-	contact, err := alice.contacts.Add("@bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	summary, err := alice.chats.OpenDirect(contact.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, bob, summary := chatting(t)
 	files := func(p *person) *FileService { return p.core.Services()[8].(*FileService) }
 	marker := []byte("SECRET-FILE-CONTENT ")
 	data := bytes.Repeat(marker, 20000)
@@ -40,17 +25,7 @@ func TestFilesThroughServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sent FileProgress
-	testutil.Eventually(t, 20*time.Second, "the upload ends", func() bool {
-		return alice.events.count("file:progress", func(d any) bool {
-			p := d.(FileProgress)
-			if p.Transfer == tr && p.Ended {
-				sent = p
-				return true
-			}
-			return false
-		}) == 1
-	})
+	sent := transferEnd(t, alice, tr)
 	if sent.Error != "" || sent.MessageID == "" {
 		t.Fatalf("upload ended with %+v", sent)
 	}
@@ -68,17 +43,7 @@ func TestFilesThroughServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got FileProgress
-	testutil.Eventually(t, 20*time.Second, "the download ends", func() bool {
-		return bob.events.count("file:progress", func(d any) bool {
-			p := d.(FileProgress)
-			if p.Transfer == dl && p.Ended {
-				got = p
-				return true
-			}
-			return false
-		}) == 1
-	})
+	got := transferEnd(t, bob, dl)
 	if got.Error != "" {
 		t.Fatalf("download: %s", got.Error)
 	}
@@ -108,4 +73,21 @@ func TestFilesThroughServices(t *testing.T) {
 			return p.Ended && p.Error == "The file is not there any more."
 		}) == 1
 	})
+}
+
+// transferEnd waits for the last event of transfer tr and returns it.
+func transferEnd(t *testing.T, p *person, tr string) FileProgress {
+	t.Helper()
+	var end FileProgress
+	testutil.Eventually(t, 20*time.Second, "transfer "+tr+" ends", func() bool {
+		return p.events.count("file:progress", func(d any) bool {
+			f := d.(FileProgress)
+			if f.Transfer == tr && f.Ended {
+				end = f
+				return true
+			}
+			return false
+		}) == 1
+	})
+	return end
 }
