@@ -188,17 +188,17 @@ func toContentAttachments(files []vault.Attachment) ([]chatcrypto.Attachment, er
 	return out, nil
 }
 
-// storeAttachments records the attachments of a received text message. An id
-// already used by another message is left alone: a member cannot re-point
-// someone else's file to a key of its own.
-func storeAttachments(tx *vault.Tx, msg ids.Message, content chatcrypto.Content) error {
+// storeAttachments records the attachments of a received text message. With
+// guard, an id already used by another message is left alone: a member cannot
+// re-point someone else's file to a key of its own.
+func storeAttachments(tx *vault.Tx, msg ids.Message, content chatcrypto.Content, guard bool) error {
 	if content.Kind != chatcrypto.KindText || content.Text == nil {
 		return nil
 	}
 	for _, a := range content.Text.Attachments {
 		old, err := tx.Attachment(a.FileID)
 		switch {
-		case err == nil && old.MessageID != msg:
+		case err == nil && old.MessageID != msg && guard:
 			continue
 		case err != nil && !errors.Is(err, vault.ErrNotFound):
 			return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hush/internal/testutil"
+	"hush/vault"
 )
 
 func withFiles(t testing.TB) func(*Engine) {
@@ -110,5 +111,51 @@ func TestSendFiles(t *testing.T) {
 	plain := newPeer(t, "Carol", "ws://"+r.Addr)
 	if _, err := plain.engine.SendFiles(ctx, chatID, []string{docPath}, "", nil); !errors.Is(err, ErrNoAttachmentsFolder) {
 		t.Errorf("no folder: %v", err)
+	}
+}
+
+// TestAttackReusedFileID: a member sends a message naming the file id of someone
+// else's attachment with a key and name of its own. Without the guard the
+// receiver's row for that file follows the forger's message; with it, it stays.
+func TestAttackReusedFileID(t *testing.T) {
+	for _, weak := range []bool{true, false} {
+		r := startRelay(t)
+		dir := filepath.Join(t.TempDir(), "files")
+		alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, func(e *Engine) {
+			e.attachDir = dir
+			e.checks.sharedFileIDs = weak
+		})
+		mallory := newPeer(t, "Mallory", "ws://"+r.Addr)
+		alice.register(t, "alice")
+		mallory.register(t, "mallory")
+		chatID := direct(t, alice, mallory, "@mallory")
+		ctx := context.Background()
+		src := filepath.Join(t.TempDir(), "contract.pdf")
+		os.WriteFile(src, []byte("the real contract"), 0o600)
+		m, err := alice.engine.SendFiles(ctx, chatID, []string{src}, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := alice.engine.Attachments(ctx, m.ID)
+		if err != nil || len(files) != 1 {
+			t.Fatal(files, err)
+		}
+		forged := vault.Attachment{ID: files[0].ID, FileKey: bytes.Repeat([]byte{9}, 32), Name: "evil.exe", MIME: "application/octet-stream", Size: 17}
+		if _, err := mallory.engine.send.sendWith(ctx, chatID, "see attached", nil, []vault.Attachment{forged}); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 10*time.Second, "Alice receives the forgery", func() bool { return alice.countFrom(t, chatID, mallory) == 1 })
+		rc, a, err := alice.engine.OpenFile(ctx, files[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		taken := a.Message != m.ID || a.Name != "contract.pdf"
+		if weak && !taken {
+			t.Fatal("without the guard the forged message did not take the file over: the attack is not tried")
+		}
+		if !weak && taken {
+			t.Fatalf("the forged message took Alice's file over: %+v", a)
+		}
 	}
 }
