@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
 	"time"
 
@@ -174,4 +175,15 @@ func OpenBlobStore(st Store, dbPath string) (bs BlobStore, close func() error, e
 		return nil, nil, err
 	}
 	return d, d.Close, nil
+}
+
+// blobFlags defines the flags of [BlobConfig] on fs, with their defaults; the
+// function it returns reads them once fs is parsed (the store is set by run).
+func blobFlags(fs *flag.FlagSet) func() BlobConfig {
+	maxMB := fs.Int64("blob-max-mb", DefaultMaxBlobSize>>20, "largest attachment (ciphertext), in MiB")
+	quotaMB := fs.Int64("blob-quota-mb", DefaultBlobQuota>>20, "attachments stored per account, in MiB (apart from quota-mb)")
+	retention := fs.Duration("blob-retention", DefaultBlobRetention, "how long an unfinished attachment upload may wait to be resumed before it is deleted")
+	return func() BlobConfig {
+		return BlobConfig{MaxSize: *maxMB << 20, Quota: *quotaMB << 20, Retention: *retention}
+	}
 }
