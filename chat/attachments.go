@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
 
 	"hush/attachment"
 	"hush/chatcrypto"
@@ -211,4 +214,44 @@ func storeAttachments(tx *vault.Tx, msg ids.Message, content chatcrypto.Content,
 		}
 	}
 	return nil
+}
+
+// orphanAge is how old a file in the attachments folder without a vault row must
+// be before the start-up sweep deletes it: a file being sent has no row until its
+// upload ends.
+const orphanAge = 24 * time.Hour
+
+// sweepFiles deletes, once at start, the files of the attachments folder whose
+// vault row is gone (their message was deleted, which wiped the key: the file
+// was already unreadable) and that are older than orphanAge.
+func (e *Engine) sweepFiles(ctx context.Context) {
+	if e.attachDir == "" {
+		return
+	}
+	ents, err := os.ReadDir(e.attachDir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			e.log.Warn("attachments folder", "err", err)
+		}
+		return
+	}
+	cutoff := e.clk.Now().Add(-orphanAge)
+	for _, ent := range ents {
+		name, _, _ := strings.Cut(ent.Name(), ".")
+		id, err := ids.Parse[ids.File](name)
+		if err != nil || ent.IsDir() {
+			continue
+		}
+		info, err := ent.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		_, err = e.attachmentRow(ctx, id)
+		if !errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err := attachment.Remove(e.attachDir, id); err != nil {
+			e.log.Warn("delete orphaned attachment", "err", err)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/ids"
 	"hush/internal/testutil"
 	"hush/vault"
 )
@@ -156,6 +157,50 @@ func TestAttackReusedFileID(t *testing.T) {
 		}
 		if !weak && taken {
 			t.Fatalf("the forged message took Alice's file over: %+v", a)
+		}
+	}
+}
+
+// TestSweepOrphanedFiles: at start the engine deletes old files of the
+// attachments folder that no vault row names, and keeps the others.
+func TestSweepOrphanedFiles(t *testing.T) {
+	r := startRelay(t)
+	dir := filepath.Join(t.TempDir(), "files")
+	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, func(e *Engine) { e.attachDir = dir })
+	bob := newPeer(t, "Bob", "ws://"+r.Addr)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	chatID := direct(t, alice, bob, "@bob")
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "kept.txt")
+	os.WriteFile(src, []byte("kept"), 0o600)
+	m, err := alice.engine.SendFiles(ctx, chatID, []string{src}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := alice.engine.Attachments(ctx, m.ID)
+	kept := filepath.Join(dir, files[0].ID.String()+".hushfile")
+	old := time.Now().Add(-48 * time.Hour)
+	orphan := filepath.Join(dir, ids.New[ids.File]().String()+".hushfile")
+	orphanPart := filepath.Join(dir, ids.New[ids.File]().String()+".hushfile.part")
+	young := filepath.Join(dir, ids.New[ids.File]().String()+".hushfile")
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{orphan, orphanPart, young, other} {
+		os.WriteFile(p, []byte("x"), 0o600)
+	}
+	for _, p := range []string{kept, orphan, orphanPart, other} {
+		os.Chtimes(p, old, old)
+	}
+	alice.stop()
+	alice.start(t)
+	testutil.Eventually(t, 10*time.Second, "orphans deleted", func() bool {
+		_, e1 := os.Stat(orphan)
+		_, e2 := os.Stat(orphanPart)
+		return errors.Is(e1, os.ErrNotExist) && errors.Is(e2, os.ErrNotExist)
+	})
+	for _, p := range []string{kept, young, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
 		}
 	}
 }
