@@ -49,7 +49,7 @@ func TestExportRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := backup.Counts{Accounts: 1, Devices: 3, Contacts: 2, Chats: 3, EpochKeys: 6, LogRecords: 6, Drafts: 3,
-		Messages: 15, Settings: 2, Cursors: 4}
+		Messages: 15, Settings: 2, Cursors: 4, Attachments: 3}
 	if m.Counts != want || m.Account != f.account || m.Version != backup.FormatVersion {
 		t.Errorf("manifest = %+v, want counts %+v", m, want)
 	}
@@ -100,7 +100,7 @@ func TestImportIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
-	want := backup.Counts{Chats: 1, EpochKeys: 2, LogRecords: 2, Drafts: 1, Messages: 4, Settings: 1}
+	want := backup.Counts{Chats: 1, EpochKeys: 2, LogRecords: 2, Drafts: 1, Messages: 4, Settings: 1, Attachments: 1}
 	if res.Added != want {
 		t.Errorf("import added %+v, want %+v", res.Added, want)
 	}
