@@ -33,7 +33,11 @@ func allowedImports() map[string][]string {
 		"hush/devicelink": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/accountlog": {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		"hush/ratchet":    {"hush/internal/strictcbor"},
-		"hush/pqxdh":      {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		// Attachment files: chunked STREAM encryption under each file's key.
+		"hush/attachcrypto": nil,
+		// Image previews made on the device.
+		"hush/thumbnail": nil,
+		"hush/pqxdh":     {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
 		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
 		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
@@ -52,9 +56,11 @@ func allowedImports() map[string][]string {
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
 		"hush/sync/wireconn":    {"hush/identity", "hush/ids", "hush/sync/wire"},
 		"hush/sync/relayclient": {"hush/clock", "hush/identity", "hush/ids", "hush/sync/wire", "hush/sync/wireconn"},
+		// Attachment files: encrypted into the data folder, moved through the relay.
+		"hush/attachment": {"hush/attachcrypto", "hush/ids", "hush/sync/relayclient", "hush/sync/wire", "hush/thumbnail"},
 
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/accountlog", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/attachment", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.

@@ -108,6 +108,7 @@ type Core struct {
 	typing atomic.Bool
 
 	backup backupState // backup.go
+	files  fileState   // files.go
 
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
@@ -180,7 +181,7 @@ func (c *Core) emit(ev Event) {
 // Services returns the bound services, in the order the UI's client expects.
 func (c *Core) Services() []any {
 	return []any{&AccountService{c: c}, &SettingsService{c: c},
-		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &DeviceService{c: c}, &WindowService{c: c}, &BackupService{c: c}}
+		&ConnectionService{c: c}, &ContactService{c: c}, &ChatService{c: c}, &DeviceService{c: c}, &WindowService{c: c}, &BackupService{c: c}, &FileService{c: c}}
 }
 
 // Shutdown locks the vault and releases everything. It is safe to call twice.

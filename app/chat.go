@@ -109,6 +109,8 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		Observer:    obs,
 		Clock:       c.clk,
 		Logger:      c.log.With("component", "chat"),
+		// Attachment files (files.go).
+		AttachmentsDir: c.attachmentsDir(),
 	})
 	if err == nil {
 		obs.e = e

@@ -141,7 +141,7 @@ func TestServicesOrder(t *testing.T) {
 	for _, s := range c.Services() {
 		names = append(names, fmt.Sprintf("%T", s))
 	}
-	want := []string{"*app.AccountService", "*app.SettingsService", "*app.ConnectionService", "*app.ContactService", "*app.ChatService", "*app.DeviceService", "*app.WindowService", "*app.BackupService"}
+	want := []string{"*app.AccountService", "*app.SettingsService", "*app.ConnectionService", "*app.ContactService", "*app.ChatService", "*app.DeviceService", "*app.WindowService", "*app.BackupService", "*app.FileService"}
 	if !slices.Equal(names, want) {
 		t.Errorf("services = %v, want %v", names, want)
 	}

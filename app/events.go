@@ -13,7 +13,7 @@ func Events() []Event {
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
 		MessageExpired{}, MessageChanged{}, MessageHidden{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{}, BackupProgress{},
-		FoldersChanged{},
+		FoldersChanged{}, FileProgress{},
 	}
 }
 

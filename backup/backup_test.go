@@ -39,6 +39,12 @@ func fixedID(b byte) [ids.Size]byte {
 
 // sampleRecords is one record of every kind, with fixed values, in order.
 func sampleRecords() []Record {
+	return append(sampleRecordsV1(), &Attachment{ID: ids.File(fixedID(0x70)), MessageID: ids.Message(fixedID(0x50)),
+		FileKey: bytes.Repeat([]byte{12}, 32), Name: "cat.jpg", MIME: "image/jpeg", Size: 123456, Thumbnail: []byte{0xff, 0xd8, 0xff}})
+}
+
+// sampleRecordsV1 is one record of every kind of version 1.
+func sampleRecordsV1() []Record {
 	acct, chat := ids.Account(fixedID(0x10)), ids.Chat(fixedID(0x30))
 	return []Record{
 		&Account{ID: acct, DisplayName: "Alice", Handle: "alice", SigningSeed: bytes.Repeat([]byte{1}, 32),
@@ -185,7 +191,7 @@ func ageEncrypt(t testing.TB, plain []byte) []byte {
 func TestGoldenPlaintext(t *testing.T) {
 	recs := sampleRecords()
 	plain := agePlain(t, writeBackup(t, sampleManifest(recs), recs))
-	path := filepath.Join("testdata", "v1-plaintext.hex")
+	path := filepath.Join("testdata", "v2-plaintext.hex")
 	if *update {
 		if err := os.WriteFile(path, []byte(hex.Dump(plain)), 0o644); err != nil {
 			t.Fatal(err)
@@ -198,37 +204,48 @@ func TestGoldenPlaintext(t *testing.T) {
 	if got := hex.Dump(plain); got != string(want) {
 		t.Errorf("plaintext differs from %s (run with -update only for an intended format change):\n%s", path, got)
 	}
-	if !bytes.HasPrefix(plain, []byte("hush-backup\n\x01")) {
+	if !bytes.HasPrefix(plain, []byte("hush-backup\n\x01")) { // the magic, then the manifest's frame
 		t.Errorf("plaintext starts %q", plain[:13])
 	}
 }
 
-// TestKnownAnswerFile reads a backup written once by this package (then
-// base64-encoded: the repository ignores *.hushbackup) and committed, so a
-// change to the reader that would orphan old backups fails here.
+// TestKnownAnswerFile reads backups written once by this package, one per
+// format version (then base64-encoded: the repository ignores *.hushbackup) and
+// committed, so a change to the reader that would orphan old backups fails here.
+// -update rewrites the current version's file only.
 func TestKnownAnswerFile(t *testing.T) {
-	path := filepath.Join("testdata", "v1-backup.b64")
-	if *update {
-		recs := sampleRecords()
-		file := writeBackup(t, sampleManifest(recs), recs)
-		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(file)+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	enc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(enc)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, recs, err := readAll(file, testPass)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	if !reflect.DeepEqual(recs, sampleRecords()) {
-		t.Errorf("records differ from the sample")
+	for _, tc := range []struct {
+		file    string
+		version uint64
+		recs    []Record
+	}{
+		{"v1-backup.b64", 1, sampleRecordsV1()},
+		{"v2-backup.b64", 2, sampleRecords()},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tc.file)
+			if *update && tc.version == FormatVersion {
+				file := writeBackup(t, sampleManifest(tc.recs), tc.recs)
+				if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(file)+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			enc, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(enc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, recs, err := readAll(file, testPass)
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			if m.Version != tc.version || !reflect.DeepEqual(recs, tc.recs) {
+				t.Errorf("version %d, records differ from the sample: %v", m.Version, !reflect.DeepEqual(recs, tc.recs))
+			}
+		})
 	}
 }
 
@@ -266,6 +283,10 @@ func TestReaderErrors(t *testing.T) {
 	m1.Counts = onlyAccount
 	head1 := append([]byte(magic), frame(KindManifest, mustCBOR(t, m1))...)
 	body1 := append(append([]byte{}, head1...), accountFrame...)
+	v1 := m1
+	v1.Version = 1
+	v1.Counts = Counts{Accounts: 1} // the manifest passes; the record must be refused
+	v1body := append(append([]byte(magic), frame(KindManifest, mustCBOR(t, v1))...), accountFrame...)
 
 	newer := mv
 	newer.Version = FormatVersion + 1
@@ -293,7 +314,7 @@ func TestReaderErrors(t *testing.T) {
 		{"age file of something else", ageEncrypt(t, []byte("just some notes")), testPass, ErrNotBackup},
 		{"age file of nothing", ageEncrypt(t, nil), testPass, ErrNotBackup},
 		{"newer format", ageEncrypt(t, cat([]byte(magic), frame(KindManifest, mustCBOR(t, newer)))), testPass, ErrNewerFormat},
-		{"newer format with new fields", ageEncrypt(t, cat([]byte(magic), frame(KindManifest, mustCBOR(t, future{Version: 2, Other: "x"})))), testPass, ErrNewerFormat},
+		{"newer format with new fields", ageEncrypt(t, cat([]byte(magic), frame(KindManifest, mustCBOR(t, future{Version: FormatVersion + 1, Other: "x"})))), testPass, ErrNewerFormat},
 		{"version 0", ageEncrypt(t, cat([]byte(magic), frame(KindManifest, mustCBOR(t, future{Version: 0})))), testPass, ErrCorrupt},
 		{"unknown manifest field", ageEncrypt(t, cat([]byte(magic), frame(KindManifest, mustCBOR(t, future{Version: 1, Other: "x"})))), testPass, ErrCorrupt},
 		{"no manifest", ageEncrypt(t, cat([]byte(magic), accountFrame)), testPass, ErrCorrupt},
@@ -308,7 +329,8 @@ func TestReaderErrors(t *testing.T) {
 		{"out of order", ageEncrypt(t, cat(head1, frame(KindMessage, mustCBOR(t, recs[7])), accountFrame)), testPass, ErrCorrupt},
 		{"two manifests", ageEncrypt(t, cat(head1, frame(KindManifest, mustCBOR(t, m1)))), testPass, ErrCorrupt},
 		{"two accounts", ageEncrypt(t, cat(head1, accountFrame, accountFrame)), testPass, ErrCorrupt},
-		{"unknown kind", ageEncrypt(t, cat(body1, frame(KindAttachment, mustCBOR(t, recs[9])))), testPass, ErrCorrupt},
+		{"unknown kind", ageEncrypt(t, cat(body1, frame(KindAttachment+1, mustCBOR(t, recs[9])))), testPass, ErrCorrupt},
+		{"attachment in a version 1 backup", ageEncrypt(t, cat(v1body, frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])), trailerFor(Counts{Accounts: 1, Attachments: 1}, len(v1body)+len(frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])))))), testPass, ErrCorrupt},
 		{"record too long", ageEncrypt(t, cat(body1, []byte{byte(KindSetting), 0xff, 0xff, 0xff, 0xff})), testPass, ErrCorrupt},
 		{"record not CBOR", ageEncrypt(t, cat(body1, frame(KindSetting, []byte{0xff}))), testPass, ErrCorrupt},
 		{"record of another kind", ageEncrypt(t, cat(body1, frame(KindSetting, mustCBOR(t, recs[10])))), testPass, ErrCorrupt},
@@ -329,6 +351,10 @@ func TestReaderErrors(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("read: %v, want %v", err, tt.want)
+			}
+			// The record itself is refused, not only the counts that follow it.
+			if tt.name == "attachment in a version 1 backup" && !strings.Contains(err.Error(), "unknown record kind 12 in a version 1 backup") {
+				t.Errorf("read: %v, want the attachment record refused", err)
 			}
 			for _, other := range []error{ErrWrongPassphrase, ErrNotBackup, ErrCorrupt, ErrNewerFormat} {
 				if other != tt.want && errors.Is(err, other) {

@@ -7,7 +7,7 @@
 // stock age command and the passphrase. Its plaintext is an archive: the magic
 // line, a [Manifest], typed records in a fixed order of sections (the account and
 // its devices, contacts, chats and what belongs to them, messages, settings,
-// cursors; attachments once they exist), and a [Trailer] that commits to how many
+// cursors; attachments' descriptions and keys from version 2), and a [Trailer] that commits to how many
 // records of each kind came before it and how many bytes. Every record is one
 // length-prefixed frame of strict CBOR, at most [MaxRecordSize] bytes, so both
 // sides stream: memory stays flat however large the backup.

@@ -80,8 +80,8 @@ func (m *Manifest) validate() error {
 	if m.Counts.Accounts != 1 {
 		return fmt.Errorf("manifest counts %d accounts, want 1", m.Counts.Accounts)
 	}
-	if m.Counts.Attachments != 0 {
-		return fmt.Errorf("manifest counts %d attachments in a version %d backup", m.Counts.Attachments, FormatVersion)
+	if m.Counts.Attachments != 0 && m.Version < recordSince(KindAttachment) {
+		return fmt.Errorf("manifest counts %d attachments in a version %d backup", m.Counts.Attachments, m.Version)
 	}
 	return nil
 }

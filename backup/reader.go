@@ -157,7 +157,7 @@ func (r *Reader) next() (Record, error) {
 		return nil, r.trailer(body, start)
 	}
 	rec := newRecord(k)
-	if rec == nil {
+	if rec == nil || r.manifest.Version < recordSince(k) {
 		return nil, fmt.Errorf("%w: unknown record kind %d in a version %d backup", ErrCorrupt, k, r.manifest.Version)
 	}
 	if err := r.codec.dec.Unmarshal(body, rec); err != nil {

@@ -9,8 +9,8 @@ import (
 
 // FormatVersion is the archive format this build writes, and the newest it
 // reads. A change a version-1 reader would misread gets a new number
-// (docs/BACKUP-FORMAT.md, "Versions").
-const FormatVersion = 1
+// (docs/BACKUP-FORMAT.md, "Versions"). Version 2 adds [Attachment] records.
+const FormatVersion = 2
 
 // Kind is a frame's type, its first byte. The numbers are part of the format:
 // never reuse or renumber one. Records follow one another in ascending kind
@@ -31,13 +31,13 @@ const (
 	KindMessage    Kind = 9
 	KindSetting    Kind = 10
 	KindCursor     Kind = 11
-	KindAttachment Kind = 12 // reserved: no record of it is written until attachments exist
+	KindAttachment Kind = 12 // version 2 and later
 	KindTrailer    Kind = 255
 )
 
 // Record is one record of the archive: *[Account], *[Device], *[Contact],
-// *[Chat], *[EpochKey], *[LogRecord], *[Draft], *[Message], *[Setting] or
-// *[Cursor]. The set is closed: the format defines it.
+// *[Chat], *[EpochKey], *[LogRecord], *[Draft], *[Message], *[Setting],
+// *[Cursor] or *[Attachment]. The set is closed: the format defines it.
 type Record interface {
 	// RecordKind is the record's frame type.
 	RecordKind() Kind
@@ -189,6 +189,39 @@ func (*Setting) RecordKind() Kind { return KindSetting }
 // RecordKind implements [Record].
 func (*Cursor) RecordKind() Kind { return KindCursor }
 
+// Attachment describes a file of a message with the key it is encrypted under
+// (version 2). The file's bytes are not in the backup: they stay encrypted on
+// the relay under ID, and a restored device downloads them again when opened.
+type Attachment struct {
+	ID        ids.File    `cbor:"1,keyasint"`
+	MessageID ids.Message `cbor:"2,keyasint"`
+	FileKey   []byte      `cbor:"3,keyasint"`
+	Name      string      `cbor:"4,keyasint,omitempty"`
+	MIME      string      `cbor:"5,keyasint,omitempty"`
+	Size      int64       `cbor:"6,keyasint"`
+	Thumbnail []byte      `cbor:"7,keyasint,omitempty"`
+}
+
+// RecordKind implements [Record].
+func (*Attachment) RecordKind() Kind { return KindAttachment }
+
+// maxAttachmentThumbnail caps a thumbnail in a backup (chatcrypto's limit).
+const maxAttachmentThumbnail = 16 << 10
+
+func (r *Attachment) validate() error {
+	switch {
+	case r.ID.IsZero() || r.MessageID.IsZero():
+		return fmt.Errorf("attachment without id or message")
+	case len(r.FileKey) != 32:
+		return fmt.Errorf("attachment key of %d bytes", len(r.FileKey))
+	case r.Size < 0:
+		return fmt.Errorf("attachment size %d", r.Size)
+	case len(r.Thumbnail) > maxAttachmentThumbnail:
+		return fmt.Errorf("attachment thumbnail of %d bytes", len(r.Thumbnail))
+	}
+	return nil
+}
+
 func (r *Account) validate() error {
 	if r.ID.IsZero() || len(r.SigningSeed) == 0 || len(r.EncryptionKey) == 0 {
 		return fmt.Errorf("account without id or keys")
@@ -280,7 +313,8 @@ func (r *Cursor) validate() error {
 const maxSeq = 1<<63 - 1
 
 // newRecord returns an empty record of kind k, or nil for a kind that is not
-// a record of this version.
+// a record of this version (the reader refuses kinds newer than its file's
+// version: [recordSince]).
 func newRecord(k Kind) Record {
 	switch k {
 	case KindAccount:
@@ -303,6 +337,16 @@ func newRecord(k Kind) Record {
 		return &Setting{}
 	case KindCursor:
 		return &Cursor{}
+	case KindAttachment:
+		return &Attachment{}
 	}
 	return nil
+}
+
+// recordSince is the first format version with records of kind k.
+func recordSince(k Kind) uint64 {
+	if k == KindAttachment {
+		return 2
+	}
+	return 1
 }

@@ -80,6 +80,9 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		return false, nil
 	}
 	warn, err = r.store(tx, c, meta, en, *m, senderName, names, out)
+	if err == nil && warn == 0 {
+		err = storeAttachments(tx, m.ID, o.pt.Content, !r.checks.sharedFileIDs) // attachments.go
+	}
 	if warn != 0 {
 		out.warnings = append(out.warnings, warn)
 	}

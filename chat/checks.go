@@ -39,4 +39,7 @@ type checks struct {
 	// device, which holds the account key, opens what is wrapped to the account
 	// afterwards if the relay hands it over.
 	keepKEM bool
+	// sharedFileIDs lets a received message take over a file id another message
+	// already uses, re-pointing that file to the new message's key and name.
+	sharedFileIDs bool
 }

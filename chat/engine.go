@@ -71,6 +71,9 @@ type Config struct {
 	HTTP       *http.Client   // nil: http.DefaultClient
 	// Backoff overrides the reconnect delays (minimum, maximum); zero: defaults.
 	Backoff [2]time.Duration
+	// AttachmentsDir is the folder of attachment files (encrypted; see
+	// attachments.go); "" turns sending and downloading files off.
+	AttachmentsDir string
 }
 
 // Engine is the cloud-chat engine of one unlocked account on this device.
@@ -92,8 +95,10 @@ type Engine struct {
 	name    *ownName
 	me      ids.Account
 	obs     Observer
-	log     *slog.Logger
-	clk     clock.Clock
+	// attachDir is Config.AttachmentsDir.
+	attachDir string
+	log       *slog.Logger
+	clk       clock.Clock
 	// checks are the protections against a malicious relay; all on (see checks.go).
 	checks *checks
 
@@ -123,7 +128,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if url, err = CheckRelayURL(url); err != nil {
 		return nil, err
 	}
-	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock, me: cfg.Account.ID()}
+	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock, me: cfg.Account.ID(), attachDir: cfg.AttachmentsDir}
 	if e.clk == nil {
 		e.clk = clock.Real()
 	}
@@ -219,7 +224,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run, e.sweepFiles} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

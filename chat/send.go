@@ -120,18 +120,21 @@ func checkBody(body, name string) error {
 // send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
 func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
-	return s.sendWith(ctx, id, body, replyTo, "")
+	return s.sendWith(ctx, id, body, replyTo, "", nil)
 }
 
 // sendWith is send of a message forwarded from someone named forwarded ("" for a
-// message of one's own).
-func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message, forwarded string) (Message, error) {
+// message of one's own), with attachments already uploaded (attachments.go);
+// with files, body may be empty.
+func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message, forwarded string, files []vault.Attachment) (Message, error) {
 	name := s.name.get()
 	if name.err != nil {
 		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", name.err)
 	}
-	if err := checkBody(body, name.sent); err != nil {
-		return Message{}, err
+	if len(files) == 0 || body != "" {
+		if err := checkBody(body, name.sent); err != nil {
+			return Message{}, err
+		}
 	}
 	now := s.clk.Now()
 	s.mu.Lock()
@@ -191,6 +194,12 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		if err := tx.InsertMessage(m); err != nil {
 			return notFound(err, "chat", id)
 		}
+		for _, f := range files {
+			f.MessageID = m.ID
+			if err := tx.PutAttachment(f); err != nil {
+				return err
+			}
+		}
 		return tx.Enqueue(vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload})
 	})
 	if err != nil {
@@ -208,7 +217,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		out.ReplyTo = *replyTo
 	}
 	stored := m
-	s.handoff.push(queued{item: vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload}, msg: &stored})
+	s.handoff.push(queued{item: vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload}, msg: &stored, files: files})
 	s.obs.ChatUpdated(sum)
 	return out, nil
 }
@@ -333,6 +342,8 @@ type sending struct {
 type queued struct {
 	item vault.OutboxItem
 	msg  *vault.Message // text items; nil if the message is gone
+	// files are the message's attachments (attachments.go).
+	files []vault.Attachment
 }
 
 // handoff carries items Send just committed to the flusher, in commit order, so the
@@ -391,6 +402,9 @@ func (s *sender) outbox(ctx context.Context, n int, issued map[ids.Message]bool)
 			switch {
 			case err == nil:
 				q.msg = &m
+				if q.files, err = tx.AttachmentsOf(it.ID); err != nil {
+					return err
+				}
 			case !errors.Is(err, vault.ErrNotFound):
 				return err
 			}
@@ -436,6 +450,9 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 		}
 		if q.msg.ReplyTo != nil {
 			t.ReplyTo = *q.msg.ReplyTo
+		}
+		if t.Attachments, err = toContentAttachments(q.files); err != nil {
+			return nil, fmt.Errorf("%w: %w", errPermanent, err)
 		}
 		content = chatcrypto.Content{Kind: chatcrypto.KindText, Text: t, Counter: p.Counter, SentAt: q.msg.SentAt}
 	}

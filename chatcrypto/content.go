@@ -31,6 +31,9 @@ const (
 	MaxFileNameBytes = 255
 	// MaxMIMEBytes caps an attachment's media type (RFC 6838 allows 127 + 1 + 127).
 	MaxMIMEBytes = 255
+	// MaxThumbnailBytes caps an attachment's preview (package thumbnail's limit).
+	// The whole message must still fit [MaxContentSize].
+	MaxThumbnailBytes = 16 << 10
 	// MaxMembershipChanges caps the accounts one membership change adds, removes or
 	// gives a new role, so that the largest change still fits [MaxContentSize].
 	MaxMembershipChanges = 256
@@ -250,6 +253,9 @@ type Attachment struct {
 	MIME string
 	// Size is the plaintext size in bytes.
 	Size uint64
+	// Thumbnail is a small JPEG preview of an image, made by the sender; nil if
+	// none. At most [MaxThumbnailBytes]. Receivers show it only as an image.
+	Thumbnail []byte
 }
 
 // contentWire is the CBOR form of [Content]: a map with small integer keys, every
@@ -279,6 +285,9 @@ type attachmentWire struct {
 	Name   string `cbor:"2,keyasint"`
 	MIME   string `cbor:"3,keyasint"`
 	Size   uint64 `cbor:"4,keyasint"`
+	// Thumbnail was added after the first version: omitted when empty, so
+	// attachments without one encode as before.
+	Thumbnail []byte `cbor:"5,keyasint,omitempty"`
 }
 
 type memberWire struct {
@@ -360,8 +369,11 @@ func (c Content) toWire() (contentWire, error) {
 			w.ReplyTo = t.ReplyTo[:]
 		}
 		for _, a := range t.Attachments {
+			if len(a.Thumbnail) > MaxThumbnailBytes {
+				return contentWire{}, invalid("thumbnail of %d bytes exceeds %d", len(a.Thumbnail), MaxThumbnailBytes)
+			}
 			w.Attachments = append(w.Attachments, attachmentWire{
-				FileID: a.FileID[:], Key: a.Key.k[:], Name: a.Name, MIME: a.MIME, Size: a.Size,
+				FileID: a.FileID[:], Key: a.Key.k[:], Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail,
 			})
 		}
 	case KindEdit:
@@ -664,7 +676,10 @@ func (aw attachmentWire) toAttachment() (Attachment, error) {
 			return Attachment{}, invalid("media type with byte %#x", c)
 		}
 	}
-	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size}, nil
+	if len(aw.Thumbnail) > MaxThumbnailBytes {
+		return Attachment{}, invalid("thumbnail of %d bytes exceeds %d", len(aw.Thumbnail), MaxThumbnailBytes)
+	}
+	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size, Thumbnail: aw.Thumbnail}, nil
 }
 
 // checkFileName refuses names that could leave the download folder when saved, so

@@ -76,8 +76,10 @@ type conn struct {
 
 	// Owned by the read loop.
 	bucket bucket
-	bad    int
-	staged *stagedEpoch // a rotation arriving in parts
+	// blobBucket limits chunk frames by their bytes (blobs.go).
+	blobBucket bucket
+	bad        int
+	staged     *stagedEpoch // a rotation arriving in parts
 }
 
 // outFrame is an encoded frame waiting to be written.
@@ -180,6 +182,7 @@ func (c *conn) open() bool {
 	timer.Stop()
 	if ok {
 		c.bucket = newBucket(c.s.limits.RatePerSecond, c.s.limits.Burst, c.s.clock.Now())
+		c.blobBucket = newBucket(c.s.blobs.BytesPerSecond, blobBurst, c.s.clock.Now())
 	}
 	return ok
 }
@@ -401,7 +404,7 @@ func (c *conn) readLoop() {
 			}
 			continue
 		}
-		if ok, wait := c.bucket.take(c.s.clock.Now()); !ok {
+		if ok, wait := c.takeRate(f); !ok {
 			if f.Type == wire.TypeTyping {
 				c.release()
 			} else {

@@ -79,7 +79,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hush-relay: --tls-cert and --tls-key go together")
 		return 2
 	}
-	cfg := Config{Limits: set.limits(), Logger: log, InboxRetention: *set.inboxRetention}
+	cfg := Config{Limits: set.limits(), Logger: log, InboxRetention: *set.inboxRetention, Blobs: set.blobs()}
 	if err := checkAddresses(&cfg, *set.listen, *set.publicURL, *set.trusted); err != nil {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
@@ -101,6 +101,7 @@ type settings struct {
 	logLevel, logFormat, metricsAddr                        *string
 	shutdownWait, inboxRetention                            *time.Duration
 	limits                                                  func() Limits
+	blobs                                                   func() BlobConfig // blobs.go
 }
 
 // defineFlags defines every setting of the relay on fs: the one list from which
@@ -115,6 +116,7 @@ func defineFlags(fs *flag.FlagSet) *settings {
 		tlsCert:        fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly"),
 		tlsKey:         fs.String("tls-key", "", "TLS private key `file`"),
 		limits:         limitFlags(fs),
+		blobs:          blobFlags(fs),
 		inboxRetention: fs.Duration("inbox-retention", DefaultInboxRetention, "how long an undelivered inbox item is kept before it is deleted; 0: for ever"),
 		shutdownWait:   fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM"),
 		logLevel:       fs.String("log-level", "info", "debug, info, warn or error"),
@@ -315,6 +317,16 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer, listen, metric
 		}
 	}()
 	cfg.Store = st
+	blobs, closeBlobs, err := OpenBlobStore(st, db)
+	if err != nil {
+		return fmt.Errorf("blob store: %w", err)
+	}
+	defer func() {
+		if err := closeBlobs(); err != nil {
+			log.Error("close blob store", "err", err)
+		}
+	}()
+	cfg.Blobs.Store = blobs
 	srv, err := New(cfg)
 	if err != nil {
 		return err

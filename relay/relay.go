@@ -178,8 +178,10 @@ type Config struct {
 	// relay deletes it (retention.go); 0 keeps items until they are acknowledged.
 	// The command's default is [DefaultInboxRetention].
 	InboxRetention time.Duration
-	Logger         *slog.Logger // nil: discard
-	Clock          clock.Clock  // nil: the system clock
+	// Blobs configures attachment storage (blobs.go).
+	Blobs  BlobConfig
+	Logger *slog.Logger // nil: discard
+	Clock  clock.Clock  // nil: the system clock
 }
 
 // Store is what the relay needs from its storage. [store.SQLite] and
@@ -226,6 +228,7 @@ var ErrPublicURLRequired = errors.New("relay: a relay that listens beyond loopba
 type Server struct {
 	store   Store
 	limits  Limits
+	blobs   BlobConfig
 	log     *slog.Logger
 	clock   clock.Clock
 	trusted []netip.Prefix
@@ -263,6 +266,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		limits:  cfg.Limits.withDefaults(),
+		blobs:   cfg.Blobs.withDefaults(),
 		log:     cfg.Logger,
 		clock:   cfg.Clock,
 		trusted: slices.Clone(cfg.TrustedProxies),
@@ -296,6 +300,7 @@ func New(cfg Config) (*Server, error) {
 	s.writer = newWriter(s)
 	go s.writer.run()
 	startSweeper(s, cfg.InboxRetention)
+	startBlobSweeper(s)
 	startDisabledWatch(s)
 	startReread(s)
 	s.http = &http.Server{

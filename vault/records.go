@@ -112,6 +112,8 @@ type Attachment struct {
 	Name      string
 	MIME      string
 	Size      int64
+	// Thumbnail is the sender's JPEG preview, nil if none.
+	Thumbnail []byte
 }
 
 // PageCursor marks a position in a chat's message list for [Tx.Messages].

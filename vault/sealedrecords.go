@@ -207,6 +207,8 @@ type attachmentRecord struct {
 	Name    string `cbor:"2,keyasint,omitempty"`
 	MIME    string `cbor:"3,keyasint,omitempty"`
 	Size    int64  `cbor:"4,keyasint,omitempty"`
+	// Thumbnail: the sender's JPEG preview (added later; absent in older rows).
+	Thumbnail []byte `cbor:"5,keyasint,omitempty"`
 }
 
 func (r *attachmentRecord) validate() error {

@@ -247,10 +247,11 @@ func (tx *Tx) PutAttachment(a Attachment) error {
 		return err
 	}
 	blob, err := tx.seal(tableAttachments, a.ID[:], &attachmentRecord{
-		FileKey: a.FileKey,
-		Name:    a.Name,
-		MIME:    a.MIME,
-		Size:    a.Size,
+		FileKey:   a.FileKey,
+		Name:      a.Name,
+		MIME:      a.MIME,
+		Size:      a.Size,
+		Thumbnail: a.Thumbnail,
 	})
 	if err != nil {
 		return wrap("put attachment", err)
@@ -286,7 +287,7 @@ func (tx *Tx) attachment(id ids.File, rawMessage, blob []byte) (Attachment, erro
 	if err != nil {
 		return Attachment{}, wrap("attachment", err)
 	}
-	return Attachment{ID: id, MessageID: messageID, FileKey: r.FileKey, Name: r.Name, MIME: r.MIME, Size: r.Size}, nil
+	return Attachment{ID: id, MessageID: messageID, FileKey: r.FileKey, Name: r.Name, MIME: r.MIME, Size: r.Size, Thumbnail: r.Thumbnail}, nil
 }
 
 // AttachmentsOf returns a message's attachments in the order they were

@@ -97,3 +97,11 @@ func messageIn(m *backup.Message) vault.Message {
 	}
 	return out
 }
+
+func attachmentOut(a vault.Attachment) *backup.Attachment {
+	return &backup.Attachment{ID: a.ID, MessageID: a.MessageID, FileKey: a.FileKey, Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail}
+}
+
+func attachmentIn(r *backup.Attachment) vault.Attachment {
+	return vault.Attachment{ID: r.ID, MessageID: r.MessageID, FileKey: r.FileKey, Name: r.Name, MIME: r.MIME, Size: r.Size, Thumbnail: r.Thumbnail}
+}

@@ -372,6 +372,20 @@ func walk(ctx context.Context, tx *vault.Tx, emit func(backup.Record) error, cou
 	}); err != nil {
 		return ids.Account{}, err
 	}
+	// Attachments of the messages above: their descriptions and keys; the files
+	// stay encrypted on the relay (docs/BACKUP-FORMAT.md, "Versions").
+	if err := tx.EachAttachment(func(a vault.Attachment) error {
+		m, err := tx.Message(a.MessageID)
+		if err != nil {
+			return err
+		}
+		if !in.has(m.ChatID) {
+			return nil
+		}
+		return out(attachmentOut(a))
+	}); err != nil {
+		return ids.Account{}, err
+	}
 	return acct.ID, nil
 }
 

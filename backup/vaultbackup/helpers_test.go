@@ -1,6 +1,7 @@
 package vaultbackup
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -119,6 +120,12 @@ func populate(t testing.TB, v *vault.Vault, messagesPerChat int) fixture {
 				if err := tx.InsertMessage(m); err != nil {
 					return err
 				}
+				if n == 0 { // one file each: the secret chat's must stay out
+					if err := tx.PutAttachment(vault.Attachment{ID: ids.New[ids.File](), MessageID: m.ID, FileKey: bytes.Repeat([]byte{byte(i + 1)}, 32),
+						Name: body + ".jpg", MIME: "image/jpeg", Size: int64(1000 * (i + 1)), Thumbnail: []byte{0xff, 0xd8, byte(i)}}); err != nil {
+						return err
+					}
+				}
 				prev = &m.ID
 			}
 		}
@@ -191,6 +198,9 @@ func dump(t testing.TB, v *vault.Vault) []string {
 			return err
 		}
 		if err := tx.EachSetting(func(n string, val []byte) error { add("setting %s %q", n, val); return nil }); err != nil {
+			return err
+		}
+		if err := tx.EachAttachment(func(a vault.Attachment) error { add("attachment %+v", a); return nil }); err != nil {
 			return err
 		}
 		return tx.EachCursor(func(s string, n int64) error { add("cursor %s %d", s, n); return nil })

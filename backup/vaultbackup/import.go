@@ -205,6 +205,17 @@ func (a *applier) apply(rec backup.Record) error {
 			_, err := a.tx.Setting(rec.Name)
 			return err
 		}, func() error { return a.tx.PutSetting(rec.Name, rec.Value) })
+	case *backup.Attachment:
+		if _, err := a.tx.Message(rec.MessageID); err != nil {
+			if errors.Is(err, vault.ErrNotFound) {
+				return fmt.Errorf("%w: attachment of a message not in the backup", backup.ErrCorrupt)
+			}
+			return err
+		}
+		return a.putIfMissing(rec, func() error {
+			_, err := a.tx.Attachment(rec.ID)
+			return err
+		}, func() error { return a.tx.PutAttachment(attachmentIn(rec)) })
 	case *backup.Cursor:
 		if !a.in.cursor(rec.Scope) {
 			return nil

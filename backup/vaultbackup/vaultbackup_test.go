@@ -49,7 +49,7 @@ func TestExportRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := backup.Counts{Accounts: 1, Devices: 3, Contacts: 2, Chats: 3, EpochKeys: 6, LogRecords: 6, Drafts: 3,
-		Messages: 15, Settings: 2, Cursors: 4}
+		Messages: 15, Settings: 2, Cursors: 4, Attachments: 3}
 	if m.Counts != want || m.Account != f.account || m.Version != backup.FormatVersion {
 		t.Errorf("manifest = %+v, want counts %+v", m, want)
 	}
@@ -100,7 +100,7 @@ func TestImportIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
-	want := backup.Counts{Chats: 1, EpochKeys: 2, LogRecords: 2, Drafts: 1, Messages: 4, Settings: 1}
+	want := backup.Counts{Chats: 1, EpochKeys: 2, LogRecords: 2, Drafts: 1, Messages: 4, Settings: 1, Attachments: 1}
 	if res.Added != want {
 		t.Errorf("import added %+v, want %+v", res.Added, want)
 	}
@@ -193,6 +193,11 @@ func TestBadFileChangesNothing(t *testing.T) {
 		{"other age file", ageFile(t, []byte("not a backup at all")), backupPass, backup.ErrNotBackup},
 		{"newer format", ageFile(t, newerPlain(t, own)), backupPass, backup.ErrNewerFormat},
 		{"other account", other, backupPass, ErrOtherAccount},
+		{"attachment of a message not in the backup", rewrite(t, own, func(r backup.Record) {
+			if a, ok := r.(*backup.Attachment); ok {
+				a.MessageID = ids.New[ids.Message]()
+			}
+		}), backupPass, backup.ErrCorrupt},
 		{"cut at a chunk boundary", own[:len(own)-(len(own)-ageHeaderLen(t, own)-16)%(64<<10+16)], backupPass, backup.ErrCorrupt},
 	}
 	for _, tt := range tests {
@@ -367,4 +372,36 @@ func TestExportRefusesVaultWithoutAccount(t *testing.T) {
 	if _, err := Export(t.Context(), v, io.Discard, backupPass, exportOptions()); !errors.Is(err, ErrNoAccount) {
 		t.Fatalf("Export = %v, want ErrNoAccount", err)
 	}
+}
+
+// rewrite reads a backup and writes it again with edit applied to each record,
+// as an attacker with the passphrase could.
+func rewrite(t testing.TB, file []byte, edit func(backup.Record)) []byte {
+	t.Helper()
+	r, err := backup.NewReader(bytes.NewReader(file), backupPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w, err := backup.NewWriter(&out, backupPass, r.Manifest(), backup.Options{InsecureWorkFactor: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(rec)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

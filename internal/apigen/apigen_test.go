@@ -63,7 +63,7 @@ func TestModel(t *testing.T) {
 	for _, s := range m.services {
 		services = append(services, s.clientName+"="+s.goName)
 	}
-	want := "account=AccountService settings=SettingsService connection=ConnectionService contacts=ContactService chats=ChatService devices=DeviceService window=WindowService backup=BackupService"
+	want := "account=AccountService settings=SettingsService connection=ConnectionService contacts=ContactService chats=ChatService devices=DeviceService window=WindowService backup=BackupService files=FileService"
 	if got := strings.Join(services, " "); got != want {
 		t.Errorf("services %s, want %s", got, want)
 	}

@@ -24,6 +24,7 @@ var clientNames = map[string]string{
 	"ContactService": "contacts",
 	"ChatService":    "chats",
 	"DeviceService":  "devices",
+	"FileService":    "files",
 }
 
 // emptyMeansNone is implemented by string enums whose zero value "" travels in

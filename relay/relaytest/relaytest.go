@@ -48,6 +48,9 @@ type Options struct {
 	// InboxRetention is relay.Config.InboxRetention; default 0, items are kept
 	// until acknowledged.
 	InboxRetention time.Duration
+	// Blobs is relay.Config.Blobs; its Store defaults to the one that goes with
+	// the database (relay.OpenBlobStore).
+	Blobs relay.BlobConfig
 }
 
 // Relay is a relay serving on loopback. Stop it with [Relay.Stop]; the test's
@@ -61,10 +64,11 @@ type Relay struct {
 	Server *relay.Server
 	Store  Store
 
-	opts      Options
-	served    chan error
-	stopOnce  sync.Once
-	stopError error
+	opts       Options
+	closeBlobs func() error
+	served     chan error
+	stopOnce   sync.Once
+	stopError  error
 }
 
 // Store is the relay's store: SQLite, or PostgreSQL with [Options.Postgres].
@@ -110,8 +114,17 @@ func start(o Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger, PublicURL: o.PublicURL, InboxRetention: o.InboxRetention})
+	blobs := o.Blobs
+	closeBlobs := func() error { return nil }
+	if blobs.Store == nil {
+		if blobs.Store, closeBlobs, err = relay.OpenBlobStore(st, o.DBPath); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	srv, err := relay.New(relay.Config{Store: st, Limits: o.Limits, Clock: o.Clock, Logger: o.Logger, PublicURL: o.PublicURL, InboxRetention: o.InboxRetention, Blobs: blobs})
 	if err != nil {
+		closeBlobs()
 		st.Close()
 		return nil, err
 	}
@@ -126,17 +139,19 @@ func start(o Options) (*Relay, error) {
 	}
 	if err != nil {
 		srv.Shutdown(ctx)
+		closeBlobs()
 		st.Close()
 		return nil, err
 	}
 	r := &Relay{
-		URL:    "ws://" + ln.Addr().String() + wire.Path,
-		Addr:   ln.Addr().String(),
-		DBPath: o.DBPath,
-		Server: srv,
-		Store:  st,
-		opts:   o,
-		served: make(chan error, 1),
+		URL:        "ws://" + ln.Addr().String() + wire.Path,
+		Addr:       ln.Addr().String(),
+		DBPath:     o.DBPath,
+		Server:     srv,
+		Store:      st,
+		opts:       o,
+		closeBlobs: closeBlobs,
+		served:     make(chan error, 1),
 	}
 	go func() { r.served <- srv.Serve(ln) }()
 	return r, nil
@@ -152,7 +167,7 @@ func (r *Relay) Stop() error {
 		if serr := <-r.served; !errors.Is(serr, relay.ErrServerClosed) {
 			err = errors.Join(err, serr)
 		}
-		r.stopError = errors.Join(err, r.Store.Close())
+		r.stopError = errors.Join(err, r.closeBlobs(), r.Store.Close())
 	})
 	return r.stopError
 }

@@ -323,6 +323,18 @@ func newBody(t Type) Body {
 		return new(FetchPrekeys)
 	case TypePrekeyBundle:
 		return new(PrekeyBundle)
+	case TypeBlobBegin:
+		return new(BlobBegin)
+	case TypeBlobState:
+		return new(BlobState)
+	case TypeBlobPut:
+		return new(BlobPut)
+	case TypeBlobFinish:
+		return new(BlobFinish)
+	case TypeBlobGet:
+		return new(BlobGet)
+	case TypeBlobChunk:
+		return new(BlobChunk)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func samples() []Body {
 	item := InboxItem{Seq: 4, ItemID: itm, FromAccount: acct, FromDevice: dev, ServerTime: 5, Ciphertext: []byte("item")}
 	key := EpochKey{Epoch: 2, Envelope: []byte("envelope"), ByDevice: dev, ByAccount: acct, ServerTime: 6}
 	info := ChatInfo{ChatID: chat, Kind: policy.KindGroup, Epoch: 2, LastSeq: 9, LogLen: 4, Members: []MemberInfo{{AccountID: acct, Role: policy.RoleOwner, DeliveredSeq: 9, ReadSeq: 8}}}
-	return []Body{
+	return append(blobSamples(), []Body{
 		&Error{Code: CodeRateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond},
 		&Hello{Versions: []uint16{Version}, Challenge: Challenge(bytes.Repeat([]byte{7}, ChallengeSize)), ServerTime: 1700000000000, Limits: Limits{MaxFrameSize: MaxFrameSize, MaxCiphertextSize: MaxCiphertextSize, RatePerSecond: 100, Burst: 200, MaxInFlight: 64}},
 		&Auth{DeviceCert: []byte("certificate"), Signature: sig()},
@@ -91,7 +91,7 @@ func samples() []Body {
 		&PrekeyCount{OneTime: 2, PQOneTime: 1},
 		&FetchPrekeys{Device: dev},
 		&PrekeyBundle{Device: dev, Signed: Prekey{ID: pk(1), Signed: []byte("signed prekey")}, PQ: Prekey{ID: pk(5), Signed: []byte("pq otk")}, PQOneTime: true, OneTime: Prekey{ID: pk(3), Signed: []byte("otk")}},
-	}
+	}...)
 }
 
 // pk returns the prekey id n (its last bytes).

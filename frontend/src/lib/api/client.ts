@@ -84,6 +84,7 @@ export function createApi(transport: Transport): Api {
     devices: bind(transport, 'devices'),
     window: bind(transport, 'window'),
     backup: bind(transport, 'backup'),
+    files: bind(transport, 'files'),
     on(name, handler) {
       return transport.subscribe(name, (data) => {
         const payload = decodeEvent(name, data);

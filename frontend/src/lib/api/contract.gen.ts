@@ -169,6 +169,13 @@ export type BackupStage = (typeof BACKUP_STAGES)[number];
 /** Decodes a BackupStage; any other string is an error. */
 export const decodeBackupStage: Decoder<BackupStage> = oneOf(BACKUP_STAGES);
 
+/** Every FileDirection, in Go's order. */
+export const FILE_DIRECTIONS = ['upload', 'download'] as const;
+/** FileDirection says which way a transfer goes. */
+export type FileDirection = (typeof FILE_DIRECTIONS)[number];
+/** Decodes a FileDirection; any other string is an error. */
+export const decodeFileDirection: Decoder<FileDirection> = oneOf(FILE_DIRECTIONS);
+
 // ---------------------------------------------------------------------------
 // The types Go sends, and their decoders (ApiError on any other shape).
 
@@ -747,6 +754,30 @@ export function decodeSasEmoji(v: unknown, at = 'SasEmoji'): SasEmoji {
   };
 }
 
+/** FileInfo describes an attachment of a message. */
+export interface FileInfo {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  /** Thumbnail is a data: URL of the sender's JPEG preview, "" if none. */
+  thumbnail: string;
+  downloaded: boolean;
+}
+
+/** Decodes a FileInfo; throws ApiError when v has another shape. */
+export function decodeFileInfo(v: unknown, at = 'FileInfo'): FileInfo {
+  const o = object(v, at);
+  return {
+    id: field(o, 'id', at, str),
+    name: field(o, 'name', at, str),
+    mime: field(o, 'mime', at, str),
+    size: field(o, 'size', at, int),
+    thumbnail: field(o, 'thumbnail', at, str),
+    downloaded: field(o, 'downloaded', at, bool),
+  };
+}
+
 /** VaultLocked: the vault was locked; show the unlock screen. */
 export interface VaultLocked {
   reason: LockReason;
@@ -1052,6 +1083,45 @@ export function decodeFoldersChanged(v: unknown, at = 'FoldersChanged'): Folders
   return {};
 }
 
+/** FileProgress: a file transfer moved on, or ended. */
+export interface FileProgress {
+  transfer: string;
+  direction: FileDirection;
+  chatId: string;
+  /** FileID is the file downloaded; "" for uploads (the message holds them). */
+  fileId: string;
+  /** Name and Index say which file of an upload this is. */
+  name: string;
+  index: number;
+  done: number;
+  total: number;
+  /**
+   * Ended is set on the last event of a transfer; Error then says why it failed ("" on success,
+   * "Cancelled." when cancelled), and MessageID names the message sent by an upload.
+   */
+  ended: boolean;
+  error: string;
+  messageId: string;
+}
+
+/** Decodes a FileProgress; throws ApiError when v has another shape. */
+export function decodeFileProgress(v: unknown, at = 'FileProgress'): FileProgress {
+  const o = object(v, at);
+  return {
+    transfer: field(o, 'transfer', at, str),
+    direction: field(o, 'direction', at, decodeFileDirection),
+    chatId: field(o, 'chatId', at, str),
+    fileId: field(o, 'fileId', at, str),
+    name: field(o, 'name', at, str),
+    index: field(o, 'index', at, int),
+    done: field(o, 'done', at, int),
+    total: field(o, 'total', at, int),
+    ended: field(o, 'ended', at, bool),
+    error: field(o, 'error', at, str),
+    messageId: field(o, 'messageId', at, str),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -1128,6 +1198,8 @@ export interface EventMap {
    * ChatService.Folders.
    */
   folders: FoldersChanged;
+  /** FileProgress: a file transfer moved on, or ended. */
+  'file:progress': FileProgress;
 }
 
 /** The name of an event Go emits. */
@@ -1153,6 +1225,7 @@ export const EVENT_NAMES = [
   'sync:progress',
   'backup:progress',
   'folders',
+  'file:progress',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -1175,6 +1248,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   'sync:progress': decodeSyncProgress,
   'backup:progress': decodeBackupProgress,
   folders: decodeFoldersChanged,
+  'file:progress': decodeFileProgress,
 };
 
 // ---------------------------------------------------------------------------
@@ -1608,6 +1682,35 @@ export interface BackupService {
   cancel(): Promise<void>;
 }
 
+/**
+ * FileService sends and receives attachments (docs/SECURITY.md, "Attachments"): files go encrypted
+ * to the relay, and land encrypted in the data folder's attachments folder; they are decrypted only
+ * when saved. Transfers run in the background, report FileProgress events and can be cancelled; a
+ * download cut short resumes where it stopped.
+ */
+export interface FileService {
+  /**
+   * SendFiles sends files from this computer (paths) to a chat in one message, with caption ("" for
+   * none), and returns the transfer's id at once: the files are encrypted and uploaded in the
+   * background (FileProgress events), then the message is sent.
+   */
+  sendFiles(chatId: string, paths: readonly string[], caption: string): Promise<string>;
+  /**
+   * Download fetches an attachment into the attachments folder in the background and returns the
+   * transfer's id; calling it again after a cancel or a lost connection resumes the download.
+   */
+  download(fileId: string): Promise<string>;
+  /** Cancel stops a running transfer; its last FileProgress says "Cancelled.". */
+  cancel(transfer: string): Promise<void>;
+  /** Files lists a message's attachments. */
+  files(messageId: string): Promise<FileInfo[]>;
+  /**
+   * SaveAs decrypts a downloaded attachment to path on this computer (the user chose it); an
+   * existing file there is replaced only once the whole attachment decrypted.
+   */
+  saveAs(fileId: string, path: string): Promise<void>;
+}
+
 /** The services, as the properties of the UI's api object (app.Core.Services). */
 export interface Services {
   readonly account: AccountService;
@@ -1618,6 +1721,7 @@ export interface Services {
   readonly devices: DeviceService;
   readonly window: WindowService;
   readonly backup: BackupService;
+  readonly files: FileService;
 }
 
 /** The Go names of the services, in the order app.Core.Services binds them. */
@@ -1630,6 +1734,7 @@ export const SERVICE_NAMES = [
   'DeviceService',
   'WindowService',
   'BackupService',
+  'FileService',
 ] as const;
 /** A service's Go name: the first part of /api/call/<Service>/<Method>. */
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -1879,6 +1984,16 @@ export const SERVICES: ServiceTable = {
         result: nothing,
       },
       cancel: { method: 'Cancel', params: [], result: nothing },
+    },
+  },
+  files: {
+    service: 'FileService',
+    methods: {
+      sendFiles: { method: 'SendFiles', params: ['chatId', 'paths', 'caption'], result: str },
+      download: { method: 'Download', params: ['fileId'], result: str },
+      cancel: { method: 'Cancel', params: ['transfer'], result: nothing },
+      files: { method: 'Files', params: ['messageId'], result: list(decodeFileInfo) },
+      saveAs: { method: 'SaveAs', params: ['fileId', 'path'], result: nothing },
     },
   },
 };

@@ -16,6 +16,7 @@ import {
   type ChatSummary,
   type Connection,
   type ConnectionService,
+  type FileService,
   type Contact,
   type Device,
   type DeviceService,
@@ -46,6 +47,7 @@ export interface FakeApi extends Api {
   readonly devices: Mocked<DeviceService>;
   readonly window: Mocked<WindowService>;
   readonly backup: Mocked<BackupService>;
+  readonly files: Mocked<FileService>;
   readonly upload: Mock<(file: Blob) => Promise<string>>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
@@ -823,6 +825,13 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     restore: vi.fn(async (_source: string, _passphrase: string, _vaultPassphrase: string) => {}),
     cancel: vi.fn(async () => {}),
   };
+  const files: Mocked<FileService> = {
+    sendFiles: vi.fn(async (_chatId: string, _paths: readonly string[], _caption: string) => 'transfer-1'),
+    download: vi.fn(async (_fileId: string) => 'transfer-2'),
+    cancel: vi.fn(async (_transfer: string) => {}),
+    files: vi.fn(async (_messageId: string) => []),
+    saveAs: vi.fn(async (_fileId: string, _path: string) => {}),
+  };
 
   return {
     mode: 'browser',
@@ -834,6 +843,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     devices,
     window,
     backup,
+    files,
     upload: vi.fn(async (_file: Blob) => 'upload-1'),
     backend,
     on(name, handler) {

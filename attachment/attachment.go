@@ -1,0 +1,258 @@
+// Package attachment moves attachment files between the device's data folder and
+// the relay's blob store, encrypted end to end and at rest.
+//
+// Sending a file is [Prepare] (encrypt it from disk into the attachments folder
+// under a fresh random key, and make its thumbnail if it is an image) then
+// [Upload]; the message then carries the key, the blob id and the thumbnail
+// (chatcrypto.Attachment). Receiving is [Download], which verifies every chunk
+// with the key as it arrives and keeps the ciphertext as downloaded, and [Open],
+// which decrypts it as it is read. The folder thus only ever holds ciphertext: the
+// keys live in the vault, so a file whose vault row is deleted is unreadable
+// (docs/SECURITY.md, "Attachments"). Files are streamed chunk by chunk
+// (attachcrypto), so memory stays flat whatever their size.
+package attachment
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"hush/attachcrypto"
+	"hush/ids"
+	"hush/sync/relayclient"
+	"hush/sync/wire"
+	"hush/thumbnail"
+)
+
+// MaxNameBytes caps a file name carried in a message (chatcrypto.MaxFileNameBytes).
+const MaxNameBytes = 255
+
+// ErrCorrupt: a downloaded or stored file does not decrypt under its key — the
+// relay served something else, or the file was changed on disk.
+var ErrCorrupt = errors.New("attachment: file does not match its key")
+
+// Prepared is a file encrypted into the attachments folder, ready to upload.
+type Prepared struct {
+	ID   ids.File
+	Key  []byte // attachcrypto.KeySize bytes; the caller seals it in the vault
+	Name string
+	MIME string
+	Size int64 // plaintext bytes
+	// Thumbnail is a JPEG preview for an image, nil otherwise (or when the image
+	// could not be read: the file is still sent).
+	Thumbnail []byte
+}
+
+// EncryptedSize is the ciphertext size: the blob's size on the relay.
+func (p Prepared) EncryptedSize() int64 {
+	n, _ := attachcrypto.EncryptedSize(p.Size)
+	return n
+}
+
+// path returns where the ciphertext of id lives in dir.
+func path(dir string, id ids.File) string { return filepath.Join(dir, id.String()+".hushfile") }
+
+// Prepare encrypts the file at src into dir under a new random key and id. A file
+// larger than maxSize bytes is refused before anything is written.
+func Prepare(src, dir string, maxSize int64) (Prepared, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return Prepared{}, fmt.Errorf("attachment: %w", err)
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return Prepared{}, fmt.Errorf("attachment: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Prepared{}, fmt.Errorf("attachment: %s is not a regular file", filepath.Base(src))
+	}
+	if fi.Size() > maxSize {
+		return Prepared{}, fmt.Errorf("attachment: %s is %d bytes, the limit is %d: %w", filepath.Base(src), fi.Size(), maxSize, wire.ErrTooLarge)
+	}
+	p := Prepared{ID: ids.New[ids.File](), Key: make([]byte, attachcrypto.KeySize), Name: fileName(src), Size: fi.Size()}
+	rand.Read(p.Key)
+	p.MIME = mime.TypeByExtension(strings.ToLower(filepath.Ext(src)))
+	if p.MIME == "" {
+		p.MIME = "application/octet-stream"
+	}
+	if strings.HasPrefix(p.MIME, "image/") {
+		if th, err := thumbnail.Make(in); err == nil {
+			p.Thumbnail = th.JPEG
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return Prepared{}, fmt.Errorf("attachment: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Prepared{}, fmt.Errorf("attachment: %w", err)
+	}
+	err = writeAtomic(path(dir, p.ID), func(f *os.File) error {
+		w, err := attachcrypto.NewWriter(p.Key, f)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(w, in)
+		if err != nil {
+			return err
+		}
+		if n != p.Size {
+			return fmt.Errorf("%s changed while being read", filepath.Base(src))
+		}
+		return w.Close()
+	})
+	if err != nil {
+		return Prepared{}, fmt.Errorf("attachment: encrypt %s: %w", filepath.Base(src), err)
+	}
+	return p, nil
+}
+
+// fileName is the name a message carries: the base name, cut to MaxNameBytes on
+// a character boundary.
+func fileName(src string) string {
+	n := filepath.Base(src)
+	for len(n) > MaxNameBytes {
+		n = strings.ToValidUTF8(n[:MaxNameBytes], "")
+	}
+	return n
+}
+
+// writeAtomic writes a file through a temporary file, fsynced and renamed.
+func writeAtomic(dst string, fill func(*os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".part-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// Upload sends the prepared file's ciphertext from dir to the relay, resuming
+// where an earlier attempt stopped; cancel with ctx.
+func Upload(ctx context.Context, c *relayclient.Client, dir string, p Prepared, progress relayclient.Progress) error {
+	f, err := os.Open(path(dir, p.ID))
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	defer f.Close()
+	return c.UploadBlob(ctx, p.ID, f, p.EncryptedSize(), progress)
+}
+
+// Download fetches file id (size plaintext bytes, under key) into dir, resuming a
+// partial download, and verifies every chunk before writing it. On success the
+// file is complete and [Open] reads it. Cancel with ctx; calling it again resumes.
+func Download(ctx context.Context, c *relayclient.Client, dir string, id ids.File, key []byte, size int64, progress relayclient.Progress) error {
+	if Have(dir, id) {
+		return nil
+	}
+	ci, err := attachcrypto.New(key)
+	if err != nil {
+		return err
+	}
+	encSize, err := attachcrypto.EncryptedSize(size)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	part := path(dir, id) + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	defer f.Close()
+	// Resume after the last whole chunk; a torn chunk at the end is fetched again.
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	from := int(fi.Size() / wire.BlobChunkSize)
+	count := relayclient.BlobChunks(encSize)
+	from = min(from, count)
+	if err := f.Truncate(int64(from) * wire.BlobChunkSize); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	plain := make([]byte, 0, attachcrypto.ChunkSize)
+	err = c.DownloadBlob(ctx, id, encSize, from, func(i int, data []byte) error {
+		if _, err := ci.OpenChunk(plain[:0], data, int64(i), i == count-1); err != nil {
+			return fmt.Errorf("%w: chunk %d", ErrCorrupt, i)
+		}
+		_, err := f.WriteAt(data, int64(i)*wire.BlobChunkSize)
+		return err
+	}, progress)
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	if err := os.Rename(part, path(dir, id)); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	return nil
+}
+
+// Have reports whether file id is complete in dir.
+func Have(dir string, id ids.File) bool {
+	_, err := os.Stat(path(dir, id))
+	return err == nil
+}
+
+// Open returns the plaintext of file id, decrypted as it is read; a change to the
+// stored file makes reading fail with [ErrCorrupt] (wrapping
+// attachcrypto.ErrAuthentication).
+func Open(dir string, id ids.File, key []byte, size int64) (io.ReadCloser, error) {
+	f, err := os.Open(path(dir, id))
+	if err != nil {
+		return nil, fmt.Errorf("attachment: %w", err)
+	}
+	r, err := attachcrypto.NewReader(key, f, size)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return readCloser{r, f}, nil
+}
+
+type readCloser struct {
+	r *attachcrypto.Reader
+	f *os.File
+}
+
+func (rc readCloser) Read(p []byte) (int, error) {
+	n, err := rc.r.Read(p)
+	if errors.Is(err, attachcrypto.ErrAuthentication) {
+		err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return n, err
+}
+
+func (rc readCloser) Close() error { return rc.f.Close() }
+
+// Remove deletes file id (and any partial download) from dir.
+func Remove(dir string, id ids.File) error {
+	for _, p := range []string{path(dir, id), path(dir, id) + ".part"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("attachment: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package relay_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"hush/ids"
+	"hush/internal/pgtest"
+	"hush/internal/testutil"
+	"hush/relay"
+	"hush/relay/relaytest"
+	"hush/sync/wire"
+)
+
+// blobOf returns size bytes standing for ciphertext, cut into wire chunks.
+func blobOf(size int) ([]byte, [][]byte) {
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(i * 31)
+	}
+	var chunks [][]byte
+	for off := 0; off < size; off += wire.BlobChunkSize {
+		chunks = append(chunks, b[off:min(off+wire.BlobChunkSize, size)])
+	}
+	return b, chunks
+}
+
+func download(t *testing.T, c *relaytest.Conn, id ids.File, chunks int) []byte {
+	t.Helper()
+	var got []byte
+	for i := range chunks {
+		ch := request[*wire.BlobChunk](t, c, &wire.BlobGet{FileID: id, Index: uint32(i)})
+		if ch.Index != uint32(i) || ch.FileID != id {
+			t.Fatalf("chunk %d answered as %d of %v", i, ch.Index, ch.FileID)
+		}
+		got = append(got, ch.Data...)
+	}
+	return got
+}
+
+// TestBlobUploadResumesAcrossConnections uploads part of a blob, drops the
+// connection and the relay, resumes from what the relay reports, and downloads
+// it from another account; every misuse gets its documented code.
+func TestBlobUploadResumesAcrossConnections(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		r := relaytest.Start(t, &o)
+		alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+		a := relaytest.Dial(t, r, alice)
+		id := ids.New[ids.File]()
+		data, chunks := blobOf(3*wire.BlobChunkSize + 77)
+		begin := &wire.BlobBegin{FileID: id, Size: uint64(len(data))}
+
+		st := request[*wire.BlobState](t, a, begin)
+		if st.Finished || st.Has(0) || st.MaxSize != relay.DefaultMaxBlobSize {
+			t.Fatalf("fresh upload state %+v", st)
+		}
+		request[*wire.OK](t, a, &wire.BlobPut{FileID: id, Index: 2, Data: chunks[2]})
+		request[*wire.OK](t, a, &wire.BlobPut{FileID: id, Index: 0, Data: chunks[0]})
+		requestErr(t, a, &wire.BlobFinish{FileID: id}, wire.CodeConflict)
+		requestErr(t, a, &wire.BlobPut{FileID: id, Index: 1, Data: chunks[3]}, wire.CodeConflict)
+		b := relaytest.Dial(t, r, bob)
+		requestErr(t, b, &wire.BlobGet{FileID: id, Index: 0}, wire.CodeNotFound)
+		requestErr(t, b, &wire.BlobPut{FileID: id, Index: 1, Data: chunks[1]}, wire.CodeNotFound)
+		requestErr(t, b, &wire.BlobBegin{FileID: id, Size: uint64(len(data))}, wire.CodeConflict)
+		requestErr(t, b, &wire.BlobFinish{FileID: id}, wire.CodeNotFound)
+
+		// The connection and the relay go away; the upload resumes.
+		a.Close()
+		r = r.Restart(t)
+		a = relaytest.Dial(t, r, alice)
+		st = request[*wire.BlobState](t, a, begin)
+		if !st.Has(0) || st.Has(1) || !st.Has(2) || st.Has(3) {
+			t.Fatalf("resumed state %08b, want chunks 0 and 2", st.Have)
+		}
+		for i := range chunks {
+			if !st.Has(i) {
+				request[*wire.OK](t, a, &wire.BlobPut{FileID: id, Index: uint32(i), Data: chunks[i]})
+			}
+		}
+		request[*wire.OK](t, a, &wire.BlobFinish{FileID: id})
+		b = relaytest.Dial(t, r, bob)
+		if got := download(t, b, id, len(chunks)); !bytes.Equal(got, data) {
+			t.Fatal("downloaded blob differs from the upload")
+		}
+		requestErr(t, b, &wire.BlobGet{FileID: id, Index: uint32(len(chunks))}, wire.CodeConflict)
+		requestErr(t, b, &wire.BlobGet{FileID: ids.New[ids.File](), Index: 0}, wire.CodeNotFound)
+	})
+}
+
+func TestBlobSizeLimitAndQuota(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		o.Blobs = relay.BlobConfig{MaxSize: 2 * wire.BlobChunkSize, Quota: 3 * wire.BlobChunkSize}
+		r := relaytest.Start(t, &o)
+		alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+		a, b := relaytest.Dial(t, r, alice), relaytest.Dial(t, r, bob)
+		e := requestErr(t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 2*wire.BlobChunkSize + 1}, wire.CodeTooLarge)
+		t.Logf("too large: %v", e)
+		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 2 * wire.BlobChunkSize})
+		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: wire.BlobChunkSize})
+		e = requestErr(t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 1}, wire.CodeQuotaExceeded)
+		t.Logf("over quota: %v", e)
+		// The quota is per account.
+		request[*wire.BlobState](t, b, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 2 * wire.BlobChunkSize})
+	})
+}
+
+// TestBlobsSharedByRelays uploads through one relay and downloads through another
+// on the same PostgreSQL database.
+func TestBlobsSharedByRelays(t *testing.T) {
+	dsn := pgtest.Database(t)
+	r1 := relaytest.Start(t, &relaytest.Options{Postgres: dsn})
+	r2 := relaytest.Start(t, &relaytest.Options{Postgres: dsn})
+	alice, bob := relaytest.NewAccount(t), relaytest.NewAccount(t)
+	a := relaytest.Dial(t, r1, alice)
+	id := ids.New[ids.File]()
+	data, chunks := blobOf(wire.BlobChunkSize + 5)
+	request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: id, Size: uint64(len(data))})
+	for i, c := range chunks {
+		request[*wire.OK](t, a, &wire.BlobPut{FileID: id, Index: uint32(i), Data: c})
+	}
+	request[*wire.OK](t, a, &wire.BlobFinish{FileID: id})
+	if got := download(t, relaytest.Dial(t, r2, bob), id, len(chunks)); !bytes.Equal(got, data) {
+		t.Fatal("blob read through the other relay differs")
+	}
+}
+
+// TestBlobUnfinishedExpire checks that an upload left unfinished past the
+// retention is deleted (and its quota freed) while a finished blob stays.
+func TestBlobUnfinishedExpire(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		clk := fakeClock()
+		o.Clock = clk
+		o.Blobs = relay.BlobConfig{Retention: time.Hour, Quota: 2 * wire.BlobChunkSize}
+		r := relaytest.Start(t, &o)
+		a := relaytest.Dial(t, r, relaytest.NewAccount(t))
+		done, left := ids.New[ids.File](), ids.New[ids.File]()
+		_, chunks := blobOf(wire.BlobChunkSize)
+		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: done, Size: wire.BlobChunkSize})
+		request[*wire.OK](t, a, &wire.BlobPut{FileID: done, Data: chunks[0]})
+		request[*wire.OK](t, a, &wire.BlobFinish{FileID: done})
+		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: left, Size: wire.BlobChunkSize})
+		requestErr(t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 1}, wire.CodeQuotaExceeded)
+
+		clk.Advance(2 * time.Hour)
+		testutil.Eventually(t, 10*time.Second, "the unfinished upload expired", func() bool {
+			resp, err := a.Request(testCtx(t), &wire.BlobPut{FileID: left, Data: chunks[0]})
+			_ = resp
+			return err != nil
+		})
+		requestErr(t, a, &wire.BlobPut{FileID: left, Data: chunks[0]}, wire.CodeNotFound)
+		request[*wire.BlobChunk](t, a, &wire.BlobGet{FileID: done})
+		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 1})
+	})
+}
+
+// TestBlobRate checks that chunk frames are limited by bytes, not by the request
+// rate: a burst of chunks well past the request burst passes, and a blob rate
+// below the traffic is enforced.
+func TestBlobRate(t *testing.T) {
+	clk := fakeClock()
+	o := relaytest.Options{Clock: clk, Limits: relay.Limits{RatePerSecond: 1, Burst: 5}}
+	r := relaytest.Start(t, &o)
+	a := relaytest.Dial(t, r, relaytest.NewAccount(t))
+	id := ids.New[ids.File]()
+	data, chunks := blobOf(20 * wire.BlobChunkSize)
+	request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: id, Size: uint64(len(data))})
+	for i, c := range chunks {
+		request[*wire.OK](t, a, &wire.BlobPut{FileID: id, Index: uint32(i), Data: c})
+	}
+	request[*wire.OK](t, a, &wire.BlobFinish{FileID: id})
+
+	// The blob bucket's burst is 64 chunks: send more.
+	o2 := relaytest.Options{Clock: clk, Blobs: relay.BlobConfig{BytesPerSecond: 1}}
+	r2 := relaytest.Start(t, &o2)
+	b := relaytest.Dial(t, r2, relaytest.NewAccount(t))
+	id2 := ids.New[ids.File]()
+	data, chunks = blobOf(70 * wire.BlobChunkSize)
+	request[*wire.BlobState](t, b, &wire.BlobBegin{FileID: id2, Size: uint64(len(data))})
+	limited := false
+	for i, c := range chunks {
+		if _, err := b.Request(testCtx(t), &wire.BlobPut{FileID: id2, Index: uint32(i), Data: c}); err != nil {
+			requestErr(t, b, &wire.BlobPut{FileID: id2, Index: uint32(i), Data: c}, wire.CodeRateLimited)
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("a blob rate of 1 byte per second let 70 chunks through")
+	}
+}
