@@ -1,0 +1,67 @@
+package search
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// The figures of docs/PERFORMANCE.md, "Search":
+//
+//	go test ./search/ -run '^$' -bench . -benchtime 1x -count 5
+
+const benchMessages = 100_000
+
+// BenchmarkMemoryBuild indexes 100 000 messages already decrypted (the
+// vault read is measured by chat's BenchmarkSearchBuildFromVault) and
+// reports the heap the index holds.
+func BenchmarkMemoryBuild(b *testing.B) {
+	docs := corpus(benchMessages, 200)
+	base := heap()
+	var x *Index
+	b.ResetTimer()
+	for b.Loop() {
+		x = New()
+		x.PutAll(docs)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(heap()-base)/(1<<20), "MiB-heap")
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(docs)
+}
+
+// BenchmarkMemoryQuery runs the query mix over 100 000 messages and
+// reports its p50 and p99 latency.
+func BenchmarkMemoryQuery(b *testing.B) {
+	x := New()
+	x.PutAll(corpus(benchMessages, 200))
+	queries := benchQueries()
+	var lat []time.Duration
+	for b.Loop() {
+		for _, q := range queries {
+			t0 := time.Now()
+			if _, err := x.Search(q); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	reportPercentiles(b, lat)
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	p := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(p(0.5), "p50-ms")
+	b.ReportMetric(p(0.99), "p99-ms")
+	b.ReportMetric(p(1), "max-ms")
+}
+
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
