@@ -78,3 +78,40 @@ func TestWatch(t *testing.T) {
 		t.Errorf("reported after stop: %q", s)
 	}
 }
+
+func TestScanMessages(t *testing.T) {
+	v, _ := newVault(t)
+	chat := newChat(t, v)
+	var want []string
+	update(t, v, func(tx *Tx) error {
+		for i := range 7 {
+			m := pendingMessage(t, chat, fmt.Sprint("m", i))
+			want = append(want, m.Body)
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var got []string
+	var pos ScanPosition
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatal("scan does not end")
+		}
+		var page []Message
+		view(t, v, func(tx *Tx) (err error) {
+			page, pos, err = tx.ScanMessages(pos, 3)
+			return err
+		})
+		for _, m := range page {
+			got = append(got, m.Body)
+		}
+		if len(page) < 3 {
+			break
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("scanned %v, want %v", got, want)
+	}
+}
