@@ -58,11 +58,13 @@ func normalize(s string, mapped bool, cache foldCache) (string, []int32) {
 	}
 	for i, r := range s {
 		n := len(out)
-		if f, ok := cache[r]; ok {
+		if r < utf8.RuneSelf {
+			out = appendFolded(out, r)
+		} else if f, ok := cache[r]; ok {
 			out = append(out, f...)
 		} else {
 			out = appendFolded(out, r)
-			if cache != nil && r >= utf8.RuneSelf && len(cache) < maxFoldCache {
+			if cache != nil && len(cache) < maxFoldCache {
 				cache[r] = string(out[n:])
 			}
 		}
