@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLockShortcut, lockShortcutLabel } from './shortcuts';
+import { isFindShortcut, isLockShortcut, lockShortcutLabel } from './shortcuts';
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k,
@@ -31,5 +31,19 @@ describe('lockShortcutLabel', () => {
     ['Linux x86_64', 'Ctrl+L'],
   ])('%s → %s', (platform, want) => {
     expect(lockShortcutLabel(platform)).toBe(want);
+  });
+});
+
+describe('isFindShortcut', () => {
+  it.each([
+    ['Ctrl+F', key('f', { ctrlKey: true }), true],
+    ['Cmd+F', key('f', { metaKey: true }), true],
+    ['Ctrl+F with caps lock', key('F', { ctrlKey: true }), true],
+    ['plain F', key('f'), false],
+    ['Ctrl+Shift+F', key('F', { ctrlKey: true, shiftKey: true }), false],
+    ['Ctrl+Alt+F', key('f', { ctrlKey: true, altKey: true }), false],
+    ['Ctrl+L', key('l', { ctrlKey: true }), false],
+  ])('%s → %s', (_name, e, want) => {
+    expect(isFindShortcut(e)).toBe(want);
   });
 });
