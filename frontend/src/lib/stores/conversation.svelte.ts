@@ -74,17 +74,12 @@ export class ConversationStore {
    */
   async loadUntil(id: string): Promise<boolean> {
     this.error = ''; // a page that failed before is tried again
-    if (!this.loaded) await this.#whenIdle(() => this.#fetch('', JUMP_PAGE_SIZE));
-    for (let pages = 0; !this.#byId.has(id) && this.hasOlder && !this.error && pages < MAX_JUMP_PAGES; pages++) {
-      await this.#whenIdle(() => this.#fetch(this.#nextBefore, JUMP_PAGE_SIZE));
+    for (let pages = 0; !this.#byId.has(id) && pages < MAX_JUMP_PAGES; pages++) {
+      while (this.#inflight) await this.#inflight; // another read's page first
+      if (this.#byId.has(id) || (this.loaded && !this.hasOlder) || this.error) break;
+      await this.#fetch(this.loaded ? this.#nextBefore : '', JUMP_PAGE_SIZE);
     }
     return this.#byId.has(id);
-  }
-
-  /** Waits for the page in flight, if any, then reads. */
-  async #whenIdle(read: () => Promise<void>): Promise<void> {
-    while (this.#inflight) await this.#inflight;
-    await read();
   }
 
   #fetch(before: string, limit = PAGE_SIZE): Promise<void> {
