@@ -37,25 +37,30 @@ func BenchmarkMemoryQuery(b *testing.B) {
 	x := New()
 	x.PutAll(corpus(benchMessages, 200))
 	queries := benchQueries()
-	var lat []time.Duration
+	var lat, cpu []time.Duration
 	for b.Loop() {
 		for _, q := range queries {
 			t0 := time.Now()
-			if _, err := x.Search(q); err != nil {
-				b.Fatal(err)
-			}
+			c := threadCPU(func() {
+				if _, err := x.Search(q); err != nil {
+					b.Fatal(err)
+				}
+			})
 			lat = append(lat, time.Since(t0))
+			cpu = append(cpu, c)
 		}
 	}
-	reportPercentiles(b, lat)
+	reportPercentiles(b, lat, "")
+	reportPercentiles(b, cpu, "cpu-")
 }
 
-func reportPercentiles(b *testing.B, lat []time.Duration) {
+// reportPercentiles reports the p50, p99 and maximum of lat, in ms.
+func reportPercentiles(b *testing.B, lat []time.Duration, prefix string) {
 	slices.Sort(lat)
 	p := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(p(0.5), "p50-ms")
-	b.ReportMetric(p(0.99), "p99-ms")
-	b.ReportMetric(p(1), "max-ms")
+	b.ReportMetric(p(0.5), prefix+"p50-ms")
+	b.ReportMetric(p(0.99), prefix+"p99-ms")
+	b.ReportMetric(p(1), prefix+"max-ms")
 }
 
 func heap() uint64 {

@@ -280,17 +280,21 @@ func BenchmarkBlindIndex(b *testing.B) {
 	build := time.Since(t0)
 	with := fileSize(b, x.db, path)
 	queries := benchQueries()
-	var lat []time.Duration
+	var lat, cpu []time.Duration
 	for b.Loop() {
 		for _, q := range queries {
 			t0 := time.Now()
-			if _, err := x.search(b.Context(), q); err != nil {
-				b.Fatal(err)
-			}
+			c := threadCPU(func() {
+				if _, err := x.search(b.Context(), q); err != nil {
+					b.Fatal(err)
+				}
+			})
 			lat = append(lat, time.Since(t0))
+			cpu = append(cpu, c)
 		}
 	}
-	reportPercentiles(b, lat)
+	reportPercentiles(b, lat, "")
+	reportPercentiles(b, cpu, "cpu-")
 	b.ReportMetric(build.Seconds(), "build-s")
 	b.ReportMetric(float64(rows), "index-rows")
 	b.ReportMetric(float64(with-without)/(1<<20), "index-MiB")
