@@ -55,7 +55,9 @@ type Hit struct {
 }
 
 // doc is an indexed message. norm is Normalize(body); the index keeps the
-// body too, to cut snippets without a vault read per hit.
+// body too, to cut snippets without a vault read per hit. Docs are held by
+// value in one slice, so a query that reads them all (a word found nowhere)
+// walks memory in order instead of chasing a pointer per message.
 type doc struct {
 	Doc
 	norm string
@@ -67,8 +69,8 @@ type doc struct {
 // other and wait for writes.
 type Index struct {
 	mu    sync.RWMutex
-	byID  map[ids.Message]*doc
-	order []*doc // oldest first; removed docs stay (dead) until compacted
+	byID  map[ids.Message]int // position in order
+	order []doc               // oldest first; removed docs stay (dead) until compacted
 	dead  int
 	// sorted is false after an out-of-order add, until the next query sorts.
 	sorted bool
@@ -77,7 +79,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{byID: make(map[ids.Message]*doc), sorted: true, fold: make(foldCache)}
+	return &Index{byID: make(map[ids.Message]int), sorted: true, fold: make(foldCache)}
 }
 
 // Len is the number of messages indexed.
@@ -106,8 +108,8 @@ func (x *Index) PutAll(docs []Doc) {
 }
 
 func (x *Index) putLocked(d Doc) {
-	if old, ok := x.byID[d.ID]; ok {
-		if d.Body != "" && old.Chat == d.Chat && old.At.Equal(d.At) {
+	if i, ok := x.byID[d.ID]; ok {
+		if old := &x.order[i]; d.Body != "" && old.Chat == d.Chat && old.At.Equal(d.At) {
 			old.Body, old.norm = d.Body, x.normalizeLocked(d.Body)
 			return
 		}
@@ -116,12 +118,12 @@ func (x *Index) putLocked(d Doc) {
 	if d.Body == "" {
 		return
 	}
-	nd := &doc{Doc: d, norm: x.normalizeLocked(d.Body)}
-	if n := len(x.order); n > 0 && before(nd, x.order[n-1]) {
+	nd := doc{Doc: d, norm: x.normalizeLocked(d.Body)}
+	if n := len(x.order); n > 0 && before(&nd, &x.order[n-1]) {
 		x.sorted = false
 	}
+	x.byID[d.ID] = len(x.order)
 	x.order = append(x.order, nd)
-	x.byID[d.ID] = nd
 }
 
 func (x *Index) normalizeLocked(s string) string {
@@ -140,24 +142,33 @@ func (x *Index) Remove(id ids.Message) {
 func (x *Index) RemoveChat(chat ids.Chat) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for id, d := range x.byID {
-		if d.Chat == chat {
+	for id, i := range x.byID {
+		if x.order[i].Chat == chat {
 			x.removeLocked(id)
 		}
 	}
 }
 
 func (x *Index) removeLocked(id ids.Message) {
-	d, ok := x.byID[id]
+	i, ok := x.byID[id]
 	if !ok {
 		return
 	}
 	delete(x.byID, id)
+	d := &x.order[i]
 	d.dead, d.Body, d.norm = true, "", ""
 	x.dead++
 	if x.dead > 1024 && x.dead > len(x.order)/4 {
-		x.order = slices.DeleteFunc(x.order, func(d *doc) bool { return d.dead })
+		x.order = slices.DeleteFunc(x.order, func(d doc) bool { return d.dead })
 		x.dead = 0
+		x.renumberLocked()
+	}
+}
+
+// renumberLocked points byID at the docs' positions after they moved.
+func (x *Index) renumberLocked() {
+	for i := range x.order {
+		x.byID[x.order[i].ID] = i
 	}
 }
 
@@ -197,7 +208,7 @@ func (x *Index) Search(q Query) ([]Hit, error) {
 	x.mu.RLock()
 	var found []Doc
 	for i := len(x.order) - 1; i >= 0 && len(found) < limit; i-- {
-		d := x.order[i]
+		d := &x.order[i]
 		if d.dead || !q.Chat.IsZero() && d.Chat != q.Chat || !containsAll(d.norm, terms) {
 			continue
 		}
@@ -221,8 +232,9 @@ func (x *Index) sortIfNeeded() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.sorted {
-		slices.SortStableFunc(x.order, compareDocs)
+		slices.SortStableFunc(x.order, func(a, b doc) int { return compareDocs(&a, &b) })
 		x.sorted = true
+		x.renumberLocked()
 	}
 }
 
