@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hush/ids"
+	"hush/internal/testutil"
 	"hush/policy"
 	"hush/vault"
 )
@@ -58,7 +59,7 @@ func BenchmarkSearchBuildFromVault(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	base := heapInUse()
+	base := testutil.HeapInUse()
 	var s *searcher
 	b.ResetTimer()
 	cpu0 := processCPU()
@@ -72,14 +73,6 @@ func BenchmarkSearchBuildFromVault(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(s.idx.Len()), "indexed")
-	b.ReportMetric(float64(heapInUse()-base)/(1<<20), "MiB-heap")
+	b.ReportMetric(float64(testutil.HeapInUse()-base)/(1<<20), "MiB-heap")
 	runtime.KeepAlive(s)
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"hush/internal/testutil"
 )
 
 // The figures of docs/PERFORMANCE.md, "Search":
@@ -18,7 +20,7 @@ const benchMessages = 100_000
 // reports the heap the index holds.
 func BenchmarkMemoryBuild(b *testing.B) {
 	docs := corpus(benchMessages, 200)
-	base := heap()
+	base := testutil.HeapInUse()
 	var x *Index
 	b.ResetTimer()
 	for b.Loop() {
@@ -26,7 +28,7 @@ func BenchmarkMemoryBuild(b *testing.B) {
 		x.PutAll(docs)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(heap()-base)/(1<<20), "MiB-heap")
+	b.ReportMetric(float64(testutil.HeapInUse()-base)/(1<<20), "MiB-heap")
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(docs)
 }
@@ -61,12 +63,4 @@ func reportPercentiles(b *testing.B, lat []time.Duration, prefix string) {
 	b.ReportMetric(p(0.5), prefix+"p50-ms")
 	b.ReportMetric(p(0.99), prefix+"p99-ms")
 	b.ReportMetric(p(1), prefix+"max-ms")
-}
-
-func heap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }
