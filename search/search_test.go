@@ -265,3 +265,29 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalize checks what highlighting relies on: every byte of the
+// result maps to the start of a rune of the input, in order, and valid
+// input gives valid output that Normalize and normalizeMap agree on.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"Café", "Cafe\u0301", "ｶﾞｷﾞ", "ß", "İ", "ﬁ", "東京", "\xff\xfe", "ΟΔΟΣ", "a\u0308\u0301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		norm, from := normalizeMap(s)
+		if norm != Normalize(s) {
+			t.Fatalf("normalizeMap %q, Normalize %q", norm, Normalize(s))
+		}
+		if len(from) != len(norm) {
+			t.Fatalf("%d offsets for %d bytes", len(from), len(norm))
+		}
+		for i, o := range from {
+			if o < 0 || int(o) >= len(s) || !utf8.RuneStart(s[o]) || i > 0 && o < from[i-1] {
+				t.Fatalf("offset %d of %q is %d: not a rune start in order", i, s, o)
+			}
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(norm) {
+			t.Fatalf("%q normalised to invalid UTF-8 %q", s, norm)
+		}
+	})
+}
