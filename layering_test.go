@@ -59,8 +59,11 @@ func allowedImports() map[string][]string {
 		// Attachment files: encrypted into the data folder, moved through the relay.
 		"hush/attachment": {"hush/attachcrypto", "hush/ids", "hush/sync/relayclient", "hush/sync/wire", "hush/thumbnail"},
 
+		// Message search: an in-memory index the engine keeps (docs/ARCHITECTURE.md, "Search").
+		"hush/search": {"hush/ids"},
+
 		// The client engine and the API the UI calls.
-		"hush/chat": {"hush/accountlog", "hush/attachment", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
+		"hush/chat": {"hush/accountlog", "hush/attachment", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/search", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
 		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
@@ -149,6 +152,8 @@ func depRules() []depRule {
 			pkgs: []string{"hush/secretsession"}, only: []string{"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"}},
 		{what: "the leaves import no other hush package", only: []string{},
 			pkgs: []string{"hush/policy", "hush/internal/strictcbor", "hush/clock", "hush/datadir", "hush/browsermode", "hush/internal/testutil"}},
+		{what: "the search index holds plaintext in memory only: it reaches no storage, sync or engine",
+			pkgs: []string{"hush/search"}, only: []string{"hush/ids", "hush/internal/strictcbor"}},
 		{what: "ids builds only on strictcbor", pkgs: []string{"hush/ids"}, only: []string{"hush/internal/strictcbor"}},
 	}
 }

@@ -92,6 +92,7 @@ type Engine struct {
 	expiry  *expirer
 	pause   *pauser
 	acct    *accountSync
+	search  *searcher
 	name    *ownName
 	me      ids.Account
 	obs     Observer
@@ -215,6 +216,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
+	e.search = newSearcher(v, e.log)
 	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, marks: e.marks, view: e.list, meID: me, obs: e.obs, log: e.log}
 }
 
@@ -224,7 +226,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run, e.sweepFiles} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run, e.sweepFiles, e.search.run} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

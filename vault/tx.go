@@ -53,6 +53,9 @@ type Tx struct {
 	writable bool
 	done     bool
 	wiped    bool // a delete happened: checkpoint after commit
+	// changes are the writes to messages and chats, reported to watchers
+	// after the commit (watch.go).
+	changes []Change
 }
 
 // begin checks that tx may be used for a read (write == false) or a write.

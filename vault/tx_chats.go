@@ -30,7 +30,11 @@ func (tx *Tx) PutChat(c Chat) error {
 		tag, pinnedFlag(c.Pinned), micros(c.LastActivity), blob); err != nil {
 		return wrap("put chat", err)
 	}
-	return wrap("put chat members", tx.syncMembers(c.ID, tag, c.Members))
+	if err := tx.syncMembers(c.ID, tag, c.Members); err != nil {
+		return wrap("put chat members", err)
+	}
+	tx.record(Change{Kind: ChangeChatPut, Chat: c.ID, ChatKind: c.Kind})
+	return nil
 }
 
 // sealChat seals a chat's own fields (not its members) for its row.
@@ -308,6 +312,7 @@ func (tx *Tx) DeleteChat(id ids.Chat) error {
 		return wrap("delete chat "+id.String(), err)
 	}
 	tx.wiped = true
+	tx.record(Change{Kind: ChangeChatDeleted, Chat: id})
 	return nil
 }
 

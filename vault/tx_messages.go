@@ -66,6 +66,7 @@ func (tx *Tx) InsertMessage(m Message) error {
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return fmt.Errorf("vault: message %s: %w", m.ID, ErrExists)
 	}
+	tx.record(Change{Kind: ChangeMessagePut, Message: m})
 	return nil
 }
 
@@ -85,7 +86,11 @@ func (tx *Tx) UpdateMessage(m Message) error {
 	}
 	err = tx.execOne(`UPDATE messages SET seq = ?3, data = ?4 WHERE id = ?1 AND chat_tag = ?2`,
 		m.ID[:], tx.chatTag(m.ChatID), m.Seq, blob)
-	return wrap("update message "+m.ID.String(), err)
+	if err != nil {
+		return wrap("update message "+m.ID.String(), err)
+	}
+	tx.record(Change{Kind: ChangeMessagePut, Message: m})
+	return nil
 }
 
 // SetMessageSeq records the relay's sequence number for a message once the
@@ -168,6 +173,7 @@ func (tx *Tx) DeleteMessage(id ids.Message) error {
 		return wrap("delete message "+id.String(), err)
 	}
 	tx.wiped = true
+	tx.record(Change{Kind: ChangeMessageDeleted, MessageID: id})
 	return nil
 }
 

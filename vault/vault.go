@@ -129,6 +129,11 @@ type Vault struct {
 
 	// changeMu serialises ChangePassphrase calls.
 	changeMu sync.Mutex
+
+	// watchMu guards watchers and orders their calls (watch.go).
+	watchMu     sync.Mutex
+	watchers    map[int]func([]Change)
+	nextWatcher int
 }
 
 // keySet is the master key and its subkeys, held while the vault is open.
@@ -667,7 +672,7 @@ func (v *Vault) run(ctx context.Context, writable bool, fn func(*Tx) error) (err
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := stx.Commit(); err != nil {
+	if err := v.commitAndNotify(tx); err != nil {
 		return fmt.Errorf("vault: commit: %w", classify(err))
 	}
 	committed = true

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -71,4 +72,15 @@ func EachBitFlip(b []byte, from, to int, f func(bad []byte, i, bit int)) {
 			f(bad, i, bit)
 		}
 	}
+}
+
+// HeapInUse returns the bytes of live heap after two garbage collections, so a
+// benchmark can report what a structure it built keeps alive (the difference
+// between two calls).
+func HeapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

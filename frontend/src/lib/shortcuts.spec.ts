@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjacentChat, isLockShortcut, lockShortcutLabel, shortcutSheet, windowShortcut } from './shortcuts';
+import { adjacentChat, isFindShortcut, isLockShortcut, lockShortcutLabel, shortcutSheet, windowShortcut } from './shortcuts';
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k,
@@ -88,5 +88,19 @@ describe('shortcutSheet', () => {
     for (const want of ['Lock Hush', 'Show these shortcuts', 'Open the chat below', 'Search messages']) {
       expect(actions).toContain(want);
     }
+  });
+});
+
+describe('isFindShortcut', () => {
+  it.each([
+    ['Ctrl+F', key('f', { ctrlKey: true }), true],
+    ['Cmd+F', key('f', { metaKey: true }), true],
+    ['Ctrl+F with caps lock', key('F', { ctrlKey: true }), true],
+    ['plain F', key('f'), false],
+    ['Ctrl+Shift+F', key('F', { ctrlKey: true, shiftKey: true }), false],
+    ['Ctrl+Alt+F', key('f', { ctrlKey: true, altKey: true }), false],
+    ['Ctrl+L', key('l', { ctrlKey: true }), false],
+  ])('%s → %s', (_name, e, want) => {
+    expect(isFindShortcut(e)).toBe(want);
   });
 });

@@ -80,3 +80,11 @@ export function shortcutSheet(platform: string): ShortcutHelp[] {
     { keys: [mod, '/'], action: 'Show these shortcuts' },
   ];
 }
+
+/**
+ * Ctrl+F, or Cmd+F on macOS: search — within the open chat, else every
+ * chat from the chat list's search field.
+ */
+export function isFindShortcut(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>): boolean {
+  return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f';
+}

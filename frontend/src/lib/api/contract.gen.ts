@@ -720,6 +720,53 @@ export function decodeFolder(v: unknown, at = 'Folder'): Folder {
   };
 }
 
+/** SearchHit is a message a search found. */
+export interface SearchHit {
+  chatId: string;
+  messageId: string;
+  /** SentAt is when it was written, in Unix milliseconds. */
+  sentAt: number;
+  /**
+   * Snippet is the part of the message shown, in runs: joined they give the text; the runs with hit
+   * set are what matched, to highlight.
+   */
+  snippet: SnippetPart[];
+  /**
+   * CutBefore and CutAfter say that the message goes on before or after the snippet (show an
+   * ellipsis there).
+   */
+  cutBefore: boolean;
+  cutAfter: boolean;
+}
+
+/** Decodes a SearchHit; throws ApiError when v has another shape. */
+export function decodeSearchHit(v: unknown, at = 'SearchHit'): SearchHit {
+  const o = object(v, at);
+  return {
+    chatId: field(o, 'chatId', at, str),
+    messageId: field(o, 'messageId', at, str),
+    sentAt: field(o, 'sentAt', at, int),
+    snippet: field(o, 'snippet', at, list(decodeSnippetPart)),
+    cutBefore: field(o, 'cutBefore', at, bool),
+    cutAfter: field(o, 'cutAfter', at, bool),
+  };
+}
+
+/** SnippetPart is a run of a search hit's snippet. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+/** Decodes a SnippetPart; throws ApiError when v has another shape. */
+export function decodeSnippetPart(v: unknown, at = 'SnippetPart'): SnippetPart {
+  const o = object(v, at);
+  return {
+    text: field(o, 'text', at, str),
+    hit: field(o, 'hit', at, bool),
+  };
+}
+
 /** LinkCheck is what the existing device shows to compare with the new one. */
 export interface LinkCheck {
   sessionId: string;
@@ -1573,6 +1620,14 @@ export interface ChatService {
    * be filed: it lives on this device only.
    */
   setChatFolders(chatId: string, folderIds: readonly string[]): Promise<void>;
+  /**
+   * Search finds the messages of cloud chats that contain every word of query, as typed so far
+   * (case, accents and compatibility forms ignored; a word matches inside longer words, CJK text
+   * without spaces too), newest first, at most limit (50 when 0, at most 200). chatID "" searches
+   * every chat, else only that one. Secret chats are never searched. The index lives in memory only
+   * (docs/SECURITY.md, "Search").
+   */
+  search(query: string, chatId: string, limit: number): Promise<SearchHit[]>;
 }
 
 /**
@@ -1948,6 +2003,11 @@ export const SERVICES: ServiceTable = {
         method: 'SetChatFolders',
         params: ['chatId', 'folderIds'],
         result: nothing,
+      },
+      search: {
+        method: 'Search',
+        params: ['query', 'chatId', 'limit'],
+        result: list(decodeSearchHit),
       },
     },
   },

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Message, MessagePage } from '../api';
 import { sampleMessage } from '../testing/fakeApi';
-import { ConversationStore, MAX_EARLY_STATUSES, PAGE_SIZE } from './conversation.svelte';
+import { ConversationStore, JUMP_PAGE_SIZE, MAX_EARLY_STATUSES, PAGE_SIZE } from './conversation.svelte';
 
 const chatId = 'c'.repeat(32);
 
@@ -104,5 +104,52 @@ describe('ConversationStore', () => {
     await c.loadOlder();
     expect(c.error).toBe('');
     expect(c.loaded).toBe(true);
+  });
+});
+
+describe('ConversationStore.loadUntil', () => {
+  it('reads older pages, Go’s largest, until the message is loaded', async () => {
+    const all = history(1000);
+    const load = pager(all);
+    const c = new ConversationStore(chatId, load);
+    expect(await c.loadUntil('m150')).toBe(true);
+    expect(c.get('m150')).toBeDefined();
+    // 1000 → 800 → 600 → 400 → 200 → 0: m150 is in the fifth page.
+    expect(load).toHaveBeenCalledTimes(5);
+    expect(load.mock.calls.every(([, limit]) => limit === JUMP_PAGE_SIZE)).toBe(true);
+    expect(c.messages[0]!.id).toBe('m0');
+    expect(await c.loadUntil('m500')).toBe(true); // already loaded: no read
+    expect(load).toHaveBeenCalledTimes(5);
+  });
+
+  it('stops at the start of the chat when the message is not there', async () => {
+    const load = pager(history(300));
+    const c = new ConversationStore(chatId, load);
+    expect(await c.loadUntil('gone')).toBe(false);
+    expect(c.hasOlder).toBe(false);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('waits for a page in flight instead of reading it twice', async () => {
+    const all = history(500);
+    const load = pager(all);
+    const c = new ConversationStore(chatId, load);
+    const first = c.loadLatest();
+    const jump = c.loadUntil('m10');
+    await Promise.all([first, jump]);
+    expect(c.get('m10')).toBeDefined();
+    const befores = load.mock.calls.map(([before]) => before);
+    expect(new Set(befores).size).toBe(befores.length);
+  });
+
+  it('stops on a page that cannot be read, saying why', async () => {
+    let calls = 0;
+    const c = new ConversationStore(chatId, async () => {
+      calls++;
+      throw new Error('locked');
+    });
+    expect(await c.loadUntil('m1')).toBe(false);
+    expect(c.error).toBe('locked');
+    expect(calls).toBe(1);
   });
 });

@@ -10,6 +10,15 @@ import { nextStatus } from '../format';
 export const PAGE_SIZE = 50;
 
 /**
+ * Messages asked for per page while looking for a message to jump to (a
+ * search hit): Go's largest page, so a hit far back takes few calls.
+ */
+export const JUMP_PAGE_SIZE = 200;
+
+/** Pages read at most while looking for a message to jump to (40 000 messages). */
+export const MAX_JUMP_PAGES = 200;
+
+/**
  * Status changes kept for messages not seen yet: Go may report "sent"
  * before Send's own answer arrives. Bounded, oldest dropped first.
  */
@@ -28,6 +37,8 @@ export class ConversationStore {
   /** Why the last page could not be read; '' when it could. */
   error = $state('');
   #nextBefore = '';
+  /** The page read in flight, which a second caller waits for instead of reading again. */
+  #inflight: Promise<void> | null = null;
   #byId = new Map<string, Message>();
   #early = new Map<string, MessageStatusChanged>();
   /**
@@ -56,11 +67,31 @@ export class ConversationStore {
     await this.#fetch(this.#nextBefore);
   }
 
-  async #fetch(before: string): Promise<void> {
-    if (this.loading) return;
+  /**
+   * Reads older pages until the message `id` is loaded (a search hit to jump
+   * to), at most MAX_JUMP_PAGES; whether it is loaded then. A page that
+   * cannot be read stops it (error says why).
+   */
+  async loadUntil(id: string): Promise<boolean> {
+    this.error = ''; // a page that failed before is tried again
+    for (let pages = 0; !this.#byId.has(id) && pages < MAX_JUMP_PAGES; pages++) {
+      while (this.#inflight) await this.#inflight; // another read's page first
+      if (this.#byId.has(id) || (this.loaded && !this.hasOlder) || this.error) break;
+      await this.#fetch(this.loaded ? this.#nextBefore : '', JUMP_PAGE_SIZE);
+    }
+    return this.#byId.has(id);
+  }
+
+  #fetch(before: string, limit = PAGE_SIZE): Promise<void> {
+    if (this.#inflight) return Promise.resolve();
+    this.#inflight = this.#read(before, limit).finally(() => (this.#inflight = null));
+    return this.#inflight;
+  }
+
+  async #read(before: string, limit: number): Promise<void> {
     this.loading = true;
     try {
-      const page = await this.load(before, PAGE_SIZE);
+      const page = await this.load(before, limit);
       const older: Message[] = [];
       // The page is newest first.
       for (let i = page.messages.length - 1; i >= 0; i--) {

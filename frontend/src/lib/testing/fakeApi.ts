@@ -30,8 +30,10 @@ import {
   type Profile,
   type RelayUsage,
   type Role,
+  type SearchHit,
   type Settings,
   type SettingsService,
+  type SnippetPart,
   type Status,
   type WindowService,
 } from '../api';
@@ -105,6 +107,23 @@ export interface FakeApi extends Api {
 export const ME = 'a'.repeat(32);
 
 /** A fresh random 32-hex-digit id, like Go's. */
+/** A body cut into runs, the occurrences of terms (lower case) marked as hits. */
+export function markTerms(body: string, terms: readonly string[]): SnippetPart[] {
+  const lower = body.toLowerCase();
+  const hit = new Array<boolean>(body.length).fill(false);
+  for (const t of terms) {
+    for (let i = lower.indexOf(t); i >= 0; i = lower.indexOf(t, i + 1)) hit.fill(true, i, i + t.length);
+  }
+  const parts: SnippetPart[] = [];
+  for (let i = 0; i < body.length; ) {
+    let j = i;
+    while (j < body.length && hit[j] === hit[i]) j++;
+    parts.push({ text: body.slice(i, j), hit: hit[i]! });
+    i = j;
+  }
+  return parts;
+}
+
 export function fakeId(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -755,6 +774,23 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     secretSafetyNumber: vi.fn(async (chatId: string) => {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: not a secret chat.', 422);
       return { digits: '543215432154321543215432154321543215432154321543215432154321', emoji: ['🦊', '🔒', '🌙', '🍀'] };
+    }),
+    // Go's search, roughly: every word as a case-insensitive substring, cloud
+    // chats only, newest first; the whole body is the snippet.
+    search: vi.fn(async (query: string, chatId: string, limit: number): Promise<SearchHit[]> => {
+      unlockedOnly();
+      const terms = query.toLowerCase().split(/\s+/).filter((t) => t !== '');
+      if (terms.length === 0) return [];
+      const found: SearchHit[] = [];
+      for (const [id, list] of backend.messages) {
+        if ((chatId !== '' && id !== chatId) || backend.chats.get(id)?.kind === 'secret') continue;
+        for (const m of list) {
+          const body = m.body.toLowerCase();
+          if (!terms.every((t) => body.includes(t))) continue;
+          found.push({ chatId: id, messageId: m.id, sentAt: m.sentAt, snippet: markTerms(m.body, terms), cutBefore: false, cutAfter: false });
+        }
+      }
+      return found.sort((a, b) => b.sentAt - a.sentAt).slice(0, limit || 50);
     }),
   };
 

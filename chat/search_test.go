@@ -1,0 +1,246 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hush/ids"
+	"hush/internal/testutil"
+	"hush/policy"
+	"hush/search"
+	"hush/vault"
+)
+
+func testVault(t testing.TB) *vault.Vault {
+	t.Helper()
+	v, err := vault.Create(t.Context(), filepath.Join(t.TempDir(), "vault.db"), testPassphrase, testVaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+func putChat(t testing.TB, v *vault.Vault, kind policy.ChatKind) ids.Chat {
+	t.Helper()
+	id := ids.New[ids.Chat]()
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error {
+		return tx.PutChat(vault.Chat{ID: id, Kind: kind, Title: kind.String()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func putMessage(t testing.TB, v *vault.Vault, chat ids.Chat, body string) vault.Message {
+	t.Helper()
+	m := vault.Message{ID: ids.New[ids.Message](), ChatID: chat, Body: body, Status: policy.StatusSent, Seq: 1, SentAt: time.Now()}
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error { return tx.InsertMessage(m) }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// startSearcher runs a searcher over v until the test ends, and waits for
+// its build.
+func startSearcher(t testing.TB, v *vault.Vault) *searcher {
+	t.Helper()
+	s := newSearcher(v, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	<-s.built
+	return s
+}
+
+func find(t testing.TB, s *searcher, query string, chat ids.Chat) []SearchHit {
+	t.Helper()
+	hits, err := s.search(t.Context(), search.Query{Text: query, Chat: chat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// TestSearcherFollowsVault checks the index built at start and kept current
+// by the vault's change reports: inserts, edits, deletes and a deleted chat,
+// and that a secret chat's messages are never found although they are in
+// the vault.
+func TestSearcherFollowsVault(t *testing.T) {
+	v := testVault(t)
+	cloud, secret := putChat(t, v, policy.KindGroup), putChat(t, v, policy.KindSecret)
+	early := putMessage(t, v, cloud, "Meet at the Café at noon")
+	hidden := putMessage(t, v, secret, "the café of the secret chat")
+	s := startSearcher(t, v)
+
+	// The secret message is in the vault, readable by the engine: only the
+	// searcher's rule keeps it out of the results.
+	if err := v.View(t.Context(), func(tx *vault.Tx) error {
+		m, err := tx.Message(hidden.ID)
+		if err == nil && !strings.Contains(m.Body, "café") {
+			err = fmt.Errorf("body %q", m.Body)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hits := find(t, s, "cafe", ids.Chat{})
+	if len(hits) != 1 || hits[0].Message != early.ID || hits[0].Chat != cloud {
+		t.Fatalf("after the build: %+v", hits)
+	}
+	if got := find(t, s, "cafe", secret); len(got) != 0 {
+		t.Fatalf("a secret chat searched by id: %+v", got)
+	}
+
+	later := putMessage(t, v, cloud, "the café is closed")
+	putMessage(t, v, secret, "another secret café")
+	if got := find(t, s, "cafe", ids.Chat{}); len(got) != 2 || got[0].Message != later.ID {
+		t.Fatalf("after inserts: %+v", got)
+	}
+
+	early.Body = "Meet at the station"
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error { return tx.UpdateMessage(early) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, station := find(t, s, "cafe", ids.Chat{}), find(t, s, "station", cloud); len(got) != 1 || len(station) != 1 {
+		t.Fatalf("after an edit: cafe %d hits, station %d", len(got), len(station))
+	}
+
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error { return tx.DeleteMessage(later.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, s, "cafe", ids.Chat{}); len(got) != 0 {
+		t.Fatalf("after a delete: %+v", got)
+	}
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error { return tx.DeleteChat(cloud) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, s, "station", ids.Chat{}); len(got) != 0 || s.idx.Len() != 0 {
+		t.Fatalf("after the chat's delete: %+v, %d indexed", got, s.idx.Len())
+	}
+}
+
+// TestSearcherChangesDuringBuild checks that writes committed while the
+// build reads are not lost, whichever batch they fall in.
+func TestSearcherChangesDuringBuild(t *testing.T) {
+	v := testVault(t)
+	chat := putChat(t, v, policy.KindDirect)
+	var ms []vault.Message
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error {
+		for i := range 3 * scanBatch {
+			m := vault.Message{ID: ids.New[ids.Message](), ChatID: chat, Body: fmt.Sprint("old ", i), Status: policy.StatusSent, Seq: int64(i + 1), SentAt: time.Now()}
+			ms = append(ms, m)
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSearcher(v, slog.New(slog.DiscardHandler))
+	var batches int
+	s.afterBatch = func() {
+		if batches++; batches != 1 {
+			return
+		}
+		// The first batch has indexed ms[0]; the last message is still unread.
+		if err := v.Update(t.Context(), func(tx *vault.Tx) error {
+			if err := tx.DeleteMessage(ms[0].ID); err != nil {
+				return err
+			}
+			last := ms[len(ms)-1]
+			last.Body = "edited during the build"
+			return tx.UpdateMessage(last)
+		}); err != nil {
+			t.Error(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	<-s.built
+	if batches < 3 {
+		t.Fatalf("the build read %d batches: the write did not fall inside it", batches)
+	}
+	if got := find(t, s, "edited during", ids.Chat{}); len(got) != 1 {
+		t.Errorf("the edit made during the build: %d hits", len(got))
+	}
+	if s.idx.Len() != len(ms)-1 {
+		t.Errorf("%d indexed, want %d: the delete made during the build was lost", s.idx.Len(), len(ms)-1)
+	}
+}
+
+// TestSearchAcrossDevices searches what arrived through the relay, and
+// checks that a secret chat's messages are found on neither device.
+func TestSearchAcrossDevices(t *testing.T) {
+	ctx := context.Background()
+	alice, bob, _, _ := secretPeers(t)
+	dm, err := bob.engine.OpenDirect(ctx, alice.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAcked(t, bob, dm.ID, "Rendezvous at Café Müller")
+	secret, err := alice.engine.StartSecret(ctx, bob.id(), bob.dev.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Bob has the secret chat", func() bool {
+		_, err := bob.engine.Summary(ctx, secret.ID)
+		return err == nil
+	})
+	if _, err := alice.engine.Send(ctx, secret.ID, "secret rendezvous by the river", nil); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "Bob has both", func() bool {
+		_, ok := messageIn(bob, secret.ID, "secret rendezvous by the river")
+		_, ok2 := messageIn(alice, dm.ID, "Rendezvous at Café Müller")
+		return ok && ok2
+	})
+	for _, p := range []*peer{alice, bob} {
+		hits, err := p.engine.Search(ctx, "rendezvous", ids.Chat{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 1 || hits[0].Chat != dm.ID {
+			t.Fatalf("%s: %+v", p.name, hits)
+		}
+		var marked []string
+		for _, part := range hits[0].Snippet.Parts {
+			if part.Hit {
+				marked = append(marked, part.Text)
+			}
+		}
+		if strings.Join(marked, "|") != "Rendezvous" {
+			t.Errorf("%s: highlighted %q", p.name, marked)
+		}
+		if hits, _ := p.engine.Search(ctx, "muller", dm.ID, 0); len(hits) != 1 {
+			t.Errorf("%s: accent-folded search within the chat: %d hits", p.name, len(hits))
+		}
+		if hits, _ := p.engine.Search(ctx, "river", ids.Chat{}, 0); len(hits) != 0 {
+			t.Errorf("%s: the secret chat was searched: %+v", p.name, hits)
+		}
+	}
+	if _, err := alice.engine.Search(ctx, strings.Repeat("x", search.MaxQueryBytes+1), ids.Chat{}, 0); err == nil {
+		t.Error("an overlong query was accepted")
+	}
+}

@@ -1,0 +1,117 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestWatch checks that watchers see committed changes, in order, and
+// nothing of a transaction that rolled back or of a write that changed
+// nothing.
+func TestWatch(t *testing.T) {
+	v, _ := newVault(t)
+	var mu sync.Mutex
+	var seen []string
+	stop := v.Watch(func(cs []Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range cs {
+			switch c.Kind {
+			case ChangeMessagePut:
+				seen = append(seen, "put "+c.Message.Body)
+			case ChangeMessageDeleted:
+				seen = append(seen, "delete message")
+			case ChangeChatPut:
+				seen = append(seen, fmt.Sprint("chat ", c.ChatKind))
+			case ChangeChatDeleted:
+				seen = append(seen, "delete chat")
+			}
+		}
+	})
+	got := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		s := strings.Join(seen, ", ")
+		seen = nil
+		return s
+	}
+	chat := newChat(t, v)
+	m := pendingMessage(t, chat, "hello")
+	update(t, v, func(tx *Tx) error { return tx.InsertMessage(m) })
+	update(t, v, func(tx *Tx) error {
+		if err := tx.InsertMessage(m); !errors.Is(err, ErrExists) { // a redelivery changes nothing
+			return fmt.Errorf("second insert: %v", err)
+		}
+		m.Body = "edited"
+		return tx.UpdateMessage(m)
+	})
+	if s := got(); s != "chat direct, put hello, put edited" {
+		t.Errorf("seen %q", s)
+	}
+
+	boom := errors.New("boom")
+	if err := v.Update(t.Context(), func(tx *Tx) error {
+		if err := tx.DeleteMessage(m.ID); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	view(t, v, func(tx *Tx) error { _, err := tx.Message(m.ID); return err })
+	if s := got(); s != "" {
+		t.Errorf("a rolled back transaction was reported: %q", s)
+	}
+
+	update(t, v, func(tx *Tx) error { return tx.DeleteMessage(m.ID) })
+	update(t, v, func(tx *Tx) error { return tx.DeleteChat(chat) })
+	if s := got(); s != "delete message, delete chat" {
+		t.Errorf("seen %q", s)
+	}
+
+	stop()
+	newChat(t, v)
+	if s := got(); s != "" {
+		t.Errorf("reported after stop: %q", s)
+	}
+}
+
+func TestScanMessages(t *testing.T) {
+	v, _ := newVault(t)
+	chat := newChat(t, v)
+	var want []string
+	update(t, v, func(tx *Tx) error {
+		for i := range 7 {
+			m := pendingMessage(t, chat, fmt.Sprint("m", i))
+			want = append(want, m.Body)
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var got []string
+	var pos ScanPosition
+	for pages := 0; ; pages++ {
+		if pages > 3 {
+			t.Fatal("scan does not end")
+		}
+		var page []Message
+		view(t, v, func(tx *Tx) (err error) {
+			page, pos, err = tx.ScanMessages(pos, 3)
+			return err
+		})
+		for _, m := range page {
+			got = append(got, m.Body)
+		}
+		if len(page) < 3 {
+			break
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("scanned %v, want %v", got, want)
+	}
+}
