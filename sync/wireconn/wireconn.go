@@ -102,6 +102,9 @@ type Conn struct {
 	ws     *websocket.Conn
 	origin wire.Origin
 	hello  *wire.Hello
+	// early holds pushes that came before the answer to Auth (the relay binds a
+	// connection before it answers), for ReadFrame to give first.
+	early []wire.Frame
 }
 
 // Dial opens a WebSocket to rawURL (ws:// or wss://, with the path [wire.Path])
@@ -197,9 +200,18 @@ func (c *Conn) Authenticate(ctx context.Context, key *identity.DeviceKey, cert [
 	if err := c.Write(ctx, b); err != nil {
 		return nil, fmt.Errorf("send auth: %w", err)
 	}
-	f, err := c.ReadFrame(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("waiting for auth: %w", err)
+	// The relay makes the connection reachable before it answers (so that a
+	// revocation committed meanwhile finds it): pushes may come first. They are
+	// kept, in order, for the next reads.
+	var f wire.Frame
+	for {
+		if f, err = c.readWire(ctx, nil); err != nil {
+			return nil, fmt.Errorf("waiting for auth: %w", err)
+		}
+		if f.ReqID == AuthReqID || len(c.early) >= maxEarlyPushes {
+			break
+		}
+		c.early = append(c.early, f)
 	}
 	switch body := f.Body.(type) {
 	case *wire.AuthOK:
@@ -220,6 +232,20 @@ func (c *Conn) Authenticate(ctx context.Context, key *identity.DeviceKey, cert [
 // buffer per connection does not allocate one per message; a decoded frame never
 // refers to it.
 func (c *Conn) ReadFrame(ctx context.Context, buf *bytes.Buffer) (wire.Frame, error) {
+	if len(c.early) > 0 {
+		f := c.early[0]
+		c.early = c.early[1:]
+		return f, nil
+	}
+	return c.readWire(ctx, buf)
+}
+
+// maxEarlyPushes bounds the pushes Authenticate keeps before the relay's answer:
+// a relay that sends more is answered as if it had answered with the next one.
+const maxEarlyPushes = 256
+
+// readWire is ReadFrame from the WebSocket itself.
+func (c *Conn) readWire(ctx context.Context, buf *bytes.Buffer) (wire.Frame, error) {
 	var (
 		typ  websocket.MessageType
 		data []byte

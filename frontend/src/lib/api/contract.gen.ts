@@ -57,17 +57,6 @@ export type ConnectionState = (typeof CONNECTION_STATES)[number];
 /** Decodes a ConnectionState; any other string is an error. */
 export const decodeConnectionState: Decoder<ConnectionState> = oneOf(CONNECTION_STATES);
 
-/** Every MessageStatus, in Go's order. */
-export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
-/**
- * MessageStatus is a message's delivery state as the UI names it: "pending" (in the outbox, waiting
- * for the relay), "sent" (the relay stored it), "delivered" (another member's device received it),
- * "read" (another member read it) or "failed" (the relay refused it for good).
- */
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
-/** Decodes a MessageStatus; any other string is an error. */
-export const decodeMessageStatus: Decoder<MessageStatus> = oneOf(MESSAGE_STATUSES);
-
 /** Every ChatKind, in Go's order. */
 export const CHAT_KINDS = ['direct', 'group', 'channel', 'secret'] as const;
 /**
@@ -119,6 +108,17 @@ export type ChatHold = (typeof CHAT_HOLDS)[number];
 export const decodeChatHold: Decoder<ChatHold> = oneOf(CHAT_HOLDS);
 /** Decodes a ChatHold or '' (none), as results and events carry it. */
 export const decodeChatHoldOrNone: Decoder<ChatHold | ''> = oneOfOrEmpty(CHAT_HOLDS);
+
+/** Every MessageStatus, in Go's order. */
+export const MESSAGE_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
+/**
+ * MessageStatus is a message's delivery state as the UI names it: "pending" (in the outbox, waiting
+ * for the relay), "sent" (the relay stored it), "delivered" (another member's device received it),
+ * "read" (another member read it) or "failed" (the relay refused it for good).
+ */
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+/** Decodes a MessageStatus; any other string is an error. */
+export const decodeMessageStatus: Decoder<MessageStatus> = oneOf(MESSAGE_STATUSES);
 
 /** Every LockReason, in Go's order. */
 export const LOCK_REASONS = ['manual', 'idle', 'storage'] as const;
@@ -451,108 +451,6 @@ export function decodeBlockedAccount(v: unknown, at = 'BlockedAccount'): Blocked
   };
 }
 
-/** Message is one chat message as the UI shows it. */
-export interface Message {
-  id: string;
-  chatId: string;
-  senderId: string;
-  /** SenderName is the sender's display name ("Unknown …" while unknown). */
-  senderName: string;
-  /** Outgoing is true for messages this account sent, from any of its devices. */
-  outgoing: boolean;
-  /**
-   * Body is the text, or what stands in for it (an attachment only, a message this version of Hush
-   * cannot show).
-   */
-  body: string;
-  /** SentAt is the sender's clock when it was written. */
-  sentAt: number;
-  /** Seq is the relay's sequence number in the chat log; 0 while pending. */
-  seq: number;
-  /** Status is the delivery state as its sender sees it. */
-  status: MessageStatus;
-  /** ReplyTo is the id of the message this one answers; "" for none. */
-  replyTo: string;
-  /**
-   * Service is true for a line the chat shows about itself (who added whom, messages the relay
-   * withheld) rather than a message someone wrote; Body words it, and SenderID is who made the
-   * change.
-   */
-  service: boolean;
-  /**
-   * ClockOff is true when the sender's signed time (SentAt) is later than the relay says it
-   * received the message: a clock is wrong, or the relay lies.
-   */
-  clockOff: boolean;
-  /**
-   * TTL is a secret message's self-destruct time once read, in seconds (0: none); ExpiresAt when it
-   * goes, in Unix milliseconds (0: not read yet).
-   */
-  ttl: number;
-  expiresAt: number;
-  /**
-   * EditedAt is when its author last edited it, in Unix milliseconds (0: never); the UI marks it
-   * "edited".
-   */
-  editedAt: number;
-  /** Deleted is true when it was deleted for everyone: Body words the placeholder. */
-  deleted: boolean;
-  /** Reactions are the emoji on it, the most used first. */
-  reactions: Reaction[];
-  /** Pinned is true while it is pinned in its chat. */
-  pinned: boolean;
-  /** ForwardedFrom names the original's sender on a forwarded message; "" if it is not one. */
-  forwardedFrom: string;
-}
-
-/** Decodes a Message; throws ApiError when v has another shape. */
-export function decodeMessage(v: unknown, at = 'Message'): Message {
-  const o = object(v, at);
-  return {
-    id: field(o, 'id', at, str),
-    chatId: field(o, 'chatId', at, str),
-    senderId: field(o, 'senderId', at, str),
-    senderName: field(o, 'senderName', at, str),
-    outgoing: field(o, 'outgoing', at, bool),
-    body: field(o, 'body', at, str),
-    sentAt: field(o, 'sentAt', at, int),
-    seq: field(o, 'seq', at, int),
-    status: field(o, 'status', at, decodeMessageStatus),
-    replyTo: field(o, 'replyTo', at, str),
-    service: field(o, 'service', at, bool),
-    clockOff: field(o, 'clockOff', at, bool),
-    ttl: field(o, 'ttl', at, int),
-    expiresAt: field(o, 'expiresAt', at, int),
-    editedAt: field(o, 'editedAt', at, int),
-    deleted: field(o, 'deleted', at, bool),
-    reactions: field(o, 'reactions', at, list(decodeReaction)),
-    pinned: field(o, 'pinned', at, bool),
-    forwardedFrom: field(o, 'forwardedFrom', at, str),
-  };
-}
-
-/**
- * Reaction is one emoji on a message: how many put it there, whether this account did, and their
- * names (this account as "you", first).
- */
-export interface Reaction {
-  emoji: string;
-  count: number;
-  mine: boolean;
-  names: string[];
-}
-
-/** Decodes a Reaction; throws ApiError when v has another shape. */
-export function decodeReaction(v: unknown, at = 'Reaction'): Reaction {
-  const o = object(v, at);
-  return {
-    emoji: field(o, 'emoji', at, str),
-    count: field(o, 'count', at, int),
-    mine: field(o, 'mine', at, bool),
-    names: field(o, 'names', at, list(str)),
-  };
-}
-
 /** ChatSummary is one row of the chat list. */
 export interface ChatSummary {
   id: string;
@@ -663,6 +561,108 @@ export function decodeMessagePage(v: unknown, at = 'MessagePage'): MessagePage {
   return {
     messages: field(o, 'messages', at, list(decodeMessage)),
     nextBefore: field(o, 'nextBefore', at, str),
+  };
+}
+
+/** Message is one chat message as the UI shows it. */
+export interface Message {
+  id: string;
+  chatId: string;
+  senderId: string;
+  /** SenderName is the sender's display name ("Unknown …" while unknown). */
+  senderName: string;
+  /** Outgoing is true for messages this account sent, from any of its devices. */
+  outgoing: boolean;
+  /**
+   * Body is the text, or what stands in for it (an attachment only, a message this version of Hush
+   * cannot show).
+   */
+  body: string;
+  /** SentAt is the sender's clock when it was written. */
+  sentAt: number;
+  /** Seq is the relay's sequence number in the chat log; 0 while pending. */
+  seq: number;
+  /** Status is the delivery state as its sender sees it. */
+  status: MessageStatus;
+  /** ReplyTo is the id of the message this one answers; "" for none. */
+  replyTo: string;
+  /**
+   * Service is true for a line the chat shows about itself (who added whom, messages the relay
+   * withheld) rather than a message someone wrote; Body words it, and SenderID is who made the
+   * change.
+   */
+  service: boolean;
+  /**
+   * ClockOff is true when the sender's signed time (SentAt) is later than the relay says it
+   * received the message: a clock is wrong, or the relay lies.
+   */
+  clockOff: boolean;
+  /**
+   * TTL is a secret message's self-destruct time once read, in seconds (0: none); ExpiresAt when it
+   * goes, in Unix milliseconds (0: not read yet).
+   */
+  ttl: number;
+  expiresAt: number;
+  /**
+   * EditedAt is when its author last edited it, in Unix milliseconds (0: never); the UI marks it
+   * "edited".
+   */
+  editedAt: number;
+  /** Deleted is true when it was deleted for everyone: Body words the placeholder. */
+  deleted: boolean;
+  /** Reactions are the emoji on it, the most used first. */
+  reactions: Reaction[];
+  /** Pinned is true while it is pinned in its chat. */
+  pinned: boolean;
+  /** ForwardedFrom names the original's sender on a forwarded message; "" if it is not one. */
+  forwardedFrom: string;
+}
+
+/** Decodes a Message; throws ApiError when v has another shape. */
+export function decodeMessage(v: unknown, at = 'Message'): Message {
+  const o = object(v, at);
+  return {
+    id: field(o, 'id', at, str),
+    chatId: field(o, 'chatId', at, str),
+    senderId: field(o, 'senderId', at, str),
+    senderName: field(o, 'senderName', at, str),
+    outgoing: field(o, 'outgoing', at, bool),
+    body: field(o, 'body', at, str),
+    sentAt: field(o, 'sentAt', at, int),
+    seq: field(o, 'seq', at, int),
+    status: field(o, 'status', at, decodeMessageStatus),
+    replyTo: field(o, 'replyTo', at, str),
+    service: field(o, 'service', at, bool),
+    clockOff: field(o, 'clockOff', at, bool),
+    ttl: field(o, 'ttl', at, int),
+    expiresAt: field(o, 'expiresAt', at, int),
+    editedAt: field(o, 'editedAt', at, int),
+    deleted: field(o, 'deleted', at, bool),
+    reactions: field(o, 'reactions', at, list(decodeReaction)),
+    pinned: field(o, 'pinned', at, bool),
+    forwardedFrom: field(o, 'forwardedFrom', at, str),
+  };
+}
+
+/**
+ * Reaction is one emoji on a message: how many put it there, whether this account did, and their
+ * names (this account as "you", first).
+ */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  mine: boolean;
+  names: string[];
+}
+
+/** Decodes a Reaction; throws ApiError when v has another shape. */
+export function decodeReaction(v: unknown, at = 'Reaction'): Reaction {
+  const o = object(v, at);
+  return {
+    emoji: field(o, 'emoji', at, str),
+    count: field(o, 'count', at, int),
+    mine: field(o, 'mine', at, bool),
+    names: field(o, 'names', at, list(str)),
   };
 }
 
@@ -1455,35 +1455,6 @@ export interface ContactService {
  * methods need the vault unlocked.
  */
 export interface ChatService {
-  /**
-   * EditMessage replaces the text of one of this account's messages, for every member and device;
-   * it shows as edited. A deleted message cannot be edited.
-   */
-  editMessage(chatId: string, messageId: string, body: string): Promise<Message>;
-  /**
-   * React puts an emoji on a message, or takes it off (remove). Putting it twice is putting it
-   * once.
-   */
-  react(chatId: string, messageId: string, emoji: string, remove: boolean): Promise<Message>;
-  /** PinMessage pins a message in its chat for every member, or unpins it. */
-  pinMessage(chatId: string, messageId: string, pinned: boolean): Promise<Message>;
-  /** RetryMessage sends again a message of this device that failed to send. */
-  retryMessage(chatId: string, messageId: string): Promise<Message>;
-  /** PinnedMessages lists a chat's pinned messages, the most recently pinned last. */
-  pinnedMessages(chatId: string): Promise<Message[]>;
-  /**
-   * DeleteMessages deletes messages of a chat: for everyone (their author, or an admin who may
-   * remove the author; a placeholder stays on every device) or for this account only (gone from its
-   * devices; the others keep them). A message that failed to send is only ever deleted here. It
-   * stops at the first refusal; the ones before it are deleted.
-   */
-  deleteMessages(chatId: string, messageIds: readonly string[], forEveryone: boolean): Promise<void>;
-  /**
-   * Forward sends copies of messages of one chat to another, in the order given, each marked
-   * "Forwarded from" its original's sender. The copies are sealed anew: no ciphertext is sent
-   * twice. Secret chats neither forward nor take forwards.
-   */
-  forward(fromChatId: string, messageIds: readonly string[], toChatId: string): Promise<Message[]>;
   /** List returns the chat list: pinned chats first, then by latest activity. */
   list(): Promise<ChatSummary[]>;
   /** OpenDirect returns the 1:1 chat with a contact, creating it if needed. */
@@ -1604,6 +1575,35 @@ export interface ChatService {
    * equal on both screens, nobody sits in between.
    */
   secretSafetyNumber(chatId: string): Promise<SafetyNumber>;
+  /**
+   * EditMessage replaces the text of one of this account's messages, for every member and device;
+   * it shows as edited. A deleted message cannot be edited.
+   */
+  editMessage(chatId: string, messageId: string, body: string): Promise<Message>;
+  /**
+   * React puts an emoji on a message, or takes it off (remove). Putting it twice is putting it
+   * once.
+   */
+  react(chatId: string, messageId: string, emoji: string, remove: boolean): Promise<Message>;
+  /** PinMessage pins a message in its chat for every member, or unpins it. */
+  pinMessage(chatId: string, messageId: string, pinned: boolean): Promise<Message>;
+  /** RetryMessage sends again a message of this device that failed to send. */
+  retryMessage(chatId: string, messageId: string): Promise<Message>;
+  /** PinnedMessages lists a chat's pinned messages, the most recently pinned last. */
+  pinnedMessages(chatId: string): Promise<Message[]>;
+  /**
+   * DeleteMessages deletes messages of a chat: for everyone (their author, or an admin who may
+   * remove the author; a placeholder stays on every device) or for this account only (gone from its
+   * devices; the others keep them). A message that failed to send is only ever deleted here. It
+   * stops at the first refusal; the ones before it are deleted.
+   */
+  deleteMessages(chatId: string, messageIds: readonly string[], forEveryone: boolean): Promise<void>;
+  /**
+   * Forward sends copies of messages of one chat to another, in the order given, each marked
+   * "Forwarded from" its original's sender. The copies are sealed anew: no ciphertext is sent
+   * twice. Secret chats neither forward nor take forwards.
+   */
+  forward(fromChatId: string, messageIds: readonly string[], toChatId: string): Promise<Message[]>;
   /** Folders lists the user's folders, by name. */
   folders(): Promise<Folder[]>;
   /**
@@ -1890,37 +1890,6 @@ export const SERVICES: ServiceTable = {
   chats: {
     service: 'ChatService',
     methods: {
-      editMessage: {
-        method: 'EditMessage',
-        params: ['chatId', 'messageId', 'body'],
-        result: decodeMessage,
-      },
-      react: {
-        method: 'React',
-        params: ['chatId', 'messageId', 'emoji', 'remove'],
-        result: decodeMessage,
-      },
-      pinMessage: {
-        method: 'PinMessage',
-        params: ['chatId', 'messageId', 'pinned'],
-        result: decodeMessage,
-      },
-      retryMessage: {
-        method: 'RetryMessage',
-        params: ['chatId', 'messageId'],
-        result: decodeMessage,
-      },
-      pinnedMessages: { method: 'PinnedMessages', params: ['chatId'], result: list(decodeMessage) },
-      deleteMessages: {
-        method: 'DeleteMessages',
-        params: ['chatId', 'messageIds', 'forEveryone'],
-        result: nothing,
-      },
-      forward: {
-        method: 'Forward',
-        params: ['fromChatId', 'messageIds', 'toChatId'],
-        result: list(decodeMessage),
-      },
       list: { method: 'List', params: [], result: list(decodeChatSummary) },
       openDirect: { method: 'OpenDirect', params: ['accountId'], result: decodeChatSummary },
       createGroup: {
@@ -1994,6 +1963,37 @@ export const SERVICES: ServiceTable = {
         method: 'SecretSafetyNumber',
         params: ['chatId'],
         result: decodeSafetyNumber,
+      },
+      editMessage: {
+        method: 'EditMessage',
+        params: ['chatId', 'messageId', 'body'],
+        result: decodeMessage,
+      },
+      react: {
+        method: 'React',
+        params: ['chatId', 'messageId', 'emoji', 'remove'],
+        result: decodeMessage,
+      },
+      pinMessage: {
+        method: 'PinMessage',
+        params: ['chatId', 'messageId', 'pinned'],
+        result: decodeMessage,
+      },
+      retryMessage: {
+        method: 'RetryMessage',
+        params: ['chatId', 'messageId'],
+        result: decodeMessage,
+      },
+      pinnedMessages: { method: 'PinnedMessages', params: ['chatId'], result: list(decodeMessage) },
+      deleteMessages: {
+        method: 'DeleteMessages',
+        params: ['chatId', 'messageIds', 'forEveryone'],
+        result: nothing,
+      },
+      forward: {
+        method: 'Forward',
+        params: ['fromChatId', 'messageIds', 'toChatId'],
+        result: list(decodeMessage),
       },
       folders: { method: 'Folders', params: [], result: list(decodeFolder) },
       createFolder: { method: 'CreateFolder', params: ['name'], result: decodeFolder },
