@@ -10,8 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"hush/ids"
 	"hush/policy"
 	"hush/relay/store"
@@ -172,12 +170,7 @@ func (f *fanout) start() error {
 	listened := make(chan struct{})
 	go func() {
 		defer close(listened)
-		first := true
 		err := f.cluster.Listen(f.s.baseCtx, func() {
-			if !first {
-				f.resync()
-			}
-			first = false
 			select {
 			case ready <- struct{}{}:
 			default:
@@ -199,21 +192,6 @@ func (f *fanout) start() error {
 		return errors.New("relay: listening for other relays failed")
 	case <-time.After(listenReady):
 		return errors.New("relay: not listening for other relays after 10s")
-	}
-}
-
-// resync runs when listening starts again after the connection to the database
-// was lost: what other relays announced meanwhile (messages, receipts, device
-// lists) never reached this one, and a receipt, unlike a message, has no later
-// entry to fill its gap. So the connected devices are sent away, with "try again
-// later": each reconnects and catches up from the store (docs/PROTOCOL.md,
-// "Catch-up") — a missed notification costs a reconnection, never a message or a
-// read position.
-func (f *fanout) resync() {
-	conns := f.s.hub.all()
-	f.s.log.Warn("notifications from other relays were missed; connected devices reconnect to catch up", "connections", len(conns))
-	for _, c := range conns {
-		c.close(websocket.StatusTryAgainLater, "missed notifications from other relays")
 	}
 }
 
