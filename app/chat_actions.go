@@ -175,4 +175,3 @@ func (s *ChatService) Forward(fromChatID string, messageIDs []string, toChatID s
 		return out, nil
 	})
 }
-
