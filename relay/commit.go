@@ -660,9 +660,13 @@ func (o *sendOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 }
 
 func (o *sendOp) finish(w *writer, err error) {
+	if err == nil && o.inserted {
+		// Counted before the Ack leaves: the count is never behind what a client
+		// saw acknowledged.
+		w.s.metrics.messages.Inc()
+	}
 	o.answer(err, &wire.Ack{ChatID: o.m.ChatID, MsgID: o.m.MsgID, Seq: o.entry.Seq, ServerTime: o.entry.ServerTime})
 	if err == nil && o.inserted {
-		w.s.metrics.messages.Inc()
 		push := &wire.Push{ChatID: o.m.ChatID, Entry: o.entry}
 		if !w.pushInOrder(event{Kind: evMessage, Chat: o.m.ChatID, Seq: o.entry.Seq}, push, o.c, slices.Collect(maps.Keys(o.chat.Members))) {
 			w.pushMembers(o.chat, push, o.c)

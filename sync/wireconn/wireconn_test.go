@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +281,72 @@ func TestDialFailures(t *testing.T) {
 				t.Errorf("Dial = %v, %v; want a DialError with status %d", c, err, tt.status)
 			}
 		})
+	}
+}
+
+// The relay makes a connection reachable before it answers Auth, so pushes may
+// come first: Authenticate takes the answer and keeps the pushes, in order, for
+// the reads after it, instead of failing on the first push.
+func TestAuthenticateKeepsPushesBeforeTheAnswer(t *testing.T) {
+	alice := relaytest.NewAccount(t)
+	chat := ids.New[ids.Chat]()
+	frame := func(ctx context.Context, ws *websocket.Conn, reqID uint64, body wire.Body) error {
+		b, err := wire.Encode(reqID, body)
+		if err != nil {
+			return err
+		}
+		return ws.Write(ctx, websocket.MessageBinary, b)
+	}
+	url := fakeRelay(t, func(ctx context.Context, ws *websocket.Conn) error {
+		hello := &wire.Hello{Versions: []uint16{wire.Version}, Limits: wire.Limits{MaxFrameSize: wire.MaxFrameSize}}
+		if err := frame(ctx, ws, 0, hello); err != nil {
+			return err
+		}
+		if _, _, err := ws.Read(ctx); err != nil { // the Auth
+			return err
+		}
+		for _, f := range []struct {
+			id   uint64
+			body wire.Body
+		}{
+			{0, &wire.Receipt{ChatID: chat, AccountID: alice.AccountID(), ReadSeq: 7}},
+			{0, &wire.Typing{ChatID: chat}},
+			{wireconn.AuthReqID, &wire.AuthOK{AccountID: alice.AccountID(), DeviceID: alice.DeviceID()}},
+			{0, &wire.Receipt{ChatID: chat, AccountID: alice.AccountID(), ReadSeq: 8}},
+		} {
+			if err := frame(ctx, ws, f.id, f.body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ctx := testCtx(t)
+	c, err := wireconn.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, err := c.ReadHello(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := c.Authenticate(ctx, alice.Key, alice.Cert)
+	if err != nil || ok.AccountID != alice.AccountID() {
+		t.Fatalf("Authenticate = %+v, %v", ok, err)
+	}
+	var got []string
+	for range 3 {
+		f, err := c.ReadFrame(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.Type.String()
+		if r, isReceipt := f.Body.(*wire.Receipt); isReceipt {
+			s = fmt.Sprintf("%s %d", s, r.ReadSeq)
+		}
+		got = append(got, s)
+	}
+	want := []string{wire.TypeReceipt.String() + " 7", wire.TypeTyping.String(), wire.TypeReceipt.String() + " 8"}
+	if !slices.Equal(got, want) {
+		t.Errorf("frames after Authenticate: %v, want %v", got, want)
 	}
 }
