@@ -74,49 +74,126 @@ func Prepare(src, dir string, maxSize int64) (Prepared, error) {
 		return Prepared{}, fmt.Errorf("attachment: %s is not a regular file", filepath.Base(src))
 	}
 	if fi.Size() > maxSize {
-		return Prepared{}, fmt.Errorf("attachment: %s is %d bytes, the limit is %d: %w", filepath.Base(src), fi.Size(), maxSize, wire.ErrTooLarge)
+		return Prepared{}, tooLarge(filepath.Base(src), fi.Size(), maxSize)
 	}
-	p := Prepared{ID: ids.New[ids.File](), Key: make([]byte, attachcrypto.KeySize), Name: fileName(src), Size: fi.Size()}
+	return prepare(in, fileName(filepath.Base(src)), fi.Size(), dir, maxSize)
+}
+
+// PrepareStream is [Prepare] of what r holds, a file named name (its base name is
+// kept, cut to [MaxNameBytes]) whose size is not known ahead: a file uploaded by
+// a browser, an image pasted from the clipboard. The plaintext goes from r
+// straight into the encryption, so it never touches the disk. More than maxSize
+// bytes is wire.ErrTooLarge, with nothing left behind.
+func PrepareStream(r io.Reader, name, dir string, maxSize int64) (Prepared, error) {
+	return prepare(r, fileName(baseName(name)), -1, dir, maxSize)
+}
+
+func tooLarge(name string, size, maxSize int64) error {
+	return fmt.Errorf("attachment: %s is %d bytes, the limit is %d: %w", name, size, maxSize, wire.ErrTooLarge)
+}
+
+// prepare encrypts in (want bytes, or any number up to maxSize when want is -1)
+// into dir, then makes the thumbnail of an image from the encrypted copy.
+func prepare(in io.Reader, name string, want int64, dir string, maxSize int64) (Prepared, error) {
+	p := Prepared{ID: ids.New[ids.File](), Key: make([]byte, attachcrypto.KeySize), Name: name}
 	rand.Read(p.Key)
-	p.MIME = mime.TypeByExtension(strings.ToLower(filepath.Ext(src)))
+	p.MIME = mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
 	if p.MIME == "" {
 		p.MIME = "application/octet-stream"
-	}
-	if strings.HasPrefix(p.MIME, "image/") {
-		if th, err := thumbnail.Make(in); err == nil {
-			p.Thumbnail = th.JPEG
-		}
-		if _, err := in.Seek(0, io.SeekStart); err != nil {
-			return Prepared{}, fmt.Errorf("attachment: %w", err)
-		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Prepared{}, fmt.Errorf("attachment: %w", err)
 	}
-	err = writeAtomic(path(dir, p.ID), func(f *os.File) error {
+	err := writeAtomic(path(dir, p.ID), func(f *os.File) error {
 		w, err := attachcrypto.NewWriter(p.Key, f)
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(w, in)
-		if err != nil {
+		n, err := io.Copy(w, io.LimitReader(in, maxSize+1))
+		switch {
+		case err != nil:
 			return err
+		case n > maxSize:
+			return tooLarge(name, n, maxSize)
+		case want >= 0 && n != want:
+			return fmt.Errorf("%s changed while being read", name)
 		}
-		if n != p.Size {
-			return fmt.Errorf("%s changed while being read", filepath.Base(src))
-		}
+		p.Size = n
 		return w.Close()
 	})
+	if errors.Is(err, wire.ErrTooLarge) {
+		return Prepared{}, err
+	}
 	if err != nil {
-		return Prepared{}, fmt.Errorf("attachment: encrypt %s: %w", filepath.Base(src), err)
+		return Prepared{}, fmt.Errorf("attachment: encrypt %s: %w", name, err)
+	}
+	if strings.HasPrefix(p.MIME, "image/") {
+		r := &rewinder{open: func() (io.ReadCloser, error) { return Open(dir, p.ID, p.Key, p.Size) }}
+		if th, err := thumbnail.Make(r); err == nil {
+			p.Thumbnail = th.JPEG
+		}
+		r.Close()
 	}
 	return p, nil
 }
 
-// fileName is the name a message carries: the base name, cut to MaxNameBytes on
-// a character boundary.
-func fileName(src string) string {
-	n := filepath.Base(src)
+// rewinder reads a file that can be opened again but not seeked (a decrypting
+// reader) as an io.ReadSeeker that can go back to its start, which is all
+// thumbnail.Make asks.
+type rewinder struct {
+	open func() (io.ReadCloser, error)
+	r    io.ReadCloser
+}
+
+func (w *rewinder) Read(p []byte) (int, error) {
+	if w.r == nil {
+		r, err := w.open()
+		if err != nil {
+			return 0, err
+		}
+		w.r = r
+	}
+	return w.r.Read(p)
+}
+
+func (w *rewinder) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekStart {
+		return 0, errors.New("attachment: only a seek to the start is possible")
+	}
+	return 0, w.Close()
+}
+
+func (w *rewinder) Close() error {
+	if w.r == nil {
+		return nil
+	}
+	err := w.r.Close()
+	w.r = nil
+	return err
+}
+
+// baseName is the last element of a name a browser or the clipboard gave,
+// whichever separator it used; "file" when nothing usable is left.
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == ".." {
+		return "file"
+	}
+	return name
+}
+
+// fileName is the name a message carries: n cut to MaxNameBytes on a character
+// boundary.
+func fileName(n string) string {
 	for len(n) > MaxNameBytes {
 		n = strings.ToValidUTF8(n[:MaxNameBytes], "")
 	}

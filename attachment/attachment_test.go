@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -278,5 +279,73 @@ func peakHeap() (stop func() float64) {
 		close(done)
 		wg.Wait()
 		return float64(peak-min(peak, base.HeapInuse)) / (1 << 20)
+	}
+}
+
+// TestPrepareStream encrypts a browser's upload as it arrives: the plaintext
+// never reaches the folder, the name keeps only its last element, an image gets
+// its thumbnail from the encrypted copy, and a stream over the limit leaves
+// nothing behind.
+func TestPrepareStream(t *testing.T) {
+	dir := t.TempDir()
+	marker := []byte("STREAMED-PLAINTEXT ")
+	data := bytes.Repeat(marker, 10_000)
+	p, err := attachment.PrepareStream(bytes.NewReader(data), `C:\Users\ada\notes.txt`, dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "notes.txt" || p.MIME != "text/plain; charset=utf-8" || p.Size != int64(len(data)) || p.Thumbnail != nil {
+		t.Fatalf("prepared %+v", p)
+	}
+	if got, err := readAll(t, dir, p); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if b, _ := os.ReadFile(filepath.Join(dir, e.Name())); bytes.Contains(b, marker) {
+			t.Errorf("%s holds plaintext", e.Name())
+		}
+	}
+
+	for _, c := range []struct{ in, want string }{
+		{"../../etc/passwd", "passwd"},
+		{"a/b\\c.png", "c.png"},
+		{"", "file"},
+		{"..", "file"},
+		{"dir/", "file"},
+		{" tab\there.txt ", "tabhere.txt"},
+		{"bad\xffname", "badname"},
+		{strings.Repeat("é", 200) + ".txt", strings.Repeat("é", 127)},
+	} {
+		p, err := attachment.PrepareStream(strings.NewReader("x"), c.in, dir, 10)
+		if err != nil || p.Name != c.want {
+			t.Errorf("name %q: got %q, %v; want %q", c.in, p.Name, err, c.want)
+		}
+	}
+
+	before, _ := os.ReadDir(dir)
+	if _, err := attachment.PrepareStream(bytes.NewReader(make([]byte, 1001)), "big.bin", dir, 1000); !errors.Is(err, wire.ErrTooLarge) {
+		t.Errorf("over the limit: %v", err)
+	}
+	if _, err := attachment.PrepareStream(bytes.NewReader(make([]byte, 1000)), "fits.bin", dir, 1000); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+	after, _ := os.ReadDir(dir)
+	if len(after) != len(before)+1 {
+		t.Errorf("%d files before, %d after one refused and one prepared", len(before), len(after))
+	}
+
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	shot, err := attachment.PrepareStream(&buf, "Screenshot.png", dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shot.MIME != "image/png" || len(shot.Thumbnail) == 0 {
+		t.Fatalf("pasted image: MIME %q, thumbnail of %d bytes", shot.MIME, len(shot.Thumbnail))
 	}
 }
