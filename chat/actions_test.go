@@ -260,7 +260,7 @@ func TestActionsBeforeTheirTarget(t *testing.T) {
 		// The target arrives.
 		_, err = recv.store(tx, &c, &meta, &wire.Entry{Seq: 1, SenderAccount: alice.id()}, vault.Message{
 			ID: target, ChatID: chatID, Seq: 1, SenderAccount: alice.id(), SentAt: at, Body: "first", Status: policy.StatusSent,
-		}, "", nameCache{}, &out)
+		}, nil, "", nameCache{}, &out)
 		return err
 	})
 	if err != nil {

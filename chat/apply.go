@@ -79,10 +79,7 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if m == nil {
 		return false, nil
 	}
-	warn, err = r.store(tx, c, meta, en, *m, senderName, names, out)
-	if err == nil && warn == 0 {
-		err = storeAttachments(tx, m.ID, o.pt.Content, !r.checks.sharedFileIDs) // attachments.go
-	}
+	warn, err = r.store(tx, c, meta, en, *m, &o.pt.Content, senderName, names, out)
 	if warn != 0 {
 		out.warnings = append(out.warnings, warn)
 	}
@@ -218,6 +215,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		m.SentAt, clockOff = wire.Time(en.ServerTime), false // weakened for tests: the relay's word
 	}
 	placeholder := NoPlaceholder
+	var files uint8 // attachments the content carries
 	senderName := ""
 	var acts *messageActs
 	switch {
@@ -254,6 +252,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		if m.Body == "" {
 			placeholder = AttachmentOnly
 		}
+		files = uint8(min(len(content.Text.Attachments), 255))
 	default:
 		// Membership messages come through the membership log (roster.go); the
 		// message itself changes nothing.
@@ -261,7 +260,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts}); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, Files: files}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil
@@ -269,10 +268,18 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 
 // store inserts a message, idempotently: a copy already stored (a redelivery, or
 // this device's own message) changes nothing, except that an own message whose
-// acknowledgement was lost takes its sequence number from the log.
-func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, m vault.Message, senderName string, names nameCache, out *batch) (WarningKind, error) {
+// acknowledgement was lost takes its sequence number from the log. The
+// attachments content carries (nil: none) are stored with a new message, before
+// the actions parked for it apply (a delete for everyone takes them) and before
+// it is described to the UI (with them).
+func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.Entry, m vault.Message, content *chatcrypto.Content, senderName string, names nameCache, out *batch) (WarningKind, error) {
 	err := tx.InsertMessage(m) // idempotent on the id: a second copy is ErrExists
 	if err == nil {
+		if content != nil {
+			if err := storeAttachments(tx, m.ID, *content, !r.checks.sharedFileIDs); err != nil { // attachments.go
+				return 0, err
+			}
+		}
 		// Actions that came before it (parked) apply now.
 		if m, err = r.unpark(tx, c, m, out); err != nil {
 			return 0, err

@@ -54,49 +54,124 @@ type Attachment struct {
 	Downloaded bool   // the file is in the attachments folder
 }
 
+// PreparedFile is a file encrypted into the attachments folder and ready to
+// send with [Engine.SendPrepared]: chosen in a dialog, uploaded by a browser or
+// pasted, before the user pressed Send. Its key lives only in this value, so a
+// file prepared and never sent is unreadable once the value is gone, and the
+// start-up sweep deletes it ([Config.PreparedSince]).
+type PreparedFile struct{ p attachment.Prepared }
+
+// ID is the file's id, the same after it is sent.
+func (f PreparedFile) ID() ids.File { return f.p.ID }
+
+// Name is the file's name as the message will carry it.
+func (f PreparedFile) Name() string { return f.p.Name }
+
+// MIME is the file's type, from its name's extension.
+func (f PreparedFile) MIME() string { return f.p.MIME }
+
+// Size is the file's size in bytes (plaintext).
+func (f PreparedFile) Size() int64 { return f.p.Size }
+
+// Thumbnail is the JPEG preview of an image, nil otherwise.
+func (f PreparedFile) Thumbnail() []byte { return f.p.Thumbnail }
+
+// PrepareFile encrypts the file at path into the attachments folder, to be sent.
+// A file larger than [MaxAttachmentSize] is ErrTooLong.
+func (e *Engine) PrepareFile(path string) (PreparedFile, error) {
+	if e.attachDir == "" {
+		return PreparedFile{}, ErrNoAttachmentsFolder
+	}
+	p, err := attachment.Prepare(path, e.attachDir, MaxAttachmentSize)
+	return PreparedFile{p}, relayError(err)
+}
+
+// PrepareStream is [Engine.PrepareFile] of what r holds, a file named name: it
+// is encrypted as it is read, so the plaintext never touches the disk. More than
+// [MaxAttachmentSize] bytes is ErrTooLong.
+func (e *Engine) PrepareStream(r io.Reader, name string) (PreparedFile, error) {
+	if e.attachDir == "" {
+		return PreparedFile{}, ErrNoAttachmentsFolder
+	}
+	p, err := attachment.PrepareStream(r, name, e.attachDir, MaxAttachmentSize)
+	return PreparedFile{p}, relayError(err)
+}
+
+// DiscardPrepared deletes prepared files that will not be sent.
+func (e *Engine) DiscardPrepared(files ...PreparedFile) {
+	for _, f := range files {
+		if err := attachment.Remove(e.attachDir, f.p.ID); err != nil {
+			e.log.Warn("delete a prepared file", "err", err)
+		}
+	}
+}
+
 // SendFiles sends the files at paths to chat id, with body as their caption
-// ("" for none): each file is encrypted into the attachments folder and uploaded
-// (progress reports each), then one message carries them all. Cancelling ctx
-// stops the upload; the message is not sent. Calling again with the same files
-// starts over (the relay forgets unfinished uploads after a day). Secret chats
-// do not take attachments yet.
+// ("" for none): [Engine.PrepareFile] then [Engine.SendPrepared]. Whatever was
+// prepared is deleted again when it fails.
 func (e *Engine) SendFiles(ctx context.Context, id ids.Chat, paths []string, body string, progress func(FileProgress)) (Message, error) {
+	if err := e.checkFiles(ctx, id, len(paths)); err != nil {
+		return Message{}, err
+	}
+	files := make([]PreparedFile, 0, len(paths))
+	for _, p := range paths {
+		f, err := e.PrepareFile(p)
+		if err != nil {
+			e.DiscardPrepared(files...)
+			return Message{}, err
+		}
+		files = append(files, f)
+	}
+	m, err := e.SendPrepared(ctx, id, files, body, progress)
+	if err != nil {
+		e.DiscardPrepared(files...)
+	}
+	return m, err
+}
+
+// checkFiles refuses a message of n files to chat id that could never be sent.
+func (e *Engine) checkFiles(ctx context.Context, id ids.Chat, n int) error {
 	switch {
 	case e.attachDir == "":
-		return Message{}, ErrNoAttachmentsFolder
-	case len(paths) == 0:
-		return Message{}, detailf(ErrInvalid, "no files to send")
-	case len(paths) > chatcrypto.MaxAttachments:
-		return Message{}, detailf(ErrInvalid, "at most %d files in one message", chatcrypto.MaxAttachments)
+		return ErrNoAttachmentsFolder
+	case n == 0:
+		return detailf(ErrInvalid, "no files to send")
+	case n > chatcrypto.MaxAttachments:
+		return detailf(ErrInvalid, "at most %d files in one message", chatcrypto.MaxAttachments)
 	case e.isSecret(ctx, id):
-		return Message{}, detailf(ErrInvalid, "secret chats do not take attachments yet")
+		return detailf(ErrInvalid, "secret chats do not take attachments yet")
 	}
-	files := make([]vault.Attachment, 0, len(paths))
-	prepared := make([]attachment.Prepared, 0, len(paths))
+	return nil
+}
+
+// SendPrepared sends prepared files to chat id in one message, with body as
+// their caption ("" for none): each file is uploaded (progress reports each),
+// then the message carries them all, and the files are the message's. Cancelling
+// ctx stops the upload and the message is not sent; the files stay prepared, and
+// calling again resumes the upload where it stopped (the relay forgets an
+// unfinished upload after a day). Secret chats do not take attachments yet.
+func (e *Engine) SendPrepared(ctx context.Context, id ids.Chat, prepared []PreparedFile, body string, progress func(FileProgress)) (Message, error) {
+	if err := e.checkFiles(ctx, id, len(prepared)); err != nil {
+		return Message{}, err
+	}
+	files := make([]vault.Attachment, 0, len(prepared))
 	thumbs := 0
-	for _, p := range paths {
-		pr, err := attachment.Prepare(p, e.attachDir, MaxAttachmentSize)
-		if err != nil {
-			for _, q := range prepared {
-				attachment.Remove(e.attachDir, q.ID)
-			}
-			return Message{}, relayError(err)
+	for _, f := range prepared {
+		a := vault.Attachment{ID: f.p.ID, FileKey: f.p.Key, Name: f.p.Name, MIME: f.p.MIME, Size: f.p.Size, Thumbnail: f.p.Thumbnail}
+		if thumbs+len(a.Thumbnail) > maxThumbnailsBytes {
+			a.Thumbnail = nil
 		}
-		if thumbs+len(pr.Thumbnail) > maxThumbnailsBytes {
-			pr.Thumbnail = nil
-		}
-		thumbs += len(pr.Thumbnail)
-		prepared = append(prepared, pr)
-		files = append(files, vault.Attachment{ID: pr.ID, FileKey: pr.Key, Name: pr.Name, MIME: pr.MIME, Size: pr.Size, Thumbnail: pr.Thumbnail})
+		thumbs += len(a.Thumbnail)
+		files = append(files, a)
 	}
 	rc := e.link.client()
 	if rc == nil {
 		return Message{}, ErrOffline
 	}
-	for i, pr := range prepared {
-		err := attachment.Upload(ctx, rc, e.attachDir, pr, func(done, total int64) {
+	for i, f := range prepared {
+		err := attachment.Upload(ctx, rc, e.attachDir, f.p, func(done, total int64) {
 			if progress != nil {
-				progress(FileProgress{Index: i, Name: pr.Name, Done: done, Total: total})
+				progress(FileProgress{Index: i, Name: f.p.Name, Done: done, Total: total})
 			}
 		})
 		if err != nil {
@@ -118,13 +193,20 @@ func (e *Engine) Attachments(ctx context.Context, msg ids.Message) ([]Attachment
 		if err != nil {
 			return err
 		}
-		for _, a := range as {
-			out = append(out, Attachment{ID: a.ID, Message: a.MessageID, Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail,
-				Downloaded: e.attachDir != "" && attachment.Have(e.attachDir, a.ID)})
-		}
+		out = attachmentsView(as, e.attachDir)
 		return nil
 	})
 	return out, err
+}
+
+// attachmentsView describes stored attachments, each downloaded or not into dir.
+func attachmentsView(as []vault.Attachment, dir string) []Attachment {
+	out := make([]Attachment, 0, len(as))
+	for _, a := range as {
+		out = append(out, Attachment{ID: a.ID, Message: a.MessageID, Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail,
+			Downloaded: dir != "" && attachment.Have(dir, a.ID)})
+	}
+	return out
 }
 
 func (e *Engine) attachmentRow(ctx context.Context, id ids.File) (vault.Attachment, error) {
@@ -218,12 +300,14 @@ func storeAttachments(tx *vault.Tx, msg ids.Message, content chatcrypto.Content,
 
 // orphanAge is how old a file in the attachments folder without a vault row must
 // be before the start-up sweep deletes it: a file being sent has no row until its
-// upload ends.
+// upload ends. Files older than [Config.PreparedSince] go too.
 const orphanAge = 24 * time.Hour
 
 // sweepFiles deletes, once at start, the files of the attachments folder whose
-// vault row is gone (their message was deleted, which wiped the key: the file
-// was already unreadable) and that are older than orphanAge.
+// vault row is gone (their message was deleted, which wiped the key; or they
+// were prepared and never sent, and their key died with the process: either
+// way the file was already unreadable) and that are older than orphanAge or
+// than Config.PreparedSince.
 func (e *Engine) sweepFiles(ctx context.Context) {
 	if e.attachDir == "" {
 		return
@@ -236,6 +320,9 @@ func (e *Engine) sweepFiles(ctx context.Context) {
 		return
 	}
 	cutoff := e.clk.Now().Add(-orphanAge)
+	if e.preparedSince.After(cutoff) {
+		cutoff = e.preparedSince
+	}
 	for _, ent := range ents {
 		name, _, _ := strings.Cut(ent.Name(), ".")
 		id, err := ids.Parse[ids.File](name)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 
 func withFiles(t testing.TB) func(*Engine) {
 	dir := filepath.Join(t.TempDir(), "files")
-	return func(e *Engine) { e.attachDir = dir }
+	return func(e *Engine) { e.attachDir, e.list.attachDir = dir, dir }
 }
 
 // TestSendFiles sends an image and a file with a caption, then a file alone; the
@@ -54,6 +55,9 @@ func TestSendFiles(t *testing.T) {
 	if last := reports[len(reports)-1]; last.Index != 1 || last.Done != last.Total || last.Name != "notes.txt" {
 		t.Errorf("last progress report %+v", last)
 	}
+	if len(m.Files) != 2 || m.Files[0].Name != "photo.png" || len(m.Files[0].Thumbnail) == 0 || !m.Files[1].Downloaded || m.Files[1].Message != m.ID {
+		t.Errorf("the message sent lists its files as %+v", m.Files)
+	}
 	only, err := alice.engine.SendFiles(ctx, chatID, []string{docPath}, "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +66,18 @@ func TestSendFiles(t *testing.T) {
 	got := bob.allMessages(t, chatID)
 	if got[0].Body != "two files" || got[1].Body != "" || got[1].Placeholder != AttachmentOnly {
 		t.Errorf("Bob's messages %+v", got)
+	}
+	if len(got[0].Files) != 2 || got[0].Files[0].Name != "photo.png" || got[0].Files[1].Downloaded || len(got[1].Files) != 1 {
+		t.Errorf("Bob's page lists the files as %+v and %+v", got[0].Files, got[1].Files)
+	}
+	news := 0
+	for _, n := range of[Message](bob.events) {
+		if n.ID == m.ID && len(n.Files) == 2 && n.Files[1].Name == "notes.txt" {
+			news++
+		}
+	}
+	if news != 1 {
+		t.Errorf("Bob was told of the message with its files %d times", news)
 	}
 	files, err := bob.engine.Attachments(ctx, m.ID)
 	if err != nil || len(files) != 2 {
@@ -89,6 +105,9 @@ func TestSendFiles(t *testing.T) {
 		if err != nil || !bytes.Equal(b, want) || a.Name != files[i].Name {
 			t.Fatalf("file %d opened as %d bytes, %v", i, len(b), err)
 		}
+	}
+	if got := bob.allMessages(t, chatID); !got[0].Files[0].Downloaded || !got[0].Files[1].Downloaded {
+		t.Errorf("downloaded files are not marked so: %+v", got[0].Files)
 	}
 	if files, _ := bob.engine.Attachments(ctx, only.ID); len(files) != 1 {
 		t.Errorf("file-only message has %d attachments", len(files))
@@ -162,11 +181,13 @@ func TestAttackReusedFileID(t *testing.T) {
 }
 
 // TestSweepOrphanedFiles: at start the engine deletes old files of the
-// attachments folder that no vault row names, and keeps the others.
+// attachments folder that no vault row names, and those older than
+// Config.PreparedSince, and keeps the others.
 func TestSweepOrphanedFiles(t *testing.T) {
 	r := startRelay(t)
 	dir := filepath.Join(t.TempDir(), "files")
-	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, func(e *Engine) { e.attachDir = dir })
+	var since time.Time // Config.PreparedSince
+	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, func(e *Engine) { e.attachDir, e.list.attachDir, e.preparedSince = dir, dir, since })
 	bob := newPeer(t, "Bob", "ws://"+r.Addr)
 	alice.register(t, "alice")
 	bob.register(t, "bob")
@@ -203,4 +224,103 @@ func TestSweepOrphanedFiles(t *testing.T) {
 			t.Errorf("%s: %v", filepath.Base(p), err)
 		}
 	}
+	// A process that started after the young one was written (it was prepared
+	// by one before, which died with its key): it goes at once.
+	since = time.Now()
+	alice.stop()
+	alice.start(t)
+	testutil.Eventually(t, 10*time.Second, "the file prepared by the last process deleted", func() bool {
+		_, err := os.Stat(young)
+		return errors.Is(err, os.ErrNotExist)
+	})
+	for _, p := range []string{kept, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
+}
+
+// TestSendPreparedResumes prepares a stream (a browser's upload), cancels its
+// upload half way and sends it again: the upload resumes where it stopped and
+// the message goes out. A prepared file discarded is gone from the folder.
+func TestSendPreparedResumes(t *testing.T) {
+	r := startRelay(t)
+	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, withFiles(t))
+	bob := newTunedPeer(t, "Bob", "ws://"+r.Addr, withFiles(t))
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	chatID := direct(t, alice, bob, "@bob")
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("streamed data "), 150_000) // 2 MB: many chunks
+	f, err := alice.engine.PrepareStream(bytes.NewReader(data), "upload.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name() != "upload.bin" || f.Size() != int64(len(data)) || f.MIME() != "application/octet-stream" || f.Thumbnail() != nil {
+		t.Fatalf("prepared %s, %d bytes, %s", f.Name(), f.Size(), f.MIME())
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	var reached int64
+	_, err = alice.engine.SendPrepared(cctx, chatID, []PreparedFile{f}, "resumed", func(p FileProgress) {
+		if p.Done >= p.Total/2 && reached == 0 {
+			reached = p.Done
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || reached == 0 {
+		t.Fatalf("cancelled upload: %v after %d bytes", err, reached)
+	}
+	var first int64 = -1
+	m, err := alice.engine.SendPrepared(ctx, chatID, []PreparedFile{f}, "resumed", func(p FileProgress) {
+		if first < 0 {
+			first = p.Done
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first <= 0 {
+		t.Errorf("the second upload started at %d bytes, not where the first stopped", first)
+	}
+	testutil.Eventually(t, 10*time.Second, "Bob receives it", func() bool { return bob.countFrom(t, chatID, alice) == 1 })
+	got := bob.allMessages(t, chatID)
+	if len(got[0].Files) != 1 || got[0].Files[0].ID != f.ID() || got[0].Body != "resumed" || m.Files[0].ID != f.ID() {
+		t.Fatalf("Bob got %+v", got[0])
+	}
+	if err := bob.engine.DownloadFile(ctx, f.ID(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := bob.engine.OpenFile(ctx, f.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(b, data) {
+		t.Fatal("the resumed file differs")
+	}
+
+	g, err := alice.engine.PrepareStream(strings.NewReader("never sent"), "draft.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(alice.engine.attachDir, g.ID().String()+".hushfile")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	alice.engine.DiscardPrepared(g)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a discarded file is still there: %v", err)
+	}
+	if _, err := alice.engine.PrepareStream(io.LimitReader(zeros{}, MaxAttachmentSize+1), "huge.bin"); !errors.Is(err, ErrTooLong) {
+		t.Errorf("a stream over the limit: %v", err)
+	}
+}
+
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

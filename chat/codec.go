@@ -339,6 +339,10 @@ type messageMeta struct {
 	// for everyone, reactions, pinned, forwarded. Records written before it lack
 	// the field and read as nil.
 	Acts *messageActs
+	// Files is how many attachments the message came with (attachments.go), so
+	// that only those messages look for their rows; records written before it
+	// lack the field and read as 0.
+	Files uint8
 }
 
 // messageMetaV2 is what version 2 stored: no self-destruct.
@@ -375,7 +379,7 @@ func encodeMessageMeta(m messageMeta) ([]byte, error) {
 	if m.Acts != nil && m.Acts.empty() {
 		m.Acts = nil
 	}
-	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil {
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil && m.Files == 0 {
 		return nil, nil
 	}
 	m.Version = messageMetaVersion
@@ -395,9 +399,15 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 	}
 	var m messageMeta
 	err := modes.dec.Unmarshal(b, &m)
-	if err != nil {
-		// Written before Acts: the same array, one field shorter.
-		if padded, ok := withNullField(b); ok && modes.dec.Unmarshal(padded, &m) == nil && m.Version == messageMetaVersion {
+	// Written before Files, or before Acts too: the same array, one or two fields
+	// shorter.
+	for padded, pad := b, 0; err != nil && pad < 2; pad++ {
+		var ok bool
+		if padded, ok = withNullField(padded); !ok {
+			break
+		}
+		m = messageMeta{}
+		if modes.dec.Unmarshal(padded, &m) == nil && m.Version == messageMetaVersion {
 			err = nil
 		}
 	}

@@ -189,6 +189,7 @@ func TestMessageMeta(t *testing.T) {
 		{Service: &serviceLine{Kind: ServiceGap, Targets: [][]byte{bytes.Repeat([]byte{2}, 16)}, Count: 3}},
 		{TTL: 5}, {TTL: 30, ExpiresAt: 1_700_000_000_000},
 		{Counter: 3, Acts: &messageActs{Forwarded: "Alice"}},
+		{Counter: 4, Files: 2}, {Placeholder: AttachmentOnly, Files: 10, Acts: &messageActs{Pinned: true}},
 		{Placeholder: Deleted, Acts: &messageActs{Deleted: true, DeletedBy: bytes.Repeat([]byte{3}, 16)}},
 		{Acts: &messageActs{Pinned: true, PinAt: 9, Reactions: []reactionRecord{
 			{Account: bytes.Repeat([]byte{4}, 16), Emoji: "👍", At: 5}, {Account: bytes.Repeat([]byte{5}, 16), Emoji: "🎉", At: 6, Removed: true}}}},
@@ -208,7 +209,7 @@ func TestMessageMeta(t *testing.T) {
 			}
 		}
 	}
-	// Version 3 before actions (one field shorter) still reads.
+	// Version 3 before actions and files (two fields shorter) still reads.
 	type v3Layout struct {
 		_           struct{} `cbor:",toarray"`
 		Version     uint8
@@ -225,6 +226,14 @@ func TestMessageMeta(t *testing.T) {
 	}
 	if got := metaOf(vault.Message{Extra: v3}); got.Counter != 9 || got.TTL != 4 || got.Acts != nil {
 		t.Errorf("a version 3 record before actions reads as %+v", got)
+	}
+	// And with actions, before files (one field shorter).
+	withActs, err := modes.enc.Marshal([]any{uint8(3), NoPlaceholder, nil, false, uint64(5), uint32(0), int64(0), &messageActs{Forwarded: "Bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: withActs}); got.Counter != 5 || got.Acts == nil || got.Acts.Forwarded != "Bob" || got.Files != 0 {
+		t.Errorf("a version 3 record before files reads as %+v", got)
 	}
 	for _, acts := range []*messageActs{
 		{Reactions: make([]reactionRecord, maxReactionRecords+1)},

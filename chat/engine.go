@@ -74,6 +74,11 @@ type Config struct {
 	// AttachmentsDir is the folder of attachment files (encrypted; see
 	// attachments.go); "" turns sending and downloading files off.
 	AttachmentsDir string
+	// PreparedSince is when files this process prepares to send began to be
+	// made (when it started): a file of the attachments folder that is older and
+	// has no vault row cannot be one waiting to be sent, and the sweep at start
+	// deletes it. Zero: only such files older than a day go.
+	PreparedSince time.Time
 }
 
 // Engine is the cloud-chat engine of one unlocked account on this device.
@@ -96,10 +101,11 @@ type Engine struct {
 	name    *ownName
 	me      ids.Account
 	obs     Observer
-	// attachDir is Config.AttachmentsDir.
-	attachDir string
-	log       *slog.Logger
-	clk       clock.Clock
+	// attachDir is Config.AttachmentsDir; preparedSince Config.PreparedSince.
+	attachDir     string
+	preparedSince time.Time
+	log           *slog.Logger
+	clk           clock.Clock
 	// checks are the protections against a malicious relay; all on (see checks.go).
 	checks *checks
 
@@ -129,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if url, err = CheckRelayURL(url); err != nil {
 		return nil, err
 	}
-	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock, me: cfg.Account.ID(), attachDir: cfg.AttachmentsDir}
+	e := &Engine{obs: cfg.Observer, log: cfg.Logger, clk: cfg.Clock, me: cfg.Account.ID(), attachDir: cfg.AttachmentsDir, preparedSince: cfg.PreparedSince}
 	if e.clk == nil {
 		e.clk = clock.Real()
 	}
@@ -184,7 +190,7 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		onRemoved:    func() { e.obs.DevicesChanged(DevicesChange{Removed: true}) },
 		onOwnChanged: func() { e.obs.DevicesChanged(DevicesChange{}) },
 	}
-	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log}
+	e.list = &chatList{v: v, chats: chats, dir: e.dir, meID: me, obs: e.obs, log: e.log, attachDir: e.attachDir}
 	e.marks = &marker{
 		v: v, link: e.link, chats: chats, list: e.list, clk: e.clk, log: e.log, obs: e.obs,
 		wake: make(chan struct{}, 1), pending: map[ids.Chat]bool{},

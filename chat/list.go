@@ -24,6 +24,8 @@ type chatList struct {
 	meID  ids.Account
 	obs   Observer
 	log   *slog.Logger
+	// attachDir is where attachment files are (Config.AttachmentsDir).
+	attachDir string
 }
 
 // Sizes of what the list shows.
@@ -83,6 +85,13 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 	if a := em.Acts; a != nil {
 		out.Pinned, out.ForwardedFrom = a.Pinned, a.Forwarded
 		out.Reactions = reactionsOf(a, l.meID, func(id ids.Account) string { return l.dir.nameOf(tx, id, names) })
+	}
+	if em.Files > 0 && em.Service == nil {
+		as, err := tx.AttachmentsOf(m.ID)
+		if err != nil {
+			l.log.Warn("read a message's attachments", "err", err)
+		}
+		out.Files = attachmentsView(as, l.attachDir)
 	}
 	if line := em.Service; line != nil {
 		// Outgoing stays: the UI words a line this account wrote as "You …".

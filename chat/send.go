@@ -182,7 +182,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		if forwarded != "" {
 			acts = &messageActs{Forwarded: forwarded}
 		}
-		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter, Acts: acts}); err != nil {
+		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter, Acts: acts, Files: uint8(len(files))}); err != nil {
 			return err
 		}
 		if replyTo != nil {
@@ -215,6 +215,12 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 	}
 	if replyTo != nil {
 		out.ReplyTo = *replyTo
+	}
+	if len(files) > 0 {
+		out.Files = attachmentsView(files, s.list.attachDir)
+		for i := range out.Files {
+			out.Files[i].Message = m.ID
+		}
 	}
 	stored := m
 	s.handoff.push(queued{item: vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload}, msg: &stored, files: files})

@@ -196,6 +196,8 @@ type Message struct {
 	// ForwardedFrom is, on a forwarded message, the name of the original's sender
 	// as the forwarder gave it; "" otherwise.
 	ForwardedFrom string
+	// Files are its attachments; Body is then their caption.
+	Files []Attachment
 }
 
 // Reaction is one emoji on a message with who put it there.
