@@ -110,7 +110,7 @@ func (e *Engine) DiscardPrepared(files ...PreparedFile) {
 // ("" for none): [Engine.PrepareFile] then [Engine.SendPrepared]. Whatever was
 // prepared is deleted again when it fails.
 func (e *Engine) SendFiles(ctx context.Context, id ids.Chat, paths []string, body string, progress func(FileProgress)) (Message, error) {
-	if err := e.checkFiles(ctx, id, len(paths)); err != nil {
+	if err := e.CheckFiles(ctx, id, len(paths)); err != nil {
 		return Message{}, err
 	}
 	files := make([]PreparedFile, 0, len(paths))
@@ -129,8 +129,10 @@ func (e *Engine) SendFiles(ctx context.Context, id ids.Chat, paths []string, bod
 	return m, err
 }
 
-// checkFiles refuses a message of n files to chat id that could never be sent.
-func (e *Engine) checkFiles(ctx context.Context, id ids.Chat, n int) error {
+// CheckFiles refuses a message of n files to chat id that could never be sent,
+// before anything is uploaded: no attachments folder, no files or too many, a
+// secret chat.
+func (e *Engine) CheckFiles(ctx context.Context, id ids.Chat, n int) error {
 	switch {
 	case e.attachDir == "":
 		return ErrNoAttachmentsFolder
@@ -151,7 +153,7 @@ func (e *Engine) checkFiles(ctx context.Context, id ids.Chat, n int) error {
 // calling again resumes the upload where it stopped (the relay forgets an
 // unfinished upload after a day). Secret chats do not take attachments yet.
 func (e *Engine) SendPrepared(ctx context.Context, id ids.Chat, prepared []PreparedFile, body string, progress func(FileProgress)) (Message, error) {
-	if err := e.checkFiles(ctx, id, len(prepared)); err != nil {
+	if err := e.CheckFiles(ctx, id, len(prepared)); err != nil {
 		return Message{}, err
 	}
 	files := make([]vault.Attachment, 0, len(prepared))

@@ -182,7 +182,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		if forwarded != "" {
 			acts = &messageActs{Forwarded: forwarded}
 		}
-		if m.Extra, err = encodeMessageMeta(messageMeta{Counter: counter, Acts: acts, Files: uint8(len(files))}); err != nil {
+		if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholderFor(body), Counter: counter, Acts: acts, Files: uint8(len(files))}); err != nil {
 			return err
 		}
 		if replyTo != nil {
@@ -211,7 +211,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 	sum := s.remember(id, hit, cached, fresh, gen, body, now)
 	out := Message{
 		ID: m.ID, Chat: id, Sender: s.meID, SenderName: name.shown,
-		Outgoing: true, Body: body, SentAt: now, Status: policy.StatusPending, ForwardedFrom: forwarded,
+		Outgoing: true, Body: body, Placeholder: placeholderFor(body), SentAt: now, Status: policy.StatusPending, ForwardedFrom: forwarded,
 	}
 	if replyTo != nil {
 		out.ReplyTo = *replyTo
@@ -271,6 +271,15 @@ func (s *sender) touch(tx *vault.Tx, id ids.Chat, m *vault.Message) (sendInfo, u
 	return info, gen, nil
 }
 
+// placeholderFor is what stands for the text of a message sent with body: only
+// a message of files may have none.
+func placeholderFor(body string) Placeholder {
+	if body == "" {
+		return AttachmentOnly
+	}
+	return NoPlaceholder
+}
+
 // remember updates the cache after a send and returns the chat's new summary.
 func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uint64, body string, now time.Time) Chat {
 	s.mu.Lock()
@@ -282,7 +291,7 @@ func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uin
 		return fresh.summary
 	}
 	sum := cached.summary
-	sum.LastMessage, sum.LastPlaceholder, sum.LastService, sum.LastMessageAt = preview(body), NoPlaceholder, nil, now
+	sum.LastMessage, sum.LastPlaceholder, sum.LastService, sum.LastMessageAt = preview(body), placeholderFor(body), nil, now
 	if cur, ok := s.cache[id]; ok {
 		cur.summary = sum
 		s.cache[id] = cur
