@@ -89,20 +89,27 @@ func (n wailsNotifier) Withdraw(chatID string) {
 	}
 }
 
-// wailsPicker shows the native file dialogs (backups).
+// wailsPicker shows the native file dialogs (backups, files to send and save).
 type wailsPicker struct{ ctx context.Context }
 
-// backupFilters offer Hush backups in the dialogs.
-func backupFilters() []wruntime.FileFilter {
+// filters offer Hush backups alone in a backup's dialogs, any file otherwise.
+func filters(d app.FileDialog) []wruntime.FileFilter {
+	if !d.Backups {
+		return nil
+	}
 	return []wruntime.FileFilter{{DisplayName: "Hush backups (*.hushbackup)", Pattern: "*.hushbackup"}}
 }
 
-func (p wailsPicker) SaveFile(title, defaultName string) (string, error) {
-	return wruntime.SaveFileDialog(p.ctx, wruntime.SaveDialogOptions{Title: title, DefaultFilename: defaultName, Filters: backupFilters()})
+func (p wailsPicker) SaveFile(d app.FileDialog) (string, error) {
+	return wruntime.SaveFileDialog(p.ctx, wruntime.SaveDialogOptions{Title: d.Title, DefaultFilename: d.DefaultName, Filters: filters(d)})
 }
 
-func (p wailsPicker) OpenFile(title string) (string, error) {
-	return wruntime.OpenFileDialog(p.ctx, wruntime.OpenDialogOptions{Title: title, Filters: backupFilters()})
+func (p wailsPicker) OpenFile(d app.FileDialog) (string, error) {
+	return wruntime.OpenFileDialog(p.ctx, wruntime.OpenDialogOptions{Title: d.Title, Filters: filters(d)})
+}
+
+func (p wailsPicker) OpenFiles(d app.FileDialog) ([]string, error) {
+	return wruntime.OpenMultipleFilesDialog(p.ctx, wruntime.OpenDialogOptions{Title: d.Title, Filters: filters(d)})
 }
 
 // runDesktop opens the Hush window and returns when it closes.
@@ -146,7 +153,11 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 		MinHeight:        480,
 		BackgroundColour: &options.RGBA{R: 23, G: 33, B: 43, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
-		Bind:             core.Services(),
+		// Native file drops with their paths (runtime.OnFileDrop in OnStartup);
+		// the page still sees the drag, to show where to drop, and cancels the
+		// WebView's own drop, which would open the file in the window.
+		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
+		Bind:        core.Services(),
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId: "im.hush." + hex.EncodeToString(sum[:8]),
 			OnSecondInstanceLaunch: func(options.SecondInstanceData) {
@@ -169,6 +180,9 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 			}
 			core.SetEmitter(wailsEmitter{ctx: ctx})
 			core.SetFilePicker(wailsPicker{ctx: ctx})
+			// Files dropped on the window: the window system gives their paths
+			// to Go (options.DragAndDrop below); the UI is told what was staged.
+			wruntime.OnFileDrop(ctx, func(_, _ int, paths []string) { core.DropFiles(paths) })
 			if err := wruntime.InitializeNotifications(ctx); err != nil {
 				log.Warn("native notifications unavailable", "err", err)
 			} else {
@@ -197,6 +211,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 }
 
 var (
-	_ app.Emitter  = wailsEmitter{}
-	_ app.Notifier = wailsNotifier{}
+	_ app.Emitter    = wailsEmitter{}
+	_ app.Notifier   = wailsNotifier{}
+	_ app.FilePicker = wailsPicker{}
 )

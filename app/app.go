@@ -109,6 +109,9 @@ type Core struct {
 
 	backup backupState // backup.go
 	files  fileState   // files.go
+	// started is when this Core was made: files prepared to send before it were
+	// prepared by an earlier process, whose keys are gone (chat.Config.PreparedSince).
+	started time.Time
 
 	mu       sync.Mutex // guards everything below
 	session  *session   // nil while locked
@@ -156,6 +159,7 @@ func New(cfg Config) (*Core, error) {
 	if c.clk == nil {
 		c.clk = clock.Real()
 	}
+	c.started = c.clk.Now()
 	// Until the window says otherwise, assume the user is looking at it.
 	c.notify.focused.Store(true)
 	return c, nil
@@ -224,7 +228,8 @@ func (c *Core) lockLocked() bool {
 	// A running export or import ends with the session: it would hold the
 	// vault's Close (and so this lock) until its last record.
 	c.cancelBackup()
-	stopEngineLocked(s) // before the keys and the vault go
+	c.files.drop(s.engine) // files staged to send are unreadable without their keys anyway
+	stopEngineLocked(s)    // before the keys and the vault go
 	s.account.Destroy()
 	s.device.Destroy()
 	if err := s.vault.Close(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hush/backup/vaultbackup"
+	"hush/chat"
 	"hush/vault"
 )
 
@@ -22,11 +23,22 @@ import (
 // time, in the background: [BackupProgress] events report it, and
 // [BackupService.Cancel] ends it, leaving no file and no change behind.
 
-// FilePicker shows the desktop window's native file dialogs. Each returns the
-// path chosen, or "" when the user cancelled.
+// FilePicker shows the desktop window's native file dialogs (backups, files to
+// send and to save). Each returns what the user chose: "" or none when they
+// cancelled.
 type FilePicker interface {
-	SaveFile(title, defaultName string) (string, error)
-	OpenFile(title string) (string, error)
+	SaveFile(d FileDialog) (string, error)
+	OpenFile(d FileDialog) (string, error)
+	OpenFiles(d FileDialog) ([]string, error)
+}
+
+// FileDialog is what a native file dialog asks.
+type FileDialog struct {
+	Title string
+	// DefaultName is the name the save dialog proposes.
+	DefaultName string
+	// Backups offers Hush backups (*.hushbackup) alone; otherwise any file.
+	Backups bool
 }
 
 // SetFilePicker sets the native file dialogs (nil: none, as in browser mode).
@@ -110,30 +122,44 @@ type BackupService struct{ c *Core }
 // In browser mode there is no dialog: export with an empty destination instead.
 func (s *BackupService) ChooseExportFile() (string, error) {
 	name := "hush-" + s.c.clk.Now().Format("2006-01-02") + ".hushbackup"
-	return s.c.choose(func(p FilePicker) (string, error) { return p.SaveFile("Save the backup", name) }, &s.c.backup.saveTo)
+	return s.c.choose(func(p FilePicker) (string, error) {
+		return p.SaveFile(FileDialog{Title: "Save the backup", DefaultName: name, Backups: true})
+	}, &s.c.backup.saveTo)
 }
 
 // ChooseImportFile shows the desktop window's open dialog and returns the path
 // chosen ("" if the user cancelled), which Import and Restore then accept. In
 // browser mode, upload the file instead (POST /api/upload) and pass its id.
 func (s *BackupService) ChooseImportFile() (string, error) {
-	return s.c.choose(func(p FilePicker) (string, error) { return p.OpenFile("Choose a Hush backup") }, &s.c.backup.openAt)
+	return s.c.choose(func(p FilePicker) (string, error) {
+		return p.OpenFile(FileDialog{Title: "Choose a Hush backup", Backups: true})
+	}, &s.c.backup.openAt)
 }
 
 func (c *Core) choose(ask func(FilePicker) (string, error), keep *string) (string, error) {
-	c.backup.mu.Lock()
-	p := c.backup.picker
-	c.backup.mu.Unlock()
-	if p == nil {
-		return "", invalid("There is no file dialog here: the browser downloads and uploads backups.")
-	}
-	path, err := ask(p)
+	path, err := c.ask(ask, "There is no file dialog here: the browser downloads and uploads backups.")
 	if err != nil {
-		return "", &userError{msg: "The file dialog failed: " + rootCause(err), cause: err}
+		return "", err
 	}
 	c.backup.mu.Lock()
 	*keep = path
 	c.backup.mu.Unlock()
+	return path, nil
+}
+
+// ask shows a native file dialog; without one (browser mode) it is the error
+// none, which says what the browser does instead.
+func (c *Core) ask(show func(FilePicker) (string, error), none string) (string, error) {
+	c.backup.mu.Lock()
+	p := c.backup.picker
+	c.backup.mu.Unlock()
+	if p == nil {
+		return "", invalid(none)
+	}
+	path, err := show(p)
+	if err != nil {
+		return "", &userError{msg: "The file dialog failed: " + rootCause(err), cause: err}
+	}
 	return path, nil
 }
 
@@ -392,10 +418,15 @@ func (c *Core) startBackup(kind BackupOperation, op func(context.Context, func(v
 	return nil
 }
 
-// Upload stores the body of a browser's upload (a backup to import) in a
-// temporary file and returns the id Import and Restore accept. Browser mode
-// calls it for POST /api/upload.
-func (c *Core) Upload(ctx context.Context, body io.Reader) (string, error) {
+// Upload takes the body of a browser's upload (POST /api/upload). With a name
+// it is a file to send: encrypted as it arrives and staged (FileService), its
+// plaintext never on disk; the id is what FileService.Staged, SendFiles and
+// Discard take. Without, it is a backup to import, kept in a temporary file:
+// the id is what Import and Restore take.
+func (c *Core) Upload(ctx context.Context, name string, body io.Reader) (string, error) {
+	if name != "" {
+		return c.uploadFile(ctx, name, body)
+	}
 	id, err := randomID()
 	if err != nil {
 		return "", err
@@ -418,16 +449,30 @@ func (c *Core) Upload(ctx context.Context, body io.Reader) (string, error) {
 	return id, nil
 }
 
-// Download opens an exported backup for a browser's download, once: the file is
-// deleted when the body is closed. Browser mode calls it for GET
-// /api/download/<id>; an unknown id is os.ErrNotExist.
+// uploadFile stages a file a browser uploads.
+func (c *Core) uploadFile(ctx context.Context, name string, body io.Reader) (string, error) {
+	e, err := c.chatEngine()
+	if err != nil {
+		return "", err
+	}
+	f := c.stage(e, name, func() (chat.PreparedFile, error) { return e.PrepareStream(readerWithContext{ctx, body}, name) })
+	if f.Error != "" {
+		return "", invalid(f.Error)
+	}
+	return f.ID, nil
+}
+
+// Download opens what a browser downloads (GET /api/download/<id>), once: an
+// exported backup (the file is deleted when the body is closed) or an
+// attachment offered by FileService.DownloadLink (decrypted as it is read). An
+// unknown id is os.ErrNotExist.
 func (c *Core) Download(id string) (name string, body io.ReadCloser, err error) {
 	c.backup.mu.Lock()
 	path, ok := c.backup.exports[id]
 	delete(c.backup.exports, id)
 	c.backup.mu.Unlock()
 	if !ok {
-		return "", nil, os.ErrNotExist
+		return c.downloadFile(id)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -46,11 +46,23 @@ func (r *backupEvents) wait(t *testing.T) BackupProgress {
 	}
 }
 
-// picker answers the native dialogs with fixed paths.
-type picker struct{ save, open string }
+// picker answers the native dialogs with fixed paths, and remembers the last
+// dialog it was asked to show.
+type picker struct {
+	save, open string
+	many       []string
+	asked      *FileDialog
+}
 
-func (p picker) SaveFile(string, string) (string, error) { return p.save, nil }
-func (p picker) OpenFile(string) (string, error)         { return p.open, nil }
+func (p picker) SaveFile(d FileDialog) (string, error)    { p.note(d); return p.save, nil }
+func (p picker) OpenFile(d FileDialog) (string, error)    { p.note(d); return p.open, nil }
+func (p picker) OpenFiles(d FileDialog) ([]string, error) { p.note(d); return p.many, nil }
+
+func (p picker) note(d FileDialog) {
+	if p.asked != nil {
+		*p.asked = d
+	}
+}
 
 func newBackupFixture(t *testing.T) (*fixture, *BackupService, *backupEvents) {
 	t.Helper()
@@ -178,7 +190,7 @@ func TestBackupThroughBrowser(t *testing.T) {
 
 	// The browser uploads it to a fresh install, which restores it.
 	g, gsvc, gev := newBackupFixture(t)
-	up, err := g.core.Upload(t.Context(), bytes.NewReader(file))
+	up, err := g.core.Upload(t.Context(), "", bytes.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +204,7 @@ func TestBackupThroughBrowser(t *testing.T) {
 		t.Errorf("the upload was kept after the restore: %d files", len(entries))
 	}
 	// A damaged upload fails and changes nothing.
-	up, _ = g.core.Upload(t.Context(), bytes.NewReader(file[:len(file)-7]))
+	up, _ = g.core.Upload(t.Context(), "", bytes.NewReader(file[:len(file)-7]))
 	if p := importAndWait(t, gsvc, gev, up); p.Stage != BackupFailed || !strings.Contains(p.Text, "incomplete or damaged") {
 		t.Fatalf("import of a cut file ended with %+v", p)
 	}

@@ -111,6 +111,7 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		Logger:      c.log.With("component", "chat"),
 		// Attachment files (files.go).
 		AttachmentsDir: c.attachmentsDir(),
+		PreparedSince:  c.started,
 	})
 	if err == nil {
 		obs.e = e

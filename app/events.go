@@ -13,7 +13,7 @@ func Events() []Event {
 		VaultLocked{}, SettingsChanged{},
 		ConnectionChanged{}, ChatUpdated{}, ChatRemoved{}, MessageNew{}, MessageStatusChanged{},
 		MessageExpired{}, MessageChanged{}, MessageHidden{}, TypingStarted{}, Warning{}, Notify{}, DevicesChanged{}, LinkProgress{}, SyncProgress{}, BackupProgress{},
-		FoldersChanged{}, FileProgress{},
+		FoldersChanged{}, FileProgress{}, FilesDropped{},
 	}
 }
 
@@ -38,7 +38,8 @@ type ChatRemoved struct {
 	ChatID string `json:"chatId"`
 }
 
-// MessageNew: a message arrived, or was sent from another device.
+// MessageNew: a message arrived, was sent from another device, or is a message
+// of files this device sent (FileService.SendFiles).
 type MessageNew Message
 
 // MessageStatusChanged: a message moved on (pending → sent → delivered → read, or

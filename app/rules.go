@@ -36,6 +36,15 @@ type Rules struct {
 	MaxFolders int `json:"maxFolders"`
 	// MaxFolderNameLength caps a folder's name, in characters.
 	MaxFolderNameLength int `json:"maxFolderNameLength"`
+	// MaxFileBytes caps a file sent, in bytes.
+	MaxFileBytes int64 `json:"maxFileBytes"`
+	// MaxFilesPerMessage caps the files of one message.
+	MaxFilesPerMessage int `json:"maxFilesPerMessage"`
+	// MaxPastedBytes caps a file pasted into the desktop window
+	// (FileService.StageData), in bytes.
+	MaxPastedBytes int `json:"maxPastedBytes"`
+	// MaxImageViewBytes caps an image FileService.Image shows, in bytes.
+	MaxImageViewBytes int `json:"maxImageViewBytes"`
 }
 
 // UIRules returns the rules the UI applies before calling Go.
@@ -52,6 +61,10 @@ func UIRules() Rules {
 		SecretTimerSeconds:  secretTimerSeconds(),
 		MaxFolders:          chat.MaxFolders,
 		MaxFolderNameLength: chat.MaxFolderNameChars,
+		MaxFileBytes:        chat.MaxAttachmentSize,
+		MaxFilesPerMessage:  chat.MaxFilesPerMessage,
+		MaxPastedBytes:      maxPastedBytes,
+		MaxImageViewBytes:   maxImageViewBytes,
 	}
 }
 

@@ -258,6 +258,9 @@ type Message struct {
 	// ForwardedFrom names the original's sender on a forwarded message; "" if it
 	// is not one.
 	ForwardedFrom string `json:"forwardedFrom"`
+	// Files are the message's attachments; Body is then their caption, "" for
+	// none.
+	Files []FileInfo `json:"files"`
 }
 
 // Reaction is one emoji on a message: how many put it there, whether this account
@@ -427,6 +430,10 @@ func messageView(m chat.Message) Message {
 		Reactions:  reactionsView(m.Reactions),
 	}
 	out.ForwardedFrom = m.ForwardedFrom
+	out.Files = fileInfosView(m.Files)
+	if len(out.Files) > 0 && m.Placeholder == chat.AttachmentOnly {
+		out.Body = "" // the files show instead
+	}
 	if m.Service != nil {
 		out.Service, out.Outgoing = true, false
 		out.Body = serviceText(m.Service)

@@ -172,6 +172,30 @@ func article(r policy.Role) string {
 	return "a member"
 }
 
+// sizeUnits are the units of sizeText, each 1024 of the one before.
+var sizeUnits = [...]string{"KB", "MB", "GB", "TB"}
+
+// sizeText is a byte count as the UI writes it (frontend/src/lib/bytes.ts):
+// powers of 1024, as file managers show them, one decimal below 10 of a unit.
+func sizeText(n int64) string {
+	if n < 1024 {
+		if n == 1 {
+			return "1 byte"
+		}
+		return fmt.Sprintf("%d bytes", max(n, 0))
+	}
+	v := float64(n) / 1024
+	u := 0
+	for v >= 1024 && u < len(sizeUnits)-1 {
+		v /= 1024
+		u++
+	}
+	if v < 10 {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + sizeUnits[u]
+	}
+	return fmt.Sprintf("%.0f %s", v, sizeUnits[u])
+}
+
 // bodyText is a message's text as the UI shows it.
 func bodyText(body string, p chat.Placeholder) string {
 	switch p {

@@ -37,6 +37,10 @@ const MaxNameBytes = 255
 // relay served something else, or the file was changed on disk.
 var ErrCorrupt = errors.New("attachment: file does not match its key")
 
+// ErrNotFile: what [Prepare] was given is a folder, a device or anything else
+// that is not a regular file.
+var ErrNotFile = errors.New("attachment: not a regular file")
+
 // Prepared is a file encrypted into the attachments folder, ready to upload.
 type Prepared struct {
 	ID   ids.File
@@ -71,7 +75,7 @@ func Prepare(src, dir string, maxSize int64) (Prepared, error) {
 		return Prepared{}, fmt.Errorf("attachment: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return Prepared{}, fmt.Errorf("attachment: %s is not a regular file", filepath.Base(src))
+		return Prepared{}, fmt.Errorf("%w: %s", ErrNotFile, filepath.Base(src))
 	}
 	if fi.Size() > maxSize {
 		return Prepared{}, tooLarge(filepath.Base(src), fi.Size(), maxSize)

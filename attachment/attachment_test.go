@@ -181,8 +181,8 @@ func TestPrepareLimitsAndThumbnail(t *testing.T) {
 	if _, err := attachment.Prepare(big, dir, 1000); !errors.Is(err, wire.ErrTooLarge) {
 		t.Errorf("over the limit: %v", err)
 	}
-	if _, err := attachment.Prepare(src, dir, 1000); err == nil {
-		t.Error("a directory was accepted")
+	if _, err := attachment.Prepare(src, dir, 1000); !errors.Is(err, attachment.ErrNotFile) {
+		t.Errorf("a directory: %v", err)
 	}
 	if _, err := attachment.Prepare(filepath.Join(src, "missing"), dir, 1000); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)

@@ -85,11 +85,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Upload, if set, receives the body of POST /api/upload — a file the user
 	// picked, streamed, of any size — and returns an id the page then passes to
-	// a service (a backup to import). Its context ends with the request.
-	Upload func(ctx context.Context, body io.Reader) (id string, err error)
+	// a service (a backup to import, a file to send). name is the query's
+	// "name": the file's name as the page gave it, "" if none. Its context ends
+	// with the request.
+	Upload func(ctx context.Context, name string, body io.Reader) (id string, err error)
 	// Download, if set, opens the file GET /api/download/<id> sends as an
-	// attachment (an exported backup), with the name the browser saves it
-	// under; an unknown id is ErrNoSuchDownload.
+	// attachment (an exported backup, a file received), with the name the
+	// browser saves it under; an unknown id is ErrNoSuchDownload.
 	Download func(id string) (name string, body io.ReadCloser, err error)
 }
 
@@ -99,7 +101,7 @@ type Server struct {
 	log      *slog.Logger
 	assets   fs.FS
 	services map[string]*service
-	upload   func(context.Context, io.Reader) (string, error)
+	upload   func(context.Context, string, io.Reader) (string, error)
 	download func(string) (string, io.ReadCloser, error)
 	listenIP netip.Addr
 	port     uint16

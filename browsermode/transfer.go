@@ -24,8 +24,8 @@ const (
 // know (or no longer knows): the server answers 404.
 var ErrNoSuchDownload = errors.New("browser mode: no such download")
 
-// serveUpload streams the body of POST /api/upload to Options.Upload and
-// answers {"id": ...}.
+// serveUpload streams the body of POST /api/upload to Options.Upload, with the
+// query's name, and answers {"id": ...}.
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
@@ -39,7 +39,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	id, err := s.upload(r.Context(), r.Body)
+	id, err := s.upload(r.Context(), r.URL.Query().Get("name"), r.Body)
 	if err != nil {
 		s.log.Warn("upload failed", "err", err)
 		writeError(w, http.StatusUnprocessableEntity, err.Error())

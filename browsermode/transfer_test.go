@@ -15,9 +15,13 @@ import (
 type files struct {
 	mu    sync.Mutex
 	store map[string][]byte
+	names []string // the names uploads came with
 }
 
-func (f *files) upload(_ context.Context, body io.Reader) (string, error) {
+func (f *files) upload(_ context.Context, name string, body io.Reader) (string, error) {
+	f.mu.Lock()
+	f.names = append(f.names, name)
+	f.mu.Unlock()
 	b, err := io.ReadAll(body)
 	if err != nil {
 		return "", err
@@ -66,6 +70,7 @@ func TestTransfers(t *testing.T) {
 		body   string
 	}{
 		{"upload", req(ts, http.MethodPost, "/api/upload", "uploaded", true), http.StatusOK, `{"id":"up1"}`},
+		{"upload with a name", req(ts, http.MethodPost, "/api/upload?name=caf%C3%A9%20menu.pdf", "uploaded", true), http.StatusOK, `{"id":"up1"}`},
 		{"upload refused", req(ts, http.MethodPost, "/api/upload", "refuse", true), http.StatusUnprocessableEntity, `{"error":"refused"}`},
 		{"upload without token", req(ts, http.MethodPost, "/api/upload", "x", false), http.StatusUnauthorized, ""},
 		{"upload by GET", req(ts, http.MethodGet, "/api/upload", "", true), http.StatusMethodNotAllowed, ""},
@@ -98,6 +103,9 @@ func TestTransfers(t *testing.T) {
 	}
 	if string(f.store["up1"]) != "uploaded" {
 		t.Errorf("uploaded %q", f.store["up1"])
+	}
+	if len(f.names) < 2 || f.names[0] != "" || f.names[1] != "café menu.pdf" {
+		t.Errorf("uploads were named %q", f.names)
 	}
 	// A cross-site page cannot post a file in.
 	r := req(ts, http.MethodPost, "/api/upload", "evil", true)

@@ -27,6 +27,9 @@ import (
 // never refuses a file this side accepted.
 const MaxAttachmentSize = 100<<20 - 100<<20/(64<<10)*16 - 16
 
+// MaxFilesPerMessage caps the files of one message.
+const MaxFilesPerMessage = chatcrypto.MaxAttachments
+
 // maxThumbnailsBytes caps the thumbnails of one message together, so that the
 // message fits the relay's ciphertext limit with its text.
 const maxThumbnailsBytes = 40 << 10
@@ -83,6 +86,9 @@ func (e *Engine) PrepareFile(path string) (PreparedFile, error) {
 		return PreparedFile{}, ErrNoAttachmentsFolder
 	}
 	p, err := attachment.Prepare(path, e.attachDir, MaxAttachmentSize)
+	if errors.Is(err, attachment.ErrNotFile) {
+		return PreparedFile{}, detailf(ErrInvalid, "only files can be sent, not folders")
+	}
 	return PreparedFile{p}, relayError(err)
 }
 
@@ -138,8 +144,8 @@ func (e *Engine) CheckFiles(ctx context.Context, id ids.Chat, n int) error {
 		return ErrNoAttachmentsFolder
 	case n == 0:
 		return detailf(ErrInvalid, "no files to send")
-	case n > chatcrypto.MaxAttachments:
-		return detailf(ErrInvalid, "at most %d files in one message", chatcrypto.MaxAttachments)
+	case n > MaxFilesPerMessage:
+		return detailf(ErrInvalid, "at most %d files in one message", MaxFilesPerMessage)
 	case e.isSecret(ctx, id):
 		return detailf(ErrInvalid, "secret chats do not take attachments yet")
 	}

@@ -616,6 +616,8 @@ export interface Message {
   pinned: boolean;
   /** ForwardedFrom names the original's sender on a forwarded message; "" if it is not one. */
   forwardedFrom: string;
+  /** Files are the message's attachments; Body is then their caption, "" for none. */
+  files: FileInfo[];
 }
 
 /** Decodes a Message; throws ApiError when v has another shape. */
@@ -641,6 +643,7 @@ export function decodeMessage(v: unknown, at = 'Message'): Message {
     reactions: field(o, 'reactions', at, list(decodeReaction)),
     pinned: field(o, 'pinned', at, bool),
     forwardedFrom: field(o, 'forwardedFrom', at, str),
+    files: field(o, 'files', at, list(decodeFileInfo)),
   };
 }
 
@@ -663,6 +666,30 @@ export function decodeReaction(v: unknown, at = 'Reaction'): Reaction {
     count: field(o, 'count', at, int),
     mine: field(o, 'mine', at, bool),
     names: field(o, 'names', at, list(str)),
+  };
+}
+
+/** FileInfo describes an attachment of a message. */
+export interface FileInfo {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  /** Thumbnail is a data: URL of the sender's JPEG preview, "" if none. */
+  thumbnail: string;
+  downloaded: boolean;
+}
+
+/** Decodes a FileInfo; throws ApiError when v has another shape. */
+export function decodeFileInfo(v: unknown, at = 'FileInfo'): FileInfo {
+  const o = object(v, at);
+  return {
+    id: field(o, 'id', at, str),
+    name: field(o, 'name', at, str),
+    mime: field(o, 'mime', at, str),
+    size: field(o, 'size', at, int),
+    thumbnail: field(o, 'thumbnail', at, str),
+    downloaded: field(o, 'downloaded', at, bool),
   };
 }
 
@@ -801,19 +828,27 @@ export function decodeSasEmoji(v: unknown, at = 'SasEmoji'): SasEmoji {
   };
 }
 
-/** FileInfo describes an attachment of a message. */
-export interface FileInfo {
+/**
+ * StagedFile is a file chosen to be sent, encrypted and waiting until FileService.SendFiles takes
+ * it or FileService.Discard drops it.
+ */
+export interface StagedFile {
+  /**
+   * ID is what SendFiles and Discard take; "" when the file could not be staged, and Error says
+   * why.
+   */
   id: string;
   name: string;
   mime: string;
   size: number;
-  /** Thumbnail is a data: URL of the sender's JPEG preview, "" if none. */
+  /** Thumbnail is a data: URL of the JPEG preview of an image, "" if none. */
   thumbnail: string;
-  downloaded: boolean;
+  /** Error says why the file could not be staged (a sentence to show); "" when it was. */
+  error: string;
 }
 
-/** Decodes a FileInfo; throws ApiError when v has another shape. */
-export function decodeFileInfo(v: unknown, at = 'FileInfo'): FileInfo {
+/** Decodes a StagedFile; throws ApiError when v has another shape. */
+export function decodeStagedFile(v: unknown, at = 'StagedFile'): StagedFile {
   const o = object(v, at);
   return {
     id: field(o, 'id', at, str),
@@ -821,7 +856,7 @@ export function decodeFileInfo(v: unknown, at = 'FileInfo'): FileInfo {
     mime: field(o, 'mime', at, str),
     size: field(o, 'size', at, int),
     thumbnail: field(o, 'thumbnail', at, str),
-    downloaded: field(o, 'downloaded', at, bool),
+    error: field(o, 'error', at, str),
   };
 }
 
@@ -872,7 +907,10 @@ export function decodeChatRemoved(v: unknown, at = 'ChatRemoved'): ChatRemoved {
   };
 }
 
-/** MessageNew: a message arrived, or was sent from another device. */
+/**
+ * MessageNew: a message arrived, was sent from another device, or is a message of files this device
+ * sent (FileService.SendFiles).
+ */
 export type MessageNew = Message;
 /** Decodes a MessageNew (the shape of a Message). */
 export const decodeMessageNew: Decoder<MessageNew> = (v, at = 'MessageNew') =>
@@ -1130,7 +1168,10 @@ export function decodeFoldersChanged(v: unknown, at = 'FoldersChanged'): Folders
   return {};
 }
 
-/** FileProgress: a file transfer moved on, or ended. */
+/**
+ * FileProgress: a file transfer moved on, or ended. At most about ten a second per transfer, and
+ * always the last.
+ */
 export interface FileProgress {
   transfer: string;
   direction: FileDirection;
@@ -1144,7 +1185,8 @@ export interface FileProgress {
   total: number;
   /**
    * Ended is set on the last event of a transfer; Error then says why it failed ("" on success,
-   * "Cancelled." when cancelled), and MessageID names the message sent by an upload.
+   * "Cancelled." when cancelled), and MessageID names the message sent by an upload (a message:new
+   * of it came first).
    */
   ended: boolean;
   error: string;
@@ -1169,6 +1211,22 @@ export function decodeFileProgress(v: unknown, at = 'FileProgress'): FileProgres
   };
 }
 
+/**
+ * FilesDropped: files were dropped on the desktop window and are staged, for the UI to offer in its
+ * send sheet (or discard).
+ */
+export interface FilesDropped {
+  files: StagedFile[];
+}
+
+/** Decodes a FilesDropped; throws ApiError when v has another shape. */
+export function decodeFilesDropped(v: unknown, at = 'FilesDropped'): FilesDropped {
+  const o = object(v, at);
+  return {
+    files: field(o, 'files', at, list(decodeStagedFile)),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // Events: name → payload, and the decoder of each payload.
 
@@ -1187,7 +1245,10 @@ export interface EventMap {
   'chat:updated': ChatUpdated;
   /** ChatRemoved: this account left a chat or was removed from it. */
   'chat:removed': ChatRemoved;
-  /** MessageNew: a message arrived, or was sent from another device. */
+  /**
+   * MessageNew: a message arrived, was sent from another device, or is a message of files this
+   * device sent (FileService.SendFiles).
+   */
   'message:new': MessageNew;
   /**
    * MessageStatusChanged: a message moved on (pending → sent → delivered → read, or failed).
@@ -1245,8 +1306,16 @@ export interface EventMap {
    * ChatService.Folders.
    */
   folders: FoldersChanged;
-  /** FileProgress: a file transfer moved on, or ended. */
+  /**
+   * FileProgress: a file transfer moved on, or ended. At most about ten a second per transfer, and
+   * always the last.
+   */
   'file:progress': FileProgress;
+  /**
+   * FilesDropped: files were dropped on the desktop window and are staged, for the UI to offer in
+   * its send sheet (or discard).
+   */
+  'files:dropped': FilesDropped;
 }
 
 /** The name of an event Go emits. */
@@ -1273,6 +1342,7 @@ export const EVENT_NAMES = [
   'backup:progress',
   'folders',
   'file:progress',
+  'files:dropped',
 ] as const satisfies readonly EventName[];
 
 /** The decoder of each event's payload. */
@@ -1296,6 +1366,7 @@ export const EVENT_DECODERS: { readonly [K in EventName]: Decoder<EventMap[K]> }
   'backup:progress': decodeBackupProgress,
   folders: decodeFoldersChanged,
   'file:progress': decodeFileProgress,
+  'files:dropped': decodeFilesDropped,
 };
 
 // ---------------------------------------------------------------------------
@@ -1740,16 +1811,43 @@ export interface BackupService {
 /**
  * FileService sends and receives attachments (docs/SECURITY.md, "Attachments"): files go encrypted
  * to the relay, and land encrypted in the data folder's attachments folder; they are decrypted only
- * when saved. Transfers run in the background, report FileProgress events and can be cancelled; a
- * download cut short resumes where it stopped.
+ * when saved or shown. Transfers run in the background, report FileProgress events and can be
+ * cancelled; an upload or a download cut short resumes where it stopped. Sending is two steps, as
+ * in every messenger: files are staged — chosen in the desktop window's dialog
+ * (FileService.ChooseFiles), dropped on it (FilesDropped), pasted (FileService.StageData) or
+ * uploaded by a browser (POST /api/upload?name=…) — and each is encrypted into the attachments
+ * folder at once, under a key only memory holds; then FileService.SendFiles uploads them and sends
+ * the message, or FileService.Discard drops them. No caller names a path on this computer: only the
+ * native dialogs and drops do.
  */
 export interface FileService {
   /**
-   * SendFiles sends files from this computer (paths) to a chat in one message, with caption ("" for
-   * none), and returns the transfer's id at once: the files are encrypted and uploaded in the
-   * background (FileProgress events), then the message is sent.
+   * ChooseFiles shows the desktop window's open dialog and stages the files chosen (none if the
+   * user cancelled); a file that could not be staged says why. In browser mode there is no dialog:
+   * upload each file (POST /api/upload?name=…) and describe it with FileService.Staged.
    */
-  sendFiles(chatId: string, paths: readonly string[], caption: string): Promise<string>;
+  chooseFiles(): Promise<StagedFile[]>;
+  /** Staged describes a staged file: an upload of a browser, by the id the upload answered. */
+  staged(id: string): Promise<StagedFile>;
+  /**
+   * StageData stages a file whose bytes the UI holds — an image pasted in the desktop window —
+   * given as base64 (at most Rules.MaxPastedBytes once decoded). A browser uploads it instead (POST
+   * /api/upload?name=…).
+   */
+  stageData(name: string, data: string): Promise<StagedFile>;
+  /**
+   * Discard drops staged files that will not be sent (the send sheet was cancelled, a failed upload
+   * removed); unknown ids are ignored.
+   */
+  discard(files: readonly string[]): Promise<void>;
+  /**
+   * SendFiles sends staged files (their ids, at most Rules.MaxFilesPerMessage) to a chat in one
+   * message, with caption ("" for none), and returns the transfer's id at once: the files are
+   * uploaded in the background (FileProgress events), then the message is sent (a MessageNew of it,
+   * then the last FileProgress). Sent, the files leave the stage; a cancelled or failed send leaves
+   * them staged, and calling again with them resumes the upload.
+   */
+  sendFiles(chatId: string, files: readonly string[], caption: string): Promise<string>;
   /**
    * Download fetches an attachment into the attachments folder in the background and returns the
    * transfer's id; calling it again after a cancel or a lost connection resumes the download.
@@ -1757,13 +1855,35 @@ export interface FileService {
   download(fileId: string): Promise<string>;
   /** Cancel stops a running transfer; its last FileProgress says "Cancelled.". */
   cancel(transfer: string): Promise<void>;
-  /** Files lists a message's attachments. */
+  /**
+   * Files lists a message's attachments (Message.Files has them too; this reads them again, after a
+   * download say).
+   */
   files(messageId: string): Promise<FileInfo[]>;
   /**
-   * SaveAs decrypts a downloaded attachment to path on this computer (the user chose it); an
-   * existing file there is replaced only once the whole attachment decrypted.
+   * ChooseSaveFile shows the desktop window's save dialog for a downloaded attachment, with its
+   * name, and returns the path chosen ("" if the user cancelled), which FileService.SaveAs then
+   * accepts. In browser mode there is no dialog: use FileService.DownloadLink.
+   */
+  chooseSaveFile(fileId: string): Promise<string>;
+  /**
+   * SaveAs decrypts a downloaded attachment to path, the one ChooseSaveFile returned for it; an
+   * existing file there is replaced only once the whole attachment decrypted. This is the one place
+   * a file is written in clear.
    */
   saveAs(fileId: string, path: string): Promise<void>;
+  /**
+   * DownloadLink offers a downloaded attachment to the browser (browser mode's "Save as…"): it
+   * returns the URL path the browser fetches it from, once (GET /api/download/<id>), decrypted as
+   * it is sent; nothing is written in clear on this computer.
+   */
+  downloadLink(fileId: string): Promise<string>;
+  /**
+   * Image returns a downloaded image as a data: URL for the window's image view, its type found
+   * from its bytes (PNG, JPEG, GIF, WebP or BMP; anything else is refused); at most
+   * Rules.MaxImageViewBytes. Nothing is written to disk.
+   */
+  image(fileId: string): Promise<string>;
 }
 
 /** The services, as the properties of the UI's api object (app.Core.Services). */
@@ -2049,11 +2169,18 @@ export const SERVICES: ServiceTable = {
   files: {
     service: 'FileService',
     methods: {
-      sendFiles: { method: 'SendFiles', params: ['chatId', 'paths', 'caption'], result: str },
+      chooseFiles: { method: 'ChooseFiles', params: [], result: list(decodeStagedFile) },
+      staged: { method: 'Staged', params: ['id'], result: decodeStagedFile },
+      stageData: { method: 'StageData', params: ['name', 'data'], result: decodeStagedFile },
+      discard: { method: 'Discard', params: ['files'], result: nothing },
+      sendFiles: { method: 'SendFiles', params: ['chatId', 'files', 'caption'], result: str },
       download: { method: 'Download', params: ['fileId'], result: str },
       cancel: { method: 'Cancel', params: ['transfer'], result: nothing },
       files: { method: 'Files', params: ['messageId'], result: list(decodeFileInfo) },
+      chooseSaveFile: { method: 'ChooseSaveFile', params: ['fileId'], result: str },
       saveAs: { method: 'SaveAs', params: ['fileId', 'path'], result: nothing },
+      downloadLink: { method: 'DownloadLink', params: ['fileId'], result: str },
+      image: { method: 'Image', params: ['fileId'], result: str },
     },
   },
 };
@@ -2097,6 +2224,14 @@ export const RULES = {
   maxFolders: 20,
   /** MaxFolderNameLength caps a folder's name, in characters. */
   maxFolderNameLength: 24,
+  /** MaxFileBytes caps a file sent, in bytes. */
+  maxFileBytes: 104831984,
+  /** MaxFilesPerMessage caps the files of one message. */
+  maxFilesPerMessage: 10,
+  /** MaxPastedBytes caps a file pasted into the desktop window (FileService.StageData), in bytes. */
+  maxPastedBytes: 16777216,
+  /** MaxImageViewBytes caps an image FileService.Image shows, in bytes. */
+  maxImageViewBytes: 16777216,
 } as const;
 
 // ---------------------------------------------------------------------------
