@@ -336,6 +336,7 @@ export class Messenger {
       reactions: [],
       pinned: false,
       forwardedFrom: '',
+      files: [],
     });
     // One send after another per chat, so Go numbers them in the order typed
     // (two calls in flight at once may reach Go in either order).

@@ -36,10 +36,11 @@ export interface Transport {
   openURL(url: string): void;
   /**
    * Sends a file the user picked to Go (browser mode: POST /api/upload) and
-   * resolves with the id a service then takes. The desktop window picks
-   * files with native dialogs instead and rejects this.
+   * resolves with the id a service then takes: with its name, a file to send
+   * (FileService.Staged); without, a backup to import. The desktop window
+   * picks files with native dialogs instead and rejects this.
    */
-  upload(file: Blob): Promise<string>;
+  upload(file: Blob, name?: string): Promise<string>;
   close(): void;
 }
 
@@ -57,8 +58,11 @@ export interface Api extends Services {
   setTitle(title: string): void;
   /** Opens a link outside Hush; callers pass only what lib/links.ts accepts. */
   openURL(url: string): void;
-  /** Sends a file to Go for a service to use (browser mode only); resolves with its id. */
-  upload(file: Blob): Promise<string>;
+  /**
+   * Sends a file to Go for a service to use (browser mode only); resolves with
+   * its id. With a name it is a file to send (FileService.Staged describes it).
+   */
+  upload(file: Blob, name?: string): Promise<string>;
   /** Stops the event stream; the Api is unusable afterwards. */
   close(): void;
 }
@@ -94,7 +98,7 @@ export function createApi(transport: Transport): Api {
     onReconnect: (handler) => transport.onReconnect(handler),
     setTitle: (title) => transport.setTitle(title),
     openURL: (url) => transport.openURL(url),
-    upload: (file) => transport.upload(file),
+    upload: (file, name) => transport.upload(file, name),
     close: () => transport.close(),
   };
 }

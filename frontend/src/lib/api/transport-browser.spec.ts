@@ -205,6 +205,20 @@ describe('browser mode calls', () => {
     await expect(api.contacts.add('nobody')).rejects.toThrow('No one is called @nobody.');
   });
 
+  it('uploads a file to send with its name in the query, a backup without', async () => {
+    const fetchMock = vi.fn(async () => jsonResponse(200, { id: 'staged-1' }));
+    const api = createApi(createBrowserTransport(browserDeps(fetchMock as unknown as typeof fetch)));
+    const file = new Blob(['hello']);
+    await expect(api.upload(file, 'café & menu/1.pdf')).resolves.toBe('staged-1');
+    await expect(api.upload(file)).resolves.toBe('staged-1');
+    const urls = fetchMock.mock.calls.map((c) => (c as unknown as [string])[0]);
+    expect(urls).toEqual(['/api/upload?name=caf%C3%A9%20%26%20menu%2F1.pdf', '/api/upload']);
+    const refused = createApi(
+      createBrowserTransport(browserDeps(async () => jsonResponse(422, { error: 'The file is too large.' }))),
+    );
+    await expect(refused.upload(file, 'big.bin')).rejects.toThrow('The file is too large.');
+  });
+
   it('marks a method missing from this build (404) as unavailable', async () => {
     const api = answering(404, { error: 'unknown method "ChatService/List"' });
     const err = await api.chats.list().catch((e: unknown) => e);

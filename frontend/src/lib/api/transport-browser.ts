@@ -124,10 +124,11 @@ export function createBrowserTransport(deps: BrowserDeps): Transport {
       }
       return body;
     },
-    async upload(file) {
+    async upload(file, name) {
       let res: Response;
+      const path = name === undefined ? '/api/upload' : `/api/upload?name=${encodeURIComponent(name)}`;
       try {
-        res = await deps.fetch('/api/upload', {
+        res = await deps.fetch(path, {
           method: 'POST',
           headers: { 'Content-Type': 'application/octet-stream' },
           body: file,

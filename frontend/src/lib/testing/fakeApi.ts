@@ -34,6 +34,7 @@ import {
   type Settings,
   type SettingsService,
   type SnippetPart,
+  type StagedFile,
   type Status,
   type WindowService,
 } from '../api';
@@ -50,7 +51,6 @@ export interface FakeApi extends Api {
   readonly window: Mocked<WindowService>;
   readonly backup: Mocked<BackupService>;
   readonly files: Mocked<FileService>;
-  readonly upload: Mock<(file: Blob) => Promise<string>>;
   /** Delivers an event as Go would. */
   emit<K extends EventName>(name: K, payload: EventMap[K]): void;
   /** Simulates the event stream coming back after a drop. */
@@ -100,7 +100,12 @@ export interface FakeApi extends Api {
     secretOpen: boolean;
     /** The user's chat folders, by name as Go lists them. */
     folders: Folder[];
+    /** Files staged to send (uploads, pastes, the dialog's choice), by id. */
+    staged: Map<string, StagedFile>;
+    /** What the desktop window's open dialog answers (FileService.ChooseFiles). */
+    chosenFiles: StagedFile[];
   };
+  readonly upload: Mock<(file: Blob, name?: string) => Promise<string>>;
 }
 
 /** This account in the fake backend. */
@@ -187,6 +192,7 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
     reactions: [],
     pinned: false,
     forwardedFrom: '',
+    files: [],
     ...over,
   };
 }
@@ -287,6 +293,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     contactDevices: new Map(),
     secretOpen: false,
     folders: [],
+    staged: new Map(),
+    chosenFiles: [],
   };
   const fire = <K extends EventName>(name: K, payload: EventMap[K]): void => {
     for (const h of [...(listeners.get(name) ?? [])]) h(payload);
@@ -591,6 +599,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         reactions: [],
         pinned: false,
         forwardedFrom: '',
+        files: [],
       };
       backend.messages.get(chatId)?.push(m);
       // As Go does: sending clears the chat's draft.
@@ -861,12 +870,40 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     restore: vi.fn(async (_source: string, _passphrase: string, _vaultPassphrase: string) => {}),
     cancel: vi.fn(async () => {}),
   };
+  // Files: staged as Go would stage them (no thumbnails); transfers return
+  // their ids at once, and specs emit file:progress as Go would.
+  let transfers = 0;
+  const stage = (name: string, size: number): StagedFile => {
+    const f: StagedFile = { id: fakeId(), name, mime: 'application/octet-stream', size, thumbnail: '', error: '' };
+    backend.staged.set(f.id, f);
+    return f;
+  };
+  const stagedOr = (id: string): StagedFile => {
+    const f = backend.staged.get(id);
+    if (!f) throw new ApiError('That file is not waiting to be sent.', 422);
+    return f;
+  };
   const files: Mocked<FileService> = {
-    sendFiles: vi.fn(async (_chatId: string, _paths: readonly string[], _caption: string) => 'transfer-1'),
-    download: vi.fn(async (_fileId: string) => 'transfer-2'),
+    chooseFiles: vi.fn(async () => {
+      for (const f of backend.chosenFiles) if (f.id !== '') backend.staged.set(f.id, f);
+      return backend.chosenFiles.map((f) => ({ ...f }));
+    }),
+    staged: vi.fn(async (id: string) => ({ ...stagedOr(id) })),
+    stageData: vi.fn(async (name: string, data: string) => stage(name, Math.floor((data.length * 3) / 4))),
+    discard: vi.fn(async (ids: readonly string[]) => {
+      for (const id of ids) backend.staged.delete(id);
+    }),
+    sendFiles: vi.fn(async (_chatId: string, ids: readonly string[], _caption: string) => {
+      for (const id of ids) stagedOr(id);
+      return `transfer-${++transfers}`;
+    }),
+    download: vi.fn(async (_fileId: string) => `transfer-${++transfers}`),
     cancel: vi.fn(async (_transfer: string) => {}),
     files: vi.fn(async (_messageId: string) => []),
+    chooseSaveFile: vi.fn(async (_fileId: string) => '/home/ada/Downloads/file'),
     saveAs: vi.fn(async (_fileId: string, _path: string) => {}),
+    downloadLink: vi.fn(async (_fileId: string) => '/api/download/link-1'),
+    image: vi.fn(async (_fileId: string) => 'data:image/png;base64,iVBORw0KGgo='),
   };
 
   return {
@@ -880,7 +917,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     window,
     backup,
     files,
-    upload: vi.fn(async (_file: Blob) => 'upload-1'),
+    upload: vi.fn(async (file: Blob, name?: string) => (name === undefined ? 'upload-1' : stage(name, file.size).id)),
     backend,
     on(name, handler) {
       let set = listeners.get(name);
