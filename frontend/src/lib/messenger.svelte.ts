@@ -4,13 +4,14 @@
 // reach it through Svelte context, like the app's other stores.
 
 import { getContext, setContext } from 'svelte';
-import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify } from './api';
+import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify, type StagedFile } from './api';
 import { SPLIT_FROM_BYTES, utf8Length } from './format';
 import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
 import { ContactsStore } from './stores/contacts.svelte';
 import { ConversationStore } from './stores/conversation.svelte';
 import { FoldersStore } from './stores/folders.svelte';
+import { TransfersStore } from './stores/transfers.svelte';
 import { SyncStore } from './stores/sync.svelte';
 import { TypingStore } from './stores/typing.svelte';
 import { WarningsStore } from './stores/warnings.svelte';
@@ -112,11 +113,31 @@ export class Messenger {
   readonly drafts = new Map<string, string>();
   /** The message being answered per chat, kept like the draft. */
   readonly replies = new Map<string, Message>();
+  /** Uploads of messages of files and downloads of received files. */
+  readonly transfers: TransfersStore;
+  /**
+   * Where files dropped on the desktop window go (the open chat's send
+   * sheet); with none, Go's staged copies are discarded at once.
+   */
+  #dropTarget: ((files: StagedFile[]) => void) | null = null;
 
   constructor(
     readonly api: Api,
     private readonly env: MessengerEnv,
-  ) {}
+  ) {
+    this.transfers = new TransfersStore(api.files);
+  }
+
+  /**
+   * Takes the files dropped on the desktop window (files:dropped) while set;
+   * returns the function that stops it.
+   */
+  receiveDrops(target: (files: StagedFile[]) => void): () => void {
+    this.#dropTarget = target;
+    return () => {
+      if (this.#dropTarget === target) this.#dropTarget = null;
+    };
+  }
 
   /** The open chat's summary, if it still exists. */
   get selected(): ChatSummary | undefined {
@@ -151,6 +172,14 @@ export class Messenger {
         if (this.replies.get(chatId)?.id === messageId) this.replies.delete(chatId);
       }),
       api.on('typing', (ev) => this.typing.add(ev)),
+      api.on('file:progress', (p) => this.transfers.apply(p)),
+      api.on('files:dropped', ({ files }) => {
+        if (this.#dropTarget) this.#dropTarget(files);
+        else {
+          const ids = files.filter((f) => f.id !== '').map((f) => f.id);
+          if (ids.length > 0) void api.files.discard(ids).catch(() => {});
+        }
+      }),
       api.on('sync:progress', (p) => this.sync.set(p)),
       api.on('folders', () => void this.loadFolders()),
       api.on('warning', (ev) => {
@@ -172,6 +201,7 @@ export class Messenger {
       this.typing.reset();
       this.connection.reset();
       this.sync.reset();
+      this.transfers.reset();
     };
   }
 

@@ -13,11 +13,12 @@ export function lockShortcutLabel(platform: string): string {
 }
 
 /** What a window-wide shortcut asks for. */
-export type WindowShortcut = 'lock' | 'switcher' | 'sheet' | 'previous-chat' | 'next-chat';
+export type WindowShortcut = 'lock' | 'switcher' | 'sheet' | 'attach' | 'previous-chat' | 'next-chat';
 
 /**
  * The window-wide shortcut e is, or null. Ctrl (Cmd on macOS) with L locks,
- * with K opens the quick switcher, with / the shortcuts sheet; Alt+Up and
+ * with K opens the quick switcher, with / the shortcuts sheet, with O attaches
+ * files to the open chat (as Telegram Desktop does); Alt+Up and
  * Alt+Down open the chat above or below the open one, as Telegram Desktop does.
  */
 export function windowShortcut(e: KeyState): WindowShortcut | null {
@@ -26,6 +27,7 @@ export function windowShortcut(e: KeyState): WindowShortcut | null {
     const key = e.key.toLowerCase();
     if (!e.shiftKey && key === 'l') return 'lock';
     if (!e.shiftKey && key === 'k') return 'switcher';
+    if (!e.shiftKey && key === 'o') return 'attach';
     // "/" is Shift+7 on some layouts (German): the key is what counts.
     if (key === '/' || key === '?') return 'sheet';
     return null;
@@ -70,6 +72,7 @@ export function shortcutSheet(platform: string): ShortcutHelp[] {
     { keys: [alt, '↑'], action: 'Open the chat above' },
     { keys: [alt, '↓'], action: 'Open the chat below' },
     { keys: [mod, 'F'], action: 'Search messages' },
+    { keys: [mod, 'O'], action: 'Attach files to the open chat' },
     { keys: ['↑'], action: 'Edit your last message (in an empty message field)' },
     { keys: ['R'], action: 'Reply to the focused message' },
     { keys: ['Shift', 'F10'], action: 'Open the menu of the focused chat or message' },
