@@ -343,3 +343,21 @@ func TestSizeText(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesPreview: a message of files alone shows in the chat list by the files'
+// names, marked as files; with no names, as an attachment.
+func TestFilesPreview(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		p    chat.Placeholder
+		want string
+	}{
+		{"photo.png, notes.txt", chat.AttachmentOnly, "📎 photo.png, notes.txt"},
+		{"", chat.AttachmentOnly, "(attachment)"},
+		{"hello", chat.NoPlaceholder, "hello"},
+	} {
+		if got := bodyText(c.body, c.p); got != c.want {
+			t.Errorf("bodyText(%q, %d) = %q, want %q", c.body, c.p, got, c.want)
+		}
+	}
+}

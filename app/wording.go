@@ -200,6 +200,9 @@ func sizeText(n int64) string {
 func bodyText(body string, p chat.Placeholder) string {
 	switch p {
 	case chat.AttachmentOnly:
+		if body != "" {
+			return "📎 " + body // a chat list's preview: the files' names
+		}
 		return "(attachment)"
 	case chat.Unsupported:
 		return "This message needs a newer version of Hush."

@@ -207,6 +207,16 @@ func (e *Engine) Attachments(ctx context.Context, msg ids.Message) ([]Attachment
 	return out, err
 }
 
+// fileNames is what the chat list shows for a message of files alone: their
+// names (with Placeholder AttachmentOnly, which the UI marks as files).
+func fileNames(files []Attachment) string {
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 // attachmentsView describes stored attachments, each downloaded or not into dir.
 func attachmentsView(as []vault.Attachment, dir string) []Attachment {
 	out := make([]Attachment, 0, len(as))

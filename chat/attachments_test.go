@@ -109,6 +109,20 @@ func TestSendFiles(t *testing.T) {
 	if got := bob.allMessages(t, chatID); !got[0].Files[0].Downloaded || !got[0].Files[1].Downloaded {
 		t.Errorf("downloaded files are not marked so: %+v", got[0].Files)
 	}
+	// The chat list shows a message of files alone by their names, on both ends.
+	for _, p := range []*peer{alice, bob} {
+		var sum Chat
+		for _, c := range of[Chat](p.events) {
+			if c.ID == chatID {
+				sum = c
+			}
+		}
+		list, _ := p.engine.List(ctx)
+		if len(list) != 1 || list[0].LastMessage != "notes.txt" || list[0].LastPlaceholder != AttachmentOnly ||
+			sum.LastMessage != "notes.txt" || sum.LastPlaceholder != AttachmentOnly {
+			t.Errorf("%s's chat list: %+v; last update %q (%d)", p.name, list, sum.LastMessage, sum.LastPlaceholder)
+		}
+	}
 	if files, _ := bob.engine.Attachments(ctx, only.ID); len(files) != 1 {
 		t.Errorf("file-only message has %d attachments", len(files))
 	}

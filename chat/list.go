@@ -210,10 +210,14 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		}
 	}
 	if last != nil {
+		lm := l.message(tx, *last, &meta, names)
 		s.LastMessage = preview(last.Body)
-		s.LastPlaceholder = placeholderOf(*last)
+		s.LastPlaceholder = lm.Placeholder
 		s.LastMessageAt = last.SentAt
-		s.LastService = l.message(tx, *last, &meta, names).Service
+		s.LastService = lm.Service
+		if lm.Placeholder == AttachmentOnly && len(lm.Files) > 0 {
+			s.LastMessage = preview(fileNames(lm.Files))
+		}
 	} else {
 		s.LastMessageAt = c.LastActivity
 	}

@@ -208,7 +208,11 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		}
 		return Message{}, err
 	}
-	sum := s.remember(id, hit, cached, fresh, gen, body, now)
+	shown := body
+	if body == "" && len(files) > 0 {
+		shown = fileNames(attachmentsView(files, ""))
+	}
+	sum := s.remember(id, hit, cached, fresh, gen, body, shown, now)
 	out := Message{
 		ID: m.ID, Chat: id, Sender: s.meID, SenderName: name.shown,
 		Outgoing: true, Body: body, Placeholder: placeholderFor(body), SentAt: now, Status: policy.StatusPending, ForwardedFrom: forwarded,
@@ -280,18 +284,21 @@ func placeholderFor(body string) Placeholder {
 	return NoPlaceholder
 }
 
-// remember updates the cache after a send and returns the chat's new summary.
-func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uint64, body string, now time.Time) Chat {
+// remember updates the cache after a send and returns the chat's new summary,
+// whose preview is shown (the text, or the names of the files sent alone).
+func (s *sender) remember(id ids.Chat, hit bool, cached, fresh sendInfo, gen uint64, body, shown string, now time.Time) Chat {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !hit {
+		// Summed up before the message was whole (its files, its record).
+		fresh.summary.LastMessage, fresh.summary.LastPlaceholder = preview(shown), placeholderFor(body)
 		if s.gen[id] == gen {
 			s.cache[id] = fresh
 		}
 		return fresh.summary
 	}
 	sum := cached.summary
-	sum.LastMessage, sum.LastPlaceholder, sum.LastService, sum.LastMessageAt = preview(body), placeholderFor(body), nil, now
+	sum.LastMessage, sum.LastPlaceholder, sum.LastService, sum.LastMessageAt = preview(shown), placeholderFor(body), nil, now
 	if cur, ok := s.cache[id]; ok {
 		cur.summary = sum
 		s.cache[id] = cur
