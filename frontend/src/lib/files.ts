@@ -43,8 +43,8 @@ export function progressText(done: number, total: number): string {
 
 /** The whole number percent of done in total, 0 while total is unknown. */
 export function percent(done: number, total: number): number {
-  if (!(total > 0)) return 0;
-  return Math.min(100, Math.max(0, Math.floor((done / total) * 100)));
+  if (!(total > 0) || !(done > 0)) return 0;
+  return Math.min(100, Math.floor((done / total) * 100));
 }
 
 /**
