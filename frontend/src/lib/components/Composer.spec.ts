@@ -181,4 +181,52 @@ describe('Composer', () => {
     expect(onsend).toHaveBeenCalledWith('语'.repeat(11_000)); // not refused here: Go splits it
     await waitFor(() => expect(screen.queryByText(/16\s384/)).not.toBeInTheDocument());
   });
+
+  it('attaches files with the paperclip, and takes files pasted into the box', async () => {
+    const onattach = vi.fn();
+    const onpastefiles = vi.fn();
+    render(Composer, { props: { canPost: true, onsend: async () => {}, ontyping: () => {}, onattach, onpastefiles } });
+    const clip = screen.getByRole('button', { name: 'Attach files' });
+    expect(clip).toHaveAttribute('aria-keyshortcuts', 'Control+O Meta+O');
+    expect(clip).not.toHaveAttribute('aria-disabled');
+    await userEvent.setup().click(clip);
+    expect(onattach).toHaveBeenCalledTimes(1);
+
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    const image = new File(['png'], 'image.png', { type: 'image/png' });
+    const withFile = fireEvent.paste(box, {
+      clipboardData: { types: ['Files'], items: [{ kind: 'file', getAsFile: () => image }], files: [image] },
+    });
+    expect(await withFile).toBe(false); // the file is not pasted as text
+    expect(onpastefiles).toHaveBeenCalledWith([image]);
+    const text = fireEvent.paste(box, { clipboardData: { types: ['text/plain'], items: [], files: [] } });
+    expect(await text).toBe(true);
+    expect(onpastefiles).toHaveBeenCalledTimes(1);
+  });
+
+  it('says why files cannot go where they cannot, from the paperclip and a paste', async () => {
+    const onattach = vi.fn();
+    const onpastefiles = vi.fn();
+    const reason = 'Secret chats cannot send files yet.';
+    render(Composer, {
+      props: { canPost: true, onsend: async () => {}, ontyping: () => {}, onattach, onpastefiles, attachBlocked: reason },
+    });
+    const clip = screen.getByRole('button', { name: 'Attach files' });
+    expect(clip).toHaveAttribute('aria-disabled', 'true');
+    expect(clip).toHaveAccessibleDescription(reason);
+    await userEvent.setup().click(clip);
+    expect(onattach).not.toHaveBeenCalled();
+    expect(screen.getByRole('alert')).toHaveTextContent(reason);
+    const image = new File(['png'], 'image.png', { type: 'image/png' });
+    await fireEvent.paste(screen.getByRole('textbox', { name: 'Message' }), {
+      clipboardData: { types: ['Files'], items: [{ kind: 'file', getAsFile: () => image }], files: [image] },
+    });
+    expect(onpastefiles).not.toHaveBeenCalled();
+    expect(screen.getByRole('alert')).toHaveTextContent(reason);
+  });
+
+  it('has no paperclip where nothing attaches', () => {
+    setup();
+    expect(screen.queryByRole('button', { name: 'Attach files' })).not.toBeInTheDocument();
+  });
 });
