@@ -567,26 +567,31 @@ func (c *Core) openDownloaded(ctx context.Context, e *chat.Engine, fileID string
 	return r, a, err
 }
 
+// downloaded describes a downloaded attachment; one not downloaded yet says so.
+func (c *Core) downloaded(fileID string) (chat.Attachment, error) {
+	var out chat.Attachment
+	err := c.withEngine(func(ctx context.Context, e *chat.Engine) error {
+		r, a, err := c.openDownloaded(ctx, e, fileID)
+		if err != nil {
+			return err
+		}
+		out = a
+		return r.Close()
+	})
+	return out, err
+}
+
 // ChooseSaveFile shows the desktop window's save dialog for a downloaded
 // attachment, with its name, and returns the path chosen ("" if the user
 // cancelled), which [FileService.SaveAs] then accepts. In browser mode there is
 // no dialog: use [FileService.DownloadLink].
 func (s *FileService) ChooseSaveFile(fileID string) (string, error) {
-	var name string
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error {
-		r, a, err := s.c.openDownloaded(ctx, e, fileID)
-		if err != nil {
-			return err
-		}
-		r.Close()
-		name = a.Name
-		return nil
-	})
+	a, err := s.c.downloaded(fileID)
 	if err != nil {
 		return "", err
 	}
 	path, err := s.c.ask(func(p FilePicker) (string, error) {
-		return p.SaveFile(FileDialog{Title: "Save the file", DefaultName: name})
+		return p.SaveFile(FileDialog{Title: "Save the file", DefaultName: a.Name})
 	}, "There is no file dialog here: the browser downloads the file.")
 	if err != nil {
 		return "", err
@@ -637,16 +642,7 @@ func (s *FileService) SaveAs(fileID, path string) error {
 // (GET /api/download/<id>), decrypted as it is sent; nothing is written in
 // clear on this computer.
 func (s *FileService) DownloadLink(fileID string) (string, error) {
-	var file ids.File
-	err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error {
-		r, a, err := s.c.openDownloaded(ctx, e, fileID)
-		if err != nil {
-			return err
-		}
-		r.Close()
-		file = a.ID
-		return nil
-	})
+	a, err := s.c.downloaded(fileID)
 	if err != nil {
 		return "", err
 	}
@@ -660,7 +656,7 @@ func (s *FileService) DownloadLink(fileID string) (string, error) {
 	if len(f.links) >= maxDownloadLinks {
 		f.links = f.links[1:]
 	}
-	f.links = append(f.links, downloadLink{id: link, file: file})
+	f.links = append(f.links, downloadLink{id: link, file: a.ID})
 	return downloadPath + link, nil
 }
 

@@ -107,13 +107,7 @@ func TestFilesThroughServices(t *testing.T) {
 	if _, err := files(alice).SendFiles(summary.ID, []string{staged[0].ID}, ""); err == nil {
 		t.Error("files sent stayed staged")
 	}
-	var got MessageNew
-	testutil.Eventually(t, 20*time.Second, "Bob's message:new", func() bool {
-		return bob.events.count("message:new", func(d any) bool {
-			got = d.(MessageNew)
-			return got.ID == sent.MessageID
-		}) == 1
-	})
+	got := messageNewOf(t, bob, sent.MessageID)
 	if len(got.Files) != 2 || got.Files[0].Name != "notes.txt" || got.Files[0].Downloaded || got.Files[1].Thumbnail == "" || got.Body != "the notes" {
 		t.Fatalf("Bob's message %+v", got)
 	}
@@ -168,6 +162,23 @@ func TestFilesThroughServices(t *testing.T) {
 	for _, p := range []*person{alice, bob} {
 		noPlaintext(t, p.dir, marker)
 	}
+}
+
+// messageNewOf waits for the one message:new of message id and returns it.
+func messageNewOf(t *testing.T, p *person, id string) MessageNew {
+	t.Helper()
+	var got MessageNew
+	testutil.Eventually(t, 20*time.Second, "message:new of "+id, func() bool {
+		return p.events.count("message:new", func(d any) bool {
+			m := d.(MessageNew)
+			if m.ID == id {
+				got = m
+				return true
+			}
+			return false
+		}) == 1
+	})
+	return got
 }
 
 // transferEnd waits for the last event of transfer tr and returns it.
@@ -235,13 +246,7 @@ func TestFilesThroughBrowser(t *testing.T) {
 	if sent.Error != "" {
 		t.Fatal(sent.Error)
 	}
-	var got MessageNew
-	testutil.Eventually(t, 20*time.Second, "Bob's message:new", func() bool {
-		return bob.events.count("message:new", func(d any) bool {
-			got = d.(MessageNew)
-			return got.ID == sent.MessageID
-		}) == 1
-	})
+	got := messageNewOf(t, bob, sent.MessageID)
 	if got.Body != "" || len(got.Files) != 1 {
 		t.Fatalf("a message of one file: %+v", got)
 	}

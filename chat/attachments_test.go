@@ -23,15 +23,21 @@ func withFiles(t testing.TB) func(*Engine) {
 	return func(e *Engine) { e.attachDir, e.list.attachDir = dir, dir }
 }
 
+// filesChat is a direct chat between Alice and Bob, whose engines keep files.
+func filesChat(t *testing.T) (alice, bob *peer, chatID ids.Chat) {
+	t.Helper()
+	r := startRelay(t)
+	alice = newTunedPeer(t, "Alice", "ws://"+r.Addr, withFiles(t))
+	bob = newTunedPeer(t, "Bob", "ws://"+r.Addr, withFiles(t))
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	return alice, bob, direct(t, alice, bob, "@bob")
+}
+
 // TestSendFiles sends an image and a file with a caption, then a file alone; the
 // receiver lists them with the image's thumbnail, downloads and opens them.
 func TestSendFiles(t *testing.T) {
-	r := startRelay(t)
-	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, withFiles(t))
-	bob := newTunedPeer(t, "Bob", "ws://"+r.Addr, withFiles(t))
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "@bob")
+	alice, bob, chatID := filesChat(t)
 	ctx := context.Background()
 
 	src := t.TempDir()
@@ -142,7 +148,7 @@ func TestSendFiles(t *testing.T) {
 	if _, err := alice.engine.SendFiles(cctx, chatID, []string{docPath}, "", nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
-	plain := newPeer(t, "Carol", "ws://"+r.Addr)
+	plain := newPeer(t, "Carol", alice.url)
 	if _, err := plain.engine.SendFiles(ctx, chatID, []string{docPath}, "", nil); !errors.Is(err, ErrNoAttachmentsFolder) {
 		t.Errorf("no folder: %v", err)
 	}
@@ -258,12 +264,7 @@ func TestSweepOrphanedFiles(t *testing.T) {
 // upload half way and sends it again: the upload resumes where it stopped and
 // the message goes out. A prepared file discarded is gone from the folder.
 func TestSendPreparedResumes(t *testing.T) {
-	r := startRelay(t)
-	alice := newTunedPeer(t, "Alice", "ws://"+r.Addr, withFiles(t))
-	bob := newTunedPeer(t, "Bob", "ws://"+r.Addr, withFiles(t))
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "@bob")
+	alice, bob, chatID := filesChat(t)
 	ctx := context.Background()
 	data := bytes.Repeat([]byte("streamed data "), 150_000) // 2 MB: many chunks
 	f, err := alice.engine.PrepareStream(bytes.NewReader(data), "upload.bin")
