@@ -390,6 +390,9 @@ func (s *FileService) ChooseFiles() ([]StagedFile, error) {
 // reports them with [FilesDropped]. The desktop shell calls it; the paths come
 // from the window system, never from the UI.
 func (c *Core) DropFiles(paths []string) {
+	// A link dragged within the page comes as a drop without a path.
+	paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "" })
+	c.log.Info("files dropped on the window", "count", len(paths))
 	e, err := c.chatEngine()
 	if err != nil || len(paths) == 0 {
 		return

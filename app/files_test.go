@@ -84,6 +84,20 @@ func TestFilesThroughServices(t *testing.T) {
 	}
 	noPlaintext(t, alice.dir, marker)
 
+	// Dropped on the desktop window: staged in the background, told by an event;
+	// a drop without a path (a link dragged in the page) is nothing.
+	alice.core.DropFiles([]string{"", notes})
+	var drop FilesDropped
+	testutil.Eventually(t, 10*time.Second, "files:dropped", func() bool {
+		return alice.events.count("files:dropped", func(d any) bool { drop = d.(FilesDropped); return true }) == 1
+	})
+	if len(drop.Files) != 1 || drop.Files[0].Name != "notes.txt" || drop.Files[0].ID == "" {
+		t.Fatalf("dropped %+v", drop)
+	}
+	if err := files(alice).Discard([]string{drop.Files[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+
 	tr, err := files(alice).SendFiles(summary.ID, []string{staged[0].ID, staged[1].ID}, "the notes")
 	if err != nil {
 		t.Fatal(err)

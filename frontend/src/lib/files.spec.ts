@@ -62,6 +62,10 @@ describe('files', () => {
     expect(carriesFiles(transfer([a]))).toBe(true);
     expect(carriesFiles(transfer([]))).toBe(false);
     expect(carriesFiles(null)).toBe(false);
+    // WebKitGTK shows a file manager's files as URIs; only the desktop window counts them.
+    const uris = transfer([], ['text/uri-list', 'text/html']);
+    expect(carriesFiles(uris)).toBe(false);
+    expect(carriesFiles(uris, true)).toBe(true);
     expect(filesOf(transfer([a, b]))).toEqual([a, b]);
     expect(filesOf({ types: ['Files'], items: [], files: [b] } as unknown as DataTransfer)).toEqual([b]);
     expect(filesOf(null)).toEqual([]);

@@ -55,9 +55,15 @@ export function isViewableImage(f: Pick<FileInfo, 'mime'>): boolean {
   return /^image\/(png|jpeg|gif|webp|bmp)$/i.test(f.mime);
 }
 
-/** Whether a drag carries files from outside (not text or a part of the page). */
-export function carriesFiles(dt: DataTransfer | null | undefined): boolean {
-  return !!dt && Array.from(dt.types ?? []).includes('Files');
+/**
+ * Whether a drag carries files from outside (not text or a part of the page).
+ * The desktop window's WebKitGTK shows files dragged from a file manager as
+ * their URIs only (text/uri-list, no "Files"); Go gets their paths from the
+ * window system (app.Core.DropFiles), so there a URI list counts.
+ */
+export function carriesFiles(dt: DataTransfer | null | undefined, desktop = false): boolean {
+  const types = Array.from(dt?.types ?? []);
+  return types.includes('Files') || (desktop && types.includes('text/uri-list'));
 }
 
 /** The files a drop or a paste holds, in order. */

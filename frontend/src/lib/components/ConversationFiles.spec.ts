@@ -140,6 +140,14 @@ describe('files in a conversation', () => {
 
     const pane = await open(user, 'Bob');
     expect(pane.querySelector('input[type=file]')).toBeNull();
+    // WebKitGTK shows the dragged files as URIs: the zone shows, and the page
+    // cancels the drop (else the WebView opens the file); Go has the paths.
+    const uris = { types: ['text/uri-list', 'text/html'], items: [], files: [] };
+    await fireEvent.dragEnter(pane, { dataTransfer: uris });
+    expect(within(pane).getByText('Drop files here to send them to Bob')).toBeInTheDocument();
+    expect(await fireEvent.drop(pane, { dataTransfer: uris })).toBe(false);
+    expect(within(pane).queryByText(/Drop files here/)).not.toBeInTheDocument();
+    expect(api.upload).not.toHaveBeenCalled();
     api.backend.chosenFiles = [{ id: 'c1', name: 'photo.jpg', mime: 'image/jpeg', size: 4096, thumbnail: 'data:image/jpeg;base64,/9j/', error: '' }];
     await user.click(within(pane).getByRole('button', { name: 'Attach files' }));
     expect(api.files.chooseFiles).toHaveBeenCalledTimes(1);

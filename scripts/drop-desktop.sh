@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Desktop file drop: the real Wails window under Xvfb, unlocked, with a chat open;
+# a GTK window (scripts/dragsrc.c) drags a file onto it as a file manager would.
+# Passes when Go got the file's path from the window system and staged it (one
+# encrypted file appears in attachments/ and stays: the open chat's send sheet
+# holds it), and the page is still Hush rather than the file opened in the
+# window (Escape cancels the sheet, and the staged file is deleted: only a page
+# still there can ask for that). WebKitGTK has two
+# ways to get this wrong (docs/ARCHITECTURE.md, "Attachments in the UI").
+# Usage: scripts/drop-desktop.sh path/to/hush
+set -euo pipefail
+bin=$(realpath "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+relay_pid=""
+cleanup() { [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+cc -O2 -o "$tmp/dragsrc" "$root/scripts/dragsrc.c" $(pkg-config --cflags --libs gtk+-3.0)
+(cd "$root" && go build -o "$tmp/hush-seed" ./cmd/hush-seed)
+"$bin" relay --listen 127.0.0.1:0 --db "$tmp/relay.db" >"$tmp/relay.log" 2>&1 &
+relay_pid=$!
+url=""
+for _ in $(seq 1 200); do
+  url=$(grep -oE 'ws://[^ ]+' "$tmp/relay.log" | head -1 || true)
+  [ -n "$url" ] && break
+  sleep 0.05
+done
+[ -n "$url" ] || { echo "drop: the relay did not start"; cat "$tmp/relay.log"; exit 1; }
+echo "drop test passphrase 42" >"$tmp/pass"
+"$tmp/hush-seed" --data-dir "$tmp/seed" --passphrase-file "$tmp/pass" --messages 3 --relay "$url" >/dev/null 2>&1
+
+cat >"$tmp/inner.sh" <<'INNER'
+set -euo pipefail
+bin=$1 tmp=$2
+export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache
+mkdir -p "$HOME"
+echo "a file dropped on the window" >"$tmp/dropped.txt"
+"$bin" --data-dir "$tmp/seed" --log-level debug >"$tmp/out.log" 2>&1 &
+pid=$!
+src=""
+trap 'kill $pid $src 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+wait_log() { for _ in $(seq 1 "$2"); do grep -q "$1" "$tmp/out.log" && return 0; sleep 0.05; done; return 1; }
+files() { find "$tmp/seed/attachments" -type f 2>/dev/null | wc -l; }
+wait_log 'msg=status state=locked' 400 || { echo "drop: no unlock screen"; cat "$tmp/out.log"; exit 1; }
+sleep 0.5
+win=$(xdotool search --onlyvisible --name '^Hush$' | head -1)
+xdotool windowmove "$win" 300 0
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool type --delay 5 "$(cat "$tmp/pass")"
+xdotool key Return
+wait_log 'msg="vault unlocked"' 600 || { echo "drop: not unlocked"; cat "$tmp/out.log"; exit 1; }
+sleep 1.5
+# The chat list's only chat (Alt+Down opens the first).
+xdotool key alt+Down
+sleep 1
+"$tmp/dragsrc" "file://$tmp/dropped.txt" &
+src=$!
+sleep 1
+xdotool windowmove "$(xdotool search --onlyvisible --name '^dragsrc$' | head -1)" 0 0
+sleep 0.5
+xdotool mousemove 100 50 mousedown 1
+for x in 120 160 220 300 500 700 900; do xdotool mousemove $x 400; sleep 0.15; done
+xdotool mouseup 1
+wait_log 'msg="files dropped on the window" count=1' 100 || { echo "drop: Go never got the dropped file"; cat "$tmp/out.log"; exit 1; }
+for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
+[ "$(files)" = 1 ] || { echo "drop: the dropped file was not staged ($(files) files)"; exit 1; }
+sleep 1
+# Kept: the open chat's send sheet holds it (with no sheet to take it, the page
+# would have had it deleted at once).
+[ "$(files)" = 1 ] || { echo "drop: the dropped file was not offered to send"; exit 1; }
+xdotool key Escape
+for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
+[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel a send sheet: the window no longer shows Hush"; exit 1; }
+echo "drop: a file dropped on the window was staged, offered in the send sheet and discarded on Escape"
+INNER
+xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp"
