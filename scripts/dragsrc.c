@@ -1,7 +1,9 @@
 /* dragsrc.c - a GTK3 window whose button drags one file (its URI, text/uri-list),
- * as a file manager does; scripts/drop-desktop.sh drags it onto Hush's window.
+ * as a file manager does, or (--clipboard) a program that puts a picture on the
+ * clipboard and serves it until killed, as a screenshot tool does;
+ * scripts/drop-desktop.sh drops and pastes them into Hush's window.
  * Build: cc -O2 -o dragsrc dragsrc.c $(pkg-config --cflags --libs gtk+-3.0)
- * Usage: dragsrc file:///path/to/file
+ * Usage: dragsrc file:///path/to/file | dragsrc --clipboard
  */
 #include <gtk/gtk.h>
 
@@ -15,6 +17,13 @@ static void data_get(GtkWidget *w, GdkDragContext *c, GtkSelectionData *d, guint
 int main(int argc, char **argv) {
   gtk_init(&argc, &argv);
   if (argc != 2) return 2;
+  if (g_strcmp0(argv[1], "--clipboard") == 0) {
+    GdkPixbuf *picture = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+    gdk_pixbuf_fill(picture, 0x2a6fdbff);
+    gtk_clipboard_set_image(gtk_clipboard_get(GDK_SELECTION_CLIPBOARD), picture);
+    gtk_main();
+    return 0;
+  }
   uri = argv[1];
   GtkWidget *win = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_window_set_title(GTK_WINDOW(win), "dragsrc");

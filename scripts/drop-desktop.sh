@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Desktop file drop: the real Wails window under Xvfb, unlocked, with a chat open;
-# a GTK window (scripts/dragsrc.c) drags a file onto it as a file manager would.
+# Desktop file drop and paste: the real Wails window under Xvfb, unlocked, with a
+# chat open; a GTK window (scripts/dragsrc.c) drags a file onto it as a file manager
+# would, then a picture is put on the clipboard and pasted into the message box.
 # Passes when Go got the file's path from the window system and staged it (one
 # encrypted file appears in attachments/ and stays: the open chat's send sheet
 # holds it), and the page is still Hush rather than the file opened in the
 # window (Escape cancels the sheet, and the staged file is deleted: only a page
-# still there can ask for that). WebKitGTK has two
-# ways to get this wrong (docs/ARCHITECTURE.md, "Attachments in the UI").
+# still there can ask for that). The same for the pasted picture: staged, held,
+# discarded. WebKitGTK has three ways to get these wrong (docs/ARCHITECTURE.md,
+# "Attachments in the UI").
 # Usage: scripts/drop-desktop.sh path/to/hush
 set -euo pipefail
 bin=$(realpath "$1")
@@ -72,5 +74,21 @@ xdotool key Escape
 for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
 [ "$(files)" = 0 ] || { echo "drop: Escape did not cancel a send sheet: the window no longer shows Hush"; exit 1; }
 echo "drop: a file dropped on the window was staged, offered in the send sheet and discarded on Escape"
+kill $src 2>/dev/null || true
+"$tmp/dragsrc" --clipboard &
+src=$!
+sleep 1
+# The message box, at the bottom of the open chat.
+xdotool mousemove 1000 685 click 1
+sleep 0.3
+xdotool key ctrl+v
+for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
+[ "$(files)" = 1 ] || { echo "drop: the pasted picture was not staged ($(files) files)"; cat "$tmp/out.log"; exit 1; }
+sleep 1
+[ "$(files)" = 1 ] || { echo "drop: the pasted picture was not offered to send"; exit 1; }
+xdotool key Escape
+for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
+[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel the send sheet of the paste"; exit 1; }
+echo "drop: a picture pasted into the message box was staged, offered and discarded on Escape"
 INNER
 xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp"

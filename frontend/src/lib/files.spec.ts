@@ -3,6 +3,7 @@ import { RULES } from './api';
 import {
   base64Of,
   carriesFiles,
+  clipboardImages,
   fileCountText,
   fileNamesText,
   filesOf,
@@ -77,6 +78,20 @@ describe('files', () => {
     expect(pastedName({ name: '', type: 'image/jpeg' }, at)).toBe('Pasted image 2026-05-01 14.03.22.jpg');
     expect(pastedName({ name: 'blob', type: 'application/pdf' }, at)).toBe('Pasted file 2026-05-01 14.03.22.bin');
     expect(pastedName({ name: 'holiday.jpg', type: 'image/jpeg' }, at)).toBe('holiday.jpg');
+  });
+
+  it('reads the clipboard’s pictures, and nothing where it cannot', async () => {
+    const png = new Blob(['png'], { type: 'image/png' });
+    const clipboard = {
+      read: vi.fn(async () => [
+        { types: ['text/plain'], getType: async () => new Blob(['hi']) },
+        { types: ['text/html', 'image/png'], getType: async () => png },
+      ]),
+    } as unknown as Clipboard;
+    const files = await clipboardImages(clipboard);
+    expect(files.map((f) => [f.type, f.size])).toEqual([['image/png', 3]]);
+    expect(await clipboardImages({ read: async () => Promise.reject(new Error('denied')) } as unknown as Clipboard)).toEqual([]);
+    expect(await clipboardImages(undefined)).toEqual([]);
   });
 
   it('reads a blob as base64', async () => {

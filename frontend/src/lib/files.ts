@@ -76,6 +76,28 @@ export function filesOf(dt: DataTransfer | null | undefined): File[] {
   return fromItems.length > 0 ? fromItems : Array.from(dt.files ?? []);
 }
 
+/**
+ * The pictures on the system clipboard, read with the async clipboard API
+ * (within a paste, which allows it). WebKitGTK hands a paste event no picture
+ * in clipboardData, so the desktop window reads them this way; empty when
+ * there are none or the clipboard cannot be read.
+ */
+export async function clipboardImages(clipboard: Pick<Clipboard, 'read'> | undefined = globalThis.navigator?.clipboard): Promise<File[]> {
+  if (!clipboard?.read) return [];
+  let items: ClipboardItems;
+  try {
+    items = await clipboard.read();
+  } catch {
+    return [];
+  }
+  const out: File[] = [];
+  for (const item of items) {
+    const type = item.types.find((t) => t.startsWith('image/'));
+    if (type) out.push(new File([await item.getType(type)], 'image', { type }));
+  }
+  return out;
+}
+
 /** The extension of an image type: "image/png" → "png". */
 function extensionOf(type: string): string {
   const m = /^image\/([a-z0-9.+-]+)$/i.exec(type);

@@ -225,6 +225,27 @@ describe('Composer', () => {
     expect(screen.getByRole('alert')).toHaveTextContent(reason);
   });
 
+  it('in the desktop window, reads a pasted picture the paste event does not show from the clipboard', async () => {
+    const onpastefiles = vi.fn();
+    render(Composer, {
+      props: { canPost: true, onsend: async () => {}, ontyping: () => {}, onattach: () => {}, onpastefiles, pasteFromClipboard: true },
+    });
+    const png = new Blob(['png'], { type: 'image/png' });
+    const read = vi.fn(async () => [{ types: ['image/png'], getType: async () => png }]);
+    Object.defineProperty(navigator, 'clipboard', { value: { read }, configurable: true });
+    try {
+      const box = screen.getByRole('textbox', { name: 'Message' });
+      // Text pastes as text: the clipboard is not read.
+      await fireEvent.paste(box, { clipboardData: { types: ['text/plain'], items: [], files: [] } });
+      expect(read).not.toHaveBeenCalled();
+      await fireEvent.paste(box, { clipboardData: { types: [], items: [], files: [] } });
+      await waitFor(() => expect(onpastefiles).toHaveBeenCalledTimes(1));
+      expect(onpastefiles.mock.calls[0]![0]).toEqual([expect.objectContaining({ type: 'image/png' })]);
+    } finally {
+      Reflect.deleteProperty(navigator, 'clipboard');
+    }
+  });
+
   it('has no paperclip where nothing attaches', () => {
     setup();
     expect(screen.queryByRole('button', { name: 'Attach files' })).not.toBeInTheDocument();
