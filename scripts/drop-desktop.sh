@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Desktop file drop and paste: the real Wails window under Xvfb, unlocked, with a
 # chat open; a GTK window (scripts/dragsrc.c) drags a file onto it as a file manager
-# would, then a picture is put on the clipboard and pasted into the message box.
+# would, then a picture is put on the clipboard and pasted into the message box, then
+# the paperclip's native dialog is answered with the file's path.
 # Passes when Go got the file's path from the window system and staged it (one
 # encrypted file appears in attachments/ and stays: the open chat's send sheet
 # holds it), and the page is still Hush rather than the file opened in the
@@ -90,5 +91,28 @@ xdotool key Escape
 for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
 [ "$(files)" = 0 ] || { echo "drop: Escape did not cancel the send sheet of the paste"; exit 1; }
 echo "drop: a picture pasted into the message box was staged, offered and discarded on Escape"
+# The paperclip: GTK's own file chooser, answered by typing the file's path.
+xdotool mousemove 664 685 click 1
+dlg=""
+for _ in $(seq 1 100); do
+  dlg=$(xdotool search --onlyvisible --name '^Attach files$' 2>/dev/null | head -1 || true)
+  [ -n "$dlg" ] && break
+  sleep 0.05
+done
+[ -n "$dlg" ] || { echo "drop: the paperclip opened no file dialog"; cat "$tmp/out.log"; exit 1; }
+xdotool windowactivate --sync "$dlg" 2>/dev/null || xdotool windowfocus --sync "$dlg"
+sleep 0.3
+xdotool key ctrl+l
+xdotool type --delay 5 "$tmp/dropped.txt"
+sleep 0.5 # the location bar completes as it is typed
+xdotool key Return
+for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
+[ "$(files)" = 1 ] || { echo "drop: the file chosen in the dialog was not staged ($(files) files)"; exit 1; }
+sleep 1
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool key Escape
+for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
+[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel the send sheet of the dialog's file"; exit 1; }
+echo "drop: a file chosen in the native dialog was staged, offered and discarded on Escape"
 INNER
 xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp"
