@@ -186,8 +186,14 @@ test('files and images: attach, drop, send with progress, download, save and vie
     await expect(view).toBeHidden();
     await expect(got.getByRole('button', { name: 'Open photo.png' })).toBeVisible();
 
-    // The dropped file arrived too.
+    // The dropped file arrived too, and the chat list shows it by its name.
     await expect(bobPane.getByRole('article', { name: 'Alice: agenda.md' })).toBeVisible({ timeout: 60_000 });
+    await expect(bob.page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name: /Alice/ })).toContainText(
+      '📎 agenda.md',
+    );
+    await expect(alice.page.getByRole('listbox', { name: 'Chats' }).getByRole('option', { name: /bob/ })).toContainText(
+      '📎 agenda.md',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
