@@ -8,6 +8,7 @@ import {
   fileNamesText,
   filesOf,
   isViewableImage,
+  messageLine,
   pastedName,
   percent,
   progressText,
@@ -40,6 +41,13 @@ describe('files', () => {
     expect(fileNamesText(['a.png', 'b.txt'])).toBe('a.png and b.txt');
     expect(fileNamesText(['a', 'b', 'c'])).toBe('a, b and c');
     expect(fileNamesText(['a', 'b', 'c', 'd', 'e'])).toBe('a, b and 3 more');
+  });
+
+  it('stands for a message of files alone by their names', () => {
+    const f = (name: string) => ({ id: name, name, mime: '', size: 1, thumbnail: '', downloaded: false });
+    expect(messageLine({ body: 'hello', files: [f('a.png')] })).toBe('hello');
+    expect(messageLine({ body: '', files: [f('a.png'), f('b.txt')] })).toBe('📎 a.png and b.txt');
+    expect(messageLine({ body: '', files: [] })).toBe('');
   });
 
   it('says how far a transfer got, and never more than all of it', () => {

@@ -3,7 +3,7 @@
 // saving a received file (the desktop window's save dialog, or the browser's
 // own download). Go checks every limit again (app/files.go).
 
-import { RULES, type Api, type FileInfo } from './api';
+import { RULES, type Api, type FileInfo, type Message } from './api';
 import { formatBytes } from './bytes';
 
 /** Why no file goes into a secret chat (Go refuses them too). */
@@ -34,6 +34,15 @@ export function fileNamesText(names: readonly string[]): string {
   if (names.length <= 2) return names.join(' and ');
   if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
   return `${names[0]}, ${names[1]} and ${names.length - 2} more`;
+}
+
+/**
+ * What stands for a message in one line (a reply's quote, the pinned bar): its
+ * text, or for files alone their names ("📎 photo.png and notes.txt").
+ */
+export function messageLine(m: Pick<Message, 'body' | 'files'>): string {
+  if (m.body !== '' || !m.files?.length) return m.body;
+  return `📎 ${fileNamesText(m.files.map((f) => f.name))}`;
 }
 
 /** "1.5 MB of 3 MB". */
