@@ -79,14 +79,7 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	if r.dir.refreshOwn(ctx) {
 		r.handleChanged()
 	}
-	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
-	// keys fetched next are wrapped to.
-	seeds := r.inbox.catchUp(ctx)
-	r.catchUp(ctx)
-	if seeds {
-		r.acct.retryWaiting(ctx)
-	}
-	r.acct.catchUp(ctx)
+	r.catchUpAll(ctx)
 	r.acct.reapply(ctx)
 	r.acct.seed(ctx, r.facts(ctx))
 	r.acct.flush(ctx)
@@ -97,6 +90,19 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	}
 	r.courier.deliverNow(ctx)
 	r.secrets.flush(ctx)
+}
+
+// catchUpAll reads what the relay holds and this device may have missed: the
+// inbox, every chat (entries and read positions), the account log.
+func (r *receiver) catchUpAll(ctx context.Context) {
+	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
+	// keys fetched next are wrapped to.
+	seeds := r.inbox.catchUp(ctx)
+	r.catchUp(ctx)
+	if seeds {
+		r.acct.retryWaiting(ctx)
+	}
+	r.acct.catchUp(ctx)
 }
 
 // Missed catches up after pushes were dropped.
@@ -136,6 +142,9 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.sponsor.onClosed(b.Session)
 		case *wire.PrekeyCount:
 			r.prekeys.onCount(ctx, *b)
+		case *wire.CatchUp:
+			// The relay may have missed what other relays pushed (docs/RELAY.md).
+			r.catchUpAll(ctx)
 		case *wire.InboxPush:
 			if r.inbox.handle(ctx, []wire.InboxItem{b.Item}) {
 				// What waited for the new seeds: epoch keys, account records.
