@@ -300,7 +300,8 @@ type GetChat struct {
 	ChatID ids.Chat
 }
 
-// MemberInfo is a member with its receipt positions.
+// MemberInfo is a member with its receipt positions: ReadSeq is the read position
+// the member shares with the others, or its own when the reader is that member.
 type MemberInfo struct {
 	_            struct{} `cbor:",toarray"`
 	AccountID    ids.Account
@@ -480,10 +481,16 @@ type Mark struct {
 	ChatID       ids.Chat
 	DeliveredSeq uint64
 	ReadSeq      uint64
+	// Private keeps the reads this mark reports from the other members: the relay
+	// raises the account's own read position (its devices, unread counts) but not
+	// the one it shares, which a mark without it raises along (the user's read
+	// receipts switch; docs/PROTOCOL.md, "Receipts and typing").
+	Private bool
 }
 
 // Receipt tells members a member's positions changed. In channels it goes only to the
-// member's own devices.
+// member's own devices. The account's own devices get its own read position, the
+// other members the one it shares with them.
 type Receipt struct {
 	_            struct{} `cbor:",toarray"`
 	ChatID       ids.Chat

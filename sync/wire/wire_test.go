@@ -73,6 +73,7 @@ func samples() []Body {
 		&Page{ChatID: chat, Entries: []Entry{entry, entry}, More: true},
 		&Push{ChatID: chat, Entry: entry},
 		&Mark{ChatID: chat, DeliveredSeq: 9, ReadSeq: 7},
+		&Mark{ChatID: chat, DeliveredSeq: 9, ReadSeq: 8, Private: true},
 		&Receipt{ChatID: chat, AccountID: acct, DeliveredSeq: 9, ReadSeq: 7},
 		&CatchUp{},
 		&Typing{ChatID: chat},
