@@ -28,11 +28,11 @@ func readOf(t *testing.T, info wire.ChatInfo, account ids.Account) uint64 {
 	return 0
 }
 
-// TestPrivateReadPosition: a member's own read position and the one it shares are
+// TestOwnAndSharedReadPositions: a member's own read position and the one it shares are
 // kept apart; the member is shown its own, every other member the shared one.
-func TestPrivateReadPosition(t *testing.T) { eachEngine(t, testPrivateReadPosition) }
+func TestOwnAndSharedReadPositions(t *testing.T) { eachEngine(t, testOwnAndSharedReadPositions) }
 
-func testPrivateReadPosition(t *testing.T, e engine) {
+func testOwnAndSharedReadPositions(t *testing.T, e engine) {
 	ctx := context.Background()
 	s := open(t, e, "")
 	alice, bob, chat := setup(t, s)
