@@ -44,6 +44,16 @@ func (o *observer) DisplayNameChanged(name string) {
 	}()
 }
 
+// ReadReceiptsChanged follows the read receipts switch turned on another device,
+// off the event path as DisplayNameChanged.
+func (o *observer) ReadReceiptsChanged(on bool) {
+	go func() {
+		if _, err := o.c.settingsChanged(func(*session) {}); err != nil && !errors.Is(err, ErrLocked) {
+			o.c.log.Info("read receipts from another device", "err", err)
+		}
+	}()
+}
+
 // MessageNew raises the notification before the event goes out, so whoever sees the
 // event can rely on the notification being decided.
 func (o *observer) MessageNew(m chat.Message) {

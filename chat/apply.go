@@ -310,7 +310,7 @@ func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 			return 0, err
 		}
-		out.statuses = append(out.statuses, StatusChange{Chat: m.ChatID, Message: m.ID, Status: statusOf(existing, *meta, r.meID), Seq: existing.Seq})
+		out.statuses = append(out.statuses, StatusChange{Chat: m.ChatID, Message: m.ID, Status: statusOf(existing, *meta, r.meID, r.list.receipts.on()), Seq: existing.Seq})
 	case existing.Seq == m.Seq:
 		// Already stored (our own message, acknowledged): nothing to do.
 	default:

@@ -94,8 +94,10 @@ type Engine struct {
 	acct    *accountSync
 	search  *searcher
 	name    *ownName
-	me      ids.Account
-	obs     Observer
+	// receipts is the account's read receipts switch (receipts.go).
+	receipts *receiptSwitch
+	me       ids.Account
+	obs      Observer
 	// attachDir is Config.AttachmentsDir.
 	attachDir string
 	log       *slog.Logger
@@ -155,6 +157,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if err := e.dir.useHeldKEM(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read device list: %w", err)
+	}
+	if err := e.loadReadReceipts(ctx); err != nil {
+		return nil, fmt.Errorf("chat: read the read receipts switch: %w", err)
 	}
 	return e, nil
 }
@@ -218,6 +223,8 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	}
 	e.search = newSearcher(v, e.log)
 	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, marks: e.marks, view: e.list, meID: me, obs: e.obs, log: e.log}
+	e.receipts = &receiptSwitch{}
+	e.list.receipts, e.marks.receipts = e.receipts, e.receipts
 }
 
 // Start connects to the relay and starts the flusher, the acker and the marker. It
@@ -545,6 +552,7 @@ func (nopObserver) ChatUpdated(Chat)             {}
 func (nopObserver) ChatRemoved(ids.Chat)         {}
 func (nopObserver) DisplayNameChanged(string)    {}
 func (nopObserver) FoldersChanged()              {}
+func (nopObserver) ReadReceiptsChanged(bool)     {}
 func (nopObserver) MessageNew(Message)           {}
 func (nopObserver) MessageChanged(Message)       {}
 func (nopObserver) MessageHidden(MessageExpiry)  {}
@@ -656,6 +664,9 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return nil
 	case accountlog.KindHidden:
 		return e.applyHidden(ctx, r)
+	case accountlog.KindReadReceipts:
+		e.applyReadReceipts(r.Value)
+		return nil
 	case accountlog.KindAccepted:
 		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
 			return nil // not held yet (applied again once it is), or no request here

@@ -38,6 +38,9 @@ type Observer interface {
 	// FoldersChanged reports that the user's chat folders changed, here or on
 	// another device of the account ([Engine.Folders] has them).
 	FoldersChanged()
+	// ReadReceiptsChanged reports the account's read receipts switch, turned on
+	// another of its devices ([Engine.ReadReceipts]).
+	ReadReceiptsChanged(on bool)
 }
 
 // MessageExpiry names a message that self-destructed.

@@ -296,6 +296,11 @@ export interface Settings {
    * neither.
    */
   typingIndicators: boolean;
+  /**
+   * ReadReceipts: the others are shown what this user read, and this user what they read; off,
+   * neither, except in secret chats. The account's choice, the same on all its devices.
+   */
+  readReceipts: boolean;
   /** Version is this build of Hush. */
   version: string;
 }
@@ -317,6 +322,7 @@ export function decodeSettings(v: unknown, at = 'Settings'): Settings {
     screenProtection: field(o, 'screenProtection', at, bool),
     screenProtectionSupport: field(o, 'screenProtectionSupport', at, decodeProtectionSupport),
     typingIndicators: field(o, 'typingIndicators', at, bool),
+    readReceipts: field(o, 'readReceipts', at, bool),
     version: field(o, 'version', at, str),
   };
 }
@@ -1381,6 +1387,13 @@ export interface SettingsService {
    */
   setTypingIndicators(on: boolean): Promise<Settings>;
   /**
+   * SetReadReceipts turns read receipts on or off for the account, on all its devices, both ways:
+   * off, the others are not shown what this user read (their messages stay "delivered" for them),
+   * and this user is not shown what they read. Secret chats keep theirs, which their self-destruct
+   * timers need.
+   */
+  setReadReceipts(on: boolean): Promise<Settings>;
+  /**
    * SetScreenProtection turns on or off hiding the window from screen capture while a secret chat
    * is open (where ScreenProtectionSupport is "switchable").
    */
@@ -1852,6 +1865,7 @@ export const SERVICES: ServiceTable = {
         params: ['on'],
         result: decodeSettings,
       },
+      setReadReceipts: { method: 'SetReadReceipts', params: ['on'], result: decodeSettings },
       setScreenProtection: {
         method: 'SetScreenProtection',
         params: ['on'],
