@@ -103,6 +103,8 @@ export class Messenger {
   /** Bumped when cached conversations are dropped, so views re-read them. */
   #generation = $state(0);
   #conversations = new Map<string, ConversationStore>();
+  /** The read receipts switch as last followed (followReadReceipts); undefined before. */
+  #readReceipts: boolean | undefined;
   #marking = new Set<string>();
   #duringLoad: (() => void)[] | null = null;
   /**
@@ -161,8 +163,7 @@ export class Messenger {
       ...(this.env.notify ? [api.on('notify', (n) => this.#onNotify(n))] : []),
       // Events sent while the stream was down are lost: read everything again.
       api.onReconnect(() => {
-        this.#conversations.clear();
-        this.#generation++;
+        this.#reread();
         void this.refresh();
       }),
     ];
@@ -250,6 +251,22 @@ export class Messenger {
     } catch (err) {
       this.#failed(err);
     }
+  }
+
+  /**
+   * Go derives the ticks, and the read receipts switch changes which show
+   * (off: nobody's "read", except in secret chats): when it turns, the
+   * conversations are read again. The first value only says where things stand.
+   */
+  followReadReceipts(on: boolean): void {
+    if (this.#readReceipts !== undefined && on !== this.#readReceipts) this.#reread();
+    this.#readReceipts = on;
+  }
+
+  /** Drops the cached conversations, so the views read them from Go again. */
+  #reread(): void {
+    this.#conversations.clear();
+    this.#generation++;
   }
 
   /** A chat's messages (cached while the window lives). */
