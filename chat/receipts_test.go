@@ -10,18 +10,6 @@ import (
 	"hush/policy"
 )
 
-// statusIn returns the status p's chat shows of message id.
-func statusIn(t *testing.T, p *peer, chatID ids.Chat, id ids.Message) policy.Status {
-	t.Helper()
-	for _, m := range p.allMessages(t, chatID) {
-		if m.ID == id {
-			return m.Status
-		}
-	}
-	t.Fatalf("%s has no message %s", p.name, id)
-	return 0
-}
-
 // sendSeen has from send text and waits until to holds it; it returns the message.
 func sendSeen(t *testing.T, from, to *peer, chatID ids.Chat, text string) Message {
 	t.Helper()
@@ -84,13 +72,13 @@ func TestReadReceiptsOff(t *testing.T) {
 		return relayRead(t, r, chatID, bob.id(), bob.id()) >= uint64(one.Seq)
 	})
 	testutil.Eventually(t, 20*time.Second, "Bob's laptop shows Alice's message read", func() bool {
-		return summaryOf(t, laptop, chatID).Unread == 0 && statusIn(t, laptop, chatID, one.ID) == policy.StatusRead
+		return summaryOf(t, laptop, chatID).Unread == 0 && messageStatus(t, laptop, chatID, one.ID) == policy.StatusRead
 	})
 	two := sendSeen(t, bob, alice, chatID, "two") // behind any receipt of Bob's read
 	if got := relayRead(t, r, chatID, alice.id(), bob.id()); got != 0 {
 		t.Errorf("the relay shows Alice Bob's private read position %d", got)
 	}
-	if got := statusIn(t, alice, chatID, one.ID); got != policy.StatusDelivered {
+	if got := messageStatus(t, alice, chatID, one.ID); got != policy.StatusDelivered {
 		t.Errorf("Alice's message Bob read with receipts off shows %v, want delivered", got)
 	}
 	if got := peerReadOf(t, alice, chatID); got != 0 {
@@ -105,7 +93,7 @@ func TestReadReceiptsOff(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, "Bob holds Alice's read position", func() bool {
 		return peerReadOf(t, bob, chatID) >= uint64(two.Seq)
 	})
-	if got := statusIn(t, bob, chatID, two.ID); got != policy.StatusDelivered {
+	if got := messageStatus(t, bob, chatID, two.ID); got != policy.StatusDelivered {
 		t.Errorf("with read receipts off Bob's message Alice read shows %v, want delivered", got)
 	}
 	if shown := shownStatuses(bob, chatID, map[ids.Message]policy.Status{two.ID: two.Status}); shown[two.ID] != policy.StatusDelivered {
@@ -124,12 +112,12 @@ func TestReadReceiptsOff(t *testing.T) {
 	if err := bob.engine.SetReadReceipts(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := statusIn(t, bob, chatID, two.ID); got != policy.StatusRead {
+	if got := messageStatus(t, bob, chatID, two.ID); got != policy.StatusRead {
 		t.Errorf("with read receipts on again Bob's message Alice read shows %v, want read", got)
 	}
 	testutil.Eventually(t, 20*time.Second, "the laptop turns read receipts on", func() bool { return laptop.engine.ReadReceipts() })
 	sendSeen(t, bob, alice, chatID, "a message behind the switch")
-	if got := statusIn(t, alice, chatID, one.ID); got != policy.StatusDelivered {
+	if got := messageStatus(t, alice, chatID, one.ID); got != policy.StatusDelivered {
 		t.Errorf("turning read receipts on shared Bob's earlier reads before his next: %v", got)
 	}
 	three := sendSeen(t, alice, bob, chatID, "three")
@@ -137,7 +125,7 @@ func TestReadReceiptsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 20*time.Second, "Alice sees Bob read both", func() bool {
-		return statusIn(t, alice, chatID, three.ID) == policy.StatusRead && statusIn(t, alice, chatID, one.ID) == policy.StatusRead
+		return messageStatus(t, alice, chatID, three.ID) == policy.StatusRead && messageStatus(t, alice, chatID, one.ID) == policy.StatusRead
 	})
 }
 

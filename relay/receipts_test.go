@@ -12,13 +12,11 @@ import (
 // readShown returns the read position of account that info shows.
 func readShown(t *testing.T, info *wire.ChatInfo, account ids.Account) uint64 {
 	t.Helper()
-	for _, m := range info.Members {
-		if m.AccountID == account {
-			return m.ReadSeq
-		}
+	m, ok := info.Member(account)
+	if !ok {
+		t.Fatalf("%s is not a member in %+v", account, info)
 	}
-	t.Fatalf("%s is not a member in %+v", account, info)
-	return 0
+	return m.ReadSeq
 }
 
 // receiptIs requires a Receipt push of account's positions on c.

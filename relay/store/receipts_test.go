@@ -19,13 +19,11 @@ import (
 // readOf returns the read position info shows of account.
 func readOf(t *testing.T, info wire.ChatInfo, account ids.Account) uint64 {
 	t.Helper()
-	for _, m := range info.Members {
-		if m.AccountID == account {
-			return m.ReadSeq
-		}
+	m, ok := info.Member(account)
+	if !ok {
+		t.Fatalf("%s is not listed in %+v", account, info)
 	}
-	t.Fatalf("%s is not listed in %+v", account, info)
-	return 0
+	return m.ReadSeq
 }
 
 // TestOwnAndSharedReadPositions: a member's own read position and the one it shares are

@@ -325,6 +325,16 @@ type ChatInfo struct {
 	Members []MemberInfo
 }
 
+// Member returns the entry of account a, if the chat lists it.
+func (c *ChatInfo) Member(a ids.Account) (MemberInfo, bool) {
+	for _, m := range c.Members {
+		if m.AccountID == a {
+			return m, true
+		}
+	}
+	return MemberInfo{}, false
+}
+
 // ChatList asks for the chats the caller's account belongs to, ordered by chat id,
 // starting after After (the zero id for the first page).
 type ChatList struct {
