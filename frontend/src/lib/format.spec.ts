@@ -16,6 +16,7 @@ import {
   nextStatus,
   normalizeHandle,
   QUOTE_MAX_CHARS,
+  firstLine,
   quoteLine,
   syncProgressText,
   titleError,
@@ -333,8 +334,15 @@ describe('truncate and quoteLine', () => {
     ['\n\n  first real line  \nsecond', 'first real line'],
     ['', ''],
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
+    ['**bold** and _it_ in `code`', 'bold and it in code'],
+    ['```\n\nfn main() {}\n```', 'fn main() {}'],
+    ['snake_case 2*3*4', 'snake_case 2*3*4'],
   ])('quoteLine(%j) = %j', (body, want) => {
     expect(quoteLine(body)).toBe(want);
+  });
+
+  it('firstLine keeps a service line as written', () => {
+    expect(firstLine('\n*Team* renamed')).toBe('*Team* renamed');
   });
 });
 
