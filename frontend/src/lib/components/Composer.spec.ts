@@ -51,6 +51,24 @@ describe('Composer', () => {
     expect(onsend).toHaveBeenCalledWith('line one\nline two');
   });
 
+  it('wraps the selection in bold, italic or code markers (Ctrl+B, Ctrl+I, Ctrl+E), and sends them as typed', async () => {
+    const { onsend, onchange } = setup({ initial: 'make it bold' });
+    const user = userEvent.setup();
+    const box = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    box.setSelectionRange(8, 12);
+    await user.keyboard('{Control>}b{/Control}');
+    expect(box).toHaveValue('make it **bold**');
+    expect([box.selectionStart, box.selectionEnd]).toEqual([10, 14]);
+    expect(onchange).toHaveBeenLastCalledWith('make it **bold**');
+    box.setSelectionRange(0, 4);
+    await user.keyboard('{Control>}i{/Control}');
+    box.setSelectionRange(box.value.length, box.value.length);
+    await user.keyboard('{Control>}e{/Control}x');
+    expect(box).toHaveValue('_make_ it **bold**`x`');
+    await user.keyboard('{Enter}');
+    expect(onsend).toHaveBeenCalledWith('_make_ it **bold**`x`');
+  });
+
   it('leaves Enter to the IME while composing', async () => {
     const { onsend } = setup({ initial: 'にほん' });
     const box = screen.getByRole('textbox', { name: 'Message' });
