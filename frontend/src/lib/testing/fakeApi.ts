@@ -205,6 +205,7 @@ export const sampleSettings: Settings = {
   screenProtection: true,
   screenProtectionSupport: 'unavailable',
   typingIndicators: true,
+  linkPreviews: false,
   version: '0.1.0-test',
 };
 
@@ -398,6 +399,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     setTypingIndicators: vi.fn(async (typingIndicators: boolean) => {
       unlockedOnly();
       backend.settings = { ...backend.settings, typingIndicators };
+      return { ...backend.settings };
+    }),
+    setLinkPreviews: vi.fn(async (linkPreviews: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, linkPreviews };
       return { ...backend.settings };
     }),
   };
