@@ -4,8 +4,6 @@
 // do not carry it. Recently used emoji are kept in the WebView's localStorage:
 // not secret (docs/SECURITY.md, "What is kept outside the vault").
 
-import { QUICK_REACTIONS } from './messageActions';
-
 /** One emoji: the characters it inserts, its name (the button's name), and words that find it. */
 export interface Emoji {
   unicode: string;
@@ -105,6 +103,15 @@ export function searchEmoji(data: EmojiData, query: string): Emoji[] {
   return [...first, ...rest].slice(0, MAX_SEARCH_RESULTS);
 }
 
+/** The WebView's localStorage, or undefined where it is refused (privacy settings). */
+export function browserStorage(): RecentStorage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the picker needs of localStorage. */
 export type RecentStorage = Pick<Storage, 'getItem' | 'setItem'>;
 
@@ -131,13 +138,13 @@ export function rememberEmoji(storage: RecentStorage | undefined, unicode: strin
 }
 
 /**
- * The "Recently used" tab: the emoji used last, then the quick reactions of a
- * message's menu to fill it while there are few.
+ * The "Recently used" tab: the emoji used last, then `fill` (the quick
+ * reactions of a message's menu) while there are few.
  */
-export function recentGroup(data: EmojiData, recent: readonly string[]): EmojiGroup {
+export function recentGroup(data: EmojiData, recent: readonly string[], fill: readonly string[]): EmojiGroup {
   const seen = new Set<string>();
   const emoji: Emoji[] = [];
-  for (const unicode of [...recent, ...QUICK_REACTIONS]) {
+  for (const unicode of [...recent, ...fill]) {
     const key = emojiKey(unicode);
     const found = data.byKey.get(key);
     if (!found || seen.has(key)) continue;
