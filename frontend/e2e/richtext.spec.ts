@@ -88,6 +88,16 @@ test('Alice formats as she types, Bob sees it formatted; the emoji picker works 
   await expect(bubble(bobPane, 'hello 😃')).toBeVisible();
   await expectNoViolations(bob.page, 'messages with rich text');
 
+  // Bob reacts with an emoji the quick row does not have: "More reactions…".
+  await formatted.click({ button: 'right' });
+  await bob.page.getByRole('menuitem', { name: 'More reactions…' }).click();
+  const bobPicker = bob.page.getByRole('dialog', { name: 'Emoji' });
+  await bobPicker.getByRole('searchbox', { name: 'Search emoji' }).fill('crab');
+  await bob.page.keyboard.press('ArrowDown');
+  await bob.page.keyboard.press('Enter');
+  await expect(bobPicker).toBeHidden();
+  await expect(formatted.getByRole('button', { name: '🦀 1, you reacted' })).toBeVisible({ timeout: 30_000 });
+
   // The text kept is the text as typed: Alice's edit box shows the markers, and
   // her edit (with Ctrl+E on a selection) reaches Bob formatted the same way.
   await bubble(pane, 'make this loud').click({ button: 'right' });
