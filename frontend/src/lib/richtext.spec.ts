@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { linkTarget } from './links';
 import {
   MAX_NESTING,
+  MAX_RICH_CHARS,
   markerRanges,
   parseRichText,
   plainText,
@@ -137,6 +138,7 @@ describe('parseRichText', () => {
     ['\u202Etxt.exe **x**', '\u202Etxt.exe <b>x</b>'],
     ['café_au_lait', 'café_au_lait'],
     ['cafe\u0301*x*', 'cafe\u0301*x*'],
+    ['𝐀*x*𝐁 and 𝐀 *x* 𝐁', '𝐀*x*𝐁 and 𝐀 <i>x</i> 𝐁'], // letters beyond the BMP are letters
   ])('handles scripts and emoji: %j', (text, want) => {
     expect(rich(text)).toBe(want);
   });
@@ -145,6 +147,13 @@ describe('parseRichText', () => {
     expect(rich('https://x.com/javascript:alert(1)')).toBe(
       '[https://x.com/javascript:alert(1)](https://x.com/javascript:alert(1))',
     );
+  });
+
+  it('shows a text longer than MAX_RICH_CHARS with links only', () => {
+    const text = `**not bold** https://example.com ${'x'.repeat(MAX_RICH_CHARS)}`;
+    const nodes = parseRichText(text);
+    expect(nodes.map((n) => n.kind)).toEqual(['text', 'link', 'text']);
+    expect(richSource(nodes)).toBe(text);
   });
 
   it('never links what is not http, https or mailto', () => {
