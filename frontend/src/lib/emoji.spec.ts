@@ -39,6 +39,12 @@ describe('emoji data', () => {
     for (const r of QUICK_REACTIONS) expect(data.byKey.get(emojiKey(r))).toBeDefined();
   });
 
+  it('is bundled with only the fields the picker reads (vite.config.ts slims it)', async () => {
+    const raw = (await import('emojibase-data/en/compact.json')).default as unknown as Record<string, unknown>[];
+    const fields = new Set(raw.flatMap((e) => Object.keys(e)));
+    expect([...fields].sort()).toEqual(['group', 'label', 'tags', 'unicode']);
+  });
+
   it('skips entries that are not shaped as expected', () => {
     const data = emojiData([
       { group: 0, unicode: '😀', label: 'grinning face', tags: ['smile', 3] },
