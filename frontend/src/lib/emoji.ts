@@ -1,8 +1,9 @@
 // The emoji the picker offers: Unicode's list with English names and search
 // words, from the emojibase-data package, loaded only when the picker first
-// opens (its own chunk of about 0.2 MB, slimmed by vite.config.ts), so the window's first load and memory
-// do not carry it. Recently used emoji are kept in the WebView's localStorage:
-// not secret (docs/SECURITY.md, "What is kept outside the vault").
+// opens (its own chunk of about 0.2 MB, slimmed by vite.config.ts), so the
+// window's first load and memory do not carry it. Recently used emoji are
+// kept in the WebView's localStorage: not secret (docs/SECURITY.md,
+// "Formatting, links and link previews").
 
 /** One emoji: the characters it inserts, its name (the button's name), and words that find it. */
 export interface Emoji {
