@@ -371,6 +371,12 @@ export interface RelayUsage {
   /** Devices is how many devices the account has at the relay; MaxDevices how many it may have. */
   devices: number;
   maxDevices: number;
+  /**
+   * FilesUsedBytes is the attachments' ciphertext the relay keeps, counted apart against
+   * FilesQuotaBytes; 0 for FilesQuotaBytes: the relay takes no files.
+   */
+  filesUsedBytes: number;
+  filesQuotaBytes: number;
 }
 
 /** Decodes a RelayUsage; throws ApiError when v has another shape. */
@@ -381,6 +387,8 @@ export function decodeRelayUsage(v: unknown, at = 'RelayUsage'): RelayUsage {
     quotaBytes: field(o, 'quotaBytes', at, int),
     devices: field(o, 'devices', at, int),
     maxDevices: field(o, 'maxDevices', at, int),
+    filesUsedBytes: field(o, 'filesUsedBytes', at, int),
+    filesQuotaBytes: field(o, 'filesQuotaBytes', at, int),
   };
 }
 
