@@ -17,7 +17,6 @@ import {
   normalizeHandle,
   QUOTE_MAX_CHARS,
   firstLine,
-  quoteLine,
   syncProgressText,
   titleError,
   truncate,
@@ -33,6 +32,7 @@ import {
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
+import { quoteLine } from './richtext';
 
 // Local times: the formatting follows the user's time zone, whatever it is.
 const now = new Date(2026, 4, 20, 15, 0).getTime(); // Wednesday 20 May 2026
@@ -337,7 +337,7 @@ describe('truncate and quoteLine', () => {
     ['**bold** and _it_ in `code`', 'bold and it in code'],
     ['```\n\nfn main() {}\n```', 'fn main() {}'],
     ['snake_case 2*3*4', 'snake_case 2*3*4'],
-  ])('quoteLine(%j) = %j', (body, want) => {
+  ])('quoteLine(%j) = %j (richtext.ts)', (body, want) => {
     expect(quoteLine(body)).toBe(want);
   });
 

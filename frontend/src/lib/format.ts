@@ -5,7 +5,6 @@
 // (RULES, STATUS_ADVANCE), never from a copy kept here.
 
 import { RULES, STATUS_ADVANCE, type ChatSummary, type Device, type Message, type MessageStatus } from './api';
-import { stripMarkers } from './richtext';
 
 const DAY_MS = 86_400_000;
 
@@ -256,19 +255,15 @@ export function truncate(s: string, max: number): string {
 /** How much of a message a reply quote shows. */
 export const QUOTE_MAX_CHARS = 120;
 
-/** A text's first non-blank line, cut to QUOTE_MAX_CHARS, as written (a service line). */
+/**
+ * A text's first non-blank line, cut to QUOTE_MAX_CHARS, as written (a
+ * service line). A message's quote is richtext.ts's quoteLine: without its
+ * formatting markers (kept apart so this module stays small for the screens
+ * before unlock).
+ */
 export function firstLine(text: string): string {
   const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   return truncate(line.trim(), QUOTE_MAX_CHARS);
-}
-
-/**
- * A message as a one-line quote (a reply, the pinned bar, its accessible
- * name): the first non-blank line of what it shows, without the **markers**
- * of its formatting.
- */
-export function quoteLine(body: string): string {
-  return firstLine(stripMarkers(body));
 }
 
 /** Seconds for a countdown: "12 s", never negative. */

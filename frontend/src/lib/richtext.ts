@@ -31,6 +31,7 @@
 // and nothing of the text is ever parsed as HTML. Time is linear in the
 // text's length: every marker is pushed and popped at most once.
 
+import { firstLine } from './format';
 import { splitLinks } from './links';
 
 /** A span that wraps others: bold, italic, struck through. */
@@ -309,6 +310,14 @@ export function richSource(nodes: readonly RichNode[]): string {
 /** A message's text without its formatting markers (previews, quotes). */
 export function stripMarkers(text: string): string {
   return plainText(parseRichText(text));
+}
+
+/**
+ * A message as a one-line quote (a reply, the pinned bar, its accessible
+ * name): the first non-blank line of what it shows, without its markers.
+ */
+export function quoteLine(body: string): string {
+  return firstLine(stripMarkers(body));
 }
 
 /** A run of text, highlighted or not (a search snippet). */
