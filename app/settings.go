@@ -53,6 +53,10 @@ type preferences struct {
 	// do. On by default (a vault written before it reads as on); off works both
 	// ways, as in Signal: who does not send them does not see them.
 	TypingIndicators bool `json:"typingIndicators"`
+	// LinkPreviews: this device may fetch a preview (title, description) of a
+	// link in a message it sends. Off by default, and a vault written before it
+	// reads as off: the fetch tells the linked site this device's address.
+	LinkPreviews bool `json:"linkPreviews"`
 }
 
 func defaultPreferences() preferences {
@@ -117,6 +121,10 @@ type Settings struct {
 	// they read; off, neither, except in secret chats. The account's choice, the
 	// same on all its devices.
 	ReadReceipts bool `json:"readReceipts"`
+	// LinkPreviews: a message this device sends with a link may carry a preview
+	// of the linked page, fetched by this device (which tells that site its
+	// address). Off by default.
+	LinkPreviews bool `json:"linkPreviews"`
 	// Version is this build of Hush.
 	Version string `json:"version"`
 }
@@ -136,6 +144,7 @@ func (c *Core) settingsLocked(s *session) Settings {
 		ScreenProtectionSupport: c.protectionSupport(),
 		TypingIndicators:        s.prefs.TypingIndicators,
 		ReadReceipts:            s.engine == nil || s.engine.ReadReceipts(),
+		LinkPreviews:            s.prefs.LinkPreviews,
 		DeviceName:              s.profile.DeviceName,
 		DisplayName:             s.profile.DisplayName,
 		AccountFingerprint:      s.profile.AccountFingerprint,
@@ -196,6 +205,12 @@ func (s *SettingsService) SetReadReceipts(on bool) (Settings, error) {
 		return Settings{}, err
 	}
 	return s.c.settingsChanged(func(*session) {})
+}
+
+// SetLinkPreviews lets this device fetch previews of the links in the messages it
+// sends, or not (the default): the linked site learns the device's address.
+func (s *SettingsService) SetLinkPreviews(on bool) (Settings, error) {
+	return s.update(func(p *preferences) { p.LinkPreviews = on })
 }
 
 // SetScreenProtection turns on or off hiding the window from screen capture while

@@ -105,8 +105,9 @@ func (r *receiver) catchUpAll(ctx context.Context) {
 	r.acct.catchUp(ctx)
 }
 
-// Missed catches up after pushes were dropped.
-func (r *receiver) Missed(ctx context.Context) { r.catchUp(ctx) }
+// Missed catches up after pushes were dropped: any of them may have been an
+// inbox item or an account record, not only a chat's.
+func (r *receiver) Missed(ctx context.Context) { r.catchUpAll(ctx) }
 
 // Pushes applies pushes in order; consecutive messages of one chat go into one vault
 // transaction.

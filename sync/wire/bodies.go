@@ -120,6 +120,11 @@ type Usage struct {
 	QuotaBytes uint64
 	Devices    uint32
 	MaxDevices uint32
+	// BlobUsedBytes is the ciphertext of the account's attachment blobs, finished
+	// or not, counted apart from UsedBytes against BlobQuotaBytes (0: this relay
+	// takes no attachments).
+	BlobUsedBytes  uint64
+	BlobQuotaBytes uint64
 }
 
 // PutAccountKeys publishes the caller's account's signed keys record

@@ -206,6 +206,7 @@ export const sampleSettings: Settings = {
   screenProtectionSupport: 'unavailable',
   typingIndicators: true,
   readReceipts: true,
+  linkPreviews: false,
   version: '0.1.0-test',
 };
 
@@ -271,7 +272,14 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
-    usage: { usedBytes: 3 << 20, quotaBytes: 1 << 30, devices: 1, maxDevices: 32 },
+    usage: {
+      usedBytes: 3 << 20,
+      quotaBytes: 1 << 30,
+      devices: 1,
+      maxDevices: 32,
+      filesUsedBytes: 12 << 20,
+      filesQuotaBytes: 2 * 2 ** 30,
+    },
     directory: new Map(),
     contacts: new Map(),
     chats: new Map(),
@@ -404,6 +412,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     setReadReceipts: vi.fn(async (readReceipts: boolean) => {
       unlockedOnly();
       backend.settings = { ...backend.settings, readReceipts };
+      return { ...backend.settings };
+    }),
+    setLinkPreviews: vi.fn(async (linkPreviews: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, linkPreviews };
       return { ...backend.settings };
     }),
   };
