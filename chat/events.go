@@ -199,6 +199,9 @@ const (
 	// WarnActionNotAllowed: an edit, deletion or pin from a member who may not make
 	// it (someone else's edit, a member deleting another's message) was refused.
 	WarnActionNotAllowed
+	// WarnAutoDeleteNotAllowed: an auto-delete setting from a member who may not
+	// set it (not an admin of a group or channel) was refused.
+	WarnAutoDeleteNotAllowed
 )
 
 // String names the kind, for logs.
@@ -226,4 +229,5 @@ var warningNames = [...]string{
 	WarnDeviceListInvalid: "device list invalid", WarnDeviceListRollback: "device list rolled back",
 	WarnDeviceListFork: "device list forked", WarnDeviceListWithheld: "device list withheld",
 	WarnSecretFromStranger: "secret chat from a stranger", WarnActionNotAllowed: "action not allowed",
+	WarnAutoDeleteNotAllowed: "auto-delete not allowed",
 }

@@ -167,6 +167,9 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		return Chat{}, err
 	}
 	s.Archived, s.Muted, s.Draft = meta.Shelf.Archived, meta.Shelf.Muted, meta.Shelf.Draft
+	if c.Kind.Cloud() {
+		s.AutoDelete = time.Duration(meta.AutoDelete.TTL) * time.Second
+	}
 	if s.Hold, err = l.hold(tx, &c, &meta); err != nil {
 		return Chat{}, err
 	}
