@@ -22,7 +22,7 @@ func TestMetaRoundTrip(t *testing.T) {
 		LogLen: 3, LogHead: bytes.Repeat([]byte{7}, 32), HeadOp: 3, Removal: 3, KeyChange: 3, KeyLogLen: 2, KeyAt: 9,
 		Request: requestPending, RequestBy: bytes.Repeat([]byte{4}, 16), NextCounter: 12,
 		AutoDelete: autoDeleteState{TTL: 86400, At: 1_700_000_000_000, By: bytes.Repeat([]byte{8}, 16)},
-		Senders: []senderCounter{{Device: bytes.Repeat([]byte{5}, 16), Account: bytes.Repeat([]byte{6}, 16), High: 9, Missing: []uint64{4, 6}, Lost: 1}}}
+		Senders:    []senderCounter{{Device: bytes.Repeat([]byte{5}, 16), Account: bytes.Repeat([]byte{6}, 16), High: 9, Missing: []uint64{4, 6}, Lost: 1}}}
 	m.addFormer(ids.Account{1}, 5)
 	m.addFormer(ids.Account{2}, 6)
 	m.addFormer(ids.Account{1}, 7) // updates, does not duplicate

@@ -47,9 +47,9 @@ type sender struct {
 	// comes (autodelete.go).
 	expiry *expirer
 	clk    clock.Clock
-	log  *slog.Logger
-	obs  Observer
-	warn func(Warning)
+	log    *slog.Logger
+	obs    Observer
+	warn   func(Warning)
 
 	wake    chan struct{} // one token: flush now
 	handoff handoff       // Send → flusher
