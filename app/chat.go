@@ -592,6 +592,20 @@ func (s *ChatService) SetSecretTimer(chatID string, seconds int) (ChatSummary, e
 	})
 }
 
+// SetAutoDelete sets a cloud chat's auto-delete time for the messages sent from
+// now on, in seconds: one of Rules.AutoDeleteSeconds (0: off). Either person of a
+// direct chat may, the owner and admins of a group or channel. Every member's
+// devices apply it and show a line; each message keeps the time it was sent with.
+func (s *ChatService) SetAutoDelete(chatID string, seconds int) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.SetAutoDelete(ctx, id, time.Duration(seconds)*time.Second)
+	})
+}
+
 // SecretSafetyNumber is the number (digits and emoji) the two devices of a secret
 // chat both show: equal on both screens, nobody sits in between.
 func (s *ChatService) SecretSafetyNumber(chatID string) (SafetyNumber, error) {

@@ -148,6 +148,15 @@ func TestAutoDeleteEverywhere(t *testing.T) {
 		t.Error("the message from before the timer has a timer")
 	}
 
+	// Search finds them, until they go.
+	found := func(p *peer, text string) bool {
+		hits, err := p.engine.Search(ctx, text, ids.Chat{}, 10)
+		return err == nil && len(hits) > 0
+	}
+	for _, p := range everyone {
+		testutil.Eventually(t, 20*time.Second, p.name+" finds a timed message", func() bool { return found(p, "tomorrow") })
+	}
+
 	// Nothing goes before its day is over.
 	for _, f := range []*clock.Fake{fa, fb, ft} {
 		f.Advance(23 * time.Hour)
@@ -185,6 +194,9 @@ func TestAutoDeleteEverywhere(t *testing.T) {
 		if _, ok := messageByID(t, p, chatID, before.ID); !ok {
 			t.Errorf("%s lost the message from before the timer", p.name)
 		}
+		testutil.Eventually(t, 20*time.Second, p.name+"'s search forgets them", func() bool {
+			return !found(p, "tomorrow") && !found(p, "me too") && found(p, "before the timer")
+		})
 	}
 	if c := summaryOf(t, bob, chatID); c.Unread != unread-1 {
 		t.Errorf("Bob's unread count after the expiry: %d, want %d", c.Unread, unread-1)

@@ -108,8 +108,10 @@ type Chat struct {
 	SecretTimer      time.Duration
 	// AutoDelete is a cloud chat's auto-delete time (0: off): the messages sent
 	// from now on go from every device that long after they were sent. One of
-	// [AutoDeleteTimes] when set by this version.
-	AutoDelete time.Duration
+	// [AutoDeleteTimes] when set by this version. CanSetAutoDelete: this account
+	// may change it (Engine.SetAutoDelete).
+	AutoDelete       time.Duration
+	CanSetAutoDelete bool
 }
 
 // Hold says why a chat does not take messages as usual (docs/SECURITY.md).
