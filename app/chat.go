@@ -59,8 +59,8 @@ func (o *observer) MessageStatus(s chat.StatusChange) {
 		Seq: s.Seq, ExpiresAt: unixMilliOr0(s.ExpiresAt)})
 }
 
-// MessageExpired takes a self-destructed message off the screen, and its chat's
-// notification away.
+// MessageExpired takes a self-destructed or auto-deleted message off the screen,
+// and its chat's notification away.
 func (o *observer) MessageExpired(x chat.MessageExpiry) {
 	o.c.withdrawNotification(x.Chat)
 	o.c.emit(MessageExpired{ChatID: x.Chat.String(), MessageID: x.Message.String()})

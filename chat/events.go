@@ -32,8 +32,9 @@ type Observer interface {
 	// DisplayNameChanged reports the account's new display name, chosen on another
 	// of its devices.
 	DisplayNameChanged(string)
-	// MessageExpired reports a secret message whose self-destruct time came: it is
-	// gone from the vault, and must go from the screen and the notifications.
+	// MessageExpired reports a message whose time came — a secret message's
+	// self-destruct, a cloud message's auto-delete: it is gone from the vault, and
+	// must go from the screen and the notifications.
 	MessageExpired(MessageExpiry)
 	// FoldersChanged reports that the user's chat folders changed, here or on
 	// another device of the account ([Engine.Folders] has them).

@@ -914,8 +914,8 @@ export function decodeMessageStatusChanged(v: unknown, at = 'MessageStatusChange
 }
 
 /**
- * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from the
- * screen.
+ * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+ * time; it is gone from the vault and must go from the screen.
  */
 export interface MessageExpired {
   chatId: string;
@@ -1204,8 +1204,8 @@ export interface EventMap {
    */
   'message:status': MessageStatusChanged;
   /**
-   * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from
-   * the screen.
+   * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+   * time; it is gone from the vault and must go from the screen.
    */
   'message:expired': MessageExpired;
   /**
