@@ -124,7 +124,7 @@ func TestMetaBounded(t *testing.T) {
 
 // TestMetaEveryTruncation: no prefix of a valid record decodes.
 func TestMetaEveryTruncation(t *testing.T) {
-	m := chatMeta{Epoch: 3}
+	m := chatMeta{Epoch: 3, AutoDelete: autoDeleteState{TTL: 86400, At: 5, By: bytes.Repeat([]byte{2}, 16)}}
 	m.addFormer(ids.Account{9}, 2)
 	b, err := encodeMeta(m)
 	if err != nil {
@@ -135,13 +135,15 @@ func TestMetaEveryTruncation(t *testing.T) {
 			t.Fatalf("prefix of %d bytes: %v", i, err)
 		}
 	}
-	p, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "Book club"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range len(p) {
-		if _, err := decodeOutbox(p[:i]); !errors.Is(err, errBadRecord) {
-			t.Fatalf("outbox prefix of %d bytes: %v", i, err)
+	for _, item := range []outboxPayload{{Kind: chatcrypto.KindChatMeta, Title: "Book club"}, {Kind: chatcrypto.KindAutoDelete, TTL: 604800, At: 9}} {
+		p, err := encodeOutbox(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range len(p) {
+			if _, err := decodeOutbox(p[:i]); !errors.Is(err, errBadRecord) {
+				t.Fatalf("outbox prefix of %d bytes: %v", i, err)
+			}
 		}
 	}
 }
@@ -329,7 +331,8 @@ func TestMessageMeta(t *testing.T) {
 }
 
 func FuzzDecodeMeta(f *testing.F) {
-	m := chatMeta{Epoch: 3, LogLen: 4, Senders: []senderCounter{{Device: make([]byte, 16), Account: make([]byte, 16), High: 3, Missing: []uint64{2}}}}
+	m := chatMeta{Epoch: 3, LogLen: 4, Senders: []senderCounter{{Device: make([]byte, 16), Account: make([]byte, 16), High: 3, Missing: []uint64{2}}},
+		AutoDelete: autoDeleteState{TTL: 86400, At: 7, By: make([]byte, 16)}}
 	m.addFormer(ids.Account{9}, 2)
 	b, _ := encodeMeta(m)
 	f.Add(b)
@@ -364,6 +367,8 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 	f.Add(b)
 	b, _ = encodeMessageMeta(messageMeta{Acts: &messageActs{Pinned: true, Forwarded: "Bob", Reactions: []reactionRecord{{Account: make([]byte, 16), Emoji: "👍"}}}})
 	f.Add(b)
+	b, _ = encodeMessageMeta(messageMeta{Counter: 2, AutoDelete: 86400})
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessageMeta(b)
 		if err != nil {
@@ -388,7 +393,7 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 
 func FuzzDecodeOutbox(f *testing.F) {
 	for _, p := range []outboxPayload{{Kind: chatcrypto.KindText}, {Kind: chatcrypto.KindChatMeta, Title: "x"},
-		{Kind: chatcrypto.KindReaction, Target: make([]byte, 16), Emoji: "👍", At: 1}} {
+		{Kind: chatcrypto.KindReaction, Target: make([]byte, 16), Emoji: "👍", At: 1}, {Kind: chatcrypto.KindAutoDelete, TTL: 86400, At: 1}} {
 		b, _ := encodeOutbox(p)
 		f.Add(b)
 	}
