@@ -53,6 +53,10 @@ type preferences struct {
 	// do. On by default (a vault written before it reads as on); off works both
 	// ways, as in Signal: who does not send them does not see them.
 	TypingIndicators bool `json:"typingIndicators"`
+	// LinkPreviews: this device may fetch a preview (title, description) of a
+	// link in a message it sends. Off by default, and a vault written before it
+	// reads as off: the fetch tells the linked site this device's address.
+	LinkPreviews bool `json:"linkPreviews"`
 }
 
 func defaultPreferences() preferences {
@@ -113,6 +117,10 @@ type Settings struct {
 	// TypingIndicators: this user's typing is shown to the others, and theirs to
 	// this user; off, neither.
 	TypingIndicators bool `json:"typingIndicators"`
+	// LinkPreviews: a message this device sends with a link may carry a preview
+	// of the linked page, fetched by this device (which tells that site its
+	// address). Off by default.
+	LinkPreviews bool `json:"linkPreviews"`
 	// Version is this build of Hush.
 	Version string `json:"version"`
 }
@@ -131,6 +139,7 @@ func (c *Core) settingsLocked(s *session) Settings {
 		ScreenProtection:        s.prefs.ScreenProtection,
 		ScreenProtectionSupport: c.protectionSupport(),
 		TypingIndicators:        s.prefs.TypingIndicators,
+		LinkPreviews:            s.prefs.LinkPreviews,
 		DeviceName:              s.profile.DeviceName,
 		DisplayName:             s.profile.DisplayName,
 		AccountFingerprint:      s.profile.AccountFingerprint,
@@ -180,6 +189,12 @@ func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, err
 // are.
 func (s *SettingsService) SetTypingIndicators(on bool) (Settings, error) {
 	return s.update(func(p *preferences) { p.TypingIndicators = on })
+}
+
+// SetLinkPreviews lets this device fetch previews of the links in the messages it
+// sends, or not (the default): the linked site learns the device's address.
+func (s *SettingsService) SetLinkPreviews(on bool) (Settings, error) {
+	return s.update(func(p *preferences) { p.LinkPreviews = on })
 }
 
 // SetScreenProtection turns on or off hiding the window from screen capture while

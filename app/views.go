@@ -124,6 +124,11 @@ type RelayUsage struct {
 	// many it may have.
 	Devices    int `json:"devices"`
 	MaxDevices int `json:"maxDevices"`
+	// FilesUsedBytes is the attachments' ciphertext the relay keeps, counted
+	// apart against FilesQuotaBytes; 0 for FilesQuotaBytes: the relay takes no
+	// files.
+	FilesUsedBytes  int64 `json:"filesUsedBytes"`
+	FilesQuotaBytes int64 `json:"filesQuotaBytes"`
 }
 
 // Contact is another account whose keys this device pinned on first use.

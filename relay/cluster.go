@@ -170,7 +170,12 @@ func (f *fanout) start() error {
 	listened := make(chan struct{})
 	go func() {
 		defer close(listened)
+		first := true
 		err := f.cluster.Listen(f.s.baseCtx, func() {
+			if !first {
+				f.catchUp()
+			}
+			first = false
 			select {
 			case ready <- struct{}{}:
 			default:
@@ -193,6 +198,26 @@ func (f *fanout) start() error {
 	case <-time.After(listenReady):
 		return errors.New("relay: not listening for other relays after 10s")
 	}
+}
+
+// catchUp runs when the relay listens again after it lost its connection to the
+// database: what other relays announced meanwhile never reached it. Messages and
+// account records would be filled in with the next of their chat or log, but a
+// read position, an inbox item or a device list has no next entry to bring it, so
+// every connected device is told to catch up from the store, as after a
+// reconnection (docs/RELAY.md) — without being disconnected.
+func (f *fanout) catchUp() {
+	b, err := wire.Encode(0, &wire.CatchUp{})
+	if err != nil {
+		f.s.log.Error("encode push", "type", wire.TypeCatchUp, "err", err)
+		return
+	}
+	n := 0
+	f.s.hub.eachAuthenticated(func(c *conn) {
+		c.send(b)
+		n++
+	})
+	f.s.log.Warn("announcements of other relays were missed; connected devices told to catch up", "devices", n)
 }
 
 // heard takes a notification: other relays' events go to the fan-out, this

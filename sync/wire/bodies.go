@@ -120,6 +120,11 @@ type Usage struct {
 	QuotaBytes uint64
 	Devices    uint32
 	MaxDevices uint32
+	// BlobUsedBytes is the ciphertext of the account's attachment blobs, finished
+	// or not, counted apart from UsedBytes against BlobQuotaBytes (0: this relay
+	// takes no attachments).
+	BlobUsedBytes  uint64
+	BlobQuotaBytes uint64
 }
 
 // PutAccountKeys publishes the caller's account's signed keys record
@@ -492,6 +497,15 @@ type Receipt struct {
 	ReadSeq      uint64
 }
 
+// CatchUp tells a device to catch up from the store as after a reconnection:
+// the relay it is connected to lost its connection to the database shared with
+// other relays, and what they announced meanwhile (messages, read positions,
+// account records, inbox items, device lists) may not have been pushed. Sent
+// once the relay listens again, so that anything later is pushed as usual.
+type CatchUp struct {
+	_ struct{} `cbor:",toarray"`
+}
+
 // Typing says the caller is typing in a chat. Sent with ReqID 0; no response; never
 // stored.
 type Typing struct {
@@ -717,6 +731,9 @@ func (*Mark) Type() Type { return TypeMark }
 
 // Type implements [Body].
 func (*Receipt) Type() Type { return TypeReceipt }
+
+// Type implements [Body].
+func (*CatchUp) Type() Type { return TypeCatchUp }
 
 // Type implements [Body].
 func (*Typing) Type() Type { return TypeTyping }
@@ -1061,6 +1078,7 @@ func (p *Push) validate() error { return checkCiphertext("push", p.Entry.Ciphert
 func (*Mark) validate() error { return nil }
 
 func (*Receipt) validate() error { return nil }
+func (*CatchUp) validate() error { return nil }
 
 func (*Typing) validate() error { return nil }
 

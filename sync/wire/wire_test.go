@@ -74,6 +74,7 @@ func samples() []Body {
 		&Push{ChatID: chat, Entry: entry},
 		&Mark{ChatID: chat, DeliveredSeq: 9, ReadSeq: 7},
 		&Receipt{ChatID: chat, AccountID: acct, DeliveredSeq: 9, ReadSeq: 7},
+		&CatchUp{},
 		&Typing{ChatID: chat},
 		&TypingPush{ChatID: chat, AccountID: acct, DeviceID: dev},
 		&AccountAppend{RecordID: rec, Ciphertext: []byte("settings")},

@@ -16,7 +16,7 @@ import {
   nextStatus,
   normalizeHandle,
   QUOTE_MAX_CHARS,
-  quoteLine,
+  firstLine,
   syncProgressText,
   titleError,
   truncate,
@@ -33,6 +33,7 @@ import {
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
+import { quoteLine } from './richtext';
 
 // Local times: the formatting follows the user's time zone, whatever it is.
 const now = new Date(2026, 4, 20, 15, 0).getTime(); // Wednesday 20 May 2026
@@ -334,8 +335,15 @@ describe('truncate and quoteLine', () => {
     ['\n\n  first real line  \nsecond', 'first real line'],
     ['', ''],
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
-  ])('quoteLine(%j) = %j', (body, want) => {
+    ['**bold** and _it_ in `code`', 'bold and it in code'],
+    ['```\n\nfn main() {}\n```', 'fn main() {}'],
+    ['snake_case 2*3*4', 'snake_case 2*3*4'],
+  ])('quoteLine(%j) = %j (richtext.ts)', (body, want) => {
     expect(quoteLine(body)).toBe(want);
+  });
+
+  it('firstLine keeps a service line as written', () => {
+    expect(firstLine('\n*Team* renamed')).toBe('*Team* renamed');
   });
 });
 

@@ -255,9 +255,14 @@ export function truncate(s: string, max: number): string {
 /** How much of a message a reply quote shows. */
 export const QUOTE_MAX_CHARS = 120;
 
-/** A message as a one-line quote: its first non-blank line, cut to QUOTE_MAX_CHARS. */
-export function quoteLine(body: string): string {
-  const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
+/**
+ * A text's first non-blank line, cut to QUOTE_MAX_CHARS, as written (a
+ * service line). A message's quote is richtext.ts's quoteLine: without its
+ * formatting markers (kept apart so this module stays small for the screens
+ * before unlock).
+ */
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   return truncate(line.trim(), QUOTE_MAX_CHARS);
 }
 

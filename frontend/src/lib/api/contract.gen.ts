@@ -296,6 +296,11 @@ export interface Settings {
    * neither.
    */
   typingIndicators: boolean;
+  /**
+   * LinkPreviews: a message this device sends with a link may carry a preview of the linked page,
+   * fetched by this device (which tells that site its address). Off by default.
+   */
+  linkPreviews: boolean;
   /** Version is this build of Hush. */
   version: string;
 }
@@ -317,6 +322,7 @@ export function decodeSettings(v: unknown, at = 'Settings'): Settings {
     screenProtection: field(o, 'screenProtection', at, bool),
     screenProtectionSupport: field(o, 'screenProtectionSupport', at, decodeProtectionSupport),
     typingIndicators: field(o, 'typingIndicators', at, bool),
+    linkPreviews: field(o, 'linkPreviews', at, bool),
     version: field(o, 'version', at, str),
   };
 }
@@ -365,6 +371,12 @@ export interface RelayUsage {
   /** Devices is how many devices the account has at the relay; MaxDevices how many it may have. */
   devices: number;
   maxDevices: number;
+  /**
+   * FilesUsedBytes is the attachments' ciphertext the relay keeps, counted apart against
+   * FilesQuotaBytes; 0 for FilesQuotaBytes: the relay takes no files.
+   */
+  filesUsedBytes: number;
+  filesQuotaBytes: number;
 }
 
 /** Decodes a RelayUsage; throws ApiError when v has another shape. */
@@ -375,6 +387,8 @@ export function decodeRelayUsage(v: unknown, at = 'RelayUsage'): RelayUsage {
     quotaBytes: field(o, 'quotaBytes', at, int),
     devices: field(o, 'devices', at, int),
     maxDevices: field(o, 'maxDevices', at, int),
+    filesUsedBytes: field(o, 'filesUsedBytes', at, int),
+    filesQuotaBytes: field(o, 'filesQuotaBytes', at, int),
   };
 }
 
@@ -1391,6 +1405,11 @@ export interface SettingsService {
    */
   setTypingIndicators(on: boolean): Promise<Settings>;
   /**
+   * SetLinkPreviews lets this device fetch previews of the links in the messages it sends, or not
+   * (the default): the linked site learns the device's address.
+   */
+  setLinkPreviews(on: boolean): Promise<Settings>;
+  /**
    * SetScreenProtection turns on or off hiding the window from screen capture while a secret chat
    * is open (where ScreenProtectionSupport is "switchable").
    */
@@ -1869,6 +1888,7 @@ export const SERVICES: ServiceTable = {
         params: ['on'],
         result: decodeSettings,
       },
+      setLinkPreviews: { method: 'SetLinkPreviews', params: ['on'], result: decodeSettings },
       setScreenProtection: {
         method: 'SetScreenProtection',
         params: ['on'],

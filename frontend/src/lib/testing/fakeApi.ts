@@ -207,6 +207,7 @@ export const sampleSettings: Settings = {
   screenProtection: true,
   screenProtectionSupport: 'unavailable',
   typingIndicators: true,
+  linkPreviews: false,
   version: '0.1.0-test',
 };
 
@@ -272,7 +273,14 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
-    usage: { usedBytes: 3 << 20, quotaBytes: 1 << 30, devices: 1, maxDevices: 32 },
+    usage: {
+      usedBytes: 3 << 20,
+      quotaBytes: 1 << 30,
+      devices: 1,
+      maxDevices: 32,
+      filesUsedBytes: 12 << 20,
+      filesQuotaBytes: 2 * 2 ** 30,
+    },
     directory: new Map(),
     contacts: new Map(),
     chats: new Map(),
@@ -400,6 +408,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     setTypingIndicators: vi.fn(async (typingIndicators: boolean) => {
       unlockedOnly();
       backend.settings = { ...backend.settings, typingIndicators };
+      return { ...backend.settings };
+    }),
+    setLinkPreviews: vi.fn(async (linkPreviews: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, linkPreviews };
       return { ...backend.settings };
     }),
   };
