@@ -161,8 +161,8 @@ func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack, meta chatMeta, me ids.A
 	if err := tx.RemoveOutbox(id); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return nil, err
 	}
-	if sd.kind != chatcrypto.KindText {
-		return nil, nil
+	if sd.kind != chatcrypto.KindText && sd.kind != chatcrypto.KindAutoDelete {
+		return nil, nil // an auto-delete setting's line takes its number like a text
 	}
 	m, err := tx.Message(id)
 	switch {

@@ -62,6 +62,13 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		}
 		return false, err
 	}
+	if content := o.pt.Content; content.Kind == chatcrypto.KindAutoDelete && !o.unsupported {
+		warn, err := r.autoDelete(tx, c, meta, en, content, names, out) // autodelete.go
+		if warn != 0 {
+			out.warnings = append(out.warnings, warn)
+		}
+		return false, err
+	}
 	if content := o.pt.Content; isAction(content.Kind) && !o.unsupported {
 		warn, err := r.act(tx, c, meta, actionOf(en.SenderAccount, content, wire.Time(en.ServerTime)), names, out)
 		if warn != 0 {
@@ -79,9 +86,19 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if m == nil {
 		return false, nil
 	}
+	expires := expiryOf(o.pt.Content, wire.Time(en.ServerTime)) // autodelete.go
+	if !expires.IsZero() && r.expiry.due(expires) {
+		// Gone already (a device that was away, history fetched late): opened in
+		// memory and counted, never stored.
+		return false, nil
+	}
 	warn, err = r.store(tx, c, meta, en, *m, senderName, names, out)
 	if err == nil && warn == 0 {
 		err = storeAttachments(tx, m.ID, o.pt.Content, !r.checks.sharedFileIDs) // attachments.go
+	}
+	if err == nil && warn == 0 && !expires.IsZero() {
+		err = tx.PutTimer(m.ID, expires)
+		out.timed = true
 	}
 	if warn != 0 {
 		out.warnings = append(out.warnings, warn)
@@ -220,6 +237,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	placeholder := NoPlaceholder
 	senderName := ""
 	var acts *messageActs
+	var autoDelete uint32
 	switch {
 	case o.unsupported:
 		placeholder = Unsupported
@@ -254,6 +272,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		if m.Body == "" {
 			placeholder = AttachmentOnly
 		}
+		autoDelete = uint32(content.Text.AutoDelete / time.Second)
 	default:
 		// Membership messages come through the membership log (roster.go); the
 		// message itself changes nothing.
@@ -261,7 +280,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts}); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, AutoDelete: autoDelete}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil
@@ -277,8 +296,8 @@ func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		if m, err = r.unpark(tx, c, m, out); err != nil {
 			return 0, err
 		}
-		if m.SenderAccount != r.meID && en.Seq > meta.MyRead {
-			c.Unread++
+		if m.SenderAccount != r.meID && en.Seq > meta.MyRead && metaOf(m).Service == nil {
+			c.Unread++ // a line the chat shows about itself is not a message to read
 		}
 		if m.SentAt.After(c.LastActivity) {
 			c.LastActivity = m.SentAt

@@ -212,11 +212,12 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
 	e.expiry = &expirer{v: v, list: e.list, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
+	e.send.expiry = e.expiry
 	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
 		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		prekeys: pre, courier: e.courier, secrets: e.secrets, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
+		prekeys: pre, courier: e.courier, secrets: e.secrets, expiry: e.expiry, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },

@@ -38,7 +38,9 @@ type receiver struct {
 	prekeys *prekeys
 	courier *kemCourier
 	secrets *secrets
-	inbox   *inbox
+	// expiry deletes what auto-delete or self-destruct sets a time for.
+	expiry *expirer
+	inbox  *inbox
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
 	facts  func(context.Context) []fact
@@ -504,6 +506,7 @@ type batch struct {
 	last     *vault.Message            // the newest message stored
 	heard    map[ids.Account]heardName // the newest sender name of each account
 	retitled []ids.Chat                // direct chats whose contact was renamed
+	timed    bool                      // a message with an auto-delete time was stored
 
 	pre     preopened                // the page opened before the transaction
 	devices map[sentBy]deviceVerdict // devices found good in this transaction
@@ -563,6 +566,9 @@ func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.
 	r.list.emitRetitled(ctx, out.retitled, id)
 	if out.marked {
 		r.marks.queue(id)
+	}
+	if out.timed {
+		r.expiry.wake()
 	}
 	return cursor, gap, nil
 }

@@ -28,6 +28,7 @@ import {
   countdownText,
   secretChatLabel,
   secretTimerLabel,
+  autoDeleteLabel,
   selfDestructHint,
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
@@ -358,6 +359,13 @@ describe('syncProgressText', () => {
     expect(syncProgressText({ chatsDone: 1, chatsTotal: 1, messagesDone: 0, messagesTotal: 1 }, 'en')).toBe(
       '1 of 1 chat · 0 of 1 message',
     );
+  });
+});
+
+describe('auto-delete wording', () => {
+  it('names every auto-delete time Go offers, a month as such', () => {
+    expect(RULES.autoDeleteSeconds.map(autoDeleteLabel)).toEqual(['Off', '1 day', '1 week', '1 month']);
+    expect(autoDeleteLabel(2 * 86_400)).toBe('2 days');
   });
 });
 

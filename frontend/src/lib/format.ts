@@ -343,6 +343,14 @@ export function secretTimerLabel(seconds: number): string {
   return `${n} ${short[unit]}`;
 }
 
+/** A month as RULES.autoDeleteSeconds has it: 31 days. */
+const AUTO_DELETE_MONTH = 31 * 86_400;
+
+/** The short name of an auto-delete time (RULES.autoDeleteSeconds): "Off", "1 day", "1 week", "1 month". */
+export function autoDeleteLabel(seconds: number): string {
+  return seconds === AUTO_DELETE_MONTH ? '1 month' : secretTimerLabel(seconds);
+}
+
 /** The hint under a secret message whose countdown has not started (ttl > 0, not read yet). */
 export function selfDestructHint(ttl: number): string {
   return `self-destructs ${secretTimerLabel(ttl)} after reading`;

@@ -414,6 +414,14 @@ export class Messenger {
   }
 
   /**
+   * Sets a cloud chat's auto-delete time (RULES.autoDeleteSeconds; 0 turns it
+   * off) for every member. Rejects with Go's error.
+   */
+  async setAutoDelete(chatId: string, seconds: number): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setAutoDelete(chatId, seconds));
+  }
+
+  /**
    * Saves a chat's draft in Go ("" clears it); it follows the user to their
    * other devices. Rejects with Go's error.
    */

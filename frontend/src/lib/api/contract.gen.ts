@@ -516,6 +516,14 @@ export interface ChatSummary {
   secretDeviceId: string;
   secretDeviceName: string;
   secretTimer: number;
+  /**
+   * AutoDelete is a cloud chat's auto-delete time in seconds (0: off), one of
+   * Rules.AutoDeleteSeconds: the messages sent from now on go from every device that long after
+   * they were sent. CanSetAutoDelete says whether this account may change it (either person of a
+   * direct chat, owners and admins elsewhere).
+   */
+  autoDelete: number;
+  canSetAutoDelete: boolean;
 }
 
 /** Decodes a ChatSummary; throws ApiError when v has another shape. */
@@ -541,6 +549,8 @@ export function decodeChatSummary(v: unknown, at = 'ChatSummary'): ChatSummary {
     secretDeviceId: field(o, 'secretDeviceId', at, str),
     secretDeviceName: field(o, 'secretDeviceName', at, str),
     secretTimer: field(o, 'secretTimer', at, int),
+    autoDelete: field(o, 'autoDelete', at, int),
+    canSetAutoDelete: field(o, 'canSetAutoDelete', at, bool),
   };
 }
 
@@ -924,8 +934,8 @@ export function decodeMessageStatusChanged(v: unknown, at = 'MessageStatusChange
 }
 
 /**
- * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from the
- * screen.
+ * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+ * time; it is gone from the vault and must go from the screen.
  */
 export interface MessageExpired {
   chatId: string;
@@ -1214,8 +1224,8 @@ export interface EventMap {
    */
   'message:status': MessageStatusChanged;
   /**
-   * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from
-   * the screen.
+   * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+   * time; it is gone from the vault and must go from the screen.
    */
   'message:expired': MessageExpired;
   /**
@@ -1602,6 +1612,13 @@ export interface ChatService {
    * seconds: one of Rules.SecretTimerSeconds (0: off). Both devices show a line.
    */
   setSecretTimer(chatId: string, seconds: number): Promise<ChatSummary>;
+  /**
+   * SetAutoDelete sets a cloud chat's auto-delete time for the messages sent from now on, in
+   * seconds: one of Rules.AutoDeleteSeconds (0: off). Either person of a direct chat may, the owner
+   * and admins of a group or channel. Every member's devices apply it and show a line; each message
+   * keeps the time it was sent with.
+   */
+  setAutoDelete(chatId: string, seconds: number): Promise<ChatSummary>;
   /**
    * SecretSafetyNumber is the number (digits and emoji) the two devices of a secret chat both show:
    * equal on both screens, nobody sits in between.
@@ -1993,6 +2010,11 @@ export const SERVICES: ServiceTable = {
         params: ['chatId', 'seconds'],
         result: decodeChatSummary,
       },
+      setAutoDelete: {
+        method: 'SetAutoDelete',
+        params: ['chatId', 'seconds'],
+        result: decodeChatSummary,
+      },
       secretSafetyNumber: {
         method: 'SecretSafetyNumber',
         params: ['chatId'],
@@ -2127,6 +2149,11 @@ export const RULES = {
    * SecretTimerSeconds are the self-destruct times a secret chat offers, in seconds; 0 means off.
    */
   secretTimerSeconds: [0, 1, 5, 30, 60, 300, 3600, 86400, 604800],
+  /**
+   * AutoDeleteSeconds are the auto-delete times a cloud chat offers (ChatService.SetAutoDelete), in
+   * seconds; 0 means off.
+   */
+  autoDeleteSeconds: [0, 86400, 604800, 2678400],
   /** MaxFolders caps the user's chat folders. */
   maxFolders: 20,
   /** MaxFolderNameLength caps a folder's name, in characters. */

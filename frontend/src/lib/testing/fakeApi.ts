@@ -162,6 +162,8 @@ export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
     secretDeviceId: '',
     secretDeviceName: '',
     secretTimer: 0,
+    autoDelete: 0,
+    canSetAutoDelete: false,
     ...over,
   };
 }
@@ -452,7 +454,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   };
   const newChat = (kind: ChatSummary['kind'], title: string, ids: readonly string[]): ChatSummary => {
     unlockedOnly();
-    const chat = sampleChat({ kind, title, memberCount: ids.length + 1 });
+    // This account made it: it may set a cloud chat's auto-delete, as Go says.
+    const chat = sampleChat({ kind, title, memberCount: ids.length + 1, canSetAutoDelete: kind !== 'secret' });
     backend.chats.set(chat.id, chat);
     backend.members.set(chat.id, [me, ...ids.map((id) => asMember(contactOf(id)))]);
     backend.messages.set(chat.id, []);
@@ -731,6 +734,13 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: only a secret chat has a timer.', 422);
       if (!(RULES.secretTimerSeconds as readonly number[]).includes(secretTimer)) throw new ApiError('Invalid input: no such timer.', 422);
       return changeChat(chatId, { secretTimer });
+    }),
+    setAutoDelete: vi.fn(async (chatId: string, autoDelete: number) => {
+      const chat = chatOf(chatId);
+      if (chat.kind === 'secret') throw new ApiError('Invalid input: a secret chat has its own self-destruct timer', 422);
+      if (!chat.canSetAutoDelete) throw new ApiError(`Not allowed: only the owner and admins set auto-delete in a ${chat.kind}`, 422);
+      if (!(RULES.autoDeleteSeconds as readonly number[]).includes(autoDelete)) throw new ApiError('Invalid input: no such time.', 422);
+      return changeChat(chatId, { autoDelete });
     }),
     editMessage: vi.fn(async (chatId: string, messageId: string, body: string) =>
       changeMessage(chatId, messageId, (m) => {
