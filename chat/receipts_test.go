@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,7 +73,8 @@ func TestReadReceiptsOff(t *testing.T) {
 		return relayRead(t, r, chatID, bob.id(), bob.id()) >= uint64(one.Seq)
 	})
 	testutil.Eventually(t, 20*time.Second, "Bob's laptop shows Alice's message read", func() bool {
-		return summaryOf(t, laptop, chatID).Unread == 0 && messageStatus(t, laptop, chatID, one.ID) == policy.StatusRead
+		has := slices.ContainsFunc(laptop.allMessages(t, chatID), func(m Message) bool { return m.ID == one.ID })
+		return has && summaryOf(t, laptop, chatID).Unread == 0 && messageStatus(t, laptop, chatID, one.ID) == policy.StatusRead
 	})
 	two := sendSeen(t, bob, alice, chatID, "two") // behind any receipt of Bob's read
 	if got := relayRead(t, r, chatID, alice.id(), bob.id()); got != 0 {
