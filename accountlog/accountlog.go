@@ -1,7 +1,8 @@
 // Package accountlog seals the records of an account's log: the state a user's
 // devices share through the relay without the relay reading or changing it —
 // pinned, archived and muted chats, drafts, contacts, verified marks, blocked
-// accounts and the display name (docs/SECURITY.md, "Account log"). Every device of the account derives the same key from the
+// accounts, the display name and the read receipts switch (docs/SECURITY.md,
+// "Account log"). Every device of the account derives the same key from the
 // account key, so the relay stores records it cannot open; a record moved to
 // another id, altered or truncated does not open.
 //
@@ -85,9 +86,12 @@ const (
 	// lowercase hex, sorted, joined by ","; Value: it is in one.
 	KindFolderChats Kind = 11
 	KindHidden      Kind = 12 // Target is a message; Value: the user deleted it for themself
+	// KindReadReceipts: Target is zero; Value: the account shares its read
+	// positions with the other members (no record: it does).
+	KindReadReceipts Kind = 13
 )
 
-func (k Kind) valid() bool { return k >= KindPinned && k <= KindHidden }
+func (k Kind) valid() bool { return k >= KindPinned && k <= KindReadReceipts }
 
 // String names the kind, for logs.
 func (k Kind) String() string {
@@ -116,6 +120,8 @@ func (k Kind) String() string {
 		return "folder-chats"
 	case KindHidden:
 		return "hidden"
+	case KindReadReceipts:
+		return "read-receipts"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -124,6 +124,29 @@ func TestText(t *testing.T) {
 	}
 }
 
+// TestEveryKindRoundTrips: each kind seals and opens; the one after the last is
+// refused.
+func TestEveryKindRoundTrips(t *testing.T) {
+	k := testKey(t, 1)
+	for kind := KindPinned; kind <= KindReadReceipts; kind++ {
+		r := sample()
+		r.Kind = kind
+		b, err := k.Seal(ids.Record{3}, r)
+		if err != nil {
+			t.Fatalf("%v: %v", kind, err)
+		}
+		if got, err := k.Open(ids.Record{3}, b); err != nil || got != r {
+			t.Fatalf("%v: opened %+v, %v", kind, got, err)
+		}
+		if strings.HasPrefix(kind.String(), "kind(") {
+			t.Errorf("kind %d has no name", kind)
+		}
+	}
+	if _, err := k.Seal(ids.Record{3}, Record{Kind: KindReadReceipts + 1}); err == nil {
+		t.Error("sealed the kind after the last")
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	k := testKey(t, 1)
 	id := ids.Record{1}

@@ -244,6 +244,12 @@ func TestSettingsPersist(t *testing.T) {
 	if _, err := f.settings.SetDeviceName("Work laptop"); err != nil {
 		t.Fatal(err)
 	}
+	if s, err := f.settings.Get(); err != nil || s.LinkPreviews {
+		t.Fatalf("link previews must start off: %+v, %v", s, err)
+	}
+	if s, err := f.settings.SetLinkPreviews(true); err != nil || !s.LinkPreviews {
+		t.Fatalf("SetLinkPreviews(true) = %+v, %v", s, err)
+	}
 	if _, err := f.settings.SetTheme("purple"); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("bad theme: %v", err)
 	}
@@ -259,7 +265,7 @@ func TestSettingsPersist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Theme != "dark" || s.DeviceName != "Work laptop" || p.DeviceName != "Work laptop" {
+	if s.Theme != "dark" || s.DeviceName != "Work laptop" || p.DeviceName != "Work laptop" || !s.LinkPreviews {
 		t.Fatalf("settings after unlock: %+v", s)
 	}
 	if s.AccountFingerprint == "" || s.DeviceFingerprint == "" || s.AccountFingerprint == s.DeviceFingerprint {

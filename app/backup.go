@@ -384,12 +384,7 @@ func (c *Core) startBackup(kind BackupOperation, op func(context.Context, func(v
 	c.backup.mu.Unlock()
 	c.emit(BackupProgress{Operation: kind, Stage: BackupRunning})
 	go func() {
-		defer func() {
-			c.backup.mu.Lock()
-			c.backup.cancel = nil
-			c.backup.mu.Unlock()
-			cancel()
-		}()
+		defer cancel()
 		var last time.Time
 		progress := func(p vaultbackup.Progress) {
 			if now := time.Now(); now.Sub(last) >= progressInterval || p.Items == p.TotalItems {
@@ -413,6 +408,11 @@ func (c *Core) startBackup(kind BackupOperation, op func(context.Context, func(v
 			done.Stage = BackupDone
 			c.log.Info("backup done", "operation", string(kind))
 		}
+		// The operation is over before its last event says so: a UI that starts
+		// the next one on that event is not refused as "already being made".
+		c.backup.mu.Lock()
+		c.backup.cancel = nil
+		c.backup.mu.Unlock()
 		c.emit(done)
 	}()
 	return nil

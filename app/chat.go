@@ -44,6 +44,16 @@ func (o *observer) DisplayNameChanged(name string) {
 	}()
 }
 
+// ReadReceiptsChanged follows the read receipts switch turned on another device,
+// off the event path as DisplayNameChanged.
+func (o *observer) ReadReceiptsChanged(on bool) {
+	go func() {
+		if _, err := o.c.settingsChanged(func(*session) {}); err != nil && !errors.Is(err, ErrLocked) {
+			o.c.log.Info("read receipts from another device", "err", err)
+		}
+	}()
+}
+
 // MessageNew raises the notification before the event goes out, so whoever sees the
 // event can rely on the notification being decided.
 func (o *observer) MessageNew(m chat.Message) {
@@ -59,8 +69,8 @@ func (o *observer) MessageStatus(s chat.StatusChange) {
 		Seq: s.Seq, ExpiresAt: unixMilliOr0(s.ExpiresAt)})
 }
 
-// MessageExpired takes a self-destructed message off the screen, and its chat's
-// notification away.
+// MessageExpired takes a self-destructed or auto-deleted message off the screen,
+// and its chat's notification away.
 func (o *observer) MessageExpired(x chat.MessageExpiry) {
 	o.c.withdrawNotification(x.Chat)
 	o.c.emit(MessageExpired{ChatID: x.Chat.String(), MessageID: x.Message.String()})
@@ -590,6 +600,20 @@ func (s *ChatService) SetSecretTimer(chatID string, seconds int) (ChatSummary, e
 	}
 	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
 		return e.SetSecretTimer(ctx, id, time.Duration(seconds)*time.Second)
+	})
+}
+
+// SetAutoDelete sets a cloud chat's auto-delete time for the messages sent from
+// now on, in seconds: one of Rules.AutoDeleteSeconds (0: off). Either person of a
+// direct chat may, the owner and admins of a group or channel. Every member's
+// devices apply it and show a line; each message keeps the time it was sent with.
+func (s *ChatService) SetAutoDelete(chatID string, seconds int) (ChatSummary, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil {
+		return ChatSummary{}, err
+	}
+	return engineView(s.c, chatView, func(ctx context.Context, e *chat.Engine) (chat.Chat, error) {
+		return e.SetAutoDelete(ctx, id, time.Duration(seconds)*time.Second)
 	})
 }
 

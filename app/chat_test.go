@@ -97,7 +97,12 @@ func (p *person) online(t *testing.T) {
 // device holds too.
 func chatting(t *testing.T) (alice, bob *person, chat ChatSummary) {
 	t.Helper()
-	r := startTestRelay(t)
+	return chattingOn(t, startTestRelay(t))
+}
+
+// chattingOn is chatting on the relay r.
+func chattingOn(t *testing.T, r *relaytest.Relay) (alice, bob *person, chat ChatSummary) {
+	t.Helper()
 	alice = newPerson(t, "ws://"+r.Addr, "Alice")
 	bob = newPerson(t, "ws://"+r.Addr, "Bob")
 	alice.online(t)

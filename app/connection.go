@@ -71,7 +71,8 @@ func (s *ConnectionService) Usage() (RelayUsage, error) {
 }
 
 func relayUsageView(u chat.RelayUsage) RelayUsage {
-	return RelayUsage{UsedBytes: u.UsedBytes, QuotaBytes: u.QuotaBytes, Devices: u.Devices, MaxDevices: u.MaxDevices}
+	return RelayUsage{UsedBytes: u.UsedBytes, QuotaBytes: u.QuotaBytes, Devices: u.Devices, MaxDevices: u.MaxDevices,
+		FilesUsedBytes: u.BlobUsedBytes, FilesQuotaBytes: u.BlobQuotaBytes}
 }
 
 // connectionView words the link's state with the Core's clock.

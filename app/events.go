@@ -54,8 +54,8 @@ type MessageStatusChanged struct {
 	ExpiresAt int64 `json:"expiresAt"`
 }
 
-// MessageExpired: a secret message self-destructed; it is gone from the vault and
-// must go from the screen.
+// MessageExpired: a secret message self-destructed, or a cloud chat's message
+// auto-deleted at its time; it is gone from the vault and must go from the screen.
 type MessageExpired struct {
 	ChatID    string `json:"chatId"`
 	MessageID string `json:"messageId"`

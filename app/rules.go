@@ -32,6 +32,9 @@ type Rules struct {
 	// SecretTimerSeconds are the self-destruct times a secret chat offers, in
 	// seconds; 0 means off.
 	SecretTimerSeconds []int `json:"secretTimerSeconds"`
+	// AutoDeleteSeconds are the auto-delete times a cloud chat offers
+	// (ChatService.SetAutoDelete), in seconds; 0 means off.
+	AutoDeleteSeconds []int `json:"autoDeleteSeconds"`
 	// MaxFolders caps the user's chat folders.
 	MaxFolders int `json:"maxFolders"`
 	// MaxFolderNameLength caps a folder's name, in characters.
@@ -58,7 +61,8 @@ func UIRules() Rules {
 		HandleCharacters:    chat.HandleCharacters,
 		MaxMessageBytes:     chat.MaxMessageBytes,
 		MaxTitleBytes:       chat.MaxTitleBytes,
-		SecretTimerSeconds:  secretTimerSeconds(),
+		SecretTimerSeconds:  seconds(chat.SecretTimers),
+		AutoDeleteSeconds:   seconds(chat.AutoDeleteTimes),
 		MaxFolders:          chat.MaxFolders,
 		MaxFolderNameLength: chat.MaxFolderNameChars,
 		MaxFileBytes:        chat.MaxAttachmentSize,
@@ -68,9 +72,10 @@ func UIRules() Rules {
 	}
 }
 
-func secretTimerSeconds() []int {
-	out := make([]int, 0, len(chat.SecretTimers))
-	for _, d := range chat.SecretTimers {
+// seconds is a list of times in whole seconds.
+func seconds(ds []time.Duration) []int {
+	out := make([]int, 0, len(ds))
+	for _, d := range ds {
 		out = append(out, int(d/time.Second))
 	}
 	return out

@@ -53,6 +53,10 @@ type preferences struct {
 	// do. On by default (a vault written before it reads as on); off works both
 	// ways, as in Signal: who does not send them does not see them.
 	TypingIndicators bool `json:"typingIndicators"`
+	// LinkPreviews: this device may fetch a preview (title, description) of a
+	// link in a message it sends. Off by default, and a vault written before it
+	// reads as off: the fetch tells the linked site this device's address.
+	LinkPreviews bool `json:"linkPreviews"`
 }
 
 func defaultPreferences() preferences {
@@ -113,6 +117,14 @@ type Settings struct {
 	// TypingIndicators: this user's typing is shown to the others, and theirs to
 	// this user; off, neither.
 	TypingIndicators bool `json:"typingIndicators"`
+	// ReadReceipts: the others are shown what this user read, and this user what
+	// they read; off, neither, except in secret chats. The account's choice, the
+	// same on all its devices.
+	ReadReceipts bool `json:"readReceipts"`
+	// LinkPreviews: a message this device sends with a link may carry a preview
+	// of the linked page, fetched by this device (which tells that site its
+	// address). Off by default.
+	LinkPreviews bool `json:"linkPreviews"`
 	// Version is this build of Hush.
 	Version string `json:"version"`
 }
@@ -131,6 +143,8 @@ func (c *Core) settingsLocked(s *session) Settings {
 		ScreenProtection:        s.prefs.ScreenProtection,
 		ScreenProtectionSupport: c.protectionSupport(),
 		TypingIndicators:        s.prefs.TypingIndicators,
+		ReadReceipts:            s.engine == nil || s.engine.ReadReceipts(),
+		LinkPreviews:            s.prefs.LinkPreviews,
 		DeviceName:              s.profile.DeviceName,
 		DisplayName:             s.profile.DisplayName,
 		AccountFingerprint:      s.profile.AccountFingerprint,
@@ -180,6 +194,23 @@ func (s *SettingsService) SetNotifications(enabled, preview bool) (Settings, err
 // are.
 func (s *SettingsService) SetTypingIndicators(on bool) (Settings, error) {
 	return s.update(func(p *preferences) { p.TypingIndicators = on })
+}
+
+// SetReadReceipts turns read receipts on or off for the account, on all its
+// devices, both ways: off, the others are not shown what this user read (their
+// messages stay "delivered" for them), and this user is not shown what they read.
+// Secret chats keep theirs, which their self-destruct timers need.
+func (s *SettingsService) SetReadReceipts(on bool) (Settings, error) {
+	if err := s.c.withEngine(func(ctx context.Context, e *chat.Engine) error { return e.SetReadReceipts(ctx, on) }); err != nil {
+		return Settings{}, err
+	}
+	return s.c.settingsChanged(func(*session) {})
+}
+
+// SetLinkPreviews lets this device fetch previews of the links in the messages it
+// sends, or not (the default): the linked site learns the device's address.
+func (s *SettingsService) SetLinkPreviews(on bool) (Settings, error) {
+	return s.update(func(p *preferences) { p.LinkPreviews = on })
 }
 
 // SetScreenProtection turns on or off hiding the window from screen capture while
@@ -260,11 +291,19 @@ func (s *SettingsService) SetDisplayName(name string) (Settings, error) {
 // displayNameChanged takes the engine's display name into the session and tells
 // every window.
 func (c *Core) displayNameChanged() (Settings, error) {
-	var out Settings
-	err := c.withSession(func(sess *session) error {
+	return c.settingsChanged(func(sess *session) {
 		if sess.engine != nil {
 			sess.profile.DisplayName = sess.engine.DisplayName()
 		}
+	})
+}
+
+// settingsChanged lets take bring the session up to date with the engine, then
+// tells every window of the settings as they are.
+func (c *Core) settingsChanged(take func(*session)) (Settings, error) {
+	var out Settings
+	err := c.withSession(func(sess *session) error {
+		take(sess)
 		out = c.settingsLocked(sess)
 		return nil
 	})

@@ -124,6 +124,11 @@ type RelayUsage struct {
 	// many it may have.
 	Devices    int `json:"devices"`
 	MaxDevices int `json:"maxDevices"`
+	// FilesUsedBytes is the attachments' ciphertext the relay keeps, counted
+	// apart against FilesQuotaBytes; 0 for FilesQuotaBytes: the relay takes no
+	// files.
+	FilesUsedBytes  int64 `json:"filesUsedBytes"`
+	FilesQuotaBytes int64 `json:"filesQuotaBytes"`
 }
 
 // Contact is another account whose keys this device pinned on first use.
@@ -201,6 +206,12 @@ type ChatSummary struct {
 	SecretDeviceID   string `json:"secretDeviceId"`
 	SecretDeviceName string `json:"secretDeviceName"`
 	SecretTimer      int    `json:"secretTimer"`
+	// AutoDelete is a cloud chat's auto-delete time in seconds (0: off), one of
+	// Rules.AutoDeleteSeconds: the messages sent from now on go from every device
+	// that long after they were sent. CanSetAutoDelete says whether this account
+	// may change it (either person of a direct chat, owners and admins elsewhere).
+	AutoDelete       int  `json:"autoDelete"`
+	CanSetAutoDelete bool `json:"canSetAutoDelete"`
 }
 
 // Member is one account in a chat.
@@ -370,6 +381,8 @@ func chatView(c chat.Chat) ChatSummary {
 		s.SecretDeviceName = c.SecretDeviceName
 		s.SecretTimer = int(c.SecretTimer / time.Second)
 	}
+	s.AutoDelete = int(c.AutoDelete / time.Second)
+	s.CanSetAutoDelete = c.CanSetAutoDelete
 	if c.LastService != nil {
 		s.LastMessage = serviceText(c.LastService)
 	}

@@ -50,6 +50,11 @@ func TestServiceLineWording(t *testing.T) {
 		{chat.Service{Kind: chat.ServiceRole, By: alice, Targets: []chat.Person{me}, Role: policy.RoleAdmin}, "Alice made you an admin"},
 		{chat.Service{Kind: chat.ServiceLeft, By: carol}, "Carol left"},
 		{chat.Service{Kind: chat.ServiceGap, By: me, Targets: []chat.Person{carol}, Count: 2}, "2 messages from Carol never arrived: the relay may have withheld them."},
+		{chat.Service{Kind: chat.ServiceAutoDelete, By: alice, Count: 86400}, "Alice set messages to auto-delete after 1 day"},
+		{chat.Service{Kind: chat.ServiceAutoDelete, By: me, Count: 604800}, "You set messages to auto-delete after 1 week"},
+		{chat.Service{Kind: chat.ServiceAutoDelete, By: alice, Count: 2678400}, "Alice set messages to auto-delete after 1 month"},
+		{chat.Service{Kind: chat.ServiceAutoDelete, By: alice, Count: 172800}, "Alice set messages to auto-delete after 2 days"},
+		{chat.Service{Kind: chat.ServiceAutoDelete, By: me}, "You turned off auto-delete"},
 	} {
 		inChat := messageView(chat.Message{Sender: c.line.By.Account, SenderName: c.line.By.Name, Outgoing: c.line.By.IsMe, Service: &c.line})
 		preview := chatView(chat.Chat{Kind: policy.KindGroup, LastService: &c.line})

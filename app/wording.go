@@ -102,6 +102,11 @@ func serviceText(l *chat.Service) string {
 			return by + " turned off self-destruct"
 		}
 		return by + " set messages to self-destruct " + durationText(l.Count) + " after they are read"
+	case chat.ServiceAutoDelete:
+		if l.Count == 0 {
+			return by + " turned off auto-delete"
+		}
+		return by + " set messages to auto-delete after " + autoDeleteText(l.Count)
 	case chat.ServiceGap:
 		if l.Count == 1 {
 			return "A message from " + targets + " never arrived: the relay may have withheld it."
@@ -128,6 +133,15 @@ func durationText(seconds int) string {
 		}
 	}
 	return fmt.Sprintf("%d seconds", seconds)
+}
+
+// autoDeleteText words an auto-delete time given in seconds: "1 day", "1 week",
+// "1 month" (31 days, as chat.AutoDeleteTimes has it), else as durationText.
+func autoDeleteText(seconds int) string {
+	if seconds == 31*24*3600 {
+		return "1 month"
+	}
+	return durationText(seconds)
 }
 
 // peopleText names people for a sentence: "Ann", "Ann and Bob", "Ann, Bob and 3
@@ -278,6 +292,8 @@ func warningText(w chat.Warning) string {
 		return "A title sent to a 1:1 chat was ignored."
 	case chat.WarnActionNotAllowed:
 		return "A change to a message from a member who may not make it (an edit of someone else's message, a deletion or a pin) was refused."
+	case chat.WarnAutoDeleteNotAllowed:
+		return "An auto-delete setting from a member who may not change it was ignored."
 	case chat.WarnTitleNotAllowed:
 		return "A title change from a member who may not rename this chat was ignored."
 	case chat.WarnTitleInvalid:

@@ -37,8 +37,18 @@ func fixedID(b byte) [ids.Size]byte {
 	return id
 }
 
-// sampleRecords is one record of every kind, with fixed values, in order.
+// sampleRecords is one record of every kind, with fixed values, in order: those
+// of version 2, the first message with an expiry (version 3).
 func sampleRecords() []Record {
+	recs := sampleRecordsV2()
+	m := *recs[7].(*Message)
+	m.ExpiresAt = 86_400_000_004
+	recs[7] = &m
+	return recs
+}
+
+// sampleRecordsV2 is one record of every kind of version 2.
+func sampleRecordsV2() []Record {
 	return append(sampleRecordsV1(), &Attachment{ID: ids.File(fixedID(0x70)), MessageID: ids.Message(fixedID(0x50)),
 		FileKey: bytes.Repeat([]byte{12}, 32), Name: "cat.jpg", MIME: "image/jpeg", Size: 123456, Thumbnail: []byte{0xff, 0xd8, 0xff}})
 }
@@ -191,7 +201,7 @@ func ageEncrypt(t testing.TB, plain []byte) []byte {
 func TestGoldenPlaintext(t *testing.T) {
 	recs := sampleRecords()
 	plain := agePlain(t, writeBackup(t, sampleManifest(recs), recs))
-	path := filepath.Join("testdata", "v2-plaintext.hex")
+	path := filepath.Join("testdata", "v3-plaintext.hex")
 	if *update {
 		if err := os.WriteFile(path, []byte(hex.Dump(plain)), 0o644); err != nil {
 			t.Fatal(err)
@@ -220,7 +230,8 @@ func TestKnownAnswerFile(t *testing.T) {
 		recs    []Record
 	}{
 		{"v1-backup.b64", 1, sampleRecordsV1()},
-		{"v2-backup.b64", 2, sampleRecords()},
+		{"v2-backup.b64", 2, sampleRecordsV2()},
+		{"v3-backup.b64", 3, sampleRecords()},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", tc.file)
@@ -287,6 +298,11 @@ func TestReaderErrors(t *testing.T) {
 	v1.Version = 1
 	v1.Counts = Counts{Accounts: 1} // the manifest passes; the record must be refused
 	v1body := append(append([]byte(magic), frame(KindManifest, mustCBOR(t, v1))...), accountFrame...)
+	v2 := m1
+	v2.Version = 2
+	v2.Counts = Counts{Accounts: 1, Messages: 1}
+	expiring := frame(KindMessage, mustCBOR(t, recs[7]))
+	v2body := bytes.Join([][]byte{[]byte(magic), frame(KindManifest, mustCBOR(t, v2)), accountFrame, expiring}, nil)
 
 	newer := mv
 	newer.Version = FormatVersion + 1
@@ -331,6 +347,8 @@ func TestReaderErrors(t *testing.T) {
 		{"two accounts", ageEncrypt(t, cat(head1, accountFrame, accountFrame)), testPass, ErrCorrupt},
 		{"unknown kind", ageEncrypt(t, cat(body1, frame(KindAttachment+1, mustCBOR(t, recs[9])))), testPass, ErrCorrupt},
 		{"attachment in a version 1 backup", ageEncrypt(t, cat(v1body, frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])), trailerFor(Counts{Accounts: 1, Attachments: 1}, len(v1body)+len(frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])))))), testPass, ErrCorrupt},
+		{"message expiry in a version 2 backup", ageEncrypt(t, cat(v2body, trailerFor(v2.Counts, len(v2body)))), testPass, ErrCorrupt},
+		{"negative message expiry", ageEncrypt(t, cat(body1, frame(KindMessage, mustCBOR(t, &Message{ID: ids.Message(fixedID(1)), ChatID: ids.Chat(fixedID(2)), Status: policy.StatusSent, ExpiresAt: -1})))), testPass, ErrCorrupt},
 		{"record too long", ageEncrypt(t, cat(body1, []byte{byte(KindSetting), 0xff, 0xff, 0xff, 0xff})), testPass, ErrCorrupt},
 		{"record not CBOR", ageEncrypt(t, cat(body1, frame(KindSetting, []byte{0xff}))), testPass, ErrCorrupt},
 		{"record of another kind", ageEncrypt(t, cat(body1, frame(KindSetting, mustCBOR(t, recs[10])))), testPass, ErrCorrupt},
@@ -355,6 +373,9 @@ func TestReaderErrors(t *testing.T) {
 			// The record itself is refused, not only the counts that follow it.
 			if tt.name == "attachment in a version 1 backup" && !strings.Contains(err.Error(), "unknown record kind 12 in a version 1 backup") {
 				t.Errorf("read: %v, want the attachment record refused", err)
+			}
+			if tt.name == "message expiry in a version 2 backup" && !strings.Contains(err.Error(), "message expiry in a version 2 backup") {
+				t.Errorf("read: %v, want the message refused", err)
 			}
 			for _, other := range []error{ErrWrongPassphrase, ErrNotBackup, ErrCorrupt, ErrNewerFormat} {
 				if other != tt.want && errors.Is(err, other) {

@@ -166,6 +166,9 @@ func (r *Reader) next() (Record, error) {
 	if err := rec.validate(); err != nil {
 		return nil, fmt.Errorf("%w: record kind %d: %v", ErrCorrupt, k, err)
 	}
+	if m, ok := rec.(*Message); ok && m.ExpiresAt != 0 && r.manifest.Version < expirySince {
+		return nil, fmt.Errorf("%w: a message expiry in a version %d backup", ErrCorrupt, r.manifest.Version)
+	}
 	r.counts.Add(k)
 	if r.counts.Accounts > 1 {
 		return nil, fmt.Errorf("%w: more than one account", ErrCorrupt)

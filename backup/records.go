@@ -9,8 +9,12 @@ import (
 
 // FormatVersion is the archive format this build writes, and the newest it
 // reads. A change a version-1 reader would misread gets a new number
-// (docs/BACKUP-FORMAT.md, "Versions"). Version 2 adds [Attachment] records.
-const FormatVersion = 2
+// (docs/BACKUP-FORMAT.md, "Versions"). Version 2 adds [Attachment] records;
+// version 3 a message's expiry ([Message.ExpiresAt]).
+const FormatVersion = 3
+
+// expirySince is the first format version whose messages may carry an expiry.
+const expirySince = 3
 
 // Kind is a frame's type, its first byte. The numbers are part of the format:
 // never reuse or renumber one. Records follow one another in ascending kind
@@ -144,6 +148,9 @@ type Message struct {
 	Status        policy.Status `cbor:"9,keyasint"`
 	EditedAt      int64         `cbor:"10,keyasint,omitempty"`
 	Extra         []byte        `cbor:"11,keyasint,omitempty"`
+	// ExpiresAt is when the message is deleted (a cloud chat's auto-delete; 0:
+	// never), version 3. An import skips a message whose time has passed.
+	ExpiresAt int64 `cbor:"12,keyasint,omitempty"`
 }
 
 // Setting is one named setting: preferences, the relay address, the engine's
@@ -291,6 +298,9 @@ func (r *Message) validate() error {
 	}
 	if !r.Status.Valid() {
 		return fmt.Errorf("message status %d", r.Status)
+	}
+	if r.ExpiresAt < 0 {
+		return fmt.Errorf("message expiry %d", r.ExpiresAt)
 	}
 	return nil
 }

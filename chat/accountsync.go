@@ -141,26 +141,30 @@ func fromHeld(h heldRecord) accountlog.Record {
 // made now unless r says when) and sends it; offline, it goes out at the next
 // connection (flush).
 func (a *accountSync) publish(ctx context.Context, r accountlog.Record) {
-	if r.At.IsZero() {
-		r.At = a.clk.Now()
-	}
-	r.Device = a.device
-	kind, target := r.Kind, r.Target
-	a.mu.Lock()
-	err := a.v.Update(ctx, func(tx *vault.Tx) error {
-		m, err := a.load(tx)
-		if err != nil {
-			return err
-		}
-		m[stateKey{kind, target}] = toHeld(r, true)
-		return a.store(tx, m)
-	})
-	a.mu.Unlock()
-	if err != nil {
+	if err := a.keep(ctx, r); err != nil {
 		a.log.Warn("account log: keep a change", "err", err)
 		return
 	}
 	a.flush(ctx)
+}
+
+// keep holds a change the user made here as the newest of its kind and target,
+// pending until flush sends it.
+func (a *accountSync) keep(ctx context.Context, r accountlog.Record) error {
+	if r.At.IsZero() {
+		r.At = a.clk.Now()
+	}
+	r.Device = a.device
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.v.Update(ctx, func(tx *vault.Tx) error {
+		m, err := a.load(tx)
+		if err != nil {
+			return err
+		}
+		m[stateKey{r.Kind, r.Target}] = toHeld(r, true)
+		return a.store(tx, m)
+	})
 }
 
 // flush sends the changes made here that the relay has not stored yet.

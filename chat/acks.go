@@ -111,7 +111,7 @@ func (s *sender) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 				meta = &m // a chat gone: no positions, the status is only "sent"
 				metas[chatID] = meta
 			}
-			ev, err := recordAck(tx, sd, ack, *meta, s.meID)
+			ev, err := recordAck(tx, sd, ack, *meta, s.meID, s.list.receipts.on())
 			if err != nil {
 				return err
 			}
@@ -154,14 +154,15 @@ func (s *sender) applyAcks(ctx context.Context, sent []*sending, acks []*wire.Ac
 }
 
 // recordAck takes an acknowledged item out of the outbox and gives its message the
-// relay's sequence number; it returns the status change to report, if any.
-func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack, meta chatMeta, me ids.Account) (*StatusChange, error) {
+// relay's sequence number; it returns the status change to report, if any (reads:
+// statusOf).
+func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack, meta chatMeta, me ids.Account, reads bool) (*StatusChange, error) {
 	id := sd.item.ID
 	if err := tx.RemoveOutbox(id); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return nil, err
 	}
-	if sd.kind != chatcrypto.KindText {
-		return nil, nil
+	if sd.kind != chatcrypto.KindText && sd.kind != chatcrypto.KindAutoDelete {
+		return nil, nil // an auto-delete setting's line takes its number like a text
 	}
 	m, err := tx.Message(id)
 	switch {
@@ -180,7 +181,7 @@ func recordAck(tx *vault.Tx, sd *sending, ack *wire.Ack, meta chatMeta, me ids.A
 	// resend answered after a relay crash is acknowledged with the sequence number
 	// of the first try, which the other members may have read meanwhile (their
 	// receipts came while this message had no number and passed it by).
-	return &StatusChange{Chat: sd.item.ChatID, Message: id, Status: statusOf(m, meta, me), Seq: m.Seq}, nil
+	return &StatusChange{Chat: sd.item.ChatID, Message: id, Status: statusOf(m, meta, me, reads), Seq: m.Seq}, nil
 }
 
 // aheadSet remembers the sequence numbers of this device's own messages that the

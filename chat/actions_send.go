@@ -298,6 +298,9 @@ func (s *sender) retry(ctx context.Context, chat ids.Chat, msg ids.Message) (Mes
 			return err
 		case m.SenderDevice != s.device || m.Status != policy.StatusFailed || m.Seq != 0:
 			return detailf(ErrInvalid, "only a message of this device that failed to send can be sent again")
+		case metaOf(m).Service != nil:
+			// A failed auto-delete setting is no text to send again.
+			return detailf(ErrInvalid, "a line is not sent again")
 		case !policy.CanPost(c.Kind, roleOf(&c, s.meID)) || meta.RemovedBy != nil:
 			return detailf(ErrForbidden, "you cannot post in this chat")
 		}

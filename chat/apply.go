@@ -62,6 +62,13 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		}
 		return false, err
 	}
+	if content := o.pt.Content; content.Kind == chatcrypto.KindAutoDelete && !o.unsupported {
+		warn, err := r.autoDelete(tx, c, meta, en, content, names, out) // autodelete.go
+		if warn != 0 {
+			out.warnings = append(out.warnings, warn)
+		}
+		return false, err
+	}
 	if content := o.pt.Content; isAction(content.Kind) && !o.unsupported {
 		warn, err := r.act(tx, c, meta, actionOf(en.SenderAccount, content, wire.Time(en.ServerTime)), names, out)
 		if warn != 0 {
@@ -79,7 +86,17 @@ func (r *receiver) apply(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 	if m == nil {
 		return false, nil
 	}
+	expires := expiryOf(o.pt.Content, wire.Time(en.ServerTime)) // autodelete.go
+	if !expires.IsZero() && r.expiry.due(expires) {
+		// Gone already (a device that was away, history fetched late): opened in
+		// memory and counted, never stored.
+		return false, nil
+	}
 	warn, err = r.store(tx, c, meta, en, *m, &o.pt.Content, senderName, names, out)
+	if err == nil && warn == 0 && !expires.IsZero() {
+		err = tx.PutTimer(m.ID, expires)
+		out.timed = true
+	}
 	if warn != 0 {
 		out.warnings = append(out.warnings, warn)
 	}
@@ -218,6 +235,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	var files uint8 // attachments the content carries
 	senderName := ""
 	var acts *messageActs
+	var autoDelete uint32
 	switch {
 	case o.unsupported:
 		placeholder = Unsupported
@@ -253,6 +271,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 			placeholder = AttachmentOnly
 		}
 		files = uint8(min(len(content.Text.Attachments), 255))
+		autoDelete = uint32(content.Text.AutoDelete / time.Second)
 	default:
 		// Membership messages come through the membership log (roster.go); the
 		// message itself changes nothing.
@@ -260,7 +279,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, Files: files}); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, AutoDelete: autoDelete, Files: files}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil
@@ -284,8 +303,8 @@ func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		if m, err = r.unpark(tx, c, m, out); err != nil {
 			return 0, err
 		}
-		if m.SenderAccount != r.meID && en.Seq > meta.MyRead {
-			c.Unread++
+		if m.SenderAccount != r.meID && en.Seq > meta.MyRead && metaOf(m).Service == nil {
+			c.Unread++ // a line the chat shows about itself is not a message to read
 		}
 		if m.SentAt.After(c.LastActivity) {
 			c.LastActivity = m.SentAt
@@ -317,7 +336,7 @@ func (r *receiver) store(tx *vault.Tx, c *vault.Chat, meta *chatMeta, en *wire.E
 		if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 			return 0, err
 		}
-		out.statuses = append(out.statuses, StatusChange{Chat: m.ChatID, Message: m.ID, Status: statusOf(existing, *meta, r.meID), Seq: existing.Seq})
+		out.statuses = append(out.statuses, StatusChange{Chat: m.ChatID, Message: m.ID, Status: statusOf(existing, *meta, r.meID, r.list.receipts.on()), Seq: existing.Seq})
 	case existing.Seq == m.Seq:
 		// Already stored (our own message, acknowledged): nothing to do.
 	default:

@@ -42,4 +42,7 @@ type checks struct {
 	// sharedFileIDs lets a received message take over a file id another message
 	// already uses, re-pointing that file to the new message's key and name.
 	sharedFileIDs bool
+	// anyAutoDelete applies an auto-delete setting from any member, not only from
+	// one who may set it (an admin of a group or channel).
+	anyAutoDelete bool
 }

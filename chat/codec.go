@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -150,6 +151,8 @@ type chatMeta struct {
 	// Shelf is how the user keeps the chat (archived, muted, a draft), shared with
 	// the account's other devices through the account log.
 	Shelf chatShelf
+	// AutoDelete is the chat's auto-delete setting as applied (autodelete.go).
+	AutoDelete autoDeleteState
 }
 
 // chatShelf is the user's own arrangement of a chat. A state written before it
@@ -163,15 +166,31 @@ type chatShelf struct {
 	DraftAt int64
 }
 
-// withNullField returns the CBOR array b with a null appended: a record written
-// before its layout grew a last field, which then decodes as that field's zero.
-func withNullField(b []byte) ([]byte, bool) {
+// withNullFields returns the CBOR array b with n nulls appended: a record written
+// before its layout grew n last fields, which then decode as those fields' zero.
+func withNullFields(b []byte, n int) ([]byte, bool) {
 	var fields []cbor.RawMessage
 	if err := modes.dec.Unmarshal(b, &fields); err != nil {
 		return nil, false
 	}
-	out, err := modes.enc.Marshal(append(fields, cbor.RawMessage{0xf6}))
+	for range n {
+		fields = append(fields, cbor.RawMessage{0xf6})
+	}
+	out, err := modes.enc.Marshal(fields)
 	return out, err == nil
+}
+
+// unmarshalGrown decodes the engine record b into v, whose layout may have grown by
+// up to grown last fields since b was written. It returns the error of decoding b
+// as it is when no padding helps.
+func unmarshalGrown(b []byte, v any, grown int) error {
+	err := modes.dec.Unmarshal(b, v)
+	for n := 1; err != nil && n <= grown; n++ {
+		if padded, ok := withNullFields(b, n); ok && modes.dec.Unmarshal(padded, v) == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // sizeOr0 reports whether b is empty or n bytes long.
@@ -225,13 +244,9 @@ func decodeMeta(b []byte) (chatMeta, error) {
 		return chatMeta{}, fmt.Errorf("%w: chat state of %d bytes", errBadRecord, len(b))
 	}
 	var m chatMeta
-	err := modes.dec.Unmarshal(b, &m)
-	if err != nil {
-		// Written before the shelf: the same array, one field shorter.
-		if padded, ok := withNullField(b); ok && modes.dec.Unmarshal(padded, &m) == nil {
-			err = nil
-		}
-	}
+	// Written before the shelf or the auto-delete setting: the same array, one or
+	// two fields shorter.
+	err := unmarshalGrown(b, &m, 2)
 	if err != nil {
 		var v1 chatMetaV1
 		if err1 := modes.dec.Unmarshal(b, &v1); err1 != nil || v1.Version != 1 {
@@ -283,6 +298,8 @@ func (m *chatMeta) check() error {
 		return fmt.Errorf("request state %d", m.Request)
 	case len(m.Shelf.Draft) > MaxDraftBytes:
 		return fmt.Errorf("draft of %d bytes", len(m.Shelf.Draft))
+	case !sizeOr0(m.AutoDelete.By, ids.Size), time.Duration(m.AutoDelete.TTL)*time.Second > chatcrypto.MaxAutoDelete:
+		return fmt.Errorf("auto-delete of %d s set by a %d-byte id", m.AutoDelete.TTL, len(m.AutoDelete.By))
 	}
 	return nil
 }
@@ -339,6 +356,9 @@ type messageMeta struct {
 	// for everyone, reactions, pinned, forwarded. Records written before it lack
 	// the field and read as nil.
 	Acts *messageActs
+	// AutoDelete is a cloud message's own auto-delete time, in seconds (0: none;
+	// autodelete.go): sealed into it when it is sent, its expiry a vault timer.
+	AutoDelete uint32
 	// Files is how many attachments the message came with (attachments.go), so
 	// that only those messages look for their rows; records written before it
 	// lack the field and read as 0.
@@ -379,7 +399,7 @@ func encodeMessageMeta(m messageMeta) ([]byte, error) {
 	if m.Acts != nil && m.Acts.empty() {
 		m.Acts = nil
 	}
-	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil && m.Files == 0 {
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil && m.AutoDelete == 0 && m.Files == 0 {
 		return nil, nil
 	}
 	m.Version = messageMetaVersion
@@ -398,18 +418,11 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 		return messageMeta{}, fmt.Errorf("%w: message state of %d bytes", errBadRecord, len(b))
 	}
 	var m messageMeta
-	err := modes.dec.Unmarshal(b, &m)
-	// Written before Files, or before Acts too: the same array, one or two fields
-	// shorter.
-	for padded, pad := b, 0; err != nil && pad < 2; pad++ {
-		var ok bool
-		if padded, ok = withNullField(padded); !ok {
-			break
-		}
-		m = messageMeta{}
-		if modes.dec.Unmarshal(padded, &m) == nil && m.Version == messageMetaVersion {
-			err = nil
-		}
+	// Written before Acts, AutoDelete or Files: the same array, up to three
+	// fields shorter.
+	err := unmarshalGrown(b, &m, 3)
+	if err == nil && m.Version != messageMetaVersion {
+		err = fmt.Errorf("version %d", m.Version)
 	}
 	if err != nil {
 		var v2 messageMetaV2
@@ -427,7 +440,7 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 		return messageMeta{}, fmt.Errorf("%w: message state version %d, placeholder %d", errBadRecord, m.Version, m.Placeholder)
 	}
 	if l := m.Service; l != nil {
-		if l.Kind < ServiceCreated || l.Kind > ServiceTimer || len(l.Targets) > policy.MaxChatMembers {
+		if l.Kind < ServiceCreated || l.Kind > ServiceAutoDelete || len(l.Targets) > policy.MaxChatMembers {
 			return messageMeta{}, fmt.Errorf("%w: service line of kind %d with %d targets", errBadRecord, l.Kind, len(l.Targets))
 		}
 		for _, t := range l.Targets {
@@ -477,6 +490,9 @@ type outboxPayload struct {
 	Emoji  string
 	Remove bool
 	At     int64
+	// TTL is an auto-delete setting's time in seconds (version 5, autodelete.go;
+	// 0: off), signed with At.
+	TTL uint32
 }
 
 // outboxPayloadV3 is the layout of version 3, without actions.
@@ -499,10 +515,11 @@ type outboxPayloadV2 struct {
 
 // Outbox payload versions. Version 1 numbered its kinds on its own (1 text, 2
 // title); version 2 used the content kinds; version 3 adds the counter and the
-// title's salt; version 4 the actions on earlier messages. Items of older versions
-// may still wait in an outbox: they go out without them.
+// title's salt; version 4 the actions on earlier messages; version 5 the
+// auto-delete setting. Items of older versions may still wait in an outbox: they go
+// out without them.
 const (
-	outboxVersion       = 4
+	outboxVersion       = 5
 	legacyOutboxVersion = 1
 )
 
@@ -520,21 +537,22 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 		return outboxPayload{}, fmt.Errorf("%w: outbox item of %d bytes", errBadRecord, len(b))
 	}
 	var p outboxPayload
-	if err := modes.dec.Unmarshal(b, &p); err != nil {
+	// Version 4 is version 5 without its last field.
+	if err := unmarshalGrown(b, &p, 1); err != nil {
 		var v3 outboxPayloadV3
 		var old outboxPayloadV2
 		switch {
-		case modes.dec.Unmarshal(b, &v3) == nil && v3.Version == outboxVersion-1:
+		case modes.dec.Unmarshal(b, &v3) == nil && v3.Version == 3:
 			p = outboxPayload{Version: v3.Version, Kind: v3.Kind, Title: v3.Title, Counter: v3.Counter, Salt: v3.Salt}
-		case modes.dec.Unmarshal(b, &old) == nil && old.Version < outboxVersion-1:
+		case modes.dec.Unmarshal(b, &old) == nil && old.Version < 3:
 			p = outboxPayload{Version: old.Version, Kind: old.Kind, Title: old.Title}
 		default:
 			return outboxPayload{}, fmt.Errorf("%w: outbox item: %v", errBadRecord, err)
 		}
 	}
-	action := p.Target != nil || p.Body != "" || p.Emoji != "" || p.Remove || p.At != 0
+	action := p.Target != nil || p.Body != "" || p.Emoji != "" || p.Remove || p.At != 0 || p.TTL != 0
 	switch p.Version {
-	case outboxVersion, outboxVersion - 1, outboxVersion - 2:
+	case outboxVersion, 4, 3, 2:
 	case legacyOutboxVersion:
 		switch p.Kind {
 		case 1:
@@ -551,8 +569,10 @@ func decodeOutbox(b []byte) (outboxPayload, error) {
 	case p.Kind == chatcrypto.KindText && p.Title == "" && len(p.Salt) == 0 && !action:
 	case p.Kind == chatcrypto.KindChatMeta && p.Title != "" && len(p.Title) <= chatcrypto.MaxTitleBytes && p.Counter == 0 &&
 		(len(p.Salt) == 0 || len(p.Salt) == chatcrypto.TitleSaltSize) && !action:
-	case isAction(p.Kind) && p.Title == "" && len(p.Salt) == 0 && p.Counter == 0 && len(p.Target) == ids.Size && p.At >= 0:
+	case isAction(p.Kind) && p.Title == "" && len(p.Salt) == 0 && p.Counter == 0 && len(p.Target) == ids.Size && p.At >= 0 && p.TTL == 0:
 		// The content's own rules (body, emoji) are checked when it is sealed.
+	case p.Kind == chatcrypto.KindAutoDelete && p.Title == "" && len(p.Salt) == 0 && p.Counter == 0 && p.Target == nil &&
+		p.Body == "" && p.Emoji == "" && !p.Remove && p.At > 0 && time.Duration(p.TTL)*time.Second <= chatcrypto.MaxAutoDelete:
 	default:
 		return outboxPayload{}, fmt.Errorf("%w: outbox item version %d, kind %d, title of %d bytes", errBadRecord, p.Version, p.Kind, len(p.Title))
 	}

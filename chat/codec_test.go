@@ -8,6 +8,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"hush/chatcrypto"
 	"hush/ids"
@@ -18,7 +21,8 @@ func TestMetaRoundTrip(t *testing.T) {
 	m := chatMeta{Epoch: 7, FirstEpoch: 2, MyDelivered: 40, MyRead: 39, PeerDelivered: 41, PeerRead: 12,
 		LogLen: 3, LogHead: bytes.Repeat([]byte{7}, 32), HeadOp: 3, Removal: 3, KeyChange: 3, KeyLogLen: 2, KeyAt: 9,
 		Request: requestPending, RequestBy: bytes.Repeat([]byte{4}, 16), NextCounter: 12,
-		Senders: []senderCounter{{Device: bytes.Repeat([]byte{5}, 16), Account: bytes.Repeat([]byte{6}, 16), High: 9, Missing: []uint64{4, 6}, Lost: 1}}}
+		AutoDelete: autoDeleteState{TTL: 86400, At: 1_700_000_000_000, By: bytes.Repeat([]byte{8}, 16)},
+		Senders:    []senderCounter{{Device: bytes.Repeat([]byte{5}, 16), Account: bytes.Repeat([]byte{6}, 16), High: 9, Missing: []uint64{4, 6}, Lost: 1}}}
 	m.addFormer(ids.Account{1}, 5)
 	m.addFormer(ids.Account{2}, 6)
 	m.addFormer(ids.Account{1}, 7) // updates, does not duplicate
@@ -43,6 +47,39 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 	if fresh, err := decodeMeta(nil); err != nil || fresh.Version != metaVersion {
 		t.Errorf("empty state = %+v, %v", fresh, err)
+	}
+}
+
+// TestMetaBeforeAutoDelete: a chat's state written before the auto-delete setting
+// (one field shorter), or before the shelf too (two), reads with the setting off;
+// a setting out of bounds does not read.
+func TestMetaBeforeAutoDelete(t *testing.T) {
+	var fields []cbor.RawMessage
+	b, err := encodeMeta(chatMeta{MyRead: 5, Shelf: chatShelf{Muted: true}})
+	if err == nil {
+		err = modes.dec.Unmarshal(b, &fields)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for short := 1; short <= 2; short++ {
+		old, err := modes.enc.Marshal(fields[:len(fields)-short])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeMeta(old)
+		if err != nil || got.MyRead != 5 || got.Shelf.Muted != (short == 1) || got.AutoDelete.TTL != 0 {
+			t.Errorf("%d fields short: %+v, %v", short, got, err)
+		}
+	}
+	for _, bad := range []autoDeleteState{{TTL: 60, By: []byte{1, 2, 3}}, {TTL: uint32(chatcrypto.MaxAutoDelete/time.Second) + 1}} {
+		b, err := modes.enc.Marshal(chatMeta{Version: metaVersion, AutoDelete: bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeMeta(b); !errors.Is(err, errBadRecord) {
+			t.Errorf("%+v: %v", bad, err)
+		}
 	}
 }
 
@@ -87,7 +124,7 @@ func TestMetaBounded(t *testing.T) {
 
 // TestMetaEveryTruncation: no prefix of a valid record decodes.
 func TestMetaEveryTruncation(t *testing.T) {
-	m := chatMeta{Epoch: 3}
+	m := chatMeta{Epoch: 3, AutoDelete: autoDeleteState{TTL: 86400, At: 5, By: bytes.Repeat([]byte{2}, 16)}}
 	m.addFormer(ids.Account{9}, 2)
 	b, err := encodeMeta(m)
 	if err != nil {
@@ -98,13 +135,15 @@ func TestMetaEveryTruncation(t *testing.T) {
 			t.Fatalf("prefix of %d bytes: %v", i, err)
 		}
 	}
-	p, err := encodeOutbox(outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "Book club"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range len(p) {
-		if _, err := decodeOutbox(p[:i]); !errors.Is(err, errBadRecord) {
-			t.Fatalf("outbox prefix of %d bytes: %v", i, err)
+	for _, item := range []outboxPayload{{Kind: chatcrypto.KindChatMeta, Title: "Book club"}, {Kind: chatcrypto.KindAutoDelete, TTL: 604800, At: 9}} {
+		p, err := encodeOutbox(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range len(p) {
+			if _, err := decodeOutbox(p[:i]); !errors.Is(err, errBadRecord) {
+				t.Fatalf("outbox prefix of %d bytes: %v", i, err)
+			}
 		}
 	}
 }
@@ -131,6 +170,13 @@ func TestOutboxPayload(t *testing.T) {
 		{outboxPayload{Kind: chatcrypto.KindDelete, Target: bytes.Repeat([]byte{1}, 16), Counter: 2}, false},
 		{outboxPayload{Kind: chatcrypto.KindText, Target: bytes.Repeat([]byte{1}, 16)}, false},
 		{outboxPayload{Kind: chatcrypto.KindChatMeta, Title: "News", Emoji: "👍"}, false},
+		{outboxPayload{Kind: chatcrypto.KindAutoDelete, TTL: 86400, At: 1_700_000_000_000}, true},
+		{outboxPayload{Kind: chatcrypto.KindAutoDelete, At: 1_700_000_000_000}, true}, // off
+		{outboxPayload{Kind: chatcrypto.KindAutoDelete, TTL: 86400}, false},           // no time to sign
+		{outboxPayload{Kind: chatcrypto.KindAutoDelete, TTL: 86400, At: 1, Target: bytes.Repeat([]byte{1}, 16)}, false},
+		{outboxPayload{Kind: chatcrypto.KindAutoDelete, TTL: uint32(chatcrypto.MaxAutoDelete/time.Second) + 1, At: 1}, false},
+		{outboxPayload{Kind: chatcrypto.KindText, TTL: 86400}, false},
+		{outboxPayload{Kind: chatcrypto.KindPin, Target: bytes.Repeat([]byte{1}, 16), TTL: 60}, false},
 	} {
 		b, err := encodeOutbox(c.p)
 		if err != nil {
@@ -141,7 +187,7 @@ func TestOutboxPayload(t *testing.T) {
 			t.Errorf("%+v: %v", c.p, err)
 		}
 		if c.ok && (got.Kind != c.p.Kind || got.Title != c.p.Title || got.Counter != c.p.Counter || !bytes.Equal(got.Target, c.p.Target) ||
-			got.Body != c.p.Body || got.Emoji != c.p.Emoji || got.Remove != c.p.Remove || got.At != c.p.At) {
+			got.Body != c.p.Body || got.Emoji != c.p.Emoji || got.Remove != c.p.Remove || got.At != c.p.At || got.TTL != c.p.TTL) {
 			t.Errorf("round trip %+v = %+v", c.p, got)
 		}
 	}
@@ -167,6 +213,8 @@ func TestLegacyOutboxPayload(t *testing.T) {
 		{"830206644e657773", chatcrypto.KindChatMeta, "News", true},
 		{"85030160182a40", chatcrypto.KindText, "", true}, // version 3: counter and salt, no actions
 		{"850306644e6577730040", chatcrypto.KindChatMeta, "News", true},
+		// version 4: actions, no auto-delete (a pin of message 0x01…)
+		{"8a04076000405001010101010101010101010101010101" + "6060f41a0001e240", chatcrypto.KindPin, "", true},
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		p, err := decodeOutbox(b)
@@ -188,6 +236,8 @@ func TestMessageMeta(t *testing.T) {
 		{Service: &serviceLine{Kind: ServiceAdded, Targets: [][]byte{bytes.Repeat([]byte{1}, 16)}}},
 		{Service: &serviceLine{Kind: ServiceGap, Targets: [][]byte{bytes.Repeat([]byte{2}, 16)}, Count: 3}},
 		{TTL: 5}, {TTL: 30, ExpiresAt: 1_700_000_000_000},
+		{Counter: 4, AutoDelete: 86400},
+		{Service: &serviceLine{Kind: ServiceAutoDelete, Count: 604800}},
 		{Counter: 3, Acts: &messageActs{Forwarded: "Alice"}},
 		{Counter: 4, Files: 2}, {Placeholder: AttachmentOnly, Files: 10, Acts: &messageActs{Pinned: true}},
 		{Placeholder: Deleted, Acts: &messageActs{Deleted: true, DeletedBy: bytes.Repeat([]byte{3}, 16)}},
@@ -227,12 +277,27 @@ func TestMessageMeta(t *testing.T) {
 	if got := metaOf(vault.Message{Extra: v3}); got.Counter != 9 || got.TTL != 4 || got.Acts != nil {
 		t.Errorf("a version 3 record before actions reads as %+v", got)
 	}
-	// And with actions, before files (one field shorter).
-	withActs, err := modes.enc.Marshal([]any{uint8(3), NoPlaceholder, nil, false, uint64(5), uint32(0), int64(0), &messageActs{Forwarded: "Bob"}})
+	// And before the auto-delete time and the files (two fields shorter than
+	// now), and before the files alone (one).
+	var fields []cbor.RawMessage
+	withActs, err := modes.enc.Marshal(messageMeta{Version: 3, Counter: 8, Acts: &messageActs{Pinned: true, PinAt: 3}, AutoDelete: 60})
+	if err == nil {
+		err = modes.dec.Unmarshal(withActs, &fields)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := metaOf(vault.Message{Extra: withActs}); got.Counter != 5 || got.Acts == nil || got.Acts.Forwarded != "Bob" || got.Files != 0 {
+	old, err := modes.enc.Marshal(fields[:len(fields)-2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: old}); got.Counter != 8 || got.Acts == nil || !got.Acts.Pinned || got.AutoDelete != 0 {
+		t.Errorf("a version 3 record before auto-delete reads as %+v", got)
+	}
+	if old, err = modes.enc.Marshal(fields[:len(fields)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: old}); got.Counter != 8 || got.AutoDelete != 60 || got.Files != 0 {
 		t.Errorf("a version 3 record before files reads as %+v", got)
 	}
 	for _, acts := range []*messageActs{
@@ -274,7 +339,8 @@ func TestMessageMeta(t *testing.T) {
 }
 
 func FuzzDecodeMeta(f *testing.F) {
-	m := chatMeta{Epoch: 3, LogLen: 4, Senders: []senderCounter{{Device: make([]byte, 16), Account: make([]byte, 16), High: 3, Missing: []uint64{2}}}}
+	m := chatMeta{Epoch: 3, LogLen: 4, Senders: []senderCounter{{Device: make([]byte, 16), Account: make([]byte, 16), High: 3, Missing: []uint64{2}}},
+		AutoDelete: autoDeleteState{TTL: 86400, At: 7, By: make([]byte, 16)}}
 	m.addFormer(ids.Account{9}, 2)
 	b, _ := encodeMeta(m)
 	f.Add(b)
@@ -309,6 +375,8 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 	f.Add(b)
 	b, _ = encodeMessageMeta(messageMeta{Acts: &messageActs{Pinned: true, Forwarded: "Bob", Reactions: []reactionRecord{{Account: make([]byte, 16), Emoji: "👍"}}}})
 	f.Add(b)
+	b, _ = encodeMessageMeta(messageMeta{Counter: 2, AutoDelete: 86400})
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMessageMeta(b)
 		if err != nil {
@@ -333,7 +401,7 @@ func FuzzDecodeMessageMeta(f *testing.F) {
 
 func FuzzDecodeOutbox(f *testing.F) {
 	for _, p := range []outboxPayload{{Kind: chatcrypto.KindText}, {Kind: chatcrypto.KindChatMeta, Title: "x"},
-		{Kind: chatcrypto.KindReaction, Target: make([]byte, 16), Emoji: "👍", At: 1}} {
+		{Kind: chatcrypto.KindReaction, Target: make([]byte, 16), Emoji: "👍", At: 1}, {Kind: chatcrypto.KindAutoDelete, TTL: 86400, At: 1}} {
 		b, _ := encodeOutbox(p)
 		f.Add(b)
 	}

@@ -99,8 +99,10 @@ type Engine struct {
 	acct    *accountSync
 	search  *searcher
 	name    *ownName
-	me      ids.Account
-	obs     Observer
+	// receipts is the account's read receipts switch (receipts.go).
+	receipts *receiptSwitch
+	me       ids.Account
+	obs      Observer
 	// attachDir is Config.AttachmentsDir; preparedSince Config.PreparedSince.
 	attachDir     string
 	preparedSince time.Time
@@ -162,6 +164,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.dir.useHeldKEM(ctx); err != nil {
 		return nil, fmt.Errorf("chat: read device list: %w", err)
 	}
+	if err := e.loadReadReceipts(ctx); err != nil {
+		return nil, fmt.Errorf("chat: read the read receipts switch: %w", err)
+	}
 	return e, nil
 }
 
@@ -213,17 +218,20 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
 	e.expiry = &expirer{v: v, list: e.list, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
+	e.send.expiry = e.expiry
 	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
 		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		prekeys: pre, courier: e.courier, secrets: e.secrets, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
+		prekeys: pre, courier: e.courier, secrets: e.secrets, expiry: e.expiry, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
 	e.search = newSearcher(v, e.log)
 	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, marks: e.marks, view: e.list, meID: me, obs: e.obs, log: e.log}
+	e.receipts = &receiptSwitch{}
+	e.list.receipts, e.marks.receipts = e.receipts, e.receipts
 }
 
 // Start connects to the relay and starts the flusher, the acker and the marker. It
@@ -551,6 +559,7 @@ func (nopObserver) ChatUpdated(Chat)             {}
 func (nopObserver) ChatRemoved(ids.Chat)         {}
 func (nopObserver) DisplayNameChanged(string)    {}
 func (nopObserver) FoldersChanged()              {}
+func (nopObserver) ReadReceiptsChanged(bool)     {}
 func (nopObserver) MessageNew(Message)           {}
 func (nopObserver) MessageChanged(Message)       {}
 func (nopObserver) MessageHidden(MessageExpiry)  {}
@@ -662,6 +671,9 @@ func (e *Engine) applyAccountRecord(ctx context.Context, r accountlog.Record) er
 		return nil
 	case accountlog.KindHidden:
 		return e.applyHidden(ctx, r)
+	case accountlog.KindReadReceipts:
+		e.applyReadReceipts(r.Value)
+		return nil
 	case accountlog.KindAccepted:
 		if s, err := e.list.get(ctx, ids.Chat(r.Target)); err != nil || !r.Value || s.Hold != HoldRequest {
 			return nil // not held yet (applied again once it is), or no request here

@@ -32,12 +32,16 @@ type Observer interface {
 	// DisplayNameChanged reports the account's new display name, chosen on another
 	// of its devices.
 	DisplayNameChanged(string)
-	// MessageExpired reports a secret message whose self-destruct time came: it is
-	// gone from the vault, and must go from the screen and the notifications.
+	// MessageExpired reports a message whose time came — a secret message's
+	// self-destruct, a cloud message's auto-delete: it is gone from the vault, and
+	// must go from the screen and the notifications.
 	MessageExpired(MessageExpiry)
 	// FoldersChanged reports that the user's chat folders changed, here or on
 	// another device of the account ([Engine.Folders] has them).
 	FoldersChanged()
+	// ReadReceiptsChanged reports the account's read receipts switch, turned on
+	// another of its devices ([Engine.ReadReceipts]).
+	ReadReceiptsChanged(on bool)
 }
 
 // MessageExpiry names a message that self-destructed.
@@ -199,6 +203,9 @@ const (
 	// WarnActionNotAllowed: an edit, deletion or pin from a member who may not make
 	// it (someone else's edit, a member deleting another's message) was refused.
 	WarnActionNotAllowed
+	// WarnAutoDeleteNotAllowed: an auto-delete setting from a member who may not
+	// set it (not an admin of a group or channel) was refused.
+	WarnAutoDeleteNotAllowed
 )
 
 // String names the kind, for logs.
@@ -226,4 +233,5 @@ var warningNames = [...]string{
 	WarnDeviceListInvalid: "device list invalid", WarnDeviceListRollback: "device list rolled back",
 	WarnDeviceListFork: "device list forked", WarnDeviceListWithheld: "device list withheld",
 	WarnSecretFromStranger: "secret chat from a stranger", WarnActionNotAllowed: "action not allowed",
+	WarnAutoDeleteNotAllowed: "auto-delete not allowed",
 }

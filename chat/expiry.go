@@ -11,10 +11,12 @@ import (
 	"hush/vault"
 )
 
-// expirer is the engine part that wipes secret messages when their self-destruct
-// time comes (docs/SECURITY.md, "Secret chats"). The times are vault timers, so
-// they survive a restart: the engine sweeps at start, then sleeps until the
-// earliest one, on the engine's clock (tests advance a fake one).
+// expirer is the engine part that wipes messages when their time comes: secret
+// messages a set time after they were read (docs/SECURITY.md, "Secret chats"), and
+// cloud messages a set time after they were sent ("Auto-delete"). The times are
+// vault timers, so they survive a restart: the engine sweeps at start, then sleeps
+// until the earliest one, on the engine's clock (tests advance a fake one). That
+// clock also decides which messages have expired before they arrive.
 type expirer struct {
 	v    *vault.Vault
 	list *chatList
@@ -27,6 +29,9 @@ type expirer struct {
 
 // wake has the sweep look at the timers again.
 func (x *expirer) wake() { kick(x.kick) }
+
+// due reports whether a message that goes at at has gone already.
+func (x *expirer) due(at time.Time) bool { return !at.After(x.clk.Now()) }
 
 // run sweeps now, then whenever the earliest timer is due or a countdown starts,
 // until ctx ends.
@@ -61,6 +66,44 @@ func (x *expirer) run(ctx context.Context) {
 	}
 }
 
+// forget deletes a message whose time has come with what refers to it: its outbox
+// item (a message not sent yet is not sent), its pin, and its attachment keys and
+// timer (vault.Tx.DeleteMessage). unread counts, per chat, the deleted messages the
+// user had not read yet.
+func (x *expirer) forget(tx *vault.Tx, m vault.Message, unread map[ids.Chat]int) error {
+	if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return err
+	}
+	if err := setPinned(tx, m.ChatID, m.ID, false); err != nil {
+		return err
+	}
+	if m.SenderAccount != x.list.meID && m.Seq > 0 && metaOf(m).Service == nil {
+		_, meta, err := chatWithMeta(tx, m.ChatID)
+		if err != nil {
+			return err
+		}
+		if uint64(m.Seq) > meta.MyRead {
+			unread[m.ChatID]++
+		}
+	}
+	return tx.DeleteMessage(m.ID)
+}
+
+// uncount takes messages deleted unread off their chats' unread counts.
+func (x *expirer) uncount(tx *vault.Tx, unread map[ids.Chat]int) error {
+	for id, n := range unread {
+		c, err := tx.Chat(id)
+		if err != nil {
+			return err
+		}
+		c.Unread = max(0, c.Unread-n)
+		if err := x.list.chats.update(tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // sweep wipes every message whose time has come and returns the next time, if
 // any timer is left.
 func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
@@ -74,6 +117,7 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 			if err != nil {
 				return err
 			}
+			unread := map[ids.Chat]int{}
 			for _, id := range due {
 				m, err := tx.Message(id)
 				if errors.Is(err, vault.ErrNotFound) {
@@ -82,13 +126,13 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 				if err != nil {
 					return err
 				}
-				if err := tx.DeleteMessage(id); err != nil {
+				if err := x.forget(tx, m, unread); err != nil {
 					return err
 				}
 				gone = append(gone, MessageExpiry{Chat: m.ChatID, Message: id})
 				chats[m.ChatID] = true
 			}
-			return nil
+			return x.uncount(tx, unread)
 		})
 		if err != nil {
 			if ctx.Err() == nil {

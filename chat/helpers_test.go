@@ -63,6 +63,7 @@ func (r *recorder) SyncProgress(p SyncProgress)    { r.add(p) }
 func (r *recorder) DisplayNameChanged(n string)    { r.add(nameChanged{n}) }
 func (r *recorder) MessageExpired(e MessageExpiry) { r.add(e) }
 func (r *recorder) FoldersChanged()                { r.add(foldersChanged{}) }
+func (r *recorder) ReadReceiptsChanged(on bool)    { r.add(readReceiptsChanged{on}) }
 
 // chatRemoved records a ChatRemoved call.
 type chatRemoved struct{ chat ids.Chat }
@@ -70,6 +71,8 @@ type chatRemoved struct{ chat ids.Chat }
 type nameChanged struct{ name string }
 
 type foldersChanged struct{}
+
+type readReceiptsChanged struct{ on bool }
 
 // changedMessage and hiddenMessage record MessageChanged and MessageHidden calls.
 type changedMessage struct{ Message }

@@ -24,6 +24,8 @@ type chatList struct {
 	meID  ids.Account
 	obs   Observer
 	log   *slog.Logger
+	// receipts says whether the others' read positions show (receipts.go).
+	receipts *receiptSwitch
 	// attachDir is where attachment files are (Config.AttachmentsDir).
 	attachDir string
 }
@@ -38,8 +40,10 @@ const (
 )
 
 // statusOf derives a message's state: own relayed messages are delivered or read
-// once another member's position passed them.
-func statusOf(m vault.Message, meta chatMeta, me ids.Account) policy.Status {
+// once another member's position passed them — read only where reads is set (this
+// account shows the others' read positions only while it shares its own, and in
+// secret chats: receipts.go).
+func statusOf(m vault.Message, meta chatMeta, me ids.Account, reads bool) policy.Status {
 	switch {
 	case m.Status == policy.StatusFailed:
 		return policy.StatusFailed
@@ -50,16 +54,28 @@ func statusOf(m vault.Message, meta chatMeta, me ids.Account) policy.Status {
 			return policy.StatusRead
 		}
 		return policy.StatusDelivered
-	case uint64(m.Seq) <= meta.PeerRead:
+	case reads && uint64(m.Seq) <= meta.PeerRead:
 		return policy.StatusRead
-	case uint64(m.Seq) <= meta.PeerDelivered:
+	case uint64(m.Seq) <= max(meta.PeerDelivered, meta.PeerRead):
 		return policy.StatusDelivered
 	}
 	return policy.StatusSent
 }
 
-// message describes a stored message.
+// message describes a stored message of a cloud chat.
 func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
+	return l.describe(tx, m, meta, names, l.receipts.on())
+}
+
+// secretMessage describes a stored message of a secret chat, whose read receipts
+// always show.
+func (l *chatList) secretMessage(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache) Message {
+	return l.describe(tx, m, meta, names, true)
+}
+
+// describe describes a stored message; reads says whether the others' read
+// positions show in its status.
+func (l *chatList) describe(tx *vault.Tx, m vault.Message, meta *chatMeta, names nameCache, reads bool) Message {
 	em := metaOf(m)
 	out := Message{
 		ID:          m.ID,
@@ -71,7 +87,7 @@ func (l *chatList) message(tx *vault.Tx, m vault.Message, meta *chatMeta, names 
 		Placeholder: em.Placeholder,
 		SentAt:      m.SentAt,
 		Seq:         m.Seq,
-		Status:      statusOf(m, *meta, l.meID),
+		Status:      statusOf(m, *meta, l.meID, reads),
 		ClockOff:    em.ClockOff,
 		TTL:         time.Duration(em.TTL) * time.Second,
 	}
@@ -176,6 +192,10 @@ func (l *chatList) summaryWith(tx *vault.Tx, c vault.Chat, last *vault.Message, 
 		return Chat{}, err
 	}
 	s.Archived, s.Muted, s.Draft = meta.Shelf.Archived, meta.Shelf.Muted, meta.Shelf.Draft
+	if c.Kind.Cloud() {
+		s.AutoDelete = time.Duration(meta.AutoDelete.TTL) * time.Second
+		s.CanSetAutoDelete = mayAutoDelete(&c, l.meID) && meta.RemovedBy == nil && meta.Request == requestNone && !meta.Forked
+	}
 	if s.Hold, err = l.hold(tx, &c, &meta); err != nil {
 		return Chat{}, err
 	}
@@ -372,7 +392,7 @@ func (l *chatList) messages(ctx context.Context, id ids.Chat, before string, lim
 	var page MessagePage
 	var next vault.PageCursor
 	err := l.v.View(ctx, func(tx *vault.Tx) error {
-		_, meta, err := chatWithMeta(tx, id)
+		c, meta, err := chatWithMeta(tx, id)
 		if err != nil {
 			return err
 		}
@@ -382,9 +402,10 @@ func (l *chatList) messages(ctx context.Context, id ids.Chat, before string, lim
 			return err
 		}
 		names := nameCache{}
+		reads := c.Kind == policy.KindSecret || l.receipts.on()
 		page.Messages = make([]Message, 0, len(msgs))
 		for _, m := range msgs {
-			page.Messages = append(page.Messages, l.message(tx, m, &meta, names))
+			page.Messages = append(page.Messages, l.describe(tx, m, &meta, names, reads))
 		}
 		return nil
 	})
@@ -438,7 +459,7 @@ func (l *chatList) reportStatuses(ctx context.Context, id ids.Chat, lo, hi uint6
 					return nil
 				}
 				if m.SenderAccount == l.meID && uint64(m.Seq) <= hi {
-					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, l.meID), Seq: m.Seq})
+					events = append(events, StatusChange{Chat: id, Message: m.ID, Status: statusOf(m, meta, l.meID, l.receipts.on()), Seq: m.Seq})
 				}
 			}
 			scanned += len(page)

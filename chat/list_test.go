@@ -67,26 +67,31 @@ func TestMessagesPagingIsStateless(t *testing.T) {
 }
 
 // TestStatusOf: an own message is sent once the relay has it, delivered and read
-// as another member's positions pass it; someone else's is delivered, and read once
-// this account's read position passes it.
+// as another member's positions pass it — read only while the others' read
+// positions show, else it stays delivered; someone else's is delivered, and read
+// once this account's read position passes it, whatever the switch.
 func TestStatusOf(t *testing.T) {
 	me, other := ids.New[ids.Account](), ids.New[ids.Account]()
 	meta := chatMeta{PeerDelivered: 10, PeerRead: 6, MyRead: 4}
 	for _, c := range []struct {
-		name string
-		m    vault.Message
-		want policy.Status
+		name    string
+		m       vault.Message
+		want    policy.Status
+		noReads policy.Status // with the others' read positions hidden
 	}{
-		{"own, pending", vault.Message{SenderAccount: me}, policy.StatusPending},
-		{"own, failed", vault.Message{SenderAccount: me, Status: policy.StatusFailed}, policy.StatusFailed},
-		{"own, read", vault.Message{SenderAccount: me, Seq: 6}, policy.StatusRead},
-		{"own, delivered", vault.Message{SenderAccount: me, Seq: 7}, policy.StatusDelivered},
-		{"own, sent", vault.Message{SenderAccount: me, Seq: 11}, policy.StatusSent},
-		{"theirs, read", vault.Message{SenderAccount: other, Seq: 4}, policy.StatusRead},
-		{"theirs, unread", vault.Message{SenderAccount: other, Seq: 5}, policy.StatusDelivered},
+		{"own, pending", vault.Message{SenderAccount: me}, policy.StatusPending, policy.StatusPending},
+		{"own, failed", vault.Message{SenderAccount: me, Status: policy.StatusFailed}, policy.StatusFailed, policy.StatusFailed},
+		{"own, read", vault.Message{SenderAccount: me, Seq: 6}, policy.StatusRead, policy.StatusDelivered},
+		{"own, delivered", vault.Message{SenderAccount: me, Seq: 7}, policy.StatusDelivered, policy.StatusDelivered},
+		{"own, sent", vault.Message{SenderAccount: me, Seq: 11}, policy.StatusSent, policy.StatusSent},
+		{"theirs, read", vault.Message{SenderAccount: other, Seq: 4}, policy.StatusRead, policy.StatusRead},
+		{"theirs, unread", vault.Message{SenderAccount: other, Seq: 5}, policy.StatusDelivered, policy.StatusDelivered},
 	} {
-		if got := statusOf(c.m, meta, me); got != c.want {
+		if got := statusOf(c.m, meta, me, true); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+		if got := statusOf(c.m, meta, me, false); got != c.noReads {
+			t.Errorf("%s, reads hidden: %v, want %v", c.name, got, c.noReads)
 		}
 	}
 }

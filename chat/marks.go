@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,17 +20,24 @@ import (
 // change while one is on its way collapse into the next, and rounds are at least
 // markInterval apart, so a busy chat costs the relay a few writes a second, not one
 // per message. Its lock guards the set of chats whose marks must be sent.
+//
+// A mark is Private — the relay keeps its reads from the other members — while read
+// receipts are off, and when a read made while they were off waits in it
+// (receipts.go).
 type marker struct {
-	v     *vault.Vault
-	link  *link
-	chats *chatStore
-	list  *chatList
-	clk   clock.Clock
-	log   *slog.Logger
-	obs   Observer
-	wake  chan struct{} // one token: marks are waiting
+	v        *vault.Vault
+	link     *link
+	chats    *chatStore
+	list     *chatList
+	receipts *receiptSwitch
+	clk      clock.Clock
+	log      *slog.Logger
+	obs      Observer
+	wake     chan struct{} // one token: marks are waiting
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// pending are the chats whose marks wait, each with whether a read made with
+	// read receipts off is among them.
 	pending map[ids.Chat]bool
 }
 
@@ -40,9 +49,13 @@ var errRequestUnread = errors.New("chat: a request is not marked read")
 const markInterval = 200 * time.Millisecond
 
 // queue asks for the chat's positions to be sent.
-func (m *marker) queue(id ids.Chat) {
+func (m *marker) queue(id ids.Chat) { m.queueRead(id, false) }
+
+// queueRead asks for the chat's positions to be sent, private when the user read
+// it with read receipts off.
+func (m *marker) queueRead(id ids.Chat, private bool) {
 	m.mu.Lock()
-	m.pending[id] = true
+	m.pending[id] = m.pending[id] || private
 	m.mu.Unlock()
 	m.kick()
 }
@@ -76,12 +89,10 @@ func (m *marker) run(ctx context.Context) {
 // queued (a reconnect kicks the marker again).
 func (m *marker) send(ctx context.Context) {
 	m.mu.Lock()
-	chats := make([]ids.Chat, 0, len(m.pending))
-	for id := range m.pending {
-		chats = append(chats, id)
-	}
+	private := maps.Clone(m.pending)
 	clear(m.pending)
 	m.mu.Unlock()
+	chats := slices.Collect(maps.Keys(private))
 	for i, id := range chats {
 		var meta chatMeta
 		err := m.v.View(ctx, func(tx *vault.Tx) error {
@@ -99,7 +110,8 @@ func (m *marker) send(ctx context.Context) {
 			continue
 		}
 		if err == nil {
-			_, err = doAs[*wire.OK](ctx, m.link, &wire.Mark{ChatID: id, DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead})
+			_, err = doAs[*wire.OK](ctx, m.link, &wire.Mark{ChatID: id, DeliveredSeq: meta.MyDelivered, ReadSeq: meta.MyRead,
+				Private: private[id] || !m.receipts.on()})
 		}
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -108,7 +120,7 @@ func (m *marker) send(ctx context.Context) {
 			m.log.Debug("send marks", "err", err)
 			m.mu.Lock()
 			for _, rest := range chats[i:] {
-				m.pending[rest] = true
+				m.pending[rest] = m.pending[rest] || private[rest]
 			}
 			m.mu.Unlock()
 			return
@@ -149,7 +161,7 @@ func (m *marker) markRead(ctx context.Context, id ids.Chat) error {
 	if err != nil {
 		return notFound(err, "chat", id)
 	}
-	m.queue(id)
+	m.queueRead(id, !m.receipts.on())
 	m.obs.ChatUpdated(s)
 	return nil
 }

@@ -313,9 +313,13 @@ func (k *keyring) addMembers(ctx context.Context, id ids.Chat, accounts []ids.Ac
 			return nil, err
 		}
 		k.rotateIfDue(ctx, id)
-		// Sealed under the new key, so the new members learn the title too.
+		// Sealed under the new key, so the new members learn the title and the
+		// auto-delete setting too.
 		if err := k.roster.shareTitle(ctx, id); err != nil {
 			k.log.Info("share the title with new members", "chat", id.String(), "err", err)
+		}
+		if err := k.roster.titles.shareAutoDelete(ctx, id); err != nil {
+			k.log.Info("share the auto-delete setting with new members", "chat", id.String(), "err", err)
 		}
 	}
 	return k.members(ctx, id)

@@ -38,7 +38,9 @@ type receiver struct {
 	prekeys *prekeys
 	courier *kemCourier
 	secrets *secrets
-	inbox   *inbox
+	// expiry deletes what auto-delete or self-destruct sets a time for.
+	expiry *expirer
+	inbox  *inbox
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
 	facts  func(context.Context) []fact
@@ -79,14 +81,7 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	if r.dir.refreshOwn(ctx) {
 		r.handleChanged()
 	}
-	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
-	// keys fetched next are wrapped to.
-	seeds := r.inbox.catchUp(ctx)
-	r.catchUp(ctx)
-	if seeds {
-		r.acct.retryWaiting(ctx)
-	}
-	r.acct.catchUp(ctx)
+	r.catchUpAll(ctx)
 	r.acct.reapply(ctx)
 	r.acct.seed(ctx, r.facts(ctx))
 	r.acct.flush(ctx)
@@ -99,8 +94,22 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	r.secrets.flush(ctx)
 }
 
-// Missed catches up after pushes were dropped.
-func (r *receiver) Missed(ctx context.Context) { r.catchUp(ctx) }
+// catchUpAll reads what the relay holds and this device may have missed: the
+// inbox, every chat (entries and read positions), the account log.
+func (r *receiver) catchUpAll(ctx context.Context) {
+	// The inbox first: it may bring the account's new ML-KEM seeds, which epoch
+	// keys fetched next are wrapped to.
+	seeds := r.inbox.catchUp(ctx)
+	r.catchUp(ctx)
+	if seeds {
+		r.acct.retryWaiting(ctx)
+	}
+	r.acct.catchUp(ctx)
+}
+
+// Missed catches up after pushes were dropped: any of them may have been an
+// inbox item or an account record, not only a chat's.
+func (r *receiver) Missed(ctx context.Context) { r.catchUpAll(ctx) }
 
 // Pushes applies pushes in order; consecutive messages of one chat go into one vault
 // transaction.
@@ -136,6 +145,9 @@ func (r *receiver) Pushes(ctx context.Context, pushes []wire.Body) {
 			r.sponsor.onClosed(b.Session)
 		case *wire.PrekeyCount:
 			r.prekeys.onCount(ctx, *b)
+		case *wire.CatchUp:
+			// The relay may have missed what other relays pushed (docs/RELAY.md).
+			r.catchUpAll(ctx)
 		case *wire.InboxPush:
 			if r.inbox.handle(ctx, []wire.InboxItem{b.Item}) {
 				// What waited for the new seeds: epoch keys, account records.
@@ -494,6 +506,7 @@ type batch struct {
 	last     *vault.Message            // the newest message stored
 	heard    map[ids.Account]heardName // the newest sender name of each account
 	retitled []ids.Chat                // direct chats whose contact was renamed
+	timed    bool                      // a message with an auto-delete time was stored
 
 	pre     preopened                // the page opened before the transaction
 	devices map[sentBy]deviceVerdict // devices found good in this transaction
@@ -553,6 +566,9 @@ func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.
 	r.list.emitRetitled(ctx, out.retitled, id)
 	if out.marked {
 		r.marks.queue(id)
+	}
+	if out.timed {
+		r.expiry.wake()
 	}
 	return cursor, gap, nil
 }

@@ -439,7 +439,7 @@ func (s *secrets) send(ctx context.Context, chat ids.Chat, body string, replyTo 
 		if err != nil {
 			return err
 		}
-		out = s.list.message(tx, m, &meta, nameCache{})
+		out = s.list.secretMessage(tx, m, &meta, nameCache{})
 		sum, err = s.list.summaryWith(tx, c, &m, nameCache{})
 		return err
 	})
@@ -495,7 +495,7 @@ func (s *secrets) lineAt(tx *vault.Tx, c vault.Chat, seq int64) (Message, error)
 	if err != nil {
 		return Message{}, err
 	}
-	return s.list.message(tx, page[0], &meta, nameCache{}), nil
+	return s.list.secretMessage(tx, page[0], &meta, nameCache{}), nil
 }
 
 // markRead marks what arrived in a secret chat as read: the countdown of each

@@ -234,7 +234,7 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 		}
 		c.Unread++
 		c.LastActivity = now
-		ev.news = append(ev.news, s.list.message(tx, m, &meta, nameCache{}))
+		ev.news = append(ev.news, s.list.secretMessage(tx, m, &meta, nameCache{}))
 		if err := s.seal(tx, c.ID, st, sess, secretContent{Kind: secretDelivered, At: now.UnixMilli(), Refs: []ids.Message{m.ID}}, ids.Message{}); err != nil {
 			return false, err
 		}

@@ -43,10 +43,13 @@ type sender struct {
 	// name is this account's display name: shown with its own messages, and sent
 	// with them (profile.go).
 	name *ownName
-	clk  clock.Clock
-	log  *slog.Logger
-	obs  Observer
-	warn func(Warning)
+	// expiry deletes this device's own messages when their auto-delete time
+	// comes (autodelete.go).
+	expiry *expirer
+	clk    clock.Clock
+	log    *slog.Logger
+	obs    Observer
+	warn   func(Warning)
 
 	wake    chan struct{} // one token: flush now
 	handoff handoff       // Send → flusher
@@ -82,6 +85,9 @@ type sendInfo struct {
 	// (chatcrypto.Content.Counter); the chat row holds at least the value it had
 	// when this entry was made, and each message its own.
 	next uint64
+	// autoDelete is the chat's auto-delete time in seconds (0: off), which each
+	// message is sent with (autodelete.go).
+	autoDelete uint32
 }
 
 // invalidate forgets what Send cached of a chat: the chat store calls it for every
@@ -140,7 +146,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 	s.mu.Lock()
 	cached, hit := s.cache[id]
 	hit = hit && now.Sub(cached.activity) < activityStep && !now.Before(cached.activity)
-	counter := cached.next
+	counter, ttl := cached.next, cached.autoDelete
 	if hit && cached.canPost {
 		// Taken under the lock, so two sends never share a number.
 		entry := cached
@@ -171,7 +177,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 			if fresh, gen, err = s.touch(tx, id, &m); err != nil {
 				return err
 			}
-			counter = fresh.next
+			counter, ttl = fresh.next, fresh.autoDelete
 			fresh.next++
 		}
 		var err error
@@ -182,7 +188,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		if forwarded != "" {
 			acts = &messageActs{Forwarded: forwarded}
 		}
-		if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholderFor(body), Counter: counter, Acts: acts, Files: uint8(len(files))}); err != nil {
+		if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholderFor(body), Counter: counter, Acts: acts, AutoDelete: ttl, Files: uint8(len(files))}); err != nil {
 			return err
 		}
 		if replyTo != nil {
@@ -197,6 +203,11 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		for _, f := range files {
 			f.MessageID = m.ID
 			if err := tx.PutAttachment(f); err != nil {
+				return err
+			}
+		}
+		if ttl > 0 {
+			if err := tx.PutTimer(m.ID, now.Add(time.Duration(ttl)*time.Second)); err != nil {
 				return err
 			}
 		}
@@ -228,6 +239,9 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 	}
 	stored := m
 	s.handoff.push(queued{item: vault.OutboxItem{ID: m.ID, ChatID: id, Payload: payload}, msg: &stored, files: files})
+	if ttl > 0 {
+		s.expiry.wake()
+	}
 	s.obs.ChatUpdated(sum)
 	return out, nil
 }
@@ -240,7 +254,7 @@ func (s *sender) touch(tx *vault.Tx, id ids.Chat, m *vault.Message) (sendInfo, u
 	if err != nil {
 		return sendInfo{}, 0, notFound(err, "chat", id)
 	}
-	info := sendInfo{canPost: policy.CanPost(c.Kind, roleOf(&c, s.meID)), activity: m.SentAt}
+	info := sendInfo{canPost: policy.CanPost(c.Kind, roleOf(&c, s.meID)), activity: m.SentAt, autoDelete: meta.AutoDelete.TTL}
 	switch {
 	case !info.canPost && meta.RemovedBy != nil:
 		return sendInfo{}, 0, detailf(ErrForbidden, "you were removed from this chat")
@@ -459,6 +473,8 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 		if content, err = actionContent(p); err != nil {
 			return nil, err
 		}
+	case p.Kind == chatcrypto.KindAutoDelete:
+		content = autoDeleteContent(p) // autodelete.go
 	case q.msg == nil:
 		return nil, fmt.Errorf("%w: the message was deleted", errPermanent)
 	default:
@@ -466,7 +482,7 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 		if em.Acts != nil && em.Acts.Deleted {
 			return nil, fmt.Errorf("%w: %w", errPermanent, errWithdrawn)
 		}
-		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.name.get().sent}
+		t := &chatcrypto.Text{Body: q.msg.Body, SenderName: s.name.get().sent, AutoDelete: time.Duration(em.AutoDelete) * time.Second}
 		if em.Acts != nil {
 			t.ForwardedFrom = em.Acts.Forwarded
 		}

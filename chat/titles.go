@@ -2,6 +2,7 @@ package chat
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 
@@ -35,9 +36,11 @@ func newTitle(chat ids.Chat, title string) (*titleSecret, membership.Hash) {
 }
 
 // titleQueue is the outbox as the roster needs it: a title goes to the members as a
-// sealed message, queued in the transaction that stores it.
+// sealed message, queued in the transaction that stores it; and the chat's title
+// and auto-delete setting go again to members just added (autodelete.go).
 type titleQueue interface {
 	queueTitle(tx *vault.Tx, chat ids.Chat, title string, salt []byte) error
+	shareAutoDelete(ctx context.Context, chat ids.Chat) error
 	kick()
 }
 

@@ -106,6 +106,12 @@ type Chat struct {
 	SecretDevice     ids.Device
 	SecretDeviceName string
 	SecretTimer      time.Duration
+	// AutoDelete is a cloud chat's auto-delete time (0: off): the messages sent
+	// from now on go from every device that long after they were sent. One of
+	// [AutoDeleteTimes] when set by this version. CanSetAutoDelete: this account
+	// may change it (Engine.SetAutoDelete).
+	AutoDelete       time.Duration
+	CanSetAutoDelete bool
 }
 
 // Hold says why a chat does not take messages as usual (docs/SECURITY.md).
@@ -226,6 +232,9 @@ const (
 	// ServiceTimer: By set the secret chat's self-destruct time to Count seconds
 	// (0: off).
 	ServiceTimer
+	// ServiceAutoDelete: By set the cloud chat's auto-delete time to Count seconds
+	// (0: off).
+	ServiceAutoDelete
 )
 
 // Service is a line a chat shows about itself: a change of its verified membership
@@ -239,7 +248,7 @@ type Service struct {
 	Targets []Person
 	Role    policy.Role
 	Title   string // ServiceCreated (groups and channels), ServiceTitle
-	Count   int    // ServiceGap; ServiceTimer: seconds
+	Count   int    // ServiceGap; ServiceTimer, ServiceAutoDelete: seconds
 }
 
 // Person is an account as a line names it.

@@ -22,6 +22,11 @@ type RelayUsage struct {
 	// MaxDevices how many it may have.
 	Devices    int
 	MaxDevices int
+	// BlobUsedBytes is the ciphertext of the account's attachments the relay
+	// keeps, counted against BlobQuotaBytes apart from UsedBytes; a quota of 0
+	// means the relay takes no attachments.
+	BlobUsedBytes  int64
+	BlobQuotaBytes int64
 }
 
 // RelayUsage asks the relay what it counts against this account; [ErrOffline]
@@ -36,6 +41,9 @@ func (e *Engine) RelayUsage(ctx context.Context) (RelayUsage, error) {
 		QuotaBytes: clampInt64(u.QuotaBytes),
 		Devices:    int(u.Devices),
 		MaxDevices: int(u.MaxDevices),
+
+		BlobUsedBytes:  clampInt64(u.BlobUsedBytes),
+		BlobQuotaBytes: clampInt64(u.BlobQuotaBytes),
 	}, nil
 }
 

@@ -44,6 +44,10 @@ const (
 	// every name a person can choose travels, in any script. A valid name is thus
 	// at most 4×64 = 256 bytes of UTF-8, which the decoder checks first.
 	MaxSenderNameChars = 64
+	// MaxAutoDelete caps an auto-delete time (a text's own, or a chat's setting):
+	// a year and a day, past the longest a chat offers (a month), so that a later
+	// version may offer more without older readers refusing it.
+	MaxAutoDelete = 366 * 24 * time.Hour
 )
 
 // maxSenderNameBytes bounds a name in bytes before its characters are counted.
@@ -72,6 +76,10 @@ const (
 	// KindPin pins a message of the chat for every member, or unpins it. Any member
 	// who may post may pin; the caller checks the sender.
 	KindPin Kind = 7
+	// KindAutoDelete sets the chat's auto-delete time for the texts sent from now
+	// on, or turns it off. Only a member who may set it (either member of a direct
+	// chat, an admin of a group or channel) may: the caller checks the sender.
+	KindAutoDelete Kind = 8
 )
 
 // String names the kind, for logs.
@@ -91,6 +99,8 @@ func (k Kind) String() string {
 		return "chat-meta"
 	case KindPin:
 		return "pin"
+	case KindAutoDelete:
+		return "auto-delete"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -107,6 +117,7 @@ type Content struct {
 	Membership *Membership
 	ChatMeta   *ChatMeta
 	Pin        *Pin
+	AutoDelete *AutoDelete
 	// Counter numbers the sending device's messages in this chat: 1, 2, 3, … (0:
 	// not said, older clients). A reader that sees a number skipped learns that
 	// the relay withheld a message (docs/SECURITY.md, "Gaps and times").
@@ -135,6 +146,11 @@ type Text struct {
 	// the forwarder's word, checked like [Text.SenderName]; the original's
 	// ciphertext is never sent again.
 	ForwardedFrom string
+	// AutoDelete is how long after it was sent the message is deleted on every
+	// device: the chat's auto-delete time when its sender wrote it, in whole
+	// seconds up to [MaxAutoDelete]; zero for never. It travels with the message,
+	// so no setting heard before or after it changes how long it lives.
+	AutoDelete time.Duration
 }
 
 // Edit replaces the body of Target, an earlier text message of the same sender. The
@@ -162,6 +178,12 @@ type Reaction struct {
 type Pin struct {
 	Target ids.Message
 	Unpin  bool
+}
+
+// AutoDelete is a chat's auto-delete time as its sender sets it: TTL for the texts
+// sent from now on, in whole seconds up to [MaxAutoDelete]; zero turns it off.
+type AutoDelete struct {
+	TTL time.Duration
 }
 
 // Member is an account added to a group. It carries the whole public key, not only
@@ -277,6 +299,7 @@ type contentWire struct {
 	SentAt      int64            `cbor:"13,keyasint,omitempty"`
 	Salt        []byte           `cbor:"14,keyasint,omitempty"`
 	Forwarded   string           `cbor:"15,keyasint,omitempty"`
+	TTL         uint64           `cbor:"16,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -344,7 +367,7 @@ func invalid(format string, args ...any) error {
 
 func (c Content) toWire() (contentWire, error) {
 	set := 0
-	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil, c.ChatMeta != nil, c.Pin != nil} {
+	for _, p := range []bool{c.Text != nil, c.Edit != nil, c.Delete != nil, c.Reaction != nil, c.Membership != nil, c.ChatMeta != nil, c.Pin != nil, c.AutoDelete != nil} {
 		if p {
 			set++
 		}
@@ -353,6 +376,7 @@ func (c Content) toWire() (contentWire, error) {
 		return contentWire{}, invalid("%d payloads set, want exactly one", set)
 	}
 	w := contentWire{Kind: uint8(c.Kind), Counter: c.Counter}
+	var err error
 	if !c.SentAt.IsZero() {
 		w.SentAt = c.SentAt.UnixMilli()
 	}
@@ -365,6 +389,9 @@ func (c Content) toWire() (contentWire, error) {
 		w.Body = t.Body
 		w.SenderName = t.SenderName
 		w.Forwarded = t.ForwardedFrom
+		if w.TTL, err = ttlSeconds(t.AutoDelete); err != nil {
+			return contentWire{}, err
+		}
 		if !t.ReplyTo.IsZero() {
 			w.ReplyTo = t.ReplyTo[:]
 		}
@@ -418,6 +445,13 @@ func (c Content) toWire() (contentWire, error) {
 			return contentWire{}, invalid("kind %v without its payload", c.Kind)
 		}
 		w.Target, w.Remove = c.Pin.Target[:], c.Pin.Unpin
+	case KindAutoDelete:
+		if c.AutoDelete == nil {
+			return contentWire{}, invalid("kind %v without its payload", c.Kind)
+		}
+		if w.TTL, err = ttlSeconds(c.AutoDelete.TTL); err != nil {
+			return contentWire{}, err
+		}
 	default:
 		return contentWire{}, fmt.Errorf("%w: %v", ErrUnsupportedKind, c.Kind)
 	}
@@ -444,13 +478,14 @@ const (
 	fieldSenderName
 	fieldSalt
 	fieldForwarded
+	fieldTTL
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
 func kindFields(k Kind) (uint16, bool) {
 	switch k {
 	case KindText:
-		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName | fieldForwarded, true
+		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName | fieldForwarded | fieldTTL, true
 	case KindEdit:
 		return fieldBody | fieldTarget, true
 	case KindDelete:
@@ -463,6 +498,8 @@ func kindFields(k Kind) (uint16, bool) {
 		return fieldTitle | fieldSalt, true
 	case KindPin:
 		return fieldTarget | fieldRemove, true
+	case KindAutoDelete:
+		return fieldTTL, true
 	}
 	return 0, false
 }
@@ -478,7 +515,7 @@ func (w contentWire) present() uint16 {
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
 		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""}, {fieldSalt, w.Salt != nil},
-		{fieldForwarded, w.Forwarded != ""},
+		{fieldForwarded, w.Forwarded != ""}, {fieldTTL, w.TTL != 0},
 	} {
 		if f.set {
 			m |= f.bit
@@ -508,9 +545,13 @@ func (w contentWire) toContent() (Content, error) {
 	case w.SentAt > 0:
 		c.SentAt = time.UnixMilli(w.SentAt).UTC()
 	}
+	if w.TTL > uint64(MaxAutoDelete/time.Second) {
+		return Content{}, invalid("auto-delete time of %d seconds, the limit is %d", w.TTL, uint64(MaxAutoDelete/time.Second))
+	}
+	ttl := time.Duration(w.TTL) * time.Second
 	switch k {
 	case KindText:
-		t := &Text{Body: w.Body, SenderName: w.SenderName, ForwardedFrom: w.Forwarded}
+		t := &Text{Body: w.Body, SenderName: w.SenderName, ForwardedFrom: w.Forwarded, AutoDelete: ttl}
 		if err := checkBody(w.Body, len(w.Attachments) > 0); err != nil {
 			return Content{}, err
 		}
@@ -590,6 +631,8 @@ func (w contentWire) toContent() (Content, error) {
 			return Content{}, err
 		}
 		c.Pin = &Pin{Target: target, Unpin: w.Remove}
+	case KindAutoDelete:
+		c.AutoDelete = &AutoDelete{TTL: ttl}
 	}
 	return c, nil
 }
@@ -680,6 +723,18 @@ func (aw attachmentWire) toAttachment() (Attachment, error) {
 		return Attachment{}, invalid("thumbnail of %d bytes exceeds %d", len(aw.Thumbnail), MaxThumbnailBytes)
 	}
 	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size, Thumbnail: aw.Thumbnail}, nil
+}
+
+// ttlSeconds is an auto-delete time as the wire carries it: whole seconds, zero
+// for none, at most [MaxAutoDelete].
+func ttlSeconds(d time.Duration) (uint64, error) {
+	switch {
+	case d < 0, d%time.Second != 0:
+		return 0, invalid("auto-delete time %v is not a whole number of seconds", d)
+	case d > MaxAutoDelete:
+		return 0, invalid("auto-delete time %v, the limit is %v", d, MaxAutoDelete)
+	}
+	return uint64(d / time.Second), nil
 }
 
 // checkFileName refuses names that could leave the download folder when saved, so

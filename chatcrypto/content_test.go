@@ -49,6 +49,9 @@ func validContents(t testing.TB) map[string]Content {
 		"unpin":                         {Kind: KindPin, Pin: &Pin{Target: id16(7), Unpin: true}},
 		"text forwarded":                {Kind: KindText, Text: &Text{Body: "look at this", SenderName: "Bob", ForwardedFrom: "Carol 🌿"}},
 		"attachment with sender name":   {Kind: KindText, Text: &Text{Attachments: []Attachment{testAttachment(3)}, SenderName: "Alice Liddell"}},
+		"text with auto-delete":         {Kind: KindText, Text: &Text{Body: "gone tomorrow", SenderName: "Alice", AutoDelete: 24 * time.Hour}, SentAt: time.UnixMilli(1_700_000_000_000).UTC()},
+		"auto-delete a week":            {Kind: KindAutoDelete, AutoDelete: &AutoDelete{TTL: 7 * 24 * time.Hour}, SentAt: time.UnixMilli(1_700_000_000_000).UTC()},
+		"auto-delete off":               {Kind: KindAutoDelete, AutoDelete: &AutoDelete{}},
 	}
 }
 
@@ -60,7 +63,7 @@ func equalContent(a, b Content) bool {
 	}
 	switch a.Kind {
 	case KindText:
-		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || a.Text.SenderName != b.Text.SenderName || a.Text.ForwardedFrom != b.Text.ForwardedFrom || len(a.Text.Attachments) != len(b.Text.Attachments) {
+		if a.Text.Body != b.Text.Body || a.Text.ReplyTo != b.Text.ReplyTo || a.Text.SenderName != b.Text.SenderName || a.Text.ForwardedFrom != b.Text.ForwardedFrom || a.Text.AutoDelete != b.Text.AutoDelete || len(a.Text.Attachments) != len(b.Text.Attachments) {
 			return false
 		}
 		for i, x := range a.Text.Attachments {
@@ -192,6 +195,13 @@ func TestEncodeContentRejects(t *testing.T) {
 		{"sender name with RTL override", named("\u202eecilA"), ErrInvalidContent},
 		{"sender name with bidi isolate", named("Alice\u2066x\u2069"), ErrInvalidContent},
 		{"sender name with an invalid body", Content{Kind: KindText, Text: &Text{SenderName: "Alice"}}, ErrInvalidContent},
+		{"auto-delete without payload", Content{Kind: KindAutoDelete}, ErrInvalidContent},
+		{"auto-delete and pin payloads", Content{Kind: KindAutoDelete, AutoDelete: &AutoDelete{}, Pin: &Pin{Target: id16(1)}}, ErrInvalidContent},
+		{"auto-delete negative", Content{Kind: KindAutoDelete, AutoDelete: &AutoDelete{TTL: -time.Second}}, ErrInvalidContent},
+		{"auto-delete not whole seconds", Content{Kind: KindAutoDelete, AutoDelete: &AutoDelete{TTL: 1500 * time.Millisecond}}, ErrInvalidContent},
+		{"auto-delete over the limit", Content{Kind: KindAutoDelete, AutoDelete: &AutoDelete{TTL: MaxAutoDelete + time.Second}}, ErrInvalidContent},
+		{"text auto-delete over the limit", Content{Kind: KindText, Text: &Text{Body: "x", AutoDelete: MaxAutoDelete + time.Second}}, ErrInvalidContent},
+		{"text auto-delete under a second", Content{Kind: KindText, Text: &Text{Body: "x", AutoDelete: time.Millisecond}}, ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,6 +316,15 @@ func TestDecodeContentRejects(t *testing.T) {
 		{"forwarded from with RTL override", rawContent(t, contentWire{Kind: 1, Body: "x", Forwarded: "\u202eecilA"}), ErrInvalidContent},
 		{"forwarded from over limit", rawContent(t, contentWire{Kind: 1, Body: "x", Forwarded: strings.Repeat("n", MaxSenderNameChars+1)}), ErrTooLarge},
 		{"edit forwarded", rawContent(t, contentWire{Kind: 2, Target: target[:], Body: "x", Forwarded: "Alice"}), ErrInvalidContent},
+		{"auto-delete over the limit", rawContent(t, contentWire{Kind: 8, TTL: uint64(MaxAutoDelete/time.Second) + 1}), ErrInvalidContent},
+		{"text auto-delete over the limit", rawContent(t, contentWire{Kind: 1, Body: "x", TTL: 1 << 62}), ErrInvalidContent},
+		{"auto-delete of the wrong type", rawContent(t, map[int]any{0: 8, 16: "86400"}), ErrInvalidContent},
+		{"auto-delete negative", rawContent(t, map[int]any{0: 8, 16: -1}), ErrInvalidContent},
+		{"auto-delete with target", rawContent(t, contentWire{Kind: 8, TTL: 60, Target: target[:]}), ErrInvalidContent},
+		{"auto-delete with body", rawContent(t, contentWire{Kind: 8, TTL: 60, Body: "x"}), ErrInvalidContent},
+		{"edit with auto-delete", rawContent(t, contentWire{Kind: 2, Target: target[:], Body: "x", TTL: 60}), ErrInvalidContent},
+		{"pin with auto-delete", rawContent(t, contentWire{Kind: 7, Target: target[:], TTL: 60}), ErrInvalidContent},
+		{"chat meta with auto-delete", rawContent(t, contentWire{Kind: 6, Title: "t", TTL: 60}), ErrInvalidContent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,9 +23,28 @@ function keepGitkeep(): Plugin {
   };
 }
 
+// The emoji picker's list (src/lib/emoji.ts) keeps only the fields it reads:
+// emojibase's compact list also carries skin tone variants, hex codes and
+// order numbers, 60% of its size, which the picker's lazy chunk need not hold.
+const EMOJI_LIST = /emojibase-data\/en\/compact\.json$/;
+const EMOJI_FIELDS = ['group', 'label', 'tags', 'unicode'];
+
+function slimEmojiList(): Plugin {
+  return {
+    name: 'hush-slim-emoji-list',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!EMOJI_LIST.test(id)) return null;
+      const list = JSON.parse(code) as Record<string, unknown>[];
+      const kept = list.map((e) => Object.fromEntries(EMOJI_FIELDS.filter((k) => k in e).map((k) => [k, e[k]])));
+      return { code: JSON.stringify(kept), map: null };
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [svelte(), svelteTesting(), keepGitkeep()],
+  plugins: [slimEmojiList(), svelte(), svelteTesting(), keepGitkeep()],
   build: {
     outDir,
     emptyOutDir: true,

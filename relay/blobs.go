@@ -24,6 +24,9 @@ type BlobStore interface {
 	Finish(ctx context.Context, id ids.File, owner ids.Account) error
 	// Chunk returns one chunk of a finished blob and the blob's size.
 	Chunk(ctx context.Context, id ids.File, index int) ([]byte, int64, error)
+	// Used returns the bytes of owner's blobs, finished or not: what counts
+	// against its blob quota.
+	Used(ctx context.Context, owner ids.Account) (int64, error)
 	// ExpireUnfinished deletes uploads begun before before (Unix ms), unfinished.
 	ExpireUnfinished(ctx context.Context, before int64) (int, error)
 }

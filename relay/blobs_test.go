@@ -100,8 +100,18 @@ func TestBlobSizeLimitAndQuota(t *testing.T) {
 		request[*wire.BlobState](t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: wire.BlobChunkSize})
 		e = requestErr(t, a, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 1}, wire.CodeQuotaExceeded)
 		t.Logf("over quota: %v", e)
-		// The quota is per account.
+		// The quota is per account, and GetUsage tells each its own, apart from
+		// the messages' count.
+		if u := request[*wire.Usage](t, b, &wire.GetUsage{}); u.BlobUsedBytes != 0 || u.BlobQuotaBytes != 3*wire.BlobChunkSize {
+			t.Fatalf("bob's usage before his upload: %+v", u)
+		}
 		request[*wire.BlobState](t, b, &wire.BlobBegin{FileID: ids.New[ids.File](), Size: 2 * wire.BlobChunkSize})
+		if u := request[*wire.Usage](t, a, &wire.GetUsage{}); u.BlobUsedBytes != 3*wire.BlobChunkSize || u.BlobQuotaBytes != 3*wire.BlobChunkSize || u.UsedBytes != 0 {
+			t.Fatalf("alice's usage: %+v", u)
+		}
+		if u := request[*wire.Usage](t, b, &wire.GetUsage{}); u.BlobUsedBytes != 2*wire.BlobChunkSize {
+			t.Fatalf("bob's usage: %+v", u)
+		}
 	})
 }
 

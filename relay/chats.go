@@ -67,7 +67,7 @@ func (w *writer) knownAccounts(ctx context.Context, tx store.Tx, members []membe
 type createChatOp struct {
 	base
 	m        *wire.CreateChat
-	info     wire.ChatInfo
+	views    store.ChatViews
 	chat     *store.Chat
 	existing bool
 }
@@ -120,7 +120,7 @@ func (o *createChatOp) apply(ctx context.Context, w *writer, tx store.Tx) error 
 		}
 	}
 	w.chats[c.ID] = c
-	o.chat, o.info = c, chatInfo(c)
+	o.chat, o.views = c, c.Views()
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (o *createChatOp) again(ctx context.Context, tx store.Tx, c *store.Chat) er
 	if !bytes.Equal(first, o.m.Record) || c.Members[o.c.account] == nil {
 		return wire.Errorf(wire.CodeConflict, "chat id in use")
 	}
-	o.existing, o.info = true, chatInfo(c)
+	o.existing, o.views = true, c.Views()
 	return nil
 }
 
@@ -151,7 +151,7 @@ func (o *createChatOp) directChat(ctx context.Context, w *writer, tx store.Tx, r
 	if err != nil {
 		return false, err
 	}
-	o.existing, o.info = true, chatInfo(c)
+	o.existing, o.views = true, c.Views()
 	return true, nil
 }
 
@@ -198,14 +198,15 @@ func (o *createChatOp) adopt(ctx context.Context, w *writer, tx store.Tx, c *sto
 	if err := tx.AppendLog(ctx, c, rec.Raw, rec.Hash, uint8(rec.Op)); err != nil {
 		return err
 	}
-	o.chat, o.info = c, chatInfo(c)
+	o.chat, o.views = c, c.Views()
 	return nil
 }
 
 func (o *createChatOp) finish(w *writer, err error) {
-	o.answer(err, &o.info)
+	info := o.views.For(o.c.account)
+	o.answer(err, &info)
 	if err == nil && !o.existing {
-		w.pushMembers(o.chat, &wire.ChatChanged{Chat: o.info}, o.c)
+		w.pushChat(o.views, o.c, nil)
 	}
 }
 
@@ -213,7 +214,7 @@ type appendLogOp struct {
 	base
 	m       *wire.AppendLog
 	chat    *store.Chat
-	info    wire.ChatInfo
+	views   store.ChatViews
 	removed []ids.Account
 	again   bool
 }
@@ -233,7 +234,7 @@ func (o *appendLogOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if rec.Seq < c.LogLen {
 		// A retry of a record already stored is answered as the first time.
 		if held, err := tx.LogRecord(ctx, c, rec.Seq); err == nil && bytes.Equal(held, o.m.Record) {
-			o.again, o.info = true, chatInfo(c)
+			o.again, o.views = true, c.Views()
 			return nil
 		}
 	}
@@ -261,7 +262,7 @@ func (o *appendLogOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 			return err
 		}
 	}
-	o.chat, o.info = c, chatInfo(c)
+	o.chat, o.views = c, c.Views()
 	return nil
 }
 
@@ -302,15 +303,66 @@ func (o *appendLogOp) applyMembers(ctx context.Context, tx store.Tx, c *store.Ch
 }
 
 func (o *appendLogOp) finish(w *writer, err error) {
-	o.answer(err, &o.info)
+	info := o.views.For(o.c.account)
+	o.answer(err, &info)
 	if err != nil || o.again {
 		return
 	}
-	push := &wire.ChatChanged{Chat: o.info}
-	w.pushMembers(o.chat, push, o.c)
-	for _, a := range o.removed {
-		w.pushAccount(a, push, o.c)
+	w.pushChat(o.views, o.c, o.removed)
+}
+
+// pushChat pushes a chat's ChatChanged to the connected devices of its members and
+// of the accounts in also (just removed), except one connection, each account as it
+// is shown the chat (store.ChatViews).
+func (w *writer) pushChat(v store.ChatViews, except *conn, also []ids.Account) {
+	frames := chatFrames{v: v}
+	for _, a := range chatTargets(v, also) {
+		if !w.s.hub.connected(a) {
+			continue
+		}
+		b, err := frames.of(a)
+		if err != nil {
+			w.s.log.Error("encode push", "type", wire.TypeChatChanged, "err", err)
+			return
+		}
+		w.s.hub.each(a, func(x *conn) {
+			if x != except {
+				x.send(b)
+			}
+		})
 	}
+}
+
+// chatTargets are the members of a chat and the accounts in also.
+func chatTargets(v store.ChatViews, also []ids.Account) []ids.Account {
+	out := make([]ids.Account, 0, len(v.Shared.Members)+len(also))
+	for _, m := range v.Shared.Members {
+		out = append(out, m.AccountID)
+	}
+	return append(out, also...)
+}
+
+// chatFrames encodes the ChatChanged pushes of a chat: one frame for every account
+// shown the others' shared read positions alone, and one of its own for each member
+// whose own read position is ahead of its shared one.
+type chatFrames struct {
+	v      store.ChatViews
+	shared []byte
+}
+
+// of returns the frame account a is pushed.
+func (f *chatFrames) of(a ids.Account) ([]byte, error) {
+	if _, ok := f.v.Own[a]; ok {
+		return wire.Encode(0, &wire.ChatChanged{Chat: f.v.For(a)})
+	}
+	if f.shared == nil {
+		b, err := wire.Encode(0, &wire.ChatChanged{Chat: f.v.Shared})
+		if err != nil {
+			return nil, err
+		}
+		f.shared = b
+	}
+	return f.shared, nil
 }
 
 type putEpochOp struct {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"hush/ids"
-	"hush/policy"
 	"hush/relay/store"
 	"hush/sync/wire"
 )
@@ -43,6 +42,9 @@ type Cluster interface {
 	Notify(ctx context.Context, payload string) error
 	// ChatMembers returns the member accounts of a chat.
 	ChatMembers(ctx context.Context, chat ids.Chat) ([]ids.Account, error)
+	// ChatViews returns a chat as each of its members is shown it, or
+	// store.ErrNotFound.
+	ChatViews(ctx context.Context, chat ids.Chat) (store.ChatViews, error)
 }
 
 // notifier is the write transaction of a [Cluster] store: what it announces is sent
@@ -64,7 +66,7 @@ const (
 	evInbox     = "i" // an inbox item Seq of Device (of Account)
 	evEpoch     = "e" // epoch Seq of Chat, put by Device
 	evChat      = "c" // Chat's membership changed, by Device; Accounts were removed (Seq > 0: to them only)
-	evReceipt   = "r" // Account's positions in Chat, by Device; Shared: to all members
+	evReceipt   = "r" // Account's positions in Chat, by Device; Shared: to the other members too, with SharedRead
 	evDevices   = "d" // Account's device list changed; Devices were revoked
 	evPrekeys   = "p" // Device (of Account) has One and PQ one-time prekeys left
 	evTyping    = "t" // Account's Device types in Chat
@@ -82,19 +84,20 @@ const maxWatermarks = 100000
 
 // event is one announcement between relays: what changed, not its content.
 type event struct {
-	Kind      string        `json:"k"`
-	Node      uint64        `json:"n"`
-	Chat      ids.Chat      `json:"c,omitzero"`
-	Account   ids.Account   `json:"a,omitzero"`
-	Device    ids.Device    `json:"d,omitzero"`
-	Seq       uint64        `json:"s,omitzero"`
-	Delivered uint64        `json:"dv,omitzero"`
-	Read      uint64        `json:"rd,omitzero"`
-	Shared    bool          `json:"sh,omitzero"`
-	One       uint32        `json:"o,omitzero"`
-	PQ        uint32        `json:"pq,omitzero"`
-	Accounts  []ids.Account `json:"as,omitempty"`
-	Devices   []ids.Device  `json:"ds,omitempty"`
+	Kind       string        `json:"k"`
+	Node       uint64        `json:"n"`
+	Chat       ids.Chat      `json:"c,omitzero"`
+	Account    ids.Account   `json:"a,omitzero"`
+	Device     ids.Device    `json:"d,omitzero"`
+	Seq        uint64        `json:"s,omitzero"`
+	Delivered  uint64        `json:"dv,omitzero"`
+	Read       uint64        `json:"rd,omitzero"`
+	Shared     bool          `json:"sh,omitzero"`
+	SharedRead uint64        `json:"sr,omitzero"`
+	One        uint32        `json:"o,omitzero"`
+	PQ         uint32        `json:"pq,omitzero"`
+	Accounts   []ids.Account `json:"as,omitempty"`
+	Devices    []ids.Device  `json:"ds,omitempty"`
 }
 
 // announcer is an op whose commit other relays must hear of.
@@ -170,7 +173,12 @@ func (f *fanout) start() error {
 	listened := make(chan struct{})
 	go func() {
 		defer close(listened)
+		first := true
 		err := f.cluster.Listen(f.s.baseCtx, func() {
+			if !first {
+				f.catchUp()
+			}
+			first = false
 			select {
 			case ready <- struct{}{}:
 			default:
@@ -193,6 +201,26 @@ func (f *fanout) start() error {
 	case <-time.After(listenReady):
 		return errors.New("relay: not listening for other relays after 10s")
 	}
+}
+
+// catchUp runs when the relay listens again after it lost its connection to the
+// database: what other relays announced meanwhile never reached it. Messages and
+// account records would be filled in with the next of their chat or log, but a
+// read position, an inbox item or a device list has no next entry to bring it, so
+// every connected device is told to catch up from the store, as after a
+// reconnection (docs/RELAY.md) — without being disconnected.
+func (f *fanout) catchUp() {
+	b, err := wire.Encode(0, &wire.CatchUp{})
+	if err != nil {
+		f.s.log.Error("encode push", "type", wire.TypeCatchUp, "err", err)
+		return
+	}
+	n := 0
+	f.s.hub.eachAuthenticated(func(c *conn) {
+		c.send(b)
+		n++
+	})
+	f.s.log.Warn("announcements of other relays were missed; connected devices told to catch up", "devices", n)
 }
 
 // heard takes a notification: other relays' events go to the fan-out, this
@@ -453,44 +481,54 @@ func (f *fanout) epoch(ctx context.Context, ev event) error {
 }
 
 // chatChanged pushes a chat as it is now to its members and the accounts just
-// removed from it.
+// removed from it, each as it is shown the chat (store.ChatViews).
 func (f *fanout) chatChanged(ctx context.Context, ev event) error {
-	members, err := f.cluster.ChatMembers(ctx, ev.Chat)
-	if err != nil || len(members) == 0 {
+	v, err := f.cluster.ChatViews(ctx, ev.Chat)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(v.Shared.Members) == 0) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	targets := append(members, ev.Accounts...)
+	targets := chatTargets(v, ev.Accounts)
 	if ev.Seq > 0 {
 		targets = ev.Accounts
 	}
-	if !f.anyConnected(targets) {
-		return nil
+	frames := chatFrames{v: v}
+	for _, a := range targets {
+		if !f.s.hub.connected(a) {
+			continue
+		}
+		b, err := frames.of(a)
+		if err != nil {
+			return err
+		}
+		f.pushTo([]ids.Account{a}, b, ev.Device)
 	}
-	info, err := f.s.store.ChatInfo(ctx, ev.Chat, members[0])
-	if err != nil {
-		return err
-	}
-	b, err := wire.Encode(0, &wire.ChatChanged{Chat: info})
-	if err != nil {
-		return err
-	}
-	f.pushTo(targets, b, ev.Device)
 	return nil
 }
 
+// receipt pushes an account's positions to its devices, with its own read
+// position, and when they moved for the others, to the other members, with the
+// one it shares.
 func (f *fanout) receipt(ctx context.Context, ev event) error {
-	targets := []ids.Account{ev.Account}
-	if ev.Shared {
-		var err error
-		if targets, err = f.cluster.ChatMembers(ctx, ev.Chat); err != nil {
-			return err
-		}
-	}
 	b, err := wire.Encode(0, &wire.Receipt{ChatID: ev.Chat, AccountID: ev.Account, DeliveredSeq: ev.Delivered, ReadSeq: ev.Read})
 	if err != nil {
 		return err
 	}
-	f.pushTo(targets, b, ev.Device)
+	f.pushTo([]ids.Account{ev.Account}, b, ev.Device)
+	if !ev.Shared {
+		return nil
+	}
+	members, err := f.cluster.ChatMembers(ctx, ev.Chat)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(members, func(a ids.Account) bool { return a == ev.Account })
+	if b, err = wire.Encode(0, &wire.Receipt{ChatID: ev.Chat, AccountID: ev.Account, DeliveredSeq: ev.Delivered, ReadSeq: ev.SharedRead}); err != nil {
+		return err
+	}
+	f.pushTo(others, b, ev.Device)
 	return nil
 }
 
@@ -566,8 +604,9 @@ func (o *markOp) announce() []event {
 	if !o.changed {
 		return nil
 	}
-	r := o.receipt
-	return []event{{Kind: evReceipt, Chat: r.ChatID, Account: r.AccountID, Device: o.c.device, Delivered: r.DeliveredSeq, Read: r.ReadSeq, Shared: policy.SharesReceipts(o.chat.Kind)}}
+	r := o.own
+	return []event{{Kind: evReceipt, Chat: r.ChatID, Account: r.AccountID, Device: o.c.device, Delivered: r.DeliveredSeq, Read: r.ReadSeq,
+		Shared: o.others, SharedRead: o.shared.ReadSeq}}
 }
 
 func (o *accountAppendOp) logOf() ids.Account  { return o.c.account }
@@ -593,7 +632,7 @@ func (o *createChatOp) announce() []event {
 	if o.existing {
 		return nil
 	}
-	return []event{{Kind: evChat, Chat: o.info.ChatID, Device: o.c.device}}
+	return []event{{Kind: evChat, Chat: o.views.Shared.ChatID, Device: o.c.device}}
 }
 
 func (o *appendLogOp) chatID() ids.Chat { return o.m.ChatID }

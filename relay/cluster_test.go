@@ -291,11 +291,19 @@ func TestClusterMissedNotificationCostsLatency(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, "the listening connections gone", func() bool { return listeners() == 0 })
 	send("missed")
+	// A read position has no later entry to bring it: only the relay's CatchUp
+	// tells Bob's device to read it from the store.
+	request[*wire.OK](t, a, &wire.Mark{ChatID: chat, DeliveredSeq: 2, ReadSeq: 2})
 	if listeners() != 0 {
-		t.Fatal("a relay listened again before the message committed; the test proves nothing")
+		t.Fatal("a relay listened again before the message and the mark committed; the test proves nothing")
 	}
 	noPush(t, b)
 	testutil.Eventually(t, 10*time.Second, "both relays listening again", func() bool { return listeners() == 2 })
+	nextPush[*wire.CatchUp](t, b)
+	info := request[*wire.ChatInfo](t, b, &wire.GetChat{ChatID: chat})
+	if i := slices.IndexFunc(info.Members, func(m wire.MemberInfo) bool { return m.AccountID == alice.AccountID() }); i < 0 || info.Members[i].ReadSeq != 2 {
+		t.Fatalf("after catching up, Alice's read position in %+v", info.Members)
+	}
 	send("next")
 	for i, want := range []string{"missed", "next"} {
 		if p := nextPush[*wire.Push](t, b); p.Entry.Seq != uint64(i+2) || string(p.Entry.Ciphertext) != want {

@@ -340,6 +340,21 @@ func (w *writer) pushMembers(c *store.Chat, body wire.Body, except *conn) {
 	}
 }
 
+// pushOthers sends body to the connected devices of every member of c but one
+// account.
+func (w *writer) pushOthers(c *store.Chat, account ids.Account, body wire.Body) {
+	b, err := wire.Encode(0, body)
+	if err != nil {
+		w.s.log.Error("encode push", "type", body.Type(), "err", err)
+		return
+	}
+	for a := range c.Members {
+		if a != account {
+			w.s.hub.each(a, func(x *conn) { x.send(b) })
+		}
+	}
+}
+
 // pushAccount sends body to the connected devices of one account, except one.
 func (w *writer) pushAccount(account ids.Account, body wire.Body, except *conn) {
 	b, err := wire.Encode(0, body)
@@ -352,16 +367,6 @@ func (w *writer) pushAccount(account ids.Account, body wire.Body, except *conn) 
 			x.send(b)
 		}
 	})
-}
-
-// chatInfo describes a chat from the commit loop's state.
-func chatInfo(c *store.Chat) wire.ChatInfo {
-	info := wire.ChatInfo{ChatID: c.ID, Kind: c.Kind, Epoch: c.Epoch, LastSeq: c.LastSeq, LogLen: c.LogLen, Members: make([]wire.MemberInfo, 0, len(c.Members))}
-	for a, m := range c.Members {
-		info.Members = append(info.Members, wire.MemberInfo{AccountID: a, Role: m.Role, DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq})
-	}
-	slices.SortFunc(info.Members, func(x, y wire.MemberInfo) int { return bytes.Compare(x.AccountID[:], y.AccountID[:]) })
-	return info
 }
 
 // base carries what every request op has.
@@ -674,12 +679,19 @@ func (o *sendOp) finish(w *writer, err error) {
 	}
 }
 
+// markOp raises the caller's account's positions in a chat. Its read position is
+// kept twice (docs/PROTOCOL.md, "Receipts and typing"): its own, and the one the
+// other members are shown, which a Mark raises along only when it raises the own
+// one and is not Private.
 type markOp struct {
 	base
-	m       *wire.Mark
-	chat    *store.Chat
-	receipt wire.Receipt
-	changed bool
+	m    *wire.Mark
+	chat *store.Chat
+	// own is what the account's other devices are pushed (its own read position),
+	// shared what the other members are (the one it shares), when others is set.
+	own, shared wire.Receipt
+	changed     bool
+	others      bool
 }
 
 func (o *markOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
@@ -692,12 +704,18 @@ func (o *markOp) apply(ctx context.Context, w *writer, tx store.Tx) error {
 	if read == mine.ReadSeq && delivered == mine.DeliveredSeq {
 		return nil
 	}
-	if err := tx.SetMark(ctx, c, o.c.account, delivered, read); err != nil {
+	shared := mine.SharedReadSeq
+	if read > mine.ReadSeq && !o.m.Private {
+		shared = read
+	}
+	if err := tx.SetMark(ctx, c, o.c.account, delivered, read, shared); err != nil {
 		return err
 	}
-	mine.DeliveredSeq, mine.ReadSeq = delivered, read
+	o.others = policy.SharesReceipts(c.Kind) && (delivered != mine.DeliveredSeq || shared != mine.SharedReadSeq)
+	mine.DeliveredSeq, mine.ReadSeq, mine.SharedReadSeq = delivered, read, shared
 	o.chat, o.changed = c, true
-	o.receipt = wire.Receipt{ChatID: c.ID, AccountID: o.c.account, DeliveredSeq: delivered, ReadSeq: read}
+	o.own = wire.Receipt{ChatID: c.ID, AccountID: o.c.account, DeliveredSeq: delivered, ReadSeq: read}
+	o.shared = wire.Receipt{ChatID: c.ID, AccountID: o.c.account, DeliveredSeq: delivered, ReadSeq: shared}
 	return nil
 }
 
@@ -706,11 +724,10 @@ func (o *markOp) finish(w *writer, err error) {
 	if err != nil || !o.changed {
 		return
 	}
-	if !policy.SharesReceipts(o.chat.Kind) {
-		w.pushAccount(o.c.account, &o.receipt, o.c)
-		return
+	w.pushAccount(o.c.account, &o.own, o.c)
+	if o.others {
+		w.pushOthers(o.chat, o.c.account, &o.shared)
 	}
-	w.pushMembers(o.chat, &o.receipt, o.c)
 }
 
 // --- account log and inboxes ---------------------------------------------------------

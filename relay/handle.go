@@ -199,12 +199,21 @@ func (c *conn) replyUsage(reqID uint64) {
 		c.replyErr(reqID, err)
 		return
 	}
-	c.reply(reqID, &wire.Usage{
+	u := &wire.Usage{
 		UsedBytes:  uint64(max(a.UsedBytes, 0)),
 		QuotaBytes: uint64(c.s.limits.QuotaBytes),
 		Devices:    uint32(len(certs)),
 		MaxDevices: wire.MaxDevicesPerAccount,
-	})
+	}
+	if bs := c.s.blobs.Store; bs != nil {
+		used, err := bs.Used(c.ctx, c.account)
+		if err != nil {
+			c.replyErr(reqID, err)
+			return
+		}
+		u.BlobUsedBytes, u.BlobQuotaBytes = uint64(max(used, 0)), uint64(max(c.s.blobs.Quota, 0))
+	}
+	c.reply(reqID, u)
 }
 
 // typing forwards a typing signal to the other members' connected devices. It is

@@ -87,6 +87,18 @@ func (h *hub) each(account ids.Account, fn func(*conn)) {
 	}
 }
 
+// eachAuthenticated calls fn for every authenticated connection. fn must not
+// block or call back into the hub.
+func (h *hub) eachAuthenticated(fn func(*conn)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, list := range h.byAccount {
+		for _, c := range list {
+			fn(c)
+		}
+	}
+}
+
 // connected reports whether account has an authenticated connection here.
 func (h *hub) connected(account ids.Account) bool {
 	h.mu.RLock()

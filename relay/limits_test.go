@@ -91,7 +91,7 @@ func TestQuotaFilledToTheByte(t *testing.T) {
 			t.Helper()
 			return request[*wire.Usage](t, c, &wire.GetUsage{})
 		}
-		if u := usage(a); *u != (wire.Usage{UsedBytes: 0, QuotaBytes: quota, Devices: 1, MaxDevices: wire.MaxDevicesPerAccount}) {
+		if u := usage(a); *u != (wire.Usage{UsedBytes: 0, QuotaBytes: quota, Devices: 1, MaxDevices: wire.MaxDevicesPerAccount, BlobQuotaBytes: relay.DefaultBlobQuota}) {
 			t.Errorf("a new account's usage = %+v", u)
 		}
 		chat := chatWith(t, a, policy.KindDirect, alice, bob)

@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"database/sql"
 	"fmt"
+	"time"
 
 	"hush/ids"
 )
@@ -14,17 +16,18 @@ import (
 
 // EachMessage calls fn with every message of every chat, in the order they were
 // stored (which keeps the order of pending messages when they are inserted
-// again in it).
+// again in it), and the time its timer deletes it (zero: none; see PutTimer).
 //
 // SQLite's stepping and the opening of each sealed row cost about the same, so
 // they run on two goroutines: one reads rows in batches while the caller's
 // opens the batch before and calls fn — with fn's own work (a backup's writer
 // runs on a third) the export uses every core of a small machine.
-func (tx *Tx) EachMessage(fn func(Message) error) error {
+func (tx *Tx) EachMessage(fn func(m Message, expiresAt time.Time) error) error {
 	if err := tx.begin(false); err != nil {
 		return err
 	}
-	rows, err := tx.query(`SELECT id, chat_tag, seq, data FROM messages ORDER BY local_seq`)
+	rows, err := tx.query(`SELECT m.id, m.chat_tag, m.seq, m.data, t.expires_at FROM messages m
+		LEFT JOIN timers t ON t.message_id = m.id ORDER BY m.local_seq`)
 	if err != nil {
 		return wrap("each message", err)
 	}
@@ -61,8 +64,12 @@ func scanMessages(rows *stmtRows, batches chan<- []sealedMessage, stop <-chan st
 	}
 	for rows.Next() {
 		var r sealedMessage
-		if err := rows.Scan(&r.id, &r.chatTag, &r.seq, &r.blob); err != nil {
+		var expires sql.NullInt64
+		if err := rows.Scan(&r.id, &r.chatTag, &r.seq, &r.blob, &expires); err != nil {
 			return wrap("each message", err)
+		}
+		if expires.Valid {
+			r.expires = fromMicros(expires.Int64)
 		}
 		if batch = append(batch, r); len(batch) == eachMessageBatch && !send() {
 			return nil
@@ -88,11 +95,12 @@ const (
 type sealedMessage struct {
 	id, chatTag, blob []byte
 	seq               int64
+	expires           time.Time
 }
 
 // openMessages opens every row of every batch and calls fn with it, until the
 // batches end or fn or a row fails.
-func (tx *Tx) openMessages(batches <-chan []sealedMessage, fn func(Message) error) error {
+func (tx *Tx) openMessages(batches <-chan []sealedMessage, fn func(Message, time.Time) error) error {
 	for batch := range batches {
 		for _, r := range batch {
 			id, err := idFrom[ids.Message](r.id)
@@ -106,7 +114,7 @@ func (tx *Tx) openMessages(batches <-chan []sealedMessage, fn func(Message) erro
 			if !sameTag(r.chatTag, tx.chatTag(m.ChatID)) {
 				return fmt.Errorf("vault: message %s: %w: stored under another chat", id, ErrCorrupt)
 			}
-			if err := fn(m); err != nil {
+			if err := fn(m, r.expires); err != nil {
 				return err
 			}
 		}
@@ -114,13 +122,16 @@ func (tx *Tx) openMessages(batches <-chan []sealedMessage, fn func(Message) erro
 	return nil
 }
 
-// MessageCount is the number of messages stored in a chat.
-func (tx *Tx) MessageCount(chatID ids.Chat) (int64, error) {
+// MessageCount is the number of messages stored in a chat whose timer, if they
+// have one, is not due at now: those a sweep at now would keep.
+func (tx *Tx) MessageCount(chatID ids.Chat, now time.Time) (int64, error) {
 	if err := tx.begin(false); err != nil {
 		return 0, err
 	}
 	var n int64
-	err := tx.queryRow(`SELECT count(*) FROM messages WHERE chat_tag = ?1`, tx.chatTag(chatID)).Scan(&n)
+	err := tx.queryRow(`SELECT count(*) FROM messages m WHERE m.chat_tag = ?1
+		AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.message_id = m.id AND t.expires_at <= ?2)`,
+		tx.chatTag(chatID), micros(now)).Scan(&n)
 	return n, wrap("message count", err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"hush/ids"
 )
@@ -38,13 +39,13 @@ func TestEachReadsEveryRow(t *testing.T) {
 	})
 	view(t, v, func(tx *Tx) error {
 		var got []ids.Message
-		if err := tx.EachMessage(func(m Message) error { got = append(got, m.ID); return nil }); err != nil {
+		if err := tx.EachMessage(func(m Message, _ time.Time) error { got = append(got, m.ID); return nil }); err != nil {
 			return err
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("EachMessage = %v, want insertion order %v", got, want)
 		}
-		if n, err := tx.MessageCount(a); err != nil || n != 3 {
+		if n, err := tx.MessageCount(a, time.Now()); err != nil || n != 3 {
 			t.Errorf("MessageCount(a) = %d, %v; want 3", n, err)
 		}
 		settings := map[string]string{}
@@ -92,7 +93,7 @@ func TestEachStopsOnError(t *testing.T) {
 	stop := errors.New("stop")
 	view(t, v, func(tx *Tx) error {
 		calls := 0
-		err := tx.EachMessage(func(Message) error { calls++; return stop })
+		err := tx.EachMessage(func(Message, time.Time) error { calls++; return stop })
 		if !errors.Is(err, stop) || calls != 1 {
 			t.Errorf("EachMessage = %v after %d calls", err, calls)
 		}
@@ -117,8 +118,55 @@ func TestEachMessageChecksChatColumn(t *testing.T) {
 	}
 	db.Close()
 	v = reopen(t, path, testPassphrase)
-	err := v.View(t.Context(), func(tx *Tx) error { return tx.EachMessage(func(Message) error { return nil }) })
+	err := v.View(t.Context(), func(tx *Tx) error { return tx.EachMessage(func(Message, time.Time) error { return nil }) })
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("EachMessage = %v, want ErrCorrupt", err)
 	}
+}
+
+// TestEachMessageTimers: EachMessage gives each message's timer (zero for none),
+// and MessageCount leaves out those whose timer is due: a backup skips them.
+func TestEachMessageTimers(t *testing.T) {
+	v, _ := newVault(t)
+	chat := newChat(t, v)
+	now := time.Now()
+	due, later, none := pendingMessage(t, chat, "due"), pendingMessage(t, chat, "later"), pendingMessage(t, chat, "none")
+	want := map[ids.Message]time.Time{due.ID: now.Add(-time.Minute), later.ID: now.Add(time.Hour), none.ID: {}}
+	update(t, v, func(tx *Tx) error {
+		for _, m := range []Message{due, later, none} {
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+			if at := want[m.ID]; !at.IsZero() {
+				if err := tx.PutTimer(m.ID, at); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	view(t, v, func(tx *Tx) error {
+		n := 0
+		if err := tx.EachMessage(func(m Message, at time.Time) error {
+			n++
+			if !at.Equal(want[m.ID].Truncate(time.Microsecond)) {
+				t.Errorf("%s: timer %v, want %v", m.Body, at, want[m.ID])
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if n != 3 {
+			t.Errorf("EachMessage gave %d messages", n)
+		}
+		for _, c := range []struct {
+			at   time.Time
+			want int64
+		}{{now, 2}, {now.Add(-time.Hour), 3}, {now.Add(2 * time.Hour), 1}} {
+			if got, err := tx.MessageCount(chat, c.at); err != nil || got != c.want {
+				t.Errorf("MessageCount at %v = %d, %v; want %d", c.at, got, err, c.want)
+			}
+		}
+		return nil
+	})
 }

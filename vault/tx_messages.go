@@ -397,6 +397,22 @@ func (tx *Tx) NextTimer() (at time.Time, ok bool, err error) {
 	return fromMicros(us.Int64), true, nil
 }
 
+// Timer returns a message's self-destruct time, or ErrNotFound when it has none.
+func (tx *Tx) Timer(messageID ids.Message) (time.Time, error) {
+	if err := tx.begin(false); err != nil {
+		return time.Time{}, err
+	}
+	var us int64
+	err := tx.queryRow(`SELECT expires_at FROM timers WHERE message_id = ?1`, messageID[:]).Scan(&us)
+	if notFound(err) {
+		return time.Time{}, fmt.Errorf("vault: timer of %s: %w", messageID, ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, wrap("timer "+messageID.String(), err)
+	}
+	return fromMicros(us), nil
+}
+
 // DeleteTimer cancels a message's timer, or returns ErrNotFound.
 func (tx *Tx) DeleteTimer(messageID ids.Message) error {
 	if err := tx.begin(true); err != nil {

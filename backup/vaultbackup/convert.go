@@ -77,10 +77,10 @@ func chatIn(c *backup.Chat) vault.Chat {
 	return out
 }
 
-func messageOut(m vault.Message) *backup.Message {
+func messageOut(m vault.Message, expires time.Time) *backup.Message {
 	out := &backup.Message{ID: m.ID, ChatID: m.ChatID, Seq: m.Seq, SenderAccount: m.SenderAccount,
 		SenderDevice: m.SenderDevice, SentAt: micros(m.SentAt), Body: m.Body, Status: m.Status,
-		EditedAt: micros(m.EditedAt), Extra: m.Extra}
+		EditedAt: micros(m.EditedAt), Extra: m.Extra, ExpiresAt: micros(expires)}
 	if m.ReplyTo != nil {
 		out.ReplyTo = *m.ReplyTo
 	}

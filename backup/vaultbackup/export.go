@@ -166,12 +166,14 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 	}
 	var m backup.Manifest
 	err := v.View(ctx, func(tx *vault.Tx) error {
+		// One time decides which messages have expired, in both passes.
+		at := now()
 		var counts backup.Counts
-		acct, err := walk(ctx, tx, nil, &counts)
+		acct, err := walk(ctx, tx, at, nil, &counts)
 		if err != nil {
 			return err
 		}
-		m = backup.Manifest{Created: micros(now()), Account: acct, Counts: counts}
+		m = backup.Manifest{Created: micros(at), Account: acct, Counts: counts}
 		w, err := backup.NewWriter(dst, passphrase, m, opts.Backup)
 		if err != nil {
 			return err
@@ -182,7 +184,7 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 				opts.Progress(Progress{Bytes: w.Bytes(), Items: w.Records(), TotalItems: counts.Total()})
 			}
 		}
-		if err := pipe(ctx, tx, w, report); err != nil {
+		if err := pipe(ctx, tx, at, w, report); err != nil {
 			return err
 		}
 		report()
@@ -203,7 +205,7 @@ const pipelineDepth = 64
 // opening sealed rows) and writing the backup (CBOR, age) share the machine's
 // cores; it closes w once every record is written. report runs on the writer's goroutine every
 // progressEvery records.
-func pipe(ctx context.Context, tx *vault.Tx, w *backup.Writer, report func()) error {
+func pipe(ctx context.Context, tx *vault.Tx, now time.Time, w *backup.Writer, report func()) error {
 	recs := make(chan backup.Record, pipelineDepth)
 	stop := make(chan struct{}) // closed when the writer fails
 	written := make(chan error, 1)
@@ -221,7 +223,7 @@ func pipe(ctx context.Context, tx *vault.Tx, w *backup.Writer, report func()) er
 		}
 		written <- err
 	}()
-	_, err := walk(ctx, tx, func(r backup.Record) error {
+	_, err := walk(ctx, tx, now, func(r backup.Record) error {
 		select {
 		case recs <- r:
 			return nil
@@ -244,8 +246,10 @@ func pipe(ctx context.Context, tx *vault.Tx, w *backup.Writer, report func()) er
 
 // walk reads what a backup holds from tx, in the format's order, and gives
 // each record to emit; with emit nil it only counts them into counts (messages
-// by SQL, without opening them). It returns the account's id.
-func walk(ctx context.Context, tx *vault.Tx, emit func(backup.Record) error, counts *backup.Counts) (ids.Account, error) {
+// by SQL, without opening them). A message whose timer is due at now (a cloud
+// chat's auto-delete, not swept yet) stays out, with its attachments. It returns
+// the account's id.
+func walk(ctx context.Context, tx *vault.Tx, now time.Time, emit func(backup.Record) error, counts *backup.Counts) (ids.Account, error) {
 	in := newIncluded()
 	out := func(r backup.Record) error {
 		if err := ctx.Err(); err != nil {
@@ -342,17 +346,17 @@ func walk(ctx context.Context, tx *vault.Tx, emit func(backup.Record) error, cou
 	}
 	if emit == nil {
 		for _, c := range chats {
-			n, err := tx.MessageCount(c.ID)
+			n, err := tx.MessageCount(c.ID, now)
 			if err != nil {
 				return ids.Account{}, err
 			}
 			counts.Messages += uint64(n)
 		}
-	} else if err := tx.EachMessage(func(m vault.Message) error {
-		if !in.has(m.ChatID) {
+	} else if err := tx.EachMessage(func(m vault.Message, expires time.Time) error {
+		if !in.has(m.ChatID) || expired(expires, now) {
 			return nil
 		}
-		return out(messageOut(m))
+		return out(messageOut(m, expires))
 	}); err != nil {
 		return ids.Account{}, err
 	}
@@ -381,6 +385,13 @@ func walk(ctx context.Context, tx *vault.Tx, emit func(backup.Record) error, cou
 		}
 		if !in.has(m.ChatID) {
 			return nil
+		}
+		switch expires, err := tx.Timer(m.ID); {
+		case errors.Is(err, vault.ErrNotFound):
+		case err != nil:
+			return err
+		case expired(expires, now):
+			return nil // with its message
 		}
 		return out(attachmentOut(a))
 	}); err != nil {

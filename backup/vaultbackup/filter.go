@@ -2,6 +2,7 @@ package vaultbackup
 
 import (
 	"strings"
+	"time"
 
 	"hush/ids"
 	"hush/policy"
@@ -38,6 +39,11 @@ func (in *included) add(id ids.Chat) { in.chats[id] = true }
 
 // has says whether a record that belongs to a chat goes with it.
 func (in *included) has(id ids.Chat) bool { return in.chats[id] }
+
+// expired says whether a message whose timer is at expires (zero: none) has gone
+// by now: such a message is neither exported nor imported (a cloud chat's
+// auto-delete, docs/SECURITY.md "Auto-delete"), nor are its attachments.
+func expired(expires, now time.Time) bool { return !expires.IsZero() && !expires.After(now) }
 
 // setting says whether a setting is backed up.
 func (in *included) setting(name string) bool { return !strings.HasPrefix(name, secretSettingPrefix) }

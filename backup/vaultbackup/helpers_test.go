@@ -186,13 +186,13 @@ func dump(t testing.TB, v *vault.Vault) []string {
 				add("draft %s %q", c.ID, d)
 			}
 		}
-		if err := tx.EachMessage(func(m vault.Message) error {
+		if err := tx.EachMessage(func(m vault.Message, expires time.Time) error {
 			reply := ""
 			if m.ReplyTo != nil {
 				reply = m.ReplyTo.String()
 			}
 			m.ReplyTo = nil
-			add("message %+v reply %s", m, reply)
+			add("message %+v reply %s expires %v", m, reply, expires)
 			return nil
 		}); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"hush/backup"
 	"hush/ids"
@@ -30,6 +31,9 @@ var (
 type ImportOptions struct {
 	// Progress, if set, is called as records are read and once at the end.
 	Progress func(Progress)
+	// Now is the clock that decides which messages have expired since the
+	// export (they are skipped); nil is time.Now.
+	Now func() time.Time
 }
 
 // Result says what an import read and what it changed.
@@ -110,7 +114,10 @@ func apply(ctx context.Context, tx *vault.Tx, r *backup.Reader, restore bool, op
 			opts.Progress(Progress{Bytes: r.Bytes(), Items: r.Records(), TotalItems: total})
 		}
 	}
-	a := applier{tx: tx, in: newIncluded(), restore: restore, added: &res.Added, account: m.Account}
+	a := applier{tx: tx, in: newIncluded(), restore: restore, added: &res.Added, account: m.Account, now: time.Now()}
+	if opts.Now != nil {
+		a.now = opts.Now()
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -146,6 +153,10 @@ type applier struct {
 	account ids.Account
 	newChat map[ids.Chat]bool
 	ownKey  bool // a device of the account with its private keys was restored
+	// now decides which messages have expired; expired holds those skipped, whose
+	// attachments are skipped too.
+	now     time.Time
+	expired map[ids.Message]bool
 }
 
 func (a *applier) apply(rec backup.Record) error {
@@ -196,7 +207,7 @@ func (a *applier) apply(rec backup.Record) error {
 		if !a.in.has(rec.ChatID) {
 			return fmt.Errorf("%w: message of a chat not in the backup", backup.ErrCorrupt)
 		}
-		return a.insert(rec, a.tx.InsertMessage(messageIn(rec)))
+		return a.message(rec)
 	case *backup.Setting:
 		if !a.in.setting(rec.Name) {
 			return nil
@@ -206,6 +217,9 @@ func (a *applier) apply(rec backup.Record) error {
 			return err
 		}, func() error { return a.tx.PutSetting(rec.Name, rec.Value) })
 	case *backup.Attachment:
+		if a.expired[rec.MessageID] {
+			return nil
+		}
 		if _, err := a.tx.Message(rec.MessageID); err != nil {
 			if errors.Is(err, vault.ErrNotFound) {
 				return fmt.Errorf("%w: attachment of a message not in the backup", backup.ErrCorrupt)
@@ -228,6 +242,23 @@ func (a *applier) apply(rec backup.Record) error {
 		return a.tx.SetCursor(rec.Scope, rec.Seq)
 	}
 	return fmt.Errorf("unexpected record %T", rec)
+}
+
+// message adds a message the vault lacks, with its timer; one whose time passed
+// since the export stays out, so a backup does not bring it back.
+func (a *applier) message(rec *backup.Message) error {
+	expires := fromMicros(rec.ExpiresAt)
+	if expired(expires, a.now) {
+		if a.expired == nil {
+			a.expired = map[ids.Message]bool{}
+		}
+		a.expired[rec.ID] = true
+		return nil
+	}
+	if err := a.insert(rec, a.tx.InsertMessage(messageIn(rec))); err != nil || expires.IsZero() {
+		return err
+	}
+	return a.tx.PutTimer(rec.ID, expires)
 }
 
 func (a *applier) accountRecord(rec *backup.Account) error {

@@ -8,12 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
 	"hush/backup"
 	"hush/ids"
+	"hush/policy"
 	"hush/vault"
 )
 
@@ -404,4 +407,77 @@ func rewrite(t testing.TB, file []byte, edit func(backup.Record)) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// TestExpiredMessagesStayOut: a cloud chat's message whose auto-delete time has
+// passed but that no sweep deleted yet (Hush not running) is not exported, nor is
+// its attachment; one still to go travels with its expiry, and is restored with
+// its timer — or left out, with its attachment, when its time passed since.
+func TestExpiredMessagesStayOut(t *testing.T) {
+	src, _ := newVault(t, t.TempDir())
+	f := populate(t, src, 2)
+	now := time.Now()
+	gone, later := ids.New[ids.Message](), ids.New[ids.Message]()
+	err := src.Update(t.Context(), func(tx *vault.Tx) error {
+		for _, m := range []struct {
+			id      ids.Message
+			body    string
+			expires time.Time
+		}{{gone, "EXPIRED-TEXT-91d2", now.Add(-time.Minute)}, {later, "LATER-TEXT-7a3e", now.Add(time.Hour)}} {
+			if err := errors.Join(
+				tx.InsertMessage(vault.Message{ID: m.id, ChatID: f.chats[0], Seq: 50, SenderAccount: f.account, SentAt: at(200), Body: m.body, Status: policy.StatusRead}),
+				tx.PutTimer(m.id, m.expires),
+				tx.PutAttachment(vault.Attachment{ID: ids.New[ids.File](), MessageID: m.id, FileKey: bytes.Repeat([]byte{9}, 32), Name: m.body + ".jpg", MIME: "image/jpeg", Size: 9}),
+			); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := exportOptions()
+	opts.Now = func() time.Time { return now }
+	var buf bytes.Buffer
+	m, err := Export(t.Context(), src, &buf, backupPass, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Counts.Messages != 7 || m.Counts.Attachments != 4 {
+		t.Errorf("counted %d messages and %d attachments, want 7 and 4", m.Counts.Messages, m.Counts.Attachments)
+	}
+	plain := agePlain(t, buf.Bytes())
+	if bytes.Contains(plain, []byte("EXPIRED-TEXT-91d2")) || bytes.Contains(plain, gone[:]) {
+		t.Error("the backup holds the expired message or its attachment")
+	}
+	if !bytes.Contains(plain, []byte("LATER-TEXT-7a3e")) {
+		t.Error("the backup lacks the message still to go: the search above proves nothing")
+	}
+
+	restoreAt := func(when time.Time) *vault.Vault {
+		t.Helper()
+		v, _, err := Restore(t.Context(), filepath.Join(t.TempDir(), "restored.db"), []byte("new vault passphrase"), vaultOptions(),
+			bytes.NewReader(buf.Bytes()), backupPass, ImportOptions{Now: func() time.Time { return when }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { v.Close() })
+		return v
+	}
+	dst := restoreAt(now)
+	if got, want := dump(t, dst), withoutSecret(dump(t, src), f); !slices.Equal(got, without(want, "EXPIRED-TEXT-91d2")) {
+		t.Errorf("restored vault differs from the source without the expired message:\n%s", diff(without(want, "EXPIRED-TEXT-91d2"), got))
+	}
+	late := restoreAt(now.Add(2 * time.Hour))
+	for _, l := range dump(t, late) {
+		if strings.Contains(l, "LATER-TEXT-7a3e") || strings.Contains(l, later.String()) {
+			t.Errorf("restored after its time: %s", l)
+		}
+	}
+}
+
+// without drops the lines of a dump that mention s.
+func without(lines []string, s string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.Contains(l, s) })
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -279,10 +278,4 @@ func checkMarks(ctx context.Context, run *soakRun, senders []*soakSender, receiv
 	}
 	res.sendersBehind = behind(true)
 	return res, nil
-}
-
-// isReceiptProblem tells the problems of senders never told a final read position
-// (--receipts-info) from the others.
-func isReceiptProblem(p string) bool {
-	return strings.HasPrefix(p, "sender ") && strings.Contains(p, " was told receiver ")
 }

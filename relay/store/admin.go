@@ -77,7 +77,10 @@ type ExportedChat struct {
 	Role         string   `json:"role"` // policy.Role's name
 	DeliveredSeq uint64   `json:"delivered_seq"`
 	ReadSeq      uint64   `json:"read_seq"`
-	Sent         Sizes    `json:"sent"`
+	// SharedReadSeq is the read position the other members are shown (behind
+	// ReadSeq while the account keeps its reads private).
+	SharedReadSeq uint64 `json:"shared_read_seq"`
+	Sent          Sizes  `json:"sent"`
 }
 
 // Sizes counts stored ciphertexts and their bytes.
@@ -463,7 +466,7 @@ func exportAccount(ctx context.Context, q adminQuerier, id ids.Account) (Account
 		var raw []byte
 		var kind policy.ChatKind
 		var role policy.Role
-		if err := rs.Scan(&raw, &kind, &role, &c.DeliveredSeq, &c.ReadSeq, &c.Sent.Count, &c.Sent.Bytes); err != nil {
+		if err := rs.Scan(&raw, &kind, &role, &c.DeliveredSeq, &c.ReadSeq, &c.SharedReadSeq, &c.Sent.Count, &c.Sent.Bytes); err != nil {
 			return err
 		}
 		c.Kind, c.Role = kind.String(), role.String()
@@ -472,7 +475,7 @@ func exportAccount(ctx context.Context, q adminQuerier, id ids.Account) (Account
 		}
 		e.Chats = append(e.Chats, c)
 		return nil
-	}, `SELECT c.id, c.kind, m.role, m.delivered_seq, m.read_seq,
+	}, `SELECT c.id, c.kind, m.role, m.delivered_seq, m.read_seq, m.shared_read_seq,
 			(SELECT count(*) FROM messages x WHERE x.chat_no = c.no AND x.sender_account = m.account_id),
 			(SELECT CAST(coalesce(sum(length(x.ciphertext)), 0) AS bigint) FROM messages x WHERE x.chat_no = c.no AND x.sender_account = m.account_id)
 		FROM members m JOIN chats c ON c.no = m.chat_no WHERE m.account_id = ? ORDER BY c.id`, id[:])

@@ -194,17 +194,17 @@ func (t *pgTx) Chat(ctx context.Context, id ids.Chat) (*Chat, error) {
 	if err := t.tx.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = $1", c.no).Scan(&c.LastSeq); err != nil {
 		return nil, pgErr("read chat seq", err)
 	}
-	rs, err := t.tx.Query(ctx, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = $1", c.no)
+	rs, err := t.tx.Query(ctx, "SELECT "+memberColumns+" FROM members WHERE chat_no = $1", c.no)
 	if err != nil {
 		return nil, pgErr("read members", err)
 	}
 	defer rs.Close()
-	ms, err := scanAll(rs, "members", scanMemberInfo)
+	ms, err := scanAll(rs, "members", scanMember)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range ms {
-		c.Members[m.AccountID] = &Member{Role: m.Role, DeliveredSeq: m.DeliveredSeq, ReadSeq: m.ReadSeq}
+		c.Members[m.account] = &m.Member
 	}
 	return c, nil
 }
@@ -286,8 +286,9 @@ func (t *pgTx) InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, wrap
 	return nil
 }
 
-func (t *pgTx) SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error {
-	return t.exec(ctx, "set mark", "UPDATE members SET delivered_seq = $1, read_seq = $2 WHERE chat_no = $3 AND account_id = $4", delivered, read, c.no, account[:])
+func (t *pgTx) SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read, shared uint64) error {
+	return t.exec(ctx, "set mark", "UPDATE members SET delivered_seq = $1, read_seq = $2, shared_read_seq = $3 WHERE chat_no = $4 AND account_id = $5",
+		delivered, read, shared, c.no, account[:])
 }
 
 // seqAt reads the seq and server time of a stored row, or ErrNotFound.

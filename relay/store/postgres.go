@@ -301,23 +301,51 @@ func pgMemberChatNo(ctx context.Context, q pgQuerier, chat ids.Chat, reader ids.
 	return no, nil
 }
 
-// ChatInfo returns a chat as its member reader sees it, or ErrNotFound.
+// ChatInfo returns a chat as its member reader is shown it, or ErrNotFound, as
+// [SQLite.ChatInfo].
 func (p *Postgres) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error) {
-	var info wire.ChatInfo
+	var v ChatViews
 	err := p.readTx(ctx, func(tx pgx.Tx) error {
 		no, err := pgMemberChatNo(ctx, tx, chat, reader)
 		if err != nil {
 			return err
 		}
-		info.ChatID = chat
-		if err := tx.QueryRow(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = $1), log_len
-			FROM chats WHERE no = $1`, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
-			return fmt.Errorf("read chat: %w", err)
-		}
-		info.Members, err = pgQueryAll(ctx, tx, "members", scanMemberInfo, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = $1 ORDER BY account_id", no)
+		v, err = pgChatViews(ctx, tx, chat, no)
 		return err
 	})
-	return info, err
+	return v.For(reader), err
+}
+
+// ChatViews returns a chat as each of its members is shown it, or ErrNotFound: what
+// a relay reads to push another relay's change of the chat.
+func (p *Postgres) ChatViews(ctx context.Context, chat ids.Chat) (ChatViews, error) {
+	var v ChatViews
+	err := p.readTx(ctx, func(tx pgx.Tx) error {
+		var no int64
+		err := tx.QueryRow(ctx, "SELECT no FROM chats WHERE id = $1", chat[:]).Scan(&no)
+		if noRows(err) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read chat: %w", err)
+		}
+		v, err = pgChatViews(ctx, tx, chat, no)
+		return err
+	})
+	return v, err
+}
+
+// pgChatViews reads the chat of local key no in tx.
+func pgChatViews(ctx context.Context, tx pgx.Tx, chat ids.Chat, no int64) (ChatViews, error) {
+	v := ChatViews{Shared: wire.ChatInfo{ChatID: chat}}
+	info := &v.Shared
+	if err := tx.QueryRow(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = $1), log_len
+		FROM chats WHERE no = $1`, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
+		return v, fmt.Errorf("read chat: %w", err)
+	}
+	ms, err := pgQueryAll(ctx, tx, "members", scanMember, "SELECT "+memberColumns+" FROM members WHERE chat_no = $1 ORDER BY account_id", no)
+	v.setMembers(ms)
+	return v, err
 }
 
 // Chats returns up to limit chats of account with ids above after, in id order, and

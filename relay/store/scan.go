@@ -138,15 +138,6 @@ func scanAccountID(r row) (ids.Account, error) {
 	return id, scanID(id[:], b, "account id")
 }
 
-func scanMemberInfo(r row) (wire.MemberInfo, error) {
-	var m wire.MemberInfo
-	var id []byte
-	if err := r.Scan(&id, &m.Role, &m.DeliveredSeq, &m.ReadSeq); err != nil {
-		return m, err
-	}
-	return m, scanID(m.AccountID[:], id, "account id")
-}
-
 func scanChatSummary(r row) (wire.ChatSummary, error) {
 	var c wire.ChatSummary
 	var id []byte

@@ -300,29 +300,57 @@ func memberChatNo(ctx context.Context, tx *sql.Tx, chat ids.Chat, reader ids.Acc
 	return no, nil
 }
 
-// ChatInfo returns a chat as its member reader sees it, or ErrNotFound if the chat
-// does not exist or reader is not a member.
+// ChatInfo returns a chat as its member reader is shown it (its own read position,
+// the others' shared ones), or ErrNotFound if the chat does not exist or reader is
+// not a member.
 func (s *SQLite) ChatInfo(ctx context.Context, chat ids.Chat, reader ids.Account) (wire.ChatInfo, error) {
-	var info wire.ChatInfo
+	var v ChatViews
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		no, err := memberChatNo(ctx, tx, chat, reader)
 		if err != nil {
 			return err
 		}
-		info.ChatID = chat
-		if err := tx.QueryRowContext(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?), log_len
-			FROM chats WHERE no = ?`, no, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
-			return fmt.Errorf("read chat: %w", err)
-		}
-		rs, err := tx.QueryContext(ctx, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ? ORDER BY account_id", no)
-		if err != nil {
-			return fmt.Errorf("read members: %w", err)
-		}
-		defer rs.Close()
-		info.Members, err = scanAll(rs, "members", scanMemberInfo)
+		v, err = chatViews(ctx, tx, chat, no)
 		return err
 	})
-	return info, err
+	return v.For(reader), err
+}
+
+// ChatViews returns a chat as each of its members is shown it, or ErrNotFound: what
+// a relay sharing its store reads to push another relay's change of the chat.
+func (s *SQLite) ChatViews(ctx context.Context, chat ids.Chat) (ChatViews, error) {
+	var v ChatViews
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var no int64
+		err := tx.QueryRowContext(ctx, "SELECT no FROM chats WHERE id = ?", chat[:]).Scan(&no)
+		if noRows(err) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read chat: %w", err)
+		}
+		v, err = chatViews(ctx, tx, chat, no)
+		return err
+	})
+	return v, err
+}
+
+// chatViews reads the chat of local key no in tx.
+func chatViews(ctx context.Context, tx *sql.Tx, chat ids.Chat, no int64) (ChatViews, error) {
+	v := ChatViews{Shared: wire.ChatInfo{ChatID: chat}}
+	info := &v.Shared
+	if err := tx.QueryRowContext(ctx, `SELECT kind, epoch, (SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?), log_len
+		FROM chats WHERE no = ?`, no, no).Scan(&info.Kind, &info.Epoch, &info.LastSeq, &info.LogLen); err != nil {
+		return v, fmt.Errorf("read chat: %w", err)
+	}
+	rs, err := tx.QueryContext(ctx, "SELECT "+memberColumns+" FROM members WHERE chat_no = ? ORDER BY account_id", no)
+	if err != nil {
+		return v, fmt.Errorf("read members: %w", err)
+	}
+	defer rs.Close()
+	ms, err := scanAll(rs, "members", scanMember)
+	v.setMembers(ms)
+	return v, err
 }
 
 // Chats returns up to limit chats of account with ids above after, in id order, and

@@ -109,11 +109,14 @@ type Chat struct {
 	no int64 // the store's local key; set by Tx.Chat and Tx.CreateChat
 }
 
-// Member is one account's membership in a chat, with its receipt positions.
+// Member is one account's membership in a chat, with its receipt positions: ReadSeq
+// is the account's own read position, SharedReadSeq the one the other members are
+// shown, at most ReadSeq (behind it while the account keeps its reads private).
 type Member struct {
-	Role         policy.Role
-	DeliveredSeq uint64
-	ReadSeq      uint64
+	Role          policy.Role
+	DeliveredSeq  uint64
+	ReadSeq       uint64
+	SharedReadSeq uint64
 }
 
 // Tx is one write transaction, handed to the function given to [SQLite.Write] or
@@ -176,8 +179,9 @@ type Tx interface {
 	DirectChat(ctx context.Context, a, b ids.Account) (ids.Chat, error)
 	// SetDirectPair records c as the direct chat of a and b.
 	SetDirectPair(ctx context.Context, c *Chat, a, b ids.Account) error
-	// SetMark stores a member's positions.
-	SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error
+	// SetMark stores a member's positions: delivered, its own read position and
+	// the read position it shares.
+	SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read, shared uint64) error
 
 	// MessageSeq returns the Seq and ServerTime of a stored message, or ErrNotFound.
 	MessageSeq(ctx context.Context, c *Chat, msg ids.Message) (seq uint64, serverTime int64, err error)

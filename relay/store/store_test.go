@@ -25,6 +25,7 @@ import (
 type testStore interface {
 	relay.Store
 	ChatMembers(ctx context.Context, chat ids.Chat) ([]ids.Account, error)
+	ChatViews(ctx context.Context, chat ids.Chat) (store.ChatViews, error)
 	Close() error
 }
 

@@ -63,7 +63,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.activeDevices, "SELECT count(*) FROM devices WHERE account_id = ? AND revoked_at IS NULL"},
 		{&w.accountLogSeq, "SELECT coalesce(max(seq), 0) FROM account_log WHERE account_id = ?"},
 		{&w.chat, "SELECT no, kind, created_by, epoch, rotate_pending, log_len, coalesce(log_head, x''), head_op FROM chats WHERE id = ?"},
-		{&w.chatMembers, "SELECT account_id, role, delivered_seq, read_seq FROM members WHERE chat_no = ?"},
+		{&w.chatMembers, "SELECT " + memberColumns + " FROM members WHERE chat_no = ?"},
 		{&w.chatLastSeq, "SELECT coalesce(max(seq), 0) FROM messages WHERE chat_no = ?"},
 		{&w.epochAuthor, "SELECT by_device FROM epochs WHERE chat_no = ? AND epoch = ?"},
 		{&w.createAccount, "INSERT INTO accounts (id, public_key, handle, used_bytes, created_at) VALUES (?, ?, NULLIF(?, ''), ?, ?)"},
@@ -78,7 +78,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.setEpoch, "UPDATE chats SET epoch = ?, rotate_pending = ? WHERE no = ?"},
 		{&w.insertEpoch, "INSERT INTO epochs (chat_no, epoch, by_device, by_account, server_time) VALUES (?, ?, ?, ?, ?)"},
 		{&w.insertEpochKey, "INSERT INTO epoch_keys (chat_no, account_id, epoch, envelope) VALUES (?, ?, ?, ?)"},
-		{&w.setMark, "UPDATE members SET delivered_seq = ?, read_seq = ? WHERE chat_no = ? AND account_id = ?"},
+		{&w.setMark, "UPDATE members SET delivered_seq = ?, read_seq = ?, shared_read_seq = ? WHERE chat_no = ? AND account_id = ?"},
 		{&w.setAccountKeys, "UPDATE accounts SET keys = ? WHERE id = ?"},
 		{&w.setDeviceList, "UPDATE accounts SET device_list = ?, device_list_version = ? WHERE id = ?"},
 		{&w.setLastSeen, "UPDATE devices SET last_seen = ? WHERE id = ?"},
@@ -186,16 +186,11 @@ func (t *sqliteTx) Chat(ctx context.Context, id ids.Chat) (*Chat, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var acct []byte
-		m := &Member{}
-		if err := rows.Scan(&acct, &m.Role, &m.DeliveredSeq, &m.ReadSeq); err != nil {
+		m, err := scanMember(rows)
+		if err != nil {
 			return nil, fmt.Errorf("read members: %w", err)
 		}
-		var a ids.Account
-		if err := scanID(a[:], acct, "account id"); err != nil {
-			return nil, err
-		}
-		c.Members[a] = m
+		c.Members[m.account] = &m.Member
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
@@ -307,8 +302,8 @@ func (t *sqliteTx) InsertEpoch(ctx context.Context, c *Chat, key wire.EpochKey, 
 	return nil
 }
 
-func (t *sqliteTx) SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read uint64) error {
-	if _, err := t.s.setMark.ExecContext(ctx, delivered, read, c.no, account[:]); err != nil {
+func (t *sqliteTx) SetMark(ctx context.Context, c *Chat, account ids.Account, delivered, read, shared uint64) error {
+	if _, err := t.s.setMark.ExecContext(ctx, delivered, read, shared, c.no, account[:]); err != nil {
 		return fmt.Errorf("set mark: %w", err)
 	}
 	return nil

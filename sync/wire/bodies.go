@@ -120,6 +120,11 @@ type Usage struct {
 	QuotaBytes uint64
 	Devices    uint32
 	MaxDevices uint32
+	// BlobUsedBytes is the ciphertext of the account's attachment blobs, finished
+	// or not, counted apart from UsedBytes against BlobQuotaBytes (0: this relay
+	// takes no attachments).
+	BlobUsedBytes  uint64
+	BlobQuotaBytes uint64
 }
 
 // PutAccountKeys publishes the caller's account's signed keys record
@@ -300,7 +305,8 @@ type GetChat struct {
 	ChatID ids.Chat
 }
 
-// MemberInfo is a member with its receipt positions.
+// MemberInfo is a member with its receipt positions: ReadSeq is the read position
+// the member shares with the others, or its own when the reader is that member.
 type MemberInfo struct {
 	_            struct{} `cbor:",toarray"`
 	AccountID    ids.Account
@@ -322,6 +328,16 @@ type ChatInfo struct {
 	// LogLen is the number of records in the chat's membership log.
 	LogLen  uint64
 	Members []MemberInfo
+}
+
+// Member returns the entry of account a, if the chat lists it.
+func (c *ChatInfo) Member(a ids.Account) (MemberInfo, bool) {
+	for _, m := range c.Members {
+		if m.AccountID == a {
+			return m, true
+		}
+	}
+	return MemberInfo{}, false
 }
 
 // ChatList asks for the chats the caller's account belongs to, ordered by chat id,
@@ -480,16 +496,31 @@ type Mark struct {
 	ChatID       ids.Chat
 	DeliveredSeq uint64
 	ReadSeq      uint64
+	// Private keeps the reads this mark reports from the other members: the relay
+	// raises the account's own read position (its devices, unread counts) but not
+	// the one it shares, which a mark without it raises along (the user's read
+	// receipts switch; docs/PROTOCOL.md, "Receipts and typing").
+	Private bool
 }
 
 // Receipt tells members a member's positions changed. In channels it goes only to the
-// member's own devices.
+// member's own devices. The account's own devices get its own read position, the
+// other members the one it shares with them.
 type Receipt struct {
 	_            struct{} `cbor:",toarray"`
 	ChatID       ids.Chat
 	AccountID    ids.Account
 	DeliveredSeq uint64
 	ReadSeq      uint64
+}
+
+// CatchUp tells a device to catch up from the store as after a reconnection:
+// the relay it is connected to lost its connection to the database shared with
+// other relays, and what they announced meanwhile (messages, read positions,
+// account records, inbox items, device lists) may not have been pushed. Sent
+// once the relay listens again, so that anything later is pushed as usual.
+type CatchUp struct {
+	_ struct{} `cbor:",toarray"`
 }
 
 // Typing says the caller is typing in a chat. Sent with ReqID 0; no response; never
@@ -717,6 +748,9 @@ func (*Mark) Type() Type { return TypeMark }
 
 // Type implements [Body].
 func (*Receipt) Type() Type { return TypeReceipt }
+
+// Type implements [Body].
+func (*CatchUp) Type() Type { return TypeCatchUp }
 
 // Type implements [Body].
 func (*Typing) Type() Type { return TypeTyping }
@@ -1061,6 +1095,7 @@ func (p *Push) validate() error { return checkCiphertext("push", p.Entry.Ciphert
 func (*Mark) validate() error { return nil }
 
 func (*Receipt) validate() error { return nil }
+func (*CatchUp) validate() error { return nil }
 
 func (*Typing) validate() error { return nil }
 

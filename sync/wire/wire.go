@@ -138,6 +138,7 @@ const (
 	TypeReceipt        Type = 46 // push: a member's delivered/read position
 	TypeTyping         Type = 47 // device → relay, no response, never stored
 	TypeTypingPush     Type = 48 // push to the other members' devices
+	TypeCatchUp        Type = 49 // push: the relay may have missed announcements; catch up from the store
 	TypeAccountAppend  Type = 50 // device → relay → AccountAck
 	TypeAccountAck     Type = 51 // relay → device, after a durable commit
 	TypeAccountFetch   Type = 52 // device → relay → AccountPage
@@ -295,6 +296,8 @@ func newBody(t Type) Body {
 		return new(Typing)
 	case TypeTypingPush:
 		return new(TypingPush)
+	case TypeCatchUp:
+		return new(CatchUp)
 	case TypeAccountAppend:
 		return new(AccountAppend)
 	case TypeAccountAck:

@@ -16,7 +16,7 @@ import {
   nextStatus,
   normalizeHandle,
   QUOTE_MAX_CHARS,
-  quoteLine,
+  firstLine,
   syncProgressText,
   titleError,
   truncate,
@@ -28,10 +28,12 @@ import {
   countdownText,
   secretChatLabel,
   secretTimerLabel,
+  autoDeleteLabel,
   selfDestructHint,
 } from './format';
 import { MESSAGE_STATUSES, RULES, type MessageStatus } from './api';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
+import { quoteLine } from './richtext';
 
 // Local times: the formatting follows the user's time zone, whatever it is.
 const now = new Date(2026, 4, 20, 15, 0).getTime(); // Wednesday 20 May 2026
@@ -333,8 +335,15 @@ describe('truncate and quoteLine', () => {
     ['\n\n  first real line  \nsecond', 'first real line'],
     ['', ''],
     ['x'.repeat(500), `${'x'.repeat(QUOTE_MAX_CHARS - 1)}…`],
-  ])('quoteLine(%j) = %j', (body, want) => {
+    ['**bold** and _it_ in `code`', 'bold and it in code'],
+    ['```\n\nfn main() {}\n```', 'fn main() {}'],
+    ['snake_case 2*3*4', 'snake_case 2*3*4'],
+  ])('quoteLine(%j) = %j (richtext.ts)', (body, want) => {
     expect(quoteLine(body)).toBe(want);
+  });
+
+  it('firstLine keeps a service line as written', () => {
+    expect(firstLine('\n*Team* renamed')).toBe('*Team* renamed');
   });
 });
 
@@ -350,6 +359,13 @@ describe('syncProgressText', () => {
     expect(syncProgressText({ chatsDone: 1, chatsTotal: 1, messagesDone: 0, messagesTotal: 1 }, 'en')).toBe(
       '1 of 1 chat · 0 of 1 message',
     );
+  });
+});
+
+describe('auto-delete wording', () => {
+  it('names every auto-delete time Go offers, a month as such', () => {
+    expect(RULES.autoDeleteSeconds.map(autoDeleteLabel)).toEqual(['Off', '1 day', '1 week', '1 month']);
+    expect(autoDeleteLabel(2 * 86_400)).toBe('2 days');
   });
 });
 

@@ -255,9 +255,14 @@ export function truncate(s: string, max: number): string {
 /** How much of a message a reply quote shows. */
 export const QUOTE_MAX_CHARS = 120;
 
-/** A message as a one-line quote: its first non-blank line, cut to QUOTE_MAX_CHARS. */
-export function quoteLine(body: string): string {
-  const line = body.split('\n').find((l) => l.trim() !== '') ?? '';
+/**
+ * A text's first non-blank line, cut to QUOTE_MAX_CHARS, as written (a
+ * service line). A message's quote is richtext.ts's quoteLine: without its
+ * formatting markers (kept apart so this module stays small for the screens
+ * before unlock).
+ */
+export function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
   return truncate(line.trim(), QUOTE_MAX_CHARS);
 }
 
@@ -336,6 +341,14 @@ export function secretTimerLabel(seconds: number): string {
   const [n, unit] = largestUnit(seconds);
   const short: Record<TimeUnit, string> = { second: 's', minute: 'min', hour: 'h', day: n === 1 ? 'day' : 'days', week: n === 1 ? 'week' : 'weeks' };
   return `${n} ${short[unit]}`;
+}
+
+/** A month as RULES.autoDeleteSeconds has it: 31 days. */
+const AUTO_DELETE_MONTH = 31 * 86_400;
+
+/** The short name of an auto-delete time (RULES.autoDeleteSeconds): "Off", "1 day", "1 week", "1 month". */
+export function autoDeleteLabel(seconds: number): string {
+  return seconds === AUTO_DELETE_MONTH ? '1 month' : secretTimerLabel(seconds);
 }
 
 /** The hint under a secret message whose countdown has not started (ttl > 0, not read yet). */

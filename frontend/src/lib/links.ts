@@ -25,23 +25,32 @@ export const MAX_LINK_CHARS = 2048;
 // A candidate starts at a scheme or "www." after a word boundary, and runs to
 // whitespace, a control or text-direction character, or a quote/angle bracket.
 const CANDIDATE =
-  /(?<![\p{L}\p{N}_@.\-/])(?:https?:\/\/|mailto:|www\.)[^\s\p{Cc}\u200B-\u200F\u202A-\u202E\u2066-\u2069<>"'`]+/giu;
+  /(?<![\p{L}\p{N}@.\-/])(?:https?:\/\/|mailto:|www\.)[^\s\p{Cc}\u200B-\u200F\u202A-\u202E\u2066-\u2069<>"'`]+/giu;
 
-const TRAILING = /[.,:;!?'"*_~]+$/;
+/** What ends a sentence rather than an address, when it stands last. */
+const TRAILING = new Set(['.', ',', ':', ';', '!', '?', "'", '"', '*', '_', '~']);
 
-/** Drops what ends a sentence rather than the address: punctuation, an unmatched ")" or "]". */
+/**
+ * Drops what ends a sentence rather than the address: punctuation, an unmatched
+ * ")" or "]". One character at a time from the end, with the brackets counted
+ * once: linear, however many of them an address ends with.
+ */
 function trimEnd(s: string): string {
-  for (;;) {
-    const before = s;
-    s = s.replace(TRAILING, '');
-    for (const [open, close] of [
-      ['(', ')'],
-      ['[', ']'],
-    ] as const) {
-      if (s.endsWith(close) && count(s, open) < count(s, close)) s = s.slice(0, -1);
+  const open = { ')': count(s, '('), ']': count(s, '[') };
+  const close = { ')': count(s, ')'), ']': count(s, ']') };
+  let end = s.length;
+  while (end > 0) {
+    const c = s[end - 1]!;
+    if (TRAILING.has(c)) {
+      end--;
+    } else if ((c === ')' || c === ']') && open[c] < close[c]) {
+      close[c]--;
+      end--;
+    } else {
+      break;
     }
-    if (s === before) return s;
   }
+  return s.slice(0, end);
 }
 
 function count(s: string, ch: string): number {

@@ -1,14 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { sampleChat, sampleMessage } from './testing/fakeApi';
-import { QUICK_REACTIONS, canDeleteForEveryone, contextOf, copiedText, forwardTargets, menuFor, namesText, reactionLabel } from './messageActions';
+import {
+  MORE_REACTIONS_SIGN,
+  QUICK_REACTIONS,
+  canDeleteForEveryone,
+  contextOf,
+  copiedText,
+  forwardTargets,
+  menuFor,
+  namesText,
+  reactionLabel,
+  reactionWith,
+} from './messageActions';
 
 const direct = contextOf(sampleChat({ kind: 'direct' }), true);
 const labels = (items: ReturnType<typeof menuFor>) => items.filter((i) => !i.emoji).map((i) => i.label);
 
+describe('reactionWith', () => {
+  it('writes an emoji from the picker as it already stands, so one emoji is one reaction', () => {
+    const m = sampleMessage({
+      reactions: [
+        { emoji: '🐶', count: 1, mine: false, names: ['Bob'] },
+        { emoji: '❤️', count: 1, mine: true, names: ['you'] },
+      ],
+    });
+    expect(reactionWith(m, '👍️')).toEqual({ react: '👍', remove: false }); // the quick row's form
+    expect(reactionWith(m, '🐶')).toEqual({ react: '🐶', remove: false }); // joins Bob's
+    expect(reactionWith(m, '❤')).toEqual({ react: '❤️', remove: true }); // ours already: taken back
+    expect(reactionWith(m, '🦀')).toEqual({ react: '🦀', remove: false });
+  });
+});
+
 describe('menuFor', () => {
   it('offers reactions, then reply, edit, copy, forward, pin, select and delete on a sent message of ours', () => {
     const items = menuFor(sampleMessage({ outgoing: true, seq: 3 }), direct);
-    expect(items.filter((i) => i.emoji).map((i) => i.emoji)).toEqual([...QUICK_REACTIONS]);
+    expect(items.filter((i) => i.emoji).map((i) => i.emoji)).toEqual([...QUICK_REACTIONS, MORE_REACTIONS_SIGN]);
+    expect(items.find((i) => i.action === 'more-reactions')?.label).toBe('More reactions…');
     expect(labels(items)).toEqual(['Reply', 'Edit', 'Copy text', 'Forward…', 'Pin', 'Select', 'Delete…']);
   });
 

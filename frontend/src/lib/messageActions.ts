@@ -5,6 +5,7 @@
 // what to offer.
 
 import type { ChatKind, ChatSummary, Message, Reaction, Role } from './api';
+import { emojiKey } from './emoji';
 
 /** The emoji offered in a message's menu, as Telegram offers a short row. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -19,6 +20,7 @@ export type MessageAction =
   | 'select'
   | 'delete'
   | 'retry'
+  | 'more-reactions'
   | { react: string; remove: boolean };
 
 export interface MenuItem {
@@ -82,6 +84,7 @@ export function menuFor(m: Message, ctx: ActionContext): MenuItem[] {
         pressed,
       });
     }
+    items.push({ action: 'more-reactions', label: 'More reactions…', emoji: MORE_REACTIONS_SIGN });
   }
   if (live && ctx.writable && ctx.canPost) items.push({ action: 'reply', label: 'Reply' });
   if (live && ctx.writable && cloud && m.outgoing && m.seq > 0) items.push({ action: 'edit', label: 'Edit' });
@@ -93,6 +96,22 @@ export function menuFor(m: Message, ctx: ActionContext): MenuItem[] {
   if (!m.service) items.push({ action: 'select', label: 'Select' });
   if (!m.service) items.push({ action: 'delete', label: 'Delete…' });
   return items;
+}
+
+/** What the reactions row shows for "More reactions…" (the emoji picker). */
+export const MORE_REACTIONS_SIGN = '+';
+
+/**
+ * The reaction an emoji from the picker makes on m: written as the same emoji
+ * already stands on the message or in the quick row (with or without U+FE0F, so
+ * one emoji never becomes two reactions), and taken back if this account
+ * already reacted with it.
+ */
+export function reactionWith(m: Message, unicode: string): { react: string; remove: boolean } {
+  const key = emojiKey(unicode);
+  const on = m.reactions.find((r) => emojiKey(r.emoji) === key);
+  const quick = QUICK_REACTIONS.find((q) => emojiKey(q) === key);
+  return { react: on?.emoji ?? quick ?? unicode, remove: on?.mine ?? false };
 }
 
 /** Names as a sentence: "you", "you and Bob", "you, Bob and Carol". */

@@ -370,6 +370,20 @@ describe('Messenger', () => {
     await vi.waitFor(() => expect(api.chats.list).toHaveBeenCalledTimes(2));
   });
 
+  it('reads the conversations again when the read receipts switch turns, not before', async () => {
+    const { messenger, chat } = setup();
+    const first = messenger.conversation(chat.id);
+    messenger.followReadReceipts(true);
+    expect(messenger.conversation(chat.id)).toBe(first);
+    messenger.followReadReceipts(true);
+    expect(messenger.conversation(chat.id)).toBe(first);
+    messenger.followReadReceipts(false);
+    const second = messenger.conversation(chat.id);
+    expect(second).not.toBe(first);
+    messenger.followReadReceipts(true);
+    expect(messenger.conversation(chat.id)).not.toBe(second);
+  });
+
   it('says messaging is unavailable when this build has no such services', async () => {
     const { api } = setup();
     api.chats.list.mockRejectedValue(new ApiError('unknown method', 404));

@@ -104,6 +104,8 @@ export class Messenger {
   /** Bumped when cached conversations are dropped, so views re-read them. */
   #generation = $state(0);
   #conversations = new Map<string, ConversationStore>();
+  /** The read receipts switch as last followed (followReadReceipts); undefined before. */
+  #readReceipts: boolean | undefined;
   #marking = new Set<string>();
   #duringLoad: (() => void)[] | null = null;
   /**
@@ -190,8 +192,7 @@ export class Messenger {
       ...(this.env.notify ? [api.on('notify', (n) => this.#onNotify(n))] : []),
       // Events sent while the stream was down are lost: read everything again.
       api.onReconnect(() => {
-        this.#conversations.clear();
-        this.#generation++;
+        this.#reread();
         void this.refresh();
       }),
     ];
@@ -280,6 +281,22 @@ export class Messenger {
     } catch (err) {
       this.#failed(err);
     }
+  }
+
+  /**
+   * Go derives the ticks, and the read receipts switch changes which show
+   * (off: nobody's "read", except in secret chats): when it turns, the
+   * conversations are read again. The first value only says where things stand.
+   */
+  followReadReceipts(on: boolean): void {
+    if (this.#readReceipts !== undefined && on !== this.#readReceipts) this.#reread();
+    this.#readReceipts = on;
+  }
+
+  /** Drops the cached conversations, so the views read them from Go again. */
+  #reread(): void {
+    this.#conversations.clear();
+    this.#generation++;
   }
 
   /** A chat's messages (cached while the window lives). */
@@ -425,6 +442,14 @@ export class Messenger {
   /** Mutes or unmutes a chat's notifications (on every device). Rejects with Go's error. */
   async setMuted(chatId: string, muted: boolean): Promise<ChatSummary> {
     return this.#changed(await this.api.chats.setMuted(chatId, muted));
+  }
+
+  /**
+   * Sets a cloud chat's auto-delete time (RULES.autoDeleteSeconds; 0 turns it
+   * off) for every member. Rejects with Go's error.
+   */
+  async setAutoDelete(chatId: string, seconds: number): Promise<ChatSummary> {
+    return this.#changed(await this.api.chats.setAutoDelete(chatId, seconds));
   }
 
   /**

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { adjacentChat, isFindShortcut, isLockShortcut, lockShortcutLabel, shortcutSheet, windowShortcut } from './shortcuts';
+import {
+  adjacentChat,
+  formatShortcut,
+  isFindShortcut,
+  isLockShortcut,
+  lockShortcutLabel,
+  shortcutSheet,
+  windowShortcut,
+} from './shortcuts';
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k,
@@ -71,6 +79,27 @@ describe('adjacentChat', () => {
 
   it('finds nothing in an empty list', () => {
     expect(adjacentChat([], null, 1)).toBeNull();
+  });
+});
+
+describe('formatShortcut', () => {
+  it.each([
+    ['Ctrl+B', key('b', { ctrlKey: true }), 'bold'],
+    ['Cmd+B', key('b', { metaKey: true }), 'bold'],
+    ['Ctrl+I with caps lock', key('I', { ctrlKey: true }), 'italic'],
+    ['Ctrl+E', key('e', { ctrlKey: true }), 'code'],
+    ['B alone', key('b'), null],
+    ['Ctrl+Shift+B', key('B', { ctrlKey: true, shiftKey: true }), null],
+    ['Ctrl+Alt+E', key('e', { ctrlKey: true, altKey: true }), null],
+    ['Ctrl+K', key('k', { ctrlKey: true }), null],
+  ])('%s → %s', (_name, e, want) => {
+    expect(formatShortcut(e)).toBe(want);
+  });
+
+  it('is listed in the sheet', () => {
+    const pc = shortcutSheet('Linux x86_64');
+    expect(pc.find((s) => s.action.startsWith('Bold'))?.keys).toEqual(['Ctrl', 'B']);
+    expect(shortcutSheet('MacIntel').find((s) => s.action.startsWith('Code'))?.keys).toEqual(['⌘', 'E']);
   });
 });
 

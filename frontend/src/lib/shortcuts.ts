@@ -39,6 +39,20 @@ export function windowShortcut(e: KeyState): WindowShortcut | null {
   return null;
 }
 
+/** A format the message box applies to its selection. */
+export type TextFormat = 'bold' | 'italic' | 'code';
+
+/**
+ * The format a key asks for in a message box, or null: Ctrl (Cmd on macOS)
+ * with B bold, with I italic, with E code, as in Telegram Desktop and Slack.
+ */
+export function formatShortcut(e: KeyState): TextFormat | null {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return null;
+  return FORMAT_KEYS[e.key.toLowerCase()] ?? null;
+}
+
+const FORMAT_KEYS: Readonly<Record<string, TextFormat>> = { b: 'bold', i: 'italic', e: 'code' };
+
 /**
  * The chat Alt+Up (step -1) or Alt+Down (step 1) opens: the neighbour of the
  * open chat in the list as shown, or the first (last, going up) when none of
@@ -78,6 +92,9 @@ export function shortcutSheet(platform: string): ShortcutHelp[] {
     { keys: ['Shift', 'F10'], action: 'Open the menu of the focused chat or message' },
     { keys: ['Enter'], action: 'Send the message' },
     { keys: ['Shift', 'Enter'], action: 'New line in the message' },
+    { keys: [mod, 'B'], action: 'Bold: wrap the selected text in **' },
+    { keys: [mod, 'I'], action: 'Italic: wrap the selected text in _' },
+    { keys: [mod, 'E'], action: 'Code: wrap the selected text in `' },
     { keys: ['Esc'], action: 'Cancel a reply or edit, close a dialog or menu' },
     { keys: [mod, 'L'], action: 'Lock Hush' },
     { keys: [mod, '/'], action: 'Show these shortcuts' },

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { THEME_STORAGE_KEY, createThemeController } from './theme';
+import { memoryStorage } from './testing/storage';
 
 // A media query list whose "matches" the test flips, as the OS setting would.
 function fakeMedia(initialDark: boolean) {
@@ -19,15 +20,6 @@ function fakeMedia(initialDark: boolean) {
       for (const l of listeners) l();
     },
     listenerCount: () => listeners.size,
-  };
-}
-
-function memoryStorage(init: Record<string, string> = {}) {
-  const data = new Map(Object.entries(init));
-  return {
-    getItem: (k: string) => data.get(k) ?? null,
-    setItem: (k: string, v: string) => void data.set(k, v),
-    data,
   };
 }
 

@@ -296,6 +296,16 @@ export interface Settings {
    * neither.
    */
   typingIndicators: boolean;
+  /**
+   * ReadReceipts: the others are shown what this user read, and this user what they read; off,
+   * neither, except in secret chats. The account's choice, the same on all its devices.
+   */
+  readReceipts: boolean;
+  /**
+   * LinkPreviews: a message this device sends with a link may carry a preview of the linked page,
+   * fetched by this device (which tells that site its address). Off by default.
+   */
+  linkPreviews: boolean;
   /** Version is this build of Hush. */
   version: string;
 }
@@ -317,6 +327,8 @@ export function decodeSettings(v: unknown, at = 'Settings'): Settings {
     screenProtection: field(o, 'screenProtection', at, bool),
     screenProtectionSupport: field(o, 'screenProtectionSupport', at, decodeProtectionSupport),
     typingIndicators: field(o, 'typingIndicators', at, bool),
+    readReceipts: field(o, 'readReceipts', at, bool),
+    linkPreviews: field(o, 'linkPreviews', at, bool),
     version: field(o, 'version', at, str),
   };
 }
@@ -365,6 +377,12 @@ export interface RelayUsage {
   /** Devices is how many devices the account has at the relay; MaxDevices how many it may have. */
   devices: number;
   maxDevices: number;
+  /**
+   * FilesUsedBytes is the attachments' ciphertext the relay keeps, counted apart against
+   * FilesQuotaBytes; 0 for FilesQuotaBytes: the relay takes no files.
+   */
+  filesUsedBytes: number;
+  filesQuotaBytes: number;
 }
 
 /** Decodes a RelayUsage; throws ApiError when v has another shape. */
@@ -375,6 +393,8 @@ export function decodeRelayUsage(v: unknown, at = 'RelayUsage'): RelayUsage {
     quotaBytes: field(o, 'quotaBytes', at, int),
     devices: field(o, 'devices', at, int),
     maxDevices: field(o, 'maxDevices', at, int),
+    filesUsedBytes: field(o, 'filesUsedBytes', at, int),
+    filesQuotaBytes: field(o, 'filesQuotaBytes', at, int),
   };
 }
 
@@ -496,6 +516,14 @@ export interface ChatSummary {
   secretDeviceId: string;
   secretDeviceName: string;
   secretTimer: number;
+  /**
+   * AutoDelete is a cloud chat's auto-delete time in seconds (0: off), one of
+   * Rules.AutoDeleteSeconds: the messages sent from now on go from every device that long after
+   * they were sent. CanSetAutoDelete says whether this account may change it (either person of a
+   * direct chat, owners and admins elsewhere).
+   */
+  autoDelete: number;
+  canSetAutoDelete: boolean;
 }
 
 /** Decodes a ChatSummary; throws ApiError when v has another shape. */
@@ -521,6 +549,8 @@ export function decodeChatSummary(v: unknown, at = 'ChatSummary'): ChatSummary {
     secretDeviceId: field(o, 'secretDeviceId', at, str),
     secretDeviceName: field(o, 'secretDeviceName', at, str),
     secretTimer: field(o, 'secretTimer', at, int),
+    autoDelete: field(o, 'autoDelete', at, int),
+    canSetAutoDelete: field(o, 'canSetAutoDelete', at, bool),
   };
 }
 
@@ -942,8 +972,8 @@ export function decodeMessageStatusChanged(v: unknown, at = 'MessageStatusChange
 }
 
 /**
- * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from the
- * screen.
+ * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+ * time; it is gone from the vault and must go from the screen.
  */
 export interface MessageExpired {
   chatId: string;
@@ -1255,8 +1285,8 @@ export interface EventMap {
    */
   'message:status': MessageStatusChanged;
   /**
-   * MessageExpired: a secret message self-destructed; it is gone from the vault and must go from
-   * the screen.
+   * MessageExpired: a secret message self-destructed, or a cloud chat's message auto-deleted at its
+   * time; it is gone from the vault and must go from the screen.
    */
   'message:expired': MessageExpired;
   /**
@@ -1452,6 +1482,18 @@ export interface SettingsService {
    */
   setTypingIndicators(on: boolean): Promise<Settings>;
   /**
+   * SetReadReceipts turns read receipts on or off for the account, on all its devices, both ways:
+   * off, the others are not shown what this user read (their messages stay "delivered" for them),
+   * and this user is not shown what they read. Secret chats keep theirs, which their self-destruct
+   * timers need.
+   */
+  setReadReceipts(on: boolean): Promise<Settings>;
+  /**
+   * SetLinkPreviews lets this device fetch previews of the links in the messages it sends, or not
+   * (the default): the linked site learns the device's address.
+   */
+  setLinkPreviews(on: boolean): Promise<Settings>;
+  /**
    * SetScreenProtection turns on or off hiding the window from screen capture while a secret chat
    * is open (where ScreenProtectionSupport is "switchable").
    */
@@ -1641,6 +1683,13 @@ export interface ChatService {
    * seconds: one of Rules.SecretTimerSeconds (0: off). Both devices show a line.
    */
   setSecretTimer(chatId: string, seconds: number): Promise<ChatSummary>;
+  /**
+   * SetAutoDelete sets a cloud chat's auto-delete time for the messages sent from now on, in
+   * seconds: one of Rules.AutoDeleteSeconds (0: off). Either person of a direct chat may, the owner
+   * and admins of a group or channel. Every member's devices apply it and show a line; each message
+   * keeps the time it was sent with.
+   */
+  setAutoDelete(chatId: string, seconds: number): Promise<ChatSummary>;
   /**
    * SecretSafetyNumber is the number (digits and emoji) the two devices of a secret chat both show:
    * equal on both screens, nobody sits in between.
@@ -1972,6 +2021,8 @@ export const SERVICES: ServiceTable = {
         params: ['on'],
         result: decodeSettings,
       },
+      setReadReceipts: { method: 'SetReadReceipts', params: ['on'], result: decodeSettings },
+      setLinkPreviews: { method: 'SetLinkPreviews', params: ['on'], result: decodeSettings },
       setScreenProtection: {
         method: 'SetScreenProtection',
         params: ['on'],
@@ -2076,6 +2127,11 @@ export const SERVICES: ServiceTable = {
       },
       setSecretTimer: {
         method: 'SetSecretTimer',
+        params: ['chatId', 'seconds'],
+        result: decodeChatSummary,
+      },
+      setAutoDelete: {
+        method: 'SetAutoDelete',
         params: ['chatId', 'seconds'],
         result: decodeChatSummary,
       },
@@ -2220,6 +2276,11 @@ export const RULES = {
    * SecretTimerSeconds are the self-destruct times a secret chat offers, in seconds; 0 means off.
    */
   secretTimerSeconds: [0, 1, 5, 30, 60, 300, 3600, 86400, 604800],
+  /**
+   * AutoDeleteSeconds are the auto-delete times a cloud chat offers (ChatService.SetAutoDelete), in
+   * seconds; 0 means off.
+   */
+  autoDeleteSeconds: [0, 86400, 604800, 2678400],
   /** MaxFolders caps the user's chat folders. */
   maxFolders: 20,
   /** MaxFolderNameLength caps a folder's name, in characters. */

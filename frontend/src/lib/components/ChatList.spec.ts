@@ -41,6 +41,15 @@ describe('ChatList', () => {
     expect(row.querySelector('svg.secret-icon')).toHaveAttribute('aria-hidden', 'true');
   });
 
+  it('previews a formatted message as plain text, markers taken out', () => {
+    const formatted = sampleChat({ id: '4'.repeat(32), title: 'Ada', lastMessage: '**Ship** it _today_ `now`', lastMessageAt: now });
+    render(ChatList, { props: { chats: [formatted], filter: '', now } });
+    const row = screen.getByRole('option', { name: 'Ada' });
+    expect(within(row).getByText('Ship it today now')).toBeInTheDocument();
+    expect(row).toHaveAccessibleDescription(expect.stringContaining('Ship it today now'));
+    expect(row.querySelector('strong, em, code')).toBeNull();
+  });
+
   it('says there are no chats yet', () => {
     render(ChatList, { props: { chats: [], filter: '' } });
     expect(screen.getByText('No chats yet')).toBeInTheDocument();

@@ -1,8 +1,9 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../api';
 import { sampleMessage } from '../testing/fakeApi';
+import { memoryStorage } from '../testing/storage';
 import { COUNTER_FROM_BYTES } from '../format';
 import Composer, { TYPING_INTERVAL_MS } from './Composer.svelte';
 
@@ -49,6 +50,49 @@ describe('Composer', () => {
     expect(box).toHaveValue('line one\nline two');
     await user.keyboard('{Enter}');
     expect(onsend).toHaveBeenCalledWith('line one\nline two');
+  });
+
+  it('wraps the selection in bold, italic or code markers (Ctrl+B, Ctrl+I, Ctrl+E), and sends them as typed', async () => {
+    const { onsend, onchange } = setup({ initial: 'make it bold' });
+    const user = userEvent.setup();
+    const box = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    box.setSelectionRange(8, 12);
+    await user.keyboard('{Control>}b{/Control}');
+    expect(box).toHaveValue('make it **bold**');
+    expect([box.selectionStart, box.selectionEnd]).toEqual([10, 14]);
+    expect(onchange).toHaveBeenLastCalledWith('make it **bold**');
+    box.setSelectionRange(0, 4);
+    await user.keyboard('{Control>}i{/Control}');
+    box.setSelectionRange(box.value.length, box.value.length);
+    await user.keyboard('{Control>}e{/Control}x');
+    expect(box).toHaveValue('_make_ it **bold**`x`');
+    await user.keyboard('{Enter}');
+    expect(onsend).toHaveBeenCalledWith('_make_ it **bold**`x`');
+  });
+
+  it('inserts an emoji from the picker at the caret, and remembers it', async () => {
+    const emojiStorage = memoryStorage();
+    render(Composer, { props: { canPost: true, onsend: vi.fn(), ontyping: vi.fn(), initial: 'see you', emojiStorage } });
+    const user = userEvent.setup();
+    const box = screen.getByRole<HTMLTextAreaElement>('textbox', { name: 'Message' });
+    box.setSelectionRange(3, 3);
+    const toggle = screen.getByRole('button', { name: 'Emoji' });
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    await user.click(toggle);
+    expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    const picker = screen.getByRole('dialog', { name: 'Emoji' });
+    await user.keyboard('waving hand');
+    await user.click(await within(picker).findByRole('button', { name: 'waving hand' }, { timeout: 5000 }));
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).not.toBeInTheDocument();
+    expect(box).toHaveValue('see👋 you');
+    expect(box).toHaveFocus();
+    expect(box.selectionStart).toBe(5);
+    expect(JSON.parse(emojiStorage.data.get('hush.recentEmoji')!)).toEqual(['👋']);
+    // Escape closes it and gives focus back to the button.
+    await user.click(toggle);
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).not.toBeInTheDocument();
+    expect(toggle).toHaveFocus();
   });
 
   it('leaves Enter to the IME while composing', async () => {

@@ -62,6 +62,24 @@ describe('message actions', () => {
     await waitFor(() => expect(within(pane).queryByRole('button', { name: /^👍/ })).toBeNull());
   });
 
+  it('reacts with any emoji through "More reactions…" (the emoji picker), focus back on the message', async () => {
+    const { api, direct, theirs, user } = setup();
+    const pane = await openBob(user);
+    await within(pane).findByText('lunch at noon?');
+    const msg = article(pane, /^Bob: lunch/);
+    await fireEvent.contextMenu(msg);
+    const menu = await screen.findByRole('menu', { name: "Actions on Bob's message" });
+    await user.click(within(menu).getByRole('menuitem', { name: 'More reactions…' }));
+    const picker = screen.getByRole('dialog', { name: 'Emoji' });
+    expect(within(picker).getByRole('searchbox', { name: 'Search emoji' })).toHaveFocus();
+    await user.keyboard('crab');
+    await user.click(await within(picker).findByRole('button', { name: 'crab' }, { timeout: 5000 }));
+    expect(api.chats.react).toHaveBeenCalledWith(direct.id, theirs.id, '🦀', false);
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    expect(await within(pane).findByRole('button', { name: '🦀 1, you reacted' })).toBeInTheDocument();
+    expect(msg).toHaveFocus();
+  });
+
   it('opens the menu with Shift+F10 and the ContextMenu key, and edits our message', async () => {
     const { api, direct, mine, user } = setup();
     const pane = await openBob(user);

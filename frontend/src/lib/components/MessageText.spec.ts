@@ -32,6 +32,27 @@ describe('MessageText', () => {
     expect(container.textContent).toBe('javascript:alert(1) <img src=x onerror=alert(1)> data:text/html,x');
   });
 
+  it('shows bold, italic, struck text, code and code blocks as elements', () => {
+    const text = '**bold** _it_ *it too* ~~gone~~ `x <b>` and\n```\n  keep  spaces\n```\nsnake_case 2*3*4';
+    const { container } = renderText(text, 'browser');
+    expect(container.querySelector('strong')).toHaveTextContent('bold');
+    expect([...container.querySelectorAll('em')].map((e) => e.textContent)).toEqual(['it', 'it too']);
+    expect(container.querySelector('s')).toHaveTextContent('gone');
+    expect(container.querySelector('code')?.textContent).toBe('x <b>');
+    expect(container.querySelector('pre')?.textContent).toBe('  keep  spaces');
+    expect(container.querySelector('b')).toBeNull(); // the <b> in the code is text
+    expect(container.textContent).toBe('bold it it too gone x <b> and\n  keep  spaces\nsnake_case 2*3*4');
+  });
+
+  it('keeps links working inside formatting, and never links in code', () => {
+    const { container } = renderText('**see https://example.com/a_b** `https://example.org`', 'browser');
+    const link = screen.getByRole('link', { name: 'https://example.com/a_b' });
+    expect(link.closest('strong')).not.toBeNull();
+    expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+    expect(screen.getAllByRole('link')).toHaveLength(1);
+    expect(container.querySelector('code')).toHaveTextContent('https://example.org');
+  });
+
   it('in the desktop window, opens a link in the system browser, never in the window', async () => {
     const { api } = renderText('see www.example.com now', 'wails');
     const link = screen.getByRole('link', { name: 'www.example.com' });

@@ -30,12 +30,33 @@ describe('RelayUsage', () => {
     expect(api.connection.usage).toHaveBeenCalledTimes(1);
   });
 
+  it('shows the files apart from the messages, and when their storage is full', async () => {
+    await setup({ filesUsedBytes: 5 << 20, filesQuotaBytes: 2 * 2 ** 30 });
+    const files = await screen.findByRole('meter', { name: 'Files on the relay: 5 MB of 2 GB used' });
+    expect(files).toHaveAttribute('max', String(2 * 2 ** 30));
+    expect(screen.getAllByRole('meter')).toHaveLength(2);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('says when the files storage is full, and that messages still go out', async () => {
+    await setup({ filesUsedBytes: 2 * 2 ** 30, filesQuotaBytes: 2 * 2 ** 30 });
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(/^The relay's storage for your files is full\. .* messages still go out\.$/);
+    expect(screen.getByText('Storage on the relay: 3 MB of 1 GB used')).toBeInTheDocument();
+  });
+
+  it('says when the relay keeps no files', async () => {
+    await setup({ filesUsedBytes: 0, filesQuotaBytes: 0 });
+    expect(await screen.findByText(/^This relay does not keep files/)).toBeInTheDocument();
+    expect(screen.getAllByRole('meter')).toHaveLength(1);
+  });
+
   it('says when the storage is full, and that messages wait rather than being lost', async () => {
     await setup({ usedBytes: 10_300, quotaBytes: 10_240 });
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent(/^The relay's storage for your account is full\. New messages wait here as pending/);
     // Over the quota (lowered by the operator), the meter stays at its end.
-    expect(screen.getByRole('meter')).toHaveAttribute('value', '10240');
+    expect(screen.getByRole('meter', { name: /^Storage on the relay/ })).toHaveAttribute('value', '10240');
     expect(screen.getByText('Storage on the relay: 10 KB of 10 KB used')).toBeInTheDocument();
   });
 

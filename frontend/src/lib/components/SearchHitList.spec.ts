@@ -40,6 +40,17 @@ describe('SearchHitList', () => {
     expect(buttons[1]).toHaveTextContent('Team');
   });
 
+  it('shows a snippet without its formatting markers, the match still marked', () => {
+    const snippet = [
+      { text: 'ship **the ', hit: false },
+      { text: 'release', hit: true },
+      { text: '** `now` snake_case', hit: false },
+    ];
+    render(SearchHitList, { hits: [hit('a', { snippet })], label: 'Found', now, onopen: () => {} });
+    expect(screen.getByRole('button')).toHaveAccessibleName(/^Today, .* ship the release now snake_case$/);
+    expect([...document.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['release']);
+  });
+
   it('leaves the chat out when every hit is of one chat', () => {
     render(SearchHitList, { hits: [hit('a')], label: 'Found', now, onopen: () => {} });
     expect(screen.getByRole('button')).toHaveAccessibleName(/^Today, .* Meet at the Café at noon$/);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type Settings } from '../api';
 import { createFakeApi, sampleSettings } from '../testing/fakeApi';
 import { createTestContext, renderWithContext } from '../testing/render';
+import { LINK_PREVIEWS_TEXT, READ_RECEIPTS_TEXT, TYPING_INDICATORS_TEXT } from '../privacy';
 import { createThemeController } from '../theme';
 import SettingsDialog from './SettingsDialog.svelte';
 
@@ -41,6 +42,35 @@ describe('SettingsDialog', () => {
     expect(screen.getByRole('radio', { name: 'System' })).toBeChecked();
     expect(screen.getByRole('combobox', { name: 'Auto-lock' })).toHaveDisplayValue('After 15 minutes');
     expect(screen.getByText('0.1.0-test')).toBeInTheDocument();
+  });
+
+  it.each([
+    { name: 'Typing indicators', field: 'typingIndicators', setter: 'setTypingIndicators', text: TYPING_INDICATORS_TEXT },
+    { name: 'Read receipts', field: 'readReceipts', setter: 'setReadReceipts', text: READ_RECEIPTS_TEXT },
+    { name: 'Link previews', field: 'linkPreviews', setter: 'setLinkPreviews', text: LINK_PREVIEWS_TEXT },
+  ] as const)('Privacy: the $name switch shows Go’s choice, says what it means, saves through Go', async (c) => {
+    const { dialog, user, api } = await setup();
+    const privacy = within(dialog).getByRole('region', { name: 'Privacy' });
+    const sw = within(privacy).getByRole('switch', { name: c.name });
+    const stored = sampleSettings[c.field];
+    expect(sw).toHaveProperty('checked', stored);
+    expect(sw).toHaveAccessibleDescription(stored ? c.text.on : c.text.off);
+    await user.click(sw);
+    expect(api.settings[c.setter]).toHaveBeenCalledWith(!stored);
+    await waitFor(() => expect(sw).toHaveAccessibleDescription(stored ? c.text.off : c.text.on));
+    // Refused: the switch goes back, and says why.
+    api.settings[c.setter].mockRejectedValueOnce(new ApiError('The vault is locked.', 409));
+    await user.click(sw);
+    expect(await within(privacy).findByText(`Could not save ${c.name.toLowerCase()}: The vault is locked.`)).toBeInTheDocument();
+    expect(sw).toHaveProperty('checked', !stored);
+  });
+
+  it('explains read receipts as they work: both ways, on all devices, not in secret chats', () => {
+    expect(READ_RECEIPTS_TEXT.on).toContain("If you turn off read receipts, you won't be able to see read receipts from others.");
+    for (const text of [READ_RECEIPTS_TEXT.on, READ_RECEIPTS_TEXT.off]) {
+      expect(text).toContain('This applies on all your devices.');
+      expect(text).toContain('Secret chats always send and show read receipts');
+    }
   });
 
   it('offers exactly the auto-lock values Go accepts', async () => {

@@ -7,7 +7,7 @@
 
 import type { ChatSummary, Message } from '../api';
 import type { Api } from '../api/client';
-import { copiedText, copyToClipboard, failed, type MessageAction } from '../messageActions';
+import { copiedText, copyToClipboard, failed, reactionWith, type MessageAction } from '../messageActions';
 import { LOCAL_ID_PREFIX } from '../messenger.svelte';
 
 /** A message shown before Go had it, whose Send was refused: Go knows no such id. */
@@ -25,6 +25,8 @@ export interface OpenMenu {
 
 export class MessageActionsState {
   menu = $state<OpenMenu | null>(null);
+  /** The emoji picker "More reactions…" opened, where the menu was. */
+  reacting = $state<OpenMenu | null>(null);
   editing = $state<Message | null>(null);
   deleting = $state<readonly Message[] | null>(null);
   forwarding = $state<readonly Message[] | null>(null);
@@ -174,8 +176,15 @@ export class MessageActionsState {
     this.notice = list.length === 1 ? `Forwarded to ${to.title}` : `${list.length} messages forwarded to ${to.title}`;
   }
 
-  /** Does what was chosen in a message's menu. */
-  choose(m: Message, action: MessageAction): void {
+  /** Reacts to m with an emoji from the picker (or takes that reaction back). */
+  reactWith(m: Message, unicode: string): Promise<void> {
+    const now = this.lookup(m.id) ?? m;
+    const { react, remove } = reactionWith(now, unicode);
+    return this.react(now, react, remove);
+  }
+
+  /** Does what was chosen in a message's menu (`menu`: where it was, for a picker it opens). */
+  choose(m: Message, action: MessageAction, menu: OpenMenu | null = this.menu): void {
     this.menu = null;
     if (typeof action === 'object') {
       void this.react(m, action.react, action.remove);
@@ -187,6 +196,9 @@ export class MessageActionsState {
         break;
       case 'edit':
         this.editing = m;
+        break;
+      case 'more-reactions':
+        this.reacting = { message: m, x: menu?.x ?? 0, y: menu?.y ?? 0, from: menu?.from ?? null };
         break;
       case 'copy':
         void this.copy([m]);

@@ -167,6 +167,8 @@ export function sampleChat(over: Partial<ChatSummary> = {}): ChatSummary {
     secretDeviceId: '',
     secretDeviceName: '',
     secretTimer: 0,
+    autoDelete: 0,
+    canSetAutoDelete: false,
     ...over,
   };
 }
@@ -211,6 +213,8 @@ export const sampleSettings: Settings = {
   screenProtection: true,
   screenProtectionSupport: 'unavailable',
   typingIndicators: true,
+  readReceipts: true,
+  linkPreviews: false,
   version: '0.1.0-test',
 };
 
@@ -276,7 +280,14 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     passphrase: 'correct horse battery staple',
     settings: { ...sampleSettings },
     connection: { state: 'online', relayUrl: 'ws://127.0.0.1:8443', retryInMs: 0, error: '', handle: 'ada' },
-    usage: { usedBytes: 3 << 20, quotaBytes: 1 << 30, devices: 1, maxDevices: 32 },
+    usage: {
+      usedBytes: 3 << 20,
+      quotaBytes: 1 << 30,
+      devices: 1,
+      maxDevices: 32,
+      filesUsedBytes: 12 << 20,
+      filesQuotaBytes: 2 * 2 ** 30,
+    },
     directory: new Map(),
     contacts: new Map(),
     chats: new Map(),
@@ -408,6 +419,16 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       backend.settings = { ...backend.settings, typingIndicators };
       return { ...backend.settings };
     }),
+    setReadReceipts: vi.fn(async (readReceipts: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, readReceipts };
+      return { ...backend.settings };
+    }),
+    setLinkPreviews: vi.fn(async (linkPreviews: boolean) => {
+      unlockedOnly();
+      backend.settings = { ...backend.settings, linkPreviews };
+      return { ...backend.settings };
+    }),
   };
 
   const window = {
@@ -441,7 +462,8 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   };
   const newChat = (kind: ChatSummary['kind'], title: string, ids: readonly string[]): ChatSummary => {
     unlockedOnly();
-    const chat = sampleChat({ kind, title, memberCount: ids.length + 1 });
+    // This account made it: it may set a cloud chat's auto-delete, as Go says.
+    const chat = sampleChat({ kind, title, memberCount: ids.length + 1, canSetAutoDelete: kind !== 'secret' });
     backend.chats.set(chat.id, chat);
     backend.members.set(chat.id, [me, ...ids.map((id) => asMember(contactOf(id)))]);
     backend.messages.set(chat.id, []);
@@ -721,6 +743,13 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: only a secret chat has a timer.', 422);
       if (!(RULES.secretTimerSeconds as readonly number[]).includes(secretTimer)) throw new ApiError('Invalid input: no such timer.', 422);
       return changeChat(chatId, { secretTimer });
+    }),
+    setAutoDelete: vi.fn(async (chatId: string, autoDelete: number) => {
+      const chat = chatOf(chatId);
+      if (chat.kind === 'secret') throw new ApiError('Invalid input: a secret chat has its own self-destruct timer', 422);
+      if (!chat.canSetAutoDelete) throw new ApiError(`Not allowed: only the owner and admins set auto-delete in a ${chat.kind}`, 422);
+      if (!(RULES.autoDeleteSeconds as readonly number[]).includes(autoDelete)) throw new ApiError('Invalid input: no such time.', 422);
+      return changeChat(chatId, { autoDelete });
     }),
     editMessage: vi.fn(async (chatId: string, messageId: string, body: string) =>
       changeMessage(chatId, messageId, (m) => {
