@@ -44,6 +44,20 @@ src=""
 trap 'kill $pid $src 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 wait_log() { for _ in $(seq 1 "$2"); do grep -q "$1" "$tmp/out.log" && return 0; sleep 0.05; done; return 1; }
 files() { find "$tmp/seed/attachments" -type f 2>/dev/null | wc -l; }
+until_files() { for _ in $(seq 1 100); do [ "$(files)" = "$1" ] && return 0; sleep 0.05; done; return 1; }
+# offered WHAT: one file was just staged; it stays (the open chat's send sheet
+# holds it: with no sheet to take it, the page has it deleted at once), and
+# Escape in the window cancels the sheet and has it deleted (only a page still
+# there, not a file the WebView opened, can ask for that).
+offered() {
+  until_files 1 || { echo "drop: $1 was not staged ($(files) files)"; cat "$tmp/out.log"; exit 1; }
+  sleep 1
+  [ "$(files)" = 1 ] || { echo "drop: $1 was not offered to send"; exit 1; }
+  xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+  xdotool key Escape
+  until_files 0 || { echo "drop: Escape did not cancel the send sheet of $1: the window no longer shows Hush"; exit 1; }
+  echo "drop: $1 was staged, offered in the send sheet and discarded on Escape"
+}
 wait_log 'msg=status state=locked' 400 || { echo "drop: no unlock screen"; cat "$tmp/out.log"; exit 1; }
 sleep 0.5
 win=$(xdotool search --onlyvisible --name '^Hush$' | head -1)
@@ -65,17 +79,9 @@ xdotool mousemove 100 50 mousedown 1
 for x in 120 160 220 300 500 700 900; do xdotool mousemove $x 400; sleep 0.15; done
 xdotool mouseup 1
 wait_log 'msg="files dropped on the window" count=1' 100 || { echo "drop: Go never got the dropped file"; cat "$tmp/out.log"; exit 1; }
-for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
-[ "$(files)" = 1 ] || { echo "drop: the dropped file was not staged ($(files) files)"; exit 1; }
-sleep 1
-# Kept: the open chat's send sheet holds it (with no sheet to take it, the page
-# would have had it deleted at once).
-[ "$(files)" = 1 ] || { echo "drop: the dropped file was not offered to send"; exit 1; }
-xdotool key Escape
-for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
-[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel a send sheet: the window no longer shows Hush"; exit 1; }
-echo "drop: a file dropped on the window was staged, offered in the send sheet and discarded on Escape"
+offered "a file dropped on the window"
 kill $src 2>/dev/null || true
+
 "$tmp/dragsrc" --clipboard &
 src=$!
 sleep 1
@@ -83,14 +89,8 @@ sleep 1
 xdotool mousemove 1000 685 click 1
 sleep 0.3
 xdotool key ctrl+v
-for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
-[ "$(files)" = 1 ] || { echo "drop: the pasted picture was not staged ($(files) files)"; cat "$tmp/out.log"; exit 1; }
-sleep 1
-[ "$(files)" = 1 ] || { echo "drop: the pasted picture was not offered to send"; exit 1; }
-xdotool key Escape
-for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
-[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel the send sheet of the paste"; exit 1; }
-echo "drop: a picture pasted into the message box was staged, offered and discarded on Escape"
+offered "a picture pasted into the message box"
+
 # The paperclip: GTK's own file chooser, answered by typing the file's path.
 xdotool mousemove 664 685 click 1
 dlg=""
@@ -106,13 +106,6 @@ xdotool key ctrl+l
 xdotool type --delay 5 "$tmp/dropped.txt"
 sleep 0.5 # the location bar completes as it is typed
 xdotool key Return
-for _ in $(seq 1 100); do [ "$(files)" = 1 ] && break; sleep 0.05; done
-[ "$(files)" = 1 ] || { echo "drop: the file chosen in the dialog was not staged ($(files) files)"; exit 1; }
-sleep 1
-xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
-xdotool key Escape
-for _ in $(seq 1 100); do [ "$(files)" = 0 ] && break; sleep 0.05; done
-[ "$(files)" = 0 ] || { echo "drop: Escape did not cancel the send sheet of the dialog's file"; exit 1; }
-echo "drop: a file chosen in the native dialog was staged, offered and discarded on Escape"
+offered "a file chosen in the native dialog"
 INNER
 xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp"
