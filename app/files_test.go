@@ -15,6 +15,8 @@ import (
 
 	"hush/chat"
 	"hush/internal/testutil"
+	"hush/relay"
+	"hush/relay/relaytest"
 )
 
 func files(p *person) *FileService { return p.core.Services()[8].(*FileService) }
@@ -378,5 +380,37 @@ func TestFilesPreview(t *testing.T) {
 		if got := bodyText(c.body, c.p); got != c.want {
 			t.Errorf("bodyText(%q, %d) = %q, want %q", c.body, c.p, got, c.want)
 		}
+	}
+}
+
+// TestFilesOverQuota: a relay whose storage for files is full refuses the upload;
+// the sender's upload ends with the sentence the UI shows, nothing is sent, and
+// the file stays staged for a retry until it is removed.
+func TestFilesOverQuota(t *testing.T) {
+	r := relaytest.Start(t, &relaytest.Options{Limits: relay.Limits{RatePerSecond: 10000, Burst: 10000}, Blobs: relay.BlobConfig{Quota: 1 << 20}})
+	alice, _, summary := chattingOn(t, r)
+	id, err := alice.core.Upload(context.Background(), "big.bin", bytes.NewReader(bytes.Repeat([]byte{7}, 2<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := files(alice).SendFiles(summary.ID, []string{id}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := transferEnd(t, alice, tr)
+	if end.Error != "The relay's storage for your files is full. Nothing was sent." || end.MessageID != "" {
+		t.Fatalf("upload over the quota ended with %+v", end)
+	}
+	if alice.events.count("message:new", nil) != 0 {
+		t.Error("a message was sent")
+	}
+	if _, err := files(alice).Staged(id); err != nil {
+		t.Errorf("the file is not staged for a retry: %v", err)
+	}
+	if err := files(alice).Discard([]string{id}); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(alice.core.attachmentsDir()); len(ents) != 0 {
+		t.Errorf("%d files left after the removal", len(ents))
 	}
 }
