@@ -289,3 +289,46 @@ func peerReadOf(t *testing.T, p *peer, chat ids.Chat) uint64 {
 	}
 	return meta.PeerRead
 }
+
+// TestCatchUpBringsAMissedReceipt: a relay that lost its database listened to
+// nobody while Bob's read mark was committed, so Bob's receipt never reaches
+// Alice; the relay's CatchUp push, once it listens again, is all that tells her
+// device to read the positions from the store (docs/RELAY.md).
+func TestCatchUpBringsAMissedReceipt(t *testing.T) {
+	ctx := context.Background()
+	evil, alice, bob, chatID := twoBehindAttacker(t)
+	m, err := alice.engine.Send(ctx, chatID, "read me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, bob, chatID, alice, 1)
+	testutil.Eventually(t, 20*time.Second, "Alice sees it delivered", func() bool {
+		return messageStatus(t, alice, chatID, m.ID) == policy.StatusDelivered
+	})
+
+	// The receipts of Bob's read are lost on their way to Alice.
+	var dropped atomic.Int32
+	evil.SetHook(func(tap *relaytest.Tap, dir relaytest.Direction, f wire.Frame) []wire.Frame {
+		if _, ok := f.Body.(*wire.Receipt); ok && dir == relaytest.ToDevice && tap.Account() == alice.id() {
+			dropped.Add(1)
+			return nil
+		}
+		return []wire.Frame{f}
+	})
+	if err := bob.engine.MarkRead(ctx, chatID); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the relay has Bob's read mark and a receipt was dropped", func() bool {
+		return relayRead(t, evil.Relay, chatID, bob.id(), bob.id()) >= uint64(m.Seq) && dropped.Load() > 0
+	})
+	time.Sleep(200 * time.Millisecond)
+	if s := messageStatus(t, alice, chatID, m.ID); s == policy.StatusRead {
+		t.Fatal("Alice saw the read without the receipt; the test proves nothing")
+	}
+
+	evil.SetHook(nil)
+	evil.Push(alice.id(), &wire.CatchUp{})
+	testutil.Eventually(t, 20*time.Second, "after CatchUp, Alice sees it read", func() bool {
+		return messageStatus(t, alice, chatID, m.ID) == policy.StatusRead
+	})
+}
