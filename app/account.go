@@ -149,7 +149,7 @@ func (s *AccountService) Create(displayName, passphrase string) (Profile, error)
 	c.applyNotifyPrefs(sess.prefs)
 	c.startEngineLocked(ctx, sess)
 	c.armIdleLocked()
-	releaseKDFMemory()
+	releaseMemory()
 	c.log.Info("account created", "device", sess.profile.DeviceID)
 	return sess.profile, nil
 }
@@ -325,7 +325,7 @@ func (s *AccountService) Unlock(passphrase string) (Profile, error) {
 	c.applyNotifyPrefs(sess.prefs)
 	c.startEngineLocked(ctx, sess)
 	c.armIdleLocked()
-	releaseKDFMemory()
+	releaseMemory()
 	c.log.Info("vault unlocked")
 	return sess.profile, nil
 }
@@ -463,9 +463,11 @@ func (s *AccountService) Activity() error {
 	})
 }
 
-// releaseKDFMemory hands the Argon2id working memory (64 MiB or more per derivation)
-// back to the OS at once instead of keeping it in the heap until the next GC cycles.
-func releaseKDFMemory() { debug.FreeOSMemory() }
+// releaseMemory hands the Go heap's free pages back to the OS at once instead of
+// keeping them until the next GC cycles: the Argon2id working memory (64 MiB or
+// more per derivation) after an unlock, and the garbage of the start's burst once
+// it is over (settle).
+func releaseMemory() { debug.FreeOSMemory() }
 
 func backoff(failures int) time.Duration {
 	n := failures - freeAttempts

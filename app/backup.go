@@ -321,7 +321,7 @@ func (c *Core) openRestored(ctx context.Context, v *vault.Vault) error {
 		removeVaultFiles(c.cfg.VaultPath)
 		return fmt.Errorf("restore backup: open the account: %w", err)
 	}
-	releaseKDFMemory()
+	releaseMemory()
 	c.log.Info("vault restored from a backup")
 	return nil
 }

@@ -179,7 +179,7 @@ func (c *Core) finishJoin(joined chat.Joined, relayURL string, pass []byte) erro
 	c.applyNotifyPrefs(sess.prefs)
 	c.startEngineLocked(ctx, sess)
 	c.armIdleLocked()
-	releaseKDFMemory()
+	releaseMemory()
 	c.log.Info("device linked to its account", "device", sess.profile.DeviceID)
 	return nil
 }

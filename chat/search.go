@@ -172,6 +172,11 @@ type SearchHit struct {
 	Snippet search.Snippet
 }
 
+// SearchBuilt is closed when the search index has been built from the vault (or
+// its build failed): the end of the burst of reads and allocations that follows
+// the engine's start, after which the app hands memory back.
+func (e *Engine) SearchBuilt() <-chan struct{} { return e.search.built }
+
 // search waits for the build (or ctx), then queries the index.
 func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, error) {
 	select {

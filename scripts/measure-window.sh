@@ -19,7 +19,8 @@
 # other WebKit processes running at the same time make the figures smaller: the
 # script says how many it saw (it cannot see other containers' on a shared host). Run as root, it also gives "alone": the PSS the
 # processes would have with nothing else running (cmd/hush-pss), which does not
-# move with the machine's other users. Medians at the end. --env adds a variable to Hush's
+# move with the machine's other users. MEASURE_WINDOW_SMAPS=DIR keeps every measured
+# process's /proc/PID/smaps there. Medians at the end. --env adds a variable to Hush's
 # environment (to try a setting). Needs Xvfb, xdotool, ImageMagick, cc, pkg-config,
 # libwebkit2gtk-4.1-dev and Go.
 set -euo pipefail
@@ -135,6 +136,9 @@ run() {
     alone=$("$tmp/hush-pss" $pids 2>/dev/null | awk '$1 == "total" {print $2}') || alone=0
   fi
   for p in $pids; do
+    # MEASURE_WINDOW_SMAPS=DIR keeps each process's smaps, to see where its PSS goes.
+    [ -n "${MEASURE_WINDOW_SMAPS:-}" ] && mkdir -p "$MEASURE_WINDOW_SMAPS" &&
+      cp "/proc/$p/smaps" "$MEASURE_WINDOW_SMAPS/$kind.$(cat "/proc/$p/comm" 2>/dev/null | tr -c 'A-Za-z\n' _).$p" 2>/dev/null || true
     k=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
     comm=$(cat "/proc/$p/comm" 2>/dev/null || echo gone)
     case $comm in

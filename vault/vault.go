@@ -631,6 +631,24 @@ func (v *Vault) Close() error {
 	return nil
 }
 
+// ReleaseMemory hands back what SQLite caches for the vault's connection (its
+// page cache, up to 2 MiB: PRAGMA shrink_memory). The app calls it once the
+// burst of reads after an unlock is over, so that a window left open holds only
+// what it uses; the next reads fill the cache again from the file, which the
+// operating system keeps cached (docs/PERFORMANCE.md, "Desktop cold start and
+// memory").
+func (v *Vault) ReleaseMemory(ctx context.Context) error {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.closed {
+		return ErrClosed
+	}
+	if _, err := v.db.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
+		return fmt.Errorf("vault: release memory: %w", classify(err))
+	}
+	return nil
+}
+
 // Update runs fn in one write transaction: if fn returns an error (or
 // panics) nothing it wrote is kept, else everything is committed durably
 // (synchronous=FULL). After a commit that deleted messages, chats,

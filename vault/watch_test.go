@@ -115,3 +115,40 @@ func TestScanMessages(t *testing.T) {
 		t.Errorf("scanned %v, want %v", got, want)
 	}
 }
+
+// TestReleaseMemory: handing back the page cache leaves the vault as it was —
+// the next reads and writes work — and a locked vault says so.
+func TestReleaseMemory(t *testing.T) {
+	v, _ := newVault(t)
+	chat := newChat(t, v)
+	insert := func(body string) {
+		update(t, v, func(tx *Tx) error { return tx.InsertMessage(pendingMessage(t, chat, body)) })
+	}
+	count := func() int {
+		var n int
+		var pos ScanPosition
+		view(t, v, func(tx *Tx) error {
+			page, _, err := tx.ScanMessages(pos, 100)
+			n = len(page)
+			return err
+		})
+		return n
+	}
+	insert("before")
+	if n := count(); n != 1 {
+		t.Fatalf("%d messages before, want 1", n)
+	}
+	if err := v.ReleaseMemory(t.Context()); err != nil {
+		t.Fatalf("ReleaseMemory: %v", err)
+	}
+	insert("after")
+	if n := count(); n != 2 {
+		t.Fatalf("%d messages after releasing memory, want 2", n)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ReleaseMemory(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Errorf("ReleaseMemory after Close = %v, want ErrClosed", err)
+	}
+}
