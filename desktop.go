@@ -180,6 +180,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 			}
 			core.SetEmitter(wailsEmitter{ctx: ctx})
 			core.SetFilePicker(wailsPicker{ctx: ctx})
+			keepOutOfRecentFiles()
 			// Files dropped on the window: the window system gives their paths
 			// to Go (options.DragAndDrop below); the UI is told what was staged.
 			wruntime.OnFileDrop(ctx, func(_, _ int, paths []string) { core.DropFiles(paths) })

@@ -18,7 +18,7 @@ int main(int argc, char **argv) {
   gtk_init(&argc, &argv);
   if (argc != 2) return 2;
   if (g_strcmp0(argv[1], "--clipboard") == 0) {
-    GdkPixbuf *picture = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+    GdkPixbuf *picture = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 640, 480);
     gdk_pixbuf_fill(picture, 0x2a6fdbff);
     gtk_clipboard_set_image(gtk_clipboard_get(GDK_SELECTION_CLIPBOARD), picture);
     gtk_main();

@@ -10,6 +10,12 @@
 # still there can ask for that). The same for the pasted picture: staged, held,
 # discarded. WebKitGTK has three ways to get these wrong (docs/ARCHITECTURE.md,
 # "Attachments in the UI").
+# Then, with the window connected to a relay: a file chosen in the dialog is sent,
+# its "Save as…" answered in GTK's save dialog, and the saved file must hold the
+# original bytes; a pasted picture (640x480, one colour) is sent and clicked, and
+# the image view must show it whole, at its own size, in its exact colour (the
+# bubble's thumbnail is a smaller JPEG). Last, GTK's recently-used list in the
+# test's HOME must name none of these files (recentfiles_linux.go).
 # Usage: scripts/drop-desktop.sh path/to/hush
 set -euo pipefail
 bin=$(realpath "$1")
@@ -31,14 +37,15 @@ done
 [ -n "$url" ] || { echo "drop: the relay did not start"; cat "$tmp/relay.log"; exit 1; }
 echo "drop test passphrase 42" >"$tmp/pass"
 "$tmp/hush-seed" --data-dir "$tmp/seed" --passphrase-file "$tmp/pass" --messages 3 --relay "$url" >/dev/null 2>&1
+rm -f "$tmp/seed/hush.lock"
 
 cat >"$tmp/inner.sh" <<'INNER'
 set -euo pipefail
-bin=$1 tmp=$2
+bin=$1 tmp=$2 url=$3
 export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$HOME"
 echo "a file dropped on the window" >"$tmp/dropped.txt"
-"$bin" --data-dir "$tmp/seed" --log-level debug >"$tmp/out.log" 2>&1 &
+"$bin" --data-dir "$tmp/seed" --relay "$url" --log-level debug >"$tmp/out.log" 2>&1 &
 pid=$!
 src=""
 trap 'kill $pid $src 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
@@ -91,21 +98,84 @@ sleep 0.3
 xdotool key ctrl+v
 offered "a picture pasted into the message box"
 
-# The paperclip: GTK's own file chooser, answered by typing the file's path.
-xdotool mousemove 664 685 click 1
-dlg=""
-for _ in $(seq 1 100); do
-  dlg=$(xdotool search --onlyvisible --name '^Attach files$' 2>/dev/null | head -1 || true)
-  [ -n "$dlg" ] && break
-  sleep 0.05
-done
-[ -n "$dlg" ] || { echo "drop: the paperclip opened no file dialog"; cat "$tmp/out.log"; exit 1; }
-xdotool windowactivate --sync "$dlg" 2>/dev/null || xdotool windowfocus --sync "$dlg"
-sleep 0.3
-xdotool key ctrl+l
-xdotool type --delay 5 "$tmp/dropped.txt"
-sleep 0.5 # the location bar completes as it is typed
-xdotool key Return
+# dialog TITLE [TRIES]: the GTK dialog of that title (waited for TRIES x 50 ms), focused.
+dialog() {
+  local d=""
+  for _ in $(seq 1 "${2:-100}"); do
+    d=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1 || true)
+    [ -n "$d" ] && break
+    sleep 0.05
+  done
+  [ -n "$d" ] || { [ -n "${2:-}" ] && return 1; echo "drop: no dialog \"$1\""; cat "$tmp/out.log"; exit 1; }
+  xdotool windowactivate --sync "$d" 2>/dev/null || xdotool windowfocus --sync "$d"
+  sleep 0.3
+}
+# choose: the paperclip, then GTK's own file chooser answered by typing the path.
+choose() {
+  xdotool mousemove 664 685 click 1
+  dialog 'Attach files'
+  xdotool key ctrl+l
+  xdotool type --delay 5 "$tmp/dropped.txt"
+  sleep 0.5 # the location bar completes as it is typed
+  xdotool key Return
+}
+choose
 offered "a file chosen in the native dialog"
+
+# Sent for real this time: Enter in the send sheet's caption sends.
+wait_log 'msg="relay session"' 400 || { echo "drop: the window never reached the relay"; cat "$tmp/out.log"; exit 1; }
+choose
+until_files 1 || { echo "drop: the chosen file was not staged"; exit 1; }
+sleep 1
+xdotool key Return
+# The newest message, the file, is the last of the list: its "Save as…" button,
+# there once the upload is done (clicked again until the dialog opens, for a while).
+saving=""
+for _ in $(seq 1 30); do
+  xdotool mousemove 1330 603 click 1
+  dialog 'Save the file' 20 && { saving=1; break; }
+done
+[ -n "$saving" ] || { echo "drop: the sent file offered no Save as"; cat "$tmp/out.log"; exit 1; }
+xdotool key ctrl+a
+xdotool type --delay 5 "$tmp/saved.txt"
+sleep 0.5
+xdotool key Return
+for _ in $(seq 1 100); do [ -f "$tmp/saved.txt" ] && break; sleep 0.05; done
+cmp -s "$tmp/dropped.txt" "$tmp/saved.txt" || { echo "drop: Save as did not write the file's bytes"; ls -la "$tmp"; cat "$tmp/out.log"; exit 1; }
+echo "drop: a file sent from the window was saved through GTK's save dialog, byte for byte"
+
+# A picture, pasted and sent, opened larger by a click on its thumbnail.
+"$tmp/dragsrc" --clipboard &
+src=$!
+sleep 1
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool mousemove 1000 685 click 1
+sleep 0.3
+xdotool key ctrl+v
+sleep 2
+xdotool key Return
+kill $src 2>/dev/null || true
+# exact PNG: pixels of exactly the picture's colour on screen.
+exact() { import -window root "$tmp/$1.png"; convert "$tmp/$1.png" -fill black +opaque "#2a6fdb" -fill white -opaque "#2a6fdb" -format "%[fx:round(mean*w*h)]" info:; }
+# The thumbnail, once the picture is sent, clicked until the view opens (for a while).
+before="" after=0
+for _ in $(seq 1 15); do
+  sleep 1
+  [ -n "$before" ] || { b=$(exact bubble); [ "$b" -lt 100000 ] && before=$b; }
+  xdotool mousemove 1127 459 click 1
+  sleep 1
+  after=$(exact view)
+  [ "$after" -gt 300000 ] && break
+done
+# 640x480 = 307200 pixels, less the view's rounded corners.
+[ "$after" -gt 300000 ] && [ -n "$before" ] ||
+  { echo "drop: the image view did not show the picture whole ($before pixels of its colour before the click, $after after)"; cat "$tmp/out.log"; exit 1; }
+xdotool key Escape
+echo "drop: a pasted picture was sent, and its image view showed all $after pixels of it"
+
+if grep -qE 'dropped.txt|saved.txt|Pasted' "$XDG_DATA_HOME/recently-used.xbel" 2>/dev/null; then
+  echo "drop: GTK's recently-used list names the files sent and saved:"; cat "$XDG_DATA_HOME/recently-used.xbel"; exit 1
+fi
+echo "drop: the desktop's recently-used list names none of them"
 INNER
-xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp"
+xvfb-run -a -s "-screen 0 1400x900x24" bash "$tmp/inner.sh" "$bin" "$tmp" "$url"
