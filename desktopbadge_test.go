@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -81,5 +82,19 @@ func TestBadgeShowerWithoutADock(t *testing.T) {
 	s.Close()
 	if out := logs.String(); !strings.Contains(out, "level=DEBUG") || strings.Contains(out, "level=WARN") {
 		t.Fatalf("logs:\n%s", out)
+	}
+}
+
+// TestDebDesktopFileMatchesTheBadge: docks match the badge's
+// application://NAME to the installed desktop file of that name, so the .deb
+// must install it under the name the badge signals.
+func TestDebDesktopFileMatchesTheBadge(t *testing.T) {
+	cfg, err := os.ReadFile("build/nfpm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "dst: /usr/share/applications/" + badge.DefaultDesktopID
+	if !slices.ContainsFunc(strings.Split(string(cfg), "\n"), func(l string) bool { return strings.TrimSpace(l) == want }) {
+		t.Fatalf("build/nfpm.yaml installs no %q", want)
 	}
 }
