@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -23,6 +24,7 @@ import (
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"hush/app"
+	"hush/badge"
 	"hush/datadir"
 )
 
@@ -145,6 +147,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 	webviewData, _ := dir.WebViewDirs()
 	sum := sha256.Sum256([]byte(dir.Path))
 	var windowCtx context.Context
+	var unreadBadge atomic.Pointer[badgeShower] // set once the window has started
 	err = wails.Run(&options.App{
 		Title:            "Hush",
 		Width:            1100,
@@ -192,9 +195,19 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 			if p := newScreenProtector(); p != nil {
 				core.SetScreenProtector(p)
 			}
+			// The unread count on the taskbar or dock icon, from Go's own count
+			// (app.Badge); the window's title keeps carrying it too.
+			shower := newBadgeShower(badge.New(badge.Options{}), log)
+			unreadBadge.Store(shower)
+			core.SetBadge(shower)
 			log.Info("window started", "dataDir", dir.Path, "portable", dir.Portable)
 		},
-		OnShutdown: func(context.Context) { core.Shutdown() },
+		OnShutdown: func(context.Context) {
+			core.Shutdown() // the vault locks, and the count goes to 0 …
+			if b := unreadBadge.Load(); b != nil {
+				b.Close() // … which leaves the icon before Hush does
+			}
+		},
 		// No GPU compositing: a chat UI does not need it, it saves ~70 MB PSS and
 		// ~100 ms of start-up under software rendering, and it avoids the blank
 		// windows some GPU drivers give WebKitGTK.

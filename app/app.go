@@ -103,6 +103,7 @@ type Core struct {
 
 	notify  notifyState
 	protect protectState
+	badge   badgeState // the unread count on the icon (badge.go)
 	// typing: the user sends and sees typing indicators (preferences); read on
 	// the engine's event path, which must not take mu.
 	typing atomic.Bool
@@ -230,6 +231,7 @@ func (c *Core) lockLocked() bool {
 	c.cancelBackup()
 	c.files.drop(s.engine) // files staged to send are unreadable without their keys anyway
 	stopEngineLocked(s)    // before the keys and the vault go
+	c.showUnread(0)        // after the engine's last event: nothing to read while locked
 	s.account.Destroy()
 	s.device.Destroy()
 	if err := s.vault.Close(); err != nil {

@@ -22,6 +22,8 @@ var errNoMessaging = errors.New("Messaging is not available: the chat engine did
 type observer struct {
 	c *Core
 	e *chat.Engine
+	// unread adds up the unread count on the icon from the engine's chats.
+	unread unreadTally
 }
 
 func (o *observer) ConnectionChanged(conn chat.Connection) {
@@ -29,9 +31,15 @@ func (o *observer) ConnectionChanged(conn chat.Connection) {
 	o.c.noteRefusal(conn)
 }
 
-func (o *observer) ChatUpdated(ch chat.Chat) { o.c.emit(ChatUpdated(chatView(ch))) }
+func (o *observer) ChatUpdated(ch chat.Chat) {
+	o.unread.update(ch.ID, badgeCount(ch), o.c.showUnread)
+	o.c.emit(ChatUpdated(chatView(ch)))
+}
 
-func (o *observer) ChatRemoved(id ids.Chat) { o.c.emit(ChatRemoved{ChatID: id.String()}) }
+func (o *observer) ChatRemoved(id ids.Chat) {
+	o.unread.update(id, 0, o.c.showUnread)
+	o.c.emit(ChatRemoved{ChatID: id.String()})
+}
 
 // DisplayNameChanged follows a name chosen on another device. The session is
 // updated off the event path, which must not take Core.mu (an engine call made
@@ -125,6 +133,7 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 	})
 	if err == nil {
 		obs.e = e
+		c.seedUnread(ctx, e, &obs.unread)
 		err = e.Start()
 	}
 	if err != nil {

@@ -13,7 +13,9 @@ pkgs=(gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev)
 if [ "$what" = test ]; then
   # postgresql: the relay's tests start a throwaway cluster (internal/pgtest).
   # python3: scripts/x11-close.py closes a window as its close button does.
-  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql python3)
+  # dbus-daemon: the badge's test starts a private session bus (badge/; the
+  # daemon alone, not Debian's "dbus", which adds the system bus's service).
+  pkgs+=(xvfb xauth imagemagick xdotool age chromium fonts-noto-color-emoji postgresql python3 dbus-daemon)
 fi
 if [ "$what" = dist ]; then
   pkgs+=(nsis zip)
