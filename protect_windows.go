@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -24,25 +25,41 @@ var procSetWindowDisplayAffinity = windows.NewLazySystemDLL("user32.dll").NewPro
 // windowProtector hides this process's top-level windows from screen capture while
 // a secret chat is open (docs/SECURITY.md, "Secret chats"). Wails v2 sets content
 // protection only when the window opens; this switches it as chats open and close.
-type windowProtector struct{}
+//
+// The EnumWindows callback is made once: Go never frees a syscall.NewCallback and
+// allows a process about 2000 of them, so one per switch would end in a panic
+// after enough secret chats were opened and closed.
+type windowProtector struct {
+	mu    sync.Mutex // one enumeration at a time: found is shared
+	found []windows.HWND
+	enum  uintptr
+}
 
-func newScreenProtector() app.ScreenProtector { return windowProtector{} }
+func newScreenProtector() app.ScreenProtector {
+	p := &windowProtector{}
+	p.enum = syscall.NewCallback(p.collect)
+	return p
+}
 
-func (windowProtector) Support() app.ProtectionSupport { return app.ProtectionSwitchable }
+// collect is EnumWindows' callback: it keeps this process's windows.
+func (p *windowProtector) collect(h windows.HWND, _ uintptr) uintptr {
+	var owner uint32
+	if _, err := windows.GetWindowThreadProcessId(h, &owner); err == nil && owner == windows.GetCurrentProcessId() {
+		p.found = append(p.found, h)
+	}
+	return 1 // go on
+}
 
-func (windowProtector) SetProtected(on bool) error {
-	pid := windows.GetCurrentProcessId()
-	var hwnds []windows.HWND
-	cb := syscall.NewCallback(func(h windows.HWND, _ uintptr) uintptr {
-		var owner uint32
-		if _, err := windows.GetWindowThreadProcessId(h, &owner); err == nil && owner == pid {
-			hwnds = append(hwnds, h)
-		}
-		return 1 // go on
-	})
-	if err := windows.EnumWindows(cb, unsafe.Pointer(nil)); err != nil {
+func (*windowProtector) Support() app.ProtectionSupport { return app.ProtectionSwitchable }
+
+func (p *windowProtector) SetProtected(on bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.found = p.found[:0]
+	if err := windows.EnumWindows(p.enum, unsafe.Pointer(nil)); err != nil {
 		return fmt.Errorf("list windows: %w", err)
 	}
+	hwnds := p.found
 	for _, h := range hwnds {
 		affinity := uintptr(wdaNone)
 		if on {
