@@ -26,6 +26,7 @@ type Reader struct {
 	manifest Manifest
 	counts   Counts
 	last     Kind
+	files    fileTrack
 	consumed uint64 // plaintext bytes read before the current frame
 	body     []byte
 	err      error // sticky
@@ -149,11 +150,14 @@ func (r *Reader) next() (Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k < r.last || k == KindManifest {
+	if rank(k) < rank(r.last) || k == KindManifest {
 		return nil, fmt.Errorf("%w: record kind %d after kind %d", ErrCorrupt, k, r.last)
 	}
 	r.last = k
 	if k == KindTrailer {
+		if err := r.files.end(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
 		return nil, r.trailer(body, start)
 	}
 	rec := newRecord(k)
@@ -169,7 +173,13 @@ func (r *Reader) next() (Record, error) {
 	if m, ok := rec.(*Message); ok && m.ExpiresAt != 0 && r.manifest.Version < expirySince {
 		return nil, fmt.Errorf("%w: a message expiry in a version %d backup", ErrCorrupt, r.manifest.Version)
 	}
-	r.counts.Add(k)
+	if a, ok := rec.(*Attachment); ok && a.Included && r.manifest.Version < filesSince {
+		return nil, fmt.Errorf("%w: an included file in a version %d backup", ErrCorrupt, r.manifest.Version)
+	}
+	if err := r.files.check(rec); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	r.counts.AddRecord(rec)
 	if r.counts.Accounts > 1 {
 		return nil, fmt.Errorf("%w: more than one account", ErrCorrupt)
 	}

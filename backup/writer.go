@@ -36,6 +36,7 @@ type Writer struct {
 	manifest Manifest
 	counts   Counts
 	last     Kind
+	files    fileTrack
 	plain    uint64 // plaintext bytes written
 	frame    []byte
 	body     bytes.Buffer // the record being framed, reused: one record at a time
@@ -84,8 +85,10 @@ func NewWriter(dst io.Writer, passphrase string, m Manifest, opts Options) (*Wri
 }
 
 // Write appends one record. Records must come in ascending [Kind] order (the
-// order of the constants); a record that does not validate or comes out of
-// order is an error and ends the backup.
+// order of the constants), an attachment whose file is Included followed by
+// exactly that file's [AttachmentData] chunks; a record that does not validate
+// or comes out of order is an error and ends the backup. Write does not keep
+// rec: the caller may reuse its buffers once it returns.
 func (w *Writer) Write(rec Record) error {
 	if w.err != nil {
 		return w.err
@@ -94,7 +97,7 @@ func (w *Writer) Write(rec Record) error {
 		return errors.New("backup: write after close")
 	}
 	k := rec.RecordKind()
-	if k < w.last {
+	if rank(k) < rank(w.last) {
 		w.err = fmt.Errorf("backup: record kind %d after kind %d", k, w.last)
 		return w.err
 	}
@@ -102,11 +105,15 @@ func (w *Writer) Write(rec Record) error {
 		w.err = fmt.Errorf("backup: record kind %d: %w", k, err)
 		return w.err
 	}
+	if err := w.files.check(rec); err != nil {
+		w.err = fmt.Errorf("backup: %w", err)
+		return w.err
+	}
 	if err := w.writeFrame(k, rec); err != nil {
 		return err
 	}
 	w.last = k
-	w.counts.Add(k)
+	w.counts.AddRecord(rec)
 	return nil
 }
 
@@ -121,6 +128,10 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	if err := w.files.end(); err != nil {
+		w.err = fmt.Errorf("backup: %w", err)
+		return w.err
+	}
 	if w.counts != w.manifest.Counts {
 		w.err = fmt.Errorf("backup: wrote %+v records, manifest says %+v", w.counts, w.manifest.Counts)
 		return w.err
