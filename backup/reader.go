@@ -28,6 +28,7 @@ type Reader struct {
 	last     Kind
 	files    fileTrack
 	consumed uint64 // plaintext bytes read before the current frame
+	fileData int64  // bytes of files read (AttachmentData)
 	body     []byte
 	err      error // sticky
 	done     bool  // the trailer was read and checked
@@ -124,8 +125,13 @@ func (r *Reader) Manifest() Manifest { return r.manifest }
 // (with read-ahead, up to 128 KiB more than the records returned).
 func (r *Reader) Bytes() int64 { return r.src.n }
 
-// Records is how many records [Reader.Next] has returned.
+// Records is how many records [Reader.Next] has returned, AttachmentData
+// aside.
 func (r *Reader) Records() uint64 { return r.counts.Total() }
+
+// FileBytes is how many bytes of files [Reader.Next] has returned, of the
+// manifest's Counts.FileBytes, for progress.
+func (r *Reader) FileBytes() int64 { return r.fileData }
 
 // Next returns the next record, or io.EOF once the trailer has been read and
 // matched the records and bytes before it, and the file ends there. Any other
@@ -180,6 +186,9 @@ func (r *Reader) next() (Record, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	r.counts.AddRecord(rec)
+	if d, ok := rec.(*AttachmentData); ok {
+		r.fileData += int64(len(d.Data))
+	}
 	if r.counts.Accounts > 1 {
 		return nil, fmt.Errorf("%w: more than one account", ErrCorrupt)
 	}

@@ -38,6 +38,7 @@ type Writer struct {
 	last     Kind
 	files    fileTrack
 	plain    uint64 // plaintext bytes written
+	fileData int64  // bytes of files written (AttachmentData)
 	frame    []byte
 	body     bytes.Buffer // the record being framed, reused: one record at a time
 	err      error        // sticky: the first failure ends the backup
@@ -114,6 +115,9 @@ func (w *Writer) Write(rec Record) error {
 	}
 	w.last = k
 	w.counts.AddRecord(rec)
+	if d, ok := rec.(*AttachmentData); ok {
+		w.fileData += int64(len(d.Data))
+	}
 	return nil
 }
 
@@ -154,6 +158,10 @@ func (w *Writer) Bytes() int64 { return w.dst.n }
 
 // Records is how many records have been written so far, for progress.
 func (w *Writer) Records() uint64 { return w.counts.Total() }
+
+// FileBytes is how many bytes of files have been written so far, of the
+// manifest's Counts.FileBytes, for progress.
+func (w *Writer) FileBytes() int64 { return w.fileData }
 
 func (w *Writer) writeFrame(k Kind, v any) error {
 	w.body.Reset()
