@@ -404,6 +404,7 @@ func (in *Incoming) Finish() error {
 	if err := in.f.Close(); err != nil {
 		return fmt.Errorf("attachment: %w", err)
 	}
+	in.w = nil // its buffers: an import holds its finished files until the commit
 	in.done = true
 	return nil
 }
