@@ -24,7 +24,8 @@ import (
 )
 
 const backupUsage = `Usage:
-  hush backup export --out FILE [options]   write a backup of this device's vault to FILE
+  hush backup export --out FILE [options]   write a backup of this device's vault to FILE,
+                                            with the attachment files on this device
   hush backup import FILE [options]         merge FILE into the vault, or restore it
                                             when there is no vault yet
 
@@ -33,6 +34,8 @@ Options:
   --passphrase-file F            read the backup passphrase from the first line of F
   --vault-passphrase-file F      read the vault passphrase from the first line of F
                                  (for a restore: the new vault's passphrase)
+  --no-files                     export: leave the attachment files out (the backup
+                                 keeps their keys; the relay may still have them)
 Without a file, each passphrase is asked for on the terminal, without echo.
 Secret chats are never in a backup. docs/BACKUP-FORMAT.md describes the file.
 `
@@ -59,6 +62,7 @@ func runBackup(args []string, env backupEnv) int {
 	passFile := fl.String("passphrase-file", "", "")
 	vaultPassFile := fl.String("vault-passphrase-file", "", "")
 	out := fl.String("out", "", "")
+	noFiles := fl.Bool("no-files", false, "")
 	// Flags may come before or after the file name.
 	var files []string
 	for {
@@ -76,7 +80,7 @@ func runBackup(args []string, env backupEnv) int {
 	case sub == "export" && (*out == "" || len(files) != 0):
 		fmt.Fprintf(env.stderr, "hush backup export: name the file with --out FILE\n\n%s", backupUsage)
 		return 2
-	case sub == "import" && (len(files) != 1 || *out != ""):
+	case sub == "import" && (len(files) != 1 || *out != "" || *noFiles):
 		fmt.Fprintf(env.stderr, "hush backup import: name one backup file\n\n%s", backupUsage)
 		return 2
 	case sub != "export" && sub != "import":
@@ -102,7 +106,8 @@ func runBackup(args []string, env backupEnv) int {
 	defer lock.Release()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c := backupCmd{env: env, passFile: *passFile, vaultPassFile: *vaultPassFile, vaultPath: dir.VaultPath()}
+	c := backupCmd{env: env, passFile: *passFile, vaultPassFile: *vaultPassFile, vaultPath: dir.VaultPath(),
+		filesDir: app.AttachmentsDir(dir.Path), noFiles: *noFiles}
 	if sub == "export" {
 		err = c.export(ctx, *out)
 	} else {
@@ -119,6 +124,8 @@ type backupCmd struct {
 	env                     backupEnv
 	passFile, vaultPassFile string
 	vaultPath               string
+	filesDir                string // the attachments folder
+	noFiles                 bool   // export without the files
 }
 
 func (c backupCmd) export(ctx context.Context, out string) error {
@@ -139,12 +146,16 @@ func (c backupCmd) export(ctx context.Context, out string) error {
 	if err != nil {
 		return err
 	}
-	m, err := vaultbackup.ExportFile(ctx, v, out, string(bpass), vaultbackup.ExportOptions{App: "hush " + version, Backup: c.env.backup})
+	opts := vaultbackup.ExportOptions{App: "hush " + version, Backup: c.env.backup}
+	if !c.noFiles {
+		opts.FilesFrom = c.filesDir
+	}
+	m, err := vaultbackup.ExportFile(ctx, v, out, string(bpass), opts)
 	clear(bpass)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.env.stdout, "Backed up %s to %s. Secret chats are not included.\n", app.BackupCountsText(m.Counts), out)
+	fmt.Fprintf(c.env.stdout, "Backed up %s to %s. %sSecret chats are not included.\n", app.BackupCountsText(m.Counts), out, app.BackupFilesText(m.Counts))
 	return nil
 }
 
@@ -179,7 +190,7 @@ func (c backupCmd) importFile(ctx context.Context, path string) error {
 	defer clear(bpass)
 	var res vaultbackup.Result
 	if restore {
-		v, res, err = vaultbackup.Restore(ctx, c.vaultPath, vpass, c.vaultOptions(), f, string(bpass), vaultbackup.ImportOptions{})
+		v, res, err = vaultbackup.Restore(ctx, c.vaultPath, vpass, c.vaultOptions(), f, string(bpass), vaultbackup.ImportOptions{FilesTo: c.filesDir})
 		if err != nil {
 			return err
 		}
@@ -187,7 +198,7 @@ func (c backupCmd) importFile(ctx context.Context, path string) error {
 		fmt.Fprintf(c.env.stdout, "Restored %s from %s into a new vault.\n", app.BackupCountsText(res.Added), path)
 		return nil
 	}
-	if res, err = vaultbackup.Import(ctx, v, f, string(bpass), vaultbackup.ImportOptions{}); err != nil {
+	if res, err = vaultbackup.Import(ctx, v, f, string(bpass), vaultbackup.ImportOptions{FilesTo: c.filesDir}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.env.stdout, "Imported %s from %s: %s new.\n", app.BackupCountsText(res.Manifest.Counts), path, app.BackupCountsText(res.Added))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"hush/app"
+	"hush/attachment"
 	"hush/backup"
 	"hush/ids"
 	"hush/policy"
@@ -141,5 +143,70 @@ func TestBackupImportTruncated(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(fresh, "vault.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed restore left a vault: %v", err)
+	}
+}
+
+// TestBackupCommandFiles: export takes the attachment files in the data
+// directory, and a restore puts them in the new one; --no-files leaves them
+// to the relay.
+func TestBackupCommandFiles(t *testing.T) {
+	src := newDataDir(t, 1)
+	v, err := vault.Open(t.Context(), filepath.Join(src, "vault.db"), []byte("vault passphrase 1"), testBackupEnv(nil, nil).vault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, id := bytes.Repeat([]byte{7}, 32), ids.New[ids.File]()
+	err = v.Update(t.Context(), func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		if err != nil {
+			return err
+		}
+		msg := vault.Message{ID: ids.New[ids.Message](), ChatID: chats[0].ID, Seq: 99, Body: "a file", Status: policy.StatusSent}
+		return errors.Join(tx.InsertMessage(msg), tx.PutAttachment(vault.Attachment{ID: id, MessageID: msg.ID, FileKey: key, Name: "a.txt", Size: 5}))
+	})
+	v.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := attachment.Create(app.AttachmentsDir(src), id, key, 5)
+	if err == nil {
+		_, err = in.Write([]byte("hello"))
+	}
+	if err == nil {
+		err = in.Finish()
+	}
+	if err == nil {
+		_, err = in.Commit()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	pass, vpass := writeFile(t, tmp, "pass", "backup passphrase 1"), writeFile(t, tmp, "vpass", "vault passphrase 1")
+	for _, tt := range []struct {
+		flags  []string
+		stdout string
+		files  int
+	}{
+		{nil, "1 file (5 bytes) included. ", 1},
+		{[]string{"--no-files"}, "No files included; 1 left to the relay. ", 0},
+	} {
+		file, fresh := filepath.Join(t.TempDir(), "b.hushbackup"), t.TempDir()
+		var out, errb bytes.Buffer
+		args := append([]string{"export", "--data-dir", src, "--out", file, "--passphrase-file", pass, "--vault-passphrase-file", vpass}, tt.flags...)
+		if code := runBackup(args, testBackupEnv(&out, &errb)); code != 0 || !strings.Contains(out.String(), tt.stdout) {
+			t.Fatalf("%v: exit %d, %q %q; want %q", tt.flags, code, out.String(), errb.String(), tt.stdout)
+		}
+		args = []string{"import", file, "--data-dir", fresh, "--passphrase-file", pass, "--vault-passphrase-file", vpass}
+		if code := runBackup(args, testBackupEnv(&out, &errb)); code != 0 {
+			t.Fatalf("restore: %s", errb.String())
+		}
+		if attachment.Have(app.AttachmentsDir(fresh), id) != (tt.files == 1) {
+			t.Errorf("%v: the restored data directory has the file: %v", tt.flags, !(tt.files == 1))
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runBackup([]string{"import", "x", "--no-files"}, testBackupEnv(&out, &errb)); code != 2 {
+		t.Errorf("import --no-files: exit %d", code)
 	}
 }

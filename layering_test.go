@@ -54,7 +54,7 @@ func allowedImports() map[string][]string {
 
 		// Backups: the archive format over age, and a vault's export and import.
 		"hush/backup":             {"hush/ids", "hush/internal/strictcbor", "hush/policy"},
-		"hush/backup/vaultbackup": {"hush/backup", "hush/ids", "hush/policy", "hush/vault"},
+		"hush/backup/vaultbackup": {"hush/attachment", "hush/backup", "hush/ids", "hush/policy", "hush/vault"},
 
 		// The relay protocol, and a device's connection to a relay.
 		"hush/sync/wire":        {"hush/ids", "hush/internal/strictcbor", "hush/policy"},

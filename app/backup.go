@@ -88,6 +88,10 @@ type BackupProgress struct {
 	// Items are the records done so far, of TotalItems (0 until known).
 	Items      int64 `json:"items"`
 	TotalItems int64 `json:"totalItems"`
+	// FileBytes are the bytes of attachment files done so far, of
+	// TotalFileBytes (0 when the backup holds no files).
+	FileBytes      int64 `json:"fileBytes"`
+	TotalFileBytes int64 `json:"totalFileBytes"`
 	// Text, once the operation ended: what it did, or why it failed.
 	Text string `json:"text"`
 	// Download, when an export for a browser is done: the URL path the browser
@@ -163,11 +167,48 @@ func (c *Core) ask(show func(FilePicker) (string, error), none string) (string, 
 	return path, nil
 }
 
+// BackupExportOptions are the choices of the export screen.
+type BackupExportOptions struct {
+	// IncludeFiles puts the attachment files on this device into the backup
+	// (the screen's "Include files", on by default); without it, or for a
+	// file not on this device, the backup holds the file's key and the relay
+	// may still have it.
+	IncludeFiles bool `json:"includeFiles"`
+}
+
+// BackupFiles is what the export screen shows of the attachment files: those
+// an export with IncludeFiles would hold, and those it leaves to the relay.
+type BackupFiles struct {
+	Included      int64 `json:"included"`
+	IncludedBytes int64 `json:"includedBytes"`
+	// LeftToRelay are the attachments whose file is not on this device.
+	LeftToRelay int64 `json:"leftToRelay"`
+}
+
+// Files counts the attachment files an export would include (secret chats'
+// aside, as their messages are).
+func (s *BackupService) Files() (BackupFiles, error) {
+	c := s.c
+	var v *vault.Vault
+	if err := c.withSession(func(sess *session) error { v = sess.vault; return nil }); err != nil {
+		return BackupFiles{}, err
+	}
+	ctx, cancel := defaultContext()
+	defer cancel()
+	counts, err := vaultbackup.Summarize(ctx, v, vaultbackup.ExportOptions{FilesFrom: c.attachmentsDir(), Now: c.clk.Now})
+	if err != nil {
+		return BackupFiles{}, err
+	}
+	return BackupFiles{Included: int64(counts.Files), IncludedBytes: int64(counts.FileBytes),
+		LeftToRelay: int64(counts.Attachments - counts.Files)}, nil
+}
+
 // Export starts a backup of this account, encrypted with passphrase (at least
 // Rules.MinPassphraseLength characters; it may differ from the vault's), to
 // destination: the path ChooseExportFile returned, or "" to offer it as a
-// download (browser mode). It returns at once; BackupProgress events follow.
-func (s *BackupService) Export(passphrase, destination string) error {
+// download (browser mode), with the files on this device if options say so.
+// It returns at once; BackupProgress events follow.
+func (s *BackupService) Export(passphrase, destination string, options BackupExportOptions) error {
 	c := s.c
 	if err := checkPassphrase(passphrase); err != nil {
 		return err
@@ -181,13 +222,15 @@ func (s *BackupService) Export(passphrase, destination string) error {
 		return err
 	}
 	return c.startBackup(BackupExport, func(ctx context.Context, progress func(vaultbackup.Progress)) (BackupProgress, error) {
-		m, err := vaultbackup.ExportFile(ctx, v, path, passphrase, vaultbackup.ExportOptions{
-			Progress: progress, App: "hush " + c.cfg.Version, Now: c.clk.Now, Backup: c.cfg.BackupOptions,
-		})
+		opts := vaultbackup.ExportOptions{Progress: progress, App: "hush " + c.cfg.Version, Now: c.clk.Now, Backup: c.cfg.BackupOptions}
+		if options.IncludeFiles {
+			opts.FilesFrom = c.attachmentsDir()
+		}
+		m, err := vaultbackup.ExportFile(ctx, v, path, passphrase, opts)
 		if err != nil {
 			return BackupProgress{}, err
 		}
-		done := BackupProgress{Text: "Backed up " + BackupCountsText(m.Counts) + ". Secret chats are not included."}
+		done := BackupProgress{Text: "Backed up " + BackupCountsText(m.Counts) + ". " + BackupFilesText(m.Counts) + "Secret chats are not included."}
 		if download != "" {
 			c.backup.mu.Lock()
 			c.backup.exports[download] = path
@@ -245,7 +288,7 @@ func (s *BackupService) Import(source, passphrase string) error {
 			return BackupProgress{}, fmt.Errorf("import backup: %w", err)
 		}
 		defer f.Close()
-		res, err := vaultbackup.Import(ctx, sess.vault, f, passphrase, vaultbackup.ImportOptions{Progress: progress})
+		res, err := vaultbackup.Import(ctx, sess.vault, f, passphrase, vaultbackup.ImportOptions{Progress: progress, FilesTo: c.attachmentsDir()})
 		if err != nil {
 			return BackupProgress{}, err
 		}
@@ -290,7 +333,7 @@ func (s *BackupService) Restore(source, passphrase, vaultPassphrase string) erro
 		defer f.Close()
 		pass := []byte(vaultPassphrase)
 		defer clear(pass)
-		v, res, err := vaultbackup.Restore(ctx, c.cfg.VaultPath, pass, c.cfg.VaultOptions, f, passphrase, vaultbackup.ImportOptions{Progress: progress})
+		v, res, err := vaultbackup.Restore(ctx, c.cfg.VaultPath, pass, c.cfg.VaultOptions, f, passphrase, vaultbackup.ImportOptions{Progress: progress, FilesTo: c.attachmentsDir()})
 		if err != nil {
 			return BackupProgress{}, err
 		}
@@ -390,7 +433,7 @@ func (c *Core) startBackup(kind BackupOperation, op func(context.Context, func(v
 			if now := time.Now(); now.Sub(last) >= progressInterval || p.Items == p.TotalItems {
 				last = now
 				c.emit(BackupProgress{Operation: kind, Stage: BackupRunning, Bytes: p.Bytes,
-					Items: int64(p.Items), TotalItems: int64(p.TotalItems)})
+					Items: int64(p.Items), TotalItems: int64(p.TotalItems), FileBytes: p.FileBytes, TotalFileBytes: p.TotalFileBytes})
 			}
 		}
 		done, err := op(ctx, progress)

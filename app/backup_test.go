@@ -81,17 +81,17 @@ func TestBackupExportRestoreImport(t *testing.T) {
 	f.create(t)
 	file := filepath.Join(t.TempDir(), "b.hushbackup")
 
-	if err := svc.Export(backupPassphrase, file); err == nil {
+	if err := svc.Export(backupPassphrase, file, BackupExportOptions{IncludeFiles: true}); err == nil {
 		t.Fatal("Export accepted a path no dialog chose")
 	}
 	f.core.SetFilePicker(picker{save: file})
 	if got, err := svc.ChooseExportFile(); err != nil || got != file {
 		t.Fatalf("ChooseExportFile = %q, %v", got, err)
 	}
-	if err := svc.Export("short", file); err == nil {
+	if err := svc.Export("short", file, BackupExportOptions{IncludeFiles: true}); err == nil {
 		t.Fatal("Export accepted a short passphrase")
 	}
-	if err := svc.Export(backupPassphrase, file); err != nil {
+	if err := svc.Export(backupPassphrase, file, BackupExportOptions{IncludeFiles: true}); err != nil {
 		t.Fatal(err)
 	}
 	done := ev.wait(t)
@@ -102,7 +102,7 @@ func TestBackupExportRestoreImport(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Export(backupPassphrase, file); err == nil {
+	if err := svc.Export(backupPassphrase, file, BackupExportOptions{IncludeFiles: true}); err == nil {
 		t.Fatal("a second export reused the dialog's answer")
 	}
 
@@ -164,7 +164,7 @@ func TestBackupThroughBrowser(t *testing.T) {
 	if _, err := svc.ChooseExportFile(); err == nil {
 		t.Fatal("a file dialog without a picker")
 	}
-	if err := svc.Export(backupPassphrase, ""); err != nil {
+	if err := svc.Export(backupPassphrase, "", BackupExportOptions{IncludeFiles: true}); err != nil {
 		t.Fatal(err)
 	}
 	done := ev.wait(t)
@@ -212,7 +212,7 @@ func TestBackupThroughBrowser(t *testing.T) {
 
 func TestBackupRefusals(t *testing.T) {
 	f, svc, _ := newBackupFixture(t)
-	if err := svc.Export(backupPassphrase, ""); err != ErrLocked {
+	if err := svc.Export(backupPassphrase, "", BackupExportOptions{IncludeFiles: true}); err != ErrLocked {
 		t.Errorf("Export while locked = %v", err)
 	}
 	if err := svc.Import("x", backupPassphrase); err != ErrLocked {
@@ -238,7 +238,7 @@ func startHeldExport(t *testing.T, f *fixture, svc *BackupService) (release chan
 	release, held := make(chan struct{}), make(chan struct{})
 	go f.core.session.vault.Update(t.Context(), func(*vault.Tx) error { close(held); <-release; return nil })
 	<-held
-	if err := svc.Export(backupPassphrase, ""); err != nil {
+	if err := svc.Export(backupPassphrase, "", BackupExportOptions{IncludeFiles: true}); err != nil {
 		t.Fatal(err)
 	}
 	return release
@@ -247,7 +247,7 @@ func startHeldExport(t *testing.T, f *fixture, svc *BackupService) (release chan
 func TestBackupCancel(t *testing.T) {
 	f, svc, ev := newBackupFixture(t)
 	release := startHeldExport(t, f, svc)
-	if err := svc.Export(backupPassphrase, ""); err == nil {
+	if err := svc.Export(backupPassphrase, "", BackupExportOptions{IncludeFiles: true}); err == nil {
 		t.Error("a second operation started while one runs")
 	}
 	svc.Cancel()
@@ -272,5 +272,32 @@ func TestBackupEndsWithTheLock(t *testing.T) {
 	<-locked
 	if p := ev.wait(t); p.Stage != BackupCancelled {
 		t.Fatalf("the export ended with %+v", p)
+	}
+}
+
+func TestBackupFilesText(t *testing.T) {
+	for _, tt := range []struct {
+		c    backup.Counts
+		want string
+	}{
+		{backup.Counts{}, ""},
+		{backup.Counts{Attachments: 2}, "No files included; 2 left to the relay. "},
+		{backup.Counts{Attachments: 1, Files: 1, FileBytes: 2_621_440}, "1 file (2.5 MB) included. "},
+		{backup.Counts{Attachments: 15, Files: 12, FileBytes: 340 << 20}, "12 files (340 MB) included; 3 left to the relay. "},
+	} {
+		if got := BackupFilesText(tt.c); got != tt.want {
+			t.Errorf("BackupFilesText(%+v) = %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}
+
+func TestBackupFilesOfANewAccount(t *testing.T) {
+	f, svc, _ := newBackupFixture(t)
+	if _, err := svc.Files(); err != ErrLocked {
+		t.Errorf("Files while locked = %v", err)
+	}
+	f.create(t)
+	if got, err := svc.Files(); err != nil || got != (BackupFiles{}) {
+		t.Errorf("Files = %+v, %v", got, err)
 	}
 }

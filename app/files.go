@@ -55,8 +55,12 @@ func (c *Core) attachmentsDir() string {
 	if dir == "" {
 		dir = filepath.Dir(c.cfg.VaultPath)
 	}
-	return filepath.Join(dir, "attachments")
+	return AttachmentsDir(dir)
 }
+
+// AttachmentsDir is the folder of attachment files in the data directory
+// dataDir (for the backup commands, which run without a Core).
+func AttachmentsDir(dataDir string) string { return filepath.Join(dataDir, "attachments") }
 
 // fileState holds the running transfers' cancel functions, the staged files, the
 // path the save dialog chose and the browser's download links; its zero value

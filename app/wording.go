@@ -516,6 +516,27 @@ func BackupCountsText(c backup.Counts) string {
 	}
 }
 
+// BackupFilesText says which attachment files a backup holds and which it
+// leaves to the relay, as a sentence with its trailing space: "3 files (2.5 MB)
+// included; 2 left to the relay. ", or "" for a backup without attachments.
+func BackupFilesText(c backup.Counts) string {
+	if c.Attachments == 0 {
+		return ""
+	}
+	files := "files"
+	if c.Files == 1 {
+		files = "file"
+	}
+	text := fmt.Sprintf("%s %s (%s) included", groupDigits(c.Files), files, sizeText(int64(c.FileBytes)))
+	if c.Files == 0 {
+		text = "No files included"
+	}
+	if left := c.Attachments - c.Files; left > 0 {
+		text += "; " + groupDigits(left) + " left to the relay"
+	}
+	return text + ". "
+}
+
 // groupDigits writes n with thousands separators: 1,204.
 func groupDigits(n uint64) string {
 	s := fmt.Sprint(n)

@@ -337,3 +337,104 @@ func Remove(dir string, id ids.File) error {
 	}
 	return nil
 }
+
+// Incoming is a file being written into the attachments folder from its
+// plaintext — a backup's import (package backup/vaultbackup) — encrypted
+// under its key as it arrives, into a temporary file that becomes the file
+// only by [Incoming.Commit], once complete: a reader never sees a file cut
+// short, and an import that fails drops its files with [Incoming.Discard].
+type Incoming struct {
+	dir  string
+	id   ids.File
+	size int64 // plaintext bytes due
+	n    int64 // plaintext bytes written
+	f    *os.File
+	w    *attachcrypto.Writer
+	done bool // Finish succeeded
+}
+
+// ErrIncomplete: an [Incoming] file got more or fewer bytes than its size.
+var ErrIncomplete = errors.New("attachment: file size does not match")
+
+// Create starts writing file id of size plaintext bytes, encrypted under key,
+// into dir. The caller writes exactly size bytes, then calls Finish and
+// Commit, or Discard.
+func Create(dir string, id ids.File, key []byte, size int64) (*Incoming, error) {
+	if _, err := attachcrypto.ChunkCount(size); err != nil {
+		return nil, fmt.Errorf("attachment: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("attachment: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".part-*")
+	if err != nil {
+		return nil, fmt.Errorf("attachment: %w", err)
+	}
+	w, err := attachcrypto.NewWriter(key, f)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &Incoming{dir: dir, id: id, size: size, f: f, w: w}, nil
+}
+
+// Write encrypts p into the file; more than its size is [ErrIncomplete].
+func (in *Incoming) Write(p []byte) (int, error) {
+	if in.n+int64(len(p)) > in.size {
+		return 0, fmt.Errorf("%w: %s gets more than its %d bytes", ErrIncomplete, in.id, in.size)
+	}
+	n, err := in.w.Write(p)
+	in.n += int64(n)
+	return n, err
+}
+
+// Finish seals the last chunk and makes the temporary file durable; fewer
+// bytes than the file's size is [ErrIncomplete].
+func (in *Incoming) Finish() error {
+	if in.n != in.size {
+		return fmt.Errorf("%w: %s has %d of its %d bytes", ErrIncomplete, in.id, in.n, in.size)
+	}
+	if err := in.w.Close(); err != nil {
+		return err
+	}
+	if err := in.f.Sync(); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	if err := in.f.Close(); err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	in.w = nil // its buffers: an import holds its finished files until the commit
+	in.done = true
+	return nil
+}
+
+// Commit renames a finished file into place. A file the folder got meanwhile
+// (a download) is kept, and this copy dropped: it reports false.
+func (in *Incoming) Commit() (bool, error) {
+	if !in.done {
+		return false, fmt.Errorf("%w: %s is not finished", ErrIncomplete, in.id)
+	}
+	if Have(in.dir, in.id) {
+		return false, in.Discard()
+	}
+	if err := os.Rename(in.f.Name(), path(in.dir, in.id)); err != nil {
+		return false, fmt.Errorf("attachment: %w", err)
+	}
+	return true, nil
+}
+
+// Discard deletes the temporary file (after a Commit: nothing).
+func (in *Incoming) Discard() error {
+	in.f.Close()
+	if err := os.Remove(in.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	return nil
+}
+
+// ID is the file's id.
+func (in *Incoming) ID() ids.File { return in.id }
+
+// Size is the file's plaintext size.
+func (in *Incoming) Size() int64 { return in.size }

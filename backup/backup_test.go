@@ -37,9 +37,21 @@ func fixedID(b byte) [ids.Size]byte {
 	return id
 }
 
+// sampleFile is the plaintext of the file in the sample backup (version 4).
+const sampleFile = "hello, file"
+
 // sampleRecords is one record of every kind, with fixed values, in order: those
-// of version 2, the first message with an expiry (version 3).
+// of version 3, then an attachment whose file follows in one chunk (version 4).
 func sampleRecords() []Record {
+	return append(sampleRecordsV3(),
+		&Attachment{ID: ids.File(fixedID(0x80)), MessageID: ids.Message(fixedID(0x60)), FileKey: bytes.Repeat([]byte{13}, 32),
+			Name: "notes.txt", MIME: "text/plain", Size: int64(len(sampleFile)), Included: true},
+		&AttachmentData{FileID: ids.File(fixedID(0x80)), Data: []byte(sampleFile)})
+}
+
+// sampleRecordsV3 is one record of every kind of version 3: those of version
+// 2, the first message with an expiry.
+func sampleRecordsV3() []Record {
 	recs := sampleRecordsV2()
 	m := *recs[7].(*Message)
 	m.ExpiresAt = 86_400_000_004
@@ -80,7 +92,7 @@ func sampleRecordsV1() []Record {
 func countsOf(recs []Record) Counts {
 	var c Counts
 	for _, r := range recs {
-		c.Add(r.RecordKind())
+		c.AddRecord(r)
 	}
 	return c
 }
@@ -201,7 +213,7 @@ func ageEncrypt(t testing.TB, plain []byte) []byte {
 func TestGoldenPlaintext(t *testing.T) {
 	recs := sampleRecords()
 	plain := agePlain(t, writeBackup(t, sampleManifest(recs), recs))
-	path := filepath.Join("testdata", "v3-plaintext.hex")
+	path := filepath.Join("testdata", "v4-plaintext.hex")
 	if *update {
 		if err := os.WriteFile(path, []byte(hex.Dump(plain)), 0o644); err != nil {
 			t.Fatal(err)
@@ -231,7 +243,8 @@ func TestKnownAnswerFile(t *testing.T) {
 	}{
 		{"v1-backup.b64", 1, sampleRecordsV1()},
 		{"v2-backup.b64", 2, sampleRecordsV2()},
-		{"v3-backup.b64", 3, sampleRecords()},
+		{"v3-backup.b64", 3, sampleRecordsV3()},
+		{"v4-backup.b64", 4, sampleRecords()},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", tc.file)
@@ -345,8 +358,8 @@ func TestReaderErrors(t *testing.T) {
 		{"out of order", ageEncrypt(t, cat(head1, frame(KindMessage, mustCBOR(t, recs[7])), accountFrame)), testPass, ErrCorrupt},
 		{"two manifests", ageEncrypt(t, cat(head1, frame(KindManifest, mustCBOR(t, m1)))), testPass, ErrCorrupt},
 		{"two accounts", ageEncrypt(t, cat(head1, accountFrame, accountFrame)), testPass, ErrCorrupt},
-		{"unknown kind", ageEncrypt(t, cat(body1, frame(KindAttachment+1, mustCBOR(t, recs[9])))), testPass, ErrCorrupt},
-		{"attachment in a version 1 backup", ageEncrypt(t, cat(v1body, frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])), trailerFor(Counts{Accounts: 1, Attachments: 1}, len(v1body)+len(frame(KindAttachment, mustCBOR(t, recs[len(recs)-1])))))), testPass, ErrCorrupt},
+		{"unknown kind", ageEncrypt(t, cat(body1, frame(KindAttachmentData+1, mustCBOR(t, recs[9])))), testPass, ErrCorrupt},
+		{"attachment in a version 1 backup", ageEncrypt(t, cat(v1body, frame(KindAttachment, mustCBOR(t, recs[11])), trailerFor(Counts{Accounts: 1, Attachments: 1}, len(v1body)+len(frame(KindAttachment, mustCBOR(t, recs[11])))))), testPass, ErrCorrupt},
 		{"message expiry in a version 2 backup", ageEncrypt(t, cat(v2body, trailerFor(v2.Counts, len(v2body)))), testPass, ErrCorrupt},
 		{"negative message expiry", ageEncrypt(t, cat(body1, frame(KindMessage, mustCBOR(t, &Message{ID: ids.Message(fixedID(1)), ChatID: ids.Chat(fixedID(2)), Status: policy.StatusSent, ExpiresAt: -1})))), testPass, ErrCorrupt},
 		{"record too long", ageEncrypt(t, cat(body1, []byte{byte(KindSetting), 0xff, 0xff, 0xff, 0xff})), testPass, ErrCorrupt},

@@ -37,15 +37,32 @@ type Counts struct {
 	Settings    uint64 `cbor:"9,keyasint"`
 	Cursors     uint64 `cbor:"10,keyasint"`
 	Attachments uint64 `cbor:"11,keyasint"`
+	// Files are the attachments whose file is in the backup (Included), and
+	// FileBytes the sum of their sizes (version 4): with them an importer's
+	// progress is exact in bytes too. Their AttachmentData records are not
+	// counted as records.
+	Files     uint64 `cbor:"12,keyasint,omitempty"`
+	FileBytes uint64 `cbor:"13,keyasint,omitempty"`
 }
 
-// Total is the number of records counted.
+// Total is the number of records counted, AttachmentData aside.
 func (c Counts) Total() uint64 {
 	return c.Accounts + c.Devices + c.Contacts + c.Chats + c.EpochKeys + c.LogRecords +
 		c.Drafts + c.Messages + c.Settings + c.Cursors + c.Attachments
 }
 
-// Add counts one record of kind k.
+// AddRecord counts rec: its kind ([Counts.Add]), and for an attachment whose
+// file is included, the file and its bytes.
+func (c *Counts) AddRecord(rec Record) {
+	c.Add(rec.RecordKind())
+	if a, ok := rec.(*Attachment); ok && a.Included {
+		c.Files++
+		c.FileBytes += uint64(a.Size)
+	}
+}
+
+// Add counts one record of kind k (AttachmentData is not counted: its bytes
+// are, with its attachment, by [Counts.AddRecord]).
 func (c *Counts) Add(k Kind) {
 	switch k {
 	case KindAccount:
@@ -82,6 +99,9 @@ func (m *Manifest) validate() error {
 	}
 	if m.Counts.Attachments != 0 && m.Version < recordSince(KindAttachment) {
 		return fmt.Errorf("manifest counts %d attachments in a version %d backup", m.Counts.Attachments, m.Version)
+	}
+	if (m.Counts.Files != 0 || m.Counts.FileBytes != 0) && m.Version < filesSince {
+		return fmt.Errorf("manifest counts files in a version %d backup", m.Version)
 	}
 	return nil
 }

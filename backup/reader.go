@@ -26,7 +26,9 @@ type Reader struct {
 	manifest Manifest
 	counts   Counts
 	last     Kind
+	files    fileTrack
 	consumed uint64 // plaintext bytes read before the current frame
+	fileData int64  // bytes of files read (AttachmentData)
 	body     []byte
 	err      error // sticky
 	done     bool  // the trailer was read and checked
@@ -123,8 +125,13 @@ func (r *Reader) Manifest() Manifest { return r.manifest }
 // (with read-ahead, up to 128 KiB more than the records returned).
 func (r *Reader) Bytes() int64 { return r.src.n }
 
-// Records is how many records [Reader.Next] has returned.
+// Records is how many records [Reader.Next] has returned, AttachmentData
+// aside.
 func (r *Reader) Records() uint64 { return r.counts.Total() }
+
+// FileBytes is how many bytes of files [Reader.Next] has returned, of the
+// manifest's Counts.FileBytes, for progress.
+func (r *Reader) FileBytes() int64 { return r.fileData }
 
 // Next returns the next record, or io.EOF once the trailer has been read and
 // matched the records and bytes before it, and the file ends there. Any other
@@ -149,11 +156,14 @@ func (r *Reader) next() (Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k < r.last || k == KindManifest {
+	if rank(k) < rank(r.last) || k == KindManifest {
 		return nil, fmt.Errorf("%w: record kind %d after kind %d", ErrCorrupt, k, r.last)
 	}
 	r.last = k
 	if k == KindTrailer {
+		if err := r.files.end(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
 		return nil, r.trailer(body, start)
 	}
 	rec := newRecord(k)
@@ -169,7 +179,16 @@ func (r *Reader) next() (Record, error) {
 	if m, ok := rec.(*Message); ok && m.ExpiresAt != 0 && r.manifest.Version < expirySince {
 		return nil, fmt.Errorf("%w: a message expiry in a version %d backup", ErrCorrupt, r.manifest.Version)
 	}
-	r.counts.Add(k)
+	if a, ok := rec.(*Attachment); ok && a.Included && r.manifest.Version < filesSince {
+		return nil, fmt.Errorf("%w: an included file in a version %d backup", ErrCorrupt, r.manifest.Version)
+	}
+	if err := r.files.check(rec); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	r.counts.AddRecord(rec)
+	if d, ok := rec.(*AttachmentData); ok {
+		r.fileData += int64(len(d.Data))
+	}
 	if r.counts.Accounts > 1 {
 		return nil, fmt.Errorf("%w: more than one account", ErrCorrupt)
 	}

@@ -10,11 +10,15 @@ import (
 // FormatVersion is the archive format this build writes, and the newest it
 // reads. A change a version-1 reader would misread gets a new number
 // (docs/BACKUP-FORMAT.md, "Versions"). Version 2 adds [Attachment] records;
-// version 3 a message's expiry ([Message.ExpiresAt]).
-const FormatVersion = 3
+// version 3 a message's expiry ([Message.ExpiresAt]); version 4 the files
+// themselves ([Attachment.Included], [AttachmentData]).
+const FormatVersion = 4
 
 // expirySince is the first format version whose messages may carry an expiry.
 const expirySince = 3
+
+// filesSince is the first format version that holds attachment files.
+const filesSince = 4
 
 // Kind is a frame's type, its first byte. The numbers are part of the format:
 // never reuse or renumber one. Records follow one another in ascending kind
@@ -36,12 +40,16 @@ const (
 	KindSetting    Kind = 10
 	KindCursor     Kind = 11
 	KindAttachment Kind = 12 // version 2 and later
-	KindTrailer    Kind = 255
+	// KindAttachmentData is a chunk of an attachment's file (version 4). Its
+	// records follow their attachment's record, so kinds 12 and 13 alternate:
+	// they rank as one section in the kind order ([rank]).
+	KindAttachmentData Kind = 13
+	KindTrailer        Kind = 255
 )
 
 // Record is one record of the archive: *[Account], *[Device], *[Contact],
 // *[Chat], *[EpochKey], *[LogRecord], *[Draft], *[Message], *[Setting],
-// *[Cursor] or *[Attachment]. The set is closed: the format defines it.
+// *[Cursor], *[Attachment] or *[AttachmentData]. The set is closed: the format defines it.
 type Record interface {
 	// RecordKind is the record's frame type.
 	RecordKind() Kind
@@ -197,8 +205,10 @@ func (*Setting) RecordKind() Kind { return KindSetting }
 func (*Cursor) RecordKind() Kind { return KindCursor }
 
 // Attachment describes a file of a message with the key it is encrypted under
-// (version 2). The file's bytes are not in the backup: they stay encrypted on
-// the relay under ID, and a restored device downloads them again when opened.
+// (version 2). From version 4 the file itself may follow (Included): its
+// plaintext in [AttachmentData] records right after this one. Otherwise it
+// stays encrypted on the relay under ID, and a restored device downloads it
+// again when opened.
 type Attachment struct {
 	ID        ids.File    `cbor:"1,keyasint"`
 	MessageID ids.Message `cbor:"2,keyasint"`
@@ -207,10 +217,88 @@ type Attachment struct {
 	MIME      string      `cbor:"5,keyasint,omitempty"`
 	Size      int64       `cbor:"6,keyasint"`
 	Thumbnail []byte      `cbor:"7,keyasint,omitempty"`
+	// Included says the file's Size bytes follow in AttachmentData records
+	// (version 4).
+	Included bool `cbor:"8,keyasint,omitempty"`
 }
 
 // RecordKind implements [Record].
 func (*Attachment) RecordKind() Kind { return KindAttachment }
+
+// FileChunkSize is the size of every chunk of a file in a backup but its last,
+// which holds the rest (1 to FileChunkSize bytes). Fixed, so that a file's
+// chunks are implied by its size and a reader can tell a missing, repeated or
+// reordered chunk: see [fileTrack].
+const FileChunkSize = 1 << 20
+
+// AttachmentData is one chunk of the plaintext of the file of the
+// [Attachment] record before it (version 4): Data is the file's bytes from
+// Offset. A file of n bytes has ceil(n / FileChunkSize) chunks, in order.
+type AttachmentData struct {
+	FileID ids.File `cbor:"1,keyasint"`
+	Offset int64    `cbor:"2,keyasint"`
+	Data   []byte   `cbor:"3,keyasint"`
+}
+
+// RecordKind implements [Record].
+func (*AttachmentData) RecordKind() Kind { return KindAttachmentData }
+
+func (r *AttachmentData) validate() error {
+	switch {
+	case r.FileID.IsZero():
+		return fmt.Errorf("attachment data without file id")
+	case r.Offset < 0 || r.Offset%FileChunkSize != 0:
+		return fmt.Errorf("attachment data at offset %d", r.Offset)
+	case len(r.Data) == 0 || len(r.Data) > FileChunkSize:
+		return fmt.Errorf("attachment data of %d bytes", len(r.Data))
+	}
+	return nil
+}
+
+// fileTrack follows the attachment file whose chunks are due, for the writer
+// and the reader alike: after an attachment with Included, exactly its
+// chunks, at offsets 0, FileChunkSize, … each full but the last, and nothing
+// else until the file is complete. A missing, repeated, reordered or foreign
+// chunk, or a file cut short, is refused here: neither the trailer's counts
+// nor age's authentication could see a plaintext rewritten that way.
+type fileTrack struct {
+	id         ids.File
+	size, next int64
+	open       bool
+}
+
+// check admits rec as the next record, or says why it cannot come here.
+func (f *fileTrack) check(rec Record) error {
+	d, ok := rec.(*AttachmentData)
+	if !ok {
+		if err := f.end(); err != nil {
+			return err
+		}
+		if a, ok := rec.(*Attachment); ok && a.Included && a.Size > 0 {
+			*f = fileTrack{id: a.ID, size: a.Size, open: true}
+		}
+		return nil
+	}
+	switch {
+	case !f.open || d.FileID != f.id:
+		return fmt.Errorf("data of file %s, which is not the file due", d.FileID)
+	case d.Offset != f.next:
+		return fmt.Errorf("data of file %s at offset %d, expected %d", d.FileID, d.Offset, f.next)
+	case int64(len(d.Data)) != min(FileChunkSize, f.size-f.next):
+		return fmt.Errorf("data of file %s at offset %d: %d bytes, expected %d", d.FileID, d.Offset, len(d.Data), min(FileChunkSize, f.size-f.next))
+	}
+	f.next += int64(len(d.Data))
+	f.open = f.next < f.size
+	return nil
+}
+
+// end says whether the file due, if any, is complete.
+func (f *fileTrack) end() error {
+	if f.open {
+		return fmt.Errorf("file %s ends after %d of %d bytes", f.id, f.next, f.size)
+	}
+	return nil
+}
 
 // maxAttachmentThumbnail caps a thumbnail in a backup (chatcrypto's limit).
 const maxAttachmentThumbnail = 16 << 10
@@ -349,14 +437,28 @@ func newRecord(k Kind) Record {
 		return &Cursor{}
 	case KindAttachment:
 		return &Attachment{}
+	case KindAttachmentData:
+		return &AttachmentData{}
 	}
 	return nil
 }
 
 // recordSince is the first format version with records of kind k.
 func recordSince(k Kind) uint64 {
-	if k == KindAttachment {
+	switch k {
+	case KindAttachment:
 		return 2
+	case KindAttachmentData:
+		return filesSince
 	}
 	return 1
+}
+
+// rank is a kind's place in the order of records: an attachment's data
+// records follow it, before the next attachment, so both kinds rank as one.
+func rank(k Kind) Kind {
+	if k == KindAttachmentData {
+		return KindAttachment
+	}
+	return k
 }

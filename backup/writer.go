@@ -36,7 +36,9 @@ type Writer struct {
 	manifest Manifest
 	counts   Counts
 	last     Kind
+	files    fileTrack
 	plain    uint64 // plaintext bytes written
+	fileData int64  // bytes of files written (AttachmentData)
 	frame    []byte
 	body     bytes.Buffer // the record being framed, reused: one record at a time
 	err      error        // sticky: the first failure ends the backup
@@ -84,8 +86,10 @@ func NewWriter(dst io.Writer, passphrase string, m Manifest, opts Options) (*Wri
 }
 
 // Write appends one record. Records must come in ascending [Kind] order (the
-// order of the constants); a record that does not validate or comes out of
-// order is an error and ends the backup.
+// order of the constants), an attachment whose file is Included followed by
+// exactly that file's [AttachmentData] chunks; a record that does not validate
+// or comes out of order is an error and ends the backup. Write does not keep
+// rec: the caller may reuse its buffers once it returns.
 func (w *Writer) Write(rec Record) error {
 	if w.err != nil {
 		return w.err
@@ -94,7 +98,7 @@ func (w *Writer) Write(rec Record) error {
 		return errors.New("backup: write after close")
 	}
 	k := rec.RecordKind()
-	if k < w.last {
+	if rank(k) < rank(w.last) {
 		w.err = fmt.Errorf("backup: record kind %d after kind %d", k, w.last)
 		return w.err
 	}
@@ -102,11 +106,18 @@ func (w *Writer) Write(rec Record) error {
 		w.err = fmt.Errorf("backup: record kind %d: %w", k, err)
 		return w.err
 	}
+	if err := w.files.check(rec); err != nil {
+		w.err = fmt.Errorf("backup: %w", err)
+		return w.err
+	}
 	if err := w.writeFrame(k, rec); err != nil {
 		return err
 	}
 	w.last = k
-	w.counts.Add(k)
+	w.counts.AddRecord(rec)
+	if d, ok := rec.(*AttachmentData); ok {
+		w.fileData += int64(len(d.Data))
+	}
 	return nil
 }
 
@@ -121,6 +132,10 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	if err := w.files.end(); err != nil {
+		w.err = fmt.Errorf("backup: %w", err)
+		return w.err
+	}
 	if w.counts != w.manifest.Counts {
 		w.err = fmt.Errorf("backup: wrote %+v records, manifest says %+v", w.counts, w.manifest.Counts)
 		return w.err
@@ -143,6 +158,10 @@ func (w *Writer) Bytes() int64 { return w.dst.n }
 
 // Records is how many records have been written so far, for progress.
 func (w *Writer) Records() uint64 { return w.counts.Total() }
+
+// FileBytes is how many bytes of files have been written so far, of the
+// manifest's Counts.FileBytes, for progress.
+func (w *Writer) FileBytes() int64 { return w.fileData }
 
 func (w *Writer) writeFrame(k Kind, v any) error {
 	w.body.Reset()

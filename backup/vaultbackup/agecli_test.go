@@ -4,6 +4,7 @@ package vaultbackup
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -165,5 +166,63 @@ func TestStockAgeReencryptedImports(t *testing.T) {
 	file.Seek(0, io.SeekStart)
 	if _, err := Import(t.Context(), dst, file, backupPass, ImportOptions{}); !errors.Is(err, backup.ErrWrongPassphrase) {
 		t.Errorf("Import with the old passphrase = %v", err)
+	}
+}
+
+// docProgram is the Python program of docs/BACKUP-FORMAT.md, as the page has it.
+func docProgram(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "BACKUP-FORMAT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := bytes.Cut(doc, []byte("```python\n"))
+	prog, _, ok2 := bytes.Cut(rest, []byte("```\n"))
+	if !ok || !ok2 {
+		t.Fatal("docs/BACKUP-FORMAT.md has no Python program")
+	}
+	path := filepath.Join(t.TempDir(), "read.py")
+	if err := os.WriteFile(path, prog, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestStockAgeExtractsFiles: `age -d`, then the program of
+// docs/BACKUP-FORMAT.md, take the files out of a backup with no Hush at all,
+// byte for byte.
+func TestStockAgeExtractsFiles(t *testing.T) {
+	v, _ := newVault(t, t.TempDir())
+	f := populateFiles(t, v)
+	dir := t.TempDir()
+	in, plain, out := filepath.Join(dir, "b.hushbackup"), filepath.Join(dir, "b.plain"), filepath.Join(dir, "files")
+	opts := exportOptions()
+	opts.FilesFrom = f.dir
+	if _, err := ExportFile(t.Context(), v, in, backupPass, opts); err != nil {
+		t.Fatal(err)
+	}
+	runAge(t, backupPass, "-d", "-o", plain, in)
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is missing (scripts/deps.sh test installs it): %v", err)
+	}
+	os.Mkdir(out, 0o700)
+	prog := docProgram(t)
+	if b, err := exec.Command(python, prog, plain, out).CombinedOutput(); err != nil {
+		t.Fatalf("the doc's program: %v\n%s", err, b)
+	}
+	for _, sf := range f.files {
+		got, err := os.ReadFile(filepath.Join(out, hex.EncodeToString(sf.a.ID[:])+"-"+sf.a.Name))
+		if err != nil || !bytes.Equal(got, sf.plain) {
+			t.Errorf("file of %d bytes: extracted %d bytes, %v", sf.a.Size, len(got), err)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != len(f.files) {
+		t.Errorf("extracted %d files, want %d", len(entries), len(f.files))
+	}
+	// Without a folder it lists the records, the manifest first.
+	list, err := exec.Command(python, prog, plain).Output()
+	if err != nil || !bytes.HasPrefix(list, []byte("1 {1: 4, ")) {
+		t.Errorf("the listing starts %.40q, %v", list, err)
 	}
 }

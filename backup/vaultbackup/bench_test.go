@@ -130,15 +130,45 @@ func benchVault(b *testing.B, n, body int) (*vault.Vault, string) {
 	return v, dir
 }
 
-func benchmarkExport(b *testing.B, n, body int) {
+// benchFiles are the bench's attachment files: 20 of 10 MiB, 200 MiB in all.
+const (
+	benchFiles    = 20
+	benchFileSize = 10 << 20
+)
+
+// fillBenchFiles adds benchFiles attachments with their files, in dir/attachments,
+// and returns that folder (for an export's FilesFrom).
+func fillBenchFiles(b *testing.B, v *vault.Vault, dir string) string {
+	b.Helper()
+	files := filepath.Join(dir, "attachments")
+	var chat ids.Chat
+	if err := v.View(b.Context(), func(tx *vault.Tx) error {
+		chats, err := tx.Chats()
+		chat = chats[0].ID
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range benchFiles {
+		addFile(b, v, files, chat, benchFileSize+i) // sizes differ: the messages' seqs do
+	}
+	runtime.GC()
+	return files
+}
+
+func benchmarkExport(b *testing.B, n, body int, withFiles bool) {
 	v, dir := benchVault(b, n, body)
+	opts := exportOptions()
+	if withFiles {
+		opts.FilesFrom = fillBenchFiles(b, v, dir)
+	}
 	path := filepath.Join(dir, "b.hushbackup")
 	var heaps []*heapPeak
 	var size int64
 	cpu := cputime.Process()
 	for b.Loop() {
 		h := startHeapPeak()
-		if _, err := ExportFile(b.Context(), v, path, backupPass, exportOptions()); err != nil {
+		if _, err := ExportFile(b.Context(), v, path, backupPass, opts); err != nil {
 			b.Fatal(err)
 		}
 		heaps = append(heaps, h.done())
@@ -154,15 +184,19 @@ func benchmarkExport(b *testing.B, n, body int) {
 // benchmarkExportStream exports to io.Discard: the vault's reading, the
 // format and the encryption without the disk, whose write and sync speed
 // varies on a shared machine far more than the code does.
-func benchmarkExportStream(b *testing.B, n, body int) {
-	v, _ := benchVault(b, n, body)
+func benchmarkExportStream(b *testing.B, n, body int, withFiles bool) {
+	v, dir := benchVault(b, n, body)
+	opts := exportOptions()
+	if withFiles {
+		opts.FilesFrom = fillBenchFiles(b, v, dir)
+	}
 	var heaps []*heapPeak
 	var size int64
 	cpu := cputime.Process()
 	for b.Loop() {
 		h := startHeapPeak()
 		cw := &countingDiscard{}
-		if _, err := Export(b.Context(), v, cw, backupPass, exportOptions()); err != nil {
+		if _, err := Export(b.Context(), v, cw, backupPass, opts); err != nil {
 			b.Fatal(err)
 		}
 		heaps = append(heaps, h.done())
@@ -190,11 +224,18 @@ func (c *countingDiscard) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func benchmarkImport(b *testing.B, n, body int) {
+func benchmarkImport(b *testing.B, n, body int, withFiles bool) {
 	v, dir := benchVault(b, n, body)
+	opts := exportOptions()
+	if withFiles {
+		opts.FilesFrom = fillBenchFiles(b, v, dir)
+	}
 	// Read from the file, as an import does: a copy in memory would count
 	// in the heap.
-	name := mustExport(b, v, filepath.Join(dir, "b.hushbackup"))
+	name := filepath.Join(dir, "b.hushbackup")
+	if _, err := ExportFile(b.Context(), v, name, backupPass, opts); err != nil {
+		b.Fatal(err)
+	}
 	st, err := os.Stat(name)
 	if err != nil {
 		b.Fatal(err)
@@ -209,7 +250,11 @@ func benchmarkImport(b *testing.B, n, body int) {
 			b.Fatal(err)
 		}
 		h := startHeapPeak()
-		dst, _, err := Restore(b.Context(), path, []byte(vaultPass), vaultOptions(), file, backupPass, ImportOptions{})
+		var iopts ImportOptions
+		if withFiles {
+			iopts.FilesTo = filepath.Join(b.TempDir(), "attachments")
+		}
+		dst, _, err := Restore(b.Context(), path, []byte(vaultPass), vaultOptions(), file, backupPass, iopts)
 		file.Close()
 		if err != nil {
 			b.Fatal(err)
@@ -223,26 +268,24 @@ func benchmarkImport(b *testing.B, n, body int) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-func mustExport(b *testing.B, v *vault.Vault, path string) string {
-	b.Helper()
-	if _, err := ExportFile(b.Context(), v, path, backupPass, exportOptions()); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
-
 // Messages of 100 bytes: a chat's typical line.
-func BenchmarkExport100k(b *testing.B) { benchmarkExport(b, 100_000, 100) }
-func BenchmarkImport100k(b *testing.B) { benchmarkImport(b, 100_000, 100) }
+func BenchmarkExport100k(b *testing.B) { benchmarkExport(b, 100_000, 100, false) }
+func BenchmarkImport100k(b *testing.B) { benchmarkImport(b, 100_000, 100, false) }
 
 // Messages of 1 KiB: ten times the bytes through the same number of rows.
-func BenchmarkExport100k1KiB(b *testing.B) { benchmarkExport(b, 100_000, 1024) }
+func BenchmarkExport100k1KiB(b *testing.B) { benchmarkExport(b, 100_000, 1024, false) }
 
 // The same exports without the disk (see benchmarkExportStream).
-func BenchmarkExportStream100k(b *testing.B)     { benchmarkExportStream(b, 100_000, 100) }
-func BenchmarkExportStream100k1KiB(b *testing.B) { benchmarkExportStream(b, 100_000, 1024) }
-func BenchmarkImport100k1KiB(b *testing.B)       { benchmarkImport(b, 100_000, 1024) }
+func BenchmarkExportStream100k(b *testing.B)     { benchmarkExportStream(b, 100_000, 100, false) }
+func BenchmarkExportStream100k1KiB(b *testing.B) { benchmarkExportStream(b, 100_000, 1024, false) }
+func BenchmarkImport100k1KiB(b *testing.B)       { benchmarkImport(b, 100_000, 1024, false) }
 
 // 10,000 messages: the peak heap stays the same with ten times fewer rows.
-func BenchmarkExport10k(b *testing.B) { benchmarkExport(b, 10_000, 100) }
-func BenchmarkImport10k(b *testing.B) { benchmarkImport(b, 10_000, 100) }
+func BenchmarkExport10k(b *testing.B) { benchmarkExport(b, 10_000, 100, false) }
+func BenchmarkImport10k(b *testing.B) { benchmarkImport(b, 10_000, 100, false) }
+
+// 100,000 messages and 200 MiB of attachment files (format version 4): the
+// files' decryption, chunk records and age, with memory flat.
+func BenchmarkExport100kFiles(b *testing.B)       { benchmarkExport(b, 100_000, 100, true) }
+func BenchmarkExportStream100kFiles(b *testing.B) { benchmarkExportStream(b, 100_000, 100, true) }
+func BenchmarkImport100kFiles(b *testing.B)       { benchmarkImport(b, 100_000, 100, true) }

@@ -18,9 +18,13 @@ import (
 type Progress struct {
 	// Bytes of the backup file written or read so far.
 	Bytes int64
-	// Items are the records done so far, of TotalItems.
+	// Items are the records done so far, of TotalItems (files' chunks aside).
 	Items      uint64
 	TotalItems uint64
+	// FileBytes are the bytes of attachment files done so far, of
+	// TotalFileBytes (the manifest's count: exact from the start).
+	FileBytes      int64
+	TotalFileBytes int64
 }
 
 // progressEvery is how many records pass between two progress reports: often
@@ -37,6 +41,10 @@ type ExportOptions struct {
 	Now func() time.Time
 	// Backup tunes the writer (tests lower the scrypt work factor).
 	Backup backup.Options
+	// FilesFrom is the attachments folder: each attachment whose file is
+	// complete there goes into the backup with its file (format version 4).
+	// "" leaves every file out, to the relay, which may still have it.
+	FilesFrom string
 }
 
 // ErrNoAccount: the vault holds no account (or more than one) to back up.
@@ -152,6 +160,27 @@ func syncDir(dir string) {
 	}
 }
 
+// Summarize counts what an export of v with opts would hold, without writing
+// it: the export screen shows the files it would include (Counts.Files,
+// Counts.FileBytes) and those it would leave to the relay (the rest of
+// Counts.Attachments).
+func Summarize(ctx context.Context, v *vault.Vault, opts ExportOptions) (backup.Counts, error) {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	var counts backup.Counts
+	err := v.View(ctx, func(tx *vault.Tx) error {
+		counts = backup.Counts{}
+		_, err := walk(ctx, tx, now(), newExportFiles(opts.FilesFrom), nil, &counts)
+		return err
+	})
+	if err != nil {
+		return backup.Counts{}, fmt.Errorf("summarize backup: %w", err)
+	}
+	return counts, nil
+}
+
 // Export writes a backup of v to dst. It reads one consistent snapshot (one
 // read transaction, which other writers of the vault wait for), first to count
 // the records for the manifest, then to write them. ctx cancels it between
@@ -169,7 +198,8 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 		// One time decides which messages have expired, in both passes.
 		at := now()
 		var counts backup.Counts
-		acct, err := walk(ctx, tx, at, nil, &counts)
+		files := newExportFiles(opts.FilesFrom)
+		acct, err := walk(ctx, tx, at, files, nil, &counts)
 		if err != nil {
 			return err
 		}
@@ -181,10 +211,11 @@ func Export(ctx context.Context, v *vault.Vault, dst io.Writer, passphrase strin
 		m.Version, m.App = backup.FormatVersion, opts.Backup.App
 		report := func() {
 			if opts.Progress != nil {
-				opts.Progress(Progress{Bytes: w.Bytes(), Items: w.Records(), TotalItems: counts.Total()})
+				opts.Progress(Progress{Bytes: w.Bytes(), Items: w.Records(), TotalItems: counts.Total(),
+					FileBytes: w.FileBytes(), TotalFileBytes: int64(counts.FileBytes)})
 			}
 		}
-		if err := pipe(ctx, tx, at, w, report); err != nil {
+		if err := pipe(ctx, tx, at, files, w, report); err != nil {
 			return err
 		}
 		report()
@@ -203,27 +234,32 @@ const pipelineDepth = 64
 
 // pipe walks tx into w on two goroutines, so that reading the vault (SQLite and
 // opening sealed rows) and writing the backup (CBOR, age) share the machine's
-// cores; it closes w once every record is written. report runs on the writer's goroutine every
-// progressEvery records.
-func pipe(ctx context.Context, tx *vault.Tx, now time.Time, w *backup.Writer, report func()) error {
+// cores; it closes w once every record is written. report runs on the writer's
+// goroutine every progressEvery records and every chunk of a file. The
+// writer gives the chunks' buffers back to files.
+func pipe(ctx context.Context, tx *vault.Tx, now time.Time, files *exportFiles, w *backup.Writer, report func()) error {
 	recs := make(chan backup.Record, pipelineDepth)
 	stop := make(chan struct{}) // closed when the writer fails
+	files.stop = stop
 	written := make(chan error, 1)
 	go func() {
 		var err error
 		for r := range recs {
-			if err != nil {
-				continue // drain: the reader stops at its next record
+			chunk, isChunk := r.(*backup.AttachmentData)
+			if err == nil { // else drain: the reader stops at its next record
+				if err = w.Write(r); err != nil {
+					close(stop)
+				} else if isChunk || w.Records()%progressEvery == 0 {
+					report()
+				}
 			}
-			if err = w.Write(r); err != nil {
-				close(stop)
-			} else if w.Records()%progressEvery == 0 {
-				report()
+			if isChunk {
+				files.put(chunk.Data)
 			}
 		}
 		written <- err
 	}()
-	_, err := walk(ctx, tx, now, func(r backup.Record) error {
+	_, err := walk(ctx, tx, now, files, func(r backup.Record) error {
 		select {
 		case recs <- r:
 			return nil
@@ -247,16 +283,17 @@ func pipe(ctx context.Context, tx *vault.Tx, now time.Time, w *backup.Writer, re
 // walk reads what a backup holds from tx, in the format's order, and gives
 // each record to emit; with emit nil it only counts them into counts (messages
 // by SQL, without opening them). A message whose timer is due at now (a cloud
-// chat's auto-delete, not swept yet) stays out, with its attachments. It returns
-// the account's id.
-func walk(ctx context.Context, tx *vault.Tx, now time.Time, emit func(backup.Record) error, counts *backup.Counts) (ids.Account, error) {
+// chat's auto-delete, not swept yet) stays out, with its attachments. An
+// attachment's file follows it when files includes it. It returns the
+// account's id.
+func walk(ctx context.Context, tx *vault.Tx, now time.Time, files *exportFiles, emit func(backup.Record) error, counts *backup.Counts) (ids.Account, error) {
 	in := newIncluded()
 	out := func(r backup.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if emit == nil {
-			counts.Add(r.RecordKind())
+			counts.AddRecord(r)
 			return nil
 		}
 		return emit(r)
@@ -376,8 +413,9 @@ func walk(ctx context.Context, tx *vault.Tx, now time.Time, emit func(backup.Rec
 	}); err != nil {
 		return ids.Account{}, err
 	}
-	// Attachments of the messages above: their descriptions and keys; the files
-	// stay encrypted on the relay (docs/BACKUP-FORMAT.md, "Versions").
+	// Attachments of the messages above: their descriptions and keys, each
+	// followed by its file when it is on this device; the others stay
+	// encrypted on the relay (docs/BACKUP-FORMAT.md, "Versions").
 	if err := tx.EachAttachment(func(a vault.Attachment) error {
 		m, err := tx.Message(a.MessageID)
 		if err != nil {
@@ -393,7 +431,12 @@ func walk(ctx context.Context, tx *vault.Tx, now time.Time, emit func(backup.Rec
 		case expired(expires, now):
 			return nil // with its message
 		}
-		return out(attachmentOut(a))
+		rec := attachmentOut(a)
+		rec.Included = files.decide(a.ID, emit == nil)
+		if err := out(rec); err != nil || !rec.Included || emit == nil {
+			return err
+		}
+		return files.stream(ctx, a, out)
 	}); err != nil {
 		return ids.Account{}, err
 	}

@@ -34,6 +34,11 @@ type ImportOptions struct {
 	// Now is the clock that decides which messages have expired since the
 	// export (they are skipped); nil is time.Now.
 	Now func() time.Time
+	// FilesTo is the attachments folder the backup's files are written into
+	// (format version 4), encrypted again under their keys; a file complete
+	// there already is kept as it is. "" drops the files: a device then
+	// downloads them from the relay.
+	FilesTo string
 }
 
 // Result says what an import read and what it changed.
@@ -60,12 +65,18 @@ func Import(ctx context.Context, v *vault.Vault, src io.Reader, passphrase strin
 		return Result{}, fmt.Errorf("import backup: %w", err)
 	}
 	var res Result
+	files := &importFiles{dir: opts.FilesTo}
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		res = Result{} // a retried function starts over
-		return apply(ctx, tx, r, false, opts, &res)
+		files.discard()
+		return apply(ctx, tx, r, false, opts, files, &res)
 	})
 	if err != nil {
+		files.discard()
 		return Result{}, fmt.Errorf("import backup: %w", err)
+	}
+	if err := files.commit(&res.Added); err != nil {
+		return res, fmt.Errorf("import backup: the records were imported, but not every file: %w", err)
 	}
 	return res, nil
 }
@@ -95,26 +106,34 @@ func Restore(ctx context.Context, path string, vaultPassphrase []byte, vopts vau
 		}
 	}()
 	var res Result
+	files := &importFiles{dir: opts.FilesTo}
 	if err := v.Update(ctx, func(tx *vault.Tx) error {
 		res = Result{}
-		return apply(ctx, tx, r, true, opts, &res)
+		files.discard()
+		return apply(ctx, tx, r, true, opts, files, &res)
 	}); err != nil {
+		files.discard()
 		return nil, Result{}, fmt.Errorf("restore backup: %w", err)
 	}
+	// The vault stands: a file that cannot be put in place is downloaded
+	// from the relay instead, so the restore does not fail for it.
+	files.commit(&res.Added)
 	return v, res, nil
 }
 
 // apply reads r to its end into tx. restore is true for a new, empty vault.
-func apply(ctx context.Context, tx *vault.Tx, r *backup.Reader, restore bool, opts ImportOptions, res *Result) error {
+// files takes the backup's files, to be committed by the caller once tx is.
+func apply(ctx context.Context, tx *vault.Tx, r *backup.Reader, restore bool, opts ImportOptions, files *importFiles, res *Result) error {
 	m := r.Manifest()
 	res.Manifest = m
 	total := m.Counts.Total()
 	report := func() {
 		if opts.Progress != nil {
-			opts.Progress(Progress{Bytes: r.Bytes(), Items: r.Records(), TotalItems: total})
+			opts.Progress(Progress{Bytes: r.Bytes(), Items: r.Records(), TotalItems: total,
+				FileBytes: r.FileBytes(), TotalFileBytes: int64(m.Counts.FileBytes)})
 		}
 	}
-	a := applier{tx: tx, in: newIncluded(), restore: restore, added: &res.Added, account: m.Account, now: time.Now()}
+	a := applier{tx: tx, in: newIncluded(), restore: restore, added: &res.Added, account: m.Account, now: time.Now(), files: files}
 	if opts.Now != nil {
 		a.now = opts.Now()
 	}
@@ -132,7 +151,7 @@ func apply(ctx context.Context, tx *vault.Tx, r *backup.Reader, restore bool, op
 		if err := a.apply(rec); err != nil {
 			return fmt.Errorf("record %d (kind %d): %w", r.Records(), rec.RecordKind(), err)
 		}
-		if r.Records()%progressEvery == 0 {
+		if _, chunk := rec.(*backup.AttachmentData); chunk || r.Records()%progressEvery == 0 {
 			report()
 		}
 	}
@@ -157,6 +176,9 @@ type applier struct {
 	// attachments are skipped too.
 	now     time.Time
 	expired map[ids.Message]bool
+	// files writes the files; fileSize is the size of the last attachment's.
+	files    *importFiles
+	fileSize int64
 }
 
 func (a *applier) apply(rec backup.Record) error {
@@ -217,8 +239,9 @@ func (a *applier) apply(rec backup.Record) error {
 			return err
 		}, func() error { return a.tx.PutSetting(rec.Name, rec.Value) })
 	case *backup.Attachment:
+		a.fileSize = rec.Size
 		if a.expired[rec.MessageID] {
-			return nil
+			return nil // its file's chunks are dropped too
 		}
 		if _, err := a.tx.Message(rec.MessageID); err != nil {
 			if errors.Is(err, vault.ErrNotFound) {
@@ -226,10 +249,15 @@ func (a *applier) apply(rec backup.Record) error {
 			}
 			return err
 		}
-		return a.putIfMissing(rec, func() error {
+		if err := a.putIfMissing(rec, func() error {
 			_, err := a.tx.Attachment(rec.ID)
 			return err
-		}, func() error { return a.tx.PutAttachment(attachmentIn(rec)) })
+		}, func() error { return a.tx.PutAttachment(attachmentIn(rec)) }); err != nil {
+			return err
+		}
+		return a.files.start(a.tx, rec)
+	case *backup.AttachmentData:
+		return a.files.write(rec, a.fileSize)
 	case *backup.Cursor:
 		if !a.in.cursor(rec.Scope) {
 			return nil

@@ -1,5 +1,5 @@
 // Backups end to end, against the real binary in browser mode: export as a
-// download from Settings, import it back into the same account (nothing new),
+// download from Settings (with "Include files"), import it back into the same account (nothing new),
 // then restore it on a fresh install from the welcome screen — a wrong
 // passphrase first, which changes nothing — and find the account there.
 // axe-core checks every backup screen: no violations at all.
@@ -44,6 +44,10 @@ test('export a backup, import it again, restore it on a fresh install', async ({
   await settings.getByRole('button', { name: 'Export a backup…' }).click();
   const exportDialog = page.getByRole('dialog', { name: 'Export a backup' });
   await expect(exportDialog.getByText('Secret chats are not included')).toBeVisible();
+  // "Include files", on by default, with the size of the files on this device.
+  const includeFiles = exportDialog.getByRole('checkbox', { name: 'Include files' });
+  await expect(includeFiles).toBeChecked();
+  await expect(includeFiles).toHaveAccessibleDescription(/^Files: 0 \(0 B\)\./);
   await expectNoViolations(page, 'export');
   await exportDialog.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
   await exportDialog.getByLabel('Confirm backup passphrase').fill(BACKUP_PASSPHRASE);

@@ -3,7 +3,7 @@
 // bar and the result line show. One instance per form, made when the form
 // mounts; `dispose` stops listening.
 
-import type { Api, BackupOperation, BackupProgress } from './api';
+import type { Api, BackupFiles, BackupOperation, BackupProgress } from './api';
 import { formatCount } from './format';
 
 export class BackupRun {
@@ -26,7 +26,17 @@ export class BackupRun {
 
   /** Marks the operation started (Go's first event follows). */
   started(): void {
-    this.progress = { operation: this.#operation, stage: 'running', bytes: 0, items: 0, totalItems: 0, text: '', download: '' };
+    this.progress = {
+      operation: this.#operation,
+      stage: 'running',
+      bytes: 0,
+      items: 0,
+      totalItems: 0,
+      fileBytes: 0,
+      totalFileBytes: 0,
+      text: '',
+      download: '',
+    };
   }
 
   /** Forgets the last operation, for another try. */
@@ -71,11 +81,36 @@ export function formatBytes(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
-/** "4.2 MB · 1,204 of 10,000 items": what a running backup has done. */
+/**
+ * "4.2 MB · 1,204 of 10,000 items · files 12 MB of 340 MB": what a running
+ * backup has done (the files part only when the backup holds files).
+ */
 export function backupProgressText(p: BackupProgress, locale?: string): string {
   const items =
     p.totalItems > 0
       ? `${formatCount(p.items, locale)} of ${formatCount(p.totalItems, locale)} items`
       : `${formatCount(p.items, locale)} items`;
-  return `${formatBytes(p.bytes)} · ${items}`;
+  const files = p.totalFileBytes > 0 ? ` · files ${formatBytes(p.fileBytes)} of ${formatBytes(p.totalFileBytes)}` : '';
+  return `${formatBytes(p.bytes)} · ${items}${files}`;
+}
+
+/**
+ * Bytes an item weighs in the progress bar: about a message record, so that a
+ * backup of many messages and a few large files moves the bar by what it
+ * writes, not by records alone (files' bytes are exact from the start).
+ */
+const ITEM_WEIGHT = 256;
+
+/** The progress bar's value and max, or null before Go knows the total. */
+export function backupProgressBar(p: BackupProgress): { value: number; max: number } | null {
+  if (p.totalItems <= 0) return null;
+  return {
+    value: p.items * ITEM_WEIGHT + p.fileBytes,
+    max: p.totalItems * ITEM_WEIGHT + p.totalFileBytes,
+  };
+}
+
+/** "Files: 12 (340 MB)": what an export with "Include files" adds. */
+export function backupFilesText(f: BackupFiles, locale?: string): string {
+  return `Files: ${formatCount(f.included, locale)} (${formatBytes(f.includedBytes)})`;
 }

@@ -859,6 +859,45 @@ export function decodeSasEmoji(v: unknown, at = 'SasEmoji'): SasEmoji {
 }
 
 /**
+ * BackupFiles is what the export screen shows of the attachment files: those an export with
+ * IncludeFiles would hold, and those it leaves to the relay.
+ */
+export interface BackupFiles {
+  included: number;
+  includedBytes: number;
+  /** LeftToRelay are the attachments whose file is not on this device. */
+  leftToRelay: number;
+}
+
+/** Decodes a BackupFiles; throws ApiError when v has another shape. */
+export function decodeBackupFiles(v: unknown, at = 'BackupFiles'): BackupFiles {
+  const o = object(v, at);
+  return {
+    included: field(o, 'included', at, int),
+    includedBytes: field(o, 'includedBytes', at, int),
+    leftToRelay: field(o, 'leftToRelay', at, int),
+  };
+}
+
+/** BackupExportOptions are the choices of the export screen. */
+export interface BackupExportOptions {
+  /**
+   * IncludeFiles puts the attachment files on this device into the backup (the screen's "Include
+   * files", on by default); without it, or for a file not on this device, the backup holds the
+   * file's key and the relay may still have it.
+   */
+  includeFiles: boolean;
+}
+
+/** Decodes a BackupExportOptions; throws ApiError when v has another shape. */
+export function decodeBackupExportOptions(v: unknown, at = 'BackupExportOptions'): BackupExportOptions {
+  const o = object(v, at);
+  return {
+    includeFiles: field(o, 'includeFiles', at, bool),
+  };
+}
+
+/**
  * StagedFile is a file chosen to be sent, encrypted and waiting until FileService.SendFiles takes
  * it or FileService.Discard drops it.
  */
@@ -1162,6 +1201,12 @@ export interface BackupProgress {
   /** Items are the records done so far, of TotalItems (0 until known). */
   items: number;
   totalItems: number;
+  /**
+   * FileBytes are the bytes of attachment files done so far, of TotalFileBytes (0 when the backup
+   * holds no files).
+   */
+  fileBytes: number;
+  totalFileBytes: number;
   /** Text, once the operation ended: what it did, or why it failed. */
   text: string;
   /**
@@ -1180,6 +1225,8 @@ export function decodeBackupProgress(v: unknown, at = 'BackupProgress'): BackupP
     bytes: field(o, 'bytes', at, int),
     items: field(o, 'items', at, int),
     totalItems: field(o, 'totalItems', at, int),
+    fileBytes: field(o, 'fileBytes', at, int),
+    totalFileBytes: field(o, 'totalFileBytes', at, int),
     text: field(o, 'text', at, str),
     download: field(o, 'download', at, str),
   };
@@ -1829,12 +1876,17 @@ export interface BackupService {
    */
   chooseImportFile(): Promise<string>;
   /**
+   * Files counts the attachment files an export would include (secret chats' aside, as their
+   * messages are).
+   */
+  files(): Promise<BackupFiles>;
+  /**
    * Export starts a backup of this account, encrypted with passphrase (at least
    * Rules.MinPassphraseLength characters; it may differ from the vault's), to destination: the path
-   * ChooseExportFile returned, or "" to offer it as a download (browser mode). It returns at once;
-   * BackupProgress events follow.
+   * ChooseExportFile returned, or "" to offer it as a download (browser mode), with the files on
+   * this device if options say so. It returns at once; BackupProgress events follow.
    */
-  export(passphrase: string, destination: string): Promise<void>;
+  export(passphrase: string, destination: string, options: BackupExportOptions): Promise<void>;
   /**
    * Import starts merging a backup into this account: source is the path ChooseImportFile returned
    * or the id of an upload. What the vault holds is kept; importing the same backup twice adds
@@ -2212,7 +2264,12 @@ export const SERVICES: ServiceTable = {
     methods: {
       chooseExportFile: { method: 'ChooseExportFile', params: [], result: str },
       chooseImportFile: { method: 'ChooseImportFile', params: [], result: str },
-      export: { method: 'Export', params: ['passphrase', 'destination'], result: nothing },
+      files: { method: 'Files', params: [], result: decodeBackupFiles },
+      export: {
+        method: 'Export',
+        params: ['passphrase', 'destination', 'options'],
+        result: nothing,
+      },
       import: { method: 'Import', params: ['source', 'passphrase'], result: nothing },
       restore: {
         method: 'Restore',

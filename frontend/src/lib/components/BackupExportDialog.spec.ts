@@ -9,7 +9,18 @@ import BackupExportDialog from './BackupExportDialog.svelte';
 const strong = 'velvet orbit quartz lantern 93';
 
 function progress(over: Partial<BackupProgress>): BackupProgress {
-  return { operation: 'export', stage: 'running', bytes: 0, items: 0, totalItems: 0, text: '', download: '', ...over };
+  return {
+    operation: 'export',
+    stage: 'running',
+    bytes: 0,
+    items: 0,
+    totalItems: 0,
+    fileBytes: 0,
+    totalFileBytes: 0,
+    text: '',
+    download: '',
+    ...over,
+  };
 }
 
 async function setup(mode: 'browser' | 'wails' = 'browser') {
@@ -26,6 +37,23 @@ async function setup(mode: 'browser' | 'wails' = 'browser') {
 }
 
 describe('BackupExportDialog', () => {
+  it('includes the files by default, with their size, and exports without them when unticked', async () => {
+    const { api, user, passphrase, confirm, submit } = await setup();
+    const box = screen.getByRole('checkbox', { name: 'Include files' });
+    expect(box).toBeChecked();
+    await waitFor(() => expect(box).toHaveAccessibleDescription(/Files: 12 \(340 MB\); 3 more not on this device/));
+    await user.click(box);
+    await user.type(passphrase, strong);
+    await user.type(confirm, strong);
+    await user.click(submit);
+    await waitFor(() => expect(api.backup.export).toHaveBeenCalledWith(strong, '', { includeFiles: false }));
+    api.emit('backup:progress', progress({ bytes: 40_000_000, items: 10, totalItems: 10, fileBytes: 12_000_000, totalFileBytes: 340_000_000 }));
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('files 12 MB of 340 MB'));
+    const bar = screen.getByRole<HTMLProgressElement>('progressbar', { name: 'Exporting the backup' });
+    expect(bar.value).toBe(10 * 256 + 12_000_000);
+    expect(bar.max).toBe(10 * 256 + 340_000_000);
+  });
+
   it('says that secret chats are not included', async () => {
     await setup();
     expect(screen.getByText(/Secret chats are not included/)).toBeInTheDocument();
@@ -36,12 +64,12 @@ describe('BackupExportDialog', () => {
     await user.type(passphrase, strong);
     await user.type(confirm, strong);
     await user.click(submit);
-    await waitFor(() => expect(api.backup.export).toHaveBeenCalledWith(strong, ''));
+    await waitFor(() => expect(api.backup.export).toHaveBeenCalledWith(strong, '', { includeFiles: true }));
 
     api.emit('backup:progress', progress({ bytes: 4_200_000, items: 1204, totalItems: 10_000 }));
     const bar = () => screen.getByRole<HTMLProgressElement>('progressbar', { name: 'Exporting the backup' });
-    await waitFor(() => expect(bar().value).toBe(1204));
-    expect(bar().max).toBe(10_000);
+    await waitFor(() => expect(bar().value).toBe(1204 * 256));
+    expect(bar().max).toBe(10_000 * 256);
     expect(screen.getByRole('status')).toHaveTextContent('4.2 MB · 1,204 of 10,000 items');
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(api.backup.cancel).toHaveBeenCalledTimes(1);
@@ -94,6 +122,10 @@ describe('BackupExportDialog', () => {
     await user.click(screen.getByRole('button', { name: 'Choose where to save…' }));
     expect(await screen.findByText('/home/ada/hush-2026-01-01.hushbackup')).toBeInTheDocument();
     await user.click(submit);
-    await waitFor(() => expect(api.backup.export).toHaveBeenCalledWith(strong, '/home/ada/hush-2026-01-01.hushbackup'));
+    await waitFor(() =>
+      expect(api.backup.export).toHaveBeenCalledWith(strong, '/home/ada/hush-2026-01-01.hushbackup', {
+        includeFiles: true,
+      }),
+    );
   });
 });

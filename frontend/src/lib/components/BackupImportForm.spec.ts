@@ -10,7 +10,7 @@ import WelcomeScreen from './WelcomeScreen.svelte';
 const strong = 'velvet orbit quartz lantern 93';
 
 function progress(over: Partial<BackupProgress>): BackupProgress {
-  return { operation: 'import', stage: 'running', bytes: 0, items: 0, totalItems: 0, text: '', download: '', ...over };
+  return { operation: 'import', stage: 'running', bytes: 0, items: 0, totalItems: 0, fileBytes: 0, totalFileBytes: 0, text: '', download: '', ...over };
 }
 
 function setup(mode: 'import' | 'restore', transport: 'browser' | 'wails' = 'browser') {
@@ -36,8 +36,8 @@ describe('BackupImportForm', () => {
 
     api.emit('backup:progress', progress({ bytes: 2000, items: 5, totalItems: 10 }));
     const bar = () => screen.getByRole<HTMLProgressElement>('progressbar', { name: 'Importing the backup' });
-    await waitFor(() => expect(bar().value).toBe(5));
-    expect(bar().max).toBe(10);
+    await waitFor(() => expect(bar().value).toBe(5 * 256));
+    expect(bar().max).toBe(10 * 256);
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(api.backup.cancel).toHaveBeenCalled();
 

@@ -9,6 +9,8 @@ import {
   ApiError,
   RULES,
   type AccountService,
+  type BackupExportOptions,
+  type BackupFiles,
   type BackupService,
   type BlockedAccount,
   type Api,
@@ -894,7 +896,11 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
   const backup: Mocked<BackupService> = {
     chooseExportFile: vi.fn(async () => '/home/ada/hush-2026-01-01.hushbackup'),
     chooseImportFile: vi.fn(async () => '/home/ada/hush-2025-12-01.hushbackup'),
-    export: vi.fn(async (_passphrase: string, _destination: string) => unlockedOnly()),
+    export: vi.fn(async (_passphrase: string, _destination: string, _options: BackupExportOptions) => unlockedOnly()),
+    files: vi.fn(async (): Promise<BackupFiles> => {
+      unlockedOnly();
+      return { included: 12, includedBytes: 340_000_000, leftToRelay: 3 };
+    }),
     import: vi.fn(async (_source: string, _passphrase: string) => unlockedOnly()),
     restore: vi.fn(async (_source: string, _passphrase: string, _vaultPassphrase: string) => {}),
     cancel: vi.fn(async () => {}),
