@@ -29,26 +29,35 @@ const scanBatch = 500
 // searcher keeps the search index.
 type searcher struct {
 	v   *vault.Vault
-	idx *search.Index
 	log *slog.Logger
+	// rebuild asks run for a new build: a transaction changed too much to list
+	// (vault.ChangeMany, a backup's import).
+	rebuild chan struct{}
 
 	mu sync.Mutex
+	// idx is the index searched; a rebuild makes a new one and swaps it in.
+	idx *search.Index
 	// kinds are the kinds of the chats seen; a message of a chat not in it is
 	// not indexed (never a secret chat's by mistake).
 	kinds map[ids.Chat]policy.ChatKind
-	// pending holds the changes reported while the build runs, applied after
-	// it; ready is set then, and built closed.
-	pending []vault.Change
-	ready   bool
-	built   chan struct{}
-	// buildErr is why the build failed, if it did.
+	// building is set while a build runs: the changes reported meanwhile are
+	// queued in pending and applied to its index after it. ready is set once
+	// the first build ended, and built closed then.
+	building bool
+	pending  []vault.Change
+	ready    bool
+	built    chan struct{}
+	// buildErr is why the first build failed, if it did.
 	buildErr error
-	// afterBatch, if set, runs after each batch the build reads (tests).
+	// afterBatch, if set, runs after each batch a build reads (tests).
 	afterBatch func()
 }
 
 func newSearcher(v *vault.Vault, log *slog.Logger) *searcher {
-	return &searcher{v: v, idx: search.New(), log: log, kinds: make(map[ids.Chat]policy.ChatKind), built: make(chan struct{})}
+	return &searcher{
+		v: v, log: log, rebuild: make(chan struct{}, 1),
+		idx: search.New(), kinds: make(map[ids.Chat]policy.ChatKind), building: true, built: make(chan struct{}),
+	}
 }
 
 // run builds the index, keeps it current until ctx ends, then drops it.
@@ -56,32 +65,62 @@ func (s *searcher) run(ctx context.Context) {
 	stop := s.v.Watch(s.changed)
 	defer func() {
 		stop()
+		s.mu.Lock()
 		s.idx.Reset()
+		s.mu.Unlock()
 	}()
-	start := time.Now()
-	err := s.build(ctx)
-	s.mu.Lock()
-	for _, c := range s.pending {
-		s.applyLocked(c)
+	if err := s.buildAndSwap(ctx); err != nil {
+		return
 	}
-	s.pending, s.ready, s.buildErr = nil, true, err
-	close(s.built)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.rebuild:
+			s.mu.Lock()
+			s.building = true
+			s.mu.Unlock()
+			s.buildAndSwap(ctx)
+		}
+	}
+}
+
+// buildAndSwap builds a new index from the vault, applies the changes queued
+// meanwhile and makes it the one searched. A failed first build leaves search
+// unavailable; a failed rebuild keeps the index there was.
+func (s *searcher) buildAndSwap(ctx context.Context) error {
+	start := time.Now()
+	idx, kinds := search.New(), make(map[ids.Chat]policy.ChatKind)
+	err := s.build(ctx, idx, kinds)
+	s.mu.Lock()
+	first := !s.ready
+	if err == nil || first {
+		s.idx, s.kinds = idx, kinds
+		for _, c := range s.pending {
+			s.applyLocked(c)
+		}
+	}
+	s.pending, s.building = nil, false
+	if first {
+		s.ready, s.buildErr = true, err
+		close(s.built)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error("search index: build failed", "err", err)
+			s.log.Error("search index: build failed", "err", err, "first", first)
 		}
-		return
+		return err
 	}
-	s.log.Info("search index built", "messages", s.idx.Len(), "took", time.Since(start))
-	<-ctx.Done()
+	s.log.Info("search index built", "messages", idx.Len(), "took", time.Since(start), "first", first)
+	return nil
 }
 
-// build reads every chat's kind, then every message, in short transactions.
-// Changes committed meanwhile were queued by changed: applied afterwards (in
-// commit order, each one idempotent), they leave the index as if the read
-// had been one snapshot taken at the end.
-func (s *searcher) build(ctx context.Context) error {
+// build reads every chat's kind into kinds, then every message into idx, in
+// short transactions. Changes committed meanwhile were queued by changed:
+// applied afterwards (in commit order, each one idempotent), they leave the
+// index as if the read had been one snapshot taken at the end.
+func (s *searcher) build(ctx context.Context, idx *search.Index, kinds map[ids.Chat]policy.ChatKind) error {
 	var chats []vault.Chat
 	if err := s.v.View(ctx, func(tx *vault.Tx) (err error) {
 		chats, err = tx.Chats()
@@ -89,11 +128,9 @@ func (s *searcher) build(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("search index: read chats: %w", err)
 	}
-	s.mu.Lock()
 	for _, c := range chats {
-		s.kinds[c.ID] = c.Kind
+		kinds[c.ID] = c.Kind
 	}
-	s.mu.Unlock()
 	var pos vault.ScanPosition
 	docs := make([]search.Doc, 0, scanBatch)
 	for {
@@ -105,14 +142,12 @@ func (s *searcher) build(ctx context.Context) error {
 			return fmt.Errorf("search index: read messages: %w", err)
 		}
 		docs = docs[:0]
-		s.mu.Lock()
 		for _, m := range page {
-			if s.kinds[m.ChatID].Cloud() {
+			if kinds[m.ChatID].Cloud() {
 				docs = append(docs, docOf(m))
 			}
 		}
-		s.mu.Unlock()
-		s.idx.PutAll(docs)
+		idx.PutAll(docs)
 		if s.afterBatch != nil {
 			s.afterBatch()
 		}
@@ -126,16 +161,26 @@ func docOf(m vault.Message) search.Doc {
 	return search.Doc{ID: m.ID, Chat: m.ChatID, At: m.SentAt, Body: m.Body}
 }
 
-// changed is the vault's report of a commit.
+// changed is the vault's report of a commit. While a build runs, the changes
+// wait for its index; the index searched meanwhile follows them too.
 func (s *searcher) changed(cs []vault.Change) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ready {
-		s.pending = append(s.pending, cs...)
-		return
-	}
 	for _, c := range cs {
-		s.applyLocked(c)
+		if c.Kind == vault.ChangeMany {
+			select {
+			case s.rebuild <- struct{}{}:
+			default: // one is asked for already
+			}
+		}
+	}
+	if s.building {
+		s.pending = append(s.pending, cs...)
+	}
+	if s.ready {
+		for _, c := range cs {
+			s.applyLocked(c)
+		}
 	}
 }
 
@@ -185,12 +230,12 @@ func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, err
 		return nil, ctx.Err()
 	}
 	s.mu.Lock()
-	err := s.buildErr
+	err, idx := s.buildErr, s.idx
 	s.mu.Unlock()
 	if err != nil {
 		return nil, ErrSearchUnavailable
 	}
-	hits, err := s.idx.Search(q)
+	hits, err := idx.Search(q)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"hush/internal/cputime"
 	"hush/internal/testutil"
 	"hush/policy"
+	"hush/search"
 	"hush/vault"
 )
 
@@ -61,19 +62,20 @@ func BenchmarkSearchBuildFromVault(b *testing.B) {
 		}
 	}
 	base := testutil.HeapInUse()
-	var s *searcher
+	var idx *search.Index
 	b.ResetTimer()
 	cpu0 := cputime.Process()
 	for b.Loop() {
-		s = newSearcher(v, slog.New(slog.DiscardHandler))
-		if err := s.build(context.Background()); err != nil {
+		s := newSearcher(v, slog.New(slog.DiscardHandler))
+		idx = search.New()
+		if err := s.build(context.Background(), idx, make(map[ids.Chat]policy.ChatKind)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-	b.ReportMetric(float64(s.idx.Len()), "indexed")
+	b.ReportMetric(float64(idx.Len()), "indexed")
 	b.ReportMetric(float64(testutil.HeapInUse()-base)/(1<<20), "MiB-heap")
-	runtime.KeepAlive(s)
+	runtime.KeepAlive(idx)
 }

@@ -244,3 +244,45 @@ func TestSearchAcrossDevices(t *testing.T) {
 		t.Error("an overlong query was accepted")
 	}
 }
+
+// TestSearcherRebuildsAfterTooManyChanges: a transaction too large for the
+// vault to list its changes (a backup's import) makes the searcher build its
+// index again, so the messages it wrote are found; until then the index
+// searched is the one before, kept current.
+func TestSearcherRebuildsAfterTooManyChanges(t *testing.T) {
+	v := testVault(t)
+	chat := putChat(t, v, policy.KindGroup)
+	putMessage(t, v, chat, "before the import")
+	s := startSearcher(t, v)
+	n := vault.MaxListedChanges + 10
+	if err := v.Update(t.Context(), func(tx *vault.Tx) error {
+		for i := range n {
+			m := vault.Message{ID: ids.New[ids.Message](), ChatID: chat, Body: fmt.Sprintf("imported number%d", i),
+				Status: policy.StatusSent, Seq: int64(i + 2), SentAt: time.Now()}
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	putMessage(t, v, chat, "after the import")
+	for i := 0; ; i++ {
+		if len(find(t, s, "number4099", ids.Chat{})) == 1 {
+			break
+		}
+		if i == 200 {
+			t.Fatal("a message of the large transaction is never found: no rebuild")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	for _, q := range []string{"before", "after", fmt.Sprintf("number%d", n-1)} {
+		if got := find(t, s, q, ids.Chat{}); len(got) != 1 {
+			t.Errorf("%q: %d hits after the rebuild, want 1", q, len(got))
+		}
+	}
+	if got := find(t, s, "imported", ids.Chat{}); len(got) == 0 {
+		t.Error("no hits for a word of every imported message")
+	}
+}

@@ -34,10 +34,21 @@ const (
 	ChangeChatPut
 	// ChangeChatDeleted: a chat was deleted with all its messages.
 	ChangeChatDeleted
+	// ChangeMany: the transaction changed more than MaxListedChanges messages
+	// or chats (a backup's import, say), too many to list; it comes alone.
+	// A watcher re-reads what it keeps from the vault.
+	ChangeMany
 )
 
+// MaxListedChanges is how many changes a transaction lists to watchers; past
+// it they get one ChangeMany instead. Listing each would hold every message
+// a large import writes in memory until its commit (about 500 bytes each, so
+// 50 MiB for 100 000 messages), where the import itself holds one record at a
+// time.
+const MaxListedChanges = 4096
+
 // Watch calls fn after every commit that changed messages or chats, with
-// the changes in the order the transaction made them. Calls come in commit
+// the changes in the order the transaction made them (or one ChangeMany). Calls come in commit
 // order, on the committing goroutine, after the commit: fn must be quick
 // and must not call v (it would deadlock). A transaction that was already
 // running when Watch returns is reported if it commits afterwards. stop
@@ -58,8 +69,17 @@ func (v *Vault) Watch(fn func([]Change)) (stop func()) {
 	}
 }
 
-// record notes a change of a writable transaction, reported if it commits.
-func (tx *Tx) record(c Change) { tx.changes = append(tx.changes, c) }
+// record notes a change of a writable transaction, reported if it commits;
+// past MaxListedChanges it keeps one ChangeMany instead.
+func (tx *Tx) record(c Change) {
+	switch {
+	case len(tx.changes) == 1 && tx.changes[0].Kind == ChangeMany:
+	case len(tx.changes) == MaxListedChanges:
+		tx.changes = []Change{{Kind: ChangeMany}} // and the listed ones are garbage
+	default:
+		tx.changes = append(tx.changes, c)
+	}
+}
 
 // commitAndNotify commits tx's SQL transaction and reports its changes.
 // watchMu is held from before the commit until the watchers return, so a

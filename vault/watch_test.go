@@ -152,3 +152,32 @@ func TestReleaseMemory(t *testing.T) {
 		t.Errorf("ReleaseMemory after Close = %v, want ErrClosed", err)
 	}
 }
+
+// TestWatchTooManyChanges: a transaction lists up to MaxListedChanges changes;
+// past that its watchers get one ChangeMany, not every message it wrote.
+func TestWatchTooManyChanges(t *testing.T) {
+	v, _ := newVault(t)
+	chat := newChat(t, v)
+	var got [][]Change
+	stop := v.Watch(func(cs []Change) { got = append(got, cs) })
+	defer stop()
+	for _, n := range []int{MaxListedChanges, MaxListedChanges + 1} {
+		got = nil
+		update(t, v, func(tx *Tx) error {
+			for i := range n {
+				if err := tx.InsertMessage(pendingMessage(t, chat, fmt.Sprint("m", i))); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		switch {
+		case len(got) != 1:
+			t.Errorf("%d messages: %d reports, want 1", n, len(got))
+		case n <= MaxListedChanges && (len(got[0]) != n || got[0][n-1].Kind != ChangeMessagePut):
+			t.Errorf("%d messages: %d changes listed, want every one", n, len(got[0]))
+		case n > MaxListedChanges && (len(got[0]) != 1 || got[0][0].Kind != ChangeMany):
+			t.Errorf("%d messages: %d changes listed (first %v), want one ChangeMany", n, len(got[0]), got[0][0].Kind)
+		}
+	}
+}
