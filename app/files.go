@@ -333,6 +333,8 @@ func transferError(err error) string {
 		return tooLargeText
 	case errors.Is(err, os.ErrNotExist):
 		return "The file is not there any more."
+	case errors.Is(err, chat.ErrFileDeleted):
+		return "The file was deleted from the relay."
 	case errors.Is(err, chat.ErrInvalid) && chat.Detail(err) != "":
 		d := chat.Detail(err)
 		return strings.ToUpper(d[:1]) + d[1:] + "."

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -412,5 +413,22 @@ func TestFilesOverQuota(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(alice.core.attachmentsDir()); len(ents) != 0 {
 		t.Errorf("%d files left after the removal", len(ents))
+	}
+}
+
+// TestTransferErrorWording: a download of a file the relay no longer holds says
+// so, rather than a bare "not found".
+func TestTransferErrorWording(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{context.Canceled, "Cancelled."},
+		{fmt.Errorf("%w: %w", chat.ErrFileDeleted, chat.ErrNotFound), "The file was deleted from the relay."},
+	} {
+		if got := transferError(tc.err); got != tc.want {
+			t.Errorf("transferError(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -165,8 +165,9 @@ const (
 )
 
 // applyAction applies a to its target in c, in tx. On actApplied the target as
-// stored now is returned.
-func applyAction(tx *vault.Tx, c *vault.Chat, a action) (*vault.Message, actOutcome, error) {
+// stored now is returned. A deletion of a message of this account (me) queues
+// its files' deletion from the relay (blobdelete.go).
+func applyAction(tx *vault.Tx, c *vault.Chat, a action, me ids.Account) (*vault.Message, actOutcome, error) {
 	m, err := tx.Message(a.target)
 	if errors.Is(err, vault.ErrNotFound) {
 		return nil, actMissing, nil
@@ -212,6 +213,9 @@ func applyAction(tx *vault.Tx, c *vault.Chat, a action) (*vault.Message, actOutc
 		}
 		m.Body, em.Placeholder = "", Deleted
 		*acts = messageActs{Deleted: true, DeletedBy: a.sender[:], Forwarded: acts.Forwarded}
+		if _, err := queueOwnFiles(tx, m, me); err != nil {
+			return nil, 0, err
+		}
 		atts, err := tx.AttachmentsOf(m.ID)
 		if err != nil {
 			return nil, 0, err
@@ -420,7 +424,8 @@ func (b *batch) flushParked(tx *vault.Tx) error {
 // act applies an authentic action received in c, parking it when its target is not
 // here.
 func (r *receiver) act(tx *vault.Tx, c *vault.Chat, meta *chatMeta, a action, names nameCache, out *batch) (WarningKind, error) {
-	m, res, err := applyAction(tx, c, a)
+	m, res, err := applyAction(tx, c, a, r.meID)
+	out.blobJobs = out.blobJobs || (res == actApplied && a.kind == chatcrypto.KindDelete)
 	switch {
 	case err != nil:
 		return 0, err
@@ -468,7 +473,8 @@ func (r *receiver) unpark(tx *vault.Tx, c *vault.Chat, m vault.Message, out *bat
 	}
 	p.dirty = true
 	for _, x := range waiting {
-		changed, res, err := applyAction(tx, c, x.action())
+		changed, res, err := applyAction(tx, c, x.action(), r.meID)
+		out.blobJobs = out.blobJobs || (res == actApplied && x.Kind == chatcrypto.KindDelete)
 		switch {
 		case err != nil:
 			return m, err

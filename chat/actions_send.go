@@ -117,7 +117,7 @@ func (s *sender) act(ctx context.Context, chat ids.Chat, a action) (Message, err
 		if err := s.mayAct(&c, meta, target, a); err != nil {
 			return err
 		}
-		changed, res, err := applyAction(tx, &c, a)
+		changed, res, err := applyAction(tx, &c, a, s.meID)
 		switch {
 		case err != nil:
 			return err
@@ -144,6 +144,9 @@ func (s *sender) act(ctx context.Context, chat ids.Chat, a action) (Message, err
 	}
 	if item != nil {
 		s.handoff.push(queued{item: *item})
+	}
+	if a.kind == chatcrypto.KindDelete {
+		s.blobs.kick() // its files, if this account's
 	}
 	s.obs.MessageChanged(out)
 	if sum, err := s.list.get(ctx, chat); err == nil {

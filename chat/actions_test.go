@@ -334,7 +334,7 @@ func TestApplyActionRules(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, got, err = applyAction(tx, &c, s.a)
+			_, got, err = applyAction(tx, &c, s.a, ids.Account{})
 			return err
 		})
 		if err != nil || got != s.want {
@@ -364,7 +364,7 @@ func TestReactionsBounded(t *testing.T) {
 			return err
 		}
 		for i := range maxReactionRecords + 10 {
-			_, res, err := applyAction(tx, &c, action{kind: chatcrypto.KindReaction, target: m.ID, sender: bob.id(), emoji: fmt.Sprintf("e%d", i), at: at})
+			_, res, err := applyAction(tx, &c, action{kind: chatcrypto.KindReaction, target: m.ID, sender: bob.id(), emoji: fmt.Sprintf("e%d", i), at: at}, ids.Account{})
 			if err != nil {
 				return err
 			}

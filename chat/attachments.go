@@ -103,12 +103,19 @@ func (e *Engine) PrepareStream(r io.Reader, name string) (PreparedFile, error) {
 	return PreparedFile{p}, relayError(err)
 }
 
-// DiscardPrepared deletes prepared files that will not be sent.
+// DiscardPrepared deletes prepared files that will not be sent, here and from
+// the relay if they were uploaded (an upload that finished, then a send that
+// failed; the request costs the relay nothing for a file never uploaded).
 func (e *Engine) DiscardPrepared(files ...PreparedFile) {
+	gone := make([]ids.File, 0, len(files))
 	for _, f := range files {
 		if err := attachment.Remove(e.attachDir, f.p.ID); err != nil {
 			e.log.Warn("delete a prepared file", "err", err)
 		}
+		gone = append(gone, f.p.ID)
+	}
+	if err := e.deleteBlobs(e.ctx, gone); err != nil && e.ctx.Err() == nil {
+		e.log.Warn("queue the deletion of discarded files from the relay", "err", err)
 	}
 }
 
@@ -207,6 +214,15 @@ func (e *Engine) Attachments(ctx context.Context, msg ids.Message) ([]Attachment
 	return out, err
 }
 
+// fileIDs returns the ids of files.
+func fileIDs(files []vault.Attachment) []ids.File {
+	out := make([]ids.File, 0, len(files))
+	for _, f := range files {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
 // fileNames is what the chat list shows for a message of files alone: their
 // names (with Placeholder AttachmentOnly, which the UI marks as files).
 func fileNames(files []Attachment) string {
@@ -255,10 +271,12 @@ func (e *Engine) DownloadFile(ctx context.Context, id ids.File, progress func(do
 	if rc == nil {
 		return ErrOffline
 	}
-	if err := attachment.Download(ctx, rc, e.attachDir, id, a.FileKey, a.Size, progress); err != nil {
-		return relayError(err)
+	err = relayError(attachment.Download(ctx, rc, e.attachDir, id, a.FileKey, a.Size, progress))
+	if errors.Is(err, ErrNotFound) {
+		// Its sender deleted it, its auto-delete time passed, or the relay lost it.
+		return fmt.Errorf("%w: %w", ErrFileDeleted, err)
 	}
-	return nil
+	return err
 }
 
 // OpenFile returns a downloaded attachment's plaintext, decrypted as it is read,

@@ -95,6 +95,7 @@ type Engine struct {
 	courier *kemCourier
 	secrets *secrets
 	expiry  *expirer
+	blobs   *blobDeleter
 	pause   *pauser
 	acct    *accountSync
 	search  *searcher
@@ -217,13 +218,14 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	e.acct = &accountSync{v: v, link: e.link, key: logKey, device: device, clk: e.clk, log: e.log, apply: e.applyAccountRecord}
 	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
-	e.expiry = &expirer{v: v, list: e.list, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
-	e.send.expiry = e.expiry
+	e.blobs = &blobDeleter{v: v, link: e.link, clk: e.clk, log: e.log, wake: make(chan struct{}, 1)}
+	e.expiry = &expirer{v: v, list: e.list, blobs: e.blobs, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
+	e.send.expiry, e.send.blobs = e.expiry, e.blobs
 	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
 		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
-		prekeys: pre, courier: e.courier, secrets: e.secrets, expiry: e.expiry, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
+		prekeys: pre, courier: e.courier, secrets: e.secrets, expiry: e.expiry, blobs: e.blobs, inbox: &inbox{link: e.link, courier: e.courier, secrets: e.secrets, log: e.log},
 		ahead: ahead, outbox: e.send, certs: certs, checks: e.checks,
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
@@ -240,7 +242,7 @@ func (e *Engine) Start() error {
 	if e.ctx.Err() != nil {
 		return ErrClosed
 	}
-	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run, e.sweepFiles, e.search.run} {
+	for _, run := range []func(context.Context){e.send.runFlusher, e.send.runAcker, e.marks.run, e.courier.run, e.expiry.run, e.secrets.run, e.sweepFiles, e.search.run, e.blobs.run} {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()

@@ -21,6 +21,9 @@ var (
 	// ErrNotFound: no such chat, contact or message — or, from the relay, this
 	// account is no longer a member.
 	ErrNotFound = errors.New("chat: not found")
+	// ErrFileDeleted: the relay no longer holds an attachment's file (its sender
+	// deleted it, or its auto-delete time passed); it matches ErrNotFound too.
+	ErrFileDeleted = errors.New("chat: the file was deleted from the relay")
 	// ErrInvalid: an argument is malformed (an id, an empty message, a bad role).
 	ErrInvalid = errors.New("chat: invalid input")
 	// ErrTooLong: a message or title is over the size limit.

@@ -20,9 +20,11 @@ import (
 type expirer struct {
 	v    *vault.Vault
 	list *chatList
-	clk  clock.Clock
-	log  *slog.Logger
-	obs  Observer
+	// blobs deletes this account's files of the messages wiped (blobdelete.go).
+	blobs *blobDeleter
+	clk   clock.Clock
+	log   *slog.Logger
+	obs   Observer
 	// kick is woken when a countdown starts (capacity 1).
 	kick chan struct{}
 }
@@ -72,6 +74,9 @@ func (x *expirer) run(ctx context.Context) {
 // user had not read yet.
 func (x *expirer) forget(tx *vault.Tx, m vault.Message, unread map[ids.Chat]int) error {
 	if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		return err
+	}
+	if _, err := queueOwnFiles(tx, m, x.list.meID); err != nil {
 		return err
 	}
 	if err := setPinned(tx, m.ChatID, m.ID, false); err != nil {
@@ -139,6 +144,9 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 				x.log.Warn("self-destruct sweep", "err", err)
 			}
 			return x.clk.Now().Add(time.Minute), true // try again
+		}
+		if len(gone) > 0 {
+			x.blobs.kick() // the files of this account's messages among them
 		}
 		for _, g := range gone {
 			x.obs.MessageExpired(g)

@@ -40,7 +40,9 @@ type receiver struct {
 	secrets *secrets
 	// expiry deletes what auto-delete or self-destruct sets a time for.
 	expiry *expirer
-	inbox  *inbox
+	// blobs deletes this account's files from the relay (blobdelete.go).
+	blobs *blobDeleter
+	inbox *inbox
 	// acct keeps the account log; facts lists what this device holds of it.
 	acct   *accountSync
 	facts  func(context.Context) []fact
@@ -87,6 +89,7 @@ func (r *receiver) Connected(ctx context.Context, s relayclient.Session) {
 	r.acct.flush(ctx)
 	r.outbox.kick()
 	r.marks.kick()
+	r.blobs.kick()
 	if err := r.prekeys.ensure(ctx); err != nil {
 		r.log.Info("prekeys for secret chats", "err", err)
 	}
@@ -507,6 +510,7 @@ type batch struct {
 	heard    map[ids.Account]heardName // the newest sender name of each account
 	retitled []ids.Chat                // direct chats whose contact was renamed
 	timed    bool                      // a message with an auto-delete time was stored
+	blobJobs bool                      // requests for this account's files were queued
 
 	pre     preopened                // the page opened before the transaction
 	devices map[sentBy]deviceVerdict // devices found good in this transaction
@@ -556,6 +560,9 @@ func (r *receiver) processOnce(ctx context.Context, id ids.Chat, entries []wire.
 	}
 	for _, m := range out.changed {
 		r.obs.MessageChanged(m)
+	}
+	if out.blobJobs {
+		r.blobs.kick()
 	}
 	for _, s := range out.statuses {
 		r.obs.MessageStatus(s)

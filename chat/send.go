@@ -46,10 +46,12 @@ type sender struct {
 	// expiry deletes this device's own messages when their auto-delete time
 	// comes (autodelete.go).
 	expiry *expirer
-	clk    clock.Clock
-	log    *slog.Logger
-	obs    Observer
-	warn   func(Warning)
+	// blobs deletes this account's files from the relay (blobdelete.go).
+	blobs *blobDeleter
+	clk   clock.Clock
+	log   *slog.Logger
+	obs   Observer
+	warn  func(Warning)
 
 	wake    chan struct{} // one token: flush now
 	handoff handoff       // Send → flusher
@@ -207,7 +209,13 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 			}
 		}
 		if ttl > 0 {
-			if err := tx.PutTimer(m.ID, now.Add(time.Duration(ttl)*time.Second)); err != nil {
+			expires := now.Add(time.Duration(ttl) * time.Second)
+			if err := tx.PutTimer(m.ID, expires); err != nil {
+				return err
+			}
+			// The relay deletes the files then even if no device of this account
+			// is online; clockTolerance covers a relay clock behind this one's.
+			if err := queueBlobJobs(tx, fileIDs(files), expires.Add(clockTolerance).UnixMilli()); err != nil {
 				return err
 			}
 		}
@@ -218,6 +226,9 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 			s.invalidate(id) // the number taken goes to the next message instead
 		}
 		return Message{}, err
+	}
+	if ttl > 0 && len(files) > 0 {
+		s.blobs.kick()
 	}
 	shown := body
 	if body == "" && len(files) > 0 {

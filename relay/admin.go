@@ -44,7 +44,7 @@ Commands:
   disable ACCOUNT            refuse the account's devices from their next connection
   enable ACCOUNT             accept them again
   delete ACCOUNT             delete a disabled account and what the relay keeps
-                             for it alone
+                             for it alone, its attachment files included
   export ACCOUNT --out FILE  write what the relay holds of the account, as JSON,
                              for its holder (FILE "-": standard output)
 
@@ -132,15 +132,26 @@ func adminMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "hush-relay admin: %s cannot be administered\n", shown)
 		return 1
 	}
-	if err := runAdmin(ctx, as, cmd, operands, out, stdout); err != nil {
+	var blobs BlobStore
+	if cmd == "delete" {
+		bs, closeBlobs, err := OpenBlobStore(st, *set.db)
+		if err != nil {
+			fmt.Fprintf(stderr, "hush-relay admin: blob store: %v\n", err)
+			return 1
+		}
+		defer closeBlobs()
+		blobs = bs
+	}
+	if err := runAdmin(ctx, as, blobs, cmd, operands, out, stdout); err != nil {
 		fmt.Fprintf(stderr, "hush-relay admin %s: %v\n", cmd, err)
 		return 1
 	}
 	return 0
 }
 
-// runAdmin carries out one admin command on st.
-func runAdmin(ctx context.Context, st adminStore, cmd string, operands []string, out string, stdout io.Writer) error {
+// runAdmin carries out one admin command on st; delete deletes the account's
+// blobs from blobs as well.
+func runAdmin(ctx context.Context, st adminStore, blobs BlobStore, cmd string, operands []string, out string, stdout io.Writer) error {
 	if cmd == "accounts" {
 		return listAccounts(ctx, st, stdout)
 	}
@@ -159,12 +170,7 @@ func runAdmin(ctx context.Context, st adminStore, cmd string, operands []string,
 		}
 		fmt.Fprintf(stdout, "account %s %sd\n", id, cmd)
 	case "delete":
-		c, err := st.DeleteAccount(ctx, id)
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		fmt.Fprintf(stdout, "account %s deleted: %d devices, %d inbox items, %d account log records, %d chat memberships, %d prekeys\n",
-			id, c.Devices, c.InboxItems, c.AccountLog, c.Memberships, c.Prekeys)
+		return deleteAccount(ctx, st, blobs, id, stdout)
 	case "export":
 		e, err := st.ExportAccount(ctx, id)
 		if err != nil {
@@ -173,6 +179,31 @@ func runAdmin(ctx context.Context, st adminStore, cmd string, operands []string,
 		return writeExport(e, out, stdout)
 	}
 	return nil
+}
+
+// deleteAccount deletes a disabled account, then its blobs. An account deleted
+// already (by a relay that left its blobs, or a run cut short between the two)
+// has what blobs remain of it deleted.
+func deleteAccount(ctx context.Context, st adminStore, blobs BlobStore, id ids.Account, stdout io.Writer) error {
+	c, err := st.DeleteAccount(ctx, id)
+	gone := errors.Is(err, store.ErrNotFound)
+	if err != nil && !gone {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	n, size, berr := blobs.DeleteOwner(ctx, id)
+	if berr != nil {
+		berr = fmt.Errorf("%s: delete its attachment files (run delete again): %w", id, berr)
+	}
+	switch {
+	case gone && n == 0:
+		return errors.Join(fmt.Errorf("%s: %w", id, err), berr)
+	case gone:
+		fmt.Fprintf(stdout, "account %s was deleted already; %d attachment files (%d bytes) it left deleted\n", id, n, size)
+	default:
+		fmt.Fprintf(stdout, "account %s deleted: %d devices, %d inbox items, %d account log records, %d chat memberships, %d prekeys, %d attachment files (%d bytes)\n",
+			id, c.Devices, c.InboxItems, c.AccountLog, c.Memberships, c.Prekeys, n, size)
+	}
+	return berr
 }
 
 // resolveAccount reads an account id or an @handle.

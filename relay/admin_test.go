@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,7 @@ func testAdminCommands(t *testing.T, r *relaytest.Relay, db string) {
 	relaytest.Dial(t, r, bob)
 	request[*wire.OK](t, a, &wire.RegisterHandle{Handle: "alice", Signature: alice.Account.Sign(wire.HandleLabel, wire.HandleMessage(alice.AccountID(), "alice"))})
 	request[*wire.OK](t, a, &wire.InboxSend{ToDevice: bob.DeviceID(), ItemID: ids.New[ids.InboxItem](), Ciphertext: []byte("hi bob")})
+	blob := uploadBlob(t, a, true, 0)
 	a.Close()
 
 	code, out, errOut := admin(t, "--db", db, "accounts")
@@ -109,8 +111,14 @@ func testAdminCommands(t *testing.T, r *relaytest.Relay, db string) {
 		t.Errorf("alice refused after enable: %v", err)
 	}
 	admin(t, "--db", db, "disable", "@alice")
-	if code, out, errOut := admin(t, "--db", db, "delete", "@alice"); code != 0 || !strings.Contains(out, "deleted") {
+	if code, out, errOut := admin(t, "--db", db, "delete", "@alice"); code != 0 || !strings.Contains(out, "deleted") ||
+		!strings.Contains(out, fmt.Sprintf("1 attachment files (%d bytes)", wire.BlobChunkSize)) {
 		t.Fatalf("delete = %d\n%s%s", code, out, errOut)
+	}
+	// Her files went with her, from the running relay too.
+	requestErr(t, relaytest.Dial(t, r, bob), &wire.BlobGet{FileID: blob}, wire.CodeNotFound)
+	if code, _, errOut := admin(t, "--db", db, "delete", alice.AccountID().String()); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("delete of a deleted account = %d %s", code, errOut)
 	}
 	if _, out, _ := admin(t, "--db", db, "accounts"); strings.Contains(out, alice.AccountID().String()) {
 		t.Errorf("a deleted account is listed:\n%s", out)

@@ -20,8 +20,9 @@ type BlobStore interface {
 	Begin(ctx context.Context, r store.BeginBlob) (store.BlobState, error)
 	// Put stores one chunk of an upload of owner's; again is harmless.
 	Put(ctx context.Context, id ids.File, owner ids.Account, index int, data []byte) error
-	// Finish completes an upload whose chunks are all there.
-	Finish(ctx context.Context, id ids.File, owner ids.Account) error
+	// Finish completes an upload whose chunks are all there; an expires (Unix ms)
+	// other than 0 sets when the blob is deleted, on a finished blob too.
+	Finish(ctx context.Context, id ids.File, owner ids.Account, expires int64) error
 	// Chunk returns one chunk of a finished blob and the blob's size.
 	Chunk(ctx context.Context, id ids.File, index int) ([]byte, int64, error)
 	// Used returns the bytes of owner's blobs, finished or not: what counts
@@ -29,6 +30,14 @@ type BlobStore interface {
 	Used(ctx context.Context, owner ids.Account) (int64, error)
 	// ExpireUnfinished deletes uploads begun before before (Unix ms), unfinished.
 	ExpireUnfinished(ctx context.Context, before int64) (int, error)
+	// DeleteExpired deletes the blobs whose expiry is at or before now (Unix ms).
+	DeleteExpired(ctx context.Context, now int64) (int, error)
+	// Delete deletes one blob of owner's, finished or not: store.ErrNotFound if
+	// there is none, store.ErrBlobForbidden if another account uploaded it.
+	Delete(ctx context.Context, id ids.File, owner ids.Account) error
+	// DeleteOwner deletes every blob of owner's (`hush-relay admin delete`) and
+	// returns how many and their bytes.
+	DeleteOwner(ctx context.Context, owner ids.Account) (int, int64, error)
 }
 
 // Blob defaults (docs/RELAY.md, "Attachments").
@@ -117,7 +126,15 @@ func (c *conn) handleBlob(reqID uint64, body wire.Body) {
 		}
 		c.reply(reqID, &wire.OK{})
 	case *wire.BlobFinish:
-		if err := bs.Finish(c.ctx, b.FileID, c.account); err != nil {
+		if err := bs.Finish(c.ctx, b.FileID, c.account, b.ExpiresAt); err != nil {
+			c.replyErr(reqID, blobError(err))
+			return
+		}
+		c.reply(reqID, &wire.OK{})
+	case *wire.BlobDelete:
+		// Only the uploader's account deletes; a blob not held is deleted already
+		// (docs/PROTOCOL.md, "Attachments").
+		if err := bs.Delete(c.ctx, b.FileID, c.account); err != nil && !errors.Is(err, store.ErrNotFound) {
 			c.replyErr(reqID, blobError(err))
 			return
 		}
@@ -141,28 +158,38 @@ func blobError(err error) error {
 		return wire.Errorf(wire.CodeConflict, "upload has missing chunks")
 	case errors.Is(err, store.ErrBlobConflict):
 		return wire.Errorf(wire.CodeConflict, "%v", err)
+	case errors.Is(err, store.ErrBlobForbidden):
+		return wire.Errorf(wire.CodeForbidden, "only the account that uploaded a file deletes it")
 	}
 	return err // ErrNotFound and failures: conn.wireError maps them
 }
 
-// startBlobSweeper deletes unfinished uploads older than the retention, at most
-// hourly (as the inbox sweep, retention.go).
+// startBlobSweeper deletes unfinished uploads older than the retention, and
+// finished blobs whose expiry (set by their uploader at BlobFinish) has come, at
+// most hourly (as the inbox sweep, retention.go) — or every half retention when
+// that is shorter.
 func startBlobSweeper(s *Server) {
 	if s.blobs.Store == nil {
 		return
 	}
 	ret := s.blobs.Retention
-	s.every(min(maxSweepInterval, max(ret/2, time.Second)), func() {
-		before := s.clock.Now().Add(-ret).UnixMilli()
-		n, err := s.blobs.Store.ExpireUnfinished(s.baseCtx, before)
-		if err != nil {
-			s.log.Error("expire unfinished uploads", "err", err)
-			return
-		}
-		if n > 0 {
-			s.log.Log(context.Background(), slog.LevelInfo, "expired unfinished uploads", "uploads", n, "retention", ret.String())
-		}
-	})
+	s.every(min(maxSweepInterval, max(ret/2, time.Second)), func() { sweepBlobs(s, ret) })
+}
+
+func sweepBlobs(s *Server, ret time.Duration) {
+	now := s.clock.Now()
+	n, err := s.blobs.Store.ExpireUnfinished(s.baseCtx, now.Add(-ret).UnixMilli())
+	if err != nil {
+		s.log.Error("expire unfinished uploads", "err", err)
+	} else if n > 0 {
+		s.log.Log(context.Background(), slog.LevelInfo, "expired unfinished uploads", "uploads", n, "retention", ret.String())
+	}
+	n, err = s.blobs.Store.DeleteExpired(s.baseCtx, now.UnixMilli())
+	if err != nil {
+		s.log.Error("delete expired blobs", "err", err)
+	} else if n > 0 {
+		s.log.Log(context.Background(), slog.LevelInfo, "deleted expired blobs", "blobs", n)
+	}
 }
 
 // OpenBlobStore opens the blob store that goes with st: the PostgreSQL database's

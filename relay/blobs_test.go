@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -198,4 +199,102 @@ func TestBlobRate(t *testing.T) {
 	if !limited {
 		t.Fatal("a blob rate of 1 byte per second let 70 chunks through")
 	}
+}
+
+// uploadBlob uploads a blob of one chunk from c and finishes it with expires
+// (0: none); finish false leaves it mid-upload.
+func uploadBlob(t *testing.T, c *relaytest.Conn, finish bool, expires int64) ids.File {
+	t.Helper()
+	id := ids.New[ids.File]()
+	_, chunks := blobOf(wire.BlobChunkSize)
+	request[*wire.BlobState](t, c, &wire.BlobBegin{FileID: id, Size: wire.BlobChunkSize})
+	request[*wire.OK](t, c, &wire.BlobPut{FileID: id, Data: chunks[0]})
+	if finish {
+		request[*wire.OK](t, c, &wire.BlobFinish{FileID: id, ExpiresAt: expires})
+	}
+	return id
+}
+
+// TestBlobDelete: only the uploader's account deletes a blob (another account,
+// attacking first, gets CodeForbidden and the blob stays); an unknown id and a
+// second deletion answer OK, so a device retrying never fails; a deleted blob,
+// finished or mid-upload, is gone for everyone and its bytes leave the quota.
+func TestBlobDelete(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		r := relaytest.Start(t, &o)
+		alice, mallory, bob := relaytest.NewAccount(t), relaytest.NewAccount(t), relaytest.NewAccount(t)
+		a, m, b := relaytest.Dial(t, r, alice), relaytest.Dial(t, r, mallory), relaytest.Dial(t, r, bob)
+		finished, mid := uploadBlob(t, a, true, 0), uploadBlob(t, a, false, 0)
+		if u := request[*wire.Usage](t, a, &wire.GetUsage{}); u.BlobUsedBytes != 2*wire.BlobChunkSize {
+			t.Fatalf("usage before = %+v", u)
+		}
+		for _, tc := range []struct {
+			name string
+			by   *relaytest.Conn
+			id   ids.File
+			code wire.Code // 0: OK
+			gone bool      // bob's download fails afterwards
+		}{
+			{"another account", m, finished, wire.CodeForbidden, false},
+			{"another account, mid-upload", m, mid, wire.CodeForbidden, false},
+			{"unknown id", a, ids.New[ids.File](), 0, true},
+			{"owner", a, finished, 0, true},
+			{"twice", a, finished, 0, true},
+			{"mid-upload", a, mid, 0, true},
+		} {
+			resp, err := tc.by.Request(testCtx(t), &wire.BlobDelete{FileID: tc.id})
+			var we *wire.Error
+			switch {
+			case tc.code == 0 && err != nil:
+				t.Errorf("%s: %v", tc.name, err)
+			case tc.code == 0:
+				if _, ok := resp.(*wire.OK); !ok {
+					t.Errorf("%s: answered %v", tc.name, resp.Type())
+				}
+			case !errors.As(err, &we) || we.Code != tc.code:
+				t.Errorf("%s: err = %v, want code %v", tc.name, err, tc.code)
+			}
+			if tc.id != mid {
+				_, err = b.Request(testCtx(t), &wire.BlobGet{FileID: tc.id})
+				if gone := errors.As(err, &we) && we.Code == wire.CodeNotFound; gone != tc.gone || (!gone && err != nil) {
+					t.Errorf("%s: bob's download afterwards: %v", tc.name, err)
+				}
+			}
+		}
+		requestErr(t, a, &wire.BlobPut{FileID: mid, Data: make([]byte, wire.BlobChunkSize)}, wire.CodeNotFound)
+		if u := request[*wire.Usage](t, a, &wire.GetUsage{}); u.BlobUsedBytes != 0 {
+			t.Fatalf("usage after deleting both = %+v", u)
+		}
+	})
+}
+
+// TestBlobExpirySweep: a blob finished with an expiry is deleted by the relay's
+// sweep once its time has come (on the relay's clock), with no device online;
+// one without stays.
+func TestBlobExpirySweep(t *testing.T) {
+	eachEngine(t, func(t *testing.T, o relaytest.Options, _ string) {
+		clk := fakeClock()
+		o.Clock = clk
+		r := relaytest.Start(t, &o)
+		a := relaytest.Dial(t, r, relaytest.NewAccount(t))
+		expires := clk.Now().Add(3 * time.Hour).UnixMilli()
+		expiring, kept := uploadBlob(t, a, true, expires), uploadBlob(t, a, true, 0)
+		later := uploadBlob(t, a, true, 0)
+		// Finishing again sets an expiry on a finished blob.
+		request[*wire.OK](t, a, &wire.BlobFinish{FileID: later, ExpiresAt: expires})
+		a.Close()
+		b := relaytest.Dial(t, r, relaytest.NewAccount(t))
+
+		clk.Advance(2 * time.Hour) // a sweep runs, nothing due yet
+		time.Sleep(50 * time.Millisecond)
+		request[*wire.BlobChunk](t, b, &wire.BlobGet{FileID: expiring})
+		clk.Advance(2 * time.Hour)
+		testutil.Eventually(t, 10*time.Second, "the expired blobs were deleted", func() bool {
+			_, err1 := b.Request(testCtx(t), &wire.BlobGet{FileID: expiring})
+			_, err2 := b.Request(testCtx(t), &wire.BlobGet{FileID: later})
+			return err1 != nil && err2 != nil
+		})
+		requestErr(t, b, &wire.BlobGet{FileID: expiring}, wire.CodeNotFound)
+		request[*wire.BlobChunk](t, b, &wire.BlobGet{FileID: kept})
+	})
 }

@@ -134,7 +134,7 @@ func (c *conn) handle(f wire.Frame) {
 		c.reply(f.ReqID, &wire.InboxPage{Items: items, More: more})
 	case *wire.Typing:
 		c.typing(b)
-	case *wire.BlobBegin, *wire.BlobPut, *wire.BlobFinish, *wire.BlobGet:
+	case *wire.BlobBegin, *wire.BlobPut, *wire.BlobFinish, *wire.BlobGet, *wire.BlobDelete:
 		c.handleBlob(f.ReqID, b)
 	case *wire.Auth:
 		c.reply(f.ReqID, wire.Errorf(wire.CodeBadRequest, "already authenticated"))

@@ -32,6 +32,8 @@ var (
 	ErrBlobConflict = errors.New("store: blob conflict")
 	// ErrBlobIncomplete: finishing an upload whose chunks are not all there.
 	ErrBlobIncomplete = errors.New("store: blob upload incomplete")
+	// ErrBlobForbidden: deleting a blob another account uploaded.
+	ErrBlobForbidden = errors.New("store: blob of another account")
 )
 
 // BlobState is what a store knows of one blob.
@@ -41,6 +43,9 @@ type BlobState struct {
 	Size     int64 // ciphertext bytes
 	Created  int64 // Unix milliseconds when the upload began
 	Finished bool
+	// Expires is when the uploader asked the blob to be deleted (Unix
+	// milliseconds), 0 for never.
+	Expires int64
 	// Have holds a bit per chunk (chunk i: Have[i/8] bit i%8) that the store
 	// holds durably.
 	Have []byte
@@ -123,7 +128,8 @@ type blobMeta struct {
 	Size     int64       `json:"size"`
 	Created  int64       `json:"created"`
 	Finished bool        `json:"finished"`
-	Have     []byte      `json:"have"` // durable chunks
+	Have     []byte      `json:"have"`              // durable chunks
+	Expires  int64       `json:"expires,omitempty"` // Unix ms; absent: never
 }
 
 // OpenDirBlobs opens (creating it if needed) the blob directory root and
@@ -217,7 +223,7 @@ func (d *DirBlobs) Begin(ctx context.Context, r BeginBlob) (BlobState, error) {
 }
 
 func (d *DirBlobs) stateLocked(id ids.File, b *dirBlob) BlobState {
-	return BlobState{ID: id, Owner: b.meta.Owner, Size: b.meta.Size, Created: b.meta.Created, Finished: b.meta.Finished, Have: append([]byte(nil), b.meta.Have...)}
+	return BlobState{ID: id, Owner: b.meta.Owner, Size: b.meta.Size, Created: b.meta.Created, Finished: b.meta.Finished, Expires: b.meta.Expires, Have: append([]byte(nil), b.meta.Have...)}
 }
 
 // fileLocked returns the open data file of an unfinished blob.
@@ -324,8 +330,9 @@ func (d *DirBlobs) Put(ctx context.Context, id ids.File, owner ids.Account, inde
 }
 
 // Finish completes an upload once every chunk is there; finishing again is
-// harmless.
-func (d *DirBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account) error {
+// harmless. An expires (Unix milliseconds) other than 0 sets when the blob is
+// deleted ([DirBlobs.DeleteExpired]), on a finished blob too.
+func (d *DirBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account, expires int64) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b, ok := d.blobs[id]
@@ -333,10 +340,22 @@ func (d *DirBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account) e
 		return fmt.Errorf("%w: blob %v", ErrNotFound, id)
 	}
 	if b.meta.Finished {
+		if expires == 0 || expires == b.meta.Expires {
+			return nil
+		}
+		m := b.meta
+		m.Expires = expires
+		if err := d.writeMeta(id, m); err != nil {
+			return err
+		}
+		b.meta = m
 		return nil
 	}
 	if !hasAll(b.have, BlobChunks(b.meta.Size)) {
 		return fmt.Errorf("%w: blob %v", ErrBlobIncomplete, id)
+	}
+	if expires != 0 {
+		b.meta.Expires = expires // written by the checkpoint
 	}
 	if err := d.checkpointLocked(id, b, true); err != nil {
 		return err
@@ -362,6 +381,9 @@ func (d *DirBlobs) Chunk(ctx context.Context, id ids.File, index int) ([]byte, i
 		return nil, 0, fmt.Errorf("%w: chunk %d of a %d-chunk blob", ErrBlobConflict, index, BlobChunks(size))
 	}
 	f, err := os.Open(d.path(id, ".data"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("%w: blob %v deleted", ErrNotFound, id) // since the lock was let go
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("open blob: %w", err)
 	}
@@ -383,26 +405,72 @@ func (d *DirBlobs) Used(ctx context.Context, owner ids.Account) (int64, error) {
 // ExpireUnfinished deletes uploads begun before the time before (Unix
 // milliseconds) and never finished, and returns how many.
 func (d *DirBlobs) ExpireUnfinished(ctx context.Context, before int64) (int, error) {
+	return d.deleteWhere(func(m blobMeta) bool { return !m.Finished && m.Created < before })
+}
+
+// DeleteExpired deletes the blobs whose expiry (set at [DirBlobs.Finish]) is at
+// or before now (Unix milliseconds), and returns how many.
+func (d *DirBlobs) DeleteExpired(ctx context.Context, now int64) (int, error) {
+	return d.deleteWhere(func(m blobMeta) bool { return m.Expires != 0 && m.Expires <= now })
+}
+
+// Delete deletes one blob of owner's, finished or not, and gives its bytes back
+// to owner's quota: ErrNotFound if there is none, ErrBlobForbidden if another
+// account uploaded it.
+func (d *DirBlobs) Delete(ctx context.Context, id ids.File, owner ids.Account) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, ok := d.blobs[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: blob %v", ErrNotFound, id)
+	case b.meta.Owner != owner:
+		return fmt.Errorf("%w: blob %v", ErrBlobForbidden, id)
+	}
+	return d.removeLocked(id, b)
+}
+
+// DeleteOwner deletes every blob of owner's (its account is being deleted) and
+// returns how many and their bytes.
+func (d *DirBlobs) DeleteOwner(ctx context.Context, owner ids.Account) (int, int64, error) {
+	used, _ := d.Used(ctx, owner)
+	n, err := d.deleteWhere(func(m blobMeta) bool { return m.Owner == owner })
+	if err != nil {
+		return n, 0, err
+	}
+	return n, used, nil
+}
+
+// deleteWhere deletes the blobs whose metadata match and returns how many.
+func (d *DirBlobs) deleteWhere(match func(blobMeta) bool) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := 0
 	for id, b := range d.blobs {
-		if b.meta.Finished || b.meta.Created >= before {
+		if !match(b.meta) {
 			continue
 		}
-		if b.f != nil {
-			b.f.Close()
-			b.f = nil
+		if err := d.removeLocked(id, b); err != nil {
+			return n, err
 		}
-		if err := os.Remove(d.path(id, ".meta")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return n, fmt.Errorf("expire blob: %w", err)
-		}
-		if err := os.Remove(d.path(id, ".data")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return n, fmt.Errorf("expire blob: %w", err)
-		}
-		delete(d.blobs, id)
-		d.used[b.meta.Owner] -= b.meta.Size
 		n++
 	}
 	return n, nil
+}
+
+// removeLocked deletes a blob's files, metadata first (a crash between the two
+// leaves a data file no index holds, which is never read), then forgets it.
+func (d *DirBlobs) removeLocked(id ids.File, b *dirBlob) error {
+	if b.f != nil {
+		b.f.Close()
+		b.f = nil
+	}
+	for _, ext := range []string{".meta", ".data"} {
+		if err := os.Remove(d.path(id, ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete blob: %w", err)
+		}
+	}
+	delete(d.blobs, id)
+	d.used[b.meta.Owner] -= b.meta.Size
+	return nil
 }

@@ -17,10 +17,13 @@ import (
 type blobStore interface {
 	Begin(ctx context.Context, r store.BeginBlob) (store.BlobState, error)
 	Put(ctx context.Context, id ids.File, owner ids.Account, index int, data []byte) error
-	Finish(ctx context.Context, id ids.File, owner ids.Account) error
+	Finish(ctx context.Context, id ids.File, owner ids.Account, expires int64) error
 	Chunk(ctx context.Context, id ids.File, index int) ([]byte, int64, error)
 	Used(ctx context.Context, owner ids.Account) (int64, error)
 	ExpireUnfinished(ctx context.Context, before int64) (int, error)
+	DeleteExpired(ctx context.Context, now int64) (int, error)
+	Delete(ctx context.Context, id ids.File, owner ids.Account) error
+	DeleteOwner(ctx context.Context, owner ids.Account) (int, int64, error)
 }
 
 // blobEngine opens a blob store at a place, again and again (a relay restart).
@@ -107,7 +110,7 @@ func testBlobUploadResumes(t *testing.T, e blobEngine) {
 	if _, err := s.Begin(ctx, store.BeginBlob{ID: id, Owner: mallory, Size: int64(size), Now: 1000, Quota: 1 << 30}); !errors.Is(err, store.ErrBlobConflict) {
 		t.Errorf("same id, other owner: %v", err)
 	}
-	if err := s.Finish(ctx, id, alice); !errors.Is(err, store.ErrBlobIncomplete) {
+	if err := s.Finish(ctx, id, alice, 0); !errors.Is(err, store.ErrBlobIncomplete) {
 		t.Errorf("finish with chunks missing: %v", err)
 	}
 	if _, _, err := s.Chunk(ctx, id, 0); !errors.Is(err, store.ErrNotFound) {
@@ -135,11 +138,11 @@ func testBlobUploadResumes(t *testing.T, e blobEngine) {
 			t.Fatalf("put %d: %v", i, err)
 		}
 	}
-	if err := s.Finish(ctx, id, mallory); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Finish(ctx, id, mallory, 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another account finishes: %v", err)
 	}
 	for range 2 { // finishing twice is harmless
-		if err := s.Finish(ctx, id, alice); err != nil {
+		if err := s.Finish(ctx, id, alice, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -191,7 +194,7 @@ func testBlobQuotaAndExpiry(t *testing.T, e blobEngine) {
 	if err := s.Put(ctx, done, alice, 0, chunks[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Finish(ctx, done, alice); err != nil {
+	if err := s.Finish(ctx, done, alice, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := begin(old, alice, 2*wire.BlobChunkSize, 100); err != nil {
@@ -224,5 +227,103 @@ func testBlobQuotaAndExpiry(t *testing.T, e blobEngine) {
 	}
 	if err := begin(ids.New[ids.File](), alice, 2*wire.BlobChunkSize, 6000); err != nil {
 		t.Fatalf("within the freed quota: %v", err)
+	}
+}
+
+func TestBlobDelete(t *testing.T) { eachBlobEngine(t, testBlobDelete) }
+
+// testBlobDelete deletes blobs by their uploader (finished, mid-upload, twice),
+// refuses another account's deletion, expires blobs at the time set when they
+// were finished (kept across a restart), and deletes an account's blobs.
+func testBlobDelete(t *testing.T, e blobEngine) {
+	ctx := context.Background()
+	place := e.place(t)
+	s := e.open(t, place)
+	alice, mallory := ids.New[ids.Account](), ids.New[ids.Account]()
+	_, chunks := blobData(wire.BlobChunkSize)
+	upload := func(owner ids.Account, finish bool, expires int64) ids.File {
+		t.Helper()
+		id := ids.New[ids.File]()
+		if _, err := s.Begin(ctx, store.BeginBlob{ID: id, Owner: owner, Size: wire.BlobChunkSize, Now: 100, Quota: 1 << 30}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, id, owner, 0, chunks[0]); err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if err := s.Finish(ctx, id, owner, expires); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	kept, mid, twice := upload(alice, true, 0), upload(alice, false, 0), upload(alice, true, 0)
+	expiring, later := upload(alice, true, 5000), upload(alice, true, 0)
+	malloryOwn := upload(mallory, true, 0)
+	// A finish again sets the expiry of a finished blob; another account's does not.
+	if err := s.Finish(ctx, later, mallory, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another account sets the expiry: %v", err)
+	}
+	if err := s.Finish(ctx, later, alice, 5000); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		id    ids.File
+		by    ids.Account
+		want  error
+		chunk error // a download afterwards
+	}{
+		{"another account", kept, mallory, store.ErrBlobForbidden, nil},
+		{"unknown id", ids.New[ids.File](), alice, store.ErrNotFound, store.ErrNotFound},
+		{"mid-upload", mid, alice, nil, store.ErrNotFound},
+		{"finished", twice, alice, nil, store.ErrNotFound},
+		{"twice", twice, alice, store.ErrNotFound, store.ErrNotFound},
+	} {
+		err := s.Delete(ctx, tc.id, tc.by)
+		if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("%s: Delete = %v, want %v", tc.name, err, tc.want)
+		}
+		if _, _, err := s.Chunk(ctx, tc.id, 0); !errors.Is(err, tc.chunk) || (tc.chunk == nil && err != nil) {
+			t.Errorf("%s: download after = %v, want %v", tc.name, err, tc.chunk)
+		}
+	}
+	if err := s.Put(ctx, mid, alice, 0, chunks[0]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("put into a deleted upload: %v", err)
+	}
+	if used, err := s.Used(ctx, alice); err != nil || used != 3*wire.BlobChunkSize {
+		t.Fatalf("used after deleting 2 of 5 blobs = %d, %v", used, err)
+	}
+
+	s = e.open(t, place) // the expiries are durable
+	if n, err := s.DeleteExpired(ctx, 4999); err != nil || n != 0 {
+		t.Fatalf("expired before their time: %d, %v", n, err)
+	}
+	if n, err := s.DeleteExpired(ctx, 5000); err != nil || n != 2 {
+		t.Fatalf("expired at their time: %d, %v; want 2", n, err)
+	}
+	for _, id := range []ids.File{expiring, later} {
+		if _, _, err := s.Chunk(ctx, id, 0); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired blob downloads: %v", err)
+		}
+	}
+	if _, _, err := s.Chunk(ctx, kept, 0); err != nil {
+		t.Errorf("blob without expiry: %v", err)
+	}
+	s = e.open(t, place)
+	if used, err := s.Used(ctx, alice); err != nil || used != wire.BlobChunkSize {
+		t.Fatalf("used after expiry and restart = %d, %v", used, err)
+	}
+
+	n, bytes, err := s.DeleteOwner(ctx, alice)
+	if err != nil || n != 1 || bytes != wire.BlobChunkSize {
+		t.Fatalf("DeleteOwner = %d, %d, %v", n, bytes, err)
+	}
+	if _, _, err := s.Chunk(ctx, kept, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("blob of a deleted account: %v", err)
+	}
+	if _, _, err := s.Chunk(ctx, malloryOwn, 0); err != nil {
+		t.Errorf("another account's blob after DeleteOwner: %v", err)
 	}
 }

@@ -64,7 +64,8 @@ func (b *PGBlobs) Begin(ctx context.Context, r BeginBlob) (BlobState, error) {
 func pgBlobState(ctx context.Context, q pgQuerier, id ids.File) (BlobState, error) {
 	st := BlobState{ID: id}
 	var owner []byte
-	err := q.QueryRow(ctx, "SELECT owner, size, created_at, finished FROM blobs WHERE id = $1", id[:]).Scan(&owner, &st.Size, &st.Created, &st.Finished)
+	var expires *int64
+	err := q.QueryRow(ctx, "SELECT owner, size, created_at, finished, expires_at FROM blobs WHERE id = $1", id[:]).Scan(&owner, &st.Size, &st.Created, &st.Finished, &expires)
 	if err != nil {
 		if noRows(err) {
 			return BlobState{}, fmt.Errorf("%w: blob %v", ErrNotFound, id)
@@ -75,6 +76,9 @@ func pgBlobState(ctx context.Context, q pgQuerier, id ids.File) (BlobState, erro
 		return BlobState{}, fmt.Errorf("read blob: bad owner")
 	}
 	copy(st.Owner[:], owner)
+	if expires != nil {
+		st.Expires = *expires
+	}
 	n := BlobChunks(st.Size)
 	st.Have = make([]byte, (n+7)/8)
 	if st.Finished {
@@ -127,8 +131,9 @@ func (b *PGBlobs) Put(ctx context.Context, id ids.File, owner ids.Account, index
 }
 
 // Finish completes an upload once every chunk is there; finishing again is
-// harmless.
-func (b *PGBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account) error {
+// harmless. An expires (Unix milliseconds) other than 0 sets when the blob is
+// deleted ([PGBlobs.DeleteExpired]), on a finished blob too.
+func (b *PGBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account, expires int64) error {
 	return pgx.BeginFunc(ctx, b.p.pool, func(tx pgx.Tx) error {
 		st, err := pgBlobState(ctx, tx, id)
 		if err != nil {
@@ -137,13 +142,13 @@ func (b *PGBlobs) Finish(ctx context.Context, id ids.File, owner ids.Account) er
 		if st.Owner != owner {
 			return fmt.Errorf("%w: blob %v", ErrNotFound, id)
 		}
-		if st.Finished {
+		if st.Finished && (expires == 0 || expires == st.Expires) {
 			return nil
 		}
 		if !hasAll(st.Have, BlobChunks(st.Size)) {
 			return fmt.Errorf("%w: blob %v", ErrBlobIncomplete, id)
 		}
-		if _, err := tx.Exec(ctx, "UPDATE blobs SET finished = true WHERE id = $1", id[:]); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE blobs SET finished = true, expires_at = coalesce(nullif($2::bigint, 0), expires_at) WHERE id = $1", id[:], expires); err != nil {
 			return fmt.Errorf("finish blob: %w", err)
 		}
 		return nil
@@ -185,4 +190,47 @@ func (b *PGBlobs) ExpireUnfinished(ctx context.Context, before int64) (int, erro
 		return 0, fmt.Errorf("expire blobs: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// DeleteExpired deletes the blobs whose expiry (set at [PGBlobs.Finish]) is at
+// or before now (Unix milliseconds), and returns how many.
+func (b *PGBlobs) DeleteExpired(ctx context.Context, now int64) (int, error) {
+	tag, err := b.p.pool.Exec(ctx, "DELETE FROM blobs WHERE expires_at <= $1", now)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired blobs: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Delete deletes one blob of owner's, finished or not, with its chunks (ON
+// DELETE CASCADE): ErrNotFound if there is none, ErrBlobForbidden if another
+// account uploaded it. Its bytes leave owner's quota with the row.
+func (b *PGBlobs) Delete(ctx context.Context, id ids.File, owner ids.Account) error {
+	tag, err := b.p.pool.Exec(ctx, "DELETE FROM blobs WHERE id = $1 AND owner = $2", id[:], owner[:])
+	if err != nil {
+		return fmt.Errorf("delete blob: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var exists bool
+	if err := b.p.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM blobs WHERE id = $1)", id[:]).Scan(&exists); err != nil {
+		return fmt.Errorf("delete blob: %w", err)
+	}
+	if exists {
+		return fmt.Errorf("%w: blob %v", ErrBlobForbidden, id)
+	}
+	return fmt.Errorf("%w: blob %v", ErrNotFound, id)
+}
+
+// DeleteOwner deletes every blob of owner's (its account is being deleted) and
+// returns how many and their bytes.
+func (b *PGBlobs) DeleteOwner(ctx context.Context, owner ids.Account) (int, int64, error) {
+	var n int
+	var bytes int64
+	err := b.p.pool.QueryRow(ctx, "WITH d AS (DELETE FROM blobs WHERE owner = $1 RETURNING size) SELECT count(*), coalesce(sum(size), 0) FROM d", owner[:]).Scan(&n, &bytes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("delete blobs of account: %w", err)
+	}
+	return n, bytes, nil
 }

@@ -113,6 +113,34 @@ func (c *Client) UploadBlob(ctx context.Context, id ids.File, src io.ReaderAt, s
 	return nil
 }
 
+// ExpireBlob asks the relay to delete blob id, uploaded and finished by this
+// account, at expires (on the relay's clock; docs/PROTOCOL.md, "Attachments"):
+// the auto-delete time of the message that carries it, so the file goes even
+// when every device of the account is offline then. A relay older than the
+// expiry answers [wire.CodeBadFrame]; the caller may carry on without it.
+func (c *Client) ExpireBlob(ctx context.Context, id ids.File, expires time.Time) error {
+	if _, err := c.Do(ctx, &wire.BlobFinish{FileID: id, ExpiresAt: max(1, expires.UnixMilli())}); err != nil {
+		return fmt.Errorf("set blob expiry: %w", err)
+	}
+	return nil
+}
+
+// DeleteBlob deletes blob id, uploaded by this account, from the relay; its
+// bytes leave the account's blob quota. A blob the relay does not hold (deleted
+// already, expired, never finished) counts as deleted, so retrying is safe.
+// Another account's blob fails with [wire.CodeForbidden].
+func (c *Client) DeleteBlob(ctx context.Context, id ids.File) error {
+	_, err := c.Do(ctx, &wire.BlobDelete{FileID: id})
+	var we *wire.Error
+	if errors.As(err, &we) && we.Code == wire.CodeNotFound {
+		return nil // a relay that answers so for a blob it does not hold
+	}
+	if err != nil {
+		return fmt.Errorf("delete blob: %w", err)
+	}
+	return nil
+}
+
 // DownloadBlob fetches chunks from, from+1, … of blob id, whose size (ciphertext)
 // the caller knows from the message, and hands each to sink in order, blobWindow
 // requests at a time. Resuming a download is starting from the first chunk not yet

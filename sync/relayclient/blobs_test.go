@@ -195,3 +195,33 @@ func (patternReader) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestDeleteBlob: the uploader deletes its blob, a second time succeeds too (a
+// retry), another account is refused, and a deleted blob no longer downloads.
+func TestDeleteBlob(t *testing.T) {
+	r := relaytest.Start(t, nil)
+	c := newClient(t, "ws://"+r.Addr, relaytest.NewAccount(t), nil)
+	other := newClient(t, "ws://"+r.Addr, relaytest.NewAccount(t), nil)
+	c.online(t)
+	other.online(t)
+	data := blobBytes(wire.BlobChunkSize + 10)
+	id := ids.New[ids.File]()
+	ctx := context.Background()
+	if err := c.UploadBlob(ctx, id, bytes.NewReader(data), int64(len(data)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ExpireBlob(ctx, id, time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("expiry: %v", err)
+	}
+	if err := other.DeleteBlob(ctx, id); !errors.Is(err, wire.ErrForbidden) {
+		t.Fatalf("another account's delete: %v", err)
+	}
+	for range 2 {
+		if err := c.DeleteBlob(ctx, id); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+	}
+	if err := downloadAll(t, other.Client, id, int64(len(data)), 0, make([]byte, len(data))); !errors.Is(err, wire.ErrNotFound) {
+		t.Fatalf("download of a deleted blob: %v", err)
+	}
+}

@@ -30,6 +30,7 @@ const (
 	TypeBlobFinish Type = 93 // device → relay → OK
 	TypeBlobGet    Type = 94 // device → relay → BlobChunk
 	TypeBlobChunk  Type = 95 // relay → device
+	TypeBlobDelete Type = 96 // device → relay → OK
 )
 
 // BlobBegin starts an upload of Size bytes of ciphertext under FileID, or resumes
@@ -73,7 +74,65 @@ type BlobPut struct {
 
 // BlobFinish completes an upload; it fails with [CodeConflict] while a chunk is
 // missing. Only a finished blob can be downloaded.
+//
+// ExpiresAt (Unix milliseconds; 0 for none) asks the relay to delete the blob at
+// that time, as if its uploader sent [BlobDelete] then: the auto-delete time of
+// the message that carries the file, so the file goes even when every device of
+// the uploader is offline. Finishing a finished blob again with an ExpiresAt
+// sets it anew. It is optional on the wire: without it the body is the
+// one-element array older clients send ([FileID]), with it [FileID, ExpiresAt].
 type BlobFinish struct {
+	FileID    ids.File
+	ExpiresAt int64
+}
+
+// blobFinishV1 and blobFinishV2 are BlobFinish's two layouts: without and with
+// an expiry.
+type blobFinishV1 struct {
+	_      struct{} `cbor:",toarray"`
+	FileID ids.File
+}
+
+type blobFinishV2 struct {
+	_         struct{} `cbor:",toarray"`
+	FileID    ids.File
+	ExpiresAt int64
+}
+
+// MarshalCBOR encodes the one-element layout when there is no expiry, so a
+// finish without one is byte for byte what older clients send.
+func (f *BlobFinish) MarshalCBOR() ([]byte, error) {
+	if f.ExpiresAt == 0 {
+		return theCodec.enc.Marshal(blobFinishV1{FileID: f.FileID})
+	}
+	return theCodec.enc.Marshal(blobFinishV2{FileID: f.FileID, ExpiresAt: f.ExpiresAt})
+}
+
+// UnmarshalCBOR decodes either layout. The two-element one must carry an expiry
+// (a zero one is left out), so one finish has one encoding.
+func (f *BlobFinish) UnmarshalCBOR(b []byte) error {
+	var v1 blobFinishV1
+	if err := theCodec.dec.Unmarshal(b, &v1); err == nil {
+		*f = BlobFinish{FileID: v1.FileID}
+		return nil
+	}
+	var v2 blobFinishV2
+	if err := theCodec.dec.Unmarshal(b, &v2); err != nil {
+		return err
+	}
+	if v2.ExpiresAt <= 0 {
+		return badFrame("blob expiry %d", v2.ExpiresAt)
+	}
+	*f = BlobFinish{FileID: v2.FileID, ExpiresAt: v2.ExpiresAt}
+	return nil
+}
+
+// BlobDelete deletes a blob, finished or not, and gives its bytes back to the
+// uploader's blob quota. Only the account that began it may ([CodeForbidden]
+// for any other). A blob the relay does not hold — never uploaded, deleted
+// already, expired — answers [OK] as well: the relay keeps no trace of a deleted
+// blob, and a device retrying a deletion whose answer it lost must not fail.
+type BlobDelete struct {
 	_      struct{} `cbor:",toarray"`
 	FileID ids.File
 }
@@ -112,6 +171,9 @@ func (*BlobGet) Type() Type { return TypeBlobGet }
 
 // Type implements [Body].
 func (*BlobChunk) Type() Type { return TypeBlobChunk }
+
+// Type implements [Body].
+func (*BlobDelete) Type() Type { return TypeBlobDelete }
 
 func checkBlob(id ids.File, size uint64) error {
 	if id.IsZero() {
@@ -152,7 +214,14 @@ func (p *BlobPut) validate() error {
 	return checkChunkData(p.Index, p.Data)
 }
 
-func (f *BlobFinish) validate() error { return checkBlob(f.FileID, 0) }
+func (f *BlobFinish) validate() error {
+	if f.ExpiresAt < 0 {
+		return badFrame("blob expiry %d", f.ExpiresAt)
+	}
+	return checkBlob(f.FileID, 0)
+}
+
+func (d *BlobDelete) validate() error { return checkBlob(d.FileID, 0) }
 
 func (g *BlobGet) validate() error {
 	if err := checkBlob(g.FileID, 0); err != nil {

@@ -338,6 +338,8 @@ func newBody(t Type) Body {
 		return new(BlobGet)
 	case TypeBlobChunk:
 		return new(BlobChunk)
+	case TypeBlobDelete:
+		return new(BlobDelete)
 	}
 	return nil
 }
