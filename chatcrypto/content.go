@@ -434,6 +434,9 @@ func (c Content) toWire() (contentWire, error) {
 			w.ReplyTo = t.ReplyTo[:]
 		}
 		if p := t.Preview; p != nil {
+			if !slices.Contains(LinksIn(t.Body), p.URL) {
+				return contentWire{}, invalid("link preview of %q, which is not a link of the text", p.URL)
+			}
 			w.Preview = &previewWire{URL: p.URL, Title: p.Title, Description: p.Description, SiteName: p.SiteName, Thumbnail: p.Thumbnail}
 		}
 		for _, a := range t.Attachments {
@@ -626,11 +629,15 @@ func (w contentWire) toContent() (Content, error) {
 			t.Attachments = append(t.Attachments, a)
 		}
 		if w.Preview != nil {
-			p, err := w.Preview.toPreview(w.Body)
+			// A preview of a link the text does not have is dropped, the text kept:
+			// it could only make a link the text lacks look vouched for.
+			p, err := w.Preview.toPreview()
 			if err != nil {
 				return Content{}, fmt.Errorf("link preview: %w", err)
 			}
-			t.Preview = p
+			if slices.Contains(LinksIn(w.Body), p.URL) {
+				t.Preview = p
+			}
 		}
 		c.Text = t
 	case KindEdit:
@@ -774,13 +781,10 @@ func (aw attachmentWire) toAttachment() (Attachment, error) {
 	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size, Thumbnail: aw.Thumbnail}, nil
 }
 
-// toPreview checks a preview against the text it came with.
-func (pw previewWire) toPreview(body string) (*LinkPreview, error) {
+// toPreview checks a preview's caps; the caller checks its URL against the text.
+func (pw previewWire) toPreview() (*LinkPreview, error) {
 	if len(pw.URL) > MaxPreviewURLBytes {
 		return nil, fmt.Errorf("%w: URL of %d bytes, the limit is %d", ErrTooLarge, len(pw.URL), MaxPreviewURLBytes)
-	}
-	if !slices.Contains(LinksIn(body), pw.URL) {
-		return nil, invalid("URL is not a link of the text")
 	}
 	if pw.Title == "" && pw.Description == "" {
 		return nil, invalid("neither title nor description")
