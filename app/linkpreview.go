@@ -76,17 +76,9 @@ func (s *ChatService) LinkPreview(chatID, url string) (LinkPreview, error) {
 // LinkPreview returned it. A secret chat refuses it; a thumbnail that would make
 // the message too long is left out.
 func (s *ChatService) SendWithPreview(chatID, body, replyTo string, preview LinkPreview) (Message, error) {
-	id, err := parseID[ids.Chat](chatID)
+	id, reply, err := sendTarget(chatID, replyTo)
 	if err != nil {
 		return Message{}, err
-	}
-	var reply *ids.Message
-	if replyTo != "" {
-		r, err := parseID[ids.Message](replyTo)
-		if err != nil {
-			return Message{}, err
-		}
-		reply = &r
 	}
 	thumb, err := jpegFromURL(preview.Thumbnail)
 	if err != nil {

@@ -15,16 +15,22 @@ import (
 	"hush/vault"
 )
 
+// previewChat is a 1:1 chat between Alice and Bob on a real relay.
+func previewChat(t *testing.T) (alice, bob *peer, chatID ids.Chat) {
+	t.Helper()
+	r := startRelay(t)
+	alice, bob = newPeer(t, "Alice", r.URL), newPeer(t, "Bob", r.URL)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	return alice, bob, direct(t, alice, bob, "bob")
+}
+
 // TestLinkPreview: a preview sent with a text reaches the other member inside the
 // sealed message, is stored (sealed) with it on both devices, and goes when an edit
 // takes its link out of the text.
 func TestLinkPreview(t *testing.T) {
 	ctx := context.Background()
-	r := startRelay(t)
-	alice, bob := newPeer(t, "Alice", r.URL), newPeer(t, "Bob", r.URL)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "bob")
+	alice, bob, chatID := previewChat(t)
 
 	body := "read this: https://example.com/post?id=1."
 	preview := LinkPreview{URL: "https://example.com/post?id=1", Title: "A post", Description: "About things", SiteName: "Example", Thumbnail: []byte{0xff, 0xd8, 0xff, 0xd9}}
@@ -71,12 +77,8 @@ func TestLinkPreview(t *testing.T) {
 // largest message is left out, the rest of the preview kept.
 func TestLinkPreviewFitsTheMessage(t *testing.T) {
 	ctx := context.Background()
-	r := startRelay(t)
-	alice, bob := newPeer(t, "Alice", r.URL), newPeer(t, "Bob", r.URL)
-	alice.register(t, "alice")
-	bob.register(t, "bob")
-	chatID := direct(t, alice, bob, "bob")
-	long := "https://example.com/ " + string(make([]byte, 0))
+	alice, _, chatID := previewChat(t)
+	long := "https://example.com/ "
 	for len(long) < 12<<10 {
 		long += "words and more words "
 	}
