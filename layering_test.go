@@ -41,6 +41,8 @@ func allowedImports() map[string][]string {
 		"hush/attachcrypto": nil,
 		// Image previews made on the device.
 		"hush/thumbnail": nil,
+		// Link previews, fetched by the sending device from public https sites only.
+		"hush/linkpreview": {"hush/thumbnail"},
 		"hush/pqxdh":     {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
 		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
@@ -68,7 +70,7 @@ func allowedImports() map[string][]string {
 
 		// The client engine and the API the UI calls.
 		"hush/chat": {"hush/accountlog", "hush/attachment", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/membership", "hush/policy", "hush/pqxdh", "hush/search", "hush/secretsession", "hush/seedbox", "hush/sync/relayclient", "hush/sync/wire", "hush/vault"},
-		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/policy", "hush/vault"},
+		"hush/app":  {"hush/backup", "hush/backup/vaultbackup", "hush/chat", "hush/chatcrypto", "hush/clock", "hush/devicelink", "hush/identity", "hush/ids", "hush/linkpreview", "hush/policy", "hush/vault"},
 
 		// The relay, its store, its test harness, its binary.
 		"hush/relay/store":     {"hush/ids", "hush/policy", "hush/sync/wire"},

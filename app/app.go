@@ -22,6 +22,7 @@ import (
 	"hush/chat"
 	"hush/clock"
 	"hush/identity"
+	"hush/linkpreview"
 	"hush/vault"
 )
 
@@ -134,6 +135,9 @@ type Core struct {
 	// new device (it runs without Core.mu).
 	linkWait   sync.Mutex
 	linkCancel context.CancelFunc
+
+	// fetch fetches link previews (linkpreview.go); set once by New.
+	fetch fetchPreview
 }
 
 // session is what exists only while the vault is unlocked.
@@ -161,6 +165,7 @@ func New(cfg Config) (*Core, error) {
 		c.clk = clock.Real()
 	}
 	c.started = c.clk.Now()
+	c.fetch = linkpreview.New().Fetch
 	// Until the window says otherwise, assume the user is looking at it.
 	c.notify.focused.Store(true)
 	return c, nil

@@ -403,21 +403,27 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 // [MessageStatusChanged] events move it on. replyTo is "" or the id of a message
 // in the same chat.
 func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
-	id, err := parseID[ids.Chat](chatID)
+	id, reply, err := sendTarget(chatID, replyTo)
 	if err != nil {
 		return Message{}, err
-	}
-	var reply *ids.Message
-	if replyTo != "" {
-		r, err := parseID[ids.Message](replyTo)
-		if err != nil {
-			return Message{}, err
-		}
-		reply = &r
 	}
 	return engineView(s.c, messageView, func(ctx context.Context, e *chat.Engine) (chat.Message, error) {
 		return e.Send(ctx, id, body, reply)
 	})
+}
+
+// sendTarget parses where a message goes: the chat, and the message it answers
+// (nil for none, replyTo "").
+func sendTarget(chatID, replyTo string) (ids.Chat, *ids.Message, error) {
+	id, err := parseID[ids.Chat](chatID)
+	if err != nil || replyTo == "" {
+		return id, nil, err
+	}
+	r, err := parseID[ids.Message](replyTo)
+	if err != nil {
+		return id, nil, err
+	}
+	return id, &r, nil
 }
 
 // SendSplit sends a text too long for one message (Send refuses it) as several,
@@ -425,17 +431,9 @@ func (s *ChatService) Send(chatID, body, replyTo string) (Message, error) {
 // character or an emoji — and returns them in order, pending; a text that fits is
 // sent whole. The first answers replyTo.
 func (s *ChatService) SendSplit(chatID, body, replyTo string) ([]Message, error) {
-	id, err := parseID[ids.Chat](chatID)
+	id, reply, err := sendTarget(chatID, replyTo)
 	if err != nil {
 		return nil, err
-	}
-	var reply *ids.Message
-	if replyTo != "" {
-		r, err := parseID[ids.Message](replyTo)
-		if err != nil {
-			return nil, err
-		}
-		reply = &r
 	}
 	return engineView(s.c, messagesView, func(ctx context.Context, e *chat.Engine) ([]chat.Message, error) {
 		return e.SendSplit(ctx, id, body, reply)

@@ -272,6 +272,9 @@ type Message struct {
 	// Files are the message's attachments; Body is then their caption, "" for
 	// none.
 	Files []FileInfo `json:"files"`
+	// Preview is the sender's preview of a link in Body, null for none: what the
+	// sender's device says the page shows, never fetched by this one.
+	Preview *LinkPreview `json:"preview"`
 }
 
 // Reaction is one emoji on a message: how many put it there, whether this account
@@ -444,6 +447,7 @@ func messageView(m chat.Message) Message {
 	}
 	out.ForwardedFrom = m.ForwardedFrom
 	out.Files = fileInfosView(m.Files)
+	out.Preview = linkPreviewView(m.Preview)
 	if len(out.Files) > 0 && m.Placeholder == chat.AttachmentOnly {
 		out.Body = "" // the files show instead
 	}

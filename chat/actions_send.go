@@ -362,7 +362,7 @@ func (e *Engine) Forward(ctx context.Context, from ids.Chat, msg ids.Message, to
 	if chatcrypto.CheckSenderName(origin) != nil {
 		origin = "Unknown"
 	}
-	out, err := e.send.sendWith(ctx, to, body, nil, origin, nil)
+	out, err := e.send.sendWith(ctx, to, body, nil, origin, nil, nil)
 	if err == nil {
 		e.clearDraft(ctx, to, out.SentAt)
 	}

@@ -236,6 +236,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 	senderName := ""
 	var acts *messageActs
 	var autoDelete uint32
+	var preview *previewRecord
 	switch {
 	case o.unsupported:
 		placeholder = Unsupported
@@ -272,6 +273,9 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		}
 		files = uint8(min(len(content.Text.Attachments), 255))
 		autoDelete = uint32(content.Text.AutoDelete / time.Second)
+		if c.Kind != policy.KindSecret { // never in a secret chat (linkpreview.go)
+			preview = previewFromContent(content.Text.Preview)
+		}
 	default:
 		// Membership messages come through the membership log (roster.go); the
 		// message itself changes nothing.
@@ -279,7 +283,7 @@ func (r *receiver) content(c *vault.Chat, meta *chatMeta, en *wire.Entry, o open
 		return nil, "", 0, nil
 	}
 	var err error
-	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, AutoDelete: autoDelete, Files: files}); err != nil {
+	if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholder, ClockOff: clockOff, Acts: acts, AutoDelete: autoDelete, Files: files, Preview: preview}); err != nil {
 		return nil, "", 0, err
 	}
 	return m, senderName, 0, nil

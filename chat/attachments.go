@@ -193,7 +193,7 @@ func (e *Engine) SendPrepared(ctx context.Context, id ids.Chat, prepared []Prepa
 			return Message{}, relayError(err)
 		}
 	}
-	m, err := e.send.sendWith(ctx, id, body, nil, "", files)
+	m, err := e.send.sendWith(ctx, id, body, nil, "", files, nil)
 	if err == nil && body != "" {
 		e.clearDraft(ctx, id, m.SentAt)
 	}

@@ -181,7 +181,7 @@ func TestAttackReusedFileID(t *testing.T) {
 			t.Fatal(files, err)
 		}
 		forged := vault.Attachment{ID: files[0].ID, FileKey: bytes.Repeat([]byte{9}, 32), Name: "evil.exe", MIME: "application/octet-stream", Size: 17}
-		if _, err := mallory.engine.send.sendWith(ctx, chatID, "see attached", nil, "", []vault.Attachment{forged}); err != nil {
+		if _, err := mallory.engine.send.sendWith(ctx, chatID, "see attached", nil, "", []vault.Attachment{forged}, nil); err != nil {
 			t.Fatal(err)
 		}
 		testutil.Eventually(t, 10*time.Second, "Alice receives the forgery", func() bool { return alice.countFrom(t, chatID, mallory) == 1 })

@@ -363,6 +363,9 @@ type messageMeta struct {
 	// that only those messages look for their rows; records written before it
 	// lack the field and read as 0.
 	Files uint8
+	// Preview is a text's link preview (linkpreview.go), as its sender's device
+	// fetched it; nil for none. Records written before it lack the field.
+	Preview *previewRecord
 }
 
 // messageMetaV2 is what version 2 stored: no self-destruct.
@@ -399,7 +402,7 @@ func encodeMessageMeta(m messageMeta) ([]byte, error) {
 	if m.Acts != nil && m.Acts.empty() {
 		m.Acts = nil
 	}
-	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil && m.AutoDelete == 0 && m.Files == 0 {
+	if m.Placeholder == NoPlaceholder && m.Service == nil && !m.ClockOff && m.Counter == 0 && m.TTL == 0 && m.ExpiresAt == 0 && m.Acts == nil && m.AutoDelete == 0 && m.Files == 0 && m.Preview == nil {
 		return nil, nil
 	}
 	m.Version = messageMetaVersion
@@ -418,9 +421,9 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 		return messageMeta{}, fmt.Errorf("%w: message state of %d bytes", errBadRecord, len(b))
 	}
 	var m messageMeta
-	// Written before Acts, AutoDelete or Files: the same array, up to three
-	// fields shorter.
-	err := unmarshalGrown(b, &m, 3)
+	// Written before Acts, AutoDelete, Files or Preview: the same array, up to
+	// four fields shorter.
+	err := unmarshalGrown(b, &m, 4)
 	if err == nil && m.Version != messageMetaVersion {
 		err = fmt.Errorf("version %d", m.Version)
 	}
@@ -450,6 +453,9 @@ func decodeMessageMeta(b []byte) (messageMeta, error) {
 		}
 	}
 	if err := m.Acts.check(); err != nil {
+		return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
+	}
+	if err := m.Preview.check(); err != nil {
 		return messageMeta{}, fmt.Errorf("%w: message state: %v", errBadRecord, err)
 	}
 	return m, nil

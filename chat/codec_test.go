@@ -287,18 +287,36 @@ func TestMessageMeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := modes.enc.Marshal(fields[:len(fields)-2])
+	old, err := modes.enc.Marshal(fields[:len(fields)-3])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := metaOf(vault.Message{Extra: old}); got.Counter != 8 || got.Acts == nil || !got.Acts.Pinned || got.AutoDelete != 0 {
 		t.Errorf("a version 3 record before auto-delete reads as %+v", got)
 	}
-	if old, err = modes.enc.Marshal(fields[:len(fields)-1]); err != nil {
+	if old, err = modes.enc.Marshal(fields[:len(fields)-2]); err != nil {
 		t.Fatal(err)
 	}
 	if got := metaOf(vault.Message{Extra: old}); got.Counter != 8 || got.AutoDelete != 60 || got.Files != 0 {
 		t.Errorf("a version 3 record before files reads as %+v", got)
+	}
+	// Before link previews (one field shorter), and a preview read back.
+	if old, err = modes.enc.Marshal(fields[:len(fields)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: old}); got.Counter != 8 || got.AutoDelete != 60 || got.Preview != nil {
+		t.Errorf("a version 3 record before link previews reads as %+v", got)
+	}
+	withPreview, err := encodeMessageMeta(messageMeta{Preview: &previewRecord{URL: "https://a.example", Title: "t", Thumbnail: []byte{1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := metaOf(vault.Message{Extra: withPreview}); got.Preview == nil || got.Preview.URL != "https://a.example" || got.Preview.Title != "t" {
+		t.Errorf("a preview reads back as %+v", got.Preview)
+	}
+	overCap, _ := modes.enc.Marshal(messageMeta{Version: messageMetaVersion, Preview: &previewRecord{URL: "https://a.example", Title: string(make([]byte, chatcrypto.MaxPreviewTitleBytes+1))}})
+	if _, err := decodeMessageMeta(overCap); !errors.Is(err, errBadRecord) {
+		t.Errorf("a preview over its caps: %v", err)
 	}
 	for _, acts := range []*messageActs{
 		{Reactions: make([]reactionRecord, maxReactionRecords+1)},

@@ -102,6 +102,7 @@ func (l *chatList) describe(tx *vault.Tx, m vault.Message, meta *chatMeta, names
 		out.Pinned, out.ForwardedFrom = a.Pinned, a.Forwarded
 		out.Reactions = reactionsOf(a, l.meID, func(id ids.Account) string { return l.dir.nameOf(tx, id, names) })
 	}
+	out.Preview = em.Preview.shownWith(m.Body)
 	if em.Files > 0 && em.Service == nil {
 		as, err := tx.AttachmentsOf(m.ID)
 		if err != nil {

@@ -128,13 +128,15 @@ func checkBody(body, name string) error {
 // send writes a message and its outbox item in one transaction and returns it
 // pending; the flusher sends it when the relay is reachable.
 func (s *sender) send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
-	return s.sendWith(ctx, id, body, replyTo, "", nil)
+	return s.sendWith(ctx, id, body, replyTo, "", nil, nil)
 }
 
 // sendWith is send of a message forwarded from someone named forwarded ("" for a
 // message of one's own), with attachments already uploaded (attachments.go);
 // with files, body may be empty.
-func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message, forwarded string, files []vault.Attachment) (Message, error) {
+//
+// preview, if not nil, is a link preview of body that checkPreview accepted.
+func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message, forwarded string, files []vault.Attachment, preview *LinkPreview) (Message, error) {
 	name := s.name.get()
 	if name.err != nil {
 		return Message{}, fmt.Errorf("your display name cannot be sent with messages: %w", name.err)
@@ -190,7 +192,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 		if forwarded != "" {
 			acts = &messageActs{Forwarded: forwarded}
 		}
-		if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholderFor(body), Counter: counter, Acts: acts, AutoDelete: ttl, Files: uint8(len(files))}); err != nil {
+		if m.Extra, err = encodeMessageMeta(messageMeta{Placeholder: placeholderFor(body), Counter: counter, Acts: acts, AutoDelete: ttl, Files: uint8(len(files)), Preview: recordOf(preview)}); err != nil {
 			return err
 		}
 		if replyTo != nil {
@@ -238,6 +240,7 @@ func (s *sender) sendWith(ctx context.Context, id ids.Chat, body string, replyTo
 	out := Message{
 		ID: m.ID, Chat: id, Sender: s.meID, SenderName: name.shown,
 		Outgoing: true, Body: body, Placeholder: placeholderFor(body), SentAt: now, Status: policy.StatusPending, ForwardedFrom: forwarded,
+		Preview: preview,
 	}
 	if replyTo != nil {
 		out.ReplyTo = *replyTo
@@ -497,6 +500,7 @@ func (s *sender) prepare(ctx context.Context, q queued, keys map[ids.Chat]*chatK
 		if em.Acts != nil {
 			t.ForwardedFrom = em.Acts.Forwarded
 		}
+		t.Preview = em.Preview.content()
 		if q.msg.ReplyTo != nil {
 			t.ReplyTo = *q.msg.ReplyTo
 		}

@@ -204,6 +204,20 @@ type Message struct {
 	ForwardedFrom string
 	// Files are its attachments; Body is then their caption.
 	Files []Attachment
+	// Preview is the sender's preview of a link in Body (nil: none).
+	Preview *LinkPreview
+}
+
+// LinkPreview is a preview of a web page a text links to, as the sender's device
+// fetched it (chatcrypto.LinkPreview). Receivers show it as the sender's claim and
+// never fetch the page.
+type LinkPreview struct {
+	URL         string
+	Title       string
+	Description string
+	SiteName    string
+	// Thumbnail is a JPEG of at most 16 KiB, nil if none.
+	Thumbnail []byte
 }
 
 // Reaction is one emoji on a message with who put it there.

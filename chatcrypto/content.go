@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,14 @@ const (
 	// a year and a day, past the longest a chat offers (a month), so that a later
 	// version may offer more without older readers refusing it.
 	MaxAutoDelete = 366 * 24 * time.Hour
+	// MaxPreviewURLBytes caps a link preview's URL: the longest link a message
+	// shows (frontend/src/lib/links.ts).
+	MaxPreviewURLBytes = 2048
+	// MaxPreviewTitleBytes, MaxPreviewDescriptionBytes and MaxPreviewSiteBytes cap
+	// a link preview's texts (package linkpreview cuts what it fetches to the same).
+	MaxPreviewTitleBytes       = 256
+	MaxPreviewDescriptionBytes = 1 << 10
+	MaxPreviewSiteBytes        = 64
 )
 
 // maxSenderNameBytes bounds a name in bytes before its characters are counted.
@@ -151,6 +160,25 @@ type Text struct {
 	// seconds up to [MaxAutoDelete]; zero for never. It travels with the message,
 	// so no setting heard before or after it changes how long it lives.
 	AutoDelete time.Duration
+	// Preview is the sender's preview of one of the links in Body (nil: none). It
+	// is what the sender's device says the page showed, nothing more: receivers
+	// show it as such and never fetch the link themselves.
+	Preview *LinkPreview
+}
+
+// LinkPreview is a preview of a web page a text links to, fetched by the sender's
+// device (package linkpreview) and carried inside the sealed message.
+type LinkPreview struct {
+	// URL is the link previewed: exactly one of the https links of the text as
+	// [LinksIn] finds them, so a preview cannot stand for a link the text lacks.
+	URL string
+	// Title, Description and SiteName are one paragraph each, without control
+	// characters; at least one of Title and Description is set.
+	Title       string
+	Description string
+	SiteName    string
+	// Thumbnail is a JPEG of the page's image, at most [MaxThumbnailBytes]; nil if none.
+	Thumbnail []byte
 }
 
 // Edit replaces the body of Target, an earlier text message of the same sender. The
@@ -300,6 +328,16 @@ type contentWire struct {
 	Salt        []byte           `cbor:"14,keyasint,omitempty"`
 	Forwarded   string           `cbor:"15,keyasint,omitempty"`
 	TTL         uint64           `cbor:"16,keyasint,omitempty"`
+	Preview     *previewWire     `cbor:"17,keyasint,omitempty"`
+}
+
+// previewWire is the CBOR form of [LinkPreview] (content key 17).
+type previewWire struct {
+	URL         string `cbor:"0,keyasint"`
+	Title       string `cbor:"1,keyasint,omitempty"`
+	Description string `cbor:"2,keyasint,omitempty"`
+	SiteName    string `cbor:"3,keyasint,omitempty"`
+	Thumbnail   []byte `cbor:"4,keyasint,omitempty"`
 }
 
 type attachmentWire struct {
@@ -395,6 +433,12 @@ func (c Content) toWire() (contentWire, error) {
 		if !t.ReplyTo.IsZero() {
 			w.ReplyTo = t.ReplyTo[:]
 		}
+		if p := t.Preview; p != nil {
+			if !slices.Contains(LinksIn(t.Body), p.URL) {
+				return contentWire{}, invalid("link preview of %q, which is not a link of the text", p.URL)
+			}
+			w.Preview = &previewWire{URL: p.URL, Title: p.Title, Description: p.Description, SiteName: p.SiteName, Thumbnail: p.Thumbnail}
+		}
 		for _, a := range t.Attachments {
 			if len(a.Thumbnail) > MaxThumbnailBytes {
 				return contentWire{}, invalid("thumbnail of %d bytes exceeds %d", len(a.Thumbnail), MaxThumbnailBytes)
@@ -479,13 +523,14 @@ const (
 	fieldSalt
 	fieldForwarded
 	fieldTTL
+	fieldPreview
 )
 
 // kindFields returns the fields kind k may carry, and whether k is known.
 func kindFields(k Kind) (uint16, bool) {
 	switch k {
 	case KindText:
-		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName | fieldForwarded | fieldTTL, true
+		return fieldBody | fieldReplyTo | fieldAttachments | fieldSenderName | fieldForwarded | fieldTTL | fieldPreview, true
 	case KindEdit:
 		return fieldBody | fieldTarget, true
 	case KindDelete:
@@ -515,7 +560,7 @@ func (w contentWire) present() uint16 {
 		{fieldEmoji, w.Emoji != ""}, {fieldRemove, w.Remove}, {fieldAttachments, w.Attachments != nil},
 		{fieldAdded, w.Added != nil}, {fieldRemoved, w.Removed != nil}, {fieldRoles, w.Roles != nil},
 		{fieldTitle, w.Title != ""}, {fieldSenderName, w.SenderName != ""}, {fieldSalt, w.Salt != nil},
-		{fieldForwarded, w.Forwarded != ""}, {fieldTTL, w.TTL != 0},
+		{fieldForwarded, w.Forwarded != ""}, {fieldTTL, w.TTL != 0}, {fieldPreview, w.Preview != nil},
 	} {
 		if f.set {
 			m |= f.bit
@@ -582,6 +627,17 @@ func (w contentWire) toContent() (Content, error) {
 				return Content{}, fmt.Errorf("attachment %d: %w", i, err)
 			}
 			t.Attachments = append(t.Attachments, a)
+		}
+		if w.Preview != nil {
+			// A preview of a link the text does not have is dropped, the text kept:
+			// it could only make a link the text lacks look vouched for.
+			p, err := w.Preview.toPreview()
+			if err != nil {
+				return Content{}, fmt.Errorf("link preview: %w", err)
+			}
+			if slices.Contains(LinksIn(w.Body), p.URL) {
+				t.Preview = p
+			}
 		}
 		c.Text = t
 	case KindEdit:
@@ -723,6 +779,46 @@ func (aw attachmentWire) toAttachment() (Attachment, error) {
 		return Attachment{}, invalid("thumbnail of %d bytes exceeds %d", len(aw.Thumbnail), MaxThumbnailBytes)
 	}
 	return Attachment{FileID: ids.File(aw.FileID), Key: key, Name: aw.Name, MIME: aw.MIME, Size: aw.Size, Thumbnail: aw.Thumbnail}, nil
+}
+
+// toPreview checks a preview's caps; the caller checks its URL against the text.
+func (pw previewWire) toPreview() (*LinkPreview, error) {
+	if len(pw.URL) > MaxPreviewURLBytes {
+		return nil, fmt.Errorf("%w: URL of %d bytes, the limit is %d", ErrTooLarge, len(pw.URL), MaxPreviewURLBytes)
+	}
+	if pw.Title == "" && pw.Description == "" {
+		return nil, invalid("neither title nor description")
+	}
+	for _, f := range []struct {
+		what, v string
+		max     int
+	}{{"title", pw.Title, MaxPreviewTitleBytes}, {"description", pw.Description, MaxPreviewDescriptionBytes}, {"site name", pw.SiteName, MaxPreviewSiteBytes}} {
+		if len(f.v) > f.max {
+			return nil, fmt.Errorf("%w: %s of %d bytes, the limit is %d", ErrTooLarge, f.what, len(f.v), f.max)
+		}
+		if err := checkLine(f.v); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.what, err)
+		}
+	}
+	if len(pw.Thumbnail) > MaxThumbnailBytes {
+		return nil, fmt.Errorf("%w: thumbnail of %d bytes, the limit is %d", ErrTooLarge, len(pw.Thumbnail), MaxThumbnailBytes)
+	}
+	return &LinkPreview{URL: pw.URL, Title: pw.Title, Description: pw.Description, SiteName: pw.SiteName, Thumbnail: pw.Thumbnail}, nil
+}
+
+// checkLine refuses text that is not UTF-8 or holds a character [spoofingRune]
+// names (controls, line breaks, bidirectional formatting): a preview's texts are
+// shown as single paragraphs under a message.
+func checkLine(s string) error {
+	if !utf8.ValidString(s) {
+		return invalid("not UTF-8")
+	}
+	for _, r := range s {
+		if spoofingRune(r) {
+			return invalid("character %U", r)
+		}
+	}
+	return nil
 }
 
 // ttlSeconds is an auto-delete time as the wire carries it: whole seconds, zero

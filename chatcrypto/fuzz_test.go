@@ -2,6 +2,7 @@ package chatcrypto
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"hush/identity"
@@ -199,6 +200,20 @@ func FuzzUnpad(f *testing.F) {
 		again, err := pad(content)
 		if err != nil || string(again) != string(data) {
 			t.Fatal("unpad accepted a padding pad does not produce")
+		}
+	})
+}
+
+// FuzzLinksIn: every link found is in the text as written (or its www. form), is
+// https, and within the cap.
+func FuzzLinksIn(f *testing.F) {
+	f.Add("see https://example.com/(a)). and www.x.example")
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, l := range LinksIn(body) {
+			inText := strings.Contains(body, l) || strings.Contains(body, strings.TrimPrefix(l, "https://"))
+			if !inText || len(l) > MaxPreviewURLBytes || !strings.EqualFold(l[:8], "https://") {
+				t.Fatalf("LinksIn(%q) gave %q", body, l)
+			}
 		}
 	})
 }

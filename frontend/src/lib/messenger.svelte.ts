@@ -4,7 +4,7 @@
 // reach it through Svelte context, like the app's other stores.
 
 import { getContext, setContext } from 'svelte';
-import { isUnavailable, type Api, type ChatSummary, type Contact, type Message, type Notify, type StagedFile } from './api';
+import { isUnavailable, type Api, type ChatSummary, type Contact, type LinkPreview, type Message, type Notify, type StagedFile } from './api';
 import { SPLIT_FROM_BYTES, utf8Length } from './format';
 import { ChatListStore, isRequest } from './stores/chats.svelte';
 import { ConnectionStore } from './stores/connection.svelte';
@@ -360,7 +360,13 @@ export class Messenger {
    * the stand-in becomes the first part. Resolves with the last message sent.
    * Rejects with Go's error.
    */
-  async send(chatId: string, body: string, replyTo = '', ready?: Promise<unknown>): Promise<Message> {
+  async send(
+    chatId: string,
+    body: string,
+    replyTo = '',
+    ready?: Promise<unknown>,
+    preview: LinkPreview | null = null,
+  ): Promise<Message> {
     const shown = this.conversation(chatId);
     const localId = `${LOCAL_ID_PREFIX}${++this.#localSends}`;
     shown.add({
@@ -384,6 +390,7 @@ export class Messenger {
       pinned: false,
       forwardedFrom: '',
       files: [],
+      preview,
     });
     // One send after another per chat, so Go numbers them in the order typed
     // (two calls in flight at once may reach Go in either order).
@@ -391,9 +398,12 @@ export class Messenger {
     const call = (async () => {
       await before;
       await ready;
-      return utf8Length(body) > SPLIT_FROM_BYTES
-        ? this.api.chats.sendSplit(chatId, body, replyTo)
-        : [await this.api.chats.send(chatId, body, replyTo)];
+      if (utf8Length(body) > SPLIT_FROM_BYTES) return this.api.chats.sendSplit(chatId, body, replyTo);
+      return [
+        preview
+          ? await this.api.chats.sendWithPreview(chatId, body, replyTo, preview)
+          : await this.api.chats.send(chatId, body, replyTo),
+      ];
     })();
     const settled = call.then(
       () => {},

@@ -6,7 +6,7 @@
 // user types, and the message status progression. Change package app and run
 // `make generate`; a Go test fails while this file is stale.
 
-import { bool, field, int, list, nothing, object, oneOf, oneOfOrEmpty, str, type Decoder } from './decode';
+import { bool, field, int, list, nothing, nullable, object, oneOf, oneOfOrEmpty, str, type Decoder } from './decode';
 
 // ---------------------------------------------------------------------------
 // String enums: each a union type, its values in order, and a decoder.
@@ -648,6 +648,11 @@ export interface Message {
   forwardedFrom: string;
   /** Files are the message's attachments; Body is then their caption, "" for none. */
   files: FileInfo[];
+  /**
+   * Preview is the sender's preview of a link in Body, null for none: what the sender's device says
+   * the page shows, never fetched by this one.
+   */
+  preview: LinkPreview | null;
 }
 
 /** Decodes a Message; throws ApiError when v has another shape. */
@@ -674,6 +679,7 @@ export function decodeMessage(v: unknown, at = 'Message'): Message {
     pinned: field(o, 'pinned', at, bool),
     forwardedFrom: field(o, 'forwardedFrom', at, str),
     files: field(o, 'files', at, list(decodeFileInfo)),
+    preview: field(o, 'preview', at, nullable(decodeLinkPreview)),
   };
 }
 
@@ -720,6 +726,33 @@ export function decodeFileInfo(v: unknown, at = 'FileInfo'): FileInfo {
     size: field(o, 'size', at, int),
     thumbnail: field(o, 'thumbnail', at, str),
     downloaded: field(o, 'downloaded', at, bool),
+  };
+}
+
+/**
+ * LinkPreview is a preview of a web page a message links to: fetched by the sending device
+ * (ChatService.LinkPreview), sent inside the encrypted message, shown by receivers as the sender's
+ * claim. Every field is text to show as text.
+ */
+export interface LinkPreview {
+  /** URL is the link previewed, as the message's text writes it. */
+  url: string;
+  title: string;
+  description: string;
+  siteName: string;
+  /** Thumbnail is a data: URL of a JPEG of the page's image, "" if none. */
+  thumbnail: string;
+}
+
+/** Decodes a LinkPreview; throws ApiError when v has another shape. */
+export function decodeLinkPreview(v: unknown, at = 'LinkPreview'): LinkPreview {
+  const o = object(v, at);
+  return {
+    url: field(o, 'url', at, str),
+    title: field(o, 'title', at, str),
+    description: field(o, 'description', at, str),
+    siteName: field(o, 'siteName', at, str),
+    thumbnail: field(o, 'thumbnail', at, str),
   };
 }
 
@@ -1788,6 +1821,18 @@ export interface ChatService {
    */
   setChatFolders(chatId: string, folderIds: readonly string[]): Promise<void>;
   /**
+   * LinkPreview fetches the preview of url, one of the https links of the message being written in
+   * chatID, when link previews are on (Settings.LinkPreviews) and the chat is not secret; anything
+   * else, and any failure of the fetch, is ErrNoLinkPreview. The linked site learns this device's
+   * address (docs/SECURITY.md, "Formatting, links and link previews").
+   */
+  linkPreview(chatId: string, url: string): Promise<LinkPreview>;
+  /**
+   * SendWithPreview is Send of a text with the preview of one of its links, as LinkPreview returned
+   * it. A secret chat refuses it; a thumbnail that would make the message too long is left out.
+   */
+  sendWithPreview(chatId: string, body: string, replyTo: string, preview: LinkPreview): Promise<Message>;
+  /**
    * Search finds the messages of cloud chats that contain every word of query, as typed so far
    * (case, accents and compatibility forms ignored; a word matches inside longer words, CJK text
    * without spaces too), newest first, at most limit (50 when 0, at most 200). chatID "" searches
@@ -2231,6 +2276,12 @@ export const SERVICES: ServiceTable = {
         method: 'SetChatFolders',
         params: ['chatId', 'folderIds'],
         result: nothing,
+      },
+      linkPreview: { method: 'LinkPreview', params: ['chatId', 'url'], result: decodeLinkPreview },
+      sendWithPreview: {
+        method: 'SendWithPreview',
+        params: ['chatId', 'body', 'replyTo', 'preview'],
+        result: decodeMessage,
       },
       search: {
         method: 'Search',

@@ -1,14 +1,14 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../api';
+import type { LinkPreview, Message } from '../api';
 import { sampleMessage } from '../testing/fakeApi';
 import { memoryStorage } from '../testing/storage';
 import { COUNTER_FROM_BYTES } from '../format';
 import Composer, { TYPING_INTERVAL_MS } from './Composer.svelte';
 
 function setup(props: Partial<{ canPost: boolean; readOnlyReason: string; initial: string; reply: Message | null }> = {}) {
-  const onsend = vi.fn(async (_body: string) => {});
+  const onsend = vi.fn(async (_body: string, _preview: LinkPreview | null) => {});
   const ontyping = vi.fn();
   const onchange = vi.fn();
   const oncancelreply = vi.fn();
@@ -27,7 +27,7 @@ describe('Composer', () => {
     const box = screen.getByRole('textbox', { name: 'Message' });
     expect(box).toHaveFocus();
     await user.type(box, 'hello there{Enter}');
-    expect(onsend).toHaveBeenCalledWith('hello there');
+    expect(onsend).toHaveBeenCalledWith('hello there', null);
     expect(box).toHaveValue('');
   });
 
@@ -49,7 +49,7 @@ describe('Composer', () => {
     expect(onsend).not.toHaveBeenCalled();
     expect(box).toHaveValue('line one\nline two');
     await user.keyboard('{Enter}');
-    expect(onsend).toHaveBeenCalledWith('line one\nline two');
+    expect(onsend).toHaveBeenCalledWith('line one\nline two', null);
   });
 
   it('wraps the selection in bold, italic or code markers (Ctrl+B, Ctrl+I, Ctrl+E), and sends them as typed', async () => {
@@ -67,7 +67,7 @@ describe('Composer', () => {
     await user.keyboard('{Control>}e{/Control}x');
     expect(box).toHaveValue('_make_ it **bold**`x`');
     await user.keyboard('{Enter}');
-    expect(onsend).toHaveBeenCalledWith('_make_ it **bold**`x`');
+    expect(onsend).toHaveBeenCalledWith('_make_ it **bold**`x`', null);
   });
 
   it('inserts an emoji from the picker at the caret, and remembers it', async () => {
@@ -113,7 +113,7 @@ describe('Composer', () => {
     await user.type(screen.getByRole('textbox', { name: 'Message' }), 'x');
     expect(send).toBeEnabled();
     await user.click(send);
-    expect(onsend).toHaveBeenCalledWith('x');
+    expect(onsend).toHaveBeenCalledWith('x', null);
   });
 
   it('gives the text back and says why when Go refuses it', async () => {
@@ -222,7 +222,7 @@ describe('Composer', () => {
     await fireEvent.input(box, { target: { value: '语'.repeat(11_000) } }); // 33 000 bytes
     expect(await screen.findByText('33 000 / 16 384 — will be sent as about 3 messages')).toBeInTheDocument();
     await userEvent.setup().keyboard('{Enter}');
-    expect(onsend).toHaveBeenCalledWith('语'.repeat(11_000)); // not refused here: Go splits it
+    expect(onsend).toHaveBeenCalledWith('语'.repeat(11_000), null); // not refused here: Go splits it
     await waitFor(() => expect(screen.queryByText(/16\s384/)).not.toBeInTheDocument());
   });
 
@@ -293,5 +293,64 @@ describe('Composer', () => {
   it('has no paperclip where nothing attaches', () => {
     setup();
     expect(screen.queryByRole('button', { name: 'Attach files' })).not.toBeInTheDocument();
+  });
+});
+
+describe('Composer link previews', () => {
+  const preview: LinkPreview = {
+    url: 'https://example.com/a',
+    title: 'Example',
+    description: 'A page',
+    siteName: 'Example Site',
+    thumbnail: '',
+  };
+
+  it('asks for the first https link once typing pauses, shows the card and sends it', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const previewFor = vi.fn(async (_url: string) => preview);
+    const onsend = vi.fn(async () => {});
+    render(Composer, { props: { canPost: true, onsend, ontyping: vi.fn(), previewFor } });
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await fireEvent.input(box, { target: { value: 'see `https://code.example` and https://example.com/a.' } });
+    expect(previewFor).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(650);
+    expect(previewFor).toHaveBeenCalledExactlyOnceWith('https://example.com/a');
+    const card = await screen.findByRole('group', { name: 'Link preview' });
+    expect(within(card).getByText('Example')).toBeInTheDocument();
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(onsend).toHaveBeenCalledWith('see `https://code.example` and https://example.com/a.', preview);
+    expect(screen.queryByRole('group', { name: 'Link preview' })).toBeNull();
+  });
+
+  it('sends without the card once it is removed, and shows nothing when the fetch fails', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const previewFor = vi.fn(async (url: string) => (url === preview.url ? preview : null));
+    const onsend = vi.fn(async () => {});
+    render(Composer, { props: { canPost: true, onsend, ontyping: vi.fn(), previewFor } });
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await fireEvent.input(box, { target: { value: 'https://example.com/a' } });
+    await vi.advanceTimersByTimeAsync(650);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Remove link preview' }));
+    expect(screen.queryByRole('group', { name: 'Link preview' })).toBeNull();
+    await fireEvent.input(box, { target: { value: 'https://example.com/a ok' } });
+    await vi.advanceTimersByTimeAsync(650);
+    expect(previewFor).toHaveBeenCalledTimes(1); // removed stays removed
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(onsend).toHaveBeenCalledWith('https://example.com/a ok', null);
+
+    await fireEvent.input(box, { target: { value: 'https://fails.example' } });
+    await vi.advanceTimersByTimeAsync(650);
+    expect(previewFor).toHaveBeenLastCalledWith('https://fails.example');
+    expect(screen.queryByRole('group', { name: 'Link preview' })).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('asks nothing without previewFor (previews off, or a secret chat)', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const onsend = vi.fn(async () => {});
+    render(Composer, { props: { canPost: true, onsend, ontyping: vi.fn() } });
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Message' }), { target: { value: 'https://example.com/a' } });
+    await vi.advanceTimersByTimeAsync(650);
+    expect(screen.queryByRole('group', { name: 'Link preview' })).toBeNull();
   });
 });

@@ -23,6 +23,7 @@ import {
   type Device,
   type DeviceService,
   type LinkCheck,
+  type LinkPreview,
   type ContactService,
   type EventMap,
   type EventName,
@@ -78,6 +79,8 @@ export interface FakeApi extends Api {
     members: Map<string, Member[]>;
     /** Per chat, oldest first. */
     messages: Map<string, Message[]>;
+    /** What ChatService.LinkPreview answers, by URL (with the setting on). */
+    linkPreviews: Map<string, LinkPreview>;
     /** Accounts blocked with SetBlocked or Decline(…, true), with when. */
     blocked: Map<string, number>;
     /** This account's devices, in the order linked. */
@@ -197,6 +200,7 @@ export function sampleMessage(over: Partial<Message> = {}): Message {
     pinned: false,
     forwardedFrom: '',
     files: [],
+    preview: null,
     ...over,
   };
 }
@@ -295,6 +299,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
     chats: new Map(),
     members: new Map(),
     messages: new Map(),
+    linkPreviews: new Map(),
     blocked: new Map(),
     devices: [
       { id: 'd'.repeat(32), name: 'This computer', platform: 'linux', linkedAt: Date.now(), this: true, lastSeen: Date.now() },
@@ -624,6 +629,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
         pinned: false,
         forwardedFrom: '',
         files: [],
+        preview: null,
       };
       backend.messages.get(chatId)?.push(m);
       // As Go does: sending clears the chat's draft.
@@ -640,6 +646,21 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       const out: Message[] = [];
       for (const [i, p] of parts.entries()) out.push(await chats.send(chatId, p, i === 0 ? replyTo : ''));
       return out;
+    }),
+    // As Go does: nothing while link previews are off or in a secret chat;
+    // the previews the test put in backend.linkPreviews, by URL.
+    linkPreview: vi.fn(async (chatId: string, url: string) => {
+      const chat = chatOf(chatId);
+      const p = backend.linkPreviews.get(url);
+      if (!backend.settings.linkPreviews || chat.kind === 'secret' || !p) throw new ApiError('No link preview.', 422);
+      return { ...p };
+    }),
+    sendWithPreview: vi.fn(async (chatId: string, body: string, replyTo: string, preview: LinkPreview) => {
+      if (chatOf(chatId).kind === 'secret') throw new ApiError('chat: not allowed', 403);
+      const m = await chats.send(chatId, body, replyTo);
+      const stored = backend.messages.get(chatId)?.find((x) => x.id === m.id);
+      if (stored) stored.preview = { ...preview };
+      return { ...m, preview: { ...preview } };
     }),
     markRead: vi.fn(async (chatId: string) => {
       backend.chats.set(chatId, { ...chatOf(chatId), unread: 0 });
