@@ -278,6 +278,10 @@ func TestSecretFileDownloadCancelledByWipe(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the download was not cancelled")
 	}
+	// The UI is told the chat is gone once its files are.
+	testutil.Eventually(t, 20*time.Second, "Bob's UI is told the chat is gone", func() bool {
+		return slices.Contains(of[chatRemoved](bob.events), chatRemoved{chat})
+	})
 	if on := filesOnDisk(bob, file); len(on) != 0 {
 		t.Errorf("Bob's folder holds %v of the file of a wiped chat", on)
 	}
