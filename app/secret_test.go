@@ -12,6 +12,28 @@ import (
 	"hush/internal/testutil"
 )
 
+// startSecret has alice open a secret chat with the one device of direct's peer, as
+// the UI does it, once that device's prekeys are out.
+func startSecret(t *testing.T, alice *person, direct ChatSummary) ChatSummary {
+	t.Helper()
+	var devices []Device
+	testutil.Eventually(t, 20*time.Second, "the peer's device is listed", func() bool {
+		var err error
+		devices, err = alice.chats.ContactDevices(direct.PeerID)
+		return err == nil && len(devices) == 1
+	})
+	var secret ChatSummary
+	testutil.Eventually(t, 20*time.Second, "the secret chat starts once the peer's prekeys are out", func() bool {
+		var err error
+		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
+		return err == nil
+	})
+	if secret.Kind != KindSecret || secret.SecretDeviceID != devices[0].ID || secret.PeerID != direct.PeerID {
+		t.Fatalf("the secret chat as the UI gets it: %+v", secret)
+	}
+	return secret
+}
+
 // TestSecretChatThroughTheApp: a secret chat opened with one of Bob's devices, as the
 // UI does it; its notification says nothing of who wrote or what; a message read
 // with a 1 s timer goes on both sides, with the events the UI needs and the native
@@ -24,24 +46,10 @@ func TestSecretChatThroughTheApp(t *testing.T) {
 	if _, err := (&SettingsService{c: bob.core}).SetNotifications(true, true); err != nil {
 		t.Fatal(err)
 	}
-	var devices []Device
-	testutil.Eventually(t, 20*time.Second, "Bob's device is listed", func() bool {
-		var err error
-		devices, err = alice.chats.ContactDevices(direct.PeerID)
-		return err == nil && len(devices) == 1
-	})
 	if _, err := alice.chats.StartSecret(direct.PeerID, "not an id"); err == nil {
 		t.Fatal("a malformed device id was taken")
 	}
-	var secret ChatSummary
-	testutil.Eventually(t, 20*time.Second, "the secret chat starts once Bob's prekeys are out", func() bool {
-		var err error
-		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
-		return err == nil
-	})
-	if secret.Kind != KindSecret || secret.SecretDeviceID != devices[0].ID || secret.PeerID != direct.PeerID {
-		t.Fatalf("the secret chat as the UI gets it: %+v", secret)
-	}
+	secret := startSecret(t, alice, direct)
 	if _, err := alice.chats.SetSecretTimer(secret.ID, 2); err == nil {
 		t.Fatal("a timer not offered was taken")
 	}
