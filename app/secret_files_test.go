@@ -23,12 +23,7 @@ import (
 // record of it; read, it self-destructs on both sides with its files.
 func TestSecretFilesThroughServices(t *testing.T) {
 	alice, bob, direct := chatting(t)
-	got := &notes{}
-	bob.core.SetNotifier(got)
-	(&WindowService{c: bob.core}).SetFocused(false)
-	if _, err := (&SettingsService{c: bob.core}).SetNotifications(true, true); err != nil {
-		t.Fatal(err)
-	}
+	got := notifiedAway(t, bob)
 	if _, err := alice.chats.Send(direct.ID, "a cloud message, backed up", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,19 @@ import (
 	"hush/internal/testutil"
 )
 
+// notifiedAway has p's window out of focus with notifications and their text on,
+// and returns what its notifier is then given.
+func notifiedAway(t *testing.T, p *person) *notes {
+	t.Helper()
+	got := &notes{}
+	p.core.SetNotifier(got)
+	(&WindowService{c: p.core}).SetFocused(false)
+	if _, err := (&SettingsService{c: p.core}).SetNotifications(true, true); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // startSecret has alice open a secret chat with the one device of direct's peer, as
 // the UI does it, once that device's prekeys are out.
 func startSecret(t *testing.T, alice *person, direct ChatSummary) ChatSummary {
@@ -40,12 +53,7 @@ func startSecret(t *testing.T, alice *person, direct ChatSummary) ChatSummary {
 // notification withdrawn.
 func TestSecretChatThroughTheApp(t *testing.T) {
 	alice, bob, direct := chatting(t)
-	got := &notes{}
-	bob.core.SetNotifier(got)
-	(&WindowService{c: bob.core}).SetFocused(false)
-	if _, err := (&SettingsService{c: bob.core}).SetNotifications(true, true); err != nil {
-		t.Fatal(err)
-	}
+	got := notifiedAway(t, bob)
 	if _, err := alice.chats.StartSecret(direct.PeerID, "not an id"); err == nil {
 		t.Fatal("a malformed device id was taken")
 	}

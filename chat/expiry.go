@@ -21,9 +21,9 @@ type expirer struct {
 	v     *vault.Vault
 	list  *chatList
 	shred *shredder
-	clk  clock.Clock
-	log  *slog.Logger
-	obs  Observer
+	clk   clock.Clock
+	log   *slog.Logger
+	obs   Observer
 	// kick is woken when a countdown starts (capacity 1).
 	kick chan struct{}
 }

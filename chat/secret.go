@@ -386,8 +386,16 @@ func (s *secrets) seal(tx *vault.Tx, chat ids.Chat, st *secretState, sess *secre
 	}
 	frame, err := sess.Seal(pt)
 	clear(pt)
+	if errors.Is(err, secretsession.ErrTooLarge) {
+		return detailf(ErrTooLong, "the message is too long to send")
+	}
 	if err != nil {
 		return err
+	}
+	if len(frame)+1 > wire.MaxCiphertextSize {
+		// The relay would refuse it for good, and the frames after it would wait
+		// behind it: refuse it here (a long text with many files' previews).
+		return detailf(ErrTooLong, "the message is too long to send (%d bytes sealed, the limit is %d)", len(frame)+1, wire.MaxCiphertextSize)
 	}
 	out, err := settingList[secretOut](tx, secretOutboxSetting)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/policy"
+	"hush/secretsession"
+	"hush/vault"
 )
 
 // mustEncodeFiles is one attachment as a secret text carries it.
@@ -61,6 +63,45 @@ func filesOnDisk(p *peer, id ids.File) []string {
 		}
 	}
 	return out
+}
+
+// oversizedFiles are files whose previews make a secret text's content about
+// size bytes long (at least one file, at most ten full previews).
+func oversizedFiles(t *testing.T, size int) []vault.Attachment {
+	t.Helper()
+	var files []vault.Attachment
+	for i := 0; i < MaxFilesPerMessage; i++ {
+		files = append(files, vault.Attachment{ID: ids.New[ids.File](), FileKey: bytes.Repeat([]byte{1}, chatcrypto.FileKeySize),
+			Name: "big.jpg", MIME: "image/jpeg", Size: 1, Thumbnail: make([]byte, chatcrypto.MaxThumbnailBytes)})
+		n := contentSize(t, files)
+		if n >= size {
+			last := &files[len(files)-1]
+			last.Thumbnail = last.Thumbnail[:len(last.Thumbnail)-(n-size)]
+			if got := contentSize(t, files); got > size || got < size-8 {
+				t.Fatalf("content of %d bytes, want about %d", got, size)
+			}
+			return files
+		}
+	}
+	return files
+}
+
+// contentSize is the size of a secret text's content carrying files.
+func contentSize(t *testing.T, files []vault.Attachment) int {
+	t.Helper()
+	as, err := toContentAttachments(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := chatcrypto.EncodeAttachments(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := encodeSecretContent(secretContent{Kind: secretText, ID: ids.New[ids.Message](), At: time.Now().UnixMilli(), TTL: 5, Files: enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
 }
 
 // forgotten records what the engine hands over for the relay to delete.
@@ -113,6 +154,22 @@ func TestSecretFilesSelfDestruct(t *testing.T) {
 	aliceForgot.hook(alice)
 	bobForgot.hook(bob)
 	chat := openSecret(t, alice, bob, 5*time.Second)
+
+	// Files whose previews would make a frame the ratchet or the relay refuses are
+	// refused here, before anything is stored or queued (the frames after one the
+	// relay refuses would wait behind it).
+	for _, tc := range []struct {
+		name      string
+		plaintext int // the content's size to aim at
+	}{
+		{"over the ratchet's plaintext limit", 2 * secretsession.MaxPlaintextSize},
+		{"within it, but the frame over the relay's limit", secretsession.MaxPlaintextSize - 80},
+	} {
+		files := oversizedFiles(t, tc.plaintext)
+		if _, err := alice.engine.secrets.send(ctx, chat, "", nil, files); !errors.Is(err, ErrTooLong) {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
 
 	path, img := writePNG(t, t.TempDir())
 	sent, err := alice.engine.SendFiles(ctx, chat, []string{path}, "", nil)

@@ -24,7 +24,7 @@ type secretEvents struct {
 	removed  ids.Chat
 	files    doomedFiles // of a chat wiped, to shred
 	timers   bool        // a countdown started: the sweep must look again
-	reply    bool // a receipt was queued: flush
+	reply    bool        // a receipt was queued: flush
 }
 
 func (ev *secretEvents) emit(ctx context.Context, s *secrets) {
