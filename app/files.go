@@ -452,7 +452,8 @@ func (s *FileService) Discard(files []string) error {
 // transfer's id at once: the files are uploaded in the background
 // ([FileProgress] events), then the message is sent (a [MessageNew] of it, then
 // the last FileProgress). Sent, the files leave the stage; a cancelled or failed
-// send leaves them staged, and calling again with them resumes the upload.
+// send leaves them staged, and calling again with them resumes the upload. In a
+// secret chat the files self-destruct with their message, on both devices.
 func (s *FileService) SendFiles(chatID string, files []string, caption string) (string, error) {
 	id, err := parseID[ids.Chat](chatID)
 	if err != nil {

@@ -12,29 +12,31 @@ import (
 	"hush/internal/testutil"
 )
 
-// TestSecretChatThroughTheApp: a secret chat opened with one of Bob's devices, as the
-// UI does it; its notification says nothing of who wrote or what; a message read
-// with a 1 s timer goes on both sides, with the events the UI needs and the native
-// notification withdrawn.
-func TestSecretChatThroughTheApp(t *testing.T) {
-	alice, bob, direct := chatting(t)
+// notifiedAway has p's window out of focus with notifications and their text on,
+// and returns what its notifier is then given.
+func notifiedAway(t *testing.T, p *person) *notes {
+	t.Helper()
 	got := &notes{}
-	bob.core.SetNotifier(got)
-	(&WindowService{c: bob.core}).SetFocused(false)
-	if _, err := (&SettingsService{c: bob.core}).SetNotifications(true, true); err != nil {
+	p.core.SetNotifier(got)
+	(&WindowService{c: p.core}).SetFocused(false)
+	if _, err := (&SettingsService{c: p.core}).SetNotifications(true, true); err != nil {
 		t.Fatal(err)
 	}
+	return got
+}
+
+// startSecret has alice open a secret chat with the one device of direct's peer, as
+// the UI does it, once that device's prekeys are out.
+func startSecret(t *testing.T, alice *person, direct ChatSummary) ChatSummary {
+	t.Helper()
 	var devices []Device
-	testutil.Eventually(t, 20*time.Second, "Bob's device is listed", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the peer's device is listed", func() bool {
 		var err error
 		devices, err = alice.chats.ContactDevices(direct.PeerID)
 		return err == nil && len(devices) == 1
 	})
-	if _, err := alice.chats.StartSecret(direct.PeerID, "not an id"); err == nil {
-		t.Fatal("a malformed device id was taken")
-	}
 	var secret ChatSummary
-	testutil.Eventually(t, 20*time.Second, "the secret chat starts once Bob's prekeys are out", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the secret chat starts once the peer's prekeys are out", func() bool {
 		var err error
 		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
 		return err == nil
@@ -42,6 +44,20 @@ func TestSecretChatThroughTheApp(t *testing.T) {
 	if secret.Kind != KindSecret || secret.SecretDeviceID != devices[0].ID || secret.PeerID != direct.PeerID {
 		t.Fatalf("the secret chat as the UI gets it: %+v", secret)
 	}
+	return secret
+}
+
+// TestSecretChatThroughTheApp: a secret chat opened with one of Bob's devices, as the
+// UI does it; its notification says nothing of who wrote or what; a message read
+// with a 1 s timer goes on both sides, with the events the UI needs and the native
+// notification withdrawn.
+func TestSecretChatThroughTheApp(t *testing.T) {
+	alice, bob, direct := chatting(t)
+	got := notifiedAway(t, bob)
+	if _, err := alice.chats.StartSecret(direct.PeerID, "not an id"); err == nil {
+		t.Fatal("a malformed device id was taken")
+	}
+	secret := startSecret(t, alice, direct)
 	if _, err := alice.chats.SetSecretTimer(secret.ID, 2); err == nil {
 		t.Fatal("a timer not offered was taken")
 	}

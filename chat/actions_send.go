@@ -222,7 +222,9 @@ func (e *Engine) publishChatMessage(ctx context.Context, chat ids.Chat, r accoun
 // hide deletes a message here, and reports whether it had reached the relay (so the
 // account's other devices hold it too).
 func (e *Engine) hide(ctx context.Context, chat ids.Chat, msg ids.Message) (sent bool, err error) {
+	var files doomedFiles
 	err = e.list.v.Update(ctx, func(tx *vault.Tx) error {
+		files = doomedFiles{}
 		m, err := tx.Message(msg)
 		if errors.Is(err, vault.ErrNotFound) || (err == nil && m.ChatID != chat) {
 			return detailf(ErrNotFound, "the message is not in this chat")
@@ -237,11 +239,15 @@ func (e *Engine) hide(ctx context.Context, chat ids.Chat, msg ids.Message) (sent
 		if err := setPinned(tx, chat, msg, false); err != nil {
 			return err
 		}
+		if err := files.addMessage(tx, m, e.me); err != nil {
+			return err
+		}
 		return tx.DeleteMessage(msg)
 	})
 	if err != nil {
 		return false, err
 	}
+	e.shred.shred(ctx, files)
 	e.obs.MessageHidden(MessageExpiry{Chat: chat, Message: msg})
 	if sum, err := e.list.get(ctx, chat); err == nil {
 		e.obs.ChatUpdated(sum)

@@ -429,9 +429,11 @@ func TestPinsForwardAndDeleteForMe(t *testing.T) {
 	if _, found := messageByID(t, bob, chatID, m.ID); found {
 		t.Error("still on Bob's phone")
 	}
-	if len(of[hiddenMessage](tablet.events)) == 0 {
-		t.Error("the tablet's screen was not told")
-	}
+	// The screen is told once the deletion's transaction returns, which is after
+	// the message is gone to readers (the WAL is checkpointed in between).
+	testutil.Eventually(t, 10*time.Second, "the tablet's screen is told", func() bool {
+		return len(of[hiddenMessage](tablet.events)) > 0
+	})
 	if pins, _ := bob.engine.PinnedMessages(ctx, chatID); len(pins) != 0 {
 		t.Errorf("Bob still lists a pin: %+v", pins)
 	}

@@ -27,7 +27,7 @@ import (
 // never refuses a file this side accepted.
 const MaxAttachmentSize = 100<<20 - 100<<20/(64<<10)*16 - 16
 
-// MaxFilesPerMessage caps the files of one message.
+// MaxFilesPerMessage caps the files of one message, in cloud and secret chats.
 const MaxFilesPerMessage = chatcrypto.MaxAttachments
 
 // maxThumbnailsBytes caps the thumbnails of one message together, so that the
@@ -143,8 +143,7 @@ func (e *Engine) SendFiles(ctx context.Context, id ids.Chat, paths []string, bod
 }
 
 // CheckFiles refuses a message of n files to chat id that could never be sent,
-// before anything is uploaded: no attachments folder, no files or too many, a
-// secret chat.
+// before anything is uploaded: no attachments folder, no files or too many.
 func (e *Engine) CheckFiles(ctx context.Context, id ids.Chat, n int) error {
 	switch {
 	case e.attachDir == "":
@@ -153,8 +152,6 @@ func (e *Engine) CheckFiles(ctx context.Context, id ids.Chat, n int) error {
 		return detailf(ErrInvalid, "no files to send")
 	case n > MaxFilesPerMessage:
 		return detailf(ErrInvalid, "at most %d files in one message", MaxFilesPerMessage)
-	case e.isSecret(ctx, id):
-		return detailf(ErrInvalid, "secret chats do not take attachments yet")
 	}
 	return nil
 }
@@ -164,7 +161,9 @@ func (e *Engine) CheckFiles(ctx context.Context, id ids.Chat, n int) error {
 // then the message carries them all, and the files are the message's. Cancelling
 // ctx stops the upload and the message is not sent; the files stay prepared, and
 // calling again resumes the upload where it stopped (the relay forgets an
-// unfinished upload after a day). Secret chats do not take attachments yet.
+// unfinished upload after a day). In a secret chat the keys travel inside the
+// ratchet (docs/SECURITY.md, "Secret chats"), and the files self-destruct with
+// their message.
 func (e *Engine) SendPrepared(ctx context.Context, id ids.Chat, prepared []PreparedFile, body string, progress func(FileProgress)) (Message, error) {
 	if err := e.CheckFiles(ctx, id, len(prepared)); err != nil {
 		return Message{}, err
@@ -193,7 +192,13 @@ func (e *Engine) SendPrepared(ctx context.Context, id ids.Chat, prepared []Prepa
 			return Message{}, relayError(err)
 		}
 	}
-	m, err := e.send.sendWith(ctx, id, body, nil, "", files, nil)
+	var m Message
+	var err error
+	if e.isSecret(ctx, id) {
+		m, err = e.secrets.send(ctx, id, body, nil, files)
+	} else {
+		m, err = e.send.sendWith(ctx, id, body, nil, "", files, nil)
+	}
 	if err == nil && body != "" {
 		e.clearDraft(ctx, id, m.SentAt)
 	}
@@ -258,11 +263,15 @@ func (e *Engine) attachmentRow(ctx context.Context, id ids.File) (vault.Attachme
 
 // DownloadFile fetches an attachment into the attachments folder, resuming a
 // download cut short; it verifies every chunk against the file's key. Cancel
-// with ctx. A file already there returns at once.
+// with ctx. A file already there returns at once. The message's deletion (a
+// secret message's self-destruct) cancels the download and deletes what it
+// wrote: the error is then context.Canceled.
 func (e *Engine) DownloadFile(ctx context.Context, id ids.File, progress func(done, total int64)) error {
 	if e.attachDir == "" {
 		return ErrNoAttachmentsFolder
 	}
+	ctx, end := e.shred.begin(ctx, id)
+	defer end()
 	a, err := e.attachmentRow(ctx, id)
 	if err != nil {
 		return err
@@ -316,7 +325,12 @@ func storeAttachments(tx *vault.Tx, msg ids.Message, content chatcrypto.Content,
 	if content.Kind != chatcrypto.KindText || content.Text == nil {
 		return nil
 	}
-	for _, a := range content.Text.Attachments {
+	return storeFiles(tx, msg, content.Text.Attachments, guard)
+}
+
+// storeFiles records files received with message msg, guarded as storeAttachments.
+func storeFiles(tx *vault.Tx, msg ids.Message, files []chatcrypto.Attachment, guard bool) error {
+	for _, a := range files {
 		old, err := tx.Attachment(a.FileID)
 		switch {
 		case err == nil && old.MessageID != msg && guard:

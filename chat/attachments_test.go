@@ -20,7 +20,7 @@ import (
 
 func withFiles(t testing.TB) func(*Engine) {
 	dir := filepath.Join(t.TempDir(), "files")
-	return func(e *Engine) { e.attachDir, e.list.attachDir = dir, dir }
+	return func(e *Engine) { e.attachDir, e.list.attachDir, e.shred.dir = dir, dir, dir }
 }
 
 // filesChat is a direct chat between Alice and Bob, whose engines keep files.

@@ -96,6 +96,7 @@ type Engine struct {
 	secrets *secrets
 	expiry  *expirer
 	blobs   *blobDeleter
+	shred   *shredder
 	pause   *pauser
 	acct    *accountSync
 	search  *searcher
@@ -219,9 +220,10 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 	pre := &prekeys{v: v, link: e.link, dev: cfg.Device, clk: e.clk, log: e.log}
 	e.courier = &kemCourier{v: v, link: e.link, dir: e.dir, prekeys: pre, me: cfg.Account, dev: cfg.Device, log: e.log, clk: e.clk, wake: make(chan struct{}, 1)}
 	e.blobs = &blobDeleter{v: v, link: e.link, clk: e.clk, log: e.log, wake: make(chan struct{}, 1)}
-	e.expiry = &expirer{v: v, list: e.list, blobs: e.blobs, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
+	e.shred = &shredder{dir: e.attachDir, log: e.log, forget: e.forgetSecretBlobs}
+	e.expiry = &expirer{v: v, list: e.list, blobs: e.blobs, shred: e.shred, clk: e.clk, log: e.log, obs: e.obs, kick: make(chan struct{}, 1)}
 	e.send.expiry, e.send.blobs = e.expiry, e.blobs
-	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry,
+	e.secrets = &secrets{v: v, link: e.link, dir: e.dir, chats: chats, list: e.list, prekeys: pre, expiry: e.expiry, shred: e.shred,
 		dev: cfg.Device, meID: me, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn, wake: make(chan struct{}, 1)}
 	*e.recv = receiver{
 		v: v, link: e.link, chats: chats, keys: e.keys, dir: e.dir, list: e.list, marks: e.marks, sponsor: e.sponsor, pause: e.pause, acct: e.acct, facts: e.heldFacts,
@@ -521,7 +523,7 @@ func (e *Engine) Delete(ctx context.Context, id ids.Chat) error {
 // pending; it is sent when the relay is reachable.
 func (e *Engine) Send(ctx context.Context, id ids.Chat, body string, replyTo *ids.Message) (Message, error) {
 	if e.isSecret(ctx, id) {
-		m, err := e.secrets.send(ctx, id, body, replyTo)
+		m, err := e.secrets.send(ctx, id, body, replyTo, nil)
 		if err == nil {
 			e.clearDraft(ctx, id, m.SentAt)
 		}

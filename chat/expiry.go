@@ -22,6 +22,8 @@ type expirer struct {
 	list *chatList
 	// blobs deletes this account's files of the messages wiped (blobdelete.go).
 	blobs *blobDeleter
+	// shred deletes the files of the messages wiped from this device's folder.
+	shred *shredder
 	clk   clock.Clock
 	log   *slog.Logger
 	obs   Observer
@@ -70,9 +72,12 @@ func (x *expirer) run(ctx context.Context) {
 
 // forget deletes a message whose time has come with what refers to it: its outbox
 // item (a message not sent yet is not sent), its pin, and its attachment keys and
-// timer (vault.Tx.DeleteMessage). unread counts, per chat, the deleted messages the
-// user had not read yet.
-func (x *expirer) forget(tx *vault.Tx, m vault.Message, unread map[ids.Chat]int) error {
+// timer (vault.Tx.DeleteMessage); its files go into files, to shred after the
+// commit. unread counts, per chat, the deleted messages the user had not read yet.
+func (x *expirer) forget(tx *vault.Tx, m vault.Message, unread map[ids.Chat]int, files *doomedFiles) error {
+	if err := files.addMessage(tx, m, x.list.meID); err != nil {
+		return err
+	}
 	if err := tx.RemoveOutbox(m.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return err
 	}
@@ -116,8 +121,9 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 		now := x.clk.Now()
 		var gone []MessageExpiry
 		var chats map[ids.Chat]bool
+		var files doomedFiles
 		err := x.v.Update(ctx, func(tx *vault.Tx) error {
-			gone, chats = nil, map[ids.Chat]bool{}
+			gone, chats, files = nil, map[ids.Chat]bool{}, doomedFiles{}
 			due, err := tx.DueTimers(now)
 			if err != nil {
 				return err
@@ -131,7 +137,7 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 				if err != nil {
 					return err
 				}
-				if err := x.forget(tx, m, unread); err != nil {
+				if err := x.forget(tx, m, unread, &files); err != nil {
 					return err
 				}
 				gone = append(gone, MessageExpiry{Chat: m.ChatID, Message: id})
@@ -148,6 +154,8 @@ func (x *expirer) sweep(ctx context.Context) (time.Time, bool) {
 		if len(gone) > 0 {
 			x.blobs.kick() // the files of this account's messages among them
 		}
+		// The files go before the UI is told: what it shows gone is gone.
+		x.shred.shred(ctx, files)
 		for _, g := range gone {
 			x.obs.MessageExpired(g)
 		}

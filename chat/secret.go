@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hush/accountlog"
+	"hush/chatcrypto"
 	"hush/clock"
 	"hush/identity"
 	"hush/ids"
@@ -89,13 +90,48 @@ type secretContent struct {
 	Refs []ids.Message // the texts a receipt is about
 	// ReplyTo is the message of the chat a text answers (zero: none).
 	ReplyTo ids.Message
+	// Files are a text's attachments, as chatcrypto.EncodeAttachments encodes
+	// them (a cloud text's content key 6): each file's id, key, name, type, size
+	// and thumbnail. Only in version 2; nil in version 1.
+	Files []byte
+
+	// files are Files decoded (not encoded: unexported).
+	files []chatcrypto.Attachment
+}
+
+// secretContentV1 is a secretContent without files: what version 1 clients read
+// and write. A content without files is still sent so, so that they read every
+// frame but a text with files.
+type secretContentV1 struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Kind    uint8
+	ID      ids.Message
+	At      int64
+	Text    string
+	TTL     uint32
+	Refs    []ids.Message
+	ReplyTo ids.Message
 }
 
 const (
+	// secretContentVersion is that of a content without files: version 1.
 	secretContentVersion = 1
+	// secretContentFiles is that of a text with files.
+	secretContentFiles = 2
 	// maxSecretRefs bounds the texts one receipt names.
 	maxSecretRefs = 1000
 )
+
+// encodeSecretContent encodes what one frame says: version 2 for a text with
+// files, version 1 otherwise.
+func encodeSecretContent(c secretContent) ([]byte, error) {
+	if len(c.Files) > 0 {
+		c.Version = secretContentFiles
+		return stateEnc.Marshal(c)
+	}
+	return stateEnc.Marshal(secretContentV1{Version: secretContentVersion, Kind: c.Kind, ID: c.ID, At: c.At, Text: c.Text, TTL: c.TTL, Refs: c.Refs, ReplyTo: c.ReplyTo})
+}
 
 // secretOut is a sealed frame waiting for the relay to take it.
 type secretOut struct {
@@ -125,6 +161,7 @@ type secrets struct {
 	list    *chatList
 	prekeys *prekeys
 	expiry  *expirer
+	shred   *shredder
 	dev     *identity.DeviceKey
 	meID    ids.Account
 	clk     clock.Clock
@@ -343,15 +380,22 @@ func (s *secrets) line(tx *vault.Tx, st *secretState, chat ids.Chat, by ids.Acco
 // session and the state: one transaction, so a frame is never sealed twice
 // under one key nor lost.
 func (s *secrets) seal(tx *vault.Tx, chat ids.Chat, st *secretState, sess *secretsession.Session, content secretContent, msg ids.Message) error {
-	content.Version = secretContentVersion
-	pt, err := stateEnc.Marshal(content)
+	pt, err := encodeSecretContent(content)
 	if err != nil {
 		return err
 	}
 	frame, err := sess.Seal(pt)
 	clear(pt)
+	if errors.Is(err, secretsession.ErrTooLarge) {
+		return detailf(ErrTooLong, "the message is too long to send")
+	}
 	if err != nil {
 		return err
+	}
+	if len(frame)+1 > wire.MaxCiphertextSize {
+		// The relay would refuse it for good, and the frames after it would wait
+		// behind it: refuse it here (a long text with many files' previews).
+		return detailf(ErrTooLong, "the message is too long to send (%d bytes sealed, the limit is %d)", len(frame)+1, wire.MaxCiphertextSize)
 	}
 	out, err := settingList[secretOut](tx, secretOutboxSetting)
 	if err != nil {
@@ -402,22 +446,33 @@ func (s *secrets) withSession(ctx context.Context, chat ids.Chat, fn func(tx *va
 	})
 }
 
-// send writes a text in a secret chat.
-func (s *secrets) send(ctx context.Context, chat ids.Chat, body string, replyTo *ids.Message) (Message, error) {
-	if err := checkBody(body, "message"); err != nil {
+// send writes a text in a secret chat, with files (uploaded already; body may
+// then be empty): their keys travel inside the ratchet, never in a relay's log.
+func (s *secrets) send(ctx context.Context, chat ids.Chat, body string, replyTo *ids.Message, files []vault.Attachment) (Message, error) {
+	if len(files) == 0 || body != "" {
+		if err := checkBody(body, "message"); err != nil {
+			return Message{}, err
+		}
+	}
+	attached, err := toContentAttachments(files)
+	if err != nil {
+		return Message{}, err
+	}
+	encFiles, err := chatcrypto.EncodeAttachments(attached)
+	if err != nil {
 		return Message{}, err
 	}
 	now := s.clk.Now()
 	var out Message
 	var sum Chat
-	err := s.withSession(ctx, chat, func(tx *vault.Tx, c vault.Chat, st *secretState, sess *secretsession.Session) error {
-		extra, err := encodeMessageMeta(messageMeta{TTL: st.Timer})
+	err = s.withSession(ctx, chat, func(tx *vault.Tx, c vault.Chat, st *secretState, sess *secretsession.Session) error {
+		extra, err := encodeMessageMeta(messageMeta{TTL: st.Timer, Placeholder: placeholderFor(body), Files: uint8(len(files))})
 		if err != nil {
 			return err
 		}
 		m := vault.Message{ID: ids.New[ids.Message](), ChatID: chat, SenderAccount: s.meID, SenderDevice: s.dev.ID(),
 			SentAt: now, Body: body, Status: policy.StatusPending, Extra: extra}
-		content := secretContent{Kind: secretText, ID: m.ID, At: now.UnixMilli(), Text: body, TTL: st.Timer}
+		content := secretContent{Kind: secretText, ID: m.ID, At: now.UnixMilli(), Text: body, TTL: st.Timer, Files: encFiles}
 		if replyTo != nil {
 			r, err := tx.Message(*replyTo)
 			if err != nil || r.ChatID != chat {
@@ -427,6 +482,12 @@ func (s *secrets) send(ctx context.Context, chat ids.Chat, body string, replyTo 
 		}
 		if err := tx.InsertMessage(m); err != nil {
 			return err
+		}
+		for _, f := range files {
+			f.MessageID = m.ID
+			if err := tx.PutAttachment(f); err != nil {
+				return err
+			}
 		}
 		if err := s.seal(tx, chat, st, sess, content, m.ID); err != nil {
 			return err
@@ -591,18 +652,24 @@ func (s *secrets) startCountdown(tx *vault.Tx, m *vault.Message, em messageMeta,
 // here at once.
 func (s *secrets) close(ctx context.Context, chat ids.Chat) error {
 	now := s.clk.Now()
+	var files doomedFiles
 	err := s.withSession(ctx, chat, func(tx *vault.Tx, c vault.Chat, st *secretState, sess *secretsession.Session) error {
+		files = doomedFiles{}
 		if err := s.seal(tx, chat, st, sess, secretContent{Kind: secretClose, At: now.UnixMilli()}, ids.Message{}); err != nil {
 			return err
 		}
-		return s.wipe(tx, chat, st.PeerDevice, true)
+		return s.wipe(tx, chat, st.PeerDevice, true, &files)
 	})
 	if errors.Is(err, ErrSecretClosed) {
-		err = s.v.Update(ctx, func(tx *vault.Tx) error { return s.wipe(tx, chat, ids.Device{}, true) })
+		err = s.v.Update(ctx, func(tx *vault.Tx) error {
+			files = doomedFiles{}
+			return s.wipe(tx, chat, ids.Device{}, true, &files)
+		})
 	}
 	if err != nil {
 		return err
 	}
+	s.shred.shred(ctx, files)
 	s.obs.ChatRemoved(chat)
 	kick(s.wake)
 	return nil
@@ -610,9 +677,13 @@ func (s *secrets) close(ctx context.Context, chat ids.Chat) error {
 
 // wipe deletes a secret chat with everything of it: messages (with their timers
 // and attachment keys), session, state and, unless keepOutbox (the close frame
-// still has to go), frames waiting for the relay. The vault checkpoints its WAL
-// after the commit (secure_delete zeroed the freed cells).
-func (s *secrets) wipe(tx *vault.Tx, chat ids.Chat, peer ids.Device, keepOutbox bool) error {
+// still has to go), frames waiting for the relay. The messages' files go into
+// files, for the caller to shred once the transaction commits. The vault
+// checkpoints its WAL after the commit (secure_delete zeroed the freed cells).
+func (s *secrets) wipe(tx *vault.Tx, chat ids.Chat, peer ids.Device, keepOutbox bool, files *doomedFiles) error {
+	if err := files.addChat(tx, chat, true, s.meID); err != nil {
+		return err
+	}
 	if err := s.chats.delete(tx, chat); err != nil && !errors.Is(err, vault.ErrNotFound) {
 		return err
 	}

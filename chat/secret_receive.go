@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"hush/chatcrypto"
 	"hush/ids"
 	"hush/policy"
 	"hush/pqxdh"
@@ -21,11 +22,13 @@ type secretEvents struct {
 	statuses []StatusChange
 	summary  *Chat
 	removed  ids.Chat
-	timers   bool // a countdown started: the sweep must look again
-	reply    bool // a receipt was queued: flush
+	files    doomedFiles // of a chat wiped, to shred
+	timers   bool        // a countdown started: the sweep must look again
+	reply    bool        // a receipt was queued: flush
 }
 
-func (ev *secretEvents) emit(s *secrets) {
+func (ev *secretEvents) emit(ctx context.Context, s *secrets) {
+	s.shred.shred(ctx, ev.files)
 	for _, m := range ev.news {
 		s.obs.MessageNew(m)
 	}
@@ -102,7 +105,7 @@ func (s *secrets) receive(ctx context.Context, it wire.InboxItem, frame []byte) 
 		s.log.Warn("secret chat: keep a frame", "err", err)
 		return false
 	}
-	ev.emit(s)
+	ev.emit(ctx, s)
 	if ev.reply {
 		kick(s.wake)
 	}
@@ -171,7 +174,8 @@ func (s *secrets) accept(ctx context.Context, it wire.InboxItem, info secretsess
 		if old, err := s.chatWith(tx, info.From); err != nil {
 			return err
 		} else if !old.IsZero() {
-			if err := s.wipe(tx, old, info.From, false); err != nil {
+			ev.files = doomedFiles{}
+			if err := s.wipe(tx, old, info.From, false, &ev.files); err != nil {
 				return err
 			}
 			ev.removed = old
@@ -211,13 +215,13 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 	switch content.Kind {
 	case secretHello:
 	case secretText:
-		if err := checkBody(content.Text, "message"); err != nil || content.ID.IsZero() {
+		if content.ID.IsZero() || (len(content.files) == 0 || content.Text != "") && checkBody(content.Text, "message") != nil {
 			return false, errBadRecord
 		}
 		if _, err := tx.Message(content.ID); err == nil {
 			return false, nil // the same text again: it opened before
 		}
-		extra, err := encodeMessageMeta(messageMeta{TTL: content.TTL})
+		extra, err := encodeMessageMeta(messageMeta{TTL: content.TTL, Placeholder: placeholderFor(content.Text), Files: uint8(len(content.files))})
 		if err != nil {
 			return false, err
 		}
@@ -230,6 +234,11 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 		}
 		st.NextSeq++
 		if err := tx.InsertMessage(m); err != nil {
+			return false, err
+		}
+		// Guarded: a peer cannot re-point a file of another message to a key of
+		// its own, nor take it into this chat's wipe.
+		if err := storeFiles(tx, m.ID, content.files, true); err != nil {
 			return false, err
 		}
 		c.Unread++
@@ -284,7 +293,8 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 		}
 		ev.news = append(ev.news, line)
 	case secretClose:
-		if err := s.wipe(tx, c.ID, st.PeerDevice, false); err != nil {
+		ev.files = doomedFiles{}
+		if err := s.wipe(tx, c.ID, st.PeerDevice, false, &ev.files); err != nil {
 			return false, err
 		}
 		ev.removed = c.ID
@@ -312,10 +322,22 @@ func (s *secrets) apply(tx *vault.Tx, c vault.Chat, st *secretState, sess *secre
 func decodeSecretContent(pt []byte) (secretContent, error) {
 	var c secretContent
 	if err := stateDec.Unmarshal(pt, &c); err != nil {
-		return secretContent{}, fmt.Errorf("%w: secret content: %v", errBadRecord, err)
+		var v1 secretContentV1
+		if stateDec.Unmarshal(pt, &v1) != nil {
+			return secretContent{}, fmt.Errorf("%w: secret content: %v", errBadRecord, err)
+		}
+		if v1.Version != secretContentVersion || len(v1.Refs) > maxSecretRefs || v1.Kind < secretText || v1.Kind > secretHello {
+			return secretContent{}, fmt.Errorf("%w: secret content version %d, kind %d, %d refs", errBadRecord, v1.Version, v1.Kind, len(v1.Refs))
+		}
+		return secretContent{Version: v1.Version, Kind: v1.Kind, ID: v1.ID, At: v1.At, Text: v1.Text, TTL: v1.TTL, Refs: v1.Refs, ReplyTo: v1.ReplyTo}, nil
 	}
-	if c.Version != secretContentVersion || len(c.Refs) > maxSecretRefs || c.Kind < secretText || c.Kind > secretHello {
+	if c.Version != secretContentFiles || len(c.Refs) > maxSecretRefs || c.Kind != secretText {
 		return secretContent{}, fmt.Errorf("%w: secret content version %d, kind %d, %d refs", errBadRecord, c.Version, c.Kind, len(c.Refs))
 	}
+	files, err := chatcrypto.DecodeAttachments(c.Files)
+	if err != nil || len(files) == 0 {
+		return secretContent{}, fmt.Errorf("%w: secret text's files: %v", errBadRecord, err)
+	}
+	c.files = files
 	return c, nil
 }

@@ -18,12 +18,22 @@ import (
 
 // secretPeers is Alice and Bob, contacts through their direct chat, whose secret
 // chats' clocks (timers, the sweep) are fake: the tests move time, never sleep.
-func secretPeers(t *testing.T) (alice, bob *peer, fa, fb *clock.Fake) {
+// tunes make further adjustments of each engine (withFiles: each its own folder).
+func secretPeers(t *testing.T, tunes ...func(testing.TB) func(*Engine)) (alice, bob *peer, fa, fb *clock.Fake) {
 	t.Helper()
 	r := startRelay(t)
 	fa, fb = clock.NewFake(time.Now()), clock.NewFake(time.Now())
 	fake := func(f *clock.Fake) func(*Engine) {
-		return func(e *Engine) { e.expiry.clk, e.secrets.clk = f, f }
+		var more []func(*Engine)
+		for _, tune := range tunes {
+			more = append(more, tune(t))
+		}
+		return func(e *Engine) {
+			e.expiry.clk, e.secrets.clk = f, f
+			for _, tune := range more {
+				tune(e)
+			}
+		}
 	}
 	alice = newTunedPeer(t, "Alice", "ws://"+r.Addr, fake(fa))
 	bob = newTunedPeer(t, "Bob", "ws://"+r.Addr, fake(fb))
@@ -332,8 +342,9 @@ func FuzzDecodeSecretContent(f *testing.F) {
 		{Version: secretContentVersion, Kind: secretText, ID: ids.Message{1}, At: 1, Text: "hi", TTL: 5},
 		{Version: secretContentVersion, Kind: secretRead, Refs: []ids.Message{{1}, {2}}},
 		{Version: secretContentVersion, Kind: secretClose},
+		{Kind: secretText, ID: ids.Message{1}, At: 1, TTL: 5, Files: mustEncodeFiles(f)},
 	} {
-		b, err := stateEnc.Marshal(c)
+		b, err := encodeSecretContent(c)
 		if err != nil {
 			f.Fatal(err)
 		}

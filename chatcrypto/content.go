@@ -439,13 +439,8 @@ func (c Content) toWire() (contentWire, error) {
 			}
 			w.Preview = &previewWire{URL: p.URL, Title: p.Title, Description: p.Description, SiteName: p.SiteName, Thumbnail: p.Thumbnail}
 		}
-		for _, a := range t.Attachments {
-			if len(a.Thumbnail) > MaxThumbnailBytes {
-				return contentWire{}, invalid("thumbnail of %d bytes exceeds %d", len(a.Thumbnail), MaxThumbnailBytes)
-			}
-			w.Attachments = append(w.Attachments, attachmentWire{
-				FileID: a.FileID[:], Key: a.Key.k[:], Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail,
-			})
+		if w.Attachments, err = attachmentsToWire(t.Attachments); err != nil {
+			return contentWire{}, err
 		}
 	case KindEdit:
 		if c.Edit == nil {
@@ -618,15 +613,9 @@ func (w contentWire) toContent() (Content, error) {
 			}
 			t.ReplyTo = id
 		}
-		if len(w.Attachments) > MaxAttachments {
-			return Content{}, fmt.Errorf("%w: %d attachments, the limit is %d", ErrTooLarge, len(w.Attachments), MaxAttachments)
-		}
-		for i, aw := range w.Attachments {
-			a, err := aw.toAttachment()
-			if err != nil {
-				return Content{}, fmt.Errorf("attachment %d: %w", i, err)
-			}
-			t.Attachments = append(t.Attachments, a)
+		var err error
+		if t.Attachments, err = attachmentsFromWire(w.Attachments); err != nil {
+			return Content{}, err
 		}
 		if w.Preview != nil {
 			// A preview of a link the text does not have is dropped, the text kept:
@@ -751,6 +740,78 @@ func (w contentWire) toMembership() (*Membership, error) {
 		m.Roles = append(m.Roles, RoleChange{Account: id, Role: policy.Role(r.Role)})
 	}
 	return m, nil
+}
+
+// attachmentsToWire is the content's key 6: one map per attachment.
+func attachmentsToWire(as []Attachment) ([]attachmentWire, error) {
+	if len(as) > MaxAttachments {
+		return nil, fmt.Errorf("%w: %d attachments, the limit is %d", ErrTooLarge, len(as), MaxAttachments)
+	}
+	var out []attachmentWire
+	for _, a := range as {
+		if len(a.Thumbnail) > MaxThumbnailBytes {
+			return nil, invalid("thumbnail of %d bytes exceeds %d", len(a.Thumbnail), MaxThumbnailBytes)
+		}
+		out = append(out, attachmentWire{
+			FileID: a.FileID[:], Key: a.Key.k[:], Name: a.Name, MIME: a.MIME, Size: a.Size, Thumbnail: a.Thumbnail,
+		})
+	}
+	return out, nil
+}
+
+// attachmentsFromWire reads key 6 back, applying every rule of an attachment.
+func attachmentsFromWire(ws []attachmentWire) ([]Attachment, error) {
+	if len(ws) > MaxAttachments {
+		return nil, fmt.Errorf("%w: %d attachments, the limit is %d", ErrTooLarge, len(ws), MaxAttachments)
+	}
+	var out []Attachment
+	for i, aw := range ws {
+		a, err := aw.toAttachment()
+		if err != nil {
+			return nil, fmt.Errorf("attachment %d: %w", i, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// EncodeAttachments encodes attachments alone, as the array of maps a text's
+// content carries under key 6 (docs/PROTOCOL.md): for formats other than
+// [Content] that carry files the same way, secret chats' texts (package chat). At
+// most [MaxAttachments], each checked as [EncodeContent] checks it; nil for none.
+func EncodeAttachments(as []Attachment) ([]byte, error) {
+	if len(as) == 0 {
+		return nil, nil
+	}
+	w, err := attachmentsToWire(as)
+	if err != nil {
+		return nil, fmt.Errorf("encode attachments: %w", err)
+	}
+	b, err := detEnc.Marshal(w)
+	if err != nil {
+		return nil, fmt.Errorf("encode attachments: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeAttachments parses what [EncodeAttachments] produced, applying the same
+// rules as [DecodeContent] to each attachment; empty input is none.
+func DecodeAttachments(b []byte) ([]Attachment, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if len(b) > MaxContentSize {
+		return nil, fmt.Errorf("decode attachments: %w: %d bytes, the limit is %d", ErrTooLarge, len(b), MaxContentSize)
+	}
+	var w []attachmentWire
+	if err := contentDec.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("decode attachments: %w: %v", ErrInvalidContent, err)
+	}
+	as, err := attachmentsFromWire(w)
+	if err != nil {
+		return nil, fmt.Errorf("decode attachments: %w", err)
+	}
+	return as, nil
 }
 
 func (aw attachmentWire) toAttachment() (Attachment, error) {

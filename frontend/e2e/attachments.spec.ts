@@ -13,9 +13,9 @@ import AxeBuilder from '@axe-core/playwright';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { chatTest as test, expect } from './fixtures';
-import { acceptRequest, bubble, send, startDirectChat } from './messaging';
+import { acceptRequest, attach, bubble, drawPng, send, startDirectChat } from './messaging';
 
 test.describe.configure({ timeout: 300_000 });
 
@@ -50,36 +50,6 @@ async function watchProgress(page: Page): Promise<void> {
 
 async function barsSeen(page: Page): Promise<string[]> {
   return page.evaluate(() => [...((window as unknown as { __bars?: Set<string> }).__bars ?? [])]);
-}
-
-/** A 640×480 PNG drawn by the browser. */
-async function drawPng(page: Page): Promise<Buffer> {
-  const bytes = await page.evaluate(async () => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 640;
-    canvas.height = 480;
-    const g = canvas.getContext('2d')!;
-    const grad = g.createLinearGradient(0, 0, 640, 480);
-    grad.addColorStop(0, '#2a6fdb');
-    grad.addColorStop(1, '#f2c94c');
-    g.fillStyle = grad;
-    g.fillRect(0, 0, 640, 480);
-    g.fillStyle = '#ffffff';
-    g.fillRect(200, 150, 240, 180);
-    const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
-    return Array.from(new Uint8Array(await blob.arrayBuffer()));
-  });
-  return Buffer.from(bytes);
-}
-
-/** Clicks the paperclip and answers the file picker with files. */
-async function attach(page: Page, pane: Locator, files: Parameters<import('@playwright/test').FileChooser['setFiles']>[0]) {
-  const [chooser] = await Promise.all([
-    page.waitForEvent('filechooser'),
-    pane.getByRole('button', { name: 'Attach files' }).click(),
-  ]);
-  expect(chooser.isMultiple()).toBe(true);
-  await chooser.setFiles(files);
 }
 
 test('files and images: attach, drop, send with progress, download, save and view', async ({ people }) => {

@@ -1,9 +1,10 @@
 // What the messaging specs share: finding a conversation, its messages and
 // service lines, sending, chat requests, and the axe audit. Everything is
-// found by role and accessible name, as a screen reader would.
+// found by role and accessible name, as a screen reader would. Files: a PNG
+// the browser draws, and the paperclip answered with files.
 
 import AxeBuilder from '@axe-core/playwright';
-import type { Locator, Page } from '@playwright/test';
+import type { FileChooser, Locator, Page } from '@playwright/test';
 import { expect } from './fixtures';
 
 export async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
@@ -162,4 +163,34 @@ export async function linkDevice(owner: Page, page: Page, relayUrl: string, pass
   await owner.keyboard.press('Escape');
   await expect(settings).toBeHidden();
   await expect(page.getByRole('searchbox', { name: 'Search chats' })).toBeVisible({ timeout: 60_000 });
+}
+
+/** A 640×480 PNG drawn by the browser. */
+export async function drawPng(page: Page): Promise<Buffer> {
+  const bytes = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d')!;
+    const grad = g.createLinearGradient(0, 0, 640, 480);
+    grad.addColorStop(0, '#2a6fdb');
+    grad.addColorStop(1, '#f2c94c');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 640, 480);
+    g.fillStyle = '#ffffff';
+    g.fillRect(200, 150, 240, 180);
+    const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  });
+  return Buffer.from(bytes);
+}
+
+/** Clicks the paperclip and answers the file picker with files. */
+export async function attach(page: Page, pane: Locator, files: Parameters<FileChooser['setFiles']>[0]) {
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    pane.getByRole('button', { name: 'Attach files' }).click(),
+  ]);
+  expect(chooser.isMultiple()).toBe(true);
+  await chooser.setFiles(files);
 }

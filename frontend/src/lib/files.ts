@@ -6,9 +6,6 @@
 import { RULES, type Api, type FileInfo, type Message } from './api';
 import { formatBytes } from './bytes';
 
-/** Why no file goes into a secret chat (Go refuses them too). */
-export const SECRET_NO_FILES = 'Secret chats cannot send files yet.';
-
 /** Go's sentence for a file over RULES.maxFileBytes (app/files.go), said before uploading it. */
 export function tooLargeText(): string {
   return `The file is too large: at most ${formatBytes(RULES.maxFileBytes)} can be sent.`;

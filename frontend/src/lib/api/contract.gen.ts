@@ -1991,7 +1991,8 @@ export interface FileService {
    * message, with caption ("" for none), and returns the transfer's id at once: the files are
    * uploaded in the background (FileProgress events), then the message is sent (a MessageNew of it,
    * then the last FileProgress). Sent, the files leave the stage; a cancelled or failed send leaves
-   * them staged, and calling again with them resumes the upload.
+   * them staged, and calling again with them resumes the upload. In a secret chat the files
+   * self-destruct with their message, on both devices.
    */
   sendFiles(chatId: string, files: readonly string[], caption: string): Promise<string>;
   /**

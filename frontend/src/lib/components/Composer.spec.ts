@@ -251,7 +251,7 @@ describe('Composer', () => {
   it('says why files cannot go where they cannot, from the paperclip and a paste', async () => {
     const onattach = vi.fn();
     const onpastefiles = vi.fn();
-    const reason = 'Secret chats cannot send files yet.';
+    const reason = 'You cannot send files in this chat.';
     render(Composer, {
       props: { canPost: true, onsend: async () => {}, ontyping: () => {}, onattach, onpastefiles, attachBlocked: reason },
     });

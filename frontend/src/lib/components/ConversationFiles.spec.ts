@@ -2,7 +2,7 @@
 // (a file input in browser mode, Go's dialog in the desktop window), the send
 // sheet, the pending upload that becomes the message, dragging files over the
 // chat, files dropped on the desktop window (files:dropped), and secret chats,
-// which take none.
+// which take them too.
 
 import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
@@ -113,22 +113,27 @@ describe('files in a conversation', () => {
     expect(api.backend.staged.size).toBe(0);
   });
 
-  it('takes no file in a secret chat, and says so', async () => {
-    const { api, user } = setup();
+  it('takes files in a secret chat as in any chat: they can be saved, never forwarded', async () => {
+    const { api, secret, user } = setup();
     const pane = await open(user, /Secret chat with Bob|Bob’s phone/);
     const clip = within(pane).getByRole('button', { name: 'Attach files' });
-    expect(clip).toHaveAttribute('aria-disabled', 'true');
-    expect(clip).toHaveAccessibleDescription('Secret chats cannot send files yet.');
-    const file = new File(['x'], 'x.txt');
+    expect(clip).not.toHaveAttribute('aria-disabled', 'true');
+    const file = new File(['png'], 'holiday.png', { type: 'image/png' });
     await fireEvent.dragEnter(pane, { dataTransfer: dragOf([file]) });
-    expect(within(pane).getByText('Secret chats cannot send files yet.', { selector: '.drop-zone p' })).toBeInTheDocument();
+    expect(within(pane).getByText(/Drop files here/, { selector: '.drop-zone p' })).toBeInTheDocument();
     await fireEvent.drop(pane, { dataTransfer: dragOf([file]) });
-    expect(await within(pane).findByRole('alert')).toHaveTextContent('Secret chats cannot send files yet.');
-    expect(api.upload).not.toHaveBeenCalled();
-    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
-    // A desktop drop Go staged anyway is deleted again.
-    api.emit('files:dropped', { files: [{ id: 'dropped', name: 'x.txt', mime: '', size: 1, thumbnail: '', error: '' }] });
-    await waitFor(() => expect(api.files.discard).toHaveBeenCalledWith(['dropped']));
+    const sheet = await screen.findByRole('dialog', { name: 'Send a file' });
+    await waitFor(() => expect(within(sheet).getByRole('button', { name: 'Send' })).toBeEnabled());
+    await user.click(within(sheet).getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(api.files.sendFiles).toHaveBeenCalledWith(secret.id, [...api.backend.staged.keys()], ''));
+
+    const files: FileInfo[] = [{ id: 'f1', name: 'holiday.png', mime: 'image/png', size: 3, thumbnail: 'data:image/jpeg;base64,/9j/', downloaded: true }];
+    api.emit('message:new', sampleMessage({ id: 'm1', chatId: secret.id, senderId: 'bob', body: '', files, ttl: 5 }));
+    const message = await within(pane).findByRole('article', { name: /holiday\.png/ });
+    expect(within(message).getByRole('button', { name: 'Save holiday.png as…' })).toBeInTheDocument();
+    await user.pointer({ keys: '[MouseRight]', target: message });
+    const menu = await screen.findByRole('menu');
+    expect(within(menu).queryByRole('menuitem', { name: 'Forward…' })).not.toBeInTheDocument();
   });
 
   it('in the desktop window, picks with Go’s dialog and takes the files dropped on the window', async () => {
