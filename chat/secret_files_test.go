@@ -18,6 +18,7 @@ import (
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/policy"
+	"hush/relay/relaytest"
 	"hush/secretsession"
 	"hush/vault"
 )
@@ -349,4 +350,32 @@ func TestSecretFileDownloadCancelledByWipe(t *testing.T) {
 		f := aliceForgot.all()
 		return slices.Contains(f, file) && slices.Contains(f, photoID)
 	})
+}
+
+// TestSecretFilesLeaveTheRelay: when a secret chat is closed, the relay's copy
+// of every file its sender uploaded to it is deleted too (forgetSecretBlobs
+// queues them for the blob deleter), not only the two devices' copies and keys.
+func TestSecretFilesLeaveTheRelay(t *testing.T) {
+	ctx := context.Background()
+	r := startRelay(t)
+	alice, bob, _, _ := secretPeersOn(t, r, withFiles)
+	chat := openSecret(t, alice, bob, 0)
+	photo, _ := writePNG(t, t.TempDir())
+	sent, err := alice.engine.SendFiles(ctx, chat, []string{photo}, "for your eyes", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := sent.Files[0].ID
+	testutil.Eventually(t, 20*time.Second, "Bob receives it", func() bool {
+		_, ok := messageByID(t, bob, chat, sent.ID)
+		return ok
+	})
+	prober := relaytest.NewAccount(t)
+	if !blobHeld(t, r, prober, file) {
+		t.Fatal("the relay does not hold the file: the check below would pass vacuously")
+	}
+	if err := alice.engine.Delete(ctx, chat); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 20*time.Second, "the file deleted from the relay", func() bool { return !blobHeld(t, r, prober, file) })
 }

@@ -13,6 +13,7 @@ import (
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/policy"
+	"hush/relay/relaytest"
 	"hush/sync/wire"
 )
 
@@ -21,7 +22,12 @@ import (
 // tunes make further adjustments of each engine (withFiles: each its own folder).
 func secretPeers(t *testing.T, tunes ...func(testing.TB) func(*Engine)) (alice, bob *peer, fa, fb *clock.Fake) {
 	t.Helper()
-	r := startRelay(t)
+	return secretPeersOn(t, startRelay(t), tunes...)
+}
+
+// secretPeersOn is secretPeers on relay r.
+func secretPeersOn(t *testing.T, r *relaytest.Relay, tunes ...func(testing.TB) func(*Engine)) (alice, bob *peer, fa, fb *clock.Fake) {
+	t.Helper()
 	fa, fb = clock.NewFake(time.Now()), clock.NewFake(time.Now())
 	fake := func(f *clock.Fake) func(*Engine) {
 		var more []func(*Engine)

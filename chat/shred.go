@@ -168,11 +168,14 @@ func (s *shredder) shred(ctx context.Context, d doomedFiles) {
 	}
 }
 
-// forgetSecretBlobs is where the relay's copies of this device's uploads go when
-// their secret messages are wiped (self-destruct, close, a chat replaced): the
-// blobs are this device's, so it alone may delete them. Until the relay offers
-// deletion it does nothing: the ciphertext stays on the relay (docs/PROTOCOL.md,
-// "Attachments", "Lifetime") while every key to it is gone from both devices.
+// forgetSecretBlobs deletes the relay's copies of this device's uploads whose
+// secret messages were wiped (self-destruct, close, a chat replaced): the blobs
+// are this account's, so it alone may delete them (blobdelete.go). The requests
+// are queued in the vault and sent when the relay is reachable; a crash between
+// the wipe's commit and this queueing leaves the ciphertext on the relay, while
+// every key to it is gone from both devices (docs/SECURITY.md, "Secret chats").
 func (e *Engine) forgetSecretBlobs(ctx context.Context, files []ids.File) {
-	e.log.Debug("secret files wiped; their blobs stay on the relay", "count", len(files))
+	if err := e.deleteBlobs(ctx, files); err != nil {
+		e.log.Warn("secret files wiped; their deletion from the relay was not queued", "count", len(files), "err", err)
+	}
 }
