@@ -150,16 +150,7 @@ func TestBadgeFollowsUnread(t *testing.T) {
 
 	// A secret chat counts its unread messages as any chat does: the badge is
 	// given a number, never who wrote or what.
-	var devices []Device
-	testutil.Eventually(t, 20*time.Second, "Bob's device is listed", func() bool {
-		devices, err = alice.chats.ContactDevices(direct.PeerID)
-		return err == nil && len(devices) == 1
-	})
-	var secret ChatSummary
-	testutil.Eventually(t, 20*time.Second, "the secret chat starts", func() bool {
-		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
-		return err == nil
-	})
+	secret := startSecret(t, alice, direct)
 	if _, err := alice.chats.Send(secret.ID, "hidden text", ""); err != nil {
 		t.Fatal(err)
 	}

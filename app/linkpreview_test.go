@@ -66,16 +66,7 @@ func TestLinkPreviewThroughTheApp(t *testing.T) {
 	})
 
 	// A secret chat: nothing fetched, nothing sent with one.
-	var devices []Device
-	testutil.Eventually(t, 20*time.Second, "Bob's device is listed", func() bool {
-		devices, err = alice.chats.ContactDevices(direct.PeerID)
-		return err == nil && len(devices) == 1
-	})
-	var secret ChatSummary
-	testutil.Eventually(t, 20*time.Second, "the secret chat starts", func() bool {
-		secret, err = alice.chats.StartSecret(direct.PeerID, devices[0].ID)
-		return err == nil
-	})
+	secret := startSecret(t, alice, direct)
 	before := fetches.Load()
 	if _, err := alice.chats.LinkPreview(secret.ID, link); !errors.Is(err, ErrNoLinkPreview) || fetches.Load() != before {
 		t.Fatalf("a secret chat's preview: %v, %d fetches", err, fetches.Load()-before)
