@@ -55,6 +55,18 @@ describe('ConversationStore', () => {
     expect(c.get('fast')).toMatchObject({ status: 'sent', seq: 5, expiresAt: 0 });
   });
 
+  it('keeps a countdown whose read report beat the answer to Send', () => {
+    // A secret message read so fast that the sender's read receipt (which starts
+    // its countdown) arrives before Go answers the Send that wrote it.
+    const c = new ConversationStore(chatId, pager([]));
+    const local = sampleMessage({ id: 'local-1', chatId, outgoing: true, status: 'pending', seq: 0, ttl: 30 });
+    c.add(local);
+    const expiresAt = Date.now() + 30_000;
+    c.applyStatus({ chatId, messageId: 'quick', status: 'read', seq: 4, expiresAt });
+    c.settle('local-1', { ...local, id: 'quick', status: 'sent', seq: 4 });
+    expect(c.get('quick')).toMatchObject({ status: 'read', seq: 4, expiresAt });
+  });
+
   it('carries a delivered or read report back to earlier own messages, never forward', async () => {
     const mine = (id: string, seq: number, status: Message['status']) =>
       sampleMessage({ id, chatId, outgoing: true, seq, status });

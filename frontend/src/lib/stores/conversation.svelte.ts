@@ -157,7 +157,12 @@ export class ConversationStore {
     const early = this.#early.get(m.id);
     if (early) {
       this.#early.delete(m.id);
-      m = { ...m, status: nextStatus(m.status, early.status), seq: Math.max(m.seq, early.seq) };
+      m = {
+        ...m,
+        status: nextStatus(m.status, early.status),
+        seq: Math.max(m.seq, early.seq),
+        expiresAt: startedAt(m.expiresAt, early.expiresAt),
+      };
     }
     this.#byId.set(m.id, m);
     this.messages = this.messages.map((x) => (x.id === localId ? m : x));
