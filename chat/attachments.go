@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -374,13 +375,25 @@ func (e *Engine) sweepFiles(ctx context.Context) {
 		cutoff = e.preparedSince
 	}
 	for _, ent := range ents {
-		name, _, _ := strings.Cut(ent.Name(), ".")
-		id, err := ids.Parse[ids.File](name)
-		if err != nil || ent.IsDir() {
+		if ent.IsDir() {
 			continue
 		}
 		info, err := ent.Info()
 		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		if strings.HasPrefix(ent.Name(), ".part-") {
+			// A file written through a temporary one (a backup's import, a
+			// download put in place) by a process that stopped before the rename:
+			// ciphertext under a key the vault may never have held.
+			if err := os.Remove(filepath.Join(e.attachDir, ent.Name())); err != nil {
+				e.log.Warn("delete an unfinished attachment file", "err", err)
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(ent.Name(), ".")
+		id, err := ids.Parse[ids.File](name)
+		if err != nil {
 			continue
 		}
 		_, err = e.attachmentRow(ctx, id)

@@ -226,10 +226,14 @@ func TestSweepOrphanedFiles(t *testing.T) {
 	orphanPart := filepath.Join(dir, ids.New[ids.File]().String()+".hushfile.part")
 	young := filepath.Join(dir, ids.New[ids.File]().String()+".hushfile")
 	other := filepath.Join(dir, "notes.txt")
-	for _, p := range []string{orphan, orphanPart, young, other} {
+	// Temporary files of a write that never reached its rename (a backup's
+	// import cut by a crash): an old one goes, one being written now stays.
+	staleTemp := filepath.Join(dir, ".part-1234567")
+	youngTemp := filepath.Join(dir, ".part-7654321")
+	for _, p := range []string{orphan, orphanPart, young, other, staleTemp, youngTemp} {
 		os.WriteFile(p, []byte("x"), 0o600)
 	}
-	for _, p := range []string{kept, orphan, orphanPart, other} {
+	for _, p := range []string{kept, orphan, orphanPart, other, staleTemp} {
 		os.Chtimes(p, old, old)
 	}
 	alice.stop()
@@ -237,9 +241,10 @@ func TestSweepOrphanedFiles(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "orphans deleted", func() bool {
 		_, e1 := os.Stat(orphan)
 		_, e2 := os.Stat(orphanPart)
-		return errors.Is(e1, os.ErrNotExist) && errors.Is(e2, os.ErrNotExist)
+		_, e3 := os.Stat(staleTemp)
+		return errors.Is(e1, os.ErrNotExist) && errors.Is(e2, os.ErrNotExist) && errors.Is(e3, os.ErrNotExist)
 	})
-	for _, p := range []string{kept, young, other} {
+	for _, p := range []string{kept, young, other, youngTemp} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s: %v", filepath.Base(p), err)
 		}
