@@ -65,6 +65,16 @@ export class NewPassphrase {
     }
   }
 
+  /**
+   * The form is gone (its fields unmounted): drop the estimate's checker, here
+   * and in the shared estimator, so its dictionaries do not stay in memory for
+   * the rest of the session.
+   */
+  release(): void {
+    this.#checker = null;
+    this.#estimator.release();
+  }
+
   /** Forgets what was typed (after Go accepted it). */
   clear(): void {
     this.passphrase = '';

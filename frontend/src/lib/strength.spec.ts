@@ -55,6 +55,27 @@ describe('createEstimator', () => {
     await expect(est.load()).resolves.toBe(fake);
     expect(loader).toHaveBeenCalledTimes(2);
   });
+
+  it('lets the checker go on release, and loads it again when asked', async () => {
+    const loader = vi.fn(async () => fake);
+    const est = createEstimator(loader);
+    await est.load();
+    est.release();
+    expect(est.ready).toBeNull();
+    await expect(est.load()).resolves.toBe(fake);
+    expect(loader).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps nothing of a load released before it ended', async () => {
+    let finish: (c: Checker) => void = () => {};
+    const loader = vi.fn(() => new Promise<Checker>((resolve) => (finish = resolve)));
+    const est = createEstimator(loader);
+    const late = est.load();
+    est.release();
+    finish(fake);
+    await expect(late).resolves.toBe(fake); // its caller still gets an answer
+    expect(est.ready).toBeNull();
+  });
 });
 
 it.each([

@@ -41,6 +41,12 @@ export interface Estimator {
   /** The checker once loaded; null while loading. */
   readonly ready: Checker | null;
   load(): Promise<Checker>;
+  /**
+   * Drops the loaded checker, so the dictionaries built into its matchers
+   * (~50 MB in the web process) can be collected once no passphrase is being
+   * chosen; the next load builds them again from the modules already fetched.
+   */
+  release(): void;
 }
 
 function toStrength(r: ZxcvbnResult): Strength {
@@ -72,19 +78,29 @@ export async function loadZxcvbnChecker(): Promise<Checker> {
 export function createEstimator(loader: () => Promise<Checker> = loadZxcvbnChecker): Estimator {
   let ready: Checker | null = null;
   let pending: Promise<Checker> | null = null;
+  let generation = 0; // a load released before it ended keeps nothing
   return {
     get ready() {
       return ready;
     },
     load() {
+      const mine = generation;
       pending ??= loader().then(
-        (c) => (ready = c),
+        (c) => {
+          if (mine === generation) ready = c;
+          return c;
+        },
         (err: unknown) => {
-          pending = null; // let a later call retry
+          if (mine === generation) pending = null; // let a later call retry
           throw err;
         },
       );
       return pending;
+    },
+    release() {
+      generation++;
+      ready = null;
+      pending = null;
     },
   };
 }

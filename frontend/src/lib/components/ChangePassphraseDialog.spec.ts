@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { RULES } from '../api';
 import { createFakeApi } from '../testing/fakeApi';
-import { createTestContext, renderWithContext } from '../testing/render';
+import { createTestContext, instantEstimator, renderWithContext } from '../testing/render';
 import ChangePassphraseDialog from './ChangePassphraseDialog.svelte';
 
 const strong = 'velvet orbit quartz lantern 93';
@@ -24,6 +24,18 @@ async function setup() {
 }
 
 describe('ChangePassphraseDialog', () => {
+  it('lets the strength estimator go when it closes', async () => {
+    const checker = vi.fn(() => ({ score: 4 as const, label: 'strong', warning: '', suggestions: [] }));
+    const strength = instantEstimator(checker);
+    await strength.load();
+    const ctx = createTestContext({ api: createFakeApi({ state: 'unlocked' }), strength });
+    const { unmount } = renderWithContext(ChangePassphraseDialog, { displayName: 'Ada', onclose: vi.fn(), onchanged: vi.fn() }, ctx);
+    await screen.findByRole('dialog', { name: 'Change passphrase' });
+    expect(strength.ready).toBe(checker);
+    unmount();
+    expect(strength.ready).toBeNull();
+  });
+
   it('starts in the current passphrase field', async () => {
     const { current } = await setup();
     expect(current).toHaveFocus();
