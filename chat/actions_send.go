@@ -342,6 +342,7 @@ func (e *Engine) Forward(ctx context.Context, from ids.Chat, msg ids.Message, to
 		return Message{}, detailf(ErrInvalid, "secret chats cannot forward or be forwarded to")
 	}
 	var body, origin string
+	var preview *LinkPreview
 	err := e.list.v.View(ctx, func(tx *vault.Tx) error {
 		m, err := tx.Message(msg)
 		if errors.Is(err, vault.ErrNotFound) || (err == nil && m.ChatID != from) {
@@ -360,6 +361,7 @@ func (e *Engine) Forward(ctx context.Context, from ids.Chat, msg ids.Message, to
 			origin = e.dir.nameOf(tx, m.SenderAccount, nameCache{})
 		}
 		body = m.Body
+		preview = em.Preview.shownWith(m.Body) // as it was sent: the first sender's claim
 		return nil
 	})
 	if err != nil {
@@ -368,7 +370,16 @@ func (e *Engine) Forward(ctx context.Context, from ids.Chat, msg ids.Message, to
 	if chatcrypto.CheckSenderName(origin) != nil {
 		origin = "Unknown"
 	}
-	out, err := e.send.sendWith(ctx, to, body, nil, origin, nil, nil)
+	if preview != nil {
+		if preview, err = e.send.fitPreview(body, *preview); err != nil {
+			preview = nil
+		}
+	}
+	out, err := e.send.sendWith(ctx, to, body, nil, origin, nil, preview)
+	if preview != nil && errors.Is(err, ErrTooLong) {
+		// The original sender's name took the room the preview had.
+		out, err = e.send.sendWith(ctx, to, body, nil, origin, nil, nil)
+	}
 	if err == nil {
 		e.clearDraft(ctx, to, out.SentAt)
 	}

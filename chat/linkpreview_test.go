@@ -63,13 +63,33 @@ func TestLinkPreview(t *testing.T) {
 		}
 	}
 
+	// Forwarded, it keeps its preview, as its first sender made it.
+	fwd, err := bob.engine.Forward(ctx, chatID, sent.ID, chatID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fwd.Preview, &preview) {
+		t.Fatalf("forwarded with %+v, want the original's preview", fwd.Preview)
+	}
+	testutil.Eventually(t, 20*time.Second, "Alice gets the forward with its preview", func() bool {
+		for _, m := range alice.allMessages(t, chatID) {
+			if m.ID == fwd.ID {
+				return reflect.DeepEqual(m.Preview, &preview)
+			}
+		}
+		return false
+	})
+
 	if _, err := alice.engine.EditMessage(ctx, chatID, sent.ID, "never mind"); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 20*time.Second, "Bob sees the edit without the preview", func() bool {
-		ms := bob.allMessages(t, chatID)
-		m := ms[len(ms)-1]
-		return m.Body == "never mind" && m.Preview == nil
+		for _, m := range bob.allMessages(t, chatID) {
+			if m.ID == sent.ID {
+				return m.Body == "never mind" && m.Preview == nil
+			}
+		}
+		return false
 	})
 }
 
