@@ -43,7 +43,7 @@ func allowedImports() map[string][]string {
 		"hush/thumbnail": nil,
 		// Link previews, fetched by the sending device from public https sites only.
 		"hush/linkpreview": {"hush/thumbnail"},
-		"hush/pqxdh":     {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
+		"hush/pqxdh":       {"hush/identity", "hush/ids", "hush/internal/strictcbor"},
 		// A secret chat's session: the handshake, then the ratchet.
 		"hush/seedbox":       {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh"},
 		"hush/secretsession": {"hush/identity", "hush/ids", "hush/internal/strictcbor", "hush/pqxdh", "hush/ratchet"},
