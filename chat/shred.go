@@ -33,7 +33,9 @@ type doomedFiles struct {
 
 // add notes the files of m, about to be deleted: secret says m is in a secret
 // chat, me is this account (in a secret chat, a message of this account is this
-// device's).
+// device's). The relay's copies of this device's secret uploads are queued for
+// deletion in tx itself (blobdelete.go), so a crash after the wipe's commit
+// cannot leave them unnamed.
 func (d *doomedFiles) add(tx *vault.Tx, m vault.Message, secret bool, me ids.Account) error {
 	if metaOf(m).Files == 0 {
 		return nil
@@ -42,13 +44,15 @@ func (d *doomedFiles) add(tx *vault.Tx, m vault.Message, secret bool, me ids.Acc
 	if err != nil {
 		return err
 	}
+	var own []ids.File
 	for _, a := range as {
 		d.all = append(d.all, a.ID)
 		if secret && m.SenderAccount == me {
-			d.ownSecret = append(d.ownSecret, a.ID)
+			own = append(own, a.ID)
 		}
 	}
-	return nil
+	d.ownSecret = append(d.ownSecret, own...)
+	return queueBlobJobs(tx, own, 0)
 }
 
 // addChat notes the files of every message of a chat about to be deleted.
@@ -168,14 +172,8 @@ func (s *shredder) shred(ctx context.Context, d doomedFiles) {
 	}
 }
 
-// forgetSecretBlobs deletes the relay's copies of this device's uploads whose
-// secret messages were wiped (self-destruct, close, a chat replaced): the blobs
-// are this account's, so it alone may delete them (blobdelete.go). The requests
-// are queued in the vault and sent when the relay is reachable; a crash between
-// the wipe's commit and this queueing leaves the ciphertext on the relay, while
-// every key to it is gone from both devices (docs/SECURITY.md, "Secret chats").
-func (e *Engine) forgetSecretBlobs(ctx context.Context, files []ids.File) {
-	if err := e.deleteBlobs(ctx, files); err != nil {
-		e.log.Warn("secret files wiped; their deletion from the relay was not queued", "count", len(files), "err", err)
-	}
-}
+// forgetSecretBlobs wakes the blob deleter for this device's uploads of wiped
+// secret messages (self-destruct, close, a chat replaced), whose deletion at the
+// relay doomedFiles.add queued in the wipe's own transaction: the blobs are this
+// account's, so it alone may delete them (blobdelete.go).
+func (e *Engine) forgetSecretBlobs(context.Context, []ids.File) { e.blobs.kick() }
