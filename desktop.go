@@ -49,9 +49,12 @@ var windowIcon []byte
 //     UI's script is small and mostly waits; what is heavy (crypto, storage)
 //     runs in Go. A JIT is also the usual way in for an exploit of the engine,
 //     which is why Apple's Lockdown Mode turns it off too.
+//   - GDK_GL=disable: GDK does not probe GLX when it opens the display, which
+//     would load the GPU driver into this process for nothing (with
+//     keepGLOutOfWindowProcess, ~20 MB of the main process).
 func webkitEnv(getenv func(string) string) []string {
 	var env []string
-	for _, kv := range []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0"} {
+	for _, kv := range []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0", "GDK_GL=disable"} {
 		k, _, _ := strings.Cut(kv, "=")
 		if getenv(k) == "" {
 			env = append(env, kv)
@@ -137,6 +140,10 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 	if runtime.GOOS == "linux" {
 		// Before wails.Run, which starts GTK and WebKit.
 		if err := setEnv(webkitEnv(os.Getenv)); err != nil {
+			fmt.Fprintf(stderr, "hush: %v\n", err)
+			return 1
+		}
+		if err := keepGLOutOfWindowProcess(os.Getenv); err != nil {
 			fmt.Fprintf(stderr, "hush: %v\n", err)
 			return 1
 		}

@@ -13,10 +13,10 @@ func TestWebKitEnv(t *testing.T) {
 		set  map[string]string
 		want []string
 	}{
-		{name: "nothing set", want: []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0"}},
-		{name: "the user's choice wins", set: map[string]string{"WEBKIT_DISABLE_DMABUF_RENDERER": "0"}, want: []string{"JSC_useJIT=0"}},
-		{name: "the user's choices win", set: map[string]string{"WEBKIT_DISABLE_DMABUF_RENDERER": "0", "JSC_useJIT": "1"}, want: nil},
-		{name: "unrelated variables", set: map[string]string{"WEBKIT_DISABLE_COMPOSITING_MODE": "1"}, want: []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0"}},
+		{name: "nothing set", want: []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0", "GDK_GL=disable"}},
+		{name: "the user's choice wins", set: map[string]string{"WEBKIT_DISABLE_DMABUF_RENDERER": "0"}, want: []string{"JSC_useJIT=0", "GDK_GL=disable"}},
+		{name: "the user's choices win", set: map[string]string{"WEBKIT_DISABLE_DMABUF_RENDERER": "0", "JSC_useJIT": "1", "GDK_GL": "gles"}, want: nil},
+		{name: "unrelated variables", set: map[string]string{"WEBKIT_DISABLE_COMPOSITING_MODE": "1"}, want: []string{"WEBKIT_DISABLE_DMABUF_RENDERER=1", "JSC_useJIT=0", "GDK_GL=disable"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -157,6 +157,14 @@ run() {
     'BEGIN { printf "%s %d %.1f %.1f %.1f %.1f %.1f %s\n", k, t, (m+n+w)/1024, m/1024, n/1024, w/1024, a, s }'
 }
 
+# The page cache of a file just written (a fresh build, an install) may hold it in
+# large folios, and a fault maps a whole folio: the first starts of a freshly
+# linked hush showed 10 MiB more of its executable resident than after the kernel
+# had read it back itself. So each measured executable starts from the state of a
+# fresh boot, read back by the kernel's readahead.
+dd if="$bin" iflag=nocache count=0 status=none
+dd if="$tmp/webkit-floor" iflag=nocache count=0 status=none
+
 echo "measure-window: $(date -u '+%F %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)," \
   "other WebKit processes in sight: $(pgrep -c WebKit || true) (those of other containers on the host are not)"
 echo "kind ttw_ms pss_MiB main net web alone_MiB status"

@@ -2,7 +2,8 @@
 # Desktop smoke test: start the real Wails binary under Xvfb on a fresh data
 # directory and prove the window rendered the welcome screen — the window is found
 # by its title, the page asked Go for its status (the welcome screen's first call),
-# and a screenshot of the window is not a uniform colour.
+# and a screenshot of the window is not a uniform colour, and the GPU driver stayed
+# out of the window's own process.
 # It also prints cold-start figures: time until the window is mapped and until the
 # welcome screen has painted, and memory (PSS summed over the app's processes).
 # Usage: scripts/smoke-desktop.sh path/to/hush [screenshot.png]
@@ -65,6 +66,15 @@ pss=$(pss_kb $pid)
 echo "smoke: window mapped after $((t_map - t0)) ms; welcome screen painted after $((t_paint - t0)) ms"
 echo "smoke: memory at the welcome screen: $((pss / 1024)) MiB PSS (hush and its WebKit processes)"
 echo "smoke: screenshot $shot (standard deviation $sd)"
+# The window's own process never draws with OpenGL (no GPU compositing), so the
+# GPU driver stays out of it (keepGLOutOfWindowProcess, desktop.go); the web
+# process, which needs an EGL display, still has one.
+if gl=$(grep -oE '[^/]*(libLLVM|_dri\.so|libEGL_mesa|libGLX_mesa)[^ ]*' /proc/$pid/maps | sort -u | tr '\n' ' ') && [ -n "$gl" ]; then
+  echo "smoke: the window's process loaded the GPU driver: $gl"; exit 1
+fi
+web=$(pgrep -P $pid -f WebKitWebProcess | head -1)
+grep -q 'libEGL_mesa' /proc/$web/maps || { echo "smoke: the web process has no EGL driver"; exit 1; }
+echo "smoke: no GPU driver in the window's process; the web process has its EGL driver"
 # Drive the welcome form through the real window, as a person would: the name field
 # has focus; Enter in the confirmation field submits.
 xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
