@@ -632,7 +632,7 @@ func (v *Vault) Close() error {
 }
 
 // ReleaseMemory hands back what SQLite caches for the vault's connection (its
-// page cache, up to 2 MiB: PRAGMA shrink_memory). The app calls it once the
+// page cache, up to pageCacheKiB: PRAGMA shrink_memory). The app calls it once the
 // burst of reads after an unlock is over, so that a window left open holds only
 // what it uses; the next reads fill the cache again from the file, which the
 // operating system keeps cached (docs/PERFORMANCE.md, "Desktop cold start and

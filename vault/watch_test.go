@@ -181,3 +181,16 @@ func TestWatchTooManyChanges(t *testing.T) {
 		}
 	}
 }
+
+// The vault's connection keeps a small page cache (pageCacheKiB): SQLite's
+// default held 3 MiB more of the desktop window with a large chat open.
+func TestPageCacheIsSmall(t *testing.T) {
+	v, _ := newVault(t)
+	var kib int
+	if err := v.db.QueryRowContext(t.Context(), "PRAGMA cache_size").Scan(&kib); err != nil {
+		t.Fatal(err)
+	}
+	if kib != -pageCacheKiB {
+		t.Errorf("PRAGMA cache_size = %d, want %d (KiB, negative)", kib, -pageCacheKiB)
+	}
+}
