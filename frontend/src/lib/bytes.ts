@@ -1,6 +1,8 @@
 // Sizes for people: "512 bytes", "1.5 KB", "3 MB", "1 GB" — powers of 1024, as
 // file managers show them, one decimal below 10 of a unit.
 
+import { numberFormat } from './intl';
+
 const UNITS = ['KB', 'MB', 'GB', 'TB', 'PB'] as const;
 
 /** A byte count as a short size in the user's locale (or the one given). */
@@ -14,6 +16,6 @@ export function formatBytes(n: number, locale?: string): string {
     unit++;
   }
   const digits = value < 10 ? 1 : 0;
-  const text = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  const text = numberFormat(locale, { maximumFractionDigits: digits }).format(value);
   return `${text} ${UNITS[unit]}`;
 }

@@ -5,6 +5,7 @@
 // (RULES, STATUS_ADVANCE), never from a copy kept here.
 
 import { RULES, STATUS_ADVANCE, type ChatSummary, type Device, type Message, type MessageStatus } from './api';
+import { dateTimeFormat, graphemeSegmenter, numberFormat } from './intl';
 
 const DAY_MS = 86_400_000;
 
@@ -23,7 +24,7 @@ export function daysBetween(then: number, now: number): number {
 
 /** HH:MM in the user's locale (or the one given). */
 export function formatClock(ms: number, locale?: string): string {
-  return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(ms);
+  return dateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(ms);
 }
 
 /**
@@ -34,9 +35,9 @@ export function formatChatTime(ms: number, now: number, locale?: string): string
   if (ms <= 0) return '';
   const days = daysBetween(ms, now);
   if (days <= 0) return formatClock(ms, locale);
-  if (days < 7) return new Intl.DateTimeFormat(locale, { weekday: 'short' }).format(ms);
+  if (days < 7) return dateTimeFormat(locale, { weekday: 'short' }).format(ms);
   const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
-  return new Intl.DateTimeFormat(
+  return dateTimeFormat(
     locale,
     sameYear ? { day: 'numeric', month: 'short' } : { day: '2-digit', month: '2-digit', year: 'numeric' },
   ).format(ms);
@@ -48,7 +49,7 @@ export function dayLabel(ms: number, now: number, locale?: string): string {
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
   const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
-  return new Intl.DateTimeFormat(
+  return dateTimeFormat(
     locale,
     sameYear
       ? { weekday: 'long', day: 'numeric', month: 'long' }
@@ -74,9 +75,9 @@ export function initials(name: string): string {
 }
 
 function firstGrapheme(s: string): string {
-  const Segmenter = (Intl as { Segmenter?: typeof Intl.Segmenter }).Segmenter;
-  if (Segmenter) {
-    for (const { segment } of new Segmenter(undefined, { granularity: 'grapheme' }).segment(s)) {
+  const segmenter = graphemeSegmenter();
+  if (segmenter) {
+    for (const { segment } of segmenter.segment(s)) {
       return segment;
     }
     return '';
@@ -322,7 +323,7 @@ export function buildRows(
 
 /** A count with the locale's grouping: "3,400". */
 export function formatCount(n: number, locale?: string): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale).format(n);
 }
 
 /** How far a history sync got: "12 of 40 chats · 3,400 of 10,000 messages". */
