@@ -118,7 +118,9 @@ func (p wailsPicker) OpenFiles(d app.FileDialog) ([]string, error) {
 }
 
 // runDesktop opens the Hush window and returns when it closes.
-func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger, stderr io.Writer) int {
+// hostEnv is the environment Hush was started with, before it set anything for
+// itself: the programs it opens get that one.
+func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string, log *slog.Logger, stderr io.Writer) int {
 	// One writer per data directory. If another process holds the lock, Wails's
 	// single-instance lock below hands over to its window when it is a desktop
 	// Hush (this process then exits inside wails.Run); otherwise startup reports the
@@ -191,6 +193,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 			core.SetEmitter(wailsEmitter{ctx: ctx})
 			core.SetFilePicker(wailsPicker{ctx: ctx})
 			keepOutOfRecentFiles()
+			core.SetLinkOpener(newLinkOpener(ctx, log, hostEnv))
 			// Files dropped on the window: the window system gives their paths
 			// to Go (options.DragAndDrop below); the UI is told what was staged.
 			wruntime.OnFileDrop(ctx, func(_, _ int, paths []string) { core.DropFiles(paths) })
@@ -232,6 +235,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, log *slog.Logger,
 }
 
 var (
+	_ app.LinkOpener = newLinkOpener(context.Background(), nil, nil)
 	_ app.Emitter    = wailsEmitter{}
 	_ app.Notifier   = wailsNotifier{}
 	_ app.FilePicker = wailsPicker{}

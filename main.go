@@ -151,6 +151,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush: %v\n", err)
 		return 1
 	}
+	// The environment Hush was started with, for the programs it opens (links):
+	// what follows is for Hush alone.
+	hostEnv := os.Environ()
 	// Portable mode: before GTK and the WebView start (inside wails.Run), since
 	// GLib reads the XDG folders once, at their first use.
 	if err := setEnv(dir.Env()); err != nil {
@@ -181,7 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *webAddr != "" {
 		return runWeb(*webAddr, dir, cfg, assets, log, stdout, stderr)
 	}
-	return runDesktop(dir, cfg, assets, log, stderr)
+	return runDesktop(dir, cfg, assets, hostEnv, log, stderr)
 }
 
 // setEnv sets each KEY=value pair in the process environment (and so in the C

@@ -1890,6 +1890,13 @@ export interface DeviceService {
 /** WindowService receives what the window knows and Go cannot see by itself. */
 export interface WindowService {
   /**
+   * OpenLink opens a link of a message outside Hush. Only what the UI draws as a link is accepted,
+   * checked again here because the address goes to another program's command line: https and http
+   * addresses with a host and no user name or password, and mailto with one plain address and no
+   * headers.
+   */
+  openLink(link: string): Promise<void>;
+  /**
    * SetFocused tells Hush whether its window has the user's attention (focused and visible);
    * notifications are raised only while it has not. The desktop window and browser mode both report
    * it.
@@ -2307,6 +2314,7 @@ export const SERVICES: ServiceTable = {
   window: {
     service: 'WindowService',
     methods: {
+      openLink: { method: 'OpenLink', params: ['link'], result: nothing },
       setFocused: { method: 'SetFocused', params: ['focused'], result: nothing },
       setSecretOpen: { method: 'SetSecretOpen', params: ['open'], result: nothing },
     },

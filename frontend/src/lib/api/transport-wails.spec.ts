@@ -47,12 +47,19 @@ describe('Wails', () => {
     expect(win.document.title).toBe('(2) Hush');
   });
 
-  it('opens a link in the system browser (BrowserOpenURL)', () => {
-    const { win } = wailsWindow({});
-    const open = vi.fn();
-    win.runtime!.BrowserOpenURL = open;
+  it('opens a link through Go (WindowService.OpenLink), not the WebView', () => {
+    const open = vi.fn(() => Promise.resolve());
+    const { win } = wailsWindow({ WindowService: { OpenLink: open } });
     createApi(createWailsTransport(win)).openURL('https://example.com/');
     expect(open).toHaveBeenCalledWith('https://example.com/');
+  });
+
+  it('warns, and throws nothing, when Go could not open a link', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { win } = wailsWindow({ WindowService: { OpenLink: () => Promise.reject('The link could not be opened.') } });
+    expect(() => createApi(createWailsTransport(win)).openURL('https://example.com/')).not.toThrow();
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledWith('link not opened:', 'The link could not be opened.'));
+    warn.mockRestore();
   });
 
   it('turns the string Wails rejects with into an ApiError', async () => {

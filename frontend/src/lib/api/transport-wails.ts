@@ -12,7 +12,6 @@ export interface WailsGlobals {
   runtime?: {
     EventsOn(name: string, callback: (...data: unknown[]) => void): (() => void) | undefined;
     WindowSetTitle?(title: string): void;
-    BrowserOpenURL?(url: string): void;
   };
   document?: { title: string };
 }
@@ -47,8 +46,13 @@ export function createWailsTransport(win: WailsGlobals): Transport {
       win.runtime?.WindowSetTitle?.(title);
     },
     openURL(url) {
-      // The system's browser; the WebView itself never leaves the app.
-      win.runtime?.BrowserOpenURL?.(url);
+      // Go opens it (WindowService.OpenLink): it checks the address again and
+      // starts the browser or mail program with the environment Hush was
+      // started with, not the settings Hush made for its own WebKit. The
+      // WebView itself never leaves the app.
+      const open = app.WindowService?.OpenLink;
+      if (typeof open !== 'function') return;
+      open(url).catch((err: unknown) => console.warn('link not opened:', errorMessage(err)));
     },
     upload() {
       return Promise.reject(new ApiError('The desktop window opens files with its own dialog.'));

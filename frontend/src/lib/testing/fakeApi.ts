@@ -440,6 +440,7 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
 
   const window = {
     setFocused: vi.fn(async (_focused: boolean) => {}),
+    openLink: vi.fn(async (_link: string) => {}),
     setSecretOpen: vi.fn(async (open: boolean) => {
       backend.secretOpen = open;
     }),
