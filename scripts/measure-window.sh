@@ -152,7 +152,7 @@ run() {
   kill -KILL -- "-$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true
-  [ "$status" = ok ] || { echo "measure-window: $kind: $status" >&2; tail -5 "$w/log" >&2; }
+  [ "$status" = ok ] || { echo "measure-window: $kind: $status" >&2; tail -30 "$w/log" >&2; }
   awk -v k="$kind" -v t=$((t1 - t0)) -v m="$main" -v n="$net" -v w="$web" -v a="$alone" -v s="$status" \
     'BEGIN { printf "%s %d %.1f %.1f %.1f %.1f %.1f %s\n", k, t, (m+n+w)/1024, m/1024, n/1024, w/1024, a, s }'
 }
