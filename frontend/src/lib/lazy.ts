@@ -9,11 +9,15 @@ import type { Component } from 'svelte';
 export type AnyProps = Record<string, any>;
 
 /** A component that loads on first use: `lazy(() => import('./X.svelte'))`. */
-export interface LazyComponent<P extends AnyProps> {
+export interface LazyComponent<P extends AnyProps, E extends AnyProps = AnyProps> {
   /** The component once it has loaded: drawn at once from then on. */
-  readonly loaded: Component<P> | undefined;
-  /** Loads the component (once; again after a failure). */
-  load(): Promise<Component<P>>;
+  readonly loaded: Component<P, E> | undefined;
+  /**
+   * Loads the component (once; again after a failure). A parent that calls
+   * one of its functions (bind:instance) right after showing it awaits this,
+   * then tick().
+   */
+  load(): Promise<Component<P, E>>;
 }
 
 /**
@@ -21,11 +25,11 @@ export interface LazyComponent<P extends AnyProps> {
  * imported (a component's `<script module>`): the dynamic import() makes Vite
  * put the component, and what only it uses, in a chunk of its own.
  */
-export function lazy<P extends AnyProps>(
-  importer: () => Promise<{ default: Component<P> }>,
-): LazyComponent<P> {
-  let loaded: Component<P> | undefined;
-  let pending: Promise<Component<P>> | undefined;
+export function lazy<P extends AnyProps, E extends AnyProps = AnyProps>(
+  importer: () => Promise<{ default: Component<P, E> }>,
+): LazyComponent<P, E> {
+  let loaded: Component<P, E> | undefined;
+  let pending: Promise<Component<P, E>> | undefined;
   return {
     get loaded() {
       return loaded;
@@ -44,3 +48,6 @@ export function lazy<P extends AnyProps>(
     },
   };
 }
+
+/** The exports of a lazy component's instance (what bind:instance gives). */
+export type Instance<L> = L extends LazyComponent<infer _P, infer E> ? E : never;

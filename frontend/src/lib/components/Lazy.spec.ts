@@ -6,6 +6,8 @@ import { lazy } from '../lazy';
 import Lazy from './Lazy.svelte';
 
 type SheetProps = { onclose: () => void; platform?: string };
+// ShortcutsSheet exports nothing.
+const LazySheet = Lazy<SheetProps, {}>;
 
 /** A module import the test settles by hand, counting the loads. */
 function controlled() {
@@ -46,7 +48,7 @@ describe('Lazy', () => {
     const component = lazy(load.importer);
     const button = opener();
     const onclose = vi.fn();
-    const { container, unmount } = render(Lazy<SheetProps>, {
+    const { container, unmount } = render(LazySheet, {
       props: { component, what: 'Keyboard shortcuts', onclose, platform: 'Win32' },
     });
     expect(container.querySelector('*')).toBeNull();
@@ -69,12 +71,12 @@ describe('Lazy', () => {
   it('draws a loaded component at once the next time, without loading it again', async () => {
     const load = controlled();
     const component = lazy(load.importer);
-    const first = render(Lazy<SheetProps>, { props: { component, what: 'Keyboard shortcuts', onclose: vi.fn() } });
+    const first = render(LazySheet, { props: { component, what: 'Keyboard shortcuts', onclose: vi.fn() } });
     await load.resolve();
     await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
     first.unmount();
 
-    render(Lazy<SheetProps>, { props: { component, what: 'Keyboard shortcuts', onclose: vi.fn() } });
+    render(LazySheet, { props: { component, what: 'Keyboard shortcuts', onclose: vi.fn() } });
     expect(screen.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeInTheDocument();
     expect(load.importer).toHaveBeenCalledTimes(1);
   });
@@ -84,7 +86,7 @@ describe('Lazy', () => {
     const component = lazy(load.importer);
     const button = opener();
     const onclose = vi.fn();
-    const { unmount } = render(Lazy<SheetProps>, { props: { component, what: 'Keyboard shortcuts', onclose } });
+    const { unmount } = render(LazySheet, { props: { component, what: 'Keyboard shortcuts', onclose } });
     load.reject(new TypeError('Failed to fetch dynamically imported module'));
 
     const dialog = await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
@@ -99,7 +101,7 @@ describe('Lazy', () => {
     expect(button).toHaveFocus();
 
     // Opened again: loaded again, and this time it works.
-    render(Lazy<SheetProps>, { props: { component, what: 'Keyboard shortcuts', onclose } });
+    render(LazySheet, { props: { component, what: 'Keyboard shortcuts', onclose } });
     await waitFor(() => expect(load.importer).toHaveBeenCalledTimes(2));
     await load.resolve();
     const sheet = await screen.findByRole('dialog', { name: 'Keyboard shortcuts' });
@@ -111,10 +113,18 @@ describe('Lazy', () => {
     const load = controlled();
     const onclose = vi.fn();
     const ondismiss = vi.fn();
-    render(Lazy<SheetProps>, { props: { component: lazy(load.importer), what: 'Send files', ondismiss, onclose } });
+    render(LazySheet, { props: { component: lazy(load.importer), what: 'Send files', ondismiss, onclose } });
     load.reject(new Error('gone'));
     await userEvent.setup().keyboard('{Escape}');
     await waitFor(() => expect(ondismiss).toHaveBeenCalledTimes(1));
     expect(onclose).not.toHaveBeenCalled();
+  });
+
+  it('shows the failure in place of a panel that has no way to close', async () => {
+    type PanelProps = { label: string };
+    const importer = vi.fn((): Promise<{ default: Component<PanelProps> }> => Promise.reject(new Error('gone')));
+    render(Lazy<PanelProps, {}>, { props: { component: lazy(importer), what: 'History sync', label: 'x' } });
+    expect(await screen.findByRole('alert')).toHaveTextContent('History sync could not load: gone');
+    expect(screen.queryByRole('dialog')).toBeNull();
   });
 });
