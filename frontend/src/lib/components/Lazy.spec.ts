@@ -81,6 +81,17 @@ describe('Lazy', () => {
     expect(load.importer).toHaveBeenCalledTimes(1);
   });
 
+  it('passes later changes of the props on', async () => {
+    const load = controlled();
+    const { rerender } = render(LazySheet, {
+      props: { component: lazy(load.importer), what: 'Keyboard shortcuts', onclose: vi.fn(), platform: 'Win32' },
+    });
+    await load.resolve();
+    expect(await screen.findByRole('row', { name: 'Alt+↓ Open the chat below' })).toBeInTheDocument();
+    await rerender({ platform: 'MacIntel' });
+    expect(screen.getByRole('row', { name: '⌘+L Lock Hush' })).toBeInTheDocument();
+  });
+
   it('says when the chunk cannot load, in a dialog that closes like the one asked for; the next opening tries again', async () => {
     const load = controlled();
     const component = lazy(load.importer);
