@@ -263,7 +263,7 @@ describe('ChatList', () => {
       render(ChatList, { props: { chats, filter: '', now, onaction } });
       const user = userEvent.setup();
       await user.pointer({ keys: '[MouseRight]', target: screen.getByRole('option', { name: 'Grace Hopper' }) });
-      const menu = screen.getByRole('menu', { name: 'Grace Hopper — chat actions' });
+      const menu = await screen.findByRole('menu', { name: 'Grace Hopper — chat actions' });
       expect(within(menu).getByRole('menuitem', { name: 'Pin chat' })).toHaveFocus();
       await user.click(within(menu).getByRole('menuitem', { name: 'Archive chat' }));
       expect(onaction).toHaveBeenCalledWith(chats[0], 'archive');
@@ -277,7 +277,7 @@ describe('ChatList', () => {
       const row = screen.getByRole('option', { name: 'Project Hush' });
       row.focus();
       await user.keyboard(keys);
-      const menu = screen.getByRole('menu', { name: 'Project Hush — chat actions' });
+      const menu = await screen.findByRole('menu', { name: 'Project Hush — chat actions' });
       expect(within(menu).getByRole('menuitem', { name: 'Unpin chat' })).toHaveFocus();
       await user.keyboard('{Escape}');
       expect(screen.queryByRole('menu')).not.toBeInTheDocument();

@@ -80,7 +80,7 @@ describe('Composer', () => {
     expect(toggle).toHaveAttribute('aria-expanded', 'false');
     await user.click(toggle);
     expect(toggle).toHaveAttribute('aria-expanded', 'true');
-    const picker = screen.getByRole('dialog', { name: 'Emoji' });
+    const picker = await screen.findByRole('dialog', { name: 'Emoji' });
     await user.keyboard('waving hand');
     await user.click(await within(picker).findByRole('button', { name: 'waving hand' }, { timeout: 5000 }));
     expect(screen.queryByRole('dialog', { name: 'Emoji' })).not.toBeInTheDocument();

@@ -282,7 +282,7 @@ describe('Archive, mute and drafts', () => {
 
     // Unarchived from its context menu, the archive is empty: back to the chats.
     await user.pointer({ keys: '[MouseRight]', target: within(archived).getByRole('option', { name: 'Bob' }) });
-    await user.click(screen.getByRole('menuitem', { name: 'Unarchive chat' }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Unarchive chat' }));
     await waitFor(() => expect(api.chats.setArchived).toHaveBeenCalledWith(direct.id, false));
     expect(await screen.findByRole('listbox', { name: 'Chats' })).toContainElement(screen.getByRole('option', { name: 'Bob' }));
     expect(screen.queryByRole('button', { name: /^Archived chats/ })).not.toBeInTheDocument();

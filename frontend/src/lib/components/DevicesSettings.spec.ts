@@ -164,7 +164,7 @@ describe('DevicesSettings', () => {
   it('opens Link a device and shows the new device once linked', async () => {
     const { api, user } = setup();
     await user.click(await screen.findByRole('button', { name: 'Link a device' }));
-    const dialog = screen.getByRole('dialog', { name: 'Link a device' });
+    const dialog = await screen.findByRole('dialog', { name: 'Link a device' });
     await user.type(within(dialog).getByRole('textbox', { name: 'Link code' }), 'HUSH:ABCDEFGH');
     await user.click(within(dialog).getByRole('button', { name: 'Continue' }));
     await user.click(await within(dialog).findByRole('button', { name: 'They match' }));

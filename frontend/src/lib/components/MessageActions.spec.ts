@@ -70,7 +70,7 @@ describe('message actions', () => {
     await fireEvent.contextMenu(msg);
     const menu = await screen.findByRole('menu', { name: "Actions on Bob's message" });
     await user.click(within(menu).getByRole('menuitem', { name: 'More reactions…' }));
-    const picker = screen.getByRole('dialog', { name: 'Emoji' });
+    const picker = await screen.findByRole('dialog', { name: 'Emoji' });
     expect(within(picker).getByRole('searchbox', { name: 'Search emoji' })).toHaveFocus();
     await user.keyboard('crab');
     await user.click(await within(picker).findByRole('button', { name: 'crab' }, { timeout: 5000 }));

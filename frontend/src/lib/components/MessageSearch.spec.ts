@@ -86,8 +86,8 @@ describe('message search', () => {
     const pane = await screen.findByRole('region', { name: 'Bob' });
     await within(pane).findByText('small talk 199');
     await user.keyboard('{Control>}f{/Control}');
-    const field = within(pane).getByRole('searchbox', { name: 'Search messages in this chat' });
-    expect(field).toHaveFocus();
+    const field = await within(pane).findByRole('searchbox', { name: 'Search messages in this chat' });
+    await waitFor(() => expect(field).toHaveFocus());
     await user.type(field, 'MILL');
     const found = await within(pane).findByRole('list', { name: 'Messages found in this chat' });
     expect(within(found).getByRole('button')).not.toHaveTextContent('Bob'); // one chat: no chat names

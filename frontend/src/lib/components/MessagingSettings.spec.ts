@@ -81,7 +81,7 @@ describe('MessagingSettings', () => {
   it('removes the username after asking, and offers to choose one again', async () => {
     const { api, user } = await setup('ada');
     await user.click(screen.getByRole('button', { name: 'Remove username' }));
-    const dialog = screen.getByRole('dialog', { name: 'Remove username' });
+    const dialog = await screen.findByRole('dialog', { name: 'Remove username' });
     expect(dialog).toHaveTextContent('People will no longer find you by @ada');
     expect(api.contacts.removeHandle).not.toHaveBeenCalled();
     await user.click(screen.getByRole('button', { name: 'Remove' }));
@@ -95,7 +95,7 @@ describe('MessagingSettings', () => {
     const { api, user } = await setup('ada');
     api.contacts.removeHandle.mockRejectedValueOnce(new ApiError('You are offline.', 503));
     await user.click(screen.getByRole('button', { name: 'Remove username' }));
-    await user.click(screen.getByRole('button', { name: 'Remove' }));
+    await user.click(await screen.findByRole('button', { name: 'Remove' }));
     expect(await screen.findByText('You are offline.')).toBeInTheDocument();
     expect(screen.getByText('@ada', { exact: true })).toBeInTheDocument();
   });
