@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dateTimeFormat, graphemeSegmenter, numberFormat } from './intl';
 
 const when = Date.UTC(2026, 11, 4, 18, 5);
@@ -28,6 +28,17 @@ describe('intl', () => {
     expect(numberFormat(undefined)).toBe(numberFormat(undefined));
     expect(numberFormat(undefined, { maximumFractionDigits: 1 })).not.toBe(numberFormat(undefined));
     expect(graphemeSegmenter()).toBe(graphemeSegmenter());
+  });
+
+  it('makes a new date formatter once the computer is in another time zone', () => {
+    const before = dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+    const moved = vi.spyOn(Date.prototype, 'getTimezoneOffset').mockReturnValue(new Date().getTimezoneOffset() + 60);
+    try {
+      expect(dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' })).not.toBe(before);
+    } finally {
+      moved.mockRestore();
+    }
+    expect(dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' })).toBe(before);
   });
 
   it('keeps formatting right past its bound', () => {

@@ -28,7 +28,11 @@ function cached<T extends Intl.DateTimeFormat | Intl.NumberFormat | Intl.Segment
 
 /** A DateTimeFormat for locale (the user's when undefined) and options, made once. */
 export function dateTimeFormat(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  return cached('date', locale, options, () => new Intl.DateTimeFormat(locale, options));
+  // A formatter keeps the time zone it was made in: one made before the
+  // computer moved to another zone is not used after (the offset now is a
+  // cheap sign of the move; a DST change makes one new formatter, harmlessly).
+  const zone = options.timeZone ?? `offset ${new Date().getTimezoneOffset()}`;
+  return cached(`date ${zone}`, locale, options, () => new Intl.DateTimeFormat(locale, options));
 }
 
 /** A NumberFormat for locale (the user's when undefined) and options, made once. */
