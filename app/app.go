@@ -104,8 +104,8 @@ type Core struct {
 
 	notify  notifyState
 	protect protectState
-	links   linkState  // how links leave the window (links.go)
-	badge   badgeState // the unread count on the icon (badge.go)
+	links   atomic.Pointer[LinkOpener] // how links leave the window (links.go)
+	badge   badgeState                 // the unread count on the icon (badge.go)
 	// typing: the user sends and sees typing indicators (preferences); read on
 	// the engine's event path, which must not take mu.
 	typing atomic.Bool

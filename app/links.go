@@ -3,7 +3,6 @@ package app
 import (
 	"net/url"
 	"strings"
-	"sync/atomic"
 )
 
 // LinkOpener opens a web or mail address outside Hush: in the system's browser
@@ -74,6 +73,3 @@ func checkLink(link string) error {
 	}
 	return nil
 }
-
-// linkState is the window's way out for links (SetLinkOpener).
-type linkState = atomic.Pointer[LinkOpener]
