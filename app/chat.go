@@ -130,6 +130,7 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		// Attachment files (files.go).
 		AttachmentsDir: c.attachmentsDir(),
 		PreparedSince:  c.started,
+		Settled:        func() { c.handBack(s.vault) },
 	})
 	if err == nil {
 		obs.e = e
@@ -141,17 +142,16 @@ func (c *Core) startEngineLocked(ctx context.Context, s *session) {
 		return
 	}
 	s.engine = e
-	go c.settle(e, s.vault)
 }
 
-// settle waits for the end of the burst that follows an unlock (the engine's
-// search index built from every message) and hands back what it left behind:
-// SQLite's page cache and the Go heap's garbage and free pages. Without it a
-// window left open after unlocking a 10 000-message vault keeps ~8 MiB it no
-// longer uses, until the next garbage collection, which an idle window may not
-// reach for a long time (docs/PERFORMANCE.md, "Desktop cold start and memory").
-func (c *Core) settle(e *chat.Engine, v *vault.Vault) {
-	<-e.SearchBuilt()
+// handBack is called when a burst of the engine's allocations is over (the
+// search index built from every message, or dropped once unused) and hands
+// back what it left behind: SQLite's page cache and the Go heap's garbage and
+// free pages. Without it a window that built the index of a 10 000-message
+// vault keeps ~8 MiB it no longer uses, until the next garbage collection,
+// which an idle window may not reach for a long time (docs/PERFORMANCE.md,
+// "Desktop cold start and memory").
+func (c *Core) handBack(v *vault.Vault) {
 	ctx, cancel := defaultContext()
 	defer cancel()
 	if err := v.ReleaseMemory(ctx); err != nil {

@@ -62,3 +62,16 @@ func searchHitsView(hits []chat.SearchHit) []SearchHit {
 	}
 	return out
 }
+
+// PrepareSearch starts building the search index if there is none, without
+// waiting for it. The UI calls it when a search field takes focus, so that the
+// first query finds the index ready: it is built only once a search is near,
+// and let go after ten minutes without one (docs/ARCHITECTURE.md, "Search").
+func (s *ChatService) PrepareSearch() error {
+	e, err := s.c.chatEngine()
+	if err != nil {
+		return err
+	}
+	e.PrepareSearch()
+	return nil
+}

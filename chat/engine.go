@@ -74,6 +74,10 @@ type Config struct {
 	// AttachmentsDir is the folder of attachment files (encrypted; see
 	// attachments.go); "" turns sending and downloading files off.
 	AttachmentsDir string
+	// Settled, if set, is called after a burst of allocations the engine made
+	// on its own has ended (the search index built, or dropped once unused), on
+	// the engine's goroutine: the app hands memory back to the system then.
+	Settled func()
 	// PreparedSince is when files this process prepares to send began to be
 	// made (when it started): a file of the attachments folder that is older and
 	// has no vault row cannot be one waiting to be sent, and the sweep at start
@@ -232,7 +236,8 @@ func (e *Engine) wire(cfg Config, url string, sealer *chatcrypto.Sender, signer 
 		meID: me, device: device, clk: e.clk, log: e.log, obs: e.obs, warn: e.warn,
 		handleChanged: func() { e.obs.ConnectionChanged(e.Connection()) },
 	}
-	e.search = newSearcher(v, e.log)
+	e.search = newSearcher(v, e.clk, e.log)
+	e.search.settled = cfg.Settled
 	e.consent = &consent{v: v, chats: chats, keys: e.keys, dir: e.dir, recv: e.recv, marks: e.marks, view: e.list, meID: me, obs: e.obs, log: e.log}
 	e.receipts = &receiptSwitch{}
 	e.list.receipts, e.marks.receipts = e.receipts, e.receipts

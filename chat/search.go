@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"hush/clock"
 	"hush/ids"
 	"hush/policy"
 	"hush/search"
@@ -15,94 +16,144 @@ import (
 )
 
 // The engine's message search (docs/ARCHITECTURE.md, "Search"): an index in
-// memory only, built from the vault on a goroutine when the engine starts
-// (after unlock) and dropped when it closes (at lock). The vault reports
-// every committed write to messages and chats (vault.Watch), so messages
-// received, sent, edited, deleted, expired or imported from a backup reach
-// the index whichever part of the engine wrote them. Only cloud chats are
-// indexed: a secret chat's messages never are.
+// memory only, built from the vault on a goroutine when it is first wanted (a
+// search field took focus, or a search came) and dropped when no search came
+// for searchIdle, and at lock. A window that is never searched holds no copy of
+// every message's text; one searched holds it while the user searches. While
+// an index exists the vault reports every committed write to messages and
+// chats (vault.Watch), so messages received, sent, edited, deleted, expired or
+// imported from a backup reach it whichever part of the engine wrote them.
+// Only cloud chats are indexed: a secret chat's messages never are.
 
 // scanBatch is how many messages one read transaction of the build takes:
 // short enough that other vault calls are not held up noticeably.
 const scanBatch = 500
 
+// searchIdle is how long the index is kept after the last search (or the last
+// sign that one is coming). Building it again takes about 0.4 s per 100 000
+// messages (docs/PERFORMANCE.md, "Search"); keeping it costs about 32 MiB per
+// 100 000 messages for as long as the window stays unlocked, often days.
+const searchIdle = 10 * time.Minute
+
 // searcher keeps the search index.
 type searcher struct {
 	v   *vault.Vault
 	log *slog.Logger
-	// rebuild asks run for a new build: a transaction changed too much to list
-	// (vault.ChangeMany, a backup's import).
-	rebuild chan struct{}
+	clk clock.Clock
+	// wake asks run for a build: the index is wanted and there is none, or a
+	// transaction changed too much to list (vault.ChangeMany, a backup's
+	// import) and the index there is must be built again.
+	wake chan struct{}
+	// settled, if set, is called after each build and each drop: the end of
+	// a burst of allocations, after which the app hands memory back.
+	settled func()
 
 	mu sync.Mutex
-	// idx is the index searched; a rebuild makes a new one and swaps it in.
+	// idx is the index searched, nil when there is none (never wanted yet,
+	// dropped, or its build failed); a rebuild makes a new one and swaps it in.
 	idx *search.Index
 	// kinds are the kinds of the chats seen; a message of a chat not in it is
 	// not indexed (never a secret chat's by mistake).
 	kinds map[ids.Chat]policy.ChatKind
-	// building is set while a build runs: the changes reported meanwhile are
-	// queued in pending and applied to its index after it. ready is set once
-	// the first build ended, and built closed then.
+	// building is set while a build is asked for or runs: the changes reported
+	// meanwhile are queued in pending and applied to its index after it.
 	building bool
 	pending  []vault.Change
-	ready    bool
-	built    chan struct{}
-	// buildErr is why the first build failed, if it did.
-	buildErr error
+	// stale is set by a vault.ChangeMany while there is an index or a build:
+	// run builds again.
+	stale bool
+	// built is closed when the build asked for from no index ends, and stays
+	// closed while that index lives; a search waits on it. A new one is made
+	// each time the index is wanted again after a drop.
+	built chan struct{}
+	// lastUse is when the index was last wanted; idle fires searchIdle after it.
+	lastUse time.Time
+	idle    clock.Timer
+	closed  bool
 	// afterBatch, if set, runs after each batch a build reads (tests).
 	afterBatch func()
 }
 
-func newSearcher(v *vault.Vault, log *slog.Logger) *searcher {
-	return &searcher{
-		v: v, log: log, rebuild: make(chan struct{}, 1),
-		idx: search.New(), kinds: make(map[ids.Chat]policy.ChatKind), building: true, built: make(chan struct{}),
+func newSearcher(v *vault.Vault, clk clock.Clock, log *slog.Logger) *searcher {
+	return &searcher{v: v, clk: clk, log: log, wake: make(chan struct{}, 1)}
+}
+
+// want makes sure an index exists or is being built, and returns a channel
+// closed once the build in progress (if any) has ended. It marks the index
+// used, which puts off its drop.
+func (s *searcher) want() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastUse = s.clk.Now()
+	if s.idx == nil && !s.building {
+		s.building, s.pending, s.built = true, nil, make(chan struct{})
+		s.signalLocked()
+	}
+	return s.built
+}
+
+func (s *searcher) signalLocked() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // one is asked for already
 	}
 }
 
-// run builds the index, keeps it current until ctx ends, then drops it.
+// run builds the index when wanted, keeps it current until ctx ends, then
+// drops it.
 func (s *searcher) run(ctx context.Context) {
 	stop := s.v.Watch(s.changed)
 	defer func() {
 		stop()
 		s.mu.Lock()
-		s.idx.Reset()
+		s.closed = true
+		if s.idle != nil {
+			s.idle.Stop()
+		}
+		if s.idx != nil {
+			s.idx.Reset()
+		}
+		s.idx, s.kinds = nil, nil
 		s.mu.Unlock()
 	}()
-	if err := s.buildAndSwap(ctx); err != nil {
-		return
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.rebuild:
-			s.mu.Lock()
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		if s.stale && s.idx != nil {
 			s.building = true
-			s.mu.Unlock()
+		}
+		s.stale = false
+		build := s.building
+		s.mu.Unlock()
+		if build {
 			s.buildAndSwap(ctx)
 		}
 	}
 }
 
 // buildAndSwap builds a new index from the vault, applies the changes queued
-// meanwhile and makes it the one searched. A failed first build leaves search
-// unavailable; a failed rebuild keeps the index there was.
-func (s *searcher) buildAndSwap(ctx context.Context) error {
-	start := time.Now()
+// meanwhile and makes it the one searched. A failed build from no index leaves
+// none (the next search tries again); a failed rebuild keeps the index there
+// was.
+func (s *searcher) buildAndSwap(ctx context.Context) {
+	start := s.clk.Now()
 	idx, kinds := search.New(), make(map[ids.Chat]policy.ChatKind)
 	err := s.build(ctx, idx, kinds)
 	s.mu.Lock()
-	first := !s.ready
-	if err == nil || first {
+	first := s.idx == nil
+	if err == nil {
 		s.idx, s.kinds = idx, kinds
 		for _, c := range s.pending {
 			s.applyLocked(c)
 		}
+		s.armIdleLocked(searchIdle)
 	}
 	s.pending, s.building = nil, false
 	if first {
-		s.ready, s.buildErr = true, err
 		close(s.built)
 	}
 	s.mu.Unlock()
@@ -110,10 +161,47 @@ func (s *searcher) buildAndSwap(ctx context.Context) error {
 		if ctx.Err() == nil {
 			s.log.Error("search index: build failed", "err", err, "first", first)
 		}
-		return err
+	} else {
+		s.log.Info("search index built", "messages", idx.Len(), "took", s.clk.Now().Sub(start), "first", first)
 	}
-	s.log.Info("search index built", "messages", idx.Len(), "took", time.Since(start), "first", first)
-	return nil
+	s.notifySettled()
+}
+
+// armIdleLocked (re)starts the timer that drops an unused index.
+func (s *searcher) armIdleLocked(d time.Duration) {
+	if s.closed {
+		return
+	}
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	s.idle = s.clk.AfterFunc(d, s.dropIfIdle)
+}
+
+// dropIfIdle lets the index go once no search came for searchIdle; the next
+// one builds it again from the vault.
+func (s *searcher) dropIfIdle() {
+	s.mu.Lock()
+	if s.closed || s.idx == nil {
+		s.mu.Unlock()
+		return
+	}
+	if left := searchIdle - s.clk.Now().Sub(s.lastUse); left > 0 || s.building {
+		s.armIdleLocked(max(left, time.Second))
+		s.mu.Unlock()
+		return
+	}
+	n := s.idx.Len()
+	s.idx, s.kinds, s.stale = nil, nil, false
+	s.mu.Unlock()
+	s.log.Info("search index dropped: no search for a while", "messages", n)
+	s.notifySettled()
+}
+
+func (s *searcher) notifySettled() {
+	if s.settled != nil {
+		s.settled()
+	}
 }
 
 // build reads every chat's kind into kinds, then every message into idx, in
@@ -162,22 +250,24 @@ func docOf(m vault.Message) search.Doc {
 }
 
 // changed is the vault's report of a commit. While a build runs, the changes
-// wait for its index; the index searched meanwhile follows them too.
+// wait for its index; the index searched meanwhile follows them too. With no
+// index and no build they are not needed: a build reads the vault as it is.
 func (s *searcher) changed(cs []vault.Change) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.idx == nil && !s.building {
+		return
+	}
 	for _, c := range cs {
 		if c.Kind == vault.ChangeMany {
-			select {
-			case s.rebuild <- struct{}{}:
-			default: // one is asked for already
-			}
+			s.stale = true
+			s.signalLocked()
 		}
 	}
 	if s.building {
 		s.pending = append(s.pending, cs...)
 	}
-	if s.ready {
+	if s.idx != nil {
 		for _, c := range cs {
 			s.applyLocked(c)
 		}
@@ -217,22 +307,18 @@ type SearchHit struct {
 	Snippet search.Snippet
 }
 
-// SearchBuilt is closed when the search index has been built from the vault (or
-// its build failed): the end of the burst of reads and allocations that follows
-// the engine's start, after which the app hands memory back.
-func (e *Engine) SearchBuilt() <-chan struct{} { return e.search.built }
-
-// search waits for the build (or ctx), then queries the index.
+// search has the index built if there is none (waiting for it or ctx), then
+// queries it.
 func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, error) {
 	select {
-	case <-s.built:
+	case <-s.want():
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	s.mu.Lock()
-	err, idx := s.buildErr, s.idx
+	idx := s.idx
 	s.mu.Unlock()
-	if err != nil {
+	if idx == nil {
 		return nil, ErrSearchUnavailable
 	}
 	hits, err := idx.Search(q)
@@ -246,12 +332,18 @@ func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, err
 	return out, nil
 }
 
+// PrepareSearch starts building the search index if there is none, without
+// waiting for it: the UI calls it when a search field takes focus, so that the
+// first query finds the index ready. It also puts off the drop of an index
+// left unused.
+func (e *Engine) PrepareSearch() { e.search.want() }
+
 // Search finds the cloud-chat messages containing every word of query
 // (search.Normalize decides what matches), newest first, at most limit
 // (search.DefaultLimit when 0); chat limits it to one chat, the zero id
-// searches all. Secret chats are never searched. Right after unlock it
-// waits for the index to be built (well under a second for 100 000
-// messages: docs/PERFORMANCE.md, "Search").
+// searches all. Secret chats are never searched. The first search after
+// unlock, or after the index was dropped, waits for it to be built (well under
+// a second for 100 000 messages: docs/PERFORMANCE.md, "Search").
 func (e *Engine) Search(ctx context.Context, query string, chat ids.Chat, limit int) ([]SearchHit, error) {
 	if len(query) > search.MaxQueryBytes {
 		return nil, detailf(ErrTooLong, "a search is at most %d bytes", search.MaxQueryBytes)

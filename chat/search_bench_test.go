@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hush/clock"
 	"hush/ids"
 	"hush/internal/cputime"
 	"hush/internal/testutil"
@@ -66,7 +67,7 @@ func BenchmarkSearchBuildFromVault(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := cputime.Process()
 	for b.Loop() {
-		s := newSearcher(v, slog.New(slog.DiscardHandler))
+		s := newSearcher(v, clock.Real(), slog.New(slog.DiscardHandler))
 		idx = search.New()
 		if err := s.build(context.Background(), idx, make(map[ids.Chat]policy.ChatKind)); err != nil {
 			b.Fatal(err)

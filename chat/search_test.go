@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"hush/clock"
 	"hush/ids"
 	"hush/internal/testutil"
 	"hush/policy"
@@ -50,7 +52,16 @@ func putMessage(t testing.TB, v *vault.Vault, chat ids.Chat, body string) vault.
 // its build.
 func startSearcher(t testing.TB, v *vault.Vault) *searcher {
 	t.Helper()
-	s := newSearcher(v, slog.New(slog.DiscardHandler))
+	s := runSearcher(t, v, clock.Real())
+	<-s.want()
+	return s
+}
+
+// runSearcher runs a searcher over v until the test ends; it builds nothing
+// until wanted.
+func runSearcher(t testing.TB, v *vault.Vault, clk clock.Clock) *searcher {
+	t.Helper()
+	s := newSearcher(v, clk, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -61,7 +72,6 @@ func startSearcher(t testing.TB, v *vault.Vault) *searcher {
 		cancel()
 		<-done
 	})
-	<-s.built
 	return s
 }
 
@@ -150,7 +160,7 @@ func TestSearcherChangesDuringBuild(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s := newSearcher(v, slog.New(slog.DiscardHandler))
+	s := newSearcher(v, clock.Real(), slog.New(slog.DiscardHandler))
 	var batches int
 	s.afterBatch = func() {
 		if batches++; batches != 1 {
@@ -178,7 +188,7 @@ func TestSearcherChangesDuringBuild(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	<-s.built
+	<-s.want()
 	if batches < 3 {
 		t.Fatalf("the build read %d batches: the write did not fall inside it", batches)
 	}
@@ -187,6 +197,113 @@ func TestSearcherChangesDuringBuild(t *testing.T) {
 	}
 	if s.idx.Len() != len(ms)-1 {
 		t.Errorf("%d indexed, want %d: the delete made during the build was lost", s.idx.Len(), len(ms)-1)
+	}
+}
+
+// TestSearcherBuildsOnlyWhenWanted: an engine that is never searched reads
+// no message into memory, even as messages arrive; the first search (or
+// PrepareSearch) builds the index from the vault as it is then.
+func TestSearcherBuildsOnlyWhenWanted(t *testing.T) {
+	v := testVault(t)
+	chat := putChat(t, v, policy.KindGroup)
+	putMessage(t, v, chat, "written before the start")
+	s := newSearcher(v, clock.Real(), slog.New(slog.DiscardHandler))
+	var batches atomic.Int32
+	s.afterBatch = func() { batches.Add(1) }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	putMessage(t, v, chat, "written while nobody searched")
+	// A build would have read the vault's one batch well within this time.
+	time.Sleep(300 * time.Millisecond)
+	s.mu.Lock()
+	idx, pending := s.idx, len(s.pending)
+	s.mu.Unlock()
+	if n := batches.Load(); n != 0 || idx != nil || pending != 0 {
+		t.Fatalf("before any search: %d batches read, index %v, %d changes queued", n, idx != nil, pending)
+	}
+
+	for _, q := range []string{"before the start", "while nobody searched"} {
+		if got := find(t, s, q, ids.Chat{}); len(got) != 1 {
+			t.Errorf("%q: %d hits, want 1", q, len(got))
+		}
+	}
+	if n := batches.Load(); n != 1 {
+		t.Errorf("the first search read %d batches, want 1", n)
+	}
+	find(t, s, "written", ids.Chat{})
+	if n := batches.Load(); n != 1 {
+		t.Errorf("a second search built again: %d batches read", n)
+	}
+}
+
+// TestSearcherDropsUnusedIndex: the index is let go once no search came for
+// searchIdle (each search puts the drop off), the app is told so it can hand
+// the memory back, and the next search builds a new index that holds what
+// was written meanwhile.
+func TestSearcherDropsUnusedIndex(t *testing.T) {
+	v := testVault(t)
+	chat := putChat(t, v, policy.KindGroup)
+	putMessage(t, v, chat, "an early message")
+	clk := clock.NewFake(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+	s := newSearcher(v, clk, slog.New(slog.DiscardHandler))
+	var settled atomic.Int32
+	s.settled = func() { settled.Add(1) }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	indexed := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.idx != nil
+	}
+
+	if got := find(t, s, "early", ids.Chat{}); len(got) != 1 {
+		t.Fatalf("first search: %d hits", len(got))
+	}
+	if n := settled.Load(); n != 1 {
+		t.Errorf("after the build the app was told %d times, want 1", n)
+	}
+	clk.Advance(searchIdle - time.Minute)
+	find(t, s, "early", ids.Chat{}) // puts the drop off
+	clk.Advance(searchIdle - time.Minute)
+	if !indexed() {
+		t.Fatal("dropped although searched less than searchIdle ago")
+	}
+	s.want() // a search field took focus: puts it off too
+	clk.Advance(searchIdle - time.Second)
+	if !indexed() {
+		t.Fatal("dropped although wanted less than searchIdle ago")
+	}
+	clk.Advance(time.Second)
+	if indexed() {
+		t.Fatal("still indexed after searchIdle without a search")
+	}
+	if n := settled.Load(); n != 2 {
+		t.Errorf("after the drop the app was told %d times in all, want 2", n)
+	}
+
+	later := putMessage(t, v, chat, "a later message")
+	if got := find(t, s, "later", ids.Chat{}); len(got) != 1 || got[0].Message != later.ID {
+		t.Fatalf("after the drop, a message written meanwhile: %+v", got)
+	}
+	if !indexed() || settled.Load() != 3 {
+		t.Errorf("the search after the drop: indexed %v, told %d times", indexed(), settled.Load())
 	}
 }
 

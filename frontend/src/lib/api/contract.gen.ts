@@ -1840,6 +1840,13 @@ export interface ChatService {
    * (docs/SECURITY.md, "Search").
    */
   search(query: string, chatId: string, limit: number): Promise<SearchHit[]>;
+  /**
+   * PrepareSearch starts building the search index if there is none, without waiting for it. The UI
+   * calls it when a search field takes focus, so that the first query finds the index ready: it is
+   * built only once a search is near, and let go after ten minutes without one
+   * (docs/ARCHITECTURE.md, "Search").
+   */
+  prepareSearch(): Promise<void>;
 }
 
 /**
@@ -2296,6 +2303,7 @@ export const SERVICES: ServiceTable = {
         params: ['query', 'chatId', 'limit'],
         result: list(decodeSearchHit),
       },
+      prepareSearch: { method: 'PrepareSearch', params: [], result: nothing },
     },
   },
   devices: {

@@ -62,6 +62,17 @@ describe('MainWindow', () => {
     expect(document.title).toBe('Hush');
   });
 
+  it('has Go prepare its search index at the first letter typed, not when the box has focus', async () => {
+    const { api } = setup();
+    const search = screen.getByRole('searchbox', { name: 'Search chats' });
+    expect(search).toHaveFocus(); // at every unlock: no sign of a search yet
+    const user = userEvent.setup();
+    await user.click(search);
+    expect(api.chats.prepareSearch).not.toHaveBeenCalled();
+    await user.type(search, 'ad');
+    expect(api.chats.prepareSearch).toHaveBeenCalledTimes(1);
+  });
+
   it('Escape in the search box clears it', async () => {
     setup();
     const user = userEvent.setup();

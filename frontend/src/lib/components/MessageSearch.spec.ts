@@ -88,6 +88,7 @@ describe('message search', () => {
     await user.keyboard('{Control>}f{/Control}');
     const field = await within(pane).findByRole('searchbox', { name: 'Search messages in this chat' });
     await waitFor(() => expect(field).toHaveFocus());
+    expect(api.chats.prepareSearch).toHaveBeenCalled(); // the index is wanted as the field opens
     await user.type(field, 'MILL');
     const found = await within(pane).findByRole('list', { name: 'Messages found in this chat' });
     expect(within(found).getByRole('button')).not.toHaveTextContent('Bob'); // one chat: no chat names

@@ -116,4 +116,25 @@ describe('MessageSearch', () => {
     s.dispose();
     expect(pending.size).toBe(0);
   });
+
+  it('asks Go to prepare its index at the first letter, and keeps quiet if it cannot', async () => {
+    const { timers } = manualTimers();
+    const prepare = vi.fn(async () => {});
+    const s = new MessageSearch(vi.fn(async () => []), '', timers, prepare);
+    s.set('  ');
+    expect(prepare).not.toHaveBeenCalled();
+    s.set('a');
+    s.set('ab');
+    expect(prepare).toHaveBeenCalledTimes(1); // before the pause in typing
+    s.clear();
+    s.set('c');
+    expect(prepare).toHaveBeenCalledTimes(2);
+    const failing = vi.fn(async () => {
+      throw new Error('Locked');
+    });
+    const t = new MessageSearch(vi.fn(async () => []), '', timers, failing);
+    t.prepare();
+    await vi.waitFor(() => expect(failing).toHaveBeenCalledTimes(1));
+    expect(t.error).toBe('');
+  });
 });

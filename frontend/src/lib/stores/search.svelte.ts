@@ -14,6 +14,9 @@ export const SEARCH_LIMIT = 50;
 
 export type Searcher = (query: string, chatId: string, limit: number) => Promise<SearchHit[]>;
 
+/** Asks Go to have its index ready (ChatService.PrepareSearch). */
+export type Preparer = () => Promise<void>;
+
 export interface SearchTimers {
   set(fn: () => void, ms: number): unknown;
   clear(handle: unknown): void;
@@ -43,10 +46,22 @@ export class MessageSearch {
     /** '' for every chat, else the one chat searched. */
     readonly chatId = '',
     private readonly timers: SearchTimers = realTimers,
+    private readonly preparer: Preparer = async () => {},
   ) {}
+
+  /**
+   * A search is near (the in-chat field opened, or the first letter was
+   * typed): Go builds its search index now if it has none (it keeps one only
+   * while searches come), so the query, sent after the pause in typing, finds
+   * it ready or nearly. A failure here is not shown: the query would report it.
+   */
+  prepare(): void {
+    this.preparer().catch(() => {});
+  }
 
   /** The field changed: searches once typing pauses. */
   set(query: string): void {
+    if (this.query.trim() === '' && query.trim() !== '') this.prepare();
     this.query = query;
     this.#cancel();
     const seq = ++this.#seq;

@@ -837,6 +837,9 @@ export function createFakeApi(initial: Partial<Status> = {}): FakeApi {
       if (chatOf(chatId).kind !== 'secret') throw new ApiError('Not allowed: not a secret chat.', 422);
       return { digits: '543215432154321543215432154321543215432154321543215432154321', emoji: ['🦊', '🔒', '🌙', '🍀'] };
     }),
+    prepareSearch: vi.fn(async () => {
+      unlockedOnly();
+    }),
     // Go's search, roughly: every word as a case-insensitive substring, cloud
     // chats only, newest first; the whole body is the snippet.
     search: vi.fn(async (query: string, chatId: string, limit: number): Promise<SearchHit[]> => {
