@@ -243,6 +243,11 @@ func (c *Core) lockLocked() bool {
 	if err := s.vault.Close(); err != nil {
 		c.log.Error("close vault", "err", err)
 	}
+	// What the session decrypted (the search index, pages of messages) is
+	// garbage now: collect it and hand the freed pages back to the system, so
+	// that most of it is no longer in this process's memory while it is locked
+	// (docs/SECURITY.md, "Search").
+	releaseMemory()
 	return true
 }
 
