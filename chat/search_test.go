@@ -52,16 +52,15 @@ func putMessage(t testing.TB, v *vault.Vault, chat ids.Chat, body string) vault.
 // its build.
 func startSearcher(t testing.TB, v *vault.Vault) *searcher {
 	t.Helper()
-	s := runSearcher(t, v, clock.Real())
+	s := newSearcher(v, clock.Real(), slog.New(slog.DiscardHandler))
+	runSearcher(t, s)
 	<-s.want()
 	return s
 }
 
-// runSearcher runs a searcher over v until the test ends; it builds nothing
-// until wanted.
-func runSearcher(t testing.TB, v *vault.Vault, clk clock.Clock) *searcher {
+// runSearcher runs s until the test ends; it builds nothing until wanted.
+func runSearcher(t testing.TB, s *searcher) {
 	t.Helper()
-	s := newSearcher(v, clk, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -72,7 +71,6 @@ func runSearcher(t testing.TB, v *vault.Vault, clk clock.Clock) *searcher {
 		cancel()
 		<-done
 	})
-	return s
 }
 
 func find(t testing.TB, s *searcher, query string, chat ids.Chat) []SearchHit {
@@ -178,16 +176,7 @@ func TestSearcherChangesDuringBuild(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runSearcher(t, s)
 	<-s.want()
 	if batches < 3 {
 		t.Fatalf("the build read %d batches: the write did not fall inside it", batches)
@@ -210,16 +199,7 @@ func TestSearcherBuildsOnlyWhenWanted(t *testing.T) {
 	s := newSearcher(v, clock.Real(), slog.New(slog.DiscardHandler))
 	var batches atomic.Int32
 	s.afterBatch = func() { batches.Add(1) }
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runSearcher(t, s)
 
 	putMessage(t, v, chat, "written while nobody searched")
 	// A build would have read the vault's one batch well within this time.
@@ -257,16 +237,7 @@ func TestSearcherDropsUnusedIndex(t *testing.T) {
 	s := newSearcher(v, clk, slog.New(slog.DiscardHandler))
 	var settled atomic.Int32
 	s.settled = func() { settled.Add(1) }
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runSearcher(t, s)
 	indexed := func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
