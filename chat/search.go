@@ -16,9 +16,10 @@ import (
 )
 
 // The engine's message search (docs/ARCHITECTURE.md, "Search"): an index in
-// memory only, built from the vault on a goroutine when it is first wanted (a
-// search field took focus, or a search came) and dropped when no search came
-// for searchIdle, and at lock. A window that is never searched holds no copy of
+// memory only, built from the vault on a goroutine when a search is near (the
+// UI calls Engine.PrepareSearch at the first letter typed in the chat list's
+// search box and when a chat's search opens) or comes, and dropped when no
+// search came for searchIdle, and at lock. A window that is never searched holds no copy of
 // every message's text; one searched holds it while the user searches. While
 // an index exists the vault reports every committed write to messages and
 // chats (vault.Watch), so messages received, sent, edited, deleted, expired or
@@ -140,11 +141,11 @@ func (s *searcher) run(ctx context.Context) {
 // none (the next search tries again); a failed rebuild keeps the index there
 // was.
 func (s *searcher) buildAndSwap(ctx context.Context) {
-	start := s.clk.Now()
+	start := time.Now()
 	idx, kinds := search.New(), make(map[ids.Chat]policy.ChatKind)
 	err := s.build(ctx, idx, kinds)
 	s.mu.Lock()
-	first := s.idx == nil
+	fresh := s.idx == nil // not a rebuild: searches wait for this one
 	if err == nil {
 		s.idx, s.kinds = idx, kinds
 		for _, c := range s.pending {
@@ -153,16 +154,16 @@ func (s *searcher) buildAndSwap(ctx context.Context) {
 		s.armIdleLocked(searchIdle)
 	}
 	s.pending, s.building = nil, false
-	if first {
+	if fresh {
 		close(s.built)
 	}
 	s.mu.Unlock()
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error("search index: build failed", "err", err, "first", first)
+			s.log.Error("search index: build failed", "err", err, "fresh", fresh)
 		}
 	} else {
-		s.log.Info("search index built", "messages", idx.Len(), "took", s.clk.Now().Sub(start), "first", first)
+		s.log.Info("search index built", "messages", idx.Len(), "took", time.Since(start), "fresh", fresh)
 	}
 	s.notifySettled()
 }
@@ -333,8 +334,8 @@ func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, err
 }
 
 // PrepareSearch starts building the search index if there is none, without
-// waiting for it: the UI calls it when a search field takes focus, so that the
-// first query finds the index ready. It also puts off the drop of an index
+// waiting for it: the UI calls it when a search is near (the first letter
+// typed, a chat's search opened), so that the query finds the index ready. It also puts off the drop of an index
 // left unused.
 func (e *Engine) PrepareSearch() { e.search.want() }
 

@@ -1842,9 +1842,9 @@ export interface ChatService {
   search(query: string, chatId: string, limit: number): Promise<SearchHit[]>;
   /**
    * PrepareSearch starts building the search index if there is none, without waiting for it. The UI
-   * calls it when a search field takes focus, so that the first query finds the index ready: it is
-   * built only once a search is near, and let go after ten minutes without one
-   * (docs/ARCHITECTURE.md, "Search").
+   * calls it when a search is near (the first letter typed in the chat list's search box, a chat's
+   * search opened), so that the query finds the index ready. The index exists only while the user
+   * searches: it is let go after ten minutes without a search (docs/ARCHITECTURE.md, "Search").
    */
   prepareSearch(): Promise<void>;
 }
