@@ -42,7 +42,7 @@ describe('MessageSearch', () => {
   it('waits for a pause in typing, then sends only the last text', async () => {
     const { timers, fire } = manualTimers();
     const search = vi.fn(async (q: string) => [hit(q)]);
-    const s = new MessageSearch(search, 'chat1', timers);
+    const s = new MessageSearch(search, 'chat1', undefined, timers);
     s.set('r');
     s.set('re');
     s.set('ren');
@@ -60,7 +60,7 @@ describe('MessageSearch', () => {
   it('drops an answer to an older query that arrives after a newer one', async () => {
     const { timers, fire } = manualTimers();
     const { fn, calls } = deferredSearch();
-    const s = new MessageSearch(fn, '', timers);
+    const s = new MessageSearch(fn, '', undefined, timers);
     s.set('old');
     fire();
     s.set('new');
@@ -78,7 +78,7 @@ describe('MessageSearch', () => {
   it('clears at once on an empty field, and a pending query never goes out', async () => {
     const { timers, fire, pending } = manualTimers();
     const search = vi.fn(async () => [hit('x')]);
-    const s = new MessageSearch(search, '', timers);
+    const s = new MessageSearch(search, '', undefined, timers);
     s.set('abc');
     s.set('   ');
     expect(pending.size).toBe(0);
@@ -93,7 +93,7 @@ describe('MessageSearch', () => {
     const search = vi.fn(async () => {
       throw new Error('Too long: a search is at most 256 bytes');
     });
-    const s = new MessageSearch(search, '', timers);
+    const s = new MessageSearch(search, '', undefined, timers);
     s.set('x'.repeat(300));
     await s.now();
     expect(search).toHaveBeenCalledTimes(1);
@@ -110,7 +110,7 @@ describe('MessageSearch', () => {
 
   it('stops a waiting query when disposed', () => {
     const { timers, pending } = manualTimers();
-    const s = new MessageSearch(vi.fn(async () => []), '', timers);
+    const s = new MessageSearch(vi.fn(async () => []), '', undefined, timers);
     s.set('abc');
     expect(pending.size).toBe(1);
     s.dispose();
@@ -120,7 +120,7 @@ describe('MessageSearch', () => {
   it('asks Go to prepare its index at the first letter, and keeps quiet if it cannot', async () => {
     const { timers } = manualTimers();
     const prepare = vi.fn(async () => {});
-    const s = new MessageSearch(vi.fn(async () => []), '', timers, prepare);
+    const s = new MessageSearch(vi.fn(async () => []), '', prepare, timers);
     s.set('  ');
     expect(prepare).not.toHaveBeenCalled();
     s.set('a');
@@ -132,7 +132,7 @@ describe('MessageSearch', () => {
     const failing = vi.fn(async () => {
       throw new Error('Locked');
     });
-    const t = new MessageSearch(vi.fn(async () => []), '', timers, failing);
+    const t = new MessageSearch(vi.fn(async () => []), '', failing, timers);
     t.prepare();
     await vi.waitFor(() => expect(failing).toHaveBeenCalledTimes(1));
     expect(t.error).toBe('');

@@ -45,8 +45,8 @@ export class MessageSearch {
     private readonly search: Searcher,
     /** '' for every chat, else the one chat searched. */
     readonly chatId = '',
-    private readonly timers: SearchTimers = realTimers,
     private readonly preparer: Preparer = async () => {},
+    private readonly timers: SearchTimers = realTimers,
   ) {}
 
   /**
