@@ -20,6 +20,8 @@ runs=3
 if [ "${1:-}" = --runs ]; then runs=$2; shift 2; fi
 [ $# -ge 1 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/xvfb.sh
+. "$here/xvfb.sh"
 tmp=$(mktemp -d -t measure-page-js.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/webkit-floor" "$here/webkit-floor.c" $(pkg-config --cflags --libs webkit2gtk-4.1)
@@ -34,22 +36,11 @@ done
 
 # one NAME JS: prints "NAME PSS_MiB" of the web process, or "NAME failed".
 one() {
-  local name=$1 js=$2 w="$tmp/run" n dpy="" xvfb pid p pss=""
+  local name=$1 js=$2 w="$tmp/run" dpy="" xvfb="" pid p pss=""
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime"; chmod 700 "$w/runtime"
   # A thrown error goes to the page's console, which webkit-floor writes to its output.
   printf '<!doctype html><html><body><p id="o">page</p><script>\ntry { %s\n} catch (e) { console.log("measure-page-js: threw " + e); }\n</script></body></html>\n' "$js" >"$w/page.html"
-  for n in $(seq $((200 + RANDOM % 500)) 999); do
-    DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && continue
-    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp </dev/null >/dev/null 2>&1 &
-    xvfb=$!
-    for _ in $(seq 100); do
-      kill -0 "$xvfb" 2>/dev/null || break
-      DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && { dpy=":$n"; break 2; }
-      sleep 0.05
-    done
-    kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true
-  done
-  [ -n "$dpy" ] || { echo "$name failed (no display)"; return; }
+  start_xvfb || { echo "$name failed (no display)"; return; }
   setsid env -i PATH="$PATH" LANG=C.UTF-8 HOME="$w/home" XDG_RUNTIME_DIR="$w/runtime" \
     DISPLAY="$dpy" WEBKIT_DISABLE_COMPOSITING_MODE=1 JSC_useJIT=0 \
     "$tmp/webkit-floor" "file://$w/page.html" </dev/null >"$w/log" 2>&1 &

@@ -37,6 +37,8 @@ done
 [ $# -eq 1 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/xvfb.sh
+. "$here/xvfb.sh"
 root=$(dirname "$here")
 
 tmp=$(mktemp -d -t measure-window.XXXXXX)
@@ -75,22 +77,7 @@ wait_log() { # file pattern tries(x50 ms)
 run() {
   local kind=$1 w="$tmp/run" pid xvfb dpy t0 t1 win="" args title status=ok
   rm -rf "$w"; mkdir -p "$w/home" "$w/runtime" "$w/tmp"; chmod 700 "$w/runtime"
-  # A display number nobody serves (another container's Xvfb can hold one that
-  # looks free here), then Xvfb on it; an Xvfb that exits lost a race: next number.
-  local n
-  dpy=""
-  for n in $(seq $((200 + RANDOM % 500)) 999); do
-    DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && continue
-    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp </dev/null >/dev/null 2>&1 &
-    xvfb=$!
-    for _ in $(seq 100); do
-      kill -0 "$xvfb" 2>/dev/null || break
-      DISPLAY=":$n" xdotool getdisplaygeometry >/dev/null 2>&1 && { dpy=":$n"; break 2; }
-      sleep 0.05
-    done
-    kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true
-  done
-  [ -n "$dpy" ] || { echo "measure-window: no free display" >&2; return 1; }
+  start_xvfb || { echo "measure-window: no free display" >&2; return 1; }
   case $kind in
     floor) title='^webkit-floor$'; args=(env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$tmp/webkit-floor") ;;
     hush) title='^Hush$'; args=(env "${extra_env[@]}" "$bin" --data-dir "$w/data" --log-level debug) ;;
