@@ -393,9 +393,15 @@ func (s *ChatService) Messages(chatID, before string, limit int) (MessagePage, e
 	if err != nil {
 		return MessagePage{}, err
 	}
-	return engineView(s.c, messagePageView, func(ctx context.Context, e *chat.Engine) (chat.MessagePage, error) {
+	page, err := engineView(s.c, messagePageView, func(ctx context.Context, e *chat.Engine) (chat.MessagePage, error) {
 		return e.Messages(ctx, id, before, limit)
 	})
+	if err == nil {
+		// How many, not which: scripts/measure-window.sh waits for this line to
+		// know the chat it opened is on screen.
+		s.c.log.Debug("messages page", "count", len(page.Messages))
+	}
+	return page, err
 }
 
 // Send writes a message of at most Rules.MaxMessageBytes and returns it pending:

@@ -11,7 +11,7 @@
 #   floor  webkit-floor with compositing off (as Hush runs);
 #   chat   (with --chat) Hush on a copy of a data directory holding an account and one
 #          chat of MESSAGES messages (made once with cmd/hush-seed), unlocked by typing
-#          the passphrase into the window, the chat opened by a click.
+#          the passphrase into the window, the chat opened with Alt+Down.
 # Figures per run: ttw_ms, from exec until xdotool finds the visible window; PSS
 # (smaps_rollup) of the app's processes, 3 s after the welcome screen asked Go for its
 # status (hush), after the window mapped (floor), or after the chat opened (chat).
@@ -20,7 +20,7 @@
 # script says how many it saw (it cannot see other containers' on a shared host). Run as root, it also gives "alone": the PSS the
 # processes would have with nothing else running (cmd/hush-pss), which does not
 # move with the machine's other users. MEASURE_WINDOW_SMAPS=DIR keeps every measured
-# process's /proc/PID/smaps there. Medians at the end. --env adds a variable to Hush's
+# process's /proc/PID/smaps there, and a screenshot of each run. Medians at the end. --env adds a variable to Hush's
 # environment (to try a setting). Needs Xvfb, xdotool, ImageMagick, cc, pkg-config,
 # libwebkit2gtk-4.1-dev and Go.
 set -euo pipefail
@@ -110,11 +110,17 @@ run() {
       DISPLAY=$dpy xdotool key Return
       wait_log "$w/log" 'msg="vault unlocked"' 600 || status=not_unlocked
       sleep 2
-      # The only chat is the first row of the chat list.
-      DISPLAY=$dpy xdotool mousemove --window "$win" 160 140 click 1
+      # Alt+Down opens the first chat of the list (the only one) wherever the list
+      # sits: a click at a fixed point hit the folder tabs once the offline banner
+      # had pushed the list down. The chat is open when the UI read its messages.
+      DISPLAY=$dpy xdotool key alt+Down
+      wait_log "$w/log" 'msg="messages page"' 200 || status=chat_not_opened
       sleep 3 ;;
   esac
   DISPLAY=$dpy import -window root "$tmp/$kind.png" 2>/dev/null || true
+  # MEASURE_WINDOW_SMAPS=DIR keeps the screenshot too, to see what was measured.
+  [ -n "${MEASURE_WINDOW_SMAPS:-}" ] && mkdir -p "$MEASURE_WINDOW_SMAPS" &&
+    cp "$tmp/$kind.png" "$MEASURE_WINDOW_SMAPS/$kind.$pid.png" 2>/dev/null || true
   local main=0 net=0 web=0 p k comm pids alone=0
   pids=$(pgrep -s "$pid" || true)
   if [ -z "$pids" ]; then
