@@ -10,6 +10,11 @@
 #                 portable-mode test
 SHELL := /bin/bash
 TAGS := webkit2_41
+# The desktop binary leaves out what only a relay server needs: PostgreSQL's
+# driver and the Prometheus client (docs/ARCHITECTURE.md, "What each binary
+# links"); cmd/hush-relay and the tests keep them.
+OMIT := hush_omit_postgres,hush_omit_metrics
+DESKTOP_TAGS := $(TAGS),$(OMIT)
 WAILS := $(CURDIR)/.tools/bin/wails
 BIN := build/bin/hush
 NFPM := $(CURDIR)/.tools/bin/nfpm
@@ -44,12 +49,12 @@ frontend: deps
 # The desktop binary. Wails is told to skip its own frontend step (-s), which would
 # reinstall node_modules on every build, and go mod tidy (-m): go.mod is kept by hand.
 build: frontend
-	$(WAILS) build -tags $(TAGS) -skipbindings -s -m -o hush
+	$(WAILS) build -tags $(DESKTOP_TAGS) -skipbindings -s -m -o hush
 	@ls -l $(BIN)
 
 # hush.exe for Windows, cross-compiled with CGO off.
 windows: frontend
-	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -o hush.exe
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -tags $(OMIT) -skipbindings -s -m -o hush.exe
 	@ls -l build/bin/hush.exe
 
 # Portable folders: the program next to an empty hush-data/, which makes it
@@ -74,7 +79,7 @@ deb: build
 # (build/windows/installer/project.nsi) built with Debian's makensis; the relay
 # is static, for any Linux server.
 dist: portable deb
-	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -skipbindings -s -m -nsis -o hush.exe
+	CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -tags $(OMIT) -skipbindings -s -m -nsis -o hush.exe
 	mv build/bin/hush-amd64-installer.exe $(DIST)/hush-$(VERSION)-windows-amd64-setup.exe
 	rm -f $(DIST)/*-portable.zip
 	cd build/portable && zip -qr9 ../dist/hush-$(VERSION)-linux-amd64-portable.zip hush-linux
@@ -93,6 +98,8 @@ test: test-deps test-go test-frontend build test-e2e test-smoke test-drop test-p
 test-go: test-deps frontend
 	go vet -tags $(TAGS) $(GO_PKGS)
 	go test -race -tags $(TAGS) $(GO_PKGS)
+	go build -tags $(DESKTOP_TAGS) $(GO_PKGS)
+	go test -race -tags $(DESKTOP_TAGS) -run '^TestDesktop' .
 	go run ./cmd/hush-load soak --kills 5
 
 test-frontend: test-deps

@@ -28,10 +28,7 @@ type adminStore interface {
 	Close() error
 }
 
-var (
-	_ adminStore = (*store.SQLite)(nil)
-	_ adminStore = (*store.Postgres)(nil)
-)
+var _ adminStore = (*store.SQLite)(nil)
 
 const adminUsage = `Usage: hush-relay admin [--db DB | --config FILE] COMMAND [ARGS]
 
@@ -111,6 +108,10 @@ func adminMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	log, err := newLogger(stderr, *set.logLevel, *set.logFormat)
 	if err != nil {
+		fmt.Fprintf(stderr, "hush-relay admin: %v\n", err)
+		return 2
+	}
+	if err := checkBuiltIn(*set.db, ""); err != nil {
 		fmt.Fprintf(stderr, "hush-relay admin: %v\n", err)
 		return 2
 	}

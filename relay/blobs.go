@@ -197,8 +197,8 @@ func sweepBlobs(s *Server, ret time.Duration) {
 // directory dbPath+".blobs" beside the SQLite file ([store.DirBlobs]). The caller
 // calls close when the relay has stopped.
 func OpenBlobStore(st Store, dbPath string) (bs BlobStore, close func() error, err error) {
-	if pg, ok := st.(interface{ Blobs() *store.PGBlobs }); ok {
-		return pg.Blobs(), func() error { return nil }, nil
+	if bs, ok := databaseBlobs(st); ok {
+		return bs, func() error { return nil }, nil
 	}
 	d, err := store.OpenDirBlobs(dbPath + ".blobs")
 	if err != nil {

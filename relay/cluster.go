@@ -53,11 +53,7 @@ type notifier interface {
 	Notify(ctx context.Context, payload string) error
 }
 
-var (
-	_ Cluster  = (*store.Postgres)(nil)
-	_ Store    = (*store.Postgres)(nil)
-	_ notifier = (*fanout)(nil)
-)
+var _ notifier = (*fanout)(nil)
 
 // Kinds of [event].
 const (

@@ -84,6 +84,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
 		return 2
 	}
+	if err := checkBuiltIn(*set.db, *set.metricsAddr); err != nil {
+		fmt.Fprintf(stderr, "hush-relay: %v\n", err)
+		return 2
+	}
 	if cfg.PublicURL != "" && isLoopbackListen(*set.listen) && len(cfg.TrustedProxies) == 0 {
 		log.Warn("listening on loopback with a public URL, as behind a reverse proxy, but no --trusted-proxy: every client counts as the proxy's address for the limit on new accounts")
 	}
@@ -110,7 +114,7 @@ func defineFlags(fs *flag.FlagSet) *settings {
 	return &settings{
 		config:         fs.String("config", "", "TOML `file` of settings, keys named as these flags (listen = \"127.0.0.1:8443\"); flags and the environment win over it"),
 		listen:         fs.String("listen", DefaultListen, "`address` to listen on"),
-		db:             fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing), or the postgres:// URL of a PostgreSQL database, which several relays may share (docs/RELAY.md)"),
+		db:             fs.String("db", "hush-relay.db", "SQLite database `file` (created if missing), or the postgres:// URL of a PostgreSQL database, which several relays may share (docs/RELAY.md)"+builtOnly(withPostgres, "PostgreSQL is")),
 		publicURL:      fs.String("public-url", "", "the `URL` devices dial (wss://relay.example.org), whose origin they sign when authenticating; required unless --listen is loopback"),
 		trusted:        fs.String("trusted-proxy", "", "reverse proxies in front of the relay, as `CIDR[,CIDR]`; only for connections from them is the client's address taken from X-Forwarded-For"),
 		tlsCert:        fs.String("tls-cert", "", "TLS certificate `file`; serve wss:// directly"),
@@ -121,7 +125,7 @@ func defineFlags(fs *flag.FlagSet) *settings {
 		shutdownWait:   fs.Duration("shutdown-timeout", 30*time.Second, "time to finish commits and close connections on SIGTERM"),
 		logLevel:       fs.String("log-level", "info", "debug, info, warn or error"),
 		logFormat:      fs.String("log-format", "text", "text or json"),
-		metricsAddr:    fs.String("metrics-listen", "", "`address` to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); empty: none. Keep it off the Internet (docs/RELAY.md)"),
+		metricsAddr:    fs.String("metrics-listen", "", "`address` to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); empty: none. Keep it off the Internet (docs/RELAY.md)"+builtOnly(withMetrics, "metrics are")),
 	}
 }
 
@@ -283,6 +287,33 @@ type closingStore interface {
 	Close() error
 }
 
+// ErrNoPostgres reports a postgres:// --db given to a relay built without
+// PostgreSQL (the tag hush_omit_postgres): the desktop binary's `hush relay`.
+var ErrNoPostgres = errors.New("this build runs a relay on a SQLite file only; a PostgreSQL database, shared by several relays, needs hush-relay, the server build (docs/RELAY.md, \"Several relays\")")
+
+// ErrNoMetrics reports --metrics-listen given to a relay built without Prometheus
+// metrics (the tag hush_omit_metrics): the desktop binary's `hush relay`.
+var ErrNoMetrics = errors.New("this build serves no metrics; Prometheus metrics need hush-relay, the server build (docs/RELAY.md, \"Metrics\")")
+
+// builtOnly is what a flag's help adds when this build left its feature out.
+func builtOnly(built bool, feature string) string {
+	if built {
+		return ""
+	}
+	return "; " + feature + " not in this build, only in hush-relay"
+}
+
+// checkBuiltIn refuses, before anything is opened, what this build left out.
+func checkBuiltIn(db, metricsAddr string) error {
+	if isPostgres(db) && !withPostgres {
+		return fmt.Errorf("--db: %w", ErrNoPostgres)
+	}
+	if metricsAddr != "" && !withMetrics {
+		return fmt.Errorf("--metrics-listen: %w", ErrNoMetrics)
+	}
+	return nil
+}
+
 // isPostgres reports whether --db names a PostgreSQL database rather than a file.
 func isPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
@@ -299,7 +330,7 @@ func openStore(ctx context.Context, db string, log *slog.Logger) (closingStore, 
 	if u, err := url.Parse(db); err == nil {
 		shown = u.Redacted()
 	}
-	st, err := store.OpenPostgres(ctx, db, log)
+	st, err := openPostgres(ctx, db, log)
 	if err != nil {
 		return nil, shown, fmt.Errorf("%s: %w", shown, err)
 	}

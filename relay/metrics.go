@@ -1,3 +1,5 @@
+//go:build !hush_omit_metrics
+
 package relay
 
 import (
@@ -13,6 +15,12 @@ import (
 	"hush/relay/store"
 	"hush/sync/wire"
 )
+
+// withMetrics reports whether this build serves Prometheus metrics. A build tagged
+// hush_omit_metrics leaves them out (nometrics.go), and with them the Prometheus
+// client: the desktop binary, whose `hush relay` is one relay on one computer
+// (docs/ARCHITECTURE.md, "What each binary links").
+const withMetrics = true
 
 // metrics are one relay's Prometheus metrics, in a registry of its own: two relays
 // in one process (the tests run many) count separately, and nothing registers into
@@ -116,6 +124,9 @@ type timedStore struct {
 	Store
 	seconds *prometheus.HistogramVec
 }
+
+// timed returns st with its reads timed ([timedStore]).
+func (m *metrics) timed(st Store) Store { return timedStore{Store: st, seconds: m.storeSeconds} }
 
 // observe records the time since start under query.
 func (t timedStore) observe(query string, start time.Time) {

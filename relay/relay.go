@@ -17,6 +17,10 @@
 // metrics.go), undelivered inbox items expired after [Config.InboxRetention]
 // (retention.go), settings from flags, environment and a TOML file (config.go),
 // and `hush-relay admin` on the store (admin.go).
+//
+// The build tags hush_omit_postgres and hush_omit_metrics leave out the PostgreSQL
+// store and the metrics, and the libraries behind them (postgres.go, metrics.go);
+// the desktop binary is built so (docs/ARCHITECTURE.md, "What each binary links").
 package relay
 
 import (
@@ -273,7 +277,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hourly = newHourlyLimits(s.limits)
 	s.metrics = newMetrics(s)
-	s.store = timedStore{Store: cfg.Store, seconds: s.metrics.storeSeconds}
+	s.store = s.metrics.timed(cfg.Store)
 	if cfg.PublicURL != "" {
 		o, err := PublicOrigin(cfg.PublicURL)
 		if err != nil {

@@ -107,7 +107,7 @@ func start(o Options) (*Relay, error) {
 	var st Store
 	var err error
 	if o.Postgres != "" {
-		st, err = store.OpenPostgres(ctx, o.Postgres, o.Logger)
+		st, err = openPostgres(ctx, o.Postgres, o.Logger)
 	} else {
 		st, err = store.Open(ctx, o.DBPath, o.Logger)
 	}

@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"hush/ids"
 	"hush/policy"
@@ -145,43 +141,6 @@ func (a sqliteAdmin) exec(ctx context.Context, q string, args ...any) (int64, er
 	return res.RowsAffected()
 }
 
-// pgReader reads through a PostgreSQL transaction or the pool.
-type pgReader struct{ q pgQuerier }
-
-func (r pgReader) query(ctx context.Context, q string, args ...any) (adminRows, error) {
-	return r.q.Query(ctx, pgPlaceholders(q), args...)
-}
-
-// pgAdmin is a PostgreSQL transaction as an adminQuerier.
-type pgAdmin struct {
-	pgReader
-	tx pgx.Tx
-}
-
-func (a pgAdmin) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	tag, err := a.tx.Exec(ctx, pgPlaceholders(q), args...)
-	if err != nil {
-		return 0, err
-	}
-	return tag.RowsAffected(), nil
-}
-
-// pgPlaceholders numbers the ? of q as PostgreSQL's $1, $2, …; the admin queries
-// hold no ? in a literal.
-func pgPlaceholders(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // admin runs fn in one write transaction, serialised with the relay's commits
 // when the relay runs in this process.
 func (s *SQLite) admin(ctx context.Context, fn func(adminQuerier) error) error {
@@ -201,11 +160,6 @@ func (s *SQLite) admin(ctx context.Context, fn func(adminQuerier) error) error {
 	return nil
 }
 
-// admin runs fn in one transaction.
-func (p *Postgres) admin(ctx context.Context, fn func(adminQuerier) error) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgAdmin{pgReader{tx}, tx}) })
-}
-
 // withAdmin runs f in one admin transaction of run and returns its result.
 func withAdmin[T any](ctx context.Context, run func(context.Context, func(adminQuerier) error) error, f func(adminQuerier) (T, error)) (T, error) {
 	var v T
@@ -219,20 +173,10 @@ func (s *SQLite) Accounts(ctx context.Context, fn func(AccountUsage) error) erro
 	return s.admin(ctx, func(q adminQuerier) error { return accounts(ctx, q, fn) })
 }
 
-// Accounts is [SQLite.Accounts].
-func (p *Postgres) Accounts(ctx context.Context, fn func(AccountUsage) error) error {
-	return p.admin(ctx, func(q adminQuerier) error { return accounts(ctx, q, fn) })
-}
-
 // SetDisabled disables an account from the given time (Unix milliseconds), or
 // enables it again with 0; ErrNotFound if there is no such account.
 func (s *SQLite) SetDisabled(ctx context.Context, id ids.Account, at int64) error {
 	return s.admin(ctx, func(q adminQuerier) error { return setDisabled(ctx, q, id, at) })
-}
-
-// SetDisabled is [SQLite.SetDisabled].
-func (p *Postgres) SetDisabled(ctx context.Context, id ids.Account, at int64) error {
-	return p.admin(ctx, func(q adminQuerier) error { return setDisabled(ctx, q, id, at) })
 }
 
 // DeleteAccount deletes a disabled account and everything the relay keeps for it
@@ -242,19 +186,9 @@ func (s *SQLite) DeleteAccount(ctx context.Context, id ids.Account) (DeleteCount
 	return withAdmin(ctx, s.admin, func(q adminQuerier) (DeleteCounts, error) { return deleteAccount(ctx, q, id) })
 }
 
-// DeleteAccount is [SQLite.DeleteAccount].
-func (p *Postgres) DeleteAccount(ctx context.Context, id ids.Account) (DeleteCounts, error) {
-	return withAdmin(ctx, p.admin, func(q adminQuerier) (DeleteCounts, error) { return deleteAccount(ctx, q, id) })
-}
-
 // ExportAccount returns what the relay holds of an account, or ErrNotFound.
 func (s *SQLite) ExportAccount(ctx context.Context, id ids.Account) (AccountExport, error) {
 	return withAdmin(ctx, s.admin, func(q adminQuerier) (AccountExport, error) { return exportAccount(ctx, q, id) })
-}
-
-// ExportAccount is [SQLite.ExportAccount].
-func (p *Postgres) ExportAccount(ctx context.Context, id ids.Account) (AccountExport, error) {
-	return withAdmin(ctx, p.admin, func(q adminQuerier) (AccountExport, error) { return exportAccount(ctx, q, id) })
 }
 
 // DisabledSince returns up to limit accounts disabled after the given time (Unix
@@ -262,11 +196,6 @@ func (p *Postgres) ExportAccount(ctx context.Context, id ids.Account) (AccountEx
 // running relay polls to cut off accounts disabled while connected.
 func (s *SQLite) DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error) {
 	return disabledSince(ctx, sqliteReader{s.rdb}, after, limit)
-}
-
-// DisabledSince is [SQLite.DisabledSince].
-func (p *Postgres) DisabledSince(ctx context.Context, after int64, limit int) ([]ids.Account, int64, error) {
-	return disabledSince(ctx, pgReader{p.pool}, after, limit)
 }
 
 func disabledSince(ctx context.Context, q adminReader, after int64, limit int) ([]ids.Account, int64, error) {

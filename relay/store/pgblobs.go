@@ -1,3 +1,5 @@
+//go:build !hush_omit_postgres
+
 package store
 
 import (

@@ -1,3 +1,5 @@
+//go:build !hush_omit_postgres
+
 package store
 
 import (
@@ -15,11 +17,6 @@ import (
 	"hush/policy"
 	"hush/sync/wire"
 )
-
-// ErrConflict reports a write transaction that PostgreSQL aborted because it
-// deadlocked with another relay's or could not be serialized with it; nothing of it
-// was stored, and the same writes may simply be sent again.
-var ErrConflict = errors.New("store: the write conflicted with another relay's; nothing was stored")
 
 // pgErr wraps err with context, as ErrConflict too when PostgreSQL aborted the
 // transaction for a conflict with another writer.

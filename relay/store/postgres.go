@@ -1,3 +1,5 @@
+//go:build !hush_omit_postgres
+
 package store
 
 import (
@@ -21,6 +23,9 @@ var pgMigrationFiles embed.FS
 
 func pgMigrations() ([]migration, error) { return readMigrations(pgMigrationFiles, "pgmigrations") }
 
+// pgNoRows reports pgx's "no row" error ([noRows]).
+func pgNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
 // PostgresSchemaVersion is the schema version this code writes to PostgreSQL: the
 // number of the last embedded migration of pgmigrations/.
 func PostgresSchemaVersion() int {
@@ -38,10 +43,6 @@ const migrationLock int64 = 0x68757368
 // NotifyChannel is the channel of LISTEN/NOTIFY on which relays sharing a database
 // tell each other what they committed (docs/RELAY.md, "Several relays").
 const NotifyChannel = "hush_relay"
-
-// MaxNotifyPayload is the largest notification payload PostgreSQL takes (it refuses
-// 8000 bytes and more).
-const MaxNotifyPayload = 7999
 
 // ErrPayloadTooLarge reports a notification too long for PostgreSQL.
 var ErrPayloadTooLarge = errors.New("store: notification payload too large")

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"hush/ids"
 	"hush/sync/wire"
 )
@@ -30,7 +28,7 @@ type rows interface {
 
 // noRows reports the "no row" error of either engine's driver.
 func noRows(err error) bool {
-	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows)
+	return errors.Is(err, sql.ErrNoRows) || pgNoRows(err)
 }
 
 // scanID copies a stored id into dst, refusing one of another length.

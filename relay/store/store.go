@@ -22,6 +22,10 @@
 //
 // Beside what the relay needs, both engines answer `hush-relay admin` (admin.go:
 // list, disable, delete and export accounts) and Ready, the /readyz check.
+//
+// Built with the tag hush_omit_postgres (the desktop binary, whose `hush relay` is
+// one relay on one computer) the package has no PostgreSQL engine and does not link
+// its driver (nopostgres.go; docs/ARCHITECTURE.md, "What each binary links").
 package store
 
 import (
@@ -44,6 +48,17 @@ var ErrSchemaTooNew = errors.New("store: database schema is newer than this rela
 // ErrNotMigrated reports, from Ready, a database whose schema is older than this
 // code's: another relay is migrating it, or a migration failed.
 var ErrNotMigrated = errors.New("store: database schema is not migrated")
+
+// ErrConflict reports a write transaction that PostgreSQL aborted because it
+// deadlocked with another relay's or could not be serialized with it; nothing of it
+// was stored, and the same writes may simply be sent again.
+var ErrConflict = errors.New("store: the write conflicted with another relay's; nothing was stored")
+
+// MaxNotifyPayload is the largest notification payload PostgreSQL takes (it refuses
+// 8000 bytes and more); the relay cuts its cluster events to fit (relay/cluster.go).
+// It is declared with either engine, like [ErrConflict], so that code which speaks
+// of PostgreSQL builds without it too.
+const MaxNotifyPayload = 7999
 
 // checkVersion compares a database's schema version with the one this code writes.
 func checkVersion(have, want int) error {
