@@ -20,7 +20,8 @@
 # script says how many it saw (it cannot see other containers' on a shared host). Run as root, it also gives "alone": the PSS the
 # processes would have with nothing else running (cmd/hush-pss), which does not
 # move with the machine's other users. MEASURE_WINDOW_SMAPS=DIR keeps every measured
-# process's /proc/PID/smaps there, and a screenshot of each run. Medians at the end. --env adds a variable to Hush's
+# process's /proc/PID/smaps there, a screenshot of each run and (as root) each
+# run's alone figure per process and mapping (hush-pss -by-mapping). Medians at the end. --env adds a variable to Hush's
 # environment (to try a setting). Needs Xvfb, xdotool, ImageMagick, cc, pkg-config,
 # libwebkit2gtk-4.1-dev and Go.
 set -euo pipefail
@@ -127,6 +128,9 @@ run() {
     status=exited
   elif [ "$(id -u)" = 0 ]; then
     alone=$("$tmp/hush-pss" $pids 2>/dev/null | awk '$1 == "total" {print $2}') || alone=0
+    # With MEASURE_WINDOW_SMAPS, also where the alone figure goes, per mapping.
+    [ -n "${MEASURE_WINDOW_SMAPS:-}" ] && mkdir -p "$MEASURE_WINDOW_SMAPS" &&
+      "$tmp/hush-pss" -by-mapping $pids >"$MEASURE_WINDOW_SMAPS/$kind.$pid.by-mapping" 2>&1 || true
   fi
   for p in $pids; do
     # MEASURE_WINDOW_SMAPS=DIR keeps each process's smaps, to see where its PSS goes.

@@ -9,15 +9,21 @@
 // (CAP_SYS_ADMIN); without it the kernel reports every frame as 0 and this
 // command refuses to guess.
 //
-//	hush-pss PID...    one line per process (pid, name, MiB), then "total MiB"
+//	hush-pss PID...               one line per process (pid, name, MiB), then "total MiB"
+//	hush-pss -by-mapping PID...   also, under each process, its share per mapping
+//	                              (a file, [anon], [heap], …) from 0.1 MiB up, largest first
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,34 +34,39 @@ const pageSize = 4096
 var errNoFrames = errors.New("pagemap shows no page frame numbers (run as root)")
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "hush-pss:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: hush-pss PID...")
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("hush-pss", flag.ContinueOnError)
+	byMapping := fs.Bool("by-mapping", false, "also print each process's share per mapping")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("usage: hush-pss [-by-mapping] PID...")
 	}
 	type proc struct {
 		pid   int
 		name  string
-		pages map[uint64]int // page frame -> times this process maps it
+		pages []page
 	}
 	var procs []proc
 	users := map[uint64]int{} // page frame -> mappings of it across the group
-	for _, a := range args {
+	for _, a := range fs.Args() {
 		pid, err := strconv.Atoi(a)
 		if err != nil {
 			return fmt.Errorf("bad pid %q", a)
 		}
-		pages, err := residentFrames(pid)
+		pages, err := residentPages(pid)
 		if err != nil {
 			return fmt.Errorf("pid %d: %w", pid, err)
 		}
-		for f, n := range pages {
-			users[f] += n
+		for _, p := range pages {
+			users[p.frame]++
 		}
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		procs = append(procs, proc{pid: pid, name: strings.TrimSpace(string(comm)), pages: pages})
@@ -63,21 +74,60 @@ func run(args []string) error {
 	total := 0.0
 	for _, p := range procs {
 		share := 0.0
-		for f, n := range p.pages {
-			share += float64(n) / float64(users[f])
+		perMapping := map[string]float64{}
+		for _, pg := range p.pages {
+			s := 1 / float64(users[pg.frame])
+			share += s
+			perMapping[pg.mapping] += s
 		}
 		mib := share * pageSize / (1 << 20)
 		total += mib
-		fmt.Printf("%d %s %.1f\n", p.pid, p.name, mib)
+		fmt.Fprintf(out, "%d %s %.1f\n", p.pid, p.name, mib)
+		if *byMapping {
+			for _, m := range largest(perMapping, 0.1*(1<<20)/pageSize) {
+				fmt.Fprintf(out, "  %7.2f %s\n", perMapping[m]*pageSize/(1<<20), m)
+			}
+		}
 	}
-	fmt.Printf("total %.1f\n", total)
+	fmt.Fprintf(out, "total %.1f\n", total)
 	return nil
 }
 
-// residentFrames maps the page frame of every resident page of pid to the
-// number of times the process maps it. Only mappings whose smaps entry shows
-// resident pages are read.
-func residentFrames(pid int) (map[uint64]int, error) {
+// largest returns the keys of shares whose value is at least min, largest
+// first (by name between equals, so the output is stable).
+func largest(shares map[string]float64, min float64) []string {
+	var keys []string
+	for k, v := range shares {
+		if v >= min {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(shares[b], shares[a]), strings.Compare(a, b))
+	})
+	return keys
+}
+
+// page is one resident page of a process: its page frame and the mapping
+// ([mappingName]) it lies in. A frame mapped twice is two pages.
+type page struct {
+	frame   uint64
+	mapping string
+}
+
+// mappingName names a mapping from the fields of its first line in smaps: the
+// file or pseudo-name ([heap], [stack], /memfd:…), or [anon] for none. A name
+// with spaces ("… (deleted)") is kept whole.
+func mappingName(fields []string) string {
+	if len(fields) < 6 {
+		return "[anon]"
+	}
+	return strings.Join(fields[5:], " ")
+}
+
+// residentPages lists every resident page of pid. Only mappings whose smaps
+// entry shows resident pages are read.
+func residentPages(pid int) ([]page, error) {
 	smaps, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
 		return nil, err
@@ -88,9 +138,10 @@ func residentFrames(pid int) (map[uint64]int, error) {
 		return nil, err
 	}
 	defer pagemap.Close()
-	frames := map[uint64]int{}
+	var pages []page
 	present := 0
 	var lo, hi uint64
+	var name string
 	buf := make([]byte, 8*1024)
 	sc := bufio.NewScanner(smaps)
 	for sc.Scan() {
@@ -100,6 +151,7 @@ func residentFrames(pid int) (map[uint64]int, error) {
 		}
 		if r, ok := addressRange(f[0]); ok {
 			lo, hi = r[0], r[1]
+			name = mappingName(f)
 			continue
 		}
 		if f[0] != "Rss:" || len(f) < 2 || f[1] == "0" {
@@ -118,7 +170,7 @@ func residentFrames(pid int) (map[uint64]int, error) {
 				}
 				present++
 				if pfn := e & (1<<55 - 1); pfn != 0 {
-					frames[pfn]++
+					pages = append(pages, page{pfn, name})
 				}
 			}
 			a += n * pageSize
@@ -127,10 +179,10 @@ func residentFrames(pid int) (map[uint64]int, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	if present > 0 && len(frames) == 0 {
+	if present > 0 && len(pages) == 0 {
 		return nil, errNoFrames
 	}
-	return frames, nil
+	return pages, nil
 }
 
 // addressRange parses the "lo-hi" that starts a mapping's entry in smaps.
