@@ -19,11 +19,12 @@ import (
 // memory only, built from the vault on a goroutine when a search is near (the
 // UI calls Engine.PrepareSearch at the first letter typed in the chat list's
 // search box and when a chat's search opens) or comes, and dropped when no
-// search came for searchIdle, and at lock. A window that is never searched holds no copy of
-// every message's text; one searched holds it while the user searches. While
-// an index exists the vault reports every committed write to messages and
-// chats (vault.Watch), so messages received, sent, edited, deleted, expired or
-// imported from a backup reach it whichever part of the engine wrote them.
+// search came for searchIdle, and at lock. A window that is never searched
+// holds no copy of every message's text; one searched holds it while the user
+// searches. While an index exists the vault reports every committed write to
+// messages and chats (vault.Watch), so messages received, sent, edited,
+// deleted, expired or imported from a backup reach it whichever part of the
+// engine wrote them.
 // Only cloud chats are indexed: a secret chat's messages never are.
 
 // scanBatch is how many messages one read transaction of the build takes:
@@ -335,8 +336,8 @@ func (s *searcher) search(ctx context.Context, q search.Query) ([]SearchHit, err
 
 // PrepareSearch starts building the search index if there is none, without
 // waiting for it: the UI calls it when a search is near (the first letter
-// typed, a chat's search opened), so that the query finds the index ready. It also puts off the drop of an index
-// left unused.
+// typed, a chat's search opened), so that the query finds the index ready. It
+// also puts off the drop of an index left unused.
 func (e *Engine) PrepareSearch() { e.search.want() }
 
 // Search finds the cloud-chat messages containing every word of query

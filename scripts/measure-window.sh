@@ -127,10 +127,13 @@ run() {
   if [ -z "$pids" ]; then
     status=exited
   elif [ "$(id -u)" = 0 ]; then
-    alone=$("$tmp/hush-pss" $pids 2>/dev/null | awk '$1 == "total" {print $2}') || alone=0
-    # With MEASURE_WINDOW_SMAPS, also where the alone figure goes, per mapping.
+    # One reading of the pages; with MEASURE_WINDOW_SMAPS it is kept, with where
+    # the alone figure goes per mapping.
+    "$tmp/hush-pss" -by-mapping $pids >"$w/by-mapping" 2>/dev/null || true
+    alone=$(awk '$1 == "total" {print $2}' "$w/by-mapping")
+    [ -n "$alone" ] || alone=0
     [ -n "${MEASURE_WINDOW_SMAPS:-}" ] && mkdir -p "$MEASURE_WINDOW_SMAPS" &&
-      "$tmp/hush-pss" -by-mapping $pids >"$MEASURE_WINDOW_SMAPS/$kind.$pid.by-mapping" 2>&1 || true
+      cp "$w/by-mapping" "$MEASURE_WINDOW_SMAPS/$kind.$pid.by-mapping" || true
   fi
   for p in $pids; do
     # MEASURE_WINDOW_SMAPS=DIR keeps each process's smaps, to see where its PSS goes.
