@@ -151,6 +151,8 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string,
 		}
 	}
 
+	defer releaseCodeWhenQuiet(os.Getenv, log)()
+
 	// Inside the data directory in portable mode and on Windows (so erasing a
 	// removed device finds it); "" elsewhere: the WebView's default.
 	webviewData, _ := dir.WebViewDirs()

@@ -23,8 +23,10 @@ func allowedImports() map[string][]string {
 		"hush/browsermode":         nil,
 		"hush/internal/testutil":   nil,
 		"hush/internal/cputime":    nil,
-		"hush/internal/pgcluster":  nil,
-		"hush/internal/pgtest":     {"hush/internal/pgcluster"},
+		// Giving back the pages of the program's own code once it is quiet.
+		"hush/memtrim":            nil,
+		"hush/internal/pgcluster": nil,
+		"hush/internal/pgtest":    {"hush/internal/pgcluster"},
 
 		// The unread count on the taskbar or dock icon, through the desktop's
 		// own APIs (D-Bus, COM, AppKit): it knows nothing of chats.
@@ -94,7 +96,7 @@ func allowedImports() map[string][]string {
 		"hush/cmd/hush-pss":  nil,
 
 		// The hush binary: desktop window, browser mode, relay.
-		"hush": {"hush/app", "hush/backup", "hush/backup/vaultbackup", "hush/badge", "hush/browsermode", "hush/chat", "hush/datadir", "hush/relay", "hush/vault"},
+		"hush": {"hush/app", "hush/backup", "hush/backup/vaultbackup", "hush/badge", "hush/browsermode", "hush/chat", "hush/datadir", "hush/internal/cputime", "hush/memtrim", "hush/relay", "hush/vault"},
 	}
 }
 

@@ -3,7 +3,7 @@
 # window it stands on (scripts/webkit-floor.c), interleaved so that both see the
 # same machine load (docs/PERFORMANCE.md, "Desktop cold start and memory").
 #
-# Usage: scripts/measure-window.sh [--runs N] [--chat MESSAGES] [--env K=V]... path/to/hush
+# Usage: scripts/measure-window.sh [--runs N] [--chat MESSAGES] [--settle S] [--env K=V]... path/to/hush
 #
 # Each round runs, each on its own Xvfb (1280x800x24, software rendering) with a
 # fresh HOME, XDG folders and TMPDIR (a cold start):
@@ -13,8 +13,9 @@
 #          chat of MESSAGES messages (made once with cmd/hush-seed), unlocked by typing
 #          the passphrase into the window, the chat opened with Alt+Down.
 # Figures per run: ttw_ms, from exec until xdotool finds the visible window; PSS
-# (smaps_rollup) of the app's processes, 3 s after the welcome screen asked Go for its
-# status (hush), after the window mapped (floor), or after the chat opened (chat).
+# (smaps_rollup) of the app's processes, S seconds (--settle, default 3) after the
+# welcome screen asked Go for its status (hush), after the window mapped (floor), or
+# after the chat opened (chat).
 # PSS divides a shared page between every process on the machine that maps it, so
 # other WebKit processes running at the same time make the figures smaller: the
 # script says how many it saw (it cannot see other containers' on a shared host). Run as root, it also gives "alone": the PSS the
@@ -26,16 +27,17 @@
 # libwebkit2gtk-4.1-dev and Go.
 set -euo pipefail
 
-runs=5 chat=0 extra_env=()
+runs=5 chat=0 settle=3 extra_env=()
 while [ $# -gt 1 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --chat) chat=$2; shift 2 ;;
+    --settle) settle=$2; shift 2 ;;
     --env) extra_env+=("$2"); shift 2 ;;
     *) echo "measure-window: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ $# -eq 1 ] || { sed -n '2,24p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,28p' "$0" >&2; exit 2; }
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/xvfb.sh
@@ -101,8 +103,8 @@ run() {
   t1=$(now_ms)
   [ -n "$win" ] || status=no_window
   [ "$status" = ok ] && case $kind in
-    floor) sleep 3 ;;
-    hush) wait_log "$w/log" 'msg=status state=new' 200 || status=no_welcome; sleep 3 ;;
+    floor) sleep "$settle" ;;
+    hush) wait_log "$w/log" 'msg=status state=new' 200 || status=no_welcome; sleep "$settle" ;;
     chat)
       wait_log "$w/log" 'msg=status state=locked' 200 || status=no_unlock_screen
       sleep 0.5
@@ -116,12 +118,13 @@ run() {
       # had pushed the list down. The chat is open when the UI read its messages.
       DISPLAY=$dpy xdotool key alt+Down
       wait_log "$w/log" 'msg="messages page"' 200 || status=chat_not_opened
-      sleep 3 ;;
+      sleep "$settle" ;;
   esac
   DISPLAY=$dpy import -window root "$tmp/$kind.png" 2>/dev/null || true
   # MEASURE_WINDOW_SMAPS=DIR keeps the screenshot too, to see what was measured.
   [ -n "${MEASURE_WINDOW_SMAPS:-}" ] && mkdir -p "$MEASURE_WINDOW_SMAPS" &&
-    cp "$tmp/$kind.png" "$MEASURE_WINDOW_SMAPS/$kind.$pid.png" 2>/dev/null || true
+    cp "$tmp/$kind.png" "$MEASURE_WINDOW_SMAPS/$kind.$pid.png" 2>/dev/null &&
+    cp "$w/log" "$MEASURE_WINDOW_SMAPS/$kind.$pid.log" 2>/dev/null || true
   local main=0 net=0 web=0 p k comm pids alone=0
   pids=$(pgrep -s "$pid" || true)
   if [ -z "$pids" ]; then
