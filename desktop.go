@@ -153,6 +153,16 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string,
 
 	defer releaseCodeWhenQuiet(os.Getenv, log)()
 
+	// The size the user left the window at (windowstate.go).
+	size, err := loadWindowState(dir.Path)
+	if err != nil {
+		log.Warn("window size not restored", "err", err)
+	}
+	startState := options.Normal
+	if size.Maximised {
+		startState = options.Maximised
+	}
+
 	// Inside the data directory in portable mode and on Windows (so erasing a
 	// removed device finds it); "" elsewhere: the WebView's default.
 	webviewData, _ := dir.WebViewDirs()
@@ -161,10 +171,11 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string,
 	var unreadBadge atomic.Pointer[badgeShower] // set once the window has started
 	err = wails.Run(&options.App{
 		Title:            "Hush",
-		Width:            1100,
-		Height:           720,
-		MinWidth:         720,
-		MinHeight:        480,
+		Width:            size.Width,
+		Height:           size.Height,
+		MinWidth:         minWindowWidth,
+		MinHeight:        minWindowHeight,
+		WindowStartState: startState,
 		BackgroundColour: &options.RGBA{R: 23, G: 33, B: 43, A: 255},
 		AssetServer:      &assetserver.Options{Assets: assets},
 		// Native file drops with their paths (runtime.OnFileDrop in OnStartup);
@@ -213,6 +224,13 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string,
 			unreadBadge.Store(shower)
 			core.SetBadge(shower)
 			log.Info("window started", "dataDir", dir.Path, "portable", dir.Portable)
+		},
+		OnBeforeClose: func(ctx context.Context) bool {
+			w, h := wruntime.WindowGetSize(ctx)
+			if err := saveWindowState(dir.Path, closingState(size, w, h, wruntime.WindowIsMaximised(ctx))); err != nil {
+				log.Warn("window size not saved", "err", err)
+			}
+			return false // close
 		},
 		OnShutdown: func(context.Context) {
 			core.Shutdown() // the vault locks, and the count goes to 0 …

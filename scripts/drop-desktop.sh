@@ -38,6 +38,9 @@ done
 echo "drop test passphrase 42" >"$tmp/pass"
 "$tmp/hush-seed" --data-dir "$tmp/seed" --passphrase-file "$tmp/pass" --messages 3 --relay "$url" >/dev/null 2>&1
 rm -f "$tmp/seed/hush.lock"
+# The points clicked below are those of a 1100x720 window: opened at that size as
+# a size saved by an earlier window (windowstate.go).
+echo '{"width":1100,"height":720}' >"$tmp/seed/window.json"
 
 cat >"$tmp/inner.sh" <<'INNER'
 set -euo pipefail

@@ -123,10 +123,12 @@ xdotool key Return
 wait_log 'msg="account created"' 300
 wait_log 'msg="relay session"' 200
 sleep 1
-# A group, from the "New chat" button (bottom right of the chat list in the
-# 1100×720 window), its menu's third item (New message, New secret chat, New
-# group), and the dialog's name field.
-xdotool mousemove --window "$win" 285 676 click 1
+# A group, from the "New chat" button (its centre 44 px in from the bottom right
+# corner of the chat list, whose width is clamp(260px, 30vw, 420px)), its menu's
+# third item (New message, New secret chat, New group), and the dialog's name field.
+read -r width height < <(xdotool getwindowgeometry "$win" | sed -nE 's/.*Geometry: ([0-9]+)x([0-9]+).*/\1 \2/p')
+list=$((width * 3 / 10)); [ $list -lt 260 ] && list=260; [ $list -gt 420 ] && list=420
+xdotool mousemove --window "$win" $((list - 44)) $((height - 44)) click 1
 sleep 0.5
 xdotool key Down
 sleep 0.2

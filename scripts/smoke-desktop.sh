@@ -3,7 +3,9 @@
 # directory and prove the window rendered the welcome screen — the window is found
 # by its title, the page asked Go for its status (the welcome screen's first call),
 # and a screenshot of the window is not a uniform colour, and the GPU driver stayed
-# out of the window's own process.
+# out of the window's own process. Then it creates an account from the window, waits
+# for the window to hand back its code pages once quiet, and closes and reopens the
+# window to see it keep its size.
 # It also prints cold-start figures: time until the window is mapped and until the
 # welcome screen has painted, and memory (PSS summed over the app's processes).
 # Usage: scripts/smoke-desktop.sh path/to/hush [screenshot.png]
@@ -15,7 +17,7 @@ shot=${2:-$(mktemp -d)/hush-smoke.png}
 inner=$(mktemp)
 cat >"$inner" <<'INNER'
 set -euo pipefail
-bin=$1 shot=$2
+bin=$1 shot=$2 here=$3
 work=$(mktemp -d)
 export HOME=$work/home XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data XDG_CACHE_HOME=$work/cache
 mkdir -p "$HOME"
@@ -92,8 +94,43 @@ grep -q 'msg="account created"' "$work/out.log" || { echo "smoke: creating an ac
 sleep 1
 pss=$(pss_kb $pid)
 echo "smoke: account created from the window; memory after unlock: $((pss / 1024)) MiB PSS"
+# Once quiet, the window hands back the executable's pages the start and the
+# account's creation mapped (desktoptrim.go, package memtrim): a release after the
+# account was created must show in the log, with less mapped than before.
+released=""
+for _ in $(seq 1 300); do  # up to ~30 s
+  released=$(sed -n '/msg="account created"/,$p' "$work/out.log" | grep -m1 'msg="code pages released"' || true)
+  [ -n "$released" ] && break
+  sleep 0.1
+done
+[ -n "$released" ] || { echo "smoke: the window never released its code pages"; cat "$work/out.log"; exit 1; }
+before=$(sed -E 's/.*mappedKiB=([0-9]+).*/\1/' <<<"$released") after=$(sed -E 's/.*nowKiB=([0-9]+).*/\1/' <<<"$released")
+[ "$after" -lt "$before" ] || { echo "smoke: the release left $after of $before KiB mapped"; exit 1; }
+echo "smoke: code pages released once quiet: $before KiB of the executable mapped, $after KiB after"
+# The window opens at the default size, and at the size it was closed at the next
+# time (windowstate.go).
+geometry() { xdotool getwindowgeometry "$1" | sed -nE 's/.*Geometry: ([0-9]+x[0-9]+).*/\1/p'; }
+[ "$(geometry "$win")" = 900x640 ] || { echo "smoke: the first window is $(geometry "$win"), not 900x640"; exit 1; }
+xdotool windowsize "$win" 1000 700
+sleep 0.5
+python3 "$here/x11-close.py" "$win"
+for _ in $(seq 1 150); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -0 $pid 2>/dev/null && { echo "smoke: hush did not quit after its window was closed"; exit 1; }
+grep -q '"width":1000,"height":700' "$work/hush/window.json" || { echo "smoke: window.json: $(cat "$work/hush/window.json" 2>&1)"; exit 1; }
+"$bin" --data-dir "$work/hush" --log-level debug >"$work/out2.log" 2>&1 &
+pid=$!
+win=""
+for _ in $(seq 1 1000); do  # up to ~10 s
+  win=$(xdotool search --onlyvisible --name '^Hush$' 2>/dev/null | head -1 || true)
+  [ -n "$win" ] && break
+  sleep 0.01
+done
+[ -n "$win" ] || { echo "smoke: no window at the second start"; cat "$work/out2.log"; exit 1; }
+sleep 0.5
+[ "$(geometry "$win")" = 1000x700 ] || { echo "smoke: the second window is $(geometry "$win"), not 1000x700"; exit 1; }
+echo "smoke: the window reopened at the size it was closed at (1000x700)"
 INNER
-xvfb-run -a -s "-screen 0 1280x800x24" bash "$inner" "$bin" "$shot"
+xvfb-run -a -s "-screen 0 1280x800x24" bash "$inner" "$bin" "$shot" "$(cd "$(dirname "$0")" && pwd)"
 status=$?
 rm -f "$inner"
 exit $status
