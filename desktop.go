@@ -151,7 +151,7 @@ func runDesktop(dir datadir.Dir, cfg app.Config, assets fs.FS, hostEnv []string,
 		}
 	}
 
-	defer releaseCodeWhenQuiet(os.Getenv, log)()
+	defer releaseCodeWhenQuiet(os.Getenv, dir.Portable, log)()
 
 	// The size the user left the window at (windowstate.go).
 	size, err := loadWindowState(dir.Path)

@@ -25,11 +25,13 @@ const (
 // memtrim) and the Go heap's garbage and free pages (docs/PERFORMANCE.md,
 // "Desktop cold start and memory"). HUSH_RELEASE_CODE=0 turns it off, to
 // compare.
-func releaseCodeWhenQuiet(getenv func(string) string, log *slog.Logger) (stop func()) {
+func releaseCodeWhenQuiet(getenv func(string) string, portable bool, log *slog.Logger) (stop func()) {
 	if getenv("HUSH_RELEASE_CODE") == "0" {
 		return func() {}
 	}
-	code, err := memtrim.Open()
+	// Run from a USB stick, code released and run again should not be read
+	// back from the stick page by page.
+	code, err := memtrim.Open(memtrim.Options{KeepFileCache: portable})
 	if err != nil {
 		if !errors.Is(err, memtrim.ErrUnsupported) {
 			log.Debug("code pages will not be released", "err", err)

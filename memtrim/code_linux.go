@@ -21,6 +21,8 @@ type Code struct {
 	spans []span
 	exe   string // the executable's path, for dropping its page cache
 
+	keepCache bool // Options.KeepFileCache
+
 	mu    sync.Mutex
 	first bool // no release has been done yet
 }
@@ -32,7 +34,7 @@ type span struct{ start, end uintptr }
 // maps read-only and has never written to (code, read-only data, Go's tables).
 // The one the dynamic linker wrote to (relocations, then made read-only) is
 // left alone, as is all writable data.
-func Open() (*Code, error) {
+func Open(opts Options) (*Code, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &st); err != nil {
 		return nil, fmt.Errorf("memtrim: %w", err)
@@ -46,7 +48,7 @@ func Open() (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memtrim: read /proc/self/smaps: %w", err)
 	}
-	c := &Code{spans: releasable(maps, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino), exe: "/proc/self/exe", first: true}
+	c := &Code{spans: releasable(maps, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino), exe: "/proc/self/exe", keepCache: opts.KeepFileCache, first: true}
 	if len(c.spans) == 0 {
 		return nil, errors.New("memtrim: the executable's mappings were not found")
 	}
@@ -60,7 +62,8 @@ func Open() (*Code, error) {
 // evicts what only Hush had mapped from the page cache and asks for faults page
 // by page from then on (MADV_PAGEOUT, MADV_RANDOM, and the file's cache dropped),
 // and has the kernel reclaim the libraries' pages that only this process maps
-// (pageOutLibraries):
+// (pageOutLibraries). With Options.KeepFileCache the executable's pages are
+// only unmapped, never evicted:
 // the page cache may hold the binary in large folios, from readahead or from
 // the write that installed it, and a fault maps its whole folio; pages read one
 // by one are mapped one by one.
@@ -68,8 +71,7 @@ func (c *Code) Release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var errs []error
-	if c.first {
-		c.first = false
+	if c.first && !c.keepCache {
 		for _, s := range c.spans {
 			if err := madvise(s, unix.MADV_RANDOM); err != nil {
 				errs = append(errs, err)
@@ -83,6 +85,9 @@ func (c *Code) Release() error {
 			_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 			f.Close()
 		}
+	}
+	if c.first {
+		c.first = false
 		c.pageOutLibraries()
 	}
 	for _, s := range c.spans {

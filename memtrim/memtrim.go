@@ -25,6 +25,16 @@ import (
 // release a mapping's pages that Hush uses (everywhere but Linux).
 var ErrUnsupported = errors.New("memtrim: not supported on this platform")
 
+// Options says how [Code] releases.
+type Options struct {
+	// KeepFileCache leaves the executable's pages in the system's page cache:
+	// released code that runs again is then mapped back without a read. For an
+	// executable on a slow medium (a USB stick, in portable mode), where each
+	// page read back would be felt. Otherwise the first release evicts them,
+	// so that what is read back comes a page at a time (see Release).
+	KeepFileCache bool
+}
+
 // WatchConfig says when [Watch] releases.
 type WatchConfig struct {
 	// Every is how often the process's CPU time is read.
@@ -54,6 +64,9 @@ func Watch(ctx context.Context, cfg WatchConfig) {
 		case <-t.C:
 			if d.sample(cfg.CPU()) {
 				cfg.Release()
+				// The release's own work (a collection, reading the
+				// mappings) is not a burst to release after.
+				d.last = cfg.CPU()
 			}
 		}
 	}

@@ -48,7 +48,8 @@ func TestDetector(t *testing.T) {
 
 // Watch drives the detector from a ticker and stops with its context: a burst
 // of (fake) CPU time after start-up gives a second release, and none follow
-// while the process stays quiet.
+// while the process stays quiet — not even after a release that itself used
+// more CPU than a burst (each of these uses 100 ms).
 func TestWatch(t *testing.T) {
 	var cpu atomic.Int64
 	var mu sync.Mutex
@@ -66,7 +67,11 @@ func TestWatch(t *testing.T) {
 				mu.Lock()
 				releasedAt = append(releasedAt, cpu.Load())
 				mu.Unlock()
-				released <- struct{}{}
+				cpu.Add(int64(100 * time.Millisecond))
+				select {
+				case released <- struct{}{}:
+				default: // a test that fails must not hang
+				}
 			},
 		})
 	}()
@@ -86,8 +91,8 @@ func TestWatch(t *testing.T) {
 	<-done
 	mu.Lock()
 	defer mu.Unlock()
-	if len(releasedAt) != 2 || releasedAt[0] != 0 || releasedAt[1] != int64(time.Second) {
-		t.Errorf("released at CPU times %v, want [0 1s]", releasedAt)
+	if len(releasedAt) != 2 || releasedAt[0] != 0 || releasedAt[1] != int64(1100*time.Millisecond) {
+		t.Errorf("released at CPU times %v, want [0 1.1s]", releasedAt)
 	}
 }
 

@@ -3,7 +3,8 @@
 # window it stands on (scripts/webkit-floor.c), interleaved so that both see the
 # same machine load (docs/PERFORMANCE.md, "Desktop cold start and memory").
 #
-# Usage: scripts/measure-window.sh [--runs N] [--chat MESSAGES] [--settle S] [--env K=V]... path/to/hush
+# Usage: scripts/measure-window.sh [--runs N] [--chat MESSAGES] [--settle S] [--browse B]
+#        [--env K=V]... path/to/hush
 #
 # Each round runs, each on its own Xvfb (1280x800x24, software rendering) with a
 # fresh HOME, XDG folders and TMPDIR (a cold start):
@@ -11,7 +12,8 @@
 #   floor  webkit-floor with compositing off (as Hush runs);
 #   chat   (with --chat) Hush on a copy of a data directory holding an account and one
 #          chat of MESSAGES messages (made once with cmd/hush-seed), unlocked by typing
-#          the passphrase into the window, the chat opened with Alt+Down.
+#          the passphrase into the window, the chat opened with Alt+Down B seconds
+#          after the unlock (--browse, default 2).
 # Figures per run: ttw_ms, from exec until xdotool finds the visible window; PSS
 # (smaps_rollup) of the app's processes, S seconds (--settle, default 3) after the
 # welcome screen asked Go for its status (hush), after the window mapped (floor), or
@@ -27,17 +29,18 @@
 # libwebkit2gtk-4.1-dev and Go.
 set -euo pipefail
 
-runs=5 chat=0 settle=3 extra_env=()
+runs=5 chat=0 settle=3 browse=2 extra_env=()
 while [ $# -gt 1 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --chat) chat=$2; shift 2 ;;
     --settle) settle=$2; shift 2 ;;
+    --browse) browse=$2; shift 2 ;;
     --env) extra_env+=("$2"); shift 2 ;;
     *) echo "measure-window: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ $# -eq 1 ] || { sed -n '2,28p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,30p' "$0" >&2; exit 2; }
 bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/xvfb.sh
@@ -112,7 +115,7 @@ run() {
       DISPLAY=$dpy xdotool type --delay 5 "$pass"
       DISPLAY=$dpy xdotool key Return
       wait_log "$w/log" 'msg="vault unlocked"' 600 || status=not_unlocked
-      sleep 2
+      sleep "$browse"
       # Alt+Down opens the first chat of the list (the only one) wherever the list
       # sits: a click at a fixed point hit the folder tabs once the offline banner
       # had pushed the list down. The chat is open when the UI read its messages.
