@@ -58,15 +58,16 @@ func Open(opts Options) (*Code, error) {
 // Release unmaps the executable's pages from this process; the kernel maps back
 // what runs next. Pages stay in the system's page cache (MADV_DONTNEED on a
 // mapping with no written page only drops this process's page table entries),
-// so a page used again costs a minor fault, no read. The first release also
-// evicts what only Hush had mapped from the page cache and asks for faults page
-// by page from then on (MADV_PAGEOUT, MADV_RANDOM, and the file's cache dropped),
-// and has the kernel reclaim the libraries' pages that only this process maps
-// (pageOutLibraries). With Options.KeepFileCache the executable's pages are
-// only unmapped, never evicted:
-// the page cache may hold the binary in large folios, from readahead or from
-// the write that installed it, and a fault maps its whole folio; pages read one
-// by one are mapped one by one.
+// so a page used again costs a minor fault, no read.
+//
+// The first release does more. The page cache may hold the binary in large
+// folios (from readahead, or from the write that installed it), and a fault maps
+// its whole folio; so the first release evicts the executable's pages that only
+// this process maps and asks for faults page by page from then on
+// (MADV_PAGEOUT, MADV_RANDOM, the file's cache dropped): pages read back one by
+// one are mapped one by one. With Options.KeepFileCache it does not: the pages
+// are only unmapped. And it has the kernel reclaim the libraries' pages that
+// only this process maps (pageOutLibraries).
 func (c *Code) Release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -130,7 +131,7 @@ func libraries(maps []mapping, exe []span) []span {
 	var spans []span
 next:
 	for _, m := range maps {
-		if m.inode == 0 || m.perms[0] != 'r' || m.perms[1] != '-' || m.perms[3] != 'p' || m.anonymous != 0 {
+		if m.inode == 0 || !m.cleanReadOnly() {
 			continue
 		}
 		for _, s := range exe {
@@ -276,13 +277,16 @@ func parseKB(v []byte) (int64, error) {
 func releasable(maps []mapping, major, minor uint32, inode uint64) []span {
 	var spans []span
 	for _, m := range maps {
-		if m.inode != inode || m.major != major || m.minor != minor || inode == 0 {
-			continue
-		}
-		if m.perms[0] != 'r' || m.perms[1] != '-' || m.perms[3] != 'p' || m.anonymous != 0 {
+		if m.inode != inode || m.major != major || m.minor != minor || inode == 0 || !m.cleanReadOnly() {
 			continue
 		}
 		spans = append(spans, span{m.start, m.end})
 	}
 	return spans
+}
+
+// cleanReadOnly reports whether m is a private mapping the process can only
+// read and has not written to: every page of it reads back from its file.
+func (m mapping) cleanReadOnly() bool {
+	return m.perms[0] == 'r' && m.perms[1] == '-' && m.perms[3] == 'p' && m.anonymous == 0
 }

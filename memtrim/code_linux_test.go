@@ -263,3 +263,18 @@ func readSelf(t *testing.T) []mapping {
 	}
 	return maps
 }
+
+// The libraries paged out once are the other files' clean read-only mappings:
+// not the executable's (released on their own), not anonymous memory, not a
+// shared mapping, not a written one.
+func TestLibraries(t *testing.T) {
+	maps, err := parseSmaps(strings.NewReader(sampleSmaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := releasable(maps, 0xfe, 0, 10028514)
+	got := libraries(maps, exe)
+	if len(got) != 1 || got[0] != (span{0x7f0000000000, 0x7f0000100000}) {
+		t.Errorf("libraries %x, want only libc's", got)
+	}
+}

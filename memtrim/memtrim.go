@@ -9,9 +9,10 @@
 // process exits. Released, the kernel maps back only what runs next
 // (docs/PERFORMANCE.md, "Desktop cold start and memory").
 //
-// Only the executable's read-only mappings are touched, never a page the
-// process wrote to; nothing is lost, and the cost is a page fault the next time
-// released code runs.
+// The executable's read-only mappings are released after every burst; once,
+// the libraries' read-only pages that no other process maps are paged out. A
+// page the process wrote to is never touched: nothing is lost, and the cost is
+// a page fault the next time released code runs.
 package memtrim
 
 import (
