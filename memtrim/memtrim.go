@@ -3,11 +3,11 @@
 //
 // The kernel maps an executable's pages into the process as its code runs, and
 // on Linux it maps whole folios of the page cache around each fault: a 24 MB
-// Hush binary had 19 MiB of itself mapped with a chat open, mostly code that ran
-// once, at start-up or at the unlock (package initialisation, the vault's
-// opening, Argon2id). Those pages count in the window's memory (PSS) until the
-// process exits. Released, the kernel maps back only what runs next
-// (docs/PERFORMANCE.md, "Desktop cold start and memory").
+// Hush binary had 19 MiB of itself mapped with a chat open, most of it code that
+// ran once (package initialisation, the vault's opening, Argon2id) or merely
+// shared a folio with code that ran. Those pages count in the window's memory
+// (PSS) until the process exits. Released, the kernel maps back only what runs
+// next (docs/PERFORMANCE.md, "Desktop cold start and memory").
 //
 // The executable's read-only mappings are released after every burst; once,
 // the libraries' read-only pages that no other process maps are paged out. A
