@@ -10,8 +10,8 @@ import (
 )
 
 // windowState is the window's size as the user left it, kept in the data
-// directory (windowStateFile) so that the next start opens the same: what
-// Telegram and Signal do. It holds no secret and is read before any unlock.
+// directory (windowStateFile) so that the next start opens the same. It holds
+// no secret and is read before any unlock.
 type windowState struct {
 	Width     int  `json:"width"`
 	Height    int  `json:"height"`
@@ -21,10 +21,10 @@ type windowState struct {
 const (
 	windowStateFile = "window.json"
 
-	// The first start's size: room for the chat list and a conversation, the
-	// size of Telegram's and Signal's first window (800×600, 800×610), and of
-	// the bare WebKitGTK window Hush is measured against (docs/PERFORMANCE.md).
-	// Memory grows with the window: its backing surfaces and X upload buffers.
+	// The first start's size: room for the chat list and a conversation, and
+	// the size of the bare WebKitGTK window Hush is measured against
+	// (docs/PERFORMANCE.md). Memory grows with the window: its backing surfaces
+	// and X upload buffers.
 	defaultWindowWidth  = 900
 	defaultWindowHeight = 640
 	minWindowWidth      = 720
