@@ -18,9 +18,7 @@ import (
 
 // Code is the running executable's read-only mappings.
 type Code struct {
-	spans []span
-	exe   string // the executable's path, for dropping its page cache
-
+	spans     []span
 	keepCache bool // Options.KeepFileCache
 
 	mu    sync.Mutex
@@ -48,7 +46,7 @@ func Open(opts Options) (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memtrim: read /proc/self/smaps: %w", err)
 	}
-	c := &Code{spans: releasable(maps, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino), exe: "/proc/self/exe", keepCache: opts.KeepFileCache, first: true}
+	c := &Code{spans: releasable(maps, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino), keepCache: opts.KeepFileCache, first: true}
 	if len(c.spans) == 0 {
 		return nil, errors.New("memtrim: the executable's mappings were not found")
 	}
@@ -81,7 +79,7 @@ func (c *Code) Release() error {
 			// still unmaps.
 			_ = madvise(s, unix.MADV_PAGEOUT)
 		}
-		if f, err := os.Open(c.exe); err == nil {
+		if f, err := os.Open("/proc/self/exe"); err == nil {
 			// Only pages no process maps leave the cache.
 			_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 			f.Close()

@@ -104,15 +104,22 @@ type Releaser interface {
 }
 
 // Logged returns a Release function for [WatchConfig] that releases r and logs,
-// at debug level, the executable's mapped size before and after.
+// at debug level, the executable's mapped size before and after. The sizes are
+// read (from /proc, twice) only when that level is on.
 func Logged(r Releaser, log *slog.Logger) func() {
 	return func() {
-		before, _ := r.Resident()
+		debug := log.Enabled(context.Background(), slog.LevelDebug)
+		var before int64
+		if debug {
+			before, _ = r.Resident()
+		}
 		if err := r.Release(); err != nil {
 			log.Debug("code pages not released", "err", err)
 			return
 		}
-		after, _ := r.Resident()
-		log.Debug("code pages released", "mappedKiB", before/1024, "nowKiB", after/1024)
+		if debug {
+			after, _ := r.Resident()
+			log.Debug("code pages released", "mappedKiB", before/1024, "nowKiB", after/1024)
+		}
 	}
 }

@@ -96,11 +96,13 @@ func TestWatch(t *testing.T) {
 	}
 }
 
-// fakeReleaser counts releases; its mapped size halves with each.
+// fakeReleaser counts releases and readings; its mapped size halves with each
+// release.
 type fakeReleaser struct {
 	resident int64
 	err      error
 	releases int
+	readings int
 }
 
 func (f *fakeReleaser) Release() error {
@@ -112,7 +114,10 @@ func (f *fakeReleaser) Release() error {
 	return nil
 }
 
-func (f *fakeReleaser) Resident() (int64, error) { return f.resident, nil }
+func (f *fakeReleaser) Resident() (int64, error) {
+	f.readings++
+	return f.resident, nil
+}
 
 func TestLogged(t *testing.T) {
 	var out strings.Builder
@@ -127,5 +132,17 @@ func TestLogged(t *testing.T) {
 	Logged(f, log)()
 	if !strings.Contains(out.String(), `msg="code pages not released"`) {
 		t.Errorf("log %q", out.String())
+	}
+}
+
+// Without debug logging nothing reads the mapped size: a release costs only
+// itself.
+func TestLoggedReadsNothingUnlessDebug(t *testing.T) {
+	var out strings.Builder
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	f := &fakeReleaser{resident: 8 << 20}
+	Logged(f, log)()
+	if f.releases != 1 || f.readings != 0 || out.Len() != 0 {
+		t.Errorf("releases %d, readings %d, log %q", f.releases, f.readings, out.String())
 	}
 }
